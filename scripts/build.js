@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Builds everything a user runs: both runtime .wasm files (AssemblyScript → build/) and the
+// compiler CLI and runtime JS (esbuild → dist/). `--if-stale` skips when outputs are newer
+// than every source, so `npm test` after `npm ci` does not rebuild.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, mkdirSync, copyFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ifStale = process.argv.includes('--if-stale');
+
+function newest(dir) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'dist/cli.js', 'dist/runtime/index.js'];
+const oldestOut = Math.min(...outputs.map((o) => (existsSync(join(root, o)) ? statSync(join(root, o)).mtimeMs : 0)));
+const newestSrc = Math.max(...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
+  statSync(join(root, 'asconfig.json')).mtimeMs);
+if (ifStale && oldestOut > newestSrc) process.exit(0);
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+mkdirSync(join(root, 'build'), { recursive: true });
+for (const target of ['simd', 'scalar']) {
+  execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+}
+
+const esbuild = await import('esbuild');
+const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+await esbuild.build({
+  ...common, entryPoints: ['compiler/cli.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20',
+  packages: 'external',
+});
+await esbuild.build({
+  ...common, entryPoints: { index: 'runtime/index.ts', node: 'runtime/node.ts' }, outdir: 'dist/runtime',
+  platform: 'neutral', target: 'es2022', external: ['node:*'],
+});
+mkdirSync(join(root, 'dist'), { recursive: true });
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist', f));
