@@ -1,0 +1,59 @@
+// compileGraph: IR graph → optimised graph (passes, verify after each) → lowered steps →
+// arena plan → .edgec bytes. The one entry point the CLI, tests and benches use.
+import { numElements, type Graph } from './ir/graph.ts';
+import { formatGraph } from './ir/format.ts';
+import { runPasses, PASS_NAMES } from './passes/index.ts';
+import { DTYPE_BYTES, lower, type Lowered } from './lower/index.ts';
+import { planMemory, type MemoryPlan } from './plan/memory.ts';
+import { edgecVersion, emitBundle } from './emit/index.ts';
+
+export { formatGraph, PASS_NAMES };
+
+export interface CompileOptions {
+  target?: 'simd' | 'scalar';
+  dumpAfter?: string;
+  onDump?: (pass: string, text: string) => void;
+  sourceHash?: string;
+  modelName?: string;
+  options?: Record<string, unknown>;
+}
+
+export interface CompileResult {
+  bundle: Uint8Array;
+  graph: Graph;
+}
+
+/** Deep enough copy that passes never touch the caller's graph (constant data is shared, read-only). */
+export function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, shape: [...(t.shape ?? [])] }])),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: structuredClone(n.attrs) })),
+    inputs: [...g.inputs],
+    outputs: [...g.outputs],
+  };
+}
+
+export function planLowered(l: Lowered): MemoryPlan {
+  return planMemory({
+    tensors: l.tensors.map((t) => ({ size: numElements(t.shape) * DTYPE_BYTES[t.dtype], constant: t.data !== undefined, aliasOf: t.aliasOf })),
+    steps: l.steps,
+    inputs: l.inputs,
+    outputs: l.outputs,
+  });
+}
+
+export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileResult {
+  const g = runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
+  const lowered = lower(g);
+  const plan = planLowered(lowered);
+  const target = opts.target ?? 'simd';
+  const bundle = emitBundle(lowered, plan, {
+    edgecVersion: edgecVersion(),
+    sourceHash: opts.sourceHash ?? '',
+    compileOptions: JSON.stringify({ target, ...(opts.options ?? {}) }),
+    target,
+    modelName: opts.modelName ?? g.name,
+  });
+  return { bundle, graph: g };
+}

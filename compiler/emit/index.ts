@@ -1,0 +1,53 @@
+// Emit: lowered program + memory plan → BundleSpec → .edgec bytes. Lays each constant out
+// 16-byte aligned in the constants blob (identical byte strings stored once) and fills metadata.
+import { readFileSync } from 'node:fs';
+import { align, type MemoryPlan } from '../plan/memory.ts';
+import { DTYPE_BYTES, type Lowered } from '../lower/index.ts';
+import { writeBundle, type BundleSpec, type MetadataSpec, type TensorSpec } from './bundle-writer.ts';
+import { numElements } from '../ir/graph.ts';
+
+let version: string | undefined;
+export function edgecVersion(): string {
+  if (version === undefined) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    version = pkg.version;
+  }
+  return version;
+}
+
+export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): BundleSpec {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const seen = new Map<Uint8Array, number>();
+  const tensors: TensorSpec[] = l.tensors.map((t, i) => {
+    const bytes = numElements(t.shape) * DTYPE_BYTES[t.dtype];
+    if (t.data) {
+      let offset = seen.get(t.data);
+      if (offset === undefined) {
+        offset = align(size);
+        if (offset > size) chunks.push(new Uint8Array(offset - size));
+        chunks.push(t.data);
+        size = offset + t.data.length;
+        seen.set(t.data, offset);
+      }
+      return { name: t.name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes };
+    }
+    return { name: t.name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes };
+  });
+  const constants = new Uint8Array(align(size));
+  let at = 0;
+  for (const c of chunks) { constants.set(c, at); at += c.length; }
+  return {
+    tensors,
+    steps: l.steps.map((s) => ({ kernel: s.kernel, inputs: s.inputs, outputs: s.outputs, params: s.params, macs: s.macs, node: s.node })),
+    inputs: l.inputs,
+    outputs: l.outputs,
+    arenaSize: plan.arenaSize,
+    constants,
+    metadata,
+  };
+}
+
+export function emitBundle(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): Uint8Array {
+  return writeBundle(buildBundleSpec(l, plan, metadata));
+}

@@ -1,0 +1,302 @@
+// Lowering: optimised IR → bundle tensors and steps (docs/bundle-format.md), before memory planning.
+// Packs weights for the kernels (Conv2D OHWI → [G,KH,KW,Ci/G,Co/G], depthwise → [KH,KW,C·M],
+// Dense [out,in] → [K,N], absent bias → zeros), resolves padding, computes broadcast/gather strides.
+import { ModelError, numElements, type DType, type Graph, type Node, type Tensor } from '../ir/graph.ts';
+import {
+  activationOf, attrNum, attrNums, broadcastStrides, convGeometry, poolGeometry, rowStrides,
+  sliceGeometry, transposePerm, toFloat64,
+} from '../ir/ops.ts';
+import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
+
+export const MAX_RANK = 6;
+
+export interface LoweredTensor {
+  name: string;
+  dtype: fb.DType;
+  shape: number[];
+  /** Bytes of a constant (already packed); undefined for arena tensors. */
+  data?: Uint8Array;
+  /** Arena tensor that is a view (reshape) of another arena tensor: shares its bytes. */
+  aliasOf?: number;
+}
+
+export interface LoweredStep {
+  kernel: fb.KernelId;
+  inputs: number[];
+  outputs: number[];
+  params?: ParamsSpec;
+  macs: number;
+  node: string;
+  /** Elementwise step: its output may take the storage of a same-size input that dies here. */
+  inPlace?: boolean;
+}
+
+export interface Lowered {
+  tensors: LoweredTensor[];
+  steps: LoweredStep[];
+  inputs: number[];
+  outputs: number[];
+}
+
+const DTYPES: Partial<Record<DType, fb.DType>> = { float32: fb.DType.F32, int8: fb.DType.I8, uint8: fb.DType.U8, int32: fb.DType.I32 };
+export const DTYPE_BYTES: Record<fb.DType, number> = { [fb.DType.F32]: 4, [fb.DType.I8]: 1, [fb.DType.U8]: 1, [fb.DType.I32]: 4 };
+
+const BINARY: Record<string, fb.BinaryOp> = {
+  Add: fb.BinaryOp.Add, Sub: fb.BinaryOp.Sub, Mul: fb.BinaryOp.Mul, Div: fb.BinaryOp.Div,
+  Max: fb.BinaryOp.Max, Min: fb.BinaryOp.Min, PRelu: fb.BinaryOp.PRelu,
+};
+
+const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bundleShape = (s: readonly number[]) => (s.length === 0 ? [1] : [...s]);
+
+function tensorBytes(t: Tensor, dtype: fb.DType): Uint8Array {
+  const d = t.data!;
+  switch (dtype) {
+    case fb.DType.F32: return f32Bytes(d instanceof Float32Array ? d : Float32Array.from(toFloat64(d)));
+    case fb.DType.I32: { const a = d instanceof Int32Array ? d : Int32Array.from(toFloat64(d)); return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); }
+    case fb.DType.I8: { const a = d instanceof Int8Array ? d : Int8Array.from(toFloat64(d)); return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); }
+    case fb.DType.U8: return d instanceof Uint8Array ? d : Uint8Array.from(toFloat64(d));
+  }
+}
+
+function activationParams(n: Node): { activation: fb.Activation; actMin: number; actMax: number } {
+  const a = activationOf(n);
+  if (a.kind === 'relu') return { activation: fb.Activation.Relu, actMin: 0, actMax: 0 };
+  if (a.kind === 'clip') return { activation: fb.Activation.Clip, actMin: a.min, actMax: a.max };
+  return { activation: fb.Activation.None, actMin: 0, actMax: 0 };
+}
+
+export function lower(g: Graph): Lowered {
+  const tensors: LoweredTensor[] = [];
+  const steps: LoweredStep[] = [];
+  const ids = new Map<string, number>();
+  const err = (n: Node, d: string): never => { throw new ModelError(g.source, `node '${n.name}' (${n.op})`, d); };
+
+  const dtypeOf = (t: Tensor, where: string): fb.DType => {
+    const d = DTYPES[t.dtype];
+    if (d === undefined) throw new ModelError(g.source, where, `tensor '${t.name}' has dtype ${t.dtype}, which the runtime does not support`);
+    return d;
+  };
+  const newTensor = (t: LoweredTensor): number => { tensors.push(t); return tensors.length - 1; };
+  /** Bundle id of an IR tensor (constants are added on first use, as stored). */
+  const idOf = (name: string, n?: Node): number => {
+    let id = ids.get(name);
+    if (id !== undefined) return id;
+    const t = g.tensors.get(name);
+    if (!t) throw new ModelError(g.source, n ? `node '${n.name}'` : 'graph', `tensor '${name}' is not defined`);
+    if (!t.data) throw new ModelError(g.source, n ? `node '${n.name}'` : 'graph', `tensor '${name}' is used before it is computed`);
+    const dtype = dtypeOf(t, n ? `node '${n.name}'` : 'graph');
+    id = newTensor({ name, dtype, shape: bundleShape(t.shape), data: tensorBytes(t, dtype) });
+    ids.set(name, id);
+    return id;
+  };
+  const defineOutput = (name: string, n: Node, extra: Partial<LoweredTensor> = {}): number => {
+    const t = g.tensors.get(name)!;
+    const id = newTensor({ name, dtype: dtypeOf(t, `node '${n.name}'`), shape: bundleShape(t.shape), ...extra });
+    ids.set(name, id);
+    return id;
+  };
+  const tensorOf = (name: string) => g.tensors.get(name)!;
+  const constData = (n: Node, name: string, what: string): Float64Array => {
+    const t = g.tensors.get(name);
+    if (!t?.data) err(n, `${what} '${name}' must be a constant`);
+    return toFloat64(t!.data!);
+  };
+  const requireF32 = (n: Node, name: string) => {
+    if (tensorOf(name).dtype !== 'float32') err(n, `input '${name}' must be float32, found ${tensorOf(name).dtype}`);
+  };
+
+  for (const i of g.inputs) {
+    const t = g.tensors.get(i)!;
+    ids.set(i, newTensor({ name: i, dtype: dtypeOf(t, `input '${i}'`), shape: bundleShape(t.shape) }));
+  }
+
+  for (const n of g.nodes) {
+    const x = n.inputs[0]!;
+    const out = n.outputs[0]!;
+    const push = (s: Omit<LoweredStep, 'node' | 'macs' | 'outputs'> & { macs?: number }, extra: Partial<LoweredTensor> = {}) => {
+      const inputs = s.inputs;
+      steps.push({ ...s, inputs, outputs: [defineOutput(out, n, extra)], macs: s.macs ?? 0, node: n.name });
+    };
+    switch (n.op) {
+      case 'Conv2D': {
+        requireF32(n, x);
+        const xt = tensorOf(x), wt = tensorOf(n.inputs[1]!);
+        const geo = convGeometry(n, xt, wt, g.source);
+        const w = constData(n, wt.name, 'weights');
+        const bias = n.inputs[2] ? Float32Array.from(constData(n, n.inputs[2], 'bias')) : new Float32Array(geo.co);
+        const { kh, kw, co, ci, groups } = geo;
+        const cig = ci / groups, cog = co / groups;
+        const depthwise = groups > 1 && groups === ci && co % ci === 0;
+        let packed: Float32Array, wshape: number[];
+        if (depthwise) {
+          // OHWI [C·M,KH,KW,1] → [KH,KW,C·M]
+          packed = new Float32Array(kh * kw * co);
+          for (let o = 0; o < co; o++) for (let y = 0; y < kh * kw; y++) packed[y * co + o] = w[o * kh * kw + y]!;
+          wshape = [kh, kw, co];
+        } else {
+          // OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]
+          packed = new Float32Array(numElements(wt.shape));
+          for (let o = 0; o < co; o++) {
+            const grp = Math.floor(o / cog), oo = o % cog;
+            for (let y = 0; y < kh * kw; y++) for (let c = 0; c < cig; c++) {
+              packed[(((grp * kh * kw) + y) * cig + c) * cog + oo] = w[(o * kh * kw + y) * cig + c]!;
+            }
+          }
+          wshape = [groups, kh, kw, cig, cog];
+        }
+        const wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
+        const bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
+        push({
+          kernel: depthwise ? fb.KernelId.DepthwiseConv2D_F32 : fb.KernelId.Conv2D_F32,
+          inputs: [idOf(x, n), wid, bid],
+          params: {
+            type: 'conv', kernelH: kh, kernelW: kw, strideH: geo.sh, strideW: geo.sw, dilationH: geo.dh, dilationW: geo.dw,
+            padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
+            groups: depthwise ? 1 : groups, depthMultiplier: depthwise ? co / ci : 1, ...activationParams(n),
+          },
+          macs: geo.n * geo.oh * geo.ow * co * kh * kw * cig,
+        });
+        break;
+      }
+      case 'Dense': {
+        requireF32(n, x);
+        const wt = tensorOf(n.inputs[1]!);
+        const [N, K] = wt.shape as [number, number];
+        const w = constData(n, wt.name, 'weights');
+        const packed = new Float32Array(K * N);
+        for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) packed[k * N + j] = w[j * K + k]!;
+        const bias = n.inputs[2] ? Float32Array.from(constData(n, n.inputs[2], 'bias')) : new Float32Array(N);
+        const wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: [K, N], data: f32Bytes(packed) });
+        const bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [N], data: f32Bytes(bias) });
+        push({
+          kernel: fb.KernelId.Dense_F32, inputs: [idOf(x, n), wid, bid],
+          params: { type: 'dense', ...activationParams(n) }, macs: tensorOf(x).shape[0]! * K * N,
+        });
+        break;
+      }
+      case 'MaxPool': case 'AvgPool': {
+        requireF32(n, x);
+        const geo = poolGeometry(n, tensorOf(x).shape, g.source);
+        push({
+          kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_F32 : fb.KernelId.AvgPool_F32, inputs: [idOf(x, n)],
+          params: {
+            type: 'pool', kernelH: geo.kh, kernelW: geo.kw, strideH: geo.sh, strideW: geo.sw,
+            padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
+            countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0,
+          },
+          macs: geo.n * geo.oh * geo.ow * geo.c * geo.kh * geo.kw,
+        });
+        break;
+      }
+      case 'GlobalAvgPool':
+        requireF32(n, x);
+        push({ kernel: fb.KernelId.GlobalAvgPool_F32, inputs: [idOf(x, n)], macs: numElements(tensorOf(x).shape) });
+        break;
+      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'PRelu': {
+        requireF32(n, x);
+        requireF32(n, n.inputs[1]!);
+        const shape = bundleShape(tensorOf(out).shape);
+        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK}`);
+        const a = bundleShape(tensorOf(x).shape), b = bundleShape(tensorOf(n.inputs[1]!).shape);
+        push({
+          kernel: fb.KernelId.Binary_F32, inputs: [idOf(x, n), idOf(n.inputs[1]!, n)], inPlace: true,
+          params: {
+            type: 'binary', op: BINARY[n.op]!, shape, aStrides: broadcastStrides(a, shape), bStrides: broadcastStrides(b, shape),
+            ...activationParams(n),
+          },
+          macs: numElements(shape),
+        });
+        break;
+      }
+      case 'Relu': case 'Relu6': case 'Clip': case 'LeakyRelu': case 'Sigmoid': case 'Tanh': case 'Exp': {
+        requireF32(n, x);
+        const params: ParamsSpec =
+          n.op === 'Relu' ? { type: 'unary', op: fb.UnaryOp.Relu }
+          : n.op === 'Relu6' ? { type: 'unary', op: fb.UnaryOp.Clip, alpha: 0, beta: 6 }
+          : n.op === 'Clip' ? { type: 'unary', op: fb.UnaryOp.Clip, alpha: attrNum(n, 'min', -Infinity), beta: attrNum(n, 'max', Infinity) }
+          : n.op === 'LeakyRelu' ? { type: 'unary', op: fb.UnaryOp.LeakyRelu, alpha: attrNum(n, 'alpha', 0.01) }
+          : { type: 'unary', op: n.op === 'Sigmoid' ? fb.UnaryOp.Sigmoid : n.op === 'Tanh' ? fb.UnaryOp.Tanh : fb.UnaryOp.Exp };
+        push({ kernel: fb.KernelId.Unary_F32, inputs: [idOf(x, n)], params, inPlace: true, macs: numElements(tensorOf(x).shape) });
+        break;
+      }
+      case 'Softmax': {
+        requireF32(n, x);
+        const s = tensorOf(x).shape;
+        let axis = attrNum(n, 'axis', -1);
+        if (axis < 0) axis += s.length;
+        push({
+          kernel: fb.KernelId.Softmax_F32, inputs: [idOf(x, n)],
+          params: { type: 'softmax', outer: numElements(s.slice(0, axis)), axis: s[axis]!, inner: numElements(s.slice(axis + 1)) },
+          macs: numElements(s),
+        });
+        break;
+      }
+      case 'Transpose': case 'Slice': {
+        const s = tensorOf(x).shape, rs = rowStrides(s);
+        const shape = tensorOf(out).shape;
+        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK}`);
+        let strides: number[], offset = 0;
+        if (n.op === 'Transpose') strides = transposePerm(n, s.length, g.source).map((p) => rs[p]!);
+        else {
+          const geo = sliceGeometry(n, s, g.source);
+          strides = rs.map((v, k) => v * geo.steps[k]!);
+          offset = geo.starts.reduce((p, v, k) => p + v * rs[k]!, 0);
+        }
+        push({ kernel: fb.KernelId.Transpose, inputs: [idOf(x, n)], params: { type: 'transpose', shape: bundleShape(shape), strides: shape.length ? strides : [0], offset } });
+        break;
+      }
+      case 'Concat': {
+        const shape = tensorOf(out).shape;
+        let axis = attrNum(n, 'axis', 0);
+        if (axis < 0) axis += shape.length;
+        push({
+          kernel: fb.KernelId.Concat, inputs: n.inputs.map((i) => idOf(i, n)),
+          params: { type: 'concat', outer: numElements(shape.slice(0, axis)), sizes: n.inputs.map((i) => numElements(tensorOf(i).shape.slice(axis))) },
+        });
+        break;
+      }
+      case 'Pad': {
+        const s = tensorOf(x).shape, r = s.length;
+        if (r > MAX_RANK) err(n, `rank ${r} exceeds the runtime's ${MAX_RANK}`);
+        const pads = attrNums(n, 'pads', []);
+        push({
+          kernel: fb.KernelId.Pad, inputs: [idOf(x, n)],
+          params: { type: 'pad', shape: bundleShape(tensorOf(out).shape), inShape: bundleShape(s), before: r ? pads.slice(0, r) : [0], value: attrNum(n, 'value', 0) },
+        });
+        break;
+      }
+      case 'Reshape': case 'Flatten': {
+        const src = idOf(x, n);
+        const srcT = tensors[src]!;
+        if (srcT.data) {
+          // a view of a constant is the same constant bytes under another shape
+          ids.set(out, newTensor({ name: out, dtype: srcT.dtype, shape: bundleShape(tensorOf(out).shape), data: srcT.data }));
+        } else if (g.outputs.includes(out) && rootIsInput(tensors, src, g, ids)) {
+          // graph input → graph output: the host-facing buffers must not be the same bytes
+          push({ kernel: fb.KernelId.Copy, inputs: [src] });
+        } else {
+          ids.set(out, newTensor({ name: out, dtype: srcT.dtype, shape: bundleShape(tensorOf(out).shape), aliasOf: src }));
+        }
+        break;
+      }
+      case 'BatchNorm':
+        err(n, `BatchNorm needs constant scale, bias, mean and var to be lowered`);
+        break;
+    }
+  }
+
+  const outputs = g.outputs.map((o) => {
+    const id = ids.get(o);
+    if (id === undefined) throw new ModelError(g.source, `output '${o}'`, `is never produced`);
+    if (tensors[id]!.data) throw new ModelError(g.source, `output '${o}'`, `is a constant; a graph output must be computed`);
+    return id;
+  });
+  return { tensors, steps, inputs: g.inputs.map((i) => ids.get(i)!), outputs };
+}
+
+function rootIsInput(tensors: LoweredTensor[], id: number, g: Graph, ids: Map<string, number>): boolean {
+  let r = id;
+  while (tensors[r]!.aliasOf !== undefined) r = tensors[r]!.aliasOf!;
+  return g.inputs.some((i) => ids.get(i) === r);
+}

@@ -1,0 +1,128 @@
+// Offline arena planner. Lifetimes come from the step order (graph inputs live from the start,
+// outputs to the end); views (reshape) share their source's storage and extend its lifetime;
+// elementwise steps run in place when a same-size input dies there. Greedy placement: largest
+// first, lowest 16-byte-aligned offset clear of every lifetime-overlapping block. Units: bytes.
+
+export const ALIGN = 16;
+export const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+export interface PlanTensor {
+  /** Bytes; ignored for constants. */
+  size: number;
+  /** Constants live outside the arena and get no offset. */
+  constant?: boolean;
+  /** This tensor is a view of another: same bytes (offset), lifetime merged. */
+  aliasOf?: number;
+}
+
+export interface PlanStep {
+  inputs: number[];
+  outputs: number[];
+  /** The output may reuse the storage of a same-size input whose last use is this step. */
+  inPlace?: boolean;
+}
+
+export interface PlanInput {
+  tensors: PlanTensor[];
+  steps: PlanStep[];
+  inputs: number[];
+  outputs: number[];
+}
+
+export interface MemoryPlan {
+  /** Byte offset of each arena tensor in the arena; -1 for constants. */
+  offsets: number[];
+  arenaSize: number;
+  /** Storage block of each tensor (tensors with the same block share bytes); -1 for constants. */
+  block: number[];
+  /** Lifetime [first step, last step] of each block; inputs start at -1, outputs end at steps.length. */
+  lifetimes: Map<number, [number, number]>;
+}
+
+export function planMemory(p: PlanInput): MemoryPlan {
+  const nT = p.tensors.length, nS = p.steps.length;
+  const parent = Array.from({ length: nT }, (_, i) => i);
+  const find = (i: number): number => { while (parent[i] !== i) { parent[i] = parent[parent[i]!]!; i = parent[i]!; } return i; };
+  const union = (a: number, b: number) => { const ra = find(a), rb = find(b); if (ra !== rb) parent[rb] = ra; };
+  const arena = (i: number) => i >= 0 && !p.tensors[i]!.constant;
+
+  // per-tensor def and last use
+  const start = new Array<number>(nT).fill(Infinity), end = new Array<number>(nT).fill(-Infinity);
+  for (const i of p.inputs) { start[i] = -1; end[i] = Math.max(end[i]!, -1); }
+  p.steps.forEach((s, k) => {
+    for (const o of s.outputs) { start[o] = Math.min(start[o]!, k); end[o] = Math.max(end[o]!, k); }
+    for (const i of s.inputs) if (i >= 0) end[i] = Math.max(end[i]!, k);
+  });
+  for (const o of p.outputs) end[o] = nS;
+  const isIn = new Set(p.inputs), isOut = new Set(p.outputs);
+  for (let i = 0; i < nT; i++) {
+    const a = p.tensors[i]!.aliasOf;
+    if (a !== undefined && arena(i)) union(a, i);
+  }
+  // group lifetimes and boundary flags, kept at the union-find roots
+  const gStart = new Map<number, number>(), gEnd = new Map<number, number>(), gSize = new Map<number, number>();
+  const gBoundary = new Map<number, boolean>();
+  for (let i = 0; i < nT; i++) {
+    if (!arena(i)) continue;
+    const r = find(i);
+    if (start[i] === Infinity) { start[i] = end[i] === -Infinity ? 0 : end[i]!; }
+    if (end[i] === -Infinity) end[i] = start[i]!;
+    gStart.set(r, Math.min(gStart.get(r) ?? Infinity, start[i]!));
+    gEnd.set(r, Math.max(gEnd.get(r) ?? -Infinity, end[i]!));
+    gSize.set(r, Math.max(gSize.get(r) ?? 0, p.tensors[i]!.size));
+    gBoundary.set(r, (gBoundary.get(r) ?? false) || isIn.has(i));
+  }
+  const merge = (a: number, b: number) => {
+    const ra = find(a), rb = find(b);
+    if (ra === rb) return;
+    parent[rb] = ra;
+    gStart.set(ra, Math.min(gStart.get(ra)!, gStart.get(rb)!));
+    gEnd.set(ra, Math.max(gEnd.get(ra)!, gEnd.get(rb)!));
+    gSize.set(ra, Math.max(gSize.get(ra)!, gSize.get(rb)!));
+    gBoundary.set(ra, gBoundary.get(ra)! || gBoundary.get(rb)!);
+  };
+  p.steps.forEach((s, k) => {
+    if (!s.inPlace || s.outputs.length !== 1) return;
+    const o = s.outputs[0]!;
+    if (!arena(o) || find(o) !== o || gBoundary.get(o)) return;
+    for (const i of s.inputs) {
+      if (!arena(i)) continue;
+      const r = find(i);
+      // graph inputs are never overwritten: the host may run again on the same input bytes
+      if (r === find(o) || gBoundary.get(r) || gEnd.get(r) !== k || gSize.get(r) !== p.tensors[o]!.size) continue;
+      if (s.inputs.some((j) => j !== i && arena(j) && find(j) === r && p.tensors[j]!.size !== p.tensors[o]!.size)) continue;
+      merge(i, o);
+      return;
+    }
+  });
+
+  const roots = [...gStart.keys()].filter((r) => find(r) === r);
+  const overlaps = (a: number, b: number) => gStart.get(a)! <= gEnd.get(b)! && gStart.get(b)! <= gEnd.get(a)!;
+  const place = (order: number[]) => {
+    const off = new Map<number, number>();
+    let size = 0;
+    for (const r of order) {
+      const busy = [...off].filter(([q]) => overlaps(q, r)).map(([q, o]) => [o, o + gSize.get(q)!] as const).sort((x, y) => x[0] - y[0]);
+      let at = 0;
+      for (const [b0, b1] of busy) {
+        if (at + gSize.get(r)! <= b0) break;
+        at = Math.max(at, align(b1));
+      }
+      off.set(r, at);
+      size = Math.max(size, align(at + gSize.get(r)!));
+    }
+    return { off, size };
+  };
+  const bySize = [...roots].sort((a, b) => gSize.get(b)! - gSize.get(a)! || gStart.get(a)! - gStart.get(b)! || a - b);
+  const byStart = [...roots].sort((a, b) => gStart.get(a)! - gStart.get(b)! || gSize.get(b)! - gSize.get(a)! || a - b);
+  // greedy by size is the plan; placing in step order is tried too and kept when smaller (chains)
+  let best = place(bySize);
+  const alt = place(byStart);
+  if (alt.size < best.size) best = alt;
+
+  const offsets = new Array<number>(nT).fill(-1), block = new Array<number>(nT).fill(-1);
+  for (let i = 0; i < nT; i++) if (arena(i)) { block[i] = find(i); offsets[i] = best.off.get(find(i))!; }
+  const lifetimes = new Map<number, [number, number]>();
+  for (const r of roots) lifetimes.set(r, [gStart.get(r)!, gEnd.get(r)!]);
+  return { offsets, arenaSize: best.size, block, lifetimes };
+}
