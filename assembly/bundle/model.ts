@@ -1,0 +1,206 @@
+// The decoded bundle: tensors (with resolved memory addresses), steps and their params, read from
+// the FlatBuffers file through the bounds-checked reader. Field slots mirror schema/bundle.fbs
+// (slot k = vtable entry 4 + 2k; a union is its type slot then its value slot).
+import { setError, failed } from '../error';
+import {
+  setBuffer, rootTable, fieldU8, fieldU16, fieldI32, fieldU32, fieldF32, fieldRef, fieldTable,
+  vectorLength, vectorTable, vectorElem, fieldI32Vector, fieldString, readI32,
+} from './flatbuffers';
+
+export const FORMAT_VERSION: u32 = 1;
+
+// DType
+export const DT_F32 = 0;
+export const DT_I8 = 1;
+export const DT_U8 = 2;
+export const DT_I32 = 3;
+
+// KernelId
+export const K_CONV2D = 1;
+export const K_DWCONV2D = 2;
+export const K_DENSE = 3;
+export const K_MAXPOOL = 4;
+export const K_AVGPOOL = 5;
+export const K_GAP = 6;
+export const K_BINARY = 7;
+export const K_UNARY = 8;
+export const K_SOFTMAX = 9;
+export const K_TRANSPOSE = 10;
+export const K_CONCAT = 11;
+export const K_COPY = 12;
+export const K_PAD = 13;
+export const K_LAST = 13;
+
+// Params union tags
+export const P_NONE = 0;
+export const P_CONV = 1;
+export const P_POOL = 2;
+export const P_DENSE = 3;
+export const P_BINARY = 4;
+export const P_UNARY = 5;
+export const P_SOFTMAX = 6;
+export const P_TRANSPOSE = 7;
+export const P_CONCAT = 8;
+export const P_PAD = 9;
+
+export function dtypeSize(dt: i32): u32 { return dt == DT_F32 || dt == DT_I32 ? 4 : 1; }
+
+export class TensorInfo {
+  name: string = '';
+  dtype: i32 = 0;
+  shape: StaticArray<i32> = new StaticArray<i32>(0);
+  constant: bool = false;
+  offset: u32 = 0;
+  size: u32 = 0;
+  zeroPoint: i32 = 0;
+  /** Number of elements (product of the shape). */
+  elems: u64 = 0;
+  /** Absolute address in wasm memory, set once the arena is placed. */
+  ptr: usize = 0;
+}
+
+/** Every params table decoded into one record; fields a kernel does not use keep their defaults. */
+export class StepParams {
+  kh: i32 = 0; kw: i32 = 0; sh: i32 = 1; sw: i32 = 1; dh: i32 = 1; dw: i32 = 1;
+  pt: i32 = 0; pl: i32 = 0; pb: i32 = 0; pr: i32 = 0; groups: i32 = 1; mult: i32 = 1;
+  countIncludePad: bool = false;
+  act: i32 = 0; actMin: f32 = 0; actMax: f32 = 0;
+  op: i32 = 0; alpha: f32 = 0; beta: f32 = 0;
+  outer: i32 = 0; axis: i32 = 0; inner: i32 = 0;
+  offset: i32 = 0; value: f32 = 0;
+  shape: StaticArray<i32> = new StaticArray<i32>(0);
+  aStrides: StaticArray<i32> = new StaticArray<i32>(0);
+  bStrides: StaticArray<i32> = new StaticArray<i32>(0);
+  inShape: StaticArray<i32> = new StaticArray<i32>(0);
+  before: StaticArray<i32> = new StaticArray<i32>(0);
+  sizes: StaticArray<i32> = new StaticArray<i32>(0);
+}
+
+export class StepInfo {
+  kernel: i32 = 0;
+  node: string = '';
+  inputs: StaticArray<i32> = new StaticArray<i32>(0);
+  outputs: StaticArray<i32> = new StaticArray<i32>(0);
+  paramsType: i32 = 0;
+  p: StepParams = new StepParams();
+}
+
+export class Model {
+  version: u32 = 0;
+  tensors: StaticArray<TensorInfo> = new StaticArray<TensorInfo>(0);
+  steps: StaticArray<StepInfo> = new StaticArray<StepInfo>(0);
+  inputs: StaticArray<i32> = new StaticArray<i32>(0);
+  outputs: StaticArray<i32> = new StaticArray<i32>(0);
+  arenaSize: u32 = 0;
+  /** Position of the constants bytes inside the bundle, and their count. */
+  constantsPos: u32 = 0;
+  constantsLen: u32 = 0;
+}
+
+function decodeParams(type: i32, t: u32, p: StepParams): void {
+  if (type == P_CONV) {
+    p.kh = fieldI32(t, 0, 0); p.kw = fieldI32(t, 1, 0);
+    p.sh = fieldI32(t, 2, 1); p.sw = fieldI32(t, 3, 1);
+    p.dh = fieldI32(t, 4, 1); p.dw = fieldI32(t, 5, 1);
+    p.pt = fieldI32(t, 6, 0); p.pl = fieldI32(t, 7, 0); p.pb = fieldI32(t, 8, 0); p.pr = fieldI32(t, 9, 0);
+    p.groups = fieldI32(t, 10, 1); p.mult = fieldI32(t, 11, 1);
+    p.act = <i32>fieldU8(t, 12, 0); p.actMin = fieldF32(t, 13, 0); p.actMax = fieldF32(t, 14, 0);
+  } else if (type == P_POOL) {
+    p.kh = fieldI32(t, 0, 0); p.kw = fieldI32(t, 1, 0);
+    p.sh = fieldI32(t, 2, 1); p.sw = fieldI32(t, 3, 1);
+    p.pt = fieldI32(t, 4, 0); p.pl = fieldI32(t, 5, 0); p.pb = fieldI32(t, 6, 0); p.pr = fieldI32(t, 7, 0);
+    p.countIncludePad = fieldU8(t, 8, 0) != 0;
+  } else if (type == P_DENSE) {
+    p.act = <i32>fieldU8(t, 0, 0); p.actMin = fieldF32(t, 1, 0); p.actMax = fieldF32(t, 2, 0);
+  } else if (type == P_BINARY) {
+    p.op = <i32>fieldU8(t, 0, 0);
+    p.shape = fieldI32Vector(t, 1); p.aStrides = fieldI32Vector(t, 2); p.bStrides = fieldI32Vector(t, 3);
+    p.act = <i32>fieldU8(t, 4, 0); p.actMin = fieldF32(t, 5, 0); p.actMax = fieldF32(t, 6, 0);
+  } else if (type == P_UNARY) {
+    p.op = <i32>fieldU8(t, 0, 0); p.alpha = fieldF32(t, 1, 0); p.beta = fieldF32(t, 2, 0);
+  } else if (type == P_SOFTMAX) {
+    p.outer = fieldI32(t, 0, 0); p.axis = fieldI32(t, 1, 0); p.inner = fieldI32(t, 2, 0);
+  } else if (type == P_TRANSPOSE) {
+    p.shape = fieldI32Vector(t, 0); p.aStrides = fieldI32Vector(t, 1); p.offset = fieldI32(t, 2, 0);
+  } else if (type == P_CONCAT) {
+    p.outer = fieldI32(t, 0, 0); p.sizes = fieldI32Vector(t, 1);
+  } else if (type == P_PAD) {
+    p.shape = fieldI32Vector(t, 0); p.inShape = fieldI32Vector(t, 1); p.before = fieldI32Vector(t, 2);
+    p.value = fieldF32(t, 3, 0);
+  }
+}
+
+/** Decodes the whole bundle at [ptr, ptr+len); on failure `failed` is set and the model is partial. */
+export function decodeBundle(ptr: usize, len: u32): Model {
+  const m = new Model();
+  setBuffer(ptr, len);
+  const root = rootTable('EDGC');
+  if (failed) return m;
+  m.version = fieldU32(root, 0, 0);
+  if (failed) return m;
+  if (m.version != FORMAT_VERSION) {
+    setError('bundle: format version ' + m.version.toString() + ' is not supported (this runtime reads version ' + FORMAT_VERSION.toString() + ')');
+    return m;
+  }
+  m.arenaSize = fieldU32(root, 5, 0);
+  m.inputs = fieldI32Vector(root, 3);
+  m.outputs = fieldI32Vector(root, 4);
+  const cv = fieldRef(root, 6);
+  if (cv != 0) {
+    m.constantsLen = vectorLength(cv, 1);
+    m.constantsPos = cv + 4;
+  }
+  if (failed) return m;
+
+  const tv = fieldRef(root, 1);
+  const nt: u32 = tv == 0 ? 0 : vectorLength(tv, 4);
+  if (failed) return m;
+  const tensors = new StaticArray<TensorInfo>(nt);
+  for (let i: u32 = 0; i < nt; i++) {
+    const t = vectorTable(tv, i);
+    if (failed) return m;
+    const ti = new TensorInfo();
+    ti.name = fieldString(t, 0);
+    ti.dtype = <i32>fieldU8(t, 1, 0);
+    ti.shape = fieldI32Vector(t, 2);
+    ti.constant = fieldU8(t, 3, 0) != 0;
+    ti.offset = fieldU32(t, 4, 0);
+    ti.size = fieldU32(t, 5, 0);
+    ti.zeroPoint = fieldI32(t, 7, 0);
+    if (failed) return m;
+    tensors[i] = ti;
+  }
+  m.tensors = tensors;
+
+  const sv = fieldRef(root, 2);
+  const ns: u32 = sv == 0 ? 0 : vectorLength(sv, 4);
+  if (failed) return m;
+  const steps = new StaticArray<StepInfo>(ns);
+  for (let i: u32 = 0; i < ns; i++) {
+    const s = vectorTable(sv, i);
+    if (failed) return m;
+    const si = new StepInfo();
+    si.kernel = <i32>fieldU16(s, 0, 0);
+    si.inputs = fieldI32Vector(s, 1);
+    si.outputs = fieldI32Vector(s, 2);
+    si.paramsType = <i32>fieldU8(s, 3, 0);
+    si.node = fieldString(s, 6);
+    if (si.paramsType != P_NONE) {
+      if (si.paramsType > P_PAD) {
+        setError('bundle: step ' + i.toString() + ' has unknown params type ' + si.paramsType.toString());
+        return m;
+      }
+      const pt = fieldTable(s, 4);
+      if (failed) return m;
+      if (pt == 0) {
+        setError('bundle: step ' + i.toString() + ' names a params type but has no params table');
+        return m;
+      }
+      decodeParams(si.paramsType, pt, si.p);
+    }
+    if (failed) return m;
+    steps[i] = si;
+  }
+  m.steps = steps;
+  return m;
+}

@@ -1,0 +1,154 @@
+// Loads one bundle (decode, validate, place the arena) and runs its steps in order, through the
+// fast kernels or, when reference mode is on, through their slow twins in assembly/reference/.
+import { setError, resetError, failed } from './error';
+import {
+  Model, StepInfo, StepParams, decodeBundle, dtypeSize,
+  K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD,
+} from './bundle/model';
+import { validateTensors, validateSteps } from './bundle/validate';
+import { conv2dF32 } from './kernels/conv/f32-conv2d';
+import { dwconv2dF32 } from './kernels/conv/f32-dwconv2d';
+import { poolF32, globalAvgPoolF32 } from './kernels/pool/f32-pool';
+import { binaryF32 } from './kernels/elementwise/f32-binary';
+import { unaryF32, softmaxF32 } from './kernels/elementwise/f32-unary';
+import { transposeAny, concatAny, padAny } from './kernels/data/data-move';
+import { refConv2d, refDwconv2d, refDense } from './reference/conv';
+import { refPool, refGlobalAvgPool } from './reference/pool';
+import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
+import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
+
+export let model: Model | null = null;
+export let arenaBase: usize = 0;
+export let useReference: bool = false;
+
+/** Dense as a 1x1 conv over M pixels: its params, shared by every dense step (act copied per run). */
+const denseAsConv = new StepParams();
+
+/** Decodes and validates the bundle at [ptr, ptr+len); 0 = ok, 1 = refused (message in error.ts). */
+export function loadBundle(ptr: usize, len: u32): i32 {
+  resetError();
+  model = null;
+  const m = decodeBundle(ptr, len);
+  if (failed) return 1;
+  // Arena tensors get addresses relative to 0 first; the arena is placed only once all is valid.
+  validateTensors(m, 0, ptr + <usize>m.constantsPos);
+  if (failed) return 1;
+  validateSteps(m);
+  if (failed) return 1;
+  // Reserve the arena's pages up front so a too-large arena is a clean error, not an allocator trap:
+  // the bump allocator's next block then always fits in the grown memory.
+  const pages = <i32>((<u64>m.arenaSize + 16 + 0xffff) >> 16);
+  if (memory.grow(pages) < 0) {
+    setError('bundle: cannot allocate the ' + m.arenaSize.toString() + '-byte arena');
+    return 1;
+  }
+  const raw = heap.alloc(<usize>m.arenaSize + 16);
+  arenaBase = (raw + 15) & ~<usize>15;
+  for (let i = 0; i < m.tensors.length; i++) {
+    const t = m.tensors[i];
+    if (!t.constant) t.ptr += arenaBase;
+  }
+  model = m;
+  return 0;
+}
+
+function ptrOf(m: Model, s: StepInfo, input: bool, i: i32): usize {
+  const ids = input ? s.inputs : s.outputs;
+  if (i >= ids.length || ids[i] < 0) return 0;
+  return m.tensors[ids[i]].ptr;
+}
+
+export function runModel(): i32 {
+  const mm = model;
+  if (mm === null) { resetError(); setError('edgec_run: no bundle loaded'); return 1; }
+  const m = mm;
+  const ref = useReference;
+  for (let i = 0; i < m.steps.length; i++) {
+    const s = m.steps[i];
+    const p = s.p;
+    const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
+    const y = m.tensors[s.outputs[0]];
+    const xp = x.ptr, yp = y.ptr;
+    switch (s.kernel) {
+      case K_CONV2D: {
+        const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
+        const sh = x.shape, os = y.shape;
+        if (ref) refConv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+        else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+        break;
+      }
+      case K_DWCONV2D: {
+        const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
+        const sh = x.shape, os = y.shape;
+        if (ref) refDwconv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
+        else dwconv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
+        break;
+      }
+      case K_DENSE: {
+        const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
+        const M = x.shape[0], K = x.shape[1], N = y.shape[1];
+        if (ref) refDense(xp, w, b, yp, M, K, N, p);
+        else {
+          const q = denseAsConv;
+          q.kh = 1; q.kw = 1; q.act = p.act; q.actMin = p.actMin; q.actMax = p.actMax;
+          conv2dF32(xp, w, b, yp, 1, 1, M, K, 1, M, N, 1, q);
+        }
+        break;
+      }
+      case K_MAXPOOL:
+      case K_AVGPOOL: {
+        const sh = x.shape, os = y.shape, isMax = s.kernel == K_MAXPOOL;
+        if (ref) refPool(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
+        else poolF32(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
+        break;
+      }
+      case K_GAP: {
+        const sh = x.shape;
+        if (ref) refGlobalAvgPool(xp, yp, sh[0], sh[1], sh[2], sh[3]);
+        else globalAvgPoolF32(xp, yp, sh[0], sh[1], sh[2], sh[3]);
+        break;
+      }
+      case K_BINARY: {
+        const b = ptrOf(m, s, true, 1);
+        if (ref) refBinary(xp, b, yp, p); else binaryF32(xp, b, yp, p);
+        break;
+      }
+      case K_UNARY: {
+        if (ref) refUnary(xp, yp, <i32>y.elems, p); else unaryF32(xp, yp, <i32>y.elems, p);
+        break;
+      }
+      case K_SOFTMAX: {
+        if (ref) refSoftmax(xp, yp, p.outer, p.axis, p.inner); else softmaxF32(xp, yp, p.outer, p.axis, p.inner);
+        break;
+      }
+      case K_TRANSPOSE: {
+        const es = <i32>dtypeSize(y.dtype);
+        if (ref) refTranspose(xp, yp, es, p); else transposeAny(xp, yp, es, p);
+        break;
+      }
+      case K_CONCAT: {
+        const xs = new StaticArray<usize>(s.inputs.length);
+        for (let k = 0; k < s.inputs.length; k++) xs[k] = m.tensors[s.inputs[k]].ptr;
+        const es = <i32>dtypeSize(y.dtype);
+        if (ref) refConcat(xs, yp, es, p); else concatAny(xs, yp, es, p);
+        break;
+      }
+      case K_COPY: {
+        if (ref) refCopy(xp, yp, y.size); else memory.copy(yp, xp, <usize>y.size);
+        break;
+      }
+      case K_PAD: {
+        const es = <i32>dtypeSize(y.dtype);
+        if (ref) refPad(xp, yp, es, y.dtype, y.zeroPoint, p); else padAny(xp, yp, es, y.dtype, y.zeroPoint, p);
+        break;
+      }
+      default: {
+        // Unreachable after validation; kept so a logic error is a message, not silence.
+        resetError(); setError('edgec_run: step ' + i.toString() + ' has unknown kernel ' + s.kernel.toString());
+        return 1;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+// The executor ABI (docs/bundle-format.md): plain i32 exports over one model per instance.
+// The host copies the bundle into edgec_alloc memory, calls edgec_load, writes inputs, runs,
+// reads outputs. No imports: abort is routed to the error buffer (abort.ts).
+import { errorPtr, errorLength } from './error';
+import { loadBundle, runModel, model, useReference } from './executor';
+import * as executor from './executor';
+// Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
+import './abort';
+
+export function edgec_alloc(bytes: u32): usize {
+  const raw = heap.alloc(<usize>bytes + 16);
+  return (raw + 15) & ~<usize>15;
+}
+
+export function edgec_load(ptr: usize, len: u32): i32 { return loadBundle(ptr, len); }
+export function edgec_error_ptr(): usize { return errorPtr(); }
+export function edgec_error_len(): i32 { return errorLength(); }
+
+export function edgec_arena_size(): u32 {
+  const m = model;
+  return m === null ? 0 : m.arenaSize;
+}
+
+export function edgec_input_count(): i32 {
+  const m = model;
+  return m === null ? 0 : m.inputs.length;
+}
+export function edgec_input_ptr(i: i32): usize {
+  const m = model;
+  if (m === null || i < 0 || i >= m.inputs.length) return 0;
+  return m.tensors[m.inputs[i]].ptr;
+}
+export function edgec_input_size(i: i32): u32 {
+  const m = model;
+  if (m === null || i < 0 || i >= m.inputs.length) return 0;
+  return m.tensors[m.inputs[i]].size;
+}
+
+export function edgec_output_count(): i32 {
+  const m = model;
+  return m === null ? 0 : m.outputs.length;
+}
+export function edgec_output_ptr(i: i32): usize {
+  const m = model;
+  if (m === null || i < 0 || i >= m.outputs.length) return 0;
+  return m.tensors[m.outputs[i]].ptr;
+}
+export function edgec_output_size(i: i32): u32 {
+  const m = model;
+  if (m === null || i < 0 || i >= m.outputs.length) return 0;
+  return m.tensors[m.outputs[i]].size;
+}
+
+export function edgec_run(): i32 { return runModel(); }
+
+/** 1: edgec_run uses the slow reference twins (tests compare them bit for bit); 0: fast kernels. */
+export function edgec_set_reference(on: i32): void { executor.useReference = on != 0; }

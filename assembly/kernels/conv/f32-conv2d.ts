@@ -1,0 +1,226 @@
+// Conv2D (and Dense as a 1x1 conv over M "pixels"), f32. x [N,H,W,Ci] NHWC, w [G,KH,KW,Ci/G,Co/G],
+// b [Co] or none, y [N,OH,OW,Co]; offsets in bytes. Summation order per output (the contract):
+// acc = b[co]; for kh, kw, ci ascending (padded taps skipped) acc += x·w; then activation.
+// SIMD: tiles of 4 pixels x 8 output channels (8 v128 accumulators) over the interior columns,
+// 1-pixel tiles with tap checks at the edges, 4-wide and scalar channel tails. Scalar build:
+// one pixel at a time accumulating all its channels in y. Both are bit-identical to the reference.
+import { StepParams } from '../../bundle/model';
+import { activate, activate4 } from '../activation';
+
+// Geometry of the running conv (set once per call; the tile functions copy what they need).
+let gH: i32 = 0, gW: i32 = 0, gCi: i32 = 0, gCo: i32 = 0, gCig: i32 = 0, gCog: i32 = 0;
+let gKH: i32 = 0, gKW: i32 = 0, gSH: i32 = 1, gSW: i32 = 1, gDH: i32 = 1, gDW: i32 = 1, gPT: i32 = 0, gPL: i32 = 0;
+let gAct: i32 = 0, gLo: f32 = 0, gHi: f32 = 0;
+
+export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
+                          OH: i32, OW: i32, Co: i32, G: i32, p: StepParams): void {
+  gH = H; gW = W; gCi = Ci; gCo = Co; gCig = Ci / G; gCog = Co / G;
+  gKH = p.kh; gKW = p.kw; gSH = p.sh; gSW = p.sw; gDH = p.dh; gDW = p.dw; gPT = p.pt; gPL = p.pl;
+  gAct = p.act; gLo = p.actMin; gHi = p.actMax;
+  const Cig = gCig, Cog = gCog;
+  // Interior columns: every kw tap in bounds, so 4-pixel tiles need no per-pixel checks.
+  let owLo = (p.pl + p.sw - 1) / p.sw;
+  const lastStart = W - 1 + p.pl - (p.kw - 1) * p.dw;
+  let owHi = lastStart >= 0 ? lastStart / p.sw + 1 : 0;
+  if (owHi > OW) owHi = OW;
+  if (owLo > owHi) owLo = owHi;
+  const gStrideW = <usize>(p.kh * p.kw * Cig * Cog) << 2;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let g = 0; g < G; g++) {
+        const xg = x + ((<usize>n * H * W * Ci + <usize>(g * Cig)) << 2);
+        const wg = w + <usize>g * gStrideW;
+        const bg: usize = b == 0 ? 0 : b + (<usize>(g * Cog) << 2);
+        const yrow = y + ((<usize>(n * OH + oh) * OW * Co + <usize>(g * Cog)) << 2);
+        if (ASC_FEATURE_SIMD) {
+          let ow = 0;
+          for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
+          for (; ow + 4 <= owHi; ow += 4) tile4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
+          for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
+        } else {
+          for (let ow = 0; ow < OW; ow++) pixelScalar(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
+        }
+      }
+    }
+  }
+}
+
+/** Scalar build: one output pixel, all Cog channels accumulated in y (f32 stores are exact). */
+function pixelScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW;
+  for (let j = 0; j < Cog; j++) store<f32>(yp + (<usize>j << 2), bg == 0 ? 0 : load<f32>(bg + (<usize>j << 2)));
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
+  for (let kh = 0; kh < gKH; kh++) {
+    const ih = ih0 + kh * gDH;
+    if (ih < 0 || ih >= gH) continue;
+    for (let kw = 0; kw < KW; kw++) {
+      const iw = iw0 + kw * gDW;
+      if (iw < 0 || iw >= gW) continue;
+      let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+      let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog) << 2);
+      for (let ci = 0; ci < Cig; ci++) {
+        const xv = load<f32>(xp);
+        for (let j = 0; j < Cog; j++) {
+          const yj = yp + (<usize>j << 2);
+          store<f32>(yj, load<f32>(yj) + xv * load<f32>(wp + (<usize>j << 2)));
+        }
+        xp += 4;
+        wp += <usize>Cog << 2;
+      }
+    }
+  }
+  if (gAct != 0) {
+    for (let j = 0; j < Cog; j++) {
+      const yj = yp + (<usize>j << 2);
+      store<f32>(yj, activate(load<f32>(yj), gAct, gLo, gHi));
+    }
+  }
+}
+
+/** Channels [j0, j1) of one pixel, one output at a time, tap-checked (tails and edges). */
+function channelsScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j0: i32, j1: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW;
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
+  for (let j = j0; j < j1; j++) {
+    let acc: f32 = bg == 0 ? 0 : load<f32>(bg + (<usize>j << 2));
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * gDW;
+        if (iw < 0 || iw >= gW) continue;
+        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          acc += load<f32>(xp) * load<f32>(wp);
+          xp += 4;
+          wp += <usize>Cog << 2;
+        }
+      }
+    }
+    store<f32>(yp + (<usize>j << 2), activate(acc, gAct, gLo, gHi));
+  }
+}
+
+/** One pixel with tap checks: 8-channel and 4-channel vector blocks, scalar tail. */
+function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW;
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
+  const wStep = <usize>Cog << 2;
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  let j = 0;
+  for (; j + 8 <= Cog; j += 8) {
+    let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+    let a1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * gDW;
+        if (iw < 0 || iw >= gW) continue;
+        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          const xv = f32x4.splat(load<f32>(xp));
+          a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+          a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+          xp += 4;
+          wp += wStep;
+        }
+      }
+    }
+    v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
+    v128.store(yp + (<usize>j << 2), activate4(a1, gAct, lo, hi), 16);
+  }
+  for (; j + 4 <= Cog; j += 4) {
+    let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * gDW;
+        if (iw < 0 || iw >= gW) continue;
+        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xp)), v128.load(wp)));
+          xp += 4;
+          wp += wStep;
+        }
+      }
+    }
+    v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
+  }
+  if (j < Cog) channelsScalar(xg, wg, bg, yp, oh, ow, j, Cog);
+}
+
+/** Four interior pixels ow..ow+3 (no column checks): 4x8 and 4x4 register tiles, scalar tail. */
+function tile4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW, Ci = gCi;
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
+  const wStep = <usize>Cog << 2;
+  const pStep = <usize>(gSW * Ci) << 2;       // next pixel's input, bytes
+  const yStep = <usize>gCo << 2;              // next pixel's output, bytes
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  let j = 0;
+  for (; j + 8 <= Cog; j += 8) {
+    const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+    const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+    let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const x0 = f32x4.splat(load<f32>(xp));
+          const x1 = f32x4.splat(load<f32>(xp + pStep));
+          const x2 = f32x4.splat(load<f32>(xp + 2 * pStep));
+          const x3 = f32x4.splat(load<f32>(xp + 3 * pStep));
+          a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
+          a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
+          a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
+          a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
+          xp += 4;
+          wp += wStep;
+        }
+      }
+    }
+    const o = yp + (<usize>j << 2);
+    v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
+    v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
+    v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
+    v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
+  }
+  for (; j + 4 <= Cog; j += 4) {
+    const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+    let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          const w0 = v128.load(wp);
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xp)), w0));
+          a1 = f32x4.add(a1, f32x4.mul(f32x4.splat(load<f32>(xp + pStep)), w0));
+          a2 = f32x4.add(a2, f32x4.mul(f32x4.splat(load<f32>(xp + 2 * pStep)), w0));
+          a3 = f32x4.add(a3, f32x4.mul(f32x4.splat(load<f32>(xp + 3 * pStep)), w0));
+          xp += 4;
+          wp += wStep;
+        }
+      }
+    }
+    const o = yp + (<usize>j << 2);
+    v128.store(o, activate4(a0, gAct, lo, hi));
+    v128.store(o + yStep, activate4(a1, gAct, lo, hi));
+    v128.store(o + 2 * yStep, activate4(a2, gAct, lo, hi));
+    v128.store(o + 3 * yStep, activate4(a3, gAct, lo, hi));
+  }
+  if (j < Cog) {
+    for (let q = 0; q < 4; q++) channelsScalar(xg, wg, bg, yp + <usize>q * yStep, oh, ow + q, j, Cog);
+  }
+}

@@ -1,0 +1,78 @@
+// Data movement for any dtype (element size 1 or 4 bytes): Transpose/Slice as a strided gather
+// (rank ≤ 6, strides and offset in elements), Concat over [outer, sizes], Copy, constant Pad.
+// Pure byte moves: exact in every build. y never aliases x for Transpose, Concat and Pad.
+import { StepParams } from '../../bundle/model';
+
+const d = new StaticArray<i32>(6);
+const s = new StaticArray<i32>(6);
+
+export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
+  const off = 6 - p.shape.length;
+  for (let k = 0; k < 6; k++) {
+    d[k] = k >= off ? p.shape[k - off] : 1;
+    s[k] = k >= off ? p.aStrides[k - off] : 0;
+  }
+  const n5 = d[5], s5 = s[5];
+  let yp = y;
+  for (let i0 = 0; i0 < d[0]; i0++)
+  for (let i1 = 0; i1 < d[1]; i1++)
+  for (let i2 = 0; i2 < d[2]; i2++)
+  for (let i3 = 0; i3 < d[3]; i3++)
+  for (let i4 = 0; i4 < d[4]; i4++) {
+    const base = p.offset + i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3] + i4 * s[4];
+    if (s5 == 1) {
+      // Contiguous inner run (slices, reshapes): one bulk copy.
+      memory.copy(yp, x + <usize>base * es, <usize>n5 * es);
+      yp += <usize>n5 * es;
+    } else if (es == 4) {
+      let xi = base;
+      for (let i = 0; i < n5; i++) { store<u32>(yp, load<u32>(x + (<usize>xi << 2))); xi += s5; yp += 4; }
+    } else {
+      let xi = base;
+      for (let i = 0; i < n5; i++) { store<u8>(yp, load<u8>(x + <usize>xi)); xi += s5; yp += 1; }
+    }
+  }
+}
+
+export function concatAny(xs: StaticArray<usize>, y: usize, es: i32, p: StepParams): void {
+  let total = 0;
+  for (let i = 0; i < p.sizes.length; i++) total += p.sizes[i];
+  const rowBytes = <usize>total * es;
+  let colOff: usize = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const bytes = <usize>p.sizes[i] * es;
+    for (let o = 0; o < p.outer; o++) memory.copy(y + <usize>o * rowBytes + colOff, xs[i] + <usize>o * bytes, bytes);
+    colOff += bytes;
+  }
+}
+
+export function padAny(x: usize, y: usize, es: i32, dtype: i32, zeroPoint: i32, p: StepParams): void {
+  const rank = p.shape.length;
+  const off = 6 - rank;
+  const od = new StaticArray<i32>(6), id = new StaticArray<i32>(6), bf = new StaticArray<i32>(6);
+  let outElems = 1;
+  for (let k = 0; k < 6; k++) {
+    od[k] = k >= off ? p.shape[k - off] : 1;
+    id[k] = k >= off ? p.inShape[k - off] : 1;
+    bf[k] = k >= off ? p.before[k - off] : 0;
+    outElems *= od[k];
+  }
+  // Fill: F32 the value's bits, I32 the value truncated, I8/U8 the output zero point.
+  if (es == 4) {
+    const bits: u32 = dtype == 0 ? reinterpret<u32>(p.value) : <u32><i32>p.value;
+    for (let i = 0; i < outElems; i++) store<u32>(y + (<usize>i << 2), bits);
+  } else {
+    memory.fill(y, <u8>zeroPoint, <usize>outElems);
+  }
+  const rowBytes = <usize>id[5] * es;
+  let xp = x;
+  for (let i0 = 0; i0 < id[0]; i0++)
+  for (let i1 = 0; i1 < id[1]; i1++)
+  for (let i2 = 0; i2 < id[2]; i2++)
+  for (let i3 = 0; i3 < id[3]; i3++)
+  for (let i4 = 0; i4 < id[4]; i4++) {
+    const o = ((((i0 + bf[0]) * od[1] + i1 + bf[1]) * od[2] + i2 + bf[2]) * od[3] + i3 + bf[3]) * od[4] + i4 + bf[4];
+    memory.copy(y + (<usize>o * od[5] + bf[5]) * es, xp, rowBytes);
+    xp += rowBytes;
+  }
+}
