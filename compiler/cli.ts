@@ -1,0 +1,58 @@
+// The edgec command line: compile | run | inspect | import (esbuild bundles this file into
+// dist/cli.js, which bin/edgec.js imports). Every failure is one stderr line and exit code 1
+// (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileCommand } from './cli/compile.ts';
+import { reportError, UsageError } from './cli/errors.ts';
+import { importCommand } from './cli/import.ts';
+import { inspectCommand } from './cli/inspect-command.ts';
+import { runCommand } from './cli/run.ts';
+
+export const HELP = `usage: edgec <command> [options]
+
+commands:
+  compile <model.json|model.onnx> -o <out.edgec>   compile a model into a bundle
+  run <bundle> --input <x.npy> --output <y.npy>    run a bundle on .npy data
+  inspect <bundle>                                 per-step table: kernels, shapes, params, MACs, arena
+  import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
+
+options:
+  -h, --help      show help (also 'edgec <command> --help')
+  -v, --version   print the version
+
+Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand,
+};
+
+/** The package version; package.json sits one level above both compiler/ and dist/. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined) { process.stderr.write(`${HELP}\n`); return 2; }
+    if (cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(HELP); return 0; }
+    if (cmd === '--version' || cmd === '-v') { console.log(version()); return 0; }
+    const run = COMMANDS[cmd];
+    if (!run) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return await run(rest);
+  } catch (e) {
+    const { line, code } = reportError(e);
+    process.stderr.write(`${line}\n`);
+    if (process.env.EDGEC_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return code;
+  }
+}
+
+// Runs when loaded as the program (bin/edgec.js imports the bundle; `tsx compiler/cli.ts` too),
+// not when a test imports `main`.
+const entry = process.argv[1] ?? '';
+if (/(?:edgec(?:\.js)?|cli\.(?:js|ts))$/.test(entry)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

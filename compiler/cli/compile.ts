@@ -1,0 +1,113 @@
+// `edgec compile`: model.json | model.onnx → .edgec bundle (frontend by file extension, then the
+// pass pipeline). The bundle is written atomically; a one-line summary goes to stdout.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Graph } from '../ir/graph.ts';
+import { compileGraph, PASS_NAMES } from '../compile.ts';
+import { loadModelJson } from '../frontend/model-json/index.ts';
+import { loadOnnx } from '../frontend/onnx/index.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { parseCommand } from './args.ts';
+import { UsageError, CliError } from './errors.ts';
+import { summarizeBundle, fmtInt } from './inspect.ts';
+
+export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
+
+Compiles a model into an .edgec bundle and prints steps, MACs, bundle and arena bytes.
+
+options:
+  -o, --output FILE       bundle to write (written atomically)
+  --target simd|scalar    runtime build the plan is tuned for (default simd)
+  --dump-after PASS       print the IR graph after PASS to stdout (edgec compile --dump-after ? lists them)
+  --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
+  -h, --help              show this help`;
+
+/** Dimensions like `1x3x224x224` (also accepts commas). */
+export function parseDims(text: string): number[] {
+  const dims = text.split(/[x,]/).map((s) => Number(s));
+  if (text === '' || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new UsageError(`--shape: '${text}' is not a list of positive integers like 1x3x224x224`, 'compile');
+  }
+  return dims;
+}
+
+/**
+ * The files a model consists of, for the source hash: the model itself and, for model.json,
+ * the weights file it names (any top-level string ending in .bin) or `<name>.bin` beside it.
+ */
+export function modelFiles(path: string): string[] {
+  const files = [path];
+  if (extname(path).toLowerCase() !== '.json') return files;
+  const candidates = new Set<string>();
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    for (const v of Object.values(json)) if (typeof v === 'string' && v.endsWith('.bin')) candidates.add(join(dirname(path), v));
+  } catch { /* the frontend reports malformed JSON with the right detail */ }
+  candidates.add(join(dirname(path), `${basename(path, extname(path))}.bin`));
+  for (const c of candidates) if (existsSync(c)) files.push(c);
+  return files;
+}
+
+export function sourceHash(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex');
+}
+
+export function loadModel(path: string, shapes: Record<string, number[]> | undefined): Graph {
+  if (!existsSync(path)) throw new CliError(path, 'no such file');
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') {
+    if (shapes) throw new UsageError('--shape applies to ONNX models only (model.json shapes are static)', 'compile');
+    return loadModelJson(path);
+  }
+  if (ext === '.onnx') return loadOnnx(path, shapes ? { shapes } : undefined);
+  throw new UsageError(`${path}: unknown model format '${ext}' (expected .json or .onnx)`, 'compile');
+}
+
+export async function compileCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('compile', argv, {
+    output: { type: 'string', short: 'o' },
+    target: { type: 'string' },
+    'dump-after': { type: 'string' },
+    shape: { type: 'string', multiple: true },
+  });
+  if (values.help) { console.log(COMPILE_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'compile');
+  const model = positionals[0]!;
+  const out = values.output;
+  if (!out) throw new UsageError('missing -o <out.edgec>', 'compile');
+  const target = values.target;
+  if (target !== undefined && target !== 'simd' && target !== 'scalar') {
+    throw new UsageError(`--target must be simd or scalar, got '${target}'`, 'compile');
+  }
+  const dumpAfter = values['dump-after'];
+  if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter)) {
+    throw new UsageError(`--dump-after: unknown pass '${dumpAfter}' (passes: ${PASS_NAMES.join(', ')})`, 'compile');
+  }
+  let shapes: Record<string, number[]> | undefined;
+  for (const s of values.shape ?? []) {
+    const eq = s.lastIndexOf('=');
+    if (eq <= 0) throw new UsageError(`--shape expects NAME=DIMS, got '${s}'`, 'compile');
+    (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
+  }
+
+  const graph = loadModel(model, shapes);
+  const options: Record<string, unknown> = { target: target ?? 'simd' };
+  if (shapes) options.shapes = shapes;
+  const { bundle } = compileGraph(graph, {
+    target: (target ?? 'simd') as 'simd' | 'scalar',
+    ...(dumpAfter !== undefined ? {
+      dumpAfter,
+      onDump: (pass: string, text: string) => { process.stdout.write(`// after ${pass}\n${text.endsWith('\n') ? text : `${text}\n`}`); },
+    } : {}),
+    sourceHash: sourceHash(modelFiles(model)),
+    modelName: graph.name || basename(model, extname(model)),
+    options,
+  });
+  writeFileAtomic(out, bundle);
+  const s = summarizeBundle(bundle);
+  console.log(`${out}: ${s.steps} steps, ${fmtInt(s.macs)} MACs, bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target ?? 'simd'})`);
+  return 0;
+}

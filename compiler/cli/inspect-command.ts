@@ -1,0 +1,27 @@
+// `edgec inspect <bundle>`: prints the per-step table of compiler/cli/inspect.ts.
+import { readFileSync } from 'node:fs';
+import { parseCommand } from './args.ts';
+import { CliError, UsageError } from './errors.ts';
+import { formatInspect, summarizeBundle } from './inspect.ts';
+
+export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec>
+
+Prints one row per step (index, kernel, node, input shapes -> output shape, params, MACs, arena
+offsets of the outputs), then totals: steps, MACs, arena, constants and file bytes.`;
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('inspect', argv, {});
+  if (values.help) { console.log(INSPECT_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'inspect');
+  const file = positionals[0]!;
+  const bytes = new Uint8Array(readFileSync(file));
+  let text: string;
+  try {
+    text = formatInspect(summarizeBundle(bytes), file);
+  } catch (e) {
+    // The generated readers throw RangeError & co. on truncated files: name the file instead.
+    throw new CliError(file, `not a readable edgec bundle (${(e as Error).message})`);
+  }
+  console.log(text);
+  return 0;
+}

@@ -1,0 +1,149 @@
+// `edgec inspect`: a per-step table of a bundle (kernel, node, shapes, params in short form,
+// MACs, arena offsets of the outputs) and totals. Reads the file with the generated readers only,
+// so it also works on bundles the runtime would refuse.
+import { readBundle, fb } from '../emit/bundle-writer.ts';
+
+export interface StepRow {
+  index: number;
+  kernel: string;
+  node: string;
+  shapes: string;
+  params: string;
+  macs: bigint;
+  arena: string;
+}
+
+export interface BundleSummary {
+  rows: StepRow[];
+  steps: number;
+  macs: bigint;
+  arenaBytes: number;
+  constantsBytes: number;
+  fileBytes: number;
+  inputs: { name: string; shape: number[]; dtype: string }[];
+  outputs: { name: string; shape: number[]; dtype: string }[];
+  metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string };
+}
+
+const DTYPE_NAMES: Record<number, string> = {
+  [fb.DType.F32]: 'float32', [fb.DType.I8]: 'int8', [fb.DType.U8]: 'uint8', [fb.DType.I32]: 'int32',
+};
+export function dtypeName(d: fb.DType): string {
+  return DTYPE_NAMES[d] ?? `dtype${d}`;
+}
+
+const dims = (s: ArrayLike<number>): string => (s.length === 0 ? 'scalar' : Array.from(s).join('x'));
+const pair = (a: number, b: number): string => (a === b ? `${a}` : `${a}x${b}`);
+const num = (v: number): string => `${Math.round(v * 1e6) / 1e6}`;
+
+function activation(a: fb.Activation, min: number, max: number): string {
+  if (a === fb.Activation.Relu) return 'relu';
+  if (a === fb.Activation.Clip) return `clip[${num(min)},${num(max)}]`;
+  return '';
+}
+
+/** Params in short form, e.g. `k3x3 s2 p1,1,1,1 d1 g1 relu`. */
+export function formatParams(step: fb.StepT): string {
+  const p = step.params;
+  const parts: string[] = [];
+  if (p instanceof fb.ConvParamsT) {
+    parts.push(`k${p.kernelH}x${p.kernelW}`, `s${pair(p.strideH, p.strideW)}`,
+      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`, `d${pair(p.dilationH, p.dilationW)}`);
+    if (step.kernel === fb.KernelId.DepthwiseConv2D_F32) parts.push(`m${p.depthMultiplier}`);
+    else parts.push(`g${p.groups}`);
+    parts.push(activation(p.activation, p.actMin, p.actMax));
+  } else if (p instanceof fb.PoolParamsT) {
+    parts.push(`k${p.kernelH}x${p.kernelW}`, `s${pair(p.strideH, p.strideW)}`,
+      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`);
+    if (p.countIncludePad) parts.push('incpad');
+  } else if (p instanceof fb.DenseParamsT) {
+    parts.push(activation(p.activation, p.actMin, p.actMax));
+  } else if (p instanceof fb.BinaryParamsT) {
+    parts.push((fb.BinaryOp[p.op] ?? `op${p.op}`).toLowerCase(), activation(p.activation, p.actMin, p.actMax));
+    if (p.bStrides.some((s) => s === 0) || p.aStrides.some((s) => s === 0)) parts.push('bcast');
+  } else if (p instanceof fb.UnaryParamsT) {
+    const op = (fb.UnaryOp[p.op] ?? `op${p.op}`).toLowerCase();
+    if (p.op === fb.UnaryOp.Clip) parts.push(`clip[${num(p.alpha)},${num(p.beta)}]`);
+    else if (p.op === fb.UnaryOp.LeakyRelu) parts.push(`leakyrelu a=${num(p.alpha)}`);
+    else parts.push(op);
+  } else if (p instanceof fb.SoftmaxParamsT) {
+    parts.push(`[${p.outer},${p.axis},${p.inner}]`);
+  } else if (p instanceof fb.TransposeParamsT) {
+    parts.push(`strides ${p.strides.join(',')}`);
+    if (p.offset !== 0) parts.push(`off ${p.offset}`);
+  } else if (p instanceof fb.ConcatParamsT) {
+    parts.push(`outer ${p.outer} sizes ${p.sizes.join(',')}`);
+  } else if (p instanceof fb.PadParamsT) {
+    parts.push(`before ${p.before.join(',')}`, `value ${num(p.value)}`);
+  }
+  return parts.filter((s) => s !== '').join(' ');
+}
+
+export function summarizeBundle(bytes: Uint8Array): BundleSummary {
+  const b = readBundle(bytes);
+  const tensors: fb.TensorT[] = [];
+  for (let i = 0; i < b.tensorsLength(); i++) tensors.push(b.tensors(i)!.unpack());
+  const tensor = (id: number): fb.TensorT | undefined => tensors[id];
+  const io = (ids: number[]) => ids.map((id) => {
+    const t = tensor(id);
+    return { name: String(t?.name ?? `#${id}`), shape: t ? [...t.shape] : [], dtype: t ? dtypeName(t.dtype) : '?' };
+  });
+  const rows: StepRow[] = [];
+  let macs = 0n;
+  for (let i = 0; i < b.stepsLength(); i++) {
+    const s = b.steps(i)!.unpack();
+    const ins = s.inputs.filter((id) => id >= 0 && !tensor(id)?.constant).map((id) => {
+      const t = tensor(id);
+      return t ? dims(t.shape) : `#${id}?`;
+    });
+    const outs = s.outputs.map((id) => { const t = tensor(id); return t ? dims(t.shape) : `#${id}?`; });
+    const arena = s.outputs.map((id) => { const t = tensor(id); return t ? `@${t.offset}` : '?'; });
+    rows.push({
+      index: i,
+      kernel: fb.KernelId[s.kernel] ?? `kernel${s.kernel}`,
+      node: String(s.node ?? ''),
+      shapes: `${ins.join(' ') || '-'} -> ${outs.join(' ')}`,
+      params: formatParams(s),
+      macs: s.macs,
+      arena: arena.join(' '),
+    });
+    macs += s.macs;
+  }
+  const inputs: number[] = [];
+  for (let i = 0; i < b.inputsLength(); i++) inputs.push(b.inputs(i)!);
+  const outputs: number[] = [];
+  for (let i = 0; i < b.outputsLength(); i++) outputs.push(b.outputs(i)!);
+  const m = b.metadata();
+  return {
+    rows, steps: rows.length, macs, arenaBytes: b.arenaSize(), constantsBytes: b.constantsLength(),
+    fileBytes: bytes.length, inputs: io(inputs), outputs: io(outputs),
+    metadata: {
+      edgecVersion: m?.edgecVersion() ?? '', target: m?.target() ?? '', modelName: m?.modelName() ?? '',
+      sourceHash: m?.sourceHash() ?? '',
+    },
+  };
+}
+
+/** Thousands separators make MAC counts readable at a glance. */
+export const fmtInt = (v: number | bigint): string => v.toLocaleString('en-US');
+
+export function formatInspect(sum: BundleSummary, file: string): string {
+  const header = ['#', 'kernel', 'node', 'shapes', 'params', 'MACs', 'arena'];
+  const table = sum.rows.map((r) => [String(r.index), r.kernel, r.node, r.shapes, r.params, fmtInt(r.macs), r.arena]);
+  const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
+  const right = new Set([0, 5]);
+  const line = (cells: string[]) => cells.map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
+    .join('  ').trimEnd();
+  const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
+  const md = sum.metadata;
+  return [
+    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
+    `inputs: ${io(sum.inputs)}`,
+    `outputs: ${io(sum.outputs)}`,
+    '',
+    line(header),
+    ...table.map(line),
+    '',
+    `steps ${sum.steps}, MACs ${fmtInt(sum.macs)}, arena ${fmtInt(sum.arenaBytes)} bytes, constants ${fmtInt(sum.constantsBytes)} bytes, file ${fmtInt(sum.fileBytes)} bytes`,
+  ].join('\n');
+}

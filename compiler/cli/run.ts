@@ -1,0 +1,189 @@
+// `edgec run`: runs a bundle on .npy inputs and writes .npy outputs. A first axis of N samples
+// on a batch-1 model runs sample by sample and stacks the N outputs (progress bar on a TTY).
+import { readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { load } from '../../runtime/node.ts';
+import { readBundle, fb } from '../emit/bundle-writer.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { readNpy, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
+import { parseCommand, splitNamed } from './args.ts';
+import { CliError, UsageError } from './errors.ts';
+import { dtypeName } from './inspect.ts';
+
+export const RUN_HELP = `usage: edgec run <bundle.edgec> --input <x.npy> [--input NAME=x.npy …] --output <y.npy> [options]
+
+Runs a bundle on .npy inputs. An input whose first axis holds N samples for a model with batch 1
+runs the samples one by one; the outputs are stacked along the first axis.
+
+options:
+  -i, --input [NAME=]FILE    input .npy (inputs without a name are taken in the model's order)
+  -o, --output [NAME=]FILE   output .npy to write (atomically); NAME= picks one of several outputs
+  --build auto|simd|scalar   runtime build (default auto: simd when the engine supports it)
+  -h, --help                 show this help`;
+
+type RunData = Float32Array | Int8Array | Uint8Array | Int32Array;
+interface Port { name: string; shape: number[]; dtype: fb.DType }
+
+const CTOR = {
+  [fb.DType.F32]: Float32Array, [fb.DType.I8]: Int8Array, [fb.DType.U8]: Uint8Array, [fb.DType.I32]: Int32Array,
+} as const;
+
+function product(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+
+/** The model's inputs/outputs from the bundle itself (names, shapes, dtypes). */
+function ports(bytes: Uint8Array, file: string): { inputs: Port[]; outputs: Port[] } {
+  let b: fb.Bundle;
+  try {
+    b = readBundle(bytes);
+  } catch (e) {
+    throw new CliError(file, (e as Error).message);
+  }
+  const port = (id: number): Port => {
+    const t = id >= 0 && id < b.tensorsLength() ? b.tensors(id) : null;
+    if (!t) throw new CliError(file, `graph input/output names tensor ${id}, which does not exist`);
+    return { name: t.name() ?? `#${id}`, shape: Array.from(t.shapeArray() ?? []), dtype: t.dtype() };
+  };
+  const inputs: Port[] = [];
+  for (let i = 0; i < b.inputsLength(); i++) inputs.push(port(b.inputs(i)!));
+  const outputs: Port[] = [];
+  for (let i = 0; i < b.outputsLength(); i++) outputs.push(port(b.outputs(i)!));
+  return { inputs, outputs };
+}
+
+/**
+ * How many samples `arr` holds for `port`: 1 when shapes match (or match without the batch
+ * axis), N when the model has batch 1 and the array's first axis is N.
+ */
+export function sampleCount(arrShape: readonly number[], port: Port, file: string): number {
+  const s = port.shape;
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (same(arrShape, s)) return 1;
+  if (s.length > 0 && s[0] === 1 && arrShape.length === s.length && same(arrShape.slice(1), s.slice(1))) return arrShape[0]!;
+  if (s.length > 0 && s[0] === 1 && same(arrShape, s.slice(1))) return 1;
+  throw new CliError(file, `shape ${fmt(arrShape)} does not fit input '${port.name}' ${fmt(s)}${s[0] === 1 ? ` (or [N,${s.slice(1).join(',')}])` : ''}`);
+}
+
+/** Converts .npy data to the model's dtype where that loses nothing a user would expect. */
+function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
+  const want = port.dtype;
+  const Ctor = CTOR[want as keyof typeof CTOR];
+  if (!Ctor) throw new CliError(file, `input '${port.name}' has unsupported dtype ${want}`);
+  const d = arr.data;
+  if (d instanceof Ctor) return d as RunData;
+  if (want === fb.DType.F32 && d instanceof Float64Array) return Float32Array.from(d);
+  if (want === fb.DType.I32 && d instanceof BigInt64Array) {
+    const out = new Int32Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v < -2147483648n || v > 2147483647n) throw new CliError(file, `element ${i} (${v}) does not fit input '${port.name}' int32`);
+      out[i] = Number(v);
+    }
+    return out;
+  }
+  throw new CliError(file, `dtype ${arr.dtype} does not match input '${port.name}' ${dtypeName(want)}${want === fb.DType.F32 ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`);
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('run', argv, {
+    input: { type: 'string', short: 'i', multiple: true },
+    output: { type: 'string', short: 'o', multiple: true },
+    build: { type: 'string' },
+  });
+  if (values.help) { console.log(RUN_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'run');
+  const build = values.build ?? 'auto';
+  if (build !== 'auto' && build !== 'simd' && build !== 'scalar') {
+    throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'run');
+  }
+  const bundlePath = positionals[0]!;
+  const bundle = new Uint8Array(readFileSync(bundlePath));
+  const { inputs, outputs } = ports(bundle, bundlePath);
+
+  // Assign --input files to model inputs: named ones first, the rest in model order.
+  const inputFiles = new Map<string, string>();
+  const unnamedIn: string[] = [];
+  for (const a of values.input ?? []) {
+    const { name, value } = splitNamed(a, inputs.map((p) => p.name));
+    if (name !== undefined) {
+      if (inputFiles.has(name)) throw new UsageError(`input '${name}' given twice`, 'run');
+      inputFiles.set(name, value);
+    } else unnamedIn.push(value);
+  }
+  for (const p of inputs) if (!inputFiles.has(p.name) && unnamedIn.length > 0) inputFiles.set(p.name, unnamedIn.shift()!);
+  if (unnamedIn.length > 0) throw new UsageError(`${unnamedIn.length} more --input file(s) than the model has inputs (${inputs.map((p) => p.name).join(', ')})`, 'run');
+  const missing = inputs.filter((p) => !inputFiles.has(p.name));
+  if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((p) => `'${p.name}'`).join(', ')}`, 'run');
+
+  const outputFiles = new Map<string, string>();
+  const unnamedOut: string[] = [];
+  for (const a of values.output ?? []) {
+    const { name, value } = splitNamed(a, outputs.map((p) => p.name));
+    if (name !== undefined) outputFiles.set(name, value);
+    else unnamedOut.push(value);
+  }
+  for (const p of outputs) if (!outputFiles.has(p.name) && unnamedOut.length > 0) outputFiles.set(p.name, unnamedOut.shift()!);
+  if (unnamedOut.length > 0) throw new UsageError(`more --output files than the model has outputs (${outputs.map((p) => p.name).join(', ')})`, 'run');
+  if (outputFiles.size === 0) throw new UsageError('missing --output <y.npy>', 'run');
+
+  // Read every input and agree on the sample count before loading anything.
+  let n = -1;
+  const batched = new Map<string, { data: RunData; perSample: number; file: string }>();
+  for (const p of inputs) {
+    const file = inputFiles.get(p.name)!;
+    const arr = readNpy(new Uint8Array(readFileSync(file)), file);
+    const count = sampleCount(arr.shape, p, file);
+    if (n >= 0 && count !== n) throw new CliError(file, `holds ${count} sample(s), other inputs hold ${n}`);
+    n = count;
+    batched.set(p.name, { data: toModelDtype(arr, p, file), perSample: product(p.shape), file });
+  }
+  if (n < 0) n = 1;
+
+  let model: Awaited<ReturnType<typeof load>>;
+  try {
+    model = await load(bundle, { build: build as 'auto' | 'simd' | 'scalar' });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'BundleError' && !e.message.includes(bundlePath)) throw new CliError(bundlePath, e.message);
+    throw e;
+  }
+
+  const results = new Map<string, RunData>();
+  const bar = n >= 50 && process.stderr.isTTY
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left' }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(n, 0);
+  try {
+    for (let i = 0; i < n; i++) {
+      const feed: Record<string, RunData> = {};
+      for (const [name, b] of batched) feed[name] = b.data.subarray(i * b.perSample, (i + 1) * b.perSample) as RunData;
+      const out = model.run(feed);
+      for (const p of outputs) {
+        const o = out[p.name];
+        if (!o) throw new CliError(bundlePath, `the runtime returned no output '${p.name}'`);
+        let dst = results.get(p.name);
+        if (!dst) {
+          const Ctor = o.constructor as new (len: number) => RunData;
+          dst = new Ctor(o.length * n);
+          results.set(p.name, dst);
+        }
+        dst.set(o as never, i * o.length);
+      }
+      bar?.increment();
+    }
+  } finally {
+    bar?.stop();
+  }
+
+  for (const [name, file] of outputFiles) {
+    const p = outputs.find((q) => q.name === name)!;
+    const data = results.get(name)!;
+    const per = data.length / n;
+    let shape = p.shape.length > 0 && product(p.shape) === per ? [...p.shape] : [per];
+    if (n > 1) shape = shape[0] === 1 ? [n, ...shape.slice(1)] : [n, ...shape];
+    writeFileAtomic(file, writeNpy({ shape, data: data as NpyData }));
+  }
+  return 0;
+}
+
