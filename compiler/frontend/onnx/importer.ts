@@ -257,6 +257,8 @@ class Importer {
     const given = this.opts.shapes?.[name];
     const where = `input '${name}'`;
     if (given) {
+      // Rank-0 inputs are carried as [1] (same data, one element).
+      if (dims?.length === 0 && given.length <= 1 && (given[0] ?? 1) === 1) return [1];
       if (dims && dims.length !== given.length) {
         throw new ModelError(this.file, where, `shape: expected ${dims.length} dims [${dims}] to match --shape, found ${given.length} ([${given}])`);
       }
@@ -270,6 +272,7 @@ class Importer {
       }
       return [...given];
     }
+    if (dims?.length === 0) return [1];
     if (!dims) {
       throw new ModelError(this.file, where, `shape: the model gives no shape; pass one, e.g. --shape ${name}=1x3x224x224`);
     }
@@ -359,12 +362,10 @@ function unary(op: OpType, attrs: (c: Importer) => Attrs = () => ({})): Handler 
 }
 
 /** Elementwise binary op with numpy broadcasting; constants follow the activation's layout. */
-function binary(c: Importer, n: OnnxNode, op: OpType, ia: number, ib: number, out: string, name: string): void {
-  const va = c.input(ia)!;
-  const vb = c.input(ib)!;
+function binary(c: Importer, op: OpType, va: Value, vb: Value, names: [string, string], out: string, name: string): void {
   const sa = va.kind === 'const' ? va.t.dims : va.shape;
   const sb = vb.kind === 'const' ? vb.t.dims : vb.shape;
-  for (const [v, i] of [[va, ia], [vb, ib]] as const) if (v.kind === 'const') c.checkFloat(v.t, i);
+  [va, vb].forEach((v, i) => { if (v.kind === 'const') c.checkFloat(v.t, i); });
   const shape = broadcastShapes(sa, sb);
   if (!shape) c.fail('inputs', `expected broadcastable shapes, found [${sa}] and [${sb}]`);
   const acts = [va, vb].filter((v): v is ActValue => v.kind === 'act');
@@ -372,21 +373,20 @@ function binary(c: Importer, n: OnnxNode, op: OpType, ia: number, ib: number, ou
     && [va, vb].every((v) => (v.kind === 'const' ? v.t.dims.length <= 4 : v.shape.length === 4));
   const irOf = (v: Value, i: number): string => {
     if (v.kind === 'act') return nhwc ? c.toNhwc(v) : c.toPlain(v);
-    const base = n.inputs[i];
-    if (!nhwc) return c.constIR(v.t.values, v.t.dims, base);
+    if (!nhwc) return c.constIR(v.t.values, v.t.dims, names[i]);
     const dims4 = [...new Array(4 - v.t.dims.length).fill(1), ...v.t.dims];
-    return c.constIR(permuteData(v.t.values, dims4, TO_NHWC), permute(dims4, TO_NHWC), `${base}__nhwc`);
+    return c.constIR(permuteData(v.t.values, dims4, TO_NHWC), permute(dims4, TO_NHWC), `${names[i]}__nhwc`);
   };
-  const a = irOf(va, ia);
-  const b = irOf(vb, ib);
-  const ir = c.produce(out, shape, nhwc ? 'nhwc' : 'plain');
+  const a = irOf(va, 0);
+  const b = irOf(vb, 1);
+  const ir = c.produce(out, shape.length === 0 ? [1] : shape, nhwc ? 'nhwc' : 'plain');
   c.addNode(op, [a, b], [ir], {}, name);
 }
 
 function binaryHandler(op: OpType): Handler {
   return (c, n) => {
     if (n.inputs.length !== 2) c.fail('inputs', `expected 2 inputs, found ${n.inputs.length}`);
-    binary(c, n, op, 0, 1, n.outputs[0], n.name);
+    binary(c, op, c.input(0)!, c.input(1)!, [n.inputs[0], n.inputs[1]], n.outputs[0], n.name);
   };
 }
 
@@ -394,8 +394,15 @@ function binaryHandler(op: OpType): Handler {
 function variadic(op: OpType): Handler {
   return (c, n) => {
     if (n.inputs.length === 1) { c.alias(n.outputs[0], c.act(0)); return; }
-    if (n.inputs.length === 2) { binary(c, n, op, 0, 1, n.outputs[0], n.name); return; }
-    c.fail('inputs', `expected 1 or 2 inputs, found ${n.inputs.length}`);
+    let acc = c.input(0)!;
+    let accName = n.inputs[0];
+    for (let i = 1; i < n.inputs.length; i++) {
+      const last = i === n.inputs.length - 1;
+      const out = last ? n.outputs[0] : c.fresh(`${n.outputs[0]}__${i}`);
+      binary(c, op, acc, c.input(i)!, [accName, n.inputs[i]], out, last ? n.name : c.fresh(`${n.name}/${i}`));
+      acc = c.values.get(out)!;
+      accName = out;
+    }
   };
 }
 
@@ -593,16 +600,12 @@ function gemm(c: Importer, n: OnnxNode): void {
   // C that varies over rows (or is computed) is added after the product.
   const mid = c.fresh(`${n.outputs[0]}__ab`);
   gemmLike(c, n, a, wt, nOut, k, undefined, mid);
-  let cName = n.inputs[2];
+  let cv2: Value = extra;
   if (beta !== 1) {
     if (extra.kind !== 'const') c.fail(`attr 'beta'`, 'expected 1 when C is computed, found another value');
-    cName = `${n.inputs[2]}__beta`;
-    c.setConst(cName, { ...extra.t, values: extra.t.values.map((v) => v * beta) });
+    cv2 = { kind: 'const', t: { ...extra.t, values: extra.t.values.map((v) => v * beta) } };
   }
-  const saved = n.inputs;
-  const tmp: OnnxNode = { ...n, inputs: [mid, cName] };
-  binary(c, tmp, 'Add', 0, 1, n.outputs[0], c.fresh(`${n.name}/addC`));
-  void saved;
+  binary(c, 'Add', c.values.get(mid)!, cv2, [mid, `${n.inputs[2]}__beta`], n.outputs[0], c.fresh(`${n.name}/addC`));
 }
 
 function matmul(c: Importer, n: OnnxNode): void {
@@ -802,6 +805,10 @@ function slice(c: Importer, n: OnnxNode): void {
 
 function identity(c: Importer, n: OnnxNode): void {
   if (n.opType === 'Dropout' && n.outputs[1]) c.fail('outputs[1]', 'expected no mask output (inference), found one');
+  if (n.opType === 'Dropout' && n.inputs[2]) {
+    const training = c.constInput(2, 'training_mode');
+    if (training.values[0] !== 0) c.fail('inputs[2]', 'expected training_mode false (inference), found true');
+  }
   const v = c.input(0)!;
   c.alias(n.outputs[0], v);
 }
@@ -850,8 +857,8 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 export function importOnnxModel(model: OnnxModel, file: string, opts: OnnxImportOptions = {}): Graph {
-  if (model.opset !== 0 && (model.opset < 7 || model.opset > 21)) {
-    throw new ModelError(file, 'opset_import', `expected opset 7 to 21 of the default domain, found ${model.opset} (convert with onnx.version_converter)`);
+  if (model.opset !== 0 && (model.opset < 1 || model.opset > 21)) {
+    throw new ModelError(file, 'opset_import', `expected opset 1 to 21 of the default domain, found ${model.opset} (convert with onnx.version_converter)`);
   }
   return new Importer(model, file, opts).run();
 }
