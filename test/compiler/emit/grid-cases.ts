@@ -160,7 +160,7 @@ add('conv-bn-relu-maxpool-flatten-dense-softmax', () => {
   t = b.node('Relu', [t]);
   t = b.node('MaxPool', [t], { kernel: [2, 2] });
   t = b.node('Flatten', [t]);
-  t = b.node('Dense', [t, b.constant('w2', [10, 128])]);
+  t = b.node('Dense', [t, b.constant('w2', [10, 128], undefined, -0.15, 0.15)]);
   t = b.node('Add', [t, b.constant('b2', [10])]);
   return b.output(b.node('Softmax', [t], {}, 'y'));
 });
