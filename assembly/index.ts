@@ -55,3 +55,6 @@ export function edgec_run(): i32 { return runModel(); }
 
 /** 1: edgec_run uses the slow reference twins (tests compare them bit for bit); 0: fast kernels. */
 export function edgec_set_reference(on: i32): void { executor.useReference = on != 0; }
+
+/** 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
+export function edgec_build(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }

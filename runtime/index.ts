@@ -1,0 +1,156 @@
+// The thin host runtime (browser and Node; no Node APIs): instantiates an edgec .wasm, copies the
+// bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
+// interprets the graph; names, shapes and dtypes for `info` come from the generated bundle reader.
+import { readBundle, fb } from '../compiler/emit/bundle-writer.ts';
+
+export type RuntimeDType = 'float32' | 'int8' | 'uint8' | 'int32';
+export type TensorArray = Float32Array | Int8Array | Uint8Array | Int32Array;
+
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  dtype: RuntimeDType;
+}
+
+export interface ModelInfo {
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  arenaBytes: number;
+  steps: number;
+  build: 'simd' | 'scalar';
+}
+
+export interface Model {
+  readonly info: ModelInfo;
+  run(inputs: Record<string, TensorArray>): Record<string, TensorArray>;
+}
+
+export interface LoadOptions {
+  wasm: BufferSource | WebAssembly.Module;
+  /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
+  reference?: boolean;
+}
+
+/** A bundle the executor refused, a bad input, or a failure inside the wasm. */
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BundleError';
+  }
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  edgec_alloc(bytes: number): number;
+  edgec_load(ptr: number, len: number): number;
+  edgec_error_ptr(): number;
+  edgec_error_len(): number;
+  edgec_arena_size(): number;
+  edgec_input_count(): number;
+  edgec_input_ptr(i: number): number;
+  edgec_input_size(i: number): number;
+  edgec_output_count(): number;
+  edgec_output_ptr(i: number): number;
+  edgec_output_size(i: number): number;
+  edgec_run(): number;
+  edgec_set_reference(on: number): void;
+  edgec_build(): number;
+}
+
+// The smallest module using a v128 instruction (as wasm-feature-detect's simd probe).
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** True when this engine runs WASM SIMD128 (then the simd build is the one to load). */
+export function simdSupported(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
+const DTYPES: Record<number, RuntimeDType> = {
+  [fb.DType.F32]: 'float32', [fb.DType.I8]: 'int8', [fb.DType.U8]: 'uint8', [fb.DType.I32]: 'int32',
+};
+const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
+
+function errorText(ex: Exports): string {
+  const len = ex.edgec_error_len();
+  const bytes = new Uint8Array(ex.memory.buffer, ex.edgec_error_ptr(), len);
+  return new TextDecoder().decode(bytes.slice());
+}
+
+/** Calls into the wasm; a trap becomes a BundleError carrying the executor's message. */
+function guarded<T>(ex: Exports, what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      const msg = errorText(ex);
+      throw new BundleError(`${what}: wasm trap (${e.message})${msg ? ': ' + msg : ''}`);
+    }
+    throw e;
+  }
+}
+
+function tensorInfos(b: fb.Bundle, ids: (i: number) => number | null, n: number): TensorInfo[] {
+  const out: TensorInfo[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = b.tensors(ids(i)!)!;
+    out.push({ name: t.name() ?? '', shape: Array.from(t.shapeArray() ?? []), dtype: DTYPES[t.dtype()]! });
+  }
+  return out;
+}
+
+export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model> {
+  const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm);
+  const instance = await WebAssembly.instantiate(module, {});
+  const ex = instance.exports as unknown as Exports;
+
+  const status = guarded(ex, 'load', () => {
+    const ptr = ex.edgec_alloc(bundle.length);
+    new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
+    return ex.edgec_load(ptr, bundle.length);
+  });
+  if (status !== 0) throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
+  ex.edgec_set_reference(opts.reference ? 1 : 0);
+
+  // The executor has validated everything; the generated reader only supplies names and shapes.
+  const b = readBundle(bundle);
+  const info: ModelInfo = {
+    inputs: tensorInfos(b, (i) => b.inputs(i), b.inputsLength()),
+    outputs: tensorInfos(b, (i) => b.outputs(i), b.outputsLength()),
+    arenaBytes: ex.edgec_arena_size(),
+    steps: b.stepsLength(),
+    build: ex.edgec_build() === 1 ? 'simd' : 'scalar',
+  };
+
+  function run(inputs: Record<string, TensorArray>): Record<string, TensorArray> {
+    for (const name of Object.keys(inputs)) {
+      if (!info.inputs.some((t) => t.name === name)) {
+        throw new BundleError(`run: unknown input '${name}' (inputs: ${info.inputs.map((t) => t.name).join(', ')})`);
+      }
+    }
+    info.inputs.forEach((t, i) => {
+      const data = inputs[t.name];
+      if (data === undefined) throw new BundleError(`run: missing input '${t.name}'`);
+      const Ctor = ARRAYS[t.dtype];
+      if (!(data instanceof Ctor)) throw new BundleError(`run: input '${t.name}' must be a ${Ctor.name} (${t.dtype})`);
+      const size = ex.edgec_input_size(i);
+      if (data.byteLength !== size) {
+        throw new BundleError(`run: input '${t.name}' has ${data.length} elements, shape [${t.shape}] needs ${size / Ctor.BYTES_PER_ELEMENT}`);
+      }
+      // A fresh view each time: memory may have grown (and detached old views) since load.
+      new Uint8Array(ex.memory.buffer, ex.edgec_input_ptr(i), size).set(new Uint8Array(data.buffer, data.byteOffset, size));
+    });
+    const rc = guarded(ex, 'run', () => ex.edgec_run());
+    if (rc !== 0) throw new BundleError(errorText(ex) || `run failed (status ${rc})`);
+    const out: Record<string, TensorArray> = {};
+    info.outputs.forEach((t, i) => {
+      const size = ex.edgec_output_size(i);
+      const bytes = new Uint8Array(ex.memory.buffer, ex.edgec_output_ptr(i), size).slice();
+      out[t.name] = new ARRAYS[t.dtype](bytes.buffer, 0, size / ARRAYS[t.dtype].BYTES_PER_ELEMENT);
+    });
+    return out;
+  }
+
+  return { info, run };
+}
