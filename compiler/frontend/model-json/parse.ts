@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { ModelError, elementSize, numElements } from '../../ir/graph.ts';
 import type { DType, Graph, Node, QuantParams, Tensor, TensorData } from '../../ir/graph.ts';
 import { OP_SCHEMAS, describeValue, isOpType, validateNodeAttrs } from '../../ir/op-schema.ts';
+import { inferNode } from '../../ir/ops.ts';
 
 export const MODEL_FORMAT = 'edgec-model';
 export const MODEL_VERSION = 1;
@@ -384,7 +385,34 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
     outputs.push(outName);
   });
 
-  return { name, tensors, nodes: raw.map((r) => r.node), inputs, outputs, source: file };
+  const graph: Graph = { name, tensors, nodes: raw.map((r) => r.node), inputs, outputs, source: file };
+  checkDeclaredOutputs(graph, producer);
+  return graph;
+}
+
+/**
+ * A declared output shape/dtype must be what the ops produce: runs the IR op table's shape
+ * inference on a scratch tensor table (the returned graph keeps only what the file states).
+ */
+function checkDeclaredOutputs(graph: Graph, producer: Map<string, RawNode>): void {
+  const declared = graph.outputs.filter((o) => graph.tensors.has(o));
+  if (declared.length === 0) return;
+  const scratch: Graph = { ...graph, tensors: new Map(graph.tensors) };
+  for (const n of graph.nodes) {
+    inferNode(scratch, n).forEach((info, i) => {
+      const out = n.outputs[i];
+      scratch.tensors.set(out, { name: out, dtype: info.dtype, shape: info.shape });
+    });
+  }
+  for (const o of declared) {
+    const want = graph.tensors.get(o)!;
+    const got = scratch.tensors.get(o)!;
+    if (want.dtype !== got.dtype || want.shape.join() !== got.shape.join()) {
+      const by = producer.get(o)!.node.name;
+      throw new ModelError(graph.source, `output '${o}'`,
+        `shape: expected ${got.dtype} ${JSON.stringify(got.shape)} (what node '${by}' produces), found declared ${want.dtype} ${JSON.stringify(want.shape)}`);
+    }
+  }
 }
 
 /** Reads model.json (and its sidecar, resolved relative to the json) into an IR Graph. */

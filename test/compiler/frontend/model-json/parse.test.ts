@@ -242,6 +242,18 @@ test('error: a graph output produced by no node', () => {
   parseFails(i, "output 'image'", 'name', 'which is a graph input or constant');
 });
 
+test('error: a declared output shape or dtype the ops do not produce', () => {
+  const m = base();
+  m.outputs[0].shape = [1, 4];
+  parseFails(m, "output 'probs'", 'shape', 'expected float32 [1,3]', "node 'softmax'", 'found declared float32 [1,4]');
+  const d = base();
+  d.outputs[0].dtype = 'int8';
+  parseFails(d, "output 'probs'", 'shape', 'found declared int8 [1,3]');
+  const undeclared = base();
+  delete undeclared.outputs[0].shape;
+  assert.is(parseModelJson(undeclared, undefined, FILE).tensors.has('probs'), false);
+});
+
 test('error: inline data count differs from the shape; too much inline data; bad values', () => {
   const m = base();
   m.tensors['fc.b'].data = [0, 1];

@@ -112,7 +112,7 @@ function edgeCaseGraph(): Graph {
     ['x', { name: 'x', dtype: 'float32', shape: [1, 2, 2, 8] }],
     t('odd', odd, [8]),
     t('nan', withNaN, [2, 2]),
-    t('inline64', inlineMax, [8, 8]),
+    t('inline64', inlineMax, [4, 1, 1, 16]),
     t('over64', overMax, [65]),
     t('scalar', new Float32Array([2.5]), []),
     t('q.w', new Int8Array([-128, -1, 0, 127, 5, 6]), [2, 1, 1, 3],
@@ -121,7 +121,8 @@ function edgeCaseGraph(): Graph {
     t('q.b', new Int32Array([-2147483648, 2147483647, 0]), [3], { dtype: 'int32' }),
     t('i64', new BigInt64Array([-(2n ** 53n) + 1n, 42n]), [2], { dtype: 'int64' }),
     t('i64.big', new BigInt64Array([2n ** 62n, -(2n ** 63n)]), [2], { dtype: 'int64' }),
-    ['y', { name: 'y', dtype: 'float32', shape: [1, 2, 2, 8] }],
+    // conv: [1,2,2,16] padded [t0,l1,b2,r3] by a 1×1 kernel → [1,4,6,4]
+    ['y', { name: 'y', dtype: 'float32', shape: [1, 4, 6, 4] }],
   ]);
   return {
     name: 'edge-cases',
@@ -169,7 +170,7 @@ test('inline vs sidecar placement, 16-byte aligned sidecar offsets, lengths', ()
   assert.is(weights!.length, end);
   assert.is(doc.weights, 'edge.bin');
   assert.ok(!('y' in doc.tensors) && !('x' in doc.tensors));
-  assert.equal(doc.outputs, [{ name: 'y', shape: [1, 2, 2, 8], dtype: 'float32' }, { name: 'z' }]);
+  assert.equal(doc.outputs, [{ name: 'y', shape: [1, 4, 6, 4], dtype: 'float32' }, { name: 'z' }]);
   assert.equal(doc.tensors.odd.data.slice(0, 4), [-0, 1e-45, 3.4028235e38, 0.1]);
   assert.equal(Object.keys(doc), ['format', 'version', 'name', 'inputs', 'outputs', 'weights', 'tensors', 'nodes']);
 });
