@@ -161,3 +161,18 @@ export function relevantTests(dir = NODE_TEST_DIR): string[] {
     }
   });
 }
+
+/** Runners for both runtime builds: compileGraph with that target, load, run. */
+export async function runtimeRunners(): Promise<Record<string, BuildRunner>> {
+  const { compileGraph } = await import('../compiler/compile.ts');
+  const { load } = await import('../runtime/node.ts');
+  const runners: Record<string, BuildRunner> = {};
+  for (const build of ['simd', 'scalar'] as const) {
+    runners[build] = async (graph, inputs) => {
+      const { bundle } = compileGraph(graph, { target: build });
+      const model = await load(bundle, { build });
+      return model.run(inputs);
+    };
+  }
+  return runners;
+}
