@@ -16,7 +16,8 @@ import type { Pass } from './util.ts';
 
 export type { Pass };
 export const PIPELINE: Pass[] = [
-  inferShapes, canonicalize, foldConstants, foldBatchnorm, fuseBias, fuseActivation, cancelTransposes, eliminateDead,
+  // fuse-bias before fold-batchnorm: conv → Add(bias) → BatchNorm must reach the BN as conv → BN
+  inferShapes, canonicalize, foldConstants, fuseBias, foldBatchnorm, fuseActivation, cancelTransposes, eliminateDead,
 ];
 export const PASS_NAMES: string[] = PIPELINE.map((p) => p.name);
 const MAX_ROUNDS = 10;
