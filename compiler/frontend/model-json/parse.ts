@@ -112,7 +112,7 @@ class Ctx {
         this.fail(where, `shape[${i}]: expected an integer ≥ 1, found ${describeValue(d)} in ${JSON.stringify(dims)}`);
       }
     });
-    return dims as number[];
+    return [...dims] as number[];
   }
 }
 
@@ -239,6 +239,13 @@ function parseTensor(
   return tensor;
 }
 
+/** Attrs detached from the JSON document (arrays copied), so graph edits never alias it. */
+function copyAttrs(attrs: Obj): Node['attrs'] {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(attrs)) out[k] = Array.isArray(v) ? [...v] : v;
+  return out as Node['attrs'];
+}
+
 interface RawNode {
   node: Node;
   index: number;
@@ -265,7 +272,7 @@ function parseNodeFields(ctx: Ctx, v: unknown, index: number): RawNode {
   const inputs = list('inputs');
   const outputs = list('outputs');
   const attrs = n.attrs === undefined ? {} : ctx.object(n.attrs, where, 'attrs');
-  return { node: { name, op: op as Node['op'], inputs: [...inputs], outputs: [...outputs], attrs: { ...attrs } as Node['attrs'] }, index, where };
+  return { node: { name, op: op as Node['op'], inputs: [...inputs], outputs: [...outputs], attrs: copyAttrs(attrs) }, index, where };
 }
 
 /** Builds and validates the IR graph of a parsed model.json; `weights` = sidecar bytes if any. */

@@ -11,6 +11,8 @@ import type { Graph, Tensor, TensorData } from '../../../../compiler/ir/graph.ts
 import {
   MAX_INLINE_ELEMENTS, SIDECAR_ALIGNMENT, float32Text, loadModelJson, parseModelJson, serializeModelJson, writeModelJson,
 } from '../../../../compiler/frontend/model-json/index.ts';
+import { compileGraph } from '../../../../compiler/compile.ts';
+import { evaluate } from '../../../../compiler/ir/reference.ts';
 import { buildSmallCnn } from '../../../fixtures/model-json/generate.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/model-json/', import.meta.url));
@@ -190,6 +192,21 @@ test('float32Text: shortest text that parses back to the same float32 bits', () 
   }
   assert.is(float32Text(Math.fround(0.1)), '0.1');
   assert.is(float32Text(-0), '-0');
+});
+
+test('a compiled graph (BN folded, activations fused) writes and reloads; reference outputs agree within 1e-6', () => {
+  withTempDir((dir) => {
+    const source = loadModelJson(join(FIXTURES, 'small-cnn.json'));
+    const { graph } = compileGraph(loadModelJson(join(FIXTURES, 'small-cnn.json')));
+    assert.ok(!graph.nodes.some((n) => n.op === 'BatchNorm'), 'expected BatchNorm folded by compile');
+    const back = roundTrip(graph, dir);
+    const input = new Float32Array(1 * 8 * 8 * 3).map((_, i) => Math.sin(i * 0.37));
+    const want = evaluate(source, { input }).probs;
+    const got = evaluate(back, { input }).probs;
+    assert.is(got.length, 4);
+    // float32 folding of BN into the conv weights changes low bits only
+    for (let i = 0; i < 4; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-6, `probs[${i}] ${got[i]} vs ${want[i]}`);
+  });
 });
 
 test('write is atomic: overwrites in place and leaves no temp files', () => {
