@@ -113,12 +113,20 @@ export function planMemory(p: PlanInput): MemoryPlan {
     }
     return { off, size };
   };
-  const bySize = [...roots].sort((a, b) => gSize.get(b)! - gSize.get(a)! || gStart.get(a)! - gStart.get(b)! || a - b);
-  const byStart = [...roots].sort((a, b) => gStart.get(a)! - gStart.get(b)! || gSize.get(b)! - gSize.get(a)! || a - b);
-  // greedy by size is the plan; placing in step order is tried too and kept when smaller (chains)
-  let best = place(bySize);
-  const alt = place(byStart);
-  if (alt.size < best.size) best = alt;
+  const size = (r: number) => gSize.get(r)!, first = (r: number) => gStart.get(r)!;
+  const orders = [
+    // greedy by size is the plan; ties in either step direction, and plain step order in both
+    // directions, are tried too and the smallest arena kept (they reach the live-bytes bound on chains)
+    [...roots].sort((a, b) => size(b) - size(a) || first(a) - first(b) || a - b),
+    [...roots].sort((a, b) => size(b) - size(a) || first(b) - first(a) || b - a),
+    [...roots].sort((a, b) => first(a) - first(b) || size(b) - size(a) || a - b),
+    [...roots].sort((a, b) => first(b) - first(a) || size(b) - size(a) || b - a),
+  ];
+  let best = place(orders[0]!);
+  for (const o of orders.slice(1)) {
+    const alt = place(o);
+    if (alt.size < best.size) best = alt;
+  }
 
   const offsets = new Array<number>(nT).fill(-1), block = new Array<number>(nT).fill(-1);
   for (let i = 0; i < nT; i++) if (arena(i)) { block[i] = find(i); offsets[i] = best.off.get(find(i))!; }
