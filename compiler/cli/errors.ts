@@ -19,7 +19,7 @@ export class CliError extends Error {
 
 const KNOWN = new Set(['ModelError', 'BundleError', 'NpyError', 'CliError']);
 
-function oneLine(s: string): string {
+export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, '; ').trim();
 }
 

@@ -20,7 +20,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     text = formatInspect(summarizeBundle(bytes), file);
   } catch (e) {
     // The generated readers throw RangeError & co. on truncated files: name the file instead.
-    throw new CliError(file, `not a readable edgec bundle (${(e as Error).message})`);
+    const msg = (e as Error).message;
+    throw new CliError(file, msg.startsWith('not an edgec bundle') ? msg : `not a readable edgec bundle (${msg})`);
   }
   console.log(text);
   return 0;

@@ -3,12 +3,10 @@
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { load } from '../../runtime/node.ts';
-import { readBundle, fb } from '../emit/bundle-writer.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readNpy, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
 import { parseCommand, splitNamed } from './args.ts';
-import { CliError, UsageError } from './errors.ts';
-import { dtypeName } from './inspect.ts';
+import { CliError, UsageError, oneLine } from './errors.ts';
 
 export const RUN_HELP = `usage: edgec run <bundle.edgec> --input <x.npy> [--input NAME=x.npy …] --output <y.npy> [options]
 
@@ -22,36 +20,15 @@ options:
   -h, --help                 show this help`;
 
 type RunData = Float32Array | Int8Array | Uint8Array | Int32Array;
-interface Port { name: string; shape: number[]; dtype: fb.DType }
+type DType = 'float32' | 'int8' | 'uint8' | 'int32';
+interface Port { name: string; shape: number[]; dtype: DType }
 
-const CTOR = {
-  [fb.DType.F32]: Float32Array, [fb.DType.I8]: Int8Array, [fb.DType.U8]: Uint8Array, [fb.DType.I32]: Int32Array,
-} as const;
+const CTOR = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
 function product(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
 }
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
-
-/** The model's inputs/outputs from the bundle itself (names, shapes, dtypes). */
-function ports(bytes: Uint8Array, file: string): { inputs: Port[]; outputs: Port[] } {
-  let b: fb.Bundle;
-  try {
-    b = readBundle(bytes);
-  } catch (e) {
-    throw new CliError(file, (e as Error).message);
-  }
-  const port = (id: number): Port => {
-    const t = id >= 0 && id < b.tensorsLength() ? b.tensors(id) : null;
-    if (!t) throw new CliError(file, `graph input/output names tensor ${id}, which does not exist`);
-    return { name: t.name() ?? `#${id}`, shape: Array.from(t.shapeArray() ?? []), dtype: t.dtype() };
-  };
-  const inputs: Port[] = [];
-  for (let i = 0; i < b.inputsLength(); i++) inputs.push(port(b.inputs(i)!));
-  const outputs: Port[] = [];
-  for (let i = 0; i < b.outputsLength(); i++) outputs.push(port(b.outputs(i)!));
-  return { inputs, outputs };
-}
 
 /**
  * How many samples `arr` holds for `port`: 1 when shapes match (or match without the batch
@@ -69,12 +46,12 @@ export function sampleCount(arrShape: readonly number[], port: Port, file: strin
 /** Converts .npy data to the model's dtype where that loses nothing a user would expect. */
 function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
   const want = port.dtype;
-  const Ctor = CTOR[want as keyof typeof CTOR];
+  const Ctor = CTOR[want];
   if (!Ctor) throw new CliError(file, `input '${port.name}' has unsupported dtype ${want}`);
   const d = arr.data;
   if (d instanceof Ctor) return d as RunData;
-  if (want === fb.DType.F32 && d instanceof Float64Array) return Float32Array.from(d);
-  if (want === fb.DType.I32 && d instanceof BigInt64Array) {
+  if (want === 'float32' && d instanceof Float64Array) return Float32Array.from(d);
+  if (want === 'int32' && d instanceof BigInt64Array) {
     const out = new Int32Array(d.length);
     for (let i = 0; i < d.length; i++) {
       const v = d[i]!;
@@ -83,7 +60,7 @@ function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
     }
     return out;
   }
-  throw new CliError(file, `dtype ${arr.dtype} does not match input '${port.name}' ${dtypeName(want)}${want === fb.DType.F32 ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`);
+  throw new CliError(file, `dtype ${arr.dtype} does not match input '${port.name}' ${want}${want === 'float32' ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`);
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -100,7 +77,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const bundlePath = positionals[0]!;
   const bundle = new Uint8Array(readFileSync(bundlePath));
-  const { inputs, outputs } = ports(bundle, bundlePath);
+  // The executor validates the whole bundle on load; names, shapes and dtypes come from it.
+  let model: Awaited<ReturnType<typeof load>>;
+  try {
+    model = await load(bundle, { build: build as 'auto' | 'simd' | 'scalar' });
+  } catch (e) {
+    if (e instanceof Error && !e.message.includes(bundlePath)) throw new CliError(bundlePath, oneLine(e.message));
+    throw e;
+  }
+  const inputs: Port[] = model.info.inputs;
+  const outputs: Port[] = model.info.outputs;
 
   // Assign --input files to model inputs: named ones first, the rest in model order.
   const inputFiles = new Map<string, string>();
@@ -140,14 +126,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     batched.set(p.name, { data: toModelDtype(arr, p, file), perSample: product(p.shape), file });
   }
   if (n < 0) n = 1;
-
-  let model: Awaited<ReturnType<typeof load>>;
-  try {
-    model = await load(bundle, { build: build as 'auto' | 'simd' | 'scalar' });
-  } catch (e) {
-    if (e instanceof Error && e.name === 'BundleError' && !e.message.includes(bundlePath)) throw new CliError(bundlePath, e.message);
-    throw e;
-  }
 
   const results = new Map<string, RunData>();
   const bar = n >= 50 && process.stderr.isTTY

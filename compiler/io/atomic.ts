@@ -11,7 +11,14 @@ function tempName(path: string): string {
 /** Writes `data` to `path` atomically (same-directory temp file + fsync + rename). */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = tempName(path);
-  const fd = openSync(tmp, 'wx', 0o644);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch (e) {
+    // Name the file the user asked for, not our temp file (e.g. a missing output directory).
+    (e as NodeJS.ErrnoException).path = path;
+    throw e;
+  }
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;

@@ -19,8 +19,11 @@ const TINY = join(FIX, 'tiny/model.json');
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-cli-'));
 const at = (name: string) => join(tmp, name);
 
+// EDGEC_TEST_CLI=source runs compiler/cli.ts through tsx instead of the built bundle (no build needed).
+const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];
+
 function edgec(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/edgec.js'), ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
