@@ -430,7 +430,8 @@ export function loadModelJson(path: string): Graph {
   } catch (e) {
     throw new ModelError(path, 'file', `expected a readable model.json, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const json = parseJsonText(text, path);
+  // Editors on Windows like to add a byte-order mark; JSON.parse does not accept one.
+  const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
   let weights: Uint8Array | undefined;
   if (isObject(json) && typeof json.weights === 'string' && json.weights !== '') {
     const sidecar = resolve(dirname(path), json.weights);

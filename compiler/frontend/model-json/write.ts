@@ -170,6 +170,9 @@ export function serializeModelJson(graph: Graph, weightsName: string): { json: s
 export function writeModelJson(graph: Graph, jsonPath: string): void {
   const ext = extname(jsonPath);
   const weightsName = `${basename(jsonPath, ext === '' ? undefined : ext)}.bin`;
+  if (weightsName === basename(jsonPath)) {
+    throw new ModelError(jsonPath, 'file', `name: expected a json path whose sidecar name differs from it, found '${weightsName}' for both`);
+  }
   const { json, weights } = serializeModelJson(graph, weightsName);
   // Sidecar first: a json that names a sidecar never appears before the sidecar does.
   if (weights) writeFileAtomic(join(dirname(jsonPath), weightsName), weights);

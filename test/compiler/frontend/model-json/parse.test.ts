@@ -105,6 +105,14 @@ test('error: not JSON reports line and column', () => {
   });
 });
 
+test('a UTF-8 byte-order mark before the json is accepted', () => {
+  withTempDir((dir) => {
+    const path = join(dir, 'bom.json');
+    writeFileSync(path, `\ufeff${readFileSync(join(FIXTURES, 'tiny-cnn.json'), 'utf8')}`);
+    assert.is(loadModelJson(path).nodes.length, 5);
+  });
+});
+
 test('error: model file missing', () => {
   withTempDir((dir) => {
     fails(() => loadModelJson(join(dir, 'nope.json')), 'file', 'ENOENT');
