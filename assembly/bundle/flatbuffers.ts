@@ -157,5 +157,7 @@ export function fieldString(t: u32, slot: i32): string {
   if (v == 0) return '';
   const n = vectorLength(v, 1);
   if (failed) return '';
+  // FlatBuffers strings end in a 0 byte: a file cut just after the characters is still truncated.
+  if (readU8(<u64>v + 4 + <u64>n) != 0) { if (!failed) fail('string is not 0-terminated', <u64>v + 4 + <u64>n); return ''; }
   return String.UTF8.decodeUnsafe(base + <usize>v + 4, <usize>n);
 }

@@ -4,7 +4,7 @@
 import { setError, failed } from '../error';
 import {
   setBuffer, rootTable, fieldU8, fieldU16, fieldI32, fieldU32, fieldF32, fieldRef, fieldTable,
-  vectorLength, vectorTable, vectorElem, fieldI32Vector, fieldString, readI32,
+  vectorLength, vectorTable, fieldI32Vector, fieldString,
 } from './flatbuffers';
 
 export const FORMAT_VERSION: u32 = 1;
@@ -95,6 +95,7 @@ export class Model {
   /** Position of the constants bytes inside the bundle, and their count. */
   constantsPos: u32 = 0;
   constantsLen: u32 = 0;
+  modelName: string = '';
 }
 
 function decodeParams(type: i32, t: u32, p: StepParams): void {
@@ -202,5 +203,14 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     steps[i] = si;
   }
   m.steps = steps;
+
+  // Metadata is not needed to run, but a bundle whose strings run past the end is refused too.
+  const meta = fieldTable(root, 7);
+  if (meta != 0) {
+    for (let k = 0; k < 5; k++) {
+      const str = fieldString(meta, k);
+      if (k == 4) m.modelName = str;
+    }
+  }
   return m;
 }

@@ -1,0 +1,93 @@
+// The host runtime API: load from bytes or a compiled module, info (names, shapes, dtypes, arena,
+// steps, build), input checking, repeated runs, node.ts build selection, errors as BundleError.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { load as loadCore, BundleError, simdSupported } from '../../runtime/index.ts';
+import { load, wasmPath, wasmModule } from '../../runtime/node.ts';
+import { makeBundle, rng, randF32, fb } from '../assembly/harness.ts';
+
+function twoInputModel(): Uint8Array {
+  return makeBundle([
+    { name: 'a', shape: [2, 3], role: 'in' }, { name: 'b', shape: [2, 3], role: 'in' },
+    { name: 'sum', shape: [2, 3], role: 'out' }, { name: 'idx', shape: [3, 2], role: 'out', dtype: fb.DType.I32 },
+    { name: 'iv', shape: [2, 3], role: 'in', dtype: fb.DType.I32 },
+  ], [
+    { kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [2], params: { type: 'binary', op: fb.BinaryOp.Add, shape: [2, 3], aStrides: [3, 1], bStrides: [3, 1] } },
+    { kernel: fb.KernelId.Transpose, inputs: [4], outputs: [3], params: { type: 'transpose', shape: [3, 2], strides: [1, 3], offset: 0 } },
+  ]);
+}
+
+test('load from bytes and from a compiled module; info', async () => {
+  const bundle = twoInputModel();
+  for (const wasm of [readFileSync(wasmPath('scalar')), wasmModule('scalar')]) {
+    const m = await loadCore(bundle, { wasm });
+    assert.equal(m.info.inputs, [
+      { name: 'a', shape: [2, 3], dtype: 'float32' }, { name: 'b', shape: [2, 3], dtype: 'float32' }, { name: 'iv', shape: [2, 3], dtype: 'int32' }]);
+    assert.equal(m.info.outputs, [{ name: 'sum', shape: [2, 3], dtype: 'float32' }, { name: 'idx', shape: [3, 2], dtype: 'int32' }]);
+    assert.is(m.info.steps, 2);
+    assert.is(m.info.arenaBytes, 5 * 32);
+    assert.is(m.info.build, 'scalar');
+  }
+});
+
+test('run: values, dtypes, repeated runs, independent models', async () => {
+  const m1 = await load(twoInputModel(), { build: 'simd' });
+  const m2 = await load(twoInputModel(), { build: 'simd' });
+  assert.is(m1.info.build, 'simd');
+  const a = Float32Array.of(1, 2, 3, 4, 5, 6), b = Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1), iv = Int32Array.of(10, 11, 12, 20, 21, 22);
+  const o1 = m1.run({ a, b, iv });
+  const o2 = m2.run({ a: b, b, iv });
+  assert.instance(o1.sum, Float32Array);
+  assert.instance(o1.idx, Int32Array);
+  assert.equal(Array.from(o1.sum!), [1.5, 2.5, 3.5, 5, 6, 7]);
+  assert.equal(Array.from(o1.idx!), [10, 20, 11, 21, 12, 22]);
+  assert.equal(Array.from(o2.sum!), [1, 1, 1, 2, 2, 2]);
+  const again = m1.run({ a: b, b: a, iv });
+  assert.equal(Array.from(again.sum!), [1.5, 2.5, 3.5, 5, 6, 7]);
+  // Outputs are copies: a later run does not change an earlier result.
+  assert.equal(Array.from(o1.sum!), [1.5, 2.5, 3.5, 5, 6, 7]);
+});
+
+test('run: input errors are BundleErrors', async () => {
+  const m = await load(twoInputModel(), { build: 'scalar' });
+  const a = new Float32Array(6), iv = new Int32Array(6);
+  assert.throws(() => m.run({ a, iv }), (e: unknown) => e instanceof BundleError && /missing input 'b'/.test((e as Error).message));
+  assert.throws(() => m.run({ a, b: new Float32Array(5), iv }), (e: unknown) => e instanceof BundleError && /'b' has 5 elements/.test((e as Error).message));
+  assert.throws(() => m.run({ a, b: a, iv: new Float32Array(6) as unknown as Int32Array }), (e: unknown) => e instanceof BundleError && /Int32Array/.test((e as Error).message));
+  assert.throws(() => m.run({ a, b: a, iv, zz: a }), (e: unknown) => e instanceof BundleError && /unknown input 'zz'/.test((e as Error).message));
+});
+
+test('node load: auto picks simd where supported; reference mode gives the same bits', async () => {
+  const r = rng(11);
+  const x = randF32(r, 1 * 6 * 6 * 8);
+  const bundle = makeBundle([
+    { name: 'x', shape: [1, 6, 6, 8], role: 'in' }, { name: 'w', shape: [1, 3, 3, 8, 8], role: 'const', data: randF32(r, 576) },
+    { name: 'y', shape: [1, 6, 6, 8], role: 'out' },
+  ], [{ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1], outputs: [2], params: { type: 'conv', kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 } }]);
+  const auto = await load(bundle);
+  assert.is(auto.info.build, simdSupported() ? 'simd' : 'scalar');
+  const fast = new Uint32Array((auto.run({ x }).y as Float32Array).buffer);
+  const ref = new Uint32Array(((await load(bundle, { reference: true })).run({ x }).y as Float32Array).buffer);
+  assert.equal(Array.from(fast), Array.from(ref));
+});
+
+test('a refused bundle is a BundleError with the executor message', async () => {
+  try {
+    await load(new Uint8Array(16), { build: 'scalar' });
+    assert.unreachable('accepted');
+  } catch (e) {
+    assert.instance(e, BundleError);
+    assert.match((e as Error).message, /identifier is not 'EDGC'/);
+  }
+});
+
+test('edgec_run before a load reports an error instead of trapping', async () => {
+  const inst = await WebAssembly.instantiate(wasmModule('simd'), {});
+  const ex = inst.exports as Record<string, CallableFunction> & { memory: WebAssembly.Memory };
+  assert.is(ex.edgec_run!(), 1);
+  const msg = new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ex.edgec_error_ptr!(), ex.edgec_error_len!()));
+  assert.match(msg, /no bundle loaded/);
+});
+
+test.run();
