@@ -41,6 +41,7 @@ class Importer {
   private readonly used = new Set<string>();
   readonly graphOutputs: Set<string>;
   private readonly nhwcCache = new Map<string, string>();
+  private readonly nodeNames = new Set<string>();
   private readonly plainCache = new Map<string, string>();
   /** The ONNX node being converted, for error messages and helper node names. */
   private cur: OnnxNode | undefined;
@@ -69,11 +70,11 @@ class Importer {
   }
 
   addNode(op: OpType, inputs: string[], outputs: string[], attrs: Attrs, name?: string): void {
-    const node: Node = {
-      name: name ?? this.fresh(`${this.cur?.name ?? 'onnx'}/${op}`),
-      op, inputs, outputs, attrs,
-    };
-    this.used.add(node.name);
+    // Node names are their own namespace; the ONNX node's name goes to its main IR node when free.
+    let nodeName = name ?? `${this.cur?.name ?? 'onnx'}/${op}`;
+    for (let i = 1; this.nodeNames.has(nodeName); i++) nodeName = `${name ?? `${this.cur?.name ?? 'onnx'}/${op}`}_${i}`;
+    this.nodeNames.add(nodeName);
+    const node: Node = { name: nodeName, op, inputs, outputs, attrs };
     validateNodeAttrs(node, this.file);
     this.g.nodes.push(node);
   }
@@ -191,7 +192,7 @@ class Importer {
       return;
     }
     const ir = this.produce(outName, shape, 'plain');
-    this.addNode('Reshape', [src], [ir], { shape: [...shape] }, this.fresh(this.cur!.name));
+    this.addNode('Reshape', [src], [ir], { shape: [...shape] });
   }
 
   // ---- attrs ------------------------------------------------------------------------------
@@ -314,9 +315,9 @@ class Importer {
     this.addAct(name, v.shape);
     const src = v.layout === 'nhwc' ? v.ir : v.ir;
     if (v.layout === 'nhwc' && !orderPreserved(this.irShape(v), TO_NCHW)) {
-      this.addNode('Transpose', [src], [name], { perm: TO_NCHW }, this.fresh(`${name}/to_nchw`));
+      this.addNode('Transpose', [src], [name], { perm: TO_NCHW }, `${name}/to_nchw`);
     } else {
-      this.addNode('Reshape', [src], [name], { shape: [...v.shape] }, this.fresh(`${name}/output`));
+      this.addNode('Reshape', [src], [name], { shape: [...v.shape] }, `${name}/output`);
     }
   }
 
@@ -399,7 +400,7 @@ function variadic(op: OpType): Handler {
     for (let i = 1; i < n.inputs.length; i++) {
       const last = i === n.inputs.length - 1;
       const out = last ? n.outputs[0] : c.fresh(`${n.outputs[0]}__${i}`);
-      binary(c, op, acc, c.input(i)!, [accName, n.inputs[i]], out, last ? n.name : c.fresh(`${n.name}/${i}`));
+      binary(c, op, acc, c.input(i)!, [accName, n.inputs[i]], out, last ? n.name : `${n.name}/${i}`);
       acc = c.values.get(out)!;
       accName = out;
     }
@@ -605,7 +606,7 @@ function gemm(c: Importer, n: OnnxNode): void {
     if (extra.kind !== 'const') c.fail(`attr 'beta'`, 'expected 1 when C is computed, found another value');
     cv2 = { kind: 'const', t: { ...extra.t, values: extra.t.values.map((v) => v * beta) } };
   }
-  binary(c, 'Add', c.values.get(mid)!, cv2, [mid, `${n.inputs[2]}__beta`], n.outputs[0], c.fresh(`${n.name}/addC`));
+  binary(c, 'Add', c.values.get(mid)!, cv2, [mid, `${n.inputs[2]}__beta`], n.outputs[0], `${n.name}/addC`);
 }
 
 function matmul(c: Importer, n: OnnxNode): void {
