@@ -1,7 +1,25 @@
 // `edgec inspect`: a per-step table of a bundle (kernel, node, shapes, params in short form,
-// MACs, arena offsets of the outputs) and totals. Reads the file with the generated readers only,
-// so it also works on bundles the runtime would refuse.
+// MACs, arena offsets of the outputs) and totals. Reads the file with the generated readers over a
+// bounds-checked buffer: a truncated or corrupt file fails with the byte offset instead of showing garbage.
+import * as flatbuffers from 'flatbuffers';
 import { readBundle, fb } from '../emit/bundle-writer.ts';
+
+/** The generated readers index bytes without checks (reading past the end yields undefined → 0). */
+class CheckedByteBuffer extends flatbuffers.ByteBuffer {
+  private check(offset: number, size: number): void {
+    if (!(offset >= 0 && offset + size <= this.capacity())) {
+      throw new RangeError(`read of ${size} byte(s) at offset ${offset} runs past the end of the ${this.capacity()}-byte file`);
+    }
+  }
+  override readUint8(offset: number): number { this.check(offset, 1); return super.readUint8(offset); }
+  override readUint16(offset: number): number { this.check(offset, 2); return super.readUint16(offset); }
+  override readInt32(offset: number): number { this.check(offset, 4); return super.readInt32(offset); }
+  override __string(offset: number, enc?: flatbuffers.Encoding): string | Uint8Array {
+    const start = offset + this.readInt32(offset);
+    this.check(start + 4, this.readInt32(start));
+    return super.__string(offset, enc);
+  }
+}
 
 export interface StepRow {
   index: number;
@@ -80,7 +98,8 @@ export function formatParams(step: fb.StepT): string {
 }
 
 export function summarizeBundle(bytes: Uint8Array): BundleSummary {
-  const b = readBundle(bytes);
+  readBundle(bytes); // identifier check with the shared message
+  const b = fb.Bundle.getRootAsBundle(new CheckedByteBuffer(bytes));
   const tensors: fb.TensorT[] = [];
   for (let i = 0; i < b.tensorsLength(); i++) tensors.push(b.tensors(i)!.unpack());
   const tensor = (id: number): fb.TensorT | undefined => tensors[id];
