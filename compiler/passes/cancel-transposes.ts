@@ -1,10 +1,10 @@
 // cancel-transposes: Transpose∘Transpose merges into one (removed when the composition is the
 // identity, as for the ONNX importer's NCHW↔NHWC pairs); an identity Transpose is removed; a
 // Transpose feeding a unary elementwise op whose result is transposed again moves after that op,
-// so the pair meets and cancels.
-import type { Node } from '../ir/graph.ts';
-import { transposePerm } from '../ir/ops.ts';
-import { addTensor, bypass, consumers, producers, singleUse, type Pass } from './util.ts';
+// so the pair meets and cancels; a Transpose → Reshape [N,K] → Dense permutes the weights instead.
+import type { Graph, Node } from '../ir/graph.ts';
+import { rowStrides, transposePerm } from '../ir/ops.ts';
+import { addConstant, addTensor, bypass, constF64, consumers, producers, singleUse, type Pass } from './util.ts';
 
 const ELEMENTWISE = new Set(['Relu', 'Relu6', 'Clip', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp']);
 const isIdentity = (p: number[]) => p.every((v, i) => v === i);
@@ -30,6 +30,7 @@ export const cancelTransposes: Pass = {
       }
       const perm = transposePerm(t2, g.tensors.get(t2.inputs[0]!)!.shape.length, g.source);
       if (isIdentity(perm) && bypass(g, t2, t2.inputs[0]!, t2.outputs[0]!)) { changed = true; continue; }
+      if (absorbIntoDense(g, t2, perm)) { changed = true; continue; }
       // push t2 (as t1 of a later pair) through a following unary op that feeds another Transpose
       const uses = consumers(g);
       const out = t2.outputs[0]!;
@@ -52,3 +53,40 @@ export const cancelTransposes: Pass = {
     return changed;
   },
 };
+
+/**
+ * Transpose (batch axis kept) → Reshape to [N, K] → Dense with constant weights: the transpose
+ * only reorders each row's K features, so the Dense weight columns are permuted instead
+ * (ONNX NCHW flatten before a Gemm, on NHWC data).
+ */
+function absorbIntoDense(g: Graph, t: Node, perm: number[]): boolean {
+  const uses = consumers(g);
+  const tOut = t.outputs[0]!;
+  const r = uses.get(tOut)?.[0];
+  if (perm[0] !== 0 || !r || r.op !== 'Reshape' || !singleUse(g, uses, tOut)) return false;
+  const rOut = r.outputs[0]!;
+  const d = uses.get(rOut)?.[0];
+  const x = g.tensors.get(t.inputs[0]!)!;
+  const rs = g.tensors.get(rOut)!.shape;
+  if (!d || d.op !== 'Dense' || d.inputs[0] !== rOut || !singleUse(g, uses, rOut) || rs.length !== 2 || rs[0] !== x.shape[0]) return false;
+  const w = g.tensors.get(d.inputs[1]!);
+  if (!w?.data || d.inputs[1] === rOut) return false;
+  const [n, k] = w.shape as [number, number];
+  const inner = x.shape.slice(1), tShape = perm.slice(1).map((p) => x.shape[p]!);
+  const tStrides = rowStrides(tShape);
+  // x's row-major feature j sits at transposed feature src[j]
+  const src = new Int32Array(k), idx = new Array<number>(inner.length).fill(0);
+  for (let j = 0; j < k; j++) {
+    let f = 0;
+    for (let a = 0; a < tShape.length; a++) f += idx[perm[a + 1]! - 1]! * tStrides[a]!;
+    src[j] = f;
+    for (let a = inner.length - 1; a >= 0; a--) { if (++idx[a]! < inner[a]!) break; idx[a] = 0; }
+  }
+  const wd = constF64(w), nw = new Float32Array(n * k);
+  for (let o = 0; o < n; o++) for (let j = 0; j < k; j++) nw[o * k + j] = wd[o * k + src[j]!]!;
+  d.inputs[1] = addConstant(g, `${w.name}_nhwc`, [n, k], nw);
+  r.inputs[0] = t.inputs[0]!;
+  g.nodes.splice(g.nodes.indexOf(t), 1);
+  g.tensors.delete(tOut);
+  return true;
+}

@@ -192,6 +192,13 @@ add('NCHW boundary: transpose pair around relu + conv', () => {
   t = b.node('MaxPool', [t], { kernel: [2, 2] });
   return b.output(b.node('Transpose', [t], { perm: [0, 3, 1, 2] }, 'y'));
 });
+add('NCHW flatten → Dense (transpose absorbed into weights)', () => {
+  const b = new GraphBuilder('nchw-dense');
+  let t = b.node('Conv2D', [b.input('x', [2, 4, 3, 5]), b.constant('w', [6, 3, 3, 5])], { padding: 'same' });
+  t = b.node('Transpose', [t], { perm: [0, 3, 1, 2] });
+  t = b.node('Reshape', [t], { shape: [2, -1] });
+  return b.output(b.node('Dense', [t, b.constant('wd', [7, 72], undefined, -0.3, 0.3), b.constant('bd', [7])], { activation: 'relu' }, 'y'));
+});
 add('two branches concat + constant folding + leftover BN', () => {
   const b = new GraphBuilder('branches');
   const x = b.input('x', [1, 4, 4, 3]);

@@ -152,6 +152,14 @@ test('cancel-transposes merges two non-inverse transposes into one', () => {
   assert.equal(h.nodes[0]!.attrs.perm, [2, 1, 0]);
 });
 
+test('cancel-transposes: NCHW flatten before Dense becomes permuted Dense weights', () => {
+  const b = new GraphBuilder();
+  const t = b.node('Transpose', [b.node('Relu', [b.input('x', [2, 3, 4, 5])])], { perm: [0, 3, 1, 2] });
+  const r = b.node('Reshape', [t], { shape: [2, -1] });
+  const h = check(b.output(b.node('Dense', [r, b.constant('w', [7, 60])], {}, 'y')), [cancelTransposes, eliminateDead], 'Relu Reshape Dense');
+  assert.is.not(h.nodes[2]!.inputs[1], 'w');
+});
+
 test('eliminate-dead drops unused nodes and constants', () => {
   const b = new GraphBuilder();
   const x = b.input('x', [3]);
