@@ -246,6 +246,12 @@ function copyAttrs(attrs: Obj): Node['attrs'] {
   return out as Node['attrs'];
 }
 
+/** What an output entry in the json declares about its tensor. */
+interface Declared {
+  dtype?: DType;
+  shape?: number[];
+}
+
 interface RawNode {
   node: Node;
   index: number;
@@ -373,6 +379,7 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
   const outputList = ctx.array(top.outputs, 'model', 'outputs');
   if (outputList.length === 0) ctx.fail('model', 'outputs: expected at least one graph output, found []');
   const outputs: string[] = [];
+  const declared = new Map<string, Declared>();
   outputList.forEach((v, i) => {
     const o = ctx.object(v, `outputs[${i}]`, 'value');
     const outName = ctx.string(o.name, `outputs[${i}]`, 'name');
@@ -383,17 +390,19 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
       const what = tensors.has(outName) ? 'a graph input or constant' : 'no tensor';
       ctx.fail(where, `name: expected a tensor produced by a node, found '${outName}', which is ${what}`);
     }
-    // Declared output shape/dtype become the tensor entry; shape inference checks them.
-    if (o.shape !== undefined || o.dtype !== undefined) {
-      const dtype = o.dtype === undefined ? 'float32' : ctx.dtype(o.dtype, where);
-      const shape = o.shape === undefined ? [] : ctx.shape(o.shape, where, false);
-      tensors.set(outName, { name: outName, dtype, shape });
+    // A declared shape becomes the output's tensor entry; both are checked by shape inference.
+    const decl: Declared = {};
+    if (o.dtype !== undefined) decl.dtype = ctx.dtype(o.dtype, where);
+    if (o.shape !== undefined) {
+      decl.shape = ctx.shape(o.shape, where, false);
+      tensors.set(outName, { name: outName, dtype: decl.dtype ?? 'float32', shape: decl.shape });
     }
+    if (decl.dtype !== undefined || decl.shape !== undefined) declared.set(outName, decl);
     outputs.push(outName);
   });
 
   const graph: Graph = { name, tensors, nodes: raw.map((r) => r.node), inputs, outputs, source: file };
-  checkDeclaredOutputs(graph, producer);
+  checkDeclaredOutputs(graph, declared, producer);
   return graph;
 }
 
@@ -401,9 +410,8 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
  * A declared output shape/dtype must be what the ops produce: runs the IR op table's shape
  * inference on a scratch tensor table (the returned graph keeps only what the file states).
  */
-function checkDeclaredOutputs(graph: Graph, producer: Map<string, RawNode>): void {
-  const declared = graph.outputs.filter((o) => graph.tensors.has(o));
-  if (declared.length === 0) return;
+function checkDeclaredOutputs(graph: Graph, declared: Map<string, Declared>, producer: Map<string, RawNode>): void {
+  if (declared.size === 0) return;
   const scratch: Graph = { ...graph, tensors: new Map(graph.tensors) };
   for (const n of graph.nodes) {
     inferNode(scratch, n).forEach((info, i) => {
@@ -411,13 +419,16 @@ function checkDeclaredOutputs(graph: Graph, producer: Map<string, RawNode>): voi
       scratch.tensors.set(out, { name: out, dtype: info.dtype, shape: info.shape });
     });
   }
-  for (const o of declared) {
-    const want = graph.tensors.get(o)!;
+  for (const [o, want] of declared) {
     const got = scratch.tensors.get(o)!;
-    if (want.dtype !== got.dtype || want.shape.join() !== got.shape.join()) {
+    const dtypeOk = want.dtype === undefined || want.dtype === got.dtype;
+    const shapeOk = want.shape === undefined || want.shape.join() === got.shape.join();
+    if (!dtypeOk || !shapeOk) {
       const by = producer.get(o)!.node.name;
+      const field = shapeOk ? 'dtype' : 'shape';
+      const declaredText = [want.dtype, want.shape && JSON.stringify(want.shape)].filter((x) => x !== undefined).join(' ');
       throw new ModelError(graph.source, `output '${o}'`,
-        `shape: expected ${got.dtype} ${JSON.stringify(got.shape)} (what node '${by}' produces), found declared ${want.dtype} ${JSON.stringify(want.shape)}`);
+        `${field}: expected ${got.dtype} ${JSON.stringify(got.shape)} (what node '${by}' produces), found declared ${declaredText}`);
     }
   }
 }

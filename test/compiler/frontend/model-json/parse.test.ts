@@ -253,10 +253,16 @@ test('error: a graph output produced by no node', () => {
 test('error: a declared output shape or dtype the ops do not produce', () => {
   const m = base();
   m.outputs[0].shape = [1, 4];
-  parseFails(m, "output 'probs'", 'shape', 'expected float32 [1,3]', "node 'softmax'", 'found declared float32 [1,4]');
+  parseFails(m, "output 'probs'", 'shape', 'expected float32 [1,3]', "node 'softmax'", 'found declared [1,4]');
   const d = base();
   d.outputs[0].dtype = 'int8';
-  parseFails(d, "output 'probs'", 'shape', 'found declared int8 [1,3]');
+  parseFails(d, "output 'probs'", 'dtype', 'expected float32 [1,3]', 'found declared int8 [1,3]');
+  const dtypeOnly = base();
+  delete dtypeOnly.outputs[0].shape;
+  dtypeOnly.outputs[0].dtype = 'int32';
+  parseFails(dtypeOnly, "output 'probs'", 'dtype', 'expected float32 [1,3]', 'found declared int32');
+  dtypeOnly.outputs[0].dtype = 'float32';
+  assert.is(parseModelJson(dtypeOnly, undefined, FILE).tensors.has('probs'), false);
   const undeclared = base();
   delete undeclared.outputs[0].shape;
   assert.is(parseModelJson(undeclared, undefined, FILE).tensors.has('probs'), false);
