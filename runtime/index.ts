@@ -1,16 +1,10 @@
 // The thin host runtime (browser and Node; no Node APIs): instantiates an edgec .wasm, copies the
 // bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
-// interprets the graph; names, shapes and dtypes for `info` come from the generated bundle reader.
-import { readBundle, fb } from '../compiler/emit/bundle-writer.ts';
+// interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts.
+import { readBundleInfo, type TensorInfo } from './bundle-info.ts';
 
-export type RuntimeDType = 'float32' | 'int8' | 'uint8' | 'int32';
+export type { RuntimeDType, TensorInfo } from './bundle-info.ts';
 export type TensorArray = Float32Array | Int8Array | Uint8Array | Int32Array;
-
-export interface TensorInfo {
-  name: string;
-  shape: number[];
-  dtype: RuntimeDType;
-}
 
 export interface ModelInfo {
   inputs: TensorInfo[];
@@ -67,9 +61,6 @@ export function simdSupported(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
 }
 
-const DTYPES: Record<number, RuntimeDType> = {
-  [fb.DType.F32]: 'float32', [fb.DType.I8]: 'int8', [fb.DType.U8]: 'uint8', [fb.DType.I32]: 'int32',
-};
 const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
 function errorText(ex: Exports): string {
@@ -91,15 +82,6 @@ function guarded<T>(ex: Exports, what: string, f: () => T): T {
   }
 }
 
-function tensorInfos(b: fb.Bundle, ids: (i: number) => number | null, n: number): TensorInfo[] {
-  const out: TensorInfo[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = b.tensors(ids(i)!)!;
-    out.push({ name: t.name() ?? '', shape: Array.from(t.shapeArray() ?? []), dtype: DTYPES[t.dtype()]! });
-  }
-  return out;
-}
-
 export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model> {
   const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm);
   const instance = await WebAssembly.instantiate(module, {});
@@ -113,13 +95,13 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   if (status !== 0) throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
   ex.edgec_set_reference(opts.reference ? 1 : 0);
 
-  // The executor has validated everything; the generated reader only supplies names and shapes.
-  const b = readBundle(bundle);
+  // The executor has validated every offset, so this plain reader only supplies names and shapes.
+  const b = readBundleInfo(bundle);
   const info: ModelInfo = {
-    inputs: tensorInfos(b, (i) => b.inputs(i), b.inputsLength()),
-    outputs: tensorInfos(b, (i) => b.outputs(i), b.outputsLength()),
+    inputs: b.inputs,
+    outputs: b.outputs,
     arenaBytes: ex.edgec_arena_size(),
-    steps: b.stepsLength(),
+    steps: b.steps,
     build: ex.edgec_build() === 1 ? 'simd' : 'scalar',
   };
 
