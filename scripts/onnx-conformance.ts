@@ -28,6 +28,8 @@ const MAPPING: Record<string, string> = {
   Softmax: 'Softmax (opset < 13 coerce-to-2-D via Reshape; ≥ 13 one axis)',
   Pad: 'Pad constant mode (attrs < 11, constant inputs ≥ 11, axes ≥ 18)', Slice: 'Slice, static (attrs < 10, constant inputs ≥ 10)',
   Identity: 'no node (alias)', Dropout: 'no node (inference)', Constant: 'constant',
+  QuantizeLinear: 'Clip to [(qmin − zp)·s, (qmax − zp)·s]; output tensor records scale / zero point (per-tensor)',
+  DequantizeLinear: 'constant: folded to float32 (q − zp)·s with exact quant params (per-tensor or per-axis); activation: alias',
 };
 
 function summarize(rows: CaseResult[]): string {
@@ -81,8 +83,15 @@ copy when only size-1 dims move).
 - **Errors**: a model with unsupported ops is refused with one message listing every unsupported op
   type with its count and first node names; an unsupported variant of a supported op names the node,
   the field, what was expected and what was found; a file that is not a ModelProto names the file.
-- Not yet: QuantizeLinear/DequantizeLinear and QLinear* ops (int8 graphs), MatMul of two computed
-  tensors, 1-D/3-D convolution and pooling, non-constant pads.
+- **QDQ int8 models** (QuantizeLinear/DequantizeLinear, as onnxruntime's quantiser writes them) import
+  as float graphs that carry every scale and zero point exactly as \`Tensor.quant\` (weights and bias:
+  per-channel on Dense/Conv2D output axis 0; activations: per-tensor). Quantised weights become float32
+  (q − zp)·s; each QuantizeLinear of an activation becomes a Clip to the range its integer type can
+  represent (that is how such models carry ReLU/ReLU6). Until the int8 path runs them on integer
+  kernels, the float result tracks onnxruntime's int8 output within quantisation noise (bench
+  cnn_small/mlp/mobilenet_v2 QDQ: max abs 0.011–0.028, same top-1).
+- Not yet: QLinearConv / QLinearMatMul / QGemm / QLinearAdd (operator-form int8 graphs), MatMul of two
+  computed tensors, 1-D/3-D convolution and pooling, non-constant pads, Pad edge/reflect modes.
 
 ## Conformance
 

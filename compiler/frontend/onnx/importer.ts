@@ -3,7 +3,7 @@
 // [0,2,3,1]); Transposes are inserted only where a layout-sensitive op needs the other order.
 
 import { ModelError, numElements } from '../../ir/graph.ts';
-import type { Attrs, Graph, Node, OpType } from '../../ir/graph.ts';
+import type { Attrs, Graph, Node, OpType, QuantParams } from '../../ir/graph.ts';
 import { validateNodeAttrs, FLOAT32_MAX } from '../../ir/op-schema.ts';
 import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
 import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './decode.ts';
@@ -18,7 +18,8 @@ export interface OnnxImportOptions {
 }
 
 type Layout = 'plain' | 'nhwc';
-interface ConstValue { kind: 'const'; t: OnnxTensor }
+/** `quant`: the scale / zero point a DequantizeLinear gave this constant (QDQ models), kept exactly. */
+interface ConstValue { kind: 'const'; t: OnnxTensor; quant?: QuantParams }
 interface ActValue { kind: 'act'; ir: string; shape: number[]; layout: Layout }
 type Value = ConstValue | ActValue;
 
@@ -30,7 +31,7 @@ export const SUPPORTED_OPS = [
   'Conv', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Relu', 'Clip', 'LeakyRelu', 'PRelu',
   'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
   'BatchNormalization', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Softmax', 'Squeeze', 'Unsqueeze', 'Pad',
-  'Slice', 'Identity', 'Dropout', 'Constant', 'Neg',
+  'Slice', 'Identity', 'Dropout', 'Constant', 'Neg', 'QuantizeLinear', 'DequantizeLinear',
 ] as const;
 
 const SUPPORTED = new Set<string>([...SUPPORTED_OPS, ...FOLDABLE_OPS]);
@@ -83,10 +84,22 @@ class Importer {
     this.g.tensors.set(name, { name, dtype: 'float32', shape: [...irShape] });
   }
 
-  constIR(values: ArrayLike<number>, dims: number[], base: string): string {
+  constIR(values: ArrayLike<number>, dims: number[], base: string, quant?: QuantParams): string {
     const name = this.fresh(base);
     this.g.tensors.set(name, { name, dtype: 'float32', shape: dims.length === 0 ? [1] : [...dims], data: Float32Array.from(values) });
+    if (quant) this.g.tensors.get(name)!.quant = quant;
     return name;
+  }
+
+  /** Quant params of constant input i (from a DequantizeLinear), with `axis` remapped and scales multiplied. */
+  quantOf(i: number, axisMap: (a: number) => number = (a) => a, factor = 1): QuantParams | undefined {
+    const v = this.input(i);
+    if (v?.kind !== 'const' || !v.quant) return undefined;
+    const q = v.quant;
+    return {
+      scale: q.scale.map((x) => x * factor), zeroPoint: [...q.zeroPoint],
+      ...(q.axis === undefined ? {} : { axis: axisMap(q.axis) }),
+    };
   }
 
   irShape(v: ActValue): number[] {
@@ -134,8 +147,8 @@ class Importer {
     return this.cur!.inputs[i] ? this.constInput(i, what) : undefined;
   }
 
-  setConst(name: string, t: OnnxTensor): void {
-    this.values.set(name, { kind: 'const', t: { ...t, name } });
+  setConst(name: string, t: OnnxTensor, quant?: QuantParams): void {
+    this.values.set(name, { kind: 'const', t: { ...t, name }, quant });
   }
 
   /** Registers ONNX value `name` as produced in `layout`; returns the IR tensor name to write. */
@@ -463,12 +476,13 @@ function conv(c: Importer, n: OnnxNode): void {
   const kernel = c.ints('kernel_shape') ?? [kh, kw];
   if (kernel[0] !== kh || kernel[1] !== kw) c.fail(`attr 'kernel_shape'`, `expected [${kh},${kw}] as in W, found [${kernel}]`);
   const s = spatial(c, x.shape.slice(2), kernel, false);
-  const inputs = [c.toNhwc(x), c.constIR(permuteData(w.values, w.dims, TO_NHWC), [co, kh, kw, cig], `${n.inputs[1]}__ohwi`)];
+  // Per-output-channel quant (axis 0) stays axis 0 in OHWI.
+  const inputs = [c.toNhwc(x), c.constIR(permuteData(w.values, w.dims, TO_NHWC), [co, kh, kw, cig], `${n.inputs[1]}__ohwi`, c.quantOf(1))];
   const b = c.optConst(2, 'bias B');
   if (b) {
     c.checkFloat(b, 2);
     if (numElements(b.dims) !== co) c.fail('inputs[2]', `expected ${co} bias values, found dims [${b.dims}]`);
-    inputs.push(c.constIR(b.values, [co], n.inputs[2]));
+    inputs.push(c.constIR(b.values, [co], n.inputs[2], c.quantOf(2)));
   }
   const ir = c.produce(n.outputs[0], [x.shape[0], co, ...s.out], 'nhwc');
   c.addNode('Conv2D', inputs, [ir], {
@@ -559,10 +573,10 @@ function clip(c: Importer, n: OnnxNode): void {
 }
 
 function gemmLike(c: Importer, n: OnnxNode, a: ActValue, weights: Float64Array, outF: number, inF: number,
-  bias: Float64Array | undefined, out: string): void {
-  const w = c.constIR(weights, [outF, inF], `${n.inputs[1]}__dense`);
+  bias: Float64Array | undefined, out: string, wq?: QuantParams, bq?: QuantParams): void {
+  const w = c.constIR(weights, [outF, inF], `${n.inputs[1]}__dense`, wq);
   const inputs = [c.toPlain(a), w];
-  if (bias) inputs.push(c.constIR(bias, [outF], `${n.inputs[2] || n.name}__bias`));
+  if (bias) inputs.push(c.constIR(bias, [outF], `${n.inputs[2] || n.name}__bias`, bq));
   const ir = c.produce(out, [a.shape[0], outF], 'plain');
   c.addNode('Dense', inputs, [ir], {}, n.name);
 }
@@ -597,10 +611,13 @@ function gemm(c: Importer, n: OnnxNode): void {
     else if (rowLike && cnt === nOut) bias = cv.t.values.map((v) => v * beta);
     else extra = cv;
   } else if (cv) extra = cv;
-  if (!extra) { gemmLike(c, n, a, wt, nOut, k, bias, n.outputs[0]); return; }
+  // B [K,N] quantised per column (axis 1) becomes per row of the [N,K] Dense weights (axis 0).
+  const wq = c.quantOf(1, (ax) => (transB ? ax : 1 - ax), alpha);
+  const bq = bias && cv?.kind === 'const' && numElements(cv.t.dims) === nOut ? c.quantOf(2, () => 0, beta) : undefined;
+  if (!extra) { gemmLike(c, n, a, wt, nOut, k, bias, n.outputs[0], wq, bq); return; }
   // C that varies over rows (or is computed) is added after the product.
   const mid = c.fresh(`${n.outputs[0]}__ab`);
-  gemmLike(c, n, a, wt, nOut, k, undefined, mid);
+  gemmLike(c, n, a, wt, nOut, k, undefined, mid, wq);
   let cv2: Value = extra;
   if (beta !== 1) {
     if (extra.kind !== 'const') c.fail(`attr 'beta'`, 'expected 1 when C is computed, found another value');
@@ -620,13 +637,14 @@ function matmul(c: Importer, n: OnnxNode): void {
   const ka = a.shape[a.shape.length - 1];
   if (ka !== k) c.fail('inputs[1]', `expected B with K=${ka}, found dims [${b.dims}]`);
   const wt = permuteData(b.values, b.dims, [1, 0]);
-  if (a.shape.length === 2) { gemmLike(c, n, a, wt, nOut, k, undefined, n.outputs[0]); return; }
+  const wq = c.quantOf(1, (ax) => 1 - ax);
+  if (a.shape.length === 2) { gemmLike(c, n, a, wt, nOut, k, undefined, n.outputs[0], wq); return; }
   const rows = numElements(a.shape) / k;
   const flat = c.fresh(`${n.name}/rows`);
   c.reshapeTo(a, [rows, k], flat);
   const flatV = c.values.get(flat) as ActValue;
   const mid = c.fresh(`${n.outputs[0]}__2d`);
-  gemmLike(c, n, flatV, wt, nOut, k, undefined, mid);
+  gemmLike(c, n, flatV, wt, nOut, k, undefined, mid, wq);
   const midV = c.values.get(mid) as ActValue;
   c.reshapeTo(midV, [...a.shape.slice(0, -1), nOut], n.outputs[0]);
 }
@@ -821,7 +839,69 @@ function neg(c: Importer, n: OnnxNode): void {
   c.addNode('Mul', [x.ir, m], [ir], {}, n.name);
 }
 
+/** Integer range of a quantised ONNX type (QuantizeLinear's saturation bounds). */
+const QRANGE: Record<number, [number, number]> = {
+  [ONNX_DTYPE.UINT8]: [0, 255], [ONNX_DTYPE.INT8]: [-128, 127],
+  [ONNX_DTYPE.UINT16]: [0, 65535], [ONNX_DTYPE.INT16]: [-32768, 32767], [ONNX_DTYPE.INT32]: [-(2 ** 31), 2 ** 31 - 1],
+};
+
+function qParams(c: Importer, n: OnnxNode, rank: number): { q: QuantParams; dtype: number } {
+  const scale = c.constInput(1, 'scale');
+  const zp = c.optConst(2, 'zero point');
+  const dtype = zp?.dtype ?? ONNX_DTYPE.UINT8;
+  if (!QRANGE[dtype]) c.fail('inputs[2]', `expected a uint8/int8/uint16/int16/int32 zero point, found ${onnxDtypeName(dtype)}`);
+  const count = numElements(scale.dims);
+  const zeroPoint = zp ? [...zp.values] : new Array(count).fill(0);
+  const q: QuantParams = { scale: [...scale.values], zeroPoint };
+  if (count > 1 || scale.dims.length === 1 && n.attrs.has('axis')) {
+    let axis = c.int('axis', 1);
+    if (axis < 0) axis += rank;
+    if (count > 1) q.axis = axis;
+  }
+  return { q, dtype };
+}
+
+/**
+ * DequantizeLinear of a constant folds to float32 weights (q − zp)·scale that keep the exact scale
+ * and zero point as `quant`; of an activation (after QuantizeLinear) it is the same tensor.
+ */
+function dequantize(c: Importer, n: OnnxNode): void {
+  const v = c.input(0)!;
+  const rank = v.kind === 'const' ? v.t.dims.length : v.shape.length;
+  const { q } = qParams(c, n, rank);
+  if (v.kind === 'act') { c.alias(n.outputs[0], v); return; }
+  const t = v.t;
+  const inner = q.axis === undefined ? 1 : numElements(t.dims.slice(q.axis + 1));
+  const chans = q.axis === undefined ? 1 : t.dims[q.axis];
+  const values = new Float64Array(t.values.length);
+  for (let i = 0; i < values.length; i++) {
+    const ch = q.axis === undefined ? 0 : Math.floor(i / inner) % chans;
+    values[i] = Math.fround((t.values[i] - q.zeroPoint[ch]) * Math.fround(q.scale[ch]));
+  }
+  c.setConst(n.outputs[0], { name: '', dtype: ONNX_DTYPE.FLOAT, dims: t.dims, values }, q);
+}
+
+/**
+ * QuantizeLinear of an activation: float IR keeps the value, saturated to the representable range
+ * [(qmin − zp)·s, (qmax − zp)·s] by a Clip (that is how QDQ models carry ReLU/ReLU6); its output
+ * tensor records the exact scale and zero point for the int8 path.
+ */
+function quantize(c: Importer, n: OnnxNode): void {
+  const x = c.act(0);
+  const { q, dtype } = qParams(c, n, x.shape.length);
+  if (q.axis !== undefined) c.fail('inputs[1]', `expected a per-tensor scale for an activation, found ${q.scale.length} scales`);
+  const [qmin, qmax] = QRANGE[dtype];
+  const s = Math.fround(q.scale[0]);
+  const ir = c.produce(n.outputs[0], x.shape, x.layout);
+  c.addNode('Clip', [x.ir], [ir], {
+    min: Math.max((qmin - q.zeroPoint[0]) * s, -FLOAT32_MAX), max: Math.min((qmax - q.zeroPoint[0]) * s, FLOAT32_MAX),
+  }, n.name);
+  c.g.tensors.get(ir)!.quant = q;
+}
+
 const HANDLERS: Record<string, Handler> = {
+  QuantizeLinear: quantize,
+  DequantizeLinear: dequantize,
   Conv: conv,
   Gemm: gemm,
   MatMul: matmul,
