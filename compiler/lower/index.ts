@@ -97,10 +97,10 @@ export function lower(g: Graph): Lowered {
     return id;
   };
   const tensorOf = (name: string) => g.tensors.get(name)!;
-  const constData = (n: Node, name: string, what: string): Float64Array => {
+  const constData = (n: Node, name: string, what: string): Float32Array => {
     const t = g.tensors.get(name);
     if (!t?.data) err(n, `${what} '${name}' must be a constant`);
-    return toFloat64(t!.data!);
+    return t!.data instanceof Float32Array ? t!.data : Float32Array.from(toFloat64(t!.data!));
   };
   const requireF32 = (n: Node, name: string) => {
     if (tensorOf(name).dtype !== 'float32') err(n, `input '${name}' must be float32, found ${tensorOf(name).dtype}`);
@@ -124,27 +124,12 @@ export function lower(g: Graph): Lowered {
         const xt = tensorOf(x), wt = tensorOf(n.inputs[1]!);
         const geo = convGeometry(n, xt, wt, g.source);
         const w = constData(n, wt.name, 'weights');
-        const bias = n.inputs[2] ? Float32Array.from(constData(n, n.inputs[2], 'bias')) : new Float32Array(geo.co);
+        const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(geo.co);
         const { kh, kw, co, ci, groups } = geo;
         const cig = ci / groups, cog = co / groups;
         const depthwise = groups > 1 && groups === ci && co % ci === 0;
-        let packed: Float32Array, wshape: number[];
-        if (depthwise) {
-          // OHWI [C·M,KH,KW,1] → [KH,KW,C·M]
-          packed = new Float32Array(kh * kw * co);
-          for (let o = 0; o < co; o++) for (let y = 0; y < kh * kw; y++) packed[y * co + o] = w[o * kh * kw + y]!;
-          wshape = [kh, kw, co];
-        } else {
-          // OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]
-          packed = new Float32Array(numElements(wt.shape));
-          for (let o = 0; o < co; o++) {
-            const grp = Math.floor(o / cog), oo = o % cog;
-            for (let y = 0; y < kh * kw; y++) for (let c = 0; c < cig; c++) {
-              packed[(((grp * kh * kw) + y) * cig + c) * cog + oo] = w[(o * kh * kw + y) * cig + c]!;
-            }
-          }
-          wshape = [groups, kh, kw, cig, cog];
-        }
+        const packed = depthwise ? packDepthwiseWeights(w, co, kh, kw) : packConvWeights(w, groups, co, kh, kw, cig);
+        const wshape = depthwise ? [kh, kw, co] : [groups, kh, kw, cig, cog];
         const wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
         const bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
         push({
@@ -164,9 +149,8 @@ export function lower(g: Graph): Lowered {
         const wt = tensorOf(n.inputs[1]!);
         const [N, K] = wt.shape as [number, number];
         const w = constData(n, wt.name, 'weights');
-        const packed = new Float32Array(K * N);
-        for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) packed[k * N + j] = w[j * K + k]!;
-        const bias = n.inputs[2] ? Float32Array.from(constData(n, n.inputs[2], 'bias')) : new Float32Array(N);
+        const packed = packDenseWeights(w, N, K);
+        const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(N);
         const wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: [K, N], data: f32Bytes(packed) });
         const bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [N], data: f32Bytes(bias) });
         push({
@@ -299,4 +283,36 @@ function rootIsInput(tensors: LoweredTensor[], id: number, g: Graph, ids: Map<st
   let r = id;
   while (tensors[r]!.aliasOf !== undefined) r = tensors[r]!.aliasOf!;
   return g.inputs.some((i) => ids.get(i) === r);
+}
+
+// Packers are small monomorphic functions so V8 optimises their loops (inside lower() they ran
+// ~20× slower). Layouts: docs/bundle-format.md.
+
+/** OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]. */
+export function packConvWeights(w: Float32Array, groups: number, co: number, kh: number, kw: number, cig: number): Float32Array {
+  const cog = co / groups, taps = kh * kw;
+  const packed = new Float32Array(co * taps * cig);
+  for (let o = 0; o < co; o++) {
+    const grp = Math.floor(o / cog), oo = o % cog;
+    for (let y = 0; y < taps; y++) {
+      const dst = (grp * taps + y) * cig * cog + oo, src = (o * taps + y) * cig;
+      for (let c = 0; c < cig; c++) packed[dst + c * cog] = w[src + c]!;
+    }
+  }
+  return packed;
+}
+
+/** OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
+export function packDepthwiseWeights(w: Float32Array, co: number, kh: number, kw: number): Float32Array {
+  const taps = kh * kw;
+  const packed = new Float32Array(taps * co);
+  for (let o = 0; o < co; o++) for (let y = 0; y < taps; y++) packed[y * co + o] = w[o * taps + y]!;
+  return packed;
+}
+
+/** [out,in] = [N,K] → [K,N]. */
+export function packDenseWeights(w: Float32Array, n: number, k: number): Float32Array {
+  const packed = new Float32Array(k * n);
+  for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[i * n + j] = w[j * k + i]!;
+  return packed;
 }
