@@ -1,8 +1,8 @@
 // Conv2D (and Dense as a 1x1 conv over M "pixels"), f32. x [N,H,W,Ci] NHWC, w [G,KH,KW,Ci/G,Co/G],
 // b [Co] or none, y [N,OH,OW,Co]; offsets in bytes. Summation order per output (the contract):
 // acc = b[co]; for kh, kw, ci ascending (padded taps skipped) acc += x·w; then activation.
-// SIMD: tiles of 4 pixels x 8 output channels (8 v128 accumulators) over the interior columns,
-// 1-pixel tiles with tap checks at the edges, 4-wide and scalar channel tails. Scalar build:
+// SIMD: per row and 8-channel block, tiles of 4 pixels x 8 channels (8 v128 accumulators) over
+// the interior columns, 1-pixel tiles with tap checks at the edges, 4-wide and scalar tails. Scalar build:
 // one pixel at a time accumulating all its channels in y. Both are bit-identical to the reference.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
@@ -33,10 +33,22 @@ export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32
         const bg: usize = b == 0 ? 0 : b + (<usize>(g * Cog) << 2);
         const yrow = y + ((<usize>(n * OH + oh) * OW * Co + <usize>(g * Cog)) << 2);
         if (ASC_FEATURE_SIMD) {
-          let ow = 0;
-          for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
-          for (; ow + 4 <= owHi; ow += 4) tile4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
-          for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
+          // Channel blocks outermost within a row: one block's weights (KH·KW·Cig·8 floats) stay
+          // in L1 while the row's pixels stream past them.
+          let j = 0;
+          for (; j + 4 <= Cog; j += j + 8 <= Cog ? 8 : 4) {
+            const wide = j + 8 <= Cog;
+            let ow = 0;
+            for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
+            for (; ow + 4 <= owHi; ow += 4) {
+              if (wide) tile4x8(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+              else tile4x4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+            }
+            for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
+          }
+          if (j < Cog) {
+            for (let ow = 0; ow < OW; ow++) channelsScalar(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, Cog);
+          }
         } else {
           for (let ow = 0; ow < OW; ow++) pixelScalar(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow);
         }
@@ -102,24 +114,23 @@ function channelsScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow:
   }
 }
 
-/** One pixel with tap checks: 8-channel and 4-channel vector blocks, scalar tail. */
-function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+/** One pixel with tap checks, channels [j, j+8) (wide) or [j, j+4). */
+function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j: i32, wide: bool): void {
   const Cig = gCig, Cog = gCog, KW = gKW;
   const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
   const wStep = <usize>Cog << 2;
   const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
-  let j = 0;
-  for (; j + 8 <= Cog; j += 8) {
-    let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
-    let a1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
-    for (let kh = 0; kh < gKH; kh++) {
-      const ih = ih0 + kh * gDH;
-      if (ih < 0 || ih >= gH) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        const iw = iw0 + kw * gDW;
-        if (iw < 0 || iw >= gW) continue;
-        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
-        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+  let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  let a1 = bg == 0 || !wide ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  for (let kh = 0; kh < gKH; kh++) {
+    const ih = ih0 + kh * gDH;
+    if (ih < 0 || ih >= gH) continue;
+    for (let kw = 0; kw < KW; kw++) {
+      const iw = iw0 + kw * gDW;
+      if (iw < 0 || iw >= gW) continue;
+      let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+      let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+      if (wide) {
         for (let ci = 0; ci < Cig; ci++) {
           const xv = f32x4.splat(load<f32>(xp));
           a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
@@ -127,21 +138,7 @@ function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i
           xp += 4;
           wp += wStep;
         }
-      }
-    }
-    v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
-    v128.store(yp + (<usize>j << 2), activate4(a1, gAct, lo, hi), 16);
-  }
-  for (; j + 4 <= Cog; j += 4) {
-    let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
-    for (let kh = 0; kh < gKH; kh++) {
-      const ih = ih0 + kh * gDH;
-      if (ih < 0 || ih >= gH) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        const iw = iw0 + kw * gDW;
-        if (iw < 0 || iw >= gW) continue;
-        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
-        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+      } else {
         for (let ci = 0; ci < Cig; ci++) {
           a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xp)), v128.load(wp)));
           xp += 4;
@@ -149,78 +146,80 @@ function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i
         }
       }
     }
-    v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
   }
-  if (j < Cog) channelsScalar(xg, wg, bg, yp, oh, ow, j, Cog);
+  v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
+  if (wide) v128.store(yp + (<usize>j << 2), activate4(a1, gAct, lo, hi), 16);
 }
 
-/** Four interior pixels ow..ow+3 (no column checks): 4x8 and 4x4 register tiles, scalar tail. */
-function tile4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+/** Four interior pixels ow..ow+3 (no column checks) x channels [j, j+8): 8 v128 accumulators. */
+function tile4x8(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j: i32): void {
   const Cig = gCig, Cog = gCog, KW = gKW, Ci = gCi;
   const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
   const wStep = <usize>Cog << 2;
   const pStep = <usize>(gSW * Ci) << 2;       // next pixel's input, bytes
   const yStep = <usize>gCo << 2;              // next pixel's output, bytes
   const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
-  let j = 0;
-  for (; j + 8 <= Cog; j += 8) {
-    const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
-    const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
-    let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-    for (let kh = 0; kh < gKH; kh++) {
-      const ih = ih0 + kh * gDH;
-      if (ih < 0 || ih >= gH) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
-        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
-        for (let ci = 0; ci < Cig; ci++) {
-          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
-          const x0 = f32x4.splat(load<f32>(xp));
-          const x1 = f32x4.splat(load<f32>(xp + pStep));
-          const x2 = f32x4.splat(load<f32>(xp + 2 * pStep));
-          const x3 = f32x4.splat(load<f32>(xp + 3 * pStep));
-          a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
-          a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
-          a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
-          a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
-          xp += 4;
-          wp += wStep;
-        }
+  const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+  for (let kh = 0; kh < gKH; kh++) {
+    const ih = ih0 + kh * gDH;
+    if (ih < 0 || ih >= gH) continue;
+    for (let kw = 0; kw < KW; kw++) {
+      let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
+      let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+      for (let ci = 0; ci < Cig; ci++) {
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const x0 = v128.load32_splat(xp);
+        const x1 = v128.load32_splat(xp + pStep);
+        const x2 = v128.load32_splat(xp + 2 * pStep);
+        const x3 = v128.load32_splat(xp + 3 * pStep);
+        a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
+        a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
+        a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
+        a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
+        xp += 4;
+        wp += wStep;
       }
     }
-    const o = yp + (<usize>j << 2);
-    v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
-    v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
-    v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
-    v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
   }
-  for (; j + 4 <= Cog; j += 4) {
-    const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
-    let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
-    for (let kh = 0; kh < gKH; kh++) {
-      const ih = ih0 + kh * gDH;
-      if (ih < 0 || ih >= gH) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
-        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
-        for (let ci = 0; ci < Cig; ci++) {
-          const w0 = v128.load(wp);
-          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xp)), w0));
-          a1 = f32x4.add(a1, f32x4.mul(f32x4.splat(load<f32>(xp + pStep)), w0));
-          a2 = f32x4.add(a2, f32x4.mul(f32x4.splat(load<f32>(xp + 2 * pStep)), w0));
-          a3 = f32x4.add(a3, f32x4.mul(f32x4.splat(load<f32>(xp + 3 * pStep)), w0));
-          xp += 4;
-          wp += wStep;
-        }
+  const o = yp + (<usize>j << 2);
+  v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
+  v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
+  v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
+  v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
+}
+
+/** Four interior pixels x channels [j, j+4) (the Co % 8 >= 4 tail). */
+function tile4x4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW, Ci = gCi;
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
+  const wStep = <usize>Cog << 2;
+  const pStep = <usize>(gSW * Ci) << 2;
+  const yStep = <usize>gCo << 2;
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+  for (let kh = 0; kh < gKH; kh++) {
+    const ih = ih0 + kh * gDH;
+    if (ih < 0 || ih >= gH) continue;
+    for (let kw = 0; kw < KW; kw++) {
+      let xp = xg + (<usize>((ih * gW + iw0 + kw * gDW) * Ci) << 2);
+      let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+      for (let ci = 0; ci < Cig; ci++) {
+        const w0 = v128.load(wp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), w0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(xp + pStep), w0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(xp + 2 * pStep), w0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(xp + 3 * pStep), w0));
+        xp += 4;
+        wp += wStep;
       }
     }
-    const o = yp + (<usize>j << 2);
-    v128.store(o, activate4(a0, gAct, lo, hi));
-    v128.store(o + yStep, activate4(a1, gAct, lo, hi));
-    v128.store(o + 2 * yStep, activate4(a2, gAct, lo, hi));
-    v128.store(o + 3 * yStep, activate4(a3, gAct, lo, hi));
   }
-  if (j < Cog) {
-    for (let q = 0; q < 4; q++) channelsScalar(xg, wg, bg, yp + <usize>q * yStep, oh, ow + q, j, Cog);
-  }
+  const o = yp + (<usize>j << 2);
+  v128.store(o, activate4(a0, gAct, lo, hi));
+  v128.store(o + yStep, activate4(a1, gAct, lo, hi));
+  v128.store(o + 2 * yStep, activate4(a2, gAct, lo, hi));
+  v128.store(o + 3 * yStep, activate4(a3, gAct, lo, hi));
 }
