@@ -43,6 +43,16 @@ test('infer-shapes fills shapes and reports no change the second time', () => {
   assert.not.ok(inferShapes.run(g));
 });
 
+test('infer-shapes refuses nodes out of topological order', () => {
+  const b = new GraphBuilder();
+  const g = b.output(b.node('Relu', [b.node('Exp', [b.input('x', [2])])], {}, 'y'));
+  g.nodes.reverse();
+  try { inferShapes.run(g); assert.unreachable(); } catch (e) {
+    assert.instance(e, ModelError);
+    assert.match((e as Error).message, /node 'relu1' \(Relu\).*'exp0_out' is used before the node that computes it/);
+  }
+});
+
 test('canonicalize: Relu6 → Clip, Flatten → Reshape, identity Reshape and 1-input Concat removed', () => {
   const b = new GraphBuilder();
   let t = b.node('Relu6', [b.input('x', [2, 3, 4])]);
