@@ -271,9 +271,18 @@ export function lower(g: Graph): Lowered {
   }
 
   const outputs = g.outputs.map((o) => {
-    const id = ids.get(o);
+    let id = ids.get(o);
+    if (id === undefined && g.tensors.get(o)?.data) id = idOf(o);
     if (id === undefined) throw new ModelError(g.source, `output '${o}'`, `is never produced`);
-    if (tensors[id]!.data) throw new ModelError(g.source, `output '${o}'`, `is a constant; a graph output must be computed`);
+    const c = tensors[id]!;
+    if (c.data) {
+      // outputs are arena tensors the host reads: a constant output is copied there
+      c.name = `${o}:const`;
+      const out = newTensor({ name: o, dtype: c.dtype, shape: [...c.shape] });
+      steps.push({ kernel: fb.KernelId.Copy, inputs: [id], outputs: [out], macs: 0, node: o });
+      ids.set(o, out);
+      return out;
+    }
     return id;
   });
   return { tensors, steps, inputs: g.inputs.map((i) => ids.get(i)!), outputs };

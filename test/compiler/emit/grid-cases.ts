@@ -146,6 +146,12 @@ add('Reshape graph input → graph output (copy)', () => {
   const b = new GraphBuilder('reshape');
   return b.output(b.node('Reshape', [b.input('x', [1, 2, 3, 4])], { shape: [0, -1] }, 'y'));
 });
+add('constant graph outputs: a Reshape of a constant and a bare constant (copied to the arena)', () => {
+  const b = new GraphBuilder('const-out');
+  const r = b.node('Relu', [b.input('x', [2, 3])], {}, 'y');
+  const k = b.node('Reshape', [b.constant('k', [2, 3])], { shape: [3, 2] }, 'kr');
+  return b.output(r, k, b.constant('bare', [5]));
+});
 add('Flatten after Relu, then Relu (view)', () => {
   const b = new GraphBuilder('flatten');
   const r = b.node('Relu', [b.input('x', [2, 3, 3, 2])]);
