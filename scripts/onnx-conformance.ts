@@ -29,6 +29,8 @@ const MAPPING: Record<string, string> = {
   Pad: 'Pad constant mode (attrs < 11, constant inputs ≥ 11, axes ≥ 18)', Slice: 'Slice, static (attrs < 10, constant inputs ≥ 10)',
   Identity: 'no node (alias)', Dropout: 'no node (inference)', Constant: 'constant',
   QuantizeLinear: 'Clip to [(qmin − zp)·s, (qmax − zp)·s]; output tensor records scale / zero point (per-tensor)',
+  QLinearConv: 'Q(Conv2D(x, dequantised W, int32 B · s_x·s_w)) — float inside, exact params recorded',
+  QLinearMatMul: 'Q(Dense(a, dequantised B)) — float inside, exact params recorded',
   DequantizeLinear: 'constant: folded to float32 (q − zp)·s with exact quant params (per-tensor or per-axis); activation: alias',
 };
 
@@ -90,7 +92,10 @@ copy when only size-1 dims move).
   represent (that is how such models carry ReLU/ReLU6). Until the int8 path runs them on integer
   kernels, the float result tracks onnxruntime's int8 output within quantisation noise (bench
   cnn_small/mlp/mobilenet_v2 QDQ: max abs 0.011–0.028, same top-1).
-- Not yet: QLinearConv / QLinearMatMul / QGemm / QLinearAdd (operator-form int8 graphs), MatMul of two
+- **QOperator int8 ops**: QLinearConv, QLinearMatMul and onnxruntime's com.microsoft QLinearAdd and QGemm
+  import the same way (the float op between dequantised weights and a range Clip, params recorded);
+  tested against onnxruntime on grid-exact inputs within one output step.
+- Not yet: other QLinear* ops (QLinearConcat, QLinearGlobalAveragePool, …), int8 graph inputs, MatMul of two
   computed tensors, 1-D/3-D convolution and pooling, non-constant pads, Pad edge/reflect modes.
 
 ## Conformance

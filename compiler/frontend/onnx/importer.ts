@@ -32,7 +32,11 @@ export const SUPPORTED_OPS = [
   'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
   'BatchNormalization', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Softmax', 'Squeeze', 'Unsqueeze', 'Pad',
   'Slice', 'Identity', 'Dropout', 'Constant', 'Neg', 'QuantizeLinear', 'DequantizeLinear',
+  'QLinearConv', 'QLinearMatMul',
 ] as const;
+
+/** Ops of onnxruntime's com.microsoft domain that its quantiser writes (QOperator format). */
+export const MS_OPS = new Set(['QLinearAdd', 'QGemm', 'QuantizeLinear', 'DequantizeLinear']);
 
 const SUPPORTED = new Set<string>([...SUPPORTED_OPS, ...FOLDABLE_OPS]);
 
@@ -45,7 +49,7 @@ class Importer {
   private readonly nodeNames = new Set<string>();
   private readonly plainCache = new Map<string, string>();
   /** The ONNX node being converted, for error messages and helper node names. */
-  private cur: OnnxNode | undefined;
+  cur: OnnxNode | undefined;
 
   constructor(readonly model: OnnxModel, readonly file: string, readonly opts: OnnxImportOptions) {
     const og = model.graph;
@@ -303,7 +307,8 @@ class Importer {
   checkOps(): void {
     const bad = new Map<string, string[]>();
     for (const n of this.model.graph.nodes) {
-      const ok = (n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED.has(n.opType);
+      const ok = ((n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED.has(n.opType))
+        || (n.domain === 'com.microsoft' && MS_OPS.has(n.opType));
       if (ok) continue;
       const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
       const list = bad.get(key) ?? [];
@@ -899,7 +904,94 @@ function quantize(c: Importer, n: OnnxNode): void {
   c.g.tensors.get(ir)!.quant = q;
 }
 
+/**
+ * Runs `handler` on a synthetic ONNX node (the float op inside a QLinear* node); inputs and
+ * outputs are value names already known to the importer.
+ */
+function runAs(c: Importer, handler: Handler, n: OnnxNode, opType: string, inputs: string[], outputs: string[],
+  attrs: Map<string, OnnxAttr> = new Map()): void {
+  const saved = c.cur;
+  const node: OnnxNode = { name: `${n.name}/${opType}`, opType, domain: '', inputs, outputs, attrs };
+  c.cur = node;
+  try {
+    handler(c, node);
+  } finally {
+    c.cur = saved;
+  }
+}
+
+/** Dequantises constant input `i` of a QLinear* node (scale i+1, zero point i+2) to a fresh value name. */
+function dqInput(c: Importer, n: OnnxNode, i: number, axis: number): string {
+  const v = c.input(i);
+  if (v?.kind !== 'const') return n.inputs[i];
+  const out = c.fresh(`${n.inputs[i]}__dq`);
+  runAs(c, dequantize, n, 'DequantizeLinear', [n.inputs[i], n.inputs[i + 1], n.inputs[i + 2]], [out],
+    new Map([['axis', { kind: 'int', value: axis }]]));
+  return out;
+}
+
+/** int32 bias of a QLinear* node: scale = s_in · s_w (per channel), zero point 0. */
+function dqBias(c: Importer, n: OnnxNode, i: number, inScale: number, wScaleIdx: number): string {
+  if (!n.inputs[i]) return '';
+  const b = c.constInput(i, 'int32 bias');
+  const ws = c.constInput(wScaleIdx, 'weight scale').values;
+  const scale = Array.from(b.values, (_, k) => Math.fround(inScale) * Math.fround(ws.length === 1 ? ws[0] : ws[k]));
+  const out = c.fresh(`${n.inputs[i]}__dq`);
+  c.setConst(out, { name: '', dtype: ONNX_DTYPE.FLOAT, dims: b.dims, values: Float64Array.from(b.values, (q, k) => Math.fround(q * scale[k])) },
+    { scale, zeroPoint: scale.map(() => 0), axis: 0 });
+  return out;
+}
+
+/** Quantises the float result `f` into output `y` (QuantizeLinear with scale/zero point names). */
+function requantize(c: Importer, n: OnnxNode, f: string, scale: string, zp: string, y: string): void {
+  runAs(c, quantize, n, 'QuantizeLinear', [f, scale, zp], [y]);
+}
+
+/** QLinearConv(x, xs, xzp, w, ws, wzp, ys, yzp, B) = Q(Conv(DQ(x), DQ(w), DQ(B))); x is already float here. */
+function qlinearConv(c: Importer, n: OnnxNode): void {
+  const xs = c.constInput(1, 'x scale').values[0];
+  const w = dqInput(c, n, 3, 0);
+  const b = dqBias(c, n, 8, xs, 4);
+  const f = c.fresh(`${n.outputs[0]}__f`);
+  runAs(c, conv, n, 'Conv', [n.inputs[0], w, b], [f], n.attrs);
+  requantize(c, n, f, n.inputs[6], n.inputs[7], n.outputs[0]);
+}
+
+/** QLinearMatMul(a, as, azp, b, bs, bzp, ys, yzp) = Q(MatMul(DQ(a), DQ(b))); per-column b scales → axis 1. */
+function qlinearMatMul(c: Importer, n: OnnxNode): void {
+  const b = dqInput(c, n, 3, 1);
+  const f = c.fresh(`${n.outputs[0]}__f`);
+  runAs(c, matmul, n, 'MatMul', [n.inputs[0], b], [f]);
+  requantize(c, n, f, n.inputs[6], n.inputs[7], n.outputs[0]);
+}
+
+/** com.microsoft QLinearAdd(A, As, Azp, B, Bs, Bzp, Cs, Czp) = Q(DQ(A) + DQ(B)). */
+function qlinearAdd(c: Importer, n: OnnxNode): void {
+  const a = dqInput(c, n, 0, 1);
+  const b = dqInput(c, n, 3, 1);
+  const f = c.fresh(`${n.outputs[0]}__f`);
+  runAs(c, binaryHandler('Add'), n, 'Add', [a, b], [f]);
+  requantize(c, n, f, n.inputs[6], n.inputs[7], n.outputs[0]);
+}
+
+/** com.microsoft QGemm(A, as, azp, B, bs, bzp, C?, ys?, yzp?): float output when ys is absent. */
+function qgemm(c: Importer, n: OnnxNode): void {
+  const as = c.constInput(1, 'A scale').values[0];
+  const transB = c.int('transB', 0) === 1;
+  const b = dqInput(c, n, 3, transB ? 0 : 1);
+  const bias = dqBias(c, n, 6, as, 4);
+  const quantOut = Boolean(n.inputs[7]);
+  const f = quantOut ? c.fresh(`${n.outputs[0]}__f`) : n.outputs[0];
+  const attrs = new Map([...n.attrs].filter(([k]) => k !== 'transA' || c.int('transA', 0) === 1));
+  runAs(c, gemm, n, 'Gemm', [n.inputs[0], b, bias], [f], attrs);
+  if (quantOut) requantize(c, n, f, n.inputs[7], n.inputs[8] ?? '', n.outputs[0]);
+}
+
 const HANDLERS: Record<string, Handler> = {
+  QLinearConv: qlinearConv,
+  QLinearMatMul: qlinearMatMul,
+  QLinearAdd: qlinearAdd,
+  QGemm: qgemm,
   QuantizeLinear: quantize,
   DequantizeLinear: dequantize,
   Conv: conv,

@@ -4,10 +4,12 @@ import { onnxProtoRoot } from '../../../../compiler/frontend/onnx/decode.ts';
 
 export type AttrSpec = number | string | number[] | { floats: number[] } | { float: number };
 
-export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrSpec>; name?: string }
-export interface InitSpec { name: string; dims: number[]; data: ArrayLike<number>; dtype?: 'float' | 'int64' }
+export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrSpec>; name?: string; domain?: string }
+export interface InitSpec { name: string; dims: number[]; data: ArrayLike<number>; dtype?: 'float' | 'int64' | 'int32' | 'int8' | 'uint8' }
 export interface ModelSpec {
   opset?: number;
+  /** Extra operator-set domains, e.g. { 'com.microsoft': 1 }. */
+  domains?: Record<string, number>;
   inputs: { name: string; dims: (number | string)[]; elemType?: number }[];
   outputs: string[];
   initializers?: InitSpec[];
@@ -46,16 +48,20 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
   const msg = Model.fromObject({
     ir_version: 7,
     producer_name: 'edgec-test',
-    opset_import: [{ domain: '', version: spec.opset ?? 13 }],
+    opset_import: [{ domain: '', version: spec.opset ?? 13 },
+      ...Object.entries(spec.domains ?? {}).map(([domain, version]) => ({ domain, version }))],
     graph: {
       name: 'test',
       node: spec.nodes.map((n, i) => ({
-        op_type: n.op, name: n.name ?? `${n.op.toLowerCase()}_${i}`, input: n.inputs, output: n.outputs,
+        op_type: n.op, name: n.name ?? `${n.op.toLowerCase()}_${i}`, input: n.inputs, output: n.outputs, domain: n.domain ?? '',
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)),
       })),
-      initializer: (spec.initializers ?? []).map((t) => (t.dtype === 'int64'
-        ? { name: t.name, dims: t.dims, data_type: 7, int64_data: Array.from(t.data) }
-        : { name: t.name, dims: t.dims, data_type: 1, float_data: Array.from(t.data) })),
+      initializer: (spec.initializers ?? []).map((t) => {
+        const code = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7 }[t.dtype ?? 'float'];
+        if (code === 1) return { name: t.name, dims: t.dims, data_type: 1, float_data: Array.from(t.data) };
+        if (code === 7) return { name: t.name, dims: t.dims, data_type: 7, int64_data: Array.from(t.data) };
+        return { name: t.name, dims: t.dims, data_type: code, int32_data: Array.from(t.data) };
+      }),
       input: spec.inputs.map((i) => valueInfo(i.name, i.dims, i.elemType)),
       output: spec.outputs.map((o) => valueInfo(o, undefined)),
     },
