@@ -8,6 +8,7 @@ import {
 } from './bundle/model';
 import { validateTensors, validateSteps } from './bundle/validate';
 import { conv2dF32 } from './kernels/conv/f32-conv2d';
+import { gemmF32 } from './kernels/gemm/f32-gemm';
 import { dwconv2dF32 } from './kernels/conv/f32-dwconv2d';
 import { poolF32, globalAvgPoolF32 } from './kernels/pool/f32-pool';
 import { binaryF32 } from './kernels/elementwise/f32-binary';
@@ -22,8 +23,6 @@ export let model: Model | null = null;
 export let arenaBase: usize = 0;
 export let useReference: bool = false;
 
-/** Dense as a 1x1 conv over M pixels: its params, shared by every dense step (act copied per run). */
-const denseAsConv = new StepParams();
 
 /** Decodes and validates the bundle at [ptr, ptr+len); 0 = ok, 1 = refused (message in error.ts). */
 export function loadBundle(ptr: usize, len: u32): i32 {
@@ -75,7 +74,10 @@ export function runModel(): i32 {
         const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
         const sh = x.shape, os = y.shape;
         if (ref) refConv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
-        else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+        else if (p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.groups == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0) {
+          // Pointwise conv is a GEMM over all N·H·W pixels (same per-output order: bias, ci ascending).
+          gemmF32(xp, w, b, yp, sh[0] * sh[1] * sh[2], sh[3], os[3], p.act, p.actMin, p.actMax);
+        } else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
         break;
       }
       case K_DWCONV2D: {
@@ -89,11 +91,7 @@ export function runModel(): i32 {
         const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
         const M = x.shape[0], K = x.shape[1], N = y.shape[1];
         if (ref) refDense(xp, w, b, yp, M, K, N, p);
-        else {
-          const q = denseAsConv;
-          q.kh = 1; q.kw = 1; q.act = p.act; q.actMin = p.actMin; q.actMax = p.actMax;
-          conv2dF32(xp, w, b, yp, 1, 1, M, K, 1, M, N, 1, q);
-        }
+        else gemmF32(xp, w, b, yp, M, K, N, p.act, p.actMin, p.actMax);
         break;
       }
       case K_MAXPOOL:

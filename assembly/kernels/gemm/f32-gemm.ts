@@ -1,0 +1,127 @@
+// Dense_F32 and pointwise (1x1, stride 1, unpadded, ungrouped) Conv2D_F32 as one GEMM, f32:
+// x [M,K] row-major, w [K,N], b [N] or none, y [M,N]; per output acc = b[n]; k ascending; act.
+// SIMD: per 8-column block (its K x 8 weights stay in L1) 4x8 register tiles, 1x8 row tail;
+// M < 4 first takes 1x16 tiles (4 independent accumulators); 4-wide and scalar column tails.
+// Scalar build: rows accumulated in y. Bit-identical to the reference twins in both builds.
+import { activate, activate4 } from '../activation';
+
+export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    let j = 0;
+    if (M < 4) {
+      for (; j + 16 <= N; j += 16) for (let m = 0; m < M; m++) row1x16(x, w, b, y, m, j, K, N, act, lo, hi);
+    }
+    for (; j + 8 <= N; j += 8) {
+      let m = 0;
+      for (; m + 4 <= M; m += 4) tile4x8(x, w, b, y, m, j, K, N, act, lo, hi);
+      for (; m < M; m++) row1x8(x, w, b, y, m, j, K, N, act, lo, hi, true);
+    }
+    if (j + 4 <= N) {
+      for (let m = 0; m < M; m++) row1x8(x, w, b, y, m, j, K, N, act, lo, hi, false);
+      j += 4;
+    }
+    if (j < N) {
+      for (let m = 0; m < M; m++) {
+        for (let n = j; n < N; n++) {
+          let acc: f32 = b == 0 ? 0 : load<f32>(b + (<usize>n << 2));
+          let xp = x + (<usize>(m * K) << 2), wp = w + (<usize>n << 2);
+          for (let k = 0; k < K; k++) { acc += load<f32>(xp) * load<f32>(wp); xp += 4; wp += <usize>N << 2; }
+          store<f32>(y + (<usize>(m * N + n) << 2), activate(acc, act, lo, hi));
+        }
+      }
+    }
+  } else {
+    for (let m = 0; m < M; m++) {
+      const yr = y + (<usize>(m * N) << 2);
+      for (let n = 0; n < N; n++) store<f32>(yr + (<usize>n << 2), b == 0 ? 0 : load<f32>(b + (<usize>n << 2)));
+      let wp = w;
+      for (let k = 0; k < K; k++) {
+        const xv = load<f32>(x + (<usize>(m * K + k) << 2));
+        for (let n = 0; n < N; n++) {
+          const yn = yr + (<usize>n << 2);
+          store<f32>(yn, load<f32>(yn) + xv * load<f32>(wp + (<usize>n << 2)));
+        }
+        wp += <usize>N << 2;
+      }
+      if (act != 0) for (let n = 0; n < N; n++) store<f32>(yr + (<usize>n << 2), activate(load<f32>(yr + (<usize>n << 2)), act, lo, hi));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function biasAt(b: usize, j: i32, off: usize): v128 {
+  return b == 0 ? f32x4.splat(0) : v128.load(b + (<usize>j << 2) + off);
+}
+
+function tile4x8(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
+  const b0 = biasAt(b, j, 0), b1 = biasAt(b, j, 16);
+  let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+  let xp = x + (<usize>(m * K) << 2);
+  const rs = <usize>K << 2;
+  let wp = w + (<usize>j << 2);
+  const ws = <usize>N << 2;
+  for (let k = 0; k < K; k++) {
+    const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+    const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + rs);
+    const x2 = v128.load32_splat(xp + 2 * rs), x3 = v128.load32_splat(xp + 3 * rs);
+    a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
+    a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
+    a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
+    a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
+    xp += 4;
+    wp += ws;
+  }
+  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
+  const o = y + (<usize>(m * N + j) << 2);
+  v128.store(o, activate4(a00, act, vl, vh)); v128.store(o, activate4(a01, act, vl, vh), 16);
+  v128.store(o + ws, activate4(a10, act, vl, vh)); v128.store(o + ws, activate4(a11, act, vl, vh), 16);
+  v128.store(o + 2 * ws, activate4(a20, act, vl, vh)); v128.store(o + 2 * ws, activate4(a21, act, vl, vh), 16);
+  v128.store(o + 3 * ws, activate4(a30, act, vl, vh)); v128.store(o + 3 * ws, activate4(a31, act, vl, vh), 16);
+}
+
+function row1x16(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
+  let a0 = biasAt(b, j, 0), a1 = biasAt(b, j, 16), a2 = biasAt(b, j, 32), a3 = biasAt(b, j, 48);
+  let xp = x + (<usize>(m * K) << 2);
+  let wp = w + (<usize>j << 2);
+  const ws = <usize>N << 2;
+  for (let k = 0; k < K; k++) {
+    const xv = v128.load32_splat(xp);
+    a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+    a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+    xp += 4;
+    wp += ws;
+  }
+  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
+  const o = y + (<usize>(m * N + j) << 2);
+  v128.store(o, activate4(a0, act, vl, vh)); v128.store(o, activate4(a1, act, vl, vh), 16);
+  v128.store(o, activate4(a2, act, vl, vh), 32); v128.store(o, activate4(a3, act, vl, vh), 48);
+}
+
+/** One row x 8 columns (wide) or x 4 columns. */
+function row1x8(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32, wide: bool): void {
+  let a0 = biasAt(b, j, 0), a1 = wide ? biasAt(b, j, 16) : f32x4.splat(0);
+  let xp = x + (<usize>(m * K) << 2);
+  let wp = w + (<usize>j << 2);
+  const ws = <usize>N << 2;
+  if (wide) {
+    for (let k = 0; k < K; k++) {
+      const xv = v128.load32_splat(xp);
+      a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+      xp += 4;
+      wp += ws;
+    }
+  } else {
+    for (let k = 0; k < K; k++) {
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), v128.load(wp)));
+      xp += 4;
+      wp += ws;
+    }
+  }
+  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
+  const o = y + (<usize>(m * N + j) << 2);
+  v128.store(o, activate4(a0, act, vl, vh));
+  if (wide) v128.store(o, activate4(a1, act, vl, vh), 16);
+}
