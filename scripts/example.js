@@ -2,7 +2,7 @@
 // `npm start`: the newcomer's tour. Compiles examples/mnist/model.json with the edgec CLI, runs the
 // 500 shipped MNIST test images on both runtime builds (simd, scalar) through dist/runtime/node.js,
 // and prints top-1 accuracy, bundle and arena size, median latency per image, and simd-vs-scalar diff.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,13 +12,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ex = join(root, 'examples/mnist');
 const node = process.execPath;
 
-execFileSync(node, [join(root, 'scripts/build.js'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+/** Runs a step with its output shown; a failure has already printed its one-line error, so just exit. */
+function step(args) {
+  const r = spawnSync(node, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+step([join(root, 'scripts/build.js'), '--if-stale']);
 const outDir = join(root, 'build/example');
 mkdirSync(outDir, { recursive: true });
 const bundlePath = join(outDir, 'mnist.edgec');
 const rel = (p) => relative(process.cwd(), p) || '.';
 console.log(`$ edgec compile ${rel(join(ex, 'model.json'))} -o ${rel(bundlePath)}`);
-execFileSync(node, [join(root, 'bin/edgec.js'), 'compile', join(ex, 'model.json'), '-o', bundlePath], { cwd: root, stdio: 'inherit' });
+step([join(root, 'bin/edgec.js'), 'compile', join(ex, 'model.json'), '-o', bundlePath]);
 
 const { readNpy } = await tsImport('../compiler/io/npy.ts', import.meta.url);
 const { load } = await import(pathToFileURL(join(root, 'dist/runtime/node.js')).href);

@@ -96,7 +96,9 @@ export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
     throw new NpyError(file, `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${bytes.length - dataStart}`);
   }
   // Copy into a fresh buffer: the data start is only 16-aligned relative to the file, not to memory.
-  const raw = bytes.slice(dataStart, dataStart + byteLen);
+  // (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
+  const raw = new Uint8Array(byteLen);
+  raw.set(bytes.subarray(dataStart, dataStart + byteLen));
   return { dtype, shape, data: new Ctor(raw.buffer, 0, count) };
 }
 

@@ -51,6 +51,15 @@ test('round trip every dtype through a file (saveNpy/loadNpy)', () => {
   assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 });
 
+test('reads a Node Buffer (readFileSync) and a subarray with an offset', () => {
+  const buf = readFileSync(join(FIX, 'npy-int32.npy'));
+  const want = ramp.map((i) => i * 100003 - 1000000);
+  assert.equal(Array.from(readNpy(buf).data as Int32Array), want);
+  const padded = new Uint8Array(buf.length + 3);
+  padded.set(buf, 3);
+  assert.equal(Array.from(readNpy(padded.subarray(3)).data as Int32Array), want);
+});
+
 test('scalar, 1-d and v2 headers', () => {
   const s = readNpy(fixture('npy-scalar.npy'));
   assert.equal(s.shape, []);
