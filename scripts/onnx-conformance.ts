@@ -11,15 +11,17 @@ import { FOLDABLE_OPS } from '../compiler/frontend/onnx/fold.ts';
 
 /** What the importer maps each op to, and the variants it refuses (shown in the table). */
 const MAPPING: Record<string, string> = {
-  Conv: 'Conv2D (W → OHWI); group/depthwise, pads, strides, dilations, auto_pad; 2-D only',
+  Conv: 'Conv2D (W → OHWI); group/depthwise, pads, strides, dilations, auto_pad; 1-D as 1×k 2-D',
   Gemm: 'Dense (transA via Transpose; transB, alpha, beta folded; row-varying C → Add); constant B',
   MatMul: 'Dense with constant 2-D B; A of any rank ≥ 1 (reshaped to rows)',
   Add: 'Add (numpy broadcasting; constants follow the layout)', Sub: 'Sub', Mul: 'Mul', Div: 'Div',
   Max: 'Max (variadic → pairwise)', Min: 'Min (variadic → pairwise)',
   Relu: 'Relu', Clip: 'Clip (attrs < opset 11, constant inputs ≥ 11)', LeakyRelu: 'LeakyRelu', PRelu: 'PRelu',
   Sigmoid: 'Sigmoid', Tanh: 'Tanh', Exp: 'Exp', Neg: 'Mul by −1',
-  MaxPool: 'MaxPool (ceil_mode via end padding); 2-D, no dilations, no Indices output',
-  AveragePool: 'AvgPool (count_include_pad); 2-D', GlobalAveragePool: 'GlobalAvgPool',
+  MaxPool: 'MaxPool (ceil_mode via end padding); 1-D/2-D, no dilations, no Indices output',
+  AveragePool: 'AvgPool (count_include_pad); 1-D/2-D',
+  HardSigmoid: 'Clip(alpha·x + beta, 0, 1) as Mul, Add, Clip', HardSwish: 'x · HardSigmoid(x) (alpha 1/6, beta 1/2)',
+  Sum: 'Add chain', ReduceMean: 'GlobalAvgPool when axes are [2, 3] of 4-D data (+ Reshape if keepdims = 0)', GlobalAveragePool: 'GlobalAvgPool',
   GlobalMaxPool: 'MaxPool over the whole H×W',
   BatchNormalization: 'BatchNorm on the channel axis (inference only); 2-D, 3-D, 4-D input',
   Flatten: 'Reshape in NCHW element order', Reshape: 'Reshape (0 / −1 resolved; constant shape)',
@@ -96,7 +98,7 @@ copy when only size-1 dims move).
   import the same way (the float op between dequantised weights and a range Clip, params recorded);
   tested against onnxruntime on grid-exact inputs within one output step.
 - Not yet: other QLinear* ops (QLinearConcat, QLinearGlobalAveragePool, …), int8 graph inputs, MatMul of two
-  computed tensors, 1-D/3-D convolution and pooling, non-constant pads, Pad edge/reflect modes.
+  computed tensors, 3-D convolution and pooling, general reductions, non-constant pads, Pad edge/reflect modes.
 
 ## Conformance
 

@@ -32,7 +32,7 @@ export const SUPPORTED_OPS = [
   'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
   'BatchNormalization', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Softmax', 'Squeeze', 'Unsqueeze', 'Pad',
   'Slice', 'Identity', 'Dropout', 'Constant', 'Neg', 'QuantizeLinear', 'DequantizeLinear',
-  'QLinearConv', 'QLinearMatMul',
+  'QLinearConv', 'QLinearMatMul', 'HardSigmoid', 'HardSwish', 'Sum', 'ReduceMean',
 ] as const;
 
 /** Ops of onnxruntime's com.microsoft domain that its quantiser writes (QOperator format). */
@@ -987,14 +987,88 @@ function qgemm(c: Importer, n: OnnxNode): void {
   if (quantOut) requantize(c, n, f, n.inputs[7], n.inputs[8] ?? '', n.outputs[0]);
 }
 
+/** A constant value with a fresh name (float32 data). */
+function constValue(c: Importer, base: string, values: number[], dims: number[]): string {
+  const name = c.fresh(base);
+  c.setConst(name, { name: '', dtype: ONNX_DTYPE.FLOAT, dims, values: Float64Array.from(values, Math.fround) });
+  return name;
+}
+
+/** Conv / pools on 3-D [N,C,L] data run as their 2-D form on [N,C,1,L] with a 1×k window. */
+function with1d(handler: Handler, hasWeights: boolean): Handler {
+  return (c, n) => {
+    const x = c.act(0);
+    if (x.shape.length !== 3) { handler(c, n); return; }
+    const [batch, ch, len] = x.shape;
+    const x4 = c.fresh(`${n.inputs[0]}__2d`);
+    c.reshapeTo(x, [batch, ch, 1, len], x4);
+    const inputs = [x4, ...n.inputs.slice(1)];
+    if (hasWeights) {
+      const wv = c.input(1);
+      const w = c.constInput(1, 'weights W');
+      inputs[1] = c.fresh(`${n.inputs[1]}__2d`);
+      c.setConst(inputs[1], { ...w, dims: [w.dims[0], w.dims[1], 1, ...w.dims.slice(2)] }, wv?.kind === 'const' ? wv.quant : undefined);
+    }
+    const attrs = new Map(n.attrs);
+    for (const k of ['kernel_shape', 'strides', 'dilations']) {
+      const a = attrs.get(k);
+      if (a?.kind === 'ints') attrs.set(k, { kind: 'ints', value: [1, ...a.value] });
+    }
+    const pads = attrs.get('pads');
+    if (pads?.kind === 'ints') attrs.set('pads', { kind: 'ints', value: [0, pads.value[0], 0, pads.value[1]] });
+    const y4 = c.fresh(`${n.outputs[0]}__2d`);
+    runAs(c, handler, n, n.opType, inputs, [y4, ...n.outputs.slice(1)], attrs);
+    const yv = c.values.get(y4) as ActValue;
+    c.reshapeTo(yv, [yv.shape[0], yv.shape[1], yv.shape[3]], n.outputs[0]);
+  };
+}
+
+/** HardSigmoid = Clip(alpha·x + beta, 0, 1); HardSwish = x · HardSigmoid(x) with alpha 1/6, beta 1/2. */
+function hardSigmoidTo(c: Importer, n: OnnxNode, alpha: number, beta: number, out: string): void {
+  const ax = c.fresh(`${out}__ax`);
+  runAs(c, binaryHandler('Mul'), n, 'Mul', [n.inputs[0], constValue(c, `${n.name}__alpha`, [alpha], [])], [ax]);
+  const axb = c.fresh(`${out}__axb`);
+  runAs(c, binaryHandler('Add'), n, 'Add', [ax, constValue(c, `${n.name}__beta`, [beta], [])], [axb]);
+  runAs(c, unary('Clip', () => ({ min: 0, max: 1 })), n, 'Clip', [axb], [out]);
+}
+
+function hardSigmoid(c: Importer, n: OnnxNode): void {
+  hardSigmoidTo(c, n, c.float('alpha', 0.2), c.float('beta', 0.5), n.outputs[0]);
+}
+
+function hardSwish(c: Importer, n: OnnxNode): void {
+  const hs = c.fresh(`${n.outputs[0]}__hsig`);
+  hardSigmoidTo(c, n, 1 / 6, 0.5, hs);
+  runAs(c, binaryHandler('Mul'), n, 'Mul', [n.inputs[0], hs], [n.outputs[0]]);
+}
+
+/** ReduceMean over H and W of 4-D data (how TF exporters write global average pooling). */
+function reduceMean(c: Importer, n: OnnxNode): void {
+  const x = c.act(0);
+  const r = x.shape.length;
+  const axes = (c.opset >= 18 ? (n.inputs[1] ? [...c.constInput(1, 'axes').values] : undefined) : c.ints('axes'))
+    ?.map((a) => (a < 0 ? a + r : a)).sort((a, b) => a - b);
+  if (r !== 4 || !axes || axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) {
+    c.fail('axes', `expected axes [2, 3] of 4-D data (global average pooling), found [${axes ?? 'all'}] of rank ${r}`);
+  }
+  const keep = c.int('keepdims', 1) === 1;
+  const out = keep ? n.outputs[0] : c.fresh(`${n.outputs[0]}__keep`);
+  runAs(c, globalPool('avg'), n, 'GlobalAveragePool', [n.inputs[0]], [out]);
+  if (!keep) c.reshapeTo(c.values.get(out) as ActValue, [x.shape[0], x.shape[1]], n.outputs[0]);
+}
+
 const HANDLERS: Record<string, Handler> = {
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Sum: variadic('Add'),
+  ReduceMean: reduceMean,
   QLinearConv: qlinearConv,
   QLinearMatMul: qlinearMatMul,
   QLinearAdd: qlinearAdd,
   QGemm: qgemm,
   QuantizeLinear: quantize,
   DequantizeLinear: dequantize,
-  Conv: conv,
+  Conv: with1d(conv, true),
   Gemm: gemm,
   MatMul: matmul,
   Add: binaryHandler('Add'),
@@ -1011,8 +1085,8 @@ const HANDLERS: Record<string, Handler> = {
   LeakyRelu: unary('LeakyRelu', (c) => ({ alpha: c.float('alpha', 0.01) })),
   Clip: clip,
   Neg: neg,
-  MaxPool: pool('MaxPool'),
-  AveragePool: pool('AvgPool'),
+  MaxPool: with1d(pool('MaxPool'), false),
+  AveragePool: with1d(pool('AvgPool'), false),
   GlobalAveragePool: globalPool('avg'),
   GlobalMaxPool: globalPool('max'),
   BatchNormalization: batchNorm,

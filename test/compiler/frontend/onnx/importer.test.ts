@@ -195,6 +195,24 @@ test('a graph input that is also an initializer is a constant; a symbolic batch 
   assert.equal(g.tensors.get('x')!.shape, [1, 4]);
 });
 
+test('Conv1D + MaxPool1D via 2-D forms; HardSwish, HardSigmoid, Sum on NHWC data; ReduceMean over H,W', async () => {
+  await check({
+    opset: 14,
+    inputs: [{ name: 'a', dims: [1, 3, 12] }, { name: 'x', dims: [1, 2, 5, 5] }],
+    outputs: ['y1', 'y2'],
+    initializers: [w('W1', [4, 3, 3], 21), w('B1', [4], 22), w('W2', [3, 2, 3, 3], 23), w('k', [3, 1, 1], 24)],
+    nodes: [
+      { op: 'Conv', inputs: ['a', 'W1', 'B1'], outputs: ['c1'], attrs: { pads: [1, 0], strides: [2] } },
+      { op: 'MaxPool', inputs: ['c1'], outputs: ['y1'], attrs: { kernel_shape: [2], strides: [2], ceil_mode: 1 } },
+      { op: 'Conv', inputs: ['x', 'W2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'HardSwish', inputs: ['c2'], outputs: ['h'] },
+      { op: 'HardSigmoid', inputs: ['c2'], outputs: ['hs'], attrs: { alpha: { float: 0.3 }, beta: { float: 0.4 } } },
+      { op: 'Sum', inputs: ['h', 'hs', 'k'], outputs: ['s'] },
+      { op: 'ReduceMean', inputs: ['s'], outputs: ['y2'], attrs: { axes: [2, 3], keepdims: 0 } },
+    ],
+  });
+});
+
 function importError(spec: ModelSpec, opts: OnnxImportOptions = {}): ModelError {
   try {
     parseOnnx(encodeModel(spec), 'bad.onnx', opts);
