@@ -1,18 +1,15 @@
 // Emit: lowered program + memory plan → BundleSpec → .edgec bytes. Lays each constant out
 // 16-byte aligned in the constants blob (identical byte strings stored once) and fills metadata.
-import { readFileSync } from 'node:fs';
 import { align, type MemoryPlan } from '../plan/memory.ts';
 import { DTYPE_BYTES, type Lowered } from '../lower/index.ts';
 import { writeBundle, type BundleSpec, type MetadataSpec, type TensorSpec } from './bundle-writer.ts';
 import { numElements } from '../ir/graph.ts';
 
-let version: string | undefined;
+// imported, not read at run time: esbuild inlines it into dist/cli.js, where no relative path holds
+import pkg from '../../package.json' with { type: 'json' };
+
 export function edgecVersion(): string {
-  if (version === undefined) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    version = pkg.version;
-  }
-  return version;
+  return pkg.version;
 }
 
 export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): BundleSpec {
