@@ -38,8 +38,11 @@ conv(1, 10, 7, 2, 3, [2, 3], { dilations: [3, 2], strides: [2, 2], padding: 'val
 conv(1, 6, 6, 8, 6, [3, 3], { groups: 2, padding: 'same' });
 conv(1, 5, 5, 6, 9, [1, 1], { groups: 3 }, false);
 conv(1, 5, 6, 12, 8, [3, 3], { groups: 4, strides: [2, 2], padding: 'same', activation: 'relu' });
+conv(1, 3, 17, 9, 33, [1, 3], { padding: 'same', activation: 'relu' });
+conv(1, 4, 16, 16, 32, [3, 3], { padding: 'same', strides: [1, 2] });
+conv(1, 5, 5, 7, 31, [2, 2], { padding: 'valid' });
 // depthwise (groups = Ci), multipliers 1 and 2
-for (const c of [1, 3, 4, 5, 8, 17]) conv(1, 6, 5, c, c, [3, 3], { groups: c, padding: 'same' });
+for (const c of [1, 3, 4, 5, 8, 17, 32, 33]) conv(1, 6, 5, c, c, [3, 3], { groups: c, padding: 'same' });
 conv(1, 7, 7, 4, 8, [3, 3], { groups: 4, strides: [2, 2], padding: 'same', activation: 'clip', clip: [0, 6] });
 conv(1, 8, 8, 5, 10, [5, 5], { groups: 5, dilations: [2, 1], padding: 'same' }, false);
 conv(2, 6, 6, 3, 3, [3, 3], { groups: 3, strides: [2, 2], padding: [0, 1, 1, 0] });
@@ -68,6 +71,7 @@ for (const op of ['MaxPool', 'AvgPool'] as const) {
   pool(op, [1, 7, 7, 5], { kernel: [3, 3], strides: [1, 1], padding: 'same' });
   pool(op, [2, 9, 8, 17], { kernel: [3, 3], strides: [2, 2], padding: 'same' });
   pool(op, [1, 5, 6, 4], { kernel: [3, 2], strides: [2, 1], padding: [1, 1, 1, 0] });
+  pool(op, [1, 4, 17, 33], { kernel: [2, 3], strides: [1, 2], padding: 'same' });
 }
 pool('AvgPool', [1, 5, 5, 4], { kernel: [3, 3], strides: [2, 2], padding: [1, 1, 1, 1], countIncludePad: true });
 pool('AvgPool', [1, 6, 6, 3], { kernel: [3, 3], strides: [2, 2], padding: 'same', countIncludePad: true });
