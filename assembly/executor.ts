@@ -48,6 +48,11 @@ export function loadBundle(ptr: usize, len: u32): i32 {
     const t = m.tensors[i];
     if (!t.constant) t.ptr += arenaBase;
   }
+  for (let i = 0; i < m.steps.length; i++) {
+    const s = m.steps[i];
+    s.inPtrs = new StaticArray<usize>(s.inputs.length);
+    for (let k = 0; k < s.inputs.length; k++) s.inPtrs[k] = s.inputs[k] < 0 ? 0 : m.tensors[s.inputs[k]].ptr;
+  }
   model = m;
   return 0;
 }
@@ -126,8 +131,7 @@ export function runModel(): i32 {
         break;
       }
       case K_CONCAT: {
-        const xs = new StaticArray<usize>(s.inputs.length);
-        for (let k = 0; k < s.inputs.length; k++) xs[k] = m.tensors[s.inputs[k]].ptr;
+        const xs = s.inPtrs;
         const es = <i32>dtypeSize(y.dtype);
         if (ref) refConcat(xs, yp, es, p); else concatAny(xs, yp, es, p);
         break;

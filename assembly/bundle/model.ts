@@ -83,6 +83,8 @@ export class StepInfo {
   outputs: StaticArray<i32> = new StaticArray<i32>(0);
   paramsType: i32 = 0;
   p: StepParams = new StepParams();
+  /** Input addresses, filled at load (Concat reads them; nothing allocates per run). */
+  inPtrs: StaticArray<usize> = new StaticArray<usize>(0);
 }
 
 export class Model {

@@ -3,8 +3,12 @@
 // Pure byte moves: exact in every build. y never aliases x for Transpose, Concat and Pad.
 import { StepParams } from '../../bundle/model';
 
+// Scratch dims, allocated once: the stub runtime never frees, so nothing may allocate per run.
 const d = new StaticArray<i32>(6);
 const s = new StaticArray<i32>(6);
+const od = new StaticArray<i32>(6);
+const id = new StaticArray<i32>(6);
+const bf = new StaticArray<i32>(6);
 
 export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
   const off = 6 - p.shape.length;
@@ -49,7 +53,6 @@ export function concatAny(xs: StaticArray<usize>, y: usize, es: i32, p: StepPara
 export function padAny(x: usize, y: usize, es: i32, dtype: i32, zeroPoint: i32, p: StepParams): void {
   const rank = p.shape.length;
   const off = 6 - rank;
-  const od = new StaticArray<i32>(6), id = new StaticArray<i32>(6), bf = new StaticArray<i32>(6);
   let outElems = 1;
   for (let k = 0; k < 6; k++) {
     od[k] = k >= off ? p.shape[k - off] : 1;
