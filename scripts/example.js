@@ -24,7 +24,7 @@ mkdirSync(outDir, { recursive: true });
 const bundlePath = join(outDir, 'mnist.edgec');
 const rel = (p) => relative(process.cwd(), p) || '.';
 console.log(`$ edgec compile ${rel(join(ex, 'model.json'))} -o ${rel(bundlePath)}`);
-step([join(root, 'bin/edgec.js'), 'compile', join(ex, 'model.json'), '-o', bundlePath]);
+step([join(root, 'bin/edgec.js'), 'compile', relative(root, join(ex, 'model.json')), '-o', relative(root, bundlePath)]);
 
 const { readNpy } = await tsImport('../compiler/io/npy.ts', import.meta.url);
 const { load } = await import(pathToFileURL(join(root, 'dist/runtime/node.js')).href);
