@@ -13,7 +13,10 @@ import { importOnnxModel, SUPPORTED_OPS } from '../compiler/frontend/onnx/import
 import { FOLDABLE_OPS } from '../compiler/frontend/onnx/fold.ts';
 import { evaluate } from '../compiler/ir/reference.ts';
 
-export const NODE_TEST_DIR = '/usr/share/libonnx-testdata/data/node';
+export const TESTDATA_DIR = '/usr/share/libonnx-testdata/data';
+export const NODE_TEST_DIR = `${TESTDATA_DIR}/node`;
+/** Whole small models exported by PyTorch (weights as initializers, opset 6–12): every test runs. */
+export const MODEL_SUITES = ['pytorch-converted', 'pytorch-operator', 'simple'];
 export const RTOL = 1e-3;
 export const ATOL = 1e-5;
 

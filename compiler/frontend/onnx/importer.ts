@@ -405,7 +405,27 @@ function binary(c: Importer, op: OpType, va: Value, vb: Value, names: [string, s
 function binaryHandler(op: OpType): Handler {
   return (c, n) => {
     if (n.inputs.length !== 2) c.fail('inputs', `expected 2 inputs, found ${n.inputs.length}`);
-    binary(c, op, c.input(0)!, c.input(1)!, [n.inputs[0], n.inputs[1]], n.outputs[0], n.name);
+    const a = c.input(0)!;
+    let b = c.input(1)!;
+    const rankA = a.kind === 'const' ? a.t.dims.length : a.shape.length;
+    const dimsB = b.kind === 'const' ? b.t.dims : b.shape;
+    // Opset < 7: B aligned at `axis` (Add/Sub/Mul/Div with broadcast=1), PRelu slope [C] on axis 1.
+    let axis: number | undefined;
+    if (c.opset < 7 && op === 'PRelu' && dimsB.length === 1 && rankA > 2 && dimsB[0] > 1) axis = 1;
+    if (c.opset < 7 && op !== 'PRelu' && c.int('broadcast', 0) === 1 && dimsB.length < rankA) {
+      axis = c.int('axis', rankA - dimsB.length);
+      if (axis < 0) axis += rankA;
+    }
+    if (axis !== undefined) {
+      const aligned = [...dimsB, ...new Array(rankA - axis - dimsB.length).fill(1)];
+      if (b.kind === 'const') b = { ...b, t: { ...b.t, dims: aligned } };
+      else {
+        const name = c.fresh(`${n.inputs[1]}__aligned`);
+        c.reshapeTo(b, aligned, name);
+        b = c.values.get(name)!;
+      }
+    }
+    binary(c, op, a, b, [n.inputs[0], n.inputs[1]], n.outputs[0], n.name);
   };
 }
 
