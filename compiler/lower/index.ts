@@ -47,7 +47,12 @@ const BINARY: Record<string, fb.BinaryOp> = {
 };
 
 const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const bundleShape = (s: readonly number[]) => (s.length === 0 ? [1] : [...s]);
+/** Bundle tensor dims: rank 0 → [1]; above the runtime's rank 6 the leading dims merge (same row-major bytes). */
+function bundleShape(s: readonly number[]): number[] {
+  if (s.length === 0) return [1];
+  if (s.length <= MAX_RANK) return [...s];
+  return [numElements(s.slice(0, s.length - MAX_RANK + 1)), ...s.slice(s.length - MAX_RANK + 1)];
+}
 
 function tensorBytes(t: Tensor, dtype: fb.DType): Uint8Array {
   const d = t.data!;
@@ -180,16 +185,14 @@ export function lower(g: Graph): Lowered {
       case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': case 'PRelu': {
         requireF32(n, x);
         requireF32(n, n.inputs[1]!);
-        const shape = bundleShape(tensorOf(out).shape);
-        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK}`);
-        const a = bundleShape(tensorOf(x).shape), b = bundleShape(tensorOf(n.inputs[1]!).shape);
+        const full = tensorOf(out).shape;
+        const a = tensorOf(x).shape, b = tensorOf(n.inputs[1]!).shape;
+        const [shape, aStrides, bStrides] = collapseDims(full, [broadcastStrides(a, full), broadcastStrides(b, full)]);
+        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK} even after merging dims`);
         push({
           kernel: fb.KernelId.Binary_F32, inputs: [idOf(x, n), idOf(n.inputs[1]!, n)], inPlace: true,
-          params: {
-            type: 'binary', op: BINARY[n.op]!, shape, aStrides: broadcastStrides(a, shape), bStrides: broadcastStrides(b, shape),
-            ...activationParams(n),
-          },
-          macs: numElements(shape),
+          params: { type: 'binary', op: BINARY[n.op]!, shape, aStrides: aStrides!, bStrides: bStrides!, ...activationParams(n) },
+          macs: numElements(full),
         });
         break;
       }
@@ -218,8 +221,7 @@ export function lower(g: Graph): Lowered {
       }
       case 'Transpose': case 'Slice': {
         const s = tensorOf(x).shape, rs = rowStrides(s);
-        const shape = tensorOf(out).shape;
-        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK}`);
+        const outShape = tensorOf(out).shape;
         let strides: number[], offset = 0;
         if (n.op === 'Transpose') strides = transposePerm(n, s.length, g.source).map((p) => rs[p]!);
         else {
@@ -227,7 +229,9 @@ export function lower(g: Graph): Lowered {
           strides = rs.map((v, k) => v * geo.steps[k]!);
           offset = geo.starts.reduce((p, v, k) => p + v * rs[k]!, 0);
         }
-        push({ kernel: fb.KernelId.Transpose, inputs: [idOf(x, n)], params: { type: 'transpose', shape: bundleShape(shape), strides: shape.length ? strides : [0], offset } });
+        const [shape, gathered] = collapseDims(outShape, [strides]);
+        if (shape.length > MAX_RANK) err(n, `rank ${shape.length} exceeds the runtime's ${MAX_RANK} even after merging dims`);
+        push({ kernel: fb.KernelId.Transpose, inputs: [idOf(x, n)], params: { type: 'transpose', shape, strides: gathered!, offset } });
         break;
       }
       case 'Concat': {
@@ -324,4 +328,27 @@ export function packDenseWeights(w: Float32Array, n: number, k: number): Float32
   const packed = new Float32Array(k * n);
   for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[i * n + j] = w[j * k + i]!;
   return packed;
+}
+
+/**
+ * Merges adjacent output dims that every operand walks contiguously (stride[i] = stride[i+1]·dim[i+1],
+ * including both 0 for a broadcast), and drops dims of 1: fewer, longer loops for the kernel, and
+ * ranks above 6 that reduce to ≤ 6 still lower. Returns [shape, ...strides] (at least rank 1).
+ */
+export function collapseDims(shape: readonly number[], strides: readonly (readonly number[])[]): [number[], ...number[][]] {
+  const dims: number[] = [];
+  const outs: number[][] = strides.map(() => []);
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && strides.every((st, k) => outs[k]![last] === st[i]! * shape[i]!)) {
+      dims[last]! *= shape[i]!;
+      strides.forEach((st, k) => { outs[k]![last] = st[i]!; });
+    } else {
+      dims.push(shape[i]!);
+      strides.forEach((st, k) => outs[k]!.push(st[i]!));
+    }
+  }
+  if (dims.length === 0) return [[1], ...strides.map(() => [0])];
+  return [dims, ...outs];
 }

@@ -98,6 +98,10 @@ for (const op of BIN) {
     }
   }
 }
+add('Mul rank 7 (merges to ≤ 6 dims) 2x1x3x2x2x1x3 ⊕ 1x1x3x1x1x1x3', () => {
+  const b = new GraphBuilder('rank7');
+  return b.output(b.node('Mul', [b.input('a', [2, 1, 3, 2, 2, 1, 3]), b.input('b', [1, 1, 3, 1, 1, 1, 3])], {}, 'y'));
+});
 add('Add with fused relu 1x3x3x5', () => {
   const b = new GraphBuilder('add');
   return b.output(b.node('Add', [b.input('a', [1, 3, 3, 5]), b.input('b', [1, 3, 3, 5])], { activation: 'relu' }, 'y'));
