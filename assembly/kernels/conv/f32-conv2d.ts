@@ -57,36 +57,38 @@ export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32
   }
 }
 
-/** Scalar build: one output pixel, all Cog channels accumulated in y (f32 stores are exact). */
+/** Scalar build: one output pixel, channels 4 at a time in locals (no v128), then 1 at a time. */
 function pixelScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
   const Cig = gCig, Cog = gCog, KW = gKW;
-  for (let j = 0; j < Cog; j++) store<f32>(yp + (<usize>j << 2), bg == 0 ? 0 : load<f32>(bg + (<usize>j << 2)));
   const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
-  for (let kh = 0; kh < gKH; kh++) {
-    const ih = ih0 + kh * gDH;
-    if (ih < 0 || ih >= gH) continue;
-    for (let kw = 0; kw < KW; kw++) {
-      const iw = iw0 + kw * gDW;
-      if (iw < 0 || iw >= gW) continue;
-      let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
-      let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog) << 2);
-      for (let ci = 0; ci < Cig; ci++) {
-        const xv = load<f32>(xp);
-        for (let j = 0; j < Cog; j++) {
-          const yj = yp + (<usize>j << 2);
-          store<f32>(yj, load<f32>(yj) + xv * load<f32>(wp + (<usize>j << 2)));
+  const wStep = <usize>Cog << 2;
+  let j = 0;
+  for (; j + 4 <= Cog; j += 4) {
+    const bj = bg + (<usize>j << 2);
+    let a0: f32 = bg == 0 ? 0 : load<f32>(bj), a1: f32 = bg == 0 ? 0 : load<f32>(bj, 4);
+    let a2: f32 = bg == 0 ? 0 : load<f32>(bj, 8), a3: f32 = bg == 0 ? 0 : load<f32>(bj, 12);
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * gDW;
+        if (iw < 0 || iw >= gW) continue;
+        let xp = xg + (<usize>((ih * gW + iw) * gCi) << 2);
+        let wp = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+        for (let ci = 0; ci < Cig; ci++) {
+          const xv = load<f32>(xp);
+          a0 += xv * load<f32>(wp); a1 += xv * load<f32>(wp, 4);
+          a2 += xv * load<f32>(wp, 8); a3 += xv * load<f32>(wp, 12);
+          xp += 4;
+          wp += wStep;
         }
-        xp += 4;
-        wp += <usize>Cog << 2;
       }
     }
+    const o = yp + (<usize>j << 2);
+    store<f32>(o, activate(a0, gAct, gLo, gHi)); store<f32>(o, activate(a1, gAct, gLo, gHi), 4);
+    store<f32>(o, activate(a2, gAct, gLo, gHi), 8); store<f32>(o, activate(a3, gAct, gLo, gHi), 12);
   }
-  if (gAct != 0) {
-    for (let j = 0; j < Cog; j++) {
-      const yj = yp + (<usize>j << 2);
-      store<f32>(yj, activate(load<f32>(yj), gAct, gLo, gHi));
-    }
-  }
+  if (j < Cog) channelsScalar(xg, wg, bg, yp, oh, ow, j, Cog);
 }
 
 /** Channels [j0, j1) of one pixel, one output at a time, tap-checked (tails and edges). */

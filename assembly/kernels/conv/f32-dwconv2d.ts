@@ -1,7 +1,7 @@
 // Depthwise conv, f32. x [N,H,W,C] NHWC, w [KH,KW,C·M], b [C·M] or none, y [N,OH,OW,C·M]; output
 // channel oc = c·M + m reads input channel c. Per output: acc = b; kh, kw ascending (padded taps
-// skipped); activation. SIMD (M = 1): one pixel x 16/4 channels per register tile; M > 1 and
-// channel tails run the scalar loop. Bit-identical to the reference in both builds.
+// skipped); activation. SIMD (M = 1): one pixel x 16/4 channels per register tile; M > 1,
+// channel tails and the scalar build: 4 channels in local f32 accumulators. Bit-identical to the reference in both builds.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
 
@@ -23,31 +23,50 @@ export function dwconv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i
   }
 }
 
-/** Channels [j0, C·M) of one pixel; accumulates in y, tap by tap (same order per output). */
+/** Channels [j0, C·M) of one pixel: 4 output channels in local accumulators, then single ones. */
 function pixelScalar(xn: usize, w: usize, b: usize, yp: usize, H: i32, W: i32, C: i32, oh: i32, ow: i32,
                      j0: i32, p: StepParams): void {
   const M = p.mult, Co = C * M;
-  for (let j = j0; j < Co; j++) store<f32>(yp + (<usize>j << 2), b == 0 ? 0 : load<f32>(b + (<usize>j << 2)));
   const ih0 = oh * p.sh - p.pt, iw0 = ow * p.sw - p.pl;
-  for (let kh = 0; kh < p.kh; kh++) {
-    const ih = ih0 + kh * p.dh;
-    if (ih < 0 || ih >= H) continue;
-    for (let kw = 0; kw < p.kw; kw++) {
-      const iw = iw0 + kw * p.dw;
-      if (iw < 0 || iw >= W) continue;
-      const xp = xn + (<usize>((ih * W + iw) * C) << 2);
-      const wp = w + (<usize>((kh * p.kw + kw) * Co) << 2);
-      for (let j = j0; j < Co; j++) {
-        const yj = yp + (<usize>j << 2);
-        store<f32>(yj, load<f32>(yj) + load<f32>(xp + (<usize>(j / M) << 2)) * load<f32>(wp + (<usize>j << 2)));
+  const KH = p.kh, KW = p.kw, DH = p.dh, DW = p.dw;
+  let j = j0;
+  for (; j + 4 <= Co; j += 4) {
+    // Byte offsets of the input channel each of the 4 outputs reads (c = oc / M).
+    const x0 = <usize>(j / M) << 2, x1 = <usize>((j + 1) / M) << 2, x2 = <usize>((j + 2) / M) << 2, x3 = <usize>((j + 3) / M) << 2;
+    const bj = b + (<usize>j << 2);
+    let a0: f32 = b == 0 ? 0 : load<f32>(bj), a1: f32 = b == 0 ? 0 : load<f32>(bj, 4);
+    let a2: f32 = b == 0 ? 0 : load<f32>(bj, 8), a3: f32 = b == 0 ? 0 : load<f32>(bj, 12);
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = ih0 + kh * DH;
+      if (ih < 0 || ih >= H) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * DW;
+        if (iw < 0 || iw >= W) continue;
+        const xp = xn + (<usize>((ih * W + iw) * C) << 2);
+        const wp = w + (<usize>((kh * KW + kw) * Co + j) << 2);
+        a0 += load<f32>(xp + x0) * load<f32>(wp);
+        a1 += load<f32>(xp + x1) * load<f32>(wp, 4);
+        a2 += load<f32>(xp + x2) * load<f32>(wp, 8);
+        a3 += load<f32>(xp + x3) * load<f32>(wp, 12);
       }
     }
+    const o = yp + (<usize>j << 2);
+    store<f32>(o, activate(a0, p.act, p.actMin, p.actMax)); store<f32>(o, activate(a1, p.act, p.actMin, p.actMax), 4);
+    store<f32>(o, activate(a2, p.act, p.actMin, p.actMax), 8); store<f32>(o, activate(a3, p.act, p.actMin, p.actMax), 12);
   }
-  if (p.act != 0) {
-    for (let j = j0; j < Co; j++) {
-      const yj = yp + (<usize>j << 2);
-      store<f32>(yj, activate(load<f32>(yj), p.act, p.actMin, p.actMax));
+  for (; j < Co; j++) {
+    const xc = <usize>(j / M) << 2;
+    let acc: f32 = b == 0 ? 0 : load<f32>(b + (<usize>j << 2));
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = ih0 + kh * DH;
+      if (ih < 0 || ih >= H) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * DW;
+        if (iw < 0 || iw >= W) continue;
+        acc += load<f32>(xn + (<usize>((ih * W + iw) * C) << 2) + xc) * load<f32>(w + (<usize>((kh * KW + kw) * Co + j) << 2));
+      }
     }
+    store<f32>(yp + (<usize>j << 2), activate(acc, p.act, p.actMin, p.actMax));
   }
 }
 

@@ -2,7 +2,7 @@
 // x [M,K] row-major, w [K,N], b [N] or none, y [M,N]; per output acc = b[n]; k ascending; act.
 // SIMD: per 8-column block (its K x 8 weights stay in L1) 4x8 register tiles, 1x8 row tail;
 // M < 4 first takes 1x16 tiles (4 independent accumulators); 4-wide and scalar column tails.
-// Scalar build: rows accumulated in y. Bit-identical to the reference twins in both builds.
+// Scalar build: 4 columns per row in local accumulators. Bit-identical to the reference twins in both builds.
 import { activate, activate4 } from '../activation';
 
 export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
@@ -31,19 +31,34 @@ export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, 
       }
     }
   } else {
+    // Scalar build: 4 columns in local accumulators per row, then single columns.
+    const ws = <usize>N << 2;
     for (let m = 0; m < M; m++) {
+      const xr = x + (<usize>(m * K) << 2);
       const yr = y + (<usize>(m * N) << 2);
-      for (let n = 0; n < N; n++) store<f32>(yr + (<usize>n << 2), b == 0 ? 0 : load<f32>(b + (<usize>n << 2)));
-      let wp = w;
-      for (let k = 0; k < K; k++) {
-        const xv = load<f32>(x + (<usize>(m * K + k) << 2));
-        for (let n = 0; n < N; n++) {
-          const yn = yr + (<usize>n << 2);
-          store<f32>(yn, load<f32>(yn) + xv * load<f32>(wp + (<usize>n << 2)));
+      let n = 0;
+      for (; n + 4 <= N; n += 4) {
+        const bn = b + (<usize>n << 2);
+        let a0: f32 = b == 0 ? 0 : load<f32>(bn), a1: f32 = b == 0 ? 0 : load<f32>(bn, 4);
+        let a2: f32 = b == 0 ? 0 : load<f32>(bn, 8), a3: f32 = b == 0 ? 0 : load<f32>(bn, 12);
+        let xp = xr, wp = w + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          const xv = load<f32>(xp);
+          a0 += xv * load<f32>(wp); a1 += xv * load<f32>(wp, 4);
+          a2 += xv * load<f32>(wp, 8); a3 += xv * load<f32>(wp, 12);
+          xp += 4;
+          wp += ws;
         }
-        wp += <usize>N << 2;
+        const o = yr + (<usize>n << 2);
+        store<f32>(o, activate(a0, act, lo, hi)); store<f32>(o, activate(a1, act, lo, hi), 4);
+        store<f32>(o, activate(a2, act, lo, hi), 8); store<f32>(o, activate(a3, act, lo, hi), 12);
       }
-      if (act != 0) for (let n = 0; n < N; n++) store<f32>(yr + (<usize>n << 2), activate(load<f32>(yr + (<usize>n << 2)), act, lo, hi));
+      for (; n < N; n++) {
+        let acc: f32 = b == 0 ? 0 : load<f32>(b + (<usize>n << 2));
+        let xp = xr, wp = w + (<usize>n << 2);
+        for (let k = 0; k < K; k++) { acc += load<f32>(xp) * load<f32>(wp); xp += 4; wp += ws; }
+        store<f32>(yr + (<usize>n << 2), activate(acc, act, lo, hi));
+      }
     }
   }
 }
