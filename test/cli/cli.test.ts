@@ -186,6 +186,9 @@ test('usage errors exit 2 with one line', () => {
   fails(edgec('compile', TINY, '-o', at('u.edgec'), '--dump-after', 'no-such-pass'), 2, 'no-such-pass');
   fails(edgec('compile', join(FIX, 'README.md'), '-o', at('u.edgec')), 2, '.md');
   fails(edgec('frobnicate'), 2, 'frobnicate');
+  fails(edgec('compile', TINY, '-o', at('u.edgec'), '--shape', 'x=1x6x6x2'), 2, '--shape', 'ONNX');
+  fails(edgec('compile', join(FIX, 'mnist-8.onnx'), '-o', at('u.edgec'), '--shape', 'Input3=1xtwo'), 2, '1xtwo');
+  assert.is(edgec().code, 2);
   fails(edgec('run', at('tiny.edgec'), '-i', at('x3.npy')), 2, '--output');
   fails(edgec('run', at('tiny.edgec'), '-o', at('u.npy')), 2, "'x'");
   fails(edgec('run', at('tiny.edgec'), '-i', at('x3.npy'), '-o', at('u.npy'), '--build', 'gpu'), 2, 'gpu');
@@ -203,6 +206,21 @@ test('run errors name the file and input; outputs are untouched', () => {
   fails(edgec('run', at('tiny.edgec'), '-i', at('absent.npy'), '-o', at('keep.npy')), 1, 'absent.npy', 'no such file');
   assert.is(readFileSync(at('keep.npy'), 'utf8'), 'previous output');
   assert.not.ok(existsSync(at('new.npy')));
+});
+
+test('--shape on ONNX: a matching shape compiles, a conflicting one names the file and input', () => {
+  const onnx = join(FIX, 'mnist-8.onnx');
+  assert.is(edgec('compile', onnx, '-o', at('shaped.edgec'), '--shape', 'Input3=1x1x28x28').code, 0);
+  fails(edgec('compile', onnx, '-o', at('never2.edgec'), '--shape', 'Input3=1x1x28x29'), 1, 'mnist-8.onnx', 'Input3');
+  assert.not.ok(existsSync(at('never2.edgec')));
+});
+
+test('EDGEC_DEBUG=1 adds the stack after the error line', () => {
+  writeFileSync(at('text.edgec'), 'plain text, not a bundle');
+  const r = spawnSync(process.execPath, [...CLI, 'inspect', at('text.edgec')], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '1' } });
+  assert.is(r.status, 1);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.ok(lines[0]!.startsWith('edgec: error: ') && lines.length > 2 && /^\s+at /.test(lines[2]!), r.stderr);
 });
 
 test('a corrupt bundle is refused by run and inspect with the file named', () => {
