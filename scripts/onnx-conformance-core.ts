@@ -41,7 +41,7 @@ export function testOp(name: string, model: OnnxModel): string | undefined {
   const nodes = model.graph.nodes;
   if (nodes.length === 1) return nodes[0].opType;
   const lower = name.toLowerCase();
-  return OPS_BY_LENGTH.find((o) => lower.startsWith(`test_${o.toLowerCase()}`));
+  return OPS_BY_LENGTH.find((o) => lower === `test_${o.toLowerCase()}` || lower.startsWith(`test_${o.toLowerCase()}_`));
 }
 
 export function listNodeTests(dir = NODE_TEST_DIR): string[] {

@@ -32,7 +32,8 @@ export const SUPPORTED_OPS = [
   'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
   'BatchNormalization', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Softmax', 'Squeeze', 'Unsqueeze', 'Pad',
   'Slice', 'Identity', 'Dropout', 'Constant', 'Neg', 'QuantizeLinear', 'DequantizeLinear',
-  'QLinearConv', 'QLinearMatMul', 'HardSigmoid', 'HardSwish', 'Sum', 'ReduceMean',
+  'QLinearConv', 'QLinearMatMul', 'HardSigmoid', 'HardSwish', 'Sum', 'ReduceMean', 'Mean', 'Reciprocal', 'Split',
+  'Cast',
 ] as const;
 
 /** Ops of onnxruntime's com.microsoft domain that its quantiser writes (QOperator format). */
@@ -1077,7 +1078,59 @@ function reduceMean(c: Importer, n: OnnxNode): void {
   if (!keep) c.reshapeTo(c.values.get(out) as ActValue, [x.shape[0], x.shape[1]], n.outputs[0]);
 }
 
+/** Split into static Slices along one axis (sizes from the attr < 13, the input ≥ 13, or equal parts). */
+function split(c: Importer, n: OnnxNode): void {
+  const x = c.act(0);
+  const r = x.shape.length;
+  let axis = c.int('axis', 0);
+  if (axis < 0) axis += r;
+  const d = x.shape[axis];
+  const k = n.outputs.length;
+  let sizes = c.opset >= 13 ? (n.inputs[1] ? [...c.constInput(1, 'split').values] : undefined) : c.ints('split');
+  if (!sizes) {
+    const numOutputs = c.int('num_outputs', k);
+    const part = Math.ceil(d / numOutputs);
+    sizes = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(part, d - i * part)));
+  }
+  if (sizes.length !== k || sizes.reduce((a, b) => a + b, 0) !== d || sizes.some((v) => v <= 0)) {
+    c.fail('split', `expected ${k} positive sizes summing to ${d}, found [${sizes}]`);
+  }
+  let start = 0;
+  n.outputs.forEach((out, i) => {
+    const shape = [...x.shape];
+    shape[axis] = sizes![i];
+    const ir = c.produce(out, shape, x.layout);
+    c.addNode('Slice', [x.ir], [ir], {
+      starts: [start], ends: [start + sizes![i]], axes: [x.layout === 'nhwc' ? TO_NCHW[axis] : axis], steps: [1],
+    }, `${n.name}/${i}`);
+    start += sizes![i];
+  });
+}
+
+/** Mean of N inputs = their sum times 1/N. */
+function mean(c: Importer, n: OnnxNode): void {
+  if (n.inputs.length === 1) { c.alias(n.outputs[0], c.act(0)); return; }
+  const sum = c.fresh(`${n.outputs[0]}__sum`);
+  runAs(c, variadic('Add'), n, 'Sum', n.inputs, [sum]);
+  runAs(c, binaryHandler('Mul'), n, 'Mul', [sum, constValue(c, `${n.name}__1_over_n`, [1 / n.inputs.length], [])], [n.outputs[0]]);
+}
+
+function reciprocal(c: Importer, n: OnnxNode): void {
+  runAs(c, binaryHandler('Div'), n, 'Div', [constValue(c, `${n.name}__one`, [1], []), n.inputs[0]], [n.outputs[0]]);
+}
+
+/** Cast of computed data: only float → float (a no-op in float32); constants fold. */
+function cast(c: Importer, n: OnnxNode): void {
+  const to = c.int('to', ONNX_DTYPE.FLOAT);
+  if (to !== ONNX_DTYPE.FLOAT) c.fail(`attr 'to'`, `expected float (1) for computed data, found ${onnxDtypeName(to)}`);
+  c.alias(n.outputs[0], c.act(0));
+}
+
 const HANDLERS: Record<string, Handler> = {
+  Split: split,
+  Mean: mean,
+  Reciprocal: reciprocal,
+  Cast: cast,
   HardSigmoid: hardSigmoid,
   HardSwish: hardSwish,
   Sum: variadic('Add'),
