@@ -1,7 +1,10 @@
-// fuse-activation: Relu / Relu6 / Clip right after a Conv2D, Dense or Add with no fused
-// activation yet, whose output has no other consumer → the producer's activation attr.
-import { attrNum } from '../ir/ops.ts';
+// fuse-activation: Relu / Relu6 / Clip right after a Conv2D, Dense or Add whose output has no other
+// consumer → the producer's activation attr. Clamps compose (relu = [0, ∞)): clamping to [a,b] then
+// [c,d] is clamping to [clamp(a,c,d), clamp(b,c,d)], so a fused producer can take another one.
+import { activationOf, attrNum } from '../ir/ops.ts';
 import { consumers, producers, singleUse, type Pass } from './util.ts';
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 export const fuseActivation: Pass = {
   name: 'fuse-activation',
@@ -11,11 +14,14 @@ export const fuseActivation: Pass = {
       if (r.op !== 'Relu' && r.op !== 'Relu6' && r.op !== 'Clip') continue;
       const x = r.inputs[0]!;
       const p = producers(g).get(x);
-      if (!p || (p.op !== 'Conv2D' && p.op !== 'Dense' && p.op !== 'Add') || (p.attrs.activation ?? 'none') !== 'none') continue;
+      if (!p || (p.op !== 'Conv2D' && p.op !== 'Dense' && p.op !== 'Add')) continue;
       if (!singleUse(g, consumers(g), x)) continue;
-      if (r.op === 'Relu') p.attrs.activation = 'relu';
-      else {
-        const lo = r.op === 'Relu6' ? 0 : attrNum(r, 'min', -Infinity), hi = r.op === 'Relu6' ? 6 : attrNum(r, 'max', Infinity);
+      const [c, d] = r.op === 'Relu' ? [0, Infinity] : r.op === 'Relu6' ? [0, 6] : [attrNum(r, 'min', -Infinity), attrNum(r, 'max', Infinity)];
+      const prev = activationOf(p);
+      const lo = clamp(prev.min, c, d), hi = clamp(prev.max, c, d);
+      if (lo === 0 && hi === Infinity) {
+        p.attrs.activation = 'relu';
+      } else {
         p.attrs.activation = 'clip';
         p.attrs.clip = [lo, hi];
       }

@@ -136,6 +136,17 @@ test('fuse-activation: Relu / Relu6 / Clip into Conv2D, Dense, Add; not when the
   check(b2.output(b2.node('Relu', [m], {}, 'y')), [fuseActivation], 'Mul Relu', false);
 });
 
+test('fuse-activation composes clamps: relu then Clip [-1, 4] → clip [0, 4]; clip then Relu', () => {
+  const b = new GraphBuilder();
+  const c = b.node('Conv2D', [b.input('x', [1, 3, 3, 2]), b.constant('w', [3, 1, 1, 2])], { activation: 'relu' });
+  const h = check(b.output(b.node('Clip', [c], { min: -1, max: 4 }, 'y')), [fuseActivation], 'Conv2D');
+  assert.equal([h.nodes[0]!.attrs.activation, h.nodes[0]!.attrs.clip], ['clip', [0, 4]]);
+  const b2 = new GraphBuilder();
+  const a = b2.node('Add', [b2.input('x', [4]), b2.input('z', [4])], { activation: 'clip', clip: [-2, 3] });
+  const h2 = check(b2.output(b2.node('Relu', [a], {}, 'y')), [fuseActivation], 'Add');
+  assert.equal([h2.nodes[0]!.attrs.activation, h2.nodes[0]!.attrs.clip], ['clip', [0, 3]]);
+});
+
 test('cancel-transposes: NHWC→NCHW→NHWC pair removed, also across a Relu', () => {
   const b = new GraphBuilder();
   let t = b.node('Relu', [b.input('x', [1, 4, 5, 3])]);
