@@ -10,6 +10,7 @@ import { foldConstants } from './fold-constants.ts';
 import { foldBatchnorm } from './fold-batchnorm.ts';
 import { fuseBias } from './fuse-bias.ts';
 import { fuseActivation } from './fuse-activation.ts';
+import { fusePad } from './fuse-pad.ts';
 import { cancelTransposes } from './cancel-transposes.ts';
 import { eliminateDead } from './eliminate-dead.ts';
 import type { Pass } from './util.ts';
@@ -17,7 +18,7 @@ import type { Pass } from './util.ts';
 export type { Pass };
 export const PIPELINE: Pass[] = [
   // fuse-bias before fold-batchnorm: conv → Add(bias) → BatchNorm must reach the BN as conv → BN
-  inferShapes, canonicalize, foldConstants, fuseBias, foldBatchnorm, fuseActivation, cancelTransposes, eliminateDead,
+  inferShapes, canonicalize, foldConstants, fuseBias, foldBatchnorm, fuseActivation, fusePad, cancelTransposes, eliminateDead,
 ];
 export const PASS_NAMES: string[] = PIPELINE.map((p) => p.name);
 const MAX_ROUNDS = 10;

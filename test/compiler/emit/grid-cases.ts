@@ -213,6 +213,13 @@ add('NCHW flatten → Dense (transpose absorbed into weights)', () => {
   t = b.node('Reshape', [t], { shape: [2, -1] });
   return b.output(b.node('Dense', [t, b.constant('wd', [7, 72], undefined, -0.3, 0.3), b.constant('bd', [7])], { activation: 'relu' }, 'y'));
 });
+add('explicit Pad → strided conv (pad fused into conv padding) → depthwise', () => {
+  const b = new GraphBuilder('pad-conv');
+  let t = b.node('Pad', [b.input('x', [1, 7, 6, 3])], { pads: [0, 1, 0, 0, 0, 1, 1, 0] });
+  t = b.node('Conv2D', [t, b.constant('w', [8, 3, 3, 3]), b.constant('b', [8])], { strides: [2, 2], activation: 'relu' });
+  t = b.node('Pad', [t], { pads: [0, 1, 1, 0, 0, 1, 1, 0] });
+  return b.output(b.node('Conv2D', [t, b.constant('wd', [8, 3, 3, 1])], { groups: 8 }, 'y'));
+});
 add('two branches concat + constant folding + leftover BN', () => {
   const b = new GraphBuilder('branches');
   const x = b.input('x', [1, 4, 4, 3]);

@@ -13,6 +13,7 @@ import { foldConstants } from '../../../compiler/passes/fold-constants.ts';
 import { foldBatchnorm } from '../../../compiler/passes/fold-batchnorm.ts';
 import { fuseBias } from '../../../compiler/passes/fuse-bias.ts';
 import { fuseActivation } from '../../../compiler/passes/fuse-activation.ts';
+import { fusePad } from '../../../compiler/passes/fuse-pad.ts';
 import { cancelTransposes } from '../../../compiler/passes/cancel-transposes.ts';
 import { eliminateDead } from '../../../compiler/passes/eliminate-dead.ts';
 import { GraphBuilder, closeness, inputsFor } from '../ir/build-graph.ts';
@@ -147,6 +148,19 @@ test('fuse-activation composes clamps: relu then Clip [-1, 4] → clip [0, 4]; c
   assert.equal([h2.nodes[0]!.attrs.activation, h2.nodes[0]!.attrs.clip], ['clip', [0, 3]]);
 });
 
+test('fuse-pad: zero H/W Pad before a same/strided conv joins its padding; channel or non-zero pads stay', () => {
+  const b = new GraphBuilder();
+  const p = b.node('Pad', [b.input('x', [1, 5, 6, 3])], { pads: [0, 1, 2, 0, 0, 0, 1, 0] });
+  const h = check(b.output(b.node('Conv2D', [p, b.constant('w', [4, 3, 3, 3])], { padding: 'same', strides: [2, 2] }, 'y')), [fusePad], 'Conv2D');
+  assert.is(h.nodes[0]!.inputs[0], 'x');
+  for (const attrs of [{ pads: [0, 1, 1, 1, 0, 1, 1, 1] }, { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: 1 }]) {
+    const b2 = new GraphBuilder();
+    const p2 = b2.node('Pad', [b2.input('x', [1, 4, 4, 2])], attrs);
+    const cin = attrs.pads[3] ? 4 : 2;
+    check(b2.output(b2.node('Conv2D', [p2, b2.constant('w', [2, 3, 3, cin])], {}, 'y')), [fusePad], 'Pad Conv2D', false);
+  }
+});
+
 test('cancel-transposes: NHWC→NCHW→NHWC pair removed, also across a Relu', () => {
   const b = new GraphBuilder();
   let t = b.node('Relu', [b.input('x', [1, 4, 5, 3])]);
@@ -206,7 +220,7 @@ test('pipeline: fixed point fuses conv-bias-bn-relu6 and dumps after a named pas
   assert.ok(dumps.length >= 1 && dumps.every(([p]) => p === 'fuse-activation'));
   assert.match(dumps[0]![1], /Conv2D\(x, .*activation="clip"/);
   assert.is(ops(g), 'Conv2D Add BatchNorm Relu6 Flatten', 'caller graph untouched');
-  assert.equal(PASS_NAMES, ['infer-shapes', 'canonicalize', 'fold-constants', 'fuse-bias', 'fold-batchnorm', 'fuse-activation', 'cancel-transposes', 'eliminate-dead']);
+  assert.equal(PASS_NAMES, ['infer-shapes', 'canonicalize', 'fold-constants', 'fuse-bias', 'fold-batchnorm', 'fuse-activation', 'fuse-pad', 'cancel-transposes', 'eliminate-dead']);
   try { runPasses(cloneGraph(g), { dumpAfter: 'nope' }); assert.unreachable(); } catch (e) {
     assert.instance(e, ModelError);
     assert.match((e as Error).message, /unknown pass 'nope'/);
