@@ -114,13 +114,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (unnamedOut.length > 0) throw new UsageError(`more --output files than the model has outputs (${outputs.map((p) => p.name).join(', ')})`, 'run');
   if (outputFiles.size === 0) throw new UsageError('missing --output <y.npy>', 'run');
 
-  // Read every input and agree on the sample count before loading anything.
+  // Read every input and agree on the sample count before running anything.
   let n = -1;
   const batched = new Map<string, { data: RunData; perSample: number; file: string }>();
   for (const p of inputs) {
     const file = inputFiles.get(p.name)!;
     const arr = readNpy(new Uint8Array(readFileSync(file)), file);
     const count = sampleCount(arr.shape, p, file);
+    if (count === 0) throw new CliError(file, `holds no samples (shape ${fmt(arr.shape)})`);
     if (n >= 0 && count !== n) throw new CliError(file, `holds ${count} sample(s), other inputs hold ${n}`);
     n = count;
     batched.set(p.name, { data: toModelDtype(arr, p, file), perSample: product(p.shape), file });
@@ -136,7 +137,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (let i = 0; i < n; i++) {
       const feed: Record<string, RunData> = {};
       for (const [name, b] of batched) feed[name] = b.data.subarray(i * b.perSample, (i + 1) * b.perSample) as RunData;
-      const out = model.run(feed);
+      let out: ReturnType<typeof model.run>;
+      try {
+        out = model.run(feed);
+      } catch (e) {
+        if (e instanceof Error && e.name === 'BundleError') throw new CliError(bundlePath, `sample ${i}: ${oneLine(e.message)}`);
+        throw e;
+      }
       for (const p of outputs) {
         const o = out[p.name];
         if (!o) throw new CliError(bundlePath, `the runtime returned no output '${p.name}'`);
