@@ -872,6 +872,7 @@ const QRANGE: Record<number, [number, number]> = {
 };
 
 function qParams(c: Importer, n: OnnxNode, rank: number): { q: QuantParams; dtype: number } {
+  if (c.int('block_size', 0) !== 0) c.fail(`attr 'block_size'`, `expected 0 (per-tensor or per-axis), found ${c.int('block_size', 0)} (blocked quantisation)`);
   const scale = c.constInput(1, 'scale');
   const zp = c.optConst(2, 'zero point');
   const dtype = zp?.dtype ?? ONNX_DTYPE.UINT8;
