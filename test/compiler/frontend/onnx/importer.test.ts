@@ -213,6 +213,21 @@ test('Conv1D + MaxPool1D via 2-D forms; HardSwish, HardSigmoid, Sum on NHWC data
   });
 });
 
+test('NHWC model (tf2onnx style): Transpose in, Conv, Transpose out leaves no Transpose after compiling', async () => {
+  const g = await check({
+    inputs: [{ name: 'x', dims: [1, 5, 5, 2] }],
+    outputs: ['y'],
+    initializers: [w('W', [4, 2, 3, 3], 25), w('B', [4], 26)],
+    nodes: [
+      { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [0, 3, 1, 2] } },
+      { op: 'Conv', inputs: ['xt', 'W', 'B'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'Transpose', inputs: ['r'], outputs: ['y'], attrs: { perm: [0, 2, 3, 1] } },
+    ],
+  });
+  assert.equal(compileGraph(g).graph.nodes.filter((n) => n.op === 'Transpose').map((n) => n.attrs.perm), []);
+});
+
 function importError(spec: ModelSpec, opts: OnnxImportOptions = {}): ModelError {
   try {
     parseOnnx(encodeModel(spec), 'bad.onnx', opts);
