@@ -1,11 +1,12 @@
 // The decoded bundle: tensors (with resolved memory addresses), steps and their params, read from
 // the FlatBuffers file through the bounds-checked reader. Field slots mirror schema/bundle.fbs
-// (slot k = vtable entry 4 + 2k; a union is its type slot then its value slot).
+// (assembly/bundle/slots.ts: slot k = vtable entry 4 + 2k; a union is its type slot, then its value).
 import { setError, failed } from '../error';
 import {
   setBuffer, rootTable, fieldU8, fieldU16, fieldI32, fieldU32, fieldF32, fieldRef, fieldTable,
   vectorLength, vectorTable, fieldI32Vector, fieldString,
 } from './flatbuffers';
+import * as S from './slots';
 
 export const FORMAT_VERSION: u32 = 1;
 
@@ -102,34 +103,34 @@ export class Model {
 
 function decodeParams(type: i32, t: u32, p: StepParams): void {
   if (type == P_CONV) {
-    p.kh = fieldI32(t, 0, 0); p.kw = fieldI32(t, 1, 0);
-    p.sh = fieldI32(t, 2, 1); p.sw = fieldI32(t, 3, 1);
-    p.dh = fieldI32(t, 4, 1); p.dw = fieldI32(t, 5, 1);
-    p.pt = fieldI32(t, 6, 0); p.pl = fieldI32(t, 7, 0); p.pb = fieldI32(t, 8, 0); p.pr = fieldI32(t, 9, 0);
-    p.groups = fieldI32(t, 10, 1); p.mult = fieldI32(t, 11, 1);
-    p.act = <i32>fieldU8(t, 12, 0); p.actMin = fieldF32(t, 13, 0); p.actMax = fieldF32(t, 14, 0);
+    p.kh = fieldI32(t, S.ConvParams_kernel_h, 0); p.kw = fieldI32(t, S.ConvParams_kernel_w, 0);
+    p.sh = fieldI32(t, S.ConvParams_stride_h, 1); p.sw = fieldI32(t, S.ConvParams_stride_w, 1);
+    p.dh = fieldI32(t, S.ConvParams_dilation_h, 1); p.dw = fieldI32(t, S.ConvParams_dilation_w, 1);
+    p.pt = fieldI32(t, S.ConvParams_pad_top, 0); p.pl = fieldI32(t, S.ConvParams_pad_left, 0); p.pb = fieldI32(t, S.ConvParams_pad_bottom, 0); p.pr = fieldI32(t, S.ConvParams_pad_right, 0);
+    p.groups = fieldI32(t, S.ConvParams_groups, 1); p.mult = fieldI32(t, S.ConvParams_depth_multiplier, 1);
+    p.act = <i32>fieldU8(t, S.ConvParams_activation, 0); p.actMin = fieldF32(t, S.ConvParams_act_min, 0); p.actMax = fieldF32(t, S.ConvParams_act_max, 0);
   } else if (type == P_POOL) {
-    p.kh = fieldI32(t, 0, 0); p.kw = fieldI32(t, 1, 0);
-    p.sh = fieldI32(t, 2, 1); p.sw = fieldI32(t, 3, 1);
-    p.pt = fieldI32(t, 4, 0); p.pl = fieldI32(t, 5, 0); p.pb = fieldI32(t, 6, 0); p.pr = fieldI32(t, 7, 0);
-    p.countIncludePad = fieldU8(t, 8, 0) != 0;
+    p.kh = fieldI32(t, S.PoolParams_kernel_h, 0); p.kw = fieldI32(t, S.PoolParams_kernel_w, 0);
+    p.sh = fieldI32(t, S.PoolParams_stride_h, 1); p.sw = fieldI32(t, S.PoolParams_stride_w, 1);
+    p.pt = fieldI32(t, S.PoolParams_pad_top, 0); p.pl = fieldI32(t, S.PoolParams_pad_left, 0); p.pb = fieldI32(t, S.PoolParams_pad_bottom, 0); p.pr = fieldI32(t, S.PoolParams_pad_right, 0);
+    p.countIncludePad = fieldU8(t, S.PoolParams_count_include_pad, 0) != 0;
   } else if (type == P_DENSE) {
-    p.act = <i32>fieldU8(t, 0, 0); p.actMin = fieldF32(t, 1, 0); p.actMax = fieldF32(t, 2, 0);
+    p.act = <i32>fieldU8(t, S.DenseParams_activation, 0); p.actMin = fieldF32(t, S.DenseParams_act_min, 0); p.actMax = fieldF32(t, S.DenseParams_act_max, 0);
   } else if (type == P_BINARY) {
-    p.op = <i32>fieldU8(t, 0, 0);
-    p.shape = fieldI32Vector(t, 1); p.aStrides = fieldI32Vector(t, 2); p.bStrides = fieldI32Vector(t, 3);
-    p.act = <i32>fieldU8(t, 4, 0); p.actMin = fieldF32(t, 5, 0); p.actMax = fieldF32(t, 6, 0);
+    p.op = <i32>fieldU8(t, S.BinaryParams_op, 0);
+    p.shape = fieldI32Vector(t, S.BinaryParams_shape); p.aStrides = fieldI32Vector(t, S.BinaryParams_a_strides); p.bStrides = fieldI32Vector(t, S.BinaryParams_b_strides);
+    p.act = <i32>fieldU8(t, S.BinaryParams_activation, 0); p.actMin = fieldF32(t, S.BinaryParams_act_min, 0); p.actMax = fieldF32(t, S.BinaryParams_act_max, 0);
   } else if (type == P_UNARY) {
-    p.op = <i32>fieldU8(t, 0, 0); p.alpha = fieldF32(t, 1, 0); p.beta = fieldF32(t, 2, 0);
+    p.op = <i32>fieldU8(t, S.UnaryParams_op, 0); p.alpha = fieldF32(t, S.UnaryParams_alpha, 0); p.beta = fieldF32(t, S.UnaryParams_beta, 0);
   } else if (type == P_SOFTMAX) {
-    p.outer = fieldI32(t, 0, 0); p.axis = fieldI32(t, 1, 0); p.inner = fieldI32(t, 2, 0);
+    p.outer = fieldI32(t, S.SoftmaxParams_outer, 0); p.axis = fieldI32(t, S.SoftmaxParams_axis, 0); p.inner = fieldI32(t, S.SoftmaxParams_inner, 0);
   } else if (type == P_TRANSPOSE) {
-    p.shape = fieldI32Vector(t, 0); p.aStrides = fieldI32Vector(t, 1); p.offset = fieldI32(t, 2, 0);
+    p.shape = fieldI32Vector(t, S.TransposeParams_shape); p.aStrides = fieldI32Vector(t, S.TransposeParams_strides); p.offset = fieldI32(t, S.TransposeParams_offset, 0);
   } else if (type == P_CONCAT) {
-    p.outer = fieldI32(t, 0, 0); p.sizes = fieldI32Vector(t, 1);
+    p.outer = fieldI32(t, S.ConcatParams_outer, 0); p.sizes = fieldI32Vector(t, S.ConcatParams_sizes);
   } else if (type == P_PAD) {
-    p.shape = fieldI32Vector(t, 0); p.inShape = fieldI32Vector(t, 1); p.before = fieldI32Vector(t, 2);
-    p.value = fieldF32(t, 3, 0);
+    p.shape = fieldI32Vector(t, S.PadParams_shape); p.inShape = fieldI32Vector(t, S.PadParams_in_shape); p.before = fieldI32Vector(t, S.PadParams_before);
+    p.value = fieldF32(t, S.PadParams_value, 0);
   }
 }
 
@@ -139,23 +140,23 @@ export function decodeBundle(ptr: usize, len: u32): Model {
   setBuffer(ptr, len);
   const root = rootTable('EDGC');
   if (failed) return m;
-  m.version = fieldU32(root, 0, 0);
+  m.version = fieldU32(root, S.Bundle_version, 0);
   if (failed) return m;
   if (m.version != FORMAT_VERSION) {
     setError('bundle: format version ' + m.version.toString() + ' is not supported (this runtime reads version ' + FORMAT_VERSION.toString() + ')');
     return m;
   }
-  m.arenaSize = fieldU32(root, 5, 0);
-  m.inputs = fieldI32Vector(root, 3);
-  m.outputs = fieldI32Vector(root, 4);
-  const cv = fieldRef(root, 6);
+  m.arenaSize = fieldU32(root, S.Bundle_arena_size, 0);
+  m.inputs = fieldI32Vector(root, S.Bundle_inputs);
+  m.outputs = fieldI32Vector(root, S.Bundle_outputs);
+  const cv = fieldRef(root, S.Bundle_constants);
   if (cv != 0) {
     m.constantsLen = vectorLength(cv, 1);
     m.constantsPos = cv + 4;
   }
   if (failed) return m;
 
-  const tv = fieldRef(root, 1);
+  const tv = fieldRef(root, S.Bundle_tensors);
   const nt: u32 = tv == 0 ? 0 : vectorLength(tv, 4);
   if (failed) return m;
   const tensors = new StaticArray<TensorInfo>(nt);
@@ -163,19 +164,19 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     const t = vectorTable(tv, i);
     if (failed) return m;
     const ti = new TensorInfo();
-    ti.name = fieldString(t, 0);
-    ti.dtype = <i32>fieldU8(t, 1, 0);
-    ti.shape = fieldI32Vector(t, 2);
-    ti.constant = fieldU8(t, 3, 0) != 0;
-    ti.offset = fieldU32(t, 4, 0);
-    ti.size = fieldU32(t, 5, 0);
-    ti.zeroPoint = fieldI32(t, 7, 0);
+    ti.name = fieldString(t, S.Tensor_name);
+    ti.dtype = <i32>fieldU8(t, S.Tensor_dtype, 0);
+    ti.shape = fieldI32Vector(t, S.Tensor_shape);
+    ti.constant = fieldU8(t, S.Tensor_constant, 0) != 0;
+    ti.offset = fieldU32(t, S.Tensor_offset, 0);
+    ti.size = fieldU32(t, S.Tensor_size, 0);
+    ti.zeroPoint = fieldI32(t, S.Tensor_zero_point, 0);
     if (failed) return m;
     tensors[i] = ti;
   }
   m.tensors = tensors;
 
-  const sv = fieldRef(root, 2);
+  const sv = fieldRef(root, S.Bundle_steps);
   const ns: u32 = sv == 0 ? 0 : vectorLength(sv, 4);
   if (failed) return m;
   const steps = new StaticArray<StepInfo>(ns);
@@ -183,17 +184,17 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     const s = vectorTable(sv, i);
     if (failed) return m;
     const si = new StepInfo();
-    si.kernel = <i32>fieldU16(s, 0, 0);
-    si.inputs = fieldI32Vector(s, 1);
-    si.outputs = fieldI32Vector(s, 2);
-    si.paramsType = <i32>fieldU8(s, 3, 0);
-    si.node = fieldString(s, 6);
+    si.kernel = <i32>fieldU16(s, S.Step_kernel, 0);
+    si.inputs = fieldI32Vector(s, S.Step_inputs);
+    si.outputs = fieldI32Vector(s, S.Step_outputs);
+    si.paramsType = <i32>fieldU8(s, S.Step_params_type, 0);
+    si.node = fieldString(s, S.Step_node);
     if (si.paramsType != P_NONE) {
       if (si.paramsType > P_PAD) {
         setError('bundle: step ' + i.toString() + ' has unknown params type ' + si.paramsType.toString());
         return m;
       }
-      const pt = fieldTable(s, 4);
+      const pt = fieldTable(s, S.Step_params);
       if (failed) return m;
       if (pt == 0) {
         setError('bundle: step ' + i.toString() + ' names a params type but has no params table');
@@ -207,12 +208,13 @@ export function decodeBundle(ptr: usize, len: u32): Model {
   m.steps = steps;
 
   // Metadata is not needed to run, but a bundle whose strings run past the end is refused too.
-  const meta = fieldTable(root, 7);
+  const meta = fieldTable(root, S.Bundle_metadata);
   if (meta != 0) {
-    for (let k = 0; k < 5; k++) {
-      const str = fieldString(meta, k);
-      if (k == 4) m.modelName = str;
-    }
+    fieldString(meta, S.Metadata_edgec_version);
+    fieldString(meta, S.Metadata_source_hash);
+    fieldString(meta, S.Metadata_compile_options);
+    fieldString(meta, S.Metadata_target);
+    m.modelName = fieldString(meta, S.Metadata_model_name);
   }
   return m;
 }
