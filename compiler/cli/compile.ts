@@ -19,7 +19,8 @@ Compiles a model into an .edgec bundle and prints steps, MACs, bundle and arena 
 options:
   -o, --output FILE       bundle to write (written atomically)
   --target simd|scalar    runtime build the plan is tuned for (default simd)
-  --dump-after PASS       print the IR graph after PASS to stdout (edgec compile --dump-after ? lists them)
+  --dump-after PASS       print the IR graph after PASS to stdout; passes:
+                          ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
   -h, --help              show this help`;
 
