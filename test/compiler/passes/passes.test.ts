@@ -153,7 +153,7 @@ test('fuse-pad: zero H/W Pad before a same/strided conv joins its padding; chann
   const p = b.node('Pad', [b.input('x', [1, 5, 6, 3])], { pads: [0, 1, 2, 0, 0, 0, 1, 0] });
   const h = check(b.output(b.node('Conv2D', [p, b.constant('w', [4, 3, 3, 3])], { padding: 'same', strides: [2, 2] }, 'y')), [fusePad], 'Conv2D');
   assert.is(h.nodes[0]!.inputs[0], 'x');
-  for (const attrs of [{ pads: [0, 1, 1, 1, 0, 1, 1, 1] }, { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: 1 }]) {
+  for (const attrs of [{ pads: [0, 1, 1, 1, 0, 1, 1, 1] }, { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: 1 }] as { pads: number[]; value?: number }[]) {
     const b2 = new GraphBuilder();
     const p2 = b2.node('Pad', [b2.input('x', [1, 4, 4, 2])], attrs);
     const cin = attrs.pads[3] ? 4 : 2;
