@@ -3,6 +3,10 @@
 
 import { numElements } from '../../ir/graph.ts';
 
+/** IR axis i of NHWC data holds ONNX (NCHW) axis TO_NHWC[i]; ONNX axis a sits at IR axis TO_NCHW[a]. */
+export const TO_NHWC = [0, 2, 3, 1];
+export const TO_NCHW = [0, 3, 1, 2];
+
 export const permute = <T>(a: readonly T[], perm: readonly number[]): T[] => perm.map((p) => a[p]);
 
 /** True when transposing `shape` by `perm` keeps the row-major element order (only size-1 dims move). */
