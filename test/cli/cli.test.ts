@@ -142,6 +142,34 @@ test('run accepts float64 input (numpy default) and a sample without the batch a
   assert.equal(Array.from(loadNpy(at('lnb.npy')).data as Float32Array), Array.from(loadNpy(at('l0.npy')).data as Float32Array));
 });
 
+test('run: two inputs by name (any order) or by position, two outputs, N=2 stacked', () => {
+  const model = join(FIX, 'two-in/model.json');
+  assert.is(edgec('compile', model, '-o', at('two.edgec')).code, 0);
+  const a = Float32Array.from({ length: 2 * 8 }, (_, i) => i * 0.75 - 3);
+  const b = Float32Array.from({ length: 2 * 4 }, (_, i) => (i % 3) - 1.5);
+  saveNpy(at('a.npy'), { shape: [2, 2, 4], data: a });
+  saveNpy(at('b.npy'), { shape: [2, 1, 4], data: b });
+  const named = edgec('run', at('two.edgec'), '-i', `b=${at('b.npy')}`, '-i', `a=${at('a.npy')}`, '-o', `scaled=${at('s.npy')}`, '-o', `diff=${at('d.npy')}`);
+  assert.is(named.code, 0, named.err);
+  const positional = edgec('run', at('two.edgec'), '-i', at('a.npy'), '-i', at('b.npy'), '-o', at('d2.npy'));
+  assert.is(positional.code, 0, positional.err);
+  const graph = loadModelJson(model);
+  const d = loadNpy(at('d.npy'));
+  const sc = loadNpy(at('s.npy'));
+  assert.equal(d.shape, [2, 2, 4]);
+  assert.equal(Array.from(loadNpy(at('d2.npy')).data as Float32Array), Array.from(d.data as Float32Array));
+  for (let s = 0; s < 2; s++) {
+    const ref = evaluate(graph, { a: a.slice(s * 8, s * 8 + 8), b: b.slice(s * 4, s * 4 + 4) });
+    // Inputs and k are small dyadic rationals, so Sub and Mul are exact in float32 and float64 alike.
+    assert.equal(Array.from((d.data as Float32Array).slice(s * 8, s * 8 + 8)), Array.from(ref.diff!, Math.fround));
+    assert.equal(Array.from((sc.data as Float32Array).slice(s * 8, s * 8 + 8)), Array.from(ref.scaled!, Math.fround));
+  }
+  saveNpy(at('b3.npy'), { shape: [3, 1, 4], data: new Float32Array(12) });
+  fails(edgec('run', at('two.edgec'), '-i', at('a.npy'), '-i', at('b3.npy'), '-o', at('never.npy')), 1, 'b3.npy', '3 sample(s)', '2');
+  fails(edgec('run', at('two.edgec'), '-i', at('a.npy'), '-o', at('never.npy')), 2, "'b'");
+  assert.not.ok(existsSync(at('never.npy')));
+});
+
 // ---- error paths: one line, file/node/field named, non-zero exit, no output left behind ----
 
 function brokenModel(name: string, edit: (m: any) => void): string {
