@@ -228,7 +228,8 @@ function stridedFits(shape: StaticArray<i32>, strides: StaticArray<i32>, offset:
 }
 
 function shapeElems(shape: StaticArray<i32>, role: string): u64 {
-  if (shape.length < 1 || shape.length > MAX_RANK) { bad(role + ' rank ' + shape.length.toString() + ' not in 1..' + MAX_RANK.toString()); return 0; }
+  // Rank 0 (a scalar) is one element; the kernels pad every shape to rank 6 with ones.
+  if (shape.length > MAX_RANK) { bad(role + ' rank ' + shape.length.toString() + ' exceeds ' + MAX_RANK.toString()); return 0; }
   let n: u64 = 1;
   for (let k = 0; k < shape.length; k++) {
     if (shape[k] < 1) { bad(role + ' ' + shapeStr(shape) + ' has a dimension < 1'); return 0; }

@@ -63,6 +63,21 @@ test('binary in place (output aliases input a), then copied out', async () => {
   for (let i = 0; i < 37; i++) assert.is(got[i], Math.fround(a[i]! + b[i]!));
 });
 
+test('binary in place on input b, and a rank-0 (scalar) broadcast shape', async () => {
+  const r = rng(3600);
+  const a = randF32(r, 1), b = randF32(r, 12);
+  const bundle = makeBundle([{ name: 'a', shape: [1], role: 'in' }, { name: 'b', shape: [3, 4], role: 'in' },
+    { name: 'y', shape: [3, 4], role: 'out' }, { name: 's', shape: [1], role: 'in' }, { name: 'z', shape: [1], role: 'out' }], [
+    { kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [1], params: { type: 'binary', op: fb.BinaryOp.Sub, shape: [3, 4], aStrides: [0, 0], bStrides: [4, 1] } },
+    { kernel: fb.KernelId.Copy, inputs: [1], outputs: [2] },
+    { kernel: fb.KernelId.Binary_F32, inputs: [3, 3], outputs: [4], params: { type: 'binary', op: fb.BinaryOp.Mul, shape: [], aStrides: [], bStrides: [] } },
+  ]);
+  const s = Float32Array.of(3);
+  const out = await runAll(bundle, { a, b, s }, 'binary in place on b');
+  for (let i = 0; i < 12; i++) assert.is(out.y![i], Math.fround(a[0]! - b[i]!));
+  assert.is(out.z![0], 9);
+});
+
 const UN: [string, (v: number, al: number, be: number) => number, number][] = [
   ['Relu', (v) => Math.max(v, 0), 0], ['Clip', (v, al, be) => Math.min(Math.max(v, al), be), 0],
   ['Sigmoid', (v) => 1 / (1 + Math.exp(-v)), 1e-5], ['Tanh', Math.tanh, 1e-5], ['Exp', Math.exp, 1e-5],
