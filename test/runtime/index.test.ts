@@ -90,4 +90,15 @@ test('edgec_run before a load reports an error instead of trapping', async () =>
   assert.match(msg, /no bundle loaded/);
 });
 
+test('runtime/index.ts bundles for the browser (no Node APIs) and runs from that bundle', async () => {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({ entryPoints: ['runtime/index.ts'], bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'silent' });
+  const code = out.outputFiles[0]!.text;
+  assert.not.match(code, /from ["']node:/);
+  const mod = await import('data:text/javascript;base64,' + Buffer.from(code).toString('base64'));
+  const m = await mod.load(twoInputModel(), { wasm: readFileSync(wasmPath('simd')) });
+  const o = m.run({ a: Float32Array.of(1, 2, 3, 4, 5, 6), b: new Float32Array(6), iv: new Int32Array(6) });
+  assert.equal(Array.from(o.sum as Float32Array), [1, 2, 3, 4, 5, 6]);
+});
+
 test.run();
