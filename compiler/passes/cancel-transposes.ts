@@ -1,12 +1,15 @@
 // cancel-transposes: Transpose∘Transpose merges into one (removed when the composition is the
 // identity, as for the ONNX importer's NCHW↔NHWC pairs); an identity Transpose is removed; a
-// Transpose feeding a unary elementwise op whose result is transposed again moves after that op,
-// so the pair meets and cancels; a Transpose → Reshape [N,K] → Dense permutes the weights instead.
+// Transpose feeding an elementwise op (unary; binary with a constant or a same-perm Transpose) whose
+// result is transposed again moves after that op, so the pair meets and cancels; a Transpose →
+// Reshape [N,K] → Dense permutes the weights instead.
 import type { Graph, Node } from '../ir/graph.ts';
-import { rowStrides, transposePerm } from '../ir/ops.ts';
+import { gather, rowStrides, transposePerm } from '../ir/ops.ts';
 import { addConstant, addTensor, bypass, constF64, consumers, producers, singleUse, type Pass } from './util.ts';
 
 const ELEMENTWISE = new Set(['Relu', 'Relu6', 'Clip', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'PRelu']);
+const inverse = (p: number[]) => { const q = new Array<number>(p.length); p.forEach((v, i) => { q[v] = i; }); return q; };
 const isIdentity = (p: number[]) => p.every((v, i) => v === i);
 
 export const cancelTransposes: Pass = {
@@ -31,24 +34,8 @@ export const cancelTransposes: Pass = {
       const perm = transposePerm(t2, g.tensors.get(t2.inputs[0]!)!.shape.length, g.source);
       if (isIdentity(perm) && bypass(g, t2, t2.inputs[0]!, t2.outputs[0]!)) { changed = true; continue; }
       if (absorbIntoDense(g, t2, perm)) { changed = true; continue; }
-      // push t2 (as t1 of a later pair) through a following unary op that feeds another Transpose
-      const uses = consumers(g);
-      const out = t2.outputs[0]!;
-      const u = uses.get(out)?.[0];
-      if (!u || !singleUse(g, uses, out) || !ELEMENTWISE.has(u.op)) continue;
-      const uOut = u.outputs[0]!;
-      const next = uses.get(uOut);
-      if (!next || next.length !== 1 || next[0]!.op !== 'Transpose' || g.outputs.includes(uOut)) continue;
-      const src = g.tensors.get(t2.inputs[0]!)!;
-      const pre = addTensor(g, `${u.name}_pre`, { shape: src.shape, dtype: g.tensors.get(uOut)!.dtype });
-      u.inputs = [t2.inputs[0]!];
-      u.outputs = [pre];
-      t2.inputs = [pre];
-      t2.outputs = [uOut];
-      g.tensors.delete(out);
-      g.nodes.splice(g.nodes.indexOf(t2), 1);
-      g.nodes.splice(g.nodes.indexOf(u) + 1, 0, t2 as Node);
-      changed = true;
+      // push t2 (as t1 of a later pair) through a following elementwise op that feeds another Transpose
+      while (pushThrough(g, t2, perm)) changed = true;
     }
     return changed;
   },
@@ -89,4 +76,71 @@ function absorbIntoDense(g: Graph, t: Node, perm: number[]): boolean {
   g.nodes.splice(g.nodes.indexOf(t), 1);
   g.tensors.delete(tOut);
   return true;
+}
+
+/**
+ * t → u → Transpose, u elementwise: u runs on t's input instead and t moves after it. For a binary
+ * u the other operand must be a constant (transposed back here) or a Transpose with the same perm.
+ */
+function pushThrough(g: Graph, t: Node, perm: number[]): boolean {
+  const uses = consumers(g);
+  const out = t.outputs[0]!;
+  const u = uses.get(out)?.[0];
+  if (!u || !singleUse(g, uses, out)) return false;
+  const uOut = u.outputs[0]!;
+  if (!reachesTranspose(g, uses, uOut)) return false;
+  const src = t.inputs[0]!;
+  const inv = inverse(perm);
+  const outT = g.tensors.get(uOut)!;
+  let newInputs: string[];
+  if (ELEMENTWISE.has(u.op)) {
+    newInputs = [src];
+  } else if (BINARY.has(u.op)) {
+    const k = u.inputs.indexOf(out);
+    if (u.op === 'PRelu' && k !== 0) return false;
+    const other = u.inputs[1 - k]!;
+    const ot = g.tensors.get(other)!;
+    let moved: string;
+    if (ot.data) {
+      if (ot.shape.length > perm.length) return false;
+      const ext = [...new Array<number>(perm.length - ot.shape.length).fill(1), ...ot.shape];
+      const st = rowStrides(ext);
+      const shape = inv.map((a) => ext[a]!);
+      const data = gather(constF64(ot), shape, inv.map((a) => st[a]!), 0);
+      moved = addConstant(g, `${other}_t`, shape, Float32Array.from(data));
+    } else {
+      const t3 = producers(g).get(other);
+      if (t3?.op !== 'Transpose' || !singleUse(g, uses, other)) return false;
+      const p3 = transposePerm(t3, g.tensors.get(t3.inputs[0]!)!.shape.length, g.source);
+      if (p3.join() !== perm.join()) return false;
+      moved = t3.inputs[0]!;
+      g.nodes.splice(g.nodes.indexOf(t3), 1);
+      g.tensors.delete(other);
+    }
+    newInputs = k === 0 ? [src, moved] : [moved, src];
+  } else {
+    return false;
+  }
+  const pre = addTensor(g, `${u.name}_pre`, { shape: inv.map((a) => outT.shape[a]!), dtype: outT.dtype });
+  u.inputs = newInputs;
+  u.outputs = [pre];
+  t.inputs = [pre];
+  t.outputs = [uOut];
+  g.tensors.delete(out);
+  g.nodes.splice(g.nodes.indexOf(t), 1);
+  g.nodes.splice(g.nodes.indexOf(u) + 1, 0, t);
+  return true;
+}
+
+/** Whether a chain of single-consumer elementwise ops from `name` ends in a Transpose (worth pushing). */
+function reachesTranspose(g: Graph, uses: Map<string, Node[]>, name: string): boolean {
+  for (let hops = 0; hops < 64; hops++) {
+    const next = uses.get(name);
+    if (!next || next.length !== 1 || g.outputs.includes(name)) return false;
+    const n = next[0]!;
+    if (n.op === 'Transpose') return true;
+    if (!ELEMENTWISE.has(n.op) && !BINARY.has(n.op)) return false;
+    name = n.outputs[0]!;
+  }
+  return false;
 }

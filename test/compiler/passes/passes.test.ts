@@ -180,6 +180,19 @@ test('cancel-transposes: NHWC→NCHW→NHWC pair removed, also across a Relu', (
   assert.equal(h.outputs, ['y']);
 });
 
+test('cancel-transposes pushes through a binary op with an NCHW constant or a same-perm transposed operand', () => {
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 4, 5, 3]);
+  let t = b.node('Transpose', [x], { perm: [0, 3, 1, 2] });
+  t = b.node('Add', [t, b.constant('k', [3, 1, 1])], { activation: 'relu' });
+  const z = b.node('Transpose', [b.input('z', [1, 4, 5, 3])], { perm: [0, 3, 1, 2] });
+  t = b.node('Mul', [z, t]);
+  t = b.node('PRelu', [t, b.constant('slope', [3, 4, 1])]);
+  const h = check(b.output(b.node('Transpose', [t], { perm: [0, 2, 3, 1] }, 'y')), [cancelTransposes, cancelTransposes, cancelTransposes, eliminateDead], 'Add Mul PRelu');
+  assert.equal(h.tensors.get(h.nodes[0]!.inputs[1]!)!.shape, [1, 1, 1, 3]);
+  assert.equal(h.nodes[1]!.inputs, ['z', h.nodes[0]!.outputs[0]]);
+});
+
 test('cancel-transposes merges two non-inverse transposes into one', () => {
   const b = new GraphBuilder();
   const t = b.node('Transpose', [b.input('x', [2, 3, 4])], { perm: [1, 0, 2] });

@@ -46,7 +46,10 @@ function randomGraph(seed: number): Graph {
       t = b.node('Mul', [t, b.constant(`q${k}`, [c])]);
     } else if (kind === 'tpair') {
       t = b.node('Transpose', [t], { perm: [0, 3, 1, 2] });
-      if (r() < 0.5) t = b.node('Relu', [t]);
+      const mid = int(4);
+      if (mid === 1) t = b.node('Relu', [t]);
+      if (mid === 2) t = b.node('Add', [t, b.constant(`tc${k}`, pick([[c, 1, 1], [c, shape[1]!, 1], [1]]))], { activation: 'relu' });
+      if (mid === 3) t = b.node('Mul', [b.constant(`tm${k}`, [1, c, 1, shape[2]!]), t]);
       t = b.node('Transpose', [t], { perm: [0, 2, 3, 1] });
     } else if (kind === 'pad') {
       t = b.node('Pad', [t], { pads: [0, int(2), int(2), 0, 0, int(2), int(2), 0] });
