@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpy, saveNpy } from '../../compiler/io/npy.ts';
@@ -18,6 +18,7 @@ const FIX = join(ROOT, 'test/fixtures/cli');
 const TINY = join(FIX, 'tiny/model.json');
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-cli-'));
 const at = (name: string) => join(tmp, name);
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // EDGEC_TEST_CLI=source runs compiler/cli.ts through tsx instead of the built bundle (no build needed).
 const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];

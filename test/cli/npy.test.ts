@@ -2,12 +2,15 @@
 // reads back the generator's closed-form values exactly and re-serialises to numpy's exact bytes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpy, writeNpy, loadNpy, saveNpy, NpyError, type NpyArray } from '../../compiler/io/npy.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/cli');
+const dirs: string[] = [];
+const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'edgec-npy-')); dirs.push(d); return d; };
+test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIX, name)));
 const ramp = Array.from({ length: 24 }, (_, i) => i);
 
@@ -34,7 +37,7 @@ for (const [file, dtype, value] of CASES) {
 }
 
 test('round trip every dtype through a file (saveNpy/loadNpy)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edgec-npy-'));
+  const dir = tempDir();
   const arrays = [
     new Float32Array([1.5, -2, 3.25]), new Float64Array([1e-300, -0, Math.PI]), new Int8Array([-128, 0, 127]),
     new Uint8Array([0, 128, 255]), new Int32Array([-(2 ** 31), 0, 2 ** 31 - 1]),
@@ -100,7 +103,7 @@ test('writeNpy refuses a shape that does not match the data', () => {
 });
 
 test('a failed saveNpy leaves an existing file untouched', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edgec-npy-'));
+  const dir = tempDir();
   const p = join(dir, 'keep.npy');
   writeFileSync(p, 'old');
   assert.throws(() => saveNpy(p, { shape: [2], data: new Float32Array(3) }));
