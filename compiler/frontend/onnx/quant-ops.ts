@@ -6,7 +6,7 @@ import { numElements } from '../../ir/graph.ts';
 import type { QuantParams } from '../../ir/graph.ts';
 import { FLOAT32_MAX } from '../../ir/op-schema.ts';
 import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
-import type { OnnxNode } from './decode.ts';
+import type { OnnxNode, OnnxTensor } from './decode.ts';
 import type { Handler, Importer } from './importer.ts';
 import { binaryHandler, conv, gemm, matmul, runAs } from './ops.ts';
 
@@ -59,6 +59,8 @@ function dequantize(c: Importer, n: OnnxNode): void {
  * tensor records the exact scale and zero point for the int8 path.
  */
 function quantize(c: Importer, n: OnnxNode): void {
+  const v = c.input(0);
+  if (v?.kind === 'const') { quantizeConstant(c, n, v.t); return; }
   const x = c.act(0);
   const { q, dtype } = qParams(c, n, x.shape.length);
   if (q.axis !== undefined) c.fail('inputs[1]', `expected a per-tensor scale for an activation, found ${q.scale.length} scales`);
@@ -69,6 +71,25 @@ function quantize(c: Importer, n: OnnxNode): void {
     min: Math.max((qmin - q.zeroPoint[0]) * s, -FLOAT32_MAX), max: Math.min((qmax - q.zeroPoint[0]) * s, FLOAT32_MAX),
   }, n.name);
   c.g.tensors.get(ir)!.quant = q;
+}
+
+/** Round half to even, as QuantizeLinear rounds. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** QuantizeLinear of float constants (weights quantised in the graph): folded to the integer values. */
+function quantizeConstant(c: Importer, n: OnnxNode, t: OnnxTensor): void {
+  const { q, dtype } = qParams(c, n, t.dims.length);
+  const [qmin, qmax] = QRANGE[dtype];
+  const inner = q.axis === undefined ? 1 : numElements(t.dims.slice(q.axis + 1));
+  const chans = q.axis === undefined ? 1 : t.dims[q.axis];
+  const values = t.values.map((x, i) => {
+    const ch = q.axis === undefined ? 0 : Math.floor(i / inner) % chans;
+    return Math.min(Math.max(roundHalfEven(Math.fround(x) / Math.fround(q.scale[ch])) + q.zeroPoint[ch], qmin), qmax);
+  });
+  c.setConst(n.outputs[0], { name: '', dtype, dims: t.dims, values }, q);
 }
 
 /** Dequantises constant input `i` of a QLinear* node (scale i+1, zero point i+2) to a fresh value name. */

@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadOnnx } from '../../../../compiler/frontend/onnx/index.ts';
+import { loadOnnx, parseOnnx } from '../../../../compiler/frontend/onnx/index.ts';
+import { encodeModel } from './build-model.ts';
 import { decodeModel } from '../../../../compiler/frontend/onnx/decode.ts';
 import { compileGraph } from '../../../../compiler/compile.ts';
 import { loadNpy } from '../../../../compiler/io/npy.ts';
@@ -53,5 +54,27 @@ for (const build of ['simd', 'scalar'] as const) {
     assert.is(argmax(got), argmax(want));
   });
 }
+
+test('QuantizeLinear of float weights folds to their integer values, then DequantizeLinear to the grid', () => {
+  const g = parseOnnx(encodeModel({
+    inputs: [{ name: 'x', dims: [1, 3] }],
+    outputs: ['y'],
+    initializers: [
+      { name: 'W', dims: [2, 3], data: [0.1, -0.25, 0.26, 1, -1, 0.05] },
+      { name: 's', dims: [2], data: [0.1, 0.01] }, { name: 'zp', dims: [2], data: [0, 0], dtype: 'int8' },
+    ],
+    nodes: [
+      { op: 'QuantizeLinear', inputs: ['W', 's', 'zp'], outputs: ['Wq'], attrs: { axis: 0 } },
+      { op: 'DequantizeLinear', inputs: ['Wq', 's', 'zp'], outputs: ['Wd'], attrs: { axis: 0 } },
+      { op: 'Gemm', inputs: ['x', 'Wd'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  }), 'qw.onnx');
+  const w = g.tensors.get(g.nodes.find((n) => n.op === 'Dense')!.inputs[1])!;
+  // row 0 scale 0.1: 0.1→1, −0.25→−2, 0.26→3; row 1 scale 0.01: 1→100, −1→−100, 0.05→5
+  const q = [1, -2, 3, 100, -100, 5];
+  const s = [0.1, 0.1, 0.1, 0.01, 0.01, 0.01].map(Math.fround);
+  assert.equal([...w.data!], q.map((v, i) => Math.fround(v * s[i])));
+  assert.equal(w.quant, { scale: [0.1, 0.01].map(Math.fround), zeroPoint: [0, 0], axis: 0 });
+});
 
 test.run();
