@@ -54,5 +54,7 @@ export async function main(argv: string[]): Promise<number> {
 // not when a test imports `main`.
 const entry = process.argv[1] ?? '';
 if (/(?:edgec(?:\.js)?|cli\.(?:js|ts))$/.test(entry)) {
+  // `edgec inspect x | head` closes stdout early: that is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
   process.exitCode = await main(process.argv.slice(2));
 }
