@@ -2,6 +2,7 @@
 // consumer → the producer's activation attr. Clamps compose (relu = [0, ∞)): clamping to [a,b] then
 // [c,d] is clamping to [clamp(a,c,d), clamp(b,c,d)], so a fused producer can take another one.
 import { activationOf, attrNum } from '../ir/ops.ts';
+import { FLOAT32_MAX } from '../ir/op-schema.ts';
 import { consumers, producers, singleUse, type Pass } from './util.ts';
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
@@ -19,11 +20,12 @@ export const fuseActivation: Pass = {
       const [c, d] = r.op === 'Relu' ? [0, Infinity] : r.op === 'Relu6' ? [0, 6] : [attrNum(r, 'min', -Infinity), attrNum(r, 'max', Infinity)];
       const prev = activationOf(p);
       const lo = clamp(prev.min, c, d), hi = clamp(prev.max, c, d);
-      if (lo === 0 && hi === Infinity) {
+      if (lo === 0 && hi >= FLOAT32_MAX) {
         p.attrs.activation = 'relu';
       } else {
+        // finite bounds: attrs may be written back to model.json, which has no Infinity
         p.attrs.activation = 'clip';
-        p.attrs.clip = [lo, hi];
+        p.attrs.clip = [Math.max(lo, -FLOAT32_MAX), Math.min(hi, FLOAT32_MAX)];
       }
       p.outputs[0] = r.outputs[0]!;
       g.tensors.delete(x);
