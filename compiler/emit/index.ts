@@ -1,5 +1,5 @@
 // Emit: lowered program + memory plan → BundleSpec → .edgec bytes. Lays each constant out
-// 16-byte aligned in the constants blob (identical byte strings stored once) and fills metadata.
+// 16-byte aligned in the constants blob (a constant several steps read is stored once) and fills metadata.
 import { align, type MemoryPlan } from '../plan/memory.ts';
 import { DTYPE_BYTES, type Lowered } from '../lower/index.ts';
 import { writeBundle, type BundleSpec, type MetadataSpec, type TensorSpec } from './bundle-writer.ts';
