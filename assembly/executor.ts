@@ -37,6 +37,11 @@ export function loadBundle(ptr: usize, len: u32): i32 {
   if (failed) return 1;
   // Reserve the arena's pages up front so a too-large arena is a clean error, not an allocator trap:
   // the bump allocator's next block then always fits in the grown memory.
+  // The heap allocator's largest block is 1 GiB (BLOCK_MAXSIZE); refuse beyond it, don't abort.
+  if (<u64>m.arenaSize + 64 > (<u64>1 << 30)) {
+    setError('bundle: the ' + m.arenaSize.toString() + '-byte arena exceeds the 1 GiB this executor supports');
+    return 1;
+  }
   const pages = <i32>((<u64>m.arenaSize + 16 + 0xffff) >> 16);
   if (memory.grow(pages) < 0) {
     setError('bundle: cannot allocate the ' + m.arenaSize.toString() + '-byte arena');

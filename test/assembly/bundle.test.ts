@@ -147,7 +147,8 @@ test('tensor offsets and sizes vs arena, constants and shape', async () => {
   await refused(writeBundle(rawSpec([t('x', [4, 0], false, 0, 0), t('y', [4], false, 0, 16)], 32)), /dimension < 1/, 'zero dim');
   await refused(writeBundle(rawSpec([t('x', [4], false, 0, 16, 9 as fb.DType), t('y', [4], false, 16, 16)], 32)), /unknown dtype 9/, 'dtype');
   await refused(writeBundle({ ...rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 16, 16)], 32), inputs: [5] }), /graph input 0 names tensor 5/, 'io id');
-  await refused(writeBundle({ ...rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 16, 16)], 0xfffffff0) }), /cannot allocate/, 'huge arena');
+  await refused(writeBundle({ ...rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 16, 16)], 0xfffffff0) }), /exceeds the 1 GiB/, 'huge arena');
+  await refused(writeBundle({ ...rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 16, 16)], 0x50000000) }), /exceeds the 1 GiB/, '1.25 GiB arena');
 });
 
 test('random corruption: refused cleanly or loads and runs, never a trap', async () => {
