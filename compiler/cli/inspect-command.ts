@@ -2,22 +2,26 @@
 import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
-import { formatInspect, summarizeBundle } from './inspect.ts';
+import { NODE_COLUMN, formatInspect, summarizeBundle } from './inspect.ts';
 
-export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec>
+export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec> [--wide]
 
 Prints one row per step (index, kernel, node, input shapes -> output shape, params, MACs, arena
-offsets of the outputs), then totals: steps, MACs, arena, constants and file bytes.`;
+offsets of the outputs), then totals: steps, MACs, arena, constants and file bytes.
+
+options:
+  --wide       show node names in full (the table cuts them at ${NODE_COLUMN} characters)
+  -h, --help   show this help`;
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('inspect', argv, {});
+  const { values, positionals } = parseCommand('inspect', argv, { wide: { type: 'boolean' } });
   if (values.help) { console.log(INSPECT_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'inspect');
   const file = positionals[0]!;
   const bytes = new Uint8Array(readFileSync(file));
   let text: string;
   try {
-    text = formatInspect(summarizeBundle(bytes), file);
+    text = formatInspect(summarizeBundle(bytes), file, { wide: values.wide === true });
   } catch (e) {
     // The generated readers throw RangeError & co. on truncated files: name the file instead.
     const msg = (e as Error).message;

@@ -146,9 +146,13 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
 /** Thousands separators make MAC counts readable at a glance. */
 export const fmtInt = (v: number | bigint): string => v.toLocaleString('en-US');
 
-export function formatInspect(sum: BundleSummary, file: string): string {
+/** Node names from converters can run to hundreds of characters; the table keeps their start. */
+export const NODE_COLUMN = 40;
+const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: boolean } = {}): string {
   const header = ['#', 'kernel', 'node', 'shapes', 'params', 'MACs', 'arena'];
-  const table = sum.rows.map((r) => [String(r.index), r.kernel, r.node, r.shapes, r.params, fmtInt(r.macs), r.arena]);
+  const table = sum.rows.map((r) => [String(r.index), r.kernel, opts.wide ? r.node : clip(r.node, NODE_COLUMN), r.shapes, r.params, fmtInt(r.macs), r.arena]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
   const right = new Set([0, 5]);
   const line = (cells: string[]) => cells.map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))

@@ -12,6 +12,7 @@ import { readBundle } from '../../compiler/emit/bundle-writer.ts';
 import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
 import { PASS_NAMES } from '../../compiler/compile.ts';
+import { formatInspect, summarizeBundle, NODE_COLUMN } from '../../compiler/cli/inspect.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FIX = join(ROOT, 'test/fixtures/cli');
@@ -81,6 +82,18 @@ test('compile prints a summary that matches the bundle; inspect lists every step
   const convMacs = b.steps(i.out.split('\n').filter((l) => /^\s*\d+\s/.test(l)).indexOf(convRow!))!.macs();
   assert.ok(convRow!.includes(` ${convMacs.toLocaleString('en-US')} `), `${convRow} lacks ${convMacs}`);
   assert.ok(i.out.includes('MaxPool_F32') && i.out.includes('k2x2 s1 p0,0,0,0'), i.out);
+});
+
+test('inspect cuts long node names at NODE_COLUMN unless --wide', () => {
+  const sum = summarizeBundle(new Uint8Array(readFileSync(at('tiny.edgec'))));
+  const long = `${'n'.repeat(NODE_COLUMN)}/tail`;
+  sum.rows[0]!.node = long;
+  assert.ok(formatInspect(sum, 'f').includes(`${'n'.repeat(NODE_COLUMN - 1)}…`));
+  assert.not.ok(formatInspect(sum, 'f').includes('/tail'));
+  assert.ok(formatInspect(sum, 'f', { wide: true }).includes(long));
+  const r = edgec('inspect', '--wide', at('tiny.edgec'));
+  assert.is(r.code, 0, r.err);
+  assert.ok(r.out.includes('conv1'));
 });
 
 test('--dump-after prints the graph after the pass', () => {
