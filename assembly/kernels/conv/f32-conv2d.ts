@@ -1,9 +1,10 @@
-// Conv2D (and Dense as a 1x1 conv over M "pixels"), f32. x [N,H,W,Ci] NHWC, w [G,KH,KW,Ci/G,Co/G],
+// Conv2D, f32 (pointwise convs go to gemm/f32-gemm.ts). x [N,H,W,Ci] NHWC, w [G,KH,KW,Ci/G,Co/G],
 // b [Co] or none, y [N,OH,OW,Co]; offsets in bytes. Summation order per output (the contract):
 // acc = b[co]; for kh, kw, ci ascending (padded taps skipped) acc += x·w; then activation.
 // SIMD: per row and 8-channel block, tiles of 4 pixels x 8 channels (8 v128 accumulators) over
-// the interior columns, 1-pixel tiles with tap checks at the edges, 4-wide and scalar tails. Scalar build:
-// one pixel at a time accumulating all its channels in y. Both are bit-identical to the reference.
+// the interior columns, tap-checked 4x8 tiles at the left/right edges, 1-pixel tiles for what
+// is left, 4-wide and scalar channel tails. Scalar build: one pixel at a time, 4 channels in
+// local accumulators. Both are bit-identical to the reference.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
 
@@ -39,10 +40,17 @@ export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32
           for (; j + 4 <= Cog; j += j + 8 <= Cog ? 8 : 4) {
             const wide = j + 8 <= Cog;
             let ow = 0;
+            if (wide) {
+              // Left edge in checked 4-pixel tiles while they fit, then unchecked interior tiles.
+              for (; ow < owLo && ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+            }
             for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
             for (; ow + 4 <= owHi; ow += 4) {
               if (wide) tile4x8(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
               else tile4x4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+            }
+            if (wide) {
+              for (; ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
             }
             for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
           }
@@ -224,4 +232,83 @@ function tile4x4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j
   v128.store(o + yStep, activate4(a1, gAct, lo, hi));
   v128.store(o + 2 * yStep, activate4(a2, gAct, lo, hi));
   v128.store(o + 3 * yStep, activate4(a3, gAct, lo, hi));
+}
+
+/** Four pixels ow..ow+3 that may touch the left/right padding x channels [j, j+8): a tap valid
+ *  for all four runs the 4x8 loop; otherwise each pixel with a valid tap runs its own 1x8 loop
+ *  (same per-output order as the reference: taps ascending, ci ascending, invalid taps skipped). */
+function tile4x8Checked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j: i32): void {
+  const Cig = gCig, Cog = gCog, KW = gKW, Ci = gCi, W = gW;
+  const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL, SW = gSW;
+  const wStep = <usize>Cog << 2;
+  const pStep = <usize>(SW * Ci) << 2;
+  const yStep = <usize>gCo << 2;
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+  for (let kh = 0; kh < gKH; kh++) {
+    const ih = ih0 + kh * gDH;
+    if (ih < 0 || ih >= gH) continue;
+    for (let kw = 0; kw < KW; kw++) {
+      const iw = iw0 + kw * gDW;  // pixel q reads column iw + q·SW
+      const v0 = iw >= 0 && iw < W, v1 = iw + SW >= 0 && iw + SW < W;
+      const v2 = iw + 2 * SW >= 0 && iw + 2 * SW < W, v3 = iw + 3 * SW >= 0 && iw + 3 * SW < W;
+      // Column offsets are only formed for valid pixels, so no pointer leaves the row.
+      const xrow = xg + (<usize>(ih * W * Ci) << 2);
+      const wp0 = wg + (<usize>((kh * KW + kw) * Cig * Cog + j) << 2);
+      if (v0 && v1 && v2 && v3) {
+        let xp = xrow + (<usize>(iw * Ci) << 2), wp = wp0;
+        for (let ci = 0; ci < Cig; ci++) {
+          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + pStep);
+          const x2 = v128.load32_splat(xp + 2 * pStep), x3 = v128.load32_splat(xp + 3 * pStep);
+          a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
+          a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
+          a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
+          a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
+          xp += 4;
+          wp += wStep;
+        }
+        continue;
+      }
+      if (v0) {
+        let xp = xrow + (<usize>(iw * Ci) << 2), wp = wp0;
+        for (let ci = 0; ci < Cig; ci++) {
+          const x = v128.load32_splat(xp);
+          a00 = f32x4.add(a00, f32x4.mul(x, v128.load(wp))); a01 = f32x4.add(a01, f32x4.mul(x, v128.load(wp, 16)));
+          xp += 4; wp += wStep;
+        }
+      }
+      if (v1) {
+        let xp = xrow + (<usize>((iw + SW) * Ci) << 2), wp = wp0;
+        for (let ci = 0; ci < Cig; ci++) {
+          const x = v128.load32_splat(xp);
+          a10 = f32x4.add(a10, f32x4.mul(x, v128.load(wp))); a11 = f32x4.add(a11, f32x4.mul(x, v128.load(wp, 16)));
+          xp += 4; wp += wStep;
+        }
+      }
+      if (v2) {
+        let xp = xrow + (<usize>((iw + 2 * SW) * Ci) << 2), wp = wp0;
+        for (let ci = 0; ci < Cig; ci++) {
+          const x = v128.load32_splat(xp);
+          a20 = f32x4.add(a20, f32x4.mul(x, v128.load(wp))); a21 = f32x4.add(a21, f32x4.mul(x, v128.load(wp, 16)));
+          xp += 4; wp += wStep;
+        }
+      }
+      if (v3) {
+        let xp = xrow + (<usize>((iw + 3 * SW) * Ci) << 2), wp = wp0;
+        for (let ci = 0; ci < Cig; ci++) {
+          const x = v128.load32_splat(xp);
+          a30 = f32x4.add(a30, f32x4.mul(x, v128.load(wp))); a31 = f32x4.add(a31, f32x4.mul(x, v128.load(wp, 16)));
+          xp += 4; wp += wStep;
+        }
+      }
+    }
+  }
+  const o = yp + (<usize>j << 2);
+  v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
+  v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
+  v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
+  v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
 }
