@@ -59,6 +59,11 @@ export const PadParams_value: i32 = 3;
 export const ConcatParams_outer: i32 = 0;
 export const ConcatParams_sizes: i32 = 1;
 
+export const ControlParams_targets: i32 = 0;
+export const ControlParams_metric: i32 = 1;
+export const ControlParams_threshold: i32 = 2;
+export const ControlParams_arena_saved: i32 = 3;
+
 export const Tensor_name: i32 = 0;
 export const Tensor_dtype: i32 = 1;
 export const Tensor_shape: i32 = 2;

@@ -36,7 +36,10 @@ export enum KernelId {
   Transpose = 10,
   Concat = 11,
   Copy = 12,
-  Pad = 13
+  Pad = 13,
+  Dispatch = 14,
+  Exit = 15,
+  Jump = 16
 }
 
 export enum BinaryOp {
@@ -71,13 +74,14 @@ export enum Params {
   SoftmaxParams = 6,
   TransposeParams = 7,
   ConcatParams = 8,
-  PadParams = 9
+  PadParams = 9,
+  ControlParams = 10
 }
 
 export function unionToParams(
   type: Params,
-  accessor: (obj:BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null
-): BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
+  accessor: (obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null
+): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
   switch(Params[type]) {
     case 'NONE': return null; 
     case 'ConvParams': return accessor(new ConvParams())! as ConvParams;
@@ -89,15 +93,16 @@ export function unionToParams(
     case 'TransposeParams': return accessor(new TransposeParams())! as TransposeParams;
     case 'ConcatParams': return accessor(new ConcatParams())! as ConcatParams;
     case 'PadParams': return accessor(new PadParams())! as PadParams;
+    case 'ControlParams': return accessor(new ControlParams())! as ControlParams;
     default: return null;
   }
 }
 
 export function unionListToParams(
   type: Params, 
-  accessor: (index: number, obj:BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null, 
+  accessor: (index: number, obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null, 
   index: number
-): BinaryParams|ConcatParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
+): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
   switch(Params[type]) {
     case 'NONE': return null; 
     case 'ConvParams': return accessor(index, new ConvParams())! as ConvParams;
@@ -109,6 +114,7 @@ export function unionListToParams(
     case 'TransposeParams': return accessor(index, new TransposeParams())! as TransposeParams;
     case 'ConcatParams': return accessor(index, new ConcatParams())! as ConcatParams;
     case 'PadParams': return accessor(index, new PadParams())! as PadParams;
+    case 'ControlParams': return accessor(index, new ControlParams())! as ControlParams;
     default: return null;
   }
 }
@@ -1552,6 +1558,150 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+/**
+ * Control steps (docs/bundle-format.md "Branches and early exit"). Dispatch: targets[i] = first step
+ * of branch i, targets[N] = merge step. Jump: targets[0]. Exit: metric 0 = max softmax probability
+ * (exit when > threshold), 1 = entropy in nats (exit when < threshold); softmax over the last axis.
+ * arena_saved: bytes the arena would grow if this block's branches could not share space.
+ */
+export class ControlParams {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ControlParams {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsControlParams(bb:flatbuffers.ByteBuffer, obj?:ControlParams):ControlParams {
+  return (obj || new ControlParams()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsControlParams(bb:flatbuffers.ByteBuffer, obj?:ControlParams):ControlParams {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ControlParams()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+targets(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+targetsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+targetsArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+metric():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+threshold():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+arenaSaved():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+static startControlParams(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addTargets(builder:flatbuffers.Builder, targetsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, targetsOffset, 0);
+}
+
+static createTargetsVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createTargetsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createTargetsVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTargetsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addMetric(builder:flatbuffers.Builder, metric:number) {
+  builder.addFieldInt8(1, metric, 0);
+}
+
+static addThreshold(builder:flatbuffers.Builder, threshold:number) {
+  builder.addFieldFloat32(2, threshold, 0.0);
+}
+
+static addArenaSaved(builder:flatbuffers.Builder, arenaSaved:number) {
+  builder.addFieldInt32(3, arenaSaved, 0);
+}
+
+static endControlParams(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createControlParams(builder:flatbuffers.Builder, targetsOffset:flatbuffers.Offset, metric:number, threshold:number, arenaSaved:number):flatbuffers.Offset {
+  ControlParams.startControlParams(builder);
+  ControlParams.addTargets(builder, targetsOffset);
+  ControlParams.addMetric(builder, metric);
+  ControlParams.addThreshold(builder, threshold);
+  ControlParams.addArenaSaved(builder, arenaSaved);
+  return ControlParams.endControlParams(builder);
+}
+
+unpack(): ControlParamsT {
+  return new ControlParamsT(
+    this.bb!.createScalarList(this.targets.bind(this), this.targetsLength()),
+    this.metric(),
+    this.threshold(),
+    this.arenaSaved()
+  );
+}
+
+
+unpackTo(_o: ControlParamsT): void {
+  _o.targets = this.bb!.createScalarList(this.targets.bind(this), this.targetsLength());
+  _o.metric = this.metric();
+  _o.threshold = this.threshold();
+  _o.arenaSaved = this.arenaSaved();
+}
+}
+
+export class ControlParamsT {
+constructor(
+  public targets: (number)[] = [],
+  public metric: number = 0,
+  public threshold: number = 0.0,
+  public arenaSaved: number = 0
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const targets = ControlParams.createTargetsVector(builder, this.targets);
+
+  return ControlParams.createControlParams(builder,
+    targets,
+    this.metric,
+    this.threshold,
+    this.arenaSaved
+  );
+}
+}
+
 export class Tensor {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -1945,7 +2095,7 @@ constructor(
   public inputs: (number)[] = [],
   public outputs: (number)[] = [],
   public paramsType: Params = Params.NONE,
-  public params: BinaryParamsT|ConcatParamsT|ConvParamsT|DenseParamsT|PadParamsT|PoolParamsT|SoftmaxParamsT|TransposeParamsT|UnaryParamsT|null = null,
+  public params: BinaryParamsT|ConcatParamsT|ControlParamsT|ConvParamsT|DenseParamsT|PadParamsT|PoolParamsT|SoftmaxParamsT|TransposeParamsT|UnaryParamsT|null = null,
   public macs: bigint = BigInt('0'),
   public node: string|Uint8Array|null = null
 ){}
