@@ -97,6 +97,14 @@ test('conv2d strides, asymmetric padding, dilation, batch', async () => {
   }
 });
 
+test('conv2d with large Ci x KW (reduction split into kernel-row chunks, partial sums in y)', async () => {
+  let seed = 800;
+  for (const [ci, co, kh, kw] of [[192, 17, 3, 3], [130, 8, 5, 5], [80, 12, 5, 3], [520, 9, 1, 1], [600, 4, 3, 1]] as const) {
+    await checkConv({ n: 1, h: 5, w: 9, ci, co, kh, kw, sh: 1, sw: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1], groups: 1,
+      bias: true, act: ACTS[2]! }, seed++);
+  }
+});
+
 test('conv2d groups', async () => {
   let seed = 900;
   for (const [ci, co, g] of [[4, 8, 2], [6, 9, 3], [8, 16, 4], [16, 32, 2], [9, 18, 9], [32, 64, 2]] as const) {

@@ -12,6 +12,11 @@ import { activate, activate4 } from '../activation';
 let gH: i32 = 0, gW: i32 = 0, gCi: i32 = 0, gCo: i32 = 0, gCig: i32 = 0, gCog: i32 = 0;
 let gKH: i32 = 0, gKW: i32 = 0, gSH: i32 = 1, gSW: i32 = 1, gDH: i32 = 1, gDW: i32 = 1, gPT: i32 = 0, gPL: i32 = 0;
 let gAct: i32 = 0, gLo: f32 = 0, gHi: f32 = 0;
+// Kernel rows [gK0, gK1) of the current reduction chunk. Big weight slices are split by kernel row
+// so one 8-channel block's rows stay in L1; partial sums wait in y (f32 stores are exact, so the
+// per-output order bias, kh, kw, ci is unchanged). gFirst: start from the bias; gLast: activate.
+let gK0: i32 = 0, gK1: i32 = 0, gFirst: bool = true, gLast: bool = true;
+const L1_WEIGHT_BYTES: i32 = 16384;
 
 export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
                           OH: i32, OW: i32, Co: i32, G: i32, p: StepParams): void {
@@ -34,25 +39,29 @@ export function conv2dF32(x: usize, w: usize, b: usize, y: usize, N: i32, H: i32
         const bg: usize = b == 0 ? 0 : b + (<usize>(g * Cog) << 2);
         const yrow = y + ((<usize>(n * OH + oh) * OW * Co + <usize>(g * Cog)) << 2);
         if (ASC_FEATURE_SIMD) {
-          // Channel blocks outermost within a row: one block's weights (KH·KW·Cig·8 floats) stay
-          // in L1 while the row's pixels stream past them.
+          // Channel blocks outermost within a row: one block's weights (KH·KW·Cig·8 floats, or a
+          // chunk of its kernel rows) stay in L1 while the row's pixels stream past them.
           let j = 0;
           for (; j + 4 <= Cog; j += j + 8 <= Cog ? 8 : 4) {
             const wide = j + 8 <= Cog;
-            let ow = 0;
-            if (wide) {
-              // Left edge in checked 4-pixel tiles while they fit, then unchecked interior tiles.
-              for (; ow < owLo && ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+            const rowsPerChunk = max(1, L1_WEIGHT_BYTES / (p.kw * Cig * 32));
+            for (let k0 = 0; k0 < p.kh; k0 += rowsPerChunk) {
+              gK0 = k0; gK1 = min(k0 + rowsPerChunk, p.kh); gFirst = k0 == 0; gLast = gK1 == p.kh;
+              let ow = 0;
+              if (wide) {
+                // Left edge in checked 4-pixel tiles while they fit, then unchecked interior tiles.
+                for (; ow < owLo && ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+              }
+              for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
+              for (; ow + 4 <= owHi; ow += 4) {
+                if (wide) tile4x8(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+                else tile4x4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+              }
+              if (wide) {
+                for (; ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
+              }
+              for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
             }
-            for (; ow < owLo; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
-            for (; ow + 4 <= owHi; ow += 4) {
-              if (wide) tile4x8(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
-              else tile4x4(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
-            }
-            if (wide) {
-              for (; ow + 4 <= OW; ow += 4) tile4x8Checked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j);
-            }
-            for (; ow < OW; ow++) pixelChecked(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, wide);
           }
           if (j < Cog) {
             for (let ow = 0; ow < OW; ow++) channelsScalar(xg, wg, bg, yrow + (<usize>(ow * Co) << 2), oh, ow, j, Cog);
@@ -129,10 +138,11 @@ function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i
   const Cig = gCig, Cog = gCog, KW = gKW;
   const ih0 = oh * gSH - gPT, iw0 = ow * gSW - gPL;
   const wStep = <usize>Cog << 2;
-  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
-  let a0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
-  let a1 = bg == 0 || !wide ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
-  for (let kh = 0; kh < gKH; kh++) {
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi), act = gLast ? gAct : 0;
+  const yj = yp + (<usize>j << 2);
+  let a0 = !gFirst ? v128.load(yj) : bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  let a1 = !wide ? f32x4.splat(0) : !gFirst ? v128.load(yj, 16) : bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  for (let kh = gK0; kh < gK1; kh++) {
     const ih = ih0 + kh * gDH;
     if (ih < 0 || ih >= gH) continue;
     for (let kw = 0; kw < KW; kw++) {
@@ -157,8 +167,8 @@ function pixelChecked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i
       }
     }
   }
-  v128.store(yp + (<usize>j << 2), activate4(a0, gAct, lo, hi));
-  if (wide) v128.store(yp + (<usize>j << 2), activate4(a1, gAct, lo, hi), 16);
+  v128.store(yp + (<usize>j << 2), activate4(a0, act, lo, hi));
+  if (wide) v128.store(yp + (<usize>j << 2), activate4(a1, act, lo, hi), 16);
 }
 
 /** Four interior pixels ow..ow+3 (no column checks) x channels [j, j+8): 8 v128 accumulators. */
@@ -168,11 +178,16 @@ function tile4x8(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j
   const wStep = <usize>Cog << 2;
   const pStep = <usize>(gSW * Ci) << 2;       // next pixel's input, bytes
   const yStep = <usize>gCo << 2;              // next pixel's output, bytes
-  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi), act = gLast ? gAct : 0;
   const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
   const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  const o = yp + (<usize>j << 2);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-  for (let kh = 0; kh < gKH; kh++) {
+  if (!gFirst) {
+    a00 = v128.load(o); a01 = v128.load(o, 16); a10 = v128.load(o + yStep); a11 = v128.load(o + yStep, 16);
+    a20 = v128.load(o + 2 * yStep); a21 = v128.load(o + 2 * yStep, 16); a30 = v128.load(o + 3 * yStep); a31 = v128.load(o + 3 * yStep, 16);
+  }
+  for (let kh = gK0; kh < gK1; kh++) {
     const ih = ih0 + kh * gDH;
     if (ih < 0 || ih >= gH) continue;
     for (let kw = 0; kw < KW; kw++) {
@@ -193,11 +208,10 @@ function tile4x8(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j
       }
     }
   }
-  const o = yp + (<usize>j << 2);
-  v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
-  v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
-  v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
-  v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
+  v128.store(o, activate4(a00, act, lo, hi)); v128.store(o, activate4(a01, act, lo, hi), 16);
+  v128.store(o + yStep, activate4(a10, act, lo, hi)); v128.store(o + yStep, activate4(a11, act, lo, hi), 16);
+  v128.store(o + 2 * yStep, activate4(a20, act, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, act, lo, hi), 16);
+  v128.store(o + 3 * yStep, activate4(a30, act, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, act, lo, hi), 16);
 }
 
 /** Four interior pixels x channels [j, j+4) (the Co % 8 >= 4 tail). */
@@ -207,10 +221,12 @@ function tile4x4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j
   const wStep = <usize>Cog << 2;
   const pStep = <usize>(gSW * Ci) << 2;
   const yStep = <usize>gCo << 2;
-  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi), act = gLast ? gAct : 0;
   const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
+  const o = yp + (<usize>j << 2);
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
-  for (let kh = 0; kh < gKH; kh++) {
+  if (!gFirst) { a0 = v128.load(o); a1 = v128.load(o + yStep); a2 = v128.load(o + 2 * yStep); a3 = v128.load(o + 3 * yStep); }
+  for (let kh = gK0; kh < gK1; kh++) {
     const ih = ih0 + kh * gDH;
     if (ih < 0 || ih >= gH) continue;
     for (let kw = 0; kw < KW; kw++) {
@@ -227,11 +243,10 @@ function tile4x4(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32, j
       }
     }
   }
-  const o = yp + (<usize>j << 2);
-  v128.store(o, activate4(a0, gAct, lo, hi));
-  v128.store(o + yStep, activate4(a1, gAct, lo, hi));
-  v128.store(o + 2 * yStep, activate4(a2, gAct, lo, hi));
-  v128.store(o + 3 * yStep, activate4(a3, gAct, lo, hi));
+  v128.store(o, activate4(a0, act, lo, hi));
+  v128.store(o + yStep, activate4(a1, act, lo, hi));
+  v128.store(o + 2 * yStep, activate4(a2, act, lo, hi));
+  v128.store(o + 3 * yStep, activate4(a3, act, lo, hi));
 }
 
 /** Four pixels ow..ow+3 that may touch the left/right padding x channels [j, j+8): a tap valid
@@ -243,11 +258,16 @@ function tile4x8Checked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow:
   const wStep = <usize>Cog << 2;
   const pStep = <usize>(SW * Ci) << 2;
   const yStep = <usize>gCo << 2;
-  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi);
+  const lo = f32x4.splat(gLo), hi = f32x4.splat(gHi), act = gLast ? gAct : 0;
   const b0 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2));
   const b1 = bg == 0 ? f32x4.splat(0) : v128.load(bg + (<usize>j << 2), 16);
+  const o = yp + (<usize>j << 2);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-  for (let kh = 0; kh < gKH; kh++) {
+  if (!gFirst) {
+    a00 = v128.load(o); a01 = v128.load(o, 16); a10 = v128.load(o + yStep); a11 = v128.load(o + yStep, 16);
+    a20 = v128.load(o + 2 * yStep); a21 = v128.load(o + 2 * yStep, 16); a30 = v128.load(o + 3 * yStep); a31 = v128.load(o + 3 * yStep, 16);
+  }
+  for (let kh = gK0; kh < gK1; kh++) {
     const ih = ih0 + kh * gDH;
     if (ih < 0 || ih >= gH) continue;
     for (let kw = 0; kw < KW; kw++) {
@@ -306,9 +326,8 @@ function tile4x8Checked(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow:
       }
     }
   }
-  const o = yp + (<usize>j << 2);
-  v128.store(o, activate4(a00, gAct, lo, hi)); v128.store(o, activate4(a01, gAct, lo, hi), 16);
-  v128.store(o + yStep, activate4(a10, gAct, lo, hi)); v128.store(o + yStep, activate4(a11, gAct, lo, hi), 16);
-  v128.store(o + 2 * yStep, activate4(a20, gAct, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, gAct, lo, hi), 16);
-  v128.store(o + 3 * yStep, activate4(a30, gAct, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, gAct, lo, hi), 16);
+  v128.store(o, activate4(a00, act, lo, hi)); v128.store(o, activate4(a01, act, lo, hi), 16);
+  v128.store(o + yStep, activate4(a10, act, lo, hi)); v128.store(o + yStep, activate4(a11, act, lo, hi), 16);
+  v128.store(o + 2 * yStep, activate4(a20, act, lo, hi)); v128.store(o + 2 * yStep, activate4(a21, act, lo, hi), 16);
+  v128.store(o + 3 * yStep, activate4(a30, act, lo, hi)); v128.store(o + 3 * yStep, activate4(a31, act, lo, hi), 16);
 }
