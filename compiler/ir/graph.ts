@@ -30,7 +30,8 @@ export type OpType =
   | 'Relu' | 'Relu6' | 'Clip' | 'LeakyRelu' | 'Sigmoid' | 'Tanh' | 'Exp'
   | 'MaxPool' | 'AvgPool' | 'GlobalAvgPool'
   | 'Reshape' | 'Flatten' | 'Transpose' | 'Concat' | 'Softmax'
-  | 'PRelu' | 'Pad' | 'Slice';
+  | 'PRelu' | 'Pad' | 'Slice'
+  | 'Quantize' | 'Dequantize' | 'Requantize';
 
 export type AttrValue = number | string | boolean | number[] | string[];
 export type Attrs = Record<string, AttrValue>;

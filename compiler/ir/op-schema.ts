@@ -107,6 +107,10 @@ export const OP_SCHEMAS: Record<OpType, OpSchema> = {
   MaxPool: pool({}),
   AvgPool: pool({ countIncludePad: { kind: 'bool', default: false } }),
   GlobalAvgPool: noAttrs([1, 1]),
+  // int8 (docs/quantization.md): the output tensor's quant gives the scale and zero point
+  Quantize: noAttrs([1, 1]),
+  Dequantize: noAttrs([1, 1]),
+  Requantize: noAttrs([1, 1]),
 
   Reshape: {
     inputs: [1, 1],

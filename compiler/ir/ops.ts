@@ -237,7 +237,7 @@ const conv2d: OpDef = {
     const b = ins[2];
     if (b && numElements(b.shape) !== g.co) fail(file, n, `bias ${fmt(b.shape)} does not match output channels ${g.co}`);
     checkActivation(n, file);
-    return [{ shape: [g.n, g.oh, g.ow, g.co], dtype: 'float32' }];
+    return [{ shape: [g.n, g.oh, g.ow, g.co], dtype: x.dtype === 'int8' ? 'int8' : 'float32' }];
   },
   evaluate(n, ins) {
     const x = ins[0]!, w = ins[1]!, b = ins[2];
@@ -277,7 +277,7 @@ const dense: OpDef = {
     const b = ins[2];
     if (b && numElements(b.shape) !== w.shape[0]) fail(file, n, `bias ${fmt(b.shape)} does not match output features ${w.shape[0]}`);
     checkActivation(n, file);
-    return [{ shape: [x.shape[0]!, w.shape[0]!], dtype: 'float32' }];
+    return [{ shape: [x.shape[0]!, w.shape[0]!], dtype: x.dtype === 'int8' ? 'int8' : 'float32' }];
   },
   evaluate(n, ins) {
     const x = ins[0]!, w = ins[1]!, b = ins[2];
@@ -600,6 +600,21 @@ const slice: OpDef = {
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
+/** Quantize (float32 → int8), Dequantize (int8 → float32), Requantize (int8 → int8): same shape. */
+function quantOp(from: DType | undefined, to: DType): OpDef {
+  return {
+    infer(n, ins, file) {
+      const x = need(n, ins, 0, file, 'x');
+      if (from && x.dtype !== from) fail(file, n, `input '${x.name}' must be ${from}, found ${x.dtype}`);
+      return [{ shape: [...x.shape], dtype: to }];
+    },
+    evaluate(n) {
+      // the scales live on the graph's tensors: evaluate() runs these through compiler/quantize/int-reference.ts
+      throw new ModelError('', `node '${n.name}' (${n.op})`, `needs the graph's quant params; evaluate it with evaluate() on the graph`);
+    },
+  };
+}
+
 export const OPS: Record<OpType, OpDef> = {
   Conv2D: conv2d,
   Dense: dense,
@@ -628,6 +643,9 @@ export const OPS: Record<OpType, OpDef> = {
   Softmax: softmax,
   Pad: pad,
   Slice: slice,
+  Quantize: quantOp('float32', 'int8'),
+  Dequantize: quantOp('int8', 'float32'),
+  Requantize: quantOp('int8', 'int8'),
 };
 
 /** Infers one node's outputs from the graph's current tensors. */
