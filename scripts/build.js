@@ -19,7 +19,8 @@ function newest(dir) {
   }
   return t;
 }
-const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'dist/cli.js', 'dist/runtime/index.js'];
+const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'build/edgec-wasi.wasm', 'dist/cli.js',
+  'dist/runtime/index.js', 'dist/browser/edgec.js'];
 const oldestOut = Math.min(...outputs.map((o) => (existsSync(join(root, o)) ? statSync(join(root, o)).mtimeMs : 0)));
 const newestSrc = Math.max(...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
   statSync(join(root, 'asconfig.json')).mtimeMs);
@@ -30,6 +31,8 @@ mkdirSync(join(root, 'build'), { recursive: true });
 for (const target of ['simd', 'scalar']) {
   execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
 }
+// The WASI command (scalar kernels + _start; docs/embedding.md): its own config, so index.ts is not an entry.
+execFileSync(bin('asc'), ['--config', 'assembly/wasi.asconfig.json'], { cwd: root, stdio: 'inherit' });
 
 const esbuild = await import('esbuild');
 const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
@@ -42,4 +45,9 @@ await esbuild.build({
   platform: 'neutral', target: 'es2022', external: ['node:*'],
 });
 mkdirSync(join(root, 'dist'), { recursive: true });
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist', f));
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist', f));
+// Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
+await esbuild.build({
+  ...common, entryPoints: { edgec: 'runtime/browser.ts' }, outdir: 'dist/browser', platform: 'browser', target: 'es2022',
+});
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));

@@ -1,0 +1,59 @@
+// Browser entry (bundled to dist/browser/edgec.js next to the three .wasm files; no Node APIs): fetches
+// and compiles the runtime .wasm with streaming compilation (fallback: fetch + compile), picks the SIMD
+// build where WebAssembly.validate accepts SIMD128, else scalar, and hands it to load() in index.ts.
+import { load as loadWith, simdSupported, type Model } from './index.ts';
+
+export { BundleError, simdSupported } from './index.ts';
+export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
+
+export type Build = 'simd' | 'scalar';
+
+export interface BrowserLoadOptions {
+  /** 'auto' (default): simd when this engine validates SIMD128, else scalar. */
+  build?: 'auto' | Build;
+  /** Folder URL (ending in '/') holding edgec-simd.wasm and edgec-scalar.wasm; default: next to this script. */
+  wasmBase?: string | URL;
+  reference?: boolean;
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+/** The build `auto` resolves to on this engine. */
+export function pickBuild(want: 'auto' | Build = 'auto'): Build {
+  return want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
+}
+
+function defaultBase(): string {
+  return new URL('./', import.meta.url).href;
+}
+
+/** Compiles `url` while it downloads when the engine can (needs the application/wasm MIME type);
+ *  otherwise downloads it whole and compiles the bytes. Cached per URL. */
+export function compileWasm(url: string): Promise<WebAssembly.Module> {
+  let p = modules.get(url);
+  if (!p) {
+    p = (async () => {
+      if (typeof WebAssembly.compileStreaming === 'function') {
+        try {
+          return await WebAssembly.compileStreaming(fetch(url));
+        } catch (e) {
+          // A wrong MIME type or an engine without streaming: fall through to the plain path.
+          if (!(e instanceof TypeError)) throw e;
+        }
+      }
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`edgec runtime: cannot fetch ${url} (HTTP ${r.status})`);
+      return WebAssembly.compile(await r.arrayBuffer());
+    })();
+    p.catch(() => modules.delete(url));
+    modules.set(url, p);
+  }
+  return p;
+}
+
+export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): Promise<Model> {
+  const build = pickBuild(opts.build ?? 'auto');
+  const base = opts.wasmBase === undefined ? defaultBase() : new URL(String(opts.wasmBase), defaultBase()).href;
+  const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, base).href);
+  return loadWith(bundle, { wasm, reference: opts.reference });
+}
