@@ -16,6 +16,8 @@ export const ConvParams_depth_multiplier: i32 = 11;
 export const ConvParams_activation: i32 = 12;
 export const ConvParams_act_min: i32 = 13;
 export const ConvParams_act_max: i32 = 14;
+export const ConvParams_q_min: i32 = 15;
+export const ConvParams_q_max: i32 = 16;
 
 export const PoolParams_kernel_h: i32 = 0;
 export const PoolParams_kernel_w: i32 = 1;
@@ -30,6 +32,8 @@ export const PoolParams_count_include_pad: i32 = 8;
 export const DenseParams_activation: i32 = 0;
 export const DenseParams_act_min: i32 = 1;
 export const DenseParams_act_max: i32 = 2;
+export const DenseParams_q_min: i32 = 3;
+export const DenseParams_q_max: i32 = 4;
 
 export const BinaryParams_op: i32 = 0;
 export const BinaryParams_shape: i32 = 1;
@@ -38,6 +42,8 @@ export const BinaryParams_b_strides: i32 = 3;
 export const BinaryParams_activation: i32 = 4;
 export const BinaryParams_act_min: i32 = 5;
 export const BinaryParams_act_max: i32 = 6;
+export const BinaryParams_q_min: i32 = 7;
+export const BinaryParams_q_max: i32 = 8;
 
 export const UnaryParams_op: i32 = 0;
 export const UnaryParams_alpha: i32 = 1;

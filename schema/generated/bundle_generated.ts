@@ -39,7 +39,17 @@ export enum KernelId {
   Pad = 13,
   Dispatch = 14,
   Exit = 15,
-  Jump = 16
+  Jump = 16,
+  Conv2D_QS8 = 17,
+  DepthwiseConv2D_QS8 = 18,
+  Dense_QS8 = 19,
+  MaxPool_QS8 = 20,
+  AvgPool_QS8 = 21,
+  GlobalAvgPool_QS8 = 22,
+  Add_QS8 = 23,
+  Quantize_QS8 = 24,
+  Dequantize_QS8 = 25,
+  Requantize_QS8 = 26
 }
 
 export enum BinaryOp {
@@ -212,8 +222,18 @@ actMax():number {
   return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
 }
 
+qMin():number {
+  const offset = this.bb!.__offset(this.bb_pos, 34);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -128;
+}
+
+qMax():number {
+  const offset = this.bb!.__offset(this.bb_pos, 36);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 127;
+}
+
 static startConvParams(builder:flatbuffers.Builder) {
-  builder.startObject(15);
+  builder.startObject(17);
 }
 
 static addKernelH(builder:flatbuffers.Builder, kernelH:number) {
@@ -276,12 +296,20 @@ static addActMax(builder:flatbuffers.Builder, actMax:number) {
   builder.addFieldFloat32(14, actMax, 0.0);
 }
 
+static addQMin(builder:flatbuffers.Builder, qMin:number) {
+  builder.addFieldInt32(15, qMin, -128);
+}
+
+static addQMax(builder:flatbuffers.Builder, qMax:number) {
+  builder.addFieldInt32(16, qMax, 127);
+}
+
 static endConvParams(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createConvParams(builder:flatbuffers.Builder, kernelH:number, kernelW:number, strideH:number, strideW:number, dilationH:number, dilationW:number, padTop:number, padLeft:number, padBottom:number, padRight:number, groups:number, depthMultiplier:number, activation:Activation, actMin:number, actMax:number):flatbuffers.Offset {
+static createConvParams(builder:flatbuffers.Builder, kernelH:number, kernelW:number, strideH:number, strideW:number, dilationH:number, dilationW:number, padTop:number, padLeft:number, padBottom:number, padRight:number, groups:number, depthMultiplier:number, activation:Activation, actMin:number, actMax:number, qMin:number, qMax:number):flatbuffers.Offset {
   ConvParams.startConvParams(builder);
   ConvParams.addKernelH(builder, kernelH);
   ConvParams.addKernelW(builder, kernelW);
@@ -298,6 +326,8 @@ static createConvParams(builder:flatbuffers.Builder, kernelH:number, kernelW:num
   ConvParams.addActivation(builder, activation);
   ConvParams.addActMin(builder, actMin);
   ConvParams.addActMax(builder, actMax);
+  ConvParams.addQMin(builder, qMin);
+  ConvParams.addQMax(builder, qMax);
   return ConvParams.endConvParams(builder);
 }
 
@@ -317,7 +347,9 @@ unpack(): ConvParamsT {
     this.depthMultiplier(),
     this.activation(),
     this.actMin(),
-    this.actMax()
+    this.actMax(),
+    this.qMin(),
+    this.qMax()
   );
 }
 
@@ -338,6 +370,8 @@ unpackTo(_o: ConvParamsT): void {
   _o.activation = this.activation();
   _o.actMin = this.actMin();
   _o.actMax = this.actMax();
+  _o.qMin = this.qMin();
+  _o.qMax = this.qMax();
 }
 }
 
@@ -357,7 +391,9 @@ constructor(
   public depthMultiplier: number = 1,
   public activation: Activation = Activation.None,
   public actMin: number = 0.0,
-  public actMax: number = 0.0
+  public actMax: number = 0.0,
+  public qMin: number = -128,
+  public qMax: number = 127
 ){}
 
 
@@ -377,7 +413,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.depthMultiplier,
     this.activation,
     this.actMin,
-    this.actMax
+    this.actMax,
+    this.qMin,
+    this.qMax
   );
 }
 }
@@ -594,8 +632,18 @@ actMax():number {
   return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
 }
 
+qMin():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -128;
+}
+
+qMax():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 127;
+}
+
 static startDenseParams(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(5);
 }
 
 static addActivation(builder:flatbuffers.Builder, activation:Activation) {
@@ -610,16 +658,26 @@ static addActMax(builder:flatbuffers.Builder, actMax:number) {
   builder.addFieldFloat32(2, actMax, 0.0);
 }
 
+static addQMin(builder:flatbuffers.Builder, qMin:number) {
+  builder.addFieldInt32(3, qMin, -128);
+}
+
+static addQMax(builder:flatbuffers.Builder, qMax:number) {
+  builder.addFieldInt32(4, qMax, 127);
+}
+
 static endDenseParams(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createDenseParams(builder:flatbuffers.Builder, activation:Activation, actMin:number, actMax:number):flatbuffers.Offset {
+static createDenseParams(builder:flatbuffers.Builder, activation:Activation, actMin:number, actMax:number, qMin:number, qMax:number):flatbuffers.Offset {
   DenseParams.startDenseParams(builder);
   DenseParams.addActivation(builder, activation);
   DenseParams.addActMin(builder, actMin);
   DenseParams.addActMax(builder, actMax);
+  DenseParams.addQMin(builder, qMin);
+  DenseParams.addQMax(builder, qMax);
   return DenseParams.endDenseParams(builder);
 }
 
@@ -627,7 +685,9 @@ unpack(): DenseParamsT {
   return new DenseParamsT(
     this.activation(),
     this.actMin(),
-    this.actMax()
+    this.actMax(),
+    this.qMin(),
+    this.qMax()
   );
 }
 
@@ -636,6 +696,8 @@ unpackTo(_o: DenseParamsT): void {
   _o.activation = this.activation();
   _o.actMin = this.actMin();
   _o.actMax = this.actMax();
+  _o.qMin = this.qMin();
+  _o.qMax = this.qMax();
 }
 }
 
@@ -643,7 +705,9 @@ export class DenseParamsT {
 constructor(
   public activation: Activation = Activation.None,
   public actMin: number = 0.0,
-  public actMax: number = 0.0
+  public actMax: number = 0.0,
+  public qMin: number = -128,
+  public qMax: number = 127
 ){}
 
 
@@ -651,7 +715,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   return DenseParams.createDenseParams(builder,
     this.activation,
     this.actMin,
-    this.actMax
+    this.actMax,
+    this.qMin,
+    this.qMax
   );
 }
 }
@@ -742,8 +808,18 @@ actMax():number {
   return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
 }
 
+qMin():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -128;
+}
+
+qMax():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : 127;
+}
+
 static startBinaryParams(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(9);
 }
 
 static addOp(builder:flatbuffers.Builder, op:BinaryOp) {
@@ -825,12 +901,20 @@ static addActMax(builder:flatbuffers.Builder, actMax:number) {
   builder.addFieldFloat32(6, actMax, 0.0);
 }
 
+static addQMin(builder:flatbuffers.Builder, qMin:number) {
+  builder.addFieldInt32(7, qMin, -128);
+}
+
+static addQMax(builder:flatbuffers.Builder, qMax:number) {
+  builder.addFieldInt32(8, qMax, 127);
+}
+
 static endBinaryParams(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createBinaryParams(builder:flatbuffers.Builder, op:BinaryOp, shapeOffset:flatbuffers.Offset, aStridesOffset:flatbuffers.Offset, bStridesOffset:flatbuffers.Offset, activation:Activation, actMin:number, actMax:number):flatbuffers.Offset {
+static createBinaryParams(builder:flatbuffers.Builder, op:BinaryOp, shapeOffset:flatbuffers.Offset, aStridesOffset:flatbuffers.Offset, bStridesOffset:flatbuffers.Offset, activation:Activation, actMin:number, actMax:number, qMin:number, qMax:number):flatbuffers.Offset {
   BinaryParams.startBinaryParams(builder);
   BinaryParams.addOp(builder, op);
   BinaryParams.addShape(builder, shapeOffset);
@@ -839,6 +923,8 @@ static createBinaryParams(builder:flatbuffers.Builder, op:BinaryOp, shapeOffset:
   BinaryParams.addActivation(builder, activation);
   BinaryParams.addActMin(builder, actMin);
   BinaryParams.addActMax(builder, actMax);
+  BinaryParams.addQMin(builder, qMin);
+  BinaryParams.addQMax(builder, qMax);
   return BinaryParams.endBinaryParams(builder);
 }
 
@@ -850,7 +936,9 @@ unpack(): BinaryParamsT {
     this.bb!.createScalarList(this.bStrides.bind(this), this.bStridesLength()),
     this.activation(),
     this.actMin(),
-    this.actMax()
+    this.actMax(),
+    this.qMin(),
+    this.qMax()
   );
 }
 
@@ -863,6 +951,8 @@ unpackTo(_o: BinaryParamsT): void {
   _o.activation = this.activation();
   _o.actMin = this.actMin();
   _o.actMax = this.actMax();
+  _o.qMin = this.qMin();
+  _o.qMax = this.qMax();
 }
 }
 
@@ -874,7 +964,9 @@ constructor(
   public bStrides: (number)[] = [],
   public activation: Activation = Activation.None,
   public actMin: number = 0.0,
-  public actMax: number = 0.0
+  public actMax: number = 0.0,
+  public qMin: number = -128,
+  public qMax: number = 127
 ){}
 
 
@@ -890,7 +982,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     bStrides,
     this.activation,
     this.actMin,
-    this.actMax
+    this.actMax,
+    this.qMin,
+    this.qMax
   );
 }
 }
