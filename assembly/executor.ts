@@ -2,10 +2,11 @@
 // fast kernels or, when reference mode is on, through their slow twins in assembly/reference/.
 import { setError, resetError, failed } from './error';
 import {
-  Model, StepInfo, StepParams, decodeBundle, dtypeSize,
+  Model, StepInfo, decodeBundle, dtypeSize,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP,
 } from './bundle/model';
+import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
 import { conv2dF32 } from './kernels/conv/f32-conv2d';
 import { gemmF32 } from './kernels/gemm/f32-gemm';
@@ -73,8 +74,15 @@ export function runModel(): i32 {
   if (mm === null) { resetError(); setError('edgec_run: no bundle loaded'); return 1; }
   const m = mm;
   const ref = useReference;
+  beginRun(m);
   for (let i = 0; i < m.steps.length; i++) {
     const s = m.steps[i];
+    countMacs(s);
+    if (s.kernel == K_DISPATCH || s.kernel == K_EXIT || s.kernel == K_JUMP) {
+      // the loop's i++ then lands on the step control picked
+      i = controlStep(m, i, s) - 1;
+      continue;
+    }
     const p = s.p;
     const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
     const y = m.tensors[s.outputs[0]];

@@ -2,8 +2,9 @@
 // The host copies the bundle into edgec_alloc memory, calls edgec_load, writes inputs, runs,
 // reads outputs. No imports: abort is routed to the error buffer (abort.ts).
 import { errorPtr, errorLength } from './error';
-import { loadBundle, runModel, model, useReference } from './executor';
+import { loadBundle, runModel, model } from './executor';
 import * as executor from './executor';
+import * as control from './control';
 // Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
 import './abort';
 
@@ -58,3 +59,10 @@ export function edgec_set_reference(on: i32): void { executor.useReference = on 
 
 /** 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
 export function edgec_build(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }
+
+/** Multiply-accumulates the last edgec_run executed (skipped branches and steps after an exit excluded). */
+export function edgec_executed_macs(): f64 { return <f64>control.executedMacs; }
+/** Step i of the last run: Dispatch → branch index taken, Exit → 1 stopped / 0 went on, -1 not reached. */
+export function edgec_route(i: i32): i32 {
+  return i >= 0 && i < control.routes.length ? control.routes[i] : -1;
+}

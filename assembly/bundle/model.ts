@@ -4,7 +4,7 @@
 import { setError, failed } from '../error';
 import {
   setBuffer, rootTable, fieldU8, fieldU16, fieldI32, fieldU32, fieldF32, fieldRef, fieldTable,
-  vectorLength, vectorTable, fieldI32Vector, fieldString,
+  vectorLength, vectorTable, fieldI32Vector, fieldString, fieldPos, readU32,
 } from './flatbuffers';
 import * as S from './slots';
 
@@ -30,7 +30,10 @@ export const K_TRANSPOSE = 10;
 export const K_CONCAT = 11;
 export const K_COPY = 12;
 export const K_PAD = 13;
-export const K_LAST = 13;
+export const K_DISPATCH = 14;
+export const K_EXIT = 15;
+export const K_JUMP = 16;
+export const K_LAST = 16;
 
 // Params union tags
 export const P_NONE = 0;
@@ -43,6 +46,7 @@ export const P_SOFTMAX = 6;
 export const P_TRANSPOSE = 7;
 export const P_CONCAT = 8;
 export const P_PAD = 9;
+export const P_CONTROL = 10;
 
 export function dtypeSize(dt: i32): u32 { return dt == DT_F32 || dt == DT_I32 ? 4 : 1; }
 
@@ -75,6 +79,9 @@ export class StepParams {
   inShape: StaticArray<i32> = new StaticArray<i32>(0);
   before: StaticArray<i32> = new StaticArray<i32>(0);
   sizes: StaticArray<i32> = new StaticArray<i32>(0);
+  /** ControlParams (assembly/control.ts). */
+  targets: StaticArray<i32> = new StaticArray<i32>(0);
+  metric: i32 = 0; threshold: f32 = 0;
 }
 
 export class StepInfo {
@@ -83,6 +90,8 @@ export class StepInfo {
   inputs: StaticArray<i32> = new StaticArray<i32>(0);
   outputs: StaticArray<i32> = new StaticArray<i32>(0);
   paramsType: i32 = 0;
+  /** Multiply-accumulates of one run of this step (the bundle's `macs`). */
+  macs: u64 = 0;
   p: StepParams = new StepParams();
   /** Input addresses, filled at load (Concat reads them; nothing allocates per run). */
   inPtrs: StaticArray<usize> = new StaticArray<usize>(0);
@@ -131,6 +140,9 @@ function decodeParams(type: i32, t: u32, p: StepParams): void {
   } else if (type == P_PAD) {
     p.shape = fieldI32Vector(t, S.PadParams_shape); p.inShape = fieldI32Vector(t, S.PadParams_in_shape); p.before = fieldI32Vector(t, S.PadParams_before);
     p.value = fieldF32(t, S.PadParams_value, 0);
+  } else if (type == P_CONTROL) {
+    p.targets = fieldI32Vector(t, S.ControlParams_targets);
+    p.metric = <i32>fieldU8(t, S.ControlParams_metric, 0); p.threshold = fieldF32(t, S.ControlParams_threshold, 0);
   }
 }
 
@@ -189,8 +201,10 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     si.outputs = fieldI32Vector(s, S.Step_outputs);
     si.paramsType = <i32>fieldU8(s, S.Step_params_type, 0);
     si.node = fieldString(s, S.Step_node);
+    const mp = fieldPos(s, S.Step_macs, 8);
+    if (mp != 0) si.macs = <u64>readU32(mp) | (<u64>readU32(mp + 4) << 32);
     if (si.paramsType != P_NONE) {
-      if (si.paramsType > P_PAD) {
+      if (si.paramsType > P_CONTROL) {
         setError('bundle: step ' + i.toString() + ' has unknown params type ' + si.paramsType.toString());
         return m;
       }

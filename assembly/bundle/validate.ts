@@ -5,12 +5,14 @@ import { setError, failed } from '../error';
 import {
   Model, StepInfo, TensorInfo, dtypeSize, DT_F32, DT_I32,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD,
-  P_NONE, P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP,
+  P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
 } from './model';
+import { checkControl } from '../control';
 
 const KERNEL_NAMES: string[] = ['Invalid', 'Conv2D_F32', 'DepthwiseConv2D_F32', 'Dense_F32', 'MaxPool_F32',
-  'AvgPool_F32', 'GlobalAvgPool_F32', 'Binary_F32', 'Unary_F32', 'Softmax_F32', 'Transpose', 'Concat', 'Copy', 'Pad'];
+  'AvgPool_F32', 'GlobalAvgPool_F32', 'Binary_F32', 'Unary_F32', 'Softmax_F32', 'Transpose', 'Concat', 'Copy', 'Pad',
+  'Dispatch', 'Exit', 'Jump'];
 export const MAX_RANK = 6;
 const MAX_ELEMS: u64 = 0x40000000; // 2^30 elements: keeps every byte offset inside u32 arithmetic
 
@@ -359,6 +361,7 @@ export function validateSteps(m: Model): void {
     else if (k == K_CONCAT) checkConcat(m, s);
     else if (k == K_COPY) checkCopy(m, s);
     else if (k == K_PAD) checkPad(m, s);
+    else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) { const e = checkControl(m, i, s); if (e.length > 0) bad(e); }
     else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }
