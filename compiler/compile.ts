@@ -2,6 +2,7 @@
 // arena plan → .edgec bytes. The one entry point the CLI, tests and benches use.
 import { numElements, type Graph } from './ir/graph.ts';
 import { formatGraph } from './ir/format.ts';
+import { verify } from './ir/verify.ts';
 import { runPasses, PASS_NAMES } from './passes/index.ts';
 import { DTYPE_BYTES, lower, type Lowered } from './lower/index.ts';
 import { planMemory, type MemoryPlan } from './plan/memory.ts';
@@ -16,6 +17,8 @@ export interface CompileOptions {
   sourceHash?: string;
   modelName?: string;
   options?: Record<string, unknown>;
+  /** The graph is already optimised (e.g. the int8 IR from compiler/quantize): verify it, run no passes. */
+  skipPasses?: boolean;
 }
 
 export interface CompileResult {
@@ -44,7 +47,9 @@ export function planLowered(l: Lowered): MemoryPlan {
 }
 
 export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileResult {
-  const g = runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
+  const g = opts.skipPasses
+    ? (verify(graph), cloneGraph(graph))
+    : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
   const lowered = lower(g);
   const plan = planLowered(lowered);
   const target = opts.target ?? 'simd';
