@@ -1,0 +1,105 @@
+// Calibration: runs the FLOAT model on the wasm runtime over the calibration samples, with every
+// activation tensor made a graph output, and feeds each tensor's float32 values to its observers.
+// Min-max needs one pass; percentile and entropy add a histogram pass over the min-max ranges.
+import { ModelError, numElements, type Graph } from '../ir/graph.ts';
+import { cloneGraph, compileGraph } from '../compile.ts';
+import { load } from '../../runtime/node.ts';
+import { Histogram, MinMaxObserver, methodRange, type CalibrationMethod, type Range } from './observers.ts';
+
+export interface Samples {
+  /** Graph input name the samples feed. */
+  input: string;
+  /** One float32 array per sample, each of the input's element count. */
+  data: Float32Array[];
+}
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+/**
+ * Splits an array with shape `arrShape` into samples of graph input `input`: the shape itself (one
+ * sample), or N × the input shape (with or without its leading batch 1).
+ */
+export function splitSamples(g: Graph, data: ArrayLike<number>, arrShape: readonly number[], file: string): Samples {
+  if (g.inputs.length !== 1) {
+    throw new ModelError(file, 'calibration', `the model has ${g.inputs.length} inputs (${g.inputs.join(', ')}); calibration supports one`);
+  }
+  const input = g.inputs[0]!;
+  const shape = g.tensors.get(input)!.shape;
+  const per = numElements(shape);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  const fits = same(arrShape, shape) || same(arrShape.slice(1), shape)
+    || (shape[0] === 1 && same(arrShape.slice(1), shape.slice(1)));
+  if (!fits || numElements(arrShape) % per !== 0 || numElements(arrShape) === 0) {
+    throw new ModelError(file, 'calibration', `expected samples of input '${input}' shape [${shape}] (as [N,${shape.slice(shape[0] === 1 ? 1 : 0)}] or [N,${shape}]), found [${arrShape}]`);
+  }
+  const n = numElements(arrShape) / per;
+  const out: Float32Array[] = [];
+  for (let s = 0; s < n; s++) {
+    const a = new Float32Array(per);
+    for (let i = 0; i < per; i++) a[i] = Number(data[s * per + i]);
+    out.push(a);
+  }
+  return { input, data: out };
+}
+
+/** Activation tensors of g: the graph inputs and every node output. */
+export function activationTensors(g: Graph): string[] {
+  const seen = new Set<string>(g.inputs);
+  for (const n of g.nodes) for (const o of n.outputs) seen.add(o);
+  return [...seen];
+}
+
+/** A runner that evaluates g on the float wasm runtime, returning every tensor in `observe`. */
+export async function floatRunner(g: Graph, observe: string[]): Promise<(x: Float32Array) => Map<string, Float32Array>> {
+  const cg = cloneGraph(g);
+  const extra = observe.filter((t) => !g.inputs.includes(t));
+  cg.outputs = [...new Set([...g.outputs, ...extra])];
+  const { bundle } = compileGraph(cg);
+  const model = await load(bundle);
+  const input = g.inputs[0]!;
+  return (x) => {
+    const r = model.run({ [input]: x });
+    const m = new Map<string, Float32Array>([[input, x]]);
+    for (const t of extra) m.set(t, r[t] as Float32Array);
+    for (const t of g.outputs) m.set(t, r[t] as Float32Array);
+    return m;
+  };
+}
+
+export interface Calibration {
+  ranges: Map<string, Range>;
+  /** Float outputs of the graph per sample (the reference for --auto-mixed). */
+  floatOutputs: Map<string, Float32Array>[];
+}
+
+export async function calibrate(g: Graph, samples: Samples, method: CalibrationMethod, progress?: Progress): Promise<Calibration> {
+  const tensors = activationTensors(g);
+  const run = await floatRunner(g, tensors);
+  const mm = new Map(tensors.map((t) => [t, new MinMaxObserver()]));
+  const floatOutputs: Map<string, Float32Array>[] = [];
+  const passes = method === 'minmax' ? 1 : 2;
+  const total = samples.data.length * passes;
+  let done = 0;
+  for (const x of samples.data) {
+    const vals = run(x);
+    for (const t of tensors) mm.get(t)!.observe(vals.get(t)!);
+    floatOutputs.push(new Map(g.outputs.map((o) => [o, vals.get(o)!])));
+    progress?.(`calibrating (${method})`, ++done, total);
+  }
+  const ranges = new Map<string, Range>();
+  if (method === 'minmax') {
+    for (const t of tensors) ranges.set(t, mm.get(t)!.range());
+    return { ranges, floatOutputs };
+  }
+  const hist = new Map(tensors.map((t) => {
+    const r = mm.get(t)!;
+    return [t, new Histogram(r.min > r.max ? 0 : r.min, r.min > r.max ? 0 : r.max)];
+  }));
+  for (const x of samples.data) {
+    const vals = run(x);
+    for (const t of tensors) hist.get(t)!.observe(vals.get(t)!);
+    progress?.(`calibrating (${method})`, ++done, total);
+  }
+  for (const t of tensors) ranges.set(t, methodRange(method, mm.get(t)!, hist.get(t)));
+  return { ranges, floatOutputs };
+}
