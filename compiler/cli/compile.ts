@@ -4,13 +4,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.ts';
-import { compileGraph, PASS_NAMES } from '../compile.ts';
+import { compileGraph, PASS_NAMES, type CompileOptions } from '../compile.ts';
+import type { QuantizeReport } from '../quantize/index.ts';
 import { loadModelJson } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
 import { summarizeBundle, fmtInt } from './inspect.ts';
+import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags } from '../quantize/cli.ts';
 
 export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
 
@@ -22,6 +24,7 @@ options:
   --dump-after PASS       print the IR graph after PASS to stdout; passes:
                           ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
+${QUANTIZE_HELP}
   -h, --help              show this help`;
 
 /** Dimensions like `1x3x224x224` (also accepts commas). */
@@ -73,6 +76,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     target: { type: 'string' },
     'dump-after': { type: 'string' },
     shape: { type: 'string', multiple: true },
+    ...QUANTIZE_FLAGS,
   });
   if (values.help) { console.log(COMPILE_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'compile');
@@ -94,10 +98,13 @@ export async function compileCommand(argv: string[]): Promise<number> {
     (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
   }
 
+  const quantize = parseQuantizeFlags(values);
   const graph = loadModel(model, shapes);
   const options: Record<string, unknown> = { target: target ?? 'simd' };
   if (shapes) options.shapes = shapes;
-  const { bundle } = compileGraph(graph, {
+  if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
+  const compile = (g: Graph, o: CompileOptions) => (quantize ? compileWithQuantizeFlags(g, quantize, o) : Promise.resolve(compileGraph(g, o)));
+  const { bundle, ...rest } = await compile(graph, {
     target: (target ?? 'simd') as 'simd' | 'scalar',
     ...(dumpAfter !== undefined ? {
       dumpAfter,
@@ -108,6 +115,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     options,
   });
   writeFileAtomic(out, bundle);
+  if ('report' in rest) console.error(describeReport(rest.report as QuantizeReport));
   const s = summarizeBundle(bundle);
   console.log(`${out}: ${s.steps} steps, ${fmtInt(s.macs)} MACs, bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target ?? 'simd'})`);
   return 0;
