@@ -30,7 +30,8 @@ export type ParamsSpec =
   | ({ type: 'softmax' } & Partial<Omit<fb.SoftmaxParamsT, 'pack'>>)
   | ({ type: 'transpose' } & Partial<Omit<fb.TransposeParamsT, 'pack'>>)
   | ({ type: 'concat' } & Partial<Omit<fb.ConcatParamsT, 'pack'>>)
-  | ({ type: 'pad' } & Partial<Omit<fb.PadParamsT, 'pack'>>);
+  | ({ type: 'pad' } & Partial<Omit<fb.PadParamsT, 'pack'>>)
+  | ({ type: 'control' } & Partial<Omit<fb.ControlParamsT, 'pack'>>);
 
 export interface StepSpec {
   kernel: fb.KernelId;
@@ -69,6 +70,7 @@ const PARAM_TYPES = {
   transpose: [fb.Params.TransposeParams, fb.TransposeParamsT],
   concat: [fb.Params.ConcatParams, fb.ConcatParamsT],
   pad: [fb.Params.PadParams, fb.PadParamsT],
+  control: [fb.Params.ControlParams, fb.ControlParamsT],
 } as const;
 
 function writeParams(b: flatbuffers.Builder, p: ParamsSpec): [fb.Params, number] {
