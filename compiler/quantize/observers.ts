@@ -74,7 +74,10 @@ export function percentileRange(h: Histogram, tail = PERCENTILE_TAIL): Range {
   return { min: Math.min(min, 0), max: Math.max(max, 0) };
 }
 
-/** KL(p ‖ q) over bins where p > 0 (p, q normalised here; q = 0 where p > 0 costs a large constant). */
+/** Floor for an empty Q bin where P has mass (as MXNet's smooth_distribution, eps = 1e-4). */
+const KL_EPS = 1e-4;
+
+/** KL(p ‖ q) over bins where p > 0, p and q normalised here; q = 0 there counts as KL_EPS. */
 export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
   let sp = 0, sq = 0;
   for (let i = 0; i < p.length; i++) { sp += p[i]!; sq += q[i]!; }
@@ -84,20 +87,19 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
     const pi = p[i]! / sp;
     if (pi === 0) continue;
     const qi = sq > 0 ? q[i]! / sq : 0;
-    d += qi > 0 ? pi * Math.log(pi / qi) : pi * 1e4;
+    d += pi * Math.log(pi / (qi > 0 ? qi : KL_EPS));
   }
   return d;
 }
 
 /**
  * TensorRT's entropy calibration on a one-sided histogram `counts` (bin 0 starts at 0): for each
- * threshold i ≥ levels, P = counts[0..i) with the clipped tail added to bin i−1, Q = P's bins merged
- * into `levels` groups and spread back evenly over each group's non-empty bins; returns the bin count
- * i with the smallest KL(P ‖ Q) (the whole histogram when it has fewer bins than levels).
+ * threshold i ≥ levels, P = counts[0..i) with the clipped tail added to bin i−1, Q = counts[0..i)
+ * merged into `levels` groups and spread back evenly over the group's bins where P is non-empty;
+ * returns the i with the smallest KL(P ‖ Q) (all occupied bins when there are at most `levels`).
  */
 export function entropyThresholdBins(counts: ArrayLike<number>, levels: number): number {
   const n = counts.length;
-  if (n <= levels) return n;
   let last = n;
   while (last > 0 && counts[last - 1] === 0) last--;
   if (last <= levels) return Math.max(last, 1);
@@ -108,13 +110,12 @@ export function entropyThresholdBins(counts: ArrayLike<number>, levels: number):
     for (let k = i; k < n; k++) outliers += counts[k]!;
     for (let k = 0; k < i; k++) p[k] = counts[k]!;
     p[i - 1]! += outliers;
-    // Q: merge counts[0..i) (without the outliers) into `levels` groups, then expand
     const step = i / levels;
     for (let j = 0; j < levels; j++) {
       const a = Math.floor(j * step), b = j === levels - 1 ? i : Math.floor((j + 1) * step);
       let sum = 0, nonzero = 0;
-      for (let k = a; k < b; k++) { sum += counts[k]!; if (counts[k] !== 0) nonzero++; }
-      for (let k = a; k < b; k++) q[k] = counts[k] !== 0 && nonzero > 0 ? sum / nonzero : 0;
+      for (let k = a; k < b; k++) { sum += counts[k]!; if (p[k] !== 0) nonzero++; }
+      for (let k = a; k < b; k++) q[k] = p[k] !== 0 && nonzero > 0 ? sum / nonzero : 0;
     }
     const kl = klDivergence(p.subarray(0, i), q.subarray(0, i));
     if (kl < bestKl) { bestKl = kl; best = i; }
