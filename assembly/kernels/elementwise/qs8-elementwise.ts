@@ -1,0 +1,52 @@
+// Add_QS8 (BinaryParams strides, rank ≤ 6, qc i32 [3]: mult_a, mult_b, shared shift):
+// out = clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift), q_min, q_max) in i64;
+// Quantize_QS8 (f32 → i8), Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
+import { StepParams } from '../../bundle/model';
+import { requantQs8, quantizeQs8, dequantizeQs8 } from '../gemm/qs8-requant';
+
+export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  // shape padded on the left to rank 6 (strides 0); locals only: nothing allocates per run
+  const r = p.shape.length, off = 6 - r;
+  const d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
+  const d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
+  const a0 = dim(p.aStrides, 0, off, 0), a1 = dim(p.aStrides, 1, off, 0), a2 = dim(p.aStrides, 2, off, 0);
+  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0), a5 = dim(p.aStrides, 5, off, 0);
+  const b0 = dim(p.bStrides, 0, off, 0), b1 = dim(p.bStrides, 1, off, 0), b2 = dim(p.bStrides, 2, off, 0);
+  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0), b5 = dim(p.bStrides, 5, off, 0);
+  const ma = <i64>load<i32>(qc), mb = <i64>load<i32>(qc, 4), sh = load<i32>(qc, 8);
+  const rnd = <i64>1 << <i64>(sh - 1);
+  let o: usize = y;
+  for (let i0 = 0; i0 < d0; i0++)
+  for (let i1 = 0; i1 < d1; i1++)
+  for (let i2 = 0; i2 < d2; i2++)
+  for (let i3 = 0; i3 < d3; i3++)
+  for (let i4 = 0; i4 < d4; i4++) {
+    let ao = i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4;
+    let bo = i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4;
+    const s5a = a5, s5b = b5;
+    for (let i5 = 0; i5 < d5; i5++) {
+      const va = <i64>(<i32>load<i8>(a + <usize>ao) - zpA), vb = <i64>(<i32>load<i8>(b + <usize>bo) - zpB);
+      let v = ((va * ma + vb * mb + rnd) >> <i64>sh) + <i64>zpOut;
+      if (v < <i64>p.qMin) v = <i64>p.qMin;
+      if (v > <i64>p.qMax) v = <i64>p.qMax;
+      store<i8>(o, <i8>v);
+      o++; ao += s5a; bo += s5b;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function dim(v: StaticArray<i32>, k: i32, off: i32, dflt: i32): i32 { return k < off ? dflt : unchecked(v[k - off]); }
+
+export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
+}
+
+export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), dequantizeQs8(<i32>load<i8>(x + <usize>i), scale, zp));
+}
+
+export function requantizeQs8Run(x: usize, qc: usize, y: usize, n: i32, zpIn: i32, zpOut: i32): void {
+  const mult = load<i32>(qc), shift = load<i32>(qc, 4);
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>requantQs8(<i64>(<i32>load<i8>(x + <usize>i) - zpIn), mult, shift, zpOut, -128, 127));
+}

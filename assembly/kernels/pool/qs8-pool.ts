@@ -1,0 +1,46 @@
+// MaxPool_QS8, AvgPool_QS8 (input and output share scale and zero point) and GlobalAvgPool_QS8 (qc i32 [2]:
+// multiplier, shift of s_in / (s_out·H·W)), NHWC i8. Avg: acc = Σ in-bounds (x − zp); out = zp +
+// round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)). Integer-exact, same code in both builds.
+import { StepParams } from '../../bundle/model';
+import { requantQs8 } from '../gemm/qs8-requant';
+
+/** acc / count rounded half away from zero (count > 0). */
+// @ts-ignore: decorator
+@inline export function divRoundQs8(acc: i32, count: i32): i32 {
+  const h = count >> 1;
+  return acc >= 0 ? (acc + h) / count : -((h - acc) / count);
+}
+
+export function poolQs8(isMax: bool, x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, p: StepParams, zp: i32): void {
+  for (let n = 0; n < N; n++)
+  for (let oh = 0; oh < OH; oh++)
+  for (let ow = 0; ow < OW; ow++) {
+    const h0 = oh * p.sh - p.pt, w0 = ow * p.sw - p.pl;
+    const ha = max(h0, 0), hb = min(h0 + p.kh, H), wa = max(w0, 0), wb = min(w0 + p.kw, W);
+    let count = (hb - ha) * (wb - wa);
+    if (p.countIncludePad) count = (min(h0 + p.kh, H + p.pb) - max(h0, -p.pt)) * (min(w0 + p.kw, W + p.pr) - max(w0, -p.pl));
+    const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
+    for (let c = 0; c < C; c++) {
+      let acc = isMax ? -128 : 0;
+      for (let ih = ha; ih < hb; ih++)
+        for (let iw = wa; iw < wb; iw++) {
+          const v = <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + c));
+          if (isMax) { if (v > acc) acc = v; } else acc += v - zp;
+        }
+      store<i8>(yp + <usize>c, <i8>(isMax ? acc : clampI8(zp + divRoundQs8(acc, count))));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function clampI8(v: i32): i32 { return v < -128 ? -128 : v > 127 ? 127 : v; }
+
+export function globalAvgPoolQs8(x: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, zpIn: i32, zpOut: i32): void {
+  const mult = load<i32>(qc), shift = load<i32>(qc, 4), HW = H * W;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      let acc = 0;
+      for (let i = 0; i < HW; i++) acc += <i32>load<i8>(x + <usize>((n * HW + i) * C + c)) - zpIn;
+      store<i8>(y + <usize>(n * C + c), <i8>requantQs8(<i64>acc, mult, shift, zpOut, -128, 127));
+    }
+}

@@ -1,0 +1,123 @@
+// Reference twins of the int8 kernels: one output at a time, index formulas straight from
+// docs/quantization.md and the packed layouts (conv/dense read the packed c8 weights by formula,
+// padded taps as zp_in against the folded bias). Slow on purpose; the fast kernels must match byte for byte.
+import { StepParams } from '../bundle/model';
+import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
+import { divRoundQs8 } from '../kernels/pool/qs8-pool';
+
+/** Packed c8 weight of column n (of N), row k, for K rows: [⌈N/2⌉][Kp/8][2][8]. */
+// @ts-ignore: decorator
+@inline function wPacked(w: usize, K: i32, n: i32, k: i32): i32 {
+  const Kp = (K + 7) & ~7;
+  return <i32>load<i8>(w + <usize>((n >> 1) * Kp * 2 + (k >> 3) * 16 + (n & 1) * 8 + (k & 7)));
+}
+
+export function refGemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
+                           y: usize, ldy: i32, zp: i32, lo: i32, hi: i32): void {
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let acc = qcAt(qc, qcStride, 0, n);
+      for (let k = 0; k < K; k++) acc += <i32>load<i8>(a + <usize>(m * lda + k)) * wPacked(w, K, n, k);
+      store<i8>(y + <usize>(m * ldy + n), <i8>requantQs8(<i64>acc, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
+    }
+}
+
+export function refConv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
+                             OH: i32, OW: i32, Co: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
+  const G = p.groups, cig = Ci / G, cog = Co / G, K = p.kh * p.kw * cig, Kp = (K + 7) & ~7;
+  const groupBytes = ((cog + 1) >> 1) * Kp * 2;
+  for (let n = 0; n < N; n++)
+  for (let oh = 0; oh < OH; oh++)
+  for (let ow = 0; ow < OW; ow++)
+  for (let co = 0; co < Co; co++) {
+    const g = co / cog, j = co % cog;
+    let acc = qcAt(qc, Co, 0, co);
+    for (let kh = 0; kh < p.kh; kh++)
+    for (let kw = 0; kw < p.kw; kw++)
+    for (let ci = 0; ci < cig; ci++) {
+      const ih = oh * p.sh - p.pt + kh * p.dh, iw = ow * p.sw - p.pl + kw * p.dw;
+      const xv = ih < 0 || ih >= H || iw < 0 || iw >= W ? zpIn : <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * Ci + g * cig + ci));
+      acc += xv * wPacked(w + <usize>(g * groupBytes), K, j, (kh * p.kw + kw) * cig + ci);
+    }
+    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + co), <i8>requantQs8(<i64>acc, qcAt(qc, Co, 1, co), qcAt(qc, Co, 2, co), zpOut, p.qMin, p.qMax));
+  }
+}
+
+export function refDwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
+                               OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
+  const M = p.mult, Co = C * M;
+  for (let n = 0; n < N; n++)
+  for (let oh = 0; oh < OH; oh++)
+  for (let ow = 0; ow < OW; ow++)
+  for (let o = 0; o < Co; o++) {
+    let acc = qcAt(qc, Co, 0, o);
+    for (let kh = 0; kh < p.kh; kh++)
+    for (let kw = 0; kw < p.kw; kw++) {
+      const ih = oh * p.sh - p.pt + kh * p.dh, iw = ow * p.sw - p.pl + kw * p.dw;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      acc += (<i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + o / M)) - zpIn) * <i32>load<i8>(w + <usize>((kh * p.kw + kw) * Co + o));
+    }
+    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + o), <i8>requantQs8(<i64>acc, qcAt(qc, Co, 1, o), qcAt(qc, Co, 2, o), zpOut, p.qMin, p.qMax));
+  }
+}
+
+export function refPoolQs8(isMax: bool, x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, p: StepParams, zp: i32): void {
+  for (let n = 0; n < N; n++)
+  for (let oh = 0; oh < OH; oh++)
+  for (let ow = 0; ow < OW; ow++)
+  for (let c = 0; c < C; c++) {
+    let acc = isMax ? -128 : 0, cnt = 0, padded = 0;
+    for (let kh = 0; kh < p.kh; kh++)
+    for (let kw = 0; kw < p.kw; kw++) {
+      const ih = oh * p.sh - p.pt + kh, iw = ow * p.sw - p.pl + kw;
+      if (ih >= -p.pt && ih < H + p.pb && iw >= -p.pl && iw < W + p.pr) padded++;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      const v = <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + c));
+      if (isMax) acc = max(acc, v); else acc += v - zp;
+      cnt++;
+    }
+    let out = isMax ? acc : zp + divRoundQs8(acc, p.countIncludePad ? padded : cnt);
+    out = min(max(out, -128), 127);
+    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * C + c), <i8>out);
+  }
+}
+
+export function refGlobalAvgPoolQs8(x: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, zpIn: i32, zpOut: i32): void {
+  for (let n = 0; n < N; n++)
+  for (let c = 0; c < C; c++) {
+    let acc = 0;
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) acc += <i32>load<i8>(x + <usize>(((n * H + h) * W + w) * C + c)) - zpIn;
+    store<i8>(y + <usize>(n * C + c), <i8>requantQs8(<i64>acc, load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
+  }
+}
+
+export function refAddQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  let n = 1;
+  for (let k = 0; k < p.shape.length; k++) n *= p.shape[k];
+  for (let i = 0; i < n; i++) {
+    let rest = i, ao = 0, bo = 0;
+    for (let k = p.shape.length - 1; k >= 0; k--) {
+      const ik = rest % p.shape[k];
+      rest /= p.shape[k];
+      ao += ik * p.aStrides[k];
+      bo += ik * p.bStrides[k];
+    }
+    const va = <i64>(<i32>load<i8>(a + <usize>ao) - zpA), vb = <i64>(<i32>load<i8>(b + <usize>bo) - zpB);
+    const sh = load<i32>(qc, 8);
+    let v = ((va * <i64>load<i32>(qc) + vb * <i64>load<i32>(qc, 4) + (<i64>1 << <i64>(sh - 1))) >> <i64>sh) + <i64>zpOut;
+    v = min(max(v, <i64>p.qMin), <i64>p.qMax);
+    store<i8>(y + <usize>i, <i8>v);
+  }
+}
+
+export function refQuantizeQs8(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
+}
+
+export function refDequantizeQs8(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), dequantizeQs8(<i32>load<i8>(x + <usize>i), scale, zp));
+}
+
+export function refRequantizeQs8(x: usize, qc: usize, y: usize, n: i32, zpIn: i32, zpOut: i32): void {
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>requantQs8(<i64>(<i32>load<i8>(x + <usize>i) - zpIn), load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
+}
