@@ -19,6 +19,7 @@ import { refConv2d, refDwconv2d, refDense } from './reference/conv';
 import { refPool, refGlobalAvgPool } from './reference/pool';
 import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
 import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
+import { isQs8Kernel, runQs8Step } from './kernels/qs8-steps';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;
@@ -159,6 +160,7 @@ export function runModel(): i32 {
         break;
       }
       default: {
+        if (isQs8Kernel(s.kernel)) { runQs8Step(m, s, ref); break; }
         // Unreachable after validation; kept so a logic error is a message, not silence.
         resetError(); setError('edgec_run: step ' + i.toString() + ' has unknown kernel ' + s.kernel.toString());
         return 1;

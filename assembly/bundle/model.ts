@@ -33,7 +33,18 @@ export const K_PAD = 13;
 export const K_DISPATCH = 14;
 export const K_EXIT = 15;
 export const K_JUMP = 16;
-export const K_LAST = 16;
+// int8 kernels (assembly/kernels/qs8-steps.ts runs and checks them)
+export const K_CONV2D_QS8 = 17;
+export const K_DWCONV2D_QS8 = 18;
+export const K_DENSE_QS8 = 19;
+export const K_MAXPOOL_QS8 = 20;
+export const K_AVGPOOL_QS8 = 21;
+export const K_GAP_QS8 = 22;
+export const K_ADD_QS8 = 23;
+export const K_QUANTIZE_QS8 = 24;
+export const K_DEQUANTIZE_QS8 = 25;
+export const K_REQUANTIZE_QS8 = 26;
+export const K_LAST = 26;
 
 // Params union tags
 export const P_NONE = 0;
@@ -58,6 +69,7 @@ export class TensorInfo {
   offset: u32 = 0;
   size: u32 = 0;
   zeroPoint: i32 = 0;
+  scale: f32 = 0;
   /** Number of elements (product of the shape). */
   elems: u64 = 0;
   /** Absolute address in wasm memory, set once the arena is placed. */
@@ -70,6 +82,8 @@ export class StepParams {
   pt: i32 = 0; pl: i32 = 0; pb: i32 = 0; pr: i32 = 0; groups: i32 = 1; mult: i32 = 1;
   countIncludePad: bool = false;
   act: i32 = 0; actMin: f32 = 0; actMax: f32 = 0;
+  /** int8 kernels: output clamp in the quantised domain. */
+  qMin: i32 = -128; qMax: i32 = 127;
   op: i32 = 0; alpha: f32 = 0; beta: f32 = 0;
   outer: i32 = 0; axis: i32 = 0; inner: i32 = 0;
   offset: i32 = 0; value: f32 = 0;
@@ -118,6 +132,7 @@ function decodeParams(type: i32, t: u32, p: StepParams): void {
     p.pt = fieldI32(t, S.ConvParams_pad_top, 0); p.pl = fieldI32(t, S.ConvParams_pad_left, 0); p.pb = fieldI32(t, S.ConvParams_pad_bottom, 0); p.pr = fieldI32(t, S.ConvParams_pad_right, 0);
     p.groups = fieldI32(t, S.ConvParams_groups, 1); p.mult = fieldI32(t, S.ConvParams_depth_multiplier, 1);
     p.act = <i32>fieldU8(t, S.ConvParams_activation, 0); p.actMin = fieldF32(t, S.ConvParams_act_min, 0); p.actMax = fieldF32(t, S.ConvParams_act_max, 0);
+    p.qMin = fieldI32(t, S.ConvParams_q_min, -128); p.qMax = fieldI32(t, S.ConvParams_q_max, 127);
   } else if (type == P_POOL) {
     p.kh = fieldI32(t, S.PoolParams_kernel_h, 0); p.kw = fieldI32(t, S.PoolParams_kernel_w, 0);
     p.sh = fieldI32(t, S.PoolParams_stride_h, 1); p.sw = fieldI32(t, S.PoolParams_stride_w, 1);
@@ -125,10 +140,12 @@ function decodeParams(type: i32, t: u32, p: StepParams): void {
     p.countIncludePad = fieldU8(t, S.PoolParams_count_include_pad, 0) != 0;
   } else if (type == P_DENSE) {
     p.act = <i32>fieldU8(t, S.DenseParams_activation, 0); p.actMin = fieldF32(t, S.DenseParams_act_min, 0); p.actMax = fieldF32(t, S.DenseParams_act_max, 0);
+    p.qMin = fieldI32(t, S.DenseParams_q_min, -128); p.qMax = fieldI32(t, S.DenseParams_q_max, 127);
   } else if (type == P_BINARY) {
     p.op = <i32>fieldU8(t, S.BinaryParams_op, 0);
     p.shape = fieldI32Vector(t, S.BinaryParams_shape); p.aStrides = fieldI32Vector(t, S.BinaryParams_a_strides); p.bStrides = fieldI32Vector(t, S.BinaryParams_b_strides);
     p.act = <i32>fieldU8(t, S.BinaryParams_activation, 0); p.actMin = fieldF32(t, S.BinaryParams_act_min, 0); p.actMax = fieldF32(t, S.BinaryParams_act_max, 0);
+    p.qMin = fieldI32(t, S.BinaryParams_q_min, -128); p.qMax = fieldI32(t, S.BinaryParams_q_max, 127);
   } else if (type == P_UNARY) {
     p.op = <i32>fieldU8(t, S.UnaryParams_op, 0); p.alpha = fieldF32(t, S.UnaryParams_alpha, 0); p.beta = fieldF32(t, S.UnaryParams_beta, 0);
   } else if (type == P_SOFTMAX) {
@@ -183,6 +200,7 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     ti.offset = fieldU32(t, S.Tensor_offset, 0);
     ti.size = fieldU32(t, S.Tensor_size, 0);
     ti.zeroPoint = fieldI32(t, S.Tensor_zero_point, 0);
+    ti.scale = fieldF32(t, S.Tensor_scale, 0);
     if (failed) return m;
     tensors[i] = ti;
   }

@@ -9,10 +9,11 @@ import {
   P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
 } from './model';
 import { checkControl } from '../control';
+import { isQs8Kernel, checkQs8Step, QS8_KERNEL_NAMES } from '../kernels/qs8-steps';
 
 const KERNEL_NAMES: string[] = ['Invalid', 'Conv2D_F32', 'DepthwiseConv2D_F32', 'Dense_F32', 'MaxPool_F32',
   'AvgPool_F32', 'GlobalAvgPool_F32', 'Binary_F32', 'Unary_F32', 'Softmax_F32', 'Transpose', 'Concat', 'Copy', 'Pad',
-  'Dispatch', 'Exit', 'Jump'];
+  'Dispatch', 'Exit', 'Jump'].concat(QS8_KERNEL_NAMES);
 export const MAX_RANK = 6;
 const MAX_ELEMS: u64 = 0x40000000; // 2^30 elements: keeps every byte offset inside u32 arithmetic
 
@@ -362,6 +363,7 @@ export function validateSteps(m: Model): void {
     else if (k == K_COPY) checkCopy(m, s);
     else if (k == K_PAD) checkPad(m, s);
     else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) { const e = checkControl(m, i, s); if (e.length > 0) bad(e); }
+    else if (isQs8Kernel(k)) { const e = checkQs8Step(m, s); if (e.length > 0) bad(e); }
     else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }
