@@ -2,8 +2,10 @@
 // bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
 // interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts.
 import { readBundleInfo, type TensorInfo } from './bundle-info.ts';
+import { readSteps, sampleRoute, type SampleRoute } from './branches.ts';
 
 export type { RuntimeDType, TensorInfo } from './bundle-info.ts';
+export type { SampleRoute, ControlStep } from './branches.ts';
 export type TensorArray = Float32Array | Int8Array | Uint8Array | Int32Array;
 
 export interface ModelInfo {
@@ -17,6 +19,11 @@ export interface ModelInfo {
 export interface Model {
   readonly info: ModelInfo;
   run(inputs: Record<string, TensorArray>): Record<string, TensorArray>;
+  /**
+   * Runs N samples stacked along the first axis (N = 1 for a model-sized input), one at a time, and
+   * returns the stacked outputs plus, per sample, the branch / exit taken and the executed MACs.
+   */
+  runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] };
 }
 
 export interface LoadOptions {
@@ -49,6 +56,8 @@ interface Exports {
   edgec_run(): number;
   edgec_set_reference(on: number): void;
   edgec_build(): number;
+  edgec_executed_macs(): number;
+  edgec_route(step: number): number;
 }
 
 // The smallest module using a v128 instruction (as wasm-feature-detect's simd probe).
@@ -134,5 +143,41 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     return out;
   }
 
-  return { info, run };
+  const control = readSteps(bundle).control;
+  function runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] } {
+    let n = -1;
+    for (const t of info.inputs) {
+      const data = inputs[t.name];
+      const per = t.shape.reduce((a, b) => a * b, 1);
+      if (data === undefined) throw new BundleError(`run: missing input '${t.name}'`);
+      const k = data.length / per;
+      if (!Number.isInteger(k) || k < 1 || (n >= 0 && k !== n)) {
+        throw new BundleError(`run: input '${t.name}' has ${data.length} elements, not a whole number of samples of shape [${t.shape}] (or a different count than the other inputs)`);
+      }
+      n = k;
+    }
+    const samples: SampleRoute[] = [];
+    const parts: Record<string, TensorArray[]> = {};
+    for (let i = 0; i < n; i++) {
+      const one: Record<string, TensorArray> = {};
+      for (const t of info.inputs) {
+        const per = t.shape.reduce((a, b) => a * b, 1);
+        one[t.name] = inputs[t.name]!.subarray(i * per, (i + 1) * per) as TensorArray;
+      }
+      const out = run(one);
+      samples.push(sampleRoute(control, (s) => ex.edgec_route(s), ex.edgec_executed_macs()));
+      for (const [k, v] of Object.entries(out)) (parts[k] ??= []).push(v);
+    }
+    const outputs: Record<string, TensorArray> = {};
+    for (const t of info.outputs) {
+      const list = parts[t.name]!;
+      const all = new ARRAYS[t.dtype](list.reduce((a, v) => a + v.length, 0));
+      let at = 0;
+      for (const v of list) { all.set(v as never, at); at += v.length; }
+      outputs[t.name] = all;
+    }
+    return { outputs, samples };
+  }
+
+  return { info, run, runDetailed };
 }

@@ -1,0 +1,86 @@
+// Branch blocks and early exits on the host side: reads the control steps (Dispatch / Exit) of a
+// validated bundle (dependency-free, slots as in schema/bundle.fbs) and turns the executor's per-step
+// route record into a per-sample route. The executor decides and counts; this only names the result.
+
+export const K_DISPATCH = 14;
+export const K_EXIT = 15;
+
+export interface ControlStep {
+  step: number;
+  kind: 'branch' | 'exit';
+  /** The Branch / EarlyExit node name. */
+  name: string;
+  /** Dispatch: first step of each branch, then the merge step. */
+  targets: number[];
+  /** Dispatch: arena bytes saved by branch sharing. Exit: 0. */
+  arenaSaved: number;
+}
+
+export interface StepCosts {
+  kernel: number[];
+  macs: number[];
+  node: string[];
+}
+
+/** The route one sample took: per Branch block the branch index, per exit whether it stopped (null: not reached). */
+export interface SampleRoute {
+  branches: Record<string, number | null>;
+  exits: Record<string, boolean | null>;
+  /** Multiply-accumulates the executor ran for this sample (counted in the wasm). */
+  macs: number;
+  /** Name of the exit the sample left through, or null when it ran to the end. */
+  exitedAt: string | null;
+}
+
+export function readSteps(bytes: Uint8Array): StepCosts & { control: ControlStep[] } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (p: number) => dv.getUint32(p, true);
+  const field = (t: number, slot: number): number => {
+    const vt = t - dv.getInt32(t, true);
+    const entry = 4 + 2 * slot;
+    if (entry >= dv.getUint16(vt, true)) return 0;
+    const fo = dv.getUint16(vt + entry, true);
+    return fo === 0 ? 0 : t + fo;
+  };
+  const ref = (t: number, slot: number): number => { const p = field(t, slot); return p === 0 ? 0 : p + u32(p); };
+  const ints = (v: number): number[] => {
+    const out: number[] = [];
+    if (v !== 0) for (let i = 0; i < u32(v); i++) out.push(dv.getInt32(v + 4 + 4 * i, true));
+    return out;
+  };
+  const text = (v: number): string => (v === 0 ? '' : new TextDecoder().decode(bytes.subarray(v + 4, v + 4 + u32(v))));
+  const root = u32(0);
+  const sv = ref(root, 2);
+  const n = sv === 0 ? 0 : u32(sv);
+  const out: StepCosts & { control: ControlStep[] } = { kernel: [], macs: [], node: [], control: [] };
+  for (let i = 0; i < n; i++) {
+    const e = sv + 4 + 4 * i;
+    const s = e + u32(e);
+    const kp = field(s, 0), mp = field(s, 5);
+    const kernel = kp === 0 ? 0 : dv.getUint16(kp, true);
+    out.kernel.push(kernel);
+    out.macs.push(mp === 0 ? 0 : Number(dv.getBigUint64(mp, true)));
+    const node = text(ref(s, 6));
+    out.node.push(node);
+    if (kernel === K_DISPATCH || kernel === K_EXIT) {
+      const p = ref(s, 4);
+      const sp = p === 0 ? 0 : field(p, 3);
+      out.control.push({ step: i, kind: kernel === K_DISPATCH ? 'branch' : 'exit', name: node, targets: p === 0 ? [] : ints(ref(p, 0)), arenaSaved: sp === 0 ? 0 : u32(sp) });
+    }
+  }
+  return out;
+}
+
+/** Names the executor's per-step record (`route(step)`) for the control steps of a bundle. */
+export function sampleRoute(control: ControlStep[], route: (step: number) => number, macs: number): SampleRoute {
+  const r: SampleRoute = { branches: {}, exits: {}, macs, exitedAt: null };
+  for (const c of control) {
+    const v = route(c.step);
+    if (c.kind === 'branch') r.branches[c.name] = v < 0 ? null : v;
+    else {
+      r.exits[c.name] = v < 0 ? null : v === 1;
+      if (v === 1) r.exitedAt = c.name;
+    }
+  }
+  return r;
+}
