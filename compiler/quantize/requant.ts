@@ -1,0 +1,70 @@
+// Compile-time constants of the integer requantisation (docs/quantization.md): a real multiplier
+// r > 0 becomes mult·2^−shift with mult < 2^31 and shift in [1, 62]; scales are rounded to float32
+// first, r is formed in float64. Plus the exact integer formulas every kernel follows (BigInt, slow).
+const f32 = Math.fround;
+
+export interface FixedPoint { mult: number; shift: number }
+
+/** Shift putting `r` in [2^30, 2^31) (capped at 62), and the rounded multiplier; throws when r ≥ 2^30 or r ≤ 0. */
+function fixedShift(r: number, what: string): number {
+  if (!(r > 0) || !Number.isFinite(r)) throw new RangeError(`${what}: real multiplier ${r} must be positive and finite`);
+  // r = m·2^e with m in [0.5, 1)
+  const e = Math.floor(Math.log2(r)) + 1;
+  let shift = 31 - e;
+  // log2 can be off by one at powers of two: settle so that r·2^shift is in [2^30, 2^31)
+  while (r * 2 ** shift >= 2 ** 31) shift--;
+  while (r * 2 ** shift < 2 ** 30) shift++;
+  if (Math.round(r * 2 ** shift) >= 2 ** 31) shift--;
+  if (shift < 1) throw new RangeError(`${what}: real multiplier ${r} is too large (≥ 2^30)`);
+  return Math.min(shift, 62);
+}
+
+/** r ≈ mult·2^−shift, mult = round_half_up(r·2^shift) (exact in float64: r·2^shift is a scaling by a power of two). */
+export function quantizeMultiplier(r: number, what = 'requantisation'): FixedPoint {
+  const shift = fixedShift(r, what);
+  return { mult: Math.round(r * 2 ** shift), shift };
+}
+
+/** Add: both input multipliers share one shift, chosen for the larger. */
+export function addMultipliers(ra: number, rb: number, what = 'Add'): { multA: number; multB: number; shift: number } {
+  const shift = fixedShift(Math.max(ra, rb), what);
+  return { multA: Math.round(ra * 2 ** shift), multB: Math.round(rb * 2 ** shift), shift };
+}
+
+/** Conv / Dense: r[c] = s_in·s_w[c] / s_out, every scale rounded to float32 first. */
+export function channelMultipliers(sIn: number, sW: readonly number[], sOut: number, what?: string): FixedPoint[] {
+  return sW.map((s) => quantizeMultiplier((f32(sIn) * f32(s)) / f32(sOut), what));
+}
+
+/** The requantisation step: clamp(zp + ((acc·mult + 2^(shift−1)) >> shift), lo, hi), exact. */
+export function requantize(acc: number, mult: number, shift: number, zp: number, lo = -128, hi = 127): number {
+  const v = Number((BigInt(acc) * BigInt(mult) + (1n << BigInt(shift - 1))) >> BigInt(shift)) + zp;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** f32 → int8: clamp(round_half_away(f32(x) / f32(s)) + zp, −128, 127); NaN → zp. */
+export function quantizeF32(x: number, scale: number, zp: number): number {
+  const t = f32(f32(x) / f32(scale));
+  if (Number.isNaN(t)) return zp;
+  const r = Math.trunc(t), d = t - r;
+  const q = (d >= 0.5 ? r + 1 : d <= -0.5 ? r - 1 : r) + zp;
+  return q < -128 ? -128 : q > 127 ? 127 : q;
+}
+
+/** int8 → f32: f32(q − zp) · f32(s), rounded to float32. */
+export function dequantizeF32(q: number, scale: number, zp: number): number {
+  return f32((q - zp) * f32(scale));
+}
+
+/** acc / count rounded half away from zero (AvgPool). */
+export function divRoundHalfAway(acc: number, count: number): number {
+  const h = Math.floor(count / 2);
+  return acc >= 0 ? Math.floor((acc + h) / count) : -Math.floor((h - acc) / count);
+}
+
+/** Output clamp [q_min, q_max] carrying a fused relu / clip: the bounds quantised with the output's params. */
+export function activationClamp(kind: 'none' | 'relu' | 'clip', min: number, max: number, sOut: number, zpOut: number): [number, number] {
+  if (kind === 'relu') return [quantizeF32(0, sOut, zpOut), 127];
+  if (kind === 'clip') return [quantizeF32(Math.max(min, -3.4e38), sOut, zpOut), quantizeF32(Math.min(max, 3.4e38), sOut, zpOut)];
+  return [-128, 127];
+}
