@@ -3,6 +3,7 @@
 // tensor shape; constants are converted to float64 as stored.
 import { ModelError, numElements, type DType, type Graph } from './graph.ts';
 import { OPS, toFloat64, type Value } from './ops.ts';
+import { evaluateInt8Node } from '../quantize/int-reference.ts';
 
 export interface EvaluateOptions {
   /** Return every tensor (inputs, constants, intermediates), not just the graph outputs. */
@@ -42,7 +43,8 @@ export function evaluate(
     const insT = ins.map((v, i) => (v ? { name: n.inputs[i]!, shape: v.shape, dtype: dtypes.get(n.inputs[i]!) ?? 'float32' as const } : undefined));
     const outs = OPS[n.op].infer(n, insT, graph.source);
     n.outputs.forEach((o, i) => dtypes.set(o, outs[i]!.dtype));
-    const res = OPS[n.op].evaluate(n, ins, outs);
+    // int8 nodes follow the integer kernels bit for bit (compiler/quantize/int-reference.ts)
+    const res = evaluateInt8Node(graph, n, ins, outs) ?? OPS[n.op].evaluate(n, ins, outs);
     n.outputs.forEach((o, i) => values.set(o, { shape: outs[i]!.shape, data: res[i]! }));
   }
   const result: Record<string, Float64Array> = {};
