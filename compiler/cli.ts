@@ -8,6 +8,7 @@ import { reportError, UsageError } from './cli/errors.ts';
 import { importCommand } from './cli/import.ts';
 import { inspectCommand } from './cli/inspect-command.ts';
 import { runCommand } from './cli/run.ts';
+import { profileCommand } from './cli/branches.ts';
 
 export const HELP = `usage: edgec <command> [options]
 
@@ -15,6 +16,7 @@ commands:
   compile <model.json|model.onnx> -o <out.edgec>   compile a model into a bundle
   run <bundle> --input <x.npy> --output <y.npy>    run a bundle on .npy data
   inspect <bundle>                                 per-step table: kernels, shapes, params, MACs, arena
+  profile <bundle> --input <x.npy>                 how often each branch / early exit is taken, MACs run
   import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
 
 options:
@@ -24,7 +26,7 @@ options:
 Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand,
+  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */

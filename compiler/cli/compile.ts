@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
 import { summarizeBundle, fmtInt } from './inspect.ts';
+import { compileBlocks, loadBlockModel } from './branches.ts';
 import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags } from '../quantize/cli.ts';
 
 export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
@@ -25,6 +26,9 @@ options:
                           ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
 ${QUANTIZE_HELP}
+  --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
+                          the --calibration samples; prints the MAC (and, with --labels, accuracy) change
+  --labels FILE           class labels .npy of the calibration samples (for the pruning report)
   -h, --help              show this help`;
 
 /** Dimensions like `1x3x224x224` (also accepts commas). */
@@ -77,6 +81,8 @@ export async function compileCommand(argv: string[]): Promise<number> {
     'dump-after': { type: 'string' },
     shape: { type: 'string', multiple: true },
     ...QUANTIZE_FLAGS,
+    'prune-branches-below': { type: 'string' },
+    labels: { type: 'string' },
   });
   if (values.help) { console.log(COMPILE_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'compile');
@@ -98,6 +104,23 @@ export async function compileCommand(argv: string[]): Promise<number> {
     (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
   }
 
+  const blocks = loadBlockModel(model);
+  const prune = values['prune-branches-below'];
+  if (blocks) {
+    if (values.quantize !== undefined) throw new UsageError('--quantize is not supported yet for models with Branch / EarlyExit blocks', 'compile');
+    const below = prune === undefined ? undefined : Number(prune);
+    if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
+    const lines = await compileBlocks(blocks, {
+      model, out, pruneBelow: below, calibration: values.calibration, labels: values.labels,
+      options: {
+        target: (target ?? 'simd') as 'simd' | 'scalar', sourceHash: sourceHash(modelFiles(model)), modelName: blocks.name || basename(model, extname(model)),
+        options: { target: target ?? 'simd', ...(below !== undefined ? { pruneBranchesBelow: below } : {}) },
+      },
+    });
+    for (const l of lines) console.log(l);
+    return 0;
+  }
+  if (prune !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
   const quantize = parseQuantizeFlags(values);
   const graph = loadModel(model, shapes);
   const options: Record<string, unknown> = { target: target ?? 'simd' };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { NODE_COLUMN, formatInspect, summarizeBundle } from './inspect.ts';
+import { formatBlockReport } from './branches.ts';
 
 export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec> [--wide]
 
@@ -21,7 +22,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const bytes = new Uint8Array(readFileSync(file));
   let text: string;
   try {
-    text = formatInspect(summarizeBundle(bytes), file, { wide: values.wide === true });
+    text = formatInspect(summarizeBundle(bytes), file, { wide: values.wide === true }) + formatBlockReport(bytes);
   } catch (e) {
     // The generated readers throw RangeError & co. on truncated files: name the file instead.
     const msg = (e as Error).message;

@@ -93,6 +93,9 @@ export function formatParams(step: fb.StepT): string {
     parts.push(`outer ${p.outer} sizes ${p.sizes.join(',')}`);
   } else if (p instanceof fb.PadParamsT) {
     parts.push(`before ${p.before.join(',')}`, `value ${num(p.value)}`);
+  } else if (p instanceof fb.ControlParamsT) {
+    if (step.kernel === fb.KernelId.Exit) parts.push(`${p.metric === 0 ? 'max_prob >' : 'entropy <'} ${num(p.threshold)}`);
+    else parts.push(`-> ${p.targets.join(',')}`);
   }
   return parts.filter((s) => s !== '').join(' ');
 }
