@@ -1,0 +1,200 @@
+// Lowering of int8 IR nodes (docs/quantization.md) to the *_QS8 kernels: packs weights into the
+// kernel's tile layout (kept int8), folds bias − zp_in·Σw, computes per-channel multipliers/shifts
+// (I32 `qc` constants), adds im2col scratch as an arena tensor, and counts MACs. Hooked from lower/index.ts.
+import { ModelError, numElements, type Graph, type Node, type Tensor } from '../ir/graph.ts';
+import { attrNum, broadcastStrides, convGeometry, poolGeometry, toFloat64 } from '../ir/ops.ts';
+import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
+import { isInt8Node, nodeClamp, tensorQuant } from '../quantize/int-reference.ts';
+import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../quantize/requant.ts';
+import type { LoweredStep, LoweredTensor } from './index.ts';
+
+const f32 = Math.fround;
+
+/** What the int8 lowering needs from lower(): tensor ids, new tensors, and the step producing the node's output. */
+export interface Int8LowerContext {
+  g: Graph;
+  idOf(name: string, n: Node): number;
+  newTensor(t: LoweredTensor): number;
+  push(s: Omit<LoweredStep, 'node' | 'macs' | 'outputs'> & { macs?: number }): void;
+}
+
+/** c8 GEMM packing, 2 columns per block: w [N,K] row-major → [⌈N/2⌉][Kp/8][2][8], zeros past N and K. */
+export function packQs8Gemm4x2c8(w: ArrayLike<number>, N: number, K: number): Int8Array {
+  const Kp = Math.ceil(K / 8) * 8;
+  const out = new Int8Array(Math.ceil(N / 2) * Kp * 2);
+  for (let n = 0; n < N; n++) {
+    const base = (n >> 1) * Kp * 2 + (n & 1) * 8;
+    for (let k = 0; k < K; k++) out[base + (k >> 3) * 16 + (k & 7)] = w[n * K + k]!;
+  }
+  return out;
+}
+
+/** Depthwise: OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
+export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, kw: number): Int8Array {
+  const taps = kh * kw, out = new Int8Array(taps * co);
+  for (let o = 0; o < co; o++) for (let t = 0; t < taps; t++) out[t * co + o] = w[o * taps + t]!;
+  return out;
+}
+
+/** Every int8 kernel variant with its packer (the kernel tests walk this table). */
+export const QS8_VARIANTS = [
+  { variant: 'qs8-gemm-4x2c8', file: 'assembly/kernels/gemm/qs8-gemm-4x2c8.ts', mr: 4, nr: 2, kr: 8, pack: packQs8Gemm4x2c8, serves: ['Dense_QS8', 'Conv2D_QS8'] },
+  { variant: 'qs8-conv2d-im2col', file: 'assembly/kernels/conv/qs8-conv2d-im2col.ts', mr: 4, nr: 2, kr: 8, pack: packQs8Gemm4x2c8, serves: ['Conv2D_QS8'] },
+  { variant: 'qs8-dwconv2d', file: 'assembly/kernels/conv/qs8-dwconv2d.ts', mr: 1, nr: 8, kr: 1, pack: packQs8Depthwise, serves: ['DepthwiseConv2D_QS8'] },
+] as const;
+
+/** qc [3, n]: bias row, multiplier row, shift row. */
+function qcBytes(bias: ArrayLike<number>, fp: readonly FixedPoint[]): Uint8Array {
+  const n = fp.length, a = new Int32Array(3 * n);
+  for (let c = 0; c < n; c++) { a[c] = bias[c]!; a[n + c] = fp[c]!.mult; a[2 * n + c] = fp[c]!.shift; }
+  return new Uint8Array(a.buffer);
+}
+const i32Bytes = (v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
+const i8Bytes = (a: Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Lowers one int8 node; false when the generic lowering handles it (data movement, Pad). */
+export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
+  const { g } = ctx;
+  if (!isInt8Node(g, n) || n.op === 'Pad') return false;
+  const err = (d: string): never => { throw new ModelError(g.source, `node '${n.name}' (${n.op})`, d); };
+  const t = (name: string): Tensor => g.tensors.get(name)!;
+  const x = n.inputs[0]!, out = n.outputs[0]!;
+  const need = (name: string, dtype: string, what: string) => {
+    if (t(name).dtype !== dtype) err(`${what} '${name}' must be ${dtype}, found ${t(name).dtype}`);
+  };
+  const constTensor = (name: string, dtype: fb.DType, shape: number[], data: Uint8Array) => ctx.newTensor({ name, dtype, shape, data });
+  const wrap = (fn: () => FixedPoint[]): FixedPoint[] => { try { return fn(); } catch (e) { return err((e as Error).message); } };
+
+  switch (n.op) {
+    case 'Quantize':
+      need(x, 'float32', 'input'); need(out, 'int8', 'output'); tensorQuant(g, out, n);
+      ctx.push({ kernel: fb.KernelId.Quantize_QS8, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
+      return true;
+    case 'Dequantize':
+      need(x, 'int8', 'input'); need(out, 'float32', 'output'); tensorQuant(g, x, n);
+      ctx.push({ kernel: fb.KernelId.Dequantize_QS8, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
+      return true;
+    case 'Requantize': {
+      need(x, 'int8', 'input'); need(out, 'int8', 'output');
+      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / f32(qo.scale))]);
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
+      ctx.push({ kernel: fb.KernelId.Requantize_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Conv2D': case 'Dense': {
+      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      const wt = t(n.inputs[1]!);
+      if (wt.dtype !== 'int8' || !wt.data) err(`weights '${wt.name}' must be a constant int8 tensor, found ${wt.dtype}${wt.data ? '' : ' (not constant)'}`);
+      if (!wt.quant) err(`int8 weights '${wt.name}' have no quant params`);
+      if (wt.quant!.zeroPoint.some((z) => z !== 0)) err(`int8 weights '${wt.name}' must be symmetric (zero point 0)`);
+      const w = toFloat64(wt.data!);
+      const co = wt.shape[0]!;
+      const bt = n.inputs[2] ? t(n.inputs[2]) : undefined;
+      if (bt && (bt.dtype !== 'int32' || !bt.data)) err(`bias '${bt.name}' must be a constant int32 tensor, found ${bt.dtype}`);
+      const bias = bt ? toFloat64(bt.data!) : new Float64Array(co);
+      const sW = wt.quant!.scale.length === 1 ? new Array<number>(co).fill(wt.quant!.scale[0]!) : wt.quant!.scale;
+      if (sW.length !== co) err(`weights '${wt.name}' have ${sW.length} scales for ${co} output channels`);
+      const fp = wrap(() => channelMultipliers(qi.scale, sW, qo.scale));
+      const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+      const K = numElements(wt.shape.slice(1));
+      // partial sums stay in i32: |bias'| + K·128·127 and |bias| + K·255·127 below 2^31
+      const sumW = (c: number) => { let s = 0; for (let k = 0; k < K; k++) s += w[c * K + k]!; return s; };
+      const folded = new Float64Array(co);
+      for (let c = 0; c < co; c++) {
+        folded[c] = bias[c]! - qi.zp * sumW(c);
+        if (Math.abs(folded[c]!) + K * 128 * 127 >= 2 ** 31 || Math.abs(bias[c]!) + K * 255 * 127 >= 2 ** 31) {
+          err(`channel ${c}: bias ${bias[c]} with ${K} taps can overflow the int32 accumulator`);
+        }
+      }
+      if (n.op === 'Dense') {
+        need(x, 'int8', 'input'); need(out, 'int8', 'output');
+        const M = t(x).shape[0]!;
+        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [Math.ceil(co / 2), Math.ceil(K / 8), 2, 8], i8Bytes(packQs8Gemm4x2c8(w, co, K)));
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
+        ctx.push({ kernel: fb.KernelId.Dense_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: { type: 'dense', qMin, qMax }, macs: M * K * co });
+        return true;
+      }
+      const geo = convGeometry(n, t(x), wt, g.source);
+      const { kh, kw, ci, groups } = geo;
+      const cig = ci / groups, cog = co / groups;
+      const depthwise = groups > 1 && groups === ci && co % ci === 0;
+      const conv: ParamsSpec = {
+        type: 'conv', kernelH: kh, kernelW: kw, strideH: geo.sh, strideW: geo.sw, dilationH: geo.dh, dilationW: geo.dw,
+        padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
+        groups: depthwise ? 1 : groups, depthMultiplier: depthwise ? co / ci : 1, qMin, qMax,
+      };
+      const macs = geo.n * geo.oh * geo.ow * co * kh * kw * cig;
+      if (depthwise) {
+        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [kh, kw, co], i8Bytes(packQs8Depthwise(w, co, kh, kw)));
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(bias, fp));
+        ctx.push({ kernel: fb.KernelId.DepthwiseConv2D_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
+        return true;
+      }
+      const Kp = Math.ceil(K / 8) * 8;
+      const packed = new Int8Array(groups * Math.ceil(cog / 2) * Kp * 2);
+      for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x2c8(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * Math.ceil(cog / 2) * Kp * 2);
+      const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, Math.ceil(cog / 2), Kp / 8, 2, 8], i8Bytes(packed));
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
+      const direct = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pad.every((p) => p === 0) && groups === 1;
+      const inputs = [ctx.idOf(x, n), wid, qc];
+      if (!direct) inputs.push(ctx.newTensor({ name: `${n.name}:im2col`, dtype: fb.DType.I8, shape: [geo.oh * geo.ow, Kp] }));
+      ctx.push({ kernel: fb.KernelId.Conv2D_QS8, inputs, params: conv, macs });
+      return true;
+    }
+    case 'Add': {
+      const b = n.inputs[1]!;
+      need(b, 'int8', 'input');
+      const qa = tensorQuant(g, x, n), qb = tensorQuant(g, b, n), qo = tensorQuant(g, out, n);
+      const so = f32(qo.scale);
+      let m: { multA: number; multB: number; shift: number };
+      try { m = addMultipliers(f32(qa.scale) / so, f32(qb.scale) / so); } catch (e) { return err((e as Error).message); }
+      const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+      const full = t(out).shape;
+      const shape = full.length ? full : [1];
+      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
+      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
+      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3], i32Bytes([m.multA, m.multB, m.shift]));
+      ctx.push({
+        kernel: fb.KernelId.Add_QS8, inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
+        params: { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax }, macs: numElements(full),
+      });
+      return true;
+    }
+    case 'MaxPool': case 'AvgPool': {
+      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      if (f32(qi.scale) !== f32(qo.scale) || qi.zp !== qo.zp) err(`int8 pooling needs the output quant equal to the input's (insert a Requantize)`);
+      const geo = poolGeometry(n, t(x).shape, g.source);
+      ctx.push({
+        kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_QS8 : fb.KernelId.AvgPool_QS8, inputs: [ctx.idOf(x, n)],
+        params: {
+          type: 'pool', kernelH: geo.kh, kernelW: geo.kw, strideH: geo.sh, strideW: geo.sw,
+          padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
+          countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0,
+        },
+        macs: geo.n * geo.oh * geo.ow * geo.c * geo.kh * geo.kw,
+      });
+      return true;
+    }
+    case 'GlobalAvgPool': {
+      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      const [, H, W] = t(x).shape as [number, number, number, number];
+      const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
+      ctx.push({ kernel: fb.KernelId.GlobalAvgPool_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Per-tensor scale and zero point of every int8 bundle tensor named after an IR tensor (Pad, pools and kernels read them). */
+export function annotateQuant(g: Graph, tensors: LoweredTensor[]): void {
+  for (const lt of tensors) {
+    const q = g.tensors.get(lt.name)?.quant;
+    if (!q || q.scale.length !== 1 || q.axis !== undefined) continue;
+    lt.scale = f32(q.scale[0]!);
+    lt.zeroPoint = q.zeroPoint[0] ?? 0;
+  }
+}

@@ -1,0 +1,187 @@
+// int8 kernels over a generated grid: each case is a one-node int8 IR graph (random int8 weights,
+// realistic scales, zero points at the extremes, multipliers across the shift range, clamps), lowered
+// and packed by compiler/lower/int8.ts, run in simd/scalar x fast/reference (byte-identical, runAll) and
+// compared byte for byte with the TS integer reference (evaluate() → compiler/quantize/int-reference.ts).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileGraph } from '../../compiler/compile.ts';
+import { evaluate } from '../../compiler/ir/reference.ts';
+import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
+import { inferNode } from '../../compiler/ir/ops.ts';
+import { runAll, rng } from './harness.ts';
+import type { TensorArray } from '../../runtime/node.ts';
+
+const r = rng(20261128);
+const randInt = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const randI8 = (n: number, lo = -128, hi = 127) => Int8Array.from({ length: n }, () => randInt(lo, hi));
+const ZPS = [-128, 127, 0, -37, 64];
+const pick = <T>(a: readonly T[], i: number): T => a[i % a.length]!;
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+class QGraph {
+  g: Graph = { name: 'q', source: 'test', tensors: new Map(), nodes: [], inputs: [], outputs: [] };
+  input(name: string, shape: number[], quant?: QuantParams, dtype: 'int8' | 'float32' = 'int8'): string {
+    this.g.tensors.set(name, { name, dtype, shape, quant });
+    this.g.inputs.push(name);
+    return name;
+  }
+  weights(name: string, shape: number[], scales: number[]): string {
+    this.g.tensors.set(name, { name, dtype: 'int8', shape, data: randI8(numel(shape), -127, 127), quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } });
+    return name;
+  }
+  bias(name: string, n: number, mag: number): string {
+    this.g.tensors.set(name, { name, dtype: 'int32', shape: [n], data: Int32Array.from({ length: n }, () => randInt(-mag, mag)) });
+    return name;
+  }
+  node(op: OpType, inputs: string[], attrs: Attrs, quant?: QuantParams): Graph {
+    const n = { name: `${op.toLowerCase()}0`, op, inputs, outputs: ['y'], attrs };
+    this.g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [] });
+    const [info] = inferNode(this.g, n);
+    this.g.tensors.set('y', { name: 'y', dtype: info!.dtype, shape: info!.shape, quant });
+    this.g.nodes.push(n);
+    this.g.outputs.push('y');
+    return this.g;
+  }
+}
+
+const q = (scale: number, zp: number): QuantParams => ({ scale: [scale], zeroPoint: [zp] });
+
+/** Compiles, runs every build/mode (identical bytes) and checks against the TS integer reference. */
+async function check(label: string, g: Graph, inputs: Record<string, TensorArray>): Promise<void> {
+  const { bundle } = compileGraph(g, { skipPasses: true });
+  const got = await runAll(bundle, inputs, label);
+  const want = evaluate(g, inputs as Record<string, ArrayLike<number>>);
+  const y = got.y!, w = want.y!;
+  assert.is(y.length, w.length, `${label}: length`);
+  for (let i = 0; i < w.length; i++) {
+    if (y[i] !== w[i]) assert.unreachable(`${label}: y[${i}] = ${y[i]}, TS reference ${w[i]}`);
+  }
+}
+
+const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activation: 'clip', clip: [0, 6] }, { activation: 'clip', clip: [-0.5, 0.25] }];
+
+test('Dense_QS8: M, K, N around the 4x2c8 tile, zero points at the extremes, shifts across the range', async () => {
+  let i = 0;
+  for (const M of [1, 3, 4, 5, 9])
+    for (const K of [1, 7, 8, 9, 17, 33])
+      for (const N of [1, 2, 3, 17]) {
+        const qg = new QGraph();
+        const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 2);
+        const sIn = 0.02 * 2 ** (i % 5), sOut = 0.05 * 2 ** ((i * 3) % 11 - 4);
+        const x = qg.input('x', [M, K], q(sIn, zpIn));
+        const w = qg.weights('w', [N, K], Array.from({ length: N }, (_, c) => 0.003 * (1 + c % 5) * 2 ** (c % 3 - 1)));
+        const b = i % 3 === 2 ? '' : qg.bias('b', N, 4000);
+        const g = qg.node('Dense', b ? [x, w, b] : [x, w], pick(ACTS, i), q(sOut, zpOut));
+        await check(`dense M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
+        i++;
+      }
+});
+
+interface ConvCase { h: number; w: number; ci: number; co: number; k: [number, number]; s: number; d: number; pad: Attrs['padding']; groups: number }
+const CONV: ConvCase[] = [];
+for (const k of [[1, 1], [3, 3], [5, 5], [1, 7], [7, 1]] as [number, number][])
+  for (const [ci, co] of [[1, 1], [3, 5], [8, 16], [9, 17]])
+    for (const s of [1, 2])
+      CONV.push({ h: 7 + (ci % 3), w: 9 - (co % 3), ci, co, k, s, d: k[0] === 3 && ci === 3 ? 2 : 1, pad: (ci + s) % 3 === 0 ? 'valid' : ci % 2 ? 'same' : [1, 0, 2, 1], groups: 1 });
+CONV.push({ h: 6, w: 5, ci: 6, co: 9, k: [3, 3], s: 1, d: 1, pad: 'same', groups: 3 });
+CONV.push({ h: 5, w: 5, ci: 4, co: 6, k: [1, 1], s: 1, d: 1, pad: 'valid', groups: 2 });
+CONV.push({ h: 4, w: 4, ci: 33, co: 7, k: [1, 1], s: 1, d: 1, pad: 'valid', groups: 1 });
+
+test('Conv2D_QS8: 1x1 / 3x3 / 5x5 / 1x7 / 7x1, odd channels, strides, paddings, dilation, groups', async () => {
+  let i = 0;
+  for (const c of CONV) {
+    const qg = new QGraph();
+    const zpIn = pick(ZPS, i + 1), zpOut = pick(ZPS, i + 3);
+    const x = qg.input('x', [i % 4 === 0 ? 2 : 1, c.h, c.w, c.ci], q(0.03 * 2 ** (i % 4 - 1), zpIn));
+    const w = qg.weights('w', [c.co, c.k[0], c.k[1], c.ci / c.groups], Array.from({ length: c.co }, (_, o) => 0.002 * (1 + (o * 7) % 9)));
+    const b = qg.bias('b', c.co, 20000);
+    const g = qg.node('Conv2D', [x, w, b], { strides: [c.s, c.s], dilations: [c.d, c.d], padding: c.pad, groups: c.groups, ...pick(ACTS, i) }, q(0.04 * 2 ** ((i * 5) % 9 - 4), zpOut));
+    const shape = g.tensors.get('x')!.shape;
+    await check(`conv ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} d${c.d} pad ${JSON.stringify(c.pad)} g${c.groups}`, g, { x: randI8(numel(shape)) });
+    i++;
+  }
+});
+
+test('DepthwiseConv2D_QS8: any k (3x3, 5x5, 1x7, 7x1), multipliers 1 and 2, odd channels, strides, dilation', async () => {
+  let i = 0;
+  for (const k of [[3, 3], [5, 5], [1, 7], [7, 1], [2, 2]] as [number, number][])
+    for (const c of [1, 3, 8, 9, 17])
+      for (const m of [1, 2]) {
+        if ((c + m + k[0]) % 2 === 1 && c > 8) continue;
+        const qg = new QGraph();
+        const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 1);
+        const s = i % 3 === 1 ? 2 : 1, d = i % 5 === 3 ? 2 : 1;
+        const x = qg.input('x', [1, 13, 13, c], q(0.05, zpIn));
+        const w = qg.weights('w', [c * m, k[0], k[1], 1], Array.from({ length: c * m }, (_, o) => 0.001 * (1 + (o * 5) % 13)));
+        const b = qg.bias('b', c * m, 3000);
+        const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], dilations: [d, d], padding: i % 2 ? 'same' : 'valid', groups: c, ...pick(ACTS, i) }, q(0.02 * 2 ** (i % 6 - 3), zpOut));
+        await check(`dwconv 13x13x${c} m${m} k${k} s${s} d${d}`, g, { x: randI8(169 * c) });
+        i++;
+      }
+});
+
+test('MaxPool_QS8 / AvgPool_QS8 / GlobalAvgPool_QS8', async () => {
+  let i = 0;
+  for (const op of ['MaxPool', 'AvgPool'] as const)
+    for (const [k, s, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, [1, 1, 1, 1]], [2, 1, [0, 1, 1, 0]]] as [number, number, Attrs['padding']][])
+      for (const incl of [false, true]) {
+        const qg = new QGraph();
+        const zp = pick(ZPS, i);
+        const x = qg.input('x', [1, 7, 6, 5], q(0.1, zp));
+        const g = qg.node(op, [x], { kernel: [k, k], strides: [s, s], padding: pad, ...(op === 'AvgPool' ? { countIncludePad: incl } : {}) }, q(0.1, zp));
+        await check(`${op} k${k} s${s} ${JSON.stringify(pad)} incl ${incl} zp ${zp}`, g, { x: randI8(210) });
+        i++;
+      }
+  for (const [h, w, c] of [[1, 1, 3], [7, 7, 17], [4, 5, 8]]) {
+    for (const [zpIn, zpOut, sOut] of [[-128, 127, 0.01], [127, -128, 0.5], [3, -9, 0.07]]) {
+      const qg = new QGraph();
+      const x = qg.input('x', [2, h, w, c], q(0.05, zpIn));
+      const g = qg.node('GlobalAvgPool', [x], {}, q(sOut, zpOut));
+      await check(`gap ${h}x${w}x${c} zp ${zpIn}/${zpOut}`, g, { x: randI8(2 * h * w * c) });
+    }
+  }
+});
+
+test('Add_QS8: both inputs rescaled, broadcasts, clamps', async () => {
+  let i = 0;
+  for (const [a, b] of [[[1, 4, 4, 8], [1, 4, 4, 8]], [[2, 3, 5], [5]], [[3, 1, 7], [1, 4, 1]], [[17], [1]]])
+    for (const [sa, sb, so] of [[0.1, 0.1, 0.2], [0.02, 0.5, 0.3], [1.5, 0.001, 0.01]]) {
+      const qg = new QGraph();
+      const x = qg.input('a', a, q(sa, pick(ZPS, i)));
+      const y = qg.input('b', b, q(sb, pick(ZPS, i + 1)));
+      const g = qg.node('Add', [x, y], pick(ACTS, i), q(so, pick(ZPS, i + 2)));
+      await check(`add ${JSON.stringify(a)}+${JSON.stringify(b)} s ${sa}/${sb}/${so}`, g, { a: randI8(numel(a)), b: randI8(numel(b)) });
+      i++;
+    }
+});
+
+test('Quantize / Dequantize / Requantize: ties round half away, saturation, NaN → zero point', async () => {
+  for (const [s, zp] of [[0.25, 0], [0.1, -128], [0.037, 127], [3, 5]]) {
+    const n = 300;
+    const xs = Float32Array.from({ length: n }, (_, i) => i < 100 ? (i - 50 + 0.5) * s : i < 290 ? (r() - 0.5) * 300 * s : [NaN, Infinity, -Infinity, 1e30, -1e30, 0, -0, 0.5 * s, -0.5 * s, 1.5 * s][i - 290]!);
+    let qg = new QGraph();
+    let g = qg.node('Quantize', [qg.input('x', [n], undefined, 'float32')], {}, q(s, zp));
+    await check(`quantize s ${s} zp ${zp}`, g, { x: xs });
+    qg = new QGraph();
+    g = qg.node('Dequantize', [qg.input('x', [n], q(s, zp))], {});
+    const { bundle } = compileGraph(g, { skipPasses: true });
+    const xi = randI8(n);
+    const got = (await runAll(bundle, { x: xi }, `dequantize s ${s}`)).y as Float32Array;
+    const want = evaluate(g, { x: xi }).y!;
+    for (let i = 0; i < n; i++) assert.ok(Object.is(got[i], Math.fround(want[i]!)), `dequantize [${i}] ${got[i]} vs ${want[i]}`);
+    for (const [s2, zp2] of [[s * 0.37, -128], [s * 1000, 127], [s / 100000, 0]]) {
+      qg = new QGraph();
+      g = qg.node('Requantize', [qg.input('x', [n], q(s, zp))], {}, q(s2, zp2));
+      await check(`requantize ${s}/${zp} -> ${s2}/${zp2}`, g, { x: randI8(n) });
+    }
+  }
+});
+
+test('int8 data movement: Pad fills the output zero point; Reshape and Transpose pass int8 through', async () => {
+  const qg = new QGraph();
+  const x = qg.input('x', [1, 3, 4, 5], q(0.1, -77));
+  const g = qg.node('Pad', [x], { pads: [0, 1, 2, 0, 0, 2, 1, 0] }, q(0.1, -77));
+  await check('pad zp -77', g, { x: randI8(60) });
+});
+
+test.run();
