@@ -27,9 +27,9 @@ export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: Metadata
         size = offset + t.data.length;
         seen.set(t.data, offset);
       }
-      return { name: t.name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes };
+      return { name: t.name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
     }
-    return { name: t.name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes };
+    return { name: t.name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
   });
   const constants = new Uint8Array(align(size));
   let at = 0;

@@ -7,6 +7,7 @@ import {
   sliceGeometry, transposePerm, toFloat64,
 } from '../ir/ops.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
+import { annotateQuant, lowerInt8Node } from './int8.ts';
 
 export const MAX_RANK = 6;
 
@@ -18,6 +19,9 @@ export interface LoweredTensor {
   data?: Uint8Array;
   /** Arena tensor that is a view (reshape) of another arena tensor: shares its bytes. */
   aliasOf?: number;
+  /** int8 tensors: per-tensor scale (float32) and zero point (docs/quantization.md). */
+  scale?: number;
+  zeroPoint?: number;
 }
 
 export interface LoweredStep {
@@ -123,6 +127,7 @@ export function lower(g: Graph): Lowered {
       const inputs = s.inputs;
       steps.push({ ...s, inputs, outputs: [defineOutput(out, n, extra)], macs: s.macs ?? 0, node: n.name });
     };
+    if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s) }, n)) continue;
     switch (n.op) {
       case 'Conv2D': {
         requireF32(n, x);
@@ -289,6 +294,7 @@ export function lower(g: Graph): Lowered {
     }
     return id;
   });
+  annotateQuant(g, tensors);
   return { tensors, steps, inputs: g.inputs.map((i) => ids.get(i)!), outputs };
 }
 
