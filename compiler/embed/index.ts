@@ -1,0 +1,129 @@
+// One-file wasm (`edgec compile --embed`): the WASI build (build/edgec-wasi.wasm) with one bundle in an
+// active data segment placed where the heap began (the heap start moves past it), and every kernel
+// entry the bundle's steps never dispatch to replaced by `unreachable` so binaryen drops their code.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readBundle } from '../emit/bundle-writer.ts';
+import { ModelError } from '../ir/graph.ts';
+
+/**
+ * Kernel entry functions (names in the WASI build's name section) and the step KernelIds that may
+ * call them; an entry none of the bundle's steps use becomes a trap stub. Entries the optimiser
+ * inlined into the dispatch loop are absent and simply stay (small ones: GAP, softmax, unary, copy).
+ */
+export const KERNEL_ENTRIES: ReadonlyArray<readonly [string, readonly number[]]> = [
+  ['assembly/kernels/conv/f32-conv2d/conv2dF32', [1]],
+  ['assembly/kernels/conv/f32-conv2d/pixelScalar', [1]],
+  ['assembly/kernels/gemm/f32-gemm/gemmF32', [1, 3]],
+  ['assembly/kernels/conv/f32-dwconv2d/dwconv2dF32', [2]],
+  ['assembly/kernels/conv/f32-dwconv2d/pixelScalar', [2]],
+  ['assembly/kernels/pool/f32-pool/poolF32', [4, 5]],
+  ['assembly/kernels/pool/f32-pool/globalAvgPoolF32', [6]],
+  ['assembly/kernels/elementwise/f32-binary/binaryF32', [7]],
+  ['assembly/kernels/elementwise/f32-unary/unaryF32', [8]],
+  ['assembly/kernels/elementwise/f32-unary/softmaxF32', [9]],
+  ['assembly/kernels/data/data-move/transposeAny', [10]],
+  ['assembly/kernels/data/data-move/concatAny', [11]],
+  ['assembly/kernels/data/data-move/padAny', [13]],
+  // Every int8 step runs through runQs8Step: all of its kernels stay when any int8 step is present.
+  ['assembly/kernels/qs8-steps/runQs8Step', [17, 18, 19, 20, 21, 22, 23, 24, 25, 26]],
+];
+
+export interface EmbedResult {
+  wasm: Uint8Array;
+  /** Kernel entries replaced by a trap stub. */
+  removed: string[];
+  /** Kernel ids the bundle's steps use. */
+  kernels: number[];
+}
+
+/** build/edgec-wasi.wasm from the source tree (compiler/embed/) or beside dist/cli.js. */
+export function wasiRuntimePath(): string {
+  for (const rel of ['../../build/edgec-wasi.wasm', './edgec-wasi.wasm', '../build/edgec-wasi.wasm']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new ModelError('--embed', 'runtime', 'build/edgec-wasi.wasm not found; run npm run build');
+}
+
+/** The stub allocator's next-free-address global (AssemblyScript 0.28, --runtime stub). */
+const HEAP_OFFSET = '~lib/rt/stub/offset';
+const align16 = (n: number) => (n + 15) & ~15;
+
+export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Promise<EmbedResult> {
+  let binaryen: typeof import('binaryen').default;
+  try {
+    binaryen = (await import('binaryen')).default;
+  } catch {
+    throw new ModelError('--embed', 'runtime', 'needs the binaryen package (npm install binaryen)');
+  }
+  const b = readBundle(bundle);
+  const used = new Set<number>();
+  for (let i = 0; i < b.stepsLength(); i++) used.add(b.steps(i)!.kernel());
+
+  const mod = binaryen.readBinary(runtime ?? new Uint8Array(readFileSync(wasiRuntimePath())));
+  try {
+    // Exactly what wasm3 >= 0.5 runs: no passive segments (bulk-memory-opt only), no SIMD, no tail calls.
+    const F = binaryen.Features;
+    mod.setFeatures(F.MVP | F.SignExt | F.MutableGlobals | F.NontrappingFPToInt | F.Multivalue | F.BulkMemoryOpt);
+
+    // The start function initialises the allocator near its top: `global.set $~lib/rt/stub/offset (i32.const heapStart)`.
+    const startName = binaryen.getExportInfo(mod.getExport('_start')).value;
+    const body = binaryen.getExpressionInfo(binaryen.getFunctionInfo(mod.getFunction(startName)).body) as { id: number; children?: number[] };
+    let setValue = 0, value: { id: number; value?: unknown } | undefined;
+    for (const c of body.id === binaryen.BlockId ? body.children! : []) {
+      const e = binaryen.getExpressionInfo(c) as { id: number; name?: string; value?: number };
+      if (e.id !== binaryen.GlobalSetId || e.name !== HEAP_OFFSET) continue;
+      setValue = e.value!;
+      value = binaryen.getExpressionInfo(setValue) as { id: number; value?: unknown };
+      break;
+    }
+    if (value?.id !== binaryen.ConstId || typeof value.value !== 'number') {
+      throw new ModelError('--embed', 'runtime', `the WASI runtime's start does not set ${HEAP_OFFSET} to a constant (built without names?)`);
+    }
+    const at = align16(value.value);
+    const heapStart = align16(at + bundle.length) + 16;
+    binaryen.Const.setValueI32(setValue, heapStart);
+
+    // Same segments plus the bundle, memory grown to hold it.
+    const segments: { offset: number; data: Uint8Array; passive: boolean }[] = [];
+    for (let i = 0; i < mod.getNumDataSegments(); i++) {
+      const info = mod.getDataSegmentInfo(mod.getDataSegmentByIndex(i)) as unknown as { offset: number; data: ArrayBuffer; passive: boolean };
+      segments.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
+    }
+    const mem = mod.getMemoryInfo() as unknown as { initial: number; max?: number };
+    mod.removeExport('memory');
+    mod.setMemory(Math.max(mem.initial, Math.ceil(heapStart / 65536) + 1), mem.max ?? -1, 'memory', [
+      ...segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: s.passive })),
+      { offset: mod.i32.const(at), data: bundle, passive: false },
+    ]);
+
+    // The embedded bundle's address and length become constants (and stop being exports).
+    for (const [exp, v] of [['edgec_embedded_ptr', at], ['edgec_embedded_len', bundle.length]] as const) {
+      const g = binaryen.getExportInfo(mod.getExport(exp)).value;
+      mod.removeExport(exp);
+      mod.removeGlobal(g);
+      mod.addGlobal(g, binaryen.i32, false, mod.i32.const(v));
+    }
+
+    const removed: string[] = [];
+    for (const [name, ids] of KERNEL_ENTRIES) {
+      if (ids.some((k) => used.has(k))) continue;
+      const f = mod.getFunction(name);
+      if (!f) continue;
+      const info = binaryen.getFunctionInfo(f);
+      mod.removeFunction(name);
+      mod.addFunction(name, info.params, info.results, [], mod.unreachable());
+      removed.push(name);
+    }
+
+    binaryen.setOptimizeLevel(3);
+    binaryen.setShrinkLevel(1);
+    binaryen.setDebugInfo(false);
+    mod.optimize();
+    if (!mod.validate()) throw new ModelError('--embed', 'runtime', 'binaryen produced an invalid module');
+    return { wasm: mod.emitBinary(), removed, kernels: [...used].sort((x, y) => x - y) };
+  } finally {
+    mod.dispose();
+  }
+}
