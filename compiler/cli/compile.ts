@@ -25,6 +25,8 @@ options:
   --dump-after PASS       print the IR graph after PASS to stdout; passes:
                           ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
+  --embed                 write a one-file WASI .wasm (runtime + this bundle, unused kernels removed):
+                          run it as \`wasm3 model.wasm input.bin output.bin\` (docs/embedding.md)
 ${QUANTIZE_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
                           the --calibration samples; prints the MAC (and, with --labels, accuracy) change
@@ -80,6 +82,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     target: { type: 'string' },
     'dump-after': { type: 'string' },
     shape: { type: 'string', multiple: true },
+    embed: { type: 'boolean' },
     ...QUANTIZE_FLAGS,
     'prune-branches-below': { type: 'string' },
     labels: { type: 'string' },
@@ -137,6 +140,14 @@ export async function compileCommand(argv: string[]): Promise<number> {
     modelName: graph.name || basename(model, extname(model)),
     options,
   });
+  if (values.embed) {
+    const { embedBundle } = await import('../embed/index.ts');
+    const e = await embedBundle(bundle);
+    writeFileAtomic(out, e.wasm);
+    if ('report' in rest) console.error(describeReport(rest.report as QuantizeReport));
+    console.log(`${out}: one-file wasm ${fmtInt(e.wasm.length)} bytes (bundle ${fmtInt(bundle.length)} bytes, ${e.removed.length} unused kernel entries removed)`);
+    return 0;
+  }
   writeFileAtomic(out, bundle);
   if ('report' in rest) console.error(describeReport(rest.report as QuantizeReport));
   const s = summarizeBundle(bundle);
