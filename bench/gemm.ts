@@ -1,0 +1,76 @@
+// qs8 GEMM throughput of the simd build: GMAC/s (median of several runs) on 256³, 512³ and the
+// 224×224 MobileNetV2 layer shapes (1×1 convs as M = H·W, K = Ci, N = Co; depthwise 3×3 per layer).
+// Each shape is a one-node int8 graph compiled like any model. Run by hand (`node --import tsx bench/gemm.ts`)
+// or from `npm run bench`; numbers never gate a test.
+import { compileGraph } from '../compiler/compile.ts';
+import type { Graph } from '../compiler/ir/graph.ts';
+import { load, type Build } from '../runtime/node.ts';
+
+function randI8(n: number, seed: number): Int8Array {
+  let s = seed >>> 0;
+  return Int8Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return ((s >>> 16) % 255) - 127; });
+}
+
+function denseGraph(M: number, K: number, N: number): Graph {
+  const g: Graph = { name: 'gemm', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+  g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [M, K], quant: { scale: [0.02], zeroPoint: [-5] } });
+  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [N, K], data: randI8(N * K, 7), quant: { scale: new Array(N).fill(0.002), zeroPoint: new Array(N).fill(0), axis: 0 } });
+  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [M, N], quant: { scale: [0.05], zeroPoint: [3] } });
+  g.nodes.push({ name: 'gemm', op: 'Dense', inputs: ['x', 'w'], outputs: ['y'], attrs: {} });
+  return g;
+}
+
+function dwGraph(H: number, C: number, stride: number): Graph {
+  const g: Graph = { name: 'dw', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+  const OH = Math.ceil(H / stride);
+  g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, H, H, C], quant: { scale: [0.02], zeroPoint: [-5] } });
+  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [C, 3, 3, 1], data: randI8(C * 9, 9), quant: { scale: new Array(C).fill(0.01), zeroPoint: new Array(C).fill(0), axis: 0 } });
+  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, OH, OH, C], quant: { scale: [0.05], zeroPoint: [3] } });
+  g.nodes.push({ name: 'dw', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [stride, stride], padding: 'same', groups: C } });
+  return g;
+}
+
+/** Median GMAC/s of one graph on one build. */
+async function measure(g: Graph, macs: number, build: Build, minMs = 300): Promise<number> {
+  const m = await load(compileGraph(g, { skipPasses: true }).bundle, { build });
+  const x = randI8(g.tensors.get('x')!.shape.reduce((a, b) => a * b, 1), 3);
+  m.run({ x });
+  let reps = 1;
+  for (;;) { const t = performance.now(); for (let i = 0; i < reps; i++) m.run({ x }); if (performance.now() - t > 20) break; reps *= 2; }
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (times.length < 7 || (performance.now() - t0 < minMs && times.length < 50)) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) m.run({ x });
+    times.push((performance.now() - t) / reps);
+  }
+  times.sort((a, b) => a - b);
+  return macs / (times[times.length >> 1]! * 1e6);
+}
+
+export const GEMM_SHAPES: [string, number, number, number][] = [
+  ['256³', 256, 256, 256], ['512³', 512, 512, 512],
+  ['mnv2 pw 112² 32→16', 12544, 32, 16], ['mnv2 pw 112² 16→96', 12544, 16, 96], ['mnv2 pw 56² 96→24', 3136, 96, 24],
+  ['mnv2 pw 56² 24→144', 3136, 24, 144], ['mnv2 pw 56² 144→24', 3136, 144, 24], ['mnv2 pw 28² 144→32', 784, 144, 32],
+  ['mnv2 pw 28² 32→192', 784, 32, 192], ['mnv2 pw 28² 192→32', 784, 192, 32], ['mnv2 pw 14² 192→64', 196, 192, 64],
+  ['mnv2 pw 14² 64→384', 196, 64, 384], ['mnv2 pw 14² 384→64', 196, 384, 64], ['mnv2 pw 14² 384→96', 196, 384, 96],
+  ['mnv2 pw 14² 96→576', 196, 96, 576], ['mnv2 pw 14² 576→96', 196, 576, 96], ['mnv2 pw 7² 576→160', 49, 576, 160],
+  ['mnv2 pw 7² 160→960', 49, 160, 960], ['mnv2 pw 7² 960→160', 49, 960, 160], ['mnv2 pw 7² 960→320', 49, 960, 320],
+  ['mnv2 pw 7² 320→1280', 49, 320, 1280],
+];
+export const DW_SHAPES: [number, number, number][] = [
+  [112, 32, 1], [112, 96, 2], [56, 144, 1], [56, 144, 2], [28, 192, 1], [28, 192, 2], [14, 384, 1], [14, 576, 1], [14, 576, 2], [7, 960, 1],
+];
+
+/** Rows [shape, GMAC/s] for the simd build. */
+export async function gemmBench(log: (line: string) => void = console.log): Promise<void> {
+  log('qs8 GEMM, simd build, single thread, median GMAC/s');
+  for (const [name, M, K, N] of GEMM_SHAPES) log(`  ${name.padEnd(24)} M=${M} K=${K} N=${N}`.padEnd(56) + (await measure(denseGraph(M, K, N), M * K * N, 'simd')).toFixed(1));
+  log('qs8 depthwise 3×3 (same padding), simd build, median GMAC/s');
+  for (const [H, C, s] of DW_SHAPES) {
+    const oh = Math.ceil(H / s);
+    log(`  mnv2 dw ${H}² C=${C} s${s}`.padEnd(56) + (await measure(dwGraph(H, C, s), oh * oh * C * 9, 'simd')).toFixed(1));
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await gemmBench();
