@@ -94,11 +94,11 @@ export function parseBlockModel(json: unknown, weights: Uint8Array | undefined, 
   /** Parses a node list as a graph whose inputs are the known activations it reads. */
   const sub = (name: string, list: Obj[], outs: string[], where: string): Graph => {
     const ins = externalReads(list).filter((r) => shapes.has(r) && !(r in constants));
-    const unknown = externalReads(list).filter((r) => !shapes.has(r) && !(r in constants));
-    if (unknown.length > 0) fail(where, `reads '${unknown[0]}', which is neither an earlier activation nor a constant`);
     for (const n of list) {
       if ((BLOCK_OPS as readonly unknown[]).includes(n.op)) fail(where, `node '${String(n.name)}': ${String(n.op)} blocks cannot nest inside a block`);
     }
+    const unknown = externalReads(list).filter((r) => !shapes.has(r) && !(r in constants));
+    if (unknown.length > 0) fail(where, `reads '${unknown[0]}', which is neither an earlier activation nor a constant`);
     const g = parseModelJson({
       format: MODEL_FORMAT, version: MODEL_VERSION, name,
       inputs: ins.map((i) => ({ name: i, shape: shapes.get(i)!.shape, dtype: shapes.get(i)!.dtype })),
