@@ -1,0 +1,90 @@
+// One-file wasm (compiler/embed): the MNIST bundle embedded into the WASI build runs under node:wasi
+// with only input/output names and writes the same bytes as the plain WASI runtime and Node scalar;
+// wasm3 features only, no bundle import, unused kernels removed, a kernel-using model keeps its kernel.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { embedBundle, KERNEL_ENTRIES } from '../../compiler/embed/index.ts';
+import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
+import { compileGraph } from '../../compiler/compile.ts';
+import { readNpy } from '../../compiler/io/npy.ts';
+import { load } from '../../runtime/node.ts';
+import { makeBundle, fb } from '../assembly/harness.ts';
+import { runWasi } from '../wasi/run-wasi.ts';
+import { compileCommand } from '../../compiler/cli/compile.ts';
+
+const WASM3_FEATURES = ['--mvp-features', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int',
+  '--enable-multivalue', '--enable-bulk-memory-opt'];
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+let dir = '';
+test.before(() => { dir = mkdtempSync(join(tmpdir(), 'edgec-embed-')); });
+test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+test('MNIST one-file wasm: same bytes as Node scalar for 4 images, wasm3 features, smaller than runtime + bundle', async () => {
+  const bundle = compileGraph(loadModelJson('examples/mnist/model.json')).bundle;
+  const e = await embedBundle(bundle);
+  assert.equal(e.kernels, [fb.KernelId.Conv2D_F32, fb.KernelId.Dense_F32, fb.KernelId.MaxPool_F32].sort((a, b) => a - b));
+  assert.ok(e.removed.includes('assembly/kernels/elementwise/f32-binary/binaryF32'), e.removed.join());
+  assert.not.ok(e.removed.some((n) => n.includes('f32-conv2d') || n.includes('f32-gemm') || n.includes('f32-pool/poolF32')));
+  writeFileSync(join(dir, 'model.wasm'), e.wasm);
+  const r0 = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, join(dir, 'model.wasm'), '-o', '/dev/null'], { encoding: 'utf8' });
+  assert.is(r0.status, 0, r0.stderr);
+  const m = new WebAssembly.Module(e.wasm);
+  assert.ok(WebAssembly.Module.imports(m).every((i) => i.module === 'wasi_snapshot_preview1' && i.kind === 'function'));
+  const exports = WebAssembly.Module.exports(m).map((x) => x.name).sort();
+  assert.equal(exports, ['_start', 'memory']);
+  const runtimeBytes = readFileSync('build/edgec-wasi.wasm').length;
+  assert.ok(e.wasm.length < runtimeBytes + bundle.length, `${e.wasm.length} >= ${runtimeBytes} + ${bundle.length}`);
+
+  const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
+  const x = (images.data as Float32Array).slice(0, 4 * 784);
+  writeFileSync(join(dir, 'in.bin'), bytesOf(x));
+  const r = runWasi(m, ['model.wasm', 'in.bin', 'out.bin'], dir);
+  assert.is(r.code, 0, r.stderr);
+  const model = await load(bundle, { build: 'scalar' });
+  const want: number[] = [];
+  for (let i = 0; i < 4; i++) want.push(...bytesOf(model.run({ Input3: x.subarray(i * 784, (i + 1) * 784) }).Plus214_Output_0!));
+  assert.equal(Array.from(readFileSync(join(dir, 'out.bin'))), want);
+  // Two file names only: a bundle argument is a usage error.
+  const u = runWasi(m, ['model.wasm', 'mnist.edgec', 'in.bin', 'out.bin'], dir);
+  assert.is(u.code, 2);
+  assert.match(u.stderr, /usage: model\.wasm input\.bin output\.bin/);
+});
+
+test('a binary-only model keeps binaryF32 and drops the convolutions', async () => {
+  const bundle = makeBundle([
+    { name: 'a', shape: [2, 3], role: 'in' }, { name: 'b', shape: [2, 3], role: 'in' }, { name: 'y', shape: [2, 3], role: 'out' },
+  ], [{ kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [2], params: { type: 'binary', op: fb.BinaryOp.Mul, shape: [2, 3], aStrides: [3, 1], bStrides: [3, 1] } }]);
+  const e = await embedBundle(bundle);
+  assert.not.ok(e.removed.includes('assembly/kernels/elementwise/f32-binary/binaryF32'));
+  assert.ok(e.removed.includes('assembly/kernels/conv/f32-conv2d/conv2dF32'));
+  // Every entry named in the table that exists in the runtime is either kept or removed, never missing by typo:
+  const known = new Set(KERNEL_ENTRIES.map(([n]) => n));
+  for (const n of e.removed) assert.ok(known.has(n));
+  assert.ok(e.removed.length >= 5, `only ${e.removed.length} entries found in the runtime: names changed?`);
+  writeFileSync(join(dir, 'ab.bin'), Buffer.concat([bytesOf(Float32Array.of(1, 2, 3, 4, 5, 6)), bytesOf(Float32Array.of(2, 2, 2, -1, 0.5, 0))]));
+  const r = runWasi(e.wasm, ['m.wasm', 'ab.bin', 'y.bin'], dir);
+  assert.is(r.code, 0, r.stderr);
+  const y = readFileSync(join(dir, 'y.bin'));
+  assert.equal(Array.from(new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + 24))), [2, 4, 6, -4, 2.5, 0]);
+});
+
+test('CLI: edgec compile --embed writes the one-file wasm (in process: binaryen loads once)', async () => {
+  const out = join(dir, 'cli.wasm');
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+  try {
+    assert.is(await compileCommand(['examples/mnist/model.json', '--embed', '-o', out]), 0);
+  } finally {
+    console.log = log;
+  }
+  assert.match(lines.join('\n'), /one-file wasm [\d,]+ bytes/);
+  const m = new WebAssembly.Module(readFileSync(out));
+  assert.equal(WebAssembly.Module.exports(m).map((x) => x.name).sort(), ['_start', 'memory']);
+});
+
+test.run();
