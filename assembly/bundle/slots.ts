@@ -101,3 +101,11 @@ export const Bundle_outputs: i32 = 4;
 export const Bundle_arena_size: i32 = 5;
 export const Bundle_constants: i32 = 6;
 export const Bundle_metadata: i32 = 7;
+export const Bundle_variants: i32 = 8;
+
+export const Variant_tensors: i32 = 1;
+export const Variant_steps: i32 = 2;
+export const Variant_inputs: i32 = 3;
+export const Variant_outputs: i32 = 4;
+export const Variant_arena_size: i32 = 5;
+export const Variant_name: i32 = 6;

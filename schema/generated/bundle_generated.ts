@@ -2352,6 +2352,239 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+export class Variant {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Variant {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsVariant(bb:flatbuffers.ByteBuffer, obj?:Variant):Variant {
+  return (obj || new Variant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsVariant(bb:flatbuffers.ByteBuffer, obj?:Variant):Variant {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Variant()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+tensors(index: number, obj?:Tensor):Tensor|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new Tensor()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+tensorsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+steps(index: number, obj?:Step):Step|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new Step()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+stepsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+inputs(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+inputsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+inputsArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+outputs(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+outputsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+outputsArray():Int32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? new Int32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+arenaSize():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+name():string|null
+name(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+name(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startVariant(builder:flatbuffers.Builder) {
+  builder.startObject(7);
+}
+
+static addTensors(builder:flatbuffers.Builder, tensorsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, tensorsOffset, 0);
+}
+
+static createTensorsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTensorsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addSteps(builder:flatbuffers.Builder, stepsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, stepsOffset, 0);
+}
+
+static createStepsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startStepsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addInputs(builder:flatbuffers.Builder, inputsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, inputsOffset, 0);
+}
+
+static createInputsVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createInputsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createInputsVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startInputsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addOutputs(builder:flatbuffers.Builder, outputsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, outputsOffset, 0);
+}
+
+static createOutputsVector(builder:flatbuffers.Builder, data:number[]|Int32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createOutputsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createOutputsVector(builder:flatbuffers.Builder, data:number[]|Int32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startOutputsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
+static addArenaSize(builder:flatbuffers.Builder, arenaSize:number) {
+  builder.addFieldInt32(5, arenaSize, 0);
+}
+
+static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, nameOffset, 0);
+}
+
+static endVariant(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createVariant(builder:flatbuffers.Builder, tensorsOffset:flatbuffers.Offset, stepsOffset:flatbuffers.Offset, inputsOffset:flatbuffers.Offset, outputsOffset:flatbuffers.Offset, arenaSize:number, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
+  Variant.startVariant(builder);
+  Variant.addTensors(builder, tensorsOffset);
+  Variant.addSteps(builder, stepsOffset);
+  Variant.addInputs(builder, inputsOffset);
+  Variant.addOutputs(builder, outputsOffset);
+  Variant.addArenaSize(builder, arenaSize);
+  Variant.addName(builder, nameOffset);
+  return Variant.endVariant(builder);
+}
+
+unpack(): VariantT {
+  return new VariantT(
+    this.bb!.createObjList(this.tensors.bind(this), this.tensorsLength()),
+    this.bb!.createObjList(this.steps.bind(this), this.stepsLength()),
+    this.bb!.createScalarList(this.inputs.bind(this), this.inputsLength()),
+    this.bb!.createScalarList(this.outputs.bind(this), this.outputsLength()),
+    this.arenaSize(),
+    this.name()
+  );
+}
+
+
+unpackTo(_o: VariantT): void {
+  _o.tensors = this.bb!.createObjList(this.tensors.bind(this), this.tensorsLength());
+  _o.steps = this.bb!.createObjList(this.steps.bind(this), this.stepsLength());
+  _o.inputs = this.bb!.createScalarList(this.inputs.bind(this), this.inputsLength());
+  _o.outputs = this.bb!.createScalarList(this.outputs.bind(this), this.outputsLength());
+  _o.arenaSize = this.arenaSize();
+  _o.name = this.name();
+}
+}
+
+export class VariantT {
+constructor(
+  public tensors: (TensorT)[] = [],
+  public steps: (StepT)[] = [],
+  public inputs: (number)[] = [],
+  public outputs: (number)[] = [],
+  public arenaSize: number = 0,
+  public name: string|Uint8Array|null = null
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  const tensors = Variant.createTensorsVector(builder, builder.createObjectOffsetList(this.tensors));
+  const steps = Variant.createStepsVector(builder, builder.createObjectOffsetList(this.steps));
+  const inputs = Variant.createInputsVector(builder, this.inputs);
+  const outputs = Variant.createOutputsVector(builder, this.outputs);
+  const name = (this.name !== null ? builder.createString(this.name!) : 0);
+
+  return Variant.createVariant(builder,
+    tensors,
+    steps,
+    inputs,
+    outputs,
+    this.arenaSize,
+    name
+  );
+}
+}
+
 export class Bundle {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -2454,8 +2687,18 @@ metadata(obj?:Metadata):Metadata|null {
   return offset ? (obj || new Metadata()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+variants(index: number, obj?:Variant):Variant|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? (obj || new Variant()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+variantsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startBundle(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(9);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -2560,6 +2803,22 @@ static addMetadata(builder:flatbuffers.Builder, metadataOffset:flatbuffers.Offse
   builder.addFieldOffset(7, metadataOffset, 0);
 }
 
+static addVariants(builder:flatbuffers.Builder, variantsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, variantsOffset, 0);
+}
+
+static createVariantsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startVariantsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endBundle(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -2583,7 +2842,8 @@ unpack(): BundleT {
     this.bb!.createScalarList(this.outputs.bind(this), this.outputsLength()),
     this.arenaSize(),
     this.bb!.createScalarList(this.constants.bind(this), this.constantsLength()),
-    (this.metadata() !== null ? this.metadata()!.unpack() : null)
+    (this.metadata() !== null ? this.metadata()!.unpack() : null),
+    this.bb!.createObjList(this.variants.bind(this), this.variantsLength())
   );
 }
 
@@ -2597,6 +2857,7 @@ unpackTo(_o: BundleT): void {
   _o.arenaSize = this.arenaSize();
   _o.constants = this.bb!.createScalarList(this.constants.bind(this), this.constantsLength());
   _o.metadata = (this.metadata() !== null ? this.metadata()!.unpack() : null);
+  _o.variants = this.bb!.createObjList(this.variants.bind(this), this.variantsLength());
 }
 }
 
@@ -2609,7 +2870,8 @@ constructor(
   public outputs: (number)[] = [],
   public arenaSize: number = 0,
   public constants: (number)[] = [],
-  public metadata: MetadataT|null = null
+  public metadata: MetadataT|null = null,
+  public variants: (VariantT)[] = []
 ){}
 
 
@@ -2620,6 +2882,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   const outputs = Bundle.createOutputsVector(builder, this.outputs);
   const constants = Bundle.createConstantsVector(builder, this.constants);
   const metadata = (this.metadata !== null ? this.metadata!.pack(builder) : 0);
+  const variants = Bundle.createVariantsVector(builder, builder.createObjectOffsetList(this.variants));
 
   Bundle.startBundle(builder);
   Bundle.addVersion(builder, this.version);
@@ -2630,6 +2893,7 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
   Bundle.addArenaSize(builder, this.arenaSize);
   Bundle.addConstants(builder, constants);
   Bundle.addMetadata(builder, metadata);
+  Bundle.addVariants(builder, variants);
 
   return Bundle.endBundle(builder);
 }
