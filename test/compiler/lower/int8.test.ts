@@ -1,0 +1,101 @@
+// compiler/lower/int8.ts: the c8 packing layout by a hand-written example, the steps and tensors an int8
+// graph lowers to (qc constants, im2col scratch only where needed, scale/zero point on the bundle's
+// tensors), bundle size vs float, and the ModelErrors for graphs the kernels cannot run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lower } from '../../../compiler/lower/index.ts';
+import { packQs8Gemm4x2c8, packQs8Depthwise, QS8_VARIANTS } from '../../../compiler/lower/int8.ts';
+import { compileGraph } from '../../../compiler/compile.ts';
+import { fb } from '../../../compiler/emit/bundle-writer.ts';
+import * as flatbuffers from 'flatbuffers';
+import type { Attrs, Graph, QuantParams } from '../../../compiler/ir/graph.ts';
+
+test('packQs8Gemm4x2c8: N 3, K 9 → [⌈3/2⌉][2][2][8], column pairs interleaved per 8 k, zeros past K and N', () => {
+  const N = 3, K = 9;
+  const w = Int8Array.from({ length: N * K }, (_, i) => Math.floor(i / K) * 16 + (i % K)); // w[n,k] = 16n + k
+  const z = (n: number) => new Array<number>(n).fill(0);
+  const want = [
+    0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23, // cols 0,1, k 0..7
+    8, ...z(7), 24, ...z(7), //                               cols 0,1, k 8 (+ K padding)
+    32, 33, 34, 35, 36, 37, 38, 39, ...z(8), //               col 2, k 0..7; col 3 absent
+    40, ...z(7), ...z(8),
+  ];
+  assert.equal(Array.from(packQs8Gemm4x2c8(w, N, K)), want);
+  assert.equal(Array.from(packQs8Depthwise(Int8Array.from([1, 2, 3, 4, 5, 6]), 3, 1, 2)), [1, 3, 5, 2, 4, 6]);
+  assert.ok(QS8_VARIANTS.every((v) => typeof v.pack === 'function' && v.file.includes(v.variant)));
+});
+
+const q = (s: number, zp: number): QuantParams => ({ scale: [s], zeroPoint: [zp] });
+function convGraph(co: number, ci: number, k: number, attrs: Attrs, wq?: QuantParams, outQ = q(0.1, 4)): Graph {
+  const g: Graph = { name: 'c', source: 'c.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+  g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, 8, 8, ci], quant: q(0.05, -10) });
+  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [co, k, k, ci], data: Int8Array.from({ length: co * k * k * ci }, (_, i) => (i * 37) % 255 - 127), quant: wq ?? { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 } });
+  g.tensors.set('b', { name: 'b', dtype: 'int32', shape: [co], data: new Int32Array(co).fill(100) });
+  const pad = attrs.padding === 'same' ? Math.floor(k / 2) : 0;
+  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, 8 + 2 * pad - k + 1, 8 + 2 * pad - k + 1, co], quant: outQ });
+  g.nodes.push({ name: 'conv', op: 'Conv2D', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs });
+  return g;
+}
+
+test('Conv2D int8 lowers to Conv2D_QS8 with packed weights, qc [3,Co] and an im2col scratch only when needed', () => {
+  const l3 = lower(convGraph(6, 5, 3, { padding: 'same' }));
+  const s3 = l3.steps[0]!;
+  assert.is(s3.kernel, fb.KernelId.Conv2D_QS8);
+  assert.is(s3.inputs.length, 4);
+  const [, w, qc, scratch] = s3.inputs.map((i) => l3.tensors[i]!);
+  assert.equal(w!.shape, [1, 3, 6, 2, 8]); // K = 45 → Kp 48
+  assert.is(w!.dtype, fb.DType.I8);
+  assert.equal(qc!.shape, [3, 6]);
+  const qcv = new Int32Array(qc!.data!.buffer.slice(qc!.data!.byteOffset, qc!.data!.byteOffset + qc!.data!.byteLength));
+  // bias − zp_in·Σw for channel 0 (zp_in −10)
+  const wd = Int8Array.from({ length: 45 }, (_, i) => (i * 37) % 255 - 127);
+  assert.is(qcv[0], 100 + 10 * wd.reduce((a, b) => a + b, 0));
+  assert.equal(Array.from(qcv.subarray(6, 12)), new Array(6).fill(quantMult(Math.fround(0.05) * Math.fround(0.01) / Math.fround(0.1))));
+  assert.equal(scratch!.shape, [64, 48]);
+  assert.is(scratch!.data, undefined);
+  assert.is(s3.macs, 64 * 6 * 45);
+  const l1 = lower(convGraph(6, 5, 1, {}));
+  assert.is(l1.steps[0]!.inputs.length, 3);
+  // scale and zero point reach the bundle's activation tensors
+  const x = l1.tensors[l1.inputs[0]!]!;
+  assert.is(x.zeroPoint, -10);
+  assert.is(x.scale, Math.fround(0.05));
+});
+
+function quantMult(r: number): number { let s = 0; while (r * 2 ** s < 2 ** 30) s++; return Math.round(r * 2 ** s); }
+
+test('int8 bundle is under 0.3x the float bundle (weights int8, constants per channel)', () => {
+  const gi = convGraph(64, 64, 3, { padding: 'same' });
+  const gf: Graph = { ...gi, tensors: new Map([...gi.tensors].map(([k, t]) => [k, { ...t, dtype: 'float32', quant: undefined, data: t.data ? Float32Array.from(t.data as Int8Array) : undefined }])) };
+  const si = compileGraph(gi, { skipPasses: true }).bundle.length, sf = compileGraph(gf, { skipPasses: true }).bundle.length;
+  assert.ok(si <= 0.3 * sf, `int8 ${si} bytes vs float ${sf}`);
+});
+
+test('ModelErrors: asymmetric weights, missing quant, pooling that changes quant, int32 overflow', () => {
+  assert.throws(() => lower(convGraph(2, 3, 3, {}, { scale: [0.1, 0.1], zeroPoint: [1, 0], axis: 0 })), /symmetric/);
+  const g = convGraph(2, 3, 3, {});
+  g.tensors.get('y')!.quant = undefined;
+  assert.throws(() => lower(g), /c\.json: node 'conv' \(Conv2D\): int8 tensor 'y' has no quant params/);
+  const p: Graph = { name: 'p', source: 'p.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+  p.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, 4, 4, 2], quant: q(0.1, 0) });
+  p.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, 2, 2, 2], quant: q(0.2, 0) });
+  p.nodes.push({ name: 'pool', op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel: [2, 2], strides: [2, 2] } });
+  assert.throws(() => lower(p), /Requantize/);
+  const big = convGraph(1, 3, 3, {});
+  (big.tensors.get('b')!.data as Int32Array)[0] = 2 ** 31 - 10;
+  assert.throws(() => lower(big), /overflow/);
+  const huge = convGraph(1, 3, 3, {}, undefined, q(1e-13, 0));
+  assert.throws(() => lower(huge), /too large/);
+});
+
+test('the bundle stores scale and zero point of int8 tensors', () => {
+  const { bundle } = compileGraph(convGraph(2, 3, 1, {}), { skipPasses: true });
+  const b = fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(bundle));
+  const names = new Map<string, fb.Tensor>();
+  for (let i = 0; i < b.tensorsLength(); i++) names.set(b.tensors(i)!.name()!, b.tensors(i)!);
+  assert.is(names.get('y')!.zeroPoint(), 4);
+  assert.is(names.get('y')!.scale(), Math.fround(0.1));
+  assert.is(names.get('x')!.zeroPoint(), -10);
+});
+
+test.run();
