@@ -7,6 +7,8 @@ import * as executor from './executor';
 import * as control from './control';
 // Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
 import './abort';
+// Model variants: edgec_load_variant(ptr, len, k), edgec_use_variant(k) (docs/embedding.md).
+export { edgec_load_variant, edgec_use_variant } from './variants';
 
 export function edgec_alloc(bytes: u32): usize {
   const raw = heap.alloc(<usize>bytes + 16);

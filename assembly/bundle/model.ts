@@ -7,6 +7,7 @@ import {
   vectorLength, vectorTable, fieldI32Vector, fieldString, fieldPos, readU32,
 } from './flatbuffers';
 import * as S from './slots';
+import { variantTable } from './variant';
 
 export const FORMAT_VERSION: u32 = 1;
 
@@ -175,9 +176,12 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     setError('bundle: format version ' + m.version.toString() + ' is not supported (this runtime reads version ' + FORMAT_VERSION.toString() + ')');
     return m;
   }
-  m.arenaSize = fieldU32(root, S.Bundle_arena_size, 0);
-  m.inputs = fieldI32Vector(root, S.Bundle_inputs);
-  m.outputs = fieldI32Vector(root, S.Bundle_outputs);
+  // Model variants: tensors/steps/inputs/outputs/arena come from the selected Variant table (same slots).
+  const src = variantTable(root);
+  if (failed) return m;
+  m.arenaSize = fieldU32(src, S.Bundle_arena_size, 0);
+  m.inputs = fieldI32Vector(src, S.Bundle_inputs);
+  m.outputs = fieldI32Vector(src, S.Bundle_outputs);
   const cv = fieldRef(root, S.Bundle_constants);
   if (cv != 0) {
     m.constantsLen = vectorLength(cv, 1);
@@ -185,7 +189,7 @@ export function decodeBundle(ptr: usize, len: u32): Model {
   }
   if (failed) return m;
 
-  const tv = fieldRef(root, S.Bundle_tensors);
+  const tv = fieldRef(src, S.Bundle_tensors);
   const nt: u32 = tv == 0 ? 0 : vectorLength(tv, 4);
   if (failed) return m;
   const tensors = new StaticArray<TensorInfo>(nt);
@@ -206,7 +210,7 @@ export function decodeBundle(ptr: usize, len: u32): Model {
   }
   m.tensors = tensors;
 
-  const sv = fieldRef(root, S.Bundle_steps);
+  const sv = fieldRef(src, S.Bundle_steps);
   const ns: u32 = sv == 0 ? 0 : vectorLength(sv, 4);
   if (failed) return m;
   const steps = new StaticArray<StepInfo>(ns);
