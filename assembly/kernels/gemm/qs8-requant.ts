@@ -35,3 +35,25 @@
 @inline export function qcAt(qc: usize, stride: i32, row: i32, n: i32): i32 {
   return load<i32>(qc + (<usize>(row * stride + n) << 2));
 }
+
+/**
+ * SIMD requantisation of 4 accumulators (channels c..c+3 of qc [3, stride]): the same i64 formula per lane,
+ * per-lane shifts by two uniform shifts and a lane select, saturated to i32 before the zero point.
+ */
+// @ts-ignore: decorator
+@inline export function requant4(acc: v128, qc: usize, stride: i32, c: i32, zp: i32, lo: i32, hi: i32): v128 {
+  const mult = v128.load(qc + (<usize>(stride + c) << 2));
+  const sp = qc + (<usize>(2 * stride + c) << 2);
+  const s0 = load<i32>(sp), s1 = load<i32>(sp, 4), s2 = load<i32>(sp, 8), s3 = load<i32>(sp, 12);
+  let a = i64x2.extmul_low_i32x4_s(acc, mult), b = i64x2.extmul_high_i32x4_s(acc, mult);
+  a = i64x2.add(a, i64x2.replace_lane(i64x2.splat(<i64>1 << <i64>(s0 - 1)), 1, <i64>1 << <i64>(s1 - 1)));
+  b = i64x2.add(b, i64x2.replace_lane(i64x2.splat(<i64>1 << <i64>(s2 - 1)), 1, <i64>1 << <i64>(s3 - 1)));
+  a = v128.shuffle<i64>(i64x2.shr_s(a, s0), i64x2.shr_s(a, s1), 0, 3);
+  b = v128.shuffle<i64>(i64x2.shr_s(b, s2), i64x2.shr_s(b, s3), 0, 3);
+  // saturate to ±2^20 (beyond it every zero point and clamp gives the same int8) so the low halves are exact
+  const big = i64x2.splat(1 << 20), small = i64x2.splat(-(1 << 20));
+  a = v128.bitselect(big, a, i64x2.gt_s(a, big)); a = v128.bitselect(small, a, i64x2.lt_s(a, small));
+  b = v128.bitselect(big, b, i64x2.gt_s(b, big)); b = v128.bitselect(small, b, i64x2.lt_s(b, small));
+  const v = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), i32x4.splat(zp));
+  return i32x4.min_s(i32x4.max_s(v, i32x4.splat(lo)), i32x4.splat(hi));
+}
