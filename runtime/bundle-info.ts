@@ -14,11 +14,14 @@ export interface BundleInfo {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   steps: number;
+  /** Names of the model variants (Bundle.variants), [] for a bundle without them. */
+  variants: string[];
 }
 
 const DTYPES: RuntimeDType[] = ['float32', 'int8', 'uint8', 'int32'];
 
-export function readBundleInfo(bytes: Uint8Array): BundleInfo {
+/** Info of variant `variant` (0 = the Bundle's own fields; k > 0 = Bundle.variants[k], same slots). */
+export function readBundleInfo(bytes: Uint8Array, variant = 0): BundleInfo {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (p: number) => dv.getUint32(p, true);
   /** Position of field `slot` of the table at t, or 0 when absent. */
@@ -41,7 +44,13 @@ export function readBundleInfo(bytes: Uint8Array): BundleInfo {
   };
   const text = (v: number): string => (v === 0 ? '' : new TextDecoder().decode(bytes.subarray(v + 4, v + 4 + u32(v))));
 
-  const root = u32(0);
+  const bundleRoot = u32(0);
+  const variantsVec = ref(bundleRoot, 8);
+  const nVariants = variantsVec === 0 ? 0 : u32(variantsVec);
+  const variantTable = (k: number) => { const e = variantsVec + 4 + 4 * k; return e + u32(e); };
+  const variants: string[] = [];
+  for (let k = 0; k < nVariants; k++) variants.push(text(ref(variantTable(k), 6)));
+  const root = variant === 0 ? bundleRoot : variantTable(variant);
   const tensorsVec = ref(root, 1);
   const tensor = (id: number): TensorInfo => {
     const e = tensorsVec + 4 + 4 * id;
@@ -54,5 +63,6 @@ export function readBundleInfo(bytes: Uint8Array): BundleInfo {
     inputs: ints(ref(root, 3)).map(tensor),
     outputs: ints(ref(root, 4)).map(tensor),
     steps: stepsVec === 0 ? 0 : u32(stepsVec),
+    variants,
   };
 }

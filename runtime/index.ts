@@ -24,12 +24,19 @@ export interface Model {
    * returns the stacked outputs plus, per sample, the branch / exit taken and the executed MACs.
    */
   runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] };
+  /** Variant names of a multi-variant bundle ([] otherwise) and the current one ('' without variants). */
+  readonly variants: readonly string[];
+  readonly variant: string;
+  /** Switches variant in the same instance (each decoded once, then kept); `info` follows. */
+  useVariant(name: string): void;
 }
 
 export interface LoadOptions {
   wasm: BufferSource | WebAssembly.Module;
   /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
   reference?: boolean;
+  /** The variant to start with (multi-variant bundles; default the first). */
+  variant?: string;
 }
 
 /** A bundle the executor refused, a bad input, or a failure inside the wasm. */
@@ -58,6 +65,8 @@ interface Exports {
   edgec_build(): number;
   edgec_executed_macs(): number;
   edgec_route(step: number): number;
+  edgec_load_variant(ptr: number, len: number, k: number): number;
+  edgec_use_variant(k: number): number;
 }
 
 // The smallest module using a v128 instruction (as wasm-feature-detect's simd probe).
@@ -96,10 +105,12 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   const instance = await WebAssembly.instantiate(module, {});
   const ex = instance.exports as unknown as Exports;
 
+  let ptr = 0;
   const status = guarded(ex, 'load', () => {
-    const ptr = ex.edgec_alloc(bundle.length);
+    ptr = ex.edgec_alloc(bundle.length);
     new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
-    return ex.edgec_load(ptr, bundle.length);
+    // Variant 0 (the Bundle's own fields) through the variant loader, so useVariant can return to it.
+    return ex.edgec_load_variant(ptr, bundle.length, 0);
   });
   if (status !== 0) throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
   ex.edgec_set_reference(opts.reference ? 1 : 0);
@@ -113,6 +124,21 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     steps: b.steps,
     build: ex.edgec_build() === 1 ? 'simd' : 'scalar',
   };
+  const variants = b.variants;
+  const loadedVariants = new Set<number>([0]);
+  let current = 0;
+  function useVariant(name: string): void {
+    const k = variants.indexOf(name);
+    if (k < 0) throw new BundleError(`variant '${name}' is not in this bundle (variants: ${variants.join(', ') || 'none'})`);
+    if (k === current) return;
+    const rc = guarded(ex, 'useVariant', () => (loadedVariants.has(k) ? ex.edgec_use_variant(k) : ex.edgec_load_variant(ptr, bundle.length, k)));
+    if (rc !== 0) throw new BundleError(errorText(ex) || `variant '${name}' refused (status ${rc})`);
+    loadedVariants.add(k);
+    current = k;
+    const v = readBundleInfo(bundle, k);
+    Object.assign(info, { inputs: v.inputs, outputs: v.outputs, steps: v.steps, arenaBytes: ex.edgec_arena_size() });
+  }
+  if (opts.variant !== undefined) useVariant(opts.variant);
 
   function run(inputs: Record<string, TensorArray>): Record<string, TensorArray> {
     for (const name of Object.keys(inputs)) {
@@ -179,5 +205,8 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     return { outputs, samples };
   }
 
-  return { info, run, runDetailed };
+  return {
+    info, run, runDetailed, variants, useVariant,
+    get variant() { return variants[current] ?? ''; },
+  };
 }
