@@ -83,12 +83,15 @@ export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Pro
     }
     const at = align16(value.value);
     const heapStart = align16(at + bundle.length) + 16;
-    binaryen.Const.setValueI32(setValue, heapStart);
+    (binaryen as unknown as { Const: { setValueI32(e: number, v: number): void } }).Const.setValueI32(setValue, heapStart);
 
     // Same segments plus the bundle, memory grown to hold it.
     const segments: { offset: number; data: Uint8Array; passive: boolean }[] = [];
-    for (let i = 0; i < mod.getNumDataSegments(); i++) {
-      const info = mod.getDataSegmentInfo(mod.getDataSegmentByIndex(i)) as unknown as { offset: number; data: ArrayBuffer; passive: boolean };
+    // binaryen.js has these data-segment calls; its typings lag behind.
+    const segs = mod as unknown as { getNumDataSegments(): number; getDataSegmentByIndex(i: number): number;
+      getDataSegmentInfo(s: number): { offset: number; data: ArrayBuffer; passive: boolean } };
+    for (let i = 0; i < segs.getNumDataSegments(); i++) {
+      const info = segs.getDataSegmentInfo(segs.getDataSegmentByIndex(i));
       segments.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
     }
     const mem = mod.getMemoryInfo() as unknown as { initial: number; max?: number };

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readNpy } from '../../compiler/io/npy.ts';
 
 const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images_u8.npy')), 'images_u8.npy');
-const labels = readNpy(new Uint8Array(readFileSync('examples/mnist/labels_u8.npy')), 'labels_u8.npy').data;
+const labels = readNpy(new Uint8Array(readFileSync('examples/mnist/labels_u8.npy')), 'labels_u8.npy').data as Uint8Array;
 const digits: { label: number; index: number; pixels: string }[] = [];
 for (let d = 0; d < 10; d++) {
   const i = Array.from(labels).indexOf(d);

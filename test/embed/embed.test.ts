@@ -32,7 +32,7 @@ test('MNIST one-file wasm: same bytes as Node scalar for 4 images, wasm3 feature
   writeFileSync(join(dir, 'model.wasm'), e.wasm);
   const r0 = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, join(dir, 'model.wasm'), '-o', '/dev/null'], { encoding: 'utf8' });
   assert.is(r0.status, 0, r0.stderr);
-  const m = new WebAssembly.Module(e.wasm);
+  const m = new WebAssembly.Module(e.wasm as Uint8Array<ArrayBuffer>);
   assert.ok(WebAssembly.Module.imports(m).every((i) => i.module === 'wasi_snapshot_preview1' && i.kind === 'function'));
   const exports = WebAssembly.Module.exports(m).map((x) => x.name).sort();
   assert.equal(exports, ['_start', 'memory']);

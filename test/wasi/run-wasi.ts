@@ -11,7 +11,7 @@ export function runWasi(wasm: Uint8Array | WebAssembly.Module, args: string[], d
   const errFd = openSync(errPath, 'w');
   try {
     const wasi = new WASI({ version: 'preview1', args, env: {}, preopens: { '.': dir }, returnOnExit: true, stderr: errFd });
-    const module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
+    const module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
     const instance = new WebAssembly.Instance(module, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     return { code, stderr: readFileSync(errPath, 'utf8') };
