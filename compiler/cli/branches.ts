@@ -6,7 +6,9 @@ import { dirname, resolve } from 'node:path';
 import { ModelError, type Graph } from '../ir/graph.ts';
 import { hasBlocks, parseBlockModel, type BlockModel, type Piece } from '../ir/blocks.ts';
 import { parseJsonText } from '../frontend/model-json/index.ts';
-import { compileBlockModel, type BlockCompileOptions } from '../lower/branches.ts';
+import { compileBlockModel, type BlockCompileOptions, type BlockCompileResult } from '../lower/branches.ts';
+import { compileBlockModelInt8 } from '../lower/branches-int8.ts';
+import type { CalibrationMethod } from '../quantize/index.ts';
 import { cloneGraph } from '../compile.ts';
 import { readSteps } from '../../runtime/branches.ts';
 import { load, type Model, type TensorArray } from '../../runtime/node.ts';
@@ -236,16 +238,24 @@ export interface BlockCompileCli {
   pruneBelow?: number;
   calibration?: string;
   labels?: string;
+  /** int8: every piece quantised on the activations the calibration samples give it. */
+  quantize?: { method: CalibrationMethod };
 }
 
 /** `edgec compile` for a model with blocks; prints the summary (and the pruning report). */
 export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promise<string[]> {
-  let result = compileBlockModel(bm, cli.options);
+  const shape = bm.shapes.get(bm.inputs[0]!)!.shape;
+  const cal = cli.calibration === undefined ? undefined : samplesOf(loadNpy(cli.calibration), shape, cli.calibration);
+  if (cli.quantize && !cal) throw new UsageError('--quantize int8 needs --calibration <x.npy> for a model with blocks', 'compile');
+  const per = shape.reduce((a, b) => a * b, 1);
+  const build = async (m: BlockModel): Promise<BlockCompileResult> => (cli.quantize
+    ? compileBlockModelInt8(m, { samples: Array.from({ length: cal!.n }, (_, i) => cal!.data.slice(i * per, (i + 1) * per)), method: cli.quantize.method }, cli.options)
+    : compileBlockModel(m, cli.options));
+  let result = await build(bm);
   const lines: string[] = [];
   if (cli.pruneBelow !== undefined) {
-    if (!cli.calibration) throw new UsageError('--prune-branches-below needs --calibration <x.npy>', 'compile');
-    const shape = bm.shapes.get(bm.inputs[0]!)!.shape;
-    const { n, data } = samplesOf(loadNpy(cli.calibration), shape, cli.calibration);
+    if (!cal) throw new UsageError('--prune-branches-below needs --calibration <x.npy>', 'compile');
+    const { n, data } = cal;
     const labels = labelsOf(cli.labels, n);
     const before = await profileBundle(result.bundle, data, labels);
     const counts: Record<string, number[]> = {};
@@ -253,7 +263,7 @@ export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promi
       if (p.kind === 'branch') counts[p.name] = p.branches.map((_, i) => before.samples.filter((s) => s.branches[p.name] === i).length);
     }
     const { model, dropped } = pruneBranches(bm, counts, cli.pruneBelow);
-    const pruned = compileBlockModel(model, cli.options);
+    const pruned = await build(model);
     const after = await profileBundle(pruned.bundle, data, labels);
     const avg = (r: ProfileResult) => r.samples.reduce((a, s) => a + s.macs, 0) / r.samples.length;
     for (const [name, d] of Object.entries(dropped)) {

@@ -110,14 +110,15 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const blocks = loadBlockModel(model);
   const prune = values['prune-branches-below'];
   if (blocks) {
-    if (values.quantize !== undefined) throw new UsageError('--quantize is not supported yet for models with Branch / EarlyExit blocks', 'compile');
+    const q = parseQuantizeFlags(values);
+    if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
     const below = prune === undefined ? undefined : Number(prune);
     if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
     const lines = await compileBlocks(blocks, {
-      model, out, pruneBelow: below, calibration: values.calibration, labels: values.labels,
+      model, out, pruneBelow: below, calibration: values.calibration, labels: values.labels, ...(q ? { quantize: { method: q.method } } : {}),
       options: {
         target: (target ?? 'simd') as 'simd' | 'scalar', sourceHash: sourceHash(modelFiles(model)), modelName: blocks.name || basename(model, extname(model)),
-        options: { target: target ?? 'simd', ...(below !== undefined ? { pruneBranchesBelow: below } : {}) },
+        options: { target: target ?? 'simd', ...(below !== undefined ? { pruneBranchesBelow: below } : {}), ...(q ? { quantize: { method: q.method, calibration: q.calibration && basename(q.calibration) } } : {}) },
       },
     });
     for (const l of lines) console.log(l);

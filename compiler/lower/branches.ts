@@ -20,6 +20,8 @@ export interface BlockCompileOptions {
    * ordinary IR graph, so whatever compileGraph does to a graph applies here piece by piece).
    */
   transformPiece?: (g: Graph, piece: string) => Graph;
+  /** Pieces already optimised (e.g. quantised by branches-int8.ts): lowered as they are, no passes. */
+  prepared?: Map<Graph, Graph>;
 }
 
 /** Where a block's steps sit in the stitched program (for reports and the arena comparison). */
@@ -66,6 +68,8 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
   for (const o of bm.outputs) { tensors.push({ name: o, dtype: f32, shape: shapeOf(o) }); byName.set(o, tensors.length - 1); }
 
   const compilePiece = (g: Graph, label: string): Lowered => {
+    const ready = opts.prepared?.get(g);
+    if (ready) return lower(ready);
     let opt = runPasses(cloneGraph(g));
     if (opts.transformPiece) opt = opts.transformPiece(opt, label);
     return lower(opt);
