@@ -40,7 +40,9 @@ const F = model.runDetailed({ Input3: x }).outputs.feat as Float32Array;
 const mu = new Float64Array(FEAT), sd = new Float64Array(FEAT);
 for (let i = 0; i < N; i++) for (let j = 0; j < FEAT; j++) mu[j] += F[i * FEAT + j]! / N;
 for (let i = 0; i < N; i++) for (let j = 0; j < FEAT; j++) sd[j] += (F[i * FEAT + j]! - mu[j]!) ** 2 / N;
-for (let j = 0; j < FEAT; j++) sd[j] = Math.sqrt(sd[j]!) + 1e-3;
+// the floor keeps rarely-lit features from getting huge folded weights (which would also wreck a
+// per-channel int8 scale of the head)
+for (let j = 0; j < FEAT; j++) sd[j] = Math.sqrt(sd[j]!) + 0.05;
 const Z = new Float64Array(N * FEAT);
 for (let i = 0; i < N; i++) for (let j = 0; j < FEAT; j++) Z[i * FEAT + j] = (F[i * FEAT + j]! - mu[j]!) / sd[j]!;
 
