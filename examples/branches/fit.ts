@@ -1,11 +1,13 @@
 // Fits the example's exit head and gate on REAL MNIST training-like digits (the calibration set,
-// disjoint from the test set) and writes early-exit.json, gated.json and model.bin beside this file.
+// disjoint from the test set) and writes early-exit.json, gated.json, model.bin and 100 calibration
+// digits (calib.npy, calib_labels.npy) beside this file.
 // Usage: node --import tsx examples/branches/fit.ts <dir with calib_images_u8.bin, calib_labels_u8.bin>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { load } from '../../runtime/node.ts';
+import { saveNpy } from '../../compiler/io/npy.ts';
 
 const PIXELS = 784, FEAT = 392, CLASSES = 10;
 const src = process.argv[2];
@@ -163,4 +165,10 @@ const gated = {
 };
 writeFileSync(join(here, 'early-exit.json'), JSON.stringify(earlyExit, null, 1) + '\n');
 writeFileSync(join(here, 'gated.json'), JSON.stringify(gated, null, 1) + '\n');
-console.log(`wrote early-exit.json, gated.json and model.bin (${bin.length} bytes) to ${here}`);
+// 100 of the held-out calibration digits (x/255) and labels: data for --calibration (int8, pruning)
+const keep = gateRows.slice(0, 100);
+const cx = new Float32Array(keep.length * PIXELS);
+keep.forEach((i, k) => { for (let p = 0; p < PIXELS; p++) cx[k * PIXELS + p] = images[i * PIXELS + p]! / 255; });
+saveNpy(join(here, 'calib.npy'), { shape: [keep.length, 1, 28, 28], data: cx });
+saveNpy(join(here, 'calib_labels.npy'), { shape: [keep.length], data: Uint8Array.from(keep, (i) => labels[i]!) });
+console.log(`wrote early-exit.json, gated.json, model.bin (${bin.length} bytes), calib.npy, calib_labels.npy to ${here}`);
