@@ -13,6 +13,7 @@ import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
 import { summarizeBundle, fmtInt } from './inspect.ts';
 import { compileBlocks, loadBlockModel } from './branches.ts';
+import { VARIANTS_HELP, parseVariants, compileVariants } from '../variants/cli.ts';
 import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags } from '../quantize/cli.ts';
 
 export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
@@ -28,6 +29,7 @@ options:
   --embed                 write a one-file WASI .wasm (runtime + this bundle, unused kernels removed):
                           run it as \`wasm3 model.wasm input.bin output.bin\` (docs/embedding.md)
 ${QUANTIZE_HELP}
+${VARIANTS_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
                           the --calibration samples; prints the MAC (and, with --labels, accuracy) change
   --labels FILE           class labels .npy of the calibration samples (for the pruning report)
@@ -83,6 +85,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     'dump-after': { type: 'string' },
     shape: { type: 'string', multiple: true },
     embed: { type: 'boolean' },
+    variants: { type: 'string' },
     ...QUANTIZE_FLAGS,
     'prune-branches-below': { type: 'string' },
     labels: { type: 'string' },
@@ -110,7 +113,8 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const blocks = loadBlockModel(model);
   const prune = values['prune-branches-below'];
   if (blocks) {
-    const q = parseQuantizeFlags(values);
+    // --calibration alone serves --prune-branches-below here
+    const q = values.quantize === undefined ? undefined : parseQuantizeFlags(values);
     if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
     const below = prune === undefined ? undefined : Number(prune);
     if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
@@ -130,7 +134,10 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const options: Record<string, unknown> = { target: target ?? 'simd' };
   if (shapes) options.shapes = shapes;
   if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
-  const compile = (g: Graph, o: CompileOptions) => (quantize ? compileWithQuantizeFlags(g, quantize, o) : Promise.resolve(compileGraph(g, o)));
+  const variantKinds = values.variants === undefined ? undefined : parseVariants(values.variants);
+  if (variantKinds) options.variants = variantKinds;
+  const compile = (g: Graph, o: CompileOptions) => (variantKinds ? compileVariants(variantKinds, g, quantize, o)
+    : quantize ? compileWithQuantizeFlags(g, quantize, o) : Promise.resolve(compileGraph(g, o)));
   const { bundle, ...rest } = await compile(graph, {
     target: (target ?? 'simd') as 'simd' | 'scalar',
     ...(dumpAfter !== undefined ? {

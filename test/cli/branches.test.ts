@@ -80,6 +80,17 @@ test('gated: profile counts per branch; --prune-branches-below drops the rare br
   assert.ok(k.out.includes('no branch below'), k.out);
 });
 
+test('gated --quantize int8 with the shipped calibration digits: runs, fewer bytes, same routes on both builds', async () => {
+  const c = edgec('compile', join(EX, 'gated.json'), '-o', at('gq.edgec'), '--quantize', 'int8', '--calibration', join(EX, 'calib.npy'));
+  assert.is(c.code, 0, c.err);
+  const bytes = new Uint8Array(readFileSync(at('gq.edgec')));
+  assert.ok(bytes.length < readFileSync(at('g.edgec')).length / 2, `int8 bundle ${bytes.length} bytes`);
+  const [a, b] = await Promise.all([load(bytes, { build: 'simd' }), load(bytes, { build: 'scalar' })]);
+  const da = a.runDetailed({ Input3: x }), db = b.runDetailed({ Input3: x });
+  assert.equal(da.samples, db.samples);
+  assert.equal(Array.from(da.outputs.Plus214_Output_0!), Array.from(db.outputs.Plus214_Output_0!));
+});
+
 test('usage errors: pruning needs calibration, a share in [0,1] and a model with branches', () => {
   const e1 = edgec('compile', join(EX, 'gated.json'), '-o', at('e.edgec'), '--prune-branches-below', '0.1');
   assert.is(e1.code, 2); assert.ok(e1.err.includes('needs --calibration'), e1.err);
