@@ -7,6 +7,7 @@ import { parseBlockModel, evaluateBlockModel, type BlockModel } from '../../../c
 import { compileBlockModel } from '../../../compiler/lower/branches.ts';
 import { load } from '../../../runtime/node.ts';
 import { readSteps } from '../../../runtime/branches.ts';
+import { pruneBranches } from '../../../compiler/cli/branches.ts';
 
 /** Seeded PRNG (mulberry32) for weights and inputs. */
 function rng(seed: number) {
@@ -197,6 +198,38 @@ test('mutually exclusive branches share arena space: plan smaller than with bran
   assert.ok(res.plan.arenaSize < 2 * 1024, `arena ${res.plan.arenaSize}`);
   assert.ok(res.arenaSaved.blk! >= 2 * 1024, `saved ${res.arenaSaved.blk}`);
   assert.is(readSteps(res.bundle).control[0]!.arenaSaved, res.arenaSaved.blk);
+});
+
+test('pruning 1 of 3 branches: the gate falls back to the best remaining branch (chosen path = reference of the pruned model)', async () => {
+  const bm = toyModel({ threshold: 1 });
+  const { model, dropped } = pruneBranches(bm, { blk: [10, 1, 9] }, 0.1);
+  assert.equal(dropped, { blk: [1] });
+  const full = await runAll(bm), pruned = await runAll(model);
+  for (let b = 0; b < 2; b++) {
+    const fd = full.out[b]!.d, pd = pruned.out[b]!.d;
+    samples.forEach((x, i) => {
+      const ref = evaluateBlockModel(bm, { x });
+      const orig = fd.samples[i]!.branches.blk!;
+      const now = pd.samples[i]!.branches.blk!;
+      // kept branches [0, 2] are now 0 and 1
+      if (orig !== 1) assert.is(now, orig === 0 ? 0 : 1, `sample ${i}`);
+      const pref = evaluateBlockModel(model, { x });
+      assert.is(now, pref.route.branches.blk);
+      close(pd.outputs.y!.subarray(i * 4, i * 4 + 4), pref.outputs.y!, `pruned sample ${i}`);
+      if (orig !== 1) close(pd.outputs.y!.subarray(i * 4, i * 4 + 4), ref.outputs.y!, `unchanged sample ${i}`);
+    });
+    assert.ok(fd.samples.some((s) => s.branches.blk === 1), 'some sample used the dropped branch');
+  }
+  // one branch left: no gate, no dispatch
+  const one = pruneBranches(bm, { blk: [0, 7, 1] }, 0.5);
+  assert.equal(one.dropped, { blk: [0, 2] });
+  const r = compileBlockModel(one.model);
+  assert.is(readSteps(r.bundle).control.filter((c) => c.kind === 'branch').length, 0);
+  const m = await load(r.bundle, { build: 'simd' });
+  samples.forEach((x) => {
+    const y = m.run({ x: new Float32Array(x) }).y!;
+    close(y, evaluateBlockModel(one.model, { x }).outputs.y!, 'single branch');
+  });
 });
 
 test.run();
