@@ -66,6 +66,25 @@ async function agreementWith(g: Graph, samples: Samples, ref: Calibration['float
   return { agree: agree / count, mse: se / Math.max(n, 1) };
 }
 
+export interface LayerSensitivity { name: string; agree: number; mse: number }
+
+/**
+ * --auto-mixed's choice: layers ranked most sensitive first (lowest agreement when quantised alone, then
+ * highest output MSE); a binary search over k finds the fewest top-k kept float with agreement ≥ target
+ * (assumes keeping more layers float never hurts). All of them when even that misses the target.
+ */
+export async function fewestFloatLayers(sens: LayerSensitivity[], agreeWithFloat: (layers: string[]) => Promise<number>, target: number): Promise<{ layers: string[]; agree: number }> {
+  const ranked = [...sens].sort((a, b) => a.agree - b.agree || b.mse - a.mse).map((s) => s.name);
+  let lo = 1, hi = ranked.length, best = ranked.length, bestAgree: number | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const a = await agreeWithFloat(ranked.slice(0, mid));
+    if (a >= target) { best = mid; bestAgree = a; hi = mid - 1; } else lo = mid + 1;
+  }
+  const layers = ranked.slice(0, best);
+  return { layers, agree: bestAgree ?? await agreeWithFloat(layers) };
+}
+
 export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promise<QuantizedGraph> {
   const g0 = cloneGraph(graph);
   if (!opts.samples) propagateQdqAnnotations(g0);
@@ -110,24 +129,16 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
       // sensitivity: the int8 model with only this layer quantised (everything else float)
       const layers = result.int8Nodes.filter((n) => !keep.has(n));
       const all = floatGraph.nodes.map((n) => n.name);
-      const sens: { name: string; agree: number; mse: number }[] = [];
+      const sens: LayerSensitivity[] = [];
       let done = 0;
       for (const name of layers) {
         const only = new Set(all.filter((n) => n !== name));
         sens.push({ name, ...(await measure(only)) });
         opts.progress?.('layer sensitivity', ++done, layers.length);
       }
-      sens.sort((a, b) => a.agree - b.agree || b.mse - a.mse);
-      // fewest most-sensitive layers kept float that hold the drop: binary search over the count
-      let lo = 1, hi = sens.length, best = sens.length, bestAgree = 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const k = new Set([...keep, ...sens.slice(0, mid).map((s) => s.name)]);
-        const m = await measure(k);
-        if (m.agree >= target) { best = mid; bestAgree = m.agree; hi = mid - 1; } else lo = mid + 1;
-      }
-      autoFloat.push(...sens.slice(0, best).map((s) => s.name));
-      agreement = bestAgree;
+      const chosen = await fewestFloatLayers(sens, async (layers) => (await measure(new Set([...keep, ...layers]))).agree, target);
+      autoFloat.push(...chosen.layers);
+      agreement = chosen.agree;
       result = rewrite(new Set([...keep, ...autoFloat]));
     }
   }
