@@ -1,7 +1,8 @@
 // npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small]
 // Side-by-side single-thread latency of edgec against its peers on the same model in the same run:
 // onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8) and tfjs-backend-wasm (float, running
-// the very graph edgec compiles). Prints medians and ratios (edgec / peer: below 1 is faster).
+// the very graph edgec compiles), and edgec int8 (the QDQ u8s8 model with its own scales, or, without
+// one, calibrated on 4 random-normal inputs). Prints medians and ratios (edgec / peer: below 1 is faster).
 // Run by hand only: this machine is shared and noisy, so numbers never gate a test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
 import { compileGraph } from '../compiler/compile.ts';
+import { compileQuantized } from '../compiler/quantize/index.ts';
 import { load } from '../runtime/node.ts';
 import { readNpy } from '../compiler/io/npy.ts';
 import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
@@ -78,6 +80,21 @@ for (const m of MODELS) {
   const ortF = await ortRun(`${m}.onnx`);
   const ortQ = existsSync(join(dir, `${m}_qdq_u8s8.onnx`)) ? await ortRun(`${m}_qdq_u8s8.onnx`) : undefined;
 
+  // edgec int8: the u8s8 QDQ model's own scales (so its output is comparable with ort's int8 output)
+  const qdqPath = join(dir, `${m}_qdq_u8s8.onnx`);
+  let r = 1;
+  const normal = () => { // Box-Muller on a fixed LCG: calibration inputs for latency only
+    r = (r * 1664525 + 1013904223) >>> 0; const u = (r + 1) / 2 ** 32;
+    r = (r * 1664525 + 1013904223) >>> 0; const v = r / 2 ** 32;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  const q = existsSync(qdqPath)
+    ? await compileQuantized(parseOnnx(readFileSync(qdqPath), qdqPath), {}, { modelName: `${m}_int8` })
+    : await compileQuantized(graph, { samples: { input: graph.inputs[0]!, data: Array.from({ length: 4 }, () => Float32Array.from(xf, normal)) } }, { modelName: `${m}_int8` });
+  const edgecQ = await load(q.bundle, { build: 'simd' });
+  const qOut = edgecQ.run({ [inName]: xf })[outName] as Float32Array;
+  const tEdgecQ = await median(async () => edgecQ.run({ [inName]: xf }), runs);
+
   const tfRun = prepareTfjsGraph(graph);
   const tfOut = (await tfRun({ [graph.inputs[0]!]: xf }))[graph.outputs[0]!]!;
   const tTf = await median(() => tfRun({ [graph.inputs[0]!]: xf }), runs);
@@ -88,14 +105,18 @@ for (const m of MODELS) {
     (tEdgec / ortF.t).toFixed(2), ortQ ? (tEdgec / ortQ.t).toFixed(2) : '-', (tEdgec / tTf).toFixed(2),
     maxAbs(eOut, refF).toExponential(1), maxAbs(ortF.out, refF).toExponential(1), maxAbs(tfOut, refF).toExponential(1),
     String(edgec.info.arenaBytes), String(bundle.length),
+    tEdgecQ.toFixed(3), ortQ ? (tEdgecQ / ortQ.t).toFixed(2) : '-', (tEdgecQ / tTf).toFixed(2),
+    ortQ ? maxAbs(qOut, ortQ.out).toExponential(1) : '-', String(edgecQ.info.arenaBytes), String(q.bundle.length),
   ]);
 }
 
 const head = ['model', 'edgec f32 ms', 'ort f32 ms', 'ort u8s8 ms', 'tfjs f32 ms', 'edgec/ort f32', 'edgec/ort int8',
-  'edgec/tfjs', '|Δ| edgec', '|Δ| ort', '|Δ| tfjs', 'arena B', 'bundle B'];
+  'edgec/tfjs', '|Δ| edgec', '|Δ| ort', '|Δ| tfjs', 'arena B', 'bundle B',
+  'edgec i8 ms', 'i8/ort int8', 'i8/tfjs f32', '|Δ| i8 vs ort i8', 'i8 arena B', 'i8 bundle B'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
 console.log('single thread, median latency; ratios edgec / peer (< 1 = edgec faster); |Δ| = max abs vs the reference output');
+console.log('targets (mobilenet_v2): i8/ort int8 ≤ 0.25, i8/tfjs f32 ≤ 0.45; arena = the wasm linear-memory working set besides the bundle');
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);
