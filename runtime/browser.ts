@@ -14,6 +14,8 @@ export interface BrowserLoadOptions {
   /** Folder URL (ending in '/') holding edgec-simd.wasm and edgec-scalar.wasm; default: next to this script. */
   wasmBase?: string | URL;
   reference?: boolean;
+  /** Multi-variant bundles: the variant to start with (default the first). */
+  variant?: string;
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
@@ -55,5 +57,5 @@ export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): P
   const build = pickBuild(opts.build ?? 'auto');
   const base = opts.wasmBase === undefined ? defaultBase() : new URL(String(opts.wasmBase), defaultBase()).href;
   const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, base).href);
-  return loadWith(bundle, { wasm, reference: opts.reference });
+  return loadWith(bundle, { wasm, reference: opts.reference, variant: opts.variant });
 }

@@ -13,6 +13,8 @@ export interface NodeLoadOptions {
   /** 'auto' (default): simd when this engine validates SIMD128, else scalar. */
   build?: 'auto' | Build;
   reference?: boolean;
+  /** Multi-variant bundles: the variant to start with (default the first). */
+  variant?: string;
 }
 
 const modules = new Map<Build, WebAssembly.Module>();
@@ -39,5 +41,5 @@ export function wasmModule(build: Build): WebAssembly.Module {
 export function load(bundle: Uint8Array, opts: NodeLoadOptions = {}): Promise<Model> {
   const want = opts.build ?? 'auto';
   const build: Build = want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
-  return loadWith(bundle, { wasm: wasmModule(build), reference: opts.reference });
+  return loadWith(bundle, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant });
 }
