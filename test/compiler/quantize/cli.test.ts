@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../compiler/cli.ts';
-import { saveNpy } from '../../../compiler/io/npy.ts';
+import { loadNpy, saveNpy } from '../../../compiler/io/npy.ts';
+import { readFileSync } from 'node:fs';
+import { argmax } from '../../../compiler/quantize/index.ts';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
 const MNIST = join(FIX, 'onnx/mnist-8.onnx');
@@ -53,6 +55,27 @@ test('calibration file missing, wrong shape; unknown --keep-float node; float mo
   await fails(['--quantize', 'int8', '--calibration', at('bad.npy')], 1, 'bad.npy', "input 'Input3'", 'found [3,5]');
   await fails(['--quantize', 'int8', '--calibration', at('ok.npy'), '--keep-float', 'Convolution28,nope'], 1, "no node named 'nope'");
   await fails(['--quantize', 'int8'], 1, 'needs --calibration');
+});
+
+test('compile --quantize int8 (entropy, one layer kept float) then run: top-1 as float on ≥ 19/20', async () => {
+  const calib = Float32Array.from(readFileSync(join(FIX, 'quantize/mnist_calib100_u8.bin')), (v) => v / 255);
+  saveNpy(at('calib.npy'), { shape: [100, 1, 28, 28], data: calib });
+  saveNpy(at('test.npy'), { shape: [20, 1, 28, 28], data: Float32Array.from(readFileSync(join(FIX, 'onnx/mnist_test20_u8.bin')), (v) => v / 255) });
+  const q = await edgec('compile', MNIST, '-o', at('q.edgec'), '--quantize', 'int8', '--calibration', at('calib.npy'), '--calibrate', 'entropy', '--keep-float', 'Convolution110');
+  assert.is(q.code, 0, q.err);
+  assert.match(q.err, /int8: \d+ nodes int8 \(calibrated entropy on 100 samples\); float: Convolution110/);
+  const f = await edgec('compile', MNIST, '-o', at('f.edgec'));
+  assert.is(f.code, 0, f.err);
+  assert.is((await edgec('run', at('q.edgec'), '--input', at('test.npy'), '--output', at('q.npy'))).code, 0);
+  assert.is((await edgec('run', at('f.edgec'), '--input', at('test.npy'), '--output', at('f.npy'))).code, 0);
+  const yq = loadNpy(at('q.npy')), yf = loadNpy(at('f.npy'));
+  assert.equal(yq.shape, [20, 10]);
+  let agree = 0;
+  for (let i = 0; i < 20; i++) {
+    const a = (yq.data as Float32Array).subarray(i * 10, i * 10 + 10), b = (yf.data as Float32Array).subarray(i * 10, i * 10 + 10);
+    if (argmax(a) === argmax(b)) agree++;
+  }
+  assert.ok(agree >= 19, `${agree}/20`);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

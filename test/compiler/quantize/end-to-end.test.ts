@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { loadOnnx } from '../../../compiler/frontend/onnx/index.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { loadNpy } from '../../../compiler/io/npy.ts';
-import { argmax, quantize, splitSamples } from '../../../compiler/quantize/index.ts';
+import { argmax, compileQuantized, quantize, splitSamples } from '../../../compiler/quantize/index.ts';
+import { compileGraph } from '../../../compiler/compile.ts';
+import { load } from '../../../runtime/node.ts';
 import type { Graph } from '../../../compiler/ir/graph.ts';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
@@ -51,5 +53,32 @@ for (const [model, input] of [
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y[i]! - want[i]!) <= step * 1.001, `output ${i}: ${y[i]} vs ${want[i]} (step ${step})`);
   });
 }
+
+test('int8 bundles: simd and scalar builds byte-identical and equal to the integer reference (mnist-8 calibrated, cnn_small QDQ)', async () => {
+  const cases = [
+    { g: mnist, q: await quantize(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib'), method: 'entropy' }), xs: Array.from({ length: 20 }, (_, i) => images.slice(i * 784, (i + 1) * 784)) },
+    { g: loadOnnx(join(FIX, 'onnx/cnn_small_qdq_u8s8.onnx')), q: undefined, xs: [loadNpy(join(FIX, 'onnx/cnn_small.input.npy')).data as Float32Array] },
+  ];
+  for (const c of cases) {
+    const q = c.q ?? await quantize(c.g);
+    const simd = await load(compileGraph(q.graph, { skipPasses: true, target: 'simd' }).bundle, { build: 'simd' });
+    const scalar = await load(compileGraph(q.graph, { skipPasses: true, target: 'scalar' }).bundle, { build: 'scalar' });
+    const input = c.g.inputs[0]!, out = c.g.outputs[0]!;
+    for (const x of c.xs) {
+      const a = simd.run({ [input]: x })[out] as Float32Array;
+      const b = scalar.run({ [input]: x })[out] as Float32Array;
+      assert.equal(new Uint8Array(a.buffer), new Uint8Array(b.buffer));
+      const ref = Float32Array.from(evaluate(q.graph, { [input]: x })[out]!);
+      assert.equal(new Uint8Array(a.buffer), new Uint8Array(ref.buffer));
+    }
+  }
+});
+
+test('compileQuantized: int8 mnist-8 bundle ≤ 0.35× the float one (int8 weights; int32 bias and per-channel multipliers)', async () => {
+  const { bundle, report } = await compileQuantized(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib') });
+  const float = compileGraph(mnist).bundle;
+  assert.is(report.mode, 'calibrated');
+  assert.ok(bundle.length <= 0.35 * float.length, `${bundle.length} vs ${float.length}`);
+});
 
 test.run();
