@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { load as loadWith, simdSupported, type Model } from './index.ts';
 
 export { BundleError, simdSupported } from './index.ts';
+export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
 
 export type Build = 'simd' | 'scalar';
