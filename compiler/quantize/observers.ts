@@ -98,7 +98,11 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
  * merged into `levels` groups and spread back evenly over the group's bins where P is non-empty;
  * returns the i with the smallest KL(P ‖ Q) (all occupied bins when there are at most `levels`).
  */
-export function entropyThresholdBins(counts: ArrayLike<number>, levels: number): number {
+export function entropyThresholdBins(histogram: ArrayLike<number>, levels: number): number {
+  // bin 0 holds the exact zeros (half of a post-ReLU tensor): as pytorch-quantization does, count it as
+  // bin 1 so the spike does not decide the threshold
+  const counts = Float64Array.from(histogram);
+  if (counts.length > 1) counts[0] = counts[1]!;
   const n = counts.length;
   let last = n;
   while (last > 0 && counts[last - 1] === 0) last--;

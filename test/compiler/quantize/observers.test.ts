@@ -62,6 +62,12 @@ test('entropy: a far, tiny outlier is clipped (threshold well below it)', () => 
   assert.ok(t >= 128 && t <= 600, `threshold ${t}`);
 });
 
+test('entropy: a spike of exact zeros (post-ReLU) does not pull the threshold down', () => {
+  const c = new Float64Array(2048).fill(10); // uniform: every bin matters
+  c[0] = 1e6;
+  assert.ok(entropyThresholdBins(c, 256) >= 2000, `${entropyThresholdBins(c, 256)}`);
+});
+
 test('entropy range: one-sided (post-ReLU) uses [0, T]; two-sided is symmetric and within [lo, hi]', () => {
   const one = new Histogram(0, 100, 2048);
   const v: number[] = [];
