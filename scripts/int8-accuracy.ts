@@ -3,7 +3,7 @@
 // fashion_cnn (Fashion-MNIST train → 10,000 test) —, int8 vs float bundle size, and the QDQ bench
 // models against onnxruntime's int8 outputs (share of elements within ±1 quantisation step).
 // Usage: node --import tsx scripts/int8-accuracy.ts <shared dir> [--calibrate minmax|percentile|entropy|all]
-//        [--calib N] [--limit N] [--build simd|scalar]
+//        [--calib N] [--limit N] [--build simd|scalar] [--auto-mixed DROP]
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -21,7 +21,7 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1]! : def;
 };
 if (!shared || !existsSync(join(shared, 'models'))) {
-  console.error('usage: node --import tsx scripts/int8-accuracy.ts <shared dir> [--calibrate minmax|percentile|entropy|all] [--calib N] [--limit N] [--build simd|scalar]');
+  console.error('usage: node --import tsx scripts/int8-accuracy.ts <shared dir> [--calibrate minmax|percentile|entropy|all] [--calib N] [--limit N] [--build simd|scalar] [--auto-mixed DROP]');
   process.exit(2);
 }
 const methodArg = opt('calibrate', 'all');
@@ -29,6 +29,7 @@ const methods: CalibrationMethod[] = methodArg === 'all' ? [...CALIBRATION_METHO
 const calibN = Number(opt('calib', '500'));
 const limit = Number(opt('limit', '0')) || Infinity;
 const build = opt('build', 'simd') as 'simd' | 'scalar';
+const autoMixed = args.includes('--auto-mixed') ? Number(opt('auto-mixed', '1')) : undefined;
 const FASHION = '/usr/share/datasets/fashion-mnist';
 
 function argmax(a: ArrayLike<number>): number {
@@ -68,11 +69,12 @@ async function measure(name: string, model: string, calib: DataSet, test: DataSe
   const fAcc = await top1(fb, g, test);
   for (const method of methods) {
     const t0 = performance.now();
-    const { bundle, report } = await compileQuantized(g, { samples: { input: g.inputs[0]!, data: calib.samples }, method }, { target: build });
+    const { bundle, report } = await compileQuantized(g, { samples: { input: g.inputs[0]!, data: calib.samples }, method, autoMixed }, { target: build });
     const tc = (performance.now() - t0) / 1000;
     const qAcc = await top1(bundle, g, test);
     const drop = 100 * (fAcc - qAcc);
-    console.log(`${name} [${method}, calib ${calib.samples.length}, test ${test.samples.length}]: float ${(100 * fAcc).toFixed(2)} %, int8 ${(100 * qAcc).toFixed(2)} % (drop ${drop.toFixed(2)} points${drop <= 1 ? ', within 1' : ', NOT within 1'}); bundle ${bundle.length} / ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}× float; ${report.floatNodes.length} float nodes${report.floatNodes.length ? ` (${report.floatNodes.join(', ')})` : ''}; quantise ${tc.toFixed(1)} s`);
+    const auto = report.autoFloat.length ? `; --auto-mixed ${autoMixed} kept float: ${report.autoFloat.join(', ')}` : '';
+    console.log(`${name} [${method}${autoMixed !== undefined ? `, auto-mixed ${autoMixed}` : ''}, calib ${calib.samples.length}, test ${test.samples.length}]: float ${(100 * fAcc).toFixed(2)} %, int8 ${(100 * qAcc).toFixed(2)} % (drop ${drop.toFixed(2)} points${drop <= 1 ? ', within 1' : ', NOT within 1'}); bundle ${bundle.length} / ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}× float; ${report.floatNodes.length} float nodes${report.floatNodes.length ? ` (${report.floatNodes.join(', ')})` : ''}${auto}; quantise ${tc.toFixed(1)} s`);
   }
 }
 
