@@ -18,6 +18,10 @@ async function useBundle(bytes, name, build = $('build').value) {
   $('model').textContent = `${name}: ${model.info.inputs.map((t) => `${t.name} [${t.shape}] ${t.dtype}`).join(', ')} → ` +
     `${model.info.outputs.map((t) => `${t.name} [${t.shape}]`).join(', ')}, ${model.info.steps} steps, arena ${model.info.arenaBytes} B`;
   $('buildUsed').textContent = model.info.build;
+  const vs = $('variant');
+  vs.innerHTML = model.variants.length ? model.variants.map((v) => `<option>${v}</option>`).join('') : '<option value="">(one)</option>';
+  vs.value = model.variant;
+  vs.disabled = model.variants.length === 0;
   status(i && numel(i.shape) === 784 ? 'ready' : `ready (input [${i?.shape}] is not 28x28: runs on zeros)`);
   return model;
 }
@@ -52,20 +56,23 @@ function infer(x) {
   const t = model.info.inputs[0];
   const input = numel(t.shape) === x.length && t.dtype === 'float32' ? x : new ARRAYS[t.dtype](numel(t.shape));
   const t0 = performance.now();
-  const out = model.run({ [t.name]: input });
+  // runDetailed also reports the route: the branch each Branch block took and any early exit.
+  const det = model.runDetailed({ [t.name]: input });
   const ms = performance.now() - t0;
-  const y = out[model.info.outputs[0].name];
+  const y = det.outputs[model.info.outputs[0].name];
   let best = 0;
   for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
-  // Models with branches report the one taken (when the runtime supplies it); others have none.
-  const branch = out.branch ?? model.lastBranch ?? null;
-  return { output: y, best, ms, build: model.info.build, branch };
+  const r = det.samples[0];
+  const parts = [...Object.entries(r.branches).map(([b, k]) => `${b} → ${k === null ? 'not reached' : `branch ${k}`}`),
+    ...(r.exitedAt ? [`exit ${r.exitedAt}`] : [])];
+  const branch = parts.length ? parts.join(', ') : null;
+  return { output: y, best, ms, build: model.info.build, branch, variant: model.variant };
 }
 
 function show(r) {
   $('prediction').textContent = String(r.best);
   $('latency').textContent = `${r.ms.toFixed(2)} ms`;
-  $('buildUsed').textContent = r.build;
+  $('buildUsed').textContent = r.variant ? `${r.build}, variant ${r.variant}` : r.build;
   $('branch').textContent = r.branch === null || r.branch === undefined ? 'none (no branches in this model)' : String(r.branch);
   const y = Array.from(r.output), m = Math.max(...y), e = y.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
   $('bars').innerHTML = '';
@@ -112,6 +119,7 @@ for (const d of digits) {
   $('digits').appendChild(b);
 }
 
+$('variant').onchange = () => { if (model && $('variant').value) { model.useVariant($('variant').value); runPad(); } };
 $('build').onchange = async () => { if (bundle) { await useBundle(bundle, bundleName); runPad(); } };
 async function openFile(f) {
   try { await useBundle(new Uint8Array(await f.arrayBuffer()), f.name); runPad(); } catch (e) { status(`error: ${e.message}`); }
@@ -129,12 +137,17 @@ addEventListener('drop', (e) => {
 window.edgecDemo = {
   pickBuild,
   lastInput: () => Array.from(padToInput()),
-  async runBytes(build, inputs) {
-    const m = await load(bundle, { build });
-    const feeds = {};
-    m.info.inputs.forEach((t, i) => { feeds[t.name] = new ARRAYS[t.dtype](Uint8Array.from(inputs[i]).buffer); });
-    const out = m.run(feeds);
-    return { build: m.info.build, outputs: m.info.outputs.map((t) => Array.from(new Uint8Array(out[t.name].buffer, out[t.name].byteOffset, out[t.name].byteLength))) };
+  /** Runs samples (each: byte arrays in bundle input order) on `build` and returns each sample's output
+   *  bytes; `bytes`/`variant` pick another bundle and variant (one instance for all samples). */
+  async runBytes(build, samples, bytes, variant) {
+    const m = await load(bytes ? Uint8Array.from(bytes) : bundle, { build, variant });
+    const outputs = samples.map((inputs) => {
+      const feeds = {};
+      m.info.inputs.forEach((t, i) => { feeds[t.name] = new ARRAYS[t.dtype](Uint8Array.from(inputs[i]).buffer); });
+      const out = m.run(feeds);
+      return m.info.outputs.map((t) => Array.from(new Uint8Array(out[t.name].buffer, out[t.name].byteOffset, out[t.name].byteLength)));
+    });
+    return { build: m.info.build, variant: m.variant, outputs };
   },
 };
 

@@ -1,6 +1,7 @@
 // End to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core): the demo page
 // served on 127.0.0.1 loads the MNIST bundle, predicts picked and drawn digits like the Node runtime,
-// opens a chosen .edgec, and the bit-exactness matrix: Node simd/scalar/WASI = Chromium simd/scalar bytes.
+// opens a multi-variant .edgec, and the bit-exactness matrix (float and int8): Node simd/scalar/WASI =
+// Chromium simd/scalar bytes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { readNpy } from '../../compiler/io/npy.ts';
 // @ts-expect-error: plain JS module without types
 import { serveDemo } from '../../examples/web/serve.js';
 import { runWasi } from '../wasi/run-wasi.ts';
+import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
+import { compileVariants } from '../../compiler/variants/cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -32,18 +35,23 @@ if (!existsSync(CHROMIUM)) {
 } else {
   const bytesOf = (a: ArrayBufferView) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   let dir = '', server: { url: string; close(): Promise<void> }, ctx: BrowserContext, page: Page;
-  const bundle = compileGraph(loadModelJson('examples/mnist/model.json')).bundle;
+  const graph = loadModelJson('examples/mnist/model.json');
+  const bundle = compileGraph(graph).bundle;
+  const QFLAGS = { calibration: 'examples/mnist/images.npy', method: 'minmax' as const, keepFloat: [] as string[] };
+  let int8: Uint8Array = new Uint8Array(0), merged: Uint8Array = new Uint8Array(0), matrixFloat: number[] = [];
   const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
   const digits = JSON.parse(readFileSync('examples/web/digits.json', 'utf8')).digits as { label: number; pixels: string }[];
 
-  async function nodeRun(build: 'simd' | 'scalar', x: Float32Array): Promise<Float32Array> {
-    const m = await load(bundle, { build });
+  async function nodeRun(build: 'simd' | 'scalar', x: Float32Array, b = bundle): Promise<Float32Array> {
+    const m = await load(b, { build });
     return m.run({ [m.info.inputs[0]!.name]: x })[m.info.outputs[0]!.name] as Float32Array;
   }
   const argmax = (y: ArrayLike<number>) => { let b = 0; for (let k = 1; k < y.length; k++) if (y[k]! > y[b]!) b = k; return b; };
 
   test.before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgec-browser-'));
+    int8 = (await compileWithQuantizeFlags(graph, QFLAGS, {})).bundle;
+    merged = (await compileVariants(['fp32', 'int8'], graph, QFLAGS, {})).bundle;
     writeFileSync(join(dir, 'mnist.edgec'), bundle);
     server = await serveDemo({ bundlePath: join(dir, 'mnist.edgec') });
     ctx = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -92,44 +100,57 @@ if (!existsSync(CHROMIUM)) {
     assert.is(shown, String(argmax(await nodeRun('simd', input))));
   });
 
-  test('open a chosen .edgec file and switch to the scalar build', async () => {
-    writeFileSync(join(dir, 'mine.edgec'), bundle);
+  test('open a chosen multi-variant .edgec, switch to scalar and to the int8 variant', async () => {
+    writeFileSync(join(dir, 'mine.edgec'), merged);
     await page.selectOption('#build', 'scalar');
     await page.waitForFunction(() => document.getElementById('buildUsed')!.textContent === 'scalar');
     await page.setInputFiles('#file', join(dir, 'mine.edgec'));
     await page.waitForFunction(() => /^mine\.edgec:/.test(document.getElementById('model')!.textContent!));
-    assert.is(await page.textContent('#buildUsed'), 'scalar');
+    assert.equal(await page.$$eval('#variant option', (os) => os.map((o) => o.textContent)), ['fp32', 'int8']);
+    await page.selectOption('#variant', 'int8');
     await page.click('#digits button[data-digit="3"]');
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'done');
-    assert.match((await page.textContent('#prediction'))!, /^\d$/);
+    assert.is(await page.textContent('#buildUsed'), 'scalar, variant int8');
+    const d = digits.find((x) => x.label === 3)!;
+    const x = Float32Array.from(Buffer.from(d.pixels, 'base64'), (v) => v / 255);
+    assert.is(await page.textContent('#prediction'), String(argmax(await nodeRun('scalar', x, int8))));
   });
 
-  test('bit-exactness matrix (float MNIST, 8 images): Node simd = Node scalar = Node WASI = Chromium simd = Chromium scalar', async () => {
-    const per = 784, n = 8;
-    const x = (images.data as Float32Array).slice(0, n * per);
-    const rows: Record<string, number[]> = {};
-    for (const build of ['simd', 'scalar'] as const) {
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) out.push(...bytesOf(await nodeRun(build, x.subarray(i * per, (i + 1) * per))));
-      rows[`node-${build}`] = out;
-    }
-    writeFileSync(join(dir, 'in.bin'), new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
-    const r = runWasi(new Uint8Array(readFileSync(WASI_PATH)), ['edgec-wasi.wasm', 'mnist.edgec', 'in.bin', 'out.bin'], dir);
-    assert.is(r.code, 0, r.stderr);
-    rows['node-wasi'] = Array.from(readFileSync(join(dir, 'out.bin')));
-    for (const build of ['simd', 'scalar'] as const) {
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const input = bytesOf(x.subarray(i * per, (i + 1) * per));
-        const res = await page.evaluate(([b, inp]) => (window as any).edgecDemo.runBytes(b, [inp]), [build, input] as const);
-        assert.is(res.build, build);
-        out.push(...res.outputs[0]);
+  // The matrix: 8 MNIST images through the float and the int8 bundle (and the int8 variant of the
+  // merged bundle in Chromium): every engine and build must give the Node simd bytes.
+  for (const kind of ['float32', 'int8'] as const) {
+    test(`bit-exactness matrix (${kind} MNIST, 8 images): Node simd = Node scalar = Node WASI = Chromium simd = Chromium scalar`, async () => {
+      const b = kind === 'int8' ? int8 : bundle;
+      const per = 784, n = 8;
+      const x = (images.data as Float32Array).slice(0, n * per);
+      const rows: Record<string, number[]> = {};
+      for (const build of ['simd', 'scalar'] as const) {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push(...bytesOf(await nodeRun(build, x.subarray(i * per, (i + 1) * per), b)));
+        rows[`node-${build}`] = out;
       }
-      rows[`chromium-${build}`] = out;
-    }
-    assert.is(rows['node-simd']!.length, n * 10 * 4);
-    for (const [k, v] of Object.entries(rows)) assert.equal(v, rows['node-simd'], `${k} differs from node-simd`);
-  });
+      writeFileSync(join(dir, `${kind}.edgec`), b);
+      writeFileSync(join(dir, 'in.bin'), new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+      const r = runWasi(new Uint8Array(readFileSync(WASI_PATH)), ['edgec-wasi.wasm', `${kind}.edgec`, 'in.bin', 'out.bin'], dir);
+      assert.is(r.code, 0, r.stderr);
+      rows['node-wasi'] = Array.from(readFileSync(join(dir, 'out.bin')));
+      const cases: [string, 'simd' | 'scalar', Uint8Array, string | undefined][] = [
+        ['chromium-simd', 'simd', b, undefined], ['chromium-scalar', 'scalar', b, undefined]];
+      if (kind === 'int8') cases.push(['chromium-simd-variant', 'simd', merged, 'int8'], ['chromium-scalar-variant', 'scalar', merged, 'int8']);
+      for (const [label, build, bytes, variant] of cases) {
+        const samples = Array.from({ length: n }, (_, i) => [bytesOf(x.subarray(i * per, (i + 1) * per))]);
+        const res = await page.evaluate(([bb, ss, bs, v]) => (window as any).edgecDemo.runBytes(bb, ss, bs, v),
+          [build, samples, Array.from(bytes), variant] as const);
+        assert.is(res.build, build);
+        assert.is(res.variant, variant ?? '');
+        rows[label] = (res.outputs as number[][][]).flatMap((o) => o[0]!);
+      }
+      assert.is(rows['node-simd']!.length, n * 10 * 4);
+      for (const [k, v] of Object.entries(rows)) assert.equal(v, rows['node-simd'], `${k} differs from node-simd`);
+      if (kind === 'int8') assert.not.equal(rows['node-simd'], matrixFloat, 'int8 bytes differ from float (the int8 path ran)');
+      else matrixFloat = rows['node-simd']!;
+    });
+  }
 
   test.run();
 }
