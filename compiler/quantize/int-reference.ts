@@ -140,7 +140,10 @@ const INT8_OPS = new Set(['Conv2D', 'Dense', 'Add', 'MaxPool', 'AvgPool', 'Globa
 export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; zp: number } {
   const q: QuantParams | undefined = g.tensors.get(name)?.quant;
   if (!q || q.scale.length < 1) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has no quant params`);
-  return { scale: q.scale[0]!, zp: q.zeroPoint[0] ?? 0 };
+  const zp = q.zeroPoint[0] ?? 0;
+  if (!Number.isInteger(zp) || zp < -128 || zp > 127) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has zero point ${zp}, expected an integer in [-128, 127]`);
+  if (!(q.scale[0]! > 0) || !Number.isFinite(q.scale[0]!)) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has scale ${q.scale[0]}, expected a positive finite number`);
+  return { scale: q.scale[0]!, zp };
 }
 
 /** Is this node computed on int8 (docs/quantization.md): its first input and its output are int8, or a (de/re)quantise. */

@@ -120,6 +120,22 @@ test('DepthwiseConv2D_QS8: any k (3x3, 5x5, 1x7, 7x1), multipliers 1 and 2, odd 
       }
 });
 
+test('DepthwiseConv2D_QS8 fast 3x3 path and SIMD requantisation: one shift for all channels (≥ 31 and < 31), per-channel shifts', async () => {
+  let i = 0;
+  for (const [sW, sOut] of [[0.01, 0.05], [0.01, 0.0004], [0.5, 0.0001], [-1, 0.03]]) {
+    for (const zp of [-128, 127]) {
+      const qg = new QGraph();
+      const c = 24;
+      const x = qg.input('x', [1, 6, 7, c], q(0.04, zp));
+      const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => sW > 0 ? sW : 0.001 * 2 ** (o % 9)));
+      const b = qg.bias('b', c, 20000);
+      const g = qg.node('Conv2D', [x, w, b], { padding: 'same', groups: c, ...pick(ACTS, i) }, q(sOut, -1 - zp));
+      await check(`dwconv 3x3 6x7x${c} sW ${sW} sOut ${sOut} zp ${zp}`, g, { x: randI8(42 * c) });
+      i++;
+    }
+  }
+});
+
 test('MaxPool_QS8 / AvgPool_QS8 / GlobalAvgPool_QS8', async () => {
   let i = 0;
   for (const op of ['MaxPool', 'AvgPool'] as const)

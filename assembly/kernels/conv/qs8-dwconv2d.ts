@@ -23,6 +23,27 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
           if (M == 1) {
             const zv = i16x8.splat(<i16>zpIn);
             const xs = <usize>(p.dw * C), xbase = x + <usize>(((n * H + ih0) * W + iw0) * C);
+            if (p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && khLo == 0 && khHi == 3 && kwLo == 0 && kwHi == 3) {
+              // fast 3x3 interior pixel: 9 taps unrolled; (x − zp)·w fits i16 exactly (|x − zp| ≤ 255, |w| ≤ 128)
+              const rs = <usize>(W * C), cs = <usize>C, ws = <usize>Co;
+              for (; c0 + 8 <= C; c0 += 8) {
+                const r0 = xbase + <usize>c0, r1 = r0 + rs, r2 = r1 + rs, wc = w + <usize>c0;
+                let lo = v128.load(qc + (<usize>c0 << 2)), hi = v128.load(qc + (<usize>(c0 + 4) << 2));
+                let t = tap(r0, wc, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r0 + cs, wc + ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r0 + 2 * cs, wc + 2 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r1, wc + 3 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r1 + cs, wc + 4 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r1 + 2 * cs, wc + 5 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r2, wc + 6 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r2 + cs, wc + 7 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                t = tap(r2 + 2 * cs, wc + 8 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+                const ql = requant4(lo, qc, Co, c0, zpOut, p.qMin, p.qMax);
+                const qh = requant4(hi, qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
+                const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), i16x8.splat(0));
+                store<i64>(yp + <usize>c0, i64x2.extract_lane(b, 0));
+              }
+            }
             for (; c0 + 8 <= C; c0 += 8) {
               let lo = i32x4.splat(0), hi = i32x4.splat(0);
               for (let kh = khLo; kh < khHi; kh++) {
@@ -58,4 +79,10 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
       }
     }
   }
+}
+
+/** One tap of 8 channels: (x − zp)·w as exact i16 products. */
+// @ts-ignore: decorator
+@inline function tap(xp: usize, wp: usize, zv: v128): v128 {
+  return i16x8.mul(i16x8.sub(v128.load8x8_s(xp), zv), v128.load8x8_s(wp));
 }

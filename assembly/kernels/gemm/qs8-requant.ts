@@ -46,6 +46,16 @@
   const sp = qc + (<usize>(2 * stride + c) << 2);
   const s0 = load<i32>(sp), s1 = load<i32>(sp, 4), s2 = load<i32>(sp, 8), s3 = load<i32>(sp, 12);
   let a = i64x2.extmul_low_i32x4_s(acc, mult), b = i64x2.extmul_high_i32x4_s(acc, mult);
+  if (s0 == s1 && s0 == s2 && s0 == s3 && s0 >= 31) {
+    // One shift ≥ 31: |acc·mult + 2^(s−1)| < 2^62, so offsetting by 2^62 makes a logical shift exact, and
+    // the shifted value fits i32 (low halves, wrapping subtraction of 2^(62−s) is then exact).
+    const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
+    a = i64x2.shr_u(i64x2.add(a, k), s0);
+    b = i64x2.shr_u(i64x2.add(b, k), s0);
+    const off = <i32>(<i64>1 << <i64>(62 - s0));
+    const u = i32x4.sub(v128.shuffle<i32>(a, b, 0, 2, 4, 6), i32x4.splat(off));
+    return i32x4.min_s(i32x4.max_s(i32x4.add(u, i32x4.splat(zp)), i32x4.splat(lo)), i32x4.splat(hi));
+  }
   a = i64x2.add(a, i64x2.replace_lane(i64x2.splat(<i64>1 << <i64>(s0 - 1)), 1, <i64>1 << <i64>(s1 - 1)));
   b = i64x2.add(b, i64x2.replace_lane(i64x2.splat(<i64>1 << <i64>(s2 - 1)), 1, <i64>1 << <i64>(s3 - 1)));
   a = v128.shuffle<i64>(i64x2.shr_s(a, s0), i64x2.shr_s(a, s1), 0, 3);
