@@ -16,6 +16,7 @@ import { compileQuantized } from '../compiler/quantize/index.ts';
 import { load } from '../runtime/node.ts';
 import { readNpy } from '../compiler/io/npy.ts';
 import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
+import { gemmBench } from './gemm.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -120,3 +121,5 @@ console.log('targets (mobilenet_v2): i8/ort int8 ≤ 0.25, i8/tfjs f32 ≤ 0.45;
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);
+console.log('');
+await gemmBench();
