@@ -15,6 +15,7 @@ import { load } from '../../runtime/node.ts';
 import { makeBundle, fb } from '../assembly/harness.ts';
 import { runWasi } from '../wasi/run-wasi.ts';
 import { compileCommand } from '../../compiler/cli/compile.ts';
+import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
 
 const WASM3_FEATURES = ['--mvp-features', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int',
   '--enable-multivalue', '--enable-bulk-memory-opt'];
@@ -52,6 +53,23 @@ test('MNIST one-file wasm: same bytes as Node scalar for 4 images, wasm3 feature
   const u = runWasi(m, ['model.wasm', 'mnist.edgec', 'in.bin', 'out.bin'], dir);
   assert.is(u.code, 2);
   assert.match(u.stderr, /usage: model\.wasm input\.bin output\.bin/);
+});
+
+test('int8 MNIST one-file wasm: int8 steps kept, float convolutions dropped, bytes = Node scalar', async () => {
+  const bundle = (await compileWithQuantizeFlags(loadModelJson('examples/mnist/model.json'),
+    { calibration: 'examples/mnist/images.npy', method: 'minmax', keepFloat: [] }, {})).bundle;
+  const e = await embedBundle(bundle);
+  assert.not.ok(e.removed.includes('assembly/kernels/qs8-steps/runQs8Step'));
+  assert.ok(e.removed.includes('assembly/kernels/conv/f32-conv2d/conv2dF32'), e.removed.join());
+  const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
+  const x = (images.data as Float32Array).slice(10 * 784, 13 * 784);
+  writeFileSync(join(dir, 'q.bin'), bytesOf(x));
+  const r = runWasi(e.wasm, ['q.wasm', 'q.bin', 'q-out.bin'], dir);
+  assert.is(r.code, 0, r.stderr);
+  const model = await load(bundle, { build: 'scalar' });
+  const want: number[] = [];
+  for (let i = 0; i < 3; i++) want.push(...bytesOf(model.run({ Input3: x.subarray(i * 784, (i + 1) * 784) }).Plus214_Output_0!));
+  assert.equal(Array.from(readFileSync(join(dir, 'q-out.bin'))), want);
 });
 
 test('a binary-only model keeps binaryF32 and drops the convolutions', async () => {
