@@ -9,6 +9,7 @@ import { evaluate } from '../../compiler/ir/reference.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
 import { inferNode } from '../../compiler/ir/ops.ts';
 import { runAll, rng } from './harness.ts';
+import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';
 import type { TensorArray } from '../../runtime/node.ts';
 
 const r = rng(20261128);
@@ -60,11 +61,15 @@ async function check(label: string, g: Graph, inputs: Record<string, TensorArray
 
 const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activation: 'clip', clip: [0, 6] }, { activation: 'clip', clip: [-0.5, 0.25] }];
 
-test('Dense_QS8: M, K, N around the 4x2c8 tile, zero points at the extremes, shifts across the range', async () => {
+/** Sizes equal to, below, above and multiples of a tile dimension. */
+const around = (t: number) => [...new Set([1, t - 1, t, t + 1, 2 * t + 1, 4 * t + 1].filter((v) => v >= 1))];
+const GEMM = QS8_VARIANTS.find((v) => v.variant === 'qs8-gemm-4x2c8')!;
+
+test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), zero points at the extremes, shifts across the range`, async () => {
   let i = 0;
-  for (const M of [1, 3, 4, 5, 9])
-    for (const K of [1, 7, 8, 9, 17, 33])
-      for (const N of [1, 2, 3, 17]) {
+  for (const M of around(GEMM.mr))
+    for (const K of around(GEMM.kr))
+      for (const N of around(GEMM.nr).concat([17])) {
         const qg = new QGraph();
         const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 2);
         const sIn = 0.02 * 2 ** (i % 5), sOut = 0.05 * 2 ** ((i * 3) % 11 - 4);
@@ -193,11 +198,25 @@ test('Quantize / Dequantize / Requantize: ties round half away, saturation, NaN 
   }
 });
 
-test('int8 data movement: Pad fills the output zero point; Reshape and Transpose pass int8 through', async () => {
+test('int8 data movement: Pad fills the output zero point; Transpose, Reshape and Concat pass int8 through', async () => {
   const qg = new QGraph();
   const x = qg.input('x', [1, 3, 4, 5], q(0.1, -77));
   const g = qg.node('Pad', [x], { pads: [0, 1, 2, 0, 0, 2, 1, 0] }, q(0.1, -77));
   await check('pad zp -77', g, { x: randI8(60) });
+  // Transpose → Reshape → Concat (same quant) → Add: data movement keeps the int8 bytes
+  const g2: Graph = { name: 'm', source: 'test', tensors: new Map(), nodes: [], inputs: ['a', 'b'], outputs: ['y'] };
+  const qa = q(0.1, -77);
+  g2.tensors.set('a', { name: 'a', dtype: 'int8', shape: [1, 3, 4, 5], quant: qa });
+  g2.tensors.set('b', { name: 'b', dtype: 'int8', shape: [1, 7], quant: qa });
+  g2.tensors.set('t', { name: 't', dtype: 'int8', shape: [1, 5, 3, 4], quant: qa });
+  g2.tensors.set('r', { name: 'r', dtype: 'int8', shape: [1, 60], quant: qa });
+  g2.tensors.set('c', { name: 'c', dtype: 'int8', shape: [1, 67], quant: qa });
+  g2.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, 67], quant: q(0.15, 20) });
+  g2.nodes.push({ name: 'tr', op: 'Transpose', inputs: ['a'], outputs: ['t'], attrs: { perm: [0, 3, 1, 2] } });
+  g2.nodes.push({ name: 'rs', op: 'Reshape', inputs: ['t'], outputs: ['r'], attrs: { shape: [1, 60] } });
+  g2.nodes.push({ name: 'cat', op: 'Concat', inputs: ['r', 'b'], outputs: ['c'], attrs: { axis: 1 } });
+  g2.nodes.push({ name: 'add', op: 'Add', inputs: ['c', 'c'], outputs: ['y'], attrs: { activation: 'relu' } });
+  await check('transpose/reshape/concat/add int8', g2, { a: randI8(60), b: randI8(7) });
 });
 
 test.run();
