@@ -3,7 +3,7 @@
 // K), qc i32 [3, qcStride] (bias with −zp_in·Σw folded in, multiplier, shift), y i8 rows of ldy bytes.
 // SIMD: i16x8 widening loads + i32x4.dot_i16x8_s, 8 i32x4 accumulators; scalar build: same sums in i32.
 // Integer-exact: identical bytes in both builds and in the reference twin (assembly/reference/qs8.ts).
-import { requantQs8, qcAt } from './qs8-requant';
+import { requantQs8, requant4v, qcAt } from './qs8-requant';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/lower/int8.ts writes this. */
 export function qs8GemmPackedSize(N: i32, K: i32): i32 { return ((N + 1) >> 1) * (((K + 7) & ~7) << 1); }
@@ -13,6 +13,12 @@ export function qs8GemmPackedSize(N: i32, K: i32): i32 { return ((N + 1) >> 1) *
   // lanes: [Σc0, Σc1, Σc0, Σc1]
   const x = i32x4.add(v128.shuffle<i32>(c0, c1, 0, 4, 2, 6), v128.shuffle<i32>(c0, c1, 1, 5, 3, 7));
   return i32x4.add(x, v128.shuffle<i32>(x, x, 2, 3, 0, 1));
+}
+
+/** [a, b, a, b] */
+// @ts-ignore: decorator
+@inline function pair(a: i32, b: i32): v128 {
+  return i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(a), 1, b), 3, b);
 }
 
 // @ts-ignore: decorator
@@ -31,6 +37,11 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
     for (let n = 0; n < N; n += 2) {
       const wb = w + <usize>(n >> 1) * blockBytes;
       const two = n + 1 < N;
+      const n1 = two ? n + 1 : n;
+      const bias = pair(qcAt(qc, qcStride, 0, n), qcAt(qc, qcStride, 0, n1));
+      const mult = pair(qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 1, n1));
+      const s0 = qcAt(qc, qcStride, 2, n), s1 = qcAt(qc, qcStride, 2, n1);
+      let tail01 = i32x4.splat(0), tail23 = i32x4.splat(0);
       for (let m = 0; m < M; m += 4) {
         // rows past M repeat the last row (read, never stored)
         const a0 = a + <usize>m * <usize>lda;
@@ -53,23 +64,37 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
           wp += 16;
         }
         const h0 = hsum2(c00, c01), h1 = hsum2(c10, c11), h2 = hsum2(c20, c21), h3 = hsum2(c30, c31);
-        let s00 = i32x4.extract_lane(h0, 0), s01 = i32x4.extract_lane(h0, 1);
-        let s10 = i32x4.extract_lane(h1, 0), s11 = i32x4.extract_lane(h1, 1);
-        let s20 = i32x4.extract_lane(h2, 0), s21 = i32x4.extract_lane(h2, 1);
-        let s30 = i32x4.extract_lane(h3, 0), s31 = i32x4.extract_lane(h3, 1);
-        for (let k = K8; k < K; k++) {
-          const t = <usize>(k - K8);
-          const v0 = <i32>load<i8>(wp + t), v1 = <i32>load<i8>(wp + t, 8);
-          const x0 = <i32>load<i8>(a0 + <usize>k), x1 = <i32>load<i8>(a1 + <usize>k);
-          const x2 = <i32>load<i8>(a2 + <usize>k), x3 = <i32>load<i8>(a3 + <usize>k);
-          s00 += x0 * v0; s01 += x0 * v1; s10 += x1 * v0; s11 += x1 * v1;
-          s20 += x2 * v0; s21 += x2 * v1; s30 += x3 * v0; s31 += x3 * v1;
+        if (K8 < K) {
+          // K tail (< 8) in scalars, added lane-wise: [row0 n, row0 n+1, row1 n, row1 n+1] etc.
+          let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+          for (let k = K8; k < K; k++) {
+            const t = <usize>(k - K8);
+            const v0 = <i32>load<i8>(wp + t), v1 = <i32>load<i8>(wp + t, 8);
+            const x0 = <i32>load<i8>(a0 + <usize>k), x1 = <i32>load<i8>(a1 + <usize>k);
+            const x2 = <i32>load<i8>(a2 + <usize>k), x3 = <i32>load<i8>(a3 + <usize>k);
+            s00 += x0 * v0; s01 += x0 * v1; s10 += x1 * v0; s11 += x1 * v1;
+            s20 += x2 * v0; s21 += x2 * v1; s30 += x3 * v0; s31 += x3 * v1;
+          }
+          tail01 = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s00), 1, s01), 2, s10), 3, s11);
+          tail23 = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s20), 1, s21), 2, s30), 3, s31);
         }
+        // rows (m, m+1) and (m+2, m+3) x columns (n, n+1): bias, multipliers and shifts per lane
+        const a01 = i32x4.add(i32x4.add(v128.shuffle<i32>(h0, h1, 0, 1, 4, 5), bias), tail01);
+        const a23 = i32x4.add(i32x4.add(v128.shuffle<i32>(h2, h3, 0, 1, 4, 5), bias), tail23);
+        const r = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(
+          requant4v(a01, mult, s0, s1, s0, s1, zp, lo, hi), requant4v(a23, mult, s0, s1, s0, s1, zp, lo, hi)), i16x8.splat(0));
         const yb = y + <usize>m * <usize>ldy + <usize>n;
-        out2(yb, m, M, n, two, s00, s01, qc, qcStride, zp, lo, hi);
-        out2(yb + <usize>ldy, m + 1, M, n, two, s10, s11, qc, qcStride, zp, lo, hi);
-        out2(yb + <usize>(2 * ldy), m + 2, M, n, two, s20, s21, qc, qcStride, zp, lo, hi);
-        out2(yb + <usize>(3 * ldy), m + 3, M, n, two, s30, s31, qc, qcStride, zp, lo, hi);
+        if (two) {
+          store<u16>(yb, i16x8.extract_lane_u(r, 0));
+          if (m + 1 < M) store<u16>(yb + <usize>ldy, i16x8.extract_lane_u(r, 1));
+          if (m + 2 < M) store<u16>(yb + <usize>(2 * ldy), i16x8.extract_lane_u(r, 2));
+          if (m + 3 < M) store<u16>(yb + <usize>(3 * ldy), i16x8.extract_lane_u(r, 3));
+        } else {
+          store<i8>(yb, i8x16.extract_lane_s(r, 0));
+          if (m + 1 < M) store<i8>(yb + <usize>ldy, i8x16.extract_lane_s(r, 2));
+          if (m + 2 < M) store<i8>(yb + <usize>(2 * ldy), i8x16.extract_lane_s(r, 4));
+          if (m + 3 < M) store<i8>(yb + <usize>(3 * ldy), i8x16.extract_lane_s(r, 6));
+        }
       }
     }
   } else {

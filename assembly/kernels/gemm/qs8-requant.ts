@@ -42,9 +42,13 @@
  */
 // @ts-ignore: decorator
 @inline export function requant4(acc: v128, qc: usize, stride: i32, c: i32, zp: i32, lo: i32, hi: i32): v128 {
-  const mult = v128.load(qc + (<usize>(stride + c) << 2));
   const sp = qc + (<usize>(2 * stride + c) << 2);
-  const s0 = load<i32>(sp), s1 = load<i32>(sp, 4), s2 = load<i32>(sp, 8), s3 = load<i32>(sp, 12);
+  return requant4v(acc, v128.load(qc + (<usize>(stride + c) << 2)), load<i32>(sp), load<i32>(sp, 4), load<i32>(sp, 8), load<i32>(sp, 12), zp, lo, hi);
+}
+
+/** requant4 with the 4 multipliers as a vector and the 4 shifts as scalars (any channel per lane). */
+// @ts-ignore: decorator
+@inline export function requant4v(acc: v128, mult: v128, s0: i32, s1: i32, s2: i32, s3: i32, zp: i32, lo: i32, hi: i32): v128 {
   let a = i64x2.extmul_low_i32x4_s(acc, mult), b = i64x2.extmul_high_i32x4_s(acc, mult);
   if (s0 == s1 && s0 == s2 && s0 == s3 && s0 >= 31) {
     // One shift ≥ 31: |acc·mult + 2^(s−1)| < 2^62, so offsetting by 2^62 makes a logical shift exact, and
