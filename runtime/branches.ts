@@ -32,7 +32,8 @@ export interface SampleRoute {
   exitedAt: string | null;
 }
 
-export function readSteps(bytes: Uint8Array): StepCosts & { control: ControlStep[] } {
+/** Steps of variant `variant` (0 = the Bundle's own steps; k > 0 = Bundle.variants[k], same slots). */
+export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control: ControlStep[] } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (p: number) => dv.getUint32(p, true);
   const field = (t: number, slot: number): number => {
@@ -49,7 +50,9 @@ export function readSteps(bytes: Uint8Array): StepCosts & { control: ControlStep
     return out;
   };
   const text = (v: number): string => (v === 0 ? '' : new TextDecoder().decode(bytes.subarray(v + 4, v + 4 + u32(v))));
-  const root = u32(0);
+  const bundleRoot = u32(0);
+  const vv = variant === 0 ? 0 : ref(bundleRoot, 8);
+  const root = vv === 0 ? bundleRoot : vv + 4 + 4 * variant + u32(vv + 4 + 4 * variant);
   const sv = ref(root, 2);
   const n = sv === 0 ? 0 : u32(sv);
   const out: StepCosts & { control: ControlStep[] } = { kernel: [], macs: [], node: [], control: [] };

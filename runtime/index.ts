@@ -125,6 +125,8 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     build: ex.edgec_build() === 1 ? 'simd' : 'scalar',
   };
   const variants = b.variants;
+  /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */
+  let control = readSteps(bundle, 0).control;
   const loadedVariants = new Set<number>([0]);
   let current = 0;
   function useVariant(name: string): void {
@@ -137,6 +139,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     current = k;
     const v = readBundleInfo(bundle, k);
     Object.assign(info, { inputs: v.inputs, outputs: v.outputs, steps: v.steps, arenaBytes: ex.edgec_arena_size() });
+    control = readSteps(bundle, k).control;
   }
   if (opts.variant !== undefined) useVariant(opts.variant);
 
@@ -169,7 +172,6 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     return out;
   }
 
-  const control = readSteps(bundle).control;
   function runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] } {
     let n = -1;
     for (const t of info.inputs) {
