@@ -80,4 +80,25 @@ test('load refuses broken control steps', async () => {
   await refused(program((_, t) => { t[0]!.dtype = fb.DType.I32; }), 'step 0 (Dispatch', 'input must be F32');
 });
 
+test('random control targets: every bundle is refused cleanly or runs to the end (forward jumps only)', async () => {
+  let seed = 99;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  let ran = 0, refusedCount = 0;
+  for (let trial = 0; trial < 60; trial++) {
+    // half near-valid layouts [1, a, b] (so some load), half anything in [-1, 6]
+    const a = 2 + rnd(4);
+    const d = trial % 2 === 0 ? [1, a, a + rnd(8 - a)] : [rnd(8) - 1, rnd(8) - 1, rnd(8) - 1].slice(0, 1 + rnd(3));
+    const j = [rnd(8) - 1];
+    const bundle = program((s) => { s[0]!.params = ctl(d); s[2]!.params = ctl(j); });
+    for (const build of ['simd', 'scalar'] as const) {
+      let m;
+      try { m = await load(bundle, { build }); } catch (e) { assert.instance(e, BundleError, String(e)); refusedCount++; continue; }
+      const r = m.runDetailed({ g: new Float32Array([0.5, 0.25]), x: new Float32Array([1, -2, 3]) });
+      assert.ok(r.samples[0]!.macs === 0 && r.outputs.out!.length === 3);
+      ran++;
+    }
+  }
+  assert.ok(ran > 0 && refusedCount > 0, `ran ${ran}, refused ${refusedCount}`);
+});
+
 test.run();
