@@ -72,6 +72,8 @@ function absorbIntoDense(g: Graph, t: Node, perm: number[]): boolean {
   const wd = constF64(w), nw = new Float32Array(n * k);
   for (let o = 0; o < n; o++) for (let j = 0; j < k; j++) nw[o * k + j] = wd[o * k + src[j]!]!;
   d.inputs[1] = addConstant(g, `${w.name}_nhwc`, [n, k], nw);
+  // only the input axis moved: per-output-channel quantisation params (pre-quantised weights) still hold
+  if (w.quant) g.tensors.get(d.inputs[1])!.quant = w.quant;
   r.inputs[0] = t.inputs[0]!;
   g.nodes.splice(g.nodes.indexOf(t), 1);
   g.tensors.delete(tOut);
