@@ -3,7 +3,7 @@
 // boundaries, Requantize where Concat inputs or clamps change params). Graph inputs/outputs stay float32.
 import { ModelError, numElements, type Graph, type Node, type OpType, type QuantParams, type Tensor } from '../ir/graph.ts';
 import { attrNum } from '../ir/ops.ts';
-import { activationQuant, quantizeBias, quantizeWeights, quantizeValue, sameQuant } from './params.ts';
+import { activationQuant, quantizeBias, quantizeWeights, quantizeValue, sameQuant, type QuantizedWeights } from './params.ts';
 
 /** Ops with an int8 kernel (the int8 contract); Relu/Relu6/Clip become a Requantize (or vanish). */
 export const INT8_OPS: ReadonlySet<OpType> = new Set<OpType>([
@@ -45,6 +45,16 @@ function ownScales(t: Tensor, channels: number): number[] | undefined {
   if (q.scale.length === channels) return q.scale;
   if (q.scale.length === 1) return new Array<number>(channels).fill(q.scale[0]!);
   return undefined;
+}
+
+/** True when every weight is q·scale[c] to float32 rounding (1e-3 of a step). */
+export function weightsExact(w: ArrayLike<number>, q: QuantizedWeights): boolean {
+  const channels = q.quant.scale.length, inner = w.length / channels;
+  for (let i = 0; i < w.length; i++) {
+    const s = q.quant.scale[Math.floor(i / inner)]!;
+    if (Math.abs(q.data[i]! * s - f32(w[i]!)) > 1e-3 * s) return false;
+  }
+  return true;
 }
 
 export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
@@ -130,6 +140,14 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     const dataIns = n.inputs.filter((i) => i !== '' && !isConst(i));
     if (ok) ok = dataIns.length > 0 && dataIns.every((i) => inQuant(i) !== undefined) && !isConst(x);
     if (ok && (n.op === 'Conv2D' || n.op === 'Dense')) ok = isConst(n.inputs[1]!) && (!n.inputs[2] || isConst(n.inputs[2]));
+    let qw: QuantizedWeights | undefined;
+    if (ok && (n.op === 'Conv2D' || n.op === 'Dense')) {
+      const w = srcT(n.inputs[1]!);
+      qw = quantizeWeights(w.data as ArrayLike<number>, w.shape[0]!, opts.useWeightQuant ? ownScales(w, w.shape[0]!) : undefined);
+      // a pre-quantised model's weights must come back exactly (asymmetric uint8 weights do not fit
+      // [−127, 127] on one scale per channel): otherwise the layer stays float, as the model defines it
+      if (opts.useWeightQuant) ok = weightsExact(w.data as ArrayLike<number>, qw);
+    }
     if (ok && n.op === 'Pad') ok = attrNum(n, 'value', 0) === 0;
     if (ok && !PASS_THROUGH.has(n.op)) ok = opts.quant.has(out);
     if (ok && CLAMPS.has(n.op)) {
@@ -182,11 +200,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     const sIn = qparams.get(xi)!.scale[0]!;
     const w = srcT(n.inputs[1]!);
     const co = w.shape[0]!;
-    const qw = quantizeWeights(w.data as ArrayLike<number>, co, opts.useWeightQuant ? ownScales(w, co) : undefined);
     const wName = fresh(`${n.inputs[1]}__q`);
-    addT({ name: wName, dtype: 'int8', shape: [...w.shape], data: qw.data, quant: qw.quant });
+    addT({ name: wName, dtype: 'int8', shape: [...w.shape], data: qw!.data, quant: qw!.quant });
     const b = n.inputs[2] ? srcT(n.inputs[2]) : undefined;
-    const qb = quantizeBias(b?.data as ArrayLike<number> | undefined, co, sIn, qw.quant.scale);
+    const qb = quantizeBias(b?.data as ArrayLike<number> | undefined, co, sIn, qw!.quant.scale);
     const bName = fresh(`${n.inputs[2] || `${n.name}_bias`}__q`);
     addT({ name: bName, dtype: 'int32', shape: [co], data: qb.data, quant: qb.quant });
     const o = int8Out(out, oq);

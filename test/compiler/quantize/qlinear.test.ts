@@ -71,4 +71,24 @@ test('QLinearConv → QLinearAdd → QGemm: int8 IR with the model\'s params = o
   }
 });
 
+test('asymmetric uint8 QGemm weights (zero points ≠ 0) keep that layer float; still within one step', async () => {
+  const spec: ModelSpec = {
+    ...SPEC,
+    // q − zp within ±60 (onnxruntime's u8 kernels saturate int16 pair sums beyond, see above)
+    initializers: SPEC.initializers.map((i) => (i.name === 'g' ? ints('g', [4, 108], 4, 70, 170, 'uint8')
+      : i.name === 'gzp' ? { name: 'gzp', dims: [4], data: [110, 120, 125, 130], dtype: 'uint8' } : i)),
+  };
+  const bytes = encodeModel(spec);
+  const g = parseOnnx(bytes, 'qlinear-u8w.onnx');
+  const x = Float32Array.from(seeded(12, 72), (r) => Math.fround((Math.round((r + 1) / 2 * 255) - 128) * Math.fround(0.02)));
+  const session = await ort.InferenceSession.create(bytes);
+  const want = (await session.run({ x: new ort.Tensor('float32', x, [1, 2, 6, 6]) })).gemm!.data as Float32Array;
+  const { graph: q, report } = await quantize(g);
+  assert.is(report.floatNodes.length, 1);
+  assert.is(q.nodes.find((n) => n.name === report.floatNodes[0])!.op, 'Dense');
+  assert.ok(q.nodes.some((n) => n.op === 'Conv2D' && q.tensors.get(n.outputs[0]!)!.dtype === 'int8'));
+  const got = evaluate(q, { x }).gemm!;
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= STEP.gemm! * 1.0001, `gemm[${i}]: ${got[i]} vs ${want[i]}`);
+});
+
 test.run();
