@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
 import { load } from '../../runtime/node.ts';
 import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { compileGraph } from '../../compiler/compile.ts';
@@ -38,7 +39,8 @@ if (!existsSync(CHROMIUM)) {
   const graph = loadModelJson('examples/mnist/model.json');
   const bundle = compileGraph(graph).bundle;
   const QFLAGS = { calibration: 'examples/mnist/images.npy', method: 'minmax' as const, keepFloat: [] as string[] };
-  let int8: Uint8Array = new Uint8Array(0), merged: Uint8Array = new Uint8Array(0), matrixFloat: number[] = [];
+  let int8: Uint8Array = new Uint8Array(0), merged: Uint8Array = new Uint8Array(0), gated: Uint8Array = new Uint8Array(0);
+  let matrixFloat: number[] = [];
   const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
   const digits = JSON.parse(readFileSync('examples/web/digits.json', 'utf8')).digits as { label: number; pixels: string }[];
 
@@ -52,6 +54,10 @@ if (!existsSync(CHROMIUM)) {
     dir = mkdtempSync(join(tmpdir(), 'edgec-browser-'));
     int8 = (await compileWithQuantizeFlags(graph, QFLAGS, {})).bundle;
     merged = (await compileVariants(['fp32', 'int8'], graph, QFLAGS, {})).bundle;
+    // The branch example (examples/branches/gated.json: a gate picks a cheap or the full branch).
+    const c = spawnSync(process.execPath, ['bin/edgec.js', 'compile', 'examples/branches/gated.json', '-o', join(dir, 'gated.edgec')], { encoding: 'utf8' });
+    assert.is(c.status, 0, c.stderr);
+    gated = new Uint8Array(readFileSync(join(dir, 'gated.edgec')));
     writeFileSync(join(dir, 'mnist.edgec'), bundle);
     server = await serveDemo({ bundlePath: join(dir, 'mnist.edgec') });
     ctx = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -116,11 +122,34 @@ if (!existsSync(CHROMIUM)) {
     assert.is(await page.textContent('#prediction'), String(argmax(await nodeRun('scalar', x, int8))));
   });
 
+  test('branch example: the page shows the branch taken, as Node runDetailed reports it', async () => {
+    writeFileSync(join(dir, 'gated-pick.edgec'), gated);
+    await page.selectOption('#build', 'auto');
+    await page.waitForFunction(() => /simd/.test(document.getElementById('buildUsed')!.textContent!));
+    await page.setInputFiles('#file', join(dir, 'gated-pick.edgec'));
+    await page.waitForFunction(() => /^gated-pick\.edgec:/.test(document.getElementById('model')!.textContent!));
+    const m = await load(gated, { build: 'simd' });
+    const seen = new Set<number>();
+    for (const d of digits) {
+      await page.click(`#digits button[data-digit="${d.label}"]`);
+      await page.waitForFunction(() => document.getElementById('status')!.textContent === 'done');
+      const x = Float32Array.from(Buffer.from(d.pixels, 'base64'), (v) => v / 255);
+      const r = m.runDetailed({ [m.info.inputs[0]!.name]: x });
+      const route = r.samples[0]!;
+      const want = Object.entries(route.branches).map(([b, k]) => `${b} → ${k === null ? 'not reached' : `branch ${k}`}`).join(', ');
+      for (const k of Object.values(route.branches)) if (k !== null) seen.add(k);
+      assert.ok(want.length > 0, 'the gated model reports its branch');
+      assert.is(await page.textContent('#branch'), want, `digit ${d.label}`);
+      assert.is(await page.textContent('#prediction'), String(argmax(r.outputs[m.info.outputs[0]!.name]!)));
+    }
+    assert.ok(seen.size >= 1);
+  });
+
   // The matrix: 8 MNIST images through the float and the int8 bundle (and the int8 variant of the
   // merged bundle in Chromium): every engine and build must give the Node simd bytes.
-  for (const kind of ['float32', 'int8'] as const) {
+  for (const kind of ['float32', 'int8', 'gated'] as const) {
     test(`bit-exactness matrix (${kind} MNIST, 8 images): Node simd = Node scalar = Node WASI = Chromium simd = Chromium scalar`, async () => {
-      const b = kind === 'int8' ? int8 : bundle;
+      const b = kind === 'int8' ? int8 : kind === 'gated' ? gated : bundle;
       const per = 784, n = 8;
       const x = (images.data as Float32Array).slice(0, n * per);
       const rows: Record<string, number[]> = {};
@@ -147,8 +176,8 @@ if (!existsSync(CHROMIUM)) {
       }
       assert.is(rows['node-simd']!.length, n * 10 * 4);
       for (const [k, v] of Object.entries(rows)) assert.equal(v, rows['node-simd'], `${k} differs from node-simd`);
-      if (kind === 'int8') assert.not.equal(rows['node-simd'], matrixFloat, 'int8 bytes differ from float (the int8 path ran)');
-      else matrixFloat = rows['node-simd']!;
+      if (kind === 'float32') matrixFloat = rows['node-simd']!;
+      else assert.not.equal(rows['node-simd'], matrixFloat, `${kind} bytes differ from float (that model really ran)`);
     });
   }
 
