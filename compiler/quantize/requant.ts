@@ -31,9 +31,17 @@ export function addMultipliers(ra: number, rb: number, what = 'Add'): { multA: n
   return { multA: Math.round(ra * 2 ** shift), multB: Math.round(rb * 2 ** shift), shift };
 }
 
-/** Conv / Dense: r[c] = s_in·s_w[c] / s_out, every scale rounded to float32 first. */
+/**
+ * Conv / Dense: r[c] = s_in·s_w[c] / s_out, every scale rounded to float32 first. All channels share the
+ * shift of the largest r (the kernels' vector requantisation is cheapest then) as long as every channel
+ * keeps a multiplier ≥ 2^15 (≥ 15 significant bits); otherwise each channel gets its own shift.
+ */
 export function channelMultipliers(sIn: number, sW: readonly number[], sOut: number, what?: string): FixedPoint[] {
-  return sW.map((s) => quantizeMultiplier((f32(sIn) * f32(s)) / f32(sOut), what));
+  const rs = sW.map((s) => (f32(sIn) * f32(s)) / f32(sOut));
+  const own = rs.map((r) => quantizeMultiplier(r, what));
+  const shift = Math.min(...own.map((p) => p.shift));
+  const shared = rs.map((r) => ({ mult: Math.round(r * 2 ** shift), shift }));
+  return shared.every((p) => p.mult >= 2 ** 15 && p.mult < 2 ** 31) ? shared : own;
 }
 
 /** The requantisation step: clamp(zp + ((acc·mult + 2^(shift−1)) >> shift), lo, hi), exact. */

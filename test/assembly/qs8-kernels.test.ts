@@ -74,7 +74,8 @@ test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), ze
         const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 2);
         const sIn = 0.02 * 2 ** (i % 5), sOut = 0.05 * 2 ** ((i * 3) % 11 - 4);
         const x = qg.input('x', [M, K], q(sIn, zpIn));
-        const w = qg.weights('w', [N, K], Array.from({ length: N }, (_, c) => 0.003 * (1 + c % 5) * 2 ** (c % 3 - 1)));
+        // every third case spreads the channel scales by 2^16: per-channel shifts instead of one shared shift
+        const w = qg.weights('w', [N, K], Array.from({ length: N }, (_, c) => i % 3 === 1 ? 1e-5 * 16 ** (c % 5) : 0.003 * (1 + c % 5) * 2 ** (c % 3 - 1)));
         const b = i % 3 === 2 ? '' : qg.bias('b', N, 4000);
         const g = qg.node('Dense', b ? [x, w, b] : [x, w], pick(ACTS, i), q(sOut, zpOut));
         await check(`dense M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
@@ -125,14 +126,14 @@ test('DepthwiseConv2D_QS8: any k (3x3, 5x5, 1x7, 7x1), multipliers 1 and 2, odd 
       }
 });
 
-test('DepthwiseConv2D_QS8 fast 3x3 path and SIMD requantisation: one shift for all channels (≥ 31 and < 31), per-channel shifts', async () => {
+test('DepthwiseConv2D_QS8 fast 3x3 path and SIMD requantisation: one shift for all channels (≥ 31 and < 31), per-channel shifts (scales spread 2^16)', async () => {
   let i = 0;
-  for (const [sW, sOut] of [[0.01, 0.05], [0.01, 0.0004], [0.5, 0.0001], [-1, 0.03]]) {
+  for (const [sW, sOut] of [[0.01, 0.05], [0.01, 0.0004], [0.5, 0.0001], [-1, 0.03], [-2, 0.03]]) {
     for (const zp of [-128, 127]) {
       const qg = new QGraph();
       const c = 24;
       const x = qg.input('x', [1, 6, 7, c], q(0.04, zp));
-      const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => sW > 0 ? sW : 0.001 * 2 ** (o % 9)));
+      const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => sW > 0 ? sW : sW === -1 ? 0.001 * 2 ** (o % 9) : 1e-5 * 4 ** (o % 9)));
       const b = qg.bias('b', c, 20000);
       const g = qg.node('Conv2D', [x, w, b], { padding: 'same', groups: c, ...pick(ACTS, i) }, q(sOut, -1 - zp));
       await check(`dwconv 3x3 6x7x${c} sW ${sW} sOut ${sOut} zp ${zp}`, g, { x: randI8(42 * c) });

@@ -35,8 +35,17 @@ export function im2colQs8(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, O
         const ih = oh * p.sh - p.pt + kh * p.dh;
         for (let kw = 0; kw < p.kw; kw++) {
           const iw = ow * p.sw - p.pl + kw * p.dw;
-          if (ih < 0 || ih >= H || iw < 0 || iw >= W) memory.fill(d, <u8>zp, <usize>cig);
-          else memory.copy(d, x + <usize>(((n * H + ih) * W + iw) * Ci + c0), <usize>cig);
+          const out = ih < 0 || ih >= H || iw < 0 || iw >= W;
+          if (cig >= 16) {
+            if (out) memory.fill(d, <u8>zp, <usize>cig);
+            else memory.copy(d, x + <usize>(((n * H + ih) * W + iw) * Ci + c0), <usize>cig);
+          } else if (out) {
+            for (let c = 0; c < cig; c++) store<u8>(d + <usize>c, <u8>zp);
+          } else {
+            // few channels (first layers): a byte loop beats a bulk-memory call per tap
+            const src = x + <usize>(((n * H + ih) * W + iw) * Ci + c0);
+            for (let c = 0; c < cig; c++) store<u8>(d + <usize>c, load<u8>(src + <usize>c));
+          }
           d += <usize>cig;
         }
       }
