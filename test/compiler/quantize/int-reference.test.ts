@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  activationClamp, addMultipliers, dequantizeF32, divRoundHalfAway, quantizeF32, quantizeMultiplier, requantize,
+  activationClamp, addMultipliers, channelMultipliers, dequantizeF32, divRoundHalfAway, quantizeF32, quantizeMultiplier, requantize,
 } from '../../../compiler/quantize/requant.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { OPS } from '../../../compiler/ir/ops.ts';
@@ -31,6 +31,13 @@ test('quantizeMultiplier: hand-worked values, ranges, the round-up-to-2^31 case,
   assert.throws(() => quantizeMultiplier(2 ** 30), /too large/);
   assert.throws(() => quantizeMultiplier(0), /positive/);
   assert.throws(() => quantizeMultiplier(NaN), /positive/);
+});
+
+test('channelMultipliers: one shift shared while every channel keeps ≥ 2^15, else per channel', () => {
+  // r = 0.5 and 0.125 (scales exact in float32): shared shift 31
+  assert.equal(channelMultipliers(1, [0.5, 0.125], 1), [{ mult: 2 ** 30, shift: 31 }, { mult: 2 ** 28, shift: 31 }]);
+  // r = 0.5 and 2^-20: the small one would keep 2^11 < 2^15 → own shifts
+  assert.equal(channelMultipliers(1, [0.5, 2 ** -20], 1), [{ mult: 2 ** 30, shift: 31 }, { mult: 2 ** 30, shift: 50 }]);
 });
 
 test('addMultipliers: one shift for the larger ratio', () => {
