@@ -5,6 +5,7 @@ import { errorPtr, errorLength } from './error';
 import { loadBundle, runModel, model } from './executor';
 import * as executor from './executor';
 import * as control from './control';
+import { runSamples } from './batch';
 // Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
 import './abort';
 // Model variants: edgec_load_variant(ptr, len, k), edgec_use_variant(k) (docs/embedding.md).
@@ -64,6 +65,13 @@ export function edgec_build(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }
 
 /** Multiply-accumulates the last edgec_run executed (skipped branches and steps after an exit excluded). */
 export function edgec_executed_macs(): f64 { return <f64>control.executedMacs; }
+/**
+ * Runs n samples stacked per tensor at inBase (inputs) into outBase (outputs), each through its own
+ * route; routeBase gets i32 [n][steps] (as edgec_route), macsBase f64 [n]. 0 = ok (docs/bundle-format.md).
+ */
+export function edgec_run_samples(n: i32, inBase: usize, outBase: usize, routeBase: usize, macsBase: usize): i32 {
+  return runSamples(n, inBase, outBase, routeBase, macsBase);
+}
 /** Step i of the last run: Dispatch → branch index taken, Exit → 1 stopped / 0 went on, -1 not reached. */
 export function edgec_route(i: i32): i32 {
   return i >= 0 && i < control.routes.length ? control.routes[i] : -1;

@@ -65,6 +65,7 @@ interface Exports {
   edgec_build(): number;
   edgec_executed_macs(): number;
   edgec_route(step: number): number;
+  edgec_run_samples(n: number, inBase: number, outBase: number, routeBase: number, macsBase: number): number;
   edgec_load_variant(ptr: number, len: number, k: number): number;
   edgec_use_variant(k: number): number;
 }
@@ -127,6 +128,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   const variants = b.variants;
   /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */
   let control = readSteps(bundle, 0).control;
+  let staging = 0, stagingBytes = 0;
   const loadedVariants = new Set<number>([0]);
   let current = 0;
   function useVariant(name: string): void {
@@ -184,26 +186,43 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       }
       n = k;
     }
-    const samples: SampleRoute[] = [];
-    const parts: Record<string, TensorArray[]> = {};
-    for (let i = 0; i < n; i++) {
-      const one: Record<string, TensorArray> = {};
-      for (const t of info.inputs) {
-        const per = t.shape.reduce((a, b) => a * b, 1);
-        one[t.name] = inputs[t.name]!.subarray(i * per, (i + 1) * per) as TensorArray;
-      }
-      const out = run(one);
-      samples.push(sampleRoute(control, (s) => ex.edgec_route(s), ex.edgec_executed_macs()));
-      for (const [k, v] of Object.entries(out)) (parts[k] ??= []).push(v);
+    // the executor loops over the samples itself (edgec_run_samples): inputs and outputs stacked per tensor
+    for (const [i, t] of info.inputs.entries()) {
+      const data = inputs[t.name]!;
+      const Ctor = ARRAYS[t.dtype];
+      if (!(data instanceof Ctor)) throw new BundleError(`run: input '${t.name}' must be a ${Ctor.name} (${t.dtype})`);
+      if (data.byteLength !== n * ex.edgec_input_size(i)) throw new BundleError(`run: input '${t.name}' does not match the model's input size`);
     }
+    const inBytes = info.inputs.reduce((a, _, i) => a + n * ex.edgec_input_size(i), 0);
+    const outBytes = info.outputs.reduce((a, _, i) => a + n * ex.edgec_output_size(i), 0);
+    const need = inBytes + outBytes + n * info.steps * 4 + n * 8 + 64;
+    if (need > stagingBytes) {
+      // the executor's allocator never frees: keep one staging block, grown (×1.5) only when too small
+      stagingBytes = Math.max(need, Math.ceil(stagingBytes * 1.5));
+      staging = guarded(ex, 'runDetailed', () => ex.edgec_alloc(stagingBytes));
+    }
+    const align8 = (p: number) => Math.ceil(p / 8) * 8;
+    const inBase = staging, outBase = align8(inBase + inBytes), routeBase = align8(outBase + outBytes), macsBase = align8(routeBase + n * info.steps * 4);
+    let at = inBase;
+    for (const t of info.inputs) {
+      const d = inputs[t.name]!;
+      new Uint8Array(ex.memory.buffer, at, d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      at += d.byteLength;
+    }
+    const rc = guarded(ex, 'run', () => ex.edgec_run_samples(n, inBase, outBase, routeBase, macsBase));
+    if (rc !== 0) throw new BundleError(errorText(ex) || `run failed (status ${rc})`);
     const outputs: Record<string, TensorArray> = {};
-    for (const t of info.outputs) {
-      const list = parts[t.name]!;
-      const all = new ARRAYS[t.dtype](list.reduce((a, v) => a + v.length, 0));
-      let at = 0;
-      for (const v of list) { all.set(v as never, at); at += v.length; }
-      outputs[t.name] = all;
+    at = outBase;
+    for (const [i, t] of info.outputs.entries()) {
+      const size = n * ex.edgec_output_size(i);
+      const bytes = new Uint8Array(ex.memory.buffer, at, size).slice();
+      outputs[t.name] = new ARRAYS[t.dtype](bytes.buffer, 0, size / ARRAYS[t.dtype].BYTES_PER_ELEMENT);
+      at += size;
     }
+    const routes = new Int32Array(ex.memory.buffer, routeBase, n * info.steps).slice();
+    const macs = new Float64Array(ex.memory.buffer, macsBase, n).slice();
+    const samples: SampleRoute[] = [];
+    for (let i = 0; i < n; i++) samples.push(sampleRoute(control, (s) => routes[i * info.steps + s]!, macs[i]!));
     return { outputs, samples };
   }
 
