@@ -52,6 +52,23 @@ test('dispatch picks the argmax branch (ties → 0), exit stops the run when con
   }
 });
 
+test('a stacked batch dispatches per sample inside the executor (edgec_run_samples) = one run() per sample', async () => {
+  const g = [1, 0, 0, 1, 3, 3, 0, 5], x = [-1, 2, 0.5, -1, 2, 0.5, 9, -1, 0, -9, 0, 1];
+  for (const build of ['simd', 'scalar'] as const) {
+    const m = await load(program(), { build });
+    const d = m.runDetailed({ g: new Float32Array(g), x: new Float32Array(x) });
+    assert.equal(d.samples.map((s) => s.branches.blk), [0, 1, 0, 1]);
+    assert.equal(d.samples.map((s) => s.exits.ex), [false, false, true, true]);
+    for (let i = 0; i < 4; i++) {
+      const one = m.run({ g: new Float32Array(g.slice(2 * i, 2 * i + 2)), x: new Float32Array(x.slice(3 * i, 3 * i + 3)) });
+      assert.equal(Array.from(d.outputs.out!.subarray(3 * i, 3 * i + 3)), Array.from(one.out!), `${build} sample ${i}`);
+    }
+    // a second, larger batch reuses / grows the staging block
+    const big = m.runDetailed({ g: new Float32Array([...g, ...g, ...g]), x: new Float32Array([...x, ...x, ...x]) });
+    assert.equal(Array.from(big.outputs.out!), [...d.outputs.out!, ...d.outputs.out!, ...d.outputs.out!]);
+  }
+});
+
 async function refused(bundle: Uint8Array, ...parts: string[]) {
   for (const build of ['simd', 'scalar'] as const) {
     try {
