@@ -116,6 +116,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     // --calibration alone serves --prune-branches-below here
     const q = values.quantize === undefined ? undefined : parseQuantizeFlags(values);
     if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
+    if (values.variants !== undefined) throw new UsageError('--variants is not supported for models with Branch / EarlyExit blocks', 'compile');
     const below = prune === undefined ? undefined : Number(prune);
     if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
     const lines = await compileBlocks(blocks, {
@@ -126,6 +127,14 @@ export async function compileCommand(argv: string[]): Promise<number> {
       },
     });
     for (const l of lines) console.log(l);
+    if (values.embed) {
+      // The bundle just written becomes the one-file wasm in its place.
+      const { embedBundle } = await import('../embed/index.ts');
+      const bundle = new Uint8Array(readFileSync(out));
+      const e = await embedBundle(bundle);
+      writeFileAtomic(out, e.wasm);
+      console.log(`${out}: one-file wasm ${fmtInt(e.wasm.length)} bytes (bundle ${fmtInt(bundle.length)} bytes, ${e.removed.length} unused kernel entries removed)`);
+    }
     return 0;
   }
   if (prune !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
