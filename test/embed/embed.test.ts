@@ -90,7 +90,7 @@ test('a binary-only model keeps binaryF32 and drops the convolutions', async () 
   assert.equal(Array.from(new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + 24))), [2, 4, 6, -4, 2.5, 0]);
 });
 
-test('CLI: edgec compile --embed writes the one-file wasm (in process: binaryen loads once)', async () => {
+test('CLI: edgec compile --embed writes the one-file wasm, also for a Branch model (in process: binaryen loads once)', async () => {
   const out = join(dir, 'cli.wasm');
   const log = console.log;
   const lines: string[] = [];
@@ -101,6 +101,29 @@ test('CLI: edgec compile --embed writes the one-file wasm (in process: binaryen 
     console.log = log;
   }
   assert.match(lines.join('\n'), /one-file wasm [\d,]+ bytes/);
+  // A model with Branch blocks (examples/branches/gated.json) embeds too and runs its control steps.
+  const gated = join(dir, 'gated.wasm');
+  console.log = () => {};
+  try {
+    assert.is(await compileCommand(['examples/branches/gated.json', '--embed', '-o', gated]), 0);
+  } finally {
+    console.log = log;
+  }
+  const gb = join(dir, 'gated.edgec');
+  console.log = () => {};
+  try {
+    assert.is(await compileCommand(['examples/branches/gated.json', '-o', gb]), 0);
+  } finally {
+    console.log = log;
+  }
+  const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
+  writeFileSync(join(dir, 'g.bin'), bytesOf((images.data as Float32Array).slice(0, 6 * 784)));
+  const r1 = runWasi(new Uint8Array(readFileSync(gated)), ['gated.wasm', 'g.bin', 'g1.bin'], dir);
+  assert.is(r1.code, 0, r1.stderr);
+  const gm = await load(new Uint8Array(readFileSync(gb)), { build: 'scalar' });
+  const want: number[] = [];
+  for (let i = 0; i < 6; i++) want.push(...bytesOf(gm.run({ [gm.info.inputs[0]!.name]: (images.data as Float32Array).subarray(i * 784, (i + 1) * 784) })[gm.info.outputs[0]!.name]!));
+  assert.equal(Array.from(readFileSync(join(dir, 'g1.bin'))), want);
   const m = new WebAssembly.Module(readFileSync(out));
   assert.equal(WebAssembly.Module.exports(m).map((x) => x.name).sort(), ['_start', 'memory']);
 });
