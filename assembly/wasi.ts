@@ -1,7 +1,10 @@
 // WASI command entry (the `wasi` target: scalar kernels, wasm3 >= 0.5 safe): `runtime.wasm model.edgec
 // in.bin out.bin` reads raw little-endian tensors (per sample: input 0, input 1, ... in bundle order),
 // runs each sample and writes the outputs the same way (docs/embedding.md). Exact: same kernels as scalar.
-import { errorPtr, errorLength } from './error';
+import { errorPtr, errorLength, resetError, failed } from './error';
+import { setBuffer, rootTable, fieldRef, vectorLength, vectorTable, fieldString } from './bundle/flatbuffers';
+import { setSelectedVariant } from './bundle/variant';
+import * as S from './bundle/slots';
 import { loadBundle, runModel, model } from './executor';
 import './abort';
 
@@ -137,6 +140,23 @@ function readFile(path: string): u64 {
   return (<u64>len << 32) | <u64>ptr;
 }
 
+/** Index of the variant named `name` in Bundle.variants (the bytes are validated again by the load). */
+function variantIndex(ptr: usize, len: u32, name: string): i32 {
+  resetError();
+  setBuffer(ptr, len);
+  const root = rootTable('EDGC');
+  const vv = failed ? 0 : fieldRef(root, S.Bundle_variants);
+  const n: u32 = vv == 0 || failed ? 0 : vectorLength(vv, 4);
+  let names = '';
+  for (let i: u32 = 0; i < n && !failed; i++) {
+    const v = fieldString(vectorTable(vv, i), S.Variant_name);
+    if (v == name) return <i32>i;
+    names += (i > 0 ? ', ' : '') + v;
+  }
+  fail('variant \'' + name + '\' is not in the bundle (variants: ' + (n == 0 ? 'none' : names) + ')');
+  return 0;
+}
+
 function main(): void {
   if (args_sizes_get(scratch, scratch + 4) != 0) fail('cannot read arguments');
   const argc = <i32>load<u32>(scratch);
@@ -149,8 +169,12 @@ function main(): void {
 
   const embedded = edgec_embedded_len != 0;
   const want = embedded ? 3 : 4;
-  if (argc != want) {
-    fail(embedded ? 'usage: model.wasm input.bin output.bin' : 'usage: runtime.wasm model.edgec input.bin output.bin', 2);
+  // An optional last argument `--variant=NAME` picks a variant of a multi-variant bundle.
+  let variantName: string | null = null;
+  if (argc == want + 1 && args[want].startsWith('--variant=')) variantName = args[want].substring(10);
+  if (argc != want && variantName === null) {
+    fail(embedded ? 'usage: model.wasm input.bin output.bin [--variant=NAME]'
+      : 'usage: runtime.wasm model.edgec input.bin output.bin [--variant=NAME]', 2);
   }
   let bundlePtr: usize, bundleLen: u32;
   if (embedded) {
@@ -162,6 +186,7 @@ function main(): void {
     bundleLen = <u32>(b >> 32);
   }
   const inPath = args[want - 2], outPath = args[want - 1];
+  if (variantName !== null) setSelectedVariant(variantIndex(bundlePtr, bundleLen, variantName!));
   if (loadBundle(bundlePtr, bundleLen) != 0) {
     fail('bundle refused: ' + String.UTF8.decodeUnsafe(errorPtr(), <usize>errorLength()));
   }

@@ -14,6 +14,8 @@ import { compileGraph } from '../../compiler/compile.ts';
 import { readNpy } from '../../compiler/io/npy.ts';
 import { makeBundle, fb } from '../assembly/harness.ts';
 import { runWasi } from './run-wasi.ts';
+import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
+import { compileVariants } from '../../compiler/variants/cli.ts';
 
 const WASM3_WASI = ['args_get', 'args_sizes_get', 'fd_close', 'fd_prestat_dir_name', 'fd_prestat_get', 'fd_read', 'fd_seek',
   'fd_write', 'path_open', 'proc_exit'];
@@ -87,6 +89,30 @@ test('several inputs and outputs: sample-major, each in bundle order; 2 samples'
   assert.equal(i(24), [10, 20, 11, 21, 12, 22]);
   assert.equal(f(48), [101.5, 102.5, 103.5, 105, 106, 107]);
   assert.equal(i(72), [110, 120, 111, 121, 112, 122]);
+});
+
+test('--variant=NAME runs that variant of a multi-variant bundle (bytes = its standalone bundle)', async () => {
+  const graph = loadModelJson('examples/mnist/model.json');
+  const flags = { calibration: 'examples/mnist/images.npy', method: 'minmax' as const, keepFloat: [] as string[] };
+  const int8 = (await compileWithQuantizeFlags(graph, flags, {})).bundle;
+  const merged = (await compileVariants(['fp32', 'int8'], graph, flags, {})).bundle;
+  writeFileSync(join(dir, 'q.edgec'), int8);
+  writeFileSync(join(dir, 'mv.edgec'), merged);
+  const images = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
+  writeFileSync(join(dir, 'v.bin'), bytesOf((images.data as Float32Array).slice(0, 3 * 784)));
+  const run = (args: string[]) => runWasi(wasiBytes(), ['w', ...args], dir);
+  assert.is(run(['q.edgec', 'v.bin', 'q.out']).code, 0);
+  let r = run(['mv.edgec', 'v.bin', 'mv-int8.out', '--variant=int8']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(Array.from(readFileSync(join(dir, 'mv-int8.out'))), Array.from(readFileSync(join(dir, 'q.out'))));
+  assert.is(run(['mv.edgec', 'v.bin', 'mv-def.out']).code, 0);
+  assert.not.equal(Array.from(readFileSync(join(dir, 'mv-def.out'))), Array.from(readFileSync(join(dir, 'q.out'))), 'default is fp32');
+  r = run(['mv.edgec', 'v.bin', 'x.out', '--variant=fp16']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /variant 'fp16' is not in the bundle \(variants: fp32, int8\)/);
+  r = run(['q.edgec', 'v.bin', 'x.out', '--variant=int8']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /\(variants: none\)/);
 });
 
 test('errors: one stderr line and a non-zero exit', () => {
