@@ -8,7 +8,7 @@ import * as S from './bundle/slots';
 import { loadBundle, runModel, model } from './executor';
 import './abort';
 
-// Only calls wasm3 >= 0.5 implements (/work docs: WASM3 facts). Every pointer handed over is a heap
+// Only calls wasm3 >= 0.5 implements (docs/embedding.md). Every pointer handed over is a heap
 // address, never 0 (wasm3 0.5.0 reads address 0 as NULL).
 @external('wasi_snapshot_preview1', 'args_sizes_get')
 declare function args_sizes_get(argc: usize, bufSize: usize): i32;

@@ -1,4 +1,4 @@
-// Browser entry (bundled to dist/browser/edgec.js next to the three .wasm files; no Node APIs): fetches
+// Browser entry (bundled to dist/browser/edgec.js next to edgec-simd/-scalar.wasm; no Node APIs): fetches
 // and compiles the runtime .wasm with streaming compilation (fallback: fetch + compile), picks the SIMD
 // build where WebAssembly.validate accepts SIMD128, else scalar, and hands it to load() in index.ts.
 import { load as loadWith, simdSupported, type Model } from './index.ts';
