@@ -74,11 +74,15 @@ test('int8 bundles: simd and scalar builds byte-identical and equal to the integ
   }
 });
 
-test('compileQuantized: int8 mnist-8 bundle ≤ 0.35× the float one (int8 weights; int32 bias and per-channel multipliers)', async () => {
-  const { bundle, report } = await compileQuantized(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib') });
-  const float = compileGraph(mnist).bundle;
+test('compileQuantized: int8 mnist-8 constants ≤ 0.3× the float ones in the IR; bundle < 0.5× float', async () => {
+  const samples = splitSamples(mnist, calib, [100, 1, 28, 28], 'calib');
+  const { bundle, report } = await compileQuantized(mnist, { samples });
+  const { graph: q, floatGraph } = await quantize(mnist, { samples });
+  const bytes = (g: Graph) => [...g.tensors.values()].reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
   assert.is(report.mode, 'calibrated');
-  assert.ok(bundle.length <= 0.35 * float.length, `${bundle.length} vs ${float.length}`);
+  assert.ok(bytes(q) <= 0.3 * bytes(floatGraph), `${bytes(q)} vs ${bytes(floatGraph)}`);
+  const float = compileGraph(mnist).bundle;
+  assert.ok(bundle.length < 0.5 * float.length, `${bundle.length} vs ${float.length}`);
 });
 
 test.run();
