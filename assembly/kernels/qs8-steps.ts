@@ -8,7 +8,7 @@ import {
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
-import { gemmQs8 } from './gemm/qs8-gemm-4x2c8';
+import { gemmQs8 } from './gemm/qs8-gemm-4x8c2';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
 import {
@@ -164,7 +164,7 @@ function checkConvQs8(c: Checker, depthwise: bool): void {
   const K = <i64>p.kh * <i64>p.kw * <i64>cig;
   if (K > 0x1000000) { c.fail('reduction of ' + K.toString() + ' taps is too long for i32 accumulators'); return; }
   const Kp = ((<i32>K) + 7) & ~7;
-  if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([G, (cog + 1) >> 1, Kp >> 3, 2, 8]))) return;
+  if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([G, cog, ((<i32>K) + 1) & ~1]))) return;
   if (!c.qc(2, 3, Co, 1, 2)) return;
   const direct = p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0 && G == 1;
   if (c.s.inputs.length == 4 && c.s.inputs[3] >= 0) {
@@ -183,7 +183,7 @@ function checkDenseQs8(c: Checker): void {
   const M = x.shape[0], K = x.shape[1], N = y.shape[1];
   if (K > 0x1000000) { c.fail('K ' + K.toString() + ' is too long for i32 accumulators'); return; }
   if (!c.shape(y, 'output', StaticArray.fromArray<i32>([M, N]))) return;
-  if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([(N + 1) >> 1, ((K + 7) & ~7) >> 3, 2, 8]))) return;
+  if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([N, (K + 1) & ~1]))) return;
   c.qc(2, 3, N, 1, 2);
 }
 

@@ -1,15 +1,15 @@
 // Reference twins of the int8 kernels: one output at a time, index formulas straight from
-// docs/quantization.md and the packed layouts (conv/dense read the packed c8 weights by formula,
+// docs/quantization.md and the packed layouts (conv/dense read the packed c2 weights by formula,
 // padded taps as zp_in against the folded bias). Slow on purpose; the fast kernels must match byte for byte.
 import { StepParams } from '../bundle/model';
 import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
 
-/** Packed c8 weight of column n (of N), row k, for K rows: [⌈N/2⌉][Kp/8][2][8]. */
+/** Packed c2 weight of column n (of N), row k, for K rows: 8-column blocks [Kp/2][8][2], last block [Kp/2][N mod 8][2]. */
 // @ts-ignore: decorator
-@inline function wPacked(w: usize, K: i32, n: i32, k: i32): i32 {
-  const Kp = (K + 7) & ~7;
-  return <i32>load<i8>(w + <usize>((n >> 1) * Kp * 2 + (k >> 3) * 16 + (n & 1) * 8 + (k & 7)));
+@inline function wPacked(w: usize, K: i32, N: i32, n: i32, k: i32): i32 {
+  const Kp = (K + 1) & ~1, b = n & ~7, width = min(8, N - b);
+  return <i32>load<i8>(w + <usize>(b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)));
 }
 
 export function refGemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
@@ -17,15 +17,15 @@ export function refGemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usi
   for (let m = 0; m < M; m++)
     for (let n = 0; n < N; n++) {
       let acc = qcAt(qc, qcStride, 0, n);
-      for (let k = 0; k < K; k++) acc += <i32>load<i8>(a + <usize>(m * lda + k)) * wPacked(w, K, n, k);
+      for (let k = 0; k < K; k++) acc += <i32>load<i8>(a + <usize>(m * lda + k)) * wPacked(w, K, N, n, k);
       store<i8>(y + <usize>(m * ldy + n), <i8>requantQs8(<i64>acc, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
     }
 }
 
 export function refConv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
                              OH: i32, OW: i32, Co: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
-  const G = p.groups, cig = Ci / G, cog = Co / G, K = p.kh * p.kw * cig, Kp = (K + 7) & ~7;
-  const groupBytes = ((cog + 1) >> 1) * Kp * 2;
+  const G = p.groups, cig = Ci / G, cog = Co / G, K = p.kh * p.kw * cig;
+  const groupBytes = cog * ((K + 1) & ~1);
   for (let n = 0; n < N; n++)
   for (let oh = 0; oh < OH; oh++)
   for (let ow = 0; ow < OW; ow++)
@@ -37,7 +37,7 @@ export function refConv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H:
     for (let ci = 0; ci < cig; ci++) {
       const ih = oh * p.sh - p.pt + kh * p.dh, iw = ow * p.sw - p.pl + kw * p.dw;
       const xv = ih < 0 || ih >= H || iw < 0 || iw >= W ? zpIn : <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * Ci + g * cig + ci));
-      acc += xv * wPacked(w + <usize>(g * groupBytes), K, j, (kh * p.kw + kw) * cig + ci);
+      acc += xv * wPacked(w + <usize>(g * groupBytes), K, cog, j, (kh * p.kw + kw) * cig + ci);
     }
     store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + co), <i8>requantQs8(<i64>acc, qcAt(qc, Co, 1, co), qcAt(qc, Co, 2, co), zpOut, p.qMin, p.qMax));
   }

@@ -18,13 +18,16 @@ export interface Int8LowerContext {
   push(s: Omit<LoweredStep, 'node' | 'macs' | 'outputs'> & { macs?: number }): void;
 }
 
-/** c8 GEMM packing, 2 columns per block: w [N,K] row-major → [⌈N/2⌉][Kp/8][2][8], zeros past N and K. */
-export function packQs8Gemm4x2c8(w: ArrayLike<number>, N: number, K: number): Int8Array {
-  const Kp = Math.ceil(K / 8) * 8;
-  const out = new Int8Array(Math.ceil(N / 2) * Kp * 2);
+/**
+ * c2 GEMM packing: w [N,K] row-major → blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2, zero past K),
+ * the last N mod 8 columns as one narrower block [Kp/2][N mod 8][2]: N·Kp bytes, no column padding.
+ */
+export function packQs8Gemm4x8c2(w: ArrayLike<number>, N: number, K: number): Int8Array {
+  const Kp = Math.ceil(K / 2) * 2;
+  const out = new Int8Array(N * Kp);
   for (let n = 0; n < N; n++) {
-    const base = (n >> 1) * Kp * 2 + (n & 1) * 8;
-    for (let k = 0; k < K; k++) out[base + (k >> 3) * 16 + (k & 7)] = w[n * K + k]!;
+    const b = n & ~7, width = Math.min(8, N - b);
+    for (let k = 0; k < K; k++) out[b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)] = w[n * K + k]!;
   }
   return out;
 }
@@ -38,8 +41,8 @@ export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, k
 
 /** Every int8 kernel variant with its packer (the kernel tests walk this table). */
 export const QS8_VARIANTS = [
-  { variant: 'qs8-gemm-4x2c8', file: 'assembly/kernels/gemm/qs8-gemm-4x2c8.ts', mr: 4, nr: 2, kr: 8, pack: packQs8Gemm4x2c8, serves: ['Dense_QS8', 'Conv2D_QS8'] },
-  { variant: 'qs8-conv2d-im2col', file: 'assembly/kernels/conv/qs8-conv2d-im2col.ts', mr: 4, nr: 2, kr: 8, pack: packQs8Gemm4x2c8, serves: ['Conv2D_QS8'] },
+  { variant: 'qs8-gemm-4x8c2', file: 'assembly/kernels/gemm/qs8-gemm-4x8c2.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Dense_QS8', 'Conv2D_QS8'] },
+  { variant: 'qs8-conv2d-im2col', file: 'assembly/kernels/conv/qs8-conv2d-im2col.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Conv2D_QS8'] },
   { variant: 'qs8-dwconv2d', file: 'assembly/kernels/conv/qs8-dwconv2d.ts', mr: 1, nr: 8, kr: 1, pack: packQs8Depthwise, serves: ['DepthwiseConv2D_QS8'] },
 ] as const;
 
@@ -110,7 +113,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       if (n.op === 'Dense') {
         need(x, 'int8', 'input'); need(out, 'int8', 'output');
         const M = t(x).shape[0]!;
-        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [Math.ceil(co / 2), Math.ceil(K / 8), 2, 8], i8Bytes(packQs8Gemm4x2c8(w, co, K)));
+        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [co, Math.ceil(K / 2) * 2], i8Bytes(packQs8Gemm4x8c2(w, co, K)));
         const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
         ctx.push({ kernel: fb.KernelId.Dense_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: { type: 'dense', qMin, qMax }, macs: M * K * co });
         return true;
@@ -131,10 +134,11 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         ctx.push({ kernel: fb.KernelId.DepthwiseConv2D_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
         return true;
       }
-      const Kp = Math.ceil(K / 8) * 8;
-      const packed = new Int8Array(groups * Math.ceil(cog / 2) * Kp * 2);
-      for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x2c8(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * Math.ceil(cog / 2) * Kp * 2);
-      const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, Math.ceil(cog / 2), Kp / 8, 2, 8], i8Bytes(packed));
+      const Kp = Math.ceil(K / 8) * 8, Kp2 = Math.ceil(K / 2) * 2;
+      const groupBytes = cog * Kp2;
+      const packed = new Int8Array(groups * groupBytes);
+      for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
+      const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, cog, Kp2], i8Bytes(packed));
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
       const direct = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pad.every((p) => p === 0) && groups === 1;
       const inputs = [ctx.idOf(x, n), wid, qc];

@@ -63,7 +63,7 @@ const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activat
 
 /** Sizes equal to, below, above and multiples of a tile dimension. */
 const around = (t: number) => [...new Set([1, t - 1, t, t + 1, 2 * t + 1, 4 * t + 1].filter((v) => v >= 1))];
-const GEMM = QS8_VARIANTS.find((v) => v.variant === 'qs8-gemm-4x2c8')!;
+const GEMM = QS8_VARIANTS.find((v) => v.variant === 'qs8-gemm-4x8c2')!;
 
 test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), zero points at the extremes, shifts across the range`, async () => {
   let i = 0;

@@ -4,23 +4,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lower } from '../../../compiler/lower/index.ts';
-import { packQs8Gemm4x2c8, packQs8Depthwise, QS8_VARIANTS } from '../../../compiler/lower/int8.ts';
+import { packQs8Gemm4x8c2, packQs8Depthwise, QS8_VARIANTS } from '../../../compiler/lower/int8.ts';
 import { compileGraph } from '../../../compiler/compile.ts';
 import { fb } from '../../../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
 import type { Attrs, Graph, QuantParams } from '../../../compiler/ir/graph.ts';
 
-test('packQs8Gemm4x2c8: N 3, K 9 → [⌈3/2⌉][2][2][8], column pairs interleaved per 8 k, zeros past K and N', () => {
-  const N = 3, K = 9;
-  const w = Int8Array.from({ length: N * K }, (_, i) => Math.floor(i / K) * 16 + (i % K)); // w[n,k] = 16n + k
+test('packQs8Gemm4x8c2: N 9, K 3 → 8-column block [2][8][2] then a 1-column block [2][1][2]; zeros past K only', () => {
+  const N = 9, K = 3;
+  const w = Int8Array.from({ length: N * K }, (_, i) => Math.floor(i / K) * 10 + (i % K)); // w[n,k] = 10n + k
   const z = (n: number) => new Array<number>(n).fill(0);
   const want = [
-    0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23, // cols 0,1, k 0..7
-    8, ...z(7), 24, ...z(7), //                               cols 0,1, k 8 (+ K padding)
-    32, 33, 34, 35, 36, 37, 38, 39, ...z(8), //               col 2, k 0..7; col 3 absent
-    40, ...z(7), ...z(8),
+    0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60, 61, 70, 71, // cols 0..7, k 0,1
+    2, 0, 12, 0, 22, 0, 32, 0, 42, 0, 52, 0, 62, 0, 72, 0, //       cols 0..7, k 2 (+ K padding)
+    80, 81, 82, 0, //                                                col 8 alone, k 0,1 and k 2
   ];
-  assert.equal(Array.from(packQs8Gemm4x2c8(w, N, K)), want);
+  assert.is(z(0).length, 0);
+  assert.equal(Array.from(packQs8Gemm4x8c2(w, N, K)), want);
   assert.equal(Array.from(packQs8Depthwise(Int8Array.from([1, 2, 3, 4, 5, 6]), 3, 1, 2)), [1, 3, 5, 2, 4, 6]);
   assert.ok(QS8_VARIANTS.every((v) => typeof v.pack === 'function' && v.file.includes(v.variant)));
 });
@@ -43,7 +43,7 @@ test('Conv2D int8 lowers to Conv2D_QS8 with packed weights, qc [3,Co] and an im2
   assert.is(s3.kernel, fb.KernelId.Conv2D_QS8);
   assert.is(s3.inputs.length, 4);
   const [, w, qc, scratch] = s3.inputs.map((i) => l3.tensors[i]!);
-  assert.equal(w!.shape, [1, 3, 6, 2, 8]); // K = 45 → Kp 48
+  assert.equal(w!.shape, [1, 6, 46]); // K = 45 → 46 (pairs)
   assert.is(w!.dtype, fb.DType.I8);
   assert.equal(qc!.shape, [3, 6]);
   const qcv = new Int32Array(qc!.data!.buffer.slice(qc!.data!.byteOffset, qc!.data!.byteOffset + qc!.data!.byteLength));
