@@ -68,7 +68,7 @@ const GEMM = QS8_VARIANTS.find((v) => v.variant === 'qs8-gemm-4x8c2')!;
 test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), zero points at the extremes, shifts across the range`, async () => {
   let i = 0;
   for (const M of around(GEMM.mr))
-    for (const K of around(GEMM.kr))
+    for (const K of around(GEMM.kr).concat([33, 130]))
       for (const N of around(GEMM.nr).concat([17])) {
         const qg = new QGraph();
         const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 2);
@@ -81,6 +81,15 @@ test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), ze
         await check(`dense M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
         i++;
       }
+});
+
+test('Dense_QS8: K beyond the static i16 panel (4096) takes the heap panel', async () => {
+  const qg = new QGraph();
+  const M = 5, K = 4101, N = 11;
+  const x = qg.input('x', [M, K], q(0.01, -128));
+  const w = qg.weights('w', [N, K], new Array(N).fill(0.0002));
+  const g = qg.node('Dense', [x, w, qg.bias('b', N, 100000)], {}, q(0.3, 127));
+  await check(`dense M${M} K${K} N${N}`, g, { x: randI8(M * K) });
 });
 
 interface ConvCase { h: number; w: number; ci: number; co: number; k: [number, number]; s: number; d: number; pad: Attrs['padding']; groups: number }
