@@ -186,7 +186,7 @@ function main(): void {
     bundleLen = <u32>(b >> 32);
   }
   const inPath = args[want - 2], outPath = args[want - 1];
-  if (variantName !== null) setSelectedVariant(variantIndex(bundlePtr, bundleLen, variantName!));
+  if (variantName !== null) setSelectedVariant(variantIndex(bundlePtr, bundleLen, variantName));
   if (loadBundle(bundlePtr, bundleLen) != 0) {
     fail('bundle refused: ' + String.UTF8.decodeUnsafe(errorPtr(), <usize>errorLength()));
   }
