@@ -75,7 +75,7 @@ test('asymmetric uint8 QGemm weights (zero points ≠ 0) keep that layer float; 
   const spec: ModelSpec = {
     ...SPEC,
     // q − zp within ±60 (onnxruntime's u8 kernels saturate int16 pair sums beyond, see above)
-    initializers: SPEC.initializers.map((i) => (i.name === 'g' ? ints('g', [4, 108], 4, 70, 170, 'uint8')
+    initializers: SPEC.initializers!.map((i) => (i.name === 'g' ? ints('g', [4, 108], 4, 70, 170, 'uint8')
       : i.name === 'gzp' ? { name: 'gzp', dims: [4], data: [110, 120, 125, 130], dtype: 'uint8' } : i)),
   };
   const bytes = encodeModel(spec);
