@@ -1,19 +1,62 @@
 // DepthwiseConv2D_QS8: x i8 [N,H,W,C], w i8 [KH,KW,C·M], qc i32 [3, C·M] (bias NOT folded, multiplier,
 // shift) → y i8 [N,OH,OW,C·M]; acc = bias + Σ in-bounds taps (x − zp_in)·w, any KH×KW (no tap waste for
 // 1×7 / 7×1). SIMD (M = 1): 8 channels per step, i16 (x − zp_in) · w widened to i32 with extmul. Integer-exact.
+// SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
+// outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
+// zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
+// so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels take the general path.
 import { StepParams } from '../../bundle/model';
 import { requantQs8, requant4, qcAt } from '../gemm/qs8-requant';
+
+const DW_MAX_C = 4096;
+/** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
+const DW_BIAS: usize = memory.data(DW_MAX_C * 4, 16);
 
 export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
+  let fast = false, C8 = 0, owLo = 0, owHi = 0;
+  if (ASC_FEATURE_SIMD) {
+    fast = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && C >= 8 && C <= DW_MAX_C;
+    if (fast) {
+      C8 = C & ~7;
+      for (let c = 0; c < C8; c++) {
+        let sw = 0;
+        for (let t = 0; t < 9; t++) sw += <i32>load<i8>(w + <usize>(t * C + c));
+        store<i32>(DW_BIAS + (<usize>c << 2), qcAt(qc, Co, 0, c) - zpIn * sw);
+      }
+      // interior columns: iw0 = ow·sw − pl ≥ 0 and iw0 + 2 ≤ W − 1
+      owLo = min(OW, (p.pl + p.sw - 1) / p.sw);
+      const last = W - 3 + p.pl;
+      owHi = last < 0 ? 0 : min(OW, last / p.sw + 1);
+      if (owHi < owLo) owHi = owLo;
+    }
+  }
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       // in-bounds tap rows [khLo, khHi) once per output row
       const ih0 = oh * p.sh - p.pt;
       const khLo = ih0 >= 0 ? 0 : (-ih0 + p.dh - 1) / p.dh;
       const khHi = min(p.kh, H - ih0 > 0 ? (H - ih0 + p.dh - 1) / p.dh : 0);
+      let skipLo = 0, skipHi = 0;
+      if (ASC_FEATURE_SIMD) {
+        if (fast && khLo == 0 && khHi == 3 && owLo < owHi) {
+          skipLo = owLo; skipHi = owHi;
+          dw3x3Row(x + <usize>(((n * H + ih0) * W + owLo * p.sw - p.pl) * C), w, qc,
+                   y + <usize>(((n * OH + oh) * OW + owLo) * C), W, C, C8, owHi - owLo, p.sw, zpOut, p.qMin, p.qMax);
+        }
+      }
       for (let ow = 0; ow < OW; ow++) {
+        if (ASC_FEATURE_SIMD) {
+          if (ow == skipLo && skipLo < skipHi) {
+            // channels [0, C8) of these pixels are done; the rest (C mod 8) per channel below
+            ow = skipHi - 1;
+            if (C8 < C) {
+              for (let o = skipLo; o < skipHi; o++) dwTail(x, w, qc, y, N, H, W, C, OH, OW, p, zpIn, zpOut, n, oh, o, C8);
+            }
+            continue;
+          }
+        }
         const iw0 = ow * p.sw - p.pl;
         const kwLo = iw0 >= 0 ? 0 : (-iw0 + p.dw - 1) / p.dw;
         const kwHi = min(p.kw, W - iw0 > 0 ? (W - iw0 + p.dw - 1) / p.dw : 0);
@@ -79,6 +122,91 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
       }
     }
   }
+}
+
+/** Channels [c0, C) of one interior 3×3 pixel (M = 1, dilation 1), per channel. */
+function dwTail(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+                p: StepParams, zpIn: i32, zpOut: i32, n: i32, oh: i32, ow: i32, c0: i32): void {
+  const ih0 = oh * p.sh - p.pt, iw0 = ow * p.sw - p.pl;
+  const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
+  for (let c = c0; c < C; c++) {
+    let s = qcAt(qc, C, 0, c);
+    for (let kh = 0; kh < 3; kh++)
+      for (let kw = 0; kw < 3; kw++)
+        s += (<i32>load<i8>(x + <usize>(((n * H + ih0 + kh) * W + iw0 + kw) * C + c)) - zpIn) * <i32>load<i8>(w + <usize>((kh * 3 + kw) * C + c));
+    store<i8>(yp + <usize>c, <i8>requantQs8(<i64>s, qcAt(qc, C, 1, c), qcAt(qc, C, 2, c), zpOut, p.qMin, p.qMax));
+  }
+}
+
+/**
+ * 3×3 interior run of one output row: `cnt` pixels from x0 (input top-left tap of the first pixel) with input
+ * pixel step `sw`, channels [0, C8) in groups of 8; y0 is the first output pixel. Biases from DW_BIAS (zp folded).
+ */
+function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, W: i32, C: i32, C8: i32, cnt: i32, sw: i32,
+                  zpOut: i32, qMin: i32, qMax: i32): void {
+  const rs = <usize>(W * C), cs = <usize>C, ps = <usize>(sw * C), ys = <usize>C;
+  const vlo = i32x4.splat(qMin), vhi = i32x4.splat(qMax);
+  for (let c0 = 0; c0 < C8; c0 += 8) {
+    const wc = w + <usize>c0;
+    const w0 = v128.load8x8_s(wc), w1 = v128.load8x8_s(wc + cs), w2 = v128.load8x8_s(wc + 2 * cs);
+    const w3 = v128.load8x8_s(wc + 3 * cs), w4 = v128.load8x8_s(wc + 4 * cs), w5 = v128.load8x8_s(wc + 5 * cs);
+    const w6 = v128.load8x8_s(wc + 6 * cs), w7 = v128.load8x8_s(wc + 7 * cs), w8 = v128.load8x8_s(wc + 8 * cs);
+    const blo = v128.load(DW_BIAS + (<usize>c0 << 2)), bhi = v128.load(DW_BIAS + (<usize>c0 << 2), 16);
+    const sp = qc + (<usize>(2 * C + c0) << 2);
+    const s0 = load<i32>(sp);
+    let uni = s0 >= 31;
+    for (let j = 1; j < 8; j++) uni = uni && load<i32>(sp + (<usize>j << 2)) == s0;
+    const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
+    let r0 = x0 + <usize>c0, yp = y0 + <usize>c0;
+    if (uni) {
+      // requant4v's one-shift-≥-31 path with its constants hoisted: exact offset-by-2^62 logical shift
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
+      const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
+      for (let i = 0; i < cnt; i++) {
+        const r1 = r0 + rs, r2 = r1 + rs;
+        let lo = blo, hi = bhi;
+        let t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        const ql = requantUni(lo, mlo, k, s0, zo, vlo, vhi), qh = requantUni(hi, mhi, k, s0, zo, vlo, vhi);
+        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
+        store<i64>(yp, i64x2.extract_lane(b, 0));
+        r0 += ps; yp += ys;
+      }
+    } else {
+      for (let i = 0; i < cnt; i++) {
+        const r1 = r0 + rs, r2 = r1 + rs;
+        let lo = blo, hi = bhi;
+        let t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        const ql = requant4(lo, qc, C, c0, zpOut, qMin, qMax), qh = requant4(hi, qc, C, c0 + 4, zpOut, qMin, qMax);
+        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
+        store<i64>(yp, i64x2.extract_lane(b, 0));
+        r0 += ps; yp += ys;
+      }
+    }
+  }
+}
+
+/** requant4v's uniform-shift (≥ 31) path: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there). */
+// @ts-ignore: decorator
+@inline function requantUni(acc: v128, mult: v128, k: v128, s: i32, zo: v128, lo: v128, hi: v128): v128 {
+  const a = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(acc, mult), k), s);
+  const b = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(acc, mult), k), s);
+  return i32x4.min_s(i32x4.max_s(i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), zo), lo), hi);
 }
 
 /** One tap of 8 channels: (x − zp)·w as exact i16 products. */
