@@ -211,6 +211,7 @@ test('Quantize / Dequantize / Requantize: ties round half away, saturation, NaN 
     let qg = new QGraph();
     let g = qg.node('Quantize', [qg.input('x', [n], undefined, 'float32')], {}, q(s, zp));
     await check(`quantize s ${s} zp ${zp}`, g, { x: xs });
+    await check(`quantize s ${s} zp ${zp} (specials inside the 16-value SIMD blocks)`, g, { x: xs.slice().reverse() });
     qg = new QGraph();
     g = qg.node('Dequantize', [qg.input('x', [n], q(s, zp))], {});
     const { bundle } = compileGraph(g, { skipPasses: true });

@@ -39,11 +39,47 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
 @inline function dim(v: StaticArray<i32>, k: i32, off: i32, dflt: i32): i32 { return k < off ? dflt : unchecked(v[k - off]); }
 
 export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
-  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // quantizeQs8 on 4 lanes, op for op (IEEE f32 div/trunc/sub/add are lane-wise identical; the ±1 steps add
+    // exactly 0 or 1; NaN lanes take zp); 16 values per step
+    const sv = f32x4.splat(scale), zf = f32x4.splat(<f32>zp), zi = i32x4.splat(zp);
+    for (; i + 16 <= n; i += 16) {
+      const xp = x + (<usize>i << 2);
+      const q0 = quant4(v128.load(xp), sv, zf, zi), q1 = quant4(v128.load(xp, 16), sv, zf, zi);
+      const q2 = quant4(v128.load(xp, 32), sv, zf, zi), q3 = quant4(v128.load(xp, 48), sv, zf, zi);
+      v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    }
+  }
+  for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
+}
+
+// @ts-ignore: decorator
+@inline function quant4(xv: v128, sv: v128, zf: v128, zi: v128): v128 {
+  const t = f32x4.div(xv, sv);
+  let r = f32x4.trunc(t);
+  const d = f32x4.sub(t, r), one = f32x4.splat(1);
+  r = f32x4.add(r, v128.and(f32x4.ge(d, f32x4.splat(0.5)), one));
+  r = f32x4.sub(r, v128.and(f32x4.le(d, f32x4.splat(-0.5)), one));
+  let v = f32x4.add(r, zf);
+  const lo = f32x4.splat(-128), hi = f32x4.splat(127);
+  v = v128.bitselect(lo, v, f32x4.lt(v, lo));
+  v = v128.bitselect(hi, v, f32x4.gt(v, hi));
+  return v128.bitselect(i32x4.trunc_sat_f32x4_s(v), zi, f32x4.eq(t, t));
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), dequantizeQs8(<i32>load<i8>(x + <usize>i), scale, zp));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // <f32>(q − zp) · scale on 4 lanes (small integers convert exactly; the f32 multiply is lane-wise identical)
+    const sv = f32x4.splat(scale), zv = i32x4.splat(zp);
+    for (; i + 8 <= n; i += 8) {
+      const q = v128.load8x8_s(x + <usize>i), yp = y + (<usize>i << 2);
+      v128.store(yp, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_s(q), zv)), sv));
+      v128.store(yp, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_s(q), zv)), sv), 16);
+    }
+  }
+  for (; i < n; i++) store<f32>(y + (<usize>i << 2), dequantizeQs8(<i32>load<i8>(x + <usize>i), scale, zp));
 }
 
 export function requantizeQs8Run(x: usize, qc: usize, y: usize, n: i32, zpIn: i32, zpOut: i32): void {
