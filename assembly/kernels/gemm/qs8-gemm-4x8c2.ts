@@ -4,7 +4,8 @@
 // [Kp/2][N mod 8][2] (no padding: N·Kp bytes), qc i32 [3, qcStride] (bias with −zp_in·Σw
 // folded in, multiplier, shift), y i8 rows of ldy bytes. SIMD: 4 rows of a widened once into an i16 panel,
 // per k pair a 4-byte splat per row and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive
-// columns, requantised as vectors. Scalar build: same sums in i32. Integer-exact (reference: assembly/reference/qs8.ts).
+// columns, started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel
+// shares one shift ≥ 31 (checked once per call) the requantisation takes the 8-lane fast path. Scalar build: same sums in i32. Integer-exact (reference: assembly/reference/qs8.ts).
 import { requantQs8, requant4, qcAt } from './qs8-requant';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/lower/int8.ts writes this. */
@@ -24,19 +25,38 @@ function ensurePanel(Kp: i32): void {
   panelK = Kp;
 }
 
+/** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
-@inline function store4(y: usize, c: i32, N: i32, acc: v128, qc: usize, qs: i32, zp: i32, lo: i32, hi: i32): void {
-  const v = i32x4.add(acc, v128.load(qc + (<usize>c << 2)));
-  if (c + 4 <= N) {
-    const q = requant4(v, qc, qs, c, zp, lo, hi);
-    store<i32>(y + <usize>c, i32x4.extract_lane(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), i16x8.splat(0)), 0));
+@inline function store8(y: usize, c: i32, a0: v128, a1: v128, qc: usize, qs: i32, fastShift: i32, zp: i32, lo: i32, hi: i32): void {
+  let h: v128;
+  if (fastShift) {
+    // every channel shares one shift s ≥ 31: requant4v's first branch, 8 lanes at once (same bits)
+    const mp = qc + (<usize>(qs + c) << 2);
+    const m0 = v128.load(mp), m1 = v128.load(mp, 16);
+    const k = i64x2.splat((<i64>1 << <i64>(fastShift - 1)) + (<i64>1 << 62));
+    const a = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a0, m0), k), fastShift);
+    const b = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a0, m0), k), fastShift);
+    const d = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a1, m1), k), fastShift);
+    const e = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a1, m1), k), fastShift);
+    // (x − 2^(62−s)) + zp wraps exactly like x + (zp − 2^(62−s))
+    const off = i32x4.splat(zp - <i32>(<i64>1 << <i64>(62 - fastShift)));
+    const u0 = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), off);
+    const u1 = i32x4.add(v128.shuffle<i32>(d, e, 0, 2, 4, 6), off);
+    // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8)
+    h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), i16x8.splat(<i16>lo)), i16x8.splat(<i16>hi));
   } else {
-    // last partial group: the lanes past N would read constants beyond qc
-    for (let l = 0; l < N - c; l++) {
-      const s = l == 0 ? i32x4.extract_lane(acc, 0) : l == 1 ? i32x4.extract_lane(acc, 1) : i32x4.extract_lane(acc, 2);
-      store<i8>(y + <usize>(c + l), <i8>requantQs8(<i64>(qcAt(qc, qs, 0, c + l) + s), qcAt(qc, qs, 1, c + l), qcAt(qc, qs, 2, c + l), zp, lo, hi));
-    }
+    h = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, c, zp, lo, hi), requant4(a1, qc, qs, c + 4, zp, lo, hi));
   }
+  store<i64>(y + <usize>c, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+}
+
+/** The shift every one of channels [0, N) shares when it is ≥ 31 (the vector fast path), else 0. */
+function uniformShift(qc: usize, qs: i32, N: i32): i32 {
+  if (N <= 0) return 0;
+  const s = qcAt(qc, qs, 2, 0);
+  if (s < 31) return 0;
+  for (let n = 1; n < N; n++) if (qcAt(qc, qs, 2, n) != s) return 0;
+  return s;
 }
 
 export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
@@ -47,6 +67,7 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
   if (ASC_FEATURE_SIMD) {
     if (Kp <= PANEL_K) {
       ensurePanel(Kp);
+      const fs = uniformShift(qc, qcStride, N8);
       const rowBytes = <usize>(Kp << 1);
       const p0 = panel, p1 = panel + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
       for (let m = 0; m < M; m += 4) {
@@ -60,8 +81,9 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
         const y0 = y + <usize>m * <usize>ldy;
         for (let n = 0; n < N8; n += 8) {
           let wp = w + <usize>(n >> 3) * blockBytes;
-          let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
-          let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+          // accumulators start at the bias (columns n..n+7 are all below N here)
+          const b0 = v128.load(qc + (<usize>n << 2)), b1 = v128.load(qc + (<usize>n << 2), 16);
+          let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
           for (let o: usize = 0; o < rowBytes; o += 4) {
             const wv = v128.load(wp);
             const wl = i16x8.extend_low_i8x16_s(wv), wh = i16x8.extend_high_i8x16_s(wv);
@@ -75,23 +97,10 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
             wp += 16;
           }
-          store4(y0, n, N, c00, qc, qcStride, zp, lo, hi);
-          if (n + 4 < N) store4(y0, n + 4, N, c01, qc, qcStride, zp, lo, hi);
-          if (m + 1 < M) {
-            const y1 = y0 + <usize>ldy;
-            store4(y1, n, N, c10, qc, qcStride, zp, lo, hi);
-            if (n + 4 < N) store4(y1, n + 4, N, c11, qc, qcStride, zp, lo, hi);
-          }
-          if (m + 2 < M) {
-            const y2 = y0 + <usize>(2 * ldy);
-            store4(y2, n, N, c20, qc, qcStride, zp, lo, hi);
-            if (n + 4 < N) store4(y2, n + 4, N, c21, qc, qcStride, zp, lo, hi);
-          }
-          if (m + 3 < M) {
-            const y3 = y0 + <usize>(3 * ldy);
-            store4(y3, n, N, c30, qc, qcStride, zp, lo, hi);
-            if (n + 4 < N) store4(y3, n + 4, N, c31, qc, qcStride, zp, lo, hi);
-          }
+          store8(y0, n, c00, c01, qc, qcStride, fs, zp, lo, hi);
+          if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, zp, lo, hi);
+          if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, zp, lo, hi);
+          if (m + 3 < M) store8(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, zp, lo, hi);
         }
       }
       if (N8 == N) return;
