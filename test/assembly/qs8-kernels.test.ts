@@ -204,6 +204,19 @@ test('Add_QS8: both inputs rescaled, broadcasts, clamps', async () => {
     }
 });
 
+test('Add_QS8 SIMD rows (8 per step): inner sizes 8/13/24/64, broadcast rows, saturating and tiny scale ratios', async () => {
+  let i = 0;
+  for (const [a, b] of [[[1, 3, 3, 24], [1, 3, 3, 24]], [[1, 2, 2, 13], [1, 2, 2, 13]], [[2, 19], [19]], [[1, 2, 64], [1, 2, 64]], [[3, 8], [3, 8]]])
+    for (const [sa, sb, so] of [[0.1, 0.1, 0.2], [0.5, 0.4, 0.0001], [0.001, 2, 0.05], [0.3, 0.3, 1000]]) {
+      const qg = new QGraph();
+      const x = qg.input('a', a, q(sa, pick(ZPS, i)));
+      const y = qg.input('b', b, q(sb, pick(ZPS, i + 3)));
+      const g = qg.node('Add', [x, y], pick(ACTS, i), q(so, pick(ZPS, i + 1)));
+      await check(`add simd ${JSON.stringify(a)}+${JSON.stringify(b)} s ${sa}/${sb}/${so}`, g, { a: randI8(numel(a)), b: randI8(numel(b)) });
+      i++;
+    }
+});
+
 test('Quantize / Dequantize / Requantize: ties round half away, saturation, NaN → zero point', async () => {
   for (const [s, zp] of [[0.25, 0], [0.1, -128], [0.037, 127], [3, 5]]) {
     const n = 300;

@@ -24,7 +24,14 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
     let ao = i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4;
     let bo = i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4;
     const s5a = a5, s5b = b5;
-    for (let i5 = 0; i5 < d5; i5++) {
+    let i5 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (s5a == 1 && s5b == 1 && d5 >= 8) {
+        o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+        i5 = d5 & ~7; ao += i5; bo += i5;
+      }
+    }
+    for (; i5 < d5; i5++) {
       const va = <i64>(<i32>load<i8>(a + <usize>ao) - zpA), vb = <i64>(<i32>load<i8>(b + <usize>bo) - zpB);
       let v = ((va * ma + vb * mb + rnd) >> <i64>sh) + <i64>zpOut;
       if (v < <i64>p.qMin) v = <i64>p.qMin;
@@ -33,6 +40,39 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
       o++; ao += s5a; bo += s5b;
     }
   }
+}
+
+/**
+ * n (multiple of 8) contiguous Add_QS8 outputs, 8 per step; returns the next output pointer. The scalar i64 formula
+ * per lane: |(a − zp_a)·mult_a + (b − zp_b)·mult_b| < 2^41, so adding 2^62 (a multiple of 2^shift) keeps the sum
+ * positive and a logical shift equals the arithmetic one plus 2^(62 − shift); the clamp runs in i64 on that offset
+ * value, after which the low 32 bits minus the offset plus zp are exact.
+ */
+function addQs8Row(a: usize, b: usize, o: usize, n: i32, ma: i64, mb: i64, sh: i32, zpA: i32, zpB: i32, zpOut: i32,
+                   qMin: i32, qMax: i32): usize {
+  const off = <i64>1 << <i64>(62 - sh);
+  const mav = i32x4.splat(<i32>ma), mbv = i32x4.splat(<i32>mb), za = i16x8.splat(<i16>zpA), zb = i16x8.splat(<i16>zpB);
+  const k = i64x2.splat((<i64>1 << <i64>(sh - 1)) + (<i64>1 << 62));
+  const lo = i64x2.splat(<i64>(qMin - zpOut) + off), hi = i64x2.splat(<i64>(qMax - zpOut) + off);
+  const zo = i32x4.splat(zpOut - <i32>off);
+  for (let i = 0; i < n; i += 8) {
+    const av = i16x8.sub(v128.load8x8_s(a + <usize>i), za), bv = i16x8.sub(v128.load8x8_s(b + <usize>i), zb);
+    const a0 = i32x4.extend_low_i16x8_s(av), a1 = i32x4.extend_high_i16x8_s(av);
+    const b0 = i32x4.extend_low_i16x8_s(bv), b1 = i32x4.extend_high_i16x8_s(bv);
+    const q0 = addShift(i64x2.extmul_low_i32x4_s(a0, mav), i64x2.extmul_low_i32x4_s(b0, mbv), i64x2.extmul_high_i32x4_s(a0, mav), i64x2.extmul_high_i32x4_s(b0, mbv), k, sh, lo, hi, zo);
+    const q1 = addShift(i64x2.extmul_low_i32x4_s(a1, mav), i64x2.extmul_low_i32x4_s(b1, mbv), i64x2.extmul_high_i32x4_s(a1, mav), i64x2.extmul_high_i32x4_s(b1, mbv), k, sh, lo, hi, zo);
+    const r = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), q0);
+    store<i64>(o + <usize>i, i64x2.extract_lane(r, 0));
+  }
+  return o + <usize>n;
+}
+
+// @ts-ignore: decorator
+@inline function addShift(pa0: v128, pb0: v128, pa1: v128, pb1: v128, k: v128, sh: i32, lo: v128, hi: v128, zo: v128): v128 {
+  let u = i64x2.shr_u(i64x2.add(i64x2.add(pa0, pb0), k), sh), v = i64x2.shr_u(i64x2.add(i64x2.add(pa1, pb1), k), sh);
+  u = v128.bitselect(lo, u, i64x2.lt_s(u, lo)); u = v128.bitselect(hi, u, i64x2.gt_s(u, hi));
+  v = v128.bitselect(lo, v, i64x2.lt_s(v, lo)); v = v128.bitselect(hi, v, i64x2.gt_s(v, hi));
+  return i32x4.add(v128.shuffle<i32>(u, v, 0, 2, 4, 6), zo);
 }
 
 // @ts-ignore: decorator
