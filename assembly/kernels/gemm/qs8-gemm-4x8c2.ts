@@ -2,7 +2,8 @@
 // a i8 [M, lda] (first K used), packed w i8: blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2; per k
 // pair the 8 columns' two weights side by side, zero past K), the last N mod 8 columns as one block
 // [Kp/2][N mod 8][2] (no padding: N·Kp bytes), qc i32 [3, qcStride] (bias with −zp_in·Σw
-// folded in, multiplier, shift), y i8 rows of ldy bytes. SIMD: 4 rows of a widened once into an i16 panel,
+// folded in, multiplier, shift), y i8 rows of ldy bytes. SIMD: 4 rows of a widened once into an i16 panel
+// [Kp/2][4][2] (rows interleaved per k pair: one offset walks panel and weight block alike),
 // per k pair a 4-byte splat per row and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive
 // columns, started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel
 // shares one shift ≥ 31 (checked once per call) the requantisation takes the 8-lane fast path. Scalar build: same sums in i32. Integer-exact (reference: assembly/reference/qs8.ts).
@@ -68,34 +69,58 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
     if (Kp <= PANEL_K) {
       ensurePanel(Kp);
       const fs = uniformShift(qc, qcStride, N8);
-      const rowBytes = <usize>(Kp << 1);
-      const p0 = panel, p1 = panel + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+      // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
+      // offset walks both and every row's splat is a constant offset
+      const bytes = <usize>(Kp << 3);
+      const M4 = M & ~3;
       for (let m = 0; m < M; m += 4) {
         // widen rows m..m+3 (rows past M repeat the last row: computed, never stored)
-        for (let r = 0; r < 4; r++) {
-          const src = a + <usize>min(m + r, M - 1) * <usize>lda, dst = panel + <usize>r * rowBytes;
-          let k = 0;
-          for (; k + 8 <= K; k += 8) v128.store(dst + (<usize>k << 1), v128.load8x8_s(src + <usize>k));
-          for (; k < Kp; k++) store<i16>(dst + (<usize>k << 1), k < K ? <i16>load<i8>(src + <usize>k) : 0);
+        const r0 = a + <usize>m * <usize>lda;
+        let r1 = r0 + <usize>lda, r2 = r1 + <usize>lda, r3 = r2 + <usize>lda;
+        if (m >= M4) {
+          const last = a + <usize>(M - 1) * <usize>lda;
+          if (m + 1 >= M) r1 = last;
+          if (m + 2 >= M) r2 = last;
+          r3 = last;
+        }
+        let k = 0;
+        for (; k + 8 <= K; k += 8) {
+          // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
+          const q0 = v128.load8x8_s(r0 + <usize>k), q1 = v128.load8x8_s(r1 + <usize>k);
+          const q2 = v128.load8x8_s(r2 + <usize>k), q3 = v128.load8x8_s(r3 + <usize>k);
+          const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
+          const d = panel + (<usize>k << 3);
+          v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
+          v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
+          v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
+          v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
+        }
+        for (; k < Kp; k++) {
+          const d = panel + (<usize>(k >> 1) << 4) + (<usize>(k & 1) << 1);
+          const inK = k < K;
+          store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
+          store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
+          store<i16>(d, inK ? <i16>load<i8>(r2 + <usize>k) : 0, 8);
+          store<i16>(d, inK ? <i16>load<i8>(r3 + <usize>k) : 0, 12);
         }
         const y0 = y + <usize>m * <usize>ldy;
         for (let n = 0; n < N8; n += 8) {
-          let wp = w + <usize>(n >> 3) * blockBytes;
+          const wb = w + <usize>(n >> 3) * blockBytes, pb = panel;
           // accumulators start at the bias (columns n..n+7 are all below N here)
           const b0 = v128.load(qc + (<usize>n << 2)), b1 = v128.load(qc + (<usize>n << 2), 16);
           let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
-          for (let o: usize = 0; o < rowBytes; o += 4) {
-            const wv = v128.load(wp);
+          for (let o: usize = 0; o < bytes; o += 16) {
+            const wv = v128.load(wb + o);
             const wl = i16x8.extend_low_i8x16_s(wv), wh = i16x8.extend_high_i8x16_s(wv);
-            const x0 = v128.load32_splat(p0 + o);
+            const x0 = v128.load32_splat(pb + o);
             c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
-            const x1 = v128.load32_splat(p1 + o);
+            const x1 = v128.load32_splat(pb + o, 4);
             c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
-            const x2 = v128.load32_splat(p2 + o);
+            const x2 = v128.load32_splat(pb + o, 8);
             c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
-            const x3 = v128.load32_splat(p3 + o);
+            const x3 = v128.load32_splat(pb + o, 12);
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
-            wp += 16;
           }
           store8(y0, n, c00, c01, qc, qcStride, fs, zp, lo, hi);
           if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, zp, lo, hi);
