@@ -17,13 +17,16 @@ export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
     s[k] = k >= off ? p.aStrides[k - off] : 0;
   }
   const n5 = d[5], s5 = s[5];
+  // dims and strides in locals: the loop runs once per inner row (e.g. 224·224 rows of 3 for NCHW → NHWC)
+  const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4];
+  const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], o0 = p.offset;
   let yp = y;
-  for (let i0 = 0; i0 < d[0]; i0++)
-  for (let i1 = 0; i1 < d[1]; i1++)
-  for (let i2 = 0; i2 < d[2]; i2++)
-  for (let i3 = 0; i3 < d[3]; i3++)
-  for (let i4 = 0; i4 < d[4]; i4++) {
-    const base = p.offset + i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3] + i4 * s[4];
+  for (let i0 = 0; i0 < d0; i0++)
+  for (let i1 = 0; i1 < d1; i1++)
+  for (let i2 = 0; i2 < d2; i2++)
+  for (let i3 = 0; i3 < d3; i3++)
+  for (let i4 = 0; i4 < d4; i4++) {
+    const base = o0 + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3 + i4 * s4;
     if (s5 == 1) {
       // Contiguous inner run (slices, reshapes): one bulk copy.
       memory.copy(yp, x + <usize>base * es, <usize>n5 * es);
