@@ -151,10 +151,10 @@ test('DepthwiseConv2D_QS8 fast 3x3 path and SIMD requantisation: one shift for a
   }
 });
 
-test('DepthwiseConv2D_QS8 3x3 row path (folded zero point, hoisted weights): widths 3..11, channels 8/15/16/33, strides 1 and 2, paddings, shifts', async () => {
+test('DepthwiseConv2D_QS8 3x3 row path (folded zero point, hoisted weights, zp-padded border rows): sizes 1..11, channels 8/15/16/33, strides 1 and 2, paddings, shifts', async () => {
   let i = 0;
   const pads: Attrs['padding'][] = ['same', 'valid', [0, 1, 1, 0], [1, 0, 0, 1], [2, 2, 2, 2]];
-  for (const [h, wd] of [[3, 3], [4, 5], [5, 11], [9, 7]])
+  for (const [h, wd] of [[3, 3], [4, 5], [5, 11], [9, 7], [1, 2], [2, 1]])
     for (const c of [8, 15, 16, 33])
       for (const s of [1, 2]) {
         const qg = new QGraph();
@@ -163,8 +163,9 @@ test('DepthwiseConv2D_QS8 3x3 row path (folded zero point, hoisted weights): wid
         const sW = i % 3;
         const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => sW === 0 ? 0.01 : sW === 1 ? 0.001 * 2 ** (o % 9) : 0.5));
         const b = qg.bias('b', c, 20000);
-        const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: pick(pads, i), groups: c, ...pick(ACTS, i) }, q(sW === 2 ? 0.0002 : 0.03, zpOut));
-        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} pad ${JSON.stringify(pick(pads, i))}`, g, { x: randI8(h * wd * c) });
+        const pad: Attrs['padding'] = h < 3 || wd < 3 ? (i % 2 ? 'same' : [2, 2, 2, 2]) : pick(pads, i);
+        const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: pad, groups: c, ...pick(ACTS, i) }, q(sW === 2 ? 0.0002 : 0.03, zpOut));
+        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} pad ${JSON.stringify(pad)}`, g, { x: randI8(h * wd * c) });
         i++;
       }
 });

@@ -4,21 +4,31 @@
 // SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
-// so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels take the general path.
+// so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
+// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); C mod 8 channels per channel.
 import { StepParams } from '../../bundle/model';
 import { requantQs8, requant4, qcAt } from '../gemm/qs8-requant';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
-const DW_BIAS: usize = memory.data(DW_MAX_C * 4, 16);
+const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
+/** Largest 3-row copy the SIMD 3×3 path takes (3·((OW − 1)·sw + 3)·C bytes). */
+const DW_PAD_MAX = 1 << 20;
+/** 3 input rows of a border run with out-of-bounds taps set to zp_in (a zero term once zp_in is folded): one heap
+ * block, taken on the first run that needs it (or a larger one), kept for later runs. */
+let DW_PAD: usize = 0;
+let dwPadBytes: i32 = 0;
 
 export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
   let fast = false, C8 = 0, owLo = 0, owHi = 0;
   if (ASC_FEATURE_SIMD) {
-    fast = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && C >= 8 && C <= DW_MAX_C;
+    fast = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && C >= 8 && C <= DW_MAX_C && OW > 0 &&
+           <i64>3 * <i64>((OW - 1) * p.sw + 3) * <i64>C <= DW_PAD_MAX;
     if (fast) {
+      const need = 3 * ((OW - 1) * p.sw + 3) * C;
+      if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
       for (let c = 0; c < C8; c++) {
         let sw = 0;
@@ -38,30 +48,29 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
       const ih0 = oh * p.sh - p.pt;
       const khLo = ih0 >= 0 ? 0 : (-ih0 + p.dh - 1) / p.dh;
       const khHi = min(p.kh, H - ih0 > 0 ? (H - ih0 + p.dh - 1) / p.dh : 0);
-      let skipLo = 0, skipHi = 0;
+      // fast: channels [0, C8) of the whole row here; the loop below then does only C mod 8 channels per pixel
+      let c8 = 0;
       if (ASC_FEATURE_SIMD) {
-        if (fast && khLo == 0 && khHi == 3 && owLo < owHi) {
-          skipLo = owLo; skipHi = owHi;
-          dw3x3Row(x + <usize>(((n * H + ih0) * W + owLo * p.sw - p.pl) * C), w, qc,
-                   y + <usize>(((n * OH + oh) * OW + owLo) * C), W, C, C8, owHi - owLo, p.sw, zpOut, p.qMin, p.qMax);
+        if (fast) {
+          c8 = C8;
+          const yrow = y + <usize>((n * OH + oh) * OW * C), sw = p.sw;
+          if (khLo == 0 && khHi == 3 && owLo < owHi) {
+            dw3x3Row(x + <usize>(((n * H + ih0) * W + owLo * sw - p.pl) * C), w, qc, yrow + <usize>(owLo * C), W * C, C, C8,
+                     owHi - owLo, sw, zpOut, p.qMin, p.qMax);
+            if (owLo > 0) dw3x3Padded(x, w, qc, yrow, n, H, W, C, C8, ih0, -p.pl, owLo, sw, zpIn, zpOut, p.qMin, p.qMax);
+            if (owHi < OW) dw3x3Padded(x, w, qc, yrow + <usize>(owHi * C), n, H, W, C, C8, ih0, owHi * sw - p.pl, OW - owHi, sw, zpIn, zpOut, p.qMin, p.qMax);
+          } else {
+            dw3x3Padded(x, w, qc, yrow, n, H, W, C, C8, ih0, -p.pl, OW, sw, zpIn, zpOut, p.qMin, p.qMax);
+          }
+          if (C8 == C) continue;
         }
       }
       for (let ow = 0; ow < OW; ow++) {
-        if (ASC_FEATURE_SIMD) {
-          if (ow == skipLo && skipLo < skipHi) {
-            // channels [0, C8) of these pixels are done; the rest (C mod 8) per channel below
-            ow = skipHi - 1;
-            if (C8 < C) {
-              for (let o = skipLo; o < skipHi; o++) dwTail(x, w, qc, y, N, H, W, C, OH, OW, p, zpIn, zpOut, n, oh, o, C8);
-            }
-            continue;
-          }
-        }
         const iw0 = ow * p.sw - p.pl;
         const kwLo = iw0 >= 0 ? 0 : (-iw0 + p.dw - 1) / p.dw;
         const kwHi = min(p.kw, W - iw0 > 0 ? (W - iw0 + p.dw - 1) / p.dw : 0);
         const yp = y + <usize>(((n * OH + oh) * OW + ow) * Co);
-        let c0 = 0;
+        let c0 = c8;
         if (ASC_FEATURE_SIMD) {
           if (M == 1) {
             const zv = i16x8.splat(<i16>zpIn);
@@ -124,27 +133,35 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
   }
 }
 
-/** Channels [c0, C) of one interior 3×3 pixel (M = 1, dilation 1), per channel. */
-function dwTail(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-                p: StepParams, zpIn: i32, zpOut: i32, n: i32, oh: i32, ow: i32, c0: i32): void {
-  const ih0 = oh * p.sh - p.pt, iw0 = ow * p.sw - p.pl;
-  const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
-  for (let c = c0; c < C; c++) {
-    let s = qcAt(qc, C, 0, c);
-    for (let kh = 0; kh < 3; kh++)
-      for (let kw = 0; kw < 3; kw++)
-        s += (<i32>load<i8>(x + <usize>(((n * H + ih0 + kh) * W + iw0 + kw) * C + c)) - zpIn) * <i32>load<i8>(w + <usize>((kh * 3 + kw) * C + c));
-    store<i8>(yp + <usize>c, <i8>requantQs8(<i64>s, qcAt(qc, C, 1, c), qcAt(qc, C, 2, c), zpOut, p.qMin, p.qMax));
+/**
+ * 3×3 run of `cnt` output pixels (yp) of one row whose input columns start at iwStart (may be < 0 or run past W):
+ * the 3 input rows ih0.. are copied to DW_PAD with zp_in in every out-of-bounds tap, then run as an interior row.
+ */
+function dw3x3Padded(x: usize, w: usize, qc: usize, yp: usize, n: i32, H: i32, W: i32, C: i32, C8: i32, ih0: i32,
+                     iwStart: i32, cnt: i32, sw: i32, zpIn: i32, zpOut: i32, qMin: i32, qMax: i32): void {
+  const ncols = (cnt - 1) * sw + 3, rowBytes = ncols * C;
+  const a = max(0, iwStart), b = min(W, iwStart + ncols);
+  for (let kh = 0; kh < 3; kh++) {
+    const ih = ih0 + kh, dst = DW_PAD + <usize>(kh * rowBytes);
+    if (ih < 0 || ih >= H || b <= a) {
+      memory.fill(dst, <u8>zpIn, <usize>rowBytes);
+    } else {
+      const left = (a - iwStart) * C, mid = (b - a) * C;
+      if (left > 0) memory.fill(dst, <u8>zpIn, <usize>left);
+      memory.copy(dst + <usize>left, x + <usize>(((n * H + ih) * W + a) * C), <usize>mid);
+      if (left + mid < rowBytes) memory.fill(dst + <usize>(left + mid), <u8>zpIn, <usize>(rowBytes - left - mid));
+    }
   }
+  dw3x3Row(DW_PAD, w, qc, yp, rowBytes, C, C8, cnt, sw, zpOut, qMin, qMax);
 }
 
 /**
- * 3×3 interior run of one output row: `cnt` pixels from x0 (input top-left tap of the first pixel) with input
- * pixel step `sw`, channels [0, C8) in groups of 8; y0 is the first output pixel. Biases from DW_BIAS (zp folded).
+ * 3×3 interior run of one output row: `cnt` pixels from x0 (input top-left tap of the first pixel; input rows
+ * rowBytes apart) with input pixel step `sw`, channels [0, C8) in groups of 8; y0 is the first output pixel. Biases from DW_BIAS (zp folded).
  */
-function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, W: i32, C: i32, C8: i32, cnt: i32, sw: i32,
+function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i32, C8: i32, cnt: i32, sw: i32,
                   zpOut: i32, qMin: i32, qMax: i32): void {
-  const rs = <usize>(W * C), cs = <usize>C, ps = <usize>(sw * C), ys = <usize>C;
+  const rs = <usize>rowBytes, cs = <usize>C, ps = <usize>(sw * C), ys = <usize>C;
   const vlo = i32x4.splat(qMin), vhi = i32x4.splat(qMax);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     const wc = w + <usize>c0;
