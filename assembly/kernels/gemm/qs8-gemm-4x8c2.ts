@@ -6,7 +6,7 @@
 // [Kp/2][4][2] (rows interleaved per k pair: one offset walks panel and weight block alike),
 // per k pair a 4-byte splat per row and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive
 // columns, started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel
-// shares one shift ≥ 31 (checked once per call) the requantisation takes the 8-lane fast path. Scalar build: same sums in i32. Integer-exact (reference: assembly/reference/qs8.ts).
+// shares one shift ≥ 32 (checked once per call) the requantisation takes the 8-lane fast path. Scalar build: same sums in i32. Integer-exact (reference: assembly/reference/qs8.ts).
 import { requantQs8, requant4, qcAt } from './qs8-requant';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/lower/int8.ts writes this. */
@@ -28,34 +28,32 @@ function ensurePanel(Kp: i32): void {
 
 /** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
-@inline function store8(y: usize, c: i32, a0: v128, a1: v128, qc: usize, qs: i32, fastShift: i32, zp: i32, lo: i32, hi: i32): void {
+@inline function store8(y: usize, c: i32, a0: v128, a1: v128, qc: usize, qs: i32, fastShift: i32, m0: v128, m1: v128,
+                        kv: v128, offv: v128, lov: v128, hiv: v128, zp: i32, lo: i32, hi: i32): void {
   let h: v128;
   if (fastShift) {
-    // every channel shares one shift s ≥ 31: requant4v's first branch, 8 lanes at once (same bits)
-    const mp = qc + (<usize>(qs + c) << 2);
-    const m0 = v128.load(mp), m1 = v128.load(mp, 16);
-    const k = i64x2.splat((<i64>1 << <i64>(fastShift - 1)) + (<i64>1 << 62));
-    const a = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a0, m0), k), fastShift);
-    const b = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a0, m0), k), fastShift);
-    const d = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a1, m1), k), fastShift);
-    const e = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a1, m1), k), fastShift);
+    // every channel shares one shift s ≥ 32: requant4v's first branch, 8 lanes at once (same bits);
+    // m0, m1 the 8 multipliers, kv = 2^(s−1) + 2^62, offv = zp − 2^(62−s), lov / hiv the clamps as i16
+    // X = acc·mult + 2^(s−1) + 2^62 ∈ [0, 2^63): X >> s = (X >> 32) >> (s − 32), the high halves shifted as i32
+    const sh = fastShift - 32;
+    const a = i64x2.add(i64x2.extmul_low_i32x4_s(a0, m0), kv), b = i64x2.add(i64x2.extmul_high_i32x4_s(a0, m0), kv);
+    const d = i64x2.add(i64x2.extmul_low_i32x4_s(a1, m1), kv), e = i64x2.add(i64x2.extmul_high_i32x4_s(a1, m1), kv);
     // (x − 2^(62−s)) + zp wraps exactly like x + (zp − 2^(62−s))
-    const off = i32x4.splat(zp - <i32>(<i64>1 << <i64>(62 - fastShift)));
-    const u0 = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), off);
-    const u1 = i32x4.add(v128.shuffle<i32>(d, e, 0, 2, 4, 6), off);
+    const u0 = i32x4.add(i32x4.shr_u(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), offv);
+    const u1 = i32x4.add(i32x4.shr_u(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh), offv);
     // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8)
-    h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), i16x8.splat(<i16>lo)), i16x8.splat(<i16>hi));
+    h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), lov), hiv);
   } else {
     h = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, c, zp, lo, hi), requant4(a1, qc, qs, c + 4, zp, lo, hi));
   }
   store<i64>(y + <usize>c, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
 }
 
-/** The shift every one of channels [0, N) shares when it is ≥ 31 (the vector fast path), else 0. */
+/** The shift every one of channels [0, N) shares when it is ≥ 32 (the 8-lane fast path), else 0. */
 function uniformShift(qc: usize, qs: i32, N: i32): i32 {
   if (N <= 0) return 0;
   const s = qcAt(qc, qs, 2, 0);
-  if (s < 31) return 0;
+  if (s < 32) return 0;
   for (let n = 1; n < N; n++) if (qcAt(qc, qs, 2, n) != s) return 0;
   return s;
 }
@@ -69,6 +67,9 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
     if (Kp <= PANEL_K) {
       ensurePanel(Kp);
       const fs = uniformShift(qc, qcStride, N8);
+      const kv = i64x2.splat((<i64>1 << <i64>((fs - 1) & 63)) + (<i64>1 << 62));
+      const offv = i32x4.splat(zp - <i32>(<i64>1 << <i64>((62 - fs) & 63)));
+      const lov = i16x8.splat(<i16>lo), hiv = i16x8.splat(<i16>hi);
       // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
       // offset walks both and every row's splat is a constant offset
       const bytes = <usize>(Kp << 3);
@@ -122,10 +123,12 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
             const x3 = v128.load32_splat(pb + o, 12);
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
           }
-          store8(y0, n, c00, c01, qc, qcStride, fs, zp, lo, hi);
-          if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, zp, lo, hi);
-          if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, zp, lo, hi);
-          if (m + 3 < M) store8(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, zp, lo, hi);
+          const mp = qc + (<usize>(qcStride + n) << 2);
+          const m0 = v128.load(mp), m1 = v128.load(mp, 16);
+          store8(y0, n, c00, c01, qc, qcStride, fs, m0, m1, kv, offv, lov, hiv, zp, lo, hi);
+          if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, kv, offv, lov, hiv, zp, lo, hi);
+          if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, kv, offv, lov, hiv, zp, lo, hi);
+          if (m + 3 < M) store8(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, m0, m1, kv, offv, lov, hiv, zp, lo, hi);
         }
       }
       if (N8 == N) return;
