@@ -163,9 +163,15 @@ test('DepthwiseConv2D_QS8 3x3 row path (folded zero point, hoisted weights, zp-p
         const sW = i % 3;
         const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => sW === 0 ? 0.01 : sW === 1 ? 0.001 * 2 ** (o % 9) : 0.5));
         const b = qg.bias('b', c, 20000);
+        // every other case: weight −128 on channels 0 and 1 and x = −128 on a third of the input (the i16
+        // pair sums' overflow case: the group must take the widening-per-tap loop)
+        const w128 = i % 2 === 0;
+        if (w128) { const wd8 = qg.g.tensors.get(w)!.data as Int8Array; for (let o = 0; o < 18; o++) wd8[o] = -128; }
         const pad: Attrs['padding'] = h < 3 || wd < 3 ? (i % 2 ? 'same' : [2, 2, 2, 2]) : pick(pads, i);
         const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: pad, groups: c, ...pick(ACTS, i) }, q(sW === 2 ? 0.0002 : 0.03, zpOut));
-        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} pad ${JSON.stringify(pad)}`, g, { x: randI8(h * wd * c) });
+        const xs = randI8(h * wd * c);
+        if (w128) for (let j = 0; j < xs.length; j += 3) xs[j] = -128;
+        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} pad ${JSON.stringify(pad)}${w128 ? ' w −128' : ''}`, g, { x: xs });
         i++;
       }
 });

@@ -175,7 +175,32 @@ function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i
     for (let j = 1; j < 8; j++) uni = uni && load<i32>(sp + (<usize>j << 2)) == s0;
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
     let r0 = x0 + <usize>c0, yp = y0 + <usize>c0;
-    if (uni) {
+    // no weight −128 in taps 0..7 ⇒ |x·w| ≤ 128·127, so two products add exactly in i16 (fewer widenings)
+    const m128 = i16x8.splat(-128);
+    const pairOk = !v128.any_true(v128.or(v128.or(v128.or(i16x8.eq(w0, m128), i16x8.eq(w1, m128)), v128.or(i16x8.eq(w2, m128), i16x8.eq(w3, m128))),
+                                          v128.or(v128.or(i16x8.eq(w4, m128), i16x8.eq(w5, m128)), v128.or(i16x8.eq(w6, m128), i16x8.eq(w7, m128)))));
+    if (uni && pairOk) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
+      const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
+      for (let i = 0; i < cnt; i++) {
+        const r1 = r0 + rs, r2 = r1 + rs;
+        let lo = blo, hi = bhi;
+        let t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+        const ql = requantUni(lo, mlo, k, s0, zo, vlo, vhi), qh = requantUni(hi, mhi, k, s0, zo, vlo, vhi);
+        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
+        store<i64>(yp, i64x2.extract_lane(b, 0));
+        r0 += ps; yp += ys;
+      }
+    } else if (uni) {
       // requant4v's one-shift-≥-31 path with its constants hoisted: exact offset-by-2^62 logical shift
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
