@@ -4,60 +4,15 @@
 // compared byte for byte with the TS integer reference (evaluate() → compiler/quantize/int-reference.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';
+import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
+import { runAll } from './harness.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
-import { inferNode } from '../../compiler/ir/ops.ts';
-import { runAll, rng } from './harness.ts';
-import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';
 import type { TensorArray } from '../../runtime/node.ts';
 
-const r = rng(20261128);
-const randInt = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-const randI8 = (n: number, lo = -128, hi = 127) => Int8Array.from({ length: n }, () => randInt(lo, hi));
-const ZPS = [-128, 127, 0, -37, 64];
-const pick = <T>(a: readonly T[], i: number): T => a[i % a.length]!;
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-class QGraph {
-  g: Graph = { name: 'q', source: 'test', tensors: new Map(), nodes: [], inputs: [], outputs: [] };
-  input(name: string, shape: number[], quant?: QuantParams, dtype: 'int8' | 'float32' = 'int8'): string {
-    this.g.tensors.set(name, { name, dtype, shape, quant });
-    this.g.inputs.push(name);
-    return name;
-  }
-  weights(name: string, shape: number[], scales: number[]): string {
-    this.g.tensors.set(name, { name, dtype: 'int8', shape, data: randI8(numel(shape), -127, 127), quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } });
-    return name;
-  }
-  bias(name: string, n: number, mag: number): string {
-    this.g.tensors.set(name, { name, dtype: 'int32', shape: [n], data: Int32Array.from({ length: n }, () => randInt(-mag, mag)) });
-    return name;
-  }
-  node(op: OpType, inputs: string[], attrs: Attrs, quant?: QuantParams): Graph {
-    const n = { name: `${op.toLowerCase()}0`, op, inputs, outputs: ['y'], attrs };
-    this.g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [] });
-    const [info] = inferNode(this.g, n);
-    this.g.tensors.set('y', { name: 'y', dtype: info!.dtype, shape: info!.shape, quant });
-    this.g.nodes.push(n);
-    this.g.outputs.push('y');
-    return this.g;
-  }
-}
-
-const q = (scale: number, zp: number): QuantParams => ({ scale: [scale], zeroPoint: [zp] });
-
-/** Compiles, runs every build/mode (identical bytes) and checks against the TS integer reference. */
-async function check(label: string, g: Graph, inputs: Record<string, TensorArray>): Promise<void> {
-  const { bundle } = compileGraph(g, { skipPasses: true });
-  const got = await runAll(bundle, inputs, label);
-  const want = evaluate(g, inputs as Record<string, ArrayLike<number>>);
-  const y = got.y!, w = want.y!;
-  assert.is(y.length, w.length, `${label}: length`);
-  for (let i = 0; i < w.length; i++) {
-    if (y[i] !== w[i]) assert.unreachable(`${label}: y[${i}] = ${y[i]}, TS reference ${w[i]}`);
-  }
-}
+const { r, randInt, randI8, QGraph } = qs8Tools(20261128);
 
 const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activation: 'clip', clip: [0, 6] }, { activation: 'clip', clip: [-0.5, 0.25] }];
 
