@@ -162,7 +162,6 @@ function dw3x3Padded(x: usize, w: usize, qc: usize, yp: usize, n: i32, H: i32, W
 function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i32, C8: i32, cnt: i32, sw: i32,
                   zpOut: i32, qMin: i32, qMax: i32): void {
   const rs = <usize>rowBytes, cs = <usize>C, ps = <usize>(sw * C), ys = <usize>C;
-  const vlo = i32x4.splat(qMin), vhi = i32x4.splat(qMax);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     const wc = w + <usize>c0;
     const w0 = v128.load8x8_s(wc), w1 = v128.load8x8_s(wc + cs), w2 = v128.load8x8_s(wc + 2 * cs);
@@ -182,6 +181,7 @@ function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i
     if (uni && pairOk) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
+      const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
       for (let i = 0; i < cnt; i++) {
         const r1 = r0 + rs, r2 = r1 + rs;
         let lo = blo, hi = bhi;
@@ -195,15 +195,15 @@ function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i
         lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
         t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
         lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        const ql = requantUni(lo, mlo, k, s0, zo, vlo, vhi), qh = requantUni(hi, mhi, k, s0, zo, vlo, vhi);
-        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
-        store<i64>(yp, i64x2.extract_lane(b, 0));
+        const h = requantUni8(lo, hi, mlo, mhi, k, s0, zo, hlo, hhi);
+        store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
         r0 += ps; yp += ys;
       }
     } else if (uni) {
       // requant4v's one-shift-≥-31 path with its constants hoisted: exact offset-by-2^62 logical shift
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
+      const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
       for (let i = 0; i < cnt; i++) {
         const r1 = r0 + rs, r2 = r1 + rs;
         let lo = blo, hi = bhi;
@@ -216,9 +216,8 @@ function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i
         t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
         t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
         t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        const ql = requantUni(lo, mlo, k, s0, zo, vlo, vhi), qh = requantUni(hi, mhi, k, s0, zo, vlo, vhi);
-        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
-        store<i64>(yp, i64x2.extract_lane(b, 0));
+        const h = requantUni8(lo, hi, mlo, mhi, k, s0, zo, hlo, hhi);
+        store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
         r0 += ps; yp += ys;
       }
     } else {
@@ -243,12 +242,22 @@ function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i
   }
 }
 
-/** requant4v's uniform-shift (≥ 31) path: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there). */
+/** requant4v's uniform-shift (≥ 31) path for 8 lanes: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there);
+ * hlo / hhi the clamps as i16. X = acc·mult + k ∈ [0, 2^63): for s ≥ 32, X >> s = (X >> 32) >> (s − 32), the high
+ * halves shifted as i32 (one shift per 4 lanes); saturating to i16 then clamping there = clamping in i32. */
 // @ts-ignore: decorator
-@inline function requantUni(acc: v128, mult: v128, k: v128, s: i32, zo: v128, lo: v128, hi: v128): v128 {
-  const a = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(acc, mult), k), s);
-  const b = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(acc, mult), k), s);
-  return i32x4.min_s(i32x4.max_s(i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), zo), lo), hi);
+@inline function requantUni8(lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, s: i32, zo: v128, hlo: v128, hhi: v128): v128 {
+  const a = i64x2.add(i64x2.extmul_low_i32x4_s(lo, mlo), k), b = i64x2.add(i64x2.extmul_high_i32x4_s(lo, mlo), k);
+  const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
+  let u0: v128, u1: v128;
+  if (s >= 32) {
+    u0 = i32x4.shr_u(v128.shuffle<i32>(a, b, 1, 3, 5, 7), s - 32);
+    u1 = i32x4.shr_u(v128.shuffle<i32>(d, e, 1, 3, 5, 7), s - 32);
+  } else {
+    u0 = v128.shuffle<i32>(i64x2.shr_u(a, s), i64x2.shr_u(b, s), 0, 2, 4, 6);
+    u1 = v128.shuffle<i32>(i64x2.shr_u(d, s), i64x2.shr_u(e, s), 0, 2, 4, 6);
+  }
+  return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(i32x4.add(u0, zo), i32x4.add(u1, zo)), hlo), hhi);
 }
 
 /** One tap of 8 channels: (x − zp)·w as exact i16 products. */
