@@ -2,6 +2,8 @@
 // validated bundle (dependency-free, slots as in schema/bundle.fbs) and turns the executor's per-step
 // route record into a per-sample route. The executor decides and counts; this only names the result.
 
+import { flatView } from './flat-view.ts';
+
 export const K_DISPATCH = 14;
 export const K_EXIT = 15;
 
@@ -34,25 +36,8 @@ export interface SampleRoute {
 
 /** Steps of variant `variant` (0 = the Bundle's own steps; k > 0 = Bundle.variants[k], same slots). */
 export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control: ControlStep[] } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (p: number) => dv.getUint32(p, true);
-  const field = (t: number, slot: number): number => {
-    const vt = t - dv.getInt32(t, true);
-    const entry = 4 + 2 * slot;
-    if (entry >= dv.getUint16(vt, true)) return 0;
-    const fo = dv.getUint16(vt + entry, true);
-    return fo === 0 ? 0 : t + fo;
-  };
-  const ref = (t: number, slot: number): number => { const p = field(t, slot); return p === 0 ? 0 : p + u32(p); };
-  const ints = (v: number): number[] => {
-    const out: number[] = [];
-    if (v !== 0) for (let i = 0; i < u32(v); i++) out.push(dv.getInt32(v + 4 + 4 * i, true));
-    return out;
-  };
-  const text = (v: number): string => (v === 0 ? '' : new TextDecoder().decode(bytes.subarray(v + 4, v + 4 + u32(v))));
-  const bundleRoot = u32(0);
-  const vv = variant === 0 ? 0 : ref(bundleRoot, 8);
-  const root = vv === 0 ? bundleRoot : vv + 4 + 4 * variant + u32(vv + 4 + 4 * variant);
+  const { dv, u32, field, ref, ints, text, root: rootOf } = flatView(bytes);
+  const root = rootOf(variant);
   const sv = ref(root, 2);
   const n = sv === 0 ? 0 : u32(sv);
   const out: StepCosts & { control: ControlStep[] } = { kernel: [], macs: [], node: [], control: [] };
