@@ -6,7 +6,7 @@ import { verify } from './ir/verify.ts';
 import { runPasses, PASS_NAMES } from './passes/index.ts';
 import { DTYPE_BYTES, lower, type Lowered } from './lower/index.ts';
 import { planMemory, type MemoryPlan } from './plan/memory.ts';
-import { edgecVersion, emitBundle } from './emit/index.ts';
+import { compileMetadata, emitBundle } from './emit/index.ts';
 
 export { formatGraph, PASS_NAMES };
 
@@ -52,13 +52,6 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileRe
     : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
   const lowered = lower(g);
   const plan = planLowered(lowered);
-  const target = opts.target ?? 'simd';
-  const bundle = emitBundle(lowered, plan, {
-    edgecVersion: edgecVersion(),
-    sourceHash: opts.sourceHash ?? '',
-    compileOptions: JSON.stringify({ target, ...(opts.options ?? {}) }),
-    target,
-    modelName: opts.modelName ?? g.name,
-  });
+  const bundle = emitBundle(lowered, plan, compileMetadata(opts, g.name));
   return { bundle, graph: g };
 }

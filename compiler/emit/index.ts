@@ -12,6 +12,21 @@ export function edgecVersion(): string {
   return pkg.version;
 }
 
+/** Bundle metadata from the compile options every entry point takes (target defaults to simd). */
+export function compileMetadata(
+  opts: { target?: string; sourceHash?: string; options?: Record<string, unknown>; modelName?: string },
+  graphName: string,
+): MetadataSpec {
+  const target = opts.target ?? 'simd';
+  return {
+    edgecVersion: edgecVersion(),
+    sourceHash: opts.sourceHash ?? '',
+    compileOptions: JSON.stringify({ target, ...(opts.options ?? {}) }),
+    target,
+    modelName: opts.modelName ?? graphName,
+  };
+}
+
 export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): BundleSpec {
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -6,7 +6,7 @@ import type { BlockModel } from '../ir/blocks.ts';
 import { runPasses } from '../passes/index.ts';
 import { lower, DTYPE_BYTES, type Lowered, type LoweredStep, type LoweredTensor } from './index.ts';
 import { planMemory, type MemoryPlan } from '../plan/memory.ts';
-import { edgecVersion, emitBundle } from '../emit/index.ts';
+import { compileMetadata, emitBundle } from '../emit/index.ts';
 import { fb } from '../emit/bundle-writer.ts';
 import { cloneGraph } from '../compile.ts';
 
@@ -162,13 +162,6 @@ export function compileBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}
     arenaSaved[b.name] = saved;
     (lowered.steps[b.control]!.params as { arenaSaved?: number }).arenaSaved = saved;
   }
-  const target = opts.target ?? 'simd';
-  const bundle = emitBundle(lowered, plan, {
-    edgecVersion: edgecVersion(),
-    sourceHash: opts.sourceHash ?? '',
-    compileOptions: JSON.stringify({ target, ...(opts.options ?? {}) }),
-    target,
-    modelName: opts.modelName ?? bm.name,
-  });
+  const bundle = emitBundle(lowered, plan, compileMetadata(opts, bm.name));
   return { bundle, lowered, plan, layout, arenaSaved };
 }
