@@ -198,6 +198,8 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     if (failed) return m;
     const ti = new TensorInfo();
     ti.name = fieldString(t, S.Tensor_name);
+    // the compiler names graph inputs/outputs only; messages about internal tensors show the id
+    if (ti.name.length == 0 && !failed) ti.name = '#' + i.toString();
     ti.dtype = <i32>fieldU8(t, S.Tensor_dtype, 0);
     ti.shape = fieldI32Vector(t, S.Tensor_shape);
     ti.constant = fieldU8(t, S.Tensor_constant, 0) != 0;

@@ -38,7 +38,7 @@ export interface StepSpec {
   inputs: number[];
   outputs: number[];
   params?: ParamsSpec;
-  macs?: number;
+  macs?: number | bigint;
   node?: string;
 }
 
@@ -80,65 +80,132 @@ function writeParams(b: flatbuffers.Builder, p: ParamsSpec): [fb.Params, number]
   return [tag, obj.pack(b)];
 }
 
-export function writeBundle(spec: BundleSpec): Uint8Array {
-  const b = new flatbuffers.Builder(1024 + spec.constants.length);
-  const meta = fb.Metadata.createMetadata(
-    b,
-    b.createString(spec.metadata.edgecVersion),
-    b.createString(spec.metadata.sourceHash),
-    b.createString(spec.metadata.compileOptions),
-    b.createString(spec.metadata.target),
-    b.createString(spec.metadata.modelName),
-  );
+/** A variant's tables as written: offsets of the tensors, steps, inputs and outputs vectors. */
+export interface TableOffsets { tensors: number; steps: number; inputs: number; outputs: number }
+
+/**
+ * Lean tables: every distinct string, int vector and params table is written once and shared by
+ * offset (FlatBuffers allows any number of references to one object), empty strings and default
+ * values are left out (the builder omits defaults; vtables it shares itself), and fields go widest
+ * first (as flatc's generated builders add them), so no alignment padding sits between them.
+ * One writer per Builder: the sharing spans every variant written through it.
+ */
+export class TableWriter {
+  private readonly vectors = new Map<string, number>();
+  private readonly params = new Map<string, [fb.Params, number]>();
+  constructor(private readonly b: flatbuffers.Builder) {}
+
+  str(s: string | null | undefined): number {
+    return s ? this.b.createSharedString(s) : 0;
+  }
+
+  ints(v: readonly number[]): number {
+    const key = v.join(',');
+    let off = this.vectors.get(key);
+    if (off === undefined) this.vectors.set(key, (off = fb.Tensor.createShapeVector(this.b, v as number[])));
+    return off;
+  }
+
+  private paramsOf(p: ParamsSpec): [fb.Params, number] {
+    const key = JSON.stringify(p);
+    let r = this.params.get(key);
+    if (r === undefined) this.params.set(key, (r = writeParams(this.b, p)));
+    return r;
+  }
+
+  metadata(m: MetadataSpec): number {
+    const b = this.b;
+    const edgecVersion = this.str(m.edgecVersion), sourceHash = this.str(m.sourceHash);
+    const compileOptions = this.str(m.compileOptions), target = this.str(m.target), modelName = this.str(m.modelName);
+    fb.Metadata.startMetadata(b);
+    if (edgecVersion) fb.Metadata.addEdgecVersion(b, edgecVersion);
+    if (sourceHash) fb.Metadata.addSourceHash(b, sourceHash);
+    if (compileOptions) fb.Metadata.addCompileOptions(b, compileOptions);
+    if (target) fb.Metadata.addTarget(b, target);
+    if (modelName) fb.Metadata.addModelName(b, modelName);
+    return fb.Metadata.endMetadata(b);
+  }
+
+  tables(spec: Pick<BundleSpec, 'tensors' | 'steps' | 'inputs' | 'outputs'>): TableOffsets {
+    const b = this.b;
+    const tensors = spec.tensors.map((t) => {
+      const name = this.str(t.name);
+      const shape = this.ints(t.shape);
+      fb.Tensor.startTensor(b);
+      if (name) fb.Tensor.addName(b, name);
+      fb.Tensor.addShape(b, shape);
+      fb.Tensor.addOffset(b, t.offset);
+      fb.Tensor.addSize(b, t.size);
+      fb.Tensor.addScale(b, t.scale ?? 0);
+      fb.Tensor.addZeroPoint(b, t.zeroPoint ?? 0);
+      fb.Tensor.addDtype(b, t.dtype);
+      fb.Tensor.addConstant(b, t.constant);
+      return fb.Tensor.endTensor(b);
+    });
+    const steps = spec.steps.map((s) => {
+      const node = this.str(s.node);
+      const inputs = this.ints(s.inputs);
+      const outputs = this.ints(s.outputs);
+      const [ptype, poff] = s.params ? this.paramsOf(s.params) : [fb.Params.NONE, 0];
+      fb.Step.startStep(b);
+      fb.Step.addMacs(b, BigInt(s.macs ?? 0));
+      fb.Step.addInputs(b, inputs);
+      fb.Step.addOutputs(b, outputs);
+      if (s.params) fb.Step.addParams(b, poff);
+      if (node) fb.Step.addNode(b, node);
+      fb.Step.addKernel(b, s.kernel);
+      if (s.params) fb.Step.addParamsType(b, ptype);
+      return fb.Step.endStep(b);
+    });
+    return {
+      tensors: fb.Bundle.createTensorsVector(b, tensors),
+      steps: fb.Bundle.createStepsVector(b, steps),
+      inputs: this.ints(spec.inputs),
+      outputs: this.ints(spec.outputs),
+    };
+  }
+}
+
+/** The constants vector, 16-byte aligned in the file. */
+export function writeConstants(b: flatbuffers.Builder, constants: Uint8Array): number {
   // force_align is not honoured by the TS generator: align the constants vector by hand.
   // Bytes are copied in one block (as Builder.createByteVector does), not one addInt8 per byte.
-  b.startVector(1, spec.constants.length, 16);
+  b.startVector(1, constants.length, 16);
   const bi = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
-  bi.bb.setPosition((bi.space -= spec.constants.length));
-  bi.bb.bytes().set(spec.constants, bi.space);
-  const constants = b.endVector();
+  bi.bb.setPosition((bi.space -= constants.length));
+  bi.bb.bytes().set(constants, bi.space);
+  return b.endVector();
+}
 
-  const tensors = spec.tensors.map((t) => {
-    const name = b.createString(t.name);
-    const shape = fb.Tensor.createShapeVector(b, t.shape);
-    fb.Tensor.startTensor(b);
-    fb.Tensor.addName(b, name);
-    fb.Tensor.addDtype(b, t.dtype);
-    fb.Tensor.addShape(b, shape);
-    fb.Tensor.addConstant(b, t.constant);
-    fb.Tensor.addOffset(b, t.offset);
-    fb.Tensor.addSize(b, t.size);
-    fb.Tensor.addScale(b, t.scale ?? 0);
-    fb.Tensor.addZeroPoint(b, t.zeroPoint ?? 0);
-    return fb.Tensor.endTensor(b);
-  });
-  const steps = spec.steps.map((s) => {
-    const node = b.createString(s.node ?? '');
-    const inputs = fb.Step.createInputsVector(b, s.inputs);
-    const outputs = fb.Step.createOutputsVector(b, s.outputs);
-    const [ptype, poff] = s.params ? writeParams(b, s.params) : [fb.Params.NONE, 0];
-    fb.Step.startStep(b);
-    fb.Step.addKernel(b, s.kernel);
-    fb.Step.addInputs(b, inputs);
-    fb.Step.addOutputs(b, outputs);
-    if (s.params) {
-      fb.Step.addParamsType(b, ptype);
-      fb.Step.addParams(b, poff);
-    }
-    fb.Step.addMacs(b, BigInt(s.macs ?? 0));
-    fb.Step.addNode(b, node);
-    return fb.Step.endStep(b);
-  });
-  const tensorsVec = fb.Bundle.createTensorsVector(b, tensors);
-  const stepsVec = fb.Bundle.createStepsVector(b, steps);
-  const inputs = fb.Bundle.createInputsVector(b, spec.inputs);
-  const outputs = fb.Bundle.createOutputsVector(b, spec.outputs);
+/** Tensor and step specs of a bundle read back (variants merge re-writes parts through TableWriter). */
+export function specTables(u: fb.BundleT | fb.VariantT): Pick<BundleSpec, 'tensors' | 'steps' | 'inputs' | 'outputs'> {
+  const tags = Object.fromEntries(Object.entries(PARAM_TYPES).map(([k, [tag]]) => [tag, k])) as Record<number, ParamsSpec['type']>;
+  return {
+    tensors: u.tensors.map((t) => ({
+      name: String(t.name ?? ''), dtype: t.dtype, shape: t.shape, constant: t.constant, offset: t.offset, size: t.size,
+      scale: t.scale, zeroPoint: t.zeroPoint,
+    })),
+    steps: u.steps.map((s) => ({
+      kernel: s.kernel, inputs: s.inputs, outputs: s.outputs, macs: s.macs, node: String(s.node ?? ''),
+      ...(s.params ? { params: { type: tags[s.paramsType]!, ...s.params } as ParamsSpec } : {}),
+    })),
+    inputs: u.inputs,
+    outputs: u.outputs,
+  };
+}
+
+export function writeBundle(spec: BundleSpec): Uint8Array {
+  const b = new flatbuffers.Builder(1024 + spec.constants.length);
+  const w = new TableWriter(b);
+  const meta = w.metadata(spec.metadata);
+  const constants = writeConstants(b, spec.constants);
+  const t = w.tables(spec);
   fb.Bundle.startBundle(b);
   fb.Bundle.addVersion(b, BUNDLE_VERSION);
-  fb.Bundle.addTensors(b, tensorsVec);
-  fb.Bundle.addSteps(b, stepsVec);
-  fb.Bundle.addInputs(b, inputs);
-  fb.Bundle.addOutputs(b, outputs);
+  fb.Bundle.addTensors(b, t.tensors);
+  fb.Bundle.addSteps(b, t.steps);
+  fb.Bundle.addInputs(b, t.inputs);
+  fb.Bundle.addOutputs(b, t.outputs);
   fb.Bundle.addArenaSize(b, spec.arenaSize);
   fb.Bundle.addConstants(b, constants);
   fb.Bundle.addMetadata(b, meta);

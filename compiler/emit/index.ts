@@ -27,12 +27,30 @@ export function compileMetadata(
   };
 }
 
+/**
+ * Only tensors a step or the graph interface names go into the bundle (renumbered in order); aliases
+ * left by reshape elimination and the like stay out. Graph inputs and outputs keep their names (the
+ * API addresses them by name); internal tensors go nameless: nothing reads their names, and in
+ * converter-made models they are the larger part of a small bundle (steps keep their node names).
+ */
 export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): BundleSpec {
+  const used = new Map<number, number>();
+  const use = (id: number) => { if (id >= 0 && !used.has(id)) used.set(id, used.size); };
+  l.inputs.forEach(use);
+  for (const s of l.steps) { s.inputs.forEach(use); s.outputs.forEach(use); }
+  l.outputs.forEach(use);
+  const io = new Set([...l.inputs, ...l.outputs]);
+  const order = [...used.keys()].sort((a, b) => a - b);
+  order.forEach((id, k) => used.set(id, k));
+  const remap = (id: number) => (id < 0 ? id : used.get(id)!);
+
   const chunks: Uint8Array[] = [];
   let size = 0;
   const seen = new Map<Uint8Array, number>();
-  const tensors: TensorSpec[] = l.tensors.map((t, i) => {
+  const tensors: TensorSpec[] = order.map((i) => {
+    const t = l.tensors[i]!;
     const bytes = numElements(t.shape) * DTYPE_BYTES[t.dtype];
+    const name = io.has(i) ? t.name : '';
     if (t.data) {
       let offset = seen.get(t.data);
       if (offset === undefined) {
@@ -42,18 +60,18 @@ export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: Metadata
         size = offset + t.data.length;
         seen.set(t.data, offset);
       }
-      return { name: t.name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
+      return { name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
     }
-    return { name: t.name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
+    return { name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
   });
   const constants = new Uint8Array(align(size));
   let at = 0;
   for (const c of chunks) { constants.set(c, at); at += c.length; }
   return {
     tensors,
-    steps: l.steps.map((s) => ({ kernel: s.kernel, inputs: s.inputs, outputs: s.outputs, params: s.params, macs: s.macs, node: s.node })),
-    inputs: l.inputs,
-    outputs: l.outputs,
+    steps: l.steps.map((s) => ({ kernel: s.kernel, inputs: s.inputs.map(remap), outputs: s.outputs.map(remap), params: s.params, macs: s.macs, node: s.node })),
+    inputs: l.inputs.map(remap),
+    outputs: l.outputs.map(remap),
     arenaSize: plan.arenaSize,
     constants,
     metadata,

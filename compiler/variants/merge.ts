@@ -3,7 +3,7 @@
 // the constants blob is shared: equal constant bytes are stored once (16-byte aligned offsets).
 import { createHash } from 'node:crypto';
 import * as flatbuffers from 'flatbuffers';
-import { readBundle, fb, BUNDLE_IDENTIFIER, BUNDLE_VERSION } from '../emit/bundle-writer.ts';
+import { readBundle, fb, specTables, TableWriter, writeConstants, BUNDLE_IDENTIFIER, BUNDLE_VERSION } from '../emit/bundle-writer.ts';
 import { ModelError } from '../ir/graph.ts';
 
 export interface VariantPart {
@@ -58,32 +58,34 @@ export function mergeVariants(parts: VariantPart[]): { bundle: Uint8Array; stats
   for (const off of at.values()) constants.set(chunks[i++]!, off);
 
   const b = new flatbuffers.Builder(1024 + size);
-  // force_align is not honoured by the TS generator: align the constants vector by hand (as writeBundle).
-  b.startVector(1, constants.length, 16);
-  const bi = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
-  bi.bb.setPosition((bi.space -= constants.length));
-  bi.bb.bytes().set(constants, bi.space);
-  const constantsVec = b.endVector();
-
+  const constantsVec = writeConstants(b, constants);
   const first = unpacked[0]!.root;
   if (first.metadata) {
     const opts = (() => { try { return JSON.parse(String(first.metadata.compileOptions ?? '{}')) as Record<string, unknown>; } catch { return {}; } })();
     first.metadata.compileOptions = JSON.stringify({ ...opts, variants: parts.map((p) => p.name) });
   }
-  const meta = first.metadata ? first.metadata.pack(b) : 0;
+  // One table writer for all variants: strings, shapes and params equal across variants are stored once.
+  const w = new TableWriter(b);
+  const m = first.metadata;
+  const meta = m ? w.metadata({
+    edgecVersion: String(m.edgecVersion ?? ''), sourceHash: String(m.sourceHash ?? ''), compileOptions: String(m.compileOptions ?? ''),
+    target: String(m.target ?? ''), modelName: String(m.modelName ?? ''),
+  }) : 0;
   const variantOffsets = unpacked.map((u, k) => {
-    if (k === 0) {
-      const name = b.createString(parts[0]!.name);
-      fb.Variant.startVariant(b);
-      fb.Variant.addName(b, name);
-      return fb.Variant.endVariant(b);
+    const name = w.str(parts[k]!.name);
+    const t = k === 0 ? undefined : w.tables(specTables(u.root));
+    fb.Variant.startVariant(b);
+    if (t) {
+      fb.Variant.addTensors(b, t.tensors);
+      fb.Variant.addSteps(b, t.steps);
+      fb.Variant.addInputs(b, t.inputs);
+      fb.Variant.addOutputs(b, t.outputs);
+      fb.Variant.addArenaSize(b, u.root.arenaSize);
     }
-    return new fb.VariantT(u.root.tensors, u.root.steps, u.root.inputs, u.root.outputs, u.root.arenaSize, parts[k]!.name).pack(b);
+    fb.Variant.addName(b, name);
+    return fb.Variant.endVariant(b);
   });
-  const tensors = fb.Bundle.createTensorsVector(b, b.createObjectOffsetList(first.tensors));
-  const steps = fb.Bundle.createStepsVector(b, b.createObjectOffsetList(first.steps));
-  const inputs = fb.Bundle.createInputsVector(b, first.inputs);
-  const outputs = fb.Bundle.createOutputsVector(b, first.outputs);
+  const { tensors, steps, inputs, outputs } = w.tables(specTables(first));
   const variants = fb.Bundle.createVariantsVector(b, variantOffsets);
   fb.Bundle.startBundle(b);
   fb.Bundle.addVersion(b, BUNDLE_VERSION);

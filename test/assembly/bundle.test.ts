@@ -142,6 +142,8 @@ test('tensor offsets and sizes vs arena, constants and shape', async () => {
   await refused(writeBundle(rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 0xfffffff0, 16)], 32)), /lie outside the 32-byte arena/, 'offset wrap');
   await refused(writeBundle(rawSpec([t('x', [4], false, 0, 12), t('y', [4], false, 16, 16)], 32)),
     /tensor 0 'x': size 12 bytes, but shape \[4\] needs 16/, 'size vs shape');
+  await refused(writeBundle(rawSpec([t('', [4], false, 0, 12), t('y', [4], false, 16, 16)], 32)),
+    /tensor 0 '#0': size 12 bytes/, 'a nameless tensor is quoted by its id');
   await refused(writeBundle(rawSpec([t('c', [4], true, 56, 16), t('y', [4], false, 0, 16)], 32)),
     /constant bytes \[56, 72\) lie outside the 64 constant bytes/, 'constant overflow');
   await refused(writeBundle(rawSpec([t('x', [4, 0], false, 0, 0), t('y', [4], false, 0, 16)], 32)), /dimension < 1/, 'zero dim');
