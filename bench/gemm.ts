@@ -1,7 +1,7 @@
 // qs8 GEMM throughput of the simd build: GMAC/s (median of several runs) on 256³, 512³ and the
 // 224×224 MobileNetV2 layer shapes (1×1 convs as M = H·W, K = Ci, N = Co; depthwise 3×3 per layer).
-// Each shape is a one-node int8 graph compiled like any model. Run by hand (`node --import tsx bench/gemm.ts`)
-// or from `npm run bench`; numbers never gate a test.
+// Each shape is a one-node int8 graph compiled like any model. Run by hand (`node --import tsx bench/gemm.ts`,
+// `--dw` for the depthwise rows only) or from `npm run bench`; numbers never gate a test.
 import { compileGraph } from '../compiler/compile.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
 import { load, type Build } from '../runtime/node.ts';
@@ -62,10 +62,10 @@ export const DW_SHAPES: [number, number, number][] = [
   [112, 32, 1], [112, 96, 2], [56, 144, 1], [56, 144, 2], [28, 192, 1], [28, 192, 2], [14, 384, 1], [14, 576, 1], [14, 576, 2], [7, 960, 1],
 ];
 
-/** Rows [shape, GMAC/s] for the simd build. */
-export async function gemmBench(log: (line: string) => void = console.log): Promise<void> {
-  log('qs8 GEMM, simd build, single thread, median GMAC/s');
-  for (const [name, M, K, N] of GEMM_SHAPES) log(`  ${name.padEnd(24)} M=${M} K=${K} N=${N}`.padEnd(56) + (await measure(denseGraph(M, K, N), M * K * N, 'simd')).toFixed(1));
+/** Rows [shape, GMAC/s] for the simd build (`dwOnly`: the depthwise rows alone). */
+export async function gemmBench(log: (line: string) => void = console.log, dwOnly = false): Promise<void> {
+  if (!dwOnly) log('qs8 GEMM, simd build, single thread, median GMAC/s');
+  if (!dwOnly) for (const [name, M, K, N] of GEMM_SHAPES) log(`  ${name.padEnd(24)} M=${M} K=${K} N=${N}`.padEnd(56) + (await measure(denseGraph(M, K, N), M * K * N, 'simd')).toFixed(1));
   log('qs8 depthwise 3×3 (same padding), simd build, median GMAC/s');
   for (const [H, C, s] of DW_SHAPES) {
     const oh = Math.ceil(H / s);
@@ -73,4 +73,4 @@ export async function gemmBench(log: (line: string) => void = console.log): Prom
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await gemmBench();
+if (import.meta.url === `file://${process.argv[1]}`) await gemmBench(console.log, process.argv.includes('--dw'));

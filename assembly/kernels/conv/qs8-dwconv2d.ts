@@ -5,29 +5,47 @@
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
 // so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
-// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); C mod 8 channels per channel.
+// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
+// whole padded image once and run as one block. Tap pairing and requantisation picked per 8-channel group once per
+// call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel.
 import { StepParams } from '../../bundle/model';
 import { requantQs8, requant4, qcAt } from '../gemm/qs8-requant';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
 const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
-/** Largest 3-row copy the SIMD 3×3 path takes (3·((OW − 1)·sw + 3)·C bytes). */
+/** Per 8-channel group of the 3×3 SIMD path (u8 × DW_MAX_C/8, set once per call by dwModes): RQ_* requantisation,
+ * | DW_PAIR when no weight of taps 0–7 is −128 (then |x·w| ≤ 128·127 and two taps add exactly in i16). */
+const DW_MODE: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C >> 3, 16) : 0;
+/** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
+const RQ_FOLD = 0;
+/** One shift s = 31 or s ∈ [55, 62]: requantUni8. */
+const RQ_HIGH = 1;
+/** Shifts differ: requant4 per 4 lanes. */
+const RQ_LANE = 2;
+const DW_PAIR = 4;
+/** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
-/** 3 input rows of a border run with out-of-bounds taps set to zp_in (a zero term once zp_in is folded): one heap
- * block, taken on the first run that needs it (or a larger one), kept for later runs. */
+/** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
+ * setup) of the row-by-row walk cost more than copying the image once (stride 2 copies 4× the output: it does not). */
+const DW_SMALL_OW = 32;
+/** Padded input rows (3 rows of a border run, or the whole image) with out-of-bounds taps set to zp_in (a zero
+ * term once zp_in is folded): one heap block, taken on the first run that needs it (or a larger one), kept. */
 let DW_PAD: usize = 0;
 let dwPadBytes: i32 = 0;
 
 export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
-  let fast = false, C8 = 0, owLo = 0, owHi = 0;
+  let fast = false, whole = false, C8 = 0, owLo = 0, owHi = 0;
   if (ASC_FEATURE_SIMD) {
     fast = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && C >= 8 && C <= DW_MAX_C && OW > 0 &&
            <i64>3 * <i64>((OW - 1) * p.sw + 3) * <i64>C <= DW_PAD_MAX;
     if (fast) {
-      const need = 3 * ((OW - 1) * p.sw + 3) * C;
+      // Hp × Wp input pixels from (−pt, −pl) hold every tap of the OH × OW windows
+      const Hp = (OH - 1) * p.sh + 3, Wp = (OW - 1) * p.sw + 3;
+      whole = p.sh == 1 && p.sw == 1 && OW <= DW_SMALL_OW && <i64>Hp * <i64>Wp * <i64>C <= DW_PAD_MAX;
+      const need = (whole ? Hp : 3) * Wp * C;
       if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
       for (let c = 0; c < C8; c++) {
@@ -35,6 +53,7 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
         for (let t = 0; t < 9; t++) sw += <i32>load<i8>(w + <usize>(t * C + c));
         store<i32>(DW_BIAS + (<usize>c << 2), qcAt(qc, Co, 0, c) - zpIn * sw);
       }
+      dwModes(w, qc, C, C8);
       // interior columns: iw0 = ow·sw − pl ≥ 0 and iw0 + 2 ≤ W − 1
       owLo = min(OW, (p.pl + p.sw - 1) / p.sw);
       const last = W - 3 + p.pl;
@@ -43,6 +62,16 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
     }
   }
   for (let n = 0; n < N; n++) {
+    if (ASC_FEATURE_SIMD) {
+      if (fast) {
+        const yn = y + <usize>(n * OH * OW * C);
+        if (whole) {
+          const Hp = (OH - 1) * p.sh + 3, Wp = (OW - 1) * p.sw + 3;
+          dwPadRows(x, n, H, W, C, -p.pt, Hp, -p.pl, Wp, zpIn);
+          dw3x3Rows(DW_PAD, w, qc, yn, Wp * C, p.sh * Wp * C, OW * C, OH, C, C8, OW, p.sw, zpOut, p.qMin, p.qMax);
+        }
+      }
+    }
     for (let oh = 0; oh < OH; oh++) {
       // in-bounds tap rows [khLo, khHi) once per output row
       const ih0 = oh * p.sh - p.pt;
@@ -54,9 +83,12 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
         if (fast) {
           c8 = C8;
           const yrow = y + <usize>((n * OH + oh) * OW * C), sw = p.sw;
-          if (khLo == 0 && khHi == 3 && owLo < owHi) {
-            dw3x3Row(x + <usize>(((n * H + ih0) * W + owLo * sw - p.pl) * C), w, qc, yrow + <usize>(owLo * C), W * C, C, C8,
-                     owHi - owLo, sw, zpOut, p.qMin, p.qMax);
+          if (whole) {
+            // done above
+          } else if (khLo == 0 && khHi == 3 && owLo < owHi) {
+            // row by row: the group-outer walk then re-reads 3 input rows (L1), not the whole image
+            dw3x3Rows(x + <usize>(((n * H + ih0) * W + owLo * sw - p.pl) * C), w, qc, yrow + <usize>(owLo * C), W * C, 0, 0, 1, C, C8,
+                      owHi - owLo, sw, zpOut, p.qMin, p.qMax);
             if (owLo > 0) dw3x3Padded(x, w, qc, yrow, n, H, W, C, C8, ih0, -p.pl, owLo, sw, zpIn, zpOut, p.qMin, p.qMax);
             if (owHi < OW) dw3x3Padded(x, w, qc, yrow + <usize>(owHi * C), n, H, W, C, C8, ih0, owHi * sw - p.pl, OW - owHi, sw, zpIn, zpOut, p.qMin, p.qMax);
           } else {
@@ -133,6 +165,19 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
   }
 }
 
+/** DW_MODE of every 8-channel group [0, C8). */
+function dwModes(w: usize, qc: usize, C: i32, C8: i32): void {
+  for (let c0 = 0; c0 < C8; c0 += 8) {
+    const s0 = qcAt(qc, C, 2, c0);
+    let uni = s0 >= 31, pair = true;
+    for (let j = 1; j < 8; j++) uni = uni && qcAt(qc, C, 2, c0 + j) == s0;
+    for (let t = 0; t < 8; t++)
+      for (let j = 0; j < 8; j++) pair = pair && load<i8>(w + <usize>(t * C + c0 + j)) != -128;
+    const rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
+    store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>(pair ? rq | DW_PAIR : rq));
+  }
+}
+
 /**
  * 3×3 run of `cnt` output pixels (yp) of one row whose input columns start at iwStart (may be < 0 or run past W):
  * the 3 input rows ih0.. are copied to DW_PAD with zp_in in every out-of-bounds tap, then run as an interior row.
@@ -140,8 +185,16 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
 function dw3x3Padded(x: usize, w: usize, qc: usize, yp: usize, n: i32, H: i32, W: i32, C: i32, C8: i32, ih0: i32,
                      iwStart: i32, cnt: i32, sw: i32, zpIn: i32, zpOut: i32, qMin: i32, qMax: i32): void {
   const ncols = (cnt - 1) * sw + 3, rowBytes = ncols * C;
+  dwPadRows(x, n, H, W, C, ih0, 3, iwStart, ncols, zpIn);
+  dw3x3Rows(DW_PAD, w, qc, yp, rowBytes, 0, 0, 1, C, C8, cnt, sw, zpOut, qMin, qMax);
+}
+
+/** Input rows [ih0, ih0 + nrows) × columns [iwStart, iwStart + ncols) of image n to DW_PAD (ncols·C bytes a row),
+ * zp_in outside the image. */
+function dwPadRows(x: usize, n: i32, H: i32, W: i32, C: i32, ih0: i32, nrows: i32, iwStart: i32, ncols: i32, zpIn: i32): void {
+  const rowBytes = ncols * C;
   const a = max(0, iwStart), b = min(W, iwStart + ncols);
-  for (let kh = 0; kh < 3; kh++) {
+  for (let kh = 0; kh < nrows; kh++) {
     const ih = ih0 + kh, dst = DW_PAD + <usize>(kh * rowBytes);
     if (ih < 0 || ih >= H || b <= a) {
       memory.fill(dst, <u8>zpIn, <usize>rowBytes);
@@ -152,94 +205,102 @@ function dw3x3Padded(x: usize, w: usize, qc: usize, yp: usize, n: i32, H: i32, W
       if (left + mid < rowBytes) memory.fill(dst + <usize>(left + mid), <u8>zpIn, <usize>(rowBytes - left - mid));
     }
   }
-  dw3x3Row(DW_PAD, w, qc, yp, rowBytes, C, C8, cnt, sw, zpOut, qMin, qMax);
 }
 
 /**
- * 3×3 interior run of one output row: `cnt` pixels from x0 (input top-left tap of the first pixel; input rows
- * rowBytes apart) with input pixel step `sw`, channels [0, C8) in groups of 8; y0 is the first output pixel. Biases from DW_BIAS (zp folded).
+ * 3×3 interior block of `nrows` output rows × `cnt` pixels: x0 is the input top-left tap of the first pixel (input
+ * rows rowBytes apart, output row r starts at x0 + r·inStep, y0 + r·outStep), input pixel step `sw`; channels
+ * [0, C8) in groups of 8, group outer. Biases from DW_BIAS (zp folded), per-group mode from DW_MODE (dwModes).
  */
-function dw3x3Row(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, C: i32, C8: i32, cnt: i32, sw: i32,
-                  zpOut: i32, qMin: i32, qMax: i32): void {
-  const rs = <usize>rowBytes, cs = <usize>C, ps = <usize>(sw * C), ys = <usize>C;
+function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inStep: i32, outStep: i32, nrows: i32,
+                   C: i32, C8: i32, cnt: i32, sw: i32, zpOut: i32, qMin: i32, qMax: i32): void {
+  const rs = <usize>rowBytes, cs = <usize>C, ps = <usize>(sw * C), is = <usize>inStep, os = <usize>outStep;
+  const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     const wc = w + <usize>c0;
     const w0 = v128.load8x8_s(wc), w1 = v128.load8x8_s(wc + cs), w2 = v128.load8x8_s(wc + 2 * cs);
     const w3 = v128.load8x8_s(wc + 3 * cs), w4 = v128.load8x8_s(wc + 4 * cs), w5 = v128.load8x8_s(wc + 5 * cs);
     const w6 = v128.load8x8_s(wc + 6 * cs), w7 = v128.load8x8_s(wc + 7 * cs), w8 = v128.load8x8_s(wc + 8 * cs);
     const blo = v128.load(DW_BIAS + (<usize>c0 << 2)), bhi = v128.load(DW_BIAS + (<usize>c0 << 2), 16);
-    const sp = qc + (<usize>(2 * C + c0) << 2);
-    const s0 = load<i32>(sp);
-    let uni = s0 >= 31;
-    for (let j = 1; j < 8; j++) uni = uni && load<i32>(sp + (<usize>j << 2)) == s0;
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
-    let r0 = x0 + <usize>c0, yp = y0 + <usize>c0;
-    // no weight −128 in taps 0..7 ⇒ |x·w| ≤ 128·127, so two products add exactly in i16 (fewer widenings)
-    const m128 = i16x8.splat(-128);
-    const pairOk = !v128.any_true(v128.or(v128.or(v128.or(i16x8.eq(w0, m128), i16x8.eq(w1, m128)), v128.or(i16x8.eq(w2, m128), i16x8.eq(w3, m128))),
-                                          v128.or(v128.or(i16x8.eq(w4, m128), i16x8.eq(w5, m128)), v128.or(i16x8.eq(w6, m128), i16x8.eq(w7, m128)))));
-    if (uni && pairOk) {
+    const s0 = load<i32>(qc + (<usize>(2 * C + c0) << 2));
+    const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
+    const x = x0 + <usize>c0, y = y0 + <usize>c0;
+    if (mode == (DW_PAIR | RQ_FOLD)) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FOLD, mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == (DW_PAIR | RQ_HIGH)) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
-      for (let i = 0; i < cnt; i++) {
-        const r1 = r0 + rs, r2 = r1 + rs;
-        let lo = blo, hi = bhi;
-        let t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
-        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
-        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
-        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
-        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
-        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        const h = requantUni8(lo, hi, mlo, mhi, k, s0, zo, hlo, hhi);
-        store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
-        r0 += ps; yp += ys;
-      }
-    } else if (uni) {
-      // requant4v's one-shift-≥-31 path with its constants hoisted: exact offset-by-2^62 logical shift
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_HIGH, mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == (DW_PAIR | RQ_LANE)) {
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_LANE, mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == RQ_FOLD) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FOLD, mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == RQ_HIGH) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
-      for (let i = 0; i < cnt; i++) {
-        const r1 = r0 + rs, r2 = r1 + rs;
-        let lo = blo, hi = bhi;
-        let t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        const h = requantUni8(lo, hi, mlo, mhi, k, s0, zo, hlo, hhi);
-        store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
-        r0 += ps; yp += ys;
-      }
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_HIGH, mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else {
-      for (let i = 0; i < cnt; i++) {
-        const r1 = r0 + rs, r2 = r1 + rs;
-        let lo = blo, hi = bhi;
-        let t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-        const ql = requant4(lo, qc, C, c0, zpOut, qMin, qMax), qh = requant4(hi, qc, C, c0 + 4, zpOut, qMin, qMax);
-        const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), ql);
-        store<i64>(yp, i64x2.extract_lane(b, 0));
-        r0 += ps; yp += ys;
-      }
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_LANE, mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     }
   }
+}
+
+/** dw3x3Row's pixel loop for one 8-channel group; `pair` and `rq` are constants at every call, so each call
+ * inlines to a loop without per-pixel branches. */
+// @ts-ignore: decorator
+@inline function dw3x3Run(x: usize, y: usize, rs: usize, cs: usize, ps: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                          w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                          blo: v128, bhi: v128, pair: bool, rq: i32, mlo: v128, mhi: v128, k: v128, s: i32, zo: v128,
+                          hlo: v128, hhi: v128, qc: usize, C: i32, c0: i32, zpOut: i32, qMin: i32, qMax: i32): void {
+  for (let r = 0; r < nrows; r++) {
+  let r0 = x + <usize>r * is, yp = y + <usize>r * os;
+  for (let i = 0; i < cnt; i++) {
+    const r1 = r0 + rs, r2 = r1 + rs;
+    let lo = blo, hi = bhi, t: v128;
+    if (pair) {
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+    } else {
+      t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+    }
+    t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
+    lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+    let h: v128;
+    if (rq == RQ_FOLD) h = requantFold8(lo, hi, mlo, mhi, k, s, hlo, hhi);
+    else if (rq == RQ_HIGH) h = requantUni8(lo, hi, mlo, mhi, k, s, zo, hlo, hhi);
+    else h = i16x8.narrow_i32x4_s(requant4(lo, qc, C, c0, zpOut, qMin, qMax), requant4(hi, qc, C, c0 + 4, zpOut, qMin, qMax));
+    store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+    r0 += ps; yp += cs;
+  }
+  }
+}
+
+/** requant of 8 lanes sharing one shift s ∈ [32, 54], k = 2^(s−1) + zp·2^s, sh = s − 32: X = acc·mult + k is exact
+ * in i64 (|acc·mult| < 2^62, 2^(s−1) ≤ 2^53, |zp·2^s| ≤ 2^61), and X >> s = ((acc·mult + 2^(s−1)) >> s) + zp (zp·2^s a
+ * multiple of 2^s); X >> s = (X >> 32) >> sh (floors compose), X >> 32 is X's high half as i32; saturating to i16
+ * then clamping there = clamping in i32 ([qMin, qMax] ⊂ i16). Same bits as requantQs8, one zero-point add fewer. */
+// @ts-ignore: decorator
+@inline function requantFold8(lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): v128 {
+  const a = i64x2.add(i64x2.extmul_low_i32x4_s(lo, mlo), k), b = i64x2.add(i64x2.extmul_high_i32x4_s(lo, mlo), k);
+  const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
+  const u0 = i32x4.shr_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), u1 = i32x4.shr_s(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh);
+  return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), hlo), hhi);
 }
 
 /** requant4v's uniform-shift (≥ 31) path for 8 lanes: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there);
