@@ -1,7 +1,7 @@
 // Bundle sizes (issue 4: int8 bundle ≤ 0.3 × the float bundle): float and int8 .edgec bytes, constants and
 // the rest (tables, strings, metadata), compiled as `edgec compile` does (source hash, options in metadata).
 // Calibration data only sets scales, never sizes: each model calibrates on 32 samples of its own data.
-// Usage: node --import tsx scripts/bundle-sizes.ts <shared dir>   (e.g. /work/shared: models/, data/)
+// Usage: npm run sizes -- <shared dir>   (e.g. /work/shared: models/, data/)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { readBundle } from '../compiler/emit/bundle-writer.ts';
 
 const shared = process.argv[2];
 if (!shared || !existsSync(join(shared, 'models', 'mnist-8.onnx'))) {
-  console.error(`usage: node --import tsx scripts/bundle-sizes.ts <shared dir>   (needs <dir>/models/mnist-8.onnx${shared ? `; not found under '${shared}'` : ''})`);
+  console.error(`usage: npm run sizes -- <shared dir>   (needs <dir>/models/mnist-8.onnx${shared ? `; not found under '${shared}'` : ''})`);
   process.exit(2);
 }
 const models = join(shared, 'models');
@@ -40,7 +40,8 @@ function split(bundle: Uint8Array): string {
 const rows: string[] = [];
 function report(name: string, float: Uint8Array, int8: Uint8Array): void {
   const r = int8.length / float.length;
-  rows.push(`${name.padEnd(13)} float ${split(float).padEnd(40)} int8 ${split(int8).padEnd(38)} ratio ${r.toFixed(3)}${r <= 0.3 ? '' : '  > 0.3'}`);
+  const rc = readBundle(int8).constantsLength() / readBundle(float).constantsLength();
+  rows.push(`${name.padEnd(13)} float ${split(float).padEnd(40)} int8 ${split(int8).padEnd(38)} ratio ${r.toFixed(3)}${r <= 0.3 ? '' : ' > 0.3'} (constants alone ${rc.toFixed(3)})`);
 }
 
 async function calibrated(name: string, file: string, calib: Float32Array[] | undefined): Promise<void> {
