@@ -56,6 +56,10 @@ for (const k of [[1, 1], [3, 3], [5, 5], [1, 7], [7, 1]] as [number, number][])
 CONV.push({ h: 6, w: 5, ci: 6, co: 9, k: [3, 3], s: 1, d: 1, pad: 'same', groups: 3 });
 CONV.push({ h: 5, w: 5, ci: 4, co: 6, k: [1, 1], s: 1, d: 1, pad: 'valid', groups: 2 });
 CONV.push({ h: 4, w: 4, ci: 33, co: 7, k: [1, 1], s: 1, d: 1, pad: 'valid', groups: 1 });
+// im2col's bulk paths: a kernel row of ≥ 64 bytes (33 channels × 3 taps) copied at once, and taps of ≥ 64
+// channels one by one (two groups of 65; zp-filled border taps)
+CONV.push({ h: 5, w: 6, ci: 33, co: 9, k: [3, 3], s: 1, d: 1, pad: 'same', groups: 1 });
+CONV.push({ h: 4, w: 5, ci: 130, co: 6, k: [3, 3], s: 2, d: 1, pad: 'same', groups: 2 });
 
 test('Conv2D_QS8: 1x1 / 3x3 / 5x5 / 1x7 / 7x1, odd channels, strides, paddings, dilation, groups', async () => {
   let i = 0;

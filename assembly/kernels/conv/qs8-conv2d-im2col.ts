@@ -23,33 +23,65 @@ export function conv2dQs8(x: usize, w: usize, qc: usize, scratch: usize, y: usiz
   }
 }
 
-/** Rows of `Kp` bytes, one per output pixel: taps (kh, kw) of channels [c0, c0+cig); padding = zp. */
+/** n bytes from src to d: 8-byte moves, then single bytes (short runs: no bulk-memory call). */
+// @ts-ignore: decorator
+@inline function copyShort(d: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(d + <usize>i, load<u8>(src + <usize>i));
+}
+
+/** n bytes of v at d (short runs: no bulk-memory call). */
+// @ts-ignore: decorator
+@inline function fillShort(d: usize, v: i32, n: i32): void {
+  const v8 = <u64>(v & 0xff) * 0x0101010101010101;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, v8);
+  for (; i < n; i++) store<u8>(d + <usize>i, <u8>v);
+}
+
+/**
+ * Rows of `Kp` bytes, one per output pixel: taps (kh, kw) of channels [c0, c0+cig); padding = zp.
+ * With one group and dilation 1 along w, the KW taps of an in-bounds row are KW·Ci contiguous input bytes:
+ * one copy per kernel row (the 3-channel first layers would otherwise move 3 bytes per tap).
+ */
 export function im2colQs8(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, OH: i32, OW: i32,
                           c0: i32, cig: i32, Kp: i32, p: StepParams, zp: i32): void {
-  const K = p.kh * p.kw * cig;
+  const KH = p.kh, KW = p.kw, sh = p.sh, sw = p.sw, pt = p.pt, pl = p.pl, dh = p.dh, dw = p.dw;
+  const K = KH * KW * cig, span = KW * cig;
+  const rowCopy = cig == Ci && dw == 1;
   let row = s;
   for (let oh = 0; oh < OH; oh++) {
     for (let ow = 0; ow < OW; ow++) {
       let d = row;
-      for (let kh = 0; kh < p.kh; kh++) {
-        const ih = oh * p.sh - p.pt + kh * p.dh;
-        for (let kw = 0; kw < p.kw; kw++) {
-          const iw = ow * p.sw - p.pl + kw * p.dw;
-          const out = ih < 0 || ih >= H || iw < 0 || iw >= W;
-          if (cig >= 16) {
-            if (out) memory.fill(d, <u8>zp, <usize>cig);
-            else memory.copy(d, x + <usize>(((n * H + ih) * W + iw) * Ci + c0), <usize>cig);
-          } else if (out) {
-            for (let c = 0; c < cig; c++) store<u8>(d + <usize>c, <u8>zp);
+      const iw0 = ow * sw - pl;
+      const inW = rowCopy && iw0 >= 0 && iw0 + KW <= W;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh * dh;
+        if (ih < 0 || ih >= H) {
+          if (span >= 64) memory.fill(d, <u8>zp, <usize>span); else fillShort(d, zp, span);
+          d += <usize>span;
+          continue;
+        }
+        const xrow = x + <usize>(((n * H + ih) * W) * Ci + c0);
+        if (inW) {
+          const src = xrow + <usize>(iw0 * Ci);
+          if (span >= 64) memory.copy(d, src, <usize>span); else copyShort(d, src, span);
+          d += <usize>span;
+          continue;
+        }
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = iw0 + kw * dw;
+          if (iw < 0 || iw >= W) {
+            if (cig >= 64) memory.fill(d, <u8>zp, <usize>cig); else fillShort(d, zp, cig);
           } else {
-            // few channels (first layers): a byte loop beats a bulk-memory call per tap
-            const src = x + <usize>(((n * H + ih) * W + iw) * Ci + c0);
-            for (let c = 0; c < cig; c++) store<u8>(d + <usize>c, load<u8>(src + <usize>c));
+            const src = xrow + <usize>(iw * Ci);
+            if (cig >= 64) memory.copy(d, src, <usize>cig); else copyShort(d, src, cig);
           }
           d += <usize>cig;
         }
       }
-      if (Kp > K) memory.fill(d, 0, <usize>(Kp - K));
+      fillShort(d, 0, Kp - K);
       row += <usize>Kp;
     }
   }
