@@ -1,10 +1,15 @@
 // qs8 GEMM throughput of the simd build: GMAC/s (median of several runs) on 256³, 512³ and the
-// 224×224 MobileNetV2 layer shapes (1×1 convs as M = H·W, K = Ci, N = Co; depthwise 3×3 per layer).
+// 224×224 MobileNetV2 layer shapes (1×1 convs as M = H·W, K = Ci, N = Co; depthwise 3×3 per layer); 1×7 / 7×1
+// convs on the dedicated kernels vs im2col (GMAC/s and arena bytes).
 // Each shape is a one-node int8 graph compiled like any model. Run by hand (`node --import tsx bench/gemm.ts`,
-// `--dw` for the depthwise rows only) or from `npm run bench`; numbers never gate a test.
+// `--dw` for the depthwise rows only, `--line` for the 1×7 / 7×1 rows only) or from `npm run bench`; numbers never
+// gate a test.
 import { compileGraph } from '../compiler/compile.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
 import { load, type Build } from '../runtime/node.ts';
+import { int8LowerOptions } from '../compiler/lower/int8.ts';
+import { fb } from '../compiler/emit/bundle-writer.ts';
+import * as flatbuffers from 'flatbuffers';
 
 function randI8(n: number, seed: number): Int8Array {
   let s = seed >>> 0;
@@ -27,6 +32,17 @@ function dwGraph(H: number, C: number, stride: number): Graph {
   g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [C, 3, 3, 1], data: randI8(C * 9, 9), quant: { scale: new Array(C).fill(0.01), zeroPoint: new Array(C).fill(0), axis: 0 } });
   g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, OH, OH, C], quant: { scale: [0.05], zeroPoint: [3] } });
   g.nodes.push({ name: 'dw', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [stride, stride], padding: 'same', groups: C } });
+  return g;
+}
+
+/** A 'same'-padded int8 1×k (rows) or k×1 conv H×W×C → Co. */
+function lineGraph(H: number, W: number, C: number, Co: number, k: number, rows: boolean): Graph {
+  const g: Graph = { name: 'line', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+  const ws = rows ? [Co, 1, k, C] : [Co, k, 1, C];
+  g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, H, W, C], quant: { scale: [0.02], zeroPoint: [-5] } });
+  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: ws, data: randI8(Co * k * C, 11), quant: { scale: new Array(Co).fill(0.002), zeroPoint: new Array(Co).fill(0), axis: 0 } });
+  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, H, W, Co], quant: { scale: [0.05], zeroPoint: [3] } });
+  g.nodes.push({ name: 'line', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs: { padding: 'same' } });
   return g;
 }
 
@@ -58,6 +74,9 @@ export const GEMM_SHAPES: [string, number, number, number][] = [
   ['mnv2 pw 7² 160→960', 49, 160, 960], ['mnv2 pw 7² 960→160', 49, 960, 160], ['mnv2 pw 7² 960→320', 49, 960, 320],
   ['mnv2 pw 7² 320→1280', 49, 320, 1280],
 ];
+/** 1×7 / 7×1 layers: Inception-v3's 17×17×128 → 128 (factorised 7×7) and an MCU-sized 12×12×16 → 16. */
+export const LINE_SHAPES: [string, number, number, number][] = [['inception 17² 128→128', 17, 128, 128], ['mcu 12² 16→16', 12, 16, 16]];
+
 export const DW_SHAPES: [number, number, number][] = [
   [112, 32, 1], [112, 96, 2], [56, 144, 1], [56, 144, 2], [28, 192, 1], [28, 192, 2], [14, 384, 1], [14, 576, 1], [14, 576, 2], [7, 960, 1],
 ];
@@ -71,6 +90,33 @@ export async function gemmBench(log: (line: string) => void = console.log, dwOnl
     const oh = Math.ceil(H / s);
     log(`  mnv2 dw ${H}² C=${C} s${s}`.padEnd(56) + (await measure(dwGraph(H, C, s), oh * oh * C * 9, 'simd')).toFixed(1));
   }
+  if (!dwOnly) await lineConvBench(log);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await gemmBench(console.log, process.argv.includes('--dw'));
+/** Rows [layer, GMAC/s dedicated vs im2col, arena bytes] for the simd build. */
+export async function lineConvBench(log: (line: string) => void = console.log): Promise<void> {
+  log('qs8 1×7 / 7×1 conv (same padding), simd build, best of 5 interleaved medians, GMAC/s and arena bytes: dedicated kernel vs im2col');
+  const arena = (g: Graph) => fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(compileGraph(g, { skipPasses: true }).bundle)).arenaSize();
+  for (const [name, H, C, Co] of LINE_SHAPES) {
+    for (const rows of [true, false]) {
+      const g = lineGraph(H, H, C, Co, 7, rows), macs = H * H * Co * 7 * C;
+      const aFast = arena(g);
+      int8LowerOptions.dedicatedLineConv = false;
+      const aSlow = arena(g);
+      int8LowerOptions.dedicatedLineConv = true;
+      // 5 interleaved rounds, best of each: the two cores are shared, so load drifts between measurements
+      let fast = 0, slow = 0;
+      for (let round = 0; round < 5; round++) {
+        fast = Math.max(fast, await measure(g, macs, 'simd', 150));
+        int8LowerOptions.dedicatedLineConv = false;
+        try { slow = Math.max(slow, await measure(g, macs, 'simd', 150)); } finally { int8LowerOptions.dedicatedLineConv = true; }
+      }
+      log(`  ${name} ${rows ? '1×7' : '7×1'}`.padEnd(40) + `${fast.toFixed(1)} vs ${slow.toFixed(1)} (${(fast / slow).toFixed(2)}×)`.padEnd(24) +
+          `arena ${aFast} vs ${aSlow} B`);
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--line')) await lineConvBench(); else await gemmBench(console.log, process.argv.includes('--dw'));
+}

@@ -45,7 +45,9 @@ export const K_ADD_QS8 = 23;
 export const K_QUANTIZE_QS8 = 24;
 export const K_DEQUANTIZE_QS8 = 25;
 export const K_REQUANTIZE_QS8 = 26;
-export const K_LAST = 26;
+export const K_CONV1XK_QS8 = 27;
+export const K_CONVKX1_QS8 = 28;
+export const K_LAST = 28;
 
 // Params union tags
 export const P_NONE = 0;

@@ -4,9 +4,10 @@
 import {
   Model, StepInfo, TensorInfo, DT_F32, DT_I8, DT_I32, P_CONV, P_POOL, P_DENSE, P_BINARY,
   K_CONV2D_QS8, K_DWCONV2D_QS8, K_DENSE_QS8, K_MAXPOOL_QS8, K_AVGPOOL_QS8, K_GAP_QS8, K_ADD_QS8,
-  K_QUANTIZE_QS8, K_DEQUANTIZE_QS8, K_REQUANTIZE_QS8,
+  K_QUANTIZE_QS8, K_DEQUANTIZE_QS8, K_REQUANTIZE_QS8, K_CONV1XK_QS8, K_CONVKX1_QS8,
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
+import { conv1xkQs8, convKx1Qs8, lineGroup } from './conv/qs8-conv2d-1xk';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
 import { gemmQs8 } from './gemm/qs8-gemm-4x8c2';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
@@ -17,9 +18,10 @@ import {
 } from '../reference/qs8';
 
 export const QS8_KERNEL_NAMES: string[] = ['Conv2D_QS8', 'DepthwiseConv2D_QS8', 'Dense_QS8', 'MaxPool_QS8', 'AvgPool_QS8',
-  'GlobalAvgPool_QS8', 'Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'];
+  'GlobalAvgPool_QS8', 'Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8',
+  'Conv1xK_QS8', 'ConvKx1_QS8'];
 
-export function isQs8Kernel(k: i32): bool { return k >= K_CONV2D_QS8 && k <= K_REQUANTIZE_QS8; }
+export function isQs8Kernel(k: i32): bool { return k >= K_CONV2D_QS8 && k <= K_CONVKX1_QS8; }
 
 function ptrAt(m: Model, s: StepInfo, i: i32): usize {
   return i < s.inputs.length && s.inputs[i] >= 0 ? m.tensors[s.inputs[i]].ptr : 0;
@@ -35,6 +37,12 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const w = ptrAt(m, s, 1), qc = ptrAt(m, s, 2), scratch = ptrAt(m, s, 3);
     if (ref) refConv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
     else conv2dQs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+  } else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) {
+    // the reference twin is the general conv's: same packed weights, same sums
+    const w = ptrAt(m, s, 1), qc = ptrAt(m, s, 2), scratch = ptrAt(m, s, 3);
+    if (ref) refConv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+    else if (k == K_CONV1XK_QS8) conv1xkQs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+    else convKx1Qs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
   } else if (k == K_DWCONV2D_QS8) {
     const w = ptrAt(m, s, 1), qc = ptrAt(m, s, 2);
     if (ref) refDwconv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
@@ -137,6 +145,44 @@ function checkWindowParams(c: Checker, conv: bool): bool {
   if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || (conv && (p.dh < 1 || p.dw < 1))) return c.fail('kernel, stride and dilation must be >= 1');
   if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0) return c.fail('negative padding');
   return true;
+}
+
+/** Conv1xK_QS8 (rows) / ConvKx1_QS8 (columns): Conv2D_QS8's contract with G = 1, a 1-tap short axis, dilation 1
+ *  along the long one, and a scratch of R padded rows / columns (lineGroup), absent for an unpadded 1×k. */
+function checkConvLineQs8(c: Checker, rows: bool): void {
+  if (!c.counts(3, 4) || !c.params(P_CONV, 'ConvParams') || !c.clamp() || !checkWindowParams(c, true)) return;
+  const p = c.s.p;
+  const k = rows ? p.kw : p.kh, short = rows ? p.kh : p.kw, dil = rows ? p.dw : p.dh;
+  if (short != 1 || k < 2 || dil != 1 || p.groups != 1) {
+    c.fail('needs a ' + (rows ? '1xk' : 'kx1') + ' kernel (k >= 2) with dilation 1 along it and groups 1, found ' +
+      p.kh.toString() + 'x' + p.kw.toString() + ' dilation ' + p.dh.toString() + 'x' + p.dw.toString() + ' groups ' + p.groups.toString());
+    return;
+  }
+  const x = c.tensor(true, 0, 'input', DT_I8); if (x === null) return;
+  const w = c.tensor(true, 1, 'weights', DT_I8); if (w === null) return;
+  const y = c.tensor(false, 0, 'output', DT_I8); if (y === null) return;
+  if (!c.zeroPoint(x) || !c.zeroPoint(y) || !c.rank(x, 'input', 4) || !c.rank(y, 'output', 4)) return;
+  const N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  const OH = outDim(H, p.kh, p.sh, p.dh, p.pt, p.pb), OW = outDim(W, p.kw, p.sw, p.dw, p.pl, p.pr);
+  if (OH < 1 || OW < 1) { c.fail('window larger than the padded input'); return; }
+  const Co = y.shape[3];
+  if (!c.shape(y, 'output', StaticArray.fromArray<i32>([N, OH, OW, Co]))) return;
+  const K = <i64>k * <i64>C;
+  if (K > 0x1000000) { c.fail('reduction of ' + K.toString() + ' taps is too long for i32 accumulators'); return; }
+  if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([1, Co, ((<i32>K) + 1) & ~1]))) return;
+  if (!c.qc(2, 3, Co, 1, 2)) return;
+  // i64: a hostile stride must not wrap the scratch size the kernel then writes
+  const L64 = rows ? <i64>(OW - 1) * <i64>p.sw + <i64>k : <i64>(OH - 1) * <i64>p.sh + <i64>k;
+  const R = rows ? lineGroup(OW, OH) : lineGroup(OH, OW);
+  if (<i64>R * L64 * <i64>C > 0x40000000) { c.fail('line scratch of ' + (<i64>R * L64).toString() + ' pixels is too large'); return; }
+  const L = <i32>L64;
+  if (c.s.inputs.length == 4 && c.s.inputs[3] >= 0) {
+    const s = c.tensor(true, 3, 'scratch', DT_I8); if (s === null) return;
+    if (s.constant) { c.fail("scratch '" + s.name + "' must be an arena tensor"); return; }
+    c.shape(s, 'scratch', StaticArray.fromArray<i32>([R * L, C]));
+  } else if (!rows || p.pt != 0 || p.pl != 0 || p.pb != 0 || p.pr != 0) {
+    c.fail('needs a ' + (rows ? 'row' : 'column') + ' scratch tensor (input 3)' + (rows ? ' unless unpadded' : ''));
+  }
 }
 
 function checkConvQs8(c: Checker, depthwise: bool): void {
@@ -259,6 +305,7 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   const k = s.kernel;
   if (k == K_CONV2D_QS8) checkConvQs8(c, false);
   else if (k == K_DWCONV2D_QS8) checkConvQs8(c, true);
+  else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) checkConvLineQs8(c, k == K_CONV1XK_QS8);
   else if (k == K_DENSE_QS8) checkDenseQs8(c);
   else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c);
   else if (k == K_GAP_QS8) checkGapQs8(c);

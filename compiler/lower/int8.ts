@@ -43,8 +43,12 @@ export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, k
 export const QS8_VARIANTS = [
   { variant: 'qs8-gemm-4x8c2', file: 'assembly/kernels/gemm/qs8-gemm-4x8c2.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Dense_QS8', 'Conv2D_QS8'] },
   { variant: 'qs8-conv2d-im2col', file: 'assembly/kernels/conv/qs8-conv2d-im2col.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Conv2D_QS8'] },
+  { variant: 'qs8-conv2d-1xk', file: 'assembly/kernels/conv/qs8-conv2d-1xk.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Conv1xK_QS8', 'ConvKx1_QS8'] },
   { variant: 'qs8-dwconv2d', file: 'assembly/kernels/conv/qs8-dwconv2d.ts', mr: 1, nr: 8, kr: 1, pack: packQs8Depthwise, serves: ['DepthwiseConv2D_QS8'] },
 ] as const;
+
+/** Benches and tests only: false lowers 1×k / k×1 convs through im2col (Conv2D_QS8), to compare with the dedicated kernels. */
+export const int8LowerOptions = { dedicatedLineConv: true };
 
 /** qc [3, n]: bias row, multiplier row, shift row. */
 function qcBytes(bias: ArrayLike<number>, fp: readonly FixedPoint[]): Uint8Array {
@@ -140,6 +144,19 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
       const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, cog, Kp2], i8Bytes(packed));
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
+      // 1×k / k×1 (dilation 1 along k, groups 1): R padded input rows / columns of scratch instead of im2col's
+      // OH·OW × Kp (qs8-conv2d-1xk.ts); L = the padded pixels the windows of one output row / column read;
+      // R = 4 lines (fewer if there are fewer) when the line's output count is not a multiple of 4, else 1
+      const rows = kh === 1 && kw > 1 && geo.dw === 1, cols = kw === 1 && kh > 1 && geo.dh === 1;
+      if (groups === 1 && (rows || cols) && int8LowerOptions.dedicatedLineConv) {
+        const L = rows ? (geo.ow - 1) * geo.sw + kw : (geo.oh - 1) * geo.sh + kh;
+        const [outLong, outShort] = rows ? [geo.ow, geo.oh] : [geo.oh, geo.ow];
+        const R = outLong % 4 ? Math.min(4, outShort) : 1;
+        const inputs = [ctx.idOf(x, n), wid, qc];
+        if (cols || geo.pad.some((p) => p !== 0)) inputs.push(ctx.newTensor({ name: `${n.name}:lines`, dtype: fb.DType.I8, shape: [R * L, ci] }));
+        ctx.push({ kernel: rows ? fb.KernelId.Conv1xK_QS8 : fb.KernelId.ConvKx1_QS8, inputs, params: conv, macs });
+        return true;
+      }
       const direct = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pad.every((p) => p === 0) && groups === 1;
       const inputs = [ctx.idOf(x, n), wid, qc];
       if (!direct) inputs.push(ctx.newTensor({ name: `${n.name}:im2col`, dtype: fb.DType.I8, shape: [geo.oh * geo.ow, Kp] }));

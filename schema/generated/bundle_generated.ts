@@ -49,7 +49,9 @@ export enum KernelId {
   Add_QS8 = 23,
   Quantize_QS8 = 24,
   Dequantize_QS8 = 25,
-  Requantize_QS8 = 26
+  Requantize_QS8 = 26,
+  Conv1xK_QS8 = 27,
+  ConvKx1_QS8 = 28
 }
 
 export enum BinaryOp {

@@ -9,6 +9,7 @@ import { compileGraph } from '../../../compiler/compile.ts';
 import { fb } from '../../../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
 import type { Attrs, Graph, QuantParams } from '../../../compiler/ir/graph.ts';
+import { inferNode } from '../../../compiler/ir/ops.ts';
 
 test('packQs8Gemm4x8c2: N 9, K 3 → 8-column block [2][8][2] then a 1-column block [2][1][2]; zeros past K only', () => {
   const N = 9, K = 3;
@@ -60,6 +61,34 @@ test('Conv2D int8 lowers to Conv2D_QS8 with packed weights, qc [3,Co] and an im2
   const x = l1.tensors[l1.inputs[0]!]!;
   assert.is(x.zeroPoint, -10);
   assert.is(x.scale, Math.fround(0.05));
+});
+
+test('1xk / kx1 int8 convs (groups 1, dilation 1 along k) lower to Conv1xK_QS8 / ConvKx1_QS8 with R padded lines of scratch; others keep im2col', () => {
+  const line = (h: number, w: number, ci: number, co: number, kh: number, kw: number, attrs: Attrs) => {
+    const g: Graph = { name: 'l', source: 'l.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
+    const cig = ci / Number(attrs.groups ?? 1);
+    g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, h, w, ci], quant: q(0.05, -10) });
+    g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [co, kh, kw, cig], data: new Int8Array(co * kh * kw * cig).fill(3), quant: { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 } });
+    g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [], quant: q(0.1, 4) });
+    g.nodes.push({ name: 'conv', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs });
+    g.tensors.get('y')!.shape = inferNode(g, g.nodes[0]!)[0]!.shape;
+    const l = lower(g), s = l.steps[0]!;
+    return { kernel: s.kernel, scratch: s.inputs.length > 3 ? l.tensors[s.inputs[3]!]!.shape : undefined, w: l.tensors[s.inputs[1]!]!.shape };
+  };
+  // OW 8 (a multiple of 4): one padded row of L = (8 − 1)·1 + 7 pixels
+  assert.equal(line(8, 8, 5, 6, 1, 7, { padding: 'same' }), { kernel: fb.KernelId.Conv1xK_QS8, scratch: [14, 5], w: [1, 6, 36] });
+  // OW 9: 4 rows (their last pixels run as one 4-row tile), L = 15
+  assert.equal(line(8, 9, 5, 6, 1, 7, { padding: 'same' }).scratch, [60, 5]);
+  // unpadded 1×k reads x directly; k×1 always copies its columns (OH 2: 4 columns of L = 8)
+  assert.equal(line(8, 9, 5, 6, 1, 7, {}), { kernel: fb.KernelId.Conv1xK_QS8, scratch: undefined, w: [1, 6, 36] });
+  assert.equal(line(8, 8, 5, 6, 7, 1, {}), { kernel: fb.KernelId.ConvKx1_QS8, scratch: [32, 5], w: [1, 6, 36] });
+  assert.equal(line(9, 3, 5, 6, 7, 1, { padding: 'same', strides: [2, 1] }).scratch, [3 * 15, 5]); // OH 5, OW 3 → R 3, L 4·2 + 7
+  // dilation along the short (1-tap) axis changes nothing; along k, groups > 1 and 1×1 keep im2col / the direct GEMM
+  assert.is(line(8, 8, 5, 6, 1, 3, { dilations: [3, 1] }).kernel, fb.KernelId.Conv1xK_QS8);
+  assert.is(line(8, 8, 5, 6, 1, 3, { dilations: [1, 2] }).kernel, fb.KernelId.Conv2D_QS8);
+  assert.is(line(8, 8, 4, 6, 3, 1, { groups: 2 }).kernel, fb.KernelId.Conv2D_QS8);
+  assert.is(line(8, 8, 4, 6, 1, 1, {}).kernel, fb.KernelId.Conv2D_QS8);
+  assert.ok(QS8_VARIANTS.some((v) => v.variant === 'qs8-conv2d-1xk' && v.serves.includes('Conv1xK_QS8' as never) && v.serves.includes('ConvKx1_QS8' as never)));
 });
 
 function quantMult(r: number): number { let s = 0; while (r * 2 ** s < 2 ** 30) s++; return Math.round(r * 2 ** s); }
