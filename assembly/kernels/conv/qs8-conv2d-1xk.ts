@@ -1,8 +1,6 @@
-// Conv1xK_QS8 / ConvKx1_QS8 (groups 1, dilation 1 along the long axis): x i8 [N,H,W,Ci] → y i8 [N,OH,OW,Co].
-// NHWC makes the im2col row of a 1×k output pixel a contiguous k·Ci slice of its zp_in-padded input row (L =
-// (OW−1)·sw + k pixels), so padded rows in scratch [R·L, Ci] feed gemmQs8 with overlapping rows (lda = sw·Ci);
-// k×1 likewise with padded input columns (L = (OH−1)·sh + k, ldy = OW·Co). Same packed weights as im2col.
-// Integer-exact (see qs8-gemm-4x8c2.ts).
+// Conv1xK_QS8 / ConvKx1_QS8 (groups 1, dilation 1 along k): x i8 [N,H,W,Ci] → y i8 [N,OH,OW,Co], im2col's packed
+// weights. A 1×k window is a contiguous k·Ci slice of its zp_in-padded input row (scratch [R·L, Ci]), so gemmQs8 runs
+// on overlapping rows (lda = sw·Ci); k×1 the same on padded columns (ldy = OW·Co). Integer-exact (qs8-gemm-4x8c2.ts).
 import { StepParams } from '../../bundle/model';
 import { gemmQs8 } from '../gemm/qs8-gemm-4x8c2';
 
