@@ -1,6 +1,7 @@
 // Conv1xK_QS8 / ConvKx1_QS8 (assembly/kernels/conv/qs8-conv2d-1xk.ts) over a generated grid: k 2..9 both ways,
 // strides 1–2 on both axes, valid / same / asymmetric / short-axis paddings, Ci / Co odd and around 8, sizes 1 and
-// small, zero points at the extremes; simd = scalar = reference twin = TS integer reference byte for byte. Plus a
+// small, zero points at the extremes; simd = scalar = reference twin = TS integer reference byte for byte (this is
+// also the check that gemmQs8 takes overlapping rows: lda = stride·Ci < K = k·Ci, odd lda with odd Ci). Plus a
 // 1×7 → 7×1 graph through the compiler, whose arena must be smaller than with im2col and whose bytes must not move.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
