@@ -25,11 +25,11 @@ function randI8(r: () => number, n: number): Int8Array {
   return Int8Array.from({ length: n }, () => Math.floor(r() * 256) - 128);
 }
 
-test('transpose permutations, f32 and int8', async () => {
+test('transpose permutations, f32 and int8 (short inner rows as NCHW → NHWC walk the longer dim innermost)', async () => {
   let seed = 5000;
   const cases: [number[], number[]][] = [
     [[1, 4, 5, 3], [0, 3, 1, 2]], [[1, 3, 4, 5], [0, 2, 3, 1]], [[7, 9], [1, 0]], [[2, 3, 4, 5, 6], [4, 2, 0, 3, 1]],
-    [[2, 1, 3, 1, 2, 2], [5, 4, 3, 2, 1, 0]], [[17], [0]],
+    [[2, 1, 3, 1, 2, 2], [5, 4, 3, 2, 1, 0]], [[17], [0]], [[1, 3, 17, 19], [0, 2, 3, 1]], [[2, 5, 3], [0, 2, 1]],
   ];
   for (const [inShape, perm] of cases) for (const dtype of [fb.DType.F32, fb.DType.I8]) {
     const r = rng(seed++);
