@@ -27,7 +27,8 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
     let i5 = 0;
     if (ASC_FEATURE_SIMD) {
       if (s5a == 1 && s5b == 1 && d5 >= 8) {
-        o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+        if (addSplitOk(ma, mb, sh)) o = addQs8RowSplit(a + <usize>ao, b + <usize>bo, o, d5 & ~7, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+        else o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
         i5 = d5 & ~7; ao += i5; bo += i5;
       }
     }
@@ -40,6 +41,42 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
       o++; ao += s5a; bo += s5b;
     }
   }
+}
+
+/** High half of mult = mh·2^16 + ml (ml the signed low 16 bits; mult ∈ [0, 2^31) gives mh ∈ [0, 2^15]). */
+// @ts-ignore: decorator
+@inline function multHigh(m: i64): i32 { return <i32>((m - <i64><i16>m) >> 16); }
+
+/** addQs8RowSplit's conditions: shift in [17, 46] and both high halves fit i16 (mult < 2^31 − 2^15 suffices). */
+function addSplitOk(ma: i64, mb: i64, sh: i32): bool {
+  return sh >= 17 && sh <= 46 && multHigh(ma) <= 32767 && multHigh(mb) <= 32767;
+}
+
+/**
+ * addQs8Row in i32 (8 outputs per step): with a' = a − zp_a, b' = b − zp_b (|·| ≤ 255, i16) and mult = mh·2^16 + ml
+ * (ml ∈ [−2^15, 2^15), 0 ≤ mh < 2^15), a'·mult_a + b'·mult_b = H·2^16 + L where H = a'·mh_a + b'·mh_b and
+ * L = a'·ml_a + b'·ml_b are one `i32x4.dot_i16x8_s` each over (a', b') lane pairs (|H|, |L| < 2^24). For
+ * shift ≥ 17, H·2^16 + 2^(shift−1) is a multiple of 2^16, so floor((H·2^16 + L + 2^(shift−1)) / 2^shift) =
+ * (H + 2^(shift−17) + (L >> 16)) >> (shift − 16) (floors compose); for shift ≤ 46 that sum stays below 2^30.
+ * Saturating to i16, clamping there, is the i64 clamp (the bounds lie in i16). Same bits as the i64 formula.
+ */
+function addQs8RowSplit(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, sh: i32, zpA: i32, zpB: i32, zpOut: i32,
+                        qMin: i32, qMax: i32): usize {
+  const mha = multHigh(ma), mhb = multHigh(mb), mla = <i32><i16>ma, mlb = <i32><i16>mb;
+  const hv = i32x4.splat((mhb << 16) | (mha & 0xffff)), lv = i32x4.splat((mlb << 16) | (mla & 0xffff));
+  const z = i32x4.splat(((zpB & 0xffff) << 16) | (zpA & 0xffff));
+  const rnd = i32x4.splat(1 << (sh - 17)), zo = i32x4.splat(zpOut), s2 = sh - 16;
+  const hlo = i16x8.splat(<i16>qMin), hhi = i16x8.splat(<i16>qMax);
+  for (let i = 0; i < n; i += 8) {
+    // bytes a0 b0 a1 b1 …, widened: lanes (a', b') per output
+    const ab = i8x16.shuffle(v128.load64_zero(a + <usize>i), v128.load64_zero(b + <usize>i), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const p0 = i16x8.sub(i16x8.extend_low_i8x16_s(ab), z), p1 = i16x8.sub(i16x8.extend_high_i8x16_s(ab), z);
+    const u0 = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.dot_i16x8_s(p0, hv), rnd), i32x4.shr_s(i32x4.dot_i16x8_s(p0, lv), 16)), s2);
+    const u1 = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.dot_i16x8_s(p1, hv), rnd), i32x4.shr_s(i32x4.dot_i16x8_s(p1, lv), 16)), s2);
+    const h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(i32x4.add(u0, zo), i32x4.add(u1, zo)), hlo), hhi);
+    store<i64>(o + <usize>i, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+  }
+  return o + <usize>n;
 }
 
 /**
