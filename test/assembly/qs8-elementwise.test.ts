@@ -1,6 +1,6 @@
-// Add_QS8's i32 SIMD row (assembly/kernels/elementwise/qs8-elementwise.ts, addQs8RowSplit: multipliers split in
-// 16-bit halves, two i32x4.dot_i16x8_s per 4 outputs, shift 17..46) and its i64 fallback (other shifts, a high
-// half of 2^15): a BigInt proof of the arithmetic, then graphs byte for byte against the TS integer reference.
+// assembly/kernels/elementwise/qs8-elementwise.ts: Add_QS8's i32 row (16-bit multiplier halves, dot_i16x8, shift
+// 17..46; BigInt proof) and its i64 fallback, Quantize_QS8's SIMD blocks at the saturation edges; graphs byte for
+// byte against the TS integer reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
@@ -69,6 +69,18 @@ test('Add_QS8 rows: shifts 16 / 17 / 30 / 31 / 46 / 47, multipliers at the 2^15 
       await check(`add ${label} ${JSON.stringify(a)}+${JSON.stringify(b)} zp ${zpA}/${zpB}/${zpOut}`, g, { a: xa, b: xb });
       i++;
     }
+});
+
+test('Quantize_QS8 SIMD blocks: the clamp is the saturating conversions — values around ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
+  const around = [127.5, 128.5, 126.5, 255.5, 256, 2 ** 24, 2 ** 24 + 2, 2 ** 31 - 128, 2 ** 31, 2 ** 31 + 256, 2 ** 32, 3.4e38, Infinity];
+  const ts = [...around, ...around.map((v) => -v), NaN, 0, -0, 0.5, -0.5];
+  for (const [scale, zp] of [[1, 0], [1, 127], [1, -128], [0.5, -1], [3, 64]]) {
+    const qg = new QGraph();
+    const g = qg.node('Quantize', [qg.input('x', [ts.length * 2], undefined, 'float32')], {}, q(scale, zp));
+    // both orders: every value lands in a 16-value SIMD block and some in the scalar tail
+    const xs = Float32Array.from([...ts, ...ts.slice().reverse()], (t) => t * scale);
+    await check(`quantize edges scale ${scale} zp ${zp}`, g, { x: xs });
+  }
 });
 
 test.run();

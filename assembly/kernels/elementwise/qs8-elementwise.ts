@@ -119,7 +119,9 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // quantizeQs8 on 4 lanes, op for op (IEEE f32 div/trunc/sub/add are lane-wise identical; the ±1 steps add
-    // exactly 0 or 1; NaN lanes take zp); 16 values per step
+    // exactly 0 or 1; NaN lanes take zp); 16 values per step. The clamp to [−128, 127] is the saturating
+    // conversions: v is integer-valued (or ±∞), so trunc_sat then the i32 → i16 → i8 narrows clamp it as the
+    // f32 compares would.
     const sv = f32x4.splat(scale), zf = f32x4.splat(<f32>zp), zi = i32x4.splat(zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
@@ -138,11 +140,7 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   const d = f32x4.sub(t, r), one = f32x4.splat(1);
   r = f32x4.add(r, v128.and(f32x4.ge(d, f32x4.splat(0.5)), one));
   r = f32x4.sub(r, v128.and(f32x4.le(d, f32x4.splat(-0.5)), one));
-  let v = f32x4.add(r, zf);
-  const lo = f32x4.splat(-128), hi = f32x4.splat(127);
-  v = v128.bitselect(lo, v, f32x4.lt(v, lo));
-  v = v128.bitselect(hi, v, f32x4.gt(v, hi));
-  return v128.bitselect(i32x4.trunc_sat_f32x4_s(v), zi, f32x4.eq(t, t));
+  return v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.add(r, zf)), zi, f32x4.eq(t, t));
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
