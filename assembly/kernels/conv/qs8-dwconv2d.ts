@@ -226,7 +226,10 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const s0 = load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
-    if (mode == (DW_PAIR | RQ_FOLD)) {
+    if (mode == (DW_PAIR | RQ_FOLD) && sw == 1) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
+      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
+    } else if (mode == (DW_PAIR | RQ_FOLD)) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FOLD, mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == (DW_PAIR | RQ_HIGH)) {
@@ -288,6 +291,66 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
     r0 += ps; yp += cs;
   }
+  }
+}
+
+/** dw3x3Run for stride 1, tap pairs, RQ_FOLD: two output pixels per step, so each input row's 4 column loads
+ * serve both (12 loads, not 18); the same pairs (taps 0+1, 2+3, 4+5, 6+7, then 8) and requantisation per pixel. */
+// @ts-ignore: decorator
+@inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                           w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                           blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+  for (let r = 0; r < nrows; r++) {
+    let r0 = x + <usize>r * is, yp = y + <usize>r * os;
+    let i = 0;
+    for (; i + 2 <= cnt; i += 2) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      let lo0 = blo, hi0 = bhi, lo1 = blo, hi1 = bhi;
+      let a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs), d = v128.load8x8_s(r0 + 3 * cs);
+      let t = i16x8.add(i16x8.mul(a, w0), i16x8.mul(b, w1));
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(b, w0), i16x8.mul(c, w1));
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      const p0 = i16x8.mul(c, w2), p1 = i16x8.mul(d, w2);
+      a = v128.load8x8_s(r1); b = v128.load8x8_s(r1 + cs); c = v128.load8x8_s(r1 + 2 * cs); d = v128.load8x8_s(r1 + 3 * cs);
+      t = i16x8.add(p0, i16x8.mul(a, w3));
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(p1, i16x8.mul(b, w3));
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(b, w4), i16x8.mul(c, w5));
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(c, w4), i16x8.mul(d, w5));
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      a = v128.load8x8_s(r2); b = v128.load8x8_s(r2 + cs); c = v128.load8x8_s(r2 + 2 * cs); d = v128.load8x8_s(r2 + 3 * cs);
+      t = i16x8.add(i16x8.mul(a, w6), i16x8.mul(b, w7));
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(c, w8);
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(b, w6), i16x8.mul(c, w7));
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(d, w8);
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
+      const q = i8x16.narrow_i16x8_s(h0, h1);
+      v128.store64_lane(yp, q, 0); v128.store64_lane(yp + cs, q, 1);
+      r0 += 2 * cs; yp += 2 * cs;
+    }
+    if (i < cnt) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      let lo = blo, hi = bhi;
+      let t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+      v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
+    }
   }
 }
 
