@@ -147,6 +147,22 @@ function checkWindowParams(c: Checker, conv: bool): bool {
   return true;
 }
 
+/** The int8 conv contract's common part: input, weights, output, NHWC rank 4, output size of the window. */
+class ConvIo {
+  constructor(public w: TensorInfo, public y: TensorInfo, public n: i32, public c: i32, public oh: i32, public ow: i32, public co: i32) {}
+}
+
+function checkConvIo(c: Checker): ConvIo | null {
+  const p = c.s.p;
+  const x = c.tensor(true, 0, 'input', DT_I8); if (x === null) return null;
+  const w = c.tensor(true, 1, 'weights', DT_I8); if (w === null) return null;
+  const y = c.tensor(false, 0, 'output', DT_I8); if (y === null) return null;
+  if (!c.zeroPoint(x) || !c.zeroPoint(y) || !c.rank(x, 'input', 4) || !c.rank(y, 'output', 4)) return null;
+  const OH = outDim(x.shape[1], p.kh, p.sh, p.dh, p.pt, p.pb), OW = outDim(x.shape[2], p.kw, p.sw, p.dw, p.pl, p.pr);
+  if (OH < 1 || OW < 1) { c.fail('window larger than the padded input'); return null; }
+  return new ConvIo(w, y, x.shape[0], x.shape[3], OH, OW, y.shape[3]);
+}
+
 /** Conv1xK_QS8 (rows) / ConvKx1_QS8 (columns): Conv2D_QS8's contract with G = 1, a 1-tap short axis, dilation 1
  *  along the long one, and a scratch of R padded rows / columns (lineGroup), absent for an unpadded 1×k. */
 function checkConvLineQs8(c: Checker, rows: bool): void {
@@ -158,14 +174,8 @@ function checkConvLineQs8(c: Checker, rows: bool): void {
       p.kh.toString() + 'x' + p.kw.toString() + ' dilation ' + p.dh.toString() + 'x' + p.dw.toString() + ' groups ' + p.groups.toString());
     return;
   }
-  const x = c.tensor(true, 0, 'input', DT_I8); if (x === null) return;
-  const w = c.tensor(true, 1, 'weights', DT_I8); if (w === null) return;
-  const y = c.tensor(false, 0, 'output', DT_I8); if (y === null) return;
-  if (!c.zeroPoint(x) || !c.zeroPoint(y) || !c.rank(x, 'input', 4) || !c.rank(y, 'output', 4)) return;
-  const N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-  const OH = outDim(H, p.kh, p.sh, p.dh, p.pt, p.pb), OW = outDim(W, p.kw, p.sw, p.dw, p.pl, p.pr);
-  if (OH < 1 || OW < 1) { c.fail('window larger than the padded input'); return; }
-  const Co = y.shape[3];
+  const io = checkConvIo(c); if (io === null) return;
+  const w = io.w, y = io.y, N = io.n, C = io.c, OH = io.oh, OW = io.ow, Co = io.co;
   if (!c.shape(y, 'output', StaticArray.fromArray<i32>([N, OH, OW, Co]))) return;
   const K = <i64>k * <i64>C;
   if (K > 0x1000000) { c.fail('reduction of ' + K.toString() + ' taps is too long for i32 accumulators'); return; }
@@ -188,14 +198,8 @@ function checkConvLineQs8(c: Checker, rows: bool): void {
 function checkConvQs8(c: Checker, depthwise: bool): void {
   if (!c.counts(3, depthwise ? 3 : 4) || !c.params(P_CONV, 'ConvParams') || !c.clamp() || !checkWindowParams(c, true)) return;
   const p = c.s.p;
-  const x = c.tensor(true, 0, 'input', DT_I8); if (x === null) return;
-  const w = c.tensor(true, 1, 'weights', DT_I8); if (w === null) return;
-  const y = c.tensor(false, 0, 'output', DT_I8); if (y === null) return;
-  if (!c.zeroPoint(x) || !c.zeroPoint(y) || !c.rank(x, 'input', 4) || !c.rank(y, 'output', 4)) return;
-  const N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-  const OH = outDim(H, p.kh, p.sh, p.dh, p.pt, p.pb), OW = outDim(W, p.kw, p.sw, p.dw, p.pl, p.pr);
-  if (OH < 1 || OW < 1) { c.fail('window larger than the padded input'); return; }
-  const Co = y.shape[3];
+  const io = checkConvIo(c); if (io === null) return;
+  const w = io.w, y = io.y, N = io.n, C = io.c, OH = io.oh, OW = io.ow, Co = io.co;
   if (depthwise) {
     if (p.mult < 1) { c.fail('depth_multiplier must be >= 1'); return; }
     if (!c.shape(y, 'output', StaticArray.fromArray<i32>([N, OH, OW, C * p.mult]))) return;
