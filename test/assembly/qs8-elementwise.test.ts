@@ -71,6 +71,18 @@ test('Add_QS8 rows: shifts 16 / 17 / 30 / 31 / 46 / 47, multipliers at the 2^15 
     }
 });
 
+test('Add_QS8 with both inputs row-major like the output runs as one row: trailing size-1 dims, sizes with a scalar tail, against broadcasts of the same shapes', async () => {
+  let i = 0;
+  for (const [a, b] of [[[1, 5, 5, 3], [1, 5, 5, 3]], [[2, 13, 1], [2, 13, 1]], [[1, 7, 1, 1], [1, 7, 1, 1]], [[4, 6, 8], [4, 6, 8]], [[4, 6, 8], [1, 6, 8]], [[3, 1], [3, 5]]]) {
+    const qg = new QGraph();
+    const x = qg.input('a', a, q(0.11, pick(ZPS, i)));
+    const y = qg.input('b', b, q(0.07, pick(ZPS, i + 1)));
+    const g = qg.node('Add', [x, y], pick(ACTS, i), q(0.13, pick(ZPS, i + 2)));
+    await check(`add ${JSON.stringify(a)}+${JSON.stringify(b)}`, g, { a: randI8(numel(a)), b: randI8(numel(b)) });
+    i++;
+  }
+});
+
 test('Quantize_QS8 SIMD blocks: the clamp is the saturating conversions — values around ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
   const around = [127.5, 128.5, 126.5, 255.5, 256, 2 ** 24, 2 ** 24 + 2, 2 ** 31 - 128, 2 ** 31, 2 ** 31 + 256, 2 ** 32, 3.4e38, Infinity];
   const ts = [...around, ...around.map((v) => -v), NaN, 0, -0, 0.5, -0.5];

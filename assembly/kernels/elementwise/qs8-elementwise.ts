@@ -7,12 +7,18 @@ import { requantQs8, quantizeQs8, dequantizeQs8 } from '../gemm/qs8-requant';
 export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
   // shape padded on the left to rank 6 (strides 0); locals only: nothing allocates per run
   const r = p.shape.length, off = 6 - r;
-  const d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
-  const d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
+  let d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
+  let d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
   const a0 = dim(p.aStrides, 0, off, 0), a1 = dim(p.aStrides, 1, off, 0), a2 = dim(p.aStrides, 2, off, 0);
-  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0), a5 = dim(p.aStrides, 5, off, 0);
+  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0);
+  let a5 = dim(p.aStrides, 5, off, 0);
   const b0 = dim(p.bStrides, 0, off, 0), b1 = dim(p.bStrides, 1, off, 0), b2 = dim(p.bStrides, 2, off, 0);
-  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0), b5 = dim(p.bStrides, 5, off, 0);
+  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0);
+  let b5 = dim(p.bStrides, 5, off, 0);
+  // both inputs row-major like the output (the residual adds): one row of every element, not one per inner row
+  if (rowMajor(d0, d1, d2, d3, d4, d5, a0, a1, a2, a3, a4, a5) && rowMajor(d0, d1, d2, d3, d4, d5, b0, b1, b2, b3, b4, b5)) {
+    d5 = d0 * d1 * d2 * d3 * d4 * d5; d0 = 1; d1 = 1; d2 = 1; d3 = 1; d4 = 1; a5 = 1; b5 = 1;
+  }
   const ma = <i64>load<i32>(qc), mb = <i64>load<i32>(qc, 4), sh = load<i32>(qc, 8);
   const rnd = <i64>1 << <i64>(sh - 1);
   let o: usize = y;
@@ -41,6 +47,17 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
       o++; ao += s5a; bo += s5b;
     }
   }
+}
+
+/** Strides s0..s5 (elements) are the row-major strides of dims d0..d5 (size-1 dims skipped). */
+function rowMajor(d0: i32, d1: i32, d2: i32, d3: i32, d4: i32, d5: i32, s0: i32, s1: i32, s2: i32, s3: i32, s4: i32, s5: i32): bool {
+  let e = 1, ok = true;
+  ok = ok && (d5 == 1 || s5 == e); e *= d5;
+  ok = ok && (d4 == 1 || s4 == e); e *= d4;
+  ok = ok && (d3 == 1 || s3 == e); e *= d3;
+  ok = ok && (d2 == 1 || s2 == e); e *= d2;
+  ok = ok && (d1 == 1 || s1 == e); e *= d1;
+  return ok && (d0 == 1 || s0 == e);
 }
 
 /** High half of mult = mh·2^16 + ml (ml the signed low 16 bits; mult ∈ [0, 2^31) gives mh ∈ [0, 2^15]). */
