@@ -48,12 +48,7 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
       const need = (whole ? Hp : 3) * Wp * C;
       if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
-      for (let c = 0; c < C8; c++) {
-        let sw = 0;
-        for (let t = 0; t < 9; t++) sw += <i32>load<i8>(w + <usize>(t * C + c));
-        store<i32>(DW_BIAS + (<usize>c << 2), qcAt(qc, Co, 0, c) - zpIn * sw);
-      }
-      dwModes(w, qc, C, C8);
+      dwModes(w, qc, C, C8, zpIn);
       // interior columns: iw0 = ow·sw − pl ≥ 0 and iw0 + 2 ≤ W − 1
       owLo = min(OW, (p.pl + p.sw - 1) / p.sw);
       const last = W - 3 + p.pl;
@@ -165,14 +160,23 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
   }
 }
 
-/** DW_MODE of every 8-channel group [0, C8). */
-function dwModes(w: usize, qc: usize, C: i32, C8: i32): void {
+/** DW_BIAS and DW_MODE of every 8-channel group [0, C8). */
+function dwModes(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
+  const m128 = i8x16.splat(-128), zv = i32x4.splat(zpIn);
   for (let c0 = 0; c0 < C8; c0 += 8) {
+    // folded biases: Σ_taps w in i16 (|Σ| ≤ 9·128), bias − zp_in·Σ in i32 (wrapping, as the scalar sum)
+    const wc = w + <usize>c0, cs = <usize>C;
+    let sum = v128.load8x8_s(wc);
+    for (let t = 1; t < 9; t++) sum = i16x8.add(sum, v128.load8x8_s(wc + <usize>t * cs));
+    const bp = qc + (<usize>c0 << 2), dst = DW_BIAS + (<usize>c0 << 2);
+    v128.store(dst, i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv)));
+    v128.store(dst, i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv)), 16);
     const s0 = qcAt(qc, C, 2, c0);
-    let uni = s0 >= 31, pair = true;
-    for (let j = 1; j < 8; j++) uni = uni && qcAt(qc, C, 2, c0 + j) == s0;
-    for (let t = 0; t < 8; t++)
-      for (let j = 0; j < 8; j++) pair = pair && load<i8>(w + <usize>(t * C + c0 + j)) != -128;
+    const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
+    const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
+    // no −128 among taps 0–7 of the 8 channels
+    let pair = true;
+    for (let t = 0; t < 8; t++) pair = pair && !v128.any_true(i8x16.eq(v128.load64_zero(wc + <usize>t * cs), m128));
     const rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
     store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>(pair ? rq | DW_PAIR : rq));
   }
