@@ -105,12 +105,14 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const fp = wrap(() => channelMultipliers(qi.scale, sW, qo.scale));
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
       const K = numElements(wt.shape.slice(1));
-      // partial sums stay in i32: |bias'| + K·128·127 and |bias| + K·255·127 below 2^31
-      const sumW = (c: number) => { let s = 0; for (let k = 0; k < K; k++) s += w[c * K + k]!; return s; };
+      // every partial sum stays in i32: |bias'| + 128·Σ|w| (raw x in [−128, 127], zp folded) and |bias| + 255·Σ|w|
+      // ((x − zp)·w, the reference twins) below 2^31; Σ|w| of the real weights, so an imported −128 counts 128
+      const sumW = (c: number, abs: boolean) => { let s = 0; for (let k = 0; k < K; k++) { const v = w[c * K + k]!; s += abs ? Math.abs(v) : v; } return s; };
       const folded = new Float64Array(co);
       for (let c = 0; c < co; c++) {
-        folded[c] = bias[c]! - qi.zp * sumW(c);
-        if (Math.abs(folded[c]!) + K * 128 * 127 >= 2 ** 31 || Math.abs(bias[c]!) + K * 255 * 127 >= 2 ** 31) {
+        folded[c] = bias[c]! - qi.zp * sumW(c, false);
+        const absW = sumW(c, true);
+        if (Math.abs(folded[c]!) + 128 * absW >= 2 ** 31 || Math.abs(bias[c]!) + 255 * absW >= 2 ** 31) {
           err(`channel ${c}: bias ${bias[c]} with ${K} taps can overflow the int32 accumulator`);
         }
       }

@@ -113,6 +113,15 @@ test('ModelErrors: asymmetric weights, missing quant, pooling that changes quant
   const big = convGraph(1, 3, 3, {});
   (big.tensors.get('b')!.data as Int32Array)[0] = 2 ** 31 - 10;
   assert.throws(() => lower(big), /overflow/);
+  // imported weights may hold −128: all 9 taps at −128 with zp_in 127 and x = −128 reach bias' + 9·128·128, which
+  // overflows here although the old bound (9·128·127) let it pass
+  const m128 = convGraph(1, 1, 3, {});
+  m128.tensors.get('x')!.quant = q(0.05, 127);
+  (m128.tensors.get('w')!.data as Int8Array).fill(-128);
+  (m128.tensors.get('b')!.data as Int32Array)[0] = 2 ** 31 - 32556 * 9;
+  assert.throws(() => lower(m128), /channel 0: bias \d+ with 9 taps can overflow/);
+  (m128.tensors.get('b')!.data as Int32Array)[0] = 2 ** 31 - 32640 * 9 - 1;
+  assert.not.throws(() => lower(m128));
   const huge = convGraph(1, 3, 3, {}, undefined, q(1e-13, 0));
   assert.throws(() => lower(huge), /too large/);
 });
