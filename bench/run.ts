@@ -2,7 +2,8 @@
 // Side-by-side single-thread latency of edgec against its peers on the same model in the same run:
 // onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8) and tfjs-backend-wasm (float, running
 // the very graph edgec compiles), and edgec int8 (the QDQ u8s8 model with its own scales, or, without
-// one, calibrated on 4 random-normal inputs). Prints medians and ratios (edgec / peer: below 1 is faster).
+// one, calibrated on 4 random-normal inputs). Prints medians (the runtimes interleaved run by run, so load
+// bursts hit every peer alike) and ratios (edgec / peer: below 1 is faster).
 // Run by hand only: this machine is shared and noisy, so numbers never gate a test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,16 +32,23 @@ e.g. npm run bench -- ../shared/models/bench${dir ? ` (no mlp.onnx in '${dir}')`
 const MODELS = (values.only ?? 'mlp,cnn_small,mobilenet_v2').split(',');
 const RUNS: Record<string, number> = { mlp: 300, cnn_small: 100, mobilenet_v2: 12 };
 
-async function median(fn: () => Promise<unknown>, runs: number): Promise<number> {
-  for (let i = 0; i < Math.min(3, runs); i++) await fn();
-  const t: number[] = [];
+/**
+ * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after 3 warm-up
+ * rounds; in a round each runner runs twice, the second run timed, on caches its first run warmed): a burst of
+ * load on the shared cores then lands on every peer alike instead of on one block.
+ */
+async function interleavedMedians(fns: (() => Promise<unknown>)[], runs: number): Promise<number[]> {
+  for (let i = 0; i < Math.min(3, runs); i++) for (const fn of fns) await fn();
+  const t: number[][] = fns.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const s = performance.now();
-    await fn();
-    t.push(performance.now() - s);
+    for (let j = 0; j < fns.length; j++) {
+      await fns[j]!(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      const s = performance.now();
+      await fns[j]!();
+      t[j]!.push(performance.now() - s);
+    }
   }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1]!;
+  return t.map((ts) => { ts.sort((a, b) => a - b); return ts[ts.length >> 1]!; });
 }
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -69,14 +77,12 @@ for (const m of MODELS) {
   const inName = edgec.info.inputs[0]!.name;
   const outName = edgec.info.outputs[0]!.name;
   const eOut = edgec.run({ [inName]: xf })[outName] as Float32Array;
-  const tEdgec = await median(async () => edgec.run({ [inName]: xf }), runs);
 
   const ortRun = async (file: string) => {
     const s = await ort.InferenceSession.create(readFileSync(join(dir, file)), { executionProviders: ['wasm'] });
     const feed = { [s.inputNames[0]!]: new ort.Tensor('float32', xf, x.shape) };
     const out = (await s.run(feed))[s.outputNames[0]!]!.data as Float32Array;
-    const t = await median(() => s.run(feed), runs);
-    return { t, out };
+    return { run: () => s.run(feed), out };
   };
   const ortF = await ortRun(`${m}.onnx`);
   const ortQ = existsSync(join(dir, `${m}_qdq_u8s8.onnx`)) ? await ortRun(`${m}_qdq_u8s8.onnx`) : undefined;
@@ -94,19 +100,20 @@ for (const m of MODELS) {
     : await compileQuantized(graph, { samples: { input: graph.inputs[0]!, data: Array.from({ length: 4 }, () => Float32Array.from(xf, normal)) } }, { modelName: `${m}_int8` });
   const edgecQ = await load(q.bundle, { build: 'simd' });
   const qOut = edgecQ.run({ [inName]: xf })[outName] as Float32Array;
-  const tEdgecQ = await median(async () => edgecQ.run({ [inName]: xf }), runs);
 
   const tfRun = prepareTfjsGraph(graph);
   const tfOut = (await tfRun({ [graph.inputs[0]!]: xf }))[graph.outputs[0]!]!;
-  const tTf = await median(() => tfRun({ [graph.inputs[0]!]: xf }), runs);
+  const [tEdgec, tOrtF, tEdgecQ, tTf, tOrtQ] = await interleavedMedians([
+    async () => edgec.run({ [inName]: xf }), ortF.run, async () => edgecQ.run({ [inName]: xf }),
+    () => tfRun({ [graph.inputs[0]!]: xf }), ...(ortQ ? [ortQ.run] : [])], runs) as [number, number, number, number, number?];
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
   rows.push([
-    m, tEdgec.toFixed(3), ortF.t.toFixed(3), ortQ ? ortQ.t.toFixed(3) : '-', tTf.toFixed(3),
-    (tEdgec / ortF.t).toFixed(2), ortQ ? (tEdgec / ortQ.t).toFixed(2) : '-', (tEdgec / tTf).toFixed(2),
+    m, tEdgec.toFixed(3), tOrtF.toFixed(3), tOrtQ ? tOrtQ.toFixed(3) : '-', tTf.toFixed(3),
+    (tEdgec / tOrtF).toFixed(2), tOrtQ ? (tEdgec / tOrtQ).toFixed(2) : '-', (tEdgec / tTf).toFixed(2),
     maxAbs(eOut, refF).toExponential(1), maxAbs(ortF.out, refF).toExponential(1), maxAbs(tfOut, refF).toExponential(1),
     String(edgec.info.arenaBytes), String(bundle.length),
-    tEdgecQ.toFixed(3), ortQ ? (tEdgecQ / ortQ.t).toFixed(2) : '-', (tEdgecQ / tTf).toFixed(2),
+    tEdgecQ.toFixed(3), tOrtQ ? (tEdgecQ / tOrtQ).toFixed(2) : '-', (tEdgecQ / tTf).toFixed(2),
     ortQ ? maxAbs(qOut, ortQ.out).toExponential(1) : '-', String(edgecQ.info.arenaBytes), String(q.bundle.length),
   ]);
 }
@@ -116,7 +123,7 @@ const head = ['model', 'edgec f32 ms', 'ort f32 ms', 'ort u8s8 ms', 'tfjs f32 ms
   'edgec i8 ms', 'i8/ort int8', 'i8/tfjs f32', '|Δ| i8 vs ort i8', 'i8 arena B', 'i8 bundle B'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
-console.log('single thread, median latency; ratios edgec / peer (< 1 = edgec faster); |Δ| = max abs vs the reference output');
+console.log('single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster); |Δ| = max abs vs the reference output');
 console.log('targets (mobilenet_v2): i8/ort int8 ≤ 0.25, i8/tfjs f32 ≤ 0.45; arena = the wasm linear-memory working set besides the bundle');
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
