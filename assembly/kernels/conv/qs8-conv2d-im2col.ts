@@ -23,21 +23,46 @@ export function conv2dQs8(x: usize, w: usize, qc: usize, scratch: usize, y: usiz
   }
 }
 
-/** n bytes from src to d: 8-byte moves, then single bytes (short runs: no bulk-memory call). */
+/**
+ * n bytes from src to d (short runs: no bulk-memory call): 8-byte moves, the last one overlapping the one before
+ * it instead of a byte loop; under 8 bytes two overlapping 4- or 2-byte moves. Never touches a byte outside n.
+ */
 // @ts-ignore: decorator
 @inline function copyShort(d: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, load<u64>(src + <usize>i));
-  for (; i < n; i++) store<u8>(d + <usize>i, load<u8>(src + <usize>i));
+  if (n >= 8) {
+    let i = 0;
+    for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, load<u64>(src + <usize>i));
+    if (i < n) store<u64>(d + <usize>(n - 8), load<u64>(src + <usize>(n - 8)));
+  } else if (n >= 4) {
+    const t = load<u32>(src + <usize>(n - 4));
+    store<u32>(d, load<u32>(src));
+    store<u32>(d + <usize>(n - 4), t);
+  } else if (n >= 2) {
+    const t = load<u16>(src + <usize>(n - 2));
+    store<u16>(d, load<u16>(src));
+    store<u16>(d + <usize>(n - 2), t);
+  } else if (n == 1) {
+    store<u8>(d, load<u8>(src));
+  }
 }
 
-/** n bytes of v at d (short runs: no bulk-memory call). */
+/** n bytes of v at d (short runs: no bulk-memory call), with the same overlapping moves as copyShort. */
 // @ts-ignore: decorator
 @inline function fillShort(d: usize, v: i32, n: i32): void {
   const v8 = <u64>(v & 0xff) * 0x0101010101010101;
-  let i = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, v8);
-  for (; i < n; i++) store<u8>(d + <usize>i, <u8>v);
+  if (n >= 8) {
+    let i = 0;
+    for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, v8);
+    if (i < n) store<u64>(d + <usize>(n - 8), v8);
+  } else if (n >= 4) {
+    store<u32>(d, <u32>v8);
+    store<u32>(d + <usize>(n - 4), <u32>v8);
+  } else if (n >= 2) {
+    store<u16>(d, <u16>v8);
+    store<u16>(d + <usize>(n - 2), <u16>v8);
+  } else if (n == 1) {
+    store<u8>(d, <u8>v);
+  }
 }
 
 /**

@@ -139,20 +139,40 @@ export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize,
     }
   }
   // Scalar build (and K beyond the panel): every column; the SIMD build runs only the last N mod 8 here.
+  // 2 rows × 2 columns per pass (a pair of columns never straddles a block: blocks start at multiples of 8),
+  // so each loaded byte serves two products — about half the loads per MAC of one output at a time, which is
+  // what an interpreter such as wasm3 pays for. A missing second row / column repeats the first (computed,
+  // never stored).
   const n0 = ASC_FEATURE_SIMD && Kp <= PANEL_K ? N8 : 0;
-  for (let n = n0; n < N; n++) {
+  for (let n = n0; n < N; n += 2) {
     // column n: block base, its place in the block, and the block's bytes per k pair
     const base = w + <usize>(n & ~7) * <usize>Kp, stride = <usize>(n < N8 ? 16 : (N - N8) << 1);
-    const col = base + <usize>((n & 7) << 1);
-    for (let m = 0; m < M; m++) {
-      const ar = a + <usize>m * <usize>lda;
-      let s0 = 0, wp = col, k = 0;
+    const col0 = base + <usize>((n & 7) << 1);
+    const has1 = n + 1 < N;
+    const col1 = has1 ? col0 + 2 : col0;
+    const b0 = qcAt(qc, qcStride, 0, n), b1 = has1 ? qcAt(qc, qcStride, 0, n + 1) : 0;
+    for (let m = 0; m < M; m += 2) {
+      const r0 = a + <usize>m * <usize>lda, r1 = m + 1 < M ? r0 + <usize>lda : r0;
+      let s00 = b0, s01 = b1, s10 = b0, s11 = b1, w0 = col0, w1 = col1, k = 0;
       for (; k + 2 <= K; k += 2) {
-        s0 += <i32>load<i8>(ar + <usize>k) * <i32>load<i8>(wp) + <i32>load<i8>(ar + <usize>k, 1) * <i32>load<i8>(wp, 1);
-        wp += stride;
+        const x0 = <i32>load<i8>(r0 + <usize>k), x1 = <i32>load<i8>(r0 + <usize>k, 1);
+        const z0 = <i32>load<i8>(r1 + <usize>k), z1 = <i32>load<i8>(r1 + <usize>k, 1);
+        const u0 = <i32>load<i8>(w0), u1 = <i32>load<i8>(w0, 1), v0 = <i32>load<i8>(w1), v1 = <i32>load<i8>(w1, 1);
+        s00 += x0 * u0 + x1 * u1; s01 += x0 * v0 + x1 * v1;
+        s10 += z0 * u0 + z1 * u1; s11 += z0 * v0 + z1 * v1;
+        w0 += stride; w1 += stride;
       }
-      if (k < K) s0 += <i32>load<i8>(ar + <usize>k) * <i32>load<i8>(wp);
-      store<i8>(y + <usize>m * <usize>ldy + <usize>n, <i8>requantQs8(<i64>(qcAt(qc, qcStride, 0, n) + s0), qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
+      if (k < K) {
+        const x0 = <i32>load<i8>(r0 + <usize>k), z0 = <i32>load<i8>(r1 + <usize>k), u0 = <i32>load<i8>(w0), v0 = <i32>load<i8>(w1);
+        s00 += x0 * u0; s01 += x0 * v0; s10 += z0 * u0; s11 += z0 * v0;
+      }
+      const y0 = y + <usize>m * <usize>ldy + <usize>n;
+      store<i8>(y0, <i8>requantQs8(<i64>s00, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
+      if (has1) store<i8>(y0, <i8>requantQs8(<i64>s01, qcAt(qc, qcStride, 1, n + 1), qcAt(qc, qcStride, 2, n + 1), zp, lo, hi), 1);
+      if (m + 1 < M) {
+        store<i8>(y0 + <usize>ldy, <i8>requantQs8(<i64>s10, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
+        if (has1) store<i8>(y0 + <usize>ldy, <i8>requantQs8(<i64>s11, qcAt(qc, qcStride, 1, n + 1), qcAt(qc, qcStride, 2, n + 1), zp, lo, hi), 1);
+      }
     }
   }
 }
