@@ -5,17 +5,27 @@ import { activate } from '../kernels/activation';
 import { binaryOp } from '../kernels/elementwise/f32-binary';
 import { unaryOp } from '../kernels/elementwise/f32-unary';
 
-export function refBinary(a: usize, b: usize, y: usize, p: StepParams): void {
+/** Elements of the BinaryParams output shape. */
+export function broadcastCount(p: StepParams): i32 {
   let n = 1;
   for (let k = 0; k < p.shape.length; k++) n *= p.shape[k];
+  return n;
+}
+
+/** Element offset in an operand with `strides` of flat output index i (the multi-index recovered by division). */
+export function broadcastOffset(p: StepParams, strides: StaticArray<i32>, i: i32): i32 {
+  let rest = i, o = 0;
+  for (let k = p.shape.length - 1; k >= 0; k--) {
+    o += (rest % p.shape[k]) * strides[k];
+    rest /= p.shape[k];
+  }
+  return o;
+}
+
+export function refBinary(a: usize, b: usize, y: usize, p: StepParams): void {
+  const n = broadcastCount(p);
   for (let i = 0; i < n; i++) {
-    let rest = i, ao = 0, bo = 0;
-    for (let k = p.shape.length - 1; k >= 0; k--) {
-      const ik = rest % p.shape[k];
-      rest /= p.shape[k];
-      ao += ik * p.aStrides[k];
-      bo += ik * p.bStrides[k];
-    }
+    const ao = broadcastOffset(p, p.aStrides, i), bo = broadcastOffset(p, p.bStrides, i);
     const v = binaryOp(p.op, load<f32>(a + (<usize>ao << 2)), load<f32>(b + (<usize>bo << 2)));
     store<f32>(y + (<usize>i << 2), activate(v, p.act, p.actMin, p.actMax));
   }

@@ -4,6 +4,7 @@
 import { StepParams } from '../bundle/model';
 import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
+import { broadcastCount, broadcastOffset } from './elementwise';
 
 /** Packed c2 weight of column n (of N), row k, for K rows: 8-column blocks [Kp/2][8][2], last block [Kp/2][N mod 8][2]. */
 // @ts-ignore: decorator
@@ -92,16 +93,9 @@ export function refGlobalAvgPoolQs8(x: usize, qc: usize, y: usize, N: i32, H: i3
 }
 
 export function refAddQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
-  let n = 1;
-  for (let k = 0; k < p.shape.length; k++) n *= p.shape[k];
+  const n = broadcastCount(p);
   for (let i = 0; i < n; i++) {
-    let rest = i, ao = 0, bo = 0;
-    for (let k = p.shape.length - 1; k >= 0; k--) {
-      const ik = rest % p.shape[k];
-      rest /= p.shape[k];
-      ao += ik * p.aStrides[k];
-      bo += ik * p.bStrides[k];
-    }
+    const ao = broadcastOffset(p, p.aStrides, i), bo = broadcastOffset(p, p.bStrides, i);
     const va = <i64>(<i32>load<i8>(a + <usize>ao) - zpA), vb = <i64>(<i32>load<i8>(b + <usize>bo) - zpB);
     const sh = load<i32>(qc, 8);
     let v = ((va * <i64>load<i32>(qc) + vb * <i64>load<i32>(qc, 4) + (<i64>1 << <i64>(sh - 1))) >> <i64>sh) + <i64>zpOut;
