@@ -54,6 +54,18 @@ export function makeBundle(tensors: TDesc[], steps: SDesc[], arenaExtra = 0): Ui
   });
 }
 
+/** Two inputs (a, b f32 [2,3]) and an i32 one (iv [2,3]); outputs sum = a + b and idx = ivᵀ [3,2] (i32). */
+export function twoInOutBundle(): Uint8Array {
+  return makeBundle([
+    { name: 'a', shape: [2, 3], role: 'in' }, { name: 'b', shape: [2, 3], role: 'in' },
+    { name: 'sum', shape: [2, 3], role: 'out' }, { name: 'idx', shape: [3, 2], role: 'out', dtype: fb.DType.I32 },
+    { name: 'iv', shape: [2, 3], role: 'in', dtype: fb.DType.I32 },
+  ], [
+    { kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [2], params: { type: 'binary', op: fb.BinaryOp.Add, shape: [2, 3], aStrides: [3, 1], bStrides: [3, 1] } },
+    { kernel: fb.KernelId.Transpose, inputs: [4], outputs: [3], params: { type: 'transpose', shape: [3, 2], strides: [1, 3], offset: 0 } },
+  ]);
+}
+
 export const VARIANTS = [
   { build: 'simd', reference: false }, { build: 'scalar', reference: false },
   { build: 'simd', reference: true }, { build: 'scalar', reference: true },

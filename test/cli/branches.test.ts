@@ -2,23 +2,18 @@
 // run, inspect, profile and --prune-branches-below, checked against the runtime called in-process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpy, saveNpy } from '../../compiler/io/npy.ts';
+import { ROOT, edgecIn } from './run-edgec.ts';
 import { load } from '../../runtime/node.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
 const EX = join(ROOT, 'examples/branches');
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-branches-'));
 const at = (name: string) => join(tmp, name);
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
-const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];
-function edgec(...args: string[]) {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const edgec = edgecIn(tmp);
 
 // 100 real test digits keep the suite quick
 const N = 100;

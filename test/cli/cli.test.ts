@@ -3,31 +3,24 @@
 // model. Float outputs are compared to the IR's float64 reference evaluator (tolerance stated below).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNpy, saveNpy } from '../../compiler/io/npy.ts';
+import { ROOT, edgecIn } from './run-edgec.ts';
 import { readBundle } from '../../compiler/emit/bundle-writer.ts';
 import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
 import { PASS_NAMES } from '../../compiler/compile.ts';
 import { formatInspect, summarizeBundle, NODE_COLUMN } from '../../compiler/cli/inspect.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
 const FIX = join(ROOT, 'test/fixtures/cli');
 const TINY = join(FIX, 'tiny/model.json');
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-cli-'));
 const at = (name: string) => join(tmp, name);
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-// EDGEC_TEST_CLI=source runs compiler/cli.ts through tsx instead of the built bundle (no build needed).
-const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];
-
-function edgec(...args: string[]) {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const edgec = edgecIn(tmp);
 
 /** Every failure: exit code `code`, exactly one stderr line starting 'edgec: error:' that matches all `parts`. */
 function fails(r: ReturnType<typeof edgec>, code: number, ...parts: (string | RegExp)[]) {
@@ -259,10 +252,10 @@ test('--shape on ONNX: a matching shape compiles, a conflicting one names the fi
 
 test('EDGEC_DEBUG=1 adds the stack after the error line', () => {
   writeFileSync(at('text.edgec'), 'plain text, not a bundle');
-  const r = spawnSync(process.execPath, [...CLI, 'inspect', at('text.edgec')], { cwd: tmp, encoding: 'utf8', env: { ...process.env, EDGEC_DEBUG: '1' } });
-  assert.is(r.status, 1);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.ok(lines[0]!.startsWith('edgec: error: ') && lines.length > 2 && /^\s+at /.test(lines[2]!), r.stderr);
+  const r = edgecIn(tmp, { EDGEC_DEBUG: '1' })('inspect', at('text.edgec'));
+  assert.is(r.code, 1);
+  const lines = r.err.split('\n').filter((l) => l !== '');
+  assert.ok(lines[0]!.startsWith('edgec: error: ') && lines.length > 2 && /^\s+at /.test(lines[2]!), r.err);
 });
 
 test('a corrupt bundle is refused by run and inspect with the file named', () => {

@@ -5,21 +5,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { load as loadCore, BundleError, simdSupported } from '../../runtime/index.ts';
 import { load, wasmPath, wasmModule } from '../../runtime/node.ts';
-import { makeBundle, rng, randF32, fb } from '../assembly/harness.ts';
-
-function twoInputModel(): Uint8Array {
-  return makeBundle([
-    { name: 'a', shape: [2, 3], role: 'in' }, { name: 'b', shape: [2, 3], role: 'in' },
-    { name: 'sum', shape: [2, 3], role: 'out' }, { name: 'idx', shape: [3, 2], role: 'out', dtype: fb.DType.I32 },
-    { name: 'iv', shape: [2, 3], role: 'in', dtype: fb.DType.I32 },
-  ], [
-    { kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [2], params: { type: 'binary', op: fb.BinaryOp.Add, shape: [2, 3], aStrides: [3, 1], bStrides: [3, 1] } },
-    { kernel: fb.KernelId.Transpose, inputs: [4], outputs: [3], params: { type: 'transpose', shape: [3, 2], strides: [1, 3], offset: 0 } },
-  ]);
-}
+import { makeBundle, twoInOutBundle, rng, randF32, fb } from '../assembly/harness.ts';
 
 test('load from bytes and from a compiled module; info', async () => {
-  const bundle = twoInputModel();
+  const bundle = twoInOutBundle();
   for (const wasm of [readFileSync(wasmPath('scalar')), wasmModule('scalar')]) {
     const m = await loadCore(bundle, { wasm });
     assert.equal(m.info.inputs, [
@@ -32,8 +21,8 @@ test('load from bytes and from a compiled module; info', async () => {
 });
 
 test('run: values, dtypes, repeated runs, independent models', async () => {
-  const m1 = await load(twoInputModel(), { build: 'simd' });
-  const m2 = await load(twoInputModel(), { build: 'simd' });
+  const m1 = await load(twoInOutBundle(), { build: 'simd' });
+  const m2 = await load(twoInOutBundle(), { build: 'simd' });
   assert.is(m1.info.build, 'simd');
   const a = Float32Array.of(1, 2, 3, 4, 5, 6), b = Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1), iv = Int32Array.of(10, 11, 12, 20, 21, 22);
   const o1 = m1.run({ a, b, iv });
@@ -50,7 +39,7 @@ test('run: values, dtypes, repeated runs, independent models', async () => {
 });
 
 test('run: input errors are BundleErrors', async () => {
-  const m = await load(twoInputModel(), { build: 'scalar' });
+  const m = await load(twoInOutBundle(), { build: 'scalar' });
   const a = new Float32Array(6), iv = new Int32Array(6);
   assert.throws(() => m.run({ a, iv }), (e: unknown) => e instanceof BundleError && /missing input 'b'/.test((e as Error).message));
   assert.throws(() => m.run({ a, b: new Float32Array(5), iv }), (e: unknown) => e instanceof BundleError && /'b' has 5 elements/.test((e as Error).message));
@@ -96,7 +85,7 @@ test('runtime/index.ts bundles for the browser (no Node APIs) and runs from that
   const code = out.outputFiles[0]!.text;
   assert.not.match(code, /from ["']node:/);
   const mod = await import('data:text/javascript;base64,' + Buffer.from(code).toString('base64'));
-  const m = await mod.load(twoInputModel(), { wasm: readFileSync(wasmPath('simd')) });
+  const m = await mod.load(twoInOutBundle(), { wasm: readFileSync(wasmPath('simd')) });
   const o = m.run({ a: Float32Array.of(1, 2, 3, 4, 5, 6), b: new Float32Array(6), iv: new Int32Array(6) });
   assert.equal(Array.from(o.sum as Float32Array), [1, 2, 3, 4, 5, 6]);
 });

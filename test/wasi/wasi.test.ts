@@ -12,7 +12,7 @@ import { load } from '../../runtime/node.ts';
 import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { readNpy } from '../../compiler/io/npy.ts';
-import { makeBundle, fb } from '../assembly/harness.ts';
+import { twoInOutBundle } from '../assembly/harness.ts';
 import { runWasi } from './run-wasi.ts';
 import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
 import { compileVariants } from '../../compiler/variants/cli.ts';
@@ -61,19 +61,8 @@ test('MNIST: 5 images in one input file, bytes equal to the Node scalar runtime'
   assert.equal(Array.from(got), want);
 });
 
-function twoInOut(): Uint8Array {
-  return makeBundle([
-    { name: 'a', shape: [2, 3], role: 'in' }, { name: 'b', shape: [2, 3], role: 'in' },
-    { name: 'sum', shape: [2, 3], role: 'out' }, { name: 'idx', shape: [3, 2], role: 'out', dtype: fb.DType.I32 },
-    { name: 'iv', shape: [2, 3], role: 'in', dtype: fb.DType.I32 },
-  ], [
-    { kernel: fb.KernelId.Binary_F32, inputs: [0, 1], outputs: [2], params: { type: 'binary', op: fb.BinaryOp.Add, shape: [2, 3], aStrides: [3, 1], bStrides: [3, 1] } },
-    { kernel: fb.KernelId.Transpose, inputs: [4], outputs: [3], params: { type: 'transpose', shape: [3, 2], strides: [1, 3], offset: 0 } },
-  ]);
-}
-
 test('several inputs and outputs: sample-major, each in bundle order; 2 samples', () => {
-  writeFileSync(join(dir, 'two.edgec'), twoInOut());
+  writeFileSync(join(dir, 'two.edgec'), twoInOutBundle());
   const s = (k: number) => [Float32Array.of(1, 2, 3, 4, 5, 6).map((v) => v + k), Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1),
     Int32Array.of(10, 11, 12, 20, 21, 22).map((v) => v + k)];
   const parts = [...s(0), ...s(100)].map(bytesOf);
@@ -116,7 +105,7 @@ test('--variant=NAME runs that variant of a multi-variant bundle (bytes = its st
 });
 
 test('errors: one stderr line and a non-zero exit', () => {
-  writeFileSync(join(dir, 'two.edgec'), twoInOut());
+  writeFileSync(join(dir, 'two.edgec'), twoInOutBundle());
   writeFileSync(join(dir, 'short.bin'), new Uint8Array(70));
   let r = runWasi(wasiBytes(), ['w', 'two.edgec', 'short.bin', 'x.bin'], dir);
   assert.is(r.code, 1);
