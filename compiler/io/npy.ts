@@ -1,7 +1,7 @@
 // Reads and writes NumPy .npy files (format v1/v2/v3 headers, C order, little-endian):
 // <f4 <f8 |i1 |u1 <i4 <i8. Hand-written: the npm readers we found parse only and assume fetch.
 // Errors are NpyError naming the file and what was found, so the CLI can print them in one line.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32' | 'int64';
@@ -49,8 +49,18 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
-/** Parses .npy bytes (v1/v2/v3 header). `file` only names the source in errors. The data is a copy (aligned). */
-export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
+/** What a .npy header says: dtype, shape and the byte offset where the row-major data starts. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  dataOffset: number;
+}
+
+/**
+ * Parses the header at the start of `bytes` (the whole file, or at least its first bytes: v1 headers
+ * fit in 65,546). `file` only names the source in errors. Does not check that the data is all there.
+ */
+export function readNpyHeader(bytes: Uint8Array, file = '<npy>'): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new NpyError(file, 'not a .npy file (missing \\x93NUMPY magic)');
   }
@@ -88,18 +98,34 @@ export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
     if (!Number.isInteger(d) || d < 0) throw new NpyError(file, `malformed shape (${shapeText})`);
     return d;
   });
+  return { dtype, shape, dataOffset: start + headerLen };
+}
+
+/** Bytes per element of a dtype. */
+export function npyElementSize(dtype: NpyDtype): number {
+  return CTORS[dtype].BYTES_PER_ELEMENT;
+}
+
+/** A typed array of `dtype` over a fresh, aligned copy of `raw` (raw.length a multiple of the element size). */
+export function npyTypedArray(dtype: NpyDtype, raw: Uint8Array): NpyData {
+  const Ctor = CTORS[dtype];
+  const copy = new Uint8Array(raw.length);
+  copy.set(raw);
+  return new Ctor(copy.buffer, 0, raw.length / Ctor.BYTES_PER_ELEMENT);
+}
+
+/** Parses .npy bytes (v1/v2/v3 header). `file` only names the source in errors. The data is a copy (aligned). */
+export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
+  const { dtype, shape, dataOffset: dataStart } = readNpyHeader(bytes, file);
   const Ctor = CTORS[dtype];
   const count = product(shape);
-  const dataStart = start + headerLen;
   const byteLen = count * Ctor.BYTES_PER_ELEMENT;
   if (dataStart + byteLen > bytes.length) {
     throw new NpyError(file, `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${bytes.length - dataStart}`);
   }
   // Copy into a fresh buffer: the data start is only 16-aligned relative to the file, not to memory.
   // (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
-  const raw = new Uint8Array(byteLen);
-  raw.set(bytes.subarray(dataStart, dataStart + byteLen));
-  return { dtype, shape, data: new Ctor(raw.buffer, 0, count) };
+  return { dtype, shape, data: npyTypedArray(dtype, bytes.subarray(dataStart, dataStart + byteLen)) };
 }
 
 /** Serialises an array as .npy v1.0 (v2.0 if the header does not fit in 65535 bytes). */
@@ -142,4 +168,89 @@ export function loadNpy(path: string): NpyArray {
 /** Writes a .npy file atomically (temp file + rename). */
 export function saveNpy(path: string, arr: { shape: readonly number[]; data: NpyData }): void {
   writeFileAtomic(path, writeNpy(arr));
+}
+
+/**
+ * A .npy file opened for reading by rows (first axis) without loading it: the header is parsed on
+ * open, each read is one positioned read of the rows asked for. For data larger than memory.
+ */
+export class NpyFile {
+  readonly dtype: NpyDtype;
+  readonly shape: number[];
+  /** Elements and bytes of one row (the product of every dim after the first). */
+  readonly rowElements: number;
+  readonly rowBytes: number;
+  private readonly dataOffset: number;
+  private fd: number | undefined;
+
+  /** Opens `path`, checks the header and that the file holds every row the shape promises. */
+  constructor(readonly path: string) {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      // A v1 header is at most 10 + 65535 bytes; a v2/v3 one says its length in bytes 8..11.
+      let head = new Uint8Array(Math.min(size, 65546));
+      readSync(fd, head, 0, head.length, 0);
+      if (head.length >= 12 && head[6]! >= 2) {
+        const len = 12 + new DataView(head.buffer).getUint32(8, true);
+        if (len > head.length && len <= size) {
+          head = new Uint8Array(len);
+          readSync(fd, head, 0, len, 0);
+        }
+      }
+      const h = readNpyHeader(head, path);
+      if (h.shape.length === 0) throw new NpyError(path, 'a 0-d array has no rows to read');
+      this.dtype = h.dtype;
+      this.shape = h.shape;
+      this.dataOffset = h.dataOffset;
+      this.rowElements = product(h.shape.slice(1));
+      this.rowBytes = this.rowElements * npyElementSize(h.dtype);
+      const need = h.shape[0]! * this.rowBytes;
+      if (h.dataOffset + need > size) {
+        throw new NpyError(path, `truncated data: shape [${h.shape.join(',')}] ${h.dtype} needs ${need} bytes, file has ${size - h.dataOffset}`);
+      }
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    this.fd = fd;
+  }
+
+  /** Number of rows (the first dim). */
+  get rows(): number {
+    return this.shape[0]!;
+  }
+
+  /** Raw little-endian bytes of rows `indices[i]`, one after the other (runs of consecutive rows are one read). */
+  readRowBytes(indices: ArrayLike<number>, out = new Uint8Array(indices.length * this.rowBytes)): Uint8Array {
+    if (this.fd === undefined) throw new NpyError(this.path, 'read after close');
+    const rb = this.rowBytes;
+    for (let i = 0; i < indices.length;) {
+      const first = indices[i]!;
+      if (!Number.isInteger(first) || first < 0 || first >= this.rows) {
+        throw new RangeError(`${this.path}: row ${first} outside [0, ${this.rows})`);
+      }
+      let run = 1;
+      while (i + run < indices.length && indices[i + run] === first + run && first + run < this.rows) run++;
+      let done = 0;
+      const want = run * rb;
+      while (done < want) {
+        const n = readSync(this.fd, out, i * rb + done, want - done, this.dataOffset + first * rb + done);
+        if (n === 0) throw new NpyError(this.path, `truncated data: row ${first + Math.floor(done / rb)} ends early`);
+        done += n;
+      }
+      i += run;
+    }
+    return out;
+  }
+
+  /** Rows `indices[i]` as one typed array of the file's dtype ([indices.length, ...shape[1:]] row-major). */
+  readRows(indices: ArrayLike<number>): NpyData {
+    return npyTypedArray(this.dtype, this.readRowBytes(indices));
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
