@@ -1,6 +1,7 @@
 // The IR: a graph of named tensors and nodes. Activations are NHWC; weights keep the
 // model.json layouts below (Conv2D OHWI [Co,KH,KW,Ci/groups], Dense [out,in]).
 // Frontends build it, passes rewrite it, lowering turns it into bundle steps.
+import type { OPS } from './ops/index.ts';
 
 export type DType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64';
 
@@ -23,15 +24,8 @@ export interface Tensor {
   quant?: QuantParams;
 }
 
-/** The op set of model.json v1 and the IR (docs/model-format.md lists attrs and semantics). */
-export type OpType =
-  | 'Conv2D' | 'Dense' | 'BatchNorm'
-  | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min'
-  | 'Relu' | 'Relu6' | 'Clip' | 'LeakyRelu' | 'Sigmoid' | 'Tanh' | 'Exp'
-  | 'MaxPool' | 'AvgPool' | 'GlobalAvgPool'
-  | 'Reshape' | 'Flatten' | 'Transpose' | 'Concat' | 'Softmax'
-  | 'PRelu' | 'Pad' | 'Slice'
-  | 'Quantize' | 'Dequantize' | 'Requantize';
+/** The op set of model.json v1 and the IR: the keys of the op table (compiler/ir/ops/index.ts). */
+export type OpType = keyof typeof OPS;
 
 export type AttrValue = number | string | boolean | number[] | string[];
 export type Attrs = Record<string, AttrValue>;

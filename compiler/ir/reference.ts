@@ -1,9 +1,10 @@
-// The float64 reference evaluator of the IR: runs the op table's obvious evaluations node by node.
-// The truth for float plans (tests compare runtime outputs to it). Values are row-major per
-// tensor shape; constants are converted to float64 as stored.
+// The reference evaluator of the IR: runs the op table's obvious evaluations node by node, float64 (the
+// truth for float plans) or, for int8 nodes, the op's integer reference (the truth for int8 plans).
+// Values are row-major per tensor shape; constants are converted to float64 as stored.
 import { ModelError, numElements, type DType, type Graph } from './graph.ts';
-import { OPS, toFloat64, type Value } from './ops.ts';
-import { evaluateInt8Node } from '../quantize/int-reference.ts';
+import { isInt8Node, OPS } from './ops/index.ts';
+import { toFloat64 } from './ops/helpers.ts';
+import type { Value } from './ops/op-def.ts';
 
 export interface EvaluateOptions {
   /** Return every tensor (inputs, constants, intermediates), not just the graph outputs. */
@@ -43,8 +44,9 @@ export function evaluate(
     const insT = ins.map((v, i) => (v ? { name: n.inputs[i]!, shape: v.shape, dtype: dtypes.get(n.inputs[i]!) ?? 'float32' as const } : undefined));
     const outs = OPS[n.op].infer(n, insT, graph.source);
     n.outputs.forEach((o, i) => dtypes.set(o, outs[i]!.dtype));
-    // int8 nodes follow the integer kernels bit for bit (compiler/quantize/int-reference.ts)
-    const res = evaluateInt8Node(graph, n, ins, outs) ?? OPS[n.op].evaluate(n, ins, outs);
+    // int8 nodes follow the integer kernels bit for bit (each op file's int8.evaluate)
+    const def = OPS[n.op];
+    const res = isInt8Node(graph, n) ? def.int8!.evaluate!(graph, n, ins, outs) : def.evaluate(n, ins, outs);
     n.outputs.forEach((o, i) => values.set(o, { shape: outs[i]!.shape, data: res[i]! }));
   }
   const result: Record<string, Float64Array> = {};

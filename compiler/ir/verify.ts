@@ -2,7 +2,7 @@
 // exactly once, shapes known, positive and consistent with the op table, outputs produced,
 // constants holding data of the right length. Throws ModelError naming the node/tensor.
 import { ModelError, numElements, type Graph } from './graph.ts';
-import { inferNode } from './ops.ts';
+import { inferNode } from './ops/index.ts';
 
 export function verify(g: Graph, context = ''): void {
   const where = (w: string) => (context ? `${context}: ${w}` : w);

@@ -2,10 +2,10 @@
 // Packs weights for the kernels (Conv2D OHWI → [G,KH,KW,Ci/G,Co/G], depthwise → [KH,KW,C·M],
 // Dense [out,in] → [K,N], absent bias → zeros), resolves padding, computes broadcast/gather strides.
 import { ModelError, numElements, type DType, type Graph, type Node, type Tensor } from '../ir/graph.ts';
-import {
-  activationOf, attrNum, attrNums, broadcastStrides, convGeometry, poolGeometry, rowStrides,
-  sliceGeometry, transposePerm, toFloat64,
-} from '../ir/ops.ts';
+import { activationOf, attrNum, attrNums, broadcastStrides, convGeometry, rowStrides, toFloat64 } from '../ir/ops/helpers.ts';
+import { poolGeometry } from '../ir/ops/pool.ts';
+import { sliceGeometry } from '../ir/ops/slice.ts';
+import { transposePerm } from '../ir/ops/transpose.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { annotateQuant, lowerInt8Node } from './int8.ts';
 

@@ -2,10 +2,12 @@
 // kernel's tile layout (kept int8), folds bias − zp_in·Σw, computes per-channel multipliers/shifts
 // (I32 `qc` constants), adds im2col scratch as an arena tensor, and counts MACs. Hooked from lower/index.ts.
 import { ModelError, numElements, type Graph, type Node, type Tensor } from '../ir/graph.ts';
-import { attrNum, broadcastStrides, convGeometry, poolGeometry, toFloat64 } from '../ir/ops.ts';
+import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/helpers.ts';
+import { poolGeometry } from '../ir/ops/pool.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
-import { isInt8Node, nodeClamp, tensorQuant } from '../quantize/int-reference.ts';
-import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../quantize/requant.ts';
+import { isInt8Node } from '../ir/ops/index.ts';
+import { nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 
 const f32 = Math.fround;

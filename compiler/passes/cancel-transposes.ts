@@ -4,7 +4,8 @@
 // result is transposed again moves after that op, so the pair meets and cancels; a Transpose →
 // Reshape [N,K] → Dense permutes the weights instead.
 import type { Graph, Node } from '../ir/graph.ts';
-import { gather, rowStrides, transposePerm } from '../ir/ops.ts';
+import { gather, rowStrides } from '../ir/ops/helpers.ts';
+import { transposePerm } from '../ir/ops/transpose.ts';
 import { addConstant, addTensor, bypass, constF64, consumers, producers, singleUse, type Pass } from './util.ts';
 
 const ELEMENTWISE = new Set(['Relu', 'Relu6', 'Clip', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp']);

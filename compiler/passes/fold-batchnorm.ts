@@ -1,7 +1,7 @@
 // fold-batchnorm: BatchNorm after a Conv2D/Dense (no fused activation, output used only by the
 // BatchNorm) becomes scaled weights + bias; any other BatchNorm with constant parameters becomes
 // Mul + Add with per-channel constants (channel = last axis). s = scale/√(var+ε), b' = (b−mean)·s + bias.
-import { attrNum } from '../ir/ops.ts';
+import { attrNum } from '../ir/ops/helpers.ts';
 import { numElements, type Graph, type Node } from '../ir/graph.ts';
 import { addConstant, addTensor, constF64, consumers, freshName, producers, singleUse, type Pass } from './util.ts';
 

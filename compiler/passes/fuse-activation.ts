@@ -1,8 +1,7 @@
 // fuse-activation: Relu / Relu6 / Clip right after a Conv2D, Dense or Add whose output has no other
 // consumer → the producer's activation attr. Clamps compose (relu = [0, ∞)): clamping to [a,b] then
 // [c,d] is clamping to [clamp(a,c,d), clamp(b,c,d)], so a fused producer can take another one.
-import { activationOf, attrNum } from '../ir/ops.ts';
-import { FLOAT32_MAX } from '../ir/op-schema.ts';
+import { FLOAT32_MAX, activationOf, attrNum } from '../ir/ops/helpers.ts';
 import { consumers, producers, singleUse, type Pass } from './util.ts';
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);

@@ -1,7 +1,7 @@
 // fuse-pad: a zero Pad of only H and W (NHWC) feeding Conv2D (its only consumer) becomes the conv's
 // explicit padding: the conv skips padded taps, which is the same as reading zeros. Common in
 // TF-exported models (explicit Pad then 'valid' conv).
-import { attrNum, attrNums, resolvePadding } from '../ir/ops.ts';
+import { attrNum, attrNums, resolvePadding } from '../ir/ops/helpers.ts';
 import { consumers, producers, singleUse, type Pass } from './util.ts';
 
 export const fusePad: Pass = {

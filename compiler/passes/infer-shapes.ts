@@ -1,7 +1,7 @@
 // infer-shapes: recomputes every node output's shape and dtype from the op table, in order. Runs
 // first, so it also refuses a graph whose nodes are not in topological order.
 import { ModelError } from '../ir/graph.ts';
-import { inferNode } from '../ir/ops.ts';
+import { inferNode } from '../ir/ops/index.ts';
 import type { Pass } from './util.ts';
 
 export const inferShapes: Pass = {

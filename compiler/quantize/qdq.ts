@@ -2,7 +2,7 @@
 // carry the model's own scale / zero point (`Tensor.quant`). This reads them back as int8 params:
 // uint8 tensors (zero point in [0, 255]) shift to int8 with zp − 128, the same real values.
 import type { Graph, QuantParams } from '../ir/graph.ts';
-import { attrNum } from '../ir/ops.ts';
+import { attrNum } from '../ir/ops/helpers.ts';
 
 /** True when some activation (non-constant tensor) carries quantisation params. */
 export function hasQdqAnnotations(g: Graph): boolean {

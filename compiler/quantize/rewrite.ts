@@ -2,17 +2,19 @@
 // docs/quantization.md (int8 Conv2D/Dense/Add/pools/shape ops, Quantize/Dequantize at the float
 // boundaries, Requantize where Concat inputs or clamps change params). Graph inputs/outputs stay float32.
 import { ModelError, numElements, type Graph, type Node, type OpType, type QuantParams, type Tensor } from '../ir/graph.ts';
-import { attrNum } from '../ir/ops.ts';
+import { attrNum } from '../ir/ops/helpers.ts';
+import { OPS } from '../ir/ops/index.ts';
+import type { Int8Rule } from '../ir/ops/op-def.ts';
 import { activationQuant, quantizeBias, quantizeWeights, quantizeValue, sameQuant, type QuantizedWeights } from './params.ts';
 
-/** Ops with an int8 kernel (the int8 contract); Relu/Relu6/Clip become a Requantize (or vanish). */
-export const INT8_OPS: ReadonlySet<OpType> = new Set<OpType>([
-  'Conv2D', 'Dense', 'Add', 'MaxPool', 'AvgPool', 'GlobalAvgPool',
-  'Reshape', 'Flatten', 'Transpose', 'Slice', 'Pad', 'Concat', 'Relu', 'Relu6', 'Clip',
-]);
+const opsWhere = (rule: (r: Int8Rule['quantize']) => boolean): ReadonlySet<OpType> =>
+  new Set((Object.keys(OPS) as OpType[]).filter((op) => rule(OPS[op].int8?.quantize)));
+
+/** Ops the quantize pass may put on int8 (their op files' int8.quantize); Relu/Relu6/Clip become a Requantize (or vanish). */
+export const INT8_OPS = opsWhere((q) => q !== undefined);
 /** Ops whose int8 output keeps the input's params (no requantisation inside the kernel). */
-const PASS_THROUGH: ReadonlySet<OpType> = new Set<OpType>(['MaxPool', 'AvgPool', 'Reshape', 'Flatten', 'Transpose', 'Slice', 'Pad']);
-const CLAMPS: ReadonlySet<OpType> = new Set<OpType>(['Relu', 'Relu6', 'Clip']);
+const PASS_THROUGH = opsWhere((q) => q === 'input-params');
+const CLAMPS = opsWhere((q) => q === 'clamp');
 
 export interface RewriteOptions {
   /** Activation params per float tensor name (calibrated or from a pre-quantised model). */

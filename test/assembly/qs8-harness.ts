@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { compileGraph } from '../../compiler/compile.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
-import { inferNode } from '../../compiler/ir/ops.ts';
+import { inferNode } from '../../compiler/ir/ops/index.ts';
 import { runAll, rng } from './harness.ts';
 import type { TensorArray } from '../../runtime/node.ts';
 

@@ -1,7 +1,7 @@
 // int8 kernels over a generated grid: each case is a one-node int8 IR graph (random int8 weights,
 // realistic scales, zero points at the extremes, multipliers across the shift range, clamps), lowered
 // and packed by compiler/lower/int8.ts, run in simd/scalar x fast/reference (byte-identical, runAll) and
-// compared byte for byte with the TS integer reference (evaluate() → compiler/quantize/int-reference.ts).
+// compared byte for byte with the TS integer reference (evaluate() → each op file's int8.evaluate, compiler/ir/ops/).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';

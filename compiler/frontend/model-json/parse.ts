@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { ModelError, elementSize, numElements } from '../../ir/graph.ts';
 import type { DType, Graph, Node, QuantParams, Tensor, TensorData } from '../../ir/graph.ts';
 import { OP_SCHEMAS, describeValue, isOpType, validateNodeAttrs } from '../../ir/op-schema.ts';
-import { inferNode } from '../../ir/ops.ts';
+import { inferNode } from '../../ir/ops/index.ts';
 
 export const MODEL_FORMAT = 'edgec-model';
 export const MODEL_VERSION = 1;

@@ -4,7 +4,7 @@
 
 import { numElements } from '../../ir/graph.ts';
 import type { Attrs, OpType, QuantParams } from '../../ir/graph.ts';
-import { FLOAT32_MAX } from '../../ir/op-schema.ts';
+import { FLOAT32_MAX } from '../../ir/ops/helpers.ts';
 import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
 import type { OnnxAttr, OnnxNode } from './decode.ts';
 import { broadcastShapes, permute, permuteData, reshapeTarget, TO_NCHW, TO_NHWC } from './shapes.ts';

@@ -4,7 +4,7 @@
 
 import { numElements } from '../../ir/graph.ts';
 import type { QuantParams } from '../../ir/graph.ts';
-import { FLOAT32_MAX } from '../../ir/op-schema.ts';
+import { FLOAT32_MAX } from '../../ir/ops/helpers.ts';
 import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
 import type { OnnxNode, OnnxTensor } from './decode.ts';
 import type { Handler, Importer } from './importer.ts';

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ModelError } from '../../../compiler/ir/graph.ts';
 import type { AttrValue, Attrs, Node, OpType } from '../../../compiler/ir/graph.ts';
-import { FLOAT32_MAX, OP_SCHEMAS, validateNodeAttrs } from '../../../compiler/ir/op-schema.ts';
+import { OP_SCHEMAS, validateNodeAttrs } from '../../../compiler/ir/op-schema.ts';
+import { FLOAT32_MAX } from '../../../compiler/ir/ops/helpers.ts';
 
 const FILE = 'net.json';
 

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ModelError, type Attrs, type Graph, type OpType } from '../../../compiler/ir/graph.ts';
-import { inferNode } from '../../../compiler/ir/ops.ts';
+import { inferNode } from '../../../compiler/ir/ops/index.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { GraphBuilder, closeness, inputsFor } from './build-graph.ts';
 

@@ -9,7 +9,7 @@ import { compileGraph } from '../../../compiler/compile.ts';
 import { fb } from '../../../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
 import type { Attrs, Graph, QuantParams } from '../../../compiler/ir/graph.ts';
-import { inferNode } from '../../../compiler/ir/ops.ts';
+import { inferNode } from '../../../compiler/ir/ops/index.ts';
 
 test('packQs8Gemm4x8c2: N 9, K 3 → 8-column block [2][8][2] then a 1-column block [2][1][2]; zeros past K only', () => {
   const N = 9, K = 3;

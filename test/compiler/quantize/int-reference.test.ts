@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   activationClamp, addMultipliers, channelMultipliers, dequantizeF32, divRoundHalfAway, quantizeF32, quantizeMultiplier, requantize,
-} from '../../../compiler/quantize/requant.ts';
+} from '../../../compiler/ir/requant.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
-import { OPS } from '../../../compiler/ir/ops.ts';
+import { OPS } from '../../../compiler/ir/ops/index.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../../compiler/ir/graph.ts';
 import { rng } from '../ir/build-graph.ts';
 

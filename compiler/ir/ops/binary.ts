@@ -1,0 +1,83 @@
+// Elementwise binary ops with numpy broadcasting: Add (fused activation allowed), Sub, Mul, Div, Max, Min,
+// PRelu (slope broadcast to x). Float64 reference; Add also has the int8 integer reference
+// clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)), exact (BigInt).
+import { numElements, type Graph, type Node } from '../graph.ts';
+import { nodeClamp, tensorQuant } from '../quant.ts';
+import { addMultipliers } from '../requant.ts';
+import {
+  applyActivation, attrStr, broadcastShapes, broadcastStrides, checkActivation, checkClipRange, fail, fmt,
+  FUSED_ACTIVATION, need, noAttrs,
+} from './helpers.ts';
+import type { Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
+
+type Ints = ArrayLike<number>;
+
+/** Add with broadcasting: clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)). */
+export function addQs8Ref(a: Ints, aShape: readonly number[], b: Ints, bShape: readonly number[], outShape: readonly number[],
+  zpA: number, zpB: number, zpOut: number, m: { multA: number; multB: number; shift: number }, qMin: number, qMax: number): Int8Array {
+  const sa = broadcastStrides(aShape, outShape), sb = broadcastStrides(bShape, outShape);
+  const total = numElements(outShape);
+  const out = new Int8Array(total);
+  const idx = new Array<number>(outShape.length).fill(0);
+  const rnd = 1n << BigInt(m.shift - 1);
+  for (let i = 0; i < total; i++) {
+    let ia = 0, ib = 0;
+    for (let k = 0; k < outShape.length; k++) { ia += idx[k]! * sa[k]!; ib += idx[k]! * sb[k]!; }
+    const s = BigInt(a[ia]! - zpA) * BigInt(m.multA) + BigInt(b[ib]! - zpB) * BigInt(m.multB) + rnd;
+    const v = Number(s >> BigInt(m.shift)) + zpOut;
+    out[i] = Math.min(qMax, Math.max(qMin, v));
+    for (let k = outShape.length - 1; k >= 0; k--) { if (++idx[k]! < outShape[k]!) break; idx[k] = 0; }
+  }
+  return out;
+}
+
+function evaluateAddInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeInfo[]): Float64Array[] {
+  const a = ins[0]!, b = ins[1]!;
+  const qa = tensorQuant(g, n.inputs[0]!, n), qb = tensorQuant(g, n.inputs[1]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const so = Math.fround(qo.scale);
+  const m = addMultipliers(Math.fround(qa.scale) / so, Math.fround(qb.scale) / so, `node '${n.name}'`);
+  const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+  return [Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax))];
+}
+
+function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { fused?: boolean; prelu?: boolean; int8?: Int8Rule } = {}): OpDef {
+  const fused = opts.fused ?? false;
+  return {
+    schema,
+    infer(n, ins, file) {
+      const a = need(n, ins, 0, file, 'a'), b = need(n, ins, 1, file, 'b');
+      const out = broadcastShapes(a.shape, b.shape);
+      if (!out) fail(file, n, `shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not broadcast`);
+      if (opts.prelu && out.join() !== a.shape.join()) fail(file, n, `slope ${fmt(b.shape)} must broadcast to x ${fmt(a.shape)}`);
+      if (a.dtype !== b.dtype) fail(file, n, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
+      if (fused) checkActivation(n, file);
+      else if (attrStr(n, 'activation', 'none') !== 'none') fail(file, n, `activation is only allowed on Add`);
+      return [{ shape: out, dtype: a.dtype }];
+    },
+    evaluate(n, ins, outs) {
+      const shape = outs[0]!.shape;
+      const a = ins[0]!, b = ins[1]!;
+      const sa = broadcastStrides(a.shape, shape), sb = broadcastStrides(b.shape, shape);
+      const total = numElements(shape);
+      const out = new Float64Array(total);
+      const idx = new Array<number>(shape.length).fill(0);
+      for (let i = 0; i < total; i++) {
+        let ia = 0, ib = 0;
+        for (let k = 0; k < shape.length; k++) { ia += idx[k]! * sa[k]!; ib += idx[k]! * sb[k]!; }
+        out[i] = f(a.data[ia]!, b.data[ib]!);
+        for (let k = shape.length - 1; k >= 0; k--) { if (++idx[k]! < shape[k]!) break; idx[k] = 0; }
+      }
+      return [fused ? applyActivation(n, out) : out];
+    },
+    ...(opts.int8 ? { int8: opts.int8 } : {}),
+  };
+}
+
+export const add = binary((a, b) => a + b, { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
+  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 } });
+export const sub = binary((a, b) => a - b, noAttrs([2, 2]));
+export const mul = binary((a, b) => a * b, noAttrs([2, 2]));
+export const div = binary((a, b) => a / b, noAttrs([2, 2]));
+export const max = binary((a, b) => Math.max(a, b), noAttrs([2, 2]));
+export const min = binary((a, b) => Math.min(a, b), noAttrs([2, 2]));
+export const prelu = binary((a, b) => (a < 0 ? a * b : a), noAttrs([2, 2]), { prelu: true });

@@ -1,0 +1,51 @@
+// GlobalAvgPool: NHWC [N,H,W,C] → [N,1,1,C], the mean over H·W. Float64 reference and the int8 integer
+// reference requant(Σ (x − zp_in)) with r = s_in / (s_out·H·W) (exact).
+import type { Graph, Node } from '../graph.ts';
+import { tensorQuant } from '../quant.ts';
+import { quantizeMultiplier, requantize, type FixedPoint } from '../requant.ts';
+import { need, noAttrs, rank } from './helpers.ts';
+import type { OpDef, TypeInfo, Value } from './op-def.ts';
+
+type Ints = ArrayLike<number>;
+
+/** GlobalAvgPool: requant(Σ (x − zp_in)) with r = s_in / (s_out·H·W). */
+export function globalAvgPoolQs8Ref(x: Ints, N: number, H: number, W: number, C: number, zpIn: number, zpOut: number, fp: FixedPoint): Int8Array {
+  const out = new Int8Array(N * C);
+  for (let nn = 0; nn < N; nn++)
+    for (let c = 0; c < C; c++) {
+      let acc = 0;
+      for (let i = 0; i < H * W; i++) acc += x[(nn * H * W + i) * C + c]! - zpIn;
+      out[nn * C + c] = requantize(acc, fp.mult, fp.shift, zpOut);
+    }
+  return out;
+}
+
+function evaluateInt8(g: Graph, n: Node, ins: (Value | undefined)[], _outs: TypeInfo[]): Float64Array[] {
+  const x = ins[0]!;
+  const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const fp = quantizeMultiplier(Math.fround(qi.scale) / (Math.fround(qo.scale) * H * W), `node '${n.name}'`);
+  return [Float64Array.from(globalAvgPoolQs8Ref(x.data, N, H, W, C, qi.zp, qo.zp, fp))];
+}
+
+export const globalAvgPool: OpDef = {
+  schema: noAttrs([1, 1]),
+  infer(n, ins, file) {
+    const x = need(n, ins, 0, file, 'x');
+    rank(n, x, 4, file, 'input');
+    return [{ shape: [x.shape[0]!, 1, 1, x.shape[3]!], dtype: x.dtype }];
+  },
+  evaluate(_n, ins) {
+    const x = ins[0]!;
+    const [N, H, W, C] = x.shape as [number, number, number, number];
+    const out = new Float64Array(N * C);
+    for (let nn = 0; nn < N; nn++)
+      for (let c = 0; c < C; c++) {
+        let acc = 0;
+        for (let i = 0; i < H * W; i++) acc += x.data[(nn * H * W + i) * C + c]!;
+        out[nn * C + c] = acc / (H * W);
+      }
+    return [out];
+  },
+  int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+};

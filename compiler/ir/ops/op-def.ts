@@ -1,0 +1,115 @@
+// What one IR op file holds (compiler/ir/ops/<op>.ts): attrs, shape/dtype rule, float64 reference,
+// int8 role and integer reference, and the slots the training (issue 12) and compression (issue 14)
+// work fills: a gradient rule and a channel-flow rule. The op table (ops/index.ts) lists the files.
+import type { AttrValue, Attrs, DType, Graph, Node, OpType, Tensor, TensorData } from '../graph.ts';
+
+/** A float64 value of the reference evaluator: row-major data in `shape`. */
+export interface Value {
+  shape: number[];
+  data: Float64Array;
+}
+
+export interface TypeInfo {
+  shape: number[];
+  dtype: DType;
+}
+
+/** 'padding' = 'valid' | 'same' | [top, left, bottom, right] with ints ≥ 0. */
+export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints' | 'floats' | 'padding';
+
+export interface AttrSchema {
+  kind: AttrKind;
+  /** Filled in when the attr is missing. No default and no `derive` = the attr is required. */
+  default?: AttrValue;
+  /** Allowed values of a 'string' attr. */
+  values?: readonly string[];
+  /** Exact element count of an 'ints'/'floats' attr. */
+  length?: number;
+  /** Lower bound of an 'int' value or of every element of an 'ints' attr. */
+  min?: number;
+  /** Default computed from the other (already checked) attrs, e.g. pool strides = kernel. */
+  derive?: (attrs: Attrs) => AttrValue;
+  /** What the default is, for docs and messages when `derive` is set. */
+  deriveDoc?: string;
+}
+
+/** Input/output counts and typed attrs with defaults (validateNodeAttrs in ir/op-schema.ts checks a node). */
+export interface OpSchema {
+  /** [min, max] input count; optional inputs may also be given as '' (absent). */
+  inputs: [min: number, max: number];
+  outputs: number;
+  attrs: Record<string, AttrSchema>;
+  /** Cross-attr checks after defaults are filled: returns "attr 'x': expected … found …" or undefined. */
+  check?: (attrs: Attrs) => string | undefined;
+}
+
+/**
+ * The op's int8 facts (docs/quantization.md). `quantize` is how the quantize pass puts a float node on
+ * int8; `evaluate` is the integer reference of the op's int8 kernel, bit for bit (integers as float64).
+ */
+export interface Int8Rule {
+  /**
+   * 'own-params': the output gets its own (calibrated) params and the kernel requantises;
+   * 'input-params': the output keeps the input's params (pools, pure data movement);
+   * 'clamp': becomes a Requantize (or vanishes) — int8 saturation is the clamp.
+   * Absent: the quantize pass never places this op (Quantize/Dequantize/Requantize are its output).
+   */
+  quantize?: 'own-params' | 'input-params' | 'clamp';
+  /**
+   * Integer reference; evaluate() and lowering treat a node as int8 when this is set and its first input and
+   * output are int8. Absent for data movement, whose float evaluation of the integers is already exact.
+   */
+  evaluate?: (g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeInfo[]) => Float64Array[];
+  /** The op converts between float32 and int8: an int8 node whatever its dtypes (Quantize, Dequantize, Requantize). */
+  converts?: boolean;
+}
+
+/** Where a gradient rule writes the backward graph; the builder makes names unique. */
+export interface GradBuilder {
+  /** A forward or already-built backward tensor (shape, dtype, constant data). */
+  tensor(name: string): Tensor;
+  /** Declares a new tensor named after `base` and returns its name; `data` makes it a constant. */
+  newTensor(base: string, shape: number[], dtype?: DType, data?: TensorData): string;
+  /** Appends a node; its attrs are checked and defaulted against the op table like any node. */
+  addNode(op: OpType, inputs: string[], outputs: string[], attrs?: Attrs): void;
+}
+
+export interface GradArgs {
+  /** The forward node: its input and output tensors stay readable in the backward graph. */
+  node: Node;
+  /** dL/d(output i) per output of the node; '' when that output gets no gradient. */
+  outputGrads: string[];
+  /** Per input: is its gradient needed (false for absent inputs and frozen constants). */
+  wanted: boolean[];
+  builder: GradBuilder;
+}
+
+/**
+ * Vector–Jacobian product over the IR: emits the nodes computing dL/d(input i) for every wanted input and
+ * returns their tensor names ('' where none). Checked against float64 finite differences of `evaluate`.
+ */
+export type GradRule = (args: GradArgs) => string[];
+
+/**
+ * How channels (the last axis of NHWC activations, features of Dense) flow from inputs to outputs, for
+ * channel pruning's dependency groups: 'elementwise' = output channel c comes from channel c of every data
+ * input (and per-channel params follow it); 'transform' = consumes the input's channels (a weight axis) and
+ * produces its own (another weight axis); 'concat' = the inputs' channels one after another;
+ * 'reshape-to-dense' = spatial × channel blocks become features; 'boundary' = channels cannot be followed
+ * through here (the group stops and is reported, never guessed).
+ */
+export type ChannelFlow = 'elementwise' | 'transform' | 'concat' | 'reshape-to-dense' | 'boundary';
+
+export interface OpDef {
+  schema: OpSchema;
+  /** Output shapes/dtypes from the input tensors (undefined = optional input absent); ModelError naming node and field. */
+  infer(node: Node, ins: (Tensor | undefined)[], file: string): TypeInfo[];
+  /** Float64 reference values of the outputs (slow and obvious: the oracle for float plans). */
+  evaluate(node: Node, ins: (Value | undefined)[], outs: TypeInfo[]): Float64Array[];
+  /** Absent: the op only runs in float32. */
+  int8?: Int8Rule;
+  /** Gradient rule (issue 12); absent: training refuses a graph that needs this op's gradient. */
+  grad?: GradRule;
+  /** Channel-flow rule (issue 14); a function when it depends on the node (e.g. depthwise Conv2D). */
+  channelFlow?: ChannelFlow | ((node: Node, ins: (Tensor | undefined)[]) => ChannelFlow);
+}

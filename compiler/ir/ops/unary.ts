@@ -1,0 +1,35 @@
+// Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp.
+// Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
+import { FLOAT32_MAX, attrNum, noAttrs, sameF } from './helpers.ts';
+import type { Int8Rule, OpDef, OpSchema } from './op-def.ts';
+import type { Node } from '../graph.ts';
+
+function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8?: Int8Rule): OpDef {
+  return {
+    schema,
+    infer: sameF,
+    evaluate: (n, ins) => [ins[0]!.data.map((v) => f(v, n))],
+    ...(int8 ? { int8 } : {}),
+  };
+}
+
+const sigmoidOf = (v: number) => 1 / (1 + Math.exp(-v));
+
+export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), { quantize: 'clamp' });
+export const relu6 = unary((v) => Math.min(Math.max(v, 0), 6), noAttrs([1, 1]), { quantize: 'clamp' });
+export const clip = unary((v, n) => Math.min(Math.max(v, attrNum(n, 'min', -Infinity)), attrNum(n, 'max', Infinity)), {
+  inputs: [1, 1],
+  outputs: 1,
+  attrs: {
+    min: { kind: 'float', default: -FLOAT32_MAX },
+    max: { kind: 'float', default: FLOAT32_MAX },
+  },
+  check: (a) => ((a.min as number) <= (a.max as number)
+    ? undefined
+    : `attr 'min': expected min ≤ max, found min ${a.min} > max ${a.max}`),
+}, { quantize: 'clamp' });
+export const leakyRelu = unary((v, n) => (v < 0 ? v * attrNum(n, 'alpha', 0.01) : v),
+  { inputs: [1, 1], outputs: 1, attrs: { alpha: { kind: 'float', default: 0.01 } } });
+export const sigmoid = unary(sigmoidOf, noAttrs([1, 1]));
+export const tanh = unary(Math.tanh, noAttrs([1, 1]));
+export const exp = unary(Math.exp, noAttrs([1, 1]));

@@ -1,0 +1,39 @@
+// int8 facts of a graph's tensors (docs/quantization.md): the per-tensor scale and zero point of an int8
+// activation, the output clamp of a fused activation, and the per-channel multipliers of a Conv2D/Dense.
+// Used by the op files' integer references and by lowering, so both read one definition.
+import { ModelError, type Graph, type Node, type QuantParams } from './graph.ts';
+import { activationOf } from './ops/helpers.ts';
+import { activationClamp, channelMultipliers, type FixedPoint } from './requant.ts';
+
+/** Per-tensor quant of an int8 activation (scale, zero point), with a clear error when absent. */
+export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; zp: number } {
+  const q: QuantParams | undefined = g.tensors.get(name)?.quant;
+  if (!q || q.scale.length < 1) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has no quant params`);
+  const zp = q.zeroPoint[0] ?? 0;
+  if (!Number.isInteger(zp) || zp < -128 || zp > 127) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has zero point ${zp}, expected an integer in [-128, 127]`);
+  if (!(q.scale[0]! > 0) || !Number.isFinite(q.scale[0]!)) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has scale ${q.scale[0]}, expected a positive finite number`);
+  return { scale: q.scale[0]!, zp };
+}
+
+/** Output clamp of a node with a fused activation. */
+export function nodeClamp(n: Node, sOut: number, zpOut: number): [number, number] {
+  const a = activationOf(n);
+  return activationClamp(a.kind, a.min, a.max, sOut, zpOut);
+}
+
+export interface WeightedQs8 {
+  zpIn: number; zpOut: number; qMin: number; qMax: number;
+  /** Per output channel (weights' axis 0). */
+  fp: FixedPoint[];
+}
+
+/** Quant constants of an int8 Conv2D / Dense: zero points, clamp, and s_in·s_w[c] / s_out per channel. */
+export function weightedQs8(g: Graph, n: Node, co: number): WeightedQs8 {
+  const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const wq = g.tensors.get(n.inputs[1]!)?.quant;
+  if (!wq) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 weights '${n.inputs[1]}' have no quant params`);
+  const sW = wq.scale.length === 1 ? new Array<number>(co).fill(wq.scale[0]!) : wq.scale;
+  const fp = channelMultipliers(qi.scale, sW, qo.scale, `node '${n.name}'`);
+  const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+  return { zpIn: qi.zp, zpOut: qo.zp, qMin, qMax, fp };
+}
