@@ -9,7 +9,7 @@ import {
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import { conv1xkQs8, convKx1Qs8, lineGroup } from './conv/qs8-conv2d-1xk';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
-import { gemmQs8 } from './gemm/qs8-gemm-4x8c2';
+import { gemmQs8 } from './gemm/qs8-gemm';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
 import {

@@ -1,8 +1,8 @@
 // Conv1xK_QS8 / ConvKx1_QS8 (groups 1, dilation 1 along k): x i8 [N,H,W,Ci] → y i8 [N,OH,OW,Co], im2col's packed
 // weights. A 1×k window is a contiguous k·Ci slice of its zp_in-padded input row (scratch [R·L, Ci]), so gemmQs8 runs
-// on overlapping rows (lda = sw·Ci); k×1 the same on padded columns (ldy = OW·Co). Integer-exact (qs8-gemm-4x8c2.ts).
+// on overlapping rows (lda = sw·Ci); k×1 the same on padded columns (ldy = OW·Co). Integer-exact (gemm/qs8-gemm.ts).
 import { StepParams } from '../../bundle/model';
-import { gemmQs8 } from '../gemm/qs8-gemm-4x8c2';
+import { gemmQs8 } from '../gemm/qs8-gemm';
 
 /** Lines (rows / columns) per scratch group: R lines at a fixed pitch let the last OW mod 4 (OH mod 4) outputs
  *  of R lines run as one 4-row GEMM tile instead of a mostly wasted tile per line (the compiler sizes the

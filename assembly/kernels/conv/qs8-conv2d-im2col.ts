@@ -1,9 +1,9 @@
 // Conv2D_QS8 through the qs8 GEMM: x i8 [N,H,W,Ci] → y i8 [N,OH,OW,Co]. Per image and group, im2col
 // writes scratch [OH·OW, Kp] (K = KH·KW·Ci/G in (kh, kw, ci) order, padded taps = zp_in, Kp = K rounded up to 8),
 // then gemmQs8 over it with the group's packed weights; 1x1 / stride 1 / unpadded / G = 1 (scratch 0)
-// runs the GEMM on x directly. Integer-exact (see qs8-gemm-4x8c2.ts).
+// runs the GEMM on x directly. Integer-exact (see gemm/qs8-gemm.ts).
 import { StepParams } from '../../bundle/model';
-import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm-4x8c2';
+import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm';
 
 export function conv2dQs8(x: usize, w: usize, qc: usize, scratch: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
                           OH: i32, OW: i32, Co: i32, p: StepParams, zpIn: i32, zpOut: i32): void {

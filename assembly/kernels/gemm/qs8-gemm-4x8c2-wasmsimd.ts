@@ -1,0 +1,134 @@
+// qs8 GEMM, SIMD tile 4 rows x 8 columns, c2 packing (the columns of whole 8-column blocks; qs8-gemm.ts runs the
+// rest through qs8-gemm-2x2-scalar.ts): y[m, n] = requant(qc.bias[n] + Σk a[m,k]·w[n,k]). a i8 [M, lda] (first K
+// used), packed w i8: blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2; per k pair the 8 columns' two
+// weights side by side, zero past K; compiler/kernels/pack.ts), qc i32 [3, qcStride] (bias with −zp_in·Σw folded
+// in, multiplier, shift), y i8 rows of ldy bytes. 4 rows of a widened once into an i16 panel [Kp/2][4][2] (rows
+// interleaved per k pair, 16 bytes, like a weight block's 16 bytes per k pair), per k pair a 4-byte splat per row,
+// two widening weight loads and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive columns,
+// started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel shares one shift
+// in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
+// Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
+import { requant4, qcAt } from './qs8-requant';
+
+/** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
+export const QS8_SIMD_PANEL_K = 1 << 20;
+
+/** The i16 panel: static for K ≤ 4096; a longer K takes one heap block, kept for later runs. */
+const STATIC_K = 4096;
+const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(4 * STATIC_K * 2, 16) : 0;
+let panel: usize = staticPanel;
+let panelK: i32 = STATIC_K;
+
+function ensurePanel(Kp: i32): void {
+  if (Kp <= panelK) return;
+  panel = (heap.alloc(<usize>(Kp << 3) + 16) + 15) & ~<usize>15;
+  panelK = Kp;
+}
+
+/** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
+// @ts-ignore: decorator
+@inline function store8(y: usize, c: i32, a0: v128, a1: v128, qc: usize, qs: i32, fastShift: i32, m0: v128, m1: v128,
+                        rz: v128, lov: v128, hiv: v128, zp: i32, lo: i32, hi: i32): void {
+  let h: v128;
+  if (fastShift) {
+    // every channel shares one shift s in [33, 54], t = s − 32: with P = acc·mult = H·2^32 + L (H the signed
+    // high word, 0 ≤ L < 2^32), floor((P + 2^(s−1)) / 2^s) = floor((H + 2^(s−33) + L/2^32) / 2^t)
+    // = (H + 2^(s−33)) >> t, the fraction never reaching the next multiple of 2^t; adding zp·2^t before the
+    // shift adds zp after it. |H| ≤ 2^30, 2^(s−33) ≤ 2^21, |zp·2^t| ≤ 2^29: no i32 overflow.
+    // rz = 2^(s−33) + zp·2^t; lov / hiv the clamps as i16
+    const a = i64x2.extmul_low_i32x4_s(a0, m0), b = i64x2.extmul_high_i32x4_s(a0, m0);
+    const d = i64x2.extmul_low_i32x4_s(a1, m1), e = i64x2.extmul_high_i32x4_s(a1, m1);
+    const t = fastShift - 32;
+    const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+    const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+    // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8)
+    h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), lov), hiv);
+  } else {
+    h = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, c, zp, lo, hi), requant4(a1, qc, qs, c + 4, zp, lo, hi));
+  }
+  store<i64>(y + <usize>c, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+}
+
+/** The shift every one of channels [0, N) shares when it is in [33, 54] (the 8-lane fast path), else 0. */
+function uniformShift(qc: usize, qs: i32, N: i32): i32 {
+  if (N <= 0) return 0;
+  const s = qcAt(qc, qs, 2, 0);
+  if (s < 33 || s > 54) return 0;
+  for (let n = 1; n < N; n++) if (qcAt(qc, qs, 2, n) != s) return 0;
+  return s;
+}
+
+/** Columns [0, N8) of y (N8 a multiple of 8), every row. */
+export function gemmQs8Simd4x8c2(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N8: i32,
+                                 y: usize, ldy: i32, zp: i32, lo: i32, hi: i32): void {
+  const Kp = (K + 1) & ~1;
+  const blockBytes = <usize>(Kp << 3);
+  ensurePanel(Kp);
+  const fs = uniformShift(qc, qcStride, N8);
+  const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
+  const lov = i16x8.splat(<i16>lo), hiv = i16x8.splat(<i16>hi);
+  // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
+  // offset walks both and every row's splat is a constant offset
+  const bytes = <usize>(Kp << 3);
+  const M4 = M & ~3;
+  for (let m = 0; m < M; m += 4) {
+    // widen rows m..m+3 (rows past M repeat the last row: computed, never stored)
+    const r0 = a + <usize>m * <usize>lda;
+    let r1 = r0 + <usize>lda, r2 = r1 + <usize>lda, r3 = r2 + <usize>lda;
+    if (m >= M4) {
+      const last = a + <usize>(M - 1) * <usize>lda;
+      if (m + 1 >= M) r1 = last;
+      if (m + 2 >= M) r2 = last;
+      r3 = last;
+    }
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
+      const q0 = v128.load8x8_s(r0 + <usize>k), q1 = v128.load8x8_s(r1 + <usize>k);
+      const q2 = v128.load8x8_s(r2 + <usize>k), q3 = v128.load8x8_s(r3 + <usize>k);
+      const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
+      const d = panel + (<usize>k << 3);
+      v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
+      v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
+      v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
+      v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
+    }
+    for (; k < Kp; k++) {
+      const d = panel + (<usize>(k >> 1) << 4) + (<usize>(k & 1) << 1);
+      const inK = k < K;
+      store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
+      store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
+      store<i16>(d, inK ? <i16>load<i8>(r2 + <usize>k) : 0, 8);
+      store<i16>(d, inK ? <i16>load<i8>(r3 + <usize>k) : 0, 12);
+    }
+    const y0 = y + <usize>m * <usize>ldy;
+    const pe = panel + bytes;
+    for (let n = 0; n < N8; n += 8) {
+      // accumulators start at the bias (columns n..n+7 are all below N here)
+      const b0 = v128.load(qc + (<usize>n << 2)), b1 = v128.load(qc + (<usize>n << 2), 16);
+      let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+      // two pointers stepped by 16 and two widening 8-byte weight loads (columns 0–3, 4–7) per k pair:
+      // measured ~10 % faster than one 16-byte load + extend_low/high and base + offset addressing
+      let q = w + <usize>(n >> 3) * blockBytes, p = panel;
+      while (p < pe) {
+        const wl = v128.load8x8_s(q), wh = v128.load8x8_s(q, 8);
+        const x0 = v128.load32_splat(p);
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+        const x1 = v128.load32_splat(p, 4);
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+        const x2 = v128.load32_splat(p, 8);
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+        const x3 = v128.load32_splat(p, 12);
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+        q += 16; p += 16;
+      }
+      const mp = qc + (<usize>(qcStride + n) << 2);
+      const m0 = v128.load(mp), m1 = v128.load(mp, 16);
+      store8(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 3 < M) store8(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+    }
+  }
+}
