@@ -4,7 +4,7 @@ import { setError, resetError, failed } from './error';
 import {
   Model, StepInfo, decodeBundle, dtypeSize,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel,
 } from './bundle/model';
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
@@ -19,7 +19,7 @@ import { refConv2d, refDwconv2d, refDense } from './reference/conv';
 import { refPool, refGlobalAvgPool } from './reference/pool';
 import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
 import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
-import { isQs8Kernel, runQs8Step } from './kernels/qs8-steps';
+import { runQs8Step } from './kernels/qs8-steps';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;

@@ -8,7 +8,6 @@
 import { compileGraph } from '../compiler/compile.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
 import { load, type Build } from '../runtime/node.ts';
-import { int8LowerOptions } from '../compiler/lower/int8.ts';
 import { fb } from '../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
 
@@ -151,10 +150,7 @@ export async function lineConvBench(log: (line: string) => void = console.log): 
   for (const [name, H, C, Co] of LINE_SHAPES) {
     for (const rows of [true, false]) {
       const g = lineGraph(H, H, C, Co, 7, rows), macs = H * H * Co * 7 * C;
-      const bundles = [true, false].map((on) => {
-        int8LowerOptions.dedicatedLineConv = on;
-        try { return compileGraph(g, { skipPasses: true }).bundle; } finally { int8LowerOptions.dedicatedLineConv = true; }
-      });
+      const bundles = [[], ['Conv1xK_QS8', 'ConvKx1_QS8']].map((off) => compileGraph(g, { skipPasses: true, disableKernels: off }).bundle);
       const arena = bundles.map((b) => fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(b)).arenaSize());
       const models = await Promise.all(bundles.map((b) => load(b, { build: 'simd' })));
       const x = randI8(H * H * C, 3), reps = Math.max(1, Math.round(2e8 / macs));

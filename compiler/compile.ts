@@ -19,6 +19,8 @@ export interface CompileOptions {
   options?: Record<string, unknown>;
   /** The graph is already optimised (e.g. the int8 IR from compiler/quantize): verify it, run no passes. */
   skipPasses?: boolean;
+  /** Kernel variants the lowering must not pick (LowerOptions.disableKernels). */
+  disableKernels?: readonly string[];
 }
 
 export interface CompileResult {
@@ -50,7 +52,7 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileRe
   const g = opts.skipPasses
     ? (verify(graph), cloneGraph(graph))
     : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
-  const lowered = lower(g);
+  const lowered = lower(g, { disableKernels: opts.disableKernels });
   const plan = planLowered(lowered);
   const bundle = emitBundle(lowered, plan, compileMetadata(opts, g.name));
   return { bundle, graph: g };

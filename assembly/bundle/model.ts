@@ -17,37 +17,8 @@ export const DT_I8 = 1;
 export const DT_U8 = 2;
 export const DT_I32 = 3;
 
-// KernelId
-export const K_CONV2D = 1;
-export const K_DWCONV2D = 2;
-export const K_DENSE = 3;
-export const K_MAXPOOL = 4;
-export const K_AVGPOOL = 5;
-export const K_GAP = 6;
-export const K_BINARY = 7;
-export const K_UNARY = 8;
-export const K_SOFTMAX = 9;
-export const K_TRANSPOSE = 10;
-export const K_CONCAT = 11;
-export const K_COPY = 12;
-export const K_PAD = 13;
-export const K_DISPATCH = 14;
-export const K_EXIT = 15;
-export const K_JUMP = 16;
-// int8 kernels (assembly/kernels/qs8-steps.ts runs and checks them)
-export const K_CONV2D_QS8 = 17;
-export const K_DWCONV2D_QS8 = 18;
-export const K_DENSE_QS8 = 19;
-export const K_MAXPOOL_QS8 = 20;
-export const K_AVGPOOL_QS8 = 21;
-export const K_GAP_QS8 = 22;
-export const K_ADD_QS8 = 23;
-export const K_QUANTIZE_QS8 = 24;
-export const K_DEQUANTIZE_QS8 = 25;
-export const K_REQUANTIZE_QS8 = 26;
-export const K_CONV1XK_QS8 = 27;
-export const K_CONVKX1_QS8 = 28;
-export const K_LAST = 28;
+// KernelId constants, names and the int8 family test (generated from compiler/kernels/registry.ts)
+export * from './kernel-ids';
 
 // Params union tags
 export const P_NONE = 0;

@@ -5,15 +5,12 @@ import { setError, failed } from '../error';
 import {
   Model, StepInfo, TensorInfo, dtypeSize, DT_F32, DT_I32,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, KERNEL_NAMES, isQs8Kernel,
   P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
 } from './model';
 import { checkControl } from '../control';
-import { isQs8Kernel, checkQs8Step, QS8_KERNEL_NAMES } from '../kernels/qs8-steps';
+import { checkQs8Step } from '../kernels/qs8-steps';
 
-const KERNEL_NAMES: string[] = ['Invalid', 'Conv2D_F32', 'DepthwiseConv2D_F32', 'Dense_F32', 'MaxPool_F32',
-  'AvgPool_F32', 'GlobalAvgPool_F32', 'Binary_F32', 'Unary_F32', 'Softmax_F32', 'Transpose', 'Concat', 'Copy', 'Pad',
-  'Dispatch', 'Exit', 'Jump'].concat(QS8_KERNEL_NAMES);
 export const MAX_RANK = 6;
 const MAX_ELEMS: u64 = 0x40000000; // 2^30 elements: keeps every byte offset inside u32 arithmetic
 

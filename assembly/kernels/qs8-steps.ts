@@ -17,12 +17,6 @@ import {
   refQuantizeQs8, refDequantizeQs8, refRequantizeQs8,
 } from '../reference/qs8';
 
-export const QS8_KERNEL_NAMES: string[] = ['Conv2D_QS8', 'DepthwiseConv2D_QS8', 'Dense_QS8', 'MaxPool_QS8', 'AvgPool_QS8',
-  'GlobalAvgPool_QS8', 'Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8',
-  'Conv1xK_QS8', 'ConvKx1_QS8'];
-
-export function isQs8Kernel(k: i32): bool { return k >= K_CONV2D_QS8 && k <= K_CONVKX1_QS8; }
-
 function ptrAt(m: Model, s: StepInfo, i: i32): usize {
   return i < s.inputs.length && s.inputs[i] >= 0 ? m.tensors[s.inputs[i]].ptr : 0;
 }

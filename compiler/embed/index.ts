@@ -5,29 +5,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readBundle } from '../emit/bundle-writer.ts';
 import { ModelError } from '../ir/graph.ts';
+import { KERNELS } from '../kernels/registry.ts';
 
 /**
- * Kernel entry functions (names in the WASI build's name section) and the step KernelIds that may
- * call them; an entry none of the bundle's steps use becomes a trap stub. Entries the optimiser
- * inlined into the dispatch loop are absent and simply stay (small ones: GAP, softmax, unary, copy).
+ * Kernel entry functions (names in the WASI build's name section) and the step KernelIds that may call them, from
+ * the registry's `entries` (compiler/kernels/registry.ts); an entry none of the bundle's steps use becomes a trap
+ * stub. Entries the optimiser inlined into the dispatch loop are absent and simply stay.
  */
-export const KERNEL_ENTRIES: ReadonlyArray<readonly [string, readonly number[]]> = [
-  ['assembly/kernels/conv/f32-conv2d/conv2dF32', [1]],
-  ['assembly/kernels/conv/f32-conv2d/pixelScalar', [1]],
-  ['assembly/kernels/gemm/f32-gemm/gemmF32', [1, 3]],
-  ['assembly/kernels/conv/f32-dwconv2d/dwconv2dF32', [2]],
-  ['assembly/kernels/conv/f32-dwconv2d/pixelScalar', [2]],
-  ['assembly/kernels/pool/f32-pool/poolF32', [4, 5]],
-  ['assembly/kernels/pool/f32-pool/globalAvgPoolF32', [6]],
-  ['assembly/kernels/elementwise/f32-binary/binaryF32', [7]],
-  ['assembly/kernels/elementwise/f32-unary/unaryF32', [8]],
-  ['assembly/kernels/elementwise/f32-unary/softmaxF32', [9]],
-  ['assembly/kernels/data/data-move/transposeAny', [10]],
-  ['assembly/kernels/data/data-move/concatAny', [11]],
-  ['assembly/kernels/data/data-move/padAny', [13]],
-  // Every int8 step runs through runQs8Step: all of its kernels stay when any int8 step is present.
-  ['assembly/kernels/qs8-steps/runQs8Step', [17, 18, 19, 20, 21, 22, 23, 24, 25, 26]],
-];
+export const KERNEL_ENTRIES: ReadonlyArray<readonly [string, readonly number[]]> = (() => {
+  const users = new Map<string, number[]>();
+  for (const k of KERNELS) for (const e of k.entries) users.set(e, [...(users.get(e) ?? []), k.id]);
+  return [...users];
+})();
 
 export interface EmbedResult {
   wasm: Uint8Array;

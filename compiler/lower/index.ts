@@ -8,6 +8,8 @@ import { sliceGeometry } from '../ir/ops/slice.ts';
 import { transposePerm } from '../ir/ops/transpose.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { annotateQuant, lowerInt8Node } from './int8.ts';
+import { packConvWeights, packDenseWeights, packDepthwiseWeights } from '../kernels/pack.ts';
+import { kernelByName } from '../kernels/registry.ts';
 
 export const MAX_RANK = 6;
 
@@ -75,7 +77,14 @@ function activationParams(n: Node): { activation: fb.Activation; actMin: number;
   return { activation: fb.Activation.None, actMin: 0, actMax: 0 };
 }
 
-export function lower(g: Graph): Lowered {
+export interface LowerOptions {
+  /** KernelIds (registry names) the lowering must not pick, e.g. ['Conv1xK_QS8', 'ConvKx1_QS8'] to run 1×k convs
+   *  through im2col (benches, tests): the next lowering rule that matches takes the node. */
+  disableKernels?: readonly string[];
+}
+
+export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
+  const disabled = new Set((opts.disableKernels ?? []).map((k) => kernelByName(k).name));
   const tensors: LoweredTensor[] = [];
   const steps: LoweredStep[] = [];
   const ids = new Map<string, number>();
@@ -127,7 +136,7 @@ export function lower(g: Graph): Lowered {
       const inputs = s.inputs;
       steps.push({ ...s, inputs, outputs: [defineOutput(out, n, extra)], macs: s.macs ?? 0, node: n.name });
     };
-    if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s) }, n)) continue;
+    if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s), disabled }, n)) continue;
     switch (n.op) {
       case 'Conv2D': {
         requireF32(n, x);
@@ -302,38 +311,6 @@ function rootIsInput(tensors: LoweredTensor[], id: number, g: Graph, ids: Map<st
   let r = id;
   while (tensors[r]!.aliasOf !== undefined) r = tensors[r]!.aliasOf!;
   return g.inputs.some((i) => ids.get(i) === r);
-}
-
-// Packers are small monomorphic functions so V8 optimises their loops (inside lower() they ran
-// ~20× slower). Layouts: docs/bundle-format.md.
-
-/** OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]. */
-export function packConvWeights(w: Float32Array, groups: number, co: number, kh: number, kw: number, cig: number): Float32Array {
-  const cog = co / groups, taps = kh * kw;
-  const packed = new Float32Array(co * taps * cig);
-  for (let o = 0; o < co; o++) {
-    const grp = Math.floor(o / cog), oo = o % cog;
-    for (let y = 0; y < taps; y++) {
-      const dst = (grp * taps + y) * cig * cog + oo, src = (o * taps + y) * cig;
-      for (let c = 0; c < cig; c++) packed[dst + c * cog] = w[src + c]!;
-    }
-  }
-  return packed;
-}
-
-/** OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
-export function packDepthwiseWeights(w: Float32Array, co: number, kh: number, kw: number): Float32Array {
-  const taps = kh * kw;
-  const packed = new Float32Array(taps * co);
-  for (let o = 0; o < co; o++) for (let y = 0; y < taps; y++) packed[y * co + o] = w[o * taps + y]!;
-  return packed;
-}
-
-/** [out,in] = [N,K] → [K,N]. */
-export function packDenseWeights(w: Float32Array, n: number, k: number): Float32Array {
-  const packed = new Float32Array(k * n);
-  for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[i * n + j] = w[j * k + i]!;
-  return packed;
 }
 
 /**

@@ -9,6 +9,9 @@ import { isInt8Node } from '../ir/ops/index.ts';
 import { nodeClamp, tensorQuant } from '../ir/quant.ts';
 import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
+import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
+import { kernelByName } from '../kernels/registry.ts';
+import type { ConvShape } from '../kernels/scratch.ts';
 
 const f32 = Math.fround;
 
@@ -18,39 +21,20 @@ export interface Int8LowerContext {
   idOf(name: string, n: Node): number;
   newTensor(t: LoweredTensor): number;
   push(s: Omit<LoweredStep, 'node' | 'macs' | 'outputs'> & { macs?: number }): void;
+  /** KernelIds (registry names) the lowering must not pick: the next matching rule takes the node. */
+  disabled: ReadonlySet<string>;
 }
 
 /**
- * c2 GEMM packing: w [N,K] row-major → blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2, zero past K),
- * the last N mod 8 columns as one narrower block [Kp/2][N mod 8][2]: N·Kp bytes, no column padding.
+ * The grouped / 1×k / k×1 int8 convolutions, first match wins (depthwise is its own family, picked before): all
+ * take the GEMM's packed weights [G, Co/G, K₂] and qc [3, Co]; the scratch comes from the KernelId's registry row.
+ * 1×k / k×1 (dilation 1 along k, groups 1) read R padded input lines instead of im2col's OH·OW × Kp.
  */
-export function packQs8Gemm4x8c2(w: ArrayLike<number>, N: number, K: number): Int8Array {
-  const Kp = Math.ceil(K / 2) * 2;
-  const out = new Int8Array(N * Kp);
-  for (let n = 0; n < N; n++) {
-    const b = n & ~7, width = Math.min(8, N - b);
-    for (let k = 0; k < K; k++) out[b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)] = w[n * K + k]!;
-  }
-  return out;
-}
-
-/** Depthwise: OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
-export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, kw: number): Int8Array {
-  const taps = kh * kw, out = new Int8Array(taps * co);
-  for (let o = 0; o < co; o++) for (let t = 0; t < taps; t++) out[t * co + o] = w[o * taps + t]!;
-  return out;
-}
-
-/** Every int8 kernel variant with its packer (the kernel tests walk this table). */
-export const QS8_VARIANTS = [
-  { variant: 'qs8-gemm-4x8c2', file: 'assembly/kernels/gemm/qs8-gemm-4x8c2.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Dense_QS8', 'Conv2D_QS8'] },
-  { variant: 'qs8-conv2d-im2col', file: 'assembly/kernels/conv/qs8-conv2d-im2col.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Conv2D_QS8'] },
-  { variant: 'qs8-conv2d-1xk', file: 'assembly/kernels/conv/qs8-conv2d-1xk.ts', mr: 4, nr: 8, kr: 2, pack: packQs8Gemm4x8c2, serves: ['Conv1xK_QS8', 'ConvKx1_QS8'] },
-  { variant: 'qs8-dwconv2d', file: 'assembly/kernels/conv/qs8-dwconv2d.ts', mr: 1, nr: 8, kr: 1, pack: packQs8Depthwise, serves: ['DepthwiseConv2D_QS8'] },
-] as const;
-
-/** Benches and tests only: false lowers 1×k / k×1 convs through im2col (Conv2D_QS8), to compare with the dedicated kernels. */
-export const int8LowerOptions = { dedicatedLineConv: true };
+const QS8_CONV_RULES: readonly { kernel: string; match: (c: ConvShape) => boolean; scratchName: string }[] = [
+  { kernel: 'Conv1xK_QS8', match: (c) => c.groups === 1 && c.kh === 1 && c.kw > 1 && c.dw === 1, scratchName: 'lines' },
+  { kernel: 'ConvKx1_QS8', match: (c) => c.groups === 1 && c.kw === 1 && c.kh > 1 && c.dh === 1, scratchName: 'lines' },
+  { kernel: 'Conv2D_QS8', match: () => true, scratchName: 'im2col' },
+];
 
 /** qc [3, n]: bias row, multiplier row, shift row. */
 function qcBytes(bias: ArrayLike<number>, fp: readonly FixedPoint[]): Uint8Array {
@@ -142,29 +126,18 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         ctx.push({ kernel: fb.KernelId.DepthwiseConv2D_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
         return true;
       }
-      const Kp = Math.ceil(K / 8) * 8, Kp2 = Math.ceil(K / 2) * 2;
+      const Kp2 = Math.ceil(K / 2) * 2;
       const groupBytes = cog * Kp2;
       const packed = new Int8Array(groups * groupBytes);
       for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
       const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, cog, Kp2], i8Bytes(packed));
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
-      // 1×k / k×1 (dilation 1 along k, groups 1): R padded input rows / columns of scratch instead of im2col's
-      // OH·OW × Kp (qs8-conv2d-1xk.ts); L = the padded pixels the windows of one output row / column read;
-      // R = 4 lines (fewer if there are fewer) when the line's output count is not a multiple of 4, else 1
-      const rows = kh === 1 && kw > 1 && geo.dw === 1, cols = kw === 1 && kh > 1 && geo.dh === 1;
-      if (groups === 1 && (rows || cols) && int8LowerOptions.dedicatedLineConv) {
-        const L = rows ? (geo.ow - 1) * geo.sw + kw : (geo.oh - 1) * geo.sh + kh;
-        const [outLong, outShort] = rows ? [geo.ow, geo.oh] : [geo.oh, geo.ow];
-        const R = outLong % 4 ? Math.min(4, outShort) : 1;
-        const inputs = [ctx.idOf(x, n), wid, qc];
-        if (cols || geo.pad.some((p) => p !== 0)) inputs.push(ctx.newTensor({ name: `${n.name}:lines`, dtype: fb.DType.I8, shape: [R * L, ci] }));
-        ctx.push({ kernel: rows ? fb.KernelId.Conv1xK_QS8 : fb.KernelId.ConvKx1_QS8, inputs, params: conv, macs });
-        return true;
-      }
-      const direct = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && geo.pad.every((p) => p === 0) && groups === 1;
+      const rule = QS8_CONV_RULES.find((r) => !ctx.disabled.has(r.kernel) && r.match(geo))!;
+      const row = kernelByName(rule.kernel);
       const inputs = [ctx.idOf(x, n), wid, qc];
-      if (!direct) inputs.push(ctx.newTensor({ name: `${n.name}:im2col`, dtype: fb.DType.I8, shape: [geo.oh * geo.ow, Kp] }));
-      ctx.push({ kernel: fb.KernelId.Conv2D_QS8, inputs, params: conv, macs });
+      const scratch = row.scratch!(geo);
+      if (scratch) inputs.push(ctx.newTensor({ name: `${n.name}:${rule.scratchName}`, dtype: fb.DType.I8, shape: scratch }));
+      ctx.push({ kernel: row.id, inputs, params: conv, macs });
       return true;
     }
     case 'Add': {

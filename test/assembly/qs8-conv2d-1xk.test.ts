@@ -9,7 +9,6 @@ import * as flatbuffers from 'flatbuffers';
 import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { fb } from '../../compiler/emit/bundle-writer.ts';
-import { int8LowerOptions } from '../../compiler/lower/int8.ts';
 import { runAll, makeBundle, type TDesc, type SDesc } from './harness.ts';
 import { load } from '../../runtime/node.ts';
 import { formatInspect, summarizeBundle } from '../../compiler/cli/inspect.ts';
@@ -80,9 +79,7 @@ test('int8 1x7 → 7x1 graph (Inception-style factorisation) through the compile
   const xs = randI8(H * W * C);
   const dedicated = compileGraph(g, { skipPasses: true }).bundle;
   assert.equal(kernelsOf(dedicated), [fb.KernelId.Conv1xK_QS8, fb.KernelId.ConvKx1_QS8]);
-  int8LowerOptions.dedicatedLineConv = false;
-  let im2col: Uint8Array;
-  try { im2col = compileGraph(g, { skipPasses: true }).bundle; } finally { int8LowerOptions.dedicatedLineConv = true; }
+  const im2col = compileGraph(g, { skipPasses: true, disableKernels: ['Conv1xK_QS8', 'ConvKx1_QS8'] }).bundle;
   assert.equal(kernelsOf(im2col), [fb.KernelId.Conv2D_QS8, fb.KernelId.Conv2D_QS8]);
   // im2col scratch: H·W rows of 7·C rounded up to 8 (88 B); the row / column scratch: (W + 6)·C, (H + 6)·M
   assert.ok(arenaOf(dedicated) < arenaOf(im2col), `arena ${arenaOf(dedicated)} vs im2col ${arenaOf(im2col)}`);

@@ -1,9 +1,8 @@
-// qs8 GEMM 4x8c2 requantisation paths: one shift shared by every channel at 31 / 32 and above 54 (vector path of
+// qs8 GEMM (4x8c2 SIMD, 2x2 scalar) requantisation paths: one shift shared by every channel at 31 / 32 and above 54 (vector path of
 // requant4), 33..54 (the GEMM's 8-lane path on the high words in i32), and per-channel shifts; M, N around the
 // 4x8 tile and small K (the 1x1 convs of MobileNetV2), byte for byte against the TS integer reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';
 import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
 import type { TensorArray } from '../../runtime/node.ts';

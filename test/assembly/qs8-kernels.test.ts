@@ -4,7 +4,7 @@
 // compared byte for byte with the TS integer reference (evaluate() → each op file's int8.evaluate, compiler/ir/ops/).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { QS8_VARIANTS } from '../../compiler/lower/int8.ts';
+import { variantByName } from '../../compiler/kernels/registry.ts';
 import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
@@ -18,13 +18,13 @@ const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activat
 
 /** Sizes equal to, below, above and multiples of a tile dimension. */
 const around = (t: number) => [...new Set([1, t - 1, t, t + 1, 2 * t + 1, 4 * t + 1].filter((v) => v >= 1))];
-const GEMM = QS8_VARIANTS.find((v) => v.variant === 'qs8-gemm-4x8c2')!;
+const GEMM = variantByName('qs8-gemm-4x8c2-wasmsimd');
 
-test(`Dense_QS8: M, K, N around the ${GEMM.variant} tile (from QS8_VARIANTS), zero points at the extremes, shifts across the range`, async () => {
+test(`Dense_QS8: M, K, N around the ${GEMM.name} tile (from the kernel registry), zero points at the extremes, shifts across the range`, async () => {
   let i = 0;
-  for (const M of around(GEMM.mr))
-    for (const K of around(GEMM.kr).concat([33, 130]))
-      for (const N of around(GEMM.nr).concat([17])) {
+  for (const M of around(GEMM.tile!.mr))
+    for (const K of around(GEMM.tile!.kr).concat([33, 130]))
+      for (const N of around(GEMM.tile!.nr).concat([17])) {
         const qg = new QGraph();
         const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 2);
         const sIn = 0.02 * 2 ** (i % 5), sOut = 0.05 * 2 ** ((i * 3) % 11 - 4);

@@ -16,6 +16,8 @@ import { makeBundle, fb } from '../assembly/harness.ts';
 import { runWasi } from '../wasi/run-wasi.ts';
 import { compileCommand } from '../../compiler/cli/compile.ts';
 import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
+import { KERNELS } from '../../compiler/kernels/registry.ts';
+import { q, qs8Tools } from '../assembly/qs8-harness.ts';
 
 const WASM3_FEATURES = ['--mvp-features', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int',
   '--enable-multivalue', '--enable-bulk-memory-opt'];
@@ -88,6 +90,42 @@ test('a binary-only model keeps binaryF32 and drops the convolutions', async () 
   assert.is(r.code, 0, r.stderr);
   const y = readFileSync(join(dir, 'y.bin'));
   assert.equal(Array.from(new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + 24))), [2, 4, 6, -4, 2.5, 0]);
+});
+
+test('int8 steps that are only Conv1xK_QS8 / ConvKx1_QS8 keep the int8 dispatch: one-file bytes = Node scalar', async () => {
+  // the bug: KERNEL_ENTRIES kept runQs8Step for KernelIds 17..26 only, so this bundle trapped `unreachable`
+  const { randI8, QGraph } = qs8Tools(20261202);
+  const qg = new QGraph();
+  const H = 5, W = 6, C = 3, M = 4;
+  const x = qg.input('x', [1, H, W, C], q(0.05, -7));
+  const g = qg.g;
+  g.tensors.set('t', { name: 't', dtype: 'int8', shape: [1, H, W, M], quant: q(0.08, -128) });
+  g.nodes.push({ name: 'c1x3', op: 'Conv2D', inputs: [x, qg.weights('w1', [M, 1, 3, C], new Array(M).fill(0.004)), qg.bias('b1', M, 3000)],
+    outputs: ['t'], attrs: { padding: 'same' } });
+  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, H, W, C], quant: q(0.06, 5) });
+  g.nodes.push({ name: 'c3x1', op: 'Conv2D', inputs: ['t', qg.weights('w2', [C, 3, 1, M], new Array(C).fill(0.003)), qg.bias('b2', C, 3000)],
+    outputs: ['y'], attrs: { padding: 'same' } });
+  g.outputs.push('y');
+  const bundle = compileGraph(g, { skipPasses: true }).bundle;
+  const e = await embedBundle(bundle);
+  assert.equal(e.kernels, [fb.KernelId.Conv1xK_QS8, fb.KernelId.ConvKx1_QS8]);
+  const xs = randI8(H * W * C);
+  writeFileSync(join(dir, 'line.bin'), bytesOf(xs));
+  const r = runWasi(e.wasm, ['line.wasm', 'line.bin', 'line-out.bin'], dir);
+  assert.is(r.code, 0, r.stderr);
+  const model = await load(bundle, { build: 'scalar' });
+  assert.equal(Array.from(readFileSync(join(dir, 'line-out.bin'))), Array.from(bytesOf(model.run({ x: xs }).y!)));
+});
+
+test('every KernelId is covered: each registry row is one fb.KernelId, and each of its entries is kept when it is used', () => {
+  const ids = Object.values(fb.KernelId).filter((v): v is number => typeof v === 'number' && v !== fb.KernelId.Invalid);
+  assert.equal(KERNELS.map((k) => k.id), ids, 'one registry row per fb.KernelId');
+  const users = new Map(KERNEL_ENTRIES);
+  for (const k of KERNELS) for (const n of k.entries) assert.ok(users.get(n)?.includes(k.id), `${k.name}: ${n} would be stubbed`);
+  // a row without entries runs inline in the executor (never stubbed); any other row must name its code
+  assert.equal(KERNELS.filter((k) => k.entries.length === 0).map((k) => k.name), ['Copy', 'Dispatch', 'Exit', 'Jump']);
+  // the int8 dispatch is listed for every *_QS8 KernelId (27 and 28 were missing)
+  assert.equal(users.get('assembly/kernels/qs8-steps/runQs8Step'), KERNELS.filter((k) => k.family === 'qs8').map((k) => k.id));
 });
 
 test('CLI: edgec compile --embed writes the one-file wasm, also for a Branch model (in process: binaryen loads once)', async () => {

@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lower } from '../../../compiler/lower/index.ts';
-import { packQs8Gemm4x8c2, packQs8Depthwise, QS8_VARIANTS } from '../../../compiler/lower/int8.ts';
+import { packQs8Gemm4x8c2, packQs8Depthwise } from '../../../compiler/kernels/pack.ts';
+import { VARIANTS } from '../../../compiler/kernels/registry.ts';
 import { compileGraph } from '../../../compiler/compile.ts';
 import { fb } from '../../../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
@@ -23,7 +24,7 @@ test('packQs8Gemm4x8c2: N 9, K 3 → 8-column block [2][8][2] then a 1-column bl
   assert.is(z(0).length, 0);
   assert.equal(Array.from(packQs8Gemm4x8c2(w, N, K)), want);
   assert.equal(Array.from(packQs8Depthwise(Int8Array.from([1, 2, 3, 4, 5, 6]), 3, 1, 2)), [1, 3, 5, 2, 4, 6]);
-  assert.ok(QS8_VARIANTS.every((v) => typeof v.pack === 'function' && v.file.includes(v.variant)));
+  assert.ok(VARIANTS.filter((v) => v.name.startsWith('qs8-') && v.tile).every((v) => typeof v.pack === 'function'));
 });
 
 const q = (s: number, zp: number): QuantParams => ({ scale: [s], zeroPoint: [zp] });
@@ -88,7 +89,7 @@ test('1xk / kx1 int8 convs (groups 1, dilation 1 along k) lower to Conv1xK_QS8 /
   assert.is(line(8, 8, 5, 6, 1, 3, { dilations: [1, 2] }).kernel, fb.KernelId.Conv2D_QS8);
   assert.is(line(8, 8, 4, 6, 3, 1, { groups: 2 }).kernel, fb.KernelId.Conv2D_QS8);
   assert.is(line(8, 8, 4, 6, 1, 1, {}).kernel, fb.KernelId.Conv2D_QS8);
-  assert.ok(QS8_VARIANTS.some((v) => v.variant === 'qs8-conv2d-1xk' && v.serves.includes('Conv1xK_QS8' as never) && v.serves.includes('ConvKx1_QS8' as never)));
+  assert.ok(VARIANTS.some((v) => v.name === 'qs8-conv2d-1xk' && v.serves.includes('Conv1xK_QS8') && v.serves.includes('ConvKx1_QS8')));
 });
 
 function quantMult(r: number): number { let s = 0; while (r * 2 ** s < 2 ** 30) s++; return Math.round(r * 2 ** s); }

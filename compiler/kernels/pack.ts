@@ -1,0 +1,54 @@
+// Weight packers tied to the kernel variants (compiler/kernels/registry.ts names which variant uses which).
+// Input: the IR's OHWI / [out, in] weights as numbers (int8 values for qs8); output: the bytes the kernel reads.
+// Packers are small monomorphic functions so V8 optimises their loops.
+
+/**
+ * c2 GEMM packing: w [N,K] row-major → blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2, zero past K),
+ * the last N mod 8 columns as one narrower block [Kp/2][N mod 8][2]: N·Kp bytes, no column padding.
+ */
+export function packQs8Gemm4x8c2(w: ArrayLike<number>, N: number, K: number): Int8Array {
+  const Kp = Math.ceil(K / 2) * 2;
+  const out = new Int8Array(N * Kp);
+  for (let n = 0; n < N; n++) {
+    const b = n & ~7, width = Math.min(8, N - b);
+    for (let k = 0; k < K; k++) out[b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)] = w[n * K + k]!;
+  }
+  return out;
+}
+
+/** Depthwise: OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
+export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, kw: number): Int8Array {
+  const taps = kh * kw, out = new Int8Array(taps * co);
+  for (let o = 0; o < co; o++) for (let t = 0; t < taps; t++) out[t * co + o] = w[o * taps + t]!;
+  return out;
+}
+
+
+/** OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]. */
+export function packConvWeights(w: Float32Array, groups: number, co: number, kh: number, kw: number, cig: number): Float32Array {
+  const cog = co / groups, taps = kh * kw;
+  const packed = new Float32Array(co * taps * cig);
+  for (let o = 0; o < co; o++) {
+    const grp = Math.floor(o / cog), oo = o % cog;
+    for (let y = 0; y < taps; y++) {
+      const dst = (grp * taps + y) * cig * cog + oo, src = (o * taps + y) * cig;
+      for (let c = 0; c < cig; c++) packed[dst + c * cog] = w[src + c]!;
+    }
+  }
+  return packed;
+}
+
+/** OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
+export function packDepthwiseWeights(w: Float32Array, co: number, kh: number, kw: number): Float32Array {
+  const taps = kh * kw;
+  const packed = new Float32Array(taps * co);
+  for (let o = 0; o < co; o++) for (let y = 0; y < taps; y++) packed[y * co + o] = w[o * taps + y]!;
+  return packed;
+}
+
+/** [out,in] = [N,K] → [K,N]. */
+export function packDenseWeights(w: Float32Array, n: number, k: number): Float32Array {
+  const packed = new Float32Array(k * n);
+  for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[i * n + j] = w[j * k + i]!;
+  return packed;
+}

@@ -1,0 +1,147 @@
+// The kernel registry: one row per bundle KernelId (its number, schema name, AS constant, contract check, fast
+// entry functions, reference twin) and one row per kernel variant file (tile, packer, builds). Generated from it by
+// scripts/gen-kernels.ts (checked in npm test): the KernelId enum of schema/bundle.fbs and
+// assembly/bundle/kernel-ids.ts. Tested against it: fb.KernelId, --embed's entries, docs/bundle-format.md, the grid.
+// Adding a kernel: one KERNELS row (next free id) + `node --import tsx scripts/gen-kernels.ts && npm run schema`.
+import { packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
+import { im2colScratch, lineScratch, type ConvShape } from './scratch.ts';
+
+/** Params table a step of the kernel carries (schema/bundle.fbs `union Params`); null: none. */
+export type ParamsName = 'ConvParams' | 'PoolParams' | 'DenseParams' | 'BinaryParams' | 'UnaryParams' | 'SoftmaxParams'
+  | 'TransposeParams' | 'ConcatParams' | 'PadParams' | 'ControlParams';
+
+export interface KernelRow {
+  /** KernelId value in the bundle (never reused). */
+  id: number;
+  /** KernelId member name in schema/bundle.fbs (and fb.KernelId). */
+  name: string;
+  /** The AssemblyScript constant (assembly/bundle/kernel-ids.ts). */
+  as: string;
+  /** Element type family: selects the load-time checker and the executor's dispatch (f32 / qs8 / any dtype / control). */
+  family: 'f32' | 'qs8' | 'any' | 'control';
+  params: ParamsName | null;
+  /** The schema enum comment: inputs → output (layouts in docs/bundle-format.md). */
+  io: string;
+  /** AS function that checks a step's contract at load time. */
+  check: string;
+  /** AS reference twin (assembly/reference/ or, for control steps, the one implementation). */
+  reference: string;
+  /** Functions of the WASI build (name-section names) a step of this kernel may call; `--embed` keeps them
+   *  when the bundle uses the kernel. Empty: the step's code is inline in the executor and always kept. */
+  entries: readonly string[];
+  /** Kernels with an arena work buffer: its I8 shape for a step's geometry, null when the step runs without. */
+  scratch?: (c: ConvShape) => number[] | null;
+}
+
+const QS8_ENTRY = ['assembly/kernels/qs8-steps/runQs8Step'];
+const f32 = (id: number, name: string, as: string, params: ParamsName | null, io: string, check: string, reference: string,
+  entries: string[]): KernelRow => ({ id, name, as, family: 'f32', params, io, check, reference, entries });
+const qs8 = (id: number, name: string, as: string, params: ParamsName | null, io: string, check: string, reference: string,
+  scratch?: KernelRow['scratch']): KernelRow => ({ id, name, as, family: 'qs8', params, io, check, reference, entries: QS8_ENTRY, scratch });
+
+/** Every KernelId (0 = Invalid is implied), in id order. */
+export const KERNELS: readonly KernelRow[] = [
+  f32(1, 'Conv2D_F32', 'K_CONV2D', 'ConvParams', 'in [N,H,W,Ci], w [G,KH,KW,Ci/G,Co/G], b [Co] -> out [N,OH,OW,Co]', 'checkConv', 'refConv2d',
+    ['assembly/kernels/conv/f32-conv2d/conv2dF32', 'assembly/kernels/conv/f32-conv2d/pixelScalar', 'assembly/kernels/gemm/f32-gemm/gemmF32']),
+  f32(2, 'DepthwiseConv2D_F32', 'K_DWCONV2D', 'ConvParams', 'in [N,H,W,C],  w [KH,KW,C*M],           b [C*M] -> out [N,OH,OW,C*M]',
+    'checkConv', 'refDwconv2d', ['assembly/kernels/conv/f32-dwconv2d/dwconv2dF32', 'assembly/kernels/conv/f32-dwconv2d/pixelScalar']),
+  f32(3, 'Dense_F32', 'K_DENSE', 'DenseParams', 'in [M,K],      w [K,N],                 b [N] -> out [M,N]', 'checkDense', 'refDense',
+    ['assembly/kernels/gemm/f32-gemm/gemmF32']),
+  f32(4, 'MaxPool_F32', 'K_MAXPOOL', 'PoolParams', 'in [N,H,W,C] -> out [N,OH,OW,C]', 'checkPool', 'refPool', ['assembly/kernels/pool/f32-pool/poolF32']),
+  f32(5, 'AvgPool_F32', 'K_AVGPOOL', 'PoolParams', 'in [N,H,W,C] -> out [N,OH,OW,C]', 'checkPool', 'refPool', ['assembly/kernels/pool/f32-pool/poolF32']),
+  f32(6, 'GlobalAvgPool_F32', 'K_GAP', null, 'in [N,H,W,C] -> out [N,1,1,C]', 'checkGap', 'refGlobalAvgPool',
+    ['assembly/kernels/pool/f32-pool/globalAvgPoolF32']),
+  f32(7, 'Binary_F32', 'K_BINARY', 'BinaryParams', 'a, b -> out (broadcast through BinaryParams strides)', 'checkBinary', 'refBinary',
+    ['assembly/kernels/elementwise/f32-binary/binaryF32']),
+  f32(8, 'Unary_F32', 'K_UNARY', 'UnaryParams', 'in -> out, same shape', 'checkUnary', 'refUnary', ['assembly/kernels/elementwise/f32-unary/unaryF32']),
+  f32(9, 'Softmax_F32', 'K_SOFTMAX', 'SoftmaxParams', 'in -> out, same shape, along one axis', 'checkSoftmax', 'refSoftmax',
+    ['assembly/kernels/elementwise/f32-unary/softmaxF32']),
+  { id: 10, name: 'Transpose', as: 'K_TRANSPOSE', family: 'any', params: 'TransposeParams', io: 'any dtype, element size from the tensor dtype',
+    check: 'checkTranspose', reference: 'refTranspose', entries: ['assembly/kernels/data/data-move/transposeAny'] },
+  { id: 11, name: 'Concat', as: 'K_CONCAT', family: 'any', params: 'ConcatParams', io: 'any dtype', check: 'checkConcat', reference: 'refConcat',
+    entries: ['assembly/kernels/data/data-move/concatAny'] },
+  { id: 12, name: 'Copy', as: 'K_COPY', family: 'any', params: null, io: 'any dtype, bytes copied as they are (reshape that cannot alias)',
+    check: 'checkCopy', reference: 'refCopy', entries: [] },
+  { id: 13, name: 'Pad', as: 'K_PAD', family: 'any', params: 'PadParams', io: 'any dtype: out = value outside, in inside (PadParams)',
+    check: 'checkPad', reference: 'refPad', entries: ['assembly/kernels/data/data-move/padAny'] },
+  { id: 14, name: 'Dispatch', as: 'K_DISPATCH', family: 'control', params: 'ControlParams',
+    io: 'gate scores [N branches] -> jump to targets[argmax] (ControlParams)', check: 'checkControl', reference: 'controlStep', entries: [] },
+  { id: 15, name: 'Exit', as: 'K_EXIT', family: 'control', params: 'ControlParams',
+    io: 'head out -> graph out and stop the run when confident (ControlParams)', check: 'checkControl', reference: 'controlStep', entries: [] },
+  { id: 16, name: 'Jump', as: 'K_JUMP', family: 'control', params: 'ControlParams', io: 'no tensors: continue at targets[0] (end of a branch)',
+    check: 'checkControl', reference: 'controlStep', entries: [] },
+  qs8(17, 'Conv2D_QS8', 'K_CONV2D_QS8', 'ConvParams', 'in i8 [N,H,W,Ci], w i8 packed [G,Co/G,K₂], qc [3,Co], scratch i8 [OH·OW,Kp] | -1', 'checkConvQs8', 'refConv2dQs8',
+    im2colScratch),
+  qs8(18, 'DepthwiseConv2D_QS8', 'K_DWCONV2D_QS8', 'ConvParams', 'in i8 [N,H,W,C], w i8 [KH,KW,C*M], qc [3,C*M] -> out i8 [N,OH,OW,C*M]',
+    'checkConvQs8', 'refDwconv2dQs8'),
+  qs8(19, 'Dense_QS8', 'K_DENSE_QS8', 'DenseParams', 'in i8 [M,K], w i8 packed [N,K₂], qc [3,N] -> out i8 [M,N]', 'checkDenseQs8', 'refGemmQs8'),
+  qs8(20, 'MaxPool_QS8', 'K_MAXPOOL_QS8', 'PoolParams', 'in i8 [N,H,W,C] -> out i8 [N,OH,OW,C] (same quant)', 'checkPoolQs8', 'refPoolQs8'),
+  qs8(21, 'AvgPool_QS8', 'K_AVGPOOL_QS8', 'PoolParams', 'in i8 [N,H,W,C] -> out i8 [N,OH,OW,C] (same quant)', 'checkPoolQs8', 'refPoolQs8'),
+  qs8(22, 'GlobalAvgPool_QS8', 'K_GAP_QS8', null, 'in i8 [N,H,W,C], qc [2] -> out i8 [N,1,1,C]', 'checkGapQs8', 'refGlobalAvgPoolQs8'),
+  qs8(23, 'Add_QS8', 'K_ADD_QS8', 'BinaryParams', 'a i8, b i8, qc [3] -> out i8 (BinaryParams strides, op Add)', 'checkAddQs8', 'refAddQs8'),
+  qs8(24, 'Quantize_QS8', 'K_QUANTIZE_QS8', null, 'in f32 -> out i8, same element count', 'checkElementwise', 'refQuantizeQs8'),
+  qs8(25, 'Dequantize_QS8', 'K_DEQUANTIZE_QS8', null, 'in i8 -> out f32, same element count', 'checkElementwise', 'refDequantizeQs8'),
+  qs8(26, 'Requantize_QS8', 'K_REQUANTIZE_QS8', null, 'in i8, qc [2] -> out i8, same element count', 'checkElementwise', 'refRequantizeQs8'),
+  qs8(27, 'Conv1xK_QS8', 'K_CONV1XK_QS8', 'ConvParams',
+    'Conv2D_QS8 with KH = 1 < KW, groups 1, dilation_w 1; scratch i8 [R·L, Ci] | -1 (unpadded; R, L: docs/quantization.md)',
+    'checkConvLineQs8', 'refConv2dQs8', (c) => lineScratch(c, true)),
+  qs8(28, 'ConvKx1_QS8', 'K_CONVKX1_QS8', 'ConvParams', 'Conv2D_QS8 with KW = 1 < KH, groups 1, dilation_h 1; scratch i8 [R·L, Ci]',
+    'checkConvLineQs8', 'refConv2dQs8', (c) => lineScratch(c, false)),
+];
+
+const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
+const BY_NAME = new Map(KERNELS.map((k) => [k.name, k]));
+
+/** The row of a KernelId; undefined for Invalid (0) and ids no runtime knows. */
+export function kernelById(id: number): KernelRow | undefined { return BY_ID.get(id); }
+export function kernelByName(name: string): KernelRow {
+  const k = BY_NAME.get(name);
+  if (!k) throw new Error(`kernel registry: no kernel named '${name}'`);
+  return k;
+}
+
+/** A kernel variant: one file of assembly/kernels/ named dtype-op[-tile][-isa], the KernelIds it serves, what each
+ *  build runs, and (for the GEMM-like ones) the tile the test grid walks and the weight packer tied to it. */
+export interface KernelVariant {
+  /** File stem, e.g. qs8-gemm-4x8c2-wasmsimd (assembly/kernels/<dir>/<stem>.ts). */
+  name: string;
+  dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data';
+  serves: readonly string[];
+  /** Which wasm build runs this file's code: simd, scalar or both (same arithmetic, with or without v128). */
+  builds: readonly ('simd' | 'scalar')[];
+  /** Rows × columns × reduction step of the register tile (the test grid walks each axis around it). */
+  tile?: { mr: number; nr: number; kr: number };
+  pack?: (w: ArrayLike<number>, ...dims: number[]) => Int8Array | Float32Array;
+}
+
+const BOTH = ['simd', 'scalar'] as const;
+
+/** Every file in assembly/kernels/ that runs steps. */
+export const VARIANTS: readonly KernelVariant[] = [
+  { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32', 'Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
+  { name: 'f32-pool', dir: 'pool', serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'], builds: BOTH },
+  { name: 'f32-binary', dir: 'elementwise', serves: ['Binary_F32'], builds: BOTH },
+  { name: 'f32-unary', dir: 'elementwise', serves: ['Unary_F32', 'Softmax_F32'], builds: BOTH },
+  { name: 'data-move', dir: 'data', serves: ['Transpose', 'Concat', 'Copy', 'Pad'], builds: BOTH },
+  { name: 'qs8-gemm-4x8c2-wasmsimd', dir: 'gemm', serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'], builds: ['simd'],
+    tile: { mr: 4, nr: 8, kr: 2 }, pack: packQs8Gemm4x8c2 },
+  { name: 'qs8-gemm-2x2-scalar', dir: 'gemm', serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'], builds: BOTH,
+    tile: { mr: 2, nr: 2, kr: 2 }, pack: packQs8Gemm4x8c2 },
+  { name: 'qs8-conv2d-im2col', dir: 'conv', serves: ['Conv2D_QS8'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 2 }, pack: packQs8Gemm4x8c2 },
+  { name: 'qs8-conv2d-1xk', dir: 'conv', serves: ['Conv1xK_QS8', 'ConvKx1_QS8'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2 },
+  { name: 'qs8-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_QS8'], builds: BOTH, tile: { mr: 1, nr: 8, kr: 1 }, pack: packQs8Depthwise },
+  { name: 'qs8-pool', dir: 'pool', serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'], builds: BOTH },
+  { name: 'qs8-elementwise', dir: 'elementwise', serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'], builds: BOTH },
+];
+
+export function variantByName(name: string): KernelVariant {
+  const v = VARIANTS.find((x) => x.name === name);
+  if (!v) throw new Error(`kernel registry: no variant '${name}'`);
+  return v;
+}
+
+/** The KernelIds' AS source path of a variant, from the repository root. */
+export const variantFile = (v: KernelVariant): string => `assembly/kernels/${v.dir}/${v.name}.ts`;
