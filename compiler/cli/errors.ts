@@ -17,7 +17,7 @@ export class CliError extends Error {
   }
 }
 
-const KNOWN = new Set(['ModelError', 'BundleError', 'NpyError', 'CliError']);
+const KNOWN = new Set(['ModelError', 'BundleError', 'NpyError', 'CliError', 'CheckpointError']);
 
 export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, '; ').trim();
