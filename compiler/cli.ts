@@ -1,9 +1,10 @@
-// The edgec command line: compile | run | inspect | import (esbuild bundles this file into
+// The edgec command line: compile | run | inspect | profile | eval | import (esbuild bundles this file into
 // dist/cli.js, which bin/edgec.js imports). Every failure is one stderr line and exit code 1
 // (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileCommand } from './cli/compile.ts';
+import { evalCommand } from './cli/eval.ts';
 import { reportError, UsageError } from './cli/errors.ts';
 import { importCommand } from './cli/import.ts';
 import { inspectCommand } from './cli/inspect-command.ts';
@@ -17,6 +18,7 @@ commands:
   run <bundle> --input <x.npy> --output <y.npy>    run a bundle on .npy data
   inspect <bundle>                                 per-step table: kernels, shapes, params, MACs, arena
   profile <bundle> --input <x.npy>                 how often each branch / early exit is taken, MACs run
+  eval <bundle|model> -i <x.npy> --labels <y.npy>  top-1 / top-5 accuracy (or MSE) on labelled data
   import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
 
 options:
@@ -26,7 +28,7 @@ options:
 Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand,
+  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand, eval: evalCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */

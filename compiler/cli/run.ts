@@ -44,7 +44,7 @@ export function sampleCount(arrShape: readonly number[], port: Port, file: strin
 }
 
 /** Converts .npy data to the model's dtype where that loses nothing a user would expect. */
-function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
+export function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
   const want = port.dtype;
   const Ctor = CTOR[want];
   if (!Ctor) throw new CliError(file, `input '${port.name}' has unsupported dtype ${want}`);
