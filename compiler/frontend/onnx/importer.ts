@@ -9,8 +9,8 @@ import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
 import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './decode.ts';
 import { foldConstantNode, FOLDABLE_OPS } from './fold.ts';
 import { orderPreserved, permute, TO_NCHW, TO_NHWC } from './shapes.ts';
-import { FLOAT_HANDLERS } from './ops.ts';
-import { QUANT_HANDLERS } from './quant-ops.ts';
+import { FLOAT_HANDLERS } from './ops/index.ts';
+import { QUANT_HANDLERS } from './ops/quant.ts';
 
 const HANDLERS: Record<string, Handler> = { ...FLOAT_HANDLERS, ...QUANT_HANDLERS };
 

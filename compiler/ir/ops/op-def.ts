@@ -1,7 +1,7 @@
 // What one IR op file holds (compiler/ir/ops/<op>.ts): attrs, shape/dtype rule, float64 reference,
 // int8 role and integer reference, and the slots the training (issue 12) and compression (issue 14)
 // work fills: a gradient rule and a channel-flow rule. The op table (ops/index.ts) lists the files.
-import type { AttrValue, Attrs, DType, Graph, Node, OpType, Tensor, TensorData } from '../graph.ts';
+import type { AttrValue, Attrs, DType, Graph, Node, OpType, Tensor } from '../graph.ts';
 
 /** A float64 value of the reference evaluator: row-major data in `shape`. */
 export interface Value {
@@ -64,31 +64,21 @@ export interface Int8Rule {
   converts?: boolean;
 }
 
-/** Where a gradient rule writes the backward graph; the builder makes names unique. */
+/** Where a gradient rule writes the backward graph (compiler/train builds one per training graph). */
 export interface GradBuilder {
-  /** A forward or already-built backward tensor (shape, dtype, constant data). */
-  tensor(name: string): Tensor;
-  /** Declares a new tensor named after `base` and returns its name; `data` makes it a constant. */
-  newTensor(base: string, shape: number[], dtype?: DType, data?: TensorData): string;
-  /** Appends a node; its attrs are checked and defaulted against the op table like any node. */
-  addNode(op: OpType, inputs: string[], outputs: string[], attrs?: Attrs): void;
-}
-
-export interface GradArgs {
-  /** The forward node: its input and output tensors stay readable in the backward graph. */
-  node: Node;
-  /** dL/d(output i) per output of the node; '' when that output gets no gradient. */
-  outputGrads: string[];
-  /** Per input: is its gradient needed (false for absent inputs and frozen constants). */
-  wanted: boolean[];
-  builder: GradBuilder;
+  /** Adds a node of `op` (shape-inferred) and returns its output tensor names. */
+  add(op: OpType, inputs: string[], attrs?: Attrs, outputs?: number): string[];
+  shape(name: string): number[];
+  /** Whether a gradient for this tensor is wanted (a trained weight or on a path from one). */
+  wants(name: string): boolean;
 }
 
 /**
- * Vector–Jacobian product over the IR: emits the nodes computing dL/d(input i) for every wanted input and
- * returns their tensor names ('' where none). Checked against float64 finite differences of `evaluate`.
+ * Vector–Jacobian product over the IR: given the forward node and dL/d(output) `dy`, emits the nodes
+ * computing dL/d(input i) for every wanted input and returns their tensor names (undefined where none).
+ * The forward node's inputs and outputs stay readable. Checked against float64 finite differences.
  */
-export type GradRule = (args: GradArgs) => string[];
+export type GradRule = (b: GradBuilder, n: Node, dy: string) => (string | undefined)[];
 
 /**
  * How channels (the last axis of NHWC activations, features of Dense) flow from inputs to outputs, for

@@ -9,7 +9,7 @@ import {
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { OPS } from '../../../compiler/ir/ops/index.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../../compiler/ir/graph.ts';
-import { rng } from '../ir/build-graph.ts';
+import { rng } from './build-graph.ts';
 
 test('quantizeMultiplier: hand-worked values, ranges, the round-up-to-2^31 case, errors', () => {
   assert.equal(quantizeMultiplier(0.5), { mult: 2 ** 30, shift: 31 });

@@ -2,13 +2,16 @@
 // float32 (q − zp)·s weights carrying Tensor.quant; QuantizeLinear becomes a range Clip whose output
 // records scale / zero point; QLinear* ops are the float op between the two (see docs/onnx-support.md).
 
-import { numElements } from '../../ir/graph.ts';
-import type { QuantParams } from '../../ir/graph.ts';
-import { FLOAT32_MAX } from '../../ir/ops/helpers.ts';
-import { ONNX_DTYPE, onnxDtypeName } from './decode.ts';
-import type { OnnxNode, OnnxTensor } from './decode.ts';
-import type { Handler, Importer } from './importer.ts';
-import { binaryHandler, conv, gemm, matmul, runAs } from './ops.ts';
+import { numElements } from '../../../ir/graph.ts';
+import type { QuantParams } from '../../../ir/graph.ts';
+import { FLOAT32_MAX } from '../../../ir/ops/helpers.ts';
+import { ONNX_DTYPE, onnxDtypeName } from '../decode.ts';
+import type { OnnxNode, OnnxTensor } from '../decode.ts';
+import type { Handler, Importer } from '../importer.ts';
+import { runAs } from './compose.ts';
+import { conv } from './conv.ts';
+import { binaryHandler } from './elementwise.ts';
+import { gemm, matmul } from './gemm.ts';
 
 /** Integer range of a quantised ONNX type (QuantizeLinear's saturation bounds). */
 const QRANGE: Record<number, [number, number]> = {
