@@ -18,6 +18,10 @@ export interface ModelInfo {
 
 export interface Model {
   readonly info: ModelInfo;
+  /**
+   * Runs the model; an input holding N samples stacked along the first axis (N whole copies of the
+   * model's input size, the same N for every input) runs them one by one and returns stacked outputs.
+   */
   run(inputs: Record<string, TensorArray>): Record<string, TensorArray>;
   /**
    * Runs N samples stacked along the first axis (N = 1 for a model-sized input), one at a time, and
@@ -151,6 +155,11 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
         throw new BundleError(`run: unknown input '${name}' (inputs: ${info.inputs.map((t) => t.name).join(', ')})`);
       }
     }
+    const stacked = info.inputs.some((t, i) => {
+      const size = ex.edgec_input_size(i), data = inputs[t.name];
+      return data !== undefined && size > 0 && data.byteLength > size && data.byteLength % size === 0;
+    });
+    if (stacked) return runDetailed(inputs).outputs;
     info.inputs.forEach((t, i) => {
       const data = inputs[t.name];
       if (data === undefined) throw new BundleError(`run: missing input '${t.name}'`);

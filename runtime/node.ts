@@ -1,18 +1,20 @@
-// Node entry: the same load() as runtime/index.ts, but finds and compiles the .wasm itself
-// (build/ next to the sources, or the copies beside the bundled dist/ runtime) and picks the build.
+// Node entry (the package's main export, `import { load } from 'edgec'`): the same load() as
+// runtime/index.ts, but reads a bundle from a path when given one, finds and compiles the runtime .wasm
+// itself (build/ in the source tree and in the installed package) and picks the build.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load as loadWith, simdSupported, type Model } from './index.ts';
+import { load as loadWith, simdSupported, BundleError, type Model } from './index.ts';
 
 export { BundleError, simdSupported } from './index.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
-export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
+export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType, SampleRoute, ControlStep } from './index.ts';
 
 export type Build = 'simd' | 'scalar';
 
 export interface NodeLoadOptions {
   /** 'auto' (default): simd when this engine validates SIMD128, else scalar. */
   build?: 'auto' | Build;
+  /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
   reference?: boolean;
   /** Multi-variant bundles: the variant to start with (default the first). */
   variant?: string;
@@ -20,14 +22,18 @@ export interface NodeLoadOptions {
 
 const modules = new Map<Build, WebAssembly.Module>();
 
-/** Path of build/edgec-<build>.wasm: source tree (runtime/ → ../build) or dist/runtime/ → ../. */
+/**
+ * Path of build/edgec-<build>.wasm. This code runs from three places, all inside one package root that
+ * holds build/: runtime/node.ts (source tree) → ../build; dist/runtime/node.js (the `edgec` entry) and
+ * dist/chunks/*.js (code the CLI and `edgec/compiler` share) → ../../build.
+ */
 export function wasmPath(build: Build): string {
   const file = `edgec-${build}.wasm`;
-  for (const rel of [`../build/${file}`, `../${file}`, `../../build/${file}`]) {
+  for (const rel of [`../build/${file}`, `../../build/${file}`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
-  throw new Error(`edgec runtime: ${file} not found next to ${fileURLToPath(import.meta.url)}; run 'npm run build'`);
+  throw new Error(`edgec runtime: build/${file} not found above ${fileURLToPath(import.meta.url)}; run 'npm run build'`);
 }
 
 export function wasmModule(build: Build): WebAssembly.Module {
@@ -39,8 +45,19 @@ export function wasmModule(build: Build): WebAssembly.Module {
   return m;
 }
 
-export function load(bundle: Uint8Array, opts: NodeLoadOptions = {}): Promise<Model> {
+/** Loads a bundle (its bytes, or the path of an .edgec file) on the simd or scalar runtime build. */
+export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): Promise<Model> {
   const want = opts.build ?? 'auto';
   const build: Build = want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
-  return loadWith(bundle, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant });
+  let bytes: Uint8Array;
+  if (typeof bundle === 'string') {
+    try {
+      bytes = readFileSync(bundle);
+    } catch (e) {
+      return Promise.reject(new BundleError(`${bundle}: cannot read the bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+    }
+  } else {
+    bytes = bundle;
+  }
+  return loadWith(bytes, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant });
 }

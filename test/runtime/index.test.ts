@@ -2,7 +2,9 @@
 // steps, build), input checking, repeated runs, node.ts build selection, errors as BundleError.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { load as loadCore, BundleError, simdSupported } from '../../runtime/index.ts';
 import { load, wasmPath, wasmModule } from '../../runtime/node.ts';
 import { makeBundle, twoInOutBundle, rng, randF32, fb } from '../assembly/harness.ts';
@@ -45,6 +47,38 @@ test('run: input errors are BundleErrors', async () => {
   assert.throws(() => m.run({ a, b: new Float32Array(5), iv }), (e: unknown) => e instanceof BundleError && /'b' has 5 elements/.test((e as Error).message));
   assert.throws(() => m.run({ a, b: a, iv: new Float32Array(6) as unknown as Int32Array }), (e: unknown) => e instanceof BundleError && /Int32Array/.test((e as Error).message));
   assert.throws(() => m.run({ a, b: a, iv, zz: a }), (e: unknown) => e instanceof BundleError && /unknown input 'zz'/.test((e as Error).message));
+});
+
+test('run: N stacked samples run one by one, as runDetailed does; counts must agree', async () => {
+  const m = await load(twoInOutBundle(), { build: 'scalar' });
+  const r = rng(5);
+  const n = 3, a = randF32(r, n * 6), b = randF32(r, n * 6), iv = Int32Array.from({ length: n * 6 }, (_, i) => i * 7 - 40);
+  const stacked = m.run({ a, b, iv });
+  assert.equal(stacked, m.runDetailed({ a, b, iv }).outputs);
+  assert.is(stacked.sum!.length, n * 6);
+  for (let k = 0; k < n; k++) {
+    const one = m.run({ a: a.subarray(k * 6, k * 6 + 6), b: b.subarray(k * 6, k * 6 + 6), iv: iv.subarray(k * 6, k * 6 + 6) });
+    assert.equal(Array.from(stacked.sum!.subarray(k * 6, k * 6 + 6)), Array.from(one.sum!), `sample ${k} sum`);
+    assert.equal(Array.from(stacked.idx!.subarray(k * 6, k * 6 + 6)), Array.from(one.idx!), `sample ${k} idx`);
+  }
+  assert.throws(() => m.run({ a, b: b.subarray(0, 12), iv }), (e: unknown) => e instanceof BundleError && /'b' has 12 elements.*different count/.test((e as Error).message));
+});
+
+test('node load: from a file path; an unreadable path is a BundleError naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-load-'));
+  try {
+    const file = join(dir, 'm.edgec');
+    writeFileSync(file, twoInOutBundle());
+    const m = await load(file, { build: 'simd' });
+    assert.equal(m.info.outputs.map((t) => t.name), ['sum', 'idx']);
+    const missing = join(dir, 'nope.edgec');
+    await load(missing).then(() => assert.unreachable('loaded'), (e: unknown) => {
+      assert.instance(e, BundleError);
+      assert.ok((e as Error).message.startsWith(`${missing}: cannot read the bundle (ENOENT)`), (e as Error).message);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('node load: auto picks simd where supported; reference mode gives the same bits', async () => {
