@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Builds everything a user runs: both runtime .wasm files (AssemblyScript → build/) and the
-// compiler CLI and runtime JS (esbuild → dist/). `--if-stale` skips when outputs are newer
-// than every source, so `npm test` after `npm ci` does not rebuild.
+// Builds everything a user runs: the runtime .wasm files (AssemblyScript → build/), the compiler CLI,
+// the API entries (`edgec`, `edgec/browser`, `edgec/runtime`, `edgec/compiler`; esbuild → dist/) and their
+// declarations (tsc → dist/types/). `--if-stale` skips when outputs are newer than every source, so
+// `npm test` after `npm ci` does not rebuild.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +21,7 @@ function newest(dir) {
   return t;
 }
 const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'build/edgec-wasi.wasm', 'dist/cli.js',
-  'dist/runtime/index.js', 'dist/browser/edgec.js'];
+  'dist/runtime/index.js', 'dist/browser/edgec.js', 'dist/compiler/index.js', 'dist/types/compiler/index.d.ts'];
 const oldestOut = Math.min(...outputs.map((o) => (existsSync(join(root, o)) ? statSync(join(root, o)).mtimeMs : 0)));
 const newestSrc = Math.max(...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
   statSync(join(root, 'asconfig.json')).mtimeMs);
@@ -36,18 +37,32 @@ execFileSync(bin('asc'), ['--config', 'assembly/wasi.asconfig.json'], { cwd: roo
 
 const esbuild = await import('esbuild');
 const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+// The CLI and the compiler API (`edgec/compiler`) share their code through chunks in dist/chunks/.
+rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
 await esbuild.build({
-  ...common, entryPoints: ['compiler/cli.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20',
-  packages: 'external',
+  ...common, entryPoints: { cli: 'compiler/cli.ts', 'compiler/index': 'compiler/index.ts' }, outdir: 'dist',
+  splitting: true, chunkNames: 'chunks/[name]-[hash]', platform: 'node', target: 'node20', packages: 'external',
 });
 await esbuild.build({
   ...common, entryPoints: { index: 'runtime/index.ts', node: 'runtime/node.ts' }, outdir: 'dist/runtime',
   platform: 'neutral', target: 'es2022', external: ['node:*'],
 });
-mkdirSync(join(root, 'dist'), { recursive: true });
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist', f));
+// Every Node entry finds the .wasm in build/ (runtime/node.ts); copies here from older builds would only
+// be shipped twice.
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm']) rmSync(join(root, 'dist', f), { force: true });
 // Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
 await esbuild.build({
   ...common, entryPoints: { edgec: 'runtime/browser.ts' }, outdir: 'dist/browser', platform: 'browser', target: 'es2022',
 });
 for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
+
+// Declarations for the exports map. tsc keeps the sources' `./x.ts` specifiers; consumers resolve `./x.js`.
+rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+execFileSync(bin('tsc'), ['-p', 'scripts/tsconfig.types.json'], { cwd: root, stdio: 'inherit' });
+(function rewrite(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) rewrite(p);
+    else if (p.endsWith('.d.ts')) writeFileSync(p, readFileSync(p, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\.ts\2/g, '$1$2$3.js$2'));
+  }
+})(join(root, 'dist/types'));

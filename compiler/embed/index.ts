@@ -26,9 +26,9 @@ export interface EmbedResult {
   kernels: number[];
 }
 
-/** build/edgec-wasi.wasm from the source tree (compiler/embed/) or beside dist/cli.js. */
+/** build/edgec-wasi.wasm of the package root: from compiler/embed/ or dist/chunks/ (../../build), dist/cli.js (../build). */
 export function wasiRuntimePath(): string {
-  for (const rel of ['../../build/edgec-wasi.wasm', './edgec-wasi.wasm', '../build/edgec-wasi.wasm']) {
+  for (const rel of ['../../build/edgec-wasi.wasm', '../build/edgec-wasi.wasm']) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }

@@ -1,0 +1,12 @@
+// The compiler's public API (`import … from 'edgec/compiler'`, built to dist/compiler/index.js with
+// declarations in dist/types): model files → IR graph → .edgec bundle bytes, float or int8. The CLI is a
+// thin layer over exactly these calls; docs/api.md shows them in use.
+export { compileGraph, formatGraph, PASS_NAMES, type CompileOptions, type CompileResult } from './compile.ts';
+export {
+  compileQuantized, quantize, splitSamples, CALIBRATION_METHODS,
+  type CalibrationMethod, type QuantizeOptions, type QuantizeReport, type QuantizedGraph, type Samples,
+} from './quantize/index.ts';
+export { loadModelJson, parseModelJson, writeModelJson, serializeModelJson } from './frontend/model-json/index.ts';
+export { loadOnnx, parseOnnx, SUPPORTED_OPS, type OnnxImportOptions } from './frontend/onnx/index.ts';
+export { loadNpy, readNpy, saveNpy, writeNpy, NpyError, type NpyArray, type NpyData, type NpyDtype } from './io/npy.ts';
+export { ModelError, type Graph, type Tensor, type Node, type DType, type TensorData, type QuantParams } from './ir/graph.ts';
