@@ -19,6 +19,7 @@ import { serveDemo } from '../../examples/web/serve.js';
 import { runWasi } from '../wasi/run-wasi.ts';
 import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
 import { compileVariants } from '../../compiler/variants/cli.ts';
+import { skipSuite } from '../skip-suite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -26,12 +27,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 const WASI_PATH = fileURLToPath(new URL('../../build/edgec-wasi.wasm', import.meta.url));
 
 if (!existsSync(CHROMIUM)) {
-  // CI installs chromium (.ci/run): missing there is a failure; on a dev box without it, a loud skip.
-  if (process.env.CI === 'true') {
-    test('chromium is installed', () => { assert.unreachable(`${CHROMIUM} missing (apt-get install -y chromium)`); });
-  } else {
-    console.warn(`test/browser: SKIPPED, ${CHROMIUM} not installed (apt-get install -y chromium)`);
-  }
+  skipSuite('browser/demo', `${CHROMIUM}: apt-get install chromium`);
   test.run();
 } else {
   const bytesOf = (a: ArrayBufferView) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));

@@ -8,6 +8,7 @@ import type { Graph } from '../../../compiler/ir/graph.ts';
 import { compileGraph } from '../../../compiler/compile.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { closeness, inputsFor } from '../ir/build-graph.ts';
+import { skipSuite } from '../../skip-suite.ts';
 
 const at = (p: string) => new URL(`../../../${p}`, import.meta.url);
 const fixtures: [string, string, () => Promise<(path: string) => Graph>][] = [
@@ -19,7 +20,7 @@ const runtimeReady = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-s
 
 for (const [name, file, loader] of fixtures) {
   if (!runtimeReady || !existsSync(at(file))) {
-    test(`${name} (skipped: fixture or runtime missing)`, () => {});
+    skipSuite(`compiler/emit/frontends-e2e ${name}`, `${file} or build/*.wasm: npm run build`);
     continue;
   }
   test(`${name}: compiled bundle on simd and scalar ≈ reference`, async () => {

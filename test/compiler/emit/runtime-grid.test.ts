@@ -8,12 +8,13 @@ import { compileGraph } from '../../../compiler/compile.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { GRID } from './grid-cases.ts';
 import { closeness, inputsFor } from '../ir/build-graph.ts';
+import { skipSuite } from '../../skip-suite.ts';
 
 const root = new URL('../../../', import.meta.url);
 const ready = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) => existsSync(new URL(p, root)));
 
 if (!ready) {
-  test('runtime grid (skipped: runtime/node.ts or build/*.wasm missing; run npm run build)', () => {});
+  skipSuite('compiler/emit/runtime-grid', 'build/*.wasm: npm run build');
 } else {
   const { load } = (await import('../../../runtime/node.ts')) as typeof import('../../../runtime/node.ts');
   for (const c of GRID) {
