@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Graph } from '../ir/graph.ts';
 import { compileGraph, PASS_NAMES, type CompileOptions } from '../compile.ts';
 import type { QuantizeReport } from '../quantize/index.ts';
+import { hasQdqAnnotations } from '../quantize/qdq.ts';
 import { loadModelJson } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -140,6 +141,10 @@ export async function compileCommand(argv: string[]): Promise<number> {
   if (prune !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
   const quantize = parseQuantizeFlags(values);
   const graph = loadModel(model, shapes);
+  if (!quantize && values.variants === undefined && hasQdqAnnotations(graph)) {
+    console.error(`note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; `
+      + 'add --quantize int8 to keep its int8 scales');
+  }
   const options: Record<string, unknown> = { target: target ?? 'simd' };
   if (shapes) options.shapes = shapes;
   if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };

@@ -19,6 +19,12 @@ export class CliError extends Error {
 
 const KNOWN = new Set(['ModelError', 'BundleError', 'NpyError', 'CliError', 'CheckpointError']);
 
+/** Names for a message: all of them when few, else the first `max` and 'and N more' (a line stays short). */
+export function listNames(names: readonly string[], max = 8): string {
+  if (names.length <= max) return names.join(', ');
+  return `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
 export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, '; ').trim();
 }
@@ -30,7 +36,7 @@ function describeSystemError(e: NodeJS.ErrnoException): string | undefined {
   const what: Record<string, string> = {
     ENOENT: 'no such file or directory',
     EACCES: 'permission denied',
-    EISDIR: 'is a directory',
+    EISDIR: 'is a directory, expected a file',
     ENOTDIR: 'a parent is not a directory',
     ENOSPC: 'no space left on device',
     EROFS: 'read-only file system',

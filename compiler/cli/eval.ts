@@ -155,7 +155,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const files = new Map<string, string>();
   const unnamed: string[] = [];
   for (const a of values.input) {
-    const { name, value } = splitNamed(a, inputs.map((p) => p.name));
+    const { name, value } = splitNamed(a, inputs.map((p) => p.name), '--input', 'eval', true);
     if (name !== undefined) files.set(name, value);
     else unnamed.push(value);
   }

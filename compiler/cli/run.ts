@@ -92,7 +92,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const inputFiles = new Map<string, string>();
   const unnamedIn: string[] = [];
   for (const a of values.input ?? []) {
-    const { name, value } = splitNamed(a, inputs.map((p) => p.name));
+    const { name, value } = splitNamed(a, inputs.map((p) => p.name), '--input', 'run', true);
     if (name !== undefined) {
       if (inputFiles.has(name)) throw new UsageError(`input '${name}' given twice`, 'run');
       inputFiles.set(name, value);
@@ -106,7 +106,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const outputFiles = new Map<string, string>();
   const unnamedOut: string[] = [];
   for (const a of values.output ?? []) {
-    const { name, value } = splitNamed(a, outputs.map((p) => p.name));
+    const { name, value } = splitNamed(a, outputs.map((p) => p.name), '--output', 'run');
     if (name !== undefined) outputFiles.set(name, value);
     else unnamedOut.push(value);
   }

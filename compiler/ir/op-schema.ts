@@ -19,6 +19,7 @@ export function isOpType(op: unknown): op is OpType {
 /** Short JSON rendering of a found value for messages. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   let s: string;
   try {

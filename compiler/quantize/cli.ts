@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import type { Graph } from '../ir/graph.ts';
 import type { CompileOptions, CompileResult } from '../compile.ts';
 import { loadNpy } from '../io/npy.ts';
-import { CliError, UsageError } from '../cli/errors.ts';
+import { CliError, UsageError, listNames } from '../cli/errors.ts';
 import { CALIBRATION_METHODS, compileQuantized, splitSamples, type CalibrationMethod, type QuantizeOptions, type QuantizeReport } from './index.ts';
 
 export const QUANTIZE_FLAGS = {
@@ -79,8 +79,8 @@ function progressBar(): { progress: QuantizeOptions['progress']; stop: () => voi
 
 export function describeReport(r: QuantizeReport): string {
   const how = r.mode === 'calibrated' ? `calibrated ${r.method} on ${r.samples} samples` : 'the model\'s own scales (pre-quantised)';
-  const fl = r.floatNodes.length ? `; float: ${r.floatNodes.join(', ')}` : '';
-  const auto = r.autoFloat.length ? `; --auto-mixed kept float: ${r.autoFloat.join(', ')}` : '';
+  const fl = r.floatNodes.length ? `; float: ${listNames(r.floatNodes)}` : '';
+  const auto = r.autoFloat.length ? `; --auto-mixed kept float: ${listNames(r.autoFloat)}` : '';
   const agree = r.agreement !== undefined ? `; top-1 agreement with float ${(100 * r.agreement).toFixed(1)} %` : '';
   return `int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`;
 }

@@ -6,7 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { ModelError, numElements } from '../../ir/graph.ts';
 import type { AttrValue, Graph, Tensor, TensorData } from '../../ir/graph.ts';
 import { OP_SCHEMAS, isOpType } from '../../ir/op-schema.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
 import { MAX_INLINE_ELEMENTS, MODEL_FORMAT, MODEL_VERSION } from './parse.ts';
 
 export const SIDECAR_ALIGNMENT = 16;

@@ -186,7 +186,9 @@ function decodeValueInfo(v: Msg): OnnxValueInfo {
     name: v.name ?? '',
     elemType: num(tt?.elem_type),
     dims: shape
-      ? (shape.dim ?? []).map((d: Msg) => (d.dim_value !== undefined && d.dim_value !== null && num(d.dim_value) > 0
+      // 0 is also what an unset dim_value decodes to (symbolic or unknown); a negative one stays, for the
+      // importer to refuse by name rather than treat as dynamic.
+      ? (shape.dim ?? []).map((d: Msg) => (d.dim_value !== undefined && d.dim_value !== null && num(d.dim_value) !== 0
         ? num(d.dim_value)
         : (d.dim_param || '?')))
       : undefined,

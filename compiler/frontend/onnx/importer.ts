@@ -278,6 +278,11 @@ export class Importer {
   inputShape(name: string, dims: (number | string)[] | undefined): number[] {
     const given = this.opts.shapes?.[name];
     const where = `input '${name}'`;
+    const negative = dims?.findIndex((d) => typeof d === 'number' && d < 0) ?? -1;
+    if (negative >= 0) {
+      throw new ModelError(this.file, where,
+        `shape: dim ${negative} is ${dims![negative]} in [${dims!.join(', ')}]; expected a size ≥ 1 or a symbolic name (the model file is malformed)`);
+    }
     if (given) {
       // Rank-0 inputs are carried as [1] (same data, one element).
       if (dims?.length === 0 && given.length <= 1 && (given[0] ?? 1) === 1) return [1];
