@@ -4,7 +4,7 @@ import { setError, resetError, failed } from './error';
 import {
   Model, StepInfo, decodeBundle, dtypeSize,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKernel,
 } from './bundle/model';
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
@@ -20,6 +20,7 @@ import { refPool, refGlobalAvgPool } from './reference/pool';
 import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
 import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
 import { runQs8Step } from './kernels/qs8-steps';
+import { runTrainStep } from './kernels/train-steps';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;
@@ -55,6 +56,7 @@ export function loadBundle(ptr: usize, len: u32): i32 {
     const t = m.tensors[i];
     if (!t.constant) t.ptr += arenaBase;
   }
+  initVariables(m);
   for (let i = 0; i < m.steps.length; i++) {
     const s = m.steps[i];
     s.inPtrs = new StaticArray<usize>(s.inputs.length);
@@ -62,6 +64,16 @@ export function loadBundle(ptr: usize, len: u32): i32 {
   }
   model = m;
   return 0;
+}
+
+/** Sets every variable (training state) to its init constant, or zeros; runs at load and on request. */
+export function initVariables(m: Model): void {
+  for (let i = 0; i < m.tensors.length; i++) {
+    const t = m.tensors[i];
+    if (!t.variable) continue;
+    if (t.init >= 0) memory.copy(t.ptr, m.tensors[t.init].ptr, <usize>t.size);
+    else memory.fill(t.ptr, 0, <usize>t.size);
+  }
 }
 
 function ptrOf(m: Model, s: StepInfo, input: bool, i: i32): usize {
@@ -161,6 +173,14 @@ export function runModel(): i32 {
       }
       default: {
         if (isQs8Kernel(s.kernel)) { runQs8Step(m, s, ref); break; }
+        if (isTrainKernel(s.kernel)) {
+          const row = runTrainStep(m, s, ref);
+          if (row < 0) break;
+          resetError();
+          setError('edgec_run: step ' + i.toString() + " (node '" + s.node + "'): label " + load<i32>(m.tensors[s.inputs[1]].ptr + (<usize>row << 2)).toString() +
+            ' of sample ' + row.toString() + ' is outside [0, ' + x.shape[1].toString() + ')');
+          return 1;
+        }
         // Unreachable after validation; kept so a logic error is a message, not silence.
         resetError(); setError('edgec_run: step ' + i.toString() + ' has unknown kernel ' + s.kernel.toString());
         return 1;

@@ -57,6 +57,29 @@ export function edgec_output_size(i: i32): u32 {
 
 export function edgec_run(): i32 { return runModel(); }
 
+// Any tensor by id (training sessions read and write variables by the bundle's tensor names).
+export function edgec_tensor_count(): i32 {
+  const m = model;
+  return m === null ? 0 : m.tensors.length;
+}
+export function edgec_tensor_ptr(i: i32): usize {
+  const m = model;
+  if (m === null || i < 0 || i >= m.tensors.length) return 0;
+  return m.tensors[i].ptr;
+}
+export function edgec_tensor_size(i: i32): u32 {
+  const m = model;
+  if (m === null || i < 0 || i >= m.tensors.length) return 0;
+  return m.tensors[i].size;
+}
+/** Resets every variable to its initial value (the bundle's init constants or zeros); 0 = ok. */
+export function edgec_reset_variables(): i32 {
+  const m = model;
+  if (m === null) return 1;
+  executor.initVariables(m);
+  return 0;
+}
+
 /** 1: edgec_run uses the slow reference twins (tests compare them bit for bit); 0: fast kernels. */
 export function edgec_set_reference(on: i32): void { executor.useReference = on != 0; }
 

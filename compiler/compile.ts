@@ -41,7 +41,9 @@ export function cloneGraph(g: Graph): Graph {
 
 export function planLowered(l: Lowered): MemoryPlan {
   return planMemory({
-    tensors: l.tensors.map((t) => ({ size: numElements(t.shape) * DTYPE_BYTES[t.dtype], constant: t.data !== undefined, aliasOf: t.aliasOf })),
+    tensors: l.tensors.map((t) => ({
+      size: numElements(t.shape) * DTYPE_BYTES[t.dtype], constant: t.data !== undefined, aliasOf: t.aliasOf, pinned: t.variable,
+    })),
     steps: l.steps,
     inputs: l.inputs,
     outputs: l.outputs,

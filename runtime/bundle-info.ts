@@ -17,6 +17,8 @@ export interface BundleInfo {
   steps: number;
   /** Names of the model variants (Bundle.variants), [] for a bundle without them. */
   variants: string[];
+  /** Training state tensors (Tensor.variable) with their tensor ids. */
+  variables: (TensorInfo & { id: number })[];
 }
 
 const DTYPES: RuntimeDType[] = ['float32', 'int8', 'uint8', 'int32'];
@@ -35,10 +37,18 @@ export function readBundleInfo(bytes: Uint8Array, variant = 0): BundleInfo {
     return { name: text(ref(t, 0)), shape: ints(ref(t, 2)), dtype: DTYPES[dt === 0 ? 0 : bytes[dt]!]! };
   };
   const stepsVec = ref(root, 2);
+  const variables: (TensorInfo & { id: number })[] = [];
+  const nt = tensorsVec === 0 ? 0 : u32(tensorsVec);
+  for (let id = 0; id < nt; id++) {
+    const e = tensorsVec + 4 + 4 * id;
+    const v = field(e + u32(e), 8);
+    if (v !== 0 && bytes[v] !== 0) variables.push({ ...tensor(id), id });
+  }
   return {
     inputs: ints(ref(root, 3)).map(tensor),
     outputs: ints(ref(root, 4)).map(tensor),
     steps: stepsVec === 0 ? 0 : u32(stepsVec),
     variants,
+    variables,
   };
 }

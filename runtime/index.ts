@@ -33,6 +33,15 @@ export interface Model {
   readonly variant: string;
   /** Switches variant in the same instance (each decoded once, then kept); `info` follows. */
   useVariant(name: string): void;
+  /**
+   * Training bundles (docs/training.md): one run() is one training step; the weights and optimiser
+   * moments are variables kept in the wasm across runs, read and written here by name.
+   */
+  readonly variables: readonly TensorInfo[];
+  readVariable(name: string): TensorArray;
+  writeVariable(name: string, data: TensorArray): void;
+  /** Every variable back to the bundle's initial value (weights as compiled, moments zero). */
+  resetVariables(): void;
 }
 
 export interface LoadOptions {
@@ -72,6 +81,9 @@ interface Exports {
   edgec_run_samples(n: number, inBase: number, outBase: number, routeBase: number, macsBase: number): number;
   edgec_load_variant(ptr: number, len: number, k: number): number;
   edgec_use_variant(k: number): number;
+  edgec_tensor_ptr(i: number): number;
+  edgec_tensor_size(i: number): number;
+  edgec_reset_variables(): number;
 }
 
 // The smallest module using a v128 instruction (as wasm-feature-detect's simd probe).
@@ -235,8 +247,32 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     return { outputs, samples };
   }
 
+  const variableOf = (name: string) => {
+    const v = readBundleInfo(bundle, current).variables.find((t) => t.name === name);
+    if (!v) throw new BundleError(`variable '${name}' is not in this bundle (variables: ${readBundleInfo(bundle, current).variables.map((t) => t.name).join(', ') || 'none'})`);
+    return v;
+  };
+  function readVariable(name: string): TensorArray {
+    const v = variableOf(name);
+    const size = ex.edgec_tensor_size(v.id);
+    const bytes = new Uint8Array(ex.memory.buffer, ex.edgec_tensor_ptr(v.id), size).slice();
+    return new ARRAYS[v.dtype](bytes.buffer, 0, size / ARRAYS[v.dtype].BYTES_PER_ELEMENT);
+  }
+  function writeVariable(name: string, data: TensorArray): void {
+    const v = variableOf(name);
+    const Ctor = ARRAYS[v.dtype];
+    const size = ex.edgec_tensor_size(v.id);
+    if (!(data instanceof Ctor) || data.byteLength !== size) {
+      throw new BundleError(`writeVariable: '${name}' needs a ${Ctor.name} of ${size / Ctor.BYTES_PER_ELEMENT} elements (shape [${v.shape}])`);
+    }
+    new Uint8Array(ex.memory.buffer, ex.edgec_tensor_ptr(v.id), size).set(new Uint8Array(data.buffer, data.byteOffset, size));
+  }
+
   return {
     info, run, runDetailed, variants, useVariant,
     get variant() { return variants[current] ?? ''; },
+    get variables() { return readBundleInfo(bundle, current).variables.map(({ name, shape, dtype }) => ({ name, shape, dtype })); },
+    readVariable, writeVariable,
+    resetVariables: () => { guarded(ex, 'resetVariables', () => ex.edgec_reset_variables()); },
   };
 }

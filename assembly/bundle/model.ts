@@ -32,6 +32,7 @@ export const P_TRANSPOSE = 7;
 export const P_CONCAT = 8;
 export const P_PAD = 9;
 export const P_CONTROL = 10;
+export const P_TRAIN = 11;
 
 export function dtypeSize(dt: i32): u32 { return dt == DT_F32 || dt == DT_I32 ? 4 : 1; }
 
@@ -46,6 +47,10 @@ export class TensorInfo {
   scale: f32 = 0;
   /** Number of elements (product of the shape). */
   elems: u64 = 0;
+  /** Training state: kept in the arena for the whole run and across runs; set at load from `init`. */
+  variable: bool = false;
+  /** Constant tensor id the variable starts from; -1 = zeros. */
+  init: i32 = -1;
   /** Absolute address in wasm memory, set once the arena is placed. */
   ptr: usize = 0;
 }
@@ -70,6 +75,8 @@ export class StepParams {
   /** ControlParams (assembly/control.ts). */
   targets: StaticArray<i32> = new StaticArray<i32>(0);
   metric: i32 = 0; threshold: f32 = 0;
+  /** TrainParams (assembly/kernels/train-steps.ts). */
+  labelSmoothing: f32 = 0; momentum: f32 = 0; nesterov: bool = false; weightDecay: f32 = 0;
 }
 
 export class StepInfo {
@@ -134,6 +141,9 @@ function decodeParams(type: i32, t: u32, p: StepParams): void {
   } else if (type == P_CONTROL) {
     p.targets = fieldI32Vector(t, S.ControlParams_targets);
     p.metric = <i32>fieldU8(t, S.ControlParams_metric, 0); p.threshold = fieldF32(t, S.ControlParams_threshold, 0);
+  } else if (type == P_TRAIN) {
+    p.labelSmoothing = fieldF32(t, S.TrainParams_label_smoothing, 0); p.momentum = fieldF32(t, S.TrainParams_momentum, 0);
+    p.nesterov = fieldU8(t, S.TrainParams_nesterov, 0) != 0; p.weightDecay = fieldF32(t, S.TrainParams_weight_decay, 0);
   }
 }
 
@@ -180,6 +190,8 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     ti.size = fieldU32(t, S.Tensor_size, 0);
     ti.zeroPoint = fieldI32(t, S.Tensor_zero_point, 0);
     ti.scale = fieldF32(t, S.Tensor_scale, 0);
+    ti.variable = fieldU8(t, S.Tensor_variable, 0) != 0;
+    ti.init = fieldI32(t, S.Tensor_init, -1);
     if (failed) return m;
     tensors[i] = ti;
   }
@@ -201,7 +213,7 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     const mp = fieldPos(s, S.Step_macs, 8);
     if (mp != 0) si.macs = <u64>readU32(mp) | (<u64>readU32(mp + 4) << 32);
     if (si.paramsType != P_NONE) {
-      if (si.paramsType > P_CONTROL) {
+      if (si.paramsType > P_TRAIN) {
         setError('bundle: step ' + i.toString() + ' has unknown params type ' + si.paramsType.toString());
         return m;
       }

@@ -70,6 +70,11 @@ export const ControlParams_metric: i32 = 1;
 export const ControlParams_threshold: i32 = 2;
 export const ControlParams_arena_saved: i32 = 3;
 
+export const TrainParams_label_smoothing: i32 = 0;
+export const TrainParams_momentum: i32 = 1;
+export const TrainParams_nesterov: i32 = 2;
+export const TrainParams_weight_decay: i32 = 3;
+
 export const Tensor_name: i32 = 0;
 export const Tensor_dtype: i32 = 1;
 export const Tensor_shape: i32 = 2;
@@ -78,6 +83,8 @@ export const Tensor_offset: i32 = 4;
 export const Tensor_size: i32 = 5;
 export const Tensor_scale: i32 = 6;
 export const Tensor_zero_point: i32 = 7;
+export const Tensor_variable: i32 = 8;
+export const Tensor_init: i32 = 9;
 
 export const Step_kernel: i32 = 0;
 export const Step_inputs: i32 = 1;

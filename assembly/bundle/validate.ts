@@ -5,11 +5,12 @@ import { setError, failed } from '../error';
 import {
   Model, StepInfo, TensorInfo, dtypeSize, DT_F32, DT_I32,
   K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, KERNEL_NAMES, isQs8Kernel,
+  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, KERNEL_NAMES, isQs8Kernel, isTrainKernel,
   P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
 } from './model';
 import { checkControl } from '../control';
 import { checkQs8Step } from '../kernels/qs8-steps';
+import { checkTrainStep } from '../kernels/train-steps';
 
 export const MAX_RANK = 6;
 const MAX_ELEMS: u64 = 0x40000000; // 2^30 elements: keeps every byte offset inside u32 arithmetic
@@ -57,8 +58,25 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
       t.ptr = arena + <usize>t.offset;
     }
   }
+  checkVariables(m);
+  if (failed) return;
   checkIo(m, m.inputs, 'input');
   checkIo(m, m.outputs, 'output');
+}
+
+/** Variables (training state) are arena tensors set at load from a constant of the same size, or zeros. */
+function checkVariables(m: Model): void {
+  for (let i = 0; i < m.tensors.length; i++) {
+    const t = m.tensors[i];
+    if (!t.variable) continue;
+    const what = "bundle: variable " + i.toString() + " '" + t.name + "'";
+    if (t.constant) { setError(what + ' is marked constant'); return; }
+    if (t.init < -1 || t.init >= m.tensors.length) { setError(what + ': init names tensor ' + t.init.toString() + ', out of range'); return; }
+    if (t.init >= 0) {
+      const c = m.tensors[t.init];
+      if (!c.constant || c.size != t.size) { setError(what + ": init '" + c.name + "' must be a constant of " + t.size.toString() + ' bytes'); return; }
+    }
+  }
 }
 
 function checkIo(m: Model, ids: StaticArray<i32>, what: string): void {
@@ -361,6 +379,7 @@ export function validateSteps(m: Model): void {
     else if (k == K_PAD) checkPad(m, s);
     else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) { const e = checkControl(m, i, s); if (e.length > 0) bad(e); }
     else if (isQs8Kernel(k)) { const e = checkQs8Step(m, s); if (e.length > 0) bad(e); }
+    else if (isTrainKernel(k)) { const e = checkTrainStep(m, s); if (e.length > 0) bad(e); }
     else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }

@@ -19,6 +19,9 @@ export interface TensorSpec {
   size: number;
   scale?: number;
   zeroPoint?: number;
+  /** Training state kept across runs, set at load from constant tensor `init` (or zeros). */
+  variable?: boolean;
+  init?: number;
 }
 
 export type ParamsSpec =
@@ -31,7 +34,8 @@ export type ParamsSpec =
   | ({ type: 'transpose' } & Partial<Omit<fb.TransposeParamsT, 'pack'>>)
   | ({ type: 'concat' } & Partial<Omit<fb.ConcatParamsT, 'pack'>>)
   | ({ type: 'pad' } & Partial<Omit<fb.PadParamsT, 'pack'>>)
-  | ({ type: 'control' } & Partial<Omit<fb.ControlParamsT, 'pack'>>);
+  | ({ type: 'control' } & Partial<Omit<fb.ControlParamsT, 'pack'>>)
+  | ({ type: 'train' } & Partial<Omit<fb.TrainParamsT, 'pack'>>);
 
 export interface StepSpec {
   kernel: fb.KernelId;
@@ -71,6 +75,7 @@ const PARAM_TYPES = {
   concat: [fb.Params.ConcatParams, fb.ConcatParamsT],
   pad: [fb.Params.PadParams, fb.PadParamsT],
   control: [fb.Params.ControlParams, fb.ControlParamsT],
+  train: [fb.Params.TrainParams, fb.TrainParamsT],
 } as const;
 
 function writeParams(b: flatbuffers.Builder, p: ParamsSpec): [fb.Params, number] {
@@ -140,6 +145,7 @@ export class TableWriter {
       fb.Tensor.addZeroPoint(b, t.zeroPoint ?? 0);
       fb.Tensor.addDtype(b, t.dtype);
       fb.Tensor.addConstant(b, t.constant);
+      if (t.variable) { fb.Tensor.addVariable(b, true); fb.Tensor.addInit(b, t.init ?? -1); }
       return fb.Tensor.endTensor(b);
     });
     const steps = spec.steps.map((s) => {
@@ -183,7 +189,7 @@ export function specTables(u: fb.BundleT | fb.VariantT): Pick<BundleSpec, 'tenso
   return {
     tensors: u.tensors.map((t) => ({
       name: String(t.name ?? ''), dtype: t.dtype, shape: t.shape, constant: t.constant, offset: t.offset, size: t.size,
-      scale: t.scale, zeroPoint: t.zeroPoint,
+      scale: t.scale, zeroPoint: t.zeroPoint, ...(t.variable ? { variable: true, init: t.init } : {}),
     })),
     steps: u.steps.map((s) => ({
       kernel: s.kernel, inputs: s.inputs, outputs: s.outputs, macs: s.macs, node: String(s.node ?? ''),

@@ -39,7 +39,9 @@ export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: Metadata
   l.inputs.forEach(use);
   for (const s of l.steps) { s.inputs.forEach(use); s.outputs.forEach(use); }
   l.outputs.forEach(use);
-  const io = new Set([...l.inputs, ...l.outputs]);
+  // variables keep their names (the host reads and writes them by name) and bring their init constants
+  l.tensors.forEach((t, i) => { if (t.variable) { use(i); if (t.init !== undefined) use(t.init); } });
+  const io = new Set([...l.inputs, ...l.outputs, ...l.tensors.flatMap((t, i) => (t.variable ? [i] : []))]);
   const order = [...used.keys()].sort((a, b) => a - b);
   order.forEach((id, k) => used.set(id, k));
   const remap = (id: number) => (id < 0 ? id : used.get(id)!);
@@ -62,7 +64,8 @@ export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: Metadata
       }
       return { name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
     }
-    return { name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
+    const variable = t.variable ? { variable: true, init: t.init === undefined ? -1 : remap(t.init) } : {};
+    return { name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint, ...variable };
   });
   const constants = new Uint8Array(align(size));
   let at = 0;

@@ -54,6 +54,12 @@ export interface Graph {
   outputs: string[];
   /** Where the graph came from, for error messages ("model.json", "model.onnx"). */
   source: string;
+  /**
+   * Training graphs: mutable state (weights, optimiser moments) by tensor name, with its initial
+   * value (undefined = zeros). Defined before the first node like an input, kept across runs; the
+   * tensors themselves hold no data (they are not constants). compiler/train/training-graph.ts.
+   */
+  state?: Map<string, Float32Array | undefined>;
 }
 
 export function elementSize(dtype: DType): number {

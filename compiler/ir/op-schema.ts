@@ -5,11 +5,12 @@
 import { ModelError } from './graph.ts';
 import type { AttrValue, Node, OpType } from './graph.ts';
 import { OPS } from './ops/index.ts';
-import type { AttrSchema, OpSchema } from './ops/op-def.ts';
+import type { AttrSchema, OpDef, OpSchema } from './ops/op-def.ts';
 
 /** Every op's schema, from its op file. */
+/** Every model-file op's schema, from its op file (training-only ops are not model-file ops). */
 export const OP_SCHEMAS = Object.fromEntries(
-  Object.entries(OPS).map(([op, def]) => [op, def.schema]),
+  Object.entries(OPS).flatMap(([op, def]: [string, OpDef]) => (def.trainingOnly ? [] : [[op, def.schema]])),
 ) as Record<OpType, OpSchema>;
 
 export function isOpType(op: unknown): op is OpType {

@@ -27,6 +27,10 @@ export function evaluate(
     }
     values.set(name, { shape: t.shape, data: Float64Array.from(v) });
   }
+  for (const [name, init] of graph.state ?? []) {
+    const t = graph.tensors.get(name)!;
+    values.set(name, { shape: t.shape, data: init ? toFloat64(init) : new Float64Array(numElements(t.shape)) });
+  }
   const get = (name: string): Value | undefined => {
     if (name === '') return undefined;
     let v = values.get(name);

@@ -27,6 +27,10 @@ export function verify(g: Graph, context = ''): void {
     if (defined.has(name)) err(`input '${name}'`, `is listed twice`);
     defined.add(name);
   }
+  for (const name of g.state?.keys() ?? []) {
+    if (!g.tensors.has(name) || g.tensors.get(name)!.data) err(`state '${name}'`, `must be a tensor without constant data`);
+    defined.add(name);
+  }
   const names = new Set<string>();
   for (const n of g.nodes) {
     if (names.has(n.name)) err(`node '${n.name}'`, `node name is used twice`);

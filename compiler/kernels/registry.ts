@@ -8,7 +8,7 @@ import { im2colScratch, lineScratch, type ConvShape } from './scratch.ts';
 
 /** Params table a step of the kernel carries (schema/bundle.fbs `union Params`); null: none. */
 export type ParamsName = 'ConvParams' | 'PoolParams' | 'DenseParams' | 'BinaryParams' | 'UnaryParams' | 'SoftmaxParams'
-  | 'TransposeParams' | 'ConcatParams' | 'PadParams' | 'ControlParams';
+  | 'TransposeParams' | 'ConcatParams' | 'PadParams' | 'ControlParams' | 'TrainParams';
 
 export interface KernelRow {
   /** KernelId value in the bundle (never reused). */
@@ -18,7 +18,7 @@ export interface KernelRow {
   /** The AssemblyScript constant (assembly/bundle/kernel-ids.ts). */
   as: string;
   /** Element type family: selects the load-time checker and the executor's dispatch (f32 / qs8 / any dtype / control). */
-  family: 'f32' | 'qs8' | 'any' | 'control';
+  family: 'f32' | 'qs8' | 'any' | 'control' | 'train';
   params: ParamsName | null;
   /** The schema enum comment: inputs → output (layouts in docs/bundle-format.md). */
   io: string;
@@ -34,6 +34,10 @@ export interface KernelRow {
 }
 
 const QS8_ENTRY = ['assembly/kernels/qs8-steps/runQs8Step'];
+const TRAIN_ENTRY = ['assembly/kernels/train-steps/runTrainStep'];
+/** Training kernels (docs/training.md): f32, checked and run by assembly/kernels/train-steps.ts. */
+const train = (id: number, name: string, as: string, params: ParamsName, io: string, reference: string): KernelRow =>
+  ({ id, name, as, family: 'train', params, io, check: 'checkTrainStep', reference, entries: TRAIN_ENTRY });
 const f32 = (id: number, name: string, as: string, params: ParamsName | null, io: string, check: string, reference: string,
   entries: string[]): KernelRow => ({ id, name, as, family: 'f32', params, io, check, reference, entries });
 const qs8 = (id: number, name: string, as: string, params: ParamsName | null, io: string, check: string, reference: string,
@@ -87,6 +91,14 @@ export const KERNELS: readonly KernelRow[] = [
     'checkConvLineQs8', 'refConv2dQs8', (c) => lineScratch(c, true)),
   qs8(28, 'ConvKx1_QS8', 'K_CONVKX1_QS8', 'ConvParams', 'Conv2D_QS8 with KW = 1 < KH, groups 1, dilation_h 1; scratch i8 [R·L, Ci]',
     'checkConvLineQs8', 'refConv2dQs8', (c) => lineScratch(c, false)),
+  train(29, 'SoftmaxCrossEntropy_F32', 'K_SOFTMAX_CE', 'TrainParams', 'logits [M,N], labels i32 [M] -> loss [1], dlogits [M,N]', 'refSoftmaxCrossEntropy'),
+  train(30, 'UnaryGrad_F32', 'K_UNARY_GRAD', 'UnaryParams', "y (the activation's output), dy -> dx, same shape", 'refUnaryGrad'),
+  train(31, 'ReduceSum_F32', 'K_REDUCE_SUM', 'SoftmaxParams', 'in viewed [outer, axis, inner] -> out [outer, inner]', 'refReduceSum'),
+  train(32, 'SgdUpdate_F32', 'K_SGD_UPDATE', 'TrainParams', 'w, g, v | -1, lr [1] -> w, v (the same bytes: in place)', 'refSgdUpdate'),
+  train(33, 'Conv2DGradInput_F32', 'K_CONV_GRAD_INPUT', 'ConvParams', 'dy [N,OH,OW,Co], w OHWI [Co,KH,KW,Ci/G] -> dx [N,H,W,Ci]', 'refConv2dGradInput'),
+  train(34, 'Conv2DGradFilter_F32', 'K_CONV_GRAD_FILTER', 'ConvParams', 'x [N,H,W,Ci], dy [N,OH,OW,Co] -> dw OHWI [Co,KH,KW,Ci/G]', 'refConv2dGradFilter'),
+  train(35, 'MaxPoolGrad_F32', 'K_MAXPOOL_GRAD', 'PoolParams', 'x [N,H,W,C], dy [N,OH,OW,C] -> dx [N,H,W,C]', 'refMaxPoolGrad'),
+  train(36, 'AvgPoolGrad_F32', 'K_AVGPOOL_GRAD', 'PoolParams', 'dy [N,OH,OW,C] -> dx [N,H,W,C]', 'refAvgPoolGrad'),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -105,7 +117,7 @@ export function kernelByName(name: string): KernelRow {
 export interface KernelVariant {
   /** File stem, e.g. qs8-gemm-4x8c2-wasmsimd (assembly/kernels/<dir>/<stem>.ts). */
   name: string;
-  dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data';
+  dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data' | 'train';
   serves: readonly string[];
   /** Which wasm build runs this file's code: simd, scalar or both (same arithmetic, with or without v128). */
   builds: readonly ('simd' | 'scalar')[];
@@ -135,6 +147,8 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'qs8-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_QS8'], builds: BOTH, tile: { mr: 1, nr: 8, kr: 1 }, pack: packQs8Depthwise },
   { name: 'qs8-pool', dir: 'pool', serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'], builds: BOTH },
   { name: 'qs8-elementwise', dir: 'elementwise', serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'], builds: BOTH },
+  { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
+  { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
 ];
 
 export function variantByName(name: string): KernelVariant {

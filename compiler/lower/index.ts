@@ -10,6 +10,7 @@ import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { annotateQuant, lowerInt8Node } from './int8.ts';
 import { packConvWeights, packDenseWeights, packDepthwiseWeights } from '../kernels/pack.ts';
 import { kernelByName } from '../kernels/registry.ts';
+import { lowerTrainNode } from '../train/lower.ts';
 
 export const MAX_RANK = 6;
 
@@ -24,6 +25,9 @@ export interface LoweredTensor {
   /** int8 tensors: per-tensor scale (float32) and zero point (docs/quantization.md). */
   scale?: number;
   zeroPoint?: number;
+  /** Training state (Graph.state): pinned in the arena, set at load from constant tensor `init` or zeros. */
+  variable?: boolean;
+  init?: number;
 }
 
 export interface LoweredStep {
@@ -128,6 +132,11 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
     const t = g.tensors.get(i)!;
     ids.set(i, newTensor({ name: i, dtype: dtypeOf(t, `input '${i}'`), shape: bundleShape(t.shape) }));
   }
+  for (const [name, initial] of g.state ?? []) {
+    const t = g.tensors.get(name)!;
+    const init = initial ? newTensor({ name: `${name}:init`, dtype: fb.DType.F32, shape: bundleShape(t.shape), data: f32Bytes(initial) }) : undefined;
+    ids.set(name, newTensor({ name, dtype: dtypeOf(t, `state '${name}'`), shape: bundleShape(t.shape), variable: true, init }));
+  }
 
   for (const n of g.nodes) {
     const x = n.inputs[0]!;
@@ -137,23 +146,34 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
       steps.push({ ...s, inputs, outputs: [defineOutput(out, n, extra)], macs: s.macs ?? 0, node: n.name });
     };
     if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s), disabled }, n)) continue;
+    if (lowerTrainNode({ g, idOf, newTensor, defineOutput, steps, tensors }, n)) continue;
     switch (n.op) {
       case 'Conv2D': {
         requireF32(n, x);
         const xt = tensorOf(x), wt = tensorOf(n.inputs[1]!);
         const geo = convGeometry(n, xt, wt, g.source);
-        const w = constData(n, wt.name, 'weights');
-        const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(geo.co);
         const { kh, kw, co, ci, groups } = geo;
         const cig = ci / groups, cog = co / groups;
         const depthwise = groups > 1 && groups === ci && co % ci === 0;
-        const packed = depthwise ? packDepthwiseWeights(w, co, kh, kw) : packConvWeights(w, groups, co, kh, kw, cig);
         const wshape = depthwise ? [kh, kw, co] : [groups, kh, kw, cig, cog];
-        const wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
-        const bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
+        let wid: number, bid: number;
+        if (!wt.data) {
+          // trained weights are state in OHWI: one strided gather per run gives the kernel's packed layout
+          wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape });
+          const taps = kh * kw * cig;
+          const gatherStrides = depthwise ? [kw, 1, taps] : [cog * taps, kw * cig, cig, 1, taps];
+          steps.push({ kernel: fb.KernelId.Transpose, inputs: [idOf(wt.name, n)], outputs: [wid], params: { type: 'transpose', shape: wshape, strides: gatherStrides, offset: 0 }, macs: 0, node: n.name });
+          bid = n.inputs[2] ? idOf(n.inputs[2], n) : -1;
+        } else {
+          const w = constData(n, wt.name, 'weights');
+          const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(geo.co);
+          const packed = depthwise ? packDepthwiseWeights(w, co, kh, kw) : packConvWeights(w, groups, co, kh, kw, cig);
+          wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
+          bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
+        }
         push({
           kernel: depthwise ? fb.KernelId.DepthwiseConv2D_F32 : fb.KernelId.Conv2D_F32,
-          inputs: [idOf(x, n), wid, bid],
+          inputs: bid < 0 ? [idOf(x, n), wid] : [idOf(x, n), wid, bid],
           params: {
             type: 'conv', kernelH: kh, kernelW: kw, strideH: geo.sh, strideW: geo.sw, dilationH: geo.dh, dilationW: geo.dw,
             padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
@@ -167,6 +187,18 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
         requireF32(n, x);
         const wt = tensorOf(n.inputs[1]!);
         const [N, K] = wt.shape as [number, number];
+        if (!wt.data) {
+          // trained weights are state in the IR layout [out,in]: one transpose per run gives the kernel's [K,N]
+          const wid = newTensor({ name: `${wt.name}:kn`, dtype: fb.DType.F32, shape: [K, N] });
+          steps.push({ kernel: fb.KernelId.Transpose, inputs: [idOf(wt.name, n)], outputs: [wid], params: { type: 'transpose', shape: [K, N], strides: [1, K], offset: 0 }, macs: 0, node: n.name });
+          const b = n.inputs[2];
+          const bid = b ? idOf(b, n) : -1;
+          push({
+            kernel: fb.KernelId.Dense_F32, inputs: bid < 0 ? [idOf(x, n), wid] : [idOf(x, n), wid, bid],
+            params: { type: 'dense', ...activationParams(n) }, macs: tensorOf(x).shape[0]! * K * N,
+          });
+          break;
+        }
         const w = constData(n, wt.name, 'weights');
         const packed = packDenseWeights(w, N, K);
         const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(N);

@@ -13,6 +13,8 @@ export interface PlanTensor {
   constant?: boolean;
   /** This tensor is a view of another: same bytes (offset), lifetime merged. */
   aliasOf?: number;
+  /** Training state: lives for the whole run and across runs (never reused, never in place). */
+  pinned?: boolean;
 }
 
 export interface PlanStep {
@@ -54,7 +56,8 @@ export function planMemory(p: PlanInput): MemoryPlan {
     for (const i of s.inputs) if (i >= 0) end[i] = Math.max(end[i]!, k);
   });
   for (const o of p.outputs) end[o] = nS;
-  const isIn = new Set(p.inputs), isOut = new Set(p.outputs);
+  p.tensors.forEach((t, i) => { if (t.pinned) { start[i] = -1; end[i] = nS; } });
+  const isIn = new Set([...p.inputs, ...p.tensors.flatMap((t, i) => (t.pinned ? [i] : []))]), isOut = new Set(p.outputs);
   for (let i = 0; i < nT; i++) {
     const a = p.tensors[i]!.aliasOf;
     if (a !== undefined && arena(i)) union(a, i);

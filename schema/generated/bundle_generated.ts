@@ -51,7 +51,15 @@ export enum KernelId {
   Dequantize_QS8 = 25,
   Requantize_QS8 = 26,
   Conv1xK_QS8 = 27,
-  ConvKx1_QS8 = 28
+  ConvKx1_QS8 = 28,
+  SoftmaxCrossEntropy_F32 = 29,
+  UnaryGrad_F32 = 30,
+  ReduceSum_F32 = 31,
+  SgdUpdate_F32 = 32,
+  Conv2DGradInput_F32 = 33,
+  Conv2DGradFilter_F32 = 34,
+  MaxPoolGrad_F32 = 35,
+  AvgPoolGrad_F32 = 36
 }
 
 export enum BinaryOp {
@@ -87,13 +95,14 @@ export enum Params {
   TransposeParams = 7,
   ConcatParams = 8,
   PadParams = 9,
-  ControlParams = 10
+  ControlParams = 10,
+  TrainParams = 11
 }
 
 export function unionToParams(
   type: Params,
-  accessor: (obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null
-): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
+  accessor: (obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams|null
+): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams|null {
   switch(Params[type]) {
     case 'NONE': return null; 
     case 'ConvParams': return accessor(new ConvParams())! as ConvParams;
@@ -106,15 +115,16 @@ export function unionToParams(
     case 'ConcatParams': return accessor(new ConcatParams())! as ConcatParams;
     case 'PadParams': return accessor(new PadParams())! as PadParams;
     case 'ControlParams': return accessor(new ControlParams())! as ControlParams;
+    case 'TrainParams': return accessor(new TrainParams())! as TrainParams;
     default: return null;
   }
 }
 
 export function unionListToParams(
   type: Params, 
-  accessor: (index: number, obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null, 
+  accessor: (index: number, obj:BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams) => BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams|null, 
   index: number
-): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TransposeParams|UnaryParams|null {
+): BinaryParams|ConcatParams|ControlParams|ConvParams|DenseParams|PadParams|PoolParams|SoftmaxParams|TrainParams|TransposeParams|UnaryParams|null {
   switch(Params[type]) {
     case 'NONE': return null; 
     case 'ConvParams': return accessor(index, new ConvParams())! as ConvParams;
@@ -127,6 +137,7 @@ export function unionListToParams(
     case 'ConcatParams': return accessor(index, new ConcatParams())! as ConcatParams;
     case 'PadParams': return accessor(index, new PadParams())! as PadParams;
     case 'ControlParams': return accessor(index, new ControlParams())! as ControlParams;
+    case 'TrainParams': return accessor(index, new TrainParams())! as TrainParams;
     default: return null;
   }
 }
@@ -1798,6 +1809,119 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
 }
 }
 
+/**
+ * Training kernels (docs/training.md): loss options and optimiser hyper-parameters (the learning
+ * rate is a run-time input so host-side schedules need no new bundle).
+ */
+export class TrainParams {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TrainParams {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTrainParams(bb:flatbuffers.ByteBuffer, obj?:TrainParams):TrainParams {
+  return (obj || new TrainParams()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTrainParams(bb:flatbuffers.ByteBuffer, obj?:TrainParams):TrainParams {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TrainParams()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+labelSmoothing():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+momentum():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+nesterov():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+weightDecay():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+static startTrainParams(builder:flatbuffers.Builder) {
+  builder.startObject(4);
+}
+
+static addLabelSmoothing(builder:flatbuffers.Builder, labelSmoothing:number) {
+  builder.addFieldFloat32(0, labelSmoothing, 0.0);
+}
+
+static addMomentum(builder:flatbuffers.Builder, momentum:number) {
+  builder.addFieldFloat32(1, momentum, 0.0);
+}
+
+static addNesterov(builder:flatbuffers.Builder, nesterov:boolean) {
+  builder.addFieldInt8(2, +nesterov, +false);
+}
+
+static addWeightDecay(builder:flatbuffers.Builder, weightDecay:number) {
+  builder.addFieldFloat32(3, weightDecay, 0.0);
+}
+
+static endTrainParams(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTrainParams(builder:flatbuffers.Builder, labelSmoothing:number, momentum:number, nesterov:boolean, weightDecay:number):flatbuffers.Offset {
+  TrainParams.startTrainParams(builder);
+  TrainParams.addLabelSmoothing(builder, labelSmoothing);
+  TrainParams.addMomentum(builder, momentum);
+  TrainParams.addNesterov(builder, nesterov);
+  TrainParams.addWeightDecay(builder, weightDecay);
+  return TrainParams.endTrainParams(builder);
+}
+
+unpack(): TrainParamsT {
+  return new TrainParamsT(
+    this.labelSmoothing(),
+    this.momentum(),
+    this.nesterov(),
+    this.weightDecay()
+  );
+}
+
+
+unpackTo(_o: TrainParamsT): void {
+  _o.labelSmoothing = this.labelSmoothing();
+  _o.momentum = this.momentum();
+  _o.nesterov = this.nesterov();
+  _o.weightDecay = this.weightDecay();
+}
+}
+
+export class TrainParamsT {
+constructor(
+  public labelSmoothing: number = 0.0,
+  public momentum: number = 0.0,
+  public nesterov: boolean = false,
+  public weightDecay: number = 0.0
+){}
+
+
+pack(builder:flatbuffers.Builder): flatbuffers.Offset {
+  return TrainParams.createTrainParams(builder,
+    this.labelSmoothing,
+    this.momentum,
+    this.nesterov,
+    this.weightDecay
+  );
+}
+}
+
 export class Tensor {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -1868,8 +1992,18 @@ zeroPoint():number {
   return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
 }
 
+variable():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+init():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -1;
+}
+
 static startTensor(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(10);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
@@ -1921,12 +2055,20 @@ static addZeroPoint(builder:flatbuffers.Builder, zeroPoint:number) {
   builder.addFieldInt32(7, zeroPoint, 0);
 }
 
+static addVariable(builder:flatbuffers.Builder, variable:boolean) {
+  builder.addFieldInt8(8, +variable, +false);
+}
+
+static addInit(builder:flatbuffers.Builder, init:number) {
+  builder.addFieldInt32(9, init, -1);
+}
+
 static endTensor(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, dtype:DType, shapeOffset:flatbuffers.Offset, constant:boolean, offset:number, size:number, scale:number, zeroPoint:number):flatbuffers.Offset {
+static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, dtype:DType, shapeOffset:flatbuffers.Offset, constant:boolean, offset:number, size:number, scale:number, zeroPoint:number, variable:boolean, init:number):flatbuffers.Offset {
   Tensor.startTensor(builder);
   Tensor.addName(builder, nameOffset);
   Tensor.addDtype(builder, dtype);
@@ -1936,6 +2078,8 @@ static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, 
   Tensor.addSize(builder, size);
   Tensor.addScale(builder, scale);
   Tensor.addZeroPoint(builder, zeroPoint);
+  Tensor.addVariable(builder, variable);
+  Tensor.addInit(builder, init);
   return Tensor.endTensor(builder);
 }
 
@@ -1948,7 +2092,9 @@ unpack(): TensorT {
     this.offset(),
     this.size(),
     this.scale(),
-    this.zeroPoint()
+    this.zeroPoint(),
+    this.variable(),
+    this.init()
   );
 }
 
@@ -1962,6 +2108,8 @@ unpackTo(_o: TensorT): void {
   _o.size = this.size();
   _o.scale = this.scale();
   _o.zeroPoint = this.zeroPoint();
+  _o.variable = this.variable();
+  _o.init = this.init();
 }
 }
 
@@ -1974,7 +2122,9 @@ constructor(
   public offset: number = 0,
   public size: number = 0,
   public scale: number = 0.0,
-  public zeroPoint: number = 0
+  public zeroPoint: number = 0,
+  public variable: boolean = false,
+  public init: number = -1
 ){}
 
 
@@ -1990,7 +2140,9 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.offset,
     this.size,
     this.scale,
-    this.zeroPoint
+    this.zeroPoint,
+    this.variable,
+    this.init
   );
 }
 }
@@ -2191,7 +2343,7 @@ constructor(
   public inputs: (number)[] = [],
   public outputs: (number)[] = [],
   public paramsType: Params = Params.NONE,
-  public params: BinaryParamsT|ConcatParamsT|ControlParamsT|ConvParamsT|DenseParamsT|PadParamsT|PoolParamsT|SoftmaxParamsT|TransposeParamsT|UnaryParamsT|null = null,
+  public params: BinaryParamsT|ConcatParamsT|ControlParamsT|ConvParamsT|DenseParamsT|PadParamsT|PoolParamsT|SoftmaxParamsT|TrainParamsT|TransposeParamsT|UnaryParamsT|null = null,
   public macs: bigint = BigInt('0'),
   public node: string|Uint8Array|null = null
 ){}

@@ -6,9 +6,9 @@ import { nodeClamp, tensorQuant } from '../quant.ts';
 import { addMultipliers } from '../requant.ts';
 import {
   applyActivation, attrStr, broadcastShapes, broadcastStrides, checkActivation, checkClipRange, fail, fmt,
-  FUSED_ACTIVATION, need, noAttrs,
+  FUSED_ACTIVATION, gradThroughFused, need, noAttrs, unbroadcastGrad,
 } from './helpers.ts';
-import type { Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
+import type { GradRule, Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
 
@@ -40,7 +40,7 @@ function evaluateAddInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: Ty
   return [Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax))];
 }
 
-function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { fused?: boolean; prelu?: boolean; int8?: Int8Rule } = {}): OpDef {
+function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { fused?: boolean; prelu?: boolean; int8?: Int8Rule; grad?: GradRule } = {}): OpDef {
   const fused = opts.fused ?? false;
   return {
     schema,
@@ -70,13 +70,38 @@ function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { f
       return [fused ? applyActivation(n, out) : out];
     },
     ...(opts.int8 ? { int8: opts.int8 } : {}),
+    ...(opts.grad ? { grad: opts.grad } : {}),
   };
 }
 
+/** Add: dy through the fused activation, summed over each operand's broadcast axes. */
+const addGrad: GradRule = (b, n, dy) => {
+  const dz = gradThroughFused(b, n, dy);
+  return n.inputs.map((i) => (b.wants(i) ? unbroadcastGrad(b, dz, b.shape(i)) : undefined));
+};
+
+/** Sub: dy and −dy, summed over each operand's broadcast axes. */
+const subGrad: GradRule = (b, n, dy) => {
+  const [x, y] = n.inputs as [string, string];
+  return [
+    b.wants(x) ? unbroadcastGrad(b, dy, b.shape(x)) : undefined,
+    b.wants(y) ? unbroadcastGrad(b, b.add('Mul', [dy, b.constant('minus-one', [1], Float32Array.of(-1))])[0]!, b.shape(y)) : undefined,
+  ];
+};
+
+/** Mul: dy times the other operand, summed over each operand's broadcast axes. */
+const mulGrad: GradRule = (b, n, dy) => {
+  const [x, y] = n.inputs as [string, string];
+  return [
+    b.wants(x) ? unbroadcastGrad(b, b.add('Mul', [dy, y])[0]!, b.shape(x)) : undefined,
+    b.wants(y) ? unbroadcastGrad(b, b.add('Mul', [dy, x])[0]!, b.shape(y)) : undefined,
+  ];
+};
+
 export const add = binary((a, b) => a + b, { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
-  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 } });
-export const sub = binary((a, b) => a - b, noAttrs([2, 2]));
-export const mul = binary((a, b) => a * b, noAttrs([2, 2]));
+  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 }, grad: addGrad });
+export const sub = binary((a, b) => a - b, noAttrs([2, 2]), { grad: subGrad });
+export const mul = binary((a, b) => a * b, noAttrs([2, 2]), { grad: mulGrad });
 export const div = binary((a, b) => a / b, noAttrs([2, 2]));
 export const max = binary((a, b) => Math.max(a, b), noAttrs([2, 2]));
 export const min = binary((a, b) => Math.min(a, b), noAttrs([2, 2]));

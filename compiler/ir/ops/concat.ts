@@ -37,4 +37,14 @@ export const concat: OpDef = {
     return [out];
   },
   int8: { quantize: 'own-params' },
+  grad(b, n, dy) {
+    // each input's gradient is its slice of dy along the axis
+    const axis = normAxis(n, '', attrNum(n, 'axis', 0), b.shape(n.outputs[0]!).length, 'axis');
+    let at = 0;
+    return n.inputs.map((i) => {
+      const start = at;
+      at += b.shape(i)[axis]!;
+      return b.wants(i) ? b.add('Slice', [dy], { starts: [start], ends: [at], axes: [axis], steps: [1] })[0] : undefined;
+    });
+  },
 };

@@ -5,7 +5,7 @@ import { numElements, type Graph, type Node } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
 import { requantize, type FixedPoint } from '../requant.ts';
 import {
-  applyActivation, checkActivation, checkClipRange, convGeometry, fail, fmt, FUSED_ACTIVATION, need, rank,
+  applyActivation, checkActivation, checkClipRange, convGeometry, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank,
 } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
@@ -106,4 +106,17 @@ export const conv2d: OpDef = {
     return [applyActivation(n, out)];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  grad(b, n, dy) {
+    const [x, w, bias] = n.inputs as [string, string, string | undefined];
+    const xs = b.shape(x), ws = b.shape(w);
+    const geo = convGeometry(n, { shape: xs, data: new Float64Array(0) }, { shape: ws, data: new Float64Array(0) }, '');
+    const attrs = { strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], padding: [...geo.pad], groups: geo.groups };
+    const dz = gradThroughFused(b, n, dy);
+    return [
+      b.wants(x) ? b.add('Conv2DGradInput', [dz, w], { ...attrs, inputShape: [...xs] })[0] : undefined,
+      b.wants(w) ? b.add('Conv2DGradFilter', [x, dz], { ...attrs, weightShape: [...ws] })[0] : undefined,
+      // db: Σ over batch and pixels, in pixel order (dz viewed [N·OH·OW, Co])
+      bias && b.wants(bias) ? b.add('ReduceSum', [b.add('Reshape', [dz], { shape: [geo.n * geo.oh * geo.ow, geo.co] })[0]!], { axis: 0 })[0] : undefined,
+    ];
+  },
 };

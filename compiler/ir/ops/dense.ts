@@ -4,7 +4,7 @@ import type { Graph, Node } from '../graph.ts';
 import { numElements } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
 import { requantize, type FixedPoint } from '../requant.ts';
-import { applyActivation, checkActivation, checkClipRange, fail, fmt, FUSED_ACTIVATION, need, rank } from './helpers.ts';
+import { applyActivation, checkActivation, checkClipRange, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
@@ -56,4 +56,14 @@ export const dense: OpDef = {
     return [applyActivation(n, out)];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  grad(b, n, dy) {
+    const [x, w, bias] = n.inputs as [string, string, string | undefined];
+    const dz = gradThroughFused(b, n, dy);
+    return [
+      b.wants(x) ? b.add('MatMul', [dz, w])[0] : undefined,
+      // dW [out,in] = dzᵀ·x: a sum over the batch, sample order ascending
+      b.wants(w) ? b.add('MatMul', [b.add('Transpose', [dz], { perm: [1, 0] })[0]!, x])[0] : undefined,
+      bias && b.wants(bias) ? b.add('ReduceSum', [dz], { axis: 0 })[0] : undefined,
+    ];
+  },
 };

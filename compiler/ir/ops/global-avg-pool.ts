@@ -48,4 +48,9 @@ export const globalAvgPool: OpDef = {
     return [out];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  grad(b, n, dy) {
+    // dx = dy [N,1,1,C] broadcast over H×W, times 1/(H·W)
+    const [, H, W] = b.shape(n.inputs[0]!) as [number, number, number, number];
+    return [b.add('Mul', [dy, b.constant('gap-share', [1, H, W, 1], new Float32Array(H * W).fill(1 / (H * W)))])[0]];
+  },
 };

@@ -1,8 +1,8 @@
 // Helpers every op file shares: attr access, the ModelError of a node, shape checks, broadcasting,
 // strided gather, padding and conv geometry, fused activations, and the attr-schema pieces several ops
-// use. Shapes are row-major element counts; activations NHWC, Conv2D weights OHWI [Co,KH,KW,Ci/G].
-import { ModelError, numElements, type Node, type Tensor } from '../graph.ts';
-import type { AttrSchema, OpSchema, TypeInfo, Value } from './op-def.ts';
+// use, and the shared pieces of gradient rules. Shapes are row-major element counts; activations NHWC, Conv2D weights OHWI [Co,KH,KW,Ci/G].
+import { ModelError, numElements, type Attrs, type Node, type Tensor } from '../graph.ts';
+import type { AttrSchema, GradBuilder, GradRule, OpSchema, TypeInfo, Value } from './op-def.ts';
 
 // ---------- attribute access (frontends fill defaults; hand-built test graphs may not) ----------
 
@@ -200,4 +200,29 @@ export function toFloat64(data: ArrayLike<number | bigint>): Float64Array {
   const out = new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
   return out;
+}
+
+// ---------- gradient rules (issue 12): shared pieces of the ops' `grad` slots ----------
+
+/** dL/dz for z → fused activation (attrs.activation) → y; dy itself when there is none. */
+export function gradThroughFused(b: GradBuilder, n: Node, dy: string): string {
+  const a = activationOf(n);
+  if (a.kind === 'none') return dy;
+  const attrs: Attrs = a.kind === 'relu' ? { activation: 'relu' } : { activation: 'clip', clip: [a.min, a.max] };
+  return b.add('ActivationGrad', [n.outputs[0]!, dy], attrs)[0]!;
+}
+
+/** The gradient rule of an activation: ActivationGrad from the node's output. */
+export function activationGradRule(kind: string, attrsOf: (n: Node) => Attrs = () => ({})): GradRule {
+  return (b, n, dy) => [b.add('ActivationGrad', [n.outputs[0]!, dy], { activation: kind, ...attrsOf(n) })[0]!];
+}
+
+/** Sums dy (broadcast output shape) back to an operand's shape: leading axes, then size-1 axes high to low. */
+export function unbroadcastGrad(b: GradBuilder, dy: string, to: readonly number[]): string {
+  let cur = dy, shape = b.shape(dy);
+  while (shape.length > to.length) { cur = b.add('ReduceSum', [cur], { axis: 0 })[0]!; shape = shape.slice(1); }
+  for (let ax = shape.length - 1; ax >= 0; ax--) {
+    if (to[ax] === 1 && shape[ax] !== 1) cur = b.add('ReduceSum', [cur], { axis: ax })[0]!;
+  }
+  return b.shape(cur).join() === to.join() ? cur : b.add('Reshape', [cur], { shape: [...to] })[0]!;
 }

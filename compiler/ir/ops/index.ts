@@ -17,6 +17,13 @@ import { reshape } from './reshape.ts';
 import { slice } from './slice.ts';
 import { softmax } from './softmax.ts';
 import { transpose } from './transpose.ts';
+import { matMul } from './matmul.ts';
+import { reduceSum } from './reduce-sum.ts';
+import { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
+import { activationGrad } from './activation-grad.ts';
+import { sgdUpdate } from './sgd-update.ts';
+import { conv2dGradFilter, conv2dGradInput } from './conv2d-grad.ts';
+import { avgPoolGrad, maxPoolGrad } from './pool-grad.ts';
 import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
@@ -50,6 +57,16 @@ export const OPS = {
   Softmax: softmax,
   Pad: pad,
   Slice: slice,
+  // training graphs only (trainingOnly: model files may not name them)
+  MatMul: matMul,
+  ReduceSum: reduceSum,
+  SoftmaxCrossEntropy: softmaxCrossEntropy,
+  ActivationGrad: activationGrad,
+  SgdUpdate: sgdUpdate,
+  Conv2DGradInput: conv2dGradInput,
+  Conv2DGradFilter: conv2dGradFilter,
+  MaxPoolGrad: maxPoolGrad,
+  AvgPoolGrad: avgPoolGrad,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */

@@ -71,6 +71,8 @@ export interface GradBuilder {
   shape(name: string): number[];
   /** Whether a gradient for this tensor is wanted (a trained weight or on a path from one). */
   wants(name: string): boolean;
+  /** A new float32 constant tensor named after `base` (e.g. a scale a rule multiplies by); returns its name. */
+  constant(base: string, shape: number[], data: Float32Array): string;
 }
 
 /**
@@ -100,6 +102,8 @@ export interface OpDef {
   int8?: Int8Rule;
   /** Gradient rule (issue 12); absent: training refuses a graph that needs this op's gradient. */
   grad?: GradRule;
+  /** Only training graphs hold this op (compiler/train/training-graph.ts): model files may not name it. */
+  trainingOnly?: boolean;
   /** Channel-flow rule (issue 14); a function when it depends on the node (e.g. depthwise Conv2D). */
   channelFlow?: ChannelFlow | ((node: Node, ins: (Tensor | undefined)[]) => ChannelFlow);
 }

@@ -61,4 +61,11 @@ export const pad: OpDef = {
     return [out];
   },
   int8: { quantize: 'input-params', evaluate: evaluateInt8 },
+  grad(b, n, dy) {
+    // the gradient of the padded area is dropped: dx is dy's slice at the input's place
+    const s = b.shape(n.inputs[0]!), r = s.length;
+    const pads = padsOf(n, r, '');
+    const axes = s.map((_d, k) => k);
+    return [b.add('Slice', [dy], { starts: axes.map((k) => pads[k]!), ends: axes.map((k) => pads[k]! + s[k]!), axes, steps: axes.map(() => 1) })[0]];
+  },
 };

@@ -118,6 +118,14 @@ function pool(kind: 'max' | 'avg', extra: Record<string, AttrSchema>): OpDef {
       return [out];
     },
     int8: { quantize: 'input-params', evaluate: evaluateInt8(kind) },
+    grad(b, n, dy) {
+      const x = n.inputs[0]!, xs = b.shape(x);
+      const g = poolGeometry(n, xs, '');
+      const attrs = { kernel: [g.kh, g.kw], strides: [g.sh, g.sw], padding: [...g.pad], countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0 };
+      return [kind === 'max'
+        ? b.add('MaxPoolGrad', [x, dy], attrs)[0]
+        : b.add('AvgPoolGrad', [dy], { ...attrs, inputShape: [...xs] })[0]];
+    },
   };
 }
 

@@ -26,4 +26,12 @@ export const softmax: OpDef = {
       }
     return [out];
   },
+  grad(b, n, dy) {
+    // dx = y ⊙ (dy − Σ_axis dy ⊙ y), from the output y
+    const y = n.outputs[0]!, shape = b.shape(y);
+    const axis = normAxis(n, '', attrNum(n, 'axis', -1), shape.length, 'axis');
+    const s = b.add('ReduceSum', [b.add('Mul', [dy, y])[0]!], { axis })[0]!;
+    const kept = b.add('Reshape', [s], { shape: shape.map((d, i) => (i === axis ? 1 : d)) })[0]!;
+    return [b.add('Mul', [y, b.add('Sub', [dy, kept])[0]!])[0]];
+  },
 };

@@ -38,4 +38,8 @@ export const transpose: OpDef = {
     return [gather(x.data, outs[0]!.shape, perm.map((p) => st[p]!), 0)];
   },
   int8: { quantize: 'input-params' },
+  grad(b, n, dy) {
+    const perm = transposePerm(n, b.shape(n.inputs[0]!).length, '');
+    return [b.add('Transpose', [dy], { perm: perm.map((_p, i) => perm.indexOf(i)) })[0]];
+  },
 };

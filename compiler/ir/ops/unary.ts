@@ -1,22 +1,24 @@
 // Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp.
 // Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
-import { FLOAT32_MAX, attrNum, noAttrs, sameF } from './helpers.ts';
-import type { Int8Rule, OpDef, OpSchema } from './op-def.ts';
+import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF } from './helpers.ts';
+import type { GradRule, Int8Rule, OpDef, OpSchema } from './op-def.ts';
 import type { Node } from '../graph.ts';
 
-function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8?: Int8Rule): OpDef {
+function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8: Int8Rule | undefined, grad: GradRule): OpDef {
   return {
     schema,
     infer: sameF,
     evaluate: (n, ins) => [ins[0]!.data.map((v) => f(v, n))],
     ...(int8 ? { int8 } : {}),
+    // every rule reads the output y (dL/dx = f'(x)·dy written through y), so backward keeps y, not x
+    grad,
   };
 }
 
 const sigmoidOf = (v: number) => 1 / (1 + Math.exp(-v));
 
-export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), { quantize: 'clamp' });
-export const relu6 = unary((v) => Math.min(Math.max(v, 0), 6), noAttrs([1, 1]), { quantize: 'clamp' });
+export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), { quantize: 'clamp' }, activationGradRule('relu'));
+export const relu6 = unary((v) => Math.min(Math.max(v, 0), 6), noAttrs([1, 1]), { quantize: 'clamp' }, activationGradRule('clip', () => ({ clip: [0, 6] })));
 export const clip = unary((v, n) => Math.min(Math.max(v, attrNum(n, 'min', -Infinity)), attrNum(n, 'max', Infinity)), {
   inputs: [1, 1],
   outputs: 1,
@@ -27,9 +29,10 @@ export const clip = unary((v, n) => Math.min(Math.max(v, attrNum(n, 'min', -Infi
   check: (a) => ((a.min as number) <= (a.max as number)
     ? undefined
     : `attr 'min': expected min ≤ max, found min ${a.min} > max ${a.max}`),
-}, { quantize: 'clamp' });
+}, { quantize: 'clamp' }, activationGradRule('clip', (n) => ({ clip: [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)] })));
 export const leakyRelu = unary((v, n) => (v < 0 ? v * attrNum(n, 'alpha', 0.01) : v),
-  { inputs: [1, 1], outputs: 1, attrs: { alpha: { kind: 'float', default: 0.01 } } });
-export const sigmoid = unary(sigmoidOf, noAttrs([1, 1]));
-export const tanh = unary(Math.tanh, noAttrs([1, 1]));
-export const exp = unary(Math.exp, noAttrs([1, 1]));
+  { inputs: [1, 1], outputs: 1, attrs: { alpha: { kind: 'float', default: 0.01 } } }, undefined,
+  activationGradRule('leakyrelu', (n) => ({ alpha: attrNum(n, 'alpha', 0.01) })));
+export const sigmoid = unary(sigmoidOf, noAttrs([1, 1]), undefined, activationGradRule('sigmoid'));
+export const tanh = unary(Math.tanh, noAttrs([1, 1]), undefined, activationGradRule('tanh'));
+export const exp = unary(Math.exp, noAttrs([1, 1]), undefined, activationGradRule('exp'));

@@ -1,0 +1,199 @@
+// The training steps (KernelId 29..36, docs/training.md): their load-time contract checks and their
+// dispatch to the fast kernels or the reference twins. Hooked from executor.ts and bundle/validate.ts.
+import {
+  Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
+  K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
+} from '../bundle/model';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
+import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
+import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
+import {
+  refSoftmaxCrossEntropy, refUnaryGrad, refReduceSum, refSgdUpdate,
+  refConv2dGradInput, refConv2dGradFilter, refMaxPoolGrad, refAvgPoolGrad,
+} from '../reference/train';
+
+function outDim(i: i32, k: i32, s: i32, d: i32, p0: i32, p1: i32): i32 {
+  const num = <i64>i + <i64>p0 + <i64>p1 - (<i64>d * <i64>(k - 1) + 1);
+  return num < 0 ? 0 : <i32>(num / <i64>s + 1);
+}
+
+function dims(t: TensorInfo): string {
+  let r = '[';
+  for (let i = 0; i < t.shape.length; i++) r += (i > 0 ? ',' : '') + t.shape[i].toString();
+  return r + ']';
+}
+
+/** Window params (ConvParams or PoolParams) all ≥ 1 / ≥ 0, and dy's spatial dims the forward output of x's. */
+function checkWindow(s: StepInfo, x: TensorInfo, dy: TensorInfo, dil: bool): string {
+  const p = s.p;
+  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.groups < 1) return 'kernel, strides, dilations and groups must be >= 1';
+  if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0) return 'negative padding';
+  if (x.shape.length != 4 || dy.shape.length != 4 || x.shape[0] != dy.shape[0]) return 'x ' + dims(x) + ' and dy ' + dims(dy) + ' must be NHWC of one batch';
+  const OH = outDim(x.shape[1], p.kh, p.sh, dil ? p.dh : 1, p.pt, p.pb), OW = outDim(x.shape[2], p.kw, p.sw, dil ? p.dw : 1, p.pl, p.pr);
+  if (OH < 1 || OW < 1 || dy.shape[1] != OH || dy.shape[2] != OW) return 'dy ' + dims(dy) + ' is not the window output of ' + dims(x);
+  return '';
+}
+
+function t(m: Model, ids: StaticArray<i32>, i: i32): TensorInfo | null {
+  return i < ids.length && ids[i] >= 0 && ids[i] < m.tensors.length ? m.tensors[ids[i]] : null;
+}
+
+function f32(x: TensorInfo | null, role: string): string {
+  if (x === null) return role + ' is missing or out of range';
+  if (x.dtype != DT_F32) return role + " '" + x.name + "' must be F32";
+  return '';
+}
+
+function writable(y: TensorInfo): string {
+  return y.constant ? "output '" + y.name + "' is a constant" : '';
+}
+
+/** Checks one training step's contract; '' = ok, else the message (without the step prefix). */
+export function checkTrainStep(m: Model, s: StepInfo): string {
+  const k = s.kernel;
+  const nIn = s.inputs.length, nOut = s.outputs.length;
+  if (k == K_SOFTMAX_CE) {
+    if (nIn != 2 || nOut != 2) return 'needs 2 inputs (logits, labels) and 2 outputs (loss, dlogits)';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const x = t(m, s.inputs, 0), lab = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), dx = t(m, s.outputs, 1);
+    let e = f32(x, 'logits'); if (e.length > 0) return e;
+    e = f32(loss, 'loss'); if (e.length > 0) return e;
+    e = f32(dx, 'dlogits'); if (e.length > 0) return e;
+    if (lab === null || lab.dtype != DT_I32) return 'labels must be I32';
+    if (x!.shape.length != 2) return 'logits must be [M,N]';
+    if (<u64>lab.elems != <u64>x!.shape[0]) return 'labels have ' + lab.elems.toString() + ' elements for ' + x!.shape[0].toString() + ' rows';
+    if (loss!.elems != 1 || dx!.elems != x!.elems) return 'loss must hold 1 element and dlogits as many as the logits';
+    const p = s.p;
+    if (!(p.labelSmoothing >= 0 && p.labelSmoothing < 1)) return 'label_smoothing must be in [0, 1)';
+    e = writable(loss!); if (e.length > 0) return e;
+    return writable(dx!);
+  }
+  if (k == K_UNARY_GRAD) {
+    if (nIn != 2 || nOut != 1) return 'needs 2 inputs (y, dy) and 1 output';
+    if (s.paramsType != P_UNARY) return 'expects UnaryParams';
+    const op = s.p.op;
+    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY) return 'no gradient for unary op ' + op.toString();
+    if (op == U_LEAKY && !(s.p.alpha > 0)) return 'LeakyRelu gradient from the output needs alpha > 0';
+    const y = t(m, s.inputs, 0), dy = t(m, s.inputs, 1), dx = t(m, s.outputs, 0);
+    let e = f32(y, 'y'); if (e.length > 0) return e;
+    e = f32(dy, 'dy'); if (e.length > 0) return e;
+    e = f32(dx, 'dx'); if (e.length > 0) return e;
+    if (y!.elems != dy!.elems || dx!.elems != y!.elems) return 'y, dy and dx differ in element count';
+    return writable(dx!);
+  }
+  if (k == K_REDUCE_SUM) {
+    if (nIn != 1 || nOut != 1) return 'needs 1 input and 1 output';
+    if (s.paramsType != P_SOFTMAX) return 'expects SoftmaxParams (outer, axis, inner)';
+    const x = t(m, s.inputs, 0), y = t(m, s.outputs, 0);
+    let e = f32(x, 'input'); if (e.length > 0) return e;
+    e = f32(y, 'output'); if (e.length > 0) return e;
+    const p = s.p;
+    if (p.outer < 1 || p.axis < 1 || p.inner < 1 || <u64>p.outer * <u64>p.axis * <u64>p.inner != x!.elems) return 'outer x axis x inner does not cover the input';
+    if (<u64>p.outer * <u64>p.inner != y!.elems) return 'output must hold outer x inner elements';
+    return writable(y!);
+  }
+  if (k == K_SGD_UPDATE) {
+    if (nIn != 4) return 'needs 4 inputs (w, g, v or -1, lr)';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const w = t(m, s.inputs, 0), g = t(m, s.inputs, 1), v = t(m, s.inputs, 2), lr = t(m, s.inputs, 3);
+    let e = f32(w, 'w'); if (e.length > 0) return e;
+    e = f32(g, 'g'); if (e.length > 0) return e;
+    e = f32(lr, 'lr'); if (e.length > 0) return e;
+    if (lr!.elems != 1) return 'lr must hold 1 element';
+    if (g!.elems != w!.elems) return 'w and g differ in element count';
+    const hasV = s.inputs[2] >= 0;
+    if (hasV) { e = f32(v, 'v'); if (e.length > 0) return e; if (v!.elems != w!.elems) return 'w and v differ in element count'; }
+    if (nOut != (hasV ? 2 : 1)) return 'outputs must be w (and v when present)';
+    // updates are in place: each output is its input's bytes (the compiler aliases them)
+    const wo = t(m, s.outputs, 0);
+    if (wo === null || wo.ptr != w!.ptr || wo.size != w!.size) return 'output 0 must be the same bytes as w';
+    e = writable(wo); if (e.length > 0) return e;
+    if (hasV) {
+      const vo = t(m, s.outputs, 1);
+      if (vo === null || vo.ptr != v!.ptr || vo.size != v!.size) return 'output 1 must be the same bytes as v';
+      e = writable(vo); if (e.length > 0) return e;
+    }
+    return '';
+  }
+  if (k == K_CONV_GRAD_INPUT || k == K_CONV_GRAD_FILTER) {
+    if (nIn != 2 || nOut != 1) return 'needs 2 inputs and 1 output';
+    if (s.paramsType != P_CONV) return 'expects ConvParams';
+    const gi = k == K_CONV_GRAD_INPUT;
+    // GradInput: (dy, w) -> dx; GradFilter: (x, dy) -> dw
+    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), o = t(m, s.outputs, 0);
+    let e = f32(a, 'input 0'); if (e.length > 0) return e;
+    e = f32(b, 'input 1'); if (e.length > 0) return e;
+    e = f32(o, 'output'); if (e.length > 0) return e;
+    const x = gi ? o! : a!, dy = gi ? a! : b!, w = gi ? b! : o!;
+    e = checkWindow(s, x, dy, true); if (e.length > 0) return e;
+    const G = s.p.groups, Ci = x.shape[3], Co = dy.shape[3];
+    if (Ci % G != 0 || Co % G != 0) return 'groups ' + G.toString() + ' do not divide channels ' + Ci.toString() + ' and ' + Co.toString();
+    if (w.shape.length != 4 || w.shape[0] != Co || w.shape[1] != s.p.kh || w.shape[2] != s.p.kw || w.shape[3] != Ci / G) return 'weights ' + dims(w) + ' are not OHWI [Co,KH,KW,Ci/G]';
+    return writable(o!);
+  }
+  if (k == K_MAXPOOL_GRAD || k == K_AVGPOOL_GRAD) {
+    const isMax = k == K_MAXPOOL_GRAD;
+    if (nIn != (isMax ? 2 : 1) || nOut != 1) return isMax ? 'needs 2 inputs (x, dy) and 1 output' : 'needs 1 input (dy) and 1 output';
+    if (s.paramsType != P_POOL) return 'expects PoolParams';
+    const dy = t(m, s.inputs, isMax ? 1 : 0), dx = t(m, s.outputs, 0);
+    let e = f32(dy, 'dy'); if (e.length > 0) return e;
+    e = f32(dx, 'dx'); if (e.length > 0) return e;
+    if (isMax) {
+      const x = t(m, s.inputs, 0);
+      e = f32(x, 'x'); if (e.length > 0) return e;
+      if (x!.elems != dx!.elems) return 'x and dx differ in element count';
+    }
+    const p = s.p;
+    if (p.pt >= p.kh || p.pb >= p.kh || p.pl >= p.kw || p.pr >= p.kw) return 'padding must be smaller than the window';
+    e = checkWindow(s, dx!, dy!, false); if (e.length > 0) return e;
+    if (dy!.shape[3] != dx!.shape[3]) return 'dy and dx differ in channels';
+    return writable(dx!);
+  }
+  return 'unknown kernel id ' + k.toString();
+}
+
+/** Runs one validated training step; −1 = ok, else (SoftmaxCrossEntropy) the row whose label is out of range. */
+export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
+  const p = s.p;
+  const k = s.kernel;
+  const x = m.tensors[s.inputs[0]];
+  if (k == K_SOFTMAX_CE) {
+    const lab = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, dx = m.tensors[s.outputs[1]].ptr;
+    const M = x.shape[0], N = x.shape[1];
+    return ref ? refSoftmaxCrossEntropy(x.ptr, lab, loss, dx, M, N, p.labelSmoothing)
+      : softmaxCrossEntropyF32(x.ptr, lab, loss, dx, M, N, p.labelSmoothing);
+  }
+  if (k == K_UNARY_GRAD) {
+    const dy = m.tensors[s.inputs[1]].ptr, dx = m.tensors[s.outputs[0]].ptr;
+    if (ref) refUnaryGrad(x.ptr, dy, dx, <i32>x.elems, p.op, p.alpha, p.beta);
+    else unaryGradF32(x.ptr, dy, dx, <i32>x.elems, p.op, p.alpha, p.beta);
+  } else if (k == K_REDUCE_SUM) {
+    const y = m.tensors[s.outputs[0]].ptr;
+    if (ref) refReduceSum(x.ptr, y, p.outer, p.axis, p.inner); else reduceSumF32(x.ptr, y, p.outer, p.axis, p.inner);
+  } else if (k == K_CONV_GRAD_INPUT) {
+    const w = m.tensors[s.inputs[1]].ptr, dx = m.tensors[s.outputs[0]];
+    const d = dx.shape, o = x.shape;
+    if (ref) refConv2dGradInput(x.ptr, w, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
+    else conv2dGradInputF32(x.ptr, w, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
+  } else if (k == K_CONV_GRAD_FILTER) {
+    const dy = m.tensors[s.inputs[1]], dw = m.tensors[s.outputs[0]].ptr;
+    const d = x.shape, o = dy.shape;
+    if (ref) refConv2dGradFilter(x.ptr, dy.ptr, dw, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
+    else conv2dGradFilterF32(x.ptr, dy.ptr, dw, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
+  } else if (k == K_MAXPOOL_GRAD) {
+    const dy = m.tensors[s.inputs[1]], dx = m.tensors[s.outputs[0]].ptr;
+    const d = x.shape, o = dy.shape;
+    if (ref) refMaxPoolGrad(x.ptr, dy.ptr, dx, d[0], d[1], d[2], d[3], o[1], o[2], p);
+    else maxPoolGradF32(x.ptr, dy.ptr, dx, d[0], d[1], d[2], d[3], o[1], o[2], p);
+  } else if (k == K_AVGPOOL_GRAD) {
+    const dx = m.tensors[s.outputs[0]];
+    const d = dx.shape, o = x.shape;
+    if (ref) refAvgPoolGrad(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
+    else avgPoolGradF32(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
+  } else if (k == K_SGD_UPDATE) {
+    const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
+    if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);
+    else sgdUpdateF32(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);
+  }
+  return -1;
+}

@@ -1,0 +1,156 @@
+// Reference twins of the training kernels (assembly/kernels/train/f32-train.ts, f32-conv-grad.ts): one element at a
+// time with explicit index arithmetic, in the summation orders that file's header states. The fast
+// kernels are tested against these bit for bit.
+import { StepParams } from '../bundle/model';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from '../kernels/elementwise/f32-unary';
+
+@inline function at(p: usize, i: i32): f32 { return load<f32>(p + <usize>i * 4); }
+@inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + <usize>i * 4, v); }
+
+export function refSoftmaxCrossEntropy(x: usize, labels: usize, loss: usize, dx: usize, M: i32, N: i32, eps: f32): i32 {
+  let total: f32 = 0;
+  for (let m = 0; m < M; m++) {
+    const label = load<i32>(labels + <usize>m * 4);
+    if (label < 0 || label >= N) return m;
+    let mx: f32 = -Infinity;
+    for (let j = 0; j < N; j++) mx = max<f32>(mx, at(x, m * N + j));
+    let s: f32 = 0;
+    for (let j = 0; j < N; j++) s += Mathf.exp(at(x, m * N + j) - mx);
+    const lse = mx + Mathf.log(s);
+    let row: f32 = 0;
+    for (let j = 0; j < N; j++) {
+      const t: f32 = eps / <f32>N + (j == label ? 1 - eps : 0);
+      row += t * (lse - at(x, m * N + j));
+      put(dx, m * N + j, (Mathf.exp(at(x, m * N + j) - mx) / s - t) / <f32>M);
+    }
+    total += row;
+  }
+  put(loss, 0, total / <f32>M);
+  return -1;
+}
+
+export function refUnaryGrad(y: usize, dy: usize, dx: usize, n: i32, op: i32, alpha: f32, beta: f32): void {
+  for (let i = 0; i < n; i++) {
+    const v = at(y, i), g = at(dy, i);
+    let r: f32 = 0;
+    if (op == U_RELU) r = v > 0 ? g : 0;
+    else if (op == U_CLIP) r = v > alpha && v < beta ? g : 0;
+    else if (op == U_LEAKY) r = v > 0 ? g : g * alpha;
+    else if (op == U_SIGMOID) r = g * (v * (1 - v));
+    else if (op == U_TANH) r = g * (1 - v * v);
+    else if (op == U_EXP) r = g * v;
+    put(dx, i, r);
+  }
+}
+
+export function refReduceSum(x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let acc: f32 = 0;
+      for (let a = 0; a < axis; a++) acc += at(x, (o * axis + a) * inner + i);
+      put(y, o * inner + i, acc);
+    }
+}
+
+export function refSgdUpdate(w: usize, g: usize, v: usize, lrp: usize, n: i32, mu: f32, nesterov: bool, wd: f32): void {
+  const lr = at(lrp, 0);
+  for (let i = 0; i < n; i++) {
+    let gi = at(g, i);
+    if (wd != 0) gi = gi + wd * at(w, i);
+    let d = gi;
+    if (v != 0) {
+      put(v, i, mu * at(v, i) + gi);
+      d = nesterov ? gi + mu * at(v, i) : at(v, i);
+    }
+    put(w, i, at(w, i) - lr * d);
+  }
+}
+
+/** Conv2DGradInput: each dx element gathered from scratch in (ky, kx, co) order. */
+export function refConv2dGradInput(dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, Ci: i32,
+                                   OH: i32, OW: i32, Co: i32, p: StepParams): void {
+  const G = p.groups, cig = Ci / G, cog = Co / G;
+  for (let n = 0; n < N; n++)
+  for (let iy = 0; iy < H; iy++)
+  for (let ix = 0; ix < W; ix++)
+  for (let ci = 0; ci < Ci; ci++) {
+    const g = ci / cig;
+    let acc: f32 = 0;
+    for (let ky = 0; ky < p.kh; ky++)
+    for (let kx = 0; kx < p.kw; kx++) {
+      const ty = iy + p.pt - ky * p.dh, tx = ix + p.pl - kx * p.dw;
+      if (ty < 0 || tx < 0 || ty % p.sh != 0 || tx % p.sw != 0) continue;
+      const oy = ty / p.sh, ox = tx / p.sw;
+      if (oy >= OH || ox >= OW) continue;
+      for (let co = g * cog; co < (g + 1) * cog; co++) {
+        acc += at(dy, ((n * OH + oy) * OW + ox) * Co + co) * at(w, ((co * p.kh + ky) * p.kw + kx) * cig + ci - g * cig);
+      }
+    }
+    put(dx, ((n * H + iy) * W + ix) * Ci + ci, acc);
+  }
+}
+
+/** Conv2DGradFilter: each dw element gathered from scratch in (n, oy, ox) order. */
+export function refConv2dGradFilter(x: usize, dy: usize, dw: usize, N: i32, H: i32, W: i32, Ci: i32,
+                                    OH: i32, OW: i32, Co: i32, p: StepParams): void {
+  const G = p.groups, cig = Ci / G, cog = Co / G;
+  for (let co = 0; co < Co; co++)
+  for (let ky = 0; ky < p.kh; ky++)
+  for (let kx = 0; kx < p.kw; kx++)
+  for (let c = 0; c < cig; c++) {
+    const ci = (co / cog) * cig + c;
+    let acc: f32 = 0;
+    for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+    for (let ox = 0; ox < OW; ox++) {
+      const iy = oy * p.sh - p.pt + ky * p.dh, ix = ox * p.sw - p.pl + kx * p.dw;
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      acc += at(dy, ((n * OH + oy) * OW + ox) * Co + co) * at(x, ((n * H + iy) * W + ix) * Ci + ci);
+    }
+    put(dw, ((co * p.kh + ky) * p.kw + kx) * cig + c, acc);
+  }
+}
+
+/** MaxPoolGrad: dx zeroed, then each window's dy added at its first maximal in-bounds tap. */
+export function refMaxPoolGrad(x: usize, dy: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, p: StepParams): void {
+  for (let i = 0; i < N * H * W * C; i++) put(dx, i, 0);
+  for (let n = 0; n < N; n++)
+  for (let oy = 0; oy < OH; oy++)
+  for (let ox = 0; ox < OW; ox++)
+  for (let c = 0; c < C; c++) {
+    let arg = -1;
+    for (let ky = 0; ky < p.kh; ky++)
+    for (let kx = 0; kx < p.kw; kx++) {
+      const iy = oy * p.sh - p.pt + ky, ix = ox * p.sw - p.pl + kx;
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      const i = ((n * H + iy) * W + ix) * C + c;
+      if (arg < 0 || at(x, i) > at(x, arg)) arg = i;
+    }
+    put(dx, arg, at(dx, arg) + at(dy, ((n * OH + oy) * OW + ox) * C + c));
+  }
+}
+
+/** AvgPoolGrad: dx zeroed, then each window's dy / count added to its in-bounds taps. */
+export function refAvgPoolGrad(dy: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, p: StepParams): void {
+  for (let i = 0; i < N * H * W * C; i++) put(dx, i, 0);
+  for (let n = 0; n < N; n++)
+  for (let oy = 0; oy < OH; oy++)
+  for (let ox = 0; ox < OW; ox++)
+  for (let c = 0; c < C; c++) {
+    let inBounds = 0, inPadded = 0;
+    for (let ky = 0; ky < p.kh; ky++)
+    for (let kx = 0; kx < p.kw; kx++) {
+      const iy = oy * p.sh - p.pt + ky, ix = ox * p.sw - p.pl + kx;
+      if (iy < H + p.pb && ix < W + p.pr) inPadded++;
+      if (iy >= 0 && iy < H && ix >= 0 && ix < W) inBounds++;
+    }
+    const share = at(dy, ((n * OH + oy) * OW + ox) * C + c) / <f32>(p.countIncludePad ? inPadded : inBounds);
+    for (let ky = 0; ky < p.kh; ky++)
+    for (let kx = 0; kx < p.kw; kx++) {
+      const iy = oy * p.sh - p.pt + ky, ix = ox * p.sw - p.pl + kx;
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      const i = ((n * H + iy) * W + ix) * C + c;
+      put(dx, i, at(dx, i) + share);
+    }
+  }
+}

@@ -1,0 +1,192 @@
+// Reverse-mode differentiation as an IR → IR transform: buildTrainingGraph(forward) returns a graph
+// whose one run is one training step — the forward nodes, the loss, the backward nodes each op's
+// gradient rule (the `grad` slot of compiler/ir/ops/<op>.ts) emits in reverse topological order (fan-out gradients
+// summed in the order their consumers were visited), then one optimiser update per trained weight.
+// Trained weights and optimiser moments become Graph.state: no constants any more, updated in place
+// by the wasm, read and written by the host by name. Inputs: x, labels (int32 [B]), lr (float32 [1],
+// so host-side schedules need no new bundle). Outputs: loss ([1], batch mean) and the logits.
+import { ModelError, numElements, type Attrs, type Graph, type Node, type OpType, type Tensor } from '../ir/graph.ts';
+import { inferNode, OPS } from '../ir/ops/index.ts';
+import { toFloat64 } from '../ir/ops/helpers.ts';
+import type { GradBuilder, OpDef } from '../ir/ops/op-def.ts';
+import { inferShapes } from '../passes/infer-shapes.ts';
+import { cloneGraph } from '../compile.ts';
+
+export interface SgdOptions { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
+export type OptimizerOptions = SgdOptions;
+
+export interface TrainingOptions {
+  loss?: { kind: 'softmax-cross-entropy'; labelSmoothing?: number };
+  optimizer?: OptimizerOptions;
+  /** Node names whose weights stay fixed (gradients still flow through them). */
+  frozen?: string[];
+}
+
+export interface TrainingGraph {
+  graph: Graph;
+  /** Trained weights (state names = the forward graph's tensor names, IR layout). */
+  params: string[];
+  /** Optimiser moments by weight (state names). */
+  moments: Map<string, string[]>;
+  x: string;
+  labels: string;
+  lr: string;
+  loss: string;
+  logits: string;
+}
+
+/** Weight inputs a node may train: Dense / Conv2D weights and bias. */
+const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = { Dense: [1, 2], Conv2D: [1, 2] };
+
+/** The forward graph with batch size `batch` in the first axis of its one input, shapes re-inferred. */
+export function withBatch(g: Graph, batch: number): Graph {
+  const c = cloneGraph(g);
+  if (c.inputs.length !== 1) throw new ModelError(g.source, 'graph', `training needs exactly one input, found ${c.inputs.length}`);
+  const x = c.tensors.get(c.inputs[0]!)!;
+  x.shape = [batch, ...x.shape.slice(1)];
+  inferShapes.run(c);
+  return c;
+}
+
+export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): TrainingGraph {
+  const err = (where: string, d: string): never => { throw new ModelError(fwd.source, where, d); };
+  if (fwd.inputs.length !== 1) err('graph', `training needs exactly one input, found ${fwd.inputs.length}`);
+  if (fwd.outputs.length !== 1) err('graph', `training needs exactly one output (the logits), found ${fwd.outputs.length}`);
+  const opt = opts.optimizer ?? { kind: 'sgd' };
+  const loss = opts.loss ?? { kind: 'softmax-cross-entropy' };
+  const frozen = new Set(opts.frozen ?? []);
+  for (const f of frozen) if (!fwd.nodes.some((n) => n.name === f)) err(`frozen node '${f}'`, 'is not in the graph');
+
+  // A trailing Softmax is the classifier's output; the loss takes its input (the logits).
+  let nodes = fwd.nodes;
+  let logits = fwd.outputs[0]!;
+  const last = nodes.find((n) => n.outputs.includes(logits));
+  if (last?.op === 'Softmax') {
+    const r = fwd.tensors.get(logits)!.shape.length;
+    const axis = typeof last.attrs.axis === 'number' ? last.attrs.axis : -1;
+    if (axis !== -1 && axis !== r - 1) err(`node '${last.name}' (Softmax)`, `a final softmax must run over the last axis to be read as class probabilities`);
+    logits = last.inputs[0]!;
+    nodes = nodes.filter((n) => n !== last);
+  }
+  const lt = fwd.tensors.get(logits)!;
+  if (lt.shape.length !== 2 || lt.dtype !== 'float32') err(`output '${logits}'`, `the logits must be float32 [batch, classes], found ${lt.dtype}[${lt.shape}]`);
+
+  // trained weights: float32 constants in weight slots of nodes that are not frozen
+  const params: string[] = [];
+  for (const n of nodes) {
+    if (frozen.has(n.name)) continue;
+    for (const k of WEIGHT_SLOTS[n.op] ?? []) {
+      const name = n.inputs[k];
+      const t = name ? fwd.tensors.get(name) : undefined;
+      if (t?.data && t.dtype === 'float32' && !params.includes(name!)) params.push(name!);
+    }
+  }
+  if (params.length === 0) err('graph', 'has no weights to train (every Dense / Conv2D is frozen or has none)');
+  const paramSet = new Set(params);
+  const shared = nodes.flatMap((n) => n.inputs.filter((i) => paramSet.has(i) && frozen.has(n.name)));
+  if (shared.length > 0) err(`tensor '${shared[0]}'`, 'is a weight of both a frozen and a trained node');
+
+  // nodes on a path from a trained weight to the logits need a gradient rule
+  const wants = new Set<string>(params);
+  for (const n of nodes) if (n.inputs.some((i) => wants.has(i))) n.outputs.forEach((o) => wants.add(o));
+  const reaches = new Set<string>([logits]);
+  for (const n of [...nodes].reverse()) if (n.outputs.some((o) => reaches.has(o))) n.inputs.forEach((i) => reaches.add(i));
+  const active = nodes.filter((n) => n.outputs.some((o) => wants.has(o) && reaches.has(o)));
+  for (const n of active) {
+    if (!(OPS[n.op] as OpDef).grad) err(`node '${n.name}' (${n.op})`, `has no gradient rule, so nothing before it can train; freeze the nodes before it (--freeze)`);
+  }
+
+  const g: Graph = {
+    name: `${fwd.name}:train`,
+    tensors: new Map([...fwd.tensors].map(([k, t]) => [k, paramSet.has(k) ? { name: k, dtype: t.dtype, shape: [...t.shape] } : { ...t, shape: [...t.shape] }])),
+    nodes: nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: structuredClone(n.attrs) })),
+    inputs: [...fwd.inputs],
+    outputs: [],
+    source: fwd.source,
+    state: new Map(params.map((p) => [p, f32(fwd.tensors.get(p)!)])),
+  };
+  const x = g.inputs[0]!;
+  const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };
+  const addInput = (name: string, t: Omit<Tensor, 'name'>) => {
+    const n = fresh(name);
+    g.tensors.set(n, { name: n, ...t });
+    g.inputs.push(n);
+    return n;
+  };
+  const labels = addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] });
+  const lr = addInput('lr', { dtype: 'float32', shape: [1] });
+
+  let prefix = '';
+  const add = (op: OpType, inputs: string[], attrs: Attrs = {}, outputs = 1): string[] => {
+    const name = fresh(`${prefix}${op}`);
+    const node: Node = { name, op, inputs, outputs: Array.from({ length: outputs }, (_, i) => fresh(`${name}:${i}`)), attrs };
+    const outs = inferNode(g, node);
+    node.outputs.forEach((o, i) => g.tensors.set(o, { name: o, ...outs[i]! }));
+    g.nodes.push(node);
+    return node.outputs;
+  };
+  const builder: GradBuilder = {
+    add,
+    shape: (name) => g.tensors.get(name)!.shape,
+    wants: (name) => wants.has(name),
+    constant(base, shape, data) {
+      const name = fresh(`${prefix}${base}`);
+      g.tensors.set(name, { name, dtype: 'float32', shape, data });
+      return name;
+    },
+  };
+
+  prefix = 'loss/';
+  const [lossOut, dlogits] = add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2) as [string, string];
+
+  // backward: reverse topological order; contributions to one tensor summed in visiting order
+  const grads = new Map<string, string[]>([[logits, [dlogits]]]);
+  const gradOf = (t: string): string | undefined => {
+    const parts = grads.get(t);
+    if (!parts) return undefined;
+    let acc = parts[0]!;
+    for (const p of parts.slice(1)) acc = add('Add', [acc, p])[0]!;
+    grads.set(t, [acc]);
+    return acc;
+  };
+  for (const n of [...active].reverse()) {
+    prefix = `${n.name}/grad/`;
+    const dy = gradOf(n.outputs[0]!);
+    if (!dy) continue;
+    const dxs = (OPS[n.op] as OpDef).grad!(builder, n, dy);
+    dxs.forEach((dx, i) => {
+      const inp = n.inputs[i];
+      if (!dx || !inp || !wants.has(inp)) return;
+      grads.set(inp, [...(grads.get(inp) ?? []), dx]);
+    });
+  }
+
+  // optimiser: one update per weight, after every backward read of the weights
+  const moments = new Map<string, string[]>();
+  const mu = opt.momentum ?? 0;
+  for (const p of params) {
+    prefix = `${p}/`;
+    const dw = gradOf(p);
+    if (!dw) err(`tensor '${p}'`, 'gets no gradient from the loss');
+    const ins = [p, dw!, '', lr];
+    if (mu > 0) {
+      const v = fresh(`${p}:velocity`);
+      g.tensors.set(v, { name: v, dtype: 'float32', shape: [...g.tensors.get(p)!.shape] });
+      g.state!.set(v, undefined);
+      moments.set(p, [v]);
+      ins[2] = v;
+    }
+    add('SgdUpdate', ins, { momentum: mu, nesterov: opt.nesterov ?? false, weightDecay: opt.weightDecay ?? 0 }, mu > 0 ? 2 : 1);
+  }
+  g.outputs = [lossOut, logits];
+  return { graph: g, params, moments, x, labels, lr, loss: lossOut, logits };
+}
+
+function f32(t: Tensor): Float32Array {
+  return t.data instanceof Float32Array ? Float32Array.from(t.data) : Float32Array.from(toFloat64(t.data!));
+}
+
+/** Elements of every state tensor (weights + moments), for reports. */
+export function stateElements(tg: TrainingGraph): number {
+  return [...tg.graph.state!.keys()].reduce((s, k) => s + numElements(tg.graph.tensors.get(k)!.shape), 0);
+}
