@@ -1,21 +1,25 @@
-// `edgec import`: model.onnx → model.json + weights .bin (the editable, diffable form).
-// Both files are produced in a temp dir beside the destination and renamed into place.
+// `edgec import`: model.onnx → model.json + weights .bin (the editable, diffable form), and ONNX
+// export: model.json | model.onnx → model.onnx (compiler/export/onnx.ts). Outputs are written atomically.
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { join } from 'node:path';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
-import { writeFilesAtomic } from '../io/atomic.ts';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
+import { exportOnnx, EXPORT_OPSET } from '../export/onnx.ts';
 import { parseCommand } from './args.ts';
-import { parseDims } from './compile.ts';
+import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 
 export const IMPORT_HELP = `usage: edgec import <model.onnx> -o <model.json> [--shape NAME=DIMS …]
+       edgec import <model.json|model.onnx> -o <model.onnx>
 
-Converts an ONNX model to model.json + <name>.bin beside it (both written atomically).
+Converts an ONNX model to model.json + <name>.bin beside it (both written atomically), or writes a
+model as a standard ONNX file (opset 13, float32; tensors keep the model's shapes, convolutions and
+pools are wrapped in NHWC ↔ NCHW Transposes) that onnxruntime and other ONNX tools run.
 
 options:
-  -o, --output FILE   model.json to write
+  -o, --output FILE   model.json or model.onnx to write
   --shape NAME=DIMS   fix a dynamic input shape, e.g. --shape input=1x1x28x28 (repeatable)
   -h, --help          show this help`;
 
@@ -29,8 +33,12 @@ export async function importCommand(argv: string[]): Promise<number> {
   const model = positionals[0]!;
   const out = values.output;
   if (!out) throw new UsageError('missing -o <model.json>', 'import');
-  if (extname(model).toLowerCase() !== '.onnx') throw new UsageError(`${model}: expected an .onnx file`, 'import');
-  if (extname(out).toLowerCase() !== '.json') throw new UsageError(`${out}: the output must be a .json file`, 'import');
+  const inExt = extname(model).toLowerCase();
+  const outExt = extname(out).toLowerCase();
+  if (outExt !== '.json' && outExt !== '.onnx') throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
+  if (inExt !== '.onnx' && !(inExt === '.json' && outExt === '.onnx')) {
+    throw new UsageError(`${model}: expected an .onnx file (or -o <model.onnx> to export a model.json to ONNX)`, 'import');
+  }
   if (!existsSync(model)) throw new CliError(model, 'no such file');
   if (!existsSync(dirname(resolve(out)))) throw new CliError(out, 'the output directory does not exist');
   let shapes: Record<string, number[]> | undefined;
@@ -38,6 +46,13 @@ export async function importCommand(argv: string[]): Promise<number> {
     const eq = s.lastIndexOf('=');
     if (eq <= 0) throw new UsageError(`--shape expects NAME=DIMS, got '${s}'`, 'import');
     (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
+  }
+  if (outExt === '.onnx') {
+    const graph = loadModel(model, shapes);
+    const bytes = exportOnnx(graph);
+    writeFileAtomic(out, bytes);
+    console.log(`${out}: ONNX opset ${EXPORT_OPSET}, ${graph.nodes.length} edgec nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s), ${bytes.length.toLocaleString('en-US')} bytes`);
+    return 0;
   }
   const graph = loadOnnx(model, shapes ? { shapes } : undefined);
   const written = writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(graph, join(tmp, basename(out))));

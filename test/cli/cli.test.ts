@@ -300,6 +300,30 @@ test('import errors', () => {
   fails(edgec('import', at('bad.onnx'), '-o', at('bad.json')), 1, 'bad.onnx');
   assert.not.ok(existsSync(at('bad.json')) || existsSync(at('bad.bin')));
   fails(edgec('import', TINY, '-o', at('x.json')), 2, '.onnx');
+  fails(edgec('import', TINY, '-o', at('x.txt')), 2, 'x.txt', 'must be a .json or .onnx file');
+  assert.not.ok(existsSync(at('x.json')) || existsSync(at('x.txt')));
+});
+
+test('import -o model.onnx: the exported mnist runs in onnxruntime as edgec run does (1e-5 × max(1, |logit|))', async () => {
+  const ort = await import('onnxruntime-node');
+  const r = edgec('import', join(ROOT, 'examples/mnist/model.json'), '-o', at('mnist-export.onnx'));
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /mnist-export\.onnx: ONNX opset 13, 13 edgec nodes, 1 input\(s\), 1 output\(s\), [\d,]+ bytes/);
+  assert.is(edgec('compile', join(ROOT, 'examples/mnist/model.json'), '-o', at('mx.edgec')).code, 0);
+  assert.is(edgec('run', at('mx.edgec'), '--input', join(ROOT, 'examples/mnist/images.npy'), '--output', at('mx.npy')).code, 0);
+  const want = loadNpy(at('mx.npy')).data as Float32Array;
+  const images = loadNpy(join(ROOT, 'examples/mnist/images.npy')).data as Float32Array;
+  const s = await ort.InferenceSession.create(at('mnist-export.onnx'));
+  let worst = 0;
+  for (let i = 0; i < 100; i++) {
+    const out = await s.run({ Input3: new ort.Tensor('float32', images.slice(i * 784, (i + 1) * 784), [1, 1, 28, 28]) });
+    const got = out.Plus214_Output_0!.data as Float32Array;
+    // Logits reach |20|, where a float32 ulp is 2e-6: the bound is relative above 1.
+    for (let k = 0; k < 10; k++) worst = Math.max(worst, Math.abs(got[k]! - want[i * 10 + k]!) / Math.max(1, Math.abs(want[i * 10 + k]!)));
+  }
+  assert.ok(worst <= 1e-5, `max |onnxruntime − edgec run| / max(1, |logit|) ${worst}`);
+  // ONNX → ONNX re-export of the imported model is allowed too.
+  assert.is(edgec('import', join(FIX, 'mnist-8.onnx'), '-o', at('again.onnx')).code, 0);
 });
 
 test.run();
