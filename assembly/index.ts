@@ -6,6 +6,7 @@ import { loadBundle, runModel, model } from './executor';
 import * as executor from './executor';
 import * as control from './control';
 import { runSamples } from './batch';
+import { setVerifyChecksum } from './bundle/checksum';
 // Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
 import './abort';
 // Model variants: edgec_load_variant(ptr, len, k), edgec_use_variant(k) (docs/embedding.md).
@@ -82,6 +83,9 @@ export function edgec_reset_variables(): i32 {
 
 /** 1: edgec_run uses the slow reference twins (tests compare them bit for bit); 0: fast kernels. */
 export function edgec_set_reference(on: i32): void { executor.useReference = on != 0; }
+
+/** 1 (default): edgec_load checks the bundle's CRC-32 trailer; 0: skips it (time- or RAM-critical hosts). */
+export function edgec_verify_checksum(on: i32): void { setVerifyChecksum(on != 0); }
 
 /** 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
 export function edgec_build(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }

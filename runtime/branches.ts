@@ -36,7 +36,7 @@ export interface SampleRoute {
 
 /** Steps of variant `variant` (0 = the Bundle's own steps; k > 0 = Bundle.variants[k], same slots). */
 export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control: ControlStep[] } {
-  const { dv, u32, field, ref, ints, text, root: rootOf } = flatView(bytes);
+  const { u16, u32, u64, field, ref, ints, text, root: rootOf } = flatView(bytes);
   const root = rootOf(variant);
   const sv = ref(root, 2);
   const n = sv === 0 ? 0 : u32(sv);
@@ -45,9 +45,9 @@ export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control
     const e = sv + 4 + 4 * i;
     const s = e + u32(e);
     const kp = field(s, 0), mp = field(s, 5);
-    const kernel = kp === 0 ? 0 : dv.getUint16(kp, true);
+    const kernel = kp === 0 ? 0 : u16(kp);
     out.kernel.push(kernel);
-    out.macs.push(mp === 0 ? 0 : Number(dv.getBigUint64(mp, true)));
+    out.macs.push(mp === 0 ? 0 : Number(u64(mp)));
     const node = text(ref(s, 6));
     out.node.push(node);
     if (kernel === K_DISPATCH || kernel === K_EXIT) {

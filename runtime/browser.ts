@@ -17,6 +17,8 @@ export interface BrowserLoadOptions {
   reference?: boolean;
   /** Multi-variant bundles: the variant to start with (default the first). */
   variant?: string;
+  /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
+  verifyChecksum?: boolean;
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
@@ -58,5 +60,5 @@ export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): P
   const build = pickBuild(opts.build ?? 'auto');
   const base = opts.wasmBase === undefined ? defaultBase() : new URL(String(opts.wasmBase), defaultBase()).href;
   const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, base).href);
-  return loadWith(bundle, { wasm, reference: opts.reference, variant: opts.variant });
+  return loadWith(bundle, { wasm, reference: opts.reference, variant: opts.variant, verifyChecksum: opts.verifyChecksum });
 }

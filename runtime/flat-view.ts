@@ -1,10 +1,14 @@
 // A tiny read-only view of a .edgec FlatBuffers file for the host (no flatbuffers package, so the
 // browser bundle stays small): table fields by slot, vectors, strings, and the root table of a variant.
-// The wasm validates the bundle before these reads run; they trust its offsets.
+// The wasm validates the bundle before these reads run; still, every read is bounds-checked, so a
+// file the executor never saw whole (a variant not yet loaded, a skipped checksum) fails with a
+// BundleError naming the offset, never a raw RangeError.
+import { BundleError } from './bundle-error.ts';
 
 export interface FlatView {
-  dv: DataView;
+  u16(p: number): number;
   u32(p: number): number;
+  u64(p: number): bigint;
   /** Position of field `slot` of the table at t, or 0 when absent. */
   field(t: number, slot: number): number;
   /** Target of the offset field `slot` (table, vector or string), or 0 when absent. */
@@ -20,14 +24,26 @@ export interface FlatView {
 
 const VARIANTS_SLOT = 8;
 
+function outside(n: number, p: number, size: number): BundleError {
+  return new BundleError(`bundle: ${n}-byte read at offset ${p} runs past the end of the ${size}-byte file (cut short or damaged)`);
+}
+
 export function flatView(bytes: Uint8Array): FlatView {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (p: number) => dv.getUint32(p, true);
+  /** Every read goes through here: one naming the offset when it falls outside the file. */
+  const at = (p: number, n: number): number => {
+    if (!(Number.isInteger(p) && p >= 0 && p + n <= bytes.length)) throw outside(n, p, bytes.length);
+    return p;
+  };
+  const u16 = (p: number) => dv.getUint16(at(p, 2), true);
+  const u32 = (p: number) => dv.getUint32(at(p, 4), true);
+  const i32 = (p: number) => dv.getInt32(at(p, 4), true);
+  const u64 = (p: number) => dv.getBigUint64(at(p, 8), true);
   const field = (t: number, slot: number): number => {
-    const vt = t - dv.getInt32(t, true);
+    const vt = t - i32(t);
     const entry = 4 + 2 * slot;
-    if (entry >= dv.getUint16(vt, true)) return 0;
-    const fo = dv.getUint16(vt + entry, true);
+    if (entry >= u16(vt)) return 0;
+    const fo = u16(vt + entry);
     return fo === 0 ? 0 : t + fo;
   };
   const ref = (t: number, slot: number): number => {
@@ -36,10 +52,15 @@ export function flatView(bytes: Uint8Array): FlatView {
   };
   const ints = (v: number): number[] => {
     const out: number[] = [];
-    if (v !== 0) for (let i = 0; i < u32(v); i++) out.push(dv.getInt32(v + 4 + 4 * i, true));
+    if (v !== 0) for (let i = 0; i < u32(v); i++) out.push(i32(v + 4 + 4 * i));
     return out;
   };
-  const text = (v: number): string => (v === 0 ? '' : new TextDecoder().decode(bytes.subarray(v + 4, v + 4 + u32(v))));
+  const text = (v: number): string => {
+    if (v === 0) return '';
+    const end = v + 4 + u32(v);
+    if (end > bytes.length) throw outside(end - v - 4, v + 4, bytes.length);
+    return new TextDecoder().decode(bytes.subarray(v + 4, end));
+  };
   const bundleRoot = u32(0);
   const variantsVec = ref(bundleRoot, VARIANTS_SLOT);
   const variantTable = (k: number): number => {
@@ -48,7 +69,7 @@ export function flatView(bytes: Uint8Array): FlatView {
     return e + u32(e);
   };
   return {
-    dv, u32, field, ref, ints, text, variantTable,
+    u16, u32, u64, field, ref, ints, text, variantTable,
     variantCount: variantsVec === 0 ? 0 : u32(variantsVec),
     root: (variant) => (variant === 0 ? bundleRoot : variantTable(variant) || bundleRoot),
   };

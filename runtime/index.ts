@@ -1,6 +1,7 @@
 // The thin host runtime (browser and Node; no Node APIs): instantiates an edgec .wasm, copies the
 // bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
 // interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts.
+import { BundleError } from './bundle-error.ts';
 import { readBundleInfo, type TensorInfo } from './bundle-info.ts';
 import { readSteps, sampleRoute, type SampleRoute } from './branches.ts';
 
@@ -50,15 +51,14 @@ export interface LoadOptions {
   reference?: boolean;
   /** The variant to start with (multi-variant bundles; default the first). */
   variant?: string;
+  /**
+   * false: skip the CRC-32 check of the whole file (edgec_verify_checksum(0)); every structural check
+   * still runs. Default true: a damaged bundle is refused instead of running with altered weights.
+   */
+  verifyChecksum?: boolean;
 }
 
-/** A bundle the executor refused, a bad input, or a failure inside the wasm. */
-export class BundleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BundleError';
-  }
-}
+export { BundleError };
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -75,6 +75,7 @@ interface Exports {
   edgec_output_size(i: number): number;
   edgec_run(): number;
   edgec_set_reference(on: number): void;
+  edgec_verify_checksum(on: number): void;
   edgec_build(): number;
   edgec_executed_macs(): number;
   edgec_route(step: number): number;
@@ -124,6 +125,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
 
   let ptr = 0;
   const status = guarded(ex, 'load', () => {
+    ex.edgec_verify_checksum(opts.verifyChecksum === false ? 0 : 1);
     ptr = ex.edgec_alloc(bundle.length);
     new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
     // Variant 0 (the Bundle's own fields) through the variant loader, so useVariant can return to it.

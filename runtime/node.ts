@@ -18,6 +18,8 @@ export interface NodeLoadOptions {
   reference?: boolean;
   /** Multi-variant bundles: the variant to start with (default the first). */
   variant?: string;
+  /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
+  verifyChecksum?: boolean;
 }
 
 const modules = new Map<Build, WebAssembly.Module>();
@@ -59,5 +61,5 @@ export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): P
   } else {
     bytes = bundle;
   }
-  return loadWith(bytes, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant });
+  return loadWith(bytes, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant, verifyChecksum: opts.verifyChecksum });
 }

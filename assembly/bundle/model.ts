@@ -8,8 +8,10 @@ import {
 } from './flatbuffers';
 import * as S from './slots';
 import { variantTable } from './variant';
+import { checkTrailer, verifyChecksum } from './checksum';
 
-export const FORMAT_VERSION: u32 = 1;
+/** 2: the file ends in a CRC-32 trailer (checksum.ts). Version 1 (no trailer) is refused. */
+export const FORMAT_VERSION: u32 = 2;
 
 // DType
 export const DT_F32 = 0;
@@ -155,10 +157,15 @@ export function decodeBundle(ptr: usize, len: u32): Model {
   if (failed) return m;
   m.version = fieldU32(root, S.Bundle_version, 0);
   if (failed) return m;
+  if (m.version == 1) {
+    setError('bundle: format version 1 has no checksum and is no longer read; compile the model again with this edgec');
+    return m;
+  }
   if (m.version != FORMAT_VERSION) {
     setError('bundle: format version ' + m.version.toString() + ' is not supported (this runtime reads version ' + FORMAT_VERSION.toString() + ')');
     return m;
   }
+  if (verifyChecksum && !checkTrailer(ptr, len)) return m;
   // Model variants: tensors/steps/inputs/outputs/arena come from the selected Variant table (same slots).
   const src = variantTable(root);
   if (failed) return m;

@@ -1,10 +1,13 @@
 // Serialises a plain BundleSpec into .edgec bytes with the generated FlatBuffers builders.
 // The only place that knows FlatBuffers details on the writing side: lowering produces a
-// BundleSpec, tests build small specs by hand. Constants are placed 16-byte aligned.
+// BundleSpec, tests build small specs by hand. Constants are placed 16-byte aligned. Every file
+// ends in a CRC-32 trailer (sealBundle) that the executor checks before it reads anything else.
+import { crc32 } from 'node:zlib';
 import * as flatbuffers from 'flatbuffers';
 import * as fb from '../../schema/generated/bundle_generated.ts';
 
-export const BUNDLE_VERSION = 1;
+/** 2: version 1 plus the CRC-32 trailer (docs/bundle-format.md, "Checksum"). */
+export const BUNDLE_VERSION = 2;
 export const BUNDLE_IDENTIFIER = 'EDGC';
 
 export { fb };
@@ -200,6 +203,18 @@ export function specTables(u: fb.BundleT | fb.VariantT): Pick<BundleSpec, 'tenso
   };
 }
 
+/**
+ * The finished FlatBuffers bytes + a 4-byte trailer: zlib's CRC-32 of those bytes, little-endian.
+ * Every writer of a bundle (writeBundle, mergeVariants) ends with this; FlatBuffers readers ignore
+ * the trailing bytes, the executor refuses a file whose trailer does not match.
+ */
+export function sealBundle(flat: Uint8Array): Uint8Array {
+  const out = new Uint8Array(flat.length + 4);
+  out.set(flat);
+  new DataView(out.buffer).setUint32(flat.length, crc32(flat), true);
+  return out;
+}
+
 export function writeBundle(spec: BundleSpec): Uint8Array {
   const b = new flatbuffers.Builder(1024 + spec.constants.length);
   const w = new TableWriter(b);
@@ -216,7 +231,7 @@ export function writeBundle(spec: BundleSpec): Uint8Array {
   fb.Bundle.addConstants(b, constants);
   fb.Bundle.addMetadata(b, meta);
   b.finish(fb.Bundle.endBundle(b), BUNDLE_IDENTIFIER);
-  return b.asUint8Array().slice();
+  return sealBundle(b.asUint8Array());
 }
 
 /** Reads a bundle back with the generated readers (inspect, tests). Throws on a bad identifier. */

@@ -3,7 +3,7 @@
 // the constants blob is shared: equal constant bytes are stored once (16-byte aligned offsets).
 import { createHash } from 'node:crypto';
 import * as flatbuffers from 'flatbuffers';
-import { readBundle, fb, specTables, TableWriter, writeConstants, BUNDLE_IDENTIFIER, BUNDLE_VERSION } from '../emit/bundle-writer.ts';
+import { readBundle, fb, specTables, TableWriter, writeConstants, sealBundle, BUNDLE_IDENTIFIER, BUNDLE_VERSION } from '../emit/bundle-writer.ts';
 import { ModelError } from '../ir/graph.ts';
 
 export interface VariantPart {
@@ -98,5 +98,5 @@ export function mergeVariants(parts: VariantPart[]): { bundle: Uint8Array; stats
   if (meta) fb.Bundle.addMetadata(b, meta);
   fb.Bundle.addVariants(b, variants);
   b.finish(fb.Bundle.endBundle(b), BUNDLE_IDENTIFIER);
-  return { bundle: b.asUint8Array().slice(), stats: { constantsBefore: before, constantsAfter: size } };
+  return { bundle: sealBundle(b.asUint8Array()), stats: { constantsBefore: before, constantsAfter: size } };
 }

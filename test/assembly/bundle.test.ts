@@ -23,9 +23,9 @@ function validBundle(): Uint8Array {
   ]);
 }
 
-async function refused(bytes: Uint8Array, pattern: RegExp | null, label: string, build: 'simd' | 'scalar' = 'simd'): Promise<string> {
+async function refused(bytes: Uint8Array, pattern: RegExp | null, label: string, build: 'simd' | 'scalar' = 'simd', verifyChecksum = true): Promise<string> {
   try {
-    await load(bytes, { build });
+    await load(bytes, { build, verifyChecksum });
   } catch (e) {
     assert.instance(e, BundleError, `${label}: ${String(e)}`);
     const msg = (e as Error).message;
@@ -43,11 +43,15 @@ test('the base bundle loads and runs', async () => {
   assert.is(y.length, 64);
 });
 
-test('truncated at every length is refused', async () => {
+test('truncated at every length is refused, by the checksum and by the structure alone', async () => {
   const full = validBundle();
-  // The last 3 bytes are alignment padding after the final 0-terminated string (never read).
-  for (let n = 0; n < full.length - 3; n++) {
+  for (let n = 0; n < full.length; n++) {
     await refused(full.slice(0, n), /bundle: /, `cut at ${n}/${full.length}`, n % 7 === 0 ? 'scalar' : 'simd');
+  }
+  // Without the checksum: the 4-byte trailer and the 3 bytes of alignment padding after the final
+  // 0-terminated string are never read; every shorter cut breaks the structure.
+  for (let n = 0; n < full.length - 7; n++) {
+    await refused(full.slice(0, n), /bundle: (?!checksum)/, `cut at ${n}/${full.length}, no checksum`, n % 7 === 0 ? 'scalar' : 'simd', false);
   }
 });
 
@@ -61,8 +65,10 @@ test('wrong identifier and version', async () => {
   const root = dv.getUint32(0, true);
   const vt = root - dv.getInt32(root, true);
   const fo = dv.getUint16(vt + 4, true);
-  dv.setUint32(root + fo, 2, true);
-  await refused(v, /format version 2 is not supported/, 'version');
+  dv.setUint32(root + fo, 3, true);
+  await refused(v, /format version 3 is not supported/, 'version');
+  dv.setUint32(root + fo, 1, true);
+  await refused(v, /format version 1 has no checksum and is no longer read; compile the model again/, 'version 1');
 });
 
 const conv = (o: Partial<SDesc> = {}): SDesc => ({ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1, 2], outputs: [3], node: 'c',
@@ -153,7 +159,8 @@ test('tensor offsets and sizes vs arena, constants and shape', async () => {
   await refused(writeBundle({ ...rawSpec([t('x', [4], false, 0, 16), t('y', [4], false, 16, 16)], 0x50000000) }), /exceeds the 1 GiB/, '1.25 GiB arena');
 });
 
-test('random corruption: refused cleanly or loads and runs, never a trap', async () => {
+// The structural checks are what a host that skips the checksum relies on: tested without it.
+test('random corruption, checksum skipped: refused cleanly or loads and runs, never a trap', async () => {
   const base = validBundle();
   const r = rng(77);
   let accepted = 0, rejected = 0;
@@ -163,7 +170,7 @@ test('random corruption: refused cleanly or loads and runs, never a trap', async
     for (let f = 0; f < flips; f++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
     let m;
     try {
-      m = await load(b, { build: trial % 2 ? 'scalar' : 'simd' });
+      m = await load(b, { build: trial % 2 ? 'scalar' : 'simd', verifyChecksum: false });
     } catch (e) {
       assert.instance(e, BundleError, String(e));
       assert.not.match((e as Error).message, /wasm trap/, (e as Error).message);

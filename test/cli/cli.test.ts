@@ -265,7 +265,7 @@ test('a corrupt bundle is refused by run and inspect with the file named', () =>
   fails(edgec('run', at('junk.edgec'), '-i', at('x3.npy'), '-o', at('new.npy')), 1, 'junk.edgec');
   writeFileSync(at('cut.edgec'), good.subarray(0, Math.floor(good.length / 2)));
   fails(edgec('run', at('cut.edgec'), '-i', at('x3.npy'), '-o', at('new.npy')), 1, 'cut.edgec');
-  fails(edgec('inspect', at('cut.edgec')), 1, 'cut.edgec', 'past the end');
+  fails(edgec('inspect', at('cut.edgec')), 1, 'cut.edgec', 'checksum mismatch');
   assert.not.ok(existsSync(at('new.npy')));
 });
 

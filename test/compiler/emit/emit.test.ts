@@ -25,7 +25,7 @@ test('metadata, tensor table and steps of an emitted bundle', () => {
   const g = convGraph(1, 3, 4);
   const { bundle } = compileGraph(g, { target: 'scalar', sourceHash: 'abc123', modelName: 'm', options: { report: true } });
   const b = readBundle(bundle);
-  assert.is(b.version(), 1);
+  assert.is(b.version(), 2);
   const m = b.metadata()!;
   assert.is(m.edgecVersion(), pkg.version);
   assert.is(m.target(), 'scalar');

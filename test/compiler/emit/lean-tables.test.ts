@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { compileGraph, type CompileOptions } from '../../../compiler/compile.ts';
 import * as flatbuffers from 'flatbuffers';
-import { fb, readBundle, specTables, writeBundle } from '../../../compiler/emit/bundle-writer.ts';
+import { fb, readBundle, sealBundle, specTables, writeBundle, BUNDLE_VERSION } from '../../../compiler/emit/bundle-writer.ts';
 import { loadModelJson } from '../../../compiler/frontend/model-json/index.ts';
 import { compileWithQuantizeFlags } from '../../../compiler/quantize/cli.ts';
 import { readNpy } from '../../../compiler/io/npy.ts';
@@ -158,7 +158,7 @@ function fullLayout(bundle: Uint8Array): Uint8Array {
   const tv = fb.Bundle.createTensorsVector(b, tensors), sv = fb.Bundle.createStepsVector(b, steps);
   const iv = fb.Bundle.createInputsVector(b, u.inputs), ov = fb.Bundle.createOutputsVector(b, u.outputs);
   fb.Bundle.startBundle(b);
-  fb.Bundle.addVersion(b, 1);
+  fb.Bundle.addVersion(b, BUNDLE_VERSION);
   fb.Bundle.addTensors(b, tv);
   fb.Bundle.addSteps(b, sv);
   fb.Bundle.addInputs(b, iv);
@@ -167,7 +167,7 @@ function fullLayout(bundle: Uint8Array): Uint8Array {
   fb.Bundle.addConstants(b, constants);
   fb.Bundle.addMetadata(b, meta);
   b.finish(fb.Bundle.endBundle(b), 'EDGC');
-  return b.asUint8Array().slice();
+  return sealBundle(b.asUint8Array());
 }
 
 test('bundles in the older full layout still load and give the same outputs', async () => {
