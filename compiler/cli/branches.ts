@@ -14,7 +14,7 @@ import { readSteps } from '../../runtime/branches.ts';
 import { load, type Model, type TensorArray } from '../../runtime/node.ts';
 import type { SampleRoute } from '../../runtime/index.ts';
 import { loadNpy, type NpyArray } from '../io/npy.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { loadCalibration } from '../quantize/cli.ts';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 
@@ -232,8 +232,6 @@ export function pruneBranches(bm: BlockModel, counts: Record<string, number[]>, 
 }
 
 export interface BlockCompileCli {
-  model: string;
-  out: string;
   options: BlockCompileOptions;
   pruneBelow?: number;
   calibration?: string;
@@ -242,20 +240,21 @@ export interface BlockCompileCli {
   quantize?: { method: CalibrationMethod };
 }
 
-/** `edgec compile` for a model with blocks; prints the summary (and the pruning report). */
-export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promise<string[]> {
-  const shape = bm.shapes.get(bm.inputs[0]!)!.shape;
-  const cal = cli.calibration === undefined ? undefined : samplesOf(loadNpy(cli.calibration), shape, cli.calibration);
+/** `edgec compile` for a model with blocks: the bundle and the pruning report (compileModel writes it). */
+export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promise<{ bundle: Uint8Array; notes: string[] }> {
+  const cal = cli.calibration === undefined ? undefined : loadCalibration(cli.calibration, { inputs: bm.inputs, tensors: bm.shapes });
   if (cli.quantize && !cal) throw new UsageError('--quantize int8 needs --calibration <x.npy> for a model with blocks', 'compile');
-  const per = shape.reduce((a, b) => a * b, 1);
+  const { dumpAfter, onDump } = cli.options;
   const build = async (m: BlockModel): Promise<BlockCompileResult> => (cli.quantize
-    ? compileBlockModelInt8(m, { samples: Array.from({ length: cal!.n }, (_, i) => cal!.data.slice(i * per, (i + 1) * per)), method: cli.quantize.method }, cli.options)
+    ? compileBlockModelInt8(m, { samples: cal!.data, method: cli.quantize.method, dumpAfter, onDump }, cli.options)
     : compileBlockModel(m, cli.options));
   let result = await build(bm);
   const lines: string[] = [];
   if (cli.pruneBelow !== undefined) {
     if (!cal) throw new UsageError('--prune-branches-below needs --calibration <x.npy>', 'compile');
-    const { n, data } = cal;
+    const n = cal.data.length;
+    const data = new Float32Array(n * (cal.data[0]?.length ?? 0));
+    cal.data.forEach((x, i) => data.set(x, i * x.length));
     const labels = labelsOf(cli.labels, n);
     const before = await profileBundle(result.bundle, data, labels);
     const counts: Record<string, number[]> = {};
@@ -273,9 +272,5 @@ export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promi
       (before.accuracy !== undefined ? `, accuracy ${(100 * before.accuracy).toFixed(2)}% -> ${(100 * after.accuracy!).toFixed(2)}% on ${n} labelled samples` : ''));
     result = pruned;
   }
-  writeFileAtomic(cli.out, result.bundle);
-  const st = readSteps(result.bundle);
-  lines.unshift(`${cli.out}: ${st.macs.length} steps, ${st.control.length} control, ${fmtInt(blockCosts(result.bundle).fullMacs)} MACs on the longest path, ` +
-    `bundle ${fmtInt(result.bundle.length)} bytes, arena ${fmtInt(result.plan.arenaSize)} bytes (target ${cli.options.target ?? 'simd'})`);
-  return lines;
+  return { bundle: result.bundle, notes: lines };
 }

@@ -13,9 +13,10 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
 import { summarizeBundle, fmtInt } from './inspect.ts';
-import { compileBlocks, loadBlockModel } from './branches.ts';
+import { blockCosts, compileBlocks, loadBlockModel } from './branches.ts';
+import { readSteps } from '../../runtime/branches.ts';
 import { VARIANTS_HELP, parseVariants, compileVariants } from '../variants/cli.ts';
-import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags } from '../quantize/cli.ts';
+import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags, type QuantizeFlagValues } from '../quantize/cli.ts';
 
 export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
 
@@ -111,68 +112,112 @@ export async function compileCommand(argv: string[]): Promise<number> {
     (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
   }
 
-  const blocks = loadBlockModel(model);
   const prune = values['prune-branches-below'];
-  if (blocks) {
-    // --calibration alone serves --prune-branches-below here
-    const q = values.quantize === undefined ? undefined : parseQuantizeFlags(values);
-    if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
-    if (values.variants !== undefined) throw new UsageError('--variants is not supported for models with Branch / EarlyExit blocks', 'compile');
-    const below = prune === undefined ? undefined : Number(prune);
-    if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
-    const lines = await compileBlocks(blocks, {
-      model, out, pruneBelow: below, calibration: values.calibration, labels: values.labels, ...(q ? { quantize: { method: q.method } } : {}),
-      options: {
-        target: (target ?? 'simd') as 'simd' | 'scalar', sourceHash: sourceHash(modelFiles(model)), modelName: blocks.name || basename(model, extname(model)),
-        options: { target: target ?? 'simd', ...(below !== undefined ? { pruneBranchesBelow: below } : {}), ...(q ? { quantize: { method: q.method, calibration: q.calibration && basename(q.calibration) } } : {}) },
-      },
-    });
-    for (const l of lines) console.log(l);
-    if (values.embed) {
-      // The bundle just written becomes the one-file wasm in its place.
-      const { embedBundle } = await import('../embed/index.ts');
-      const bundle = new Uint8Array(readFileSync(out));
-      const e = await embedBundle(bundle);
-      writeFileAtomic(out, e.wasm);
-      console.log(`${out}: one-file wasm ${fmtInt(e.wasm.length)} bytes (bundle ${fmtInt(bundle.length)} bytes, ${e.removed.length} unused kernel entries removed)`);
-    }
-    return 0;
-  }
-  if (prune !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
-  const quantize = parseQuantizeFlags(values);
-  const graph = loadModel(model, shapes);
-  if (!quantize && values.variants === undefined && hasQdqAnnotations(graph)) {
-    console.error(`note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; `
-      + 'add --quantize int8 to keep its int8 scales');
-  }
-  const options: Record<string, unknown> = { target: target ?? 'simd' };
-  if (shapes) options.shapes = shapes;
-  if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
-  const variantKinds = values.variants === undefined ? undefined : parseVariants(values.variants);
-  if (variantKinds) options.variants = variantKinds;
-  const compile = (g: Graph, o: CompileOptions) => (variantKinds ? compileVariants(variantKinds, g, quantize, o)
-    : quantize ? compileWithQuantizeFlags(g, quantize, o) : Promise.resolve(compileGraph(g, o)));
-  const { bundle, ...rest } = await compile(graph, {
-    target: (target ?? 'simd') as 'simd' | 'scalar',
-    ...(dumpAfter !== undefined ? {
-      dumpAfter,
+  const below = prune === undefined ? undefined : Number(prune);
+  if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
+  const compiled = await compileModel(model, {
+    target: (target ?? 'simd') as 'simd' | 'scalar', dumpAfter, shapes, quantize: values,
+    variants: values.variants, pruneBelow: below, labels: values.labels,
+  });
+  for (const line of await writeCompiled(out, compiled, values.embed === true)) console.log(line);
+  return 0;
+}
+
+/** The flags `edgec compile` passes on to compileModel (checked for the kind of model there). */
+export interface ModelCompileFlags {
+  target: 'simd' | 'scalar';
+  dumpAfter?: string;
+  shapes?: Record<string, number[]>;
+  /** --quantize, --calibration, --calibrate, --keep-float, --auto-mixed as given. */
+  quantize: QuantizeFlagValues;
+  variants?: string;
+  pruneBelow?: number;
+  labels?: string;
+}
+
+export interface CompiledModel {
+  bundle: Uint8Array;
+  target: 'simd' | 'scalar';
+  /** Lines printed after the summary (the pruning report). */
+  notes: string[];
+  report?: QuantizeReport;
+}
+
+/**
+ * The one compile path of `edgec compile`: a model with Branch / EarlyExit blocks, --variants,
+ * --quantize int8 or a plain float model becomes bundle bytes with the same metadata, --dump-after
+ * and calibration reader (loadCalibration) on every path; writeCompiled then writes it or embeds it.
+ */
+export async function compileModel(model: string, f: ModelCompileFlags): Promise<CompiledModel> {
+  const blocks = loadBlockModel(model);
+  const opts: CompileOptions = {
+    target: f.target,
+    ...(f.dumpAfter !== undefined ? {
+      dumpAfter: f.dumpAfter,
       onDump: (pass: string, text: string) => { process.stdout.write(`// after ${pass}\n${text.endsWith('\n') ? text : `${text}\n`}`); },
     } : {}),
     sourceHash: sourceHash(modelFiles(model)),
-    modelName: graph.name || basename(model, extname(model)),
-    options,
-  });
-  if (values.embed) {
-    const { embedBundle } = await import('../embed/index.ts');
-    const e = await embedBundle(bundle);
-    writeFileAtomic(out, e.wasm);
-    if ('report' in rest) console.error(describeReport(rest.report as QuantizeReport));
-    console.log(`${out}: one-file wasm ${fmtInt(e.wasm.length)} bytes (bundle ${fmtInt(bundle.length)} bytes, ${e.removed.length} unused kernel entries removed)`);
-    return 0;
+  };
+  if (blocks) {
+    // --calibration alone serves --prune-branches-below here
+    const q = f.quantize.quantize === undefined ? undefined : parseQuantizeFlags(f.quantize);
+    if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
+    if (f.variants !== undefined) throw new UsageError('--variants is not supported for models with Branch / EarlyExit blocks', 'compile');
+    if (f.shapes) throw new UsageError('--shape applies to ONNX models only (model.json shapes are static)', 'compile');
+    const calibration = f.quantize.calibration;
+    const r = await compileBlocks(blocks, {
+      pruneBelow: f.pruneBelow, calibration, labels: f.labels, ...(q ? { quantize: { method: q.method } } : {}),
+      options: {
+        ...opts, modelName: blocks.name || basename(model, extname(model)),
+        options: { target: f.target, ...(f.pruneBelow !== undefined ? { pruneBranchesBelow: f.pruneBelow } : {}), ...(q ? { quantize: { method: q.method, calibration: calibration && basename(calibration) } } : {}) },
+      },
+    });
+    return { bundle: r.bundle, target: f.target, notes: r.notes };
   }
-  writeFileAtomic(out, bundle);
-  if ('report' in rest) console.error(describeReport(rest.report as QuantizeReport));
+  if (f.pruneBelow !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
+  const quantize = parseQuantizeFlags(f.quantize);
+  const graph = loadModel(model, f.shapes);
+  if (!quantize && f.variants === undefined && hasQdqAnnotations(graph)) {
+    console.error(`note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; `
+      + 'add --quantize int8 to keep its int8 scales');
+  }
+  const options: Record<string, unknown> = { target: f.target };
+  if (f.shapes) options.shapes = f.shapes;
+  if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
+  const variantKinds = f.variants === undefined ? undefined : parseVariants(f.variants);
+  if (variantKinds) options.variants = variantKinds;
+  const o: CompileOptions = { ...opts, modelName: graph.name || basename(model, extname(model)), options };
+  const r = variantKinds ? await compileVariants(variantKinds, graph, quantize, o)
+    : quantize ? await compileWithQuantizeFlags(graph, quantize, o) : compileGraph(graph, o);
+  return { bundle: r.bundle, target: f.target, notes: [], ...('report' in r ? { report: r.report as QuantizeReport } : {}) };
+}
+
+/**
+ * Writes a compiled model (atomically): the bundle, or with --embed the one-file wasm in its place.
+ * The quantisation report goes to stderr; returns the stdout lines (summary, then notes).
+ */
+export async function writeCompiled(out: string, c: CompiledModel, embed: boolean): Promise<string[]> {
+  let summary: string;
+  if (embed) {
+    const { embedBundle } = await import('../embed/index.ts');
+    const e = await embedBundle(c.bundle);
+    writeFileAtomic(out, e.wasm);
+    summary = `${out}: one-file wasm ${fmtInt(e.wasm.length)} bytes (bundle ${fmtInt(c.bundle.length)} bytes, ${e.removed.length} unused kernel entries removed)`;
+  } else {
+    writeFileAtomic(out, c.bundle);
+    summary = describeBundle(out, c.bundle, c.target);
+  }
+  if (c.report) console.error(describeReport(c.report));
+  return [summary, ...c.notes];
+}
+
+/** The one-line summary of a written bundle (models with blocks: control steps and the longest path). */
+function describeBundle(out: string, bundle: Uint8Array, target: string): string {
   const s = summarizeBundle(bundle);
-  console.log(`${out}: ${s.steps} steps, ${fmtInt(s.macs)} MACs, bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target ?? 'simd'})`);
-  return 0;
+  const control = readSteps(bundle).control.length;
+  if (control === 0) {
+    return `${out}: ${s.steps} steps, ${fmtInt(s.macs)} MACs, bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target})`;
+  }
+  return `${out}: ${s.steps} steps, ${control} control, ${fmtInt(blockCosts(bundle).fullMacs)} MACs on the longest path, ` +
+    `bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target})`;
 }

@@ -13,6 +13,8 @@ export interface BlockQuantizeOptions {
   /** Calibration samples of the model's (single) input, one Float32Array each. */
   samples: Float32Array[];
   method?: CalibrationMethod;
+  dumpAfter?: string;
+  onDump?: (pass: string, text: string) => void;
 }
 
 /** The int8 graph of every piece, keyed by the piece's float graph. */
@@ -28,7 +30,7 @@ export async function quantizeBlockModel(bm: BlockModel, q: BlockQuantizeOptions
     }
     const input = g.inputs[0]!;
     const data = values.get(input)!;
-    const r = await quantize(g, { samples: { input, data }, method: q.method ?? 'minmax' });
+    const r = await quantize(g, { samples: { input, data }, method: q.method ?? 'minmax', dumpAfter: q.dumpAfter, onDump: q.onDump });
     prepared.set(g, r.graph);
     reports[label] = r.report;
     const run = await floatRunner(g, g.outputs);

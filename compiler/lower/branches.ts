@@ -22,6 +22,9 @@ export interface BlockCompileOptions {
   transformPiece?: (g: Graph, piece: string) => Graph;
   /** Pieces already optimised (e.g. quantised by branches-int8.ts): lowered as they are, no passes. */
   prepared?: Map<Graph, Graph>;
+  /** --dump-after, per piece (each runs the pass pipeline on its own). */
+  dumpAfter?: string;
+  onDump?: (pass: string, text: string) => void;
 }
 
 /** Where a block's steps sit in the stitched program (for reports and the arena comparison). */
@@ -70,7 +73,7 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
   const compilePiece = (g: Graph, label: string): Lowered => {
     const ready = opts.prepared?.get(g);
     if (ready) return lower(ready);
-    let opt = runPasses(cloneGraph(g));
+    let opt = runPasses(cloneGraph(g), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
     if (opts.transformPiece) opt = opts.transformPiece(opt, label);
     return lower(opt);
   };

@@ -15,11 +15,17 @@ export interface Samples {
 
 export type Progress = (phase: string, done: number, total: number) => void;
 
+/** What calibration needs of a model: its inputs and their shapes (a Graph, or a BlockModel's inputs and shapes). */
+export interface CalibrationTarget {
+  inputs: readonly string[];
+  tensors: ReadonlyMap<string, { shape: readonly number[] }>;
+}
+
 /**
  * Splits an array with shape `arrShape` into samples of graph input `input`: the shape itself (one
  * sample), or N × the input shape (with or without its leading batch 1).
  */
-export function splitSamples(g: Graph, data: ArrayLike<number>, arrShape: readonly number[], file: string): Samples {
+export function splitSamples(g: CalibrationTarget, data: ArrayLike<number>, arrShape: readonly number[], file: string): Samples {
   if (g.inputs.length !== 1) {
     throw new ModelError(file, 'calibration', `the model has ${g.inputs.length} inputs (${g.inputs.join(', ')}); calibration supports one`);
   }

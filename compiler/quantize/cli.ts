@@ -7,6 +7,7 @@ import type { CompileOptions, CompileResult } from '../compile.ts';
 import { loadNpy } from '../io/npy.ts';
 import { CliError, UsageError, listNames } from '../cli/errors.ts';
 import { CALIBRATION_METHODS, compileQuantized, splitSamples, type CalibrationMethod, type QuantizeOptions, type QuantizeReport } from './index.ts';
+import type { CalibrationTarget, Samples } from './calibrate.ts';
 
 export const QUANTIZE_FLAGS = {
   quantize: { type: 'string' },
@@ -85,13 +86,16 @@ export function describeReport(r: QuantizeReport): string {
   return `int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`;
 }
 
+/** The one reader of --calibration (plain, --variants and block models): the samples of the model's one input. */
+export function loadCalibration(path: string, model: CalibrationTarget): Samples {
+  if (!existsSync(path)) throw new CliError(path, 'no such file');
+  const arr = loadNpy(path);
+  return splitSamples(model, arr.data as ArrayLike<number>, arr.shape, path);
+}
+
 export async function compileWithQuantizeFlags(graph: Graph, flags: NonNullable<ReturnType<typeof parseQuantizeFlags>>, opts: CompileOptions): Promise<CompileResult & { report: QuantizeReport }> {
   const q: QuantizeOptions = { method: flags.method, keepFloat: flags.keepFloat, autoMixed: flags.autoMixed };
-  if (flags.calibration !== undefined) {
-    if (!existsSync(flags.calibration)) throw new CliError(flags.calibration, 'no such file');
-    const arr = loadNpy(flags.calibration);
-    q.samples = splitSamples(graph, arr.data as ArrayLike<number>, arr.shape, flags.calibration);
-  }
+  if (flags.calibration !== undefined) q.samples = loadCalibration(flags.calibration, graph);
   const bar = progressBar();
   try {
     return await compileQuantized(graph, { ...q, progress: bar.progress }, opts);

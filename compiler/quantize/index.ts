@@ -23,6 +23,9 @@ export interface QuantizeOptions {
   /** Largest allowed drop of top-1 agreement with float on the calibration set, in percentage points. */
   autoMixed?: number;
   progress?: Progress;
+  /** --dump-after: the float pass pipeline the quantiser runs dumps as compileGraph's does. */
+  dumpAfter?: string;
+  onDump?: (pass: string, text: string) => void;
 }
 
 export interface QuantizeReport {
@@ -88,7 +91,7 @@ export async function fewestFloatLayers(sens: LayerSensitivity[], agreeWithFloat
 export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promise<QuantizedGraph> {
   const g0 = cloneGraph(graph);
   if (!opts.samples) propagateQdqAnnotations(g0);
-  const floatGraph = runPasses(g0);
+  const floatGraph = runPasses(g0, { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
   const keep = new Set(opts.keepFloat ?? []);
   for (const k of keep) {
     if (!floatGraph.nodes.some((n) => n.name === k)) {
@@ -154,6 +157,6 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
 
 /** Quantises and compiles: the int8 IR goes straight to lowering (the float passes already ran). */
 export async function compileQuantized(graph: Graph, q: QuantizeOptions, opts: CompileOptions = {}): Promise<CompileResult & { report: QuantizeReport }> {
-  const { graph: g, report } = await quantize(graph, q);
+  const { graph: g, report } = await quantize(graph, { dumpAfter: opts.dumpAfter, onDump: opts.onDump, ...q });
   return { ...compileGraph(g, { ...opts, skipPasses: true }), report };
 }

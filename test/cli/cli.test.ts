@@ -97,6 +97,40 @@ test('--dump-after prints the graph after the pass', () => {
   assert.ok(r.out.includes('conv1') && r.out.includes('fc'), r.out);
 });
 
+test('--dump-after prints with --quantize int8, --variants and for a block model too', () => {
+  const pass = PASS_NAMES[0]!;
+  const dumps = (r: ReturnType<typeof edgec>) => r.out.split(`// after ${pass}\n`).length - 1;
+  const mnist = join(ROOT, 'examples/mnist/model.json'), cal = join(ROOT, 'examples/mnist/images.npy');
+  const q = edgec('compile', mnist, '-o', at('dq.edgec'), '--quantize', 'int8', '--calibration', cal, '--dump-after', pass);
+  assert.is(q.code, 0, q.err);
+  assert.is(dumps(q), 1, q.out);
+  const v = edgec('compile', mnist, '-o', at('dv.edgec'), '--variants', 'fp32,int8', '--quantize', 'int8', '--calibration', cal, '--dump-after', pass);
+  assert.is(v.code, 0, v.err);
+  assert.is(dumps(v), 2, v.out);
+  // a block model: every piece (trunk, gate, branches, head) runs the pipeline and dumps
+  const b = edgec('compile', join(ROOT, 'examples/branches/gated.json'), '-o', at('db.edgec'), '--dump-after', pass);
+  assert.is(b.code, 0, b.err);
+  assert.ok(dumps(b) >= 3, b.out);
+});
+
+test('one compile path: plain, --variants and block models read --calibration alike and --embed alike', () => {
+  const mnist = join(ROOT, 'examples/mnist/model.json'), gated = join(ROOT, 'examples/branches/gated.json');
+  saveNpy(at('flat.npy'), { shape: [5, 784], data: new Float32Array(5 * 784) });
+  const kinds: [string, string[]][] = [['plain', [mnist]], ['variants', [mnist, '--variants', 'fp32,int8']], ['block', [gated]]];
+  for (const [file, detail] of [['missing.npy', 'missing.npy: no such file'], ['flat.npy', "expected samples of input 'Input3' shape [1,1,28,28]"]] as const) {
+    for (const [kind, args] of kinds) {
+      fails(edgec('compile', ...args, '-o', at(`c-${kind}.edgec`), '--quantize', 'int8', '--calibration', at(file)), 1, detail);
+      assert.not.ok(existsSync(at(`c-${kind}.edgec`)), kind);
+    }
+  }
+  for (const [kind, args] of kinds) {
+    const r = edgec('compile', ...args, '-o', at(`e-${kind}.wasm`), '--quantize', 'int8', '--calibration', join(ROOT, 'examples/branches/calib.npy'), '--embed');
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^${at(`e-${kind}.wasm`).replace(/[.]/g, '\\.')}: one-file wasm [\\d,]+ bytes \\(bundle [\\d,]+ bytes`), kind);
+    assert.equal([...readFileSync(at(`e-${kind}.wasm`)).subarray(0, 4)], [0, 0x61, 0x73, 0x6d], kind);
+  }
+});
+
 test('run: N=3 batched input equals each sample alone, and the float64 reference within 1e-4', () => {
   saveNpy(at('x3.npy'), { shape: [N, 6, 6, 2], data: xs });
   const r = edgec('run', at('tiny.edgec'), '--input', at('x3.npy'), '--output', 'logits=' + at('logits3.npy'), '--output', 'probs=' + at('probs3.npy'));
