@@ -57,7 +57,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   });
   for (const o of p.outputs) end[o] = nS;
   p.tensors.forEach((t, i) => { if (t.pinned) { start[i] = -1; end[i] = nS; } });
-  const isIn = new Set([...p.inputs, ...p.tensors.flatMap((t, i) => (t.pinned ? [i] : []))]), isOut = new Set(p.outputs);
+  const isIn = new Set([...p.inputs, ...p.tensors.flatMap((t, i) => (t.pinned ? [i] : []))]);
   for (let i = 0; i < nT; i++) {
     const a = p.tensors[i]!.aliasOf;
     if (a !== undefined && arena(i)) union(a, i);

@@ -2,12 +2,9 @@
 // requant4), 33..54 (the GEMM's 8-lane path on the high words in i32), and per-channel shifts; M, N around the
 // 4x8 tile and small K (the 1x1 convs of MobileNetV2), byte for byte against the TS integer reference.
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
-import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
-import type { TensorArray } from '../../runtime/node.ts';
+import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 
-const { r, randInt, randI8, QGraph } = qs8Tools(20261129);
+const { randI8, QGraph } = qs8Tools(20261129);
 
 
 test('Dense_QS8 GEMM requantisation: shared shift 31 / 32 / 33 / 41 / 54 / 55, per-channel shifts; M, N around the tile; K 16..33', async () => {

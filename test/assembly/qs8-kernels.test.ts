@@ -9,10 +9,9 @@ import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
 import { runAll } from './harness.ts';
-import type { Attrs, Graph, OpType, QuantParams } from '../../compiler/ir/graph.ts';
-import type { TensorArray } from '../../runtime/node.ts';
+import type { Attrs, Graph } from '../../compiler/ir/graph.ts';
 
-const { r, randInt, randI8, QGraph } = qs8Tools(20261128);
+const { r, randI8, QGraph } = qs8Tools(20261128);
 
 const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activation: 'clip', clip: [0, 6] }, { activation: 'clip', clip: [-0.5, 0.25] }];
 

@@ -112,7 +112,7 @@ test('reference: same conv equals explicit Pad + valid conv; groups equal split 
   const x = b.input('x', [1, 6, 7, 4]);
   const w = b.constant('w', [6, 3, 3, 2]);
   const bias = b.constant('b', [6]);
-  const same = b.node('Conv2D', [x, w, bias], { padding: 'same', groups: 2, strides: [2, 2] }, 'same');
+  b.node('Conv2D', [x, w, bias], { padding: 'same', groups: 2, strides: [2, 2] }, 'same');
   // SAME_UPPER for 6x7, k3 s2: total pad h = 1 (0 top, 1 bottom), w = 2 (1 left, 1 right)
   const padded = b.node('Pad', [x], { pads: [0, 0, 1, 0, 0, 1, 1, 0] });
   const halves = [0, 1].map((k) => {
