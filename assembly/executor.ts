@@ -104,11 +104,9 @@ export function runModel(): i32 {
       case K_CONV2D: {
         const w = ptrOf(m, s, true, 1), b = ptrOf(m, s, true, 2);
         const sh = x.shape, os = y.shape;
+        // (the compiler lowers a pointwise conv to Dense_F32: the variant is chosen once, at compile time)
         if (ref) refConv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
-        else if (p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.groups == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0) {
-          // Pointwise conv is a GEMM over all N·H·W pixels (same per-output order: bias, ci ascending).
-          gemmF32(xp, w, b, yp, sh[0] * sh[1] * sh[2], sh[3], os[3], p.act, p.actMin, p.actMax);
-        } else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+        else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
         break;
       }
       case K_DWCONV2D: {

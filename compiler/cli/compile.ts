@@ -24,7 +24,9 @@ Compiles a model into an .edgec bundle and prints steps, MACs, bundle and arena 
 
 options:
   -o, --output FILE       bundle to write (written atomically)
-  --target simd|scalar    runtime build the plan is tuned for (default simd)
+  --target simd|scalar    runtime build the bundle is meant for (default simd): recorded in its metadata,
+                          and \`edgec inspect\` names the kernel file each step runs on that build. The
+                          steps are the same for both: either build runs any bundle (int8: same bytes)
   --dump-after PASS       print the IR graph after PASS to stdout; passes:
                           ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)

@@ -3,6 +3,7 @@
 // bounds-checked buffer: a truncated or corrupt file fails with the byte offset instead of showing garbage.
 import * as flatbuffers from 'flatbuffers';
 import { readBundle, fb } from '../emit/bundle-writer.ts';
+import { stepVariant } from '../kernels/registry.ts';
 
 /** The generated readers index bytes without checks (reading past the end yields undefined → 0). */
 class CheckedByteBuffer extends flatbuffers.ByteBuffer {
@@ -24,6 +25,8 @@ class CheckedByteBuffer extends flatbuffers.ByteBuffer {
 export interface StepRow {
   index: number;
   kernel: string;
+  /** The kernel file this step runs on the bundle's target build (compiler/kernels/registry.ts stepVariant). */
+  variant: string;
   node: string;
   shapes: string;
   params: string;
@@ -112,6 +115,7 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   });
   const rows: StepRow[] = [];
   let macs = 0n;
+  const build = b.metadata()?.target() === 'scalar' ? 'scalar' : 'simd';
   for (let i = 0; i < b.stepsLength(); i++) {
     const s = b.steps(i)!.unpack();
     const ins = s.inputs.filter((id) => id >= 0 && !tensor(id)?.constant).map((id) => {
@@ -123,6 +127,7 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
     rows.push({
       index: i,
       kernel: fb.KernelId[s.kernel] ?? `kernel${s.kernel}`,
+      variant: stepVariant(s.kernel, build, s.inputs.length > 3 && s.inputs[3]! >= 0),
       node: String(s.node ?? ''),
       shapes: `${ins.join(' ') || '-'} -> ${outs.join(' ')}`,
       params: formatParams(s),
@@ -154,10 +159,10 @@ export const NODE_COLUMN = 40;
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
 export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: boolean } = {}): string {
-  const header = ['#', 'kernel', 'node', 'shapes', 'params', 'MACs', 'arena'];
-  const table = sum.rows.map((r) => [String(r.index), r.kernel, opts.wide ? r.node : clip(r.node, NODE_COLUMN), r.shapes, r.params, fmtInt(r.macs), r.arena]);
+  const header = ['#', 'kernel', 'variant', 'node', 'shapes', 'params', 'MACs', 'arena'];
+  const table = sum.rows.map((r) => [String(r.index), r.kernel, r.variant, opts.wide ? r.node : clip(r.node, NODE_COLUMN), r.shapes, r.params, fmtInt(r.macs), r.arena]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
-  const right = new Set([0, 5]);
+  const right = new Set([0, 6]);
   const line = (cells: string[]) => cells.map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
     .join('  ').trimEnd();
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');

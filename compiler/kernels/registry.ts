@@ -46,7 +46,7 @@ const qs8 = (id: number, name: string, as: string, params: ParamsName | null, io
 /** Every KernelId (0 = Invalid is implied), in id order. */
 export const KERNELS: readonly KernelRow[] = [
   f32(1, 'Conv2D_F32', 'K_CONV2D', 'ConvParams', 'in [N,H,W,Ci], w [G,KH,KW,Ci/G,Co/G], b [Co] -> out [N,OH,OW,Co]', 'checkConv', 'refConv2d',
-    ['assembly/kernels/conv/f32-conv2d/conv2dF32', 'assembly/kernels/conv/f32-conv2d/pixelScalar', 'assembly/kernels/gemm/f32-gemm/gemmF32']),
+    ['assembly/kernels/conv/f32-conv2d/conv2dF32', 'assembly/kernels/conv/f32-conv2d/pixelScalar']),
   f32(2, 'DepthwiseConv2D_F32', 'K_DWCONV2D', 'ConvParams', 'in [N,H,W,C],  w [KH,KW,C*M],           b [C*M] -> out [N,OH,OW,C*M]',
     'checkConv', 'refDwconv2d', ['assembly/kernels/conv/f32-dwconv2d/dwconv2dF32', 'assembly/kernels/conv/f32-dwconv2d/pixelScalar']),
   f32(3, 'Dense_F32', 'K_DENSE', 'DenseParams', 'in [M,K],      w [K,N],                 b [N] -> out [M,N]', 'checkDense', 'refDense',
@@ -130,7 +130,7 @@ const BOTH = ['simd', 'scalar'] as const;
 
 /** Every file in assembly/kernels/ that runs steps. */
 export const VARIANTS: readonly KernelVariant[] = [
-  { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32', 'Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
   { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
   { name: 'f32-pool', dir: 'pool', serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'], builds: BOTH },
@@ -159,3 +159,17 @@ export function variantByName(name: string): KernelVariant {
 
 /** The KernelIds' AS source path of a variant, from the repository root. */
 export const variantFile = (v: KernelVariant): string => `assembly/kernels/${v.dir}/${v.name}.ts`;
+
+/**
+ * The variant file a step runs on one build (`edgec inspect` shows it): the kernel's own file, or for a GEMM-only
+ * step (Dense, Conv2D_QS8 without a scratch: 1×1 direct) the GEMM tile that build runs. '-' for control steps.
+ */
+export function stepVariant(id: number, build: 'simd' | 'scalar', hasScratch: boolean): string {
+  const k = kernelById(id);
+  if (!k) return '?';
+  const vs = VARIANTS.filter((v) => v.serves.includes(k.name) && v.builds.includes(build));
+  const own = vs.find((v) => v.dir !== 'gemm' && (hasScratch || !k.scratch || v.name !== 'qs8-conv2d-im2col'));
+  if (own) return own.name;
+  const gemm = vs.find((v) => build === 'scalar' || v.builds.length === 1) ?? vs[0];
+  return gemm?.name ?? '-';
+}

@@ -155,7 +155,12 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
         const { kh, kw, co, ci, groups } = geo;
         const cig = ci / groups, cog = co / groups;
         const depthwise = groups > 1 && groups === ci && co % ci === 0;
-        const wshape = depthwise ? [kh, kw, co] : [groups, kh, kw, cig, cog];
+        // 1×1, stride 1, unpadded, ungrouped (constant weights): a GEMM over all N·H·W pixels, Dense_F32 on
+        // [N·H·W, C] views of the NHWC tensors (same sums in the same order: bias, ci ascending; the [1,1,1,Ci,Co]
+        // weights are [K, N]). Trained weights keep Conv2D_F32 (conv2dF32 takes 1×1 too, same bits).
+        const pointwise = wt.data !== undefined && !depthwise && kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && groups === 1 &&
+          geo.pad.every((v) => v === 0);
+        const wshape = depthwise ? [kh, kw, co] : pointwise ? [ci, co] : [groups, kh, kw, cig, cog];
         let wid: number, bid: number;
         if (!wt.data) {
           // trained weights are state in OHWI: one strided gather per run gives the kernel's packed layout
@@ -170,6 +175,19 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
           const packed = depthwise ? packDepthwiseWeights(w, co, kh, kw) : packConvWeights(w, groups, co, kh, kw, cig);
           wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
           bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
+        }
+        if (pointwise) {
+          const M = geo.n * geo.h * geo.w;
+          const src = idOf(x, n), srcT = tensors[src]!;
+          const rows = srcT.data ? newTensor({ name: `${x}:rows`, dtype: srcT.dtype, shape: [M, ci], data: srcT.data })
+            : newTensor({ name: `${x}:rows`, dtype: srcT.dtype, shape: [M, ci], aliasOf: src });
+          const yRows = newTensor({ name: `${out}:rows`, dtype: fb.DType.F32, shape: [M, co] });
+          steps.push({
+            kernel: fb.KernelId.Dense_F32, inputs: [rows, wid, bid], outputs: [yRows], params: { type: 'dense', ...activationParams(n) },
+            macs: M * ci * co, node: n.name,
+          });
+          ids.set(out, newTensor({ name: out, dtype: fb.DType.F32, shape: bundleShape(tensorOf(out).shape), aliasOf: yRows }));
+          break;
         }
         push({
           kernel: depthwise ? fb.KernelId.DepthwiseConv2D_F32 : fb.KernelId.Conv2D_F32,

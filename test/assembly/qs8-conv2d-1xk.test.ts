@@ -12,7 +12,7 @@ import { fb } from '../../compiler/emit/bundle-writer.ts';
 import { runAll, makeBundle, type TDesc, type SDesc } from './harness.ts';
 import { load } from '../../runtime/node.ts';
 import { formatInspect, summarizeBundle } from '../../compiler/cli/inspect.ts';
-import type { Attrs, Graph } from '../../compiler/ir/graph.ts';
+import type { Attrs } from '../../compiler/ir/graph.ts';
 
 const { randI8, QGraph } = qs8Tools(20261130);
 const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'relu' }, { activation: 'clip', clip: [-0.5, 0.25] }];
@@ -86,10 +86,11 @@ test('int8 1x7 → 7x1 graph (Inception-style factorisation) through the compile
   const a = (await runAll(dedicated, { x: xs }, '1x7 → 7x1 dedicated')).y!, b = (await runAll(im2col, { x: xs }, '1x7 → 7x1 im2col')).y!;
   assert.equal(Array.from(a), Array.from(b));
   await check('1x7 → 7x1 graph', g, { x: xs });
-  // edgec inspect names the kernels
+  // edgec inspect names the kernels and the file each runs
   const table = formatInspect(summarizeBundle(dedicated), 'g.edgec');
-  assert.match(table, /Conv1xK_QS8\s+c1x7 /);
-  assert.match(table, /ConvKx1_QS8\s+c7x1 /);
+  assert.match(table, /Conv1xK_QS8\s+qs8-conv2d-1xk\s+c1x7 /);
+  assert.match(table, /ConvKx1_QS8\s+qs8-conv2d-1xk\s+c7x1 /);
+  assert.match(formatInspect(summarizeBundle(im2col), 'g.edgec'), /Conv2D_QS8\s+qs8-conv2d-im2col\s+c1x7 /);
 });
 
 test('Conv1xK_QS8 / ConvKx1_QS8 bundles that break the contract are refused at load (wrong scratch, kernel shape, groups, missing scratch)', async () => {

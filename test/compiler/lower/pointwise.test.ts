@@ -1,0 +1,41 @@
+// A 1×1, stride 1, unpadded, ungrouped float Conv2D is lowered once, at compile time, to Dense_F32 on [N·H·W, C]
+// views (the executor has no pointwise switch): the steps say so, and the outputs are bit for bit those of the
+// same conv as a Conv2D_F32 step (conv2dF32 / refConv2d), in every build and mode, also when the view feeds on.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as flatbuffers from 'flatbuffers';
+import { compileGraph } from '../../../compiler/compile.ts';
+import { fb } from '../../../compiler/emit/bundle-writer.ts';
+import { GraphBuilder, inputsFor } from '../ir/build-graph.ts';
+import { makeBundle, runAll } from '../../assembly/harness.ts';
+
+const kernels = (bundle: Uint8Array) => {
+  const b = fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(bundle));
+  return Array.from({ length: b.stepsLength() }, (_, i) => b.steps(i)!.kernel());
+};
+
+for (const [n, h, w, ci, co, then] of [[1, 5, 7, 3, 9, false], [2, 4, 3, 17, 8, true], [1, 1, 1, 1, 1, false]] as const) {
+  test(`pointwise conv ${n}x${h}x${w}x${ci} -> ${co}${then ? ', output used again' : ''}: Dense_F32, same bits as Conv2D_F32`, async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [n, h, w, ci]);
+    const wt = b.constant('w', [co, 1, 1, ci]), bias = b.constant('b', [co]);
+    const y = b.node('Conv2D', [x, wt, bias], { activation: 'relu' });
+    const g = b.output(then ? b.node('Mul', [y, y], {}, 'y') : y);
+    const bundle = compileGraph(g).bundle;
+    assert.equal(kernels(bundle), then ? [fb.KernelId.Dense_F32, fb.KernelId.Binary_F32] : [fb.KernelId.Dense_F32]);
+    const inputs = inputsFor(g);
+    const got = (await runAll(bundle, inputs, 'dense'))[g.outputs[0]!] as Float32Array;
+    // the same conv as one Conv2D_F32 step: weights [G,KH,KW,Ci,Co] = [1,1,1,Ci,Co]
+    const W = g.tensors.get(wt)!.data as Float32Array, wp = new Float32Array(ci * co);
+    for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) wp[c * co + o] = W[o * ci + c]!;
+    const conv = makeBundle([
+      { name: 'x', shape: [n, h, w, ci], role: 'in' }, { name: 'w', shape: [1, 1, 1, ci, co], role: 'const', data: wp },
+      { name: 'b', shape: [co], role: 'const', data: g.tensors.get(bias)!.data as Float32Array }, { name: 'y', shape: [n, h, w, co], role: 'out' },
+    ], [{ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1, 2], outputs: [3], params: { type: 'conv', kernelH: 1, kernelW: 1, activation: fb.Activation.Relu } }]);
+    const want = (await runAll(conv, { x: inputs.x! }, 'conv')).y as Float32Array;
+    const sq = then ? want.map((v) => Math.fround(v * v)) : want;
+    assert.equal(new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(sq.buffer, sq.byteOffset, sq.length));
+  });
+}
+
+test.run();
