@@ -121,7 +121,8 @@ export interface KernelVariant {
   serves: readonly string[];
   /** Which wasm build runs this file's code: simd, scalar or both (same arithmetic, with or without v128). */
   builds: readonly ('simd' | 'scalar')[];
-  /** Rows × columns × reduction step of the register tile (the test grid walks each axis around it). */
+  /** Rows (pixels) × columns (channels) × reduction step of the register tile, or the SIMD lanes along the channel
+   *  axis for the kernels without a register tile (1: none); test/kernels/grid.test.ts walks each axis around it. */
   tile?: { mr: number; nr: number; kr: number };
   pack?: (w: ArrayLike<number>, ...dims: number[]) => Int8Array | Float32Array;
 }
@@ -133,10 +134,10 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
   { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
-  { name: 'f32-pool', dir: 'pool', serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'], builds: BOTH },
-  { name: 'f32-binary', dir: 'elementwise', serves: ['Binary_F32'], builds: BOTH },
-  { name: 'f32-unary', dir: 'elementwise', serves: ['Unary_F32', 'Softmax_F32'], builds: BOTH },
-  { name: 'data-move', dir: 'data', serves: ['Transpose', 'Concat', 'Copy', 'Pad'], builds: BOTH },
+  { name: 'f32-pool', dir: 'pool', serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'], builds: BOTH, tile: { mr: 1, nr: 4, kr: 1 } },
+  { name: 'f32-binary', dir: 'elementwise', serves: ['Binary_F32'], builds: BOTH, tile: { mr: 1, nr: 4, kr: 1 } },
+  { name: 'f32-unary', dir: 'elementwise', serves: ['Unary_F32', 'Softmax_F32'], builds: BOTH, tile: { mr: 1, nr: 4, kr: 1 } },
+  { name: 'data-move', dir: 'data', serves: ['Transpose', 'Concat', 'Copy', 'Pad'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
   { name: 'qs8-gemm-4x8c2-wasmsimd', dir: 'gemm', serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'], builds: ['simd'],
     tile: { mr: 4, nr: 8, kr: 2 }, pack: packQs8Gemm4x8c2 },
   { name: 'qs8-gemm-2x2-scalar', dir: 'gemm', serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'], builds: BOTH,
@@ -145,8 +146,9 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'qs8-conv2d-1xk', dir: 'conv', serves: ['Conv1xK_QS8', 'ConvKx1_QS8'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2 },
   { name: 'qs8-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_QS8'], builds: BOTH, tile: { mr: 1, nr: 8, kr: 1 }, pack: packQs8Depthwise },
-  { name: 'qs8-pool', dir: 'pool', serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'], builds: BOTH },
-  { name: 'qs8-elementwise', dir: 'elementwise', serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'], builds: BOTH },
+  { name: 'qs8-pool', dir: 'pool', serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'], builds: BOTH, tile: { mr: 1, nr: 8, kr: 1 } },
+  { name: 'qs8-elementwise', dir: 'elementwise', serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'], builds: BOTH,
+    tile: { mr: 1, nr: 16, kr: 1 } },
   { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
 ];

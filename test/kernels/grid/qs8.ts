@@ -1,0 +1,58 @@
+// Kernel-grid cases of the int8 kernels (test/kernels/grid.test.ts): random int8 data and weights, zero points at
+// the extremes, scales that spread the multipliers; compared byte for byte with the TS integer reference.
+import { type Builder, CaseGraph, ZPS, pick, q } from './case.ts';
+import type { Attrs } from '../../../compiler/ir/graph.ts';
+
+const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-0.5, 0.25] }];
+const scales = (n: number, i: number) => Array.from({ length: n }, (_, c) => 0.002 * (1 + ((c + i) * 7) % 9));
+const qIn = (i: number) => q(0.03 * 2 ** (i % 4 - 1), pick(ZPS, i));
+const qOut = (i: number) => q(0.05 * 2 ** ((i * 5) % 9 - 4), pick(ZPS, i + 2));
+
+/** An int8 conv x [1, h, w, ci] with weights [co, kh, kw, ci / groups]. */
+function conv(i: number, x: number[], w: number[], attrs: Attrs) {
+  const c = new CaseGraph(i);
+  const y = c.node('Conv2D', [c.i8('x', x, qIn(i)), c.constI8('w', w, scales(w[0]!, i)), c.constI32('b', w[0]!, 20000)],
+    { ...attrs, ...ACTS[i % 3] }, qOut(i));
+  return c.done(y);
+}
+
+export const GRID: Record<string, Builder> = {
+  Conv2D_QS8: ({ m, n, k }, i) => conv(i, [1, 3, m, k], [n, 3, 3, k], { padding: i % 2 ? 'same' : [1, 0, 1, 2] }),
+  Conv1xK_QS8: ({ m, n, k }, i) => conv(i, [1, 2, m, k], [n, 1, 3, k], { padding: 'same' }),
+  ConvKx1_QS8: ({ m, n, k }, i) => conv(i, [1, m, 2, k], [n, 3, 1, k], { padding: 'same' }),
+  // one channel is a plain conv
+  DepthwiseConv2D_QS8: ({ m, n, k }, i) => conv(i, [1, 3, m, Math.max(n, 2)], [Math.max(n, 2) * k, 3, 3, 1], { padding: 'same', groups: Math.max(n, 2) }),
+  Dense_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const y = c.node('Dense', [c.i8('x', [m, k], qIn(i)), c.constI8('w', [n, k], scales(n, i)), c.constI32('b', n, 4000)], ACTS[i % 3], qOut(i));
+    return c.done(y);
+  },
+  MaxPool_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('MaxPool', [c.i8('x', [1, 2, m + k - 1, n], qIn(i))], { kernel: [2, k] }, qIn(i)));
+  },
+  AvgPool_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('AvgPool', [c.i8('x', [1, 2, m + k - 1, n], qIn(i))], { kernel: [2, k] }, qIn(i)));
+  },
+  GlobalAvgPool_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('GlobalAvgPool', [c.i8('x', [1, k, m, n], qIn(i))], {}, qOut(i)));
+  },
+  Add_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('Add', [c.i8('a', [k, m, n], qIn(i)), c.i8('b', [n], qIn(i + 1))], ACTS[i % 3], qOut(i)));
+  },
+  Quantize_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('Quantize', [c.f32('x', [k, m, n], -4, 4)], {}, qOut(i), 'int8'));
+  },
+  Dequantize_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('Dequantize', [c.i8('x', [k, m, n], qIn(i))], {}, undefined, 'float32'));
+  },
+  Requantize_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    return c.done(c.node('Requantize', [c.i8('x', [k, m, n], qIn(i))], {}, qOut(i), 'int8'));
+  },
+};
