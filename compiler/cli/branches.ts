@@ -2,10 +2,9 @@
 // (optionally pruning rarely taken branches on calibration data), `edgec profile` (how often each
 // branch / exit is taken, executed MACs, accuracy, latency) and the block section of `edgec inspect`.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { ModelError, type Graph } from '../ir/graph.ts';
+import type { Graph } from '../ir/graph.ts';
 import { hasBlocks, parseBlockModel, type BlockModel, type Piece } from '../ir/blocks.ts';
-import { parseJsonText } from '../frontend/model-json/index.ts';
+import { parseJsonText, readSidecar } from '../frontend/model-json/index.ts';
 import { compileBlockModel, type BlockCompileOptions, type BlockCompileResult } from '../lower/branches.ts';
 import { compileBlockModelInt8 } from '../lower/branches-int8.ts';
 import type { CalibrationMethod } from '../quantize/index.ts';
@@ -28,13 +27,7 @@ export function loadBlockModel(path: string): BlockModel | undefined {
   try { text = readFileSync(path, 'utf8'); } catch { return undefined; }
   const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path) as Record<string, unknown>;
   if (!hasBlocks(json)) return undefined;
-  let weights: Uint8Array | undefined;
-  if (typeof json.weights === 'string' && json.weights !== '') {
-    const sidecar = resolve(dirname(path), json.weights);
-    try { weights = new Uint8Array(readFileSync(sidecar)); } catch (e) {
-      throw new ModelError(path, 'model', `weights: expected the sidecar '${json.weights}' beside the json, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
+  const weights = typeof json.weights === 'string' && json.weights !== '' ? readSidecar(path, json.weights) : undefined;
   return parseBlockModel(json, weights, path);
 }
 

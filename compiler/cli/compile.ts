@@ -2,12 +2,12 @@
 // pass pipeline). The bundle is written atomically; a one-line summary goes to stdout.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { Graph } from '../ir/graph.ts';
 import { compileGraph, PASS_NAMES, type CompileOptions } from '../compile.ts';
 import type { QuantizeReport } from '../quantize/index.ts';
 import { hasQdqAnnotations } from '../quantize/qdq.ts';
-import { loadModelJson } from '../frontend/model-json/index.ts';
+import { loadModelJson, sidecarPath } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
@@ -58,10 +58,13 @@ export function modelFiles(path: string): string[] {
   const candidates = new Set<string>();
   try {
     const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    for (const v of Object.values(json)) if (typeof v === 'string' && v.endsWith('.bin')) candidates.add(join(dirname(path), v));
+    for (const v of Object.values(json)) if (typeof v === 'string' && v.endsWith('.bin')) candidates.add(v);
   } catch { /* the frontend reports malformed JSON with the right detail */ }
-  candidates.add(join(dirname(path), `${basename(path, extname(path))}.bin`));
-  for (const c of candidates) if (existsSync(c)) files.push(c);
+  candidates.add(`${basename(path, extname(path))}.bin`);
+  // only files inside the model's folder, as the frontend reads them (a name leading outside is refused there)
+  for (const c of candidates) {
+    try { files.push(sidecarPath(path, c)); } catch { /* absent or outside: not part of the model */ }
+  }
   return files;
 }
 

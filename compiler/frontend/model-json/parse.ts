@@ -2,8 +2,8 @@
 // Every structural problem is one ModelError naming the file, the node/tensor/input and the field,
 // expected vs found. Constant data is copied into fresh (hence aligned) typed arrays.
 
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ModelError, elementSize, numElements } from '../../ir/graph.ts';
 import type { DType, Graph, Node, QuantParams, Tensor, TensorData } from '../../ir/graph.ts';
 import { OP_SCHEMAS, describeValue, isOpType, validateNodeAttrs } from '../../ir/op-schema.ts';
@@ -433,6 +433,46 @@ function checkDeclaredOutputs(graph: Graph, declared: Map<string, Declared>, pro
   }
 }
 
+/** Whether `p` lies strictly inside folder `dir` (both absolute). */
+function inside(dir: string, p: string): boolean {
+  const r = relative(dir, p);
+  return r !== '' && !isAbsolute(r) && r.split(sep)[0] !== '..';
+}
+
+/**
+ * The real path of the sidecar `weights` names, which must stay inside the model's folder: as written (no
+ * absolute path, no `..` out of the folder) and after symlinks (a link may not point outside it), so a
+ * model.json from elsewhere cannot pull an arbitrary file into a bundle.
+ */
+export function sidecarPath(modelPath: string, weights: string): string {
+  const fail = (found: string): never => {
+    throw new ModelError(modelPath, 'model', `weights: expected the sidecar '${weights}' inside the model's folder, found ${found}`);
+  };
+  const dir = dirname(resolve(modelPath));
+  const sidecar = resolve(dir, weights);
+  if (isAbsolute(weights) || !inside(dir, sidecar)) fail(`a path that leads outside it (${sidecar})`);
+  try {
+    const real = realpathSync(sidecar);
+    if (!inside(realpathSync(dir), real)) fail(`a symlink to ${real}, outside the folder`);
+    return real;
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? `no file at ${sidecar} (sidecar missing)` : `${code ?? (e as Error).message} reading ${sidecar}`);
+  }
+}
+
+/** The bytes of the sidecar (see sidecarPath for where it may live). */
+export function readSidecar(modelPath: string, weights: string): Uint8Array {
+  const path = sidecarPath(modelPath, weights);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelError(modelPath, 'model', `weights: expected a readable sidecar '${weights}', found ${code ?? (e as Error).message} reading ${path}`);
+  }
+}
+
 /** Reads model.json (and its sidecar, resolved relative to the json) into an IR Graph. */
 export function loadModelJson(path: string): Graph {
   let text: string;
@@ -443,16 +483,7 @@ export function loadModelJson(path: string): Graph {
   }
   // Editors on Windows like to add a byte-order mark; JSON.parse does not accept one.
   const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
-  let weights: Uint8Array | undefined;
-  if (isObject(json) && typeof json.weights === 'string' && json.weights !== '') {
-    const sidecar = resolve(dirname(path), json.weights);
-    try {
-      weights = new Uint8Array(readFileSync(sidecar));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const found = code === 'ENOENT' ? `no file at ${sidecar} (sidecar missing)` : `${code ?? (e as Error).message} reading ${sidecar}`;
-      throw new ModelError(path, 'model', `weights: expected the sidecar '${json.weights}' beside the json, found ${found}`);
-    }
-  }
+  const weights = isObject(json) && typeof json.weights === 'string' && json.weights !== ''
+    ? readSidecar(path, json.weights) : undefined;
   return parseModelJson(json, weights, path);
 }

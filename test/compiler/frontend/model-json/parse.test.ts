@@ -2,12 +2,13 @@
 // naming the file, the node/tensor/input and the field, with expected vs found.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError } from '../../../../compiler/ir/graph.ts';
 import { loadModelJson, parseJsonText, parseModelJson } from '../../../../compiler/frontend/model-json/index.ts';
+import { loadBlockModel } from '../../../../compiler/cli/branches.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/model-json/', import.meta.url));
 const FILE = 'tiny-cnn.json';
@@ -312,6 +313,38 @@ test('error: sidecar missing', () => {
     writeFileSync(path, JSON.stringify(sidecarModel(0)));
     const e = fails(() => loadModelJson(path), 'model', 'weights', "sidecar 'tiny-cnn.bin'", join(dir, 'tiny-cnn.bin'), 'sidecar missing');
     assert.is(e.file, path);
+  });
+});
+
+test('sidecar paths stay inside the model folder: .., absolute and escaping symlinks refused, subfolders read', () => {
+  const values = new Float32Array([1, 2, 3, 4, 5, 6]);
+  const bin = new Uint8Array(values.buffer);
+  withTempDir((root) => {
+    const dir = join(root, 'model');
+    mkdirSync(join(dir, 'weights'), { recursive: true });
+    writeFileSync(join(root, 'outside.bin'), bin);
+    writeFileSync(join(dir, 'weights', 'w.bin'), bin);
+    symlinkSync(join(root, 'outside.bin'), join(dir, 'link-out.bin'));
+    symlinkSync(join(dir, 'weights', 'w.bin'), join(dir, 'link-in.bin'));
+    const path = join(dir, 'tiny-cnn.json');
+    const withWeights = (w: string) => { const m = sidecarModel(0); m.weights = w; writeFileSync(path, JSON.stringify(m)); };
+    for (const w of ['../outside.bin', '../../../../etc/passwd', join(root, 'outside.bin'), 'weights/../../outside.bin']) {
+      withWeights(w);
+      const e = fails(() => loadModelJson(path), 'model', 'weights', `sidecar '${w}'`, "inside the model's folder", 'leads outside it');
+      assert.is(e.file, path);
+    }
+    withWeights('link-out.bin');
+    fails(() => loadModelJson(path), 'model', 'weights', "sidecar 'link-out.bin'", 'a symlink to', join(root, 'outside.bin'));
+    for (const w of ['weights/w.bin', 'link-in.bin', './weights/../weights/w.bin']) {
+      withWeights(w);
+      assert.equal(loadModelJson(path).tensors.get('fc.w')!.data, values, w);
+    }
+    // models with Branch blocks read their sidecar through the same check
+    const block = sidecarModel(0);
+    block.weights = '../outside.bin';
+    block.nodes.push({ name: 'blk', op: 'Branch', inputs: ['probs'], outputs: ['m'] });
+    writeFileSync(path, JSON.stringify(block));
+    fails(() => loadBlockModel(path), 'model', 'weights', "sidecar '../outside.bin'", 'leads outside it');
   });
 });
 
