@@ -37,3 +37,13 @@ export function weightedQs8(g: Graph, n: Node, co: number): WeightedQs8 {
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
   return { zpIn: qi.zp, zpOut: qo.zp, qMin, qMax, fp };
 }
+
+/**
+ * The int32 accumulator bound of one Conv2D/Dense output channel, enforced by the lowering and met by the
+ * quantize pass's dead-channel rule (quantize/params.ts): every partial sum |bias − zp_in·Σw| + 128·Σ|w|
+ * (zero point folded) and |bias| + 255·Σ|w| (the reference twins' (x − zp)·w) stays below 2^31.
+ * `sumW` / `sumAbsW` are over the channel's int8 weights.
+ */
+export function accumulatorFits(bias: number, zpIn: number, sumW: number, sumAbsW: number): boolean {
+  return Math.abs(bias - zpIn * sumW) + 128 * sumAbsW < 2 ** 31 && Math.abs(bias) + 255 * sumAbsW < 2 ** 31;
+}

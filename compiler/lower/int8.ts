@@ -6,7 +6,7 @@ import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/he
 import { poolGeometry } from '../ir/ops/pool.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { accumulatorFits, nodeClamp, tensorQuant } from '../ir/quant.ts';
 import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
@@ -97,8 +97,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const folded = new Float64Array(co);
       for (let c = 0; c < co; c++) {
         folded[c] = bias[c]! - qi.zp * sumW(c, false);
-        const absW = sumW(c, true);
-        if (Math.abs(folded[c]!) + 128 * absW >= 2 ** 31 || Math.abs(bias[c]!) + 255 * absW >= 2 ** 31) {
+        if (!accumulatorFits(bias[c]!, qi.zp, sumW(c, false), sumW(c, true))) {
           err(`channel ${c}: bias ${bias[c]} with ${K} taps can overflow the int32 accumulator`);
         }
       }

@@ -3,6 +3,7 @@
 // s_in·s_w[c]. Scales are float32 values; rounding is half away from zero (docs/quantization.md).
 import type { QuantParams } from '../ir/graph.ts';
 import type { Range } from './observers.ts';
+import { accumulatorFits } from '../ir/quant.ts';
 
 const f32 = Math.fround;
 
@@ -79,4 +80,38 @@ export function quantizeBias(b: ArrayLike<number> | undefined, channels: number,
     }
   }
   return { data, quant: { scale, zeroPoint: scale.map(() => 0), axis: 0 } };
+}
+
+/**
+ * Dead and nearly dead channels (weights all, or all but, zero; bias not): max|w|/127 is so small that the
+ * bias at s_in·s_w overflows int32. Such a channel's weight scale is raised to the floor where the bias fits
+ * beside the worst-case sum, s_w ≥ |b| / (s_in·B) with B = 2^31 − 1 − 256·127·K (K taps), and its weights
+ * requantised on it, as TFLite's quantiser adjusts weight scales for the bias; the channel then computes
+ * its (near) constant exactly in integers. Channels that fit already are left untouched.
+ */
+export function fitBiasScales(
+  w: ArrayLike<number>, qw: QuantizedWeights, b: ArrayLike<number> | undefined, inScale: number, inZp: number,
+): QuantizedWeights {
+  if (!b) return qw;
+  const channels = qw.quant.scale.length, K = w.length / channels;
+  const budget = 2 ** 31 - 1 - 256 * 127 * K;
+  const sums = (c: number): [number, number] => {
+    let s = 0, a = 0;
+    for (let i = c * K; i < (c + 1) * K; i++) { s += qw.data[i]!; a += Math.abs(qw.data[i]!); }
+    return [s, a];
+  };
+  const fits = (c: number) => accumulatorFits(quantizeBias([b[c]!], 1, inScale, [qw.quant.scale[c]!]).data[0]!, inZp, ...sums(c));
+  for (let c = 0; c < channels; c++) {
+    if (fits(c) || budget <= 0) continue;
+    let s = f32(Math.abs(f32(b[c]!)) / (f32(inScale) * budget));
+    // f32 rounding of s and of the bias quotient can land a hair over the floor: step up until it fits
+    for (let tries = 0; tries < 64 && s > qw.quant.scale[c]!; tries++) {
+      const q = quantizeWeights(Array.prototype.slice.call(w, c * K, (c + 1) * K) as number[], 1, [s]);
+      qw.data.set(q.data, c * K);
+      qw.quant.scale[c] = q.quant.scale[0]!;
+      if (fits(c)) break;
+      s = f32(s * (1 + 2 ** -20));
+    }
+  }
+  return qw;
 }

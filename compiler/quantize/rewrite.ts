@@ -5,7 +5,7 @@ import { ModelError, numElements, type Graph, type Node, type OpType, type Quant
 import { attrNum } from '../ir/ops/helpers.ts';
 import { OPS } from '../ir/ops/index.ts';
 import type { Int8Rule } from '../ir/ops/op-def.ts';
-import { activationQuant, quantizeBias, quantizeWeights, quantizeValue, sameQuant, type QuantizedWeights } from './params.ts';
+import { activationQuant, fitBiasScales, quantizeBias, quantizeWeights, quantizeValue, sameQuant, type QuantizedWeights } from './params.ts';
 
 const opsWhere = (rule: (r: Int8Rule['quantize']) => boolean): ReadonlySet<OpType> =>
   new Set((Object.keys(OPS) as OpType[]).filter((op) => rule(OPS[op].int8?.quantize)));
@@ -202,9 +202,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     const sIn = qparams.get(xi)!.scale[0]!;
     const w = srcT(n.inputs[1]!);
     const co = w.shape[0]!;
+    const b = n.inputs[2] ? srcT(n.inputs[2]) : undefined;
+    fitBiasScales(w.data as ArrayLike<number>, qw!, b?.data as ArrayLike<number> | undefined, sIn, qparams.get(xi)!.zeroPoint[0]!);
     const wName = fresh(`${n.inputs[1]}__q`);
     addT({ name: wName, dtype: 'int8', shape: [...w.shape], data: qw!.data, quant: qw!.quant });
-    const b = n.inputs[2] ? srcT(n.inputs[2]) : undefined;
     const qb = quantizeBias(b?.data as ArrayLike<number> | undefined, co, sIn, qw!.quant.scale);
     const bName = fresh(`${n.inputs[2] || `${n.name}_bias`}__q`);
     addT({ name: bName, dtype: 'int32', shape: [co], data: qb.data, quant: qb.quant });
