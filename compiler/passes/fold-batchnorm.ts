@@ -3,7 +3,7 @@
 // Mul + Add with per-channel constants (channel = last axis). s = scale/√(var+ε), b' = (b−mean)·s + bias.
 import { attrNum } from '../ir/ops/helpers.ts';
 import { numElements, type Graph, type Node } from '../ir/graph.ts';
-import { addConstant, addTensor, constF64, consumers, freshName, producers, singleUse, type Pass } from './util.ts';
+import { GraphEdit, constF64, type Pass } from './util.ts';
 
 function bnFactors(g: Graph, n: Node): { s: Float64Array; shift: Float64Array } | undefined {
   const ts = n.inputs.slice(1, 5).map((i) => g.tensors.get(i));
@@ -20,38 +20,40 @@ export const foldBatchnorm: Pass = {
   name: 'fold-batchnorm',
   run(g) {
     let changed = false;
-    for (const n of [...g.nodes]) {
+    const e = new GraphEdit(g);
+    for (const n of g.nodes) {
       if (n.op !== 'BatchNorm') continue;
       const f = bnFactors(g, n);
       if (!f) continue;
       const x = n.inputs[0]!;
-      const p = producers(g).get(x);
+      const p = e.producer(x);
       const w = p && g.tensors.get(p.inputs[1] ?? '');
       const b = p && p.inputs[2] ? g.tensors.get(p.inputs[2]) : undefined;
       if (p && (p.op === 'Conv2D' || p.op === 'Dense') && (p.attrs.activation ?? 'none') === 'none'
-        && singleUse(g, consumers(g), x) && w?.data && (!p.inputs[2] || b?.data)) {
+        && e.singleUse(x) && w?.data && (!p.inputs[2] || b?.data)) {
         const co = w.shape[0]!, per = numElements(w.shape) / co;
         const wd = constF64(w), bd = b ? constF64(b) : new Float64Array(co);
         const nw = new Float32Array(wd.length);
         for (let i = 0; i < wd.length; i++) nw[i] = wd[i]! * f.s[Math.floor(i / per)]!;
         const nb = new Float32Array(co);
         for (let c = 0; c < co; c++) nb[c] = bd[c]! * f.s[c]! + f.shift[c]!;
-        p.inputs[1] = addConstant(g, `${p.name}_w_bn`, [...w.shape], nw);
-        p.inputs[2] = addConstant(g, `${p.name}_b_bn`, [co], nb);
-        p.outputs[0] = n.outputs[0]!;
+        const wName = e.addConstant(`${p.name}_w_bn`, [...w.shape], nw);
+        e.setInputs(p, [p.inputs[0]!, wName, e.addConstant(`${p.name}_b_bn`, [co], nb), ...p.inputs.slice(3)]);
+        e.remove(n);
+        e.setOutput(p, 0, n.outputs[0]!);
         g.tensors.delete(x);
-        g.nodes.splice(g.nodes.indexOf(n), 1);
       } else {
         const c = f.s.length, xt = g.tensors.get(x)!;
-        const sName = addConstant(g, `${n.name}_scale`, [c], Float32Array.from(f.s));
-        const hName = addConstant(g, `${n.name}_shift`, [c], Float32Array.from(f.shift));
-        const mid = addTensor(g, `${n.name}_scaled`, xt);
-        const mul: Node = { name: freshName(g, `${n.name}_mul`), op: 'Mul', inputs: [x, sName], outputs: [mid], attrs: {} };
+        const sName = e.addConstant(`${n.name}_scale`, [c], Float32Array.from(f.s));
+        const hName = e.addConstant(`${n.name}_shift`, [c], Float32Array.from(f.shift));
+        const mid = e.addTensor(`${n.name}_scaled`, xt);
+        const mul: Node = { name: e.freshName(`${n.name}_mul`), op: 'Mul', inputs: [x, sName], outputs: [mid], attrs: {} };
         const add: Node = { name: n.name, op: 'Add', inputs: [mid, hName], outputs: [...n.outputs], attrs: { activation: 'none' } };
-        g.nodes.splice(g.nodes.indexOf(n), 1, mul, add);
+        e.replace(n, [mul, add]);
       }
       changed = true;
     }
+    e.commit();
     return changed;
   },
 };

@@ -3,7 +3,7 @@
 // stay computed so the bundle's outputs remain arena tensors.
 import { evaluate } from '../ir/reference.ts';
 import type { Graph, TensorData } from '../ir/graph.ts';
-import type { Pass } from './util.ts';
+import { GraphEdit, type Pass } from './util.ts';
 
 function store(dtype: string, v: Float64Array): TensorData {
   switch (dtype) {
@@ -19,19 +19,21 @@ export const foldConstants: Pass = {
   name: 'fold-constants',
   run(g) {
     let changed = false;
-    for (const n of [...g.nodes]) {
+    const e = new GraphEdit(g);
+    for (const n of g.nodes) {
       const present = n.inputs.filter((i) => i !== '');
       if (present.length === 0 || !present.every((i) => g.tensors.get(i)?.data)) continue;
-      if (n.outputs.some((o) => g.outputs.includes(o))) continue;
+      if (n.outputs.some((o) => e.outputs.has(o))) continue;
       const sub: Graph = { name: n.name, source: g.source, tensors: g.tensors, nodes: [n], inputs: [], outputs: n.outputs };
       const vals = evaluate(sub, {});
       for (const o of n.outputs) {
         const t = g.tensors.get(o)!;
         t.data = store(t.dtype, vals[o]!);
       }
-      g.nodes.splice(g.nodes.indexOf(n), 1);
+      e.remove(n);
       changed = true;
     }
+    e.commit();
     return changed;
   },
 };

@@ -2,7 +2,7 @@
 // consumer → the producer's activation attr. Clamps compose (relu = [0, ∞)): clamping to [a,b] then
 // [c,d] is clamping to [clamp(a,c,d), clamp(b,c,d)], so a fused producer can take another one.
 import { FLOAT32_MAX, activationOf, attrNum } from '../ir/ops/helpers.ts';
-import { consumers, producers, singleUse, type Pass } from './util.ts';
+import { GraphEdit, type Pass } from './util.ts';
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
@@ -10,12 +10,13 @@ export const fuseActivation: Pass = {
   name: 'fuse-activation',
   run(g) {
     let changed = false;
-    for (const r of [...g.nodes]) {
+    const e = new GraphEdit(g);
+    for (const r of g.nodes) {
       if (r.op !== 'Relu' && r.op !== 'Relu6' && r.op !== 'Clip') continue;
       const x = r.inputs[0]!;
-      const p = producers(g).get(x);
+      const p = e.producer(x);
       if (!p || (p.op !== 'Conv2D' && p.op !== 'Dense' && p.op !== 'Add')) continue;
-      if (!singleUse(g, consumers(g), x)) continue;
+      if (!e.singleUse(x)) continue;
       const [c, d] = r.op === 'Relu' ? [0, Infinity] : r.op === 'Relu6' ? [0, 6] : [attrNum(r, 'min', -Infinity), attrNum(r, 'max', Infinity)];
       const prev = activationOf(p);
       const lo = clamp(prev.min, c, d), hi = clamp(prev.max, c, d);
@@ -26,11 +27,12 @@ export const fuseActivation: Pass = {
         p.attrs.activation = 'clip';
         p.attrs.clip = [Math.max(lo, -FLOAT32_MAX), Math.min(hi, FLOAT32_MAX)];
       }
-      p.outputs[0] = r.outputs[0]!;
+      e.remove(r);
+      e.setOutput(p, 0, r.outputs[0]!);
       g.tensors.delete(x);
-      g.nodes.splice(g.nodes.indexOf(r), 1);
       changed = true;
     }
+    e.commit();
     return changed;
   },
 };

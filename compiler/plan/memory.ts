@@ -100,18 +100,21 @@ export function planMemory(p: PlanInput): MemoryPlan {
   });
 
   const roots = [...gStart.keys()].filter((r) => find(r) === r);
-  const overlaps = (a: number, b: number) => gStart.get(a)! <= gEnd.get(b)! && gStart.get(b)! <= gEnd.get(a)!;
+  const placed = overlapIndex(roots, (r) => gStart.get(r)!, (r) => gEnd.get(r)!);
   const place = (order: number[]) => {
     const off = new Map<number, number>();
     let size = 0;
+    placed.reset();
     for (const r of order) {
-      const busy = [...off].filter(([q]) => overlaps(q, r)).map(([q, o]) => [o, o + gSize.get(q)!] as const).sort((x, y) => x[0] - y[0]);
+      // first fit below the placed blocks whose lifetimes overlap r's, by offset (ties: any order gives the same fit)
+      const busy = placed.overlapping(r).map((q) => [off.get(q)!, off.get(q)! + gSize.get(q)!] as const).sort((x, y) => x[0] - y[0]);
       let at = 0;
       for (const [b0, b1] of busy) {
         if (at + gSize.get(r)! <= b0) break;
         at = Math.max(at, align(b1));
       }
       off.set(r, at);
+      placed.add(r);
       size = Math.max(size, align(at + gSize.get(r)!));
     }
     return { off, size };
@@ -136,4 +139,42 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const lifetimes = new Map<number, [number, number]>();
   for (const r of roots) lifetimes.set(r, [gStart.get(r)!, gEnd.get(r)!]);
   return { offsets, arenaSize: best.size, block, lifetimes };
+}
+
+/**
+ * The placed blocks whose lifetime [start, end] overlaps a given block's: blocks sorted by start, and a max
+ * tree of the placed ones' ends over that order; a query walks only subtrees holding an overlapping block
+ * (start ≤ its end, end ≥ its start), so it costs O((k + 1)·log n) for k answers instead of a scan of all
+ * placed blocks (which made planning quadratic in graph size).
+ */
+function overlapIndex(blocks: number[], start: (b: number) => number, end: (b: number) => number) {
+  const byStart = [...blocks].sort((a, b) => start(a) - start(b) || a - b);
+  const pos = new Map(byStart.map((b, i) => [b, i]));
+  let width = 1;
+  while (width < byStart.length) width *= 2;
+  const maxEnd = new Array<number>(2 * width).fill(-Infinity);
+  const out: number[] = [];
+  const collect = (node: number, lo: number, hi: number, lastStart: number, from: number): void => {
+    if (lo >= lastStart || maxEnd[node]! < from) return;
+    if (hi - lo === 1) { out.push(byStart[lo]!); return; }
+    const mid = (lo + hi) >> 1;
+    collect(2 * node, lo, mid, lastStart, from);
+    collect(2 * node + 1, mid, hi, lastStart, from);
+  };
+  return {
+    reset: () => { maxEnd.fill(-Infinity); },
+    add: (b: number) => {
+      let i = width + pos.get(b)!;
+      maxEnd[i] = end(b);
+      for (i >>= 1; i >= 1; i >>= 1) maxEnd[i] = Math.max(maxEnd[2 * i]!, maxEnd[2 * i + 1]!);
+    },
+    overlapping: (b: number): number[] => {
+      // blocks starting at or before b's end: a prefix of byStart
+      let lo = 0, hi = byStart.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (start(byStart[mid]!) <= end(b)) lo = mid + 1; else hi = mid; }
+      out.length = 0;
+      collect(1, 0, width, lo, start(b));
+      return [...out];
+    },
+  };
 }
