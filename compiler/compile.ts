@@ -1,8 +1,8 @@
 // compileGraph: IR graph → optimised graph (passes, verify after each) → lowered steps →
 // arena plan → .edgec bytes. The one entry point the CLI, tests and benches use.
-import { numElements, type Graph } from './ir/graph.ts';
+import { ModelError, numElements, type Graph } from './ir/graph.ts';
 import { formatGraph } from './ir/format.ts';
-import { verify } from './ir/verify.ts';
+import { MAX_ARENA_BYTES, MAX_BYTES, fmtBytes, verify } from './ir/verify.ts';
 import { runPasses, PASS_NAMES } from './passes/index.ts';
 import { DTYPE_BYTES, lower, type Lowered } from './lower/index.ts';
 import { planMemory, type MemoryPlan } from './plan/memory.ts';
@@ -50,12 +50,32 @@ export function planLowered(l: Lowered): MemoryPlan {
   });
 }
 
+/**
+ * What verify() cannot see before lowering: scratch and packed tensors and the arena must stay within what
+ * the runtime allocates (verify.ts), and MAC counts exact in the bundle's uint64 field.
+ */
+export function checkLimits(l: Lowered, plan: MemoryPlan, source: string): void {
+  for (const t of l.tensors) {
+    const bytes = numElements(t.shape) * DTYPE_BYTES[t.dtype];
+    if (bytes > MAX_BYTES) {
+      throw new ModelError(source, `tensor '${t.name}'`, `shape [${t.shape}] needs ${fmtBytes(bytes)} bytes, above the ${fmtBytes(MAX_BYTES)} (1 GiB) the runtime runs`);
+    }
+  }
+  if (plan.arenaSize > MAX_ARENA_BYTES) {
+    throw new ModelError(source, 'arena', `the activations need ${fmtBytes(plan.arenaSize)} bytes at once, above the ${fmtBytes(MAX_ARENA_BYTES)} the runtime allocates`);
+  }
+  for (const s of l.steps) {
+    if (!Number.isSafeInteger(s.macs)) throw new ModelError(source, `node '${s.node}'`, `macs: ${s.macs} multiply-accumulates per run cannot be counted exactly`);
+  }
+}
+
 export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileResult {
   const g = opts.skipPasses
     ? (verify(graph), cloneGraph(graph))
     : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
   const lowered = lower(g, { disableKernels: opts.disableKernels });
   const plan = planLowered(lowered);
+  checkLimits(lowered, plan, g.source);
   const bundle = emitBundle(lowered, plan, compileMetadata(opts, g.name));
   return { bundle, graph: g };
 }

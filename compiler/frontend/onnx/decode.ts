@@ -3,6 +3,7 @@
 // with static or symbolic dims. No graph semantics here; compiler/frontend/onnx/importer.ts maps ops.
 
 import protobuf from 'protobufjs';
+import { MAX_BYTES } from '../../ir/verify.ts';
 import { ModelError } from '../../ir/graph.ts';
 import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
 
@@ -113,6 +114,9 @@ export function decodeTensor(t: Msg, file: string): OnnxTensor {
   const where = `initializer '${name}'`;
   if (num(t.data_location) === 1 || (t.external_data && t.external_data.length > 0)) {
     throw new ModelError(file, where, 'data_location: expected data inside the .onnx file, found external data (re-save the model with all tensors embedded)');
+  }
+  if (dims.some((d: number) => !Number.isSafeInteger(d) || d < 0) || count > MAX_BYTES) {
+    throw new ModelError(file, where, `dims: expected sizes ≥ 0 with at most ${MAX_BYTES} elements in all, found [${dims}]`);
   }
   const values = new Float64Array(count);
   const raw: Uint8Array | undefined = t.raw_data && t.raw_data.length > 0 ? t.raw_data : undefined;

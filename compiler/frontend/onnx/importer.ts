@@ -252,6 +252,7 @@ export class Importer {
 
   run(): Graph {
     const og = this.model.graph;
+    if (og.outputs.length === 0) throw new ModelError(this.file, 'graph', 'outputs: expected at least one graph output, found none (nothing to compute)');
     this.checkOps();
     for (const [name, t] of og.initializers) this.values.set(name, { kind: 'const', t });
     for (const [name, t] of Object.entries(this.opts.constants ?? {})) this.values.set(name, { kind: 'const', t: { ...t, name } });
