@@ -16,6 +16,7 @@ import { loadNpy, type NpyArray } from '../io/npy.ts';
 import { loadCalibration } from '../quantize/cli.ts';
 import { parseCommand } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
+import { toModelDtype } from './run.ts';
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
@@ -32,10 +33,12 @@ export function loadBlockModel(path: string): BlockModel | undefined {
 }
 
 /** Samples of a .npy for a batch-1 model input: [N, ...] or the bare sample shape. */
-function samplesOf(arr: NpyArray, shape: number[], file: string): { n: number; data: Float32Array } {
+function samplesOf(arr: NpyArray, name: string, shape: number[], file: string): { n: number; data: Float32Array } {
   const per = shape.reduce((a, b) => a * b, 1);
-  if (arr.data instanceof BigInt64Array) throw new CliError(file, 'expected float data');
-  const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as ArrayLike<number>);
+  // as `edgec run` checks its input: float data only (uint8 images get the x / 255 hint), and finite
+  const data = toModelDtype(arr, { name, shape, dtype: 'float32' }, file) as Float32Array;
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new CliError(file, `element ${bad}: expected finite float32 values, found ${data[bad]}`);
   if (data.length === 0 || data.length % per !== 0) throw new CliError(file, `${data.length} values are not a whole number of samples of shape [${shape}]`);
   return { n: data.length / per, data };
 }
@@ -168,7 +171,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
   let bytes: Uint8Array;
   try { bytes = new Uint8Array(readFileSync(file)); } catch { throw new CliError(file, 'no such file'); }
   const probe = await load(bytes, build ? { build } : {});
-  const { n, data } = samplesOf(loadNpy(values.input), probe.info.inputs[0]!.shape, values.input);
+  const { n, data } = samplesOf(loadNpy(values.input), probe.info.inputs[0]!.name, probe.info.inputs[0]!.shape, values.input);
   const p = await profileBundle(bytes, data, labelsOf(values.labels, n), build as 'simd' | 'scalar' | undefined);
   console.log(`${file}: ${n} samples (build ${p.model.info.build})`);
   for (const l of formatProfile(bytes, p)) console.log(l);

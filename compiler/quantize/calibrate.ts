@@ -42,10 +42,40 @@ export function splitSamples(g: CalibrationTarget, data: ArrayLike<number>, arrS
   const out: Float32Array[] = [];
   for (let s = 0; s < n; s++) {
     const a = new Float32Array(per);
-    for (let i = 0; i < per; i++) a[i] = Number(data[s * per + i]);
+    for (let i = 0; i < per; i++) {
+      a[i] = Number(data[s * per + i]);
+      // as `edgec run` input: a NaN or ±Inf would poison every range it reaches
+      if (!Number.isFinite(a[i]!)) {
+        throw new ModelError(file, 'calibration', `sample ${s}, element ${i}: expected finite float32 values, found ${data[s * per + i]}`);
+      }
+    }
     out.push(a);
   }
   return { input, data: out };
+}
+
+/**
+ * Warnings about calibration data and the ranges it gave: whole numbers in [0, 255] reaching above 1 look
+ * like raw pixels (a model trained on x / 255 then calibrates silently wrong: mnist-8 drops to 57 %), and a
+ * degenerate observed range (min = max: the samples never moved that tensor) quantises it on a guess.
+ */
+export function calibrationWarnings(samples: Samples, observed: ReadonlyMap<string, Range>): string[] {
+  const warnings: string[] = [];
+  let max = -Infinity, whole = true;
+  for (const x of samples.data) for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v > max) max = v;
+    if (whole && (v < 0 || v > 255 || !Number.isInteger(v))) whole = false;
+  }
+  if (whole && max > 1) {
+    warnings.push(`calibration data of '${samples.input}' are whole numbers in [0, 255] (max ${max}): raw pixels? If the model was trained on x / 255, scale the samples the same way`);
+  }
+  const flat = [...observed].filter(([, r]) => !(r.max > r.min));
+  if (flat.length > 0) {
+    const shown = flat.slice(0, 3).map(([t, r]) => `'${t}' [${r.min}, ${r.max}]`).join(', ');
+    warnings.push(`${flat.length} calibrated range(s) are degenerate (min = max; the samples never moved them): ${shown}${flat.length > 3 ? ', …' : ''}`);
+  }
+  return warnings;
 }
 
 /** Activation tensors of g: the graph inputs and every node output. */
@@ -74,6 +104,8 @@ export async function floatRunner(g: Graph, observe: string[]): Promise<(x: Floa
 
 export interface Calibration {
   ranges: Map<string, Range>;
+  /** Smallest and largest value each tensor took on the samples (before widening to hold 0). */
+  observed: Map<string, Range>;
   /** Float outputs of the graph per sample (the reference for --auto-mixed). */
   floatOutputs: Map<string, Float32Array>[];
 }
@@ -93,9 +125,10 @@ export async function calibrate(g: Graph, samples: Samples, method: CalibrationM
     progress?.(`calibrating (${method})`, ++done, total);
   }
   const ranges = new Map<string, Range>();
+  const observed = new Map(tensors.map((t) => [t, { min: mm.get(t)!.min, max: mm.get(t)!.max }]));
   if (method === 'minmax') {
     for (const t of tensors) ranges.set(t, mm.get(t)!.range());
-    return { ranges, floatOutputs };
+    return { ranges, observed, floatOutputs };
   }
   const hist = new Map(tensors.map((t) => {
     const r = mm.get(t)!;
@@ -111,5 +144,5 @@ export async function calibrate(g: Graph, samples: Samples, method: CalibrationM
   const results = new Set(g.outputs);
   for (const n of g.nodes) if (n.op === 'Softmax' || n.op === 'Sigmoid') results.add(n.inputs[0]!);
   for (const t of tensors) ranges.set(t, results.has(t) ? mm.get(t)!.range() : methodRange(method, mm.get(t)!, hist.get(t)));
-  return { ranges, floatOutputs };
+  return { ranges, observed, floatOutputs };
 }

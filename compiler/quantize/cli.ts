@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 import type { Graph } from '../ir/graph.ts';
 import type { CompileOptions, CompileResult } from '../compile.ts';
 import { loadNpy } from '../io/npy.ts';
+import { toModelDtype } from '../cli/run.ts';
 import { CliError, UsageError, listNames } from '../cli/errors.ts';
 import { CALIBRATION_METHODS, compileQuantized, splitSamples, type CalibrationMethod, type QuantizeOptions, type QuantizeReport } from './index.ts';
 import type { CalibrationTarget, Samples } from './calibrate.ts';
@@ -83,14 +84,18 @@ export function describeReport(r: QuantizeReport): string {
   const fl = r.floatNodes.length ? `; float: ${listNames(r.floatNodes)}` : '';
   const auto = r.autoFloat.length ? `; --auto-mixed kept float: ${listNames(r.autoFloat)}` : '';
   const agree = r.agreement !== undefined ? `; top-1 agreement with float ${(100 * r.agreement).toFixed(1)} %` : '';
-  return `int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`;
+  return [`int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n');
 }
 
 /** The one reader of --calibration (plain, --variants and block models): the samples of the model's one input. */
 export function loadCalibration(path: string, model: CalibrationTarget): Samples {
   if (!existsSync(path)) throw new CliError(path, 'no such file');
   const arr = loadNpy(path);
-  return splitSamples(model, arr.data as ArrayLike<number>, arr.shape, path);
+  // the dtype check `edgec run` makes on its input (uint8 images into a float model are refused, with a hint)
+  // (calibration runs the float model: its input is float32)
+  const input = model.inputs.length === 1 ? model.tensors.get(model.inputs[0]!) : undefined;
+  const data = input ? toModelDtype(arr, { name: model.inputs[0]!, shape: [...input.shape], dtype: 'float32' }, path) : arr.data;
+  return splitSamples(model, data as ArrayLike<number>, arr.shape, path);
 }
 
 export async function compileWithQuantizeFlags(graph: Graph, flags: NonNullable<ReturnType<typeof parseQuantizeFlags>>, opts: CompileOptions): Promise<CompileResult & { report: QuantizeReport }> {

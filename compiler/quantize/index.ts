@@ -6,7 +6,7 @@ import { verify } from '../ir/verify.ts';
 import { runPasses } from '../passes/index.ts';
 import { cloneGraph, compileGraph, type CompileOptions, type CompileResult } from '../compile.ts';
 import { load } from '../../runtime/node.ts';
-import { calibrate, type Calibration, type Progress, type Samples } from './calibrate.ts';
+import { calibrate, calibrationWarnings, type Calibration, type Progress, type Samples } from './calibrate.ts';
 import type { CalibrationMethod } from './observers.ts';
 import { activationQuant } from './params.ts';
 import { hasQdqAnnotations, propagateQdqAnnotations, qdqActivationQuant } from './qdq.ts';
@@ -36,6 +36,8 @@ export interface QuantizeReport {
   floatNodes: string[];
   /** Layers --auto-mixed kept float, most sensitive first. */
   autoFloat: string[];
+  /** Calibration data and range problems worth a look (calibrationWarnings); empty when none. */
+  warnings: string[];
   /** Top-1 agreement of the int8 bundle with float on the calibration set (when measured), 0..1. */
   agreement?: number;
 }
@@ -151,6 +153,7 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
     report: {
       mode, method: cal ? (opts.method ?? 'minmax') : undefined, samples: opts.samples?.data.length ?? 0,
       int8Nodes: result.int8Nodes, floatNodes: result.floatNodes, autoFloat, agreement,
+      warnings: cal && opts.samples ? calibrationWarnings(opts.samples, cal.observed) : [],
     },
   };
 }

@@ -57,6 +57,35 @@ test('calibration file missing, wrong shape; unknown --keep-float node; float mo
   await fails(['--quantize', 'int8'], 1, 'needs --calibration');
 });
 
+test('calibration data checked like run input: uint8 refused with the x / 255 hint, NaN / Inf refused', async () => {
+  const u8 = readFileSync(join(FIX, 'quantize/mnist_calib100_u8.bin')).subarray(0, 2 * 784);
+  saveNpy(at('u8.npy'), { shape: [2, 1, 28, 28], data: new Uint8Array(u8) });
+  await fails(['--quantize', 'int8', '--calibration', at('u8.npy')], 1, 'u8.npy', "dtype uint8 does not match input 'Input3' float32", 'x.astype(np.float32) / 255');
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    const x = new Float32Array(2 * 784).fill(0.25);
+    x[784 + 5] = bad;
+    saveNpy(at('nan.npy'), { shape: [2, 1, 28, 28], data: x });
+    await fails(['--quantize', 'int8', '--calibration', at('nan.npy')], 1, 'nan.npy', 'sample 1, element 5', `expected finite float32 values, found ${bad}`);
+  }
+});
+
+test('calibration warnings: raw 0–255 pixels as float, and degenerate ranges (constant samples)', async () => {
+  const raw = Float32Array.from(readFileSync(join(FIX, 'quantize/mnist_calib100_u8.bin')).subarray(0, 4 * 784));
+  saveNpy(at('raw.npy'), { shape: [4, 1, 28, 28], data: raw });
+  const r = await edgec('compile', MNIST, '-o', at('raw.edgec'), '--quantize', 'int8', '--calibration', at('raw.npy'));
+  assert.is(r.code, 0, r.err);
+  assert.ok(r.err.includes("warning: calibration data of 'Input3' are whole numbers in [0, 255] (max 255): raw pixels?"), r.err);
+  assert.ok(!r.err.includes('degenerate'), r.err);
+  const scaled = Float32Array.from(raw, (v) => v / 255);
+  saveNpy(at('scaled.npy'), { shape: [4, 1, 28, 28], data: scaled });
+  const s = await edgec('compile', MNIST, '-o', at('scaled.edgec'), '--quantize', 'int8', '--calibration', at('scaled.npy'));
+  assert.is(s.code, 0, s.err);
+  assert.not.match(s.err, /warning/);
+  const c = await edgec('compile', MNIST, '-o', at('const.edgec'), '--quantize', 'int8', '--calibration', at('ok.npy'));
+  assert.is(c.code, 0, c.err);
+  assert.match(c.err, /warning: \d+ calibrated range\(s\) are degenerate \(min = max; the samples never moved them\): 'Input3' \[0\.5, 0\.5\]/);
+});
+
 test('compile --quantize int8 (entropy, one layer kept float) then run: top-1 as float on ≥ 19/20', async () => {
   const calib = Float32Array.from(readFileSync(join(FIX, 'quantize/mnist_calib100_u8.bin')), (v) => v / 255);
   saveNpy(at('calib.npy'), { shape: [100, 1, 28, 28], data: calib });
