@@ -79,6 +79,7 @@ export class StepParams {
   metric: i32 = 0; threshold: f32 = 0;
   /** TrainParams (assembly/kernels/train-steps.ts). */
   labelSmoothing: f32 = 0; momentum: f32 = 0; nesterov: bool = false; weightDecay: f32 = 0;
+  beta1: f32 = 0; beta2: f32 = 0; epsilon: f32 = 0; decoupled: bool = false; maxNorm: f32 = 0; temperature: f32 = 1;
 }
 
 export class StepInfo {
@@ -146,6 +147,9 @@ function decodeParams(type: i32, t: u32, p: StepParams): void {
   } else if (type == P_TRAIN) {
     p.labelSmoothing = fieldF32(t, S.TrainParams_label_smoothing, 0); p.momentum = fieldF32(t, S.TrainParams_momentum, 0);
     p.nesterov = fieldU8(t, S.TrainParams_nesterov, 0) != 0; p.weightDecay = fieldF32(t, S.TrainParams_weight_decay, 0);
+    p.beta1 = fieldF32(t, S.TrainParams_beta1, 0); p.beta2 = fieldF32(t, S.TrainParams_beta2, 0); p.epsilon = fieldF32(t, S.TrainParams_epsilon, 0);
+    p.decoupled = fieldU8(t, S.TrainParams_decoupled, 0) != 0; p.maxNorm = fieldF32(t, S.TrainParams_max_norm, 0);
+    p.temperature = fieldF32(t, S.TrainParams_temperature, 0);
   }
 }
 

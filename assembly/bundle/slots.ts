@@ -74,6 +74,12 @@ export const TrainParams_label_smoothing: i32 = 0;
 export const TrainParams_momentum: i32 = 1;
 export const TrainParams_nesterov: i32 = 2;
 export const TrainParams_weight_decay: i32 = 3;
+export const TrainParams_beta1: i32 = 4;
+export const TrainParams_beta2: i32 = 5;
+export const TrainParams_epsilon: i32 = 6;
+export const TrainParams_decoupled: i32 = 7;
+export const TrainParams_max_norm: i32 = 8;
+export const TrainParams_temperature: i32 = 9;
 
 export const Tensor_name: i32 = 0;
 export const Tensor_dtype: i32 = 1;

@@ -1,15 +1,18 @@
-// The training steps (KernelId 29..36, docs/training.md): their load-time contract checks and their
+// The training steps (KernelId 29..40, docs/training.md): their load-time contract checks and their
 // dispatch to the fast kernels or the reference twins. Hooked from executor.ts and bundle/validate.ts.
 import {
   Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
   K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
+  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV,
 } from '../bundle/model';
 import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
 import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
 import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
+import { adamUpdateF32, globalNormScaleF32, mseLossF32, klDivergenceF32 } from './train/f32-optim';
 import {
   refSoftmaxCrossEntropy, refUnaryGrad, refReduceSum, refSgdUpdate,
   refConv2dGradInput, refConv2dGradFilter, refMaxPoolGrad, refAvgPoolGrad,
+  refAdamUpdate, refGlobalNormScale, refMseLoss, refKlDivergence,
 } from '../reference/train';
 
 function outDim(i: i32, k: i32, s: i32, d: i32, p0: i32, p1: i32): i32 {
@@ -149,6 +152,50 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (dy!.shape[3] != dx!.shape[3]) return 'dy and dx differ in channels';
     return writable(dx!);
   }
+  if (k == K_ADAM_UPDATE) {
+    if (nIn != 6 || nOut != 3) return 'needs 6 inputs (w, g, m, v, lr, step) and 3 outputs (w, m, v)';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const p = s.p;
+    if (!(p.beta1 >= 0 && p.beta1 < 1 && p.beta2 >= 0 && p.beta2 < 1 && p.epsilon > 0)) return 'needs beta1, beta2 in [0, 1) and epsilon > 0';
+    const w = t(m, s.inputs, 0);
+    let e = f32(w, 'w'); if (e.length > 0) return e;
+    for (let i = 1; i < 6; i++) {
+      const x = t(m, s.inputs, i);
+      e = f32(x, 'input ' + i.toString()); if (e.length > 0) return e;
+      if (i < 4 && x!.elems != w!.elems) return "input " + i.toString() + " '" + x!.name + "' differs from w in element count";
+      if (i >= 4 && x!.elems != 1) return 'lr and step must hold 1 element';
+    }
+    // updates are in place: output k is the bytes of input 0, 2, 3 (w, m, v)
+    for (let k2 = 0; k2 < 3; k2++) {
+      const src = t(m, s.inputs, k2 == 0 ? 0 : k2 + 1)!, o = t(m, s.outputs, k2);
+      if (o === null || o.ptr != src.ptr || o.size != src.size) return 'output ' + k2.toString() + ' must be the same bytes as ' + (k2 == 0 ? 'w' : k2 == 1 ? 'm' : 'v');
+      e = writable(o); if (e.length > 0) return e;
+    }
+    return '';
+  }
+  if (k == K_GLOBAL_NORM_SCALE) {
+    if (nIn < 1 || nOut != 1) return 'needs >= 1 inputs and 1 output';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    if (!(s.p.maxNorm > 0)) return 'max_norm must be > 0';
+    for (let i = 0; i < nIn; i++) { const e = f32(t(m, s.inputs, i), 'input ' + i.toString()); if (e.length > 0) return e; }
+    const o = t(m, s.outputs, 0);
+    const e = f32(o, 'scale'); if (e.length > 0) return e;
+    if (o!.elems != 1) return 'scale must hold 1 element';
+    return writable(o!);
+  }
+  if (k == K_MSE_LOSS || k == K_KL_DIV) {
+    if (nIn != 2 || nOut != 2) return 'needs 2 inputs and 2 outputs (loss, gradient)';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), d = t(m, s.outputs, 1);
+    let e = f32(a, 'input 0'); if (e.length > 0) return e;
+    e = f32(b, 'input 1'); if (e.length > 0) return e;
+    e = f32(loss, 'loss'); if (e.length > 0) return e;
+    e = f32(d, 'gradient'); if (e.length > 0) return e;
+    if (a!.elems != b!.elems || d!.elems != a!.elems || loss!.elems != 1) return 'inputs and gradient must match in element count, loss hold 1';
+    if (k == K_KL_DIV && (a!.shape.length != 2 || !(s.p.temperature > 0))) return 'needs logits [M,N] and temperature > 0';
+    e = writable(loss!); if (e.length > 0) return e;
+    return writable(d!);
+  }
   return 'unknown kernel id ' + k.toString();
 }
 
@@ -190,6 +237,22 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
     const d = dx.shape, o = x.shape;
     if (ref) refAvgPoolGrad(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
     else avgPoolGradF32(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
+  } else if (k == K_ADAM_UPDATE) {
+    const g = s.inPtrs[1], mp = s.inPtrs[2], vp = s.inPtrs[3], lr = s.inPtrs[4], st = s.inPtrs[5];
+    if (ref) refAdamUpdate(x.ptr, g, mp, vp, lr, st, <i32>x.elems, p.beta1, p.beta2, p.epsilon, p.weightDecay, p.decoupled);
+    else adamUpdateF32(x.ptr, g, mp, vp, lr, st, <i32>x.elems, p.beta1, p.beta2, p.epsilon, p.weightDecay, p.decoupled);
+  } else if (k == K_GLOBAL_NORM_SCALE) {
+    const sizes = new StaticArray<i32>(s.inputs.length);
+    for (let i = 0; i < s.inputs.length; i++) sizes[i] = <i32>m.tensors[s.inputs[i]].elems;
+    const o = m.tensors[s.outputs[0]].ptr;
+    if (ref) refGlobalNormScale(s.inPtrs, sizes, o, p.maxNorm); else globalNormScaleF32(s.inPtrs, sizes, o, p.maxNorm);
+  } else if (k == K_MSE_LOSS) {
+    const tp = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
+    if (ref) refMseLoss(x.ptr, tp, loss, d, <i32>x.elems); else mseLossF32(x.ptr, tp, loss, d, <i32>x.elems);
+  } else if (k == K_KL_DIV) {
+    const tp = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
+    if (ref) refKlDivergence(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
+    else klDivergenceF32(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
   } else if (k == K_SGD_UPDATE) {
     const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
     if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);

@@ -154,3 +154,54 @@ export function refAvgPoolGrad(dy: usize, dx: usize, N: i32, H: i32, W: i32, C: 
     }
   }
 }
+
+/** AdamUpdate: per element as the kernel (bias corrections from Mathf.pow of the step). */
+export function refAdamUpdate(w: usize, g: usize, m: usize, v: usize, lrp: usize, stepp: usize, n: i32,
+                              b1: f32, b2: f32, eps: f32, wd: f32, decoupled: bool): void {
+  const lr = at(lrp, 0), t = at(stepp, 0);
+  const bc1: f32 = 1 - Mathf.pow(b1, t), bc2: f32 = 1 - Mathf.pow(b2, t);
+  for (let i = 0; i < n; i++) {
+    let wi = at(w, i), gi = at(g, i);
+    if (wd != 0 && decoupled) wi = wi * (1 - lr * wd);
+    if (wd != 0 && !decoupled) gi = gi + wd * wi;
+    put(m, i, b1 * at(m, i) + (1 - b1) * gi);
+    put(v, i, b2 * at(v, i) + (1 - b2) * (gi * gi));
+    put(w, i, wi - (lr / bc1) * (at(m, i) / (Mathf.sqrt(at(v, i)) / Mathf.sqrt(bc2) + eps)));
+  }
+}
+
+/** GlobalNormScale: Σ g² over the inputs in order, elements ascending; min(1, max_norm / (sqrt Σ + 1e-6)). */
+export function refGlobalNormScale(ptrs: StaticArray<usize>, sizes: StaticArray<i32>, out: usize, maxNorm: f32): void {
+  let s: f32 = 0;
+  for (let k = 0; k < ptrs.length; k++) for (let i = 0; i < sizes[k]; i++) s += at(ptrs[k], i) * at(ptrs[k], i);
+  put(out, 0, min<f32>(1, maxNorm / (Mathf.sqrt(s) + 1e-6)));
+}
+
+/** MseLoss: mean of squared differences, ascending; gradient 2(p − t)/n. */
+export function refMseLoss(p: usize, t: usize, loss: usize, dp: usize, n: i32): void {
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    s += (at(p, i) - at(t, i)) * (at(p, i) - at(t, i));
+    put(dp, i, 2 * (at(p, i) - at(t, i)) / <f32>n);
+  }
+  put(loss, 0, s / <f32>n);
+}
+
+/** KlDivergence: KL(softmax(t/T) ‖ softmax(s/T))·T², batch mean; ds = T·(q − p)/M. */
+export function refKlDivergence(s: usize, t: usize, loss: usize, ds: usize, M: i32, N: i32, T: f32): void {
+  let total: f32 = 0;
+  for (let m = 0; m < M; m++) {
+    let ms: f32 = -Infinity, mt: f32 = -Infinity;
+    for (let j = 0; j < N; j++) { ms = max<f32>(ms, at(s, m * N + j)); mt = max<f32>(mt, at(t, m * N + j)); }
+    let ss: f32 = 0, st: f32 = 0;
+    for (let j = 0; j < N; j++) { ss += Mathf.exp((at(s, m * N + j) - ms) / T); st += Mathf.exp((at(t, m * N + j) - mt) / T); }
+    let row: f32 = 0;
+    for (let j = 0; j < N; j++) {
+      const a = (at(t, m * N + j) - mt) / T - Mathf.log(st), b = (at(s, m * N + j) - ms) / T - Mathf.log(ss);
+      row += Mathf.exp(a) * (a - b);
+      put(ds, m * N + j, T * (Mathf.exp(b) - Mathf.exp(a)) / <f32>M);
+    }
+    total += row;
+  }
+  put(loss, 0, T * T * total / <f32>M);
+}

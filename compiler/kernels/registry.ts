@@ -99,6 +99,10 @@ export const KERNELS: readonly KernelRow[] = [
   train(34, 'Conv2DGradFilter_F32', 'K_CONV_GRAD_FILTER', 'ConvParams', 'x [N,H,W,Ci], dy [N,OH,OW,Co] -> dw OHWI [Co,KH,KW,Ci/G]', 'refConv2dGradFilter'),
   train(35, 'MaxPoolGrad_F32', 'K_MAXPOOL_GRAD', 'PoolParams', 'x [N,H,W,C], dy [N,OH,OW,C] -> dx [N,H,W,C]', 'refMaxPoolGrad'),
   train(36, 'AvgPoolGrad_F32', 'K_AVGPOOL_GRAD', 'PoolParams', 'dy [N,OH,OW,C] -> dx [N,H,W,C]', 'refAvgPoolGrad'),
+  train(37, 'AdamUpdate_F32', 'K_ADAM_UPDATE', 'TrainParams', 'w, g, m, v, lr [1], step [1] -> w, m, v (the same bytes: in place)', 'refAdamUpdate'),
+  train(38, 'GlobalNormScale_F32', 'K_GLOBAL_NORM_SCALE', 'TrainParams', 'g0..gn -> scale [1] = min(1, max_norm / (norm + 1e-6))', 'refGlobalNormScale'),
+  train(39, 'MseLoss_F32', 'K_MSE_LOSS', 'TrainParams', 'prediction, target (same shape) -> loss [1], dprediction', 'refMseLoss'),
+  train(40, 'KlDivergence_F32', 'K_KL_DIV', 'TrainParams', 'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]', 'refKlDivergence'),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -150,6 +154,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'qs8-elementwise', dir: 'elementwise', serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'], builds: BOTH,
     tile: { mr: 1, nr: 16, kr: 1 } },
   { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
+  { name: 'f32-optim', dir: 'train', serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
 ];
 

@@ -23,7 +23,7 @@ const UNARY: Record<GradActivation, fb.UnaryOp> = {
 };
 
 const TRAIN_OPS: string[] = ['MatMul', 'ReduceSum', 'SoftmaxCrossEntropy', 'ActivationGrad', 'SgdUpdate',
-  'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad'];
+  'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'AdamUpdate', 'GlobalNormScale', 'MseLoss', 'KlDivergence'];
 
 const num = (n: Node, k: string, d: number) => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
 
@@ -88,6 +88,26 @@ export function lowerTrainNode(c: TrainLowerCtx, n: Node): boolean {
       };
       const kernel = n.op === 'MaxPoolGrad' ? fb.KernelId.MaxPoolGrad_F32 : fb.KernelId.AvgPoolGrad_F32;
       step(kernel, ins, [c.defineOutput(n.outputs[0]!, n)], params, numElements(shape(n.outputs[0]!)) * kh! * kw!);
+      return true;
+    }
+    case 'AdamUpdate': {
+      // w', m', v' are the bytes of w, m, v (pinned state), as for SgdUpdate
+      const outs = n.outputs.map((o, k) => c.defineOutput(o, n, { aliasOf: ins[k === 0 ? 0 : k + 1]! }));
+      const params = {
+        type: 'train' as const, beta1: num(n, 'beta1', 0.9), beta2: num(n, 'beta2', 0.999), epsilon: num(n, 'epsilon', 1e-8),
+        weightDecay: num(n, 'weightDecay', 0), decoupled: n.attrs.decoupled === true,
+      };
+      step(fb.KernelId.AdamUpdate_F32, ins, outs, params, numElements(shape(n.inputs[0]!)));
+      return true;
+    }
+    case 'GlobalNormScale':
+      step(fb.KernelId.GlobalNormScale_F32, ins, [c.defineOutput(n.outputs[0]!, n)], { type: 'train', maxNorm: num(n, 'maxNorm', 1) },
+        n.inputs.reduce((a, i) => a + numElements(shape(i)), 0));
+      return true;
+    case 'MseLoss': case 'KlDivergence': {
+      const outs = n.outputs.map((o) => c.defineOutput(o, n));
+      const kernel = n.op === 'MseLoss' ? fb.KernelId.MseLoss_F32 : fb.KernelId.KlDivergence_F32;
+      step(kernel, ins, outs, { type: 'train', temperature: num(n, 'temperature', 1) }, numElements(shape(n.inputs[0]!)));
       return true;
     }
     default:

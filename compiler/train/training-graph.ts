@@ -13,11 +13,24 @@ import { inferShapes } from '../passes/infer-shapes.ts';
 import { cloneGraph } from '../compile.ts';
 
 export interface SgdOptions { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
-export type OptimizerOptions = SgdOptions;
+/** PyTorch's Adam (L2 weight decay into the gradient, default 0) and AdamW (decoupled, default 0.01). */
+export interface AdamOptions { kind: 'adam' | 'adamw'; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
+export type OptimizerOptions = SgdOptions | AdamOptions;
+
+/**
+ * softmax-cross-entropy: int32 class labels [B]; mse: float32 targets shaped like the output; kl: float32
+ * teacher logits [B,N], loss T²·KL(softmax(teacher/T) ‖ softmax(student/T)) (distillation).
+ */
+export type LossOptions =
+  | { kind: 'softmax-cross-entropy'; labelSmoothing?: number }
+  | { kind: 'mse' }
+  | { kind: 'kl'; temperature?: number };
 
 export interface TrainingOptions {
-  loss?: { kind: 'softmax-cross-entropy'; labelSmoothing?: number };
+  loss?: LossOptions;
   optimizer?: OptimizerOptions;
+  /** Clip the gradients to this global L2 norm (PyTorch's clip_grad_norm_) before the update. */
+  clipNorm?: number;
   /** Node names whose weights stay fixed (gradients still flow through them). */
   frozen?: string[];
 }
@@ -29,8 +42,11 @@ export interface TrainingGraph {
   /** Optimiser moments by weight (state names). */
   moments: Map<string, string[]>;
   x: string;
+  /** The loss target input: class labels, regression targets or teacher logits (see LossOptions). */
   labels: string;
   lr: string;
+  /** Adam / AdamW: the 1-based step number input (float32 [1]) its bias corrections use. */
+  step?: string;
   loss: string;
   logits: string;
 }
@@ -57,11 +73,11 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   const frozen = new Set(opts.frozen ?? []);
   for (const f of frozen) if (!fwd.nodes.some((n) => n.name === f)) err(`frozen node '${f}'`, 'is not in the graph');
 
-  // A trailing Softmax is the classifier's output; the loss takes its input (the logits).
+  // A trailing Softmax is the classifier's output; the classification losses take its input (the logits).
   let nodes = fwd.nodes;
   let logits = fwd.outputs[0]!;
   const last = nodes.find((n) => n.outputs.includes(logits));
-  if (last?.op === 'Softmax') {
+  if (last?.op === 'Softmax' && loss.kind !== 'mse') {
     const r = fwd.tensors.get(logits)!.shape.length;
     const axis = typeof last.attrs.axis === 'number' ? last.attrs.axis : -1;
     if (axis !== -1 && axis !== r - 1) err(`node '${last.name}' (Softmax)`, `a final softmax must run over the last axis to be read as class probabilities`);
@@ -69,7 +85,9 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
     nodes = nodes.filter((n) => n !== last);
   }
   const lt = fwd.tensors.get(logits)!;
-  if (lt.shape.length !== 2 || lt.dtype !== 'float32') err(`output '${logits}'`, `the logits must be float32 [batch, classes], found ${lt.dtype}[${lt.shape}]`);
+  if (lt.dtype !== 'float32' || (loss.kind !== 'mse' && lt.shape.length !== 2)) {
+    err(`output '${logits}'`, `the logits must be float32 [batch, classes], found ${lt.dtype}[${lt.shape}]`);
+  }
 
   // trained weights: float32 constants in weight slots of nodes that are not frozen
   const params: string[] = [];
@@ -113,8 +131,11 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
     g.inputs.push(n);
     return n;
   };
-  const labels = addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] });
+  const labels = loss.kind === 'softmax-cross-entropy'
+    ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] })
+    : addInput(loss.kind === 'mse' ? 'targets' : 'teacher', { dtype: 'float32', shape: [...lt.shape] });
   const lr = addInput('lr', { dtype: 'float32', shape: [1] });
+  const step = opt.kind === 'sgd' ? undefined : addInput('step', { dtype: 'float32', shape: [1] });
 
   let prefix = '';
   const add = (op: OpType, inputs: string[], attrs: Attrs = {}, outputs = 1): string[] => {
@@ -137,7 +158,10 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   };
 
   prefix = 'loss/';
-  const [lossOut, dlogits] = add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2) as [string, string];
+  const [lossOut, dlogits] = (loss.kind === 'softmax-cross-entropy'
+    ? add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2)
+    : loss.kind === 'mse' ? add('MseLoss', [logits, labels], {}, 2)
+    : add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2)) as [string, string];
 
   // backward: reverse topological order; contributions to one tensor summed in visiting order
   const grads = new Map<string, string[]>([[logits, [dlogits]]]);
@@ -162,24 +186,38 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   }
 
   // optimiser: one update per weight, after every backward read of the weights
-  const moments = new Map<string, string[]>();
-  const mu = opt.momentum ?? 0;
-  for (const p of params) {
-    prefix = `${p}/`;
-    const dw = gradOf(p);
-    if (!dw) err(`tensor '${p}'`, 'gets no gradient from the loss');
-    const ins = [p, dw!, '', lr];
-    if (mu > 0) {
-      const v = fresh(`${p}:velocity`);
-      g.tensors.set(v, { name: v, dtype: 'float32', shape: [...g.tensors.get(p)!.shape] });
-      g.state!.set(v, undefined);
-      moments.set(p, [v]);
-      ins[2] = v;
-    }
-    add('SgdUpdate', ins, { momentum: mu, nesterov: opt.nesterov ?? false, weightDecay: opt.weightDecay ?? 0 }, mu > 0 ? 2 : 1);
+  prefix = 'optimizer/';
+  let gradsOf = params.map((p) => gradOf(p) ?? err(`tensor '${p}'`, 'gets no gradient from the loss'));
+  if (opts.clipNorm !== undefined) {
+    const scale = add('GlobalNormScale', gradsOf, { maxNorm: opts.clipNorm })[0]!;
+    gradsOf = gradsOf.map((dw) => add('Mul', [dw, scale])[0]!);
   }
+  const moments = new Map<string, string[]>();
+  const zeros = (p: string, what: string) => {
+    const v = fresh(`${p}:${what}`);
+    g.tensors.set(v, { name: v, dtype: 'float32', shape: [...g.tensors.get(p)!.shape] });
+    g.state!.set(v, undefined);
+    return v;
+  };
+  params.forEach((p, k) => {
+    prefix = `${p}/`;
+    const dw = gradsOf[k]!;
+    if (opt.kind === 'sgd') {
+      const mu = opt.momentum ?? 0;
+      const v = mu > 0 ? zeros(p, 'velocity') : '';
+      if (v) moments.set(p, [v]);
+      add('SgdUpdate', [p, dw, v, lr], { momentum: mu, nesterov: opt.nesterov ?? false, weightDecay: opt.weightDecay ?? 0 }, v ? 2 : 1);
+    } else {
+      const m = zeros(p, 'm'), v = zeros(p, 'v');
+      moments.set(p, [m, v]);
+      add('AdamUpdate', [p, dw, m, v, lr, step!], {
+        beta1: opt.beta1 ?? 0.9, beta2: opt.beta2 ?? 0.999, epsilon: opt.epsilon ?? 1e-8,
+        weightDecay: opt.weightDecay ?? (opt.kind === 'adamw' ? 0.01 : 0), decoupled: opt.kind === 'adamw',
+      }, 3);
+    }
+  });
   g.outputs = [lossOut, logits];
-  return { graph: g, params, moments, x, labels, lr, loss: lossOut, logits };
+  return { graph: g, params, moments, x, labels, lr, step, loss: lossOut, logits };
 }
 
 function f32(t: Tensor): Float32Array {

@@ -59,7 +59,11 @@ export enum KernelId {
   Conv2DGradInput_F32 = 33,
   Conv2DGradFilter_F32 = 34,
   MaxPoolGrad_F32 = 35,
-  AvgPoolGrad_F32 = 36
+  AvgPoolGrad_F32 = 36,
+  AdamUpdate_F32 = 37,
+  GlobalNormScale_F32 = 38,
+  MseLoss_F32 = 39,
+  KlDivergence_F32 = 40
 }
 
 export enum BinaryOp {
@@ -1851,8 +1855,38 @@ weightDecay():number {
   return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
 }
 
+beta1():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+beta2():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+epsilon():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+decoupled():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+maxNorm():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
+temperature():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readFloat32(this.bb_pos + offset) : 0.0;
+}
+
 static startTrainParams(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(10);
 }
 
 static addLabelSmoothing(builder:flatbuffers.Builder, labelSmoothing:number) {
@@ -1871,17 +1905,47 @@ static addWeightDecay(builder:flatbuffers.Builder, weightDecay:number) {
   builder.addFieldFloat32(3, weightDecay, 0.0);
 }
 
+static addBeta1(builder:flatbuffers.Builder, beta1:number) {
+  builder.addFieldFloat32(4, beta1, 0.0);
+}
+
+static addBeta2(builder:flatbuffers.Builder, beta2:number) {
+  builder.addFieldFloat32(5, beta2, 0.0);
+}
+
+static addEpsilon(builder:flatbuffers.Builder, epsilon:number) {
+  builder.addFieldFloat32(6, epsilon, 0.0);
+}
+
+static addDecoupled(builder:flatbuffers.Builder, decoupled:boolean) {
+  builder.addFieldInt8(7, +decoupled, +false);
+}
+
+static addMaxNorm(builder:flatbuffers.Builder, maxNorm:number) {
+  builder.addFieldFloat32(8, maxNorm, 0.0);
+}
+
+static addTemperature(builder:flatbuffers.Builder, temperature:number) {
+  builder.addFieldFloat32(9, temperature, 0.0);
+}
+
 static endTrainParams(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTrainParams(builder:flatbuffers.Builder, labelSmoothing:number, momentum:number, nesterov:boolean, weightDecay:number):flatbuffers.Offset {
+static createTrainParams(builder:flatbuffers.Builder, labelSmoothing:number, momentum:number, nesterov:boolean, weightDecay:number, beta1:number, beta2:number, epsilon:number, decoupled:boolean, maxNorm:number, temperature:number):flatbuffers.Offset {
   TrainParams.startTrainParams(builder);
   TrainParams.addLabelSmoothing(builder, labelSmoothing);
   TrainParams.addMomentum(builder, momentum);
   TrainParams.addNesterov(builder, nesterov);
   TrainParams.addWeightDecay(builder, weightDecay);
+  TrainParams.addBeta1(builder, beta1);
+  TrainParams.addBeta2(builder, beta2);
+  TrainParams.addEpsilon(builder, epsilon);
+  TrainParams.addDecoupled(builder, decoupled);
+  TrainParams.addMaxNorm(builder, maxNorm);
+  TrainParams.addTemperature(builder, temperature);
   return TrainParams.endTrainParams(builder);
 }
 
@@ -1890,7 +1954,13 @@ unpack(): TrainParamsT {
     this.labelSmoothing(),
     this.momentum(),
     this.nesterov(),
-    this.weightDecay()
+    this.weightDecay(),
+    this.beta1(),
+    this.beta2(),
+    this.epsilon(),
+    this.decoupled(),
+    this.maxNorm(),
+    this.temperature()
   );
 }
 
@@ -1900,6 +1970,12 @@ unpackTo(_o: TrainParamsT): void {
   _o.momentum = this.momentum();
   _o.nesterov = this.nesterov();
   _o.weightDecay = this.weightDecay();
+  _o.beta1 = this.beta1();
+  _o.beta2 = this.beta2();
+  _o.epsilon = this.epsilon();
+  _o.decoupled = this.decoupled();
+  _o.maxNorm = this.maxNorm();
+  _o.temperature = this.temperature();
 }
 }
 
@@ -1908,7 +1984,13 @@ constructor(
   public labelSmoothing: number = 0.0,
   public momentum: number = 0.0,
   public nesterov: boolean = false,
-  public weightDecay: number = 0.0
+  public weightDecay: number = 0.0,
+  public beta1: number = 0.0,
+  public beta2: number = 0.0,
+  public epsilon: number = 0.0,
+  public decoupled: boolean = false,
+  public maxNorm: number = 0.0,
+  public temperature: number = 0.0
 ){}
 
 
@@ -1917,7 +1999,13 @@ pack(builder:flatbuffers.Builder): flatbuffers.Offset {
     this.labelSmoothing,
     this.momentum,
     this.nesterov,
-    this.weightDecay
+    this.weightDecay,
+    this.beta1,
+    this.beta2,
+    this.epsilon,
+    this.decoupled,
+    this.maxNorm,
+    this.temperature
   );
 }
 }

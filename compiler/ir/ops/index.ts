@@ -24,6 +24,10 @@ import { activationGrad } from './activation-grad.ts';
 import { sgdUpdate } from './sgd-update.ts';
 import { conv2dGradFilter, conv2dGradInput } from './conv2d-grad.ts';
 import { avgPoolGrad, maxPoolGrad } from './pool-grad.ts';
+import { adamUpdate } from './adam-update.ts';
+import { globalNormScale } from './global-norm-scale.ts';
+import { mseLoss } from './mse-loss.ts';
+import { klDivergence } from './kl-divergence.ts';
 import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
@@ -67,6 +71,10 @@ export const OPS = {
   Conv2DGradFilter: conv2dGradFilter,
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
+  AdamUpdate: adamUpdate,
+  GlobalNormScale: globalNormScale,
+  MseLoss: mseLoss,
+  KlDivergence: klDivergence,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { Graph } from '../../../compiler/ir/graph.ts';
 import { ModelError } from '../../../compiler/ir/graph.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
-import { buildTrainingGraph, type TrainingGraph } from '../../../compiler/train/training-graph.ts';
+import { buildTrainingGraph, type LossOptions, type TrainingGraph } from '../../../compiler/train/training-graph.ts';
 import { OPS } from '../../../compiler/ir/ops/index.ts';
 import type { GradRule } from '../../../compiler/ir/ops/op-def.ts';
 import { mlpGraph, broadcastGraph, cnnGraph } from './mlp.ts';
@@ -20,14 +20,17 @@ function asInputs(tg: TrainingGraph): Graph {
   return g;
 }
 
-function gradCheck(label: string, fwd: Graph, batch: number, labelSmoothing = 0): number {
-  const tg = buildTrainingGraph(fwd, { loss: { kind: 'softmax-cross-entropy', labelSmoothing } });
+function gradCheck(label: string, fwd: Graph, batch: number, loss: LossOptions = { kind: 'softmax-cross-entropy' }): number {
+  const tg = buildTrainingGraph(fwd, { loss });
   const g = asInputs(tg);
   const r = rng(7);
   const classes = tg.graph.tensors.get(tg.logits)!.shape[1]!;
   const feed: Record<string, Float64Array> = {
     [tg.x]: Float64Array.from(randF32(r, fwd.tensors.get(tg.x)!.shape.reduce((a, b) => a * b, 1), -1.5, 1.5)),
-    [tg.labels]: Float64Array.from({ length: batch }, (_, i) => (i * 7 + 1) % classes),
+    // class labels, or float targets / teacher logits shaped like the output
+    [tg.labels]: tg.graph.tensors.get(tg.labels)!.dtype === 'int32'
+      ? Float64Array.from({ length: batch }, (_, i) => (i * 7 + 1) % classes)
+      : Float64Array.from(randF32(r, batch * classes, -2, 2)),
     [tg.lr]: Float64Array.of(0.1),
   };
   for (const p of tg.params) feed[p] = Float64Array.from(tg.graph.state!.get(p)!);
@@ -60,11 +63,16 @@ test('MLP (Dense + fused relu, Tanh, Add fan-out, Sigmoid, LeakyRelu, bias-less 
 });
 
 test('broadcasts and views (Reshape, Clip, Exp, Mul both ways, Add broadcast, Relu6, Flatten, Relu), label smoothing 0.1', () => {
-  gradCheck('broadcast', broadcastGraph(3), 3, 0.1);
+  gradCheck('broadcast', broadcastGraph(3), 3, { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 });
 });
 
 test('CNN (Conv2D same/strided/padded/dilated, depthwise ×2, grouped 1×3, MaxPool, AvgPool incl. pad, Pad, Concat, Transpose, Softmax, Sub, GlobalAvgPool)', () => {
   gradCheck('cnn', cnnGraph(2), 2);
+});
+
+test('losses: MSE (targets) and KL with temperature 2.5 (teacher logits) through the MLP', () => {
+  gradCheck('mse', mlpGraph(4), 4, { kind: 'mse' });
+  gradCheck('kl', mlpGraph(4), 4, { kind: 'kl', temperature: 2.5 });
 });
 
 test('the check can fail: a wrong Dense rule (dW doubled) is caught', () => {

@@ -4,7 +4,7 @@
 // Tolerance of wasm (f32) vs float64: |got − want| ≤ 1e-6 · (1 + |want|) (measured ≤ 1e-7 on these cases).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildTrainingGraph, type TrainingOptions } from '../../../compiler/train/training-graph.ts';
+import { buildTrainingGraph, type TrainingGraph, type TrainingOptions } from '../../../compiler/train/training-graph.ts';
 import { compileGraph, planLowered } from '../../../compiler/compile.ts';
 import { lower } from '../../../compiler/lower/index.ts';
 import { buildBundleSpec, compileMetadata } from '../../../compiler/emit/index.ts';
@@ -26,6 +26,19 @@ function batchOf(fwd: Graph, classes: number, seed: number) {
   return { x, labels };
 }
 
+/** Every input of one training step: x, the loss target (labels, targets or teacher logits), lr, step. */
+function feedOf(tg: TrainingGraph, fwd: Graph, seed: number, k = 1, lr = 0.05): Record<string, TensorArray> {
+  const classes = tg.graph.tensors.get(tg.logits)!.shape[1]!;
+  const { x, labels } = batchOf(fwd, classes, seed);
+  const target = tg.graph.tensors.get(tg.labels)!;
+  const feed: Record<string, TensorArray> = {
+    [tg.x]: x, [tg.lr]: Float32Array.of(lr),
+    [tg.labels]: target.dtype === 'int32' ? labels : randF32(rng(seed + 1), target.shape.reduce((a, b) => a * b, 1), -2, 2),
+  };
+  if (tg.step) feed[tg.step] = Float32Array.of(k);
+  return feed;
+}
+
 function close(label: string, got: ArrayLike<number>, want: ArrayLike<number>): number {
   assert.is(got.length, want.length, `${label}: length`);
   let worst = 0;
@@ -42,6 +55,9 @@ const CASES: [string, () => Graph, TrainingOptions][] = [
   ['mlp sgd nesterov wd 0.01, smoothing 0.1', () => mlpGraph(3), { optimizer: { kind: 'sgd', momentum: 0.8, nesterov: true, weightDecay: 0.01 }, loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 } }],
   ['broadcast plain sgd', () => broadcastGraph(4), { optimizer: { kind: 'sgd' } }],
   ['cnn sgd momentum 0.9 wd 1e-3', () => cnnGraph(3), { optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-3 } }],
+  ['mlp adam, clip 0.5', () => mlpGraph(5), { optimizer: { kind: 'adam', weightDecay: 1e-2 }, clipNorm: 0.5 }],
+  ['cnn adamw, KL T=2 (teacher logits)', () => cnnGraph(2), { optimizer: { kind: 'adamw' }, loss: { kind: 'kl', temperature: 2 } }],
+  ['broadcast sgd, MSE targets, clip 0.1', () => broadcastGraph(3), { optimizer: { kind: 'sgd', momentum: 0.5 }, loss: { kind: 'mse' }, clipNorm: 0.1 }],
 ];
 
 for (const [name, make, opts] of CASES) {
@@ -49,16 +65,18 @@ for (const [name, make, opts] of CASES) {
     const fwd = make();
     const tg = buildTrainingGraph(fwd, opts);
     const { bundle } = compileGraph(tg.graph, { skipPasses: true });
-    const { x, labels } = batchOf(fwd, tg.graph.tensors.get(tg.logits)!.shape[1]!, 3);
-    const lr = Float32Array.of(0.05);
-    const want = evaluate(tg.graph, { [tg.x]: x, [tg.labels]: labels, [tg.lr]: lr }, { all: true });
+    const feed = feedOf(tg, fwd, 3);
+    const want = evaluate(tg.graph, feed, { all: true });
     // the value each state tensor has after the step: the update node's matching output
     const next = new Map<string, string>();
-    for (const n of tg.graph.nodes) if (n.op === 'SgdUpdate') { next.set(n.inputs[0]!, n.outputs[0]!); if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]); }
+    for (const n of tg.graph.nodes) {
+      if (n.op === 'SgdUpdate') { next.set(n.inputs[0]!, n.outputs[0]!); if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]); }
+      if (n.op === 'AdamUpdate') [0, 2, 3].forEach((i, k) => next.set(n.inputs[i]!, n.outputs[k]!));
+    }
     assert.is(next.size, tg.graph.state!.size);
     for (const v of VARIANTS) {
       const m = await load(bundle, v);
-      const out = m.run({ [tg.x]: x, [tg.labels]: labels, [tg.lr]: lr });
+      const out = m.run(feed);
       const tag = `${v.build}${v.reference ? '-ref' : ''}`;
       close(`${tag} loss`, out[tg.loss]!, want[tg.loss]!);
       close(`${tag} logits`, out[tg.logits]!, want[tg.logits]!);
@@ -67,19 +85,19 @@ for (const [name, make, opts] of CASES) {
   });
 }
 
-for (const [name, make, steps] of [['mlp', () => mlpGraph(8), 30], ['cnn', () => cnnGraph(4), 8]] as const) {
+const NESTEROV: TrainingOptions = { optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 } };
+const ADAMW: TrainingOptions = { optimizer: { kind: 'adamw' }, clipNorm: 1, loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 } };
+for (const [name, make, steps, opts] of [['mlp sgd nesterov', () => mlpGraph(8), 30, NESTEROV], ['cnn sgd nesterov', () => cnnGraph(4), 8, NESTEROV],
+  ['cnn adamw clip 1 smoothing 0.1', () => cnnGraph(4), 8, ADAMW]] as const) {
   test(`${name}, ${steps} steps: simd, scalar and both reference-twin runs give byte-identical weights, moments and losses; a rerun too`, async () => {
     const fwd = make();
-    const tg = buildTrainingGraph(fwd, { optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 } });
+    const tg = buildTrainingGraph(fwd, opts);
     const { bundle } = compileGraph(tg.graph, { skipPasses: true });
     const run = async (v: (typeof VARIANTS)[number]) => {
       const m = await load(bundle, v);
       const losses: TensorArray[] = [];
       // one batch again and again: the loss must fall (labels are random, so only memorising helps)
-      const { x, labels } = batchOf(fwd, 3, 100);
-      for (let k = 0; k < steps; k++) {
-        losses.push(m.run({ [tg.x]: x, [tg.labels]: labels, [tg.lr]: Float32Array.of(0.1 / (1 + k / 10)) })[tg.loss]!);
-      }
+      for (let k = 0; k < steps; k++) losses.push(m.run(feedOf(tg, fwd, 100, k + 1, 0.05 / (1 + k / 10)))[tg.loss]!);
       return { losses: Float32Array.from(losses.map((l) => l[0]!)), state: m.variables.map((t) => Array.from(new Uint8Array(m.readVariable(t.name).buffer))) };
     };
     const first = await run(VARIANTS[0]);
