@@ -1,6 +1,6 @@
 // Attr validation against the op table: input/output counts and typed attrs with defaults (each op's
-// schema lives in its file, compiler/ir/ops/<op>.ts). validateNodeAttrs checks one node against it and fills missing attrs with their defaults in
-// place, so passes, lowering and the reference evaluator read attrs without fallbacks.
+// schema lives in its file, compiler/ir/ops/<op>.ts). validateNodeAttrs checks one node and fills missing
+// attrs with their defaults in place, so passes, lowering and the reference evaluator read attrs without fallbacks.
 
 import { ModelError } from './graph.ts';
 import type { AttrValue, Node, OpType } from './graph.ts';
