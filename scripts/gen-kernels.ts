@@ -36,6 +36,20 @@ export function fbsText(current: string): string {
   return current.slice(0, a + ENUM_OPEN.length) + fbsEnumBody() + current.slice(b);
 }
 
+/** An AS function that is true for the KernelIds of one family (a switch, so asc emits a jump table). */
+function familyTest(name: string, family: readonly { as: string }[]): string[] {
+  return [
+    `export function ${name}(k: i32): bool {`,
+    '  switch (k) {',
+    ...family.map((k) => `    case ${k.as}:`),
+    '      return true;',
+    '    default:',
+    '      return false;',
+    '  }',
+    '}',
+  ];
+}
+
 export function asIdsText(): string {
   const last = KERNELS[KERNELS.length - 1]!;
   const qs8 = KERNELS.filter((k) => k.family === 'qs8');
@@ -52,24 +66,10 @@ export function asIdsText(): string {
     '];',
     '',
     '/** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */',
-    'export function isQs8Kernel(k: i32): bool {',
-    '  switch (k) {',
-    ...qs8.map((k) => `    case ${k.as}:`),
-    '      return true;',
-    '    default:',
-    '      return false;',
-    '  }',
-    '}',
+    ...familyTest('isQs8Kernel', qs8),
     '',
     '/** The training kernels: assembly/kernels/train-steps.ts checks and runs them. */',
-    'export function isTrainKernel(k: i32): bool {',
-    '  switch (k) {',
-    ...train.map((k) => `    case ${k.as}:`),
-    '      return true;',
-    '    default:',
-    '      return false;',
-    '  }',
-    '}',
+    ...familyTest('isTrainKernel', train),
     '',
   ].join('\n');
 }
