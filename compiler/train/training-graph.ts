@@ -9,7 +9,6 @@ import { ModelError, numElements, type Attrs, type Graph, type Node, type OpType
 import { inferNode, OPS } from '../ir/ops/index.ts';
 import { toFloat64 } from '../ir/ops/helpers.ts';
 import type { GradBuilder, OpDef } from '../ir/ops/op-def.ts';
-import { inferShapes } from '../passes/infer-shapes.ts';
 import { cloneGraph } from '../compile.ts';
 
 export interface SgdOptions { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
@@ -54,15 +53,45 @@ export interface TrainingGraph {
 /** Weight inputs a node may train: Dense / Conv2D weights and bias. */
 const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = { Dense: [1, 2], Conv2D: [1, 2] };
 
-/** The forward graph with batch size `batch` in the first axis of its one input, shapes re-inferred. */
+/**
+ * The forward graph with batch size `batch` in the first axis of its one input, shapes re-inferred. Exported
+ * models often hard-code their batch in Reshape targets ([1,64] after a global pool, the NCHW → NHWC reshape of a
+ * 1-channel input): a Reshape of a batch-carrying tensor whose target's first dim is the old batch gets the new
+ * one. Every tensor computed from the input must then hold the batch in axis 0; a node whose output does not
+ * (a Reshape or Flatten that folds the batch into another axis) is refused by name.
+ */
 export function withBatch(g: Graph, batch: number): Graph {
   const c = cloneGraph(g);
   if (c.inputs.length !== 1) throw new ModelError(g.source, 'graph', `training needs exactly one input, found ${c.inputs.length}`);
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new ModelError(g.source, 'batch', `must be a positive integer, found ${batch}`);
   const x = c.tensors.get(c.inputs[0]!)!;
+  const old = x.shape[0];
+  if (old === undefined) throw new ModelError(g.source, `input '${x.name}'`, 'has rank 0: no batch axis');
+  // tensors computed from the input (the batch-carrying ones), in node order
+  const carries = new Set<string>([x.name]);
+  for (const n of c.nodes) if (n.inputs.some((i) => carries.has(i))) n.outputs.forEach((o) => carries.add(o));
+  for (const n of c.nodes) {
+    if (n.op !== 'Reshape' || !carries.has(n.inputs[0]!) || !Array.isArray(n.attrs.shape)) continue;
+    const spec = n.attrs.shape as number[];
+    if (spec[0] === old && c.tensors.get(n.inputs[0]!)?.shape[0] === old) n.attrs.shape = [batch, ...spec.slice(1)];
+  }
   x.shape = [batch, ...x.shape.slice(1)];
-  inferShapes.run(c);
+  // node by node, so the first node that loses the batch is the one named
+  for (const n of c.nodes) {
+    inferNode(c, n).forEach(({ shape, dtype }, i) => {
+      const o = n.outputs[i]!;
+      const t = c.tensors.get(o) ?? { name: o, shape, dtype };
+      c.tensors.set(o, Object.assign(t, { shape, dtype }));
+      if (carries.has(t.name) && shape[0] !== batch) {
+        throw new ModelError(g.source, `node '${n.name}' (${n.op})`,
+          `output ${fmtShape(shape)} does not keep the batch in axis 0, so the batch cannot become ${batch} (it was ${old})`);
+      }
+    });
+  }
   return c;
 }
+
+const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
 
 export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): TrainingGraph {
   const err = (where: string, d: string): never => { throw new ModelError(fwd.source, where, d); };
