@@ -10,3 +10,12 @@ export { loadModelJson, parseModelJson, writeModelJson, serializeModelJson } fro
 export { loadOnnx, parseOnnx, SUPPORTED_OPS, type OnnxImportOptions } from './frontend/onnx/index.ts';
 export { loadNpy, readNpy, saveNpy, writeNpy, NpyError, type NpyArray, type NpyData, type NpyDtype } from './io/npy.ts';
 export { ModelError, type Graph, type Tensor, type Node, type DType, type TensorData, type QuantParams } from './ir/graph.ts';
+export { compileTraining, type CompiledTraining } from './train/compile-training.ts';
+export { buildTrainingGraph, withBatch, type TrainingOptions, type TrainingGraph, type LossOptions, type OptimizerOptions } from './train/training-graph.ts';
+export { initWeights, type InitKind } from './train/init.ts';
+export { learningRate, type Schedule } from './train/schedule.ts';
+export { findNonFinite, describeSite, type NonFiniteSite } from './train/diagnose.ts';
+export {
+  saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, modelStructureHash, CheckpointError, type Checkpoint,
+} from './train/checkpoint.ts';
+export { openDataset, type Dataset } from './train/data/dataset.ts';
