@@ -1,4 +1,4 @@
-// The edgec command line: compile | run | inspect | profile | eval | import (esbuild bundles this file into
+// The edgec command line: compile | run | inspect | profile | eval | import | train (esbuild bundles this file into
 // dist/cli.js, which bin/edgec.js imports). Every failure is one stderr line and exit code 1
 // (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { importCommand } from './cli/import.ts';
 import { inspectCommand } from './cli/inspect-command.ts';
 import { runCommand } from './cli/run.ts';
 import { profileCommand } from './cli/branches.ts';
+import { trainCommand } from './cli/train.ts';
 
 export const HELP = `usage: edgec <command> [options]
 
@@ -20,6 +21,7 @@ commands:
   profile <bundle> --input <x.npy>                 how often each branch / early exit is taken, MACs run
   eval <bundle|model> -i <x.npy> --labels <y.npy>  top-1 / top-5 accuracy (or MSE) on labelled data
   import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
+  train <model> --data <x.npy> --labels <y.npy> -o <out.json|out.onnx>   train the weights in the wasm
 
 options:
   -h, --help      show help (also 'edgec <command> --help')
@@ -28,7 +30,7 @@ options:
 Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand, eval: evalCommand,
+  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand, eval: evalCommand, train: trainCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */

@@ -3,7 +3,8 @@ declare module 'cli-progress' {
   interface BarOptions { stream?: NodeJS.WritableStream; format?: string }
   export class SingleBar {
     constructor(opts: BarOptions, preset?: unknown);
-    start(total: number, value: number): void;
+    start(total: number, value: number, payload?: Record<string, string | number>): void;
+    update(value: number, payload?: Record<string, string | number>): void;
     increment(step?: number): void;
     stop(): void;
   }

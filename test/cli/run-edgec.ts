@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '../..');
-const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];
+/** node arguments that start the CLI (append the edgec arguments). */
+export const CLI = process.env.EDGEC_TEST_CLI === 'source' ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'compiler/cli.ts')] : [join(ROOT, 'bin/edgec.js')];
 
 /** A runner of `edgec …args` in `cwd` (extra environment `env` on top): exit code, stdout, stderr. */
 export function edgecIn(cwd: string, env: Record<string, string> = {}) {
