@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
 import { loadOnnx } from '../compiler/frontend/onnx/index.ts';
 import { compileGraph } from '../compiler/compile.ts';
 import { loadNpy } from '../compiler/io/npy.ts';
@@ -51,7 +51,7 @@ function kws(dir: string): DataSet {
 }
 
 async function measure(model: string, input: string, shape: number[], data: DataSet): Promise<void> {
-  const session = await ort.InferenceSession.create(model);
+  const session = await ort.InferenceSession.create(readFileSync(model), { executionProviders: ['wasm'] });
   const ortTop: number[] = [];
   for (const s of data.samples) {
     const r = await session.run({ [input]: new ort.Tensor('float32', s, shape) });

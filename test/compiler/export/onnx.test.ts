@@ -1,11 +1,11 @@
 // ONNX export (compiler/export/onnx.ts): the exported file of examples/mnist, the ONNX fixtures after
-// import, and a graph using every exportable op runs in onnxruntime-node within 1e-5 of edgec's float64
+// import, and a graph using every exportable op runs in onnxruntime (wasm CPU kernels, test/ort-oracle.ts) within 1e-5 of edgec's float64
 // reference and of the edgec runtime; re-importing it with edgec's own frontend gives the same
 // optimised compute graph and the same float64 outputs (1e-9); quantised graphs are refused by name.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { ort, ortSession } from '../../ort-oracle.ts';
 import { loadModelJson, parseModelJson } from '../../../compiler/frontend/model-json/index.ts';
 import { loadOnnx, parseOnnx } from '../../../compiler/frontend/onnx/index.ts';
 import { exportOnnx } from '../../../compiler/export/onnx.ts';
@@ -47,7 +47,7 @@ async function checkExport(name: string, g: Graph): Promise<void> {
   const bytes = exportOnnx(g);
   const model = decodeModel(bytes, `${name}.onnx`);
   assert.is(model.opset, 13, name);
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ortSession(bytes);
   const runtime = await load(compileGraph(g).bundle, { build: 'simd' });
   const input = g.tensors.get(g.inputs[0]!)!;
   const back = parseOnnx(bytes, `${name}.onnx`);

@@ -3,7 +3,7 @@
 // builds) is within one output step of onnxruntime's integer result on every element.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as ort from 'onnxruntime-node';
+import { ort, ortSession } from '../../ort-oracle.ts';
 import { parseOnnx } from '../../../compiler/frontend/onnx/index.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { compileGraph } from '../../../compiler/compile.ts';
@@ -13,7 +13,6 @@ import { quantize } from '../../../compiler/quantize/index.ts';
 import { encodeModel, seeded } from '../frontend/onnx/build-model.ts';
 import type { InitSpec, ModelSpec } from '../frontend/onnx/build-model.ts';
 
-ort.env.logLevel = 'error';
 
 const f32 = (name: string, v: number): InitSpec => ({ name, dims: [], data: [v] });
 const u8 = (name: string, v: number): InitSpec => ({ name, dims: [], data: [v], dtype: 'uint8' });
@@ -53,7 +52,7 @@ test('QLinearConv → QLinearAdd → QGemm: int8 IR with the model\'s params = o
   const bytes = encodeModel(SPEC);
   const g = parseOnnx(bytes, 'qlinear.onnx');
   const x = Float32Array.from(seeded(10, 72), (r) => Math.fround((Math.round((r + 1) / 2 * 255) - 128) * Math.fround(0.02)));
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ortSession(bytes);
   const want = await session.run({ x: new ort.Tensor('float32', x, [1, 2, 6, 6]) });
   const { graph: q, report } = await quantize(g);
   assert.equal(report.floatNodes, []);
@@ -81,7 +80,7 @@ test('asymmetric uint8 QGemm weights (zero points ≠ 0) keep that layer float; 
   const bytes = encodeModel(spec);
   const g = parseOnnx(bytes, 'qlinear-u8w.onnx');
   const x = Float32Array.from(seeded(12, 72), (r) => Math.fround((Math.round((r + 1) / 2 * 255) - 128) * Math.fround(0.02)));
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ortSession(bytes);
   const want = (await session.run({ x: new ort.Tensor('float32', x, [1, 2, 6, 6]) })).gemm!.data as Float32Array;
   const { graph: q, report } = await quantize(g);
   assert.is(report.floatNodes.length, 1);

@@ -1,5 +1,5 @@
 // End to end: each fixture ONNX model → importer → compileGraph → runtime (simd and scalar builds)
-// equals onnxruntime-node on real samples within 1e-4 (abs below 1, relative above) with the same
+// equals onnxruntime (test/ort-oracle.ts) on real samples within 1e-4 (abs below 1, relative above) with the same
 // top-1; the bench models also match their recorded onnxruntime outputs (.output.npy).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

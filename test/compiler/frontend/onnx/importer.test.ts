@@ -1,10 +1,10 @@
 // Importer unit tests on small in-memory ONNX models (build-model.ts): layout handling (transposes
 // only where needed, Flatten/Reshape see NCHW order), constant folding, opset-dependent forms, and
-// the error messages. Oracle: onnxruntime-node on the same bytes vs the IR reference evaluator,
+// the error messages. Oracle: onnxruntime (wasm CPU kernels, test/ort-oracle.ts) on the same bytes vs the IR reference evaluator,
 // and the compiled bundle on both runtime builds, within 1e-4 (abs below 1, relative above).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as ort from 'onnxruntime-node';
+import { ort, ortSession } from '../../../ort-oracle.ts';
 import { parseOnnx } from '../../../../compiler/frontend/onnx/index.ts';
 import type { OnnxImportOptions } from '../../../../compiler/frontend/onnx/index.ts';
 import { evaluate } from '../../../../compiler/ir/reference.ts';
@@ -17,7 +17,6 @@ import type { ModelSpec, InitSpec } from './build-model.ts';
 import { maxScaledDiff } from './oracle-data.ts';
 
 const TOL = 1e-4;
-ort.env.logLevel = 'error';
 const w = (name: string, dims: number[], seed: number): InitSpec => ({ name, dims, data: seeded(seed, numElements(dims)) });
 const ints = (name: string, data: number[]): InitSpec => ({ name, dims: [data.length], data, dtype: 'int64' });
 
@@ -33,7 +32,7 @@ async function check(spec: ModelSpec, opts: OnnxImportOptions = {}): Promise<Gra
     feeds[inp.name] = seeded(100 + i, numElements(shape));
     ortFeeds[inp.name] = new ort.Tensor('float32', feeds[inp.name], shape);
   });
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ortSession(bytes);
   const want = await session.run(ortFeeds);
   const got = evaluate(g, feeds);
   for (const o of spec.outputs) {

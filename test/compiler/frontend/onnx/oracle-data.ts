@@ -1,9 +1,9 @@
 // Shared by the ONNX oracle tests: the fixture models with their real sample inputs (NCHW, as
-// onnxruntime takes them) and an onnxruntime-node runner. Not a test file itself.
+// onnxruntime takes them) and an onnxruntime (wasm CPU kernels, test/ort-oracle.ts) runner. Not a test file itself.
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
+import { ort, ortSession } from '../../../ort-oracle.ts';
 import { loadNpy } from '../../../../compiler/io/npy.ts';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'onnx');
@@ -44,9 +44,9 @@ export function oracleCases(): OracleCase[] {
   ];
 }
 
-/** Runs every sample through onnxruntime-node (CPU), one at a time; returns the first output of each. */
+/** Runs every sample through onnxruntime (wasm CPU kernels, test/ort-oracle.ts) (CPU), one at a time; returns the first output of each. */
 export async function ortOutputs(c: OracleCase): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(join(FIXTURES, c.model));
+  const session = await ortSession(join(FIXTURES, c.model));
   const out: Float32Array[] = [];
   for (const s of c.samples) {
     const r = await session.run({ [c.input]: new ort.Tensor('float32', s, c.shape) });

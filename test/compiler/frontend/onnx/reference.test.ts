@@ -1,5 +1,5 @@
 // Oracle test of the importer alone: each fixture model imported to the IR and run by the float64
-// reference evaluator equals onnxruntime-node on real samples within 1e-4 (scaled: abs below 1,
+// reference evaluator equals onnxruntime (test/ort-oracle.ts) on real samples within 1e-4 (scaled: abs below 1,
 // relative above) and has the same top-1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
