@@ -135,12 +135,15 @@ test('npm run demo on a busy port: one line naming the port, no stack', async ()
   }
 });
 
-test('npm commands in the project print no "Unknown project config" warning', () => {
+test('npm commands in the project print no warning: no unknown config, no unreviewed install script', () => {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.toLowerCase().startsWith('npm_config_')) delete env[k];
-  const r = spawnSync('npm', ['--version'], { cwd: ROOT, encoding: 'utf8', env });
-  assert.is(r.status, 0, r.stderr);
-  assert.not.match(r.stderr, /Unknown (project|user|env) config/);
+  for (const args of [['run'], ['install-scripts', 'ls']]) {
+    const r = spawnSync('npm', args, { cwd: ROOT, encoding: 'utf8', env });
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stderr, /npm warn/i, `npm ${args.join(' ')}: ${r.stderr}`);
+    if (args[0] === 'install-scripts') assert.match(r.stdout, /No packages with unreviewed install scripts/);
+  }
 });
 
 test.run();
