@@ -18,6 +18,7 @@ import { load } from '../runtime/node.ts';
 import { readNpy } from '../compiler/io/npy.ts';
 import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
 import { gemmBench } from './gemm.ts';
+import { factorizeBench } from './factorize.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -130,3 +131,5 @@ for (const r of rows) console.log(fmt(r));
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);
 console.log('');
 await gemmBench();
+console.log('');
+await factorizeBench();
