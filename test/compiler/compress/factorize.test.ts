@@ -1,9 +1,9 @@
 // The factorisation pass (compiler/compress/factorize.ts): each rewrite at full rank gives the original graph's
 // outputs (float64 reference; factors stored as float32, so rtol 1e-5 + atol 1e-5) through strides, dilations,
 // asymmetric padding, bias and fused activation; the keep/rewrite rule (MACs and measured time both down, a stub
-// timer standing in for the wasm one); errors naming the layer; and end to end: a small conv model factorised,
-// compiled float (simd = scalar within 1e-5 of the reference) and int8 (the dedicated k×1 / 1×k kernels, simd and
-// scalar bytes equal to the integer reference).
+// timer standing in for the wasm one); errors naming the layer; and end to end: a small conv net with a separable,
+// a Tucker-2 and an SVD layer compiled float (simd = scalar within 1e-5 of the reference) and int8 (the dedicated
+// k×1 / 1×k kernels, simd and scalar bytes equal to the integer reference).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as flatbuffers from 'flatbuffers';
@@ -161,10 +161,12 @@ const kernelsOf = (bundle: Uint8Array): number[] => {
   return Array.from({ length: b.stepsLength() }, (_, i) => b.steps(i)!.kernel());
 };
 
-test('end to end: factorised conv net compiles and runs float (simd, scalar) and int8 (dedicated 1xk / kx1 kernels)', async () => {
+test('end to end: conv net factorised by all three methods compiles and runs float (simd, scalar) and int8 (1xk / kx1 kernels)', async () => {
   const g = convNet();
-  const { graph: f, layers } = await factorizeGraph(g, { factorize: ['separable', 'svd'], rank: 3, timer: stubTimer(2, 1) });
-  assert.equal(layers.map((r) => r.factorised), [true, true, false, true]);
+  const { graph: f, layers } = await factorizeGraph(g, {
+    factorize: ['separable', 'svd'], rank: 3, timer: stubTimer(2, 1), layers: { conv2d1: { method: 'tucker2', rank: [4, 5] } },
+  });
+  assert.equal(layers.map((r) => [r.method, r.factorised]), [['separable', true], ['tucker2', true], [null, false], ['svd', true]]);
   const xs = inputsFor(g);
   const ref = evaluate(f, xs)[f.outputs[0]!]!;
   for (const build of ['simd', 'scalar'] as const) {
