@@ -19,3 +19,4 @@ export {
   saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, modelStructureHash, CheckpointError, type Checkpoint,
 } from './train/checkpoint.ts';
 export { openDataset, type Dataset } from './train/data/dataset.ts';
+export { buildShardedTraining, compileShardedTraining, defaultShards, type ShardedTraining } from './train/shard.ts';

@@ -21,7 +21,8 @@ function newest(dir) {
   return t;
 }
 const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'build/edgec-wasi.wasm', 'dist/cli.js',
-  'dist/runtime/index.js', 'dist/browser/edgec.js', 'dist/compiler/index.js', 'dist/types/compiler/index.d.ts'];
+  'dist/runtime/index.js', 'dist/runtime/train-worker.js', 'dist/browser/edgec.js', 'dist/browser/train-worker.js',
+  'dist/compiler/index.js', 'dist/types/compiler/index.d.ts'];
 const oldestOut = Math.min(...outputs.map((o) => (existsSync(join(root, o)) ? statSync(join(root, o)).mtimeMs : 0)));
 const newestSrc = Math.max(...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
   statSync(join(root, 'asconfig.json')).mtimeMs);
@@ -44,7 +45,11 @@ await esbuild.build({
   splitting: true, chunkNames: 'chunks/[name]-[hash]', platform: 'node', target: 'node20', packages: 'external',
 });
 await esbuild.build({
-  ...common, entryPoints: { index: 'runtime/index.ts', node: 'runtime/node.ts' }, outdir: 'dist/runtime',
+  ...common, outdir: 'dist/runtime',
+  // train-worker.js sits beside train-parallel.js: runtime/train-parallel.ts starts it as a worker thread
+  entryPoints: {
+    index: 'runtime/index.ts', node: 'runtime/node.ts', 'train-parallel': 'runtime/train-parallel.ts', 'train-worker': 'runtime/train-worker.ts',
+  },
   platform: 'neutral', target: 'es2022', external: ['node:*'],
 });
 // Every Node entry finds the .wasm in build/ (runtime/node.ts); copies here from older builds would only
@@ -52,7 +57,11 @@ await esbuild.build({
 for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm']) rmSync(join(root, 'dist', f), { force: true });
 // Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
 await esbuild.build({
-  ...common, entryPoints: { edgec: 'runtime/browser.ts' }, outdir: 'dist/browser', platform: 'browser', target: 'es2022',
+  ...common, outdir: 'dist/browser', platform: 'browser', target: 'es2022',
+  // data-parallel training (runtime/train-browser.ts) starts train-worker.js beside it as a module Web Worker
+  entryPoints: {
+    edgec: 'runtime/browser.ts', 'train-parallel': 'runtime/train-browser.ts', 'train-worker': 'runtime/train-worker-browser.ts',
+  },
 });
 for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
 

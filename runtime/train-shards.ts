@@ -1,0 +1,210 @@
+// Data-parallel training steps, host side, for any JS engine (no Node APIs; docs/training.md "Threads").
+// A step cuts the batch into the plan's S shards, runs the shard-gradient bundle on each (here, or on
+// workers that each hold their own instance and get the current weights with every step), stacks the
+// gradients as [S, ...] per weight in shard order and runs the update bundle once. The update bundle sums
+// shards 0..S−1 in order inside the wasm, so the weights do not depend on who computed which shard.
+import { load, BundleError, type Model, type TensorArray } from './index.ts';
+
+/** Names inside the two bundles (compiler/train/shard.ts makes them). JSON-safe. */
+export interface ShardPlan {
+  batch: number;
+  shards: number;
+  /** Trained weights, in the order of every per-weight list below. */
+  params: string[];
+  gradient: { x: string; labels: string; loss: string; logits: string; grads: string[] };
+  update: { grads: string[]; lr: string; step?: string };
+}
+
+export interface ShardedBundles {
+  plan: ShardPlan;
+  /** One shard: forward, loss, backward → loss, logits, gradients. */
+  gradient: Uint8Array;
+  /** Σ shards in order, ×1/S, clipping, optimiser; holds the weights and moments. */
+  update: Uint8Array;
+}
+
+export interface StepFeed {
+  /** The whole batch, B samples stacked. */
+  x: Float32Array;
+  /** Int32 class labels [B], or float32 targets / teacher logits (B rows), as the loss wants. */
+  labels: TensorArray;
+  lr: number;
+  /** Adam / AdamW: the 1-based step number. */
+  step?: number;
+}
+
+export interface ParallelTrainer {
+  readonly batch: number;
+  readonly shards: number;
+  readonly threads: number;
+  /** One training step over the batch: the batch-mean loss and the logits (B rows, sample order). */
+  step(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }>;
+  /** The update bundle's model: variables (weights, moments) are read and written here. */
+  readonly model: Model;
+  /** Stops the workers (a trainer with threads > 1 keeps none running between steps otherwise idle). */
+  close(): Promise<void>;
+}
+
+/** Messages to a shard worker, and its replies. */
+export type ToWorker =
+  | { type: 'init'; bundle: Uint8Array; wasm: WebAssembly.Module; plan: ShardPlan; reference: boolean }
+  | { type: 'step'; weights: Float32Array[]; jobs: ShardJob[] };
+export type FromWorker = { type: 'ready' } | { type: 'done'; results: ShardResult[] } | { type: 'error'; message: string };
+export interface ShardJob { shard: number; x: Float32Array; labels: TensorArray }
+export interface ShardResult { shard: number; loss: number; logits: Float32Array; grads: Float32Array[] }
+
+/** What a worker looks like from here (a Node Worker or a browser Worker behind a thin adapter). */
+export interface WorkerPort {
+  post(msg: ToWorker, transfer?: ArrayBuffer[]): void;
+  onMessage(f: (msg: FromWorker) => void): void;
+  onError(f: (e: Error) => void): void;
+  /** Keep the host alive while a step waits on this worker (Node); no-op elsewhere. */
+  busy(on: boolean): void;
+  terminate(): Promise<void>;
+}
+
+export interface ShardTrainerOptions {
+  wasm: WebAssembly.Module;
+  /** Worker count; 1 runs every shard on this thread (no worker). More than S is capped at S. */
+  threads: number;
+  reference?: boolean;
+  /** Starts one worker running serveShards (needed when threads > 1). */
+  spawn?: () => WorkerPort;
+}
+
+/** Runs one shard on a gradient model holding the given weights. */
+function runShard(m: Model, plan: ShardPlan, job: ShardJob): ShardResult {
+  const g = plan.gradient;
+  const out = m.run({ [g.x]: job.x, [g.labels]: job.labels });
+  return { shard: job.shard, loss: out[g.loss]![0]!, logits: out[g.logits] as Float32Array, grads: g.grads.map((n) => out[n] as Float32Array) };
+}
+
+function writeWeights(m: Model, plan: ShardPlan, weights: Float32Array[]): void {
+  plan.params.forEach((p, k) => m.writeVariable(p, weights[k]!));
+}
+
+/** The worker side: answers 'init' and 'step' messages (runtime/train-worker.ts wires it to a port). */
+export function serveShards(post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void): (msg: ToWorker) => Promise<void> {
+  let model: Model | undefined, plan: ShardPlan | undefined;
+  return async (msg) => {
+    try {
+      if (msg.type === 'init') {
+        model = await load(msg.bundle, { wasm: msg.wasm, reference: msg.reference });
+        plan = msg.plan;
+        post({ type: 'ready' });
+        return;
+      }
+      if (!model || !plan) throw new BundleError('shard worker: step before init');
+      writeWeights(model, plan, msg.weights);
+      const results = msg.jobs.map((j) => runShard(model!, plan!, j));
+      post({ type: 'done', results }, results.flatMap((r) => [r.logits.buffer as ArrayBuffer, ...r.grads.map((d) => d.buffer as ArrayBuffer)]));
+    } catch (e) {
+      post({ type: 'error', message: (e as Error).message });
+    }
+  };
+}
+
+/** Sends one message and waits for the reply, turning worker errors into a rejected promise. */
+function request(w: WorkerPort, msg: ToWorker): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    pending.set(w, { resolve, reject });
+    w.busy(true);
+    w.post(msg);
+  });
+}
+const pending = new WeakMap<WorkerPort, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
+function listen(w: WorkerPort): void {
+  const settle = (f: (p: { resolve: (m: FromWorker) => void; reject: (e: Error) => void }) => void) => {
+    const p = pending.get(w);
+    pending.delete(w);
+    w.busy(false);
+    if (p) f(p);
+  };
+  w.onMessage((m) => settle((p) => (m.type === 'error' ? p.reject(new BundleError(m.message)) : p.resolve(m))));
+  w.onError((e) => settle((p) => p.reject(new BundleError(`shard worker failed: ${e.message}`))));
+}
+
+export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTrainerOptions): Promise<ParallelTrainer> {
+  const { plan } = bundles;
+  const S = plan.shards, B = plan.batch, b = B / S;
+  if (!Number.isInteger(b) || S < 1) throw new BundleError(`shard plan: batch ${B} is not ${S} equal shards`);
+  if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new BundleError(`threads must be a whole number ≥ 1, found ${opts.threads}`);
+  const threads = Math.min(opts.threads, S);
+  const reference = opts.reference ?? false;
+  const update = await load(bundles.update, { wasm: opts.wasm, reference });
+  const shapes = plan.params.map((p) => update.variables.find((v) => v.name === p)?.shape ?? []);
+  const sizes = shapes.map((s) => s.reduce((a, d) => a * d, 1));
+  const stacked = sizes.map((n) => new Float32Array(S * n));
+
+  let local: Model | undefined;
+  const workers: WorkerPort[] = [];
+  if (threads === 1) {
+    local = await load(bundles.gradient, { wasm: opts.wasm, reference });
+  } else {
+    if (!opts.spawn) throw new BundleError(`threads ${threads} needs a way to start workers (spawn)`);
+    for (let i = 0; i < threads; i++) {
+      const w = opts.spawn();
+      listen(w);
+      workers.push(w);
+    }
+    try {
+      await Promise.all(workers.map((w) => request(w, { type: 'init', bundle: bundles.gradient, wasm: opts.wasm, plan, reference })));
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+  }
+
+  let running = false;
+  async function step(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }> {
+    if (running) throw new BundleError('step: the previous step has not finished (await each step)');
+    running = true;
+    try {
+      return await stepOnce(feed);
+    } finally {
+      running = false;
+    }
+  }
+  async function stepOnce(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }> {
+    if (!(feed.x instanceof Float32Array) || feed.x.length % B !== 0) {
+      throw new BundleError(`step: x must be a Float32Array of ${B} samples, found ${feed.x?.length} elements`);
+    }
+    if (feed.labels.length % B !== 0) throw new BundleError(`step: labels must hold ${B} rows, found ${feed.labels.length} elements`);
+    const xs = feed.x.length / B, ls = feed.labels.length / B;
+    const jobs: ShardJob[] = Array.from({ length: S }, (_, s) => ({
+      shard: s, x: feed.x.slice(s * b * xs, (s + 1) * b * xs), labels: feed.labels.slice(s * b * ls, (s + 1) * b * ls),
+    }));
+    const weights = plan.params.map((p) => update.readVariable(p) as Float32Array);
+    let results: ShardResult[];
+    if (local) {
+      writeWeights(local, plan, weights);
+      results = jobs.map((j) => runShard(local!, plan, j));
+    } else {
+      // shard s on worker s mod threads; each worker runs its shards in order
+      const replies = await Promise.all(workers.map((w, i) =>
+        request(w, { type: 'step', weights, jobs: jobs.filter((j) => j.shard % threads === i) })));
+      results = replies.flatMap((r) => (r.type === 'done' ? r.results : []));
+    }
+    results.sort((p, q) => p.shard - q.shard);
+    if (results.length !== S) throw new BundleError(`step: ${results.length} of ${S} shards came back`);
+    let loss = 0;
+    const rows = results[0]!.logits.length;
+    const logits = new Float32Array(S * rows);
+    for (const r of results) {
+      loss = Math.fround(loss + r.loss);
+      logits.set(r.logits, r.shard * rows);
+      r.grads.forEach((d, k) => stacked[k]!.set(d, r.shard * sizes[k]!));
+    }
+    const u = plan.update;
+    const inputs: Record<string, TensorArray> = { [u.lr]: Float32Array.of(feed.lr) };
+    u.grads.forEach((name, k) => (inputs[name] = stacked[k]!));
+    if (u.step) inputs[u.step] = Float32Array.of(feed.step ?? 1);
+    update.run(inputs);
+    return { loss: Math.fround(loss * Math.fround(1 / S)), logits };
+  }
+
+  return {
+    batch: B, shards: S, threads, step, model: update,
+    close: async () => { await Promise.all(workers.map((w) => w.terminate())); },
+  };
+}
