@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { simdSupported } from './index.ts';
 import { wasmModule, type Build } from './node.ts';
 import { createShardTrainer, type ParallelTrainer, type ShardedBundles, type WorkerPort, type FromWorker } from './train-shards.ts';
+import type { StepRunner, TrainingSpec } from './train.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
 
@@ -19,12 +20,12 @@ export interface ParallelOptions {
 }
 
 /**
- * The worker script: beside this file as .ts (source tree, run with tsx) or .js (dist/runtime/); from a
- * dist/chunks/ bundle (the CLI) it is ../runtime/train-worker.js.
+ * The worker script: beside this file as .ts (source tree, run with tsx) or .js (dist/runtime/); from the
+ * CLI (dist/cli.js) it is ./runtime/train-worker.js, from a dist/chunks/ bundle ../runtime/train-worker.js.
  */
 function workerUrl(): URL {
   const ts = import.meta.url.endsWith('.ts');
-  for (const rel of ts ? ['./train-worker.ts'] : ['./train-worker.js', '../runtime/train-worker.js']) {
+  for (const rel of ts ? ['./train-worker.ts'] : ['./train-worker.js', './runtime/train-worker.js', '../runtime/train-worker.js']) {
     const u = new URL(rel, import.meta.url);
     if (existsSync(fileURLToPath(u))) return u;
   }
@@ -55,4 +56,21 @@ export function trainParallel(bundles: ShardedBundles, opts: ParallelOptions = {
   const want = opts.build ?? 'auto';
   const build: Build = want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
   return createShardTrainer(bundles, { wasm: wasmModule(build), threads: opts.threads ?? availableParallelism(), reference: opts.reference, spawn });
+}
+
+/**
+ * A StepRunner (runtime/train.ts) over a ParallelTrainer: the Trainer's step loop on the sharded plan.
+ * `spec` names the full training graph's weights and moments, which are the update bundle's variables.
+ */
+export function parallelStepRunner(t: ParallelTrainer, spec: TrainingSpec): StepRunner {
+  return {
+    batch: t.batch,
+    spec,
+    step: (b, lr, k) => t.step({ x: b.x, labels: b.y, lr, step: k + 1 }),
+    readVariables: () => new Map(t.model.variables.map((v) => [v.name, t.model.readVariable(v.name) as Float32Array])),
+    writeVariables(vars) {
+      for (const [name, data] of vars) t.model.writeVariable(name, data);
+    },
+    reset: () => t.model.resetVariables(),
+  };
 }

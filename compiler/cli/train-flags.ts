@@ -2,6 +2,7 @@
 // parseArgs option table, the help text and one parser that turns the raw values into checked
 // TrainFlags (usage errors name the flag and what it expects). The schedule needs the run's step
 // count, known only once the data is open, so TrainFlags carries a function that builds it.
+import { availableParallelism } from 'node:os';
 import type { AugmentOptions } from '../train/data/augment.ts';
 import { NO_AUGMENT } from '../train/data/augment.ts';
 import { parseAugment } from '../train/data/loader.ts';
@@ -36,6 +37,7 @@ export const TRAIN_FLAGS = {
   freeze: { type: 'string', multiple: true },
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
+  threads: { type: 'string' },
   ...SCHEDULE_FLAGS,
 } as const;
 
@@ -58,7 +60,8 @@ ${SCHEDULE_HELP}
   --seed N                seed of shuffling, augmentation and --init (default 0)
   --freeze N1,N2,…        nodes whose weights stay fixed (gradients still flow through them; repeatable)
   --checkpoint DIR        write DIR/checkpoint.edgeckpt after every epoch and on Ctrl-C
-  --resume DIR            continue the run that wrote DIR's checkpoint (same model and flags)`;
+  --resume DIR            continue the run that wrote DIR's checkpoint (same model and flags)
+  --threads N             threads computing the batch's shard gradients (default: all cores); the weights do not depend on N`;
 
 export interface TrainFlagValues extends ScheduleFlagValues {
   data?: string;
@@ -79,6 +82,7 @@ export interface TrainFlagValues extends ScheduleFlagValues {
   freeze?: string[];
   checkpoint?: string;
   resume?: string;
+  threads?: string;
 }
 
 export interface TrainFlags {
@@ -96,6 +100,8 @@ export interface TrainFlags {
   frozen: string[];
   checkpoint?: string;
   resume?: string;
+  /** Threads of the data-parallel step (runtime/train-parallel.ts); not a setting: the bytes do not depend on it. */
+  threads: number;
   /** The learning-rate schedule of a run of `totalSteps` optimiser steps (usage errors as the flags'). */
   schedule(totalSteps: number): Schedule;
   /** The settings that decide the run's bytes, as JSON (checkpoints compare them on --resume). */
@@ -140,6 +146,7 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
   const init = v.init as InitKind | undefined;
   if (init !== undefined && !INITS.includes(init)) throw new UsageError(`--init must be ${INITS.join(' or ')}, got '${v.init}'`, cmd);
   const seed = v.seed === undefined ? 0 : num(v.seed, 'seed', cmd, whole(0), 'a whole number ≥ 0');
+  const threads = v.threads === undefined ? availableParallelism() : num(v.threads, 'threads', cmd, whole(1), 'a whole number ≥ 1');
   const frozen = (v.freeze ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 
   // `--schedule step:N[:GAMMA]` is shorthand for `--schedule step --step-size N [--gamma GAMMA]`
@@ -162,6 +169,6 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
   return {
     data: v.data ?? '', labels: v.labels ?? '', val: v['val-data'] ? { data: v['val-data'], labels: v['val-labels']! } : undefined,
     epochs, batch, optimizer, clipNorm, labelSmoothing, augment, init, seed, frozen,
-    checkpoint: v.checkpoint, resume: v.resume, schedule, settings,
+    checkpoint: v.checkpoint, resume: v.resume, threads, schedule, settings,
   };
 }

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { load } from '../../runtime/node.ts';
-import { NonFiniteLossError, Trainer, wasmEvaluator, wasmStepRunner, type EpochReport, type TrainerState } from '../../runtime/train.ts';
+import { NonFiniteLossError, Trainer, wasmEvaluator, type EpochReport, type TrainerState } from '../../runtime/train.ts';
+import { parallelStepRunner, trainParallel, type ParallelTrainer } from '../../runtime/train-parallel.ts';
 import { cloneGraph } from '../compile.ts';
 import { exportOnnx } from '../export/onnx.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
@@ -16,6 +17,7 @@ import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { numElements, type Graph } from '../ir/graph.ts';
 import { CheckpointError, checkpointFile, loadCheckpoint, modelStructureHash, saveCheckpoint, type Checkpoint, type CkptTensor } from '../train/checkpoint.ts';
 import { compileTraining, type CompiledTraining } from '../train/compile-training.ts';
+import { buildShardedTraining, compileShardedTraining } from '../train/shard.ts';
 import { openDataset, type Dataset } from '../train/data/dataset.ts';
 import { BatchLoader, inputLayout } from '../train/data/loader.ts';
 import { Pcg32 } from '../train/data/pcg32.ts';
@@ -130,21 +132,26 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const classes = outT ? outT.shape[outT.shape.length - 1]! : 0;
   const train = openData(flags.data, flags.labels, graph, classes);
   const val = flags.val ? openData(flags.val.data, flags.val.labels, graph, classes) : undefined;
+  let parallel: ParallelTrainer | undefined;
   try {
     const batches = loader(train, flags.data, { batch: flags.batch, seed: flags.seed, augment: flags.augment, layout: inputLayout(graph, graph.inputs[0]!) });
     const valBatches = val && loader(val, flags.val!.data, { batch: flags.batch, seed: flags.seed, shuffle: false, dropLast: false });
     const totalSteps = flags.epochs * batches.batchesPerEpoch;
     const schedule = flags.schedule(totalSteps);
 
-    const compiled = compileTraining(graph, flags.batch, {
+    const trainOpts = {
       loss: { kind: 'softmax-cross-entropy', labelSmoothing: flags.labelSmoothing }, optimizer: flags.optimizer, clipNorm: flags.clipNorm, frozen: flags.frozen,
-    });
+    } as const;
+    const compiled = compileTraining(graph, flags.batch, trainOpts);
     const model = await load(compiled.trainBundle, { build });
     const evalModel = valBatches ? await load(compiled.evalBundle, { build }) : undefined;
-    const trainer = new Trainer(wasmStepRunner(model, compiled.spec), { evaluator: evalModel && wasmEvaluator(evalModel) });
+    // the steps run on the sharded plan at every thread count, so --threads never changes the bytes
+    const sharded = compileShardedTraining(buildShardedTraining(compiled.forward, flags.batch, trainOpts));
+    parallel = await trainParallel(sharded, { threads: flags.threads, build });
+    const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), { evaluator: evalModel && wasmEvaluator(evalModel) });
     const params = compiled.spec.params.reduce((s, p) => s + numElements(compiled.training.graph.tensors.get(p)!.shape), 0);
     console.log(`${modelPath}: training arena ${fmtInt(model.info.arenaBytes)} bytes, ${fmtInt(model.info.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${model.info.build} build)`);
-    console.log(`${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epochs = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}`);
+    console.log(`${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epochs = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`);
     if (resumed) {
       trainer.restore(fromCheckpoint(resumed, compiled, resumeFile));
       console.log(`resumed from ${resumeFile} at step ${fmtInt(resumed.step)} (epoch ${resumed.epoch + 1}, batch ${resumed.batch + 1})`);
@@ -212,6 +219,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } finally {
     train.close();
     val?.close();
+    await parallel?.close();
   }
 }
 

@@ -1,6 +1,6 @@
 // `edgec train` as a user runs it, on the digits MLP (test/cli/train-fixtures.ts): it learns, its
-// printed validation accuracy is what `edgec eval` measures on the written model, reruns and both
-// builds give the same bytes, Ctrl-C + --resume gives the bytes of an uninterrupted run, and every
+// printed validation accuracy is what `edgec eval` measures on the written model, reruns, both builds
+// and every --threads give the same bytes, Ctrl-C + --resume gives the bytes of an uninterrupted run, and every
 // bad input of issue 12 item 9 is one error that names what is wrong and leaves no file behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,7 +26,7 @@ test('trains: arena line, epoch and validation lines; edgec eval of the output a
   const r = edgec('train', 'mlp.json', ...DATA, '--val-data', 'vx.npy', '--val-labels', 'vy.npy', '--epochs', '3', '--lr', '0.05', '--momentum', '0.9', '-o', 'a.json');
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /^mlp\.json: training arena [\d,]+ bytes, \d+ steps per batch of 32; 2,410 trained weights in 4 tensors/);
-  assert.match(r.out, /1,440 samples, 45 batches per epoch × 3 epochs = 135 steps; sgd, constant lr 0.05/);
+  assert.match(r.out, /1,440 samples, 45 batches per epoch × 3 epochs = 135 steps; sgd, constant lr 0.05; 8 shards on \d+ threads?/);
   const epochs = [...r.out.matchAll(/^epoch (\d)\/3: loss ([\d.]+), accuracy ([\d.]+) %, [\d,]+ samples\/s/gm)];
   const vals = [...r.out.matchAll(/^ {2}validation: loss ([\d.]+), accuracy ([\d.]+) % \(357 samples\)/gm)];
   assert.equal(epochs.map((m) => m[1]), ['1', '2', '3']);
@@ -40,13 +40,15 @@ test('trains: arena line, epoch and validation lines; edgec eval of the output a
   assert.ok(ev.out.includes(`top-1 ${vals[2]![2]} %`), `${ev.out} vs ${vals[2]![0]}`);
 });
 
-test('deterministic: a rerun and the scalar build write the same bytes; --init he depends on --seed only', () => {
+test('deterministic: a rerun, the scalar build and --threads 1, 2, 3 write the same bytes; --init he depends on --seed only', () => {
   const args = ['train', 'mlp.json', ...DATA, '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01', '--init', 'he', '--seed', '4'];
-  for (const [o, extra] of [['s1.json', []], ['s2.json', []], ['s3.json', ['--build', 'scalar']]] as const) {
+  const runs = [['s1.json', ['--threads', '1']], ['s2.json', ['--threads', '2']], ['s3.json', ['--build', 'scalar']], ['s5.json', ['--threads', '3']]] as const;
+  for (const [o, extra] of runs) {
     const r = edgec(...args, ...extra, '-o', o);
     assert.is(r.code, 0, r.err);
   }
-  assert.ok(bytes('s1.bin').equals(bytes('s2.bin')), 'rerun');
+  assert.ok(bytes('s1.bin').equals(bytes('s2.bin')), 'rerun, 1 vs 2 threads');
+  assert.ok(bytes('s1.bin').equals(bytes('s5.bin')), '1 vs 3 threads');
   assert.ok(bytes('s1.bin').equals(bytes('s3.bin')), 'simd vs scalar');
   assert.is(edgec(...args.slice(0, -1), '5', '-o', 's4.json').code, 0);
   assert.not.ok(bytes('s1.bin').equals(bytes('s4.bin')), 'another seed');
