@@ -62,7 +62,9 @@ export function asIdsText(): string {
     '',
     '/** Schema names by KernelId (0 = Invalid). */',
     'export const KERNEL_NAMES: string[] = [',
-    ...chunk(['Invalid', ...KERNELS.map((k) => k.name)].map((n) => `'${n}'`), 6).map((c) => `  ${c.join(', ')},`),
+    // indexed by id: ids left free between the families' ranges are ''
+    ...chunk(Array.from({ length: last.id + 1 }, (_, id) => (id === 0 ? 'Invalid' : KERNELS.find((k) => k.id === id)?.name ?? '')).map((n) => `'${n}'`), 6)
+      .map((c) => `  ${c.join(', ')},`),
     '];',
     '',
     '/** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */',

@@ -3,8 +3,10 @@
 import {
   Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
   K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
-  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV,
+  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_RKD_DISTANCE, K_RKD_ANGLE,
 } from '../bundle/model';
+import { rkdDistanceF32, rkdAngleF32 } from './train/f32-rkd';
+import { refRkdDistance, refRkdAngle } from '../reference/rkd';
 import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
 import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
 import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
@@ -196,6 +198,21 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     e = writable(loss!); if (e.length > 0) return e;
     return writable(d!);
   }
+  if (k == K_RKD_DISTANCE || k == K_RKD_ANGLE) {
+    if (nIn != 2 || nOut != 2) return 'needs 2 inputs (student, teacher embeddings) and 2 outputs (loss, dstudent)';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), d = t(m, s.outputs, 1);
+    let e = f32(a, 'student embeddings'); if (e.length > 0) return e;
+    e = f32(b, 'teacher embeddings'); if (e.length > 0) return e;
+    e = f32(loss, 'loss'); if (e.length > 0) return e;
+    e = f32(d, 'dstudent'); if (e.length > 0) return e;
+    if (a!.shape.length != 2 || b!.shape.length != 2 || a!.shape[0] != b!.shape[0] || a!.shape[0] < 2) {
+      return 'needs embeddings [B,D] and [B,E] of one batch B >= 2, found ' + dims(a!) + ' and ' + dims(b!);
+    }
+    if (loss!.elems != 1 || d!.elems != a!.elems) return 'needs loss [1] and dstudent shaped like the student embeddings';
+    e = writable(loss!); if (e.length > 0) return e;
+    return writable(d!);
+  }
   return 'unknown kernel id ' + k.toString();
 }
 
@@ -253,6 +270,13 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
     const tp = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
     if (ref) refKlDivergence(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
     else klDivergenceF32(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
+  } else if (k == K_RKD_DISTANCE || k == K_RKD_ANGLE) {
+    const tt = m.tensors[s.inputs[1]], loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
+    const B = x.shape[0], D = x.shape[1], E = tt.shape[1];
+    if (k == K_RKD_DISTANCE) {
+      if (ref) refRkdDistance(x.ptr, tt.ptr, loss, d, B, D, E); else rkdDistanceF32(x.ptr, tt.ptr, loss, d, B, D, E);
+    } else if (ref) refRkdAngle(x.ptr, tt.ptr, loss, d, B, D, E);
+    else rkdAngleF32(x.ptr, tt.ptr, loss, d, B, D, E);
   } else if (k == K_SGD_UPDATE) {
     const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
     if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);

@@ -103,6 +103,8 @@ export const KERNELS: readonly KernelRow[] = [
   train(38, 'GlobalNormScale_F32', 'K_GLOBAL_NORM_SCALE', 'TrainParams', 'g0..gn -> scale [1] = min(1, max_norm / (norm + 1e-6))', 'refGlobalNormScale'),
   train(39, 'MseLoss_F32', 'K_MSE_LOSS', 'TrainParams', 'prediction, target (same shape) -> loss [1], dprediction', 'refMseLoss'),
   train(40, 'KlDivergence_F32', 'K_KL_DIV', 'TrainParams', 'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]', 'refKlDivergence'),
+  train(60, 'RkdDistance_F32', 'K_RKD_DISTANCE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdDistance'),
+  train(61, 'RkdAngle_F32', 'K_RKD_ANGLE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdAngle'),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -155,6 +157,7 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 1, nr: 16, kr: 1 } },
   { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
   { name: 'f32-optim', dir: 'train', serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'], builds: BOTH },
+  { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
 ];
 

@@ -23,7 +23,8 @@ const UNARY: Record<GradActivation, fb.UnaryOp> = {
 };
 
 const TRAIN_OPS: string[] = ['MatMul', 'ReduceSum', 'SoftmaxCrossEntropy', 'ActivationGrad', 'SgdUpdate',
-  'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'AdamUpdate', 'GlobalNormScale', 'MseLoss', 'KlDivergence'];
+  'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'AdamUpdate', 'GlobalNormScale', 'MseLoss', 'KlDivergence',
+  'RkdDistance', 'RkdAngle'];
 
 const num = (n: Node, k: string, d: number) => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
 
@@ -108,6 +109,12 @@ export function lowerTrainNode(c: TrainLowerCtx, n: Node): boolean {
       const outs = n.outputs.map((o) => c.defineOutput(o, n));
       const kernel = n.op === 'MseLoss' ? fb.KernelId.MseLoss_F32 : fb.KernelId.KlDivergence_F32;
       step(kernel, ins, outs, { type: 'train', temperature: num(n, 'temperature', 1) }, numElements(shape(n.inputs[0]!)));
+      return true;
+    }
+    case 'RkdDistance': case 'RkdAngle': {
+      const [B, D] = shape(n.inputs[0]!) as [number, number], E = shape(n.inputs[1]!)[1]!;
+      const kernel = n.op === 'RkdDistance' ? fb.KernelId.RkdDistance_F32 : fb.KernelId.RkdAngle_F32;
+      step(kernel, ins, n.outputs.map((o) => c.defineOutput(o, n)), { type: 'train' }, (n.op === 'RkdDistance' ? B * B : B * B * B) * (D + E));
       return true;
     }
     default:

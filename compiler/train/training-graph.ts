@@ -23,7 +23,32 @@ export type OptimizerOptions = SgdOptions | AdamOptions;
 export type LossOptions =
   | { kind: 'softmax-cross-entropy'; labelSmoothing?: number }
   | { kind: 'mse' }
-  | { kind: 'kl'; temperature?: number };
+  | { kind: 'kl'; temperature?: number }
+  | KdLoss;
+
+/**
+ * Soft-target distillation as Hinton et al. write it: α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, y).
+ * Inputs: teacher logits [B,N] (TrainingGraph.labels) and, when α < 1, int32 labels (hardLabels); α = 1 is
+ * data-only distillation (no labels input). α in (0, 1], default 1; T default 1.
+ */
+export interface KdLoss { kind: 'kd'; temperature?: number; alpha?: number; labelSmoothing?: number }
+
+/** Where an extra loss term writes its nodes: the gradient builder plus new graph inputs the host feeds. */
+export interface LossBuilder extends GradBuilder {
+  input(base: string, dtype: 'float32' | 'int32', shape: number[]): string;
+}
+
+/**
+ * A loss term beside the main loss (distillation hints and relational losses, compiler/train/distill-loss.ts):
+ * total loss += weight · term; the term's gradients seed the backward pass at the forward tensors it reads.
+ */
+export interface ExtraLoss {
+  /** Forward tensors the term differentiates, in the order `build` returns their gradients. */
+  reads: string[];
+  weight: number;
+  /** Emits the term's nodes; returns its loss [1] and the unweighted dL/d(read) for every read. */
+  build(b: LossBuilder): { loss: string; grads: string[] };
+}
 
 export interface TrainingOptions {
   loss?: LossOptions;
@@ -32,6 +57,8 @@ export interface TrainingOptions {
   clipNorm?: number;
   /** Node names whose weights stay fixed (gradients still flow through them). */
   frozen?: string[];
+  /** Loss terms added to the main loss (distillation). */
+  extraLosses?: ExtraLoss[];
 }
 
 export interface TrainingGraph {
@@ -43,6 +70,10 @@ export interface TrainingGraph {
   x: string;
   /** The loss target input: class labels, regression targets or teacher logits (see LossOptions). */
   labels: string;
+  /** kd with α < 1: the int32 class labels of its cross-entropy term. */
+  hardLabels?: string;
+  /** Every input the host feeds besides x, lr and step, in graph order (labels first, then the extra terms'). */
+  targets: string[];
   lr: string;
   /** Adam / AdamW: the 1-based step number input (float32 [1]) its bias corrections use. */
   step?: string;
@@ -106,6 +137,8 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   let nodes = fwd.nodes;
   let logits = fwd.outputs[0]!;
   const last = nodes.find((n) => n.outputs.includes(logits));
+  const alpha = loss.kind === 'kd' ? loss.alpha ?? 1 : 1;
+  if (!(alpha > 0 && alpha <= 1)) err('loss', `alpha must be in (0, 1], found ${alpha}`);
   if (last?.op === 'Softmax' && loss.kind !== 'mse') {
     const r = fwd.tensors.get(logits)!.shape.length;
     const axis = typeof last.attrs.axis === 'number' ? last.attrs.axis : -1;
@@ -136,7 +169,9 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   // nodes on a path from a trained weight to the logits need a gradient rule
   const wants = new Set<string>(params);
   for (const n of nodes) if (n.inputs.some((i) => wants.has(i))) n.outputs.forEach((o) => wants.add(o));
-  const reaches = new Set<string>([logits]);
+  const extras = opts.extraLosses ?? [];
+  for (const r of extras.flatMap((e) => e.reads)) if (!fwd.tensors.has(r)) err(`tensor '${r}'`, 'is read by a loss term but is not in the graph');
+  const reaches = new Set<string>([logits, ...extras.flatMap((e) => e.reads)]);
   for (const n of [...nodes].reverse()) if (n.outputs.some((o) => reaches.has(o))) n.inputs.forEach((i) => reaches.add(i));
   const active = nodes.filter((n) => n.outputs.some((o) => wants.has(o) && reaches.has(o)));
   for (const n of active) {
@@ -163,6 +198,7 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   const labels = loss.kind === 'softmax-cross-entropy'
     ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] })
     : addInput(loss.kind === 'mse' ? 'targets' : 'teacher', { dtype: 'float32', shape: [...lt.shape] });
+  const hardLabels = loss.kind === 'kd' && alpha < 1 ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] }) : undefined;
   const lr = addInput('lr', { dtype: 'float32', shape: [1] });
   const step = opt.kind === 'sgd' ? undefined : addInput('step', { dtype: 'float32', shape: [1] });
 
@@ -186,14 +222,30 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
     },
   };
 
+  // loss terms: total = Σ weight·loss in order (main loss first); each term's weighted gradients seed the backward
   prefix = 'loss/';
-  const [lossOut, dlogits] = (loss.kind === 'softmax-cross-entropy'
-    ? add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2)
-    : loss.kind === 'mse' ? add('MseLoss', [logits, labels], {}, 2)
-    : add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2)) as [string, string];
+  const terms: { loss: string; weight: number; seeds: [string, string][] }[] = [];
+  const term = (weight: number, lossGrad: string[], at: string[]) => terms.push({ loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
+  if (loss.kind === 'softmax-cross-entropy') term(1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [logits]);
+  else if (loss.kind === 'mse') term(1, add('MseLoss', [logits, labels], {}, 2), [logits]);
+  else {
+    term(alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);
+    if (hardLabels) term(1 - alpha, add('SoftmaxCrossEntropy', [logits, hardLabels], { labelSmoothing: (loss.kind === 'kd' && loss.labelSmoothing) || 0 }, 2), [logits]);
+  }
+  const lossBuilder: LossBuilder = { ...builder, input: (base, dtype, shape) => addInput(base, { dtype, shape }) };
+  extras.forEach((e, k) => {
+    prefix = `loss/extra${k}/`;
+    const r = e.build(lossBuilder);
+    terms.push({ loss: r.loss, weight: e.weight, seeds: e.reads.map((t, i) => [t, r.grads[i]!]) });
+  });
+  prefix = 'loss/';
+  const scaled = (t: string, w: number) => (w === 1 ? t : add('Mul', [t, builder.constant('weight', [1], Float32Array.of(w))])[0]!);
+  let lossOut = '';
+  for (const t of terms) lossOut = lossOut ? add('Add', [lossOut, scaled(t.loss, t.weight)])[0]! : scaled(t.loss, t.weight);
 
   // backward: reverse topological order; contributions to one tensor summed in visiting order
-  const grads = new Map<string, string[]>([[logits, [dlogits]]]);
+  const grads = new Map<string, string[]>();
+  for (const t of terms) for (const [at, d] of t.seeds) if (wants.has(at)) grads.set(at, [...(grads.get(at) ?? []), scaled(d, t.weight)]);
   const gradOf = (t: string): string | undefined => {
     const parts = grads.get(t);
     if (!parts) return undefined;
@@ -246,7 +298,8 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
     }
   });
   g.outputs = [lossOut, logits];
-  return { graph: g, params, moments, x, labels, lr, step, loss: lossOut, logits };
+  const targets = g.inputs.filter((i) => i !== x && i !== lr && i !== step);
+  return { graph: g, params, moments, x, labels, hardLabels, targets, lr, step, loss: lossOut, logits };
 }
 
 function f32(t: Tensor): Float32Array {

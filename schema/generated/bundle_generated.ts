@@ -63,7 +63,9 @@ export enum KernelId {
   AdamUpdate_F32 = 37,
   GlobalNormScale_F32 = 38,
   MseLoss_F32 = 39,
-  KlDivergence_F32 = 40
+  KlDivergence_F32 = 40,
+  RkdDistance_F32 = 60,
+  RkdAngle_F32 = 61
 }
 
 export enum BinaryOp {

@@ -28,6 +28,7 @@ import { adamUpdate } from './adam-update.ts';
 import { globalNormScale } from './global-norm-scale.ts';
 import { mseLoss } from './mse-loss.ts';
 import { klDivergence } from './kl-divergence.ts';
+import { rkdAngle, rkdDistance } from './relational-kd.ts';
 import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
@@ -75,6 +76,8 @@ export const OPS = {
   GlobalNormScale: globalNormScale,
   MseLoss: mseLoss,
   KlDivergence: klDivergence,
+  RkdDistance: rkdDistance,
+  RkdAngle: rkdAngle,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */
