@@ -42,7 +42,11 @@ export const K_MSE_LOSS = 39;
 export const K_KL_DIV = 40;
 export const K_RKD_DISTANCE = 60;
 export const K_RKD_ANGLE = 61;
-export const K_LAST = 61;
+export const K_FAKE_QUANT = 62;
+export const K_FAKE_QUANT_GRAD = 63;
+export const K_FAKE_QUANT_WEIGHT = 64;
+export const K_FAKE_QUANT_BIAS = 65;
+export const K_LAST = 65;
 
 /** Schema names by KernelId (0 = Invalid). */
 export const KERNEL_NAMES: string[] = [
@@ -56,7 +60,7 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   '', '', '', '', '', '',
-  'RkdDistance_F32', 'RkdAngle_F32',
+  'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
 ];
 
 /** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */
@@ -97,6 +101,10 @@ export function isTrainKernel(k: i32): bool {
     case K_KL_DIV:
     case K_RKD_DISTANCE:
     case K_RKD_ANGLE:
+    case K_FAKE_QUANT:
+    case K_FAKE_QUANT_GRAD:
+    case K_FAKE_QUANT_WEIGHT:
+    case K_FAKE_QUANT_BIAS:
       return true;
     default:
       return false;

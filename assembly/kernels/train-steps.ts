@@ -4,7 +4,10 @@ import {
   Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
   K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
   K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_RKD_DISTANCE, K_RKD_ANGLE,
+  K_FAKE_QUANT, K_FAKE_QUANT_GRAD, K_FAKE_QUANT_WEIGHT, K_FAKE_QUANT_BIAS,
 } from '../bundle/model';
+import { fakeQuantF32, fakeQuantGradF32, fakeQuantWeightF32, fakeQuantBiasF32 } from './train/f32-fake-quant';
+import { refFakeQuant, refFakeQuantGrad, refFakeQuantWeight, refFakeQuantBias } from '../reference/fake-quant';
 import { rkdDistanceF32, rkdAngleF32 } from './train/f32-rkd';
 import { refRkdDistance, refRkdAngle } from '../reference/rkd';
 import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
@@ -213,6 +216,44 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     e = writable(loss!); if (e.length > 0) return e;
     return writable(d!);
   }
+  if (k == K_FAKE_QUANT || k == K_FAKE_QUANT_GRAD || k == K_FAKE_QUANT_WEIGHT) {
+    const nI: i32 = k == K_FAKE_QUANT ? 2 : k == K_FAKE_QUANT_GRAD ? 3 : 1, nO: i32 = k == K_FAKE_QUANT ? 2 : 1;
+    if (nIn != nI || nOut != nO) return 'needs ' + nI.toString() + ' inputs and ' + nO.toString() + ' outputs';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const x = t(m, s.inputs, 0), y = t(m, s.outputs, 0);
+    let e = f32(x, 'input 0'); if (e.length > 0) return e;
+    e = f32(y, 'output 0'); if (e.length > 0) return e;
+    if (y!.elems != x!.elems) return 'output 0 must have the elements of input 0';
+    if (k == K_FAKE_QUANT_WEIGHT && (x!.shape.length < 2 || x!.shape[0] < 1)) return 'needs weights [channels, ...]';
+    if (k != K_FAKE_QUANT_WEIGHT) {
+      const r = t(m, s.inputs, 1);
+      e = f32(r, 'range'); if (e.length > 0) return e;
+      if (r!.elems != 2) return 'range must be [2] (min, max)';
+      if (k == K_FAKE_QUANT) {
+        if (!(s.p.momentum >= 0 && s.p.momentum <= 1)) return 'momentum must be in [0, 1]';
+        const r2 = t(m, s.outputs, 1);
+        if (r2 === null || r2.ptr != r!.ptr) return "output 1 must be the range's bytes (in place)";
+      } else {
+        const dy = t(m, s.inputs, 2);
+        e = f32(dy, 'dy'); if (e.length > 0) return e;
+        if (dy!.elems != x!.elems) return 'dy must have the elements of x';
+      }
+    }
+    return writable(y!);
+  }
+  if (k == K_FAKE_QUANT_BIAS) {
+    if (nIn != 3 || nOut != 1) return 'needs 3 inputs (bias, weights, input range) and 1 output';
+    if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+    const b = t(m, s.inputs, 0), w = t(m, s.inputs, 1), r = t(m, s.inputs, 2), y = t(m, s.outputs, 0);
+    let e = f32(b, 'bias'); if (e.length > 0) return e;
+    e = f32(w, 'weights'); if (e.length > 0) return e;
+    e = f32(r, 'range'); if (e.length > 0) return e;
+    e = f32(y, 'output'); if (e.length > 0) return e;
+    if (b!.shape.length != 1 || w!.shape.length < 2 || w!.shape[0] != b!.shape[0] || r!.elems != 2 || y!.elems != b!.elems) {
+      return 'needs bias [C], weights [C, ...], range [2] and an output like the bias';
+    }
+    return writable(y!);
+  }
   return 'unknown kernel id ' + k.toString();
 }
 
@@ -277,6 +318,18 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
       if (ref) refRkdDistance(x.ptr, tt.ptr, loss, d, B, D, E); else rkdDistanceF32(x.ptr, tt.ptr, loss, d, B, D, E);
     } else if (ref) refRkdAngle(x.ptr, tt.ptr, loss, d, B, D, E);
     else rkdAngleF32(x.ptr, tt.ptr, loss, d, B, D, E);
+  } else if (k == K_FAKE_QUANT) {
+    const r = m.tensors[s.inputs[1]].ptr, y = m.tensors[s.outputs[0]].ptr;
+    if (ref) refFakeQuant(x.ptr, r, y, <i32>x.elems, p.momentum); else fakeQuantF32(x.ptr, r, y, <i32>x.elems, p.momentum);
+  } else if (k == K_FAKE_QUANT_GRAD) {
+    const r = m.tensors[s.inputs[1]].ptr, dy = m.tensors[s.inputs[2]].ptr, dx = m.tensors[s.outputs[0]].ptr;
+    if (ref) refFakeQuantGrad(x.ptr, r, dy, dx, <i32>x.elems); else fakeQuantGradF32(x.ptr, r, dy, dx, <i32>x.elems);
+  } else if (k == K_FAKE_QUANT_WEIGHT) {
+    const y = m.tensors[s.outputs[0]].ptr, C = x.shape[0];
+    if (ref) refFakeQuantWeight(x.ptr, y, C, <i32>x.elems / C); else fakeQuantWeightF32(x.ptr, y, C, <i32>x.elems / C);
+  } else if (k == K_FAKE_QUANT_BIAS) {
+    const w = m.tensors[s.inputs[1]], r = m.tensors[s.inputs[2]].ptr, y = m.tensors[s.outputs[0]].ptr, C = x.shape[0];
+    if (ref) refFakeQuantBias(x.ptr, w.ptr, r, y, C, <i32>w.elems / C); else fakeQuantBiasF32(x.ptr, w.ptr, r, y, C, <i32>w.elems / C);
   } else if (k == K_SGD_UPDATE) {
     const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
     if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);

@@ -105,6 +105,10 @@ export const KERNELS: readonly KernelRow[] = [
   train(40, 'KlDivergence_F32', 'K_KL_DIV', 'TrainParams', 'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]', 'refKlDivergence'),
   train(60, 'RkdDistance_F32', 'K_RKD_DISTANCE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdDistance'),
   train(61, 'RkdAngle_F32', 'K_RKD_ANGLE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdAngle'),
+  train(62, 'FakeQuant_F32', 'K_FAKE_QUANT', 'TrainParams', 'x, range [2] -> y (x shape), range (the same bytes: in place)', 'refFakeQuant'),
+  train(63, 'FakeQuantGrad_F32', 'K_FAKE_QUANT_GRAD', 'TrainParams', 'x, range [2], dy -> dx (straight-through inside the int8 range)', 'refFakeQuantGrad'),
+  train(64, 'FakeQuantWeight_F32', 'K_FAKE_QUANT_WEIGHT', 'TrainParams', 'w [C,...] -> w per-channel int8 values as f32', 'refFakeQuantWeight'),
+  train(65, 'FakeQuantBias_F32', 'K_FAKE_QUANT_BIAS', 'TrainParams', 'b [C], w [C,...], input range [2] -> b at int32 steps s_in*s_w[c] as f32', 'refFakeQuantBias'),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -158,6 +162,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
   { name: 'f32-optim', dir: 'train', serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'], builds: BOTH },
   { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
+  { name: 'f32-fake-quant', dir: 'train', serves: ['FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
 ];
 

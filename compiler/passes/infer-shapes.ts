@@ -10,6 +10,7 @@ export const inferShapes: Pass = {
     let changed = false;
     const defined = new Set<string>(g.inputs);
     for (const [name, t] of g.tensors) if (t.data) defined.add(name);
+    for (const name of g.state?.keys() ?? []) defined.add(name); // training state: values from the bundle
     for (const n of g.nodes) {
       n.inputs.forEach((i, k) => {
         if (i !== '' && !defined.has(i) && g.tensors.has(i)) {

@@ -80,7 +80,8 @@ function progressBar(): { progress: QuantizeOptions['progress']; stop: () => voi
 }
 
 export function describeReport(r: QuantizeReport): string {
-  const how = r.mode === 'calibrated' ? `calibrated ${r.method} on ${r.samples} samples` : 'the model\'s own scales (pre-quantised)';
+  const how = r.mode === 'calibrated' ? `calibrated ${r.method} on ${r.samples} samples`
+    : r.mode === 'learned' ? 'ranges learned in quantisation-aware training' : 'the model\'s own scales (pre-quantised)';
   const fl = r.floatNodes.length ? `; float: ${listNames(r.floatNodes)}` : '';
   const auto = r.autoFloat.length ? `; --auto-mixed kept float: ${listNames(r.autoFloat)}` : '';
   const agree = r.agreement !== undefined ? `; top-1 agreement with float ${(100 * r.agreement).toFixed(1)} %` : '';

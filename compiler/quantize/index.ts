@@ -7,7 +7,7 @@ import { runPasses } from '../passes/index.ts';
 import { cloneGraph, compileGraph, type CompileOptions, type CompileResult } from '../compile.ts';
 import { load } from '../../runtime/node.ts';
 import { calibrate, calibrationWarnings, type Calibration, type Progress, type Samples } from './calibrate.ts';
-import type { CalibrationMethod } from './observers.ts';
+import type { CalibrationMethod, Range } from './observers.ts';
 import { activationQuant } from './params.ts';
 import { hasQdqAnnotations, propagateQdqAnnotations, qdqActivationQuant } from './qdq.ts';
 import { quantizeGraph, type RewriteResult } from './rewrite.ts';
@@ -18,6 +18,9 @@ export { splitSamples, type Samples } from './calibrate.ts';
 export interface QuantizeOptions {
   /** Calibration samples; without them the model must be pre-quantised (QDQ / QLinear). */
   samples?: Samples;
+  /** Activation ranges by tensor name of the optimised float graph (quantisation-aware training's learned
+   *  ones, compiler/train/fake-quant.ts): used instead of calibration. */
+  ranges?: Map<string, Range>;
   method?: CalibrationMethod;
   keepFloat?: string[];
   /** Largest allowed drop of top-1 agreement with float on the calibration set, in percentage points. */
@@ -29,7 +32,7 @@ export interface QuantizeOptions {
 }
 
 export interface QuantizeReport {
-  mode: 'calibrated' | 'pre-quantised';
+  mode: 'calibrated' | 'pre-quantised' | 'learned';
   method?: CalibrationMethod;
   samples: number;
   int8Nodes: string[];
@@ -104,7 +107,10 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
   let quant: Map<string, QuantParams>;
   let cal: Calibration | undefined;
   let mode: QuantizeReport['mode'];
-  if (opts.samples) {
+  if (opts.ranges) {
+    quant = new Map([...opts.ranges].map(([k, r]) => [k, activationQuant(r)]));
+    mode = 'learned';
+  } else if (opts.samples) {
     cal = await calibrate(floatGraph, opts.samples, opts.method ?? 'minmax', opts.progress);
     quant = new Map([...cal.ranges].map(([k, r]) => [k, activationQuant(r)]));
     mode = 'calibrated';

@@ -24,7 +24,7 @@ const UNARY: Record<GradActivation, fb.UnaryOp> = {
 
 const TRAIN_OPS: string[] = ['MatMul', 'ReduceSum', 'SoftmaxCrossEntropy', 'ActivationGrad', 'SgdUpdate',
   'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'AdamUpdate', 'GlobalNormScale', 'MseLoss', 'KlDivergence',
-  'RkdDistance', 'RkdAngle'];
+  'RkdDistance', 'RkdAngle', 'FakeQuant', 'FakeQuantGrad', 'FakeQuantWeight', 'FakeQuantBias'];
 
 const num = (n: Node, k: string, d: number) => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
 
@@ -115,6 +115,18 @@ export function lowerTrainNode(c: TrainLowerCtx, n: Node): boolean {
       const [B, D] = shape(n.inputs[0]!) as [number, number], E = shape(n.inputs[1]!)[1]!;
       const kernel = n.op === 'RkdDistance' ? fb.KernelId.RkdDistance_F32 : fb.KernelId.RkdAngle_F32;
       step(kernel, ins, n.outputs.map((o) => c.defineOutput(o, n)), { type: 'train' }, (n.op === 'RkdDistance' ? B * B : B * B * B) * (D + E));
+      return true;
+    }
+    case 'FakeQuant': {
+      // range' is range's bytes (pinned state), updated in place as SgdUpdate's w'
+      const outs = [c.defineOutput(n.outputs[0]!, n), c.defineOutput(n.outputs[1]!, n, { aliasOf: ins[1]! })];
+      step(fb.KernelId.FakeQuant_F32, ins, outs, { type: 'train', momentum: num(n, 'momentum', 0.01) }, numElements(shape(n.inputs[0]!)));
+      return true;
+    }
+    case 'FakeQuantGrad': case 'FakeQuantWeight': case 'FakeQuantBias': {
+      const kernel = n.op === 'FakeQuantGrad' ? fb.KernelId.FakeQuantGrad_F32
+        : n.op === 'FakeQuantWeight' ? fb.KernelId.FakeQuantWeight_F32 : fb.KernelId.FakeQuantBias_F32;
+      step(kernel, ins, [c.defineOutput(n.outputs[0]!, n)], { type: 'train' }, numElements(shape(n.inputs[0]!)));
       return true;
     }
     default:

@@ -81,8 +81,8 @@ export interface TrainingGraph {
   logits: string;
 }
 
-/** Weight inputs a node may train: Dense / Conv2D weights and bias. */
-const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = { Dense: [1, 2], Conv2D: [1, 2] };
+/** Weight inputs a node may train: Dense / Conv2D weights and bias (FakeQuantWeight / FakeQuantBias: the tensor they quantise). */
+const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = { Dense: [1, 2], Conv2D: [1, 2], FakeQuantWeight: [0], FakeQuantBias: [0] };
 
 /**
  * The forward graph with batch size `batch` in the first axis of its one input, shapes re-inferred. Exported
@@ -185,7 +185,8 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
     inputs: [...fwd.inputs],
     outputs: [],
     source: fwd.source,
-    state: new Map(params.map((p) => [p, f32(fwd.tensors.get(p)!)])),
+    // the forward graph's own state (fake-quant ranges) first, then the trained weights
+    state: new Map([...(fwd.state ?? []), ...params.map((p): [string, Float32Array] => [p, f32(fwd.tensors.get(p)!)])]),
   };
   const x = g.inputs[0]!;
   const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };

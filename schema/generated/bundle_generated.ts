@@ -65,7 +65,11 @@ export enum KernelId {
   MseLoss_F32 = 39,
   KlDivergence_F32 = 40,
   RkdDistance_F32 = 60,
-  RkdAngle_F32 = 61
+  RkdAngle_F32 = 61,
+  FakeQuant_F32 = 62,
+  FakeQuantGrad_F32 = 63,
+  FakeQuantWeight_F32 = 64,
+  FakeQuantBias_F32 = 65
 }
 
 export enum BinaryOp {

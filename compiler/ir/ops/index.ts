@@ -29,6 +29,7 @@ import { globalNormScale } from './global-norm-scale.ts';
 import { mseLoss } from './mse-loss.ts';
 import { klDivergence } from './kl-divergence.ts';
 import { rkdAngle, rkdDistance } from './relational-kd.ts';
+import { fakeQuant, fakeQuantBias, fakeQuantGrad, fakeQuantWeight } from './fake-quant.ts';
 import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
@@ -78,6 +79,10 @@ export const OPS = {
   KlDivergence: klDivergence,
   RkdDistance: rkdDistance,
   RkdAngle: rkdAngle,
+  FakeQuant: fakeQuant,
+  FakeQuantGrad: fakeQuantGrad,
+  FakeQuantWeight: fakeQuantWeight,
+  FakeQuantBias: fakeQuantBias,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */
