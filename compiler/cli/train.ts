@@ -151,7 +151,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), { evaluator: evalModel && wasmEvaluator(evalModel) });
     const params = compiled.spec.params.reduce((s, p) => s + numElements(compiled.training.graph.tensors.get(p)!.shape), 0);
     console.log(`${modelPath}: training arena ${fmtInt(model.info.arenaBytes)} bytes, ${fmtInt(model.info.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${model.info.build} build)`);
-    console.log(`${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epochs = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`);
+    console.log(`${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epoch${flags.epochs === 1 ? '' : 's'} = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`);
     if (resumed) {
       trainer.restore(fromCheckpoint(resumed, compiled, resumeFile));
       console.log(`resumed from ${resumeFile} at step ${fmtInt(resumed.step)} (epoch ${resumed.epoch + 1}, batch ${resumed.batch + 1})`);
@@ -199,6 +199,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       if (!(e instanceof NonFiniteLossError)) throw e;
       const site = await findNonFinite(compiled.training, e.state, e.input, e.lr, model.info.build);
       const kept = lastGood ? `the last good checkpoint ${lastGood} is kept` : 'no checkpoint was written';
+      if (site?.phase === 'input') {
+        // the loader's batch knows its dataset rows: name the first sample holding a NaN / Inf
+        const rows = (e.input as { rows?: Uint32Array }).rows ?? new Uint32Array(0);
+        const per = train.sampleElements;
+        const i = rows.findIndex((_, k) => e.input.x.subarray(k * per, (k + 1) * per).some((v) => !Number.isFinite(v)));
+        throw new CliError(flags.data, `sample ${rows[i]} holds NaN or Inf (step ${e.position.step} would train on it); nothing written to ${out}, ${kept}`);
+      }
       throw new CliError(modelPath, `${e.message}; ${site ? describeSite(site) : 'no node output is non-finite in a rerun'}; lower --lr or clip with --clip-norm; nothing written to ${out}, ${kept}`);
     } finally {
       process.off('SIGINT', onSigint);

@@ -136,6 +136,12 @@ test('NaN loss: names the step and the first non-finite layer, writes nothing, k
   refused(edgec('train', 'mlp.json', ...DATA, '--lr', '1e20', '-o', 'keep.json'),
     /mlp\.json: step 1 \(epoch 1, batch 2\): the loss is NaN; first non-finite value: the output of node 'fc[12]' \(Dense\) in the forward pass; .*nothing written to keep\.json, no checkpoint was written/);
 
+  const xn = Float32Array.from(loadNpy(at('x.npy')).data as Float32Array);
+  xn[123 * 64 + 5] = NaN;
+  saveNpy(at('xnan.npy'), { shape: [TRAIN_N, 64], data: xn });
+  refused(edgec('train', 'mlp.json', '--data', 'xnan.npy', '--labels', 'y.npy', '-o', 'keep.json'),
+    /^edgec: error: xnan\.npy: sample 123 holds NaN or Inf \(step \d+ would train on it\); nothing written to keep\.json/);
+
   // 33 samples, batch 32: one row sits out each epoch. A huge (finite) pixel in the row epoch 1 leaves
   // out but epoch 2 uses: epoch 1 trains and checkpoints, epoch 2's first step overflows.
   const seed = 0;
