@@ -103,6 +103,9 @@ export const KERNELS: readonly KernelRow[] = [
   train(38, 'GlobalNormScale_F32', 'K_GLOBAL_NORM_SCALE', 'TrainParams', 'g0..gn -> scale [1] = min(1, max_norm / (norm + 1e-6))', 'refGlobalNormScale'),
   train(39, 'MseLoss_F32', 'K_MSE_LOSS', 'TrainParams', 'prediction, target (same shape) -> loss [1], dprediction', 'refMseLoss'),
   train(40, 'KlDivergence_F32', 'K_KL_DIV', 'TrainParams', 'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]', 'refKlDivergence'),
+  train(41, 'BatchNormTrain_F32', 'K_BN_TRAIN', 'TrainParams',
+    'x [..,C], gamma, beta, rmean, rvar [C] -> y [..,C], mean, invstd [C], rmean, rvar (the same bytes: in place)', 'refBatchNormTrain'),
+  train(42, 'BatchNormGrad_F32', 'K_BN_GRAD', 'TrainParams', 'x, dy [..,C], gamma, mean, invstd [C] -> dx [..,C], dgamma, dbeta [C]', 'refBatchNormGrad'),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -156,6 +159,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-train', dir: 'train', serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'], builds: BOTH },
   { name: 'f32-optim', dir: 'train', serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
+  { name: 'f32-batchnorm', dir: 'train', serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32'], builds: BOTH },
 ];
 
 export function variantByName(name: string): KernelVariant {

@@ -63,7 +63,9 @@ export enum KernelId {
   AdamUpdate_F32 = 37,
   GlobalNormScale_F32 = 38,
   MseLoss_F32 = 39,
-  KlDivergence_F32 = 40
+  KlDivergence_F32 = 40,
+  BatchNormTrain_F32 = 41,
+  BatchNormGrad_F32 = 42
 }
 
 export enum BinaryOp {

@@ -2,7 +2,7 @@
 // rule, gradient and channel-flow slots; see op-def.ts). OpType is the key set of this table; model.json v1
 // uses the same op set (docs/model-format.md lists attrs and semantics).
 import { ModelError, type Graph, type Node } from '../graph.ts';
-import { batchNorm } from './batch-norm.ts';
+import { batchNorm, batchNormGrad, batchNormTrain } from './batch-norm.ts';
 import { add, div, max, min, mul, prelu, sub } from './binary.ts';
 import { concat } from './concat.ts';
 import { conv2d } from './conv2d.ts';
@@ -75,6 +75,8 @@ export const OPS = {
   GlobalNormScale: globalNormScale,
   MseLoss: mseLoss,
   KlDivergence: klDivergence,
+  BatchNormTrain: batchNormTrain,
+  BatchNormGrad: batchNormGrad,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */
