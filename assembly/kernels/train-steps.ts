@@ -5,7 +5,7 @@ import {
   K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
   K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_BN_TRAIN, K_BN_GRAD,
 } from '../bundle/model';
-import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from './elementwise/f32-unary';
 import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
 import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
 import { adamUpdateF32, globalNormScaleF32, mseLossF32, klDivergenceF32 } from './train/f32-optim';
@@ -76,7 +76,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (nIn != 2 || nOut != 1) return 'needs 2 inputs (y, dy) and 1 output';
     if (s.paramsType != P_UNARY) return 'expects UnaryParams';
     const op = s.p.op;
-    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY) return 'no gradient for unary op ' + op.toString();
+    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY && op != U_HARDSWISH) return 'no gradient for unary op ' + op.toString();
     if (op == U_LEAKY && !(s.p.alpha > 0)) return 'LeakyRelu gradient from the output needs alpha > 0';
     const y = t(m, s.inputs, 0), dy = t(m, s.inputs, 1), dx = t(m, s.outputs, 0);
     let e = f32(y, 'y'); if (e.length > 0) return e;

@@ -2,7 +2,7 @@
 // time with explicit index arithmetic, in the summation orders that file's header states. The fast
 // kernels are tested against these bit for bit.
 import { StepParams } from '../bundle/model';
-import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from '../kernels/elementwise/f32-unary';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from '../kernels/elementwise/f32-unary';
 
 @inline function at(p: usize, i: i32): f32 { return load<f32>(p + <usize>i * 4); }
 @inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + <usize>i * 4, v); }
@@ -39,6 +39,7 @@ export function refUnaryGrad(y: usize, dy: usize, dx: usize, n: i32, op: i32, al
     else if (op == U_SIGMOID) r = g * (v * (1 - v));
     else if (op == U_TANH) r = g * (1 - v * v);
     else if (op == U_EXP) r = g * v;
+    else if (op == U_HARDSWISH) r = v < -3 ? 0 : (v <= 3 ? g * (v / 3 + <f32>0.5) : g);
     put(dx, i, r);
   }
 }

@@ -19,7 +19,7 @@ export interface TrainLowerCtx {
 
 const UNARY: Record<GradActivation, fb.UnaryOp> = {
   relu: fb.UnaryOp.Relu, clip: fb.UnaryOp.Clip, leakyrelu: fb.UnaryOp.LeakyRelu,
-  sigmoid: fb.UnaryOp.Sigmoid, tanh: fb.UnaryOp.Tanh, exp: fb.UnaryOp.Exp,
+  sigmoid: fb.UnaryOp.Sigmoid, tanh: fb.UnaryOp.Tanh, exp: fb.UnaryOp.Exp, hardswish: fb.UnaryOp.HardSwish,
 };
 
 const TRAIN_OPS: string[] = ['MatMul', 'ReduceSum', 'SoftmaxCrossEntropy', 'ActivationGrad', 'SgdUpdate',

@@ -28,7 +28,7 @@ import { adamUpdate } from './adam-update.ts';
 import { globalNormScale } from './global-norm-scale.ts';
 import { mseLoss } from './mse-loss.ts';
 import { klDivergence } from './kl-divergence.ts';
-import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
+import { clip, exp, hardSwish, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
   Conv2D: conv2d,
@@ -48,6 +48,7 @@ export const OPS = {
   Sigmoid: sigmoid,
   Tanh: tanh,
   Exp: exp,
+  HardSwish: hardSwish,
   MaxPool: maxPool,
   AvgPool: avgPool,
   GlobalAvgPool: globalAvgPool,
