@@ -40,6 +40,8 @@ export const K_ADAM_UPDATE = 37;
 export const K_GLOBAL_NORM_SCALE = 38;
 export const K_MSE_LOSS = 39;
 export const K_KL_DIV = 40;
+export const K_BN_TRAIN = 41;
+export const K_BN_GRAD = 42;
 export const K_RKD_DISTANCE = 60;
 export const K_RKD_ANGLE = 61;
 export const K_FAKE_QUANT = 62;
@@ -56,8 +58,8 @@ export const KERNEL_NAMES: string[] = [
   'DepthwiseConv2D_QS8', 'Dense_QS8', 'MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8', 'Add_QS8',
   'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8', 'SoftmaxCrossEntropy_F32',
   'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32', 'Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32',
-  'AvgPoolGrad_F32', 'AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32', '',
-  '', '', '', '', '', '',
+  'AvgPoolGrad_F32', 'AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32', 'BatchNormTrain_F32',
+  'BatchNormGrad_F32', '', '', '', '', '',
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
@@ -99,6 +101,8 @@ export function isTrainKernel(k: i32): bool {
     case K_GLOBAL_NORM_SCALE:
     case K_MSE_LOSS:
     case K_KL_DIV:
+    case K_BN_TRAIN:
+    case K_BN_GRAD:
     case K_RKD_DISTANCE:
     case K_RKD_ANGLE:
     case K_FAKE_QUANT:

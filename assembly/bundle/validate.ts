@@ -283,7 +283,7 @@ function checkSameDtype(x: TensorInfo, y: TensorInfo): bool {
 
 function checkUnary(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_UNARY, 'UnaryParams')) return;
-  if (s.p.op < 0 || s.p.op > 8) { bad('unknown unary op ' + s.p.op.toString()); return; }
+  if (s.p.op < 0 || s.p.op > 9) { bad('unknown unary op ' + s.p.op.toString()); return; }
   const x = tensorArg(m, s, true, 0); if (x === null) return;
   const y = tensorArg(m, s, false, 0); if (y === null) return;
   if (!needF32(x, 'input') || !needF32(y, 'output') || !needWritable(y)) return;

@@ -1,23 +1,24 @@
-// The training steps (KernelId 29..40, docs/training.md): their load-time contract checks and their
+// The training steps (KernelId 29..42, docs/training.md): their load-time contract checks and their
 // dispatch to the fast kernels or the reference twins. Hooked from executor.ts and bundle/validate.ts.
 import {
   Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
   K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
-  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_RKD_DISTANCE, K_RKD_ANGLE,
+  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_BN_TRAIN, K_BN_GRAD, K_RKD_DISTANCE, K_RKD_ANGLE,
   K_FAKE_QUANT, K_FAKE_QUANT_GRAD, K_FAKE_QUANT_WEIGHT, K_FAKE_QUANT_BIAS,
 } from '../bundle/model';
 import { fakeQuantF32, fakeQuantGradF32, fakeQuantWeightF32, fakeQuantBiasF32 } from './train/f32-fake-quant';
 import { refFakeQuant, refFakeQuantGrad, refFakeQuantWeight, refFakeQuantBias } from '../reference/fake-quant';
 import { rkdDistanceF32, rkdAngleF32 } from './train/f32-rkd';
 import { refRkdDistance, refRkdAngle } from '../reference/rkd';
-import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from './elementwise/f32-unary';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from './elementwise/f32-unary';
 import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
 import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
 import { adamUpdateF32, globalNormScaleF32, mseLossF32, klDivergenceF32 } from './train/f32-optim';
+import { batchNormTrainF32, batchNormGradF32 } from './train/f32-batchnorm';
 import {
   refSoftmaxCrossEntropy, refUnaryGrad, refReduceSum, refSgdUpdate,
   refConv2dGradInput, refConv2dGradFilter, refMaxPoolGrad, refAvgPoolGrad,
-  refAdamUpdate, refGlobalNormScale, refMseLoss, refKlDivergence,
+  refAdamUpdate, refGlobalNormScale, refMseLoss, refKlDivergence, refBatchNormTrain, refBatchNormGrad,
 } from '../reference/train';
 
 function outDim(i: i32, k: i32, s: i32, d: i32, p0: i32, p1: i32): i32 {
@@ -80,7 +81,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (nIn != 2 || nOut != 1) return 'needs 2 inputs (y, dy) and 1 output';
     if (s.paramsType != P_UNARY) return 'expects UnaryParams';
     const op = s.p.op;
-    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY) return 'no gradient for unary op ' + op.toString();
+    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY && op != U_HARDSWISH) return 'no gradient for unary op ' + op.toString();
     if (op == U_LEAKY && !(s.p.alpha > 0)) return 'LeakyRelu gradient from the output needs alpha > 0';
     const y = t(m, s.inputs, 0), dy = t(m, s.inputs, 1), dx = t(m, s.outputs, 0);
     let e = f32(y, 'y'); if (e.length > 0) return e;
@@ -254,7 +255,38 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     }
     return writable(y!);
   }
+  if (k == K_BN_TRAIN || k == K_BN_GRAD) return checkBatchNorm(m, s, k == K_BN_TRAIN);
   return 'unknown kernel id ' + k.toString();
+}
+
+/** BatchNormTrain: x, gamma, beta, rmean, rvar -> y, mean, invstd, rmean, rvar (in place); BatchNormGrad: x, dy,
+ *  gamma, mean, invstd -> dx, dgamma, dbeta. x's last axis is the channels, every per-channel tensor holds C. */
+function checkBatchNorm(m: Model, s: StepInfo, fwd: bool): string {
+  if (s.inputs.length != 5 || s.outputs.length != (fwd ? 5 : 3)) return fwd ? 'needs 5 inputs (x, gamma, beta, rmean, rvar) and 5 outputs' : 'needs 5 inputs (x, dy, gamma, mean, invstd) and 3 outputs';
+  if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+  const x = t(m, s.inputs, 0);
+  let e = f32(x, 'x'); if (e.length > 0) return e;
+  if (x!.shape.length < 1) return 'x must have rank >= 1';
+  const C = x!.shape[x!.shape.length - 1];
+  if (C < 1 || x!.elems / <u64>C < 2) return 'x ' + dims(x!) + ' needs more than one value per channel';
+  for (let i = 1; i < 5; i++) {
+    const v = t(m, s.inputs, i);
+    e = f32(v, 'input ' + i.toString()); if (e.length > 0) return e;
+    const full = !fwd && i == 1;
+    if (v!.elems != (full ? x!.elems : <u64>C)) return "input " + i.toString() + " '" + v!.name + "' must hold " + (full ? 'as many elements as x' : C.toString() + ' elements');
+  }
+  for (let i = 0; i < s.outputs.length; i++) {
+    const o = t(m, s.outputs, i);
+    e = f32(o, 'output ' + i.toString()); if (e.length > 0) return e;
+    if (o!.elems != (i == 0 ? x!.elems : <u64>C)) return "output " + i.toString() + " '" + o!.name + "' has the wrong element count";
+    e = writable(o!); if (e.length > 0) return e;
+    if (fwd && i >= 3) {
+      const src = t(m, s.inputs, i)!;
+      if (o!.ptr != src.ptr || o!.size != src.size) return 'output ' + i.toString() + ' must be the same bytes as ' + (i == 3 ? 'rmean' : 'rvar');
+    }
+  }
+  if (fwd && !(s.p.momentum >= 0 && s.p.momentum <= 1 && s.p.epsilon >= 0)) return 'needs momentum in [0, 1] and epsilon >= 0';
+  return '';
 }
 
 /** Runs one validated training step; −1 = ok, else (SoftmaxCrossEntropy) the row whose label is out of range. */
@@ -330,6 +362,16 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
   } else if (k == K_FAKE_QUANT_BIAS) {
     const w = m.tensors[s.inputs[1]], r = m.tensors[s.inputs[2]].ptr, y = m.tensors[s.outputs[0]].ptr, C = x.shape[0];
     if (ref) refFakeQuantBias(x.ptr, w.ptr, r, y, C, <i32>w.elems / C); else fakeQuantBiasF32(x.ptr, w.ptr, r, y, C, <i32>w.elems / C);
+  } else if (k == K_BN_TRAIN) {
+    const C = x.shape[x.shape.length - 1], M = <i32>(x.elems / <u64>C), ip = s.inPtrs;
+    const y = m.tensors[s.outputs[0]].ptr, mean = m.tensors[s.outputs[1]].ptr, inv = m.tensors[s.outputs[2]].ptr;
+    if (ref) refBatchNormTrain(x.ptr, ip[1], ip[2], ip[3], ip[4], y, mean, inv, M, C, p.epsilon, p.momentum);
+    else batchNormTrainF32(x.ptr, ip[1], ip[2], ip[3], ip[4], y, mean, inv, M, C, p.epsilon, p.momentum);
+  } else if (k == K_BN_GRAD) {
+    const C = x.shape[x.shape.length - 1], M = <i32>(x.elems / <u64>C), ip = s.inPtrs;
+    const dx = m.tensors[s.outputs[0]].ptr, dg = m.tensors[s.outputs[1]].ptr, db = m.tensors[s.outputs[2]].ptr;
+    if (ref) refBatchNormGrad(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
+    else batchNormGradF32(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
   } else if (k == K_SGD_UPDATE) {
     const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
     if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);

@@ -2,7 +2,7 @@
 // time with explicit index arithmetic, in the summation orders that file's header states. The fast
 // kernels are tested against these bit for bit.
 import { StepParams } from '../bundle/model';
-import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from '../kernels/elementwise/f32-unary';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from '../kernels/elementwise/f32-unary';
 
 @inline function at(p: usize, i: i32): f32 { return load<f32>(p + <usize>i * 4); }
 @inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + <usize>i * 4, v); }
@@ -39,6 +39,7 @@ export function refUnaryGrad(y: usize, dy: usize, dx: usize, n: i32, op: i32, al
     else if (op == U_SIGMOID) r = g * (v * (1 - v));
     else if (op == U_TANH) r = g * (1 - v * v);
     else if (op == U_EXP) r = g * v;
+    else if (op == U_HARDSWISH) r = v < -3 ? 0 : (v <= 3 ? g * (v / 3 + <f32>0.5) : g);
     put(dx, i, r);
   }
 }
@@ -204,4 +205,40 @@ export function refKlDivergence(s: usize, t: usize, loss: usize, ds: usize, M: i
     total += row;
   }
   put(loss, 0, T * T * total / <f32>M);
+}
+
+/** BatchNormTrain: one channel at a time, its M rows ascending (x [M,C]). */
+export function refBatchNormTrain(x: usize, gamma: usize, beta: usize, rmean: usize, rvar: usize, y: usize, mean: usize,
+                                  invstd: usize, M: i32, C: i32, eps: f32, mu: f32): void {
+  for (let c = 0; c < C; c++) {
+    let s: f32 = 0;
+    for (let m = 0; m < M; m++) s += at(x, m * C + c);
+    const mc = s / <f32>M;
+    let q: f32 = 0;
+    for (let m = 0; m < M; m++) q += (at(x, m * C + c) - mc) * (at(x, m * C + c) - mc);
+    const inv = <f32>1 / Mathf.sqrt(q / <f32>M + eps);
+    put(mean, c, mc);
+    put(invstd, c, inv);
+    put(rmean, c, (1 - mu) * at(rmean, c) + mu * mc);
+    put(rvar, c, (1 - mu) * at(rvar, c) + mu * (q / <f32>(M - 1)));
+    for (let m = 0; m < M; m++) put(y, m * C + c, ((at(x, m * C + c) - mc) * inv) * at(gamma, c) + at(beta, c));
+  }
+}
+
+/** BatchNormGrad: one channel at a time, its M rows ascending. */
+export function refBatchNormGrad(x: usize, dy: usize, gamma: usize, mean: usize, invstd: usize, dx: usize, dgamma: usize,
+                                 dbeta: usize, M: i32, C: i32): void {
+  for (let c = 0; c < C; c++) {
+    let sb: f32 = 0, sg: f32 = 0;
+    for (let m = 0; m < M; m++) {
+      sb += at(dy, m * C + c);
+      sg += at(dy, m * C + c) * ((at(x, m * C + c) - at(mean, c)) * at(invstd, c));
+    }
+    put(dbeta, c, sb);
+    put(dgamma, c, sg);
+    for (let m = 0; m < M; m++) {
+      const xh = (at(x, m * C + c) - at(mean, c)) * at(invstd, c);
+      put(dx, m * C + c, (at(gamma, c) * at(invstd, c)) * ((at(dy, m * C + c) - sb / <f32>M) - xh * (sg / <f32>M)));
+    }
+  }
 }

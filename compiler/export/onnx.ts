@@ -186,6 +186,12 @@ const RULES: Partial<Record<Node['op'], Rule>> = {
   Clip: (e, n) => e.node('Clip', [n.inputs[0]!, e.floatScalar(`${n.name}__min`, num(n, 'min', -3.4028234663852886e38)),
     e.floatScalar(`${n.name}__max`, num(n, 'max', 3.4028234663852886e38))], n.outputs, [], n.name),
   LeakyRelu: simple('LeakyRelu', (n) => [float('alpha', num(n, 'alpha', 0.01))]),
+  // ONNX HardSwish needs opset 14: x · HardSigmoid(x; 1/6, 1/2) is its opset-13 definition
+  HardSwish: (e, n) => {
+    const h = e.fresh(`${n.outputs[0]}__hsig`);
+    e.node('HardSigmoid', [n.inputs[0]!], [h], [float('alpha', 1 / 6), float('beta', 0.5)], `${n.name}__hsig`);
+    e.node('Mul', [n.inputs[0]!, h], n.outputs, [], n.name);
+  },
   MaxPool: pool('MaxPool'),
   AvgPool: pool('AveragePool'),
   GlobalAvgPool: (e, n) => {

@@ -103,6 +103,9 @@ export const KERNELS: readonly KernelRow[] = [
   train(38, 'GlobalNormScale_F32', 'K_GLOBAL_NORM_SCALE', 'TrainParams', 'g0..gn -> scale [1] = min(1, max_norm / (norm + 1e-6))', 'refGlobalNormScale'),
   train(39, 'MseLoss_F32', 'K_MSE_LOSS', 'TrainParams', 'prediction, target (same shape) -> loss [1], dprediction', 'refMseLoss'),
   train(40, 'KlDivergence_F32', 'K_KL_DIV', 'TrainParams', 'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]', 'refKlDivergence'),
+  train(41, 'BatchNormTrain_F32', 'K_BN_TRAIN', 'TrainParams',
+    'x [..,C], gamma, beta, rmean, rvar [C] -> y [..,C], mean, invstd [C], rmean, rvar (the same bytes: in place)', 'refBatchNormTrain'),
+  train(42, 'BatchNormGrad_F32', 'K_BN_GRAD', 'TrainParams', 'x, dy [..,C], gamma, mean, invstd [C] -> dx [..,C], dgamma, dbeta [C]', 'refBatchNormGrad'),
   train(60, 'RkdDistance_F32', 'K_RKD_DISTANCE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdDistance'),
   train(61, 'RkdAngle_F32', 'K_RKD_ANGLE', 'TrainParams', 'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]', 'refRkdAngle'),
   train(62, 'FakeQuant_F32', 'K_FAKE_QUANT', 'TrainParams', 'x, range [2] -> y (x shape), range (the same bytes: in place)', 'refFakeQuant'),
@@ -164,6 +167,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
   { name: 'f32-fake-quant', dir: 'train', serves: ['FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32'], builds: BOTH },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
+  { name: 'f32-batchnorm', dir: 'train', serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32'], builds: BOTH },
 ];
 
 export function variantByName(name: string): KernelVariant {

@@ -260,13 +260,14 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
         });
         break;
       }
-      case 'Relu': case 'Relu6': case 'Clip': case 'LeakyRelu': case 'Sigmoid': case 'Tanh': case 'Exp': {
+      case 'Relu': case 'Relu6': case 'Clip': case 'LeakyRelu': case 'Sigmoid': case 'Tanh': case 'Exp': case 'HardSwish': {
         requireF32(n, x);
         const params: ParamsSpec =
           n.op === 'Relu' ? { type: 'unary', op: fb.UnaryOp.Relu }
           : n.op === 'Relu6' ? { type: 'unary', op: fb.UnaryOp.Clip, alpha: 0, beta: 6 }
           : n.op === 'Clip' ? { type: 'unary', op: fb.UnaryOp.Clip, alpha: attrNum(n, 'min', -Infinity), beta: attrNum(n, 'max', Infinity) }
           : n.op === 'LeakyRelu' ? { type: 'unary', op: fb.UnaryOp.LeakyRelu, alpha: attrNum(n, 'alpha', 0.01) }
+          : n.op === 'HardSwish' ? { type: 'unary', op: fb.UnaryOp.HardSwish }
           : { type: 'unary', op: n.op === 'Sigmoid' ? fb.UnaryOp.Sigmoid : n.op === 'Tanh' ? fb.UnaryOp.Tanh : fb.UnaryOp.Exp };
         push({ kernel: fb.KernelId.Unary_F32, inputs: [idOf(x, n)], params, inPlace: true, macs: numElements(tensorOf(x).shape) });
         break;

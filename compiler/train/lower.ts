@@ -1,5 +1,5 @@
 // Lowering of the training-only ops (compiler/ir/ops/: matmul, reduce-sum, softmax-cross-entropy,
-// activation-grad, sgd-update) to the training kernels
+// activation-grad, sgd-update, batch-norm's BatchNormTrain / BatchNormGrad, …) to the training kernels
 // (docs/training.md). Hooked from compiler/lower/index.ts like the int8 lowering. MatMul runs on the
 // Dense_F32 GEMM (b as its [K,N] weights, no bias); SgdUpdate's outputs are views of its inputs, so
 // the update happens in place in the pinned variables.
@@ -19,12 +19,13 @@ export interface TrainLowerCtx {
 
 const UNARY: Record<GradActivation, fb.UnaryOp> = {
   relu: fb.UnaryOp.Relu, clip: fb.UnaryOp.Clip, leakyrelu: fb.UnaryOp.LeakyRelu,
-  sigmoid: fb.UnaryOp.Sigmoid, tanh: fb.UnaryOp.Tanh, exp: fb.UnaryOp.Exp,
+  sigmoid: fb.UnaryOp.Sigmoid, tanh: fb.UnaryOp.Tanh, exp: fb.UnaryOp.Exp, hardswish: fb.UnaryOp.HardSwish,
 };
 
 const TRAIN_OPS: string[] = ['MatMul', 'ReduceSum', 'SoftmaxCrossEntropy', 'ActivationGrad', 'SgdUpdate',
   'Conv2DGradInput', 'Conv2DGradFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'AdamUpdate', 'GlobalNormScale', 'MseLoss', 'KlDivergence',
-  'RkdDistance', 'RkdAngle', 'FakeQuant', 'FakeQuantGrad', 'FakeQuantWeight', 'FakeQuantBias'];
+  'RkdDistance', 'RkdAngle', 'FakeQuant', 'FakeQuantGrad', 'FakeQuantWeight', 'FakeQuantBias',
+  'BatchNormTrain', 'BatchNormGrad'];
 
 const num = (n: Node, k: string, d: number) => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
 
@@ -129,6 +130,16 @@ export function lowerTrainNode(c: TrainLowerCtx, n: Node): boolean {
       step(kernel, ins, [c.defineOutput(n.outputs[0]!, n)], { type: 'train' }, numElements(shape(n.inputs[0]!)));
       return true;
     }
+    case 'BatchNormTrain': {
+      // the running mean/var outputs are the bytes of the running inputs (pinned state), as for SgdUpdate
+      const outs = n.outputs.map((o, k) => c.defineOutput(o, n, k >= 3 ? { aliasOf: ins[k]! } : undefined));
+      step(fb.KernelId.BatchNormTrain_F32, ins, outs, { type: 'train', epsilon: num(n, 'epsilon', 1e-5), momentum: num(n, 'momentum', 0.1) },
+        numElements(shape(n.inputs[0]!)));
+      return true;
+    }
+    case 'BatchNormGrad':
+      step(fb.KernelId.BatchNormGrad_F32, ins, n.outputs.map((o) => c.defineOutput(o, n)), { type: 'train' }, numElements(shape(n.inputs[0]!)));
+      return true;
     default:
       return false;
   }

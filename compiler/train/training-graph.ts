@@ -55,16 +55,26 @@ export interface TrainingOptions {
   optimizer?: OptimizerOptions;
   /** Clip the gradients to this global L2 norm (PyTorch's clip_grad_norm_) before the update. */
   clipNorm?: number;
-  /** Node names whose weights stay fixed (gradients still flow through them). */
+  /** Node names whose weights stay fixed (gradients still flow through them); a BatchNorm named here is frozen. */
   frozen?: string[];
   /** Loss terms added to the main loss (distillation). */
   extraLosses?: ExtraLoss[];
+  /**
+   * 'train' (default): every BatchNorm normalises with the batch's statistics, updates its running mean/var
+   * (state) and trains gamma/beta. 'frozen': BatchNorm is the fixed affine of its running statistics (the fold
+   * pass's x·s + shift), nothing of it trains or updates.
+   */
+  batchNorm?: 'train' | 'frozen';
+  /** PyTorch's BatchNorm momentum: running = (1 − m)·running + m·batch statistic. Default 0.1. */
+  batchNormMomentum?: number;
 }
 
 export interface TrainingGraph {
   graph: Graph;
   /** Trained weights (state names = the forward graph's tensor names, IR layout). */
   params: string[];
+  /** BatchNorm running means and variances updated by each step (state; the forward graph's tensor names). */
+  runningStats: string[];
   /** Optimiser moments by weight (state names). */
   moments: Map<string, string[]>;
   x: string;
@@ -81,8 +91,11 @@ export interface TrainingGraph {
   logits: string;
 }
 
-/** Weight inputs a node may train: Dense / Conv2D weights and bias (FakeQuantWeight / FakeQuantBias: the tensor they quantise). */
-const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = { Dense: [1, 2], Conv2D: [1, 2], FakeQuantWeight: [0], FakeQuantBias: [0] };
+/** Weight inputs a node may train: Dense / Conv2D weights and bias, BatchNormTrain gamma and beta (FakeQuantWeight /
+ * FakeQuantBias: the tensor they quantise). */
+const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = {
+  Dense: [1, 2], Conv2D: [1, 2], BatchNormTrain: [1, 2], FakeQuantWeight: [0], FakeQuantBias: [0],
+};
 
 /**
  * The forward graph with batch size `batch` in the first axis of its one input, shapes re-inferred. Exported
@@ -124,14 +137,15 @@ export function withBatch(g: Graph, batch: number): Graph {
 
 const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
 
-export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): TrainingGraph {
-  const err = (where: string, d: string): never => { throw new ModelError(fwd.source, where, d); };
-  if (fwd.inputs.length !== 1) err('graph', `training needs exactly one input, found ${fwd.inputs.length}`);
-  if (fwd.outputs.length !== 1) err('graph', `training needs exactly one output (the logits), found ${fwd.outputs.length}`);
+export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): TrainingGraph {
+  const err = (where: string, d: string): never => { throw new ModelError(model.source, where, d); };
+  if (model.inputs.length !== 1) err('graph', `training needs exactly one input, found ${model.inputs.length}`);
+  if (model.outputs.length !== 1) err('graph', `training needs exactly one output (the logits), found ${model.outputs.length}`);
   const opt = opts.optimizer ?? { kind: 'sgd' };
   const loss = opts.loss ?? { kind: 'softmax-cross-entropy' };
   const frozen = new Set(opts.frozen ?? []);
-  for (const f of frozen) if (!fwd.nodes.some((n) => n.name === f)) err(`frozen node '${f}'`, 'is not in the graph');
+  for (const f of frozen) if (!model.nodes.some((n) => n.name === f)) err(`frozen node '${f}'`, 'is not in the graph');
+  const { graph: fwd, runningStats } = rewriteBatchNorms(model, frozen, opts);
 
   // A trailing Softmax is the classifier's output; the classification losses take its input (the logits).
   let nodes = fwd.nodes;
@@ -161,7 +175,7 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
       if (t?.data && t.dtype === 'float32' && !params.includes(name!)) params.push(name!);
     }
   }
-  if (params.length === 0) err('graph', 'has no weights to train (every Dense / Conv2D is frozen or has none)');
+  if (params.length === 0) err('graph', 'has no weights to train (every Dense / Conv2D / BatchNorm is frozen or has none)');
   const paramSet = new Set(params);
   const shared = nodes.flatMap((n) => n.inputs.filter((i) => paramSet.has(i) && frozen.has(n.name)));
   if (shared.length > 0) err(`tensor '${shared[0]}'`, 'is a weight of both a frozen and a trained node');
@@ -180,13 +194,14 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
 
   const g: Graph = {
     name: `${fwd.name}:train`,
-    tensors: new Map([...fwd.tensors].map(([k, t]) => [k, paramSet.has(k) ? { name: k, dtype: t.dtype, shape: [...t.shape] } : { ...t, shape: [...t.shape] }])),
+    tensors: new Map([...fwd.tensors].map(([k, t]) => [k, paramSet.has(k) || runningStats.includes(k)
+      ? { name: k, dtype: t.dtype, shape: [...t.shape] } : { ...t, shape: [...t.shape] }])),
     nodes: nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: structuredClone(n.attrs) })),
     inputs: [...fwd.inputs],
     outputs: [],
     source: fwd.source,
-    // the forward graph's own state (fake-quant ranges) first, then the trained weights
-    state: new Map([...(fwd.state ?? []), ...params.map((p): [string, Float32Array] => [p, f32(fwd.tensors.get(p)!)])]),
+    // the forward graph's own state (fake-quant ranges) first, then the trained weights and BatchNorm running statistics
+    state: new Map([...(fwd.state ?? []), ...[...params, ...runningStats].map((p): [string, Float32Array] => [p, f32(fwd.tensors.get(p)!)])]),
   };
   const x = g.inputs[0]!;
   const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };
@@ -300,7 +315,70 @@ export function buildTrainingGraph(fwd: Graph, opts: TrainingOptions = {}): Trai
   });
   g.outputs = [lossOut, logits];
   const targets = g.inputs.filter((i) => i !== x && i !== lr && i !== step);
-  return { graph: g, params, moments, x, labels, hardLabels, targets, lr, step, loss: lossOut, logits };
+  return { graph: g, params, runningStats, moments, x, labels, hardLabels, targets, lr, step, loss: lossOut, logits };
+
+/**
+ * The forward graph with its BatchNorm nodes in training form: BatchNormTrain (batch statistics; running mean/var
+ * become state, updated in place) or, when frozen, Mul + Add by the constants the fold pass would use.
+ */
+function rewriteBatchNorms(fwd: Graph, frozen: Set<string>, opts: TrainingOptions): { graph: Graph; runningStats: string[] } {
+  if (!fwd.nodes.some((n) => n.op === 'BatchNorm')) return { graph: fwd, runningStats: [] };
+  const g = cloneGraph(fwd);
+  const momentum = opts.batchNormMomentum ?? 0.1;
+  const runningStats: string[] = [];
+  const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };
+  const constant = (base: string, data: Float32Array) => {
+    const name = fresh(base);
+    g.tensors.set(name, { name, dtype: 'float32', shape: [data.length], data });
+    return name;
+  };
+  const nodes: Node[] = [];
+  for (const n of g.nodes) {
+    if (n.op !== 'BatchNorm') { nodes.push(n); continue; }
+    const ps = n.inputs.slice(1, 5).map((i) => g.tensors.get(i));
+    if (ps.some((t) => !t?.data || t.dtype !== 'float32')) {
+      throw new ModelError(fwd.source, `node '${n.name}' (BatchNorm)`, 'training needs float32 constant scale, bias, mean and var');
+    }
+    const [scale, bias, mean, vr] = ps.map((t) => toFloat64(t!.data!)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const eps = typeof n.attrs.epsilon === 'number' ? n.attrs.epsilon : 1e-5;
+    if (frozen.has(n.name) || opts.batchNorm === 'frozen') {
+      const s = scale.map((v, c) => v / Math.sqrt(vr[c]! + eps));
+      const shift = bias.map((v, c) => v - mean[c]! * s[c]!);
+      const mid = fresh(`${n.name}:scaled`);
+      g.tensors.set(mid, { name: mid, dtype: 'float32', shape: [...g.tensors.get(n.inputs[0]!)!.shape] });
+      nodes.push({ name: fresh(`${n.name}/mul`), op: 'Mul', inputs: [n.inputs[0]!, constant(`${n.name}:s`, Float32Array.from(s))], outputs: [mid], attrs: {} });
+      nodes.push({ name: n.name, op: 'Add', inputs: [mid, constant(`${n.name}:shift`, Float32Array.from(shift))], outputs: [...n.outputs], attrs: {} });
+      continue;
+    }
+    for (const r of n.inputs.slice(3, 5)) {
+      if (runningStats.includes(r) || fwd.nodes.some((o) => o.name !== n.name && o.inputs.includes(r))) {
+        throw new ModelError(fwd.source, `node '${n.name}' (BatchNorm)`, `running statistic '${r}' is shared with another node, so its update is ambiguous`);
+      }
+      runningStats.push(r);
+    }
+    const outs = [n.outputs[0]!, ...['batch_mean', 'inv_std', 'running_mean', 'running_var'].map((k) => fresh(`${n.name}:${k}`))];
+    const t: Node = { name: n.name, op: 'BatchNormTrain', inputs: [...n.inputs], outputs: outs, attrs: { epsilon: eps, momentum } };
+    inferNode(g, t).forEach((o, i) => g.tensors.set(outs[i]!, { name: outs[i]!, ...o }));
+    nodes.push(t);
+  }
+  g.nodes = nodes;
+  return { graph: g, runningStats };
+}
+
+/**
+ * The forward model with the trained values written back (what model.json / ONNX export writes): every trained
+ * weight and BatchNorm running statistic `read(name)` returns (e.g. the runtime's readVariable), IR layout.
+ */
+export function withTrainedState(fwd: Graph, tg: TrainingGraph, read: (name: string) => Float32Array): Graph {
+  const g = cloneGraph(fwd);
+  for (const name of [...tg.params, ...tg.runningStats]) {
+    const t = g.tensors.get(name);
+    if (!t?.data) throw new ModelError(fwd.source, `tensor '${name}'`, 'is trained but not a constant of this model');
+    const v = read(name);
+    if (v.length !== numElements(t.shape)) throw new ModelError(fwd.source, `tensor '${name}'`, `expected ${numElements(t.shape)} values, found ${v.length}`);
+    g.tensors.set(name, { ...t, dtype: 'float32', data: Float32Array.from(v) });
+  }
+  return g;
 }
 
 function f32(t: Tensor): Float32Array {

@@ -64,6 +64,8 @@ export enum KernelId {
   GlobalNormScale_F32 = 38,
   MseLoss_F32 = 39,
   KlDivergence_F32 = 40,
+  BatchNormTrain_F32 = 41,
+  BatchNormGrad_F32 = 42,
   RkdDistance_F32 = 60,
   RkdAngle_F32 = 61,
   FakeQuant_F32 = 62,

@@ -12,6 +12,8 @@ export const U_LEAKY = 5;
 export const U_NEG = 6;
 export const U_ABS = 7;
 export const U_SQRT = 8;
+/** x·min(max(x + 3, 0), 6)/6: PyTorch's x·relu6(x + 3)/6 in this order. */
+export const U_HARDSWISH = 9;
 
 // @ts-ignore: decorator
 @inline export function unaryOp(op: i32, v: f32, alpha: f32, beta: f32): f32 {
@@ -24,6 +26,7 @@ export const U_SQRT = 8;
     case U_LEAKY: return v < 0 ? v * alpha : v;
     case U_NEG: return -v;
     case U_ABS: return abs<f32>(v);
+    case U_HARDSWISH: return v * min<f32>(max<f32>(v + 3, 0), 6) / 6;
     default: return sqrt<f32>(v);
   }
 }

@@ -8,11 +8,12 @@
 //   dx_j = (e_j / s − t_j) / M; loss = (Σ_m row_m, m ascending) / M. Returns the first row whose
 //   label is outside [0, N), or −1.
 // UnaryGrad_F32  y (the activation's output), dy → dx: Relu y > 0; Clip lo < y < hi; LeakyRelu
-//   y > 0 ? 1 : alpha (alpha > 0); Sigmoid y·(1 − y); Tanh 1 − y·y; Exp y — each times dy.
+//   y > 0 ? 1 : alpha (alpha > 0); Sigmoid y·(1 − y); Tanh 1 − y·y; Exp y — each times dy; HardSwish reads x, not y:
+//   x < −3 ? 0 : x ≤ 3 ? dy·(x/3 + 0.5) : dy (PyTorch's boundaries).
 // ReduceSum_F32  in [outer, axis, inner] → out [outer, inner]: acc = 0, then + in[o,a,i], a ascending.
 // SgdUpdate_F32  w, g, v | 0, lr [1]; per element: g' = wd ≠ 0 ? g + wd·w : g; with v: v = μ·v + g',
 //   d = nesterov ? g' + μ·v : v; else d = g'; w = w − lr·d (PyTorch's SGD, dampening 0).
-import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY } from '../elementwise/f32-unary';
+import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from '../elementwise/f32-unary';
 
 export function softmaxCrossEntropyF32(x: usize, labels: usize, loss: usize, dx: usize, M: i32, N: i32, eps: f32): i32 {
   const off: f32 = eps / <f32>N, on: f32 = (1 - eps) + off;
@@ -54,6 +55,7 @@ export function unaryGradF32(y: usize, dy: usize, dx: usize, n: i32, op: i32, al
       case U_SIGMOID: r = g * (v * (1 - v)); break;
       case U_TANH: r = g * (1 - v * v); break;
       case U_EXP: r = g * v; break;
+      case U_HARDSWISH: r = v < -3 ? 0 : v <= 3 ? g * (v / 3 + <f32>0.5) : g; break;
     }
     store<f32>(dx + o, r);
   }

@@ -1,10 +1,11 @@
 // ActivationGrad (training graphs): dL/dx of an activation from its output y and dL/dy; attrs.activation
-// relu | clip (attrs.clip [lo, hi]; 0 at the bounds) | leakyrelu (attrs.alpha > 0) | sigmoid | tanh | exp.
+// relu | clip (attrs.clip [lo, hi]; 0 at the bounds) | leakyrelu (attrs.alpha > 0) | sigmoid | tanh | exp;
+// hardswish reads the activation's input x instead (x < −3: 0; x ≤ 3: x/3 + 1/2; else 1, PyTorch's).
 // Lowers to UnaryGrad_F32.
 import { attrNum, fail, fmt, need } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
-export const ACTIVATION_GRADS = ['relu', 'clip', 'leakyrelu', 'sigmoid', 'tanh', 'exp'] as const;
+export const ACTIVATION_GRADS = ['relu', 'clip', 'leakyrelu', 'sigmoid', 'tanh', 'exp', 'hardswish'] as const;
 export type GradActivation = (typeof ACTIVATION_GRADS)[number];
 
 export const activationGrad: OpDef = {
@@ -36,6 +37,7 @@ export const activationGrad: OpDef = {
         case 'sigmoid': return g * v * (1 - v);
         case 'tanh': return g * (1 - v * v);
         case 'exp': return g * v;
+        case 'hardswish': return v < -3 ? 0 : v <= 3 ? g * (v / 3 + 0.5) : g;
       }
     })];
   },

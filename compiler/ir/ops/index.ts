@@ -2,7 +2,7 @@
 // rule, gradient and channel-flow slots; see op-def.ts). OpType is the key set of this table; model.json v1
 // uses the same op set (docs/model-format.md lists attrs and semantics).
 import { ModelError, type Graph, type Node } from '../graph.ts';
-import { batchNorm } from './batch-norm.ts';
+import { batchNorm, batchNormGrad, batchNormTrain } from './batch-norm.ts';
 import { add, div, max, min, mul, prelu, sub } from './binary.ts';
 import { concat } from './concat.ts';
 import { conv2d } from './conv2d.ts';
@@ -30,7 +30,7 @@ import { mseLoss } from './mse-loss.ts';
 import { klDivergence } from './kl-divergence.ts';
 import { rkdAngle, rkdDistance } from './relational-kd.ts';
 import { fakeQuant, fakeQuantBias, fakeQuantGrad, fakeQuantWeight } from './fake-quant.ts';
-import { clip, exp, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
+import { clip, exp, hardSwish, leakyRelu, relu, relu6, sigmoid, tanh } from './unary.ts';
 
 export const OPS = {
   Conv2D: conv2d,
@@ -50,6 +50,7 @@ export const OPS = {
   Sigmoid: sigmoid,
   Tanh: tanh,
   Exp: exp,
+  HardSwish: hardSwish,
   MaxPool: maxPool,
   AvgPool: avgPool,
   GlobalAvgPool: globalAvgPool,
@@ -83,6 +84,8 @@ export const OPS = {
   FakeQuantGrad: fakeQuantGrad,
   FakeQuantWeight: fakeQuantWeight,
   FakeQuantBias: fakeQuantBias,
+  BatchNormTrain: batchNormTrain,
+  BatchNormGrad: batchNormGrad,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */

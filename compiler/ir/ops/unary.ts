@@ -1,4 +1,5 @@
-// Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp.
+// Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp, HardSwish.
+// No int8 rule for Sigmoid, Tanh, Exp, HardSwish: the quantize pass leaves them float.
 // Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
 import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF } from './helpers.ts';
 import type { GradRule, Int8Rule, OpDef, OpSchema } from './op-def.ts';
@@ -36,3 +37,11 @@ export const leakyRelu = unary((v, n) => (v < 0 ? v * attrNum(n, 'alpha', 0.01) 
 export const sigmoid = unary(sigmoidOf, noAttrs([1, 1]), undefined, activationGradRule('sigmoid'));
 export const tanh = unary(Math.tanh, noAttrs([1, 1]), undefined, activationGradRule('tanh'));
 export const exp = unary(Math.exp, noAttrs([1, 1]), undefined, activationGradRule('exp'));
+/**
+ * HardSwish x·relu6(x + 3)/6 (PyTorch's and ONNX's). Its derivative is not a function of y, so its rule reads x:
+ * 0 for x < −3, x/3 + 1/2 for −3 ≤ x ≤ 3, 1 above — PyTorch's hardswish_backward, boundaries included.
+ */
+export const hardSwish: OpDef = {
+  ...unary((v) => v * Math.min(Math.max(v + 3, 0), 6) / 6, noAttrs([1, 1]), undefined, () => []),
+  grad: (b, n, dy) => [b.add('ActivationGrad', [n.inputs[0]!, dy], { activation: 'hardswish' })[0]!],
+};
