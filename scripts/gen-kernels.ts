@@ -1,12 +1,16 @@
 // Writes what lists kernels from compiler/kernels/registry.ts: the KernelId enum block of schema/bundle.fbs and
-// assembly/bundle/kernel-ids.ts. `node --import tsx scripts/gen-kernels.ts --check` exits 1 when either is stale
-// (test/compiler/kernels/registry.test.ts). After a schema change, `npm run schema` regenerates the TS readers.
+// assembly/bundle/kernel-ids.ts; then checks the hand-written AS dispatch against the registry (scripts/check-dispatch.ts)
+// and exits 1 naming each file and kernel it finds missing or extra. `--check` writes nothing and also exits 1 when a
+// generated file is stale (npm test: test/compiler/kernels/registry.test.ts); `--root DIR` reads another checkout.
+// After a schema change, `npm run schema` regenerates the TS readers.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KERNELS } from '../compiler/kernels/registry.ts';
+import { dispatchProblems } from './check-dispatch.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg > 0 ? process.argv[rootArg + 1]! : join(dirname(fileURLToPath(import.meta.url)), '..');
 const FBS = join(root, 'schema/bundle.fbs');
 const AS_IDS = join(root, 'assembly/bundle/kernel-ids.ts');
 const ENUM_OPEN = 'enum KernelId : ushort {\n';
@@ -83,12 +87,17 @@ function chunk<T>(a: T[], n: number): T[][] {
 }
 
 const fresh: [string, string][] = [[FBS, fbsText(readFileSync(FBS, 'utf8'))], [AS_IDS, asIdsText()]];
+const problems: string[] = [];
 if (process.argv.includes('--check')) {
   const stale = fresh.filter(([p, text]) => { try { return readFileSync(p, 'utf8') !== text; } catch { return true; } });
   if (stale.length) {
-    console.error(`stale: ${stale.map(([p]) => p.slice(root.length + 1)).join(', ')}: run node --import tsx scripts/gen-kernels.ts`);
-    process.exit(1);
+    problems.push(`stale: ${stale.map(([p]) => relative(root, p)).join(', ')}: run node --import tsx scripts/gen-kernels.ts`);
   }
 } else {
   for (const [p, text] of fresh) writeFileSync(p, text);
+}
+problems.push(...dispatchProblems(root));
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
 }

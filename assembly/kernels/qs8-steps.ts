@@ -62,7 +62,7 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     if (ref) refQuantizeQs8(xp, yp, <i32>y.elems, y.scale, y.zeroPoint); else quantizeQs8Run(xp, yp, <i32>y.elems, y.scale, y.zeroPoint);
   } else if (k == K_DEQUANTIZE_QS8) {
     if (ref) refDequantizeQs8(xp, yp, <i32>y.elems, x.scale, x.zeroPoint); else dequantizeQs8Run(xp, yp, <i32>y.elems, x.scale, x.zeroPoint);
-  } else {
+  } else if (k == K_REQUANTIZE_QS8) {
     const qc = ptrAt(m, s, 1);
     if (ref) refRequantizeQs8(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint); else requantizeQs8Run(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
   }
@@ -310,6 +310,7 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_ADD_QS8) checkAddQs8(c);
   else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
-  else checkElementwise(c, DT_I8, DT_I8, true);
+  else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);
+  else c.fail('not an int8 kernel');
   return c.msg;
 }

@@ -8,7 +8,8 @@ import { sliceGeometry } from '../ir/ops/slice.ts';
 import { transposePerm } from '../ir/ops/transpose.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { annotateQuant, lowerInt8Node } from './int8.ts';
-import { packConvWeights, packDenseWeights, packDepthwiseWeights } from '../kernels/pack.ts';
+import { packDenseWeights } from '../kernels/pack.ts';
+import { f32ConvRule, type F32Conv } from './conv-f32.ts';
 import { kernelByName } from '../kernels/registry.ts';
 import { lowerTrainNode } from '../train/lower.ts';
 
@@ -151,32 +152,23 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
       case 'Conv2D': {
         requireF32(n, x);
         const xt = tensorOf(x), wt = tensorOf(n.inputs[1]!);
-        const geo = convGeometry(n, xt, wt, g.source);
-        const { kh, kw, co, ci, groups } = geo;
-        const cig = ci / groups, cog = co / groups;
-        const depthwise = groups > 1 && groups === ci && co % ci === 0;
-        // 1×1, stride 1, unpadded, ungrouped (constant weights): a GEMM over all N·H·W pixels, Dense_F32 on
-        // [N·H·W, C] views of the NHWC tensors (same sums in the same order: bias, ci ascending; the [1,1,1,Ci,Co]
-        // weights are [K, N]). Trained weights keep Conv2D_F32 (conv2dF32 takes 1×1 too, same bits).
-        const pointwise = wt.data !== undefined && !depthwise && kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 && groups === 1 &&
-          geo.pad.every((v) => v === 0);
-        const wshape = depthwise ? [kh, kw, co] : pointwise ? [ci, co] : [groups, kh, kw, cig, cog];
+        const geo: F32Conv = { ...convGeometry(n, xt, wt, g.source), constWeights: wt.data !== undefined };
+        const { kh, kw, co, ci } = geo;
+        const rule = f32ConvRule(geo, disabled);
+        const wshape = rule.wshape(geo);
         let wid: number, bid: number;
         if (!wt.data) {
           // trained weights are state in OHWI: one strided gather per run gives the kernel's packed layout
           wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape });
-          const taps = kh * kw * cig;
-          const gatherStrides = depthwise ? [kw, 1, taps] : [cog * taps, kw * cig, cig, 1, taps];
-          steps.push({ kernel: fb.KernelId.Transpose, inputs: [idOf(wt.name, n)], outputs: [wid], params: { type: 'transpose', shape: wshape, strides: gatherStrides, offset: 0 }, macs: 0, node: n.name });
+          steps.push({ kernel: fb.KernelId.Transpose, inputs: [idOf(wt.name, n)], outputs: [wid], params: { type: 'transpose', shape: wshape, strides: rule.gather!(geo), offset: 0 }, macs: 0, node: n.name });
           bid = n.inputs[2] ? idOf(n.inputs[2], n) : -1;
         } else {
           const w = constData(n, wt.name, 'weights');
           const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(geo.co);
-          const packed = depthwise ? packDepthwiseWeights(w, co, kh, kw) : packConvWeights(w, groups, co, kh, kw, cig);
-          wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(packed) });
+          wid = newTensor({ name: `${wt.name}:packed`, dtype: fb.DType.F32, shape: wshape, data: f32Bytes(rule.pack(w, geo)) });
           bid = newTensor({ name: `${n.inputs[2] || n.name + ':bias'}:packed`, dtype: fb.DType.F32, shape: [co], data: f32Bytes(bias) });
         }
-        if (pointwise) {
+        if (rule.kernel === 'Dense_F32') {
           const M = geo.n * geo.h * geo.w;
           const src = idOf(x, n), srcT = tensors[src]!;
           const rows = srcT.data ? newTensor({ name: `${x}:rows`, dtype: srcT.dtype, shape: [M, ci], data: srcT.data })
@@ -190,14 +182,14 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
           break;
         }
         push({
-          kernel: depthwise ? fb.KernelId.DepthwiseConv2D_F32 : fb.KernelId.Conv2D_F32,
+          kernel: kernelByName(rule.kernel).id,
           inputs: bid < 0 ? [idOf(x, n), wid] : [idOf(x, n), wid, bid],
           params: {
             type: 'conv', kernelH: kh, kernelW: kw, strideH: geo.sh, strideW: geo.sw, dilationH: geo.dh, dilationW: geo.dw,
             padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
-            groups: depthwise ? 1 : groups, depthMultiplier: depthwise ? co / ci : 1, ...activationParams(n),
+            ...rule.grouping(geo), ...activationParams(n),
           },
-          macs: geo.n * geo.oh * geo.ow * co * kh * kw * cig,
+          macs: geo.n * geo.oh * geo.ow * co * kh * kw * (ci / geo.groups),
         });
         break;
       }

@@ -1,6 +1,7 @@
 // A 1×1, stride 1, unpadded, ungrouped float Conv2D is lowered once, at compile time, to Dense_F32 on [N·H·W, C]
 // views (the executor has no pointwise switch): the steps say so, and the outputs are bit for bit those of the
-// same conv as a Conv2D_F32 step (conv2dF32 / refConv2d), in every build and mode, also when the view feeds on.
+// same conv as a Conv2D_F32 step (conv2dF32 / refConv2d), in every build and mode, also when the view feeds on;
+// with Dense_F32 disabled (compiler/lower/conv-f32.ts's next rule) the compiler emits that Conv2D_F32 step itself.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as flatbuffers from 'flatbuffers';
@@ -35,6 +36,10 @@ for (const [n, h, w, ci, co, then] of [[1, 5, 7, 3, 9, false], [2, 4, 3, 17, 8, 
     const want = (await runAll(conv, { x: inputs.x! }, 'conv')).y as Float32Array;
     const sq = then ? want.map((v) => Math.fround(v * v)) : want;
     assert.equal(new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(sq.buffer, sq.byteOffset, sq.length));
+    const asConv = compileGraph(g, { disableKernels: ['Dense_F32'] }).bundle;
+    assert.equal(kernels(asConv), then ? [fb.KernelId.Conv2D_F32, fb.KernelId.Binary_F32] : [fb.KernelId.Conv2D_F32]);
+    const viaConv = (await runAll(asConv, inputs, 'conv rule'))[g.outputs[0]!] as Float32Array;
+    assert.equal(new Uint32Array(viaConv.buffer, viaConv.byteOffset, viaConv.length), new Uint32Array(got.buffer, got.byteOffset, got.length));
   });
 }
 
