@@ -36,7 +36,11 @@ export const SITES: readonly DispatchSite[] = [
 /** The generated family test of each delegated family (scripts/gen-kernels.ts writes them). */
 export const FAMILY_TESTS: Partial<Record<Family, string>> = { qs8: 'isQs8Kernel', train: 'isTrainKernel' };
 
-interface Branch { ids: string[]; calls: Set<string>; line: number }
+interface Branch {
+  ids: string[];
+  calls: Set<string>;
+  line: number;
+}
 
 const isKernelConst = (name: string) => /^K_[A-Z0-9_]+$/.test(name) && name !== 'K_LAST';
 
@@ -52,8 +56,12 @@ function scan(node: ts.Node, ids: string[], calls: Set<string>): void {
  * are not searched further, so `isMax = k == K_MAXPOOL` inside a branch is no second dispatch), and the family tests
  * called in `if` conditions. Everything else (blocks, loops, `default:`, `else`) is searched.
  */
-function dispatchOf(sf: ts.SourceFile, body: ts.Block): { branches: Branch[]; tests: Map<string, number[]>; stray: string[] } {
-  const branches: Branch[] = [], tests = new Map<string, number[]>();
+function dispatchOf(
+  sf: ts.SourceFile,
+  body: ts.Block,
+): { branches: Branch[]; tests: Map<string, number[]>; stray: string[] } {
+  const branches: Branch[] = [],
+    tests = new Map<string, number[]>();
   const line = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
   const branchOf = (ids: string[], bodyNodes: readonly ts.Node[], at: ts.Node) => {
     const calls = new Set<string>();
@@ -62,9 +70,11 @@ function dispatchOf(sf: ts.SourceFile, body: ts.Block): { branches: Branch[]; te
   };
   const visit = (node: ts.Node): void => {
     if (ts.isIfStatement(node)) {
-      const ids: string[] = [], calls = new Set<string>();
+      const ids: string[] = [],
+        calls = new Set<string>();
       scan(node.expression, ids, calls);
-      for (const t of Object.values(FAMILY_TESTS)) if (calls.has(t)) tests.set(t, [...(tests.get(t) ?? []), line(node)]);
+      for (const t of Object.values(FAMILY_TESTS))
+        if (calls.has(t)) tests.set(t, [...(tests.get(t) ?? []), line(node)]);
       if (ids.length > 0) branchOf(ids, [node.thenStatement], node);
       else visit(node.thenStatement);
       if (node.elseStatement) visit(node.elseStatement);
@@ -77,8 +87,10 @@ function dispatchOf(sf: ts.SourceFile, body: ts.Block): { branches: Branch[]; te
           const ids: string[] = [];
           scan(clause.expression, ids, new Set());
           pending.push(...ids);
-          if (clause.statements.length > 0 && pending.length > 0) { branchOf(pending, clause.statements, clause); pending = []; }
-          else if (clause.statements.length > 0) clause.statements.forEach(visit);
+          if (clause.statements.length > 0 && pending.length > 0) {
+            branchOf(pending, clause.statements, clause);
+            pending = [];
+          } else if (clause.statements.length > 0) clause.statements.forEach(visit);
         } else {
           clause.statements.forEach(visit);
         }
@@ -95,7 +107,9 @@ function dispatchOf(sf: ts.SourceFile, body: ts.Block): { branches: Branch[]; te
 
 function findFunction(sf: ts.SourceFile, name: string): ts.FunctionDeclaration | undefined {
   let found: ts.FunctionDeclaration | undefined;
-  sf.forEachChild((n) => { if (ts.isFunctionDeclaration(n) && n.name?.text === name) found = n; });
+  sf.forEachChild((n) => {
+    if (ts.isFunctionDeclaration(n) && n.name?.text === name) found = n;
+  });
   return found;
 }
 
@@ -103,14 +117,26 @@ function findFunction(sf: ts.SourceFile, name: string): ts.FunctionDeclaration |
 export function dispatchProblems(root: string, sites: readonly DispatchSite[] = SITES): string[] {
   const problems: string[] = [];
   const byAs = new Map(KERNELS.map((k) => [k.as, k]));
-  const home = (k: KernelRow) => sites.filter((s) => s.byId.includes(k.family)).map((s) => `${s.file} ${s.fn}`).join(', ');
+  const home = (k: KernelRow) =>
+    sites
+      .filter((s) => s.byId.includes(k.family))
+      .map((s) => `${s.file} ${s.fn}`)
+      .join(', ');
   for (const site of sites) {
     const where = `${site.file} ${site.fn}()`;
     let text: string;
-    try { text = readFileSync(join(root, site.file), 'utf8'); } catch { problems.push(`${site.file}: missing`); continue; }
+    try {
+      text = readFileSync(join(root, site.file), 'utf8');
+    } catch {
+      problems.push(`${site.file}: missing`);
+      continue;
+    }
     const sf = ts.createSourceFile(site.file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
     const fn = findFunction(sf, site.fn);
-    if (!fn?.body) { problems.push(`${site.file}: no function ${site.fn}`); continue; }
+    if (!fn?.body) {
+      problems.push(`${site.file}: no function ${site.fn}`);
+      continue;
+    }
     const at = (n: number) => `${site.file}:${n} ${site.fn}()`;
     const { branches, tests, stray } = dispatchOf(sf, fn.body);
     const seen = new Map<string, Branch[]>();
@@ -119,27 +145,39 @@ export function dispatchProblems(root: string, sites: readonly DispatchSite[] = 
       const k = byAs.get(name);
       if (!k) problems.push(`${where} names ${name}, which compiler/kernels/registry.ts lacks`);
       else if (!site.byId.includes(k.family)) {
-        problems.push(`${where} names ${name} (${k.name}), a ${k.family} kernel: it is dispatched in ${home(k) || 'its family test'}, not here`);
+        const there = home(k) || 'its family test';
+        problems.push(
+          `${where} names ${name} (${k.name}), a ${k.family} kernel: it is dispatched in ${there}, not here`,
+        );
       }
     }
     for (const k of KERNELS.filter((r) => site.byId.includes(r.family))) {
       const bs = seen.get(k.as) ?? [];
       if (bs.length === 0) {
-        problems.push(`${where}: no branch for ${k.as} (${k.name}, ${k.family}): add one that calls ` +
-          (site.kind === 'run' ? `its reference twin ${k.reference}` : `its check ${k.check}`));
+        problems.push(
+          `${where}: no branch for ${k.as} (${k.name}, ${k.family}): add one that calls ` +
+            (site.kind === 'run' ? `its reference twin ${k.reference}` : `its check ${k.check}`),
+        );
         continue;
       }
-      if (bs.length > 1) problems.push(`${where}: ${k.as} (${k.name}) is dispatched ${bs.length} times (lines ${bs.map((b) => b.line).join(', ')})`);
+      if (bs.length > 1)
+        problems.push(
+          `${where}: ${k.as} (${k.name}) is dispatched ${bs.length} times (lines ${bs.map((b) => b.line).join(', ')})`,
+        );
       const want = site.kind === 'run' ? k.reference : k.check;
       if (want !== site.fn && !bs.some((b) => b.calls.has(want))) {
-        problems.push(`${at(bs[0]!.line)}: the branch for ${k.as} (${k.name}) does not call ${want}, which the registry names as its ` +
-          (site.kind === 'run' ? 'reference twin' : 'check'));
+        problems.push(
+          `${at(bs[0]!.line)}: the branch for ${k.as} (${k.name}) does not call ${want}, ` +
+            `which the registry names as its ${site.kind === 'run' ? 'reference twin' : 'check'}`,
+        );
       }
     }
     for (const [family, test] of Object.entries(FAMILY_TESTS) as [Family, string][]) {
       const n = tests.get(test)?.length ?? 0;
       if (site.delegates.includes(family) && n !== 1) {
-        problems.push(`${where}: calls ${test}() ${n} times in a condition; the ${family} kernels need exactly one hand-off`);
+        problems.push(
+          `${where}: calls ${test}() ${n} times in a condition; the ${family} kernels need exactly one hand-off`,
+        );
       } else if (!site.delegates.includes(family) && n > 0) {
         problems.push(`${where}: hands the ${family} kernels on through ${test}(), but they are not delegated here`);
       }

@@ -6,7 +6,7 @@ import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
 import { broadcastCount, broadcastOffset } from './elementwise';
 
-/** Packed c2 weight of column n (of N), row k, for K rows: 8-column blocks [Kp/2][8][2], last block [Kp/2][N mod 8][2]. */
+/** Packed c2 weight of column n (of N), row k, for K rows: 8-column blocks [Kp/2][8][2], last [Kp/2][N mod 8][2]. */
 // @ts-ignore: decorator
 @inline function wPacked(w: usize, K: i32, N: i32, n: i32, k: i32): i32 {
   const Kp = (K + 1) & ~1, b = n & ~7, width = min(8, N - b);

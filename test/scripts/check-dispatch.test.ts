@@ -29,7 +29,11 @@ function copyWith(file: string, from: string, to: string): string {
 
 function problemsWith(file: string, from: string, to: string): string[] {
   const dir = copyWith(file, from, to);
-  try { return dispatchProblems(dir); } finally { rmSync(dir, { recursive: true }); }
+  try {
+    return dispatchProblems(dir);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 }
 
 test('the checkout: every registry kernel dispatched once at each of its sites', () => {
@@ -42,41 +46,82 @@ test('the checkout: every registry kernel dispatched once at each of its sites',
 
 test('a forgotten case names the kernel, the file and the function', () => {
   const p = problemsWith('assembly/executor.ts', 'case K_PAD: {', 'case 999: {');
-  assert.equal(p, ['assembly/executor.ts runModel(): no branch for K_PAD (Pad, any): add one that calls its reference twin refPad']);
-  const q = problemsWith('assembly/kernels/qs8-steps.ts', 'else if (k == K_REQUANTIZE_QS8) checkElementwise', 'else if (k == 999) checkElementwise');
-  assert.equal(q, ['assembly/kernels/qs8-steps.ts checkQs8Step(): no branch for K_REQUANTIZE_QS8 (Requantize_QS8, qs8): add one that calls its check checkElementwise']);
+  assert.equal(p, [
+    'assembly/executor.ts runModel(): no branch for K_PAD (Pad, any): add one that calls its reference twin refPad',
+  ]);
+  const q = problemsWith(
+    'assembly/kernels/qs8-steps.ts',
+    'else if (k == K_REQUANTIZE_QS8) checkElementwise',
+    'else if (k == 999) checkElementwise',
+  );
+  assert.equal(q, [
+    'assembly/kernels/qs8-steps.ts checkQs8Step(): no branch for K_REQUANTIZE_QS8 (Requantize_QS8, qs8): ' +
+      'add one that calls its check checkElementwise',
+  ]);
 });
 
 test('a kernel dispatched twice, an id in the wrong family file, an id the registry lacks', () => {
-  const twice = problemsWith('assembly/bundle/validate.ts', '    else if (k == K_PAD) checkPad(m, s);\n',
-    '    else if (k == K_PAD) checkPad(m, s);\n    else if (k == K_PAD) checkPad(m, s);\n');
+  const twice = problemsWith(
+    'assembly/bundle/validate.ts',
+    '    else if (k == K_PAD) checkPad(m, s);\n',
+    '    else if (k == K_PAD) checkPad(m, s);\n    else if (k == K_PAD) checkPad(m, s);\n',
+  );
   assert.is(twice.length, 1);
-  assert.match(twice[0]!, /^assembly\/bundle\/validate\.ts validateSteps\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/);
-  const wrong = problemsWith('assembly/kernels/train-steps.ts', '} else if (k == K_SGD_UPDATE) {', '} else if (k == K_SGD_UPDATE || k == K_DENSE) {');
-  assert.equal(wrong, ['assembly/kernels/train-steps.ts runTrainStep() names K_DENSE (Dense_F32), a f32 kernel: it is dispatched in ' +
-    'assembly/executor.ts runModel, assembly/bundle/validate.ts validateSteps, not here']);
-  const unknown = problemsWith('assembly/kernels/qs8-steps.ts', '} else if (k == K_REQUANTIZE_QS8) {', '} else if (k == K_REQUANTIZE_QS8 || k == K_FOO_QS8) {');
-  assert.equal(unknown, ['assembly/kernels/qs8-steps.ts runQs8Step() names K_FOO_QS8, which compiler/kernels/registry.ts lacks']);
+  assert.match(
+    twice[0]!,
+    /^assembly\/bundle\/validate\.ts validateSteps\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/,
+  );
+  const wrong = problemsWith(
+    'assembly/kernels/train-steps.ts',
+    '} else if (k == K_SGD_UPDATE) {',
+    '} else if (k == K_SGD_UPDATE || k == K_DENSE) {',
+  );
+  assert.equal(wrong, [
+    'assembly/kernels/train-steps.ts runTrainStep() names K_DENSE (Dense_F32), a f32 kernel: it is dispatched in ' +
+      'assembly/executor.ts runModel, assembly/bundle/validate.ts validateSteps, not here',
+  ]);
+  const unknown = problemsWith(
+    'assembly/kernels/qs8-steps.ts',
+    '} else if (k == K_REQUANTIZE_QS8) {',
+    '} else if (k == K_REQUANTIZE_QS8 || k == K_FOO_QS8) {',
+  );
+  assert.equal(unknown, [
+    'assembly/kernels/qs8-steps.ts runQs8Step() names K_FOO_QS8, which compiler/kernels/registry.ts lacks',
+  ]);
 });
 
 test('a branch that does not call the registry twin; a lost family hand-off', () => {
   const twin = problemsWith('assembly/executor.ts', 'if (ref) refDense(', 'if (ref) refPool(');
   assert.is(twin.length, 1);
-  assert.match(twin[0]!, /^assembly\/executor\.ts:\d+ runModel\(\): the branch for K_DENSE \(Dense_F32\) does not call refDense/);
+  assert.match(
+    twin[0]!,
+    /^assembly\/executor\.ts:\d+ runModel\(\): the branch for K_DENSE \(Dense_F32\) does not call refDense/,
+  );
   const handOff = problemsWith('assembly/bundle/validate.ts', 'else if (isTrainKernel(k))', 'else if (k < 0)');
-  assert.equal(handOff, ['assembly/bundle/validate.ts validateSteps(): calls isTrainKernel() 0 times in a condition; ' +
-    'the train kernels need exactly one hand-off']);
+  assert.equal(handOff, [
+    'assembly/bundle/validate.ts validateSteps(): calls isTrainKernel() 0 times in a condition; ' +
+      'the train kernels need exactly one hand-off',
+  ]);
 });
 
 test('gen-kernels --check --root exits 1 on a copy missing a case and prints the message', () => {
   const dir = copyWith('assembly/kernels/train-steps.ts', 'if (k == K_GLOBAL_NORM_SCALE) {', 'if (k == 999) {');
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/gen-kernels.ts'), '--check', '--root', dir],
-      { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts/gen-kernels.ts'), '--check', '--root', dir],
+      { cwd: root, encoding: 'utf8' },
+    );
     assert.is(r.status, 1);
-    assert.match(r.stderr, 'assembly/kernels/train-steps.ts checkTrainStep(): no branch for K_GLOBAL_NORM_SCALE (GlobalNormScale_F32, train)');
+    assert.match(
+      r.stderr,
+      'assembly/kernels/train-steps.ts checkTrainStep(): no branch for K_GLOBAL_NORM_SCALE ' +
+        '(GlobalNormScale_F32, train)',
+    );
     assert.not.match(r.stderr, 'stale');
-  } finally { rmSync(dir, { recursive: true }); }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
 
 test.run();

@@ -1,6 +1,7 @@
 // MaxPool_QS8, AvgPool_QS8 (input and output share scale and zero point) and GlobalAvgPool_QS8 (qc i32 [2]:
 // multiplier, shift of s_in / (s_out·H·W)), NHWC i8. Avg: acc = Σ in-bounds (x − zp); out = zp +
-// round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)). Integer-exact in both builds (SIMD GAP: 8 channels per step, scalar requantisation).
+// round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)). Integer-exact in both builds (SIMD GAP:
+// 8 channels per step, scalar requantisation).
 import { StepParams } from '../../bundle/model';
 import { requantQs8 } from '../gemm/qs8-requant';
 
