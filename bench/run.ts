@@ -1,4 +1,5 @@
 // npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small]
+// npm run bench -- --train [fashion_cnn.onnx] [--batch 32] [--steps 20]: training throughput (bench/train.ts)
 // Side-by-side single-thread latency of edgec against its peers on the same model in the same run:
 // onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8) and tfjs-backend-wasm (float, running
 // the very graph edgec compiles), and edgec int8 (the QDQ u8s8 model with its own scales, or, without
@@ -19,11 +20,16 @@ import { readNpy } from '../compiler/io/npy.ts';
 import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
 import { gemmBench } from './gemm.ts';
 import { factorizeBench } from './factorize.ts';
+import { trainBench } from './train.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string' }, only: { type: 'string' } },
+  options: { runs: { type: 'string' }, only: { type: 'string' }, train: { type: 'boolean' }, batch: { type: 'string' }, steps: { type: 'string' } },
 });
+if (values.train) {
+  await trainBench({ model: positionals[0], batch: values.batch, steps: values.steps });
+  process.exit(0);
+}
 const dir = positionals[0];
 if (!dir || !existsSync(join(dir, 'mlp.onnx'))) {
   console.error(`edgec bench: give the folder of the benchmark models (mlp.onnx, cnn_small.onnx, mobilenet_v2.onnx and their .npy),

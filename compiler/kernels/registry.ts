@@ -166,6 +166,10 @@ export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-optim', dir: 'train', serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'], builds: BOTH },
   { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
   { name: 'f32-fake-quant', dir: 'train', serves: ['FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32'], builds: BOTH },
+  // tile: m = Ci and n = Co of a groups-1 conv (GradFilter's 8 co x 4 c tile), k = channels of a depthwise one
+  // (16-channel blocks); the other groupings run f32-conv-grad's scalar loops on both builds
+  { name: 'f32-conv-grad-wasmsimd', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32'], builds: ['simd'],
+    tile: { mr: 4, nr: 8, kr: 16 } },
   { name: 'f32-conv-grad', dir: 'train', serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'], builds: BOTH },
   { name: 'f32-batchnorm', dir: 'train', serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32'], builds: BOTH },
 ];

@@ -12,24 +12,11 @@ import { compileGraph } from '../../compiler/compile.ts';
 import { evaluate } from '../../compiler/ir/reference.ts';
 import { fb } from '../../compiler/emit/bundle-writer.ts';
 import { runAll } from '../assembly/harness.ts';
-import type { Builder, Dims } from './grid/case.ts';
+import { gridDims, type Builder } from './grid/case.ts';
 import { GRID as F32 } from './grid/f32.ts';
 import { GRID as QS8 } from './grid/qs8.ts';
 
 const BUILDERS: Record<string, Builder> = { ...F32, ...QS8 };
-
-/** Sizes equal to, below, above and multiples of a tile dimension. */
-export const around = (t: number) => [...new Set([1, t - 1, t, t + 1, 2 * t, 4 * t + 1].filter((v) => v >= 1))];
-
-/** Each axis walks around(tile) with the other two at tile + 1. */
-export function gridDims(tile: { mr: number; nr: number; kr: number }): Dims[] {
-  const mid = { m: tile.mr + 1, n: tile.nr + 1, k: tile.kr + 1 };
-  const out = new Map<string, Dims>();
-  for (const m of around(tile.mr)) out.set(`${m},${mid.n},${mid.k}`, { ...mid, m });
-  for (const n of around(tile.nr)) out.set(`${mid.m},${n},${mid.k}`, { ...mid, n });
-  for (const k of around(tile.kr)) out.set(`${mid.m},${mid.n},${k}`, { ...mid, k });
-  return [...out.values()];
-}
 
 const kernelsOf = (bundle: Uint8Array) => {
   const b = fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(bundle));

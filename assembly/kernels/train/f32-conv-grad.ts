@@ -8,11 +8,20 @@
 //   MaxPoolGrad_F32       dx = 0; for n, oy, ox, c ascending: dy goes to the window's first in-bounds tap
 //                         (ky, kx order) holding its maximum
 //   AvgPoolGrad_F32       dx = 0; for n, oy, ox, c ascending: each counted in-bounds tap += dy / count
-// The loops below reorder work across independent outputs only (each element's sequence is unchanged).
+// The loops below reorder work across independent outputs only (each element's sequence is unchanged). The SIMD
+// build runs groups 1 and depthwise (Ci/G = Co/G = 1) on f32-conv-grad-wasmsimd.ts, other groupings here.
 import { StepParams } from '../../bundle/model';
+import { conv2dGradFilterSimd, conv2dGradInputSimd, DW_MAX_TAPS } from './f32-conv-grad-wasmsimd';
+
+/** Groupings the SIMD variant serves: groups 1, or depthwise with multiplier 1. */
+// @ts-ignore: decorator
+@inline function simdGrouping(Ci: i32, Co: i32, p: StepParams): bool {
+  return p.groups == 1 || (p.groups == Ci && p.groups == Co && p.kh * p.kw <= DW_MAX_TAPS);
+}
 
 export function conv2dGradInputF32(dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, Ci: i32,
                                    OH: i32, OW: i32, Co: i32, p: StepParams): void {
+  if (ASC_FEATURE_SIMD && simdGrouping(Ci, Co, p)) { conv2dGradInputSimd(dy, w, dx, N, H, W, Ci, OH, OW, Co, p); return; }
   const G = p.groups, cig = Ci / G, cog = Co / G;
   memory.fill(dx, 0, <usize>N * H * W * Ci * 4);
   for (let n = 0; n < N; n++)
@@ -48,6 +57,7 @@ export function conv2dGradInputF32(dy: usize, w: usize, dx: usize, N: i32, H: i3
 
 export function conv2dGradFilterF32(x: usize, dy: usize, dw: usize, N: i32, H: i32, W: i32, Ci: i32,
                                     OH: i32, OW: i32, Co: i32, p: StepParams): void {
+  if (ASC_FEATURE_SIMD && simdGrouping(Ci, Co, p)) { conv2dGradFilterSimd(x, dy, dw, N, H, W, Ci, OH, OW, Co, p); return; }
   const G = p.groups, cig = Ci / G, cog = Co / G;
   memory.fill(dw, 0, <usize>Co * p.kh * p.kw * cig * 4);
   for (let n = 0; n < N; n++)

@@ -15,6 +15,19 @@ export interface GridCase {
 }
 export type Builder = (d: Dims, i: number) => GridCase;
 
+/** Sizes equal to, below, above and multiples of a tile dimension. */
+export const around = (t: number) => [...new Set([1, t - 1, t, t + 1, 2 * t, 4 * t + 1].filter((v) => v >= 1))];
+
+/** Each axis walks around(tile) with the other two at tile + 1. */
+export function gridDims(tile: { mr: number; nr: number; kr: number }): Dims[] {
+  const mid = { m: tile.mr + 1, n: tile.nr + 1, k: tile.kr + 1 };
+  const out = new Map<string, Dims>();
+  for (const m of around(tile.mr)) out.set(`${m},${mid.n},${mid.k}`, { ...mid, m });
+  for (const n of around(tile.nr)) out.set(`${mid.m},${n},${mid.k}`, { ...mid, n });
+  for (const k of around(tile.kr)) out.set(`${mid.m},${mid.n},${k}`, { ...mid, k });
+  return [...out.values()];
+}
+
 export const q = (scale: number, zp: number): QuantParams => ({ scale: [scale], zeroPoint: [zp] });
 export const ZPS = [-128, 127, 0, -37, 64];
 export const pick = <T>(a: readonly T[], i: number): T => a[i % a.length]!;
