@@ -1,7 +1,7 @@
 // BatchNorm (inference form): y = (x − mean[c]) / √(var[c] + ε) · scale[c] + bias[c] over the last axis (channels).
 // Float only: the fold-batchnorm pass folds it into the preceding Conv2D/Dense before quantisation.
 import { numElements } from '../graph.ts';
-import { attrNum, fail, fmt, need, same } from './helpers.ts';
+import { attrNum, fail, fmt, lastAxis, need, same } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export const batchNorm: OpDef = {
@@ -16,6 +16,7 @@ export const batchNorm: OpDef = {
     });
     return same(ins);
   },
+  channelFlow: (_n, ins) => ({ kind: 'elementwise', data: [0], params: [1, 2, 3, 4].map((i) => ({ input: i, axis: lastAxis(ins[i]!) })) }),
   evaluate(n, ins) {
     const x = ins[0]!;
     const [sc, bi, me, va] = [ins[1]!.data, ins[2]!.data, ins[3]!.data, ins[4]!.data];
