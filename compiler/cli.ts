@@ -1,9 +1,10 @@
-// The edgec command line: compile | run | inspect | profile | eval | import | train (esbuild bundles this file into
+// The edgec command line: compile | run | inspect | profile | eval | import | train | compress (esbuild bundles this file into
 // dist/cli.js, which bin/edgec.js imports). Every failure is one stderr line and exit code 1
 // (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileCommand } from './cli/compile.ts';
+import { compressCommand } from './cli/compress.ts';
 import { evalCommand } from './cli/eval.ts';
 import { reportError, UsageError } from './cli/errors.ts';
 import { importCommand } from './cli/import.ts';
@@ -22,6 +23,7 @@ commands:
   eval <bundle|model> -i <x.npy> --labels <y.npy>  top-1 / top-5 accuracy (or MSE) on labelled data
   import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
   train <model> --data <x.npy> --labels <y.npy> -o <out.json|out.onnx>   train the weights in the wasm
+  compress <model> -o <small.json|.onnx|.edgec>    prune channels and layers; report MACs, latency, accuracy
 
 options:
   -h, --help      show help (also 'edgec <command> --help')
@@ -31,6 +33,7 @@ Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 s
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand, eval: evalCommand, train: trainCommand,
+  compress: compressCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */

@@ -5,7 +5,7 @@
 // training-only; they lower to BatchNormTrain_F32 / BatchNormGrad_F32 (summation orders in
 // assembly/kernels/train/f32-batchnorm.ts). A frozen BatchNorm trains as the fold pass's fixed affine x·s + shift.
 import { numElements, type Tensor } from '../graph.ts';
-import { attrNum, fail, fmt, need, same } from './helpers.ts';
+import { attrNum, fail, fmt, lastAxis, need, same } from './helpers.ts';
 import type { OpDef, TypeInfo } from './op-def.ts';
 
 function checkChannels(n: Parameters<OpDef['infer']>[0], ins: (Tensor | undefined)[], file: string, names: string[], from: number): number {
@@ -25,6 +25,7 @@ export const batchNorm: OpDef = {
     checkChannels(n, ins, file, ['scale', 'bias', 'mean', 'var'], 1);
     return same(ins);
   },
+  channelFlow: (_n, ins) => ({ kind: 'elementwise', data: [0], params: [1, 2, 3, 4].map((i) => ({ input: i, axis: lastAxis(ins[i]!) })) }),
   evaluate(n, ins) {
     const x = ins[0]!;
     const [sc, bi, me, va] = [ins[1]!.data, ins[2]!.data, ins[3]!.data, ins[4]!.data];

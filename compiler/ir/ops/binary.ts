@@ -6,9 +6,9 @@ import { nodeClamp, tensorQuant } from '../quant.ts';
 import { addMultipliers } from '../requant.ts';
 import {
   applyActivation, attrStr, broadcastShapes, broadcastStrides, checkActivation, checkClipRange, fail, fmt,
-  FUSED_ACTIVATION, gradThroughFused, need, noAttrs, unbroadcastGrad,
+  FUSED_ACTIVATION, gradThroughFused, lastAxis, need, noAttrs, unbroadcastGrad,
 } from './helpers.ts';
-import type { GradRule, Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
+import type { ChannelParam, GradRule, Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
 
@@ -68,6 +68,18 @@ function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { f
         for (let k = shape.length - 1; k >= 0; k--) { if (++idx[k]! < shape[k]!) break; idx[k] = 0; }
       }
       return [fused ? applyActivation(n, out) : out];
+    },
+    // inputs broadcast from the right: one whose last dim is the output's channel count runs over channels
+    // (a computed one joins the group, a constant one is sliced with it); a last dim of 1 broadcasts
+    channelFlow(_n, ins, outs) {
+      const c = outs[0]!.shape.at(-1);
+      const data: number[] = [], params: ChannelParam[] = [];
+      ins.forEach((t, i) => {
+        if (!t || t.shape.length === 0 || t.shape.at(-1) !== c) return;
+        if (t.data) params.push({ input: i, axis: lastAxis(t) });
+        else data.push(i);
+      });
+      return { kind: 'elementwise', data, params };
     },
     ...(opts.int8 ? { int8: opts.int8 } : {}),
     ...(opts.grad ? { grad: opts.grad } : {}),

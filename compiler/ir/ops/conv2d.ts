@@ -5,7 +5,7 @@ import { numElements, type Graph, type Node } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
 import { requantize, type FixedPoint } from '../requant.ts';
 import {
-  applyActivation, checkActivation, checkClipRange, convGeometry, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank,
+  applyActivation, attrNum, checkActivation, lastAxis, checkClipRange, convGeometry, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank,
 } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
@@ -106,6 +106,15 @@ export const conv2d: OpDef = {
     return [applyActivation(n, out)];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  channelFlow(n, ins) {
+    const groups = attrNum(n, 'groups', 1), ci = ins[0]!.shape[3]!, co = ins[1]!.shape[0]!;
+    const bias = ins[2] ? [{ input: 2, axis: lastAxis(ins[2]) }] : [];
+    // depthwise with multiplier 1: channel c in is channel c out; its filters follow the channel
+    if (groups > 1 && groups === ci && co === ci) {
+      return { kind: 'elementwise', data: [0], params: [{ input: 1, axis: 0 }, ...bias], update: (node, c) => { node.attrs.groups = c; } };
+    }
+    return { kind: 'transform', data: 0, consumes: { input: 1, axis: 3 }, produces: [{ input: 1, axis: 0 }, ...bias], groups };
+  },
   grad(b, n, dy) {
     const [x, w, bias] = n.inputs as [string, string, string | undefined];
     const xs = b.shape(x), ws = b.shape(w);

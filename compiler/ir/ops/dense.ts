@@ -4,7 +4,7 @@ import type { Graph, Node } from '../graph.ts';
 import { numElements } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
 import { requantize, type FixedPoint } from '../requant.ts';
-import { applyActivation, checkActivation, checkClipRange, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank } from './helpers.ts';
+import { applyActivation, checkActivation, lastAxis, checkClipRange, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
@@ -56,6 +56,10 @@ export const dense: OpDef = {
     return [applyActivation(n, out)];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  channelFlow: (_n, ins) => ({
+    kind: 'transform', data: 0, consumes: { input: 1, axis: 1 }, groups: 1,
+    produces: [{ input: 1, axis: 0 }, ...(ins[2] ? [{ input: 2, axis: lastAxis(ins[2]) }] : [])],
+  }),
   grad(b, n, dy) {
     const [x, w, bias] = n.inputs as [string, string, string | undefined];
     const dz = gradThroughFused(b, n, dy);

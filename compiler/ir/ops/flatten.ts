@@ -1,6 +1,6 @@
 // Flatten at attrs.axis: [d0…d(axis−1)] × [d(axis)…] → 2-D, same row-major data, same dtype.
 import { numElements } from '../graph.ts';
-import { attrNum, fail, need } from './helpers.ts';
+import { attrNum, fail, need, reshapeFlow } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export const flatten: OpDef = {
@@ -15,5 +15,6 @@ export const flatten: OpDef = {
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],
   int8: { quantize: 'input-params' },
+  channelFlow: (_n, ins, outs) => reshapeFlow(ins[0]!.shape, outs[0]!.shape),
   grad: (b, n, dy) => [b.add('Reshape', [dy], { shape: b.shape(n.inputs[0]!) })[0]],
 };

@@ -3,7 +3,7 @@
 import type { Graph, Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
 import { quantizeMultiplier, requantize, type FixedPoint } from '../requant.ts';
-import { need, noAttrs, rank } from './helpers.ts';
+import { need, noAttrs, rank, passChannels } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
@@ -48,6 +48,7 @@ export const globalAvgPool: OpDef = {
     return [out];
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
+  channelFlow: passChannels,
   grad(b, n, dy) {
     // dx = dy [N,1,1,C] broadcast over H×W, times 1/(H·W)
     const [, H, W] = b.shape(n.inputs[0]!) as [number, number, number, number];

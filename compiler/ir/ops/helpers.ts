@@ -2,7 +2,7 @@
 // strided gather, padding and conv geometry, fused activations, and the attr-schema pieces several ops
 // use, and the shared pieces of gradient rules. Shapes are row-major element counts; activations NHWC, Conv2D weights OHWI [Co,KH,KW,Ci/G].
 import { ModelError, numElements, type Attrs, type Node, type Tensor } from '../graph.ts';
-import type { AttrSchema, GradBuilder, GradRule, OpSchema, TypeInfo, Value } from './op-def.ts';
+import type { AttrSchema, GradBuilder, GradRule, OpSchema, TypeInfo, Value, ChannelFlow } from './op-def.ts';
 
 // ---------- attribute access (frontends fill defaults; hand-built test graphs may not) ----------
 
@@ -192,6 +192,22 @@ export const checkClipRange = (attrs: Record<string, unknown>): string | undefin
   const [lo, hi] = attrs.clip as number[];
   return lo <= hi ? undefined : `attr 'clip': expected min ≤ max, found [${lo}, ${hi}]`;
 };
+
+/** Channel flow of an op that keeps channel c at channel c (activations, pools). */
+export const passChannels = (): ChannelFlow => ({ kind: 'elementwise', data: [0], params: [] });
+
+/** The last axis of a tensor: the channel axis of params sliced with the channels. */
+export const lastAxis = (t: { shape: readonly number[] }): number => t.shape.length - 1;
+
+/**
+ * Channel flow of Flatten / Reshape: row-major data keeps the channel axis innermost, so when the output's
+ * last dim is a multiple of the input's channel count C, input channel c becomes output features k·C + c.
+ */
+export function reshapeFlow(inShape: readonly number[], outShape: readonly number[], update?: (n: Node, c: number, old: number) => void): ChannelFlow {
+  const c = inShape.at(-1), l = outShape.at(-1);
+  if (c === undefined || l === undefined || l % c !== 0) return { kind: 'boundary', why: 'splits the channel axis' };
+  return update ? { kind: 'reshape', update } : { kind: 'reshape' };
+}
 
 export const noAttrs = (inputs: [number, number]): OpSchema => ({ inputs, outputs: 1, attrs: {} });
 

@@ -82,15 +82,26 @@ export interface GradBuilder {
  */
 export type GradRule = (b: GradBuilder, n: Node, dy: string) => (string | undefined)[];
 
+/** A constant input (weights, bias, per-channel params) whose `axis` runs over channels. */
+export interface ChannelParam { input: number; axis: number }
+
 /**
  * How channels (the last axis of NHWC activations, features of Dense) flow from inputs to outputs, for
- * channel pruning's dependency groups: 'elementwise' = output channel c comes from channel c of every data
- * input (and per-channel params follow it); 'transform' = consumes the input's channels (a weight axis) and
- * produces its own (another weight axis); 'concat' = the inputs' channels one after another;
- * 'reshape-to-dense' = spatial × channel blocks become features; 'boundary' = channels cannot be followed
- * through here (the group stops and is reported, never guessed).
+ * channel pruning's dependency groups (compiler/compress/groups.ts):
+ * - 'elementwise': output channel c comes from channel c of each `data` input; `params` follow the output
+ *   channels (BatchNorm's vectors, a depthwise conv's filters); `update` fixes attrs after a cut (groups);
+ * - 'transform': consumes input `data`'s channels on the `consumes` weight axis and produces its own on
+ *   the `produces` axes; `groups` > 1 cuts the same count from each of its groups on both sides;
+ * - 'concat': the inputs' channels one after another; 'reshape': input channel c becomes output features
+ *   k·C + c (Flatten/Reshape to Dense: spatial × channel blocks), `update` rewrites a shape attr;
+ * - 'boundary': channels cannot be followed through here (`why`); groups stop and keep their channels.
  */
-export type ChannelFlow = 'elementwise' | 'transform' | 'concat' | 'reshape-to-dense' | 'boundary';
+export type ChannelFlow =
+  | { kind: 'elementwise'; data: number[]; params: ChannelParam[]; update?: (n: Node, channels: number) => void }
+  | { kind: 'transform'; data: number; consumes: ChannelParam; produces: ChannelParam[]; groups: number }
+  | { kind: 'concat' }
+  | { kind: 'reshape'; update?: (n: Node, channels: number, oldChannels: number) => void }
+  | { kind: 'boundary'; why: string };
 
 export interface OpDef {
   schema: OpSchema;
@@ -104,6 +115,6 @@ export interface OpDef {
   grad?: GradRule;
   /** Only training graphs hold this op (compiler/train/training-graph.ts): model files may not name it. */
   trainingOnly?: boolean;
-  /** Channel-flow rule (issue 14); a function when it depends on the node (e.g. depthwise Conv2D). */
-  channelFlow?: ChannelFlow | ((node: Node, ins: (Tensor | undefined)[]) => ChannelFlow);
+  /** Channel-flow rule (issue 14) from the node and its typed inputs and outputs; absent = a boundary. */
+  channelFlow?: (node: Node, ins: (Tensor | undefined)[], outs: Tensor[]) => ChannelFlow;
 }

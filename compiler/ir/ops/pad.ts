@@ -2,7 +2,7 @@
 // the output zero point (the quantised 0; the quantize pass only places Pads with value 0).
 import { numElements, type Graph, type Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
-import { attrNum, attrNums, fail, need, rowStrides } from './helpers.ts';
+import { attrNum, attrNums, fail, need, rowStrides, passChannels } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
 function padsOf(n: Node, r: number, file: string): number[] {
@@ -61,6 +61,10 @@ export const pad: OpDef = {
     return [out];
   },
   int8: { quantize: 'input-params', evaluate: evaluateInt8 },
+  channelFlow(n, ins) {
+    const r = ins[0]!.shape.length, pads = attrNums(n, 'pads', []);
+    return pads[r - 1] === 0 && pads[2 * r - 1] === 0 ? passChannels() : { kind: 'boundary', why: 'pads the channel axis' };
+  },
   grad(b, n, dy) {
     // the gradient of the padded area is dropped: dx is dy's slice at the input's place
     const s = b.shape(n.inputs[0]!), r = s.length;

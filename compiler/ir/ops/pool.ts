@@ -4,7 +4,7 @@
 import type { Graph, Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
 import { divRoundHalfAway } from '../requant.ts';
-import { attrNum, attrNums, fail, fmt, need, outDim, rank, resolvePadding, type PadSpec } from './helpers.ts';
+import { attrNum, attrNums, fail, fmt, need, outDim, rank, resolvePadding, type PadSpec, passChannels } from './helpers.ts';
 import type { AttrSchema, OpDef, TypeInfo, Value } from './op-def.ts';
 import { ModelError } from '../graph.ts';
 
@@ -118,6 +118,7 @@ function pool(kind: 'max' | 'avg', extra: Record<string, AttrSchema>): OpDef {
       return [out];
     },
     int8: { quantize: 'input-params', evaluate: evaluateInt8(kind) },
+    channelFlow: passChannels,
     grad(b, n, dy) {
       const x = n.inputs[0]!, xs = b.shape(x);
       const g = poolGeometry(n, xs, '');

@@ -22,6 +22,7 @@ type Int8Evaluate = (g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeIn
 function quantOp(from: DType | undefined, to: DType, evaluateInt8: Int8Evaluate): OpDef {
   return {
     schema: noAttrs([1, 1]),
+    channelFlow: () => ({ kind: 'boundary', why: 'int8 tensors: prune the float model, then quantise it' }),
     infer(n, ins, file) {
       const x = need(n, ins, 0, file, 'x');
       if (from && x.dtype !== from) fail(file, n, `input '${x.name}' must be ${from}, found ${x.dtype}`);

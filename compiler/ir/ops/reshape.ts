@@ -1,6 +1,6 @@
 // Reshape to attrs.shape (one -1 inferred; 0 copies the input dim): same row-major data, same dtype.
 import { numElements, type Node } from '../graph.ts';
-import { attrNums, fail, fmt, need } from './helpers.ts';
+import { attrNums, fail, fmt, need, reshapeFlow } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export function reshapeTarget(n: Node, inShape: readonly number[], file: string): number[] {
@@ -43,5 +43,10 @@ export const reshape: OpDef = {
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],
   int8: { quantize: 'input-params' },
+  channelFlow: (n, ins, outs) => reshapeFlow(ins[0]!.shape, outs[0]!.shape, (node, c, old) => {
+    const spec = attrNums(node, 'shape', []);
+    const last = spec.length - 1;
+    if (spec[last]! > 0) node.attrs.shape = spec.map((d, i) => (i === last ? (d / old) * c : d));
+  }),
   grad: (b, n, dy) => [b.add('Reshape', [dy], { shape: b.shape(n.inputs[0]!) })[0]],
 };

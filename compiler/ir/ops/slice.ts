@@ -1,7 +1,7 @@
 // Slice with ONNX semantics: per-axis starts/ends/steps (negative indices count from the end, clamped);
 // never empty. Same dtype.
 import type { Node } from '../graph.ts';
-import { attrNums, fail, gather, need, normAxis, rowStrides } from './helpers.ts';
+import { attrNums, fail, gather, need, normAxis, rowStrides, passChannels } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export interface SliceGeometry { shape: number[]; starts: number[]; steps: number[] }
@@ -70,4 +70,8 @@ export const slice: OpDef = {
     return [gather(x.data, g.shape, rs.map((s, k) => s * g.steps[k]!), offset)];
   },
   int8: { quantize: 'input-params' },
+  channelFlow(n, ins, outs) {
+    const s = ins[0]!.shape, g = sliceGeometry(n, s, '');
+    return g.shape.at(-1) === s.at(-1) && g.steps.at(-1) === 1 ? passChannels() : { kind: 'boundary', why: 'slices the channel axis' };
+  },
 };

@@ -1,6 +1,6 @@
 // Softmax along attrs.axis (default −1): exp(x − max) / Σ exp(x − max). Float only.
 import { numElements } from '../graph.ts';
-import { attrNum, need, normAxis, same } from './helpers.ts';
+import { attrNum, need, normAxis, same, passChannels } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export const softmax: OpDef = {
@@ -10,6 +10,8 @@ export const softmax: OpDef = {
     normAxis(n, file, attrNum(n, 'axis', -1), x.shape.length, 'axis');
     return same(ins);
   },
+  channelFlow: (n, ins) => (normAxis(n, '', attrNum(n, 'axis', -1), ins[0]!.shape.length, 'axis') === ins[0]!.shape.length - 1
+    ? { kind: 'boundary', why: 'normalises over the channel axis' } : passChannels()),
   evaluate(n, ins) {
     const x = ins[0]!;
     const axis = normAxis(n, '', attrNum(n, 'axis', -1), x.shape.length, 'axis');

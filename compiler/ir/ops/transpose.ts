@@ -1,6 +1,6 @@
 // Transpose by attrs.perm (default: reversed axes): output axis i is input axis perm[i]; same dtype.
 import type { Node } from '../graph.ts';
-import { attrNums, fail, fmt, gather, need, rowStrides } from './helpers.ts';
+import { attrNums, fail, fmt, gather, need, rowStrides, passChannels } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 export function transposePerm(n: Node, r: number, file: string): number[] {
@@ -38,6 +38,10 @@ export const transpose: OpDef = {
     return [gather(x.data, outs[0]!.shape, perm.map((p) => st[p]!), 0)];
   },
   int8: { quantize: 'input-params' },
+  channelFlow(n, ins) {
+    const r = ins[0]!.shape.length;
+    return transposePerm(n, r, '')[r - 1] === r - 1 ? passChannels() : { kind: 'boundary', why: 'moves the channel axis' };
+  },
   grad(b, n, dy) {
     const perm = transposePerm(n, b.shape(n.inputs[0]!).length, '');
     return [b.add('Transpose', [dy], { perm: perm.map((_p, i) => perm.indexOf(i)) })[0]];

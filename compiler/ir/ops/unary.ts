@@ -1,7 +1,7 @@
 // Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp, HardSwish.
 // No int8 rule for Sigmoid, Tanh, Exp, HardSwish: the quantize pass leaves them float.
 // Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
-import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF } from './helpers.ts';
+import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF, passChannels } from './helpers.ts';
 import type { GradRule, Int8Rule, OpDef, OpSchema } from './op-def.ts';
 import type { Node } from '../graph.ts';
 
@@ -11,6 +11,7 @@ function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8: Int8Ru
     infer: sameF,
     evaluate: (n, ins) => [ins[0]!.data.map((v) => f(v, n))],
     ...(int8 ? { int8 } : {}),
+    channelFlow: passChannels,
     // every rule reads the output y (dL/dx = f'(x)·dy written through y), so backward keeps y, not x
     grad,
   };
