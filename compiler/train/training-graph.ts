@@ -316,6 +316,7 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   g.outputs = [lossOut, logits];
   const targets = g.inputs.filter((i) => i !== x && i !== lr && i !== step);
   return { graph: g, params, runningStats, moments, x, labels, hardLabels, targets, lr, step, loss: lossOut, logits };
+}
 
 /**
  * The forward graph with its BatchNorm nodes in training form: BatchNormTrain (batch statistics; running mean/var

@@ -93,7 +93,8 @@ export enum UnaryOp {
   LeakyRelu = 5,
   Neg = 6,
   Abs = 7,
-  Sqrt = 8
+  Sqrt = 8,
+  HardSwish = 9
 }
 
 export enum Params {
