@@ -7,7 +7,11 @@ import * as control from './control';
 
 export function runSamples(n: i32, inBase: usize, outBase: usize, routeBase: usize, macsBase: usize): i32 {
   const mm = model;
-  if (mm === null) { resetError(); setError('edgec_run_samples: no bundle loaded'); return 1; }
+  if (mm === null) {
+    resetError();
+    setError('edgec_run_samples: no bundle loaded');
+    return 1;
+  }
   const m = mm;
   const nsteps = m.steps.length;
   for (let s = 0; s < n; s++) {
@@ -25,8 +29,9 @@ export function runSamples(n: i32, inBase: usize, outBase: usize, routeBase: usi
       memory.copy(ot + <usize>s * <usize>t.size, t.ptr, <usize>t.size);
       ot += <usize>n * <usize>t.size;
     }
-    for (let k = 0; k < nsteps; k++) store<i32>(routeBase + ((<usize>s * <usize>nsteps + <usize>k) << 2), control.routes[k]);
-    store<f64>(macsBase + (<usize>s << 3), <f64>control.executedMacs);
+    for (let k = 0; k < nsteps; k++)
+      store<i32>(routeBase + ((<usize>s * <usize>nsteps + <usize>k) << 2), control.routes[k]);
+    store<f64>(macsBase + ((<usize>s) << 3), <f64>control.executedMacs);
   }
   return 0;
 }

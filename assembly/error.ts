@@ -7,8 +7,12 @@ let errorLen: i32 = 0;
 /** Set by the first failure; validation checks it after each section instead of unwinding. */
 export let failed: bool = false;
 
-export function errorPtr(): usize { return errorBuf; }
-export function errorLength(): i32 { return errorLen; }
+export function errorPtr(): usize {
+  return errorBuf;
+}
+export function errorLength(): i32 {
+  return errorLen;
+}
 
 export function resetError(): void {
   failed = false;

@@ -14,12 +14,18 @@ export { edgec_load_variant, edgec_use_variant } from './variants';
 
 export function edgec_alloc(bytes: u32): usize {
   const raw = heap.alloc(<usize>bytes + 16);
-  return (raw + 15) & ~<usize>15;
+  return (raw + 15) & ~(<usize>15);
 }
 
-export function edgec_load(ptr: usize, len: u32): i32 { return loadBundle(ptr, len); }
-export function edgec_error_ptr(): usize { return errorPtr(); }
-export function edgec_error_len(): i32 { return errorLength(); }
+export function edgec_load(ptr: usize, len: u32): i32 {
+  return loadBundle(ptr, len);
+}
+export function edgec_error_ptr(): usize {
+  return errorPtr();
+}
+export function edgec_error_len(): i32 {
+  return errorLength();
+}
 
 export function edgec_arena_size(): u32 {
   const m = model;
@@ -56,7 +62,9 @@ export function edgec_output_size(i: i32): u32 {
   return m.tensors[m.outputs[i]].size;
 }
 
-export function edgec_run(): i32 { return runModel(); }
+export function edgec_run(): i32 {
+  return runModel();
+}
 
 // Any tensor by id (training sessions read and write variables by the bundle's tensor names).
 export function edgec_tensor_count(): i32 {
@@ -82,16 +90,24 @@ export function edgec_reset_variables(): i32 {
 }
 
 /** 1: edgec_run uses the slow reference twins (tests compare them bit for bit); 0: fast kernels. */
-export function edgec_set_reference(on: i32): void { executor.useReference = on != 0; }
+export function edgec_set_reference(on: i32): void {
+  executor.useReference = on != 0;
+}
 
 /** 1 (default): edgec_load checks the bundle's CRC-32 trailer; 0: skips it (time- or RAM-critical hosts). */
-export function edgec_verify_checksum(on: i32): void { setVerifyChecksum(on != 0); }
+export function edgec_verify_checksum(on: i32): void {
+  setVerifyChecksum(on != 0);
+}
 
 /** 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
-export function edgec_build(): i32 { return ASC_FEATURE_SIMD ? 1 : 0; }
+export function edgec_build(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
 
 /** Multiply-accumulates the last edgec_run executed (skipped branches and steps after an exit excluded). */
-export function edgec_executed_macs(): f64 { return <f64>control.executedMacs; }
+export function edgec_executed_macs(): f64 {
+  return <f64>control.executedMacs;
+}
 /**
  * Runs n samples stacked per tensor at inBase (inputs) into outBase (outputs), each through its own
  * route; routeBase gets i32 [n][steps] (as edgec_route), macsBase f64 [n]. 0 = ok (docs/bundle-format.md).

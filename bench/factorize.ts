@@ -11,27 +11,48 @@ import { runPasses } from '../compiler/passes/index.ts';
 
 /** [label, H (= W), Ci, Co, k] */
 export const FACTOR_SHAPES: [string, number, number, number, number][] = [
-  ['7×7 28² 16→16', 28, 16, 16, 7], ['7×7 17² 64→64', 17, 64, 64, 7], ['7×7 14² 32→64', 14, 32, 64, 7],
-  ['3×3 28² 32→32', 28, 32, 32, 3], ['3×3 14² 64→64', 14, 64, 64, 3], ['3×3 7² 128→128', 7, 128, 128, 3],
+  ['7×7 28² 16→16', 28, 16, 16, 7],
+  ['7×7 17² 64→64', 17, 64, 64, 7],
+  ['7×7 14² 32→64', 14, 32, 64, 7],
+  ['3×3 28² 32→32', 28, 32, 32, 3],
+  ['3×3 14² 64→64', 14, 64, 64, 3],
+  ['3×3 7² 128→128', 7, 128, 128, 3],
 ];
 
 function convLayer(h: number, ci: number, co: number, k: number): Graph {
   let s = 12345;
-  const rand = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32 - 0.5; };
+  const rand = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
   const g: Graph = { name: 'conv', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   g.tensors.set('x', { name: 'x', dtype: 'float32', shape: [1, h, h, ci] });
-  g.tensors.set('w', { name: 'w', dtype: 'float32', shape: [co, k, k, ci], data: Float32Array.from({ length: co * k * k * ci }, rand) });
+  g.tensors.set('w', {
+    name: 'w',
+    dtype: 'float32',
+    shape: [co, k, k, ci],
+    data: Float32Array.from({ length: co * k * k * ci }, rand),
+  });
   g.tensors.set('b', { name: 'b', dtype: 'float32', shape: [co], data: Float32Array.from({ length: co }, rand) });
   g.tensors.set('y', { name: 'y', dtype: 'float32', shape: [] });
-  g.nodes.push({ name: 'conv', op: 'Conv2D', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { padding: 'same', activation: 'relu' } });
+  g.nodes.push({
+    name: 'conv',
+    op: 'Conv2D',
+    inputs: ['x', 'w', 'b'],
+    outputs: ['y'],
+    attrs: { padding: 'same', activation: 'relu' },
+  });
   return runPasses(g);
 }
 
 export async function factorizeBench(log: (line: string) => void = console.log): Promise<void> {
-  log('k×k conv vs k×1 (rank r) → 1×k, simd build, median CPU ms per run (interleaved); ratio = median of paired factorised / original (< 1: faster)');
+  log(
+    'k×k conv vs k×1 (rank r) → 1×k, simd build, median CPU ms per run (interleaved); ratio = median of paired factorised / original (< 1: faster)',
+  );
   const head = ['layer', 'r', 'MACs ratio', 'f32 ms', 'f32 fact ms', 'f32 ratio', 'i8 ms', 'i8 fact ms', 'i8 ratio'];
   const rows: string[][] = [];
-  const f32 = wasmLayerTimer({ dtype: 'float32' }), i8 = wasmLayerTimer({ dtype: 'int8' });
+  const f32 = wasmLayerTimer({ dtype: 'float32' }),
+    i8 = wasmLayerTimer({ dtype: 'int8' });
   for (const [label, h, ci, co, k] of FACTOR_SHAPES) {
     const g = convLayer(h, ci, co, k);
     for (const r of [ci / 2, ci]) {
@@ -39,13 +60,24 @@ export async function factorizeBench(log: (line: string) => void = console.log):
       const p = planFactorization(f, f.nodes[0]!, 'separable', { rank: r });
       spliceFactorization(f, f.nodes[0]!, p);
       const macs = h * h * co * k * k * ci;
-      const a = await f32(g, runPasses(f)), b = await i8(g, runPasses(f));
-      rows.push([label, String(r), (p.macs / macs).toFixed(2), a.before.toFixed(3), a.after.toFixed(3), a.ratio.toFixed(2),
-        b.before.toFixed(3), b.after.toFixed(3), b.ratio.toFixed(2)]);
+      const a = await f32(g, runPasses(f)),
+        b = await i8(g, runPasses(f));
+      rows.push([
+        label,
+        String(r),
+        (p.macs / macs).toFixed(2),
+        a.before.toFixed(3),
+        a.after.toFixed(3),
+        a.ratio.toFixed(2),
+        b.before.toFixed(3),
+        b.after.toFixed(3),
+        b.ratio.toFixed(2),
+      ]);
     }
   }
   const widths = head.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const fmt = (r: string[]) =>
+    '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   log(fmt(head));
   for (const r of rows) log(fmt(r));
 }

@@ -13,13 +13,22 @@ import * as flatbuffers from 'flatbuffers';
 
 function randI8(n: number, seed: number): Int8Array {
   let s = seed >>> 0;
-  return Int8Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return ((s >>> 16) % 255) - 127; });
+  return Int8Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return ((s >>> 16) % 255) - 127;
+  });
 }
 
 function denseGraph(M: number, K: number, N: number): Graph {
   const g: Graph = { name: 'gemm', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [M, K], quant: { scale: [0.02], zeroPoint: [-5] } });
-  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [N, K], data: randI8(N * K, 7), quant: { scale: new Array(N).fill(0.002), zeroPoint: new Array(N).fill(0), axis: 0 } });
+  g.tensors.set('w', {
+    name: 'w',
+    dtype: 'int8',
+    shape: [N, K],
+    data: randI8(N * K, 7),
+    quant: { scale: new Array(N).fill(0.002), zeroPoint: new Array(N).fill(0), axis: 0 },
+  });
   g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [M, N], quant: { scale: [0.05], zeroPoint: [3] } });
   g.nodes.push({ name: 'gemm', op: 'Dense', inputs: ['x', 'w'], outputs: ['y'], attrs: {} });
   return g;
@@ -29,9 +38,21 @@ function dwGraph(H: number, C: number, stride: number): Graph {
   const g: Graph = { name: 'dw', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   const OH = Math.ceil(H / stride);
   g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, H, H, C], quant: { scale: [0.02], zeroPoint: [-5] } });
-  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [C, 3, 3, 1], data: randI8(C * 9, 9), quant: { scale: new Array(C).fill(0.01), zeroPoint: new Array(C).fill(0), axis: 0 } });
+  g.tensors.set('w', {
+    name: 'w',
+    dtype: 'int8',
+    shape: [C, 3, 3, 1],
+    data: randI8(C * 9, 9),
+    quant: { scale: new Array(C).fill(0.01), zeroPoint: new Array(C).fill(0), axis: 0 },
+  });
   g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, OH, OH, C], quant: { scale: [0.05], zeroPoint: [3] } });
-  g.nodes.push({ name: 'dw', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [stride, stride], padding: 'same', groups: C } });
+  g.nodes.push({
+    name: 'dw',
+    op: 'Conv2D',
+    inputs: ['x', 'w'],
+    outputs: ['y'],
+    attrs: { strides: [stride, stride], padding: 'same', groups: C },
+  });
   return g;
 }
 
@@ -40,7 +61,13 @@ function lineGraph(H: number, W: number, C: number, Co: number, k: number, rows:
   const g: Graph = { name: 'line', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   const ws = rows ? [Co, 1, k, C] : [Co, k, 1, C];
   g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, H, W, C], quant: { scale: [0.02], zeroPoint: [-5] } });
-  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: ws, data: randI8(Co * k * C, 11), quant: { scale: new Array(Co).fill(0.002), zeroPoint: new Array(Co).fill(0), axis: 0 } });
+  g.tensors.set('w', {
+    name: 'w',
+    dtype: 'int8',
+    shape: ws,
+    data: randI8(Co * k * C, 11),
+    quant: { scale: new Array(Co).fill(0.002), zeroPoint: new Array(Co).fill(0), axis: 0 },
+  });
   g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, H, W, Co], quant: { scale: [0.05], zeroPoint: [3] } });
   g.nodes.push({ name: 'line', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs: { padding: 'same' } });
   return g;
@@ -49,10 +76,18 @@ function lineGraph(H: number, W: number, C: number, Co: number, k: number, rows:
 /** GMAC/s of one graph on one build: at the median time and at the fastest (least disturbed) time. */
 async function measure(g: Graph, macs: number, build: Build, minMs = 300): Promise<{ median: number; best: number }> {
   const m = await load(compileGraph(g, { skipPasses: true }).bundle, { build });
-  const x = randI8(g.tensors.get('x')!.shape.reduce((a, b) => a * b, 1), 3);
+  const x = randI8(
+    g.tensors.get('x')!.shape.reduce((a, b) => a * b, 1),
+    3,
+  );
   m.run({ x });
   let reps = 1;
-  for (;;) { const t = performance.now(); for (let i = 0; i < reps; i++) m.run({ x }); if (performance.now() - t > 20) break; reps *= 2; }
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) m.run({ x });
+    if (performance.now() - t > 20) break;
+    reps *= 2;
+  }
   const times: number[] = [];
   const t0 = performance.now();
   while (times.length < 7 || (performance.now() - t0 < minMs && times.length < 50)) {
@@ -95,27 +130,60 @@ export async function dotPeak(): Promise<number> {
   // code for later calls once its background compile is done
   const t0 = performance.now();
   let n = 1 << 12;
-  while (performance.now() - t0 < 500) { const t = performance.now(); peak(n); if (performance.now() - t < 25 && n < 1 << 28) n *= 2; }
+  while (performance.now() - t0 < 500) {
+    const t = performance.now();
+    peak(n);
+    if (performance.now() - t < 25 && n < 1 << 28) n *= 2;
+  }
   let best = Infinity;
-  for (let i = 0; i < 7; i++) { const t = performance.now(); peak(n); best = Math.min(best, performance.now() - t); }
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    peak(n);
+    best = Math.min(best, performance.now() - t);
+  }
   return (n * 8 * 8) / (best * 1e6);
 }
 
 export const GEMM_SHAPES: [string, number, number, number][] = [
-  ['256³', 256, 256, 256], ['512³', 512, 512, 512],
-  ['mnv2 pw 112² 32→16', 12544, 32, 16], ['mnv2 pw 112² 16→96', 12544, 16, 96], ['mnv2 pw 56² 96→24', 3136, 96, 24],
-  ['mnv2 pw 56² 24→144', 3136, 24, 144], ['mnv2 pw 56² 144→24', 3136, 144, 24], ['mnv2 pw 28² 144→32', 784, 144, 32],
-  ['mnv2 pw 28² 32→192', 784, 32, 192], ['mnv2 pw 28² 192→32', 784, 192, 32], ['mnv2 pw 14² 192→64', 196, 192, 64],
-  ['mnv2 pw 14² 64→384', 196, 64, 384], ['mnv2 pw 14² 384→64', 196, 384, 64], ['mnv2 pw 14² 384→96', 196, 384, 96],
-  ['mnv2 pw 14² 96→576', 196, 96, 576], ['mnv2 pw 14² 576→96', 196, 576, 96], ['mnv2 pw 7² 576→160', 49, 576, 160],
-  ['mnv2 pw 7² 160→960', 49, 160, 960], ['mnv2 pw 7² 960→160', 49, 960, 160], ['mnv2 pw 7² 960→320', 49, 960, 320],
+  ['256³', 256, 256, 256],
+  ['512³', 512, 512, 512],
+  ['mnv2 pw 112² 32→16', 12544, 32, 16],
+  ['mnv2 pw 112² 16→96', 12544, 16, 96],
+  ['mnv2 pw 56² 96→24', 3136, 96, 24],
+  ['mnv2 pw 56² 24→144', 3136, 24, 144],
+  ['mnv2 pw 56² 144→24', 3136, 144, 24],
+  ['mnv2 pw 28² 144→32', 784, 144, 32],
+  ['mnv2 pw 28² 32→192', 784, 32, 192],
+  ['mnv2 pw 28² 192→32', 784, 192, 32],
+  ['mnv2 pw 14² 192→64', 196, 192, 64],
+  ['mnv2 pw 14² 64→384', 196, 64, 384],
+  ['mnv2 pw 14² 384→64', 196, 384, 64],
+  ['mnv2 pw 14² 384→96', 196, 384, 96],
+  ['mnv2 pw 14² 96→576', 196, 96, 576],
+  ['mnv2 pw 14² 576→96', 196, 576, 96],
+  ['mnv2 pw 7² 576→160', 49, 576, 160],
+  ['mnv2 pw 7² 160→960', 49, 160, 960],
+  ['mnv2 pw 7² 960→160', 49, 960, 160],
+  ['mnv2 pw 7² 960→320', 49, 960, 320],
   ['mnv2 pw 7² 320→1280', 49, 320, 1280],
 ];
 /** 1×7 / 7×1 layers: Inception-v3's 17×17×128 → 128 (factorised 7×7) and an MCU-sized 12×12×16 → 16. */
-export const LINE_SHAPES: [string, number, number, number][] = [['inception 17² 128→128', 17, 128, 128], ['mcu 12² 16→16', 12, 16, 16]];
+export const LINE_SHAPES: [string, number, number, number][] = [
+  ['inception 17² 128→128', 17, 128, 128],
+  ['mcu 12² 16→16', 12, 16, 16],
+];
 
 export const DW_SHAPES: [number, number, number][] = [
-  [112, 32, 1], [112, 96, 2], [56, 144, 1], [56, 144, 2], [28, 192, 1], [28, 192, 2], [14, 384, 1], [14, 576, 1], [14, 576, 2], [7, 960, 1],
+  [112, 32, 1],
+  [112, 96, 2],
+  [56, 144, 1],
+  [56, 144, 2],
+  [28, 192, 1],
+  [28, 192, 2],
+  [14, 384, 1],
+  [14, 576, 1],
+  [14, 576, 2],
+  [7, 960, 1],
 ];
 
 /** Rows [shape, GMAC/s] for the simd build (`dwOnly`: the depthwise rows alone). */
@@ -132,7 +200,9 @@ export async function gemmBench(log: (line: string) => void = console.log, dwOnl
       log(`  ${name.padEnd(24)} M=${M} K=${K} N=${N}`.padEnd(56) + rate(r));
       if (M === 512 && K === 512 && N === 512) {
         const peak = Math.max(peak0, await dotPeak());
-        log(`  register-only dot peak now ${peak.toFixed(1)} GMAC/s: 512³ (best) at ${(100 * cube / peak).toFixed(0)} % of it (30 / 54 = 56 % is the target's share)`);
+        log(
+          `  register-only dot peak now ${peak.toFixed(1)} GMAC/s: 512³ (best) at ${((100 * cube) / peak).toFixed(0)} % of it (30 / 54 = 56 % is the target's share)`,
+        );
       }
     }
   }
@@ -146,14 +216,20 @@ export async function gemmBench(log: (line: string) => void = console.log, dwOnl
 
 /** Rows [layer, GMAC/s dedicated vs im2col, arena bytes] for the simd build. */
 export async function lineConvBench(log: (line: string) => void = console.log): Promise<void> {
-  log('qs8 1×7 / 7×1 conv (same padding), simd build, GMAC/s of the best CPU time of 15 interleaved rounds, and arena bytes: dedicated kernel vs im2col');
+  log(
+    'qs8 1×7 / 7×1 conv (same padding), simd build, GMAC/s of the best CPU time of 15 interleaved rounds, and arena bytes: dedicated kernel vs im2col',
+  );
   for (const [name, H, C, Co] of LINE_SHAPES) {
     for (const rows of [true, false]) {
-      const g = lineGraph(H, H, C, Co, 7, rows), macs = H * H * Co * 7 * C;
-      const bundles = [[], ['Conv1xK_QS8', 'ConvKx1_QS8']].map((off) => compileGraph(g, { skipPasses: true, disableKernels: off }).bundle);
+      const g = lineGraph(H, H, C, Co, 7, rows),
+        macs = H * H * Co * 7 * C;
+      const bundles = [[], ['Conv1xK_QS8', 'ConvKx1_QS8']].map(
+        (off) => compileGraph(g, { skipPasses: true, disableKernels: off }).bundle,
+      );
       const arena = bundles.map((b) => fb.Bundle.getRootAsBundle(new flatbuffers.ByteBuffer(b)).arenaSize());
       const models = await Promise.all(bundles.map((b) => load(b, { build: 'simd' })));
-      const x = randI8(H * H * C, 3), reps = Math.max(1, Math.round(2e8 / macs));
+      const x = randI8(H * H * C, 3),
+        reps = Math.max(1, Math.round(2e8 / macs));
       // CPU time, not wall time: the two cores are shared, and another process's burst would land in one side only
       const best = [Infinity, Infinity];
       for (let round = 0; round < 15; round++) {
@@ -165,12 +241,16 @@ export async function lineConvBench(log: (line: string) => void = console.log): 
         }
       }
       const [fast, slow] = best.map((us) => macs / (us * 1e3));
-      log(`  ${name} ${rows ? '1×7' : '7×1'}`.padEnd(40) + `${fast!.toFixed(1)} vs ${slow!.toFixed(1)} (${(fast! / slow!).toFixed(2)}×)`.padEnd(24) +
-          `arena ${arena[0]} vs ${arena[1]} B`);
+      log(
+        `  ${name} ${rows ? '1×7' : '7×1'}`.padEnd(40) +
+          `${fast!.toFixed(1)} vs ${slow!.toFixed(1)} (${(fast! / slow!).toFixed(2)}×)`.padEnd(24) +
+          `arena ${arena[0]} vs ${arena[1]} B`,
+      );
     }
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes('--line')) await lineConvBench(); else await gemmBench(console.log, process.argv.includes('--dw'));
+  if (process.argv.includes('--line')) await lineConvBench();
+  else await gemmBench(console.log, process.argv.includes('--dw'));
 }

@@ -18,12 +18,19 @@ const SIZES = (values.sizes ?? '5000,10000,20000').split(',').map(Number);
 /** A chain of n ONNX Relus on a [1,16] input, as encoded bytes. */
 function onnxReluChain(n: number): Uint8Array {
   const Model = onnxProtoRoot().lookupType('onnx.ModelProto');
-  const vi = (name: string) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }, { dim_value: 16 }] } } } });
+  const vi = (name: string) => ({
+    name,
+    type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }, { dim_value: 16 }] } } },
+  });
   const node = Array.from({ length: n }, (_, i) => ({
-    op_type: 'Relu', name: `relu_${i}`, input: [i === 0 ? 'x' : `t${i - 1}`], output: [i === n - 1 ? 'y' : `t${i}`],
+    op_type: 'Relu',
+    name: `relu_${i}`,
+    input: [i === 0 ? 'x' : `t${i - 1}`],
+    output: [i === n - 1 ? 'y' : `t${i}`],
   }));
   const msg = Model.fromObject({
-    ir_version: 7, opset_import: [{ domain: '', version: 13 }],
+    ir_version: 7,
+    opset_import: [{ domain: '', version: 13 }],
     graph: { name: 'relu_chain', node, input: [vi('x')], output: [vi('y')] },
   });
   return Model.encode(msg).finish();
@@ -34,10 +41,19 @@ function onnxReluChain(n: number): Uint8Array {
  * and fuse-activation rewrite half the nodes. Returned as json text + sidecar, parsed like `edgec compile`.
  */
 function jsonMlp(n: number): { json: string; weights: Uint8Array | undefined } {
-  const g: Graph = { name: 'mlp_chain', tensors: new Map(), nodes: [], inputs: ['x'], outputs: [], source: 'bench.json' };
+  const g: Graph = {
+    name: 'mlp_chain',
+    tensors: new Map(),
+    nodes: [],
+    inputs: ['x'],
+    outputs: [],
+    source: 'bench.json',
+  };
   g.tensors.set('x', { name: 'x', dtype: 'float32', shape: [1, 8] });
-  let x = 'x', seed = 1;
-  const values = (k: number) => Float32Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.5);
+  let x = 'x',
+    seed = 1;
+  const values = (k: number) =>
+    Float32Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.5);
   const ops = ['Dense', 'Add', 'Relu', 'Sigmoid'] as const;
   for (let i = 0; i < n; i++) {
     const op = ops[i % 4]!;
@@ -59,8 +75,14 @@ function jsonMlp(n: number): { json: string; weights: Uint8Array | undefined } {
 }
 
 const CASES: Record<string, (n: number) => () => Graph> = {
-  'onnx-relu': (n) => { const bytes = onnxReluChain(n); return () => parseOnnx(bytes, 'bench.onnx'); },
-  'json-mlp': (n) => { const m = jsonMlp(n); return () => parseModelJson(parseJsonText(m.json, 'bench.json'), m.weights, 'bench.json'); },
+  'onnx-relu': (n) => {
+    const bytes = onnxReluChain(n);
+    return () => parseOnnx(bytes, 'bench.onnx');
+  },
+  'json-mlp': (n) => {
+    const m = jsonMlp(n);
+    return () => parseModelJson(parseJsonText(m.json, 'bench.json'), m.weights, 'bench.json');
+  },
 };
 
 function time<T>(f: () => T): [T, number] {
@@ -70,7 +92,9 @@ function time<T>(f: () => T): [T, number] {
 }
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0)).padStart(7);
-console.log(`${'case'.padEnd(10)} ${'nodes'.padStart(6)} ${'frontend'.padStart(8)} ${'passes'.padStart(7)} ${'lower'.padStart(7)} ${'plan'.padStart(7)} ${'emit'.padStart(7)} ${'total'.padStart(7)} ms  ratio`);
+console.log(
+  `${'case'.padEnd(10)} ${'nodes'.padStart(6)} ${'frontend'.padStart(8)} ${'passes'.padStart(7)} ${'lower'.padStart(7)} ${'plan'.padStart(7)} ${'emit'.padStart(7)} ${'total'.padStart(7)} ms  ratio`,
+);
 for (const name of (values.only ?? Object.keys(CASES).join(',')).split(',')) {
   const make = CASES[name];
   if (!make) throw new Error(`unknown case '${name}' (cases: ${Object.keys(CASES).join(', ')})`);
@@ -84,7 +108,9 @@ for (const name of (values.only ?? Object.keys(CASES).join(',')).split(',')) {
     const [, te] = time(() => emitBundle(l, plan, compileMetadata({}, opt.name)));
     const total = tf + tp + tl + tm + te;
     const ratio = prev === undefined ? '' : `${(total / prev).toFixed(2)}×`;
-    console.log(`${name.padEnd(10)} ${String(n).padStart(6)} ${fmt(tf).padStart(8)} ${fmt(tp)} ${fmt(tl)} ${fmt(tm)} ${fmt(te)} ${fmt(total)}     ${ratio}`);
+    console.log(
+      `${name.padEnd(10)} ${String(n).padStart(6)} ${fmt(tf).padStart(8)} ${fmt(tp)} ${fmt(tl)} ${fmt(tm)} ${fmt(te)} ${fmt(total)}     ${ratio}`,
+    );
     prev = total;
   }
 }

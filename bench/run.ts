@@ -24,7 +24,13 @@ import { trainBench } from './train.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string' }, only: { type: 'string' }, train: { type: 'boolean' }, batch: { type: 'string' }, steps: { type: 'string' } },
+  options: {
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    train: { type: 'boolean' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+  },
 });
 if (values.train) {
   await trainBench({ model: positionals[0], batch: values.batch, steps: values.steps });
@@ -55,7 +61,10 @@ async function interleavedMedians(fns: (() => Promise<unknown>)[], runs: number)
       t[j]!.push(performance.now() - s);
     }
   }
-  return t.map((ts) => { ts.sort((a, b) => a - b); return ts[ts.length >> 1]!; });
+  return t.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return ts[ts.length >> 1]!;
+  });
 }
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -97,41 +106,90 @@ for (const m of MODELS) {
   // edgec int8: the u8s8 QDQ model's own scales (so its output is comparable with ort's int8 output)
   const qdqPath = join(dir, `${m}_qdq_u8s8.onnx`);
   let r = 1;
-  const normal = () => { // Box-Muller on a fixed LCG: calibration inputs for latency only
-    r = (r * 1664525 + 1013904223) >>> 0; const u = (r + 1) / 2 ** 32;
-    r = (r * 1664525 + 1013904223) >>> 0; const v = r / 2 ** 32;
+  const normal = () => {
+    // Box-Muller on a fixed LCG: calibration inputs for latency only
+    r = (r * 1664525 + 1013904223) >>> 0;
+    const u = (r + 1) / 2 ** 32;
+    r = (r * 1664525 + 1013904223) >>> 0;
+    const v = r / 2 ** 32;
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
   const q = existsSync(qdqPath)
     ? await compileQuantized(parseOnnx(readFileSync(qdqPath), qdqPath), {}, { modelName: `${m}_int8` })
-    : await compileQuantized(graph, { samples: { input: graph.inputs[0]!, data: Array.from({ length: 4 }, () => Float32Array.from(xf, normal)) } }, { modelName: `${m}_int8` });
+    : await compileQuantized(
+        graph,
+        { samples: { input: graph.inputs[0]!, data: Array.from({ length: 4 }, () => Float32Array.from(xf, normal)) } },
+        { modelName: `${m}_int8` },
+      );
   const edgecQ = await load(q.bundle, { build: 'simd' });
   const qOut = edgecQ.run({ [inName]: xf })[outName] as Float32Array;
 
   const tfRun = prepareTfjsGraph(graph);
   const tfOut = (await tfRun({ [graph.inputs[0]!]: xf }))[graph.outputs[0]!]!;
-  const [tEdgec, tOrtF, tEdgecQ, tTf, tOrtQ] = await interleavedMedians([
-    async () => edgec.run({ [inName]: xf }), ortF.run, async () => edgecQ.run({ [inName]: xf }),
-    () => tfRun({ [graph.inputs[0]!]: xf }), ...(ortQ ? [ortQ.run] : [])], runs) as [number, number, number, number, number?];
+  const [tEdgec, tOrtF, tEdgecQ, tTf, tOrtQ] = (await interleavedMedians(
+    [
+      async () => edgec.run({ [inName]: xf }),
+      ortF.run,
+      async () => edgecQ.run({ [inName]: xf }),
+      () => tfRun({ [graph.inputs[0]!]: xf }),
+      ...(ortQ ? [ortQ.run] : []),
+    ],
+    runs,
+  )) as [number, number, number, number, number?];
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
   rows.push([
-    m, tEdgec.toFixed(3), tOrtF.toFixed(3), tOrtQ ? tOrtQ.toFixed(3) : '-', tTf.toFixed(3),
-    (tEdgec / tOrtF).toFixed(2), tOrtQ ? (tEdgec / tOrtQ).toFixed(2) : '-', (tEdgec / tTf).toFixed(2),
-    maxAbs(eOut, refF).toExponential(1), maxAbs(ortF.out, refF).toExponential(1), maxAbs(tfOut, refF).toExponential(1),
-    String(edgec.info.arenaBytes), String(bundle.length),
-    tEdgecQ.toFixed(3), tOrtQ ? (tEdgecQ / tOrtQ).toFixed(2) : '-', (tEdgecQ / tTf).toFixed(2),
-    ortQ ? maxAbs(qOut, ortQ.out).toExponential(1) : '-', String(edgecQ.info.arenaBytes), String(q.bundle.length),
+    m,
+    tEdgec.toFixed(3),
+    tOrtF.toFixed(3),
+    tOrtQ ? tOrtQ.toFixed(3) : '-',
+    tTf.toFixed(3),
+    (tEdgec / tOrtF).toFixed(2),
+    tOrtQ ? (tEdgec / tOrtQ).toFixed(2) : '-',
+    (tEdgec / tTf).toFixed(2),
+    maxAbs(eOut, refF).toExponential(1),
+    maxAbs(ortF.out, refF).toExponential(1),
+    maxAbs(tfOut, refF).toExponential(1),
+    String(edgec.info.arenaBytes),
+    String(bundle.length),
+    tEdgecQ.toFixed(3),
+    tOrtQ ? (tEdgecQ / tOrtQ).toFixed(2) : '-',
+    (tEdgecQ / tTf).toFixed(2),
+    ortQ ? maxAbs(qOut, ortQ.out).toExponential(1) : '-',
+    String(edgecQ.info.arenaBytes),
+    String(q.bundle.length),
   ]);
 }
 
-const head = ['model', 'edgec f32 ms', 'ort f32 ms', 'ort u8s8 ms', 'tfjs f32 ms', 'edgec/ort f32', 'edgec/ort int8',
-  'edgec/tfjs', '|Δ| edgec', '|Δ| ort', '|Δ| tfjs', 'arena B', 'bundle B',
-  'edgec i8 ms', 'i8/ort int8', 'i8/tfjs f32', '|Δ| i8 vs ort i8', 'i8 arena B', 'i8 bundle B'];
+const head = [
+  'model',
+  'edgec f32 ms',
+  'ort f32 ms',
+  'ort u8s8 ms',
+  'tfjs f32 ms',
+  'edgec/ort f32',
+  'edgec/ort int8',
+  'edgec/tfjs',
+  '|Δ| edgec',
+  '|Δ| ort',
+  '|Δ| tfjs',
+  'arena B',
+  'bundle B',
+  'edgec i8 ms',
+  'i8/ort int8',
+  'i8/tfjs f32',
+  '|Δ| i8 vs ort i8',
+  'i8 arena B',
+  'i8 bundle B',
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
-console.log('single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster); |Δ| = max abs vs the reference output');
-console.log('targets (mobilenet_v2): i8/ort int8 ≤ 0.25, i8/tfjs f32 ≤ 0.45; arena = the wasm linear-memory working set besides the bundle');
+console.log(
+  'single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster); |Δ| = max abs vs the reference output',
+);
+console.log(
+  'targets (mobilenet_v2): i8/ort int8 ≤ 0.25, i8/tfjs f32 ≤ 0.45; arena = the wasm linear-memory working set besides the bundle',
+);
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);

@@ -18,10 +18,13 @@ const FMNIST = '/usr/share/datasets/fashion-mnist';
 
 /** `count` images [count,28,28,1] in [0,1] and their labels; `source` says where they came from. */
 export function fashionBatches(count: number): { x: Float32Array; labels: Int32Array; source: string } {
-  const x = new Float32Array(count * 784), labels = new Int32Array(count);
-  const img = `${FMNIST}/train-images-idx3-ubyte.gz`, lab = `${FMNIST}/train-labels-idx1-ubyte.gz`;
+  const x = new Float32Array(count * 784),
+    labels = new Int32Array(count);
+  const img = `${FMNIST}/train-images-idx3-ubyte.gz`,
+    lab = `${FMNIST}/train-labels-idx1-ubyte.gz`;
   if (existsSync(img) && existsSync(lab)) {
-    const pix = gunzipSync(readFileSync(img)), ls = gunzipSync(readFileSync(lab));
+    const pix = gunzipSync(readFileSync(img)),
+      ls = gunzipSync(readFileSync(lab));
     for (let i = 0; i < count * 784; i++) x[i] = pix[16 + i]! / 255;
     for (let i = 0; i < count; i++) labels[i] = ls[8 + i]!;
     return { x, labels, source: `Fashion-MNIST (${FMNIST})` };

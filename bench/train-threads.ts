@@ -15,9 +15,15 @@ import { load } from '../runtime/node.ts';
 import { trainParallel } from '../runtime/train-parallel.ts';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string' }, shards: { type: 'string' }, steps: { type: 'string' }, threads: { type: 'string' } },
+  options: {
+    batch: { type: 'string' },
+    shards: { type: 'string' },
+    steps: { type: 'string' },
+    threads: { type: 'string' },
+  },
 });
-const B = Number(values.batch ?? 32), STEPS = Number(values.steps ?? 30);
+const B = Number(values.batch ?? 32),
+  STEPS = Number(values.steps ?? 30);
 const THREADS = (values.threads ?? '1,2').split(',').map(Number);
 
 /** Seeded uniform numbers in [0, 1) (mulberry32). */
@@ -35,10 +41,18 @@ function cnn(batch: number): Graph {
   const r = rng(7);
   const tensors = new Map<string, Tensor>([['x', { name: 'x', dtype: 'float32', shape: [batch, 28, 28, 1] }]]);
   const nodes: Node[] = [];
-  let prev = 'x', k = 0;
+  let prev = 'x',
+    k = 0;
   const weight = (shape: number[], fanIn: number) => {
-    const name = `w${k++}`, n = shape.reduce((a, b) => a * b, 1), a = Math.sqrt(6 / fanIn);
-    tensors.set(name, { name, dtype: 'float32', shape, data: Float32Array.from({ length: n }, () => (2 * r() - 1) * a) });
+    const name = `w${k++}`,
+      n = shape.reduce((a, b) => a * b, 1),
+      a = Math.sqrt(6 / fanIn);
+    tensors.set(name, {
+      name,
+      dtype: 'float32',
+      shape,
+      data: Float32Array.from({ length: n }, () => (2 * r() - 1) * a),
+    });
     return name;
   };
   const layer = (op: Node['op'], inputs: string[], attrs: Node['attrs']) => {
@@ -47,12 +61,23 @@ function cnn(batch: number): Graph {
     prev = `${name}:y`;
   };
   const conv = (co: number, ci: number, kk: number, groups: number, stride = 1) =>
-    layer('Conv2D', [weight([co, kk, kk, ci / groups], kk * kk * ci / groups), weight([co], 1e6)],
-      { strides: [stride, stride], padding: kk === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], groups, activation: 'relu' });
+    layer('Conv2D', [weight([co, kk, kk, ci / groups], (kk * kk * ci) / groups), weight([co], 1e6)], {
+      strides: [stride, stride],
+      padding: kk === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0],
+      groups,
+      activation: 'relu',
+    });
   const pool = () => layer('MaxPool', [], { kernel: [2, 2], strides: [2, 2] });
-  conv(16, 1, 3, 1); pool(); conv(32, 16, 3, 1); pool();
-  conv(32, 32, 3, 32); conv(64, 32, 1, 1); conv(64, 64, 3, 64, 2); conv(64, 64, 1, 1);
-  layer('GlobalAvgPool', [], {}); layer('Flatten', [], { axis: 1 });
+  conv(16, 1, 3, 1);
+  pool();
+  conv(32, 16, 3, 1);
+  pool();
+  conv(32, 32, 3, 32);
+  conv(64, 32, 1, 1);
+  conv(64, 64, 3, 64, 2);
+  conv(64, 64, 1, 1);
+  layer('GlobalAvgPool', [], {});
+  layer('Flatten', [], { axis: 1 });
   layer('Dense', [weight([10, 64], 64), weight([10], 1e6)], {});
   const g: Graph = { name: 'fashion-like', tensors, nodes, inputs: ['x'], outputs: [prev], source: 'bench' };
   inferShapes.run(g);
@@ -65,20 +90,30 @@ const st = buildShardedTraining(fwd, B, opts, values.shards ? Number(values.shar
 const bundles = compileShardedTraining(st);
 const r = rng(11);
 const batches = Array.from({ length: 4 }, () => ({
-  x: Float32Array.from({ length: B * 784 }, () => r()), labels: Int32Array.from({ length: B }, () => Math.floor(r() * 10)),
+  x: Float32Array.from({ length: B * 784 }, () => r()),
+  labels: Int32Array.from({ length: B }, () => Math.floor(r() * 10)),
 }));
-console.log(`batch ${B}, ${st.plan.shards} shards of ${B / st.plan.shards}, ${STEPS} steps (after 3 warm-up steps), sgd momentum 0.9`);
+console.log(
+  `batch ${B}, ${st.plan.shards} shards of ${B / st.plan.shards}, ${STEPS} steps (after 3 warm-up steps), sgd momentum 0.9`,
+);
 
 const tg = buildTrainingGraph(fwd, opts);
 const single = await load(compileGraph(tg.graph, { skipPasses: true }).bundle);
-const feed = (k: number) => ({ [tg.x]: batches[k % 4]!.x, [tg.labels]: batches[k % 4]!.labels, [tg.lr]: Float32Array.of(0.01) });
+const feed = (k: number) => ({
+  [tg.x]: batches[k % 4]!.x,
+  [tg.labels]: batches[k % 4]!.labels,
+  [tg.lr]: Float32Array.of(0.01),
+});
 for (let k = 0; k < 3; k++) single.run(feed(k));
 /** Samples per CPU second of this process (every thread): what the shards cost, whatever the load. */
 const cpuRate = (c: NodeJS.CpuUsage) => (B * STEPS) / ((c.user + c.system) / 1e6);
-let t0 = performance.now(), c0 = process.cpuUsage();
+let t0 = performance.now(),
+  c0 = process.cpuUsage();
 for (let k = 0; k < STEPS; k++) single.run(feed(k));
 const base = (B * STEPS) / ((performance.now() - t0) / 1000);
-console.log(`unsharded bundle, 1 thread: ${base.toFixed(0)} samples/s, ${cpuRate(process.cpuUsage(c0)).toFixed(0)} samples per CPU s`);
+console.log(
+  `unsharded bundle, 1 thread: ${base.toFixed(0)} samples/s, ${cpuRate(process.cpuUsage(c0)).toFixed(0)} samples per CPU s`,
+);
 
 let first: string | undefined;
 for (const threads of THREADS) {
@@ -88,11 +123,14 @@ for (const threads of THREADS) {
   t0 = performance.now();
   c0 = process.cpuUsage();
   for (let k = 0; k < STEPS; k++) await t.step({ ...batches[k % 4]!, lr: 0.01 });
-  const rate = (B * STEPS) / ((performance.now() - t0) / 1000), cpu = cpuRate(process.cpuUsage(c0));
+  const rate = (B * STEPS) / ((performance.now() - t0) / 1000),
+    cpu = cpuRate(process.cpuUsage(c0));
   const w = Buffer.concat(st.plan.params.map((p) => Buffer.from(t.model.readVariable(p).buffer))).toString('base64');
   first ??= w;
   const same = w === first ? 'identical to' : 'DIFFER from';
-  console.log(`sharded, ${t.threads} thread(s): ${rate.toFixed(0)} samples/s (${(rate / base).toFixed(2)}× the unsharded bundle),`
-    + ` ${cpu.toFixed(0)} samples per CPU s; weights ${same} the first run's`);
+  console.log(
+    `sharded, ${t.threads} thread(s): ${rate.toFixed(0)} samples/s (${(rate / base).toFixed(2)}× the unsharded bundle),` +
+      ` ${cpu.toFixed(0)} samples per CPU s; weights ${same} the first run's`,
+  );
   await t.close();
 }

@@ -18,7 +18,13 @@ import { fashionBatches, forwardGraph, writeSamples } from './train-graph.ts';
 import { prepareTfjsTraining } from './peers/tfjs-train.ts';
 import { registerTfjsGradients } from './peers/tfjs-gradients.ts';
 
-interface Result { name: string; samplesPerS?: number; loss?: number; peakRss?: number; note?: string }
+interface Result {
+  name: string;
+  samplesPerS?: number;
+  loss?: number;
+  peakRss?: number;
+  note?: string;
+}
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const LR = 0.01;
@@ -32,26 +38,60 @@ function child(cmd: string, args: string[]): Record<string, number> {
 
 /** The forward graph as the layer list bench/peers/torch-train.py builds (NCHW there; weights in IR layouts). */
 function torchLayers(g: Graph): unknown[] {
-  const t = (name: string) => { const x = g.tensors.get(name)!; return { shape: x.shape, data: Array.from(x.data as ArrayLike<number>) }; };
+  const t = (name: string) => {
+    const x = g.tensors.get(name)!;
+    return { shape: x.shape, data: Array.from(x.data as ArrayLike<number>) };
+  };
   return g.nodes.flatMap((n): unknown[] => {
-    const a = n.attrs, bias = n.inputs[2] ? { b: t(n.inputs[2]) } : {};
-    if (n.op === 'Conv2D') return [{ op: n.op, w: t(n.inputs[1]!), ...bias, strides: a.strides, dilations: a.dilations, padding: a.padding, groups: a.groups, activation: a.activation }];
+    const a = n.attrs,
+      bias = n.inputs[2] ? { b: t(n.inputs[2]) } : {};
+    if (n.op === 'Conv2D')
+      return [
+        {
+          op: n.op,
+          w: t(n.inputs[1]!),
+          ...bias,
+          strides: a.strides,
+          dilations: a.dilations,
+          padding: a.padding,
+          groups: a.groups,
+          activation: a.activation,
+        },
+      ];
     if (n.op === 'Dense') return [{ op: n.op, w: t(n.inputs[1]!), ...bias, activation: a.activation }];
     if (n.op === 'MaxPool') return [{ op: n.op, kernel: a.kernel, strides: a.strides }];
     if (n.op === 'GlobalAvgPool') return [{ op: n.op }];
     const outRank = g.tensors.get(n.outputs[0]!)!.shape.length;
     // the input's NCHW → NHWC reshape (one channel) is the identity in PyTorch's NCHW
-    if (n.op === 'Reshape' && outRank === 4 && n.inputs[0] === g.inputs[0] && g.tensors.get(n.outputs[0]!)!.shape[3] === 1) return [];
+    if (
+      n.op === 'Reshape' &&
+      outRank === 4 &&
+      n.inputs[0] === g.inputs[0] &&
+      g.tensors.get(n.outputs[0]!)!.shape[3] === 1
+    )
+      return [];
     if ((n.op === 'Reshape' || n.op === 'Flatten') && outRank === 2) return [{ op: 'Flatten' }];
     throw new Error(`torch peer: op ${n.op} (${n.name}) not mapped`);
   });
 }
 
-async function tfjsRun(name: string, backend: 'wasm' | 'cpu', g: Graph, x: Float32Array, labels: Int32Array, B: number, warm: number, steps: number): Promise<Result> {
+async function tfjsRun(
+  name: string,
+  backend: 'wasm' | 'cpu',
+  g: Graph,
+  x: Float32Array,
+  labels: Int32Array,
+  B: number,
+  warm: number,
+  steps: number,
+): Promise<Result> {
   await tf.setBackend(backend);
   await tf.ready();
   const step = prepareTfjsTraining(g, backend === 'wasm', LR);
-  const batch = (i: number): [Float32Array, Int32Array] => [x.subarray(i * B * 784, (i + 1) * B * 784), labels.subarray(i * B, (i + 1) * B)];
+  const batch = (i: number): [Float32Array, Int32Array] => [
+    x.subarray(i * B * 784, (i + 1) * B * 784),
+    labels.subarray(i * B, (i + 1) * B),
+  ];
   let loss = 0;
   for (let i = 0; i < warm; i++) loss = await step(...batch(i));
   const t0 = performance.now();
@@ -65,10 +105,14 @@ async function tfjsRun(name: string, backend: 'wasm' | 'cpu', g: Graph, x: Float
 export async function trainBench(args: { model?: string; batch?: string; steps?: string }): Promise<void> {
   const model = args.model ?? '../shared/models/fashion_cnn.onnx';
   if (!existsSync(model)) {
-    console.error(`edgec bench --train: no model at '${model}'; give the path of fashion_cnn.onnx, e.g. npm run bench -- --train ../shared/models/fashion_cnn.onnx`);
+    console.error(
+      `edgec bench --train: no model at '${model}'; give the path of fashion_cnn.onnx, e.g. npm run bench -- --train ../shared/models/fashion_cnn.onnx`,
+    );
     process.exit(2);
   }
-  const B = Number(args.batch ?? 32), steps = Number(args.steps ?? 20), warm = 3;
+  const B = Number(args.batch ?? 32),
+    steps = Number(args.steps ?? 20),
+    warm = 3;
   const g = forwardGraph(model, B);
   const data = fashionBatches(B * (warm + steps));
   const dir = mkdtempSync(join(tmpdir(), 'edgec-train-bench-'));
@@ -77,7 +121,18 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const results: Result[] = [];
   try {
     for (const build of ['simd', 'scalar']) {
-      const r = child(process.execPath, ['--import', 'tsx', here('./train-edgec.ts'), model, dataPath, String(B), String(warm), String(steps), build, String(LR)]);
+      const r = child(process.execPath, [
+        '--import',
+        'tsx',
+        here('./train-edgec.ts'),
+        model,
+        dataPath,
+        String(B),
+        String(warm),
+        String(steps),
+        build,
+        String(LR),
+      ]);
       results.push({ name: `edgec ${build}`, ...r });
       if (build === 'simd') console.log(`edgec training arena ${r.arenaBytes} B`);
     }
@@ -85,11 +140,17 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
     tfwasm.setThreadsCount(1);
     results.push(await tfjsRun('tfjs-wasm', 'wasm', g, data.x, data.labels, B, warm, steps));
     // tfjs-cpu's JS convolution gradients are ~50× slower: a few steps give its rate (its loss is from fewer steps)
-    results.push({ ...await tfjsRun('tfjs-cpu', 'cpu', g, data.x, data.labels, B, 1, CPU_STEPS), name: `tfjs-cpu (${CPU_STEPS} steps)` });
+    results.push({
+      ...(await tfjsRun('tfjs-cpu', 'cpu', g, data.x, data.labels, B, 1, CPU_STEPS)),
+      name: `tfjs-cpu (${CPU_STEPS} steps)`,
+    });
     const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
     if (probe.status === 0) {
       const specPath = join(dir, 'spec.json');
-      writeFileSync(specPath, JSON.stringify({ batch: B, warm, steps, lr: LR, data: dataPath, layers: torchLayers(g) }));
+      writeFileSync(
+        specPath,
+        JSON.stringify({ batch: B, warm, steps, lr: LR, data: dataPath, layers: torchLayers(g) }),
+      );
       results.push({ name: 'pytorch 1 thread', ...child('python3', [here('./peers/torch-train.py'), specPath]) });
     } else {
       results.push({ name: 'pytorch 1 thread', note: 'skipped: python3 cannot import torch' });
@@ -99,12 +160,23 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   }
 
   const edgec = results[0]!.samplesPerS!;
-  console.log(`training throughput, ${model}, batch ${B}, ${steps} timed steps after ${warm} warm-up, ` +
-    `one thread, data: ${data.source}; load average ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `training throughput, ${model}, batch ${B}, ${steps} timed steps after ${warm} warm-up, ` +
+      `one thread, data: ${data.source}; load average ${loadavg()[0]!.toFixed(1)}`,
+  );
   console.log('targets: edgec simd ≥ 3× tfjs-wasm, ≥ 0.5× pytorch 1 thread; peak RSS of the edgec process ≤ 150 MB');
   const head = ['runtime', 'samples/s', 'edgec simd / it', 'loss after last step', 'peak RSS MB'];
-  const rows = results.map((r) => r.note ? [r.name, r.note, '', '', ''] : [
-    r.name, r.samplesPerS!.toFixed(1), (edgec / r.samplesPerS!).toFixed(2), r.loss!.toFixed(5), r.peakRss ? (r.peakRss / 1e6).toFixed(1) : '-']);
+  const rows = results.map((r) =>
+    r.note
+      ? [r.name, r.note, '', '', '']
+      : [
+          r.name,
+          r.samplesPerS!.toFixed(1),
+          (edgec / r.samplesPerS!).toFixed(2),
+          r.loss!.toFixed(5),
+          r.peakRss ? (r.peakRss / 1e6).toFixed(1) : '-',
+        ],
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(fmt(head));

@@ -32,22 +32,39 @@ options:
 Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  compile: compileCommand, run: runCommand, inspect: inspectCommand, import: importCommand, profile: profileCommand, eval: evalCommand, train: trainCommand,
+  compile: compileCommand,
+  run: runCommand,
+  inspect: inspectCommand,
+  import: importCommand,
+  profile: profileCommand,
+  eval: evalCommand,
+  train: trainCommand,
   compress: compressCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
-    if (cmd === undefined) { process.stderr.write(`${HELP}\n`); return 2; }
-    if (cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(HELP); return 0; }
-    if (cmd === '--version' || cmd === '-v') { console.log(version()); return 0; }
+    if (cmd === undefined) {
+      process.stderr.write(`${HELP}\n`);
+      return 2;
+    }
+    if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      console.log(HELP);
+      return 0;
+    }
+    if (cmd === '--version' || cmd === '-v') {
+      console.log(version());
+      return 0;
+    }
     const run = COMMANDS[cmd];
     if (!run) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     return await run(rest);
@@ -64,6 +81,9 @@ export async function main(argv: string[]): Promise<number> {
 const entry = process.argv[1] ?? '';
 if (/(?:edgec(?:\.js)?|cli\.(?:js|ts))$/.test(entry)) {
   // `edgec inspect x | head` closes stdout early: that is not an error worth a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

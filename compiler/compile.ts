@@ -33,7 +33,12 @@ export function cloneGraph(g: Graph): Graph {
   return {
     ...g,
     tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, shape: [...(t.shape ?? [])] }])),
-    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: structuredClone(n.attrs) })),
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
+      attrs: structuredClone(n.attrs),
+    })),
     inputs: [...g.inputs],
     outputs: [...g.outputs],
   };
@@ -42,7 +47,10 @@ export function cloneGraph(g: Graph): Graph {
 export function planLowered(l: Lowered): MemoryPlan {
   return planMemory({
     tensors: l.tensors.map((t) => ({
-      size: numElements(t.shape) * DTYPE_BYTES[t.dtype], constant: t.data !== undefined, aliasOf: t.aliasOf, pinned: t.variable,
+      size: numElements(t.shape) * DTYPE_BYTES[t.dtype],
+      constant: t.data !== undefined,
+      aliasOf: t.aliasOf,
+      pinned: t.variable,
     })),
     steps: l.steps,
     inputs: l.inputs,
@@ -58,14 +66,27 @@ export function checkLimits(l: Lowered, plan: MemoryPlan, source: string): void 
   for (const t of l.tensors) {
     const bytes = numElements(t.shape) * DTYPE_BYTES[t.dtype];
     if (bytes > MAX_BYTES) {
-      throw new ModelError(source, `tensor '${t.name}'`, `shape [${t.shape}] needs ${fmtBytes(bytes)} bytes, above the ${fmtBytes(MAX_BYTES)} (1 GiB) the runtime runs`);
+      throw new ModelError(
+        source,
+        `tensor '${t.name}'`,
+        `shape [${t.shape}] needs ${fmtBytes(bytes)} bytes, above the ${fmtBytes(MAX_BYTES)} (1 GiB) the runtime runs`,
+      );
     }
   }
   if (plan.arenaSize > MAX_ARENA_BYTES) {
-    throw new ModelError(source, 'arena', `the activations need ${fmtBytes(plan.arenaSize)} bytes at once, above the ${fmtBytes(MAX_ARENA_BYTES)} the runtime allocates`);
+    throw new ModelError(
+      source,
+      'arena',
+      `the activations need ${fmtBytes(plan.arenaSize)} bytes at once, above the ${fmtBytes(MAX_ARENA_BYTES)} the runtime allocates`,
+    );
   }
   for (const s of l.steps) {
-    if (!Number.isSafeInteger(s.macs)) throw new ModelError(source, `node '${s.node}'`, `macs: ${s.macs} multiply-accumulates per run cannot be counted exactly`);
+    if (!Number.isSafeInteger(s.macs))
+      throw new ModelError(
+        source,
+        `node '${s.node}'`,
+        `macs: ${s.macs} multiply-accumulates per run cannot be counted exactly`,
+      );
   }
 }
 

@@ -44,7 +44,8 @@ export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control
   for (let i = 0; i < n; i++) {
     const e = sv + 4 + 4 * i;
     const s = e + u32(e);
-    const kp = field(s, 0), mp = field(s, 5);
+    const kp = field(s, 0),
+      mp = field(s, 5);
     const kernel = kp === 0 ? 0 : u16(kp);
     out.kernel.push(kernel);
     out.macs.push(mp === 0 ? 0 : Number(u64(mp)));
@@ -53,7 +54,13 @@ export function readSteps(bytes: Uint8Array, variant = 0): StepCosts & { control
     if (kernel === K_DISPATCH || kernel === K_EXIT) {
       const p = ref(s, 4);
       const sp = p === 0 ? 0 : field(p, 3);
-      out.control.push({ step: i, kind: kernel === K_DISPATCH ? 'branch' : 'exit', name: node, targets: p === 0 ? [] : ints(ref(p, 0)), arenaSaved: sp === 0 ? 0 : u32(sp) });
+      out.control.push({
+        step: i,
+        kind: kernel === K_DISPATCH ? 'branch' : 'exit',
+        name: node,
+        targets: p === 0 ? [] : ints(ref(p, 0)),
+        arenaSaved: sp === 0 ? 0 : u32(sp),
+      });
     }
   }
   return out;

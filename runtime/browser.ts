@@ -5,9 +5,30 @@ import { load as loadWith, simdSupported, type Model } from './index.ts';
 
 export { BundleError, simdSupported } from './index.ts';
 export {
-  Trainer, NonFiniteLossError, trainingSpec, wasmStepRunner, wasmEvaluator, arrayBatches, scoreLogits, BatchLoader,
-  type TrainingSpec, type Batch, type BatchSource, type StepRunner, type StepResult, type Position, type TrainerState, type StepReport,
-  type EpochReport, type EvalReport, type FitOptions, type FitResult, type Evaluator, type ArrayBatchOptions, type AugmentOptions, type ImageLayout,
+  Trainer,
+  NonFiniteLossError,
+  trainingSpec,
+  wasmStepRunner,
+  wasmEvaluator,
+  arrayBatches,
+  scoreLogits,
+  BatchLoader,
+  type TrainingSpec,
+  type Batch,
+  type BatchSource,
+  type StepRunner,
+  type StepResult,
+  type Position,
+  type TrainerState,
+  type StepReport,
+  type EpochReport,
+  type EvalReport,
+  type FitOptions,
+  type FitResult,
+  type Evaluator,
+  type ArrayBatchOptions,
+  type AugmentOptions,
+  type ImageLayout,
 } from './train.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
@@ -65,5 +86,10 @@ export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): P
   const build = pickBuild(opts.build ?? 'auto');
   const base = opts.wasmBase === undefined ? defaultBase() : new URL(String(opts.wasmBase), defaultBase()).href;
   const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, base).href);
-  return loadWith(bundle, { wasm, reference: opts.reference, variant: opts.variant, verifyChecksum: opts.verifyChecksum });
+  return loadWith(bundle, {
+    wasm,
+    reference: opts.reference,
+    variant: opts.variant,
+    verifyChecksum: opts.verifyChecksum,
+  });
 }

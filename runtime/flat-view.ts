@@ -25,7 +25,9 @@ export interface FlatView {
 const VARIANTS_SLOT = 8;
 
 function outside(n: number, p: number, size: number): BundleError {
-  return new BundleError(`bundle: ${n}-byte read at offset ${p} runs past the end of the ${size}-byte file (cut short or damaged)`);
+  return new BundleError(
+    `bundle: ${n}-byte read at offset ${p} runs past the end of the ${size}-byte file (cut short or damaged)`,
+  );
 }
 
 export function flatView(bytes: Uint8Array): FlatView {
@@ -69,7 +71,14 @@ export function flatView(bytes: Uint8Array): FlatView {
     return e + u32(e);
   };
   return {
-    u16, u32, u64, field, ref, ints, text, variantTable,
+    u16,
+    u32,
+    u64,
+    field,
+    ref,
+    ints,
+    text,
+    variantTable,
     variantCount: variantsVec === 0 ? 0 : u32(variantsVec),
     root: (variant) => (variant === 0 ? bundleRoot : variantTable(variant) || bundleRoot),
   };

@@ -146,14 +146,18 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   const variants = b.variants;
   /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */
   let control = readSteps(bundle, 0).control;
-  let staging = 0, stagingBytes = 0;
+  let staging = 0,
+    stagingBytes = 0;
   const loadedVariants = new Set<number>([0]);
   let current = 0;
   function useVariant(name: string): void {
     const k = variants.indexOf(name);
-    if (k < 0) throw new BundleError(`variant '${name}' is not in this bundle (variants: ${variants.join(', ') || 'none'})`);
+    if (k < 0)
+      throw new BundleError(`variant '${name}' is not in this bundle (variants: ${variants.join(', ') || 'none'})`);
     if (k === current) return;
-    const rc = guarded(ex, 'useVariant', () => (loadedVariants.has(k) ? ex.edgec_use_variant(k) : ex.edgec_load_variant(ptr, bundle.length, k)));
+    const rc = guarded(ex, 'useVariant', () =>
+      loadedVariants.has(k) ? ex.edgec_use_variant(k) : ex.edgec_load_variant(ptr, bundle.length, k),
+    );
     if (rc !== 0) throw new BundleError(errorText(ex) || `variant '${name}' refused (status ${rc})`);
     loadedVariants.add(k);
     current = k;
@@ -170,7 +174,8 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       }
     }
     const stacked = info.inputs.some((t, i) => {
-      const size = ex.edgec_input_size(i), data = inputs[t.name];
+      const size = ex.edgec_input_size(i),
+        data = inputs[t.name];
       return data !== undefined && size > 0 && data.byteLength > size && data.byteLength % size === 0;
     });
     if (stacked) return runDetailed(inputs).outputs;
@@ -181,10 +186,14 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       if (!(data instanceof Ctor)) throw new BundleError(`run: input '${t.name}' must be a ${Ctor.name} (${t.dtype})`);
       const size = ex.edgec_input_size(i);
       if (data.byteLength !== size) {
-        throw new BundleError(`run: input '${t.name}' has ${data.length} elements, shape [${t.shape}] needs ${size / Ctor.BYTES_PER_ELEMENT}`);
+        throw new BundleError(
+          `run: input '${t.name}' has ${data.length} elements, shape [${t.shape}] needs ${size / Ctor.BYTES_PER_ELEMENT}`,
+        );
       }
       // A fresh view each time: memory may have grown (and detached old views) since load.
-      new Uint8Array(ex.memory.buffer, ex.edgec_input_ptr(i), size).set(new Uint8Array(data.buffer, data.byteOffset, size));
+      new Uint8Array(ex.memory.buffer, ex.edgec_input_ptr(i), size).set(
+        new Uint8Array(data.buffer, data.byteOffset, size),
+      );
     });
     const rc = guarded(ex, 'run', () => ex.edgec_run());
     if (rc !== 0) throw new BundleError(errorText(ex) || `run failed (status ${rc})`);
@@ -197,7 +206,10 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     return out;
   }
 
-  function runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] } {
+  function runDetailed(inputs: Record<string, TensorArray>): {
+    outputs: Record<string, TensorArray>;
+    samples: SampleRoute[];
+  } {
     let n = -1;
     for (const t of info.inputs) {
       const data = inputs[t.name];
@@ -205,7 +217,9 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       if (data === undefined) throw new BundleError(`run: missing input '${t.name}'`);
       const k = data.length / per;
       if (!Number.isInteger(k) || k < 1 || (n >= 0 && k !== n)) {
-        throw new BundleError(`run: input '${t.name}' has ${data.length} elements, not a whole number of samples of shape [${t.shape}] (or a different count than the other inputs)`);
+        throw new BundleError(
+          `run: input '${t.name}' has ${data.length} elements, not a whole number of samples of shape [${t.shape}] (or a different count than the other inputs)`,
+        );
       }
       n = k;
     }
@@ -214,7 +228,8 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       const data = inputs[t.name]!;
       const Ctor = ARRAYS[t.dtype];
       if (!(data instanceof Ctor)) throw new BundleError(`run: input '${t.name}' must be a ${Ctor.name} (${t.dtype})`);
-      if (data.byteLength !== n * ex.edgec_input_size(i)) throw new BundleError(`run: input '${t.name}' does not match the model's input size`);
+      if (data.byteLength !== n * ex.edgec_input_size(i))
+        throw new BundleError(`run: input '${t.name}' does not match the model's input size`);
     }
     const inBytes = info.inputs.reduce((a, _, i) => a + n * ex.edgec_input_size(i), 0);
     const outBytes = info.outputs.reduce((a, _, i) => a + n * ex.edgec_output_size(i), 0);
@@ -225,7 +240,10 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       staging = guarded(ex, 'runDetailed', () => ex.edgec_alloc(stagingBytes));
     }
     const align8 = (p: number) => Math.ceil(p / 8) * 8;
-    const inBase = staging, outBase = align8(inBase + inBytes), routeBase = align8(outBase + outBytes), macsBase = align8(routeBase + n * info.steps * 4);
+    const inBase = staging,
+      outBase = align8(inBase + inBytes),
+      routeBase = align8(outBase + outBytes),
+      macsBase = align8(routeBase + n * info.steps * 4);
     let at = inBase;
     for (const t of info.inputs) {
       const d = inputs[t.name]!;
@@ -251,7 +269,14 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
 
   const variableOf = (name: string) => {
     const v = readBundleInfo(bundle, current).variables.find((t) => t.name === name);
-    if (!v) throw new BundleError(`variable '${name}' is not in this bundle (variables: ${readBundleInfo(bundle, current).variables.map((t) => t.name).join(', ') || 'none'})`);
+    if (!v)
+      throw new BundleError(
+        `variable '${name}' is not in this bundle (variables: ${
+          readBundleInfo(bundle, current)
+            .variables.map((t) => t.name)
+            .join(', ') || 'none'
+        })`,
+      );
     return v;
   };
   function readVariable(name: string): TensorArray {
@@ -265,16 +290,31 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     const Ctor = ARRAYS[v.dtype];
     const size = ex.edgec_tensor_size(v.id);
     if (!(data instanceof Ctor) || data.byteLength !== size) {
-      throw new BundleError(`writeVariable: '${name}' needs a ${Ctor.name} of ${size / Ctor.BYTES_PER_ELEMENT} elements (shape [${v.shape}])`);
+      throw new BundleError(
+        `writeVariable: '${name}' needs a ${Ctor.name} of ${size / Ctor.BYTES_PER_ELEMENT} elements (shape [${v.shape}])`,
+      );
     }
-    new Uint8Array(ex.memory.buffer, ex.edgec_tensor_ptr(v.id), size).set(new Uint8Array(data.buffer, data.byteOffset, size));
+    new Uint8Array(ex.memory.buffer, ex.edgec_tensor_ptr(v.id), size).set(
+      new Uint8Array(data.buffer, data.byteOffset, size),
+    );
   }
 
   return {
-    info, run, runDetailed, variants, useVariant,
-    get variant() { return variants[current] ?? ''; },
-    get variables() { return readBundleInfo(bundle, current).variables.map(({ name, shape, dtype }) => ({ name, shape, dtype })); },
-    readVariable, writeVariable,
-    resetVariables: () => { guarded(ex, 'resetVariables', () => ex.edgec_reset_variables()); },
+    info,
+    run,
+    runDetailed,
+    variants,
+    useVariant,
+    get variant() {
+      return variants[current] ?? '';
+    },
+    get variables() {
+      return readBundleInfo(bundle, current).variables.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
+    },
+    readVariable,
+    writeVariable,
+    resetVariables: () => {
+      guarded(ex, 'resetVariables', () => ex.edgec_reset_variables());
+    },
   };
 }

@@ -7,9 +7,30 @@ import { load as loadWith, simdSupported, BundleError, type Model } from './inde
 
 export { BundleError, simdSupported } from './index.ts';
 export {
-  Trainer, NonFiniteLossError, trainingSpec, wasmStepRunner, wasmEvaluator, arrayBatches, scoreLogits, BatchLoader,
-  type TrainingSpec, type Batch, type BatchSource, type StepRunner, type StepResult, type Position, type TrainerState, type StepReport,
-  type EpochReport, type EvalReport, type FitOptions, type FitResult, type Evaluator, type ArrayBatchOptions, type AugmentOptions, type ImageLayout,
+  Trainer,
+  NonFiniteLossError,
+  trainingSpec,
+  wasmStepRunner,
+  wasmEvaluator,
+  arrayBatches,
+  scoreLogits,
+  BatchLoader,
+  type TrainingSpec,
+  type Batch,
+  type BatchSource,
+  type StepRunner,
+  type StepResult,
+  type Position,
+  type TrainerState,
+  type StepReport,
+  type EpochReport,
+  type EvalReport,
+  type FitOptions,
+  type FitResult,
+  type Evaluator,
+  type ArrayBatchOptions,
+  type AugmentOptions,
+  type ImageLayout,
 } from './train.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType, SampleRoute, ControlStep } from './index.ts';
@@ -40,7 +61,9 @@ export function wasmPath(build: Build): string {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
-  throw new Error(`edgec runtime: build/${file} not found above ${fileURLToPath(import.meta.url)}; run 'npm run build'`);
+  throw new Error(
+    `edgec runtime: build/${file} not found above ${fileURLToPath(import.meta.url)}; run 'npm run build'`,
+  );
 }
 
 export function wasmModule(build: Build): WebAssembly.Module {
@@ -61,10 +84,19 @@ export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): P
     try {
       bytes = readFileSync(bundle);
     } catch (e) {
-      return Promise.reject(new BundleError(`${bundle}: cannot read the bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`));
+      return Promise.reject(
+        new BundleError(
+          `${bundle}: cannot read the bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        ),
+      );
     }
   } else {
     bytes = bundle;
   }
-  return loadWith(bytes, { wasm: wasmModule(build), reference: opts.reference, variant: opts.variant, verifyChecksum: opts.verifyChecksum });
+  return loadWith(bytes, {
+    wasm: wasmModule(build),
+    reference: opts.reference,
+    variant: opts.variant,
+    verifyChecksum: opts.verifyChecksum,
+  });
 }

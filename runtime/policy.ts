@@ -23,7 +23,10 @@ export interface PolicyOptions {
   window?: number;
 }
 
-interface BatteryManagerLike { level: number; charging: boolean }
+interface BatteryManagerLike {
+  level: number;
+  charging: boolean;
+}
 
 /** navigator.getBattery() where it exists (Chromium), else undefined (Node, Firefox, Safari). */
 export async function readBattery(): Promise<{ level: number; charging: boolean } | undefined> {
@@ -67,7 +70,10 @@ export class VariantPolicy {
   private readonly times = new Map<string, number[]>();
   private battery: { level: number; charging: boolean } | undefined;
 
-  constructor(readonly model: Model, readonly opts: PolicyOptions = {}) {}
+  constructor(
+    readonly model: Model,
+    readonly opts: PolicyOptions = {},
+  ) {}
 
   /** Reads the battery once (call again to refresh; a BatteryManager also fires events). */
   async refreshBattery(): Promise<void> {

@@ -2,7 +2,13 @@
 // runtime/train-shards.ts with module Web Workers (dist/browser/train-worker.js beside this file), default
 // one per logical core (navigator.hardwareConcurrency). Same bytes as Node and as one thread.
 import { compileWasm, pickBuild, type Build } from './browser.ts';
-import { createShardTrainer, type ParallelTrainer, type ShardedBundles, type WorkerPort, type FromWorker } from './train-shards.ts';
+import {
+  createShardTrainer,
+  type ParallelTrainer,
+  type ShardedBundles,
+  type WorkerPort,
+  type FromWorker,
+} from './train-shards.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
 
@@ -17,19 +23,33 @@ export interface BrowserParallelOptions {
   reference?: boolean;
 }
 
-export async function trainParallel(bundles: ShardedBundles, opts: BrowserParallelOptions = {}): Promise<ParallelTrainer> {
+export async function trainParallel(
+  bundles: ShardedBundles,
+  opts: BrowserParallelOptions = {},
+): Promise<ParallelTrainer> {
   const build = pickBuild(opts.build ?? 'auto');
-  const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, new URL(String(opts.wasmBase ?? './'), import.meta.url)).href);
+  const wasm = await compileWasm(
+    new URL(`edgec-${build}.wasm`, new URL(String(opts.wasmBase ?? './'), import.meta.url)).href,
+  );
   const workerUrl = new URL(String(opts.workerUrl ?? './train-worker.js'), import.meta.url);
   const spawn = (): WorkerPort => {
     const w = new Worker(workerUrl, { type: 'module' });
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
-      onMessage: (f) => { w.onmessage = (e: MessageEvent<FromWorker>) => f(e.data); },
-      onError: (f) => { w.onerror = (e: ErrorEvent) => f(new Error(e.message || `worker ${workerUrl.href} failed to start`)); },
+      onMessage: (f) => {
+        w.onmessage = (e: MessageEvent<FromWorker>) => f(e.data);
+      },
+      onError: (f) => {
+        w.onerror = (e: ErrorEvent) => f(new Error(e.message || `worker ${workerUrl.href} failed to start`));
+      },
       busy: () => {},
       terminate: async () => w.terminate(),
     };
   };
-  return createShardTrainer(bundles, { wasm, threads: opts.threads ?? (navigator.hardwareConcurrency || 1), reference: opts.reference, spawn });
+  return createShardTrainer(bundles, {
+    wasm,
+    threads: opts.threads ?? (navigator.hardwareConcurrency || 1),
+    reference: opts.reference,
+    spawn,
+  });
 }

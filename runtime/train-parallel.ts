@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { simdSupported } from './index.ts';
 import { wasmModule, type Build } from './node.ts';
-import { createShardTrainer, type ParallelTrainer, type ShardedBundles, type WorkerPort, type FromWorker } from './train-shards.ts';
+import {
+  createShardTrainer,
+  type ParallelTrainer,
+  type ShardedBundles,
+  type WorkerPort,
+  type FromWorker,
+} from './train-shards.ts';
 import type { StepRunner, TrainingSpec } from './train.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
@@ -25,19 +31,26 @@ export interface ParallelOptions {
  */
 function workerUrl(): URL {
   const ts = import.meta.url.endsWith('.ts');
-  for (const rel of ts ? ['./train-worker.ts'] : ['./train-worker.js', './runtime/train-worker.js', '../runtime/train-worker.js']) {
+  for (const rel of ts
+    ? ['./train-worker.ts']
+    : ['./train-worker.js', './runtime/train-worker.js', '../runtime/train-worker.js']) {
     const u = new URL(rel, import.meta.url);
     if (existsSync(fileURLToPath(u))) return u;
   }
-  throw new Error(`edgec runtime: train-worker.js not found beside ${fileURLToPath(import.meta.url)}; run 'npm run build'`);
+  throw new Error(
+    `edgec runtime: train-worker.js not found beside ${fileURLToPath(import.meta.url)}; run 'npm run build'`,
+  );
 }
 
 function spawn(): WorkerPort {
   const url = workerUrl();
   // Node 20 workers do not take tsx's loader from --import: the source tree's .ts worker registers it first
   const w = url.pathname.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-        .then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+        .then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+        { eval: true },
+      )
     : new Worker(url);
   w.unref();
   return {
@@ -48,14 +61,22 @@ function spawn(): WorkerPort {
       w.on('exit', (code) => f(new Error(`exited with code ${code}`)));
     },
     busy: (on) => (on ? w.ref() : w.unref()),
-    terminate: async () => { w.removeAllListeners('exit'); await w.terminate(); },
+    terminate: async () => {
+      w.removeAllListeners('exit');
+      await w.terminate();
+    },
   };
 }
 
 export function trainParallel(bundles: ShardedBundles, opts: ParallelOptions = {}): Promise<ParallelTrainer> {
   const want = opts.build ?? 'auto';
   const build: Build = want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
-  return createShardTrainer(bundles, { wasm: wasmModule(build), threads: opts.threads ?? availableParallelism(), reference: opts.reference, spawn });
+  return createShardTrainer(bundles, {
+    wasm: wasmModule(build),
+    threads: opts.threads ?? availableParallelism(),
+    reference: opts.reference,
+    spawn,
+  });
 }
 
 /**

@@ -49,9 +49,19 @@ export interface ParallelTrainer {
 export type ToWorker =
   | { type: 'init'; bundle: Uint8Array; wasm: WebAssembly.Module; plan: ShardPlan; reference: boolean }
   | { type: 'step'; weights: Float32Array[]; jobs: ShardJob[] };
-export type FromWorker = { type: 'ready' } | { type: 'done'; results: ShardResult[] } | { type: 'error'; message: string };
-export interface ShardJob { shard: number; x: Float32Array; labels: TensorArray }
-export interface ShardResult { shard: number; loss: number; logits: Float32Array; grads: Float32Array[] }
+export type FromWorker =
+  { type: 'ready' } | { type: 'done'; results: ShardResult[] } | { type: 'error'; message: string };
+export interface ShardJob {
+  shard: number;
+  x: Float32Array;
+  labels: TensorArray;
+}
+export interface ShardResult {
+  shard: number;
+  loss: number;
+  logits: Float32Array;
+  grads: Float32Array[];
+}
 
 /** What a worker looks like from here (a Node Worker or a browser Worker behind a thin adapter). */
 export interface WorkerPort {
@@ -76,7 +86,12 @@ export interface ShardTrainerOptions {
 function runShard(m: Model, plan: ShardPlan, job: ShardJob): ShardResult {
   const g = plan.gradient;
   const out = m.run({ [g.x]: job.x, [g.labels]: job.labels });
-  return { shard: job.shard, loss: out[g.loss]![0]!, logits: out[g.logits] as Float32Array, grads: g.grads.map((n) => out[n] as Float32Array) };
+  return {
+    shard: job.shard,
+    loss: out[g.loss]![0]!,
+    logits: out[g.logits] as Float32Array,
+    grads: g.grads.map((n) => out[n] as Float32Array),
+  };
 }
 
 function writeWeights(m: Model, plan: ShardPlan, weights: Float32Array[]): void {
@@ -84,7 +99,9 @@ function writeWeights(m: Model, plan: ShardPlan, weights: Float32Array[]): void 
 }
 
 /** The worker side: answers 'init' and 'step' messages (runtime/train-worker.ts wires it to a port). */
-export function serveShards(post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void): (msg: ToWorker) => Promise<void> {
+export function serveShards(
+  post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void,
+): (msg: ToWorker) => Promise<void> {
   let model: Model | undefined, plan: ShardPlan | undefined;
   return async (msg) => {
     try {
@@ -97,7 +114,10 @@ export function serveShards(post: (msg: FromWorker, transfer?: ArrayBuffer[]) =>
       if (!model || !plan) throw new BundleError('shard worker: step before init');
       writeWeights(model, plan, msg.weights);
       const results = msg.jobs.map((j) => runShard(model!, plan!, j));
-      post({ type: 'done', results }, results.flatMap((r) => [r.logits.buffer as ArrayBuffer, ...r.grads.map((d) => d.buffer as ArrayBuffer)]));
+      post(
+        { type: 'done', results },
+        results.flatMap((r) => [r.logits.buffer as ArrayBuffer, ...r.grads.map((d) => d.buffer as ArrayBuffer)]),
+      );
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
     }
@@ -126,9 +146,12 @@ function listen(w: WorkerPort): void {
 
 export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTrainerOptions): Promise<ParallelTrainer> {
   const { plan } = bundles;
-  const S = plan.shards, B = plan.batch, b = B / S;
+  const S = plan.shards,
+    B = plan.batch,
+    b = B / S;
   if (!Number.isInteger(b) || S < 1) throw new BundleError(`shard plan: batch ${B} is not ${S} equal shards`);
-  if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new BundleError(`threads must be a whole number ≥ 1, found ${opts.threads}`);
+  if (!Number.isInteger(opts.threads) || opts.threads < 1)
+    throw new BundleError(`threads must be a whole number ≥ 1, found ${opts.threads}`);
   const threads = Math.min(opts.threads, S);
   const reference = opts.reference ?? false;
   const update = await load(bundles.update, { wasm: opts.wasm, reference });
@@ -148,7 +171,9 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       workers.push(w);
     }
     try {
-      await Promise.all(workers.map((w) => request(w, { type: 'init', bundle: bundles.gradient, wasm: opts.wasm, plan, reference })));
+      await Promise.all(
+        workers.map((w) => request(w, { type: 'init', bundle: bundles.gradient, wasm: opts.wasm, plan, reference })),
+      );
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
@@ -169,10 +194,14 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
     if (!(feed.x instanceof Float32Array) || feed.x.length % B !== 0) {
       throw new BundleError(`step: x must be a Float32Array of ${B} samples, found ${feed.x?.length} elements`);
     }
-    if (feed.labels.length % B !== 0) throw new BundleError(`step: labels must hold ${B} rows, found ${feed.labels.length} elements`);
-    const xs = feed.x.length / B, ls = feed.labels.length / B;
+    if (feed.labels.length % B !== 0)
+      throw new BundleError(`step: labels must hold ${B} rows, found ${feed.labels.length} elements`);
+    const xs = feed.x.length / B,
+      ls = feed.labels.length / B;
     const jobs: ShardJob[] = Array.from({ length: S }, (_, s) => ({
-      shard: s, x: feed.x.slice(s * b * xs, (s + 1) * b * xs), labels: feed.labels.slice(s * b * ls, (s + 1) * b * ls),
+      shard: s,
+      x: feed.x.slice(s * b * xs, (s + 1) * b * xs),
+      labels: feed.labels.slice(s * b * ls, (s + 1) * b * ls),
     }));
     const weights = plan.params.map((p) => update.readVariable(p) as Float32Array);
     let results: ShardResult[];
@@ -181,8 +210,9 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       results = jobs.map((j) => runShard(local!, plan, j));
     } else {
       // shard s on worker s mod threads; each worker runs its shards in order
-      const replies = await Promise.all(workers.map((w, i) =>
-        request(w, { type: 'step', weights, jobs: jobs.filter((j) => j.shard % threads === i) })));
+      const replies = await Promise.all(
+        workers.map((w, i) => request(w, { type: 'step', weights, jobs: jobs.filter((j) => j.shard % threads === i) })),
+      );
       results = replies.flatMap((r) => (r.type === 'done' ? r.results : []));
     }
     results.sort((p, q) => p.shard - q.shard);
@@ -204,7 +234,13 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
   }
 
   return {
-    batch: B, shards: S, threads, step, model: update,
-    close: async () => { await Promise.all(workers.map((w) => w.terminate())); },
+    batch: B,
+    shards: S,
+    threads,
+    step,
+    model: update,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
   };
 }

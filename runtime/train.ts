@@ -34,9 +34,12 @@ export interface TrainingSpec {
  * lr, step?], outputs [loss, logits]; a variable named `<weight>:<moment>` (velocity, m, v) is a moment.
  */
 export function trainingSpec(model: Model): TrainingSpec {
-  const ins = model.info.inputs, outs = model.info.outputs;
+  const ins = model.info.inputs,
+    outs = model.info.outputs;
   if (ins.length < 3 || ins.length > 4 || outs.length !== 2 || model.variables.length === 0) {
-    throw new BundleError(`not a training bundle: expected inputs [x, labels, lr, step?], outputs [loss, logits] and variables, found ${ins.length} inputs, ${outs.length} outputs, ${model.variables.length} variables`);
+    throw new BundleError(
+      `not a training bundle: expected inputs [x, labels, lr, step?], outputs [loss, logits] and variables, found ${ins.length} inputs, ${outs.length} outputs, ${model.variables.length} variables`,
+    );
   }
   const names = new Set(model.variables.map((v) => v.name));
   const moments: Record<string, string[]> = {};
@@ -46,7 +49,16 @@ export function trainingSpec(model: Model): TrainingSpec {
     if (m && names.has(m[1]!)) (moments[m[1]!] ??= []).push(v.name);
     else params.push(v.name);
   }
-  return { x: ins[0]!.name, target: ins[1]!.name, lr: ins[2]!.name, step: ins[3]?.name, loss: outs[0]!.name, logits: outs[1]!.name, params, moments };
+  return {
+    x: ins[0]!.name,
+    target: ins[1]!.name,
+    lr: ins[2]!.name,
+    step: ins[3]?.name,
+    loss: outs[0]!.name,
+    logits: outs[1]!.name,
+    params,
+    moments,
+  };
 }
 
 export interface Batch {
@@ -91,7 +103,8 @@ const f32 = (a: TensorArray, what: string): Float32Array => {
 export function wasmStepRunner(model: Model, spec: TrainingSpec = trainingSpec(model)): StepRunner {
   const xInfo = model.info.inputs.find((t) => t.name === spec.x);
   if (!xInfo) throw new BundleError(`training bundle: no input '${spec.x}'`);
-  const lr = new Float32Array(1), step = new Float32Array(1);
+  const lr = new Float32Array(1),
+    step = new Float32Array(1);
   return {
     batch: xInfo.shape[0]!,
     spec,
@@ -109,7 +122,9 @@ export function wasmStepRunner(model: Model, spec: TrainingSpec = trainingSpec(m
     writeVariables(vars) {
       for (const [name, data] of vars) model.writeVariable(name, data);
     },
-    reset() { model.resetVariables(); },
+    reset() {
+      model.resetVariables();
+    },
   };
 }
 
@@ -179,7 +194,13 @@ export interface FitResult {
  * before that step (`state`), with the batch and rate that made it, so a caller can find where.
  */
 export class NonFiniteLossError extends Error {
-  constructor(readonly position: Position, readonly loss: number, readonly lr: number, readonly input: Batch, readonly state: TrainerState) {
+  constructor(
+    readonly position: Position,
+    readonly loss: number,
+    readonly lr: number,
+    readonly input: Batch,
+    readonly state: TrainerState,
+  ) {
     super(`step ${position.step} (epoch ${position.epoch + 1}, batch ${position.batch + 1}): the loss is ${loss}`);
     this.name = 'NonFiniteLossError';
   }
@@ -198,8 +219,11 @@ export interface Evaluator {
  * makes one): a short last batch is padded with zeros, its extra rows dropped.
  */
 export function wasmEvaluator(model: Model): Evaluator {
-  const x = model.info.inputs[0]!, out = model.info.outputs[0]!;
-  const batch = x.shape[0]!, per = x.shape.slice(1).reduce((a, b) => a * b, 1), classes = out.shape.slice(1).reduce((a, b) => a * b, 1);
+  const x = model.info.inputs[0]!,
+    out = model.info.outputs[0]!;
+  const batch = x.shape[0]!,
+    per = x.shape.slice(1).reduce((a, b) => a * b, 1),
+    classes = out.shape.slice(1).reduce((a, b) => a * b, 1);
   const vars = new Set(model.variables.map((v) => v.name));
   return {
     sampleElements: per,
@@ -233,7 +257,8 @@ export function scoreLogits(logits: Float32Array, y: Int32Array | Float32Array, 
     for (let i = 0; i < y.length; i++) s += (logits[i]! - y[i]!) ** 2;
     return { samples: n, mse: s / y.length };
   }
-  let loss = 0, right = 0;
+  let loss = 0,
+    right = 0;
   for (let i = 0; i < n; i++) {
     const row = logits.subarray(i * classes, (i + 1) * classes);
     let mx = -Infinity;
@@ -254,7 +279,10 @@ export class Trainer {
   /** The last state known good (start of fit, end of every epoch): non-finite losses replay from it. */
   private good: TrainerState | undefined;
 
-  constructor(readonly runner: StepRunner, readonly opts: { evaluator?: Evaluator; position?: Position } = {}) {
+  constructor(
+    readonly runner: StepRunner,
+    readonly opts: { evaluator?: Evaluator; position?: Position } = {},
+  ) {
     this.pos = { ...(opts.position ?? { step: 0, epoch: 0, batch: 0 }) };
   }
 
@@ -289,14 +317,23 @@ export class Trainer {
       parts.push({ logits: ev.logits(b.x, n, w), y: b.y, n });
     }
     const n = parts.reduce((s, p) => s + p.n, 0);
-    const cat = <T extends Float32Array | Int32Array>(C: new (k: number) => T, get: (p: (typeof parts)[number]) => T) => {
+    const cat = <T extends Float32Array | Int32Array>(
+      C: new (k: number) => T,
+      get: (p: (typeof parts)[number]) => T,
+    ) => {
       const out = new C(parts.reduce((s, p) => s + get(p).length, 0));
       let at = 0;
-      for (const p of parts) { out.set(get(p), at); at += get(p).length; }
+      for (const p of parts) {
+        out.set(get(p), at);
+        at += get(p).length;
+      }
       return out;
     };
     const logits = cat(Float32Array, (p) => p.logits);
-    const y = parts[0]?.y instanceof Float32Array ? cat(Float32Array, (p) => p.y as Float32Array) : cat(Int32Array, (p) => p.y as Int32Array);
+    const y =
+      parts[0]?.y instanceof Float32Array
+        ? cat(Float32Array, (p) => p.y as Float32Array)
+        : cat(Int32Array, (p) => p.y as Int32Array);
     return scoreLogits(logits, y, n);
   }
 
@@ -309,9 +346,16 @@ export class Trainer {
     let lastYield = now();
     while (this.pos.epoch < opts.epochs) {
       const started = now();
-      let lossSum = 0, steps = 0, samples = 0, correct = 0, classified = 0;
-      for (; this.pos.batch < source.batchesPerEpoch; ) {
-        if (now() - lastYield >= yieldMs) { await turn(); lastYield = now(); }
+      let lossSum = 0,
+        steps = 0,
+        samples = 0,
+        correct = 0,
+        classified = 0;
+      for (; this.pos.batch < source.batchesPerEpoch;) {
+        if (now() - lastYield >= yieldMs) {
+          await turn();
+          lastYield = now();
+        }
         if (opts.signal?.aborted) return { status: 'aborted', position: this.position, epochs };
         const at = this.position;
         const b = source.batch(at.epoch, at.batch);
@@ -335,8 +379,13 @@ export class Trainer {
       }
       const seconds = (now() - started) / 1000;
       const report: EpochReport = {
-        epoch: this.pos.epoch, steps, samples, loss: steps ? lossSum / steps : NaN,
-        accuracy: classified ? correct / classified : undefined, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+        epoch: this.pos.epoch,
+        steps,
+        samples,
+        loss: steps ? lossSum / steps : NaN,
+        accuracy: classified ? correct / classified : undefined,
+        seconds,
+        samplesPerSecond: seconds > 0 ? samples / seconds : 0,
       };
       this.pos = { step: this.pos.step, epoch: this.pos.epoch + 1, batch: 0 };
       if (opts.validation) report.validation = this.evaluate(opts.validation);
@@ -348,13 +397,23 @@ export class Trainer {
   }
 
   /** Back to the last good state, replays up to the step before `at`, and describes the failure. */
-  private async nonFinite(source: BatchSource, rate: (t: number) => number, at: Position, loss: number, lr: number, b: Batch): Promise<NonFiniteLossError> {
+  private async nonFinite(
+    source: BatchSource,
+    rate: (t: number) => number,
+    at: Position,
+    loss: number,
+    lr: number,
+    b: Batch,
+  ): Promise<NonFiniteLossError> {
     const good = this.good!;
     this.restore(good);
     while (this.pos.step < at.step) {
       const p = this.pos;
       await this.runner.step(source.batch(p.epoch, p.batch), rate(p.step), p.step);
-      this.pos = p.batch + 1 < source.batchesPerEpoch ? { step: p.step + 1, epoch: p.epoch, batch: p.batch + 1 } : { step: p.step + 1, epoch: p.epoch + 1, batch: 0 };
+      this.pos =
+        p.batch + 1 < source.batchesPerEpoch
+          ? { step: p.step + 1, epoch: p.epoch, batch: p.batch + 1 }
+          : { step: p.step + 1, epoch: p.epoch + 1, batch: 0 };
     }
     return new NonFiniteLossError(at, loss, lr, b, this.state());
   }
@@ -380,9 +439,14 @@ export interface ArrayBatchOptions {
 export function arrayBatches(x: Float32Array, labels: Int32Array, opts: ArrayBatchOptions): BatchLoader {
   const per = opts.sampleShape.reduce((a, b) => a * b, 1);
   const size = labels.length;
-  if (x.length !== size * per) throw new RangeError(`arrayBatches: ${x.length} values are not ${size} samples of [${opts.sampleShape}]`);
+  if (x.length !== size * per)
+    throw new RangeError(`arrayBatches: ${x.length} values are not ${size} samples of [${opts.sampleShape}]`);
   const data: Dataset = {
-    size, sampleShape: opts.sampleShape, sampleElements: per, labels, streamed: false,
+    size,
+    sampleShape: opts.sampleShape,
+    sampleElements: per,
+    labels,
+    streamed: false,
     readSamples(rows) {
       const out = new Float32Array(rows.length * per);
       for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * per, (rows[i]! + 1) * per), i * per);
@@ -392,6 +456,9 @@ export function arrayBatches(x: Float32Array, labels: Int32Array, opts: ArrayBat
   };
   const { sampleShape: _, ...rest } = opts;
   // BatchLoader fills in defaults by spreading: leave out what the caller left out
-  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<ArrayBatchOptions, 'sampleShape'>;
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<
+    ArrayBatchOptions,
+    'sampleShape'
+  >;
   return new BatchLoader(data, { seed: 0, ...given });
 }

@@ -4,7 +4,16 @@
 // declarations (tsc → dist/types/). `--if-stale` skips when outputs are newer than every source, so
 // `npm test` after `npm ci` does not rebuild.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  mkdirSync,
+  copyFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,18 +29,32 @@ function newest(dir) {
   }
   return t;
 }
-const outputs = ['build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'build/edgec-wasi.wasm', 'dist/cli.js',
-  'dist/runtime/index.js', 'dist/runtime/train-worker.js', 'dist/browser/edgec.js', 'dist/browser/train-worker.js',
-  'dist/compiler/index.js', 'dist/types/compiler/index.d.ts'];
+const outputs = [
+  'build/edgec-simd.wasm',
+  'build/edgec-scalar.wasm',
+  'build/edgec-wasi.wasm',
+  'dist/cli.js',
+  'dist/runtime/index.js',
+  'dist/runtime/train-worker.js',
+  'dist/browser/edgec.js',
+  'dist/browser/train-worker.js',
+  'dist/compiler/index.js',
+  'dist/types/compiler/index.d.ts',
+];
 const oldestOut = Math.min(...outputs.map((o) => (existsSync(join(root, o)) ? statSync(join(root, o)).mtimeMs : 0)));
-const newestSrc = Math.max(...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
-  statSync(join(root, 'asconfig.json')).mtimeMs);
+const newestSrc = Math.max(
+  ...['assembly', 'compiler', 'runtime', 'schema', 'scripts'].map((d) => newest(join(root, d))),
+  statSync(join(root, 'asconfig.json')).mtimeMs,
+);
 if (ifStale && oldestOut > newestSrc) process.exit(0);
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 mkdirSync(join(root, 'build'), { recursive: true });
 for (const target of ['simd', 'scalar']) {
-  execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+  execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 // The WASI command (scalar kernels + _start; docs/embedding.md): its own config, so index.ts is not an entry.
 execFileSync(bin('asc'), ['--config', 'assembly/wasi.asconfig.json'], { cwd: root, stdio: 'inherit' });
@@ -41,29 +64,48 @@ const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warnin
 // The CLI and the compiler API (`edgec/compiler`) share their code through chunks in dist/chunks/.
 rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
 await esbuild.build({
-  ...common, entryPoints: { cli: 'compiler/cli.ts', 'compiler/index': 'compiler/index.ts' }, outdir: 'dist',
-  splitting: true, chunkNames: 'chunks/[name]-[hash]', platform: 'node', target: 'node20', packages: 'external',
+  ...common,
+  entryPoints: { cli: 'compiler/cli.ts', 'compiler/index': 'compiler/index.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
 });
 await esbuild.build({
-  ...common, outdir: 'dist/runtime',
+  ...common,
+  outdir: 'dist/runtime',
   // train-worker.js sits beside train-parallel.js: runtime/train-parallel.ts starts it as a worker thread
   entryPoints: {
-    index: 'runtime/index.ts', node: 'runtime/node.ts', 'train-parallel': 'runtime/train-parallel.ts', 'train-worker': 'runtime/train-worker.ts',
+    index: 'runtime/index.ts',
+    node: 'runtime/node.ts',
+    'train-parallel': 'runtime/train-parallel.ts',
+    'train-worker': 'runtime/train-worker.ts',
   },
-  platform: 'neutral', target: 'es2022', external: ['node:*'],
+  platform: 'neutral',
+  target: 'es2022',
+  external: ['node:*'],
 });
 // Every Node entry finds the .wasm in build/ (runtime/node.ts); copies here from older builds would only
 // be shipped twice.
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm']) rmSync(join(root, 'dist', f), { force: true });
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm'])
+  rmSync(join(root, 'dist', f), { force: true });
 // Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
 await esbuild.build({
-  ...common, outdir: 'dist/browser', platform: 'browser', target: 'es2022',
+  ...common,
+  outdir: 'dist/browser',
+  platform: 'browser',
+  target: 'es2022',
   // data-parallel training (runtime/train-browser.ts) starts train-worker.js beside it as a module Web Worker
   entryPoints: {
-    edgec: 'runtime/browser.ts', 'train-parallel': 'runtime/train-browser.ts', 'train-worker': 'runtime/train-worker-browser.ts',
+    edgec: 'runtime/browser.ts',
+    'train-parallel': 'runtime/train-browser.ts',
+    'train-worker': 'runtime/train-worker-browser.ts',
   },
 });
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm']) copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
+for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm'])
+  copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
 
 // Declarations for the exports map. tsc keeps the sources' `./x.ts` specifiers; consumers resolve `./x.js`.
 rmSync(join(root, 'dist/types'), { recursive: true, force: true });
@@ -72,6 +114,10 @@ execFileSync(bin('tsc'), ['-p', 'scripts/tsconfig.types.json'], { cwd: root, std
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) rewrite(p);
-    else if (p.endsWith('.d.ts')) writeFileSync(p, readFileSync(p, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\.ts\2/g, '$1$2$3.js$2'));
+    else if (p.endsWith('.d.ts'))
+      writeFileSync(
+        p,
+        readFileSync(p, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\.ts\2/g, '$1$2$3.js$2'),
+      );
   }
 })(join(root, 'dist/types'));

@@ -38,7 +38,9 @@ for (const p of ports) {
   } catch (e) {
     if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') fail(`cannot listen on 127.0.0.1:${p}: ${e.message}`);
     const why = e.code === 'EADDRINUSE' ? 'is in use' : 'needs more privileges';
-    if (given !== undefined) fail(`port ${p} on 127.0.0.1 ${why}; pick another: npm run demo -- --port ${p + 1} (0: any free port)`);
-    if (p === ports.at(-1)) fail(`ports ${port}-${p} on 127.0.0.1 are all in use; pick one: npm run demo -- --port N (0: any free port)`);
+    if (given !== undefined)
+      fail(`port ${p} on 127.0.0.1 ${why}; pick another: npm run demo -- --port ${p + 1} (0: any free port)`);
+    if (p === ports.at(-1))
+      fail(`ports ${port}-${p} on 127.0.0.1 are all in use; pick one: npm run demo -- --port N (0: any free port)`);
   }
 }

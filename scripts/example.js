@@ -34,7 +34,10 @@ const n = images.shape[0];
 const per = images.data.length / n;
 const bundle = new Uint8Array(readFileSync(bundlePath));
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const results = {};
 for (const build of ['simd', 'scalar']) {
   const model = await load(bundle, { build });
@@ -59,10 +62,15 @@ for (const build of ['simd', 'scalar']) {
 }
 
 let maxDiff = 0;
-for (let i = 0; i < results.simd.outs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(results.simd.outs[i] - results.scalar.outs[i]));
-console.log(`\nMNIST (ONNX model zoo mnist-8), ${n} test images, bundle ${bundle.length.toLocaleString('en-US')} bytes, arena ${results.simd.arena.toLocaleString('en-US')} bytes`);
+for (let i = 0; i < results.simd.outs.length; i++)
+  maxDiff = Math.max(maxDiff, Math.abs(results.simd.outs[i] - results.scalar.outs[i]));
+console.log(
+  `\nMNIST (ONNX model zoo mnist-8), ${n} test images, bundle ${bundle.length.toLocaleString('en-US')} bytes, arena ${results.simd.arena.toLocaleString('en-US')} bytes`,
+);
 for (const build of ['simd', 'scalar']) {
   const r = results[build];
-  console.log(`  ${build.padEnd(6)}  top-1 ${(100 * r.acc).toFixed(2)} % (${r.correct}/${n})   median ${(r.ms * 1000).toFixed(0)} µs/image`);
+  console.log(
+    `  ${build.padEnd(6)}  top-1 ${(100 * r.acc).toFixed(2)} % (${r.correct}/${n})   median ${(r.ms * 1000).toFixed(0)} µs/image`,
+  );
 }
 console.log(`  max |simd - scalar| over all ${results.simd.outs.length} logits: ${maxDiff}`);

@@ -27,10 +27,14 @@ const limit = Number(opt('limit') ?? 0) || Infinity;
 const [lo, hi] = (opt('classes') ?? '0-9').split('-').map(Number) as [number, number];
 
 /** One IDX file's payload after its header (16 bytes for images, 8 for labels). */
-const idx = (file: string, header: number) => new Uint8Array(gunzipSync(readFileSync(join(SRC, file))).subarray(header));
+const idx = (file: string, header: number) =>
+  new Uint8Array(gunzipSync(readFileSync(join(SRC, file))).subarray(header));
 
 mkdirSync(out, { recursive: true });
-for (const [split, prefix] of [['train', 'train'], ['test', 't10k']] as const) {
+for (const [split, prefix] of [
+  ['train', 'train'],
+  ['test', 't10k'],
+] as const) {
   const images = idx(`${prefix}-images-idx3-ubyte.gz`, 16);
   const labels = idx(`${prefix}-labels-idx1-ubyte.gz`, 8);
   const keep: number[] = [];

@@ -21,10 +21,14 @@ export function fbsEnumBody(): string {
   let family = '';
   KERNELS.forEach((k, i) => {
     if (k.family === 'qs8' && family !== 'qs8') {
-      lines.push('  // int8 (docs/quantization.md): zero points and scales come from the tensors; per-channel constants in `qc` (I32)');
+      lines.push(
+        '  // int8 (docs/quantization.md): zero points and scales come from the tensors; per-channel constants in `qc` (I32)',
+      );
     }
     if (k.family === 'train' && family !== 'train') {
-      lines.push('  // training (docs/training.md): backward and optimiser kernels, f32; weights and moments are variables');
+      lines.push(
+        '  // training (docs/training.md): backward and optimiser kernels, f32; weights and moments are variables',
+      );
     }
     family = k.family;
     const head = `  ${k.name} = ${k.id}${i < KERNELS.length - 1 ? ',' : ''}`;
@@ -67,8 +71,12 @@ export function asIdsText(): string {
     '/** Schema names by KernelId (0 = Invalid). */',
     'export const KERNEL_NAMES: string[] = [',
     // indexed by id: ids left free between the families' ranges are ''
-    ...chunk(Array.from({ length: last.id + 1 }, (_, id) => (id === 0 ? 'Invalid' : KERNELS.find((k) => k.id === id)?.name ?? '')).map((n) => `'${n}'`), 6)
-      .map((c) => `  ${c.join(', ')},`),
+    ...chunk(
+      Array.from({ length: last.id + 1 }, (_, id) =>
+        id === 0 ? 'Invalid' : (KERNELS.find((k) => k.id === id)?.name ?? ''),
+      ).map((n) => `'${n}'`),
+      6,
+    ).map((c) => `  ${c.join(', ')},`),
     '];',
     '',
     '/** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */',
@@ -86,12 +94,23 @@ function chunk<T>(a: T[], n: number): T[][] {
   return out;
 }
 
-const fresh: [string, string][] = [[FBS, fbsText(readFileSync(FBS, 'utf8'))], [AS_IDS, asIdsText()]];
+const fresh: [string, string][] = [
+  [FBS, fbsText(readFileSync(FBS, 'utf8'))],
+  [AS_IDS, asIdsText()],
+];
 const problems: string[] = [];
 if (process.argv.includes('--check')) {
-  const stale = fresh.filter(([p, text]) => { try { return readFileSync(p, 'utf8') !== text; } catch { return true; } });
+  const stale = fresh.filter(([p, text]) => {
+    try {
+      return readFileSync(p, 'utf8') !== text;
+    } catch {
+      return true;
+    }
+  });
   if (stale.length) {
-    problems.push(`stale: ${stale.map(([p]) => relative(root, p)).join(', ')}: run node --import tsx scripts/gen-kernels.ts`);
+    problems.push(
+      `stale: ${stale.map(([p]) => relative(root, p)).join(', ')}: run node --import tsx scripts/gen-kernels.ts`,
+    );
   }
 } else {
   for (const [p, text] of fresh) writeFileSync(p, text);

@@ -21,7 +21,9 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1]! : def;
 };
 if (!shared || !existsSync(join(shared, 'models'))) {
-  console.error('usage: node --import tsx scripts/int8-accuracy.ts <shared dir> [--calibrate minmax|percentile|entropy|all] [--calib N] [--limit N] [--build simd|scalar] [--auto-mixed DROP]');
+  console.error(
+    'usage: node --import tsx scripts/int8-accuracy.ts <shared dir> [--calibrate minmax|percentile|entropy|all] [--calib N] [--limit N] [--build simd|scalar] [--auto-mixed DROP]',
+  );
   process.exit(2);
 }
 const methodArg = opt('calibrate', 'all');
@@ -38,7 +40,10 @@ function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-interface DataSet { samples: Float32Array[]; labels: Uint8Array }
+interface DataSet {
+  samples: Float32Array[];
+  labels: Uint8Array;
+}
 
 function images(raw: Uint8Array, labels: Uint8Array, from: number, n: number): DataSet {
   const to = Math.min(labels.length, from + n);
@@ -52,14 +57,17 @@ function kws(dir: string, from: number, n: number): DataSet {
   const labels = new Uint8Array(readFileSync(join(dir, 'labels_u8.bin')));
   const to = Math.min(labels.length, from + n);
   const samples: Float32Array[] = [];
-  for (let i = from; i < to; i++) samples.push(Float32Array.from(raw.subarray(i * 490, (i + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
+  for (let i = from; i < to; i++)
+    samples.push(Float32Array.from(raw.subarray(i * 490, (i + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
   return { samples, labels: labels.subarray(from, to) };
 }
 
 async function top1(bundle: Uint8Array, g: Graph, data: DataSet): Promise<number> {
   const m = await load(bundle, { build });
   let correct = 0;
-  data.samples.forEach((s, i) => { if (argmax(m.run({ [g.inputs[0]!]: s })[g.outputs[0]!]!) === data.labels[i]) correct++; });
+  data.samples.forEach((s, i) => {
+    if (argmax(m.run({ [g.inputs[0]!]: s })[g.outputs[0]!]!) === data.labels[i]) correct++;
+  });
   return correct / data.samples.length;
 }
 
@@ -69,12 +77,20 @@ async function measure(name: string, model: string, calib: DataSet, test: DataSe
   const fAcc = await top1(fb, g, test);
   for (const method of methods) {
     const t0 = performance.now();
-    const { bundle, report } = await compileQuantized(g, { samples: { input: g.inputs[0]!, data: calib.samples }, method, autoMixed }, { target: build });
+    const { bundle, report } = await compileQuantized(
+      g,
+      { samples: { input: g.inputs[0]!, data: calib.samples }, method, autoMixed },
+      { target: build },
+    );
     const tc = (performance.now() - t0) / 1000;
     const qAcc = await top1(bundle, g, test);
     const drop = 100 * (fAcc - qAcc);
-    const auto = report.autoFloat.length ? `; --auto-mixed ${autoMixed} kept float: ${report.autoFloat.join(', ')}` : '';
-    console.log(`${name} [${method}${autoMixed !== undefined ? `, auto-mixed ${autoMixed}` : ''}, calib ${calib.samples.length}, test ${test.samples.length}]: float ${(100 * fAcc).toFixed(2)} %, int8 ${(100 * qAcc).toFixed(2)} % (drop ${drop.toFixed(2)} points${drop <= 1 ? ', within 1' : ', NOT within 1'}); bundle ${bundle.length} / ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}× float; ${report.floatNodes.length} float nodes${report.floatNodes.length ? ` (${report.floatNodes.join(', ')})` : ''}${auto}; quantise ${tc.toFixed(1)} s`);
+    const auto = report.autoFloat.length
+      ? `; --auto-mixed ${autoMixed} kept float: ${report.autoFloat.join(', ')}`
+      : '';
+    console.log(
+      `${name} [${method}${autoMixed !== undefined ? `, auto-mixed ${autoMixed}` : ''}, calib ${calib.samples.length}, test ${test.samples.length}]: float ${(100 * fAcc).toFixed(2)} %, int8 ${(100 * qAcc).toFixed(2)} % (drop ${drop.toFixed(2)} points${drop <= 1 ? ', within 1' : ', NOT within 1'}); bundle ${bundle.length} / ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}× float; ${report.floatNodes.length} float nodes${report.floatNodes.length ? ` (${report.floatNodes.join(', ')})` : ''}${auto}; quantise ${tc.toFixed(1)} s`,
+    );
   }
 }
 
@@ -84,20 +100,35 @@ const mnistCalib = new Uint8Array(readFileSync(join(data, 'mnist', 'calib_images
 const mnistCalibLabels = new Uint8Array(readFileSync(join(data, 'mnist', 'calib_labels_u8.bin')));
 const mnistTest = new Uint8Array(readFileSync(join(data, 'mnist', 'test_images_u8.bin')));
 const mnistTestLabels = new Uint8Array(readFileSync(join(data, 'mnist', 'test_labels_u8.bin')));
-await measure('mnist-8', join(models, 'mnist-8.onnx'), images(mnistCalib, mnistCalibLabels, 0, calibN), images(mnistTest, mnistTestLabels, 0, limit));
-await measure('kws_dscnn', join(models, 'kws_dscnn.onnx'), kws(join(data, 'kws'), 0, 200), kws(join(data, 'kws'), 200, Math.min(800, limit)));
+await measure(
+  'mnist-8',
+  join(models, 'mnist-8.onnx'),
+  images(mnistCalib, mnistCalibLabels, 0, calibN),
+  images(mnistTest, mnistTestLabels, 0, limit),
+);
+await measure(
+  'kws_dscnn',
+  join(models, 'kws_dscnn.onnx'),
+  kws(join(data, 'kws'), 0, 200),
+  kws(join(data, 'kws'), 200, Math.min(800, limit)),
+);
 if (existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz'))) {
   const rd = (f: string, skip: number) => new Uint8Array(gunzipSync(readFileSync(join(FASHION, f))).subarray(skip));
-  await measure('fashion_cnn', join(models, 'fashion_cnn.onnx'),
+  await measure(
+    'fashion_cnn',
+    join(models, 'fashion_cnn.onnx'),
     images(rd('train-images-idx3-ubyte.gz', 16), rd('train-labels-idx1-ubyte.gz', 8), 0, calibN),
-    images(rd('t10k-images-idx3-ubyte.gz', 16), rd('t10k-labels-idx1-ubyte.gz', 8), 0, limit));
+    images(rd('t10k-images-idx3-ubyte.gz', 16), rd('t10k-labels-idx1-ubyte.gz', 8), 0, limit),
+  );
 } else {
   console.log(`fashion_cnn: ${FASHION} not found (apt-get install dataset-fashion-mnist); skipped`);
 }
 
 // QDQ bench models: their own scales, compared with onnxruntime's int8 output within ±1 step
 const bench = join(models, 'bench');
-for (const f of readdirSync(bench).filter((x) => /_qdq_.*\.onnx$/.test(x)).sort()) {
+for (const f of readdirSync(bench)
+  .filter((x) => /_qdq_.*\.onnx$/.test(x))
+  .sort()) {
   const base = f.replace(/\.onnx$/, '');
   const plain = base.replace(/_qdq_.*$/, '');
   const g = loadOnnx(join(bench, f));
@@ -109,7 +140,8 @@ for (const f of readdirSync(bench).filter((x) => /_qdq_.*\.onnx$/.test(x)).sort(
   const want = loadNpy(join(bench, `${base}.output.npy`)).data as Float32Array;
   const got = m.run({ [g.inputs[0]!]: x })[g.outputs[0]!] as Float32Array;
   const step = outQ?.scale[0] ?? NaN;
-  let within = 0, maxSteps = 0;
+  let within = 0,
+    maxSteps = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i]! - want[i]!) / step;
     if (d <= 1 + 1e-3) within++;
@@ -117,5 +149,7 @@ for (const f of readdirSync(bench).filter((x) => /_qdq_.*\.onnx$/.test(x)).sort(
   }
   const share = within / want.length;
   const fb = compileGraph(loadOnnx(join(bench, `${plain}.onnx`)), { target: build }).bundle;
-  console.log(`${base}: ${(100 * share).toFixed(2)} % of ${want.length} outputs within ±1 step (${share >= 0.99 ? 'met' : 'NOT met'}, max ${maxSteps.toFixed(2)} steps of ${step.toExponential(3)}); ${q.report.floatNodes.length} float nodes; bundle ${bundle.length} / float ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}×`);
+  console.log(
+    `${base}: ${(100 * share).toFixed(2)} % of ${want.length} outputs within ±1 step (${share >= 0.99 ? 'met' : 'NOT met'}, max ${maxSteps.toFixed(2)} steps of ${step.toExponential(3)}); ${q.report.floatNodes.length} float nodes; bundle ${bundle.length} / float ${fb.length} bytes = ${(bundle.length / fb.length).toFixed(3)}×`,
+  );
 }

@@ -19,10 +19,13 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1] : def;
 };
 if (!shared) {
-  console.error('usage: node --import tsx scripts/onnx-accuracy.ts <shared dir> [--build simd|scalar|both] [--limit N]');
+  console.error(
+    'usage: node --import tsx scripts/onnx-accuracy.ts <shared dir> [--build simd|scalar|both] [--limit N]',
+  );
   process.exit(2);
 }
-const builds = opt('build', 'both') === 'both' ? ['simd', 'scalar'] as const : [opt('build', 'simd') as 'simd' | 'scalar'];
+const builds =
+  opt('build', 'both') === 'both' ? (['simd', 'scalar'] as const) : [opt('build', 'simd') as 'simd' | 'scalar'];
 const limit = Number(opt('limit', '0')) || Infinity;
 const FASHION = '/usr/share/datasets/fashion-mnist';
 
@@ -32,7 +35,10 @@ function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-interface DataSet { samples: Float32Array[]; labels: Uint8Array }
+interface DataSet {
+  samples: Float32Array[];
+  labels: Uint8Array;
+}
 
 function mnistLike(images: Uint8Array, labels: Uint8Array): DataSet {
   const n = Math.min(labels.length, limit);
@@ -46,7 +52,8 @@ function kws(dir: string): DataSet {
   const labels = new Uint8Array(readFileSync(join(dir, 'labels_u8.bin')));
   const n = Math.min(labels.length, limit);
   const samples: Float32Array[] = [];
-  for (let i = 0; i < n; i++) samples.push(Float32Array.from(raw.subarray(i * 490, (i + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
+  for (let i = 0; i < n; i++)
+    samples.push(Float32Array.from(raw.subarray(i * 490, (i + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
   return { samples, labels: labels.subarray(0, n) };
 }
 
@@ -71,20 +78,34 @@ async function measure(model: string, input: string, shape: number[], data: Data
       if (top === ortTop[i]) agree++;
     });
     const ms = (performance.now() - t0) / n;
-    console.log(`${model.split('/').pop()} [${build}] n=${n}: edgec top-1 ${(100 * correct / n).toFixed(2)} %, onnxruntime ${(100 * ortAcc).toFixed(2)} %, top-1 agreement ${(100 * agree / n).toFixed(2)} % (${n - agree} differ), ${ms.toFixed(2)} ms/sample`);
+    console.log(
+      `${model.split('/').pop()} [${build}] n=${n}: edgec top-1 ${((100 * correct) / n).toFixed(2)} %, onnxruntime ${(100 * ortAcc).toFixed(2)} %, top-1 agreement ${((100 * agree) / n).toFixed(2)} % (${n - agree} differ), ${ms.toFixed(2)} ms/sample`,
+    );
   }
   await session.release();
 }
 
 const models = join(shared, 'models');
 const data = join(shared, 'data');
-await measure(join(models, 'mnist-8.onnx'), 'Input3', [1, 1, 28, 28],
-  mnistLike(new Uint8Array(readFileSync(join(data, 'mnist', 'test_images_u8.bin'))), new Uint8Array(readFileSync(join(data, 'mnist', 'test_labels_u8.bin')))));
+await measure(
+  join(models, 'mnist-8.onnx'),
+  'Input3',
+  [1, 1, 28, 28],
+  mnistLike(
+    new Uint8Array(readFileSync(join(data, 'mnist', 'test_images_u8.bin'))),
+    new Uint8Array(readFileSync(join(data, 'mnist', 'test_labels_u8.bin'))),
+  ),
+);
 await measure(join(models, 'kws_dscnn.onnx'), 'input_1', [1, 1, 49, 10], kws(join(data, 'kws')));
 if (existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz'))) {
   const images = gunzipSync(readFileSync(join(FASHION, 't10k-images-idx3-ubyte.gz'))).subarray(16);
   const labels = gunzipSync(readFileSync(join(FASHION, 't10k-labels-idx1-ubyte.gz'))).subarray(8);
-  await measure(join(models, 'fashion_cnn.onnx'), 'input', [1, 1, 28, 28], mnistLike(new Uint8Array(images), new Uint8Array(labels)));
+  await measure(
+    join(models, 'fashion_cnn.onnx'),
+    'input',
+    [1, 1, 28, 28],
+    mnistLike(new Uint8Array(images), new Uint8Array(labels)),
+  );
 } else {
   console.log(`fashion_cnn: ${FASHION} not found (apt-get install dataset-fashion-mnist); skipped`);
 }
@@ -103,5 +124,7 @@ for (const build of builds) {
   const tr = performance.now() - t1;
   let maxAbs = 0;
   for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
-  console.log(`mobilenet_v2 [${build}]: max abs diff vs mobilenet_v2.output.npy ${maxAbs.toExponential(3)} (target ≤ 1e-4: ${maxAbs <= 1e-4 ? 'met' : 'NOT met'}), top-1 ${argmax(got)} vs ${argmax(want)}, compile ${tc.toFixed(0)} ms, run ${tr.toFixed(0)} ms`);
+  console.log(
+    `mobilenet_v2 [${build}]: max abs diff vs mobilenet_v2.output.npy ${maxAbs.toExponential(3)} (target ≤ 1e-4: ${maxAbs <= 1e-4 ? 'met' : 'NOT met'}), top-1 ${argmax(got)} vs ${argmax(want)}, compile ${tc.toFixed(0)} ms, run ${tr.toFixed(0)} ms`,
+  );
 }

@@ -32,7 +32,10 @@ export interface CaseResult {
 }
 
 /** Runs a compiled graph on one runtime build; absent when the runtime is not available. */
-export type BuildRunner = (graph: Graph, inputs: Record<string, Float32Array>) => Promise<Record<string, ArrayLike<number>>>;
+export type BuildRunner = (
+  graph: Graph,
+  inputs: Record<string, Float32Array>,
+) => Promise<Record<string, ArrayLike<number>>>;
 
 const OPS_BY_LENGTH = [...SUPPORTED_OPS].filter((o) => o !== 'Constant').sort((a, b) => b.length - a.length);
 
@@ -46,7 +49,9 @@ export function testOp(name: string, model: OnnxModel): string | undefined {
 
 export function listNodeTests(dir = NODE_TEST_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => existsSync(join(dir, d, 'model.onnx'))).sort();
+  return readdirSync(dir)
+    .filter((d) => existsSync(join(dir, d, 'model.onnx')))
+    .sort();
 }
 
 function close(got: ArrayLike<number>, want: ArrayLike<number>): string | undefined {
@@ -69,7 +74,11 @@ const isFloat = (t: number) => t === ONNX_DTYPE.FLOAT;
  * constant — float weights are bound as constants with the test's values: edgec compiles static
  * graphs, so that is how such a model reaches it.
  */
-export async function runNodeTest(dir: string, name: string, runners: Record<string, BuildRunner>): Promise<CaseResult> {
+export async function runNodeTest(
+  dir: string,
+  name: string,
+  runners: Record<string, BuildRunner>,
+): Promise<CaseResult> {
   const path = join(dir, name, 'model.onnx');
   const model = decodeModel(readFileSync(path), path);
   const op = testOp(name, model) ?? '?';
@@ -77,22 +86,37 @@ export async function runNodeTest(dir: string, name: string, runners: Record<str
   const skip = (reason: string): CaseResult => ({ ...base, status: 'skipped', reason });
   const fail = (reason: string): CaseResult => ({ ...base, status: 'failed', reason });
 
-  const unsupported = [...new Set(model.graph.nodes.filter((n) => !SUPPORTED.has(n.opType) || (n.domain && n.domain !== 'ai.onnx')).map((n) => n.opType))];
+  const unsupported = [
+    ...new Set(
+      model.graph.nodes
+        .filter((n) => !SUPPORTED.has(n.opType) || (n.domain && n.domain !== 'ai.onnx'))
+        .map((n) => n.opType),
+    ),
+  ];
   if (unsupported.length) return skip(`uses ops outside the supported set: ${unsupported.join(', ')}`);
   const graphInputs = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
   for (const o of model.graph.outputs) {
-    if (!isFloat(o.elemType)) return skip(`output '${o.name}' is ${o.elemType === ONNX_DTYPE.DOUBLE ? 'double' : 'not float32'} (int/bool/double types unsupported)`);
+    if (!isFloat(o.elemType))
+      return skip(
+        `output '${o.name}' is ${o.elemType === ONNX_DTYPE.DOUBLE ? 'double' : 'not float32'} (int/bool/double types unsupported)`,
+      );
   }
   if (graphInputs.length === 0) return skip('no graph input (constant-only graph)');
   if (!isFloat(graphInputs[0].elemType)) return skip('first input is not float32 (int/bool/double types unsupported)');
 
-  const sets = readdirSync(join(dir, name)).filter((d) => d.startsWith('test_data_set_')).sort();
+  const sets = readdirSync(join(dir, name))
+    .filter((d) => d.startsWith('test_data_set_'))
+    .sort();
   if (sets.length === 0) return skip('no test data');
   let note = '';
   for (const set of sets) {
     const sdir = join(dir, name, set);
-    const inputs = graphInputs.map((vi, i) => decodeTensorProto(readFileSync(join(sdir, `input_${i}.pb`)), join(sdir, `input_${i}.pb`)));
-    const wants = model.graph.outputs.map((_, i) => decodeTensorProto(readFileSync(join(sdir, `output_${i}.pb`)), join(sdir, `output_${i}.pb`)));
+    const inputs = graphInputs.map((vi, i) =>
+      decodeTensorProto(readFileSync(join(sdir, `input_${i}.pb`)), join(sdir, `input_${i}.pb`)),
+    );
+    const wants = model.graph.outputs.map((_, i) =>
+      decodeTensorProto(readFileSync(join(sdir, `output_${i}.pb`)), join(sdir, `output_${i}.pb`)),
+    );
     if (inputs.some((t) => numelOf(t) === 0) || wants.some((t) => numelOf(t) === 0)) return skip('empty tensors');
     const shapes: Record<string, number[]> = {};
     const constants: Record<string, OnnxTensor> = {};
@@ -110,7 +134,11 @@ export async function runNodeTest(dir: string, name: string, runners: Record<str
       } catch (e) {
         if (!(e instanceof ModelError) || !/as a constant/.test(e.message)) throw e;
         // Weights fed as inputs: bind every input but the first with its test value.
-        graphInputs.slice(1).forEach((vi, i) => { constants[vi.name] = inputs[i + 1]; delete feeds[vi.name]; delete shapes[vi.name]; });
+        graphInputs.slice(1).forEach((vi, i) => {
+          constants[vi.name] = inputs[i + 1];
+          delete feeds[vi.name];
+          delete shapes[vi.name];
+        });
         graph = importOnnxModel(model, path, { shapes, constants });
         note = 'weights bound as constants';
       }

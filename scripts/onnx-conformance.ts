@@ -4,7 +4,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATOL, MODEL_SUITES, NODE_TEST_DIR, RTOL, TESTDATA_DIR, listNodeTests, relevantTests, runNodeTest, runtimeRunners } from './onnx-conformance-core.ts';
+import {
+  ATOL,
+  MODEL_SUITES,
+  NODE_TEST_DIR,
+  RTOL,
+  TESTDATA_DIR,
+  listNodeTests,
+  relevantTests,
+  runNodeTest,
+  runtimeRunners,
+} from './onnx-conformance-core.ts';
 import type { CaseResult } from './onnx-conformance-core.ts';
 import { SUPPORTED_OPS } from '../compiler/frontend/onnx/importer.ts';
 import { FOLDABLE_OPS } from '../compiler/frontend/onnx/fold.ts';
@@ -14,27 +24,50 @@ const MAPPING: Record<string, string> = {
   Conv: 'Conv2D (W → OHWI); group/depthwise, pads, strides, dilations, auto_pad; 1-D as 1×k 2-D',
   Gemm: 'Dense (transA via Transpose; transB, alpha, beta folded; row-varying C → Add); constant B',
   MatMul: 'Dense with constant 2-D B; A of any rank ≥ 1 (reshaped to rows)',
-  Add: 'Add (numpy broadcasting; constants follow the layout)', Sub: 'Sub', Mul: 'Mul', Div: 'Div',
-  Max: 'Max (variadic → pairwise)', Min: 'Min (variadic → pairwise)',
-  Relu: 'Relu', Clip: 'Clip (attrs < opset 11, constant inputs ≥ 11)', LeakyRelu: 'LeakyRelu', PRelu: 'PRelu',
-  Sigmoid: 'Sigmoid', Tanh: 'Tanh', Exp: 'Exp', Neg: 'Mul by −1',
+  Add: 'Add (numpy broadcasting; constants follow the layout)',
+  Sub: 'Sub',
+  Mul: 'Mul',
+  Div: 'Div',
+  Max: 'Max (variadic → pairwise)',
+  Min: 'Min (variadic → pairwise)',
+  Relu: 'Relu',
+  Clip: 'Clip (attrs < opset 11, constant inputs ≥ 11)',
+  LeakyRelu: 'LeakyRelu',
+  PRelu: 'PRelu',
+  Sigmoid: 'Sigmoid',
+  Tanh: 'Tanh',
+  Exp: 'Exp',
+  Neg: 'Mul by −1',
   MaxPool: 'MaxPool (ceil_mode via end padding); 1-D/2-D, no dilations, no Indices output',
   AveragePool: 'AvgPool (count_include_pad); 1-D/2-D',
-  HardSigmoid: 'Clip(alpha·x + beta, 0, 1) as Mul, Add, Clip', HardSwish: 'x · HardSigmoid(x) (alpha 1/6, beta 1/2)',
-  Sum: 'Add chain', Mean: 'Add chain · 1/N', Reciprocal: 'Div(1, x)', Split: 'one static Slice per output',
-  Cast: 'computed float → float: no node (other casts only on constants, folded)', ReduceMean: 'GlobalAvgPool when axes are [2, 3] of 4-D data (+ Reshape if keepdims = 0)', GlobalAveragePool: 'GlobalAvgPool',
+  HardSigmoid: 'Clip(alpha·x + beta, 0, 1) as Mul, Add, Clip',
+  HardSwish: 'x · HardSigmoid(x) (alpha 1/6, beta 1/2)',
+  Sum: 'Add chain',
+  Mean: 'Add chain · 1/N',
+  Reciprocal: 'Div(1, x)',
+  Split: 'one static Slice per output',
+  Cast: 'computed float → float: no node (other casts only on constants, folded)',
+  ReduceMean: 'GlobalAvgPool when axes are [2, 3] of 4-D data (+ Reshape if keepdims = 0)',
+  GlobalAveragePool: 'GlobalAvgPool',
   GlobalMaxPool: 'MaxPool over the whole H×W',
   BatchNormalization: 'BatchNorm on the channel axis (inference only); 2-D, 3-D, 4-D input',
-  Flatten: 'Reshape in NCHW element order', Reshape: 'Reshape (0 / −1 resolved; constant shape)',
-  Squeeze: 'Reshape (axes attr < 13, constant input ≥ 13)', Unsqueeze: 'Reshape (axes attr < 13, constant input ≥ 13)',
-  Transpose: 'Transpose composed with the layout (identity → no node)', Concat: 'Concat (axis remapped on NHWC data)',
+  Flatten: 'Reshape in NCHW element order',
+  Reshape: 'Reshape (0 / −1 resolved; constant shape)',
+  Squeeze: 'Reshape (axes attr < 13, constant input ≥ 13)',
+  Unsqueeze: 'Reshape (axes attr < 13, constant input ≥ 13)',
+  Transpose: 'Transpose composed with the layout (identity → no node)',
+  Concat: 'Concat (axis remapped on NHWC data)',
   Softmax: 'Softmax (opset < 13 coerce-to-2-D via Reshape; ≥ 13 one axis)',
-  Pad: 'Pad constant mode (attrs < 11, constant inputs ≥ 11, axes ≥ 18)', Slice: 'Slice, static (attrs < 10, constant inputs ≥ 10)',
-  Identity: 'no node (alias)', Dropout: 'no node (inference)', Constant: 'constant',
+  Pad: 'Pad constant mode (attrs < 11, constant inputs ≥ 11, axes ≥ 18)',
+  Slice: 'Slice, static (attrs < 10, constant inputs ≥ 10)',
+  Identity: 'no node (alias)',
+  Dropout: 'no node (inference)',
+  Constant: 'constant',
   QuantizeLinear: 'Clip to [(qmin − zp)·s, (qmax − zp)·s]; output tensor records scale / zero point (per-tensor)',
   QLinearConv: 'Q(Conv2D(x, dequantised W, int32 B · s_x·s_w)) — float inside, exact params recorded',
   QLinearMatMul: 'Q(Dense(a, dequantised B)) — float inside, exact params recorded',
-  DequantizeLinear: 'constant: folded to float32 (q − zp)·s with exact quant params (per-tensor or per-axis); activation: alias',
+  DequantizeLinear:
+    'constant: folded to float32 (q − zp)·s with exact quant params (per-tensor or per-axis); activation: alias',
 };
 
 function summarize(rows: CaseResult[]): string {
@@ -43,7 +76,10 @@ function summarize(rows: CaseResult[]): string {
     const key = `${r.status}: ${r.reason}`;
     reasons.set(key, [...(reasons.get(key) ?? []), r.test.replace(/^test_/, '')]);
   }
-  return [...reasons].map(([why, tests]) => `${why} (${tests.join(', ')})`).join('<br>').replace(/\|/g, '\\|');
+  return [...reasons]
+    .map(([why, tests]) => `${why} (${tests.join(', ')})`)
+    .join('<br>')
+    .replace(/\|/g, '\\|');
 }
 
 async function main(): Promise<void> {
@@ -64,17 +100,25 @@ async function main(): Promise<void> {
     const rows = byOp.get(op) ?? [];
     const opsets = [...new Set(rows.map((r) => r.opset))].sort((a, b) => a - b);
     const bound = rows.filter((r) => r.status === 'passed' && r.reason).length;
-    lines.push(`| ${op} | ${MAPPING[op] ?? ''} | ${opsets.join(', ') || '—'} | ${count(rows, 'passed')}${bound ? ` (${bound} with weights bound as constants)` : ''} | ${count(rows, 'failed')} | ${count(rows, 'skipped')} | ${summarize(rows) || '—'} |`);
+    lines.push(
+      `| ${op} | ${MAPPING[op] ?? ''} | ${opsets.join(', ') || '—'} | ${count(rows, 'passed')}${bound ? ` (${bound} with weights bound as constants)` : ''} | ${count(rows, 'failed')} | ${count(rows, 'skipped')} | ${summarize(rows) || '—'} |`,
+    );
   }
   const total = (s: string) => count(results, s);
   const suiteLines: string[] = [];
   const suiteResults: CaseResult[] = [];
   for (const suite of MODEL_SUITES) {
     const rows: CaseResult[] = [];
-    for (const name of listNodeTests(`${TESTDATA_DIR}/${suite}`)) rows.push(await runNodeTest(`${TESTDATA_DIR}/${suite}`, name, runners));
+    for (const name of listNodeTests(`${TESTDATA_DIR}/${suite}`))
+      rows.push(await runNodeTest(`${TESTDATA_DIR}/${suite}`, name, runners));
     suiteResults.push(...rows);
-    const passedNames = rows.filter((r) => r.status === 'passed').map((r) => r.test.replace(/^test_/, '')).join(', ');
-    suiteLines.push(`| ${suite} | ${count(rows, 'passed')} | ${count(rows, 'failed')} | ${count(rows, 'skipped')} | ${passedNames || '—'} | ${summarize(rows) || '—'} |`);
+    const passedNames = rows
+      .filter((r) => r.status === 'passed')
+      .map((r) => r.test.replace(/^test_/, ''))
+      .join(', ');
+    suiteLines.push(
+      `| ${suite} | ${count(rows, 'passed')} | ${count(rows, 'failed')} | ${count(rows, 'skipped')} | ${passedNames || '—'} | ${summarize(rows) || '—'} |`,
+    );
   }
   const doc = `# ONNX support
 
@@ -137,7 +181,9 @@ ${count(suiteResults, 'skipped')} skipped** of ${suiteResults.length}.
 ${suiteLines.join('\n')}
 `;
   writeFileSync(join(root, 'docs', 'onnx-support.md'), doc);
-  console.log(`docs/onnx-support.md: node tests ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped; model suites ${count(suiteResults, 'passed')} passed, ${count(suiteResults, 'failed')} failed, ${count(suiteResults, 'skipped')} skipped`);
+  console.log(
+    `docs/onnx-support.md: node tests ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped; model suites ${count(suiteResults, 'passed')} passed, ${count(suiteResults, 'failed')} failed, ${count(suiteResults, 'skipped')} skipped`,
+  );
 }
 
 await main();

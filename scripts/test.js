@@ -11,11 +11,14 @@ import { fileURLToPath } from 'node:url';
 const SKIPPED_SUITE_MARK = 'edgec-test: skipped suite:'; // test/skip-suite.ts
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pattern = process.argv[2] ? `${process.argv[2]}.*\\.test\\.ts$` : '.*\\.test\\.ts$';
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), 'test', pattern],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), 'test', pattern], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 // eslint-disable-next-line no-control-regex
 const plainText = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
-let tail = '', line = '';
+let tail = '',
+  line = '';
 const skippedSuites = [];
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
@@ -25,13 +28,20 @@ child.stdout.on('data', (chunk) => {
   line = lines.pop() ?? '';
   for (const l of lines) {
     const at = plainText(l).indexOf(SKIPPED_SUITE_MARK);
-    if (at >= 0) skippedSuites.push(plainText(l).slice(at + SKIPPED_SUITE_MARK.length).trim());
+    if (at >= 0)
+      skippedSuites.push(
+        plainText(l)
+          .slice(at + SKIPPED_SUITE_MARK.length)
+          .trim(),
+      );
   }
 });
 child.on('close', (code) => {
   const plain = plainText(tail);
   const num = (label) => Number(plain.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? 0);
-  const total = num('Total'), passed = num('Passed'), skipped = num('Skipped') + skippedSuites.length;
+  const total = num('Total'),
+    passed = num('Passed'),
+    skipped = num('Skipped') + skippedSuites.length;
   const failed = code === 0 ? total - passed : Math.max(1, total - passed);
   if (skippedSuites.length > 0) console.log(`skipped suites (${skippedSuites.length}): ${skippedSuites.join('; ')}`);
   console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

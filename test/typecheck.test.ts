@@ -8,7 +8,11 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 
 test('tsc --noEmit -p tsconfig.json reports nothing', () => {
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'],
+    { cwd: root, encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stdout + r.stderr);
 });
 

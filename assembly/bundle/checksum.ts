@@ -10,13 +10,15 @@ let tableReady = false;
 /** 1 (default): edgec_load checks the trailer; 0: skipped (size- or time-critical hosts). */
 export let verifyChecksum = true;
 
-export function setVerifyChecksum(on: bool): void { verifyChecksum = on; }
+export function setVerifyChecksum(on: bool): void {
+  verifyChecksum = on;
+}
 
 function buildTable(): void {
   for (let n: u32 = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    store<u32>(table + (<usize>n << 2), c);
+    store<u32>(table + ((<usize>n) << 2), c);
   }
   tableReady = true;
 }
@@ -26,7 +28,7 @@ export function crc32(ptr: usize, len: usize): u32 {
   if (!tableReady) buildTable();
   let c: u32 = 0xffffffff;
   for (let i: usize = 0; i < len; i++) {
-    c = load<u32>(table + (<usize>((c ^ <u32>load<u8>(ptr + i)) & 0xff) << 2)) ^ (c >>> 8);
+    c = load<u32>(table + ((<usize>((c ^ (<u32>load<u8>(ptr + i))) & 0xff)) << 2)) ^ (c >>> 8);
   }
   return ~c;
 }
@@ -39,13 +41,26 @@ function hex(v: u32): string {
 
 /** Checks the trailer of the file at [ptr, ptr+len); false (message set) on a mismatch. */
 export function checkTrailer(ptr: usize, len: u32): bool {
-  if (len < 4) { setError('bundle: file of ' + len.toString() + ' bytes has no room for its 4-byte checksum'); return false; }
+  if (len < 4) {
+    setError('bundle: file of ' + len.toString() + ' bytes has no room for its 4-byte checksum');
+    return false;
+  }
   const body = len - 4;
   const stored = load<u32>(ptr + <usize>body);
   const actual = crc32(ptr, <usize>body);
   if (stored == actual) return true;
-  setError('bundle: checksum mismatch: the CRC-32 of bytes [0, ' + body.toString() + ') is ' + hex(actual) +
-    ', the trailer at byte ' + body.toString() + ' says ' + hex(stored) +
-    ' (file is ' + len.toString() + ' bytes): the file was cut short or altered; copy or compile it again');
+  setError(
+    'bundle: checksum mismatch: the CRC-32 of bytes [0, ' +
+      body.toString() +
+      ') is ' +
+      hex(actual) +
+      ', the trailer at byte ' +
+      body.toString() +
+      ' says ' +
+      hex(stored) +
+      ' (file is ' +
+      len.toString() +
+      ' bytes): the file was cut short or altered; copy or compile it again',
+  );
   return false;
 }

@@ -11,8 +11,12 @@ export function setBuffer(ptr: usize, len: u32): void {
   length = <u64>len;
 }
 
-export function bufferBase(): usize { return base; }
-export function bufferLength(): u32 { return <u32>length; }
+export function bufferBase(): usize {
+  return base;
+}
+export function bufferLength(): u32 {
+  return <u32>length;
+}
 
 function fail(what: string, at: u64): void {
   setError('bundle: ' + what + ' at byte ' + at.toString() + ' (file is ' + length.toString() + ' bytes)');
@@ -25,23 +29,39 @@ function fail(what: string, at: u64): void {
 }
 
 export function readU8(pos: u64): u32 {
-  if (!inBounds(pos, 1)) { fail('1-byte read past the end', pos); return 0; }
+  if (!inBounds(pos, 1)) {
+    fail('1-byte read past the end', pos);
+    return 0;
+  }
   return <u32>load<u8>(base + <usize>pos);
 }
 export function readU16(pos: u64): u32 {
-  if (!inBounds(pos, 2)) { fail('2-byte read past the end', pos); return 0; }
+  if (!inBounds(pos, 2)) {
+    fail('2-byte read past the end', pos);
+    return 0;
+  }
   return <u32>load<u16>(base + <usize>pos);
 }
 export function readU32(pos: u64): u32 {
-  if (!inBounds(pos, 4)) { fail('4-byte read past the end', pos); return 0; }
+  if (!inBounds(pos, 4)) {
+    fail('4-byte read past the end', pos);
+    return 0;
+  }
   return load<u32>(base + <usize>pos);
 }
-export function readI32(pos: u64): i32 { return <i32>readU32(pos); }
-export function readF32(pos: u64): f32 { return reinterpret<f32>(readU32(pos)); }
+export function readI32(pos: u64): i32 {
+  return <i32>readU32(pos);
+}
+export function readF32(pos: u64): f32 {
+  return reinterpret<f32>(readU32(pos));
+}
 
 /** Root table position, after checking the file identifier (bytes 4..8). */
 export function rootTable(ident: string): u32 {
-  if (length < 8) { fail('file shorter than the 8-byte header', 0); return 0; }
+  if (length < 8) {
+    fail('file shorter than the 8-byte header', 0);
+    return 0;
+  }
   for (let i = 0; i < 4; i++) {
     if (readU8(4 + i) != <u32>ident.charCodeAt(i)) {
       setError("bundle: file identifier is not '" + ident + "' (bytes 4..8)");
@@ -56,13 +76,25 @@ export function rootTable(ident: string): u32 {
 
 /** Checks the table at `t` and its vtable lie inside the buffer. */
 export function checkTable(t: u64): bool {
-  if (!inBounds(t, 4)) { fail('table starts past the end', t); return false; }
+  if (!inBounds(t, 4)) {
+    fail('table starts past the end', t);
+    return false;
+  }
   const vt = <i64>t - <i64>load<i32>(base + <usize>t);
-  if (vt < 0 || !inBounds(<u64>vt, 4)) { fail('vtable of the table at ' + t.toString() + ' lies outside the file', <u64>max<i64>(vt, 0)); return false; }
+  if (vt < 0 || !inBounds(<u64>vt, 4)) {
+    fail('vtable of the table at ' + t.toString() + ' lies outside the file', <u64>max<i64>(vt, 0));
+    return false;
+  }
   const vtSize = <u64>load<u16>(base + <usize>vt);
   const tSize = <u64>load<u16>(base + <usize>vt + 2);
-  if (vtSize < 4 || (vtSize & 1) != 0 || !inBounds(<u64>vt, vtSize)) { fail('bad vtable size ' + vtSize.toString(), <u64>vt); return false; }
-  if (tSize < 4 || !inBounds(t, tSize)) { fail('table of ' + tSize.toString() + ' bytes runs past the end', t); return false; }
+  if (vtSize < 4 || (vtSize & 1) != 0 || !inBounds(<u64>vt, vtSize)) {
+    fail('bad vtable size ' + vtSize.toString(), <u64>vt);
+    return false;
+  }
+  if (tSize < 4 || !inBounds(t, tSize)) {
+    fail('table of ' + tSize.toString() + ' bytes runs past the end', t);
+    return false;
+  }
   return true;
 }
 
@@ -76,7 +108,10 @@ export function fieldPos(t: u32, slot: i32, size: u32): u64 {
   if (entry + 2 > vtSize) return 0;
   const fo = <u32>load<u16>(base + <usize>(vt + entry));
   if (fo == 0) return 0;
-  if (<u64>fo + <u64>size > <u64>tSize) { fail('field ' + slot.toString() + ' lies outside its table', <u64>t + fo); return 0; }
+  if (<u64>fo + <u64>size > <u64>tSize) {
+    fail('field ' + slot.toString() + ' lies outside its table', <u64>t + fo);
+    return 0;
+  }
   return <u64>t + <u64>fo;
 }
 
@@ -107,7 +142,10 @@ export function fieldRef(t: u32, slot: i32): u32 {
   if (p == 0) return 0;
   const target = p + <u64>readU32(p);
   if (failed) return 0;
-  if (target >= length) { fail('offset field points past the end', p); return 0; }
+  if (target >= length) {
+    fail('offset field points past the end', p);
+    return 0;
+  }
   return <u32>target;
 }
 
@@ -122,7 +160,10 @@ export function fieldTable(t: u32, slot: i32): u32 {
 export function vectorLength(v: u32, elemSize: u32): u32 {
   const n = readU32(v);
   if (failed) return 0;
-  if (!inBounds(<u64>v + 4, <u64>n * <u64>elemSize)) { fail('vector of ' + n.toString() + ' elements runs past the end', v); return 0; }
+  if (!inBounds(<u64>v + 4, <u64>n * <u64>elemSize)) {
+    fail('vector of ' + n.toString() + ' elements runs past the end', v);
+    return 0;
+  }
   return n;
 }
 
@@ -158,6 +199,9 @@ export function fieldString(t: u32, slot: i32): string {
   const n = vectorLength(v, 1);
   if (failed) return '';
   // FlatBuffers strings end in a 0 byte: a file cut just after the characters is still truncated.
-  if (readU8(<u64>v + 4 + <u64>n) != 0) { if (!failed) fail('string is not 0-terminated', <u64>v + 4 + <u64>n); return ''; }
+  if (readU8(<u64>v + 4 + <u64>n) != 0) {
+    if (!failed) fail('string is not 0-terminated', <u64>v + 4 + <u64>n);
+    return '';
+  }
   return String.UTF8.decodeUnsafe(base + <usize>v + 4, <usize>n);
 }

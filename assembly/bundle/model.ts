@@ -3,8 +3,21 @@
 // (assembly/bundle/slots.ts: slot k = vtable entry 4 + 2k; a union is its type slot, then its value).
 import { setError, failed } from '../error';
 import {
-  setBuffer, rootTable, fieldU8, fieldU16, fieldI32, fieldU32, fieldF32, fieldRef, fieldTable,
-  vectorLength, vectorTable, fieldI32Vector, fieldString, fieldPos, readU32,
+  setBuffer,
+  rootTable,
+  fieldU8,
+  fieldU16,
+  fieldI32,
+  fieldU32,
+  fieldF32,
+  fieldRef,
+  fieldTable,
+  vectorLength,
+  vectorTable,
+  fieldI32Vector,
+  fieldString,
+  fieldPos,
+  readU32,
 } from './flatbuffers';
 import * as S from './slots';
 import { variantTable } from './variant';
@@ -36,7 +49,9 @@ export const P_PAD = 9;
 export const P_CONTROL = 10;
 export const P_TRAIN = 11;
 
-export function dtypeSize(dt: i32): u32 { return dt == DT_F32 || dt == DT_I32 ? 4 : 1; }
+export function dtypeSize(dt: i32): u32 {
+  return dt == DT_F32 || dt == DT_I32 ? 4 : 1;
+}
 
 export class TensorInfo {
   name: string = '';
@@ -59,15 +74,33 @@ export class TensorInfo {
 
 /** Every params table decoded into one record; fields a kernel does not use keep their defaults. */
 export class StepParams {
-  kh: i32 = 0; kw: i32 = 0; sh: i32 = 1; sw: i32 = 1; dh: i32 = 1; dw: i32 = 1;
-  pt: i32 = 0; pl: i32 = 0; pb: i32 = 0; pr: i32 = 0; groups: i32 = 1; mult: i32 = 1;
+  kh: i32 = 0;
+  kw: i32 = 0;
+  sh: i32 = 1;
+  sw: i32 = 1;
+  dh: i32 = 1;
+  dw: i32 = 1;
+  pt: i32 = 0;
+  pl: i32 = 0;
+  pb: i32 = 0;
+  pr: i32 = 0;
+  groups: i32 = 1;
+  mult: i32 = 1;
   countIncludePad: bool = false;
-  act: i32 = 0; actMin: f32 = 0; actMax: f32 = 0;
+  act: i32 = 0;
+  actMin: f32 = 0;
+  actMax: f32 = 0;
   /** int8 kernels: output clamp in the quantised domain. */
-  qMin: i32 = -128; qMax: i32 = 127;
-  op: i32 = 0; alpha: f32 = 0; beta: f32 = 0;
-  outer: i32 = 0; axis: i32 = 0; inner: i32 = 0;
-  offset: i32 = 0; value: f32 = 0;
+  qMin: i32 = -128;
+  qMax: i32 = 127;
+  op: i32 = 0;
+  alpha: f32 = 0;
+  beta: f32 = 0;
+  outer: i32 = 0;
+  axis: i32 = 0;
+  inner: i32 = 0;
+  offset: i32 = 0;
+  value: f32 = 0;
   shape: StaticArray<i32> = new StaticArray<i32>(0);
   aStrides: StaticArray<i32> = new StaticArray<i32>(0);
   bStrides: StaticArray<i32> = new StaticArray<i32>(0);
@@ -76,10 +109,19 @@ export class StepParams {
   sizes: StaticArray<i32> = new StaticArray<i32>(0);
   /** ControlParams (assembly/control.ts). */
   targets: StaticArray<i32> = new StaticArray<i32>(0);
-  metric: i32 = 0; threshold: f32 = 0;
+  metric: i32 = 0;
+  threshold: f32 = 0;
   /** TrainParams (assembly/kernels/train-steps.ts). */
-  labelSmoothing: f32 = 0; momentum: f32 = 0; nesterov: bool = false; weightDecay: f32 = 0;
-  beta1: f32 = 0; beta2: f32 = 0; epsilon: f32 = 0; decoupled: bool = false; maxNorm: f32 = 0; temperature: f32 = 1;
+  labelSmoothing: f32 = 0;
+  momentum: f32 = 0;
+  nesterov: bool = false;
+  weightDecay: f32 = 0;
+  beta1: f32 = 0;
+  beta2: f32 = 0;
+  epsilon: f32 = 0;
+  decoupled: bool = false;
+  maxNorm: f32 = 0;
+  temperature: f32 = 1;
 }
 
 export class StepInfo {
@@ -110,45 +152,83 @@ export class Model {
 
 function decodeParams(type: i32, t: u32, p: StepParams): void {
   if (type == P_CONV) {
-    p.kh = fieldI32(t, S.ConvParams_kernel_h, 0); p.kw = fieldI32(t, S.ConvParams_kernel_w, 0);
-    p.sh = fieldI32(t, S.ConvParams_stride_h, 1); p.sw = fieldI32(t, S.ConvParams_stride_w, 1);
-    p.dh = fieldI32(t, S.ConvParams_dilation_h, 1); p.dw = fieldI32(t, S.ConvParams_dilation_w, 1);
-    p.pt = fieldI32(t, S.ConvParams_pad_top, 0); p.pl = fieldI32(t, S.ConvParams_pad_left, 0); p.pb = fieldI32(t, S.ConvParams_pad_bottom, 0); p.pr = fieldI32(t, S.ConvParams_pad_right, 0);
-    p.groups = fieldI32(t, S.ConvParams_groups, 1); p.mult = fieldI32(t, S.ConvParams_depth_multiplier, 1);
-    p.act = <i32>fieldU8(t, S.ConvParams_activation, 0); p.actMin = fieldF32(t, S.ConvParams_act_min, 0); p.actMax = fieldF32(t, S.ConvParams_act_max, 0);
-    p.qMin = fieldI32(t, S.ConvParams_q_min, -128); p.qMax = fieldI32(t, S.ConvParams_q_max, 127);
+    p.kh = fieldI32(t, S.ConvParams_kernel_h, 0);
+    p.kw = fieldI32(t, S.ConvParams_kernel_w, 0);
+    p.sh = fieldI32(t, S.ConvParams_stride_h, 1);
+    p.sw = fieldI32(t, S.ConvParams_stride_w, 1);
+    p.dh = fieldI32(t, S.ConvParams_dilation_h, 1);
+    p.dw = fieldI32(t, S.ConvParams_dilation_w, 1);
+    p.pt = fieldI32(t, S.ConvParams_pad_top, 0);
+    p.pl = fieldI32(t, S.ConvParams_pad_left, 0);
+    p.pb = fieldI32(t, S.ConvParams_pad_bottom, 0);
+    p.pr = fieldI32(t, S.ConvParams_pad_right, 0);
+    p.groups = fieldI32(t, S.ConvParams_groups, 1);
+    p.mult = fieldI32(t, S.ConvParams_depth_multiplier, 1);
+    p.act = <i32>fieldU8(t, S.ConvParams_activation, 0);
+    p.actMin = fieldF32(t, S.ConvParams_act_min, 0);
+    p.actMax = fieldF32(t, S.ConvParams_act_max, 0);
+    p.qMin = fieldI32(t, S.ConvParams_q_min, -128);
+    p.qMax = fieldI32(t, S.ConvParams_q_max, 127);
   } else if (type == P_POOL) {
-    p.kh = fieldI32(t, S.PoolParams_kernel_h, 0); p.kw = fieldI32(t, S.PoolParams_kernel_w, 0);
-    p.sh = fieldI32(t, S.PoolParams_stride_h, 1); p.sw = fieldI32(t, S.PoolParams_stride_w, 1);
-    p.pt = fieldI32(t, S.PoolParams_pad_top, 0); p.pl = fieldI32(t, S.PoolParams_pad_left, 0); p.pb = fieldI32(t, S.PoolParams_pad_bottom, 0); p.pr = fieldI32(t, S.PoolParams_pad_right, 0);
+    p.kh = fieldI32(t, S.PoolParams_kernel_h, 0);
+    p.kw = fieldI32(t, S.PoolParams_kernel_w, 0);
+    p.sh = fieldI32(t, S.PoolParams_stride_h, 1);
+    p.sw = fieldI32(t, S.PoolParams_stride_w, 1);
+    p.pt = fieldI32(t, S.PoolParams_pad_top, 0);
+    p.pl = fieldI32(t, S.PoolParams_pad_left, 0);
+    p.pb = fieldI32(t, S.PoolParams_pad_bottom, 0);
+    p.pr = fieldI32(t, S.PoolParams_pad_right, 0);
     p.countIncludePad = fieldU8(t, S.PoolParams_count_include_pad, 0) != 0;
   } else if (type == P_DENSE) {
-    p.act = <i32>fieldU8(t, S.DenseParams_activation, 0); p.actMin = fieldF32(t, S.DenseParams_act_min, 0); p.actMax = fieldF32(t, S.DenseParams_act_max, 0);
-    p.qMin = fieldI32(t, S.DenseParams_q_min, -128); p.qMax = fieldI32(t, S.DenseParams_q_max, 127);
+    p.act = <i32>fieldU8(t, S.DenseParams_activation, 0);
+    p.actMin = fieldF32(t, S.DenseParams_act_min, 0);
+    p.actMax = fieldF32(t, S.DenseParams_act_max, 0);
+    p.qMin = fieldI32(t, S.DenseParams_q_min, -128);
+    p.qMax = fieldI32(t, S.DenseParams_q_max, 127);
   } else if (type == P_BINARY) {
     p.op = <i32>fieldU8(t, S.BinaryParams_op, 0);
-    p.shape = fieldI32Vector(t, S.BinaryParams_shape); p.aStrides = fieldI32Vector(t, S.BinaryParams_a_strides); p.bStrides = fieldI32Vector(t, S.BinaryParams_b_strides);
-    p.act = <i32>fieldU8(t, S.BinaryParams_activation, 0); p.actMin = fieldF32(t, S.BinaryParams_act_min, 0); p.actMax = fieldF32(t, S.BinaryParams_act_max, 0);
-    p.qMin = fieldI32(t, S.BinaryParams_q_min, -128); p.qMax = fieldI32(t, S.BinaryParams_q_max, 127);
+    p.shape = fieldI32Vector(t, S.BinaryParams_shape);
+    p.aStrides = fieldI32Vector(t, S.BinaryParams_a_strides);
+    p.bStrides = fieldI32Vector(t, S.BinaryParams_b_strides);
+    p.act = <i32>fieldU8(t, S.BinaryParams_activation, 0);
+    p.actMin = fieldF32(t, S.BinaryParams_act_min, 0);
+    p.actMax = fieldF32(t, S.BinaryParams_act_max, 0);
+    p.qMin = fieldI32(t, S.BinaryParams_q_min, -128);
+    p.qMax = fieldI32(t, S.BinaryParams_q_max, 127);
   } else if (type == P_UNARY) {
-    p.op = <i32>fieldU8(t, S.UnaryParams_op, 0); p.alpha = fieldF32(t, S.UnaryParams_alpha, 0); p.beta = fieldF32(t, S.UnaryParams_beta, 0);
+    p.op = <i32>fieldU8(t, S.UnaryParams_op, 0);
+    p.alpha = fieldF32(t, S.UnaryParams_alpha, 0);
+    p.beta = fieldF32(t, S.UnaryParams_beta, 0);
   } else if (type == P_SOFTMAX) {
-    p.outer = fieldI32(t, S.SoftmaxParams_outer, 0); p.axis = fieldI32(t, S.SoftmaxParams_axis, 0); p.inner = fieldI32(t, S.SoftmaxParams_inner, 0);
+    p.outer = fieldI32(t, S.SoftmaxParams_outer, 0);
+    p.axis = fieldI32(t, S.SoftmaxParams_axis, 0);
+    p.inner = fieldI32(t, S.SoftmaxParams_inner, 0);
   } else if (type == P_TRANSPOSE) {
-    p.shape = fieldI32Vector(t, S.TransposeParams_shape); p.aStrides = fieldI32Vector(t, S.TransposeParams_strides); p.offset = fieldI32(t, S.TransposeParams_offset, 0);
+    p.shape = fieldI32Vector(t, S.TransposeParams_shape);
+    p.aStrides = fieldI32Vector(t, S.TransposeParams_strides);
+    p.offset = fieldI32(t, S.TransposeParams_offset, 0);
   } else if (type == P_CONCAT) {
-    p.outer = fieldI32(t, S.ConcatParams_outer, 0); p.sizes = fieldI32Vector(t, S.ConcatParams_sizes);
+    p.outer = fieldI32(t, S.ConcatParams_outer, 0);
+    p.sizes = fieldI32Vector(t, S.ConcatParams_sizes);
   } else if (type == P_PAD) {
-    p.shape = fieldI32Vector(t, S.PadParams_shape); p.inShape = fieldI32Vector(t, S.PadParams_in_shape); p.before = fieldI32Vector(t, S.PadParams_before);
+    p.shape = fieldI32Vector(t, S.PadParams_shape);
+    p.inShape = fieldI32Vector(t, S.PadParams_in_shape);
+    p.before = fieldI32Vector(t, S.PadParams_before);
     p.value = fieldF32(t, S.PadParams_value, 0);
   } else if (type == P_CONTROL) {
     p.targets = fieldI32Vector(t, S.ControlParams_targets);
-    p.metric = <i32>fieldU8(t, S.ControlParams_metric, 0); p.threshold = fieldF32(t, S.ControlParams_threshold, 0);
+    p.metric = <i32>fieldU8(t, S.ControlParams_metric, 0);
+    p.threshold = fieldF32(t, S.ControlParams_threshold, 0);
   } else if (type == P_TRAIN) {
-    p.labelSmoothing = fieldF32(t, S.TrainParams_label_smoothing, 0); p.momentum = fieldF32(t, S.TrainParams_momentum, 0);
-    p.nesterov = fieldU8(t, S.TrainParams_nesterov, 0) != 0; p.weightDecay = fieldF32(t, S.TrainParams_weight_decay, 0);
-    p.beta1 = fieldF32(t, S.TrainParams_beta1, 0); p.beta2 = fieldF32(t, S.TrainParams_beta2, 0); p.epsilon = fieldF32(t, S.TrainParams_epsilon, 0);
-    p.decoupled = fieldU8(t, S.TrainParams_decoupled, 0) != 0; p.maxNorm = fieldF32(t, S.TrainParams_max_norm, 0);
+    p.labelSmoothing = fieldF32(t, S.TrainParams_label_smoothing, 0);
+    p.momentum = fieldF32(t, S.TrainParams_momentum, 0);
+    p.nesterov = fieldU8(t, S.TrainParams_nesterov, 0) != 0;
+    p.weightDecay = fieldF32(t, S.TrainParams_weight_decay, 0);
+    p.beta1 = fieldF32(t, S.TrainParams_beta1, 0);
+    p.beta2 = fieldF32(t, S.TrainParams_beta2, 0);
+    p.epsilon = fieldF32(t, S.TrainParams_epsilon, 0);
+    p.decoupled = fieldU8(t, S.TrainParams_decoupled, 0) != 0;
+    p.maxNorm = fieldF32(t, S.TrainParams_max_norm, 0);
     p.temperature = fieldF32(t, S.TrainParams_temperature, 0);
   }
 }
@@ -166,7 +246,13 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     return m;
   }
   if (m.version != FORMAT_VERSION) {
-    setError('bundle: format version ' + m.version.toString() + ' is not supported (this runtime reads version ' + FORMAT_VERSION.toString() + ')');
+    setError(
+      'bundle: format version ' +
+        m.version.toString() +
+        ' is not supported (this runtime reads version ' +
+        FORMAT_VERSION.toString() +
+        ')',
+    );
     return m;
   }
   if (verifyChecksum && !checkTrailer(ptr, len)) return m;
@@ -222,7 +308,7 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     si.paramsType = <i32>fieldU8(s, S.Step_params_type, 0);
     si.node = fieldString(s, S.Step_node);
     const mp = fieldPos(s, S.Step_macs, 8);
-    if (mp != 0) si.macs = <u64>readU32(mp) | (<u64>readU32(mp + 4) << 32);
+    if (mp != 0) si.macs = (<u64>readU32(mp)) | ((<u64>readU32(mp + 4)) << 32);
     if (si.paramsType != P_NONE) {
       if (si.paramsType > P_TRAIN) {
         setError('bundle: step ' + i.toString() + ' has unknown params type ' + si.paramsType.toString());

@@ -3,10 +3,40 @@
 // shape/dtype/params contract. Messages name the step (index, kernel, node) or tensor.
 import { setError, failed } from '../error';
 import {
-  Model, StepInfo, TensorInfo, dtypeSize, DT_F32, DT_I32,
-  K_CONV2D, K_DWCONV2D, K_DENSE, K_MAXPOOL, K_AVGPOOL, K_GAP, K_BINARY, K_UNARY, K_SOFTMAX,
-  K_TRANSPOSE, K_CONCAT, K_COPY, K_PAD, K_DISPATCH, K_EXIT, K_JUMP, KERNEL_NAMES, isQs8Kernel, isTrainKernel,
-  P_CONV, P_POOL, P_DENSE, P_BINARY, P_UNARY, P_SOFTMAX, P_TRANSPOSE, P_CONCAT, P_PAD,
+  Model,
+  StepInfo,
+  TensorInfo,
+  dtypeSize,
+  DT_F32,
+  DT_I32,
+  K_CONV2D,
+  K_DWCONV2D,
+  K_DENSE,
+  K_MAXPOOL,
+  K_AVGPOOL,
+  K_GAP,
+  K_BINARY,
+  K_UNARY,
+  K_SOFTMAX,
+  K_TRANSPOSE,
+  K_CONCAT,
+  K_COPY,
+  K_PAD,
+  K_DISPATCH,
+  K_EXIT,
+  K_JUMP,
+  KERNEL_NAMES,
+  isQs8Kernel,
+  isTrainKernel,
+  P_CONV,
+  P_POOL,
+  P_DENSE,
+  P_BINARY,
+  P_UNARY,
+  P_SOFTMAX,
+  P_TRANSPOSE,
+  P_CONCAT,
+  P_PAD,
 } from './model';
 import { checkControl } from '../control';
 import { checkQs8Step } from '../kernels/qs8-steps';
@@ -15,7 +45,9 @@ import { checkTrainStep } from '../kernels/train-steps';
 export const MAX_RANK = 6;
 const MAX_ELEMS: u64 = 0x40000000; // 2^30 elements: keeps every byte offset inside u32 arithmetic
 
-function sa(a: i32[]): StaticArray<i32> { return StaticArray.fromArray<i32>(a); }
+function sa(a: i32[]): StaticArray<i32> {
+  return StaticArray.fromArray<i32>(a);
+}
 
 function shapeStr(s: StaticArray<i32>): string {
   let r = '[';
@@ -27,32 +59,64 @@ function shapeStr(s: StaticArray<i32>): string {
 export function validateTensors(m: Model, arena: usize, constants: usize): void {
   for (let i = 0; i < m.tensors.length; i++) {
     const t = m.tensors[i];
-    const what = "bundle: tensor " + i.toString() + " '" + t.name + "'";
-    if (t.dtype < 0 || t.dtype > DT_I32) { setError(what + ': unknown dtype ' + t.dtype.toString()); return; }
-    if (t.shape.length > MAX_RANK) { setError(what + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString()); return; }
+    const what = 'bundle: tensor ' + i.toString() + " '" + t.name + "'";
+    if (t.dtype < 0 || t.dtype > DT_I32) {
+      setError(what + ': unknown dtype ' + t.dtype.toString());
+      return;
+    }
+    if (t.shape.length > MAX_RANK) {
+      setError(what + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
+      return;
+    }
     let n: u64 = 1;
     for (let k = 0; k < t.shape.length; k++) {
       const d = t.shape[k];
-      if (d < 1) { setError(what + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1'); return; }
+      if (d < 1) {
+        setError(what + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1');
+        return;
+      }
       n *= <u64>d;
-      if (n > MAX_ELEMS) { setError(what + ': shape ' + shapeStr(t.shape) + ' is too large'); return; }
+      if (n > MAX_ELEMS) {
+        setError(what + ': shape ' + shapeStr(t.shape) + ' is too large');
+        return;
+      }
     }
     t.elems = n;
     const want = n * <u64>dtypeSize(t.dtype);
     if (<u64>t.size != want) {
-      setError(what + ': size ' + t.size.toString() + ' bytes, but shape ' + shapeStr(t.shape) + ' needs ' + want.toString());
+      setError(
+        what + ': size ' + t.size.toString() + ' bytes, but shape ' + shapeStr(t.shape) + ' needs ' + want.toString(),
+      );
       return;
     }
     const end = <u64>t.offset + <u64>t.size;
     if (t.constant) {
       if (end > <u64>m.constantsLen) {
-        setError(what + ': constant bytes [' + t.offset.toString() + ', ' + end.toString() + ') lie outside the ' + m.constantsLen.toString() + ' constant bytes');
+        setError(
+          what +
+            ': constant bytes [' +
+            t.offset.toString() +
+            ', ' +
+            end.toString() +
+            ') lie outside the ' +
+            m.constantsLen.toString() +
+            ' constant bytes',
+        );
         return;
       }
       t.ptr = constants + <usize>t.offset;
     } else {
       if (end > <u64>m.arenaSize) {
-        setError(what + ': arena bytes [' + t.offset.toString() + ', ' + end.toString() + ') lie outside the ' + m.arenaSize.toString() + '-byte arena');
+        setError(
+          what +
+            ': arena bytes [' +
+            t.offset.toString() +
+            ', ' +
+            end.toString() +
+            ') lie outside the ' +
+            m.arenaSize.toString() +
+            '-byte arena',
+        );
         return;
       }
       t.ptr = arena + <usize>t.offset;
@@ -69,12 +133,21 @@ function checkVariables(m: Model): void {
   for (let i = 0; i < m.tensors.length; i++) {
     const t = m.tensors[i];
     if (!t.variable) continue;
-    const what = "bundle: variable " + i.toString() + " '" + t.name + "'";
-    if (t.constant) { setError(what + ' is marked constant'); return; }
-    if (t.init < -1 || t.init >= m.tensors.length) { setError(what + ': init names tensor ' + t.init.toString() + ', out of range'); return; }
+    const what = 'bundle: variable ' + i.toString() + " '" + t.name + "'";
+    if (t.constant) {
+      setError(what + ' is marked constant');
+      return;
+    }
+    if (t.init < -1 || t.init >= m.tensors.length) {
+      setError(what + ': init names tensor ' + t.init.toString() + ', out of range');
+      return;
+    }
     if (t.init >= 0) {
       const c = m.tensors[t.init];
-      if (!c.constant || c.size != t.size) { setError(what + ": init '" + c.name + "' must be a constant of " + t.size.toString() + ' bytes'); return; }
+      if (!c.constant || c.size != t.size) {
+        setError(what + ": init '" + c.name + "' must be a constant of " + t.size.toString() + ' bytes');
+        return;
+      }
     }
   }
 }
@@ -82,58 +155,97 @@ function checkVariables(m: Model): void {
 function checkIo(m: Model, ids: StaticArray<i32>, what: string): void {
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
-    if (id < 0 || id >= m.tensors.length) { setError('bundle: graph ' + what + ' ' + i.toString() + ' names tensor ' + id.toString() + ', out of range'); return; }
-    if (m.tensors[id].constant) { setError('bundle: graph ' + what + " '" + m.tensors[id].name + "' is a constant, not an arena tensor"); return; }
+    if (id < 0 || id >= m.tensors.length) {
+      setError('bundle: graph ' + what + ' ' + i.toString() + ' names tensor ' + id.toString() + ', out of range');
+      return;
+    }
+    if (m.tensors[id].constant) {
+      setError('bundle: graph ' + what + " '" + m.tensors[id].name + "' is a constant, not an arena tensor");
+      return;
+    }
   }
 }
 
 let stepWhat = '';
 
-function bad(msg: string): void { setError(stepWhat + ': ' + msg); }
+function bad(msg: string): void {
+  setError(stepWhat + ': ' + msg);
+}
 
 function tensorArg(m: Model, s: StepInfo, input: bool, i: i32): TensorInfo | null {
   const ids = input ? s.inputs : s.outputs;
   const id = ids[i];
   if (id < 0 || id >= m.tensors.length) {
-    bad((input ? 'input ' : 'output ') + i.toString() + ' names tensor ' + id.toString() + ', out of range (' + m.tensors.length.toString() + ' tensors)');
+    bad(
+      (input ? 'input ' : 'output ') +
+        i.toString() +
+        ' names tensor ' +
+        id.toString() +
+        ', out of range (' +
+        m.tensors.length.toString() +
+        ' tensors)',
+    );
     return null;
   }
   return m.tensors[id];
 }
 
 function needF32(t: TensorInfo, role: string): bool {
-  if (t.dtype != DT_F32) { bad(role + " '" + t.name + "' must be F32"); return false; }
+  if (t.dtype != DT_F32) {
+    bad(role + " '" + t.name + "' must be F32");
+    return false;
+  }
   return true;
 }
 
 function needShape(t: TensorInfo, role: string, want: StaticArray<i32>): bool {
   let same = t.shape.length == want.length;
   for (let i = 0; same && i < want.length; i++) same = t.shape[i] == want[i];
-  if (!same) { bad(role + " '" + t.name + "' has shape " + shapeStr(t.shape) + ', expected ' + shapeStr(want)); return false; }
+  if (!same) {
+    bad(role + " '" + t.name + "' has shape " + shapeStr(t.shape) + ', expected ' + shapeStr(want));
+    return false;
+  }
   return true;
 }
 
 function needRank(t: TensorInfo, role: string, rank: i32): bool {
-  if (t.shape.length != rank) { bad(role + " '" + t.name + "' has shape " + shapeStr(t.shape) + ', expected rank ' + rank.toString()); return false; }
+  if (t.shape.length != rank) {
+    bad(role + " '" + t.name + "' has shape " + shapeStr(t.shape) + ', expected rank ' + rank.toString());
+    return false;
+  }
   return true;
 }
 
 function needWritable(t: TensorInfo): bool {
-  if (t.constant) { bad("output '" + t.name + "' is a constant"); return false; }
+  if (t.constant) {
+    bad("output '" + t.name + "' is a constant");
+    return false;
+  }
   return true;
 }
 
 function needParams(s: StepInfo, type: i32, name: string): bool {
-  if (s.paramsType != type) { bad('expects ' + name + ' params, found params type ' + s.paramsType.toString()); return false; }
+  if (s.paramsType != type) {
+    bad('expects ' + name + ' params, found params type ' + s.paramsType.toString());
+    return false;
+  }
   return true;
 }
 
 function needCounts(s: StepInfo, minIn: i32, maxIn: i32, outs: i32): bool {
   if (s.inputs.length < minIn || s.inputs.length > maxIn) {
-    bad('has ' + s.inputs.length.toString() + ' inputs, expected ' + (minIn == maxIn ? minIn.toString() : minIn.toString() + '..' + maxIn.toString()));
+    bad(
+      'has ' +
+        s.inputs.length.toString() +
+        ' inputs, expected ' +
+        (minIn == maxIn ? minIn.toString() : minIn.toString() + '..' + maxIn.toString()),
+    );
     return false;
   }
-  if (s.outputs.length != outs) { bad('has ' + s.outputs.length.toString() + ' outputs, expected ' + outs.toString()); return false; }
+  if (s.outputs.length != outs) {
+    bad('has ' + s.outputs.length.toString() + ' outputs, expected ' + outs.toString());
+    return false;
+  }
   return true;
 }
 
@@ -146,28 +258,53 @@ function outDim(inp: i32, k: i32, stride: i32, dil: i32, p0: i32, p1: i32): i32 
 
 function checkActivation(s: StepInfo): bool {
   const p = s.p;
-  if (p.act < 0 || p.act > 2) { bad('unknown activation ' + p.act.toString()); return false; }
-  if (p.act == 2 && !(p.actMin <= p.actMax)) { bad('clip range [' + p.actMin.toString() + ', ' + p.actMax.toString() + '] is empty'); return false; }
+  if (p.act < 0 || p.act > 2) {
+    bad('unknown activation ' + p.act.toString());
+    return false;
+  }
+  if (p.act == 2 && !(p.actMin <= p.actMax)) {
+    bad('clip range [' + p.actMin.toString() + ', ' + p.actMax.toString() + '] is empty');
+    return false;
+  }
   return true;
 }
 
 function checkWindow(p: i32, what: string): bool {
-  if (p < 1) { bad(what + ' ' + p.toString() + ' must be >= 1'); return false; }
+  if (p < 1) {
+    bad(what + ' ' + p.toString() + ' must be >= 1');
+    return false;
+  }
   return true;
 }
 
 function checkConv(m: Model, s: StepInfo, depthwise: bool): void {
   if (!needCounts(s, 2, 3, 1) || !needParams(s, P_CONV, 'ConvParams') || !checkActivation(s)) return;
   const p = s.p;
-  if (!checkWindow(p.kh, 'kernel_h') || !checkWindow(p.kw, 'kernel_w') || !checkWindow(p.sh, 'stride_h') ||
-      !checkWindow(p.sw, 'stride_w') || !checkWindow(p.dh, 'dilation_h') || !checkWindow(p.dw, 'dilation_w')) return;
-  if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0) { bad('negative padding'); return; }
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const w = tensorArg(m, s, true, 1); if (w === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  if (
+    !checkWindow(p.kh, 'kernel_h') ||
+    !checkWindow(p.kw, 'kernel_w') ||
+    !checkWindow(p.sh, 'stride_h') ||
+    !checkWindow(p.sw, 'stride_w') ||
+    !checkWindow(p.dh, 'dilation_h') ||
+    !checkWindow(p.dw, 'dilation_w')
+  )
+    return;
+  if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0) {
+    bad('negative padding');
+    return;
+  }
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const w = tensorArg(m, s, true, 1);
+  if (w === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(w, 'weights') || !needF32(y, 'output') || !needWritable(y)) return;
   if (!needRank(x, 'input', 4)) return;
-  const N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  const N = x.shape[0],
+    H = x.shape[1],
+    W = x.shape[2],
+    C = x.shape[3];
   let Co: i32;
   if (depthwise) {
     if (!checkWindow(p.mult, 'depth_multiplier')) return;
@@ -178,29 +315,50 @@ function checkConv(m: Model, s: StepInfo, depthwise: bool): void {
     if (!checkWindow(G, 'groups')) return;
     if (!needRank(w, 'weights', 5)) return;
     Co = w.shape[0] * w.shape[4];
-    if (w.shape[0] != G || C % G != 0) { bad('groups ' + G.toString() + ' do not divide input channels ' + C.toString() + ' / match weights ' + shapeStr(w.shape)); return; }
+    if (w.shape[0] != G || C % G != 0) {
+      bad(
+        'groups ' +
+          G.toString() +
+          ' do not divide input channels ' +
+          C.toString() +
+          ' / match weights ' +
+          shapeStr(w.shape),
+      );
+      return;
+    }
     if (!needShape(w, 'weights', sa([G, p.kh, p.kw, C / G, w.shape[4]]))) return;
   }
   if (s.inputs.length == 3 && s.inputs[2] >= 0) {
-    const b = tensorArg(m, s, true, 2); if (b === null) return;
+    const b = tensorArg(m, s, true, 2);
+    if (b === null) return;
     if (!needF32(b, 'bias') || !needShape(b, 'bias', sa([Co]))) return;
   }
-  const OH = outDim(H, p.kh, p.sh, p.dh, p.pt, p.pb), OW = outDim(W, p.kw, p.sw, p.dw, p.pl, p.pr);
-  if (OH < 1 || OW < 1) { bad('window larger than the padded input'); return; }
+  const OH = outDim(H, p.kh, p.sh, p.dh, p.pt, p.pb),
+    OW = outDim(W, p.kw, p.sw, p.dw, p.pl, p.pr);
+  if (OH < 1 || OW < 1) {
+    bad('window larger than the padded input');
+    return;
+  }
   needShape(y, 'output', sa([N, OH, OW, Co]));
 }
 
 function checkDense(m: Model, s: StepInfo): void {
   if (!needCounts(s, 2, 3, 1) || !needParams(s, P_DENSE, 'DenseParams') || !checkActivation(s)) return;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const w = tensorArg(m, s, true, 1); if (w === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const w = tensorArg(m, s, true, 1);
+  if (w === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(w, 'weights') || !needF32(y, 'output') || !needWritable(y)) return;
   if (!needRank(x, 'input', 2) || !needRank(w, 'weights', 2)) return;
-  const M = x.shape[0], K = x.shape[1], N = w.shape[1];
+  const M = x.shape[0],
+    K = x.shape[1],
+    N = w.shape[1];
   if (!needShape(w, 'weights', sa([K, N]))) return;
   if (s.inputs.length == 3 && s.inputs[2] >= 0) {
-    const b = tensorArg(m, s, true, 2); if (b === null) return;
+    const b = tensorArg(m, s, true, 2);
+    if (b === null) return;
     if (!needF32(b, 'bias') || !needShape(b, 'bias', sa([N]))) return;
   }
   needShape(y, 'output', sa([M, N]));
@@ -209,37 +367,66 @@ function checkDense(m: Model, s: StepInfo): void {
 function checkPool(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_POOL, 'PoolParams')) return;
   const p = s.p;
-  if (!checkWindow(p.kh, 'kernel_h') || !checkWindow(p.kw, 'kernel_w') || !checkWindow(p.sh, 'stride_h') || !checkWindow(p.sw, 'stride_w')) return;
+  if (
+    !checkWindow(p.kh, 'kernel_h') ||
+    !checkWindow(p.kw, 'kernel_w') ||
+    !checkWindow(p.sh, 'stride_h') ||
+    !checkWindow(p.sw, 'stride_w')
+  )
+    return;
   // Padding smaller than the window keeps at least one in-bounds tap in every window (no 0 count).
   if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0 || p.pt >= p.kh || p.pb >= p.kh || p.pl >= p.kw || p.pr >= p.kw) {
-    bad('padding must be >= 0 and smaller than the window'); return;
+    bad('padding must be >= 0 and smaller than the window');
+    return;
   }
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(y, 'output') || !needWritable(y) || !needRank(x, 'input', 4)) return;
-  const OH = outDim(x.shape[1], p.kh, p.sh, 1, p.pt, p.pb), OW = outDim(x.shape[2], p.kw, p.sw, 1, p.pl, p.pr);
-  if (OH < 1 || OW < 1) { bad('window larger than the padded input'); return; }
+  const OH = outDim(x.shape[1], p.kh, p.sh, 1, p.pt, p.pb),
+    OW = outDim(x.shape[2], p.kw, p.sw, 1, p.pl, p.pr);
+  if (OH < 1 || OW < 1) {
+    bad('window larger than the padded input');
+    return;
+  }
   needShape(y, 'output', sa([x.shape[0], OH, OW, x.shape[3]]));
 }
 
 function checkGap(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1)) return;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(y, 'output') || !needWritable(y) || !needRank(x, 'input', 4)) return;
   needShape(y, 'output', sa([x.shape[0], 1, 1, x.shape[3]]));
 }
 
 /** Largest and smallest element index a strided walk over `shape` reaches from `offset`. */
 function stridedFits(shape: StaticArray<i32>, strides: StaticArray<i32>, offset: i64, elems: u64, role: string): bool {
-  if (strides.length != shape.length) { bad(role + ' strides have ' + strides.length.toString() + ' entries for rank ' + shape.length.toString()); return false; }
-  let lo = offset, hi = offset;
+  if (strides.length != shape.length) {
+    bad(role + ' strides have ' + strides.length.toString() + ' entries for rank ' + shape.length.toString());
+    return false;
+  }
+  let lo = offset,
+    hi = offset;
   for (let k = 0; k < shape.length; k++) {
     const span = <i64>(shape[k] - 1) * <i64>strides[k];
-    if (span < 0) lo += span; else hi += span;
+    if (span < 0) lo += span;
+    else hi += span;
   }
   if (lo < 0 || hi >= <i64>elems) {
-    bad(role + ' strides reach elements [' + lo.toString() + ', ' + hi.toString() + '] of a ' + elems.toString() + '-element tensor');
+    bad(
+      role +
+        ' strides reach elements [' +
+        lo.toString() +
+        ', ' +
+        hi.toString() +
+        '] of a ' +
+        elems.toString() +
+        '-element tensor',
+    );
     return false;
   }
   return true;
@@ -247,12 +434,21 @@ function stridedFits(shape: StaticArray<i32>, strides: StaticArray<i32>, offset:
 
 function shapeElems(shape: StaticArray<i32>, role: string): u64 {
   // Rank 0 (a scalar) is one element; the kernels pad every shape to rank 6 with ones.
-  if (shape.length > MAX_RANK) { bad(role + ' rank ' + shape.length.toString() + ' exceeds ' + MAX_RANK.toString()); return 0; }
+  if (shape.length > MAX_RANK) {
+    bad(role + ' rank ' + shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
+    return 0;
+  }
   let n: u64 = 1;
   for (let k = 0; k < shape.length; k++) {
-    if (shape[k] < 1) { bad(role + ' ' + shapeStr(shape) + ' has a dimension < 1'); return 0; }
+    if (shape[k] < 1) {
+      bad(role + ' ' + shapeStr(shape) + ' has a dimension < 1');
+      return 0;
+    }
     n *= <u64>shape[k];
-    if (n > MAX_ELEMS) { bad(role + ' ' + shapeStr(shape) + ' is too large'); return 0; }
+    if (n > MAX_ELEMS) {
+      bad(role + ' ' + shapeStr(shape) + ' is too large');
+      return 0;
+    }
   }
   return n;
 }
@@ -260,32 +456,71 @@ function shapeElems(shape: StaticArray<i32>, role: string): u64 {
 function checkBinary(m: Model, s: StepInfo): void {
   if (!needCounts(s, 2, 2, 1) || !needParams(s, P_BINARY, 'BinaryParams') || !checkActivation(s)) return;
   const p = s.p;
-  if (p.op < 0 || p.op > 6) { bad('unknown binary op ' + p.op.toString()); return; }
-  const a = tensorArg(m, s, true, 0); if (a === null) return;
-  const b = tensorArg(m, s, true, 1); if (b === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  if (p.op < 0 || p.op > 6) {
+    bad('unknown binary op ' + p.op.toString());
+    return;
+  }
+  const a = tensorArg(m, s, true, 0);
+  if (a === null) return;
+  const b = tensorArg(m, s, true, 1);
+  if (b === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(a, 'input a') || !needF32(b, 'input b') || !needF32(y, 'output') || !needWritable(y)) return;
-  const n = shapeElems(p.shape, 'shape'); if (n == 0) return;
-  if (n != y.elems) { bad('shape ' + shapeStr(p.shape) + ' has ' + n.toString() + " elements, output '" + y.name + "' has " + y.elems.toString()); return; }
+  const n = shapeElems(p.shape, 'shape');
+  if (n == 0) return;
+  if (n != y.elems) {
+    bad(
+      'shape ' +
+        shapeStr(p.shape) +
+        ' has ' +
+        n.toString() +
+        " elements, output '" +
+        y.name +
+        "' has " +
+        y.elems.toString(),
+    );
+    return;
+  }
   if (!stridedFits(p.shape, p.aStrides, 0, a.elems, 'a')) return;
   stridedFits(p.shape, p.bStrides, 0, b.elems, 'b');
 }
 
 function checkSameElems(x: TensorInfo, y: TensorInfo): bool {
-  if (x.elems != y.elems) { bad("input '" + x.name + "' has " + x.elems.toString() + " elements, output '" + y.name + "' has " + y.elems.toString()); return false; }
+  if (x.elems != y.elems) {
+    bad(
+      "input '" +
+        x.name +
+        "' has " +
+        x.elems.toString() +
+        " elements, output '" +
+        y.name +
+        "' has " +
+        y.elems.toString(),
+    );
+    return false;
+  }
   return true;
 }
 
 function checkSameDtype(x: TensorInfo, y: TensorInfo): bool {
-  if (x.dtype != y.dtype) { bad("input '" + x.name + "' and output '" + y.name + "' differ in dtype"); return false; }
+  if (x.dtype != y.dtype) {
+    bad("input '" + x.name + "' and output '" + y.name + "' differ in dtype");
+    return false;
+  }
   return true;
 }
 
 function checkUnary(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_UNARY, 'UnaryParams')) return;
-  if (s.p.op < 0 || s.p.op > 9) { bad('unknown unary op ' + s.p.op.toString()); return; }
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  if (s.p.op < 0 || s.p.op > 9) {
+    bad('unknown unary op ' + s.p.op.toString());
+    return;
+  }
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(y, 'output') || !needWritable(y)) return;
   checkSameElems(x, y);
 }
@@ -293,67 +528,132 @@ function checkUnary(m: Model, s: StepInfo): void {
 function checkSoftmax(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_SOFTMAX, 'SoftmaxParams')) return;
   const p = s.p;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needF32(x, 'input') || !needF32(y, 'output') || !needWritable(y) || !checkSameElems(x, y)) return;
   if (p.outer < 1 || p.axis < 1 || p.inner < 1 || <u64>p.outer * <u64>p.axis * <u64>p.inner != x.elems) {
-    bad('outer ' + p.outer.toString() + ' x axis ' + p.axis.toString() + ' x inner ' + p.inner.toString() + ' does not cover ' + x.elems.toString() + ' elements');
+    bad(
+      'outer ' +
+        p.outer.toString() +
+        ' x axis ' +
+        p.axis.toString() +
+        ' x inner ' +
+        p.inner.toString() +
+        ' does not cover ' +
+        x.elems.toString() +
+        ' elements',
+    );
   }
 }
 
 function checkTranspose(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_TRANSPOSE, 'TransposeParams')) return;
   const p = s.p;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needWritable(y) || !checkSameDtype(x, y)) return;
-  const n = shapeElems(p.shape, 'shape'); if (n == 0) return;
-  if (n != y.elems) { bad('shape ' + shapeStr(p.shape) + " does not match output '" + y.name + "' " + shapeStr(y.shape)); return; }
+  const n = shapeElems(p.shape, 'shape');
+  if (n == 0) return;
+  if (n != y.elems) {
+    bad('shape ' + shapeStr(p.shape) + " does not match output '" + y.name + "' " + shapeStr(y.shape));
+    return;
+  }
   stridedFits(p.shape, p.aStrides, <i64>p.offset, x.elems, 'input');
 }
 
 function checkConcat(m: Model, s: StepInfo): void {
   if (!needParams(s, P_CONCAT, 'ConcatParams')) return;
   const p = s.p;
-  if (s.inputs.length < 1 || s.outputs.length != 1) { bad('needs >= 1 inputs and 1 output'); return; }
-  if (p.sizes.length != s.inputs.length) { bad('sizes has ' + p.sizes.length.toString() + ' entries for ' + s.inputs.length.toString() + ' inputs'); return; }
-  if (p.outer < 1) { bad('outer ' + p.outer.toString() + ' must be >= 1'); return; }
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  if (s.inputs.length < 1 || s.outputs.length != 1) {
+    bad('needs >= 1 inputs and 1 output');
+    return;
+  }
+  if (p.sizes.length != s.inputs.length) {
+    bad('sizes has ' + p.sizes.length.toString() + ' entries for ' + s.inputs.length.toString() + ' inputs');
+    return;
+  }
+  if (p.outer < 1) {
+    bad('outer ' + p.outer.toString() + ' must be >= 1');
+    return;
+  }
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needWritable(y)) return;
   let total: u64 = 0;
   for (let i = 0; i < s.inputs.length; i++) {
-    const x = tensorArg(m, s, true, i); if (x === null) return;
+    const x = tensorArg(m, s, true, i);
+    if (x === null) return;
     if (!checkSameDtype(x, y)) return;
     if (p.sizes[i] < 1 || <u64>p.outer * <u64>p.sizes[i] != x.elems) {
-      bad("input '" + x.name + "' has " + x.elems.toString() + ' elements, expected outer ' + p.outer.toString() + ' x ' + p.sizes[i].toString());
+      bad(
+        "input '" +
+          x.name +
+          "' has " +
+          x.elems.toString() +
+          ' elements, expected outer ' +
+          p.outer.toString() +
+          ' x ' +
+          p.sizes[i].toString(),
+      );
       return;
     }
     total += <u64>p.sizes[i];
   }
-  if (<u64>p.outer * total != y.elems) { bad("output '" + y.name + "' has " + y.elems.toString() + ' elements, expected ' + (<u64>p.outer * total).toString()); }
+  if (<u64>p.outer * total != y.elems) {
+    bad(
+      "output '" + y.name + "' has " + y.elems.toString() + ' elements, expected ' + (<u64>p.outer * total).toString(),
+    );
+  }
 }
 
 function checkCopy(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1)) return;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needWritable(y)) return;
-  if (x.size != y.size) { bad("input '" + x.name + "' is " + x.size.toString() + " bytes, output '" + y.name + "' is " + y.size.toString()); }
+  if (x.size != y.size) {
+    bad("input '" + x.name + "' is " + x.size.toString() + " bytes, output '" + y.name + "' is " + y.size.toString());
+  }
 }
 
 function checkPad(m: Model, s: StepInfo): void {
   if (!needCounts(s, 1, 1, 1) || !needParams(s, P_PAD, 'PadParams')) return;
   const p = s.p;
-  const x = tensorArg(m, s, true, 0); if (x === null) return;
-  const y = tensorArg(m, s, false, 0); if (y === null) return;
+  const x = tensorArg(m, s, true, 0);
+  if (x === null) return;
+  const y = tensorArg(m, s, false, 0);
+  if (y === null) return;
   if (!needWritable(y) || !checkSameDtype(x, y)) return;
-  const n = shapeElems(p.shape, 'shape'); if (n == 0) return;
-  const ni = shapeElems(p.inShape, 'in_shape'); if (ni == 0) return;
-  if (p.inShape.length != p.shape.length || p.before.length != p.shape.length) { bad('shape, in_shape and before differ in rank'); return; }
-  if (n != y.elems || ni != x.elems) { bad('shape ' + shapeStr(p.shape) + ' / in_shape ' + shapeStr(p.inShape) + ' do not match the tensors'); return; }
+  const n = shapeElems(p.shape, 'shape');
+  if (n == 0) return;
+  const ni = shapeElems(p.inShape, 'in_shape');
+  if (ni == 0) return;
+  if (p.inShape.length != p.shape.length || p.before.length != p.shape.length) {
+    bad('shape, in_shape and before differ in rank');
+    return;
+  }
+  if (n != y.elems || ni != x.elems) {
+    bad('shape ' + shapeStr(p.shape) + ' / in_shape ' + shapeStr(p.inShape) + ' do not match the tensors');
+    return;
+  }
   for (let k = 0; k < p.shape.length; k++) {
     if (p.before[k] < 0 || <i64>p.before[k] + <i64>p.inShape[k] > <i64>p.shape[k]) {
-      bad('axis ' + k.toString() + ': input ' + p.inShape[k].toString() + ' at ' + p.before[k].toString() + ' does not fit in ' + p.shape[k].toString());
+      bad(
+        'axis ' +
+          k.toString() +
+          ': input ' +
+          p.inShape[k].toString() +
+          ' at ' +
+          p.before[k].toString() +
+          ' does not fit in ' +
+          p.shape[k].toString(),
+      );
       return;
     }
   }
@@ -363,8 +663,13 @@ export function validateSteps(m: Model): void {
   for (let i = 0; i < m.steps.length; i++) {
     const s = m.steps[i];
     const k = s.kernel;
-    stepWhat = 'bundle: step ' + i.toString() + " (" + (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
-      (s.node.length > 0 ? ", node '" + s.node + "'" : '') + ')';
+    stepWhat =
+      'bundle: step ' +
+      i.toString() +
+      ' (' +
+      (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
+      (s.node.length > 0 ? ", node '" + s.node + "'" : '') +
+      ')';
     if (k == K_CONV2D) checkConv(m, s, false);
     else if (k == K_DWCONV2D) checkConv(m, s, true);
     else if (k == K_DENSE) checkDense(m, s);
@@ -377,10 +682,16 @@ export function validateSteps(m: Model): void {
     else if (k == K_CONCAT) checkConcat(m, s);
     else if (k == K_COPY) checkCopy(m, s);
     else if (k == K_PAD) checkPad(m, s);
-    else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) { const e = checkControl(m, i, s); if (e.length > 0) bad(e); }
-    else if (isQs8Kernel(k)) { const e = checkQs8Step(m, s); if (e.length > 0) bad(e); }
-    else if (isTrainKernel(k)) { const e = checkTrainStep(m, s); if (e.length > 0) bad(e); }
-    else bad('unknown kernel id ' + k.toString());
+    else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) {
+      const e = checkControl(m, i, s);
+      if (e.length > 0) bad(e);
+    } else if (isQs8Kernel(k)) {
+      const e = checkQs8Step(m, s);
+      if (e.length > 0) bad(e);
+    } else if (isTrainKernel(k)) {
+      const e = checkTrainStep(m, s);
+      if (e.length > 0) bad(e);
+    } else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }
 }

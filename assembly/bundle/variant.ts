@@ -6,7 +6,9 @@ import * as S from './slots';
 
 export let selectedVariant: i32 = 0;
 
-export function setSelectedVariant(k: i32): void { selectedVariant = k; }
+export function setSelectedVariant(k: i32): void {
+  selectedVariant = k;
+}
 
 /** The table holding tensors/steps/inputs/outputs/arena_size for the selected variant. */
 export function variantTable(root: u32): u32 {

@@ -1,10 +1,36 @@
 // The training steps (KernelId 29..42, docs/training.md): their load-time contract checks and their
 // dispatch to the fast kernels or the reference twins. Hooked from executor.ts and bundle/validate.ts.
 import {
-  Model, StepInfo, TensorInfo, DT_F32, DT_I32, P_TRAIN, P_UNARY, P_SOFTMAX, P_CONV, P_POOL,
-  K_SOFTMAX_CE, K_UNARY_GRAD, K_REDUCE_SUM, K_SGD_UPDATE, K_CONV_GRAD_INPUT, K_CONV_GRAD_FILTER, K_MAXPOOL_GRAD, K_AVGPOOL_GRAD,
-  K_ADAM_UPDATE, K_GLOBAL_NORM_SCALE, K_MSE_LOSS, K_KL_DIV, K_BN_TRAIN, K_BN_GRAD, K_RKD_DISTANCE, K_RKD_ANGLE,
-  K_FAKE_QUANT, K_FAKE_QUANT_GRAD, K_FAKE_QUANT_WEIGHT, K_FAKE_QUANT_BIAS,
+  Model,
+  StepInfo,
+  TensorInfo,
+  DT_F32,
+  DT_I32,
+  P_TRAIN,
+  P_UNARY,
+  P_SOFTMAX,
+  P_CONV,
+  P_POOL,
+  K_SOFTMAX_CE,
+  K_UNARY_GRAD,
+  K_REDUCE_SUM,
+  K_SGD_UPDATE,
+  K_CONV_GRAD_INPUT,
+  K_CONV_GRAD_FILTER,
+  K_MAXPOOL_GRAD,
+  K_AVGPOOL_GRAD,
+  K_ADAM_UPDATE,
+  K_GLOBAL_NORM_SCALE,
+  K_MSE_LOSS,
+  K_KL_DIV,
+  K_BN_TRAIN,
+  K_BN_GRAD,
+  K_RKD_DISTANCE,
+  K_RKD_ANGLE,
+  K_FAKE_QUANT,
+  K_FAKE_QUANT_GRAD,
+  K_FAKE_QUANT_WEIGHT,
+  K_FAKE_QUANT_BIAS,
 } from '../bundle/model';
 import { fakeQuantF32, fakeQuantGradF32, fakeQuantWeightF32, fakeQuantBiasF32 } from './train/f32-fake-quant';
 import { refFakeQuant, refFakeQuantGrad, refFakeQuantWeight, refFakeQuantBias } from '../reference/fake-quant';
@@ -16,9 +42,20 @@ import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32
 import { adamUpdateF32, globalNormScaleF32, mseLossF32, klDivergenceF32 } from './train/f32-optim';
 import { batchNormTrainF32, batchNormGradF32 } from './train/f32-batchnorm';
 import {
-  refSoftmaxCrossEntropy, refUnaryGrad, refReduceSum, refSgdUpdate,
-  refConv2dGradInput, refConv2dGradFilter, refMaxPoolGrad, refAvgPoolGrad,
-  refAdamUpdate, refGlobalNormScale, refMseLoss, refKlDivergence, refBatchNormTrain, refBatchNormGrad,
+  refSoftmaxCrossEntropy,
+  refUnaryGrad,
+  refReduceSum,
+  refSgdUpdate,
+  refConv2dGradInput,
+  refConv2dGradFilter,
+  refMaxPoolGrad,
+  refAvgPoolGrad,
+  refAdamUpdate,
+  refGlobalNormScale,
+  refMseLoss,
+  refKlDivergence,
+  refBatchNormTrain,
+  refBatchNormGrad,
 } from '../reference/train';
 
 function outDim(i: i32, k: i32, s: i32, d: i32, p0: i32, p1: i32): i32 {
@@ -35,11 +72,15 @@ function dims(t: TensorInfo): string {
 /** Window params (ConvParams or PoolParams) all ≥ 1 / ≥ 0, and dy's spatial dims the forward output of x's. */
 function checkWindow(s: StepInfo, x: TensorInfo, dy: TensorInfo, dil: bool): string {
   const p = s.p;
-  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.groups < 1) return 'kernel, strides, dilations and groups must be >= 1';
+  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.groups < 1)
+    return 'kernel, strides, dilations and groups must be >= 1';
   if (p.pt < 0 || p.pl < 0 || p.pb < 0 || p.pr < 0) return 'negative padding';
-  if (x.shape.length != 4 || dy.shape.length != 4 || x.shape[0] != dy.shape[0]) return 'x ' + dims(x) + ' and dy ' + dims(dy) + ' must be NHWC of one batch';
-  const OH = outDim(x.shape[1], p.kh, p.sh, dil ? p.dh : 1, p.pt, p.pb), OW = outDim(x.shape[2], p.kw, p.sw, dil ? p.dw : 1, p.pl, p.pr);
-  if (OH < 1 || OW < 1 || dy.shape[1] != OH || dy.shape[2] != OW) return 'dy ' + dims(dy) + ' is not the window output of ' + dims(x);
+  if (x.shape.length != 4 || dy.shape.length != 4 || x.shape[0] != dy.shape[0])
+    return 'x ' + dims(x) + ' and dy ' + dims(dy) + ' must be NHWC of one batch';
+  const OH = outDim(x.shape[1], p.kh, p.sh, dil ? p.dh : 1, p.pt, p.pb),
+    OW = outDim(x.shape[2], p.kw, p.sw, dil ? p.dw : 1, p.pl, p.pr);
+  if (OH < 1 || OW < 1 || dy.shape[1] != OH || dy.shape[2] != OW)
+    return 'dy ' + dims(dy) + ' is not the window output of ' + dims(x);
   return '';
 }
 
@@ -60,67 +101,106 @@ function writable(y: TensorInfo): string {
 /** Checks one training step's contract; '' = ok, else the message (without the step prefix). */
 export function checkTrainStep(m: Model, s: StepInfo): string {
   const k = s.kernel;
-  const nIn = s.inputs.length, nOut = s.outputs.length;
+  const nIn = s.inputs.length,
+    nOut = s.outputs.length;
   if (k == K_SOFTMAX_CE) {
     if (nIn != 2 || nOut != 2) return 'needs 2 inputs (logits, labels) and 2 outputs (loss, dlogits)';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const x = t(m, s.inputs, 0), lab = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), dx = t(m, s.outputs, 1);
-    let e = f32(x, 'logits'); if (e.length > 0) return e;
-    e = f32(loss, 'loss'); if (e.length > 0) return e;
-    e = f32(dx, 'dlogits'); if (e.length > 0) return e;
+    const x = t(m, s.inputs, 0),
+      lab = t(m, s.inputs, 1),
+      loss = t(m, s.outputs, 0),
+      dx = t(m, s.outputs, 1);
+    let e = f32(x, 'logits');
+    if (e.length > 0) return e;
+    e = f32(loss, 'loss');
+    if (e.length > 0) return e;
+    e = f32(dx, 'dlogits');
+    if (e.length > 0) return e;
     if (lab === null || lab.dtype != DT_I32) return 'labels must be I32';
     if (x!.shape.length != 2) return 'logits must be [M,N]';
-    if (<u64>lab.elems != <u64>x!.shape[0]) return 'labels have ' + lab.elems.toString() + ' elements for ' + x!.shape[0].toString() + ' rows';
+    if (<u64>lab.elems != <u64>x!.shape[0])
+      return 'labels have ' + lab.elems.toString() + ' elements for ' + x!.shape[0].toString() + ' rows';
     if (loss!.elems != 1 || dx!.elems != x!.elems) return 'loss must hold 1 element and dlogits as many as the logits';
     const p = s.p;
     if (!(p.labelSmoothing >= 0 && p.labelSmoothing < 1)) return 'label_smoothing must be in [0, 1)';
-    e = writable(loss!); if (e.length > 0) return e;
+    e = writable(loss!);
+    if (e.length > 0) return e;
     return writable(dx!);
   }
   if (k == K_UNARY_GRAD) {
     if (nIn != 2 || nOut != 1) return 'needs 2 inputs (y, dy) and 1 output';
     if (s.paramsType != P_UNARY) return 'expects UnaryParams';
     const op = s.p.op;
-    if (op != U_RELU && op != U_CLIP && op != U_SIGMOID && op != U_TANH && op != U_EXP && op != U_LEAKY && op != U_HARDSWISH) return 'no gradient for unary op ' + op.toString();
+    if (
+      op != U_RELU &&
+      op != U_CLIP &&
+      op != U_SIGMOID &&
+      op != U_TANH &&
+      op != U_EXP &&
+      op != U_LEAKY &&
+      op != U_HARDSWISH
+    )
+      return 'no gradient for unary op ' + op.toString();
     if (op == U_LEAKY && !(s.p.alpha > 0)) return 'LeakyRelu gradient from the output needs alpha > 0';
-    const y = t(m, s.inputs, 0), dy = t(m, s.inputs, 1), dx = t(m, s.outputs, 0);
-    let e = f32(y, 'y'); if (e.length > 0) return e;
-    e = f32(dy, 'dy'); if (e.length > 0) return e;
-    e = f32(dx, 'dx'); if (e.length > 0) return e;
+    const y = t(m, s.inputs, 0),
+      dy = t(m, s.inputs, 1),
+      dx = t(m, s.outputs, 0);
+    let e = f32(y, 'y');
+    if (e.length > 0) return e;
+    e = f32(dy, 'dy');
+    if (e.length > 0) return e;
+    e = f32(dx, 'dx');
+    if (e.length > 0) return e;
     if (y!.elems != dy!.elems || dx!.elems != y!.elems) return 'y, dy and dx differ in element count';
     return writable(dx!);
   }
   if (k == K_REDUCE_SUM) {
     if (nIn != 1 || nOut != 1) return 'needs 1 input and 1 output';
     if (s.paramsType != P_SOFTMAX) return 'expects SoftmaxParams (outer, axis, inner)';
-    const x = t(m, s.inputs, 0), y = t(m, s.outputs, 0);
-    let e = f32(x, 'input'); if (e.length > 0) return e;
-    e = f32(y, 'output'); if (e.length > 0) return e;
+    const x = t(m, s.inputs, 0),
+      y = t(m, s.outputs, 0);
+    let e = f32(x, 'input');
+    if (e.length > 0) return e;
+    e = f32(y, 'output');
+    if (e.length > 0) return e;
     const p = s.p;
-    if (p.outer < 1 || p.axis < 1 || p.inner < 1 || <u64>p.outer * <u64>p.axis * <u64>p.inner != x!.elems) return 'outer x axis x inner does not cover the input';
+    if (p.outer < 1 || p.axis < 1 || p.inner < 1 || <u64>p.outer * <u64>p.axis * <u64>p.inner != x!.elems)
+      return 'outer x axis x inner does not cover the input';
     if (<u64>p.outer * <u64>p.inner != y!.elems) return 'output must hold outer x inner elements';
     return writable(y!);
   }
   if (k == K_SGD_UPDATE) {
     if (nIn != 4) return 'needs 4 inputs (w, g, v or -1, lr)';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const w = t(m, s.inputs, 0), g = t(m, s.inputs, 1), v = t(m, s.inputs, 2), lr = t(m, s.inputs, 3);
-    let e = f32(w, 'w'); if (e.length > 0) return e;
-    e = f32(g, 'g'); if (e.length > 0) return e;
-    e = f32(lr, 'lr'); if (e.length > 0) return e;
+    const w = t(m, s.inputs, 0),
+      g = t(m, s.inputs, 1),
+      v = t(m, s.inputs, 2),
+      lr = t(m, s.inputs, 3);
+    let e = f32(w, 'w');
+    if (e.length > 0) return e;
+    e = f32(g, 'g');
+    if (e.length > 0) return e;
+    e = f32(lr, 'lr');
+    if (e.length > 0) return e;
     if (lr!.elems != 1) return 'lr must hold 1 element';
     if (g!.elems != w!.elems) return 'w and g differ in element count';
     const hasV = s.inputs[2] >= 0;
-    if (hasV) { e = f32(v, 'v'); if (e.length > 0) return e; if (v!.elems != w!.elems) return 'w and v differ in element count'; }
+    if (hasV) {
+      e = f32(v, 'v');
+      if (e.length > 0) return e;
+      if (v!.elems != w!.elems) return 'w and v differ in element count';
+    }
     if (nOut != (hasV ? 2 : 1)) return 'outputs must be w (and v when present)';
     // updates are in place: each output is its input's bytes (the compiler aliases them)
     const wo = t(m, s.outputs, 0);
     if (wo === null || wo.ptr != w!.ptr || wo.size != w!.size) return 'output 0 must be the same bytes as w';
-    e = writable(wo); if (e.length > 0) return e;
+    e = writable(wo);
+    if (e.length > 0) return e;
     if (hasV) {
       const vo = t(m, s.outputs, 1);
       if (vo === null || vo.ptr != v!.ptr || vo.size != v!.size) return 'output 1 must be the same bytes as v';
-      e = writable(vo); if (e.length > 0) return e;
+      e = writable(vo);
+      if (e.length > 0) return e;
     }
     return '';
   }
@@ -129,32 +209,50 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (s.paramsType != P_CONV) return 'expects ConvParams';
     const gi = k == K_CONV_GRAD_INPUT;
     // GradInput: (dy, w) -> dx; GradFilter: (x, dy) -> dw
-    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), o = t(m, s.outputs, 0);
-    let e = f32(a, 'input 0'); if (e.length > 0) return e;
-    e = f32(b, 'input 1'); if (e.length > 0) return e;
-    e = f32(o, 'output'); if (e.length > 0) return e;
-    const x = gi ? o! : a!, dy = gi ? a! : b!, w = gi ? b! : o!;
-    e = checkWindow(s, x, dy, true); if (e.length > 0) return e;
-    const G = s.p.groups, Ci = x.shape[3], Co = dy.shape[3];
-    if (Ci % G != 0 || Co % G != 0) return 'groups ' + G.toString() + ' do not divide channels ' + Ci.toString() + ' and ' + Co.toString();
-    if (w.shape.length != 4 || w.shape[0] != Co || w.shape[1] != s.p.kh || w.shape[2] != s.p.kw || w.shape[3] != Ci / G) return 'weights ' + dims(w) + ' are not OHWI [Co,KH,KW,Ci/G]';
+    const a = t(m, s.inputs, 0),
+      b = t(m, s.inputs, 1),
+      o = t(m, s.outputs, 0);
+    let e = f32(a, 'input 0');
+    if (e.length > 0) return e;
+    e = f32(b, 'input 1');
+    if (e.length > 0) return e;
+    e = f32(o, 'output');
+    if (e.length > 0) return e;
+    const x = gi ? o! : a!,
+      dy = gi ? a! : b!,
+      w = gi ? b! : o!;
+    e = checkWindow(s, x, dy, true);
+    if (e.length > 0) return e;
+    const G = s.p.groups,
+      Ci = x.shape[3],
+      Co = dy.shape[3];
+    if (Ci % G != 0 || Co % G != 0)
+      return 'groups ' + G.toString() + ' do not divide channels ' + Ci.toString() + ' and ' + Co.toString();
+    if (w.shape.length != 4 || w.shape[0] != Co || w.shape[1] != s.p.kh || w.shape[2] != s.p.kw || w.shape[3] != Ci / G)
+      return 'weights ' + dims(w) + ' are not OHWI [Co,KH,KW,Ci/G]';
     return writable(o!);
   }
   if (k == K_MAXPOOL_GRAD || k == K_AVGPOOL_GRAD) {
     const isMax = k == K_MAXPOOL_GRAD;
-    if (nIn != (isMax ? 2 : 1) || nOut != 1) return isMax ? 'needs 2 inputs (x, dy) and 1 output' : 'needs 1 input (dy) and 1 output';
+    if (nIn != (isMax ? 2 : 1) || nOut != 1)
+      return isMax ? 'needs 2 inputs (x, dy) and 1 output' : 'needs 1 input (dy) and 1 output';
     if (s.paramsType != P_POOL) return 'expects PoolParams';
-    const dy = t(m, s.inputs, isMax ? 1 : 0), dx = t(m, s.outputs, 0);
-    let e = f32(dy, 'dy'); if (e.length > 0) return e;
-    e = f32(dx, 'dx'); if (e.length > 0) return e;
+    const dy = t(m, s.inputs, isMax ? 1 : 0),
+      dx = t(m, s.outputs, 0);
+    let e = f32(dy, 'dy');
+    if (e.length > 0) return e;
+    e = f32(dx, 'dx');
+    if (e.length > 0) return e;
     if (isMax) {
       const x = t(m, s.inputs, 0);
-      e = f32(x, 'x'); if (e.length > 0) return e;
+      e = f32(x, 'x');
+      if (e.length > 0) return e;
       if (x!.elems != dx!.elems) return 'x and dx differ in element count';
     }
     const p = s.p;
     if (p.pt >= p.kh || p.pb >= p.kh || p.pl >= p.kw || p.pr >= p.kw) return 'padding must be smaller than the window';
-    e = checkWindow(s, dx!, dy!, false); if (e.length > 0) return e;
+    e = checkWindow(s, dx!, dy!, false);
+    if (e.length > 0) return e;
     if (dy!.shape[3] != dx!.shape[3]) return 'dy and dx differ in channels';
     return writable(dx!);
   }
@@ -162,20 +260,27 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (nIn != 6 || nOut != 3) return 'needs 6 inputs (w, g, m, v, lr, step) and 3 outputs (w, m, v)';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
     const p = s.p;
-    if (!(p.beta1 >= 0 && p.beta1 < 1 && p.beta2 >= 0 && p.beta2 < 1 && p.epsilon > 0)) return 'needs beta1, beta2 in [0, 1) and epsilon > 0';
+    if (!(p.beta1 >= 0 && p.beta1 < 1 && p.beta2 >= 0 && p.beta2 < 1 && p.epsilon > 0))
+      return 'needs beta1, beta2 in [0, 1) and epsilon > 0';
     const w = t(m, s.inputs, 0);
-    let e = f32(w, 'w'); if (e.length > 0) return e;
+    let e = f32(w, 'w');
+    if (e.length > 0) return e;
     for (let i = 1; i < 6; i++) {
       const x = t(m, s.inputs, i);
-      e = f32(x, 'input ' + i.toString()); if (e.length > 0) return e;
-      if (i < 4 && x!.elems != w!.elems) return "input " + i.toString() + " '" + x!.name + "' differs from w in element count";
+      e = f32(x, 'input ' + i.toString());
+      if (e.length > 0) return e;
+      if (i < 4 && x!.elems != w!.elems)
+        return 'input ' + i.toString() + " '" + x!.name + "' differs from w in element count";
       if (i >= 4 && x!.elems != 1) return 'lr and step must hold 1 element';
     }
     // updates are in place: output k is the bytes of input 0, 2, 3 (w, m, v)
     for (let k2 = 0; k2 < 3; k2++) {
-      const src = t(m, s.inputs, k2 == 0 ? 0 : k2 + 1)!, o = t(m, s.outputs, k2);
-      if (o === null || o.ptr != src.ptr || o.size != src.size) return 'output ' + k2.toString() + ' must be the same bytes as ' + (k2 == 0 ? 'w' : k2 == 1 ? 'm' : 'v');
-      e = writable(o); if (e.length > 0) return e;
+      const src = t(m, s.inputs, k2 == 0 ? 0 : k2 + 1)!,
+        o = t(m, s.outputs, k2);
+      if (o === null || o.ptr != src.ptr || o.size != src.size)
+        return 'output ' + k2.toString() + ' must be the same bytes as ' + (k2 == 0 ? 'w' : k2 == 1 ? 'm' : 'v');
+      e = writable(o);
+      if (e.length > 0) return e;
     }
     return '';
   }
@@ -183,52 +288,80 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (nIn < 1 || nOut != 1) return 'needs >= 1 inputs and 1 output';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
     if (!(s.p.maxNorm > 0)) return 'max_norm must be > 0';
-    for (let i = 0; i < nIn; i++) { const e = f32(t(m, s.inputs, i), 'input ' + i.toString()); if (e.length > 0) return e; }
+    for (let i = 0; i < nIn; i++) {
+      const e = f32(t(m, s.inputs, i), 'input ' + i.toString());
+      if (e.length > 0) return e;
+    }
     const o = t(m, s.outputs, 0);
-    const e = f32(o, 'scale'); if (e.length > 0) return e;
+    const e = f32(o, 'scale');
+    if (e.length > 0) return e;
     if (o!.elems != 1) return 'scale must hold 1 element';
     return writable(o!);
   }
   if (k == K_MSE_LOSS || k == K_KL_DIV) {
     if (nIn != 2 || nOut != 2) return 'needs 2 inputs and 2 outputs (loss, gradient)';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), d = t(m, s.outputs, 1);
-    let e = f32(a, 'input 0'); if (e.length > 0) return e;
-    e = f32(b, 'input 1'); if (e.length > 0) return e;
-    e = f32(loss, 'loss'); if (e.length > 0) return e;
-    e = f32(d, 'gradient'); if (e.length > 0) return e;
-    if (a!.elems != b!.elems || d!.elems != a!.elems || loss!.elems != 1) return 'inputs and gradient must match in element count, loss hold 1';
-    if (k == K_KL_DIV && (a!.shape.length != 2 || !(s.p.temperature > 0))) return 'needs logits [M,N] and temperature > 0';
-    e = writable(loss!); if (e.length > 0) return e;
+    const a = t(m, s.inputs, 0),
+      b = t(m, s.inputs, 1),
+      loss = t(m, s.outputs, 0),
+      d = t(m, s.outputs, 1);
+    let e = f32(a, 'input 0');
+    if (e.length > 0) return e;
+    e = f32(b, 'input 1');
+    if (e.length > 0) return e;
+    e = f32(loss, 'loss');
+    if (e.length > 0) return e;
+    e = f32(d, 'gradient');
+    if (e.length > 0) return e;
+    if (a!.elems != b!.elems || d!.elems != a!.elems || loss!.elems != 1)
+      return 'inputs and gradient must match in element count, loss hold 1';
+    if (k == K_KL_DIV && (a!.shape.length != 2 || !(s.p.temperature > 0)))
+      return 'needs logits [M,N] and temperature > 0';
+    e = writable(loss!);
+    if (e.length > 0) return e;
     return writable(d!);
   }
   if (k == K_RKD_DISTANCE || k == K_RKD_ANGLE) {
     if (nIn != 2 || nOut != 2) return 'needs 2 inputs (student, teacher embeddings) and 2 outputs (loss, dstudent)';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const a = t(m, s.inputs, 0), b = t(m, s.inputs, 1), loss = t(m, s.outputs, 0), d = t(m, s.outputs, 1);
-    let e = f32(a, 'student embeddings'); if (e.length > 0) return e;
-    e = f32(b, 'teacher embeddings'); if (e.length > 0) return e;
-    e = f32(loss, 'loss'); if (e.length > 0) return e;
-    e = f32(d, 'dstudent'); if (e.length > 0) return e;
+    const a = t(m, s.inputs, 0),
+      b = t(m, s.inputs, 1),
+      loss = t(m, s.outputs, 0),
+      d = t(m, s.outputs, 1);
+    let e = f32(a, 'student embeddings');
+    if (e.length > 0) return e;
+    e = f32(b, 'teacher embeddings');
+    if (e.length > 0) return e;
+    e = f32(loss, 'loss');
+    if (e.length > 0) return e;
+    e = f32(d, 'dstudent');
+    if (e.length > 0) return e;
     if (a!.shape.length != 2 || b!.shape.length != 2 || a!.shape[0] != b!.shape[0] || a!.shape[0] < 2) {
       return 'needs embeddings [B,D] and [B,E] of one batch B >= 2, found ' + dims(a!) + ' and ' + dims(b!);
     }
-    if (loss!.elems != 1 || d!.elems != a!.elems) return 'needs loss [1] and dstudent shaped like the student embeddings';
-    e = writable(loss!); if (e.length > 0) return e;
+    if (loss!.elems != 1 || d!.elems != a!.elems)
+      return 'needs loss [1] and dstudent shaped like the student embeddings';
+    e = writable(loss!);
+    if (e.length > 0) return e;
     return writable(d!);
   }
   if (k == K_FAKE_QUANT || k == K_FAKE_QUANT_GRAD || k == K_FAKE_QUANT_WEIGHT) {
-    const nI: i32 = k == K_FAKE_QUANT ? 2 : k == K_FAKE_QUANT_GRAD ? 3 : 1, nO: i32 = k == K_FAKE_QUANT ? 2 : 1;
+    const nI: i32 = k == K_FAKE_QUANT ? 2 : k == K_FAKE_QUANT_GRAD ? 3 : 1,
+      nO: i32 = k == K_FAKE_QUANT ? 2 : 1;
     if (nIn != nI || nOut != nO) return 'needs ' + nI.toString() + ' inputs and ' + nO.toString() + ' outputs';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const x = t(m, s.inputs, 0), y = t(m, s.outputs, 0);
-    let e = f32(x, 'input 0'); if (e.length > 0) return e;
-    e = f32(y, 'output 0'); if (e.length > 0) return e;
+    const x = t(m, s.inputs, 0),
+      y = t(m, s.outputs, 0);
+    let e = f32(x, 'input 0');
+    if (e.length > 0) return e;
+    e = f32(y, 'output 0');
+    if (e.length > 0) return e;
     if (y!.elems != x!.elems) return 'output 0 must have the elements of input 0';
     if (k == K_FAKE_QUANT_WEIGHT && (x!.shape.length < 2 || x!.shape[0] < 1)) return 'needs weights [channels, ...]';
     if (k != K_FAKE_QUANT_WEIGHT) {
       const r = t(m, s.inputs, 1);
-      e = f32(r, 'range'); if (e.length > 0) return e;
+      e = f32(r, 'range');
+      if (e.length > 0) return e;
       if (r!.elems != 2) return 'range must be [2] (min, max)';
       if (k == K_FAKE_QUANT) {
         if (!(s.p.momentum >= 0 && s.p.momentum <= 1)) return 'momentum must be in [0, 1]';
@@ -236,7 +369,8 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
         if (r2 === null || r2.ptr != r!.ptr) return "output 1 must be the range's bytes (in place)";
       } else {
         const dy = t(m, s.inputs, 2);
-        e = f32(dy, 'dy'); if (e.length > 0) return e;
+        e = f32(dy, 'dy');
+        if (e.length > 0) return e;
         if (dy!.elems != x!.elems) return 'dy must have the elements of x';
       }
     }
@@ -245,12 +379,25 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
   if (k == K_FAKE_QUANT_BIAS) {
     if (nIn != 3 || nOut != 1) return 'needs 3 inputs (bias, weights, input range) and 1 output';
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
-    const b = t(m, s.inputs, 0), w = t(m, s.inputs, 1), r = t(m, s.inputs, 2), y = t(m, s.outputs, 0);
-    let e = f32(b, 'bias'); if (e.length > 0) return e;
-    e = f32(w, 'weights'); if (e.length > 0) return e;
-    e = f32(r, 'range'); if (e.length > 0) return e;
-    e = f32(y, 'output'); if (e.length > 0) return e;
-    if (b!.shape.length != 1 || w!.shape.length < 2 || w!.shape[0] != b!.shape[0] || r!.elems != 2 || y!.elems != b!.elems) {
+    const b = t(m, s.inputs, 0),
+      w = t(m, s.inputs, 1),
+      r = t(m, s.inputs, 2),
+      y = t(m, s.outputs, 0);
+    let e = f32(b, 'bias');
+    if (e.length > 0) return e;
+    e = f32(w, 'weights');
+    if (e.length > 0) return e;
+    e = f32(r, 'range');
+    if (e.length > 0) return e;
+    e = f32(y, 'output');
+    if (e.length > 0) return e;
+    if (
+      b!.shape.length != 1 ||
+      w!.shape.length < 2 ||
+      w!.shape[0] != b!.shape[0] ||
+      r!.elems != 2 ||
+      y!.elems != b!.elems
+    ) {
       return 'needs bias [C], weights [C, ...], range [2] and an output like the bias';
     }
     return writable(y!);
@@ -262,30 +409,48 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
 /** BatchNormTrain: x, gamma, beta, rmean, rvar -> y, mean, invstd, rmean, rvar (in place); BatchNormGrad: x, dy,
  *  gamma, mean, invstd -> dx, dgamma, dbeta. x's last axis is the channels, every per-channel tensor holds C. */
 function checkBatchNorm(m: Model, s: StepInfo, fwd: bool): string {
-  if (s.inputs.length != 5 || s.outputs.length != (fwd ? 5 : 3)) return fwd ? 'needs 5 inputs (x, gamma, beta, rmean, rvar) and 5 outputs' : 'needs 5 inputs (x, dy, gamma, mean, invstd) and 3 outputs';
+  if (s.inputs.length != 5 || s.outputs.length != (fwd ? 5 : 3))
+    return fwd
+      ? 'needs 5 inputs (x, gamma, beta, rmean, rvar) and 5 outputs'
+      : 'needs 5 inputs (x, dy, gamma, mean, invstd) and 3 outputs';
   if (s.paramsType != P_TRAIN) return 'expects TrainParams';
   const x = t(m, s.inputs, 0);
-  let e = f32(x, 'x'); if (e.length > 0) return e;
+  let e = f32(x, 'x');
+  if (e.length > 0) return e;
   if (x!.shape.length < 1) return 'x must have rank >= 1';
   const C = x!.shape[x!.shape.length - 1];
   if (C < 1 || x!.elems / <u64>C < 2) return 'x ' + dims(x!) + ' needs more than one value per channel';
   for (let i = 1; i < 5; i++) {
     const v = t(m, s.inputs, i);
-    e = f32(v, 'input ' + i.toString()); if (e.length > 0) return e;
+    e = f32(v, 'input ' + i.toString());
+    if (e.length > 0) return e;
     const full = !fwd && i == 1;
-    if (v!.elems != (full ? x!.elems : <u64>C)) return "input " + i.toString() + " '" + v!.name + "' must hold " + (full ? 'as many elements as x' : C.toString() + ' elements');
+    if (v!.elems != (full ? x!.elems : <u64>C))
+      return (
+        'input ' +
+        i.toString() +
+        " '" +
+        v!.name +
+        "' must hold " +
+        (full ? 'as many elements as x' : C.toString() + ' elements')
+      );
   }
   for (let i = 0; i < s.outputs.length; i++) {
     const o = t(m, s.outputs, i);
-    e = f32(o, 'output ' + i.toString()); if (e.length > 0) return e;
-    if (o!.elems != (i == 0 ? x!.elems : <u64>C)) return "output " + i.toString() + " '" + o!.name + "' has the wrong element count";
-    e = writable(o!); if (e.length > 0) return e;
+    e = f32(o, 'output ' + i.toString());
+    if (e.length > 0) return e;
+    if (o!.elems != (i == 0 ? x!.elems : <u64>C))
+      return 'output ' + i.toString() + " '" + o!.name + "' has the wrong element count";
+    e = writable(o!);
+    if (e.length > 0) return e;
     if (fwd && i >= 3) {
       const src = t(m, s.inputs, i)!;
-      if (o!.ptr != src.ptr || o!.size != src.size) return 'output ' + i.toString() + ' must be the same bytes as ' + (i == 3 ? 'rmean' : 'rvar');
+      if (o!.ptr != src.ptr || o!.size != src.size)
+        return 'output ' + i.toString() + ' must be the same bytes as ' + (i == 3 ? 'rmean' : 'rvar');
     }
   }
-  if (fwd && !(s.p.momentum >= 0 && s.p.momentum <= 1 && s.p.epsilon >= 0)) return 'needs momentum in [0, 1] and epsilon >= 0';
+  if (fwd && !(s.p.momentum >= 0 && s.p.momentum <= 1 && s.p.epsilon >= 0))
+    return 'needs momentum in [0, 1] and epsilon >= 0';
   return '';
 }
 
@@ -295,85 +460,135 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
   const k = s.kernel;
   const x = m.tensors[s.inputs[0]];
   if (k == K_SOFTMAX_CE) {
-    const lab = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, dx = m.tensors[s.outputs[1]].ptr;
-    const M = x.shape[0], N = x.shape[1];
-    return ref ? refSoftmaxCrossEntropy(x.ptr, lab, loss, dx, M, N, p.labelSmoothing)
+    const lab = m.tensors[s.inputs[1]].ptr,
+      loss = m.tensors[s.outputs[0]].ptr,
+      dx = m.tensors[s.outputs[1]].ptr;
+    const M = x.shape[0],
+      N = x.shape[1];
+    return ref
+      ? refSoftmaxCrossEntropy(x.ptr, lab, loss, dx, M, N, p.labelSmoothing)
       : softmaxCrossEntropyF32(x.ptr, lab, loss, dx, M, N, p.labelSmoothing);
   }
   if (k == K_UNARY_GRAD) {
-    const dy = m.tensors[s.inputs[1]].ptr, dx = m.tensors[s.outputs[0]].ptr;
+    const dy = m.tensors[s.inputs[1]].ptr,
+      dx = m.tensors[s.outputs[0]].ptr;
     if (ref) refUnaryGrad(x.ptr, dy, dx, <i32>x.elems, p.op, p.alpha, p.beta);
     else unaryGradF32(x.ptr, dy, dx, <i32>x.elems, p.op, p.alpha, p.beta);
   } else if (k == K_REDUCE_SUM) {
     const y = m.tensors[s.outputs[0]].ptr;
-    if (ref) refReduceSum(x.ptr, y, p.outer, p.axis, p.inner); else reduceSumF32(x.ptr, y, p.outer, p.axis, p.inner);
+    if (ref) refReduceSum(x.ptr, y, p.outer, p.axis, p.inner);
+    else reduceSumF32(x.ptr, y, p.outer, p.axis, p.inner);
   } else if (k == K_CONV_GRAD_INPUT) {
-    const w = m.tensors[s.inputs[1]].ptr, dx = m.tensors[s.outputs[0]];
-    const d = dx.shape, o = x.shape;
+    const w = m.tensors[s.inputs[1]].ptr,
+      dx = m.tensors[s.outputs[0]];
+    const d = dx.shape,
+      o = x.shape;
     if (ref) refConv2dGradInput(x.ptr, w, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
     else conv2dGradInputF32(x.ptr, w, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
   } else if (k == K_CONV_GRAD_FILTER) {
-    const dy = m.tensors[s.inputs[1]], dw = m.tensors[s.outputs[0]].ptr;
-    const d = x.shape, o = dy.shape;
+    const dy = m.tensors[s.inputs[1]],
+      dw = m.tensors[s.outputs[0]].ptr;
+    const d = x.shape,
+      o = dy.shape;
     if (ref) refConv2dGradFilter(x.ptr, dy.ptr, dw, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
     else conv2dGradFilterF32(x.ptr, dy.ptr, dw, d[0], d[1], d[2], d[3], o[1], o[2], o[3], p);
   } else if (k == K_MAXPOOL_GRAD) {
-    const dy = m.tensors[s.inputs[1]], dx = m.tensors[s.outputs[0]].ptr;
-    const d = x.shape, o = dy.shape;
+    const dy = m.tensors[s.inputs[1]],
+      dx = m.tensors[s.outputs[0]].ptr;
+    const d = x.shape,
+      o = dy.shape;
     if (ref) refMaxPoolGrad(x.ptr, dy.ptr, dx, d[0], d[1], d[2], d[3], o[1], o[2], p);
     else maxPoolGradF32(x.ptr, dy.ptr, dx, d[0], d[1], d[2], d[3], o[1], o[2], p);
   } else if (k == K_AVGPOOL_GRAD) {
     const dx = m.tensors[s.outputs[0]];
-    const d = dx.shape, o = x.shape;
+    const d = dx.shape,
+      o = x.shape;
     if (ref) refAvgPoolGrad(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
     else avgPoolGradF32(x.ptr, dx.ptr, d[0], d[1], d[2], d[3], o[1], o[2], p);
   } else if (k == K_ADAM_UPDATE) {
-    const g = s.inPtrs[1], mp = s.inPtrs[2], vp = s.inPtrs[3], lr = s.inPtrs[4], st = s.inPtrs[5];
-    if (ref) refAdamUpdate(x.ptr, g, mp, vp, lr, st, <i32>x.elems, p.beta1, p.beta2, p.epsilon, p.weightDecay, p.decoupled);
+    const g = s.inPtrs[1],
+      mp = s.inPtrs[2],
+      vp = s.inPtrs[3],
+      lr = s.inPtrs[4],
+      st = s.inPtrs[5];
+    if (ref)
+      refAdamUpdate(x.ptr, g, mp, vp, lr, st, <i32>x.elems, p.beta1, p.beta2, p.epsilon, p.weightDecay, p.decoupled);
     else adamUpdateF32(x.ptr, g, mp, vp, lr, st, <i32>x.elems, p.beta1, p.beta2, p.epsilon, p.weightDecay, p.decoupled);
   } else if (k == K_GLOBAL_NORM_SCALE) {
     const sizes = new StaticArray<i32>(s.inputs.length);
     for (let i = 0; i < s.inputs.length; i++) sizes[i] = <i32>m.tensors[s.inputs[i]].elems;
     const o = m.tensors[s.outputs[0]].ptr;
-    if (ref) refGlobalNormScale(s.inPtrs, sizes, o, p.maxNorm); else globalNormScaleF32(s.inPtrs, sizes, o, p.maxNorm);
+    if (ref) refGlobalNormScale(s.inPtrs, sizes, o, p.maxNorm);
+    else globalNormScaleF32(s.inPtrs, sizes, o, p.maxNorm);
   } else if (k == K_MSE_LOSS) {
-    const tp = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
-    if (ref) refMseLoss(x.ptr, tp, loss, d, <i32>x.elems); else mseLossF32(x.ptr, tp, loss, d, <i32>x.elems);
+    const tp = m.tensors[s.inputs[1]].ptr,
+      loss = m.tensors[s.outputs[0]].ptr,
+      d = m.tensors[s.outputs[1]].ptr;
+    if (ref) refMseLoss(x.ptr, tp, loss, d, <i32>x.elems);
+    else mseLossF32(x.ptr, tp, loss, d, <i32>x.elems);
   } else if (k == K_KL_DIV) {
-    const tp = m.tensors[s.inputs[1]].ptr, loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
+    const tp = m.tensors[s.inputs[1]].ptr,
+      loss = m.tensors[s.outputs[0]].ptr,
+      d = m.tensors[s.outputs[1]].ptr;
     if (ref) refKlDivergence(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
     else klDivergenceF32(x.ptr, tp, loss, d, x.shape[0], x.shape[1], p.temperature);
   } else if (k == K_RKD_DISTANCE || k == K_RKD_ANGLE) {
-    const tt = m.tensors[s.inputs[1]], loss = m.tensors[s.outputs[0]].ptr, d = m.tensors[s.outputs[1]].ptr;
-    const B = x.shape[0], D = x.shape[1], E = tt.shape[1];
+    const tt = m.tensors[s.inputs[1]],
+      loss = m.tensors[s.outputs[0]].ptr,
+      d = m.tensors[s.outputs[1]].ptr;
+    const B = x.shape[0],
+      D = x.shape[1],
+      E = tt.shape[1];
     if (k == K_RKD_DISTANCE) {
-      if (ref) refRkdDistance(x.ptr, tt.ptr, loss, d, B, D, E); else rkdDistanceF32(x.ptr, tt.ptr, loss, d, B, D, E);
+      if (ref) refRkdDistance(x.ptr, tt.ptr, loss, d, B, D, E);
+      else rkdDistanceF32(x.ptr, tt.ptr, loss, d, B, D, E);
     } else if (ref) refRkdAngle(x.ptr, tt.ptr, loss, d, B, D, E);
     else rkdAngleF32(x.ptr, tt.ptr, loss, d, B, D, E);
   } else if (k == K_FAKE_QUANT) {
-    const r = m.tensors[s.inputs[1]].ptr, y = m.tensors[s.outputs[0]].ptr;
-    if (ref) refFakeQuant(x.ptr, r, y, <i32>x.elems, p.momentum); else fakeQuantF32(x.ptr, r, y, <i32>x.elems, p.momentum);
+    const r = m.tensors[s.inputs[1]].ptr,
+      y = m.tensors[s.outputs[0]].ptr;
+    if (ref) refFakeQuant(x.ptr, r, y, <i32>x.elems, p.momentum);
+    else fakeQuantF32(x.ptr, r, y, <i32>x.elems, p.momentum);
   } else if (k == K_FAKE_QUANT_GRAD) {
-    const r = m.tensors[s.inputs[1]].ptr, dy = m.tensors[s.inputs[2]].ptr, dx = m.tensors[s.outputs[0]].ptr;
-    if (ref) refFakeQuantGrad(x.ptr, r, dy, dx, <i32>x.elems); else fakeQuantGradF32(x.ptr, r, dy, dx, <i32>x.elems);
+    const r = m.tensors[s.inputs[1]].ptr,
+      dy = m.tensors[s.inputs[2]].ptr,
+      dx = m.tensors[s.outputs[0]].ptr;
+    if (ref) refFakeQuantGrad(x.ptr, r, dy, dx, <i32>x.elems);
+    else fakeQuantGradF32(x.ptr, r, dy, dx, <i32>x.elems);
   } else if (k == K_FAKE_QUANT_WEIGHT) {
-    const y = m.tensors[s.outputs[0]].ptr, C = x.shape[0];
-    if (ref) refFakeQuantWeight(x.ptr, y, C, <i32>x.elems / C); else fakeQuantWeightF32(x.ptr, y, C, <i32>x.elems / C);
+    const y = m.tensors[s.outputs[0]].ptr,
+      C = x.shape[0];
+    if (ref) refFakeQuantWeight(x.ptr, y, C, <i32>x.elems / C);
+    else fakeQuantWeightF32(x.ptr, y, C, <i32>x.elems / C);
   } else if (k == K_FAKE_QUANT_BIAS) {
-    const w = m.tensors[s.inputs[1]], r = m.tensors[s.inputs[2]].ptr, y = m.tensors[s.outputs[0]].ptr, C = x.shape[0];
-    if (ref) refFakeQuantBias(x.ptr, w.ptr, r, y, C, <i32>w.elems / C); else fakeQuantBiasF32(x.ptr, w.ptr, r, y, C, <i32>w.elems / C);
+    const w = m.tensors[s.inputs[1]],
+      r = m.tensors[s.inputs[2]].ptr,
+      y = m.tensors[s.outputs[0]].ptr,
+      C = x.shape[0];
+    if (ref) refFakeQuantBias(x.ptr, w.ptr, r, y, C, <i32>w.elems / C);
+    else fakeQuantBiasF32(x.ptr, w.ptr, r, y, C, <i32>w.elems / C);
   } else if (k == K_BN_TRAIN) {
-    const C = x.shape[x.shape.length - 1], M = <i32>(x.elems / <u64>C), ip = s.inPtrs;
-    const y = m.tensors[s.outputs[0]].ptr, mean = m.tensors[s.outputs[1]].ptr, inv = m.tensors[s.outputs[2]].ptr;
+    const C = x.shape[x.shape.length - 1],
+      M = <i32>(x.elems / <u64>C),
+      ip = s.inPtrs;
+    const y = m.tensors[s.outputs[0]].ptr,
+      mean = m.tensors[s.outputs[1]].ptr,
+      inv = m.tensors[s.outputs[2]].ptr;
     if (ref) refBatchNormTrain(x.ptr, ip[1], ip[2], ip[3], ip[4], y, mean, inv, M, C, p.epsilon, p.momentum);
     else batchNormTrainF32(x.ptr, ip[1], ip[2], ip[3], ip[4], y, mean, inv, M, C, p.epsilon, p.momentum);
   } else if (k == K_BN_GRAD) {
-    const C = x.shape[x.shape.length - 1], M = <i32>(x.elems / <u64>C), ip = s.inPtrs;
-    const dx = m.tensors[s.outputs[0]].ptr, dg = m.tensors[s.outputs[1]].ptr, db = m.tensors[s.outputs[2]].ptr;
+    const C = x.shape[x.shape.length - 1],
+      M = <i32>(x.elems / <u64>C),
+      ip = s.inPtrs;
+    const dx = m.tensors[s.outputs[0]].ptr,
+      dg = m.tensors[s.outputs[1]].ptr,
+      db = m.tensors[s.outputs[2]].ptr;
     if (ref) refBatchNormGrad(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
     else batchNormGradF32(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
   } else if (k == K_SGD_UPDATE) {
-    const g = m.tensors[s.inputs[1]].ptr, v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0, lr = m.tensors[s.inputs[3]].ptr;
+    const g = m.tensors[s.inputs[1]].ptr,
+      v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0,
+      lr = m.tensors[s.inputs[3]].ptr;
     if (ref) refSgdUpdate(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);
     else sgdUpdateF32(x.ptr, g, v, lr, <i32>x.elems, p.momentum, p.nesterov, p.weightDecay);
   }

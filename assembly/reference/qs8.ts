@@ -113,5 +113,6 @@ export function refDequantizeQs8(x: usize, y: usize, n: i32, scale: f32, zp: i32
 }
 
 export function refRequantizeQs8(x: usize, qc: usize, y: usize, n: i32, zpIn: i32, zpOut: i32): void {
-  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>requantQs8(<i64>(<i32>load<i8>(x + <usize>i) - zpIn), load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>requantQs8(<i64>(<i32>load<i8>(x + <usize>i) - zpIn),
+      load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
 }

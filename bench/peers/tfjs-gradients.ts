@@ -12,7 +12,14 @@ import { pathToFileURL } from 'node:url';
 
 export async function registerTfjsGradients(): Promise<void> {
   const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-  const out = esbuild.buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'error' });
+  const out = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'error',
+  });
   const dir = mkdtempSync(join(tmpdir(), 'edgec-tfjs-grads-'));
   try {
     const file = join(dir, 'register-all-gradients.mjs');

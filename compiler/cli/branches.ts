@@ -25,7 +25,11 @@ const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixe
 export function loadBlockModel(path: string): BlockModel | undefined {
   if (!path.toLowerCase().endsWith('.json')) return undefined;
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch { return undefined; }
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
   const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path) as Record<string, unknown>;
   if (!hasBlocks(json)) return undefined;
   const weights = typeof json.weights === 'string' && json.weights !== '' ? readSidecar(path, json.weights) : undefined;
@@ -39,7 +43,8 @@ function samplesOf(arr: NpyArray, name: string, shape: number[], file: string): 
   const data = toModelDtype(arr, { name, shape, dtype: 'float32' }, file) as Float32Array;
   const bad = data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new CliError(file, `element ${bad}: expected finite float32 values, found ${data[bad]}`);
-  if (data.length === 0 || data.length % per !== 0) throw new CliError(file, `${data.length} values are not a whole number of samples of shape [${shape}]`);
+  if (data.length === 0 || data.length % per !== 0)
+    throw new CliError(file, `${data.length} values are not a whole number of samples of shape [${shape}]`);
   return { n: data.length / per, data };
 }
 
@@ -60,7 +65,12 @@ export interface ProfileResult {
 }
 
 /** Runs every sample through the bundle and collects routes, MACs, accuracy (labels) and latency. */
-export async function profileBundle(bundle: Uint8Array, data: Float32Array, labels: number[] | undefined, build?: 'simd' | 'scalar'): Promise<ProfileResult & { model: Model }> {
+export async function profileBundle(
+  bundle: Uint8Array,
+  data: Float32Array,
+  labels: number[] | undefined,
+  build?: 'simd' | 'scalar',
+): Promise<ProfileResult & { model: Model }> {
   const model = await load(bundle, build ? { build } : {});
   const input = model.info.inputs[0]!;
   const t0 = performance.now();
@@ -92,12 +102,15 @@ export function blockCosts(bytes: Uint8Array) {
     if (c.kind === 'branch') {
       const branchMacs = c.targets.slice(0, -1).map((t, i) => sum(t, c.targets[i + 1]!));
       const dear = branchMacs.indexOf(Math.max(...branchMacs));
-      c.targets.slice(0, -1).forEach((t, i) => { if (i !== dear) for (let k = t; k < c.targets[i + 1]!; k++) skipped.add(k); });
+      c.targets.slice(0, -1).forEach((t, i) => {
+        if (i !== dear) for (let k = t; k < c.targets[i + 1]!; k++) skipped.add(k);
+      });
       return { ...c, gateMacs: prefixed(`${c.name}/gate/`), branchMacs, headMacs: 0, macsToHere: 0 };
     }
     return { ...c, gateMacs: 0, branchMacs: [] as number[], headMacs: prefixed(`${c.name}/head/`), macsToHere: 0 };
   });
-  for (const b of blocks) b.macsToHere = st.macs.slice(0, b.step + 1).reduce((a, m, k) => a + (skipped.has(k) ? 0 : m), 0);
+  for (const b of blocks)
+    b.macsToHere = st.macs.slice(0, b.step + 1).reduce((a, m, k) => a + (skipped.has(k) ? 0 : m), 0);
   const fullMacs = st.macs.reduce((a, m, k) => a + (skipped.has(k) ? 0 : m), 0);
   return { blocks, fullMacs, totalMacs: sum(0, st.macs.length) };
 }
@@ -109,11 +122,17 @@ export function formatBlockReport(bytes: Uint8Array): string {
   const lines = ['', 'branches and exits:'];
   for (const b of c.blocks) {
     if (b.kind === 'branch') {
-      lines.push(`  branch '${b.name}' (step ${b.step}): gate ${fmtInt(b.gateMacs)} MACs; ` +
-        b.branchMacs.map((m, i) => `branch ${i} ${fmtInt(m)} MACs (steps ${b.targets[i]}-${b.targets[i + 1]! - 1})`).join(', ') +
-        `; arena saved by sharing ${fmtInt(b.arenaSaved)} bytes`);
+      lines.push(
+        `  branch '${b.name}' (step ${b.step}): gate ${fmtInt(b.gateMacs)} MACs; ` +
+          b.branchMacs
+            .map((m, i) => `branch ${i} ${fmtInt(m)} MACs (steps ${b.targets[i]}-${b.targets[i + 1]! - 1})`)
+            .join(', ') +
+          `; arena saved by sharing ${fmtInt(b.arenaSaved)} bytes`,
+      );
     } else {
-      lines.push(`  exit '${b.name}' (step ${b.step}): head ${fmtInt(b.headMacs)} MACs, ${fmtInt(b.macsToHere)} MACs to exit here`);
+      lines.push(
+        `  exit '${b.name}' (step ${b.step}): head ${fmtInt(b.headMacs)} MACs, ${fmtInt(b.macsToHere)} MACs to exit here`,
+      );
     }
   }
   lines.push(`  full network (no exit, dearest branches): ${fmtInt(c.fullMacs)} MACs`);
@@ -129,18 +148,24 @@ export function formatProfile(bytes: Uint8Array, p: ProfileResult): string[] {
     if (b.kind === 'branch') {
       const counts = b.branchMacs.map((_, i) => p.samples.filter((s) => s.branches[b.name] === i).length);
       const reached = counts.reduce((a, x) => a + x, 0);
-      lines.push(`branch '${b.name}' (gate ${fmtInt(b.gateMacs)} MACs, reached by ${reached} of ${n}): ` +
-        counts.map((k, i) => `branch ${i} ${k} (${pct(k, reached)}, ${fmtInt(b.branchMacs[i]!)} MACs)`).join(', '));
+      lines.push(
+        `branch '${b.name}' (gate ${fmtInt(b.gateMacs)} MACs, reached by ${reached} of ${n}): ` +
+          counts.map((k, i) => `branch ${i} ${k} (${pct(k, reached)}, ${fmtInt(b.branchMacs[i]!)} MACs)`).join(', '),
+      );
     } else {
       const reached = p.samples.filter((s) => s.exits[b.name] !== null && s.exits[b.name] !== undefined).length;
       const taken = p.samples.filter((s) => s.exits[b.name] === true).length;
-      lines.push(`exit '${b.name}' (head ${fmtInt(b.headMacs)} MACs, ${fmtInt(b.macsToHere)} MACs to here): taken by ${taken} of ${reached} reaching it (${pct(taken, n)} of all)`);
+      lines.push(
+        `exit '${b.name}' (head ${fmtInt(b.headMacs)} MACs, ${fmtInt(b.macsToHere)} MACs to here): taken by ${taken} of ${reached} reaching it (${pct(taken, n)} of all)`,
+      );
     }
   }
   const ran = p.samples.filter((s) => s.exitedAt === null).length;
   if (c.blocks.some((b) => b.kind === 'exit')) lines.push(`ran to the end: ${ran} of ${n} (${pct(ran, n)})`);
   const avg = p.samples.reduce((a, s) => a + s.macs, 0) / n;
-  lines.push(`executed MACs per sample: ${fmtInt(avg)} average (full network ${fmtInt(c.fullMacs)}: ${pct(avg, c.fullMacs)})`);
+  lines.push(
+    `executed MACs per sample: ${fmtInt(avg)} average (full network ${fmtInt(c.fullMacs)}: ${pct(avg, c.fullMacs)})`,
+  );
   if (p.accuracy !== undefined) lines.push(`accuracy: ${(100 * p.accuracy).toFixed(2)}% on ${n} labelled samples`);
   lines.push(`latency: ${p.msPerSample.toFixed(4)} ms per sample (mean of ${n}, including host copies)`);
   return lines;
@@ -160,18 +185,33 @@ options:
 
 export async function profileCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('profile', argv, {
-    input: { type: 'string', short: 'i' }, labels: { type: 'string' }, build: { type: 'string' },
+    input: { type: 'string', short: 'i' },
+    labels: { type: 'string' },
+    build: { type: 'string' },
   });
-  if (values.help) { console.log(PROFILE_HELP); return 0; }
+  if (values.help) {
+    console.log(PROFILE_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'profile');
   if (!values.input) throw new UsageError('missing --input <x.npy>', 'profile');
   const build = values.build;
-  if (build !== undefined && build !== 'simd' && build !== 'scalar') throw new UsageError(`--build must be simd or scalar, got '${build}'`, 'profile');
+  if (build !== undefined && build !== 'simd' && build !== 'scalar')
+    throw new UsageError(`--build must be simd or scalar, got '${build}'`, 'profile');
   const file = positionals[0]!;
   let bytes: Uint8Array;
-  try { bytes = new Uint8Array(readFileSync(file)); } catch { throw new CliError(file, 'no such file'); }
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch {
+    throw new CliError(file, 'no such file');
+  }
   const probe = await load(bytes, build ? { build } : {});
-  const { n, data } = samplesOf(loadNpy(values.input), probe.info.inputs[0]!.name, probe.info.inputs[0]!.shape, values.input);
+  const { n, data } = samplesOf(
+    loadNpy(values.input),
+    probe.info.inputs[0]!.name,
+    probe.info.inputs[0]!.shape,
+    values.input,
+  );
   const p = await profileBundle(bytes, data, labelsOf(values.labels, n), build as 'simd' | 'scalar' | undefined);
   console.log(`${file}: ${n} samples (build ${p.model.info.build})`);
   for (const l of formatProfile(bytes, p)) console.log(l);
@@ -182,10 +222,16 @@ export async function profileCommand(argv: string[]): Promise<number> {
 function renameTensor(g: Graph, from: string, to: string): Graph {
   const c = cloneGraph(g);
   const sw = (s: string) => (s === from ? to : s);
-  for (const n of c.nodes) { n.inputs = n.inputs.map(sw); n.outputs = n.outputs.map(sw); }
+  for (const n of c.nodes) {
+    n.inputs = n.inputs.map(sw);
+    n.outputs = n.outputs.map(sw);
+  }
   c.outputs = c.outputs.map(sw);
   const t = c.tensors.get(from);
-  if (t) { c.tensors.delete(from); c.tensors.set(to, { ...t, name: to }); }
+  if (t) {
+    c.tensors.delete(from);
+    c.tensors.set(to, { ...t, name: to });
+  }
   return c;
 }
 
@@ -194,7 +240,11 @@ function renameTensor(g: Graph, from: string, to: string): Graph {
  * block). One branch left: the block becomes plain trunk, gate gone. Several: the gate's scores are
  * sliced to the kept branches, so its argmax falls back to the best remaining one.
  */
-export function pruneBranches(bm: BlockModel, counts: Record<string, number[]>, below: number): { model: BlockModel; dropped: Record<string, number[]> } {
+export function pruneBranches(
+  bm: BlockModel,
+  counts: Record<string, number[]>,
+  below: number,
+): { model: BlockModel; dropped: Record<string, number[]> } {
   const dropped: Record<string, number[]> = {};
   const pieces: Piece[] = bm.pieces.map((p): Piece => {
     if (p.kind !== 'branch') return p;
@@ -214,13 +264,23 @@ export function pruneBranches(bm: BlockModel, counts: Record<string, number[]>, 
     const axis = shape.length - 1;
     const parts = keep.map((k) => {
       const name = `${gout}:branch${k}`;
-      gate.nodes.push({ name: `${p.name}/gate/prune${k}`, op: 'Slice', inputs: [gout], outputs: [name], attrs: { starts: [k], ends: [k + 1], axes: [axis] } });
+      gate.nodes.push({
+        name: `${p.name}/gate/prune${k}`,
+        op: 'Slice',
+        inputs: [gout],
+        outputs: [name],
+        attrs: { starts: [k], ends: [k + 1], axes: [axis] },
+      });
       gate.tensors.set(name, { name, dtype: 'float32', shape: shape.map((d, i) => (i === axis ? 1 : d)) });
       return name;
     });
     const kept = `${gout}:kept`;
     gate.nodes.push({ name: `${p.name}/gate/prune`, op: 'Concat', inputs: parts, outputs: [kept], attrs: { axis } });
-    gate.tensors.set(kept, { name: kept, dtype: 'float32', shape: shape.map((d, i) => (i === axis ? keep.length : d)) });
+    gate.tensors.set(kept, {
+      name: kept,
+      dtype: 'float32',
+      shape: shape.map((d, i) => (i === axis ? keep.length : d)),
+    });
     gate.outputs = [kept];
     return { ...p, gate, branches: keep.map((k) => p.branches[k]!) };
   });
@@ -237,13 +297,21 @@ export interface BlockCompileCli {
 }
 
 /** `edgec compile` for a model with blocks: the bundle and the pruning report (compileModel writes it). */
-export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promise<{ bundle: Uint8Array; notes: string[] }> {
-  const cal = cli.calibration === undefined ? undefined : loadCalibration(cli.calibration, { inputs: bm.inputs, tensors: bm.shapes });
-  if (cli.quantize && !cal) throw new UsageError('--quantize int8 needs --calibration <x.npy> for a model with blocks', 'compile');
+export async function compileBlocks(
+  bm: BlockModel,
+  cli: BlockCompileCli,
+): Promise<{ bundle: Uint8Array; notes: string[] }> {
+  const cal =
+    cli.calibration === undefined
+      ? undefined
+      : loadCalibration(cli.calibration, { inputs: bm.inputs, tensors: bm.shapes });
+  if (cli.quantize && !cal)
+    throw new UsageError('--quantize int8 needs --calibration <x.npy> for a model with blocks', 'compile');
   const { dumpAfter, onDump } = cli.options;
-  const build = async (m: BlockModel): Promise<BlockCompileResult> => (cli.quantize
-    ? compileBlockModelInt8(m, { samples: cal!.data, method: cli.quantize.method, dumpAfter, onDump }, cli.options)
-    : compileBlockModel(m, cli.options));
+  const build = async (m: BlockModel): Promise<BlockCompileResult> =>
+    cli.quantize
+      ? compileBlockModelInt8(m, { samples: cal!.data, method: cli.quantize.method, dumpAfter, onDump }, cli.options)
+      : compileBlockModel(m, cli.options);
   let result = await build(bm);
   const lines: string[] = [];
   if (cli.pruneBelow !== undefined) {
@@ -255,17 +323,24 @@ export async function compileBlocks(bm: BlockModel, cli: BlockCompileCli): Promi
     const before = await profileBundle(result.bundle, data, labels);
     const counts: Record<string, number[]> = {};
     for (const p of bm.pieces) {
-      if (p.kind === 'branch') counts[p.name] = p.branches.map((_, i) => before.samples.filter((s) => s.branches[p.name] === i).length);
+      if (p.kind === 'branch')
+        counts[p.name] = p.branches.map((_, i) => before.samples.filter((s) => s.branches[p.name] === i).length);
     }
     const { model, dropped } = pruneBranches(bm, counts, cli.pruneBelow);
     const pruned = await build(model);
     const after = await profileBundle(pruned.bundle, data, labels);
     const avg = (r: ProfileResult) => r.samples.reduce((a, s) => a + s.macs, 0) / r.samples.length;
     for (const [name, d] of Object.entries(dropped)) {
-      lines.push(`prune '${name}': taken ${counts[name]!.join('/')} of ${n}; ${d.length === 0 ? 'no branch below' : `dropped branch${d.length > 1 ? 'es' : ''} ${d.join(', ')}`} (threshold ${cli.pruneBelow})`);
+      lines.push(
+        `prune '${name}': taken ${counts[name]!.join('/')} of ${n}; ${d.length === 0 ? 'no branch below' : `dropped branch${d.length > 1 ? 'es' : ''} ${d.join(', ')}`} (threshold ${cli.pruneBelow})`,
+      );
     }
-    lines.push(`prune: executed MACs per sample ${fmtInt(avg(before))} -> ${fmtInt(avg(after))} (${pct(avg(after) - avg(before), avg(before))})` +
-      (before.accuracy !== undefined ? `, accuracy ${(100 * before.accuracy).toFixed(2)}% -> ${(100 * after.accuracy!).toFixed(2)}% on ${n} labelled samples` : ''));
+    lines.push(
+      `prune: executed MACs per sample ${fmtInt(avg(before))} -> ${fmtInt(avg(after))} (${pct(avg(after) - avg(before), avg(before))})` +
+        (before.accuracy !== undefined
+          ? `, accuracy ${(100 * before.accuracy).toFixed(2)}% -> ${(100 * after.accuracy!).toFixed(2)}% on ${n} labelled samples`
+          : ''),
+    );
     result = pruned;
   }
   return { bundle: result.bundle, notes: lines };

@@ -1,6 +1,9 @@
 // The slice of cli-progress's API the CLI uses (the package ships no types; @types is not a dependency).
 declare module 'cli-progress' {
-  interface BarOptions { stream?: NodeJS.WritableStream; format?: string }
+  interface BarOptions {
+    stream?: NodeJS.WritableStream;
+    format?: string;
+  }
   export class SingleBar {
     constructor(opts: BarOptions, preset?: unknown);
     start(total: number, value: number, payload?: Record<string, string | number>): void;

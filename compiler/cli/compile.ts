@@ -16,7 +16,14 @@ import { summarizeBundle, fmtInt } from './inspect.ts';
 import { blockCosts, compileBlocks, loadBlockModel } from './branches.ts';
 import { readSteps } from '../../runtime/branches.ts';
 import { VARIANTS_HELP, parseVariants, compileVariants } from '../variants/cli.ts';
-import { QUANTIZE_FLAGS, QUANTIZE_HELP, compileWithQuantizeFlags, describeReport, parseQuantizeFlags, type QuantizeFlagValues } from '../quantize/cli.ts';
+import {
+  QUANTIZE_FLAGS,
+  QUANTIZE_HELP,
+  compileWithQuantizeFlags,
+  describeReport,
+  parseQuantizeFlags,
+  type QuantizeFlagValues,
+} from '../quantize/cli.ts';
 
 export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
 
@@ -59,11 +66,17 @@ export function modelFiles(path: string): string[] {
   try {
     const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     for (const v of Object.values(json)) if (typeof v === 'string' && v.endsWith('.bin')) candidates.add(v);
-  } catch { /* the frontend reports malformed JSON with the right detail */ }
+  } catch {
+    /* the frontend reports malformed JSON with the right detail */
+  }
   candidates.add(`${basename(path, extname(path))}.bin`);
   // only files inside the model's folder, as the frontend reads them (a name leading outside is refused there)
   for (const c of candidates) {
-    try { files.push(sidecarPath(path, c)); } catch { /* absent or outside: not part of the model */ }
+    try {
+      files.push(sidecarPath(path, c));
+    } catch {
+      /* absent or outside: not part of the model */
+    }
   }
   return files;
 }
@@ -97,7 +110,10 @@ export async function compileCommand(argv: string[]): Promise<number> {
     'prune-branches-below': { type: 'string' },
     labels: { type: 'string' },
   });
-  if (values.help) { console.log(COMPILE_HELP); return 0; }
+  if (values.help) {
+    console.log(COMPILE_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'compile');
   const model = positionals[0]!;
   const out = values.output;
@@ -119,10 +135,16 @@ export async function compileCommand(argv: string[]): Promise<number> {
 
   const prune = values['prune-branches-below'];
   const below = prune === undefined ? undefined : Number(prune);
-  if (below !== undefined && !(below >= 0 && below <= 1)) throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
+  if (below !== undefined && !(below >= 0 && below <= 1))
+    throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
   const compiled = await compileModel(model, {
-    target: (target ?? 'simd') as 'simd' | 'scalar', dumpAfter, shapes, quantize: values,
-    variants: values.variants, pruneBelow: below, labels: values.labels,
+    target: (target ?? 'simd') as 'simd' | 'scalar',
+    dumpAfter,
+    shapes,
+    quantize: values,
+    variants: values.variants,
+    pruneBelow: below,
+    labels: values.labels,
   });
   for (const line of await writeCompiled(out, compiled, values.embed === true)) console.log(line);
   return 0;
@@ -157,34 +179,54 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
   const blocks = loadBlockModel(model);
   const opts: CompileOptions = {
     target: f.target,
-    ...(f.dumpAfter !== undefined ? {
-      dumpAfter: f.dumpAfter,
-      onDump: (pass: string, text: string) => { process.stdout.write(`// after ${pass}\n${text.endsWith('\n') ? text : `${text}\n`}`); },
-    } : {}),
+    ...(f.dumpAfter !== undefined
+      ? {
+          dumpAfter: f.dumpAfter,
+          onDump: (pass: string, text: string) => {
+            process.stdout.write(`// after ${pass}\n${text.endsWith('\n') ? text : `${text}\n`}`);
+          },
+        }
+      : {}),
     sourceHash: sourceHash(modelFiles(model)),
   };
   if (blocks) {
     // --calibration alone serves --prune-branches-below here
     const q = f.quantize.quantize === undefined ? undefined : parseQuantizeFlags(f.quantize);
-    if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined)) throw new UsageError('--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks', 'compile');
-    if (f.variants !== undefined) throw new UsageError('--variants is not supported for models with Branch / EarlyExit blocks', 'compile');
+    if (q && (q.keepFloat.length > 0 || q.autoMixed !== undefined))
+      throw new UsageError(
+        '--keep-float and --auto-mixed are not supported for models with Branch / EarlyExit blocks',
+        'compile',
+      );
+    if (f.variants !== undefined)
+      throw new UsageError('--variants is not supported for models with Branch / EarlyExit blocks', 'compile');
     if (f.shapes) throw new UsageError('--shape applies to ONNX models only (model.json shapes are static)', 'compile');
     const calibration = f.quantize.calibration;
     const r = await compileBlocks(blocks, {
-      pruneBelow: f.pruneBelow, calibration, labels: f.labels, ...(q ? { quantize: { method: q.method } } : {}),
+      pruneBelow: f.pruneBelow,
+      calibration,
+      labels: f.labels,
+      ...(q ? { quantize: { method: q.method } } : {}),
       options: {
-        ...opts, modelName: blocks.name || basename(model, extname(model)),
-        options: { target: f.target, ...(f.pruneBelow !== undefined ? { pruneBranchesBelow: f.pruneBelow } : {}), ...(q ? { quantize: { method: q.method, calibration: calibration && basename(calibration) } } : {}) },
+        ...opts,
+        modelName: blocks.name || basename(model, extname(model)),
+        options: {
+          target: f.target,
+          ...(f.pruneBelow !== undefined ? { pruneBranchesBelow: f.pruneBelow } : {}),
+          ...(q ? { quantize: { method: q.method, calibration: calibration && basename(calibration) } } : {}),
+        },
       },
     });
     return { bundle: r.bundle, target: f.target, notes: r.notes };
   }
-  if (f.pruneBelow !== undefined) throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
+  if (f.pruneBelow !== undefined)
+    throw new UsageError('--prune-branches-below applies to models with Branch blocks', 'compile');
   const quantize = parseQuantizeFlags(f.quantize);
   const graph = loadModel(model, f.shapes);
   if (!quantize && f.variants === undefined && hasQdqAnnotations(graph)) {
-    console.error(`note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; `
-      + 'add --quantize int8 to keep its int8 scales');
+    console.error(
+      `note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; ` +
+        'add --quantize int8 to keep its int8 scales',
+    );
   }
   const options: Record<string, unknown> = { target: f.target };
   if (f.shapes) options.shapes = f.shapes;
@@ -192,9 +234,17 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
   const variantKinds = f.variants === undefined ? undefined : parseVariants(f.variants);
   if (variantKinds) options.variants = variantKinds;
   const o: CompileOptions = { ...opts, modelName: graph.name || basename(model, extname(model)), options };
-  const r = variantKinds ? await compileVariants(variantKinds, graph, quantize, o)
-    : quantize ? await compileWithQuantizeFlags(graph, quantize, o) : compileGraph(graph, o);
-  return { bundle: r.bundle, target: f.target, notes: [], ...('report' in r ? { report: r.report as QuantizeReport } : {}) };
+  const r = variantKinds
+    ? await compileVariants(variantKinds, graph, quantize, o)
+    : quantize
+      ? await compileWithQuantizeFlags(graph, quantize, o)
+      : compileGraph(graph, o);
+  return {
+    bundle: r.bundle,
+    target: f.target,
+    notes: [],
+    ...('report' in r ? { report: r.report as QuantizeReport } : {}),
+  };
 }
 
 /**
@@ -223,6 +273,8 @@ function describeBundle(out: string, bundle: Uint8Array, target: string): string
   if (control === 0) {
     return `${out}: ${s.steps} steps, ${fmtInt(s.macs)} MACs, bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target})`;
   }
-  return `${out}: ${s.steps} steps, ${control} control, ${fmtInt(blockCosts(bundle).fullMacs)} MACs on the longest path, ` +
-    `bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target})`;
+  return (
+    `${out}: ${s.steps} steps, ${control} control, ${fmtInt(blockCosts(bundle).fullMacs)} MACs on the longest path, ` +
+    `bundle ${fmtInt(s.fileBytes)} bytes, arena ${fmtInt(s.arenaBytes)} bytes (target ${target})`
+  );
 }

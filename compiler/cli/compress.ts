@@ -14,7 +14,15 @@ import { ratiosForBudget } from '../compress/budget.ts';
 import { IMPORTANCE, type Importance } from '../compress/importance.ts';
 import { chooseLayers, dropLayers, type LayerChoice } from '../compress/layers.ts';
 import { agreement, bundleOf, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
-import { applyPruning, graphMacs, graphParams, keptUnits, nodeMacs, prunableGroups, type KeepRule } from '../compress/prune.ts';
+import {
+  applyPruning,
+  graphMacs,
+  graphParams,
+  keptUnits,
+  nodeMacs,
+  prunableGroups,
+  type KeepRule,
+} from '../compress/prune.ts';
 import { parseCommand } from './args.ts';
 import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -49,12 +57,27 @@ options:
 
 const share = (flag: string, text: string, lo: number, hiOpen: boolean): number => {
   const v = Number(text);
-  const ok = text.trim() !== '' && Number.isFinite(v) && v >= lo && (hiOpen ? v < 1 : v <= 1) && !(lo === 0 && flag !== '--prune-channels' && v === 0);
-  if (!ok) throw new UsageError(`${flag}: expected a share in ${lo === 0 && flag === '--prune-channels' ? '[0, 1)' : hiOpen ? '(0, 1)' : '(0, 1]'}, got '${text}'`, 'compress');
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(v) &&
+    v >= lo &&
+    (hiOpen ? v < 1 : v <= 1) &&
+    !(lo === 0 && flag !== '--prune-channels' && v === 0);
+  if (!ok)
+    throw new UsageError(
+      `${flag}: expected a share in ${lo === 0 && flag === '--prune-channels' ? '[0, 1)' : hiOpen ? '(0, 1)' : '(0, 1]'}, got '${text}'`,
+      'compress',
+    );
   return v;
 };
 
-interface Whole { params: number; macs: number; bundleBytes: number; latencyMs: number; top1?: number }
+interface Whole {
+  params: number;
+  macs: number;
+  bundleBytes: number;
+  latencyMs: number;
+  top1?: number;
+}
 
 export async function compressCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('compress', argv, {
@@ -76,41 +99,70 @@ export async function compressCommand(argv: string[]): Promise<number> {
     distill: { type: 'boolean' },
     ...QUANTIZE_FLAGS,
   });
-  if (values.help) { console.log(COMPRESS_HELP); return 0; }
+  if (values.help) {
+    console.log(COMPRESS_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'compress');
   const path = positionals[0]!;
   const out = values.output;
   if (!out) throw new UsageError('missing -o <small.json|small.onnx|small.edgec>', 'compress');
   const outExt = extname(out).toLowerCase();
-  if (!['.json', '.onnx', '.edgec'].includes(outExt)) throw new UsageError(`${out}: the output must be a .json, .onnx or .edgec file`, 'compress');
+  if (!['.json', '.onnx', '.edgec'].includes(outExt))
+    throw new UsageError(`${out}: the output must be a .json, .onnx or .edgec file`, 'compress');
   for (const f of ['factorize', 'rank', 'energy'] as const) {
-    if (values[f] !== undefined) throw new UsageError(`--${f}: low-rank factorisation is not available in this version (issue 14)`, 'compress');
+    if (values[f] !== undefined)
+      throw new UsageError(`--${f}: low-rank factorisation is not available in this version (issue 14)`, 'compress');
   }
-  if (values.distill) throw new UsageError('--distill: recovery by distillation is not available in this version (issue 13/14); compress, then train the result', 'compress');
+  if (values.distill)
+    throw new UsageError(
+      '--distill: recovery by distillation is not available in this version (issue 13/14); compress, then train the result',
+      'compress',
+    );
   const importance = (values.importance ?? 'l1') as Importance;
   if (values.importance === 'taylor' || values.importance === 'thinet') {
-    throw new UsageError(`--importance ${values.importance}: needs gradients / layer reconstruction on calibration data, not available yet; use l1, l2 or fpgm`, 'compress');
+    throw new UsageError(
+      `--importance ${values.importance}: needs gradients / layer reconstruction on calibration data, not available yet; use l1, l2 or fpgm`,
+      'compress',
+    );
   }
-  if (!IMPORTANCE.includes(importance)) throw new UsageError(`--importance: expected l1, l2 or fpgm, got '${values.importance}'`, 'compress');
+  if (!IMPORTANCE.includes(importance))
+    throw new UsageError(`--importance: expected l1, l2 or fpgm, got '${values.importance}'`, 'compress');
   const roundText = values['round-to'] ?? '8';
   const roundTo = Number(roundText);
-  if (!Number.isInteger(roundTo) || roundTo < 1 || roundTo > 256) throw new UsageError(`--round-to: expected an integer in 1..256, got '${roundText}'`, 'compress');
+  if (!Number.isInteger(roundTo) || roundTo < 1 || roundTo > 256)
+    throw new UsageError(`--round-to: expected an integer in 1..256, got '${roundText}'`, 'compress');
   const rule: KeepRule = { roundTo, maxRatio: share('--max-ratio', values['max-ratio'] ?? '0.75', 0, false) };
   const pc = values['prune-channels'];
   const auto = pc === 'auto' || (pc === undefined && values['target-macs'] !== undefined);
   const ratio = pc === undefined || pc === 'auto' ? undefined : share('--prune-channels', pc, 0, true);
-  if (ratio !== undefined && values['target-macs'] !== undefined) throw new UsageError('--target-macs picks the ratios itself: give --prune-channels auto (or nothing), not a ratio', 'compress');
+  if (ratio !== undefined && values['target-macs'] !== undefined)
+    throw new UsageError(
+      '--target-macs picks the ratios itself: give --prune-channels auto (or nothing), not a ratio',
+      'compress',
+    );
   const target = auto ? share('--target-macs', values['target-macs'] ?? '0.5', 0, false) : undefined;
   const pl = values['prune-layers'];
-  const layers = pl === undefined ? undefined : pl === 'auto' ? 'auto' as const : Number(pl);
-  if (typeof layers === 'number' && !(Number.isInteger(layers) && layers >= 1)) throw new UsageError(`--prune-layers: expected a count ≥ 1 or auto, got '${pl}'`, 'compress');
-  if (ratio === undefined && !auto && layers === undefined) throw new UsageError('nothing to do: give --prune-channels and/or --prune-layers', 'compress');
+  const layers = pl === undefined ? undefined : pl === 'auto' ? ('auto' as const) : Number(pl);
+  if (typeof layers === 'number' && !(Number.isInteger(layers) && layers >= 1))
+    throw new UsageError(`--prune-layers: expected a count ≥ 1 or auto, got '${pl}'`, 'compress');
+  if (ratio === undefined && !auto && layers === undefined)
+    throw new UsageError('nothing to do: give --prune-channels and/or --prune-layers', 'compress');
   const calibration = values.calibration;
-  if ((auto || layers !== undefined) && calibration === undefined) throw new UsageError(`${auto ? '--target-macs' : '--prune-layers'} measures sensitivity: give --calibration x.npy`, 'compress');
-  if (values['val-labels'] !== undefined && values['val-data'] === undefined) throw new UsageError('--val-labels needs --val-data', 'compress');
+  if ((auto || layers !== undefined) && calibration === undefined)
+    throw new UsageError(
+      `${auto ? '--target-macs' : '--prune-layers'} measures sensitivity: give --calibration x.npy`,
+      'compress',
+    );
+  if (values['val-labels'] !== undefined && values['val-data'] === undefined)
+    throw new UsageError('--val-labels needs --val-data', 'compress');
   // --calibration also feeds sensitivity, so it is not a quantisation flag on its own here
-  const quantize = parseQuantizeFlags({ ...values, calibration: values.quantize === undefined ? undefined : values.calibration });
-  if (quantize && outExt !== '.edgec') throw new UsageError('--quantize int8 writes a bundle: give -o <small.edgec>', 'compress');
+  const quantize = parseQuantizeFlags({
+    ...values,
+    calibration: values.quantize === undefined ? undefined : values.calibration,
+  });
+  if (quantize && outExt !== '.edgec')
+    throw new UsageError('--quantize int8 writes a bundle: give -o <small.edgec>', 'compress');
   if (!existsSync(dirname(resolve(out)))) throw new CliError(out, 'the output directory does not exist');
   let shapes: Record<string, number[]> | undefined;
   for (const s of values.shape ?? []) {
@@ -118,21 +170,28 @@ export async function compressCommand(argv: string[]): Promise<number> {
     if (eq <= 0) throw new UsageError(`--shape expects NAME=DIMS, got '${s}'`, 'compress');
     (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
   }
-  const keep = (values.keep ?? []).flatMap((k) => k.split(',')).map((k) => k.trim()).filter((k) => k !== '');
+  const keep = (values.keep ?? [])
+    .flatMap((k) => k.split(','))
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
 
   const original = loadModel(path, shapes);
   inferShapes.run(original);
-  if (original.inputs.length !== 1) throw new CliError(path, `compress measures models with one input; this one has ${original.inputs.length}`);
+  if (original.inputs.length !== 1)
+    throw new CliError(path, `compress measures models with one input; this one has ${original.inputs.length}`);
   const input = original.inputs[0]!;
   const calib = calibration === undefined ? undefined : loadCalibration(calibration, original).data.slice(0, 32);
   const val = values['val-data'] === undefined ? undefined : loadCalibration(values['val-data'], original).data;
   const labels = values['val-labels'] === undefined ? undefined : loadNpy(values['val-labels']);
-  if (labels && val && labels.data.length !== val.length) throw new CliError(values['val-labels']!, `${labels.data.length} labels for ${val.length} --val-data samples`);
-  const sample = (calib ?? val)?.[0] ?? new Float32Array(original.tensors.get(input)!.shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  if (labels && val && labels.data.length !== val.length)
+    throw new CliError(values['val-labels']!, `${labels.data.length} labels for ${val.length} --val-data samples`);
+  const sample =
+    (calib ?? val)?.[0] ?? new Float32Array(original.tensors.get(input)!.shape.reduce((a, b) => a * b, 1)).fill(0.5);
 
   // measured against the original on calibration data (float bundles on the simd runtime)
-  const reference = calib && await runSamples(await bundleOf(original, undefined), input, calib);
-  const measure = async (h: Graph): Promise<Agreement> => agreement(reference!, await runSamples(await bundleOf(h, undefined), input, calib!));
+  const reference = calib && (await runSamples(await bundleOf(original, undefined), input, calib));
+  const measure = async (h: Graph): Promise<Agreement> =>
+    agreement(reference!, await runSamples(await bundleOf(h, undefined), input, calib!));
 
   let g = original;
   let layerChoice: LayerChoice | undefined;
@@ -147,7 +206,15 @@ export async function compressCommand(argv: string[]): Promise<number> {
     const { dep, prunable } = prunableGroups(g, keep);
     let ratios = new Map(prunable.map((grp) => [grp.name, ratio ?? 0]));
     if (auto) {
-      const r = await ratiosForBudget(g, dep, prunable, target!, importance, rule, async (h) => (await measure(h)).relError);
+      const r = await ratiosForBudget(
+        g,
+        dep,
+        prunable,
+        target!,
+        importance,
+        rule,
+        async (h) => (await measure(h)).relError,
+      );
       ratios = r.ratios;
       sensitivityNote = `target MACs ${(100 * target!).toFixed(0)} %: ${r.reached ? 'met' : 'NOT met (every group at --max-ratio)'}, ${r.sensitivity.length} sensitivity runs on ${calib!.length} calibration samples`;
     }
@@ -157,51 +224,108 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }
 
   // per layer rows, then the whole model before → after
-  const rows: { node: string; op: string; channels: [number, number]; params: [number, number]; macs: [number, number] }[] = [];
+  const rows: {
+    node: string;
+    op: string;
+    channels: [number, number];
+    params: [number, number];
+    macs: [number, number];
+  }[] = [];
   for (const n of afterLayers.nodes) {
     if (n.op !== 'Conv2D' && n.op !== 'Dense') continue;
     const m = g.nodes.find((x) => x.name === n.name);
     if (!m) continue;
     const ch = (h: Graph, x: typeof n) => h.tensors.get(x.outputs[0]!)!.shape.at(-1)!;
-    const params = (h: Graph, x: typeof n) => x.inputs.slice(1).reduce((s, i) => s + (h.tensors.get(i)?.data?.length ?? 0), 0);
-    rows.push({ node: n.name, op: n.op, channels: [ch(afterLayers, n), ch(g, m)], params: [params(afterLayers, n), params(g, m)], macs: [nodeMacs(afterLayers, n), nodeMacs(g, m)] });
+    const params = (h: Graph, x: typeof n) =>
+      x.inputs.slice(1).reduce((s, i) => s + (h.tensors.get(i)?.data?.length ?? 0), 0);
+    rows.push({
+      node: n.name,
+      op: n.op,
+      channels: [ch(afterLayers, n), ch(g, m)],
+      params: [params(afterLayers, n), params(g, m)],
+      macs: [nodeMacs(afterLayers, n), nodeMacs(g, m)],
+    });
   }
   const whole = async (h: Graph): Promise<{ w: Whole; outs?: Float64Array[] }> => {
     const bundle = await bundleOf(h, quantize);
-    const outs = val && await runSamples(bundle, input, val);
+    const outs = val && (await runSamples(bundle, input, val));
     return {
-      w: { params: graphParams(h), macs: graphMacs(h), bundleBytes: bundle.length, latencyMs: await latencyMs(bundle, input, sample), ...(outs && labels ? { top1: top1(outs, labels.data) } : {}) },
+      w: {
+        params: graphParams(h),
+        macs: graphMacs(h),
+        bundleBytes: bundle.length,
+        latencyMs: await latencyMs(bundle, input, sample),
+        ...(outs && labels ? { top1: top1(outs, labels.data) } : {}),
+      },
       outs,
     };
   };
-  const before = await whole(original), after = await whole(g);
+  const before = await whole(original),
+    after = await whole(g);
   const agree = before.outs && after.outs ? agreement(before.outs, after.outs) : undefined;
 
   const pct = (a: number, b: number) => `${a === 0 ? 0 : ((100 * (b - a)) / a).toFixed(1)} %`;
   const lines: string[] = [];
-  for (const c of layerChoice?.costs ?? []) lines.push(`layer candidate '${c.node}' (${c.kind}): dropped alone, top-1 agreement ${(100 * c.agreement.top1).toFixed(1)} %, relative error ${c.agreement.relError.toExponential(2)}`);
-  for (const c of layerChoice?.dropped ?? []) lines.push(`dropped ${c.kind === 'residual' ? 'residual block' : 'identity-shaped layer'} '${c.node}'${c.nodes.length ? ` (${c.nodes.length} nodes)` : ''}`);
+  for (const c of layerChoice?.costs ?? [])
+    lines.push(
+      `layer candidate '${c.node}' (${c.kind}): dropped alone, top-1 agreement ${(100 * c.agreement.top1).toFixed(1)} %, relative error ${c.agreement.relError.toExponential(2)}`,
+    );
+  for (const c of layerChoice?.dropped ?? [])
+    lines.push(
+      `dropped ${c.kind === 'residual' ? 'residual block' : 'identity-shaped layer'} '${c.node}'${c.nodes.length ? ` (${c.nodes.length} nodes)` : ''}`,
+    );
   for (const r of rows) {
     if (r.channels[0] === r.channels[1] && r.params[0] === r.params[1]) continue;
-    lines.push(`${r.node.padEnd(32)} ${r.op.padEnd(7)} channels ${r.channels[0]} → ${r.channels[1]}, params ${fmtInt(r.params[0])} → ${fmtInt(r.params[1])}, MACs ${fmtInt(r.macs[0])} → ${fmtInt(r.macs[1])}`);
+    lines.push(
+      `${r.node.padEnd(32)} ${r.op.padEnd(7)} channels ${r.channels[0]} → ${r.channels[1]}, params ${fmtInt(r.params[0])} → ${fmtInt(r.params[1])}, MACs ${fmtInt(r.macs[0])} → ${fmtInt(r.macs[1])}`,
+    );
   }
   if (sensitivityNote) lines.push(sensitivityNote);
-  const b = before.w, a = after.w;
-  lines.push(`params ${fmtInt(b.params)} → ${fmtInt(a.params)} (${pct(b.params, a.params)}), MACs ${fmtInt(b.macs)} → ${fmtInt(a.macs)} (${pct(b.macs, a.macs)})`);
-  lines.push(`${quantize ? 'int8' : 'float'} bundle ${fmtInt(b.bundleBytes)} → ${fmtInt(a.bundleBytes)} bytes (${pct(b.bundleBytes, a.bundleBytes)}); simd latency ${b.latencyMs.toFixed(3)} → ${a.latencyMs.toFixed(3)} ms (${pct(b.latencyMs, a.latencyMs)})`);
-  if (b.top1 !== undefined && a.top1 !== undefined) lines.push(`top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`);
-  if (agree) lines.push(`output agreement with the original on --val-data: top-1 ${(100 * agree.top1).toFixed(2)} %, relative squared error ${agree.relError.toExponential(3)}`);
+  const b = before.w,
+    a = after.w;
+  lines.push(
+    `params ${fmtInt(b.params)} → ${fmtInt(a.params)} (${pct(b.params, a.params)}), MACs ${fmtInt(b.macs)} → ${fmtInt(a.macs)} (${pct(b.macs, a.macs)})`,
+  );
+  lines.push(
+    `${quantize ? 'int8' : 'float'} bundle ${fmtInt(b.bundleBytes)} → ${fmtInt(a.bundleBytes)} bytes (${pct(b.bundleBytes, a.bundleBytes)}); simd latency ${b.latencyMs.toFixed(3)} → ${a.latencyMs.toFixed(3)} ms (${pct(b.latencyMs, a.latencyMs)})`,
+  );
+  if (b.top1 !== undefined && a.top1 !== undefined)
+    lines.push(
+      `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`,
+    );
+  if (agree)
+    lines.push(
+      `output agreement with the original on --val-data: top-1 ${(100 * agree.top1).toFixed(2)} %, relative squared error ${agree.relError.toExponential(3)}`,
+    );
 
   // write the model, then the report: nothing is written before every measurement succeeded
   if (outExt === '.json') writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(g, join(tmp, basename(out))));
   else if (outExt === '.onnx') writeFileAtomic(out, exportOnnx(g));
-  else writeFileAtomic(out, await bundleOf(g, quantize, { modelName: g.name || basename(path, extname(path)), options: { compress: true } }));
+  else
+    writeFileAtomic(
+      out,
+      await bundleOf(g, quantize, { modelName: g.name || basename(path, extname(path)), options: { compress: true } }),
+    );
   lines.push(`wrote ${out}`);
   if (values.report) {
-    writeFileAtomic(values.report, `${JSON.stringify({
-      model: path, output: out, layers: rows, droppedLayers: layerChoice?.dropped ?? [], layerCosts: layerChoice?.costs ?? [],
-      before: b, after: a, ...(agree ? { agreement: agree } : {}), options: { ratio, target, importance, ...rule, keep, quantize: quantize?.method ?? null },
-    }, null, 2)}\n`);
+    writeFileAtomic(
+      values.report,
+      `${JSON.stringify(
+        {
+          model: path,
+          output: out,
+          layers: rows,
+          droppedLayers: layerChoice?.dropped ?? [],
+          layerCosts: layerChoice?.costs ?? [],
+          before: b,
+          after: a,
+          ...(agree ? { agreement: agree } : {}),
+          options: { ratio, target, importance, ...rule, keep, quantize: quantize?.method ?? null },
+        },
+        null,
+        2,
+      )}\n`,
+    );
   }
   for (const l of lines) console.log(l);
   return 0;

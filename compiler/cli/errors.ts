@@ -3,7 +3,10 @@
 
 /** Bad command line: unknown flag, missing argument, wrong value. Exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -11,7 +14,10 @@ export class UsageError extends Error {
 
 /** A failure tied to a file the user named (unreadable, wrong contents). Exit code 1. */
 export class CliError extends Error {
-  constructor(readonly file: string, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
     super(`${file}: ${detail}`);
     this.name = 'CliError';
   }

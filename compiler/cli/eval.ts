@@ -57,7 +57,10 @@ export function checkLabels(labels: NpyArray, n: number, per: number, labelFile:
   const shape = `[${labels.shape.join(',')}]`;
   if (labels.dtype === 'float32' || labels.dtype === 'float64') {
     if (labels.data.length !== n * per || labels.shape[0] !== n) {
-      throw new NpyError(labelFile, `float targets ${shape} do not match ${n} samples of the output's ${per} values (expected [${n}, …] with ${n * per} values)`);
+      throw new NpyError(
+        labelFile,
+        `float targets ${shape} do not match ${n} samples of the output's ${per} values (expected [${n}, …] with ${n * per} values)`,
+      );
     }
     return;
   }
@@ -67,12 +70,22 @@ export function checkLabels(labels: NpyArray, n: number, per: number, labelFile:
   if (labels.shape[0] !== n) throw new NpyError(labelFile, `holds ${labels.shape[0]} labels for ${n} samples`);
   for (let i = 0; i < n; i++) {
     const y = Number(labels.data[i]!);
-    if (!(Number.isInteger(y) && y >= 0 && y < per)) throw new NpyError(labelFile, `label ${i} is ${labels.data[i]}, outside the model's ${per} classes [0, ${per - 1}]`);
+    if (!(Number.isInteger(y) && y >= 0 && y < per))
+      throw new NpyError(
+        labelFile,
+        `label ${i} is ${labels.data[i]}, outside the model's ${per} classes [0, ${per - 1}]`,
+      );
   }
 }
 
 /** Scores `outputs` (N samples of `per` values, row-major) against `labels`; errors name `labelFile`. */
-export function scoreOutputs(outputs: ArrayLike<number>, per: number, n: number, labels: NpyArray, labelFile: string): EvalResult {
+export function scoreOutputs(
+  outputs: ArrayLike<number>,
+  per: number,
+  n: number,
+  labels: NpyArray,
+  labelFile: string,
+): EvalResult {
   checkLabels(labels, n, per, labelFile);
   if (labels.dtype === 'float32' || labels.dtype === 'float64') {
     let sum = 0;
@@ -97,12 +110,20 @@ export function describeEval(r: EvalResult): string {
   return `${r.samples} samples, ${r.classes} classes: top-1 ${pct(r.top1!)}${r.top5 !== undefined ? `, top-5 ${pct(r.top5)}` : ''}`;
 }
 
-async function loadForEval(path: string, values: Record<string, unknown>, build: 'auto' | 'simd' | 'scalar'): Promise<Model> {
+async function loadForEval(
+  path: string,
+  values: Record<string, unknown>,
+  build: 'auto' | 'simd' | 'scalar',
+): Promise<Model> {
   const ext = extname(path).toLowerCase();
   const isModel = ext === '.json' || ext === '.onnx';
   let bundle: Uint8Array;
   if (isModel) {
-    if (loadBlockModel(path)) throw new UsageError(`${path} has Branch / EarlyExit blocks: compile it with 'edgec compile', then eval the bundle`, 'eval');
+    if (loadBlockModel(path))
+      throw new UsageError(
+        `${path} has Branch / EarlyExit blocks: compile it with 'edgec compile', then eval the bundle`,
+        'eval',
+      );
     let shapes: Record<string, number[]> | undefined;
     for (const s of (values.shape as string[] | undefined) ?? []) {
       const eq = s.lastIndexOf('=');
@@ -110,14 +131,21 @@ async function loadForEval(path: string, values: Record<string, unknown>, build:
       (shapes ??= {})[s.slice(0, eq)] = parseDims(s.slice(eq + 1));
     }
     const target = (values.target as string | undefined) ?? 'simd';
-    if (target !== 'simd' && target !== 'scalar') throw new UsageError(`--target must be simd or scalar, got '${target}'`, 'eval');
+    if (target !== 'simd' && target !== 'scalar')
+      throw new UsageError(`--target must be simd or scalar, got '${target}'`, 'eval');
     const quantize = parseQuantizeFlags(values);
     const graph = loadModel(path, shapes);
-    const opts = { target: target as 'simd' | 'scalar', sourceHash: sourceHash(modelFiles(path)), modelName: graph.name || basename(path, ext), options: { target } };
+    const opts = {
+      target: target as 'simd' | 'scalar',
+      sourceHash: sourceHash(modelFiles(path)),
+      modelName: graph.name || basename(path, ext),
+      options: { target },
+    };
     bundle = (quantize ? await compileWithQuantizeFlags(graph, quantize, opts) : compileGraph(graph, opts)).bundle;
   } else {
     for (const f of ['target', 'shape', ...Object.keys(QUANTIZE_FLAGS)]) {
-      if (values[f] !== undefined) throw new UsageError(`--${f} applies to model files (.json, .onnx), not to a bundle`, 'eval');
+      if (values[f] !== undefined)
+        throw new UsageError(`--${f} applies to model files (.json, .onnx), not to a bundle`, 'eval');
     }
     bundle = new Uint8Array(readFileSync(path));
   }
@@ -139,10 +167,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
     shape: { type: 'string', multiple: true },
     ...QUANTIZE_FLAGS,
   });
-  if (values.help) { console.log(EVAL_HELP); return 0; }
-  if (positionals.length !== 1) throw new UsageError(`expected one bundle or model file, got ${positionals.length}`, 'eval');
+  if (values.help) {
+    console.log(EVAL_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError(`expected one bundle or model file, got ${positionals.length}`, 'eval');
   const build = values.build ?? 'auto';
-  if (build !== 'auto' && build !== 'simd' && build !== 'scalar') throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'eval');
+  if (build !== 'auto' && build !== 'simd' && build !== 'scalar')
+    throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'eval');
   if (!values.input?.length) throw new UsageError('missing --input <x.npy>', 'eval');
   if (!values.labels) throw new UsageError('missing --labels <y.npy>', 'eval');
   const path = positionals[0]!;
@@ -150,19 +183,34 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const inputs = model.info.inputs;
   const outName = values['output-name'] ?? model.info.outputs[0]!.name;
   const out = model.info.outputs.find((p) => p.name === outName);
-  if (!out) throw new UsageError(`--output-name: no output '${outName}' (outputs: ${model.info.outputs.map((p) => p.name).join(', ')})`, 'eval');
+  if (!out)
+    throw new UsageError(
+      `--output-name: no output '${outName}' (outputs: ${model.info.outputs.map((p) => p.name).join(', ')})`,
+      'eval',
+    );
 
   const files = new Map<string, string>();
   const unnamed: string[] = [];
   for (const a of values.input) {
-    const { name, value } = splitNamed(a, inputs.map((p) => p.name), '--input', 'eval', true);
+    const { name, value } = splitNamed(
+      a,
+      inputs.map((p) => p.name),
+      '--input',
+      'eval',
+      true,
+    );
     if (name !== undefined) files.set(name, value);
     else unnamed.push(value);
   }
   for (const p of inputs) if (!files.has(p.name) && unnamed.length > 0) files.set(p.name, unnamed.shift()!);
-  if (unnamed.length > 0) throw new UsageError(`more --input files than the model has inputs (${inputs.map((p) => p.name).join(', ')})`, 'eval');
+  if (unnamed.length > 0)
+    throw new UsageError(
+      `more --input files than the model has inputs (${inputs.map((p) => p.name).join(', ')})`,
+      'eval',
+    );
   const missing = inputs.filter((p) => !files.has(p.name));
-  if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((p) => `'${p.name}'`).join(', ')}`, 'eval');
+  if (missing.length > 0)
+    throw new UsageError(`missing --input for ${missing.map((p) => `'${p.name}'`).join(', ')}`, 'eval');
 
   let n = -1;
   const feeds = new Map<string, { data: ReturnType<typeof toModelDtype>; per: number }>();
@@ -180,9 +228,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const per = out.shape.reduce((a, b) => a * b, 1);
   checkLabels(labels, n, per, values.labels);
   const outputs = new Float64Array(n * per);
-  const bar = n >= 50 && process.stderr.isTTY
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {value}/{total} samples | {eta}s left' }, cliProgress.Presets.shades_classic)
-    : undefined;
+  const bar =
+    n >= 50 && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'eval [{bar}] {value}/{total} samples | {eta}s left' },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(n, 0);
   try {
     for (let i = 0; i < n; i++) {
@@ -192,7 +244,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       try {
         res = model.run(feed);
       } catch (e) {
-        if (e instanceof Error && e.name === 'BundleError') throw new CliError(path, `sample ${i}: ${oneLine(e.message)}`);
+        if (e instanceof Error && e.name === 'BundleError')
+          throw new CliError(path, `sample ${i}: ${oneLine(e.message)}`);
         throw e;
       }
       const o = res[outName]!;

@@ -28,16 +28,23 @@ export async function importCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     shape: { type: 'string', multiple: true },
   });
-  if (values.help) { console.log(IMPORT_HELP); return 0; }
+  if (values.help) {
+    console.log(IMPORT_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one .onnx file, got ${positionals.length}`, 'import');
   const model = positionals[0]!;
   const out = values.output;
   if (!out) throw new UsageError('missing -o <model.json>', 'import');
   const inExt = extname(model).toLowerCase();
   const outExt = extname(out).toLowerCase();
-  if (outExt !== '.json' && outExt !== '.onnx') throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
+  if (outExt !== '.json' && outExt !== '.onnx')
+    throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
   if (inExt !== '.onnx' && !(inExt === '.json' && outExt === '.onnx')) {
-    throw new UsageError(`${model}: expected an .onnx file (or -o <model.onnx> to export a model.json to ONNX)`, 'import');
+    throw new UsageError(
+      `${model}: expected an .onnx file (or -o <model.onnx> to export a model.json to ONNX)`,
+      'import',
+    );
   }
   if (!existsSync(model)) throw new CliError(model, 'no such file');
   if (!existsSync(dirname(resolve(out)))) throw new CliError(out, 'the output directory does not exist');
@@ -51,11 +58,15 @@ export async function importCommand(argv: string[]): Promise<number> {
     const graph = loadModel(model, shapes);
     const bytes = exportOnnx(graph);
     writeFileAtomic(out, bytes);
-    console.log(`${out}: ONNX opset ${EXPORT_OPSET}, ${graph.nodes.length} edgec nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s), ${bytes.length.toLocaleString('en-US')} bytes`);
+    console.log(
+      `${out}: ONNX opset ${EXPORT_OPSET}, ${graph.nodes.length} edgec nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s), ${bytes.length.toLocaleString('en-US')} bytes`,
+    );
     return 0;
   }
   const graph = loadOnnx(model, shapes ? { shapes } : undefined);
   const written = writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(graph, join(tmp, basename(out))));
-  console.log(`${out}: ${graph.nodes.length} nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s); wrote ${written.map((f) => basename(f)).join(', ')}`);
+  console.log(
+    `${out}: ${graph.nodes.length} nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s); wrote ${written.map((f) => basename(f)).join(', ')}`,
+  );
   return 0;
 }

@@ -31,7 +31,10 @@ export async function validateBundle(bytes: Uint8Array, file: string): Promise<v
 
 export async function inspectCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('inspect', argv, { wide: { type: 'boolean' } });
-  if (values.help) { console.log(INSPECT_HELP); return 0; }
+  if (values.help) {
+    console.log(INSPECT_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'inspect');
   const file = positionals[0]!;
   const bytes = new Uint8Array(readFileSync(file));

@@ -9,12 +9,23 @@ import { stepVariant } from '../kernels/registry.ts';
 class CheckedByteBuffer extends flatbuffers.ByteBuffer {
   private check(offset: number, size: number): void {
     if (!(offset >= 0 && offset + size <= this.capacity())) {
-      throw new RangeError(`read of ${size} byte(s) at offset ${offset} runs past the end of the ${this.capacity()}-byte file`);
+      throw new RangeError(
+        `read of ${size} byte(s) at offset ${offset} runs past the end of the ${this.capacity()}-byte file`,
+      );
     }
   }
-  override readUint8(offset: number): number { this.check(offset, 1); return super.readUint8(offset); }
-  override readUint16(offset: number): number { this.check(offset, 2); return super.readUint16(offset); }
-  override readInt32(offset: number): number { this.check(offset, 4); return super.readInt32(offset); }
+  override readUint8(offset: number): number {
+    this.check(offset, 1);
+    return super.readUint8(offset);
+  }
+  override readUint16(offset: number): number {
+    this.check(offset, 2);
+    return super.readUint16(offset);
+  }
+  override readInt32(offset: number): number {
+    this.check(offset, 4);
+    return super.readInt32(offset);
+  }
   override __string(offset: number, enc?: flatbuffers.Encoding): string | Uint8Array {
     const start = offset + this.readInt32(offset);
     this.check(start + 4, this.readInt32(start));
@@ -47,7 +58,10 @@ export interface BundleSummary {
 }
 
 const DTYPE_NAMES: Record<number, string> = {
-  [fb.DType.F32]: 'float32', [fb.DType.I8]: 'int8', [fb.DType.U8]: 'uint8', [fb.DType.I32]: 'int32',
+  [fb.DType.F32]: 'float32',
+  [fb.DType.I8]: 'int8',
+  [fb.DType.U8]: 'uint8',
+  [fb.DType.I32]: 'int32',
 };
 export function dtypeName(d: fb.DType): string {
   return DTYPE_NAMES[d] ?? `dtype${d}`;
@@ -68,14 +82,21 @@ export function formatParams(step: fb.StepT): string {
   const p = step.params;
   const parts: string[] = [];
   if (p instanceof fb.ConvParamsT) {
-    parts.push(`k${p.kernelH}x${p.kernelW}`, `s${pair(p.strideH, p.strideW)}`,
-      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`, `d${pair(p.dilationH, p.dilationW)}`);
+    parts.push(
+      `k${p.kernelH}x${p.kernelW}`,
+      `s${pair(p.strideH, p.strideW)}`,
+      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`,
+      `d${pair(p.dilationH, p.dilationW)}`,
+    );
     if (step.kernel === fb.KernelId.DepthwiseConv2D_F32) parts.push(`m${p.depthMultiplier}`);
     else parts.push(`g${p.groups}`);
     parts.push(activation(p.activation, p.actMin, p.actMax));
   } else if (p instanceof fb.PoolParamsT) {
-    parts.push(`k${p.kernelH}x${p.kernelW}`, `s${pair(p.strideH, p.strideW)}`,
-      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`);
+    parts.push(
+      `k${p.kernelH}x${p.kernelW}`,
+      `s${pair(p.strideH, p.strideW)}`,
+      `p${p.padTop},${p.padLeft},${p.padBottom},${p.padRight}`,
+    );
     if (p.countIncludePad) parts.push('incpad');
   } else if (p instanceof fb.DenseParamsT) {
     parts.push(activation(p.activation, p.actMin, p.actMax));
@@ -97,7 +118,8 @@ export function formatParams(step: fb.StepT): string {
   } else if (p instanceof fb.PadParamsT) {
     parts.push(`before ${p.before.join(',')}`, `value ${num(p.value)}`);
   } else if (p instanceof fb.ControlParamsT) {
-    if (step.kernel === fb.KernelId.Exit) parts.push(`${p.metric === 0 ? 'max_prob >' : 'entropy <'} ${num(p.threshold)}`);
+    if (step.kernel === fb.KernelId.Exit)
+      parts.push(`${p.metric === 0 ? 'max_prob >' : 'entropy <'} ${num(p.threshold)}`);
     else parts.push(`-> ${p.targets.join(',')}`);
   }
   return parts.filter((s) => s !== '').join(' ');
@@ -109,21 +131,30 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   const tensors: fb.TensorT[] = [];
   for (let i = 0; i < b.tensorsLength(); i++) tensors.push(b.tensors(i)!.unpack());
   const tensor = (id: number): fb.TensorT | undefined => tensors[id];
-  const io = (ids: number[]) => ids.map((id) => {
-    const t = tensor(id);
-    return { name: String(t?.name ?? `#${id}`), shape: t ? [...t.shape] : [], dtype: t ? dtypeName(t.dtype) : '?' };
-  });
+  const io = (ids: number[]) =>
+    ids.map((id) => {
+      const t = tensor(id);
+      return { name: String(t?.name ?? `#${id}`), shape: t ? [...t.shape] : [], dtype: t ? dtypeName(t.dtype) : '?' };
+    });
   const rows: StepRow[] = [];
   let macs = 0n;
   const build = b.metadata()?.target() === 'scalar' ? 'scalar' : 'simd';
   for (let i = 0; i < b.stepsLength(); i++) {
     const s = b.steps(i)!.unpack();
-    const ins = s.inputs.filter((id) => id >= 0 && !tensor(id)?.constant).map((id) => {
+    const ins = s.inputs
+      .filter((id) => id >= 0 && !tensor(id)?.constant)
+      .map((id) => {
+        const t = tensor(id);
+        return t ? dims(t.shape) : `#${id}?`;
+      });
+    const outs = s.outputs.map((id) => {
       const t = tensor(id);
       return t ? dims(t.shape) : `#${id}?`;
     });
-    const outs = s.outputs.map((id) => { const t = tensor(id); return t ? dims(t.shape) : `#${id}?`; });
-    const arena = s.outputs.map((id) => { const t = tensor(id); return t ? `@${t.offset}` : '?'; });
+    const arena = s.outputs.map((id) => {
+      const t = tensor(id);
+      return t ? `@${t.offset}` : '?';
+    });
     rows.push({
       index: i,
       kernel: fb.KernelId[s.kernel] ?? `kernel${s.kernel}`,
@@ -142,10 +173,18 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   for (let i = 0; i < b.outputsLength(); i++) outputs.push(b.outputs(i)!);
   const m = b.metadata();
   return {
-    rows, steps: rows.length, macs, arenaBytes: b.arenaSize(), constantsBytes: b.constantsLength(),
-    fileBytes: bytes.length, inputs: io(inputs), outputs: io(outputs),
+    rows,
+    steps: rows.length,
+    macs,
+    arenaBytes: b.arenaSize(),
+    constantsBytes: b.constantsLength(),
+    fileBytes: bytes.length,
+    inputs: io(inputs),
+    outputs: io(outputs),
     metadata: {
-      edgecVersion: m?.edgecVersion() ?? '', target: m?.target() ?? '', modelName: m?.modelName() ?? '',
+      edgecVersion: m?.edgecVersion() ?? '',
+      target: m?.target() ?? '',
+      modelName: m?.modelName() ?? '',
       sourceHash: m?.sourceHash() ?? '',
     },
   };
@@ -160,11 +199,23 @@ const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0
 
 export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: boolean } = {}): string {
   const header = ['#', 'kernel', 'variant', 'node', 'shapes', 'params', 'MACs', 'arena'];
-  const table = sum.rows.map((r) => [String(r.index), r.kernel, r.variant, opts.wide ? r.node : clip(r.node, NODE_COLUMN), r.shapes, r.params, fmtInt(r.macs), r.arena]);
+  const table = sum.rows.map((r) => [
+    String(r.index),
+    r.kernel,
+    r.variant,
+    opts.wide ? r.node : clip(r.node, NODE_COLUMN),
+    r.shapes,
+    r.params,
+    fmtInt(r.macs),
+    r.arena,
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
   const right = new Set([0, 6]);
-  const line = (cells: string[]) => cells.map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
-    .join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
   const md = sum.metadata;
   return [

@@ -21,7 +21,11 @@ options:
 
 type RunData = Float32Array | Int8Array | Uint8Array | Int32Array;
 type DType = 'float32' | 'int8' | 'uint8' | 'int32';
-interface Port { name: string; shape: number[]; dtype: DType }
+interface Port {
+  name: string;
+  shape: number[];
+  dtype: DType;
+}
 
 const CTOR = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
@@ -38,9 +42,13 @@ export function sampleCount(arrShape: readonly number[], port: Port, file: strin
   const s = port.shape;
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
   if (same(arrShape, s)) return 1;
-  if (s.length > 0 && s[0] === 1 && arrShape.length === s.length && same(arrShape.slice(1), s.slice(1))) return arrShape[0]!;
+  if (s.length > 0 && s[0] === 1 && arrShape.length === s.length && same(arrShape.slice(1), s.slice(1)))
+    return arrShape[0]!;
   if (s.length > 0 && s[0] === 1 && same(arrShape, s.slice(1))) return 1;
-  throw new CliError(file, `shape ${fmt(arrShape)} does not fit input '${port.name}' ${fmt(s)}${s[0] === 1 ? ` (or [N,${s.slice(1).join(',')}])` : ''}`);
+  throw new CliError(
+    file,
+    `shape ${fmt(arrShape)} does not fit input '${port.name}' ${fmt(s)}${s[0] === 1 ? ` (or [N,${s.slice(1).join(',')}])` : ''}`,
+  );
 }
 
 /** Converts .npy data to the model's dtype where that loses nothing a user would expect. */
@@ -55,12 +63,16 @@ export function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
     const out = new Int32Array(d.length);
     for (let i = 0; i < d.length; i++) {
       const v = d[i]!;
-      if (v < -2147483648n || v > 2147483647n) throw new CliError(file, `element ${i} (${v}) does not fit input '${port.name}' int32`);
+      if (v < -2147483648n || v > 2147483647n)
+        throw new CliError(file, `element ${i} (${v}) does not fit input '${port.name}' int32`);
       out[i] = Number(v);
     }
     return out;
   }
-  throw new CliError(file, `dtype ${arr.dtype} does not match input '${port.name}' ${want}${want === 'float32' ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`);
+  throw new CliError(
+    file,
+    `dtype ${arr.dtype} does not match input '${port.name}' ${want}${want === 'float32' ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`,
+  );
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -69,7 +81,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o', multiple: true },
     build: { type: 'string' },
   });
-  if (values.help) { console.log(RUN_HELP); return 0; }
+  if (values.help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'run');
   const build = values.build ?? 'auto';
   if (build !== 'auto' && build !== 'simd' && build !== 'scalar') {
@@ -92,26 +107,48 @@ export async function runCommand(argv: string[]): Promise<number> {
   const inputFiles = new Map<string, string>();
   const unnamedIn: string[] = [];
   for (const a of values.input ?? []) {
-    const { name, value } = splitNamed(a, inputs.map((p) => p.name), '--input', 'run', true);
+    const { name, value } = splitNamed(
+      a,
+      inputs.map((p) => p.name),
+      '--input',
+      'run',
+      true,
+    );
     if (name !== undefined) {
       if (inputFiles.has(name)) throw new UsageError(`input '${name}' given twice`, 'run');
       inputFiles.set(name, value);
     } else unnamedIn.push(value);
   }
-  for (const p of inputs) if (!inputFiles.has(p.name) && unnamedIn.length > 0) inputFiles.set(p.name, unnamedIn.shift()!);
-  if (unnamedIn.length > 0) throw new UsageError(`${unnamedIn.length} more --input file(s) than the model has inputs (${inputs.map((p) => p.name).join(', ')})`, 'run');
+  for (const p of inputs)
+    if (!inputFiles.has(p.name) && unnamedIn.length > 0) inputFiles.set(p.name, unnamedIn.shift()!);
+  if (unnamedIn.length > 0)
+    throw new UsageError(
+      `${unnamedIn.length} more --input file(s) than the model has inputs (${inputs.map((p) => p.name).join(', ')})`,
+      'run',
+    );
   const missing = inputs.filter((p) => !inputFiles.has(p.name));
-  if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((p) => `'${p.name}'`).join(', ')}`, 'run');
+  if (missing.length > 0)
+    throw new UsageError(`missing --input for ${missing.map((p) => `'${p.name}'`).join(', ')}`, 'run');
 
   const outputFiles = new Map<string, string>();
   const unnamedOut: string[] = [];
   for (const a of values.output ?? []) {
-    const { name, value } = splitNamed(a, outputs.map((p) => p.name), '--output', 'run');
+    const { name, value } = splitNamed(
+      a,
+      outputs.map((p) => p.name),
+      '--output',
+      'run',
+    );
     if (name !== undefined) outputFiles.set(name, value);
     else unnamedOut.push(value);
   }
-  for (const p of outputs) if (!outputFiles.has(p.name) && unnamedOut.length > 0) outputFiles.set(p.name, unnamedOut.shift()!);
-  if (unnamedOut.length > 0) throw new UsageError(`more --output files than the model has outputs (${outputs.map((p) => p.name).join(', ')})`, 'run');
+  for (const p of outputs)
+    if (!outputFiles.has(p.name) && unnamedOut.length > 0) outputFiles.set(p.name, unnamedOut.shift()!);
+  if (unnamedOut.length > 0)
+    throw new UsageError(
+      `more --output files than the model has outputs (${outputs.map((p) => p.name).join(', ')})`,
+      'run',
+    );
   if (outputFiles.size === 0) throw new UsageError('missing --output <y.npy>', 'run');
 
   // Read every input and agree on the sample count before running anything.
@@ -129,9 +166,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (n < 0) n = 1;
 
   const results = new Map<string, RunData>();
-  const bar = n >= 50 && process.stderr.isTTY
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left' }, cliProgress.Presets.shades_classic)
-    : undefined;
+  const bar =
+    n >= 50 && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left' },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(n, 0);
   try {
     for (let i = 0; i < n; i++) {
@@ -141,7 +182,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       try {
         out = model.run(feed);
       } catch (e) {
-        if (e instanceof Error && e.name === 'BundleError') throw new CliError(bundlePath, `sample ${i}: ${oneLine(e.message)}`);
+        if (e instanceof Error && e.name === 'BundleError')
+          throw new CliError(bundlePath, `sample ${i}: ${oneLine(e.message)}`);
         throw e;
       }
       for (const p of outputs) {
@@ -171,4 +213,3 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
-

@@ -6,7 +6,13 @@ import { availableParallelism } from 'node:os';
 import type { AugmentOptions } from '../train/data/augment.ts';
 import { NO_AUGMENT } from '../train/data/augment.ts';
 import { parseAugment } from '../train/data/loader.ts';
-import { parseScheduleFlags, SCHEDULE_FLAGS, SCHEDULE_HELP, type Schedule, type ScheduleFlagValues } from '../train/schedule.ts';
+import {
+  parseScheduleFlags,
+  SCHEDULE_FLAGS,
+  SCHEDULE_HELP,
+  type Schedule,
+  type ScheduleFlagValues,
+} from '../train/schedule.ts';
 import type { OptimizerOptions } from '../train/training-graph.ts';
 import { UsageError } from './errors.ts';
 
@@ -110,7 +116,8 @@ export interface TrainFlags {
 
 function num(v: string, flag: string, cmd: string, ok: (x: number) => boolean, what: string): number {
   const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`--${flag} expects ${what}, got '${v}'`, cmd);
+  if (v.trim() === '' || !Number.isFinite(x) || !ok(x))
+    throw new UsageError(`--${flag} expects ${what}, got '${v}'`, cmd);
   return x;
 }
 const whole = (min: number) => (x: number) => Number.isSafeInteger(x) && x >= min;
@@ -124,51 +131,104 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
   if ((opts.needData ?? true) && !v.data) throw new UsageError('missing --data <x.npy>', cmd);
   if ((opts.needData ?? true) && !v.labels) throw new UsageError('missing --labels <y.npy>', cmd);
   if ((v['val-data'] === undefined) !== (v['val-labels'] === undefined)) {
-    throw new UsageError(v['val-data'] === undefined ? '--val-labels needs --val-data <x.npy>' : '--val-data needs --val-labels <y.npy>', cmd);
+    throw new UsageError(
+      v['val-data'] === undefined ? '--val-labels needs --val-data <x.npy>' : '--val-data needs --val-labels <y.npy>',
+      cmd,
+    );
   }
   const epochs = v.epochs === undefined ? 1 : num(v.epochs, 'epochs', cmd, whole(1), 'a whole number ≥ 1');
   const batch = v.batch === undefined ? 32 : num(v.batch, 'batch', cmd, whole(1), 'a whole number ≥ 1');
   const kind = (v.optimizer ?? 'sgd') as OptimizerKind;
-  if (!OPTIMIZERS.includes(kind)) throw new UsageError(`--optimizer must be ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`, cmd);
-  const weightDecay = v['weight-decay'] === undefined ? undefined : num(v['weight-decay'], 'weight-decay', cmd, (x) => x >= 0, 'a factor ≥ 0');
+  if (!OPTIMIZERS.includes(kind))
+    throw new UsageError(`--optimizer must be ${OPTIMIZERS.join(', ')}, got '${v.optimizer}'`, cmd);
+  const weightDecay =
+    v['weight-decay'] === undefined
+      ? undefined
+      : num(v['weight-decay'], 'weight-decay', cmd, (x) => x >= 0, 'a factor ≥ 0');
   let optimizer: OptimizerOptions;
   if (kind === 'sgd') {
-    const momentum = v.momentum === undefined ? 0 : num(v.momentum, 'momentum', cmd, (x) => x >= 0 && x < 1, 'a factor in [0, 1)');
+    const momentum =
+      v.momentum === undefined ? 0 : num(v.momentum, 'momentum', cmd, (x) => x >= 0 && x < 1, 'a factor in [0, 1)');
     if (v.nesterov && momentum === 0) throw new UsageError('--nesterov needs --momentum F > 0', cmd);
     optimizer = { kind, momentum, nesterov: v.nesterov ?? false, weightDecay: weightDecay ?? 0 };
   } else {
-    if (v.momentum !== undefined || v.nesterov) throw new UsageError(`--${v.momentum !== undefined ? 'momentum' : 'nesterov'} applies to --optimizer sgd only`, cmd);
+    if (v.momentum !== undefined || v.nesterov)
+      throw new UsageError(
+        `--${v.momentum !== undefined ? 'momentum' : 'nesterov'} applies to --optimizer sgd only`,
+        cmd,
+      );
     optimizer = { kind, weightDecay: weightDecay ?? (kind === 'adamw' ? 0.01 : 0) };
   }
-  const clipNorm = v['clip-norm'] === undefined ? undefined : num(v['clip-norm'], 'clip-norm', cmd, (x) => x > 0, 'a norm > 0');
-  const labelSmoothing = v['label-smoothing'] === undefined ? 0 : num(v['label-smoothing'], 'label-smoothing', cmd, (x) => x >= 0 && x < 1, 'a value in [0, 1)');
+  const clipNorm =
+    v['clip-norm'] === undefined ? undefined : num(v['clip-norm'], 'clip-norm', cmd, (x) => x > 0, 'a norm > 0');
+  const labelSmoothing =
+    v['label-smoothing'] === undefined
+      ? 0
+      : num(v['label-smoothing'], 'label-smoothing', cmd, (x) => x >= 0 && x < 1, 'a value in [0, 1)');
   const augment = v.augment === undefined ? NO_AUGMENT : parseAugment(v.augment, cmd);
   const init = v.init as InitKind | undefined;
-  if (init !== undefined && !INITS.includes(init)) throw new UsageError(`--init must be ${INITS.join(' or ')}, got '${v.init}'`, cmd);
+  if (init !== undefined && !INITS.includes(init))
+    throw new UsageError(`--init must be ${INITS.join(' or ')}, got '${v.init}'`, cmd);
   const seed = v.seed === undefined ? 0 : num(v.seed, 'seed', cmd, whole(0), 'a whole number ≥ 0');
-  const threads = v.threads === undefined ? availableParallelism() : num(v.threads, 'threads', cmd, whole(1), 'a whole number ≥ 1');
-  const frozen = (v.freeze ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const threads =
+    v.threads === undefined ? availableParallelism() : num(v.threads, 'threads', cmd, whole(1), 'a whole number ≥ 1');
+  const frozen = (v.freeze ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
   // `--schedule step:N[:GAMMA]` is shorthand for `--schedule step --step-size N [--gamma GAMMA]`
-  const sv: ScheduleFlagValues = Object.fromEntries(Object.keys(SCHEDULE_FLAGS).filter((k) => v[k as keyof ScheduleFlagValues] !== undefined)
-    .map((k) => [k, v[k as keyof ScheduleFlagValues]]));
+  const sv: ScheduleFlagValues = Object.fromEntries(
+    Object.keys(SCHEDULE_FLAGS)
+      .filter((k) => v[k as keyof ScheduleFlagValues] !== undefined)
+      .map((k) => [k, v[k as keyof ScheduleFlagValues]]),
+  );
   const short = /^step:([^:]*)(?::(.*))?$/.exec(v.schedule ?? '');
   if (short) {
     if (v['step-size'] !== undefined || (short[2] !== undefined && v.gamma !== undefined)) {
-      throw new UsageError(`--schedule ${v.schedule} already gives the step size${short[2] !== undefined ? ' and gamma' : ''}`, cmd);
+      throw new UsageError(
+        `--schedule ${v.schedule} already gives the step size${short[2] !== undefined ? ' and gamma' : ''}`,
+        cmd,
+      );
     }
-    Object.assign(sv, { schedule: 'step', 'step-size': short[1], ...(short[2] !== undefined ? { gamma: short[2] } : {}) });
+    Object.assign(sv, {
+      schedule: 'step',
+      'step-size': short[1],
+      ...(short[2] !== undefined ? { gamma: short[2] } : {}),
+    });
   }
   const defaultLr = DEFAULT_LR[kind];
   const schedule = (totalSteps: number) => parseScheduleFlags(sv, { totalSteps, defaultLr, command: cmd });
   schedule(Number.MAX_SAFE_INTEGER); // every check that does not depend on the run's length, now
   const settings = {
-    batch, epochs, seed, optimizer, clipNorm: clipNorm ?? null, labelSmoothing, augment, init: init ?? null, frozen,
+    batch,
+    epochs,
+    seed,
+    optimizer,
+    clipNorm: clipNorm ?? null,
+    labelSmoothing,
+    augment,
+    init: init ?? null,
+    frozen,
     schedule: { ...sv, lr: sv.lr ?? String(defaultLr) },
   };
   return {
-    data: v.data ?? '', labels: v.labels ?? '', val: v['val-data'] ? { data: v['val-data'], labels: v['val-labels']! } : undefined,
-    epochs, batch, optimizer, clipNorm, labelSmoothing, augment, init, seed, frozen,
-    checkpoint: v.checkpoint, resume: v.resume, threads, schedule, settings,
+    data: v.data ?? '',
+    labels: v.labels ?? '',
+    val: v['val-data'] ? { data: v['val-data'], labels: v['val-labels']! } : undefined,
+    epochs,
+    batch,
+    optimizer,
+    clipNorm,
+    labelSmoothing,
+    augment,
+    init,
+    seed,
+    frozen,
+    checkpoint: v.checkpoint,
+    resume: v.resume,
+    threads,
+    schedule,
+    settings,
   };
 }

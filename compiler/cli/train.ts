@@ -8,14 +8,28 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { load } from '../../runtime/node.ts';
-import { NonFiniteLossError, Trainer, wasmEvaluator, type EpochReport, type TrainerState } from '../../runtime/train.ts';
+import {
+  NonFiniteLossError,
+  Trainer,
+  wasmEvaluator,
+  type EpochReport,
+  type TrainerState,
+} from '../../runtime/train.ts';
 import { parallelStepRunner, trainParallel, type ParallelTrainer } from '../../runtime/train-parallel.ts';
 import { cloneGraph } from '../compile.ts';
 import { exportOnnx } from '../export/onnx.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { numElements, type Graph } from '../ir/graph.ts';
-import { CheckpointError, checkpointFile, loadCheckpoint, modelStructureHash, saveCheckpoint, type Checkpoint, type CkptTensor } from '../train/checkpoint.ts';
+import {
+  CheckpointError,
+  checkpointFile,
+  loadCheckpoint,
+  modelStructureHash,
+  saveCheckpoint,
+  type Checkpoint,
+  type CkptTensor,
+} from '../train/checkpoint.ts';
 import { compileTraining, type CompiledTraining } from '../train/compile-training.ts';
 import { buildShardedTraining, compileShardedTraining } from '../train/shard.ts';
 import { openDataset, type Dataset } from '../train/data/dataset.ts';
@@ -48,7 +62,8 @@ exits with code 130; --resume DIR continues from it.`;
 /** Settings a checkpoint records and a resumed run must repeat (flag → value). */
 function settingsDiff(a: Record<string, unknown>, b: Record<string, unknown>): string | undefined {
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = JSON.stringify(a[k] ?? null), y = JSON.stringify(b[k] ?? null);
+    const x = JSON.stringify(a[k] ?? null),
+      y = JSON.stringify(b[k] ?? null);
     if (x !== y) return `${k}: the checkpoint's run used ${x}, this run has ${y}`;
   }
   return undefined;
@@ -70,12 +85,22 @@ function loader(ds: Dataset, file: string, opts: ConstructorParameters<typeof Ba
 
 /** The checkpoint of `state`: weights and moments by the spec, the run's settings in `extra`. */
 function toCheckpoint(c: CompiledTraining, state: TrainerState, hash: string, flags: TrainFlags): Checkpoint {
-  const t = (name: string): CkptTensor => ({ shape: [...c.training.graph.tensors.get(name)!.shape], data: state.variables.get(name)! });
+  const t = (name: string): CkptTensor => ({
+    shape: [...c.training.graph.tensors.get(name)!.shape],
+    data: state.variables.get(name)!,
+  });
   const moments = Object.values(c.spec.moments).flat();
   return {
-    modelHash: hash, step: state.step, epoch: state.epoch, batch: state.batch, rng: new Pcg32(flags.seed).getState(),
-    optimizer: { ...flags.optimizer }, weights: new Map(c.spec.params.map((p) => [p, t(p)])), moments: new Map(moments.map((m) => [m, t(m)])),
-    observers: new Map(), extra: { settings: flags.settings },
+    modelHash: hash,
+    step: state.step,
+    epoch: state.epoch,
+    batch: state.batch,
+    rng: new Pcg32(flags.seed).getState(),
+    optimizer: { ...flags.optimizer },
+    weights: new Map(c.spec.params.map((p) => [p, t(p)])),
+    moments: new Map(moments.map((m) => [m, t(m)])),
+    observers: new Map(),
+    extra: { settings: flags.settings },
   };
 }
 
@@ -87,7 +112,10 @@ function fromCheckpoint(ck: Checkpoint, c: CompiledTraining, file: string): Trai
     const t = have.get(name);
     const shape = c.training.graph.tensors.get(name)!.shape;
     if (!t || !(t.data instanceof Float32Array) || t.data.length !== numElements(shape)) {
-      throw new CheckpointError(file, `has no float32 ${name.includes(':') ? 'moment' : 'weight'} '${name}' of shape [${shape}] (frozen nodes or optimiser differ from the run that wrote it)`);
+      throw new CheckpointError(
+        file,
+        `has no float32 ${name.includes(':') ? 'moment' : 'weight'} '${name}' of shape [${shape}] (frozen nodes or optimiser differ from the run that wrote it)`,
+      );
     }
     variables.set(name, t.data);
   }
@@ -105,17 +133,26 @@ function writeOutput(out: string, g: Graph): string[] {
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(2)} %`);
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('train', argv, { output: { type: 'string', short: 'o' }, build: { type: 'string' }, ...TRAIN_FLAGS });
-  if (values.help) { console.log(TRAIN_HELP); return 0; }
+  const { values, positionals } = parseCommand('train', argv, {
+    output: { type: 'string', short: 'o' },
+    build: { type: 'string' },
+    ...TRAIN_FLAGS,
+  });
+  if (values.help) {
+    console.log(TRAIN_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one model file, got ${positionals.length}`, 'train');
   const modelPath = positionals[0]!;
   const out = values.output;
   if (!out) throw new UsageError('missing -o <out.json|out.onnx>', 'train');
   const outExt = extname(out).toLowerCase();
-  if (outExt !== '.json' && outExt !== '.onnx') throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'train');
+  if (outExt !== '.json' && outExt !== '.onnx')
+    throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'train');
   if (!existsSync(dirname(resolve(out)))) throw new CliError(out, 'the output directory does not exist');
   const build = values.build ?? 'auto';
-  if (build !== 'auto' && build !== 'simd' && build !== 'scalar') throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'train');
+  if (build !== 'auto' && build !== 'simd' && build !== 'scalar')
+    throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'train');
   const flags = parseTrainFlags(values);
 
   const graph = loadModel(modelPath, undefined);
@@ -124,7 +161,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const resumeFile = flags.resume === undefined ? '' : checkpointFile(flags.resume);
   if (resumed) {
     const diff = settingsDiff((resumed.extra?.settings ?? {}) as Record<string, unknown>, flags.settings);
-    if (diff) throw new CheckpointError(resumeFile, `was written by a run with other settings (${diff}); resume with the flags it started with`);
+    if (diff)
+      throw new CheckpointError(
+        resumeFile,
+        `was written by a run with other settings (${diff}); resume with the flags it started with`,
+      );
   }
   if (flags.init) initWeights(graph, flags.init, flags.seed, flags.frozen);
 
@@ -134,13 +175,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const val = flags.val ? openData(flags.val.data, flags.val.labels, graph, classes) : undefined;
   let parallel: ParallelTrainer | undefined;
   try {
-    const batches = loader(train, flags.data, { batch: flags.batch, seed: flags.seed, augment: flags.augment, layout: inputLayout(graph, graph.inputs[0]!) });
-    const valBatches = val && loader(val, flags.val!.data, { batch: flags.batch, seed: flags.seed, shuffle: false, dropLast: false });
+    const batches = loader(train, flags.data, {
+      batch: flags.batch,
+      seed: flags.seed,
+      augment: flags.augment,
+      layout: inputLayout(graph, graph.inputs[0]!),
+    });
+    const valBatches =
+      val && loader(val, flags.val!.data, { batch: flags.batch, seed: flags.seed, shuffle: false, dropLast: false });
     const totalSteps = flags.epochs * batches.batchesPerEpoch;
     const schedule = flags.schedule(totalSteps);
 
     const trainOpts = {
-      loss: { kind: 'softmax-cross-entropy', labelSmoothing: flags.labelSmoothing }, optimizer: flags.optimizer, clipNorm: flags.clipNorm, frozen: flags.frozen,
+      loss: { kind: 'softmax-cross-entropy', labelSmoothing: flags.labelSmoothing },
+      optimizer: flags.optimizer,
+      clipNorm: flags.clipNorm,
+      frozen: flags.frozen,
     } as const;
     const compiled = compileTraining(graph, flags.batch, trainOpts);
     const model = await load(compiled.trainBundle, { build });
@@ -148,17 +198,29 @@ export async function trainCommand(argv: string[]): Promise<number> {
     // the steps run on the sharded plan at every thread count, so --threads never changes the bytes
     const sharded = compileShardedTraining(buildShardedTraining(compiled.forward, flags.batch, trainOpts));
     parallel = await trainParallel(sharded, { threads: flags.threads, build });
-    const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), { evaluator: evalModel && wasmEvaluator(evalModel) });
-    const params = compiled.spec.params.reduce((s, p) => s + numElements(compiled.training.graph.tensors.get(p)!.shape), 0);
-    console.log(`${modelPath}: training arena ${fmtInt(model.info.arenaBytes)} bytes, ${fmtInt(model.info.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${model.info.build} build)`);
-    console.log(`${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epoch${flags.epochs === 1 ? '' : 's'} = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`);
+    const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), {
+      evaluator: evalModel && wasmEvaluator(evalModel),
+    });
+    const params = compiled.spec.params.reduce(
+      (s, p) => s + numElements(compiled.training.graph.tensors.get(p)!.shape),
+      0,
+    );
+    console.log(
+      `${modelPath}: training arena ${fmtInt(model.info.arenaBytes)} bytes, ${fmtInt(model.info.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${model.info.build} build)`,
+    );
+    console.log(
+      `${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epoch${flags.epochs === 1 ? '' : 's'} = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`,
+    );
     if (resumed) {
       trainer.restore(fromCheckpoint(resumed, compiled, resumeFile));
-      console.log(`resumed from ${resumeFile} at step ${fmtInt(resumed.step)} (epoch ${resumed.epoch + 1}, batch ${resumed.batch + 1})`);
+      console.log(
+        `resumed from ${resumeFile} at step ${fmtInt(resumed.step)} (epoch ${resumed.epoch + 1}, batch ${resumed.batch + 1})`,
+      );
     }
 
     const ckptDir = flags.checkpoint ?? flags.resume ?? join(dirname(out), `${basename(out, extname(out))}.checkpoint`);
-    let lastGood: string | undefined = flags.checkpoint === undefined && flags.resume !== undefined ? resumeFile : undefined;
+    let lastGood: string | undefined =
+      flags.checkpoint === undefined && flags.resume !== undefined ? resumeFile : undefined;
     const save = (s: TrainerState) => (lastGood = saveCheckpoint(ckptDir, toCheckpoint(compiled, s, hash, flags)));
 
     const abort = new AbortController();
@@ -166,30 +228,56 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSigint);
     const tty = process.stderr.isTTY === true;
     let bar: InstanceType<typeof cliProgress.SingleBar> | undefined;
-    let seen = 0, right = 0, lossSum = 0, steps = 0, t0 = 0;
+    let seen = 0,
+      right = 0,
+      lossSum = 0,
+      steps = 0,
+      t0 = 0;
     const startBar = (epoch: number, from: number) => {
       seen = right = lossSum = steps = 0;
       t0 = performance.now();
       if (!tty) return;
-      bar = new cliProgress.SingleBar({
-        stream: process.stderr, format: `epoch ${epoch + 1}/${flags.epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {speed} samples/s | ETA {eta}s`,
-      }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: `epoch ${epoch + 1}/${flags.epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {speed} samples/s | ETA {eta}s`,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(batches.batchesPerEpoch, from, { loss: '-', acc: '-', speed: '-' });
     };
     let result;
     try {
       startBar(trainer.position.epoch, trainer.position.batch);
       result = await trainer.fit(batches, {
-        epochs: flags.epochs, lr: (t) => learningRate(schedule, t), validation: valBatches, signal: abort.signal,
+        epochs: flags.epochs,
+        lr: (t) => learningRate(schedule, t),
+        validation: valBatches,
+        signal: abort.signal,
         onStep(r) {
-          seen += r.samples; right += r.correct ?? 0; lossSum += r.loss; steps++;
+          seen += r.samples;
+          right += r.correct ?? 0;
+          lossSum += r.loss;
+          steps++;
           const speed = seen / Math.max(1e-9, (performance.now() - t0) / 1000);
-          bar?.update(r.batch + 1, { loss: (lossSum / steps).toFixed(4), acc: pct(right / seen), speed: fmtInt(Math.round(speed)) });
-          if (r.batch + 1 === batches.batchesPerEpoch) { bar?.stop(); bar = undefined; }
+          bar?.update(r.batch + 1, {
+            loss: (lossSum / steps).toFixed(4),
+            acc: pct(right / seen),
+            speed: fmtInt(Math.round(speed)),
+          });
+          if (r.batch + 1 === batches.batchesPerEpoch) {
+            bar?.stop();
+            bar = undefined;
+          }
         },
         onEpoch(e: EpochReport) {
-          console.log(`epoch ${e.epoch + 1}/${flags.epochs}: loss ${e.loss.toFixed(4)}, accuracy ${pct(e.accuracy)}, ${fmtInt(Math.round(e.samplesPerSecond))} samples/s, ${e.seconds.toFixed(2)} s`);
-          if (e.validation) console.log(`  validation: loss ${e.validation.loss!.toFixed(4)}, accuracy ${pct(e.validation.accuracy)} (${fmtInt(e.validation.samples)} samples)`);
+          console.log(
+            `epoch ${e.epoch + 1}/${flags.epochs}: loss ${e.loss.toFixed(4)}, accuracy ${pct(e.accuracy)}, ${fmtInt(Math.round(e.samplesPerSecond))} samples/s, ${e.seconds.toFixed(2)} s`,
+          );
+          if (e.validation)
+            console.log(
+              `  validation: loss ${e.validation.loss!.toFixed(4)}, accuracy ${pct(e.validation.accuracy)} (${fmtInt(e.validation.samples)} samples)`,
+            );
           if (flags.checkpoint !== undefined || flags.resume !== undefined) save(trainer.state());
           if (e.epoch + 1 < flags.epochs) startBar(e.epoch + 1, 0);
         },
@@ -204,9 +292,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
         const rows = (e.input as { rows?: Uint32Array }).rows ?? new Uint32Array(0);
         const per = train.sampleElements;
         const i = rows.findIndex((_, k) => e.input.x.subarray(k * per, (k + 1) * per).some((v) => !Number.isFinite(v)));
-        throw new CliError(flags.data, `sample ${rows[i]} holds NaN or Inf (step ${e.position.step} would train on it); nothing written to ${out}, ${kept}`);
+        throw new CliError(
+          flags.data,
+          `sample ${rows[i]} holds NaN or Inf (step ${e.position.step} would train on it); nothing written to ${out}, ${kept}`,
+        );
       }
-      throw new CliError(modelPath, `${e.message}; ${site ? describeSite(site) : 'no node output is non-finite in a rerun'}; lower --lr or clip with --clip-norm; nothing written to ${out}, ${kept}`);
+      throw new CliError(
+        modelPath,
+        `${e.message}; ${site ? describeSite(site) : 'no node output is non-finite in a rerun'}; lower --lr or clip with --clip-norm; nothing written to ${out}, ${kept}`,
+      );
     } finally {
       process.off('SIGINT', onSigint);
     }
@@ -214,14 +308,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
       bar?.stop();
       const p = result.position;
       const file = save(trainer.state());
-      console.log(`interrupted at step ${fmtInt(p.step)} (epoch ${p.epoch + 1}, batch ${p.batch + 1}): checkpoint written to ${file}; continue with --resume ${ckptDir}`);
+      console.log(
+        `interrupted at step ${fmtInt(p.step)} (epoch ${p.epoch + 1}, batch ${p.batch + 1}): checkpoint written to ${file}; continue with --resume ${ckptDir}`,
+      );
       return 130;
     }
 
     const trained = cloneGraph(compiled.forward);
     for (const [k, w] of trainer.weights()) trained.tensors.set(k, { ...trained.tensors.get(k)!, data: w });
     const written = writeOutput(out, trained);
-    console.log(`${out}: trained ${fmtInt(result.position.step)} steps; wrote ${written.map((f) => basename(f)).join(', ')}`);
+    console.log(
+      `${out}: trained ${fmtInt(result.position.step)} steps; wrote ${written.map((f) => basename(f)).join(', ')}`,
+    );
     return 0;
   } finally {
     train.close();
@@ -229,4 +327,3 @@ export async function trainCommand(argv: string[]): Promise<number> {
     await parallel?.close();
   }
 }
-

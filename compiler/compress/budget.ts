@@ -9,7 +9,13 @@ import { applyPruning, graphMacs, keptCount, keptUnits, type KeepRule } from './
 
 export const LEVELS = [0.25, 0.5, 0.75] as const;
 
-export interface Sensitivity { group: string; ratio: number; kept: number; error: number; macs: number }
+export interface Sensitivity {
+  group: string;
+  ratio: number;
+  kept: number;
+  error: number;
+  macs: number;
+}
 
 export interface BudgetResult {
   ratios: Map<string, number>;
@@ -20,11 +26,19 @@ export interface BudgetResult {
 }
 
 /** `error(g)` measures a pruned graph against the original on calibration data (≥ 0, lower is better). */
-export async function ratiosForBudget(g: Graph, dep: DepGraph, prunable: readonly DepGroup[], share: number,
-  importance: Importance, rule: KeepRule, error: (pruned: Graph) => Promise<number>,
-  progress?: (done: number, total: number) => void): Promise<BudgetResult> {
+export async function ratiosForBudget(
+  g: Graph,
+  dep: DepGraph,
+  prunable: readonly DepGroup[],
+  share: number,
+  importance: Importance,
+  rule: KeepRule,
+  error: (pruned: Graph) => Promise<number>,
+  progress?: (done: number, total: number) => void,
+): Promise<BudgetResult> {
   const budget = share * graphMacs(g);
-  const prunedWith = (ratios: Map<string, number>) => applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule }));
+  const prunedWith = (ratios: Map<string, number>) =>
+    applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule }));
   // the levels that change a group's kept count, each once
   const steps = new Map<string, { ratio: number; kept: number }[]>();
   for (const grp of prunable) {
@@ -32,7 +46,10 @@ export async function ratiosForBudget(g: Graph, dep: DepGraph, prunable: readonl
     const list: { ratio: number; kept: number }[] = [];
     for (const ratio of [...LEVELS.filter((l) => l < rule.maxRatio), rule.maxRatio]) {
       const kept = keptCount(grp, ratio, rule);
-      if (!seen.has(kept)) { seen.add(kept); list.push({ ratio, kept }); }
+      if (!seen.has(kept)) {
+        seen.add(kept);
+        list.push({ ratio, kept });
+      }
     }
     steps.set(grp.name, list);
   }
@@ -49,12 +66,16 @@ export async function ratiosForBudget(g: Graph, dep: DepGraph, prunable: readonl
   const ratios = new Map<string, number>();
   const base = graphMacs(g);
   let macs = base;
-  const costOf = (name: string, i: number) => (i < 0 ? { error: 0, macs: base } : sensitivity.find((s) => s.group === name && s.ratio === steps.get(name)![i]!.ratio)!);
+  const costOf = (name: string, i: number) =>
+    i < 0
+      ? { error: 0, macs: base }
+      : sensitivity.find((s) => s.group === name && s.ratio === steps.get(name)![i]!.ratio)!;
   while (macs > budget) {
     let best: { name: string; score: number } | undefined;
     for (const [name, i] of at) {
       if (i + 1 >= steps.get(name)!.length) continue;
-      const cur = costOf(name, i), next = costOf(name, i + 1);
+      const cur = costOf(name, i),
+        next = costOf(name, i + 1);
       const saved = cur.macs - next.macs;
       if (saved <= 0) continue;
       const score = Math.max(next.error - cur.error, 0) / saved;

@@ -8,7 +8,9 @@ import { OPS } from '../ir/ops/index.ts';
 import type { ChannelFlow, OpDef } from '../ir/ops/op-def.ts';
 
 /** One prunable channel: its positions (last axis) in every tensor it runs through. */
-export interface ChannelUnit { at: Map<string, number[]> }
+export interface ChannelUnit {
+  at: Map<string, number[]>;
+}
 
 export interface DepGroup {
   /** The producing layers' names joined by '+' (or the first tensor's name). */
@@ -26,7 +28,11 @@ export interface DepGroup {
   fixed?: string;
 }
 
-export interface Boundary { node: string; op: string; why: string }
+export interface Boundary {
+  node: string;
+  op: string;
+  why: string;
+}
 
 export interface DepGraph {
   groups: DepGroup[];
@@ -37,15 +43,22 @@ export interface DepGraph {
 
 class UnionFind {
   private readonly parent: Int32Array;
-  constructor(n: number) { this.parent = Int32Array.from({ length: n }, (_, i) => i); }
+  constructor(n: number) {
+    this.parent = Int32Array.from({ length: n }, (_, i) => i);
+  }
   find(i: number): number {
     let r = i;
     while (this.parent[r] !== r) r = this.parent[r]!;
-    while (this.parent[i] !== r) { const next = this.parent[i]!; this.parent[i] = r; i = next; }
+    while (this.parent[i] !== r) {
+      const next = this.parent[i]!;
+      this.parent[i] = r;
+      i = next;
+    }
     return r;
   }
   union(a: number, b: number): void {
-    const ra = this.find(a), rb = this.find(b);
+    const ra = this.find(a),
+      rb = this.find(b);
     if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
   }
 }
@@ -57,8 +70,8 @@ export function channelFlowOf(g: Graph, n: Node): ChannelFlow {
   const ins = n.inputs.map((name) => (name === '' ? undefined : g.tensors.get(name)));
   const outs = n.outputs.map((name) => g.tensors.get(name)!);
   const flow = def.channelFlow(n, ins, outs);
-  const params = flow.kind === 'elementwise' ? flow.params
-    : flow.kind === 'transform' ? [flow.consumes, ...flow.produces] : [];
+  const params =
+    flow.kind === 'elementwise' ? flow.params : flow.kind === 'transform' ? [flow.consumes, ...flow.produces] : [];
   for (const p of params) {
     const t = ins[p.input];
     if (t && !t.data) return { kind: 'boundary', why: `its weights '${t.name}' are computed, not constants` };
@@ -72,7 +85,15 @@ const channelsOf = (t: Tensor): number => t.shape.at(-1) ?? 1;
 export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGraph {
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   for (const k of keep) {
-    if (!byName.has(k)) throw new ModelError(g.source, `--keep '${k}'`, `no node of that name (nodes: ${g.nodes.slice(0, 8).map((n) => n.name).join(', ')}${g.nodes.length > 8 ? ', …' : ''})`);
+    if (!byName.has(k))
+      throw new ModelError(
+        g.source,
+        `--keep '${k}'`,
+        `no node of that name (nodes: ${g.nodes
+          .slice(0, 8)
+          .map((n) => n.name)
+          .join(', ')}${g.nodes.length > 8 ? ', …' : ''})`,
+      );
   }
   // channel positions of computed tensors: base offset per tensor
   const base = new Map<string, number>();
@@ -87,7 +108,9 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
   for (const n of g.nodes) n.outputs.forEach(carry);
   const uf = new UnionFind(total);
   const fixed = new Map<string, string>();
-  const fix = (name: string, why: string): void => { if (base.has(name) && !fixed.has(name)) fixed.set(name, why); };
+  const fix = (name: string, why: string): void => {
+    if (base.has(name) && !fixed.has(name)) fixed.set(name, why);
+  };
   const C = (name: string): number => channelsOf(g.tensors.get(name)!);
 
   const flows = new Map<string, ChannelFlow>();
@@ -116,7 +139,9 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
         break;
       }
       case 'reshape': {
-        const x = n.inputs[0]!, b = base.get(x), cin = C(x);
+        const x = n.inputs[0]!,
+          b = base.get(x),
+          cin = C(x);
         if (b === undefined || o === undefined) break;
         for (let k = 0; k < C(out) / cin; k++) for (let c = 0; c < cin; c++) uf.union(b + c, o + k * cin + c);
         break;
@@ -144,9 +169,9 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
     for (let c = 0; c < C(name); c++) {
       const r = uf.find(b + c);
       let u = units.get(r);
-      if (!u) units.set(r, u = { at: new Map() });
+      if (!u) units.set(r, (u = { at: new Map() }));
       let at = u.at.get(name);
-      if (!at) u.at.set(name, at = []);
+      if (!at) u.at.set(name, (at = []));
       at.push(c);
     }
   }
@@ -155,17 +180,24 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
     const tensors = [...u.at.keys()];
     const key = [...tensors].sort().join('\u0000');
     let grp = byKey.get(key);
-    if (!grp) byKey.set(key, grp = { name: '', tensors, units: [], producers: [], consumers: [] });
+    if (!grp) byKey.set(key, (grp = { name: '', tensors, units: [], producers: [], consumers: [] }));
     grp.units.push(u);
   }
   const groupOf = new Map<string, DepGroup[]>();
   for (const grp of byKey.values()) {
-    for (const t of grp.tensors) { let l = groupOf.get(t); if (!l) groupOf.set(t, l = []); l.push(grp); }
+    for (const t of grp.tensors) {
+      let l = groupOf.get(t);
+      if (!l) groupOf.set(t, (l = []));
+      l.push(grp);
+    }
     const first = grp.tensors[0]!;
     grp.units.sort((a, b) => a.at.get(first)![0]! - b.at.get(first)![0]!);
     for (const t of grp.tensors) {
       const why = fixed.get(t);
-      if (why !== undefined) { grp.fixed = why; break; }
+      if (why !== undefined) {
+        grp.fixed = why;
+        break;
+      }
     }
   }
   for (const n of g.nodes) {
@@ -174,7 +206,8 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
     for (const grp of groupOf.get(n.outputs[0]!) ?? []) grp.producers.push(n.name);
     for (const grp of groupOf.get(n.inputs[flow.data]!) ?? []) grp.consumers.push(n.name);
     if (flow.groups > 1) {
-      for (const t of [n.inputs[flow.data]!, n.outputs[0]!]) blockConstraint(g, n, t, flow.groups, groupOf.get(t) ?? []);
+      for (const t of [n.inputs[flow.data]!, n.outputs[0]!])
+        blockConstraint(g, n, t, flow.groups, groupOf.get(t) ?? []);
     }
   }
   for (const grp of byKey.values()) {
@@ -188,7 +221,8 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
 function blockConstraint(g: Graph, n: Node, t: string, groups: number, grps: DepGroup[]): void {
   const c = channelsOf(g.tensors.get(t)!);
   if (grps.length !== 1) {
-    for (const grp of grps) grp.fixed ??= `grouped conv '${n.name}' reads '${t}', whose channels come from ${grps.length} groups`;
+    for (const grp of grps)
+      grp.fixed ??= `grouped conv '${n.name}' reads '${t}', whose channels come from ${grps.length} groups`;
     return;
   }
   const grp = grps[0]!;

@@ -19,7 +19,9 @@ function filters(g: Graph, dep: DepGraph, grp: DepGroup): Float64Array[][] {
     return grp.units.map((u) => {
       const pos = u.at.get(n.outputs[0]!) ?? [];
       const f = new Float64Array(pos.length * row);
-      pos.forEach((p, k) => { for (let i = 0; i < row; i++) f[k * row + i] = Number(w.data![p * row + i]!); });
+      pos.forEach((p, k) => {
+        for (let i = 0; i < row; i++) f[k * row + i] = Number(w.data![p * row + i]!);
+      });
       return f;
     });
   });
@@ -29,9 +31,15 @@ export function unitScores(g: Graph, dep: DepGraph, grp: DepGroup, kind: Importa
   const scores = new Float64Array(grp.units.length);
   for (const rows of filters(g, dep, grp)) {
     rows.forEach((f, u) => {
-      if (kind === 'l1') { let s = 0; for (const v of f) s += Math.abs(v); scores[u] += s; }
-      else if (kind === 'l2') { let s = 0; for (const v of f) s += v * v; scores[u] += Math.sqrt(s); }
-      else {
+      if (kind === 'l1') {
+        let s = 0;
+        for (const v of f) s += Math.abs(v);
+        scores[u] += s;
+      } else if (kind === 'l2') {
+        let s = 0;
+        for (const v of f) s += v * v;
+        scores[u] += Math.sqrt(s);
+      } else {
         let s = 0;
         for (const other of rows) {
           let d = 0;

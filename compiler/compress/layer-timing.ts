@@ -10,15 +10,33 @@ import { compileQuantized } from '../quantize/index.ts';
 import { load, type Build } from '../../runtime/node.ts';
 
 /** Milliseconds per run of the layer before and after (medians), and the median of the per-round ratios after/before. */
-export interface LayerTiming { before: number; after: number; ratio: number }
+export interface LayerTiming {
+  before: number;
+  after: number;
+  ratio: number;
+}
 export type LayerTimer = (before: Graph, after: Graph) => Promise<LayerTiming>;
 
 /** The sub-graph of `nodes` (consecutive, one activation input, one output), as a graph of its own; tensors from
  *  `extra` (a rewrite's new ones) or g. */
-export function layerGraph(g: Graph, nodes: readonly Node[], name: string, extra: ReadonlyMap<string, Tensor> = new Map()): Graph {
-  const x = nodes[0]!.inputs[0]!, y = nodes.at(-1)!.outputs[0]!;
-  const sub: Graph = { name, source: g.source, tensors: new Map(), nodes: nodes.map((n) => ({ ...n })), inputs: [x], outputs: [y] };
-  for (const n of nodes) for (const t of [...n.inputs, ...n.outputs]) if (t !== '') sub.tensors.set(t, extra.get(t) ?? g.tensors.get(t)!);
+export function layerGraph(
+  g: Graph,
+  nodes: readonly Node[],
+  name: string,
+  extra: ReadonlyMap<string, Tensor> = new Map(),
+): Graph {
+  const x = nodes[0]!.inputs[0]!,
+    y = nodes.at(-1)!.outputs[0]!;
+  const sub: Graph = {
+    name,
+    source: g.source,
+    tensors: new Map(),
+    nodes: nodes.map((n) => ({ ...n })),
+    inputs: [x],
+    outputs: [y],
+  };
+  for (const n of nodes)
+    for (const t of [...n.inputs, ...n.outputs]) if (t !== '') sub.tensors.set(t, extra.get(t) ?? g.tensors.get(t)!);
   return sub;
 }
 
@@ -33,7 +51,10 @@ export interface TimerOptions {
 
 function normalInputs(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
-  const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s + 1) / 2 ** 32; };
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 1) / 2 ** 32;
+  };
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next()));
 }
 
@@ -41,18 +62,23 @@ async function runner(g: Graph, dtype: 'float32' | 'int8', build: Build): Promis
   const x = g.inputs[0]!;
   const size = g.tensors.get(x)!.shape.reduce((a, b) => a * b, 1);
   const data = normalInputs(size, 17);
-  const bundle = dtype === 'int8'
-    ? (await compileQuantized(g, { samples: { input: x, data: [data, normalInputs(size, 29)] } })).bundle
-    : compileGraph(g).bundle;
+  const bundle =
+    dtype === 'int8'
+      ? (await compileQuantized(g, { samples: { input: x, data: [data, normalInputs(size, 29)] } })).bundle
+      : compileGraph(g).bundle;
   const m = await load(bundle, { build });
   const feed = { [m.info.inputs[0]!.name]: data };
-  return () => { m.run(feed); };
+  return () => {
+    m.run(feed);
+  };
 }
 
 /** The default timer: one-layer bundles on the simd build (float32 unless told), interleaved medians. */
 export function wasmLayerTimer(opts: TimerOptions = {}): LayerTimer {
-  const dtype = opts.dtype ?? 'float32', build = opts.build ?? 'simd';
-  const rounds = opts.rounds ?? 21, batchMs = opts.batchMs ?? 5;
+  const dtype = opts.dtype ?? 'float32',
+    build = opts.build ?? 'simd';
+  const rounds = opts.rounds ?? 21,
+    batchMs = opts.batchMs ?? 5;
   return async (before, after) => {
     const runs = [await runner(before, dtype, build), await runner(after, dtype, build)];
     // one repeat count for both sides, so a batch of the slower one takes ≥ batchMs of CPU time (wall time on loaded
@@ -75,7 +101,14 @@ export function wasmLayerTimer(opts: TimerOptions = {}): LayerTimer {
         const c = process.cpuUsage(c0);
         times[side]!.push((c.user + c.system) / 1000 / reps);
       }
-    const median = (ts: number[]) => { const s = [...ts].sort((a, b) => a - b); return s[s.length >> 1]!; };
-    return { before: median(times[0]!), after: median(times[1]!), ratio: median(times[1]!.map((t, i) => t / times[0]![i]!)) };
+    const median = (ts: number[]) => {
+      const s = [...ts].sort((a, b) => a - b);
+      return s[s.length >> 1]!;
+    };
+    return {
+      before: median(times[0]!),
+      after: median(times[1]!),
+      ratio: median(times[1]!.map((t, i) => t / times[0]![i]!)),
+    };
   };
 }

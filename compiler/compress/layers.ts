@@ -48,13 +48,22 @@ export function layerCandidates(g: Graph): LayerCandidate[] {
   for (const n of g.nodes) {
     if (n.op === 'Add' && n.inputs.every((i) => !g.tensors.get(i)?.data)) {
       const [a, b] = n.inputs as [string, string];
-      for (const [skip, branch] of [[a, b], [b, a]] as const) {
+      for (const [skip, branch] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         if (g.tensors.get(skip)!.shape.join() !== g.tensors.get(n.outputs[0]!)!.shape.join()) continue;
         const nodes = branchNodes(g, branch, skip, n);
-        if (nodes) { out.push({ node: n.name, kind: 'residual', nodes, input: skip }); break; }
+        if (nodes) {
+          out.push({ node: n.name, kind: 'residual', nodes, input: skip });
+          break;
+        }
       }
-    } else if ((n.op === 'Conv2D' || n.op === 'Dense') && !g.tensors.get(n.inputs[0]!)?.data
-      && g.tensors.get(n.inputs[0]!)!.shape.join() === g.tensors.get(n.outputs[0]!)!.shape.join()) {
+    } else if (
+      (n.op === 'Conv2D' || n.op === 'Dense') &&
+      !g.tensors.get(n.inputs[0]!)?.data &&
+      g.tensors.get(n.inputs[0]!)!.shape.join() === g.tensors.get(n.outputs[0]!)!.shape.join()
+    ) {
       out.push({ node: n.name, kind: 'identity', nodes: [], input: n.inputs[0]! });
     }
   }
@@ -81,14 +90,21 @@ export function dropLayers(g: Graph, drop: readonly LayerCandidate[]): Graph {
   return out;
 }
 
-export interface LayerChoice { dropped: LayerCandidate[]; costs: { node: string; kind: string; agreement: Agreement }[] }
+export interface LayerChoice {
+  dropped: LayerCandidate[];
+  costs: { node: string; kind: string; agreement: Agreement }[];
+}
 
 /**
  * Measures each candidate alone (`measure` compares a graph with the original on calibration data), then
  * drops the `count` cheapest (by relative error) or, for 'auto', the cheapest ones while the combined
  * model keeps top-1 agreement ≥ 99 %. Candidates overlapping a chosen one are skipped.
  */
-export async function chooseLayers(g: Graph, count: number | 'auto', measure: (h: Graph) => Promise<Agreement>): Promise<LayerChoice> {
+export async function chooseLayers(
+  g: Graph,
+  count: number | 'auto',
+  measure: (h: Graph) => Promise<Agreement>,
+): Promise<LayerChoice> {
   const cands = layerCandidates(g);
   const costs: LayerChoice['costs'] = [];
   const scored: { c: LayerCandidate; a: Agreement }[] = [];

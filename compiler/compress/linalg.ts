@@ -18,8 +18,10 @@ export function symmetricEigen(a: Float64Array, n: number): Eigen {
   // qt holds Qᵀ (row i = column i of Q) so both the Householder and the QL rotations touch contiguous rows
   const qt = new Float64Array(n * n);
   for (let i = 0; i < n; i++) qt[i * n + i] = 1;
-  const d = new Float64Array(n), e = new Float64Array(n);
-  const v = new Float64Array(n), p = new Float64Array(n);
+  const d = new Float64Array(n),
+    e = new Float64Array(n);
+  const v = new Float64Array(n),
+    p = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
     // reflector H = I − 2vvᵀ on rows/cols k+1.. zeroing m[k+2.., k]
     let norm = 0;
@@ -47,13 +49,22 @@ export function symmetricEigen(a: Float64Array, n: number): Eigen {
     for (let i = k + 1; i < n; i++) p[i] = p[i]! - vp * v[i]!;
     for (let i = k + 1; i < n; i++)
       for (let j = k + 1; j < n; j++) m[i * n + j] = m[i * n + j]! - 2 * (v[i]! * p[j]! + p[i]! * v[j]!);
-    for (let i = k + 1; i < n; i++) { m[i * n + k] = 0; m[k * n + i] = 0; }
+    for (let i = k + 1; i < n; i++) {
+      m[i * n + k] = 0;
+      m[k * n + i] = 0;
+    }
     m[(k + 1) * n + k] = alpha;
     m[k * n + k + 1] = alpha;
     // Qᵀ ← H Qᵀ (Q = H₀H₁⋯)
     p.fill(0); // p ← vᵀQᵀ, row by row so the loops stay contiguous
-    for (let i = k + 1; i < n; i++) { const c = v[i]!; for (let j = 0; j < n; j++) p[j] = p[j]! + c * qt[i * n + j]!; }
-    for (let i = k + 1; i < n; i++) { const c = 2 * v[i]!; for (let j = 0; j < n; j++) qt[i * n + j] = qt[i * n + j]! - c * p[j]!; }
+    for (let i = k + 1; i < n; i++) {
+      const c = v[i]!;
+      for (let j = 0; j < n; j++) p[j] = p[j]! + c * qt[i * n + j]!;
+    }
+    for (let i = k + 1; i < n; i++) {
+      const c = 2 * v[i]!;
+      for (let j = 0; j < n; j++) qt[i * n + j] = qt[i * n + j]! - c * p[j]!;
+    }
   }
   for (let i = 0; i < n; i++) d[i] = m[i * n + i]!;
   for (let i = 0; i < n - 1; i++) e[i] = m[(i + 1) * n + i]!;
@@ -69,9 +80,11 @@ export function symmetricEigen(a: Float64Array, n: number): Eigen {
 function tridiagonalQl(d: Float64Array, e: Float64Array, qt: Float64Array, n: number): void {
   const rotate = (i: number, c: number, s: number) => {
     // columns i, i+1 of Q are rows i, i+1 of qt
-    const a = i * n, b = (i + 1) * n;
+    const a = i * n,
+      b = (i + 1) * n;
     for (let k = 0; k < n; k++) {
-      const f = qt[b + k]!, g = qt[a + k]!;
+      const f = qt[b + k]!,
+        g = qt[a + k]!;
       qt[b + k] = s * g + c * f;
       qt[a + k] = c * g - s * f;
     }
@@ -88,15 +101,24 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, qt: Float64Array, n: nu
       let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
       let r = Math.hypot(g, 1);
       g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0;
+      let s = 1,
+        c = 1,
+        p = 0;
       let i = m - 1;
       let underflow = false;
       for (; i >= l; i--) {
-        const f = s * e[i]!, b = c * e[i]!;
+        const f = s * e[i]!,
+          b = c * e[i]!;
         r = Math.hypot(f, g);
         e[i + 1] = r;
-        if (r === 0) { d[i + 1] = d[i + 1]! - p; e[m] = 0; underflow = true; break; }
-        s = f / r; c = g / r;
+        if (r === 0) {
+          d[i + 1] = d[i + 1]! - p;
+          e[m] = 0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
         g = d[i + 1]! - p;
         r = (d[i]! - g) * s + 2 * c * b;
         p = s * r;
@@ -105,7 +127,9 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, qt: Float64Array, n: nu
         rotate(i, c, s);
       }
       if (underflow) continue;
-      d[l] = d[l]! - p; e[l] = g; e[m] = 0;
+      d[l] = d[l]! - p;
+      e[l] = g;
+      e[m] = 0;
     }
   }
 }
@@ -131,9 +155,11 @@ export function svd(a: Float64Array, rows: number, cols: number): Svd {
   for (let i = 0; i < k; i++)
     for (let j = 0; j <= i; j++) {
       let s = 0;
-      const x = lines[i]!, y = lines[j]!;
+      const x = lines[i]!,
+        y = lines[j]!;
       for (let t = 0; t < long; t++) s += x[t]! * y[t]!;
-      gram[i * k + j] = s; gram[j * k + i] = s;
+      gram[i * k + j] = s;
+      gram[j * k + i] = s;
     }
   const { values, vectors } = symmetricEigen(gram, k);
   const s = Float64Array.from(values, (x) => Math.sqrt(Math.max(x, 0)));
@@ -141,7 +167,13 @@ export function svd(a: Float64Array, rows: number, cols: number): Svd {
   const other: Float64Array[] = vectors.map((x, j) => {
     const y = new Float64Array(long);
     if (s[j]! > 0) {
-      for (let i = 0; i < k; i++) { const c = x[i]!; if (c !== 0) { const li = lines[i]!; for (let t = 0; t < long; t++) y[t] = y[t]! + c * li[t]!; } }
+      for (let i = 0; i < k; i++) {
+        const c = x[i]!;
+        if (c !== 0) {
+          const li = lines[i]!;
+          for (let t = 0; t < long; t++) y[t] = y[t]! + c * li[t]!;
+        }
+      }
       for (let t = 0; t < long; t++) y[t] = y[t]! / s[j]!;
     }
     return y;
@@ -168,7 +200,10 @@ function orthonormalize(vs: Float64Array[], s: Float64Array): void {
       let nrm = 0;
       for (let t = 0; t < y.length; t++) nrm += y[t]! ** 2;
       nrm = Math.sqrt(nrm);
-      if (nrm > 0.5 || (attempt > 0 && nrm > 1e-3)) { for (let t = 0; t < y.length; t++) y[t] = y[t]! / nrm; break; }
+      if (nrm > 0.5 || (attempt > 0 && nrm > 1e-3)) {
+        for (let t = 0; t < y.length; t++) y[t] = y[t]! / nrm;
+        break;
+      }
       if (unit >= y.length) throw new ModelError('factorize', 'svd', 'cannot complete an orthonormal basis');
       y = new Float64Array(y.length);
       y[unit++] = 1;

@@ -25,7 +25,8 @@ export function matrixSvd(w: ArrayLike<number>, n: number, k: number): Svd {
 
 /** First layer A = √s·Vᵀ [r,K], second B = U·√s [N,r] (the square root split keeps both ranges alike for int8). */
 export function svdFactors(d: Svd, n: number, k: number, r: number): { first: Float64Array; second: Float64Array } {
-  const first = new Float64Array(r * k), second = new Float64Array(n * r);
+  const first = new Float64Array(r * k),
+    second = new Float64Array(n * r);
   for (let j = 0; j < r; j++) {
     const sq = Math.sqrt(d.s[j]!);
     for (let c = 0; c < k; c++) first[j * k + c] = sq * d.v[j]![c]!;
@@ -36,7 +37,12 @@ export function svdFactors(d: Svd, n: number, k: number, r: number): { first: Fl
 
 // ---------- Tai et al. 2016: k×k conv → (kh×1, r channels) → (1×kw) ----------
 
-export interface ConvShape { co: number; kh: number; kw: number; ci: number }
+export interface ConvShape {
+  co: number;
+  kh: number;
+  kw: number;
+  ci: number;
+}
 
 /** The (Ci·KH) × (Co·KW) matrix M[(c,y),(o,x)] = W[o,y,x,c] whose SVD gives the optimal separable pair. */
 export function taiMatrix(w: ArrayLike<number>, s: ConvShape): Float64Array {
@@ -57,11 +63,14 @@ export function taiSvd(w: ArrayLike<number>, s: ConvShape): Svd {
 /** Vertical [r,KH,1,Ci] = √s_j·u_j[(c,y)], horizontal [Co,1,KW,r] = √s_j·v_j[(o,x)]. */
 export function taiFactors(d: Svd, s: ConvShape, r: number): { vertical: Float64Array; horizontal: Float64Array } {
   const { co, kh, kw, ci } = s;
-  const vertical = new Float64Array(r * kh * ci), horizontal = new Float64Array(co * kw * r);
+  const vertical = new Float64Array(r * kh * ci),
+    horizontal = new Float64Array(co * kw * r);
   for (let j = 0; j < r; j++) {
     const sq = Math.sqrt(d.s[j]!);
-    for (let y = 0; y < kh; y++) for (let c = 0; c < ci; c++) vertical[(j * kh + y) * ci + c] = sq * d.u[j]![c * kh + y]!;
-    for (let o = 0; o < co; o++) for (let x = 0; x < kw; x++) horizontal[(o * kw + x) * r + j] = sq * d.v[j]![o * kw + x]!;
+    for (let y = 0; y < kh; y++)
+      for (let c = 0; c < ci; c++) vertical[(j * kh + y) * ci + c] = sq * d.u[j]![c * kh + y]!;
+    for (let o = 0; o < co; o++)
+      for (let x = 0; x < kw; x++) horizontal[(o * kw + x) * r + j] = sq * d.v[j]![o * kw + x]!;
   }
   return { vertical, horizontal };
 }
@@ -70,17 +79,22 @@ export function taiFactors(d: Svd, s: ConvShape, r: number): { vertical: Float64
 
 export interface TuckerModes {
   /** Singular values and left vectors of the input-channel unfolding Ci × (Co·KH·KW). */
-  inS: Float64Array; inU: Float64Array[];
+  inS: Float64Array;
+  inU: Float64Array[];
   /** Of the output-channel unfolding Co × (KH·KW·Ci). */
-  outS: Float64Array; outU: Float64Array[];
+  outS: Float64Array;
+  outU: Float64Array[];
 }
 
 export function tuckerModes(w: ArrayLike<number>, s: ConvShape): TuckerModes {
   const { co, kh, kw, ci } = s;
   const rest = kh * kw * ci;
   const byIn = new Float64Array(ci * co * kh * kw);
-  for (let o = 0; o < co; o++) for (let t = 0; t < kh * kw; t++) for (let c = 0; c < ci; c++) byIn[c * co * kh * kw + o * kh * kw + t] = w[o * rest + t * ci + c]!;
-  const a = svd(byIn, ci, co * kh * kw), b = svd(Float64Array.from(w), co, rest);
+  for (let o = 0; o < co; o++)
+    for (let t = 0; t < kh * kw; t++)
+      for (let c = 0; c < ci; c++) byIn[c * co * kh * kw + o * kh * kw + t] = w[o * rest + t * ci + c]!;
+  const a = svd(byIn, ci, co * kh * kw),
+    b = svd(Float64Array.from(w), co, rest);
   return { inS: a.s, inU: a.u, outS: b.s, outU: b.u };
 }
 
@@ -88,11 +102,17 @@ export function tuckerModes(w: ArrayLike<number>, s: ConvShape): TuckerModes {
  * HOSVD truncation: first [rIn,1,1,Ci] = U_inᵀ, core [rOut,KH,KW,rIn] = W ×_o U_outᵀ ×_c U_inᵀ, last [Co,1,1,rOut] = U_out.
  * Their composition is W projected on both channel subspaces.
  */
-export function tuckerFactors(w: ArrayLike<number>, m: TuckerModes, s: ConvShape, rIn: number, rOut: number):
-  { first: Float64Array; core: Float64Array; last: Float64Array } {
+export function tuckerFactors(
+  w: ArrayLike<number>,
+  m: TuckerModes,
+  s: ConvShape,
+  rIn: number,
+  rOut: number,
+): { first: Float64Array; core: Float64Array; last: Float64Array } {
   const { co, kh, kw, ci } = s;
   const taps = kh * kw;
-  const first = new Float64Array(rIn * ci), last = new Float64Array(co * rOut);
+  const first = new Float64Array(rIn * ci),
+    last = new Float64Array(co * rOut);
   for (let j = 0; j < rIn; j++) for (let c = 0; c < ci; c++) first[j * ci + c] = m.inU[j]![c]!;
   for (let o = 0; o < co; o++) for (let j = 0; j < rOut; j++) last[o * rOut + j] = m.outU[j]![o]!;
   // half = W ×_c U_inᵀ: [Co, taps, rIn]; core = U_outᵀ · half: [rOut, taps, rIn]
@@ -113,7 +133,8 @@ export function tuckerFactors(w: ArrayLike<number>, m: TuckerModes, s: ConvShape
     for (let o = 0; o < co; o++) {
       const c = u[o]!;
       if (c === 0) continue;
-      for (let q = 0; q < taps * rIn; q++) core[j * taps * rIn + q] = core[j * taps * rIn + q]! + c * half[o * taps * rIn + q]!;
+      for (let q = 0; q < taps * rIn; q++)
+        core[j * taps * rIn + q] = core[j * taps * rIn + q]! + c * half[o * taps * rIn + q]!;
     }
   }
   return { first, core, last };

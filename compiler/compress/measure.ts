@@ -9,13 +9,21 @@ import { compileWithQuantizeFlags, type parseQuantizeFlags } from '../quantize/c
 export type QuantizeFlags = NonNullable<ReturnType<typeof parseQuantizeFlags>>;
 
 /** The bundle `edgec compile` makes of `g` (int8 with the --quantize flags). */
-export async function bundleOf(g: Graph, quantize: QuantizeFlags | undefined, opts: CompileOptions = {}): Promise<Uint8Array> {
+export async function bundleOf(
+  g: Graph,
+  quantize: QuantizeFlags | undefined,
+  opts: CompileOptions = {},
+): Promise<Uint8Array> {
   const o: CompileOptions = { target: 'simd', ...opts };
   return (quantize ? await compileWithQuantizeFlags(g, quantize, o) : compileGraph(g, o)).bundle;
 }
 
 /** Runs every sample through the bundle (simd build) and returns the first output of each as float64. */
-export async function runSamples(bundle: Uint8Array, input: string, samples: readonly Float32Array[]): Promise<Float64Array[]> {
+export async function runSamples(
+  bundle: Uint8Array,
+  input: string,
+  samples: readonly Float32Array[],
+): Promise<Float64Array[]> {
   const model = await load(bundle, { build: 'simd' });
   const out = model.info.outputs[0]!.name;
   return samples.map((x) => Float64Array.from(model.run({ [input]: x })[out]! as ArrayLike<number>));
@@ -45,7 +53,9 @@ const argmax = (v: ArrayLike<number>): number => {
 /** Share of samples whose output argmax is the label. */
 export function top1(outputs: readonly Float64Array[], labels: ArrayLike<number | bigint>): number {
   let hit = 0;
-  outputs.forEach((o, i) => { if (argmax(o) === Number(labels[i]!)) hit++; });
+  outputs.forEach((o, i) => {
+    if (argmax(o) === Number(labels[i]!)) hit++;
+  });
   return hit / outputs.length;
 }
 
@@ -57,11 +67,16 @@ export interface Agreement {
 }
 
 export function agreement(a: readonly Float64Array[], b: readonly Float64Array[]): Agreement {
-  let same = 0, num = 0, den = 0;
+  let same = 0,
+    num = 0,
+    den = 0;
   a.forEach((x, i) => {
     const y = b[i]!;
     if (argmax(x) === argmax(y)) same++;
-    for (let k = 0; k < x.length; k++) { num += (y[k]! - x[k]!) ** 2; den += x[k]! ** 2; }
+    for (let k = 0; k < x.length; k++) {
+      num += (y[k]! - x[k]!) ** 2;
+      den += x[k]! ** 2;
+    }
   });
   return { top1: same / a.length, relError: den === 0 ? num : num / den };
 }

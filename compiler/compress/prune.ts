@@ -48,8 +48,15 @@ export function chooseUnits(grp: DepGroup, scores: Float64Array, kept: number): 
 }
 
 /** Copies `data` of `shape` keeping indices `keep` of `axis`. */
-export function sliceAxis(data: TensorData, shape: readonly number[], axis: number, keep: readonly number[]): TensorData {
-  const outer = numElements(shape.slice(0, axis)), dim = shape[axis]!, inner = numElements(shape.slice(axis + 1));
+export function sliceAxis(
+  data: TensorData,
+  shape: readonly number[],
+  axis: number,
+  keep: readonly number[],
+): TensorData {
+  const outer = numElements(shape.slice(0, axis)),
+    dim = shape[axis]!,
+    inner = numElements(shape.slice(axis + 1));
   const Ctor = data.constructor as new (n: number) => TensorData;
   const out = new Ctor(outer * keep.length * inner);
   let o = 0;
@@ -64,8 +71,11 @@ export function sliceAxis(data: TensorData, shape: readonly number[], axis: numb
 
 /** Grouped conv weights [Co,…,Ci/G]: row o keeps the columns its group keeps (`keepPerGroup`, equal counts). */
 function sliceGroupedColumns(data: TensorData, shape: readonly number[], keepPerGroup: number[][]): TensorData {
-  const co = shape[0]!, cig = shape.at(-1)!, mid = numElements(shape.slice(1, -1));
-  const per = keepPerGroup[0]!.length, rowsPerGroup = co / keepPerGroup.length;
+  const co = shape[0]!,
+    cig = shape.at(-1)!,
+    mid = numElements(shape.slice(1, -1));
+  const per = keepPerGroup[0]!.length,
+    rowsPerGroup = co / keepPerGroup.length;
   const Ctor = data.constructor as new (n: number) => TensorData;
   const out = new Ctor(co * mid * per);
   let o = 0;
@@ -89,7 +99,7 @@ export function applyPruning(g: Graph, dep: DepGraph, kept: ReadonlyMap<DepGroup
       if (stay.has(i)) return;
       for (const [t, pos] of u.at) {
         let m = masks.get(t);
-        if (!m) masks.set(t, m = new Uint8Array(out.tensors.get(t)!.shape.at(-1)!).fill(1));
+        if (!m) masks.set(t, (m = new Uint8Array(out.tensors.get(t)!.shape.at(-1)!).fill(1)));
         for (const p of pos) m[p] = 0;
       }
     });
@@ -104,7 +114,10 @@ export function applyPruning(g: Graph, dep: DepGraph, kept: ReadonlyMap<DepGroup
   /** The node's own copy of constant input i (a shared constant is copied once per node). */
   const own = (n: Node, i: number): string => {
     const name = n.inputs[i]!;
-    if (owned.has(name) || (uses.get(name) ?? 0) <= 1) { owned.add(name); return name; }
+    if (owned.has(name) || (uses.get(name) ?? 0) <= 1) {
+      owned.add(name);
+      return name;
+    }
     const copy = `${name}.${n.name}`;
     const t = out.tensors.get(name)!;
     out.tensors.set(copy, { ...t, name: copy, shape: [...t.shape] });
@@ -127,14 +140,17 @@ export function applyPruning(g: Graph, dep: DepGraph, kept: ReadonlyMap<DepGroup
       else if (inKeep) {
         const t = out.tensors.get(own(n, flow.consumes.input))!;
         const cig = t.shape.at(-1)!;
-        const perGroup = Array.from({ length: flow.groups }, (_, gi) => inKeep.filter((c) => Math.floor(c / cig) === gi).map((c) => c - gi * cig));
+        const perGroup = Array.from({ length: flow.groups }, (_, gi) =>
+          inKeep.filter((c) => Math.floor(c / cig) === gi).map((c) => c - gi * cig),
+        );
         t.data = sliceGroupedColumns(t.data!, t.shape, perGroup);
         t.shape = t.shape.map((d, k) => (k === t.shape.length - 1 ? perGroup[0]!.length : d));
       }
       if (outKeep) for (const p of flow.produces) cut(n, p.input, p.axis, outKeep);
     } else if (flow.kind === 'elementwise' && outKeep) {
       const c = out.tensors.get(n.outputs[0]!)!.shape.at(-1)!;
-      for (const p of flow.params) if (out.tensors.get(n.inputs[p.input]!)!.shape[p.axis] === c) cut(n, p.input, p.axis, outKeep);
+      for (const p of flow.params)
+        if (out.tensors.get(n.inputs[p.input]!)!.shape[p.axis] === c) cut(n, p.input, p.axis, outKeep);
       flow.update?.(n, outKeep.length);
     } else if (flow.kind === 'reshape') {
       const inKeep = keptOf(n.inputs[0]!);
@@ -165,7 +181,10 @@ export function graphParams(g: Graph): number {
   for (const n of g.nodes) {
     for (const i of n.inputs) {
       const t = g.tensors.get(i);
-      if (t?.data && !seen.has(i)) { seen.add(i); s += numElements(t.shape); }
+      if (t?.data && !seen.has(i)) {
+        seen.add(i);
+        s += numElements(t.shape);
+      }
     }
   }
   return s;
@@ -197,13 +216,23 @@ export function prunableGroups(g: Graph, keep: readonly string[]): { dep: DepGra
   const prunable = dep.groups.filter((grp) => grp.fixed === undefined);
   if (prunable.length === 0) {
     const why = [...new Set(dep.groups.map((grp) => `${grp.name}: ${grp.fixed}`))];
-    throw new ModelError(g.source, 'compress', `no channel can be pruned: every group keeps its channels (${why.slice(0, 6).join('; ')}${why.length > 6 ? '; …' : ''})`);
+    throw new ModelError(
+      g.source,
+      'compress',
+      `no channel can be pruned: every group keeps its channels (${why.slice(0, 6).join('; ')}${why.length > 6 ? '; …' : ''})`,
+    );
   }
   return { dep, prunable };
 }
 
 /** One uniform ratio for every prunable group. */
-export function pruneUniform(g: Graph, ratio: number, importance: Importance, rule: KeepRule, keep: readonly string[] = []): { graph: Graph; dep: DepGraph } {
+export function pruneUniform(
+  g: Graph,
+  ratio: number,
+  importance: Importance,
+  rule: KeepRule,
+  keep: readonly string[] = [],
+): { graph: Graph; dep: DepGraph } {
   const { dep, prunable } = prunableGroups(g, keep);
   const plan: ChannelPlan = { dep, ratios: new Map(prunable.map((grp) => [grp.name, ratio])), importance, rule };
   return { graph: applyPruning(g, dep, keptUnits(g, plan)), dep };

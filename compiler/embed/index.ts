@@ -58,8 +58,12 @@ export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Pro
 
     // The start function initialises the allocator near its top: `global.set $~lib/rt/stub/offset (i32.const heapStart)`.
     const startName = binaryen.getExportInfo(mod.getExport('_start')).value;
-    const body = binaryen.getExpressionInfo(binaryen.getFunctionInfo(mod.getFunction(startName)).body) as { id: number; children?: number[] };
-    let setValue = 0, value: { id: number; value?: unknown } | undefined;
+    const body = binaryen.getExpressionInfo(binaryen.getFunctionInfo(mod.getFunction(startName)).body) as {
+      id: number;
+      children?: number[];
+    };
+    let setValue = 0,
+      value: { id: number; value?: unknown } | undefined;
     for (const c of body.id === binaryen.BlockId ? body.children! : []) {
       const e = binaryen.getExpressionInfo(c) as { id: number; name?: string; value?: number };
       if (e.id !== binaryen.GlobalSetId || e.name !== HEAP_OFFSET) continue;
@@ -68,17 +72,27 @@ export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Pro
       break;
     }
     if (value?.id !== binaryen.ConstId || typeof value.value !== 'number') {
-      throw new ModelError('--embed', 'runtime', `the WASI runtime's start does not set ${HEAP_OFFSET} to a constant (built without names?)`);
+      throw new ModelError(
+        '--embed',
+        'runtime',
+        `the WASI runtime's start does not set ${HEAP_OFFSET} to a constant (built without names?)`,
+      );
     }
     const at = align16(value.value);
     const heapStart = align16(at + bundle.length) + 16;
-    (binaryen as unknown as { Const: { setValueI32(e: number, v: number): void } }).Const.setValueI32(setValue, heapStart);
+    (binaryen as unknown as { Const: { setValueI32(e: number, v: number): void } }).Const.setValueI32(
+      setValue,
+      heapStart,
+    );
 
     // Same segments plus the bundle, memory grown to hold it.
     const segments: { offset: number; data: Uint8Array; passive: boolean }[] = [];
     // binaryen.js has these data-segment calls; its typings lag behind.
-    const segs = mod as unknown as { getNumDataSegments(): number; getDataSegmentByIndex(i: number): number;
-      getDataSegmentInfo(s: number): { offset: number; data: ArrayBuffer; passive: boolean } };
+    const segs = mod as unknown as {
+      getNumDataSegments(): number;
+      getDataSegmentByIndex(i: number): number;
+      getDataSegmentInfo(s: number): { offset: number; data: ArrayBuffer; passive: boolean };
+    };
     for (let i = 0; i < segs.getNumDataSegments(); i++) {
       const info = segs.getDataSegmentInfo(segs.getDataSegmentByIndex(i));
       segments.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
@@ -91,7 +105,10 @@ export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Pro
     ]);
 
     // The embedded bundle's address and length become constants (and stop being exports).
-    for (const [exp, v] of [['edgec_embedded_ptr', at], ['edgec_embedded_len', bundle.length]] as const) {
+    for (const [exp, v] of [
+      ['edgec_embedded_ptr', at],
+      ['edgec_embedded_len', bundle.length],
+    ] as const) {
       const g = binaryen.getExportInfo(mod.getExport(exp)).value;
       mod.removeExport(exp);
       mod.removeGlobal(g);
@@ -114,8 +131,15 @@ export async function embedBundle(bundle: Uint8Array, runtime?: Uint8Array): Pro
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(1);
     binaryen.setDebugInfo(false);
-    mod.runPasses(['simplify-globals-optimizing', 'remove-unused-module-elements', 'precompute-propagate', 'dce',
-      'remove-unused-brs', 'vacuum', 'remove-unused-module-elements']);
+    mod.runPasses([
+      'simplify-globals-optimizing',
+      'remove-unused-module-elements',
+      'precompute-propagate',
+      'dce',
+      'remove-unused-brs',
+      'vacuum',
+      'remove-unused-module-elements',
+    ]);
     if (!mod.validate()) throw new ModelError('--embed', 'runtime', 'binaryen produced an invalid module');
     return { wasm: mod.emitBinary(), removed, kernels: [...used].sort((x, y) => x - y) };
   } finally {

@@ -89,7 +89,12 @@ function writeParams(b: flatbuffers.Builder, p: ParamsSpec): [fb.Params, number]
 }
 
 /** A variant's tables as written: offsets of the tensors, steps, inputs and outputs vectors. */
-export interface TableOffsets { tensors: number; steps: number; inputs: number; outputs: number }
+export interface TableOffsets {
+  tensors: number;
+  steps: number;
+  inputs: number;
+  outputs: number;
+}
 
 /**
  * Lean tables: every distinct string, int vector and params table is written once and shared by
@@ -123,8 +128,11 @@ export class TableWriter {
 
   metadata(m: MetadataSpec): number {
     const b = this.b;
-    const edgecVersion = this.str(m.edgecVersion), sourceHash = this.str(m.sourceHash);
-    const compileOptions = this.str(m.compileOptions), target = this.str(m.target), modelName = this.str(m.modelName);
+    const edgecVersion = this.str(m.edgecVersion),
+      sourceHash = this.str(m.sourceHash);
+    const compileOptions = this.str(m.compileOptions),
+      target = this.str(m.target),
+      modelName = this.str(m.modelName);
     fb.Metadata.startMetadata(b);
     if (edgecVersion) fb.Metadata.addEdgecVersion(b, edgecVersion);
     if (sourceHash) fb.Metadata.addSourceHash(b, sourceHash);
@@ -148,7 +156,10 @@ export class TableWriter {
       fb.Tensor.addZeroPoint(b, t.zeroPoint ?? 0);
       fb.Tensor.addDtype(b, t.dtype);
       fb.Tensor.addConstant(b, t.constant);
-      if (t.variable) { fb.Tensor.addVariable(b, true); fb.Tensor.addInit(b, t.init ?? -1); }
+      if (t.variable) {
+        fb.Tensor.addVariable(b, true);
+        fb.Tensor.addInit(b, t.init ?? -1);
+      }
       return fb.Tensor.endTensor(b);
     });
     const steps = spec.steps.map((s) => {
@@ -188,14 +199,28 @@ export function writeConstants(b: flatbuffers.Builder, constants: Uint8Array): n
 
 /** Tensor and step specs of a bundle read back (variants merge re-writes parts through TableWriter). */
 export function specTables(u: fb.BundleT | fb.VariantT): Pick<BundleSpec, 'tensors' | 'steps' | 'inputs' | 'outputs'> {
-  const tags = Object.fromEntries(Object.entries(PARAM_TYPES).map(([k, [tag]]) => [tag, k])) as Record<number, ParamsSpec['type']>;
+  const tags = Object.fromEntries(Object.entries(PARAM_TYPES).map(([k, [tag]]) => [tag, k])) as Record<
+    number,
+    ParamsSpec['type']
+  >;
   return {
     tensors: u.tensors.map((t) => ({
-      name: String(t.name ?? ''), dtype: t.dtype, shape: t.shape, constant: t.constant, offset: t.offset, size: t.size,
-      scale: t.scale, zeroPoint: t.zeroPoint, ...(t.variable ? { variable: true, init: t.init } : {}),
+      name: String(t.name ?? ''),
+      dtype: t.dtype,
+      shape: t.shape,
+      constant: t.constant,
+      offset: t.offset,
+      size: t.size,
+      scale: t.scale,
+      zeroPoint: t.zeroPoint,
+      ...(t.variable ? { variable: true, init: t.init } : {}),
     })),
     steps: u.steps.map((s) => ({
-      kernel: s.kernel, inputs: s.inputs, outputs: s.outputs, macs: s.macs, node: String(s.node ?? ''),
+      kernel: s.kernel,
+      inputs: s.inputs,
+      outputs: s.outputs,
+      macs: s.macs,
+      node: String(s.node ?? ''),
       ...(s.params ? { params: { type: tags[s.paramsType]!, ...s.params } as ParamsSpec } : {}),
     })),
     inputs: u.inputs,

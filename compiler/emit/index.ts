@@ -35,12 +35,22 @@ export function compileMetadata(
  */
 export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: MetadataSpec): BundleSpec {
   const used = new Map<number, number>();
-  const use = (id: number) => { if (id >= 0 && !used.has(id)) used.set(id, used.size); };
+  const use = (id: number) => {
+    if (id >= 0 && !used.has(id)) used.set(id, used.size);
+  };
   l.inputs.forEach(use);
-  for (const s of l.steps) { s.inputs.forEach(use); s.outputs.forEach(use); }
+  for (const s of l.steps) {
+    s.inputs.forEach(use);
+    s.outputs.forEach(use);
+  }
   l.outputs.forEach(use);
   // variables keep their names (the host reads and writes them by name) and bring their init constants
-  l.tensors.forEach((t, i) => { if (t.variable) { use(i); if (t.init !== undefined) use(t.init); } });
+  l.tensors.forEach((t, i) => {
+    if (t.variable) {
+      use(i);
+      if (t.init !== undefined) use(t.init);
+    }
+  });
   const io = new Set([...l.inputs, ...l.outputs, ...l.tensors.flatMap((t, i) => (t.variable ? [i] : []))]);
   const order = [...used.keys()].sort((a, b) => a - b);
   order.forEach((id, k) => used.set(id, k));
@@ -62,17 +72,46 @@ export function buildBundleSpec(l: Lowered, plan: MemoryPlan, metadata: Metadata
         size = offset + t.data.length;
         seen.set(t.data, offset);
       }
-      return { name, dtype: t.dtype, shape: t.shape, constant: true, offset, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint };
+      return {
+        name,
+        dtype: t.dtype,
+        shape: t.shape,
+        constant: true,
+        offset,
+        size: bytes,
+        scale: t.scale,
+        zeroPoint: t.zeroPoint,
+      };
     }
     const variable = t.variable ? { variable: true, init: t.init === undefined ? -1 : remap(t.init) } : {};
-    return { name, dtype: t.dtype, shape: t.shape, constant: false, offset: plan.offsets[i]!, size: bytes, scale: t.scale, zeroPoint: t.zeroPoint, ...variable };
+    return {
+      name,
+      dtype: t.dtype,
+      shape: t.shape,
+      constant: false,
+      offset: plan.offsets[i]!,
+      size: bytes,
+      scale: t.scale,
+      zeroPoint: t.zeroPoint,
+      ...variable,
+    };
   });
   const constants = new Uint8Array(align(size));
   let at = 0;
-  for (const c of chunks) { constants.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    constants.set(c, at);
+    at += c.length;
+  }
   return {
     tensors,
-    steps: l.steps.map((s) => ({ kernel: s.kernel, inputs: s.inputs.map(remap), outputs: s.outputs.map(remap), params: s.params, macs: s.macs, node: s.node })),
+    steps: l.steps.map((s) => ({
+      kernel: s.kernel,
+      inputs: s.inputs.map(remap),
+      outputs: s.outputs.map(remap),
+      params: s.params,
+      macs: s.macs,
+      node: s.node,
+    })),
     inputs: l.inputs.map(remap),
     outputs: l.outputs.map(remap),
     arenaSize: plan.arenaSize,

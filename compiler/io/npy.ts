@@ -14,7 +14,10 @@ export interface NpyArray {
 }
 
 export class NpyError extends Error {
-  constructor(readonly file: string, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
     super(`${file}: ${detail}`);
     this.name = 'NpyError';
   }
@@ -23,15 +26,33 @@ export class NpyError extends Error {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR: Record<NpyDtype, string> = {
-  float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int32: '<i4', int64: '<i8',
+  float32: '<f4',
+  float64: '<f8',
+  int8: '|i1',
+  uint8: '|u1',
+  int32: '<i4',
+  int64: '<i8',
 };
 // numpy writes '<i1' / '<u1' as '|i1' / '|u1', but accept both spellings when reading.
 const FROM_DESCR: Record<string, NpyDtype> = {
-  '<f4': 'float32', '<f8': 'float64', '|i1': 'int8', '<i1': 'int8', 'i1': 'int8',
-  '|u1': 'uint8', '<u1': 'uint8', 'u1': 'uint8', '<i4': 'int32', '<i8': 'int64',
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '|i1': 'int8',
+  '<i1': 'int8',
+  i1: 'int8',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+  u1: 'uint8',
+  '<i4': 'int32',
+  '<i8': 'int64',
 };
 const CTORS = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array, int64: BigInt64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
 } as const;
 
 export function dtypeOf(data: NpyData): NpyDtype {
@@ -93,11 +114,15 @@ export function readNpyHeader(bytes: Uint8Array, file = '<npy>'): NpyHeader {
   if (dtype === undefined) {
     throw new NpyError(file, `unsupported dtype '${descr}' (expected one of ${Object.values(DESCR).join(', ')})`);
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-    const d = Number(s.replace(/L$/, ''));
-    if (!Number.isInteger(d) || d < 0) throw new NpyError(file, `malformed shape (${shapeText})`);
-    return d;
-  });
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const d = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(d) || d < 0) throw new NpyError(file, `malformed shape (${shapeText})`);
+      return d;
+    });
   return { dtype, shape, dataOffset: start + headerLen };
 }
 
@@ -121,7 +146,10 @@ export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   const count = product(shape);
   const byteLen = count * Ctor.BYTES_PER_ELEMENT;
   if (dataStart + byteLen > bytes.length) {
-    throw new NpyError(file, `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${bytes.length - dataStart}`);
+    throw new NpyError(
+      file,
+      `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${bytes.length - dataStart}`,
+    );
   }
   // Copy into a fresh buffer: the data start is only 16-aligned relative to the file, not to memory.
   // (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
@@ -132,7 +160,9 @@ export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
 export function writeNpy(arr: { shape: readonly number[]; data: NpyData }): Uint8Array {
   const dtype = dtypeOf(arr.data);
   if (product(arr.shape) !== arr.data.length) {
-    throw new Error(`writeNpy: shape [${arr.shape.join(',')}] holds ${product(arr.shape)} elements, data has ${arr.data.length}`);
+    throw new Error(
+      `writeNpy: shape [${arr.shape.join(',')}] holds ${product(arr.shape)} elements, data has ${arr.data.length}`,
+    );
   }
   const shapeText = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   const dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
@@ -207,7 +237,10 @@ export class NpyFile {
       this.rowBytes = this.rowElements * npyElementSize(h.dtype);
       const need = h.shape[0]! * this.rowBytes;
       if (h.dataOffset + need > size) {
-        throw new NpyError(path, `truncated data: shape [${h.shape.join(',')}] ${h.dtype} needs ${need} bytes, file has ${size - h.dataOffset}`);
+        throw new NpyError(
+          path,
+          `truncated data: shape [${h.shape.join(',')}] ${h.dtype} needs ${need} bytes, file has ${size - h.dataOffset}`,
+        );
       }
     } catch (e) {
       closeSync(fd);

@@ -64,9 +64,14 @@ export interface Graph {
 
 export function elementSize(dtype: DType): number {
   switch (dtype) {
-    case 'float32': case 'int32': return 4;
-    case 'int8': case 'uint8': return 1;
-    case 'int64': return 8;
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'int8':
+    case 'uint8':
+      return 1;
+    case 'int64':
+      return 8;
   }
 }
 

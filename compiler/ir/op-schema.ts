@@ -62,14 +62,15 @@ function checkAttrValue(spec: AttrSchema, v: unknown): string | undefined {
         ? undefined
         : `one of ${spec.values.map((s) => `'${s}'`).join(', ')}`;
     case 'ints':
-      return Array.isArray(v) && (len === undefined || v.length === len)
-        && v.every((x) => isInt(x) && (min === undefined || x >= min))
+      return Array.isArray(v) &&
+        (len === undefined || v.length === len) &&
+        v.every((x) => isInt(x) && (min === undefined || x >= min))
         ? undefined
-        : `an array${lenText || " of"} integers${minText}`;
+        : `an array${lenText || ' of'} integers${minText}`;
     case 'floats':
       return Array.isArray(v) && (len === undefined || v.length === len) && v.every(isFiniteNumber)
         ? undefined
-        : `an array${lenText || " of"} finite numbers`;
+        : `an array${lenText || ' of'} finite numbers`;
     case 'padding':
       if (v === 'valid' || v === 'same') return undefined;
       return Array.isArray(v) && v.length === 4 && v.every((x) => isInt(x) && x >= 0)
@@ -102,17 +103,27 @@ export function validateNodeAttrs(node: Node, file: string): void {
     throw new ModelError(file, where, `inputs: ${node.op} expected ${range} inputs, found ${given}`);
   }
   if (node.inputs.length > maxIn) {
-    throw new ModelError(file, where,
-      `inputs: ${node.op} expected at most ${maxIn} entries, found ${node.inputs.length}`);
+    throw new ModelError(
+      file,
+      where,
+      `inputs: ${node.op} expected at most ${maxIn} entries, found ${node.inputs.length}`,
+    );
   }
   for (let i = 0; i < minIn; i++) {
     if (node.inputs[i] === '') {
-      throw new ModelError(file, where, `inputs[${i}]: expected a tensor name (input ${i} of ${node.op} is required), found ''`);
+      throw new ModelError(
+        file,
+        where,
+        `inputs[${i}]: expected a tensor name (input ${i} of ${node.op} is required), found ''`,
+      );
     }
   }
   if (node.outputs.length !== schema.outputs) {
-    throw new ModelError(file, where,
-      `outputs: ${node.op} expected ${schema.outputs} output(s), found ${node.outputs.length}`);
+    throw new ModelError(
+      file,
+      where,
+      `outputs: ${node.op} expected ${schema.outputs} output(s), found ${node.outputs.length}`,
+    );
   }
   if (node.attrs === null || typeof node.attrs !== 'object' || Array.isArray(node.attrs)) {
     throw new ModelError(file, where, `attrs: expected an object, found ${describeValue(node.attrs)}`);
@@ -120,9 +131,8 @@ export function validateNodeAttrs(node: Node, file: string): void {
   const known = Object.keys(schema.attrs);
   for (const name of Object.keys(node.attrs)) {
     if (!Object.prototype.hasOwnProperty.call(schema.attrs, name)) {
-      const expected = known.length === 0
-        ? `${node.op} takes no attrs`
-        : `one of ${known.map((k) => `'${k}'`).join(', ')}`;
+      const expected =
+        known.length === 0 ? `${node.op} takes no attrs` : `one of ${known.map((k) => `'${k}'`).join(', ')}`;
       throw new ModelError(file, where, `attr '${name}': unknown attr of ${node.op}, expected ${expected}`);
     }
   }
@@ -132,8 +142,11 @@ export function validateNodeAttrs(node: Node, file: string): void {
     if (v === undefined) {
       if (spec.default !== undefined) node.attrs[name] = copyValue(spec.default);
       else if (spec.derive === undefined) {
-        throw new ModelError(file, where,
-          `attr '${name}': required by ${node.op}, expected ${checkAttrValue(spec, undefined)}, found nothing`);
+        throw new ModelError(
+          file,
+          where,
+          `attr '${name}': required by ${node.op}, expected ${checkAttrValue(spec, undefined)}, found nothing`,
+        );
       }
       continue;
     }

@@ -8,10 +8,21 @@ import { activationClamp, channelMultipliers, type FixedPoint } from './requant.
 /** Per-tensor quant of an int8 activation (scale, zero point), with a clear error when absent. */
 export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; zp: number } {
   const q: QuantParams | undefined = g.tensors.get(name)?.quant;
-  if (!q || q.scale.length < 1) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has no quant params`);
+  if (!q || q.scale.length < 1)
+    throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has no quant params`);
   const zp = q.zeroPoint[0] ?? 0;
-  if (!Number.isInteger(zp) || zp < -128 || zp > 127) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has zero point ${zp}, expected an integer in [-128, 127]`);
-  if (!(q.scale[0]! > 0) || !Number.isFinite(q.scale[0]!)) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 tensor '${name}' has scale ${q.scale[0]}, expected a positive finite number`);
+  if (!Number.isInteger(zp) || zp < -128 || zp > 127)
+    throw new ModelError(
+      g.source,
+      `node '${n.name}' (${n.op})`,
+      `int8 tensor '${name}' has zero point ${zp}, expected an integer in [-128, 127]`,
+    );
+  if (!(q.scale[0]! > 0) || !Number.isFinite(q.scale[0]!))
+    throw new ModelError(
+      g.source,
+      `node '${n.name}' (${n.op})`,
+      `int8 tensor '${name}' has scale ${q.scale[0]}, expected a positive finite number`,
+    );
   return { scale: q.scale[0]!, zp };
 }
 
@@ -22,16 +33,21 @@ export function nodeClamp(n: Node, sOut: number, zpOut: number): [number, number
 }
 
 export interface WeightedQs8 {
-  zpIn: number; zpOut: number; qMin: number; qMax: number;
+  zpIn: number;
+  zpOut: number;
+  qMin: number;
+  qMax: number;
   /** Per output channel (weights' axis 0). */
   fp: FixedPoint[];
 }
 
 /** Quant constants of an int8 Conv2D / Dense: zero points, clamp, and s_in·s_w[c] / s_out per channel. */
 export function weightedQs8(g: Graph, n: Node, co: number): WeightedQs8 {
-  const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const qi = tensorQuant(g, n.inputs[0]!, n),
+    qo = tensorQuant(g, n.outputs[0]!, n);
   const wq = g.tensors.get(n.inputs[1]!)?.quant;
-  if (!wq) throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 weights '${n.inputs[1]}' have no quant params`);
+  if (!wq)
+    throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 weights '${n.inputs[1]}' have no quant params`);
   const sW = wq.scale.length === 1 ? new Array<number>(co).fill(wq.scale[0]!) : wq.scale;
   const fp = channelMultipliers(qi.scale, sW, qo.scale, `node '${n.name}'`);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);

@@ -23,7 +23,11 @@ export function evaluate(
     const v = inputs[name];
     if (!v) throw new ModelError(graph.source, `input '${name}'`, `no value given`);
     if (v.length !== numElements(t.shape)) {
-      throw new ModelError(graph.source, `input '${name}'`, `expected ${numElements(t.shape)} values for shape [${t.shape}], found ${v.length}`);
+      throw new ModelError(
+        graph.source,
+        `input '${name}'`,
+        `expected ${numElements(t.shape)} values for shape [${t.shape}], found ${v.length}`,
+      );
     }
     values.set(name, { shape: t.shape, data: Float64Array.from(v) });
   }
@@ -45,7 +49,9 @@ export function evaluate(
   for (const n of graph.nodes) {
     const ins = n.inputs.map(get);
     // shapes come from the values, so graphs whose intermediates were never shape-inferred evaluate too
-    const insT = ins.map((v, i) => (v ? { name: n.inputs[i]!, shape: v.shape, dtype: dtypes.get(n.inputs[i]!) ?? 'float32' as const } : undefined));
+    const insT = ins.map((v, i) =>
+      v ? { name: n.inputs[i]!, shape: v.shape, dtype: dtypes.get(n.inputs[i]!) ?? ('float32' as const) } : undefined,
+    );
     const outs = OPS[n.op].infer(n, insT, graph.source);
     n.outputs.forEach((o, i) => dtypes.set(o, outs[i]!.dtype));
     // int8 nodes follow the integer kernels bit for bit (each op file's int8.evaluate)

@@ -3,11 +3,15 @@
 // first, r is formed in float64. Plus the exact integer formulas every kernel follows (BigInt, slow).
 const f32 = Math.fround;
 
-export interface FixedPoint { mult: number; shift: number }
+export interface FixedPoint {
+  mult: number;
+  shift: number;
+}
 
 /** Shift putting `r` in [2^30, 2^31) (capped at 62), and the rounded multiplier; throws when r ≥ 2^30 or r ≤ 0. */
 function fixedShift(r: number, what: string): number {
-  if (!(r > 0) || !Number.isFinite(r)) throw new RangeError(`${what}: real multiplier ${r} must be positive and finite`);
+  if (!(r > 0) || !Number.isFinite(r))
+    throw new RangeError(`${what}: real multiplier ${r} must be positive and finite`);
   // r = m·2^e with m in [0.5, 1)
   const e = Math.floor(Math.log2(r)) + 1;
   let shift = 31 - e;
@@ -54,7 +58,8 @@ export function requantize(acc: number, mult: number, shift: number, zp: number,
 export function quantizeF32(x: number, scale: number, zp: number): number {
   const t = f32(f32(x) / f32(scale));
   if (Number.isNaN(t)) return zp;
-  const r = Math.trunc(t), d = t - r;
+  const r = Math.trunc(t),
+    d = t - r;
   const q = (d >= 0.5 ? r + 1 : d <= -0.5 ? r - 1 : r) + zp;
   return q < -128 ? -128 : q > 127 ? 127 : q;
 }
@@ -71,8 +76,15 @@ export function divRoundHalfAway(acc: number, count: number): number {
 }
 
 /** Output clamp [q_min, q_max] carrying a fused relu / clip: the bounds quantised with the output's params. */
-export function activationClamp(kind: 'none' | 'relu' | 'clip', min: number, max: number, sOut: number, zpOut: number): [number, number] {
+export function activationClamp(
+  kind: 'none' | 'relu' | 'clip',
+  min: number,
+  max: number,
+  sOut: number,
+  zpOut: number,
+): [number, number] {
   if (kind === 'relu') return [quantizeF32(0, sOut, zpOut), 127];
-  if (kind === 'clip') return [quantizeF32(Math.max(min, -3.4e38), sOut, zpOut), quantizeF32(Math.min(max, 3.4e38), sOut, zpOut)];
+  if (kind === 'clip')
+    return [quantizeF32(Math.max(min, -3.4e38), sOut, zpOut), quantizeF32(Math.min(max, 3.4e38), sOut, zpOut)];
   return [-128, 127];
 }

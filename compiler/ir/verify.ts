@@ -20,7 +20,9 @@ export const fmtBytes = (n: number): string => (Number.isSafeInteger(n) ? n.toLo
 
 export function verify(g: Graph, context = ''): void {
   const where = (w: string) => (context ? `${context}: ${w}` : w);
-  const err = (w: string, d: string): never => { throw new ModelError(g.source, where(w), d); };
+  const err = (w: string, d: string): never => {
+    throw new ModelError(g.source, where(w), d);
+  };
   const defined = new Set<string>();
   for (const [name, t] of g.tensors) {
     if (t.name !== name) err(`tensor '${name}'`, `is stored under a different name '${t.name}'`);
@@ -28,11 +30,17 @@ export function verify(g: Graph, context = ''): void {
       err(`tensor '${name}'`, `shape [${t.shape}] is not known and positive`);
     }
     if (t.shape.some((d) => d > MAX_DIM)) {
-      err(`tensor '${name}'`, `shape [${t.shape}]: expected dims ≤ ${fmtBytes(MAX_DIM)} (the bundle stores int32 dims)`);
+      err(
+        `tensor '${name}'`,
+        `shape [${t.shape}]: expected dims ≤ ${fmtBytes(MAX_DIM)} (the bundle stores int32 dims)`,
+      );
     }
     const bytes = numElements(t.shape) * elementSize(t.dtype);
     if (bytes > MAX_BYTES) {
-      err(`tensor '${name}'`, `shape [${t.shape}]: ${fmtBytes(numElements(t.shape))} ${t.dtype} values need ${fmtBytes(bytes)} bytes, above the ${fmtBytes(MAX_BYTES)} (1 GiB) the runtime runs`);
+      err(
+        `tensor '${name}'`,
+        `shape [${t.shape}]: ${fmtBytes(numElements(t.shape))} ${t.dtype} values need ${fmtBytes(bytes)} bytes, above the ${fmtBytes(MAX_BYTES)} (1 GiB) the runtime runs`,
+      );
     }
     if (t.data) {
       if (t.data.length !== numElements(t.shape)) {
@@ -49,7 +57,8 @@ export function verify(g: Graph, context = ''): void {
     defined.add(name);
   }
   for (const name of g.state?.keys() ?? []) {
-    if (!g.tensors.has(name) || g.tensors.get(name)!.data) err(`state '${name}'`, `must be a tensor without constant data`);
+    if (!g.tensors.has(name) || g.tensors.get(name)!.data)
+      err(`state '${name}'`, `must be a tensor without constant data`);
     defined.add(name);
   }
   const names = new Set<string>();
@@ -59,7 +68,8 @@ export function verify(g: Graph, context = ''): void {
     n.inputs.forEach((i, k) => {
       if (i === '') return;
       if (!g.tensors.has(i)) err(`node '${n.name}'`, `input ${k} '${i}' is not in the tensor table`);
-      if (!defined.has(i)) err(`node '${n.name}'`, `input ${k} '${i}' is used before it is defined (graph not in topological order)`);
+      if (!defined.has(i))
+        err(`node '${n.name}'`, `input ${k} '${i}' is used before it is defined (graph not in topological order)`);
     });
     const outs = inferNode(g, n);
     n.outputs.forEach((o, k) => {
@@ -67,11 +77,15 @@ export function verify(g: Graph, context = ''): void {
       if (!t) err(`node '${n.name}'`, `output '${o}' is not in the tensor table`);
       if (defined.has(o)) err(`node '${n.name}'`, `output '${o}' is defined more than once`);
       if (t!.shape.join() !== outs[k]!.shape.join() || t!.dtype !== outs[k]!.dtype) {
-        err(`node '${n.name}'`, `output '${o}' is ${t!.dtype}[${t!.shape}], the op gives ${outs[k]!.dtype}[${outs[k]!.shape}]`);
+        err(
+          `node '${n.name}'`,
+          `output '${o}' is ${t!.dtype}[${t!.shape}], the op gives ${outs[k]!.dtype}[${outs[k]!.shape}]`,
+        );
       }
       defined.add(o);
     });
   }
   for (const o of g.outputs) if (!defined.has(o)) err(`output '${o}'`, `is never produced`);
-  if (g.outputs.length === 0) err('graph', 'outputs: expected at least one graph output, found none (nothing to compute)');
+  if (g.outputs.length === 0)
+    err('graph', 'outputs: expected at least one graph output, found none (nothing to compute)');
 }

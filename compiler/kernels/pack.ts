@@ -10,7 +10,8 @@ export function packQs8Gemm4x8c2(w: ArrayLike<number>, N: number, K: number): In
   const Kp = Math.ceil(K / 2) * 2;
   const out = new Int8Array(N * Kp);
   for (let n = 0; n < N; n++) {
-    const b = n & ~7, width = Math.min(8, N - b);
+    const b = n & ~7,
+      width = Math.min(8, N - b);
     for (let k = 0; k < K; k++) out[b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)] = w[n * K + k]!;
   }
   return out;
@@ -18,20 +19,30 @@ export function packQs8Gemm4x8c2(w: ArrayLike<number>, N: number, K: number): In
 
 /** Depthwise: OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
 export function packQs8Depthwise(w: ArrayLike<number>, co: number, kh: number, kw: number): Int8Array {
-  const taps = kh * kw, out = new Int8Array(taps * co);
+  const taps = kh * kw,
+    out = new Int8Array(taps * co);
   for (let o = 0; o < co; o++) for (let t = 0; t < taps; t++) out[t * co + o] = w[o * taps + t]!;
   return out;
 }
 
-
 /** OHWI [Co,KH,KW,Ci/G] → [G,KH,KW,Ci/G,Co/G]. */
-export function packConvWeights(w: Float32Array, groups: number, co: number, kh: number, kw: number, cig: number): Float32Array {
-  const cog = co / groups, taps = kh * kw;
+export function packConvWeights(
+  w: Float32Array,
+  groups: number,
+  co: number,
+  kh: number,
+  kw: number,
+  cig: number,
+): Float32Array {
+  const cog = co / groups,
+    taps = kh * kw;
   const packed = new Float32Array(co * taps * cig);
   for (let o = 0; o < co; o++) {
-    const grp = Math.floor(o / cog), oo = o % cog;
+    const grp = Math.floor(o / cog),
+      oo = o % cog;
     for (let y = 0; y < taps; y++) {
-      const dst = (grp * taps + y) * cig * cog + oo, src = (o * taps + y) * cig;
+      const dst = (grp * taps + y) * cig * cog + oo,
+        src = (o * taps + y) * cig;
       for (let c = 0; c < cig; c++) packed[dst + c * cog] = w[src + c]!;
     }
   }

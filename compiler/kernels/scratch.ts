@@ -4,8 +4,16 @@
 
 /** The conv geometry a scratch rule reads (compiler/ir convGeometry's fields). */
 export interface ConvShape {
-  oh: number; ow: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
-  ci: number; groups: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  ci: number;
+  groups: number;
   /** top, left, bottom, right */
   pad: readonly number[];
 }
@@ -16,7 +24,7 @@ const unpadded = (c: ConvShape) => c.pad.every((p) => p === 0);
  *  ungrouped conv, which runs the GEMM on the input directly. */
 export function im2colScratch(c: ConvShape): number[] | null {
   if (c.kh === 1 && c.kw === 1 && c.sh === 1 && c.sw === 1 && unpadded(c) && c.groups === 1) return null;
-  return [c.oh * c.ow, Math.ceil((c.kh * c.kw * c.ci / c.groups) / 8) * 8];
+  return [c.oh * c.ow, Math.ceil((c.kh * c.kw * c.ci) / c.groups / 8) * 8];
 }
 
 /**
@@ -25,7 +33,9 @@ export function im2colScratch(c: ConvShape): number[] | null {
  * The AS kernel (assembly/kernels/conv/qs8-conv2d-1xk.ts) groups its lines by the same rule; its load-time check
  * demands the scratch this rule sizes, and test/compiler/kernels/line-group.test.ts runs both over a grid.
  */
-export function lineGroup(outLong: number, outShort: number): number { return outLong % 4 ? Math.min(4, outShort) : 1; }
+export function lineGroup(outLong: number, outShort: number): number {
+  return outLong % 4 ? Math.min(4, outShort) : 1;
+}
 
 /** Conv1xK_QS8 (rows) / ConvKx1_QS8 (columns): R zp-padded lines of L pixels, [R·L, Ci]; L = the padded pixels the
  *  windows of one output line read. None for an unpadded 1×k (the kernel reads the input rows in place). */

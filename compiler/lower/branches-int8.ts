@@ -18,24 +18,44 @@ export interface BlockQuantizeOptions {
 }
 
 /** The int8 graph of every piece, keyed by the piece's float graph. */
-export async function quantizeBlockModel(bm: BlockModel, q: BlockQuantizeOptions): Promise<{ prepared: Map<Graph, Graph>; reports: Record<string, QuantizeReport> }> {
-  if (bm.inputs.length !== 1) throw new ModelError(bm.source, '--quantize int8', `calibration supports one model input, found ${bm.inputs.length}`);
+export async function quantizeBlockModel(
+  bm: BlockModel,
+  q: BlockQuantizeOptions,
+): Promise<{ prepared: Map<Graph, Graph>; reports: Record<string, QuantizeReport> }> {
+  if (bm.inputs.length !== 1)
+    throw new ModelError(
+      bm.source,
+      '--quantize int8',
+      `calibration supports one model input, found ${bm.inputs.length}`,
+    );
   const values = new Map<string, Float32Array[]>([[bm.inputs[0]!, q.samples]]);
   const prepared = new Map<Graph, Graph>();
   const reports: Record<string, QuantizeReport> = {};
   /** Quantises piece g and returns its float outputs per sample. */
   const piece = async (g: Graph, label: string): Promise<Map<string, Float32Array[]>> => {
     if (g.inputs.length !== 1) {
-      throw new ModelError(bm.source, `${label}`, `int8 needs each piece to read one activation, this one reads ${g.inputs.length} (${g.inputs.join(', ')})`);
+      throw new ModelError(
+        bm.source,
+        `${label}`,
+        `int8 needs each piece to read one activation, this one reads ${g.inputs.length} (${g.inputs.join(', ')})`,
+      );
     }
     const input = g.inputs[0]!;
     const data = values.get(input)!;
-    const r = await quantize(g, { samples: { input, data }, method: q.method ?? 'minmax', dumpAfter: q.dumpAfter, onDump: q.onDump });
+    const r = await quantize(g, {
+      samples: { input, data },
+      method: q.method ?? 'minmax',
+      dumpAfter: q.dumpAfter,
+      onDump: q.onDump,
+    });
     prepared.set(g, r.graph);
     reports[label] = r.report;
     const run = await floatRunner(g, g.outputs);
     const outs = new Map<string, Float32Array[]>(g.outputs.map((o) => [o, []]));
-    for (const x of data) { const m = run(x); for (const o of g.outputs) outs.get(o)!.push(m.get(o)!); }
+    for (const x of data) {
+      const m = run(x);
+      for (const o of g.outputs) outs.get(o)!.push(m.get(o)!);
+    }
     return outs;
   };
   for (const p of bm.pieces) {
@@ -46,14 +66,22 @@ export async function quantizeBlockModel(bm: BlockModel, q: BlockQuantizeOptions
     } else {
       const scores = (await piece(p.gate, `${p.name}/gate`)).get(p.gate.outputs[0]!)!;
       const outs: Float32Array[][] = [];
-      for (const [i, b] of p.branches.entries()) outs.push((await piece(b, `${p.name}/branch${i}`)).get(b.outputs[0]!)!);
-      values.set(p.output, scores.map((s, n) => outs[argmaxLowest(s)]![n]!));
+      for (const [i, b] of p.branches.entries())
+        outs.push((await piece(b, `${p.name}/branch${i}`)).get(b.outputs[0]!)!);
+      values.set(
+        p.output,
+        scores.map((s, n) => outs[argmaxLowest(s)]![n]!),
+      );
     }
   }
   return { prepared, reports };
 }
 
-export async function compileBlockModelInt8(bm: BlockModel, q: BlockQuantizeOptions, opts: BlockCompileOptions = {}): Promise<BlockCompileResult & { reports: Record<string, QuantizeReport> }> {
+export async function compileBlockModelInt8(
+  bm: BlockModel,
+  q: BlockQuantizeOptions,
+  opts: BlockCompileOptions = {},
+): Promise<BlockCompileResult & { reports: Record<string, QuantizeReport> }> {
   const { prepared, reports } = await quantizeBlockModel(bm, q);
   return { ...compileBlockModel(bm, { ...opts, prepared }), reports };
 }

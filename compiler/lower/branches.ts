@@ -53,22 +53,40 @@ function planOf(l: Lowered, extraSteps: { inputs: number[]; outputs: number[] }[
     inPlace: s.inPlace,
   }));
   return planMemory({
-    tensors: l.tensors.map((t) => ({ size: numElements(t.shape) * DTYPE_BYTES[t.dtype], constant: t.data !== undefined, aliasOf: t.aliasOf })),
-    steps, inputs: l.inputs, outputs: l.outputs,
+    tensors: l.tensors.map((t) => ({
+      size: numElements(t.shape) * DTYPE_BYTES[t.dtype],
+      constant: t.data !== undefined,
+      aliasOf: t.aliasOf,
+    })),
+    steps,
+    inputs: l.inputs,
+    outputs: l.outputs,
   });
 }
 
 /** Stitches the separately lowered pieces; returns the program and where each block landed. */
-export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}): { lowered: Lowered; layout: BlockLayout[] } {
+export function lowerBlockModel(
+  bm: BlockModel,
+  opts: BlockCompileOptions = {},
+): { lowered: Lowered; layout: BlockLayout[] } {
   const tensors: LoweredTensor[] = [];
   const steps: LoweredStep[] = [];
   const byName = new Map<string, number>();
   const layout: BlockLayout[] = [];
   const f32 = fb.DType.F32;
-  const shapeOf = (n: string) => { const s = bm.shapes.get(n)!.shape; return s.length === 0 ? [1] : [...s]; };
-  for (const i of bm.inputs) { tensors.push({ name: i, dtype: f32, shape: shapeOf(i) }); byName.set(i, tensors.length - 1); }
+  const shapeOf = (n: string) => {
+    const s = bm.shapes.get(n)!.shape;
+    return s.length === 0 ? [1] : [...s];
+  };
+  for (const i of bm.inputs) {
+    tensors.push({ name: i, dtype: f32, shape: shapeOf(i) });
+    byName.set(i, tensors.length - 1);
+  }
   // graph outputs exist from the start: an Exit step writes them before the trunk's end does
-  for (const o of bm.outputs) { tensors.push({ name: o, dtype: f32, shape: shapeOf(o) }); byName.set(o, tensors.length - 1); }
+  for (const o of bm.outputs) {
+    tensors.push({ name: o, dtype: f32, shape: shapeOf(o) });
+    byName.set(o, tensors.length - 1);
+  }
 
   const compilePiece = (g: Graph, label: string): Lowered => {
     const ready = opts.prepared?.get(g);
@@ -80,7 +98,9 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
   /** Appends a lowered piece; `target` forces its single output onto an existing tensor (merge). */
   const append = (l: Lowered, g: Graph, target?: number): void => {
     const map = new Array<number | undefined>(l.tensors.length);
-    g.inputs.forEach((name, k) => { map[l.inputs[k]!] = byName.get(name)!; });
+    g.inputs.forEach((name, k) => {
+      map[l.inputs[k]!] = byName.get(name)!;
+    });
     // outputs bound to an existing tensor (graph output, merged branch output): the producing step
     // writes it directly, or a Copy does when the output is a view or a piece input
     const dest = new Map<number, number>();
@@ -95,32 +115,62 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
     l.tensors.forEach((t, j) => {
       if (map[j] !== undefined) return;
       const d = dest.get(j);
-      if (d !== undefined) { map[j] = d; return; }
+      if (d !== undefined) {
+        map[j] = d;
+        return;
+      }
       tensors.push({ ...t, shape: [...t.shape], ...(t.aliasOf !== undefined ? { aliasOf: map[t.aliasOf]! } : {}) });
       map[j] = tensors.length - 1;
     });
-    l.outputs.forEach((id, k) => { if (!byName.has(g.outputs[k]!) && target === undefined) byName.set(g.outputs[k]!, map[id]!); });
-    for (const s of l.steps) steps.push({ ...s, inputs: s.inputs.map((i) => (i < 0 ? i : map[i]!)), outputs: s.outputs.map((o) => map[o]!) });
-    for (const [id, forced] of copies) steps.push({ kernel: fb.KernelId.Copy, inputs: [map[id]!], outputs: [forced], macs: 0, node: l.tensors[id]!.name });
+    l.outputs.forEach((id, k) => {
+      if (!byName.has(g.outputs[k]!) && target === undefined) byName.set(g.outputs[k]!, map[id]!);
+    });
+    for (const s of l.steps)
+      steps.push({ ...s, inputs: s.inputs.map((i) => (i < 0 ? i : map[i]!)), outputs: s.outputs.map((o) => map[o]!) });
+    for (const [id, forced] of copies)
+      steps.push({
+        kernel: fb.KernelId.Copy,
+        inputs: [map[id]!],
+        outputs: [forced],
+        macs: 0,
+        node: l.tensors[id]!.name,
+      });
   };
 
   for (const p of bm.pieces) {
-    if (p.kind === 'graph') { append(compilePiece(p.graph, p.graph.name), p.graph); continue; }
+    if (p.kind === 'graph') {
+      append(compilePiece(p.graph, p.graph.name), p.graph);
+      continue;
+    }
     if (p.kind === 'exit') {
       append(compilePiece(p.head, `${p.name}/head`), p.head);
       const h = byName.get(p.head.outputs[0]!)!;
       layout.push({ kind: 'exit', name: p.name, control: steps.length, targets: [] });
       steps.push({
-        kernel: fb.KernelId.Exit, inputs: [h], outputs: [byName.get(bm.outputs[0]!)!], macs: 0, node: p.name,
+        kernel: fb.KernelId.Exit,
+        inputs: [h],
+        outputs: [byName.get(bm.outputs[0]!)!],
+        macs: 0,
+        node: p.name,
         params: { type: 'control', targets: [], metric: p.metric === 'max_prob' ? 0 : 1, threshold: p.threshold },
       });
       continue;
     }
     append(compilePiece(p.gate, `${p.name}/gate`), p.gate);
     const dispatch = steps.length;
-    steps.push({ kernel: fb.KernelId.Dispatch, inputs: [byName.get(p.gate.outputs[0]!)!], outputs: [], macs: 0, node: p.name, params: { type: 'control', targets: [] } });
+    steps.push({
+      kernel: fb.KernelId.Dispatch,
+      inputs: [byName.get(p.gate.outputs[0]!)!],
+      outputs: [],
+      macs: 0,
+      node: p.name,
+      params: { type: 'control', targets: [] },
+    });
     let merged = byName.get(p.output);
-    if (merged === undefined) { tensors.push({ name: p.output, dtype: f32, shape: shapeOf(p.output) }); merged = tensors.length - 1; }
+    if (merged === undefined) {
+      tensors.push({ name: p.output, dtype: f32, shape: shapeOf(p.output) });
+      merged = tensors.length - 1;
+    }
     const starts: number[] = [];
     const jumps: number[] = [];
     p.branches.forEach((b, i) => {
@@ -128,7 +178,14 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
       append(compilePiece(b, `${p.name}/branch${i}`), b, merged);
       if (i < p.branches.length - 1) {
         jumps.push(steps.length);
-        steps.push({ kernel: fb.KernelId.Jump, inputs: [], outputs: [], macs: 0, node: p.name, params: { type: 'control', targets: [] } });
+        steps.push({
+          kernel: fb.KernelId.Jump,
+          inputs: [],
+          outputs: [],
+          macs: 0,
+          node: p.name,
+          params: { type: 'control', targets: [] },
+        });
       }
     });
     const end = steps.length;
@@ -138,7 +195,15 @@ export function lowerBlockModel(bm: BlockModel, opts: BlockCompileOptions = {}):
     for (const j of jumps) (steps[j]!.params as { targets: number[] }).targets = [end];
     layout.push({ kind: 'branch', name: p.name, control: dispatch, targets });
   }
-  return { lowered: { tensors, steps, inputs: bm.inputs.map((i) => byName.get(i)!), outputs: bm.outputs.map((o) => byName.get(o)!) }, layout };
+  return {
+    lowered: {
+      tensors,
+      steps,
+      inputs: bm.inputs.map((i) => byName.get(i)!),
+      outputs: bm.outputs.map((o) => byName.get(o)!),
+    },
+    layout,
+  };
 }
 
 /**

@@ -38,8 +38,13 @@ const QS8_CONV_RULES: readonly { kernel: string; match: (c: ConvShape) => boolea
 
 /** qc [3, n]: bias row, multiplier row, shift row. */
 function qcBytes(bias: ArrayLike<number>, fp: readonly FixedPoint[]): Uint8Array {
-  const n = fp.length, a = new Int32Array(3 * n);
-  for (let c = 0; c < n; c++) { a[c] = bias[c]!; a[n + c] = fp[c]!.mult; a[2 * n + c] = fp[c]!.shift; }
+  const n = fp.length,
+    a = new Int32Array(3 * n);
+  for (let c = 0; c < n; c++) {
+    a[c] = bias[c]!;
+    a[n + c] = fp[c]!.mult;
+    a[2 * n + c] = fp[c]!.shift;
+  }
   return new Uint8Array(a.buffer);
 }
 const i32Bytes = (v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
@@ -49,42 +54,64 @@ const i8Bytes = (a: Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteL
 export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
   const { g } = ctx;
   if (!isInt8Node(g, n) || n.op === 'Pad') return false;
-  const err = (d: string): never => { throw new ModelError(g.source, `node '${n.name}' (${n.op})`, d); };
+  const err = (d: string): never => {
+    throw new ModelError(g.source, `node '${n.name}' (${n.op})`, d);
+  };
   const t = (name: string): Tensor => g.tensors.get(name)!;
-  const x = n.inputs[0]!, out = n.outputs[0]!;
+  const x = n.inputs[0]!,
+    out = n.outputs[0]!;
   const need = (name: string, dtype: string, what: string) => {
     if (t(name).dtype !== dtype) err(`${what} '${name}' must be ${dtype}, found ${t(name).dtype}`);
   };
-  const constTensor = (name: string, dtype: fb.DType, shape: number[], data: Uint8Array) => ctx.newTensor({ name, dtype, shape, data });
-  const wrap = (fn: () => FixedPoint[]): FixedPoint[] => { try { return fn(); } catch (e) { return err((e as Error).message); } };
+  const constTensor = (name: string, dtype: fb.DType, shape: number[], data: Uint8Array) =>
+    ctx.newTensor({ name, dtype, shape, data });
+  const wrap = (fn: () => FixedPoint[]): FixedPoint[] => {
+    try {
+      return fn();
+    } catch (e) {
+      return err((e as Error).message);
+    }
+  };
 
   switch (n.op) {
     case 'Quantize':
-      need(x, 'float32', 'input'); need(out, 'int8', 'output'); tensorQuant(g, out, n);
+      need(x, 'float32', 'input');
+      need(out, 'int8', 'output');
+      tensorQuant(g, out, n);
       ctx.push({ kernel: fb.KernelId.Quantize_QS8, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
       return true;
     case 'Dequantize':
-      need(x, 'int8', 'input'); need(out, 'float32', 'output'); tensorQuant(g, x, n);
+      need(x, 'int8', 'input');
+      need(out, 'float32', 'output');
+      tensorQuant(g, x, n);
       ctx.push({ kernel: fb.KernelId.Dequantize_QS8, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
       return true;
     case 'Requantize': {
-      need(x, 'int8', 'input'); need(out, 'int8', 'output');
-      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      need(x, 'int8', 'input');
+      need(out, 'int8', 'output');
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / f32(qo.scale))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
       ctx.push({ kernel: fb.KernelId.Requantize_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
       return true;
     }
-    case 'Conv2D': case 'Dense': {
-      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+    case 'Conv2D':
+    case 'Dense': {
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
       const wt = t(n.inputs[1]!);
-      if (wt.dtype !== 'int8' || !wt.data) err(`weights '${wt.name}' must be a constant int8 tensor, found ${wt.dtype}${wt.data ? '' : ' (not constant)'}`);
+      if (wt.dtype !== 'int8' || !wt.data)
+        err(
+          `weights '${wt.name}' must be a constant int8 tensor, found ${wt.dtype}${wt.data ? '' : ' (not constant)'}`,
+        );
       if (!wt.quant) err(`int8 weights '${wt.name}' have no quant params`);
       if (wt.quant!.zeroPoint.some((z) => z !== 0)) err(`int8 weights '${wt.name}' must be symmetric (zero point 0)`);
       const w = toFloat64(wt.data!);
       const co = wt.shape[0]!;
       const bt = n.inputs[2] ? t(n.inputs[2]) : undefined;
-      if (bt && (bt.dtype !== 'int32' || !bt.data)) err(`bias '${bt.name}' must be a constant int32 tensor, found ${bt.dtype}`);
+      if (bt && (bt.dtype !== 'int32' || !bt.data))
+        err(`bias '${bt.name}' must be a constant int32 tensor, found ${bt.dtype}`);
       const bias = bt ? toFloat64(bt.data!) : new Float64Array(co);
       const sW = wt.quant!.scale.length === 1 ? new Array<number>(co).fill(wt.quant!.scale[0]!) : wt.quant!.scale;
       if (sW.length !== co) err(`weights '${wt.name}' have ${sW.length} scales for ${co} output channels`);
@@ -93,7 +120,14 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const K = numElements(wt.shape.slice(1));
       // every partial sum stays in i32: |bias'| + 128·Σ|w| (raw x in [−128, 127], zp folded) and |bias| + 255·Σ|w|
       // ((x − zp)·w, the reference twins) below 2^31; Σ|w| of the real weights, so an imported −128 counts 128
-      const sumW = (c: number, abs: boolean) => { let s = 0; for (let k = 0; k < K; k++) { const v = w[c * K + k]!; s += abs ? Math.abs(v) : v; } return s; };
+      const sumW = (c: number, abs: boolean) => {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const v = w[c * K + k]!;
+          s += abs ? Math.abs(v) : v;
+        }
+        return s;
+      };
       const folded = new Float64Array(co);
       for (let c = 0; c < co; c++) {
         folded[c] = bias[c]! - qi.zp * sumW(c, false);
@@ -102,25 +136,54 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         }
       }
       if (n.op === 'Dense') {
-        need(x, 'int8', 'input'); need(out, 'int8', 'output');
+        need(x, 'int8', 'input');
+        need(out, 'int8', 'output');
         const M = t(x).shape[0]!;
-        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [co, Math.ceil(K / 2) * 2], i8Bytes(packQs8Gemm4x8c2(w, co, K)));
+        const wid = constTensor(
+          `${wt.name}:packed`,
+          fb.DType.I8,
+          [co, Math.ceil(K / 2) * 2],
+          i8Bytes(packQs8Gemm4x8c2(w, co, K)),
+        );
         const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
-        ctx.push({ kernel: fb.KernelId.Dense_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: { type: 'dense', qMin, qMax }, macs: M * K * co });
+        ctx.push({
+          kernel: fb.KernelId.Dense_QS8,
+          inputs: [ctx.idOf(x, n), wid, qc],
+          params: { type: 'dense', qMin, qMax },
+          macs: M * K * co,
+        });
         return true;
       }
       const geo = convGeometry(n, t(x), wt, g.source);
       const { kh, kw, ci, groups } = geo;
-      const cig = ci / groups, cog = co / groups;
+      const cig = ci / groups,
+        cog = co / groups;
       const depthwise = groups > 1 && groups === ci && co % ci === 0;
       const conv: ParamsSpec = {
-        type: 'conv', kernelH: kh, kernelW: kw, strideH: geo.sh, strideW: geo.sw, dilationH: geo.dh, dilationW: geo.dw,
-        padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
-        groups: depthwise ? 1 : groups, depthMultiplier: depthwise ? co / ci : 1, qMin, qMax,
+        type: 'conv',
+        kernelH: kh,
+        kernelW: kw,
+        strideH: geo.sh,
+        strideW: geo.sw,
+        dilationH: geo.dh,
+        dilationW: geo.dw,
+        padTop: geo.pad[0],
+        padLeft: geo.pad[1],
+        padBottom: geo.pad[2],
+        padRight: geo.pad[3],
+        groups: depthwise ? 1 : groups,
+        depthMultiplier: depthwise ? co / ci : 1,
+        qMin,
+        qMax,
       };
       const macs = geo.n * geo.oh * geo.ow * co * kh * kw * cig;
       if (depthwise) {
-        const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [kh, kw, co], i8Bytes(packQs8Depthwise(w, co, kh, kw)));
+        const wid = constTensor(
+          `${wt.name}:packed`,
+          fb.DType.I8,
+          [kh, kw, co],
+          i8Bytes(packQs8Depthwise(w, co, kh, kw)),
+        );
         const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(bias, fp));
         ctx.push({ kernel: fb.KernelId.DepthwiseConv2D_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
         return true;
@@ -128,24 +191,32 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const Kp2 = Math.ceil(K / 2) * 2;
       const groupBytes = cog * Kp2;
       const packed = new Int8Array(groups * groupBytes);
-      for (let gi = 0; gi < groups; gi++) packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
+      for (let gi = 0; gi < groups; gi++)
+        packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
       const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, cog, Kp2], i8Bytes(packed));
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
       const rule = QS8_CONV_RULES.find((r) => !ctx.disabled.has(r.kernel) && r.match(geo))!;
       const row = kernelByName(rule.kernel);
       const inputs = [ctx.idOf(x, n), wid, qc];
       const scratch = row.scratch!(geo);
-      if (scratch) inputs.push(ctx.newTensor({ name: `${n.name}:${rule.scratchName}`, dtype: fb.DType.I8, shape: scratch }));
+      if (scratch)
+        inputs.push(ctx.newTensor({ name: `${n.name}:${rule.scratchName}`, dtype: fb.DType.I8, shape: scratch }));
       ctx.push({ kernel: row.id, inputs, params: conv, macs });
       return true;
     }
     case 'Add': {
       const b = n.inputs[1]!;
       need(b, 'int8', 'input');
-      const qa = tensorQuant(g, x, n), qb = tensorQuant(g, b, n), qo = tensorQuant(g, out, n);
+      const qa = tensorQuant(g, x, n),
+        qb = tensorQuant(g, b, n),
+        qo = tensorQuant(g, out, n);
       const so = f32(qo.scale);
       let m: { multA: number; multB: number; shift: number };
-      try { m = addMultipliers(f32(qa.scale) / so, f32(qb.scale) / so); } catch (e) { return err((e as Error).message); }
+      try {
+        m = addMultipliers(f32(qa.scale) / so, f32(qb.scale) / so);
+      } catch (e) {
+        return err((e as Error).message);
+      }
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
       const full = t(out).shape;
       const shape = full.length ? full : [1];
@@ -154,20 +225,33 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3], i32Bytes([m.multA, m.multB, m.shift]));
       ctx.push({
-        kernel: fb.KernelId.Add_QS8, inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
-        params: { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax }, macs: numElements(full),
+        kernel: fb.KernelId.Add_QS8,
+        inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
+        params: { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax },
+        macs: numElements(full),
       });
       return true;
     }
-    case 'MaxPool': case 'AvgPool': {
-      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
-      if (f32(qi.scale) !== f32(qo.scale) || qi.zp !== qo.zp) err(`int8 pooling needs the output quant equal to the input's (insert a Requantize)`);
+    case 'MaxPool':
+    case 'AvgPool': {
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
+      if (f32(qi.scale) !== f32(qo.scale) || qi.zp !== qo.zp)
+        err(`int8 pooling needs the output quant equal to the input's (insert a Requantize)`);
       const geo = poolGeometry(n, t(x).shape, g.source);
       ctx.push({
-        kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_QS8 : fb.KernelId.AvgPool_QS8, inputs: [ctx.idOf(x, n)],
+        kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_QS8 : fb.KernelId.AvgPool_QS8,
+        inputs: [ctx.idOf(x, n)],
         params: {
-          type: 'pool', kernelH: geo.kh, kernelW: geo.kw, strideH: geo.sh, strideW: geo.sw,
-          padTop: geo.pad[0], padLeft: geo.pad[1], padBottom: geo.pad[2], padRight: geo.pad[3],
+          type: 'pool',
+          kernelH: geo.kh,
+          kernelW: geo.kw,
+          strideH: geo.sh,
+          strideW: geo.sw,
+          padTop: geo.pad[0],
+          padLeft: geo.pad[1],
+          padBottom: geo.pad[2],
+          padRight: geo.pad[3],
           countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0,
         },
         macs: geo.n * geo.oh * geo.ow * geo.c * geo.kh * geo.kw,
@@ -175,7 +259,8 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       return true;
     }
     case 'GlobalAvgPool': {
-      const qi = tensorQuant(g, x, n), qo = tensorQuant(g, out, n);
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
       const [, H, W] = t(x).shape as [number, number, number, number];
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));

@@ -10,7 +10,13 @@ import { GraphEdit, constF64, type Pass } from './util.ts';
 
 const ELEMENTWISE = new Set(['Relu', 'Relu6', 'Clip', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'PRelu']);
-const inverse = (p: number[]) => { const q = new Array<number>(p.length); p.forEach((v, i) => { q[v] = i; }); return q; };
+const inverse = (p: number[]) => {
+  const q = new Array<number>(p.length);
+  p.forEach((v, i) => {
+    q[v] = i;
+  });
+  return q;
+};
 const isIdentity = (p: number[]) => p.every((v, i) => v === i);
 
 export const cancelTransposes: Pass = {
@@ -34,8 +40,14 @@ export const cancelTransposes: Pass = {
         changed = true;
       }
       const perm = transposePerm(t2, g.tensors.get(t2.inputs[0]!)!.shape.length, g.source);
-      if (isIdentity(perm) && e.bypass(t2, t2.inputs[0]!, t2.outputs[0]!)) { changed = true; continue; }
-      if (absorbIntoDense(e, t2, perm)) { changed = true; continue; }
+      if (isIdentity(perm) && e.bypass(t2, t2.inputs[0]!, t2.outputs[0]!)) {
+        changed = true;
+        continue;
+      }
+      if (absorbIntoDense(e, t2, perm)) {
+        changed = true;
+        continue;
+      }
       // push t2 (as t1 of a later pair) through a following elementwise op that feeds another Transpose
       while (pushThrough(e, t2, perm)) changed = true;
     }
@@ -58,21 +70,28 @@ function absorbIntoDense(e: GraphEdit, t: Node, perm: number[]): boolean {
   const d = e.consumers(rOut)[0];
   const x = g.tensors.get(t.inputs[0]!)!;
   const rs = g.tensors.get(rOut)!.shape;
-  if (!d || d.op !== 'Dense' || d.inputs[0] !== rOut || !e.singleUse(rOut) || rs.length !== 2 || rs[0] !== x.shape[0]) return false;
+  if (!d || d.op !== 'Dense' || d.inputs[0] !== rOut || !e.singleUse(rOut) || rs.length !== 2 || rs[0] !== x.shape[0])
+    return false;
   const w = g.tensors.get(d.inputs[1]!);
   if (!w?.data || d.inputs[1] === rOut) return false;
   const [n, k] = w.shape as [number, number];
-  const inner = x.shape.slice(1), tShape = perm.slice(1).map((p) => x.shape[p]!);
+  const inner = x.shape.slice(1),
+    tShape = perm.slice(1).map((p) => x.shape[p]!);
   const tStrides = rowStrides(tShape);
   // x's row-major feature j sits at transposed feature src[j]
-  const src = new Int32Array(k), idx = new Array<number>(inner.length).fill(0);
+  const src = new Int32Array(k),
+    idx = new Array<number>(inner.length).fill(0);
   for (let j = 0; j < k; j++) {
     let f = 0;
     for (let a = 0; a < tShape.length; a++) f += idx[perm[a + 1]! - 1]! * tStrides[a]!;
     src[j] = f;
-    for (let a = inner.length - 1; a >= 0; a--) { if (++idx[a]! < inner[a]!) break; idx[a] = 0; }
+    for (let a = inner.length - 1; a >= 0; a--) {
+      if (++idx[a]! < inner[a]!) break;
+      idx[a] = 0;
+    }
   }
-  const wd = constF64(w), nw = new Float32Array(n * k);
+  const wd = constF64(w),
+    nw = new Float32Array(n * k);
   for (let o = 0; o < n; o++) for (let j = 0; j < k; j++) nw[o * k + j] = wd[o * k + src[j]!]!;
   e.setInput(d, 1, e.addConstant(`${w.name}_nhwc`, [n, k], nw));
   // only the input axis moved: per-output-channel quantisation params (pre-quantised weights) still hold
@@ -111,7 +130,12 @@ function pushThrough(e: GraphEdit, t: Node, perm: number[]): boolean {
       const ext = [...new Array<number>(perm.length - ot.shape.length).fill(1), ...ot.shape];
       const st = rowStrides(ext);
       const shape = inv.map((a) => ext[a]!);
-      const data = gather(constF64(ot), shape, inv.map((a) => st[a]!), 0);
+      const data = gather(
+        constF64(ot),
+        shape,
+        inv.map((a) => st[a]!),
+        0,
+      );
       moved = e.addConstant(`${other}_t`, shape, Float32Array.from(data));
     } else {
       const t3 = e.producer(other);

@@ -21,7 +21,8 @@ export const canonicalize: Pass = {
         changed = true;
       }
       if ((n.op === 'Concat' && n.inputs.length === 1) || n.op === 'Reshape') {
-        const i = g.tensors.get(n.inputs[0]!)!, o = g.tensors.get(n.outputs[0]!)!;
+        const i = g.tensors.get(n.inputs[0]!)!,
+          o = g.tensors.get(n.outputs[0]!)!;
         if (i.shape.join() === o.shape.join() && e.bypass(n, i.name, o.name)) changed = true;
         else if (n.op === 'Concat') {
           n.op = 'Reshape';

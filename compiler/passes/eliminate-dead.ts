@@ -14,7 +14,8 @@ export const eliminateDead: Pass = {
         for (const i of n.inputs) if (i !== '') live.add(i);
       }
     }
-    const before = g.nodes.length, tensorsBefore = g.tensors.size;
+    const before = g.nodes.length,
+      tensorsBefore = g.tensors.size;
     g.nodes = g.nodes.filter((_, k) => keep[k]);
     const used = new Set<string>([...g.inputs, ...g.outputs]);
     for (const n of g.nodes) for (const t of [...n.inputs, ...n.outputs]) used.add(t);

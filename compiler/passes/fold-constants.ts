@@ -7,11 +7,16 @@ import { GraphEdit, type Pass } from './util.ts';
 
 function store(dtype: string, v: Float64Array): TensorData {
   switch (dtype) {
-    case 'int32': return Int32Array.from(v);
-    case 'int8': return Int8Array.from(v);
-    case 'uint8': return Uint8Array.from(v);
-    case 'int64': return BigInt64Array.from(v, (x) => BigInt(Math.trunc(x)));
-    default: return Float32Array.from(v);
+    case 'int32':
+      return Int32Array.from(v);
+    case 'int8':
+      return Int8Array.from(v);
+    case 'uint8':
+      return Uint8Array.from(v);
+    case 'int64':
+      return BigInt64Array.from(v, (x) => BigInt(Math.trunc(x)));
+    default:
+      return Float32Array.from(v);
   }
 }
 
@@ -24,7 +29,14 @@ export const foldConstants: Pass = {
       const present = n.inputs.filter((i) => i !== '');
       if (present.length === 0 || !present.every((i) => g.tensors.get(i)?.data)) continue;
       if (n.outputs.some((o) => e.outputs.has(o))) continue;
-      const sub: Graph = { name: n.name, source: g.source, tensors: g.tensors, nodes: [n], inputs: [], outputs: n.outputs };
+      const sub: Graph = {
+        name: n.name,
+        source: g.source,
+        tensors: g.tensors,
+        nodes: [n],
+        inputs: [],
+        outputs: n.outputs,
+      };
       const vals = evaluate(sub, {});
       for (const o of n.outputs) {
         const t = g.tensors.get(o)!;

@@ -17,9 +17,15 @@ export const fuseActivation: Pass = {
       const p = e.producer(x);
       if (!p || (p.op !== 'Conv2D' && p.op !== 'Dense' && p.op !== 'Add')) continue;
       if (!e.singleUse(x)) continue;
-      const [c, d] = r.op === 'Relu' ? [0, Infinity] : r.op === 'Relu6' ? [0, 6] : [attrNum(r, 'min', -Infinity), attrNum(r, 'max', Infinity)];
+      const [c, d] =
+        r.op === 'Relu'
+          ? [0, Infinity]
+          : r.op === 'Relu6'
+            ? [0, 6]
+            : [attrNum(r, 'min', -Infinity), attrNum(r, 'max', Infinity)];
       const prev = activationOf(p);
-      const lo = clamp(prev.min, c, d), hi = clamp(prev.max, c, d);
+      const lo = clamp(prev.min, c, d),
+        hi = clamp(prev.max, c, d);
       if (lo === 0 && hi >= FLOAT32_MAX) {
         p.attrs.activation = 'relu';
       } else {

@@ -17,7 +17,9 @@ export const fusePad: Pass = {
       const pads = attrNums(p, 'pads', []);
       // NHWC rank 4: begins [n,h,w,c], ends [n,h,w,c]; only h and w may be padded
       if (pads.length !== 8 || pads[0] || pads[3] || pads[4] || pads[7]) continue;
-      const src = g.tensors.get(p.inputs[0]!)!, xt = g.tensors.get(x)!, w = g.tensors.get(c.inputs[1]!)!;
+      const src = g.tensors.get(p.inputs[0]!)!,
+        xt = g.tensors.get(x)!,
+        w = g.tensors.get(c.inputs[1]!)!;
       const [sh, sw] = attrNums(c, 'strides', [1, 1]) as [number, number];
       const [dh, dw] = attrNums(c, 'dilations', [1, 1]) as [number, number];
       const own = resolvePadding(c, g.source, xt.shape[1]!, xt.shape[2]!, w.shape[1]!, w.shape[2]!, sh, sw, dh, dw);

@@ -18,7 +18,15 @@ import type { Pass } from './util.ts';
 export type { Pass };
 export const PIPELINE: Pass[] = [
   // fuse-bias before fold-batchnorm: conv → Add(bias) → BatchNorm must reach the BN as conv → BN
-  inferShapes, canonicalize, foldConstants, fuseBias, foldBatchnorm, fuseActivation, fusePad, cancelTransposes, eliminateDead,
+  inferShapes,
+  canonicalize,
+  foldConstants,
+  fuseBias,
+  foldBatchnorm,
+  fuseActivation,
+  fusePad,
+  cancelTransposes,
+  eliminateDead,
 ];
 export const PASS_NAMES: string[] = PIPELINE.map((p) => p.name);
 const MAX_ROUNDS = 10;

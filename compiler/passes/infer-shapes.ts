@@ -14,7 +14,11 @@ export const inferShapes: Pass = {
     for (const n of g.nodes) {
       n.inputs.forEach((i, k) => {
         if (i !== '' && !defined.has(i) && g.tensors.has(i)) {
-          throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `input ${k} '${i}' is used before the node that computes it (nodes must be in topological order)`);
+          throw new ModelError(
+            g.source,
+            `node '${n.name}' (${n.op})`,
+            `input ${k} '${i}' is used before the node that computes it (nodes must be in topological order)`,
+          );
         }
       });
       const outs = inferNode(g, n);
@@ -22,7 +26,11 @@ export const inferShapes: Pass = {
         defined.add(o);
         const t = g.tensors.get(o);
         const { shape, dtype } = outs[i]!;
-        if (!t) { g.tensors.set(o, { name: o, shape, dtype }); changed = true; return; }
+        if (!t) {
+          g.tensors.set(o, { name: o, shape, dtype });
+          changed = true;
+          return;
+        }
         if (t.shape?.join() !== shape.join() || t.dtype !== dtype) {
           t.shape = shape;
           t.dtype = dtype;

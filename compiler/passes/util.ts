@@ -39,9 +39,13 @@ export class GraphEdit {
     editWork.count += g.nodes.length;
   }
 
-  isLive(n: Node): boolean { return this.next.has(n); }
+  isLive(n: Node): boolean {
+    return this.next.has(n);
+  }
 
-  producer(t: string): Node | undefined { return this.producerOf.get(t); }
+  producer(t: string): Node | undefined {
+    return this.producerOf.get(t);
+  }
 
   /** Distinct nodes reading `t`, in the order they first read it. */
   consumers(t: string): Node[] {
@@ -51,10 +55,14 @@ export class GraphEdit {
   }
 
   /** Whether anything reads `t` (a node or the graph's outputs). */
-  isRead(t: string): boolean { return (this.readersOf.get(t)?.length ?? 0) > 0 || this.outputs.has(t); }
+  isRead(t: string): boolean {
+    return (this.readersOf.get(t)?.length ?? 0) > 0 || this.outputs.has(t);
+  }
 
   /** A tensor another node may be rewired into: read once, by one node, and not a graph output. */
-  singleUse(t: string): boolean { return this.readersOf.get(t)?.length === 1 && !this.outputs.has(t); }
+  singleUse(t: string): boolean {
+    return this.readersOf.get(t)?.length === 1 && !this.outputs.has(t);
+  }
 
   setInput(n: Node, k: number, t: string): void {
     this.unread(n.inputs[k]!, n);
@@ -85,24 +93,34 @@ export class GraphEdit {
     for (const i of n.inputs) this.unread(i, n);
     for (const o of n.outputs) if (this.producerOf.get(o) === n) this.producerOf.delete(o);
     this.names.delete(n.name);
-    const p = this.prev.get(n), q = this.next.get(n);
-    if (p) this.next.set(p, q); else this.head = q;
-    if (q) this.prev.set(q, p); else this.tail = p;
+    const p = this.prev.get(n),
+      q = this.next.get(n);
+    if (p) this.next.set(p, q);
+    else this.head = q;
+    if (q) this.prev.set(q, p);
+    else this.tail = p;
     this.next.delete(n);
     this.prev.delete(n);
   }
 
   /** Puts `n` (new, or just removed) right after `anchor`. */
-  insertAfter(anchor: Node, n: Node): void { this.link(n, anchor); }
+  insertAfter(anchor: Node, n: Node): void {
+    this.link(n, anchor);
+  }
 
   /** Puts `n` (new, or just removed) right before `anchor`. */
-  insertBefore(anchor: Node, n: Node): void { this.link(n, this.prev.get(anchor)); }
+  insertBefore(anchor: Node, n: Node): void {
+    this.link(n, this.prev.get(anchor));
+  }
 
   /** Replaces `n` by `nodes`, in its place. */
   replace(n: Node, nodes: Node[]): void {
     let at = this.prev.get(n);
     this.remove(n);
-    for (const m of nodes) { this.link(m, at); at = m; }
+    for (const m of nodes) {
+      this.link(m, at);
+      at = m;
+    }
   }
 
   /** `base`, or `base_1`, `base_2`, … : the first name no tensor and no node has. */
@@ -126,7 +144,11 @@ export class GraphEdit {
 
   /** Every reader of `from` reads `to` instead. */
   renameUses(from: string, to: string): void {
-    for (const n of this.consumers(from)) this.setInputs(n, n.inputs.map((i) => (i === from ? to : i)));
+    for (const n of this.consumers(from))
+      this.setInputs(
+        n,
+        n.inputs.map((i) => (i === from ? to : i)),
+      );
   }
 
   /**
@@ -141,7 +163,11 @@ export class GraphEdit {
       if (t.data || this.inputs.has(inp) || this.outputs.has(inp)) return false;
       // keep the graph output's name: the producer of `inp` now writes `out`
       const p = this.producerOf.get(inp);
-      if (p) this.setOutputs(p, p.outputs.map((o) => (o === inp ? out : o)));
+      if (p)
+        this.setOutputs(
+          p,
+          p.outputs.map((o) => (o === inp ? out : o)),
+        );
       this.renameUses(inp, out);
       this.g.tensors.delete(inp);
     }
@@ -162,8 +188,10 @@ export class GraphEdit {
     const q = after ? this.next.get(after) : this.head;
     this.prev.set(n, after);
     this.next.set(n, q);
-    if (after) this.next.set(after, n); else this.head = n;
-    if (q) this.prev.set(q, n); else this.tail = n;
+    if (after) this.next.set(after, n);
+    else this.head = n;
+    if (q) this.prev.set(q, n);
+    else this.tail = n;
     this.names.add(n.name);
     for (const i of n.inputs) this.read(i, n);
     for (const o of n.outputs) this.producerOf.set(o, n);
@@ -172,7 +200,8 @@ export class GraphEdit {
   private read(t: string, n: Node): void {
     if (t === '') return;
     const r = this.readersOf.get(t);
-    if (r) r.push(n); else this.readersOf.set(t, [n]);
+    if (r) r.push(n);
+    else this.readersOf.set(t, [n]);
   }
 
   private unread(t: string, n: Node): void {

@@ -25,18 +25,33 @@ export interface CalibrationTarget {
  * Splits an array with shape `arrShape` into samples of graph input `input`: the shape itself (one
  * sample), or N × the input shape (with or without its leading batch 1).
  */
-export function splitSamples(g: CalibrationTarget, data: ArrayLike<number>, arrShape: readonly number[], file: string): Samples {
+export function splitSamples(
+  g: CalibrationTarget,
+  data: ArrayLike<number>,
+  arrShape: readonly number[],
+  file: string,
+): Samples {
   if (g.inputs.length !== 1) {
-    throw new ModelError(file, 'calibration', `the model has ${g.inputs.length} inputs (${g.inputs.join(', ')}); calibration supports one`);
+    throw new ModelError(
+      file,
+      'calibration',
+      `the model has ${g.inputs.length} inputs (${g.inputs.join(', ')}); calibration supports one`,
+    );
   }
   const input = g.inputs[0]!;
   const shape = g.tensors.get(input)!.shape;
   const per = numElements(shape);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-  const fits = same(arrShape, shape) || same(arrShape.slice(1), shape)
-    || (shape[0] === 1 && same(arrShape.slice(1), shape.slice(1)));
+  const fits =
+    same(arrShape, shape) ||
+    same(arrShape.slice(1), shape) ||
+    (shape[0] === 1 && same(arrShape.slice(1), shape.slice(1)));
   if (!fits || numElements(arrShape) % per !== 0 || numElements(arrShape) === 0) {
-    throw new ModelError(file, 'calibration', `expected samples of input '${input}' shape [${shape}] (as [N,${shape.slice(shape[0] === 1 ? 1 : 0)}] or [N,${shape}]), found [${arrShape}]`);
+    throw new ModelError(
+      file,
+      'calibration',
+      `expected samples of input '${input}' shape [${shape}] (as [N,${shape.slice(shape[0] === 1 ? 1 : 0)}] or [N,${shape}]), found [${arrShape}]`,
+    );
   }
   const n = numElements(arrShape) / per;
   const out: Float32Array[] = [];
@@ -46,7 +61,11 @@ export function splitSamples(g: CalibrationTarget, data: ArrayLike<number>, arrS
       a[i] = Number(data[s * per + i]);
       // as `edgec run` input: a NaN or ±Inf would poison every range it reaches
       if (!Number.isFinite(a[i]!)) {
-        throw new ModelError(file, 'calibration', `sample ${s}, element ${i}: expected finite float32 values, found ${data[s * per + i]}`);
+        throw new ModelError(
+          file,
+          'calibration',
+          `sample ${s}, element ${i}: expected finite float32 values, found ${data[s * per + i]}`,
+        );
       }
     }
     out.push(a);
@@ -61,19 +80,28 @@ export function splitSamples(g: CalibrationTarget, data: ArrayLike<number>, arrS
  */
 export function calibrationWarnings(samples: Samples, observed: ReadonlyMap<string, Range>): string[] {
   const warnings: string[] = [];
-  let max = -Infinity, whole = true;
-  for (const x of samples.data) for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (v > max) max = v;
-    if (whole && (v < 0 || v > 255 || !Number.isInteger(v))) whole = false;
-  }
+  let max = -Infinity,
+    whole = true;
+  for (const x of samples.data)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (v > max) max = v;
+      if (whole && (v < 0 || v > 255 || !Number.isInteger(v))) whole = false;
+    }
   if (whole && max > 1) {
-    warnings.push(`calibration data of '${samples.input}' are whole numbers in [0, 255] (max ${max}): raw pixels? If the model was trained on x / 255, scale the samples the same way`);
+    warnings.push(
+      `calibration data of '${samples.input}' are whole numbers in [0, 255] (max ${max}): raw pixels? If the model was trained on x / 255, scale the samples the same way`,
+    );
   }
   const flat = [...observed].filter(([, r]) => !(r.max > r.min));
   if (flat.length > 0) {
-    const shown = flat.slice(0, 3).map(([t, r]) => `'${t}' [${r.min}, ${r.max}]`).join(', ');
-    warnings.push(`${flat.length} calibrated range(s) are degenerate (min = max; the samples never moved them): ${shown}${flat.length > 3 ? ', …' : ''}`);
+    const shown = flat
+      .slice(0, 3)
+      .map(([t, r]) => `'${t}' [${r.min}, ${r.max}]`)
+      .join(', ');
+    warnings.push(
+      `${flat.length} calibrated range(s) are degenerate (min = max; the samples never moved them): ${shown}${flat.length > 3 ? ', …' : ''}`,
+    );
   }
   return warnings;
 }
@@ -86,7 +114,10 @@ export function activationTensors(g: Graph): string[] {
 }
 
 /** A runner that evaluates g on the float wasm runtime, returning every tensor in `observe`. */
-export async function floatRunner(g: Graph, observe: string[]): Promise<(x: Float32Array) => Map<string, Float32Array>> {
+export async function floatRunner(
+  g: Graph,
+  observe: string[],
+): Promise<(x: Float32Array) => Map<string, Float32Array>> {
   const cg = cloneGraph(g);
   const extra = observe.filter((t) => !g.inputs.includes(t));
   cg.outputs = [...new Set([...g.outputs, ...extra])];
@@ -110,7 +141,12 @@ export interface Calibration {
   floatOutputs: Map<string, Float32Array>[];
 }
 
-export async function calibrate(g: Graph, samples: Samples, method: CalibrationMethod, progress?: Progress): Promise<Calibration> {
+export async function calibrate(
+  g: Graph,
+  samples: Samples,
+  method: CalibrationMethod,
+  progress?: Progress,
+): Promise<Calibration> {
   const tensors = activationTensors(g);
   const run = await floatRunner(g, tensors);
   const mm = new Map(tensors.map((t) => [t, new MinMaxObserver()]));
@@ -130,10 +166,12 @@ export async function calibrate(g: Graph, samples: Samples, method: CalibrationM
     for (const t of tensors) ranges.set(t, mm.get(t)!.range());
     return { ranges, observed, floatOutputs };
   }
-  const hist = new Map(tensors.map((t) => {
-    const r = mm.get(t)!;
-    return [t, new Histogram(r.min > r.max ? 0 : r.min, r.min > r.max ? 0 : r.max)];
-  }));
+  const hist = new Map(
+    tensors.map((t) => {
+      const r = mm.get(t)!;
+      return [t, new Histogram(r.min > r.max ? 0 : r.min, r.min > r.max ? 0 : r.max)];
+    }),
+  );
   for (const x of samples.data) {
     const vals = run(x);
     for (const t of tensors) hist.get(t)!.observe(vals.get(t)!);
@@ -143,6 +181,7 @@ export async function calibrate(g: Graph, samples: Samples, method: CalibrationM
   // logits makes top-1 ties (fashion_cnn lost 10 points of top-1 to entropy-clipped logits)
   const results = new Set(g.outputs);
   for (const n of g.nodes) if (n.op === 'Softmax' || n.op === 'Sigmoid') results.add(n.inputs[0]!);
-  for (const t of tensors) ranges.set(t, results.has(t) ? mm.get(t)!.range() : methodRange(method, mm.get(t)!, hist.get(t)));
+  for (const t of tensors)
+    ranges.set(t, results.has(t) ? mm.get(t)!.range() : methodRange(method, mm.get(t)!, hist.get(t)));
   return { ranges, observed, floatOutputs };
 }

@@ -7,7 +7,14 @@ import type { CompileOptions, CompileResult } from '../compile.ts';
 import { loadNpy } from '../io/npy.ts';
 import { toModelDtype } from '../cli/run.ts';
 import { CliError, UsageError, listNames } from '../cli/errors.ts';
-import { CALIBRATION_METHODS, compileQuantized, splitSamples, type CalibrationMethod, type QuantizeOptions, type QuantizeReport } from './index.ts';
+import {
+  CALIBRATION_METHODS,
+  compileQuantized,
+  splitSamples,
+  type CalibrationMethod,
+  type QuantizeOptions,
+  type QuantizeReport,
+} from './index.ts';
 import type { CalibrationTarget, Samples } from './calibrate.ts';
 
 export const QUANTIZE_FLAGS = {
@@ -35,7 +42,9 @@ export interface QuantizeFlagValues {
 }
 
 /** Checks the flags; undefined when --quantize is absent (and no other quantisation flag is given). */
-export function parseQuantizeFlags(v: QuantizeFlagValues): { calibration?: string; method: CalibrationMethod; keepFloat: string[]; autoMixed?: number } | undefined {
+export function parseQuantizeFlags(
+  v: QuantizeFlagValues,
+): { calibration?: string; method: CalibrationMethod; keepFloat: string[]; autoMixed?: number } | undefined {
   if (v.quantize === undefined) {
     for (const f of ['calibration', 'calibrate', 'keep-float', 'auto-mixed'] as const) {
       if (v[f] !== undefined) throw new UsageError(`--${f} needs --quantize int8`, 'compile');
@@ -47,13 +56,20 @@ export function parseQuantizeFlags(v: QuantizeFlagValues): { calibration?: strin
   if (!CALIBRATION_METHODS.includes(method)) {
     throw new UsageError(`--calibrate must be ${CALIBRATION_METHODS.join(', ')}, got '${v.calibrate}'`, 'compile');
   }
-  if (v.calibrate !== undefined && v.calibration === undefined) throw new UsageError('--calibrate needs --calibration <x.npy>', 'compile');
-  const keepFloat = (v['keep-float'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  if (v.calibrate !== undefined && v.calibration === undefined)
+    throw new UsageError('--calibrate needs --calibration <x.npy>', 'compile');
+  const keepFloat = (v['keep-float'] ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   let autoMixed: number | undefined;
   if (v['auto-mixed'] !== undefined) {
     autoMixed = Number(v['auto-mixed']);
     if (v['auto-mixed'] === '' || !Number.isFinite(autoMixed) || autoMixed < 0 || autoMixed > 100) {
-      throw new UsageError(`--auto-mixed expects a drop in percentage points (0..100), got '${v['auto-mixed']}'`, 'compile');
+      throw new UsageError(
+        `--auto-mixed expects a drop in percentage points (0..100), got '${v['auto-mixed']}'`,
+        'compile',
+      );
     }
     if (v.calibration === undefined) throw new UsageError('--auto-mixed needs --calibration <x.npy>', 'compile');
   }
@@ -70,7 +86,10 @@ function progressBar(): { progress: QuantizeOptions['progress']; stop: () => voi
       if (p !== phase) {
         bar?.stop();
         phase = p;
-        bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${p} [{bar}] {value}/{total}` }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { stream: process.stderr, format: `${p} [{bar}] {value}/{total}` },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(total, 0);
       }
       bar!.increment();
@@ -80,12 +99,19 @@ function progressBar(): { progress: QuantizeOptions['progress']; stop: () => voi
 }
 
 export function describeReport(r: QuantizeReport): string {
-  const how = r.mode === 'calibrated' ? `calibrated ${r.method} on ${r.samples} samples`
-    : r.mode === 'learned' ? 'ranges learned in quantisation-aware training' : 'the model\'s own scales (pre-quantised)';
+  const how =
+    r.mode === 'calibrated'
+      ? `calibrated ${r.method} on ${r.samples} samples`
+      : r.mode === 'learned'
+        ? 'ranges learned in quantisation-aware training'
+        : "the model's own scales (pre-quantised)";
   const fl = r.floatNodes.length ? `; float: ${listNames(r.floatNodes)}` : '';
   const auto = r.autoFloat.length ? `; --auto-mixed kept float: ${listNames(r.autoFloat)}` : '';
   const agree = r.agreement !== undefined ? `; top-1 agreement with float ${(100 * r.agreement).toFixed(1)} %` : '';
-  return [`int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n');
+  return [
+    `int8: ${r.int8Nodes.length} nodes int8 (${how})${fl}${auto}${agree}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join('\n');
 }
 
 /** The one reader of --calibration (plain, --variants and block models): the samples of the model's one input. */
@@ -95,11 +121,17 @@ export function loadCalibration(path: string, model: CalibrationTarget): Samples
   // the dtype check `edgec run` makes on its input (uint8 images into a float model are refused, with a hint)
   // (calibration runs the float model: its input is float32)
   const input = model.inputs.length === 1 ? model.tensors.get(model.inputs[0]!) : undefined;
-  const data = input ? toModelDtype(arr, { name: model.inputs[0]!, shape: [...input.shape], dtype: 'float32' }, path) : arr.data;
+  const data = input
+    ? toModelDtype(arr, { name: model.inputs[0]!, shape: [...input.shape], dtype: 'float32' }, path)
+    : arr.data;
   return splitSamples(model, data as ArrayLike<number>, arr.shape, path);
 }
 
-export async function compileWithQuantizeFlags(graph: Graph, flags: NonNullable<ReturnType<typeof parseQuantizeFlags>>, opts: CompileOptions): Promise<CompileResult & { report: QuantizeReport }> {
+export async function compileWithQuantizeFlags(
+  graph: Graph,
+  flags: NonNullable<ReturnType<typeof parseQuantizeFlags>>,
+  opts: CompileOptions,
+): Promise<CompileResult & { report: QuantizeReport }> {
   const q: QuantizeOptions = { method: flags.method, keepFloat: flags.keepFloat, autoMixed: flags.autoMixed };
   if (flags.calibration !== undefined) q.samples = loadCalibration(flags.calibration, graph);
   const bar = progressBar();

@@ -60,37 +60,62 @@ export function argmax(a: ArrayLike<number>): number {
 }
 
 /** Runs int8 graph g (via a compiled bundle) on the samples; top-1 agreement and mean squared error vs float. */
-async function agreementWith(g: Graph, samples: Samples, ref: Calibration['floatOutputs'], count: number): Promise<{ agree: number; mse: number }> {
+async function agreementWith(
+  g: Graph,
+  samples: Samples,
+  ref: Calibration['floatOutputs'],
+  count: number,
+): Promise<{ agree: number; mse: number }> {
   const { bundle } = compileGraph(g, { skipPasses: true });
   const model = await load(bundle);
   const out = g.outputs[0]!;
-  let agree = 0, se = 0, n = 0;
+  let agree = 0,
+    se = 0,
+    n = 0;
   for (let s = 0; s < count; s++) {
     const y = model.run({ [samples.input]: samples.data[s]! })[out] as Float32Array;
     const r = ref[s]!.get(out)!;
     if (argmax(y) === argmax(r)) agree++;
-    for (let i = 0; i < y.length; i++) { se += (y[i]! - r[i]!) ** 2; n++; }
+    for (let i = 0; i < y.length; i++) {
+      se += (y[i]! - r[i]!) ** 2;
+      n++;
+    }
   }
   return { agree: agree / count, mse: se / Math.max(n, 1) };
 }
 
-export interface LayerSensitivity { name: string; agree: number; mse: number }
+export interface LayerSensitivity {
+  name: string;
+  agree: number;
+  mse: number;
+}
 
 /**
  * --auto-mixed's choice: layers ranked most sensitive first (lowest agreement when quantised alone, then
  * highest output MSE); a binary search over k finds the fewest top-k kept float with agreement ≥ target
  * (assumes keeping more layers float never hurts). All of them when even that misses the target.
  */
-export async function fewestFloatLayers(sens: LayerSensitivity[], agreeWithFloat: (layers: string[]) => Promise<number>, target: number): Promise<{ layers: string[]; agree: number }> {
+export async function fewestFloatLayers(
+  sens: LayerSensitivity[],
+  agreeWithFloat: (layers: string[]) => Promise<number>,
+  target: number,
+): Promise<{ layers: string[]; agree: number }> {
   const ranked = [...sens].sort((a, b) => a.agree - b.agree || b.mse - a.mse).map((s) => s.name);
-  let lo = 1, hi = ranked.length, best = ranked.length, bestAgree: number | undefined;
+  let lo = 1,
+    hi = ranked.length,
+    best = ranked.length,
+    bestAgree: number | undefined;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const a = await agreeWithFloat(ranked.slice(0, mid));
-    if (a >= target) { best = mid; bestAgree = a; hi = mid - 1; } else lo = mid + 1;
+    if (a >= target) {
+      best = mid;
+      bestAgree = a;
+      hi = mid - 1;
+    } else lo = mid + 1;
   }
   const layers = ranked.slice(0, best);
-  return { layers, agree: bestAgree ?? await agreeWithFloat(layers) };
+  return { layers, agree: bestAgree ?? (await agreeWithFloat(layers)) };
 }
 
 export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promise<QuantizedGraph> {
@@ -101,7 +126,11 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
   for (const k of keep) {
     if (!floatGraph.nodes.some((n) => n.name === k)) {
       const all = floatGraph.nodes.map((n) => n.name);
-      throw new ModelError(graph.source, '--keep-float', `no node named '${k}' after optimisation (nodes: ${all.slice(0, 12).join(', ')}${all.length > 12 ? ', …' : ''})`);
+      throw new ModelError(
+        graph.source,
+        '--keep-float',
+        `no node named '${k}' after optimisation (nodes: ${all.slice(0, 12).join(', ')}${all.length > 12 ? ', …' : ''})`,
+      );
     }
   }
   let quant: Map<string, QuantParams>;
@@ -118,7 +147,11 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
     quant = qdqActivationQuant(floatGraph);
     mode = 'pre-quantised';
   } else {
-    throw new ModelError(graph.source, '--quantize int8', 'needs --calibration <x.npy> (the model carries no quantisation params of its own)');
+    throw new ModelError(
+      graph.source,
+      '--quantize int8',
+      'needs --calibration <x.npy> (the model carries no quantisation params of its own)',
+    );
   }
   const useWeightQuant = mode === 'pre-quantised';
   const rewrite = (k: ReadonlySet<string>): RewriteResult => {
@@ -130,10 +163,12 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
   const autoFloat: string[] = [];
   let agreement: number | undefined;
   if (opts.autoMixed !== undefined) {
-    if (!cal || !opts.samples) throw new ModelError(graph.source, '--auto-mixed', 'needs --calibration samples to measure layer sensitivity');
+    if (!cal || !opts.samples)
+      throw new ModelError(graph.source, '--auto-mixed', 'needs --calibration samples to measure layer sensitivity');
     const count = Math.min(opts.samples.data.length, 200);
     const target = 1 - opts.autoMixed / 100;
-    const measure = (k: ReadonlySet<string>) => agreementWith(rewrite(k).graph, opts.samples!, cal!.floatOutputs, count);
+    const measure = (k: ReadonlySet<string>) =>
+      agreementWith(rewrite(k).graph, opts.samples!, cal!.floatOutputs, count);
     const full = await measure(keep);
     agreement = full.agree;
     if (full.agree < target) {
@@ -147,7 +182,11 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
         sens.push({ name, ...(await measure(only)) });
         opts.progress?.('layer sensitivity', ++done, layers.length);
       }
-      const chosen = await fewestFloatLayers(sens, async (layers) => (await measure(new Set([...keep, ...layers]))).agree, target);
+      const chosen = await fewestFloatLayers(
+        sens,
+        async (layers) => (await measure(new Set([...keep, ...layers]))).agree,
+        target,
+      );
       autoFloat.push(...chosen.layers);
       agreement = chosen.agree;
       result = rewrite(new Set([...keep, ...autoFloat]));
@@ -157,15 +196,24 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
     graph: result.graph,
     floatGraph,
     report: {
-      mode, method: cal ? (opts.method ?? 'minmax') : undefined, samples: opts.samples?.data.length ?? 0,
-      int8Nodes: result.int8Nodes, floatNodes: result.floatNodes, autoFloat, agreement,
+      mode,
+      method: cal ? (opts.method ?? 'minmax') : undefined,
+      samples: opts.samples?.data.length ?? 0,
+      int8Nodes: result.int8Nodes,
+      floatNodes: result.floatNodes,
+      autoFloat,
+      agreement,
       warnings: cal && opts.samples ? calibrationWarnings(opts.samples, cal.observed) : [],
     },
   };
 }
 
 /** Quantises and compiles: the int8 IR goes straight to lowering (the float passes already ran). */
-export async function compileQuantized(graph: Graph, q: QuantizeOptions, opts: CompileOptions = {}): Promise<CompileResult & { report: QuantizeReport }> {
+export async function compileQuantized(
+  graph: Graph,
+  q: QuantizeOptions,
+  opts: CompileOptions = {},
+): Promise<CompileResult & { report: QuantizeReport }> {
   const { graph: g, report } = await quantize(graph, { dumpAfter: opts.dumpAfter, onDump: opts.onDump, ...q });
   return { ...compileGraph(g, { ...opts, skipPasses: true }), report };
 }

@@ -9,14 +9,18 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'per
 export const PERCENTILE_TAIL = 1e-4;
 export const HISTOGRAM_BINS = 2048;
 
-export interface Range { min: number; max: number }
+export interface Range {
+  min: number;
+  max: number;
+}
 
 /** Running min / max over every value seen. */
 export class MinMaxObserver {
   min = Infinity;
   max = -Infinity;
   observe(x: ArrayLike<number>): void {
-    let lo = this.min, hi = this.max;
+    let lo = this.min,
+      hi = this.max;
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
       if (v < lo) lo = v;
@@ -38,7 +42,11 @@ export class MinMaxObserver {
 export class Histogram {
   readonly counts: Float64Array;
   readonly width: number;
-  constructor(readonly lo: number, readonly hi: number, readonly bins = HISTOGRAM_BINS) {
+  constructor(
+    readonly lo: number,
+    readonly hi: number,
+    readonly bins = HISTOGRAM_BINS,
+  ) {
     this.counts = new Float64Array(bins);
     this.width = hi > lo ? (hi - lo) / bins : 1;
   }
@@ -46,7 +54,8 @@ export class Histogram {
     const { lo, width, bins, counts } = this;
     for (let i = 0; i < x.length; i++) {
       let b = Math.floor((x[i]! - lo) / width);
-      if (b < 0) b = 0; else if (b >= bins) b = bins - 1;
+      if (b < 0) b = 0;
+      else if (b >= bins) b = bins - 1;
       counts[b]! += 1;
     }
   }
@@ -65,12 +74,14 @@ export function percentileRange(h: Histogram, tail = PERCENTILE_TAIL): Range {
   const total = h.total();
   if (total === 0 || h.hi <= h.lo) return { min: Math.min(h.lo, 0), max: Math.max(h.hi, 0) };
   const limit = tail * total;
-  let lo = 0, acc = 0;
+  let lo = 0,
+    acc = 0;
   while (lo < h.bins - 1 && acc + h.counts[lo]! <= limit) acc += h.counts[lo++]!;
   let hi = h.bins - 1;
   acc = 0;
   while (hi > lo && acc + h.counts[hi]! <= limit) acc += h.counts[hi--]!;
-  const min = h.lo + lo * h.width, max = h.lo + (hi + 1) * h.width;
+  const min = h.lo + lo * h.width,
+    max = h.lo + (hi + 1) * h.width;
   return { min: Math.min(min, 0), max: Math.max(max, 0) };
 }
 
@@ -79,8 +90,12 @@ const KL_EPS = 1e-4;
 
 /** KL(p ‖ q) over bins where p > 0, p and q normalised here; q = 0 there counts as KL_EPS. */
 export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let sp = 0, sq = 0;
-  for (let i = 0; i < p.length; i++) { sp += p[i]!; sq += q[i]!; }
+  let sp = 0,
+    sq = 0;
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i]!;
+    sq += q[i]!;
+  }
   if (sp === 0) return 0;
   let d = 0;
   for (let i = 0; i < p.length; i++) {
@@ -107,8 +122,10 @@ export function entropyThresholdBins(histogram: ArrayLike<number>, levels: numbe
   let last = n;
   while (last > 0 && counts[last - 1] === 0) last--;
   if (last <= levels) return Math.max(last, 1);
-  let best = last, bestKl = Infinity;
-  const p = new Float64Array(n), q = new Float64Array(n);
+  let best = last,
+    bestKl = Infinity;
+  const p = new Float64Array(n),
+    q = new Float64Array(n);
   for (let i = levels; i <= last; i++) {
     let outliers = 0;
     for (let k = i; k < n; k++) outliers += counts[k]!;
@@ -116,13 +133,21 @@ export function entropyThresholdBins(histogram: ArrayLike<number>, levels: numbe
     p[i - 1]! += outliers;
     const step = i / levels;
     for (let j = 0; j < levels; j++) {
-      const a = Math.floor(j * step), b = j === levels - 1 ? i : Math.floor((j + 1) * step);
-      let sum = 0, nonzero = 0;
-      for (let k = a; k < b; k++) { sum += counts[k]!; if (p[k] !== 0) nonzero++; }
+      const a = Math.floor(j * step),
+        b = j === levels - 1 ? i : Math.floor((j + 1) * step);
+      let sum = 0,
+        nonzero = 0;
+      for (let k = a; k < b; k++) {
+        sum += counts[k]!;
+        if (p[k] !== 0) nonzero++;
+      }
       for (let k = a; k < b; k++) q[k] = p[k] !== 0 && nonzero > 0 ? sum / nonzero : 0;
     }
     const kl = klDivergence(p.subarray(0, i), q.subarray(0, i));
-    if (kl < bestKl) { bestKl = kl; best = i; }
+    if (kl < bestKl) {
+      bestKl = kl;
+      best = i;
+    }
   }
   return best;
 }

@@ -24,7 +24,8 @@ export function quantizeValue(x: number, scale: number, zeroPoint: number): numb
  * An all-zero range gets scale 1 (any scale represents 0 exactly).
  */
 export function activationQuant(r: Range): QuantParams {
-  const lo = Math.min(r.min, 0), hi = Math.max(r.max, 0);
+  const lo = Math.min(r.min, 0),
+    hi = Math.max(r.max, 0);
   if (!(hi - lo > 0) || !Number.isFinite(hi - lo)) return { scale: [1], zeroPoint: [-128 - 0] };
   const scale = f32((hi - lo) / 255);
   const zp = Math.min(127, Math.max(-128, roundHalfAway(-128 - lo / scale)));
@@ -38,11 +39,18 @@ export function representableRange(q: QuantParams): Range {
 
 export function sameQuant(a: QuantParams | undefined, b: QuantParams | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.axis === b.axis && a.scale.length === b.scale.length
-    && a.scale.every((s, i) => f32(s) === f32(b.scale[i]!)) && a.zeroPoint.every((z, i) => z === b.zeroPoint[i]);
+  return (
+    a.axis === b.axis &&
+    a.scale.length === b.scale.length &&
+    a.scale.every((s, i) => f32(s) === f32(b.scale[i]!)) &&
+    a.zeroPoint.every((z, i) => z === b.zeroPoint[i])
+  );
 }
 
-export interface QuantizedWeights { data: Int8Array; quant: QuantParams }
+export interface QuantizedWeights {
+  data: Int8Array;
+  quant: QuantParams;
+}
 
 /**
  * Symmetric per-channel int8 along axis 0 (channels = shape[0], row-major): scale[c] = max|w_c| / 127
@@ -70,7 +78,12 @@ export function quantizeWeights(w: ArrayLike<number>, channels: number, scales?:
 }
 
 /** int32 bias at scale s_in·s_w[c] (zero point 0), saturated to the int32 range. */
-export function quantizeBias(b: ArrayLike<number> | undefined, channels: number, inScale: number, wScales: readonly number[]): { data: Int32Array; quant: QuantParams } {
+export function quantizeBias(
+  b: ArrayLike<number> | undefined,
+  channels: number,
+  inScale: number,
+  wScales: readonly number[],
+): { data: Int32Array; quant: QuantParams } {
   const scale = wScales.map((s) => f32(f32(inScale) * f32(s)));
   const data = new Int32Array(channels);
   if (b) {
@@ -90,17 +103,27 @@ export function quantizeBias(b: ArrayLike<number> | undefined, channels: number,
  * its (near) constant exactly in integers. Channels that fit already are left untouched.
  */
 export function fitBiasScales(
-  w: ArrayLike<number>, qw: QuantizedWeights, b: ArrayLike<number> | undefined, inScale: number, inZp: number,
+  w: ArrayLike<number>,
+  qw: QuantizedWeights,
+  b: ArrayLike<number> | undefined,
+  inScale: number,
+  inZp: number,
 ): QuantizedWeights {
   if (!b) return qw;
-  const channels = qw.quant.scale.length, K = w.length / channels;
+  const channels = qw.quant.scale.length,
+    K = w.length / channels;
   const budget = 2 ** 31 - 1 - 256 * 127 * K;
   const sums = (c: number): [number, number] => {
-    let s = 0, a = 0;
-    for (let i = c * K; i < (c + 1) * K; i++) { s += qw.data[i]!; a += Math.abs(qw.data[i]!); }
+    let s = 0,
+      a = 0;
+    for (let i = c * K; i < (c + 1) * K; i++) {
+      s += qw.data[i]!;
+      a += Math.abs(qw.data[i]!);
+    }
     return [s, a];
   };
-  const fits = (c: number) => accumulatorFits(quantizeBias([b[c]!], 1, inScale, [qw.quant.scale[c]!]).data[0]!, inZp, ...sums(c));
+  const fits = (c: number) =>
+    accumulatorFits(quantizeBias([b[c]!], 1, inScale, [qw.quant.scale[c]!]).data[0]!, inZp, ...sums(c));
   for (let c = 0; c < channels; c++) {
     if (fits(c) || budget <= 0) continue;
     let s = f32(Math.abs(f32(b[c]!)) / (f32(inScale) * budget));

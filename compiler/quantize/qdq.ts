@@ -59,7 +59,8 @@ const KEEPS_QUANT = new Set(['Reshape', 'Flatten', 'Transpose', 'Slice', 'MaxPoo
 export function propagateQdqAnnotations(g: Graph): void {
   for (const n of g.nodes) {
     if (!KEEPS_QUANT.has(n.op)) continue;
-    const x = g.tensors.get(n.inputs[0]!), y = g.tensors.get(n.outputs[0]!);
+    const x = g.tensors.get(n.inputs[0]!),
+      y = g.tensors.get(n.outputs[0]!);
     if (x?.quant && x.quant.axis === undefined && !x.data && y && !y.quant) y.quant = { ...x.quant };
   }
 }

@@ -1,11 +1,27 @@
 // The quantize pass: an optimised float IR graph plus per-tensor activation params → the int8 IR of
 // docs/quantization.md (int8 Conv2D/Dense/Add/pools/shape ops, Quantize/Dequantize at the float
 // boundaries, Requantize where Concat inputs or clamps change params). Graph inputs/outputs stay float32.
-import { ModelError, numElements, type Graph, type Node, type OpType, type QuantParams, type Tensor } from '../ir/graph.ts';
+import {
+  ModelError,
+  numElements,
+  type Graph,
+  type Node,
+  type OpType,
+  type QuantParams,
+  type Tensor,
+} from '../ir/graph.ts';
 import { attrNum } from '../ir/ops/helpers.ts';
 import { OPS } from '../ir/ops/index.ts';
 import type { Int8Rule } from '../ir/ops/op-def.ts';
-import { activationQuant, fitBiasScales, quantizeBias, quantizeWeights, quantizeValue, sameQuant, type QuantizedWeights } from './params.ts';
+import {
+  activationQuant,
+  fitBiasScales,
+  quantizeBias,
+  quantizeWeights,
+  quantizeValue,
+  sameQuant,
+  type QuantizedWeights,
+} from './params.ts';
 
 const opsWhere = (rule: (r: Int8Rule['quantize']) => boolean): ReadonlySet<OpType> =>
   new Set((Object.keys(OPS) as OpType[]).filter((op) => rule(OPS[op].int8?.quantize)));
@@ -51,7 +67,8 @@ function ownScales(t: Tensor, channels: number): number[] | undefined {
 
 /** True when every weight is q·scale[c] to float32 rounding (1e-3 of a step). */
 export function weightsExact(w: ArrayLike<number>, q: QuantizedWeights): boolean {
-  const channels = q.quant.scale.length, inner = w.length / channels;
+  const channels = q.quant.scale.length,
+    inner = w.length / channels;
   for (let i = 0; i < w.length; i++) {
     const s = q.quant.scale[Math.floor(i / inner)]!;
     if (Math.abs(q.data[i]! * s - f32(w[i]!)) > 1e-3 * s) return false;
@@ -63,7 +80,14 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
   const keep = opts.keepFloat ?? new Set<string>();
   for (const k of keep) {
     if (!src.nodes.some((n) => n.name === k)) {
-      throw new ModelError(src.source, '--keep-float', `no node named '${k}' (nodes: ${src.nodes.slice(0, 8).map((n) => n.name).join(', ')}${src.nodes.length > 8 ? ', …' : ''})`);
+      throw new ModelError(
+        src.source,
+        '--keep-float',
+        `no node named '${k}' (nodes: ${src.nodes
+          .slice(0, 8)
+          .map((n) => n.name)
+          .join(', ')}${src.nodes.length > 8 ? ', …' : ''})`,
+      );
     }
   }
   const g: Graph = { ...src, tensors: new Map(), nodes: [], inputs: [...src.inputs], outputs: [...src.outputs] };
@@ -75,17 +99,29 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     return s;
   };
   const srcT = (name: string): Tensor => src.tensors.get(name)!;
-  const addT = (t: Tensor): void => { g.tensors.set(t.name, t); };
-  const floatT = (name: string): Tensor => { const t = srcT(name); const { quant: _q, ...rest } = t; return { ...rest, shape: [...t.shape] }; };
+  const addT = (t: Tensor): void => {
+    g.tensors.set(t.name, t);
+  };
+  const floatT = (name: string): Tensor => {
+    const t = srcT(name);
+    const { quant: _q, ...rest } = t;
+    return { ...rest, shape: [...t.shape] };
+  };
 
   // the float and int8 versions of every source tensor that exists so far
   const fname = new Map<string, string>();
   const qname = new Map<string, string>();
   const qparams = new Map<string, QuantParams>(); // by int8 tensor name
-  for (const i of src.inputs) { fname.set(i, i); addT(floatT(i)); }
+  for (const i of src.inputs) {
+    fname.set(i, i);
+    addT(floatT(i));
+  }
 
-  const int8Nodes: string[] = [], floatNodes: string[] = [];
-  const emit = (n: Node) => { g.nodes.push(n); };
+  const int8Nodes: string[] = [],
+    floatNodes: string[] = [];
+  const emit = (n: Node) => {
+    g.nodes.push(n);
+  };
 
   const asFloat = (name: string): string => {
     const t = srcT(name);
@@ -141,11 +177,16 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     let ok = INT8_OPS.has(n.op) && !keep.has(n.name) && n.outputs.length === 1;
     const dataIns = n.inputs.filter((i) => i !== '' && !isConst(i));
     if (ok) ok = dataIns.length > 0 && dataIns.every((i) => inQuant(i) !== undefined) && !isConst(x);
-    if (ok && (n.op === 'Conv2D' || n.op === 'Dense')) ok = isConst(n.inputs[1]!) && (!n.inputs[2] || isConst(n.inputs[2]));
+    if (ok && (n.op === 'Conv2D' || n.op === 'Dense'))
+      ok = isConst(n.inputs[1]!) && (!n.inputs[2] || isConst(n.inputs[2]));
     let qw: QuantizedWeights | undefined;
     if (ok && (n.op === 'Conv2D' || n.op === 'Dense')) {
       const w = srcT(n.inputs[1]!);
-      qw = quantizeWeights(w.data as ArrayLike<number>, w.shape[0]!, opts.useWeightQuant ? ownScales(w, w.shape[0]!) : undefined);
+      qw = quantizeWeights(
+        w.data as ArrayLike<number>,
+        w.shape[0]!,
+        opts.useWeightQuant ? ownScales(w, w.shape[0]!) : undefined,
+      );
       // a pre-quantised model's weights must come back exactly (asymmetric uint8 weights do not fit
       // [−127, 127] on one scale per channel): otherwise the layer stays float, as the model defines it
       if (opts.useWeightQuant) ok = weightsExact(w.data as ArrayLike<number>, qw);
@@ -158,7 +199,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     }
     if (!ok) {
       const ins = n.inputs.map((i) => (i === '' ? '' : asFloat(i)));
-      for (const o of n.outputs) { addT(floatT(o)); fname.set(o, o); }
+      for (const o of n.outputs) {
+        addT(floatT(o));
+        fname.set(o, o);
+      }
       emit({ ...n, inputs: ins, outputs: [...n.outputs], attrs: structuredClone(n.attrs) });
       floatNodes.push(n.name);
       continue;
@@ -174,7 +218,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     if (CLAMPS.has(n.op)) {
       // int8 clamp at 0 (or any range holding the output's) = saturation while requantising
       const xi = asInt8(x);
-      if (sameQuant(qparams.get(xi), oq)) { qname.set(out, xi); continue; }
+      if (sameQuant(qparams.get(xi), oq)) {
+        qname.set(out, xi);
+        continue;
+      }
       const o = int8Out(out, oq);
       emit({ name: n.name, op: 'Requantize', inputs: [xi], outputs: [o], attrs: {} });
       continue;
@@ -203,7 +250,13 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     const w = srcT(n.inputs[1]!);
     const co = w.shape[0]!;
     const b = n.inputs[2] ? srcT(n.inputs[2]) : undefined;
-    fitBiasScales(w.data as ArrayLike<number>, qw!, b?.data as ArrayLike<number> | undefined, sIn, qparams.get(xi)!.zeroPoint[0]!);
+    fitBiasScales(
+      w.data as ArrayLike<number>,
+      qw!,
+      b?.data as ArrayLike<number> | undefined,
+      sIn,
+      qparams.get(xi)!.zeroPoint[0]!,
+    );
     const wName = fresh(`${n.inputs[1]}__q`);
     addT({ name: wName, dtype: 'int8', shape: [...w.shape], data: qw!.data, quant: qw!.quant });
     const qb = quantizeBias(b?.data as ArrayLike<number> | undefined, co, sIn, qw!.quant.scale);
@@ -232,8 +285,12 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
   function constInt8(name: string, want?: QuantParams): string {
     const t = srcT(name);
     const v = t.data as ArrayLike<number>;
-    let lo = 0, hi = 0;
-    for (let i = 0; i < v.length; i++) { lo = Math.min(lo, Number(v[i])); hi = Math.max(hi, Number(v[i])); }
+    let lo = 0,
+      hi = 0;
+    for (let i = 0; i < v.length; i++) {
+      lo = Math.min(lo, Number(v[i]));
+      hi = Math.max(hi, Number(v[i]));
+    }
     const q = want ?? activationQuant({ min: lo, max: hi });
     const data = new Int8Array(numElements(t.shape));
     for (let i = 0; i < data.length; i++) data[i] = quantizeValue(f32(Number(v[i])), q.scale[0]!, q.zeroPoint[0]!);

@@ -45,13 +45,22 @@ export interface Checkpoint {
 
 /** A checkpoint file that cannot be used: names the file and what is wrong. Exit code 1 in the CLI. */
 export class CheckpointError extends Error {
-  constructor(readonly file: string, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
     super(`${file}: ${detail}`);
     this.name = 'CheckpointError';
   }
 }
 
-const DTYPES = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int8: Int8Array, uint8: Uint8Array } as const;
+const DTYPES = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+} as const;
 type CkptDtype = keyof typeof DTYPES;
 
 function dtypeOf(a: CkptArray): CkptDtype {
@@ -68,18 +77,37 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
  * the constants' values, which training changes.
  */
 export function modelStructureHash(g: Graph): string {
-  const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
-  const tensor = (n: string) => { const t = g.tensors.get(n); return [n, t?.dtype, t?.shape]; };
-  const constants = [...g.tensors.values()].filter((t) => t.data !== undefined).map((t) => [t.name, t.dtype, t.shape])
+  const sorted = (o: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]),
+    );
+  const tensor = (n: string) => {
+    const t = g.tensors.get(n);
+    return [n, t?.dtype, t?.shape];
+  };
+  const constants = [...g.tensors.values()]
+    .filter((t) => t.data !== undefined)
+    .map((t) => [t.name, t.dtype, t.shape])
     .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
   const text = JSON.stringify({
-    inputs: g.inputs.map(tensor), outputs: g.outputs.map(tensor), constants,
+    inputs: g.inputs.map(tensor),
+    outputs: g.outputs.map(tensor),
+    constants,
     nodes: g.nodes.map((n) => [n.name, n.op, n.inputs, n.outputs, sorted(n.attrs)]),
   });
   return createHash('sha256').update(text).digest('hex');
 }
 
-interface Entry { section: Section; name: string; dtype: CkptDtype; shape: number[]; offset: number; length: number }
+interface Entry {
+  section: Section;
+  name: string;
+  dtype: CkptDtype;
+  shape: number[];
+  offset: number;
+  length: number;
+}
 
 /** The checkpoint as file bytes. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
@@ -88,7 +116,10 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   let offset = 0;
   for (const section of SECTIONS) {
     for (const [name, t] of c[section]) {
-      if (product(t.shape) !== t.data.length) throw new RangeError(`checkpoint ${section} '${name}': shape [${t.shape}] holds ${product(t.shape)} values, data has ${t.data.length}`);
+      if (product(t.shape) !== t.data.length)
+        throw new RangeError(
+          `checkpoint ${section} '${name}': shape [${t.shape}] holds ${product(t.shape)} values, data has ${t.data.length}`,
+        );
       entries.push({ section, name, dtype: dtypeOf(t.data), shape: [...t.shape], offset, length: t.data.byteLength });
       arrays.push(t.data);
       offset = align16(offset + t.data.byteLength);
@@ -97,8 +128,15 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const payload = new Uint8Array(offset);
   entries.forEach((e, i) => payload.set(new Uint8Array(arrays[i]!.buffer, arrays[i]!.byteOffset, e.length), e.offset));
   const header = {
-    format: 'edgec-checkpoint', modelHash: c.modelHash, step: c.step, epoch: c.epoch, batch: c.batch, rng: c.rng,
-    optimizer: c.optimizer, extra: c.extra ?? {}, tensors: entries,
+    format: 'edgec-checkpoint',
+    modelHash: c.modelHash,
+    step: c.step,
+    epoch: c.epoch,
+    batch: c.batch,
+    rng: c.rng,
+    optimizer: c.optimizer,
+    extra: c.extra ?? {},
+    tensors: entries,
     payload: { bytes: payload.length, sha256: createHash('sha256').update(payload).digest('hex') },
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -118,42 +156,80 @@ const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Num
 /** Parses and verifies checkpoint bytes; `file` names the source in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const bad = (detail: string) => new CheckpointError(file, detail);
-  if (bytes.length < 16 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw bad('not an edgec checkpoint (missing EDGECKPT magic)');
+  if (bytes.length < 16 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
+    throw bad('not an edgec checkpoint (missing EDGECKPT magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== VERSION) throw bad(`checkpoint version ${version}, this edgec reads version ${VERSION}`);
   const jsonLen = view.getUint32(12, true);
-  if (16 + jsonLen > bytes.length) throw bad(`truncated: the header needs ${jsonLen} bytes, the file has ${bytes.length - 16} after the prefix`);
+  if (16 + jsonLen > bytes.length)
+    throw bad(`truncated: the header needs ${jsonLen} bytes, the file has ${bytes.length - 16} after the prefix`);
   let h: Record<string, unknown>;
   try {
-    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen))) as Record<string, unknown>;
+    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen))) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     throw bad(`corrupt header (${(e as Error).message})`);
   }
   const payload = h.payload as { bytes?: unknown; sha256?: unknown } | undefined;
   const opt = h.optimizer as { kind?: unknown } | undefined;
   const rng = h.rng as { state?: unknown; inc?: unknown } | undefined;
-  if (h.format !== 'edgec-checkpoint' || typeof h.modelHash !== 'string' || !isInt(h.step) || !isInt(h.epoch) || !isInt(h.batch)
-    || typeof rng?.state !== 'string' || typeof rng.inc !== 'string' || typeof opt?.kind !== 'string' || !Array.isArray(h.tensors)
-    || typeof h.extra !== 'object' || h.extra === null || !isInt(payload?.bytes) || typeof payload.sha256 !== 'string') {
-    throw bad('corrupt header (expected format, modelHash, step, epoch, batch, rng, optimizer, extra, tensors, payload)');
+  if (
+    h.format !== 'edgec-checkpoint' ||
+    typeof h.modelHash !== 'string' ||
+    !isInt(h.step) ||
+    !isInt(h.epoch) ||
+    !isInt(h.batch) ||
+    typeof rng?.state !== 'string' ||
+    typeof rng.inc !== 'string' ||
+    typeof opt?.kind !== 'string' ||
+    !Array.isArray(h.tensors) ||
+    typeof h.extra !== 'object' ||
+    h.extra === null ||
+    !isInt(payload?.bytes) ||
+    typeof payload.sha256 !== 'string'
+  ) {
+    throw bad(
+      'corrupt header (expected format, modelHash, step, epoch, batch, rng, optimizer, extra, tensors, payload)',
+    );
   }
   const start = align16(16 + jsonLen);
   if (bytes.length !== start + payload.bytes) {
-    throw bad(`${bytes.length < start + payload.bytes ? 'truncated' : 'trailing bytes'}: expected ${start + payload.bytes} bytes, found ${bytes.length}`);
+    throw bad(
+      `${bytes.length < start + payload.bytes ? 'truncated' : 'trailing bytes'}: expected ${start + payload.bytes} bytes, found ${bytes.length}`,
+    );
   }
   const body = bytes.subarray(start);
-  if (createHash('sha256').update(body).digest('hex') !== payload.sha256) throw bad('corrupt: the tensor data does not match its sha256');
+  if (createHash('sha256').update(body).digest('hex') !== payload.sha256)
+    throw bad('corrupt: the tensor data does not match its sha256');
   const c: Checkpoint = {
-    modelHash: h.modelHash, step: h.step, epoch: h.epoch, batch: h.batch, rng: { state: rng.state, inc: rng.inc },
-    optimizer: h.optimizer as Checkpoint['optimizer'], extra: h.extra as Record<string, unknown>,
-    weights: new Map(), moments: new Map(), observers: new Map(),
+    modelHash: h.modelHash,
+    step: h.step,
+    epoch: h.epoch,
+    batch: h.batch,
+    rng: { state: rng.state, inc: rng.inc },
+    optimizer: h.optimizer as Checkpoint['optimizer'],
+    extra: h.extra as Record<string, unknown>,
+    weights: new Map(),
+    moments: new Map(),
+    observers: new Map(),
   };
   for (const [i, raw] of (h.tensors as Entry[]).entries()) {
     const e = raw ?? ({} as Entry);
     const C = DTYPES[e.dtype];
-    if (!SECTIONS.includes(e.section) || typeof e.name !== 'string' || !C || !Array.isArray(e.shape) || !e.shape.every((d) => isInt(d))
-      || !isInt(e.offset) || e.length !== product(e.shape) * C.BYTES_PER_ELEMENT || e.offset + e.length > body.length || c[e.section].has(e.name)) {
+    if (
+      !SECTIONS.includes(e.section) ||
+      typeof e.name !== 'string' ||
+      !C ||
+      !Array.isArray(e.shape) ||
+      !e.shape.every((d) => isInt(d)) ||
+      !isInt(e.offset) ||
+      e.length !== product(e.shape) * C.BYTES_PER_ELEMENT ||
+      e.offset + e.length > body.length ||
+      c[e.section].has(e.name)
+    ) {
       throw bad(`corrupt header: tensors[${i}] (${JSON.stringify(raw).slice(0, 120)})`);
     }
     const copy = new Uint8Array(e.length);
@@ -189,18 +265,27 @@ export function loadCheckpoint(path: string, model?: { graph: Graph; file: strin
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (e) {
-    throw new CheckpointError(file, `cannot read the checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new CheckpointError(
+      file,
+      `cannot read the checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const c = decodeCheckpoint(bytes, file);
   if (model) {
     const want = modelStructureHash(model.graph);
     if (c.modelHash !== want) {
-      throw new CheckpointError(file, `written for another model (structure hash ${c.modelHash.slice(0, 12)}…, ${model.file} has ${want.slice(0, 12)}…): resume with the model the run started from`);
+      throw new CheckpointError(
+        file,
+        `written for another model (structure hash ${c.modelHash.slice(0, 12)}…, ${model.file} has ${want.slice(0, 12)}…): resume with the model the run started from`,
+      );
     }
     for (const [name, t] of c.weights) {
       const g = model.graph.tensors.get(name);
       if (!g?.data || g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
-        throw new CheckpointError(file, `weight '${name}' [${t.shape}] is not a constant of that shape in ${model.file}`);
+        throw new CheckpointError(
+          file,
+          `weight '${name}' [${t.shape}] is not a constant of that shape in ${model.file}`,
+        );
       }
     }
   }

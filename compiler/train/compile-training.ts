@@ -27,7 +27,8 @@ export function compileTraining(graph: Graph, batch: number, opts: TrainingOptio
 
   const ev = withBatch(forward, batch);
   const last = ev.nodes.find((n) => n.outputs.includes(ev.outputs[0]!));
-  if (last && last.outputs[0] !== training.logits && last.inputs[0] === training.logits) ev.nodes = ev.nodes.filter((n) => n !== last);
+  if (last && last.outputs[0] !== training.logits && last.inputs[0] === training.logits)
+    ev.nodes = ev.nodes.filter((n) => n !== last);
   ev.outputs = [training.logits];
   ev.state = new Map();
   for (const p of training.params) {
@@ -37,8 +38,14 @@ export function compileTraining(graph: Graph, batch: number, opts: TrainingOptio
   }
   const evalBundle = compileGraph(ev, { skipPasses: true, modelName: `${graph.name}:eval` }).bundle;
   const spec: TrainingSpec = {
-    x: training.x, target: training.labels, lr: training.lr, step: training.step, loss: training.loss, logits: training.logits,
-    params: [...training.params], moments: Object.fromEntries(training.moments),
+    x: training.x,
+    target: training.labels,
+    lr: training.lr,
+    step: training.step,
+    loss: training.loss,
+    logits: training.logits,
+    params: [...training.params],
+    moments: Object.fromEntries(training.moments),
   };
   return { forward, training, trainBundle, evalBundle, spec };
 }

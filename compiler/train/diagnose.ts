@@ -24,14 +24,24 @@ const finite = (a: ArrayLike<number>) => {
   return true;
 };
 
-export async function findNonFinite(tg: TrainingGraph, state: TrainerState, batch: Batch, lr: number, build: 'simd' | 'scalar'): Promise<NonFiniteSite | undefined> {
+export async function findNonFinite(
+  tg: TrainingGraph,
+  state: TrainerState,
+  batch: Batch,
+  lr: number,
+  build: 'simd' | 'scalar',
+): Promise<NonFiniteSite | undefined> {
   if (!finite(batch.x)) return { node: tg.x, op: 'input', phase: 'input' };
   const g = cloneGraph(tg.graph);
   const nodes = g.nodes.filter((n) => !UPDATES.has(n.op));
   g.outputs = [...new Set(nodes.flatMap((n) => n.outputs).filter((o) => g.tensors.get(o)?.dtype === 'float32'))];
   const m = await load(compileGraph(g, { skipPasses: true }).bundle, { build });
   for (const [k, v] of state.variables) m.writeVariable(k, v);
-  const feed: Record<string, Float32Array | Int32Array> = { [tg.x]: batch.x, [tg.labels]: batch.y, [tg.lr]: Float32Array.of(lr) };
+  const feed: Record<string, Float32Array | Int32Array> = {
+    [tg.x]: batch.x,
+    [tg.labels]: batch.y,
+    [tg.lr]: Float32Array.of(lr),
+  };
   if (tg.step) feed[tg.step] = Float32Array.of(state.step + 1);
   const out = m.run(feed);
   const lossAt = tg.graph.nodes.findIndex((n) => LOSSES.has(n.op));
@@ -50,10 +60,15 @@ export async function findNonFinite(tg: TrainingGraph, state: TrainerState, batc
 /** The site in words for an error line. */
 export function describeSite(s: NonFiniteSite): string {
   switch (s.phase) {
-    case 'input': return `the input batch '${s.node}' holds NaN or Inf (check the data file)`;
-    case 'forward': return `first non-finite value: the output of node '${s.node}' (${s.op}) in the forward pass`;
-    case 'loss': return `first non-finite value: the loss node '${s.node}' (${s.op})`;
-    case 'backward': return `first non-finite value: the gradient of layer '${s.layer}' (node '${s.node}', ${s.op}) in the backward pass`;
-    case 'update': return `first non-finite value: '${s.node}' (${s.op}) in the update`;
+    case 'input':
+      return `the input batch '${s.node}' holds NaN or Inf (check the data file)`;
+    case 'forward':
+      return `first non-finite value: the output of node '${s.node}' (${s.op}) in the forward pass`;
+    case 'loss':
+      return `first non-finite value: the loss node '${s.node}' (${s.op})`;
+    case 'backward':
+      return `first non-finite value: the gradient of layer '${s.layer}' (node '${s.node}', ${s.op}) in the backward pass`;
+    case 'update':
+      return `first non-finite value: '${s.node}' (${s.op}) in the update`;
   }
 }

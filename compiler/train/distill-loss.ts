@@ -45,34 +45,49 @@ function xavier(n: number, fanIn: number, fanOut: number, seed: number): Float32
  */
 export function prepareHints(fwd: Graph, hints: HintSpec[], seed = 1): PreparedHints {
   const g = cloneGraph(fwd);
-  const losses: ExtraLoss[] = [], regressors: string[] = [];
+  const losses: ExtraLoss[] = [],
+    regressors: string[] = [];
   hints.forEach((h, k) => {
     const where = `hint '${h.teacher}:${h.student}'`;
-    const bad = (d: string): never => { throw new ModelError(fwd.source, where, d); };
+    const bad = (d: string): never => {
+      throw new ModelError(fwd.source, where, d);
+    };
     const st = g.tensors.get(h.student) ?? bad(`student tensor '${h.student}' is not in the student graph`);
-    const s = st.shape, t = h.teacherShape;
+    const s = st.shape,
+      t = h.teacherShape;
     if (st.dtype !== 'float32') bad(`student feature must be float32, found ${st.dtype}`);
-    if (s.length !== t.length || (s.length !== 2 && s.length !== 4)) bad(`teacher feature [${t}] and student feature [${s}] must both be [B,D] or NHWC [B,H,W,C]`);
+    if (s.length !== t.length || (s.length !== 2 && s.length !== 4))
+      bad(`teacher feature [${t}] and student feature [${s}] must both be [B,D] or NHWC [B,H,W,C]`);
     if (s[0] !== t[0]) bad(`teacher feature [${t}] and student feature [${s}] differ in batch size`);
     if (!(h.weight > 0)) bad(`weight must be > 0, found ${h.weight}`);
     let pool: [number, number] | undefined;
     if (s.length === 4) {
       const [fh, fw] = [t[1]! / s[1]!, t[2]! / s[2]!];
       if (!Number.isInteger(fh) || !Number.isInteger(fw)) {
-        bad(`teacher feature ${t[1]}x${t[2]} is not an integer multiple of the student's ${s[1]}x${s[2]}; pick features whose sizes divide`);
+        bad(
+          `teacher feature ${t[1]}x${t[2]} is not an integer multiple of the student's ${s[1]}x${s[2]}; pick features whose sizes divide`,
+        );
       }
       if (fh > 1 || fw > 1) pool = [fh, fw];
     }
-    const cs = s[s.length - 1]!, ct = t[t.length - 1]!;
+    const cs = s[s.length - 1]!,
+      ct = t[t.length - 1]!;
     let read = h.student;
     if (cs !== ct) {
       const name = `hint/${h.teacher}/regressor`;
       if (g.nodes.some((n) => n.name === name)) bad('is given twice');
-      const w = `${name}:w`, b = `${name}:b`;
+      const w = `${name}:w`,
+        b = `${name}:b`;
       const wShape = s.length === 4 ? [ct, 1, 1, cs] : [ct, cs];
       g.tensors.set(w, { name: w, dtype: 'float32', shape: wShape, data: xavier(ct * cs, cs, ct, seed + 7919 * k) });
       g.tensors.set(b, { name: b, dtype: 'float32', shape: [ct], data: new Float32Array(ct) });
-      const node: Node = { name, op: s.length === 4 ? 'Conv2D' : 'Dense', inputs: [h.student, w, b], outputs: [`${name}:y`], attrs: {} };
+      const node: Node = {
+        name,
+        op: s.length === 4 ? 'Conv2D' : 'Dense',
+        inputs: [h.student, w, b],
+        outputs: [`${name}:y`],
+        attrs: {},
+      };
       g.nodes.push(node);
       regressors.push(name);
       read = node.outputs[0]!;
@@ -98,14 +113,22 @@ export type RelationalKind = 'distance' | 'angle';
  * Relational KD terms over the student embedding `student` ([B,D], e.g. the penultimate layer's output) and a
  * teacher embedding input [B,E] named `teacher:<teacher>` (shared by both terms).
  */
-export function relationalLosses(student: string, teacher: string, teacherShape: number[], kinds: { kind: RelationalKind; weight: number }[]): ExtraLoss[] {
+export function relationalLosses(
+  student: string,
+  teacher: string,
+  teacherShape: number[],
+  kinds: { kind: RelationalKind; weight: number }[],
+): ExtraLoss[] {
   let input = '';
   return kinds.map(({ kind, weight }) => ({
     reads: [student],
     weight,
     build(lb) {
       input ||= lb.input(`teacher:${teacher}`, 'float32', [...teacherShape]);
-      const [loss, d] = lb.add(kind === 'distance' ? 'RkdDistance' : 'RkdAngle', [student, input], {}, 2) as [string, string];
+      const [loss, d] = lb.add(kind === 'distance' ? 'RkdDistance' : 'RkdAngle', [student, input], {}, 2) as [
+        string,
+        string,
+      ];
       return { loss, grads: [d] };
     },
   }));

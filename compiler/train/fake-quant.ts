@@ -39,15 +39,25 @@ export function insertFakeQuant(fwd: Graph, momentum: number, initial?: Map<stri
   /** The updated range (a FakeQuant's second output) of each quantised tensor, through pass-through ops. */
   const rangeOf = new Map<string, string>();
   const rewire = (from: string, to: string, after: Node | undefined) => {
-    for (const n of g.nodes) if (n !== after && !n.name.startsWith('fq/')) n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    for (const n of g.nodes)
+      if (n !== after && !n.name.startsWith('fq/')) n.inputs = n.inputs.map((i) => (i === from ? to : i));
     g.outputs = g.outputs.map((o) => (o === from ? to : o));
   };
   const addFq = (t: string, producer: Node | undefined) => {
-    const r = `${t}:range`, fq: Node = { name: `fq/${t}`, op: 'FakeQuant', inputs: [t, r], outputs: [`${t}/fq`, `${t}:range'`], attrs: { momentum } };
-    if (g.tensors.has(r) || g.tensors.has(fq.outputs[0]!)) throw new ModelError(fwd.source, `tensor '${t}'`, 'already has a fake-quant range');
+    const r = `${t}:range`,
+      fq: Node = {
+        name: `fq/${t}`,
+        op: 'FakeQuant',
+        inputs: [t, r],
+        outputs: [`${t}/fq`, `${t}:range'`],
+        attrs: { momentum },
+      };
+    if (g.tensors.has(r) || g.tensors.has(fq.outputs[0]!))
+      throw new ModelError(fwd.source, `tensor '${t}'`, 'already has a fake-quant range');
     g.tensors.set(r, { name: r, dtype: 'float32', shape: [2] });
     const init = initial?.get(t);
-    if (momentum === 0 && !init) throw new ModelError(fwd.source, `tensor '${t}'`, 'frozen fake quantisation needs its learned range');
+    if (momentum === 0 && !init)
+      throw new ModelError(fwd.source, `tensor '${t}'`, 'frozen fake quantisation needs its learned range');
     g.state!.set(r, init ? Float32Array.of(init.min, init.max) : Float32Array.of(NaN, NaN));
     rewire(t, fq.outputs[0]!, producer);
     rangeOf.set(fq.outputs[0]!, fq.outputs[1]!);
@@ -58,7 +68,9 @@ export function insertFakeQuant(fwd: Graph, momentum: number, initial?: Map<stri
   for (const x of g.inputs) if (wantsFq(x, undefined)) addFq(x, undefined);
   for (const n of original) {
     if ((n.op === 'Conv2D' || n.op === 'Dense') && g.tensors.get(n.inputs[1]!)?.data) {
-      const w = n.inputs[1]!, b = n.inputs[2], fw: Node = { name: `fq/${w}`, op: 'FakeQuantWeight', inputs: [w], outputs: [`${w}/fq`], attrs: {} };
+      const w = n.inputs[1]!,
+        b = n.inputs[2],
+        fw: Node = { name: `fq/${w}`, op: 'FakeQuantWeight', inputs: [w], outputs: [`${w}/fq`], attrs: {} };
       const inRange = rangeOf.get(n.inputs[0]!);
       n.inputs[1] = fw.outputs[0]!;
       nodes.push(fw);
@@ -82,7 +94,12 @@ export function learnedRanges(fq: FakeQuantGraph, read: (state: string) => Array
   const out = new Map<string, Range>();
   for (const [t, r] of fq.ranges) {
     const v = read(r);
-    if (Number.isNaN(v[0]!) || Number.isNaN(v[1]!)) throw new ModelError(fq.graph.source, `tensor '${t}'`, 'its fake-quant range was never tracked (no training step ran)');
+    if (Number.isNaN(v[0]!) || Number.isNaN(v[1]!))
+      throw new ModelError(
+        fq.graph.source,
+        `tensor '${t}'`,
+        'its fake-quant range was never tracked (no training step ran)',
+      );
     out.set(t, { min: v[0]!, max: v[1]! });
   }
   return out;

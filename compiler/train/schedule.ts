@@ -27,7 +27,8 @@ export interface Schedule {
  * (1 + cos(π · t / (totalSteps − warmup))) / 2, held at minLr from totalSteps on.
  */
 export function learningRate(s: Schedule, step: number): number {
-  if (!Number.isInteger(step) || step < 0) throw new RangeError(`learningRate: step must be an integer ≥ 0, got ${step}`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new RangeError(`learningRate: step must be an integer ≥ 0, got ${step}`);
   if (step < s.warmup) return (s.lr * (step + 1)) / s.warmup;
   const t = step - s.warmup;
   switch (s.kind) {
@@ -71,7 +72,8 @@ export interface ScheduleFlagValues {
 
 function number(v: string, flag: string, command: string, check: (x: number) => boolean, what: string): number {
   const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new UsageError(`--${flag} expects ${what}, got '${v}'`, command);
+  if (v.trim() === '' || !Number.isFinite(x) || !check(x))
+    throw new UsageError(`--${flag} expects ${what}, got '${v}'`, command);
   return x;
 }
 
@@ -79,12 +81,19 @@ function number(v: string, flag: string, command: string, check: (x: number) => 
  * Checks the schedule flags and builds the Schedule of a run of `totalSteps` optimiser steps.
  * `defaultLr` is the optimiser's default rate; `command` names the command in usage errors.
  */
-export function parseScheduleFlags(v: ScheduleFlagValues, opts: { totalSteps: number; defaultLr: number; command?: string }): Schedule {
+export function parseScheduleFlags(
+  v: ScheduleFlagValues,
+  opts: { totalSteps: number; defaultLr: number; command?: string },
+): Schedule {
   const cmd = opts.command ?? 'train';
   const kind = (v.schedule ?? 'constant') as ScheduleKind;
-  if (!SCHEDULE_KINDS.includes(kind)) throw new UsageError(`--schedule must be ${SCHEDULE_KINDS.join(', ')}, got '${v.schedule}'`, cmd);
+  if (!SCHEDULE_KINDS.includes(kind))
+    throw new UsageError(`--schedule must be ${SCHEDULE_KINDS.join(', ')}, got '${v.schedule}'`, cmd);
   const lr = v.lr === undefined ? opts.defaultLr : number(v.lr, 'lr', cmd, (x) => x > 0, 'a rate > 0');
-  const warmup = v.warmup === undefined ? 0 : number(v.warmup, 'warmup', cmd, (x) => Number.isInteger(x) && x >= 0, 'a whole number of steps ≥ 0');
+  const warmup =
+    v.warmup === undefined
+      ? 0
+      : number(v.warmup, 'warmup', cmd, (x) => Number.isInteger(x) && x >= 0, 'a whole number of steps ≥ 0');
   const only = (flag: 'step-size' | 'gamma' | 'min-lr', k: ScheduleKind) => {
     if (v[flag] !== undefined && kind !== k) throw new UsageError(`--${flag} applies to --schedule ${k} only`, cmd);
   };
@@ -94,14 +103,26 @@ export function parseScheduleFlags(v: ScheduleFlagValues, opts: { totalSteps: nu
   const s: Schedule = { kind, lr, warmup };
   if (kind === 'step') {
     if (v['step-size'] === undefined) throw new UsageError('--schedule step needs --step-size N', cmd);
-    s.stepSize = number(v['step-size'], 'step-size', cmd, (x) => Number.isInteger(x) && x >= 1, 'a whole number of steps ≥ 1');
+    s.stepSize = number(
+      v['step-size'],
+      'step-size',
+      cmd,
+      (x) => Number.isInteger(x) && x >= 1,
+      'a whole number of steps ≥ 1',
+    );
     s.gamma = v.gamma === undefined ? 0.1 : number(v.gamma, 'gamma', cmd, (x) => x > 0 && x <= 1, 'a factor in (0, 1]');
   }
   if (kind === 'cosine') {
     s.totalSteps = opts.totalSteps;
-    s.minLr = v['min-lr'] === undefined ? 0 : number(v['min-lr'], 'min-lr', cmd, (x) => x >= 0 && x <= lr, `a rate in [0, ${lr}]`);
+    s.minLr =
+      v['min-lr'] === undefined
+        ? 0
+        : number(v['min-lr'], 'min-lr', cmd, (x) => x >= 0 && x <= lr, `a rate in [0, ${lr}]`);
     if (warmup >= opts.totalSteps) {
-      throw new UsageError(`--warmup ${warmup} leaves no steps to decay over (the run has ${opts.totalSteps} steps)`, cmd);
+      throw new UsageError(
+        `--warmup ${warmup} leaves no steps to decay over (the run has ${opts.totalSteps} steps)`,
+        cmd,
+      );
     }
   }
   return s;
@@ -111,8 +132,11 @@ export function parseScheduleFlags(v: ScheduleFlagValues, opts: { totalSteps: nu
 export function describeSchedule(s: Schedule): string {
   const warm = s.warmup > 0 ? `, warm-up ${s.warmup}` : '';
   switch (s.kind) {
-    case 'constant': return `constant lr ${s.lr}${warm}`;
-    case 'step': return `step lr ${s.lr} × ${s.gamma} every ${s.stepSize} steps${warm}`;
-    case 'cosine': return `cosine lr ${s.lr} → ${s.minLr ?? 0} over ${s.totalSteps!.toLocaleString('en-US')} steps${warm}`;
+    case 'constant':
+      return `constant lr ${s.lr}${warm}`;
+    case 'step':
+      return `step lr ${s.lr} × ${s.gamma} every ${s.stepSize} steps${warm}`;
+    case 'cosine':
+      return `cosine lr ${s.lr} → ${s.minLr ?? 0} over ${s.totalSteps!.toLocaleString('en-US')} steps${warm}`;
   }
 }

@@ -29,22 +29,38 @@ export function defaultShards(batch: number, max = 8): number {
 const UPDATE_OPS = new Set(['GlobalNormScale', 'SgdUpdate', 'AdamUpdate']);
 
 /** Splits the training step of `fwd` at batch `batch` into a shard-gradient graph and an update graph. */
-export function buildShardedTraining(fwd: Graph, batch: number, opts: TrainingOptions = {}, shards = defaultShards(batch)): ShardedTraining {
+export function buildShardedTraining(
+  fwd: Graph,
+  batch: number,
+  opts: TrainingOptions = {},
+  shards = defaultShards(batch),
+): ShardedTraining {
   if (!Number.isInteger(shards) || shards < 1 || batch % shards !== 0) {
     throw new ModelError(fwd.source, 'shards', `must be a whole divisor of the batch ${batch}, found ${shards}`);
   }
   const full = buildTrainingGraph(withBatch(fwd, batch), opts);
-  const extra = [...full.graph.state!.keys()].filter((k) => !full.params.includes(k) && ![...full.moments.values()].some((m) => m.includes(k)));
+  const extra = [...full.graph.state!.keys()].filter(
+    (k) => !full.params.includes(k) && ![...full.moments.values()].some((m) => m.includes(k)),
+  );
   if (extra.length > 0) {
-    throw new ModelError(fwd.source, `state '${extra[0]}'`, 'is neither a weight nor a moment: a sharded step cannot keep it per batch');
+    throw new ModelError(
+      fwd.source,
+      `state '${extra[0]}'`,
+      'is neither a weight nor a moment: a sharded step cannot keep it per batch',
+    );
   }
   const update = updateGraph(full, shards);
   // the shard graph: the same step at batch b with plain SGD and no clipping, cut before its updates
-  const sg = buildTrainingGraph(withBatch(fwd, batch / shards), { loss: opts.loss, frozen: opts.frozen, optimizer: { kind: 'sgd' } });
+  const sg = buildTrainingGraph(withBatch(fwd, batch / shards), {
+    loss: opts.loss,
+    frozen: opts.frozen,
+    optimizer: { kind: 'sgd' },
+  });
   const gradient = gradientGraph(sg);
   const grads = sg.params.map((p) => sg.graph.nodes.find((n) => n.op === 'SgdUpdate' && n.inputs[0] === p)!.inputs[1]!);
   const plan: ShardPlan = {
-    batch, shards,
+    batch,
+    shards,
     params: full.params,
     gradient: { x: sg.x, labels: sg.labels, loss: sg.loss, logits: sg.logits, grads },
     update: { grads: update.gradInputs, lr: full.lr, step: full.step },
@@ -63,7 +79,11 @@ function gradientGraph(sg: TrainingGraph): Graph {
   const nodes = g.nodes.filter((n) => n.op !== 'SgdUpdate');
   const grads = sg.params.map((p) => g.nodes.find((n) => n.op === 'SgdUpdate' && n.inputs[0] === p)!.inputs[1]!);
   const out: Graph = {
-    ...g, name: g.name.replace(/:train$/, ':shard'), nodes, inputs: g.inputs.filter((i) => i !== sg.lr), outputs: [sg.loss, sg.logits, ...grads],
+    ...g,
+    name: g.name.replace(/:train$/, ':shard'),
+    nodes,
+    inputs: g.inputs.filter((i) => i !== sg.lr),
+    outputs: [sg.loss, sg.logits, ...grads],
   };
   out.tensors = pruneTensors(out);
   verify(out);
@@ -76,13 +96,26 @@ function updateGraph(full: TrainingGraph, shards: number): { graph: Graph; gradI
   const tail = g.nodes.slice(first);
   // the batch gradient of each weight: what GlobalNormScale reads (clipping) or the update reads
   const clip = tail.find((n) => n.op === 'GlobalNormScale');
-  const gradOf = full.params.map((p, k) => clip ? clip.inputs[k]! : tail.find((n) => UPDATE_OPS.has(n.op) && n.inputs[0] === p)!.inputs[1]!);
+  const gradOf = full.params.map((p, k) =>
+    clip ? clip.inputs[k]! : tail.find((n) => UPDATE_OPS.has(n.op) && n.inputs[0] === p)!.inputs[1]!,
+  );
   const u: Graph = {
-    name: g.name.replace(/:train$/, ':update'), tensors: new Map(), nodes: [], inputs: [], outputs: [], source: g.source, state: g.state,
+    name: g.name.replace(/:train$/, ':update'),
+    tensors: new Map(),
+    nodes: [],
+    inputs: [],
+    outputs: [],
+    source: g.source,
+    state: g.state,
   };
   const copy = (name: string, t?: Partial<Tensor>) => u.tensors.set(name, { ...g.tensors.get(name)!, ...t, name });
   for (const s of g.state!.keys()) copy(s);
-  const fresh = (base: string) => { let k = 0, n = base; while (g.tensors.has(n) || u.tensors.has(n)) n = `${base}#${++k}`; return n; };
+  const fresh = (base: string) => {
+    let k = 0,
+      n = base;
+    while (g.tensors.has(n) || u.tensors.has(n)) n = `${base}#${++k}`;
+    return n;
+  };
   const add = (name: string, op: Node['op'], inputs: string[], output: string, attrs: Node['attrs'] = {}) => {
     const node: Node = { name: fresh(name), op, inputs, outputs: [output], attrs };
     u.tensors.set(output, { name: output, ...inferNode(u, node)[0]! });
@@ -109,7 +142,8 @@ function updateGraph(full: TrainingGraph, shards: number): { graph: Graph; gradI
   }
   // the update graph's outputs: the new weights (views of the variables) keep every update node live
   u.outputs = tail.filter((n) => n.op !== 'GlobalNormScale').map((n) => n.outputs[0]!);
-  if (u.outputs.length === 0 || numElements(g.tensors.get(full.lr)!.shape) !== 1) throw new ModelError(g.source, 'graph', 'has no optimiser step');
+  if (u.outputs.length === 0 || numElements(g.tensors.get(full.lr)!.shape) !== 1)
+    throw new ModelError(g.source, 'graph', 'has no optimiser step');
   verify(u);
   return { graph: u, gradInputs };
 }

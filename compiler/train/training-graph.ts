@@ -11,9 +11,20 @@ import { toFloat64 } from '../ir/ops/helpers.ts';
 import type { GradBuilder, OpDef } from '../ir/ops/op-def.ts';
 import { cloneGraph } from '../compile.ts';
 
-export interface SgdOptions { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
+export interface SgdOptions {
+  kind: 'sgd';
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
 /** PyTorch's Adam (L2 weight decay into the gradient, default 0) and AdamW (decoupled, default 0.01). */
-export interface AdamOptions { kind: 'adam' | 'adamw'; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
+export interface AdamOptions {
+  kind: 'adam' | 'adamw';
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+}
 export type OptimizerOptions = SgdOptions | AdamOptions;
 
 /**
@@ -31,7 +42,12 @@ export type LossOptions =
  * Inputs: teacher logits [B,N] (TrainingGraph.labels) and, when α < 1, int32 labels (hardLabels); α = 1 is
  * data-only distillation (no labels input). α in (0, 1], default 1; T default 1.
  */
-export interface KdLoss { kind: 'kd'; temperature?: number; alpha?: number; labelSmoothing?: number }
+export interface KdLoss {
+  kind: 'kd';
+  temperature?: number;
+  alpha?: number;
+  labelSmoothing?: number;
+}
 
 /** Where an extra loss term writes its nodes: the gradient builder plus new graph inputs the host feeds. */
 export interface LossBuilder extends GradBuilder {
@@ -94,7 +110,11 @@ export interface TrainingGraph {
 /** Weight inputs a node may train: Dense / Conv2D weights and bias, BatchNormTrain gamma and beta (FakeQuantWeight /
  * FakeQuantBias: the tensor they quantise). */
 const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = {
-  Dense: [1, 2], Conv2D: [1, 2], BatchNormTrain: [1, 2], FakeQuantWeight: [0], FakeQuantBias: [0],
+  Dense: [1, 2],
+  Conv2D: [1, 2],
+  BatchNormTrain: [1, 2],
+  FakeQuantWeight: [0],
+  FakeQuantBias: [0],
 };
 
 /**
@@ -106,8 +126,10 @@ const WEIGHT_SLOTS: Partial<Record<OpType, number[]>> = {
  */
 export function withBatch(g: Graph, batch: number): Graph {
   const c = cloneGraph(g);
-  if (c.inputs.length !== 1) throw new ModelError(g.source, 'graph', `training needs exactly one input, found ${c.inputs.length}`);
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new ModelError(g.source, 'batch', `must be a positive integer, found ${batch}`);
+  if (c.inputs.length !== 1)
+    throw new ModelError(g.source, 'graph', `training needs exactly one input, found ${c.inputs.length}`);
+  if (!(Number.isInteger(batch) && batch >= 1))
+    throw new ModelError(g.source, 'batch', `must be a positive integer, found ${batch}`);
   const x = c.tensors.get(c.inputs[0]!)!;
   const old = x.shape[0];
   if (old === undefined) throw new ModelError(g.source, `input '${x.name}'`, 'has rank 0: no batch axis');
@@ -127,8 +149,11 @@ export function withBatch(g: Graph, batch: number): Graph {
       const t = c.tensors.get(o) ?? { name: o, shape, dtype };
       c.tensors.set(o, Object.assign(t, { shape, dtype }));
       if (carries.has(t.name) && shape[0] !== batch) {
-        throw new ModelError(g.source, `node '${n.name}' (${n.op})`,
-          `output ${fmtShape(shape)} does not keep the batch in axis 0, so the batch cannot become ${batch} (it was ${old})`);
+        throw new ModelError(
+          g.source,
+          `node '${n.name}' (${n.op})`,
+          `output ${fmtShape(shape)} does not keep the batch in axis 0, so the batch cannot become ${batch} (it was ${old})`,
+        );
       }
     });
   }
@@ -138,9 +163,12 @@ export function withBatch(g: Graph, batch: number): Graph {
 const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
 
 export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): TrainingGraph {
-  const err = (where: string, d: string): never => { throw new ModelError(model.source, where, d); };
+  const err = (where: string, d: string): never => {
+    throw new ModelError(model.source, where, d);
+  };
   if (model.inputs.length !== 1) err('graph', `training needs exactly one input, found ${model.inputs.length}`);
-  if (model.outputs.length !== 1) err('graph', `training needs exactly one output (the logits), found ${model.outputs.length}`);
+  if (model.outputs.length !== 1)
+    err('graph', `training needs exactly one output (the logits), found ${model.outputs.length}`);
   const opt = opts.optimizer ?? { kind: 'sgd' };
   const loss = opts.loss ?? { kind: 'softmax-cross-entropy' };
   const frozen = new Set(opts.frozen ?? []);
@@ -151,12 +179,16 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   let nodes = fwd.nodes;
   let logits = fwd.outputs[0]!;
   const last = nodes.find((n) => n.outputs.includes(logits));
-  const alpha = loss.kind === 'kd' ? loss.alpha ?? 1 : 1;
+  const alpha = loss.kind === 'kd' ? (loss.alpha ?? 1) : 1;
   if (!(alpha > 0 && alpha <= 1)) err('loss', `alpha must be in (0, 1], found ${alpha}`);
   if (last?.op === 'Softmax' && loss.kind !== 'mse') {
     const r = fwd.tensors.get(logits)!.shape.length;
     const axis = typeof last.attrs.axis === 'number' ? last.attrs.axis : -1;
-    if (axis !== -1 && axis !== r - 1) err(`node '${last.name}' (Softmax)`, `a final softmax must run over the last axis to be read as class probabilities`);
+    if (axis !== -1 && axis !== r - 1)
+      err(
+        `node '${last.name}' (Softmax)`,
+        `a final softmax must run over the last axis to be read as class probabilities`,
+      );
     logits = last.inputs[0]!;
     nodes = nodes.filter((n) => n !== last);
   }
@@ -175,7 +207,8 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
       if (t?.data && t.dtype === 'float32' && !params.includes(name!)) params.push(name!);
     }
   }
-  if (params.length === 0) err('graph', 'has no weights to train (every Dense / Conv2D / BatchNorm is frozen or has none)');
+  if (params.length === 0)
+    err('graph', 'has no weights to train (every Dense / Conv2D / BatchNorm is frozen or has none)');
   const paramSet = new Set(params);
   const shared = nodes.flatMap((n) => n.inputs.filter((i) => paramSet.has(i) && frozen.has(n.name)));
   if (shared.length > 0) err(`tensor '${shared[0]}'`, 'is a weight of both a frozen and a trained node');
@@ -184,44 +217,77 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   const wants = new Set<string>(params);
   for (const n of nodes) if (n.inputs.some((i) => wants.has(i))) n.outputs.forEach((o) => wants.add(o));
   const extras = opts.extraLosses ?? [];
-  for (const r of extras.flatMap((e) => e.reads)) if (!fwd.tensors.has(r)) err(`tensor '${r}'`, 'is read by a loss term but is not in the graph');
+  for (const r of extras.flatMap((e) => e.reads))
+    if (!fwd.tensors.has(r)) err(`tensor '${r}'`, 'is read by a loss term but is not in the graph');
   const reaches = new Set<string>([logits, ...extras.flatMap((e) => e.reads)]);
-  for (const n of [...nodes].reverse()) if (n.outputs.some((o) => reaches.has(o))) n.inputs.forEach((i) => reaches.add(i));
+  for (const n of [...nodes].reverse())
+    if (n.outputs.some((o) => reaches.has(o))) n.inputs.forEach((i) => reaches.add(i));
   const active = nodes.filter((n) => n.outputs.some((o) => wants.has(o) && reaches.has(o)));
   for (const n of active) {
-    if (!(OPS[n.op] as OpDef).grad) err(`node '${n.name}' (${n.op})`, `has no gradient rule, so nothing before it can train; freeze the nodes before it (--freeze)`);
+    if (!(OPS[n.op] as OpDef).grad)
+      err(
+        `node '${n.name}' (${n.op})`,
+        `has no gradient rule, so nothing before it can train; freeze the nodes before it (--freeze)`,
+      );
   }
 
   const g: Graph = {
     name: `${fwd.name}:train`,
-    tensors: new Map([...fwd.tensors].map(([k, t]) => [k, paramSet.has(k) || runningStats.includes(k)
-      ? { name: k, dtype: t.dtype, shape: [...t.shape] } : { ...t, shape: [...t.shape] }])),
-    nodes: nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: structuredClone(n.attrs) })),
+    tensors: new Map(
+      [...fwd.tensors].map(([k, t]) => [
+        k,
+        paramSet.has(k) || runningStats.includes(k)
+          ? { name: k, dtype: t.dtype, shape: [...t.shape] }
+          : { ...t, shape: [...t.shape] },
+      ]),
+    ),
+    nodes: nodes.map((n) => ({
+      ...n,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
+      attrs: structuredClone(n.attrs),
+    })),
     inputs: [...fwd.inputs],
     outputs: [],
     source: fwd.source,
     // the forward graph's own state (fake-quant ranges) first, then the trained weights and BatchNorm running statistics
-    state: new Map([...(fwd.state ?? []), ...[...params, ...runningStats].map((p): [string, Float32Array] => [p, f32(fwd.tensors.get(p)!)])]),
+    state: new Map([
+      ...(fwd.state ?? []),
+      ...[...params, ...runningStats].map((p): [string, Float32Array] => [p, f32(fwd.tensors.get(p)!)]),
+    ]),
   };
   const x = g.inputs[0]!;
-  const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };
+  const fresh = (base: string) => {
+    let k = 0,
+      name = base;
+    while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`;
+    return name;
+  };
   const addInput = (name: string, t: Omit<Tensor, 'name'>) => {
     const n = fresh(name);
     g.tensors.set(n, { name: n, ...t });
     g.inputs.push(n);
     return n;
   };
-  const labels = loss.kind === 'softmax-cross-entropy'
-    ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] })
-    : addInput(loss.kind === 'mse' ? 'targets' : 'teacher', { dtype: 'float32', shape: [...lt.shape] });
-  const hardLabels = loss.kind === 'kd' && alpha < 1 ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] }) : undefined;
+  const labels =
+    loss.kind === 'softmax-cross-entropy'
+      ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] })
+      : addInput(loss.kind === 'mse' ? 'targets' : 'teacher', { dtype: 'float32', shape: [...lt.shape] });
+  const hardLabels =
+    loss.kind === 'kd' && alpha < 1 ? addInput('labels', { dtype: 'int32', shape: [lt.shape[0]!] }) : undefined;
   const lr = addInput('lr', { dtype: 'float32', shape: [1] });
   const step = opt.kind === 'sgd' ? undefined : addInput('step', { dtype: 'float32', shape: [1] });
 
   let prefix = '';
   const add = (op: OpType, inputs: string[], attrs: Attrs = {}, outputs = 1): string[] => {
     const name = fresh(`${prefix}${op}`);
-    const node: Node = { name, op, inputs, outputs: Array.from({ length: outputs }, (_, i) => fresh(`${name}:${i}`)), attrs };
+    const node: Node = {
+      name,
+      op,
+      inputs,
+      outputs: Array.from({ length: outputs }, (_, i) => fresh(`${name}:${i}`)),
+      attrs,
+    };
     const outs = inferNode(g, node);
     node.outputs.forEach((o, i) => g.tensors.set(o, { name: o, ...outs[i]! }));
     g.nodes.push(node);
@@ -241,12 +307,24 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   // loss terms: total = Σ weight·loss in order (main loss first); each term's weighted gradients seed the backward
   prefix = 'loss/';
   const terms: { loss: string; weight: number; seeds: [string, string][] }[] = [];
-  const term = (weight: number, lossGrad: string[], at: string[]) => terms.push({ loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
-  if (loss.kind === 'softmax-cross-entropy') term(1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [logits]);
+  const term = (weight: number, lossGrad: string[], at: string[]) =>
+    terms.push({ loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
+  if (loss.kind === 'softmax-cross-entropy')
+    term(1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [logits]);
   else if (loss.kind === 'mse') term(1, add('MseLoss', [logits, labels], {}, 2), [logits]);
   else {
     term(alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);
-    if (hardLabels) term(1 - alpha, add('SoftmaxCrossEntropy', [logits, hardLabels], { labelSmoothing: (loss.kind === 'kd' && loss.labelSmoothing) || 0 }, 2), [logits]);
+    if (hardLabels)
+      term(
+        1 - alpha,
+        add(
+          'SoftmaxCrossEntropy',
+          [logits, hardLabels],
+          { labelSmoothing: (loss.kind === 'kd' && loss.labelSmoothing) || 0 },
+          2,
+        ),
+        [logits],
+      );
   }
   const lossBuilder: LossBuilder = { ...builder, input: (base, dtype, shape) => addInput(base, { dtype, shape }) };
   extras.forEach((e, k) => {
@@ -255,13 +333,16 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
     terms.push({ loss: r.loss, weight: e.weight, seeds: e.reads.map((t, i) => [t, r.grads[i]!]) });
   });
   prefix = 'loss/';
-  const scaled = (t: string, w: number) => (w === 1 ? t : add('Mul', [t, builder.constant('weight', [1], Float32Array.of(w))])[0]!);
+  const scaled = (t: string, w: number) =>
+    w === 1 ? t : add('Mul', [t, builder.constant('weight', [1], Float32Array.of(w))])[0]!;
   let lossOut = '';
-  for (const t of terms) lossOut = lossOut ? add('Add', [lossOut, scaled(t.loss, t.weight)])[0]! : scaled(t.loss, t.weight);
+  for (const t of terms)
+    lossOut = lossOut ? add('Add', [lossOut, scaled(t.loss, t.weight)])[0]! : scaled(t.loss, t.weight);
 
   // backward: reverse topological order; contributions to one tensor summed in visiting order
   const grads = new Map<string, string[]>();
-  for (const t of terms) for (const [at, d] of t.seeds) if (wants.has(at)) grads.set(at, [...(grads.get(at) ?? []), scaled(d, t.weight)]);
+  for (const t of terms)
+    for (const [at, d] of t.seeds) if (wants.has(at)) grads.set(at, [...(grads.get(at) ?? []), scaled(d, t.weight)]);
   const gradOf = (t: string): string | undefined => {
     const parts = grads.get(t);
     if (!parts) return undefined;
@@ -303,14 +384,28 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
       const mu = opt.momentum ?? 0;
       const v = mu > 0 ? zeros(p, 'velocity') : '';
       if (v) moments.set(p, [v]);
-      add('SgdUpdate', [p, dw, v, lr], { momentum: mu, nesterov: opt.nesterov ?? false, weightDecay: opt.weightDecay ?? 0 }, v ? 2 : 1);
+      add(
+        'SgdUpdate',
+        [p, dw, v, lr],
+        { momentum: mu, nesterov: opt.nesterov ?? false, weightDecay: opt.weightDecay ?? 0 },
+        v ? 2 : 1,
+      );
     } else {
-      const m = zeros(p, 'm'), v = zeros(p, 'v');
+      const m = zeros(p, 'm'),
+        v = zeros(p, 'v');
       moments.set(p, [m, v]);
-      add('AdamUpdate', [p, dw, m, v, lr, step!], {
-        beta1: opt.beta1 ?? 0.9, beta2: opt.beta2 ?? 0.999, epsilon: opt.epsilon ?? 1e-8,
-        weightDecay: opt.weightDecay ?? (opt.kind === 'adamw' ? 0.01 : 0), decoupled: opt.kind === 'adamw',
-      }, 3);
+      add(
+        'AdamUpdate',
+        [p, dw, m, v, lr, step!],
+        {
+          beta1: opt.beta1 ?? 0.9,
+          beta2: opt.beta2 ?? 0.999,
+          epsilon: opt.epsilon ?? 1e-8,
+          weightDecay: opt.weightDecay ?? (opt.kind === 'adamw' ? 0.01 : 0),
+          decoupled: opt.kind === 'adamw',
+        },
+        3,
+      );
     }
   });
   g.outputs = [lossOut, logits];
@@ -322,12 +417,21 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
  * The forward graph with its BatchNorm nodes in training form: BatchNormTrain (batch statistics; running mean/var
  * become state, updated in place) or, when frozen, Mul + Add by the constants the fold pass would use.
  */
-function rewriteBatchNorms(fwd: Graph, frozen: Set<string>, opts: TrainingOptions): { graph: Graph; runningStats: string[] } {
+function rewriteBatchNorms(
+  fwd: Graph,
+  frozen: Set<string>,
+  opts: TrainingOptions,
+): { graph: Graph; runningStats: string[] } {
   if (!fwd.nodes.some((n) => n.op === 'BatchNorm')) return { graph: fwd, runningStats: [] };
   const g = cloneGraph(fwd);
   const momentum = opts.batchNormMomentum ?? 0.1;
   const runningStats: string[] = [];
-  const fresh = (base: string) => { let k = 0, name = base; while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`; return name; };
+  const fresh = (base: string) => {
+    let k = 0,
+      name = base;
+    while (g.tensors.has(name) || g.nodes.some((n) => n.name === name)) name = `${base}#${++k}`;
+    return name;
+  };
   const constant = (base: string, data: Float32Array) => {
     const name = fresh(base);
     g.tensors.set(name, { name, dtype: 'float32', shape: [data.length], data });
@@ -335,30 +439,67 @@ function rewriteBatchNorms(fwd: Graph, frozen: Set<string>, opts: TrainingOption
   };
   const nodes: Node[] = [];
   for (const n of g.nodes) {
-    if (n.op !== 'BatchNorm') { nodes.push(n); continue; }
+    if (n.op !== 'BatchNorm') {
+      nodes.push(n);
+      continue;
+    }
     const ps = n.inputs.slice(1, 5).map((i) => g.tensors.get(i));
     if (ps.some((t) => !t?.data || t.dtype !== 'float32')) {
-      throw new ModelError(fwd.source, `node '${n.name}' (BatchNorm)`, 'training needs float32 constant scale, bias, mean and var');
+      throw new ModelError(
+        fwd.source,
+        `node '${n.name}' (BatchNorm)`,
+        'training needs float32 constant scale, bias, mean and var',
+      );
     }
-    const [scale, bias, mean, vr] = ps.map((t) => toFloat64(t!.data!)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const [scale, bias, mean, vr] = ps.map((t) => toFloat64(t!.data!)) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     const eps = typeof n.attrs.epsilon === 'number' ? n.attrs.epsilon : 1e-5;
     if (frozen.has(n.name) || opts.batchNorm === 'frozen') {
       const s = scale.map((v, c) => v / Math.sqrt(vr[c]! + eps));
       const shift = bias.map((v, c) => v - mean[c]! * s[c]!);
       const mid = fresh(`${n.name}:scaled`);
       g.tensors.set(mid, { name: mid, dtype: 'float32', shape: [...g.tensors.get(n.inputs[0]!)!.shape] });
-      nodes.push({ name: fresh(`${n.name}/mul`), op: 'Mul', inputs: [n.inputs[0]!, constant(`${n.name}:s`, Float32Array.from(s))], outputs: [mid], attrs: {} });
-      nodes.push({ name: n.name, op: 'Add', inputs: [mid, constant(`${n.name}:shift`, Float32Array.from(shift))], outputs: [...n.outputs], attrs: {} });
+      nodes.push({
+        name: fresh(`${n.name}/mul`),
+        op: 'Mul',
+        inputs: [n.inputs[0]!, constant(`${n.name}:s`, Float32Array.from(s))],
+        outputs: [mid],
+        attrs: {},
+      });
+      nodes.push({
+        name: n.name,
+        op: 'Add',
+        inputs: [mid, constant(`${n.name}:shift`, Float32Array.from(shift))],
+        outputs: [...n.outputs],
+        attrs: {},
+      });
       continue;
     }
     for (const r of n.inputs.slice(3, 5)) {
       if (runningStats.includes(r) || fwd.nodes.some((o) => o.name !== n.name && o.inputs.includes(r))) {
-        throw new ModelError(fwd.source, `node '${n.name}' (BatchNorm)`, `running statistic '${r}' is shared with another node, so its update is ambiguous`);
+        throw new ModelError(
+          fwd.source,
+          `node '${n.name}' (BatchNorm)`,
+          `running statistic '${r}' is shared with another node, so its update is ambiguous`,
+        );
       }
       runningStats.push(r);
     }
-    const outs = [n.outputs[0]!, ...['batch_mean', 'inv_std', 'running_mean', 'running_var'].map((k) => fresh(`${n.name}:${k}`))];
-    const t: Node = { name: n.name, op: 'BatchNormTrain', inputs: [...n.inputs], outputs: outs, attrs: { epsilon: eps, momentum } };
+    const outs = [
+      n.outputs[0]!,
+      ...['batch_mean', 'inv_std', 'running_mean', 'running_var'].map((k) => fresh(`${n.name}:${k}`)),
+    ];
+    const t: Node = {
+      name: n.name,
+      op: 'BatchNormTrain',
+      inputs: [...n.inputs],
+      outputs: outs,
+      attrs: { epsilon: eps, momentum },
+    };
     inferNode(g, t).forEach((o, i) => g.tensors.set(outs[i]!, { name: outs[i]!, ...o }));
     nodes.push(t);
   }
@@ -376,7 +517,12 @@ export function withTrainedState(fwd: Graph, tg: TrainingGraph, read: (name: str
     const t = g.tensors.get(name);
     if (!t?.data) throw new ModelError(fwd.source, `tensor '${name}'`, 'is trained but not a constant of this model');
     const v = read(name);
-    if (v.length !== numElements(t.shape)) throw new ModelError(fwd.source, `tensor '${name}'`, `expected ${numElements(t.shape)} values, found ${v.length}`);
+    if (v.length !== numElements(t.shape))
+      throw new ModelError(
+        fwd.source,
+        `tensor '${name}'`,
+        `expected ${numElements(t.shape)} values, found ${v.length}`,
+      );
     g.tensors.set(name, { ...t, dtype: 'float32', data: Float32Array.from(v) });
   }
   return g;

@@ -15,22 +15,31 @@ export const VARIANTS_HELP = `  --variants LIST         several variants in one 
                           time with load(bundle, { variant }) or model.useVariant(name)`;
 
 export function parseVariants(text: string): VariantKind[] {
-  const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length < 2) throw new UsageError(`--variants expects at least two of ${VARIANT_KINDS.join(', ')}, got '${text}'`, 'compile');
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length < 2)
+    throw new UsageError(`--variants expects at least two of ${VARIANT_KINDS.join(', ')}, got '${text}'`, 'compile');
   for (const v of list) {
     if (!(VARIANT_KINDS as readonly string[]).includes(v)) {
       throw new UsageError(`--variants: unknown variant '${v}' (known: ${VARIANT_KINDS.join(', ')})`, 'compile');
     }
   }
-  if (new Set(list).size !== list.length) throw new UsageError(`--variants lists a variant twice: '${text}'`, 'compile');
+  if (new Set(list).size !== list.length)
+    throw new UsageError(`--variants lists a variant twice: '${text}'`, 'compile');
   return list as VariantKind[];
 }
 
 type QuantizeFlags = NonNullable<ReturnType<typeof parseQuantizeFlags>>;
 
 /** Compiles every variant and merges them; `report` is the int8 variant's quantisation report. */
-export async function compileVariants(kinds: VariantKind[], graph: Graph, quantize: QuantizeFlags | undefined,
-  opts: CompileOptions): Promise<CompileResult & { report?: unknown; stats: MergeStats }> {
+export async function compileVariants(
+  kinds: VariantKind[],
+  graph: Graph,
+  quantize: QuantizeFlags | undefined,
+  opts: CompileOptions,
+): Promise<CompileResult & { report?: unknown; stats: MergeStats }> {
   if (kinds.includes('int8') && quantize === undefined) {
     throw new UsageError('--variants with int8 needs --quantize int8 (and its --calibration flags)', 'compile');
   }

@@ -3,7 +3,16 @@
 // the constants blob is shared: equal constant bytes are stored once (16-byte aligned offsets).
 import { createHash } from 'node:crypto';
 import * as flatbuffers from 'flatbuffers';
-import { readBundle, fb, specTables, TableWriter, writeConstants, sealBundle, BUNDLE_IDENTIFIER, BUNDLE_VERSION } from '../emit/bundle-writer.ts';
+import {
+  readBundle,
+  fb,
+  specTables,
+  TableWriter,
+  writeConstants,
+  sealBundle,
+  BUNDLE_IDENTIFIER,
+  BUNDLE_VERSION,
+} from '../emit/bundle-writer.ts';
 import { ModelError } from '../ir/graph.ts';
 
 export interface VariantPart {
@@ -23,7 +32,8 @@ export function mergeVariants(parts: VariantPart[]): { bundle: Uint8Array; stats
   if (parts.length === 0) throw new ModelError('--variants', 'list', 'expected at least one variant');
   const names = new Set<string>();
   for (const p of parts) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(p.name)) throw new ModelError('--variants', p.name, 'variant names are letters, digits, _ . -');
+    if (!/^[A-Za-z0-9_.-]+$/.test(p.name))
+      throw new ModelError('--variants', p.name, 'variant names are letters, digits, _ . -');
     if (names.has(p.name)) throw new ModelError('--variants', p.name, 'variant named twice');
     names.add(p.name);
   }
@@ -36,7 +46,8 @@ export function mergeVariants(parts: VariantPart[]): { bundle: Uint8Array; stats
   // Shared constants: one copy of each distinct constant tensor's bytes.
   const chunks: Uint8Array[] = [];
   const at = new Map<string, number>();
-  let size = 0, before = 0;
+  let size = 0,
+    before = 0;
   for (const u of unpacked) {
     for (const t of u.root.tensors) {
       if (!t.constant) continue;
@@ -61,16 +72,27 @@ export function mergeVariants(parts: VariantPart[]): { bundle: Uint8Array; stats
   const constantsVec = writeConstants(b, constants);
   const first = unpacked[0]!.root;
   if (first.metadata) {
-    const opts = (() => { try { return JSON.parse(String(first.metadata.compileOptions ?? '{}')) as Record<string, unknown>; } catch { return {}; } })();
+    const opts = (() => {
+      try {
+        return JSON.parse(String(first.metadata.compileOptions ?? '{}')) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })();
     first.metadata.compileOptions = JSON.stringify({ ...opts, variants: parts.map((p) => p.name) });
   }
   // One table writer for all variants: strings, shapes and params equal across variants are stored once.
   const w = new TableWriter(b);
   const m = first.metadata;
-  const meta = m ? w.metadata({
-    edgecVersion: String(m.edgecVersion ?? ''), sourceHash: String(m.sourceHash ?? ''), compileOptions: String(m.compileOptions ?? ''),
-    target: String(m.target ?? ''), modelName: String(m.modelName ?? ''),
-  }) : 0;
+  const meta = m
+    ? w.metadata({
+        edgecVersion: String(m.edgecVersion ?? ''),
+        sourceHash: String(m.sourceHash ?? ''),
+        compileOptions: String(m.compileOptions ?? ''),
+        target: String(m.target ?? ''),
+        modelName: String(m.modelName ?? ''),
+      })
+    : 0;
   const variantOffsets = unpacked.map((u, k) => {
     const name = w.str(parts[k]!.name);
     const t = k === 0 ? undefined : w.tables(specTables(u.root));

@@ -34,7 +34,12 @@ async function measure(bundle: Uint8Array) {
   const m = await load(bundle, { build });
   m.runDetailed({ Input3: x.subarray(0, 100 * 784) });
   const r = m.runDetailed({ Input3: x });
-  const probe = { run: () => { m.runDetailed({ Input3: lat }); }, best: Infinity };
+  const probe = {
+    run: () => {
+      m.runDetailed({ Input3: lat });
+    },
+    best: Infinity,
+  };
   probes.push(probe);
   const out = r.outputs.Plus214_Output_0!;
   let ok = 0;
@@ -51,8 +56,21 @@ async function measure(bundle: Uint8Array) {
 const rows: string[][] = [];
 const full = await measure(compileGraph(loadModelJson(join(here, '..', 'mnist', 'model.json'))).bundle);
 const cells: [string[], { best: number }][] = [];
-cells.push([['full network (examples/mnist)', '-', (100 * full.acc).toFixed(2), Math.round(full.macs).toLocaleString('en-US'), '100%', '0%'], full.probe]);
-for (const [file, what] of [['early-exit.json', 'early exit (max_prob >)'], ['gated.json', 'gated, P(cheap right) >']] as const) {
+cells.push([
+  [
+    'full network (examples/mnist)',
+    '-',
+    (100 * full.acc).toFixed(2),
+    Math.round(full.macs).toLocaleString('en-US'),
+    '100%',
+    '0%',
+  ],
+  full.probe,
+]);
+for (const [file, what] of [
+  ['early-exit.json', 'early exit (max_prob >)'],
+  ['gated.json', 'gated, P(cheap right) >'],
+] as const) {
   const json = JSON.parse(readFileSync(join(here, file), 'utf8'));
   for (const t of [0.9, 0.99, 0.999]) {
     const j = structuredClone(json);
@@ -71,7 +89,17 @@ for (const [file, what] of [['early-exit.json', 'early exit (max_prob >)'], ['ga
     const weights = (j as { __bin?: Uint8Array }).__bin ?? bin;
     delete (j as { __bin?: Uint8Array }).__bin;
     const r = await measure(compileBlockModel(parseBlockModel(j, weights, file)).bundle);
-    cells.push([[what, String(t), (100 * r.acc).toFixed(2), Math.round(r.macs).toLocaleString('en-US'), `${(100 * r.macs / full.macs).toFixed(1)}%`, `${(100 * r.cheap).toFixed(1)}%`], r.probe]);
+    cells.push([
+      [
+        what,
+        String(t),
+        (100 * r.acc).toFixed(2),
+        Math.round(r.macs).toLocaleString('en-US'),
+        `${((100 * r.macs) / full.macs).toFixed(1)}%`,
+        `${(100 * r.cheap).toFixed(1)}%`,
+      ],
+      r.probe,
+    ]);
   }
 }
 // latency: 15 rounds, each timing every model once over the same digits; the fastest round counts

@@ -6,20 +6,30 @@ import { load, pickBuild } from '/edgec/edgec.js';
 const $ = (id) => document.getElementById(id);
 const pad = $('pad');
 const ctx = pad.getContext('2d', { willReadFrequently: true });
-let bundle = null, bundleName = '', model = null, modelBuild = 'auto';
+let bundle = null,
+  bundleName = '',
+  model = null,
+  modelBuild = 'auto';
 
-function status(text) { $('status').textContent = text; }
+function status(text) {
+  $('status').textContent = text;
+}
 
 async function useBundle(bytes, name, build = $('build').value) {
   status('loading');
   model = await load(bytes, { build });
-  bundle = bytes; bundleName = name; modelBuild = build;
+  bundle = bytes;
+  bundleName = name;
+  modelBuild = build;
   const i = model.info.inputs[0];
-  $('model').textContent = `${name}: ${model.info.inputs.map((t) => `${t.name} [${t.shape}] ${t.dtype}`).join(', ')} → ` +
+  $('model').textContent =
+    `${name}: ${model.info.inputs.map((t) => `${t.name} [${t.shape}] ${t.dtype}`).join(', ')} → ` +
     `${model.info.outputs.map((t) => `${t.name} [${t.shape}]`).join(', ')}, ${model.info.steps} steps, arena ${model.info.arenaBytes} B`;
   $('buildUsed').textContent = model.info.build;
   const vs = $('variant');
-  vs.innerHTML = model.variants.length ? model.variants.map((v) => `<option>${v}</option>`).join('') : '<option value="">(one)</option>';
+  vs.innerHTML = model.variants.length
+    ? model.variants.map((v) => `<option>${v}</option>`).join('')
+    : '<option value="">(one)</option>';
   vs.value = model.variant;
   vs.disabled = model.variants.length === 0;
   status(i && numel(i.shape) === 784 ? 'ready' : `ready (input [${i?.shape}] is not 28x28: runs on zeros)`);
@@ -32,17 +42,30 @@ const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int3
 /** The pad as a 784-float MNIST input: bounding box scaled into 20x20, centred in 28x28, [0,1]. */
 function padToInput() {
   const { data, width, height } = ctx.getImageData(0, 0, pad.width, pad.height);
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    if (data[(y * width + x) * 4] > 20) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
-  }
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      if (data[(y * width + x) * 4] > 20) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
+    }
   const small = document.createElement('canvas');
   small.width = small.height = 28;
   const s = small.getContext('2d', { willReadFrequently: true });
-  s.fillStyle = '#000'; s.fillRect(0, 0, 28, 28);
+  s.fillStyle = '#000';
+  s.fillRect(0, 0, 28, 28);
   if (x1 >= 0) {
-    const w = x1 - x0 + 1, h = y1 - y0 + 1, k = 20 / Math.max(w, h);
-    s.imageSmoothingEnabled = true; s.imageSmoothingQuality = 'high';
+    const w = x1 - x0 + 1,
+      h = y1 - y0 + 1,
+      k = 20 / Math.max(w, h);
+    s.imageSmoothingEnabled = true;
+    s.imageSmoothingQuality = 'high';
     s.drawImage(pad, x0, y0, w, h, 14 - (w * k) / 2, 14 - (h * k) / 2, w * k, h * k);
   }
   const px = s.getImageData(0, 0, 28, 28).data;
@@ -63,8 +86,10 @@ function infer(x) {
   let best = 0;
   for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
   const r = det.samples[0];
-  const parts = [...Object.entries(r.branches).map(([b, k]) => `${b} → ${k === null ? 'not reached' : `branch ${k}`}`),
-    ...(r.exitedAt ? [`exit ${r.exitedAt}`] : [])];
+  const parts = [
+    ...Object.entries(r.branches).map(([b, k]) => `${b} → ${k === null ? 'not reached' : `branch ${k}`}`),
+    ...(r.exitedAt ? [`exit ${r.exitedAt}`] : []),
+  ];
   const branch = parts.length ? parts.join(', ') : null;
   return { output: y, best, ms, build: model.info.build, branch, variant: model.variant };
 }
@@ -73,35 +98,70 @@ function show(r) {
   $('prediction').textContent = String(r.best);
   $('latency').textContent = `${r.ms.toFixed(2)} ms`;
   $('buildUsed').textContent = r.variant ? `${r.build}, variant ${r.variant}` : r.build;
-  $('branch').textContent = r.branch === null || r.branch === undefined ? 'none (no branches in this model)' : String(r.branch);
-  const y = Array.from(r.output), m = Math.max(...y), e = y.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
+  $('branch').textContent =
+    r.branch === null || r.branch === undefined ? 'none (no branches in this model)' : String(r.branch);
+  const y = Array.from(r.output),
+    m = Math.max(...y),
+    e = y.map((v) => Math.exp(v - m)),
+    z = e.reduce((a, b) => a + b, 0);
   $('bars').innerHTML = '';
   e.forEach((v, k) => {
     const d = document.createElement('div');
-    d.innerHTML = `${k} <span class="bar" style="width:${(100 * v / z).toFixed(1)}px"></span> ${(100 * v / z).toFixed(1)}%`;
+    d.innerHTML = `${k} <span class="bar" style="width:${((100 * v) / z).toFixed(1)}px"></span> ${((100 * v) / z).toFixed(1)}%`;
     $('bars').appendChild(d);
   });
   status('done');
 }
 
-function runPad() { if (model) show(infer(padToInput())); }
+function runPad() {
+  if (model) show(infer(padToInput()));
+}
 
 // Drawing: white round strokes on black, run on every stroke end.
 let drawing = false;
-ctx.fillStyle = '#000'; ctx.fillRect(0, 0, pad.width, pad.height);
-ctx.lineCap = ctx.lineJoin = 'round'; ctx.lineWidth = 20; ctx.strokeStyle = '#fff';
-const at = (e) => { const r = pad.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
-pad.addEventListener('pointerdown', (e) => { drawing = true; const [x, y] = at(e); ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x, y); ctx.stroke(); });
-pad.addEventListener('pointermove', (e) => { if (!drawing) return; const [x, y] = at(e); ctx.lineTo(x, y); ctx.stroke(); });
-addEventListener('pointerup', () => { if (drawing) { drawing = false; runPad(); } });
-$('clear').onclick = () => { ctx.fillStyle = '#000'; ctx.fillRect(0, 0, pad.width, pad.height); $('prediction').textContent = '–'; };
+ctx.fillStyle = '#000';
+ctx.fillRect(0, 0, pad.width, pad.height);
+ctx.lineCap = ctx.lineJoin = 'round';
+ctx.lineWidth = 20;
+ctx.strokeStyle = '#fff';
+const at = (e) => {
+  const r = pad.getBoundingClientRect();
+  return [e.clientX - r.left, e.clientY - r.top];
+};
+pad.addEventListener('pointerdown', (e) => {
+  drawing = true;
+  const [x, y] = at(e);
+  ctx.beginPath();
+  ctx.moveTo(x, y);
+  ctx.lineTo(x, y);
+  ctx.stroke();
+});
+pad.addEventListener('pointermove', (e) => {
+  if (!drawing) return;
+  const [x, y] = at(e);
+  ctx.lineTo(x, y);
+  ctx.stroke();
+});
+addEventListener('pointerup', () => {
+  if (drawing) {
+    drawing = false;
+    runPad();
+  }
+});
+$('clear').onclick = () => {
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, pad.width, pad.height);
+  $('prediction').textContent = '–';
+};
 
 // Shipped test digits: drawn onto the pad (scaled up) and run exactly as given (no re-centring).
 const digits = (await (await fetch('digits.json')).json()).digits;
 function pickDigit(d) {
   const px = Uint8Array.from(atob(d.pixels), (c) => c.charCodeAt(0));
   const img = ctx.createImageData(28, 28);
-  px.forEach((v, i) => { img.data.set([v, v, v, 255], i * 4); });
+  px.forEach((v, i) => {
+    img.data.set([v, v, v, 255], i * 4);
+  });
   const small = document.createElement('canvas');
   small.width = small.height = 28;
   small.getContext('2d').putImageData(img, 0, 0);
@@ -119,16 +179,38 @@ for (const d of digits) {
   $('digits').appendChild(b);
 }
 
-$('variant').onchange = () => { if (model && $('variant').value) { model.useVariant($('variant').value); runPad(); } };
-$('build').onchange = async () => { if (bundle) { await useBundle(bundle, bundleName); runPad(); } };
+$('variant').onchange = () => {
+  if (model && $('variant').value) {
+    model.useVariant($('variant').value);
+    runPad();
+  }
+};
+$('build').onchange = async () => {
+  if (bundle) {
+    await useBundle(bundle, bundleName);
+    runPad();
+  }
+};
 async function openFile(f) {
-  try { await useBundle(new Uint8Array(await f.arrayBuffer()), f.name); runPad(); } catch (e) { status(`error: ${e.message}`); }
+  try {
+    await useBundle(new Uint8Array(await f.arrayBuffer()), f.name);
+    runPad();
+  } catch (e) {
+    status(`error: ${e.message}`);
+  }
 }
-$('file').onchange = () => { const f = $('file').files[0]; if (f) openFile(f); };
-addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
+$('file').onchange = () => {
+  const f = $('file').files[0];
+  if (f) openFile(f);
+};
+addEventListener('dragover', (e) => {
+  e.preventDefault();
+  document.body.classList.add('dragging');
+});
 addEventListener('dragleave', () => document.body.classList.remove('dragging'));
 addEventListener('drop', (e) => {
-  e.preventDefault(); document.body.classList.remove('dragging');
+  e.preventDefault();
+  document.body.classList.remove('dragging');
   const f = e.dataTransfer.files[0];
   if (f) openFile(f);
 });
@@ -143,9 +225,13 @@ window.edgecDemo = {
     const m = await load(bytes ? Uint8Array.from(bytes) : bundle, { build, variant });
     const outputs = samples.map((inputs) => {
       const feeds = {};
-      m.info.inputs.forEach((t, i) => { feeds[t.name] = new ARRAYS[t.dtype](Uint8Array.from(inputs[i]).buffer); });
+      m.info.inputs.forEach((t, i) => {
+        feeds[t.name] = new ARRAYS[t.dtype](Uint8Array.from(inputs[i]).buffer);
+      });
       const out = m.run(feeds);
-      return m.info.outputs.map((t) => Array.from(new Uint8Array(out[t.name].buffer, out[t.name].byteOffset, out[t.name].byteLength)));
+      return m.info.outputs.map((t) =>
+        Array.from(new Uint8Array(out[t.name].buffer, out[t.name].byteOffset, out[t.name].byteLength)),
+      );
     });
     return { build: m.info.build, variant: m.variant, outputs };
   },

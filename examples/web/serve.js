@@ -9,13 +9,21 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm', '.map': 'application/json', '.edgec': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.edgec': 'application/octet-stream',
 };
 
 /** Starts serving on host:port (port 0 = any free one); resolves to { url, close }. */
 export function serveDemo({ bundlePath, host = '127.0.0.1', port = 0 }) {
-  const mounts = [['/edgec/', join(root, 'dist/browser')], ['/', here]];
+  const mounts = [
+    ['/edgec/', join(root, 'dist/browser')],
+    ['/', here],
+  ];
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -32,7 +40,10 @@ export function serveDemo({ bundlePath, host = '127.0.0.1', port = 0 }) {
       }
       if (file === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
       res.end(body);
     } catch (e) {
       res.writeHead(e.code === 'ENOENT' || e.code === 'EISDIR' ? 404 : 500, { 'content-type': 'text/plain' });

@@ -7,17 +7,36 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { wasmPath } from '../../runtime/node.ts';
 
-const WASM3_FEATURES = ['--mvp-features', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int',
-  '--enable-multivalue', '--enable-bulk-memory-opt'];
+const WASM3_FEATURES = [
+  '--mvp-features',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-nontrapping-float-to-int',
+  '--enable-multivalue',
+  '--enable-bulk-memory-opt',
+];
 
 function wasmOpt(file: string): { status: number | null; stderr: string } {
   const r = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, file, '-o', '/dev/null'], { encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr };
 }
 
-const ABI = ['edgec_alloc', 'edgec_load', 'edgec_error_ptr', 'edgec_error_len', 'edgec_arena_size', 'edgec_input_count',
-  'edgec_input_ptr', 'edgec_input_size', 'edgec_output_count', 'edgec_output_ptr', 'edgec_output_size', 'edgec_run',
-  'edgec_set_reference', 'memory'];
+const ABI = [
+  'edgec_alloc',
+  'edgec_load',
+  'edgec_error_ptr',
+  'edgec_error_len',
+  'edgec_arena_size',
+  'edgec_input_count',
+  'edgec_input_ptr',
+  'edgec_input_size',
+  'edgec_output_count',
+  'edgec_output_ptr',
+  'edgec_output_size',
+  'edgec_run',
+  'edgec_set_reference',
+  'memory',
+];
 
 for (const build of ['simd', 'scalar'] as const) {
   test(`${build} build: no imports, every ABI export`, () => {

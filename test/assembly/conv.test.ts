@@ -16,48 +16,107 @@ function act64(v: number, a: Act): number {
   if (a.activation === fb.Activation.Clip) return Math.min(Math.max(v, a.actMin), a.actMax);
   return v;
 }
-const outDim = (i: number, k: number, s: number, d: number, p0: number, p1: number) => Math.floor((i + p0 + p1 - d * (k - 1) - 1) / s) + 1;
+const outDim = (i: number, k: number, s: number, d: number, p0: number, p1: number) =>
+  Math.floor((i + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 
-interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; sh: number; sw: number;
-  dh: number; dw: number; pad: [number, number, number, number]; groups: number; bias: boolean; act: Act }
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pad: [number, number, number, number];
+  groups: number;
+  bias: boolean;
+  act: Act;
+}
 
 async function checkConv(c: ConvCase, seed: number): Promise<void> {
   const r = rng(seed);
   const { n, h, w, ci, co, kh, kw, sh, sw, dh, dw, groups: G } = c;
   const [pt, pl, pb, pr] = c.pad;
-  const oh = outDim(h, kh, sh, dh, pt, pb), ow = outDim(w, kw, sw, dw, pl, pr);
-  const cig = ci / G, cog = co / G;
-  const x = randF32(r, n * h * w * ci), wt = randF32(r, G * kh * kw * cig * cog), b = randF32(r, co);
+  const oh = outDim(h, kh, sh, dh, pt, pb),
+    ow = outDim(w, kw, sw, dw, pl, pr);
+  const cig = ci / G,
+    cog = co / G;
+  const x = randF32(r, n * h * w * ci),
+    wt = randF32(r, G * kh * kw * cig * cog),
+    b = randF32(r, co);
   const label = `conv ${n}x${h}x${w}x${ci} -> ${co} k${kh}x${kw} s${sh}${sw} d${dh}${dw} p${c.pad} g${G} bias=${c.bias} act=${c.act.activation}`;
-  const bundle = makeBundle([
-    { name: 'x', shape: [n, h, w, ci], role: 'in' },
-    { name: 'w', shape: [G, kh, kw, cig, cog], role: 'const', data: wt },
-    { name: 'b', shape: [co], role: 'const', data: b },
-    { name: 'y', shape: [n, oh, ow, co], role: 'out' },
-  ], [{ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1, c.bias ? 2 : -1], outputs: [3],
-    params: { type: 'conv', kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw,
-      padTop: pt, padLeft: pl, padBottom: pb, padRight: pr, groups: G, ...c.act } }]);
+  const bundle = makeBundle(
+    [
+      { name: 'x', shape: [n, h, w, ci], role: 'in' },
+      { name: 'w', shape: [G, kh, kw, cig, cog], role: 'const', data: wt },
+      { name: 'b', shape: [co], role: 'const', data: b },
+      { name: 'y', shape: [n, oh, ow, co], role: 'out' },
+    ],
+    [
+      {
+        kernel: fb.KernelId.Conv2D_F32,
+        inputs: [0, 1, c.bias ? 2 : -1],
+        outputs: [3],
+        params: {
+          type: 'conv',
+          kernelH: kh,
+          kernelW: kw,
+          strideH: sh,
+          strideW: sw,
+          dilationH: dh,
+          dilationW: dw,
+          padTop: pt,
+          padLeft: pl,
+          padBottom: pb,
+          padRight: pr,
+          groups: G,
+          ...c.act,
+        },
+      },
+    ],
+  );
   const got = (await runAll(bundle, { x }, label)).y as Float32Array;
-  const want = new Float64Array(got.length), mag = new Float64Array(got.length);
-  for (let b0 = 0; b0 < n; b0++) for (let y = 0; y < oh; y++) for (let xo = 0; xo < ow; xo++) for (let o = 0; o < co; o++) {
-    const g = Math.floor(o / cog);
-    let acc = c.bias ? b[o]! : 0, m = Math.abs(acc);
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const iy = y * sh - pt + i * dh, ix = xo * sw - pl + j * dw;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      for (let q = 0; q < cig; q++) {
-        const t = x[((b0 * h + iy) * w + ix) * ci + g * cig + q]! * wt[(((g * kh + i) * kw + j) * cig + q) * cog + (o % cog)]!;
-        acc += t; m += Math.abs(t);
-      }
-    }
-    const k = ((b0 * oh + y) * ow + xo) * co + o;
-    want[k] = act64(acc, c.act); mag[k] = m;
-  }
+  const want = new Float64Array(got.length),
+    mag = new Float64Array(got.length);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++)
+        for (let o = 0; o < co; o++) {
+          const g = Math.floor(o / cog);
+          let acc = c.bias ? b[o]! : 0,
+            m = Math.abs(acc);
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const iy = y * sh - pt + i * dh,
+                ix = xo * sw - pl + j * dw;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              for (let q = 0; q < cig; q++) {
+                const t =
+                  x[((b0 * h + iy) * w + ix) * ci + g * cig + q]! *
+                  wt[(((g * kh + i) * kw + j) * cig + q) * cog + (o % cog)]!;
+                acc += t;
+                m += Math.abs(t);
+              }
+            }
+          const k = ((b0 * oh + y) * ow + xo) * co + o;
+          want[k] = act64(acc, c.act);
+          mag[k] = m;
+        }
   assertClose(got, want, mag, TOL, label);
 }
 
 const CHANNELS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33];
-const KERNELS: [number, number][] = [[1, 1], [3, 3], [5, 5], [1, 7], [7, 1]];
+const KERNELS: [number, number][] = [
+  [1, 1],
+  [3, 3],
+  [5, 5],
+  [1, 7],
+  [7, 1],
+];
 
 test('conv2d grid: channels x kernels x strides x padding', async () => {
   const r = rng(1);
@@ -69,121 +128,311 @@ test('conv2d grid: channels x kernels x strides x padding', async () => {
       const size = 1 + Math.floor(r() * 9);
       const same = r() < 0.5;
       const pad: [number, number, number, number] = same
-        ? [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), Math.ceil((kh - 1) / 2), Math.ceil((kw - 1) / 2)] : [0, 0, 0, 0];
-      const h = Math.max(size, same ? 1 : kh), w = Math.max(1 + Math.floor(r() * 9), same ? 1 : kw);
-      await checkConv({ n: 1, h, w, ci, co, kh, kw, sh: s, sw: s, dh: 1, dw: 1, pad, groups: 1, bias: r() < 0.8,
-        act: ACTS[Math.floor(r() * 3)]! }, seed++);
+        ? [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), Math.ceil((kh - 1) / 2), Math.ceil((kw - 1) / 2)]
+        : [0, 0, 0, 0];
+      const h = Math.max(size, same ? 1 : kh),
+        w = Math.max(1 + Math.floor(r() * 9), same ? 1 : kw);
+      await checkConv(
+        {
+          n: 1,
+          h,
+          w,
+          ci,
+          co,
+          kh,
+          kw,
+          sh: s,
+          sw: s,
+          dh: 1,
+          dw: 1,
+          pad,
+          groups: 1,
+          bias: r() < 0.8,
+          act: ACTS[Math.floor(r() * 3)]!,
+        },
+        seed++,
+      );
     }
   }
 });
 
 test('conv2d spatial sizes 1..9 around the 4-pixel tile', async () => {
   let seed = 500;
-  for (let w = 1; w <= 9; w++) for (const co of [4, 8, 9, 16, 17]) {
-    await checkConv({ n: 1, h: 3, w, ci: 3, co, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1], groups: 1,
-      bias: true, act: ACTS[1]! }, seed++);
-  }
+  for (let w = 1; w <= 9; w++)
+    for (const co of [4, 8, 9, 16, 17]) {
+      await checkConv(
+        {
+          n: 1,
+          h: 3,
+          w,
+          ci: 3,
+          co,
+          kh: 3,
+          kw: 3,
+          sh: 1,
+          sw: 1,
+          dh: 1,
+          dw: 1,
+          pad: [1, 1, 1, 1],
+          groups: 1,
+          bias: true,
+          act: ACTS[1]!,
+        },
+        seed++,
+      );
+    }
 });
 
 test('conv2d strides, asymmetric padding, dilation, batch', async () => {
   let seed = 700;
   const cases: Partial<ConvCase>[] = [
-    { sh: 2, sw: 2, pad: [0, 0, 1, 1] }, { sh: 2, sw: 1, pad: [1, 0, 0, 2] }, { dh: 2, dw: 2, pad: [2, 2, 2, 2] },
-    { dh: 1, dw: 3, pad: [0, 3, 0, 3] }, { n: 2, sh: 2, sw: 2, pad: [1, 1, 1, 1] }, { sh: 1, sw: 2, dh: 2, dw: 1, pad: [0, 0, 0, 0] },
+    { sh: 2, sw: 2, pad: [0, 0, 1, 1] },
+    { sh: 2, sw: 1, pad: [1, 0, 0, 2] },
+    { dh: 2, dw: 2, pad: [2, 2, 2, 2] },
+    { dh: 1, dw: 3, pad: [0, 3, 0, 3] },
+    { n: 2, sh: 2, sw: 2, pad: [1, 1, 1, 1] },
+    { sh: 1, sw: 2, dh: 2, dw: 1, pad: [0, 0, 0, 0] },
   ];
-  for (const c of cases) for (const co of [5, 8, 16, 33]) {
-    await checkConv({ n: 1, h: 9, w: 9, ci: 7, co, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pad: [0, 0, 0, 0], groups: 1,
-      bias: true, act: ACTS[2]!, ...c }, seed++);
-  }
+  for (const c of cases)
+    for (const co of [5, 8, 16, 33]) {
+      await checkConv(
+        {
+          n: 1,
+          h: 9,
+          w: 9,
+          ci: 7,
+          co,
+          kh: 3,
+          kw: 3,
+          sh: 1,
+          sw: 1,
+          dh: 1,
+          dw: 1,
+          pad: [0, 0, 0, 0],
+          groups: 1,
+          bias: true,
+          act: ACTS[2]!,
+          ...c,
+        },
+        seed++,
+      );
+    }
 });
 
 test('conv2d with large Ci x KW (reduction split into kernel-row chunks, partial sums in y)', async () => {
   let seed = 800;
-  for (const [ci, co, kh, kw] of [[192, 17, 3, 3], [130, 8, 5, 5], [80, 12, 5, 3], [520, 9, 1, 1], [600, 4, 3, 1]] as const) {
-    await checkConv({ n: 1, h: 5, w: 9, ci, co, kh, kw, sh: 1, sw: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1], groups: 1,
-      bias: true, act: ACTS[2]! }, seed++);
+  for (const [ci, co, kh, kw] of [
+    [192, 17, 3, 3],
+    [130, 8, 5, 5],
+    [80, 12, 5, 3],
+    [520, 9, 1, 1],
+    [600, 4, 3, 1],
+  ] as const) {
+    await checkConv(
+      {
+        n: 1,
+        h: 5,
+        w: 9,
+        ci,
+        co,
+        kh,
+        kw,
+        sh: 1,
+        sw: 1,
+        dh: 1,
+        dw: 1,
+        pad: [1, 1, 1, 1],
+        groups: 1,
+        bias: true,
+        act: ACTS[2]!,
+      },
+      seed++,
+    );
   }
 });
 
 test('conv2d groups', async () => {
   let seed = 900;
-  for (const [ci, co, g] of [[4, 8, 2], [6, 9, 3], [8, 16, 4], [16, 32, 2], [9, 18, 9], [32, 64, 2]] as const) {
-    await checkConv({ n: 1, h: 6, w: 7, ci, co, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pad: [1, 1, 1, 1], groups: g,
-      bias: true, act: ACTS[0]! }, seed++);
+  for (const [ci, co, g] of [
+    [4, 8, 2],
+    [6, 9, 3],
+    [8, 16, 4],
+    [16, 32, 2],
+    [9, 18, 9],
+    [32, 64, 2],
+  ] as const) {
+    await checkConv(
+      {
+        n: 1,
+        h: 6,
+        w: 7,
+        ci,
+        co,
+        kh: 3,
+        kw: 3,
+        sh: 1,
+        sw: 1,
+        dh: 1,
+        dw: 1,
+        pad: [1, 1, 1, 1],
+        groups: g,
+        bias: true,
+        act: ACTS[0]!,
+      },
+      seed++,
+    );
   }
 });
 
-async function checkDw(n: number, h: number, w: number, c: number, mult: number, kh: number, kw: number, s: number, d: number,
-  pad: [number, number, number, number], bias: boolean, a: Act, seed: number): Promise<void> {
+async function checkDw(
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  mult: number,
+  kh: number,
+  kw: number,
+  s: number,
+  d: number,
+  pad: [number, number, number, number],
+  bias: boolean,
+  a: Act,
+  seed: number,
+): Promise<void> {
   const r = rng(seed);
   const [pt, pl, pb, pr] = pad;
-  const oh = outDim(h, kh, s, d, pt, pb), ow = outDim(w, kw, s, d, pl, pr), co = c * mult;
-  const x = randF32(r, n * h * w * c), wt = randF32(r, kh * kw * co), b = randF32(r, co);
+  const oh = outDim(h, kh, s, d, pt, pb),
+    ow = outDim(w, kw, s, d, pl, pr),
+    co = c * mult;
+  const x = randF32(r, n * h * w * c),
+    wt = randF32(r, kh * kw * co),
+    b = randF32(r, co);
   const label = `dwconv ${n}x${h}x${w}x${c} m${mult} k${kh}x${kw} s${s} d${d} p${pad} bias=${bias}`;
-  const bundle = makeBundle([
-    { name: 'x', shape: [n, h, w, c], role: 'in' },
-    { name: 'w', shape: [kh, kw, co], role: 'const', data: wt },
-    { name: 'b', shape: [co], role: 'const', data: b },
-    { name: 'y', shape: [n, oh, ow, co], role: 'out' },
-  ], [{ kernel: fb.KernelId.DepthwiseConv2D_F32, inputs: bias ? [0, 1, 2] : [0, 1], outputs: [3],
-    params: { type: 'conv', kernelH: kh, kernelW: kw, strideH: s, strideW: s, dilationH: d, dilationW: d,
-      padTop: pt, padLeft: pl, padBottom: pb, padRight: pr, depthMultiplier: mult, ...a } }]);
+  const bundle = makeBundle(
+    [
+      { name: 'x', shape: [n, h, w, c], role: 'in' },
+      { name: 'w', shape: [kh, kw, co], role: 'const', data: wt },
+      { name: 'b', shape: [co], role: 'const', data: b },
+      { name: 'y', shape: [n, oh, ow, co], role: 'out' },
+    ],
+    [
+      {
+        kernel: fb.KernelId.DepthwiseConv2D_F32,
+        inputs: bias ? [0, 1, 2] : [0, 1],
+        outputs: [3],
+        params: {
+          type: 'conv',
+          kernelH: kh,
+          kernelW: kw,
+          strideH: s,
+          strideW: s,
+          dilationH: d,
+          dilationW: d,
+          padTop: pt,
+          padLeft: pl,
+          padBottom: pb,
+          padRight: pr,
+          depthMultiplier: mult,
+          ...a,
+        },
+      },
+    ],
+  );
   const got = (await runAll(bundle, { x }, label)).y as Float32Array;
-  const want = new Float64Array(got.length), mag = new Float64Array(got.length);
-  for (let b0 = 0; b0 < n; b0++) for (let y = 0; y < oh; y++) for (let xo = 0; xo < ow; xo++) for (let o = 0; o < co; o++) {
-    let acc = bias ? b[o]! : 0, m = Math.abs(acc);
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const iy = y * s - pt + i * d, ix = xo * s - pl + j * d;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      const t = x[((b0 * h + iy) * w + ix) * c + Math.floor(o / mult)]! * wt[(i * kw + j) * co + o]!;
-      acc += t; m += Math.abs(t);
-    }
-    const k = ((b0 * oh + y) * ow + xo) * co + o;
-    want[k] = act64(acc, a); mag[k] = m;
-  }
+  const want = new Float64Array(got.length),
+    mag = new Float64Array(got.length);
+  for (let b0 = 0; b0 < n; b0++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++)
+        for (let o = 0; o < co; o++) {
+          let acc = bias ? b[o]! : 0,
+            m = Math.abs(acc);
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const iy = y * s - pt + i * d,
+                ix = xo * s - pl + j * d;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              const t = x[((b0 * h + iy) * w + ix) * c + Math.floor(o / mult)]! * wt[(i * kw + j) * co + o]!;
+              acc += t;
+              m += Math.abs(t);
+            }
+          const k = ((b0 * oh + y) * ow + xo) * co + o;
+          want[k] = act64(acc, a);
+          mag[k] = m;
+        }
   assertClose(got, want, mag, TOL, label);
 }
 
 test('depthwise conv grid: channels x multipliers x kernels x strides', async () => {
   const r = rng(2);
   let seed = 1100;
-  for (const c of CHANNELS) for (const mult of [1, 2]) for (const [kh, kw] of KERNELS) {
-    const s = 1 + Math.floor(r() * 2);
-    const h = 1 + Math.floor(r() * 9), w = 1 + Math.floor(r() * 9);
-    const pad: [number, number, number, number] = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), Math.ceil((kh - 1) / 2), Math.ceil((kw - 1) / 2)];
-    await checkDw(1, h, w, c, mult, kh, kw, s, 1, pad, r() < 0.8, ACTS[Math.floor(r() * 3)]!, seed++);
-  }
+  for (const c of CHANNELS)
+    for (const mult of [1, 2])
+      for (const [kh, kw] of KERNELS) {
+        const s = 1 + Math.floor(r() * 2);
+        const h = 1 + Math.floor(r() * 9),
+          w = 1 + Math.floor(r() * 9);
+        const pad: [number, number, number, number] = [
+          Math.floor((kh - 1) / 2),
+          Math.floor((kw - 1) / 2),
+          Math.ceil((kh - 1) / 2),
+          Math.ceil((kw - 1) / 2),
+        ];
+        await checkDw(1, h, w, c, mult, kh, kw, s, 1, pad, r() < 0.8, ACTS[Math.floor(r() * 3)]!, seed++);
+      }
   await checkDw(2, 8, 8, 16, 1, 3, 3, 1, 2, [2, 2, 2, 2], true, ACTS[2]!, seed++);
   await checkDw(1, 9, 9, 33, 1, 3, 3, 2, 1, [0, 0, 1, 1], false, ACTS[1]!, seed++);
 });
 
 async function checkDense(M: number, K: number, N: number, bias: boolean, a: Act, seed: number): Promise<void> {
   const r = rng(seed);
-  const x = randF32(r, M * K), wt = randF32(r, K * N), b = randF32(r, N);
+  const x = randF32(r, M * K),
+    wt = randF32(r, K * N),
+    b = randF32(r, N);
   const label = `dense M${M} K${K} N${N} bias=${bias} act=${a.activation}`;
-  const bundle = makeBundle([
-    { name: 'x', shape: [M, K], role: 'in' },
-    { name: 'w', shape: [K, N], role: 'const', data: wt },
-    { name: 'b', shape: [N], role: 'const', data: b },
-    { name: 'y', shape: [M, N], role: 'out' },
-  ], [{ kernel: fb.KernelId.Dense_F32, inputs: bias ? [0, 1, 2] : [0, 1, -1], outputs: [3], params: { type: 'dense', ...a } }]);
+  const bundle = makeBundle(
+    [
+      { name: 'x', shape: [M, K], role: 'in' },
+      { name: 'w', shape: [K, N], role: 'const', data: wt },
+      { name: 'b', shape: [N], role: 'const', data: b },
+      { name: 'y', shape: [M, N], role: 'out' },
+    ],
+    [
+      {
+        kernel: fb.KernelId.Dense_F32,
+        inputs: bias ? [0, 1, 2] : [0, 1, -1],
+        outputs: [3],
+        params: { type: 'dense', ...a },
+      },
+    ],
+  );
   const got = (await runAll(bundle, { x }, label)).y as Float32Array;
-  const want = new Float64Array(M * N), mag = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-    let acc = bias ? b[n]! : 0, g = Math.abs(acc);
-    for (let k = 0; k < K; k++) { const t = x[m * K + k]! * wt[k * N + n]!; acc += t; g += Math.abs(t); }
-    want[m * N + n] = act64(acc, a); mag[m * N + n] = g;
-  }
+  const want = new Float64Array(M * N),
+    mag = new Float64Array(M * N);
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let acc = bias ? b[n]! : 0,
+        g = Math.abs(acc);
+      for (let k = 0; k < K; k++) {
+        const t = x[m * K + k]! * wt[k * N + n]!;
+        acc += t;
+        g += Math.abs(t);
+      }
+      want[m * N + n] = act64(acc, a);
+      mag[m * N + n] = g;
+    }
   assertClose(got, want, mag, TOL, label);
 }
 
 test('dense grid: M, K, N around 4/8/16', async () => {
-  let seed = 1500, i = 0;
+  let seed = 1500,
+    i = 0;
   const sizes = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33];
-  for (const M of [1, 3, 4, 5, 8, 9]) for (const N of sizes) {
-    const K = sizes[(i++ * 7) % sizes.length]!;
-    await checkDense(M, K, N, i % 5 !== 0, ACTS[i % 3]!, seed++);
-  }
+  for (const M of [1, 3, 4, 5, 8, 9])
+    for (const N of sizes) {
+      const K = sizes[(i++ * 7) % sizes.length]!;
+      await checkDense(M, K, N, i % 5 !== 0, ACTS[i % 3]!, seed++);
+    }
   await checkDense(2, 256, 10, true, ACTS[0]!, seed++);
   void numel;
 });

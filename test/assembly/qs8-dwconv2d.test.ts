@@ -26,9 +26,27 @@ function requantFoldEmulated(acc: bigint, mult: bigint, s: bigint, zp: bigint, l
 }
 
 test('3x3 zp-folded requantisation (shift 32..54) equals the spec over the i32 accumulator edges, every shift, multiplier edges, zero points and clamps', () => {
-  const I32 = [-(2n ** 31n), -(2n ** 31n) + 1n, -(2n ** 30n), -65536n, -147456n, -1n, 0n, 1n, 147456n, 65535n, 2n ** 30n, 2n ** 31n - 1n];
+  const I32 = [
+    -(2n ** 31n),
+    -(2n ** 31n) + 1n,
+    -(2n ** 30n),
+    -65536n,
+    -147456n,
+    -1n,
+    0n,
+    1n,
+    147456n,
+    65535n,
+    2n ** 30n,
+    2n ** 31n - 1n,
+  ];
   const MULT = [0n, 1n, 2n ** 15n, 2n ** 30n, 2n ** 30n + 1n, 2n ** 31n - 1n];
-  const CLAMP: [bigint, bigint][] = [[-128n, 127n], [0n, 6n], [127n, 127n], [-128n, -128n]];
+  const CLAMP: [bigint, bigint][] = [
+    [-128n, 127n],
+    [0n, 6n],
+    [127n, 127n],
+    [-128n, -128n],
+  ];
   let n = 0;
   for (let s = 32n; s <= 54n; s++)
     for (const mult of MULT)
@@ -36,14 +54,17 @@ test('3x3 zp-folded requantisation (shift 32..54) equals the spec over the i32 a
         for (const [lo, hi] of CLAMP) {
           // the accumulator edges, values around each rounding boundary of this shift, and seeded random ones
           const accs = [...I32];
-          if (mult > 0n) for (let j = -300n; j <= 300n; j += 37n) {
-            const b = ((j << s) - (1n << (s - 1n))) / mult;
-            for (const d of [-1n, 0n, 1n]) if (b + d >= -(2n ** 31n) && b + d < 2n ** 31n) accs.push(b + d);
-          }
+          if (mult > 0n)
+            for (let j = -300n; j <= 300n; j += 37n) {
+              const b = ((j << s) - (1n << (s - 1n))) / mult;
+              for (const d of [-1n, 0n, 1n]) if (b + d >= -(2n ** 31n) && b + d < 2n ** 31n) accs.push(b + d);
+            }
           for (let j = 0; j < 8; j++) accs.push(BigInt(randInt(-(2 ** 31), 2 ** 31 - 1)));
           for (const acc of accs) {
-            const want = requantSpec(acc, mult, s, zp, lo, hi), got = requantFoldEmulated(acc, mult, s, zp, lo, hi);
-            if (got !== want) assert.unreachable(`acc ${acc} mult ${mult} s ${s} zp ${zp} [${lo}, ${hi}]: ${got} vs ${want}`);
+            const want = requantSpec(acc, mult, s, zp, lo, hi),
+              got = requantFoldEmulated(acc, mult, s, zp, lo, hi);
+            if (got !== want)
+              assert.unreachable(`acc ${acc} mult ${mult} s ${s} zp ${zp} [${lo}, ${hi}]: ${got} vs ${want}`);
             n++;
           }
         }
@@ -51,7 +72,12 @@ test('3x3 zp-folded requantisation (shift 32..54) equals the spec over the i32 a
 });
 
 const BIG = 2 ** 31 - 9 * 256 * 127 - 16; // |bias| + 9·255·127 and |bias − zp·Σw| + 9·128·127 stay below 2^31
-const ACTS: Attrs[] = [{ activation: 'none' }, { activation: 'clip', clip: [0, 6] }, { activation: 'relu' }, { activation: 'clip', clip: [-0.5, 0.25] }];
+const ACTS: Attrs[] = [
+  { activation: 'none' },
+  { activation: 'clip', clip: [0, 6] },
+  { activation: 'relu' },
+  { activation: 'clip', clip: [-0.5, 0.25] },
+];
 
 test('DepthwiseConv2D_QS8 3x3: one shift 31 / 32 / 33 / 54 / 55 / 62 and per-channel shifts; zero points at the extremes, biases at the i32 limit, w = −128', async () => {
   let i = 0;
@@ -60,17 +86,34 @@ test('DepthwiseConv2D_QS8 3x3: one shift 31 / 32 / 33 / 54 / 55 / 62 and per-cha
       for (const s of [1, 2]) {
         const qg = new QGraph();
         const c = 16 + (i % 3) * 9;
-        const h = 5 + (i % 2), wd = 6 + (i % 4);
+        const h = 5 + (i % 2),
+          wd = 6 + (i % 4);
         const x = qg.input('x', [1, h, wd, c], q(0.5, zp));
         // r = 0.5·sW / 1 = 0.75·2^(31 − shift): r·2^shift = 0.75·2^31 gives exactly that shift
-        const w = qg.weights('w', [c, 3, 3, 1], Array.from({ length: c }, (_, o) => shift ? 1.5 * 2 ** (31 - shift) : 1e-5 * 4 ** (o % 9)));
+        const w = qg.weights(
+          'w',
+          [c, 3, 3, 1],
+          Array.from({ length: c }, (_, o) => (shift ? 1.5 * 2 ** (31 - shift) : 1e-5 * 4 ** (o % 9))),
+        );
         const b = qg.bias('b', c, i % 2 ? BIG : 3000);
         const w128 = i % 3 === 0;
-        if (w128) { const wd8 = qg.g.tensors.get(w)!.data as Int8Array; for (let o = 0; o < 9 * c; o += 5) wd8[o] = -128; }
-        const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: i % 4 < 2 ? 'same' : [1, 0, 2, 1], groups: c, ...pick(ACTS, i) }, q(1, -1 - zp));
+        if (w128) {
+          const wd8 = qg.g.tensors.get(w)!.data as Int8Array;
+          for (let o = 0; o < 9 * c; o += 5) wd8[o] = -128;
+        }
+        const g = qg.node(
+          'Conv2D',
+          [x, w, b],
+          { strides: [s, s], padding: i % 4 < 2 ? 'same' : [1, 0, 2, 1], groups: c, ...pick(ACTS, i) },
+          q(1, -1 - zp),
+        );
         const xs = randI8(h * wd * c);
         for (let j = 0; j < xs.length; j += 4) xs[j] = j % 8 ? 127 : -128;
-        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} shift ${shift || 'per channel'} zp ${zp}${w128 ? ' w −128' : ''}`, g, { x: xs });
+        await check(
+          `dwconv 3x3 ${h}x${wd}x${c} s${s} shift ${shift || 'per channel'} zp ${zp}${w128 ? ' w −128' : ''}`,
+          g,
+          { x: xs },
+        );
         i++;
       }
 });
@@ -81,10 +124,16 @@ test('DepthwiseConv2D_QS8 3x3: stride-1 widths around the whole-image copy limit
     for (const s of [1, 2]) {
       const qg = new QGraph();
       const c = i % 2 ? 24 : 9;
-      const zpIn = pick(ZPS, i), zpOut = pick(ZPS, i + 1);
+      const zpIn = pick(ZPS, i),
+        zpOut = pick(ZPS, i + 1);
       const x = qg.input('x', [2, 4 + (i % 3), wd, c], q(0.04, zpIn));
       const w = qg.weights('w', [c, 3, 3, 1], new Array(c).fill(0.01));
-      const g = qg.node('Conv2D', [x, w, qg.bias('b', c, 20000)], { strides: [s, s], padding: i % 3 === 2 ? 'valid' : 'same', groups: c, ...pick(ACTS, i) }, q(0.05, zpOut));
+      const g = qg.node(
+        'Conv2D',
+        [x, w, qg.bias('b', c, 20000)],
+        { strides: [s, s], padding: i % 3 === 2 ? 'valid' : 'same', groups: c, ...pick(ACTS, i) },
+        q(0.05, zpOut),
+      );
       await check(`dwconv 3x3 2x${4 + (i % 3)}x${wd}x${c} s${s}`, g, { x: randI8(2 * (4 + (i % 3)) * wd * c) });
       i++;
     }
@@ -92,10 +141,17 @@ test('DepthwiseConv2D_QS8 3x3: stride-1 widths around the whole-image copy limit
 
 test('DepthwiseConv2D_QS8 3x3: a small stride-1 image whose padded copy exceeds the 1 MiB block walks row by row', async () => {
   const qg = new QGraph();
-  const h = 34, wd = 30, c = 1024; // (34 + 2)·(30 + 2)·1024 bytes > 2^20
+  const h = 34,
+    wd = 30,
+    c = 1024; // (34 + 2)·(30 + 2)·1024 bytes > 2^20
   const x = qg.input('x', [1, h, wd, c], q(0.04, -128));
   const w = qg.weights('w', [c, 3, 3, 1], new Array(c).fill(0.01));
-  const g = qg.node('Conv2D', [x, w, qg.bias('b', c, 20000)], { padding: 'same', groups: c, activation: 'clip', clip: [0, 6] }, q(0.05, 7));
+  const g = qg.node(
+    'Conv2D',
+    [x, w, qg.bias('b', c, 20000)],
+    { padding: 'same', groups: c, activation: 'clip', clip: [0, 6] },
+    q(0.05, 7),
+  );
   await check(`dwconv 3x3 ${h}x${wd}x${c}`, g, { x: randI8(h * wd * c) });
 });
 

@@ -19,7 +19,8 @@ export async function check(label: string, g: Graph, inputs: Record<string, Tens
   const { bundle } = compileGraph(g, { skipPasses: true });
   const got = await runAll(bundle, inputs, label);
   const want = evaluate(g, inputs as Record<string, ArrayLike<number>>);
-  const y = got.y!, w = want.y!;
+  const y = got.y!,
+    w = want.y!;
   assert.is(y.length, w.length, `${label}: length`);
   for (let i = 0; i < w.length; i++) {
     if (y[i] !== w[i]) assert.unreachable(`${label}: y[${i}] = ${y[i]}, TS reference ${w[i]}`);
@@ -39,11 +40,22 @@ export function qs8Tools(seed: number) {
       return name;
     }
     weights(name: string, shape: number[], scales: number[]): string {
-      this.g.tensors.set(name, { name, dtype: 'int8', shape, data: randI8(numel(shape), -127, 127), quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } });
+      this.g.tensors.set(name, {
+        name,
+        dtype: 'int8',
+        shape,
+        data: randI8(numel(shape), -127, 127),
+        quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 },
+      });
       return name;
     }
     bias(name: string, n: number, mag: number): string {
-      this.g.tensors.set(name, { name, dtype: 'int32', shape: [n], data: Int32Array.from({ length: n }, () => randInt(-mag, mag)) });
+      this.g.tensors.set(name, {
+        name,
+        dtype: 'int32',
+        shape: [n],
+        data: Int32Array.from({ length: n }, () => randInt(-mag, mag)),
+      });
       return name;
     }
     node(op: OpType, inputs: string[], attrs: Attrs, quant?: QuantParams): Graph {

@@ -13,7 +13,9 @@ test('slots.ts mirrors schema/bundle.fbs (via the generated builders)', () => {
   for (const part of gen.split(/^export class /m).slice(1)) {
     const cls = /^(\w+)/.exec(part)![1]!;
     if (cls.endsWith('T')) continue; // object-API classes repeat the fields
-    for (const m of part.matchAll(/static add(\w+)\(builder:flatbuffers\.Builder, [^)]*\) \{\s*builder\.addField\w+\((\d+),/g)) {
+    for (const m of part.matchAll(
+      /static add(\w+)\(builder:flatbuffers\.Builder, [^)]*\) \{\s*builder\.addField\w+\((\d+),/g,
+    )) {
       const field = snake(m[1]![0]!.toLowerCase() + m[1]!.slice(1));
       want.set(`${cls}_${field}`, Number(m[2]));
     }

@@ -28,7 +28,8 @@ function fails(r: ReturnType<typeof edgec>, code: number, ...parts: (string | Re
   const lines = r.err.split('\n').filter((l) => l !== '');
   assert.is(lines.length, 1, `one stderr line, got:\n${r.err}`);
   assert.ok(lines[0]!.startsWith('edgec: error: '), lines[0]);
-  for (const p of parts) assert.ok(typeof p === 'string' ? lines[0]!.includes(p) : p.test(lines[0]!), `'${lines[0]}' lacks ${p}`);
+  for (const p of parts)
+    assert.ok(typeof p === 'string' ? lines[0]!.includes(p) : p.test(lines[0]!), `'${lines[0]}' lacks ${p}`);
 }
 
 // Input samples: a fixed formula, 3 samples of [6,6,2] NHWC.
@@ -59,20 +60,35 @@ test('compile prints a summary that matches the bundle; inspect lists every step
   assert.ok(r.out.includes(`${b.stepsLength()} steps`), r.out);
   assert.ok(r.out.includes(`bundle ${bytes.length.toLocaleString('en-US')} bytes`), r.out);
   assert.ok(r.out.includes(`arena ${b.arenaSize().toLocaleString('en-US')} bytes`), r.out);
-  assert.equal(readdirSync(tmp).filter((f) => f.endsWith('.tmp')), []);
+  assert.equal(
+    readdirSync(tmp).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 
   const i = edgec('inspect', at('tiny.edgec'));
   assert.is(i.code, 0, i.err);
   let macs = 0n;
   for (let s = 0; s < b.stepsLength(); s++) macs += b.steps(s)!.macs();
-  assert.ok(i.out.includes(`steps ${b.stepsLength()}, MACs ${macs.toLocaleString('en-US')}, arena ${b.arenaSize().toLocaleString('en-US')} bytes`), i.out);
+  assert.ok(
+    i.out.includes(
+      `steps ${b.stepsLength()}, MACs ${macs.toLocaleString('en-US')}, arena ${b.arenaSize().toLocaleString('en-US')} bytes`,
+    ),
+    i.out,
+  );
   assert.ok(i.out.includes(`file ${bytes.length.toLocaleString('en-US')} bytes`), i.out);
   const convRow = i.out.split('\n').find((l) => l.includes('Conv2D_F32'));
   assert.ok(convRow, i.out);
   assert.ok(convRow!.includes('conv1'), convRow);
   assert.ok(convRow!.includes('1x6x6x2 -> 1x3x3x4'), convRow);
   assert.ok(convRow!.includes('k3x3 s2 p1,1,1,1 d1 g1 relu'), convRow);
-  const convMacs = b.steps(i.out.split('\n').filter((l) => /^\s*\d+\s/.test(l)).indexOf(convRow!))!.macs();
+  const convMacs = b
+    .steps(
+      i.out
+        .split('\n')
+        .filter((l) => /^\s*\d+\s/.test(l))
+        .indexOf(convRow!),
+    )!
+    .macs();
   assert.ok(convRow!.includes(` ${convMacs.toLocaleString('en-US')} `), `${convRow} lacks ${convMacs}`);
   assert.ok(i.out.includes('MaxPool_F32') && i.out.includes('k2x2 s1 p0,0,0,0'), i.out);
 });
@@ -100,11 +116,36 @@ test('--dump-after prints the graph after the pass', () => {
 test('--dump-after prints with --quantize int8, --variants and for a block model too', () => {
   const pass = PASS_NAMES[0]!;
   const dumps = (r: ReturnType<typeof edgec>) => r.out.split(`// after ${pass}\n`).length - 1;
-  const mnist = join(ROOT, 'examples/mnist/model.json'), cal = join(ROOT, 'examples/mnist/images.npy');
-  const q = edgec('compile', mnist, '-o', at('dq.edgec'), '--quantize', 'int8', '--calibration', cal, '--dump-after', pass);
+  const mnist = join(ROOT, 'examples/mnist/model.json'),
+    cal = join(ROOT, 'examples/mnist/images.npy');
+  const q = edgec(
+    'compile',
+    mnist,
+    '-o',
+    at('dq.edgec'),
+    '--quantize',
+    'int8',
+    '--calibration',
+    cal,
+    '--dump-after',
+    pass,
+  );
   assert.is(q.code, 0, q.err);
   assert.is(dumps(q), 1, q.out);
-  const v = edgec('compile', mnist, '-o', at('dv.edgec'), '--variants', 'fp32,int8', '--quantize', 'int8', '--calibration', cal, '--dump-after', pass);
+  const v = edgec(
+    'compile',
+    mnist,
+    '-o',
+    at('dv.edgec'),
+    '--variants',
+    'fp32,int8',
+    '--quantize',
+    'int8',
+    '--calibration',
+    cal,
+    '--dump-after',
+    pass,
+  );
   assert.is(v.code, 0, v.err);
   assert.is(dumps(v), 2, v.out);
   // a block model: every piece (trunk, gate, branches, head) runs the pipeline and dumps
@@ -114,26 +155,63 @@ test('--dump-after prints with --quantize int8, --variants and for a block model
 });
 
 test('one compile path: plain, --variants and block models read --calibration alike and --embed alike', () => {
-  const mnist = join(ROOT, 'examples/mnist/model.json'), gated = join(ROOT, 'examples/branches/gated.json');
+  const mnist = join(ROOT, 'examples/mnist/model.json'),
+    gated = join(ROOT, 'examples/branches/gated.json');
   saveNpy(at('flat.npy'), { shape: [5, 784], data: new Float32Array(5 * 784) });
-  const kinds: [string, string[]][] = [['plain', [mnist]], ['variants', [mnist, '--variants', 'fp32,int8']], ['block', [gated]]];
-  for (const [file, detail] of [['missing.npy', 'missing.npy: no such file'], ['flat.npy', "expected samples of input 'Input3' shape [1,1,28,28]"]] as const) {
+  const kinds: [string, string[]][] = [
+    ['plain', [mnist]],
+    ['variants', [mnist, '--variants', 'fp32,int8']],
+    ['block', [gated]],
+  ];
+  for (const [file, detail] of [
+    ['missing.npy', 'missing.npy: no such file'],
+    ['flat.npy', "expected samples of input 'Input3' shape [1,1,28,28]"],
+  ] as const) {
     for (const [kind, args] of kinds) {
-      fails(edgec('compile', ...args, '-o', at(`c-${kind}.edgec`), '--quantize', 'int8', '--calibration', at(file)), 1, detail);
+      fails(
+        edgec('compile', ...args, '-o', at(`c-${kind}.edgec`), '--quantize', 'int8', '--calibration', at(file)),
+        1,
+        detail,
+      );
       assert.not.ok(existsSync(at(`c-${kind}.edgec`)), kind);
     }
   }
   for (const [kind, args] of kinds) {
-    const r = edgec('compile', ...args, '-o', at(`e-${kind}.wasm`), '--quantize', 'int8', '--calibration', join(ROOT, 'examples/branches/calib.npy'), '--embed');
+    const r = edgec(
+      'compile',
+      ...args,
+      '-o',
+      at(`e-${kind}.wasm`),
+      '--quantize',
+      'int8',
+      '--calibration',
+      join(ROOT, 'examples/branches/calib.npy'),
+      '--embed',
+    );
     assert.is(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`^${at(`e-${kind}.wasm`).replace(/[.]/g, '\\.')}: one-file wasm [\\d,]+ bytes \\(bundle [\\d,]+ bytes`), kind);
+    assert.match(
+      r.out,
+      new RegExp(
+        `^${at(`e-${kind}.wasm`).replace(/[.]/g, '\\.')}: one-file wasm [\\d,]+ bytes \\(bundle [\\d,]+ bytes`,
+      ),
+      kind,
+    );
     assert.equal([...readFileSync(at(`e-${kind}.wasm`)).subarray(0, 4)], [0, 0x61, 0x73, 0x6d], kind);
   }
 });
 
 test('run: N=3 batched input equals each sample alone, and the float64 reference within 1e-4', () => {
   saveNpy(at('x3.npy'), { shape: [N, 6, 6, 2], data: xs });
-  const r = edgec('run', at('tiny.edgec'), '--input', at('x3.npy'), '--output', 'logits=' + at('logits3.npy'), '--output', 'probs=' + at('probs3.npy'));
+  const r = edgec(
+    'run',
+    at('tiny.edgec'),
+    '--input',
+    at('x3.npy'),
+    '--output',
+    'logits=' + at('logits3.npy'),
+    '--output',
+    'probs=' + at('probs3.npy'),
+  );
   assert.is(r.code, 0, r.err);
   const logits = loadNpy(at('logits3.npy'));
   const probs = loadNpy(at('probs3.npy'));
@@ -145,20 +223,41 @@ test('run: N=3 batched input equals each sample alone, and the float64 reference
   for (let s = 0; s < N; s++) {
     const one = xs.slice(s * SAMPLE, (s + 1) * SAMPLE);
     saveNpy(at(`x${s}.npy`), { shape: [1, 6, 6, 2], data: one });
-    const r1 = edgec('run', at('tiny.edgec'), '-i', `x=${at(`x${s}.npy`)}`, '-o', at(`l${s}.npy`), '-o', at(`p${s}.npy`));
+    const r1 = edgec(
+      'run',
+      at('tiny.edgec'),
+      '-i',
+      `x=${at(`x${s}.npy`)}`,
+      '-o',
+      at(`l${s}.npy`),
+      '-o',
+      at(`p${s}.npy`),
+    );
     assert.is(r1.code, 0, r1.err);
     const l1 = loadNpy(at(`l${s}.npy`));
     assert.equal(l1.shape, [1, 5]);
     // Same bundle, same build, same sample: bit-identical.
-    assert.equal(Array.from(l1.data as Float32Array), Array.from((logits.data as Float32Array).slice(s * 5, s * 5 + 5)));
-    assert.equal(Array.from(loadNpy(at(`p${s}.npy`)).data as Float32Array), Array.from((probs.data as Float32Array).slice(s * 5, s * 5 + 5)));
+    assert.equal(
+      Array.from(l1.data as Float32Array),
+      Array.from((logits.data as Float32Array).slice(s * 5, s * 5 + 5)),
+    );
+    assert.equal(
+      Array.from(loadNpy(at(`p${s}.npy`)).data as Float32Array),
+      Array.from((probs.data as Float32Array).slice(s * 5, s * 5 + 5)),
+    );
 
     const ref = evaluate(graph, { x: one });
-    for (const [name, got] of [['logits', logits], ['probs', probs]] as const) {
+    for (const [name, got] of [
+      ['logits', logits],
+      ['probs', probs],
+    ] as const) {
       for (let k = 0; k < 5; k++) {
         const want = ref[name]![k]!;
         const have = (got.data as Float32Array)[s * 5 + k]!;
-        assert.ok(Math.abs(have - want) <= 1e-4 * Math.max(1, Math.abs(want)), `${name}[${s},${k}] ${have} vs reference ${want}`);
+        assert.ok(
+          Math.abs(have - want) <= 1e-4 * Math.max(1, Math.abs(want)),
+          `${name}[${s},${k}] ${have} vs reference ${want}`,
+        );
       }
     }
   }
@@ -166,7 +265,16 @@ test('run: N=3 batched input equals each sample alone, and the float64 reference
 
 test('run: scalar and simd builds agree (bit-identical per docs/bundle-format.md)', () => {
   const outs = ['simd', 'scalar'].map((build) => {
-    const r = edgec('run', at('tiny.edgec'), '--input', at('x3.npy'), '--output', at(`b-${build}.npy`), '--build', build);
+    const r = edgec(
+      'run',
+      at('tiny.edgec'),
+      '--input',
+      at('x3.npy'),
+      '--output',
+      at(`b-${build}.npy`),
+      '--build',
+      build,
+    );
     assert.is(r.code, 0, r.err);
     return Array.from(loadNpy(at(`b-${build}.npy`)).data as Float32Array);
   });
@@ -176,11 +284,17 @@ test('run: scalar and simd builds agree (bit-identical per docs/bundle-format.md
 test('run accepts float64 input (numpy default) and a sample without the batch axis', () => {
   saveNpy(at('x64.npy'), { shape: [N, 6, 6, 2], data: Float64Array.from(xs) });
   assert.is(edgec('run', at('tiny.edgec'), '-i', at('x64.npy'), '-o', at('l64.npy')).code, 0);
-  assert.equal(Array.from(loadNpy(at('l64.npy')).data as Float32Array), Array.from(loadNpy(at('logits3.npy')).data as Float32Array));
+  assert.equal(
+    Array.from(loadNpy(at('l64.npy')).data as Float32Array),
+    Array.from(loadNpy(at('logits3.npy')).data as Float32Array),
+  );
   saveNpy(at('xnb.npy'), { shape: [6, 6, 2], data: xs.slice(0, SAMPLE) });
   assert.is(edgec('run', at('tiny.edgec'), '-i', at('xnb.npy'), '-o', at('lnb.npy')).code, 0);
   assert.equal(loadNpy(at('lnb.npy')).shape, [1, 5]);
-  assert.equal(Array.from(loadNpy(at('lnb.npy')).data as Float32Array), Array.from(loadNpy(at('l0.npy')).data as Float32Array));
+  assert.equal(
+    Array.from(loadNpy(at('lnb.npy')).data as Float32Array),
+    Array.from(loadNpy(at('l0.npy')).data as Float32Array),
+  );
 });
 
 test('run: two inputs by name (any order) or by position, two outputs, N=2 stacked', () => {
@@ -190,7 +304,18 @@ test('run: two inputs by name (any order) or by position, two outputs, N=2 stack
   const b = Float32Array.from({ length: 2 * 4 }, (_, i) => (i % 3) - 1.5);
   saveNpy(at('a.npy'), { shape: [2, 2, 4], data: a });
   saveNpy(at('b.npy'), { shape: [2, 1, 4], data: b });
-  const named = edgec('run', at('two.edgec'), '-i', `b=${at('b.npy')}`, '-i', `a=${at('a.npy')}`, '-o', `scaled=${at('s.npy')}`, '-o', `diff=${at('d.npy')}`);
+  const named = edgec(
+    'run',
+    at('two.edgec'),
+    '-i',
+    `b=${at('b.npy')}`,
+    '-i',
+    `a=${at('a.npy')}`,
+    '-o',
+    `scaled=${at('s.npy')}`,
+    '-o',
+    `diff=${at('d.npy')}`,
+  );
   assert.is(named.code, 0, named.err);
   const positional = edgec('run', at('two.edgec'), '-i', at('a.npy'), '-i', at('b.npy'), '-o', at('d2.npy'));
   assert.is(positional.code, 0, positional.err);
@@ -206,7 +331,13 @@ test('run: two inputs by name (any order) or by position, two outputs, N=2 stack
     assert.equal(Array.from((sc.data as Float32Array).slice(s * 8, s * 8 + 8)), Array.from(ref.scaled!, Math.fround));
   }
   saveNpy(at('b3.npy'), { shape: [3, 1, 4], data: new Float32Array(12) });
-  fails(edgec('run', at('two.edgec'), '-i', at('a.npy'), '-i', at('b3.npy'), '-o', at('never.npy')), 1, 'b3.npy', '3 sample(s)', '2');
+  fails(
+    edgec('run', at('two.edgec'), '-i', at('a.npy'), '-i', at('b3.npy'), '-o', at('never.npy')),
+    1,
+    'b3.npy',
+    '3 sample(s)',
+    '2',
+  );
   fails(edgec('run', at('two.edgec'), '-i', at('a.npy'), '-o', at('never.npy')), 2, "'b'");
   assert.not.ok(existsSync(at('never.npy')));
 });
@@ -223,12 +354,16 @@ function brokenModel(name: string, edit: (m: any) => void): string {
 }
 
 test('compile errors name file, node and field; the output is never created', () => {
-  const bad = brokenModel('bad-attr', (m) => { m.nodes[0].attrs.strides = [2, 'x']; });
+  const bad = brokenModel('bad-attr', (m) => {
+    m.nodes[0].attrs.strides = [2, 'x'];
+  });
   let r = edgec('compile', bad, '-o', at('never.edgec'));
   fails(r, 1, 'bad-attr.json', 'conv1', 'strides');
   assert.not.ok(existsSync(at('never.edgec')));
 
-  const badIn = brokenModel('bad-input', (m) => { m.nodes[3].inputs[0] = 'nope'; });
+  const badIn = brokenModel('bad-input', (m) => {
+    m.nodes[3].inputs[0] = 'nope';
+  });
   r = edgec('compile', badIn, '-o', at('never.edgec'));
   fails(r, 1, 'bad-input.json', 'fc', 'nope');
   assert.not.ok(existsSync(at('never.edgec')));
@@ -238,12 +373,17 @@ test('compile errors name file, node and field; the output is never created', ()
   writeFileSync(at('garbage.json'), '{"format": "edgec-model",\n  "version": 1,, }');
   fails(edgec('compile', at('garbage.json'), '-o', at('never.edgec')), 1, 'garbage.json', 'line 2');
   assert.not.ok(existsSync(at('never.edgec')));
-  assert.equal(readdirSync(tmp).filter((f) => f.endsWith('.tmp') || f.startsWith('.')), []);
+  assert.equal(
+    readdirSync(tmp).filter((f) => f.endsWith('.tmp') || f.startsWith('.')),
+    [],
+  );
 });
 
 test('a failed compile leaves an existing output unchanged', () => {
   writeFileSync(at('keep.edgec'), 'previous bundle');
-  const bad = brokenModel('bad-attr2', (m) => { m.nodes[1].attrs.kernel = [2]; });
+  const bad = brokenModel('bad-attr2', (m) => {
+    m.nodes[1].attrs.kernel = [2];
+  });
   fails(edgec('compile', bad, '-o', at('keep.edgec')), 1, 'bad-attr2.json', 'pool', 'kernel');
   assert.is(readFileSync(at('keep.edgec'), 'utf8'), 'previous bundle');
 });
@@ -267,7 +407,13 @@ test('usage errors exit 2 with one line', () => {
 test('run errors name the file and input; outputs are untouched', () => {
   writeFileSync(at('keep.npy'), 'previous output');
   saveNpy(at('wrong-shape.npy'), { shape: [2, 6, 6, 3], data: new Float32Array(2 * 6 * 6 * 3) });
-  fails(edgec('run', at('tiny.edgec'), '-i', at('wrong-shape.npy'), '-o', at('keep.npy')), 1, 'wrong-shape.npy', "'x'", '[2,6,6,3]');
+  fails(
+    edgec('run', at('tiny.edgec'), '-i', at('wrong-shape.npy'), '-o', at('keep.npy')),
+    1,
+    'wrong-shape.npy',
+    "'x'",
+    '[2,6,6,3]',
+  );
   saveNpy(at('u8.npy'), { shape: [1, 6, 6, 2], data: new Uint8Array(SAMPLE) });
   fails(edgec('run', at('tiny.edgec'), '-i', at('u8.npy'), '-o', at('keep.npy')), 1, 'u8.npy', 'uint8', 'float32');
   copyFileSync(join(FIX, 'npy-float16.npy'), at('f16.npy'));
@@ -308,7 +454,10 @@ test('import: ONNX → model.json compiles to the same outputs as the .onnx itse
   const r = edgec('import', onnx, '-o', at('mnist.json'));
   assert.is(r.code, 0, r.err);
   assert.ok(existsSync(at('mnist.json')) && existsSync(at('mnist.bin')), readdirSync(tmp).join(' '));
-  assert.equal(readdirSync(tmp).filter((f) => f.startsWith('.edgec-tmp')), []);
+  assert.equal(
+    readdirSync(tmp).filter((f) => f.startsWith('.edgec-tmp')),
+    [],
+  );
   assert.is(edgec('compile', at('mnist.json'), '-o', at('mnist-json.edgec')).code, 0);
   assert.is(edgec('compile', onnx, '-o', at('mnist-onnx.edgec')).code, 0);
   // Five real MNIST test digits (x/255, NCHW) from the shipped example.
@@ -324,7 +473,10 @@ test('import: ONNX → model.json compiles to the same outputs as the .onnx itse
   assert.equal(a.shape, [5, 10]);
   assert.equal(Array.from(a.data as Float32Array), Array.from(b.data as Float32Array));
   const labels = Array.from(loadNpy(join(ROOT, 'examples/mnist/labels_u8.npy')).data as Uint8Array).slice(0, 5);
-  const argmax = (i: number) => { const row = Array.from((a.data as Float32Array).slice(i * 10, i * 10 + 10)); return row.indexOf(Math.max(...row)); };
+  const argmax = (i: number) => {
+    const row = Array.from((a.data as Float32Array).slice(i * 10, i * 10 + 10));
+    return row.indexOf(Math.max(...row));
+  };
   assert.equal([0, 1, 2, 3, 4].map(argmax), labels);
 });
 
@@ -344,16 +496,22 @@ test('import -o model.onnx: the exported mnist runs in onnxruntime as edgec run 
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /mnist-export\.onnx: ONNX opset 13, 13 edgec nodes, 1 input\(s\), 1 output\(s\), [\d,]+ bytes/);
   assert.is(edgec('compile', join(ROOT, 'examples/mnist/model.json'), '-o', at('mx.edgec')).code, 0);
-  assert.is(edgec('run', at('mx.edgec'), '--input', join(ROOT, 'examples/mnist/images.npy'), '--output', at('mx.npy')).code, 0);
+  assert.is(
+    edgec('run', at('mx.edgec'), '--input', join(ROOT, 'examples/mnist/images.npy'), '--output', at('mx.npy')).code,
+    0,
+  );
   const want = loadNpy(at('mx.npy')).data as Float32Array;
   const images = loadNpy(join(ROOT, 'examples/mnist/images.npy')).data as Float32Array;
   const s = await ortSession(at('mnist-export.onnx'));
   let worst = 0;
   for (let i = 0; i < 100; i++) {
-    const out = await s.run({ Input3: new ort.Tensor('float32', images.slice(i * 784, (i + 1) * 784), [1, 1, 28, 28]) });
+    const out = await s.run({
+      Input3: new ort.Tensor('float32', images.slice(i * 784, (i + 1) * 784), [1, 1, 28, 28]),
+    });
     const got = out.Plus214_Output_0!.data as Float32Array;
     // Logits reach |20|, where a float32 ulp is 2e-6: the bound is relative above 1.
-    for (let k = 0; k < 10; k++) worst = Math.max(worst, Math.abs(got[k]! - want[i * 10 + k]!) / Math.max(1, Math.abs(want[i * 10 + k]!)));
+    for (let k = 0; k < 10; k++)
+      worst = Math.max(worst, Math.abs(got[k]! - want[i * 10 + k]!) / Math.max(1, Math.abs(want[i * 10 + k]!)));
   }
   assert.ok(worst <= 1e-5, `max |onnxruntime − edgec run| / max(1, |logit|) ${worst}`);
   // ONNX → ONNX re-export of the imported model is allowed too.

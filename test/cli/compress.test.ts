@@ -19,7 +19,11 @@ const at = (f: string) => join(tmp, f);
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 const edgec = edgecIn(tmp);
 
-interface Report { before: { macs: number; params: number; top1: number }; after: { macs: number; params: number; top1: number }; layers: { node: string; channels: number[] }[] }
+interface Report {
+  before: { macs: number; params: number; top1: number };
+  after: { macs: number; params: number; top1: number };
+  layers: { node: string; channels: number[] }[];
+}
 
 /** `edgec eval`'s top-1 share of a model or bundle on the 500 images. */
 function evalTop1(file: string): number {
@@ -29,8 +33,22 @@ function evalTop1(file: string): number {
 }
 
 test('model.json out: channels cut to --round-to, report numbers = edgec eval of both models', () => {
-  const r = edgec('compress', MODEL, '-o', at('small.json'), '--prune-channels', '0.5', '--round-to', '4',
-    '--val-data', IMAGES, '--val-labels', LABELS, '--report', at('r.json'));
+  const r = edgec(
+    'compress',
+    MODEL,
+    '-o',
+    at('small.json'),
+    '--prune-channels',
+    '0.5',
+    '--round-to',
+    '4',
+    '--val-data',
+    IMAGES,
+    '--val-labels',
+    LABELS,
+    '--report',
+    at('r.json'),
+  );
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /boundary: node 'Times212_reshape0\/Transpose' \(Transpose\) moves the channel axis/);
   assert.match(r.out, /Convolution28 +Conv2D +channels 8 → 4/);
@@ -47,14 +65,38 @@ test('ONNX out and int8 bundle out: ordinary models edgec eval runs', () => {
   const onnx = edgec('compress', MODEL, '-o', at('small.onnx'), '--prune-channels', '0.5', '--round-to', '4');
   assert.is(onnx.code, 0, onnx.err);
   assert.is(evalTop1(at('small.onnx')), evalTop1(at('small.json')), 'the ONNX export scores as the model.json');
-  const q = edgec('compress', MODEL, '-o', at('small.edgec'), '--prune-channels', '0.5', '--round-to', '4', '--quantize', 'int8', '--calibration', IMAGES);
+  const q = edgec(
+    'compress',
+    MODEL,
+    '-o',
+    at('small.edgec'),
+    '--prune-channels',
+    '0.5',
+    '--round-to',
+    '4',
+    '--quantize',
+    'int8',
+    '--calibration',
+    IMAGES,
+  );
   assert.is(q.code, 0, q.err);
   assert.match(q.out, /int8 bundle/);
   assert.ok(evalTop1(at('small.edgec')) > 0.5);
 });
 
 test('layer pruning: a model without residual blocks or identity-shaped layers says so and drops nothing', () => {
-  const r = edgec('compress', MODEL, '-o', at('layers.json'), '--prune-layers', '1', '--calibration', IMAGES, '--report', at('l.json'));
+  const r = edgec(
+    'compress',
+    MODEL,
+    '-o',
+    at('layers.json'),
+    '--prune-layers',
+    '1',
+    '--calibration',
+    IMAGES,
+    '--report',
+    at('l.json'),
+  );
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /layers: no residual block or identity-shaped layer to drop/);
   const rep = JSON.parse(readFileSync(at('l.json'), 'utf8')) as Report & { droppedLayers: unknown[] };
@@ -71,7 +113,11 @@ test('bad input: one clear error, nothing written', () => {
     [['--prune-channels', '0.5', '--importance', 'taylor'], 2, /--importance taylor: needs gradients/],
     [['--prune-channels', '0.5', '--factorize', 'svd'], 2, /--factorize: low-rank factorisation is not available/],
     [['--prune-channels', '0.5', '--distill'], 2, /--distill: recovery by distillation is not available/],
-    [['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'], 1, /no channel can be pruned.*--keep 'Convolution28'.*Transpose\) moves the channel axis/],
+    [
+      ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'],
+      1,
+      /no channel can be pruned.*--keep 'Convolution28'.*Transpose\) moves the channel axis/,
+    ],
     [['--prune-channels', '0.5', '--keep', 'nope'], 1, /--keep 'nope': no node of that name/],
     [['--prune-channels', '0.5', '--quantize', 'int8'], 2, /--quantize int8 writes a bundle/],
   ];

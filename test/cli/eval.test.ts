@@ -21,10 +21,14 @@ const labels = loadNpy(LABELS).data as Uint8Array;
 
 /** top-1 and top-5 counts of logits [N,10] against the labels, ranking ties to the lower index. */
 function counts(logits: Float32Array): { top1: number; top5: number } {
-  let top1 = 0, top5 = 0;
+  let top1 = 0,
+    top5 = 0;
   for (let i = 0; i < labels.length; i++) {
     const row = Array.from(logits.subarray(i * 10, i * 10 + 10));
-    const order = row.map((v, k) => [v, k] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
+    const order = row
+      .map((v, k) => [v, k] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .map((p) => p[1]);
     if (order[0] === labels[i]) top1++;
     if (order.slice(0, 5).includes(labels[i]!)) top5++;
   }
@@ -39,7 +43,7 @@ function ok(r: ReturnType<typeof edgec>, file: string, want: string) {
   assert.is(r.out, `${file}: ${want}\n`);
 }
 
-test('float: eval of the bundle and of model.json print the counts of edgec run\'s logits', () => {
+test("float: eval of the bundle and of model.json print the counts of edgec run's logits", () => {
   assert.is(edgec('compile', MODEL, '-o', at('m.edgec')).code, 0);
   const r = edgec('run', at('m.edgec'), '--input', IMAGES, '--output', at('logits.npy'));
   assert.is(r.code, 0, r.err);
@@ -55,7 +59,11 @@ test('int8: eval --quantize int8 --calibration equals edgec run of the int8 bund
   assert.is(edgec('compile', MODEL, '--quantize', 'int8', '--calibration', cal, '-o', at('q.edgec')).code, 0);
   assert.is(edgec('run', at('q.edgec'), '--input', IMAGES, '--output', at('qlogits.npy')).code, 0);
   const c = counts(loadNpy(at('qlogits.npy')).data as Float32Array);
-  ok(edgec('eval', MODEL, '--quantize', 'int8', '--calibration', cal, '--input', IMAGES, '--labels', LABELS), MODEL, line(c));
+  ok(
+    edgec('eval', MODEL, '--quantize', 'int8', '--calibration', cal, '--input', IMAGES, '--labels', LABELS),
+    MODEL,
+    line(c),
+  );
 });
 
 test('regression targets: MSE against float labels of the output shape', () => {
@@ -64,7 +72,11 @@ test('regression targets: MSE against float labels of the output shape', () => {
   saveNpy(at('targets.npy'), { shape: [500, 10], data: targets });
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += (logits[i]! - targets[i]!) ** 2;
-  ok(edgec('eval', at('m.edgec'), '-i', IMAGES, '--labels', at('targets.npy')), at('m.edgec'), `500 samples, MSE ${(sum / logits.length).toPrecision(6)}`);
+  ok(
+    edgec('eval', at('m.edgec'), '-i', IMAGES, '--labels', at('targets.npy')),
+    at('m.edgec'),
+    `500 samples, MSE ${(sum / logits.length).toPrecision(6)}`,
+  );
 });
 
 test('errors: labels out of range, wrong count, wrong shape, flags that need a model', () => {
@@ -74,7 +86,11 @@ test('errors: labels out of range, wrong count, wrong shape, flags that need a m
   const cases: [string[], number, RegExp][] = [
     [['--labels', at('y11.npy')], 1, /y11\.npy: label 9 is 11, outside the model's 10 classes \[0, 9\]/],
     [['--labels', at('y499.npy')], 1, /y499\.npy: holds 499 labels for 500 samples/],
-    [['--labels', at('yf.npy')], 1, /yf\.npy: float targets \[500,3\] do not match 500 samples of the output's 10 values/],
+    [
+      ['--labels', at('yf.npy')],
+      1,
+      /yf\.npy: float targets \[500,3\] do not match 500 samples of the output's 10 values/,
+    ],
     [['--labels', LABELS, '--quantize', 'int8'], 2, /--quantize applies to model files/],
     [['--labels', LABELS, '--output-name', 'nope'], 2, /--output-name: no output 'nope'/],
     [[], 2, /missing --labels/],

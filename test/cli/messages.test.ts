@@ -28,7 +28,7 @@ function oneError(r: ReturnType<typeof edgec>, code: number): string {
   return lines[0]!;
 }
 
-test("an output path that is a directory is named, not our temp file; nothing is left behind", () => {
+test('an output path that is a directory is named, not our temp file; nothing is left behind', () => {
   mkdirSync(at('out.edgec'));
   mkdirSync(at('outdir'));
   for (const [args, path] of [
@@ -43,7 +43,11 @@ test("an output path that is a directory is named, not our temp file; nothing is
   mkdirSync(at('imp.json'));
   const line = oneError(edgec('import', join(ROOT, 'test/fixtures/onnx/mlp.onnx'), '-o', at('imp.json')), 1);
   assert.is(line, `edgec: error: ${at('imp.json')}: is a directory, expected a file`);
-  assert.equal(readdirSync(tmp).filter((f) => f.startsWith('.')), [], 'temp files left');
+  assert.equal(
+    readdirSync(tmp).filter((f) => f.startsWith('.')),
+    [],
+    'temp files left',
+  );
 });
 
 test("run --input NAME=file with a name the model lacks lists the model's inputs", () => {
@@ -72,7 +76,10 @@ test('a null in model.json is "found null", not "found null null"', () => {
 test('an unknown option is named with balanced quotes', () => {
   for (const cmd of ['compile', 'run', 'inspect']) {
     const line = oneError(edgec(cmd, '--frobnicate', 'x'), 2);
-    assert.is(line, `edgec: error: unknown option '--frobnicate' (a file name starting with '-' goes after '--') (see 'edgec ${cmd} --help')`);
+    assert.is(
+      line,
+      `edgec: error: unknown option '--frobnicate' (a file name starting with '-' goes after '--') (see 'edgec ${cmd} --help')`,
+    );
     assert.is((line.match(/'/g) ?? []).length % 2, 0, 'unbalanced quotes');
   }
 });
@@ -80,7 +87,8 @@ test('an unknown option is named with balanced quotes', () => {
 test('--keep-float over many nodes: the int8 report names the first few and "and N more"', () => {
   // A chain of 14 dense layers (ONNX Gemm, weights [8,8]) with a ReLU between each.
   const n = 14;
-  const nodes = [], initializers = [];
+  const nodes = [],
+    initializers = [];
   let x = 'x';
   for (let i = 0; i < n; i++) {
     initializers.push({ name: `W${i}`, dims: [8, 8], data: seeded(i + 1, 64) });
@@ -88,11 +96,24 @@ test('--keep-float over many nodes: the int8 report names the first few and "and
     nodes.push({ op: 'Relu', inputs: [`g${i}`], outputs: [`r${i}`], name: `relu${i}` });
     x = `r${i}`;
   }
-  writeFileSync(at('chain.onnx'), encodeModel({ inputs: [{ name: 'x', dims: [1, 8] }], outputs: [x], nodes, initializers }));
+  writeFileSync(
+    at('chain.onnx'),
+    encodeModel({ inputs: [{ name: 'x', dims: [1, 8] }], outputs: [x], nodes, initializers }),
+  );
   saveNpy(at('chain-calib.npy'), { shape: [16, 1, 8], data: seeded(99, 128) });
   const keep = Array.from({ length: n }, (_, i) => `dense_layer_number_${i}`);
-  const r = edgec('compile', at('chain.onnx'), '-o', at('chain.edgec'), '--quantize', 'int8', '--calibration', at('chain-calib.npy'),
-    '--keep-float', keep.join(','));
+  const r = edgec(
+    'compile',
+    at('chain.onnx'),
+    '-o',
+    at('chain.edgec'),
+    '--quantize',
+    'int8',
+    '--calibration',
+    at('chain-calib.npy'),
+    '--keep-float',
+    keep.join(','),
+  );
   assert.is(r.code, 0, r.err);
   const report = r.err.split('\n').find((l) => l.startsWith('int8:'))!;
   assert.ok(report, r.err);
@@ -103,9 +124,19 @@ test('--keep-float over many nodes: the int8 report names the first few and "and
 });
 
 test('a negative dim in an ONNX input is refused as malformed, not called dynamic', () => {
-  writeFileSync(at('neg.onnx'), encodeModel({ inputs: [{ name: 'img', dims: [1, -4, 8, 8] }], outputs: ['y'], nodes: [{ op: 'Relu', inputs: ['img'], outputs: ['y'] }] }));
+  writeFileSync(
+    at('neg.onnx'),
+    encodeModel({
+      inputs: [{ name: 'img', dims: [1, -4, 8, 8] }],
+      outputs: ['y'],
+      nodes: [{ op: 'Relu', inputs: ['img'], outputs: ['y'] }],
+    }),
+  );
   const line = oneError(edgec('compile', at('neg.onnx'), '-o', at('neg.edgec')), 1);
-  assert.match(line, /neg\.onnx: input 'img': shape: dim 1 is -4 in \[1, -4, 8, 8\]; expected a size ≥ 1 or a symbolic name/);
+  assert.match(
+    line,
+    /neg\.onnx: input 'img': shape: dim 1 is -4 in \[1, -4, 8, 8\]; expected a size ≥ 1 or a symbolic name/,
+  );
   assert.not.match(line, /dynamic|--shape/);
   const batch = oneError(edgec('compile', at('neg.onnx'), '-o', at('neg.edgec'), '--shape', 'img=1x4x8x8'), 1);
   assert.match(batch, /dim 1 is -4/);
@@ -115,7 +146,10 @@ test('a QDQ model compiled without --quantize says it became float and how to ke
   const qdq = join(ROOT, 'test/fixtures/quantize/mlp_qdq_s8s8.onnx');
   const float = edgec('compile', qdq, '-o', at('qdq-f.edgec'));
   assert.is(float.code, 0, float.err);
-  assert.is(float.err, `note: ${qdq} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; add --quantize int8 to keep its int8 scales\n`);
+  assert.is(
+    float.err,
+    `note: ${qdq} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; add --quantize int8 to keep its int8 scales\n`,
+  );
   const int8 = edgec('compile', qdq, '-o', at('qdq-q.edgec'), '--quantize', 'int8');
   assert.is(int8.code, 0, int8.err);
   assert.not.match(int8.err, /note:/);
@@ -127,9 +161,16 @@ test('npm run demo on a busy port: one line naming the port, no stack', async ()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   try {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.js'), '--port', String(port)], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.js'), '--port', String(port)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.is(r.status, 1, r.stderr);
-    assert.is(r.stderr, `edgec demo: port ${port} on 127.0.0.1 is in use; pick another: npm run demo -- --port ${port + 1} (0: any free port)\n`);
+    assert.is(
+      r.stderr,
+      `edgec demo: port ${port} on 127.0.0.1 is in use; pick another: npm run demo -- --port ${port + 1} (0: any free port)\n`,
+    );
   } finally {
     server.close();
   }

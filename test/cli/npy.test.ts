@@ -9,8 +9,14 @@ import { readNpy, writeNpy, loadNpy, saveNpy, NpyError, type NpyArray } from '..
 
 const FIX = join(import.meta.dirname, '../fixtures/cli');
 const dirs: string[] = [];
-const tempDir = () => { const d = mkdtempSync(join(tmpdir(), 'edgec-npy-')); dirs.push(d); return d; };
-test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'edgec-npy-'));
+  dirs.push(d);
+  return d;
+};
+test.after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIX, name)));
 const ramp = Array.from({ length: 24 }, (_, i) => i);
 
@@ -39,8 +45,11 @@ for (const [file, dtype, value] of CASES) {
 test('round trip every dtype through a file (saveNpy/loadNpy)', () => {
   const dir = tempDir();
   const arrays = [
-    new Float32Array([1.5, -2, 3.25]), new Float64Array([1e-300, -0, Math.PI]), new Int8Array([-128, 0, 127]),
-    new Uint8Array([0, 128, 255]), new Int32Array([-(2 ** 31), 0, 2 ** 31 - 1]),
+    new Float32Array([1.5, -2, 3.25]),
+    new Float64Array([1e-300, -0, Math.PI]),
+    new Int8Array([-128, 0, 127]),
+    new Uint8Array([0, 128, 255]),
+    new Int32Array([-(2 ** 31), 0, 2 ** 31 - 1]),
     new BigInt64Array([-(2n ** 63n), 0n, 2n ** 63n - 1n]),
   ];
   for (const [i, data] of arrays.entries()) {
@@ -51,7 +60,10 @@ test('round trip every dtype through a file (saveNpy/loadNpy)', () => {
     assert.is(back.data.constructor, data.constructor);
     assert.equal(Array.from(back.data as ArrayLike<number | bigint>), Array.from(data as ArrayLike<number | bigint>));
   }
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.equal(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('reads a Node Buffer (readFileSync) and a subarray with an offset', () => {

@@ -16,7 +16,8 @@ export const TRAIN_N = 1440;
 export function digits(): { x: Float32Array; y: Uint8Array; n: number } {
   const raw = gunzipSync(readFileSync(join(ROOT, 'test/fixtures/train/digits.u8.gz')));
   const n = raw.length / 65;
-  const x = new Float32Array(n * 64), y = new Uint8Array(n);
+  const x = new Float32Array(n * 64),
+    y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     y[i] = raw[i * 65]!;
     for (let k = 0; k < 64; k++) x[i * 64 + k] = raw[i * 65 + 1 + k]! / 16;
@@ -26,10 +27,16 @@ export function digits(): { x: Float32Array; y: Uint8Array; n: number } {
 
 export function mlpGraph(): Graph {
   const r = rng(5);
-  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [name, { name, dtype: 'float32', shape, data }];
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
   const tensors = new Map<string, Tensor>([
-    t('x', [1, 64]), t('w1', [32, 64], randF32(r, 2048, -0.3, 0.3)), t('b1', [32], new Float32Array(32)),
-    t('w2', [10, 32], randF32(r, 320, -0.4, 0.4)), t('b2', [10], new Float32Array(10)),
+    t('x', [1, 64]),
+    t('w1', [32, 64], randF32(r, 2048, -0.3, 0.3)),
+    t('b1', [32], new Float32Array(32)),
+    t('w2', [10, 32], randF32(r, 320, -0.4, 0.4)),
+    t('b2', [10], new Float32Array(10)),
   ]);
   const nodes: Node[] = [
     { name: 'fc1', op: 'Dense', inputs: ['x', 'w1', 'b1'], outputs: ['h'], attrs: { activation: 'relu' } },

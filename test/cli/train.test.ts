@@ -23,13 +23,38 @@ const bytes = (f: string) => readFileSync(at(f));
 const tempFiles = () => readdirSync(tmp).filter((f) => f.startsWith('.'));
 
 test('trains: arena line, epoch and validation lines; edgec eval of the output agrees with the last validation line', () => {
-  const r = edgec('train', 'mlp.json', ...DATA, '--val-data', 'vx.npy', '--val-labels', 'vy.npy', '--epochs', '3', '--lr', '0.05', '--momentum', '0.9', '-o', 'a.json');
+  const r = edgec(
+    'train',
+    'mlp.json',
+    ...DATA,
+    '--val-data',
+    'vx.npy',
+    '--val-labels',
+    'vy.npy',
+    '--epochs',
+    '3',
+    '--lr',
+    '0.05',
+    '--momentum',
+    '0.9',
+    '-o',
+    'a.json',
+  );
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, /^mlp\.json: training arena [\d,]+ bytes, \d+ steps per batch of 32; 2,410 trained weights in 4 tensors/);
-  assert.match(r.out, /1,440 samples, 45 batches per epoch × 3 epochs = 135 steps; sgd, constant lr 0.05; 8 shards on \d+ threads?/);
+  assert.match(
+    r.out,
+    /^mlp\.json: training arena [\d,]+ bytes, \d+ steps per batch of 32; 2,410 trained weights in 4 tensors/,
+  );
+  assert.match(
+    r.out,
+    /1,440 samples, 45 batches per epoch × 3 epochs = 135 steps; sgd, constant lr 0.05; 8 shards on \d+ threads?/,
+  );
   const epochs = [...r.out.matchAll(/^epoch (\d)\/3: loss ([\d.]+), accuracy ([\d.]+) %, [\d,]+ samples\/s/gm)];
   const vals = [...r.out.matchAll(/^ {2}validation: loss ([\d.]+), accuracy ([\d.]+) % \(357 samples\)/gm)];
-  assert.equal(epochs.map((m) => m[1]), ['1', '2', '3']);
+  assert.equal(
+    epochs.map((m) => m[1]),
+    ['1', '2', '3'],
+  );
   assert.is(vals.length, 3);
   // measured: training loss 1.46 → 0.17, validation accuracy 82 % → 87 % (other writers than the training digits)
   assert.ok(Number(epochs[2]![2]) < 0.3 * Number(epochs[0]![2]), r.out);
@@ -41,8 +66,27 @@ test('trains: arena line, epoch and validation lines; edgec eval of the output a
 });
 
 test('deterministic: a rerun, the scalar build and --threads 1, 2, 3 write the same bytes; --init he depends on --seed only', () => {
-  const args = ['train', 'mlp.json', ...DATA, '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01', '--init', 'he', '--seed', '4'];
-  const runs = [['s1.json', ['--threads', '1']], ['s2.json', ['--threads', '2']], ['s3.json', ['--build', 'scalar']], ['s5.json', ['--threads', '3']]] as const;
+  const args = [
+    'train',
+    'mlp.json',
+    ...DATA,
+    '--epochs',
+    '2',
+    '--optimizer',
+    'adam',
+    '--lr',
+    '0.01',
+    '--init',
+    'he',
+    '--seed',
+    '4',
+  ];
+  const runs = [
+    ['s1.json', ['--threads', '1']],
+    ['s2.json', ['--threads', '2']],
+    ['s3.json', ['--build', 'scalar']],
+    ['s5.json', ['--threads', '3']],
+  ] as const;
   for (const [o, extra] of runs) {
     const r = edgec(...args, ...extra, '-o', o);
     assert.is(r.code, 0, r.err);
@@ -58,10 +102,15 @@ test('deterministic: a rerun, the scalar build and --threads 1, 2, 3 write the s
 function interrupted(args: string[], trigger: RegExp): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [...CLI, ...args], { cwd: tmp, env: { ...process.env, EDGEC_DEBUG: '' } });
-    let out = '', err = '', sent = false;
+    let out = '',
+      err = '',
+      sent = false;
     p.stdout.on('data', (d: Buffer) => {
       out += d;
-      if (!sent && trigger.test(out)) { sent = true; p.kill('SIGINT'); }
+      if (!sent && trigger.test(out)) {
+        sent = true;
+        p.kill('SIGINT');
+      }
     });
     p.stderr.on('data', (d: Buffer) => (err += d));
     p.on('close', (code) => resolve({ code, out, err }));
@@ -69,12 +118,32 @@ function interrupted(args: string[], trigger: RegExp): Promise<{ code: number | 
 }
 
 test('Ctrl-C writes a checkpoint and exits 130; --resume ends on the bytes of an uninterrupted run', async () => {
-  const args = ['train', 'mlp.json', ...DATA, '--epochs', '60', '--lr', '0.05', '--momentum', '0.9', '--nesterov', '--schedule', 'cosine', '--warmup', '20', '--seed', '9'];
+  const args = [
+    'train',
+    'mlp.json',
+    ...DATA,
+    '--epochs',
+    '60',
+    '--lr',
+    '0.05',
+    '--momentum',
+    '0.9',
+    '--nesterov',
+    '--schedule',
+    'cosine',
+    '--warmup',
+    '20',
+    '--seed',
+    '9',
+  ];
   const full = edgec(...args, '-o', 'full.json');
   assert.is(full.code, 0, full.err);
   const stop = await interrupted([...args, '--checkpoint', 'ck', '-o', 'part.json'], /^epoch 2\/60/m);
   assert.is(stop.code, 130, stop.err);
-  const m = /interrupted at step ([\d,]+) \(epoch (\d+), batch (\d+)\): checkpoint written to (\S+); continue with --resume ck/.exec(stop.out);
+  const m =
+    /interrupted at step ([\d,]+) \(epoch (\d+), batch (\d+)\): checkpoint written to (\S+); continue with --resume ck/.exec(
+      stop.out,
+    );
   assert.ok(m, stop.out);
   const step = Number(m![1]!.replace(/,/g, ''));
   assert.ok(step >= 90 && step < 60 * 45, `stopped at step ${step}`);
@@ -105,18 +174,22 @@ function refused(r: ReturnType<typeof edgec>, re: RegExp | string) {
   assert.equal(tempFiles(), [], 'no temp files');
 }
 
-test('bad input: labels out of range, data shape, another model\'s checkpoint, other settings — nothing overwritten', () => {
+test("bad input: labels out of range, data shape, another model's checkpoint, other settings — nothing overwritten", () => {
   writeFileSync(at('keep.json'), 'previous output');
   const y = loadNpy(at('y.npy')).data as Uint8Array;
   const bad = Uint8Array.from(y);
   bad[77] = 10;
   saveNpy(at('ybad.npy'), { shape: [TRAIN_N], data: bad });
-  refused(edgec('train', 'mlp.json', '--data', 'x.npy', '--labels', 'ybad.npy', '-o', 'keep.json'),
-    /ybad\.npy: label 77 is 10, outside the model's 10 classes \[0, 9\]/);
+  refused(
+    edgec('train', 'mlp.json', '--data', 'x.npy', '--labels', 'ybad.npy', '-o', 'keep.json'),
+    /ybad\.npy: label 77 is 10, outside the model's 10 classes \[0, 9\]/,
+  );
   const x = loadNpy(at('x.npy')).data as Float32Array;
   saveNpy(at('x65.npy'), { shape: [TRAIN_N / 2, 128], data: x });
-  refused(edgec('train', 'mlp.json', '--data', 'x65.npy', '--labels', 'y.npy', '-o', 'keep.json'),
-    /x65\.npy: shape \[720,128\] does not fit input 'x' \[1,64\]/);
+  refused(
+    edgec('train', 'mlp.json', '--data', 'x65.npy', '--labels', 'y.npy', '-o', 'keep.json'),
+    /x65\.npy: shape \[720,128\] does not fit input 'x' \[1,64\]/,
+  );
 
   // a checkpoint of this model, then the same checkpoint offered to a model of another structure
   assert.is(edgec('train', 'mlp.json', ...DATA, '--epochs', '1', '--checkpoint', 'ck2', '-o', 'c.json').code, 0);
@@ -124,23 +197,31 @@ test('bad input: labels out of range, data shape, another model\'s checkpoint, o
   other.nodes[0]!.name = 'dense_1';
   writeFileSync(at('other.json'), JSON.stringify(other));
   writeFileSync(at('other.bin'), bytes('mlp.bin'));
-  refused(edgec('train', 'other.json', ...DATA, '--epochs', '1', '--resume', 'ck2', '-o', 'keep.json'),
-    /ck2\/checkpoint\.edgeckpt: written for another model .*other\.json/);
-  refused(edgec('train', 'mlp.json', ...DATA, '--epochs', '1', '--lr', '0.5', '--resume', 'ck2', '-o', 'keep.json'),
-    /ck2\/checkpoint\.edgeckpt: was written by a run with other settings \(schedule: .*"lr":"0\.01".*"lr":"0\.5"/);
+  refused(
+    edgec('train', 'other.json', ...DATA, '--epochs', '1', '--resume', 'ck2', '-o', 'keep.json'),
+    /ck2\/checkpoint\.edgeckpt: written for another model .*other\.json/,
+  );
+  refused(
+    edgec('train', 'mlp.json', ...DATA, '--epochs', '1', '--lr', '0.5', '--resume', 'ck2', '-o', 'keep.json'),
+    /ck2\/checkpoint\.edgeckpt: was written by a run with other settings \(schedule: .*"lr":"0\.01".*"lr":"0\.5"/,
+  );
   assert.is(readFileSync(at('keep.json'), 'utf8'), 'previous output');
 });
 
 test('NaN loss: names the step and the first non-finite layer, writes nothing, keeps the last good checkpoint', () => {
   writeFileSync(at('keep.json'), 'previous output');
-  refused(edgec('train', 'mlp.json', ...DATA, '--lr', '1e20', '-o', 'keep.json'),
-    /mlp\.json: step 1 \(epoch 1, batch 2\): the loss is NaN; first non-finite value: the output of node 'fc[12]' \(Dense\) in the forward pass; .*nothing written to keep\.json, no checkpoint was written/);
+  refused(
+    edgec('train', 'mlp.json', ...DATA, '--lr', '1e20', '-o', 'keep.json'),
+    /mlp\.json: step 1 \(epoch 1, batch 2\): the loss is NaN; first non-finite value: the output of node 'fc[12]' \(Dense\) in the forward pass; .*nothing written to keep\.json, no checkpoint was written/,
+  );
 
   const xn = Float32Array.from(loadNpy(at('x.npy')).data as Float32Array);
   xn[123 * 64 + 5] = NaN;
   saveNpy(at('xnan.npy'), { shape: [TRAIN_N, 64], data: xn });
-  refused(edgec('train', 'mlp.json', '--data', 'xnan.npy', '--labels', 'y.npy', '-o', 'keep.json'),
-    /^edgec: error: xnan\.npy: sample 123 holds NaN or Inf \(step \d+ would train on it\); nothing written to keep\.json/);
+  refused(
+    edgec('train', 'mlp.json', '--data', 'xnan.npy', '--labels', 'y.npy', '-o', 'keep.json'),
+    /^edgec: error: xnan\.npy: sample 123 holds NaN or Inf \(step \d+ would train on it\); nothing written to keep\.json/,
+  );
 
   // 33 samples, batch 32: one row sits out each epoch. A huge (finite) pixel in the row epoch 1 leaves
   // out but epoch 2 uses: epoch 1 trains and checkpoints, epoch 2's first step overflows.
@@ -154,10 +235,43 @@ test('NaN loss: names the step and the first non-finite layer, writes nothing, k
   x.fill(3e38, row * 64, row * 64 + 64);
   saveNpy(at('xh.npy'), { shape: [33, 64], data: x });
   saveNpy(at('yh.npy'), { shape: [33], data: y });
-  const r = edgec('train', 'mlp.json', '--data', 'xh.npy', '--labels', 'yh.npy', '--epochs', '3', '--seed', String(seed), '--checkpoint', 'ck3', '-o', 'keep.json');
-  refused(r, /step 1 \(epoch 2, batch 1\): the loss is (NaN|Infinity); first non-finite value: the output of node 'fc[12]' \(Dense\) in the forward pass; .*the last good checkpoint ck3\/checkpoint\.edgeckpt is kept/);
+  const r = edgec(
+    'train',
+    'mlp.json',
+    '--data',
+    'xh.npy',
+    '--labels',
+    'yh.npy',
+    '--epochs',
+    '3',
+    '--seed',
+    String(seed),
+    '--checkpoint',
+    'ck3',
+    '-o',
+    'keep.json',
+  );
+  refused(
+    r,
+    /step 1 \(epoch 2, batch 1\): the loss is (NaN|Infinity); first non-finite value: the output of node 'fc[12]' \(Dense\) in the forward pass; .*the last good checkpoint ck3\/checkpoint\.edgeckpt is kept/,
+  );
   assert.is(readFileSync(at('keep.json'), 'utf8'), 'previous output');
-  const resumed = edgec('train', 'mlp.json', '--data', 'xh.npy', '--labels', 'yh.npy', '--epochs', '3', '--seed', String(seed), '--resume', 'ck3', '-o', 'keep.json');
+  const resumed = edgec(
+    'train',
+    'mlp.json',
+    '--data',
+    'xh.npy',
+    '--labels',
+    'yh.npy',
+    '--epochs',
+    '3',
+    '--seed',
+    String(seed),
+    '--resume',
+    'ck3',
+    '-o',
+    'keep.json',
+  );
   assert.match(resumed.out, 'resumed from ck3/checkpoint.edgeckpt at step 1 (epoch 2, batch 1)');
 });
 

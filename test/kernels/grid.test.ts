@@ -29,11 +29,19 @@ let cases = 0;
 
 test('every registry KernelId but the control and training steps has a grid builder, and every builder a KernelId', () => {
   assert.equal(Object.keys(BUILDERS).sort(), GRIDDED.map((k) => k.name).sort());
-  for (const k of GRIDDED) assert.ok(VARIANTS.some((v) => v.serves.includes(k.name) && v.tile), `${k.name}: no variant with a tile`);
+  for (const k of GRIDDED)
+    assert.ok(
+      VARIANTS.some((v) => v.serves.includes(k.name) && v.tile),
+      `${k.name}: no variant with a tile`,
+    );
 });
 
 for (const row of GRIDDED) {
-  const tiles = [...new Map(VARIANTS.filter((v) => v.serves.includes(row.name) && v.tile).map((v) => [JSON.stringify(v.tile), v])).values()];
+  const tiles = [
+    ...new Map(
+      VARIANTS.filter((v) => v.serves.includes(row.name) && v.tile).map((v) => [JSON.stringify(v.tile), v]),
+    ).values(),
+  ];
   test(`${row.name}: around the tiles of ${tiles.map((v) => v.name).join(', ')}`, async () => {
     let i = 0;
     for (const v of tiles) {
@@ -42,7 +50,10 @@ for (const row of GRIDDED) {
         const c = BUILDERS[row.name]!(d, i++);
         cases++;
         const bundle = compileGraph(c.graph, { skipPasses: true }).bundle;
-        assert.ok(kernelsOf(bundle).includes(row.id), `${label}: lowered to ${kernelsOf(bundle).map((k) => fb.KernelId[k])}`);
+        assert.ok(
+          kernelsOf(bundle).includes(row.id),
+          `${label}: lowered to ${kernelsOf(bundle).map((k) => fb.KernelId[k])}`,
+        );
         const out = c.graph.outputs[0]!;
         const got = (await runAll(bundle, c.inputs, label))[out]!;
         const want = evaluate(c.graph, c.inputs as Record<string, ArrayLike<number>>)[out]!;
@@ -50,13 +61,16 @@ for (const row of GRIDDED) {
         const exact = !(got instanceof Float32Array);
         for (let j = 0; j < want.length; j++) {
           const err = Math.abs(got[j]! - want[j]!);
-          if (exact ? got[j] !== want[j] : !(err <= c.tol)) assert.unreachable(`${label}: [${j}] got ${got[j]}, reference ${want[j]}`);
+          if (exact ? got[j] !== want[j] : !(err <= c.tol))
+            assert.unreachable(`${label}: [${j}] got ${got[j]}, reference ${want[j]}`);
         }
       }
     }
   });
 }
 
-test('the grid ran', () => { assert.ok(cases >= 10 * GRIDDED.length, `${cases} cases`); });
+test('the grid ran', () => {
+  assert.ok(cases >= 10 * GRIDDED.length, `${cases} cases`);
+});
 
 test.run();

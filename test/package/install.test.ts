@@ -17,12 +17,21 @@ import { compileGraph } from '../../compiler/compile.ts';
 import { load } from '../../runtime/node.ts';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  name: string; version: string; license: string; dependencies: Record<string, string>; bin: unknown; engines: unknown;
-  peerDependencies: Record<string, string>; peerDependenciesMeta: unknown; devDependencies: Record<string, string>;
+  name: string;
+  version: string;
+  license: string;
+  dependencies: Record<string, string>;
+  bin: unknown;
+  engines: unknown;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: unknown;
+  devDependencies: Record<string, string>;
 };
 const userDependencies = (tgz: string) => ({ edgec: `file:../pack/${tgz}`, binaryen: pkg.devDependencies.binaryen! });
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-package-'));
-const user = join(tmp, 'user'), clone = join(tmp, 'clone'), packDir = join(tmp, 'pack');
+const user = join(tmp, 'user'),
+  clone = join(tmp, 'clone'),
+  packDir = join(tmp, 'pack');
 let packed: { filename: string; size: number; entryCount: number; files: { path: string }[] };
 
 function sh(cmd: string, args: string[], cwd: string) {
@@ -36,22 +45,39 @@ function ok(r: { code: number | null; out: string; err: string }, what: string) 
   assert.is(r.code, 0, `${what} failed:\n${r.err}${r.out}`);
   return r;
 }
-const edgec = (...args: string[]) => ok(sh('npx', ['--no', '--', 'edgec', ...args], user), `npx edgec ${args.join(' ')}`);
+const edgec = (...args: string[]) =>
+  ok(sh('npx', ['--no', '--', 'edgec', ...args], user), `npx edgec ${args.join(' ')}`);
 const cloneEdgec = (...args: string[]) => ok(edgecIn(clone)(...args), `clone edgec ${args.join(' ')}`);
-const same = (file: string) => assert.ok(readFileSync(join(user, file)).equals(readFileSync(join(clone, file))), `${file} differs from the source tree's`);
+const same = (file: string) =>
+  assert.ok(
+    readFileSync(join(user, file)).equals(readFileSync(join(clone, file))),
+    `${file} differs from the source tree's`,
+  );
 
 /** The installed project's package-lock.json: edgec from the tarball, its dependencies as this repo locks them. */
 function userLockfile(tgz: string): string {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-  const integrity = `sha512-${createHash('sha512').update(readFileSync(join(packDir, tgz))).digest('base64')}`;
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+  };
+  const integrity = `sha512-${createHash('sha512')
+    .update(readFileSync(join(packDir, tgz)))
+    .digest('base64')}`;
   const packages: Record<string, unknown> = {
     '': { name: 'user', dependencies: userDependencies(tgz) },
     'node_modules/edgec': {
-      version: pkg.version, resolved: `file:../pack/${tgz}`, integrity, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin,
-      engines: pkg.engines, peerDependencies: pkg.peerDependencies, peerDependenciesMeta: pkg.peerDependenciesMeta,
+      version: pkg.version,
+      resolved: `file:../pack/${tgz}`,
+      integrity,
+      license: pkg.license,
+      dependencies: pkg.dependencies,
+      bin: pkg.bin,
+      engines: pkg.engines,
+      peerDependencies: pkg.peerDependencies,
+      peerDependenciesMeta: pkg.peerDependenciesMeta,
     },
   };
-  for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith('node_modules/') && !v.dev && !v.devOptional) packages[k] = v;
+  for (const [k, v] of Object.entries(lock.packages))
+    if (k.startsWith('node_modules/') && !v.dev && !v.devOptional) packages[k] = v;
   const { dev: _dev, ...binaryen } = lock.packages['node_modules/binaryen']!;
   packages['node_modules/binaryen'] = binaryen;
   return JSON.stringify({ name: 'user', lockfileVersion: 3, requires: true, packages }, null, 1);
@@ -62,13 +88,18 @@ test.before(() => {
   const p = ok(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], ROOT), 'npm pack');
   packed = (JSON.parse(p.out) as (typeof packed)[])[0]!;
   console.log(`  packed ${packed.filename}: ${packed.size} bytes, ${packed.entryCount} files`);
-  writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: userDependencies(packed.filename) }));
+  writeFileSync(
+    join(user, 'package.json'),
+    JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: userDependencies(packed.filename) }),
+  );
   writeFileSync(join(user, 'package-lock.json'), userLockfile(packed.filename));
   const install = ['install', '--no-audit', '--no-fund'];
   let r = sh('npm', [...install, '--offline'], user);
   if (r.code !== 0) {
-    console.warn(`  npm install --offline failed (${r.err.split('\n').find((l) => /error/.test(l)) ?? 'no message'}); `
-      + 'the dependencies are not all in the npm cache (run npm ci first): installing from the registry instead');
+    console.warn(
+      `  npm install --offline failed (${r.err.split('\n').find((l) => /error/.test(l)) ?? 'no message'}); ` +
+        'the dependencies are not all in the npm cache (run npm ci first): installing from the registry instead',
+    );
     r = sh('npm', install, user);
   }
   ok(r, 'npm install of the tarball');
@@ -76,10 +107,14 @@ test.before(() => {
   for (const dir of [user, clone]) {
     for (const f of ['model.json', 'model.bin']) copyFileSync(join(ROOT, 'examples/mnist', f), join(dir, f));
     mkdirSync(join(dir, 'branches'));
-    for (const f of ['early-exit.json', 'model.bin']) copyFileSync(join(ROOT, 'examples/branches', f), join(dir, 'branches', f));
+    for (const f of ['early-exit.json', 'model.bin'])
+      copyFileSync(join(ROOT, 'examples/branches', f), join(dir, 'branches', f));
     const images = readNpy(readFileSync(join(ROOT, 'examples/mnist/images.npy')));
     const per = images.shape.slice(1).reduce((a, b) => a * b, 1);
-    writeFileSync(join(dir, 'calib.npy'), writeNpy({ shape: [64, ...images.shape.slice(1)], data: (images.data as Float32Array).slice(0, 64 * per) }));
+    writeFileSync(
+      join(dir, 'calib.npy'),
+      writeNpy({ shape: [64, ...images.shape.slice(1)], data: (images.data as Float32Array).slice(0, 64 * per) }),
+    );
   }
 });
 
@@ -87,12 +122,30 @@ test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('the tarball holds what users need and nothing else', () => {
   const files = packed.files.map((f) => f.path);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/edgec.js', 'dist/cli.js', 'dist/runtime/node.js', 'dist/compiler/index.js',
-    'dist/browser/edgec.js', 'dist/browser/edgec-simd.wasm', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm', 'build/edgec-wasi.wasm',
-    'dist/types/runtime/node.d.ts', 'dist/types/compiler/index.d.ts', 'docs/cli.md']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'bin/edgec.js',
+    'dist/cli.js',
+    'dist/runtime/node.js',
+    'dist/compiler/index.js',
+    'dist/browser/edgec.js',
+    'dist/browser/edgec-simd.wasm',
+    'build/edgec-simd.wasm',
+    'build/edgec-scalar.wasm',
+    'build/edgec-wasi.wasm',
+    'dist/types/runtime/node.d.ts',
+    'dist/types/compiler/index.d.ts',
+    'docs/cli.md',
+  ]) {
     assert.ok(files.includes(f), `missing ${f}`);
   }
-  const unwanted = files.filter((f) => /^(test|bench|\.ci|examples|scripts|compiler|assembly|runtime|schema)\//.test(f) || /\.(map|npy|wat|ts)$/.test(f.replace(/\.d\.ts$/, '')));
+  const unwanted = files.filter(
+    (f) =>
+      /^(test|bench|\.ci|examples|scripts|compiler|assembly|runtime|schema)\//.test(f) ||
+      /\.(map|npy|wat|ts)$/.test(f.replace(/\.d\.ts$/, '')),
+  );
   assert.equal(unwanted, []);
 });
 
@@ -109,14 +162,20 @@ test('npx edgec: compile (float, int8, --embed), run, inspect, profile as in the
   for (const args of commands) assert.is(edgec(...args).out, cloneEdgec(...args).out, args.join(' '));
   for (const f of ['m.edgec', 'q.edgec', 'm.wasm', 'q.npy', 'm.npy', 'ee.edgec']) same(f);
   assert.is(edgec('inspect', 'q.edgec').out, cloneEdgec('inspect', 'q.edgec').out);
-  const noLatency = (s: string) => s.split('\n').filter((l) => !/latency/i.test(l)).join('\n');
+  const noLatency = (s: string) =>
+    s
+      .split('\n')
+      .filter((l) => !/latency/i.test(l))
+      .join('\n');
   const profile = edgec('profile', 'ee.edgec', '--input', 'calib.npy').out;
   assert.match(profile, /exit/i);
   assert.is(noLatency(profile), noLatency(cloneEdgec('profile', 'ee.edgec', '--input', 'calib.npy').out));
 });
 
 test('plain Node: edgec, edgec/compiler and edgec/browser import; run() takes a stacked batch', async () => {
-  writeFileSync(join(user, 'api.mjs'), `
+  writeFileSync(
+    join(user, 'api.mjs'),
+    `
 import { writeFileSync } from 'node:fs';
 import { load, BundleError } from 'edgec';
 import { compileGraph, loadModelJson, readNpy } from 'edgec/compiler';
@@ -128,19 +187,27 @@ const model = await load('api.edgec', { build: 'simd' });
 const x = readNpy(new Uint8Array((await import('node:fs')).readFileSync('calib.npy')));
 const y = model.run({ [model.info.inputs[0].name]: x.data })[model.info.outputs[0].name];
 writeFileSync('api.bin', new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
-`);
+`,
+  );
   ok(sh(process.execPath, ['api.mjs'], user), 'node api.mjs');
   const { bundle } = compileGraph(loadModelJson(join(user, 'model.json')));
   assert.ok(readFileSync(join(user, 'api.edgec')).equals(bundle), 'edgec/compiler bundle differs from the source tree');
   const x = readNpy(readFileSync(join(user, 'calib.npy')));
   const model = await load(bundle, { build: 'simd' });
-  const y = model.runDetailed({ [model.info.inputs[0]!.name]: x.data as Float32Array }).outputs[model.info.outputs[0]!.name]!;
+  const y = model.runDetailed({ [model.info.inputs[0]!.name]: x.data as Float32Array }).outputs[
+    model.info.outputs[0]!.name
+  ]!;
   assert.is(y.length, 64 * 10);
-  assert.ok(readFileSync(join(user, 'api.bin')).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), 'installed run() differs from runDetailed');
+  assert.ok(
+    readFileSync(join(user, 'api.bin')).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)),
+    'installed run() differs from runDetailed',
+  );
 });
 
 test('TypeScript: the declarations type-check a strict consumer (nodenext)', () => {
-  writeFileSync(join(user, 'consumer.ts'), `
+  writeFileSync(
+    join(user, 'consumer.ts'),
+    `
 import { load, type Model, type TensorArray } from 'edgec';
 import { compileGraph, compileQuantized, loadOnnx, loadModelJson, type Graph, type CompileResult } from 'edgec/compiler';
 import { load as loadBrowser, type BrowserLoadOptions } from 'edgec/browser';
@@ -152,11 +219,23 @@ const opts: BrowserLoadOptions = { build: 'auto' };
 void out; void compileQuantized; void loadOnnx; void loadBrowser; void opts;
 // @ts-expect-error: the build is 'auto' | 'simd' | 'scalar'
 await load(r.bundle, { build: 'gpu' });
-`);
-  writeFileSync(join(user, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, lib: ['es2022', 'dom'] },
-    files: ['consumer.ts'],
-  }));
+`,
+  );
+  writeFileSync(
+    join(user, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['es2022', 'dom'],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
   ok(sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], user), 'tsc');
 });
 

@@ -31,14 +31,24 @@ const trailer = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLe
 let bundles: Record<'float' | 'int8' | 'fp32+int8', Uint8Array>;
 let dir = '';
 test.before(async () => {
-  const float = compileGraph(graph).bundle, int8 = (await compileWithQuantizeFlags(graph, FLAGS, {})).bundle;
+  const float = compileGraph(graph).bundle,
+    int8 = (await compileWithQuantizeFlags(graph, FLAGS, {})).bundle;
   // what `--variants fp32,int8` writes (compiler/variants/cli.ts merges the two compiled bundles)
-  bundles = { float, int8, 'fp32+int8': mergeVariants([{ name: 'fp32', bundle: float }, { name: 'int8', bundle: int8 }]).bundle };
+  bundles = {
+    float,
+    int8,
+    'fp32+int8': mergeVariants([
+      { name: 'fp32', bundle: float },
+      { name: 'int8', bundle: int8 },
+    ]).bundle,
+  };
   dir = mkdtempSync(join(tmpdir(), 'edgec-crc-'));
 });
-test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+test.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
-test('every writer ends the file in zlib\'s CRC-32 of the bytes before it; version 2', () => {
+test("every writer ends the file in zlib's CRC-32 of the bytes before it; version 2", () => {
   for (const [name, b] of Object.entries(bundles)) {
     assert.is(trailer(b), crc32(b.subarray(0, b.length - 4)), name);
     assert.is(readBundle(b).version(), 2, name);
@@ -56,11 +66,16 @@ async function refusal(b: Uint8Array, build: 'simd' | 'scalar', verifyChecksum =
   }
 }
 
-for (const [name, trials] of [['float', 1000], ['int8', 1000], ['fp32+int8', 500]] as const) {
+for (const [name, trials] of [
+  ['float', 1000],
+  ['int8', 1000],
+  ['fp32+int8', 500],
+] as const) {
   test(`${name} MNIST: each of ${trials} seeded one-byte changes is refused with a BundleError`, async () => {
     const base = bundles[name];
     const r = rng(name.length * 1009);
-    let byChecksum = 0, skippedLoads = 0;
+    let byChecksum = 0,
+      skippedLoads = 0;
     for (let trial = 0; trial < trials; trial++) {
       const b = base.slice();
       const at = Math.floor(r() * b.length);
@@ -72,8 +87,14 @@ for (const [name, trials] of [['float', 1000], ['int8', 1000], ['fp32+int8', 500
       // What the checksum adds: without it, some of these load (and run with altered weights or params).
       if (trial < 100 && (await refusal(b, build, false)) === null) skippedLoads++;
     }
-    assert.ok(byChecksum > trials * 0.75, `${name}: ${byChecksum} of ${trials} refused by the checksum (the rest by structure or version)`);
-    assert.ok(skippedLoads > 0, `${name}: with the check skipped none of 100 loaded: the test would not see a missing checksum`);
+    assert.ok(
+      byChecksum > trials * 0.75,
+      `${name}: ${byChecksum} of ${trials} refused by the checksum (the rest by structure or version)`,
+    );
+    assert.ok(
+      skippedLoads > 0,
+      `${name}: with the check skipped none of 100 loaded: the test would not see a missing checksum`,
+    );
   });
 }
 
@@ -82,7 +103,10 @@ test('verifyChecksum: false skips only the checksum: an altered weight then load
   const constantsAt = readBundle(base).constantsArray()!.byteOffset - base.byteOffset;
   const altered = base.slice();
   for (let i = 0; i < 64; i++) altered[constantsAt + 4 * i + 3] ^= 0x40; // 64 weights' exponent bits
-  assert.match((await refusal(altered, 'simd'))!, /checksum mismatch: the CRC-32 of bytes \[0, \d+\) is 0x[0-9a-f]{8}, the trailer at byte \d+ says 0x[0-9a-f]{8}/);
+  assert.match(
+    (await refusal(altered, 'simd'))!,
+    /checksum mismatch: the CRC-32 of bytes \[0, \d+\) is 0x[0-9a-f]{8}, the trailer at byte \d+ says 0x[0-9a-f]{8}/,
+  );
   for (const build of ['simd', 'scalar'] as const) {
     const good = (await load(base, { build })).run({ Input3: image }).Plus214_Output_0!;
     const bad = (await load(altered, { build, verifyChecksum: false })).run({ Input3: image }).Plus214_Output_0!;
@@ -99,7 +123,10 @@ test('a version-1 bundle (no trailer) is refused with a recompile message', asyn
   const vt = root - dv.getInt32(root, true);
   dv.setUint32(root + dv.getUint16(vt + 4, true), 1, true);
   for (const verifyChecksum of [true, false]) {
-    assert.match((await refusal(v1, 'scalar', verifyChecksum))!, /format version 1 has no checksum and is no longer read; compile the model again/);
+    assert.match(
+      (await refusal(v1, 'scalar', verifyChecksum))!,
+      /format version 1 has no checksum and is no longer read; compile the model again/,
+    );
   }
 });
 
@@ -113,7 +140,10 @@ test('host readers: every cut of the multi-variant bundle is a BundleError namin
         read();
       } catch (e) {
         assert.instance(e, BundleError, `cut at ${n}: ${String(e)}`);
-        assert.match((e as Error).message, new RegExp(`^bundle: \\d+-byte read at offset \\d+ runs past the end of the ${n}-byte file`));
+        assert.match(
+          (e as Error).message,
+          new RegExp(`^bundle: \\d+-byte read at offset \\d+ runs past the end of the ${n}-byte file`),
+        );
         thrown++;
       }
     }
@@ -130,9 +160,20 @@ test('edgec inspect validates as load does: a cut multi-variant bundle, a bad va
   assert.is(cut.out, '');
   assert.match(cut.err, /^edgec: error: cut\.edgec: bundle: checksum mismatch/);
   // Variant 'bad' breaks a step contract: load starts on variant 0 fine, switching to 'bad' is refused.
-  const bad = makeBundle([{ name: 'x', shape: [1, 4], role: 'in' }, { name: 'y', shape: [1, 5], role: 'out' }],
-    [{ kernel: fb.KernelId.Copy, inputs: [0], outputs: [1] }]);
-  writeFileSync(join(dir, 'bad.edgec'), mergeVariants([{ name: 'fp32', bundle: bundles.float }, { name: 'bad', bundle: bad }]).bundle);
+  const bad = makeBundle(
+    [
+      { name: 'x', shape: [1, 4], role: 'in' },
+      { name: 'y', shape: [1, 5], role: 'out' },
+    ],
+    [{ kernel: fb.KernelId.Copy, inputs: [0], outputs: [1] }],
+  );
+  writeFileSync(
+    join(dir, 'bad.edgec'),
+    mergeVariants([
+      { name: 'fp32', bundle: bundles.float },
+      { name: 'bad', bundle: bad },
+    ]).bundle,
+  );
   const r = edgec('inspect', 'bad.edgec');
   assert.is(r.code, 1, r.out);
   assert.is(r.out, '');

@@ -14,8 +14,14 @@ test('load from bytes and from a compiled module; info', async () => {
   for (const wasm of [readFileSync(wasmPath('scalar')), wasmModule('scalar')]) {
     const m = await loadCore(bundle, { wasm });
     assert.equal(m.info.inputs, [
-      { name: 'a', shape: [2, 3], dtype: 'float32' }, { name: 'b', shape: [2, 3], dtype: 'float32' }, { name: 'iv', shape: [2, 3], dtype: 'int32' }]);
-    assert.equal(m.info.outputs, [{ name: 'sum', shape: [2, 3], dtype: 'float32' }, { name: 'idx', shape: [3, 2], dtype: 'int32' }]);
+      { name: 'a', shape: [2, 3], dtype: 'float32' },
+      { name: 'b', shape: [2, 3], dtype: 'float32' },
+      { name: 'iv', shape: [2, 3], dtype: 'int32' },
+    ]);
+    assert.equal(m.info.outputs, [
+      { name: 'sum', shape: [2, 3], dtype: 'float32' },
+      { name: 'idx', shape: [3, 2], dtype: 'int32' },
+    ]);
     assert.is(m.info.steps, 2);
     assert.is(m.info.arenaBytes, 5 * 32);
     assert.is(m.info.build, 'scalar');
@@ -26,7 +32,9 @@ test('run: values, dtypes, repeated runs, independent models', async () => {
   const m1 = await load(twoInOutBundle(), { build: 'simd' });
   const m2 = await load(twoInOutBundle(), { build: 'simd' });
   assert.is(m1.info.build, 'simd');
-  const a = Float32Array.of(1, 2, 3, 4, 5, 6), b = Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1), iv = Int32Array.of(10, 11, 12, 20, 21, 22);
+  const a = Float32Array.of(1, 2, 3, 4, 5, 6),
+    b = Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1),
+    iv = Int32Array.of(10, 11, 12, 20, 21, 22);
   const o1 = m1.run({ a, b, iv });
   const o2 = m2.run({ a: b, b, iv });
   assert.instance(o1.sum, Float32Array);
@@ -42,26 +50,49 @@ test('run: values, dtypes, repeated runs, independent models', async () => {
 
 test('run: input errors are BundleErrors', async () => {
   const m = await load(twoInOutBundle(), { build: 'scalar' });
-  const a = new Float32Array(6), iv = new Int32Array(6);
-  assert.throws(() => m.run({ a, iv }), (e: unknown) => e instanceof BundleError && /missing input 'b'/.test((e as Error).message));
-  assert.throws(() => m.run({ a, b: new Float32Array(5), iv }), (e: unknown) => e instanceof BundleError && /'b' has 5 elements/.test((e as Error).message));
-  assert.throws(() => m.run({ a, b: a, iv: new Float32Array(6) as unknown as Int32Array }), (e: unknown) => e instanceof BundleError && /Int32Array/.test((e as Error).message));
-  assert.throws(() => m.run({ a, b: a, iv, zz: a }), (e: unknown) => e instanceof BundleError && /unknown input 'zz'/.test((e as Error).message));
+  const a = new Float32Array(6),
+    iv = new Int32Array(6);
+  assert.throws(
+    () => m.run({ a, iv }),
+    (e: unknown) => e instanceof BundleError && /missing input 'b'/.test((e as Error).message),
+  );
+  assert.throws(
+    () => m.run({ a, b: new Float32Array(5), iv }),
+    (e: unknown) => e instanceof BundleError && /'b' has 5 elements/.test((e as Error).message),
+  );
+  assert.throws(
+    () => m.run({ a, b: a, iv: new Float32Array(6) as unknown as Int32Array }),
+    (e: unknown) => e instanceof BundleError && /Int32Array/.test((e as Error).message),
+  );
+  assert.throws(
+    () => m.run({ a, b: a, iv, zz: a }),
+    (e: unknown) => e instanceof BundleError && /unknown input 'zz'/.test((e as Error).message),
+  );
 });
 
 test('run: N stacked samples run one by one, as runDetailed does; counts must agree', async () => {
   const m = await load(twoInOutBundle(), { build: 'scalar' });
   const r = rng(5);
-  const n = 3, a = randF32(r, n * 6), b = randF32(r, n * 6), iv = Int32Array.from({ length: n * 6 }, (_, i) => i * 7 - 40);
+  const n = 3,
+    a = randF32(r, n * 6),
+    b = randF32(r, n * 6),
+    iv = Int32Array.from({ length: n * 6 }, (_, i) => i * 7 - 40);
   const stacked = m.run({ a, b, iv });
   assert.equal(stacked, m.runDetailed({ a, b, iv }).outputs);
   assert.is(stacked.sum!.length, n * 6);
   for (let k = 0; k < n; k++) {
-    const one = m.run({ a: a.subarray(k * 6, k * 6 + 6), b: b.subarray(k * 6, k * 6 + 6), iv: iv.subarray(k * 6, k * 6 + 6) });
+    const one = m.run({
+      a: a.subarray(k * 6, k * 6 + 6),
+      b: b.subarray(k * 6, k * 6 + 6),
+      iv: iv.subarray(k * 6, k * 6 + 6),
+    });
     assert.equal(Array.from(stacked.sum!.subarray(k * 6, k * 6 + 6)), Array.from(one.sum!), `sample ${k} sum`);
     assert.equal(Array.from(stacked.idx!.subarray(k * 6, k * 6 + 6)), Array.from(one.idx!), `sample ${k} idx`);
   }
-  assert.throws(() => m.run({ a, b: b.subarray(0, 12), iv }), (e: unknown) => e instanceof BundleError && /'b' has 12 elements.*different count/.test((e as Error).message));
+  assert.throws(
+    () => m.run({ a, b: b.subarray(0, 12), iv }),
+    (e: unknown) => e instanceof BundleError && /'b' has 12 elements.*different count/.test((e as Error).message),
+  );
 });
 
 test('node load: from a file path; an unreadable path is a BundleError naming it', async () => {
@@ -70,12 +101,18 @@ test('node load: from a file path; an unreadable path is a BundleError naming it
     const file = join(dir, 'm.edgec');
     writeFileSync(file, twoInOutBundle());
     const m = await load(file, { build: 'simd' });
-    assert.equal(m.info.outputs.map((t) => t.name), ['sum', 'idx']);
+    assert.equal(
+      m.info.outputs.map((t) => t.name),
+      ['sum', 'idx'],
+    );
     const missing = join(dir, 'nope.edgec');
-    await load(missing).then(() => assert.unreachable('loaded'), (e: unknown) => {
-      assert.instance(e, BundleError);
-      assert.ok((e as Error).message.startsWith(`${missing}: cannot read the bundle (ENOENT)`), (e as Error).message);
-    });
+    await load(missing).then(
+      () => assert.unreachable('loaded'),
+      (e: unknown) => {
+        assert.instance(e, BundleError);
+        assert.ok((e as Error).message.startsWith(`${missing}: cannot read the bundle (ENOENT)`), (e as Error).message);
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -84,10 +121,21 @@ test('node load: from a file path; an unreadable path is a BundleError naming it
 test('node load: auto picks simd where supported; reference mode gives the same bits', async () => {
   const r = rng(11);
   const x = randF32(r, 1 * 6 * 6 * 8);
-  const bundle = makeBundle([
-    { name: 'x', shape: [1, 6, 6, 8], role: 'in' }, { name: 'w', shape: [1, 3, 3, 8, 8], role: 'const', data: randF32(r, 576) },
-    { name: 'y', shape: [1, 6, 6, 8], role: 'out' },
-  ], [{ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1], outputs: [2], params: { type: 'conv', kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 } }]);
+  const bundle = makeBundle(
+    [
+      { name: 'x', shape: [1, 6, 6, 8], role: 'in' },
+      { name: 'w', shape: [1, 3, 3, 8, 8], role: 'const', data: randF32(r, 576) },
+      { name: 'y', shape: [1, 6, 6, 8], role: 'out' },
+    ],
+    [
+      {
+        kernel: fb.KernelId.Conv2D_F32,
+        inputs: [0, 1],
+        outputs: [2],
+        params: { type: 'conv', kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 },
+      },
+    ],
+  );
   const auto = await load(bundle);
   assert.is(auto.info.build, simdSupported() ? 'simd' : 'scalar');
   const fast = new Uint32Array((auto.run({ x }).y as Float32Array).buffer);
@@ -115,7 +163,14 @@ test('edgec_run before a load reports an error instead of trapping', async () =>
 
 test('runtime/index.ts bundles for the browser (no Node APIs) and runs from that bundle', async () => {
   const esbuild = await import('esbuild');
-  const out = await esbuild.build({ entryPoints: ['runtime/index.ts'], bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'silent' });
+  const out = await esbuild.build({
+    entryPoints: ['runtime/index.ts'],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    logLevel: 'silent',
+  });
   const code = out.outputFiles[0]!.text;
   assert.not.match(code, /from ["']node:/);
   const mod = await import('data:text/javascript;base64,' + Buffer.from(code).toString('base64'));

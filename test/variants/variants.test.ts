@@ -41,7 +41,10 @@ test('merged bundle: root is the fp32 variant, both named, constants of both kep
 
 test('identical constants are stored once (two fp32 variants with different targets)', () => {
   const scalar = compileGraph(graph, { target: 'scalar' }).bundle;
-  const { bundle, stats } = mergeVariants([{ name: 'simd', bundle: fp32 }, { name: 'scalar', bundle: scalar }]);
+  const { bundle, stats } = mergeVariants([
+    { name: 'simd', bundle: fp32 },
+    { name: 'scalar', bundle: scalar },
+  ]);
   assert.is(stats.constantsAfter * 2, stats.constantsBefore);
   assert.ok(bundle.length < fp32.length + scalar.length - stats.constantsAfter + 1024);
 });
@@ -49,7 +52,8 @@ test('identical constants are stored once (two fp32 variants with different targ
 for (const build of ['simd', 'scalar'] as const) {
   test(`${build}: each variant's bytes equal its standalone bundle; useVariant switches and back`, async () => {
     const m = await load(merged, { build });
-    const mf = await load(fp32, { build }), mq = await load(int8, { build });
+    const mf = await load(fp32, { build }),
+      mq = await load(int8, { build });
     assert.equal([...m.variants], ['fp32', 'int8']);
     assert.is(m.variant, 'fp32');
     const run = (model: typeof m, i: number) => hex(model.run({ Input3: sample(i) }).Plus214_Output_0!);
@@ -72,10 +76,18 @@ for (const build of ['simd', 'scalar'] as const) {
 
 test('errors: unknown variant, variant on a plain bundle', async () => {
   const m = await load(merged, { build: 'scalar' });
-  assert.throws(() => m.useVariant('fp16'), (e: unknown) => e instanceof BundleError && /'fp16' is not in this bundle \(variants: fp32, int8\)/.test((e as Error).message));
+  assert.throws(
+    () => m.useVariant('fp16'),
+    (e: unknown) =>
+      e instanceof BundleError && /'fp16' is not in this bundle \(variants: fp32, int8\)/.test((e as Error).message),
+  );
   assert.is(m.variant, 'fp32');
   let err: unknown;
-  try { await load(fp32, { build: 'scalar', variant: 'int8' }); } catch (e) { err = e; }
+  try {
+    await load(fp32, { build: 'scalar', variant: 'int8' });
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof BundleError && /variants: none/.test(err.message), String(err));
   const plain = await load(fp32, { build: 'scalar' });
   assert.equal([...plain.variants], []);
@@ -88,29 +100,61 @@ test('parseVariants and compileVariants refuse bad lists', async () => {
   assert.throws(() => parseVariants('fp32,fp16'), /unknown variant 'fp16'/);
   assert.throws(() => parseVariants('int8,int8'), /twice/);
   let err: unknown;
-  try { await compileVariants(['fp32', 'int8'], graph, undefined, {}); } catch (e) { err = e; }
+  try {
+    await compileVariants(['fp32', 'int8'], graph, undefined, {});
+  } catch (e) {
+    err = e;
+  }
   assert.match(String(err), /needs --quantize int8/);
-  assert.throws(() => mergeVariants([{ name: 'a', bundle: merged }, { name: 'b', bundle: fp32 }]), /already a multi-variant bundle/);
+  assert.throws(
+    () =>
+      mergeVariants([
+        { name: 'a', bundle: merged },
+        { name: 'b', bundle: fp32 },
+      ]),
+    /already a multi-variant bundle/,
+  );
 });
 
 test('CLI: compile --variants fp32,int8 --quantize int8 --calibration', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgec-variants-'));
-  const log = console.log, err = console.error;
+  const log = console.log,
+    err = console.error;
   try {
-    console.log = () => {}; console.error = () => {};
+    console.log = () => {};
+    console.error = () => {};
     const out = join(dir, 'mv.edgec');
-    assert.is(await compileCommand(['examples/mnist/model.json', '--variants', 'fp32,int8', '--quantize', 'int8', '--calibration', 'examples/mnist/images.npy', '-o', out]), 0);
+    assert.is(
+      await compileCommand([
+        'examples/mnist/model.json',
+        '--variants',
+        'fp32,int8',
+        '--quantize',
+        'int8',
+        '--calibration',
+        'examples/mnist/images.npy',
+        '-o',
+        out,
+      ]),
+      0,
+    );
     const b = readBundle(new Uint8Array(readFileSync(out)));
     assert.is(b.variantsLength(), 2);
     assert.match(String(b.metadata()!.compileOptions()), /"variants":\["fp32","int8"\]/);
   } finally {
-    console.log = log; console.error = err;
+    console.log = log;
+    console.error = err;
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('policy: battery, latency budget, callback', () => {
-  const s = (over: Partial<PolicyState>): PolicyState => ({ latencyMs: {}, variants: ['fp32', 'int8'], current: 'fp32', ...over });
+  const s = (over: Partial<PolicyState>): PolicyState => ({
+    latencyMs: {},
+    variants: ['fp32', 'int8'],
+    current: 'fp32',
+    ...over,
+  });
   assert.is(chooseVariant(s({})), 'fp32');
   assert.is(chooseVariant(s({ battery: { level: 0.2, charging: false } })), 'int8');
   assert.is(chooseVariant(s({ battery: { level: 0.2, charging: true } })), 'fp32');
@@ -118,7 +162,11 @@ test('policy: battery, latency budget, callback', () => {
   assert.is(chooseVariant(s({ latencyMs: { fp32: 12, int8: 3 } }), { latencyBudgetMs: 5 }), 'int8');
   assert.is(chooseVariant(s({ latencyMs: { fp32: 4 } }), { latencyBudgetMs: 5 }), 'fp32');
   assert.is(chooseVariant(s({ latencyMs: { fp32: 12 } }), { latencyBudgetMs: 5 }), 'int8', 'unmeasured int8 is tried');
-  assert.is(chooseVariant(s({ latencyMs: { fp32: 12, int8: 9 } }), { latencyBudgetMs: 5 }), 'int8', 'nothing fits: cheapest');
+  assert.is(
+    chooseVariant(s({ latencyMs: { fp32: 12, int8: 9 } }), { latencyBudgetMs: 5 }),
+    'int8',
+    'nothing fits: cheapest',
+  );
   assert.is(chooseVariant(s({ battery: { level: 0.1, charging: false } }), { choose: () => 'fp32' }), 'fp32');
 });
 

@@ -17,17 +17,37 @@ import { runWasi } from './run-wasi.ts';
 import { compileWithQuantizeFlags } from '../../compiler/quantize/cli.ts';
 import { compileVariants } from '../../compiler/variants/cli.ts';
 
-const WASM3_WASI = ['args_get', 'args_sizes_get', 'fd_close', 'fd_prestat_dir_name', 'fd_prestat_get', 'fd_read', 'fd_seek',
-  'fd_write', 'path_open', 'proc_exit'];
-const WASM3_FEATURES = ['--mvp-features', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int',
-  '--enable-multivalue', '--enable-bulk-memory-opt'];
+const WASM3_WASI = [
+  'args_get',
+  'args_sizes_get',
+  'fd_close',
+  'fd_prestat_dir_name',
+  'fd_prestat_get',
+  'fd_read',
+  'fd_seek',
+  'fd_write',
+  'path_open',
+  'proc_exit',
+];
+const WASM3_FEATURES = [
+  '--mvp-features',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-nontrapping-float-to-int',
+  '--enable-multivalue',
+  '--enable-bulk-memory-opt',
+];
 
 const WASI_PATH = fileURLToPath(new URL('../../build/edgec-wasi.wasm', import.meta.url));
 const wasiBytes = () => new Uint8Array(readFileSync(WASI_PATH));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 let dir = '';
-test.before(() => { dir = mkdtempSync(join(tmpdir(), 'edgec-wasi-')); });
-test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edgec-wasi-'));
+});
+test.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('wasi build: only wasm3-implemented WASI imports, _start and memory exported, wasm3 features', () => {
   const m = new WebAssembly.Module(wasiBytes());
@@ -39,7 +59,9 @@ test('wasi build: only wasm3-implemented WASI imports, _start and memory exporte
   }
   const exports = WebAssembly.Module.exports(m).map((e) => e.name);
   assert.ok(exports.includes('_start') && exports.includes('memory'));
-  const r = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, WASI_PATH, '-o', '/dev/null'], { encoding: 'utf8' });
+  const r = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, WASI_PATH, '-o', '/dev/null'], {
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
 });
 
@@ -56,15 +78,19 @@ test('MNIST: 5 images in one input file, bytes equal to the Node scalar runtime'
   const model = await load(bundle, { build: 'scalar' });
   const name = model.info.outputs[0]!.name;
   const want: number[] = [];
-  for (let i = 0; i < 5; i++) want.push(...bytesOf(model.run({ [model.info.inputs[0]!.name]: batch.subarray(i * per, (i + 1) * per) })[name]!));
+  for (let i = 0; i < 5; i++)
+    want.push(...bytesOf(model.run({ [model.info.inputs[0]!.name]: batch.subarray(i * per, (i + 1) * per) })[name]!));
   assert.is(got.length, 5 * 10 * 4);
   assert.equal(Array.from(got), want);
 });
 
 test('several inputs and outputs: sample-major, each in bundle order; 2 samples', () => {
   writeFileSync(join(dir, 'two.edgec'), twoInOutBundle());
-  const s = (k: number) => [Float32Array.of(1, 2, 3, 4, 5, 6).map((v) => v + k), Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1),
-    Int32Array.of(10, 11, 12, 20, 21, 22).map((v) => v + k)];
+  const s = (k: number) => [
+    Float32Array.of(1, 2, 3, 4, 5, 6).map((v) => v + k),
+    Float32Array.of(0.5, 0.5, 0.5, 1, 1, 1),
+    Int32Array.of(10, 11, 12, 20, 21, 22).map((v) => v + k),
+  ];
   const parts = [...s(0), ...s(100)].map(bytesOf);
   writeFileSync(join(dir, 'two.bin'), Buffer.concat(parts));
   // Paths may also be given with a leading './'.
@@ -95,7 +121,11 @@ test('--variant=NAME runs that variant of a multi-variant bundle (bytes = its st
   assert.is(r.code, 0, r.stderr);
   assert.equal(Array.from(readFileSync(join(dir, 'mv-int8.out'))), Array.from(readFileSync(join(dir, 'q.out'))));
   assert.is(run(['mv.edgec', 'v.bin', 'mv-def.out']).code, 0);
-  assert.not.equal(Array.from(readFileSync(join(dir, 'mv-def.out'))), Array.from(readFileSync(join(dir, 'q.out'))), 'default is fp32');
+  assert.not.equal(
+    Array.from(readFileSync(join(dir, 'mv-def.out'))),
+    Array.from(readFileSync(join(dir, 'q.out'))),
+    'default is fp32',
+  );
   r = run(['mv.edgec', 'v.bin', 'x.out', '--variant=fp16']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /variant 'fp16' is not in the bundle \(variants: fp32, int8\)/);

@@ -5,20 +5,51 @@
 import { StepParams } from '../../bundle/model';
 import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm';
 
-export function conv2dQs8(x: usize, w: usize, qc: usize, scratch: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
-                          OH: i32, OW: i32, Co: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
-  const G = p.groups, cig = Ci / G, cog = Co / G;
+export function conv2dQs8(
+  x: usize,
+  w: usize,
+  qc: usize,
+  scratch: usize,
+  y: usize,
+  N: i32,
+  H: i32,
+  W: i32,
+  Ci: i32,
+  OH: i32,
+  OW: i32,
+  Co: i32,
+  p: StepParams,
+  zpIn: i32,
+  zpOut: i32,
+): void {
+  const G = p.groups,
+    cig = Ci / G,
+    cog = Co / G;
   if (scratch == 0) {
     gemmQs8(x, Ci, N * H * W, Ci, w, qc, Co, Co, y, Co, zpOut, p.qMin, p.qMax);
     return;
   }
-  const K = p.kh * p.kw * cig, Kp = (K + 7) & ~7;
+  const K = p.kh * p.kw * cig,
+    Kp = (K + 7) & ~7;
   const groupBytes = <usize>qs8GemmPackedSize(cog, K);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       im2colQs8(x, scratch, n, H, W, Ci, OH, OW, g * cig, cig, Kp, p, zpIn);
-      gemmQs8(scratch, Kp, OH * OW, K, w + <usize>g * groupBytes, qc + (<usize>(g * cog) << 2), Co, cog,
-              y + <usize>n * <usize>(OH * OW * Co) + <usize>(g * cog), Co, zpOut, p.qMin, p.qMax);
+      gemmQs8(
+        scratch,
+        Kp,
+        OH * OW,
+        K,
+        w + <usize>g * groupBytes,
+        qc + ((<usize>(g * cog)) << 2),
+        Co,
+        cog,
+        y + <usize>n * <usize>(OH * OW * Co) + <usize>(g * cog),
+        Co,
+        zpOut,
+        p.qMin,
+        p.qMax,
+      );
     }
   }
 }
@@ -70,10 +101,31 @@ export function conv2dQs8(x: usize, w: usize, qc: usize, scratch: usize, y: usiz
  * With one group and dilation 1 along w, the KW taps of an in-bounds row are KW·Ci contiguous input bytes:
  * one copy per kernel row (the 3-channel first layers would otherwise move 3 bytes per tap).
  */
-export function im2colQs8(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, OH: i32, OW: i32,
-                          c0: i32, cig: i32, Kp: i32, p: StepParams, zp: i32): void {
-  const KH = p.kh, KW = p.kw, sh = p.sh, sw = p.sw, pt = p.pt, pl = p.pl, dh = p.dh, dw = p.dw;
-  const K = KH * KW * cig, span = KW * cig;
+export function im2colQs8(
+  x: usize,
+  s: usize,
+  n: i32,
+  H: i32,
+  W: i32,
+  Ci: i32,
+  OH: i32,
+  OW: i32,
+  c0: i32,
+  cig: i32,
+  Kp: i32,
+  p: StepParams,
+  zp: i32,
+): void {
+  const KH = p.kh,
+    KW = p.kw,
+    sh = p.sh,
+    sw = p.sw,
+    pt = p.pt,
+    pl = p.pl,
+    dh = p.dh,
+    dw = p.dw;
+  const K = KH * KW * cig,
+    span = KW * cig;
   const rowCopy = cig == Ci && dw == 1;
   let row = s;
   for (let oh = 0; oh < OH; oh++) {
@@ -84,24 +136,28 @@ export function im2colQs8(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, O
       for (let kh = 0; kh < KH; kh++) {
         const ih = oh * sh - pt + kh * dh;
         if (ih < 0 || ih >= H) {
-          if (span >= 64) memory.fill(d, <u8>zp, <usize>span); else fillShort(d, zp, span);
+          if (span >= 64) memory.fill(d, <u8>zp, <usize>span);
+          else fillShort(d, zp, span);
           d += <usize>span;
           continue;
         }
-        const xrow = x + <usize>(((n * H + ih) * W) * Ci + c0);
+        const xrow = x + <usize>((n * H + ih) * W * Ci + c0);
         if (inW) {
           const src = xrow + <usize>(iw0 * Ci);
-          if (span >= 64) memory.copy(d, src, <usize>span); else copyShort(d, src, span);
+          if (span >= 64) memory.copy(d, src, <usize>span);
+          else copyShort(d, src, span);
           d += <usize>span;
           continue;
         }
         for (let kw = 0; kw < KW; kw++) {
           const iw = iw0 + kw * dw;
           if (iw < 0 || iw >= W) {
-            if (cig >= 64) memory.fill(d, <u8>zp, <usize>cig); else fillShort(d, zp, cig);
+            if (cig >= 64) memory.fill(d, <u8>zp, <usize>cig);
+            else fillShort(d, zp, cig);
           } else {
             const src = xrow + <usize>(iw * Ci);
-            if (cig >= 64) memory.copy(d, src, <usize>cig); else copyShort(d, src, cig);
+            if (cig >= 64) memory.copy(d, src, <usize>cig);
+            else copyShort(d, src, cig);
           }
           d += <usize>cig;
         }

@@ -235,22 +235,28 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
     } else if (mode == (DW_PAIR | RQ_FOLD)) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FOLD, mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FOLD,
+          mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == (DW_PAIR | RQ_HIGH)) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_HIGH, mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_HIGH,
+          mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == (DW_PAIR | RQ_LANE)) {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_LANE, mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_LANE,
+          mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FOLD, mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FOLD,
+          mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == RQ_HIGH) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_HIGH, mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_HIGH,
+          mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_LANE, mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_LANE,
+          mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     }
   }
 }

@@ -16,38 +16,73 @@ export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
     d[k] = k >= off ? p.shape[k - off] : 1;
     s[k] = k >= off ? p.aStrides[k - off] : 0;
   }
-  const n5 = d[5], s5 = s[5];
+  const n5 = d[5],
+    s5 = s[5];
   // dims and strides in locals: the loops below run once per inner row
-  const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4];
-  const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], o0 = p.offset;
+  const d0 = d[0],
+    d1 = d[1],
+    d2 = d[2],
+    d3 = d[3],
+    d4 = d[4];
+  const s0 = s[0],
+    s1 = s[1],
+    s2 = s[2],
+    s3 = s[3],
+    s4 = s[4],
+    o0 = p.offset;
   const ues = <usize>es;
   let yp = y;
   for (let i0 = 0; i0 < d0; i0++)
-  for (let i1 = 0; i1 < d1; i1++)
-  for (let i2 = 0; i2 < d2; i2++)
-  for (let i3 = 0; i3 < d3; i3++) {
-    const base = o0 + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3;
-    if (s5 == 1) {
-      // Contiguous inner runs (slices, reshapes): bulk copies.
-      for (let i4 = 0; i4 < d4; i4++) { memory.copy(yp, x + <usize>(base + i4 * s4) * ues, <usize>n5 * ues); yp += <usize>n5 * ues; }
-    } else if (n5 < d4) {
-      // Short inner rows (NCHW → NHWC with 3 channels: 224·224 rows of 3): the longer dim innermost instead,
-      // output written with stride n5, so the per-row loop overhead is paid n5 times, not d4 times.
-      const ys = <usize>n5 * ues, xs = <usize>s4 * ues;
-      for (let i5 = 0; i5 < n5; i5++) {
-        let xp = x + <usize>(base + i5 * s5) * ues, q = yp + <usize>i5 * ues;
-        if (es == 4) for (let i4 = 0; i4 < d4; i4++) { store<u32>(q, load<u32>(xp)); xp += xs; q += ys; }
-        else for (let i4 = 0; i4 < d4; i4++) { store<u8>(q, load<u8>(xp)); xp += xs; q += ys; }
-      }
-      yp += <usize>d4 * ys;
-    } else {
-      for (let i4 = 0; i4 < d4; i4++) {
-        let xi = base + i4 * s4;
-        if (es == 4) for (let i = 0; i < n5; i++) { store<u32>(yp, load<u32>(x + (<usize>xi << 2))); xi += s5; yp += 4; }
-        else for (let i = 0; i < n5; i++) { store<u8>(yp, load<u8>(x + <usize>xi)); xi += s5; yp += 1; }
-      }
-    }
-  }
+    for (let i1 = 0; i1 < d1; i1++)
+      for (let i2 = 0; i2 < d2; i2++)
+        for (let i3 = 0; i3 < d3; i3++) {
+          const base = o0 + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3;
+          if (s5 == 1) {
+            // Contiguous inner runs (slices, reshapes): bulk copies.
+            for (let i4 = 0; i4 < d4; i4++) {
+              memory.copy(yp, x + <usize>(base + i4 * s4) * ues, <usize>n5 * ues);
+              yp += <usize>n5 * ues;
+            }
+          } else if (n5 < d4) {
+            // Short inner rows (NCHW → NHWC with 3 channels: 224·224 rows of 3): the longer dim innermost instead,
+            // output written with stride n5, so the per-row loop overhead is paid n5 times, not d4 times.
+            const ys = <usize>n5 * ues,
+              xs = <usize>s4 * ues;
+            for (let i5 = 0; i5 < n5; i5++) {
+              let xp = x + <usize>(base + i5 * s5) * ues,
+                q = yp + <usize>i5 * ues;
+              if (es == 4)
+                for (let i4 = 0; i4 < d4; i4++) {
+                  store<u32>(q, load<u32>(xp));
+                  xp += xs;
+                  q += ys;
+                }
+              else
+                for (let i4 = 0; i4 < d4; i4++) {
+                  store<u8>(q, load<u8>(xp));
+                  xp += xs;
+                  q += ys;
+                }
+            }
+            yp += <usize>d4 * ys;
+          } else {
+            for (let i4 = 0; i4 < d4; i4++) {
+              let xi = base + i4 * s4;
+              if (es == 4)
+                for (let i = 0; i < n5; i++) {
+                  store<u32>(yp, load<u32>(x + ((<usize>xi) << 2)));
+                  xi += s5;
+                  yp += 4;
+                }
+              else
+                for (let i = 0; i < n5; i++) {
+                  store<u8>(yp, load<u8>(x + <usize>xi));
+                  xi += s5;
+                  yp += 1;
+                }
+            }
+          }
+        }
 }
 
 export function concatAny(xs: StaticArray<usize>, y: usize, es: i32, p: StepParams): void {
@@ -74,20 +109,21 @@ export function padAny(x: usize, y: usize, es: i32, dtype: i32, zeroPoint: i32, 
   }
   // Fill: F32 the value's bits, I32 the value truncated, I8/U8 the output zero point.
   if (es == 4) {
-    const bits: u32 = dtype == 0 ? reinterpret<u32>(p.value) : <u32><i32>p.value;
-    for (let i = 0; i < outElems; i++) store<u32>(y + (<usize>i << 2), bits);
+    const bits: u32 = dtype == 0 ? reinterpret<u32>(p.value) : <u32>(<i32>p.value);
+    for (let i = 0; i < outElems; i++) store<u32>(y + ((<usize>i) << 2), bits);
   } else {
     memory.fill(y, <u8>zeroPoint, <usize>outElems);
   }
   const rowBytes = <usize>id[5] * es;
   let xp = x;
   for (let i0 = 0; i0 < id[0]; i0++)
-  for (let i1 = 0; i1 < id[1]; i1++)
-  for (let i2 = 0; i2 < id[2]; i2++)
-  for (let i3 = 0; i3 < id[3]; i3++)
-  for (let i4 = 0; i4 < id[4]; i4++) {
-    const o = ((((i0 + bf[0]) * od[1] + i1 + bf[1]) * od[2] + i2 + bf[2]) * od[3] + i3 + bf[3]) * od[4] + i4 + bf[4];
-    memory.copy(y + (<usize>o * od[5] + bf[5]) * es, xp, rowBytes);
-    xp += rowBytes;
-  }
+    for (let i1 = 0; i1 < id[1]; i1++)
+      for (let i2 = 0; i2 < id[2]; i2++)
+        for (let i3 = 0; i3 < id[3]; i3++)
+          for (let i4 = 0; i4 < id[4]; i4++) {
+            const o =
+              ((((i0 + bf[0]) * od[1] + i1 + bf[1]) * od[2] + i2 + bf[2]) * od[3] + i3 + bf[3]) * od[4] + i4 + bf[4];
+            memory.copy(y + (<usize>o * od[5] + bf[5]) * es, xp, rowBytes);
+            xp += rowBytes;
+          }
 }

@@ -15,26 +15,40 @@ export const OP_PRELU = 6;
 // @ts-ignore: decorator
 @inline export function binaryOp(op: i32, a: f32, b: f32): f32 {
   switch (op) {
-    case OP_ADD: return a + b;
-    case OP_SUB: return a - b;
-    case OP_MUL: return a * b;
-    case OP_DIV: return a / b;
-    case OP_MAX: return max<f32>(a, b);
-    case OP_MIN: return min<f32>(a, b);
-    default: return a < 0 ? a * b : a;
+    case OP_ADD:
+      return a + b;
+    case OP_SUB:
+      return a - b;
+    case OP_MUL:
+      return a * b;
+    case OP_DIV:
+      return a / b;
+    case OP_MAX:
+      return max<f32>(a, b);
+    case OP_MIN:
+      return min<f32>(a, b);
+    default:
+      return a < 0 ? a * b : a;
   }
 }
 
 // @ts-ignore: decorator
 @inline function binaryOp4(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case OP_ADD: return f32x4.add(a, b);
-    case OP_SUB: return f32x4.sub(a, b);
-    case OP_MUL: return f32x4.mul(a, b);
-    case OP_DIV: return f32x4.div(a, b);
-    case OP_MAX: return f32x4.max(a, b);
-    case OP_MIN: return f32x4.min(a, b);
-    default: return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));
+    case OP_ADD:
+      return f32x4.add(a, b);
+    case OP_SUB:
+      return f32x4.sub(a, b);
+    case OP_MUL:
+      return f32x4.mul(a, b);
+    case OP_DIV:
+      return f32x4.div(a, b);
+    case OP_MAX:
+      return f32x4.max(a, b);
+    case OP_MIN:
+      return f32x4.min(a, b);
+    default:
+      return v128.bitselect(f32x4.mul(a, b), a, f32x4.lt(a, f32x4.splat(0)));
   }
 }
 
@@ -55,34 +69,47 @@ export function padTo6(shape: StaticArray<i32>, as: StaticArray<i32>, bs: Static
 
 export function binaryF32(a: usize, b: usize, y: usize, p: StepParams): void {
   padTo6(p.shape, p.aStrides, p.bStrides);
-  const op = p.op, act = p.act, lo = p.actMin, hi = p.actMax;
-  const n5 = dims[5], as5 = sa[5], bs5 = sb[5];
+  const op = p.op,
+    act = p.act,
+    lo = p.actMin,
+    hi = p.actMax;
+  const n5 = dims[5],
+    as5 = sa[5],
+    bs5 = sb[5];
   let yp = y;
   for (let i0 = 0; i0 < dims[0]; i0++)
-  for (let i1 = 0; i1 < dims[1]; i1++)
-  for (let i2 = 0; i2 < dims[2]; i2++)
-  for (let i3 = 0; i3 < dims[3]; i3++)
-  for (let i4 = 0; i4 < dims[4]; i4++) {
-    const ao = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3] + i4 * sa[4];
-    const bo = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3] + i4 * sb[4];
-    let ap = a + (<usize>ao << 2), bp = b + (<usize>bo << 2);
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      if ((as5 == 0 || as5 == 1) && (bs5 == 0 || bs5 == 1)) {
-        const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
-        const aStep = <usize>as5 << 4, bStep = <usize>bs5 << 4;
-        for (; i + 4 <= n5; i += 4) {
-          const av = as5 == 0 ? v128.load32_splat(ap) : v128.load(ap);
-          const bv = bs5 == 0 ? v128.load32_splat(bp) : v128.load(bp);
-          v128.store(yp, activate4(binaryOp4(op, av, bv), act, vlo, vhi));
-          ap += aStep; bp += bStep; yp += 16;
-        }
-      }
-    }
-    const aStep = <usize>as5 << 2, bStep = <usize>bs5 << 2;
-    for (; i < n5; i++) {
-      store<f32>(yp, activate(binaryOp(op, load<f32>(ap), load<f32>(bp)), act, lo, hi));
-      ap += aStep; bp += bStep; yp += 4;
-    }
-  }
+    for (let i1 = 0; i1 < dims[1]; i1++)
+      for (let i2 = 0; i2 < dims[2]; i2++)
+        for (let i3 = 0; i3 < dims[3]; i3++)
+          for (let i4 = 0; i4 < dims[4]; i4++) {
+            const ao = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3] + i4 * sa[4];
+            const bo = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3] + i4 * sb[4];
+            let ap = a + ((<usize>ao) << 2),
+              bp = b + ((<usize>bo) << 2);
+            let i = 0;
+            if (ASC_FEATURE_SIMD) {
+              if ((as5 == 0 || as5 == 1) && (bs5 == 0 || bs5 == 1)) {
+                const vlo = f32x4.splat(lo),
+                  vhi = f32x4.splat(hi);
+                const aStep = (<usize>as5) << 4,
+                  bStep = (<usize>bs5) << 4;
+                for (; i + 4 <= n5; i += 4) {
+                  const av = as5 == 0 ? v128.load32_splat(ap) : v128.load(ap);
+                  const bv = bs5 == 0 ? v128.load32_splat(bp) : v128.load(bp);
+                  v128.store(yp, activate4(binaryOp4(op, av, bv), act, vlo, vhi));
+                  ap += aStep;
+                  bp += bStep;
+                  yp += 16;
+                }
+              }
+            }
+            const aStep = (<usize>as5) << 2,
+              bStep = (<usize>bs5) << 2;
+            for (; i < n5; i++) {
+              store<f32>(yp, activate(binaryOp(op, load<f32>(ap), load<f32>(bp)), act, lo, hi));
+              ap += aStep;
+              bp += bStep;
+              yp += 4;
+            }
+          }
 }

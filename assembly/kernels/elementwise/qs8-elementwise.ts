@@ -113,8 +113,10 @@ function addQs8Row(a: usize, b: usize, o: usize, n: i32, ma: i64, mb: i64, sh: i
     const av = i16x8.sub(v128.load8x8_s(a + <usize>i), za), bv = i16x8.sub(v128.load8x8_s(b + <usize>i), zb);
     const a0 = i32x4.extend_low_i16x8_s(av), a1 = i32x4.extend_high_i16x8_s(av);
     const b0 = i32x4.extend_low_i16x8_s(bv), b1 = i32x4.extend_high_i16x8_s(bv);
-    const q0 = addShift(i64x2.extmul_low_i32x4_s(a0, mav), i64x2.extmul_low_i32x4_s(b0, mbv), i64x2.extmul_high_i32x4_s(a0, mav), i64x2.extmul_high_i32x4_s(b0, mbv), k, sh, lo, hi, zo);
-    const q1 = addShift(i64x2.extmul_low_i32x4_s(a1, mav), i64x2.extmul_low_i32x4_s(b1, mbv), i64x2.extmul_high_i32x4_s(a1, mav), i64x2.extmul_high_i32x4_s(b1, mbv), k, sh, lo, hi, zo);
+    const q0 = addShift(i64x2.extmul_low_i32x4_s(a0, mav), i64x2.extmul_low_i32x4_s(b0, mbv),
+        i64x2.extmul_high_i32x4_s(a0, mav), i64x2.extmul_high_i32x4_s(b0, mbv), k, sh, lo, hi, zo);
+    const q1 = addShift(i64x2.extmul_low_i32x4_s(a1, mav), i64x2.extmul_low_i32x4_s(b1, mbv),
+        i64x2.extmul_high_i32x4_s(a1, mav), i64x2.extmul_high_i32x4_s(b1, mbv), k, sh, lo, hi, zo);
     const r = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), q0);
     store<i64>(o + <usize>i, i64x2.extract_lane(r, 0));
   }

@@ -5,7 +5,18 @@
 // Scalar build: 4 columns per row in local accumulators. Bit-identical to the reference twins in both builds.
 import { activate, activate4 } from '../activation';
 
-export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
+export function gemmF32(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  M: i32,
+  K: i32,
+  N: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
   if (ASC_FEATURE_SIMD) {
     let j = 0;
     if (M < 4) {
@@ -23,41 +34,58 @@ export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, 
     if (j < N) {
       for (let m = 0; m < M; m++) {
         for (let n = j; n < N; n++) {
-          let acc: f32 = b == 0 ? 0 : load<f32>(b + (<usize>n << 2));
-          let xp = x + (<usize>(m * K) << 2), wp = w + (<usize>n << 2);
-          for (let k = 0; k < K; k++) { acc += load<f32>(xp) * load<f32>(wp); xp += 4; wp += <usize>N << 2; }
-          store<f32>(y + (<usize>(m * N + n) << 2), activate(acc, act, lo, hi));
+          let acc: f32 = b == 0 ? 0 : load<f32>(b + ((<usize>n) << 2));
+          let xp = x + ((<usize>(m * K)) << 2),
+            wp = w + ((<usize>n) << 2);
+          for (let k = 0; k < K; k++) {
+            acc += load<f32>(xp) * load<f32>(wp);
+            xp += 4;
+            wp += (<usize>N) << 2;
+          }
+          store<f32>(y + ((<usize>(m * N + n)) << 2), activate(acc, act, lo, hi));
         }
       }
     }
   } else {
     // Scalar build: 4 columns in local accumulators per row, then single columns.
-    const ws = <usize>N << 2;
+    const ws = (<usize>N) << 2;
     for (let m = 0; m < M; m++) {
-      const xr = x + (<usize>(m * K) << 2);
-      const yr = y + (<usize>(m * N) << 2);
+      const xr = x + ((<usize>(m * K)) << 2);
+      const yr = y + ((<usize>(m * N)) << 2);
       let n = 0;
       for (; n + 4 <= N; n += 4) {
-        const bn = b + (<usize>n << 2);
-        let a0: f32 = b == 0 ? 0 : load<f32>(bn), a1: f32 = b == 0 ? 0 : load<f32>(bn, 4);
-        let a2: f32 = b == 0 ? 0 : load<f32>(bn, 8), a3: f32 = b == 0 ? 0 : load<f32>(bn, 12);
-        let xp = xr, wp = w + (<usize>n << 2);
+        const bn = b + ((<usize>n) << 2);
+        let a0: f32 = b == 0 ? 0 : load<f32>(bn),
+          a1: f32 = b == 0 ? 0 : load<f32>(bn, 4);
+        let a2: f32 = b == 0 ? 0 : load<f32>(bn, 8),
+          a3: f32 = b == 0 ? 0 : load<f32>(bn, 12);
+        let xp = xr,
+          wp = w + ((<usize>n) << 2);
         for (let k = 0; k < K; k++) {
           const xv = load<f32>(xp);
-          a0 += xv * load<f32>(wp); a1 += xv * load<f32>(wp, 4);
-          a2 += xv * load<f32>(wp, 8); a3 += xv * load<f32>(wp, 12);
+          a0 += xv * load<f32>(wp);
+          a1 += xv * load<f32>(wp, 4);
+          a2 += xv * load<f32>(wp, 8);
+          a3 += xv * load<f32>(wp, 12);
           xp += 4;
           wp += ws;
         }
-        const o = yr + (<usize>n << 2);
-        store<f32>(o, activate(a0, act, lo, hi)); store<f32>(o, activate(a1, act, lo, hi), 4);
-        store<f32>(o, activate(a2, act, lo, hi), 8); store<f32>(o, activate(a3, act, lo, hi), 12);
+        const o = yr + ((<usize>n) << 2);
+        store<f32>(o, activate(a0, act, lo, hi));
+        store<f32>(o, activate(a1, act, lo, hi), 4);
+        store<f32>(o, activate(a2, act, lo, hi), 8);
+        store<f32>(o, activate(a3, act, lo, hi), 12);
       }
       for (; n < N; n++) {
-        let acc: f32 = b == 0 ? 0 : load<f32>(b + (<usize>n << 2));
-        let xp = xr, wp = w + (<usize>n << 2);
-        for (let k = 0; k < K; k++) { acc += load<f32>(xp) * load<f32>(wp); xp += 4; wp += ws; }
-        store<f32>(yr + (<usize>n << 2), activate(acc, act, lo, hi));
+        let acc: f32 = b == 0 ? 0 : load<f32>(b + ((<usize>n) << 2));
+        let xp = xr,
+          wp = w + ((<usize>n) << 2);
+        for (let k = 0; k < K; k++) {
+          acc += load<f32>(xp) * load<f32>(wp);
+          xp += 4;
+          wp += ws;
+        }
+        store<f32>(yr + ((<usize>n) << 2), activate(acc, act, lo, hi));
       }
     }
   }
@@ -65,40 +93,87 @@ export function gemmF32(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, 
 
 // @ts-ignore: decorator
 @inline function biasAt(b: usize, j: i32, off: usize): v128 {
-  return b == 0 ? f32x4.splat(0) : v128.load(b + (<usize>j << 2) + off);
+  return b == 0 ? f32x4.splat(0) : v128.load(b + ((<usize>j) << 2) + off);
 }
 
-function tile4x8(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
-  const b0 = biasAt(b, j, 0), b1 = biasAt(b, j, 16);
-  let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-  let xp = x + (<usize>(m * K) << 2);
-  const rs = <usize>K << 2;
-  let wp = w + (<usize>j << 2);
-  const ws = <usize>N << 2;
+function tile4x8(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  m: i32,
+  j: i32,
+  K: i32,
+  N: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
+  const b0 = biasAt(b, j, 0),
+    b1 = biasAt(b, j, 16);
+  let a00 = b0,
+    a01 = b1,
+    a10 = b0,
+    a11 = b1,
+    a20 = b0,
+    a21 = b1,
+    a30 = b0,
+    a31 = b1;
+  let xp = x + ((<usize>(m * K)) << 2);
+  const rs = (<usize>K) << 2;
+  let wp = w + ((<usize>j) << 2);
+  const ws = (<usize>N) << 2;
   for (let k = 0; k < K; k++) {
-    const w0 = v128.load(wp), w1 = v128.load(wp, 16);
-    const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + rs);
-    const x2 = v128.load32_splat(xp + 2 * rs), x3 = v128.load32_splat(xp + 3 * rs);
-    a00 = f32x4.add(a00, f32x4.mul(x0, w0)); a01 = f32x4.add(a01, f32x4.mul(x0, w1));
-    a10 = f32x4.add(a10, f32x4.mul(x1, w0)); a11 = f32x4.add(a11, f32x4.mul(x1, w1));
-    a20 = f32x4.add(a20, f32x4.mul(x2, w0)); a21 = f32x4.add(a21, f32x4.mul(x2, w1));
-    a30 = f32x4.add(a30, f32x4.mul(x3, w0)); a31 = f32x4.add(a31, f32x4.mul(x3, w1));
+    const w0 = v128.load(wp),
+      w1 = v128.load(wp, 16);
+    const x0 = v128.load32_splat(xp),
+      x1 = v128.load32_splat(xp + rs);
+    const x2 = v128.load32_splat(xp + 2 * rs),
+      x3 = v128.load32_splat(xp + 3 * rs);
+    a00 = f32x4.add(a00, f32x4.mul(x0, w0));
+    a01 = f32x4.add(a01, f32x4.mul(x0, w1));
+    a10 = f32x4.add(a10, f32x4.mul(x1, w0));
+    a11 = f32x4.add(a11, f32x4.mul(x1, w1));
+    a20 = f32x4.add(a20, f32x4.mul(x2, w0));
+    a21 = f32x4.add(a21, f32x4.mul(x2, w1));
+    a30 = f32x4.add(a30, f32x4.mul(x3, w0));
+    a31 = f32x4.add(a31, f32x4.mul(x3, w1));
     xp += 4;
     wp += ws;
   }
-  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
-  const o = y + (<usize>(m * N + j) << 2);
-  v128.store(o, activate4(a00, act, vl, vh)); v128.store(o, activate4(a01, act, vl, vh), 16);
-  v128.store(o + ws, activate4(a10, act, vl, vh)); v128.store(o + ws, activate4(a11, act, vl, vh), 16);
-  v128.store(o + 2 * ws, activate4(a20, act, vl, vh)); v128.store(o + 2 * ws, activate4(a21, act, vl, vh), 16);
-  v128.store(o + 3 * ws, activate4(a30, act, vl, vh)); v128.store(o + 3 * ws, activate4(a31, act, vl, vh), 16);
+  const vl = f32x4.splat(lo),
+    vh = f32x4.splat(hi);
+  const o = y + ((<usize>(m * N + j)) << 2);
+  v128.store(o, activate4(a00, act, vl, vh));
+  v128.store(o, activate4(a01, act, vl, vh), 16);
+  v128.store(o + ws, activate4(a10, act, vl, vh));
+  v128.store(o + ws, activate4(a11, act, vl, vh), 16);
+  v128.store(o + 2 * ws, activate4(a20, act, vl, vh));
+  v128.store(o + 2 * ws, activate4(a21, act, vl, vh), 16);
+  v128.store(o + 3 * ws, activate4(a30, act, vl, vh));
+  v128.store(o + 3 * ws, activate4(a31, act, vl, vh), 16);
 }
 
-function row1x16(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
-  let a0 = biasAt(b, j, 0), a1 = biasAt(b, j, 16), a2 = biasAt(b, j, 32), a3 = biasAt(b, j, 48);
-  let xp = x + (<usize>(m * K) << 2);
-  let wp = w + (<usize>j << 2);
-  const ws = <usize>N << 2;
+function row1x16(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  m: i32,
+  j: i32,
+  K: i32,
+  N: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
+  let a0 = biasAt(b, j, 0),
+    a1 = biasAt(b, j, 16),
+    a2 = biasAt(b, j, 32),
+    a3 = biasAt(b, j, 48);
+  let xp = x + ((<usize>(m * K)) << 2);
+  let wp = w + ((<usize>j) << 2);
+  const ws = (<usize>N) << 2;
   for (let k = 0; k < K; k++) {
     const xv = v128.load32_splat(xp);
     a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
@@ -108,18 +183,35 @@ function row1x16(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32,
     xp += 4;
     wp += ws;
   }
-  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
-  const o = y + (<usize>(m * N + j) << 2);
-  v128.store(o, activate4(a0, act, vl, vh)); v128.store(o, activate4(a1, act, vl, vh), 16);
-  v128.store(o, activate4(a2, act, vl, vh), 32); v128.store(o, activate4(a3, act, vl, vh), 48);
+  const vl = f32x4.splat(lo),
+    vh = f32x4.splat(hi);
+  const o = y + ((<usize>(m * N + j)) << 2);
+  v128.store(o, activate4(a0, act, vl, vh));
+  v128.store(o, activate4(a1, act, vl, vh), 16);
+  v128.store(o, activate4(a2, act, vl, vh), 32);
+  v128.store(o, activate4(a3, act, vl, vh), 48);
 }
 
 /** One row x 8 columns (wide) or x 4 columns. */
-function row1x8(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32, wide: bool): void {
-  let a0 = biasAt(b, j, 0), a1 = wide ? biasAt(b, j, 16) : f32x4.splat(0);
-  let xp = x + (<usize>(m * K) << 2);
-  let wp = w + (<usize>j << 2);
-  const ws = <usize>N << 2;
+function row1x8(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  m: i32,
+  j: i32,
+  K: i32,
+  N: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+  wide: bool,
+): void {
+  let a0 = biasAt(b, j, 0),
+    a1 = wide ? biasAt(b, j, 16) : f32x4.splat(0);
+  let xp = x + ((<usize>(m * K)) << 2);
+  let wp = w + ((<usize>j) << 2);
+  const ws = (<usize>N) << 2;
   if (wide) {
     for (let k = 0; k < K; k++) {
       const xv = v128.load32_splat(xp);
@@ -135,8 +227,9 @@ function row1x8(x: usize, w: usize, b: usize, y: usize, m: i32, j: i32, K: i32, 
       wp += ws;
     }
   }
-  const vl = f32x4.splat(lo), vh = f32x4.splat(hi);
-  const o = y + (<usize>(m * N + j) << 2);
+  const vl = f32x4.splat(lo),
+    vh = f32x4.splat(hi);
+  const o = y + ((<usize>(m * N + j)) << 2);
   v128.store(o, activate4(a0, act, vl, vh));
   if (wide) v128.store(o, activate4(a1, act, vl, vh), 16);
 }

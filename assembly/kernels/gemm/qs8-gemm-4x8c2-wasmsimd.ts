@@ -21,14 +21,29 @@ let panelK: i32 = STATIC_K;
 
 function ensurePanel(Kp: i32): void {
   if (Kp <= panelK) return;
-  panel = (heap.alloc(<usize>(Kp << 3) + 16) + 15) & ~<usize>15;
+  panel = (heap.alloc(<usize>(Kp << 3) + 16) + 15) & ~(<usize>15);
   panelK = Kp;
 }
 
 /** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
-@inline function store8(y: usize, c: i32, a0: v128, a1: v128, qc: usize, qs: i32, fastShift: i32, m0: v128, m1: v128,
-                        rz: v128, lov: v128, hiv: v128, zp: i32, lo: i32, hi: i32): void {
+@inline function store8(
+  y: usize,
+  c: i32,
+  a0: v128,
+  a1: v128,
+  qc: usize,
+  qs: i32,
+  fastShift: i32,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  lov: v128,
+  hiv: v128,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+): void {
   let h: v128;
   if (fastShift) {
     // every channel shares one shift s in [33, 54], t = s − 32: with P = acc·mult = H·2^32 + L (H the signed
@@ -36,8 +51,10 @@ function ensurePanel(Kp: i32): void {
     // = (H + 2^(s−33)) >> t, the fraction never reaching the next multiple of 2^t; adding zp·2^t before the
     // shift adds zp after it. |H| ≤ 2^30, 2^(s−33) ≤ 2^21, |zp·2^t| ≤ 2^29: no i32 overflow.
     // rz = 2^(s−33) + zp·2^t; lov / hiv the clamps as i16
-    const a = i64x2.extmul_low_i32x4_s(a0, m0), b = i64x2.extmul_high_i32x4_s(a0, m0);
-    const d = i64x2.extmul_low_i32x4_s(a1, m1), e = i64x2.extmul_high_i32x4_s(a1, m1);
+    const a = i64x2.extmul_low_i32x4_s(a0, m0),
+      b = i64x2.extmul_high_i32x4_s(a0, m0);
+    const d = i64x2.extmul_low_i32x4_s(a1, m1),
+      e = i64x2.extmul_high_i32x4_s(a1, m1);
     const t = fastShift - 32;
     const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
     const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
@@ -59,14 +76,28 @@ function uniformShift(qc: usize, qs: i32, N: i32): i32 {
 }
 
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
-export function gemmQs8Simd4x8c2(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N8: i32,
-                                 y: usize, ldy: i32, zp: i32, lo: i32, hi: i32): void {
+export function gemmQs8Simd4x8c2(
+  a: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  w: usize,
+  qc: usize,
+  qcStride: i32,
+  N8: i32,
+  y: usize,
+  ldy: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+): void {
   const Kp = (K + 1) & ~1;
   const blockBytes = <usize>(Kp << 3);
   ensurePanel(Kp);
   const fs = uniformShift(qc, qcStride, N8);
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
-  const lov = i16x8.splat(<i16>lo), hiv = i16x8.splat(<i16>hi);
+  const lov = i16x8.splat(<i16>lo),
+    hiv = i16x8.splat(<i16>hi);
   // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
   // offset walks both and every row's splat is a constant offset
   const bytes = <usize>(Kp << 3);
@@ -74,7 +105,9 @@ export function gemmQs8Simd4x8c2(a: usize, lda: i32, M: i32, K: i32, w: usize, q
   for (let m = 0; m < M; m += 4) {
     // widen rows m..m+3 (rows past M repeat the last row: computed, never stored)
     const r0 = a + <usize>m * <usize>lda;
-    let r1 = r0 + <usize>lda, r2 = r1 + <usize>lda, r3 = r2 + <usize>lda;
+    let r1 = r0 + <usize>lda,
+      r2 = r1 + <usize>lda,
+      r3 = r2 + <usize>lda;
     if (m >= M4) {
       const last = a + <usize>(M - 1) * <usize>lda;
       if (m + 1 >= M) r1 = last;
@@ -84,18 +117,22 @@ export function gemmQs8Simd4x8c2(a: usize, lda: i32, M: i32, K: i32, w: usize, q
     let k = 0;
     for (; k + 8 <= K; k += 8) {
       // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
-      const q0 = v128.load8x8_s(r0 + <usize>k), q1 = v128.load8x8_s(r1 + <usize>k);
-      const q2 = v128.load8x8_s(r2 + <usize>k), q3 = v128.load8x8_s(r3 + <usize>k);
-      const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
-      const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
-      const d = panel + (<usize>k << 3);
+      const q0 = v128.load8x8_s(r0 + <usize>k),
+        q1 = v128.load8x8_s(r1 + <usize>k);
+      const q2 = v128.load8x8_s(r2 + <usize>k),
+        q3 = v128.load8x8_s(r3 + <usize>k);
+      const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5),
+        t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7),
+        t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
+      const d = panel + ((<usize>k) << 3);
       v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
       v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
       v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
       v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
     }
     for (; k < Kp; k++) {
-      const d = panel + (<usize>(k >> 1) << 4) + (<usize>(k & 1) << 1);
+      const d = panel + ((<usize>(k >> 1)) << 4) + ((<usize>(k & 1)) << 1);
       const inK = k < K;
       store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
       store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
@@ -106,25 +143,41 @@ export function gemmQs8Simd4x8c2(a: usize, lda: i32, M: i32, K: i32, w: usize, q
     const pe = panel + bytes;
     for (let n = 0; n < N8; n += 8) {
       // accumulators start at the bias (columns n..n+7 are all below N here)
-      const b0 = v128.load(qc + (<usize>n << 2)), b1 = v128.load(qc + (<usize>n << 2), 16);
-      let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+      const b0 = v128.load(qc + ((<usize>n) << 2)),
+        b1 = v128.load(qc + ((<usize>n) << 2), 16);
+      let c00 = b0,
+        c01 = b1,
+        c10 = b0,
+        c11 = b1,
+        c20 = b0,
+        c21 = b1,
+        c30 = b0,
+        c31 = b1;
       // two pointers stepped by 16 and two widening 8-byte weight loads (columns 0–3, 4–7) per k pair:
       // measured ~10 % faster than one 16-byte load + extend_low/high and base + offset addressing
-      let q = w + <usize>(n >> 3) * blockBytes, p = panel;
+      let q = w + <usize>(n >> 3) * blockBytes,
+        p = panel;
       while (p < pe) {
-        const wl = v128.load8x8_s(q), wh = v128.load8x8_s(q, 8);
+        const wl = v128.load8x8_s(q),
+          wh = v128.load8x8_s(q, 8);
         const x0 = v128.load32_splat(p);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
         const x1 = v128.load32_splat(p, 4);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
         const x2 = v128.load32_splat(p, 8);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
         const x3 = v128.load32_splat(p, 12);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
-        q += 16; p += 16;
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+        q += 16;
+        p += 16;
       }
-      const mp = qc + (<usize>(qcStride + n) << 2);
-      const m0 = v128.load(mp), m1 = v128.load(mp, 16);
+      const mp = qc + ((<usize>(qcStride + n)) << 2);
+      const m0 = v128.load(mp),
+        m1 = v128.load(mp, 16);
       store8(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
       if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
       if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);

@@ -6,10 +6,25 @@ import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/kernels/pack.ts writes this. */
-export function qs8GemmPackedSize(N: i32, K: i32): i32 { return N * ((K + 1) & ~1); }
+export function qs8GemmPackedSize(N: i32, K: i32): i32 {
+  return N * ((K + 1) & ~1);
+}
 
-export function gemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
-                        y: usize, ldy: i32, zp: i32, lo: i32, hi: i32): void {
+export function gemmQs8(
+  a: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  w: usize,
+  qc: usize,
+  qcStride: i32,
+  N: i32,
+  y: usize,
+  ldy: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+): void {
   let n0 = 0;
   if (ASC_FEATURE_SIMD && ((K + 1) & ~1) <= QS8_SIMD_PANEL_K) {
     n0 = N & ~7;

@@ -12,46 +12,82 @@ import { requantQs8 } from '../gemm/qs8-requant';
   return acc >= 0 ? (acc + h) / count : -((h - acc) / count);
 }
 
-export function poolQs8(isMax: bool, x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, p: StepParams, zp: i32): void {
+export function poolQs8(
+  isMax: bool,
+  x: usize,
+  y: usize,
+  N: i32,
+  H: i32,
+  W: i32,
+  C: i32,
+  OH: i32,
+  OW: i32,
+  p: StepParams,
+  zp: i32,
+): void {
   for (let n = 0; n < N; n++)
-  for (let oh = 0; oh < OH; oh++)
-  for (let ow = 0; ow < OW; ow++) {
-    const h0 = oh * p.sh - p.pt, w0 = ow * p.sw - p.pl;
-    const ha = max(h0, 0), hb = min(h0 + p.kh, H), wa = max(w0, 0), wb = min(w0 + p.kw, W);
-    let count = (hb - ha) * (wb - wa);
-    if (p.countIncludePad) count = (min(h0 + p.kh, H + p.pb) - max(h0, -p.pt)) * (min(w0 + p.kw, W + p.pr) - max(w0, -p.pl));
-    const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
-    for (let c = 0; c < C; c++) {
-      let acc = isMax ? -128 : 0;
-      for (let ih = ha; ih < hb; ih++)
-        for (let iw = wa; iw < wb; iw++) {
-          const v = <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + c));
-          if (isMax) { if (v > acc) acc = v; } else acc += v - zp;
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        const h0 = oh * p.sh - p.pt,
+          w0 = ow * p.sw - p.pl;
+        const ha = max(h0, 0),
+          hb = min(h0 + p.kh, H),
+          wa = max(w0, 0),
+          wb = min(w0 + p.kw, W);
+        let count = (hb - ha) * (wb - wa);
+        if (p.countIncludePad)
+          count = (min(h0 + p.kh, H + p.pb) - max(h0, -p.pt)) * (min(w0 + p.kw, W + p.pr) - max(w0, -p.pl));
+        const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
+        for (let c = 0; c < C; c++) {
+          let acc = isMax ? -128 : 0;
+          for (let ih = ha; ih < hb; ih++)
+            for (let iw = wa; iw < wb; iw++) {
+              const v = <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + c));
+              if (isMax) {
+                if (v > acc) acc = v;
+              } else acc += v - zp;
+            }
+          store<i8>(yp + <usize>c, <i8>(isMax ? acc : clampI8(zp + divRoundQs8(acc, count))));
         }
-      store<i8>(yp + <usize>c, <i8>(isMax ? acc : clampI8(zp + divRoundQs8(acc, count))));
-    }
-  }
+      }
 }
 
 // @ts-ignore: decorator
-@inline function clampI8(v: i32): i32 { return v < -128 ? -128 : v > 127 ? 127 : v; }
+@inline function clampI8(v: i32): i32 {
+  return v < -128 ? -128 : v > 127 ? 127 : v;
+}
 
-export function globalAvgPoolQs8(x: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, zpIn: i32, zpOut: i32): void {
-  const mult = load<i32>(qc), shift = load<i32>(qc, 4), HW = H * W;
+export function globalAvgPoolQs8(
+  x: usize,
+  qc: usize,
+  y: usize,
+  N: i32,
+  H: i32,
+  W: i32,
+  C: i32,
+  zpIn: i32,
+  zpOut: i32,
+): void {
+  const mult = load<i32>(qc),
+    shift = load<i32>(qc, 4),
+    HW = H * W;
   for (let n = 0; n < N; n++) {
     let c = 0;
     if (ASC_FEATURE_SIMD) {
       // 8 channels per step, pixel-contiguous loads; Σ x − HW·zp_in equals Σ (x − zp_in) (i32, mod 2^32 alike)
       const zs = i32x4.splat(HW * zpIn);
       for (; c + 8 <= C; c += 8) {
-        let lo = i32x4.splat(0), hi = i32x4.splat(0);
+        let lo = i32x4.splat(0),
+          hi = i32x4.splat(0);
         let xp = x + <usize>(n * HW * C + c);
         for (let i = 0; i < HW; i++) {
           const v = v128.load8x8_s(xp);
-          lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(v)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(v));
+          lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(v));
+          hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(v));
           xp += <usize>C;
         }
-        lo = i32x4.sub(lo, zs); hi = i32x4.sub(hi, zs);
+        lo = i32x4.sub(lo, zs);
+        hi = i32x4.sub(hi, zs);
         const yp = y + <usize>(n * C + c);
         store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 0), mult, shift, zpOut, -128, 127));
         store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 1), mult, shift, zpOut, -128, 127), 1);

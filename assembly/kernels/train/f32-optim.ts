@@ -14,14 +14,31 @@
 //                         row = Σ_j exp(log p_j)·(log p_j − log q_j), j ascending;
 //                         loss = T·T·(Σ rows ascending) / M; ds_j = T·(exp(log q_j) − exp(log p_j)) / M
 
-export function adamUpdateF32(w: usize, g: usize, m: usize, v: usize, lrp: usize, stepp: usize, n: i32,
-                              b1: f32, b2: f32, eps: f32, wd: f32, decoupled: bool): void {
-  const lr = load<f32>(lrp), t = load<f32>(stepp);
-  const bc1: f32 = 1 - Mathf.pow(b1, t), bc2: f32 = 1 - Mathf.pow(b2, t);
-  const stepSize: f32 = lr / bc1, rootBc2: f32 = Mathf.sqrt(bc2), shrink: f32 = 1 - lr * wd;
+export function adamUpdateF32(
+  w: usize,
+  g: usize,
+  m: usize,
+  v: usize,
+  lrp: usize,
+  stepp: usize,
+  n: i32,
+  b1: f32,
+  b2: f32,
+  eps: f32,
+  wd: f32,
+  decoupled: bool,
+): void {
+  const lr = load<f32>(lrp),
+    t = load<f32>(stepp);
+  const bc1: f32 = 1 - Mathf.pow(b1, t),
+    bc2: f32 = 1 - Mathf.pow(b2, t);
+  const stepSize: f32 = lr / bc1,
+    rootBc2: f32 = Mathf.sqrt(bc2),
+    shrink: f32 = 1 - lr * wd;
   for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    let wi = load<f32>(w + o), gi = load<f32>(g + o);
+    const o = (<usize>i) << 2;
+    let wi = load<f32>(w + o),
+      gi = load<f32>(g + o);
     if (wd != 0) {
       if (decoupled) wi = wi * shrink;
       else gi = gi + wd * wi;
@@ -38,7 +55,10 @@ export function globalNormScaleF32(ptrs: StaticArray<usize>, sizes: StaticArray<
   let s: f32 = 0;
   for (let k = 0; k < ptrs.length; k++) {
     const p = ptrs[k];
-    for (let i = 0; i < sizes[k]; i++) { const x = load<f32>(p + (<usize>i << 2)); s += x * x; }
+    for (let i = 0; i < sizes[k]; i++) {
+      const x = load<f32>(p + ((<usize>i) << 2));
+      s += x * x;
+    }
   }
   store<f32>(out, min<f32>(1, maxNorm / (Mathf.sqrt(s) + 1e-6)));
 }
@@ -47,10 +67,10 @@ export function mseLossF32(p: usize, t: usize, loss: usize, dp: usize, n: i32): 
   let s: f32 = 0;
   const scale = <f32>n;
   for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
+    const o = (<usize>i) << 2;
     const d = load<f32>(p + o) - load<f32>(t + o);
     s += d * d;
-    store<f32>(dp + o, 2 * d / scale);
+    store<f32>(dp + o, (2 * d) / scale);
   }
   store<f32>(loss, s / scale);
 }
@@ -58,23 +78,33 @@ export function mseLossF32(p: usize, t: usize, loss: usize, dp: usize, n: i32): 
 export function klDivergenceF32(s: usize, t: usize, loss: usize, ds: usize, M: i32, N: i32, T: f32): void {
   let total: f32 = 0;
   for (let m = 0; m < M; m++) {
-    const sr = s + (<usize>(m * N) << 2), tr = t + (<usize>(m * N) << 2), dr = ds + (<usize>(m * N) << 2);
-    let ms: f32 = -Infinity, mt: f32 = -Infinity;
-    for (let j = 0; j < N; j++) { ms = max<f32>(ms, load<f32>(sr + (<usize>j << 2))); mt = max<f32>(mt, load<f32>(tr + (<usize>j << 2))); }
-    let ss: f32 = 0, st: f32 = 0;
+    const sr = s + ((<usize>(m * N)) << 2),
+      tr = t + ((<usize>(m * N)) << 2),
+      dr = ds + ((<usize>(m * N)) << 2);
+    let ms: f32 = -Infinity,
+      mt: f32 = -Infinity;
     for (let j = 0; j < N; j++) {
-      ss += Mathf.exp((load<f32>(sr + (<usize>j << 2)) - ms) / T);
-      st += Mathf.exp((load<f32>(tr + (<usize>j << 2)) - mt) / T);
+      ms = max<f32>(ms, load<f32>(sr + ((<usize>j) << 2)));
+      mt = max<f32>(mt, load<f32>(tr + ((<usize>j) << 2)));
     }
-    const ls = Mathf.log(ss), lt = Mathf.log(st);
+    let ss: f32 = 0,
+      st: f32 = 0;
+    for (let j = 0; j < N; j++) {
+      ss += Mathf.exp((load<f32>(sr + ((<usize>j) << 2)) - ms) / T);
+      st += Mathf.exp((load<f32>(tr + ((<usize>j) << 2)) - mt) / T);
+    }
+    const ls = Mathf.log(ss),
+      lt = Mathf.log(st);
     let row: f32 = 0;
     for (let j = 0; j < N; j++) {
-      const a = (load<f32>(tr + (<usize>j << 2)) - mt) / T - lt, b = (load<f32>(sr + (<usize>j << 2)) - ms) / T - ls;
-      const pj = Mathf.exp(a), qj = Mathf.exp(b);
+      const a = (load<f32>(tr + ((<usize>j) << 2)) - mt) / T - lt,
+        b = (load<f32>(sr + ((<usize>j) << 2)) - ms) / T - ls;
+      const pj = Mathf.exp(a),
+        qj = Mathf.exp(b);
       row += pj * (a - b);
-      store<f32>(dr + (<usize>j << 2), T * (qj - pj) / <f32>M);
+      store<f32>(dr + ((<usize>j) << 2), (T * (qj - pj)) / <f32>M);
     }
     total += row;
   }
-  store<f32>(loss, T * T * total / <f32>M);
+  store<f32>(loss, (T * T * total) / <f32>M);
 }

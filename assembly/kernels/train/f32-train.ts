@@ -16,26 +16,28 @@
 import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from '../elementwise/f32-unary';
 
 export function softmaxCrossEntropyF32(x: usize, labels: usize, loss: usize, dx: usize, M: i32, N: i32, eps: f32): i32 {
-  const off: f32 = eps / <f32>N, on: f32 = (1 - eps) + off;
+  const off: f32 = eps / <f32>N,
+    on: f32 = 1 - eps + off;
   let total: f32 = 0;
   for (let m = 0; m < M; m++) {
-    const label = load<i32>(labels + (<usize>m << 2));
+    const label = load<i32>(labels + ((<usize>m) << 2));
     if (label < 0 || label >= N) return m;
-    const xr = x + (<usize>(m * N) << 2), dr = dx + (<usize>(m * N) << 2);
+    const xr = x + ((<usize>(m * N)) << 2),
+      dr = dx + ((<usize>(m * N)) << 2);
     let mx: f32 = -Infinity;
-    for (let j = 0; j < N; j++) mx = max<f32>(mx, load<f32>(xr + (<usize>j << 2)));
+    for (let j = 0; j < N; j++) mx = max<f32>(mx, load<f32>(xr + ((<usize>j) << 2)));
     let s: f32 = 0;
     for (let j = 0; j < N; j++) {
-      const e = Mathf.exp(load<f32>(xr + (<usize>j << 2)) - mx);
-      store<f32>(dr + (<usize>j << 2), e);
+      const e = Mathf.exp(load<f32>(xr + ((<usize>j) << 2)) - mx);
+      store<f32>(dr + ((<usize>j) << 2), e);
       s += e;
     }
     const lse = mx + Mathf.log(s);
     let row: f32 = 0;
     for (let j = 0; j < N; j++) {
       const t = j == label ? on : off;
-      row += t * (lse - load<f32>(xr + (<usize>j << 2)));
-      store<f32>(dr + (<usize>j << 2), (load<f32>(dr + (<usize>j << 2)) / s - t) / <f32>M);
+      row += t * (lse - load<f32>(xr + ((<usize>j) << 2)));
+      store<f32>(dr + ((<usize>j) << 2), (load<f32>(dr + ((<usize>j) << 2)) / s - t) / <f32>M);
     }
     total += row;
   }
@@ -45,17 +47,32 @@ export function softmaxCrossEntropyF32(x: usize, labels: usize, loss: usize, dx:
 
 export function unaryGradF32(y: usize, dy: usize, dx: usize, n: i32, op: i32, alpha: f32, beta: f32): void {
   for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(y + o), g = load<f32>(dy + o);
+    const o = (<usize>i) << 2;
+    const v = load<f32>(y + o),
+      g = load<f32>(dy + o);
     let r: f32 = 0;
     switch (op) {
-      case U_RELU: r = v > 0 ? g : 0; break;
-      case U_CLIP: r = v > alpha && v < beta ? g : 0; break;
-      case U_LEAKY: r = v > 0 ? g : g * alpha; break;
-      case U_SIGMOID: r = g * (v * (1 - v)); break;
-      case U_TANH: r = g * (1 - v * v); break;
-      case U_EXP: r = g * v; break;
-      case U_HARDSWISH: r = v < -3 ? 0 : v <= 3 ? g * (v / 3 + <f32>0.5) : g; break;
+      case U_RELU:
+        r = v > 0 ? g : 0;
+        break;
+      case U_CLIP:
+        r = v > alpha && v < beta ? g : 0;
+        break;
+      case U_LEAKY:
+        r = v > 0 ? g : g * alpha;
+        break;
+      case U_SIGMOID:
+        r = g * (v * (1 - v));
+        break;
+      case U_TANH:
+        r = g * (1 - v * v);
+        break;
+      case U_EXP:
+        r = g * v;
+        break;
+      case U_HARDSWISH:
+        r = v < -3 ? 0 : v <= 3 ? g * (v / 3 + <f32>0.5) : g;
+        break;
     }
     store<f32>(dx + o, r);
   }
@@ -63,14 +80,14 @@ export function unaryGradF32(y: usize, dy: usize, dx: usize, n: i32, op: i32, al
 
 export function reduceSumF32(x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
   for (let o = 0; o < outer; o++) {
-    const yr = y + (<usize>(o * inner) << 2);
-    for (let i = 0; i < inner; i++) store<f32>(yr + (<usize>i << 2), 0);
+    const yr = y + ((<usize>(o * inner)) << 2);
+    for (let i = 0; i < inner; i++) store<f32>(yr + ((<usize>i) << 2), 0);
     // a ascending for every i: rows of `inner` are added one after another (contiguous loads)
     for (let a = 0; a < axis; a++) {
-      const xr = x + (<usize>((o * axis + a) * inner) << 2);
+      const xr = x + ((<usize>((o * axis + a) * inner)) << 2);
       for (let i = 0; i < inner; i++) {
-        const p = yr + (<usize>i << 2);
-        store<f32>(p, load<f32>(p) + load<f32>(xr + (<usize>i << 2)));
+        const p = yr + ((<usize>i) << 2);
+        store<f32>(p, load<f32>(p) + load<f32>(xr + ((<usize>i) << 2)));
       }
     }
   }
@@ -79,7 +96,7 @@ export function reduceSumF32(x: usize, y: usize, outer: i32, axis: i32, inner: i
 export function sgdUpdateF32(w: usize, g: usize, v: usize, lrp: usize, n: i32, mu: f32, nesterov: bool, wd: f32): void {
   const lr = load<f32>(lrp);
   for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
+    const o = (<usize>i) << 2;
     const wi = load<f32>(w + o);
     let gi = load<f32>(g + o);
     if (wd != 0) gi = gi + wd * wi;

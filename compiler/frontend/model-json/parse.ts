@@ -52,10 +52,13 @@ export function parseJsonText(text: string, file: string): unknown {
     const message = (e as Error).message;
     const m = /position (\d+)/.exec(message);
     const at = m ? Number(m[1]) : /end of JSON input/.test(message) ? text.length : undefined;
-    const where = at === undefined ? 'json' : (() => {
-      const { line, column } = lineColumn(text, at);
-      return `line ${line}, column ${column}`;
-    })();
+    const where =
+      at === undefined
+        ? 'json'
+        : (() => {
+            const { line, column } = lineColumn(text, at);
+            return `line ${line}, column ${column}`;
+          })();
     // V8's message repeats the position; the line/column in `where` replaces it.
     const reason = message.replace(/\s*(in JSON )?at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)/, '');
     throw new ModelError(file, where, `not valid JSON: ${reason}`);
@@ -143,11 +146,16 @@ function checkElement(ctx: Ctx, dtype: DType, v: unknown, where: string, index: 
 
 function allocate(dtype: DType, n: number): TensorData {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8': return new Uint8Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'int64': return new BigInt64Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'int8':
+      return new Int8Array(n);
+    case 'uint8':
+      return new Uint8Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
   }
 }
 
@@ -167,7 +175,10 @@ function parseQuant(ctx: Ctx, v: unknown, where: string): QuantParams {
     }
   });
   if (scale.length === 0 || scale.length !== zeroPoint.length) {
-    ctx.fail(where, `quant: expected scale and zeroPoint of equal non-zero length, found ${scale.length} and ${zeroPoint.length}`);
+    ctx.fail(
+      where,
+      `quant: expected scale and zeroPoint of equal non-zero length, found ${scale.length} and ${zeroPoint.length}`,
+    );
   }
   const out: QuantParams = { scale: scale as number[], zeroPoint: zeroPoint as number[] };
   if (q.axis !== undefined) {
@@ -182,7 +193,11 @@ function parseQuant(ctx: Ctx, v: unknown, where: string): QuantParams {
 }
 
 function parseTensor(
-  ctx: Ctx, name: string, v: unknown, weights: Uint8Array | undefined, weightsName: string | undefined,
+  ctx: Ctx,
+  name: string,
+  v: unknown,
+  weights: Uint8Array | undefined,
+  weightsName: string | undefined,
 ): Tensor {
   const where = `tensor '${name}'`;
   const t = ctx.object(v, where, 'value');
@@ -194,18 +209,27 @@ function parseTensor(
   const hasData = t.data !== undefined;
   const hasOffset = t.offset !== undefined || t.length !== undefined;
   if (hasData === hasOffset) {
-    ctx.fail(where, hasData
-      ? 'data: expected either inline "data" or sidecar "offset"/"length", found both'
-      : 'data: expected inline "data" or sidecar "offset" and "length", found neither');
+    ctx.fail(
+      where,
+      hasData
+        ? 'data: expected either inline "data" or sidecar "offset"/"length", found both'
+        : 'data: expected inline "data" or sidecar "offset" and "length", found neither',
+    );
   }
   const data = allocate(dtype, count);
   if (hasData) {
     const values = ctx.array(t.data, where, 'data');
     if (values.length !== count) {
-      ctx.fail(where, `data: expected ${count} values (product of shape ${JSON.stringify(shape)}), found ${values.length}`);
+      ctx.fail(
+        where,
+        `data: expected ${count} values (product of shape ${JSON.stringify(shape)}), found ${values.length}`,
+      );
     }
     if (count > MAX_INLINE_ELEMENTS) {
-      ctx.fail(where, `data: expected at most ${MAX_INLINE_ELEMENTS} inline values (bigger tensors go in the sidecar with offset/length), found ${count}`);
+      ctx.fail(
+        where,
+        `data: expected at most ${MAX_INLINE_ELEMENTS} inline values (bigger tensors go in the sidecar with offset/length), found ${count}`,
+      );
     }
     values.forEach((x, i) => {
       (data as unknown as (number | bigint)[])[i] = checkElement(ctx, dtype, x, where, i);
@@ -220,7 +244,10 @@ function parseTensor(
     const offset = t.offset as number;
     const length = t.length as number;
     if (length !== count * esize) {
-      ctx.fail(where, `length: expected ${count * esize} bytes (${count} × ${esize}-byte ${dtype} for shape ${JSON.stringify(shape)}), found ${length}`);
+      ctx.fail(
+        where,
+        `length: expected ${count * esize} bytes (${count} × ${esize}-byte ${dtype} for shape ${JSON.stringify(shape)}), found ${length}`,
+      );
     }
     if (weightsName === undefined) {
       ctx.fail(where, 'offset: expected a sidecar named by the top-level "weights" field, found no "weights" field');
@@ -229,7 +256,10 @@ function parseTensor(
       ctx.fail(where, `offset: expected the sidecar '${weightsName}' to be loaded, found none (sidecar missing)`);
     }
     if (offset + length > weights.length) {
-      ctx.fail(where, `offset: expected offset + length ≤ ${weights.length} (size of sidecar '${weightsName}'), found ${offset} + ${length} = ${offset + length}`);
+      ctx.fail(
+        where,
+        `offset: expected offset + length ≤ ${weights.length} (size of sidecar '${weightsName}'), found ${offset} + ${length} = ${offset + length}`,
+      );
     }
     // Copy: the sidecar offset may be unaligned for the element type.
     new Uint8Array(data.buffer).set(weights.subarray(offset, offset + length));
@@ -270,7 +300,10 @@ function parseNodeFields(ctx: Ctx, v: unknown, index: number): RawNode {
     arr.forEach((s, i) => {
       // '' marks an absent optional input; outputs must all be named.
       if (typeof s !== 'string' || (s === '' && field === 'outputs')) {
-        ctx.fail(where, `${field}[${i}]: expected a ${field === 'outputs' ? 'non-empty ' : ''}tensor name, found ${describeValue(s)}`);
+        ctx.fail(
+          where,
+          `${field}[${i}]: expected a ${field === 'outputs' ? 'non-empty ' : ''}tensor name, found ${describeValue(s)}`,
+        );
       }
     });
     return arr as string[];
@@ -278,7 +311,11 @@ function parseNodeFields(ctx: Ctx, v: unknown, index: number): RawNode {
   const inputs = list('inputs');
   const outputs = list('outputs');
   const attrs = n.attrs === undefined ? {} : ctx.object(n.attrs, where, 'attrs');
-  return { node: { name, op: op as Node['op'], inputs: [...inputs], outputs: [...outputs], attrs: copyAttrs(attrs) }, index, where };
+  return {
+    node: { name, op: op as Node['op'], inputs: [...inputs], outputs: [...outputs], attrs: copyAttrs(attrs) },
+    index,
+    where,
+  };
 }
 
 /** Builds and validates the IR graph of a parsed model.json; `weights` = sidecar bytes if any. */
@@ -289,7 +326,10 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
     ctx.fail('model', `format: expected "${MODEL_FORMAT}", found ${describeValue(top.format)}`);
   }
   if (top.version !== MODEL_VERSION) {
-    ctx.fail('model', `version: expected ${MODEL_VERSION} (this edgec reads model.json v${MODEL_VERSION}), found ${describeValue(top.version)}`);
+    ctx.fail(
+      'model',
+      `version: expected ${MODEL_VERSION} (this edgec reads model.json v${MODEL_VERSION}), found ${describeValue(top.version)}`,
+    );
   }
   ctx.knownKeys(top, TOP_KEYS, 'model');
   const name = ctx.string(top.name, 'model', 'name');
@@ -343,8 +383,10 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
   if (unknown.size > 0) {
     const [firstOp, first] = [...unknown][0];
     const list = [...unknown].map(([op, u]) => `'${op}' ×${u.count}`).join(', ');
-    ctx.fail(`node '${first.first}'`,
-      `op: expected a supported op, found '${firstOp}'; unknown ops in this model: ${list} (supported: ${Object.keys(OP_SCHEMAS).join(', ')})`);
+    ctx.fail(
+      `node '${first.first}'`,
+      `op: expected a supported op, found '${firstOp}'; unknown ops in this model: ${list} (supported: ${Object.keys(OP_SCHEMAS).join(', ')})`,
+    );
   }
 
   // Producer of every node output, so a too-early use can be told apart from an unknown name.
@@ -353,7 +395,10 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
   for (const r of raw) {
     const prev = nodeNames.get(r.node.name);
     if (prev !== undefined) {
-      ctx.fail(r.where, `name: expected a unique node name, found '${r.node.name}' already used by nodes[${prev}] (this is nodes[${r.index}])`);
+      ctx.fail(
+        r.where,
+        `name: expected a unique node name, found '${r.node.name}' already used by nodes[${prev}] (this is nodes[${r.index}])`,
+      );
     }
     nodeNames.set(r.node.name, r.index);
     r.node.outputs.forEach((out, i) => {
@@ -369,9 +414,15 @@ export function parseModelJson(json: unknown, weights: Uint8Array | undefined, f
       if (inName === '' || available.has(inName)) return;
       const p = producer.get(inName);
       if (p !== undefined) {
-        ctx.fail(r.where, `inputs[${i}]: expected a tensor defined before this node (nodes must be in topological order), found '${inName}', produced later by node '${p.node.name}' (nodes[${p.index}], this is nodes[${r.index}])`);
+        ctx.fail(
+          r.where,
+          `inputs[${i}]: expected a tensor defined before this node (nodes must be in topological order), found '${inName}', produced later by node '${p.node.name}' (nodes[${p.index}], this is nodes[${r.index}])`,
+        );
       }
-      ctx.fail(r.where, `inputs[${i}]: expected the name of a graph input, a tensor or an earlier node output, found '${inName}', which names nothing`);
+      ctx.fail(
+        r.where,
+        `inputs[${i}]: expected the name of a graph input, a tensor or an earlier node output, found '${inName}', which names nothing`,
+      );
     });
     for (const out of r.node.outputs) available.add(out);
   }
@@ -426,9 +477,14 @@ function checkDeclaredOutputs(graph: Graph, declared: Map<string, Declared>, pro
     if (!dtypeOk || !shapeOk) {
       const by = producer.get(o)!.node.name;
       const field = shapeOk ? 'dtype' : 'shape';
-      const declaredText = [want.dtype, want.shape && JSON.stringify(want.shape)].filter((x) => x !== undefined).join(' ');
-      throw new ModelError(graph.source, `output '${o}'`,
-        `${field}: expected ${got.dtype} ${JSON.stringify(got.shape)} (what node '${by}' produces), found declared ${declaredText}`);
+      const declaredText = [want.dtype, want.shape && JSON.stringify(want.shape)]
+        .filter((x) => x !== undefined)
+        .join(' ');
+      throw new ModelError(
+        graph.source,
+        `output '${o}'`,
+        `${field}: expected ${got.dtype} ${JSON.stringify(got.shape)} (what node '${by}' produces), found declared ${declaredText}`,
+      );
     }
   }
 }
@@ -446,7 +502,11 @@ function inside(dir: string, p: string): boolean {
  */
 export function sidecarPath(modelPath: string, weights: string): string {
   const fail = (found: string): never => {
-    throw new ModelError(modelPath, 'model', `weights: expected the sidecar '${weights}' inside the model's folder, found ${found}`);
+    throw new ModelError(
+      modelPath,
+      'model',
+      `weights: expected the sidecar '${weights}' inside the model's folder, found ${found}`,
+    );
   };
   const dir = dirname(resolve(modelPath));
   const sidecar = resolve(dir, weights);
@@ -458,7 +518,11 @@ export function sidecarPath(modelPath: string, weights: string): string {
   } catch (e) {
     if (e instanceof ModelError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `no file at ${sidecar} (sidecar missing)` : `${code ?? (e as Error).message} reading ${sidecar}`);
+    return fail(
+      code === 'ENOENT'
+        ? `no file at ${sidecar} (sidecar missing)`
+        : `${code ?? (e as Error).message} reading ${sidecar}`,
+    );
   }
 }
 
@@ -469,7 +533,11 @@ export function readSidecar(modelPath: string, weights: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelError(modelPath, 'model', `weights: expected a readable sidecar '${weights}', found ${code ?? (e as Error).message} reading ${path}`);
+    throw new ModelError(
+      modelPath,
+      'model',
+      `weights: expected a readable sidecar '${weights}', found ${code ?? (e as Error).message} reading ${path}`,
+    );
   }
 }
 
@@ -479,11 +547,17 @@ export function loadModelJson(path: string): Graph {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ModelError(path, 'file', `expected a readable model.json, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ModelError(
+      path,
+      'file',
+      `expected a readable model.json, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   // Editors on Windows like to add a byte-order mark; JSON.parse does not accept one.
   const json = parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
-  const weights = isObject(json) && typeof json.weights === 'string' && json.weights !== ''
-    ? readSidecar(path, json.weights) : undefined;
+  const weights =
+    isObject(json) && typeof json.weights === 'string' && json.weights !== ''
+      ? readSidecar(path, json.weights)
+      : undefined;
   return parseModelJson(json, weights, path);
 }

@@ -80,7 +80,11 @@ function inlineValues(t: Tensor, data: TensorData): Raw[] | undefined {
 function attrJson(file: string, node: string, name: string, v: AttrValue): Json {
   const check = (x: unknown): void => {
     if (typeof x === 'number' && !Number.isFinite(x)) {
-      throw new ModelError(file, `node '${node}'`, `attr '${name}': expected a finite number to write as JSON, found ${x}`);
+      throw new ModelError(
+        file,
+        `node '${node}'`,
+        `attr '${name}': expected a finite number to write as JSON, found ${x}`,
+      );
     }
   };
   if (Array.isArray(v)) v.forEach(check);
@@ -89,7 +93,10 @@ function attrJson(file: string, node: string, name: string, v: AttrValue): Json 
 }
 
 /** The JSON document and sidecar bytes for `graph`; `weightsName` is the sidecar's file name. */
-export function serializeModelJson(graph: Graph, weightsName: string): { json: string; weights: Uint8Array | undefined } {
+export function serializeModelJson(
+  graph: Graph,
+  weightsName: string,
+): { json: string; weights: Uint8Array | undefined } {
   const file = graph.source || graph.name;
   const need = (name: string, role: string): Tensor => {
     const t = graph.tensors.get(name);
@@ -117,7 +124,11 @@ export function serializeModelJson(graph: Graph, weightsName: string): { json: s
   for (const t of graph.tensors.values()) {
     if (t.data === undefined) continue;
     if (t.data.length !== numElements(t.shape)) {
-      throw new ModelError(file, `tensor '${t.name}'`, `data: expected ${numElements(t.shape)} values for shape ${JSON.stringify(t.shape)}, found ${t.data.length}`);
+      throw new ModelError(
+        file,
+        `tensor '${t.name}'`,
+        `data: expected ${numElements(t.shape)} values for shape ${JSON.stringify(t.shape)}, found ${t.data.length}`,
+      );
     }
     const entry: { [key: string]: Json } = { dtype: t.dtype, shape: [...t.shape] };
     if (t.quant) {
@@ -141,7 +152,12 @@ export function serializeModelJson(graph: Graph, weightsName: string): { json: s
 
   const nodes: Json[] = graph.nodes.map((n) => {
     const order = isOpType(n.op) ? Object.keys(OP_SCHEMAS[n.op].attrs) : [];
-    const keys = [...order.filter((k) => k in n.attrs), ...Object.keys(n.attrs).filter((k) => !order.includes(k)).sort()];
+    const keys = [
+      ...order.filter((k) => k in n.attrs),
+      ...Object.keys(n.attrs)
+        .filter((k) => !order.includes(k))
+        .sort(),
+    ];
     const attrs: { [key: string]: Json } = {};
     for (const k of keys) attrs[k] = attrJson(file, n.name, k, n.attrs[k]);
     return { name: n.name, op: n.op, inputs: [...n.inputs], outputs: [...n.outputs], attrs };
@@ -171,7 +187,11 @@ export function writeModelJson(graph: Graph, jsonPath: string): void {
   const ext = extname(jsonPath);
   const weightsName = `${basename(jsonPath, ext === '' ? undefined : ext)}.bin`;
   if (weightsName === basename(jsonPath)) {
-    throw new ModelError(jsonPath, 'file', `name: expected a json path whose sidecar name differs from it, found '${weightsName}' for both`);
+    throw new ModelError(
+      jsonPath,
+      'file',
+      `name: expected a json path whose sidecar name differs from it, found '${weightsName}' for both`,
+    );
   }
   const { json, weights } = serializeModelJson(graph, weightsName);
   // Sidecar first: a json that names a sidecar never appears before the sidecar does.

@@ -9,8 +9,19 @@ import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
 
 /** TensorProto.DataType codes we read. */
 export const ONNX_DTYPE = {
-  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
-  FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
 } as const;
 
 const DTYPE_NAMES: Record<number, string> = Object.fromEntries(
@@ -113,10 +124,18 @@ export function decodeTensor(t: Msg, file: string): OnnxTensor {
   const count = dims.reduce((a: number, b: number) => a * b, 1);
   const where = `initializer '${name}'`;
   if (num(t.data_location) === 1 || (t.external_data && t.external_data.length > 0)) {
-    throw new ModelError(file, where, 'data_location: expected data inside the .onnx file, found external data (re-save the model with all tensors embedded)');
+    throw new ModelError(
+      file,
+      where,
+      'data_location: expected data inside the .onnx file, found external data (re-save the model with all tensors embedded)',
+    );
   }
   if (dims.some((d: number) => !Number.isSafeInteger(d) || d < 0) || count > MAX_BYTES) {
-    throw new ModelError(file, where, `dims: expected sizes ≥ 0 with at most ${MAX_BYTES} elements in all, found [${dims}]`);
+    throw new ModelError(
+      file,
+      where,
+      `dims: expected sizes ≥ 0 with at most ${MAX_BYTES} elements in all, found [${dims}]`,
+    );
   }
   const values = new Float64Array(count);
   const raw: Uint8Array | undefined = t.raw_data && t.raw_data.length > 0 ? t.raw_data : undefined;
@@ -124,37 +143,84 @@ export function decodeTensor(t: Msg, file: string): OnnxTensor {
     const dv = rawView(raw);
     const size: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8 };
     const sz = size[dtype];
-    if (sz === undefined) throw new ModelError(file, where, `data_type: expected a numeric type, found ${onnxDtypeName(dtype)}`);
+    if (sz === undefined)
+      throw new ModelError(file, where, `data_type: expected a numeric type, found ${onnxDtypeName(dtype)}`);
     if (raw.length !== sz * count) {
-      throw new ModelError(file, where, `raw_data: expected ${sz * count} bytes for dims [${dims}], found ${raw.length}`);
+      throw new ModelError(
+        file,
+        where,
+        `raw_data: expected ${sz * count} bytes for dims [${dims}], found ${raw.length}`,
+      );
     }
     for (let i = 0; i < count; i++) {
       const o = i * sz;
       switch (dtype) {
-        case 1: values[i] = dv.getFloat32(o, true); break;
-        case 2: case 9: values[i] = dv.getUint8(o); break;
-        case 3: values[i] = dv.getInt8(o); break;
-        case 4: values[i] = dv.getUint16(o, true); break;
-        case 5: values[i] = dv.getInt16(o, true); break;
-        case 6: values[i] = dv.getInt32(o, true); break;
-        case 7: values[i] = Number(dv.getBigInt64(o, true)); break;
-        case 10: values[i] = halfToFloat(dv.getUint16(o, true)); break;
-        case 11: values[i] = dv.getFloat64(o, true); break;
-        case 12: values[i] = dv.getUint32(o, true); break;
-        case 13: values[i] = Number(dv.getBigUint64(o, true)); break;
+        case 1:
+          values[i] = dv.getFloat32(o, true);
+          break;
+        case 2:
+        case 9:
+          values[i] = dv.getUint8(o);
+          break;
+        case 3:
+          values[i] = dv.getInt8(o);
+          break;
+        case 4:
+          values[i] = dv.getUint16(o, true);
+          break;
+        case 5:
+          values[i] = dv.getInt16(o, true);
+          break;
+        case 6:
+          values[i] = dv.getInt32(o, true);
+          break;
+        case 7:
+          values[i] = Number(dv.getBigInt64(o, true));
+          break;
+        case 10:
+          values[i] = halfToFloat(dv.getUint16(o, true));
+          break;
+        case 11:
+          values[i] = dv.getFloat64(o, true);
+          break;
+        case 12:
+          values[i] = dv.getUint32(o, true);
+          break;
+        case 13:
+          values[i] = Number(dv.getBigUint64(o, true));
+          break;
       }
     }
     return { name, dtype, dims, values };
   }
   let src: unknown[];
   switch (dtype) {
-    case 1: src = t.float_data ?? []; break;
-    case 11: src = t.double_data ?? []; break;
-    case 7: src = t.int64_data ?? []; break;
-    case 12: case 13: src = t.uint64_data ?? []; break;
-    case 2: case 3: case 4: case 5: case 6: case 9: src = t.int32_data ?? []; break;
-    case 10: src = (t.int32_data ?? []).map((h: number) => halfToFloat(h)); break;
-    default: throw new ModelError(file, where, `data_type: expected a numeric type, found ${onnxDtypeName(dtype)}`);
+    case 1:
+      src = t.float_data ?? [];
+      break;
+    case 11:
+      src = t.double_data ?? [];
+      break;
+    case 7:
+      src = t.int64_data ?? [];
+      break;
+    case 12:
+    case 13:
+      src = t.uint64_data ?? [];
+      break;
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 9:
+      src = t.int32_data ?? [];
+      break;
+    case 10:
+      src = (t.int32_data ?? []).map((h: number) => halfToFloat(h));
+      break;
+    default:
+      throw new ModelError(file, where, `data_type: expected a numeric type, found ${onnxDtypeName(dtype)}`);
   }
   if (src.length !== count) {
     throw new ModelError(file, where, `data: expected ${count} values for dims [${dims}], found ${src.length}`);
@@ -167,19 +233,31 @@ function decodeAttr(a: Msg, file: string): OnnxAttr {
   let type = num(a.type);
   if (type === 0) {
     // Very old exporters leave `type` unset: infer it from the field that is present.
-    if (a.floats?.length) type = 6; else if (a.ints?.length) type = 7; else if (a.strings?.length) type = 8;
-    else if (a.t) type = 4; else if (a.s?.length) type = 3; else if (a.i !== undefined && num(a.i) !== 0) type = 2;
+    if (a.floats?.length) type = 6;
+    else if (a.ints?.length) type = 7;
+    else if (a.strings?.length) type = 8;
+    else if (a.t) type = 4;
+    else if (a.s?.length) type = 3;
+    else if (a.i !== undefined && num(a.i) !== 0) type = 2;
     else type = 1;
   }
   switch (type) {
-    case 1: return { kind: 'float', value: a.f ?? 0 };
-    case 2: return { kind: 'int', value: num(a.i) };
-    case 3: return { kind: 'string', value: utf8.decode(a.s ?? new Uint8Array()) };
-    case 4: return { kind: 'tensor', value: decodeTensor(a.t, file) };
-    case 6: return { kind: 'floats', value: [...(a.floats ?? [])].map(Number) };
-    case 7: return { kind: 'ints', value: (a.ints ?? []).map(num) };
-    case 8: return { kind: 'strings', value: (a.strings ?? []).map((s: Uint8Array) => utf8.decode(s)) };
-    default: return { kind: 'other', type };
+    case 1:
+      return { kind: 'float', value: a.f ?? 0 };
+    case 2:
+      return { kind: 'int', value: num(a.i) };
+    case 3:
+      return { kind: 'string', value: utf8.decode(a.s ?? new Uint8Array()) };
+    case 4:
+      return { kind: 'tensor', value: decodeTensor(a.t, file) };
+    case 6:
+      return { kind: 'floats', value: [...(a.floats ?? [])].map(Number) };
+    case 7:
+      return { kind: 'ints', value: (a.ints ?? []).map(num) };
+    case 8:
+      return { kind: 'strings', value: (a.strings ?? []).map((s: Uint8Array) => utf8.decode(s)) };
+    default:
+      return { kind: 'other', type };
   }
 }
 
@@ -190,11 +268,13 @@ function decodeValueInfo(v: Msg): OnnxValueInfo {
     name: v.name ?? '',
     elemType: num(tt?.elem_type),
     dims: shape
-      // 0 is also what an unset dim_value decodes to (symbolic or unknown); a negative one stays, for the
-      // importer to refuse by name rather than treat as dynamic.
-      ? (shape.dim ?? []).map((d: Msg) => (d.dim_value !== undefined && d.dim_value !== null && num(d.dim_value) !== 0
-        ? num(d.dim_value)
-        : (d.dim_param || '?')))
+      ? // 0 is also what an unset dim_value decodes to (symbolic or unknown); a negative one stays, for the
+        // importer to refuse by name rather than treat as dynamic.
+        (shape.dim ?? []).map((d: Msg) =>
+          d.dim_value !== undefined && d.dim_value !== null && num(d.dim_value) !== 0
+            ? num(d.dim_value)
+            : d.dim_param || '?',
+        )
       : undefined,
   };
 }
@@ -233,10 +313,18 @@ export function decodeModel(bytes: Uint8Array, file: string): OnnxModel {
   try {
     m = ModelProto.decode(bytes);
   } catch (e) {
-    throw new ModelError(file, 'file', `expected an ONNX model (protobuf ModelProto), found bytes that do not decode: ${(e as Error).message}`);
+    throw new ModelError(
+      file,
+      'file',
+      `expected an ONNX model (protobuf ModelProto), found bytes that do not decode: ${(e as Error).message}`,
+    );
   }
   if (!m.graph) {
-    throw new ModelError(file, 'file', 'expected an ONNX model with a graph, found a ModelProto without one (is this an .onnx file?)');
+    throw new ModelError(
+      file,
+      'file',
+      'expected an ONNX model with a graph, found a ModelProto without one (is this an .onnx file?)',
+    );
   }
   let opset = 0;
   const otherDomains: string[] = [];
@@ -261,7 +349,11 @@ export function decodeTensorProto(bytes: Uint8Array, file: string): OnnxTensor {
   try {
     t = TensorProto.decode(bytes);
   } catch (e) {
-    throw new ModelError(file, 'file', `expected a TensorProto, found bytes that do not decode: ${(e as Error).message}`);
+    throw new ModelError(
+      file,
+      'file',
+      `expected a TensorProto, found bytes that do not decode: ${(e as Error).message}`,
+    );
   }
   return decodeTensor(t, file);
 }

@@ -8,11 +8,29 @@ import type { OnnxNode, OnnxTensor } from './decode.ts';
 import { permuteData, reshapeTarget } from './shapes.ts';
 
 export const FOLDABLE_OPS: string[] = [
-  'Constant', 'Identity', 'Dropout', 'Cast', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Reshape', 'Flatten',
-  'Transpose', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'ConstantOfShape', 'Shape',
+  'Constant',
+  'Identity',
+  'Dropout',
+  'Cast',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Concat',
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Neg',
+  'Sqrt',
+  'ConstantOfShape',
+  'Shape',
 ];
 
-const isFloat = (dtype: number) => dtype === ONNX_DTYPE.FLOAT || dtype === ONNX_DTYPE.DOUBLE || dtype === ONNX_DTYPE.FLOAT16;
+const isFloat = (dtype: number) =>
+  dtype === ONNX_DTYPE.FLOAT || dtype === ONNX_DTYPE.DOUBLE || dtype === ONNX_DTYPE.FLOAT16;
 
 function tensor(dtype: number, dims: number[], values: ArrayLike<number>): OnnxTensor {
   const v = Float64Array.from(values);
@@ -36,10 +54,17 @@ function broadcastBinary(a: OnnxTensor, b: OnnxTensor, f: (x: number, y: number)
   const sa = stride(da);
   const sb = stride(db);
   for (let o = 0; o < count; o++) {
-    let ia = 0; let ib = 0;
-    for (let k = 0; k < n; k++) { ia += idx[k] * sa[k]; ib += idx[k] * sb[k]; }
+    let ia = 0;
+    let ib = 0;
+    for (let k = 0; k < n; k++) {
+      ia += idx[k] * sa[k];
+      ib += idx[k] * sb[k];
+    }
     res[o] = f(a.values[ia], b.values[ib]);
-    for (let k = n - 1; k >= 0; k--) { if (++idx[k] < out[k]) break; idx[k] = 0; }
+    for (let k = n - 1; k >= 0; k--) {
+      if (++idx[k] < out[k]) break;
+      idx[k] = 0;
+    }
   }
   const intDiv = !isFloat(a.dtype);
   if (intDiv) for (let i = 0; i < res.length; i++) res[i] = Math.trunc(res[i]);
@@ -61,10 +86,15 @@ function attrInt(node: OnnxNode, name: string, def: number): number {
  * to the op mappers. `get(i)` returns constant input i (undefined when absent).
  */
 export function foldConstantNode(
-  node: OnnxNode, get: (i: number) => OnnxTensor | undefined, opset: number, file: string,
+  node: OnnxNode,
+  get: (i: number) => OnnxTensor | undefined,
+  opset: number,
+  file: string,
 ): OnnxTensor[] | undefined {
   const x = get(0);
-  const fail = (detail: string): never => { throw new ModelError(file, `node '${node.name}' (${node.opType})`, detail); };
+  const fail = (detail: string): never => {
+    throw new ModelError(file, `node '${node.name}' (${node.opType})`, detail);
+  };
   switch (node.opType) {
     case 'Constant': {
       for (const [k, a] of node.attrs) {
@@ -74,9 +104,12 @@ export function foldConstantNode(
         if (k === 'value_int' && a.kind === 'int') return [tensor(ONNX_DTYPE.INT64, [], [a.value])];
         if (k === 'value_ints' && a.kind === 'ints') return [tensor(ONNX_DTYPE.INT64, [a.value.length], a.value)];
       }
-      return fail(`attr 'value': expected a numeric tensor, float(s) or int(s), found ${[...node.attrs.keys()].join(', ') || 'nothing'}`);
+      return fail(
+        `attr 'value': expected a numeric tensor, float(s) or int(s), found ${[...node.attrs.keys()].join(', ') || 'nothing'}`,
+      );
     }
-    case 'Identity': case 'Dropout':
+    case 'Identity':
+    case 'Dropout':
       return x && [x];
     case 'Cast': {
       if (!x) return undefined;
@@ -84,13 +117,30 @@ export function foldConstantNode(
       const v = isFloat(to) ? x.values : x.values.map(Math.trunc);
       return [tensor(to, x.dims, v)];
     }
-    case 'Neg': return x && [tensor(x.dtype, x.dims, x.values.map((v) => -v))];
-    case 'Sqrt': return x && [tensor(x.dtype, x.dims, x.values.map(Math.sqrt))];
-    case 'Add': case 'Sub': case 'Mul': case 'Div': {
+    case 'Neg':
+      return (
+        x && [
+          tensor(
+            x.dtype,
+            x.dims,
+            x.values.map((v) => -v),
+          ),
+        ]
+      );
+    case 'Sqrt':
+      return x && [tensor(x.dtype, x.dims, x.values.map(Math.sqrt))];
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
       const y = get(1);
       if (!x || !y) return undefined;
-      const f = { Add: (a: number, b: number) => a + b, Sub: (a: number, b: number) => a - b,
-        Mul: (a: number, b: number) => a * b, Div: (a: number, b: number) => a / b }[node.opType];
+      const f = {
+        Add: (a: number, b: number) => a + b,
+        Sub: (a: number, b: number) => a - b,
+        Mul: (a: number, b: number) => a * b,
+        Div: (a: number, b: number) => a / b,
+      }[node.opType];
       const r = broadcastBinary(x, y, f);
       return r && [r];
     }
@@ -126,8 +176,9 @@ export function foldConstantNode(
     case 'Squeeze': {
       if (!x) return undefined;
       const r = x.dims.length;
-      const axes = (opset >= 13 ? (get(1) ? [...get(1)!.values] : undefined) : attrInts(node, 'axes'))
-        ?? x.dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+      const axes =
+        (opset >= 13 ? (get(1) ? [...get(1)!.values] : undefined) : attrInts(node, 'axes')) ??
+        x.dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
       const norm = axes.map((a) => (a < 0 ? a + r : a));
       return [{ ...x, dims: x.dims.filter((_, i) => !norm.includes(i)) }];
     }

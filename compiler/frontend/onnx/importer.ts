@@ -23,19 +23,67 @@ export interface OnnxImportOptions {
 
 export type Layout = 'plain' | 'nhwc';
 /** `quant`: the scale / zero point a DequantizeLinear gave this constant (QDQ models), kept exactly. */
-export interface ConstValue { kind: 'const'; t: OnnxTensor; quant?: QuantParams }
-export interface ActValue { kind: 'act'; ir: string; shape: number[]; layout: Layout }
+export interface ConstValue {
+  kind: 'const';
+  t: OnnxTensor;
+  quant?: QuantParams;
+}
+export interface ActValue {
+  kind: 'act';
+  ir: string;
+  shape: number[];
+  layout: Layout;
+}
 export type Value = ConstValue | ActValue;
 export type Handler = (c: Importer, n: OnnxNode) => void;
 
-
 /** Ops the importer maps (besides constant folding); the conformance table lists the same set. */
 export const SUPPORTED_OPS = [
-  'Conv', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Relu', 'Clip', 'LeakyRelu', 'PRelu',
-  'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-  'BatchNormalization', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Softmax', 'Squeeze', 'Unsqueeze', 'Pad',
-  'Slice', 'Identity', 'Dropout', 'Constant', 'Neg', 'QuantizeLinear', 'DequantizeLinear',
-  'QLinearConv', 'QLinearMatMul', 'HardSigmoid', 'HardSwish', 'Sum', 'ReduceMean', 'Mean', 'Reciprocal', 'Split',
+  'Conv',
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Max',
+  'Min',
+  'Relu',
+  'Clip',
+  'LeakyRelu',
+  'PRelu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'BatchNormalization',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Softmax',
+  'Squeeze',
+  'Unsqueeze',
+  'Pad',
+  'Slice',
+  'Identity',
+  'Dropout',
+  'Constant',
+  'Neg',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'HardSigmoid',
+  'HardSwish',
+  'Sum',
+  'ReduceMean',
+  'Mean',
+  'Reciprocal',
+  'Split',
   'Cast',
 ] as const;
 
@@ -55,7 +103,11 @@ export class Importer {
   /** The ONNX node being converted, for error messages and helper node names. */
   cur: OnnxNode | undefined;
 
-  constructor(readonly model: OnnxModel, readonly file: string, readonly opts: OnnxImportOptions) {
+  constructor(
+    readonly model: OnnxModel,
+    readonly file: string,
+    readonly opts: OnnxImportOptions,
+  ) {
     const og = model.graph;
     this.g = { name: og.name || 'onnx', tensors: new Map(), nodes: [], inputs: [], outputs: [], source: file };
     this.graphOutputs = new Set(og.outputs.map((o) => o.name));
@@ -64,7 +116,9 @@ export class Importer {
     for (const k of og.initializers.keys()) this.used.add(k);
   }
 
-  get opset(): number { return this.model.opset; }
+  get opset(): number {
+    return this.model.opset;
+  }
 
   fail(field: string, detail: string): never {
     const where = this.cur ? `node '${this.cur.name}' (${this.cur.opType})` : 'graph';
@@ -94,7 +148,12 @@ export class Importer {
 
   constIR(values: ArrayLike<number>, dims: number[], base: string, quant?: QuantParams): string {
     const name = this.fresh(base);
-    this.g.tensors.set(name, { name, dtype: 'float32', shape: dims.length === 0 ? [1] : [...dims], data: Float32Array.from(values) });
+    this.g.tensors.set(name, {
+      name,
+      dtype: 'float32',
+      shape: dims.length === 0 ? [1] : [...dims],
+      data: Float32Array.from(values),
+    });
     if (quant) this.g.tensors.get(name)!.quant = quant;
     return name;
   }
@@ -105,7 +164,8 @@ export class Importer {
     if (v?.kind !== 'const' || !v.quant) return undefined;
     const q = v.quant;
     return {
-      scale: q.scale.map((x) => x * factor), zeroPoint: [...q.zeroPoint],
+      scale: q.scale.map((x) => x * factor),
+      zeroPoint: [...q.zeroPoint],
       ...(q.axis === undefined ? {} : { axis: axisMap(q.axis) }),
     };
   }
@@ -146,7 +206,10 @@ export class Importer {
     const v = this.input(i);
     if (!v) this.fail(`inputs[${i}]`, `expected ${what}, found none`);
     if (v.kind !== 'const') {
-      this.fail(`inputs[${i}]`, `expected ${what} as a constant (initializer or Constant), found the computed tensor '${this.cur!.inputs[i]}'`);
+      this.fail(
+        `inputs[${i}]`,
+        `expected ${what} as a constant (initializer or Constant), found the computed tensor '${this.cur!.inputs[i]}'`,
+      );
     }
     return v.t;
   }
@@ -208,7 +271,11 @@ export class Importer {
   reshapeTo(v: ActValue, shape: number[], outName: string): void {
     const src = this.orderedSource(v);
     const srcShape = this.g.tensors.get(src)!.shape;
-    if (srcShape.length === shape.length && srcShape.every((d, i) => d === shape[i]) && !this.graphOutputs.has(outName)) {
+    if (
+      srcShape.length === shape.length &&
+      srcShape.every((d, i) => d === shape[i]) &&
+      !this.graphOutputs.has(outName)
+    ) {
       this.values.set(outName, { kind: 'act', ir: src, shape, layout: 'plain' });
       return;
     }
@@ -218,7 +285,9 @@ export class Importer {
 
   // ---- attrs ------------------------------------------------------------------------------
 
-  attr(name: string): OnnxAttr | undefined { return this.cur!.attrs.get(name); }
+  attr(name: string): OnnxAttr | undefined {
+    return this.cur!.attrs.get(name);
+  }
 
   int(name: string, def: number): number {
     const a = this.attr(name);
@@ -252,15 +321,24 @@ export class Importer {
 
   run(): Graph {
     const og = this.model.graph;
-    if (og.outputs.length === 0) throw new ModelError(this.file, 'graph', 'outputs: expected at least one graph output, found none (nothing to compute)');
+    if (og.outputs.length === 0)
+      throw new ModelError(
+        this.file,
+        'graph',
+        'outputs: expected at least one graph output, found none (nothing to compute)',
+      );
     this.checkOps();
     for (const [name, t] of og.initializers) this.values.set(name, { kind: 'const', t });
-    for (const [name, t] of Object.entries(this.opts.constants ?? {})) this.values.set(name, { kind: 'const', t: { ...t, name } });
+    for (const [name, t] of Object.entries(this.opts.constants ?? {}))
+      this.values.set(name, { kind: 'const', t: { ...t, name } });
     for (const vi of og.inputs) {
       if (this.values.has(vi.name)) continue; // inputs that are also initializers are constants
       if (vi.elemType !== ONNX_DTYPE.FLOAT) {
-        throw new ModelError(this.file, `input '${vi.name}'`,
-          `dtype: expected float32 data, found ${onnxDtypeName(vi.elemType)} (edgec models take float32 inputs)`);
+        throw new ModelError(
+          this.file,
+          `input '${vi.name}'`,
+          `dtype: expected float32 data, found ${onnxDtypeName(vi.elemType)} (edgec models take float32 inputs)`,
+        );
       }
       const shape = this.inputShape(vi.name, vi.dims);
       this.g.inputs.push(vi.name);
@@ -281,14 +359,21 @@ export class Importer {
     const where = `input '${name}'`;
     const negative = dims?.findIndex((d) => typeof d === 'number' && d < 0) ?? -1;
     if (negative >= 0) {
-      throw new ModelError(this.file, where,
-        `shape: dim ${negative} is ${dims![negative]} in [${dims!.join(', ')}]; expected a size ≥ 1 or a symbolic name (the model file is malformed)`);
+      throw new ModelError(
+        this.file,
+        where,
+        `shape: dim ${negative} is ${dims![negative]} in [${dims!.join(', ')}]; expected a size ≥ 1 or a symbolic name (the model file is malformed)`,
+      );
     }
     if (given) {
       // Rank-0 inputs are carried as [1] (same data, one element).
       if (dims?.length === 0 && given.length <= 1 && (given[0] ?? 1) === 1) return [1];
       if (dims && dims.length !== given.length) {
-        throw new ModelError(this.file, where, `shape: expected ${dims.length} dims [${dims}] to match --shape, found ${given.length} ([${given}])`);
+        throw new ModelError(
+          this.file,
+          where,
+          `shape: expected ${dims.length} dims [${dims}] to match --shape, found ${given.length} ([${given}])`,
+        );
       }
       dims?.forEach((d, i) => {
         if (typeof d === 'number' && d !== given[i]) {
@@ -302,14 +387,21 @@ export class Importer {
     }
     if (dims?.length === 0) return [1];
     if (!dims) {
-      throw new ModelError(this.file, where, `shape: the model gives no shape; pass one, e.g. --shape ${name}=1x3x224x224`);
+      throw new ModelError(
+        this.file,
+        where,
+        `shape: the model gives no shape; pass one, e.g. --shape ${name}=1x3x224x224`,
+      );
     }
     // A symbolic batch dim (the usual 'N' / 'batch_size') becomes 1; any other must be given.
     const shape = dims.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : NaN));
     if (shape.some((d) => Number.isNaN(d))) {
       const example = dims.map((d) => (typeof d === 'number' ? d : 1)).join('x');
-      throw new ModelError(this.file, where,
-        `shape: dims [${dims.join(', ')}] are dynamic and cannot be made static; pass a static shape, e.g. --shape ${name}=${example}`);
+      throw new ModelError(
+        this.file,
+        where,
+        `shape: dims [${dims.join(', ')}] are dynamic and cannot be made static; pass a static shape, e.g. --shape ${name}=${example}`,
+      );
     }
     return shape;
   }
@@ -317,8 +409,9 @@ export class Importer {
   checkOps(): void {
     const bad = new Map<string, string[]>();
     for (const n of this.model.graph.nodes) {
-      const ok = ((n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED.has(n.opType))
-        || (n.domain === 'com.microsoft' && MS_OPS.has(n.opType));
+      const ok =
+        ((n.domain === '' || n.domain === 'ai.onnx') && SUPPORTED.has(n.opType)) ||
+        (n.domain === 'com.microsoft' && MS_OPS.has(n.opType));
       if (ok) continue;
       const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
       const list = bad.get(key) ?? [];
@@ -326,17 +419,29 @@ export class Importer {
       bad.set(key, list);
     }
     if (bad.size === 0) return;
-    const parts = [...bad].map(([op, names]) =>
-      `${op} ×${names.length} (${names.slice(0, 3).map((s) => `'${s}'`).join(', ')}${names.length > 3 ? ', …' : ''})`);
-    throw new ModelError(this.file, 'graph',
-      `ops: expected ops edgec supports (docs/onnx-support.md), found ${bad.size} unsupported op type(s): ${parts.join('; ')}`);
+    const parts = [...bad].map(
+      ([op, names]) =>
+        `${op} ×${names.length} (${names
+          .slice(0, 3)
+          .map((s) => `'${s}'`)
+          .join(', ')}${names.length > 3 ? ', …' : ''})`,
+    );
+    throw new ModelError(
+      this.file,
+      'graph',
+      `ops: expected ops edgec supports (docs/onnx-support.md), found ${bad.size} unsupported op type(s): ${parts.join('; ')}`,
+    );
   }
 
   finishOutput(name: string): void {
     const v = this.values.get(name);
     if (!v) throw new ModelError(this.file, `output '${name}'`, 'expected a tensor computed by the graph, found none');
     if (v.kind === 'const') {
-      throw new ModelError(this.file, `output '${name}'`, 'expected a computed tensor, found a constant (nothing to run)');
+      throw new ModelError(
+        this.file,
+        `output '${name}'`,
+        'expected a computed tensor, found a constant (nothing to run)',
+      );
     }
     this.g.outputs.push(name);
     if (v.ir === name) return;
@@ -354,7 +459,9 @@ export class Importer {
     if (node.opType === 'Constant' || (allConst && FOLDABLE_OPS.includes(node.opType) && node.inputs.some((x) => x))) {
       const folded = foldConstantNode(node, (i) => (this.input(i) as ConstValue | undefined)?.t, this.opset, this.file);
       if (folded) {
-        folded.forEach((t, i) => { if (node.outputs[i]) this.setConst(node.outputs[i], t); });
+        folded.forEach((t, i) => {
+          if (node.outputs[i]) this.setConst(node.outputs[i], t);
+        });
         return;
       }
     }
@@ -369,18 +476,31 @@ export class Importer {
       start = Math.min(Math.max(start, 0), rank);
       end = Math.min(Math.max(end, 0), rank);
       const dims = shape.slice(start, Math.max(start, end));
-      this.setConst(node.outputs[0], { name: '', dtype: ONNX_DTYPE.INT64, dims: [dims.length], values: Float64Array.from(dims) });
+      this.setConst(node.outputs[0], {
+        name: '',
+        dtype: ONNX_DTYPE.INT64,
+        dims: [dims.length],
+        values: Float64Array.from(dims),
+      });
       return;
     }
     const handler = HANDLERS[node.opType];
-    if (!handler) this.fail('op', `expected an op with computed inputs edgec maps, found ${node.opType} on computed tensors (only constant inputs fold)`);
+    if (!handler)
+      this.fail(
+        'op',
+        `expected an op with computed inputs edgec maps, found ${node.opType} on computed tensors (only constant inputs fold)`,
+      );
     handler(this, node);
   }
 }
 
 export function importOnnxModel(model: OnnxModel, file: string, opts: OnnxImportOptions = {}): Graph {
   if (model.opset !== 0 && (model.opset < 1 || model.opset > 21)) {
-    throw new ModelError(file, 'opset_import', `expected opset 1 to 21 of the default domain, found ${model.opset} (convert with onnx.version_converter)`);
+    throw new ModelError(
+      file,
+      'opset_import',
+      `expected opset 1 to 21 of the default domain, found ${model.opset} (convert with onnx.version_converter)`,
+    );
   }
   return new Importer(model, file, opts).run();
 }

@@ -20,7 +20,11 @@ export function loadOnnx(path: string, opts: OnnxImportOptions = {}): Graph {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new ModelError(path, 'file', `expected a readable .onnx file, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ModelError(
+      path,
+      'file',
+      `expected a readable .onnx file, found ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseOnnx(bytes, path, opts);
 }

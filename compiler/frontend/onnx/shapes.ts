@@ -63,4 +63,3 @@ export function reshapeTarget(inShape: number[], spec: number[], allowZero: bool
   if (out.some((d) => d <= 0)) return 'a zero or negative dim';
   return out;
 }
-

@@ -8,7 +8,13 @@ import { numElements, type Tensor } from '../graph.ts';
 import { attrNum, fail, fmt, lastAxis, need, same } from './helpers.ts';
 import type { OpDef, TypeInfo } from './op-def.ts';
 
-function checkChannels(n: Parameters<OpDef['infer']>[0], ins: (Tensor | undefined)[], file: string, names: string[], from: number): number {
+function checkChannels(
+  n: Parameters<OpDef['infer']>[0],
+  ins: (Tensor | undefined)[],
+  file: string,
+  names: string[],
+  from: number,
+): number {
   const x = need(n, ins, 0, file, 'x');
   if (x.shape.length < 1) fail(file, n, `input must have rank ≥ 1`);
   const c = x.shape[x.shape.length - 1]!;
@@ -25,23 +31,30 @@ export const batchNorm: OpDef = {
     checkChannels(n, ins, file, ['scale', 'bias', 'mean', 'var'], 1);
     return same(ins);
   },
-  channelFlow: (_n, ins) => ({ kind: 'elementwise', data: [0], params: [1, 2, 3, 4].map((i) => ({ input: i, axis: lastAxis(ins[i]!) })) }),
+  channelFlow: (_n, ins) => ({
+    kind: 'elementwise',
+    data: [0],
+    params: [1, 2, 3, 4].map((i) => ({ input: i, axis: lastAxis(ins[i]!) })),
+  }),
   evaluate(n, ins) {
     const x = ins[0]!;
     const [sc, bi, me, va] = [ins[1]!.data, ins[2]!.data, ins[3]!.data, ins[4]!.data];
     const eps = attrNum(n, 'epsilon', 1e-5);
     const c = x.shape[x.shape.length - 1]!;
-    return [x.data.map((v, i) => {
-      const k = i % c;
-      return (v - me[k]!) / Math.sqrt(va[k]! + eps) * sc[k]! + bi[k]!;
-    })];
+    return [
+      x.data.map((v, i) => {
+        const k = i % c;
+        return ((v - me[k]!) / Math.sqrt(va[k]! + eps)) * sc[k]! + bi[k]!;
+      }),
+    ];
   },
 };
 
 /** Per-channel batch statistics of x viewed [M, C]: mean and biased variance (float64, the reference's). */
 function batchStats(x: Float64Array, c: number): { mean: Float64Array; vr: Float64Array; m: number } {
   const m = x.length / c;
-  const mean = new Float64Array(c), vr = new Float64Array(c);
+  const mean = new Float64Array(c),
+    vr = new Float64Array(c);
   for (let i = 0; i < x.length; i++) mean[i % c]! += x[i]!;
   for (let k = 0; k < c; k++) mean[k]! /= m;
   for (let i = 0; i < x.length; i++) vr[i % c]! += (x[i]! - mean[i % c]!) ** 2;
@@ -56,25 +69,45 @@ function batchStats(x: Float64Array, c: number): { mean: Float64Array; vr: Float
  * inputs (state tensors) in the bundle.
  */
 export const batchNormTrain: OpDef = {
-  schema: { inputs: [5, 5], outputs: 5, attrs: { epsilon: { kind: 'float', default: 1e-5 }, momentum: { kind: 'float', default: 0.1 } } },
+  schema: {
+    inputs: [5, 5],
+    outputs: 5,
+    attrs: { epsilon: { kind: 'float', default: 1e-5 }, momentum: { kind: 'float', default: 0.1 } },
+  },
   trainingOnly: true,
   infer(n, ins, file) {
     const c = checkChannels(n, ins, file, ['gamma', 'beta', 'running mean', 'running var'], 1);
     const x = ins[0]!;
     if (ins.some((t) => t!.dtype !== 'float32')) fail(file, n, `x and the per-channel tensors must be float32`);
-    if (numElements(x.shape) / c < 2) fail(file, n, `batch statistics need more than one value per channel, found x ${fmt(x.shape)}`);
+    if (numElements(x.shape) / c < 2)
+      fail(file, n, `batch statistics need more than one value per channel, found x ${fmt(x.shape)}`);
     const mom = attrNum(n, 'momentum', 0.1);
     if (!(mom >= 0 && mom <= 1)) fail(file, n, `momentum must be in [0, 1], found ${mom}`);
     const perC: TypeInfo = { shape: [c], dtype: 'float32' };
-    return [{ shape: [...x.shape], dtype: 'float32' }, perC, perC, { ...perC, shape: [...ins[3]!.shape] }, { ...perC, shape: [...ins[4]!.shape] }];
+    return [
+      { shape: [...x.shape], dtype: 'float32' },
+      perC,
+      perC,
+      { ...perC, shape: [...ins[3]!.shape] },
+      { ...perC, shape: [...ins[4]!.shape] },
+    ];
   },
   evaluate(n, ins) {
-    const x = ins[0]!.data, [ga, be, rm, rv] = [ins[1]!.data, ins[2]!.data, ins[3]!.data, ins[4]!.data];
-    const c = ga.length, eps = attrNum(n, 'epsilon', 1e-5), mom = attrNum(n, 'momentum', 0.1);
+    const x = ins[0]!.data,
+      [ga, be, rm, rv] = [ins[1]!.data, ins[2]!.data, ins[3]!.data, ins[4]!.data];
+    const c = ga.length,
+      eps = attrNum(n, 'epsilon', 1e-5),
+      mom = attrNum(n, 'momentum', 0.1);
     const { mean, vr, m } = batchStats(x, c);
     const inv = vr.map((v) => 1 / Math.sqrt(v + eps));
     const y = x.map((v, i) => (v - mean[i % c]!) * inv[i % c]! * ga[i % c]! + be[i % c]!);
-    return [y, mean, inv, rm.map((v, k) => (1 - mom) * v + mom * mean[k]!), rv.map((v, k) => (1 - mom) * v + mom * vr[k]! * m / (m - 1))];
+    return [
+      y,
+      mean,
+      inv,
+      rm.map((v, k) => (1 - mom) * v + mom * mean[k]!),
+      rv.map((v, k) => (1 - mom) * v + (mom * vr[k]! * m) / (m - 1)),
+    ];
   },
   // standard BN backward through the batch statistics; the running statistics carry no gradient
   grad(b, n, dy) {
@@ -94,18 +127,26 @@ export const batchNormGrad: OpDef = {
   trainingOnly: true,
   infer(n, ins, file) {
     checkChannels(n, ins, file, ['gamma', 'mean', 'invStd'], 2);
-    const x = ins[0]!, dy = need(n, ins, 1, file, 'dy');
+    const x = ins[0]!,
+      dy = need(n, ins, 1, file, 'dy');
     if (dy.shape.join() !== x.shape.join()) fail(file, n, `x ${fmt(x.shape)} and dy ${fmt(dy.shape)} differ`);
     const perC: TypeInfo = { shape: [...ins[2]!.shape], dtype: 'float32' };
     return [{ shape: [...x.shape], dtype: 'float32' }, perC, perC];
   },
   evaluate(_n, ins) {
-    const x = ins[0]!.data, dy = ins[1]!.data, [ga, me, inv] = [ins[2]!.data, ins[3]!.data, ins[4]!.data];
-    const c = ga.length, m = x.length / c;
+    const x = ins[0]!.data,
+      dy = ins[1]!.data,
+      [ga, me, inv] = [ins[2]!.data, ins[3]!.data, ins[4]!.data];
+    const c = ga.length,
+      m = x.length / c;
     const xh = x.map((v, i) => (v - me[i % c]!) * inv[i % c]!);
-    const db = new Float64Array(c), dg = new Float64Array(c);
-    for (let i = 0; i < x.length; i++) { db[i % c]! += dy[i]!; dg[i % c]! += dy[i]! * xh[i]!; }
-    const dx = dy.map((g, i) => ga[i % c]! * inv[i % c]! * (g - db[i % c]! / m - xh[i]! * dg[i % c]! / m));
+    const db = new Float64Array(c),
+      dg = new Float64Array(c);
+    for (let i = 0; i < x.length; i++) {
+      db[i % c]! += dy[i]!;
+      dg[i % c]! += dy[i]! * xh[i]!;
+    }
+    const dx = dy.map((g, i) => ga[i % c]! * inv[i % c]! * (g - db[i % c]! / m - (xh[i]! * dg[i % c]!) / m));
     return [dx, dg, db];
   },
 };

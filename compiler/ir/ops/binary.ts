@@ -5,50 +5,92 @@ import { numElements, type Graph, type Node } from '../graph.ts';
 import { nodeClamp, tensorQuant } from '../quant.ts';
 import { addMultipliers } from '../requant.ts';
 import {
-  applyActivation, attrStr, broadcastShapes, broadcastStrides, checkActivation, checkClipRange, fail, fmt,
-  FUSED_ACTIVATION, gradThroughFused, lastAxis, need, noAttrs, unbroadcastGrad,
+  applyActivation,
+  attrStr,
+  broadcastShapes,
+  broadcastStrides,
+  checkActivation,
+  checkClipRange,
+  fail,
+  fmt,
+  FUSED_ACTIVATION,
+  gradThroughFused,
+  lastAxis,
+  need,
+  noAttrs,
+  unbroadcastGrad,
 } from './helpers.ts';
 import type { ChannelParam, GradRule, Int8Rule, OpDef, OpSchema, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
 
 /** Add with broadcasting: clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)). */
-export function addQs8Ref(a: Ints, aShape: readonly number[], b: Ints, bShape: readonly number[], outShape: readonly number[],
-  zpA: number, zpB: number, zpOut: number, m: { multA: number; multB: number; shift: number }, qMin: number, qMax: number): Int8Array {
-  const sa = broadcastStrides(aShape, outShape), sb = broadcastStrides(bShape, outShape);
+export function addQs8Ref(
+  a: Ints,
+  aShape: readonly number[],
+  b: Ints,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  zpA: number,
+  zpB: number,
+  zpOut: number,
+  m: { multA: number; multB: number; shift: number },
+  qMin: number,
+  qMax: number,
+): Int8Array {
+  const sa = broadcastStrides(aShape, outShape),
+    sb = broadcastStrides(bShape, outShape);
   const total = numElements(outShape);
   const out = new Int8Array(total);
   const idx = new Array<number>(outShape.length).fill(0);
   const rnd = 1n << BigInt(m.shift - 1);
   for (let i = 0; i < total; i++) {
-    let ia = 0, ib = 0;
-    for (let k = 0; k < outShape.length; k++) { ia += idx[k]! * sa[k]!; ib += idx[k]! * sb[k]!; }
+    let ia = 0,
+      ib = 0;
+    for (let k = 0; k < outShape.length; k++) {
+      ia += idx[k]! * sa[k]!;
+      ib += idx[k]! * sb[k]!;
+    }
     const s = BigInt(a[ia]! - zpA) * BigInt(m.multA) + BigInt(b[ib]! - zpB) * BigInt(m.multB) + rnd;
     const v = Number(s >> BigInt(m.shift)) + zpOut;
     out[i] = Math.min(qMax, Math.max(qMin, v));
-    for (let k = outShape.length - 1; k >= 0; k--) { if (++idx[k]! < outShape[k]!) break; idx[k] = 0; }
+    for (let k = outShape.length - 1; k >= 0; k--) {
+      if (++idx[k]! < outShape[k]!) break;
+      idx[k] = 0;
+    }
   }
   return out;
 }
 
 function evaluateAddInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeInfo[]): Float64Array[] {
-  const a = ins[0]!, b = ins[1]!;
-  const qa = tensorQuant(g, n.inputs[0]!, n), qb = tensorQuant(g, n.inputs[1]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const a = ins[0]!,
+    b = ins[1]!;
+  const qa = tensorQuant(g, n.inputs[0]!, n),
+    qb = tensorQuant(g, n.inputs[1]!, n),
+    qo = tensorQuant(g, n.outputs[0]!, n);
   const so = Math.fround(qo.scale);
   const m = addMultipliers(Math.fround(qa.scale) / so, Math.fround(qb.scale) / so, `node '${n.name}'`);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-  return [Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax))];
+  return [
+    Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax)),
+  ];
 }
 
-function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { fused?: boolean; prelu?: boolean; int8?: Int8Rule; grad?: GradRule } = {}): OpDef {
+function binary(
+  f: (a: number, b: number) => number,
+  schema: OpSchema,
+  opts: { fused?: boolean; prelu?: boolean; int8?: Int8Rule; grad?: GradRule } = {},
+): OpDef {
   const fused = opts.fused ?? false;
   return {
     schema,
     infer(n, ins, file) {
-      const a = need(n, ins, 0, file, 'a'), b = need(n, ins, 1, file, 'b');
+      const a = need(n, ins, 0, file, 'a'),
+        b = need(n, ins, 1, file, 'b');
       const out = broadcastShapes(a.shape, b.shape);
       if (!out) fail(file, n, `shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not broadcast`);
-      if (opts.prelu && out.join() !== a.shape.join()) fail(file, n, `slope ${fmt(b.shape)} must broadcast to x ${fmt(a.shape)}`);
+      if (opts.prelu && out.join() !== a.shape.join())
+        fail(file, n, `slope ${fmt(b.shape)} must broadcast to x ${fmt(a.shape)}`);
       if (a.dtype !== b.dtype) fail(file, n, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
       if (fused) checkActivation(n, file);
       else if (attrStr(n, 'activation', 'none') !== 'none') fail(file, n, `activation is only allowed on Add`);
@@ -56,16 +98,25 @@ function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { f
     },
     evaluate(n, ins, outs) {
       const shape = outs[0]!.shape;
-      const a = ins[0]!, b = ins[1]!;
-      const sa = broadcastStrides(a.shape, shape), sb = broadcastStrides(b.shape, shape);
+      const a = ins[0]!,
+        b = ins[1]!;
+      const sa = broadcastStrides(a.shape, shape),
+        sb = broadcastStrides(b.shape, shape);
       const total = numElements(shape);
       const out = new Float64Array(total);
       const idx = new Array<number>(shape.length).fill(0);
       for (let i = 0; i < total; i++) {
-        let ia = 0, ib = 0;
-        for (let k = 0; k < shape.length; k++) { ia += idx[k]! * sa[k]!; ib += idx[k]! * sb[k]!; }
+        let ia = 0,
+          ib = 0;
+        for (let k = 0; k < shape.length; k++) {
+          ia += idx[k]! * sa[k]!;
+          ib += idx[k]! * sb[k]!;
+        }
         out[i] = f(a.data[ia]!, b.data[ib]!);
-        for (let k = shape.length - 1; k >= 0; k--) { if (++idx[k]! < shape[k]!) break; idx[k] = 0; }
+        for (let k = shape.length - 1; k >= 0; k--) {
+          if (++idx[k]! < shape[k]!) break;
+          idx[k] = 0;
+        }
       }
       return [fused ? applyActivation(n, out) : out];
     },
@@ -73,7 +124,8 @@ function binary(f: (a: number, b: number) => number, schema: OpSchema, opts: { f
     // (a computed one joins the group, a constant one is sliced with it); a last dim of 1 broadcasts
     channelFlow(_n, ins, outs) {
       const c = outs[0]!.shape.at(-1);
-      const data: number[] = [], params: ChannelParam[] = [];
+      const data: number[] = [],
+        params: ChannelParam[] = [];
       ins.forEach((t, i) => {
         if (!t || t.shape.length === 0 || t.shape.at(-1) !== c) return;
         if (t.data) params.push({ input: i, axis: lastAxis(t) });
@@ -97,7 +149,9 @@ const subGrad: GradRule = (b, n, dy) => {
   const [x, y] = n.inputs as [string, string];
   return [
     b.wants(x) ? unbroadcastGrad(b, dy, b.shape(x)) : undefined,
-    b.wants(y) ? unbroadcastGrad(b, b.add('Mul', [dy, b.constant('minus-one', [1], Float32Array.of(-1))])[0]!, b.shape(y)) : undefined,
+    b.wants(y)
+      ? unbroadcastGrad(b, b.add('Mul', [dy, b.constant('minus-one', [1], Float32Array.of(-1))])[0]!, b.shape(y))
+      : undefined,
   ];
 };
 
@@ -110,8 +164,11 @@ const mulGrad: GradRule = (b, n, dy) => {
   ];
 };
 
-export const add = binary((a, b) => a + b, { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
-  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 }, grad: addGrad });
+export const add = binary(
+  (a, b) => a + b,
+  { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
+  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 }, grad: addGrad },
+);
 export const sub = binary((a, b) => a - b, noAttrs([2, 2]), { grad: subGrad });
 export const mul = binary((a, b) => a * b, noAttrs([2, 2]), { grad: mulGrad });
 export const div = binary((a, b) => a / b, noAttrs([2, 2]));

@@ -38,8 +38,10 @@ export const concat: OpDef = {
   },
   int8: { quantize: 'own-params' },
   // along the channel axis the inputs' channels follow one another; along any other axis channel c is every input's c
-  channelFlow: (n, ins) => (normAxis(n, '', attrNum(n, 'axis', 0), ins[0]!.shape.length, 'axis') === ins[0]!.shape.length - 1
-    ? { kind: 'concat' } : { kind: 'elementwise', data: ins.map((_, i) => i), params: [] }),
+  channelFlow: (n, ins) =>
+    normAxis(n, '', attrNum(n, 'axis', 0), ins[0]!.shape.length, 'axis') === ins[0]!.shape.length - 1
+      ? { kind: 'concat' }
+      : { kind: 'elementwise', data: ins.map((_, i) => i), params: [] },
   grad(b, n, dy) {
     // each input's gradient is its slice of dy along the axis
     const axis = normAxis(n, '', attrNum(n, 'axis', 0), b.shape(n.outputs[0]!).length, 'axis');
@@ -47,7 +49,9 @@ export const concat: OpDef = {
     return n.inputs.map((i) => {
       const start = at;
       at += b.shape(i)[axis]!;
-      return b.wants(i) ? b.add('Slice', [dy], { starts: [start], ends: [at], axes: [axis], steps: [1] })[0] : undefined;
+      return b.wants(i)
+        ? b.add('Slice', [dy], { starts: [start], ends: [at], axes: [axis], steps: [1] })[0]
+        : undefined;
     });
   },
 };

@@ -5,25 +5,51 @@ import { numElements, type Graph, type Node } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
 import { requantize, type FixedPoint } from '../requant.ts';
 import {
-  applyActivation, attrNum, checkActivation, lastAxis, checkClipRange, convGeometry, fail, fmt, FUSED_ACTIVATION, gradThroughFused, need, rank,
+  applyActivation,
+  attrNum,
+  checkActivation,
+  lastAxis,
+  checkClipRange,
+  convGeometry,
+  fail,
+  fmt,
+  FUSED_ACTIVATION,
+  gradThroughFused,
+  need,
+  rank,
 } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
 type Ints = ArrayLike<number>;
 
 export interface ConvQs8Args {
-  n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number;
-  sh: number; sw: number; dh: number; dw: number; groups: number;
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  groups: number;
   /** [top, left, bottom, right] */
   pad: readonly number[];
-  oh: number; ow: number;
-  zpIn: number; zpOut: number; qMin: number; qMax: number;
+  oh: number;
+  ow: number;
+  zpIn: number;
+  zpOut: number;
+  qMin: number;
+  qMax: number;
   fp: readonly FixedPoint[];
 }
 
 /** Conv2D (groups; depthwise is groups = Ci): acc = bias[c] + Σ in-bounds taps (x − zp_in)·w. */
 export function conv2dQs8Ref(x: Ints, w: Ints, bias: Ints | undefined, a: ConvQs8Args): Int8Array {
-  const cig = a.ci / a.groups, cog = a.co / a.groups;
+  const cig = a.ci / a.groups,
+    cog = a.co / a.groups;
   const out = new Int8Array(a.n * a.oh * a.ow * a.co);
   let o = 0;
   for (let nn = 0; nn < a.n; nn++)
@@ -49,7 +75,8 @@ export function conv2dQs8Ref(x: Ints, w: Ints, bias: Ints | undefined, a: ConvQs
 }
 
 function evaluateInt8(g: Graph, n: Node, ins: (Value | undefined)[], _outs: TypeInfo[]): Float64Array[] {
-  const x = ins[0]!, w = ins[1]!;
+  const x = ins[0]!,
+    w = ins[1]!;
   const q = weightedQs8(g, n, w.shape[0]!);
   const geo = convGeometry(n, x, w, g.source);
   return [Float64Array.from(conv2dQs8Ref(x.data, w.data, ins[2]?.data, { ...geo, ...q }))];
@@ -69,19 +96,24 @@ export const conv2d: OpDef = {
     check: checkClipRange,
   },
   infer(n, ins, file) {
-    const x = need(n, ins, 0, file, 'x'), w = need(n, ins, 1, file, 'weights');
+    const x = need(n, ins, 0, file, 'x'),
+      w = need(n, ins, 1, file, 'weights');
     rank(n, x, 4, file, 'input');
     rank(n, w, 4, file, 'weights');
     const g = convGeometry(n, x, w, file);
     const b = ins[2];
-    if (b && numElements(b.shape) !== g.co) fail(file, n, `bias ${fmt(b.shape)} does not match output channels ${g.co}`);
+    if (b && numElements(b.shape) !== g.co)
+      fail(file, n, `bias ${fmt(b.shape)} does not match output channels ${g.co}`);
     checkActivation(n, file);
     return [{ shape: [g.n, g.oh, g.ow, g.co], dtype: x.dtype === 'int8' ? 'int8' : 'float32' }];
   },
   evaluate(n, ins) {
-    const x = ins[0]!, w = ins[1]!, b = ins[2];
+    const x = ins[0]!,
+      w = ins[1]!,
+      b = ins[2];
     const g = convGeometry(n, x, w, '');
-    const cig = g.ci / g.groups, cog = g.co / g.groups;
+    const cig = g.ci / g.groups,
+      cog = g.co / g.groups;
     const out = new Float64Array(g.n * g.oh * g.ow * g.co);
     let o = 0;
     for (let nn = 0; nn < g.n; nn++)
@@ -107,17 +139,33 @@ export const conv2d: OpDef = {
   },
   int8: { quantize: 'own-params', evaluate: evaluateInt8 },
   channelFlow(n, ins) {
-    const groups = attrNum(n, 'groups', 1), ci = ins[0]!.shape[3]!, co = ins[1]!.shape[0]!;
+    const groups = attrNum(n, 'groups', 1),
+      ci = ins[0]!.shape[3]!,
+      co = ins[1]!.shape[0]!;
     const bias = ins[2] ? [{ input: 2, axis: lastAxis(ins[2]) }] : [];
     // depthwise with multiplier 1: channel c in is channel c out; its filters follow the channel
     if (groups > 1 && groups === ci && co === ci) {
-      return { kind: 'elementwise', data: [0], params: [{ input: 1, axis: 0 }, ...bias], update: (node, c) => { node.attrs.groups = c; } };
+      return {
+        kind: 'elementwise',
+        data: [0],
+        params: [{ input: 1, axis: 0 }, ...bias],
+        update: (node, c) => {
+          node.attrs.groups = c;
+        },
+      };
     }
-    return { kind: 'transform', data: 0, consumes: { input: 1, axis: 3 }, produces: [{ input: 1, axis: 0 }, ...bias], groups };
+    return {
+      kind: 'transform',
+      data: 0,
+      consumes: { input: 1, axis: 3 },
+      produces: [{ input: 1, axis: 0 }, ...bias],
+      groups,
+    };
   },
   grad(b, n, dy) {
     const [x, w, bias] = n.inputs as [string, string, string | undefined];
-    const xs = b.shape(x), ws = b.shape(w);
+    const xs = b.shape(x),
+      ws = b.shape(w);
     const geo = convGeometry(n, { shape: xs, data: new Float64Array(0) }, { shape: ws, data: new Float64Array(0) }, '');
     const attrs = { strides: [geo.sh, geo.sw], dilations: [geo.dh, geo.dw], padding: [...geo.pad], groups: geo.groups };
     const dz = gradThroughFused(b, n, dy);
@@ -125,7 +173,9 @@ export const conv2d: OpDef = {
       b.wants(x) ? b.add('Conv2DGradInput', [dz, w], { ...attrs, inputShape: [...xs] })[0] : undefined,
       b.wants(w) ? b.add('Conv2DGradFilter', [x, dz], { ...attrs, weightShape: [...ws] })[0] : undefined,
       // db: Σ over batch and pixels, in pixel order (dz viewed [N·OH·OW, Co])
-      bias && b.wants(bias) ? b.add('ReduceSum', [b.add('Reshape', [dz], { shape: [geo.n * geo.oh * geo.ow, geo.co] })[0]!], { axis: 0 })[0] : undefined,
+      bias && b.wants(bias)
+        ? b.add('ReduceSum', [b.add('Reshape', [dz], { shape: [geo.n * geo.oh * geo.ow, geo.co] })[0]!], { axis: 0 })[0]
+        : undefined,
     ];
   },
 };

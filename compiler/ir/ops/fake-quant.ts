@@ -22,7 +22,8 @@ const roundHalfAway = (v: number) => (v < 0 ? -Math.floor(-v + 0.5) : Math.floor
 
 /** The activation params of a tracked range [min, max] (compiler/quantize/params.ts activationQuant). */
 export function fakeQuantParams(min: number, max: number): { scale: number; zp: number } {
-  const lo = Math.min(min, 0), hi = Math.max(max, 0);
+  const lo = Math.min(min, 0),
+    hi = Math.max(max, 0);
   if (!(hi - lo > 0) || !Number.isFinite(hi - lo)) return { scale: 1, zp: -128 };
   const scale = f32((hi - lo) / 255);
   return { scale, zp: Math.min(127, Math.max(-128, roundHalfAway(-128 - lo / scale))) };
@@ -31,16 +32,22 @@ export function fakeQuantParams(min: number, max: number): { scale: number; zp: 
 /** The range after one step: tracked from the batch x, or unchanged when frozen (m = 0). */
 export function trackRange(x: ArrayLike<number>, range: ArrayLike<number>, m: number): [number, number] {
   if (m === 0) return [range[0]!, range[1]!];
-  let bmin = Infinity, bmax = -Infinity;
-  for (let i = 0; i < x.length; i++) { bmin = Math.min(bmin, x[i]!); bmax = Math.max(bmax, x[i]!); }
+  let bmin = Infinity,
+    bmax = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    bmin = Math.min(bmin, x[i]!);
+    bmax = Math.max(bmax, x[i]!);
+  }
   if (Number.isNaN(range[0]!) || Number.isNaN(range[1]!)) return [f32(bmin), f32(bmax)];
   const mf = f32(m);
   return [f32(range[0]! + f32(mf * f32(bmin - range[0]!))), f32(range[1]! + f32(mf * f32(bmax - range[1]!)))];
 }
 
 function inferRange(n: Parameters<OpDef['infer']>[0], ins: Parameters<OpDef['infer']>[1], file: string, what: string) {
-  const x = need(n, ins, 0, file, what), r = need(n, ins, 1, file, 'range');
-  if (x.dtype !== 'float32' || r.dtype !== 'float32') fail(file, n, `${what} and range must be float32, found ${x.dtype} and ${r.dtype}`);
+  const x = need(n, ins, 0, file, what),
+    r = need(n, ins, 1, file, 'range');
+  if (x.dtype !== 'float32' || r.dtype !== 'float32')
+    fail(file, n, `${what} and range must be float32, found ${x.dtype} and ${r.dtype}`);
   if (r.shape.join() !== '2') fail(file, n, `range must be [2] (min, max), found ${fmt(r.shape)}`);
   return x;
 }
@@ -54,7 +61,10 @@ export const fakeQuant: OpDef = {
     const x = inferRange(n, ins, file, 'x');
     const m = attrNum(n, 'momentum', 0.01);
     if (!(m >= 0 && m <= 1)) fail(file, n, `momentum must be in [0, 1], found ${m}`);
-    return [{ shape: [...x.shape], dtype: 'float32' }, { shape: [2], dtype: 'float32' }];
+    return [
+      { shape: [...x.shape], dtype: 'float32' },
+      { shape: [2], dtype: 'float32' },
+    ];
   },
   evaluate(n, ins) {
     const x = ins[0]!.data;
@@ -74,17 +84,21 @@ export const fakeQuantGrad: OpDef = {
   schema: { inputs: [3, 3], outputs: 1, attrs: {} },
   trainingOnly: true,
   infer(n, ins, file) {
-    const x = inferRange(n, ins, file, 'x'), dy = need(n, ins, 2, file, 'dy');
+    const x = inferRange(n, ins, file, 'x'),
+      dy = need(n, ins, 2, file, 'dy');
     if (dy.shape.join() !== x.shape.join()) fail(file, n, `dy ${fmt(dy.shape)} does not match x ${fmt(x.shape)}`);
     return [{ shape: [...x.shape], dtype: 'float32' }];
   },
   evaluate(_n, ins) {
-    const x = ins[0]!.data, dy = ins[2]!.data;
+    const x = ins[0]!.data,
+      dy = ins[2]!.data;
     const { scale, zp } = fakeQuantParams(ins[1]!.data[0]!, ins[1]!.data[1]!);
-    return [dy.map((d, i) => {
-      const q = roundHalfAway(f32(f32(x[i]!) / scale)) + zp;
-      return q >= -128 && q <= 127 ? d : 0;
-    })];
+    return [
+      dy.map((d, i) => {
+        const q = roundHalfAway(f32(f32(x[i]!) / scale)) + zp;
+        return q >= -128 && q <= 127 ? d : 0;
+      }),
+    ];
   },
 };
 
@@ -102,21 +116,32 @@ export const fakeQuantBias: OpDef = {
   schema: { inputs: [3, 3], outputs: 1, attrs: {} },
   trainingOnly: true,
   infer(n, ins, file) {
-    const b = need(n, ins, 0, file, 'bias'), w = need(n, ins, 1, file, 'w'), r = need(n, ins, 2, file, 'input range');
-    if (b.dtype !== 'float32' || w.dtype !== 'float32' || r.dtype !== 'float32') fail(file, n, 'bias, weights and range must be float32');
+    const b = need(n, ins, 0, file, 'bias'),
+      w = need(n, ins, 1, file, 'w'),
+      r = need(n, ins, 2, file, 'input range');
+    if (b.dtype !== 'float32' || w.dtype !== 'float32' || r.dtype !== 'float32')
+      fail(file, n, 'bias, weights and range must be float32');
     if (b.shape.length !== 1 || b.shape[0] !== w.shape[0] || r.shape.join() !== '2') {
-      fail(file, n, `needs bias [C], weights [C, …] and a range [2], found ${fmt(b.shape)}, ${fmt(w.shape)}, ${fmt(r.shape)}`);
+      fail(
+        file,
+        n,
+        `needs bias [C], weights [C, …] and a range [2], found ${fmt(b.shape)}, ${fmt(w.shape)}, ${fmt(r.shape)}`,
+      );
     }
     return [{ shape: [...b.shape], dtype: 'float32' }];
   },
   evaluate(_n, ins) {
-    const b = ins[0]!.data, w = ins[1]!, C = w.shape[0]!;
+    const b = ins[0]!.data,
+      w = ins[1]!,
+      C = w.shape[0]!;
     const sIn = fakeQuantParams(ins[2]!.data[0]!, ins[2]!.data[1]!).scale;
     const sw = weightScales(w.data, C);
-    return [b.map((v, c) => {
-      const sb = f32(f32(sIn) * sw[c]!);
-      return f32(Math.min(2147483647, Math.max(-2147483648, roundHalfAway(f32(v) / sb))) * sb);
-    })];
+    return [
+      b.map((v, c) => {
+        const sb = f32(f32(sIn) * sw[c]!);
+        return f32(Math.min(2147483647, Math.max(-2147483648, roundHalfAway(f32(v) / sb))) * sb);
+      }),
+    ];
   },
   grad: (_b, _n, dy) => [dy, undefined, undefined],
 };
@@ -126,16 +151,21 @@ export const fakeQuantWeight: OpDef = {
   trainingOnly: true,
   infer(n, ins, file) {
     const w = need(n, ins, 0, file, 'w');
-    if (w.dtype !== 'float32' || w.shape.length < 2) fail(file, n, `w must be float32 [channels, …], found ${w.dtype}${fmt(w.shape)}`);
+    if (w.dtype !== 'float32' || w.shape.length < 2)
+      fail(file, n, `w must be float32 [channels, …], found ${w.dtype}${fmt(w.shape)}`);
     return [{ shape: [...w.shape], dtype: 'float32' }];
   },
   evaluate(_n, ins) {
-    const w = ins[0]!, C = w.shape[0]!, inner = numElements(w.shape) / C;
+    const w = ins[0]!,
+      C = w.shape[0]!,
+      inner = numElements(w.shape) / C;
     const s = weightScales(w.data, C);
-    return [w.data.map((v, i) => {
-      const q = Math.min(127, Math.max(-127, roundHalfAway(f32(f32(v) / s[Math.floor(i / inner)]!))));
-      return f32(q * s[Math.floor(i / inner)]!);
-    })];
+    return [
+      w.data.map((v, i) => {
+        const q = Math.min(127, Math.max(-127, roundHalfAway(f32(f32(v) / s[Math.floor(i / inner)]!))));
+        return f32(q * s[Math.floor(i / inner)]!);
+      }),
+    ];
   },
   grad: (_b, _n, dy) => [dy],
 };

@@ -10,7 +10,8 @@ export const flatten: OpDef = {
     const r = x.shape.length;
     let axis = attrNum(n, 'axis', 1);
     if (axis < 0) axis += r;
-    if (!Number.isInteger(axis) || axis < 0 || axis > r) fail(file, n, `axis ${attrNum(n, 'axis', 1)} is out of range for rank ${r}`);
+    if (!Number.isInteger(axis) || axis < 0 || axis > r)
+      fail(file, n, `axis ${attrNum(n, 'axis', 1)} is out of range for rank ${r}`);
     return [{ shape: [numElements(x.shape.slice(0, axis)), numElements(x.shape.slice(axis))], dtype: x.dtype }];
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],

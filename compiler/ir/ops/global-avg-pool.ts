@@ -9,7 +9,16 @@ import type { OpDef, TypeInfo, Value } from './op-def.ts';
 type Ints = ArrayLike<number>;
 
 /** GlobalAvgPool: requant(Σ (x − zp_in)) with r = s_in / (s_out·H·W). */
-export function globalAvgPoolQs8Ref(x: Ints, N: number, H: number, W: number, C: number, zpIn: number, zpOut: number, fp: FixedPoint): Int8Array {
+export function globalAvgPoolQs8Ref(
+  x: Ints,
+  N: number,
+  H: number,
+  W: number,
+  C: number,
+  zpIn: number,
+  zpOut: number,
+  fp: FixedPoint,
+): Int8Array {
   const out = new Int8Array(N * C);
   for (let nn = 0; nn < N; nn++)
     for (let c = 0; c < C; c++) {
@@ -22,7 +31,8 @@ export function globalAvgPoolQs8Ref(x: Ints, N: number, H: number, W: number, C:
 
 function evaluateInt8(g: Graph, n: Node, ins: (Value | undefined)[], _outs: TypeInfo[]): Float64Array[] {
   const x = ins[0]!;
-  const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+  const qi = tensorQuant(g, n.inputs[0]!, n),
+    qo = tensorQuant(g, n.outputs[0]!, n);
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const fp = quantizeMultiplier(Math.fround(qi.scale) / (Math.fround(qo.scale) * H * W), `node '${n.name}'`);
   return [Float64Array.from(globalAvgPoolQs8Ref(x.data, N, H, W, C, qi.zp, qo.zp, fp))];

@@ -8,7 +8,9 @@ export const globalNormScale: OpDef = {
   schema: { inputs: [1, Infinity], outputs: 1, attrs: { maxNorm: { kind: 'float' } } },
   trainingOnly: true,
   infer(n, ins, file) {
-    ins.forEach((t, i) => { if (!t || t.dtype !== 'float32') fail(file, n, `input ${i} must be a float32 gradient`); });
+    ins.forEach((t, i) => {
+      if (!t || t.dtype !== 'float32') fail(file, n, `input ${i} must be a float32 gradient`);
+    });
     if (!(attrNum(n, 'maxNorm', 0) > 0)) fail(file, n, `maxNorm must be > 0, found ${n.attrs.maxNorm}`);
     return [{ shape: [1], dtype: 'float32' }];
   },

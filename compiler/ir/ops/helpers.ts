@@ -67,13 +67,22 @@ export type PadSpec = [top: number, left: number, bottom: number, right: number]
 
 /** Resolves Conv2D/pool padding to explicit [top,left,bottom,right]; 'same' = SAME_UPPER (extra at the end). */
 export function resolvePadding(
-  n: Node, file: string, h: number, w: number, kh: number, kw: number,
-  sh: number, sw: number, dh: number, dw: number,
+  n: Node,
+  file: string,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  dh: number,
+  dw: number,
 ): PadSpec {
   const p = n.attrs.padding ?? 'valid';
   if (p === 'valid') return [0, 0, 0, 0];
   if (p === 'same') {
-    const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
+    const oh = Math.ceil(h / sh),
+      ow = Math.ceil(w / sw);
     const th = Math.max((oh - 1) * sh + (kh - 1) * dh + 1 - h, 0);
     const tw = Math.max((ow - 1) * sw + (kw - 1) * dw + 1 - w, 0);
     return [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)];
@@ -109,10 +118,12 @@ export function applyActivation(n: Node, out: Float64Array): Float64Array {
 
 export function checkActivation(n: Node, file: string): void {
   const a = attrStr(n, 'activation', 'none');
-  if (a !== 'none' && a !== 'relu' && a !== 'clip') fail(file, n, `activation must be 'none', 'relu' or 'clip', found '${a}'`);
+  if (a !== 'none' && a !== 'relu' && a !== 'clip')
+    fail(file, n, `activation must be 'none', 'relu' or 'clip', found '${a}'`);
   if (a === 'clip') {
     const c = attrNums(n, 'clip', []);
-    if (c.length !== 2 || !(c[0]! <= c[1]!)) fail(file, n, `clip must be [min,max] with min ≤ max, found ${JSON.stringify(n.attrs.clip)}`);
+    if (c.length !== 2 || !(c[0]! <= c[1]!))
+      fail(file, n, `clip must be [min,max] with min ≤ max, found ${JSON.stringify(n.attrs.clip)}`);
   }
 }
 
@@ -138,7 +149,12 @@ export const sameF = (n: Node, ins: (Tensor | undefined)[], file: string): TypeI
 };
 
 /** Strided gather: out[idx] = in[offset + Σ idx_k·strides_k] (Transpose, Slice). */
-export function gather(data: Float64Array, shape: readonly number[], strides: readonly number[], offset: number): Float64Array {
+export function gather(
+  data: Float64Array,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Float64Array {
   const total = numElements(shape);
   const out = new Float64Array(total);
   const idx = new Array<number>(shape.length).fill(0);
@@ -146,7 +162,10 @@ export function gather(data: Float64Array, shape: readonly number[], strides: re
     let j = offset;
     for (let k = 0; k < shape.length; k++) j += idx[k]! * strides[k]!;
     out[i] = data[j]!;
-    for (let k = shape.length - 1; k >= 0; k--) { if (++idx[k]! < shape[k]!) break; idx[k] = 0; }
+    for (let k = shape.length - 1; k >= 0; k--) {
+      if (++idx[k]! < shape[k]!) break;
+      idx[k] = 0;
+    }
   }
   return out;
 }
@@ -154,8 +173,21 @@ export function gather(data: Float64Array, shape: readonly number[], strides: re
 // ---------- conv geometry ----------
 
 export interface ConvGeometry {
-  n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number;
-  sh: number; sw: number; dh: number; dw: number; groups: number; pad: PadSpec; oh: number; ow: number;
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+  pad: PadSpec;
+  oh: number;
+  ow: number;
 }
 
 export function convGeometry(n: Node, x: Tensor | Value, wt: Tensor | Value, file: string): ConvGeometry {
@@ -164,16 +196,25 @@ export function convGeometry(n: Node, x: Tensor | Value, wt: Tensor | Value, fil
   const [sh, sw] = attrNums(n, 'strides', [1, 1]) as [number, number];
   const [dh, dw] = attrNums(n, 'dilations', [1, 1]) as [number, number];
   const groups = attrNum(n, 'groups', 1);
-  if (!(sh >= 1 && sw >= 1 && Number.isInteger(sh) && Number.isInteger(sw))) fail(file, n, `strides must be positive integers, found ${JSON.stringify(n.attrs.strides)}`);
-  if (!(dh >= 1 && dw >= 1 && Number.isInteger(dh) && Number.isInteger(dw))) fail(file, n, `dilations must be positive integers, found ${JSON.stringify(n.attrs.dilations)}`);
+  if (!(sh >= 1 && sw >= 1 && Number.isInteger(sh) && Number.isInteger(sw)))
+    fail(file, n, `strides must be positive integers, found ${JSON.stringify(n.attrs.strides)}`);
+  if (!(dh >= 1 && dw >= 1 && Number.isInteger(dh) && Number.isInteger(dw)))
+    fail(file, n, `dilations must be positive integers, found ${JSON.stringify(n.attrs.dilations)}`);
   if (!(Number.isInteger(groups) && groups >= 1)) fail(file, n, `groups must be a positive integer, found ${groups}`);
   if (Ci % groups !== 0) fail(file, n, `input channels ${Ci} are not divisible by groups ${groups}`);
-  if (Co % groups !== 0) fail(file, n, `output channels ${Co} (weights ${fmt(wt.shape)}) are not divisible by groups ${groups}`);
-  if (Cig * groups !== Ci) fail(file, n, `weights ${fmt(wt.shape)} do not match input channels ${Ci} (groups ${groups}: expected last dim ${Ci / groups})`);
+  if (Co % groups !== 0)
+    fail(file, n, `output channels ${Co} (weights ${fmt(wt.shape)}) are not divisible by groups ${groups}`);
+  if (Cig * groups !== Ci)
+    fail(
+      file,
+      n,
+      `weights ${fmt(wt.shape)} do not match input channels ${Ci} (groups ${groups}: expected last dim ${Ci / groups})`,
+    );
   const pad = resolvePadding(n, file, H, W, KH, KW, sh, sw, dh, dw);
   const oh = outDim(H, KH, sh, dh, pad[0], pad[2]);
   const ow = outDim(W, KW, sw, dw, pad[1], pad[3]);
-  if (oh < 1 || ow < 1) fail(file, n, `kernel ${KH}x${KW} (dilation ${dh}x${dw}) is larger than the padded input ${H}x${W}`);
+  if (oh < 1 || ow < 1)
+    fail(file, n, `kernel ${KH}x${KW} (dilation ${dh}x${dw}) is larger than the padded input ${H}x${W}`);
   return { n: N, h: H, w: W, ci: Ci, co: Co, kh: KH, kw: KW, sh, sw, dh, dw, groups, pad, oh, ow };
 }
 
@@ -203,8 +244,13 @@ export const lastAxis = (t: { shape: readonly number[] }): number => t.shape.len
  * Channel flow of Flatten / Reshape: row-major data keeps the channel axis innermost, so when the output's
  * last dim is a multiple of the input's channel count C, input channel c becomes output features k·C + c.
  */
-export function reshapeFlow(inShape: readonly number[], outShape: readonly number[], update?: (n: Node, c: number, old: number) => void): ChannelFlow {
-  const c = inShape.at(-1), l = outShape.at(-1);
+export function reshapeFlow(
+  inShape: readonly number[],
+  outShape: readonly number[],
+  update?: (n: Node, c: number, old: number) => void,
+): ChannelFlow {
+  const c = inShape.at(-1),
+    l = outShape.at(-1);
   if (c === undefined || l === undefined || l % c !== 0) return { kind: 'boundary', why: 'splits the channel axis' };
   return update ? { kind: 'reshape', update } : { kind: 'reshape' };
 }
@@ -235,8 +281,12 @@ export function activationGradRule(kind: string, attrsOf: (n: Node) => Attrs = (
 
 /** Sums dy (broadcast output shape) back to an operand's shape: leading axes, then size-1 axes high to low. */
 export function unbroadcastGrad(b: GradBuilder, dy: string, to: readonly number[]): string {
-  let cur = dy, shape = b.shape(dy);
-  while (shape.length > to.length) { cur = b.add('ReduceSum', [cur], { axis: 0 })[0]!; shape = shape.slice(1); }
+  let cur = dy,
+    shape = b.shape(dy);
+  while (shape.length > to.length) {
+    cur = b.add('ReduceSum', [cur], { axis: 0 })[0]!;
+    shape = shape.slice(1);
+  }
   for (let ax = shape.length - 1; ax >= 0; ax--) {
     if (to[ax] === 1 && shape[ax] !== 1) cur = b.add('ReduceSum', [cur], { axis: ax })[0]!;
   }

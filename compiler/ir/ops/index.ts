@@ -100,7 +100,11 @@ export function inferNode(g: Graph, n: Node): TypeInfo[] {
   });
   const outs = def.infer(n, ins, g.source);
   if (n.outputs.length !== outs.length) {
-    throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `expected ${outs.length} output(s), found ${n.outputs.length}`);
+    throw new ModelError(
+      g.source,
+      `node '${n.name}' (${n.op})`,
+      `expected ${outs.length} output(s), found ${n.outputs.length}`,
+    );
   }
   return outs;
 }
@@ -112,6 +116,9 @@ export function inferNode(g: Graph, n: Node): TypeInfo[] {
 export function isInt8Node(g: Graph, n: Node): boolean {
   const rule = OPS[n.op]?.int8;
   if (rule?.converts) return true;
-  return rule?.evaluate !== undefined
-    && g.tensors.get(n.inputs[0]!)?.dtype === 'int8' && g.tensors.get(n.outputs[0]!)?.dtype === 'int8';
+  return (
+    rule?.evaluate !== undefined &&
+    g.tensors.get(n.inputs[0]!)?.dtype === 'int8' &&
+    g.tensors.get(n.outputs[0]!)?.dtype === 'int8'
+  );
 }

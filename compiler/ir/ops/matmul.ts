@@ -12,15 +12,20 @@ export const matMul: OpDef = {
   schema: { inputs: [2, 2], outputs: 1, attrs: {} },
   trainingOnly: true,
   infer(n, ins, file) {
-    const a = need(n, ins, 0, file, 'a'), b = need(n, ins, 1, file, 'b');
-    rank(n, a, 2, file, 'a'); rank(n, b, 2, file, 'b');
-    f32(n, a, file, 'a'); f32(n, b, file, 'b');
+    const a = need(n, ins, 0, file, 'a'),
+      b = need(n, ins, 1, file, 'b');
+    rank(n, a, 2, file, 'a');
+    rank(n, b, 2, file, 'b');
+    f32(n, a, file, 'a');
+    f32(n, b, file, 'b');
     if (a.shape[1] !== b.shape[0]) fail(file, n, `a ${fmt(a.shape)} and b ${fmt(b.shape)} do not chain`);
     return [{ shape: [a.shape[0]!, b.shape[1]!], dtype: 'float32' }];
   },
   evaluate(_n, ins) {
-    const a = ins[0]!, b = ins[1]!;
-    const [M, K] = a.shape as [number, number], N = b.shape[1]!;
+    const a = ins[0]!,
+      b = ins[1]!;
+    const [M, K] = a.shape as [number, number],
+      N = b.shape[1]!;
     const out = new Float64Array(M * N);
     for (let m = 0; m < M; m++)
       for (let j = 0; j < N; j++) {

@@ -83,7 +83,10 @@ export interface GradBuilder {
 export type GradRule = (b: GradBuilder, n: Node, dy: string) => (string | undefined)[];
 
 /** A constant input (weights, bias, per-channel params) whose `axis` runs over channels. */
-export interface ChannelParam { input: number; axis: number }
+export interface ChannelParam {
+  input: number;
+  axis: number;
+}
 
 /**
  * How channels (the last axis of NHWC activations, features of Dense) flow from inputs to outputs, for

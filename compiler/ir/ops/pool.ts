@@ -4,24 +4,46 @@
 import type { Graph, Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
 import { divRoundHalfAway } from '../requant.ts';
-import { attrNum, attrNums, fail, fmt, need, outDim, rank, resolvePadding, type PadSpec, passChannels } from './helpers.ts';
+import {
+  attrNum,
+  attrNums,
+  fail,
+  fmt,
+  need,
+  outDim,
+  rank,
+  resolvePadding,
+  type PadSpec,
+  passChannels,
+} from './helpers.ts';
 import type { AttrSchema, OpDef, TypeInfo, Value } from './op-def.ts';
 import { ModelError } from '../graph.ts';
 
 export interface PoolGeometry {
-  n: number; h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number;
-  pad: PadSpec; oh: number; ow: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pad: PadSpec;
+  oh: number;
+  ow: number;
 }
 
 export function poolGeometry(n: Node, shape: readonly number[], file: string): PoolGeometry {
   const [N, H, W, C] = shape as [number, number, number, number];
   const k = attrNums(n, 'kernel', []);
-  if (k.length !== 2 || !k.every((v) => Number.isInteger(v) && v >= 1)) fail(file, n, `kernel must be [kh,kw] ≥ 1, found ${JSON.stringify(n.attrs.kernel)}`);
+  if (k.length !== 2 || !k.every((v) => Number.isInteger(v) && v >= 1))
+    fail(file, n, `kernel must be [kh,kw] ≥ 1, found ${JSON.stringify(n.attrs.kernel)}`);
   const [kh, kw] = k as [number, number];
   const [sh, sw] = attrNums(n, 'strides', [kh, kw]) as [number, number];
   if (!(sh >= 1 && sw >= 1)) fail(file, n, `strides must be ≥ 1, found ${JSON.stringify(n.attrs.strides)}`);
   const pad = resolvePadding(n, file, H, W, kh, kw, sh, sw, 1, 1);
-  if (pad[0] >= kh || pad[2] >= kh || pad[1] >= kw || pad[3] >= kw) fail(file, n, `padding ${fmt(pad)} must be smaller than the kernel ${kh}x${kw}`);
+  if (pad[0] >= kh || pad[2] >= kh || pad[1] >= kw || pad[3] >= kw)
+    fail(file, n, `padding ${fmt(pad)} must be smaller than the kernel ${kh}x${kw}`);
   const oh = outDim(H, kh, sh, 1, pad[0], pad[2]);
   const ow = outDim(W, kw, sw, 1, pad[1], pad[3]);
   if (oh < 1 || ow < 1) fail(file, n, `kernel ${kh}x${kw} is larger than the padded input ${H}x${W}`);
@@ -29,8 +51,19 @@ export function poolGeometry(n: Node, shape: readonly number[], file: string): P
 }
 
 export interface PoolQs8Args {
-  n: number; h: number; w: number; c: number; kh: number; kw: number; sh: number; sw: number;
-  pad: readonly number[]; oh: number; ow: number; countIncludePad: boolean; zp: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pad: readonly number[];
+  oh: number;
+  ow: number;
+  countIncludePad: boolean;
+  zp: number;
 }
 
 /** MaxPool / AvgPool with input and output sharing scale and zero point. */
@@ -41,10 +74,13 @@ export function poolQs8Ref(kind: 'max' | 'avg', x: ArrayLike<number>, a: PoolQs8
     for (let oy = 0; oy < a.oh; oy++)
       for (let ox = 0; ox < a.ow; ox++)
         for (let c = 0; c < a.c; c++) {
-          let acc = kind === 'max' ? -128 : 0, cnt = 0, padded = 0;
+          let acc = kind === 'max' ? -128 : 0,
+            cnt = 0,
+            padded = 0;
           for (let ky = 0; ky < a.kh; ky++)
             for (let kx = 0; kx < a.kw; kx++) {
-              const iy = oy * a.sh - a.pad[0]! + ky, ix = ox * a.sw - a.pad[1]! + kx;
+              const iy = oy * a.sh - a.pad[0]! + ky,
+                ix = ox * a.sw - a.pad[1]! + kx;
               if (iy >= -a.pad[0]! && iy < a.h + a.pad[2]! && ix >= -a.pad[1]! && ix < a.w + a.pad[3]!) padded++;
               if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
               const v = x[((nn * a.h + iy) * a.w + ix) * a.c + c]!;
@@ -60,12 +96,21 @@ export function poolQs8Ref(kind: 'max' | 'avg', x: ArrayLike<number>, a: PoolQs8
 function evaluateInt8(kind: 'max' | 'avg') {
   return (g: Graph, n: Node, ins: (Value | undefined)[], _outs: TypeInfo[]): Float64Array[] => {
     const x = ins[0]!;
-    const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
+    const qi = tensorQuant(g, n.inputs[0]!, n),
+      qo = tensorQuant(g, n.outputs[0]!, n);
     if (Math.fround(qi.scale) !== Math.fround(qo.scale) || qi.zp !== qo.zp) {
-      throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 pooling needs the output quant equal to the input's (insert a Requantize)`);
+      throw new ModelError(
+        g.source,
+        `node '${n.name}' (${n.op})`,
+        `int8 pooling needs the output quant equal to the input's (insert a Requantize)`,
+      );
     }
     const geo = poolGeometry(n, x.shape, g.source);
-    return [Float64Array.from(poolQs8Ref(kind, x.data, { ...geo, countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0, zp: qi.zp }))];
+    return [
+      Float64Array.from(
+        poolQs8Ref(kind, x.data, { ...geo, countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0, zp: qi.zp }),
+      ),
+    ];
   };
 }
 
@@ -77,8 +122,11 @@ function pool(kind: 'max' | 'avg', extra: Record<string, AttrSchema>): OpDef {
       attrs: {
         kernel: { kind: 'ints', length: 2, min: 1 },
         strides: {
-          kind: 'ints', length: 2, min: 1,
-          derive: (a) => [...(a.kernel as number[])], deriveDoc: 'kernel',
+          kind: 'ints',
+          length: 2,
+          min: 1,
+          derive: (a) => [...(a.kernel as number[])],
+          deriveDoc: 'kernel',
         },
         padding: { kind: 'padding', default: 'valid' },
         ...extra,
@@ -101,7 +149,8 @@ function pool(kind: 'max' | 'avg', extra: Record<string, AttrSchema>): OpDef {
           for (let ox = 0; ox < g.ow; ox++)
             for (let c = 0; c < g.c; c++) {
               let acc = kind === 'max' ? -Infinity : 0;
-              let cnt = 0, padded = 0;
+              let cnt = 0,
+                padded = 0;
               for (let ky = 0; ky < g.kh; ky++) {
                 const iy = oy * g.sh - g.pad[0] + ky;
                 for (let kx = 0; kx < g.kw; kx++) {
@@ -120,12 +169,20 @@ function pool(kind: 'max' | 'avg', extra: Record<string, AttrSchema>): OpDef {
     int8: { quantize: 'input-params', evaluate: evaluateInt8(kind) },
     channelFlow: passChannels,
     grad(b, n, dy) {
-      const x = n.inputs[0]!, xs = b.shape(x);
+      const x = n.inputs[0]!,
+        xs = b.shape(x);
       const g = poolGeometry(n, xs, '');
-      const attrs = { kernel: [g.kh, g.kw], strides: [g.sh, g.sw], padding: [...g.pad], countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0 };
-      return [kind === 'max'
-        ? b.add('MaxPoolGrad', [x, dy], attrs)[0]
-        : b.add('AvgPoolGrad', [dy], { ...attrs, inputShape: [...xs] })[0]];
+      const attrs = {
+        kernel: [g.kh, g.kw],
+        strides: [g.sh, g.sw],
+        padding: [...g.pad],
+        countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0,
+      };
+      return [
+        kind === 'max'
+          ? b.add('MaxPoolGrad', [x, dy], attrs)[0]
+          : b.add('AvgPoolGrad', [dy], { ...attrs, inputShape: [...xs] })[0],
+      ];
     },
   };
 }

@@ -30,7 +30,11 @@ function quantOp(from: DType | undefined, to: DType, evaluateInt8: Int8Evaluate)
     },
     evaluate(n) {
       // the scales live on the graph's tensors: evaluate() runs these through int8.evaluate
-      throw new ModelError('', `node '${n.name}' (${n.op})`, `needs the graph's quant params; evaluate it with evaluate() on the graph`);
+      throw new ModelError(
+        '',
+        `node '${n.name}' (${n.op})`,
+        `needs the graph's quant params; evaluate it with evaluate() on the graph`,
+      );
     },
     int8: { converts: true, evaluate: evaluateInt8 },
   };
@@ -45,6 +49,11 @@ export const dequantize = quantOp('int8', 'float32', (g, n, ins) => {
   return [Float64Array.from(dequantizeRef(ins[0]!.data, q.scale, q.zp))];
 });
 export const requantizeOp = quantOp('int8', 'int8', (g, n, ins) => {
-  const qi = tensorQuant(g, n.inputs[0]!, n), qo = tensorQuant(g, n.outputs[0]!, n);
-  return [Float64Array.from(requantizeRef(ins[0]!.data, qi.zp, qo.zp, quantizeMultiplier(Math.fround(qi.scale) / Math.fround(qo.scale))))];
+  const qi = tensorQuant(g, n.inputs[0]!, n),
+    qo = tensorQuant(g, n.outputs[0]!, n);
+  return [
+    Float64Array.from(
+      requantizeRef(ins[0]!.data, qi.zp, qo.zp, quantizeMultiplier(Math.fround(qi.scale) / Math.fround(qo.scale))),
+    ),
+  ];
 });

@@ -5,11 +5,21 @@ import { attrNum, fail, fmt, need } from './helpers.ts';
 import type { OpDef } from './op-def.ts';
 
 /** [outer, axis, inner] view of `shape` around attrs.axis, and the output shape. */
-export function reduceView(n: Node, shape: readonly number[], file: string): [outer: number, axis: number, inner: number, out: number[]] {
+export function reduceView(
+  n: Node,
+  shape: readonly number[],
+  file: string,
+): [outer: number, axis: number, inner: number, out: number[]] {
   let ax = attrNum(n, 'axis', 0);
   if (ax < 0) ax += shape.length;
-  if (!Number.isInteger(ax) || ax < 0 || ax >= shape.length) fail(file, n, `axis ${n.attrs.axis} is out of range for ${fmt(shape)}`);
-  return [numElements(shape.slice(0, ax)), shape[ax]!, numElements(shape.slice(ax + 1)), shape.filter((_d, i) => i !== ax)];
+  if (!Number.isInteger(ax) || ax < 0 || ax >= shape.length)
+    fail(file, n, `axis ${n.attrs.axis} is out of range for ${fmt(shape)}`);
+  return [
+    numElements(shape.slice(0, ax)),
+    shape[ax]!,
+    numElements(shape.slice(ax + 1)),
+    shape.filter((_d, i) => i !== ax),
+  ];
 }
 
 export const reduceSum: OpDef = {

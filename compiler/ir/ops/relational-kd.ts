@@ -16,13 +16,19 @@ const huber = (x: number) => (Math.abs(x) < 1 ? 0.5 * x * x : Math.abs(x) - 0.5)
 const huberGrad = (x: number) => Math.max(-1, Math.min(1, x));
 
 function inferRkd(n: Node, ins: (Tensor | undefined)[], file: string): TypeInfo[] {
-  const s = need(n, ins, 0, file, 'student embeddings'), t = need(n, ins, 1, file, 'teacher embeddings');
+  const s = need(n, ins, 0, file, 'student embeddings'),
+    t = need(n, ins, 1, file, 'teacher embeddings');
   rank(n, s, 2, file, 'student embeddings');
   rank(n, t, 2, file, 'teacher embeddings');
-  if (s.dtype !== 'float32' || t.dtype !== 'float32') fail(file, n, `embeddings must be float32, found ${s.dtype} and ${t.dtype}`);
-  if (s.shape[0] !== t.shape[0]) fail(file, n, `teacher embeddings ${fmt(t.shape)} and student ${fmt(s.shape)} differ in batch size`);
+  if (s.dtype !== 'float32' || t.dtype !== 'float32')
+    fail(file, n, `embeddings must be float32, found ${s.dtype} and ${t.dtype}`);
+  if (s.shape[0] !== t.shape[0])
+    fail(file, n, `teacher embeddings ${fmt(t.shape)} and student ${fmt(s.shape)} differ in batch size`);
   if (s.shape[0]! < 2) fail(file, n, `relational losses need a batch of at least 2, found ${s.shape[0]}`);
-  return [{ shape: [1], dtype: 'float32' }, { shape: [...s.shape], dtype: 'float32' }];
+  return [
+    { shape: [1], dtype: 'float32' },
+    { shape: [...s.shape], dtype: 'float32' },
+  ];
 }
 
 /** x_j − x_i of rows i, j of [B,D] row-major data. */
@@ -38,7 +44,8 @@ function distances(v: Value): [Float64Array, number] {
   const [B, D] = v.shape as [number, number];
   const d = new Float64Array(B * B);
   let sum = 0;
-  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) if (i !== j) sum += (d[i * B + j] = norm(diff(v.data, D, i, j)));
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < B; j++) if (i !== j) sum += d[i * B + j] = norm(diff(v.data, D, i, j));
   return [d, sum / (B * (B - 1))];
 }
 
@@ -47,17 +54,21 @@ export const rkdDistance: OpDef = {
   trainingOnly: true,
   infer: inferRkd,
   evaluate(_n, ins) {
-    const s = ins[0]!, t = ins[1]!;
+    const s = ins[0]!,
+      t = ins[1]!;
     const [B, D] = s.shape as [number, number];
     const P = B * (B - 1);
-    const [ds, mus] = distances(s), [dt, mut] = distances(t);
+    const [ds, mus] = distances(s),
+      [dt, mut] = distances(t);
     const psi = (d: number, mu: number) => (mu > 0 ? d / mu : 0);
     const g = new Float64Array(B * B);
-    let loss = 0, c = 0;
+    let loss = 0,
+      c = 0;
     for (let i = 0; i < B; i++)
       for (let j = 0; j < B; j++) {
         if (i === j) continue;
-        const ps = psi(ds[i * B + j]!, mus), x = ps - psi(dt[i * B + j]!, mut);
+        const ps = psi(ds[i * B + j]!, mus),
+          x = ps - psi(dt[i * B + j]!, mut);
         loss += huber(x);
         g[i * B + j] = huberGrad(x) / P;
         c += g[i * B + j]! * ps;
@@ -69,8 +80,8 @@ export const rkdDistance: OpDef = {
         for (let l = 0; l < B; l++) {
           const d = ds[k * B + l]!;
           if (k === l || d === 0) continue;
-          const G = 2 * (g[k * B + l]! - c) / mus;
-          for (let e = 0; e < D; e++) grad[k * D + e] += G * (s.data[k * D + e]! - s.data[l * D + e]!) / d;
+          const G = (2 * (g[k * B + l]! - c)) / mus;
+          for (let e = 0; e < D; e++) grad[k * D + e] += (G * (s.data[k * D + e]! - s.data[l * D + e]!)) / d;
         }
     return [Float64Array.of(loss / P), grad];
   },
@@ -79,10 +90,12 @@ export const rkdDistance: OpDef = {
 /** Unit difference vectors u_ij [B,B,D] (0 where e_j = e_i) and their lengths r [B,B]. */
 function units(v: Value): [Float64Array[], Float64Array] {
   const [B, D] = v.shape as [number, number];
-  const u: Float64Array[] = [], r = new Float64Array(B * B);
+  const u: Float64Array[] = [],
+    r = new Float64Array(B * B);
   for (let i = 0; i < B; i++)
     for (let j = 0; j < B; j++) {
-      const x = diff(v.data, D, i, j), len = norm(x);
+      const x = diff(v.data, D, i, j),
+        len = norm(x);
       r[i * B + j] = len;
       u.push(len > 0 ? x.map((e) => e / len) : x.fill(0));
     }
@@ -95,24 +108,31 @@ export const rkdAngle: OpDef = {
   trainingOnly: true,
   infer: inferRkd,
   evaluate(_n, ins) {
-    const s = ins[0]!, t = ins[1]!;
+    const s = ins[0]!,
+      t = ins[1]!;
     const [B, D] = s.shape as [number, number];
     const B3 = B * B * B;
-    const [us, rs] = units(s), [ut] = units(t);
+    const [us, rs] = units(s),
+      [ut] = units(t);
     const grad = new Float64Array(B * D);
     let loss = 0;
     for (let i = 0; i < B; i++)
       for (let j = 0; j < B; j++) {
-        const uij = us[i * B + j]!, r = rs[i * B + j]!;
+        const uij = us[i * B + j]!,
+          r = rs[i * B + j]!;
         const w = new Float64Array(D);
         for (let k = 0; k < B; k++) {
-          const as = dot(uij, us[i * B + k]!), x = as - dot(ut[i * B + j]!, ut[i * B + k]!);
+          const as = dot(uij, us[i * B + k]!),
+            x = as - dot(ut[i * B + j]!, ut[i * B + k]!);
           loss += huber(x);
-          const c = 2 * huberGrad(x) / B3;
+          const c = (2 * huberGrad(x)) / B3;
           for (let e = 0; e < D; e++) w[e] += c * (us[i * B + k]![e]! - as * uij[e]!);
         }
         if (r === 0) continue;
-        for (let e = 0; e < D; e++) { grad[j * D + e] += w[e]! / r; grad[i * D + e] -= w[e]! / r; }
+        for (let e = 0; e < D; e++) {
+          grad[j * D + e] += w[e]! / r;
+          grad[i * D + e] -= w[e]! / r;
+        }
       }
     return [Float64Array.of(loss / B3), grad];
   },

@@ -9,19 +9,23 @@ export function reshapeTarget(n: Node, inShape: readonly number[], file: string)
   const total = numElements(inShape);
   const out = spec.map((d, i) => {
     if (d === 0) {
-      if (i >= inShape.length) fail(file, n, `shape ${fmt(spec)}: 0 at axis ${i} has no input dim to copy (input ${fmt(inShape)})`);
+      if (i >= inShape.length)
+        fail(file, n, `shape ${fmt(spec)}: 0 at axis ${i} has no input dim to copy (input ${fmt(inShape)})`);
       return inShape[i]!;
     }
     return d;
   });
   const neg = out.filter((d) => d === -1).length;
-  if (neg > 1 || out.some((d) => d < -1 || !Number.isInteger(d))) fail(file, n, `shape ${fmt(spec)} may hold one -1 and otherwise positive dims`);
+  if (neg > 1 || out.some((d) => d < -1 || !Number.isInteger(d)))
+    fail(file, n, `shape ${fmt(spec)} may hold one -1 and otherwise positive dims`);
   const known = out.reduce((p, d) => (d === -1 ? p : p * d), 1);
   if (neg === 1) {
-    if (known === 0 || total % known !== 0) fail(file, n, `shape ${fmt(spec)} does not fit ${total} elements of input ${fmt(inShape)}`);
+    if (known === 0 || total % known !== 0)
+      fail(file, n, `shape ${fmt(spec)} does not fit ${total} elements of input ${fmt(inShape)}`);
     out[out.indexOf(-1)] = total / known;
   }
-  if (numElements(out) !== total) fail(file, n, `shape ${fmt(spec)} has ${numElements(out)} elements, input ${fmt(inShape)} has ${total}`);
+  if (numElements(out) !== total)
+    fail(file, n, `shape ${fmt(spec)} has ${numElements(out)} elements, input ${fmt(inShape)} has ${total}`);
   return out;
 }
 
@@ -43,10 +47,11 @@ export const reshape: OpDef = {
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],
   int8: { quantize: 'input-params' },
-  channelFlow: (n, ins, outs) => reshapeFlow(ins[0]!.shape, outs[0]!.shape, (node, c, old) => {
-    const spec = attrNums(node, 'shape', []);
-    const last = spec.length - 1;
-    if (spec[last]! > 0) node.attrs.shape = spec.map((d, i) => (i === last ? (d / old) * c : d));
-  }),
+  channelFlow: (n, ins, outs) =>
+    reshapeFlow(ins[0]!.shape, outs[0]!.shape, (node, c, old) => {
+      const spec = attrNums(node, 'shape', []);
+      const last = spec.length - 1;
+      if (spec[last]! > 0) node.attrs.shape = spec.map((d, i) => (i === last ? (d / old) * c : d));
+    }),
   grad: (b, n, dy) => [b.add('Reshape', [dy], { shape: b.shape(n.inputs[0]!) })[0]],
 };

@@ -35,12 +35,21 @@ export const transpose: OpDef = {
     const x = ins[0]!;
     const perm = transposePerm(n, x.shape.length, '');
     const st = rowStrides(x.shape);
-    return [gather(x.data, outs[0]!.shape, perm.map((p) => st[p]!), 0)];
+    return [
+      gather(
+        x.data,
+        outs[0]!.shape,
+        perm.map((p) => st[p]!),
+        0,
+      ),
+    ];
   },
   int8: { quantize: 'input-params' },
   channelFlow(n, ins) {
     const r = ins[0]!.shape.length;
-    return transposePerm(n, r, '')[r - 1] === r - 1 ? passChannels() : { kind: 'boundary', why: 'moves the channel axis' };
+    return transposePerm(n, r, '')[r - 1] === r - 1
+      ? passChannels()
+      : { kind: 'boundary', why: 'moves the channel axis' };
   },
   grad(b, n, dy) {
     const perm = transposePerm(n, b.shape(n.inputs[0]!).length, '');

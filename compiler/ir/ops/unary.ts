@@ -20,21 +20,35 @@ function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8: Int8Ru
 const sigmoidOf = (v: number) => 1 / (1 + Math.exp(-v));
 
 export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), { quantize: 'clamp' }, activationGradRule('relu'));
-export const relu6 = unary((v) => Math.min(Math.max(v, 0), 6), noAttrs([1, 1]), { quantize: 'clamp' }, activationGradRule('clip', () => ({ clip: [0, 6] })));
-export const clip = unary((v, n) => Math.min(Math.max(v, attrNum(n, 'min', -Infinity)), attrNum(n, 'max', Infinity)), {
-  inputs: [1, 1],
-  outputs: 1,
-  attrs: {
-    min: { kind: 'float', default: -FLOAT32_MAX },
-    max: { kind: 'float', default: FLOAT32_MAX },
+export const relu6 = unary(
+  (v) => Math.min(Math.max(v, 0), 6),
+  noAttrs([1, 1]),
+  { quantize: 'clamp' },
+  activationGradRule('clip', () => ({ clip: [0, 6] })),
+);
+export const clip = unary(
+  (v, n) => Math.min(Math.max(v, attrNum(n, 'min', -Infinity)), attrNum(n, 'max', Infinity)),
+  {
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: {
+      min: { kind: 'float', default: -FLOAT32_MAX },
+      max: { kind: 'float', default: FLOAT32_MAX },
+    },
+    check: (a) =>
+      (a.min as number) <= (a.max as number)
+        ? undefined
+        : `attr 'min': expected min ≤ max, found min ${a.min} > max ${a.max}`,
   },
-  check: (a) => ((a.min as number) <= (a.max as number)
-    ? undefined
-    : `attr 'min': expected min ≤ max, found min ${a.min} > max ${a.max}`),
-}, { quantize: 'clamp' }, activationGradRule('clip', (n) => ({ clip: [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)] })));
-export const leakyRelu = unary((v, n) => (v < 0 ? v * attrNum(n, 'alpha', 0.01) : v),
-  { inputs: [1, 1], outputs: 1, attrs: { alpha: { kind: 'float', default: 0.01 } } }, undefined,
-  activationGradRule('leakyrelu', (n) => ({ alpha: attrNum(n, 'alpha', 0.01) })));
+  { quantize: 'clamp' },
+  activationGradRule('clip', (n) => ({ clip: [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)] })),
+);
+export const leakyRelu = unary(
+  (v, n) => (v < 0 ? v * attrNum(n, 'alpha', 0.01) : v),
+  { inputs: [1, 1], outputs: 1, attrs: { alpha: { kind: 'float', default: 0.01 } } },
+  undefined,
+  activationGradRule('leakyrelu', (n) => ({ alpha: attrNum(n, 'alpha', 0.01) })),
+);
 export const sigmoid = unary(sigmoidOf, noAttrs([1, 1]), undefined, activationGradRule('sigmoid'));
 export const tanh = unary(Math.tanh, noAttrs([1, 1]), undefined, activationGradRule('tanh'));
 export const exp = unary(Math.exp, noAttrs([1, 1]), undefined, activationGradRule('exp'));
@@ -43,6 +57,11 @@ export const exp = unary(Math.exp, noAttrs([1, 1]), undefined, activationGradRul
  * 0 for x < −3, x/3 + 1/2 for −3 ≤ x ≤ 3, 1 above — PyTorch's hardswish_backward, boundaries included.
  */
 export const hardSwish: OpDef = {
-  ...unary((v) => v * Math.min(Math.max(v + 3, 0), 6) / 6, noAttrs([1, 1]), undefined, () => []),
+  ...unary(
+    (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
+    noAttrs([1, 1]),
+    undefined,
+    () => [],
+  ),
   grad: (b, n, dy) => [b.add('ActivationGrad', [n.inputs[0]!, dy], { activation: 'hardswish' })[0]!],
 };

@@ -21,7 +21,8 @@ export function augments(a: AugmentOptions): boolean {
 
 /** H, W, C of one sample of `sampleShape` (without the batch axis: rank 3) in `layout`. */
 export function imageDims(sampleShape: readonly number[], layout: ImageLayout): { h: number; w: number; c: number } {
-  if (sampleShape.length !== 3) throw new RangeError(`augmentation needs images (a sample of rank 3), got [${sampleShape.join(',')}]`);
+  if (sampleShape.length !== 3)
+    throw new RangeError(`augmentation needs images (a sample of rank 3), got [${sampleShape.join(',')}]`);
   const [a, b, c] = sampleShape as [number, number, number];
   return layout === 'nhwc' ? { h: a, w: b, c } : { h: b, w: c, c: a };
 }
@@ -31,7 +32,14 @@ export function imageDims(sampleShape: readonly number[], layout: ImageLayout): 
  * of the padded image: dst[y][x] = src[y + dy − pad][x + dx − pad], 0 outside; then, when the flip
  * draw is 1, dst[y][x] = that[y][W − 1 − x].
  */
-export function augmentImage(src: Float32Array, dst: Float32Array, dims: { h: number; w: number; c: number }, layout: ImageLayout, opts: AugmentOptions, rng: Pcg32): void {
+export function augmentImage(
+  src: Float32Array,
+  dst: Float32Array,
+  dims: { h: number; w: number; c: number },
+  layout: ImageLayout,
+  opts: AugmentOptions,
+  rng: Pcg32,
+): void {
   const { h, w, c } = dims;
   const pad = opts.cropPad;
   const dy = pad > 0 ? rng.bounded(2 * pad + 1) - pad : 0;

@@ -50,11 +50,17 @@ export function openDataset(spec: DatasetSpec): Dataset {
   try {
     const sampleShape = spec.input.shape.slice(1);
     if (file.dtype !== 'float32' && file.dtype !== 'float64') {
-      throw new NpyError(spec.data, `dtype ${file.dtype} does not match input '${spec.input.name}' float32 (convert it, e.g. x.astype(np.float32) / 255 for images)`);
+      throw new NpyError(
+        spec.data,
+        `dtype ${file.dtype} does not match input '${spec.input.name}' float32 (convert it, e.g. x.astype(np.float32) / 255 for images)`,
+      );
     }
     const got = file.shape.slice(1);
     if (got.length !== sampleShape.length || got.some((d, i) => d !== sampleShape[i])) {
-      throw new NpyError(spec.data, `shape ${fmt(file.shape)} does not fit input '${spec.input.name}' ${fmt(spec.input.shape)}: expected [N,${sampleShape.join(',')}] (N samples, the model's input layout)`);
+      throw new NpyError(
+        spec.data,
+        `shape ${fmt(file.shape)} does not fit input '${spec.input.name}' ${fmt(spec.input.shape)}: expected [N,${sampleShape.join(',')}] (N samples, the model's input layout)`,
+      );
     }
     if (file.rows === 0) throw new NpyError(spec.data, `holds no samples (shape ${fmt(file.shape)})`);
     const labels = loadLabels(spec.labels, file.rows, spec.data, spec.classes);
@@ -63,7 +69,11 @@ export function openDataset(spec: DatasetSpec): Dataset {
     if (all) file.close();
     const per = file.rowElements;
     return {
-      size: file.rows, sampleShape, sampleElements: per, labels, streamed,
+      size: file.rows,
+      sampleShape,
+      sampleElements: per,
+      labels,
+      streamed,
       readSamples(indices) {
         if (!all) return toFloat32(file.readRows(indices));
         const out = new Float32Array(indices.length * per);
@@ -74,7 +84,9 @@ export function openDataset(spec: DatasetSpec): Dataset {
         }
         return out;
       },
-      close() { file.close(); },
+      close() {
+        file.close();
+      },
     };
   } catch (e) {
     file.close();
@@ -100,7 +112,8 @@ export function loadLabels(path: string, count: number, dataFile: string, classe
     const out = new Int32Array(count);
     for (let i = 0; i < count; i++) {
       const v = Number(raw[i]!);
-      if (!(v >= 0 && v < classes)) throw new NpyError(path, `label ${i} is ${raw[i]}, outside the model's ${classes} classes [0, ${classes - 1}]`);
+      if (!(v >= 0 && v < classes))
+        throw new NpyError(path, `label ${i} is ${raw[i]}, outside the model's ${classes} classes [0, ${classes - 1}]`);
       out[i] = v;
     }
     return out;

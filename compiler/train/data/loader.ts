@@ -47,9 +47,14 @@ export class BatchLoader {
   private readonly opts: Required<LoaderOptions>;
   private cached: { epoch: number; order: Uint32Array } | undefined;
 
-  constructor(readonly data: Dataset, opts: LoaderOptions) {
-    if (!Number.isInteger(opts.batch) || opts.batch < 1) throw new RangeError(`batch size must be an integer ≥ 1, got ${opts.batch}`);
-    if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be an integer ≥ 0, got ${opts.seed}`);
+  constructor(
+    readonly data: Dataset,
+    opts: LoaderOptions,
+  ) {
+    if (!Number.isInteger(opts.batch) || opts.batch < 1)
+      throw new RangeError(`batch size must be an integer ≥ 1, got ${opts.batch}`);
+    if (!Number.isSafeInteger(opts.seed) || opts.seed < 0)
+      throw new RangeError(`seed must be an integer ≥ 0, got ${opts.seed}`);
     this.opts = { shuffle: true, dropLast: true, augment: NO_AUGMENT, layout: 'nhwc', ...opts };
     if (augments(this.opts.augment)) imageDims(data.sampleShape, this.opts.layout);
     const full = Math.floor(data.size / opts.batch);
@@ -114,7 +119,16 @@ export function inputLayout(graph: Graph, input: string): ImageLayout {
     const perm = n.attrs.perm;
     if (n.op === 'Transpose' && Array.isArray(perm) && perm.join(',') === '0,2,3,1') return 'nchw';
     const to = n.attrs.shape;
-    if (n.op === 'Reshape' && shape[1] === 1 && Array.isArray(to) && to.length === 4 && to[1] === shape[2] && to[2] === shape[3] && to[3] === 1) return 'nchw';
+    if (
+      n.op === 'Reshape' &&
+      shape[1] === 1 &&
+      Array.isArray(to) &&
+      to.length === 4 &&
+      to[1] === shape[2] &&
+      to[2] === shape[3] &&
+      to[3] === 1
+    )
+      return 'nchw';
   }
   return 'nhwc';
 }
@@ -122,7 +136,10 @@ export function inputLayout(graph: Graph, input: string): ImageLayout {
 /** `--augment crop,flip` / `crop=4,flip` → AugmentOptions (crop pads 4 pixels unless given). */
 export function parseAugment(text: string, command = 'train'): AugmentOptions {
   const out: AugmentOptions = { cropPad: 0, flip: false };
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const m = /^crop(?:=(\d+))?$/.exec(part);
     if (m) {
       out.cropPad = m[1] === undefined ? 4 : Number(m[1]);

@@ -32,14 +32,15 @@ export class Pcg32 {
   nextU32(): number {
     const old = this.state;
     this.step();
-    const xorshifted = Number(((old >> 18n) ^ old) >> 27n & 0xffffffffn);
+    const xorshifted = Number((((old >> 18n) ^ old) >> 27n) & 0xffffffffn);
     const rot = Number(old >> 59n);
-    return ((xorshifted >>> rot) | (xorshifted << ((-rot) & 31))) >>> 0;
+    return ((xorshifted >>> rot) | (xorshifted << (-rot & 31))) >>> 0;
   }
 
   /** Uniform integer in [0, bound) without modulo bias (pcg32_boundedrand_r: reject below 2^32 mod bound). */
   bounded(bound: number): number {
-    if (!Number.isInteger(bound) || bound < 1 || bound > 0x100000000) throw new RangeError(`Pcg32.bounded: bound must be an integer in [1, 2^32], got ${bound}`);
+    if (!Number.isInteger(bound) || bound < 1 || bound > 0x100000000)
+      throw new RangeError(`Pcg32.bounded: bound must be an integer in [1, 2^32], got ${bound}`);
     const threshold = (0x100000000 - bound) % bound;
     for (;;) {
       const r = this.nextU32();
@@ -60,7 +61,9 @@ export class Pcg32 {
   static fromState(s: Pcg32State): Pcg32 {
     const hex = /^[0-9a-f]{1,16}$/;
     if (!hex.test(s?.state ?? '') || !hex.test(s?.inc ?? '') || (BigInt(`0x${s.inc}`) & 1n) === 0n) {
-      throw new RangeError(`not a PCG32 state (expected { state, inc } as hex of at most 16 digits, inc odd): ${JSON.stringify(s)}`);
+      throw new RangeError(
+        `not a PCG32 state (expected { state, inc } as hex of at most 16 digits, inc odd): ${JSON.stringify(s)}`,
+      );
     }
     const g = new Pcg32();
     g.state = BigInt(`0x${s.state}`);

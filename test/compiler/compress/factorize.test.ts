@@ -7,7 +7,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as flatbuffers from 'flatbuffers';
-import { factorizeGraph, planFactorization, spliceFactorization, type FactorizeMethod } from '../../../compiler/compress/factorize.ts';
+import {
+  factorizeGraph,
+  planFactorization,
+  spliceFactorization,
+  type FactorizeMethod,
+} from '../../../compiler/compress/factorize.ts';
 import { wasmLayerTimer, type LayerTimer } from '../../../compiler/compress/layer-timing.ts';
 import { keptEnergy, taiSvd } from '../../../compiler/compress/low-rank.ts';
 import { cloneGraph, compileGraph } from '../../../compiler/compile.ts';
@@ -29,17 +34,33 @@ function oneConv(ci: number, co: number, kh: number, kw: number, attrs: Attrs): 
 function denseModel(): Graph {
   const b = new GraphBuilder('dense');
   const x = b.input('x', [3, 20]);
-  return b.output(b.node('Dense', [x, b.constant('w', [12, 20]), b.constant('b', [12])], { activation: 'clip', clip: [-0.5, 0.75] }));
+  return b.output(
+    b.node('Dense', [x, b.constant('w', [12, 20]), b.constant('b', [12])], { activation: 'clip', clip: [-0.5, 0.75] }),
+  );
 }
 
 const fullRankCases: [string, FactorizeMethod, () => Graph, number | [number, number]][] = [
   ['dense 20->12 clip', 'svd', denseModel, 12],
-  ['1x1 conv 6->5 stride 2 pad [1,0,1,2] relu', 'svd', () => oneConv(6, 5, 1, 1, { strides: [2, 2], padding: [1, 0, 1, 2], activation: 'relu' }), 5],
-  ['3x5 conv 3->4 stride [2,1] dilation [1,2] pad [1,2,0,3] relu', 'separable',
-    () => oneConv(3, 4, 3, 5, { strides: [2, 1], dilations: [1, 2], padding: [1, 2, 0, 3], activation: 'relu' }), 9],
+  [
+    '1x1 conv 6->5 stride 2 pad [1,0,1,2] relu',
+    'svd',
+    () => oneConv(6, 5, 1, 1, { strides: [2, 2], padding: [1, 0, 1, 2], activation: 'relu' }),
+    5,
+  ],
+  [
+    '3x5 conv 3->4 stride [2,1] dilation [1,2] pad [1,2,0,3] relu',
+    'separable',
+    () => oneConv(3, 4, 3, 5, { strides: [2, 1], dilations: [1, 2], padding: [1, 2, 0, 3], activation: 'relu' }),
+    9,
+  ],
   ['7x7 conv 2->3 same stride 2', 'separable', () => oneConv(2, 3, 7, 7, { strides: [2, 2], padding: 'same' }), 14],
   ['3x3 conv 5->6 same', 'separable', () => oneConv(5, 6, 3, 3, { padding: 'same' }), 15],
-  ['3x5 conv 3->4 stride [1,2] pad [2,1,2,1] relu', 'tucker2', () => oneConv(3, 4, 3, 5, { strides: [1, 2], padding: [2, 1, 2, 1], activation: 'relu' }), [3, 4]],
+  [
+    '3x5 conv 3->4 stride [1,2] pad [2,1,2,1] relu',
+    'tucker2',
+    () => oneConv(3, 4, 3, 5, { strides: [1, 2], padding: [2, 1, 2, 1], activation: 'relu' }),
+    [3, 4],
+  ],
 ];
 
 for (const [label, method, make, full] of fullRankCases) {
@@ -47,15 +68,25 @@ for (const [label, method, make, full] of fullRankCases) {
     const g = runPasses(make());
     const n = g.nodes.find((k) => k.op === 'Conv2D' || k.op === 'Dense')!;
     const f = cloneGraph(g);
-    const p = planFactorization(f, f.nodes.find((k) => k.name === n.name)!, method, { rank: full });
+    const p = planFactorization(
+      f,
+      f.nodes.find((k) => k.name === n.name)!,
+      method,
+      { rank: full },
+    );
     assert.equal(p.rank, full);
     assert.equal(p.fullRank, full);
     assert.ok(Math.abs(p.energyKept - 1) < 1e-12);
-    spliceFactorization(f, f.nodes.find((k) => k.name === n.name)!, p);
+    spliceFactorization(
+      f,
+      f.nodes.find((k) => k.name === n.name)!,
+      p,
+    );
     const fg = runPasses(f);
     assert.is(fg.nodes.length, method === 'tucker2' ? 3 : 2);
     const xs = inputsFor(g);
-    const want = evaluate(g, xs)[g.outputs[0]!]!, got = evaluate(fg, xs)[g.outputs[0]!]!;
+    const want = evaluate(g, xs)[g.outputs[0]!]!,
+      got = evaluate(fg, xs)[g.outputs[0]!]!;
     assert.ok(closeness(got, want, 1e-5, 1e-5) <= 1, `closeness ${closeness(got, want, 1e-5, 1e-5)}`);
   });
 }
@@ -73,15 +104,28 @@ test('planFactorization: MACs and parameters of the rewrites (separable 3x3 5->6
 
 /** A timer that reports fixed times and counts its calls. */
 function stubTimer(before: number, after: number): LayerTimer & { calls: number } {
-  const t = Object.assign(async () => { t.calls++; return { before, after, ratio: after / before }; }, { calls: 0 });
+  const t = Object.assign(
+    async () => {
+      t.calls++;
+      return { before, after, ratio: after / before };
+    },
+    { calls: 0 },
+  );
   return t;
 }
 
 function convNet(): Graph {
   const b = new GraphBuilder('convnet');
   let x = b.input('x', [1, 12, 12, 3]);
-  x = b.node('Conv2D', [x, b.constant('w7', [16, 7, 7, 3]), b.constant('b7', [16])], { padding: 'same', activation: 'relu' });
-  x = b.node('Conv2D', [x, b.constant('w3', [16, 3, 3, 16]), b.constant('b3', [16])], { padding: 'same', strides: [2, 2], activation: 'relu' });
+  x = b.node('Conv2D', [x, b.constant('w7', [16, 7, 7, 3]), b.constant('b7', [16])], {
+    padding: 'same',
+    activation: 'relu',
+  });
+  x = b.node('Conv2D', [x, b.constant('w3', [16, 3, 3, 16]), b.constant('b3', [16])], {
+    padding: 'same',
+    strides: [2, 2],
+    activation: 'relu',
+  });
   x = b.node('Conv2D', [x, b.constant('dw', [16, 3, 3, 1])], { padding: 'same', groups: 16 });
   x = b.node('GlobalAvgPool', [x]);
   x = b.node('Flatten', [x]);
@@ -92,25 +136,51 @@ test('keep/rewrite rule: rewritten only when MACs and measured time both go down
   const g = convNet();
   const slow = stubTimer(1, 2);
   const a = await factorizeGraph(g, { factorize: ['separable', 'svd'], rank: 2, timer: slow });
-  assert.equal(a.layers.map((r) => [r.layer, r.method, r.factorised]), [
-    ['conv2d0', 'separable', false], ['conv2d1', 'separable', false], ['conv2d2', null, false], ['dense5', 'svd', false]]);
+  assert.equal(
+    a.layers.map((r) => [r.layer, r.method, r.factorised]),
+    [
+      ['conv2d0', 'separable', false],
+      ['conv2d1', 'separable', false],
+      ['conv2d2', null, false],
+      ['dense5', 'svd', false],
+    ],
+  );
   assert.match(a.layers[0]!.reason, 'measured time would not go down');
   assert.match(a.layers[2]!.reason, 'no method of separable, svd applies to a 3x3/g16 Conv2D');
   assert.is(slow.calls, 3);
-  assert.equal(a.graph.nodes.map((n) => n.name), runPasses(cloneGraph(g)).nodes.map((n) => n.name));
+  assert.equal(
+    a.graph.nodes.map((n) => n.name),
+    runPasses(cloneGraph(g)).nodes.map((n) => n.name),
+  );
   const fast = stubTimer(2, 1);
-  const b = await factorizeGraph(g, { factorize: ['separable', 'svd'], rank: 2, timer: fast, layers: { dense5: { method: 'none' } } });
-  assert.equal(b.layers.map((r) => r.factorised), [true, true, false, false]);
+  const b = await factorizeGraph(g, {
+    factorize: ['separable', 'svd'],
+    rank: 2,
+    timer: fast,
+    layers: { dense5: { method: 'none' } },
+  });
+  assert.equal(
+    b.layers.map((r) => r.factorised),
+    [true, true, false, false],
+  );
   assert.is(b.layers[3]!.reason, 'kept by its per-layer setting');
-  assert.equal(b.graph.nodes.map((n) => n.op).join(' '), 'Conv2D Conv2D Conv2D Conv2D Conv2D GlobalAvgPool Reshape Dense');
+  assert.equal(
+    b.graph.nodes.map((n) => n.op).join(' '),
+    'Conv2D Conv2D Conv2D Conv2D Conv2D GlobalAvgPool Reshape Dense',
+  );
   const r0 = b.layers[0]!;
-  assert.equal([r0.macsBefore, r0.macsAfter, r0.paramsBefore, r0.paramsAfter, r0.msBefore, r0.msAfter],
-    [144 * 16 * 147, 144 * 2 * 21 + 144 * 16 * 14, 16 * 147 + 16, 2 * 21 + 16 * 14 + 16, 2, 1]);
+  assert.equal(
+    [r0.macsBefore, r0.macsAfter, r0.paramsBefore, r0.paramsAfter, r0.msBefore, r0.msAfter],
+    [144 * 16 * 147, 144 * 2 * 21 + 144 * 16 * 14, 16 * 147 + 16, 2 * 21 + 16 * 14 + 16, 2, 1],
+  );
   // rank 18 on the 7x7 layer (break-even 17.7): more MACs than the original, so it is kept without timing it
   const big = stubTimer(2, 1);
   const c = await factorizeGraph(g, { factorize: 'separable', rank: 2, timer: big, layers: { conv2d0: { rank: 18 } } });
   assert.is(c.layers[0]!.factorised, false);
-  assert.match(c.layers[0]!.reason, `MACs would not go down (${144 * 16 * 147} → ${144 * 18 * 21 + 144 * 16 * 126} at rank 18)`);
+  assert.match(
+    c.layers[0]!.reason,
+    `MACs would not go down (${144 * 16 * 147} → ${144 * 18 * 21 + 144 * 16 * 126} at rank 18)`,
+  );
   assert.is(big.calls, 1);
 });
 
@@ -120,7 +190,8 @@ test('energy picks the smallest rank keeping that share of Σ s²; the record st
   const { s } = taiSvd(w7, { co: 16, kh: 7, kw: 7, ci: 3 });
   for (const e of [0.5, 0.8, 0.95]) {
     const r = await factorizeGraph(g, { factorize: 'separable', energy: e, timer: stubTimer(2, 1) });
-    const rec = r.layers[0]!, rank = rec.rank as number;
+    const rec = r.layers[0]!,
+      rank = rec.rank as number;
     assert.ok(keptEnergy(s, rank) >= e && keptEnergy(s, rank - 1) < e, `energy ${e}: rank ${rank}`);
     assert.ok(Math.abs(rec.energyKept! - keptEnergy(s, rank)) < 1e-12);
   }
@@ -140,13 +211,23 @@ for (const [opts, where, detail] of [
   [{ rank: 2, layers: { conv2d1: { energy: -1 } } }, "node 'conv2d1'", 'energy must be in (0, 1]'],
   [{ rank: 2.5 }, 'options', 'rank must be a positive integer'],
   [{ rank: 2, energy: 0.9 }, 'options', 'give rank or energy, not both'],
-  [{ rank: 2, layers: { nope: { rank: 1 } } }, 'layers.nope', "no Dense or Conv2D node with constant weights is named 'nope'"],
-  [{ rank: 2, layers: { conv2d2: { method: 'separable' } } }, "node 'conv2d2'", 'method separable does not apply to a 3x3/g16 Conv2D'],
+  [
+    { rank: 2, layers: { nope: { rank: 1 } } },
+    'layers.nope',
+    "no Dense or Conv2D node with constant weights is named 'nope'",
+  ],
+  [
+    { rank: 2, layers: { conv2d2: { method: 'separable' } } },
+    "node 'conv2d2'",
+    'method separable does not apply to a 3x3/g16 Conv2D',
+  ],
   [{}, "node 'conv2d0'", 'no rank or energy given for it'],
 ] as const) {
   test(`error: ${JSON.stringify(opts)} → ${where}: ${detail}`, async () => {
     try {
-      await factorizeGraph(convNet(), { factorize: 'separable', timer: stubTimer(2, 1), ...opts } as Parameters<typeof factorizeGraph>[1]);
+      await factorizeGraph(convNet(), { factorize: 'separable', timer: stubTimer(2, 1), ...opts } as Parameters<
+        typeof factorizeGraph
+      >[1]);
       assert.unreachable('no error');
     } catch (e) {
       assert.instance(e, ModelError);
@@ -164,9 +245,20 @@ const kernelsOf = (bundle: Uint8Array): number[] => {
 test('end to end: conv net factorised by all three methods compiles and runs float (simd, scalar) and int8 (1xk / kx1 kernels)', async () => {
   const g = convNet();
   const { graph: f, layers } = await factorizeGraph(g, {
-    factorize: ['separable', 'svd'], rank: 3, timer: stubTimer(2, 1), layers: { conv2d1: { method: 'tucker2', rank: [4, 5] } },
+    factorize: ['separable', 'svd'],
+    rank: 3,
+    timer: stubTimer(2, 1),
+    layers: { conv2d1: { method: 'tucker2', rank: [4, 5] } },
   });
-  assert.equal(layers.map((r) => [r.method, r.factorised]), [['separable', true], ['tucker2', true], [null, false], ['svd', true]]);
+  assert.equal(
+    layers.map((r) => [r.method, r.factorised]),
+    [
+      ['separable', true],
+      ['tucker2', true],
+      [null, false],
+      ['svd', true],
+    ],
+  );
   const xs = inputsFor(g);
   const ref = evaluate(f, xs)[f.outputs[0]!]!;
   for (const build of ['simd', 'scalar'] as const) {
@@ -194,7 +286,10 @@ test('wasmLayerTimer: times both one-layer bundles (float and int8) and returns 
   spliceFactorization(f, f.nodes[0]!, planFactorization(f, f.nodes[0]!, 'separable', { rank: 2 }));
   for (const dtype of ['float32', 'int8'] as const) {
     const t = await wasmLayerTimer({ dtype, rounds: 3, batchMs: 0.5 })(g, runPasses(f));
-    assert.ok([t.before, t.after, t.ratio].every((v) => v > 0 && Number.isFinite(v)), JSON.stringify(t));
+    assert.ok(
+      [t.before, t.after, t.ratio].every((v) => v > 0 && Number.isFinite(v)),
+      JSON.stringify(t),
+    );
   }
 });
 

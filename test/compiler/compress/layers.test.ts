@@ -15,11 +15,16 @@ function resnet(scaleA: number): Graph {
   const b = new GraphBuilder('res');
   const x = b.input('x', [1, 5, 5, 3]);
   let h = b.node('Conv2D', [x, b.constant('stem', [8, 1, 1, 3])], { activation: 'relu' });
-  for (const [k, s] of [['a', scaleA], ['b', 1]] as const) {
+  for (const [k, s] of [
+    ['a', scaleA],
+    ['b', 1],
+  ] as const) {
     const c1 = b.node('Conv2D', [h, b.constant(`${k}1`, [8, 3, 3, 8])], { padding: 'same', activation: 'relu' });
     const w2 = b.constant(`${k}2`, [8, 3, 3, 8]);
     b.g.tensors.get(w2)!.data = (b.g.tensors.get(w2)!.data as Float32Array).map((v) => v * s);
-    const c2 = b.node('Conv2D', [c1, w2, b.constant(`${k}2b`, [8], new Float32Array(8).fill(0.01 * s))], { padding: 'same' });
+    const c2 = b.node('Conv2D', [c1, w2, b.constant(`${k}2b`, [8], new Float32Array(8).fill(0.01 * s))], {
+      padding: 'same',
+    });
     h = b.node('Add', [c2, h], { activation: 'relu' });
   }
   const id = b.node('Conv2D', [h, b.constant('idw', [8, 1, 1, 8])], { activation: 'relu' });
@@ -32,8 +37,17 @@ function resnet(scaleA: number): Graph {
 test('candidates: both residual blocks (their branch nodes) and the identity-shaped convs', () => {
   const g = resnet(1);
   const c = layerCandidates(g);
-  assert.equal(c.filter((x) => x.kind === 'residual').map((x) => [x.node, x.nodes]), [['add3', ['conv2d1', 'conv2d2']], ['add6', ['conv2d4', 'conv2d5']]]);
-  assert.equal(c.filter((x) => x.kind === 'identity').map((x) => x.node), ['conv2d1', 'conv2d2', 'conv2d4', 'conv2d5', 'conv2d7']);
+  assert.equal(
+    c.filter((x) => x.kind === 'residual').map((x) => [x.node, x.nodes]),
+    [
+      ['add3', ['conv2d1', 'conv2d2']],
+      ['add6', ['conv2d4', 'conv2d5']],
+    ],
+  );
+  assert.equal(
+    c.filter((x) => x.kind === 'identity').map((x) => x.node),
+    ['conv2d1', 'conv2d2', 'conv2d4', 'conv2d5', 'conv2d7'],
+  );
 });
 
 test('a dropped block = the original with its last conv zeroed, exactly', () => {
@@ -43,7 +57,8 @@ test('a dropped block = the original with its last conv zeroed, exactly', () => 
   assert.is(dropped.nodes.length, g.nodes.length - 2);
   const zeroed = resnet(0);
   const x = inputsFor(g);
-  const want = evaluate(zeroed, x), got = evaluate(dropped, x);
+  const want = evaluate(zeroed, x),
+    got = evaluate(dropped, x);
   const o = g.outputs[0]!;
   assert.equal(Array.from(got[o]!), Array.from(want[o]!));
 });
@@ -53,9 +68,16 @@ test('chooseLayers: the block that changes the output least goes first; auto sto
   const x = [inputsFor(g, 1), inputsFor(g, 2), inputsFor(g, 3)];
   const o = g.outputs[0]!;
   const ref = x.map((s) => evaluate(g, s)[o]!);
-  const measure = async (h: Graph) => agreement(ref, x.map((s) => evaluate(h, s)[o]!));
+  const measure = async (h: Graph) =>
+    agreement(
+      ref,
+      x.map((s) => evaluate(h, s)[o]!),
+    );
   const one = await chooseLayers(g, 1, measure);
-  assert.equal(one.dropped.map((c) => c.node), ['add3']);
+  assert.equal(
+    one.dropped.map((c) => c.node),
+    ['add3'],
+  );
   assert.is(one.costs.length, layerCandidates(g).length);
   const auto = await chooseLayers(g, 'auto', measure);
   assert.ok(auto.dropped.some((c) => c.node === 'add3'));

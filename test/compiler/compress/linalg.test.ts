@@ -31,7 +31,16 @@ function orthoError(xs: Float64Array[]): number {
   return e;
 }
 
-for (const [m, n] of [[1, 1], [1, 6], [6, 1], [5, 3], [3, 5], [12, 12], [24, 40], [40, 9]] as const) {
+for (const [m, n] of [
+  [1, 1],
+  [1, 6],
+  [6, 1],
+  [5, 3],
+  [3, 5],
+  [12, 12],
+  [24, 40],
+  [40, 9],
+] as const) {
   test(`svd ${m}x${n}: U·S·Vᵀ = A within 1e-12·‖A‖, U and V orthonormal, s descending ≥ 0`, () => {
     const a = random(m * n, m * 100 + n);
     const { s, u, v } = svd(a, m, n);
@@ -52,12 +61,17 @@ for (const [m, n] of [[1, 1], [1, 6], [6, 1], [5, 3], [3, 5], [12, 12], [24, 40]
 test('svd of Q1·diag(7, 3, 0.5, 0.01)·Q2ᵀ (Householder Q1, Q2) recovers the singular values to 1e-12 relative', () => {
   const want = [7, 3, 0.5, 0.01];
   const householder = (n: number, seed: number) => {
-    const v = random(n, seed), nv = frob(v) ** 2;
-    return Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0) - (2 * v[i]! * v[j]!) / nv));
+    const v = random(n, seed),
+      nv = frob(v) ** 2;
+    return Array.from({ length: n }, (_, i) =>
+      Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0) - (2 * v[i]! * v[j]!) / nv),
+    );
   };
-  const q1 = householder(6, 3), q2 = householder(4, 5);
+  const q1 = householder(6, 3),
+    q2 = householder(4, 5);
   const a = new Float64Array(24);
-  for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) a[i * 4 + j] += q1[i]![k]! * want[k]! * q2[j]![k]!;
+  for (let i = 0; i < 6; i++)
+    for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) a[i * 4 + j] += q1[i]![k]! * want[k]! * q2[j]![k]!;
   const { s } = svd(a, 6, 4);
   want.forEach((w, k) => assert.ok(Math.abs(s[k]! - w) <= 1e-12 * 7, `s${k} ${s[k]} vs ${w}`));
 });
@@ -90,7 +104,9 @@ for (const n of [1, 2, 7, 30]) {
 
 test('symmetricEigen: repeated eigenvalues (diag 2,2,2,-1 and the zero matrix) still give an orthonormal basis', () => {
   const d = new Float64Array(16);
-  [2, -1, 2, 2].forEach((x, i) => { d[i * 5] = x; });
+  [2, -1, 2, 2].forEach((x, i) => {
+    d[i * 5] = x;
+  });
   const e = symmetricEigen(d, 4);
   assert.equal(Array.from(e.values), [2, 2, 2, -1]);
   assert.ok(orthoError(e.vectors) <= TOL);

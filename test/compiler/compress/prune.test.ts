@@ -12,7 +12,13 @@ import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
 import { dependencyGroups, type DepGraph, type DepGroup } from '../../../compiler/compress/groups.ts';
 import { unitScores } from '../../../compiler/compress/importance.ts';
 import {
-  applyPruning, chooseUnits, graphMacs, keptCount, keptUnits, pruneUniform, type KeepRule,
+  applyPruning,
+  chooseUnits,
+  graphMacs,
+  keptCount,
+  keptUnits,
+  pruneUniform,
+  type KeepRule,
 } from '../../../compiler/compress/prune.ts';
 import { GraphBuilder, inputsFor } from '../ir/build-graph.ts';
 
@@ -20,7 +26,10 @@ const RULE8: KeepRule = { roundTo: 8, maxRatio: 0.9 };
 
 /** The original with every removed unit's columns zeroed in each consumer (its input weights). */
 function zeroRemoved(g: Graph, dep: DepGraph, kept: Map<DepGroup, number[]>): Graph {
-  const z: Graph = { ...g, tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, ...(t.data ? { data: t.data.slice() } : {}) }])) };
+  const z: Graph = {
+    ...g,
+    tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, ...(t.data ? { data: t.data.slice() } : {}) }])),
+  };
   for (const [grp, stay] of kept) {
     const keepSet = new Set(stay);
     grp.units.forEach((u, i) => {
@@ -31,7 +40,8 @@ function zeroRemoved(g: Graph, dep: DepGraph, kept: Map<DepGroup, number[]>): Gr
         const pos = u.at.get(n.inputs[flow.data]!);
         if (!pos) continue;
         const w = z.tensors.get(n.inputs[flow.consumes.input]!)!;
-        const cols = w.shape.at(-1)!, rows = numElements(w.shape) / cols;
+        const cols = w.shape.at(-1)!,
+          rows = numElements(w.shape) / cols;
         const groupRows = w.shape[0]! / flow.groups;
         for (const p of pos) {
           for (let r = 0; r < rows; r++) {
@@ -53,7 +63,8 @@ function pruneAndCheck(g: Graph, ratio: number, rule: KeepRule = RULE8, keep: st
   const kept = keptUnits(g, { dep, ratios, importance: 'l1', rule });
   const pruned = applyPruning(g, dep, kept);
   const x = inputsFor(g);
-  const want = evaluate(zeroRemoved(g, dep, kept), x), got = evaluate(pruned, x);
+  const want = evaluate(zeroRemoved(g, dep, kept), x),
+    got = evaluate(pruned, x);
   for (const o of g.outputs) {
     assert.equal(got[o]!.length, want[o]!.length, `output ${o} size`);
     const diff = got[o]!.findIndex((v, i) => v !== want[o]![i]);
@@ -63,15 +74,28 @@ function pruneAndCheck(g: Graph, ratio: number, rule: KeepRule = RULE8, keep: st
 }
 
 const shapeOf = (g: Graph, t: string) => g.tensors.get(t)!.shape;
-const groupNames = (dep: DepGraph) => dep.groups.filter((x) => x.fixed === undefined).map((x) => `${x.name}:${x.units.length}`).sort();
+const groupNames = (dep: DepGraph) =>
+  dep.groups
+    .filter((x) => x.fixed === undefined)
+    .map((x) => `${x.name}:${x.units.length}`)
+    .sort();
 
 function chain(): Graph {
   const b = new GraphBuilder('chain');
   const x = b.input('x', [1, 6, 6, 3]);
   const c0 = b.node('Conv2D', [x, b.constant('w0', [16, 3, 3, 3]), b.constant('b0', [16])], { padding: 'same' });
-  const bn = b.node('BatchNorm', [c0, b.constant('s', [16]), b.constant('bb', [16]), b.constant('m', [16]), b.constant('v', [16], undefined, 0.5, 2)]);
+  const bn = b.node('BatchNorm', [
+    c0,
+    b.constant('s', [16]),
+    b.constant('bb', [16]),
+    b.constant('m', [16]),
+    b.constant('v', [16], undefined, 0.5, 2),
+  ]);
   const r = b.node('Relu', [bn]);
-  const c1 = b.node('Conv2D', [r, b.constant('w1', [16, 3, 3, 16]), b.constant('b1', [16])], { padding: 'same', activation: 'relu' });
+  const c1 = b.node('Conv2D', [r, b.constant('w1', [16, 3, 3, 16]), b.constant('b1', [16])], {
+    padding: 'same',
+    activation: 'relu',
+  });
   const p = b.node('Pad', [c1], { pads: [0, 1, 1, 0, 0, 1, 1, 0] });
   const mp = b.node('MaxPool', [p], { kernel: [2, 2] });
   const f = b.node('Flatten', [mp], { axis: 1 });
@@ -86,18 +110,25 @@ test('chain conv → BN → relu → conv → pad → pool → flatten → dense
   assert.equal(shapeOf(pruned, 's'), [8]);
   assert.equal(shapeOf(pruned, 'w1'), [8, 3, 3, 8]);
   assert.equal(shapeOf(pruned, 'wd'), [10, 128], 'flatten → dense: 4·4 spatial blocks of 8 kept channels');
-  const before = summarizeBundle(compileGraph(g).bundle), after = summarizeBundle(compileGraph(pruned).bundle);
+  const before = summarizeBundle(compileGraph(g).bundle),
+    after = summarizeBundle(compileGraph(pruned).bundle);
   assert.ok(after.macs < before.macs, `MACs ${before.macs} → ${after.macs}`);
   assert.ok(graphMacs(pruned) < graphMacs(g));
   assert.equal(after.steps, before.steps, 'same steps, smaller shapes');
-  assert.equal(after.rows.filter((r) => r.kernel.startsWith('Conv2D')).map((r) => r.shapes), ['1x6x6x3 -> 1x6x6x8', '1x6x6x8 -> 1x6x6x8']);
+  assert.equal(
+    after.rows.filter((r) => r.kernel.startsWith('Conv2D')).map((r) => r.shapes),
+    ['1x6x6x3 -> 1x6x6x8', '1x6x6x8 -> 1x6x6x8'],
+  );
 });
 
 test('residual: the convs feeding Add are one group; the skip keeps it aligned', () => {
   const b = new GraphBuilder('res');
   const x = b.input('x', [1, 5, 5, 4]);
   const c0 = b.node('Conv2D', [x, b.constant('w0', [16, 1, 1, 4])], { activation: 'relu' });
-  const c1 = b.node('Conv2D', [c0, b.constant('w1', [16, 3, 3, 16]), b.constant('b1', [16])], { padding: 'same', activation: 'relu' });
+  const c1 = b.node('Conv2D', [c0, b.constant('w1', [16, 3, 3, 16]), b.constant('b1', [16])], {
+    padding: 'same',
+    activation: 'relu',
+  });
   const c2 = b.node('Conv2D', [c1, b.constant('w2', [16, 3, 3, 16]), b.constant('b2', [16])], { padding: 'same' });
   const a = b.node('Add', [c2, c0], { activation: 'relu' });
   const mul = b.node('Mul', [a, b.constant('gain', [16])]);
@@ -115,7 +146,10 @@ test('depthwise: in = out channels, filters and groups follow; grouped conv cuts
   const b = new GraphBuilder('dw');
   const x = b.input('x', [1, 6, 6, 3]);
   const c0 = b.node('Conv2D', [x, b.constant('w0', [16, 1, 1, 3])], { activation: 'clip', clip: [0, 6] });
-  const dw = b.node('Conv2D', [c0, b.constant('wdw', [16, 3, 3, 1]), b.constant('bdw', [16])], { groups: 16, padding: 'same' });
+  const dw = b.node('Conv2D', [c0, b.constant('wdw', [16, 3, 3, 1]), b.constant('bdw', [16])], {
+    groups: 16,
+    padding: 'same',
+  });
   const gc = b.node('Conv2D', [dw, b.constant('wg', [16, 1, 1, 8])], { groups: 2 });
   const r = b.node('Relu6', [gc]);
   const gp = b.node('GlobalAvgPool', [r]);
@@ -127,7 +161,11 @@ test('depthwise: in = out channels, filters and groups follow; grouped conv cuts
   assert.equal(shapeOf(pruned, 'wg'), [8, 1, 1, 4], 'grouped conv: 2 groups of 4 in, 4 out');
   for (const [grp, units] of kept) {
     const blocks = units.map((u) => grp.blockOf?.[u] ?? 0);
-    assert.is(blocks.filter((v) => v === 0).length, blocks.filter((v) => v === 1).length, `${grp.name}: equal per group`);
+    assert.is(
+      blocks.filter((v) => v === 0).length,
+      blocks.filter((v) => v === 1).length,
+      `${grp.name}: equal per group`,
+    );
   }
 });
 
@@ -187,7 +225,14 @@ test('boundaries: softmax over channels and an op with no channel rule stop the 
   const sm = b.node('Softmax', [c0]);
   const g = b.output(b.node('Conv2D', [sm, b.constant('w1', [4, 1, 1, 8])]));
   inferShapes.run(g);
-  const err = (() => { try { pruneUniform(g, 0.5, 'l1', RULE8); } catch (e) { return e as Error; } return undefined; })();
+  const err = (() => {
+    try {
+      pruneUniform(g, 0.5, 'l1', RULE8);
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
+  })();
   assert.instance(err, ModelError);
   assert.match(err!.message, /conv2d0: node 'softmax1' \(Softmax\) normalises over the channel axis/);
   const m = new GraphBuilder('mm');
@@ -197,7 +242,10 @@ test('boundaries: softmax over channels and an op with no channel rule stop the 
   inferShapes.run(mm);
   const dep = dependencyGroups(mm);
   assert.equal(dep.boundaries, [{ node: 'matmul1', op: 'MatMul', why: 'MatMul has no channel rule' }]);
-  assert.match(dep.groups.find((x) => x.name === 'dense0')!.fixed!, /node 'matmul1' \(MatMul\) MatMul has no channel rule/);
+  assert.match(
+    dep.groups.find((x) => x.name === 'dense0')!.fixed!,
+    /node 'matmul1' \(MatMul\) MatMul has no channel rule/,
+  );
 });
 
 test.run();

@@ -23,7 +23,12 @@ function constF32(bytes: Uint8Array, t: fb.TensorT): Float32Array {
 
 test('metadata, tensor table and steps of an emitted bundle', () => {
   const g = convGraph(1, 3, 4);
-  const { bundle } = compileGraph(g, { target: 'scalar', sourceHash: 'abc123', modelName: 'm', options: { report: true } });
+  const { bundle } = compileGraph(g, {
+    target: 'scalar',
+    sourceHash: 'abc123',
+    modelName: 'm',
+    options: { report: true },
+  });
   const b = readBundle(bundle);
   assert.is(b.version(), 2);
   const m = b.metadata()!;
@@ -36,7 +41,10 @@ test('metadata, tensor table and steps of an emitted bundle', () => {
   const constLen = u.constants.length;
   for (const t of u.tensors) {
     assert.is(t.offset % 16, 0, `${t.name} aligned`);
-    assert.is(t.size, t.shape.reduce((a, d) => a * d, 1) * (t.dtype === fb.DType.F32 || t.dtype === fb.DType.I32 ? 4 : 1));
+    assert.is(
+      t.size,
+      t.shape.reduce((a, d) => a * d, 1) * (t.dtype === fb.DType.F32 || t.dtype === fb.DType.I32 ? 4 : 1),
+    );
     if (t.constant) assert.ok(t.offset + t.size <= constLen);
     else assert.ok(t.offset + t.size <= u.arenaSize);
   }
@@ -63,11 +71,15 @@ test('grouped conv weights packed OHWI → [G,KH,KW,Ci/G,Co/G]', () => {
   const wt = u.tensors[u.steps[0]!.inputs[1]!]!;
   assert.equal([...wt.shape], [G, 3, 2, ci / G, co / G]);
   const packed = constF32(bundle, wt);
-  for (let o = 0; o < co; o++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 2; kw++) for (let c = 0; c < ci / G; c++) {
-    const grp = Math.floor(o / (co / G)), oo = o % (co / G);
-    const at = [grp, kh, kw, c, oo].reduce((acc, v, i) => acc * [G, 3, 2, ci / G, co / G][i]! + v, 0);
-    assert.is(packed[at], w[((o * 3 + kh) * 2 + kw) * (ci / G) + c]);
-  }
+  for (let o = 0; o < co; o++)
+    for (let kh = 0; kh < 3; kh++)
+      for (let kw = 0; kw < 2; kw++)
+        for (let c = 0; c < ci / G; c++) {
+          const grp = Math.floor(o / (co / G)),
+            oo = o % (co / G);
+          const at = [grp, kh, kw, c, oo].reduce((acc, v, i) => acc * [G, 3, 2, ci / G, co / G][i]! + v, 0);
+          assert.is(packed[at], w[((o * 3 + kh) * 2 + kw) * (ci / G) + c]);
+        }
 });
 
 test('depthwise (groups = Ci, multiplier 2) packed [KH,KW,C·M] with DepthwiseConv2D_F32', () => {
@@ -92,13 +104,27 @@ test('dense weights packed [out,in] → [K,N]; reshape is a view; binary broadca
   const w = g.tensors.get('w')!.data as Float32Array;
   const { bundle } = compileGraph(g);
   const u = readBundle(bundle).unpack();
-  assert.equal(u.steps.map((s) => s.kernel), [fb.KernelId.Unary_F32, fb.KernelId.Dense_F32, fb.KernelId.Binary_F32]);
+  assert.equal(
+    u.steps.map((s) => s.kernel),
+    [fb.KernelId.Unary_F32, fb.KernelId.Dense_F32, fb.KernelId.Binary_F32],
+  );
   const dense = u.steps[1]!;
-  assert.is(u.tensors[dense.inputs[0]!]!.offset, u.tensors[u.steps[0]!.outputs[0]!]!.offset, 'reshape output aliases relu output');
+  assert.is(
+    u.tensors[dense.inputs[0]!]!.offset,
+    u.tensors[u.steps[0]!.outputs[0]!]!.offset,
+    'reshape output aliases relu output',
+  );
   const packed = constF32(bundle, u.tensors[dense.inputs[1]!]!);
   for (let n = 0; n < 5; n++) for (let k = 0; k < 3; k++) assert.is(packed[k * 5 + n], w[n * 3 + k]);
   const bp = u.steps[2]!.params as fb.BinaryParamsT;
-  assert.equal([bp.shape, bp.aStrides, bp.bStrides], [[2, 5], [5, 1], [0, 1]]);
+  assert.equal(
+    [bp.shape, bp.aStrides, bp.bStrides],
+    [
+      [2, 5],
+      [5, 1],
+      [0, 1],
+    ],
+  );
 });
 
 test('a shared weight tensor is stored once in the constants blob', () => {

@@ -12,11 +12,25 @@ import { skipSuite } from '../../skip-suite.ts';
 
 const at = (p: string) => new URL(`../../../${p}`, import.meta.url);
 const fixtures: [string, string, () => Promise<(path: string) => Graph>][] = [
-  ['model.json small-cnn', 'test/fixtures/model-json/small-cnn.json', async () => (await import('../../../compiler/frontend/model-json/index.ts')).loadModelJson],
-  ['model.json tiny-cnn', 'test/fixtures/model-json/tiny-cnn.json', async () => (await import('../../../compiler/frontend/model-json/index.ts')).loadModelJson],
-  ['ONNX mnist-8', 'test/fixtures/cli/mnist-8.onnx', async () => (await import('../../../compiler/frontend/onnx/index.ts')).loadOnnx],
+  [
+    'model.json small-cnn',
+    'test/fixtures/model-json/small-cnn.json',
+    async () => (await import('../../../compiler/frontend/model-json/index.ts')).loadModelJson,
+  ],
+  [
+    'model.json tiny-cnn',
+    'test/fixtures/model-json/tiny-cnn.json',
+    async () => (await import('../../../compiler/frontend/model-json/index.ts')).loadModelJson,
+  ],
+  [
+    'ONNX mnist-8',
+    'test/fixtures/cli/mnist-8.onnx',
+    async () => (await import('../../../compiler/frontend/onnx/index.ts')).loadOnnx,
+  ],
 ];
-const runtimeReady = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) => existsSync(at(p)));
+const runtimeReady = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) =>
+  existsSync(at(p)),
+);
 
 for (const [name, file, loader] of fixtures) {
   if (!runtimeReady || !existsSync(at(file))) {
@@ -33,10 +47,15 @@ for (const [name, file, loader] of fixtures) {
     const simd = (await load(bundle, { build: 'simd' })).run(inputs);
     const scalar = (await load(bundle, { build: 'scalar' })).run(inputs);
     for (const o of g.outputs) {
-      const a = simd[o] as Float32Array, b = scalar[o] as Float32Array;
+      const a = simd[o] as Float32Array,
+        b = scalar[o] as Float32Array;
       const worst = closeness(a, ref[o]!, 1e-4, 1e-5);
       assert.ok(worst <= 1, `${o}: worst error ${worst.toFixed(2)}× tolerance`);
-      assert.equal(new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length), 'simd == scalar bits');
+      assert.equal(
+        new Uint32Array(a.buffer, a.byteOffset, a.length),
+        new Uint32Array(b.buffer, b.byteOffset, b.length),
+        'simd == scalar bits',
+      );
     }
   });
 }

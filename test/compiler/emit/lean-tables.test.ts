@@ -6,7 +6,14 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { compileGraph, type CompileOptions } from '../../../compiler/compile.ts';
 import * as flatbuffers from 'flatbuffers';
-import { fb, readBundle, sealBundle, specTables, writeBundle, BUNDLE_VERSION } from '../../../compiler/emit/bundle-writer.ts';
+import {
+  fb,
+  readBundle,
+  sealBundle,
+  specTables,
+  writeBundle,
+  BUNDLE_VERSION,
+} from '../../../compiler/emit/bundle-writer.ts';
 import { loadModelJson } from '../../../compiler/frontend/model-json/index.ts';
 import { compileWithQuantizeFlags } from '../../../compiler/quantize/cli.ts';
 import { readNpy } from '../../../compiler/io/npy.ts';
@@ -17,7 +24,9 @@ const MODEL = 'examples/mnist/model.json';
 const FLAGS = { calibration: 'examples/mnist/images.npy', method: 'minmax' as const, keepFloat: [] as string[] };
 const graph = loadModelJson(MODEL);
 const cli = (quantize?: object): CompileOptions => ({
-  target: 'simd', sourceHash: sourceHash([MODEL, 'examples/mnist/model.bin']), modelName: graph.name,
+  target: 'simd',
+  sourceHash: sourceHash([MODEL, 'examples/mnist/model.bin']),
+  modelName: graph.name,
   options: { target: 'simd', ...(quantize ? { quantize: { ...quantize, calibration: 'images.npy' } } : {}) },
 });
 const images = readNpy(new Uint8Array(readFileSync(FLAGS.calibration))).data as Float32Array;
@@ -42,12 +51,25 @@ test('graph inputs/outputs keep their names, internal tensors are nameless, step
     const u = readBundle(bundle).unpack();
     const io = new Set([...u.inputs, ...u.outputs]);
     u.tensors.forEach((t, i) => assert.is(t.name ?? '', io.has(i) ? t.name : '', `tensor ${i}`));
-    assert.equal(u.inputs.map((i) => u.tensors[i]!.name), graph.inputs);
-    assert.equal(u.outputs.map((i) => u.tensors[i]!.name), graph.outputs);
-    for (const s of u.steps) assert.ok(String(s.node ?? '').length > 0, `step ${fb.KernelId[s.kernel]} has a node name`);
+    assert.equal(
+      u.inputs.map((i) => u.tensors[i]!.name),
+      graph.inputs,
+    );
+    assert.equal(
+      u.outputs.map((i) => u.tensors[i]!.name),
+      graph.outputs,
+    );
+    for (const s of u.steps)
+      assert.ok(String(s.node ?? '').length > 0, `step ${fb.KernelId[s.kernel]} has a node name`);
     const m = await load(bundle, { build: 'scalar' });
-    assert.equal(m.info.inputs.map((t) => t.name), graph.inputs);
-    assert.equal(m.info.outputs.map((t) => t.name), graph.outputs);
+    assert.equal(
+      m.info.inputs.map((t) => t.name),
+      graph.inputs,
+    );
+    assert.equal(
+      m.info.outputs.map((t) => t.name),
+      graph.outputs,
+    );
     const out = m.run({ [graph.inputs[0]!]: images.subarray(0, 784) })[graph.outputs[0]!]!;
     assert.is(out.length, 10);
   }
@@ -72,7 +94,9 @@ test('each distinct string and int vector is stored once', () => {
   for (const bundle of [float, int8]) {
     const b = readBundle(bundle);
     const where = new Map<string, Set<number>>();
-    const at = (key: string, pos: number) => { if (pos) where.set(key, (where.get(key) ?? new Set()).add(pos)); };
+    const at = (key: string, pos: number) => {
+      if (pos) where.set(key, (where.get(key) ?? new Set()).add(pos));
+    };
     for (let i = 0; i < b.tensorsLength(); i++) {
       const t = b.tensors(i)!;
       at(`name ${t.name()}`, target(t, 0));
@@ -90,13 +114,25 @@ test('each distinct string and int vector is stored once', () => {
 });
 
 test('writeBundle shares a string used as a tensor name and a node name, and equal params tables', () => {
-  const t = (name: string, offset: number) => ({ name, dtype: fb.DType.F32, shape: [4], constant: false, offset, size: 16 });
+  const t = (name: string, offset: number) => ({
+    name,
+    dtype: fb.DType.F32,
+    shape: [4],
+    constant: false,
+    offset,
+    size: 16,
+  });
   const relu = { type: 'unary' as const, op: fb.UnaryOp.Relu };
   const bytes = writeBundle({
     tensors: [t('x', 0), t('', 16), t('y', 32)],
-    steps: [{ kernel: fb.KernelId.Unary_F32, inputs: [0], outputs: [1], params: relu, node: 'y' },
-      { kernel: fb.KernelId.Unary_F32, inputs: [1], outputs: [2], params: { ...relu }, node: 'y' }],
-    inputs: [0], outputs: [2], arenaSize: 48, constants: new Uint8Array(0),
+    steps: [
+      { kernel: fb.KernelId.Unary_F32, inputs: [0], outputs: [1], params: relu, node: 'y' },
+      { kernel: fb.KernelId.Unary_F32, inputs: [1], outputs: [2], params: { ...relu }, node: 'y' },
+    ],
+    inputs: [0],
+    outputs: [2],
+    arenaSize: 48,
+    constants: new Uint8Array(0),
     metadata: { edgecVersion: 't', sourceHash: '', compileOptions: '', target: 'simd', modelName: 'y' },
   });
   const b = readBundle(bytes);
@@ -120,8 +156,14 @@ function fullLayout(bundle: Uint8Array): Uint8Array {
   const spec = specTables(u);
   const m = u.metadata!;
   const b = new flatbuffers.Builder(1024);
-  const meta = fb.Metadata.createMetadata(b, b.createString(String(m.edgecVersion)), b.createString(String(m.sourceHash ?? '')),
-    b.createString(String(m.compileOptions ?? '')), b.createString(String(m.target)), b.createString(String(m.modelName)));
+  const meta = fb.Metadata.createMetadata(
+    b,
+    b.createString(String(m.edgecVersion)),
+    b.createString(String(m.sourceHash ?? '')),
+    b.createString(String(m.compileOptions ?? '')),
+    b.createString(String(m.target)),
+    b.createString(String(m.modelName)),
+  );
   b.startVector(1, u.constants.length, 16);
   const bi = b as unknown as { space: number; bb: flatbuffers.ByteBuffer };
   bi.bb.setPosition((bi.space -= u.constants.length));
@@ -150,13 +192,18 @@ function fullLayout(bundle: Uint8Array): Uint8Array {
     fb.Step.addKernel(b, s.kernel);
     fb.Step.addInputs(b, inputs);
     fb.Step.addOutputs(b, outputs);
-    if (s.params) { fb.Step.addParamsType(b, s.paramsType); fb.Step.addParams(b, params); }
+    if (s.params) {
+      fb.Step.addParamsType(b, s.paramsType);
+      fb.Step.addParams(b, params);
+    }
     fb.Step.addMacs(b, s.macs);
     fb.Step.addNode(b, node);
     return fb.Step.endStep(b);
   });
-  const tv = fb.Bundle.createTensorsVector(b, tensors), sv = fb.Bundle.createStepsVector(b, steps);
-  const iv = fb.Bundle.createInputsVector(b, u.inputs), ov = fb.Bundle.createOutputsVector(b, u.outputs);
+  const tv = fb.Bundle.createTensorsVector(b, tensors),
+    sv = fb.Bundle.createStepsVector(b, steps);
+  const iv = fb.Bundle.createInputsVector(b, u.inputs),
+    ov = fb.Bundle.createOutputsVector(b, u.outputs);
   fb.Bundle.startBundle(b);
   fb.Bundle.addVersion(b, BUNDLE_VERSION);
   fb.Bundle.addTensors(b, tv);
@@ -175,10 +222,14 @@ test('bundles in the older full layout still load and give the same outputs', as
     const old = fullLayout(bundle);
     assert.ok(old.length > bundle.length, `full layout ${old.length} B > lean ${bundle.length} B`);
     for (const build of ['simd', 'scalar'] as const) {
-      const a = await load(bundle, { build }), b = await load(old, { build });
+      const a = await load(bundle, { build }),
+        b = await load(old, { build });
       for (let i = 0; i < 3; i++) {
         const x = images.subarray(i * 784, (i + 1) * 784);
-        assert.equal(Array.from(b.run({ [graph.inputs[0]!]: x })[graph.outputs[0]!]!), Array.from(a.run({ [graph.inputs[0]!]: x })[graph.outputs[0]!]!));
+        assert.equal(
+          Array.from(b.run({ [graph.inputs[0]!]: x })[graph.outputs[0]!]!),
+          Array.from(a.run({ [graph.inputs[0]!]: x })[graph.outputs[0]!]!),
+        );
       }
     }
   }

@@ -11,7 +11,9 @@ import { closeness, inputsFor } from '../ir/build-graph.ts';
 import { skipSuite } from '../../skip-suite.ts';
 
 const root = new URL('../../../', import.meta.url);
-const ready = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) => existsSync(new URL(p, root)));
+const ready = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) =>
+  existsSync(new URL(p, root)),
+);
 
 if (!ready) {
   skipSuite('compiler/emit/runtime-grid', 'build/*.wasm: npm run build');
@@ -26,11 +28,13 @@ if (!ready) {
       const simd = (await load(bundle, { build: 'simd' })).run(inputs);
       const scalar = (await load(bundle, { build: 'scalar' })).run(inputs);
       for (const o of g.outputs) {
-        const a = simd[o] as Float32Array, b = scalar[o] as Float32Array;
+        const a = simd[o] as Float32Array,
+          b = scalar[o] as Float32Array;
         assert.ok(a instanceof Float32Array && b instanceof Float32Array, `${o}: float32 outputs`);
         const worst = closeness(a, ref[o]!, 1e-4, 1e-5);
         assert.ok(worst <= 1, `${o}: simd worst error ${worst.toFixed(2)}× tolerance`);
-        const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+        const ua = new Uint32Array(a.buffer, a.byteOffset, a.length),
+          ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
         const diff = ua.findIndex((v, i) => v !== ub[i]);
         assert.is(diff, -1, `${o}: simd and scalar differ first at element ${diff}: ${a[diff]} vs ${b[diff]}`);
       }

@@ -39,8 +39,12 @@ function sampleInput(g: Graph, seed: number): Float32Array {
 /** The compute ops of the optimised graph with their constant inputs' shapes (layout ops left out). */
 function computeSignature(g: Graph): string[] {
   const opt = compileGraph(g).graph;
-  return opt.nodes.filter((n) => !['Transpose', 'Reshape', 'Flatten'].includes(n.op))
-    .map((n) => `${n.op}(${n.inputs.map((i) => opt.tensors.get(i)?.data ? `[${opt.tensors.get(i)!.shape}]` : 'x').join(',')})`);
+  return opt.nodes
+    .filter((n) => !['Transpose', 'Reshape', 'Flatten'].includes(n.op))
+    .map(
+      (n) =>
+        `${n.op}(${n.inputs.map((i) => (opt.tensors.get(i)?.data ? `[${opt.tensors.get(i)!.shape}]` : 'x')).join(',')})`,
+    );
 }
 
 async function checkExport(name: string, g: Graph): Promise<void> {
@@ -63,10 +67,19 @@ async function checkExport(name: string, g: Graph): Promise<void> {
     for (const o of g.outputs) {
       const ortOut = got[o]!.data as Float32Array;
       assert.equal(got[o]!.dims, shaped.tensors.get(o)!.shape, `${name} ${o} shape`);
-      assert.ok(maxDiff(ortOut, ref[o]!) <= 1e-5, `${name} ${o}: onnxruntime vs float64 reference ${maxDiff(ortOut, ref[o]!)}`);
-      assert.ok(maxDiff(ortOut, rt[o] as Float32Array) <= 1e-5, `${name} ${o}: onnxruntime vs edgec runtime ${maxDiff(ortOut, rt[o] as Float32Array)}`);
+      assert.ok(
+        maxDiff(ortOut, ref[o]!) <= 1e-5,
+        `${name} ${o}: onnxruntime vs float64 reference ${maxDiff(ortOut, ref[o]!)}`,
+      );
+      assert.ok(
+        maxDiff(ortOut, rt[o] as Float32Array) <= 1e-5,
+        `${name} ${o}: onnxruntime vs edgec runtime ${maxDiff(ortOut, rt[o] as Float32Array)}`,
+      );
       const again = evaluate(back, { [g.inputs[0]!]: x })[o]!;
-      assert.ok(maxDiff(again, ref[o]!) <= 1e-9, `${name} ${o}: re-imported graph vs original ${maxDiff(again, ref[o]!)}`);
+      assert.ok(
+        maxDiff(again, ref[o]!) <= 1e-9,
+        `${name} ${o}: re-imported graph vs original ${maxDiff(again, ref[o]!)}`,
+      );
     }
   }
   assert.equal(computeSignature(back), computeSignature(g), `${name}: compute graph after re-import`);
@@ -94,23 +107,53 @@ function allOpsModel(): Graph {
     chunks.push(data);
     offset += data.byteLength;
   };
-  t('w1', [8, 3, 3, 4]); t('b1', [8]); t('wd', [8, 3, 3, 1]);
-  t('bn.s', [8], () => 0.5 + rng.nextFloat()); t('bn.b', [8]); t('bn.m', [8]); t('bn.v', [8], () => 0.2 + rng.nextFloat());
-  t('slope', [8]); t('c8', [8]); t('c1118', [1, 1, 1, 8]); t('two', [1], () => 2);
-  t('bn2.s', [8], () => 0.5 + rng.nextFloat()); t('bn2.b', [8]); t('bn2.m', [8]); t('bn2.v', [8], () => 0.2 + rng.nextFloat());
-  t('wf', [5, 8]); t('bf', [5]);
+  t('w1', [8, 3, 3, 4]);
+  t('b1', [8]);
+  t('wd', [8, 3, 3, 1]);
+  t('bn.s', [8], () => 0.5 + rng.nextFloat());
+  t('bn.b', [8]);
+  t('bn.m', [8]);
+  t('bn.v', [8], () => 0.2 + rng.nextFloat());
+  t('slope', [8]);
+  t('c8', [8]);
+  t('c1118', [1, 1, 1, 8]);
+  t('two', [1], () => 2);
+  t('bn2.s', [8], () => 0.5 + rng.nextFloat());
+  t('bn2.b', [8]);
+  t('bn2.m', [8]);
+  t('bn2.v', [8], () => 0.2 + rng.nextFloat());
+  t('wf', [5, 8]);
+  t('bf', [5]);
   const sidecar = new Uint8Array(offset);
   let o = 0;
-  for (const c of chunks) { sidecar.set(new Uint8Array(c.buffer), o); o += c.byteLength; }
-  const node = (name: string, op: string, inputs: string[], attrs: Record<string, unknown> = {}) => ({ name, op, inputs, outputs: [name], attrs });
+  for (const c of chunks) {
+    sidecar.set(new Uint8Array(c.buffer), o);
+    o += c.byteLength;
+  }
+  const node = (name: string, op: string, inputs: string[], attrs: Record<string, unknown> = {}) => ({
+    name,
+    op,
+    inputs,
+    outputs: [name],
+    attrs,
+  });
   const json = {
-    format: 'edgec-model', version: 1, name: 'all-ops', weights: 'all-ops.bin',
+    format: 'edgec-model',
+    version: 1,
+    name: 'all-ops',
+    weights: 'all-ops.bin',
     inputs: [{ name: 'x', shape: [1, 6, 6, 4], dtype: 'float32' }],
     outputs: [{ name: 'sm' }, { name: 'cat' }],
     tensors,
     nodes: [
       node('c1', 'Conv2D', ['x', 'w1', 'b1'], { padding: 'same', activation: 'relu' }),
-      node('dw', 'Conv2D', ['c1', 'wd'], { groups: 8, dilations: [2, 2], padding: [2, 2, 2, 2], activation: 'clip', clip: [0, 6] }),
+      node('dw', 'Conv2D', ['c1', 'wd'], {
+        groups: 8,
+        dilations: [2, 2],
+        padding: [2, 2, 2, 2],
+        activation: 'clip',
+        clip: [0, 6],
+      }),
       node('bn', 'BatchNorm', ['dw', 'bn.s', 'bn.b', 'bn.m', 'bn.v'], { epsilon: 1e-3 }),
       node('pr', 'PRelu', ['bn', 'slope']),
       node('lk', 'LeakyRelu', ['pr'], { alpha: 0.2 }),
@@ -147,8 +190,35 @@ function allOpsModel(): Graph {
 test('every exportable op (conv groups/dilation/same, pools, BN rank 4 and 2, elementwise, pad, slice …)', async () => {
   const g = allOpsModel();
   const ops = new Set(g.nodes.map((n) => n.op));
-  for (const op of ['Conv2D', 'Dense', 'BatchNorm', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'PRelu', 'Relu', 'Relu6', 'Clip', 'LeakyRelu',
-    'Sigmoid', 'Tanh', 'Exp', 'MaxPool', 'AvgPool', 'GlobalAvgPool', 'Reshape', 'Flatten', 'Transpose', 'Concat', 'Softmax', 'Pad', 'Slice']) {
+  for (const op of [
+    'Conv2D',
+    'Dense',
+    'BatchNorm',
+    'Add',
+    'Sub',
+    'Mul',
+    'Div',
+    'Max',
+    'Min',
+    'PRelu',
+    'Relu',
+    'Relu6',
+    'Clip',
+    'LeakyRelu',
+    'Sigmoid',
+    'Tanh',
+    'Exp',
+    'MaxPool',
+    'AvgPool',
+    'GlobalAvgPool',
+    'Reshape',
+    'Flatten',
+    'Transpose',
+    'Concat',
+    'Softmax',
+    'Pad',
+    'Slice',
+  ]) {
     assert.ok(ops.has(op as never), op);
   }
   await checkExport('all-ops', g);
@@ -157,7 +227,10 @@ test('every exportable op (conv groups/dilation/same, pools, BN rank 4 and 2, el
 test('quantised graphs (the int8 IR of examples/mnist) are refused by name', async () => {
   const g = loadModelJson(join(ROOT, 'examples/mnist/model.json'));
   const x = loadNpy(join(ROOT, 'examples/mnist/images.npy'));
-  const { graph: q } = await quantize(g, { method: 'minmax', samples: splitSamples(g, (x.data as Float32Array).subarray(0, 20 * 784), [20, 1, 28, 28], 'images.npy') });
+  const { graph: q } = await quantize(g, {
+    method: 'minmax',
+    samples: splitSamples(g, (x.data as Float32Array).subarray(0, 20 * 784), [20, 1, 28, 28], 'images.npy'),
+  });
   assert.throws(() => exportOnnx(q), /model\.json: tensor '.*': is (u?int8|int32): ONNX export writes float32 graphs/);
 });
 

@@ -32,7 +32,12 @@ export class GraphBuilder {
   }
   constant(name: string, shape: number[], data?: Float32Array, lo = -1, hi = 1): string {
     const n = shape.reduce((a, b) => a * b, 1);
-    this.g.tensors.set(name, { name, dtype: 'float32', shape, data: data ?? randomValues(n, this.seed++ * 7919, lo, hi) });
+    this.g.tensors.set(name, {
+      name,
+      dtype: 'float32',
+      shape,
+      data: data ?? randomValues(n, this.seed++ * 7919, lo, hi),
+    });
     return name;
   }
   /** Adds a node; its output tensor gets its shape from infer-shapes (shape [] until then). */

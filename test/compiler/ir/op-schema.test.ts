@@ -11,7 +11,13 @@ const FILE = 'net.json';
 
 function node(op: string, attrs: Attrs = {}, inputs?: string[], outputs = ['y']): Node {
   const min = OP_SCHEMAS[op as OpType]?.inputs[0] ?? 1;
-  return { name: 'n1', op: op as OpType, inputs: inputs ?? Array.from({ length: min }, (_, i) => `in${i}`), outputs, attrs };
+  return {
+    name: 'n1',
+    op: op as OpType,
+    inputs: inputs ?? Array.from({ length: min }, (_, i) => `in${i}`),
+    outputs,
+    attrs,
+  };
 }
 
 /** Runs validateNodeAttrs expecting a ModelError whose message contains every part. */
@@ -54,7 +60,12 @@ test('defaults filled in place: Conv2D, BatchNorm, LeakyRelu, Clip, Softmax, Fla
   const conv = node('Conv2D');
   validateNodeAttrs(conv, FILE);
   assert.equal(conv.attrs, {
-    strides: [1, 1], dilations: [1, 1], padding: 'valid', groups: 1, activation: 'none', clip: [0, 6],
+    strides: [1, 1],
+    dilations: [1, 1],
+    padding: 'valid',
+    groups: 1,
+    activation: 'none',
+    clip: [0, 6],
   });
   const cases: [string, Attrs, Attrs][] = [
     ['BatchNorm', {}, { epsilon: 1e-5 }],
@@ -97,7 +108,8 @@ test('filled array defaults are copies, not the schema arrays', () => {
 });
 
 test('padding kind: valid, same, [t,l,b,r] ints >= 0; anything else rejected', () => {
-  for (const padding of ['valid', 'same', [0, 1, 2, 3]] as AttrValue[]) validateNodeAttrs(node('Conv2D', { padding }), FILE);
+  for (const padding of ['valid', 'same', [0, 1, 2, 3]] as AttrValue[])
+    validateNodeAttrs(node('Conv2D', { padding }), FILE);
   rejects(node('Conv2D', { padding: 'full' }), "attr 'padding'", "'valid', 'same'", 'found string "full"');
   rejects(node('Conv2D', { padding: [1, 1] }), "attr 'padding'", 'found array [1,1]');
   rejects(node('Conv2D', { padding: [1, -1, 1, 1] }), "attr 'padding'", 'found array [1,-1,1,1]');
@@ -114,13 +126,27 @@ test('wrong attr types: expected vs found', () => {
   rejects(node('Conv2D', { strides: [2] }), "attr 'strides'", 'expected an array of 2 integers ≥ 1', 'found array [2]');
   rejects(node('Conv2D', { strides: '2' }), "attr 'strides'", 'found string "2"');
   rejects(node('BatchNorm', { epsilon: 'small' }), "attr 'epsilon'", 'expected a finite number');
-  rejects(node('AvgPool', { kernel: [2, 2], countIncludePad: 1 }), "attr 'countIncludePad'", 'expected true or false', 'found number 1');
-  rejects(node('Dense', { clip: [0, 'x'] as unknown as number[] }), "attr 'clip'", 'expected an array of 2 finite numbers');
+  rejects(
+    node('AvgPool', { kernel: [2, 2], countIncludePad: 1 }),
+    "attr 'countIncludePad'",
+    'expected true or false',
+    'found number 1',
+  );
+  rejects(
+    node('Dense', { clip: [0, 'x'] as unknown as number[] }),
+    "attr 'clip'",
+    'expected an array of 2 finite numbers',
+  );
   rejects(node('Reshape', { shape: [1, -2] }), "attr 'shape'", 'integers ≥ -1');
 });
 
 test('string attr outside its values', () => {
-  rejects(node('Conv2D', { activation: 'gelu' }), "attr 'activation'", "one of 'none', 'relu', 'clip'", 'found string "gelu"');
+  rejects(
+    node('Conv2D', { activation: 'gelu' }),
+    "attr 'activation'",
+    "one of 'none', 'relu', 'clip'",
+    'found string "gelu"',
+  );
 });
 
 test('missing required attr', () => {

@@ -29,13 +29,16 @@ function importsOf(file: string): string[] {
 }
 
 const isOpDef = (v: unknown): v is OpDef =>
-  typeof v === 'object' && v !== null && 'schema' in v && typeof (v as OpDef).infer === 'function'
-  && typeof (v as OpDef).evaluate === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  'schema' in v &&
+  typeof (v as OpDef).infer === 'function' &&
+  typeof (v as OpDef).evaluate === 'function';
 
 test('every op file exports op definitions listed in OPS, and every OPS entry comes from an op file', async () => {
   const fromFiles = new Set<OpDef>();
   for (const f of readdirSync(OPS_DIR).filter((f) => f.endsWith('.ts') && !NOT_OP_FILES.has(f))) {
-    const mod = await import(pathToFileURL(join(OPS_DIR, f)).href) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(join(OPS_DIR, f)).href)) as Record<string, unknown>;
     const defs = Object.values(mod).filter(isOpDef);
     assert.ok(defs.length > 0, `${f} exports no op definition`);
     for (const d of defs) {
@@ -52,7 +55,10 @@ test('the import scan sees imports (sanity: ir/reference.ts imports the op table
 
 test('compiler/ir/** imports nothing from compiler/quantize/**', () => {
   const bad = tsFiles(join(ROOT, 'compiler/ir')).flatMap((f) =>
-    importsOf(f).filter((p) => p.startsWith('compiler/quantize/')).map((p) => `${relative(ROOT, f)} → ${p}`));
+    importsOf(f)
+      .filter((p) => p.startsWith('compiler/quantize/'))
+      .map((p) => `${relative(ROOT, f)} → ${p}`),
+  );
   assert.equal(bad, []);
 });
 

@@ -27,36 +27,151 @@ function throwsModel(fn: () => unknown, re: RegExp): void {
 }
 
 test('conv shapes: valid, same (stride 2, odd), dilation, explicit pads, groups', () => {
-  assert.equal(shapeOf('Conv2D', [[1, 8, 8, 3], [16, 3, 3, 3]]), [1, 6, 6, 16]);
-  assert.equal(shapeOf('Conv2D', [[1, 7, 8, 3], [16, 3, 3, 3]], { padding: 'same', strides: [2, 2] }), [1, 4, 4, 16]);
-  assert.equal(shapeOf('Conv2D', [[1, 8, 8, 3], [4, 3, 3, 3]], { dilations: [2, 2] }), [1, 4, 4, 4]);
-  assert.equal(shapeOf('Conv2D', [[1, 5, 5, 2], [4, 3, 3, 2]], { padding: [1, 0, 2, 0] }), [1, 6, 3, 4]);
-  assert.equal(shapeOf('Conv2D', [[2, 5, 5, 6], [9, 1, 1, 2]], { groups: 3 }), [2, 5, 5, 9]);
+  assert.equal(
+    shapeOf('Conv2D', [
+      [1, 8, 8, 3],
+      [16, 3, 3, 3],
+    ]),
+    [1, 6, 6, 16],
+  );
+  assert.equal(
+    shapeOf(
+      'Conv2D',
+      [
+        [1, 7, 8, 3],
+        [16, 3, 3, 3],
+      ],
+      { padding: 'same', strides: [2, 2] },
+    ),
+    [1, 4, 4, 16],
+  );
+  assert.equal(
+    shapeOf(
+      'Conv2D',
+      [
+        [1, 8, 8, 3],
+        [4, 3, 3, 3],
+      ],
+      { dilations: [2, 2] },
+    ),
+    [1, 4, 4, 4],
+  );
+  assert.equal(
+    shapeOf(
+      'Conv2D',
+      [
+        [1, 5, 5, 2],
+        [4, 3, 3, 2],
+      ],
+      { padding: [1, 0, 2, 0] },
+    ),
+    [1, 6, 3, 4],
+  );
+  assert.equal(
+    shapeOf(
+      'Conv2D',
+      [
+        [2, 5, 5, 6],
+        [9, 1, 1, 2],
+      ],
+      { groups: 3 },
+    ),
+    [2, 5, 5, 9],
+  );
 });
 
 test('conv errors name the node and the mismatch', () => {
-  throwsModel(() => shapeOf('Conv2D', [[1, 8, 8, 12], [16, 3, 3, 8]]), /node 'conv2d0'.*weights \[16,3,3,8\] do not match input channels 12/);
-  throwsModel(() => shapeOf('Conv2D', [[1, 8, 8, 6], [5, 3, 3, 2]], { groups: 3 }), /output channels 5 .*not divisible by groups 3/);
-  throwsModel(() => shapeOf('Conv2D', [[1, 2, 2, 1], [1, 3, 3, 1]]), /larger than the padded input 2x2/);
-  throwsModel(() => shapeOf('Conv2D', [[1, 4, 4, 1], [2, 1, 1, 1], [3]]), /bias \[3\] does not match output channels 2/);
-  throwsModel(() => shapeOf('Conv2D', [[1, 4, 4], [2, 1, 1, 1]]), /rank 4/);
-  throwsModel(() => shapeOf('Conv2D', [[1, 4, 4, 1], [2, 1, 1, 1]], { padding: 'reflect' }), /padding must be/);
+  throwsModel(
+    () =>
+      shapeOf('Conv2D', [
+        [1, 8, 8, 12],
+        [16, 3, 3, 8],
+      ]),
+    /node 'conv2d0'.*weights \[16,3,3,8\] do not match input channels 12/,
+  );
+  throwsModel(
+    () =>
+      shapeOf(
+        'Conv2D',
+        [
+          [1, 8, 8, 6],
+          [5, 3, 3, 2],
+        ],
+        { groups: 3 },
+      ),
+    /output channels 5 .*not divisible by groups 3/,
+  );
+  throwsModel(
+    () =>
+      shapeOf('Conv2D', [
+        [1, 2, 2, 1],
+        [1, 3, 3, 1],
+      ]),
+    /larger than the padded input 2x2/,
+  );
+  throwsModel(
+    () => shapeOf('Conv2D', [[1, 4, 4, 1], [2, 1, 1, 1], [3]]),
+    /bias \[3\] does not match output channels 2/,
+  );
+  throwsModel(
+    () =>
+      shapeOf('Conv2D', [
+        [1, 4, 4],
+        [2, 1, 1, 1],
+      ]),
+    /rank 4/,
+  );
+  throwsModel(
+    () =>
+      shapeOf(
+        'Conv2D',
+        [
+          [1, 4, 4, 1],
+          [2, 1, 1, 1],
+        ],
+        { padding: 'reflect' },
+      ),
+    /padding must be/,
+  );
 });
 
 test('dense, pooling, global pool shapes and errors', () => {
   assert.equal(shapeOf('Dense', [[3, 5], [7, 5], [7]]), [3, 7]);
-  throwsModel(() => shapeOf('Dense', [[3, 5], [7, 4]]), /weights \[out,in\] \[7,4\] do not match input features 5/);
+  throwsModel(
+    () =>
+      shapeOf('Dense', [
+        [3, 5],
+        [7, 4],
+      ]),
+    /weights \[out,in\] \[7,4\] do not match input features 5/,
+  );
   assert.equal(shapeOf('MaxPool', [[1, 9, 8, 3]], { kernel: [2, 2] }), [1, 4, 4, 3]);
   assert.equal(shapeOf('AvgPool', [[1, 9, 8, 3]], { kernel: [3, 3], strides: [2, 2], padding: 'same' }), [1, 5, 4, 3]);
-  throwsModel(() => shapeOf('MaxPool', [[1, 9, 8, 3]], { kernel: [2, 2], padding: [2, 0, 0, 0] }), /smaller than the kernel/);
+  throwsModel(
+    () => shapeOf('MaxPool', [[1, 9, 8, 3]], { kernel: [2, 2], padding: [2, 0, 0, 0] }),
+    /smaller than the kernel/,
+  );
   assert.equal(shapeOf('GlobalAvgPool', [[2, 5, 3, 7]]), [2, 1, 1, 7]);
 });
 
 test('broadcasting and its errors', () => {
   assert.equal(shapeOf('Add', [[1, 4, 4, 5], [5]]), [1, 4, 4, 5]);
-  assert.equal(shapeOf('Mul', [[2, 3, 1], [1, 1, 17]]), [2, 3, 17]);
+  assert.equal(
+    shapeOf('Mul', [
+      [2, 3, 1],
+      [1, 1, 17],
+    ]),
+    [2, 3, 17],
+  );
   throwsModel(() => shapeOf('Sub', [[2, 3], [4]]), /shapes \[2,3\] and \[4\] do not broadcast/);
-  throwsModel(() => shapeOf('PRelu', [[1, 3], [2, 1]]), /slope \[2,1\] must broadcast to x \[1,3\]/);
+  throwsModel(
+    () =>
+      shapeOf('PRelu', [
+        [1, 3],
+        [2, 1],
+      ]),
+    /slope \[2,1\] must broadcast to x \[1,3\]/,
+  );
   throwsModel(() => shapeOf('Mul', [[2, 3], [3]], { activation: 'relu' }), /only allowed on Add/);
 });
 
@@ -69,9 +184,40 @@ test('reshape, flatten, transpose, concat, softmax, pad, slice shapes', () => {
   assert.equal(shapeOf('Flatten', [[2, 3, 4, 5]], { axis: 0 }), [1, 120]);
   assert.equal(shapeOf('Transpose', [[1, 4, 5, 3]], { perm: [0, 3, 1, 2] }), [1, 3, 4, 5]);
   throwsModel(() => shapeOf('Transpose', [[1, 4, 5, 3]], { perm: [0, 1, 1, 2] }), /not a permutation/);
-  assert.equal(shapeOf('Concat', [[1, 2, 3], [1, 5, 3]], { axis: 1 }), [1, 7, 3]);
-  assert.equal(shapeOf('Concat', [[1, 2, 3], [1, 2, 4]], { axis: -1 }), [1, 2, 7]);
-  throwsModel(() => shapeOf('Concat', [[1, 2, 3], [1, 3, 4]], { axis: 2 }), /input 1 shape \[1,3,4\] does not match \[1,2,3\] outside axis 2/);
+  assert.equal(
+    shapeOf(
+      'Concat',
+      [
+        [1, 2, 3],
+        [1, 5, 3],
+      ],
+      { axis: 1 },
+    ),
+    [1, 7, 3],
+  );
+  assert.equal(
+    shapeOf(
+      'Concat',
+      [
+        [1, 2, 3],
+        [1, 2, 4],
+      ],
+      { axis: -1 },
+    ),
+    [1, 2, 7],
+  );
+  throwsModel(
+    () =>
+      shapeOf(
+        'Concat',
+        [
+          [1, 2, 3],
+          [1, 3, 4],
+        ],
+        { axis: 2 },
+      ),
+    /input 1 shape \[1,3,4\] does not match \[1,2,3\] outside axis 2/,
+  );
   throwsModel(() => shapeOf('Softmax', [[2, 3]], { axis: 2 }), /axis 2 is out of range for rank 2/);
   assert.equal(shapeOf('Pad', [[1, 3, 4, 5]], { pads: [0, 1, 2, 0, 0, 2, 0, 3] }), [1, 6, 6, 8]);
   throwsModel(() => shapeOf('Pad', [[1, 3]], { pads: [0, 1] }), /pads must hold 4/);
@@ -89,22 +235,123 @@ function run1(op: OpType, inputs: [number[], number[]][], attrs: Attrs = {}): Fl
 
 test('reference values by hand: conv 2x2 ones, avg pool corner counts, transpose, slice reverse, softmax', () => {
   const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-  assert.equal([...run1('Conv2D', [[[1, 3, 3, 1], x], [[1, 2, 2, 1], [1, 1, 1, 1]]])], [12, 16, 24, 28]);
+  assert.equal(
+    [
+      ...run1('Conv2D', [
+        [[1, 3, 3, 1], x],
+        [
+          [1, 2, 2, 1],
+          [1, 1, 1, 1],
+        ],
+      ]),
+    ],
+    [12, 16, 24, 28],
+  );
   // same 3x3 avg, count excludes padding: corner = mean of 4 taps, centre = mean of 9
   const avg = run1('AvgPool', [[[1, 3, 3, 1], x]], { kernel: [3, 3], strides: [1, 1], padding: 'same' });
   assert.equal(avg[0], (1 + 2 + 4 + 5) / 4);
   assert.equal(avg[4], 5);
-  const avgIncl = run1('AvgPool', [[[1, 3, 3, 1], x]], { kernel: [3, 3], strides: [1, 1], padding: 'same', countIncludePad: true });
+  const avgIncl = run1('AvgPool', [[[1, 3, 3, 1], x]], {
+    kernel: [3, 3],
+    strides: [1, 1],
+    padding: 'same',
+    countIncludePad: true,
+  });
   assert.equal(avgIncl[0], (1 + 2 + 4 + 5) / 9);
   assert.equal([...run1('MaxPool', [[[1, 3, 3, 1], x]], { kernel: [2, 2], strides: [1, 1] })], [5, 6, 8, 9]);
-  assert.equal([...run1('Transpose', [[[2, 3], [1, 2, 3, 4, 5, 6]]], { perm: [1, 0] })], [1, 4, 2, 5, 3, 6]);
-  assert.equal([...run1('Slice', [[[1, 6], [0, 1, 2, 3, 4, 5]]], { starts: [-1], ends: [-100], axes: [1], steps: [-2] })], [5, 3, 1]);
-  const sm = run1('Softmax', [[[1, 3], [0, Math.log(2), Math.log(5)]]]);
+  assert.equal(
+    [
+      ...run1(
+        'Transpose',
+        [
+          [
+            [2, 3],
+            [1, 2, 3, 4, 5, 6],
+          ],
+        ],
+        { perm: [1, 0] },
+      ),
+    ],
+    [1, 4, 2, 5, 3, 6],
+  );
+  assert.equal(
+    [
+      ...run1(
+        'Slice',
+        [
+          [
+            [1, 6],
+            [0, 1, 2, 3, 4, 5],
+          ],
+        ],
+        { starts: [-1], ends: [-100], axes: [1], steps: [-2] },
+      ),
+    ],
+    [5, 3, 1],
+  );
+  const sm = run1('Softmax', [
+    [
+      [1, 3],
+      [0, Math.log(2), Math.log(5)],
+    ],
+  ]);
   assert.ok(closeness(sm, [1 / 8, 2 / 8, 5 / 8], 1e-12, 0) <= 1);
-  assert.equal([...run1('Pad', [[[1, 2], [7, 8]]], { pads: [0, 1, 0, 2], value: -1 })], [-1, 7, 8, -1, -1]);
-  assert.equal([...run1('Concat', [[[1, 2], [1, 2]], [[1, 1], [3]]], { axis: 1 })], [1, 2, 3]);
-  assert.equal([...run1('PRelu', [[[4], [-2, -1, 0, 3]], [[1], [0.5]]])], [-1, -0.5, 0, 3]);
-  assert.equal([...run1('Add', [[[2, 1], [1, 2]], [[3], [10, 20, 30]]], { activation: 'clip', clip: [0, 25] })], [11, 21, 25, 12, 22, 25]);
+  assert.equal(
+    [
+      ...run1(
+        'Pad',
+        [
+          [
+            [1, 2],
+            [7, 8],
+          ],
+        ],
+        { pads: [0, 1, 0, 2], value: -1 },
+      ),
+    ],
+    [-1, 7, 8, -1, -1],
+  );
+  assert.equal(
+    [
+      ...run1(
+        'Concat',
+        [
+          [
+            [1, 2],
+            [1, 2],
+          ],
+          [[1, 1], [3]],
+        ],
+        { axis: 1 },
+      ),
+    ],
+    [1, 2, 3],
+  );
+  assert.equal(
+    [
+      ...run1('PRelu', [
+        [[4], [-2, -1, 0, 3]],
+        [[1], [0.5]],
+      ]),
+    ],
+    [-1, -0.5, 0, 3],
+  );
+  assert.equal(
+    [
+      ...run1(
+        'Add',
+        [
+          [
+            [2, 1],
+            [1, 2],
+          ],
+          [[3], [10, 20, 30]],
+        ],
+        { activation: 'clip', clip: [0, 25] },
+      ),
+    ],
+    [11, 21, 25, 12, 22, 25],
+  );
 });
 
 test('reference: same conv equals explicit Pad + valid conv; groups equal split convs + concat', () => {

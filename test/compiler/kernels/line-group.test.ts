@@ -7,7 +7,8 @@ import { lineGroup, lineScratch } from '../../../compiler/kernels/scratch.ts';
 import { makeBundle, fb, type TDesc } from '../../assembly/harness.ts';
 import { load } from '../../../runtime/node.ts';
 
-const C = 2, K = 3;
+const C = 2,
+  K = 3;
 /** One padded 3-tap Conv1xK_QS8 (rows) or ConvKx1_QS8 step: outLong outputs along k, outShort lines; scratch `lines` lines. */
 function lineBundle(rows: boolean, outLong: number, outShort: number, lines: number): Uint8Array {
   const [h, w] = rows ? [outShort, outLong] : [outLong, outShort];
@@ -20,10 +21,14 @@ function lineBundle(rows: boolean, outLong: number, outShort: number, lines: num
     { name: 'y', shape: [1, h, w, 1], role: 'out', dtype: fb.DType.I8 },
   ];
   const pad = rows ? { padLeft: 1, padRight: 1 } : { padTop: 1, padBottom: 1 };
-  return makeBundle(t, [{
-    kernel: rows ? fb.KernelId.Conv1xK_QS8 : fb.KernelId.ConvKx1_QS8, inputs: [0, 1, 2, 3], outputs: [4],
-    params: { type: 'conv', kernelH: rows ? 1 : K, kernelW: rows ? K : 1, qMin: -128, qMax: 127, ...pad },
-  }]);
+  return makeBundle(t, [
+    {
+      kernel: rows ? fb.KernelId.Conv1xK_QS8 : fb.KernelId.ConvKx1_QS8,
+      inputs: [0, 1, 2, 3],
+      outputs: [4],
+      params: { type: 'conv', kernelH: rows ? 1 : K, kernelW: rows ? K : 1, qMin: -128, qMax: 127, ...pad },
+    },
+  ]);
 }
 
 test('AS accepts the TS line group and refuses one line more or fewer (1×3 and 3×1, out lines 1..13 × 1..6)', async () => {
@@ -32,12 +37,20 @@ test('AS accepts the TS line group and refuses one line more or fewer (1×3 and 
       for (let outShort = 1; outShort <= 6; outShort++) {
         const R = lineGroup(outLong, outShort);
         const geo = rows ? { oh: outShort, ow: outLong, kh: 1, kw: K } : { oh: outLong, ow: outShort, kh: K, kw: 1 };
-        const want = lineScratch({ ...geo, sh: 1, sw: 1, dh: 1, dw: 1, ci: C, groups: 1, pad: rows ? [0, 1, 0, 1] : [1, 0, 1, 0] }, rows);
+        const want = lineScratch(
+          { ...geo, sh: 1, sw: 1, dh: 1, dw: 1, ci: C, groups: 1, pad: rows ? [0, 1, 0, 1] : [1, 0, 1, 0] },
+          rows,
+        );
         assert.equal(want, [R * (outLong + K - 1), C]);
         const label = `${rows ? '1x3' : '3x1'} out ${outLong} x ${outShort} lines`;
-        await load(lineBundle(rows, outLong, outShort, R), { build: 'scalar' }).catch((e) => assert.unreachable(`${label}: R ${R} refused: ${e}`));
+        await load(lineBundle(rows, outLong, outShort, R), { build: 'scalar' }).catch((e) =>
+          assert.unreachable(`${label}: R ${R} refused: ${e}`),
+        );
         for (const bad of [R - 1, R + 1].filter((v) => v >= 1)) {
-          const err = await load(lineBundle(rows, outLong, outShort, bad), { build: 'scalar' }).then(() => null, (e: Error) => e.message);
+          const err = await load(lineBundle(rows, outLong, outShort, bad), { build: 'scalar' }).then(
+            () => null,
+            (e: Error) => e.message,
+          );
           assert.ok(err !== null && /scratch/.test(err), `${label}: R ${bad} (TS rule ${R}) accepted: ${err}`);
         }
       }

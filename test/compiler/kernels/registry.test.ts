@@ -14,18 +14,26 @@ const read = (p: string) => readFileSync(join(root, p), 'utf8');
 
 /** Every .ts source under a directory of assembly/, concatenated. */
 function sources(dir: string): string {
-  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
-    .map((f) => read(join(dir, f))).join('\n');
+  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => read(join(dir, f)))
+    .join('\n');
 }
 
 test('schema/bundle.fbs KernelId enum and assembly/bundle/kernel-ids.ts are what scripts/gen-kernels.ts writes', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/gen-kernels.ts'), '--check'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/gen-kernels.ts'), '--check'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
 });
 
 test('one row per fb.KernelId, same number and name; ids ascending and never reused', () => {
   const names = Object.keys(fb.KernelId).filter((k) => Number.isNaN(Number(k)) && k !== 'Invalid');
-  assert.equal(KERNELS.map((k) => k.name), names);
+  assert.equal(
+    KERNELS.map((k) => k.name),
+    names,
+  );
   for (const k of KERNELS) assert.is((fb.KernelId as unknown as Record<string, number>)[k.name], k.id, k.name);
   assert.ok(KERNELS.every((k, i) => i === 0 || k.id > KERNELS[i - 1]!.id));
   assert.is(new Set(KERNELS.map((k) => k.as)).size, KERNELS.length);
@@ -52,9 +60,21 @@ test('variants: each file exists, serves registry kernels; every kernel file und
   }
   // shared helpers, not variants: the requantisation and the GEMM's per-build tile choice
   const helpers = ['gemm/qs8-requant.ts', 'gemm/qs8-gemm.ts'];
-  const files = readdirSync(join(root, 'assembly/kernels'), { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('/') && f.endsWith('.ts'));
-  for (const f of files) if (!helpers.includes(f)) assert.ok(VARIANTS.some((v) => variantFile(v) === `assembly/kernels/${f}`), `${f} is not in VARIANTS`);
-  for (const k of KERNELS) if (k.family !== 'control') assert.ok(VARIANTS.some((v) => v.serves.includes(k.name)), `${k.name}: no variant`);
+  const files = readdirSync(join(root, 'assembly/kernels'), { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.includes('/') && f.endsWith('.ts'),
+  );
+  for (const f of files)
+    if (!helpers.includes(f))
+      assert.ok(
+        VARIANTS.some((v) => variantFile(v) === `assembly/kernels/${f}`),
+        `${f} is not in VARIANTS`,
+      );
+  for (const k of KERNELS)
+    if (k.family !== 'control')
+      assert.ok(
+        VARIANTS.some((v) => v.serves.includes(k.name)),
+        `${k.name}: no variant`,
+      );
 });
 
 test('docs/bundle-format.md lists exactly the registry kernels (steps table + branches table) and every variant file', () => {
@@ -65,11 +85,14 @@ test('docs/bundle-format.md lists exactly the registry kernels (steps table + br
     const lines = doc.slice(at).split('\n');
     const start = lines.findIndex((l) => l.startsWith('|---'));
     const rows: string[] = [];
-    for (let i = start + 1; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(lines[i]!.split('|')[1]!.trim());
+    for (let i = start + 1; i < lines.length && lines[i]!.startsWith('|'); i++)
+      rows.push(lines[i]!.split('|')[1]!.trim());
     return rows;
   };
   const steps = table('## Steps').flatMap((c) => c.split(', '));
-  const control = table('## Branches and early exit').map((c) => c.match(/^`(\w+)` \((\d+)\)$/)).filter((m) => m !== null);
+  const control = table('## Branches and early exit')
+    .map((c) => c.match(/^`(\w+)` \((\d+)\)$/))
+    .filter((m) => m !== null);
   for (const m of control) assert.is(kernelById(Number(m[2]))?.name, m[1], `branches table: ${m[0]}`);
   const documented = [...steps, ...control.map((m) => m[1]!)].sort();
   assert.equal(documented, KERNELS.map((k) => k.name).sort());
@@ -77,9 +100,13 @@ test('docs/bundle-format.md lists exactly the registry kernels (steps table + br
   const quant = read('docs/quantization.md');
   for (const v of VARIANTS) {
     const rel = `${v.dir}/${v.name}.ts`;
-    const listed = files.some((f) => f === rel || (f.includes('*') && new RegExp(`^${f.replace(/[.]/g, '\\.').replace('*', '[\\w-]+')}$`).test(rel)));
+    const listed = files.some(
+      (f) =>
+        f === rel || (f.includes('*') && new RegExp(`^${f.replace(/[.]/g, '\\.').replace('*', '[\\w-]+')}$`).test(rel)),
+    );
     assert.ok(listed, `docs/bundle-format.md "Kernel variants" does not list ${rel}`);
-    if (v.name.startsWith('qs8-')) assert.ok(quant.includes(`| ${rel} |`), `docs/quantization.md "Kernel variants" does not list ${rel}`);
+    if (v.name.startsWith('qs8-'))
+      assert.ok(quant.includes(`| ${rel} |`), `docs/quantization.md "Kernel variants" does not list ${rel}`);
   }
 });
 

@@ -19,7 +19,11 @@ const x = images.slice(0, 100 * 784);
 
 for (const file of ['early-exit.json', 'gated.json']) {
   test(`${file} int8: outputs, routes and MACs identical on simd/scalar x fast/reference`, async () => {
-    const bm = parseBlockModel(JSON.parse(readFileSync(join(EX, file), 'utf8')), new Uint8Array(readFileSync(join(EX, 'model.bin'))), file);
+    const bm = parseBlockModel(
+      JSON.parse(readFileSync(join(EX, file), 'utf8')),
+      new Uint8Array(readFileSync(join(EX, 'model.bin'))),
+      file,
+    );
     const { bundle } = await compileBlockModelInt8(bm, { samples: calib });
     // the plan really is int8: integer kernels in the trunk and in every block
     const b = readBundle(bundle);

@@ -21,7 +21,12 @@ function rng(seed: number) {
 }
 const r = rng(7);
 const vals = (n: number, scale = 1) => Array.from({ length: n }, () => Math.round(r() * scale * 1000) / 1000);
-const dense = (name: string, x: string, w: string, b: string, y: string) => ({ name, op: 'Dense', inputs: [x, w, b], outputs: [y] });
+const dense = (name: string, x: string, w: string, b: string, y: string) => ({
+  name,
+  op: 'Dense',
+  inputs: [x, w, b],
+  outputs: [y],
+});
 const T = (shape: number[], data: number[]) => ({ dtype: 'float32', shape, data });
 
 /**
@@ -32,13 +37,22 @@ const T = (shape: number[], data: number[]) => ({ dtype: 'float32', shape, data 
 function toyModel(opts: { threshold?: number; metric?: string; poison?: number; gateW?: number[] } = {}) {
   const nan = (b: number[], i: number) => (opts.poison === i ? b.map(() => Number.NaN) : b);
   const tensors: Record<string, unknown> = {
-    w1: T([6, 6], vals(36, 2)), b1: T([6], vals(6)),
-    wg: T([3, 6], opts.gateW ?? vals(18, 2)), bg: T([3], [0, 0, 0]),
-    wa: T([8, 6], vals(48)), ba: T([8], vals(8)), wa2: T([4, 8], vals(32)), ba2: T([4], vals(4)),
-    wb: T([4, 6], vals(24)), bb: T([4], vals(4)),
-    wc: T([4, 6], vals(24)), bc: T([4], vals(4)),
-    wh: T([4, 4], vals(16, 8)), bh: T([4], vals(4)),
-    wy: T([4, 4], vals(16)), by: T([4], vals(4)),
+    w1: T([6, 6], vals(36, 2)),
+    b1: T([6], vals(6)),
+    wg: T([3, 6], opts.gateW ?? vals(18, 2)),
+    bg: T([3], [0, 0, 0]),
+    wa: T([8, 6], vals(48)),
+    ba: T([8], vals(8)),
+    wa2: T([4, 8], vals(32)),
+    ba2: T([4], vals(4)),
+    wb: T([4, 6], vals(24)),
+    bb: T([4], vals(4)),
+    wc: T([4, 6], vals(24)),
+    bc: T([4], vals(4)),
+    wh: T([4, 4], vals(16, 8)),
+    bh: T([4], vals(4)),
+    wy: T([4, 4], vals(16)),
+    by: T([4], vals(4)),
   };
   // NaN does not survive JSON: poisoned biases go in as a sidecar
   const weights: number[] = [];
@@ -51,23 +65,46 @@ function toyModel(opts: { threshold?: number; metric?: string; poison?: number; 
   side('bb', nan((tensors.bb as { data: number[] }).data, 1));
   side('bc', nan((tensors.bc as { data: number[] }).data, 2));
   const json = {
-    format: 'edgec-model', version: 1, name: 'toy',
+    format: 'edgec-model',
+    version: 1,
+    name: 'toy',
     inputs: [{ name: 'x', shape: [1, 6], dtype: 'float32' }],
     outputs: [{ name: 'y' }],
     weights: 'toy.bin',
     tensors,
     nodes: [
-      dense('d1', 'x', 'w1', 'b1', 'h0'), { name: 'r1', op: 'Relu', inputs: ['h0'], outputs: ['h'] },
+      dense('d1', 'x', 'w1', 'b1', 'h0'),
+      { name: 'r1', op: 'Relu', inputs: ['h0'], outputs: ['h'] },
       {
-        name: 'blk', op: 'Branch', inputs: ['h'], outputs: ['m'],
+        name: 'blk',
+        op: 'Branch',
+        inputs: ['h'],
+        outputs: ['m'],
         gate: { nodes: [dense('g', 'h', 'wg', 'bg', 'gs')], outputs: ['gs'] },
         branches: [
-          { nodes: [dense('a', 'h', 'wa', 'ba', 'ya0'), { name: 'ar', op: 'Relu', inputs: ['ya0'], outputs: ['ya1'] }, dense('a2', 'ya1', 'wa2', 'ba2', 'ya')], outputs: ['ya'] },
+          {
+            nodes: [
+              dense('a', 'h', 'wa', 'ba', 'ya0'),
+              { name: 'ar', op: 'Relu', inputs: ['ya0'], outputs: ['ya1'] },
+              dense('a2', 'ya1', 'wa2', 'ba2', 'ya'),
+            ],
+            outputs: ['ya'],
+          },
           { nodes: [dense('b', 'h', 'wb', 'bb', 'yb')], outputs: ['yb'] },
-          { nodes: [dense('c', 'h', 'wc', 'bc', 'yc0'), { name: 'cr', op: 'Relu', inputs: ['yc0'], outputs: ['yc'] }], outputs: ['yc'] },
+          {
+            nodes: [dense('c', 'h', 'wc', 'bc', 'yc0'), { name: 'cr', op: 'Relu', inputs: ['yc0'], outputs: ['yc'] }],
+            outputs: ['yc'],
+          },
         ],
       },
-      { name: 'ex', op: 'EarlyExit', inputs: ['m'], head: { nodes: [dense('hh', 'm', 'wh', 'bh', 'e')], outputs: ['e'] }, metric: opts.metric ?? 'max_prob', threshold: opts.threshold ?? 0.8 },
+      {
+        name: 'ex',
+        op: 'EarlyExit',
+        inputs: ['m'],
+        head: { nodes: [dense('hh', 'm', 'wh', 'bh', 'e')], outputs: ['e'] },
+        metric: opts.metric ?? 'max_prob',
+        threshold: opts.threshold ?? 0.8,
+      },
       dense('fin', 'm', 'wy', 'by', 'y'),
     ],
   };
@@ -89,7 +126,8 @@ async function runAll(bm: BlockModel) {
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, what: string) {
   assert.is(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * (1 + Math.abs(b[i]!)), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * (1 + Math.abs(b[i]!)), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
 
 test('toy 1x6, gate over 3 branches + exit (max_prob 0.8): outputs and route = float64 reference of the chosen path, simd and scalar', async () => {
@@ -107,11 +145,21 @@ test('toy 1x6, gate over 3 branches + exit (max_prob 0.8): outputs and route = f
     });
   }
   // the data exercises every branch, and samples that exit and that do not
-  for (const k of [0, 1, 2]) assert.ok([...seen].some((v) => v.startsWith(`${k}/`)), `branch ${k} taken by some sample: ${[...seen]}`);
+  for (const k of [0, 1, 2])
+    assert.ok(
+      [...seen].some((v) => v.startsWith(`${k}/`)),
+      `branch ${k} taken by some sample: ${[...seen]}`,
+    );
   assert.ok(seen.has('0/true') || seen.has('1/true') || seen.has('2/true'), 'some sample exits');
-  assert.ok([...seen].some((v) => v.endsWith('/false')), 'some sample runs to the end');
+  assert.ok(
+    [...seen].some((v) => v.endsWith('/false')),
+    'some sample runs to the end',
+  );
   // simd and scalar agree bit for bit on the routes
-  assert.equal(out[0]!.d.samples.map((s) => s.branches), out[1]!.d.samples.map((s) => s.branches));
+  assert.equal(
+    out[0]!.d.samples.map((s) => s.branches),
+    out[1]!.d.samples.map((s) => s.branches),
+  );
 });
 
 test('a poisoned branch (NaN bias) never touches the output unless chosen', async () => {
@@ -120,18 +168,26 @@ test('a poisoned branch (NaN bias) never touches the output unless chosen', asyn
     const { out } = await runAll(bm);
     for (const { build, d } of out) {
       const took = d.samples.filter((s) => s.branches.blk === poison).length;
-      assert.ok(took > 0 && took < samples.length, `${build}: poisoned branch ${poison} taken by ${took} of ${samples.length}`);
+      assert.ok(
+        took > 0 && took < samples.length,
+        `${build}: poisoned branch ${poison} taken by ${took} of ${samples.length}`,
+      );
       samples.forEach((_, i) => {
         const y = d.outputs.y!.subarray(i * 4, i * 4 + 4);
         const chosen = d.samples[i]!.branches.blk;
-        if (chosen === poison) assert.ok(Array.from(y).every(Number.isNaN), `${build} sample ${i} took poisoned ${poison}`);
-        else assert.ok(Array.from(y).every(Number.isFinite), `${build} sample ${i}: branch ${chosen} finite with ${poison} poisoned`);
+        if (chosen === poison)
+          assert.ok(Array.from(y).every(Number.isNaN), `${build} sample ${i} took poisoned ${poison}`);
+        else
+          assert.ok(
+            Array.from(y).every(Number.isFinite),
+            `${build} sample ${i}: branch ${chosen} finite with ${poison} poisoned`,
+          );
       });
     }
   }
 });
 
-test('executed MACs = sum of the steps actually run (route replayed over the bundle\'s steps)', async () => {
+test("executed MACs = sum of the steps actually run (route replayed over the bundle's steps)", async () => {
   const bm = toyModel();
   const { bundle, out } = await runAll(bm);
   const st = readSteps(bundle);
@@ -152,12 +208,19 @@ test('executed MACs = sum of the steps actually run (route replayed over the bun
     });
   }
   // and the MACs of the branches differ, so a wrong branch would show
-  const per = dispatch.targets.slice(0, -1).map((t, i) => st.macs.slice(t, dispatch.targets[i + 1]).reduce((a, b) => a + b, 0));
+  const per = dispatch.targets
+    .slice(0, -1)
+    .map((t, i) => st.macs.slice(t, dispatch.targets[i + 1]).reduce((a, b) => a + b, 0));
   assert.equal(per, [6 * 8 + 8 * 4, 6 * 4, 6 * 4]);
 });
 
 test('thresholds: max_prob 0 → every sample leaves at the exit; max_prob 1 → none (the full network)', async () => {
-  for (const [threshold, metric, exits] of [[0, 'max_prob', true], [1, 'max_prob', false], [0, 'entropy', false], [100, 'entropy', true]] as const) {
+  for (const [threshold, metric, exits] of [
+    [0, 'max_prob', true],
+    [1, 'max_prob', false],
+    [0, 'entropy', false],
+    [100, 'entropy', true],
+  ] as const) {
     const bm = toyModel({ threshold, metric });
     const { out } = await runAll(bm);
     for (const { build, d } of out) {
@@ -179,7 +242,14 @@ test('gate ties go to the lowest index (all-zero gate weights → branch 0)', as
 
 test('mutually exclusive branches share arena space: plan smaller than with branches kept apart', () => {
   // three branches with big intermediates [1,256]: sharing keeps one branch's worth
-  const big = (i: number) => ({ nodes: [dense(`p${i}`, 'h', `w${i}`, `b${i}`, `t${i}`), { name: `q${i}`, op: 'Relu', inputs: [`t${i}`], outputs: [`u${i}`] }, dense(`o${i}`, `u${i}`, `v${i}`, `c${i}`, `z${i}`)], outputs: [`z${i}`] });
+  const big = (i: number) => ({
+    nodes: [
+      dense(`p${i}`, 'h', `w${i}`, `b${i}`, `t${i}`),
+      { name: `q${i}`, op: 'Relu', inputs: [`t${i}`], outputs: [`u${i}`] },
+      dense(`o${i}`, `u${i}`, `v${i}`, `c${i}`, `z${i}`),
+    ],
+    outputs: [`z${i}`],
+  });
   const tensors: Record<string, unknown> = { wg: T([3, 4], vals(12)), bg: T([3], [0, 0, 0]) };
   const weights: number[] = [];
   const side = (name: string, shape: number[]) => {
@@ -187,11 +257,30 @@ test('mutually exclusive branches share arena space: plan smaller than with bran
     tensors[name] = { dtype: 'float32', shape, offset: weights.length * 4, length: n * 4 };
     weights.push(...vals(n));
   };
-  for (const i of [0, 1, 2]) { side(`w${i}`, [256, 4]); side(`b${i}`, [256]); side(`v${i}`, [4, 256]); side(`c${i}`, [4]); }
+  for (const i of [0, 1, 2]) {
+    side(`w${i}`, [256, 4]);
+    side(`b${i}`, [256]);
+    side(`v${i}`, [4, 256]);
+    side(`c${i}`, [4]);
+  }
   const json = {
-    format: 'edgec-model', version: 1, name: 'wide', inputs: [{ name: 'h', shape: [1, 4], dtype: 'float32' }], outputs: [{ name: 'm' }],
-    weights: 'w.bin', tensors,
-    nodes: [{ name: 'blk', op: 'Branch', inputs: ['h'], outputs: ['m'], gate: { nodes: [dense('g', 'h', 'wg', 'bg', 'gs')], outputs: ['gs'] }, branches: [big(0), big(1), big(2)] }],
+    format: 'edgec-model',
+    version: 1,
+    name: 'wide',
+    inputs: [{ name: 'h', shape: [1, 4], dtype: 'float32' }],
+    outputs: [{ name: 'm' }],
+    weights: 'w.bin',
+    tensors,
+    nodes: [
+      {
+        name: 'blk',
+        op: 'Branch',
+        inputs: ['h'],
+        outputs: ['m'],
+        gate: { nodes: [dense('g', 'h', 'wg', 'bg', 'gs')], outputs: ['gs'] },
+        branches: [big(0), big(1), big(2)],
+      },
+    ],
   };
   const res = compileBlockModel(parseBlockModel(json, new Uint8Array(new Float32Array(weights).buffer), 'w.json'));
   // one branch needs its [1,256] intermediate (1 KiB, in place through the relu); kept apart, three do
@@ -204,9 +293,11 @@ test('pruning 1 of 3 branches: the gate falls back to the best remaining branch 
   const bm = toyModel({ threshold: 1 });
   const { model, dropped } = pruneBranches(bm, { blk: [10, 1, 9] }, 0.1);
   assert.equal(dropped, { blk: [1] });
-  const full = await runAll(bm), pruned = await runAll(model);
+  const full = await runAll(bm),
+    pruned = await runAll(model);
   for (let b = 0; b < 2; b++) {
-    const fd = full.out[b]!.d, pd = pruned.out[b]!.d;
+    const fd = full.out[b]!.d,
+      pd = pruned.out[b]!.d;
     samples.forEach((x, i) => {
       const ref = evaluateBlockModel(bm, { x });
       const orig = fd.samples[i]!.branches.blk!;
@@ -218,7 +309,10 @@ test('pruning 1 of 3 branches: the gate falls back to the best remaining branch 
       close(pd.outputs.y!.subarray(i * 4, i * 4 + 4), pref.outputs.y!, `pruned sample ${i}`);
       if (orig !== 1) close(pd.outputs.y!.subarray(i * 4, i * 4 + 4), ref.outputs.y!, `unchanged sample ${i}`);
     });
-    assert.ok(fd.samples.some((s) => s.branches.blk === 1), 'some sample used the dropped branch');
+    assert.ok(
+      fd.samples.some((s) => s.branches.blk === 1),
+      'some sample used the dropped branch',
+    );
   }
   // one branch left: no gate, no dispatch
   const one = pruneBranches(bm, { blk: [0, 7, 1] }, 0.5);

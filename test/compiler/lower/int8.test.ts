@@ -13,28 +13,77 @@ import type { Attrs, Graph, QuantParams } from '../../../compiler/ir/graph.ts';
 import { inferNode } from '../../../compiler/ir/ops/index.ts';
 
 test('packQs8Gemm4x8c2: N 9, K 3 → 8-column block [2][8][2] then a 1-column block [2][1][2]; zeros past K only', () => {
-  const N = 9, K = 3;
+  const N = 9,
+    K = 3;
   const w = Int8Array.from({ length: N * K }, (_, i) => Math.floor(i / K) * 10 + (i % K)); // w[n,k] = 10n + k
   const z = (n: number) => new Array<number>(n).fill(0);
   const want = [
-    0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60, 61, 70, 71, // cols 0..7, k 0,1
-    2, 0, 12, 0, 22, 0, 32, 0, 42, 0, 52, 0, 62, 0, 72, 0, //       cols 0..7, k 2 (+ K padding)
-    80, 81, 82, 0, //                                                col 8 alone, k 0,1 and k 2
+    0,
+    1,
+    10,
+    11,
+    20,
+    21,
+    30,
+    31,
+    40,
+    41,
+    50,
+    51,
+    60,
+    61,
+    70,
+    71, // cols 0..7, k 0,1
+    2,
+    0,
+    12,
+    0,
+    22,
+    0,
+    32,
+    0,
+    42,
+    0,
+    52,
+    0,
+    62,
+    0,
+    72,
+    0, //       cols 0..7, k 2 (+ K padding)
+    80,
+    81,
+    82,
+    0, //                                                col 8 alone, k 0,1 and k 2
   ];
   assert.is(z(0).length, 0);
   assert.equal(Array.from(packQs8Gemm4x8c2(w, N, K)), want);
   assert.equal(Array.from(packQs8Depthwise(Int8Array.from([1, 2, 3, 4, 5, 6]), 3, 1, 2)), [1, 3, 5, 2, 4, 6]);
-  assert.ok(VARIANTS.filter((v) => v.name.startsWith('qs8-') && (v.dir === 'gemm' || v.dir === 'conv')).every((v) => typeof v.pack === 'function'));
+  assert.ok(
+    VARIANTS.filter((v) => v.name.startsWith('qs8-') && (v.dir === 'gemm' || v.dir === 'conv')).every(
+      (v) => typeof v.pack === 'function',
+    ),
+  );
 });
 
 const q = (s: number, zp: number): QuantParams => ({ scale: [s], zeroPoint: [zp] });
 function convGraph(co: number, ci: number, k: number, attrs: Attrs, wq?: QuantParams, outQ = q(0.1, 4)): Graph {
   const g: Graph = { name: 'c', source: 'c.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, 8, 8, ci], quant: q(0.05, -10) });
-  g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [co, k, k, ci], data: Int8Array.from({ length: co * k * k * ci }, (_, i) => (i * 37) % 255 - 127), quant: wq ?? { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 } });
+  g.tensors.set('w', {
+    name: 'w',
+    dtype: 'int8',
+    shape: [co, k, k, ci],
+    data: Int8Array.from({ length: co * k * k * ci }, (_, i) => ((i * 37) % 255) - 127),
+    quant: wq ?? { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 },
+  });
   g.tensors.set('b', { name: 'b', dtype: 'int32', shape: [co], data: new Int32Array(co).fill(100) });
   const pad = attrs.padding === 'same' ? Math.floor(k / 2) : 0;
-  g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, 8 + 2 * pad - k + 1, 8 + 2 * pad - k + 1, co], quant: outQ });
+  g.tensors.set('y', {
+    name: 'y',
+    dtype: 'int8',
+    shape: [1, 8 + 2 * pad - k + 1, 8 + 2 * pad - k + 1, co],
+    quant: outQ,
+  });
   g.nodes.push({ name: 'conv', op: 'Conv2D', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs });
   return g;
 }
@@ -50,9 +99,12 @@ test('Conv2D int8 lowers to Conv2D_QS8 with packed weights, qc [3,Co] and an im2
   assert.equal(qc!.shape, [3, 6]);
   const qcv = new Int32Array(qc!.data!.buffer.slice(qc!.data!.byteOffset, qc!.data!.byteOffset + qc!.data!.byteLength));
   // bias − zp_in·Σw for channel 0 (zp_in −10)
-  const wd = Int8Array.from({ length: 45 }, (_, i) => (i * 37) % 255 - 127);
+  const wd = Int8Array.from({ length: 45 }, (_, i) => ((i * 37) % 255) - 127);
   assert.is(qcv[0], 100 + 10 * wd.reduce((a, b) => a + b, 0));
-  assert.equal(Array.from(qcv.subarray(6, 12)), new Array(6).fill(quantMult(Math.fround(0.05) * Math.fround(0.01) / Math.fround(0.1))));
+  assert.equal(
+    Array.from(qcv.subarray(6, 12)),
+    new Array(6).fill(quantMult((Math.fround(0.05) * Math.fround(0.01)) / Math.fround(0.1))),
+  );
   assert.equal(scratch!.shape, [64, 48]);
   assert.is(scratch!.data, undefined);
   assert.is(s3.macs, 64 * 6 * 45);
@@ -69,15 +121,30 @@ test('1xk / kx1 int8 convs (groups 1, dilation 1 along k) lower to Conv1xK_QS8 /
     const g: Graph = { name: 'l', source: 'l.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
     const cig = ci / Number(attrs.groups ?? 1);
     g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, h, w, ci], quant: q(0.05, -10) });
-    g.tensors.set('w', { name: 'w', dtype: 'int8', shape: [co, kh, kw, cig], data: new Int8Array(co * kh * kw * cig).fill(3), quant: { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 } });
+    g.tensors.set('w', {
+      name: 'w',
+      dtype: 'int8',
+      shape: [co, kh, kw, cig],
+      data: new Int8Array(co * kh * kw * cig).fill(3),
+      quant: { scale: new Array(co).fill(0.01), zeroPoint: new Array(co).fill(0), axis: 0 },
+    });
     g.tensors.set('y', { name: 'y', dtype: 'int8', shape: [], quant: q(0.1, 4) });
     g.nodes.push({ name: 'conv', op: 'Conv2D', inputs: ['x', 'w'], outputs: ['y'], attrs });
     g.tensors.get('y')!.shape = inferNode(g, g.nodes[0]!)[0]!.shape;
-    const l = lower(g), s = l.steps[0]!;
-    return { kernel: s.kernel, scratch: s.inputs.length > 3 ? l.tensors[s.inputs[3]!]!.shape : undefined, w: l.tensors[s.inputs[1]!]!.shape };
+    const l = lower(g),
+      s = l.steps[0]!;
+    return {
+      kernel: s.kernel,
+      scratch: s.inputs.length > 3 ? l.tensors[s.inputs[3]!]!.shape : undefined,
+      w: l.tensors[s.inputs[1]!]!.shape,
+    };
   };
   // OW 8 (a multiple of 4): one padded row of L = (8 − 1)·1 + 7 pixels
-  assert.equal(line(8, 8, 5, 6, 1, 7, { padding: 'same' }), { kernel: fb.KernelId.Conv1xK_QS8, scratch: [14, 5], w: [1, 6, 36] });
+  assert.equal(line(8, 8, 5, 6, 1, 7, { padding: 'same' }), {
+    kernel: fb.KernelId.Conv1xK_QS8,
+    scratch: [14, 5],
+    w: [1, 6, 36],
+  });
   // OW 9: 4 rows (their last pixels run as one 4-row tile), L = 15
   assert.equal(line(8, 9, 5, 6, 1, 7, { padding: 'same' }).scratch, [60, 5]);
   // unpadded 1×k reads x directly; k×1 always copies its columns (OH 2: 4 columns of L = 8)
@@ -89,15 +156,32 @@ test('1xk / kx1 int8 convs (groups 1, dilation 1 along k) lower to Conv1xK_QS8 /
   assert.is(line(8, 8, 5, 6, 1, 3, { dilations: [1, 2] }).kernel, fb.KernelId.Conv2D_QS8);
   assert.is(line(8, 8, 4, 6, 3, 1, { groups: 2 }).kernel, fb.KernelId.Conv2D_QS8);
   assert.is(line(8, 8, 4, 6, 1, 1, {}).kernel, fb.KernelId.Conv2D_QS8);
-  assert.ok(VARIANTS.some((v) => v.name === 'qs8-conv2d-1xk' && v.serves.includes('Conv1xK_QS8') && v.serves.includes('ConvKx1_QS8')));
+  assert.ok(
+    VARIANTS.some(
+      (v) => v.name === 'qs8-conv2d-1xk' && v.serves.includes('Conv1xK_QS8') && v.serves.includes('ConvKx1_QS8'),
+    ),
+  );
 });
 
-function quantMult(r: number): number { let s = 0; while (r * 2 ** s < 2 ** 30) s++; return Math.round(r * 2 ** s); }
+function quantMult(r: number): number {
+  let s = 0;
+  while (r * 2 ** s < 2 ** 30) s++;
+  return Math.round(r * 2 ** s);
+}
 
 test('int8 bundle is under 0.3x the float bundle (weights int8, constants per channel)', () => {
   const gi = convGraph(64, 64, 3, { padding: 'same' });
-  const gf: Graph = { ...gi, tensors: new Map([...gi.tensors].map(([k, t]) => [k, { ...t, dtype: 'float32', quant: undefined, data: t.data ? Float32Array.from(t.data as Int8Array) : undefined }])) };
-  const si = compileGraph(gi, { skipPasses: true }).bundle.length, sf = compileGraph(gf, { skipPasses: true }).bundle.length;
+  const gf: Graph = {
+    ...gi,
+    tensors: new Map(
+      [...gi.tensors].map(([k, t]) => [
+        k,
+        { ...t, dtype: 'float32', quant: undefined, data: t.data ? Float32Array.from(t.data as Int8Array) : undefined },
+      ]),
+    ),
+  };
+  const si = compileGraph(gi, { skipPasses: true }).bundle.length,
+    sf = compileGraph(gf, { skipPasses: true }).bundle.length;
   assert.ok(si <= 0.3 * sf, `int8 ${si} bytes vs float ${sf}`);
 });
 
@@ -109,7 +193,13 @@ test('ModelErrors: asymmetric weights, missing quant, pooling that changes quant
   const p: Graph = { name: 'p', source: 'p.json', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   p.tensors.set('x', { name: 'x', dtype: 'int8', shape: [1, 4, 4, 2], quant: q(0.1, 0) });
   p.tensors.set('y', { name: 'y', dtype: 'int8', shape: [1, 2, 2, 2], quant: q(0.2, 0) });
-  p.nodes.push({ name: 'pool', op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel: [2, 2], strides: [2, 2] } });
+  p.nodes.push({
+    name: 'pool',
+    op: 'MaxPool',
+    inputs: ['x'],
+    outputs: ['y'],
+    attrs: { kernel: [2, 2], strides: [2, 2] },
+  });
   assert.throws(() => lower(p), /Requantize/);
   const big = convGraph(1, 3, 3, {});
   (big.tensors.get('b')!.data as Int32Array)[0] = 2 ** 31 - 10;

@@ -12,10 +12,35 @@ import { interpretBundle } from '../emit/bundle-interpreter.ts';
 
 test('collapseDims merges contiguous and jointly broadcast dims, drops 1s', () => {
   // out [1,4,4,5]: a contiguous, b = [5] broadcast over the first three dims
-  assert.equal(collapseDims([1, 4, 4, 5], [[80, 20, 5, 1], [0, 0, 0, 1]]), [[16, 5], [5, 1], [0, 1]]);
-  assert.equal(collapseDims([2, 3, 4], [[12, 4, 1], [12, 4, 1]]), [[24], [1], [1]]);
+  assert.equal(
+    collapseDims(
+      [1, 4, 4, 5],
+      [
+        [80, 20, 5, 1],
+        [0, 0, 0, 1],
+      ],
+    ),
+    [
+      [16, 5],
+      [5, 1],
+      [0, 1],
+    ],
+  );
+  assert.equal(
+    collapseDims(
+      [2, 3, 4],
+      [
+        [12, 4, 1],
+        [12, 4, 1],
+      ],
+    ),
+    [[24], [1], [1]],
+  );
   // transpose [0,2,1] of [2,3,4]: only the outer dim stays separate
-  assert.equal(collapseDims([2, 4, 3], [[12, 1, 4]]), [[2, 4, 3], [12, 1, 4]]);
+  assert.equal(collapseDims([2, 4, 3], [[12, 1, 4]]), [
+    [2, 4, 3],
+    [12, 1, 4],
+  ]);
   assert.equal(collapseDims([1, 1], [[0, 0]]), [[1], [0]]);
 });
 

@@ -15,11 +15,16 @@ const kernels = (bundle: Uint8Array) => {
   return Array.from({ length: b.stepsLength() }, (_, i) => b.steps(i)!.kernel());
 };
 
-for (const [n, h, w, ci, co, then] of [[1, 5, 7, 3, 9, false], [2, 4, 3, 17, 8, true], [1, 1, 1, 1, 1, false]] as const) {
+for (const [n, h, w, ci, co, then] of [
+  [1, 5, 7, 3, 9, false],
+  [2, 4, 3, 17, 8, true],
+  [1, 1, 1, 1, 1, false],
+] as const) {
   test(`pointwise conv ${n}x${h}x${w}x${ci} -> ${co}${then ? ', output used again' : ''}: Dense_F32, same bits as Conv2D_F32`, async () => {
     const b = new GraphBuilder();
     const x = b.input('x', [n, h, w, ci]);
-    const wt = b.constant('w', [co, 1, 1, ci]), bias = b.constant('b', [co]);
+    const wt = b.constant('w', [co, 1, 1, ci]),
+      bias = b.constant('b', [co]);
     const y = b.node('Conv2D', [x, wt, bias], { activation: 'relu' });
     const g = b.output(then ? b.node('Mul', [y, y], {}, 'y') : y);
     const bundle = compileGraph(g).bundle;
@@ -27,19 +32,38 @@ for (const [n, h, w, ci, co, then] of [[1, 5, 7, 3, 9, false], [2, 4, 3, 17, 8, 
     const inputs = inputsFor(g);
     const got = (await runAll(bundle, inputs, 'dense'))[g.outputs[0]!] as Float32Array;
     // the same conv as one Conv2D_F32 step: weights [G,KH,KW,Ci,Co] = [1,1,1,Ci,Co]
-    const W = g.tensors.get(wt)!.data as Float32Array, wp = new Float32Array(ci * co);
+    const W = g.tensors.get(wt)!.data as Float32Array,
+      wp = new Float32Array(ci * co);
     for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) wp[c * co + o] = W[o * ci + c]!;
-    const conv = makeBundle([
-      { name: 'x', shape: [n, h, w, ci], role: 'in' }, { name: 'w', shape: [1, 1, 1, ci, co], role: 'const', data: wp },
-      { name: 'b', shape: [co], role: 'const', data: g.tensors.get(bias)!.data as Float32Array }, { name: 'y', shape: [n, h, w, co], role: 'out' },
-    ], [{ kernel: fb.KernelId.Conv2D_F32, inputs: [0, 1, 2], outputs: [3], params: { type: 'conv', kernelH: 1, kernelW: 1, activation: fb.Activation.Relu } }]);
+    const conv = makeBundle(
+      [
+        { name: 'x', shape: [n, h, w, ci], role: 'in' },
+        { name: 'w', shape: [1, 1, 1, ci, co], role: 'const', data: wp },
+        { name: 'b', shape: [co], role: 'const', data: g.tensors.get(bias)!.data as Float32Array },
+        { name: 'y', shape: [n, h, w, co], role: 'out' },
+      ],
+      [
+        {
+          kernel: fb.KernelId.Conv2D_F32,
+          inputs: [0, 1, 2],
+          outputs: [3],
+          params: { type: 'conv', kernelH: 1, kernelW: 1, activation: fb.Activation.Relu },
+        },
+      ],
+    );
     const want = (await runAll(conv, { x: inputs.x! }, 'conv')).y as Float32Array;
     const sq = then ? want.map((v) => Math.fround(v * v)) : want;
-    assert.equal(new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(sq.buffer, sq.byteOffset, sq.length));
+    assert.equal(
+      new Uint32Array(got.buffer, got.byteOffset, got.length),
+      new Uint32Array(sq.buffer, sq.byteOffset, sq.length),
+    );
     const asConv = compileGraph(g, { disableKernels: ['Dense_F32'] }).bundle;
     assert.equal(kernels(asConv), then ? [fb.KernelId.Conv2D_F32, fb.KernelId.Binary_F32] : [fb.KernelId.Conv2D_F32]);
     const viaConv = (await runAll(asConv, inputs, 'conv rule'))[g.outputs[0]!] as Float32Array;
-    assert.equal(new Uint32Array(viaConv.buffer, viaConv.byteOffset, viaConv.length), new Uint32Array(got.buffer, got.byteOffset, got.length));
+    assert.equal(
+      new Uint32Array(viaConv.buffer, viaConv.byteOffset, viaConv.length),
+      new Uint32Array(got.buffer, got.byteOffset, got.length),
+    );
   });
 }
 

@@ -28,7 +28,10 @@ function check(g: Graph, passes: Pass[], expectOps: string, expectChanged = true
   const before = evaluate(g, inputs);
   const h = cloneGraph(g);
   let changed = false;
-  for (const p of passes) { changed = p.run(h) || changed; verify(h, `after ${p.name}`); }
+  for (const p of passes) {
+    changed = p.run(h) || changed;
+    verify(h, `after ${p.name}`);
+  }
   assert.is(changed, expectChanged, 'changed flag');
   assert.is(ops(h), expectOps);
   const after = evaluate(h, inputs);
@@ -38,7 +41,14 @@ function check(g: Graph, passes: Pass[], expectOps: string, expectChanged = true
 
 test('infer-shapes fills shapes and reports no change the second time', () => {
   const b = new GraphBuilder();
-  const g = b.output(b.node('Conv2D', [b.input('x', [1, 5, 5, 3]), b.constant('w', [4, 3, 3, 3])], { padding: 'same', strides: [2, 2] }, 'y'));
+  const g = b.output(
+    b.node(
+      'Conv2D',
+      [b.input('x', [1, 5, 5, 3]), b.constant('w', [4, 3, 3, 3])],
+      { padding: 'same', strides: [2, 2] },
+      'y',
+    ),
+  );
   assert.ok(inferShapes.run(g));
   assert.equal(g.tensors.get('y')!.shape, [1, 3, 3, 4]);
   assert.not.ok(inferShapes.run(g));
@@ -48,7 +58,10 @@ test('infer-shapes refuses nodes out of topological order', () => {
   const b = new GraphBuilder();
   const g = b.output(b.node('Relu', [b.node('Exp', [b.input('x', [2])])], {}, 'y'));
   g.nodes.reverse();
-  try { inferShapes.run(g); assert.unreachable(); } catch (e) {
+  try {
+    inferShapes.run(g);
+    assert.unreachable();
+  } catch (e) {
     assert.instance(e, ModelError);
     assert.match((e as Error).message, /node 'relu1' \(Relu\).*'exp0_out' is used before the node that computes it/);
   }
@@ -90,7 +103,18 @@ test('fold-constants: constant subgraph becomes one float32 constant', () => {
 test('fold-batchnorm: Conv2D + BatchNorm → Conv2D with new weights and bias', () => {
   const b = new GraphBuilder();
   const c = b.node('Conv2D', [b.input('x', [1, 5, 5, 3]), b.constant('w', [4, 3, 3, 3])], { padding: 'same' });
-  const bn = b.node('BatchNorm', [c, b.constant('s', [4], undefined, 0.5, 2), b.constant('bb', [4]), b.constant('m', [4]), b.constant('v', [4], undefined, 0.1, 2)], { epsilon: 1e-3 }, 'y');
+  const bn = b.node(
+    'BatchNorm',
+    [
+      c,
+      b.constant('s', [4], undefined, 0.5, 2),
+      b.constant('bb', [4]),
+      b.constant('m', [4]),
+      b.constant('v', [4], undefined, 0.1, 2),
+    ],
+    { epsilon: 1e-3 },
+    'y',
+  );
   const h = check(b.output(bn), [foldBatchnorm], 'Conv2D');
   assert.equal(h.nodes[0]!.inputs.length, 3);
   assert.equal(h.nodes[0]!.outputs, ['y']);
@@ -99,18 +123,38 @@ test('fold-batchnorm: Conv2D + BatchNorm → Conv2D with new weights and bias', 
 test('fold-batchnorm: Dense + BatchNorm folds; BatchNorm after a twice-used conv becomes Mul + Add', () => {
   const b = new GraphBuilder();
   const d = b.node('Dense', [b.input('x', [2, 5]), b.constant('w', [3, 5]), b.constant('db', [3])]);
-  check(b.output(b.node('BatchNorm', [d, b.constant('s', [3]), b.constant('bb', [3]), b.constant('m', [3]), b.constant('v', [3], undefined, 0.5, 1)], {}, 'y')), [foldBatchnorm], 'Dense');
+  check(
+    b.output(
+      b.node(
+        'BatchNorm',
+        [d, b.constant('s', [3]), b.constant('bb', [3]), b.constant('m', [3]), b.constant('v', [3], undefined, 0.5, 1)],
+        {},
+        'y',
+      ),
+    ),
+    [foldBatchnorm],
+    'Dense',
+  );
 
   const b2 = new GraphBuilder();
   const c = b2.node('Conv2D', [b2.input('x', [1, 3, 3, 2]), b2.constant('w', [2, 1, 1, 2])]);
-  const bn = b2.node('BatchNorm', [c, b2.constant('s', [2]), b2.constant('bb', [2]), b2.constant('m', [2]), b2.constant('v', [2], undefined, 0.5, 1)], {}, 'y');
+  const bn = b2.node(
+    'BatchNorm',
+    [c, b2.constant('s', [2]), b2.constant('bb', [2]), b2.constant('m', [2]), b2.constant('v', [2], undefined, 0.5, 1)],
+    {},
+    'y',
+  );
   check(b2.output(bn, c), [foldBatchnorm], 'Conv2D Mul Add');
 });
 
 test('fuse-bias: Add of a [1,1,1,Co] constant joins the bias; a full-shape constant does not', () => {
   const b = new GraphBuilder();
   const c = b.node('Conv2D', [b.input('x', [1, 4, 4, 3]), b.constant('w', [5, 3, 3, 3])], { padding: 'same' });
-  const h = check(b.output(b.node('Add', [c, b.constant('k', [1, 1, 1, 5])], { activation: 'relu' }, 'y')), [fuseBias], 'Conv2D');
+  const h = check(
+    b.output(b.node('Add', [c, b.constant('k', [1, 1, 1, 5])], { activation: 'relu' }, 'y')),
+    [fuseBias],
+    'Conv2D',
+  );
   assert.is(h.nodes[0]!.attrs.activation, 'relu');
 
   const b2 = new GraphBuilder();
@@ -123,7 +167,11 @@ test('fuse-bias: Add of a [1,1,1,Co] constant joins the bias; a full-shape const
 });
 
 test('fuse-activation: Relu / Relu6 / Clip into Conv2D, Dense, Add; not when the output has two consumers', () => {
-  for (const [op, attrs, act] of [['Relu', {}, 'relu'], ['Relu6', {}, 'clip'], ['Clip', { min: -1, max: 0.5 }, 'clip']] as const) {
+  for (const [op, attrs, act] of [
+    ['Relu', {}, 'relu'],
+    ['Relu6', {}, 'clip'],
+    ['Clip', { min: -1, max: 0.5 }, 'clip'],
+  ] as const) {
     const b = new GraphBuilder();
     const a = b.node('Add', [b.input('x', [2, 3]), b.input('z', [3])]);
     const h = check(b.output(b.node(op, [a], { ...attrs }, 'y')), [fuseActivation], 'Add');
@@ -151,13 +199,25 @@ test('fuse-activation composes clamps: relu then Clip [-1, 4] → clip [0, 4]; c
 test('fuse-pad: zero H/W Pad before a same/strided conv joins its padding; channel or non-zero pads stay', () => {
   const b = new GraphBuilder();
   const p = b.node('Pad', [b.input('x', [1, 5, 6, 3])], { pads: [0, 1, 2, 0, 0, 0, 1, 0] });
-  const h = check(b.output(b.node('Conv2D', [p, b.constant('w', [4, 3, 3, 3])], { padding: 'same', strides: [2, 2] }, 'y')), [fusePad], 'Conv2D');
+  const h = check(
+    b.output(b.node('Conv2D', [p, b.constant('w', [4, 3, 3, 3])], { padding: 'same', strides: [2, 2] }, 'y')),
+    [fusePad],
+    'Conv2D',
+  );
   assert.is(h.nodes[0]!.inputs[0], 'x');
-  for (const attrs of [{ pads: [0, 1, 1, 1, 0, 1, 1, 1] }, { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: 1 }] as { pads: number[]; value?: number }[]) {
+  for (const attrs of [{ pads: [0, 1, 1, 1, 0, 1, 1, 1] }, { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: 1 }] as {
+    pads: number[];
+    value?: number;
+  }[]) {
     const b2 = new GraphBuilder();
     const p2 = b2.node('Pad', [b2.input('x', [1, 4, 4, 2])], attrs);
     const cin = attrs.pads[3] ? 4 : 2;
-    check(b2.output(b2.node('Conv2D', [p2, b2.constant('w', [2, 3, 3, cin])], {}, 'y')), [fusePad], 'Pad Conv2D', false);
+    check(
+      b2.output(b2.node('Conv2D', [p2, b2.constant('w', [2, 3, 3, cin])], {}, 'y')),
+      [fusePad],
+      'Pad Conv2D',
+      false,
+    );
   }
 });
 
@@ -188,7 +248,11 @@ test('cancel-transposes pushes through a binary op with an NCHW constant or a sa
   const z = b.node('Transpose', [b.input('z', [1, 4, 5, 3])], { perm: [0, 3, 1, 2] });
   t = b.node('Mul', [z, t]);
   t = b.node('PRelu', [t, b.constant('slope', [3, 4, 1])]);
-  const h = check(b.output(b.node('Transpose', [t], { perm: [0, 2, 3, 1] }, 'y')), [cancelTransposes, cancelTransposes, cancelTransposes, eliminateDead], 'Add Mul PRelu');
+  const h = check(
+    b.output(b.node('Transpose', [t], { perm: [0, 2, 3, 1] }, 'y')),
+    [cancelTransposes, cancelTransposes, cancelTransposes, eliminateDead],
+    'Add Mul PRelu',
+  );
   assert.equal(h.tensors.get(h.nodes[0]!.inputs[1]!)!.shape, [1, 1, 1, 3]);
   assert.equal(h.nodes[1]!.inputs, ['z', h.nodes[0]!.outputs[0]]);
 });
@@ -204,7 +268,11 @@ test('cancel-transposes: NCHW flatten before Dense becomes permuted Dense weight
   const b = new GraphBuilder();
   const t = b.node('Transpose', [b.node('Relu', [b.input('x', [2, 3, 4, 5])])], { perm: [0, 3, 1, 2] });
   const r = b.node('Reshape', [t], { shape: [2, -1] });
-  const h = check(b.output(b.node('Dense', [r, b.constant('w', [7, 60])], {}, 'y')), [cancelTransposes, eliminateDead], 'Relu Reshape Dense');
+  const h = check(
+    b.output(b.node('Dense', [r, b.constant('w', [7, 60])], {}, 'y')),
+    [cancelTransposes, eliminateDead],
+    'Relu Reshape Dense',
+  );
   assert.is.not(h.nodes[2]!.inputs[1], 'w');
 });
 
@@ -220,7 +288,13 @@ test('pipeline: fixed point fuses conv-bias-bn-relu6 and dumps after a named pas
   const b = new GraphBuilder();
   let t = b.node('Conv2D', [b.input('x', [1, 6, 6, 3]), b.constant('w', [4, 3, 3, 3])], { padding: 'same' });
   t = b.node('Add', [t, b.constant('k', [4])]);
-  t = b.node('BatchNorm', [t, b.constant('s', [4]), b.constant('bb', [4]), b.constant('m', [4]), b.constant('v', [4], undefined, 0.5, 1)]);
+  t = b.node('BatchNorm', [
+    t,
+    b.constant('s', [4]),
+    b.constant('bb', [4]),
+    b.constant('m', [4]),
+    b.constant('v', [4], undefined, 0.5, 1),
+  ]);
   t = b.node('Relu6', [t]);
   const g = b.output(b.node('Flatten', [t], {}, 'y'));
   inferShapes.run(g);
@@ -233,8 +307,21 @@ test('pipeline: fixed point fuses conv-bias-bn-relu6 and dumps after a named pas
   assert.ok(dumps.length >= 1 && dumps.every(([p]) => p === 'fuse-activation'));
   assert.match(dumps[0]![1], /Conv2D\(x, .*activation="clip"/);
   assert.is(ops(g), 'Conv2D Add BatchNorm Relu6 Flatten', 'caller graph untouched');
-  assert.equal(PASS_NAMES, ['infer-shapes', 'canonicalize', 'fold-constants', 'fuse-bias', 'fold-batchnorm', 'fuse-activation', 'fuse-pad', 'cancel-transposes', 'eliminate-dead']);
-  try { runPasses(cloneGraph(g), { dumpAfter: 'nope' }); assert.unreachable(); } catch (e) {
+  assert.equal(PASS_NAMES, [
+    'infer-shapes',
+    'canonicalize',
+    'fold-constants',
+    'fuse-bias',
+    'fold-batchnorm',
+    'fuse-activation',
+    'fuse-pad',
+    'cancel-transposes',
+    'eliminate-dead',
+  ]);
+  try {
+    runPasses(cloneGraph(g), { dumpAfter: 'nope' });
+    assert.unreachable();
+  } catch (e) {
     assert.instance(e, ModelError);
     assert.match((e as Error).message, /unknown pass 'nope'/);
   }

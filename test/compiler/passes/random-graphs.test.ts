@@ -16,7 +16,7 @@ import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
 function randomGraph(seed: number): Graph {
   const r = rng(seed);
   const int = (n: number) => Math.floor(r() * n);
-  const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const b = new GraphBuilder(`random${seed}`);
   let shape = [1, 4 + int(5), 4 + int(5), 1 + int(6)];
   let t = b.input('x', shape);
@@ -25,7 +25,22 @@ function randomGraph(seed: number): Graph {
   const steps = 3 + int(8);
   for (let k = 0; k < steps; k++) {
     const c = shape[3]!;
-    const kind = pick(['conv', 'conv', 'dw', 'act', 'act', 'bn', 'biasadd', 'mulc', 'tpair', 'pad', 'reshape', 'skip', 'concat', 'pool']);
+    const kind = pick([
+      'conv',
+      'conv',
+      'dw',
+      'act',
+      'act',
+      'bn',
+      'biasadd',
+      'mulc',
+      'tpair',
+      'pad',
+      'reshape',
+      'skip',
+      'concat',
+      'pool',
+    ]);
     if (kind === 'conv' || kind === 'dw') {
       const dw = kind === 'dw';
       const co = dw ? c * (1 + int(2)) : 1 + int(9);
@@ -34,12 +49,27 @@ function randomGraph(seed: number): Graph {
       const ins = [t, b.constant(`w${k}`, [co, kk, kk, dw ? 1 : c], undefined, -0.5, 0.5)];
       if (r() < 0.5) ins.push(b.constant(`b${k}`, [co]));
       const small = Math.min(shape[1]!, shape[2]!) < kk;
-      t = b.node('Conv2D', ins, { padding: small ? 'same' : pick(['same', 'valid', [1, 0, 0, 1]]), strides: [s, s], groups: dw ? c : 1 });
+      t = b.node('Conv2D', ins, {
+        padding: small ? 'same' : pick(['same', 'valid', [1, 0, 0, 1]]),
+        strides: [s, s],
+        groups: dw ? c : 1,
+      });
     } else if (kind === 'act') {
-      t = pick([() => b.node('Relu', [t]), () => b.node('Relu6', [t]), () => b.node('Clip', [t], { min: -0.5, max: 1 }),
-        () => b.node('Sigmoid', [t]), () => b.node('LeakyRelu', [t], { alpha: 0.1 })])();
+      t = pick([
+        () => b.node('Relu', [t]),
+        () => b.node('Relu6', [t]),
+        () => b.node('Clip', [t], { min: -0.5, max: 1 }),
+        () => b.node('Sigmoid', [t]),
+        () => b.node('LeakyRelu', [t], { alpha: 0.1 }),
+      ])();
     } else if (kind === 'bn') {
-      t = b.node('BatchNorm', [t, b.constant(`s${k}`, [c], undefined, 0.5, 1.5), b.constant(`bb${k}`, [c]), b.constant(`m${k}`, [c]), b.constant(`v${k}`, [c], undefined, 0.5, 2)]);
+      t = b.node('BatchNorm', [
+        t,
+        b.constant(`s${k}`, [c], undefined, 0.5, 1.5),
+        b.constant(`bb${k}`, [c]),
+        b.constant(`m${k}`, [c]),
+        b.constant(`v${k}`, [c], undefined, 0.5, 2),
+      ]);
     } else if (kind === 'biasadd') {
       t = b.node('Add', [t, b.constant(`k${k}`, pick([[c], [1, 1, 1, c]]))]);
     } else if (kind === 'mulc') {
@@ -48,7 +78,8 @@ function randomGraph(seed: number): Graph {
       t = b.node('Transpose', [t], { perm: [0, 3, 1, 2] });
       const mid = int(4);
       if (mid === 1) t = b.node('Relu', [t]);
-      if (mid === 2) t = b.node('Add', [t, b.constant(`tc${k}`, pick([[c, 1, 1], [c, shape[1]!, 1], [1]]))], { activation: 'relu' });
+      if (mid === 2)
+        t = b.node('Add', [t, b.constant(`tc${k}`, pick([[c, 1, 1], [c, shape[1]!, 1], [1]]))], { activation: 'relu' });
       if (mid === 3) t = b.node('Mul', [b.constant(`tm${k}`, [1, c, 1, shape[2]!]), t]);
       t = b.node('Transpose', [t], { perm: [0, 2, 3, 1] });
     } else if (kind === 'pad') {
@@ -76,9 +107,10 @@ function randomGraph(seed: number): Graph {
   return b.output(...new Set([...outputs, 'y']));
 }
 
-
 const root = new URL('../../../', import.meta.url);
-const runtimeReady = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) => existsSync(new URL(p, root)));
+const runtimeReady = ['runtime/node.ts', 'build/edgec-simd.wasm', 'build/edgec-scalar.wasm'].every((p) =>
+  existsSync(new URL(p, root)),
+);
 
 for (let seed = 1; seed <= 60; seed++) {
   test(`random graph ${seed}: passes keep values; bundle ≈ reference (TS interpreter, wasm simd == scalar)`, async () => {
@@ -99,10 +131,15 @@ for (let seed = 1; seed <= 60; seed++) {
     const simd = (await load(bundle, { build: 'simd' })).run(inputs);
     const scalar = (await load(bundle, { build: 'scalar' })).run(inputs);
     for (const o of g.outputs) {
-      const a = simd[o] as Float32Array, b = scalar[o] as Float32Array;
+      const a = simd[o] as Float32Array,
+        b = scalar[o] as Float32Array;
       const w3 = closeness(a, ref[o]!, 1e-4, 1e-5);
       assert.ok(w3 <= 1, `${o}: wasm off by ${w3.toFixed(2)}× tolerance`);
-      assert.equal(new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length), 'simd == scalar bits');
+      assert.equal(
+        new Uint32Array(a.buffer, a.byteOffset, a.length),
+        new Uint32Array(b.buffer, b.byteOffset, b.length),
+        'simd == scalar bits',
+      );
     }
   });
 }

@@ -27,7 +27,10 @@ function outputStep(g: Graph): number {
 
 for (const method of ['minmax', 'percentile', 'entropy'] as const) {
   test(`mnist-8 int8 (${method}, 100 calibration images): top-1 agrees with float on ≥ 19/20`, async () => {
-    const { graph: q, report } = await quantize(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib'), method });
+    const { graph: q, report } = await quantize(mnist, {
+      samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib'),
+      method,
+    });
     assert.equal(report.floatNodes, []);
     let agree = 0;
     for (let i = 0; i < 20; i++) {
@@ -41,7 +44,9 @@ for (const method of ['minmax', 'percentile', 'entropy'] as const) {
 }
 
 for (const [model, input] of [
-  ['onnx/cnn_small_qdq_u8s8', 'onnx/cnn_small'], ['quantize/cnn_small_qdq_s8s8', 'onnx/cnn_small'], ['quantize/mlp_qdq_s8s8', 'onnx/mlp'],
+  ['onnx/cnn_small_qdq_u8s8', 'onnx/cnn_small'],
+  ['quantize/cnn_small_qdq_s8s8', 'onnx/cnn_small'],
+  ['quantize/mlp_qdq_s8s8', 'onnx/mlp'],
 ] as const) {
   test(`${model.split('/')[1]}: within ±1 step of onnxruntime's int8 output on every element`, async () => {
     const g = loadOnnx(join(FIX, `${model}.onnx`));
@@ -50,20 +55,32 @@ for (const [model, input] of [
     const want = loadNpy(join(FIX, `${model}.output.npy`)).data as Float32Array;
     const y = evaluate(q, { [g.inputs[0]!]: x })[g.outputs[0]!]!;
     const step = outputStep(q);
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y[i]! - want[i]!) <= step * 1.001, `output ${i}: ${y[i]} vs ${want[i]} (step ${step})`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(y[i]! - want[i]!) <= step * 1.001, `output ${i}: ${y[i]} vs ${want[i]} (step ${step})`);
   });
 }
 
 test('int8 bundles: simd and scalar builds byte-identical and equal to the integer reference (mnist-8 calibrated, cnn_small QDQ)', async () => {
   const cases = [
-    { g: mnist, q: await quantize(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib'), method: 'entropy' }), xs: Array.from({ length: 20 }, (_, i) => images.slice(i * 784, (i + 1) * 784)) },
-    { g: loadOnnx(join(FIX, 'onnx/cnn_small_qdq_u8s8.onnx')), q: undefined, xs: [loadNpy(join(FIX, 'onnx/cnn_small.input.npy')).data as Float32Array] },
+    {
+      g: mnist,
+      q: await quantize(mnist, { samples: splitSamples(mnist, calib, [100, 1, 28, 28], 'calib'), method: 'entropy' }),
+      xs: Array.from({ length: 20 }, (_, i) => images.slice(i * 784, (i + 1) * 784)),
+    },
+    {
+      g: loadOnnx(join(FIX, 'onnx/cnn_small_qdq_u8s8.onnx')),
+      q: undefined,
+      xs: [loadNpy(join(FIX, 'onnx/cnn_small.input.npy')).data as Float32Array],
+    },
   ];
   for (const c of cases) {
-    const q = c.q ?? await quantize(c.g);
+    const q = c.q ?? (await quantize(c.g));
     const simd = await load(compileGraph(q.graph, { skipPasses: true, target: 'simd' }).bundle, { build: 'simd' });
-    const scalar = await load(compileGraph(q.graph, { skipPasses: true, target: 'scalar' }).bundle, { build: 'scalar' });
-    const input = c.g.inputs[0]!, out = c.g.outputs[0]!;
+    const scalar = await load(compileGraph(q.graph, { skipPasses: true, target: 'scalar' }).bundle, {
+      build: 'scalar',
+    });
+    const input = c.g.inputs[0]!,
+      out = c.g.outputs[0]!;
     for (const x of c.xs) {
       const a = simd.run({ [input]: x })[out] as Float32Array;
       const b = scalar.run({ [input]: x })[out] as Float32Array;

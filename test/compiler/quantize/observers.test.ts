@@ -2,7 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Histogram, MinMaxObserver, entropyRange, entropyThresholdBins, klDivergence, percentileRange,
+  Histogram,
+  MinMaxObserver,
+  entropyRange,
+  entropyThresholdBins,
+  klDivergence,
+  percentileRange,
 } from '../../../compiler/quantize/observers.ts';
 
 test('minmax: exact over several samples, widened to contain 0', () => {
@@ -82,7 +87,7 @@ test('entropy range: one-sided (post-ReLU) uses [0, T]; two-sided is symmetric a
   two.observe(Float32Array.from(v.map((x, i) => (i % 2 ? -x : x))));
   const r2 = entropyRange(two);
   assert.ok(r2.min === -r2.max || r2.max === 50, `${r2.min} ${r2.max}`);
-  assert.ok(r2.max >= 3.9 && r2.max <= 128 * 150 / 2048 + 1e-9, `max ${r2.max}`);
+  assert.ok(r2.max >= 3.9 && r2.max <= (128 * 150) / 2048 + 1e-9, `max ${r2.max}`);
 });
 
 test.run();

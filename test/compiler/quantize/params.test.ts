@@ -3,7 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  activationQuant, quantizeBias, quantizeValue, quantizeWeights, representableRange, roundHalfAway,
+  activationQuant,
+  quantizeBias,
+  quantizeValue,
+  quantizeWeights,
+  representableRange,
+  roundHalfAway,
 } from '../../../compiler/quantize/params.ts';
 
 const f32 = Math.fround;
@@ -14,9 +19,18 @@ test('round half away from zero', () => {
 
 test('weights: per-channel scale = max|w|/127 (float32), the max maps to ±127, all in range', () => {
   const w = Float32Array.of(
-    1, -2, 0.5, 0.25, // channel 0: max 2
-    -0.03, 0.01, 0.02, 0, // channel 1: max 0.03
-    0, 0, 0, 0, // channel 2: zero
+    1,
+    -2,
+    0.5,
+    0.25, // channel 0: max 2
+    -0.03,
+    0.01,
+    0.02,
+    0, // channel 1: max 0.03
+    0,
+    0,
+    0,
+    0, // channel 2: zero
   );
   const q = quantizeWeights(w, 3);
   assert.equal(q.quant.scale, [f32(2 / 127), f32(f32(0.03) / 127), 1]);

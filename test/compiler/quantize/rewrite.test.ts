@@ -12,24 +12,50 @@ const f32 = Math.fround;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
 }
 
 function build(): Graph {
   const r = rng(7);
-  const t = (name: string, shape: number[], data?: Float32Array): Tensor => ({ name, dtype: 'float32', shape, ...(data ? { data } : {}) });
+  const t = (name: string, shape: number[], data?: Float32Array): Tensor => ({
+    name,
+    dtype: 'float32',
+    shape,
+    ...(data ? { data } : {}),
+  });
   const rand = (n: number) => Float32Array.from({ length: n }, r);
   const tensors: Tensor[] = [
     t('x', [1, 4, 4, 2]),
-    t('w1', [3, 3, 3, 2], rand(54)), t('b1', [3], rand(3)), t('a', [1, 4, 4, 3]),
-    t('w2', [2, 1, 1, 2], rand(4)), t('b', [1, 4, 4, 2]),
-    t('c', [1, 4, 4, 5]), t('d', [1, 2, 2, 5]), t('e', [1, 1, 1, 5]), t('f', [1, 5]),
-    t('w3', [4, 5], rand(20)), t('b3', [4], rand(4)), t('g', [1, 4]), t('y', [1, 4]),
+    t('w1', [3, 3, 3, 2], rand(54)),
+    t('b1', [3], rand(3)),
+    t('a', [1, 4, 4, 3]),
+    t('w2', [2, 1, 1, 2], rand(4)),
+    t('b', [1, 4, 4, 2]),
+    t('c', [1, 4, 4, 5]),
+    t('d', [1, 2, 2, 5]),
+    t('e', [1, 1, 1, 5]),
+    t('f', [1, 5]),
+    t('w3', [4, 5], rand(20)),
+    t('b3', [4], rand(4)),
+    t('g', [1, 4]),
+    t('y', [1, 4]),
   ];
-  const node = (name: string, op: Node['op'], inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): Node => ({ name, op, inputs, outputs, attrs });
+  const node = (
+    name: string,
+    op: Node['op'],
+    inputs: string[],
+    outputs: string[],
+    attrs: Node['attrs'] = {},
+  ): Node => ({ name, op, inputs, outputs, attrs });
   const conv = { strides: [1, 1], dilations: [1, 1], padding: 'same', groups: 1 };
   return {
-    name: 'small', source: 'small.json', inputs: ['x'], outputs: ['y'],
+    name: 'small',
+    source: 'small.json',
+    inputs: ['x'],
+    outputs: ['y'],
     tensors: new Map(tensors.map((x) => [x.name, x])),
     nodes: [
       node('conv1', 'Conv2D', ['x', 'w1', 'b1'], ['a'], { ...conv, activation: 'clip', clip: [0, 6] }),
@@ -46,7 +72,15 @@ function build(): Graph {
 
 function quantMap(): Map<string, QuantParams> {
   const ranges: Record<string, [number, number]> = {
-    x: [-1, 1], a: [0, 5], b: [-2, 1.5], c: [-2, 5], d: [-2, 5], e: [-1, 4], f: [-1, 4], g: [-3, 3], y: [0, 1],
+    x: [-1, 1],
+    a: [0, 5],
+    b: [-2, 1.5],
+    c: [-2, 5],
+    d: [-2, 5],
+    e: [-1, 4],
+    f: [-1, 4],
+    g: [-3, 3],
+    y: [0, 1],
   };
   return new Map(Object.entries(ranges).map(([k, [min, max]]) => [k, activationQuant({ min, max })]));
 }
@@ -76,7 +110,8 @@ test('Conv2D/Dense: per-channel int8 weights, int32 bias at s_in·s_w (zeros whe
   const c1 = byName(g, 'conv1');
   assert.equal(c1.attrs.activation, 'clip');
   assert.equal(c1.attrs.clip, [0, 6]);
-  const w = g.tensors.get(c1.inputs[1]!)!, b = g.tensors.get(c1.inputs[2]!)!;
+  const w = g.tensors.get(c1.inputs[1]!)!,
+    b = g.tensors.get(c1.inputs[2]!)!;
   assert.is(w.dtype, 'int8');
   assert.is(b.dtype, 'int32');
   const sIn = tq(g, c1.inputs[0]!).scale[0]!;
@@ -149,7 +184,10 @@ test('standalone Relu on int8 becomes a Requantize to [0, max]; unknown --keep-f
   verify(g);
   assert.is(byName(g, 'relu').op, 'Requantize');
   assert.is(tq(g, 'd2').zeroPoint[0], -128);
-  assert.throws(() => quantizeGraph(build(), { quant: quantMap(), keepFloat: new Set(['nope']) }), (e: unknown) => e instanceof ModelError && /no node named 'nope'/.test(e.message));
+  assert.throws(
+    () => quantizeGraph(build(), { quant: quantMap(), keepFloat: new Set(['nope']) }),
+    (e: unknown) => e instanceof ModelError && /no node named 'nope'/.test(e.message),
+  );
 });
 
 test.run();

@@ -7,7 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ModelError, type Graph, type Node, type Tensor } from '../../../compiler/ir/graph.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
-import { buildTrainingGraph, withTrainedState, type TrainingGraph, type TrainingOptions } from '../../../compiler/train/training-graph.ts';
+import {
+  buildTrainingGraph,
+  withTrainedState,
+  type TrainingGraph,
+  type TrainingOptions,
+} from '../../../compiler/train/training-graph.ts';
 import { compileGraph } from '../../../compiler/compile.ts';
 import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
 import { exportOnnx } from '../../../compiler/export/onnx.ts';
@@ -22,18 +27,33 @@ import { VARIANTS, rng, randF32 } from '../../assembly/harness.ts';
  */
 function bnGraph(batch: number, seed = 4): Graph {
   const r = rng(seed);
-  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [name, { name, dtype: 'float32', shape, data }];
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
   const tensors = new Map<string, Tensor>([
     t('x', [batch, 5, 5, 2]),
-    t('cw', [3, 3, 3, 2], randF32(r, 54, -0.5, 0.5)), t('cb', [3], randF32(r, 3, -0.2, 0.2)),
-    t('g1', [3], randF32(r, 3, 0.5, 1.5)), t('be1', [3], randF32(r, 3, -0.3, 0.3)),
-    t('m1', [3], randF32(r, 3, -0.2, 0.2)), t('v1', [3], randF32(r, 3, 0.5, 2)),
-    t('w1', [4, 3], randF32(r, 12, -0.8, 0.8)), t('b1', [4], randF32(r, 4, -0.2, 0.2)),
-    t('g2', [4], randF32(r, 4, 0.5, 1.5)), t('be2', [4], randF32(r, 4, -0.3, 0.3)),
-    t('m2', [4], randF32(r, 4, -0.2, 0.2)), t('v2', [4], randF32(r, 4, 0.5, 2)),
+    t('cw', [3, 3, 3, 2], randF32(r, 54, -0.5, 0.5)),
+    t('cb', [3], randF32(r, 3, -0.2, 0.2)),
+    t('g1', [3], randF32(r, 3, 0.5, 1.5)),
+    t('be1', [3], randF32(r, 3, -0.3, 0.3)),
+    t('m1', [3], randF32(r, 3, -0.2, 0.2)),
+    t('v1', [3], randF32(r, 3, 0.5, 2)),
+    t('w1', [4, 3], randF32(r, 12, -0.8, 0.8)),
+    t('b1', [4], randF32(r, 4, -0.2, 0.2)),
+    t('g2', [4], randF32(r, 4, 0.5, 1.5)),
+    t('be2', [4], randF32(r, 4, -0.3, 0.3)),
+    t('m2', [4], randF32(r, 4, -0.2, 0.2)),
+    t('v2', [4], randF32(r, 4, 0.5, 2)),
     t('w2', [3, 4], randF32(r, 12, -0.8, 0.8)),
   ]);
-  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({ name, op, inputs, outputs: [`${name}:y`], attrs });
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
   const nodes: Node[] = [
     node('conv', 'Conv2D', ['x', 'cw', 'cb'], { padding: 'same' }),
     node('bn1', 'BatchNorm', ['conv:y', 'g1', 'be1', 'm1', 'v1'], { epsilon: 1e-3 }),
@@ -63,11 +83,14 @@ function gradCheck(opts: TrainingOptions, batch: number): { worst: number; count
   const tg = buildTrainingGraph(bnGraph(batch), opts);
   const g = { ...tg.graph, inputs: [...tg.graph.inputs, ...tg.params], state: new Map(tg.graph.state) };
   for (const p of tg.params) g.state.delete(p);
-  const feed: Record<string, Float64Array> = Object.fromEntries(Object.entries(feedOf(tg, batch, 2)).map(([k, v]) => [k, Float64Array.from(v)]));
+  const feed: Record<string, Float64Array> = Object.fromEntries(
+    Object.entries(feedOf(tg, batch, 2)).map(([k, v]) => [k, Float64Array.from(v)]),
+  );
   for (const p of tg.params) feed[p] = Float64Array.from(tg.graph.state!.get(p)!);
   const all = evaluate(g, feed, { all: true });
   const h = 1e-5;
-  let worst = 0, count = 0;
+  let worst = 0,
+    count = 0;
   for (const p of tg.params) {
     const analytic = all[g.nodes.find((n) => n.op === 'SgdUpdate' && n.inputs[0] === p)!.inputs[1]!]!;
     for (let i = 0; i < analytic.length; i++) {
@@ -107,8 +130,14 @@ test('BatchNorm frozen mode (fixed affine): gradients through it match central d
 function nextState(tg: TrainingGraph): Map<string, string> {
   const next = new Map<string, string>();
   for (const n of tg.graph.nodes) {
-    if (n.op === 'SgdUpdate') { next.set(n.inputs[0]!, n.outputs[0]!); if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]); }
-    if (n.op === 'BatchNormTrain') { next.set(n.inputs[3]!, n.outputs[3]!); next.set(n.inputs[4]!, n.outputs[4]!); }
+    if (n.op === 'SgdUpdate') {
+      next.set(n.inputs[0]!, n.outputs[0]!);
+      if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]);
+    }
+    if (n.op === 'BatchNormTrain') {
+      next.set(n.inputs[3]!, n.outputs[3]!);
+      next.set(n.inputs[4]!, n.outputs[4]!);
+    }
   }
   return next;
 }
@@ -123,7 +152,8 @@ test('one step in the wasm (loss, weights, gamma/beta, running mean/var) matches
   const close = (label: string, got: ArrayLike<number>, w: ArrayLike<number>) => {
     assert.is(got.length, w.length, label);
     for (let i = 0; i < w.length; i++) {
-      if (!(Math.abs(got[i]! - w[i]!) <= 1e-5 * (1 + Math.abs(w[i]!)))) assert.unreachable(`${label}[${i}]: got ${got[i]} want ${w[i]}`);
+      if (!(Math.abs(got[i]! - w[i]!) <= 1e-5 * (1 + Math.abs(w[i]!))))
+        assert.unreachable(`${label}[${i}]: got ${got[i]} want ${w[i]}`);
     }
   };
   for (const v of VARIANTS) {
@@ -134,7 +164,8 @@ test('one step in the wasm (loss, weights, gamma/beta, running mean/var) matches
     for (const [s, after] of next) close(`${tag} ${s}`, m.readVariable(s), want[after]!);
   }
   // the running variance moved towards the unbiased batch variance (PyTorch): check bn2's against its definition
-  const fc1 = want['fc1:y']!, v2 = tg.graph.state!.get('v2')!;
+  const fc1 = want['fc1:y']!,
+    v2 = tg.graph.state!.get('v2')!;
   for (let c = 0; c < 4; c++) {
     const col = [0, 1, 2, 3].map((k) => fc1[k * 4 + c]!);
     const mean = col.reduce((a, b) => a + b) / 4;
@@ -150,7 +181,10 @@ test('10 steps: simd, scalar and both reference-twin runs give byte-identical st
     const m = await load(bundle, v);
     const losses: number[] = [];
     for (let k = 0; k < 10; k++) losses.push(m.run(feedOf(tg, 6, 30 + (k % 3), 0.05))[tg.loss]![0]!);
-    return { losses: Array.from(new Uint8Array(Float32Array.from(losses).buffer)), state: m.variables.map((t) => Array.from(new Uint8Array(m.readVariable(t.name).buffer))) };
+    return {
+      losses: Array.from(new Uint8Array(Float32Array.from(losses).buffer)),
+      state: m.variables.map((t) => Array.from(new Uint8Array(m.readVariable(t.name).buffer))),
+    };
   };
   const first = await run(VARIANTS[0]);
   assert.is(first.state.length, tg.graph.state!.size, 'weights, velocities and running statistics');
@@ -169,20 +203,28 @@ test('trained model exported to ONNX, re-imported and compiled (BN folded) match
   for (let k = 0; k < 4; k++) m.run(feedOf(tg, 4, 50 + k, 0.1));
   const trained = withTrainedState(fwd, tg, (name) => m.readVariable(name) as Float32Array);
   for (const s of ['g1', 'be1', 'm1', 'v1', 'm2', 'v2', 'cw']) {
-    const before = fwd.tensors.get(s)!.data as Float32Array, after = trained.tensors.get(s)!.data as Float32Array;
-    assert.ok(after.some((v, i) => v !== before[i]), `${s} changed by training`);
+    const before = fwd.tensors.get(s)!.data as Float32Array,
+      after = trained.tensors.get(s)!.data as Float32Array;
+    assert.ok(
+      after.some((v, i) => v !== before[i]),
+      `${s} changed by training`,
+    );
     assert.equal(Array.from(after), Array.from(m.readVariable(s)), `${s} carried into the model`);
   }
   const reimported = parseOnnx(exportOnnx(trained), 'trained.onnx');
   const { bundle, graph } = compileGraph(reimported);
-  assert.not.ok(graph.nodes.some((n) => n.op === 'BatchNorm'), 'BatchNorm folded for inference');
+  assert.not.ok(
+    graph.nodes.some((n) => n.op === 'BatchNorm'),
+    'BatchNorm folded for inference',
+  );
   const x = randF32(rng(99), 4 * 50, -1.5, 1.5);
   const want = evaluate(trained, { x })[trained.outputs[0]!]!;
   const inf = await load(bundle, { build: 'scalar' });
   const got = inf.run({ [reimported.inputs[0]!]: x })[reimported.outputs[0]!] as Float32Array;
   assert.is(got.length, want.length);
   for (let i = 0; i < want.length; i++) {
-    if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)))) assert.unreachable(`logit ${i}: got ${got[i]} want ${want[i]}`);
+    if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!))))
+      assert.unreachable(`logit ${i}: got ${got[i]} want ${want[i]}`);
   }
 });
 
@@ -192,10 +234,23 @@ test('BatchNorm training refusals name the node', () => {
   g.tensors.set('m1c', { ...g.tensors.get('m1')!, name: 'm1c' });
   g.tensors.get('m1')!.data = undefined;
   g.nodes.unshift({ name: 'mean', op: 'Relu', inputs: ['m1c'], outputs: ['m1'], attrs: {} });
-  assert.throws(() => buildTrainingGraph(g), (e: Error) => e instanceof ModelError && /node 'bn1' \(BatchNorm\): training needs float32 constant scale, bias, mean and var/.test(e.message));
+  assert.throws(
+    () => buildTrainingGraph(g),
+    (e: Error) =>
+      e instanceof ModelError &&
+      /node 'bn1' \(BatchNorm\): training needs float32 constant scale, bias, mean and var/.test(e.message),
+  );
   // batch 1 through the dense BatchNorm: one value per channel has no batch variance
-  assert.throws(() => buildTrainingGraph(bnGraph(1)), (e: Error) => e instanceof ModelError && /node 'bn2' \(BatchNormTrain\): batch statistics need more than one value per channel/.test(e.message));
-  assert.ok(buildTrainingGraph(bnGraph(1), { batchNorm: 'frozen' }).params.length === 5, 'frozen mode trains at batch 1');
+  assert.throws(
+    () => buildTrainingGraph(bnGraph(1)),
+    (e: Error) =>
+      e instanceof ModelError &&
+      /node 'bn2' \(BatchNormTrain\): batch statistics need more than one value per channel/.test(e.message),
+  );
+  assert.ok(
+    buildTrainingGraph(bnGraph(1), { batchNorm: 'frozen' }).params.length === 5,
+    'frozen mode trains at batch 1',
+  );
 });
 
 test.run();

@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { loadModelJson } from '../../../compiler/frontend/model-json/index.ts';
 import { loadOnnx } from '../../../compiler/frontend/onnx/index.ts';
 import type { Graph } from '../../../compiler/ir/graph.ts';
-import { CheckpointError, CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, modelStructureHash, saveCheckpoint, type Checkpoint } from '../../../compiler/train/checkpoint.ts';
+import {
+  CheckpointError,
+  CHECKPOINT_FILE,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  modelStructureHash,
+  saveCheckpoint,
+  type Checkpoint,
+} from '../../../compiler/train/checkpoint.ts';
 import { Pcg32 } from '../../../compiler/train/data/pcg32.ts';
 import { reportError } from '../../../compiler/cli/errors.ts';
 
@@ -25,14 +34,23 @@ function checkpointOf(g: Graph): Checkpoint {
   for (const t of g.tensors.values()) {
     if (!(t.data instanceof Float32Array)) continue;
     weights.set(t.name, { shape: t.shape, data: t.data });
-    for (const m of ['m', 'v']) moments.set(`${t.name}:${m}`, { shape: t.shape, data: Float32Array.from(t.data, () => rng.nextFloat() - 0.5) });
+    for (const m of ['m', 'v'])
+      moments.set(`${t.name}:${m}`, { shape: t.shape, data: Float32Array.from(t.data, () => rng.nextFloat() - 0.5) });
   }
   for (let i = 0; i < 7; i++) rng.nextU32();
   return {
-    modelHash: modelStructureHash(g), step: 1234, epoch: 3, batch: 17, rng: rng.getState(),
+    modelHash: modelStructureHash(g),
+    step: 1234,
+    epoch: 3,
+    batch: 17,
+    rng: rng.getState(),
     optimizer: { kind: 'adamw', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
-    weights, moments,
-    observers: new Map<string, { shape: number[]; data: Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array }>([
+    weights,
+    moments,
+    observers: new Map<
+      string,
+      { shape: number[]; data: Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array }
+    >([
       ['conv.min_max', { shape: [2], data: Float32Array.of(-1.5, 2.25) }],
       ['count', { shape: [], data: Int32Array.of(99) }],
       ['ema', { shape: [3], data: Float64Array.of(Math.PI, -0, 1e-300) }],
@@ -52,10 +70,12 @@ test('mnist weights + moments + observers round-trip bit for bit through a direc
   assert.equal(readdirSync(join(tmp, 'run1')), [CHECKPOINT_FILE]);
   const back = loadCheckpoint(join(tmp, 'run1'), { graph: mnist, file: MNIST });
   assert.equal(back, c);
-  for (const [name, t] of c.weights) assert.equal(new Uint8Array(back.weights.get(name)!.data.buffer), new Uint8Array(t.data.buffer), name);
+  for (const [name, t] of c.weights)
+    assert.equal(new Uint8Array(back.weights.get(name)!.data.buffer), new Uint8Array(t.data.buffer), name);
   assert.is(Object.is(back.observers.get('ema')!.data[1], -0), true);
   // The generator continues where it stopped.
-  const a = Pcg32.fromState(c.rng), b = Pcg32.fromState(back.rng);
+  const a = Pcg32.fromState(c.rng),
+    b = Pcg32.fromState(back.rng);
   assert.is(a.nextU32(), b.nextU32());
   // Loading the file path directly works too; re-encoding gives the same bytes.
   assert.ok(Buffer.from(encodeCheckpoint(loadCheckpoint(file))).equals(readFileSync(file)));
@@ -79,7 +99,10 @@ test('structure hash: same for changed weight values, different for another stru
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CheckpointError);
-    assert.match((e as Error).message, /run2\/checkpoint\.edgeckpt: written for another model \(structure hash [0-9a-f]{12}…, .*fashion_cnn\.onnx has [0-9a-f]{12}…\)/);
+    assert.match(
+      (e as Error).message,
+      /run2\/checkpoint\.edgeckpt: written for another model \(structure hash [0-9a-f]{12}…, .*fashion_cnn\.onnx has [0-9a-f]{12}…\)/,
+    );
     const r = reportError(e);
     assert.is(r.code, 1);
     assert.not.match(r.line, /internal error/);
@@ -93,9 +116,30 @@ test('truncated, corrupted and foreign files: one clear error each', () => {
     [bytes.subarray(0, 40), /truncated: the header needs/],
     [bytes.subarray(0, bytes.length - 1), /truncated: expected \d+ bytes, found \d+/],
     [Uint8Array.from([...bytes, 0]), /trailing bytes/],
-    [(() => { const b = bytes.slice(); b[b.length - 3] ^= 1; return b; })(), /corrupt: the tensor data does not match its sha256/],
-    [(() => { const b = bytes.slice(); b[16] = 0x20; return b; })(), /corrupt header/],
-    [(() => { const b = bytes.slice(); b[8] = 9; return b; })(), /checkpoint version 9, this edgec reads version 1/],
+    [
+      (() => {
+        const b = bytes.slice();
+        b[b.length - 3] ^= 1;
+        return b;
+      })(),
+      /corrupt: the tensor data does not match its sha256/,
+    ],
+    [
+      (() => {
+        const b = bytes.slice();
+        b[16] = 0x20;
+        return b;
+      })(),
+      /corrupt header/,
+    ],
+    [
+      (() => {
+        const b = bytes.slice();
+        b[8] = 9;
+        return b;
+      })(),
+      /checkpoint version 9, this edgec reads version 1/,
+    ],
     [new TextEncoder().encode('{"format":"edgec-checkpoint"}'), /missing EDGECKPT magic/],
   ];
   for (const [b, re] of cases) {

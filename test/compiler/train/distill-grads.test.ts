@@ -7,7 +7,11 @@ import * as assert from 'uvu/assert';
 import type { Graph } from '../../../compiler/ir/graph.ts';
 import { ModelError } from '../../../compiler/ir/graph.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
-import { buildTrainingGraph, type TrainingGraph, type TrainingOptions } from '../../../compiler/train/training-graph.ts';
+import {
+  buildTrainingGraph,
+  type TrainingGraph,
+  type TrainingOptions,
+} from '../../../compiler/train/training-graph.ts';
 import { prepareHints, relationalLosses, type HintSpec } from '../../../compiler/train/distill-loss.ts';
 import { mlpGraph, cnnGraph } from './mlp.ts';
 import { rng, randF32 } from '../../assembly/harness.ts';
@@ -17,11 +21,15 @@ function feedOf(tg: TrainingGraph, seed: number): Record<string, Float64Array> {
   const r = rng(seed);
   const classes = tg.graph.tensors.get(tg.logits)!.shape[1]!;
   const size = (n: string) => tg.graph.tensors.get(n)!.shape.reduce((a, b) => a * b, 1);
-  const feed: Record<string, Float64Array> = { [tg.x]: Float64Array.from(randF32(r, size(tg.x), -1.5, 1.5)), [tg.lr]: Float64Array.of(0.1) };
+  const feed: Record<string, Float64Array> = {
+    [tg.x]: Float64Array.from(randF32(r, size(tg.x), -1.5, 1.5)),
+    [tg.lr]: Float64Array.of(0.1),
+  };
   for (const t of tg.targets) {
-    feed[t] = tg.graph.tensors.get(t)!.dtype === 'int32'
-      ? Float64Array.from({ length: size(t) }, (_, i) => (i * 7 + 1) % classes)
-      : Float64Array.from(randF32(r, size(t), -2, 2));
+    feed[t] =
+      tg.graph.tensors.get(t)!.dtype === 'int32'
+        ? Float64Array.from({ length: size(t) }, (_, i) => (i * 7 + 1) % classes)
+        : Float64Array.from(randF32(r, size(t), -2, 2));
   }
   return feed;
 }
@@ -39,7 +47,8 @@ function gradCheck(label: string, fwd: Graph, opts: TrainingOptions): number {
     return evaluate(g, { ...feed, [p]: w })[tg.loss]![0]!;
   };
   const h = 1e-5;
-  let worst = 0, count = 0;
+  let worst = 0,
+    count = 0;
   for (const p of tg.params) {
     const analytic = all[g.nodes.find((n) => n.op === 'SgdUpdate' && n.inputs[0] === p)!.inputs[1]!]!;
     for (let i = 0; i < analytic.length; i++) {
@@ -47,7 +56,8 @@ function gradCheck(label: string, fwd: Graph, opts: TrainingOptions): number {
       const err = Math.abs(analytic[i]! - numeric) / (1 + Math.abs(analytic[i]!));
       worst = Math.max(worst, err);
       count++;
-      if (!(err <= 1e-6)) throw new Error(`${label}: d loss / d ${p}[${i}]: analytic ${analytic[i]} numeric ${numeric}`);
+      if (!(err <= 1e-6))
+        throw new Error(`${label}: d loss / d ${p}[${i}]: analytic ${analytic[i]} numeric ${numeric}`);
     }
   }
   assert.ok(count > 50, `${label}: only ${count} elements checked`);
@@ -69,10 +79,14 @@ test('the KD loss is the weighted sum of its terms (float64 evaluation)', () => 
   const ce = buildTrainingGraph(fwd, { loss: { kind: 'softmax-cross-entropy' } });
   const feed = feedOf(kd, 3);
   const l = (tg: TrainingGraph, f: Record<string, Float64Array>) => evaluate(tg.graph, f)[tg.loss]![0]!;
-  const want = 0.25 * l(kl, { [kl.x]: feed[kd.x]!, [kl.labels]: feed[kd.labels]!, [kl.lr]: feed[kd.lr]! })
-    + 0.75 * l(ce, { [ce.x]: feed[kd.x]!, [ce.labels]: feed[kd.hardLabels!]!, [ce.lr]: feed[kd.lr]! });
+  const want =
+    0.25 * l(kl, { [kl.x]: feed[kd.x]!, [kl.labels]: feed[kd.labels]!, [kl.lr]: feed[kd.lr]! }) +
+    0.75 * l(ce, { [ce.x]: feed[kd.x]!, [ce.labels]: feed[kd.hardLabels!]!, [ce.lr]: feed[kd.lr]! });
   assert.ok(Math.abs(l(kd, feed) - want) <= 1e-12 * (1 + Math.abs(want)), `${l(kd, feed)} vs ${want}`);
-  assert.throws(() => buildTrainingGraph(fwd, { loss: { kind: 'kd', alpha: 1.5 } }), /loss: alpha must be in \(0, 1\], found 1.5/);
+  assert.throws(
+    () => buildTrainingGraph(fwd, { loss: { kind: 'kd', alpha: 1.5 } }),
+    /loss: alpha must be in \(0, 1\], found 1.5/,
+  );
 });
 
 test('FitNets hints: 1×1 conv regressor + 2×2 average-pooled teacher, identity hint, dense regressor; with KD', () => {
@@ -92,25 +106,59 @@ test('FitNets hints: 1×1 conv regressor + 2×2 average-pooled teacher, identity
 
 test('hints refuse spatial sizes that are not integer multiples, other ranks and unknown tensors, by hint name', () => {
   const cnn = cnnGraph(2);
-  const refuse = (h: HintSpec, re: RegExp) => assert.throws(() => prepareHints(cnn, [h]), (e: Error) => e instanceof ModelError && re.test(e.message));
-  refuse({ student: 'c2:y', teacher: 'T', teacherShape: [2, 7, 7, 8], weight: 1 }, /hint 'T:c2:y': teacher feature 7x7 is not an integer multiple of the student's 4x3/);
-  refuse({ student: 'c2:y', teacher: 'T', teacherShape: [2, 8], weight: 1 }, /hint 'T:c2:y': .*must both be \[B,D\] or NHWC/);
-  refuse({ student: 'nope', teacher: 'T', teacherShape: [2, 8], weight: 1 }, /student tensor 'nope' is not in the student graph/);
+  const refuse = (h: HintSpec, re: RegExp) =>
+    assert.throws(
+      () => prepareHints(cnn, [h]),
+      (e: Error) => e instanceof ModelError && re.test(e.message),
+    );
+  refuse(
+    { student: 'c2:y', teacher: 'T', teacherShape: [2, 7, 7, 8], weight: 1 },
+    /hint 'T:c2:y': teacher feature 7x7 is not an integer multiple of the student's 4x3/,
+  );
+  refuse(
+    { student: 'c2:y', teacher: 'T', teacherShape: [2, 8], weight: 1 },
+    /hint 'T:c2:y': .*must both be \[B,D\] or NHWC/,
+  );
+  refuse(
+    { student: 'nope', teacher: 'T', teacherShape: [2, 8], weight: 1 },
+    /student tensor 'nope' is not in the student graph/,
+  );
 });
 
 test('relational KD: distance and angle losses over a batch of 5 embeddings (teacher width 3 ≠ student 8)', () => {
   for (const kind of ['distance', 'angle'] as const) {
-    gradCheck(`rkd ${kind}`, mlpGraph(5), { loss: { kind: 'kd', temperature: 2 }, extraLosses: relationalLosses('sig:y', 'emb', [5, 3], [{ kind, weight: 3 }]) });
+    gradCheck(`rkd ${kind}`, mlpGraph(5), {
+      loss: { kind: 'kd', temperature: 2 },
+      extraLosses: relationalLosses('sig:y', 'emb', [5, 3], [{ kind, weight: 3 }]),
+    });
   }
-  const both = buildTrainingGraph(mlpGraph(4), { loss: { kind: 'kd' }, extraLosses: relationalLosses('sig:y', 'emb', [4, 3], [{ kind: 'distance', weight: 25 }, { kind: 'angle', weight: 50 }]) });
+  const both = buildTrainingGraph(mlpGraph(4), {
+    loss: { kind: 'kd' },
+    extraLosses: relationalLosses(
+      'sig:y',
+      'emb',
+      [4, 3],
+      [
+        { kind: 'distance', weight: 25 },
+        { kind: 'angle', weight: 50 },
+      ],
+    ),
+  });
   assert.is(both.targets.length, 2, 'one teacher embedding input shared by both terms');
 });
 
 test('the check can fail: a wrong RKD distance gradient (doubled) is caught', () => {
-  const mk = () => buildTrainingGraph(mlpGraph(4), { loss: { kind: 'kd' }, extraLosses: relationalLosses('sig:y', 'emb', [4, 3], [{ kind: 'distance', weight: 1 }]) });
+  const mk = () =>
+    buildTrainingGraph(mlpGraph(4), {
+      loss: { kind: 'kd' },
+      extraLosses: relationalLosses('sig:y', 'emb', [4, 3], [{ kind: 'distance', weight: 1 }]),
+    });
   const bad = { ...relationalLosses('sig:y', 'emb', [4, 3], [{ kind: 'distance', weight: 1 }])[0]! };
   const inner = bad.build;
-  bad.build = (lb) => { const r = inner(lb); return { loss: r.loss, grads: [lb.add('Add', [r.grads[0]!, r.grads[0]!])[0]!] }; };
+  bad.build = (lb) => {
+    const r = inner(lb);
+    return { loss: r.loss, grads: [lb.add('Add', [r.grads[0]!, r.grads[0]!])[0]!] };
+  };
   assert.ok(mk().params.length > 0);
   assert.throws(() => gradCheck('broken', mlpGraph(4), { loss: { kind: 'kd' }, extraLosses: [bad] }), /d loss \/ d w/);
 });

@@ -20,17 +20,30 @@ function asInputs(tg: TrainingGraph): Graph {
   return g;
 }
 
-function gradCheck(label: string, fwd: Graph, batch: number, loss: LossOptions = { kind: 'softmax-cross-entropy' }): number {
+function gradCheck(
+  label: string,
+  fwd: Graph,
+  batch: number,
+  loss: LossOptions = { kind: 'softmax-cross-entropy' },
+): number {
   const tg = buildTrainingGraph(fwd, { loss });
   const g = asInputs(tg);
   const r = rng(7);
   const classes = tg.graph.tensors.get(tg.logits)!.shape[1]!;
   const feed: Record<string, Float64Array> = {
-    [tg.x]: Float64Array.from(randF32(r, fwd.tensors.get(tg.x)!.shape.reduce((a, b) => a * b, 1), -1.5, 1.5)),
+    [tg.x]: Float64Array.from(
+      randF32(
+        r,
+        fwd.tensors.get(tg.x)!.shape.reduce((a, b) => a * b, 1),
+        -1.5,
+        1.5,
+      ),
+    ),
     // class labels, or float targets / teacher logits shaped like the output
-    [tg.labels]: tg.graph.tensors.get(tg.labels)!.dtype === 'int32'
-      ? Float64Array.from({ length: batch }, (_, i) => (i * 7 + 1) % classes)
-      : Float64Array.from(randF32(r, batch * classes, -2, 2)),
+    [tg.labels]:
+      tg.graph.tensors.get(tg.labels)!.dtype === 'int32'
+        ? Float64Array.from({ length: batch }, (_, i) => (i * 7 + 1) % classes)
+        : Float64Array.from(randF32(r, batch * classes, -2, 2)),
     [tg.lr]: Float64Array.of(0.1),
   };
   for (const p of tg.params) feed[p] = Float64Array.from(tg.graph.state!.get(p)!);
@@ -42,7 +55,8 @@ function gradCheck(label: string, fwd: Graph, batch: number, loss: LossOptions =
     return evaluate(g, { ...feed, [p]: w })[tg.loss]![0]!;
   };
   const h = 1e-5;
-  let worst = 0, count = 0;
+  let worst = 0,
+    count = 0;
   for (const p of tg.params) {
     const analytic = all[update(p).inputs[1]!]!;
     for (let i = 0; i < analytic.length; i++) {
@@ -51,7 +65,8 @@ function gradCheck(label: string, fwd: Graph, batch: number, loss: LossOptions =
       worst = Math.max(worst, err);
       count++;
       // a plain Error, not an assertion, so the can-fail test below can catch it
-      if (!(err <= 1e-6)) throw new Error(`${label}: d loss / d ${p}[${i}]: analytic ${analytic[i]} numeric ${numeric}`);
+      if (!(err <= 1e-6))
+        throw new Error(`${label}: d loss / d ${p}[${i}]: analytic ${analytic[i]} numeric ${numeric}`);
     }
   }
   assert.ok(count > 50, `${label}: only ${count} elements checked`);
@@ -90,7 +105,10 @@ test('an op without a gradient rule on the path to the loss is refused by name b
   const g = mlpGraph(2);
   g.nodes.find((n) => n.name === 'tanh')!.op = 'Div';
   g.nodes.find((n) => n.name === 'tanh')!.inputs = ['fc1:y', 'fc1:y'];
-  assert.throws(() => buildTrainingGraph(g), (e: Error) => e instanceof ModelError && /node 'tanh' \(Div\): has no gradient rule/.test(e.message));
+  assert.throws(
+    () => buildTrainingGraph(g),
+    (e: Error) => e instanceof ModelError && /node 'tanh' \(Div\): has no gradient rule/.test(e.message),
+  );
   // frozen before it: nothing upstream trains, so the Div needs no rule
   const tg = buildTrainingGraph(g, { frozen: ['fc1'] });
   assert.equal(tg.params, ['w2', 'b2', 'w3']);

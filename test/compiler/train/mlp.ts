@@ -9,14 +9,25 @@ import { rng, randF32 } from '../../assembly/harness.ts';
  */
 export function mlpGraph(batch: number, seed = 1): Graph {
   const r = rng(seed);
-  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [name, { name, dtype: 'float32', shape, data }];
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
   const tensors = new Map<string, Tensor>([
     t('x', [batch, 6]),
-    t('w1', [8, 6], randF32(r, 48, -0.8, 0.8)), t('b1', [8], randF32(r, 8, -0.2, 0.2)),
-    t('w2', [5, 8], randF32(r, 40, -0.8, 0.8)), t('b2', [5], randF32(r, 5, -0.2, 0.2)),
+    t('w1', [8, 6], randF32(r, 48, -0.8, 0.8)),
+    t('b1', [8], randF32(r, 8, -0.2, 0.2)),
+    t('w2', [5, 8], randF32(r, 40, -0.8, 0.8)),
+    t('b2', [5], randF32(r, 5, -0.2, 0.2)),
     t('w3', [3, 5], randF32(r, 15, -0.8, 0.8)),
   ]);
-  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({ name, op, inputs, outputs: [`${name}:y`], attrs });
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
   const nodes: Node[] = [
     node('fc1', 'Dense', ['x', 'w1', 'b1'], { activation: 'relu' }),
     node('tanh', 'Tanh', ['fc1:y']),
@@ -39,15 +50,28 @@ export function mlpGraph(batch: number, seed = 1): Graph {
  */
 export function broadcastGraph(batch: number, seed = 2): Graph {
   const r = rng(seed);
-  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [name, { name, dtype: 'float32', shape, data }];
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
   const tensors = new Map<string, Tensor>([
     t('x', [batch, 6]),
-    t('w1', [12, 6], randF32(r, 72, -0.6, 0.6)), t('b1', [12], randF32(r, 12, -0.2, 0.2)),
-    t('w2', [4, 6], randF32(r, 24, -0.6, 0.6)), t('b2', [4], randF32(r, 4, 0.5, 1)),
-    t('w3', [3, 6], randF32(r, 18, -0.6, 0.6)), t('b3', [3], randF32(r, 3, 0.5, 1.5)),
-    t('w4', [4, 12], randF32(r, 48, -0.6, 0.6)), t('b4', [4], randF32(r, 4, -0.2, 0.2)),
+    t('w1', [12, 6], randF32(r, 72, -0.6, 0.6)),
+    t('b1', [12], randF32(r, 12, -0.2, 0.2)),
+    t('w2', [4, 6], randF32(r, 24, -0.6, 0.6)),
+    t('b2', [4], randF32(r, 4, 0.5, 1)),
+    t('w3', [3, 6], randF32(r, 18, -0.6, 0.6)),
+    t('b3', [3], randF32(r, 3, 0.5, 1.5)),
+    t('w4', [4, 12], randF32(r, 48, -0.6, 0.6)),
+    t('b4', [4], randF32(r, 4, -0.2, 0.2)),
   ]);
-  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({ name, op, inputs, outputs: [`${name}:y`], attrs });
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
   const nodes: Node[] = [
     node('d1', 'Dense', ['x', 'w1', 'b1']),
     node('r1', 'Reshape', ['d1:y'], { shape: [batch, 3, 4] }),
@@ -77,15 +101,27 @@ export function broadcastGraph(batch: number, seed = 2): Graph {
  */
 export function cnnGraph(batch: number, seed = 3): Graph {
   const r = rng(seed);
-  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [name, { name, dtype: 'float32', shape, data }];
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
   const tensors = new Map<string, Tensor>([
     t('x', [batch, 7, 7, 2]),
-    t('w1', [4, 3, 3, 2], randF32(r, 72, -0.5, 0.5)), t('b1', [4], randF32(r, 4, 0, 0.2)),
-    t('w2', [8, 3, 3, 1], randF32(r, 72, -0.5, 0.5)), t('b2', [8], randF32(r, 8, -0.2, 0.2)),
+    t('w1', [4, 3, 3, 2], randF32(r, 72, -0.5, 0.5)),
+    t('b1', [4], randF32(r, 4, 0, 0.2)),
+    t('w2', [8, 3, 3, 1], randF32(r, 72, -0.5, 0.5)),
+    t('b2', [8], randF32(r, 8, -0.2, 0.2)),
     t('w3', [6, 1, 3, 2], randF32(r, 36, -0.5, 0.5)),
-    t('w4', [3, 16], randF32(r, 48, -1, 1)), t('b4', [3], randF32(r, 3, -0.2, 0.2)),
+    t('w4', [3, 16], randF32(r, 48, -1, 1)),
+    t('b4', [3], randF32(r, 3, -0.2, 0.2)),
   ]);
-  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({ name, op, inputs, outputs: [`${name}:y`], attrs });
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
   const nodes: Node[] = [
     node('c1', 'Conv2D', ['x', 'w1', 'b1'], { padding: 'same', activation: 'relu' }),
     node('c2', 'Conv2D', ['c1:y', 'w2', 'b2'], { groups: 4, strides: [2, 2], padding: [1, 0, 1, 1] }),

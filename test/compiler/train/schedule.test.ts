@@ -10,7 +10,11 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 test('linear warm-up reaches the peak on its last step, then each schedule starts at the peak', () => {
   for (const kind of ['constant', 'step', 'cosine'] as const) {
     const s: Schedule = { kind, lr: 0.1, warmup: 4, stepSize: 10, gamma: 0.5, totalSteps: 104, minLr: 0 };
-    assert.equal([0, 1, 2, 3].map((t) => learningRate(s, t)), [0.025, 0.05, 0.07500000000000001, 0.1], kind);
+    assert.equal(
+      [0, 1, 2, 3].map((t) => learningRate(s, t)),
+      [0.025, 0.05, 0.07500000000000001, 0.1],
+      kind,
+    );
     assert.is(learningRate(s, 4), 0.1, kind);
   }
 });
@@ -30,7 +34,7 @@ test('cosine: peak after warm-up, midpoint (lr + minLr) / 2, minLr at the end an
   close(learningRate(s, 54), 0.055, 'midpoint');
   close(learningRate(s, 104), 0.01, 'end');
   assert.is(learningRate(s, 500), 0.01);
-  close(learningRate(s, 29), 0.01 + 0.09 * (1 + Math.SQRT1_2) / 2, 'quarter');
+  close(learningRate(s, 29), 0.01 + (0.09 * (1 + Math.SQRT1_2)) / 2, 'quarter');
   let prev = Infinity;
   for (let t = 4; t <= 104; t++) {
     const lr = learningRate(s, t);
@@ -43,10 +47,20 @@ test('cosine: peak after warm-up, midpoint (lr + minLr) / 2, minLr at the end an
 test('parseScheduleFlags builds each schedule and refuses bad flags by name', () => {
   const opts = { totalSteps: 1000, defaultLr: 0.01 };
   assert.equal(parseScheduleFlags({}, opts), { kind: 'constant', lr: 0.01, warmup: 0 });
-  assert.equal(parseScheduleFlags({ schedule: 'cosine', warmup: '100', lr: '0.1' }, opts),
-    { kind: 'cosine', lr: 0.1, warmup: 100, totalSteps: 1000, minLr: 0 });
-  assert.equal(parseScheduleFlags({ schedule: 'step', 'step-size': '30', gamma: '0.2' }, opts),
-    { kind: 'step', lr: 0.01, warmup: 0, stepSize: 30, gamma: 0.2 });
+  assert.equal(parseScheduleFlags({ schedule: 'cosine', warmup: '100', lr: '0.1' }, opts), {
+    kind: 'cosine',
+    lr: 0.1,
+    warmup: 100,
+    totalSteps: 1000,
+    minLr: 0,
+  });
+  assert.equal(parseScheduleFlags({ schedule: 'step', 'step-size': '30', gamma: '0.2' }, opts), {
+    kind: 'step',
+    lr: 0.01,
+    warmup: 0,
+    stepSize: 30,
+    gamma: 0.2,
+  });
   const bad: [Record<string, string>, RegExp][] = [
     [{ schedule: 'linear' }, /--schedule must be constant, step, cosine, got 'linear'/],
     [{ lr: '-1' }, /--lr expects a rate > 0, got '-1'/],
@@ -73,9 +87,16 @@ test('parseScheduleFlags builds each schedule and refuses bad flags by name', ()
 });
 
 test('describeSchedule', () => {
-  assert.is(describeSchedule(parseScheduleFlags({ schedule: 'cosine', warmup: '100', lr: '0.1' }, { totalSteps: 1000, defaultLr: 0.01 })),
-    'cosine lr 0.1 → 0 over 1,000 steps, warm-up 100');
-  assert.is(describeSchedule({ kind: 'step', lr: 0.1, warmup: 0, stepSize: 30, gamma: 0.1 }), 'step lr 0.1 × 0.1 every 30 steps');
+  assert.is(
+    describeSchedule(
+      parseScheduleFlags({ schedule: 'cosine', warmup: '100', lr: '0.1' }, { totalSteps: 1000, defaultLr: 0.01 }),
+    ),
+    'cosine lr 0.1 → 0 over 1,000 steps, warm-up 100',
+  );
+  assert.is(
+    describeSchedule({ kind: 'step', lr: 0.1, warmup: 0, stepSize: 30, gamma: 0.1 }),
+    'step lr 0.1 × 0.1 every 30 steps',
+  );
 });
 
 test.run();

@@ -16,21 +16,28 @@ import type { TensorArray } from '../../../runtime/index.ts';
 import { rng, randF32 } from '../../assembly/harness.ts';
 import { cnnGraph, mlpGraph } from './mlp.ts';
 
-const B = 6, CLASSES = 3;
+const B = 6,
+  CLASSES = 3;
 
 /** Step k's batch: x in [−1.5, 1.5], class labels (or float32 teacher logits for the KL loss). */
 function batch(fwd: Graph, k: number, teacher: boolean) {
   const r = rng(40 + k);
-  const per = fwd.tensors.get(fwd.inputs[0]!)!.shape.slice(1).reduce((a, b) => a * b, 1);
+  const per = fwd.tensors
+    .get(fwd.inputs[0]!)!
+    .shape.slice(1)
+    .reduce((a, b) => a * b, 1);
   const x = randF32(r, B * per, -1.5, 1.5);
-  const labels: TensorArray = teacher ? randF32(r, B * CLASSES, -2, 2) : Int32Array.from({ length: B }, () => Math.floor(r() * CLASSES));
+  const labels: TensorArray = teacher
+    ? randF32(r, B * CLASSES, -2, 2)
+    : Int32Array.from({ length: B }, () => Math.floor(r() * CLASSES));
   return { x, labels, lr: 0.05 / (1 + k / 4), step: k + 1 };
 }
 
 const bytes = (a: TensorArray) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 
 async function runTrainer(t: ParallelTrainer, fwd: Graph, steps: number, teacher: boolean) {
-  const losses: number[] = [], logits: number[][] = [];
+  const losses: number[] = [],
+    logits: number[][] = [];
   for (let k = 0; k < steps; k++) {
     const out = await t.step(batch(fwd, k, teacher));
     losses.push(out.loss);
@@ -42,8 +49,11 @@ async function runTrainer(t: ParallelTrainer, fwd: Graph, steps: number, teacher
 }
 
 const CASES: [string, () => Graph, TrainingOptions][] = [
-  ['cnn sgd nesterov wd 1e-3, clip 1', () => cnnGraph(B),
-    { optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 }, clipNorm: 1 }],
+  [
+    'cnn sgd nesterov wd 1e-3, clip 1',
+    () => cnnGraph(B),
+    { optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 }, clipNorm: 1 },
+  ],
   ['cnn adamw, KL T=2', () => cnnGraph(B), { optimizer: { kind: 'adamw' }, loss: { kind: 'kl', temperature: 2 } }],
 ];
 
@@ -54,7 +64,11 @@ for (const [name, make, opts] of CASES) {
     const bundles = compileShardedTraining(buildShardedTraining(fwd, B, opts, 3));
     const one = await runTrainer(await trainParallel(bundles, { threads: 1, build: 'simd' }), fwd, 5, teacher);
     assert.ok(one.losses[4]! < one.losses[0]! * 1.5, 'training ran');
-    for (const [threads, build] of [[2, 'simd'], [3, 'simd'], [2, 'scalar']] as const) {
+    for (const [threads, build] of [
+      [2, 'simd'],
+      [3, 'simd'],
+      [2, 'scalar'],
+    ] as const) {
       const t = await trainParallel(bundles, { threads, build });
       assert.is(t.threads, threads);
       const got = await runTrainer(t, fwd, 5, teacher);
@@ -70,13 +84,21 @@ for (const [name, make, opts] of CASES) {
     const full = await load(compileGraph(tg.graph, { skipPasses: true }).bundle, { build: 'simd' });
     const feedOf = (k: number): Record<string, TensorArray> => {
       const f = batch(fwd, k, teacher);
-      return { [tg.x]: f.x, [tg.labels]: f.labels, [tg.lr]: Float32Array.of(f.lr), ...(tg.step ? { [tg.step]: Float32Array.of(f.step) } : {}) };
+      return {
+        [tg.x]: f.x,
+        [tg.labels]: f.labels,
+        [tg.lr]: Float32Array.of(f.lr),
+        ...(tg.step ? { [tg.step]: Float32Array.of(f.step) } : {}),
+      };
     };
     // float64 reference of the first (full-batch) step: the sharded step must be within 1e-6·(1 + |v|)
     const want = evaluate(tg.graph, feedOf(0), { all: true });
     const after = new Map<string, string>();
     for (const n of tg.graph.nodes) {
-      if (n.op === 'SgdUpdate') { after.set(n.inputs[0]!, n.outputs[0]!); if (n.outputs[1]) after.set(n.inputs[2]!, n.outputs[1]); }
+      if (n.op === 'SgdUpdate') {
+        after.set(n.inputs[0]!, n.outputs[0]!);
+        if (n.outputs[1]) after.set(n.inputs[2]!, n.outputs[1]);
+      }
       if (n.op === 'AdamUpdate') [0, 2, 3].forEach((i, k) => after.set(n.inputs[i]!, n.outputs[k]!));
     }
     const s3 = await trainParallel(compileShardedTraining(buildShardedTraining(fwd, B, opts, 3)), { threads: 1 });
@@ -99,7 +121,8 @@ for (const [name, make, opts] of CASES) {
     await s1.step(batch(fwd, 0, teacher));
     for (let k = 1; k < 5; k++) {
       const f = full.run(feedOf(k));
-      const o1 = await s1.step(batch(fwd, k, teacher)), o3 = await s3.step(batch(fwd, k, teacher));
+      const o1 = await s1.step(batch(fwd, k, teacher)),
+        o3 = await s3.step(batch(fwd, k, teacher));
       assert.equal(bytes(Float32Array.of(o1.loss)), bytes(f[tg.loss]!), `S=1 loss step ${k}`);
       near(`S=3 loss step ${k}`, [o3.loss], f[tg.loss]!, 1e-6);
     }
@@ -113,18 +136,29 @@ for (const [name, make, opts] of CASES) {
 }
 
 test('shard counts: default the largest divisor ≤ 8; a count that does not divide the batch, bad feeds and threads refused', async () => {
-  assert.equal([1, 6, 7, 8, 12, 32, 100].map((b) => defaultShards(b)), [1, 6, 7, 8, 6, 8, 5]);
-  assert.throws(() => buildShardedTraining(mlpGraph(4), 6, {}, 4), /mlp\.json: shards: must be a whole divisor of the batch 6, found 4/);
+  assert.equal(
+    [1, 6, 7, 8, 12, 32, 100].map((b) => defaultShards(b)),
+    [1, 6, 7, 8, 6, 8, 5],
+  );
+  assert.throws(
+    () => buildShardedTraining(mlpGraph(4), 6, {}, 4),
+    /mlp\.json: shards: must be a whole divisor of the batch 6, found 4/,
+  );
   const bundles = compileShardedTraining(buildShardedTraining(mlpGraph(4), 6, {}, 2));
-  await trainParallel(bundles, { threads: 0 })
-    .then(() => assert.unreachable('threads 0'), (e: Error) => assert.match(e.message, /threads must be a whole number ≥ 1, found 0/));
+  await trainParallel(bundles, { threads: 0 }).then(
+    () => assert.unreachable('threads 0'),
+    (e: Error) => assert.match(e.message, /threads must be a whole number ≥ 1, found 0/),
+  );
   const t = await trainParallel(bundles, { threads: 2 });
-  await t.step({ x: new Float32Array(35), labels: new Int32Array(6), lr: 0.1 })
-    .then(() => assert.unreachable('short x'),
-      (e: Error) => assert.match(e.message, /step: x must be a Float32Array of 6 samples, found 35 elements/));
+  await t.step({ x: new Float32Array(35), labels: new Int32Array(6), lr: 0.1 }).then(
+    () => assert.unreachable('short x'),
+    (e: Error) => assert.match(e.message, /step: x must be a Float32Array of 6 samples, found 35 elements/),
+  );
   // a label outside the classes: the worker's error comes back as the step's error
-  await t.step({ x: new Float32Array(36), labels: Int32Array.of(0, 1, 2, 0, 9, 1), lr: 0.1 })
-    .then(() => assert.unreachable('label 9'), (e: Error) => assert.match(e.message, /label 9 of sample 1 is outside \[0, 3\)/));
+  await t.step({ x: new Float32Array(36), labels: Int32Array.of(0, 1, 2, 0, 9, 1), lr: 0.1 }).then(
+    () => assert.unreachable('label 9'),
+    (e: Error) => assert.match(e.message, /label 9 of sample 1 is outside \[0, 3\)/),
+  );
   await t.close();
 });
 

@@ -4,7 +4,11 @@
 // Tolerance of wasm (f32) vs float64: |got − want| ≤ 1e-6 · (1 + |want|) (measured ≤ 1e-7 on these cases).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildTrainingGraph, type TrainingGraph, type TrainingOptions } from '../../../compiler/train/training-graph.ts';
+import {
+  buildTrainingGraph,
+  type TrainingGraph,
+  type TrainingOptions,
+} from '../../../compiler/train/training-graph.ts';
 import { compileGraph, planLowered } from '../../../compiler/compile.ts';
 import { lower } from '../../../compiler/lower/index.ts';
 import { buildBundleSpec, compileMetadata } from '../../../compiler/emit/index.ts';
@@ -21,7 +25,12 @@ const TOL = 1e-6;
 function batchOf(fwd: Graph, classes: number, seed: number) {
   const r = rng(seed);
   const shape = fwd.tensors.get(fwd.inputs[0]!)!.shape;
-  const x = randF32(r, shape.reduce((a, b) => a * b, 1), -1.5, 1.5);
+  const x = randF32(
+    r,
+    shape.reduce((a, b) => a * b, 1),
+    -1.5,
+    1.5,
+  );
   const labels = Int32Array.from({ length: shape[0]! }, () => Math.floor(r() * classes));
   return { x, labels };
 }
@@ -32,8 +41,17 @@ function feedOf(tg: TrainingGraph, fwd: Graph, seed: number, k = 1, lr = 0.05): 
   const { x, labels } = batchOf(fwd, classes, seed);
   const target = tg.graph.tensors.get(tg.labels)!;
   const feed: Record<string, TensorArray> = {
-    [tg.x]: x, [tg.lr]: Float32Array.of(lr),
-    [tg.labels]: target.dtype === 'int32' ? labels : randF32(rng(seed + 1), target.shape.reduce((a, b) => a * b, 1), -2, 2),
+    [tg.x]: x,
+    [tg.lr]: Float32Array.of(lr),
+    [tg.labels]:
+      target.dtype === 'int32'
+        ? labels
+        : randF32(
+            rng(seed + 1),
+            target.shape.reduce((a, b) => a * b, 1),
+            -2,
+            2,
+          ),
   };
   if (tg.step) feed[tg.step] = Float32Array.of(k);
   return feed;
@@ -52,12 +70,27 @@ function close(label: string, got: ArrayLike<number>, want: ArrayLike<number>): 
 
 const CASES: [string, () => Graph, TrainingOptions][] = [
   ['mlp sgd momentum 0.9', () => mlpGraph(6), { optimizer: { kind: 'sgd', momentum: 0.9 } }],
-  ['mlp sgd nesterov wd 0.01, smoothing 0.1', () => mlpGraph(3), { optimizer: { kind: 'sgd', momentum: 0.8, nesterov: true, weightDecay: 0.01 }, loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 } }],
+  [
+    'mlp sgd nesterov wd 0.01, smoothing 0.1',
+    () => mlpGraph(3),
+    {
+      optimizer: { kind: 'sgd', momentum: 0.8, nesterov: true, weightDecay: 0.01 },
+      loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 },
+    },
+  ],
   ['broadcast plain sgd', () => broadcastGraph(4), { optimizer: { kind: 'sgd' } }],
   ['cnn sgd momentum 0.9 wd 1e-3', () => cnnGraph(3), { optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-3 } }],
   ['mlp adam, clip 0.5', () => mlpGraph(5), { optimizer: { kind: 'adam', weightDecay: 1e-2 }, clipNorm: 0.5 }],
-  ['cnn adamw, KL T=2 (teacher logits)', () => cnnGraph(2), { optimizer: { kind: 'adamw' }, loss: { kind: 'kl', temperature: 2 } }],
-  ['broadcast sgd, MSE targets, clip 0.1', () => broadcastGraph(3), { optimizer: { kind: 'sgd', momentum: 0.5 }, loss: { kind: 'mse' }, clipNorm: 0.1 }],
+  [
+    'cnn adamw, KL T=2 (teacher logits)',
+    () => cnnGraph(2),
+    { optimizer: { kind: 'adamw' }, loss: { kind: 'kl', temperature: 2 } },
+  ],
+  [
+    'broadcast sgd, MSE targets, clip 0.1',
+    () => broadcastGraph(3),
+    { optimizer: { kind: 'sgd', momentum: 0.5 }, loss: { kind: 'mse' }, clipNorm: 0.1 },
+  ],
 ];
 
 for (const [name, make, opts] of CASES) {
@@ -70,7 +103,10 @@ for (const [name, make, opts] of CASES) {
     // the value each state tensor has after the step: the update node's matching output
     const next = new Map<string, string>();
     for (const n of tg.graph.nodes) {
-      if (n.op === 'SgdUpdate') { next.set(n.inputs[0]!, n.outputs[0]!); if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]); }
+      if (n.op === 'SgdUpdate') {
+        next.set(n.inputs[0]!, n.outputs[0]!);
+        if (n.outputs[1]) next.set(n.inputs[2]!, n.outputs[1]);
+      }
       if (n.op === 'AdamUpdate') [0, 2, 3].forEach((i, k) => next.set(n.inputs[i]!, n.outputs[k]!));
     }
     assert.is(next.size, tg.graph.state!.size);
@@ -86,9 +122,16 @@ for (const [name, make, opts] of CASES) {
 }
 
 const NESTEROV: TrainingOptions = { optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 } };
-const ADAMW: TrainingOptions = { optimizer: { kind: 'adamw' }, clipNorm: 1, loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 } };
-for (const [name, make, steps, opts] of [['mlp sgd nesterov', () => mlpGraph(8), 30, NESTEROV], ['cnn sgd nesterov', () => cnnGraph(4), 8, NESTEROV],
-  ['cnn adamw clip 1 smoothing 0.1', () => cnnGraph(4), 8, ADAMW]] as const) {
+const ADAMW: TrainingOptions = {
+  optimizer: { kind: 'adamw' },
+  clipNorm: 1,
+  loss: { kind: 'softmax-cross-entropy', labelSmoothing: 0.1 },
+};
+for (const [name, make, steps, opts] of [
+  ['mlp sgd nesterov', () => mlpGraph(8), 30, NESTEROV],
+  ['cnn sgd nesterov', () => cnnGraph(4), 8, NESTEROV],
+  ['cnn adamw clip 1 smoothing 0.1', () => cnnGraph(4), 8, ADAMW],
+] as const) {
   test(`${name}, ${steps} steps: simd, scalar and both reference-twin runs give byte-identical weights, moments and losses; a rerun too`, async () => {
     const fwd = make();
     const tg = buildTrainingGraph(fwd, opts);
@@ -98,13 +141,23 @@ for (const [name, make, steps, opts] of [['mlp sgd nesterov', () => mlpGraph(8),
       const losses: TensorArray[] = [];
       // one batch again and again: the loss must fall (labels are random, so only memorising helps)
       for (let k = 0; k < steps; k++) losses.push(m.run(feedOf(tg, fwd, 100, k + 1, 0.05 / (1 + k / 10)))[tg.loss]!);
-      return { losses: Float32Array.from(losses.map((l) => l[0]!)), state: m.variables.map((t) => Array.from(new Uint8Array(m.readVariable(t.name).buffer))) };
+      return {
+        losses: Float32Array.from(losses.map((l) => l[0]!)),
+        state: m.variables.map((t) => Array.from(new Uint8Array(m.readVariable(t.name).buffer))),
+      };
     };
     const first = await run(VARIANTS[0]);
-    assert.ok(first.losses[steps - 1]! < first.losses[0]!, `loss fell: ${first.losses[0]} → ${first.losses[steps - 1]}`);
+    assert.ok(
+      first.losses[steps - 1]! < first.losses[0]!,
+      `loss fell: ${first.losses[0]} → ${first.losses[steps - 1]}`,
+    );
     for (const v of [...VARIANTS, VARIANTS[0]]) {
       const r = await run(v);
-      assert.equal(Array.from(new Uint8Array(r.losses.buffer)), Array.from(new Uint8Array(first.losses.buffer)), `${v.build} ref=${v.reference}: losses`);
+      assert.equal(
+        Array.from(new Uint8Array(r.losses.buffer)),
+        Array.from(new Uint8Array(first.losses.buffer)),
+        `${v.build} ref=${v.reference}: losses`,
+      );
       assert.equal(r.state, first.state, `${v.build} ref=${v.reference}: state bytes`);
     }
   });
@@ -115,7 +168,10 @@ test('variables: names and shapes, read, write (a step then runs from the writte
   const tg = buildTrainingGraph(fwd, { optimizer: { kind: 'sgd', momentum: 0.5 } });
   const { bundle } = compileGraph(tg.graph, { skipPasses: true });
   const m = await load(bundle, { build: 'simd' });
-  assert.equal(m.variables.map((v) => v.name), ['w1', 'b1', 'w2', 'b2', 'w3', 'w1:velocity', 'b1:velocity', 'w2:velocity', 'b2:velocity', 'w3:velocity']);
+  assert.equal(
+    m.variables.map((v) => v.name),
+    ['w1', 'b1', 'w2', 'b2', 'w3', 'w1:velocity', 'b1:velocity', 'w2:velocity', 'b2:velocity', 'w3:velocity'],
+  );
   assert.equal(m.variables[0]!.shape, [8, 6]);
   assert.equal(Array.from(m.readVariable('w1')), Array.from(fwd.tensors.get('w1')!.data as Float32Array));
   assert.equal(Array.from(m.readVariable('w1:velocity')), new Array(48).fill(0));
@@ -130,8 +186,14 @@ test('variables: names and shapes, read, write (a step then runs from the writte
   m.resetVariables();
   assert.equal(Array.from(m.readVariable('w3')), Array.from(fwd.tensors.get('w3')!.data as Float32Array));
   assert.equal(Array.from(m.readVariable('w3:velocity')), new Array(15).fill(0));
-  assert.throws(() => m.readVariable('nope'), (e: Error) => e instanceof BundleError && /variable 'nope' is not in this bundle/.test(e.message));
-  assert.throws(() => m.writeVariable('w3', new Float32Array(3)), /writeVariable: 'w3' needs a Float32Array of 15 elements/);
+  assert.throws(
+    () => m.readVariable('nope'),
+    (e: Error) => e instanceof BundleError && /variable 'nope' is not in this bundle/.test(e.message),
+  );
+  assert.throws(
+    () => m.writeVariable('w3', new Float32Array(3)),
+    /writeVariable: 'w3' needs a Float32Array of 15 elements/,
+  );
 });
 
 test('a label outside the classes stops the run with a message naming the node and the sample', async () => {
@@ -141,8 +203,12 @@ test('a label outside the classes stops the run with a message naming the node a
   for (const v of VARIANTS) {
     const m = await load(bundle, v);
     const { x } = batchOf(fwd, 3, 1);
-    assert.throws(() => m.run({ [tg.x]: x, [tg.labels]: Int32Array.of(0, 1, 7, 2), [tg.lr]: Float32Array.of(0.1) }),
-      (e: Error) => e instanceof BundleError && /node 'loss\/SoftmaxCrossEntropy'\): label 7 of sample 2 is outside \[0, 3\)/.test(e.message));
+    assert.throws(
+      () => m.run({ [tg.x]: x, [tg.labels]: Int32Array.of(0, 1, 7, 2), [tg.lr]: Float32Array.of(0.1) }),
+      (e: Error) =>
+        e instanceof BundleError &&
+        /node 'loss\/SoftmaxCrossEntropy'\): label 7 of sample 2 is outside \[0, 3\)/.test(e.message),
+    );
   }
 });
 
@@ -155,7 +221,10 @@ test('memory plan: variables pinned (no other tensor shares their bytes), activa
   for (const v of arena.filter((i) => l.tensors[i]!.variable)) {
     for (const o of arena) {
       if (o === v) continue;
-      const a0 = plan.offsets[v]!, a1 = a0 + size(v), b0 = plan.offsets[o]!, b1 = b0 + size(o);
+      const a0 = plan.offsets[v]!,
+        a1 = a0 + size(v),
+        b0 = plan.offsets[o]!,
+        b1 = b0 + size(o);
       assert.ok(a1 <= b0 || b1 <= a0, `variable '${l.tensors[v]!.name}' overlaps '${l.tensors[o]!.name}'`);
     }
   }
@@ -169,7 +238,10 @@ test('training bundles that break the contract are refused at load', async () =>
   const spec = () => buildBundleSpec(l, planLowered(l), compileMetadata({}, 'm'));
   const refused = async (s: ReturnType<typeof spec>, re: RegExp) => {
     for (const build of ['simd', 'scalar'] as const) {
-      await load(writeBundle(s), { build }).then(() => assert.unreachable(`accepted (${re})`), (e: Error) => assert.match(e.message, re));
+      await load(writeBundle(s), { build }).then(
+        () => assert.unreachable(`accepted (${re})`),
+        (e: Error) => assert.match(e.message, re),
+      );
     }
   };
   let s = spec();
@@ -195,7 +267,10 @@ test('training bundles that break the contract are refused at load', async () =>
   s = buildBundleSpec(cl, planLowered(cl), compileMetadata({}, 'm'));
   const mp = s.steps.find((st) => st.kernel === fb.KernelId.MaxPoolGrad_F32)!;
   mp.params = { ...mp.params!, type: 'pool', strideH: 1 } as typeof mp.params;
-  await refused(s, /MaxPoolGrad_F32, node 'mp\/grad\/MaxPoolGrad'\): dy \[2,3,2,6\] is not the window output of \[2,7,3,6\]/);
+  await refused(
+    s,
+    /MaxPoolGrad_F32, node 'mp\/grad\/MaxPoolGrad'\): dy \[2,3,2,6\] is not the window output of \[2,7,3,6\]/,
+  );
 });
 
 test.run();

@@ -6,7 +6,11 @@ import { inferNode } from '../../../compiler/ir/ops/index.ts';
 import { rng } from '../../assembly/harness.ts';
 import type { TensorArray } from '../../../runtime/node.ts';
 
-export interface Dims { m: number; n: number; k: number }
+export interface Dims {
+  m: number;
+  n: number;
+  k: number;
+}
 export interface GridCase {
   graph: Graph;
   inputs: Record<string, TensorArray>;
@@ -38,8 +42,12 @@ export class CaseGraph {
   g: Graph = { name: 'grid', source: 'grid', tensors: new Map(), nodes: [], inputs: [], outputs: [] };
   inputs: Record<string, TensorArray> = {};
   private r: () => number;
-  constructor(seed: number) { this.r = rng(seed); }
-  private rand(n: number, lo: number, hi: number): number[] { return Array.from({ length: n }, () => lo + (hi - lo) * this.r()); }
+  constructor(seed: number) {
+    this.r = rng(seed);
+  }
+  private rand(n: number, lo: number, hi: number): number[] {
+    return Array.from({ length: n }, () => lo + (hi - lo) * this.r());
+  }
   f32(name: string, shape: number[], lo = -1, hi = 1): string {
     this.g.tensors.set(name, { name, dtype: 'float32', shape });
     this.g.inputs.push(name);
@@ -53,17 +61,33 @@ export class CaseGraph {
     return name;
   }
   constF32(name: string, shape: number[]): string {
-    this.g.tensors.set(name, { name, dtype: 'float32', shape, data: Float32Array.from(this.rand(numel(shape), -1, 1)) });
+    this.g.tensors.set(name, {
+      name,
+      dtype: 'float32',
+      shape,
+      data: Float32Array.from(this.rand(numel(shape), -1, 1)),
+    });
     return name;
   }
   /** Symmetric per-output-channel int8 weights (axis 0) with the given scales. */
   constI8(name: string, shape: number[], scales: number[]): string {
     const data = Int8Array.from(this.rand(numel(shape), -127, 128).map(Math.floor));
-    this.g.tensors.set(name, { name, dtype: 'int8', shape, data, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } });
+    this.g.tensors.set(name, {
+      name,
+      dtype: 'int8',
+      shape,
+      data,
+      quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 },
+    });
     return name;
   }
   constI32(name: string, n: number, mag: number): string {
-    this.g.tensors.set(name, { name, dtype: 'int32', shape: [n], data: Int32Array.from(this.rand(n, -mag, mag + 1).map(Math.floor)) });
+    this.g.tensors.set(name, {
+      name,
+      dtype: 'int32',
+      shape: [n],
+      data: Int32Array.from(this.rand(n, -mag, mag + 1).map(Math.floor)),
+    });
     return name;
   }
   /** Adds a node (output shape and dtype from the op's rule) and returns its output. */

@@ -9,18 +9,28 @@ const sumTol = (terms: number) => 1e-5 * (terms + 1);
 export const GRID: Record<string, Builder> = {
   Conv2D_F32: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
-    const y = c.node('Conv2D', [c.f32('x', [1, 3, m, k]), c.constF32('w', [n, 3, 3, k]), c.constF32('b', [n])], { padding: 'same', ...ACTS[i % 3] });
+    const y = c.node('Conv2D', [c.f32('x', [1, 3, m, k]), c.constF32('w', [n, 3, 3, k]), c.constF32('b', [n])], {
+      padding: 'same',
+      ...ACTS[i % 3],
+    });
     return c.done(y, sumTol(9 * k));
   },
   DepthwiseConv2D_F32: ({ m, n, k }, i) => {
-    const c = new CaseGraph(i), ch = Math.max(n, 2); // one channel is a plain conv
-    const y = c.node('Conv2D', [c.f32('x', [1, 3, m, ch]), c.constF32('w', [ch * k, 3, 3, 1]), c.constF32('b', [ch * k])],
-      { padding: 'same', groups: ch, ...ACTS[i % 3] });
+    const c = new CaseGraph(i),
+      ch = Math.max(n, 2); // one channel is a plain conv
+    const y = c.node(
+      'Conv2D',
+      [c.f32('x', [1, 3, m, ch]), c.constF32('w', [ch * k, 3, 3, 1]), c.constF32('b', [ch * k])],
+      { padding: 'same', groups: ch, ...ACTS[i % 3] },
+    );
     return c.done(y, sumTol(9));
   },
   Dense_F32: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
-    return c.done(c.node('Dense', [c.f32('x', [m, k]), c.constF32('w', [n, k]), c.constF32('b', [n])], ACTS[i % 3]), sumTol(k));
+    return c.done(
+      c.node('Dense', [c.f32('x', [m, k]), c.constF32('w', [n, k]), c.constF32('b', [n])], ACTS[i % 3]),
+      sumTol(k),
+    );
   },
   MaxPool_F32: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);

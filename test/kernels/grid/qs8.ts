@@ -4,15 +4,19 @@ import { type Builder, CaseGraph, ZPS, pick, q } from './case.ts';
 import type { Attrs } from '../../../compiler/ir/graph.ts';
 
 const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-0.5, 0.25] }];
-const scales = (n: number, i: number) => Array.from({ length: n }, (_, c) => 0.002 * (1 + ((c + i) * 7) % 9));
-const qIn = (i: number) => q(0.03 * 2 ** (i % 4 - 1), pick(ZPS, i));
-const qOut = (i: number) => q(0.05 * 2 ** ((i * 5) % 9 - 4), pick(ZPS, i + 2));
+const scales = (n: number, i: number) => Array.from({ length: n }, (_, c) => 0.002 * (1 + (((c + i) * 7) % 9)));
+const qIn = (i: number) => q(0.03 * 2 ** ((i % 4) - 1), pick(ZPS, i));
+const qOut = (i: number) => q(0.05 * 2 ** (((i * 5) % 9) - 4), pick(ZPS, i + 2));
 
 /** An int8 conv x [1, h, w, ci] with weights [co, kh, kw, ci / groups]. */
 function conv(i: number, x: number[], w: number[], attrs: Attrs) {
   const c = new CaseGraph(i);
-  const y = c.node('Conv2D', [c.i8('x', x, qIn(i)), c.constI8('w', w, scales(w[0]!, i)), c.constI32('b', w[0]!, 20000)],
-    { ...attrs, ...ACTS[i % 3] }, qOut(i));
+  const y = c.node(
+    'Conv2D',
+    [c.i8('x', x, qIn(i)), c.constI8('w', w, scales(w[0]!, i)), c.constI32('b', w[0]!, 20000)],
+    { ...attrs, ...ACTS[i % 3] },
+    qOut(i),
+  );
   return c.done(y);
 }
 
@@ -21,10 +25,16 @@ export const GRID: Record<string, Builder> = {
   Conv1xK_QS8: ({ m, n, k }, i) => conv(i, [1, 2, m, k], [n, 1, 3, k], { padding: 'same' }),
   ConvKx1_QS8: ({ m, n, k }, i) => conv(i, [1, m, 2, k], [n, 3, 1, k], { padding: 'same' }),
   // one channel is a plain conv
-  DepthwiseConv2D_QS8: ({ m, n, k }, i) => conv(i, [1, 3, m, Math.max(n, 2)], [Math.max(n, 2) * k, 3, 3, 1], { padding: 'same', groups: Math.max(n, 2) }),
+  DepthwiseConv2D_QS8: ({ m, n, k }, i) =>
+    conv(i, [1, 3, m, Math.max(n, 2)], [Math.max(n, 2) * k, 3, 3, 1], { padding: 'same', groups: Math.max(n, 2) }),
   Dense_QS8: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
-    const y = c.node('Dense', [c.i8('x', [m, k], qIn(i)), c.constI8('w', [n, k], scales(n, i)), c.constI32('b', n, 4000)], ACTS[i % 3], qOut(i));
+    const y = c.node(
+      'Dense',
+      [c.i8('x', [m, k], qIn(i)), c.constI8('w', [n, k], scales(n, i)), c.constI32('b', n, 4000)],
+      ACTS[i % 3],
+      qOut(i),
+    );
     return c.done(y);
   },
   MaxPool_QS8: ({ m, n, k }, i) => {

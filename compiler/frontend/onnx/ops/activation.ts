@@ -28,7 +28,14 @@ function hardSigmoidTo(c: Importer, n: OnnxNode, alpha: number, beta: number, ou
   runAs(c, binaryHandler('Mul'), n, 'Mul', [n.inputs[0], constValue(c, `${n.name}__alpha`, [alpha], [])], [ax]);
   const axb = c.fresh(`${out}__axb`);
   runAs(c, binaryHandler('Add'), n, 'Add', [ax, constValue(c, `${n.name}__beta`, [beta], [])], [axb]);
-  runAs(c, unary('Clip', () => ({ min: 0, max: 1 })), n, 'Clip', [axb], [out]);
+  runAs(
+    c,
+    unary('Clip', () => ({ min: 0, max: 1 })),
+    n,
+    'Clip',
+    [axb],
+    [out],
+  );
 }
 
 export function hardSigmoid(c: Importer, n: OnnxNode): void {

@@ -6,13 +6,15 @@ import type { Importer } from '../importer.ts';
 export function batchNorm(c: Importer, n: OnnxNode): void {
   const x = c.act(0);
   if (c.int('training_mode', 0) !== 0) c.fail(`attr 'training_mode'`, 'expected 0 (inference), found 1');
-  if (n.outputs.slice(1).some((o) => o)) c.fail('outputs', 'expected only Y (inference), found running mean/var outputs');
+  if (n.outputs.slice(1).some((o) => o))
+    c.fail('outputs', 'expected only Y (inference), found running mean/var outputs');
   const eps = c.float('epsilon', 1e-5);
   const ch = x.shape[1];
   const params = [1, 2, 3, 4].map((i) => {
     const t = c.constInput(i, ['scale', 'B', 'mean', 'var'][i - 1]);
     c.checkFloat(t, i);
-    if (numElements(t.dims) !== ch) c.fail(`inputs[${i}]`, `expected ${ch} values (one per channel), found dims [${t.dims}]`);
+    if (numElements(t.dims) !== ch)
+      c.fail(`inputs[${i}]`, `expected ${ch} values (one per channel), found dims [${t.dims}]`);
     return c.constIR(t.values, [ch], n.inputs[i]);
   });
   if (x.shape.length === 4) {

@@ -8,8 +8,15 @@ import type { Handler, Importer } from '../importer.ts';
  * Runs `handler` on a synthetic ONNX node (the float op inside a QLinear* node); inputs and
  * outputs are value names already known to the importer.
  */
-export function runAs(c: Importer, handler: Handler, n: OnnxNode, opType: string, inputs: string[], outputs: string[],
-  attrs: Map<string, OnnxAttr> = new Map()): void {
+export function runAs(
+  c: Importer,
+  handler: Handler,
+  n: OnnxNode,
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: Map<string, OnnxAttr> = new Map(),
+): void {
   const saved = c.cur;
   const node: OnnxNode = { name: `${n.name}/${opType}`, opType, domain: '', inputs, outputs, attrs };
   c.cur = node;

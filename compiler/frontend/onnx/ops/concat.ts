@@ -12,7 +12,9 @@ export function concat(c: Importer, n: OnnxNode): void {
   if (axis < 0) axis += r;
   const shape = [...shapes[0]];
   shape[axis] = shapes.reduce((s, d) => s + d[axis], 0);
-  vals.forEach((v, i) => { if (v.kind === 'const') c.checkFloat(v.t, i); });
+  vals.forEach((v, i) => {
+    if (v.kind === 'const') c.checkFloat(v.t, i);
+  });
   const nhwc = r === 4 && vals.some((v) => v.kind === 'act' && v.layout === 'nhwc');
   const irs = vals.map((v, i) => {
     if (v.kind === 'act') return nhwc ? c.toNhwc(v) : c.toPlain(v);

@@ -16,15 +16,27 @@ export function unary(op: OpType, attrs: (c: Importer) => Attrs = () => ({})): H
 }
 
 /** Elementwise binary op with numpy broadcasting; constants follow the activation's layout. */
-export function binary(c: Importer, op: OpType, va: Value, vb: Value, names: [string, string], out: string, name: string): void {
+export function binary(
+  c: Importer,
+  op: OpType,
+  va: Value,
+  vb: Value,
+  names: [string, string],
+  out: string,
+  name: string,
+): void {
   const sa = va.kind === 'const' ? va.t.dims : va.shape;
   const sb = vb.kind === 'const' ? vb.t.dims : vb.shape;
-  [va, vb].forEach((v, i) => { if (v.kind === 'const') c.checkFloat(v.t, i); });
+  [va, vb].forEach((v, i) => {
+    if (v.kind === 'const') c.checkFloat(v.t, i);
+  });
   const shape = broadcastShapes(sa, sb);
   if (!shape) c.fail('inputs', `expected broadcastable shapes, found [${sa}] and [${sb}]`);
   const acts = [va, vb].filter((v): v is ActValue => v.kind === 'act');
-  const nhwc = shape.length === 4 && acts.some((v) => v.layout === 'nhwc')
-    && [va, vb].every((v) => (v.kind === 'const' ? v.t.dims.length <= 4 : v.shape.length === 4));
+  const nhwc =
+    shape.length === 4 &&
+    acts.some((v) => v.layout === 'nhwc') &&
+    [va, vb].every((v) => (v.kind === 'const' ? v.t.dims.length <= 4 : v.shape.length === 4));
   const irOf = (v: Value, i: number): string => {
     if (v.kind === 'act') return nhwc ? c.toNhwc(v) : c.toPlain(v);
     if (!nhwc) return c.constIR(v.t.values, v.t.dims, names[i]);
@@ -67,7 +79,10 @@ export function binaryHandler(op: OpType): Handler {
 /** ONNX Max/Min take 1..N inputs: chained pairwise. */
 export function variadic(op: OpType): Handler {
   return (c, n) => {
-    if (n.inputs.length === 1) { c.alias(n.outputs[0], c.act(0)); return; }
+    if (n.inputs.length === 1) {
+      c.alias(n.outputs[0], c.act(0));
+      return;
+    }
     let acc = c.input(0)!;
     let accName = n.inputs[0];
     for (let i = 1; i < n.inputs.length; i++) {
@@ -89,10 +104,20 @@ export function neg(c: Importer, n: OnnxNode): void {
 
 /** Mean of N inputs = their sum times 1/N. */
 export function mean(c: Importer, n: OnnxNode): void {
-  if (n.inputs.length === 1) { c.alias(n.outputs[0], c.act(0)); return; }
+  if (n.inputs.length === 1) {
+    c.alias(n.outputs[0], c.act(0));
+    return;
+  }
   const sum = c.fresh(`${n.outputs[0]}__sum`);
   runAs(c, variadic('Add'), n, 'Sum', n.inputs, [sum]);
-  runAs(c, binaryHandler('Mul'), n, 'Mul', [sum, constValue(c, `${n.name}__1_over_n`, [1 / n.inputs.length], [])], [n.outputs[0]]);
+  runAs(
+    c,
+    binaryHandler('Mul'),
+    n,
+    'Mul',
+    [sum, constValue(c, `${n.name}__1_over_n`, [1 / n.inputs.length], [])],
+    [n.outputs[0]],
+  );
 }
 
 export function reciprocal(c: Importer, n: OnnxNode): void {

@@ -7,8 +7,18 @@ import { permuteData } from '../shapes.ts';
 import type { ActValue, Importer, Value } from '../importer.ts';
 import { binary } from './elementwise.ts';
 
-function gemmLike(c: Importer, n: OnnxNode, a: ActValue, weights: Float64Array, outF: number, inF: number,
-  bias: Float64Array | undefined, out: string, wq?: QuantParams, bq?: QuantParams): void {
+function gemmLike(
+  c: Importer,
+  n: OnnxNode,
+  a: ActValue,
+  weights: Float64Array,
+  outF: number,
+  inF: number,
+  bias: Float64Array | undefined,
+  out: string,
+  wq?: QuantParams,
+  bq?: QuantParams,
+): void {
   const w = c.constIR(weights, [outF, inF], `${n.inputs[1]}__dense`, wq);
   const inputs = [c.toPlain(a), w];
   if (bias) inputs.push(c.constIR(bias, [outF], `${n.inputs[2] || n.name}__bias`, bq));
@@ -32,7 +42,8 @@ export function gemm(c: Importer, n: OnnxNode): void {
   const transB = c.int('transB', 0) === 1;
   if (b.dims.length !== 2) c.fail('inputs[1]', `expected 2-D B, found [${b.dims}]`);
   const [k, nOut] = transB ? [b.dims[1], b.dims[0]] : b.dims;
-  if (k !== a.shape[1]) c.fail('inputs[1]', `expected B with K=${a.shape[1]}, found dims [${b.dims}]${transB ? ' (transB)' : ''}`);
+  if (k !== a.shape[1])
+    c.fail('inputs[1]', `expected B with K=${a.shape[1]}, found dims [${b.dims}]${transB ? ' (transB)' : ''}`);
   const wt = transB ? Float64Array.from(b.values) : permuteData(b.values, b.dims, [1, 0]);
   for (let i = 0; i < wt.length; i++) wt[i] *= alpha;
   const cv = n.inputs[2] ? c.input(2) : undefined;
@@ -49,7 +60,10 @@ export function gemm(c: Importer, n: OnnxNode): void {
   // B [K,N] quantised per column (axis 1) becomes per row of the [N,K] Dense weights (axis 0).
   const wq = c.quantOf(1, (ax) => (transB ? ax : 1 - ax), alpha);
   const bq = bias && cv?.kind === 'const' && numElements(cv.t.dims) === nOut ? c.quantOf(2, () => 0, beta) : undefined;
-  if (!extra) { gemmLike(c, n, a, wt, nOut, k, bias, n.outputs[0], wq, bq); return; }
+  if (!extra) {
+    gemmLike(c, n, a, wt, nOut, k, bias, n.outputs[0], wq, bq);
+    return;
+  }
   // C that varies over rows (or is computed) is added after the product.
   const mid = c.fresh(`${n.outputs[0]}__ab`);
   gemmLike(c, n, a, wt, nOut, k, undefined, mid, wq);
@@ -64,7 +78,11 @@ export function gemm(c: Importer, n: OnnxNode): void {
 export function matmul(c: Importer, n: OnnxNode): void {
   const a = c.act(0);
   const bv = c.input(1)!;
-  if (bv.kind !== 'const') c.fail('inputs[1]', `expected B as a constant (MatMul of two computed tensors is not supported), found '${n.inputs[1]}'`);
+  if (bv.kind !== 'const')
+    c.fail(
+      'inputs[1]',
+      `expected B as a constant (MatMul of two computed tensors is not supported), found '${n.inputs[1]}'`,
+    );
   const b = bv.t;
   c.checkFloat(b, 1);
   if (b.dims.length !== 2) c.fail('inputs[1]', `expected 2-D constant B [K,N], found dims [${b.dims}]`);
@@ -73,7 +91,10 @@ export function matmul(c: Importer, n: OnnxNode): void {
   if (ka !== k) c.fail('inputs[1]', `expected B with K=${ka}, found dims [${b.dims}]`);
   const wt = permuteData(b.values, b.dims, [1, 0]);
   const wq = c.quantOf(1, (ax) => 1 - ax);
-  if (a.shape.length === 2) { gemmLike(c, n, a, wt, nOut, k, undefined, n.outputs[0], wq); return; }
+  if (a.shape.length === 2) {
+    gemmLike(c, n, a, wt, nOut, k, undefined, n.outputs[0], wq);
+    return;
+  }
   const rows = numElements(a.shape) / k;
   const flat = c.fresh(`${n.name}/rows`);
   c.reshapeTo(a, [rows, k], flat);

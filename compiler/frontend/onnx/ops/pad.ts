@@ -22,7 +22,10 @@ export function pad(c: Importer, n: OnnxNode): void {
     if (axesT) {
       const full = new Array(2 * r).fill(0);
       const axes = [...axesT.values].map((a) => (a < 0 ? a + r : a));
-      axes.forEach((a, i) => { full[a] = pads[i]; full[a + r] = pads[i + axes.length]; });
+      axes.forEach((a, i) => {
+        full[a] = pads[i];
+        full[a + r] = pads[i + axes.length];
+      });
       pads = full;
     }
   }

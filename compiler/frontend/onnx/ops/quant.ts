@@ -15,20 +15,28 @@ import { gemm, matmul } from './gemm.ts';
 
 /** Integer range of a quantised ONNX type (QuantizeLinear's saturation bounds). */
 const QRANGE: Record<number, [number, number]> = {
-  [ONNX_DTYPE.UINT8]: [0, 255], [ONNX_DTYPE.INT8]: [-128, 127],
-  [ONNX_DTYPE.UINT16]: [0, 65535], [ONNX_DTYPE.INT16]: [-32768, 32767], [ONNX_DTYPE.INT32]: [-(2 ** 31), 2 ** 31 - 1],
+  [ONNX_DTYPE.UINT8]: [0, 255],
+  [ONNX_DTYPE.INT8]: [-128, 127],
+  [ONNX_DTYPE.UINT16]: [0, 65535],
+  [ONNX_DTYPE.INT16]: [-32768, 32767],
+  [ONNX_DTYPE.INT32]: [-(2 ** 31), 2 ** 31 - 1],
 };
 
 function qParams(c: Importer, n: OnnxNode, rank: number): { q: QuantParams; dtype: number } {
-  if (c.int('block_size', 0) !== 0) c.fail(`attr 'block_size'`, `expected 0 (per-tensor or per-axis), found ${c.int('block_size', 0)} (blocked quantisation)`);
+  if (c.int('block_size', 0) !== 0)
+    c.fail(
+      `attr 'block_size'`,
+      `expected 0 (per-tensor or per-axis), found ${c.int('block_size', 0)} (blocked quantisation)`,
+    );
   const scale = c.constInput(1, 'scale');
   const zp = c.optConst(2, 'zero point');
   const dtype = zp?.dtype ?? ONNX_DTYPE.UINT8;
-  if (!QRANGE[dtype]) c.fail('inputs[2]', `expected a uint8/int8/uint16/int16/int32 zero point, found ${onnxDtypeName(dtype)}`);
+  if (!QRANGE[dtype])
+    c.fail('inputs[2]', `expected a uint8/int8/uint16/int16/int32 zero point, found ${onnxDtypeName(dtype)}`);
   const count = numElements(scale.dims);
   const zeroPoint = zp ? [...zp.values] : new Array(count).fill(0);
   const q: QuantParams = { scale: [...scale.values], zeroPoint };
-  if (count > 1 || scale.dims.length === 1 && n.attrs.has('axis')) {
+  if (count > 1 || (scale.dims.length === 1 && n.attrs.has('axis'))) {
     let axis = c.int('axis', 1);
     if (axis < 0) axis += rank;
     if (count > 1) q.axis = axis;
@@ -44,7 +52,10 @@ function dequantize(c: Importer, n: OnnxNode): void {
   const v = c.input(0)!;
   const rank = v.kind === 'const' ? v.t.dims.length : v.shape.length;
   const { q } = qParams(c, n, rank);
-  if (v.kind === 'act') { c.alias(n.outputs[0], v); return; }
+  if (v.kind === 'act') {
+    c.alias(n.outputs[0], v);
+    return;
+  }
   const t = v.t;
   const inner = q.axis === undefined ? 1 : numElements(t.dims.slice(q.axis + 1));
   const chans = q.axis === undefined ? 1 : t.dims[q.axis];
@@ -63,16 +74,27 @@ function dequantize(c: Importer, n: OnnxNode): void {
  */
 function quantize(c: Importer, n: OnnxNode): void {
   const v = c.input(0);
-  if (v?.kind === 'const') { quantizeConstant(c, n, v.t); return; }
+  if (v?.kind === 'const') {
+    quantizeConstant(c, n, v.t);
+    return;
+  }
   const x = c.act(0);
   const { q, dtype } = qParams(c, n, x.shape.length);
-  if (q.axis !== undefined) c.fail('inputs[1]', `expected a per-tensor scale for an activation, found ${q.scale.length} scales`);
+  if (q.axis !== undefined)
+    c.fail('inputs[1]', `expected a per-tensor scale for an activation, found ${q.scale.length} scales`);
   const [qmin, qmax] = QRANGE[dtype];
   const s = Math.fround(q.scale[0]);
   const ir = c.produce(n.outputs[0], x.shape, x.layout);
-  c.addNode('Clip', [x.ir], [ir], {
-    min: Math.max((qmin - q.zeroPoint[0]) * s, -FLOAT32_MAX), max: Math.min((qmax - q.zeroPoint[0]) * s, FLOAT32_MAX),
-  }, n.name);
+  c.addNode(
+    'Clip',
+    [x.ir],
+    [ir],
+    {
+      min: Math.max((qmin - q.zeroPoint[0]) * s, -FLOAT32_MAX),
+      max: Math.min((qmax - q.zeroPoint[0]) * s, FLOAT32_MAX),
+    },
+    n.name,
+  );
   c.g.tensors.get(ir)!.quant = q;
 }
 
@@ -100,8 +122,15 @@ function dqInput(c: Importer, n: OnnxNode, i: number, axis: number): string {
   const v = c.input(i);
   if (v?.kind !== 'const') return n.inputs[i];
   const out = c.fresh(`${n.inputs[i]}__dq`);
-  runAs(c, dequantize, n, 'DequantizeLinear', [n.inputs[i], n.inputs[i + 1], n.inputs[i + 2]], [out],
-    new Map([['axis', { kind: 'int', value: axis }]]));
+  runAs(
+    c,
+    dequantize,
+    n,
+    'DequantizeLinear',
+    [n.inputs[i], n.inputs[i + 1], n.inputs[i + 2]],
+    [out],
+    new Map([['axis', { kind: 'int', value: axis }]]),
+  );
   return out;
 }
 
@@ -112,8 +141,16 @@ function dqBias(c: Importer, n: OnnxNode, i: number, inScale: number, wScaleIdx:
   const ws = c.constInput(wScaleIdx, 'weight scale').values;
   const scale = Array.from(b.values, (_, k) => Math.fround(inScale) * Math.fround(ws.length === 1 ? ws[0] : ws[k]));
   const out = c.fresh(`${n.inputs[i]}__dq`);
-  c.setConst(out, { name: '', dtype: ONNX_DTYPE.FLOAT, dims: b.dims, values: Float64Array.from(b.values, (q, k) => Math.fround(q * scale[k])) },
-    { scale, zeroPoint: scale.map(() => 0), axis: 0 });
+  c.setConst(
+    out,
+    {
+      name: '',
+      dtype: ONNX_DTYPE.FLOAT,
+      dims: b.dims,
+      values: Float64Array.from(b.values, (q, k) => Math.fround(q * scale[k])),
+    },
+    { scale, zeroPoint: scale.map(() => 0), axis: 0 },
+  );
   return out;
 }
 

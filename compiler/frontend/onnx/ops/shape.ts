@@ -16,7 +16,7 @@ export function flatten(c: Importer, n: OnnxNode): void {
 
 export function reshape(c: Importer, n: OnnxNode): void {
   const x = c.act(0);
-  const spec = c.opset < 5 ? c.ints('shape') ?? [] : [...c.constInput(1, 'shape').values];
+  const spec = c.opset < 5 ? (c.ints('shape') ?? []) : [...c.constInput(1, 'shape').values];
   const target = reshapeTarget(x.shape, spec, c.int('allowzero', 0) === 1);
   if (typeof target === 'string') c.fail('inputs[1]', `expected a shape for [${x.shape}], found [${spec}] (${target})`);
   c.reshapeTo(x, target, n.outputs[0]);
@@ -33,10 +33,15 @@ function axesArg(c: Importer, idx: number, attr: string): number[] | undefined {
 export function squeeze(c: Importer, n: OnnxNode): void {
   const x = c.act(0);
   const r = x.shape.length;
-  const axes = (axesArg(c, 1, 'axes') ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0))
-    .map((a) => (a < 0 ? a + r : a));
+  const axes = (axesArg(c, 1, 'axes') ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) =>
+    a < 0 ? a + r : a,
+  );
   for (const a of axes) if (x.shape[a] !== 1) c.fail('axes', `expected axis ${a} of size 1, found ${x.shape[a]}`);
-  c.reshapeTo(x, x.shape.filter((_, i) => !axes.includes(i)), n.outputs[0]);
+  c.reshapeTo(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+    n.outputs[0],
+  );
 }
 
 export function unsqueeze(c: Importer, n: OnnxNode): void {

@@ -8,17 +8,27 @@ function sliceDim(d: number, start: number, end: number, step: number): number {
   const clampS = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let s = start < 0 ? start + d : start;
   let e = end < 0 ? end + d : end;
-  if (step > 0) { s = clampS(s, 0, d); e = clampS(e, 0, d); return Math.max(0, Math.ceil((e - s) / step)); }
-  s = clampS(s, 0, d - 1); e = clampS(e, -1, d - 1);
+  if (step > 0) {
+    s = clampS(s, 0, d);
+    e = clampS(e, 0, d);
+    return Math.max(0, Math.ceil((e - s) / step));
+  }
+  s = clampS(s, 0, d - 1);
+  e = clampS(e, -1, d - 1);
   return Math.max(0, Math.ceil((e - s) / step));
 }
 
 export function slice(c: Importer, n: OnnxNode): void {
   const x = c.act(0);
   const r = x.shape.length;
-  let starts: number[]; let ends: number[]; let axes: number[] | undefined; let steps: number[] | undefined;
+  let starts: number[];
+  let ends: number[];
+  let axes: number[] | undefined;
+  let steps: number[] | undefined;
   if (c.opset < 10) {
-    starts = c.ints('starts') ?? []; ends = c.ints('ends') ?? []; axes = c.ints('axes');
+    starts = c.ints('starts') ?? [];
+    ends = c.ints('ends') ?? [];
+    axes = c.ints('axes');
   } else {
     starts = [...c.constInput(1, 'starts').values];
     ends = [...c.constInput(2, 'ends').values];
@@ -32,14 +42,26 @@ export function slice(c: Importer, n: OnnxNode): void {
   if (steps.includes(0)) c.fail('steps', 'expected non-zero steps, found 0');
   const big = 2 ** 31 - 1;
   const clampBig = (v: number) => Math.min(Math.max(v, -big), big);
-  starts = starts.map(clampBig); ends = ends.map(clampBig);
+  starts = starts.map(clampBig);
+  ends = ends.map(clampBig);
   const shape = [...x.shape];
-  axes.forEach((a, i) => { shape[a] = sliceDim(x.shape[a], starts[i], ends[i], steps![i]); });
+  axes.forEach((a, i) => {
+    shape[a] = sliceDim(x.shape[a], starts[i], ends[i], steps![i]);
+  });
   if (shape.some((d) => d === 0)) c.fail('inputs', `expected a non-empty slice, found output shape [${shape}]`);
   const ir = c.produce(n.outputs[0], shape, x.layout);
-  c.addNode('Slice', [x.ir], [ir], {
-    starts, ends, axes: x.layout === 'nhwc' ? axes.map((a) => TO_NCHW[a]) : axes, steps,
-  }, n.name);
+  c.addNode(
+    'Slice',
+    [x.ir],
+    [ir],
+    {
+      starts,
+      ends,
+      axes: x.layout === 'nhwc' ? axes.map((a) => TO_NCHW[a]) : axes,
+      steps,
+    },
+    n.name,
+  );
 }
 
 /** Split into static Slices along one axis (sizes from the attr < 13, the input ≥ 13, or equal parts). */
@@ -64,9 +86,18 @@ export function split(c: Importer, n: OnnxNode): void {
     const shape = [...x.shape];
     shape[axis] = sizes![i];
     const ir = c.produce(out, shape, x.layout);
-    c.addNode('Slice', [x.ir], [ir], {
-      starts: [start], ends: [start + sizes![i]], axes: [x.layout === 'nhwc' ? TO_NCHW[axis] : axis], steps: [1],
-    }, `${n.name}/${i}`);
+    c.addNode(
+      'Slice',
+      [x.ir],
+      [ir],
+      {
+        starts: [start],
+        ends: [start + sizes![i]],
+        axes: [x.layout === 'nhwc' ? TO_NCHW[axis] : axis],
+        steps: [1],
+      },
+      `${n.name}/${i}`,
+    );
     start += sizes![i];
   });
 }

@@ -3,7 +3,13 @@
 import type { ActValue, Handler, Importer } from '../importer.ts';
 import { runAs } from './compose.ts';
 
-interface Spatial { kernel: number[]; strides: number[]; dilations: number[]; pads: number[]; out: number[] }
+interface Spatial {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  out: number[];
+}
 
 /** Resolves ONNX pads/auto_pad/ceil_mode to explicit [top,left,bottom,right] pads for a 2-D window. */
 export function spatial(c: Importer, hw: number[], kernel: number[], allowCeil: boolean): Spatial {
@@ -12,7 +18,10 @@ export function spatial(c: Importer, hw: number[], kernel: number[], allowCeil: 
   const autoPad = c.str('auto_pad', 'NOTSET');
   let pads = c.ints('pads') ?? [0, 0, 0, 0];
   if (strides.length !== 2 || dilations.length !== 2 || pads.length !== 4 || kernel.length !== 2) {
-    c.fail('attrs', 'expected a 2-D window (kernel_shape, strides, dilations of 2, pads of 4), found another rank (only 2-D spatial ops are supported)');
+    c.fail(
+      'attrs',
+      'expected a 2-D window (kernel_shape, strides, dilations of 2, pads of 4), found another rank (only 2-D spatial ops are supported)',
+    );
   }
   const eff = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
@@ -50,7 +59,10 @@ export function spatial(c: Importer, hw: number[], kernel: number[], allowCeil: 
 export function with1d(handler: Handler, hasWeights: boolean): Handler {
   return (c, n) => {
     const x = c.act(0);
-    if (x.shape.length !== 3) { handler(c, n); return; }
+    if (x.shape.length !== 3) {
+      handler(c, n);
+      return;
+    }
     const [batch, ch, len] = x.shape;
     const x4 = c.fresh(`${n.inputs[0]}__2d`);
     c.reshapeTo(x, [batch, ch, 1, len], x4);
@@ -59,7 +71,11 @@ export function with1d(handler: Handler, hasWeights: boolean): Handler {
       const wv = c.input(1);
       const w = c.constInput(1, 'weights W');
       inputs[1] = c.fresh(`${n.inputs[1]}__2d`);
-      c.setConst(inputs[1], { ...w, dims: [w.dims[0], w.dims[1], 1, ...w.dims.slice(2)] }, wv?.kind === 'const' ? wv.quant : undefined);
+      c.setConst(
+        inputs[1],
+        { ...w, dims: [w.dims[0], w.dims[1], 1, ...w.dims.slice(2)] },
+        wv?.kind === 'const' ? wv.quant : undefined,
+      );
     }
     const attrs = new Map(n.attrs);
     for (const k of ['kernel_shape', 'strides', 'dilations']) {

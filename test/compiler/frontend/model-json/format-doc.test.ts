@@ -35,7 +35,10 @@ test('the doc documents no op the schema lacks', () => {
 });
 
 test("the doc's complete example is the tiny-cnn fixture", () => {
-  const fixture = readFileSync(fileURLToPath(new URL('../../../fixtures/model-json/tiny-cnn.json', import.meta.url)), 'utf8');
+  const fixture = readFileSync(
+    fileURLToPath(new URL('../../../fixtures/model-json/tiny-cnn.json', import.meta.url)),
+    'utf8',
+  );
   const example = /```json\n([\s\S]*?)```/.exec(DOC)![1];
   assert.equal(JSON.parse(example), JSON.parse(fixture));
 });

@@ -63,16 +63,24 @@ test('tiny-cnn.json loads: inputs, outputs, constants with data, nodes in order'
   assert.equal(g.tensors.get('probs'), { name: 'probs', dtype: 'float32', shape: [1, 3] });
   const w = g.tensors.get('conv1.w')!;
   assert.instance(w.data, Float32Array);
-  assert.equal([...w.data as Float32Array], [0.5, -0.25, 1, 0.75]);
-  assert.equal([...g.tensors.get('conv1.b')!.data as Float32Array], [Math.fround(0.1), Math.fround(-0.1)]);
-  assert.equal(g.nodes.map((n) => n.name), ['conv1', 'pool', 'flat', 'fc', 'softmax']);
+  assert.equal([...(w.data as Float32Array)], [0.5, -0.25, 1, 0.75]);
+  assert.equal([...(g.tensors.get('conv1.b')!.data as Float32Array)], [Math.fround(0.1), Math.fround(-0.1)]);
+  assert.equal(
+    g.nodes.map((n) => n.name),
+    ['conv1', 'pool', 'flat', 'fc', 'softmax'],
+  );
   assert.is(g.source, join(FIXTURES, 'tiny-cnn.json'));
 });
 
 test('attr defaults are filled by the loader', () => {
   const g = parseModelJson(base(), undefined, FILE);
   assert.equal(g.nodes[0].attrs, {
-    padding: 'same', activation: 'relu', strides: [1, 1], dilations: [1, 1], groups: 1, clip: [0, 6],
+    padding: 'same',
+    activation: 'relu',
+    strides: [1, 1],
+    dilations: [1, 1],
+    groups: 1,
+    clip: [0, 6],
   });
   assert.equal(g.nodes[3].attrs, { activation: 'none', clip: [0, 6] });
   assert.equal(g.nodes[4].attrs, { axis: -1 });
@@ -87,7 +95,11 @@ test('small-cnn.json loads its sidecar: data equals the bytes at offset, copied 
     const data = g.tensors.get(name)!.data!;
     assert.is(data.byteOffset % 4, 0);
     if (t.offset === undefined) continue;
-    assert.equal(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), bin.subarray(t.offset, t.offset + t.length), name);
+    assert.equal(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      bin.subarray(t.offset, t.offset + t.length),
+      name,
+    );
     assert.is.not(data.buffer, bin.buffer);
   }
   assert.is(g.nodes.find((n) => n.name === 'dw')!.attrs.groups, 8);
@@ -221,7 +233,14 @@ test('error: an input that names nothing', () => {
 test('error: a node uses a tensor before the node that defines it (topological order)', () => {
   const m = base();
   [m.nodes[1], m.nodes[2]] = [m.nodes[2], m.nodes[1]];
-  parseFails(m, "node 'flat'", 'inputs[0]', 'topological order', "'pool.out'", "node 'pool' (nodes[2], this is nodes[1])");
+  parseFails(
+    m,
+    "node 'flat'",
+    'inputs[0]',
+    'topological order',
+    "'pool.out'",
+    "node 'pool' (nodes[2], this is nodes[1])",
+  );
 });
 
 test('error: duplicate names (node, tensor vs input, node output)', () => {
@@ -236,7 +255,7 @@ test('error: duplicate names (node, tensor vs input, node output)', () => {
   parseFails(o, "node 'pool'", 'outputs[0]', "'conv1.out' already defined by node 'conv1'");
   const c = base();
   nodeNamed(c, 'softmax').outputs = ['fc.w'];
-  parseFails(c, "node 'softmax'", 'outputs[0]', "'fc.w' already defined by the \"tensors\" table");
+  parseFails(c, "node 'softmax'", 'outputs[0]', '\'fc.w\' already defined by the "tensors" table');
   const out = base();
   out.outputs.push({ name: 'probs' });
   parseFails(out, "output 'probs'", 'name', 'twice');
@@ -311,7 +330,14 @@ test('error: sidecar missing', () => {
   withTempDir((dir) => {
     const path = join(dir, 'tiny-cnn.json');
     writeFileSync(path, JSON.stringify(sidecarModel(0)));
-    const e = fails(() => loadModelJson(path), 'model', 'weights', "sidecar 'tiny-cnn.bin'", join(dir, 'tiny-cnn.bin'), 'sidecar missing');
+    const e = fails(
+      () => loadModelJson(path),
+      'model',
+      'weights',
+      "sidecar 'tiny-cnn.bin'",
+      join(dir, 'tiny-cnn.bin'),
+      'sidecar missing',
+    );
     assert.is(e.file, path);
   });
 });
@@ -327,14 +353,37 @@ test('sidecar paths stay inside the model folder: .., absolute and escaping syml
     symlinkSync(join(root, 'outside.bin'), join(dir, 'link-out.bin'));
     symlinkSync(join(dir, 'weights', 'w.bin'), join(dir, 'link-in.bin'));
     const path = join(dir, 'tiny-cnn.json');
-    const withWeights = (w: string) => { const m = sidecarModel(0); m.weights = w; writeFileSync(path, JSON.stringify(m)); };
-    for (const w of ['../outside.bin', '../../../../etc/passwd', join(root, 'outside.bin'), 'weights/../../outside.bin']) {
+    const withWeights = (w: string) => {
+      const m = sidecarModel(0);
+      m.weights = w;
+      writeFileSync(path, JSON.stringify(m));
+    };
+    for (const w of [
+      '../outside.bin',
+      '../../../../etc/passwd',
+      join(root, 'outside.bin'),
+      'weights/../../outside.bin',
+    ]) {
       withWeights(w);
-      const e = fails(() => loadModelJson(path), 'model', 'weights', `sidecar '${w}'`, "inside the model's folder", 'leads outside it');
+      const e = fails(
+        () => loadModelJson(path),
+        'model',
+        'weights',
+        `sidecar '${w}'`,
+        "inside the model's folder",
+        'leads outside it',
+      );
       assert.is(e.file, path);
     }
     withWeights('link-out.bin');
-    fails(() => loadModelJson(path), 'model', 'weights', "sidecar 'link-out.bin'", 'a symlink to', join(root, 'outside.bin'));
+    fails(
+      () => loadModelJson(path),
+      'model',
+      'weights',
+      "sidecar 'link-out.bin'",
+      'a symlink to',
+      join(root, 'outside.bin'),
+    );
     for (const w of ['weights/w.bin', 'link-in.bin', './weights/../weights/w.bin']) {
       withWeights(w);
       assert.equal(loadModelJson(path).tensors.get('fc.w')!.data, values, w);
@@ -350,7 +399,13 @@ test('sidecar paths stay inside the model folder: .., absolute and escaping syml
 
 test('error: offset/length past the end of the sidecar', () => {
   const bin = new Uint8Array(30);
-  fails(() => parseModelJson(sidecarModel(8), bin, FILE), "tensor 'fc.w'", 'offset', 'offset + length ≤ 30', 'found 8 + 24 = 32');
+  fails(
+    () => parseModelJson(sidecarModel(8), bin, FILE),
+    "tensor 'fc.w'",
+    'offset',
+    'offset + length ≤ 30',
+    'found 8 + 24 = 32',
+  );
   parseModelJson(sidecarModel(6), bin, FILE);
   withTempDir((dir) => {
     const path = join(dir, 'tiny-cnn.json');

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { ModelError } from '../../../../compiler/ir/graph.ts';
 import type { Graph, Tensor, TensorData } from '../../../../compiler/ir/graph.ts';
 import {
-  MAX_INLINE_ELEMENTS, SIDECAR_ALIGNMENT, float32Text, loadModelJson, parseModelJson, serializeModelJson, writeModelJson,
+  MAX_INLINE_ELEMENTS,
+  SIDECAR_ALIGNMENT,
+  float32Text,
+  loadModelJson,
+  parseModelJson,
+  serializeModelJson,
+  writeModelJson,
 } from '../../../../compiler/frontend/model-json/index.ts';
 import { compileGraph } from '../../../../compiler/compile.ts';
 import { evaluate } from '../../../../compiler/ir/reference.ts';
@@ -97,15 +103,20 @@ test('output is stable: write(load(write(g))) is byte-identical, and the committ
     assert.is(readFileSync(join(dir, 'b.json'), 'utf8'), readFileSync(join(dir, 'a.json'), 'utf8'));
     assert.equal(readdirSync(dir).sort(), ['a.json', 'b.json']); // all inline: no sidecar
     writeModelJson(buildSmallCnn(), join(dir, 'small-cnn.json'));
-    assert.is(readFileSync(join(dir, 'small-cnn.json'), 'utf8'), readFileSync(join(FIXTURES, 'small-cnn.json'), 'utf8'));
+    assert.is(
+      readFileSync(join(dir, 'small-cnn.json'), 'utf8'),
+      readFileSync(join(FIXTURES, 'small-cnn.json'), 'utf8'),
+    );
     assert.equal(readFileSync(join(dir, 'small-cnn.bin')), readFileSync(join(FIXTURES, 'small-cnn.bin')));
   });
 });
 
 /** A graph whose constants cover every dtype, odd float values, quant params and the inline limit. */
 function edgeCaseGraph(): Graph {
-  const t = (name: string, data: TensorData, shape: number[], extra: Partial<Tensor> = {}): [string, Tensor] =>
-    [name, { name, dtype: extra.dtype ?? 'float32', shape, data, ...extra }];
+  const t = (name: string, data: TensorData, shape: number[], extra: Partial<Tensor> = {}): [string, Tensor] => [
+    name,
+    { name, dtype: extra.dtype ?? 'float32', shape, data, ...extra },
+  ];
   const odd = new Float32Array([-0, 1e-45, 3.4028234663852886e38, 0.1, -1.5, 1 / 3, 16777217, -1e-38]);
   const withNaN = new Float32Array([NaN, Infinity, -Infinity, 1]);
   const inlineMax = new Float32Array(MAX_INLINE_ELEMENTS).map((_, i) => i / 7);
@@ -117,9 +128,16 @@ function edgeCaseGraph(): Graph {
     t('inline64', inlineMax, [4, 1, 1, 16]),
     t('over64', overMax, [65]),
     t('scalar', new Float32Array([2.5]), []),
-    t('q.w', new Int8Array([-128, -1, 0, 127, 5, 6]), [2, 1, 1, 3],
-      { dtype: 'int8', quant: { scale: [0.02, 0.5], zeroPoint: [0, 0], axis: 0 } }),
-    t('q.u8', new Uint8Array(100).map((_, i) => (i * 37) % 256), [100], { dtype: 'uint8', quant: { scale: [0.1], zeroPoint: [128] } }),
+    t('q.w', new Int8Array([-128, -1, 0, 127, 5, 6]), [2, 1, 1, 3], {
+      dtype: 'int8',
+      quant: { scale: [0.02, 0.5], zeroPoint: [0, 0], axis: 0 },
+    }),
+    t(
+      'q.u8',
+      new Uint8Array(100).map((_, i) => (i * 37) % 256),
+      [100],
+      { dtype: 'uint8', quant: { scale: [0.1], zeroPoint: [128] } },
+    ),
     t('q.b', new Int32Array([-2147483648, 2147483647, 0]), [3], { dtype: 'int32' }),
     t('i64', new BigInt64Array([-(2n ** 53n) + 1n, 42n]), [2], { dtype: 'int64' }),
     t('i64.big', new BigInt64Array([2n ** 62n, -(2n ** 63n)]), [2], { dtype: 'int64' }),
@@ -130,9 +148,21 @@ function edgeCaseGraph(): Graph {
     name: 'edge-cases',
     tensors,
     nodes: [
-      { name: 'add', op: 'Add', inputs: ['x', 'odd'], outputs: ['a'], attrs: { activation: 'clip', clip: [-1.5, 0.25] } },
+      {
+        name: 'add',
+        op: 'Add',
+        inputs: ['x', 'odd'],
+        outputs: ['a'],
+        attrs: { activation: 'clip', clip: [-1.5, 0.25] },
+      },
       { name: 'pad', op: 'Pad', inputs: ['a'], outputs: ['p'], attrs: { pads: [0, 1, 1, 0, 0, 1, 1, 0], value: -0.5 } },
-      { name: 'slice', op: 'Slice', inputs: ['p'], outputs: ['s'], attrs: { starts: [1, 1], ends: [3, 3], axes: [1, 2], steps: [1, 1] } },
+      {
+        name: 'slice',
+        op: 'Slice',
+        inputs: ['p'],
+        outputs: ['s'],
+        attrs: { starts: [1, 1], ends: [3, 3], axes: [1, 2], steps: [1, 1] },
+      },
       { name: 'concat', op: 'Concat', inputs: ['s', 'x'], outputs: ['c'], attrs: { axis: 3 } },
       { name: 'conv', op: 'Conv2D', inputs: ['c', 'inline64', ''], outputs: ['y'], attrs: { padding: [0, 1, 2, 3] } },
       { name: 'tail', op: 'Relu', inputs: ['y'], outputs: ['z'], attrs: {} },
@@ -157,10 +187,18 @@ test('inline vs sidecar placement, 16-byte aligned sidecar offsets, lengths', ()
   const { json, weights } = serializeModelJson(edgeCaseGraph(), 'edge.bin');
   const doc = JSON.parse(json);
   const placed = (name: string) => (doc.tensors[name].data !== undefined ? 'inline' : 'sidecar');
-  assert.equal(
-    ['odd', 'nan', 'inline64', 'over64', 'scalar', 'q.w', 'q.u8', 'q.b', 'i64', 'i64.big'].map(placed),
-    ['inline', 'sidecar', 'inline', 'sidecar', 'inline', 'inline', 'sidecar', 'inline', 'inline', 'sidecar'],
-  );
+  assert.equal(['odd', 'nan', 'inline64', 'over64', 'scalar', 'q.w', 'q.u8', 'q.b', 'i64', 'i64.big'].map(placed), [
+    'inline',
+    'sidecar',
+    'inline',
+    'sidecar',
+    'inline',
+    'inline',
+    'sidecar',
+    'inline',
+    'inline',
+    'sidecar',
+  ]);
   assert.ok(weights);
   let end = 0;
   for (const t of Object.values<Record<string, number>>(doc.tensors)) {
@@ -182,7 +220,11 @@ test('float32Text: shortest text that parses back to the same float32 bits', () 
   const bits = new Uint32Array(1);
   const f = new Float32Array(bits.buffer);
   for (let i = 0; i < 20000; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     bits[0] = s;
     const v = f[0];
     if (!Number.isFinite(v)) continue;
@@ -221,7 +263,11 @@ test('write is atomic: overwrites in place and leaves no temp files', () => {
 });
 
 test('writer refuses an attr JSON cannot hold (non-finite number)', () => {
-  const g = parseModelJson(JSON.parse(readFileSync(join(FIXTURES, 'tiny-cnn.json'), 'utf8')), undefined, 'tiny-cnn.json');
+  const g = parseModelJson(
+    JSON.parse(readFileSync(join(FIXTURES, 'tiny-cnn.json'), 'utf8')),
+    undefined,
+    'tiny-cnn.json',
+  );
   g.nodes[0].attrs.clip = [-Infinity, 6];
   withTempDir((dir) => {
     try {

@@ -4,8 +4,20 @@ import { onnxProtoRoot } from '../../../../compiler/frontend/onnx/decode.ts';
 
 export type AttrSpec = number | string | number[] | { floats: number[] } | { float: number };
 
-export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrSpec>; name?: string; domain?: string }
-export interface InitSpec { name: string; dims: number[]; data: ArrayLike<number>; dtype?: 'float' | 'int64' | 'int32' | 'int8' | 'uint8' }
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, AttrSpec>;
+  name?: string;
+  domain?: string;
+}
+export interface InitSpec {
+  name: string;
+  dims: number[];
+  data: ArrayLike<number>;
+  dtype?: 'float' | 'int64' | 'int32' | 'int8' | 'uint8';
+}
 export interface ModelSpec {
   opset?: number;
   /** Extra operator-set domains, e.g. { 'com.microsoft': 1 }. */
@@ -43,17 +55,30 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
   const Model = root.lookupType('onnx.ModelProto');
   const valueInfo = (name: string, dims: (number | string)[] | undefined, elemType = 1) => ({
     name,
-    type: { tensor_type: { elem_type: elemType, shape: dims ? { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } : undefined } },
+    type: {
+      tensor_type: {
+        elem_type: elemType,
+        shape: dims
+          ? { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) }
+          : undefined,
+      },
+    },
   });
   const msg = Model.fromObject({
     ir_version: 7,
     producer_name: 'edgec-test',
-    opset_import: [{ domain: '', version: spec.opset ?? 13 },
-      ...Object.entries(spec.domains ?? {}).map(([domain, version]) => ({ domain, version }))],
+    opset_import: [
+      { domain: '', version: spec.opset ?? 13 },
+      ...Object.entries(spec.domains ?? {}).map(([domain, version]) => ({ domain, version })),
+    ],
     graph: {
       name: 'test',
       node: spec.nodes.map((n, i) => ({
-        op_type: n.op, name: n.name ?? `${n.op.toLowerCase()}_${i}`, input: n.inputs, output: n.outputs, domain: n.domain ?? '',
+        op_type: n.op,
+        name: n.name ?? `${n.op.toLowerCase()}_${i}`,
+        input: n.inputs,
+        output: n.outputs,
+        domain: n.domain ?? '',
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)),
       })),
       initializer: (spec.initializers ?? []).map((t) => {

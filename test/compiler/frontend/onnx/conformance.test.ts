@@ -6,7 +6,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { MODEL_SUITES, NODE_TEST_DIR, TESTDATA_DIR, listNodeTests, relevantTests, runNodeTest, runtimeRunners } from '../../../../scripts/onnx-conformance-core.ts';
+import {
+  MODEL_SUITES,
+  NODE_TEST_DIR,
+  TESTDATA_DIR,
+  listNodeTests,
+  relevantTests,
+  runNodeTest,
+  runtimeRunners,
+} from '../../../../scripts/onnx-conformance-core.ts';
 import type { CaseResult } from '../../../../scripts/onnx-conformance-core.ts';
 import { skipSuite } from '../../../skip-suite.ts';
 
@@ -21,7 +29,8 @@ if (!existsSync(NODE_TEST_DIR)) {
   const runners = await runtimeRunners();
   // Run every case up front: whether a case is a skip is only known once it has been imported.
   const results = new Map<string, CaseResult>();
-  for (const [suite, name] of names) results.set(`${suite}/${name}`, await runNodeTest(`${TESTDATA_DIR}/${suite}`, name, runners));
+  for (const [suite, name] of names)
+    results.set(`${suite}/${name}`, await runNodeTest(`${TESTDATA_DIR}/${suite}`, name, runners));
   test('libonnx-testdata has node tests for the supported ops', () => {
     assert.ok(names.length > 200, `found ${names.length} relevant tests`);
   });

@@ -18,7 +18,11 @@ for (const c of oracleCases()) {
       const g = loadOnnx(join(FIXTURES, c.model));
       const { bundle } = compileGraph(g, { target: build });
       const model = await load(bundle, { build });
-      assert.equal(model.info.inputs.map((i) => i.shape), [c.shape], 'inputs keep the ONNX (NCHW) shape');
+      assert.equal(
+        model.info.inputs.map((i) => i.shape),
+        [c.shape],
+        'inputs keep the ONNX (NCHW) shape',
+      );
       const expected = await ortOutputs(c);
       c.samples.forEach((s, i) => {
         const got = model.run({ [c.input]: s })[g.outputs[0]] as Float32Array;

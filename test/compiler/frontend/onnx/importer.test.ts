@@ -17,7 +17,11 @@ import type { ModelSpec, InitSpec } from './build-model.ts';
 import { maxScaledDiff } from './oracle-data.ts';
 
 const TOL = 1e-4;
-const w = (name: string, dims: number[], seed: number): InitSpec => ({ name, dims, data: seeded(seed, numElements(dims)) });
+const w = (name: string, dims: number[], seed: number): InitSpec => ({
+  name,
+  dims,
+  data: seeded(seed, numElements(dims)),
+});
 const ints = (name: string, data: number[]): InitSpec => ({ name, dims: [data.length], data, dtype: 'int64' });
 
 /** Imports `spec`, runs it on onnxruntime and on the IR reference; asserts equal outputs; returns the graph. */
@@ -67,7 +71,13 @@ test('conv 3x3 pad 1 → Flatten → Gemm: one transpose in, one back to NCHW be
       { op: 'Gemm', inputs: ['f', 'G', 'C'], outputs: ['y'], attrs: { transB: 1, alpha: 0.5, beta: { float: 2 } } },
     ],
   });
-  assert.equal(transposes(g).map((n) => n.attrs.perm), [[0, 2, 3, 1], [0, 3, 1, 2]]);
+  assert.equal(
+    transposes(g).map((n) => n.attrs.perm),
+    [
+      [0, 2, 3, 1],
+      [0, 3, 1, 2],
+    ],
+  );
   assert.equal(g.tensors.get('x')!.shape, [1, 2, 5, 5], 'graph input keeps its NCHW shape');
   const conv = g.nodes.find((n) => n.op === 'Conv2D')!;
   assert.equal(g.tensors.get(conv.inputs[1])!.shape, [4, 3, 3, 2], 'weights OHWI');
@@ -92,7 +102,11 @@ test('torch flatten chain Shape→Gather→Unsqueeze→Concat→Reshape folds to
     opset: 11,
     inputs: [{ name: 'x', dims: [1, 2, 4, 4] }],
     outputs: ['y'],
-    initializers: [w('W', [3, 2, 3, 3], 6), { name: 'zero', dims: [], data: [0], dtype: 'int64' }, ints('minus1', [-1])],
+    initializers: [
+      w('W', [3, 2, 3, 3], 6),
+      { name: 'zero', dims: [], data: [0], dtype: 'int64' },
+      ints('minus1', [-1]),
+    ],
     nodes: [
       { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'] },
       { op: 'Shape', inputs: ['c'], outputs: ['s'] },
@@ -102,7 +116,10 @@ test('torch flatten chain Shape→Gather→Unsqueeze→Concat→Reshape folds to
       { op: 'Reshape', inputs: ['c', 'shape'], outputs: ['y'] },
     ],
   });
-  assert.equal(g.nodes.map((n) => n.op), ['Transpose', 'Conv2D', 'Transpose', 'Reshape']);
+  assert.equal(
+    g.nodes.map((n) => n.op),
+    ['Transpose', 'Conv2D', 'Transpose', 'Reshape'],
+  );
 });
 
 test('Concat of two convs on channels + Softmax opset 11 axis 1 (coerce to 2-D)', async () => {
@@ -124,8 +141,14 @@ test('Pad (constant inputs) + Slice on channels + MaxPool ceil_mode on NHWC data
   const g = await check({
     inputs: [{ name: 'x', dims: [1, 2, 7, 7] }],
     outputs: ['y'],
-    initializers: [w('W', [4, 2, 3, 3], 9), ints('pads', [0, 0, 1, 2, 0, 0, 2, 1]), { name: 'v', dims: [], data: [0.5] },
-      ints('st', [1]), ints('en', [-1]), ints('ax', [1])],
+    initializers: [
+      w('W', [4, 2, 3, 3], 9),
+      ints('pads', [0, 0, 1, 2, 0, 0, 2, 1]),
+      { name: 'v', dims: [], data: [0.5] },
+      ints('st', [1]),
+      ints('en', [-1]),
+      ints('ax', [1]),
+    ],
     nodes: [
       { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'] },
       { op: 'Pad', inputs: ['c', 'pads', 'v'], outputs: ['p'] },
@@ -140,9 +163,17 @@ test('BatchNorm, Add [C,1,1], Mul with the NCHW input, Clip inputs, GAP, Squeeze
   await check({
     inputs: [{ name: 'x', dims: [1, 3, 4, 4] }],
     outputs: ['y'],
-    initializers: [w('W', [3, 3, 3, 3], 10), w('s', [3], 11), w('b', [3], 12), w('m', [3], 13),
-      { name: 'var', dims: [3], data: [0.5, 1.5, 2] }, w('k', [3, 1, 1], 14),
-      { name: 'lo', dims: [], data: [-0.25] }, { name: 'hi', dims: [], data: [0.3] }, ints('axes', [2, 3])],
+    initializers: [
+      w('W', [3, 3, 3, 3], 10),
+      w('s', [3], 11),
+      w('b', [3], 12),
+      w('m', [3], 13),
+      { name: 'var', dims: [3], data: [0.5, 1.5, 2] },
+      w('k', [3, 1, 1], 14),
+      { name: 'lo', dims: [], data: [-0.25] },
+      { name: 'hi', dims: [], data: [0.3] },
+      ints('axes', [2, 3]),
+    ],
     nodes: [
       { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
       { op: 'BatchNormalization', inputs: ['c', 's', 'b', 'm', 'var'], outputs: ['bn'], attrs: { epsilon: 1e-3 } },
@@ -162,10 +193,20 @@ test('opset 7 forms: Clip attrs, Squeeze attrs, AveragePool count_include_pad, L
     outputs: ['y'],
     initializers: [w('W', [4, 1, 3, 3], 15), w('B', [4], 16)],
     nodes: [
-      { op: 'Conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attrs: { group: 4, dilations: [2, 2], pads: [2, 2, 2, 2] } },
+      {
+        op: 'Conv',
+        inputs: ['x', 'W', 'B'],
+        outputs: ['c'],
+        attrs: { group: 4, dilations: [2, 2], pads: [2, 2, 2, 2] },
+      },
       { op: 'LeakyRelu', inputs: ['c'], outputs: ['l'], attrs: { alpha: 0.2 } },
       { op: 'Clip', inputs: ['l'], outputs: ['cl'], attrs: { min: { float: -0.5 }, max: { float: 0.75 } } },
-      { op: 'AveragePool', inputs: ['cl'], outputs: ['ap'], attrs: { kernel_shape: [6, 6], pads: [1, 1, 1, 1], strides: [2, 2], count_include_pad: 1 } },
+      {
+        op: 'AveragePool',
+        inputs: ['cl'],
+        outputs: ['ap'],
+        attrs: { kernel_shape: [6, 6], pads: [1, 1, 1, 1], strides: [2, 2], count_include_pad: 1 },
+      },
       { op: 'Squeeze', inputs: ['ap'], outputs: ['y'], attrs: { axes: [0] } },
     ],
   });
@@ -173,7 +214,10 @@ test('opset 7 forms: Clip attrs, Squeeze attrs, AveragePool count_include_pad, L
 
 test('MatMul with a 3-D activation and constant B; Gemm transA with row-varying C', async () => {
   await check({
-    inputs: [{ name: 'x', dims: [2, 3, 4] }, { name: 'z', dims: [5, 2] }],
+    inputs: [
+      { name: 'x', dims: [2, 3, 4] },
+      { name: 'z', dims: [5, 2] },
+    ],
     outputs: ['y', 'g'],
     initializers: [w('B', [4, 6], 17), w('G', [5, 3], 18), w('C', [2, 3], 19)],
     nodes: [
@@ -185,7 +229,10 @@ test('MatMul with a 3-D activation and constant B; Gemm transA with row-varying 
 
 test('a graph input that is also an initializer is a constant; a symbolic batch dim becomes 1', async () => {
   const g = await check({
-    inputs: [{ name: 'x', dims: ['N', 4] }, { name: 'G', dims: [3, 4] }],
+    inputs: [
+      { name: 'x', dims: ['N', 4] },
+      { name: 'G', dims: [3, 4] },
+    ],
     outputs: ['y'],
     initializers: [w('G', [3, 4], 20)],
     nodes: [{ op: 'Gemm', inputs: ['x', 'G'], outputs: ['y'], attrs: { transB: 1 } }],
@@ -197,7 +244,10 @@ test('a graph input that is also an initializer is a constant; a symbolic batch 
 test('Conv1D + MaxPool1D via 2-D forms; HardSwish, HardSigmoid, Sum on NHWC data; ReduceMean over H,W', async () => {
   await check({
     opset: 14,
-    inputs: [{ name: 'a', dims: [1, 3, 12] }, { name: 'x', dims: [1, 2, 5, 5] }],
+    inputs: [
+      { name: 'a', dims: [1, 3, 12] },
+      { name: 'x', dims: [1, 2, 5, 5] },
+    ],
     outputs: ['y1', 'y2'],
     initializers: [w('W1', [4, 3, 3], 21), w('B1', [4], 22), w('W2', [3, 2, 3, 3], 23), w('k', [3, 1, 1], 24)],
     nodes: [
@@ -224,7 +274,12 @@ test('NHWC model (tf2onnx style): Transpose in, Conv, Transpose out leaves no Tr
       { op: 'Transpose', inputs: ['r'], outputs: ['y'], attrs: { perm: [0, 2, 3, 1] } },
     ],
   });
-  assert.equal(compileGraph(g).graph.nodes.filter((n) => n.op === 'Transpose').map((n) => n.attrs.perm), []);
+  assert.equal(
+    compileGraph(g)
+      .graph.nodes.filter((n) => n.op === 'Transpose')
+      .map((n) => n.attrs.perm),
+    [],
+  );
 });
 
 function importError(spec: ModelSpec, opts: OnnxImportOptions = {}): ModelError {
@@ -270,7 +325,10 @@ test('dynamic non-batch dims: message names the input and the --shape fix; opts.
 
 test('computed conv weights, int64 inputs and bad bytes are refused with the field named', () => {
   const e1 = importError({
-    inputs: [{ name: 'x', dims: [1, 1, 4, 4] }, { name: 'W', dims: [1, 1, 3, 3] }],
+    inputs: [
+      { name: 'x', dims: [1, 1, 4, 4] },
+      { name: 'W', dims: [1, 1, 3, 3] },
+    ],
     outputs: ['y'],
     nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'conv1' }],
   });

@@ -31,14 +31,38 @@ function images(name: string, per: number, f: (q: number) => number): Float32Arr
 export function oracleCases(): OracleCase[] {
   const kwsRaw = new Int8Array(read('kws20_i8.bin').buffer.slice(0));
   const kws: Float32Array[] = [];
-  for (let s = 0; s < 20; s++) kws.push(Float32Array.from(kwsRaw.subarray(s * 490, (s + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
+  for (let s = 0; s < 20; s++)
+    kws.push(Float32Array.from(kwsRaw.subarray(s * 490, (s + 1) * 490), (q) => (q - 83) * 0.5847029089927673));
   const iris = new Float32Array(read('iris20_f32.bin').slice().buffer);
   const npy = (n: string) => loadNpy(join(FIXTURES, n)).data as Float32Array;
   return [
-    { model: 'mnist-8.onnx', input: 'Input3', shape: [1, 1, 28, 28], samples: images('mnist_test20_u8.bin', 784, (q) => q / 255), labels: read('mnist_test20_labels_u8.bin') },
-    { model: 'fashion_cnn.onnx', input: 'input', shape: [1, 1, 28, 28], samples: images('fashion_test20_u8.bin', 784, (q) => q / 255), labels: read('fashion_test20_labels_u8.bin') },
-    { model: 'kws_dscnn.onnx', input: 'input_1', shape: [1, 1, 49, 10], samples: kws, labels: read('kws20_labels_u8.bin') },
-    { model: 'iris_mlp.onnx', input: 'input', shape: [1, 4], samples: Array.from({ length: 20 }, (_, i) => iris.slice(i * 4, i * 4 + 4)) },
+    {
+      model: 'mnist-8.onnx',
+      input: 'Input3',
+      shape: [1, 1, 28, 28],
+      samples: images('mnist_test20_u8.bin', 784, (q) => q / 255),
+      labels: read('mnist_test20_labels_u8.bin'),
+    },
+    {
+      model: 'fashion_cnn.onnx',
+      input: 'input',
+      shape: [1, 1, 28, 28],
+      samples: images('fashion_test20_u8.bin', 784, (q) => q / 255),
+      labels: read('fashion_test20_labels_u8.bin'),
+    },
+    {
+      model: 'kws_dscnn.onnx',
+      input: 'input_1',
+      shape: [1, 1, 49, 10],
+      samples: kws,
+      labels: read('kws20_labels_u8.bin'),
+    },
+    {
+      model: 'iris_mlp.onnx',
+      input: 'input',
+      shape: [1, 4],
+      samples: Array.from({ length: 20 }, (_, i) => iris.slice(i * 4, i * 4 + 4)),
+    },
     { model: 'cnn_small.onnx', input: 'input', shape: [1, 1, 28, 28], samples: [npy('cnn_small.input.npy')] },
     { model: 'mlp.onnx', input: 'input', shape: [1, 784], samples: [npy('mlp.input.npy')] },
   ];

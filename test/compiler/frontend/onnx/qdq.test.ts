@@ -16,7 +16,7 @@ import { FIXTURES, argmax } from './oracle-data.ts';
 
 const MODEL = join(FIXTURES, 'cnn_small_qdq_u8s8.onnx');
 
-test('cnn_small_qdq_u8s8: weight and activation scales / zero points are the file\'s, exactly', () => {
+test("cnn_small_qdq_u8s8: weight and activation scales / zero points are the file's, exactly", () => {
   const onnx = decodeModel(readFileSync(MODEL), MODEL);
   const init = onnx.graph.initializers;
   const g = loadOnnx(MODEL);
@@ -28,10 +28,14 @@ test('cnn_small_qdq_u8s8: weight and activation scales / zero points are the fil
   // OHWI data = (q − zp)·s of the ONNX [Co,Ci,KH,KW] int8 weights (Ci = 1, so same order).
   const q = init.get('/conv1/Conv_W_quantized')!;
   const s = init.get('/conv1/Conv_W_scale')!.values;
-  for (let i = 0; i < q.values.length; i++) assert.is(w.data![i], Math.fround(q.values[i] * Math.fround(s[Math.floor(i / 9)])));
+  for (let i = 0; i < q.values.length; i++)
+    assert.is(w.data![i], Math.fround(q.values[i] * Math.fround(s[Math.floor(i / 9)])));
   const input = g.tensors.get('input_quantized')!;
   assert.equal(input.quant, { scale: [init.get('input_scale')!.values[0]], zeroPoint: [0] });
-  assert.not.ok(g.nodes.some((n) => n.op === 'Relu'), 'the QDQ graph has no Relu: the u8 Clip carries it');
+  assert.not.ok(
+    g.nodes.some((n) => n.op === 'Relu'),
+    'the QDQ graph has no Relu: the u8 Clip carries it',
+  );
   const clips = g.nodes.filter((n) => n.op === 'Clip');
   for (const n of clips) {
     const qp = g.tensors.get(n.outputs[0])!.quant!;
@@ -56,24 +60,31 @@ for (const build of ['simd', 'scalar'] as const) {
 }
 
 test('QuantizeLinear of float weights folds to their integer values, then DequantizeLinear to the grid', () => {
-  const g = parseOnnx(encodeModel({
-    inputs: [{ name: 'x', dims: [1, 3] }],
-    outputs: ['y'],
-    initializers: [
-      { name: 'W', dims: [2, 3], data: [0.1, -0.25, 0.26, 1, -1, 0.05] },
-      { name: 's', dims: [2], data: [0.1, 0.01] }, { name: 'zp', dims: [2], data: [0, 0], dtype: 'int8' },
-    ],
-    nodes: [
-      { op: 'QuantizeLinear', inputs: ['W', 's', 'zp'], outputs: ['Wq'], attrs: { axis: 0 } },
-      { op: 'DequantizeLinear', inputs: ['Wq', 's', 'zp'], outputs: ['Wd'], attrs: { axis: 0 } },
-      { op: 'Gemm', inputs: ['x', 'Wd'], outputs: ['y'], attrs: { transB: 1 } },
-    ],
-  }), 'qw.onnx');
+  const g = parseOnnx(
+    encodeModel({
+      inputs: [{ name: 'x', dims: [1, 3] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'W', dims: [2, 3], data: [0.1, -0.25, 0.26, 1, -1, 0.05] },
+        { name: 's', dims: [2], data: [0.1, 0.01] },
+        { name: 'zp', dims: [2], data: [0, 0], dtype: 'int8' },
+      ],
+      nodes: [
+        { op: 'QuantizeLinear', inputs: ['W', 's', 'zp'], outputs: ['Wq'], attrs: { axis: 0 } },
+        { op: 'DequantizeLinear', inputs: ['Wq', 's', 'zp'], outputs: ['Wd'], attrs: { axis: 0 } },
+        { op: 'Gemm', inputs: ['x', 'Wd'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+    }),
+    'qw.onnx',
+  );
   const w = g.tensors.get(g.nodes.find((n) => n.op === 'Dense')!.inputs[1])!;
   // row 0 scale 0.1: 0.1→1, −0.25→−2, 0.26→3; row 1 scale 0.01: 1→100, −1→−100, 0.05→5
   const q = [1, -2, 3, 100, -100, 5];
   const s = [0.1, 0.1, 0.1, 0.01, 0.01, 0.01].map(Math.fround);
-  assert.equal([...w.data!], q.map((v, i) => Math.fround(v * s[i])));
+  assert.equal(
+    [...w.data!],
+    q.map((v, i) => Math.fround(v * s[i])),
+  );
   assert.equal(w.quant, { scale: [0.1, 0.01].map(Math.fround), zeroPoint: [0, 0], axis: 0 });
 });
 

@@ -47,7 +47,9 @@ test('mnist 500: resident and streamed datasets read the same samples and labels
     assert.equal(Array.from(d.labels), Array.from(labels));
     const rows = [499, 3, 4, 5, 0, 3];
     const x = d.readSamples(rows);
-    rows.forEach((r, i) => assert.equal(x.subarray(i * PER, (i + 1) * PER), images.subarray(r * PER, (r + 1) * PER), `row ${r}`));
+    rows.forEach((r, i) =>
+      assert.equal(x.subarray(i * PER, (i + 1) * PER), images.subarray(r * PER, (r + 1) * PER), `row ${r}`),
+    );
   }
   whole.close();
   streamed.close();
@@ -55,20 +57,49 @@ test('mnist 500: resident and streamed datasets read the same samples and labels
 
 test('bad input: labels out of range, shape mismatch, label count, float labels, int data — naming the file', () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => openDataset({ data: IMAGES, labels: LABELS, input: INPUT, classes: 5 }),
-      new RegExp(`labels_u8\\.npy: label ${Array.from(labels).findIndex((v) => v >= 5)} is ${labels.find((v) => v >= 5)}, outside the model's 5 classes \\[0, 4\\]`)],
-    [() => openDataset({ data: IMAGES, labels: LABELS, input: { name: 'image', shape: [1, 28, 28, 1] }, classes: 10 }),
-      /images\.npy: shape \[500,1,28,28\] does not fit input 'image' \[1,28,28,1\]: expected \[N,28,28,1\]/],
-    [() => { saveNpy(at('y499.npy'), { shape: [499], data: labels.slice(0, 499) }); return openDataset({ data: IMAGES, labels: at('y499.npy'), input: INPUT, classes: 10 }); },
-      /y499\.npy: holds 499 labels, .*images\.npy holds 500 samples/],
-    [() => { saveNpy(at('yf.npy'), { shape: [500], data: Float32Array.from(labels) }); return openDataset({ data: IMAGES, labels: at('yf.npy'), input: INPUT, classes: 10 }); },
-      /yf\.npy: labels must be integer class indices .* found float32/],
-    [() => { saveNpy(at('y2.npy'), { shape: [250, 2], data: labels }); return openDataset({ data: IMAGES, labels: at('y2.npy'), input: INPUT, classes: 10 }); },
-      /y2\.npy: labels must have shape \[N\] or \[N,1\], found \[250,2\]/],
-    [() => { saveNpy(at('yneg.npy'), { shape: [500, 1], data: Int32Array.from(labels, (v, i) => (i === 7 ? -1 : v)) }); return openDataset({ data: IMAGES, labels: at('yneg.npy'), input: INPUT, classes: 10 }); },
-      /yneg\.npy: label 7 is -1, outside the model's 10 classes/],
-    [() => openDataset({ data: join(ROOT, 'examples/mnist/images_u8.npy'), labels: LABELS, input: INPUT, classes: 10 }),
-      /images_u8\.npy: dtype uint8 does not match input 'Input3' float32/],
+    [
+      () => openDataset({ data: IMAGES, labels: LABELS, input: INPUT, classes: 5 }),
+      new RegExp(
+        `labels_u8\\.npy: label ${Array.from(labels).findIndex((v) => v >= 5)} is ${labels.find((v) => v >= 5)}, outside the model's 5 classes \\[0, 4\\]`,
+      ),
+    ],
+    [
+      () => openDataset({ data: IMAGES, labels: LABELS, input: { name: 'image', shape: [1, 28, 28, 1] }, classes: 10 }),
+      /images\.npy: shape \[500,1,28,28\] does not fit input 'image' \[1,28,28,1\]: expected \[N,28,28,1\]/,
+    ],
+    [
+      () => {
+        saveNpy(at('y499.npy'), { shape: [499], data: labels.slice(0, 499) });
+        return openDataset({ data: IMAGES, labels: at('y499.npy'), input: INPUT, classes: 10 });
+      },
+      /y499\.npy: holds 499 labels, .*images\.npy holds 500 samples/,
+    ],
+    [
+      () => {
+        saveNpy(at('yf.npy'), { shape: [500], data: Float32Array.from(labels) });
+        return openDataset({ data: IMAGES, labels: at('yf.npy'), input: INPUT, classes: 10 });
+      },
+      /yf\.npy: labels must be integer class indices .* found float32/,
+    ],
+    [
+      () => {
+        saveNpy(at('y2.npy'), { shape: [250, 2], data: labels });
+        return openDataset({ data: IMAGES, labels: at('y2.npy'), input: INPUT, classes: 10 });
+      },
+      /y2\.npy: labels must have shape \[N\] or \[N,1\], found \[250,2\]/,
+    ],
+    [
+      () => {
+        saveNpy(at('yneg.npy'), { shape: [500, 1], data: Int32Array.from(labels, (v, i) => (i === 7 ? -1 : v)) });
+        return openDataset({ data: IMAGES, labels: at('yneg.npy'), input: INPUT, classes: 10 });
+      },
+      /yneg\.npy: label 7 is -1, outside the model's 10 classes/,
+    ],
+    [
+      () =>
+        openDataset({ data: join(ROOT, 'examples/mnist/images_u8.npy'), labels: LABELS, input: INPUT, classes: 10 }),
+      /images_u8\.npy: dtype uint8 does not match input 'Input3' float32/,
+    ],
   ];
   for (const [f, re] of cases) {
     const e = errorOf(f);
@@ -81,9 +112,13 @@ test('bad input: labels out of range, shape mismatch, label count, float labels,
 function synthetic(n: number, shape: number[]): Dataset {
   const per = shape.reduce((a, b) => a * b, 1);
   return {
-    size: n, sampleShape: shape, sampleElements: per, streamed: false,
+    size: n,
+    sampleShape: shape,
+    sampleElements: per,
+    streamed: false,
     labels: Int32Array.from({ length: n }, (_, i) => i % 3),
-    readSamples: (idx) => Float32Array.from({ length: idx.length * per }, (_, k) => idx[Math.floor(k / per)]! * 1000 + (k % per)),
+    readSamples: (idx) =>
+      Float32Array.from({ length: idx.length * per }, (_, k) => idx[Math.floor(k / per)]! * 1000 + (k % per)),
     close() {},
   };
 }
@@ -105,7 +140,10 @@ test('loader: seeded shuffle per epoch, drop-last policy, batches are pure funct
   const o0 = Array.from(a.order(0));
   const o1 = Array.from(a.order(1));
   assert.not.equal(o0, o1);
-  assert.equal([...o0].sort((x, y) => x - y), Array.from({ length: 103 }, (_, i) => i));
+  assert.equal(
+    [...o0].sort((x, y) => x - y),
+    Array.from({ length: 103 }, (_, i) => i),
+  );
   // Another loader, same seed, batches asked for out of order (as a resumed run does): same bytes.
   const b = new BatchLoader(d, { batch: 10, seed: 7 });
   assert.equal(b.batch(1, 4), a.batch(1, 4));
@@ -119,20 +157,41 @@ test('loader: seeded shuffle per epoch, drop-last policy, batches are pure funct
 });
 
 /** The obvious reference: a zero-padded copy, an H×W window at (dy + pad, dx + pad), then mirrored. */
-function referenceAugment(src: Float32Array, h: number, w: number, c: number, pad: number, dy: number, dx: number, flip: boolean): Float32Array {
-  const ph = h + 2 * pad, pw = w + 2 * pad;
+function referenceAugment(
+  src: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  pad: number,
+  dy: number,
+  dx: number,
+  flip: boolean,
+): Float32Array {
+  const ph = h + 2 * pad,
+    pw = w + 2 * pad;
   const padded = new Float32Array(ph * pw * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) padded[((y + pad) * pw + x + pad) * c + k] = src[(y * w + x) * c + k]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let k = 0; k < c; k++) padded[((y + pad) * pw + x + pad) * c + k] = src[(y * w + x) * c + k]!;
   const crop = new Float32Array(h * w * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) crop[(y * w + x) * c + k] = padded[((y + dy + pad) * pw + x + dx + pad) * c + k]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let k = 0; k < c; k++) crop[(y * w + x) * c + k] = padded[((y + dy + pad) * pw + x + dx + pad) * c + k]!;
   if (!flip) return crop;
   const out = new Float32Array(h * w * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(y * w + x) * c + k] = crop[(y * w + w - 1 - x) * c + k]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let k = 0; k < c; k++) out[(y * w + x) * c + k] = crop[(y * w + w - 1 - x) * c + k]!;
   return out;
 }
 
 const toNchw = (a: Float32Array, h: number, w: number, c: number) =>
-  Float32Array.from({ length: a.length }, (_, i) => { const k = Math.floor(i / (h * w)), y = Math.floor(i / w) % h, x = i % w; return a[(y * w + x) * c + k]!; });
+  Float32Array.from({ length: a.length }, (_, i) => {
+    const k = Math.floor(i / (h * w)),
+      y = Math.floor(i / w) % h,
+      x = i % w;
+    return a[(y * w + x) * c + k]!;
+  });
 
 test('crop 2 + flip on 5×7×3 images: the padded-array reference, NHWC and NCHW, 200 seeds', () => {
   const [h, w, c, pad] = [5, 7, 3, 2];
@@ -142,7 +201,9 @@ test('crop 2 + flip on 5×7×3 images: the padded-array reference, NHWC and NCHW
   for (let s = 0; s < 200; s++) {
     // The draws the contract names, from a twin generator: dy, dx, flip.
     const twin = new Pcg32(s, 5);
-    const dy = twin.bounded(2 * pad + 1) - pad, dx = twin.bounded(2 * pad + 1) - pad, flip = twin.bounded(2) === 1;
+    const dy = twin.bounded(2 * pad + 1) - pad,
+      dx = twin.bounded(2 * pad + 1) - pad,
+      flip = twin.bounded(2) === 1;
     flips.add(flip);
     offsets.add(`${dy},${dx}`);
     const want = referenceAugment(src, h, w, c, pad, dy, dx, flip);
@@ -169,10 +230,16 @@ test('loader augmentation: deterministic per (seed, epoch, row), changes across 
   // Each augmented sample is the reference applied to its plain sample with the row's own stream.
   for (let i = 0; i < a.rows.length; i++) {
     const rng = new Pcg32(3, 2n * (1n << 34n) + 2n * BigInt(a.rows[i]!) + 1n);
-    const dy = rng.bounded(3) - 1, dx = rng.bounded(3) - 1, flip = rng.bounded(2) === 1;
+    const dy = rng.bounded(3) - 1,
+      dx = rng.bounded(3) - 1,
+      flip = rng.bounded(2) === 1;
     const srcNchw = plain.x.subarray(i * 48, (i + 1) * 48);
     const srcNhwc = Float32Array.from({ length: 48 }, (_, j) => srcNchw[(j % 3) * 16 + Math.floor(j / 3)]!);
-    assert.equal(a.x.subarray(i * 48, (i + 1) * 48), toNchw(referenceAugment(srcNhwc, 4, 4, 3, 1, dy, dx, flip), 4, 4, 3), `sample ${i}`);
+    assert.equal(
+      a.x.subarray(i * 48, (i + 1) * 48),
+      toNchw(referenceAugment(srcNhwc, 4, 4, 3, 1, dy, dx, flip), 4, 4, 3),
+      `sample ${i}`,
+    );
   }
   assert.equal(parseAugment('crop,flip'), { cropPad: 4, flip: true });
   assert.throws(() => parseAugment('rotate'), /unknown augmentation 'rotate'/);

@@ -9,12 +9,16 @@ const ROUND1 = {
   u32: [0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e],
   coins: 'HHTTTHTHHHTHTTTHHHHHTTTHHHTHTHTHTTHTTTHHHHHHTTTTHHTTTTTHTTTTTTTHT',
   rolls: '3 4 1 1 2 2 3 2 4 3 2 4 3 3 5 2 3 1 3 1 5 1 4 1 5 6 4 6 6 2 6 3 3',
-  cards: 'Qd Ks 6d 3s 3d 4c 3h Td Kc 5c Jh Kd Jd As 4s 4h Ad Th Ac Jc 7s Qs 2s 7h Kh 2d 6c Ah 4d Qh 9h 6s 5s 2c 9c Ts 8d 9s 3c 8c Js 5d 2h 6h 7d 8s 9d 5h 8h Qc 7c Tc',
+  cards:
+    'Qd Ks 6d 3s 3d 4c 3h Td Kc 5c Jh Kd Jd As 4s 4h Ad Th Ac Jc 7s Qs 2s 7h Kh 2d 6c Ah 4d Qh 9h 6s 5s 2c 9c Ts 8d 9s 3c 8c Js 5d 2h 6h 7d 8s 9d 5h 8h Qc 7c Tc',
 };
 
 test('pcg32-demo round 1: 32-bit outputs, coins, rolls and the card deal', () => {
   const rng = new Pcg32(42, 54);
-  assert.equal(ROUND1.u32.map(() => rng.nextU32()), ROUND1.u32);
+  assert.equal(
+    ROUND1.u32.map(() => rng.nextU32()),
+    ROUND1.u32,
+  );
   assert.is(Array.from({ length: 65 }, () => (rng.bounded(2) ? 'H' : 'T')).join(''), ROUND1.coins);
   assert.is(Array.from({ length: 33 }, () => rng.bounded(6) + 1).join(' '), ROUND1.rolls);
   // The demo deals cards[i] = i, number[i / 4] suit[i % 4], with its own in-place Fisher–Yates.
@@ -27,7 +31,10 @@ test('getState / fromState continue the same sequence; bad states are refused', 
   for (let i = 0; i < 10; i++) a.nextU32();
   const s = JSON.parse(JSON.stringify(a.getState()));
   const b = Pcg32.fromState(s);
-  assert.equal(Array.from({ length: 100 }, () => b.nextU32()), Array.from({ length: 100 }, () => a.nextU32()));
+  assert.equal(
+    Array.from({ length: 100 }, () => b.nextU32()),
+    Array.from({ length: 100 }, () => a.nextU32()),
+  );
   assert.throws(() => Pcg32.fromState({ state: 'xyz', inc: '1' }), /not a PCG32 state/);
   assert.throws(() => Pcg32.fromState({ state: '1', inc: '2' }), /inc odd/);
   assert.throws(() => Pcg32.fromState(undefined as never), /not a PCG32 state/);
@@ -43,7 +50,10 @@ test('bounded stays in range (including 1 and 2^32) and permutation is a permuta
   }
   assert.throws(() => rng.bounded(0), /bound must be/);
   const p = permutation(1000, rng);
-  assert.equal(Array.from(p).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.equal(
+    Array.from(p).sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.equal(Array.from(permutation(1, rng)), [0]);
   assert.equal(Array.from(permutation(0, rng)), []);
 });
