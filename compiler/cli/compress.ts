@@ -1,6 +1,12 @@
 // `edgec compress`: structured compression of a float model (issue 14): drop whole layers, prune channels
 // by dependency group (compiler/compress/), write an ordinary model (model.json, ONNX or a bundle, int8 with
 // --quantize int8) and report per layer and for the whole model what changed, measured on edgec's runtime.
+import {
+  FACTORIZE_METHODS,
+  factorizeGraph,
+  type FactorizeMethod,
+  type FactorizeRecord,
+} from '../compress/factorize.ts';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { writeModelJson } from '../frontend/model-json/index.ts';
@@ -52,7 +58,12 @@ options:
   --quantize int8           write the bundle int8 (post-training, on --calibration); --calibrate as compile
   --report FILE             also write the report as JSON
   --shape NAME=DIMS         fix a dynamic ONNX input shape (repeatable)
-  --factorize, --rank, --energy, --distill  not available in this version (issue 14)
+  --factorize LIST          low-rank factorisation after pruning: svd (Dense, 1×1 conv), separable
+                            (k×k → k×1 + 1×k, Tai et al.), tucker2 (1×1 → k×k core → 1×1), comma-separated;
+                            a layer is replaced only when its MACs and its measured kernel time both drop
+  --rank R | --energy F     rank of every factorised layer, or the share of squared singular values kept
+                            in (0, 1] (default energy 0.9)
+  --distill                 not available in this version (issues 13/14): compress, then train the result
   -h, --help                show this help`;
 
 const share = (flag: string, text: string, lo: number, hiOpen: boolean): number => {
@@ -110,10 +121,24 @@ export async function compressCommand(argv: string[]): Promise<number> {
   const outExt = extname(out).toLowerCase();
   if (!['.json', '.onnx', '.edgec'].includes(outExt))
     throw new UsageError(`${out}: the output must be a .json, .onnx or .edgec file`, 'compress');
-  for (const f of ['factorize', 'rank', 'energy'] as const) {
-    if (values[f] !== undefined)
-      throw new UsageError(`--${f}: low-rank factorisation is not available in this version (issue 14)`, 'compress');
-  }
+  const factorize = values.factorize
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  if (factorize?.some((m) => !(FACTORIZE_METHODS as readonly string[]).includes(m)))
+    throw new UsageError(
+      `--factorize: expected ${FACTORIZE_METHODS.join(', ')} (comma-separated), got '${values.factorize}'`,
+      'compress',
+    );
+  if ((values.rank !== undefined || values.energy !== undefined) && !factorize)
+    throw new UsageError('--rank / --energy set the factorisation: give --factorize too', 'compress');
+  if (values.rank !== undefined && values.energy !== undefined)
+    throw new UsageError('give --rank or --energy, not both', 'compress');
+  const rank = values.rank === undefined ? undefined : Number(values.rank);
+  if (rank !== undefined && !(Number.isInteger(rank) && rank >= 1))
+    throw new UsageError(`--rank: expected a positive integer, got '${values.rank}'`, 'compress');
+  const energy =
+    values.energy === undefined ? (rank === undefined ? 0.9 : undefined) : share('--energy', values.energy, 0, false);
   if (values.distill)
     throw new UsageError(
       '--distill: recovery by distillation is not available in this version (issue 13/14); compress, then train the result',
@@ -146,8 +171,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
   const layers = pl === undefined ? undefined : pl === 'auto' ? ('auto' as const) : Number(pl);
   if (typeof layers === 'number' && !(Number.isInteger(layers) && layers >= 1))
     throw new UsageError(`--prune-layers: expected a count ≥ 1 or auto, got '${pl}'`, 'compress');
-  if (ratio === undefined && !auto && layers === undefined)
-    throw new UsageError('nothing to do: give --prune-channels and/or --prune-layers', 'compress');
+  if (ratio === undefined && !auto && layers === undefined && !factorize)
+    throw new UsageError('nothing to do: give --prune-channels, --prune-layers and/or --factorize', 'compress');
   const calibration = values.calibration;
   if ((auto || layers !== undefined) && calibration === undefined)
     throw new UsageError(
@@ -223,6 +248,20 @@ export async function compressCommand(argv: string[]): Promise<number> {
     for (const b of dep.boundaries) console.log(`boundary: node '${b.node}' (${b.op}) ${b.why}: its channels stay`);
   }
 
+  // per-layer channel rows compare the pruning stage only; factorisation reports its own lines
+  const pruned = g;
+  let factorized: FactorizeRecord[] = [];
+  if (factorize) {
+    const r = await factorizeGraph(g, {
+      factorize: factorize as FactorizeMethod[],
+      rank,
+      energy,
+      dtype: quantize ? 'int8' : 'float32',
+    });
+    g = r.graph;
+    factorized = r.layers;
+  }
+
   // per layer rows, then the whole model before → after
   const rows: {
     node: string;
@@ -233,7 +272,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }[] = [];
   for (const n of afterLayers.nodes) {
     if (n.op !== 'Conv2D' && n.op !== 'Dense') continue;
-    const m = g.nodes.find((x) => x.name === n.name);
+    const m = pruned.nodes.find((x) => x.name === n.name);
     if (!m) continue;
     const ch = (h: Graph, x: typeof n) => h.tensors.get(x.outputs[0]!)!.shape.at(-1)!;
     const params = (h: Graph, x: typeof n) =>
@@ -241,9 +280,9 @@ export async function compressCommand(argv: string[]): Promise<number> {
     rows.push({
       node: n.name,
       op: n.op,
-      channels: [ch(afterLayers, n), ch(g, m)],
-      params: [params(afterLayers, n), params(g, m)],
-      macs: [nodeMacs(afterLayers, n), nodeMacs(g, m)],
+      channels: [ch(afterLayers, n), ch(pruned, m)],
+      params: [params(afterLayers, n), params(pruned, m)],
+      macs: [nodeMacs(afterLayers, n), nodeMacs(pruned, m)],
     });
   }
   const whole = async (h: Graph): Promise<{ w: Whole; outs?: Float64Array[] }> => {
@@ -280,6 +319,10 @@ export async function compressCommand(argv: string[]): Promise<number> {
       `${r.node.padEnd(32)} ${r.op.padEnd(7)} channels ${r.channels[0]} → ${r.channels[1]}, params ${fmtInt(r.params[0])} → ${fmtInt(r.params[1])}, MACs ${fmtInt(r.macs[0])} → ${fmtInt(r.macs[1])}`,
     );
   }
+  for (const f of factorized)
+    lines.push(
+      `${f.layer.padEnd(32)} ${f.op.padEnd(7)} ${f.factorised ? `${f.method} rank ${String(f.rank)} of ${String(f.fullRank)}` : 'kept'}: MACs ${fmtInt(f.macsBefore)} → ${fmtInt(f.factorised ? f.macsAfter : f.macsBefore)} (${f.reason})`,
+    );
   if (sensitivityNote) lines.push(sensitivityNote);
   const b = before.w,
     a = after.w;
@@ -317,10 +360,21 @@ export async function compressCommand(argv: string[]): Promise<number> {
           layers: rows,
           droppedLayers: layerChoice?.dropped ?? [],
           layerCosts: layerChoice?.costs ?? [],
+          factorized,
           before: b,
           after: a,
           ...(agree ? { agreement: agree } : {}),
-          options: { ratio, target, importance, ...rule, keep, quantize: quantize?.method ?? null },
+          options: {
+            ratio,
+            target,
+            importance,
+            ...rule,
+            keep,
+            factorize: factorize ?? null,
+            rank,
+            energy,
+            quantize: quantize?.method ?? null,
+          },
         },
         null,
         2,

@@ -104,6 +104,42 @@ test('layer pruning: a model without residual blocks or identity-shaped layers s
   assert.is(rep.after.macs, rep.before.macs);
 });
 
+test('--factorize svd: the Dense layers become two, MACs drop, the model still runs in edgec eval', () => {
+  const r = edgec(
+    'compress',
+    MODEL,
+    '-o',
+    at('fact.json'),
+    '--factorize',
+    'svd',
+    '--rank',
+    '2',
+    '--report',
+    at('f.json'),
+  );
+  assert.is(r.code, 0, r.err);
+  const rep = JSON.parse(readFileSync(at('f.json'), 'utf8')) as Report & {
+    factorized: {
+      layer: string;
+      factorised: boolean;
+      rank: number;
+      macsBefore: number;
+      macsAfter: number;
+      reason: string;
+    }[];
+  };
+  assert.ok(rep.factorized.length > 0, 'no layer considered');
+  for (const f of rep.factorized) assert.match(r.out, new RegExp(`${f.layer}.*(svd rank 2|kept)`));
+  // the decision is MACs and measured time: whichever layers won, the report and the written model agree
+  const won = rep.factorized.filter((f) => f.factorised);
+  const denseIn = loadModelJson(MODEL).nodes.filter((n) => n.op === 'Dense').length;
+  const denseOut = loadModelJson(at('fact.json')).nodes.filter((n) => n.op === 'Dense').length;
+  assert.is(denseOut, denseIn + won.length, `${denseIn} → ${denseOut}`); // example/mnist: only its Dense can take svd
+  if (won.length > 0) assert.ok(rep.after.macs < rep.before.macs, JSON.stringify({ b: rep.before, a: rep.after }));
+  else assert.is(rep.after.macs, rep.before.macs);
+  evalTop1(at('fact.json'));
+});
+
 test('bad input: one clear error, nothing written', () => {
   const cases: [string[], number, RegExp][] = [
     [['--prune-channels', '1.5'], 2, /--prune-channels: expected a share in \[0, 1\), got '1.5'/],
@@ -111,7 +147,12 @@ test('bad input: one clear error, nothing written', () => {
     [['--max-ratio', '0', '--prune-channels', '0.5'], 2, /--max-ratio: expected a share in \(0, 1\]/],
     [['--target-macs', '0.5'], 2, /--target-macs measures sensitivity: give --calibration/],
     [['--prune-channels', '0.5', '--importance', 'taylor'], 2, /--importance taylor: needs gradients/],
-    [['--prune-channels', '0.5', '--factorize', 'svd'], 2, /--factorize: low-rank factorisation is not available/],
+    [['--factorize', 'qr'], 2, /--factorize: expected svd, separable, tucker2 \(comma-separated\), got 'qr'/],
+    [['--prune-channels', '0.5', '--rank', '4'], 2, /--rank \/ --energy set the factorisation: give --factorize too/],
+    [['--factorize', 'svd', '--rank', '0'], 2, /--rank: expected a positive integer, got '0'/],
+    [['--factorize', 'svd', '--energy', '1.5'], 2, /--energy: expected a share in \(0, 1\], got '1.5'/],
+    [['--factorize', 'svd', '--rank', '2', '--energy', '0.5'], 2, /give --rank or --energy, not both/],
+    [['--factorize', 'svd', '--rank', '100000'], 1, /node '[^']+': rank 100000 is above the full rank/],
     [['--prune-channels', '0.5', '--distill'], 2, /--distill: recovery by distillation is not available/],
     [
       ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'],
