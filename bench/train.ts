@@ -144,14 +144,17 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
       ...(await tfjsRun('tfjs-cpu', 'cpu', g, data.x, data.labels, B, 1, CPU_STEPS)),
       name: `tfjs-cpu (${CPU_STEPS} steps)`,
     });
-    const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-    if (probe.status === 0) {
+    // the first python3 that imports torch: PATH's (e.g. a virtualenv), else Debian's python3-torch
+    const python = ['python3', '/usr/bin/python3'].find(
+      (p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
+    );
+    if (python) {
       const specPath = join(dir, 'spec.json');
       writeFileSync(
         specPath,
         JSON.stringify({ batch: B, warm, steps, lr: LR, data: dataPath, layers: torchLayers(g) }),
       );
-      results.push({ name: 'pytorch 1 thread', ...child('python3', [here('./peers/torch-train.py'), specPath]) });
+      results.push({ name: 'pytorch 1 thread', ...child(python, [here('./peers/torch-train.py'), specPath]) });
     } else {
       results.push({ name: 'pytorch 1 thread', note: 'skipped: python3 cannot import torch' });
     }
