@@ -4,32 +4,7 @@
 import { load as loadWith, simdSupported, type Model } from './index.ts';
 
 export { BundleError, simdSupported } from './index.ts';
-export {
-  Trainer,
-  NonFiniteLossError,
-  trainingSpec,
-  wasmStepRunner,
-  wasmEvaluator,
-  arrayBatches,
-  scoreLogits,
-  BatchLoader,
-  type TrainingSpec,
-  type Batch,
-  type BatchSource,
-  type StepRunner,
-  type StepResult,
-  type Position,
-  type TrainerState,
-  type StepReport,
-  type EpochReport,
-  type EvalReport,
-  type FitOptions,
-  type FitResult,
-  type Evaluator,
-  type ArrayBatchOptions,
-  type AugmentOptions,
-  type ImageLayout,
-} from './train.ts';
+export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
 

@@ -1,0 +1,28 @@
+// The training API both entries (runtime/node.ts, runtime/browser.ts) re-export: one list, so the Node
+// package and the browser bundle offer the same names. runtime/train.ts has no Node or DOM APIs.
+export {
+  Trainer,
+  NonFiniteLossError,
+  trainingSpec,
+  wasmStepRunner,
+  wasmEvaluator,
+  arrayBatches,
+  scoreLogits,
+  BatchLoader,
+  type TrainingSpec,
+  type Batch,
+  type BatchSource,
+  type StepRunner,
+  type StepResult,
+  type Position,
+  type TrainerState,
+  type StepReport,
+  type EpochReport,
+  type EvalReport,
+  type FitOptions,
+  type FitResult,
+  type Evaluator,
+  type ArrayBatchOptions,
+  type AugmentOptions,
+  type ImageLayout,
+} from './train.ts';
