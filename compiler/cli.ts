@@ -1,10 +1,11 @@
-// The edgec command line: compile | run | inspect | profile | eval | import | train | compress (esbuild bundles this file into
+// The edgec command line: compile | run | inspect | profile | eval | import | train | compress | distill (esbuild bundles this file into
 // dist/cli.js, which bin/edgec.js imports). Every failure is one stderr line and exit code 1
 // (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileCommand } from './cli/compile.ts';
 import { compressCommand } from './cli/compress.ts';
+import { distillCommand } from './cli/distill.ts';
 import { evalCommand } from './cli/eval.ts';
 import { reportError, UsageError } from './cli/errors.ts';
 import { importCommand } from './cli/import.ts';
@@ -24,6 +25,7 @@ commands:
   import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
   train <model> --data <x.npy> --labels <y.npy> -o <out.json|out.onnx>   train the weights in the wasm
   compress <model> -o <small.json|.onnx|.edgec>    prune channels and layers; report MACs, latency, accuracy
+  distill --teacher <T> <student> --data <x.npy> -o <out>   train a student on a teacher's soft targets
 
 options:
   -h, --help      show help (also 'edgec <command> --help')
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   eval: evalCommand,
   train: trainCommand,
   compress: compressCommand,
+  distill: distillCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */

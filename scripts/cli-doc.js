@@ -20,7 +20,7 @@ export function cliDoc() {
     help(),
     '```',
   ];
-  for (const cmd of ['compile', 'run', 'inspect', 'profile', 'eval', 'import', 'train', 'compress'])
+  for (const cmd of ['compile', 'run', 'inspect', 'profile', 'eval', 'import', 'train', 'compress', 'distill'])
     parts.push('', `## edgec ${cmd}`, '', '```', help(cmd), '```');
   return parts.join('\n') + '\n';
 }

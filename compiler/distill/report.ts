@@ -4,7 +4,8 @@
 // labelled set scored for the teacher and the student before and after. JSON-safe (`--report file.json`).
 import { scoreLogits } from '../../runtime/train.ts';
 import { load } from '../../runtime/node.ts';
-import { compileGraph } from '../compile.ts';
+import { cloneGraph, compileGraph } from '../compile.ts';
+import { inferShapes } from '../passes/infer-shapes.ts';
 import type { Graph } from '../ir/graph.ts';
 import { graphMacs, graphParams } from '../compress/prune.ts';
 import { latencyMs } from '../compress/measure.ts';
@@ -75,7 +76,9 @@ function teacherAccuracy(t: Teacher, d: Dataset): number | undefined {
   return scoreLogits(logits, d.labels, d.size).accuracy;
 }
 
-async function figures(g: Graph, bundle: Uint8Array, measure: boolean, accuracy?: number): Promise<ModelFigures> {
+async function figures(g0: Graph, bundle: Uint8Array, measure: boolean, accuracy?: number): Promise<ModelFigures> {
+  const g = cloneGraph(g0);
+  inferShapes.run(g);
   const x = g.inputs[0]!;
   const sample = new Float32Array(g.tensors.get(x)!.shape.reduce((a, b) => a * b, 1)).fill(0.5);
   return {
