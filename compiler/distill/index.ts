@@ -233,8 +233,10 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       trainer = new Trainer(plan.runner, { evaluator });
       trainer.restore(job.resume);
     }
+    // one term: the bundle has no term outputs, the loss is the term
+    const termNames = plan.training.terms.length ? plan.training.terms.map((t) => t.name) : [alpha === 0 ? 'ce' : 'kd'];
     job.onStart?.({
-      terms: plan.training.terms.map((t) => t.name),
+      terms: termNames,
       runner: plan.kind,
       arenaBytes: plan.trainArenaBytes,
       stepsPerEpoch: loader.batchesPerEpoch,
@@ -254,7 +256,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
           const line: EpochLine = {
             epoch: e.epoch,
             loss: e.loss,
-            terms: Object.fromEntries(plan.training.terms.map((t, k) => [t.name, e.terms?.[k] ?? e.loss])),
+            terms: Object.fromEntries(termNames.map((t, k) => [t, e.terms?.[k] ?? e.loss])),
             accuracy: e.accuracy,
             validation: e.validation?.accuracy,
             seconds: e.seconds,
@@ -284,7 +286,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       epochs,
       before,
       score: (d) => trainer.evaluate(valSource(d)).accuracy,
-      terms: plan.training.terms.map((t) => t.name),
+      terms: termNames,
       runner: plan.kind,
       teacherCached: batches.cached,
       steps: state.step,

@@ -101,7 +101,11 @@ export async function studentPlan(forward: Graph, o: StudentOptions): Promise<St
     extra.push(...relationalLosses(r.student, r.teacher, [o.batch, ...r.teacherShape], r.kinds));
   }
   const opts: TrainingOptions = {
-    loss: { kind: 'kd', temperature: o.temperature, alpha: o.alpha, labelSmoothing: o.labelSmoothing ?? 0 },
+    // α 0: the labels alone (the baseline a KD run is compared with), through the same plan
+    loss:
+      o.alpha === 0
+        ? { kind: 'softmax-cross-entropy', labelSmoothing: o.labelSmoothing ?? 0 }
+        : { kind: 'kd', temperature: o.temperature, alpha: o.alpha, labelSmoothing: o.labelSmoothing ?? 0 },
     optimizer: o.optimizer,
     clipNorm: o.clipNorm,
     frozen: o.frozen,
