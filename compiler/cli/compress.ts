@@ -17,7 +17,8 @@ import type { Graph } from '../ir/graph.ts';
 import { loadCalibration, parseQuantizeFlags, QUANTIZE_FLAGS } from '../quantize/cli.ts';
 import { inferShapes } from '../passes/infer-shapes.ts';
 import { ratiosForBudget } from '../compress/budget.ts';
-import { IMPORTANCE, type Importance } from '../compress/importance.ts';
+import { dataScores } from '../compress/data-importance.ts';
+import { DATA_IMPORTANCE, IMPORTANCE, type Importance } from '../compress/importance.ts';
 import { chooseLayers, dropLayers, type LayerChoice } from '../compress/layers.ts';
 import { agreement, bundleOf, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
 import {
@@ -47,7 +48,9 @@ options:
                             per-group shares by measured sensitivity to meet --target-macs (auto)
   --target-macs F           MAC budget as a share of the original in (0, 1] (implies auto; default 0.5
                             with auto); needs --calibration
-  --importance KIND         l1 (default) | l2 | fpgm; taylor and thinet are not available yet
+  --importance KIND         l1 (default) | l2 | fpgm (weights) | taylor (first-order loss change, gradients
+                            on --calibration) | thinet (greedy next-layer reconstruction on --calibration)
+  --calibration-labels FILE int labels of --calibration for taylor (default: the model's own argmax)
   --round-to N              kept channel counts are multiples of N (default 8, the simd lanes/tiles)
   --max-ratio F             at most this share of one group's channels goes (default 0.75)
   --keep N1,N2,…            these nodes keep their shape (repeatable)
@@ -102,6 +105,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'prune-layers': { type: 'string' },
     'val-data': { type: 'string' },
     'val-labels': { type: 'string' },
+    'calibration-labels': { type: 'string' },
     report: { type: 'string' },
     shape: { type: 'string', multiple: true },
     factorize: { type: 'string' },
@@ -145,14 +149,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
       'compress',
     );
   const importance = (values.importance ?? 'l1') as Importance;
-  if (values.importance === 'taylor' || values.importance === 'thinet') {
-    throw new UsageError(
-      `--importance ${values.importance}: needs gradients / layer reconstruction on calibration data, not available yet; use l1, l2 or fpgm`,
-      'compress',
-    );
-  }
   if (!IMPORTANCE.includes(importance))
-    throw new UsageError(`--importance: expected l1, l2 or fpgm, got '${values.importance}'`, 'compress');
+    throw new UsageError(`--importance: expected ${IMPORTANCE.join(', ')}, got '${values.importance}'`, 'compress');
+  if (DATA_IMPORTANCE.includes(importance) && values.calibration === undefined)
+    throw new UsageError(`--importance ${importance} is measured on data: give --calibration x.npy`, 'compress');
+  if (values['calibration-labels'] !== undefined && importance !== 'taylor')
+    throw new UsageError('--calibration-labels are the labels of --importance taylor', 'compress');
   const roundText = values['round-to'] ?? '8';
   const roundTo = Number(roundText);
   if (!Number.isInteger(roundTo) || roundTo < 1 || roundTo > 256)
@@ -208,6 +210,13 @@ export async function compressCommand(argv: string[]): Promise<number> {
   const calib = calibration === undefined ? undefined : loadCalibration(calibration, original).data.slice(0, 32);
   const val = values['val-data'] === undefined ? undefined : loadCalibration(values['val-data'], original).data;
   const labels = values['val-labels'] === undefined ? undefined : loadNpy(values['val-labels']);
+  const calibLabels =
+    values['calibration-labels'] === undefined ? undefined : loadNpy(values['calibration-labels']).data.slice(0, 32);
+  if (calibLabels && calibLabels.length !== calib!.length)
+    throw new CliError(
+      values['calibration-labels']!,
+      `${calibLabels.length} labels for ${calib!.length} --calibration samples (the first 32 are used)`,
+    );
   if (labels && val && labels.data.length !== val.length)
     throw new CliError(values['val-labels']!, `${labels.data.length} labels for ${val.length} --val-data samples`);
   const sample =
@@ -229,6 +238,9 @@ export async function compressCommand(argv: string[]): Promise<number> {
   let afterLayers = g;
   if (ratio !== undefined || auto) {
     const { dep, prunable } = prunableGroups(g, keep);
+    const scores = DATA_IMPORTANCE.includes(importance)
+      ? await dataScores(g, dep, prunable, importance, calib!, calibLabels && Array.from(calibLabels, Number))
+      : undefined;
     let ratios = new Map(prunable.map((grp) => [grp.name, ratio ?? 0]));
     if (auto) {
       const r = await ratiosForBudget(
@@ -239,12 +251,14 @@ export async function compressCommand(argv: string[]): Promise<number> {
         importance,
         rule,
         async (h) => (await measure(h)).relError,
+        undefined,
+        scores,
       );
       ratios = r.ratios;
       sensitivityNote = `target MACs ${(100 * target!).toFixed(0)} %: ${r.reached ? 'met' : 'NOT met (every group at --max-ratio)'}, ${r.sensitivity.length} sensitivity runs on ${calib!.length} calibration samples`;
     }
     afterLayers = g;
-    g = applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule }));
+    g = applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule, scores }));
     for (const b of dep.boundaries) console.log(`boundary: node '${b.node}' (${b.op}) ${b.why}: its channels stay`);
   }
 
