@@ -1,5 +1,6 @@
 // Small float graphs the compress tests share (deterministic constants from GraphBuilder).
-import type { Graph } from '../../../compiler/ir/graph.ts';
+import { numElements, type Graph } from '../../../compiler/ir/graph.ts';
+import type { DepGraph, DepGroup } from '../../../compiler/compress/groups.ts';
 import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
 import { GraphBuilder } from '../ir/build-graph.ts';
 
@@ -27,4 +28,35 @@ export function residualConcat(): Graph {
   const g = b.output(b.node('Dense', [f, b.constant('wd', [5, 48], undefined, -0.5, 0.5), b.constant('bd', [5])]));
   inferShapes.run(g);
   return g;
+}
+
+/** The original with every removed unit's columns zeroed in each consumer (its input weights). */
+export function zeroRemoved(g: Graph, dep: DepGraph, kept: Map<DepGroup, number[]>): Graph {
+  const z: Graph = {
+    ...g,
+    tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, ...(t.data ? { data: t.data.slice() } : {}) }])),
+  };
+  for (const [grp, stay] of kept) {
+    const keepSet = new Set(stay);
+    grp.units.forEach((u, i) => {
+      if (keepSet.has(i)) return;
+      for (const n of z.nodes) {
+        const flow = dep.flows.get(n.name)!;
+        if (flow.kind !== 'transform') continue;
+        const pos = u.at.get(n.inputs[flow.data]!);
+        if (!pos) continue;
+        const w = z.tensors.get(n.inputs[flow.consumes.input]!)!;
+        const cols = w.shape.at(-1)!,
+          rows = numElements(w.shape) / cols;
+        const groupRows = w.shape[0]! / flow.groups;
+        for (const p of pos) {
+          for (let r = 0; r < rows; r++) {
+            const rowGroup = Math.floor(Math.floor(r / (rows / w.shape[0]!)) / groupRows);
+            if (Math.floor(p / cols) === rowGroup) w.data![r * cols + (p % cols)] = 0;
+          }
+        }
+      }
+    });
+  }
+  return z;
 }
