@@ -14,7 +14,7 @@ import {
   type WorkerPort,
   type FromWorker,
 } from './train-shards.ts';
-import type { StepRunner, TrainingSpec } from './train.ts';
+import { missingTarget, type StepRunner, type TrainingSpec } from './train.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
 
@@ -87,7 +87,14 @@ export function parallelStepRunner(t: ParallelTrainer, spec: TrainingSpec): Step
   return {
     batch: t.batch,
     spec,
-    step: (b, lr, k) => t.step({ x: b.x, labels: b.y, lr, step: k + 1 }),
+    step: (b, lr, k) =>
+      t.step({
+        x: b.x,
+        labels: b.y,
+        lr,
+        step: k + 1,
+        ...(spec.targets.length && { targets: spec.targets.map((n) => b.targets?.[n] ?? missingTarget(n)) }),
+      }),
     readVariables: () => new Map(t.model.variables.map((v) => [v.name, t.model.readVariable(v.name) as Float32Array])),
     writeVariables(vars) {
       for (const [name, data] of vars) t.model.writeVariable(name, data);

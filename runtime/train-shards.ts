@@ -11,7 +11,17 @@ export interface ShardPlan {
   shards: number;
   /** Trained weights, in the order of every per-weight list below. */
   params: string[];
-  gradient: { x: string; labels: string; loss: string; logits: string; grads: string[] };
+  gradient: {
+    x: string;
+    labels: string;
+    loss: string;
+    logits: string;
+    grads: string[];
+    /** More per-sample inputs (KD's hard labels, teacher features), fed in this order; absent: none. */
+    targets?: string[];
+    /** Weighted loss-term outputs (shard means), absent: none. */
+    terms?: string[];
+  };
   update: { grads: string[]; lr: string; step?: string };
 }
 
@@ -28,6 +38,8 @@ export interface StepFeed {
   x: Float32Array;
   /** Int32 class labels [B], or float32 targets / teacher logits (B rows), as the loss wants. */
   labels: TensorArray;
+  /** plan.gradient.targets' values, B rows each, in that order. */
+  targets?: TensorArray[];
   lr: number;
   /** Adam / AdamW: the 1-based step number. */
   step?: number;
@@ -38,11 +50,18 @@ export interface ParallelTrainer {
   readonly shards: number;
   readonly threads: number;
   /** One training step over the batch: the batch-mean loss and the logits (B rows, sample order). */
-  step(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }>;
+  step(feed: StepFeed): Promise<StepOut>;
   /** The update bundle's model: variables (weights, moments) are read and written here. */
   readonly model: Model;
   /** Stops the workers (a trainer with threads > 1 keeps none running between steps otherwise idle). */
   close(): Promise<void>;
+}
+
+export interface StepOut {
+  loss: number;
+  logits: Float32Array;
+  /** plan.gradient.terms' batch means, when the plan has terms. */
+  terms?: number[];
 }
 
 /** Messages to a shard worker, and its replies. */
@@ -55,12 +74,14 @@ export interface ShardJob {
   shard: number;
   x: Float32Array;
   labels: TensorArray;
+  targets?: TensorArray[];
 }
 export interface ShardResult {
   shard: number;
   loss: number;
   logits: Float32Array;
   grads: Float32Array[];
+  terms?: number[];
 }
 
 /** What a worker looks like from here (a Node Worker or a browser Worker behind a thin adapter). */
@@ -85,13 +106,17 @@ export interface ShardTrainerOptions {
 /** Runs one shard on a gradient model holding the given weights. */
 function runShard(m: Model, plan: ShardPlan, job: ShardJob): ShardResult {
   const g = plan.gradient;
-  const out = m.run({ [g.x]: job.x, [g.labels]: job.labels });
-  return {
+  const feed: Record<string, TensorArray> = { [g.x]: job.x, [g.labels]: job.labels };
+  g.targets?.forEach((t, k) => (feed[t] = job.targets![k]!));
+  const out = m.run(feed);
+  const r: ShardResult = {
     shard: job.shard,
     loss: out[g.loss]![0]!,
     logits: out[g.logits] as Float32Array,
     grads: g.grads.map((n) => out[n] as Float32Array),
   };
+  if (g.terms?.length) r.terms = g.terms.map((t) => out[t]![0]!);
+  return r;
 }
 
 function writeWeights(m: Model, plan: ShardPlan, weights: Float32Array[]): void {
@@ -181,7 +206,7 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
   }
 
   let running = false;
-  async function step(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }> {
+  async function step(feed: StepFeed): Promise<StepOut> {
     if (running) throw new BundleError('step: the previous step has not finished (await each step)');
     running = true;
     try {
@@ -190,7 +215,7 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       running = false;
     }
   }
-  async function stepOnce(feed: StepFeed): Promise<{ loss: number; logits: Float32Array }> {
+  async function stepOnce(feed: StepFeed): Promise<StepOut> {
     if (!(feed.x instanceof Float32Array) || feed.x.length % B !== 0) {
       throw new BundleError(`step: x must be a Float32Array of ${B} samples, found ${feed.x?.length} elements`);
     }
@@ -198,10 +223,15 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       throw new BundleError(`step: labels must hold ${B} rows, found ${feed.labels.length} elements`);
     const xs = feed.x.length / B,
       ls = feed.labels.length / B;
+    const names = plan.gradient.targets ?? [];
+    if ((feed.targets?.length ?? 0) !== names.length || feed.targets?.some((t) => t.length % B !== 0))
+      throw new BundleError(`step: expected ${names.length} more targets (${names.join(', ')}) of ${B} rows each`);
+    const cut = (a: TensorArray, s: number) => a.slice((s * b * a.length) / B, ((s + 1) * b * a.length) / B);
     const jobs: ShardJob[] = Array.from({ length: S }, (_, s) => ({
       shard: s,
       x: feed.x.slice(s * b * xs, (s + 1) * b * xs),
       labels: feed.labels.slice(s * b * ls, (s + 1) * b * ls),
+      ...(names.length && { targets: feed.targets!.map((t) => cut(t, s)) }),
     }));
     const weights = plan.params.map((p) => update.readVariable(p) as Float32Array);
     let results: ShardResult[];
@@ -230,7 +260,13 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
     u.grads.forEach((name, k) => (inputs[name] = stacked[k]!));
     if (u.step) inputs[u.step] = Float32Array.of(feed.step ?? 1);
     update.run(inputs);
-    return { loss: Math.fround(loss * Math.fround(1 / S)), logits };
+    const out: StepOut = { loss: Math.fround(loss * Math.fround(1 / S)), logits };
+    // terms as the loss: shard means summed in shard order in float32, times 1/S
+    if (plan.gradient.terms?.length)
+      out.terms = plan.gradient.terms.map((_, k) =>
+        Math.fround(results.reduce((a, r) => Math.fround(a + r.terms![k]!), 0) * Math.fround(1 / S)),
+      );
+    return out;
   }
 
   return {

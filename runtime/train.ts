@@ -19,28 +19,38 @@ export interface TrainingSpec {
   x: string;
   /** Class labels (int32 [B]), regression targets or teacher logits (float32). */
   target: string;
+  /** Every other input a step feeds (hard labels of KD, teacher features), in input order: Batch.targets by name. */
+  targets: string[];
   lr: string;
   /** Adam / AdamW: the 1-based step input of the bias corrections. */
   step?: string;
   loss: string;
   logits: string;
+  /** Outputs after [loss, logits]: the weighted loss terms (in summation order), their sum is `loss`. */
+  terms: string[];
   /** Trained weights, and per weight its optimiser moments (all of them variables of the bundle). */
   params: string[];
   moments: Record<string, string[]>;
 }
 
+const LR = /^lr(#\d+)?$/,
+  STEP = /^step(#\d+)?$/;
+
 /**
  * The spec of a training bundle from its interface as buildTrainingGraph makes it: inputs [x, target,
- * lr, step?], outputs [loss, logits]; a variable named `<weight>:<moment>` (velocity, m, v) is a moment.
+ * more targets…, lr, step?, more targets…] (lr and step by name), outputs [loss, logits, terms…]; a variable
+ * named `<weight>:<moment>` (velocity, m, v) is a moment.
  */
 export function trainingSpec(model: Model): TrainingSpec {
   const ins = model.info.inputs,
     outs = model.info.outputs;
-  if (ins.length < 3 || ins.length > 4 || outs.length !== 2 || model.variables.length === 0) {
+  const lr = ins.slice(2).find((t) => LR.test(t.name));
+  if (ins.length < 3 || !lr || outs.length < 2 || model.variables.length === 0) {
     throw new BundleError(
       `not a training bundle: expected inputs [x, labels, lr, step?], outputs [loss, logits] and variables, found ${ins.length} inputs, ${outs.length} outputs, ${model.variables.length} variables`,
     );
   }
+  const step = ins.slice(2).find((t) => STEP.test(t.name));
   const names = new Set(model.variables.map((v) => v.name));
   const moments: Record<string, string[]> = {};
   const params: string[] = [];
@@ -52,10 +62,15 @@ export function trainingSpec(model: Model): TrainingSpec {
   return {
     x: ins[0]!.name,
     target: ins[1]!.name,
-    lr: ins[2]!.name,
-    step: ins[3]?.name,
+    targets: ins
+      .slice(2)
+      .filter((t) => t !== lr && t !== step)
+      .map((t) => t.name),
+    lr: lr.name,
+    step: step?.name,
     loss: outs[0]!.name,
     logits: outs[1]!.name,
+    terms: outs.slice(2).map((t) => t.name),
     params,
     moments,
   };
@@ -63,8 +78,12 @@ export function trainingSpec(model: Model): TrainingSpec {
 
 export interface Batch {
   x: Float32Array;
-  /** Class labels, or float targets (regression, distillation). */
+  /** Class labels, or float targets (regression, distillation): the spec's `target`. */
   y: Int32Array | Float32Array;
+  /** The spec's other `targets` by input name (KD's hard labels, teacher feature maps). */
+  targets?: Record<string, Int32Array | Float32Array>;
+  /** Class labels for the running accuracy when `y` is not them (distillation). */
+  labels?: Int32Array;
 }
 
 /** Batches by (epoch, index); the same arguments must give the same bytes (resume, workers). */
@@ -77,6 +96,8 @@ export interface StepResult {
   loss: number;
   /** [batch, classes] row-major, for the running accuracy. */
   logits: Float32Array;
+  /** The spec's `terms` (weighted loss terms), when it has any. */
+  terms?: number[];
 }
 
 /**
@@ -99,6 +120,11 @@ const f32 = (a: TensorArray, what: string): Float32Array => {
   return a;
 };
 
+/** A batch without a target the training bundle needs. */
+export function missingTarget(name: string): never {
+  throw new BundleError(`training step: the batch has no target '${name}' (Batch.targets)`);
+}
+
 /** A StepRunner over one loaded training bundle (one wasm instance, one thread). */
 export function wasmStepRunner(model: Model, spec: TrainingSpec = trainingSpec(model)): StepRunner {
   const xInfo = model.info.inputs.find((t) => t.name === spec.x);
@@ -113,8 +139,11 @@ export function wasmStepRunner(model: Model, spec: TrainingSpec = trainingSpec(m
       step[0] = t + 1;
       const feed: Record<string, TensorArray> = { [spec.x]: b.x, [spec.target]: b.y, [spec.lr]: lr };
       if (spec.step) feed[spec.step] = step;
+      for (const t of spec.targets) feed[t] = b.targets?.[t] ?? missingTarget(t);
       const out = model.run(feed);
-      return { loss: f32(out[spec.loss]!, 'loss')[0]!, logits: f32(out[spec.logits]!, 'logits') };
+      const r: StepResult = { loss: f32(out[spec.loss]!, 'loss')[0]!, logits: f32(out[spec.logits]!, 'logits') };
+      if (spec.terms.length) r.terms = spec.terms.map((t) => f32(out[t]!, `term '${t}'`)[0]!);
+      return r;
     },
     readVariables() {
       return new Map(model.variables.map((v) => [v.name, f32(model.readVariable(v.name), `variable '${v.name}'`)]));
@@ -145,6 +174,8 @@ export interface StepReport extends Position {
   /** Samples of this batch whose logits' argmax is the label (classification only). */
   correct?: number;
   samples: number;
+  /** The weighted loss terms of this step (spec.terms order), when the bundle outputs them. */
+  terms?: number[];
 }
 
 export interface EvalReport {
@@ -162,6 +193,8 @@ export interface EpochReport {
   samples: number;
   /** Mean of the steps' losses and the share of training samples classified right before each step. */
   loss: number;
+  /** Mean of each weighted loss term (spec.terms order; they sum to `loss`), when the bundle outputs them. */
+  terms?: number[];
   accuracy?: number;
   seconds: number;
   samplesPerSecond: number;
@@ -351,6 +384,7 @@ export class Trainer {
         samples = 0,
         correct = 0,
         classified = 0;
+      let termSums: number[] | undefined;
       for (; this.pos.batch < source.batchesPerEpoch;) {
         if (now() - lastYield >= yieldMs) {
           await turn();
@@ -364,18 +398,31 @@ export class Trainer {
         if (!Number.isFinite(r.loss)) throw await this.nonFinite(source, rate, at, r.loss, lr, b);
         const n = this.runner.batch;
         let right: number | undefined;
-        if (b.y instanceof Int32Array) {
+        const labels = b.labels ?? (b.y instanceof Int32Array ? b.y : undefined);
+        if (labels) {
           const classes = r.logits.length / n;
           right = 0;
-          for (let i = 0; i < n; i++) if (argmaxIs(r.logits.subarray(i * classes, (i + 1) * classes), b.y[i]!)) right++;
+          for (let i = 0; i < n; i++)
+            if (argmaxIs(r.logits.subarray(i * classes, (i + 1) * classes), labels[i]!)) right++;
           correct += right;
           classified += n;
         }
         lossSum += r.loss;
+        if (r.terms) {
+          termSums ??= r.terms.map(() => 0);
+          r.terms.forEach((v, k) => (termSums![k]! += v));
+        }
         steps++;
         samples += n;
         this.pos = { step: at.step + 1, epoch: at.epoch, batch: at.batch + 1 };
-        await opts.onStep?.({ ...at, loss: r.loss, lr, correct: right, samples: n });
+        await opts.onStep?.({
+          ...at,
+          loss: r.loss,
+          lr,
+          correct: right,
+          samples: n,
+          ...(r.terms && { terms: r.terms }),
+        });
       }
       const seconds = (now() - started) / 1000;
       const report: EpochReport = {
@@ -387,6 +434,7 @@ export class Trainer {
         seconds,
         samplesPerSecond: seconds > 0 ? samples / seconds : 0,
       };
+      if (termSums) report.terms = termSums.map((v) => v / steps);
       this.pos = { step: this.pos.step, epoch: this.pos.epoch + 1, batch: 0 };
       if (opts.validation) report.validation = this.evaluate(opts.validation);
       this.good = this.state();

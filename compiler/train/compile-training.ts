@@ -40,10 +40,12 @@ export function compileTraining(graph: Graph, batch: number, opts: TrainingOptio
   const spec: TrainingSpec = {
     x: training.x,
     target: training.labels,
+    targets: training.targets.filter((t) => t !== training.labels),
     lr: training.lr,
     step: training.step,
     loss: training.loss,
     logits: training.logits,
+    terms: training.terms.map((t) => t.output),
     params: [...training.params],
     moments: Object.fromEntries(training.moments),
   };

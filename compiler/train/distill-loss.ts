@@ -93,10 +93,12 @@ export function prepareHints(fwd: Graph, hints: HintSpec[], seed = 1): PreparedH
       read = node.outputs[0]!;
     }
     losses.push({
+      name: `hint:${h.teacher}`,
       reads: [read],
       weight: h.weight,
       build(lb) {
-        let target = lb.input(`teacher:${h.teacher}`, 'float32', [...t]);
+        // the batch of the graph being built (a shard's may be smaller than the one prepared for)
+        let target = lb.input(`teacher:${h.teacher}`, 'float32', [lb.shape(read)[0]!, ...t.slice(1)]);
         if (pool) target = lb.add('AvgPool', [target], { kernel: [...pool], strides: [...pool], padding: 'valid' })[0]!;
         const [loss, d] = lb.add('MseLoss', [read, target], {}, 2) as [string, string];
         return { loss, grads: [d] };
@@ -119,12 +121,17 @@ export function relationalLosses(
   teacherShape: number[],
   kinds: { kind: RelationalKind; weight: number }[],
 ): ExtraLoss[] {
-  let input = '';
+  // one input per graph built (a sharded plan builds the same terms into two graphs)
+  const inputs = new WeakMap<object, string>();
   return kinds.map(({ kind, weight }) => ({
+    name: `rkd-${kind}`,
     reads: [student],
     weight,
     build(lb) {
-      input ||= lb.input(`teacher:${teacher}`, 'float32', [...teacherShape]);
+      const key = lb.input;
+      const input =
+        inputs.get(key) ?? lb.input(`teacher:${teacher}`, 'float32', [lb.shape(student)[0]!, ...teacherShape.slice(1)]);
+      inputs.set(key, input);
       const [loss, d] = lb.add(kind === 'distance' ? 'RkdDistance' : 'RkdAngle', [student, input], {}, 2) as [
         string,
         string,

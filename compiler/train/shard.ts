@@ -55,14 +55,28 @@ export function buildShardedTraining(
     loss: opts.loss,
     frozen: opts.frozen,
     optimizer: { kind: 'sgd' },
+    ...(opts.extraLosses && { extraLosses: opts.extraLosses }),
+    ...(opts.termOutputs && { termOutputs: true }),
   });
   const gradient = gradientGraph(sg);
   const grads = sg.params.map((p) => sg.graph.nodes.find((n) => n.op === 'SgdUpdate' && n.inputs[0] === p)!.inputs[1]!);
+  // more targets (distillation): the shard graph's, fed by the full graph's names, so they must agree
+  const targets = sg.targets.filter((t) => t !== sg.labels);
+  if (targets.join() !== full.targets.filter((t) => t !== full.labels).join())
+    throw new ModelError(fwd.source, 'graph', `shard targets [${targets}] differ from the batch's [${full.targets}]`);
   const plan: ShardPlan = {
     batch,
     shards,
     params: full.params,
-    gradient: { x: sg.x, labels: sg.labels, loss: sg.loss, logits: sg.logits, grads },
+    gradient: {
+      x: sg.x,
+      labels: sg.labels,
+      loss: sg.loss,
+      logits: sg.logits,
+      grads,
+      ...(targets.length && { targets }),
+      ...(sg.terms.length && { terms: sg.terms.map((t) => t.output) }),
+    },
     update: { grads: update.gradInputs, lr: full.lr, step: full.step },
   };
   return { plan, gradient, update: update.graph };
@@ -83,7 +97,7 @@ function gradientGraph(sg: TrainingGraph): Graph {
     name: g.name.replace(/:train$/, ':shard'),
     nodes,
     inputs: g.inputs.filter((i) => i !== sg.lr),
-    outputs: [sg.loss, sg.logits, ...grads],
+    outputs: [sg.loss, sg.logits, ...grads, ...sg.terms.map((t) => t.output)],
   };
   out.tensors = pruneTensors(out);
   verify(out);

@@ -59,6 +59,8 @@ export interface LossBuilder extends GradBuilder {
  * total loss += weight · term; the term's gradients seed the backward pass at the forward tensors it reads.
  */
 export interface ExtraLoss {
+  /** What the report calls the term (default `extra<k>`). */
+  name?: string;
   /** Forward tensors the term differentiates, in the order `build` returns their gradients. */
   reads: string[];
   weight: number;
@@ -75,6 +77,11 @@ export interface TrainingOptions {
   frozen?: string[];
   /** Loss terms added to the main loss (distillation). */
   extraLosses?: ExtraLoss[];
+  /**
+   * With more than one term: every weighted term becomes an output after [loss, logits] (TrainingGraph.terms),
+   * so a report can split the loss. Off by default: a plain training graph keeps its two outputs.
+   */
+  termOutputs?: boolean;
   /**
    * 'train' (default): every BatchNorm normalises with the batch's statistics, updates its running mean/var
    * (state) and trains gamma/beta. 'frozen': BatchNorm is the fixed affine of its running statistics (the fold
@@ -105,6 +112,8 @@ export interface TrainingGraph {
   step?: string;
   loss: string;
   logits: string;
+  /** termOutputs: the weighted terms' names ('ce', 'mse', 'kl', 'kd', 'hint:<t>', …) and outputs; sum = loss. */
+  terms: { name: string; output: string }[];
 }
 
 /** Weight inputs a node may train: Dense / Conv2D weights and bias, BatchNormTrain gamma and beta (FakeQuantWeight /
@@ -306,16 +315,19 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
 
   // loss terms: total = Σ weight·loss in order (main loss first); each term's weighted gradients seed the backward
   prefix = 'loss/';
-  const terms: { loss: string; weight: number; seeds: [string, string][] }[] = [];
-  const term = (weight: number, lossGrad: string[], at: string[]) =>
-    terms.push({ loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
+  const terms: { name: string; loss: string; weight: number; seeds: [string, string][] }[] = [];
+  const term = (name: string, weight: number, lossGrad: string[], at: string[]) =>
+    terms.push({ name, loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
   if (loss.kind === 'softmax-cross-entropy')
-    term(1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [logits]);
-  else if (loss.kind === 'mse') term(1, add('MseLoss', [logits, labels], {}, 2), [logits]);
+    term('ce', 1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [
+      logits,
+    ]);
+  else if (loss.kind === 'mse') term('mse', 1, add('MseLoss', [logits, labels], {}, 2), [logits]);
   else {
-    term(alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);
+    term(loss.kind, alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);
     if (hardLabels)
       term(
+        'ce',
         1 - alpha,
         add(
           'SoftmaxCrossEntropy',
@@ -330,14 +342,24 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   extras.forEach((e, k) => {
     prefix = `loss/extra${k}/`;
     const r = e.build(lossBuilder);
-    terms.push({ loss: r.loss, weight: e.weight, seeds: e.reads.map((t, i) => [t, r.grads[i]!]) });
+    terms.push({
+      name: e.name ?? `extra${k}`,
+      loss: r.loss,
+      weight: e.weight,
+      seeds: e.reads.map((t, i) => [t, r.grads[i]!]),
+    });
   });
   prefix = 'loss/';
   const scaled = (t: string, w: number) =>
     w === 1 ? t : add('Mul', [t, builder.constant('weight', [1], Float32Array.of(w))])[0]!;
   let lossOut = '';
-  for (const t of terms)
-    lossOut = lossOut ? add('Add', [lossOut, scaled(t.loss, t.weight)])[0]! : scaled(t.loss, t.weight);
+  const weighted: string[] = [];
+  for (const t of terms) {
+    weighted.push(scaled(t.loss, t.weight));
+    lossOut = lossOut ? add('Add', [lossOut, weighted.at(-1)!])[0]! : weighted.at(-1)!;
+  }
+  const termOuts =
+    opts.termOutputs && terms.length > 1 ? terms.map((t, k) => ({ name: t.name, output: weighted[k]! })) : [];
 
   // backward: reverse topological order; contributions to one tensor summed in visiting order
   const grads = new Map<string, string[]>();
@@ -408,9 +430,23 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
       );
     }
   });
-  g.outputs = [lossOut, logits];
+  g.outputs = [lossOut, logits, ...termOuts.map((t) => t.output)];
   const targets = g.inputs.filter((i) => i !== x && i !== lr && i !== step);
-  return { graph: g, params, runningStats, moments, x, labels, hardLabels, targets, lr, step, loss: lossOut, logits };
+  return {
+    graph: g,
+    params,
+    runningStats,
+    moments,
+    x,
+    labels,
+    hardLabels,
+    targets,
+    lr,
+    step,
+    loss: lossOut,
+    logits,
+    terms: termOuts,
+  };
 }
 
 /**

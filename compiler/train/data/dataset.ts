@@ -17,7 +17,8 @@ export interface ModelInput {
 
 export interface DatasetSpec {
   data: string;
-  labels: string;
+  /** Absent: unlabelled samples (labels all 0; data-only distillation never reads them). */
+  labels?: string;
   input: ModelInput;
   /** Classes of the model's output: labels must lie in [0, classes). */
   classes: number;
@@ -63,7 +64,9 @@ export function openDataset(spec: DatasetSpec): Dataset {
       );
     }
     if (file.rows === 0) throw new NpyError(spec.data, `holds no samples (shape ${fmt(file.shape)})`);
-    const labels = loadLabels(spec.labels, file.rows, spec.data, spec.classes);
+    const labels = spec.labels
+      ? loadLabels(spec.labels, file.rows, spec.data, spec.classes)
+      : new Int32Array(file.rows);
     const streamed = statSync(spec.data).size > (spec.residentBytes ?? DEFAULT_RESIDENT_BYTES);
     const all = streamed ? undefined : toFloat32(file.readRows(Array.from({ length: file.rows }, (_, i) => i)));
     if (all) file.close();

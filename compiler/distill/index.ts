@@ -1,0 +1,333 @@
+// distill(job): knowledge distillation as one library call (docs/distillation.md), used by `edgec distill`
+// and `edgec compress --distill`. A teacher (model graph or .edgec bundle, run on edgec's inference
+// runtime) gives soft targets — and hint / embedding features — for every batch; with unaugmented data they
+// are computed once for the whole data set and cached. The student trains in the wasm on
+// α·T²·KL + (1 − α)·CE (+ hints, + relational terms), each term an output so the report splits the loss.
+// --quantize int8: fake-quant training, ranges tracked, then frozen for the last `freezeEpochs` epochs, and an
+// int8 graph quantised with the learned ranges. The run is a pure function of the job (seeded batches, fixed
+// summation orders): the same job gives the same bytes.
+import { Trainer, wasmEvaluator, type BatchSource, type StepReport, type TrainerState } from '../../runtime/train.ts';
+import { load } from '../../runtime/node.ts';
+import { cloneGraph } from '../compile.ts';
+import { ModelError, type Graph } from '../ir/graph.ts';
+import { runPasses } from '../passes/index.ts';
+import { augments, NO_AUGMENT, type AugmentOptions } from '../train/data/augment.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { BatchLoader, inputLayout } from '../train/data/loader.ts';
+import { learnedRanges } from '../train/fake-quant.ts';
+import type { RelationalKind } from '../train/distill-loss.ts';
+import type { OptimizerOptions } from '../train/training-graph.ts';
+import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type StudentPlan } from './plan.ts';
+import { finalReport, type DistillReport, type EpochLine } from './report.ts';
+import { bundleTeacher, graphTeacher, logitsOf, tensorOf, type Teacher } from './teacher.ts';
+import { TeacherBatches } from './batches.ts';
+
+export type { DistillReport, EpochLine } from './report.ts';
+
+export interface DistillJob {
+  /** A model graph (run float) or a compiled bundle (float or int8; logits only, no hints / relational). */
+  teacher: Graph | { bundle: Uint8Array; source: string };
+  /** The student model (float; its weights are where training starts). */
+  student: Graph;
+  /** Training samples in the student's input layout; `labelled` says whether data.labels are real. */
+  data: Dataset;
+  labelled: boolean;
+  /** Labelled samples scored after every epoch (and teacher vs student at the end). */
+  validation?: Dataset;
+  /** More labelled sets scored at the end for the teacher and for the student before and after (continual). */
+  evalSets?: { name: string; data: Dataset }[];
+  /** Softmax temperature T > 0 (default 4) and α in [0, 1] (default 0.7 with labels, 1 without; 0 = labels only). */
+  temperature?: number;
+  alpha?: number;
+  /** FitNets hints: teacher node (or tensor) → student node (or tensor), weight `hintWeight` (default 1). */
+  hints?: { teacher: string; student: string }[];
+  hintWeight?: number;
+  /** Relational KD over the embeddings feeding the final Dense of each model (or the tensors named). */
+  relational?: { kinds: RelationalKind[]; weight?: number; student?: string; teacher?: string };
+  /** Quantisation-aware distillation to int8: ranges tracked (EMA `momentum`, default 0.01), frozen for the last `freezeEpochs` (default 1). */
+  quantize?: { freezeEpochs?: number; momentum?: number };
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerOptions;
+  /** Rate of optimiser step t of a run of `totalSteps` steps. */
+  lr: number | ((t: number, totalSteps: number) => number);
+  clipNorm?: number;
+  labelSmoothing?: number;
+  frozen?: string[];
+  augment?: AugmentOptions;
+  seed?: number;
+  threads?: number;
+  build?: 'simd' | 'scalar';
+  /** Cache the teacher's outputs for the whole data set (default: when the data is not augmented). */
+  cacheTeacher?: boolean;
+  /** Continue a run from this state (every variable of `DistillResult.state`, and its position). */
+  resume?: TrainerState;
+  signal?: AbortSignal;
+  /** Skip the end-of-run latency / bundle measurements (tests). Default true. */
+  measure?: boolean;
+  /** Before the first step: what will run (for a CLI's header lines). */
+  onStart?(info: DistillStart): void;
+  onStep?(r: StepReport): void | Promise<void>;
+  onEpoch?(e: EpochLine, state: () => TrainerState): void | Promise<void>;
+}
+
+export interface DistillStart {
+  terms: string[];
+  runner: 'sharded' | 'whole';
+  shardsThreads?: string;
+  arenaBytes: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  teacherCached: boolean;
+  teacherSeconds: number;
+}
+
+export interface DistillResult {
+  /** 'aborted': job.signal stopped the run; `state` is where it stopped, `model` the weights so far. */
+  status: 'done' | 'aborted';
+  /** The trained student (float, optimised graph). */
+  model: Graph;
+  /** --quantize int8: the int8 graph quantised with the learned ranges (compile with skipPasses). */
+  int8?: Graph;
+  report: DistillReport;
+  /** Every variable of the run (weights, moments, regressors, ranges) and its position, for checkpoints. */
+  state: TrainerState;
+}
+
+/** The student tensor a node name (or tensor name) means after the compile passes; refused by name otherwise. */
+function studentTensor(orig: Graph, forward: Graph, name: string, what: string): string {
+  const t = tensorOf(forward, name) ?? tensorOf(orig, name);
+  if (t && forward.tensors.has(t)) return t;
+  throw new ModelError(
+    orig.source,
+    `node '${name}'`,
+    t
+      ? `(${what}) is fused away by the compile passes; name the node whose output survives (e.g. the activation after it)`
+      : `(${what}) is not in the student`,
+  );
+}
+
+/** The embedding feeding the final Dense that produces `logits` ([B, D]), for relational KD. */
+function embeddingOf(g: Graph, logits: string): string {
+  const n = g.nodes.find((k) => k.outputs.includes(logits));
+  if (n?.op !== 'Dense')
+    throw new ModelError(
+      g.source,
+      `output '${logits}'`,
+      'relational KD needs logits from a Dense layer (or name the embedding)',
+    );
+  return n.inputs[0]!;
+}
+
+export async function distill(job: DistillJob): Promise<DistillResult> {
+  const src = job.student.source;
+  const T = job.temperature ?? 4;
+  const alpha = job.alpha ?? (job.labelled ? 0.7 : 1);
+  if (!(T > 0 && Number.isFinite(T))) throw new ModelError(src, 'temperature', `must be > 0, found ${T}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new ModelError(src, 'alpha', `must be in [0, 1], found ${alpha}`);
+  if (alpha < 1 && !job.labelled)
+    throw new ModelError(src, 'alpha', `${alpha} < 1 mixes in the labels' cross-entropy: give labels (or alpha 1)`);
+  const freeze = job.quantize ? (job.quantize.freezeEpochs ?? 1) : 0;
+  if (job.quantize && !(Number.isInteger(freeze) && freeze >= 0 && freeze < job.epochs))
+    throw new ModelError(
+      src,
+      'freezeEpochs',
+      `must be a whole number in [0, ${job.epochs - 1}] (ranges are tracked first), found ${freeze}`,
+    );
+  const build = job.build ?? 'simd';
+  const forward = runPasses(cloneGraph(job.student));
+  const sampleShape = forward.tensors.get(forward.inputs[0]!)!.shape.slice(1);
+
+  // the teacher, with the features the hints and relational terms read
+  const hintPairs = (job.hints ?? []).map((h) => ({
+    ...h,
+    studentTensor: studentTensor(job.student, forward, h.student, `hint '${h.teacher}:${h.student}'`),
+  }));
+  const rel = job.relational;
+  let teacherEmb: string | undefined;
+  if (rel && !('nodes' in job.teacher))
+    throw new ModelError(
+      (job.teacher as { source: string }).source,
+      'teacher',
+      'relational KD needs the teacher model (its embedding), not a compiled bundle',
+    );
+  if (rel) teacherEmb = rel.teacher ?? embeddingOf(job.teacher as Graph, logitsOf(job.teacher as Graph));
+  const features = [...hintPairs.map((h) => h.teacher), ...(teacherEmb ? [teacherEmb] : [])];
+  let teacher: Teacher;
+  if ('nodes' in job.teacher) teacher = await graphTeacher(job.teacher, features, sampleShape, build);
+  else {
+    if (features.length)
+      throw new ModelError(
+        job.teacher.source,
+        `node '${features[0]}'`,
+        'hints need the teacher model (a .onnx / .json), not a compiled bundle',
+      );
+    teacher = await bundleTeacher(job.teacher.bundle, job.teacher.source, sampleShape, build);
+  }
+  const studentLogits = logitsOf(forward);
+  const classes = forward.tensors.get(studentLogits)!.shape.at(-1)!;
+  if (classes !== teacher.classes)
+    throw new ModelError(
+      src,
+      `output '${studentLogits}'`,
+      `the student has ${classes} classes, the teacher (${teacher.source}) ${teacher.classes}`,
+    );
+  const out = (name: string) => teacher.outputs.find((o) => o.name === name)!;
+  const opts: StudentOptions = {
+    batch: job.batch,
+    temperature: T,
+    alpha,
+    labelSmoothing: job.labelSmoothing,
+    optimizer: job.optimizer,
+    clipNorm: job.clipNorm,
+    frozen: job.frozen,
+    hints: hintPairs.map((h) => ({
+      student: h.studentTensor,
+      teacher: h.teacher,
+      teacherShape: out(h.teacher).shape,
+      weight: job.hintWeight ?? 1,
+    })),
+    relational: rel && {
+      student: rel.student
+        ? studentTensor(job.student, forward, rel.student, 'relational embedding')
+        : embeddingOf(forward, studentLogits),
+      teacher: teacherEmb!,
+      teacherShape: out(teacherEmb!).shape,
+      kinds: rel.kinds.map((kind) => ({ kind, weight: rel.weight ?? (kind === 'distance' ? 25 : 50) })),
+    },
+    fakeQuant: job.quantize && { momentum: job.quantize.momentum ?? 0.01 },
+    seed: job.seed ?? 0,
+    build,
+    threads: job.threads ?? 1,
+  };
+
+  const loader = new BatchLoader(job.data, {
+    batch: job.batch,
+    seed: job.seed ?? 0,
+    augment: job.augment ?? NO_AUGMENT,
+    layout: inputLayout(job.student, job.student.inputs[0]!),
+  });
+  const totalSteps = job.epochs * loader.batchesPerEpoch;
+  const rate =
+    typeof job.lr === 'number' ? job.lr : (t: number) => (job.lr as (t: number, n: number) => number)(t, totalSteps);
+  let plan: StudentPlan = await studentPlan(forward, opts);
+  try {
+    const batches = new TeacherBatches(
+      loader,
+      teacher,
+      plan.training,
+      job.labelled,
+      augments(job.augment ?? NO_AUGMENT),
+      job.cacheTeacher,
+    );
+    const evaluator = wasmEvaluator(await load(evalBundle(forward, plan.training, job.batch), { build }));
+    const valSource = (d: Dataset): BatchSource =>
+      new BatchLoader(d, { batch: job.batch, seed: 0, shuffle: false, dropLast: false });
+    let trainer = new Trainer(plan.runner, { evaluator });
+    const evalSets = job.evalSets ?? [];
+    const before = evalSets.map((s) => trainer.evaluate(valSource(s.data)).accuracy);
+    const phase1 = job.epochs - freeze;
+    if (job.resume) {
+      if (job.quantize && job.resume.epoch >= phase1)
+        plan = await frozenPlan(plan, forward, opts, job.resume.variables);
+      trainer = new Trainer(plan.runner, { evaluator });
+      trainer.restore(job.resume);
+    }
+    job.onStart?.({
+      terms: plan.training.terms.map((t) => t.name),
+      runner: plan.kind,
+      arenaBytes: plan.trainArenaBytes,
+      stepsPerEpoch: loader.batchesPerEpoch,
+      totalSteps,
+      teacherCached: batches.cached,
+      teacherSeconds: batches.seconds,
+    });
+    const epochs: EpochLine[] = [];
+    const fitTo = async (to: number, phase?: 'tracking' | 'frozen') =>
+      trainer.fit(batches, {
+        epochs: to,
+        lr: rate,
+        validation: job.validation && valSource(job.validation),
+        signal: job.signal,
+        onStep: job.onStep,
+        async onEpoch(e) {
+          const line: EpochLine = {
+            epoch: e.epoch,
+            loss: e.loss,
+            terms: Object.fromEntries(plan.training.terms.map((t, k) => [t.name, e.terms?.[k] ?? e.loss])),
+            accuracy: e.accuracy,
+            validation: e.validation?.accuracy,
+            seconds: e.seconds,
+            samplesPerSecond: e.samplesPerSecond,
+            ...(phase && { phase }),
+          };
+          epochs.push(line);
+          await job.onEpoch?.(line, () => trainer.state());
+        },
+      });
+    let res = await fitTo(job.quantize ? phase1 : job.epochs, job.quantize && 'tracking');
+    if (job.quantize && res.status === 'done' && trainer.position.epoch < job.epochs) {
+      const state = trainer.state();
+      plan = await frozenPlan(plan, forward, opts, state.variables);
+      trainer = new Trainer(plan.runner, { evaluator });
+      trainer.restore(state);
+      res = await fitTo(job.epochs, 'frozen');
+    }
+    const state = trainer.state();
+    const model = trainedGraph(forward, trainer.weights());
+    const ranges = plan.fq && learnedRanges(plan.fq, (r) => state.variables.get(r)!);
+    const report = await finalReport({
+      job,
+      teacher,
+      model,
+      ranges,
+      epochs,
+      before,
+      score: (d) => trainer.evaluate(valSource(d)).accuracy,
+      terms: plan.training.terms.map((t) => t.name),
+      runner: plan.kind,
+      teacherCached: batches.cached,
+      steps: state.step,
+      build,
+    });
+    return { status: res.status, model, int8: report.int8Graph, report: report.report, state };
+  } finally {
+    await plan.close();
+  }
+}
+
+/** The same plan with its fake-quant ranges frozen at the values in `vars`, weights and moments carried over. */
+async function frozenPlan(
+  plan: StudentPlan,
+  forward: Graph,
+  opts: StudentOptions,
+  vars: ReadonlyMap<string, Float32Array>,
+): Promise<StudentPlan> {
+  const ranges = learnedRanges(plan.fq!, (r) => vars.get(r)!);
+  await plan.close();
+  const next = await studentPlan(forward, { ...opts, fakeQuant: { momentum: 0, ranges } });
+  next.runner.writeVariables(vars);
+  return next;
+}
+
+/** A Dataset over samples in memory (float32 [n, ...sampleShape]); without labels it is unlabelled (all 0). */
+export function datasetOf(x: Float32Array, sampleShape: readonly number[], labels?: Int32Array): Dataset {
+  const per = sampleShape.reduce((a, b) => a * b, 1);
+  const size = x.length / per;
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`datasetOf: ${x.length} values are not samples of [${sampleShape}]`);
+  if (labels && labels.length !== size) throw new RangeError(`datasetOf: ${labels.length} labels for ${size} samples`);
+  return {
+    size,
+    sampleShape,
+    sampleElements: per,
+    labels: labels ?? new Int32Array(size),
+    streamed: false,
+    readSamples(rows) {
+      const out = new Float32Array(rows.length * per);
+      for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i]! * per, (rows[i]! + 1) * per), i * per);
+      return out;
+    },
+    close() {},
+  };
+}

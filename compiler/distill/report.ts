@@ -1,0 +1,146 @@
+// The end of a distillation run: teacher vs student (and int8 student) on the validation set, parameters,
+// MACs, bundle bytes and measured latency (simd build, compiler/compress/measure.ts: median of timed runs),
+// the per-epoch lines (train loss split by term, validation accuracy) and, for continual runs, every extra
+// labelled set scored for the teacher and the student before and after. JSON-safe (`--report file.json`).
+import { scoreLogits } from '../../runtime/train.ts';
+import { load } from '../../runtime/node.ts';
+import { compileGraph } from '../compile.ts';
+import type { Graph } from '../ir/graph.ts';
+import { graphMacs, graphParams } from '../compress/prune.ts';
+import { latencyMs } from '../compress/measure.ts';
+import { quantize } from '../quantize/index.ts';
+import type { Range } from '../quantize/observers.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { teacherOutputs } from './batches.ts';
+import type { DistillJob } from './index.ts';
+import type { Teacher } from './teacher.ts';
+
+export interface EpochLine {
+  epoch: number;
+  /** Mean train loss and its weighted terms (they sum to it), by term name (kd, ce, hint:<t>, rkd-…). */
+  loss: number;
+  terms: Record<string, number>;
+  /** Running train accuracy against the labels (labelled data only). */
+  accuracy?: number;
+  /** Validation top-1 of the student after the epoch. */
+  validation?: number;
+  seconds: number;
+  samplesPerSecond: number;
+  /** QAD: ranges tracked or frozen in this epoch. */
+  phase?: 'tracking' | 'frozen';
+}
+
+export interface ModelFigures {
+  /** Top-1 on the validation set (when given). */
+  accuracy?: number;
+  params?: number;
+  macs?: number;
+  bundleBytes: number;
+  /** Median ms of one sample on the simd build (absent when not measured). */
+  latencyMs?: number;
+}
+
+export interface DistillReport {
+  terms: string[];
+  epochs: EpochLine[];
+  /** 'sharded': the data-parallel plan (bytes independent of threads); 'whole': one instance, whole batches. */
+  runner: 'sharded' | 'whole';
+  steps: number;
+  teacherCached: boolean;
+  teacher: ModelFigures;
+  student: ModelFigures;
+  /** --quantize int8: the int8 student with the learned ranges. */
+  int8?: ModelFigures & { ranges: number };
+  /** Extra labelled sets (continual distillation: old task, new task): top-1 of teacher, student before, after. */
+  sets: { name: string; samples: number; teacher?: number; before?: number; after?: number }[];
+}
+
+export interface FinalInput {
+  job: DistillJob;
+  teacher: Teacher;
+  model: Graph;
+  ranges?: Map<string, Range>;
+  epochs: EpochLine[];
+  before: (number | undefined)[];
+  score(d: Dataset): number | undefined;
+  terms: string[];
+  runner: 'sharded' | 'whole';
+  teacherCached: boolean;
+  steps: number;
+  build: 'simd' | 'scalar';
+}
+
+function teacherAccuracy(t: Teacher, d: Dataset): number | undefined {
+  const logits = teacherOutputs(t, (rows) => d.readSamples(rows), d.size).get('logits')!;
+  return scoreLogits(logits, d.labels, d.size).accuracy;
+}
+
+async function figures(g: Graph, bundle: Uint8Array, measure: boolean, accuracy?: number): Promise<ModelFigures> {
+  const x = g.inputs[0]!;
+  const sample = new Float32Array(g.tensors.get(x)!.shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  return {
+    ...(accuracy !== undefined && { accuracy }),
+    params: graphParams(g),
+    macs: graphMacs(g),
+    bundleBytes: bundle.length,
+    ...(measure && { latencyMs: await latencyMs(bundle, x, sample) }),
+  };
+}
+
+/** Scores an int8 graph (a bundle of it on the simd build) on a labelled set. */
+export async function int8Accuracy(bundle: Uint8Array, d: Dataset): Promise<number | undefined> {
+  const m = await load(bundle, { build: 'simd' });
+  const xi = m.info.inputs[0]!,
+    out = m.info.outputs[0]!.name;
+  const rows = Uint32Array.from({ length: d.size }, (_, i) => i);
+  const y = m.run({ [xi.name]: d.readSamples(rows) })[out] as Float32Array;
+  return scoreLogits(Float32Array.from(y), d.labels, d.size).accuracy;
+}
+
+export async function finalReport(f: FinalInput): Promise<{ report: DistillReport; int8Graph?: Graph }> {
+  const measure = f.job.measure ?? true;
+  const val = f.job.validation;
+  const tg = f.teacher.graph;
+  const teacherBundle = tg ? compileGraph(tg, { target: 'simd' }).bundle : f.teacher.bundle;
+  const teacher: ModelFigures = tg
+    ? await figures(tg, teacherBundle, measure, val && teacherAccuracy(f.teacher, val))
+    : {
+        ...(val && { accuracy: teacherAccuracy(f.teacher, val) }),
+        bundleBytes: teacherBundle.length,
+      };
+  const student = await figures(
+    f.model,
+    compileGraph(f.model, { target: 'simd' }).bundle,
+    measure,
+    val && f.score(val),
+  );
+  let int8: DistillReport['int8'];
+  let int8Graph: Graph | undefined;
+  if (f.ranges) {
+    int8Graph = (await quantize(f.model, { ranges: f.ranges })).graph;
+    const b = compileGraph(int8Graph, { skipPasses: true, target: 'simd' }).bundle;
+    const fig = await figures(f.model, b, measure, val && (await int8Accuracy(b, val)));
+    int8 = { ...fig, ranges: f.ranges.size };
+  }
+  const sets = (f.job.evalSets ?? []).map((s, i) => ({
+    name: s.name,
+    samples: s.data.size,
+    teacher: teacherAccuracy(f.teacher, s.data),
+    before: f.before[i],
+    after: f.score(s.data),
+  }));
+  return {
+    report: {
+      terms: f.terms,
+      epochs: f.epochs,
+      runner: f.runner,
+      steps: f.steps,
+      teacherCached: f.teacherCached,
+      teacher,
+      student,
+      ...(int8 && { int8 }),
+      sets,
+    },
+    int8Graph,
+  };
+}
