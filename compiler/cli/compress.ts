@@ -31,6 +31,7 @@ import {
   type KeepRule,
 } from '../compress/prune.ts';
 import { parseCommand } from './args.ts';
+import { DISTILL_FLAGS, DISTILL_HELP, parseDistillFlags, recover } from './compress-distill.ts';
 import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 import { fmtInt } from './inspect.ts';
@@ -66,8 +67,9 @@ options:
                             a layer is replaced only when its MACs and its measured kernel time both drop
   --rank R | --energy F     rank of every factorised layer, or the share of squared singular values kept
                             in (0, 1] (default energy 0.9)
-  --distill                 not available in this version (issues 13/14): compress, then train the result
-  -h, --help                show this help`;
+  -h, --help                show this help
+
+${DISTILL_HELP}`;
 
 const share = (flag: string, text: string, lo: number, hiOpen: boolean): number => {
   const v = Number(text);
@@ -112,6 +114,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     rank: { type: 'string' },
     energy: { type: 'string' },
     distill: { type: 'boolean' },
+    ...DISTILL_FLAGS,
     ...QUANTIZE_FLAGS,
   });
   if (values.help) {
@@ -143,11 +146,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--rank: expected a positive integer, got '${values.rank}'`, 'compress');
   const energy =
     values.energy === undefined ? (rank === undefined ? 0.9 : undefined) : share('--energy', values.energy, 0, false);
-  if (values.distill)
-    throw new UsageError(
-      '--distill: recovery by distillation is not available in this version (issue 13/14); compress, then train the result',
-      'compress',
-    );
+  const recovery = parseDistillFlags(values);
   const importance = (values.importance ?? 'l1') as Importance;
   if (!IMPORTANCE.includes(importance))
     throw new UsageError(`--importance: expected ${IMPORTANCE.join(', ')}, got '${values.importance}'`, 'compress');
@@ -313,6 +312,19 @@ export async function compressCommand(argv: string[]): Promise<number> {
       outs,
     };
   };
+  let distilled: Awaited<ReturnType<typeof recover>> | undefined;
+  let beforeRecovery: Whole | undefined;
+  if (recovery) {
+    beforeRecovery = (await whole(g)).w;
+    const v = values['val-data'];
+    distilled = await recover(
+      original,
+      g,
+      recovery,
+      v && values['val-labels'] ? { data: v, labels: values['val-labels'] } : undefined,
+    );
+    g = distilled.model;
+  }
   const before = await whole(original),
     after = await whole(g);
   const agree = before.outs && after.outs ? agreement(before.outs, after.outs) : undefined;
@@ -346,9 +358,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
   lines.push(
     `${quantize ? 'int8' : 'float'} bundle ${fmtInt(b.bundleBytes)} → ${fmtInt(a.bundleBytes)} bytes (${pct(b.bundleBytes, a.bundleBytes)}); simd latency ${b.latencyMs.toFixed(3)} → ${a.latencyMs.toFixed(3)} ms (${pct(b.latencyMs, a.latencyMs)})`,
   );
+  lines.push(...(distilled?.lines ?? []));
   if (b.top1 !== undefined && a.top1 !== undefined)
     lines.push(
-      `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`,
+      beforeRecovery
+        ? `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * beforeRecovery.top1!).toFixed(2)} % compressed → ${(100 * a.top1).toFixed(2)} % after --distill`
+        : `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`,
     );
   if (agree)
     lines.push(
@@ -377,6 +392,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
           factorized,
           before: b,
           after: a,
+          ...(beforeRecovery ? { beforeRecovery, distill: distilled!.report } : {}),
           ...(agree ? { agreement: agree } : {}),
           options: {
             ratio,

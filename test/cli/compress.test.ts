@@ -195,7 +195,7 @@ test('bad input: one clear error, nothing written', () => {
     [['--factorize', 'svd', '--energy', '1.5'], 2, /--energy: expected a share in \(0, 1\], got '1.5'/],
     [['--factorize', 'svd', '--rank', '2', '--energy', '0.5'], 2, /give --rank or --energy, not both/],
     [['--factorize', 'svd', '--rank', '100000'], 1, /node '[^']+': rank 100000 is above the full rank/],
-    [['--prune-channels', '0.5', '--distill'], 2, /--distill: recovery by distillation is not available/],
+    [['--prune-channels', '0.5', '--distill'], 2, /--distill trains on data: give --data x.npy/],
     [
       ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'],
       1,
