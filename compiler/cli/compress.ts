@@ -17,7 +17,8 @@ import type { Graph } from '../ir/graph.ts';
 import { loadCalibration, parseQuantizeFlags, QUANTIZE_FLAGS } from '../quantize/cli.ts';
 import { inferShapes } from '../passes/infer-shapes.ts';
 import { ratiosForBudget } from '../compress/budget.ts';
-import { IMPORTANCE, type Importance } from '../compress/importance.ts';
+import { dataScores } from '../compress/data-importance.ts';
+import { DATA_IMPORTANCE, IMPORTANCE, type Importance } from '../compress/importance.ts';
 import { chooseLayers, dropLayers, type LayerChoice } from '../compress/layers.ts';
 import { agreement, bundleOf, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
 import {
@@ -30,6 +31,7 @@ import {
   type KeepRule,
 } from '../compress/prune.ts';
 import { parseCommand } from './args.ts';
+import { DISTILL_FLAGS, DISTILL_HELP, parseDistillFlags, recover } from './compress-distill.ts';
 import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 import { fmtInt } from './inspect.ts';
@@ -47,7 +49,9 @@ options:
                             per-group shares by measured sensitivity to meet --target-macs (auto)
   --target-macs F           MAC budget as a share of the original in (0, 1] (implies auto; default 0.5
                             with auto); needs --calibration
-  --importance KIND         l1 (default) | l2 | fpgm; taylor and thinet are not available yet
+  --importance KIND         l1 (default) | l2 | fpgm (weights) | taylor (first-order loss change, gradients
+                            on --calibration) | thinet (greedy next-layer reconstruction on --calibration)
+  --calibration-labels FILE int labels of --calibration for taylor (default: the model's own argmax)
   --round-to N              kept channel counts are multiples of N (default 8, the simd lanes/tiles)
   --max-ratio F             at most this share of one group's channels goes (default 0.75)
   --keep N1,N2,…            these nodes keep their shape (repeatable)
@@ -63,8 +67,9 @@ options:
                             a layer is replaced only when its MACs and its measured kernel time both drop
   --rank R | --energy F     rank of every factorised layer, or the share of squared singular values kept
                             in (0, 1] (default energy 0.9)
-  --distill                 not available in this version (issues 13/14): compress, then train the result
-  -h, --help                show this help`;
+  -h, --help                show this help
+
+${DISTILL_HELP}`;
 
 const share = (flag: string, text: string, lo: number, hiOpen: boolean): number => {
   const v = Number(text);
@@ -102,12 +107,14 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'prune-layers': { type: 'string' },
     'val-data': { type: 'string' },
     'val-labels': { type: 'string' },
+    'calibration-labels': { type: 'string' },
     report: { type: 'string' },
     shape: { type: 'string', multiple: true },
     factorize: { type: 'string' },
     rank: { type: 'string' },
     energy: { type: 'string' },
     distill: { type: 'boolean' },
+    ...DISTILL_FLAGS,
     ...QUANTIZE_FLAGS,
   });
   if (values.help) {
@@ -139,20 +146,14 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--rank: expected a positive integer, got '${values.rank}'`, 'compress');
   const energy =
     values.energy === undefined ? (rank === undefined ? 0.9 : undefined) : share('--energy', values.energy, 0, false);
-  if (values.distill)
-    throw new UsageError(
-      '--distill: recovery by distillation is not available in this version (issue 13/14); compress, then train the result',
-      'compress',
-    );
+  const recovery = parseDistillFlags(values);
   const importance = (values.importance ?? 'l1') as Importance;
-  if (values.importance === 'taylor' || values.importance === 'thinet') {
-    throw new UsageError(
-      `--importance ${values.importance}: needs gradients / layer reconstruction on calibration data, not available yet; use l1, l2 or fpgm`,
-      'compress',
-    );
-  }
   if (!IMPORTANCE.includes(importance))
-    throw new UsageError(`--importance: expected l1, l2 or fpgm, got '${values.importance}'`, 'compress');
+    throw new UsageError(`--importance: expected ${IMPORTANCE.join(', ')}, got '${values.importance}'`, 'compress');
+  if (DATA_IMPORTANCE.includes(importance) && values.calibration === undefined)
+    throw new UsageError(`--importance ${importance} is measured on data: give --calibration x.npy`, 'compress');
+  if (values['calibration-labels'] !== undefined && importance !== 'taylor')
+    throw new UsageError('--calibration-labels are the labels of --importance taylor', 'compress');
   const roundText = values['round-to'] ?? '8';
   const roundTo = Number(roundText);
   if (!Number.isInteger(roundTo) || roundTo < 1 || roundTo > 256)
@@ -208,6 +209,13 @@ export async function compressCommand(argv: string[]): Promise<number> {
   const calib = calibration === undefined ? undefined : loadCalibration(calibration, original).data.slice(0, 32);
   const val = values['val-data'] === undefined ? undefined : loadCalibration(values['val-data'], original).data;
   const labels = values['val-labels'] === undefined ? undefined : loadNpy(values['val-labels']);
+  const calibLabels =
+    values['calibration-labels'] === undefined ? undefined : loadNpy(values['calibration-labels']).data.slice(0, 32);
+  if (calibLabels && calibLabels.length !== calib!.length)
+    throw new CliError(
+      values['calibration-labels']!,
+      `${calibLabels.length} labels for ${calib!.length} --calibration samples (the first 32 are used)`,
+    );
   if (labels && val && labels.data.length !== val.length)
     throw new CliError(values['val-labels']!, `${labels.data.length} labels for ${val.length} --val-data samples`);
   const sample =
@@ -229,6 +237,9 @@ export async function compressCommand(argv: string[]): Promise<number> {
   let afterLayers = g;
   if (ratio !== undefined || auto) {
     const { dep, prunable } = prunableGroups(g, keep);
+    const scores = DATA_IMPORTANCE.includes(importance)
+      ? await dataScores(g, dep, prunable, importance, calib!, calibLabels && Array.from(calibLabels, Number))
+      : undefined;
     let ratios = new Map(prunable.map((grp) => [grp.name, ratio ?? 0]));
     if (auto) {
       const r = await ratiosForBudget(
@@ -239,12 +250,14 @@ export async function compressCommand(argv: string[]): Promise<number> {
         importance,
         rule,
         async (h) => (await measure(h)).relError,
+        undefined,
+        scores,
       );
       ratios = r.ratios;
       sensitivityNote = `target MACs ${(100 * target!).toFixed(0)} %: ${r.reached ? 'met' : 'NOT met (every group at --max-ratio)'}, ${r.sensitivity.length} sensitivity runs on ${calib!.length} calibration samples`;
     }
     afterLayers = g;
-    g = applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule }));
+    g = applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule, scores }));
     for (const b of dep.boundaries) console.log(`boundary: node '${b.node}' (${b.op}) ${b.why}: its channels stay`);
   }
 
@@ -299,6 +312,19 @@ export async function compressCommand(argv: string[]): Promise<number> {
       outs,
     };
   };
+  let distilled: Awaited<ReturnType<typeof recover>> | undefined;
+  let beforeRecovery: Whole | undefined;
+  if (recovery) {
+    beforeRecovery = (await whole(g)).w;
+    const v = values['val-data'];
+    distilled = await recover(
+      original,
+      g,
+      recovery,
+      v && values['val-labels'] ? { data: v, labels: values['val-labels'] } : undefined,
+    );
+    g = distilled.model;
+  }
   const before = await whole(original),
     after = await whole(g);
   const agree = before.outs && after.outs ? agreement(before.outs, after.outs) : undefined;
@@ -332,9 +358,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
   lines.push(
     `${quantize ? 'int8' : 'float'} bundle ${fmtInt(b.bundleBytes)} → ${fmtInt(a.bundleBytes)} bytes (${pct(b.bundleBytes, a.bundleBytes)}); simd latency ${b.latencyMs.toFixed(3)} → ${a.latencyMs.toFixed(3)} ms (${pct(b.latencyMs, a.latencyMs)})`,
   );
+  lines.push(...(distilled?.lines ?? []));
   if (b.top1 !== undefined && a.top1 !== undefined)
     lines.push(
-      `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`,
+      beforeRecovery
+        ? `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * beforeRecovery.top1!).toFixed(2)} % compressed → ${(100 * a.top1).toFixed(2)} % after --distill`
+        : `top-1 on ${val!.length} --val-data samples: ${(100 * b.top1).toFixed(2)} % → ${(100 * a.top1).toFixed(2)} % (before recovery)`,
     );
   if (agree)
     lines.push(
@@ -363,6 +392,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
           factorized,
           before: b,
           after: a,
+          ...(beforeRecovery ? { beforeRecovery, distill: distilled!.report } : {}),
           ...(agree ? { agreement: agree } : {}),
           options: {
             ratio,

@@ -35,10 +35,11 @@ export async function ratiosForBudget(
   rule: KeepRule,
   error: (pruned: Graph) => Promise<number>,
   progress?: (done: number, total: number) => void,
+  scores?: ReadonlyMap<string, Float64Array>,
 ): Promise<BudgetResult> {
   const budget = share * graphMacs(g);
   const prunedWith = (ratios: Map<string, number>) =>
-    applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule }));
+    applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule, scores }));
   // the levels that change a group's kept count, each once
   const steps = new Map<string, { ratio: number; kept: number }[]>();
   for (const grp of prunable) {

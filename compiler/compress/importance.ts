@@ -1,12 +1,14 @@
 // Channel importance of a dependency group's units, from the producing layers' filters (the weight rows,
 // axis 0, of every transform making the channels): l1 = Σ|w| (Li et al. 2017), l2 = √Σw², fpgm = Σ of
 // L2 distances to the group's other filters (He et al. 2019: filters near the geometric median are the
-// most replaceable). Float64 sums in row order. Higher = more important.
+// most replaceable). Float64 sums in row order. Higher = more important. taylor and thinet score units
+// from calibration data (taylor.ts, thinet.ts; dataScores) and reach keptUnits as precomputed scores.
 import type { Graph } from '../ir/graph.ts';
 import type { DepGraph, DepGroup } from './groups.ts';
 
-export const IMPORTANCE = ['l1', 'l2', 'fpgm'] as const;
+export const IMPORTANCE = ['l1', 'l2', 'fpgm', 'taylor', 'thinet'] as const;
 export type Importance = (typeof IMPORTANCE)[number];
+export const DATA_IMPORTANCE: readonly Importance[] = ['taylor', 'thinet'];
 
 /** The filter of each unit in each producer: rows[p][u] = the unit's weights in producer p (positions joined). */
 function filters(g: Graph, dep: DepGraph, grp: DepGroup): Float64Array[][] {
@@ -28,6 +30,8 @@ function filters(g: Graph, dep: DepGraph, grp: DepGroup): Float64Array[][] {
 }
 
 export function unitScores(g: Graph, dep: DepGraph, grp: DepGroup, kind: Importance): Float64Array {
+  if (DATA_IMPORTANCE.includes(kind))
+    throw new Error(`importance '${kind}' is measured on calibration data: pass its scores (dataScores)`);
   const scores = new Float64Array(grp.units.length);
   for (const rows of filters(g, dep, grp)) {
     rows.forEach((f, u) => {

@@ -196,6 +196,8 @@ export interface ChannelPlan {
   ratios: ReadonlyMap<string, number>;
   importance: Importance;
   rule: KeepRule;
+  /** Precomputed unit scores by group name (taylor, thinet: measured on calibration data). */
+  scores?: ReadonlyMap<string, Float64Array>;
 }
 
 /** Kept units per prunable group for the plan's ratios. */
@@ -205,7 +207,7 @@ export function keptUnits(g: Graph, plan: ChannelPlan): Map<DepGroup, number[]> 
     const ratio = plan.ratios.get(grp.name) ?? 0;
     const k = keptCount(grp, ratio, plan.rule);
     if (k === grp.units.length) continue;
-    kept.set(grp, chooseUnits(grp, unitScores(g, plan.dep, grp, plan.importance), k));
+    kept.set(grp, chooseUnits(grp, plan.scores?.get(grp.name) ?? unitScores(g, plan.dep, grp, plan.importance), k));
   }
   return kept;
 }

@@ -140,26 +140,73 @@ test('--factorize svd: the Dense layers become two, MACs drop, the model still r
   evalTop1(at('fact.json'));
 });
 
+test('--importance taylor | thinet on --calibration: ordinary models, scored as the report says', () => {
+  for (const imp of ['taylor', 'thinet']) {
+    const out = at(`${imp}.json`);
+    const labels = imp === 'taylor' ? ['--calibration-labels', LABELS] : [];
+    const r = edgec(
+      'compress',
+      MODEL,
+      '-o',
+      out,
+      '--prune-channels',
+      '0.5',
+      '--round-to',
+      '4',
+      '--importance',
+      imp,
+      '--calibration',
+      IMAGES,
+      ...labels,
+      '--val-data',
+      IMAGES,
+      '--val-labels',
+      LABELS,
+      '--report',
+      at(`${imp}.r.json`),
+    );
+    assert.is(r.code, 0, r.err);
+    const rep = JSON.parse(readFileSync(at(`${imp}.r.json`), 'utf8')) as Report & { options: { importance: string } };
+    assert.is(rep.options.importance, imp);
+    assert.ok(rep.after.macs < rep.before.macs, JSON.stringify(rep.after));
+    assert.is(rep.after.top1, evalTop1(out));
+  }
+});
+
 test('bad input: one clear error, nothing written', () => {
   const cases: [string[], number, RegExp][] = [
     [['--prune-channels', '1.5'], 2, /--prune-channels: expected a share in \[0, 1\), got '1.5'/],
     [['--prune-channels=-0.1'], 2, /--prune-channels: expected a share in \[0, 1\), got '-0.1'/],
     [['--max-ratio', '0', '--prune-channels', '0.5'], 2, /--max-ratio: expected a share in \(0, 1\]/],
     [['--target-macs', '0.5'], 2, /--target-macs measures sensitivity: give --calibration/],
-    [['--prune-channels', '0.5', '--importance', 'taylor'], 2, /--importance taylor: needs gradients/],
+    [
+      ['--prune-channels', '0.5', '--importance', 'taylor'],
+      2,
+      /--importance taylor is measured on data: give --calibration/,
+    ],
+    [
+      ['--prune-channels', '0.5', '--importance', 'hessian'],
+      2,
+      /--importance: expected l1, l2, fpgm, taylor, thinet, got 'hessian'/,
+    ],
     [['--factorize', 'qr'], 2, /--factorize: expected svd, separable, tucker2 \(comma-separated\), got 'qr'/],
     [['--prune-channels', '0.5', '--rank', '4'], 2, /--rank \/ --energy set the factorisation: give --factorize too/],
     [['--factorize', 'svd', '--rank', '0'], 2, /--rank: expected a positive integer, got '0'/],
     [['--factorize', 'svd', '--energy', '1.5'], 2, /--energy: expected a share in \(0, 1\], got '1.5'/],
     [['--factorize', 'svd', '--rank', '2', '--energy', '0.5'], 2, /give --rank or --energy, not both/],
     [['--factorize', 'svd', '--rank', '100000'], 1, /node '[^']+': rank 100000 is above the full rank/],
-    [['--prune-channels', '0.5', '--distill'], 2, /--distill: recovery by distillation is not available/],
+    [['--prune-channels', '0.5', '--distill'], 2, /--distill trains on data: give --data x.npy/],
     [
       ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'],
       1,
       /no channel can be pruned.*--keep 'Convolution28'.*Transpose\) moves the channel axis/,
     ],
     [['--prune-channels', '0.5', '--keep', 'nope'], 1, /--keep 'nope': no node of that name/],
+    [
+      ['--prune-channels', '0.5', '--importance', 'taylor', '--calibration', IMAGES, '--calibration-labels', MODEL],
+      1,
+      /model.json/,
+    ],
     [['--prune-channels', '0.5', '--quantize', 'int8'], 2, /--quantize int8 writes a bundle/],
   ];
   for (const [flags, code, message] of cases) {

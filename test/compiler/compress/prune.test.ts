@@ -6,10 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileGraph } from '../../../compiler/compile.ts';
 import { summarizeBundle } from '../../../compiler/cli/inspect.ts';
-import { ModelError, numElements, type Graph } from '../../../compiler/ir/graph.ts';
+import { ModelError, type Graph } from '../../../compiler/ir/graph.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
-import { dependencyGroups, type DepGraph, type DepGroup } from '../../../compiler/compress/groups.ts';
+import { dependencyGroups, type DepGraph } from '../../../compiler/compress/groups.ts';
 import { unitScores } from '../../../compiler/compress/importance.ts';
 import {
   applyPruning,
@@ -21,39 +21,9 @@ import {
   type KeepRule,
 } from '../../../compiler/compress/prune.ts';
 import { GraphBuilder, inputsFor } from '../ir/build-graph.ts';
+import { zeroRemoved } from './models.ts';
 
 const RULE8: KeepRule = { roundTo: 8, maxRatio: 0.9 };
-
-/** The original with every removed unit's columns zeroed in each consumer (its input weights). */
-function zeroRemoved(g: Graph, dep: DepGraph, kept: Map<DepGroup, number[]>): Graph {
-  const z: Graph = {
-    ...g,
-    tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, ...(t.data ? { data: t.data.slice() } : {}) }])),
-  };
-  for (const [grp, stay] of kept) {
-    const keepSet = new Set(stay);
-    grp.units.forEach((u, i) => {
-      if (keepSet.has(i)) return;
-      for (const n of z.nodes) {
-        const flow = dep.flows.get(n.name)!;
-        if (flow.kind !== 'transform') continue;
-        const pos = u.at.get(n.inputs[flow.data]!);
-        if (!pos) continue;
-        const w = z.tensors.get(n.inputs[flow.consumes.input]!)!;
-        const cols = w.shape.at(-1)!,
-          rows = numElements(w.shape) / cols;
-        const groupRows = w.shape[0]! / flow.groups;
-        for (const p of pos) {
-          for (let r = 0; r < rows; r++) {
-            const rowGroup = Math.floor(Math.floor(r / (rows / w.shape[0]!)) / groupRows);
-            if (Math.floor(p / cols) === rowGroup) w.data![r * cols + (p % cols)] = 0;
-          }
-        }
-      }
-    });
-  }
-  return z;
-}
 
 /** Prunes `ratio` of every prunable group; checks exact equality with the zeroed original and returns both. */
 function pruneAndCheck(g: Graph, ratio: number, rule: KeepRule = RULE8, keep: string[] = []) {
