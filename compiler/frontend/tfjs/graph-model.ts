@@ -228,18 +228,61 @@ function pool(op: 'MaxPool' | 'AvgPool'): Handler {
   };
 }
 
-function mean(c: NodeContext): Value {
+/** Mean / Max over H and W of 4-D data: global average / max pooling (how Keras global pools convert). */
+function reduceHW(op: 'avg' | 'max'): Handler {
+  return (c) => {
+    const x = c.act(0);
+    const s = c.b.shape(x);
+    const axes = [...c.constant(1, 'the axes').data].map((a) => (a < 0 ? a + s.length : a)).sort();
+    if (s.length !== 4 || axes.join() !== '1,2')
+      c.fail(
+        'input[1]',
+        `expected axes [1, 2] of 4-D data (global ${op} pooling), found [${axes}] of rank ${s.length}`,
+      );
+    const keep = c.bool('keep_dims');
+    const out = keep ? c.n.name : `${c.n.name}/pool`;
+    const y =
+      op === 'avg'
+        ? c.b.add('GlobalAvgPool', [x], {}, out)
+        : c.b.add('MaxPool', [x], { kernel: [s[1]!, s[2]!], strides: [s[1]!, s[2]!], padding: 'valid' }, out);
+    return keep ? { kind: 'act', ir: y } : c.add('Reshape', [y], { shape: [s[0]!, s[3]!] });
+  };
+}
+
+/**
+ * StridedSlice with constant begin/end/strides → IR Slice (same index rules: negatives count from the end,
+ * clamped), then a Reshape for shrink_axis_mask. begin_mask / end_mask take the whole axis; ellipsis and
+ * new-axis masks are refused.
+ */
+function stridedSlice(c: NodeContext): Value {
   const x = c.act(0);
   const s = c.b.shape(x);
-  const axes = [...c.constant(1, 'the axes').data].map((a) => (a < 0 ? a + s.length : a)).sort();
-  if (s.length !== 4 || axes.join() !== '1,2')
-    c.fail(
-      'input[1]',
-      `expected axes [1, 2] of 4-D data (global average pooling), found [${axes}] of rank ${s.length}`,
-    );
-  if (c.bool('keep_dims')) return c.add('GlobalAvgPool', [x]);
-  const y = c.b.add('GlobalAvgPool', [x], {}, `${c.n.name}/pool`);
-  return c.add('Reshape', [y], { shape: [s[0]!, s[3]!] });
+  const [begin, end, strides] = [1, 2, 3].map((i) => [...c.constant(i, ['begin', 'end', 'strides'][i - 1]!).data]);
+  const mask = (k: string) => Number(c.attr(k)?.i ?? 0);
+  for (const k of ['ellipsis_mask', 'new_axis_mask'])
+    if (mask(k) !== 0) c.fail(`attr '${k}'`, `expected 0, found ${mask(k)}`);
+  const [bm, em, sm] = [mask('begin_mask'), mask('end_mask'), mask('shrink_axis_mask')];
+  if (begin!.length > s.length) c.fail('input[1]', `expected at most ${s.length} begin values, found ${begin!.length}`);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const steps: number[] = [];
+  begin!.forEach((b, i) => {
+    const d = s[i]!;
+    const st = strides![i] ?? 1;
+    if (sm & (1 << i)) {
+      const b0 = b < 0 ? b + d : b;
+      (starts.push(b0), ends.push(b0 + 1), steps.push(1));
+      return;
+    }
+    starts.push(bm & (1 << i) ? (st > 0 ? 0 : d - 1) : b);
+    ends.push(em & (1 << i) ? (st > 0 ? d : -d - 1) : end![i]!);
+    steps.push(st);
+  });
+  const attrs = { starts, ends, axes: starts.map((_, i) => i), steps };
+  if (!sm) return c.add('Slice', [x], attrs);
+  const y = c.b.add('Slice', [x], attrs, `${c.n.name}/slice`);
+  const shape = c.b.shape(y).filter((_, i) => !(sm & (1 << i)));
+  return c.add('Reshape', [y], { shape: shape.length ? shape : [1] });
 }
 
 function pad(c: NodeContext): Value {
@@ -325,7 +368,9 @@ const OPS: Record<string, Handler> = {
   Softmax: (c) => c.add('Softmax', [c.act(0)], { axis: -1 }),
   MaxPool: pool('MaxPool'),
   AvgPool: pool('AvgPool'),
-  Mean: mean,
+  Mean: reduceHW('avg'),
+  Max: reduceHW('max'),
+  StridedSlice: stridedSlice,
   Pad: pad,
   PadV2: pad,
   ConcatV2: concat,

@@ -71,7 +71,7 @@ test('shards shorter than the manifest: names the weight that is cut', () => {
 test('shards longer than the manifest: names the last weight', () => {
   const path = copy('graph-model');
   appendFileSync(join(path, '../group1-shard1of1.bin'), new Uint8Array(8));
-  fails(path, 'shard size', "8 bytes follow the last weight 'feat/c'");
+  fails(path, 'shard size', "8 bytes follow the last weight 'edge/axis'");
 });
 
 test('unknown dtype and quantisation dtype: names the weight', () => {
