@@ -9,6 +9,7 @@ import type { QuantizeReport } from '../quantize/index.ts';
 import { hasQdqAnnotations } from '../quantize/qdq.ts';
 import { loadModelJson, sidecarPath } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
+import { loadTfjs, tfjsFormat, tfjsModelFiles } from '../frontend/tfjs/index.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
@@ -25,7 +26,7 @@ import {
   type QuantizeFlagValues,
 } from '../quantize/cli.ts';
 
-export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx> -o <out.edgec> [options]
+export const COMPILE_HELP = `usage: edgec compile <model.json|model.onnx|TF.js model.json> -o <out.edgec> [options]
 
 Compiles a model into an .edgec bundle and prints steps, MACs, bundle and arena bytes.
 
@@ -36,7 +37,7 @@ options:
                           steps are the same for both: either build runs any bundle (int8: same bytes)
   --dump-after PASS       print the IR graph after PASS to stdout; passes:
                           ${PASS_NAMES.join(', ')}
-  --shape NAME=DIMS       fix a dynamic ONNX input shape, e.g. --shape input=1x3x224x224 (repeatable)
+  --shape NAME=DIMS       fix a dynamic ONNX or TF.js input shape, e.g. --shape input=1x3x224x224 (repeatable)
   --embed                 write a one-file WASI .wasm (runtime + this bundle, unused kernels removed):
                           run it as \`wasm3 model.wasm input.bin output.bin\` (docs/embedding.md)
 ${QUANTIZE_HELP}
@@ -60,6 +61,7 @@ export function parseDims(text: string): number[] {
  * the weights file it names (any top-level string ending in .bin) or `<name>.bin` beside it.
  */
 export function modelFiles(path: string): string[] {
+  if (tfjsFormat(path)) return tfjsModelFiles(path);
   const files = [path];
   if (extname(path).toLowerCase() !== '.json') return files;
   const candidates = new Set<string>();
@@ -91,6 +93,7 @@ export function loadModel(path: string, shapes: Record<string, number[]> | undef
   if (!existsSync(path)) throw new CliError(path, 'no such file');
   const ext = extname(path).toLowerCase();
   if (ext === '.json') {
+    if (tfjsFormat(path)) return loadTfjs(path, shapes ? { shapes } : undefined);
     if (shapes) throw new UsageError('--shape applies to ONNX models only (model.json shapes are static)', 'compile');
     return loadModelJson(path);
   }
@@ -230,6 +233,8 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
   }
   const options: Record<string, unknown> = { target: f.target };
   if (f.shapes) options.shapes = f.shapes;
+  const sourceFormat = tfjsFormat(model);
+  if (sourceFormat) options.sourceFormat = sourceFormat;
   if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
   const variantKinds = f.variants === undefined ? undefined : parseVariants(f.variants);
   if (variantKinds) options.variants = variantKinds;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { join } from 'node:path';
 import { loadOnnx } from '../frontend/onnx/index.ts';
+import { loadTfjs, tfjsFormat, tfjsModelFiles } from '../frontend/tfjs/index.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { exportOnnx, EXPORT_OPSET } from '../export/onnx.ts';
@@ -11,10 +12,11 @@ import { parseCommand } from './args.ts';
 import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 
-export const IMPORT_HELP = `usage: edgec import <model.onnx> -o <model.json> [--shape NAME=DIMS …]
+export const IMPORT_HELP = `usage: edgec import <model.onnx|TF.js model.json> -o <model.json> [--shape NAME=DIMS …]
        edgec import <model.json|model.onnx> -o <model.onnx>
 
-Converts an ONNX model to model.json + <name>.bin beside it (both written atomically), or writes a
+Converts an ONNX or TF.js model (layers-model or graph-model, told from edgec's own model.json by its
+modelTopology) to model.json + <name>.bin beside it (both written atomically), or writes a
 model as a standard ONNX file (opset 13, float32; tensors keep the model's shapes, convolutions and
 pools are wrapped in NHWC ↔ NCHW Transposes) that onnxruntime and other ONNX tools run.
 
@@ -40,9 +42,10 @@ export async function importCommand(argv: string[]): Promise<number> {
   const outExt = extname(out).toLowerCase();
   if (outExt !== '.json' && outExt !== '.onnx')
     throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
-  if (inExt !== '.onnx' && !(inExt === '.json' && outExt === '.onnx')) {
+  const tfjs = inExt === '.json' && outExt === '.json' && tfjsFormat(model) !== undefined;
+  if (inExt !== '.onnx' && !tfjs && !(inExt === '.json' && outExt === '.onnx')) {
     throw new UsageError(
-      `${model}: expected an .onnx file (or -o <model.onnx> to export a model.json to ONNX)`,
+      `${model}: expected an .onnx file or a TF.js model.json (or -o <model.onnx> to export a model.json to ONNX)`,
       'import',
     );
   }
@@ -63,7 +66,15 @@ export async function importCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const graph = loadOnnx(model, shapes ? { shapes } : undefined);
+  if (tfjs) {
+    // never write over the TF.js files being read (a model.json or shard of the same name in the same folder)
+    const sidecar = join(dirname(resolve(out)), `${basename(out, extname(out))}.bin`);
+    const clash = tfjsModelFiles(model).find((f) => [resolve(out), sidecar].includes(resolve(f)));
+    if (clash) throw new CliError(out, `would overwrite ${clash}, a file of the TF.js model; choose another name`);
+  }
+  const graph = tfjs
+    ? loadTfjs(model, shapes ? { shapes } : undefined)
+    : loadOnnx(model, shapes ? { shapes } : undefined);
   const written = writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(graph, join(tmp, basename(out))));
   console.log(
     `${out}: ${graph.nodes.length} nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s); wrote ${written.map((f) => basename(f)).join(', ')}`,

@@ -54,7 +54,18 @@ export interface BundleSummary {
   fileBytes: number;
   inputs: { name: string; shape: number[]; dtype: string }[];
   outputs: { name: string; shape: number[]; dtype: string }[];
-  metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string };
+  /** sourceFormat: the model's format when the compiler recorded one (compile options), e.g. 'tfjs graph-model'. */
+  metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string; sourceFormat?: string };
+}
+
+/** The `sourceFormat` compile option a bundle records, if any. */
+function sourceFormatOf(compileOptions: string | null | undefined): string | undefined {
+  try {
+    const f = (JSON.parse(compileOptions ?? '{}') as { sourceFormat?: unknown }).sourceFormat;
+    return typeof f === 'string' ? f : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const DTYPE_NAMES: Record<number, string> = {
@@ -186,6 +197,7 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
       target: m?.target() ?? '',
       modelName: m?.modelName() ?? '',
       sourceHash: m?.sourceHash() ?? '',
+      ...(sourceFormatOf(m?.compileOptions()) ? { sourceFormat: sourceFormatOf(m?.compileOptions()) } : {}),
     },
   };
 }
@@ -219,7 +231,7 @@ export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: b
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
   const md = sum.metadata;
   return [
-    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
+    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}${md.sourceFormat ? `, from ${md.sourceFormat}` : ''}`,
     `inputs: ${io(sum.inputs)}`,
     `outputs: ${io(sum.outputs)}`,
     '',
