@@ -1,0 +1,65 @@
+// The bit-exactness matrix's models, shared by the wasm3 and Cortex-M tests: MNIST float, MNIST int8
+// (minmax calibration on the shipped images) and the gated-branch MNIST model, each with a few samples
+// of input bytes and the output bytes Node's scalar runtime writes for them (the reference every engine
+// must equal byte for byte).
+import { readFileSync } from 'node:fs';
+import { readNpy } from '../../compiler/io/npy.ts';
+import { compileModel } from '../../compiler/cli/compile.ts';
+import { load, type Build, type TensorArray, type TensorInfo } from '../../runtime/node.ts';
+
+const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
+
+export interface MatrixModel {
+  name: string;
+  bundle: Uint8Array;
+  /** `samples` samples, each every input in bundle order (docs/embedding.md, "WASI command"). */
+  input: Uint8Array;
+  samples: number;
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function images(first: number, n: number): Float32Array {
+  const x = readNpy(new Uint8Array(readFileSync('examples/mnist/images.npy')));
+  return (x.data as Float32Array).slice(first * 784, (first + n) * 784);
+}
+
+/** `edgec compile` (the CLI's own path) of a model file; `int8`: --quantize int8 on the shipped MNIST images. */
+export async function compileFile(path: string, int8 = false): Promise<Uint8Array> {
+  const quantize = int8 ? { quantize: 'int8', calibration: 'examples/mnist/images.npy' } : {};
+  return (await compileModel(path, { target: 'simd', quantize })).bundle;
+}
+
+export async function matrixModels(samples = 3): Promise<MatrixModel[]> {
+  const model = async (name: string, path: string, int8: boolean, first: number) => ({
+    name,
+    bundle: await compileFile(path, int8),
+    input: bytesOf(images(first, samples)),
+    samples,
+  });
+  return [
+    await model('mnist float', 'examples/mnist/model.json', false, 0),
+    await model('mnist int8', 'examples/mnist/model.json', true, 10),
+    await model('gated float', 'examples/branches/gated.json', false, 20),
+  ];
+}
+
+/** Output bytes of Node's runtime (`build`) for every sample of `m.input`, sample-major, outputs in bundle order. */
+export async function nodeOutput(m: MatrixModel, build: Build = 'scalar'): Promise<Uint8Array> {
+  const model = await load(m.bundle, { build });
+  const ins = model.info.inputs;
+  const bytes = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1) * ARRAYS[t.dtype].BYTES_PER_ELEMENT;
+  const per = ins.reduce((s, t) => s + bytes(t), 0);
+  const out: number[] = [];
+  for (let k = 0; k < m.samples; k++) {
+    let at = k * per;
+    const feeds: Record<string, TensorArray> = {};
+    for (const t of ins) {
+      feeds[t.name] = new ARRAYS[t.dtype](m.input.slice(at, at + bytes(t)).buffer);
+      at += bytes(t);
+    }
+    const y = model.run(feeds);
+    for (const t of model.info.outputs) out.push(...bytesOf(y[t.name]!));
+  }
+  return Uint8Array.from(out);
+}
