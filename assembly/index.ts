@@ -99,9 +99,9 @@ export function edgec_verify_checksum(on: i32): void {
   setVerifyChecksum(on != 0);
 }
 
-/** 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
+/** 2 in the relaxed-SIMD build, 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */
 export function edgec_build(): i32 {
-  return ASC_FEATURE_SIMD ? 1 : 0;
+  return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0;
 }
 
 /** Multiply-accumulates the last edgec_run executed (skipped branches and steps after an exit excluded). */

@@ -1,19 +1,21 @@
-// Browser entry (bundled to dist/browser/edgec.js next to edgec-simd/-scalar.wasm; no Node APIs): fetches
-// and compiles the runtime .wasm with streaming compilation (fallback: fetch + compile), picks the SIMD
-// build where WebAssembly.validate accepts SIMD128, else scalar, and hands it to load() in index.ts.
-import { load as loadWith, simdSupported, type Model } from './index.ts';
+// Browser entry (bundled to dist/browser/edgec.js next to edgec-relaxed/-simd/-scalar.wasm; no Node APIs): fetches
+// and compiles the runtime .wasm with streaming compilation (fallback: fetch + compile), picks the relaxed-SIMD
+// build where WebAssembly.validate accepts relaxed SIMD, else SIMD where it accepts SIMD128, else scalar, and hands
+// it to load() in index.ts.
+import { load as loadWith, resolveBuild, type Model } from './index.ts';
 
-export { BundleError, simdSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
 
-export type Build = 'simd' | 'scalar';
+export type Build = 'relaxed' | 'simd' | 'scalar';
 
 export interface BrowserLoadOptions {
-  /** 'auto' (default): simd when this engine validates SIMD128, else scalar. */
+  /** 'auto' (default): relaxed when this engine validates relaxed SIMD, else simd when it validates SIMD128, else
+   *  scalar. The three give identical bytes. */
   build?: 'auto' | Build;
-  /** Folder URL (ending in '/') holding edgec-simd.wasm and edgec-scalar.wasm; default: next to this script. */
+  /** Folder URL (ending in '/') holding edgec-{relaxed,simd,scalar}.wasm; default: next to this script. */
   wasmBase?: string | URL;
   reference?: boolean;
   /** Multi-variant bundles: the variant to start with (default the first). */
@@ -24,9 +26,9 @@ export interface BrowserLoadOptions {
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The build `auto` resolves to on this engine. */
+/** The build `auto` resolves to on this engine (throws for 'relaxed' where the engine fails the probe). */
 export function pickBuild(want: 'auto' | Build = 'auto'): Build {
-  return want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
+  return resolveBuild(want);
 }
 
 function defaultBase(): string {

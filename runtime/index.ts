@@ -14,7 +14,7 @@ export interface ModelInfo {
   outputs: TensorInfo[];
   arenaBytes: number;
   steps: number;
-  build: 'simd' | 'scalar';
+  build: 'relaxed' | 'simd' | 'scalar';
 }
 
 export interface Model {
@@ -97,6 +97,52 @@ export function simdSupported(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
 }
 
+// A module exporting f(a, b, c) = lane 0 of i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.splat(a), i8x16.splat(b),
+// i32x4.splat(c)) (opcode 0xfd 0x113), the instruction the relaxed build's qs8 GEMM is made of.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 127, 127, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 22, 1, 20,
+  0, 32, 0, 253, 15, 32, 1, 253, 15, 32, 2, 253, 17, 253, 147, 2, 253, 27, 0, 11,
+]);
+let relaxedOk: boolean | undefined;
+
+/**
+ * True when this engine runs WASM relaxed SIMD and its dot product adds as the spec says on operands every engine
+ * agrees on (b in [0, 127]): then the relaxed build is the one to load. Chromium ≥ 114 has it on; Node 20's V8
+ * (behind --experimental-wasm-relaxed-simd) validates it but returns twice the dot product and drops the
+ * accumulator on x64 (f(−100, 100, 5) = −80000, not −39995), so there `auto` stays on the simd build.
+ */
+export function relaxedSupported(): boolean {
+  if (relaxedOk === undefined) {
+    relaxedOk = false;
+    if (WebAssembly.validate(RELAXED_PROBE)) {
+      const f = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_PROBE)).exports.f as (...v: number[]) => number;
+      relaxedOk = f(-100, 100, 5) === -39995 && f(-3, 7, 1000) === 916 && f(127, 127, -1) === 64515;
+    }
+  }
+  return relaxedOk;
+}
+
+/** The build `auto` resolves to on this engine: relaxed, else simd, else scalar. */
+export function bestBuild(): 'relaxed' | 'simd' | 'scalar' {
+  return relaxedSupported() ? 'relaxed' : simdSupported() ? 'simd' : 'scalar';
+}
+
+/** A load option's build: 'auto' → bestBuild(); 'relaxed' only on an engine that passes the probe (elsewhere its
+ *  bytes could differ from the other builds', so it is refused, not run). */
+export function resolveBuild<B extends 'relaxed' | 'simd' | 'scalar'>(
+  want: 'auto' | B,
+): B | 'relaxed' | 'simd' | 'scalar' {
+  if (want === 'auto') return bestBuild();
+  if (want === 'relaxed' && !relaxedSupported())
+    throw new Error(
+      "edgec runtime: build 'relaxed' needs an engine whose relaxed-SIMD dot product passes edgec's probe " +
+        "(Chromium ≥ 114; Node 20's is wrong even with --experimental-wasm-relaxed-simd): use 'auto' or 'simd'",
+    );
+  return want;
+}
+
+const BUILDS = ['scalar', 'simd', 'relaxed'] as const;
+
 const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
 function errorText(ex: Exports): string {
@@ -141,7 +187,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     outputs: b.outputs,
     arenaBytes: ex.edgec_arena_size(),
     steps: b.steps,
-    build: ex.edgec_build() === 1 ? 'simd' : 'scalar',
+    build: BUILDS[ex.edgec_build()] ?? 'scalar',
   };
   const variants = b.variants;
   /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */

@@ -3,17 +3,18 @@
 // itself (build/ in the source tree and in the installed package) and picks the build.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load as loadWith, simdSupported, BundleError, type Model } from './index.ts';
+import { load as loadWith, resolveBuild, BundleError, type Model } from './index.ts';
 
-export { BundleError, simdSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType, SampleRoute, ControlStep } from './index.ts';
 
-export type Build = 'simd' | 'scalar';
+export type Build = 'relaxed' | 'simd' | 'scalar';
 
 export interface NodeLoadOptions {
-  /** 'auto' (default): simd when this engine validates SIMD128, else scalar. */
+  /** 'auto' (default): relaxed when this engine validates relaxed SIMD, else simd when it validates SIMD128, else
+   *  scalar. The three give identical bytes. */
   build?: 'auto' | Build;
   /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
   reference?: boolean;
@@ -50,10 +51,14 @@ export function wasmModule(build: Build): WebAssembly.Module {
   return m;
 }
 
-/** Loads a bundle (its bytes, or the path of an .edgec file) on the simd or scalar runtime build. */
+/** Loads a bundle (its bytes, or the path of an .edgec file) on the relaxed, simd or scalar runtime build. */
 export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): Promise<Model> {
-  const want = opts.build ?? 'auto';
-  const build: Build = want === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : want;
+  let build: Build;
+  try {
+    build = resolveBuild(opts.build ?? 'auto');
+  } catch (e) {
+    return Promise.reject(e);
+  }
   let bytes: Uint8Array;
   if (typeof bundle === 'string') {
     try {

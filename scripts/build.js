@@ -30,6 +30,7 @@ function newest(dir) {
   return t;
 }
 const outputs = [
+  'build/edgec-relaxed.wasm',
   'build/edgec-simd.wasm',
   'build/edgec-scalar.wasm',
   'build/edgec-wasi.wasm',
@@ -50,7 +51,7 @@ if (ifStale && oldestOut > newestSrc) process.exit(0);
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 mkdirSync(join(root, 'build'), { recursive: true });
-for (const target of ['simd', 'scalar']) {
+for (const target of ['relaxed', 'simd', 'scalar']) {
   execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
     cwd: root,
     stdio: 'inherit',
@@ -89,7 +90,7 @@ await esbuild.build({
 });
 // Every Node entry finds the .wasm in build/ (runtime/node.ts); copies here from older builds would only
 // be shipped twice.
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm'])
+for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm'])
   rmSync(join(root, 'dist', f), { force: true });
 // Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
 await esbuild.build({
@@ -104,7 +105,7 @@ await esbuild.build({
     'train-worker': 'runtime/train-worker-browser.ts',
   },
 });
-for (const f of ['edgec-simd.wasm', 'edgec-scalar.wasm'])
+for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-scalar.wasm'])
   copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
 
 // Declarations for the exports map. tsc keeps the sources' `./x.ts` specifiers; consumers resolve `./x.js`.

@@ -16,7 +16,7 @@ runs the samples one by one; the outputs are stacked along the first axis.
 options:
   -i, --input [NAME=]FILE    input .npy (inputs without a name are taken in the model's order)
   -o, --output [NAME=]FILE   output .npy to write (atomically); NAME= picks one of several outputs
-  --build auto|simd|scalar   runtime build (default auto: simd when the engine supports it)
+  --build auto|relaxed|simd|scalar  runtime build (default auto: relaxed, else simd, as the engine supports)
   -h, --help                 show this help`;
 
 type RunData = Float32Array | Int8Array | Uint8Array | Int32Array;
@@ -87,15 +87,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one bundle file, got ${positionals.length}`, 'run');
   const build = values.build ?? 'auto';
-  if (build !== 'auto' && build !== 'simd' && build !== 'scalar') {
-    throw new UsageError(`--build must be auto, simd or scalar, got '${build}'`, 'run');
+  if (build !== 'auto' && build !== 'relaxed' && build !== 'simd' && build !== 'scalar') {
+    throw new UsageError(`--build must be auto, relaxed, simd or scalar, got '${build}'`, 'run');
   }
   const bundlePath = positionals[0]!;
   const bundle = new Uint8Array(readFileSync(bundlePath));
   // The executor validates the whole bundle on load; names, shapes and dtypes come from it.
   let model: Awaited<ReturnType<typeof load>>;
   try {
-    model = await load(bundle, { build: build as 'auto' | 'simd' | 'scalar' });
+    model = await load(bundle, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
   } catch (e) {
     if (e instanceof Error && !e.message.includes(bundlePath)) throw new CliError(bundlePath, oneLine(e.message));
     throw e;

@@ -505,15 +505,19 @@ export interface KernelVariant {
   name: string;
   dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data' | 'train';
   serves: readonly string[];
-  /** Which wasm build runs this file's code: simd, scalar or both (same arithmetic, with or without v128). */
-  builds: readonly ('simd' | 'scalar')[];
+  /** Which wasm builds run this file's code (same arithmetic, with or without v128; relaxed: the simd build plus
+   *  relaxed SIMD's integer dot products, used only with operands on which every engine agrees). */
+  builds: readonly Build[];
   /** Rows (pixels) × columns (channels) × reduction step of the register tile, or the SIMD lanes along the channel
    *  axis for the kernels without a register tile (1: none); test/kernels/grid.test.ts walks each axis around it. */
   tile?: { mr: number; nr: number; kr: number };
   pack?: (w: ArrayLike<number>, ...dims: number[]) => Int8Array | Float32Array;
 }
 
-const BOTH = ['simd', 'scalar'] as const;
+/** The runtime builds (asconfig.json targets; runtime/node.ts loads one). */
+export type Build = 'relaxed' | 'simd' | 'scalar';
+/** Files compiled into every build. */
+const BOTH = ['relaxed', 'simd', 'scalar'] as const;
 
 /** Every file in assembly/kernels/ that runs steps. */
 export const VARIANTS: readonly KernelVariant[] = [
@@ -548,6 +552,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
     builds: ['simd'],
     tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  // reads the same c2-packed weights and re-lays them to c4 in the wasm on first use (the bundle is one for all builds)
+  {
+    name: 'qs8-gemm-2x8c4-wasmrelaxed',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: ['relaxed'],
+    tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
   },
   {
@@ -621,7 +634,7 @@ export const VARIANTS: readonly KernelVariant[] = [
     name: 'f32-conv-grad-wasmsimd',
     dir: 'train',
     serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32'],
-    builds: ['simd'],
+    builds: ['relaxed', 'simd'],
     tile: { mr: 4, nr: 8, kr: 16 },
   },
   {
@@ -646,7 +659,7 @@ export const variantFile = (v: KernelVariant): string => `assembly/kernels/${v.d
  * The variant file a step runs on one build (`edgec inspect` shows it): the kernel's own file, or for a GEMM-only
  * step (Dense, Conv2D_QS8 without a scratch: 1×1 direct) the GEMM tile that build runs. '-' for control steps.
  */
-export function stepVariant(id: number, build: 'simd' | 'scalar', hasScratch: boolean): string {
+export function stepVariant(id: number, build: Build, hasScratch: boolean): string {
   const k = kernelById(id);
   if (!k) return '?';
   const vs = VARIANTS.filter((v) => v.serves.includes(k.name) && v.builds.includes(build));

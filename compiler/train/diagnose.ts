@@ -29,7 +29,7 @@ export async function findNonFinite(
   state: TrainerState,
   batch: Batch,
   lr: number,
-  build: 'simd' | 'scalar',
+  build: 'relaxed' | 'simd' | 'scalar',
 ): Promise<NonFiniteSite | undefined> {
   if (!finite(batch.x)) return { node: tg.x, op: 'input', phase: 'input' };
   const g = cloneGraph(tg.graph);

@@ -1,9 +1,9 @@
 // Test harness for the wasm executor: builds small bundles with writeBundle (arena and constants
-// laid out 16-aligned here), runs them through every build x mode (simd/scalar x fast/reference)
-// and checks the four outputs are bit-identical. Also a seeded PRNG for test data.
+// laid out 16-aligned here), runs them through every build x mode (simd/scalar x fast/reference, and relaxed
+// where the engine has it) and checks the outputs are bit-identical. Also a seeded PRNG for test data.
 import * as assert from 'uvu/assert';
 import { writeBundle, fb, type ParamsSpec } from '../../compiler/emit/bundle-writer.ts';
-import { load, type TensorArray } from '../../runtime/node.ts';
+import { load, relaxedSupported, type TensorArray } from '../../runtime/node.ts';
 
 export { fb };
 
@@ -96,12 +96,19 @@ export function twoInOutBundle(): Uint8Array {
   );
 }
 
-export const VARIANTS = [
+// EDGEC_TEST_RELAXED=1 (test/kernels/relaxed.test.ts starts a child node with the engine flag): the relaxed build
+// must be there, so a run that silently left it out cannot pass.
+if (process.env.EDGEC_TEST_RELAXED === '1' && !relaxedSupported())
+  throw new Error('EDGEC_TEST_RELAXED=1 but this engine does not validate relaxed SIMD');
+
+/** simd/scalar × fast/reference, then the relaxed build (fast) where this engine runs relaxed SIMD. */
+export const VARIANTS: readonly { build: 'relaxed' | 'simd' | 'scalar'; reference: boolean }[] = [
   { build: 'simd', reference: false },
   { build: 'scalar', reference: false },
   { build: 'simd', reference: true },
   { build: 'scalar', reference: true },
-] as const;
+  ...(relaxedSupported() ? [{ build: 'relaxed' as const, reference: false }] : []),
+];
 
 /** Runs the bundle in all four variants, asserts identical bits, returns the reference outputs. */
 export async function runAll(
@@ -112,6 +119,7 @@ export async function runAll(
   const results: Record<string, TensorArray>[] = [];
   for (const v of VARIANTS) {
     const m = await load(bundle, v);
+    assert.is(m.info.build, v.build, `${label}: loaded build`);
     results.push(m.run(inputs));
   }
   const ref = results[2]!;

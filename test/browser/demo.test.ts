@@ -1,7 +1,7 @@
 // End to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core): the demo page
 // served on 127.0.0.1 loads the MNIST bundle, predicts picked and drawn digits like the Node runtime,
 // opens a multi-variant .edgec, and the bit-exactness matrix (float and int8): Node simd/scalar/WASI =
-// Chromium simd/scalar bytes.
+// Chromium relaxed/simd/scalar bytes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
@@ -99,9 +99,9 @@ if (!existsSync(CHROMIUM)) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('page: auto picks the simd build (Chromium validates SIMD128)', async () => {
-    assert.is(await page.textContent('#buildUsed'), 'simd');
-    assert.is(await page.evaluate(() => (window as any).edgecDemo.pickBuild('auto')), 'simd');
+  test('page: auto picks the relaxed build (Chromium runs relaxed SIMD and passes its dot-product probe)', async () => {
+    assert.is(await page.textContent('#buildUsed'), 'relaxed');
+    assert.is(await page.evaluate(() => (window as any).edgecDemo.pickBuild('auto')), 'relaxed');
   });
 
   test("pick shipped digits: prediction equals the Node runtime's, latency and branch shown", async () => {
@@ -159,7 +159,7 @@ if (!existsSync(CHROMIUM)) {
   test('branch example: the page shows the branch taken, as Node runDetailed reports it', async () => {
     writeFileSync(join(dir, 'gated-pick.edgec'), gated);
     await page.selectOption('#build', 'auto');
-    await page.waitForFunction(() => /simd/.test(document.getElementById('buildUsed')!.textContent!));
+    await page.waitForFunction(() => /relaxed/.test(document.getElementById('buildUsed')!.textContent!));
     await page.setInputFiles('#file', join(dir, 'gated-pick.edgec'));
     await page.waitForFunction(() => /^gated-pick\.edgec:/.test(document.getElementById('model')!.textContent!));
     const m = await load(gated, { build: 'simd' });
@@ -184,7 +184,7 @@ if (!existsSync(CHROMIUM)) {
   // The matrix: 8 MNIST images through the float and the int8 bundle (and the int8 variant of the
   // merged bundle in Chromium): every engine and build must give the Node simd bytes.
   for (const kind of ['float32', 'int8', 'gated'] as const) {
-    test(`bit-exactness matrix (${kind} MNIST, 8 images): Node simd = Node scalar = Node WASI = Chromium simd = Chromium scalar`, async () => {
+    test(`bit-exactness matrix (${kind} MNIST, 8 images): Node simd = Node scalar = Node WASI = Chromium relaxed = Chromium simd = Chromium scalar`, async () => {
       const b = kind === 'int8' ? int8 : kind === 'gated' ? gated : bundle;
       const per = 784,
         n = 8;
@@ -204,12 +204,14 @@ if (!existsSync(CHROMIUM)) {
       );
       assert.is(r.code, 0, r.stderr);
       rows['node-wasi'] = Array.from(readFileSync(join(dir, 'out.bin')));
-      const cases: [string, 'simd' | 'scalar', Uint8Array, string | undefined][] = [
+      const cases: [string, 'relaxed' | 'simd' | 'scalar', Uint8Array, string | undefined][] = [
+        ['chromium-relaxed', 'relaxed', b, undefined],
         ['chromium-simd', 'simd', b, undefined],
         ['chromium-scalar', 'scalar', b, undefined],
       ];
       if (kind === 'int8')
         cases.push(
+          ['chromium-relaxed-variant', 'relaxed', merged, 'int8'],
           ['chromium-simd-variant', 'simd', merged, 'int8'],
           ['chromium-scalar-variant', 'scalar', merged, 'int8'],
         );

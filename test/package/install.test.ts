@@ -139,7 +139,9 @@ test('the tarball holds what users need and nothing else', () => {
     'dist/runtime/node.js',
     'dist/compiler/index.js',
     'dist/browser/edgec.js',
+    'dist/browser/edgec-relaxed.wasm',
     'dist/browser/edgec-simd.wasm',
+    'build/edgec-relaxed.wasm',
     'build/edgec-simd.wasm',
     'build/edgec-scalar.wasm',
     'build/edgec-wasi.wasm',
@@ -225,7 +227,7 @@ const m: Model = await load(r.bundle, { build: 'scalar' });
 const out: Record<string, TensorArray> = m.run({ x: new Float32Array(4) });
 const opts: BrowserLoadOptions = { build: 'auto' };
 void out; void compileQuantized; void loadOnnx; void loadBrowser; void opts;
-// @ts-expect-error: the build is 'auto' | 'simd' | 'scalar'
+// @ts-expect-error: the build is 'auto' | 'relaxed' | 'simd' | 'scalar'
 await load(r.bundle, { build: 'gpu' });
 `,
   );

@@ -27,7 +27,7 @@ function ensurePanel(Kp: i32): void {
 
 /** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
-@inline function store8(
+@inline export function store8(
   y: usize,
   c: i32,
   a0: v128,
@@ -67,7 +67,7 @@ function ensurePanel(Kp: i32): void {
 }
 
 /** The shift every one of channels [0, N) shares when it is in [33, 54] (the 8-lane fast path), else 0. */
-function uniformShift(qc: usize, qs: i32, N: i32): i32 {
+export function uniformShift(qc: usize, qs: i32, N: i32): i32 {
   if (N <= 0) return 0;
   const s = qcAt(qc, qs, 2, 0);
   if (s < 33 || s > 54) return 0;
