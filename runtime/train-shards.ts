@@ -2,7 +2,8 @@
 // A step cuts the batch into the plan's S shards, runs the shard-gradient bundle on each (here, or on
 // workers that each hold their own instance and get the current weights with every step), stacks the
 // gradients as [S, ...] per weight in shard order and runs the update bundle once. The update bundle sums
-// shards 0..S−1 in order inside the wasm, so the weights do not depend on who computed which shard.
+// shards 0..S−1 in order inside the wasm, so the weights do not depend on who computed which shard. A plan with
+// BatchNorm in training mode stacks each shard's statistics the same way for the update's BatchNormMerge.
 import { load, BundleError, type Model, type TensorArray } from './index.ts';
 
 /** Names inside the two bundles (compiler/train/shard.ts makes them). JSON-safe. */
@@ -21,8 +22,17 @@ export interface ShardPlan {
     targets?: string[];
     /** Weighted loss-term outputs (shard means), absent: none. */
     terms?: string[];
+    /** BatchNorm in training mode: per BatchNorm the shard's mean and unbiased variance [C], in order. */
+    stats?: string[];
   };
-  update: { grads: string[]; lr: string; step?: string };
+  /** `stats`: the update inputs [S, C] the shards' BatchNorm statistics are stacked into (gradient.stats order). */
+  update: { grads: string[]; lr: string; step?: string; stats?: string[] };
+}
+
+/** Planned arena bytes and steps of one instance of each bundle (compiler/cli/train.ts prints them). */
+export interface ShardArena {
+  gradient: { arenaBytes: number; steps: number };
+  update: { arenaBytes: number; steps: number };
 }
 
 export interface ShardedBundles {
@@ -51,8 +61,10 @@ export interface ParallelTrainer {
   readonly threads: number;
   /** One training step over the batch: the batch-mean loss and the logits (B rows, sample order). */
   step(feed: StepFeed): Promise<StepOut>;
-  /** The update bundle's model: variables (weights, moments) are read and written here. */
+  /** The update bundle's model: variables (weights, moments, running statistics) are read and written here. */
   readonly model: Model;
+  /** Each bundle's arena (one gradient instance per thread). */
+  readonly arena: ShardArena;
   /** Stops the workers (a trainer with threads > 1 keeps none running between steps otherwise idle). */
   close(): Promise<void>;
 }
@@ -69,7 +81,9 @@ export type ToWorker =
   | { type: 'init'; bundle: Uint8Array; wasm: WebAssembly.Module; plan: ShardPlan; reference: boolean }
   | { type: 'step'; weights: Float32Array[]; jobs: ShardJob[] };
 export type FromWorker =
-  { type: 'ready' } | { type: 'done'; results: ShardResult[] } | { type: 'error'; message: string };
+  | { type: 'ready'; arenaBytes: number; steps: number }
+  | { type: 'done'; results: ShardResult[] }
+  | { type: 'error'; message: string };
 export interface ShardJob {
   shard: number;
   x: Float32Array;
@@ -82,6 +96,8 @@ export interface ShardResult {
   logits: Float32Array;
   grads: Float32Array[];
   terms?: number[];
+  /** BatchNorm statistics (plan.gradient.stats order). */
+  stats: Float32Array[];
 }
 
 /** What a worker looks like from here (a Node Worker or a browser Worker behind a thin adapter). */
@@ -114,6 +130,7 @@ function runShard(m: Model, plan: ShardPlan, job: ShardJob): ShardResult {
     loss: out[g.loss]![0]!,
     logits: out[g.logits] as Float32Array,
     grads: g.grads.map((n) => out[n] as Float32Array),
+    stats: (g.stats ?? []).map((n) => out[n] as Float32Array),
   };
   if (g.terms?.length) r.terms = g.terms.map((t) => out[t]![0]!);
   return r;
@@ -133,7 +150,7 @@ export function serveShards(
       if (msg.type === 'init') {
         model = await load(msg.bundle, { wasm: msg.wasm, reference: msg.reference });
         plan = msg.plan;
-        post({ type: 'ready' });
+        post({ type: 'ready', arenaBytes: model.info.arenaBytes, steps: model.info.steps });
         return;
       }
       if (!model || !plan) throw new BundleError('shard worker: step before init');
@@ -141,7 +158,7 @@ export function serveShards(
       const results = msg.jobs.map((j) => runShard(model!, plan!, j));
       post(
         { type: 'done', results },
-        results.flatMap((r) => [r.logits.buffer as ArrayBuffer, ...r.grads.map((d) => d.buffer as ArrayBuffer)]),
+        results.flatMap((r) => [r.logits, ...r.grads, ...r.stats].map((d) => d.buffer as ArrayBuffer)),
       );
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
@@ -183,11 +200,16 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
   const shapes = plan.params.map((p) => update.variables.find((v) => v.name === p)?.shape ?? []);
   const sizes = shapes.map((s) => s.reduce((a, d) => a * d, 1));
   const stacked = sizes.map((n) => new Float32Array(S * n));
+  const statNames = plan.update.stats ?? [];
+  const statSizes = statNames.map((n) => update.info.inputs.find((t) => t.name === n)!.shape[1]!);
+  const statStacked = statSizes.map((n) => new Float32Array(S * n));
+  let gradientArena = { arenaBytes: 0, steps: 0 };
 
   let local: Model | undefined;
   const workers: WorkerPort[] = [];
   if (threads === 1) {
     local = await load(bundles.gradient, { wasm: opts.wasm, reference });
+    gradientArena = { arenaBytes: local.info.arenaBytes, steps: local.info.steps };
   } else {
     if (!opts.spawn) throw new BundleError(`threads ${threads} needs a way to start workers (spawn)`);
     for (let i = 0; i < threads; i++) {
@@ -196,9 +218,11 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       workers.push(w);
     }
     try {
-      await Promise.all(
+      const ready = await Promise.all(
         workers.map((w) => request(w, { type: 'init', bundle: bundles.gradient, wasm: opts.wasm, plan, reference })),
       );
+      const r = ready[0]!;
+      if (r.type === 'ready') gradientArena = { arenaBytes: r.arenaBytes, steps: r.steps };
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
@@ -254,10 +278,12 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       loss = Math.fround(loss + r.loss);
       logits.set(r.logits, r.shard * rows);
       r.grads.forEach((d, k) => stacked[k]!.set(d, r.shard * sizes[k]!));
+      r.stats.forEach((d, k) => statStacked[k]!.set(d, r.shard * statSizes[k]!));
     }
     const u = plan.update;
     const inputs: Record<string, TensorArray> = { [u.lr]: Float32Array.of(feed.lr) };
     u.grads.forEach((name, k) => (inputs[name] = stacked[k]!));
+    statNames.forEach((name, k) => (inputs[name] = statStacked[k]!));
     if (u.step) inputs[u.step] = Float32Array.of(feed.step ?? 1);
     update.run(inputs);
     const out: StepOut = { loss: Math.fround(loss * Math.fround(1 / S)), logits };
@@ -275,6 +301,7 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
     threads,
     step,
     model: update,
+    arena: { gradient: gradientArena, update: { arenaBytes: update.info.arenaBytes, steps: update.info.steps } },
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
     },

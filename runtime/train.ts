@@ -342,7 +342,8 @@ export class Trainer {
   evaluate(source: BatchSource): EvalReport {
     const ev = this.opts.evaluator;
     if (!ev) throw new Error('Trainer.evaluate needs an evaluator (wasmEvaluator of the inference bundle)');
-    const w = this.weights();
+    // every variable: the evaluator takes the ones it has (weights, BatchNorm running statistics)
+    const w = this.runner.readVariables();
     const parts: { logits: Float32Array; y: Int32Array | Float32Array; n: number }[] = [];
     for (let k = 0; k < source.batchesPerEpoch; k++) {
       const b = source.batch(0, k);

@@ -48,7 +48,9 @@ export const K_FAKE_QUANT = 62;
 export const K_FAKE_QUANT_GRAD = 63;
 export const K_FAKE_QUANT_WEIGHT = 64;
 export const K_FAKE_QUANT_BIAS = 65;
-export const K_LAST = 65;
+export const K_BN_MERGE = 90;
+export const K_BN_EVAL = 91;
+export const K_LAST = 91;
 
 /** Schema names by KernelId (0 = Invalid). */
 export const KERNEL_NAMES: string[] = [
@@ -63,6 +65,11 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
+  '', '', '', '', '', '',
+  '', '', '', '', '', '',
+  '', '', '', '', '', '',
+  '', '', '', '', '', '',
+  'BatchNormMerge_F32', 'BatchNormEval_F32',
 ];
 
 /** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */
@@ -109,6 +116,8 @@ export function isTrainKernel(k: i32): bool {
     case K_FAKE_QUANT_GRAD:
     case K_FAKE_QUANT_WEIGHT:
     case K_FAKE_QUANT_BIAS:
+    case K_BN_MERGE:
+    case K_BN_EVAL:
       return true;
     default:
       return false;

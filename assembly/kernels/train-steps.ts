@@ -1,4 +1,4 @@
-// The training steps (KernelId 29..42, docs/training.md): their load-time contract checks and their
+// The training steps (KernelId 29..42, 60.., 90..91, docs/training.md): their load-time contract checks and their
 // dispatch to the fast kernels or the reference twins. Hooked from executor.ts and bundle/validate.ts.
 import {
   Model,
@@ -25,6 +25,8 @@ import {
   K_KL_DIV,
   K_BN_TRAIN,
   K_BN_GRAD,
+  K_BN_MERGE,
+  K_BN_EVAL,
   K_RKD_DISTANCE,
   K_RKD_ANGLE,
   K_FAKE_QUANT,
@@ -40,7 +42,7 @@ import { U_RELU, U_CLIP, U_SIGMOID, U_TANH, U_EXP, U_LEAKY, U_HARDSWISH } from '
 import { softmaxCrossEntropyF32, unaryGradF32, reduceSumF32, sgdUpdateF32 } from './train/f32-train';
 import { conv2dGradInputF32, conv2dGradFilterF32, maxPoolGradF32, avgPoolGradF32 } from './train/f32-conv-grad';
 import { adamUpdateF32, globalNormScaleF32, mseLossF32, klDivergenceF32 } from './train/f32-optim';
-import { batchNormTrainF32, batchNormGradF32 } from './train/f32-batchnorm';
+import { batchNormTrainF32, batchNormGradF32, batchNormMergeF32, batchNormEvalF32 } from './train/f32-batchnorm';
 import {
   refSoftmaxCrossEntropy,
   refUnaryGrad,
@@ -56,6 +58,8 @@ import {
   refKlDivergence,
   refBatchNormTrain,
   refBatchNormGrad,
+  refBatchNormMerge,
+  refBatchNormEval,
 } from '../reference/train';
 
 function outDim(i: i32, k: i32, s: i32, d: i32, p0: i32, p1: i32): i32 {
@@ -403,7 +407,57 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     return writable(y!);
   }
   if (k == K_BN_TRAIN || k == K_BN_GRAD) return checkBatchNorm(m, s, k == K_BN_TRAIN);
+  if (k == K_BN_MERGE) return checkBatchNormMerge(m, s);
+  if (k == K_BN_EVAL) return checkBatchNormEval(m, s);
   return 'unknown kernel id ' + k.toString();
+}
+
+/** BatchNormMerge: shard means, shard vars [S, C], rmean, rvar [C], rows [1] -> rmean, rvar (the same bytes). */
+function checkBatchNormMerge(m: Model, s: StepInfo): string {
+  if (s.inputs.length != 5 || s.outputs.length != 2)
+    return 'needs 5 inputs (shard means, shard vars, rmean, rvar, rows) and 2 outputs (rmean, rvar)';
+  if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+  for (let i = 0; i < 5; i++) {
+    const e = f32(t(m, s.inputs, i), 'input ' + i.toString());
+    if (e.length > 0) return e;
+  }
+  const C = t(m, s.inputs, 2)!.elems;
+  const all = t(m, s.inputs, 0)!.elems;
+  if (C < 1 || all < C || all % C != 0 || t(m, s.inputs, 1)!.elems != all || t(m, s.inputs, 3)!.elems != C)
+    return 'needs shard means and vars of S x C elements and rmean, rvar of C';
+  if (t(m, s.inputs, 4)!.elems != 1) return 'rows must hold 1 element';
+  for (let i = 0; i < 2; i++) {
+    const o = t(m, s.outputs, i)!;
+    const src = t(m, s.inputs, i + 2)!;
+    if (o.ptr != src.ptr || o.size != src.size)
+      return 'output ' + i.toString() + ' must be the same bytes as ' + (i == 0 ? 'rmean' : 'rvar');
+    const e = writable(o);
+    if (e.length > 0) return e;
+  }
+  if (!(s.p.momentum >= 0 && s.p.momentum <= 1)) return 'needs momentum in [0, 1]';
+  return '';
+}
+
+/** BatchNormEval: x [.., C], gamma, beta, rmean, rvar [C] -> y like x. */
+function checkBatchNormEval(m: Model, s: StepInfo): string {
+  if (s.inputs.length != 5 || s.outputs.length != 1) return 'needs 5 inputs (x, gamma, beta, rmean, rvar) and 1 output';
+  if (s.paramsType != P_TRAIN) return 'expects TrainParams';
+  const x = t(m, s.inputs, 0);
+  let e = f32(x, 'x');
+  if (e.length > 0) return e;
+  if (x!.shape.length < 1) return 'x must have rank >= 1';
+  const C = x!.shape[x!.shape.length - 1];
+  for (let i = 1; i < 5; i++) {
+    e = f32(t(m, s.inputs, i), 'input ' + i.toString());
+    if (e.length > 0) return e;
+    if (t(m, s.inputs, i)!.elems != <u64>C) return 'input ' + i.toString() + ' must hold ' + C.toString() + ' elements';
+  }
+  const y = t(m, s.outputs, 0);
+  e = f32(y, 'y');
+  if (e.length > 0) return e;
+  if (y!.elems != x!.elems) return 'y must hold as many elements as x';
+  if (!(s.p.epsilon >= 0)) return 'needs epsilon >= 0';
+  return writable(y!);
 }
 
 /** BatchNormTrain: x, gamma, beta, rmean, rvar -> y, mean, invstd, rmean, rvar (in place); BatchNormGrad: x, dy,
@@ -585,6 +639,19 @@ export function runTrainStep(m: Model, s: StepInfo, ref: bool): i32 {
       db = m.tensors[s.outputs[2]].ptr;
     if (ref) refBatchNormGrad(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
     else batchNormGradF32(x.ptr, ip[1], ip[2], ip[3], ip[4], dx, dg, db, M, C);
+  } else if (k == K_BN_MERGE) {
+    const C = <i32>m.tensors[s.inputs[2]].elems,
+      S = <i32>(x.elems / <u64>C),
+      ip = s.inPtrs;
+    if (ref) refBatchNormMerge(x.ptr, ip[1], ip[2], ip[3], ip[4], S, C, p.momentum);
+    else batchNormMergeF32(x.ptr, ip[1], ip[2], ip[3], ip[4], S, C, p.momentum);
+  } else if (k == K_BN_EVAL) {
+    const C = x.shape[x.shape.length - 1],
+      M = <i32>(x.elems / <u64>C),
+      ip = s.inPtrs,
+      y = m.tensors[s.outputs[0]].ptr;
+    if (ref) refBatchNormEval(x.ptr, ip[1], ip[2], ip[3], ip[4], y, M, C, p.epsilon);
+    else batchNormEvalF32(x.ptr, ip[1], ip[2], ip[3], ip[4], y, M, C, p.epsilon);
   } else if (k == K_SGD_UPDATE) {
     const g = m.tensors[s.inputs[1]].ptr,
       v = s.inputs[2] >= 0 ? m.tensors[s.inputs[2]].ptr : 0,

@@ -242,3 +242,32 @@ export function refBatchNormGrad(x: usize, dy: usize, gamma: usize, mean: usize,
     }
   }
 }
+
+/** BatchNormMerge: one channel at a time; the whole batch's mean and unbiased variance from the S shards', then the
+ *  running update (S = 1: the shard's own statistics). */
+export function refBatchNormMerge(means: usize, vars: usize, rmean: usize, rvar: usize, rows: usize, S: i32, C: i32,
+                                  mu: f32): void {
+  const m = at(rows, 0);
+  for (let c = 0; c < C; c++) {
+    let sum: f32 = 0;
+    for (let k = 0; k < S; k++) sum += at(means, k * C + c);
+    const mean: f32 = S == 1 ? at(means, c) : sum / <f32>S;
+    let q: f32 = 0;
+    for (let k = 0; k < S; k++) {
+      const d = at(means, k * C + c) - mean;
+      q += (m - 1) * at(vars, k * C + c) + m * (d * d);
+    }
+    const v: f32 = S == 1 ? at(vars, c) : q / (<f32>S * m - 1);
+    put(rmean, c, (1 - mu) * at(rmean, c) + mu * mean);
+    put(rvar, c, (1 - mu) * at(rvar, c) + mu * v);
+  }
+}
+
+/** BatchNormEval: one channel at a time, its M rows ascending. */
+export function refBatchNormEval(x: usize, gamma: usize, beta: usize, rmean: usize, rvar: usize, y: usize, M: i32,
+                                 C: i32, eps: f32): void {
+  for (let c = 0; c < C; c++) {
+    const inv = <f32>1 / Mathf.sqrt(at(rvar, c) + eps);
+    for (let m = 0; m < M; m++) put(y, m * C + c, ((at(x, m * C + c) - at(rmean, c)) * inv) * at(gamma, c) + at(beta, c));
+  }
+}

@@ -44,6 +44,7 @@ export const TRAIN_FLAGS = {
   checkpoint: { type: 'string' },
   resume: { type: 'string' },
   threads: { type: 'string' },
+  batchnorm: { type: 'string' },
   ...SCHEDULE_FLAGS,
 } as const;
 
@@ -67,7 +68,10 @@ ${SCHEDULE_HELP}
   --freeze N1,N2,…        nodes whose weights stay fixed (gradients still flow through them; repeatable)
   --checkpoint DIR        write DIR/checkpoint.edgeckpt after every epoch and on Ctrl-C
   --resume DIR            continue the run that wrote DIR's checkpoint (same model and flags)
-  --threads N             threads computing the batch's shard gradients (default: all cores); the weights do not depend on N`;
+  --threads N             threads computing the batch's shard gradients (default: all cores); the weights do not depend on N
+  --batchnorm MODE        BatchNorm nodes: train (batch statistics; gamma, beta and the running statistics learn),
+                          frozen (fixed affine of the running statistics) or fold (into the conv / dense before it);
+                          default train with --init (from scratch), frozen otherwise (fine-tuning)`;
 
 export interface TrainFlagValues extends ScheduleFlagValues {
   data?: string;
@@ -89,7 +93,11 @@ export interface TrainFlagValues extends ScheduleFlagValues {
   checkpoint?: string;
   resume?: string;
   threads?: string;
+  batchnorm?: string;
 }
+
+export const BATCHNORM_MODES = ['train', 'frozen', 'fold'] as const;
+export type BatchNormMode = (typeof BATCHNORM_MODES)[number];
 
 export interface TrainFlags {
   data: string;
@@ -108,6 +116,8 @@ export interface TrainFlags {
   resume?: string;
   /** Threads of the data-parallel step (runtime/train-parallel.ts); not a setting: the bytes do not depend on it. */
   threads: number;
+  /** --batchnorm; undefined: the command's default (`edgec train`: train with --init, else frozen). */
+  batchNorm?: BatchNormMode;
   /** The learning-rate schedule of a run of `totalSteps` optimiser steps (usage errors as the flags'). */
   schedule(totalSteps: number): Schedule;
   /** The settings that decide the run's bytes, as JSON (checkpoints compare them on --resume). */
@@ -172,6 +182,9 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
   const seed = v.seed === undefined ? 0 : num(v.seed, 'seed', cmd, whole(0), 'a whole number ≥ 0');
   const threads =
     v.threads === undefined ? availableParallelism() : num(v.threads, 'threads', cmd, whole(1), 'a whole number ≥ 1');
+  const batchNorm = v.batchnorm as BatchNormMode | undefined;
+  if (batchNorm !== undefined && !BATCHNORM_MODES.includes(batchNorm))
+    throw new UsageError(`--batchnorm must be ${BATCHNORM_MODES.join(', ')}, got '${v.batchnorm}'`, cmd);
   const frozen = (v.freeze ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
@@ -228,6 +241,7 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
     checkpoint: v.checkpoint,
     resume: v.resume,
     threads,
+    batchNorm,
     schedule,
     settings,
   };

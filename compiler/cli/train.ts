@@ -3,20 +3,23 @@
 // Prints the training arena before the first step, a progress bar per epoch (stderr, TTY), one line
 // per epoch and per validation. Checkpoints after every epoch; Ctrl-C writes one and exits 130;
 // --resume continues to the same bytes. A non-finite loss stops the run naming the step and the first
-// node that went non-finite; nothing is written and the last good checkpoint stays.
+// node that went non-finite; nothing is written and the last good checkpoint stays. BatchNorm trains, stays
+// frozen or is folded as --batchnorm says (default: train from scratch, frozen when fine-tuning); trained
+// running statistics are written back into the model.
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { load } from '../../runtime/node.ts';
+import { simdSupported } from '../../runtime/index.ts';
 import {
   NonFiniteLossError,
   Trainer,
   wasmEvaluator,
+  type Evaluator,
   type EpochReport,
   type TrainerState,
 } from '../../runtime/train.ts';
 import { parallelStepRunner, trainParallel, type ParallelTrainer } from '../../runtime/train-parallel.ts';
-import { cloneGraph } from '../compile.ts';
+import { load } from '../../runtime/node.ts';
 import { exportOnnx } from '../export/onnx.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
@@ -38,11 +41,12 @@ import { Pcg32 } from '../train/data/pcg32.ts';
 import { describeSite, findNonFinite } from '../train/diagnose.ts';
 import { initWeights } from '../train/init.ts';
 import { describeSchedule, learningRate } from '../train/schedule.ts';
+import { withTrainedState, type TrainingOptions } from '../train/training-graph.ts';
 import { parseCommand } from './args.ts';
 import { loadModel } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 import { fmtInt } from './inspect.ts';
-import { parseTrainFlags, TRAIN_FLAGS, TRAIN_FLAGS_HELP, type TrainFlags } from './train-flags.ts';
+import { parseTrainFlags, TRAIN_FLAGS, TRAIN_FLAGS_HELP, type BatchNormMode, type TrainFlags } from './train-flags.ts';
 
 export const TRAIN_HELP = `usage: edgec train <model.json|model.onnx> --data <x.npy> --labels <y.npy> -o <out.json|out.onnx> [options]
 
@@ -84,7 +88,13 @@ function loader(ds: Dataset, file: string, opts: ConstructorParameters<typeof Ba
 }
 
 /** The checkpoint of `state`: weights and moments by the spec, the run's settings in `extra`. */
-function toCheckpoint(c: CompiledTraining, state: TrainerState, hash: string, flags: TrainFlags): Checkpoint {
+function toCheckpoint(
+  c: CompiledTraining,
+  state: TrainerState,
+  hash: string,
+  flags: TrainFlags,
+  settings: Record<string, unknown>,
+): Checkpoint {
   const t = (name: string): CkptTensor => ({
     shape: [...c.training.graph.tensors.get(name)!.shape],
     data: state.variables.get(name)!,
@@ -97,16 +107,17 @@ function toCheckpoint(c: CompiledTraining, state: TrainerState, hash: string, fl
     batch: state.batch,
     rng: new Pcg32(flags.seed).getState(),
     optimizer: { ...flags.optimizer },
-    weights: new Map(c.spec.params.map((p) => [p, t(p)])),
+    // BatchNorm running statistics travel with the weights (they are constants of the model too)
+    weights: new Map([...c.spec.params, ...c.training.runningStats].map((p) => [p, t(p)])),
     moments: new Map(moments.map((m) => [m, t(m)])),
     observers: new Map(),
-    extra: { settings: flags.settings },
+    extra: { settings },
   };
 }
 
 function fromCheckpoint(ck: Checkpoint, c: CompiledTraining, file: string): TrainerState {
   const variables = new Map<string, Float32Array>();
-  const want = [...c.spec.params, ...Object.values(c.spec.moments).flat()];
+  const want = [...c.spec.params, ...c.training.runningStats, ...Object.values(c.spec.moments).flat()];
   const have = new Map([...ck.weights, ...ck.moments]);
   for (const name of want) {
     const t = have.get(name);
@@ -157,10 +168,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   const graph = loadModel(modelPath, undefined);
   const hash = modelStructureHash(graph);
+  // BatchNorm: train from scratch (what its running statistics are for), frozen when fine-tuning (the statistics
+  // the model was trained with stay; small fine-tuning batches make poor ones); recorded only for models with one
+  const hasBatchNorm = graph.nodes.some((n) => n.op === 'BatchNorm');
+  const bnMode: BatchNormMode = flags.batchNorm ?? (flags.init ? 'train' : 'frozen');
+  const settings = hasBatchNorm ? { ...flags.settings, batchNorm: bnMode } : flags.settings;
   const resumed = flags.resume === undefined ? undefined : loadCheckpoint(flags.resume, { graph, file: modelPath });
   const resumeFile = flags.resume === undefined ? '' : checkpointFile(flags.resume);
   if (resumed) {
-    const diff = settingsDiff((resumed.extra?.settings ?? {}) as Record<string, unknown>, flags.settings);
+    const diff = settingsDiff((resumed.extra?.settings ?? {}) as Record<string, unknown>, settings);
     if (diff)
       throw new CheckpointError(
         resumeFile,
@@ -186,28 +202,40 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const totalSteps = flags.epochs * batches.batchesPerEpoch;
     const schedule = flags.schedule(totalSteps);
 
-    const trainOpts = {
+    const keepBatchNorm = hasBatchNorm && bnMode !== 'fold';
+    const trainOpts: TrainingOptions = {
       loss: { kind: 'softmax-cross-entropy', labelSmoothing: flags.labelSmoothing },
       optimizer: flags.optimizer,
       clipNorm: flags.clipNorm,
       frozen: flags.frozen,
-    } as const;
-    const compiled = compileTraining(graph, flags.batch, trainOpts);
-    const model = await load(compiled.trainBundle, { build });
+      ...(keepBatchNorm ? { batchNorm: bnMode as 'train' | 'frozen' } : {}),
+    };
+    const compiled = compileTraining(graph, flags.batch, trainOpts, { keepBatchNorm });
+    const buildName = build === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : build;
     const evalModel = valBatches ? await load(compiled.evalBundle, { build }) : undefined;
     // the steps run on the sharded plan at every thread count, so --threads never changes the bytes
     const sharded = compileShardedTraining(buildShardedTraining(compiled.forward, flags.batch, trainOpts));
     parallel = await trainParallel(sharded, { threads: flags.threads, build });
-    const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), {
-      evaluator: evalModel && wasmEvaluator(evalModel),
-    });
+    const evaluator: Evaluator | undefined = evalModel && wasmEvaluator(evalModel);
+    const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), { evaluator });
     const params = compiled.spec.params.reduce(
       (s, p) => s + numElements(compiled.training.graph.tensors.get(p)!.shape),
       0,
     );
+    // what runs: one shard-gradient instance per thread and the update bundle
+    const { gradient: ga, update: ua } = parallel.arena;
     console.log(
-      `${modelPath}: training arena ${fmtInt(model.info.arenaBytes)} bytes, ${fmtInt(model.info.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${model.info.build} build)`,
+      `${modelPath}: training arena ${fmtInt(parallel.threads * ga.arenaBytes + ua.arenaBytes)} bytes, ${fmtInt(parallel.shards * ga.steps + ua.steps)} steps per batch of ${flags.batch}; ${fmtInt(params)} trained weights in ${compiled.spec.params.length} tensors (${buildName} build; ${parallel.threads} × ${fmtInt(ga.arenaBytes)} shard gradient + ${fmtInt(ua.arenaBytes)} update)`,
     );
+    if (hasBatchNorm) {
+      const n = graph.nodes.filter((x) => x.op === 'BatchNorm').length;
+      const how = {
+        train: `train: batch statistics of each ${flags.batch / parallel.shards}-sample shard, running statistics of the whole batch`,
+        frozen: 'frozen: the fixed affine of their running statistics',
+        fold: 'folded into the layer before them',
+      }[bnMode];
+      console.log(`${n} BatchNorm node${n === 1 ? '' : 's'} ${how} (--batchnorm ${bnMode})`);
+    }
     console.log(
       `${fmtInt(train.size)} samples, ${fmtInt(batches.batchesPerEpoch)} batches per epoch × ${flags.epochs} epoch${flags.epochs === 1 ? '' : 's'} = ${fmtInt(totalSteps)} steps; ${flags.optimizer.kind}, ${describeSchedule(schedule)}; ${parallel.shards} shards on ${parallel.threads} thread${parallel.threads > 1 ? 's' : ''}`,
     );
@@ -221,7 +249,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const ckptDir = flags.checkpoint ?? flags.resume ?? join(dirname(out), `${basename(out, extname(out))}.checkpoint`);
     let lastGood: string | undefined =
       flags.checkpoint === undefined && flags.resume !== undefined ? resumeFile : undefined;
-    const save = (s: TrainerState) => (lastGood = saveCheckpoint(ckptDir, toCheckpoint(compiled, s, hash, flags)));
+    const save = (s: TrainerState) =>
+      (lastGood = saveCheckpoint(ckptDir, toCheckpoint(compiled, s, hash, flags, settings)));
 
     const abort = new AbortController();
     const onSigint = () => abort.abort();
@@ -285,7 +314,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     } catch (e) {
       bar?.stop();
       if (!(e instanceof NonFiniteLossError)) throw e;
-      const site = await findNonFinite(compiled.training, e.state, e.input, e.lr, model.info.build);
+      const site = await findNonFinite(compiled.training, e.state, e.input, e.lr, buildName);
       const kept = lastGood ? `the last good checkpoint ${lastGood} is kept` : 'no checkpoint was written';
       if (site?.phase === 'input') {
         // the loader's batch knows its dataset rows: name the first sample holding a NaN / Inf
@@ -314,9 +343,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       return 130;
     }
 
-    const trained = cloneGraph(compiled.forward);
-    for (const [k, w] of trainer.weights()) trained.tensors.set(k, { ...trained.tensors.get(k)!, data: w });
-    const written = writeOutput(out, trained);
+    const vars = trainer.state().variables;
+    const written = writeOutput(
+      out,
+      withTrainedState(compiled.forward, compiled.training, (name) => vars.get(name)!),
+    );
     console.log(
       `${out}: trained ${fmtInt(result.position.step)} steps; wrote ${written.map((f) => basename(f)).join(', ')}`,
     );

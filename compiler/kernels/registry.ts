@@ -483,6 +483,22 @@ export const KERNELS: readonly KernelRow[] = [
     'b [C], w [C,...], input range [2] -> b at int32 steps s_in*s_w[c] as f32',
     'refFakeQuantBias',
   ),
+  train(
+    90,
+    'BatchNormMerge_F32',
+    'K_BN_MERGE',
+    'TrainParams',
+    'shard means, shard unbiased vars [S,C], rmean, rvar [C], rows per shard [1] -> rmean, rvar (the same bytes)',
+    'refBatchNormMerge',
+  ),
+  train(
+    91,
+    'BatchNormEval_F32',
+    'K_BN_EVAL',
+    'TrainParams',
+    'x [..,C], gamma, beta, rmean, rvar [C] (variables) -> y [..,C]',
+    'refBatchNormEval',
+  ),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -643,7 +659,12 @@ export const VARIANTS: readonly KernelVariant[] = [
     serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'],
     builds: BOTH,
   },
-  { name: 'f32-batchnorm', dir: 'train', serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32'], builds: BOTH },
+  {
+    name: 'f32-batchnorm',
+    dir: 'train',
+    serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32', 'BatchNormMerge_F32', 'BatchNormEval_F32'],
+    builds: BOTH,
+  },
 ];
 
 export function variantByName(name: string): KernelVariant {

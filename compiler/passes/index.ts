@@ -34,6 +34,8 @@ const MAX_ROUNDS = 10;
 export interface PipelineOptions {
   dumpAfter?: string;
   onDump?: (pass: string, text: string) => void;
+  /** Passes left out (e.g. training a BatchNorm keeps it: ['fold-batchnorm']). */
+  skip?: string[];
 }
 
 export function runPasses(g: Graph, opts: PipelineOptions = {}): Graph {
@@ -49,7 +51,7 @@ export function runPasses(g: Graph, opts: PipelineOptions = {}): Graph {
   apply(inferShapes, true);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
-    for (const p of PIPELINE.slice(1)) changed = apply(p, round === 0) || changed;
+    for (const p of PIPELINE.slice(1)) if (!opts.skip?.includes(p.name)) changed = apply(p, round === 0) || changed;
     if (!changed) break;
   }
   return g;

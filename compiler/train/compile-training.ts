@@ -2,6 +2,7 @@
 // the training batch, its training bundle (one run = one step), an inference bundle of the same
 // forward graph whose trained weights are variables (validation with the current weights, no
 // recompiling), and the names that tie them together. `edgec train` and the compiler API use it.
+// The training bundle compiles on first use only (`edgec train` steps through the sharded plan).
 import { compileGraph, cloneGraph } from '../compile.ts';
 import type { Graph } from '../ir/graph.ts';
 import { runPasses } from '../passes/index.ts';
@@ -9,21 +10,30 @@ import { buildTrainingGraph, withBatch, type TrainingGraph, type TrainingOptions
 import type { TrainingSpec } from '../../runtime/train.ts';
 
 export interface CompiledTraining {
-  /** The forward graph after the compile passes (BatchNorm folded, activations fused), input batch as loaded. */
+  /** The forward graph after the compile passes (BatchNorm folded unless kept, activations fused), batch as loaded. */
   forward: Graph;
   training: TrainingGraph;
   /** Training bundle: run({ x, labels, lr, step? }) is one step. */
   trainBundle: Uint8Array;
-  /** Inference bundle of `forward` at the training batch, ending at the logits, trained weights as variables. */
+  /** Inference bundle of `forward` at the training batch, ending at the logits, trained weights and BatchNorm
+   *  running statistics as variables. */
   evalBundle: Uint8Array;
   spec: TrainingSpec;
 }
 
-/** Optimises `graph` like `edgec compile` and builds + compiles its training plan for batch `batch`. */
-export function compileTraining(graph: Graph, batch: number, opts: TrainingOptions = {}): CompiledTraining {
-  const forward = runPasses(cloneGraph(graph));
+/**
+ * Optimises `graph` like `edgec compile` and builds + compiles its training plan for batch `batch`.
+ * `keepBatchNorm`: skip the fold pass, so BatchNorm trains as `opts.batchNorm` says (train or frozen).
+ */
+export function compileTraining(
+  graph: Graph,
+  batch: number,
+  opts: TrainingOptions = {},
+  passes: { keepBatchNorm?: boolean } = {},
+): CompiledTraining {
+  const forward = runPasses(cloneGraph(graph), passes.keepBatchNorm ? { skip: ['fold-batchnorm'] } : {});
   const training = buildTrainingGraph(withBatch(forward, batch), opts);
-  const trainBundle = compileGraph(training.graph, { skipPasses: true, modelName: `${graph.name}:train` }).bundle;
+  let trainBundle: Uint8Array | undefined;
 
   const ev = withBatch(forward, batch);
   const last = ev.nodes.find((n) => n.outputs.includes(ev.outputs[0]!));
@@ -31,7 +41,7 @@ export function compileTraining(graph: Graph, batch: number, opts: TrainingOptio
     ev.nodes = ev.nodes.filter((n) => n !== last);
   ev.outputs = [training.logits];
   ev.state = new Map();
-  for (const p of training.params) {
+  for (const p of [...training.params, ...training.runningStats]) {
     const t = ev.tensors.get(p)!;
     ev.state.set(p, training.graph.state!.get(p)!);
     ev.tensors.set(p, { name: p, dtype: t.dtype, shape: [...t.shape] });
@@ -49,5 +59,16 @@ export function compileTraining(graph: Graph, batch: number, opts: TrainingOptio
     params: [...training.params],
     moments: Object.fromEntries(training.moments),
   };
-  return { forward, training, trainBundle, evalBundle, spec };
+  return {
+    forward,
+    training,
+    get trainBundle() {
+      return (trainBundle ??= compileGraph(training.graph, {
+        skipPasses: true,
+        modelName: `${graph.name}:train`,
+      }).bundle);
+    },
+    evalBundle,
+    spec,
+  };
 }

@@ -49,6 +49,9 @@ const TRAIN_OPS: string[] = [
   'FakeQuantBias',
   'BatchNormTrain',
   'BatchNormGrad',
+  'BatchNormMerge',
+  // an inference BatchNorm the passes did not fold (its parameters are variables: validation while it trains)
+  'BatchNorm',
 ];
 
 const num = (n: Node, k: string, d: number) => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
@@ -252,6 +255,28 @@ export function lowerTrainNode(c: TrainLowerCtx, n: Node): boolean {
       );
       return true;
     }
+    case 'BatchNormMerge': {
+      // the running mean/var outputs are the bytes of the running inputs (pinned state), as for BatchNormTrain
+      const outs = n.outputs.map((o, k) => c.defineOutput(o, n, { aliasOf: ins[k + 2]! }));
+      step(
+        fb.KernelId.BatchNormMerge_F32,
+        ins,
+        outs,
+        { type: 'train', momentum: num(n, 'momentum', 0.1) },
+        numElements(shape(n.inputs[0]!)),
+      );
+      return true;
+    }
+    case 'BatchNorm':
+      if (c.g.tensors.get(n.inputs[0]!)!.dtype !== 'float32') return false;
+      step(
+        fb.KernelId.BatchNormEval_F32,
+        ins,
+        [c.defineOutput(n.outputs[0]!, n)],
+        { type: 'train', epsilon: num(n, 'epsilon', 1e-5) },
+        numElements(shape(n.inputs[0]!)),
+      );
+      return true;
     case 'BatchNormGrad':
       step(
         fb.KernelId.BatchNormGrad_F32,

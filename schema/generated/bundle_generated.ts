@@ -71,7 +71,9 @@ export enum KernelId {
   FakeQuant_F32 = 62,
   FakeQuantGrad_F32 = 63,
   FakeQuantWeight_F32 = 64,
-  FakeQuantBias_F32 = 65
+  FakeQuantBias_F32 = 65,
+  BatchNormMerge_F32 = 90,
+  BatchNormEval_F32 = 91
 }
 
 export enum BinaryOp {

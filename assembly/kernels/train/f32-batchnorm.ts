@@ -9,6 +9,11 @@
 // BatchNormGrad_F32  x, dy, gamma, mean, invstd → dx, dgamma, dbeta:
 //   x̂ = (x − mean) · invstd; dbeta = Σ_m dy; dgamma = Σ_m dy · x̂;
 //   dx = (gamma · invstd) · ((dy − dbeta / M) − x̂ · (dgamma / M)).
+// BatchNormMerge_F32  shard means, shard unbiased vars [S, C], rmean, rvar [C], rows m [1] (μ) → rmean, rvar (in place):
+//   the S shards' statistics (m rows each) combined into the whole batch's (M = S·m rows), then the running update:
+//   S = 1: mean = means[0], var = vars[0]; else mean = (Σ_s means) / S, q = Σ_s ((m − 1)·vars_s + m·(means_s − mean)²),
+//   var = q / (M − 1); rmean = (1 − μ)·rmean + μ·mean; rvar = (1 − μ)·rvar + μ·var (BatchNormTrain_F32's update).
+// BatchNormEval_F32  x, gamma, beta, rmean, rvar (eps) → y = ((x − rmean) · (1 / sqrt(rvar + eps))) · gamma + beta.
 
 @inline function at(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
 @inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
@@ -57,6 +62,38 @@ export function batchNormGradF32(x: usize, dy: usize, gamma: usize, mean: usize,
     for (let c = 0; c < C; c++) {
       const xh = (at(x, r + c) - at(mean, c)) * at(invstd, c);
       put(dx, r + c, (at(gamma, c) * at(invstd, c)) * ((at(dy, r + c) - at(dbeta, c) / <f32>M) - xh * (at(dgamma, c) / <f32>M)));
+    }
+  }
+}
+
+export function batchNormMergeF32(means: usize, vars: usize, rmean: usize, rvar: usize, rows: usize, S: i32, C: i32,
+                                  mu: f32): void {
+  const m = at(rows, 0);
+  for (let c = 0; c < C; c++) {
+    let mean = at(means, c), v = at(vars, c);
+    if (S > 1) {
+      let s: f32 = 0;
+      for (let k = 0; k < S; k++) s += at(means, k * C + c);
+      mean = s / <f32>S;
+      let q: f32 = 0;
+      for (let k = 0; k < S; k++) {
+        const d = at(means, k * C + c) - mean;
+        q += (m - 1) * at(vars, k * C + c) + m * (d * d);
+      }
+      v = q / (<f32>S * m - 1);
+    }
+    put(rmean, c, (1 - mu) * at(rmean, c) + mu * mean);
+    put(rvar, c, (1 - mu) * at(rvar, c) + mu * v);
+  }
+}
+
+export function batchNormEvalF32(x: usize, gamma: usize, beta: usize, rmean: usize, rvar: usize, y: usize, M: i32, C: i32,
+                                 eps: f32): void {
+  for (let m = 0; m < M; m++) {
+    const r = m * C;
+    for (let c = 0; c < C; c++) {
+      const inv = <f32>1 / Mathf.sqrt(at(rvar, c) + eps);
+      put(y, r + c, ((at(x, r + c) - at(rmean, c)) * inv) * at(gamma, c) + at(beta, c));
     }
   }
 }

@@ -150,3 +150,48 @@ export const batchNormGrad: OpDef = {
     return [dx, dg, db];
   },
 };
+
+/**
+ * BatchNormMerge (the data-parallel update, compiler/train/shard.ts): shard means and shard unbiased variances
+ * [S, C] of S shards of `rows` rows each (attr), running mean / var [C], rows [1] (the same number, as a constant
+ * the kernel reads) → running mean', var' (views of the running inputs). The whole batch's statistics from the
+ * shards' (exact: mean of the means; (Σ (rows − 1)·var_s + rows·(mean_s − mean)²) / (S·rows − 1)), then
+ * BatchNormTrain's running update with attr momentum. Lowers to BatchNormMerge_F32.
+ */
+export const batchNormMerge: OpDef = {
+  schema: { inputs: [5, 5], outputs: 2, attrs: { momentum: { kind: 'float', default: 0.1 } } },
+  trainingOnly: true,
+  infer(n, ins, file) {
+    const means = need(n, ins, 0, file, 'shard means'),
+      vars = need(n, ins, 1, file, 'shard vars');
+    const c = numElements(need(n, ins, 2, file, 'running mean').shape);
+    if (numElements(need(n, ins, 3, file, 'running var').shape) !== c)
+      fail(file, n, `running mean and var must hold the same ${c} channels`);
+    if (means.shape.length !== 2 || means.shape[1] !== c || vars.shape.join() !== means.shape.join())
+      fail(file, n, `shard means ${fmt(means.shape)} and vars ${fmt(vars.shape)} must both be [S, ${c}]`);
+    if (numElements(need(n, ins, 4, file, 'rows').shape) !== 1) fail(file, n, `rows must hold one value`);
+    if (ins.some((t) => t!.dtype !== 'float32')) fail(file, n, `every input must be float32`);
+    const mom = attrNum(n, 'momentum', 0.1);
+    if (!(mom >= 0 && mom <= 1)) fail(file, n, `momentum must be in [0, 1], found ${mom}`);
+    return [
+      { shape: [...ins[2]!.shape], dtype: 'float32' },
+      { shape: [...ins[3]!.shape], dtype: 'float32' },
+    ];
+  },
+  evaluate(n, ins) {
+    const [means, vars, rm, rv, rows] = ins.map((t) => t!.data) as Float64Array[];
+    const c = rm!.length,
+      s = means!.length / c,
+      m = rows![0]!,
+      mom = attrNum(n, 'momentum', 0.1);
+    const mean = new Float64Array(c),
+      vr = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      for (let j = 0; j < s; j++) mean[k]! += means![j * c + k]! / s;
+      let q = 0;
+      for (let j = 0; j < s; j++) q += (m - 1) * vars![j * c + k]! + m * (means![j * c + k]! - mean[k]!) ** 2;
+      vr[k] = q / (s * m - 1);
+    }
+    return [rm!.map((v, k) => (1 - mom) * v + mom * mean[k]!), rv!.map((v, k) => (1 - mom) * v + mom * vr[k]!)];
+  },
+};

@@ -2,7 +2,7 @@
 // rule, gradient and channel-flow slots; see op-def.ts). OpType is the key set of this table; model.json v1
 // uses the same op set (docs/model-format.md lists attrs and semantics).
 import { ModelError, type Graph, type Node } from '../graph.ts';
-import { batchNorm, batchNormGrad, batchNormTrain } from './batch-norm.ts';
+import { batchNorm, batchNormGrad, batchNormMerge, batchNormTrain } from './batch-norm.ts';
 import { add, div, max, min, mul, prelu, sub } from './binary.ts';
 import { concat } from './concat.ts';
 import { conv2d } from './conv2d.ts';
@@ -86,6 +86,7 @@ export const OPS = {
   FakeQuantBias: fakeQuantBias,
   BatchNormTrain: batchNormTrain,
   BatchNormGrad: batchNormGrad,
+  BatchNormMerge: batchNormMerge,
 } satisfies Record<string, OpDef>;
 
 /** Infers one node's outputs from the graph's current tensors. */
