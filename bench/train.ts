@@ -1,13 +1,16 @@
-// npm run bench -- --train [model.onnx] [--batch 32] [--steps N]: training throughput (samples/s, one thread) of an
+// npm run bench -- --train [model.onnx] [--batch 32] [--steps N]: training throughput (samples/s, one thread and all
+// cores) of an
 // ONNX classifier (default ../shared/models/fashion_cnn.onnx) — SGD momentum 0.9, softmax cross-entropy, the same
 // starting weights and the same batches everywhere — in edgec (simd and scalar builds, each in a child process that
-// also reports its peak RSS), tfjs-backend-wasm (conv backward kernels supplied by tf.customGrad), tfjs-cpu and
-// PyTorch CPU with one thread (python3 subprocess; skipped with a line when torch is absent). The loss after the
+// also reports its peak RSS; the data-parallel plan `edgec train` runs on 1 and on all cores), tfjs-backend-wasm (conv
+// backward kernels supplied by tf.customGrad), tfjs-cpu and PyTorch CPU with one thread and with all cores (python3
+// subprocess; skipped with a line when torch is absent); every edgec row is also compared with PyTorch at its thread
+// count. The loss after the
 // last step is printed per runtime: equal starts and batches make them agree to float rounding, a check that every
 // peer trained the same network. Run by hand only: the machine is shared, so numbers never gate a test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, loadavg } from 'node:os';
+import { availableParallelism, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +23,7 @@ import { registerTfjsGradients } from './peers/tfjs-gradients.ts';
 
 interface Result {
   name: string;
+  threads: number;
   samplesPerS?: number;
   loss?: number;
   peakRss?: number;
@@ -98,7 +102,7 @@ async function tfjsRun(
   for (let i = warm; i < warm + steps; i++) loss = await step(...batch(i));
   const s = (performance.now() - t0) / 1000;
   tf.disposeVariables();
-  return { name, samplesPerS: (steps * B) / s, loss };
+  return { name, threads: 1, samplesPerS: (steps * B) / s, loss };
 }
 
 /** Runs every runtime and prints the table. */
@@ -119,22 +123,32 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const dataPath = join(dir, 'samples.bin');
   writeSamples(dataPath, data);
   const results: Result[] = [];
+  const cores = availableParallelism();
+  const edgecChild = (build: string, threads?: number) =>
+    child(process.execPath, [
+      '--import',
+      'tsx',
+      here('./train-edgec.ts'),
+      model,
+      dataPath,
+      String(B),
+      String(warm),
+      String(steps),
+      build,
+      String(LR),
+      ...(threads === undefined ? [] : [String(threads)]),
+    ]);
   try {
     for (const build of ['simd', 'scalar']) {
-      const r = child(process.execPath, [
-        '--import',
-        'tsx',
-        here('./train-edgec.ts'),
-        model,
-        dataPath,
-        String(B),
-        String(warm),
-        String(steps),
-        build,
-        String(LR),
-      ]);
-      results.push({ name: `edgec ${build}`, ...r });
-      if (build === 'simd') console.log(`edgec training arena ${r.arenaBytes} B`);
+      const r = edgecChild(build);
+      results.push({ name: `edgec ${build}`, threads: 1, ...r });
+      if (build === 'simd') console.log(`edgec training arena ${r.arenaBytes} B (one training bundle)`);
+    }
+    // what `edgec train --threads N` runs: the sharded plan, on one thread and on every core
+    for (const threads of cores > 1 ? [1, cores] : [1]) {
+      const r = edgecChild('simd', threads);
+      results.push({ name: `edgec simd ${r.shards} shards`, ...r, threads: r.threads! });
+      console.log(`edgec sharded arena on ${r.threads} thread(s): ${r.arenaBytes} B (${r.shards} shards)`);
     }
     await registerTfjsGradients();
     tfwasm.setThreadsCount(1);
@@ -148,15 +162,18 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
     const python = ['python3', '/usr/bin/python3'].find(
       (p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
     );
-    if (python) {
+    for (const threads of cores > 1 ? [1, cores] : [1]) {
+      const name = `pytorch ${threads} thread${threads > 1 ? 's' : ''}`;
+      if (!python) {
+        results.push({ name, threads, note: 'skipped: python3 cannot import torch' });
+        continue;
+      }
       const specPath = join(dir, 'spec.json');
       writeFileSync(
         specPath,
-        JSON.stringify({ batch: B, warm, steps, lr: LR, data: dataPath, layers: torchLayers(g) }),
+        JSON.stringify({ batch: B, warm, steps, lr: LR, threads, data: dataPath, layers: torchLayers(g) }),
       );
-      results.push({ name: 'pytorch 1 thread', ...child(python, [here('./peers/torch-train.py'), specPath]) });
-    } else {
-      results.push({ name: 'pytorch 1 thread', note: 'skipped: python3 cannot import torch' });
+      results.push({ name, threads, ...child(python, [here('./peers/torch-train.py'), specPath]) });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -165,21 +182,32 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const edgec = results[0]!.samplesPerS!;
   console.log(
     `training throughput, ${model}, batch ${B}, ${steps} timed steps after ${warm} warm-up, ` +
-      `one thread, data: ${data.source}; load average ${loadavg()[0]!.toFixed(1)}`,
+      `${cores} cores, data: ${data.source}; load average ${loadavg()[0]!.toFixed(1)}`,
   );
   console.log('targets: edgec simd ≥ 3× tfjs-wasm, ≥ 0.5× pytorch 1 thread; peak RSS of the edgec process ≤ 150 MB');
-  const head = ['runtime', 'samples/s', 'edgec simd / it', 'loss after last step', 'peak RSS MB'];
-  const rows = results.map((r) =>
-    r.note
-      ? [r.name, r.note, '', '', '']
-      : [
-          r.name,
-          r.samplesPerS!.toFixed(1),
-          (edgec / r.samplesPerS!).toFixed(2),
-          r.loss!.toFixed(5),
-          r.peakRss ? (r.peakRss / 1e6).toFixed(1) : '-',
-        ],
-  );
+  const torchAt = (threads: number) => results.find((r) => r.name.startsWith('pytorch') && r.threads === threads);
+  const head = [
+    'runtime',
+    'threads',
+    'samples/s',
+    'edgec simd / it',
+    'it / pytorch same threads',
+    'loss after last step',
+    'peak RSS MB',
+  ];
+  const rows = results.map((r) => {
+    if (r.note) return [r.name, String(r.threads), r.note, '', '', '', ''];
+    const torch = torchAt(r.threads)?.samplesPerS;
+    return [
+      r.name,
+      String(r.threads),
+      r.samplesPerS!.toFixed(1),
+      (edgec / r.samplesPerS!).toFixed(2),
+      r.name.startsWith('edgec') && torch ? (r.samplesPerS! / torch).toFixed(2) : '',
+      r.loss!.toFixed(5),
+      r.peakRss ? (r.peakRss / 1e6).toFixed(1) : '-',
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(fmt(head));

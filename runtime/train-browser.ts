@@ -11,6 +11,8 @@ import {
 } from './train-shards.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
+// the Trainer (dist/browser/edgec.js) steps through a ParallelTrainer with this runner
+export { parallelStepRunner } from './train-shards.ts';
 
 export interface BrowserParallelOptions {
   /** Workers computing shard gradients (default navigator.hardwareConcurrency; capped at the shard count). */

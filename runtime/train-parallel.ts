@@ -14,9 +14,9 @@ import {
   type WorkerPort,
   type FromWorker,
 } from './train-shards.ts';
-import { missingTarget, type StepRunner, type TrainingSpec } from './train.ts';
 
 export type { ParallelTrainer, ShardedBundles, ShardPlan, StepFeed } from './train-shards.ts';
+export { parallelStepRunner } from './train-shards.ts';
 
 export interface ParallelOptions {
   /** Threads computing shard gradients (default: every core; capped at the plan's shard count). */
@@ -77,28 +77,4 @@ export function trainParallel(bundles: ShardedBundles, opts: ParallelOptions = {
     reference: opts.reference,
     spawn,
   });
-}
-
-/**
- * A StepRunner (runtime/train.ts) over a ParallelTrainer: the Trainer's step loop on the sharded plan.
- * `spec` names the full training graph's weights and moments, which are the update bundle's variables.
- */
-export function parallelStepRunner(t: ParallelTrainer, spec: TrainingSpec): StepRunner {
-  return {
-    batch: t.batch,
-    spec,
-    step: (b, lr, k) =>
-      t.step({
-        x: b.x,
-        labels: b.y,
-        lr,
-        step: k + 1,
-        ...(spec.targets.length && { targets: spec.targets.map((n) => b.targets?.[n] ?? missingTarget(n)) }),
-      }),
-    readVariables: () => new Map(t.model.variables.map((v) => [v.name, t.model.readVariable(v.name) as Float32Array])),
-    writeVariables(vars) {
-      for (const [name, data] of vars) t.model.writeVariable(name, data);
-    },
-    reset: () => t.model.resetVariables(),
-  };
 }

@@ -5,6 +5,7 @@
 // shards 0..S−1 in order inside the wasm, so the weights do not depend on who computed which shard. A plan with
 // BatchNorm in training mode stacks each shard's statistics the same way for the update's BatchNormMerge.
 import { load, BundleError, type Model, type TensorArray } from './index.ts';
+import { missingTarget, type StepRunner, type TrainingSpec } from './train.ts';
 
 /** Names inside the two bundles (compiler/train/shard.ts makes them). JSON-safe. */
 export interface ShardPlan {
@@ -305,5 +306,30 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
     },
+  };
+}
+
+/**
+ * A StepRunner (runtime/train.ts) over a ParallelTrainer: the Trainer's step loop on the sharded plan, in Node
+ * (runtime/train-parallel.ts) and in browsers (runtime/train-browser.ts). `spec` names the full training graph's
+ * weights and moments, which are the update bundle's variables (with any BatchNorm running statistics).
+ */
+export function parallelStepRunner(t: ParallelTrainer, spec: TrainingSpec): StepRunner {
+  return {
+    batch: t.batch,
+    spec,
+    step: (b, lr, k) =>
+      t.step({
+        x: b.x,
+        labels: b.y,
+        lr,
+        step: k + 1,
+        ...(spec.targets.length && { targets: spec.targets.map((n) => b.targets?.[n] ?? missingTarget(n)) }),
+      }),
+    readVariables: () => new Map(t.model.variables.map((v) => [v.name, t.model.readVariable(v.name) as Float32Array])),
+    writeVariables(vars) {
+      for (const [name, data] of vars) t.model.writeVariable(name, data);
+    },
+    reset: () => t.model.resetVariables(),
   };
 }

@@ -1,5 +1,5 @@
 # Training peer of `npm run bench -- --train`: the same network (a JSON layer list written by bench/train.ts from the
-# edgec IR after its passes, weights included) in PyTorch on the CPU with one thread, SGD momentum 0.9, softmax
+# edgec IR after its passes, weights included) in PyTorch on the CPU (spec "threads", default 1), SGD momentum 0.9, softmax
 # cross-entropy, over the same batches (raw file: x f32 [count,28,28,1] NHWC, then labels i32 [count]).
 # Prints one JSON line: samples/s, the last loss, peak RSS. Usage: python3 torch-train.py spec.json
 import json, resource, sys, time
@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 spec = json.load(open(sys.argv[1]))
-torch.set_num_threads(1)
+torch.set_num_threads(spec.get("threads", 1))
 B, warm, steps = spec["batch"], spec["warm"], spec["steps"]
 count = B * (warm + steps)
 raw = np.fromfile(spec["data"], dtype=np.uint8)

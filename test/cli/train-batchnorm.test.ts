@@ -2,9 +2,11 @@
 // the written model (json and ONNX) keeps the BatchNorm with its trained gamma/beta and running statistics, and those
 // statistics are the float64 moving average (PyTorch's: momentum 0.1, unbiased variance) of exactly the batches the
 // run saw, within 1e-5·(1 + |v|); 1 and 3 threads write the same bytes; the checkpoint carries the statistics; the
-// default is train with --init and frozen without (statistics and gamma unchanged); a bad mode is a usage error.
+// default is train with --init and frozen without (statistics and gamma unchanged); Ctrl-C + --resume ends on the
+// bytes of an uninterrupted run (the statistics come back from the checkpoint); a bad mode is a usage error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import { loadModel } from '../../compiler/cli/compile.ts';
 import { loadCheckpoint } from '../../compiler/train/checkpoint.ts';
 import { arrayBatches } from '../../runtime/train.ts';
 import { randF32, rng } from '../assembly/harness.ts';
-import { edgecIn } from './run-edgec.ts';
+import { CLI, edgecIn } from './run-edgec.ts';
 import { digits, mlpGraph, TRAIN_N, writeTrainFixtures } from './train-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-train-bn-'));
@@ -175,6 +177,48 @@ test('--batchnorm default: train with --init, frozen when fine-tuning (statistic
   assert.is(bad.code, 2, bad.err);
   assert.match(bad.err, /--batchnorm must be train, frozen, fold, got 'sync'/);
   assert.not.ok(readFileSync(at('scratch.json')).length === 0);
+});
+
+test('--batchnorm train: Ctrl-C and --resume end on the bytes of an uninterrupted run', async () => {
+  const args = [
+    'train',
+    'bn.json',
+    ...COMMON,
+    '--epochs',
+    '30',
+    '--batchnorm',
+    'train',
+    '--seed',
+    '4',
+    '--threads',
+    '2',
+  ];
+  const full = edgec(...args, '-o', 'full.json');
+  assert.is(full.code, 0, full.err);
+  const stop = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const p = spawn(process.execPath, [...CLI, ...args, '--checkpoint', 'ckr', '-o', 'part.json'], {
+      cwd: tmp,
+      env: { ...process.env, EDGEC_DEBUG: '' },
+    });
+    let out = '',
+      sent = false;
+    p.stdout.on('data', (d: Buffer) => {
+      out += d;
+      if (!sent && /^epoch 2\/30/m.test(out)) {
+        sent = true;
+        p.kill('SIGINT');
+      }
+    });
+    p.on('close', (code) => resolve({ code, out }));
+  });
+  assert.is(stop.code, 130, stop.out);
+  assert.match(stop.out, /interrupted at step/);
+  const resumed = edgec(...args, '--resume', 'ckr', '-o', 'part.json');
+  assert.is(resumed.code, 0, resumed.err);
+  assert.ok(
+    readFileSync(at('part.bin')).equals(readFileSync(at('full.bin'))),
+    'resumed = uninterrupted bytes (weights and running statistics)',
+  );
 });
 
 test.run();
