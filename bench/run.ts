@@ -1,12 +1,18 @@
-// npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small]
+// npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small] [--json]
+// npm run bench -- <bench models dir> --relaxed [--only mobilenet_v2] [--json]: relaxed vs simd build in Chromium (bench/relaxed.ts)
 // npm run bench -- --train [fashion_cnn.onnx] [--batch 32] [--steps 20]: training throughput (bench/train.ts)
 // Side-by-side single-thread latency of edgec against its peers on the same model in the same run:
 // onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8) and tfjs-backend-wasm (float, running
 // the very graph edgec compiles), and edgec int8 (the QDQ u8s8 model with its own scales, or, without
 // one, calibrated on 4 random-normal inputs). Prints medians (the runtimes interleaved run by run, so load
 // bursts hit every peer alike) and ratios (edgec / peer: below 1 is faster).
+// `--json`: the same run as one JSON document on stdout (schema edgec-bench/1: environment, commit, per-model
+// medians in ms, ratios, sizes, peak RSS; the GEMM and factorisation notes as their text lines), everything else on
+// stderr, so runs can be stored and compared across commits.
 // Run by hand only: this machine is shared and noisy, so numbers never gate a test.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { arch, cpus, platform } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
@@ -21,6 +27,7 @@ import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
 import { gemmBench } from './gemm.ts';
 import { factorizeBench } from './factorize.ts';
 import { trainBench } from './train.ts';
+import { relaxedBench } from './relaxed.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,8 +37,13 @@ const { values, positionals } = parseArgs({
     train: { type: 'boolean' },
     batch: { type: 'string' },
     steps: { type: 'string' },
+    json: { type: 'boolean' },
+    relaxed: { type: 'boolean' },
   },
 });
+// --json: stdout carries only the document (peers' own console output goes to stderr)
+const writeOut = process.stdout.write.bind(process.stdout);
+if (values.json) console.log = console.info = (...a: unknown[]) => console.error(...a);
 if (values.train) {
   await trainBench({ model: positionals[0], batch: values.batch, steps: values.steps });
   process.exit(0);
@@ -41,6 +53,15 @@ if (!dir || !existsSync(join(dir, 'mlp.onnx'))) {
   console.error(`edgec bench: give the folder of the benchmark models (mlp.onnx, cnn_small.onnx, mobilenet_v2.onnx and their .npy),
 e.g. npm run bench -- ../shared/models/bench${dir ? ` (no mlp.onnx in '${dir}')` : ''}`);
   process.exit(2);
+}
+if (values.relaxed) {
+  await relaxedBench(
+    dir,
+    (values.only ?? 'mobilenet_v2').split(','),
+    Math.max(2, Number(values.runs ?? 8)),
+    !!values.json,
+  );
+  process.exit(0);
 }
 const MODELS = (values.only ?? 'mlp,cnn_small,mobilenet_v2').split(',');
 const RUNS: Record<string, number> = { mlp: 300, cnn_small: 100, mobilenet_v2: 12 };
@@ -80,6 +101,7 @@ await tf.ready();
 
 let peakRss = process.memoryUsage().rss;
 const rows: string[][] = [];
+const records: Record<string, unknown>[] = [];
 for (const m of MODELS) {
   const runs = Number(values.runs ?? RUNS[m] ?? 20);
   const onnxPath = resolve(dir, `${m}.onnx`);
@@ -138,6 +160,30 @@ for (const m of MODELS) {
   )) as [number, number, number, number, number?];
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
+  records.push({
+    model: m,
+    runs,
+    ms: { edgecF32: tEdgec, ortF32: tOrtF, ortU8s8: tOrtQ ?? null, tfjsF32: tTf, edgecI8: tEdgecQ },
+    ratio: {
+      edgecF32_ortF32: tEdgec / tOrtF,
+      edgecF32_ortU8s8: tOrtQ ? tEdgec / tOrtQ : null,
+      edgecF32_tfjsF32: tEdgec / tTf,
+      edgecI8_ortU8s8: tOrtQ ? tEdgecQ / tOrtQ : null,
+      edgecI8_tfjsF32: tEdgecQ / tTf,
+    },
+    maxAbs: {
+      edgecF32: maxAbs(eOut, refF),
+      ortF32: maxAbs(ortF.out, refF),
+      tfjsF32: maxAbs(tfOut, refF),
+      edgecI8_vs_ortU8s8: ortQ ? maxAbs(qOut, ortQ.out) : null,
+    },
+    bytes: {
+      f32Arena: edgec.info.arenaBytes,
+      f32Bundle: bundle.length,
+      i8Arena: edgecQ.info.arenaBytes,
+      i8Bundle: q.bundle.length,
+    },
+  });
   rows.push([
     m,
     tEdgec.toFixed(3),
@@ -182,6 +228,38 @@ const head = [
   'i8 arena B',
   'i8 bundle B',
 ];
+if (values.json) {
+  const gemm: string[] = [],
+    factorize: string[] = [];
+  await gemmBench((l) => gemm.push(l));
+  await factorizeBench((l) => factorize.push(l));
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    // not a git checkout (an installed package): no commit to record
+  }
+  const doc = {
+    schema: 'edgec-bench/1',
+    date: new Date().toISOString(),
+    commit,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpus()[0]?.model ?? null,
+    threads: 1,
+    timing: 'median ms per run, the runtimes interleaved run by run',
+    models: records,
+    peakRssMiB: peakRss / 2 ** 20,
+    gemm,
+    factorize,
+  };
+  writeOut(JSON.stringify(doc, null, 2) + '\n');
+  process.exit(0);
+}
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
 console.log(
