@@ -246,6 +246,10 @@ const LAYERS: Record<string, Handler> = {
   Reshape: (c, [x]) =>
     c.b.add('Reshape', [x!], { shape: [c.b.shape(x!)[0]!, ...c.cfg<number[]>('target_shape')] }, c.out),
   ZeroPadding2D: zeroPadding,
+  PReLU: (c, [x]) => {
+    const w = c.weight('alpha');
+    return c.b.add('PRelu', [x!, c.b.constant(`${c.layer.name}/alpha`, w.shape, w.data)], {}, c.out);
+  },
   // inference-time identities
   Dropout: (_, [x]) => x!,
   SpatialDropout2D: (_, [x]) => x!,
@@ -255,11 +259,6 @@ const LAYERS: Record<string, Handler> = {
 
 /** Layer classes edgec maps (besides InputLayer); docs/tfjs-support.md lists the same. */
 export const SUPPORTED_LAYERS = Object.keys(LAYERS);
-
-LAYERS.PReLU = (c, [x]) => {
-  const w = c.weight('alpha');
-  return c.b.add('PRelu', [x!, c.b.constant(`${c.layer.name}/alpha`, w.shape, w.data)], {}, c.out);
-};
 
 /** The layer list of a Keras JSON model (`modelTopology`, or its `model_config`); Sequential becomes a chain. */
 function readLayers(
