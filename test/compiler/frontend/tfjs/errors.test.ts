@@ -127,6 +127,15 @@ test('unsupported layers and activations: all listed in one error', () => {
   );
 });
 
+test('unsupported layers inside a nested model are listed too', () => {
+  const path = copy('layers-nested', (j) => {
+    const [trunk, head] = j.modelTopology.config.layers;
+    trunk.config.layers[1].class_name = 'Conv3D';
+    head.config.layers[0].config.activation = 'selu';
+  });
+  fails(path, 'found 2 unsupported', "Conv3D ×1 ('trunk_conv')", "activation 'selu' ×1 ('head_fc1')");
+});
+
 test('unsupported graph ops: all listed in one error', () => {
   const path = copy('graph-model', (j) => {
     const nodes = j.modelTopology.node as { op: string; name: string }[];
