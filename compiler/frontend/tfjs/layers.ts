@@ -1,8 +1,16 @@
 // TF.js layers-models (Keras JSON in `modelTopology`: Sequential, or functional Model/Functional with Keras 2
-// inbound_nodes) → IR. Data stays channels-last; a `null` batch dim becomes 1, other null dims need `shapes`.
+// inbound_nodes; a model used as a layer is imported in place) → IR. Data stays channels-last; a `null` batch dim becomes 1, other null dims need `shapes`.
 // Weights are looked up as `<layer>/<param>` in the manifest (or the one name ending in `/<layer>/<param>`).
 import { numElements } from '../../ir/graph.ts';
-import { ACTIVATIONS, Builder, depthwiseToOhwi, hwioToOhwi, transpose2d, unsupportedMessage } from './builder.ts';
+import {
+  ACTIVATIONS,
+  Builder,
+  depthwiseToOhwi,
+  hwioToOhwi,
+  inputShape,
+  transpose2d,
+  unsupportedMessage,
+} from './builder.ts';
 import type { TfjsWeight } from './weights.ts';
 import type { TfjsImportOptions } from './index.ts';
 
@@ -22,7 +30,6 @@ interface LayerContext {
   out: string;
   cfg: <T>(key: string, def?: T) => T;
   weight: (param: string) => TfjsWeight;
-  hasWeight: (param: string) => boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -455,7 +462,6 @@ function context(b: Builder, l: Layer, k: number, weights: Map<string, TfjsWeigh
       if (def === undefined) b.fail(key, 'expected it in the layer config, found nothing');
       return def;
     },
-    hasWeight: (p) => findWeight(weights, l.name, p) !== undefined,
     weight: (p) => {
       const w = findWeight(weights, l.name, p);
       if (!w) b.fail(`weight '${l.name}/${p}'`, 'expected it in the weightsManifest, found no such weight');
@@ -475,28 +481,4 @@ function findWeight(weights: Map<string, TfjsWeight>, layer: string, param: stri
   const suffix = `/${layer}/${param}`;
   const found = [...weights.values()].filter((w) => w.name.endsWith(suffix));
   return found.length === 1 ? found[0] : undefined;
-}
-
-/** A layers-model input shape: a null batch becomes 1; other null dims must come from opts.shapes. */
-export function inputShape(b: Builder, name: string, dims: (number | null)[], opts: TfjsImportOptions): number[] {
-  const given = opts.shapes?.[name];
-  const where = b.where;
-  b.where = `input '${name}'`;
-  if (given) {
-    if (given.length !== dims.length)
-      b.fail('shape', `expected ${dims.length} dims [${dims}] to match --shape, found [${given}]`);
-    dims.forEach((d, i) => {
-      if (d !== null && d !== -1 && d !== given[i])
-        b.fail('shape', `dim ${i} is ${d} in the model, found ${given[i]} in --shape`);
-    });
-    b.where = where;
-    return [...given];
-  }
-  const shape = dims.map((d, i) => (d === null || d === -1 ? (i === 0 ? 1 : NaN) : d));
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    const example = dims.map((d) => (d === null || d === -1 ? 1 : d)).join('x');
-    b.fail('shape', `dims [${dims.map(String)}] are not static; pass one, e.g. --shape ${name}=${example}`);
-  }
-  b.where = where;
-  return shape;
 }
