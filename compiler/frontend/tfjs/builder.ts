@@ -3,6 +3,7 @@
 // channels-last like the IR: activations map 1:1; only weights are re-laid (HWIO → OHWI, [in,out] → [out,in]).
 import { ModelError } from '../../ir/graph.ts';
 import type { Attrs, Graph, OpType } from '../../ir/graph.ts';
+import type { TfjsImportOptions } from './index.ts';
 import { validateNodeAttrs } from '../../ir/op-schema.ts';
 import { inferNode } from '../../ir/ops/index.ts';
 
@@ -166,4 +167,28 @@ export function unsupportedMessage(bad: Map<string, string[]>, what: string): st
         .join(', ')}${names.length > 3 ? ', …' : ''})`,
   );
   return `expected ${what} edgec supports (docs/tfjs-support.md), found ${bad.size} unsupported: ${parts.join('; ')}`;
+}
+
+/** An input shape (InputLayer batch_input_shape, Placeholder dims): a null batch becomes 1; other null dims must come from opts.shapes. */
+export function inputShape(b: Builder, name: string, dims: (number | null)[], opts: TfjsImportOptions): number[] {
+  const given = opts.shapes?.[name];
+  const where = b.where;
+  b.where = `input '${name}'`;
+  if (given) {
+    if (given.length !== dims.length)
+      b.fail('shape', `expected ${dims.length} dims [${dims}] to match --shape, found [${given}]`);
+    dims.forEach((d, i) => {
+      if (d !== null && d !== -1 && d !== given[i])
+        b.fail('shape', `dim ${i} is ${d} in the model, found ${given[i]} in --shape`);
+    });
+    b.where = where;
+    return [...given];
+  }
+  const shape = dims.map((d, i) => (d === null || d === -1 ? (i === 0 ? 1 : NaN) : d));
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    const example = dims.map((d) => (d === null || d === -1 ? 1 : d)).join('x');
+    b.fail('shape', `dims [${dims.map(String)}] are not static; pass one, e.g. --shape ${name}=${example}`);
+  }
+  b.where = where;
+  return shape;
 }

@@ -3,8 +3,7 @@
 // Inputs are the Placeholders (a -1 batch becomes 1); outputs the signature's, else nodes nothing reads.
 import { numElements } from '../../ir/graph.ts';
 import type { Attrs } from '../../ir/graph.ts';
-import { Builder, depthwiseToOhwi, hwioToOhwi, transpose2d, unsupportedMessage } from './builder.ts';
-import { inputShape } from './layers.ts';
+import { Builder, depthwiseToOhwi, hwioToOhwi, inputShape, transpose2d, unsupportedMessage } from './builder.ts';
 import type { TfjsWeight } from './weights.ts';
 import type { TfjsImportOptions } from './index.ts';
 

@@ -1,8 +1,16 @@
 // TF.js layers-models (Keras JSON in `modelTopology`: Sequential, or functional Model/Functional with Keras 2
-// inbound_nodes) → IR. Data stays channels-last; a `null` batch dim becomes 1, other null dims need `shapes`.
+// inbound_nodes; a model used as a layer is imported in place) → IR. Data stays channels-last; a `null` batch dim becomes 1, other null dims need `shapes`.
 // Weights are looked up as `<layer>/<param>` in the manifest (or the one name ending in `/<layer>/<param>`).
 import { numElements } from '../../ir/graph.ts';
-import { ACTIVATIONS, Builder, depthwiseToOhwi, hwioToOhwi, transpose2d, unsupportedMessage } from './builder.ts';
+import {
+  ACTIVATIONS,
+  Builder,
+  depthwiseToOhwi,
+  hwioToOhwi,
+  inputShape,
+  transpose2d,
+  unsupportedMessage,
+} from './builder.ts';
 import type { TfjsWeight } from './weights.ts';
 import type { TfjsImportOptions } from './index.ts';
 
@@ -22,7 +30,6 @@ interface LayerContext {
   out: string;
   cfg: <T>(key: string, def?: T) => T;
   weight: (param: string) => TfjsWeight;
-  hasWeight: (param: string) => boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -246,6 +253,10 @@ const LAYERS: Record<string, Handler> = {
   Reshape: (c, [x]) =>
     c.b.add('Reshape', [x!], { shape: [c.b.shape(x!)[0]!, ...c.cfg<number[]>('target_shape')] }, c.out),
   ZeroPadding2D: zeroPadding,
+  PReLU: (c, [x]) => {
+    const w = c.weight('alpha');
+    return c.b.add('PRelu', [x!, c.b.constant(`${c.layer.name}/alpha`, w.shape, w.data)], {}, c.out);
+  },
   // inference-time identities
   Dropout: (_, [x]) => x!,
   SpatialDropout2D: (_, [x]) => x!,
@@ -255,11 +266,6 @@ const LAYERS: Record<string, Handler> = {
 
 /** Layer classes edgec maps (besides InputLayer); docs/tfjs-support.md lists the same. */
 export const SUPPORTED_LAYERS = Object.keys(LAYERS);
-
-LAYERS.PReLU = (c, [x]) => {
-  const w = c.weight('alpha');
-  return c.b.add('PRelu', [x!, c.b.constant(`${c.layer.name}/alpha`, w.shape, w.data)], {}, c.out);
-};
 
 /** The layer list of a Keras JSON model (`modelTopology`, or its `model_config`); Sequential becomes a chain. */
 function readLayers(
@@ -284,7 +290,12 @@ function readLayers(
     const inputs: string[] = [];
     if (layers[0]!.className !== 'InputLayer') {
       // Keras names the implicit input `<first layer>_input`; its shape is the first layer's batch_input_shape
-      const shape = layers[0]!.config.batch_input_shape ?? layers[0]!.config.batchInputShape;
+      // (a nested model as first layer: its own input's)
+      const first = layers[0]!;
+      const nested = NESTED.has(first.className)
+        ? readLayers(b, { class_name: first.className, config: first.config }).layers[0]!.config
+        : first.config;
+      const shape = first.config.batch_input_shape ?? nested.batch_input_shape ?? nested.batchInputShape;
       layers.unshift({
         name: `${layers[0]!.name}_input`,
         className: 'InputLayer',
@@ -328,6 +339,25 @@ function readLayers(
   return { name, layers, inputs: ends('input_layers'), outputs: ends('output_layers') };
 }
 
+/** Model classes that may also stand as a layer of another model (Teachable Machine's nested Sequentials). */
+const NESTED = new Set(['Sequential', 'Model', 'Functional']);
+
+type Spec = ReturnType<typeof readLayers>;
+
+/** Every unsupported layer class and activation, nested models included (for the one error). */
+function unsupported(b: Builder, spec: Spec, bad: Map<string, string[]>): void {
+  for (const l of spec.layers) {
+    if (NESTED.has(l.className)) unsupported(b, readLayers(b, { class_name: l.className, config: l.config }), bad);
+    else if (l.className !== 'InputLayer' && !LAYERS[l.className])
+      bad.set(l.className, [...(bad.get(l.className) ?? []), l.name]);
+    const act = l.config.activation;
+    if (typeof act === 'string' && !ACTIVATIONS.includes(act)) {
+      const key = `activation '${act}'`;
+      bad.set(key, [...(bad.get(key) ?? []), l.name]);
+    }
+  }
+}
+
 /** Converts a layers-model (model.json `modelTopology` + decoded weights) into `b`'s graph. */
 export function importLayersModel(
   b: Builder,
@@ -335,25 +365,45 @@ export function importLayersModel(
   weights: Map<string, TfjsWeight>,
   opts: TfjsImportOptions,
 ): void {
-  const { name, layers, inputs, outputs } = readLayers(b, topology);
-  b.g.name = name;
-  // every unsupported layer class and activation, in one error
+  const spec = readLayers(b, topology);
+  b.g.name = spec.name;
   const bad = new Map<string, string[]>();
-  const note = (what: string, layer: string) => bad.set(what, [...(bad.get(what) ?? []), layer]);
-  for (const l of layers) {
-    if (l.className !== 'InputLayer' && !LAYERS[l.className]) note(l.className, l.name);
-    const act = l.config.activation;
-    if (typeof act === 'string' && !ACTIVATIONS.includes(act)) note(`activation '${act}'`, l.name);
-  }
+  unsupported(b, spec, bad);
   if (bad.size > 0) {
     b.where = 'modelTopology';
     b.fail('layers', unsupportedMessage(bad, 'layers and activations'));
   }
+  for (const [t, o] of runLayers(b, spec, weights, opts).map((t, i) => [t, spec.outputs[i]!])) {
+    if (b.g.inputs.includes(t!)) b.fail('output_layers', `expected a computed layer, found the input '${o}'`);
+    b.g.outputs.push(identityIfAlias(b, t!, o!));
+  }
+}
+
+/**
+ * Runs the layers of one model; its InputLayers read `feed` (a nested model's call inputs, in input_layers
+ * order) or, at the top, become the graph inputs. Returns the output layers' tensors.
+ */
+function runLayers(
+  b: Builder,
+  spec: Spec,
+  weights: Map<string, TfjsWeight>,
+  opts: TfjsImportOptions,
+  feed?: string[],
+): string[] {
+  const { layers, inputs, outputs } = spec;
   const byName = new Map(layers.map((l) => [l.name, l]));
   const values = new Map<string, string>(); // `${layer}:${call}` → IR tensor
   const pending = new Set(layers);
+  if (feed && feed.length !== inputs.length)
+    b.fail('inputs', `expected ${inputs.length} input(s) for the nested model '${spec.name}', found ${feed.length}`);
   for (const l of layers) {
     if (l.className !== 'InputLayer') continue;
+    pending.delete(l);
+    if (feed) {
+      const k = inputs.indexOf(l.name);
+      if (k >= 0) values.set(`${l.name}:0`, feed[k]!);
+      continue;
+    }
     b.where = `layer '${l.name}' (InputLayer)`;
     const dims = l.config.batch_input_shape ?? l.config.batchInputShape;
     const dtype = l.config.dtype ?? 'float32';
@@ -362,8 +412,8 @@ export function importLayersModel(
     if (!Array.isArray(dims) || dims.length < 2)
       b.fail('batch_input_shape', `expected [batch, …dims], found ${JSON.stringify(dims)}`);
     values.set(`${l.name}:0`, b.input(l.name, inputShape(b, l.name, dims as (number | null)[], opts)));
-    pending.delete(l);
   }
+  b.where = 'modelTopology';
   for (const n of inputs) if (!values.has(`${n}:0`)) b.fail('input_layers', `expected InputLayer names, found '${n}'`);
   // Keras lists layers in order, but a functional config need not: run each call once its inputs exist
   while (pending.size > 0) {
@@ -372,31 +422,16 @@ export function importLayersModel(
       const k = l.calls.findIndex((_, i) => !values.has(`${l.name}:${i}`));
       const call = l.calls[k];
       if (!call || !call.every(([src, node, t]) => t === 0 && values.has(`${src}:${node}`))) continue;
-      b.where = `layer '${l.name}' (${l.className})`;
-      const ctx: LayerContext = {
-        b,
-        layer: l,
-        out: k === 0 ? l.name : `${l.name}_call${k}`,
-        cfg: <T>(key: string, def?: T): T => {
-          const v = l.config[key];
-          if (v !== undefined) return v as T;
-          if (def === undefined) b.fail(key, 'expected it in the layer config, found nothing');
-          return def;
-        },
-        hasWeight: (p) => findWeight(weights, l.name, p) !== undefined,
-        weight: (p) => {
-          const w = findWeight(weights, l.name, p);
-          if (!w) b.fail(`weight '${l.name}/${p}'`, 'expected it in the weightsManifest, found no such weight');
-          return w;
-        },
-      };
-      values.set(
-        `${l.name}:${k}`,
-        LAYERS[l.className]!(
-          ctx,
-          call.map(([src, node]) => values.get(`${src}:${node}`)!),
-        ),
-      );
+      const xs = call.map(([src, node]) => values.get(`${src}:${node}`)!);
+      if (NESTED.has(l.className)) {
+        const outs = runLayers(b, readLayers(b, { class_name: l.className, config: l.config }), weights, opts, xs);
+        b.where = `layer '${l.name}' (${l.className})`;
+        if (outs.length !== 1) b.fail('outputs', `expected a nested model with one output, found ${outs.length}`);
+        values.set(`${l.name}:${k}`, outs[0]!);
+      } else {
+        b.where = `layer '${l.name}' (${l.className})`;
+        values.set(`${l.name}:${k}`, LAYERS[l.className]!(context(b, l, k, weights), xs));
+      }
       if (k === l.calls.length - 1) pending.delete(l);
       progress = true;
     }
@@ -413,12 +448,26 @@ export function importLayersModel(
     }
   }
   b.where = 'modelTopology';
-  for (const o of outputs) {
-    const t = values.get(`${o}:0`);
-    if (!t) b.fail('output_layers', `expected a computed layer, found '${o}'`);
-    if (b.g.inputs.includes(t)) b.fail('output_layers', `expected a computed layer, found the input '${o}'`);
-    b.g.outputs.push(identityIfAlias(b, t, o));
-  }
+  return outputs.map((o) => values.get(`${o}:0`) ?? b.fail('output_layers', `expected a computed layer, found '${o}'`));
+}
+
+function context(b: Builder, l: Layer, k: number, weights: Map<string, TfjsWeight>): LayerContext {
+  return {
+    b,
+    layer: l,
+    out: k === 0 ? l.name : `${l.name}_call${k}`,
+    cfg: <T>(key: string, def?: T): T => {
+      const v = l.config[key];
+      if (v !== undefined) return v as T;
+      if (def === undefined) b.fail(key, 'expected it in the layer config, found nothing');
+      return def;
+    },
+    weight: (p) => {
+      const w = findWeight(weights, l.name, p);
+      if (!w) b.fail(`weight '${l.name}/${p}'`, 'expected it in the weightsManifest, found no such weight');
+      return w;
+    },
+  };
 }
 
 /** Two outputs naming one tensor (Dropout & co. return their input): the second gets a Reshape of its own. */
@@ -432,28 +481,4 @@ function findWeight(weights: Map<string, TfjsWeight>, layer: string, param: stri
   const suffix = `/${layer}/${param}`;
   const found = [...weights.values()].filter((w) => w.name.endsWith(suffix));
   return found.length === 1 ? found[0] : undefined;
-}
-
-/** A layers-model input shape: a null batch becomes 1; other null dims must come from opts.shapes. */
-export function inputShape(b: Builder, name: string, dims: (number | null)[], opts: TfjsImportOptions): number[] {
-  const given = opts.shapes?.[name];
-  const where = b.where;
-  b.where = `input '${name}'`;
-  if (given) {
-    if (given.length !== dims.length)
-      b.fail('shape', `expected ${dims.length} dims [${dims}] to match --shape, found [${given}]`);
-    dims.forEach((d, i) => {
-      if (d !== null && d !== -1 && d !== given[i])
-        b.fail('shape', `dim ${i} is ${d} in the model, found ${given[i]} in --shape`);
-    });
-    b.where = where;
-    return [...given];
-  }
-  const shape = dims.map((d, i) => (d === null || d === -1 ? (i === 0 ? 1 : NaN) : d));
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    const example = dims.map((d) => (d === null || d === -1 ? 1 : d)).join('x');
-    b.fail('shape', `dims [${dims.map(String)}] are not static; pass one, e.g. --shape ${name}=${example}`);
-  }
-  b.where = where;
-  return shape;
 }

@@ -169,7 +169,11 @@ export function readWeights(file: string, manifest: unknown): Map<string, TfjsWe
       } catch (e) {
         // name the weight the missing shard starts in (the shards before it are read, so the offset is known)
         if (e instanceof ModelError && !e.detail.includes('outside'))
-          throw new ModelError(file, at, `${e.detail} (it holds ${weightAt(length)} from byte ${length} of the group)`);
+          throw new ModelError(
+            file,
+            at,
+            `${e.detail} (it holds the group's bytes from ${length} on, starting in ${weightAt(length)})`,
+          );
         throw e;
       }
       const bytes = new Uint8Array(readFileSync(real));

@@ -58,7 +58,7 @@ test('missing shard: names the path and the weight it starts in', () => {
     path,
     'weightsManifest[0].paths[1]',
     "shard 'group1-shard2of2.bin': no such file",
-    /weight '[^']+' from byte 1589/,
+    "bytes from 1589 on, starting in weight 'sep/pointwise_kernel'",
   );
 });
 
@@ -125,6 +125,15 @@ test('unsupported layers and activations: all listed in one error', () => {
     "LSTM ×1 ('sep')",
     "activation 'elu' ×2 ('conv2', 'fc1')",
   );
+});
+
+test('unsupported layers inside a nested model are listed too', () => {
+  const path = copy('layers-nested', (j) => {
+    const [trunk, head] = j.modelTopology.config.layers;
+    trunk.config.layers[1].class_name = 'Conv3D';
+    head.config.layers[0].config.activation = 'selu';
+  });
+  fails(path, 'found 2 unsupported', "Conv3D ×1 ('trunk_conv')", "activation 'selu' ×1 ('head_fc1')");
 });
 
 test('unsupported graph ops: all listed in one error', () => {

@@ -26,8 +26,8 @@ const models = readdirSync(FIXTURES, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => join(FIXTURES, d.name, d.name === 'human-gender' ? 'gender.json' : 'model.json'));
 
-test('the fixtures cover layers-models, a graph-model, uint8 and float16 weights and a real model', () => {
-  assert.is(models.length, 10);
+test('the fixtures cover layers-models (one nested), a graph-model, uint8 and float16 weights and a real model', () => {
+  assert.is(models.length, 13);
 });
 
 for (const path of models) {

@@ -31,6 +31,8 @@ export async function tfjsRun(
   path: string,
   inputs: { data: Float32Array; shape: number[] }[],
 ): Promise<Float32Array[]> {
+  // PROD only silences tfjs's console advice to install tfjs-node (a native binary this project avoids)
+  tf.env().set('PROD', true);
   ready ??= tf.setBackend('cpu');
   await ready;
   const json = JSON.parse(readFileSync(path, 'utf8')) as { format?: string; modelTopology: { node?: unknown } };
