@@ -184,4 +184,32 @@ test('bad jobs: named node, field or file', async () => {
   await bad({ teacher: five }, /the student has 10 classes, the teacher \(mlp\.json\) 5/);
 });
 
+test('an NCHW teacher of an NHWC student gets the samples transposed', async () => {
+  const r = rng(4);
+  const g: Graph = {
+    name: 'nchw',
+    source: 'nchw.onnx',
+    inputs: ['x'],
+    outputs: ['y'],
+    tensors: new Map<string, Tensor>([
+      ['x', { name: 'x', dtype: 'float32', shape: [1, 3, 2, 2] }],
+      ['w', { name: 'w', dtype: 'float32', shape: [4, 12], data: randF32(r, 48, -1, 1) }],
+    ]),
+    nodes: [
+      { name: 'tr', op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 2, 3, 1] } },
+      { name: 'fl', op: 'Flatten', inputs: ['t'], outputs: ['f'], attrs: { axis: 1 } },
+      { name: 'fc', op: 'Dense', inputs: ['f', 'w', ''], outputs: ['y'], attrs: {} },
+    ],
+  };
+  inferShapes.run(g);
+  const nchw = randF32(r, 5 * 12, -1, 1);
+  // the same 5 images as NHWC [5,2,2,3]
+  const nhwc = new Float32Array(60);
+  for (let s = 0; s < 5; s++)
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 4; p++) nhwc[s * 12 + p * 3 + c] = nchw[s * 12 + c * 4 + p]!;
+  const direct = (await graphTeacher(g, [], [3, 2, 2])).run(nchw, 5).get('logits')!;
+  const moved = (await graphTeacher(g, [], [2, 2, 3])).run(nhwc, 5).get('logits')!;
+  assert.equal(bytes(moved), bytes(direct));
+});
+
 test.run();
