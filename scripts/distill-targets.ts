@@ -7,7 +7,7 @@
 //   continual classes 0–4, then --resume with 5–9 (learning without forgetting): old / new accuracy before and after
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
-//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--runs kd,unlab,qad,continual,mnist] [--out results.json]
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--continual-alpha A] [--runs kd,unlab,qad,continual,mnist] [--out results.json]
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,21 +92,24 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
         join(tmp, 'ce.json'),
       ])
     : undefined;
-  const kd = await edgec('kd', [
-    '--teacher',
-    TEACHER,
-    student,
-    ...data,
-    ...val,
-    ...ep,
-    ...common,
-    '--alpha',
-    '0.7',
-    '--temperature',
-    '4',
-    '-o',
-    join(tmp, 'kd.json'),
-  ]);
+  const kdFrom = opt('kd-from');
+  const kd = kdFrom
+    ? (JSON.parse(readFileSync(kdFrom.replace(/\.json$/, '.report.json'), 'utf8')) as DistillReport)
+    : await edgec('kd', [
+        '--teacher',
+        TEACHER,
+        student,
+        ...data,
+        ...val,
+        ...ep,
+        ...common,
+        '--alpha',
+        '0.7',
+        '--temperature',
+        '4',
+        '-o',
+        join(tmp, 'kd.json'),
+      ]);
   console.log(
     `KD ${pct(kd.student.accuracy)} vs labels only ${pct(ce?.student.accuracy)}; teacher ${pct(kd.teacher.accuracy)}`,
   );
@@ -126,12 +129,12 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
       '--quantize',
       'int8',
       '--freeze-ranges',
-      '1',
+      Number(EPOCHS) > 1 ? '1' : '0',
       '-o',
       join(tmp, 'qad.edgec'),
     ]);
     // post-training calibration of the float KD student: 1,000 training images, min/max
-    const kdGraph = loadModel(join(tmp, 'kd.json'), undefined);
+    const kdGraph = loadModel(kdFrom ?? join(tmp, 'kd.json'), undefined);
     const xs = loadNpy(f('train_x.npy')).data as Float32Array;
     const samples = {
       input: kdGraph.inputs[0]!,
@@ -222,6 +225,8 @@ if (RUNS.has('continual')) {
     oldVal.join(','),
     ...ep,
     ...common,
+    '--alpha',
+    opt('continual-alpha', '0.7')!,
     '--checkpoint',
     join(tmp, 'continual2.ck'),
     '-o',

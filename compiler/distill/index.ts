@@ -74,7 +74,6 @@ export interface DistillJob {
 export interface DistillStart {
   terms: string[];
   runner: 'sharded' | 'whole';
-  shardsThreads?: string;
   arenaBytes: number;
   stepsPerEpoch: number;
   totalSteps: number;
