@@ -61,7 +61,8 @@ ${TRAIN_FLAGS_HELP}
 
 Continual distillation: --resume DIR without --teacher starts from DIR's checkpoint (written by --checkpoint
 of an earlier run); that student is the teacher on the new --data (learning without forgetting), mixed by α
-with the new --labels. With --teacher, --resume continues an interrupted run exactly.
+with the new --labels. Classes the new labels never name (one contiguous range) are the old task: the soft
+targets cover only those, renormalised. With --teacher, --resume continues an interrupted run exactly.
 Ctrl-C writes a checkpoint (to --checkpoint DIR, else <output>.checkpoint/) and exits with code 130.`;
 
 const USAGE = (m: string) => new UsageError(m, 'distill');
@@ -282,6 +283,14 @@ export async function distillCommand(argv: string[]): Promise<number> {
       ...(valOld ? [{ name: 'old task', data: open(valOld[0]!, valOld[1]!) }] : []),
       ...(continual && validation ? [{ name: 'new task', data: validation }] : []),
     ];
+    // continual with labels: the classes the new labels never name are the old task's; distil only them
+    let oldClasses: [number, number] | undefined;
+    if (continual && flags.labels) {
+      const seen = new Set(data.labels);
+      const absent = Array.from({ length: classes }, (_, k) => k).filter((k) => !seen.has(k));
+      if (absent.length && absent.at(-1)! - absent[0]! === absent.length - 1)
+        oldClasses = [absent[0]!, absent.at(-1)! + 1];
+    }
     let schedule: Schedule | undefined;
     const abort = new AbortController();
     const onSigint = () => abort.abort();
@@ -302,6 +311,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
         hints,
         hintWeight,
         relational: kinds && { kinds, weight: relWeight },
+        oldClasses,
         quantize: quantize ? { freezeEpochs: freeze ?? 1 } : undefined,
         epochs: flags.epochs,
         batch: flags.batch,
@@ -320,6 +330,10 @@ export async function distillCommand(argv: string[]): Promise<number> {
           console.log(
             `${studentPath}: distilling from ${continual ? `the checkpoint's student (${checkpointFile(flags.resume!)})` : values.teacher}; terms ${i.terms.join(' + ')}; training arena ${fmtInt(i.arenaBytes)} bytes; ${i.runner === 'sharded' ? 'data-parallel shard plan' : 'whole batches on one thread (fake-quant ranges / relational terms span the batch)'}`,
           );
+          if (oldClasses)
+            console.log(
+              `continual: the new labels never name classes ${oldClasses[0]}–${oldClasses[1] - 1}: soft targets over those (the old task) only, CE on the new labels × ${(1 - (alpha ?? 0.7)).toFixed(2)}`,
+            );
           console.log(
             `${fmtInt(data.size)} samples, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`,
           );

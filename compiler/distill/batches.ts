@@ -8,6 +8,7 @@ import type { Batch, BatchSource } from '../../runtime/train.ts';
 import type { BatchLoader } from '../train/data/loader.ts';
 import type { TrainingGraph } from '../train/training-graph.ts';
 import type { Teacher } from './teacher.ts';
+import { OLD_CLASSES_INPUT } from '../train/distill-loss.ts';
 
 /** The cache holds at most this many bytes of teacher outputs; a larger data set runs the teacher per batch. */
 export const TEACHER_CACHE_BYTES = 1 << 30;
@@ -28,6 +29,8 @@ export class TeacherBatches implements BatchSource {
     readonly labelled: boolean,
     augmented: boolean,
     cache?: boolean,
+    /** Continual: the teacher's classes [from, to) feed OLD_CLASSES_INPUT. */
+    readonly oldClasses?: [number, number],
   ) {
     this.batchesPerEpoch = loader.batchesPerEpoch;
     const data = loader.data;
@@ -62,6 +65,8 @@ export class TeacherBatches implements BatchSource {
     for (const name of tg.targets) {
       if (name === tg.labels) continue;
       if (name === tg.hardLabels) targets[name] = b.y;
+      else if (name === OLD_CLASSES_INPUT && this.oldClasses)
+        targets[name] = columns(out.get('logits')!, this.teacher.classes, this.oldClasses);
       else if (name.startsWith('teacher:')) targets[name] = out.get(name.slice('teacher:'.length)) ?? unknown(name);
       else unknown(name);
     }
@@ -73,6 +78,15 @@ export class TeacherBatches implements BatchSource {
       ...(this.labelled && { labels: b.y }),
     };
   }
+}
+
+/** Columns [from, to) of row-major logits [n, classes]. */
+function columns(logits: Float32Array, classes: number, [from, to]: [number, number]): Float32Array {
+  const n = logits.length / classes,
+    w = to - from;
+  const out = new Float32Array(n * w);
+  for (let i = 0; i < n; i++) out.set(logits.subarray(i * classes + from, i * classes + to), i * w);
+  return out;
 }
 
 function unknown(name: string): never {

@@ -44,6 +44,11 @@ export interface DistillJob {
   hintWeight?: number;
   /** Relational KD over the embeddings feeding the final Dense of each model (or the tensors named). */
   relational?: { kinds: RelationalKind[]; weight?: number; student?: string; teacher?: string };
+  /**
+   * Continual: distil only the teacher's classes [from, to) (its old task; the previous student's distribution
+   * renormalised over them), with CE on the labels weighted 1 − α — instead of α·KD over every class.
+   */
+  oldClasses?: [number, number];
   /** Quantisation-aware distillation to int8: ranges tracked (EMA `momentum`, default 0.01), frozen for the last `freezeEpochs` (default 1). */
   quantize?: { freezeEpochs?: number; momentum?: number };
   epochs: number;
@@ -74,7 +79,6 @@ export interface DistillJob {
 export interface DistillStart {
   terms: string[];
   runner: 'sharded' | 'whole';
-  shardsThreads?: string;
   arenaBytes: number;
   stepsPerEpoch: number;
   totalSteps: number;
@@ -172,6 +176,10 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       `output '${studentLogits}'`,
       `the student has ${classes} classes, the teacher (${teacher.source}) ${teacher.classes}`,
     );
+  const oc = job.oldClasses;
+  if (oc && !(Number.isInteger(oc[0]) && Number.isInteger(oc[1]) && oc[0] >= 0 && oc[0] < oc[1] && oc[1] <= classes))
+    throw new ModelError(src, 'oldClasses', `must be a class range [from, to) inside [0, ${classes}), found [${oc}]`);
+  if (oc && alpha < 1 && !job.labelled) throw new ModelError(src, 'oldClasses', 'needs the new labels');
   const out = (name: string) => teacher.outputs.find((o) => o.name === name)!;
   const opts: StudentOptions = {
     batch: job.batch,
@@ -195,6 +203,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       teacherShape: out(teacherEmb!).shape,
       kinds: rel.kinds.map((kind) => ({ kind, weight: rel.weight ?? (kind === 'distance' ? 25 : 50) })),
     },
+    oldClasses: job.oldClasses,
     fakeQuant: job.quantize && { momentum: job.quantize.momentum ?? 0.01 },
     seed: job.seed ?? 0,
     build,
@@ -219,6 +228,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       job.labelled,
       augments(job.augment ?? NO_AUGMENT),
       job.cacheTeacher,
+      job.oldClasses,
     );
     const evaluator = wasmEvaluator(await load(evalBundle(forward, plan.training, job.batch), { build }));
     const valSource = (d: Dataset): BatchSource =>

@@ -10,7 +10,8 @@ import { parallelStepRunner, trainParallel, type ParallelTrainer } from '../../r
 import { cloneGraph, compileGraph } from '../compile.ts';
 import { ModelError, type Graph } from '../ir/graph.ts';
 import type { Range } from '../quantize/observers.ts';
-import { prepareHints, relationalLosses, type RelationalKind } from '../train/distill-loss.ts';
+import { classRangeKd, prepareHints, relationalLosses, type RelationalKind } from '../train/distill-loss.ts';
+import { logitsOf } from './teacher.ts';
 import { insertFakeQuant, type FakeQuantGraph } from '../train/fake-quant.ts';
 import { buildShardedTraining, compileShardedTraining } from '../train/shard.ts';
 import {
@@ -45,6 +46,8 @@ export interface StudentOptions {
     teacherShape: number[];
     kinds: { kind: RelationalKind; weight: number }[];
   };
+  /** Continual: KD over the teacher's classes [from, to) only (classRangeKd), CE on the labels weighted 1 − α. */
+  oldClasses?: [number, number];
   /** QAD: EMA momentum of the tracked ranges, or the frozen ranges (momentum 0). */
   fakeQuant?: { momentum: number; ranges?: Map<string, Range> };
   seed: number;
@@ -100,11 +103,16 @@ export async function studentPlan(forward: Graph, o: StudentOptions): Promise<St
       throw new ModelError(forward.source, 'batch', 'relational terms need at least 2 samples per batch');
     extra.push(...relationalLosses(r.student, r.teacher, [o.batch, ...r.teacherShape], r.kinds));
   }
+  if (o.oldClasses && o.alpha > 0) extra.unshift(classRangeKd(logitsOf(g), ...o.oldClasses, o.temperature, o.alpha));
   const opts: TrainingOptions = {
     // α 0: the labels alone (the baseline a KD run is compared with), through the same plan
     loss:
-      o.alpha === 0
-        ? { kind: 'softmax-cross-entropy', labelSmoothing: o.labelSmoothing ?? 0 }
+      o.alpha === 0 || o.oldClasses
+        ? {
+            kind: 'softmax-cross-entropy',
+            labelSmoothing: o.labelSmoothing ?? 0,
+            weight: o.oldClasses ? 1 - o.alpha : 1,
+          }
         : { kind: 'kd', temperature: o.temperature, alpha: o.alpha, labelSmoothing: o.labelSmoothing ?? 0 },
     optimizer: o.optimizer,
     clipNorm: o.clipNorm,

@@ -140,3 +140,29 @@ export function relationalLosses(
     },
   }));
 }
+
+/** The teacher input of classRangeKd: the teacher's logits of the classes [from, to). */
+export const OLD_CLASSES_INPUT = 'teacher:old-classes';
+
+/**
+ * Soft-target KD over the classes [from, to) only — continual distillation's old task (iCaRL-style): the previous
+ * model's distribution renormalised over its own classes, T²·KL(softmax(t/T) ‖ softmax(s[:, from:to]/T)), with t the
+ * input `teacher:old-classes` [B, to − from]. Images of new classes then teach the old classes' relations without
+ * pulling probability away from their new label. Gradient: KlDivergence's on the slice, Pad-ded with zeros to
+ * every class.
+ */
+export function classRangeKd(logits: string, from: number, to: number, temperature: number, weight: number): ExtraLoss {
+  return {
+    name: 'kd-old',
+    reads: [logits],
+    weight,
+    build(lb) {
+      const [b, classes] = lb.shape(logits) as [number, number];
+      const s = lb.add('Slice', [logits], { starts: [from], ends: [to], axes: [1] })[0]!;
+      const t = lb.input(OLD_CLASSES_INPUT, 'float32', [b, to - from]);
+      const [loss, d] = lb.add('KlDivergence', [s, t], { temperature }, 2) as [string, string];
+      const full = lb.add('Pad', [d], { pads: [0, from, 0, classes - to] })[0]!;
+      return { loss, grads: [full] };
+    },
+  };
+}

@@ -32,7 +32,7 @@ export type OptimizerOptions = SgdOptions | AdamOptions;
  * teacher logits [B,N], loss T²·KL(softmax(teacher/T) ‖ softmax(student/T)) (distillation).
  */
 export type LossOptions =
-  | { kind: 'softmax-cross-entropy'; labelSmoothing?: number }
+  | { kind: 'softmax-cross-entropy'; labelSmoothing?: number; /** the term's weight (default 1) */ weight?: number }
   | { kind: 'mse' }
   | { kind: 'kl'; temperature?: number }
   | KdLoss;
@@ -319,9 +319,12 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
   const term = (name: string, weight: number, lossGrad: string[], at: string[]) =>
     terms.push({ name, loss: lossGrad[0]!, weight, seeds: at.map((t, i) => [t, lossGrad[i + 1]!]) });
   if (loss.kind === 'softmax-cross-entropy')
-    term('ce', 1, add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2), [
-      logits,
-    ]);
+    term(
+      'ce',
+      loss.weight ?? 1,
+      add('SoftmaxCrossEntropy', [logits, labels], { labelSmoothing: loss.labelSmoothing ?? 0 }, 2),
+      [logits],
+    );
   else if (loss.kind === 'mse') term('mse', 1, add('MseLoss', [logits, labels], {}, 2), [logits]);
   else {
     term(loss.kind, alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);

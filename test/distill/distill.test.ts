@@ -160,6 +160,46 @@ test('QAD: ranges tracked then frozen; the int8 graph (learned ranges) agrees wi
   assert.is(m.info.outputs[0]!.shape.at(-1), 10);
 });
 
+test('continual, old classes only: terms ce + kd-old; the teacher input is its logits of classes 0–4', async () => {
+  const rows = Array.from({ length: TRAIN_N }, (_, i) => i).filter((i) => d.y[i]! >= 5);
+  const x = new Float32Array(rows.length * 64);
+  rows.forEach((r, i) => x.set(d.x.subarray(r * 64, (r + 1) * 64), i * 64));
+  const data = datasetOf(
+    x,
+    [64],
+    Int32Array.from(rows, (r) => d.y[r]!),
+  );
+  const r = await distill(base(teacherGraph, { data, oldClasses: [0, 5], alpha: 0.5, epochs: 1 }));
+  assert.equal(r.report.terms, ['ce', 'kd-old']);
+  const teacher = await graphTeacher(teacherGraph, [], [64]);
+  const plan = await studentPlan(runPasses(cloneGraph(smallStudent())), {
+    batch: 16,
+    temperature: 4,
+    alpha: 0.5,
+    optimizer: { kind: 'sgd' },
+    seed: 0,
+    build: 'simd',
+    threads: 1,
+    hints: [],
+    oldClasses: [0, 5],
+  });
+  const tb = new TeacherBatches(
+    new BatchLoader(data, { batch: 16, seed: 1 }),
+    teacher,
+    plan.training,
+    true,
+    false,
+    true,
+    [0, 5],
+  );
+  const b = tb.batch(0, 2);
+  const full = teacher.run(b.x, 16).get('logits')!;
+  const old = b.targets!['teacher:old-classes']!;
+  for (let i = 0; i < 16; i++)
+    assert.equal(Array.from(old.subarray(i * 5, i * 5 + 5)), Array.from(full.subarray(i * 10, i * 10 + 5)));
+  await plan.close();
+});
+
 test('bad jobs: named node, field or file', async () => {
   const bad = async (over: Partial<DistillJob>, re: RegExp) => {
     try {
@@ -173,6 +213,7 @@ test('bad jobs: named node, field or file', async () => {
   await bad({ hints: [{ teacher: 'nope', student: 'fc1' }] }, /node 'nope'.*not in the teacher/);
   await bad({ hints: [{ teacher: 'fc1', student: 'nope' }] }, /student\.json: node 'nope'.*not in the student/);
   await bad({ alpha: 1.5 }, /alpha: must be in \[0, 1\]/);
+  await bad({ oldClasses: [3, 12] }, /oldClasses: must be a class range \[from, to\) inside \[0, 10\)/);
   await bad({ temperature: 0 }, /temperature: must be > 0/);
   await bad({ labelled: false, alpha: 0.5 }, /alpha: 0\.5 < 1 mixes in the labels/);
   const five = cloneGraph(teacherGraph);
@@ -182,6 +223,34 @@ test('bad jobs: named node, field or file', async () => {
   five.tensors.get('b2')!.data = new Float32Array(5);
   inferShapes.run(five);
   await bad({ teacher: five }, /the student has 10 classes, the teacher \(mlp\.json\) 5/);
+});
+
+test('an NCHW teacher of an NHWC student gets the samples transposed', async () => {
+  const r = rng(4);
+  const g: Graph = {
+    name: 'nchw',
+    source: 'nchw.onnx',
+    inputs: ['x'],
+    outputs: ['y'],
+    tensors: new Map<string, Tensor>([
+      ['x', { name: 'x', dtype: 'float32', shape: [1, 3, 2, 2] }],
+      ['w', { name: 'w', dtype: 'float32', shape: [4, 12], data: randF32(r, 48, -1, 1) }],
+    ]),
+    nodes: [
+      { name: 'tr', op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 2, 3, 1] } },
+      { name: 'fl', op: 'Flatten', inputs: ['t'], outputs: ['f'], attrs: { axis: 1 } },
+      { name: 'fc', op: 'Dense', inputs: ['f', 'w', ''], outputs: ['y'], attrs: {} },
+    ],
+  };
+  inferShapes.run(g);
+  const nchw = randF32(r, 5 * 12, -1, 1);
+  // the same 5 images as NHWC [5,2,2,3]
+  const nhwc = new Float32Array(60);
+  for (let s = 0; s < 5; s++)
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 4; p++) nhwc[s * 12 + p * 3 + c] = nchw[s * 12 + c * 4 + p]!;
+  const direct = (await graphTeacher(g, [], [3, 2, 2])).run(nchw, 5).get('logits')!;
+  const moved = (await graphTeacher(g, [], [2, 2, 3])).run(nhwc, 5).get('logits')!;
+  assert.equal(bytes(moved), bytes(direct));
 });
 
 test.run();

@@ -12,7 +12,13 @@ import {
   type TrainingGraph,
   type TrainingOptions,
 } from '../../../compiler/train/training-graph.ts';
-import { prepareHints, relationalLosses, type HintSpec } from '../../../compiler/train/distill-loss.ts';
+import {
+  classRangeKd,
+  OLD_CLASSES_INPUT,
+  prepareHints,
+  relationalLosses,
+  type HintSpec,
+} from '../../../compiler/train/distill-loss.ts';
 import { mlpGraph, cnnGraph } from './mlp.ts';
 import { rng, randF32 } from '../../assembly/harness.ts';
 
@@ -161,6 +167,41 @@ test('the check can fail: a wrong RKD distance gradient (doubled) is caught', ()
   };
   assert.ok(mk().params.length > 0);
   assert.throws(() => gradCheck('broken', mlpGraph(4), { loss: { kind: 'kd' }, extraLosses: [bad] }), /d loss \/ d w/);
+});
+
+test('old-class KD (continual): 0.4·CE + 0.6·T²·KL over the classes [1, 3) — value by hand, gradients', () => {
+  const opts: TrainingOptions = {
+    loss: { kind: 'softmax-cross-entropy', weight: 0.4 },
+    extraLosses: [classRangeKd('fc3:y', 1, 3, 2, 0.6)],
+  };
+  gradCheck('kd-old', mlpGraph(4), opts);
+  const tg = buildTrainingGraph(mlpGraph(4), opts);
+  const feed = feedOf(tg, 5);
+  const out = evaluate(tg.graph, feed, { all: true });
+  const s = out[tg.logits]!,
+    t = feed[OLD_CLASSES_INPUT]!,
+    y = feed[tg.labels]!;
+  const T = 2;
+  let ce = 0,
+    kl = 0;
+  for (let b = 0; b < 4; b++) {
+    const row = [0, 1, 2].map((k) => s[b * 3 + k]!);
+    const lse = (v: number[]) => {
+      const m = Math.max(...v);
+      return m + Math.log(v.reduce((a, x) => a + Math.exp(x - m), 0));
+    };
+    ce += lse(row) - row[y[b]!]!;
+    const sv = [row[1]! / T, row[2]! / T],
+      tv = [t[b * 2]! / T, t[b * 2 + 1]! / T];
+    for (let k = 0; k < 2; k++) {
+      const pt = Math.exp(tv[k]! - lse(tv));
+      kl += pt * (tv[k]! - lse(tv) - (sv[k]! - lse(sv)));
+    }
+  }
+  // the weights are float32 constants of the graph
+  const want = Math.fround(0.4) * (ce / 4) + Math.fround(0.6) * T * T * (kl / 4);
+  const got = out[tg.loss]![0]!;
+  assert.ok(Math.abs(got - want) <= 1e-12 * (1 + Math.abs(want)), `${got} vs ${want}`);
 });
 
 test.run();

@@ -1,0 +1,120 @@
+// Student models of the distillation scripts (scripts/distill-targets.ts): the half-width fashion_cnn student
+// and a small MNIST student, built as IR graphs with seeded He-uniform weights and written as model.json.
+import type { Graph, Node, Tensor } from '../compiler/ir/graph.ts';
+import { inferShapes } from '../compiler/passes/infer-shapes.ts';
+
+export function mulberry(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The half-width fashion_cnn student of scripts/distill-fashion.ts (NCHW [1,1,28,28] → 10 logits), He-uniform from `seed`. */
+export function fashionStudent(seed: number): Graph {
+  const r = mulberry(seed);
+  const he = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r() - 1) * Math.sqrt(6 / fanIn));
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
+  const zeros = (n: number) => new Float32Array(n);
+  const tensors = new Map<string, Tensor>([
+    t('x', [1, 1, 28, 28]),
+    t('w1', [8, 3, 3, 1], he(72, 9)),
+    t('b1', [8], zeros(8)),
+    t('w2', [16, 3, 3, 8], he(1152, 72)),
+    t('b2', [16], zeros(16)),
+    t('w3', [16, 3, 3, 1], he(144, 9)),
+    t('b3', [16], zeros(16)),
+    t('w4', [32, 1, 1, 16], he(512, 16)),
+    t('b4', [32], zeros(32)),
+    t('w5', [32, 3, 3, 1], he(288, 9)),
+    t('b5', [32], zeros(32)),
+    t('w6', [32, 1, 1, 32], he(1024, 32)),
+    t('b6', [32], zeros(32)),
+    t('w7', [10, 32], he(320, 32)),
+    t('b7', [10], zeros(10)),
+  ]);
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
+  const nodes: Node[] = [
+    // NCHW input as the .npy files hold it (and ONNX models take it); one channel: a reshape to NHWC
+    node('nhwc', 'Reshape', ['x'], { shape: [1, 28, 28, 1] }),
+    node('c1', 'Conv2D', ['nhwc:y', 'w1', 'b1'], { padding: 'same', activation: 'relu' }),
+    node('p1', 'MaxPool', ['c1:y'], { kernel: [2, 2] }),
+    node('c2', 'Conv2D', ['p1:y', 'w2', 'b2'], { padding: 'same', activation: 'relu' }),
+    node('p2', 'MaxPool', ['c2:y'], { kernel: [2, 2] }),
+    node('dw1', 'Conv2D', ['p2:y', 'w3', 'b3'], { padding: 'same', groups: 16, activation: 'relu' }),
+    node('pw1', 'Conv2D', ['dw1:y', 'w4', 'b4'], { activation: 'relu' }),
+    node('dw2', 'Conv2D', ['pw1:y', 'w5', 'b5'], {
+      padding: [1, 1, 1, 1],
+      strides: [2, 2],
+      groups: 32,
+      activation: 'relu',
+    }),
+    node('pw2', 'Conv2D', ['dw2:y', 'w6', 'b6'], { activation: 'relu' }),
+    node('gap', 'GlobalAvgPool', ['pw2:y']),
+    node('fl', 'Flatten', ['gap:y'], { axis: 1 }),
+    node('fc', 'Dense', ['fl:y', 'w7', 'b7']),
+  ];
+  const g: Graph = { name: 'student', tensors, nodes, inputs: ['x'], outputs: ['fc:y'], source: 'student.json' };
+  inferShapes.run(g);
+  return g;
+}
+
+/**
+ * A small MNIST student (NCHW [1,1,28,28] → 10 logits): conv 3×3 6 relu → pool → conv 3×3 12 relu → pool → dense
+ * 588 → 10, 175,224 MACs (mnist-8: 786,560; 4.5× fewer), He-uniform from `seed`.
+ */
+export function mnistStudent(seed: number): Graph {
+  const r = mulberry(seed);
+  const he = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r() - 1) * Math.sqrt(6 / fanIn));
+  const t = (name: string, shape: number[], data?: Float32Array): [string, Tensor] => [
+    name,
+    { name, dtype: 'float32', shape, data },
+  ];
+  const tensors = new Map<string, Tensor>([
+    t('x', [1, 1, 28, 28]),
+    t('w1', [6, 3, 3, 1], he(54, 9)),
+    t('b1', [6], new Float32Array(6)),
+    t('w2', [12, 3, 3, 6], he(648, 54)),
+    t('b2', [12], new Float32Array(12)),
+    t('w3', [10, 588], he(5880, 588)),
+    t('b3', [10], new Float32Array(10)),
+  ]);
+  const node = (name: string, op: Node['op'], inputs: string[], attrs: Node['attrs'] = {}): Node => ({
+    name,
+    op,
+    inputs,
+    outputs: [`${name}:y`],
+    attrs,
+  });
+  const nodes: Node[] = [
+    node('nhwc', 'Reshape', ['x'], { shape: [1, 28, 28, 1] }),
+    node('c1', 'Conv2D', ['nhwc:y', 'w1', 'b1'], { padding: 'same', activation: 'relu' }),
+    node('p1', 'MaxPool', ['c1:y'], { kernel: [2, 2] }),
+    node('c2', 'Conv2D', ['p1:y', 'w2', 'b2'], { padding: 'same', activation: 'relu' }),
+    node('p2', 'MaxPool', ['c2:y'], { kernel: [2, 2] }),
+    node('fl', 'Flatten', ['p2:y'], { axis: 1 }),
+    node('fc', 'Dense', ['fl:y', 'w3', 'b3']),
+  ];
+  const g: Graph = {
+    name: 'mnist-student',
+    tensors,
+    nodes,
+    inputs: ['x'],
+    outputs: ['fc:y'],
+    source: 'mnist-student.json',
+  };
+  inferShapes.run(g);
+  return g;
+}

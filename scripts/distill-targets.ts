@@ -1,0 +1,271 @@
+// Issue 13's "Real data and targets" through `edgec distill` itself (compiler/cli/distill.ts, in process), for
+// docs/distillation.md — a script, not a timed test. Fashion-MNIST .npy (x float32 [N,1,28,28] / 255, y int32;
+// scripts/fashion-mnist-npy.ts makes them) with the fashion_cnn teacher, MNIST-style digits with mnist-8:
+//   kd        KD (α 0.7, T 4) vs labels only (α 0) — same student init, seed, batches and epochs
+//   unlab     5,000 unlabelled images, α 1
+//   qad       --quantize int8 (last epoch ranges frozen) vs its float self vs post-training calibration of the KD student
+//   continual classes 0–4, then --resume with 5–9 (learning without forgetting): old / new accuracy before and after
+//   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
+// Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--continual-alpha A] [--runs kd,unlab,qad,continual,mnist] [--out results.json]
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../compiler/cli.ts';
+import { loadModel } from '../compiler/cli/compile.ts';
+import { graphMacs } from '../compiler/compress/prune.ts';
+import { compileGraph } from '../compiler/compile.ts';
+import type { DistillReport } from '../compiler/distill/index.ts';
+import { writeModelJson } from '../compiler/frontend/model-json/index.ts';
+import { loadNpy, saveNpy } from '../compiler/io/npy.ts';
+import { runPasses } from '../compiler/passes/index.ts';
+import { quantize } from '../compiler/quantize/index.ts';
+import { load } from '../runtime/node.ts';
+import { fashionStudent, mnistStudent } from './distill-students.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def?: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const FASHION = opt('fashion'),
+  TEACHER = opt('teacher'),
+  MNIST = opt('mnist'),
+  MNIST_TEACHER = opt('mnist-teacher');
+const EPOCHS = opt('epochs', '3')!;
+const RUNS = new Set(opt('runs', 'kd,unlab,qad,continual,mnist')!.split(','));
+const OUT = opt('out');
+if (!FASHION || !TEACHER) {
+  console.error(
+    'usage: node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--runs …] [--out results.json]',
+  );
+  process.exit(2);
+}
+const tmp = mkdtempSync(join(tmpdir(), 'edgec-distill-targets-'));
+const results: Record<string, unknown> = {};
+const common = ['--optimizer', 'adam', '--lr', '0.002', '--batch', '32', '--seed', '1', '--threads', '2'];
+
+/** Rows of a .npy (x or y) where `keep` holds, written to tmp/name.npy. */
+function subset(file: string, name: string, keep: (i: number) => boolean): string {
+  const a = loadNpy(file);
+  const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const rows = Array.from({ length: a.shape[0]! }, (_, i) => i).filter(keep);
+  const data = new (a.data.constructor as Float32ArrayConstructor)(rows.length * per);
+  rows.forEach((r, i) => data.set((a.data as Float32Array).subarray(r * per, (r + 1) * per), i * per));
+  const path = join(tmp, `${name}.npy`);
+  saveNpy(path, { shape: [rows.length, ...a.shape.slice(1)], data });
+  return path;
+}
+
+async function edgec(label: string, argv: string[]): Promise<DistillReport> {
+  const report = join(tmp, `${label}.report.json`);
+  const t0 = performance.now();
+  console.log(`\n## ${label}: edgec distill ${argv.join(' ')}`);
+  const code = await main(['distill', ...argv, '--report', report]);
+  if (code !== 0) throw new Error(`${label}: edgec distill exited ${code}`);
+  const r = JSON.parse(readFileSync(report, 'utf8')) as DistillReport;
+  results[label] = { ...r, wallSeconds: (performance.now() - t0) / 1000 };
+  return r;
+}
+
+const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)} %`);
+const f = (n: string) => join(FASHION, n);
+const student = join(tmp, 'student.json');
+writeModelJson(fashionStudent(42), student);
+const data = ['--data', f('train_x.npy'), '--labels', f('train_y.npy')];
+const val = ['--val-data', f('test_x.npy'), '--val-labels', f('test_y.npy')];
+const ep = ['--epochs', EPOCHS];
+
+if (RUNS.has('kd') || RUNS.has('qad')) {
+  const ce = RUNS.has('kd')
+    ? await edgec('labels-only', [
+        '--teacher',
+        TEACHER,
+        student,
+        ...data,
+        ...val,
+        ...ep,
+        ...common,
+        '--alpha',
+        '0',
+        '-o',
+        join(tmp, 'ce.json'),
+      ])
+    : undefined;
+  const kdFrom = opt('kd-from');
+  const kd = kdFrom
+    ? (JSON.parse(readFileSync(kdFrom.replace(/\.json$/, '.report.json'), 'utf8')) as DistillReport)
+    : await edgec('kd', [
+        '--teacher',
+        TEACHER,
+        student,
+        ...data,
+        ...val,
+        ...ep,
+        ...common,
+        '--alpha',
+        '0.7',
+        '--temperature',
+        '4',
+        '-o',
+        join(tmp, 'kd.json'),
+      ]);
+  console.log(
+    `KD ${pct(kd.student.accuracy)} vs labels only ${pct(ce?.student.accuracy)}; teacher ${pct(kd.teacher.accuracy)}`,
+  );
+  if (RUNS.has('qad')) {
+    const q = await edgec('qad', [
+      '--teacher',
+      TEACHER,
+      student,
+      ...data,
+      ...val,
+      ...ep,
+      ...common,
+      '--alpha',
+      '0.7',
+      '--temperature',
+      '4',
+      '--quantize',
+      'int8',
+      '--freeze-ranges',
+      Number(EPOCHS) > 1 ? '1' : '0',
+      '-o',
+      join(tmp, 'qad.edgec'),
+    ]);
+    // post-training calibration of the float KD student: 1,000 training images, min/max
+    const kdGraph = loadModel(kdFrom ?? join(tmp, 'kd.json'), undefined);
+    const xs = loadNpy(f('train_x.npy')).data as Float32Array;
+    const samples = {
+      input: kdGraph.inputs[0]!,
+      data: Array.from({ length: 1000 }, (_, i) => xs.slice(i * 784, (i + 1) * 784)),
+    };
+    const ptq = (await quantize(kdGraph, { samples })).graph;
+    const m = await load(compileGraph(ptq, { skipPasses: true }).bundle, { build: 'simd' });
+    const tx = loadNpy(f('test_x.npy')).data as Float32Array,
+      ty = loadNpy(f('test_y.npy')).data as Int32Array;
+    const y = m.run({ [m.info.inputs[0]!.name]: tx })[m.info.outputs[0]!.name] as Float32Array;
+    let ok = 0;
+    for (let i = 0; i < ty.length; i++) {
+      let b = 0;
+      for (let k = 1; k < 10; k++) if (y[i * 10 + k]! > y[i * 10 + b]!) b = k;
+      if (b === ty[i]) ok++;
+    }
+    results.ptq = { accuracy: ok / ty.length, calibration: 1000 };
+    console.log(
+      `QAD int8 ${pct(q.int8?.accuracy)} vs its float self ${pct(q.student.accuracy)} vs PTQ of the KD student ${pct(ok / ty.length)} (KD float ${pct(kd.student.accuracy)})`,
+    );
+  }
+}
+
+if (RUNS.has('unlab')) {
+  const x5k = subset(f('train_x.npy'), 'x5k', (i) => i < 5000);
+  const r = await edgec('unlabelled-5k', [
+    '--teacher',
+    TEACHER,
+    student,
+    '--data',
+    x5k,
+    ...val,
+    '--epochs',
+    opt('unlab-epochs', String(4 * Number(EPOCHS)))!,
+    ...common,
+    '--alpha',
+    '1',
+    '--temperature',
+    '4',
+    '-o',
+    join(tmp, 'unlab.json'),
+  ]);
+  console.log(`5,000 unlabelled images, α 1: ${pct(r.student.accuracy)}`);
+}
+
+if (RUNS.has('continual')) {
+  const ty = loadNpy(f('train_y.npy')).data as Int32Array,
+    vy = loadNpy(f('test_y.npy')).data as Int32Array;
+  const old = (y: Int32Array) => (i: number) => y[i]! < 5,
+    neu = (y: Int32Array) => (i: number) => y[i]! >= 5;
+  const p = (name: string, file: string, y: Int32Array, keep: (y: Int32Array) => (i: number) => boolean) =>
+    subset(f(file), name, keep(y));
+  const ck = join(tmp, 'continual.ck');
+  const oldVal = [p('vx-old', 'test_x.npy', vy, old), p('vy-old', 'test_y.npy', vy, old)];
+  const newVal = [p('vx-new', 'test_x.npy', vy, neu), p('vy-new', 'test_y.npy', vy, neu)];
+  await edgec('continual-0-4', [
+    '--teacher',
+    TEACHER,
+    student,
+    '--data',
+    p('x-old', 'train_x.npy', ty, old),
+    '--labels',
+    p('y-old', 'train_y.npy', ty, old),
+    '--val-data',
+    oldVal[0]!,
+    '--val-labels',
+    oldVal[1]!,
+    ...ep,
+    ...common,
+    '--checkpoint',
+    ck,
+    '-o',
+    join(tmp, 'old.json'),
+  ]);
+  const r = await edgec('continual-5-9', [
+    student,
+    '--resume',
+    ck,
+    '--data',
+    p('x-new', 'train_x.npy', ty, neu),
+    '--labels',
+    p('y-new', 'train_y.npy', ty, neu),
+    '--val-data',
+    newVal[0]!,
+    '--val-labels',
+    newVal[1]!,
+    '--val-old',
+    oldVal.join(','),
+    ...ep,
+    ...common,
+    '--alpha',
+    opt('continual-alpha', '0.7')!,
+    '--checkpoint',
+    join(tmp, 'continual2.ck'),
+    '-o',
+    join(tmp, 'new.json'),
+  ]);
+  for (const s of r.sets) console.log(`${s.name}: before ${pct(s.before)}, after ${pct(s.after)}`);
+}
+
+if (RUNS.has('mnist') && MNIST && MNIST_TEACHER) {
+  const ms = join(tmp, 'mnist-student.json');
+  writeModelJson(mnistStudent(7), ms);
+  const macs = [graphMacs(runPasses(loadModel(MNIST_TEACHER, undefined))), graphMacs(runPasses(mnistStudent(7)))];
+  results.mnistMacs = macs;
+  const m = (n: string) => join(MNIST, n);
+  const r = await edgec('mnist', [
+    '--teacher',
+    MNIST_TEACHER,
+    ms,
+    '--data',
+    m('train_x.npy'),
+    '--labels',
+    m('train_y.npy'),
+    '--val-data',
+    m('test_x.npy'),
+    '--val-labels',
+    m('test_y.npy'),
+    '--epochs',
+    String(3 * Number(EPOCHS)),
+    ...common,
+    '--alpha',
+    '0.7',
+    '--temperature',
+    '4',
+    '-o',
+    join(tmp, 'mnist.json'),
+  ]);
+  console.log(
+    `mnist: student ${pct(r.student.accuracy)} at ${macs[1]} MACs vs mnist-8 ${pct(r.teacher.accuracy)} at ${macs[0]} MACs (${(macs[0]! / macs[1]!).toFixed(2)}× fewer)`,
+  );
+}
+if (OUT) writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nfiles in ${tmp}`);
