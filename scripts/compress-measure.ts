@@ -143,6 +143,9 @@ const jobs: [string, string, () => Data | undefined, string[][]][] = [
     [
       ['--prune-channels', '0.5'],
       ['--target-macs', '0.5'],
+      ['--prune-layers', '1'],
+      ['--prune-layers', '2'],
+      ['--prune-layers', '2', '--prune-channels', '0.25', '--factorize', 'svd,separable', '--energy', '0.95'],
     ],
   ],
   [

@@ -1,6 +1,7 @@
 // `edgec compress`: structured compression of a float model (issue 14): drop whole layers, prune channels
-// by dependency group (compiler/compress/), write an ordinary model (model.json, ONNX or a bundle, int8 with
-// --quantize int8) and report per layer and for the whole model what changed, measured on edgec's runtime.
+// by dependency group (compiler/compress/), factorise, recover by distillation from the original (--distill,
+// compress-distill.ts), write an ordinary model (model.json, ONNX or a bundle, int8 with --quantize int8) and
+// report per layer and for the whole model what changed, measured on edgec's runtime.
 import {
   FACTORIZE_METHODS,
   factorizeGraph,
@@ -40,8 +41,9 @@ export const COMPRESS_HELP = `usage: edgec compress <model.json|model.onnx> -o <
 
 Structured compression: removes whole channels (dependency groups found from the graph: residual Add,
 Concat, depthwise and grouped convs, BatchNorm, Flatten → Dense) and whole layers, writing an ordinary,
-smaller model. Prints per layer kept channels, parameters and MACs, and for the whole model before →
-after: parameters, MACs, bundle bytes, simd latency and (with --val-data) accuracy.
+smaller model, optionally factorised and recovered by distillation from the original (--distill).
+Prints per layer kept channels, parameters and MACs, and for the whole model before → after:
+parameters, MACs, bundle bytes, simd latency and (with --val-data) accuracy.
 
 options:
   -o, --output FILE         model.json, model.onnx or .edgec bundle to write (atomically)
