@@ -15,6 +15,7 @@ export {
 } from './quantize/index.ts';
 export { loadModelJson, parseModelJson, writeModelJson, serializeModelJson } from './frontend/model-json/index.ts';
 export { loadOnnx, parseOnnx, SUPPORTED_OPS, type OnnxImportOptions } from './frontend/onnx/index.ts';
+export { loadTflite, parseTflite, SUPPORTED_TFLITE_OPS } from './frontend/tflite/index.ts';
 export { loadNpy, readNpy, saveNpy, writeNpy, NpyError, type NpyArray, type NpyData, type NpyDtype } from './io/npy.ts';
 export {
   ModelError,

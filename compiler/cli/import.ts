@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { join } from 'node:path';
 import { loadOnnx } from '../frontend/onnx/index.ts';
+import { loadTflite } from '../frontend/tflite/index.ts';
+import { hasQdqAnnotations } from '../quantize/qdq.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { exportOnnx, EXPORT_OPSET } from '../export/onnx.ts';
@@ -12,9 +14,10 @@ import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 
 export const IMPORT_HELP = `usage: edgec import <model.onnx> -o <model.json> [--shape NAME=DIMS …]
+       edgec import <model.tflite> -o <model.json>
        edgec import <model.json|model.onnx> -o <model.onnx>
 
-Converts an ONNX model to model.json + <name>.bin beside it (both written atomically), or writes a
+Converts an ONNX or TFLite model to model.json + <name>.bin beside it (both written atomically), or writes a
 model as a standard ONNX file (opset 13, float32; tensors keep the model's shapes, convolutions and
 pools are wrapped in NHWC ↔ NCHW Transposes) that onnxruntime and other ONNX tools run.
 
@@ -40,9 +43,9 @@ export async function importCommand(argv: string[]): Promise<number> {
   const outExt = extname(out).toLowerCase();
   if (outExt !== '.json' && outExt !== '.onnx')
     throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
-  if (inExt !== '.onnx' && !(inExt === '.json' && outExt === '.onnx')) {
+  if (inExt !== '.onnx' && inExt !== '.tflite' && !(inExt === '.json' && outExt === '.onnx')) {
     throw new UsageError(
-      `${model}: expected an .onnx file (or -o <model.onnx> to export a model.json to ONNX)`,
+      `${model}: expected an .onnx or .tflite file (or -o <model.onnx> to export a model.json to ONNX)`,
       'import',
     );
   }
@@ -63,7 +66,13 @@ export async function importCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const graph = loadOnnx(model, shapes ? { shapes } : undefined);
+  if (inExt === '.tflite' && shapes) throw new UsageError('--shape applies to ONNX models only', 'import');
+  const graph = inExt === '.tflite' ? loadTflite(model) : loadOnnx(model, shapes ? { shapes } : undefined);
+  if (hasQdqAnnotations(graph))
+    console.error(
+      `note: ${out} keeps the weights' int8 scales but not the activations' (model.json has no place for them); ` +
+        `compile ${basename(model)} itself with --quantize int8 to run on its own int8 params`,
+    );
   const written = writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(graph, join(tmp, basename(out))));
   console.log(
     `${out}: ${graph.nodes.length} nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s); wrote ${written.map((f) => basename(f)).join(', ')}`,

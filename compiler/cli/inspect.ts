@@ -54,7 +54,7 @@ export interface BundleSummary {
   fileBytes: number;
   inputs: { name: string; shape: number[]; dtype: string }[];
   outputs: { name: string; shape: number[]; dtype: string }[];
-  metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string };
+  metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string; sourceFormat?: string };
 }
 
 const DTYPE_NAMES: Record<number, string> = {
@@ -186,8 +186,19 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
       target: m?.target() ?? '',
       modelName: m?.modelName() ?? '',
       sourceHash: m?.sourceHash() ?? '',
+      ...sourceFormat(m?.compileOptions() ?? ''),
     },
   };
+}
+
+/** The source format compile recorded in compile_options (only formats other than model.json / ONNX record one). */
+function sourceFormat(options: string): { sourceFormat?: string } {
+  try {
+    const f = (JSON.parse(options) as { format?: unknown }).format;
+    return typeof f === 'string' ? { sourceFormat: f } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Thousands separators make MAC counts readable at a glance. */
@@ -219,7 +230,7 @@ export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: b
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
   const md = sum.metadata;
   return [
-    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
+    `${file}: model '${md.modelName}'${md.sourceFormat ? ` (from ${md.sourceFormat})` : ''}, target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
     `inputs: ${io(sum.inputs)}`,
     `outputs: ${io(sum.outputs)}`,
     '',
