@@ -483,6 +483,15 @@ export const KERNELS: readonly KernelRow[] = [
     'b [C], w [C,...], input range [2] -> b at int32 steps s_in*s_w[c] as f32',
     'refFakeQuantBias',
   ),
+  qs8(
+    75,
+    'Softmax_QS8',
+    'K_SOFTMAX_QS8',
+    'SoftmaxParams',
+    'in i8, table f32 [256] -> out i8 (SoftmaxParams, inner 1): TFLite int8 SOFTMAX over the last axis',
+    'checkSoftmaxQs8',
+    'refSoftmaxQs8',
+  ),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -596,6 +605,7 @@ export const VARIANTS: readonly KernelVariant[] = [
     builds: BOTH,
     tile: { mr: 1, nr: 16, kr: 1 },
   },
+  { name: 'qs8-softmax', dir: 'elementwise', serves: ['Softmax_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
   {
     name: 'f32-train',
     dir: 'train',

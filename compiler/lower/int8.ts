@@ -4,6 +4,7 @@
 import { ModelError, numElements, type Graph, type Node, type Tensor } from '../ir/graph.ts';
 import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/helpers.ts';
 import { poolGeometry } from '../ir/ops/pool.ts';
+import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
 import { accumulatorFits, nodeClamp, tensorQuant } from '../ir/quant.ts';
@@ -265,6 +266,24 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
       ctx.push({ kernel: fb.KernelId.GlobalAvgPool_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Softmax': {
+      const s = t(x).shape;
+      let axis = attrNum(n, 'axis', -1);
+      if (axis < 0) axis += s.length;
+      if (axis !== s.length - 1)
+        err(`int8 softmax runs over the last axis only, found axis ${axis} of rank ${s.length}`);
+      const qi = tensorQuant(g, x, n);
+      tensorQuant(g, out, n);
+      const table = softmaxTableQs8(qi.scale);
+      const tt = constTensor(`${n.name}:table`, fb.DType.F32, [256], new Uint8Array(table.buffer));
+      ctx.push({
+        kernel: fb.KernelId.Softmax_QS8,
+        inputs: [ctx.idOf(x, n), tt],
+        params: { type: 'softmax', outer: numElements(s.slice(0, axis)), axis: s[axis]!, inner: 1 },
+        macs: numElements(s),
+      });
       return true;
     }
   }

@@ -71,7 +71,8 @@ export enum KernelId {
   FakeQuant_F32 = 62,
   FakeQuantGrad_F32 = 63,
   FakeQuantWeight_F32 = 64,
-  FakeQuantBias_F32 = 65
+  FakeQuantBias_F32 = 65,
+  Softmax_QS8 = 75
 }
 
 export enum BinaryOp {

@@ -65,4 +65,10 @@ export const GRID: Record<string, Builder> = {
     const c = new CaseGraph(i);
     return c.done(c.node('Requantize', [c.i8('x', [k, m, n], qIn(i))], {}, qOut(i), 'int8'));
   },
+  // rows of 1 to 21 classes; TFLite's output params (1/256, −128) and others
+  Softmax_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const x = c.i8('x', [k, m, 4 * n + (i % 2)], q(0.02 * 2 ** (i % 6), pick(ZPS, i)));
+    return c.done(c.node('Softmax', [x], { axis: -1 }, i % 2 ? q(1 / 256, -128) : qOut(i), 'int8'));
+  },
 };
