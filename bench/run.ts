@@ -21,6 +21,7 @@ import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
 import { gemmBench } from './gemm.ts';
 import { factorizeBench } from './factorize.ts';
 import { trainBench } from './train.ts';
+import { tfliteBench } from './tflite.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -197,3 +198,5 @@ console.log('');
 await gemmBench();
 console.log('');
 await factorizeBench();
+console.log('');
+await tfliteBench();
