@@ -49,7 +49,8 @@ export const K_FAKE_QUANT_GRAD = 63;
 export const K_FAKE_QUANT_WEIGHT = 64;
 export const K_FAKE_QUANT_BIAS = 65;
 export const K_SOFTMAX_QS8 = 75;
-export const K_LAST = 75;
+export const K_LUT_QS8 = 76;
+export const K_LAST = 76;
 
 /** Schema names by KernelId (0 = Invalid). */
 export const KERNEL_NAMES: string[] = [
@@ -65,7 +66,7 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
   '', '', '', '', '', '',
-  '', '', '', 'Softmax_QS8',
+  '', '', '', 'Softmax_QS8', 'Lut_QS8',
 ];
 
 /** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */
@@ -84,6 +85,7 @@ export function isQs8Kernel(k: i32): bool {
     case K_CONV1XK_QS8:
     case K_CONVKX1_QS8:
     case K_SOFTMAX_QS8:
+    case K_LUT_QS8:
       return true;
     default:
       return false;

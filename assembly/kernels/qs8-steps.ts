@@ -26,6 +26,7 @@ import {
   K_CONV1XK_QS8,
   K_CONVKX1_QS8,
   K_SOFTMAX_QS8,
+  K_LUT_QS8,
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import { conv1xkQs8, convKx1Qs8, lineGroup } from './conv/qs8-conv2d-1xk';
@@ -34,6 +35,7 @@ import { gemmQs8 } from './gemm/qs8-gemm';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
 import { softmaxQs8 } from './elementwise/qs8-softmax';
+import { lutQs8 } from './elementwise/qs8-lut';
 import {
   refConv2dQs8,
   refDwconv2dQs8,
@@ -45,6 +47,7 @@ import {
   refDequantizeQs8,
   refRequantizeQs8,
   refSoftmaxQs8,
+  refLutQs8,
 } from '../reference/qs8';
 
 function ptrAt(m: Model, s: StepInfo, i: i32): usize {
@@ -118,6 +121,10 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const table = ptrAt(m, s, 1);
     if (ref) refSoftmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
     else softmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
+  } else if (k == K_LUT_QS8) {
+    const table = ptrAt(m, s, 1);
+    if (ref) refLutQs8(xp, table, yp, <i32>y.elems);
+    else lutQs8(xp, table, yp, <i32>y.elems);
   }
 }
 
@@ -488,6 +495,18 @@ function checkSoftmaxQs8(c: Checker): void {
     c.fail("tensor '" + y.name + "' needs a positive finite scale");
 }
 
+function checkLutQs8(c: Checker): void {
+  if (!c.counts(2, 2)) return;
+  const x = c.tensor(true, 0, 'input', DT_I8);
+  if (x === null) return;
+  const t = c.tensor(true, 1, 'table', DT_I8);
+  if (t === null) return;
+  const y = c.tensor(false, 0, 'output', DT_I8);
+  if (y === null) return;
+  if (!c.shape(t, 'table', StaticArray.fromArray<i32>([256]))) return;
+  if (x.elems != y.elems) c.fail("input '" + x.name + "' and output '" + y.name + "' differ in element count");
+}
+
 function stridedFits(c: Checker, shape: StaticArray<i32>, strides: StaticArray<i32>, elems: u64, role: string): bool {
   if (strides.length != shape.length)
     return c.fail(role + ' strides have ' + strides.length.toString() + ' entries for rank ' + shape.length.toString());
@@ -575,6 +594,7 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
   else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);
   else if (k == K_SOFTMAX_QS8) checkSoftmaxQs8(c);
+  else if (k == K_LUT_QS8) checkLutQs8(c);
   else c.fail('not an int8 kernel');
   return c.msg;
 }

@@ -132,3 +132,8 @@ export function refSoftmaxQs8(x: usize, table: usize, y: usize, rows: i32, n: i3
     }
   }
 }
+
+/** Lut_QS8 (kernels/elementwise/qs8-lut.ts): y = table[x + 128], one element at a time. */
+export function refLutQs8(x: usize, table: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, load<i8>(table + <usize>(<i32>load<i8>(x + <usize>i) + 128)));
+}

@@ -492,6 +492,15 @@ export const KERNELS: readonly KernelRow[] = [
     'checkSoftmaxQs8',
     'refSoftmaxQs8',
   ),
+  qs8(
+    76,
+    'Lut_QS8',
+    'K_LUT_QS8',
+    null,
+    'in i8, table i8 [256] -> out i8, same element count: y = table[x + 128] (TFLite int8 LOGISTIC, TANH)',
+    'checkLutQs8',
+    'refLutQs8',
+  ),
 ];
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
@@ -606,6 +615,7 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 1, nr: 16, kr: 1 },
   },
   { name: 'qs8-softmax', dir: 'elementwise', serves: ['Softmax_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
+  { name: 'qs8-lut', dir: 'elementwise', serves: ['Lut_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
   {
     name: 'f32-train',
     dir: 'train',

@@ -5,6 +5,7 @@ import { ModelError, numElements, type Graph, type Node, type Tensor } from '../
 import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/helpers.ts';
 import { poolGeometry } from '../ir/ops/pool.ts';
 import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
+import { lutTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
 import { accumulatorFits, nodeClamp, tensorQuant } from '../ir/quant.ts';
@@ -266,6 +267,15 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
       ctx.push({ kernel: fb.KernelId.GlobalAvgPool_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Sigmoid':
+    case 'Tanh': {
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
+      const table = lutTableQs8(n.op, qi.scale, qi.zp, qo.scale, qo.zp);
+      const tt = constTensor(`${n.name}:table`, fb.DType.I8, [256], i8Bytes(table));
+      ctx.push({ kernel: fb.KernelId.Lut_QS8, inputs: [ctx.idOf(x, n), tt], macs: numElements(t(x).shape) });
       return true;
     }
     case 'Softmax': {

@@ -39,9 +39,9 @@ export interface RewriteOptions {
   keepFloat?: ReadonlySet<string>;
   /** Use the weights' own `quant` scales when they fit (pre-quantised models). */
   useWeightQuant?: boolean;
-  /** Put a last-axis Softmax on int8 (TFLite's Softmax_QS8) when its output has params: pre-quantised models only,
-   *  whose files give them; calibrated and learned graphs keep Softmax float. */
-  int8Softmax?: boolean;
+  /** Put a last-axis Softmax, Sigmoid and Tanh on int8 (TFLite's Softmax_QS8, Lut_QS8) when their outputs have params:
+   *  pre-quantised models only, whose files give them; calibrated and learned graphs keep these ops float. */
+  int8Activations?: boolean;
 }
 
 export interface RewriteResult {
@@ -183,8 +183,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
   for (const n of src.nodes) {
     const x = n.inputs[0]!;
     const out = n.outputs[0]!;
-    const int8Softmax = n.op === 'Softmax' && opts.int8Softmax === true && lastAxis(n, srcT(x).shape.length);
-    let ok = (INT8_OPS.has(n.op) || int8Softmax) && !keep.has(n.name) && n.outputs.length === 1;
+    const fileParamsOp =
+      opts.int8Activations === true &&
+      ((n.op === 'Softmax' && lastAxis(n, srcT(x).shape.length)) || n.op === 'Sigmoid' || n.op === 'Tanh');
+    let ok = (INT8_OPS.has(n.op) || fileParamsOp) && !keep.has(n.name) && n.outputs.length === 1;
     const dataIns = n.inputs.filter((i) => i !== '' && !isConst(i));
     if (ok) ok = dataIns.length > 0 && dataIns.every((i) => inQuant(i) !== undefined) && !isConst(x);
     if (ok && (n.op === 'Conv2D' || n.op === 'Dense'))
@@ -248,7 +250,7 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
       emit({ ...n, inputs: ins, outputs: [o], attrs: structuredClone(n.attrs) });
       continue;
     }
-    if (n.op === 'GlobalAvgPool' || n.op === 'Softmax') {
+    if (n.op === 'GlobalAvgPool' || fileParamsOp) {
       const xi = asInt8(x);
       const o = int8Out(out, oq);
       emit({ ...n, inputs: [xi], outputs: [o], attrs: structuredClone(n.attrs) });

@@ -72,7 +72,8 @@ export enum KernelId {
   FakeQuantGrad_F32 = 63,
   FakeQuantWeight_F32 = 64,
   FakeQuantBias_F32 = 65,
-  Softmax_QS8 = 75
+  Softmax_QS8 = 75,
+  Lut_QS8 = 76
 }
 
 export enum BinaryOp {

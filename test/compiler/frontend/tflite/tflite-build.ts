@@ -1,5 +1,6 @@
 // Writes small synthetic .tflite files with TFLite's own schema (the generated builder API), for ops the
-// MLPerf Tiny fixtures do not contain and for malformed files. Float32 / int32 tensors only.
+// MLPerf Tiny fixtures do not contain and for malformed files. Float32, int32 and int8 tensors, optional per-tensor
+// or per-channel quantisation.
 import * as flatbuffers from 'flatbuffers';
 import * as tfl from '../../../../compiler/frontend/tflite/tflite-schema.generated.ts';
 
@@ -7,7 +8,8 @@ export interface SynthTensor {
   name: string;
   shape: number[];
   type?: tfl.TensorType;
-  data?: Float32Array | Int32Array;
+  data?: Float32Array | Int32Array | Int8Array;
+  quant?: { scale: number[]; zeroPoint: number[]; axis?: number };
 }
 export interface SynthOp {
   code: tfl.BuiltinOperator;
@@ -29,11 +31,30 @@ export function buildTflite(tensors: SynthTensor[], ops: SynthOp[], inputs: numb
     }
     const name = b.createString(t.name);
     const shape = tfl.Tensor.createShapeVector(b, t.shape);
+    const quant = t.quant
+      ? tfl.QuantizationParameters.createQuantizationParameters(
+          b,
+          0,
+          0,
+          tfl.QuantizationParameters.createScaleVector(b, t.quant.scale),
+          tfl.QuantizationParameters.createZeroPointVector(b, t.quant.zeroPoint.map(BigInt)),
+          tfl.QuantizationDetails.NONE,
+          0,
+          t.quant.axis ?? 0,
+        )
+      : 0;
     tfl.Tensor.startTensor(b);
     tfl.Tensor.addShape(b, shape);
-    tfl.Tensor.addType(b, t.type ?? (t.data instanceof Int32Array ? tfl.TensorType.INT32 : tfl.TensorType.FLOAT32));
+    const type =
+      t.data instanceof Int32Array
+        ? tfl.TensorType.INT32
+        : t.data instanceof Int8Array
+          ? tfl.TensorType.INT8
+          : tfl.TensorType.FLOAT32;
+    tfl.Tensor.addType(b, t.type ?? type);
     tfl.Tensor.addBuffer(b, buffer);
     tfl.Tensor.addName(b, name);
+    if (quant) tfl.Tensor.addQuantization(b, quant);
     return tfl.Tensor.endTensor(b);
   });
   const opOffsets = ops.map((o) => {

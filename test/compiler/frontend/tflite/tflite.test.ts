@@ -202,6 +202,41 @@ test('PAD, TRANSPOSE, STRIDED_SLICE, CONCATENATION, MUL, HARD_SWISH, LOGISTIC, M
   }
 });
 
+test('int8 LOGISTIC and TANH (Lut_QS8) vs TFLite on all 256 input values: every byte identical', async () => {
+  for (const [code, sOut, zpOut] of [
+    [B.LOGISTIC, 1 / 256, -128],
+    [B.TANH, 1 / 128, 0],
+  ] as const) {
+    for (const [sIn, zpIn] of [
+      [0.1, 3],
+      [0.0378, -20],
+      [0.5, 0],
+    ]) {
+      const bytes = buildTflite(
+        [
+          { name: 'x', shape: [1, 256], type: tfl.TensorType.INT8, quant: { scale: [sIn!], zeroPoint: [zpIn!] } },
+          { name: 'y', shape: [1, 256], type: tfl.TensorType.INT8, quant: { scale: [sOut], zeroPoint: [zpOut] } },
+        ],
+        [{ code, inputs: [0], outputs: [1] }],
+        [0],
+        [1],
+      );
+      const q = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+      const t = (await tfliteRunner(bytes)).run([q])[0]!;
+      const g = parseTflite(bytes, 'act.tflite');
+      const { bundle, report } = await compileQuantized(g, {});
+      assert.is(report.floatNodes.length, 0, `${tfl.BuiltinOperator[code]} runs on int8`);
+      for (const build of ['simd', 'scalar'] as const) {
+        const y = (await load(bundle, { build })).run({ x: Float32Array.from(q, (v) => (v - zpIn!) * sIn!) })[
+          g.outputs[0]!
+        ] as Float32Array;
+        const got = Array.from(y, (v) => roundAway(v / sOut) + zpOut);
+        assert.equal(got, Array.from(t), `${tfl.BuiltinOperator[code]} s_in ${sIn} zp_in ${zpIn} (${build})`);
+      }
+    }
+  }
+});
+
 const message = (f: () => unknown): string => {
   try {
     f();
