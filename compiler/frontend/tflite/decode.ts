@@ -124,9 +124,14 @@ function guarded<T>(file: string, where: string, read: () => T): T {
 export function decodeTflite(bytes: Uint8Array, file: string): TfliteModel {
   if (bytes.length < 8)
     throw new ModelError(file, 'header', `expected a .tflite flatbuffer, found ${bytes.length} bytes`);
-  const ident = String.fromCharCode(...bytes.subarray(4, 8));
-  if (ident !== 'TFL3')
-    throw new ModelError(file, 'header', `expected the TFLite file identifier 'TFL3' at byte 4, found '${ident}'`);
+  const head = bytes.subarray(4, 8);
+  const ident = String.fromCharCode(...head);
+  if (ident !== 'TFL3') {
+    const shown = /^[\x20-\x7e]{4}$/.test(ident)
+      ? `'${ident}'`
+      : `bytes ${[...head].map((v) => v.toString(16).padStart(2, '0')).join(' ')}`;
+    throw new ModelError(file, 'header', `expected the TFLite file identifier 'TFL3' at byte 4, found ${shown}`);
+  }
   // a private copy: typed-array views over it then fail past its end (a pooled Buffer has bytes beyond)
   const bb = new CheckedByteBuffer(bytes.slice());
   const model = guarded(file, 'model', () => {
