@@ -8,8 +8,8 @@ import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
 import { lutTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { accumulatorFits, nodeClamp, tensorQuant } from '../ir/quant.ts';
-import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
+import { accumulatorFits, addQs8Multipliers, nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
 import { kernelByName } from '../kernels/registry.ts';
@@ -212,10 +212,9 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const qa = tensorQuant(g, x, n),
         qb = tensorQuant(g, b, n),
         qo = tensorQuant(g, out, n);
-      const so = f32(qo.scale);
       let m: { multA: number; multB: number; shift: number };
       try {
-        m = addMultipliers(f32(qa.scale) / so, f32(qb.scale) / so);
+        m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale);
       } catch (e) {
         return err((e as Error).message);
       }

@@ -237,6 +237,49 @@ test('int8 LOGISTIC and TANH (Lut_QS8) vs TFLite on all 256 input values: every 
   }
 });
 
+test('int8 ADD vs TFLite (its XNNPACK add constants on Add_QS8): every byte identical', async () => {
+  for (const [sa, za, sb, zb, so, zo] of [
+    [0.05, 3, 0.031, -7, 0.07, -10],
+    [0.02, 10, 0.09, 0, 0.08, 5],
+    [0.5, 0, 0.25, -3, 0.6, 2],
+  ] as const) {
+    const bytes = buildTflite(
+      [
+        { name: 'a', shape: [1, 256], type: tfl.TensorType.INT8, quant: { scale: [sa], zeroPoint: [za] } },
+        { name: 'b', shape: [1, 256], type: tfl.TensorType.INT8, quant: { scale: [sb], zeroPoint: [zb] } },
+        { name: 'y', shape: [1, 256], type: tfl.TensorType.INT8, quant: { scale: [so], zeroPoint: [zo] } },
+      ],
+      [
+        {
+          code: B.ADD,
+          inputs: [0, 1],
+          outputs: [2],
+          options: (b) => [O.AddOptions, tfl.AddOptions.createAddOptions(b, tfl.ActivationFunctionType.NONE, false)],
+        },
+      ],
+      [0, 1],
+      [2],
+    );
+    const oracle = await tfliteRunner(bytes);
+    const g = parseTflite(bytes, 'add.tflite');
+    const model = await load((await compileQuantized(g, {})).bundle);
+    const a = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    for (let seed = 1; seed <= 8; seed++) {
+      const b = seededInt8(256, seed);
+      const t = oracle.run([a, b])[0]!;
+      const y = model.run({
+        a: Float32Array.from(a, (v) => (v - za) * sa),
+        b: Float32Array.from(b, (v) => (v - zb) * sb),
+      })[g.outputs[0]!] as Float32Array;
+      assert.equal(
+        Array.from(y, (v) => roundAway(v / Math.fround(so)) + zo),
+        Array.from(t),
+        `scales ${sa}, ${sb} → ${so}, seed ${seed}`,
+      );
+    }
+  }
+});
+
 const message = (f: () => unknown): string => {
   try {
     f();
