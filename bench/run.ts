@@ -28,6 +28,7 @@ import { gemmBench } from './gemm.ts';
 import { factorizeBench } from './factorize.ts';
 import { trainBench } from './train.ts';
 import { relaxedBench } from './relaxed.ts';
+import { tfliteBench } from './tflite.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -275,3 +276,5 @@ console.log('');
 await gemmBench();
 console.log('');
 await factorizeBench();
+console.log('');
+await tfliteBench();

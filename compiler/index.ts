@@ -16,6 +16,7 @@ export {
 export { loadModelJson, parseModelJson, writeModelJson, serializeModelJson } from './frontend/model-json/index.ts';
 export { loadOnnx, parseOnnx, SUPPORTED_OPS, type OnnxImportOptions } from './frontend/onnx/index.ts';
 export { loadTfjs, parseTfjs, tfjsFormat, type TfjsImportOptions } from './frontend/tfjs/index.ts';
+export { loadTflite, parseTflite, SUPPORTED_TFLITE_OPS } from './frontend/tflite/index.ts';
 export { loadNpy, readNpy, saveNpy, writeNpy, NpyError, type NpyArray, type NpyData, type NpyDtype } from './io/npy.ts';
 export {
   ModelError,

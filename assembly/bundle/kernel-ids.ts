@@ -48,6 +48,8 @@ export const K_FAKE_QUANT = 62;
 export const K_FAKE_QUANT_GRAD = 63;
 export const K_FAKE_QUANT_WEIGHT = 64;
 export const K_FAKE_QUANT_BIAS = 65;
+export const K_SOFTMAX_QS8 = 75;
+export const K_LUT_QS8 = 76;
 export const K_BN_MERGE = 90;
 export const K_BN_EVAL = 91;
 export const K_LAST = 91;
@@ -66,7 +68,7 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
   '', '', '', '', '', '',
-  '', '', '', '', '', '',
+  '', '', '', 'Softmax_QS8', 'Lut_QS8', '',
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   'BatchNormMerge_F32', 'BatchNormEval_F32',
@@ -87,6 +89,8 @@ export function isQs8Kernel(k: i32): bool {
     case K_REQUANTIZE_QS8:
     case K_CONV1XK_QS8:
     case K_CONVKX1_QS8:
+    case K_SOFTMAX_QS8:
+    case K_LUT_QS8:
       return true;
     default:
       return false;

@@ -12,6 +12,7 @@ import {
   P_POOL,
   P_DENSE,
   P_BINARY,
+  P_SOFTMAX,
   K_CONV2D_QS8,
   K_DWCONV2D_QS8,
   K_DENSE_QS8,
@@ -24,6 +25,8 @@ import {
   K_REQUANTIZE_QS8,
   K_CONV1XK_QS8,
   K_CONVKX1_QS8,
+  K_SOFTMAX_QS8,
+  K_LUT_QS8,
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import { conv1xkQs8, convKx1Qs8, lineGroup } from './conv/qs8-conv2d-1xk';
@@ -31,6 +34,8 @@ import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
 import { gemmQs8 } from './gemm/qs8-gemm';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
+import { softmaxQs8 } from './elementwise/qs8-softmax';
+import { lutQs8 } from './elementwise/qs8-lut';
 import {
   refConv2dQs8,
   refDwconv2dQs8,
@@ -41,6 +46,8 @@ import {
   refQuantizeQs8,
   refDequantizeQs8,
   refRequantizeQs8,
+  refSoftmaxQs8,
+  refLutQs8,
 } from '../reference/qs8';
 
 function ptrAt(m: Model, s: StepInfo, i: i32): usize {
@@ -110,6 +117,14 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const qc = ptrAt(m, s, 1);
     if (ref) refRequantizeQs8(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
     else requantizeQs8Run(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
+  } else if (k == K_SOFTMAX_QS8) {
+    const table = ptrAt(m, s, 1);
+    if (ref) refSoftmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
+    else softmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
+  } else if (k == K_LUT_QS8) {
+    const table = ptrAt(m, s, 1);
+    if (ref) refLutQs8(xp, table, yp, <i32>y.elems);
+    else lutQs8(xp, table, yp, <i32>y.elems);
   }
 }
 
@@ -458,6 +473,40 @@ function checkGapQs8(c: Checker): void {
   c.qc(1, 1, 2, 0, 1);
 }
 
+function checkSoftmaxQs8(c: Checker): void {
+  if (!c.counts(2, 2) || !c.params(P_SOFTMAX, 'SoftmaxParams')) return;
+  const x = c.tensor(true, 0, 'input', DT_I8);
+  if (x === null) return;
+  const t = c.tensor(true, 1, 'table', DT_F32);
+  if (t === null) return;
+  const y = c.tensor(false, 0, 'output', DT_I8);
+  if (y === null) return;
+  if (!c.zeroPoint(x) || !c.zeroPoint(y) || !c.shape(t, 'table', StaticArray.fromArray<i32>([256]))) return;
+  const p = c.s.p;
+  if (p.outer < 1 || p.axis < 1 || p.inner != 1 || <u64>p.outer * <u64>p.axis != x.elems) {
+    c.fail('expects SoftmaxParams outer x axis = input elements and inner 1 (softmax over the last axis)');
+    return;
+  }
+  if (x.elems != y.elems) {
+    c.fail("input '" + x.name + "' and output '" + y.name + "' differ in element count");
+    return;
+  }
+  if (!(y.scale > 0 && y.scale < f32.POSITIVE_INFINITY))
+    c.fail("tensor '" + y.name + "' needs a positive finite scale");
+}
+
+function checkLutQs8(c: Checker): void {
+  if (!c.counts(2, 2)) return;
+  const x = c.tensor(true, 0, 'input', DT_I8);
+  if (x === null) return;
+  const t = c.tensor(true, 1, 'table', DT_I8);
+  if (t === null) return;
+  const y = c.tensor(false, 0, 'output', DT_I8);
+  if (y === null) return;
+  if (!c.shape(t, 'table', StaticArray.fromArray<i32>([256]))) return;
+  if (x.elems != y.elems) c.fail("input '" + x.name + "' and output '" + y.name + "' differ in element count");
+}
+
 function stridedFits(c: Checker, shape: StaticArray<i32>, strides: StaticArray<i32>, elems: u64, role: string): bool {
   if (strides.length != shape.length)
     return c.fail(role + ' strides have ' + strides.length.toString() + ' entries for rank ' + shape.length.toString());
@@ -544,6 +593,8 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
   else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);
+  else if (k == K_SOFTMAX_QS8) checkSoftmaxQs8(c);
+  else if (k == K_LUT_QS8) checkLutQs8(c);
   else c.fail('not an int8 kernel');
   return c.msg;
 }

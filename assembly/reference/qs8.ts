@@ -4,6 +4,7 @@
 import { StepParams } from '../bundle/model';
 import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
+import { roundProbQs8 } from '../kernels/elementwise/qs8-softmax';
 import { broadcastCount, broadcastOffset } from './elementwise';
 
 /** Packed c2 weight of column n (of N), row k, for K rows: 8-column blocks [Kp/2][8][2], last [Kp/2][N mod 8][2]. */
@@ -115,4 +116,24 @@ export function refDequantizeQs8(x: usize, y: usize, n: i32, scale: f32, zp: i32
 export function refRequantizeQs8(x: usize, qc: usize, y: usize, n: i32, zpIn: i32, zpOut: i32): void {
   for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>requantQs8(<i64>(<i32>load<i8>(x + <usize>i) - zpIn),
       load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
+}
+
+/** Softmax_QS8 (kernels/elementwise/qs8-softmax.ts): TFLite's table softmax, one row and one element at a time. */
+export function refSoftmaxQs8(x: usize, table: usize, y: usize, rows: i32, n: i32, sOut: f32, zpOut: i32): void {
+  for (let r = 0; r < rows; r++) {
+    let m: i32 = -128;
+    for (let j = 0; j < n; j++) m = max(m, <i32>load<i8>(x + <usize>(r * n + j)));
+    let sum: f32 = 0;
+    for (let j = 0; j < n; j++) sum += load<f32>(table + <usize>(4 * (255 - m + <i32>load<i8>(x + <usize>(r * n + j)))));
+    const inv: f32 = <f32>1 / (sum * sOut);
+    for (let j = 0; j < n; j++) {
+      const e = load<f32>(table + <usize>(4 * (255 - m + <i32>load<i8>(x + <usize>(r * n + j)))));
+      store<i8>(y + <usize>(r * n + j), <i8>min(127, max(-128, roundProbQs8(e * inv) + zpOut)));
+    }
+  }
+}
+
+/** Lut_QS8 (kernels/elementwise/qs8-lut.ts): y = table[x + 128], one element at a time. */
+export function refLutQs8(x: usize, table: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<i8>(y + <usize>i, load<i8>(table + <usize>(<i32>load<i8>(x + <usize>i) + 128)));
 }

@@ -10,6 +10,7 @@ import { hasQdqAnnotations } from '../quantize/qdq.ts';
 import { loadModelJson, sidecarPath } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { loadTfjs, tfjsFormat, tfjsModelFiles } from '../frontend/tfjs/index.ts';
+import { loadTflite } from '../frontend/tflite/index.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { parseCommand } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
@@ -98,7 +99,11 @@ export function loadModel(path: string, shapes: Record<string, number[]> | undef
     return loadModelJson(path);
   }
   if (ext === '.onnx') return loadOnnx(path, shapes ? { shapes } : undefined);
-  throw new UsageError(`${path}: unknown model format '${ext}' (expected .json or .onnx)`, 'compile');
+  if (ext === '.tflite') {
+    if (shapes) throw new UsageError('--shape applies to ONNX models only (.tflite shapes are static)', 'compile');
+    return loadTflite(path);
+  }
+  throw new UsageError(`${path}: unknown model format '${ext}' (expected .json, .onnx or .tflite)`, 'compile');
 }
 
 export async function compileCommand(argv: string[]): Promise<number> {
@@ -227,13 +232,13 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
   const graph = loadModel(model, f.shapes);
   if (!quantize && f.variants === undefined && hasQdqAnnotations(graph)) {
     console.error(
-      `note: ${model} is pre-quantised (QDQ / QLinear): without --quantize it compiles to a float bundle; ` +
+      `note: ${model} is pre-quantised (${extname(model).toLowerCase() === '.tflite' ? 'int8 TFLite' : 'QDQ / QLinear'}): without --quantize it compiles to a float bundle; ` +
         'add --quantize int8 to keep its int8 scales',
     );
   }
   const options: Record<string, unknown> = { target: f.target };
   if (f.shapes) options.shapes = f.shapes;
-  const sourceFormat = tfjsFormat(model);
+  const sourceFormat = tfjsFormat(model) ?? (extname(model).toLowerCase() === '.tflite' ? 'tflite' : undefined);
   if (sourceFormat) options.sourceFormat = sourceFormat;
   if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
   const variantKinds = f.variants === undefined ? undefined : parseVariants(f.variants);

@@ -5,6 +5,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { join } from 'node:path';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { loadTfjs, tfjsFormat, tfjsModelFiles } from '../frontend/tfjs/index.ts';
+import { loadTflite } from '../frontend/tflite/index.ts';
+import { hasQdqAnnotations } from '../quantize/qdq.ts';
 import { writeModelJson } from '../frontend/model-json/index.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { exportOnnx, EXPORT_OPSET } from '../export/onnx.ts';
@@ -12,10 +14,10 @@ import { parseCommand } from './args.ts';
 import { loadModel, parseDims } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 
-export const IMPORT_HELP = `usage: edgec import <model.onnx|TF.js model.json> -o <model.json> [--shape NAME=DIMS …]
+export const IMPORT_HELP = `usage: edgec import <model.onnx|model.tflite|TF.js model.json> -o <model.json> [--shape NAME=DIMS …]
        edgec import <model.json|model.onnx> -o <model.onnx>
 
-Converts an ONNX or TF.js model (layers-model or graph-model, told from edgec's own model.json by its
+Converts an ONNX, TFLite or TF.js model (layers-model or graph-model, told from edgec's own model.json by its
 modelTopology) to model.json + <name>.bin beside it (both written atomically), or writes a
 model as a standard ONNX file (opset 13, float32; tensors keep the model's shapes, convolutions and
 pools are wrapped in NHWC ↔ NCHW Transposes) that onnxruntime and other ONNX tools run.
@@ -43,9 +45,9 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (outExt !== '.json' && outExt !== '.onnx')
     throw new UsageError(`${out}: the output must be a .json or .onnx file`, 'import');
   const tfjs = inExt === '.json' && outExt === '.json' && tfjsFormat(model) !== undefined;
-  if (inExt !== '.onnx' && !tfjs && !(inExt === '.json' && outExt === '.onnx')) {
+  if (inExt !== '.onnx' && inExt !== '.tflite' && !tfjs && !(inExt === '.json' && outExt === '.onnx')) {
     throw new UsageError(
-      `${model}: expected an .onnx file or a TF.js model.json (or -o <model.onnx> to export a model.json to ONNX)`,
+      `${model}: expected an .onnx or .tflite file or a TF.js model.json (or -o <model.onnx> to export a model.json to ONNX)`,
       'import',
     );
   }
@@ -72,9 +74,17 @@ export async function importCommand(argv: string[]): Promise<number> {
     const clash = tfjsModelFiles(model).find((f) => [resolve(out), sidecar].includes(resolve(f)));
     if (clash) throw new CliError(out, `would overwrite ${clash}, a file of the TF.js model; choose another name`);
   }
+  if (inExt === '.tflite' && shapes) throw new UsageError('--shape applies to ONNX and TF.js models only', 'import');
   const graph = tfjs
     ? loadTfjs(model, shapes ? { shapes } : undefined)
-    : loadOnnx(model, shapes ? { shapes } : undefined);
+    : inExt === '.tflite'
+      ? loadTflite(model)
+      : loadOnnx(model, shapes ? { shapes } : undefined);
+  if (hasQdqAnnotations(graph))
+    console.error(
+      `note: ${out} keeps the weights' int8 scales but not the activations' (model.json has no place for them); ` +
+        `compile ${basename(model)} itself with --quantize int8 to run on its own int8 params`,
+    );
   const written = writeFilesAtomic(dirname(resolve(out)), (tmp) => writeModelJson(graph, join(tmp, basename(out))));
   console.log(
     `${out}: ${graph.nodes.length} nodes, ${graph.inputs.length} input(s), ${graph.outputs.length} output(s); wrote ${written.map((f) => basename(f)).join(', ')}`,

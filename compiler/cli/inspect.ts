@@ -202,6 +202,7 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   };
 }
 
+
 /** Thousands separators make MAC counts readable at a glance. */
 export const fmtInt = (v: number | bigint): string => v.toLocaleString('en-US');
 
@@ -231,7 +232,7 @@ export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: b
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
   const md = sum.metadata;
   return [
-    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}${md.sourceFormat ? `, from ${md.sourceFormat}` : ''}`,
+    `${file}: model '${md.modelName}'${md.sourceFormat ? ` (from ${md.sourceFormat})` : ''}, target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
     `inputs: ${io(sum.inputs)}`,
     `outputs: ${io(sum.outputs)}`,
     '',

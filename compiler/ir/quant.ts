@@ -3,7 +3,13 @@
 // Used by the op files' integer references and by lowering, so both read one definition.
 import { ModelError, type Graph, type Node, type QuantParams } from './graph.ts';
 import { activationOf } from './ops/helpers.ts';
-import { activationClamp, channelMultipliers, type FixedPoint } from './requant.ts';
+import {
+  activationClamp,
+  addMultipliers,
+  channelMultipliers,
+  xnnpackAddMultipliers,
+  type FixedPoint,
+} from './requant.ts';
 
 /** Per-tensor quant of an int8 activation (scale, zero point), with a clear error when absent. */
 export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; zp: number } {
@@ -24,6 +30,18 @@ export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; z
       `int8 tensor '${name}' has scale ${q.scale[0]}, expected a positive finite number`,
     );
   return { scale: q.scale[0]!, zp };
+}
+
+/**
+ * Add_QS8's constants: edgec's (one shift for the larger ratio, mult in [2^30, 2^31)), or for a graph imported from
+ * a .tflite file the ones TFLite's interpreter uses (xnnpackAddMultipliers), so the bytes match it.
+ */
+export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number, what?: string) {
+  const so = Math.fround(sOut);
+  const ra = Math.fround(sA) / so,
+    rb = Math.fround(sB) / so;
+  const tflite = /\.tflite$/i.test(g.source) ? xnnpackAddMultipliers(Math.fround(ra), Math.fround(rb)) : undefined;
+  return tflite ?? addMultipliers(ra, rb, what);
 }
 
 /** Output clamp of a node with a fused activation. */

@@ -36,6 +36,26 @@ export function addMultipliers(ra: number, rb: number, what = 'Add'): { multA: n
 }
 
 /**
+ * Add as TFLite's interpreter runs it (XNNPACK's qs8 add, which its delegate takes): r = f32(s_a / s_out),
+ * f32(s_b / s_out); shift = 20 − the float32 exponent of the larger r; mult = round_half_even(r·2^shift). The
+ * Add_QS8 formula with these constants gives its bytes. Undefined when the shift would leave [1, 62].
+ */
+export function xnnpackAddMultipliers(
+  ra: number,
+  rb: number,
+): { multA: number; multB: number; shift: number } | undefined {
+  const a = f32(ra),
+    b = f32(rb);
+  const shift = 20 - Math.floor(Math.log2(Math.max(a, b)));
+  if (!(shift >= 1 && shift <= 62)) return undefined;
+  const even = (v: number) => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  return { multA: even(a * 2 ** shift), multB: even(b * 2 ** shift), shift };
+}
+
+/**
  * Conv / Dense: r[c] = s_in·s_w[c] / s_out, every scale rounded to float32 first. All channels share the
  * shift of the largest r (the kernels' vector requantisation is cheapest then) as long as every channel
  * keeps a multiplier ≥ 2^15 (≥ 15 significant bits); otherwise each channel gets its own shift.

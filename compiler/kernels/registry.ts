@@ -483,6 +483,24 @@ export const KERNELS: readonly KernelRow[] = [
     'b [C], w [C,...], input range [2] -> b at int32 steps s_in*s_w[c] as f32',
     'refFakeQuantBias',
   ),
+  qs8(
+    75,
+    'Softmax_QS8',
+    'K_SOFTMAX_QS8',
+    'SoftmaxParams',
+    'in i8, table f32 [256] -> out i8 (SoftmaxParams, inner 1): TFLite int8 SOFTMAX over the last axis',
+    'checkSoftmaxQs8',
+    'refSoftmaxQs8',
+  ),
+  qs8(
+    76,
+    'Lut_QS8',
+    'K_LUT_QS8',
+    null,
+    'in i8, table i8 [256] -> out i8, same element count: y = table[x + 128] (TFLite int8 LOGISTIC, TANH)',
+    'checkLutQs8',
+    'refLutQs8',
+  ),
   train(
     90,
     'BatchNormMerge_F32',
@@ -625,6 +643,8 @@ export const VARIANTS: readonly KernelVariant[] = [
     builds: BOTH,
     tile: { mr: 1, nr: 16, kr: 1 },
   },
+  { name: 'qs8-softmax', dir: 'elementwise', serves: ['Softmax_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
+  { name: 'qs8-lut', dir: 'elementwise', serves: ['Lut_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
   {
     name: 'f32-train',
     dir: 'train',

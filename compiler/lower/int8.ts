@@ -4,10 +4,12 @@
 import { ModelError, numElements, type Graph, type Node, type Tensor } from '../ir/graph.ts';
 import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/helpers.ts';
 import { poolGeometry } from '../ir/ops/pool.ts';
+import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
+import { lutTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { accumulatorFits, nodeClamp, tensorQuant } from '../ir/quant.ts';
-import { addMultipliers, channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
+import { accumulatorFits, addQs8Multipliers, nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
 import { kernelByName } from '../kernels/registry.ts';
@@ -210,10 +212,9 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const qa = tensorQuant(g, x, n),
         qb = tensorQuant(g, b, n),
         qo = tensorQuant(g, out, n);
-      const so = f32(qo.scale);
       let m: { multA: number; multB: number; shift: number };
       try {
-        m = addMultipliers(f32(qa.scale) / so, f32(qb.scale) / so);
+        m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale);
       } catch (e) {
         return err((e as Error).message);
       }
@@ -265,6 +266,33 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
       ctx.push({ kernel: fb.KernelId.GlobalAvgPool_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Sigmoid':
+    case 'Tanh': {
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
+      const table = lutTableQs8(n.op, qi.scale, qi.zp, qo.scale, qo.zp);
+      const tt = constTensor(`${n.name}:table`, fb.DType.I8, [256], i8Bytes(table));
+      ctx.push({ kernel: fb.KernelId.Lut_QS8, inputs: [ctx.idOf(x, n), tt], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Softmax': {
+      const s = t(x).shape;
+      let axis = attrNum(n, 'axis', -1);
+      if (axis < 0) axis += s.length;
+      if (axis !== s.length - 1)
+        err(`int8 softmax runs over the last axis only, found axis ${axis} of rank ${s.length}`);
+      const qi = tensorQuant(g, x, n);
+      tensorQuant(g, out, n);
+      const table = softmaxTableQs8(qi.scale);
+      const tt = constTensor(`${n.name}:table`, fb.DType.F32, [256], new Uint8Array(table.buffer));
+      ctx.push({
+        kernel: fb.KernelId.Softmax_QS8,
+        inputs: [ctx.idOf(x, n), tt],
+        params: { type: 'softmax', outer: numElements(s.slice(0, axis)), axis: s[axis]!, inner: 1 },
+        macs: numElements(s),
+      });
       return true;
     }
   }

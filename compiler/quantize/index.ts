@@ -155,7 +155,7 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
   }
   const useWeightQuant = mode === 'pre-quantised';
   const rewrite = (k: ReadonlySet<string>): RewriteResult => {
-    const r = quantizeGraph(floatGraph, { quant, keepFloat: k, useWeightQuant });
+    const r = quantizeGraph(floatGraph, { quant, keepFloat: k, useWeightQuant, int8Activations: useWeightQuant });
     verify(r.graph, 'after quantize');
     return r;
   };

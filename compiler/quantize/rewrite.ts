@@ -39,6 +39,9 @@ export interface RewriteOptions {
   keepFloat?: ReadonlySet<string>;
   /** Use the weights' own `quant` scales when they fit (pre-quantised models). */
   useWeightQuant?: boolean;
+  /** Put a last-axis Softmax, Sigmoid and Tanh on int8 (TFLite's Softmax_QS8, Lut_QS8) when their outputs have params:
+   *  pre-quantised models only, whose files give them; calibrated and learned graphs keep these ops float. */
+  int8Activations?: boolean;
 }
 
 export interface RewriteResult {
@@ -54,6 +57,12 @@ function clampRange(n: Node): [number, number] {
   if (n.op === 'Relu') return [0, Infinity];
   if (n.op === 'Relu6') return [0, 6];
   return [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)];
+}
+
+/** Softmax over the last axis (the only one Softmax_QS8 runs). */
+function lastAxis(n: Node, rank?: number): boolean {
+  const a = attrNum(n, 'axis', -1);
+  return a === -1 || (rank !== undefined && a === rank - 1);
 }
 
 /** Scales of a pre-quantised weight when they fit `channels` (per channel, or one per tensor). */
@@ -174,7 +183,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
   for (const n of src.nodes) {
     const x = n.inputs[0]!;
     const out = n.outputs[0]!;
-    let ok = INT8_OPS.has(n.op) && !keep.has(n.name) && n.outputs.length === 1;
+    const fileParamsOp =
+      opts.int8Activations === true &&
+      ((n.op === 'Softmax' && lastAxis(n, srcT(x).shape.length)) || n.op === 'Sigmoid' || n.op === 'Tanh');
+    let ok = (INT8_OPS.has(n.op) || fileParamsOp) && !keep.has(n.name) && n.outputs.length === 1;
     const dataIns = n.inputs.filter((i) => i !== '' && !isConst(i));
     if (ok) ok = dataIns.length > 0 && dataIns.every((i) => inQuant(i) !== undefined) && !isConst(x);
     if (ok && (n.op === 'Conv2D' || n.op === 'Dense'))
@@ -238,10 +250,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
       emit({ ...n, inputs: ins, outputs: [o], attrs: structuredClone(n.attrs) });
       continue;
     }
-    if (n.op === 'GlobalAvgPool') {
+    if (n.op === 'GlobalAvgPool' || fileParamsOp) {
       const xi = asInt8(x);
       const o = int8Out(out, oq);
-      emit({ ...n, inputs: [xi], outputs: [o], attrs: {} });
+      emit({ ...n, inputs: [xi], outputs: [o], attrs: structuredClone(n.attrs) });
       continue;
     }
     // Conv2D / Dense: per-channel weights, int32 bias at s_in·s_w

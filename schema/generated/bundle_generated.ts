@@ -72,6 +72,8 @@ export enum KernelId {
   FakeQuantGrad_F32 = 63,
   FakeQuantWeight_F32 = 64,
   FakeQuantBias_F32 = 65,
+  Softmax_QS8 = 75,
+  Lut_QS8 = 76,
   BatchNormMerge_F32 = 90,
   BatchNormEval_F32 = 91
 }

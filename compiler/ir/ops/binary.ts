@@ -2,8 +2,7 @@
 // PRelu (slope broadcast to x). Float64 reference; Add also has the int8 integer reference
 // clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)), exact (BigInt).
 import { numElements, type Graph, type Node } from '../graph.ts';
-import { nodeClamp, tensorQuant } from '../quant.ts';
-import { addMultipliers } from '../requant.ts';
+import { addQs8Multipliers, nodeClamp, tensorQuant } from '../quant.ts';
 import {
   applyActivation,
   attrStr,
@@ -68,8 +67,7 @@ function evaluateAddInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: Ty
   const qa = tensorQuant(g, n.inputs[0]!, n),
     qb = tensorQuant(g, n.inputs[1]!, n),
     qo = tensorQuant(g, n.outputs[0]!, n);
-  const so = Math.fround(qo.scale);
-  const m = addMultipliers(Math.fround(qa.scale) / so, Math.fround(qb.scale) / so, `node '${n.name}'`);
+  const m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
   return [
     Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax)),

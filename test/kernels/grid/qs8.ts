@@ -65,4 +65,17 @@ export const GRID: Record<string, Builder> = {
     const c = new CaseGraph(i);
     return c.done(c.node('Requantize', [c.i8('x', [k, m, n], qIn(i))], {}, qOut(i), 'int8'));
   },
+  // rows of 1 to 21 classes; TFLite's output params (1/256, −128) and others
+  Softmax_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const x = c.i8('x', [k, m, 4 * n + (i % 2)], q(0.02 * 2 ** (i % 6), pick(ZPS, i)));
+    return c.done(c.node('Softmax', [x], { axis: -1 }, i % 2 ? q(1 / 256, -128) : qOut(i), 'int8'));
+  },
+  // Sigmoid with TFLite's LOGISTIC output params, Tanh with TANH's, then both with others
+  Lut_QS8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const op = i % 2 ? 'Sigmoid' : 'Tanh';
+    const out = i % 4 < 2 ? (op === 'Sigmoid' ? q(1 / 256, -128) : q(1 / 128, 0)) : qOut(i);
+    return c.done(c.node(op, [c.i8('x', [k, m, 4 * n + 3], qIn(i))], {}, out, 'int8'));
+  },
 };
