@@ -202,7 +202,6 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   };
 }
 
-
 /** Thousands separators make MAC counts readable at a glance. */
 export const fmtInt = (v: number | bigint): string => v.toLocaleString('en-US');
 

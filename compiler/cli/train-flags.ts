@@ -71,7 +71,8 @@ ${SCHEDULE_HELP}
   --threads N             threads computing the batch's shard gradients (default: all cores); the weights do not depend on N
   --batchnorm MODE        BatchNorm nodes: train (batch statistics; gamma, beta and the running statistics learn),
                           frozen (fixed affine of the running statistics) or fold (into the conv / dense before it);
-                          default train with --init (from scratch), frozen otherwise (fine-tuning)`;
+                          default train with --init (from scratch), frozen otherwise (fine-tuning);
+                          edgec distill and compress --distill: fold only`;
 
 export interface TrainFlagValues extends ScheduleFlagValues {
   data?: string;
@@ -185,6 +186,12 @@ export function parseTrainFlags(v: TrainFlagValues, opts: { command?: string; ne
   const batchNorm = v.batchnorm as BatchNormMode | undefined;
   if (batchNorm !== undefined && !BATCHNORM_MODES.includes(batchNorm))
     throw new UsageError(`--batchnorm must be ${BATCHNORM_MODES.join(', ')}, got '${v.batchnorm}'`, cmd);
+  // distill and compress --distill fold BatchNorm before training; train/frozen there would be a flag ignored
+  if (batchNorm !== undefined && batchNorm !== 'fold' && cmd !== 'train')
+    throw new UsageError(
+      `--batchnorm ${batchNorm}: edgec ${cmd} folds BatchNorm before training (only 'fold' here)`,
+      cmd,
+    );
   const frozen = (v.freeze ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())

@@ -205,6 +205,15 @@ test('bad input: one error naming the file, node or flag; nothing written', () =
   bad(2, /--alpha expects a weight in \[0, 1\], got '1\.5'/, '--teacher', 'teacher.json', ...base, '--alpha', '1.5');
   bad(
     2,
+    /--batchnorm train: edgec distill folds BatchNorm/,
+    '--teacher',
+    'teacher.json',
+    ...base,
+    '--batchnorm',
+    'train',
+  );
+  bad(
+    2,
     /--temperature expects a temperature > 0, got '0'/,
     '--teacher',
     'teacher.json',
