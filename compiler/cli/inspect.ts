@@ -231,7 +231,7 @@ export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: b
   const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
   const md = sum.metadata;
   return [
-    `${file}: model '${md.modelName}'${md.sourceFormat ? ` (from ${md.sourceFormat})` : ''}, target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}`,
+    `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}${md.sourceFormat ? `, from ${md.sourceFormat}` : ''}`,
     `inputs: ${io(sum.inputs)}`,
     `outputs: ${io(sum.outputs)}`,
     '',
