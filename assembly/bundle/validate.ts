@@ -55,29 +55,38 @@ function shapeStr(s: StaticArray<i32>): string {
   return r + ']';
 }
 
+let tensorIndex = 0;
+let tensorName = '';
+function tensorWhat(): string {
+  return 'bundle: tensor ' + tensorIndex.toString() + " '" + tensorName + "'";
+}
+
 /** Checks every tensor and lays out addresses: arena tensors at arena + offset, constants in place. */
 export function validateTensors(m: Model, arena: usize, constants: usize): void {
   for (let i = 0; i < m.tensors.length; i++) {
     const t = m.tensors[i];
-    const what = 'bundle: tensor ' + i.toString() + " '" + t.name + "'";
+    // messages are built only on failure: the stub allocator never frees, so an eager string per tensor stays
+    // in a microcontroller's RAM for good
+    tensorIndex = i;
+    tensorName = t.name;
     if (t.dtype < 0 || t.dtype > DT_I32) {
-      setError(what + ': unknown dtype ' + t.dtype.toString());
+      setError(tensorWhat() + ': unknown dtype ' + t.dtype.toString());
       return;
     }
     if (t.shape.length > MAX_RANK) {
-      setError(what + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
+      setError(tensorWhat() + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
       return;
     }
     let n: u64 = 1;
     for (let k = 0; k < t.shape.length; k++) {
       const d = t.shape[k];
       if (d < 1) {
-        setError(what + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1');
+        setError(tensorWhat() + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1');
         return;
       }
       n *= <u64>d;
       if (n > MAX_ELEMS) {
-        setError(what + ': shape ' + shapeStr(t.shape) + ' is too large');
+        setError(tensorWhat() + ': shape ' + shapeStr(t.shape) + ' is too large');
         return;
       }
     }
@@ -85,7 +94,13 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     const want = n * <u64>dtypeSize(t.dtype);
     if (<u64>t.size != want) {
       setError(
-        what + ': size ' + t.size.toString() + ' bytes, but shape ' + shapeStr(t.shape) + ' needs ' + want.toString(),
+        tensorWhat() +
+          ': size ' +
+          t.size.toString() +
+          ' bytes, but shape ' +
+          shapeStr(t.shape) +
+          ' needs ' +
+          want.toString(),
       );
       return;
     }
@@ -93,7 +108,7 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     if (t.constant) {
       if (end > <u64>m.constantsLen) {
         setError(
-          what +
+          tensorWhat() +
             ': constant bytes [' +
             t.offset.toString() +
             ', ' +
@@ -108,7 +123,7 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     } else {
       if (end > <u64>m.arenaSize) {
         setError(
-          what +
+          tensorWhat() +
             ': arena bytes [' +
             t.offset.toString() +
             ', ' +
@@ -166,10 +181,23 @@ function checkIo(m: Model, ids: StaticArray<i32>, what: string): void {
   }
 }
 
-let stepWhat = '';
+let stepIndex = 0;
+let stepInfo: StepInfo | null = null;
 
+/** The failing step's message: 'bundle: step i (Kernel, node 'n'): msg', composed only on failure. */
 function bad(msg: string): void {
-  setError(stepWhat + ': ' + msg);
+  const i = stepIndex,
+    s = stepInfo!,
+    k = s.kernel;
+  setError(
+    'bundle: step ' +
+      i.toString() +
+      ' (' +
+      (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
+      (s.node.length > 0 ? ", node '" + s.node + "'" : '') +
+      '): ' +
+      msg,
+  );
 }
 
 function tensorArg(m: Model, s: StepInfo, input: bool, i: i32): TensorInfo | null {
@@ -663,25 +691,9 @@ export function validateSteps(m: Model): void {
   for (let i = 0; i < m.steps.length; i++) {
     const s = m.steps[i];
     const k = s.kernel;
-    stepWhat =
-      'bundle: step ' +
-      i.toString() +
-      ' (' +
-      (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
-      (s.node.length > 0 ? ", node '" + s.node + "'" : '') +
-      ')';
-    if (k == K_CONV2D) checkConv(m, s, false);
-    else if (k == K_DWCONV2D) checkConv(m, s, true);
-    else if (k == K_DENSE) checkDense(m, s);
-    else if (k == K_MAXPOOL || k == K_AVGPOOL) checkPool(m, s);
-    else if (k == K_GAP) checkGap(m, s);
-    else if (k == K_BINARY) checkBinary(m, s);
-    else if (k == K_UNARY) checkUnary(m, s);
-    else if (k == K_SOFTMAX) checkSoftmax(m, s);
-    else if (k == K_TRANSPOSE) checkTranspose(m, s);
-    else if (k == K_CONCAT) checkConcat(m, s);
-    else if (k == K_COPY) checkCopy(m, s);
-    else if (k == K_PAD) checkPad(m, s);
+    stepIndex = i;
+    stepInfo = s;
+    if (k <= K_PAD) checkFloatStep(m, s);
     else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) {
       const e = checkControl(m, i, s);
       if (e.length > 0) bad(e);
@@ -694,4 +706,36 @@ export function validateSteps(m: Model): void {
     } else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }
+}
+
+/**
+ * The float and data-movement kernels (KernelIds up to K_PAD), in their own function: wasm3 0.9.0 with the
+ * embedded ports' stack height 128 validates at most 15 nested blocks per function, and one if-chain over
+ * every kernel nests deeper.
+ */
+function checkFloatStep(m: Model, s: StepInfo): void {
+  if (s.kernel <= K_GAP) checkComputeStep(m, s);
+  else checkDataStep(m, s);
+}
+
+function checkComputeStep(m: Model, s: StepInfo): void {
+  const k = s.kernel;
+  if (k == K_CONV2D) checkConv(m, s, false);
+  else if (k == K_DWCONV2D) checkConv(m, s, true);
+  else if (k == K_DENSE) checkDense(m, s);
+  else if (k == K_MAXPOOL || k == K_AVGPOOL) checkPool(m, s);
+  else if (k == K_GAP) checkGap(m, s);
+  else bad('unknown kernel id ' + k.toString());
+}
+
+function checkDataStep(m: Model, s: StepInfo): void {
+  const k = s.kernel;
+  if (k == K_BINARY) checkBinary(m, s);
+  else if (k == K_UNARY) checkUnary(m, s);
+  else if (k == K_SOFTMAX) checkSoftmax(m, s);
+  else if (k == K_TRANSPOSE) checkTranspose(m, s);
+  else if (k == K_CONCAT) checkConcat(m, s);
+  else if (k == K_COPY) checkCopy(m, s);
+  else if (k == K_PAD) checkPad(m, s);
+  else bad('unknown kernel id ' + k.toString());
 }
