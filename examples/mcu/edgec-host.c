@@ -70,17 +70,10 @@ const char *edgec_host_open(edgec_host *h, const edgec_host_config *c) {
     uint32_t status = 1, ptr = 0, len = c->bundle_len;
     if ((r = m3_FindFunction(&verify, h->rt, "edgec_verify_checksum"))) return fail(h, "edgec_verify_checksum", r);
     if ((r = m3_CallV(verify, (uint32_t)(c->verify_checksum != 0)))) return fail(h, "edgec_verify_checksum", r);
-    if (c->bundle) {
-        IM3Function alloc;
-        if ((r = m3_FindFunction(&alloc, h->rt, "edgec_alloc"))) return fail(h, "edgec_alloc", r);
-        if ((r = call_u32(alloc, &ptr, 1, len, 0))) return fail(h, "edgec_alloc", r);
-        memcpy(memory(h) + ptr, c->bundle, len);
-    } else {
-        IM3Function p, n;
-        if ((r = m3_FindFunction(&p, h->rt, "edgec_embedded_ptr")) || (r = call_u32(p, &ptr, 0, 0, 0)) ||
-            (r = m3_FindFunction(&n, h->rt, "edgec_embedded_len")) || (r = call_u32(n, &len, 0, 0, 0)))
-            return fail(h, "no bundle given and the wasm embeds none", r);
-    }
+    IM3Function alloc;
+    if ((r = m3_FindFunction(&alloc, h->rt, "edgec_alloc"))) return fail(h, "edgec_alloc", r);
+    if ((r = call_u32(alloc, &ptr, 1, len, 0))) return fail(h, "edgec_alloc", r);
+    memcpy(memory(h) + ptr, c->bundle, len);
     if ((r = m3_FindFunction(&load, h->rt, "edgec_load"))) return fail(h, "edgec_load", r);
     if ((r = call_u32(load, &status, 2, ptr, len))) return fail(h, "edgec_load", r);
     if (status != 0) return runtime_error(h, "bundle refused");

@@ -1,6 +1,6 @@
 /* edgec on wasm3 without WASI: runs one model through the runtime's plain-i32 ABI (docs/embedding.md).
- * The runtime wasm (build/edgec-scalar.wasm, or a one-file wasm from `edgec compile --embed-abi`) and the
- * bundle stay where they are (flash); wasm3 keeps pointers into the wasm bytes, so they must outlive the host.
+ * The runtime wasm (build/edgec-scalar.wasm) and the bundle stay where they are (flash); wasm3 keeps pointers
+ * into the wasm bytes, so they must outlive the host. The bundle is copied once into linear memory.
  * Copy this file pair into your firmware together with wasm3's source/m3_*.c (no m3_api_*.c needed). */
 #ifndef EDGEC_HOST_H
 #define EDGEC_HOST_H
@@ -19,7 +19,6 @@ typedef struct {
 typedef struct {
     const uint8_t *wasm;
     uint32_t wasm_len;
-    /* NULL when the wasm embeds its bundle (edgec compile --embed-abi) */
     const uint8_t *bundle;
     uint32_t bundle_len;
     /* bytes of wasm linear memory wasm3 may allocate; 0 = whole 64 KiB pages as the module grows.

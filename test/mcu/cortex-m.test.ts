@@ -1,9 +1,9 @@
 // examples/mcu's firmware on emulated Cortex-M boards: wasm3 0.9.0 (stack height 128, no WASI) + the scalar
 // runtime + the MNIST int8 bundle linked into flash, built with Debian's arm-none-eabi gcc + newlib and run in
 // qemu-system-arm: mps2-an386 (Cortex-M4F, hard float) and mps2-an385 (Cortex-M3, soft float). The output
-// bytes must equal Node's scalar runtime; flash, RAM peak and instruction counts are printed (not asserted:
-// speed targets live in benchmarks). The same host runs natively under wasm3 0.9.0 and 0.5.0 for every model
-// of the matrix.
+// bytes must equal Node's scalar runtime, linear memory capped at `edgec inspect --mcu`'s figure suffices and
+// RAM and flash stay within its prediction; instruction counts are printed (speed targets live in benchmarks).
+// The same host runs natively under wasm3 0.9.0 and 0.5.0 for every model of the matrix.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { skipSuite } from '../skip-suite.ts';
 import { matrixModels, nodeOutput, type MatrixModel } from './models.ts';
 import { buildFirmware, firmwareMissing, runFirmware } from './firmware.ts';
+import { mcuBudget } from '../../compiler/embed/mcu-budget.ts';
 import { REPO_ROOT, WASM3_VERSIONS, wasm3Missing, wasm3NativeHost } from './wasm3.ts';
 
 const missing = wasm3Missing() || firmwareMissing();
@@ -65,7 +66,10 @@ else {
   for (const cpu of ['m4', 'm3'] as const) {
     test(`Cortex-${cpu.toUpperCase()} (qemu mps2-${cpu === 'm4' ? 'an386' : 'an385'}): MNIST int8 bytes = Node`, () => {
       const m = models.find((x) => x.name === 'mnist int8')!;
+      // linear memory capped at what `edgec inspect --mcu` measures: a short figure would trap
+      const budget = mcuBudget(m.bundle);
       const fw = buildFirmware({
+        memoryBytes: budget.linearMemory,
         dir,
         cpu,
         version: '0.9.0',
@@ -75,6 +79,8 @@ else {
       });
       const r = runFirmware(fw);
       assert.equal(Array.from(r.output), Array.from(want.get(m.name)!));
+      assert.ok(r.ramPeak <= budget.ram, `RAM peak ${r.ramPeak} > predicted ${budget.ram}`);
+      assert.ok(r.flash <= budget.flash + m.input.length + 64, `flash ${r.flash} > predicted ${budget.flash}`);
       console.log(
         `  cortex-${cpu} mnist int8: flash ${r.flash} B, RAM peak ${r.ramPeak} B (heap ${r.heapPeak}, ` +
           `static ${r.staticRam}, stack ${r.stackPeak}), ${Math.round(r.runInsns / r.samples)} instructions/inference, ` +

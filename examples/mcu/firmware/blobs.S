@@ -7,9 +7,7 @@ edgec_wasm:
 edgec_wasm_end:
     .balign 16
 edgec_bundle:
-#ifdef BUNDLE_FILE
     .incbin BUNDLE_FILE
-#endif
 edgec_bundle_end:
     .balign 16
 edgec_input:

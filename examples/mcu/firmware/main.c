@@ -26,7 +26,7 @@ int main(void) {
     edgec_host_config c = {0};
     c.wasm = edgec_wasm;
     c.wasm_len = (uint32_t)(edgec_wasm_end - edgec_wasm);
-    c.bundle = edgec_bundle_end > edgec_bundle ? edgec_bundle : NULL;
+    c.bundle = edgec_bundle;
     c.bundle_len = (uint32_t)(edgec_bundle_end - edgec_bundle);
     c.memory_bytes = EDGEC_MEMORY_BYTES;
     c.stack_bytes = 4 * 1024;

@@ -1,4 +1,4 @@
-/* The MCU host on a desktop: `edgec-host runtime.wasm model.edgec|- in.bin out.bin [memory_bytes]` runs every
+/* The MCU host on a desktop: `edgec-host runtime.wasm model.edgec in.bin out.bin [memory_bytes]` runs every
  * sample of in.bin (docs/embedding.md, "WASI command" file format) through edgec-host.c and prints the heap
  * peak. Same code path as the firmware; for tests and for callgrind. */
 #include <stdio.h>
@@ -21,16 +21,16 @@ static uint8_t *slurp(const char *path, uint32_t *len) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: edgec-host runtime.wasm model.edgec|- in.bin out.bin [memory_bytes]\n");
+        fprintf(stderr, "usage: edgec-host runtime.wasm model.edgec in.bin out.bin [memory_bytes]\n");
         return 2;
     }
     edgec_host_config c = {0};
     uint32_t in_len = 0;
     uint8_t *in;
     c.wasm = slurp(argv[1], &c.wasm_len);
-    if (strcmp(argv[2], "-") != 0) c.bundle = slurp(argv[2], &c.bundle_len);
+    c.bundle = slurp(argv[2], &c.bundle_len);
     in = slurp(argv[3], &in_len);
-    if (!c.wasm || (strcmp(argv[2], "-") != 0 && !c.bundle) || !in) {
+    if (!c.wasm || !c.bundle || !in) {
         fprintf(stderr, "edgec-host: cannot read an input file\n");
         return 1;
     }
