@@ -1,20 +1,10 @@
 // Loads one bundle (decode, validate, place the arena) and runs its steps in order, through the
 // fast kernels or, when reference mode is on, through their slow twins in assembly/reference/.
 import { setError, resetError, failed } from './error';
-import {
-  Model,
-  decodeBundle,
-  K_CONV2D,
-  K_PAD,
-  K_DISPATCH,
-  K_EXIT,
-  K_JUMP,
-  isQs8Kernel,
-  isTrainKernel,
-} from './bundle/model';
+import { Model, decodeBundle, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKernel } from './bundle/model';
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
-import { runFloatStep } from './float-steps';
+import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
 
@@ -94,7 +84,7 @@ export function runModel(): i32 {
       continue;
     }
     const k = s.kernel;
-    if (k >= K_CONV2D && k <= K_PAD) runFloatStep(m, s, ref);
+    if (isFloatStep(k)) runFloatStep(m, s, ref);
     else if (isQs8Kernel(k)) runQs8Step(m, s, ref);
     else if (isTrainKernel(k)) {
       const row = runTrainStep(m, s, ref);

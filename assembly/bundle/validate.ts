@@ -39,6 +39,7 @@ import {
   P_PAD,
 } from './model';
 import { checkControl } from '../control';
+import { isFloatStep } from '../float-steps';
 import { checkQs8Step } from '../kernels/qs8-steps';
 import { checkTrainStep } from '../kernels/train-steps';
 
@@ -693,7 +694,7 @@ export function validateSteps(m: Model): void {
     const k = s.kernel;
     stepIndex = i;
     stepInfo = s;
-    if (k <= K_PAD) checkFloatStep(m, s);
+    if (isFloatStep(k)) FLOAT_CHECKS[k](m, s);
     else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) {
       const e = checkControl(m, i, s);
       if (e.length > 0) bad(e);
@@ -708,34 +709,57 @@ export function validateSteps(m: Model): void {
   }
 }
 
+type StepCheck = (m: Model, s: StepInfo) => void;
+
 /**
- * The float and data-movement kernels (KernelIds up to K_PAD), in their own function: wasm3 0.9.0 with the
- * embedded ports' stack height 128 validates at most 15 nested blocks per function, and one if-chain over
- * every kernel nests deeper.
+ * The float and data-movement kernels' checks behind a table, not one if-chain over every kernel: wasm3 0.9.0
+ * with the embedded ports' stack height 128 validates at most 15 nested blocks per function, and binaryen
+ * inlines the checks into the chain. scripts/check-dispatch.ts reads this switch against the registry.
  */
-function checkFloatStep(m: Model, s: StepInfo): void {
-  if (s.kernel <= K_GAP) checkComputeStep(m, s);
-  else checkDataStep(m, s);
+function checkOf(k: i32): StepCheck {
+  switch (k) {
+    case K_CONV2D:
+      return (m: Model, s: StepInfo): void => checkConv(m, s, false);
+    case K_DWCONV2D:
+      return (m: Model, s: StepInfo): void => checkConv(m, s, true);
+    case K_DENSE:
+      return (m: Model, s: StepInfo): void => checkDense(m, s);
+    case K_MAXPOOL:
+    case K_AVGPOOL:
+      return (m: Model, s: StepInfo): void => checkPool(m, s);
+    case K_GAP:
+      return (m: Model, s: StepInfo): void => checkGap(m, s);
+    case K_BINARY:
+      return (m: Model, s: StepInfo): void => checkBinary(m, s);
+    case K_UNARY:
+      return (m: Model, s: StepInfo): void => checkUnary(m, s);
+    case K_SOFTMAX:
+      return (m: Model, s: StepInfo): void => checkSoftmax(m, s);
+    default:
+      return (m: Model, s: StepInfo): void => bad('unknown kernel id ' + s.kernel.toString());
+  }
 }
 
-function checkComputeStep(m: Model, s: StepInfo): void {
-  const k = s.kernel;
-  if (k == K_CONV2D) checkConv(m, s, false);
-  else if (k == K_DWCONV2D) checkConv(m, s, true);
-  else if (k == K_DENSE) checkDense(m, s);
-  else if (k == K_MAXPOOL || k == K_AVGPOOL) checkPool(m, s);
-  else if (k == K_GAP) checkGap(m, s);
-  else bad('unknown kernel id ' + k.toString());
+/** The data-movement kernels' checks (a second switch keeps each under wasm3's nesting limit). */
+function checkOfAny(k: i32): StepCheck {
+  switch (k) {
+    case K_TRANSPOSE:
+      return (m: Model, s: StepInfo): void => checkTranspose(m, s);
+    case K_CONCAT:
+      return (m: Model, s: StepInfo): void => checkConcat(m, s);
+    case K_COPY:
+      return (m: Model, s: StepInfo): void => checkCopy(m, s);
+    case K_PAD:
+      return (m: Model, s: StepInfo): void => checkPad(m, s);
+    default:
+      return (m: Model, s: StepInfo): void => bad('unknown kernel id ' + s.kernel.toString());
+  }
 }
 
-function checkDataStep(m: Model, s: StepInfo): void {
-  const k = s.kernel;
-  if (k == K_BINARY) checkBinary(m, s);
-  else if (k == K_UNARY) checkUnary(m, s);
-  else if (k == K_SOFTMAX) checkSoftmax(m, s);
-  else if (k == K_TRANSPOSE) checkTranspose(m, s);
-  else if (k == K_CONCAT) checkConcat(m, s);
-  else if (k == K_COPY) checkCopy(m, s);
-  else if (k == K_PAD) checkPad(m, s);
-  else bad('unknown kernel id ' + k.toString());
+const FLOAT_CHECKS = checkTable();
+
+function checkTable(): StaticArray<StepCheck> {
+  const t = new StaticArray<StepCheck>(K_PAD + 1);
+  for (let k = 0; k <= K_PAD; k++) t[k] = k < K_TRANSPOSE ? checkOf(k) : checkOfAny(k);
+  return t;
 }
