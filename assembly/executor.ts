@@ -1,43 +1,10 @@
 // Loads one bundle (decode, validate, place the arena) and runs its steps in order, through the
 // fast kernels or, when reference mode is on, through their slow twins in assembly/reference/.
 import { setError, resetError, failed } from './error';
-import {
-  Model,
-  StepInfo,
-  decodeBundle,
-  dtypeSize,
-  K_CONV2D,
-  K_DWCONV2D,
-  K_DENSE,
-  K_MAXPOOL,
-  K_AVGPOOL,
-  K_GAP,
-  K_BINARY,
-  K_UNARY,
-  K_SOFTMAX,
-  K_TRANSPOSE,
-  K_CONCAT,
-  K_COPY,
-  K_PAD,
-  K_DISPATCH,
-  K_EXIT,
-  K_JUMP,
-  isQs8Kernel,
-  isTrainKernel,
-} from './bundle/model';
+import { Model, decodeBundle, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKernel } from './bundle/model';
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
-import { conv2dF32 } from './kernels/conv/f32-conv2d';
-import { gemmF32 } from './kernels/gemm/f32-gemm';
-import { dwconv2dF32 } from './kernels/conv/f32-dwconv2d';
-import { poolF32, globalAvgPoolF32 } from './kernels/pool/f32-pool';
-import { binaryF32 } from './kernels/elementwise/f32-binary';
-import { unaryF32, softmaxF32 } from './kernels/elementwise/f32-unary';
-import { transposeAny, concatAny, padAny } from './kernels/data/data-move';
-import { refConv2d, refDwconv2d, refDense } from './reference/conv';
-import { refPool, refGlobalAvgPool } from './reference/pool';
-import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
-import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
+import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
 
@@ -63,8 +30,12 @@ export function loadBundle(ptr: usize, len: u32): i32 {
     setError('bundle: the ' + m.arenaSize.toString() + '-byte arena exceeds the 1 GiB this executor supports');
     return 1;
   }
-  const pages = <i32>((<u64>m.arenaSize + 16 + 0xffff) >> 16);
-  if (memory.grow(pages) < 0) {
+  // Grow only by the pages missing above the heap's next free byte: a whole extra page per load would cost an
+  // MCU host (wasm3 reallocates linear memory on every grow) 64 KiB it never uses.
+  const top = <u64>heap.alloc(0) + <u64>m.arenaSize + 64;
+  const have = (<u64>memory.size()) << 16;
+  const pages = top > have ? <i32>((top - have + 0xffff) >> 16) : 0;
+  if (pages > 0 && memory.grow(pages) < 0) {
     setError('bundle: cannot allocate the ' + m.arenaSize.toString() + '-byte arena');
     return 1;
   }
@@ -94,12 +65,6 @@ export function initVariables(m: Model): void {
   }
 }
 
-function ptrOf(m: Model, s: StepInfo, input: bool, i: i32): usize {
-  const ids = input ? s.inputs : s.outputs;
-  if (i >= ids.length || ids[i] < 0) return 0;
-  return m.tensors[ids[i]].ptr;
-}
-
 export function runModel(): i32 {
   const mm = model;
   if (mm === null) {
@@ -118,125 +83,32 @@ export function runModel(): i32 {
       i = controlStep(m, i, s) - 1;
       continue;
     }
-    const p = s.p;
-    const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-    const y = m.tensors[s.outputs[0]];
-    const xp = x.ptr,
-      yp = y.ptr;
-    switch (s.kernel) {
-      case K_CONV2D: {
-        const w = ptrOf(m, s, true, 1),
-          b = ptrOf(m, s, true, 2);
-        const sh = x.shape,
-          os = y.shape;
-        // (the compiler lowers a pointwise conv to Dense_F32: the variant is chosen once, at compile time)
-        if (ref) refConv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
-        else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
-        break;
-      }
-      case K_DWCONV2D: {
-        const w = ptrOf(m, s, true, 1),
-          b = ptrOf(m, s, true, 2);
-        const sh = x.shape,
-          os = y.shape;
-        if (ref) refDwconv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
-        else dwconv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
-        break;
-      }
-      case K_DENSE: {
-        const w = ptrOf(m, s, true, 1),
-          b = ptrOf(m, s, true, 2);
-        const M = x.shape[0],
-          K = x.shape[1],
-          N = y.shape[1];
-        if (ref) refDense(xp, w, b, yp, M, K, N, p);
-        else gemmF32(xp, w, b, yp, M, K, N, p.act, p.actMin, p.actMax);
-        break;
-      }
-      case K_MAXPOOL:
-      case K_AVGPOOL: {
-        const sh = x.shape,
-          os = y.shape,
-          isMax = s.kernel == K_MAXPOOL;
-        if (ref) refPool(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
-        else poolF32(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p);
-        break;
-      }
-      case K_GAP: {
-        const sh = x.shape;
-        if (ref) refGlobalAvgPool(xp, yp, sh[0], sh[1], sh[2], sh[3]);
-        else globalAvgPoolF32(xp, yp, sh[0], sh[1], sh[2], sh[3]);
-        break;
-      }
-      case K_BINARY: {
-        const b = ptrOf(m, s, true, 1);
-        if (ref) refBinary(xp, b, yp, p);
-        else binaryF32(xp, b, yp, p);
-        break;
-      }
-      case K_UNARY: {
-        if (ref) refUnary(xp, yp, <i32>y.elems, p);
-        else unaryF32(xp, yp, <i32>y.elems, p);
-        break;
-      }
-      case K_SOFTMAX: {
-        if (ref) refSoftmax(xp, yp, p.outer, p.axis, p.inner);
-        else softmaxF32(xp, yp, p.outer, p.axis, p.inner);
-        break;
-      }
-      case K_TRANSPOSE: {
-        const es = <i32>dtypeSize(y.dtype);
-        if (ref) refTranspose(xp, yp, es, p);
-        else transposeAny(xp, yp, es, p);
-        break;
-      }
-      case K_CONCAT: {
-        const xs = s.inPtrs;
-        const es = <i32>dtypeSize(y.dtype);
-        if (ref) refConcat(xs, yp, es, p);
-        else concatAny(xs, yp, es, p);
-        break;
-      }
-      case K_COPY: {
-        if (ref) refCopy(xp, yp, y.size);
-        else memory.copy(yp, xp, <usize>y.size);
-        break;
-      }
-      case K_PAD: {
-        const es = <i32>dtypeSize(y.dtype);
-        if (ref) refPad(xp, yp, es, y.dtype, y.zeroPoint, p);
-        else padAny(xp, yp, es, y.dtype, y.zeroPoint, p);
-        break;
-      }
-      default: {
-        if (isQs8Kernel(s.kernel)) {
-          runQs8Step(m, s, ref);
-          break;
-        }
-        if (isTrainKernel(s.kernel)) {
-          const row = runTrainStep(m, s, ref);
-          if (row < 0) break;
-          resetError();
-          setError(
-            'edgec_run: step ' +
-              i.toString() +
-              " (node '" +
-              s.node +
-              "'): label " +
-              load<i32>(m.tensors[s.inputs[1]].ptr + ((<usize>row) << 2)).toString() +
-              ' of sample ' +
-              row.toString() +
-              ' is outside [0, ' +
-              x.shape[1].toString() +
-              ')',
-          );
-          return 1;
-        }
-        // Unreachable after validation; kept so a logic error is a message, not silence.
-        resetError();
-        setError('edgec_run: step ' + i.toString() + ' has unknown kernel ' + s.kernel.toString());
-        return 1;
-      }
+    const k = s.kernel;
+    if (isFloatStep(k)) runFloatStep(m, s, ref);
+    else if (isQs8Kernel(k)) runQs8Step(m, s, ref);
+    else if (isTrainKernel(k)) {
+      const row = runTrainStep(m, s, ref);
+      if (row < 0) continue;
+      resetError();
+      setError(
+        'edgec_run: step ' +
+          i.toString() +
+          " (node '" +
+          s.node +
+          "'): label " +
+          load<i32>(m.tensors[s.inputs[1]].ptr + ((<usize>row) << 2)).toString() +
+          ' of sample ' +
+          row.toString() +
+          ' is outside [0, ' +
+          m.tensors[s.inputs[0]].shape[1].toString() +
+          ')',
+      );
+      return 1;
+    } else {
+      // Unreachable after validation; kept so a logic error is a message, not silence.
+      resetError();
+      setError('edgec_run: step ' + i.toString() + ' has unknown kernel ' + k.toString());
+      return 1;
     }
   }
   return 0;

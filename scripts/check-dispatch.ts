@@ -21,12 +21,20 @@ export interface DispatchSite {
   delegates: readonly Family[];
 }
 
-const TOP = { byId: ['f32', 'any', 'control'], delegates: ['qs8', 'train'] } as const;
+// The float and data-movement ids run and are checked through tables (assembly/float-steps.ts runnerOf, runnerOfAny,
+// validate.ts checkOf, checkOfAny) so the dispatch nests shallow enough for wasm3 at stack height 128 (docs/embedding.md).
+const TOP = { byId: ['control'], delegates: ['qs8', 'train'] } as const;
+const F32 = { byId: ['f32'], delegates: [] } as const;
+const ANY = { byId: ['any'], delegates: [] } as const;
 /** Every place in assembly/ that branches on the KernelId. (assembly/control.ts's K_JUMP / K_DISPATCH / Exit
  *  branches are behind the control dispatch of these sites; its three ids are one closed family.) */
 export const SITES: readonly DispatchSite[] = [
   { file: 'assembly/executor.ts', fn: 'runModel', kind: 'run', ...TOP },
   { file: 'assembly/bundle/validate.ts', fn: 'validateSteps', kind: 'check', ...TOP },
+  { file: 'assembly/float-steps.ts', fn: 'runnerOf', kind: 'run', ...F32 },
+  { file: 'assembly/float-steps.ts', fn: 'runnerOfAny', kind: 'run', ...ANY },
+  { file: 'assembly/bundle/validate.ts', fn: 'checkOf', kind: 'check', ...F32 },
+  { file: 'assembly/bundle/validate.ts', fn: 'checkOfAny', kind: 'check', ...ANY },
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'runQs8Step', kind: 'run', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'checkQs8Step', kind: 'check', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/train-steps.ts', fn: 'runTrainStep', kind: 'run', byId: ['train'], delegates: [] },

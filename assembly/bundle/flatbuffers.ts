@@ -194,14 +194,25 @@ export function fieldI32Vector(t: u32, slot: i32): StaticArray<i32> {
 
 /** Reads a string field (empty when absent). */
 export function fieldString(t: u32, slot: i32): string {
+  const p = fieldStringSpan(t, slot);
+  return p == 0 ? '' : String.UTF8.decodeUnsafe(p, <usize>stringSpanLength);
+}
+
+/** Length in bytes of the string fieldStringSpan found last. */
+export let stringSpanLength: i32 = 0;
+
+/** Checks string field `slot` as fieldString does and returns its bytes' address (0: absent or bad), nothing decoded. */
+export function fieldStringSpan(t: u32, slot: i32): usize {
+  stringSpanLength = 0;
   const v = fieldRef(t, slot);
-  if (v == 0) return '';
+  if (v == 0) return 0;
   const n = vectorLength(v, 1);
-  if (failed) return '';
+  if (failed) return 0;
   // FlatBuffers strings end in a 0 byte: a file cut just after the characters is still truncated.
   if (readU8(<u64>v + 4 + <u64>n) != 0) {
     if (!failed) fail('string is not 0-terminated', <u64>v + 4 + <u64>n);
-    return '';
+    return 0;
   }
-  return String.UTF8.decodeUnsafe(base + <usize>v + 4, <usize>n);
+  stringSpanLength = <i32>n;
+  return n == 0 ? 0 : base + <usize>v + 4;
 }

@@ -16,6 +16,8 @@ import {
   vectorTable,
   fieldI32Vector,
   fieldString,
+  fieldStringSpan,
+  stringSpanLength,
   fieldPos,
   readU32,
 } from './flatbuffers';
@@ -53,10 +55,22 @@ export function dtypeSize(dt: i32): u32 {
   return dt == DT_F32 || dt == DT_I32 ? 4 : 1;
 }
 
+// Shared defaults for the decoded tables: a bump allocator never frees, so a fresh empty array per field per
+// step stays in a microcontroller's RAM for good. Never written (length 0); decoding replaces them.
+const EMPTY_I32 = new StaticArray<i32>(0);
+const EMPTY_USIZE = new StaticArray<usize>(0);
+
 export class TensorInfo {
-  name: string = '';
+  /** The name's UTF-8 bytes inside the bundle, decoded only for a message; `#id` when unnamed. */
+  id: i32 = 0;
+  namePtr: usize = 0;
+  nameLen: i32 = 0;
+  get name(): string {
+    // the compiler names graph inputs/outputs only; messages about internal tensors show the id
+    return this.nameLen == 0 ? '#' + this.id.toString() : String.UTF8.decodeUnsafe(this.namePtr, <usize>this.nameLen);
+  }
   dtype: i32 = 0;
-  shape: StaticArray<i32> = new StaticArray<i32>(0);
+  shape: StaticArray<i32> = EMPTY_I32;
   constant: bool = false;
   offset: u32 = 0;
   size: u32 = 0;
@@ -101,14 +115,14 @@ export class StepParams {
   inner: i32 = 0;
   offset: i32 = 0;
   value: f32 = 0;
-  shape: StaticArray<i32> = new StaticArray<i32>(0);
-  aStrides: StaticArray<i32> = new StaticArray<i32>(0);
-  bStrides: StaticArray<i32> = new StaticArray<i32>(0);
-  inShape: StaticArray<i32> = new StaticArray<i32>(0);
-  before: StaticArray<i32> = new StaticArray<i32>(0);
-  sizes: StaticArray<i32> = new StaticArray<i32>(0);
+  shape: StaticArray<i32> = EMPTY_I32;
+  aStrides: StaticArray<i32> = EMPTY_I32;
+  bStrides: StaticArray<i32> = EMPTY_I32;
+  inShape: StaticArray<i32> = EMPTY_I32;
+  before: StaticArray<i32> = EMPTY_I32;
+  sizes: StaticArray<i32> = EMPTY_I32;
   /** ControlParams (assembly/control.ts). */
-  targets: StaticArray<i32> = new StaticArray<i32>(0);
+  targets: StaticArray<i32> = EMPTY_I32;
   metric: i32 = 0;
   threshold: f32 = 0;
   /** TrainParams (assembly/kernels/train-steps.ts). */
@@ -126,23 +140,28 @@ export class StepParams {
 
 export class StepInfo {
   kernel: i32 = 0;
-  node: string = '';
-  inputs: StaticArray<i32> = new StaticArray<i32>(0);
-  outputs: StaticArray<i32> = new StaticArray<i32>(0);
+  /** The node name's UTF-8 bytes inside the bundle (validated at decode, decoded only for a message). */
+  nodePtr: usize = 0;
+  nodeLen: i32 = 0;
+  get node(): string {
+    return this.nodeLen == 0 ? '' : String.UTF8.decodeUnsafe(this.nodePtr, <usize>this.nodeLen);
+  }
+  inputs: StaticArray<i32> = EMPTY_I32;
+  outputs: StaticArray<i32> = EMPTY_I32;
   paramsType: i32 = 0;
   /** Multiply-accumulates of one run of this step (the bundle's `macs`). */
   macs: u64 = 0;
   p: StepParams = new StepParams();
   /** Input addresses, filled at load (Concat reads them; nothing allocates per run). */
-  inPtrs: StaticArray<usize> = new StaticArray<usize>(0);
+  inPtrs: StaticArray<usize> = EMPTY_USIZE;
 }
 
 export class Model {
   version: u32 = 0;
   tensors: StaticArray<TensorInfo> = new StaticArray<TensorInfo>(0);
   steps: StaticArray<StepInfo> = new StaticArray<StepInfo>(0);
-  inputs: StaticArray<i32> = new StaticArray<i32>(0);
-  outputs: StaticArray<i32> = new StaticArray<i32>(0);
+  inputs: StaticArray<i32> = EMPTY_I32;
+  outputs: StaticArray<i32> = EMPTY_I32;
   arenaSize: u32 = 0;
   /** Position of the constants bytes inside the bundle, and their count. */
   constantsPos: u32 = 0;
@@ -277,9 +296,9 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     const t = vectorTable(tv, i);
     if (failed) return m;
     const ti = new TensorInfo();
-    ti.name = fieldString(t, S.Tensor_name);
-    // the compiler names graph inputs/outputs only; messages about internal tensors show the id
-    if (ti.name.length == 0 && !failed) ti.name = '#' + i.toString();
+    ti.id = <i32>i;
+    ti.namePtr = fieldStringSpan(t, S.Tensor_name);
+    ti.nameLen = stringSpanLength;
     ti.dtype = <i32>fieldU8(t, S.Tensor_dtype, 0);
     ti.shape = fieldI32Vector(t, S.Tensor_shape);
     ti.constant = fieldU8(t, S.Tensor_constant, 0) != 0;
@@ -306,7 +325,8 @@ export function decodeBundle(ptr: usize, len: u32): Model {
     si.inputs = fieldI32Vector(s, S.Step_inputs);
     si.outputs = fieldI32Vector(s, S.Step_outputs);
     si.paramsType = <i32>fieldU8(s, S.Step_params_type, 0);
-    si.node = fieldString(s, S.Step_node);
+    si.nodePtr = fieldStringSpan(s, S.Step_node);
+    si.nodeLen = stringSpanLength;
     const mp = fieldPos(s, S.Step_macs, 8);
     if (mp != 0) si.macs = (<u64>readU32(mp)) | ((<u64>readU32(mp + 4)) << 32);
     if (si.paramsType != P_NONE) {

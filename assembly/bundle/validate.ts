@@ -39,6 +39,7 @@ import {
   P_PAD,
 } from './model';
 import { checkControl } from '../control';
+import { isFloatStep } from '../float-steps';
 import { checkQs8Step } from '../kernels/qs8-steps';
 import { checkTrainStep } from '../kernels/train-steps';
 
@@ -55,29 +56,38 @@ function shapeStr(s: StaticArray<i32>): string {
   return r + ']';
 }
 
+let tensorIndex = 0;
+let tensorName = '';
+function tensorWhat(): string {
+  return 'bundle: tensor ' + tensorIndex.toString() + " '" + tensorName + "'";
+}
+
 /** Checks every tensor and lays out addresses: arena tensors at arena + offset, constants in place. */
 export function validateTensors(m: Model, arena: usize, constants: usize): void {
   for (let i = 0; i < m.tensors.length; i++) {
     const t = m.tensors[i];
-    const what = 'bundle: tensor ' + i.toString() + " '" + t.name + "'";
+    // messages are built only on failure: the stub allocator never frees, so an eager string per tensor stays
+    // in a microcontroller's RAM for good
+    tensorIndex = i;
+    tensorName = t.name;
     if (t.dtype < 0 || t.dtype > DT_I32) {
-      setError(what + ': unknown dtype ' + t.dtype.toString());
+      setError(tensorWhat() + ': unknown dtype ' + t.dtype.toString());
       return;
     }
     if (t.shape.length > MAX_RANK) {
-      setError(what + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
+      setError(tensorWhat() + ': rank ' + t.shape.length.toString() + ' exceeds ' + MAX_RANK.toString());
       return;
     }
     let n: u64 = 1;
     for (let k = 0; k < t.shape.length; k++) {
       const d = t.shape[k];
       if (d < 1) {
-        setError(what + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1');
+        setError(tensorWhat() + ': shape ' + shapeStr(t.shape) + ' has a dimension < 1');
         return;
       }
       n *= <u64>d;
       if (n > MAX_ELEMS) {
-        setError(what + ': shape ' + shapeStr(t.shape) + ' is too large');
+        setError(tensorWhat() + ': shape ' + shapeStr(t.shape) + ' is too large');
         return;
       }
     }
@@ -85,7 +95,13 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     const want = n * <u64>dtypeSize(t.dtype);
     if (<u64>t.size != want) {
       setError(
-        what + ': size ' + t.size.toString() + ' bytes, but shape ' + shapeStr(t.shape) + ' needs ' + want.toString(),
+        tensorWhat() +
+          ': size ' +
+          t.size.toString() +
+          ' bytes, but shape ' +
+          shapeStr(t.shape) +
+          ' needs ' +
+          want.toString(),
       );
       return;
     }
@@ -93,7 +109,7 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     if (t.constant) {
       if (end > <u64>m.constantsLen) {
         setError(
-          what +
+          tensorWhat() +
             ': constant bytes [' +
             t.offset.toString() +
             ', ' +
@@ -108,7 +124,7 @@ export function validateTensors(m: Model, arena: usize, constants: usize): void 
     } else {
       if (end > <u64>m.arenaSize) {
         setError(
-          what +
+          tensorWhat() +
             ': arena bytes [' +
             t.offset.toString() +
             ', ' +
@@ -166,10 +182,23 @@ function checkIo(m: Model, ids: StaticArray<i32>, what: string): void {
   }
 }
 
-let stepWhat = '';
+let stepIndex = 0;
+let stepInfo: StepInfo | null = null;
 
+/** The failing step's message: 'bundle: step i (Kernel, node 'n'): msg', composed only on failure. */
 function bad(msg: string): void {
-  setError(stepWhat + ': ' + msg);
+  const i = stepIndex,
+    s = stepInfo!,
+    k = s.kernel;
+  setError(
+    'bundle: step ' +
+      i.toString() +
+      ' (' +
+      (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
+      (s.node.length > 0 ? ", node '" + s.node + "'" : '') +
+      '): ' +
+      msg,
+  );
 }
 
 function tensorArg(m: Model, s: StepInfo, input: bool, i: i32): TensorInfo | null {
@@ -663,25 +692,9 @@ export function validateSteps(m: Model): void {
   for (let i = 0; i < m.steps.length; i++) {
     const s = m.steps[i];
     const k = s.kernel;
-    stepWhat =
-      'bundle: step ' +
-      i.toString() +
-      ' (' +
-      (k >= 0 && k < KERNEL_NAMES.length ? KERNEL_NAMES[k] : 'kernel ' + k.toString()) +
-      (s.node.length > 0 ? ", node '" + s.node + "'" : '') +
-      ')';
-    if (k == K_CONV2D) checkConv(m, s, false);
-    else if (k == K_DWCONV2D) checkConv(m, s, true);
-    else if (k == K_DENSE) checkDense(m, s);
-    else if (k == K_MAXPOOL || k == K_AVGPOOL) checkPool(m, s);
-    else if (k == K_GAP) checkGap(m, s);
-    else if (k == K_BINARY) checkBinary(m, s);
-    else if (k == K_UNARY) checkUnary(m, s);
-    else if (k == K_SOFTMAX) checkSoftmax(m, s);
-    else if (k == K_TRANSPOSE) checkTranspose(m, s);
-    else if (k == K_CONCAT) checkConcat(m, s);
-    else if (k == K_COPY) checkCopy(m, s);
-    else if (k == K_PAD) checkPad(m, s);
+    stepIndex = i;
+    stepInfo = s;
+    if (isFloatStep(k)) FLOAT_CHECKS[k](m, s);
     else if (k == K_DISPATCH || k == K_EXIT || k == K_JUMP) {
       const e = checkControl(m, i, s);
       if (e.length > 0) bad(e);
@@ -694,4 +707,59 @@ export function validateSteps(m: Model): void {
     } else bad('unknown kernel id ' + k.toString());
     if (failed) return;
   }
+}
+
+type StepCheck = (m: Model, s: StepInfo) => void;
+
+/**
+ * The float and data-movement kernels' checks behind a table, not one if-chain over every kernel: wasm3 0.9.0
+ * with the embedded ports' stack height 128 validates at most 15 nested blocks per function, and binaryen
+ * inlines the checks into the chain. scripts/check-dispatch.ts reads this switch against the registry.
+ */
+function checkOf(k: i32): StepCheck {
+  switch (k) {
+    case K_CONV2D:
+      return (m: Model, s: StepInfo): void => checkConv(m, s, false);
+    case K_DWCONV2D:
+      return (m: Model, s: StepInfo): void => checkConv(m, s, true);
+    case K_DENSE:
+      return (m: Model, s: StepInfo): void => checkDense(m, s);
+    case K_MAXPOOL:
+    case K_AVGPOOL:
+      return (m: Model, s: StepInfo): void => checkPool(m, s);
+    case K_GAP:
+      return (m: Model, s: StepInfo): void => checkGap(m, s);
+    case K_BINARY:
+      return (m: Model, s: StepInfo): void => checkBinary(m, s);
+    case K_UNARY:
+      return (m: Model, s: StepInfo): void => checkUnary(m, s);
+    case K_SOFTMAX:
+      return (m: Model, s: StepInfo): void => checkSoftmax(m, s);
+    default:
+      return (m: Model, s: StepInfo): void => bad('unknown kernel id ' + s.kernel.toString());
+  }
+}
+
+/** The data-movement kernels' checks (a second switch keeps each under wasm3's nesting limit). */
+function checkOfAny(k: i32): StepCheck {
+  switch (k) {
+    case K_TRANSPOSE:
+      return (m: Model, s: StepInfo): void => checkTranspose(m, s);
+    case K_CONCAT:
+      return (m: Model, s: StepInfo): void => checkConcat(m, s);
+    case K_COPY:
+      return (m: Model, s: StepInfo): void => checkCopy(m, s);
+    case K_PAD:
+      return (m: Model, s: StepInfo): void => checkPad(m, s);
+    default:
+      return (m: Model, s: StepInfo): void => bad('unknown kernel id ' + s.kernel.toString());
+  }
+}
+
+const FLOAT_CHECKS = checkTable();
+
+function checkTable(): StaticArray<StepCheck> {
+  const t = new StaticArray<StepCheck>(K_PAD + 1);
+  for (let k = 0; k <= K_PAD; k++) t[k] = k < K_TRANSPOSE ? checkOf(k) : checkOfAny(k);
+  return t;
 }

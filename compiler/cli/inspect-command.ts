@@ -5,14 +5,16 @@ import { parseCommand } from './args.ts';
 import { CliError, UsageError, oneLine } from './errors.ts';
 import { NODE_COLUMN, formatInspect, summarizeBundle } from './inspect.ts';
 import { formatBlockReport } from './branches.ts';
+import { formatMcuBudget, mcuBudget } from '../embed/mcu-budget.ts';
 
-export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec> [--wide]
+export const INSPECT_HELP = `usage: edgec inspect <bundle.edgec> [--wide] [--mcu]
 
 Prints one row per step (index, kernel, node, input shapes -> output shape, params, MACs, arena
 offsets of the outputs), then totals: steps, MACs, arena, constants and file bytes.
 
 options:
   --wide       show node names in full (the table cuts them at ${NODE_COLUMN} characters)
+  --mcu        also print the RAM and flash it needs on a microcontroller under wasm3 (examples/mcu)
   -h, --help   show this help`;
 
 /**
@@ -30,7 +32,10 @@ export async function validateBundle(bytes: Uint8Array, file: string): Promise<v
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('inspect', argv, { wide: { type: 'boolean' } });
+  const { values, positionals } = parseCommand('inspect', argv, {
+    wide: { type: 'boolean' },
+    mcu: { type: 'boolean' },
+  });
   if (values.help) {
     console.log(INSPECT_HELP);
     return 0;
@@ -47,6 +52,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const msg = (e as Error).message;
     throw new CliError(file, msg.startsWith('not an edgec bundle') ? msg : `not a readable edgec bundle (${msg})`);
   }
+  if (values.mcu === true) text += formatMcuBudget(mcuBudget(bytes));
   console.log(text);
   return 0;
 }

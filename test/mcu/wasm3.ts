@@ -90,7 +90,9 @@ export function wasm3Cli(version: Wasm3Version): string {
 export function wasm3NativeHost(version: Wasm3Version): string {
   const src = join(vendorDir(), `wasm3-${version}`, 'source');
   const mcu = join(REPO_ROOT, 'examples', 'mcu');
-  const ours = ['edgec-host.c', 'edgec-host.h', 'wasm3-config.h', 'native/main.c'].map((f) => join(mcu, f));
+  const ours = ['edgec-host.c', 'edgec-host.h', 'heap-stats.c', 'heap-stats.h', 'wasm3-config.h', 'native/main.c'].map(
+    (f) => join(mcu, f),
+  );
   const key = `host-${version}-${hashSources([src], src)}-${hashSources(ours, mcu)}`;
   const dir = cached(key, (tmp) => {
     const core = readdirSync(src).filter((f) => /^m3_.*\.c$/.test(f) && !f.startsWith('m3_api_'));
@@ -106,7 +108,9 @@ export function wasm3NativeHost(version: Wasm3Version): string {
         `-I${mcu}`,
         ...core.map((f) => join(src, f)),
         join(mcu, 'edgec-host.c'),
+        join(mcu, 'heap-stats.c'),
         join(mcu, 'native', 'main.c'),
+        '-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free',
         '-lm',
         '-o',
         join(tmp, 'edgec-host'),

@@ -45,9 +45,9 @@ test('the checkout: every registry kernel dispatched once at each of its sites',
 });
 
 test('a forgotten case names the kernel, the file and the function', () => {
-  const p = problemsWith('assembly/executor.ts', 'case K_PAD: {', 'case 999: {');
+  const p = problemsWith('assembly/float-steps.ts', 'case K_PAD:', 'case 999:');
   assert.equal(p, [
-    'assembly/executor.ts runModel(): no branch for K_PAD (Pad, any): add one that calls its reference twin refPad',
+    'assembly/float-steps.ts runnerOfAny(): no branch for K_PAD (Pad, any): add one that calls its reference twin refPad',
   ]);
   const q = problemsWith(
     'assembly/kernels/qs8-steps.ts',
@@ -63,13 +63,13 @@ test('a forgotten case names the kernel, the file and the function', () => {
 test('a kernel dispatched twice, an id in the wrong family file, an id the registry lacks', () => {
   const twice = problemsWith(
     'assembly/bundle/validate.ts',
-    '    else if (k == K_PAD) checkPad(m, s);\n',
-    '    else if (k == K_PAD) checkPad(m, s);\n    else if (k == K_PAD) checkPad(m, s);\n',
+    '    case K_COPY:',
+    '    case K_PAD:\n      return (m: Model, s: StepInfo): void => checkPad(m, s);\n    case K_COPY:',
   );
   assert.is(twice.length, 1);
   assert.match(
     twice[0]!,
-    /^assembly\/bundle\/validate\.ts validateSteps\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/,
+    /^assembly\/bundle\/validate\.ts checkOfAny\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/,
   );
   const wrong = problemsWith(
     'assembly/kernels/train-steps.ts',
@@ -78,7 +78,7 @@ test('a kernel dispatched twice, an id in the wrong family file, an id the regis
   );
   assert.equal(wrong, [
     'assembly/kernels/train-steps.ts runTrainStep() names K_DENSE (Dense_F32), a f32 kernel: it is dispatched in ' +
-      'assembly/executor.ts runModel, assembly/bundle/validate.ts validateSteps, not here',
+      'assembly/float-steps.ts runnerOf, assembly/bundle/validate.ts checkOf, not here',
   ]);
   const unknown = problemsWith(
     'assembly/kernels/qs8-steps.ts',
@@ -91,11 +91,11 @@ test('a kernel dispatched twice, an id in the wrong family file, an id the regis
 });
 
 test('a branch that does not call the registry twin; a lost family hand-off', () => {
-  const twin = problemsWith('assembly/executor.ts', 'if (ref) refDense(', 'if (ref) refPool(');
+  const twin = problemsWith('assembly/float-steps.ts', 'if (ref) refDense(', 'if (ref) refPool(');
   assert.is(twin.length, 1);
   assert.match(
     twin[0]!,
-    /^assembly\/executor\.ts:\d+ runModel\(\): the branch for K_DENSE \(Dense_F32\) does not call refDense/,
+    /^assembly\/float-steps\.ts:\d+ runnerOf\(\): the branch for K_DENSE \(Dense_F32\) does not call refDense/,
   );
   const handOff = problemsWith('assembly/bundle/validate.ts', 'else if (isTrainKernel(k))', 'else if (k < 0)');
   assert.equal(handOff, [

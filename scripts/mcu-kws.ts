@@ -1,0 +1,81 @@
+// The MLPerf Tiny keyword-spotting DS-CNN in int8 on an emulated Cortex-M4F (examples/mcu, wasm3 0.9.0, stack
+// height 128, linear memory capped at `edgec inspect --mcu`'s figure, RAM capped at 256 KB by the linker):
+// compiles the ONNX model, runs one inference in qemu-system-arm, checks the bytes against Node and prints flash,
+// RAM peak and instructions. Not part of npm test (one inference is ~0.4 G emulated instructions).
+//   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000]
+// Calibration: no MFCC recordings ship with the model, so 32 seeded Gaussian samples (sigma 10) stand in;
+// they set the int8 scales, not the cost. Needs wasm3's sources (test/mcu/wasm3.ts finds them).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileModel } from '../compiler/cli/compile.ts';
+import { saveNpy } from '../compiler/io/npy.ts';
+import { formatMcuBudget, mcuBudget } from '../compiler/embed/mcu-budget.ts';
+import { nodeOutput } from '../test/mcu/models.ts';
+import { buildFirmware, firmwareMissing, runFirmware } from '../test/mcu/firmware.ts';
+import { REPO_ROOT, wasm3Missing } from '../test/mcu/wasm3.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1]! : dflt;
+};
+const cpu = opt('--cpu', 'm4') as 'm4' | 'm3';
+const ramSize = Number(opt('--ram', '0x40000'));
+const onnx = resolve(args[0] ?? join(REPO_ROOT, '..', 'shared', 'models', 'kws_dscnn.onnx'));
+const missing = wasm3Missing() || firmwareMissing();
+if (missing) {
+  console.error(`mcu-kws: needs ${missing}`);
+  process.exit(2);
+}
+
+let seed = 20261203;
+const gauss = () => {
+  let s = 0;
+  for (let k = 0; k < 3; k++) s += (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  return (s - 1.5) * 20;
+};
+const dir = mkdtempSync(join(tmpdir(), 'edgec-kws-'));
+try {
+  const calib = Float32Array.from({ length: 32 * 490 }, gauss);
+  saveNpy(join(dir, 'calib.npy'), { shape: [32, 1, 49, 10], data: calib });
+  const bundle = (
+    await compileModel(onnx, { target: 'simd', quantize: { quantize: 'int8', calibration: join(dir, 'calib.npy') } })
+  ).bundle;
+  const input = new Uint8Array(Float32Array.from({ length: 490 }, gauss).buffer);
+  writeFileSync(join(dir, 'kws.edgec'), bundle);
+  writeFileSync(join(dir, 'in.bin'), input);
+  const budget = mcuBudget(bundle);
+  console.log(`${onnx}: bundle ${bundle.length} B${formatMcuBudget(budget)}`);
+  const want = await nodeOutput({ name: 'kws int8', bundle, input, samples: 1 });
+  const run = (ram: number) => {
+    const fw = buildFirmware({
+      dir,
+      cpu,
+      version: '0.9.0',
+      wasm: join(REPO_ROOT, 'build', 'edgec-scalar.wasm'),
+      bundle: join(dir, 'kws.edgec'),
+      input: join(dir, 'in.bin'),
+      memoryBytes: budget.linearMemory,
+      ramSize: ram,
+    });
+    const r = runFirmware(fw, 600_000);
+    const same = r.output.length === want.length && r.output.every((v, i) => v === want[i]);
+    console.log(
+      `cortex-${cpu}, RAM ${ram} B: bytes ${same ? '=' : '!='} Node; flash ${r.flash} B; RAM peak ${r.ramPeak} B ` +
+        `(heap ${r.heapPeak}, static ${r.staticRam}, stack ${r.stackPeak}); ${r.runInsns} instructions/inference, ` +
+        `edgec_load ${r.loadInsns}`,
+    );
+    return same;
+  };
+  try {
+    process.exitCode = run(ramSize) ? 0 : 1;
+  } catch (e) {
+    // a part too small fails cleanly (wasm3 reports the allocation); measure on the board's full 4 MB
+    console.log(`cortex-${cpu}, RAM ${ramSize} B: does not fit (${(e as Error).message.trim()})`);
+    run(0x400000);
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
