@@ -118,11 +118,28 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     if (ref) refRequantizeQs8(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
     else requantizeQs8Run(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
   } else if (k == K_SOFTMAX_QS8) {
-    const table = ptrAt(m, s, 1);
+    tableStepQs8(m, s, ref);
+  } else if (k == K_LUT_QS8) {
+    tableStepQs8(m, s, ref);
+  }
+}
+
+/**
+ * TFLite's table kernels (Softmax_QS8, Lut_QS8), kept out of runQs8Step: inlined there, their locals take it past
+ * the 128 value slots wasm3 0.9.0 compiles one function with at the embedded ports' stack height (docs/embedding.md).
+ * Two call sites keep binaryen from inlining it (it inlines every function with a single caller).
+ */
+function tableStepQs8(m: Model, s: StepInfo, ref: bool): void {
+  const p = s.p;
+  const x = m.tensors[s.inputs[0]],
+    y = m.tensors[s.outputs[0]];
+  const xp = x.ptr,
+    yp = y.ptr;
+  const table = ptrAt(m, s, 1);
+  if (s.kernel == K_SOFTMAX_QS8) {
     if (ref) refSoftmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
     else softmaxQs8(xp, table, yp, p.outer, p.axis, y.scale, y.zeroPoint);
-  } else if (k == K_LUT_QS8) {
-    const table = ptrAt(m, s, 1);
+  } else {
     if (ref) refLutQs8(xp, table, yp, <i32>y.elems);
     else lutQs8(xp, table, yp, <i32>y.elems);
   }

@@ -125,3 +125,15 @@ test('gen-kernels --check --root exits 1 on a copy missing a case and prints the
 });
 
 test.run();
+
+test('a branch handing its step to a same-file helper: the twin is searched there, and missed there', () => {
+  // qs8-steps.ts runs Softmax_QS8 and Lut_QS8 through tableStepQs8 (out of line for wasm3's stack height)
+  assert.equal(dispatchProblems(root), []);
+  const p = problemsWith(
+    'assembly/kernels/qs8-steps.ts',
+    'if (ref) refLutQs8(xp, table, yp, <i32>y.elems);',
+    'if (ref) lutQs8(xp, table, yp, <i32>y.elems);',
+  );
+  assert.equal(p.length, 1);
+  assert.match(p[0]!, /qs8-steps\.ts:\d+ runQs8Step\(\): the branch for K_LUT_QS8 \(Lut_QS8\) does not call refLutQs8/);
+});
