@@ -4,28 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, openDistPage, type DistPage } from './dist-page.ts';
 import { buildShardedTraining, compileShardedTraining } from '../../compiler/train/shard.ts';
 import { trainParallel } from '../../runtime/train-parallel.ts';
 import { cnnGraph } from '../compiler/train/mlp.ts';
 import { rng, randF32 } from '../assembly/harness.ts';
 import { skipSuite } from '../skip-suite.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const DIST = fileURLToPath(new URL('../../dist/browser/', import.meta.url));
 
 if (!existsSync(CHROMIUM)) {
   skipSuite('browser/train-threads', `${CHROMIUM}: apt-get install chromium`);
@@ -44,37 +29,16 @@ if (!existsSync(CHROMIUM)) {
       lr: 0.05,
     };
   });
-  let server: Server,
+  let site: DistPage | undefined,
     url = '',
     browser: Browser;
 
   test.before(async () => {
-    // / is an empty page (a same-origin home for the module and its workers); /edgec/ is dist/browser
-    server = createServer(async (req, res) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (!path.startsWith('/edgec/'))
-        return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>edgec</title>');
-      const rel = normalize(path.slice('/edgec/'.length));
-      const type = rel.endsWith('.js')
-        ? 'text/javascript'
-        : rel.endsWith('.wasm')
-          ? 'application/wasm'
-          : 'application/octet-stream';
-      try {
-        res
-          .writeHead(200, { 'content-type': type })
-          .end(await readFile(join(DIST, rel.startsWith('..') ? 'none' : rel)));
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    site = await openDistPage();
+    ({ url, browser } = site);
   });
   test.after(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
+    await site?.close();
   });
 
   test('cnn B 6 in 3 shards, 4 steps: Chromium with 1, 2, 3 workers = Node on one thread, byte for byte', async () => {
