@@ -13,7 +13,7 @@ export function mulberry(seed: number) {
   };
 }
 
-/** The half-width fashion_cnn student of scripts/distill-fashion.ts (NCHW [1,1,28,28] → 10 logits), He-uniform from `seed`. */
+/** fashion_cnn at half width (NCHW [1,1,28,28] → 10 logits, 3.6× fewer MACs), He-uniform from `seed`. */
 export function fashionStudent(seed: number): Graph {
   const r = mulberry(seed);
   const he = (n: number, fanIn: number) => Float32Array.from({ length: n }, () => (2 * r() - 1) * Math.sqrt(6 / fanIn));
