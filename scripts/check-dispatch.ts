@@ -22,7 +22,7 @@ export interface DispatchSite {
 }
 
 // The float and data-movement ids run and are checked through tables (assembly/float-steps.ts runnerOf, runnerOfAny,
-// validate.ts checkOf, checkOfAny) so the dispatch nests shallow enough for wasm3 at stack height 128 (docs/embedding.md).
+// step-checks.ts checkOf, checkOfAny) so the dispatch nests shallow enough for wasm3 at stack height 128 (docs/embedding.md).
 const TOP = { byId: ['control'], delegates: ['qs8', 'train'] } as const;
 const F32 = { byId: ['f32'], delegates: [] } as const;
 const ANY = { byId: ['any'], delegates: [] } as const;
@@ -33,8 +33,8 @@ export const SITES: readonly DispatchSite[] = [
   { file: 'assembly/bundle/validate.ts', fn: 'validateSteps', kind: 'check', ...TOP },
   { file: 'assembly/float-steps.ts', fn: 'runnerOf', kind: 'run', ...F32 },
   { file: 'assembly/float-steps.ts', fn: 'runnerOfAny', kind: 'run', ...ANY },
-  { file: 'assembly/bundle/validate.ts', fn: 'checkOf', kind: 'check', ...F32 },
-  { file: 'assembly/bundle/validate.ts', fn: 'checkOfAny', kind: 'check', ...ANY },
+  { file: 'assembly/bundle/step-checks.ts', fn: 'checkOf', kind: 'check', ...F32 },
+  { file: 'assembly/bundle/step-checks.ts', fn: 'checkOfAny', kind: 'check', ...ANY },
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'runQs8Step', kind: 'run', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'checkQs8Step', kind: 'check', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/train-steps.ts', fn: 'runTrainStep', kind: 'run', byId: ['train'], delegates: [] },

@@ -62,14 +62,14 @@ test('a forgotten case names the kernel, the file and the function', () => {
 
 test('a kernel dispatched twice, an id in the wrong family file, an id the registry lacks', () => {
   const twice = problemsWith(
-    'assembly/bundle/validate.ts',
+    'assembly/bundle/step-checks.ts',
     '    case K_COPY:',
     '    case K_PAD:\n      return (m: Model, s: StepInfo): void => checkPad(m, s);\n    case K_COPY:',
   );
   assert.is(twice.length, 1);
   assert.match(
     twice[0]!,
-    /^assembly\/bundle\/validate\.ts checkOfAny\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/,
+    /^assembly\/bundle\/step-checks\.ts checkOfAny\(\): K_PAD \(Pad\) is dispatched 2 times \(lines \d+, \d+\)$/,
   );
   const wrong = problemsWith(
     'assembly/kernels/train-steps.ts',
@@ -78,7 +78,7 @@ test('a kernel dispatched twice, an id in the wrong family file, an id the regis
   );
   assert.equal(wrong, [
     'assembly/kernels/train-steps.ts runTrainStep() names K_DENSE (Dense_F32), a f32 kernel: it is dispatched in ' +
-      'assembly/float-steps.ts runnerOf, assembly/bundle/validate.ts checkOf, not here',
+      'assembly/float-steps.ts runnerOf, assembly/bundle/step-checks.ts checkOf, not here',
   ]);
   const unknown = problemsWith(
     'assembly/kernels/qs8-steps.ts',
