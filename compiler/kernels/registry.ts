@@ -1,10 +1,12 @@
 // The kernel registry: one row per bundle KernelId (its number, schema name, AS constant, contract check, fast
-// entry functions, reference twin) and one row per kernel variant file (tile, packer, builds). Generated from it by
+// entry functions, reference twin); the variant files (tile, packer, builds) are in variants.ts. Generated from it by
 // scripts/gen-kernels.ts (checked in npm test): the KernelId enum of schema/bundle.fbs and
 // assembly/bundle/kernel-ids.ts. Tested against it: fb.KernelId, --embed's entries, docs/bundle-format.md, the grid.
 // Adding a kernel: one KERNELS row (next free id) + `node --import tsx scripts/gen-kernels.ts && npm run schema`.
-import { packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
 import { im2colScratch, lineScratch, type ConvShape } from './scratch.ts';
+import { VARIANTS, type Build } from './variants.ts';
+
+export { VARIANTS, variantByName, variantFile, type Build, type KernelVariant } from './variants.ts';
 
 /** Params table a step of the kernel carries (schema/bundle.fbs `union Params`); null: none. */
 export type ParamsName =
@@ -531,170 +533,6 @@ export function kernelByName(name: string): KernelRow {
   if (!k) throw new Error(`kernel registry: no kernel named '${name}'`);
   return k;
 }
-
-/** A kernel variant: one file of assembly/kernels/ named dtype-op[-tile][-isa], the KernelIds it serves, what each
- *  build runs, and (for the GEMM-like ones) the tile the test grid walks and the weight packer tied to it. */
-export interface KernelVariant {
-  /** File stem, e.g. qs8-gemm-4x8c2-wasmsimd (assembly/kernels/<dir>/<stem>.ts). */
-  name: string;
-  dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data' | 'train';
-  serves: readonly string[];
-  /** Which wasm builds run this file's code (same arithmetic, with or without v128; relaxed: the simd build plus
-   *  relaxed SIMD's integer dot products, used only with operands on which every engine agrees). */
-  builds: readonly Build[];
-  /** Rows (pixels) × columns (channels) × reduction step of the register tile, or the SIMD lanes along the channel
-   *  axis for the kernels without a register tile (1: none); test/kernels/grid.test.ts walks each axis around it. */
-  tile?: { mr: number; nr: number; kr: number };
-  pack?: (w: ArrayLike<number>, ...dims: number[]) => Int8Array | Float32Array;
-}
-
-/** The runtime builds (asconfig.json targets; runtime/node.ts loads one). */
-export type Build = 'relaxed' | 'simd' | 'scalar';
-/** Files compiled into every build. */
-const BOTH = ['relaxed', 'simd', 'scalar'] as const;
-
-/** Every file in assembly/kernels/ that runs steps. */
-export const VARIANTS: readonly KernelVariant[] = [
-  { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
-  { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
-  { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
-  {
-    name: 'f32-pool',
-    dir: 'pool',
-    serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 4, kr: 1 },
-  },
-  { name: 'f32-binary', dir: 'elementwise', serves: ['Binary_F32'], builds: BOTH, tile: { mr: 1, nr: 4, kr: 1 } },
-  {
-    name: 'f32-unary',
-    dir: 'elementwise',
-    serves: ['Unary_F32', 'Softmax_F32'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 4, kr: 1 },
-  },
-  {
-    name: 'data-move',
-    dir: 'data',
-    serves: ['Transpose', 'Concat', 'Copy', 'Pad'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 1, kr: 1 },
-  },
-  {
-    name: 'qs8-gemm-4x8c2-wasmsimd',
-    dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
-    builds: ['simd'],
-    tile: { mr: 4, nr: 8, kr: 2 },
-    pack: packQs8Gemm4x8c2,
-  },
-  // reads the same c2-packed weights and re-lays them to c4 in the wasm on first use (the bundle is one for all builds)
-  {
-    name: 'qs8-gemm-2x8c4-wasmrelaxed',
-    dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
-    builds: ['relaxed'],
-    tile: { mr: 2, nr: 8, kr: 4 },
-    pack: packQs8Gemm4x8c2,
-  },
-  {
-    name: 'qs8-gemm-2x2-scalar',
-    dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
-    builds: BOTH,
-    tile: { mr: 2, nr: 2, kr: 2 },
-    pack: packQs8Gemm4x8c2,
-  },
-  {
-    name: 'qs8-conv2d-im2col',
-    dir: 'conv',
-    serves: ['Conv2D_QS8'],
-    builds: BOTH,
-    tile: { mr: 4, nr: 8, kr: 2 },
-    pack: packQs8Gemm4x8c2,
-  },
-  {
-    name: 'qs8-conv2d-1xk',
-    dir: 'conv',
-    serves: ['Conv1xK_QS8', 'ConvKx1_QS8'],
-    builds: BOTH,
-    tile: { mr: 4, nr: 8, kr: 2 },
-    pack: packQs8Gemm4x8c2,
-  },
-  {
-    name: 'qs8-dwconv2d',
-    dir: 'conv',
-    serves: ['DepthwiseConv2D_QS8'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 8, kr: 1 },
-    pack: packQs8Depthwise,
-  },
-  {
-    name: 'qs8-pool',
-    dir: 'pool',
-    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 8, kr: 1 },
-  },
-  {
-    name: 'qs8-elementwise',
-    dir: 'elementwise',
-    serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'],
-    builds: BOTH,
-    tile: { mr: 1, nr: 16, kr: 1 },
-  },
-  { name: 'qs8-softmax', dir: 'elementwise', serves: ['Softmax_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
-  { name: 'qs8-lut', dir: 'elementwise', serves: ['Lut_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
-  {
-    name: 'f32-train',
-    dir: 'train',
-    serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'],
-    builds: BOTH,
-  },
-  {
-    name: 'f32-optim',
-    dir: 'train',
-    serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'],
-    builds: BOTH,
-  },
-  { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
-  {
-    name: 'f32-fake-quant',
-    dir: 'train',
-    serves: ['FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32'],
-    builds: BOTH,
-  },
-  // tile: m = Ci and n = Co of a groups-1 conv (GradFilter's 8 co x 4 c tile), k = channels of a depthwise one
-  // (16-channel blocks); the other groupings run f32-conv-grad's scalar loops on both builds
-  {
-    name: 'f32-conv-grad-wasmsimd',
-    dir: 'train',
-    serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32'],
-    builds: ['relaxed', 'simd'],
-    tile: { mr: 4, nr: 8, kr: 16 },
-  },
-  {
-    name: 'f32-conv-grad',
-    dir: 'train',
-    serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'],
-    builds: BOTH,
-  },
-  {
-    name: 'f32-batchnorm',
-    dir: 'train',
-    serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32', 'BatchNormMerge_F32', 'BatchNormEval_F32'],
-    builds: BOTH,
-  },
-];
-
-export function variantByName(name: string): KernelVariant {
-  const v = VARIANTS.find((x) => x.name === name);
-  if (!v) throw new Error(`kernel registry: no variant '${name}'`);
-  return v;
-}
-
-/** The KernelIds' AS source path of a variant, from the repository root. */
-export const variantFile = (v: KernelVariant): string => `assembly/kernels/${v.dir}/${v.name}.ts`;
 
 /**
  * The variant file a step runs on one build (`edgec inspect` shows it): the kernel's own file, or for a GEMM-only

@@ -1,0 +1,167 @@
+// The kernel variant files: one row per file of assembly/kernels/ that runs steps (its tile, weight packer and
+// builds). compiler/kernels/registry.ts re-exports these and maps KernelIds onto them (stepVariant).
+import { packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
+
+/** A kernel variant: one file of assembly/kernels/ named dtype-op[-tile][-isa], the KernelIds it serves, what each
+ *  build runs, and (for the GEMM-like ones) the tile the test grid walks and the weight packer tied to it. */
+export interface KernelVariant {
+  /** File stem, e.g. qs8-gemm-4x8c2-wasmsimd (assembly/kernels/<dir>/<stem>.ts). */
+  name: string;
+  dir: 'conv' | 'gemm' | 'pool' | 'elementwise' | 'data' | 'train';
+  serves: readonly string[];
+  /** Which wasm builds run this file's code (same arithmetic, with or without v128; relaxed: the simd build plus
+   *  relaxed SIMD's integer dot products, used only with operands on which every engine agrees). */
+  builds: readonly Build[];
+  /** Rows (pixels) × columns (channels) × reduction step of the register tile, or the SIMD lanes along the channel
+   *  axis for the kernels without a register tile (1: none); test/kernels/grid.test.ts walks each axis around it. */
+  tile?: { mr: number; nr: number; kr: number };
+  pack?: (w: ArrayLike<number>, ...dims: number[]) => Int8Array | Float32Array;
+}
+
+/** The runtime builds (asconfig.json targets; runtime/node.ts loads one). */
+export type Build = 'relaxed' | 'simd' | 'scalar';
+/** Files compiled into every build. */
+const BOTH = ['relaxed', 'simd', 'scalar'] as const;
+
+/** Every file in assembly/kernels/ that runs steps. */
+export const VARIANTS: readonly KernelVariant[] = [
+  { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
+  {
+    name: 'f32-pool',
+    dir: 'pool',
+    serves: ['MaxPool_F32', 'AvgPool_F32', 'GlobalAvgPool_F32'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 4, kr: 1 },
+  },
+  { name: 'f32-binary', dir: 'elementwise', serves: ['Binary_F32'], builds: BOTH, tile: { mr: 1, nr: 4, kr: 1 } },
+  {
+    name: 'f32-unary',
+    dir: 'elementwise',
+    serves: ['Unary_F32', 'Softmax_F32'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 4, kr: 1 },
+  },
+  {
+    name: 'data-move',
+    dir: 'data',
+    serves: ['Transpose', 'Concat', 'Copy', 'Pad'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 1, kr: 1 },
+  },
+  {
+    name: 'qs8-gemm-4x8c2-wasmsimd',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: ['simd'],
+    tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  // reads the same c2-packed weights and re-lays them to c4 in the wasm on first use (the bundle is one for all builds)
+  {
+    name: 'qs8-gemm-2x8c4-wasmrelaxed',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: ['relaxed'],
+    tile: { mr: 2, nr: 8, kr: 4 },
+    pack: packQs8Gemm4x8c2,
+  },
+  {
+    name: 'qs8-gemm-2x2-scalar',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: BOTH,
+    tile: { mr: 2, nr: 2, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  {
+    name: 'qs8-conv2d-im2col',
+    dir: 'conv',
+    serves: ['Conv2D_QS8'],
+    builds: BOTH,
+    tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  {
+    name: 'qs8-conv2d-1xk',
+    dir: 'conv',
+    serves: ['Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: BOTH,
+    tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  {
+    name: 'qs8-dwconv2d',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_QS8'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 8, kr: 1 },
+    pack: packQs8Depthwise,
+  },
+  {
+    name: 'qs8-pool',
+    dir: 'pool',
+    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 8, kr: 1 },
+  },
+  {
+    name: 'qs8-elementwise',
+    dir: 'elementwise',
+    serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'],
+    builds: BOTH,
+    tile: { mr: 1, nr: 16, kr: 1 },
+  },
+  { name: 'qs8-softmax', dir: 'elementwise', serves: ['Softmax_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
+  { name: 'qs8-lut', dir: 'elementwise', serves: ['Lut_QS8'], builds: BOTH, tile: { mr: 1, nr: 1, kr: 1 } },
+  {
+    name: 'f32-train',
+    dir: 'train',
+    serves: ['SoftmaxCrossEntropy_F32', 'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32'],
+    builds: BOTH,
+  },
+  {
+    name: 'f32-optim',
+    dir: 'train',
+    serves: ['AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32'],
+    builds: BOTH,
+  },
+  { name: 'f32-rkd', dir: 'train', serves: ['RkdDistance_F32', 'RkdAngle_F32'], builds: BOTH },
+  {
+    name: 'f32-fake-quant',
+    dir: 'train',
+    serves: ['FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32'],
+    builds: BOTH,
+  },
+  // tile: m = Ci and n = Co of a groups-1 conv (GradFilter's 8 co x 4 c tile), k = channels of a depthwise one
+  // (16-channel blocks); the other groupings run f32-conv-grad's scalar loops on both builds
+  {
+    name: 'f32-conv-grad-wasmsimd',
+    dir: 'train',
+    serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32'],
+    builds: ['relaxed', 'simd'],
+    tile: { mr: 4, nr: 8, kr: 16 },
+  },
+  {
+    name: 'f32-conv-grad',
+    dir: 'train',
+    serves: ['Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32', 'AvgPoolGrad_F32'],
+    builds: BOTH,
+  },
+  {
+    name: 'f32-batchnorm',
+    dir: 'train',
+    serves: ['BatchNormTrain_F32', 'BatchNormGrad_F32', 'BatchNormMerge_F32', 'BatchNormEval_F32'],
+    builds: BOTH,
+  },
+];
+
+export function variantByName(name: string): KernelVariant {
+  const v = VARIANTS.find((x) => x.name === name);
+  if (!v) throw new Error(`kernel registry: no variant '${name}'`);
+  return v;
+}
+
+/** The KernelIds' AS source path of a variant, from the repository root. */
+export const variantFile = (v: KernelVariant): string => `assembly/kernels/${v.dir}/${v.name}.ts`;
