@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 const [kind, modelPath, inputPath, shapeS] = process.argv.slice(2);
 let ms = 0;
 if (kind !== 'none') {
-  const modelBytes = new Uint8Array(readFileSync(modelPath));
+  const modelBytes = readFileSync(modelPath); // one copy, as a caller holding the file's bytes has
   const raw = readFileSync(inputPath);
   const x = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const shape = shapeS.split(',').map(Number);
