@@ -9,6 +9,8 @@
 // `--json`: the same run as one JSON document on stdout (schema edgec-bench/1: environment, commit, per-model
 // medians in ms, ratios, sizes, peak RSS; the GEMM and factorisation notes as their text lines), everything else on
 // stderr, so runs can be stored and compared across commits.
+// With mobilenet_v2 in the run: MobileNetV2 peak RSS and bytes-to-first-result of `edgec run`, the runtime API and
+// onnxruntime-web, each in a fresh child process (bench/memory.ts; `memory` in the JSON).
 // Run by hand only: this machine is shared and noisy, so numbers never gate a test.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ import { factorizeBench } from './factorize.ts';
 import { trainBench } from './train.ts';
 import { relaxedBench } from './relaxed.ts';
 import { tfliteBench } from './tflite.ts';
+import { memoryBench } from './memory.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -232,6 +235,7 @@ const head = [
 if (values.json) {
   const gemm: string[] = [],
     factorize: string[] = [];
+  const memory = MODELS.includes('mobilenet_v2') ? await memoryBench(dir, 3, () => {}) : null;
   await gemmBench((l) => gemm.push(l));
   await factorizeBench((l) => factorize.push(l));
   let commit: string | null = null;
@@ -255,6 +259,7 @@ if (values.json) {
     timing: 'median ms per run, the runtimes interleaved run by run',
     models: records,
     peakRssMiB: peakRss / 2 ** 20,
+    memory,
     gemm,
     factorize,
   };
@@ -273,6 +278,10 @@ console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);
 console.log('');
+if (MODELS.includes('mobilenet_v2')) {
+  await memoryBench(dir);
+  console.log('');
+}
 await gemmBench();
 console.log('');
 await factorizeBench();

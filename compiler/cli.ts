@@ -3,16 +3,7 @@
 // (2 for usage errors); EDGEC_DEBUG=1 adds the stack.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileCommand } from './cli/compile.ts';
-import { compressCommand } from './cli/compress.ts';
-import { distillCommand } from './cli/distill.ts';
-import { evalCommand } from './cli/eval.ts';
 import { reportError, UsageError } from './cli/errors.ts';
-import { importCommand } from './cli/import.ts';
-import { inspectCommand } from './cli/inspect-command.ts';
-import { runCommand } from './cli/run.ts';
-import { profileCommand } from './cli/branches.ts';
-import { trainCommand } from './cli/train.ts';
 
 export const HELP = `usage: edgec <command> [options]
 
@@ -33,16 +24,19 @@ options:
 
 Errors print one line to stderr and exit 1 (2 for usage errors); EDGEC_DEBUG=1 shows the stack.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  compile: compileCommand,
-  run: runCommand,
-  inspect: inspectCommand,
-  import: importCommand,
-  profile: profileCommand,
-  eval: evalCommand,
-  train: trainCommand,
-  compress: compressCommand,
-  distill: distillCommand,
+type Command = (argv: string[]) => Promise<number>;
+// Each command's module is imported only when it runs: `edgec run` then loads the runtime, not the whole
+// compiler (eager imports cost every run ~15 MiB of peak RSS; bench/memory.ts).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  compile: async () => (await import('./cli/compile.ts')).compileCommand,
+  run: async () => (await import('./cli/run.ts')).runCommand,
+  inspect: async () => (await import('./cli/inspect-command.ts')).inspectCommand,
+  import: async () => (await import('./cli/import.ts')).importCommand,
+  profile: async () => (await import('./cli/branches.ts')).profileCommand,
+  eval: async () => (await import('./cli/eval.ts')).evalCommand,
+  train: async () => (await import('./cli/train.ts')).trainCommand,
+  compress: async () => (await import('./cli/compress.ts')).compressCommand,
+  distill: async () => (await import('./cli/distill.ts')).distillCommand,
 };
 
 /** The package version; package.json sits one level above both compiler/ and dist/. */
@@ -68,9 +62,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log(version());
       return 0;
     }
-    const run = COMMANDS[cmd];
-    if (!run) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
-    return await run(rest);
+    const command = COMMANDS[cmd];
+    if (!command) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return await (
+      await command()
+    )(rest);
   } catch (e) {
     const { line, code } = reportError(e);
     process.stderr.write(`${line}\n`);

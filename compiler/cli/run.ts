@@ -91,7 +91,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--build must be auto, relaxed, simd or scalar, got '${build}'`, 'run');
   }
   const bundlePath = positionals[0]!;
-  const bundle = new Uint8Array(readFileSync(bundlePath));
+  // readFileSync's Buffer as it is: a copy would hold the bundle twice at the peak (load copies it into the wasm)
+  const bundle = readFileSync(bundlePath);
   // The executor validates the whole bundle on load; names, shapes and dtypes come from it.
   let model: Awaited<ReturnType<typeof load>>;
   try {
