@@ -8,12 +8,12 @@ import { reportError, UsageError } from './cli/errors.ts';
 export const HELP = `usage: edgec <command> [options]
 
 commands:
-  compile <model.json|model.onnx> -o <out.edgec>   compile a model into a bundle
+  compile <model.json|.onnx|.tflite|TF.js> -o <out.edgec>   compile a model into a bundle
   run <bundle> --input <x.npy> --output <y.npy>    run a bundle on .npy data
   inspect <bundle>                                 per-step table: kernels, shapes, params, MACs, arena
   profile <bundle> --input <x.npy>                 how often each branch / early exit is taken, MACs run
   eval <bundle|model> -i <x.npy> --labels <y.npy>  top-1 / top-5 accuracy (or MSE) on labelled data
-  import <model.onnx> -o <model.json>              convert ONNX to model.json + .bin
+  import <model.onnx|.tflite|TF.js model.json> -o <model.json>   convert to model.json + .bin
   train <model> --data <x.npy> --labels <y.npy> -o <out.json|out.onnx>   train the weights in the wasm
   compress <model> -o <small.json|.onnx|.edgec>    prune channels and layers; report MACs, latency, accuracy
   distill --teacher <T> <student> --data <x.npy> -o <out>   train a student on a teacher's soft targets
