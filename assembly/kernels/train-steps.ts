@@ -98,6 +98,24 @@ function f32(x: TensorInfo | null, role: string): string {
   return '';
 }
 
+/** The first of two to four float32 checks that fails, in order ('' when all hold): one line per step's tensors. */
+function f32s(
+  a: TensorInfo | null,
+  ra: string,
+  b: TensorInfo | null,
+  rb: string,
+  c: TensorInfo | null = null,
+  rc: string = '',
+  d: TensorInfo | null = null,
+  rd: string = '',
+): string {
+  let e = f32(a, ra);
+  if (e.length == 0) e = f32(b, rb);
+  if (e.length == 0 && rc.length > 0) e = f32(c, rc);
+  if (e.length == 0 && rd.length > 0) e = f32(d, rd);
+  return e;
+}
+
 function writable(y: TensorInfo): string {
   return y.constant ? "output '" + y.name + "' is a constant" : '';
 }
@@ -114,11 +132,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
       lab = t(m, s.inputs, 1),
       loss = t(m, s.outputs, 0),
       dx = t(m, s.outputs, 1);
-    let e = f32(x, 'logits');
-    if (e.length > 0) return e;
-    e = f32(loss, 'loss');
-    if (e.length > 0) return e;
-    e = f32(dx, 'dlogits');
+    let e = f32s(x, 'logits', loss, 'loss', dx, 'dlogits');
     if (e.length > 0) return e;
     if (lab === null || lab.dtype != DT_I32) return 'labels must be I32';
     if (x!.shape.length != 2) return 'logits must be [M,N]';
@@ -149,11 +163,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     const y = t(m, s.inputs, 0),
       dy = t(m, s.inputs, 1),
       dx = t(m, s.outputs, 0);
-    let e = f32(y, 'y');
-    if (e.length > 0) return e;
-    e = f32(dy, 'dy');
-    if (e.length > 0) return e;
-    e = f32(dx, 'dx');
+    let e = f32s(y, 'y', dy, 'dy', dx, 'dx');
     if (e.length > 0) return e;
     if (y!.elems != dy!.elems || dx!.elems != y!.elems) return 'y, dy and dx differ in element count';
     return writable(dx!);
@@ -163,9 +173,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (s.paramsType != P_SOFTMAX) return 'expects SoftmaxParams (outer, axis, inner)';
     const x = t(m, s.inputs, 0),
       y = t(m, s.outputs, 0);
-    let e = f32(x, 'input');
-    if (e.length > 0) return e;
-    e = f32(y, 'output');
+    let e = f32s(x, 'input', y, 'output');
     if (e.length > 0) return e;
     const p = s.p;
     if (p.outer < 1 || p.axis < 1 || p.inner < 1 || <u64>p.outer * <u64>p.axis * <u64>p.inner != x!.elems)
@@ -180,11 +188,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
       g = t(m, s.inputs, 1),
       v = t(m, s.inputs, 2),
       lr = t(m, s.inputs, 3);
-    let e = f32(w, 'w');
-    if (e.length > 0) return e;
-    e = f32(g, 'g');
-    if (e.length > 0) return e;
-    e = f32(lr, 'lr');
+    let e = f32s(w, 'w', g, 'g', lr, 'lr');
     if (e.length > 0) return e;
     if (lr!.elems != 1) return 'lr must hold 1 element';
     if (g!.elems != w!.elems) return 'w and g differ in element count';
@@ -216,11 +220,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     const a = t(m, s.inputs, 0),
       b = t(m, s.inputs, 1),
       o = t(m, s.outputs, 0);
-    let e = f32(a, 'input 0');
-    if (e.length > 0) return e;
-    e = f32(b, 'input 1');
-    if (e.length > 0) return e;
-    e = f32(o, 'output');
+    let e = f32s(a, 'input 0', b, 'input 1', o, 'output');
     if (e.length > 0) return e;
     const x = gi ? o! : a!,
       dy = gi ? a! : b!,
@@ -243,9 +243,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (s.paramsType != P_POOL) return 'expects PoolParams';
     const dy = t(m, s.inputs, isMax ? 1 : 0),
       dx = t(m, s.outputs, 0);
-    let e = f32(dy, 'dy');
-    if (e.length > 0) return e;
-    e = f32(dx, 'dx');
+    let e = f32s(dy, 'dy', dx, 'dx');
     if (e.length > 0) return e;
     if (isMax) {
       const x = t(m, s.inputs, 0);
@@ -309,13 +307,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
       b = t(m, s.inputs, 1),
       loss = t(m, s.outputs, 0),
       d = t(m, s.outputs, 1);
-    let e = f32(a, 'input 0');
-    if (e.length > 0) return e;
-    e = f32(b, 'input 1');
-    if (e.length > 0) return e;
-    e = f32(loss, 'loss');
-    if (e.length > 0) return e;
-    e = f32(d, 'gradient');
+    let e = f32s(a, 'input 0', b, 'input 1', loss, 'loss', d, 'gradient');
     if (e.length > 0) return e;
     if (a!.elems != b!.elems || d!.elems != a!.elems || loss!.elems != 1)
       return 'inputs and gradient must match in element count, loss hold 1';
@@ -332,13 +324,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
       b = t(m, s.inputs, 1),
       loss = t(m, s.outputs, 0),
       d = t(m, s.outputs, 1);
-    let e = f32(a, 'student embeddings');
-    if (e.length > 0) return e;
-    e = f32(b, 'teacher embeddings');
-    if (e.length > 0) return e;
-    e = f32(loss, 'loss');
-    if (e.length > 0) return e;
-    e = f32(d, 'dstudent');
+    let e = f32s(a, 'student embeddings', b, 'teacher embeddings', loss, 'loss', d, 'dstudent');
     if (e.length > 0) return e;
     if (a!.shape.length != 2 || b!.shape.length != 2 || a!.shape[0] != b!.shape[0] || a!.shape[0] < 2) {
       return 'needs embeddings [B,D] and [B,E] of one batch B >= 2, found ' + dims(a!) + ' and ' + dims(b!);
@@ -356,9 +342,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
     if (s.paramsType != P_TRAIN) return 'expects TrainParams';
     const x = t(m, s.inputs, 0),
       y = t(m, s.outputs, 0);
-    let e = f32(x, 'input 0');
-    if (e.length > 0) return e;
-    e = f32(y, 'output 0');
+    let e = f32s(x, 'input 0', y, 'output 0');
     if (e.length > 0) return e;
     if (y!.elems != x!.elems) return 'output 0 must have the elements of input 0';
     if (k == K_FAKE_QUANT_WEIGHT && (x!.shape.length < 2 || x!.shape[0] < 1)) return 'needs weights [channels, ...]';
@@ -387,13 +371,7 @@ export function checkTrainStep(m: Model, s: StepInfo): string {
       w = t(m, s.inputs, 1),
       r = t(m, s.inputs, 2),
       y = t(m, s.outputs, 0);
-    let e = f32(b, 'bias');
-    if (e.length > 0) return e;
-    e = f32(w, 'weights');
-    if (e.length > 0) return e;
-    e = f32(r, 'range');
-    if (e.length > 0) return e;
-    e = f32(y, 'output');
+    let e = f32s(b, 'bias', w, 'weights', r, 'range', y, 'output');
     if (e.length > 0) return e;
     if (
       b!.shape.length != 1 ||
