@@ -10,6 +10,7 @@ import { inferNode, OPS } from '../ir/ops/index.ts';
 import { toFloat64 } from '../ir/ops/helpers.ts';
 import type { GradBuilder, OpDef } from '../ir/ops/op-def.ts';
 import { cloneGraph } from '../compile.ts';
+import { inferShapes } from '../passes/infer-shapes.ts';
 
 export interface SgdOptions {
   kind: 'sgd';
@@ -139,6 +140,8 @@ export function withBatch(g: Graph, batch: number): Graph {
     throw new ModelError(g.source, 'graph', `training needs exactly one input, found ${c.inputs.length}`);
   if (!(Number.isInteger(batch) && batch >= 1))
     throw new ModelError(g.source, 'batch', `must be a positive integer, found ${batch}`);
+  // model.json and some ONNX files carry no intermediate shapes: the batch-carrying Reshapes are found by them
+  inferShapes.run(c);
   const x = c.tensors.get(c.inputs[0]!)!;
   const old = x.shape[0];
   if (old === undefined) throw new ModelError(g.source, `input '${x.name}'`, 'has rank 0: no batch axis');

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadOnnx } from '../../../compiler/frontend/onnx/index.ts';
+import { loadModelJson } from '../../../compiler/frontend/model-json/index.ts';
 import { ModelError, type Graph } from '../../../compiler/ir/graph.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { buildTrainingGraph, withBatch } from '../../../compiler/train/training-graph.ts';
@@ -32,6 +33,21 @@ for (const name of MODELS) {
     }
   });
 }
+
+// model.json stores no intermediate shapes: the flatten's hard-coded [1,256] is found only once they are inferred
+test('examples/mnist/model.json (no intermediate shapes stored) rebatches like its ONNX original', () => {
+  const g1 = loadModelJson('examples/mnist/model.json');
+  const x = g1.inputs[0]!,
+    out = g1.outputs[0]!;
+  const g4 = withBatch(g1, 4);
+  assert.equal(g4.tensors.get(out)!.shape, [4, 10]);
+  const data = Float64Array.from(randF32(rng(6), 4 * 784, 0, 1));
+  const got = evaluate(g4, { [x]: data })[out]!;
+  for (let s = 0; s < 4; s++) {
+    const want = evaluate(g1, { [x]: data.subarray(s * 784, (s + 1) * 784) })[out]!;
+    assert.equal(Array.from(got.subarray(s * 10, s * 10 + 10)), Array.from(want), `sample ${s}`);
+  }
+});
 
 test('fashion_cnn trains at batch 32 (bundle compiles, a step runs, loss finite) and one step at batch 3 matches float64', async () => {
   const g1 = loadOnnx('test/fixtures/onnx/fashion_cnn.onnx');
