@@ -49,4 +49,13 @@ export {
   type Checkpoint,
 } from './train/checkpoint.ts';
 export { openDataset, type Dataset } from './train/data/dataset.ts';
+export {
+  distill,
+  datasetOf,
+  type DistillJob,
+  type DistillResult,
+  type DistillReport,
+  type DistillStart,
+  type EpochLine,
+} from './distill/index.ts';
 export { buildShardedTraining, compileShardedTraining, defaultShards, type ShardedTraining } from './train/shard.ts';

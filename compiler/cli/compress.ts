@@ -15,13 +15,13 @@ import { exportOnnx } from '../export/onnx.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import { loadNpy } from '../io/npy.ts';
 import type { Graph } from '../ir/graph.ts';
-import { loadCalibration, parseQuantizeFlags, QUANTIZE_FLAGS } from '../quantize/cli.ts';
+import { bundleOf, loadCalibration, parseQuantizeFlags, QUANTIZE_FLAGS } from '../quantize/cli.ts';
 import { inferShapes } from '../passes/infer-shapes.ts';
 import { ratiosForBudget } from '../compress/budget.ts';
 import { dataScores } from '../compress/data-importance.ts';
 import { DATA_IMPORTANCE, IMPORTANCE, type Importance } from '../compress/importance.ts';
 import { chooseLayers, dropLayers, type LayerChoice } from '../compress/layers.ts';
-import { agreement, bundleOf, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
+import { agreement, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
 import {
   applyPruning,
   graphMacs,

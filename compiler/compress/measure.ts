@@ -2,21 +2,6 @@
 // the simd build (median of timed runs after warm-up; wall time, host copies included), top-1 accuracy
 // on labelled data, and agreement of two models' outputs (top-1 and relative squared error, float64 sums).
 import { load } from '../../runtime/node.ts';
-import { compileGraph, type CompileOptions } from '../compile.ts';
-import type { Graph } from '../ir/graph.ts';
-import { compileWithQuantizeFlags, type parseQuantizeFlags } from '../quantize/cli.ts';
-
-export type QuantizeFlags = NonNullable<ReturnType<typeof parseQuantizeFlags>>;
-
-/** The bundle `edgec compile` makes of `g` (int8 with the --quantize flags). */
-export async function bundleOf(
-  g: Graph,
-  quantize: QuantizeFlags | undefined,
-  opts: CompileOptions = {},
-): Promise<Uint8Array> {
-  const o: CompileOptions = { target: 'simd', ...opts };
-  return (quantize ? await compileWithQuantizeFlags(g, quantize, o) : compileGraph(g, o)).bundle;
-}
 
 /** Runs every sample through the bundle (simd build) and returns the first output of each as float64. */
 export async function runSamples(

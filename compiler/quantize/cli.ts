@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Graph } from '../ir/graph.ts';
-import type { CompileOptions, CompileResult } from '../compile.ts';
+import { compileGraph, type CompileOptions, type CompileResult } from '../compile.ts';
 import { loadNpy } from '../io/npy.ts';
 import { toModelDtype } from '../cli/run.ts';
 import { CliError, UsageError, listNames } from '../cli/errors.ts';
@@ -140,4 +140,16 @@ export async function compileWithQuantizeFlags(
   } finally {
     bar.stop();
   }
+}
+
+export type QuantizeFlags = NonNullable<ReturnType<typeof parseQuantizeFlags>>;
+
+/** The bundle `edgec compile` makes of `g` (int8 with the --quantize flags). */
+export async function bundleOf(
+  g: Graph,
+  quantize: QuantizeFlags | undefined,
+  opts: CompileOptions = {},
+): Promise<Uint8Array> {
+  const o: CompileOptions = { target: 'simd', ...opts };
+  return (quantize ? await compileWithQuantizeFlags(g, quantize, o) : compileGraph(g, o)).bundle;
 }

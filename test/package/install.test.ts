@@ -14,6 +14,7 @@ import { edgecIn, ROOT } from '../cli/run-edgec.ts';
 import { readNpy, writeNpy } from '../../compiler/io/npy.ts';
 import { loadModelJson } from '../../compiler/frontend/model-json/index.ts';
 import { compileGraph } from '../../compiler/compile.ts';
+import { datasetOf, distill, type DistillJob } from '../../compiler/distill/index.ts';
 import { load } from '../../runtime/node.ts';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -214,19 +215,67 @@ writeFileSync('api.bin', new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
   );
 });
 
+// One epoch of distillation (teacher = the example model, student = itself, so the weights move by the labels'
+// CE term, α = 0.5) over 32 images and their labels: the installed edgec/compiler must bundle distill() with its
+// runtime and give the source tree's weights, byte for byte.
+const DISTILL_JOB = {
+  labelled: true,
+  alpha: 0.5,
+  epochs: 1,
+  batch: 16,
+  optimizer: { kind: 'sgd', momentum: 0.9 },
+  lr: 0.01,
+  temperature: 2,
+  measure: false,
+  threads: 1,
+} satisfies Partial<DistillJob>;
+
+test("plain Node: distill() from edgec/compiler gives the source tree's student", async () => {
+  writeFileSync(
+    join(user, 'distill.mjs'),
+    `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { compileGraph, datasetOf, distill, loadModelJson, readNpy } from 'edgec/compiler';
+const x = readNpy(new Uint8Array(readFileSync('calib.npy')));
+const labels = Int32Array.from(readNpy(new Uint8Array(readFileSync('labels.npy'))).data.subarray(0, 32));
+const data = datasetOf(x.data.slice(0, 32 * 784), [1, 28, 28], labels);
+const job = { ...${JSON.stringify(DISTILL_JOB)}, data };
+const r = await distill({ teacher: loadModelJson('model.json'), student: loadModelJson('model.json'), ...job });
+if (r.status !== 'done' || r.report.epochs.length !== 1) throw new Error('distill: ' + r.status);
+writeFileSync('distilled.edgec', compileGraph(r.model).bundle);
+`,
+  );
+  copyFileSync(join(ROOT, 'examples/mnist/labels_u8.npy'), join(user, 'labels.npy'));
+  ok(sh(process.execPath, ['distill.mjs'], user), 'node distill.mjs');
+  const x = readNpy(readFileSync(join(user, 'calib.npy')));
+  const labels = Int32Array.from((readNpy(readFileSync(join(user, 'labels.npy'))).data as Uint8Array).subarray(0, 32));
+  const data = datasetOf((x.data as Float32Array).slice(0, 32 * 784), [1, 28, 28], labels);
+  const model = loadModelJson(join(user, 'model.json'));
+  const r = await distill({ teacher: model, student: loadModelJson(join(user, 'model.json')), ...DISTILL_JOB, data });
+  const mine = Buffer.from(compileGraph(r.model).bundle);
+  assert.not.ok(mine.equals(compileGraph(model).bundle), 'one epoch of distillation left the weights unchanged');
+  assert.ok(
+    readFileSync(join(user, 'distilled.edgec')).equals(mine),
+    'installed distill() differs from the source tree',
+  );
+});
+
 test('TypeScript: the declarations type-check a strict consumer (nodenext)', () => {
   writeFileSync(
     join(user, 'consumer.ts'),
     `
 import { load, type Model, type TensorArray } from 'edgec';
 import { compileGraph, compileQuantized, loadOnnx, loadModelJson, type Graph, type CompileResult } from 'edgec/compiler';
+import { distill, type DistillJob, type DistillResult } from 'edgec/compiler';
 import { load as loadBrowser, type BrowserLoadOptions } from 'edgec/browser';
 const g: Graph = loadModelJson('model.json');
 const r: CompileResult = compileGraph(g, { target: 'scalar' });
 const m: Model = await load(r.bundle, { build: 'scalar' });
 const out: Record<string, TensorArray> = m.run({ x: new Float32Array(4) });
 const opts: BrowserLoadOptions = { build: 'auto' };
-void out; void compileQuantized; void loadOnnx; void loadBrowser; void opts;
+const job: Partial<DistillJob> = { epochs: 1, batch: 8, alpha: 1 };
+const run: (j: DistillJob) => Promise<DistillResult> = distill;
+void job; void run; void out; void compileQuantized; void loadOnnx; void loadBrowser; void opts;
 // @ts-expect-error: the build is 'auto' | 'relaxed' | 'simd' | 'scalar'
 await load(r.bundle, { build: 'gpu' });
 `,
