@@ -29,6 +29,8 @@ import type { RelationalKind } from '../train/distill-loss.ts';
 import { initWeights } from '../train/init.ts';
 import { learningRate, type Schedule } from '../train/schedule.ts';
 import { parseCommand } from './args.ts';
+import { loadBlockModel } from './branches.ts';
+import { BRANCHED_FLAGS, BRANCHED_HELP, branchedDistill } from './distill-branched.ts';
 import { loadModel } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
 import { fmtInt } from './inspect.ts';
@@ -54,6 +56,7 @@ options:
   --quantize int8           quantisation-aware distillation; writes an int8 bundle with the learned ranges (-o x.edgec)
   --freeze-ranges N         --quantize: epochs at the end with the activation ranges frozen (default 1)
   --val-old X.npy,Y.npy     continual: the old task's labelled samples, scored before and after
+${BRANCHED_HELP}
   --report FILE             write the report (per-epoch loss by term, accuracies, sizes, latency) as JSON
 ${TRAIN_FLAGS_HELP}
   --build auto|simd|scalar  runtime build of teacher and student (default auto; both give the same bytes)
@@ -170,6 +173,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
     'val-old': { type: 'string' },
     report: { type: 'string' },
     build: { type: 'string' },
+    ...BRANCHED_FLAGS,
     ...TRAIN_FLAGS,
   });
   if (values.help) {
@@ -191,6 +195,10 @@ export async function distillCommand(argv: string[]): Promise<number> {
     throw USAGE(`--build must be auto, simd or scalar, got '${build}'`);
   if (!values.data) throw USAGE('missing --data <x.npy>');
   const flags = parseTrainFlags(values, { command: 'distill', needData: false });
+  const branched = existsSync(studentPath) ? loadBlockModel(studentPath) : undefined;
+  const only = Object.keys(BRANCHED_FLAGS).find((k) => values[k as keyof typeof values] !== undefined);
+  if (!branched && only) throw USAGE(`--${only} needs a branched student (a model.json with Branch / EarlyExit nodes)`);
+  if (branched) return branchedDistill(branched, studentPath, out, values, flags);
   const continual = values.teacher === undefined;
   if (continual && flags.resume === undefined)
     throw USAGE(

@@ -48,6 +48,8 @@ export interface KdLoss {
   temperature?: number;
   alpha?: number;
   labelSmoothing?: number;
+  /** Both terms' weight (default 1): α·w and (1 − α)·w (branched students weight each exit, docs/distillation.md). */
+  weight?: number;
 }
 
 /** Where an extra loss term writes its nodes: the gradient builder plus new graph inputs the host feeds. */
@@ -330,11 +332,14 @@ export function buildTrainingGraph(model: Graph, opts: TrainingOptions = {}): Tr
     );
   else if (loss.kind === 'mse') term('mse', 1, add('MseLoss', [logits, labels], {}, 2), [logits]);
   else {
-    term(loss.kind, alpha, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [logits]);
+    const w = loss.kind === 'kd' ? (loss.weight ?? 1) : 1;
+    term(loss.kind, alpha * w, add('KlDivergence', [logits, labels], { temperature: loss.temperature ?? 1 }, 2), [
+      logits,
+    ]);
     if (hardLabels)
       term(
         'ce',
-        1 - alpha,
+        (1 - alpha) * w,
         add(
           'SoftmaxCrossEntropy',
           [logits, hardLabels],

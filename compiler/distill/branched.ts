@@ -1,0 +1,424 @@
+// distillBranched(job): trains the exit heads (and, unless frozen, the trunk) and the gates of a branched student
+// (Branch / EarlyExit block model) by distillation from the full network (docs/distillation.md "Branched students").
+// Phase 1, exits: one training graph computes every exit's logits; loss = Σ_k w_k·[α·T²·KL(t ‖ s_k) + (1 − α)·CE],
+// k over the full output and every early exit / non-last branch (weights `exitWeights`, early exits in model order,
+// the full output last); t = the teacher's logits (default: the student's own full network before training).
+// Phase 2, gates: each Branch gate learns, per input, the first branch (cheapest first) whose top-1 agrees with the
+// teacher's (2 branches: a binary "cheap agrees" target; softmax CE over the 2 scores = BCE on their difference), on
+// rows the heads did not train on (`gateHoldout`), with every other weight frozen. A 2-branch gate whose scores come
+// from a Dense is written in threshold form (foldGate). EarlyExit heads decide by their own confidence, which the
+// soft targets train. Report: accuracy, teacher agreement and executed MACs per threshold, before and after.
+// Deterministic: seeded row order, the engine's fixed summation orders.
+import { Trainer, wasmStepRunner, type Batch, type BatchSource, type TrainingSpec } from '../../runtime/train.ts';
+import { load } from '../../runtime/node.ts';
+import { compileGraph } from '../compile.ts';
+import { ModelError, type Graph } from '../ir/graph.ts';
+import type { BlockModel } from '../ir/blocks.ts';
+import { compileBlockModel } from '../lower/branches.ts';
+import { buildTrainingGraph, withBatch, type OptimizerOptions, type TrainingOptions } from '../train/training-graph.ts';
+import {
+  atThreshold,
+  flattenBlocks,
+  foldGate,
+  gateDense,
+  gateThreshold,
+  pruneTo,
+  tensorData,
+  withTensors,
+  type FlatModel,
+} from './branched-graph.ts';
+import { exitKd, type ExitInputs } from './branched-loss.ts';
+
+export interface Samples {
+  /** float32 [N, ...the model input without its batch axis]. */
+  x: Float32Array;
+  labels?: Int32Array;
+}
+
+export interface BranchedJob {
+  student: BlockModel;
+  /** The teacher (batch-1 graph with the student's input; a final Softmax is dropped). Default: the student's full network. */
+  teacher?: Graph;
+  data: Samples;
+  /** Where the report scores before / after (default: `data`). */
+  validation?: Samples;
+  /** Per-exit weights: every early exit in model order, then the full output (default 1 each). */
+  exitWeights?: number[];
+  temperature?: number;
+  /** Weight of the soft targets in [0, 1] (default 0.7 with labels, 1 without). */
+  alpha?: number;
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerOptions;
+  lr: number | ((t: number, totalSteps: number) => number);
+  /** Node names (as in the block model, block paths included) whose weights stay fixed. */
+  frozen?: string[];
+  /** Gates: epochs (default `epochs`), share of the rows held out of head training for them (default 0.2). */
+  gateEpochs?: number;
+  gateHoldout?: number;
+  /** τ written into a 2-branch gate (default: the one it had, else 0.5). */
+  gateThreshold?: number;
+  /** Thresholds of the report (EarlyExit thresholds; threshold-form gates' τ). Default 0.9, 0.99, 0.999. */
+  thresholds?: number[];
+  seed?: number;
+  build?: 'simd' | 'scalar';
+  onEpoch?(line: BranchedEpoch): void;
+}
+
+export interface BranchedEpoch {
+  phase: 'exits' | 'gate';
+  epoch: number;
+  epochs: number;
+  loss: number;
+  terms: Record<string, number>;
+  samplesPerSecond: number;
+}
+
+/** One model at one threshold on the report's samples. */
+export interface PathScore {
+  /** Top-1 against the labels (when given). */
+  accuracy?: number;
+  /** Top-1 agreement with the teacher. */
+  agreement: number;
+  /** Mean multiply-accumulates the executor ran per sample. */
+  macs: number;
+  /** Share of samples that left early or took a branch other than the last. */
+  cheap: number;
+}
+
+export interface BranchedReport {
+  samples: number;
+  scoredOn: 'validation' | 'training data';
+  teacher: { accuracy?: number; macs: number };
+  exits: { name: string; weight: number }[];
+  headRows: number;
+  gateRows: number;
+  epochs: BranchedEpoch[];
+  thresholds: { threshold: number; before: PathScore; after: PathScore }[];
+}
+
+export interface BranchedResult {
+  model: BlockModel;
+  /** Every trained (and folded) tensor by name: what changes in the model file. */
+  weights: Map<string, Float32Array>;
+  report: BranchedReport;
+}
+
+const argmax = (v: ArrayLike<number>, at: number, n: number): number => {
+  let b = 0;
+  for (let c = 1; c < n; c++) if (v[at + c]! > v[at + b]!) b = c;
+  return b;
+};
+
+/** The logits a batch-1 graph gives for every sample (the runtime runs a stack of samples one by one). */
+async function runLogits(g: Graph, x: Float32Array, build: 'simd' | 'scalar'): Promise<Record<string, Float32Array>> {
+  const m = await load(compileGraph(g).bundle, { build });
+  return m.runDetailed({ [g.inputs[0]!]: x }).outputs as Record<string, Float32Array>;
+}
+
+/** The teacher graph with a final Softmax dropped (KD needs logits). */
+function teacherLogits(t: Graph): Graph {
+  const out = t.outputs[0]!;
+  const last = t.nodes.find((n) => n.outputs.includes(out));
+  return last?.op === 'Softmax' ? pruneTo(t, [last.inputs[0]!]) : pruneTo(t, [out]);
+}
+
+/** `rows` in a seeded order (mulberry32 Fisher–Yates). */
+function shuffled(rows: number[], seed: number): number[] {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = [...rows];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Whole batches of `rows`, reshuffled every epoch. */
+function rowBatches(rows: number[], batch: number, seed: number, make: (rows: number[]) => Batch): BatchSource {
+  return {
+    batchesPerEpoch: Math.floor(rows.length / batch),
+    batch: (epoch, index) =>
+      make(shuffled(rows, seed * 7919 + epoch * 104729).slice(index * batch, (index + 1) * batch)),
+  };
+}
+
+function gather<T extends Float32Array | Int32Array>(src: T, rows: number[], per: number): T {
+  const out = new (src.constructor as new (n: number) => T)(rows.length * per);
+  rows.forEach((r, i) => out.set(src.subarray(r * per, (r + 1) * per), i * per));
+  return out;
+}
+
+/** Trains `g` (one output, batch as given) with `opts` on batches; returns its trained weights. */
+async function train(
+  g: Graph,
+  opts: TrainingOptions,
+  source: (spec: TrainingSpec) => BatchSource,
+  job: BranchedJob,
+  phase: BranchedEpoch['phase'],
+  epochs: number,
+  terms: string[],
+  log: BranchedEpoch[],
+): Promise<Map<string, Float32Array>> {
+  const tg = buildTrainingGraph(g, { ...opts, termOutputs: true });
+  const spec: TrainingSpec = {
+    x: tg.x,
+    target: tg.labels,
+    targets: tg.targets.filter((t) => t !== tg.labels),
+    lr: tg.lr,
+    step: tg.step,
+    loss: tg.loss,
+    logits: tg.logits,
+    terms: tg.terms.map((t) => t.output),
+    params: [...tg.params],
+    moments: Object.fromEntries(tg.moments),
+  };
+  const model = await load(compileGraph(tg.graph, { skipPasses: true }).bundle, { build: job.build ?? 'simd' });
+  const src = source(spec);
+  const total = epochs * src.batchesPerEpoch;
+  const rate =
+    typeof job.lr === 'number' ? job.lr : (t: number) => (job.lr as (t: number, n: number) => number)(t, total);
+  const trainer = new Trainer(wasmStepRunner(model, spec));
+  await trainer.fit(src, {
+    epochs,
+    lr: rate,
+    onEpoch(e) {
+      const line: BranchedEpoch = {
+        phase,
+        epoch: e.epoch,
+        epochs,
+        loss: e.loss,
+        terms: Object.fromEntries(terms.map((t, k) => [t, e.terms?.[k] ?? e.loss])),
+        samplesPerSecond: e.samplesPerSecond,
+      };
+      log.push(line);
+      job.onEpoch?.(line);
+    },
+  });
+  return trainer.weights();
+}
+
+export async function distillBranched(job: BranchedJob): Promise<BranchedResult> {
+  const bm = job.student,
+    src = bm.source;
+  const build = job.build ?? 'simd';
+  const flat = flattenBlocks(bm);
+  if (flat.exits.length === 0)
+    throw new ModelError(src, 'model', 'has no early exit and no Branch with two or more branches to distil');
+  const inT = bm.shapes.get(bm.inputs[0]!)!;
+  const per = inT.shape.slice(1).reduce((a, b) => a * b, 1);
+  const n = job.data.x.length / per;
+  if (!Number.isInteger(n) || n < 1)
+    throw new ModelError(src, 'data', `${job.data.x.length} values are not samples of [${inT.shape.slice(1)}]`);
+  const labels = job.data.labels;
+  if (labels && labels.length !== n) throw new ModelError(src, 'labels', `${labels.length} labels for ${n} samples`);
+  const T = job.temperature ?? 4;
+  const alpha = job.alpha ?? (labels ? 0.7 : 1);
+  if (!(T > 0)) throw new ModelError(src, 'temperature', `must be > 0, found ${T}`);
+  if (!(alpha > 0 && alpha <= 1)) throw new ModelError(src, 'alpha', `must be in (0, 1], found ${alpha}`);
+  if (alpha < 1 && !labels)
+    throw new ModelError(src, 'alpha', `${alpha} < 1 mixes in the labels' cross-entropy: give labels`);
+  const names = [...flat.exits.map((e) => e.name), 'full'];
+  const weights = job.exitWeights ?? names.map(() => 1);
+  if (
+    weights.length !== names.length ||
+    weights.some((w) => !(w >= 0 && Number.isFinite(w))) ||
+    !weights.some((w) => w > 0)
+  )
+    throw new ModelError(
+      src,
+      'exitWeights',
+      `expected ${names.length} weights ≥ 0, not all 0 (${names.join(', ')}), found [${weights.join(', ')}]`,
+    );
+  const frozen = job.frozen ?? [];
+  for (const f of frozen)
+    if (!flat.graph.nodes.some((k) => k.name === f))
+      throw new ModelError(src, `frozen node '${f}'`, 'is not in the model');
+  const holdout = flat.gates.length ? (job.gateHoldout ?? 0.2) : 0;
+  if (!(holdout >= 0 && holdout < 1)) throw new ModelError(src, 'gateHoldout', `must be in [0, 1), found ${holdout}`);
+
+  // the teacher's logits for every sample, computed once
+  const teacherG = teacherLogits(job.teacher ?? pruneTo(flat.graph, [flat.full]));
+  const tOut = teacherG.outputs[0]!;
+  const tl = (await runLogits(teacherG, job.data.x, build))[tOut]!;
+  const classes = tl.length / n;
+  const fullClasses = flat.graph.tensors.get(flat.full)!.shape.at(-1);
+  if (classes !== fullClasses)
+    throw new ModelError(src, 'teacher', `gives ${classes} classes per sample, the student ${String(fullClasses)}`);
+
+  // rows: a fixed shuffle; the last `holdout` share trains the gates only
+  const all = shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    (job.seed ?? 0) + 1,
+  );
+  const gateCount = Math.round(n * holdout);
+  const headRows = all.slice(0, n - gateCount),
+    gateRows = gateCount ? all.slice(n - gateCount) : all;
+  if (headRows.length < job.batch || gateRows.length < job.batch)
+    throw new ModelError(
+      src,
+      'batch',
+      `${job.batch} is more than the ${Math.min(headRows.length, gateRows.length)} rows a phase trains on`,
+    );
+
+  // phase 1: every exit's KD term, weighted
+  const log: BranchedEpoch[] = [];
+  const used = names
+    .map((name, k) => ({ name, logits: k < flat.exits.length ? flat.exits[k]!.logits : flat.full, w: weights[k]! }))
+    .filter((e) => e.w > 0);
+  const primary = used[0]!;
+  const fwd1 = pruneTo(
+    flat.graph,
+    used.map((e) => e.logits),
+  );
+  fwd1.outputs = [primary.logits];
+  const g1 = withBatch(fwd1, job.batch);
+  const extraInputs: ExitInputs[] = used.slice(1).map(() => ({}));
+  const opts1: TrainingOptions = {
+    loss: { kind: 'kd', temperature: T, alpha, weight: primary.w },
+    optimizer: job.optimizer,
+    frozen: frozen.filter((f) => g1.nodes.some((k) => k.name === f)),
+    extraLosses: used.slice(1).map((e, k) => exitKd(e.name, e.logits, T, alpha, e.w, extraInputs[k]!)),
+  };
+  const termNames = [
+    ...(alpha < 1 ? [`kd:${primary.name}`, `ce:${primary.name}`] : [`kd:${primary.name}`]),
+    ...used.slice(1).map((e) => `kd:${e.name}`),
+  ];
+  const x = job.data.x;
+  const trained = await train(
+    g1,
+    opts1,
+    (spec) =>
+      rowBatches(headRows, job.batch, job.seed ?? 0, (rows) => {
+        const t = gather(tl, rows, classes),
+          y = labels && gather(labels, rows, 1);
+        const targets: Record<string, Float32Array | Int32Array> = {};
+        for (const e of extraInputs) {
+          targets[e.teacher!] = t;
+          if (e.labels) targets[e.labels] = y!;
+        }
+        // the rest: the primary term's hard labels (α < 1)
+        for (const name of spec.targets) targets[name] ??= y!;
+        return { x: gather(x, rows, per), y: t, targets, labels: y };
+      }),
+    job,
+    'exits',
+    job.epochs,
+    termNames,
+    log,
+  );
+
+  // phase 2: each gate learns which branch agrees with the teacher
+  for (const gate of flat.gates) {
+    const now = withTensors(bm, trained);
+    const f2 = flattenBlocks(now).graph;
+    const outs = await runLogits(pruneTo(f2, gate.branchOutputs), gather(x, gateRows, per), build);
+    const target = Int32Array.from(gateRows, (r, i) => {
+      const want = argmax(tl, r * classes, classes);
+      const k = gate.branchOutputs.findIndex((o) => argmax(outs[o]!, i * classes, classes) === want);
+      return k < 0 ? gate.branchOutputs.length - 1 : k;
+    });
+    const byRow = new Map(gateRows.map((r, i) => [r, target[i]!]));
+    const fwd2 = withBatch(pruneTo(f2, [gate.scores]), job.batch);
+    const gw = await train(
+      fwd2,
+      {
+        loss: { kind: 'softmax-cross-entropy' },
+        optimizer: job.optimizer,
+        frozen: fwd2.nodes.filter((k) => !gate.nodes.includes(k.name) || frozen.includes(k.name)).map((k) => k.name),
+      },
+      () =>
+        rowBatches(gateRows, job.batch, (job.seed ?? 0) + 2, (rows) => {
+          const y = Int32Array.from(rows, (r) => byRow.get(r)!);
+          return { x: gather(x, rows, per), y, labels: y };
+        }),
+      job,
+      'gate',
+      job.gateEpochs ?? job.epochs,
+      ['ce'],
+      log,
+    );
+    for (const [k, v] of gw) trained.set(k, v);
+    const d = gateDense(flat.graph, gate);
+    if (d && trained.has(d.weight) && trained.has(d.bias)) {
+      const tau =
+        job.gateThreshold ?? gateThreshold(tensorData(bm, d.weight)!, tensorData(bm, d.bias)!, d.inputs) ?? 0.5;
+      const [w, b] = foldGate(trained.get(d.weight)!, trained.get(d.bias)!, d.inputs, tau);
+      trained.set(d.weight, w);
+      trained.set(d.bias, b);
+    }
+  }
+  const after = withTensors(bm, trained);
+  const report = await compare(job, flat, bm, after, teacherG, names, weights, log, build);
+  return {
+    model: after,
+    weights: trained,
+    report: { ...report, headRows: headRows.length, gateRows: flat.gates.length ? gateRows.length : 0 },
+  };
+}
+
+/** Accuracy, teacher agreement and executed MACs of the student before and after, per threshold. */
+async function compare(
+  job: BranchedJob,
+  flat: FlatModel,
+  before: BlockModel,
+  after: BlockModel,
+  teacherG: Graph,
+  names: string[],
+  weights: number[],
+  epochs: BranchedEpoch[],
+  build: 'simd' | 'scalar',
+): Promise<Omit<BranchedReport, 'headRows' | 'gateRows'>> {
+  const set = job.validation ?? job.data;
+  const input = before.inputs[0]!;
+  const tm = await load(compileGraph(teacherG).bundle, { build });
+  const tr = tm.runDetailed({ [teacherG.inputs[0]!]: set.x });
+  const tl = tr.outputs[teacherG.outputs[0]!] as Float32Array;
+  const n = tr.samples.length,
+    classes = tl.length / n;
+  const score = (logits: Float32Array, picks: (i: number) => number) => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (argmax(logits, i * classes, classes) === picks(i)) ok++;
+    return ok / n;
+  };
+  const teacherTop = (i: number) => argmax(tl, i * classes, classes);
+  const scoreOf = async (bm: BlockModel): Promise<PathScore> => {
+    const m = await load(compileBlockModel(bm).bundle, { build });
+    const r = m.runDetailed({ [input]: set.x });
+    const out = r.outputs[bm.outputs[0]!] as Float32Array;
+    const last = new Map(flat.gates.map((g) => [g.block, g.branchOutputs.length - 1]));
+    return {
+      ...(set.labels && { accuracy: score(out, (i) => set.labels![i]!) }),
+      agreement: score(out, teacherTop),
+      macs: r.samples.reduce((a, s) => a + s.macs, 0) / n,
+      cheap:
+        r.samples.filter(
+          (s) => s.exitedAt !== null || Object.entries(s.branches).some(([b, k]) => k !== null && k !== last.get(b)),
+        ).length / n,
+    };
+  };
+  const thresholds = [];
+  for (const t of job.thresholds ?? [0.9, 0.99, 0.999])
+    thresholds.push({
+      threshold: t,
+      before: await scoreOf(atThreshold(before, flat, t)),
+      after: await scoreOf(atThreshold(after, flat, t)),
+    });
+  return {
+    samples: n,
+    scoredOn: job.validation ? 'validation' : 'training data',
+    teacher: {
+      ...(set.labels && { accuracy: score(tl, (i) => set.labels![i]!) }),
+      macs: tr.samples.reduce((a, s) => a + s.macs, 0) / n,
+    },
+    exits: names.map((name, k) => ({ name, weight: weights[k]! })),
+    epochs,
+    thresholds,
+  };
+}
