@@ -105,7 +105,7 @@ export async function branchedDistill(
   const [gateEpochs] =
     list(str('gate-epochs'), 'gate-epochs', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1') ?? [];
   const [temperature] = list(str('temperature'), 'temperature', (x) => x > 0, 'a temperature > 0') ?? [4];
-  const [alpha] = list(str('alpha'), 'alpha', (x) => x > 0 && x <= 1, 'a weight in (0, 1]') ?? [];
+  const [alpha] = list(str('alpha'), 'alpha', (x) => x >= 0 && x <= 1, 'a weight in [0, 1]') ?? [];
   if (alpha !== undefined && alpha < 1 && !flags.labels)
     throw USAGE(`--alpha ${alpha} mixes in the labels' cross-entropy: give --labels <y.npy> (or --alpha 1)`);
   const build = str('build');

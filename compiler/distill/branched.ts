@@ -45,7 +45,7 @@ export interface BranchedJob {
   /** Per-exit weights: every early exit in model order, then the full output (default 1 each). */
   exitWeights?: number[];
   temperature?: number;
-  /** Weight of the soft targets in [0, 1] (default 0.7 with labels, 1 without). */
+  /** Weight of the soft targets in [0, 1] (default 0.7 with labels, 1 without; 0 = labels only, the baseline). */
   alpha?: number;
   epochs: number;
   batch: number;
@@ -221,7 +221,7 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
   const T = job.temperature ?? 4;
   const alpha = job.alpha ?? (labels ? 0.7 : 1);
   if (!(T > 0)) throw new ModelError(src, 'temperature', `must be > 0, found ${T}`);
-  if (!(alpha > 0 && alpha <= 1)) throw new ModelError(src, 'alpha', `must be in (0, 1], found ${alpha}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new ModelError(src, 'alpha', `must be in [0, 1], found ${alpha}`);
   if (alpha < 1 && !labels)
     throw new ModelError(src, 'alpha', `${alpha} < 1 mixes in the labels' cross-entropy: give labels`);
   const names = [...flat.exits.map((e) => e.name), 'full'];
@@ -281,14 +281,18 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
   const g1 = withBatch(fwd1, job.batch);
   const extraInputs: ExitInputs[] = used.slice(1).map(() => ({}));
   const opts1: TrainingOptions = {
-    loss: { kind: 'kd', temperature: T, alpha, weight: primary.w },
+    loss:
+      alpha === 0
+        ? { kind: 'softmax-cross-entropy', weight: primary.w }
+        : { kind: 'kd', temperature: T, alpha, weight: primary.w },
     optimizer: job.optimizer,
     frozen: frozen.filter((f) => g1.nodes.some((k) => k.name === f)),
     extraLosses: used.slice(1).map((e, k) => exitKd(e.name, e.logits, T, alpha, e.w, extraInputs[k]!)),
   };
   const termNames = [
-    ...(alpha < 1 ? [`kd:${primary.name}`, `ce:${primary.name}`] : [`kd:${primary.name}`]),
-    ...used.slice(1).map((e) => `kd:${e.name}`),
+    ...(alpha === 0 ? [] : [`kd:${primary.name}`]),
+    ...(alpha < 1 ? [`ce:${primary.name}`] : []),
+    ...used.slice(1).map((e) => `${alpha === 0 ? 'ce' : 'kd'}:${e.name}`),
   ];
   const x = job.data.x;
   const trained = await train(
@@ -300,12 +304,12 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
           y = labels && gather(labels, rows, 1);
         const targets: Record<string, Float32Array | Int32Array> = {};
         for (const e of extraInputs) {
-          targets[e.teacher!] = t;
+          if (e.teacher) targets[e.teacher] = t;
           if (e.labels) targets[e.labels] = y!;
         }
         // the rest: the primary term's hard labels (α < 1)
         for (const name of spec.targets) targets[name] ??= y!;
-        return { x: gather(x, rows, per), y: t, targets, labels: y };
+        return { x: gather(x, rows, per), y: alpha === 0 ? y! : t, targets, labels: y };
       }),
     job,
     'exits',
