@@ -1,5 +1,5 @@
 // Accuracy, average executed MACs (counted by the executor) and latency of the early-exit and the
-// gated MNIST models at several thresholds, against the full network, on real MNIST test digits.
+// gated MNIST models (fit.ts's logistic regression and distill.ts's distilled heads) at several thresholds, against the full network, on real MNIST test digits.
 // Usage: node --import tsx examples/branches/evaluate.ts [dir with test_images_u8.bin, test_labels_u8.bin]
 // (no argument: the 500 test images shipped in examples/mnist). Latency: models timed in 15 interleaved rounds over (up to) 500 digits; the fastest round per model.
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,6 @@ if (src) {
 }
 const N = labels.length;
 const build = (process.env.EDGEC_BUILD as 'simd' | 'scalar' | undefined) ?? 'simd';
-const bin = new Uint8Array(readFileSync(join(here, 'model.bin')));
 
 /** Latency probes: every model is timed in the same rounds, so machine load hits all alike. */
 const probes: { run: () => void; best: number }[] = [];
@@ -69,9 +68,12 @@ cells.push([
 ]);
 for (const [file, what] of [
   ['early-exit.json', 'early exit (max_prob >)'],
+  ['early-exit.distilled.json', 'distilled early exit'],
   ['gated.json', 'gated, P(cheap right) >'],
+  ['gated.distilled.json', 'distilled gated'],
 ] as const) {
   const json = JSON.parse(readFileSync(join(here, file), 'utf8'));
+  const bin = new Uint8Array(readFileSync(join(here, json.weights)));
   for (const t of [0.9, 0.99, 0.999]) {
     const j = structuredClone(json);
     for (const n of j.nodes) {
