@@ -205,6 +205,8 @@ test('bad input: one clear error, nothing written', () => {
       /no channel can be pruned.*--keep 'Convolution28'.*--keep 'Convolution110'/,
     ],
     [['--prune-channels', '0.5', '--keep', 'nope'], 1, /--keep 'nope': no node of that name/],
+    [['--prune-channels', '0.5', '--refit', 'qr'], 2, /--refit: expected ls or none, got 'qr'/],
+    [['--prune-channels', '0.5', '--refit', 'ls'], 2, /--refit ls fits on data: give --calibration x.npy/],
     [
       ['--prune-channels', '0.5', '--importance', 'taylor', '--calibration', IMAGES, '--calibration-labels', MODEL],
       1,
