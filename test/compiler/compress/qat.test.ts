@@ -18,12 +18,7 @@ import { loadNpy } from '../../../compiler/io/npy.ts';
 import { fakeQuantParams } from '../../../compiler/ir/ops/fake-quant.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { insertFakeQuant, learnedRanges } from '../../../compiler/train/fake-quant.ts';
-import { inferShapes } from '../../../compiler/passes/infer-shapes.ts';
-import type { Graph } from '../../../compiler/ir/graph.ts';
 import { load } from '../../../runtime/node.ts';
-
-/** A model as the CLI loads it: shapes inferred (withBatch reads them). */
-const shaped = (g: Graph): Graph => (inferShapes.run(g), g);
 
 const ROOT = join(import.meta.dirname, '../../..');
 const MODEL = join(ROOT, 'examples/mnist/model.json');
@@ -41,8 +36,8 @@ test('compress → QAT distill → int8 bundle = the fake-quant graph within one
   const labels = loadNpy(join(ROOT, 'examples/mnist/labels_u8.npy'));
   const x = images.data as Float32Array;
   const r = await distill({
-    teacher: shaped(loadModel(MODEL, undefined)),
-    student: shaped(loadModel(small, undefined)),
+    teacher: loadModel(MODEL, undefined),
+    student: loadModel(small, undefined),
     data: datasetOf(x.slice(0, 256 * 784), [1, 28, 28], Int32Array.from(labels.data.slice(0, 256), Number)),
     labelled: true,
     epochs: 2,
