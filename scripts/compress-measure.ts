@@ -151,6 +151,7 @@ const jobs: [string, string, () => Data | undefined, string[][]][] = [
       ['--target-macs', '0.5'],
       ['--prune-layers', '1'],
       ['--prune-layers', '2'],
+      ['--prune-layers', 'auto'],
       ['--prune-layers', '2', '--prune-channels', '0.25', '--factorize', 'svd,separable', '--energy', '0.95'],
     ],
   ],
