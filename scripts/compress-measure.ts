@@ -1,8 +1,10 @@
 // Compression numbers for docs/compression.md (issue 14): `edgec compress` on fashion_cnn (Fashion-MNIST:
 // 64 train images calibrate, 1,000 test images score), kws_dscnn (its shared features: first 200 calibrate,
 // next 800 score) and bench/mobilenet_v2 (no data: the bench input and 7 Gaussian inputs calibrate and
-// measure output agreement), uniform 50 % and --target-macs 0.5, before any recovery. Runs the CLI itself.
-// Usage: node --import tsx scripts/compress-measure.ts <shared dir> [--only NAME]
+// measure output agreement), uniform 50 % and --target-macs 0.5, thinet with and without its least-squares
+// refit, and layer pruning, before any recovery. Runs the CLI itself.
+// Usage: node --import tsx scripts/compress-measure.ts <shared dir> [--only NAME [--flags 'F1 F2 …']]
+// (--flags: run only that configuration on the --only model)
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ if (!shared || !existsSync(join(shared, 'models'))) {
   process.exit(2);
 }
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const oneConfig = args.includes('--flags') ? args[args.indexOf('--flags') + 1]!.split(' ') : undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-compress-measure-'));
 const FASHION = '/usr/share/datasets/fashion-mnist';
 
@@ -134,6 +137,9 @@ const jobs: [string, string, () => Data | undefined, string[][]][] = [
       ['--prune-channels', '0.5'],
       ['--target-macs', '0.5'],
       ['--prune-channels', '0.1', '--round-to', '1'],
+      ...['0.25', '0.5'].flatMap((r) =>
+        ['none', 'ls'].map((refit) => ['--prune-channels', r, '--importance', 'thinet', '--refit', refit]),
+      ),
     ],
   ],
   [
@@ -145,6 +151,7 @@ const jobs: [string, string, () => Data | undefined, string[][]][] = [
       ['--target-macs', '0.5'],
       ['--prune-layers', '1'],
       ['--prune-layers', '2'],
+      ['--prune-layers', 'auto'],
       ['--prune-layers', '2', '--prune-channels', '0.25', '--factorize', 'svd,separable', '--energy', '0.95'],
     ],
   ],
@@ -156,6 +163,7 @@ const jobs: [string, string, () => Data | undefined, string[][]][] = [
       ['--prune-channels', '0.5'],
       ['--prune-channels', '0.25'],
       ['--prune-layers', '2'],
+      ['--prune-layers', 'auto'],
     ],
   ],
 ];
@@ -166,6 +174,6 @@ for (const [name, model, data, configs] of jobs) {
     console.log(`| ${name} | data not found | | | | | | |`);
     continue;
   }
-  for (const flags of configs) await run(name, model, d, flags);
+  for (const flags of oneConfig ? [oneConfig] : configs) await run(name, model, d, flags);
 }
 rmSync(tmp, { recursive: true, force: true });

@@ -18,7 +18,9 @@ import type { Graph } from '../ir/graph.ts';
 import { bundleOf, loadCalibration, parseQuantizeFlags, QUANTIZE_FLAGS } from '../quantize/cli.ts';
 import { inferShapes } from '../passes/infer-shapes.ts';
 import { ratiosForBudget } from '../compress/budget.ts';
-import { dataScores } from '../compress/data-importance.ts';
+import { dataScores, THINET_SAMPLES } from '../compress/data-importance.ts';
+import { refitKept, type RefitRecord } from '../compress/refit.ts';
+import { consumerActivations } from '../compress/thinet.ts';
 import { DATA_IMPORTANCE, IMPORTANCE, type Importance } from '../compress/importance.ts';
 import { chooseLayers, dropLayers, type LayerChoice } from '../compress/layers.ts';
 import { agreement, latencyMs, runSamples, top1, type Agreement } from '../compress/measure.ts';
@@ -53,6 +55,8 @@ options:
                             with auto); needs --calibration
   --importance KIND         l1 (default) | l2 | fpgm (weights) | taylor (first-order loss change, gradients
                             on --calibration) | thinet (greedy next-layer reconstruction on --calibration)
+  --refit ls|none           after choosing channels, scale each next layer's kept weight columns by
+                            least squares on --calibration (ThiNet's refit; default ls with thinet)
   --calibration-labels FILE int labels of --calibration for taylor (default: the model's own argmax)
   --round-to N              kept channel counts are multiples of N (default 8, the simd lanes/tiles)
   --max-ratio F             at most this share of one group's channels goes (default 0.75)
@@ -110,6 +114,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'val-data': { type: 'string' },
     'val-labels': { type: 'string' },
     'calibration-labels': { type: 'string' },
+    refit: { type: 'string' },
     report: { type: 'string' },
     shape: { type: 'string', multiple: true },
     factorize: { type: 'string' },
@@ -156,6 +161,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--importance ${importance} is measured on data: give --calibration x.npy`, 'compress');
   if (values['calibration-labels'] !== undefined && importance !== 'taylor')
     throw new UsageError('--calibration-labels are the labels of --importance taylor', 'compress');
+  const refitText = values.refit ?? (importance === 'thinet' ? 'ls' : 'none');
+  if (refitText !== 'ls' && refitText !== 'none')
+    throw new UsageError(`--refit: expected ls or none, got '${values.refit}'`, 'compress');
+  const refit = refitText === 'ls';
+  if (refit && values.calibration === undefined)
+    throw new UsageError('--refit ls fits on data: give --calibration x.npy', 'compress');
   const roundText = values['round-to'] ?? '8';
   const roundTo = Number(roundText);
   if (!Number.isInteger(roundTo) || roundTo < 1 || roundTo > 256)
@@ -236,6 +247,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     g = dropLayers(g, layerChoice.dropped);
   }
   let sensitivityNote: string | undefined;
+  let refits: RefitRecord[] = [];
   let afterLayers = g;
   if (ratio !== undefined || auto) {
     const { dep, prunable } = prunableGroups(g, keep);
@@ -259,7 +271,13 @@ export async function compressCommand(argv: string[]): Promise<number> {
       sensitivityNote = `target MACs ${(100 * target!).toFixed(0)} %: ${r.reached ? 'met' : 'NOT met (every group at --max-ratio)'}, ${r.sensitivity.length} sensitivity runs on ${calib!.length} calibration samples`;
     }
     afterLayers = g;
-    g = applyPruning(g, dep, keptUnits(g, { dep, ratios, importance, rule, scores }));
+    const kept = keptUnits(g, { dep, ratios, importance, rule, scores });
+    if (refit) {
+      const acts = consumerActivations(g, dep, [...kept.keys()], calib!.slice(0, THINET_SAMPLES));
+      const r = refitKept(g, dep, kept, acts);
+      refits = r.records;
+      g = applyPruning(r.graph, dep, kept);
+    } else g = applyPruning(g, dep, kept);
     for (const b of dep.boundaries) console.log(`boundary: node '${b.node}' (${b.op}) ${b.why}: its channels stay`);
   }
 
@@ -351,6 +369,10 @@ export async function compressCommand(argv: string[]): Promise<number> {
     lines.push(
       `${f.layer.padEnd(32)} ${f.op.padEnd(7)} ${f.factorised ? `${f.method} rank ${String(f.rank)} of ${String(f.fullRank)}` : 'kept'}: MACs ${fmtInt(f.macsBefore)} → ${fmtInt(f.factorised ? f.macsAfter : f.macsBefore)} (${f.reason})`,
     );
+  for (const r of refits)
+    lines.push(
+      `refit '${r.consumer}' over group '${r.group}': relative error on ${r.positions} sampled outputs ${r.errorBefore.toExponential(2)} → ${r.errorAfter.toExponential(2)}`,
+    );
   if (sensitivityNote) lines.push(sensitivityNote);
   const b = before.w,
     a = after.w;
@@ -392,6 +414,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
           droppedLayers: layerChoice?.dropped ?? [],
           layerCosts: layerChoice?.costs ?? [],
           factorized,
+          refits: refits.map(({ scales: _s, kept: _k, ...r }) => r),
           before: b,
           after: a,
           ...(beforeRecovery ? { beforeRecovery, distill: distilled!.report } : {}),
@@ -400,6 +423,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
             ratio,
             target,
             importance,
+            refit: refitText,
             ...rule,
             keep,
             factorize: factorize ?? null,

@@ -1,5 +1,5 @@
 // Dependency groups for channel pruning (as Torch-Pruning's DepGraph): every channel position of every
-// computed tensor (the last axis) is a node of a union-find; each op's channelFlow rule (compiler/ir/ops)
+// computed tensor (the last axis, or the axis a Transpose moved the channels to) is a node of a union-find; each op's channelFlow rule (compiler/ir/ops)
 // joins the positions that must go together. A unit is one joined set (one prunable channel); units
 // running through the same tensors form a group, pruned together. Graph inputs/outputs, --keep nodes
 // and boundary ops (a rule that says so, or no rule at all) keep their channels; groups say why.
@@ -39,7 +39,13 @@ export interface DepGraph {
   boundaries: Boundary[];
   /** Every node's channel flow by node name. */
   flows: Map<string, ChannelFlow>;
+  /** Tensors whose channels are not on the last axis (a Transpose moved them): their channel axis. */
+  axes: Map<string, number>;
 }
+
+/** The axis of `t` that runs over channels. */
+export const channelAxis = (dep: DepGraph, g: Graph, t: string): number =>
+  dep.axes.get(t) ?? g.tensors.get(t)!.shape.length - 1;
 
 class UnionFind {
   private readonly parent: Int32Array;
@@ -63,13 +69,27 @@ class UnionFind {
   }
 }
 
-/** The node's channel flow, with the checks the rules leave to us (params are constants). */
-export function channelFlowOf(g: Graph, n: Node): ChannelFlow {
+/**
+ * The node's channel flow, with the checks the rules leave to us (params are constants; an input whose
+ * channels are off the last axis needs a rule that says where they go). `axes`: channel axes so far.
+ */
+export function channelFlowOf(g: Graph, n: Node, axes: ReadonlyMap<string, number> = new Map()): ChannelFlow {
   const def: OpDef = OPS[n.op];
   if (!def.channelFlow) return { kind: 'boundary', why: `${n.op} has no channel rule` };
   const ins = n.inputs.map((name) => (name === '' ? undefined : g.tensors.get(name)));
   const outs = n.outputs.map((name) => g.tensors.get(name)!);
-  const flow = def.channelFlow(n, ins, outs);
+  const inAxes = ins.map((t) => (t && !t.data ? (axes.get(t.name) ?? t.shape.length - 1) : undefined));
+  const flow = def.channelFlow(n, ins, outs, inAxes);
+  const moved = inAxes.findIndex((a, i) => a !== undefined && a !== ins[i]!.shape.length - 1);
+  const follows =
+    (flow.kind === 'elementwise' && flow.axis !== undefined && flow.params.length === 0) ||
+    (flow.kind === 'reshape' && flow.inner !== undefined) ||
+    flow.kind === 'boundary';
+  if (moved >= 0 && !follows)
+    return {
+      kind: 'boundary',
+      why: `reads '${n.inputs[moved]}' with its channels on axis ${inAxes[moved]}, not the last (a Transpose moved them)`,
+    };
   const params =
     flow.kind === 'elementwise' ? flow.params : flow.kind === 'transform' ? [flow.consumes, ...flow.produces] : [];
   for (const p of params) {
@@ -78,8 +98,6 @@ export function channelFlowOf(g: Graph, n: Node): ChannelFlow {
   }
   return flow;
 }
-
-const channelsOf = (t: Tensor): number => t.shape.at(-1) ?? 1;
 
 /** Finds the dependency groups of a shape-inferred float graph; `keep` names nodes that keep their shape. */
 export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGraph {
@@ -95,6 +113,17 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
           .join(', ')}${g.nodes.length > 8 ? ', …' : ''})`,
       );
   }
+  // every node's flow, in graph order, so each tensor's channel axis is known before positions are laid out
+  const flows = new Map<string, ChannelFlow>();
+  const axes = new Map<string, number>();
+  for (const n of g.nodes) {
+    const flow = channelFlowOf(g, n, axes);
+    flows.set(n.name, flow);
+    const out = g.tensors.get(n.outputs[0]!);
+    if (flow.kind === 'elementwise' && flow.axis !== undefined && out && flow.axis !== out.shape.length - 1)
+      axes.set(out.name, flow.axis);
+  }
+  const channelsOf = (t: Tensor): number => t.shape[axes.get(t.name) ?? t.shape.length - 1] ?? 1;
   // channel positions of computed tensors: base offset per tensor
   const base = new Map<string, number>();
   let total = 0;
@@ -113,11 +142,9 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
   };
   const C = (name: string): number => channelsOf(g.tensors.get(name)!);
 
-  const flows = new Map<string, ChannelFlow>();
   const boundaries: Boundary[] = [];
   for (const n of g.nodes) {
-    const flow = channelFlowOf(g, n);
-    flows.set(n.name, flow);
+    const flow = flows.get(n.name)!;
     const out = n.outputs[0]!;
     const o = base.get(out);
     switch (flow.kind) {
@@ -141,9 +168,11 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
       case 'reshape': {
         const x = n.inputs[0]!,
           b = base.get(x),
-          cin = C(x);
+          cin = C(x),
+          inner = flow.inner ?? 1;
         if (b === undefined || o === undefined) break;
-        for (let k = 0; k < C(out) / cin; k++) for (let c = 0; c < cin; c++) uf.union(b + c, o + k * cin + c);
+        for (let m = 0; m < C(out) / (cin * inner); m++)
+          for (let c = 0; c < cin; c++) for (let k = 0; k < inner; k++) uf.union(b + c, o + (m * cin + c) * inner + k);
         break;
       }
       case 'transform':
@@ -214,12 +243,12 @@ export function dependencyGroups(g: Graph, keep: readonly string[] = []): DepGra
     grp.name = grp.producers.length > 0 ? grp.producers.join('+') : grp.tensors[0]!;
     if (grp.fixed === undefined && grp.producers.length === 0) grp.fixed = 'no layer with weights makes these channels';
   }
-  return { groups: [...byKey.values()], boundaries, flows };
+  return { groups: [...byKey.values()], boundaries, flows, axes };
 }
 
 /** A grouped conv keeps its groups equal: the same count of channels stays in each block of `t`. */
 function blockConstraint(g: Graph, n: Node, t: string, groups: number, grps: DepGroup[]): void {
-  const c = channelsOf(g.tensors.get(t)!);
+  const c = g.tensors.get(t)!.shape.at(-1) ?? 1;
   if (grps.length !== 1) {
     for (const grp of grps)
       grp.fixed ??= `grouped conv '${n.name}' reads '${t}', whose channels come from ${grps.length} groups`;

@@ -5,7 +5,7 @@
 import { cloneGraph } from '../compile.ts';
 import { ModelError, numElements, type Graph, type Node, type TensorData } from '../ir/graph.ts';
 import { inferShapes } from '../passes/infer-shapes.ts';
-import { dependencyGroups, type DepGraph, type DepGroup } from './groups.ts';
+import { channelAxis, dependencyGroups, type DepGraph, type DepGroup } from './groups.ts';
 import { unitScores, type Importance } from './importance.ts';
 
 export interface KeepRule {
@@ -99,7 +99,7 @@ export function applyPruning(g: Graph, dep: DepGraph, kept: ReadonlyMap<DepGroup
       if (stay.has(i)) return;
       for (const [t, pos] of u.at) {
         let m = masks.get(t);
-        if (!m) masks.set(t, (m = new Uint8Array(out.tensors.get(t)!.shape.at(-1)!).fill(1)));
+        if (!m) masks.set(t, (m = new Uint8Array(out.tensors.get(t)!.shape[channelAxis(dep, out, t)]!).fill(1)));
         for (const p of pos) m[p] = 0;
       }
     });
@@ -154,7 +154,8 @@ export function applyPruning(g: Graph, dep: DepGraph, kept: ReadonlyMap<DepGroup
       flow.update?.(n, outKeep.length);
     } else if (flow.kind === 'reshape') {
       const inKeep = keptOf(n.inputs[0]!);
-      if (inKeep) flow.update?.(n, inKeep.length, out.tensors.get(n.inputs[0]!)!.shape.at(-1)!);
+      if (inKeep)
+        flow.update?.(n, inKeep.length, out.tensors.get(n.inputs[0]!)!.shape[channelAxis(dep, out, n.inputs[0]!)]!);
     }
   }
   inferShapes.run(out);

@@ -5,7 +5,7 @@
 // contributions‖² / ‖Σ_all contributions‖² smallest (each consumer's error relative to its own output
 // energy, so layers of different scale count alike). A unit's score is its place in that order (removed
 // first = least important), so keeping the top k is ThiNet's greedy choice at every k. ThiNet's
-// least-squares refit of the kept weights is left to the recovery step (--distill).
+// least-squares refit of the kept weights is refit.ts.
 import type { Graph } from '../ir/graph.ts';
 import { convGeometry } from '../ir/ops/helpers.ts';
 import { evaluate } from '../ir/reference.ts';
@@ -43,7 +43,7 @@ export function consumerActivations(
   });
 }
 
-function mulberry(seed: number): () => number {
+export function mulberry(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -54,7 +54,7 @@ function mulberry(seed: number): () => number {
 }
 
 /** contrib[u][i]: unit u's share of sampled output i of consumer c (bias and activation excluded). */
-function contributions(
+export function contributions(
   g: Graph,
   c: ConsumerColumns,
   acts: readonly Map<string, Float64Array>[],

@@ -50,15 +50,18 @@ test('model.json out: channels cut to --round-to, report numbers = edgec eval of
     at('r.json'),
   );
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, /boundary: node 'Times212_reshape0\/Transpose' \(Transpose\) moves the channel axis/);
+  // the NCHW flatten (Transpose → Reshape → Dense) is followed: Convolution110 is cut too, and the Dense's columns
+  assert.not.match(r.out, /boundary: node 'Times212_reshape0/);
   assert.match(r.out, /Convolution28 +Conv2D +channels 8 → 4/);
+  assert.match(r.out, /Convolution110 +Conv2D +channels 16 → 8/);
   const rep = JSON.parse(readFileSync(at('r.json'), 'utf8')) as Report;
   assert.ok(rep.after.macs < rep.before.macs && rep.after.params < rep.before.params, JSON.stringify(rep));
   assert.is(rep.before.top1, evalTop1(MODEL));
   assert.is(rep.after.top1, evalTop1(at('small.json')));
   const g = loadModelJson(at('small.json'));
   assert.equal(g.tensors.get(g.nodes.find((n) => n.name === 'Convolution28')!.inputs[1]!)!.shape, [4, 5, 5, 1]);
-  assert.equal(g.tensors.get(g.nodes.find((n) => n.name === 'Convolution110')!.inputs[1]!)!.shape, [16, 5, 5, 4]);
+  assert.equal(g.tensors.get(g.nodes.find((n) => n.name === 'Convolution110')!.inputs[1]!)!.shape, [8, 5, 5, 4]);
+  assert.equal(g.tensors.get(g.nodes.find((n) => n.name === 'Times212')!.inputs[1]!)!.shape, [10, 128]);
 });
 
 test('ONNX out and int8 bundle out: ordinary models edgec eval runs', () => {
@@ -197,11 +200,13 @@ test('bad input: one clear error, nothing written', () => {
     [['--factorize', 'svd', '--rank', '100000'], 1, /node '[^']+': rank 100000 is above the full rank/],
     [['--prune-channels', '0.5', '--distill'], 2, /--distill trains on data: give --data x.npy/],
     [
-      ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28'],
+      ['--prune-channels', '0.5', '--round-to', '4', '--keep', 'Convolution28,Convolution110'],
       1,
-      /no channel can be pruned.*--keep 'Convolution28'.*Transpose\) moves the channel axis/,
+      /no channel can be pruned.*--keep 'Convolution28'.*--keep 'Convolution110'/,
     ],
     [['--prune-channels', '0.5', '--keep', 'nope'], 1, /--keep 'nope': no node of that name/],
+    [['--prune-channels', '0.5', '--refit', 'qr'], 2, /--refit: expected ls or none, got 'qr'/],
+    [['--prune-channels', '0.5', '--refit', 'ls'], 2, /--refit ls fits on data: give --calibration x.npy/],
     [
       ['--prune-channels', '0.5', '--importance', 'taylor', '--calibration', IMAGES, '--calibration-labels', MODEL],
       1,

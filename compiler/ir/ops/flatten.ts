@@ -16,6 +16,6 @@ export const flatten: OpDef = {
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],
   int8: { quantize: 'input-params' },
-  channelFlow: (_n, ins, outs) => reshapeFlow(ins[0]!.shape, outs[0]!.shape),
+  channelFlow: (_n, ins, outs, axes) => reshapeFlow(ins[0]!.shape, outs[0]!.shape, undefined, axes[0]),
   grad: (b, n, dy) => [b.add('Reshape', [dy], { shape: b.shape(n.inputs[0]!) })[0]],
 };

@@ -241,18 +241,22 @@ export const passChannels = (): ChannelFlow => ({ kind: 'elementwise', data: [0]
 export const lastAxis = (t: { shape: readonly number[] }): number => t.shape.length - 1;
 
 /**
- * Channel flow of Flatten / Reshape: row-major data keeps the channel axis innermost, so when the output's
- * last dim is a multiple of the input's channel count C, input channel c becomes output features k·C + c.
+ * Channel flow of Flatten / Reshape of row-major data whose channels are on `axis` (the last unless a
+ * Transpose moved them): with inner = the product of the dims after it, when the output's last dim is a
+ * multiple of C·inner, input channel c becomes output features (m·C + c)·inner + k for every k < inner.
  */
 export function reshapeFlow(
   inShape: readonly number[],
   outShape: readonly number[],
   update?: (n: Node, c: number, old: number) => void,
+  axis = inShape.length - 1,
 ): ChannelFlow {
-  const c = inShape.at(-1),
+  const c = inShape[axis],
     l = outShape.at(-1);
-  if (c === undefined || l === undefined || l % c !== 0) return { kind: 'boundary', why: 'splits the channel axis' };
-  return update ? { kind: 'reshape', update } : { kind: 'reshape' };
+  const inner = inShape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  if (c === undefined || l === undefined || l % (c * inner) !== 0)
+    return { kind: 'boundary', why: 'splits the channel axis' };
+  return update ? { kind: 'reshape', update, inner } : { kind: 'reshape', inner };
 }
 
 export const noAttrs = (inputs: [number, number]): OpSchema => ({ inputs, outputs: 1, attrs: {} });

@@ -96,14 +96,24 @@ export interface ChannelParam {
  * - 'transform': consumes input `data`'s channels on the `consumes` weight axis and produces its own on
  *   the `produces` axes; `groups` > 1 cuts the same count from each of its groups on both sides;
  * - 'concat': the inputs' channels one after another; 'reshape': input channel c becomes output features
- *   k·C + c (Flatten/Reshape to Dense: spatial × channel blocks), `update` rewrites a shape attr;
+ *   (m·C + c)·inner + k, k < inner (Flatten/Reshape to Dense: spatial × channel blocks; inner = 1 when the
+ *   channels are the input's last axis), `update` rewrites a shape attr;
  * - 'boundary': channels cannot be followed through here (`why`); groups stop and keep their channels.
+ * Channels sit on the last axis unless a Transpose moved them: `axes[i]` is input i's channel axis. Only an
+ * elementwise rule that sets `axis` (the output's channel axis) or a reshape rule that sets `inner` has
+ * followed channels off the last axis; any other rule fed such an input is taken as a boundary.
  */
 export type ChannelFlow =
-  | { kind: 'elementwise'; data: number[]; params: ChannelParam[]; update?: (n: Node, channels: number) => void }
+  | {
+      kind: 'elementwise';
+      data: number[];
+      params: ChannelParam[];
+      update?: (n: Node, channels: number) => void;
+      axis?: number;
+    }
   | { kind: 'transform'; data: number; consumes: ChannelParam; produces: ChannelParam[]; groups: number }
   | { kind: 'concat' }
-  | { kind: 'reshape'; update?: (n: Node, channels: number, oldChannels: number) => void }
+  | { kind: 'reshape'; update?: (n: Node, channels: number, oldChannels: number) => void; inner?: number }
   | { kind: 'boundary'; why: string };
 
 export interface OpDef {
@@ -119,5 +129,5 @@ export interface OpDef {
   /** Only training graphs hold this op (compiler/train/training-graph.ts): model files may not name it. */
   trainingOnly?: boolean;
   /** Channel-flow rule (issue 14) from the node and its typed inputs and outputs; absent = a boundary. */
-  channelFlow?: (node: Node, ins: (Tensor | undefined)[], outs: Tensor[]) => ChannelFlow;
+  channelFlow?: (node: Node, ins: (Tensor | undefined)[], outs: Tensor[], axes: (number | undefined)[]) => ChannelFlow;
 }

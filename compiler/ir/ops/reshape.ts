@@ -47,11 +47,16 @@ export const reshape: OpDef = {
   },
   evaluate: (_n, ins) => [ins[0]!.data.slice()],
   int8: { quantize: 'input-params' },
-  channelFlow: (n, ins, outs) =>
-    reshapeFlow(ins[0]!.shape, outs[0]!.shape, (node, c, old) => {
-      const spec = attrNums(node, 'shape', []);
-      const last = spec.length - 1;
-      if (spec[last]! > 0) node.attrs.shape = spec.map((d, i) => (i === last ? (d / old) * c : d));
-    }),
+  channelFlow: (n, ins, outs, axes) =>
+    reshapeFlow(
+      ins[0]!.shape,
+      outs[0]!.shape,
+      (node, c, old) => {
+        const spec = attrNums(node, 'shape', []);
+        const last = spec.length - 1;
+        if (spec[last]! > 0) node.attrs.shape = spec.map((d, i) => (i === last ? (d / old) * c : d));
+      },
+      axes[0],
+    ),
   grad: (b, n, dy) => [b.add('Reshape', [dy], { shape: b.shape(n.inputs[0]!) })[0]],
 };

@@ -45,11 +45,11 @@ export const transpose: OpDef = {
     ];
   },
   int8: { quantize: 'input-params' },
-  channelFlow(n, ins) {
+  // channel c stays channel c; it sits on the output axis that reads the input's channel axis
+  channelFlow(n, ins, _outs, axes) {
     const r = ins[0]!.shape.length;
-    return transposePerm(n, r, '')[r - 1] === r - 1
-      ? passChannels()
-      : { kind: 'boundary', why: 'moves the channel axis' };
+    const axis = transposePerm(n, r, '').indexOf(axes[0] ?? r - 1);
+    return { ...passChannels(), axis };
   },
   grad(b, n, dy) {
     const perm = transposePerm(n, b.shape(n.inputs[0]!).length, '');

@@ -1,6 +1,7 @@
 // Layer pruning on the float64 reference: a dropped residual block equals the original with the block's
 // last conv zeroed (Add(x, 0) = x exactly, its fused relu kept), an identity-shaped conv becomes its
-// activation of the input, and the cheapest candidate by measured error goes first.
+// activation of the input, and the cheapest candidate by measured error goes first; MobileNetV2's inverted
+// residual block (1×1 expand relu6 → 3×3 depthwise relu6 → 1×1 project, Add with no activation) likewise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Graph } from '../../../compiler/ir/graph.ts';
@@ -61,6 +62,46 @@ test('a dropped block = the original with its last conv zeroed, exactly', () => 
     got = evaluate(dropped, x);
   const o = g.outputs[0]!;
   assert.equal(Array.from(got[o]!), Array.from(want[o]!));
+});
+
+/** MobileNetV2's shape: stem → inverted residual block (expand ×4, depthwise, project; project × scale) → dense. */
+function invertedResidual(scale: number): Graph {
+  const b = new GraphBuilder('mbv2');
+  const x = b.input('x', [1, 6, 6, 3]);
+  const relu6 = { activation: 'clip', clip: [0, 6] };
+  const h = b.node('Conv2D', [x, b.constant('stem', [8, 1, 1, 3])], relu6);
+  const e = b.node('Conv2D', [h, b.constant('exp', [32, 1, 1, 8]), b.constant('expb', [32])], relu6);
+  const d = b.node('Conv2D', [e, b.constant('dw', [32, 3, 3, 1]), b.constant('dwb', [32])], {
+    ...relu6,
+    padding: 'same',
+    groups: 32,
+  });
+  const wp = b.constant('proj', [8, 1, 1, 32]);
+  b.g.tensors.get(wp)!.data = (b.g.tensors.get(wp)!.data as Float32Array).map((v) => v * scale);
+  const pb = b.constant('projb', [8], new Float32Array(8).fill(0.02 * scale));
+  const a = b.node('Add', [h, b.node('Conv2D', [d, wp, pb])]);
+  const g = b.output(b.node('Dense', [b.node('Flatten', [b.node('GlobalAvgPool', [a])]), b.constant('wd', [4, 8])]));
+  inferShapes.run(g);
+  return g;
+}
+
+test('inverted residual (MobileNetV2): the block is a candidate; dropped = project conv zeroed, exactly', () => {
+  const g = invertedResidual(1);
+  const c = layerCandidates(g);
+  const block = c.find((x) => x.kind === 'residual')!;
+  assert.equal([block.node, block.nodes, block.input], ['add4', ['conv2d1', 'conv2d2', 'conv2d3'], 'conv2d0_out']);
+  assert.ok(
+    c.some((x) => x.kind === 'identity' && x.node === 'conv2d2'),
+    'the stride-1 depthwise conv is identity-shaped',
+  );
+  const dropped = dropLayers(g, [block]);
+  assert.equal(
+    dropped.nodes.map((n) => n.op),
+    ['Conv2D', 'Reshape', 'GlobalAvgPool', 'Flatten', 'Dense'],
+  );
+  const x = inputsFor(g);
+  const o = g.outputs[0]!;
+  assert.equal(Array.from(evaluate(dropped, x)[o]!), Array.from(evaluate(invertedResidual(0), x)[o]!));
 });
 
 test('chooseLayers: the block that changes the output least goes first; auto stops at 99 % agreement', async () => {

@@ -153,6 +153,55 @@ test('concat along channels: each input its own group, offsets into the consumer
   assert.equal(shapeOf(pruned, 'wc'), [4, 1, 1, 12]);
 });
 
+test('transpose moving channels (NCHW flatten before a Dense): followed to the Dense columns, exact', () => {
+  // examples/mnist's tail: NHWC conv → Transpose to NCHW → Reshape [1, C·H·W] → Dense
+  const b = new GraphBuilder('nchw');
+  const x = b.input('x', [1, 4, 4, 2]);
+  const c0 = b.node('Conv2D', [x, b.constant('w0', [16, 3, 3, 2]), b.constant('b0', [16])], {
+    padding: 'same',
+    activation: 'relu',
+  });
+  const t = b.node('Transpose', [c0], { perm: [0, 3, 1, 2] });
+  const r = b.node('Reshape', [t], { shape: [1, 256] });
+  const g = b.output(b.node('Dense', [r, b.constant('wd', [3, 256]), b.constant('bd', [3])]));
+  const { dep, pruned } = pruneAndCheck(g, 0.5);
+  assert.equal(groupNames(dep), ['conv2d0:16']);
+  assert.equal(dep.boundaries, []);
+  assert.equal(shapeOf(pruned, 'wd'), [3, 128]);
+  assert.equal(pruned.nodes.find((n) => n.op === 'Reshape')!.attrs.shape, [1, 128]);
+
+  // there and back (NCHW → NHWC), through a Flatten; a Relu between the transposes is elementwise in any layout
+  const m = new GraphBuilder('round');
+  const y = m.input('x', [1, 4, 4, 2]);
+  const d0 = m.node('Conv2D', [y, m.constant('w0', [8, 1, 1, 2])]);
+  const there = m.node('Transpose', [d0], { perm: [0, 3, 1, 2] });
+  const back = m.node('Transpose', [there], { perm: [0, 2, 3, 1] });
+  const d1 = m.node('Conv2D', [back, m.constant('w1', [8, 3, 3, 8])], { padding: 'same' });
+  const f = m.node('Flatten', [m.node('Transpose', [d1], { perm: [0, 3, 1, 2] })]);
+  const h = m.output(m.node('Dense', [f, m.constant('wd', [2, 128])]));
+  const rt = pruneAndCheck(h, 0.5, { roundTo: 4, maxRatio: 0.9 });
+  assert.equal(groupNames(rt.dep), ['conv2d0:8', 'conv2d3:8']);
+  assert.equal(shapeOf(rt.pruned, 'w1'), [4, 3, 3, 4]);
+  assert.equal(shapeOf(rt.pruned, 'wd'), [2, 64]);
+});
+
+test('an op whose rule follows channels on the last axis only is a boundary after a moving transpose', () => {
+  const b = new GraphBuilder('nchwpool');
+  const x = b.input('x', [1, 4, 4, 2]);
+  const c0 = b.node('Conv2D', [x, b.constant('w0', [8, 1, 1, 2])]);
+  const t = b.node('Transpose', [c0], { perm: [0, 3, 1, 2] });
+  const p = b.node('MaxPool', [t], { kernel: [2, 2] });
+  const g = b.output(b.node('Dense', [b.node('Flatten', [p]), b.constant('wd', [2, 32])]));
+  inferShapes.run(g);
+  const dep = dependencyGroups(g);
+  assert.equal(
+    dep.boundaries.map((x) => x.node),
+    ['maxpool2'],
+  );
+  assert.match(dep.boundaries[0]!.why, /reads 'transpose1_out' with its channels on axis 1, not the last/);
+  assert.match(dep.groups.find((x) => x.name === 'conv2d0')!.fixed!, /maxpool2/);
+});
+
 test('rounding, ceiling, importance: kept counts are multiples of round-to and never below 1 − max-ratio', () => {
   const g = chain();
   inferShapes.run(g);
