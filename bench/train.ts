@@ -1,13 +1,12 @@
 // npm run bench -- --train [model.onnx] [--batch 32] [--steps N]: training throughput (samples/s, one thread and all
-// cores) of an
-// ONNX classifier (default ../shared/models/fashion_cnn.onnx) — SGD momentum 0.9, softmax cross-entropy, the same
-// starting weights and the same batches everywhere — in edgec (simd and scalar builds, each in a child process that
-// also reports its peak RSS; the data-parallel plan `edgec train` runs on 1 and on all cores), tfjs-backend-wasm (conv
-// backward kernels supplied by tf.customGrad), tfjs-cpu and PyTorch CPU with one thread and with all cores (python3
-// subprocess; skipped with a line when torch is absent); every edgec row is also compared with PyTorch at its thread
-// count. The loss after the
-// last step is printed per runtime: equal starts and batches make them agree to float rounding, a check that every
-// peer trained the same network. Run by hand only: the machine is shared, so numbers never gate a test.
+// cores) of an ONNX classifier (default ../shared/models/fashion_cnn.onnx) — SGD momentum 0.9, softmax cross-entropy,
+// the same starting weights and the same batches everywhere — in edgec (simd and scalar builds, each in a child
+// process on the built dist/ that also reports its peak RSS, VmHWM; the data-parallel plan `edgec train` runs on 1 and
+// on all cores), tfjs-backend-wasm (conv backward kernels supplied by tf.customGrad), tfjs-cpu and PyTorch CPU with one
+// thread and with all cores (python3 subprocess; skipped with a line when torch is absent); every edgec row is also
+// compared with PyTorch at its thread count. The loss after the last step is printed per runtime: equal starts and
+// batches make them agree to float rounding, a check that every peer trained the same network. Run by hand only: the
+// machine is shared, so numbers never gate a test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, loadavg } from 'node:os';
@@ -114,6 +113,9 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
     );
     process.exit(2);
   }
+  // the edgec rows run the built package (dist/), as `edgec train` does: rebuild it when a source is newer
+  const built = spawnSync(process.execPath, [here('../scripts/build.js'), '--if-stale'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('edgec bench --train: npm run build failed');
   const B = Number(args.batch ?? 32),
     steps = Number(args.steps ?? 20),
     warm = 3;
@@ -126,9 +128,7 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const cores = availableParallelism();
   const edgecChild = (build: string, threads?: number) =>
     child(process.execPath, [
-      '--import',
-      'tsx',
-      here('./train-edgec.ts'),
+      here('./train-edgec.mjs'),
       model,
       dataPath,
       String(B),
