@@ -1,7 +1,7 @@
 // The training bench's model and data, shared by bench/train.ts and its child processes: an ONNX classifier
 // (fashion_cnn) after the compiler's passes at batch B, and the first samples of Fashion-MNIST (the Debian
 // dataset-fashion-mnist files when installed, else seeded uniform noise: throughput does not depend on the pixels),
-// handed to the children as one raw file (x f32 [count,28,28,1], then labels i32 [count]).
+// handed to the children as one raw file (x f32 [count,28,28,1], then labels i32 [count]; bench/train-edgec.mjs reads it).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
@@ -41,10 +41,4 @@ export function writeSamples(path: string, d: { x: Float32Array; labels: Int32Ar
   out.set(new Uint8Array(d.x.buffer, d.x.byteOffset, d.x.byteLength));
   out.set(new Uint8Array(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength), d.x.byteLength);
   writeFileSync(path, out);
-}
-
-export function readSamples(path: string, count: number): { x: Float32Array; labels: Int32Array } {
-  const b = readFileSync(path);
-  const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  return { x: new Float32Array(ab, 0, count * 784), labels: new Int32Array(ab, count * 784 * 4, count) };
 }

@@ -1,13 +1,13 @@
 // npm run bench -- --train [model.onnx] [--batch 32] [--steps N]: training throughput (samples/s, one thread and all
-// cores) of an
-// ONNX classifier (default ../shared/models/fashion_cnn.onnx) — SGD momentum 0.9, softmax cross-entropy, the same
-// starting weights and the same batches everywhere — in edgec (simd and scalar builds, each in a child process that
-// also reports its peak RSS; the data-parallel plan `edgec train` runs on 1 and on all cores), tfjs-backend-wasm (conv
-// backward kernels supplied by tf.customGrad), tfjs-cpu and PyTorch CPU with one thread and with all cores (python3
-// subprocess; skipped with a line when torch is absent); every edgec row is also compared with PyTorch at its thread
-// count. The loss after the
-// last step is printed per runtime: equal starts and batches make them agree to float rounding, a check that every
-// peer trained the same network. Run by hand only: the machine is shared, so numbers never gate a test.
+// cores) of an ONNX classifier (default ../shared/models/fashion_cnn.onnx) — SGD momentum 0.9, softmax cross-entropy,
+// the same starting weights and the same batches everywhere — in edgec (simd and scalar builds, each in a child
+// process on the built dist/ that also reports its peak RSS, VmHWM; the data-parallel plan `edgec train` runs on 1 and
+// on all cores), tfjs-backend-wasm (conv backward kernels supplied by tf.customGrad), tfjs-cpu and PyTorch CPU with one
+// thread and with all cores (python3 subprocess; skipped with a line when torch is absent); every edgec row is also
+// compared with PyTorch at its thread count. The loss after the last step is printed per runtime: equal starts and
+// batches make them agree to float rounding, a check that every peer trained the same network. Then distillation
+// (issue 13): teacher inference + a KD student step per batch, edgec (bench/distill-edgec.mjs) on 1 and all cores
+// against PyTorch one thread doing the same loop. Run by hand only: the machine is shared, so numbers never gate a test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, loadavg } from 'node:os';
@@ -18,6 +18,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import type { Graph } from '../compiler/ir/graph.ts';
 import { fashionBatches, forwardGraph, writeSamples } from './train-graph.ts';
+import { initWeights } from '../compiler/train/init.ts';
 import { prepareTfjsTraining } from './peers/tfjs-train.ts';
 import { registerTfjsGradients } from './peers/tfjs-gradients.ts';
 
@@ -33,6 +34,8 @@ interface Result {
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const LR = 0.01;
 const CPU_STEPS = 2;
+/** Distillation rows: the KD temperature (loss T² · KL(softmax(t/T) ‖ softmax(s/T)), edgec's and the torch peer's). */
+const KD_T = 4;
 
 function child(cmd: string, args: string[]): Record<string, number> {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -114,6 +117,9 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
     );
     process.exit(2);
   }
+  // the edgec rows run the built package (dist/), as `edgec train` does: rebuild it when a source is newer
+  const built = spawnSync(process.execPath, [here('../scripts/build.js'), '--if-stale'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('edgec bench --train: npm run build failed');
   const B = Number(args.batch ?? 32),
     steps = Number(args.steps ?? 20),
     warm = 3;
@@ -122,13 +128,16 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const dir = mkdtempSync(join(tmpdir(), 'edgec-train-bench-'));
   const dataPath = join(dir, 'samples.bin');
   writeSamples(dataPath, data);
-  const results: Result[] = [];
+  const results: Result[] = [],
+    distill: Result[] = [];
   const cores = availableParallelism();
+  // the first python3 that imports torch: PATH's (e.g. a virtualenv), else Debian's python3-torch
+  const python = ['python3', '/usr/bin/python3'].find(
+    (p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
+  );
   const edgecChild = (build: string, threads?: number) =>
     child(process.execPath, [
-      '--import',
-      'tsx',
-      here('./train-edgec.ts'),
+      here('./train-edgec.mjs'),
       model,
       dataPath,
       String(B),
@@ -158,10 +167,6 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
       ...(await tfjsRun('tfjs-cpu', 'cpu', g, data.x, data.labels, B, 1, CPU_STEPS)),
       name: `tfjs-cpu (${CPU_STEPS} steps)`,
     });
-    // the first python3 that imports torch: PATH's (e.g. a virtualenv), else Debian's python3-torch
-    const python = ['python3', '/usr/bin/python3'].find(
-      (p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-    );
     for (const threads of cores > 1 ? [1, cores] : [1]) {
       const name = `pytorch ${threads} thread${threads > 1 ? 's' : ''}`;
       if (!python) {
@@ -174,6 +179,46 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
         JSON.stringify({ batch: B, warm, steps, lr: LR, threads, data: dataPath, layers: torchLayers(g) }),
       );
       results.push({ name, threads, ...child(python, [here('./peers/torch-train.py'), specPath]) });
+    }
+    // distillation: teacher inference + student step per batch (bench/distill-edgec.mjs), edgec on 1 and all cores
+    const student = forwardGraph(model, B);
+    initWeights(student, 'he', 1);
+    for (const threads of cores > 1 ? [1, cores] : [1]) {
+      const r = child(process.execPath, [
+        here('./distill-edgec.mjs'),
+        model,
+        dataPath,
+        String(B),
+        String(warm),
+        String(steps),
+        String(LR),
+        String(KD_T),
+        String(threads),
+      ]);
+      distill.push({ name: `edgec simd ${r.shards} shards`, ...r, threads: r.threads! });
+    }
+    if (!python) distill.push({ name: 'pytorch 1 thread', threads: 1, note: 'skipped: python3 cannot import torch' });
+    else {
+      const specPath = join(dir, 'distill.json');
+      writeFileSync(
+        specPath,
+        JSON.stringify({
+          batch: B,
+          warm,
+          steps,
+          lr: LR,
+          threads: 1,
+          data: dataPath,
+          layers: torchLayers(student),
+          teacher: torchLayers(g),
+          temperature: KD_T,
+        }),
+      );
+      distill.push({
+        name: 'pytorch 1 thread',
+        threads: 1,
+        ...child(python, [here('./peers/torch-train.py'), specPath]),
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -212,4 +257,28 @@ export async function trainBench(args: { model?: string; batch?: string; steps?:
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(fmt(head));
   for (const r of rows) console.log(fmt(r));
+
+  const torchKd = distill.find((r) => r.name.startsWith('pytorch') && !r.note)?.samplesPerS;
+  console.log(
+    `\ndistillation throughput (teacher ${model} inference + student step, the student re-initialised --init he ` +
+      `--seed 1, KD loss at T = ${KD_T}, SGD momentum 0.9), same batches; target (issue 13): samples/s against ` +
+      `pytorch 1 thread doing the same loop`,
+  );
+  const kdHead = ['runtime', 'threads', 'samples/s', 'it / pytorch 1 thread', 'loss after last step', 'peak RSS MB'];
+  const kdRows = distill.map((r) =>
+    r.note
+      ? [r.name, String(r.threads), r.note, '', '', '']
+      : [
+          r.name,
+          String(r.threads),
+          r.samplesPerS!.toFixed(1),
+          torchKd ? (r.samplesPerS! / torchKd).toFixed(2) : '',
+          r.loss!.toFixed(5),
+          r.peakRss ? (r.peakRss / 1e6).toFixed(1) : '-',
+        ],
+  );
+  const kdW = kdHead.map((h, i) => Math.max(h.length, ...kdRows.map((r) => r[i]!.length)));
+  const kdFmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(kdW[i]!) : c.padStart(kdW[i]!))).join('  ');
+  console.log(kdFmt(kdHead));
+  for (const r of kdRows) console.log(kdFmt(r));
 }

@@ -38,7 +38,7 @@ export {
 } from './train/training-graph.ts';
 export { initWeights, type InitKind } from './train/init.ts';
 export { learningRate, type Schedule } from './train/schedule.ts';
-export { findNonFinite, describeSite, type NonFiniteSite } from './train/diagnose.ts';
+export { findNonFinite, findNonFiniteSharded, describeSite, type NonFiniteSite } from './train/diagnose.ts';
 export {
   saveCheckpoint,
   loadCheckpoint,

@@ -1,6 +1,6 @@
 // Data-parallel training steps, host side, for any JS engine (no Node APIs; docs/training.md "Threads").
-// A step cuts the batch into the plan's S shards, runs the shard-gradient bundle on each (here, or on
-// workers that each hold their own instance and get the current weights with every step), stacks the
+// A step cuts the batch into the plan's S shards, runs the shard-gradient bundle on each (N threads: this
+// one and N − 1 workers, each holding its own instance and getting the current weights with every step), stacks the
 // gradients as [S, ...] per weight in shard order and runs the update bundle once. The update bundle sums
 // shards 0..S−1 in order inside the wasm, so the weights do not depend on who computed which shard. A plan with
 // BatchNorm in training mode stacks each shard's statistics the same way for the update's BatchNormMerge.
@@ -113,7 +113,7 @@ export interface WorkerPort {
 
 export interface ShardTrainerOptions {
   wasm: WebAssembly.Module;
-  /** Worker count; 1 runs every shard on this thread (no worker). More than S is capped at S. */
+  /** Thread count, this thread included (threads − 1 workers); 1 runs every shard here. More than S is capped at S. */
   threads: number;
   reference?: boolean;
   /** Starts one worker running serveShards (needed when threads > 1). */
@@ -204,26 +204,23 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
   const statNames = plan.update.stats ?? [];
   const statSizes = statNames.map((n) => update.info.inputs.find((t) => t.name === n)!.shape[1]!);
   const statStacked = statSizes.map((n) => new Float32Array(S * n));
-  let gradientArena = { arenaBytes: 0, steps: 0 };
 
-  let local: Model | undefined;
+  // the main thread is thread 0 and runs its share of the shards while threads − 1 workers run theirs: one
+  // worker (a V8 isolate with its own heap, ≈ 18 MB) fewer than threads, and no core idle waiting on them
+  const local = await load(bundles.gradient, { wasm: opts.wasm, reference });
+  const gradientArena = { arenaBytes: local.info.arenaBytes, steps: local.info.steps };
   const workers: WorkerPort[] = [];
-  if (threads === 1) {
-    local = await load(bundles.gradient, { wasm: opts.wasm, reference });
-    gradientArena = { arenaBytes: local.info.arenaBytes, steps: local.info.steps };
-  } else {
+  if (threads > 1) {
     if (!opts.spawn) throw new BundleError(`threads ${threads} needs a way to start workers (spawn)`);
-    for (let i = 0; i < threads; i++) {
+    for (let i = 1; i < threads; i++) {
       const w = opts.spawn();
       listen(w);
       workers.push(w);
     }
     try {
-      const ready = await Promise.all(
+      await Promise.all(
         workers.map((w) => request(w, { type: 'init', bundle: bundles.gradient, wasm: opts.wasm, plan, reference })),
       );
-      const r = ready[0]!;
-      if (r.type === 'ready') gradientArena = { arenaBytes: r.arenaBytes, steps: r.steps };
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
@@ -259,17 +256,20 @@ export async function createShardTrainer(bundles: ShardedBundles, opts: ShardTra
       ...(names.length && { targets: feed.targets!.map((t) => cut(t, s)) }),
     }));
     const weights = plan.params.map((p) => update.readVariable(p) as Float32Array);
+    // shard s on thread s mod threads (thread 0: here, thread i: worker i − 1), each thread's shards in order;
+    // the workers' requests go out first so they compute while this thread runs its own
+    writeWeights(local, plan, weights);
+    const replies = workers.map((w, i) =>
+      request(w, { type: 'step', weights, jobs: jobs.filter((j) => j.shard % threads === i + 1) }),
+    );
     let results: ShardResult[];
-    if (local) {
-      writeWeights(local, plan, weights);
-      results = jobs.map((j) => runShard(local!, plan, j));
-    } else {
-      // shard s on worker s mod threads; each worker runs its shards in order
-      const replies = await Promise.all(
-        workers.map((w, i) => request(w, { type: 'step', weights, jobs: jobs.filter((j) => j.shard % threads === i) })),
-      );
-      results = replies.flatMap((r) => (r.type === 'done' ? r.results : []));
+    try {
+      results = jobs.filter((j) => j.shard % threads === 0).map((j) => runShard(local, plan, j));
+    } finally {
+      // a failing local shard still waits for the workers, so no step is left running on them
+      await Promise.allSettled(replies);
     }
+    for (const r of await Promise.all(replies)) if (r.type === 'done') results.push(...r.results);
     results.sort((p, q) => p.shard - q.shard);
     if (results.length !== S) throw new BundleError(`step: ${results.length} of ${S} shards came back`);
     let loss = 0;

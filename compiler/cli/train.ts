@@ -38,7 +38,7 @@ import { buildShardedTraining, compileShardedTraining } from '../train/shard.ts'
 import { openDataset, type Dataset } from '../train/data/dataset.ts';
 import { BatchLoader, inputLayout } from '../train/data/loader.ts';
 import { Pcg32 } from '../train/data/pcg32.ts';
-import { describeSite, findNonFinite } from '../train/diagnose.ts';
+import { describeSite, findNonFiniteSharded } from '../train/diagnose.ts';
 import { initWeights } from '../train/init.ts';
 import { describeSchedule, learningRate } from '../train/schedule.ts';
 import { withTrainedState, type TrainingOptions } from '../train/training-graph.ts';
@@ -214,7 +214,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const buildName = build === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : build;
     const evalModel = valBatches ? await load(compiled.evalBundle, { build }) : undefined;
     // the steps run on the sharded plan at every thread count, so --threads never changes the bytes
-    const sharded = compileShardedTraining(buildShardedTraining(compiled.forward, flags.batch, trainOpts));
+    const shardPlan = buildShardedTraining(compiled.forward, flags.batch, trainOpts);
+    const sharded = compileShardedTraining(shardPlan);
     parallel = await trainParallel(sharded, { threads: flags.threads, build });
     const evaluator: Evaluator | undefined = evalModel && wasmEvaluator(evalModel);
     const trainer = new Trainer(parallelStepRunner(parallel, compiled.spec), { evaluator });
@@ -314,7 +315,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     } catch (e) {
       bar?.stop();
       if (!(e instanceof NonFiniteLossError)) throw e;
-      const site = await findNonFinite(compiled.training, e.state, e.input, e.lr, buildName);
+      // the step that failed is the sharded one (any thread count): rerun its shards, then its update
+      const site = await findNonFiniteSharded(shardPlan, e.state, e.input, e.lr, buildName);
       const kept = lastGood ? `the last good checkpoint ${lastGood} is kept` : 'no checkpoint was written';
       if (site?.phase === 'input') {
         // the loader's batch knows its dataset rows: name the first sample holding a NaN / Inf

@@ -1,6 +1,7 @@
 // Data-parallel training in headless Chromium (Debian's /usr/bin/chromium via playwright-core):
-// dist/browser/train-parallel.js with 1, 2 and 3 module Web Workers (dist/browser/train-worker.js) gives
-// the losses, weights and moments the Node runtime gives on one thread, byte for byte.
+// dist/browser/train-parallel.js on 1, 2 and 3 threads (the page and 0, 1, 2 module Web Workers running
+// dist/browser/train-worker.js) gives the losses, weights and moments the Node runtime gives on one thread, byte
+// for byte.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -84,8 +85,8 @@ if (!existsSync(CHROMIUM)) {
         },
       );
       assert.is(got.threads, threads, errors.join('; '));
-      assert.equal(got.losses, want.losses, `${threads} workers: losses`);
-      assert.equal(got.state, want.state, `${threads} workers: weights and moments`);
+      assert.equal(got.losses, want.losses, `${threads} threads: losses`);
+      assert.equal(got.state, want.state, `${threads} threads: weights and moments`);
     }
     await page.close();
   });

@@ -3,7 +3,8 @@
 // statistics are the float64 moving average (PyTorch's: momentum 0.1, unbiased variance) of exactly the batches the
 // run saw, within 1e-5·(1 + |v|); 1 and 3 threads write the same bytes; the checkpoint carries the statistics; the
 // default is train with --init and frozen without (statistics and gamma unchanged); Ctrl-C + --resume ends on the
-// bytes of an uninterrupted run (the statistics come back from the checkpoint); a bad mode is a usage error.
+// bytes of an uninterrupted run in train mode (the statistics come back from the checkpoint) and in fold mode; a bad
+// mode is a usage error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -179,46 +180,48 @@ test('--batchnorm default: train with --init, frozen when fine-tuning (statistic
   assert.not.ok(readFileSync(at('scratch.json')).length === 0);
 });
 
-test('--batchnorm train: Ctrl-C and --resume end on the bytes of an uninterrupted run', async () => {
-  const args = [
-    'train',
-    'bn.json',
-    ...COMMON,
-    '--epochs',
-    '30',
-    '--batchnorm',
-    'train',
-    '--seed',
-    '4',
-    '--threads',
-    '2',
-  ];
-  const full = edgec(...args, '-o', 'full.json');
-  assert.is(full.code, 0, full.err);
-  const stop = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, [...CLI, ...args, '--checkpoint', 'ckr', '-o', 'part.json'], {
-      cwd: tmp,
-      env: { ...process.env, EDGEC_DEBUG: '' },
+for (const mode of ['train', 'fold']) {
+  test(`--batchnorm ${mode}: Ctrl-C and --resume end on the bytes of an uninterrupted run`, async () => {
+    const args = [
+      'train',
+      'bn.json',
+      ...COMMON,
+      '--epochs',
+      '30',
+      '--batchnorm',
+      mode,
+      '--seed',
+      '4',
+      '--threads',
+      '2',
+    ];
+    const full = edgec(...args, '-o', `full-${mode}.json`);
+    assert.is(full.code, 0, full.err);
+    const stop = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [...CLI, ...args, '--checkpoint', `ckr-${mode}`, '-o', `part-${mode}.json`], {
+        cwd: tmp,
+        env: { ...process.env, EDGEC_DEBUG: '' },
+      });
+      let out = '',
+        sent = false;
+      p.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (!sent && /^epoch 2\/30/m.test(out)) {
+          sent = true;
+          p.kill('SIGINT');
+        }
+      });
+      p.on('close', (code) => resolve({ code, out }));
     });
-    let out = '',
-      sent = false;
-    p.stdout.on('data', (d: Buffer) => {
-      out += d;
-      if (!sent && /^epoch 2\/30/m.test(out)) {
-        sent = true;
-        p.kill('SIGINT');
-      }
-    });
-    p.on('close', (code) => resolve({ code, out }));
+    assert.is(stop.code, 130, stop.out);
+    assert.match(stop.out, /interrupted at step/);
+    const resumed = edgec(...args, '--resume', `ckr-${mode}`, '-o', `part-${mode}.json`);
+    assert.is(resumed.code, 0, resumed.err);
+    assert.ok(
+      readFileSync(at(`part-${mode}.bin`)).equals(readFileSync(at(`full-${mode}.bin`))),
+      `${mode}: resumed = uninterrupted bytes (weights and running statistics)`,
+    );
   });
-  assert.is(stop.code, 130, stop.out);
-  assert.match(stop.out, /interrupted at step/);
-  const resumed = edgec(...args, '--resume', 'ckr', '-o', 'part.json');
-  assert.is(resumed.code, 0, resumed.err);
-  assert.ok(
-    readFileSync(at('part.bin')).equals(readFileSync(at('full.bin'))),
-    'resumed = uninterrupted bytes (weights and running statistics)',
-  );
-});
+}
 
 test.run();
