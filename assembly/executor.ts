@@ -7,6 +7,7 @@ import { validateTensors, validateSteps } from './bundle/validate';
 import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
+import { runSplit } from './threads';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;
@@ -84,6 +85,16 @@ export function runModel(): i32 {
       continue;
     }
     const k = s.kernel;
+    if (ASC_FEATURE_THREADS && !ref) {
+      // the threads build: a large conv runs on every thread (assembly/threads.ts)
+      const split = runSplit(m, i, s);
+      if (split > 0) continue;
+      if (split < 0) {
+        resetError();
+        setError('edgec_run: step ' + i.toString() + " (node '" + s.node + "'): a worker thread trapped");
+        return 1;
+      }
+    }
     if (isFloatStep(k)) runFloatStep(m, s, ref);
     else if (isQs8Kernel(k)) runQs8Step(m, s, ref);
     else if (isTrainKernel(k)) {

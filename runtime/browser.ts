@@ -2,9 +2,10 @@
 // and compiles the runtime .wasm with streaming compilation (fallback: fetch + compile), picks the relaxed-SIMD
 // build where WebAssembly.validate accepts relaxed SIMD, else SIMD where it accepts SIMD128, else scalar, and hands
 // it to load() in index.ts.
-import { load as loadWith, resolveBuild, type Model } from './index.ts';
+import { load as loadWith, resolveBuild, simdSupported, type Model } from './index.ts';
+import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
-export { BundleError, simdSupported, relaxedSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported, threadsSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
@@ -22,6 +23,14 @@ export interface BrowserLoadOptions {
   variant?: string;
   /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
   verifyChecksum?: boolean;
+  /**
+   * Threads (the main one included) for the large steps, default 1 (docs/threads.md): N ≥ 2 loads
+   * edgec-threads.wasm with N − 1 module Web Workers (thread-worker.js); same bytes as one thread. Needs a cross-origin
+   * isolated page (COOP: same-origin, COEP: require-corp): without it, or with build 'scalar' / 'relaxed', one thread.
+   */
+  threads?: number;
+  /** The thread worker script; default thread-worker.js next to this script. */
+  threadWorkerUrl?: string | URL;
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
@@ -61,10 +70,30 @@ export function compileWasm(url: string): Promise<WebAssembly.Module> {
 
 export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): Promise<Model> {
   const build = pickBuild(opts.build ?? 'auto');
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`edgec runtime: threads must be a whole number ≥ 1, got ${threads}`);
+  const want = opts.build ?? 'auto';
+  const threaded = threads > 1 && (want === 'auto' || want === 'simd') && simdSupported() && threadsSupported();
   const base = opts.wasmBase === undefined ? defaultBase() : new URL(String(opts.wasmBase), defaultBase()).href;
-  const wasm = await compileWasm(new URL(`edgec-${build}.wasm`, base).href);
+  const wasm = await compileWasm(new URL(`edgec-${threaded ? 'threads' : build}.wasm`, base).href);
+  const workerUrl = new URL(String(opts.threadWorkerUrl ?? './thread-worker.js'), import.meta.url);
+  const spawn = (): ThreadPort => {
+    const w = new Worker(workerUrl, { type: 'module' });
+    return {
+      post: (msg) => w.postMessage(msg),
+      onMessage: (f) => {
+        w.onmessage = (e: MessageEvent<FromThread>) => f(e.data);
+      },
+      onError: (f) => {
+        w.onerror = (e: ErrorEvent) => f(new Error(e.message || `worker ${workerUrl.href} failed to start`));
+      },
+      terminate: () => w.terminate(),
+    };
+  };
   return loadWith(bundle, {
     wasm,
+    threads: threaded ? { count: threads, spawn } : undefined,
     reference: opts.reference,
     variant: opts.variant,
     verifyChecksum: opts.verifyChecksum,

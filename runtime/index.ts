@@ -4,9 +4,11 @@
 import { BundleError } from './bundle-error.ts';
 import { readBundleInfo, type TensorInfo } from './bundle-info.ts';
 import { readSteps, sampleRoute, type SampleRoute } from './branches.ts';
+import { startThreads, type ThreadOptions, type ThreadPool } from './threads.ts';
 
 export type { RuntimeDType, TensorInfo } from './bundle-info.ts';
 export type { SampleRoute, ControlStep } from './branches.ts';
+export { threadsSupported, type ThreadOptions, type ThreadPort } from './threads.ts';
 export type TensorArray = Float32Array | Int8Array | Uint8Array | Int32Array;
 
 export interface ModelInfo {
@@ -15,6 +17,8 @@ export interface ModelInfo {
   arenaBytes: number;
   steps: number;
   build: 'relaxed' | 'simd' | 'scalar';
+  /** Threads running the large steps (1 unless loaded with LoadOptions.threads on the threads build). */
+  threads: number;
 }
 
 export interface Model {
@@ -43,6 +47,8 @@ export interface Model {
   writeVariable(name: string, data: TensorArray): void;
   /** Every variable back to the bundle's initial value (weights as compiled, moments zero). */
   resetVariables(): void;
+  /** Ends the worker threads (a no-op with one thread); the model must not run afterwards. */
+  close(): void;
 }
 
 export interface LoadOptions {
@@ -56,6 +62,8 @@ export interface LoadOptions {
    * still runs. Default true: a damaged bundle is refused instead of running with altered weights.
    */
   verifyChecksum?: boolean;
+  /** count ≥ 2 with `wasm` the threads build (docs/threads.md): its workers, spawned before the bundle loads. */
+  threads?: ThreadOptions;
 }
 
 export { BundleError };
@@ -85,6 +93,7 @@ interface Exports {
   edgec_tensor_ptr(i: number): number;
   edgec_tensor_size(i: number): number;
   edgec_reset_variables(): number;
+  edgec_threads_setup?(count: number): number;
 }
 
 // The smallest module using a v128 instruction (as wasm-feature-detect's simd probe).
@@ -166,8 +175,17 @@ function guarded<T>(ex: Exports, what: string, f: () => T): T {
 
 export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model> {
   const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm);
-  const instance = await WebAssembly.instantiate(module, {});
+  const count = opts.threads?.count ?? 1;
+  const pool: ThreadPool | undefined = count > 1 ? await startThreads(module, opts.threads!) : undefined;
+  const instance = pool ? pool.instance : await WebAssembly.instantiate(module, {});
   const ex = instance.exports as unknown as Exports;
+  if (pool) {
+    if (!ex.edgec_threads_setup) {
+      pool.close();
+      throw new Error('edgec runtime: LoadOptions.threads needs the threads build (edgec-threads.wasm)');
+    }
+    pool.enter(ex.edgec_threads_setup(count));
+  }
 
   let ptr = 0;
   const status = guarded(ex, 'load', () => {
@@ -177,7 +195,10 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     // Variant 0 (the Bundle's own fields) through the variant loader, so useVariant can return to it.
     return ex.edgec_load_variant(ptr, bundle.length, 0);
   });
-  if (status !== 0) throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
+  if (status !== 0) {
+    pool?.close();
+    throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
+  }
   ex.edgec_set_reference(opts.reference ? 1 : 0);
 
   // The executor has validated every offset, so this plain reader only supplies names and shapes.
@@ -188,6 +209,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     arenaBytes: ex.edgec_arena_size(),
     steps: b.steps,
     build: BUILDS[ex.edgec_build()] ?? 'scalar',
+    threads: count,
   };
   const variants = b.variants;
   /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */
@@ -362,5 +384,6 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     resetVariables: () => {
       guarded(ex, 'resetVariables', () => ex.edgec_reset_variables());
     },
+    close: () => pool?.close(),
   };
 }

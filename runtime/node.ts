@@ -3,9 +3,11 @@
 // itself (build/ in the source tree and in the installed package) and picks the build.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load as loadWith, resolveBuild, BundleError, type Model } from './index.ts';
+import { Worker } from 'node:worker_threads';
+import { load as loadWith, resolveBuild, simdSupported, BundleError, type Model } from './index.ts';
+import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
-export { BundleError, simdSupported, relaxedSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported, threadsSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType, SampleRoute, ControlStep } from './index.ts';
@@ -22,16 +24,22 @@ export interface NodeLoadOptions {
   variant?: string;
   /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
   verifyChecksum?: boolean;
+  /**
+   * Threads (the main one included) for the large steps, default 1 (docs/threads.md): N ≥ 2 loads the threads
+   * build (simd kernels, shared memory) with N − 1 worker threads; same bytes as one thread. One thread where
+   * shared memory or SIMD is missing, or with build 'scalar' / 'relaxed'. Model.close() ends the workers.
+   */
+  threads?: number;
 }
 
-const modules = new Map<Build, WebAssembly.Module>();
+const modules = new Map<Build | 'threads', WebAssembly.Module>();
 
 /**
  * Path of build/edgec-<build>.wasm. This code runs from three places, all inside one package root that
  * holds build/: runtime/node.ts (source tree) → ../build; dist/runtime/node.js (the `edgec` entry) and
  * dist/chunks/*.js (code the CLI and `edgec/compiler` share) → ../../build.
  */
-export function wasmPath(build: Build): string {
+export function wasmPath(build: Build | 'threads'): string {
   const file = `edgec-${build}.wasm`;
   for (const rel of [`../build/${file}`, `../../build/${file}`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
@@ -42,13 +50,50 @@ export function wasmPath(build: Build): string {
   );
 }
 
-export function wasmModule(build: Build): WebAssembly.Module {
+export function wasmModule(build: Build | 'threads'): WebAssembly.Module {
   let m = modules.get(build);
   if (!m) {
     m = new WebAssembly.Module(readFileSync(wasmPath(build)));
     modules.set(build, m);
   }
   return m;
+}
+
+/**
+ * The worker script: beside this file as .ts (source tree, run with tsx) or .js (dist/runtime/); from the
+ * CLI (dist/cli.js) it is ./runtime/thread-worker.js, from a dist/chunks/ bundle ../runtime/thread-worker.js.
+ */
+function workerUrl(): URL {
+  const ts = import.meta.url.endsWith('.ts');
+  for (const rel of ts
+    ? ['./thread-worker.ts']
+    : ['./thread-worker.js', './runtime/thread-worker.js', '../runtime/thread-worker.js']) {
+    const u = new URL(rel, import.meta.url);
+    if (existsSync(fileURLToPath(u))) return u;
+  }
+  throw new Error(
+    `edgec runtime: thread-worker.js not found beside ${fileURLToPath(import.meta.url)}; run 'npm run build'`,
+  );
+}
+
+function spawnThread(): ThreadPort {
+  const url = workerUrl();
+  // Node 20 workers do not take tsx's loader from --import: the source tree's .ts worker registers it first
+  const w = url.pathname.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+        .then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+        { eval: true },
+      )
+    : new Worker(url);
+  // a parked worker never keeps the process alive (Model.close() ends it explicitly)
+  w.unref();
+  return {
+    post: (msg) => w.postMessage(msg),
+    onMessage: (f) => w.on('message', (m: FromThread) => f(m)),
+    onError: (f) => w.on('error', f),
+    terminate: () => void w.terminate(),
+  };
 }
 
 /** Loads a bundle (its bytes, or the path of an .edgec file) on the relaxed, simd or scalar runtime build. */
@@ -73,8 +118,14 @@ export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): P
   } else {
     bytes = bundle;
   }
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1)
+    return Promise.reject(new Error(`edgec runtime: threads must be a whole number ≥ 1, got ${threads}`));
+  const want = opts.build ?? 'auto';
+  const threaded = threads > 1 && (want === 'auto' || want === 'simd') && simdSupported() && threadsSupported();
   return loadWith(bytes, {
-    wasm: wasmModule(build),
+    wasm: wasmModule(threaded ? 'threads' : build),
+    threads: threaded ? { count: threads, spawn: spawnThread } : undefined,
     reference: opts.reference,
     variant: opts.variant,
     verifyChecksum: opts.verifyChecksum,

@@ -32,6 +32,7 @@ function newest(dir) {
 const outputs = [
   'build/edgec-relaxed.wasm',
   'build/edgec-simd.wasm',
+  'build/edgec-threads.wasm',
   'build/edgec-scalar.wasm',
   'build/edgec-wasi.wasm',
   'dist/cli.js',
@@ -57,6 +58,11 @@ for (const target of ['relaxed', 'simd', 'scalar']) {
     stdio: 'inherit',
   });
 }
+// The threads build (shared memory; docs/threads.md): index.ts's ABI plus the thread exports of its own entry.
+execFileSync(bin('asc'), ['assembly/index-threads.ts', '--config', 'asconfig.json', '--target', 'threads'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // The WASI command (scalar kernels + _start; docs/embedding.md): its own config, so index.ts is not an entry.
 execFileSync(bin('asc'), ['--config', 'assembly/wasi.asconfig.json'], { cwd: root, stdio: 'inherit' });
 
@@ -83,6 +89,8 @@ await esbuild.build({
     node: 'runtime/node.ts',
     'train-parallel': 'runtime/train-parallel.ts',
     'train-worker': 'runtime/train-worker.ts',
+    // runtime/node.ts starts it for load(bundle, { threads }) (docs/threads.md)
+    'thread-worker': 'runtime/thread-worker.ts',
   },
   platform: 'neutral',
   target: 'es2022',
@@ -90,7 +98,7 @@ await esbuild.build({
 });
 // Every Node entry finds the .wasm in build/ (runtime/node.ts); copies here from older builds would only
 // be shipped twice.
-for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm'])
+for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-threads.wasm', 'edgec-scalar.wasm', 'edgec-wasi.wasm'])
   rmSync(join(root, 'dist', f), { force: true });
 // Browser ESM bundle (runtime/browser.ts, no Node APIs) with the .wasm files beside it (docs/embedding.md).
 await esbuild.build({
@@ -103,9 +111,11 @@ await esbuild.build({
     edgec: 'runtime/browser.ts',
     'train-parallel': 'runtime/train-browser.ts',
     'train-worker': 'runtime/train-worker-browser.ts',
+    // load(bundle, { threads }) starts it as a module Web Worker (docs/threads.md)
+    'thread-worker': 'runtime/thread-worker-browser.ts',
   },
 });
-for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-scalar.wasm'])
+for (const f of ['edgec-relaxed.wasm', 'edgec-simd.wasm', 'edgec-threads.wasm', 'edgec-scalar.wasm'])
   copyFileSync(join(root, 'build', f), join(root, 'dist/browser', f));
 
 // Declarations for the exports map. tsc keeps the sources' `./x.ts` specifiers; consumers resolve `./x.js`.

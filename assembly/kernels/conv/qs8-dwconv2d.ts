@@ -34,6 +34,13 @@ const DW_SMALL_OW = 32;
 let DW_PAD: usize = 0;
 let dwPadBytes: i32 = 0;
 
+/** Threaded build (assembly/threads.ts): a worker instance takes its largest padded block at once, so its heap
+ * use is bounded (DW_PAD_MAX + 16 bytes) however the slices' sizes grow. */
+export function privatePad(): void {
+  DW_PAD = (heap.alloc(<usize>DW_PAD_MAX + 16) + 15) & ~<usize>15;
+  dwPadBytes = DW_PAD_MAX;
+}
+
 export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;

@@ -19,6 +19,11 @@ const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(4 * STATIC_K * 2, 16) 
 let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
 
+/** Threaded build (assembly/threads.ts): a worker instance packs into a panel of its own heap, not the static one. */
+export function privatePanel(): void {
+  panel = (heap.alloc(<usize>(STATIC_K << 3) + 16) + 15) & ~(<usize>15);
+}
+
 function ensurePanel(Kp: i32): void {
   if (Kp <= panelK) return;
   panel = (heap.alloc(<usize>(Kp << 3) + 16) + 15) & ~(<usize>15);
