@@ -27,6 +27,12 @@ import {
   K_CONVKX1_QS8,
   K_SOFTMAX_QS8,
   K_LUT_QS8,
+  K_CONV2D_QS8_FP32,
+  K_DWCONV2D_QS8_FP32,
+  K_DENSE_QS8_FP32,
+  K_CONV1XK_QS8_FP32,
+  K_CONVKX1_QS8_FP32,
+  K_AVGPOOL_QS8_RAW,
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import { conv1xkQs8, convKx1Qs8, lineGroup } from './conv/qs8-conv2d-1xk';
@@ -68,36 +74,88 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2),
       scratch = ptrAt(m, s, 3);
-    if (ref) refConv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+    if (ref)
+      refConv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
     else
-      conv2dQs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+      conv2dQs8<i64>(
+        xp,
+        w,
+        qc,
+        scratch,
+        yp,
+        sh[0],
+        sh[1],
+        sh[2],
+        sh[3],
+        os[1],
+        os[2],
+        os[3],
+        p,
+        x.zeroPoint,
+        y.zeroPoint,
+      );
   } else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) {
     // the reference twin is the general conv's: same packed weights, same sums
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2),
       scratch = ptrAt(m, s, 3);
-    if (ref) refConv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+    if (ref)
+      refConv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
     else if (k == K_CONV1XK_QS8)
-      conv1xkQs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+      conv1xkQs8<i64>(
+        xp,
+        w,
+        qc,
+        scratch,
+        yp,
+        sh[0],
+        sh[1],
+        sh[2],
+        sh[3],
+        os[1],
+        os[2],
+        os[3],
+        p,
+        x.zeroPoint,
+        y.zeroPoint,
+      );
     else
-      convKx1Qs8(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, x.zeroPoint, y.zeroPoint);
+      convKx1Qs8<i64>(
+        xp,
+        w,
+        qc,
+        scratch,
+        yp,
+        sh[0],
+        sh[1],
+        sh[2],
+        sh[3],
+        os[1],
+        os[2],
+        os[3],
+        p,
+        x.zeroPoint,
+        y.zeroPoint,
+      );
   } else if (k == K_DWCONV2D_QS8) {
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2);
-    if (ref) refDwconv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
-    else dwconv2dQs8(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
+    if (ref) refDwconv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
+    else dwconv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
   } else if (k == K_DENSE_QS8) {
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2);
     const M = sh[0],
       K = sh[1],
       N = os[1];
-    if (ref) refGemmQs8(xp, K, M, K, w, qc, N, N, yp, N, y.zeroPoint, p.qMin, p.qMax);
-    else gemmQs8(xp, K, M, K, w, qc, N, N, yp, N, y.zeroPoint, p.qMin, p.qMax);
-  } else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) {
+    if (ref) refGemmQs8<i64>(xp, K, M, K, w, qc, N, N, yp, N, y.zeroPoint, p.qMin, p.qMax);
+    else gemmQs8<i64>(xp, K, M, K, w, qc, N, N, yp, N, y.zeroPoint, p.qMin, p.qMax);
+  } else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8 || k == K_AVGPOOL_QS8_RAW) {
     const isMax = k == K_MAXPOOL_QS8;
-    if (ref) refPoolQs8(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint);
-    else poolQs8(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint);
+    // the raw-sum variant is the same sum with zero point 0 (checkPoolQs8: no count_include_pad)
+    const zp = k == K_AVGPOOL_QS8_RAW ? 0 : x.zeroPoint;
+    if (ref) refPoolQs8(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, zp);
+    else poolQs8(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, zp);
   } else if (k == K_GAP_QS8) {
     const qc = ptrAt(m, s, 1);
     if (ref) refGlobalAvgPoolQs8(xp, qc, yp, sh[0], sh[1], sh[2], sh[3], x.zeroPoint, y.zeroPoint);
@@ -121,7 +179,43 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     tableStepQs8(m, s, ref);
   } else if (k == K_LUT_QS8) {
     tableStepQs8(m, s, ref);
+  } else if (k == K_CONV2D_QS8_FP32 || k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) {
+    fp32StepQs8(m, s, ref);
+  } else if (k == K_DWCONV2D_QS8_FP32 || k == K_DENSE_QS8_FP32) {
+    fp32StepQs8(m, s, ref);
   }
+}
+
+/**
+ * The *_QS8_FP32 steps (XNNPACK's fp32 requantisation): the *_QS8 kernels and twins instantiated for R = f32, on the
+ * same inputs but qc [2, Co] (bias, f32 scale). Out of line and called twice for wasm3's stack height, as tableStepQs8.
+ */
+function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
+  const p = s.p,
+    k = s.kernel;
+  const x = m.tensors[s.inputs[0]],
+    y = m.tensors[s.outputs[0]];
+  const xp = x.ptr,
+    yp = y.ptr,
+    sh = x.shape,
+    os = y.shape,
+    zi = x.zeroPoint,
+    zo = y.zeroPoint;
+  const w = ptrAt(m, s, 1),
+    qc = ptrAt(m, s, 2),
+    scratch = ptrAt(m, s, 3);
+  if (k == K_DENSE_QS8_FP32) {
+    if (ref) refGemmQs8<f32>(xp, sh[1], sh[0], sh[1], w, qc, os[1], os[1], yp, os[1], zo, p.qMin, p.qMax);
+    else gemmQs8<f32>(xp, sh[1], sh[0], sh[1], w, qc, os[1], os[1], yp, os[1], zo, p.qMin, p.qMax);
+  } else if (k == K_DWCONV2D_QS8_FP32) {
+    if (ref) refDwconv2dQs8<f32>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, zi, zo);
+    else dwconv2dQs8<f32>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, zi, zo);
+  } else if (ref) refConv2dQs8<f32>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, zi, zo);
+  else if (k == K_CONV2D_QS8_FP32)
+    conv2dQs8<f32>(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, zi, zo);
+  else if (k == K_CONV1XK_QS8_FP32)
+    conv1xkQs8<f32>(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, zi, zo);
+  else convKx1Qs8<f32>(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, zi, zo);
 }
 
 /**
@@ -234,6 +328,23 @@ class Checker {
             ' must satisfy -128 <= q_min <= q_max <= 127',
         );
   }
+  /** The qc of a conv / dense step: [3, n] fixed point (mult ≥ 0, shift in [1, 62]), or for fp32 [2, n] whose row 1
+   *  holds positive finite f32 scales (the kernels convert a clamped value, never NaN). */
+  qcOf(fp32: bool, n: i32): bool {
+    if (!fp32) return this.qc(2, 3, n, 1, 2);
+    const t = this.tensor(true, 2, 'qc', DT_I32);
+    if (t === null) return false;
+    if (!t.constant) return this.fail("qc '" + t.name + "' must be a constant");
+    if (!this.shape(t, 'qc', StaticArray.fromArray<i32>([2, n]))) return false;
+    for (let c = 0; c < n; c++) {
+      const v = load<f32>(t.ptr + ((<usize>(n + c)) << 2));
+      if (!(v > 0 && v < f32.POSITIVE_INFINITY))
+        return this.fail(
+          "qc '" + t.name + "' column " + c.toString() + ': scale ' + v.toString() + ' is not positive and finite',
+        );
+    }
+    return true;
+  }
   /** qc constant [rows, n] whose multiplier row `mRow` is ≥ 0 and shift row `sRow` in [1, 62] (per column). */
   qc(i: i32, rows: i32, n: i32, mRow: i32, sRow: i32): bool {
     const t = this.tensor(true, i, 'qc', DT_I32);
@@ -309,7 +420,7 @@ function checkConvIo(c: Checker): ConvIo | null {
 
 /** Conv1xK_QS8 (rows) / ConvKx1_QS8 (columns): Conv2D_QS8's contract with G = 1, a 1-tap short axis, dilation 1
  *  along the long one, and a scratch of R padded rows / columns (lineGroup), absent for an unpadded 1×k. */
-function checkConvLineQs8(c: Checker, rows: bool): void {
+function checkConvLineQs8(c: Checker, rows: bool, fp32: bool): void {
   if (!c.counts(3, 4) || !c.params(P_CONV, 'ConvParams') || !c.clamp() || !checkWindowParams(c, true)) return;
   const p = c.s.p;
   const k = rows ? p.kw : p.kh,
@@ -348,7 +459,7 @@ function checkConvLineQs8(c: Checker, rows: bool): void {
     return;
   }
   if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([1, Co, (<i32>K + 1) & ~1]))) return;
-  if (!c.qc(2, 3, Co, 1, 2)) return;
+  if (!c.qcOf(fp32, Co)) return;
   // i64: a hostile stride must not wrap the scratch size the kernel then writes
   const L64 = rows ? <i64>(OW - 1) * <i64>p.sw + <i64>k : <i64>(OH - 1) * <i64>p.sh + <i64>k;
   const R = rows ? lineGroup(OW, OH) : lineGroup(OH, OW);
@@ -370,7 +481,7 @@ function checkConvLineQs8(c: Checker, rows: bool): void {
   }
 }
 
-function checkConvQs8(c: Checker, depthwise: bool): void {
+function checkConvQs8(c: Checker, depthwise: bool, fp32: bool): void {
   if (!c.counts(3, depthwise ? 3 : 4) || !c.params(P_CONV, 'ConvParams') || !c.clamp() || !checkWindowParams(c, true))
     return;
   const p = c.s.p;
@@ -390,7 +501,7 @@ function checkConvQs8(c: Checker, depthwise: bool): void {
     }
     if (!c.shape(y, 'output', StaticArray.fromArray<i32>([N, OH, OW, C * p.mult]))) return;
     if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([p.kh, p.kw, Co]))) return;
-    c.qc(2, 3, Co, 1, 2);
+    c.qcOf(fp32, Co);
     return;
   }
   const G = p.groups;
@@ -415,7 +526,7 @@ function checkConvQs8(c: Checker, depthwise: bool): void {
   }
   const Kp = (<i32>K + 7) & ~7;
   if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([G, cog, (<i32>K + 1) & ~1]))) return;
-  if (!c.qc(2, 3, Co, 1, 2)) return;
+  if (!c.qcOf(fp32, Co)) return;
   const direct =
     p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0 && G == 1;
   if (c.s.inputs.length == 4 && c.s.inputs[3] >= 0) {
@@ -429,7 +540,7 @@ function checkConvQs8(c: Checker, depthwise: bool): void {
   } else if (!direct) c.fail('needs an im2col scratch tensor (input 3) unless 1x1, stride 1, unpadded and ungrouped');
 }
 
-function checkDenseQs8(c: Checker): void {
+function checkDenseQs8(c: Checker, fp32: bool): void {
   if (!c.counts(3, 3) || !c.params(P_DENSE, 'DenseParams') || !c.clamp()) return;
   const x = c.tensor(true, 0, 'input', DT_I8);
   if (x === null) return;
@@ -447,12 +558,16 @@ function checkDenseQs8(c: Checker): void {
   }
   if (!c.shape(y, 'output', StaticArray.fromArray<i32>([M, N]))) return;
   if (!c.shape(w, 'weights', StaticArray.fromArray<i32>([N, (K + 1) & ~1]))) return;
-  c.qc(2, 3, N, 1, 2);
+  c.qcOf(fp32, N);
 }
 
-function checkPoolQs8(c: Checker): void {
+function checkPoolQs8(c: Checker, raw: bool): void {
   if (!c.counts(1, 1) || !c.params(P_POOL, 'PoolParams') || !checkWindowParams(c, false)) return;
   const p = c.s.p;
+  if (raw && p.countIncludePad) {
+    c.fail('the raw-sum average counts in-bounds taps only (count_include_pad must be false)');
+    return;
+  }
   if (p.pt >= p.kh || p.pb >= p.kh || p.pl >= p.kw || p.pr >= p.kw) {
     c.fail('padding must be smaller than the window');
     return;
@@ -600,11 +715,16 @@ function checkElementwise(c: Checker, xd: i32, yd: i32, withQc: bool): void {
 export function checkQs8Step(m: Model, s: StepInfo): string {
   const c = new Checker(m, s);
   const k = s.kernel;
-  if (k == K_CONV2D_QS8) checkConvQs8(c, false);
-  else if (k == K_DWCONV2D_QS8) checkConvQs8(c, true);
-  else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) checkConvLineQs8(c, k == K_CONV1XK_QS8);
-  else if (k == K_DENSE_QS8) checkDenseQs8(c);
-  else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c);
+  if (k == K_CONV2D_QS8) checkConvQs8(c, false, false);
+  else if (k == K_DWCONV2D_QS8) checkConvQs8(c, true, false);
+  else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) checkConvLineQs8(c, k == K_CONV1XK_QS8, false);
+  else if (k == K_DENSE_QS8) checkDenseQs8(c, false);
+  else if (k == K_CONV2D_QS8_FP32) checkConvQs8(c, false, true);
+  else if (k == K_DWCONV2D_QS8_FP32) checkConvQs8(c, true, true);
+  else if (k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) checkConvLineQs8(c, k == K_CONV1XK_QS8_FP32, true);
+  else if (k == K_DENSE_QS8_FP32) checkDenseQs8(c, true);
+  else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c, false);
+  else if (k == K_AVGPOOL_QS8_RAW) checkPoolQs8(c, true);
   else if (k == K_GAP_QS8) checkGapQs8(c);
   else if (k == K_ADD_QS8) checkAddQs8(c);
   else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
