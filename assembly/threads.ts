@@ -4,6 +4,7 @@
 // runs rows [t·R/T, (t+1)·R/T) through the same kernel, on a copy of the step's params whose top padding is
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
+// Only the fixed-point (i64 requant) conv ids split; the fp32-requant ones of .tflite graphs run on one thread.
 // Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE (workers
 // finished with it), STEP, COUNT (T), MODEL (the Model's address), QUIT, FAIL (a worker trapped), LANDING, then T region
 // bases. The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
@@ -171,7 +172,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
       const r0 = rowAt(M, t, T, 4),
         r1 = rowAt(M, t + 1, T, 4);
       if (r1 > r0)
-        gemmQs8(
+        gemmQs8<i64>(
           x.ptr + <usize>r0 * <usize>Ci,
           Ci,
           r1 - r0,
@@ -193,7 +194,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
     if (r1 <= r0) return;
     const Kp = (p.kh * p.kw * (Ci / p.groups) + 7) & ~7;
     q.pt = p.pt - r0 * p.sh;
-    conv2dQs8(
+    conv2dQs8<i64>(
       x.ptr,
       w,
       qc,
@@ -215,7 +216,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
       r1 = rowAt(OH, t + 1, T, 1);
     if (r1 <= r0) return;
     q.pt = p.pt - r0 * p.sh;
-    dwconv2dQs8(
+    dwconv2dQs8<i64>(
       x.ptr,
       w,
       qc,

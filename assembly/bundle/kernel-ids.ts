@@ -50,6 +50,12 @@ export const K_FAKE_QUANT_WEIGHT = 64;
 export const K_FAKE_QUANT_BIAS = 65;
 export const K_SOFTMAX_QS8 = 75;
 export const K_LUT_QS8 = 76;
+export const K_CONV2D_QS8_FP32 = 77;
+export const K_DWCONV2D_QS8_FP32 = 78;
+export const K_DENSE_QS8_FP32 = 79;
+export const K_CONV1XK_QS8_FP32 = 80;
+export const K_CONVKX1_QS8_FP32 = 81;
+export const K_AVGPOOL_QS8_RAW = 82;
 export const K_BN_MERGE = 90;
 export const K_BN_EVAL = 91;
 export const K_LAST = 91;
@@ -68,8 +74,8 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
   '', '', '', '', '', '',
-  '', '', '', 'Softmax_QS8', 'Lut_QS8', '',
-  '', '', '', '', '', '',
+  '', '', '', 'Softmax_QS8', 'Lut_QS8', 'Conv2D_QS8_FP32',
+  'DepthwiseConv2D_QS8_FP32', 'Dense_QS8_FP32', 'Conv1xK_QS8_FP32', 'ConvKx1_QS8_FP32', 'AvgPool_QS8_RAW', '',
   '', '', '', '', '', '',
   'BatchNormMerge_F32', 'BatchNormEval_F32',
 ];
@@ -91,6 +97,12 @@ export function isQs8Kernel(k: i32): bool {
     case K_CONVKX1_QS8:
     case K_SOFTMAX_QS8:
     case K_LUT_QS8:
+    case K_CONV2D_QS8_FP32:
+    case K_DWCONV2D_QS8_FP32:
+    case K_DENSE_QS8_FP32:
+    case K_CONV1XK_QS8_FP32:
+    case K_CONVKX1_QS8_FP32:
+    case K_AVGPOOL_QS8_RAW:
       return true;
     default:
       return false;

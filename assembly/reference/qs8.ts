@@ -1,8 +1,9 @@
 // Reference twins of the int8 kernels: one output at a time, index formulas straight from
 // docs/quantization.md and the packed layouts (conv/dense read the packed c2 weights by formula,
-// padded taps as zp_in against the folded bias). Slow on purpose; the fast kernels must match byte for byte.
+// padded taps as zp_in against the folded bias). Slow on purpose; the fast kernels must match byte for byte. Conv and
+// dense take R as their fast twins do: i64 edgec's fixed-point requantisation, f32 XNNPACK's (qs8-requant.ts requantAt).
 import { StepParams } from '../bundle/model';
-import { requantQs8, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
+import { requantQs8, requantAt, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
 import { roundProbQs8 } from '../kernels/elementwise/qs8-softmax';
 import { broadcastCount, broadcastOffset } from './elementwise';
@@ -14,17 +15,17 @@ import { broadcastCount, broadcastOffset } from './elementwise';
   return <i32>load<i8>(w + <usize>(b * Kp + (k >> 1) * width * 2 + (n - b) * 2 + (k & 1)));
 }
 
-export function refGemmQs8(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
+export function refGemmQs8<R>(a: usize, lda: i32, M: i32, K: i32, w: usize, qc: usize, qcStride: i32, N: i32,
                            y: usize, ldy: i32, zp: i32, lo: i32, hi: i32): void {
   for (let m = 0; m < M; m++)
     for (let n = 0; n < N; n++) {
       let acc = qcAt(qc, qcStride, 0, n);
       for (let k = 0; k < K; k++) acc += <i32>load<i8>(a + <usize>(m * lda + k)) * wPacked(w, K, N, n, k);
-      store<i8>(y + <usize>(m * ldy + n), <i8>requantQs8(<i64>acc, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
+      store<i8>(y + <usize>(m * ldy + n), <i8>requantAt<R>(acc, qc, qcStride, n, zp, lo, hi));
     }
 }
 
-export function refConv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
+export function refConv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, Ci: i32,
                              OH: i32, OW: i32, Co: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const G = p.groups, cig = Ci / G, cog = Co / G, K = p.kh * p.kw * cig;
   const groupBytes = cog * ((K + 1) & ~1);
@@ -41,11 +42,11 @@ export function refConv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H:
       const xv = ih < 0 || ih >= H || iw < 0 || iw >= W ? zpIn : <i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * Ci + g * cig + ci));
       acc += xv * wPacked(w + <usize>(g * groupBytes), K, cog, j, (kh * p.kw + kw) * cig + ci);
     }
-    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + co), <i8>requantQs8(<i64>acc, qcAt(qc, Co, 1, co), qcAt(qc, Co, 2, co), zpOut, p.qMin, p.qMax));
+    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + co), <i8>requantAt<R>(acc, qc, Co, co, zpOut, p.qMin, p.qMax));
   }
 }
 
-export function refDwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
+export function refDwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                                OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
   for (let n = 0; n < N; n++)
@@ -59,7 +60,7 @@ export function refDwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, 
       if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
       acc += (<i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + o / M)) - zpIn) * <i32>load<i8>(w + <usize>((kh * p.kw + kw) * Co + o));
     }
-    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + o), <i8>requantQs8(<i64>acc, qcAt(qc, Co, 1, o), qcAt(qc, Co, 2, o), zpOut, p.qMin, p.qMax));
+    store<i8>(y + <usize>(((n * OH + oh) * OW + ow) * Co + o), <i8>requantAt<R>(acc, qc, Co, o, zpOut, p.qMin, p.qMax));
   }
 }
 

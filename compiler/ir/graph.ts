@@ -55,6 +55,12 @@ export interface Graph {
   /** Where the graph came from, for error messages ("model.json", "model.onnx"). */
   source: string;
   /**
+   * The int8 arithmetic of the runtime the model comes from, set by its importer (docs/quantization.md): absent =
+   * edgec's own; 'tflite' = TFLite's interpreter (XNNPACK delegate): Conv2D / Dense requantise in float32 (the
+   * *_QS8_FP32 kernels), Add with XNNPACK's constants; its quant params are int8-domain.
+   */
+  int8Arithmetic?: 'tflite';
+  /**
    * Training graphs: mutable state (weights, optimiser moments) by tensor name, with its initial
    * value (undefined = zeros). Defined before the first node like an input, kept across runs; the
    * tensors themselves hold no data (they are not constants). compiler/train/training-graph.ts.

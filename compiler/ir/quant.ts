@@ -7,8 +7,9 @@ import {
   activationClamp,
   addMultipliers,
   channelMultipliers,
+  channelScalesF32,
   xnnpackAddMultipliers,
-  type FixedPoint,
+  type ChannelRequant,
 } from './requant.ts';
 
 /** Per-tensor quant of an int8 activation (scale, zero point), with a clear error when absent. */
@@ -33,15 +34,15 @@ export function tensorQuant(g: Graph, name: string, n: Node): { scale: number; z
 }
 
 /**
- * Add_QS8's constants: edgec's (one shift for the larger ratio, mult in [2^30, 2^31)), or for a graph imported from
- * a .tflite file the ones TFLite's interpreter uses (xnnpackAddMultipliers), so the bytes match it.
+ * Add_QS8's constants: edgec's (one shift for the larger ratio, mult in [2^30, 2^31)), or for a graph with XNNPACK's
+ * arithmetic (int8Arithmetic 'tflite') the ones TFLite's interpreter uses (xnnpackAddMultipliers).
  */
 export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number, what?: string) {
   const so = Math.fround(sOut);
   const ra = Math.fround(sA) / so,
     rb = Math.fround(sB) / so;
-  const tflite = /\.tflite$/i.test(g.source) ? xnnpackAddMultipliers(Math.fround(ra), Math.fround(rb)) : undefined;
-  return tflite ?? addMultipliers(ra, rb, what);
+  const xnn = g.int8Arithmetic === 'tflite' ? xnnpackAddMultipliers(Math.fround(ra), Math.fround(rb)) : undefined;
+  return xnn ?? addMultipliers(ra, rb, what);
 }
 
 /** Output clamp of a node with a fused activation. */
@@ -55,8 +56,8 @@ export interface WeightedQs8 {
   zpOut: number;
   qMin: number;
   qMax: number;
-  /** Per output channel (weights' axis 0). */
-  fp: FixedPoint[];
+  /** Per output channel (weights' axis 0): fixed point, or float32 scales for int8Arithmetic 'tflite'. */
+  fp: ChannelRequant[];
 }
 
 /** Quant constants of an int8 Conv2D / Dense: zero points, clamp, and s_in·s_w[c] / s_out per channel. */
@@ -67,7 +68,11 @@ export function weightedQs8(g: Graph, n: Node, co: number): WeightedQs8 {
   if (!wq)
     throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 weights '${n.inputs[1]}' have no quant params`);
   const sW = wq.scale.length === 1 ? new Array<number>(co).fill(wq.scale[0]!) : wq.scale;
-  const fp = channelMultipliers(qi.scale, sW, qo.scale, `node '${n.name}'`);
+  const what = `node '${n.name}'`;
+  const fp =
+    g.int8Arithmetic === 'tflite'
+      ? channelScalesF32(qi.scale, sW, qo.scale, what)
+      : channelMultipliers(qi.scale, sW, qo.scale, what);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
   return { zpIn: qi.zp, zpOut: qo.zp, qMin, qMax, fp };
 }

@@ -48,11 +48,48 @@ export function xnnpackAddMultipliers(
     b = f32(rb);
   const shift = 20 - Math.floor(Math.log2(Math.max(a, b)));
   if (!(shift >= 1 && shift <= 62)) return undefined;
-  const even = (v: number) => {
-    const r = Math.round(v);
-    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  };
-  return { multA: even(a * 2 ** shift), multB: even(b * 2 ** shift), shift };
+  return { multA: roundHalfEven(a * 2 ** shift), multB: roundHalfEven(b * 2 ** shift), shift };
+}
+
+/** Round to the nearest integer, ties to even (wasm's f32.nearest / f32x4.nearest). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** A Conv / Dense channel's requantisation constant: edgec's fixed point, or (int8Arithmetic 'tflite') an f32 scale. */
+export type ChannelRequant = FixedPoint | { scale: number };
+
+/**
+ * XNNPACK's per-channel scales (its qs8 conv / fully connected operators, which TFLite's interpreter delegates to):
+ * f32(f32(s_in·s_w[c]) / s_out), every scale rounded to float32 first.
+ */
+export function channelScalesF32(
+  sIn: number,
+  sW: readonly number[],
+  sOut: number,
+  what = 'requantisation',
+): { scale: number }[] {
+  return sW.map((s) => {
+    const scale = f32(f32(f32(sIn) * f32(s)) / f32(sOut));
+    if (!(scale > 0) || !Number.isFinite(scale))
+      throw new RangeError(`${what}: float32 scale ${scale} must be positive and finite`);
+    return { scale };
+  });
+}
+
+/**
+ * XNNPACK's fp32 requantisation (the *_QS8_FP32 kernels): clamp(round_half_even(f32(f32(acc)·scale)) + zp, lo, hi).
+ * Each float32 step is exactly rounded (f32(acc) included, |acc| may pass 2^24), so it is the same on every engine.
+ */
+export function requantizeFp32(acc: number, scale: number, zp: number, lo = -128, hi = 127): number {
+  const v = roundHalfEven(f32(f32(acc) * f32(scale))) + zp;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** One output channel's requantisation, whichever constant it has. */
+export function requantizeChannel(acc: number, r: ChannelRequant, zp: number, lo = -128, hi = 127): number {
+  return 'scale' in r ? requantizeFp32(acc, r.scale, zp, lo, hi) : requantize(acc, r.mult, r.shift, zp, lo, hi);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Scratch rules of the kernels that need an arena work buffer (compiler/kernels/registry.ts ties each to its
 // KernelId): the shape of the I8 scratch tensor a step gets, or null when the kernel runs without one. Shapes in
-// elements; the AS load-time checks (assembly/kernels/qs8-steps.ts) demand exactly these shapes.
+// elements; the AS load-time checks (assembly/kernels/qs8-checks.ts) demand exactly these shapes.
 
 /** The conv geometry a scratch rule reads (compiler/ir convGeometry's fields). */
 export interface ConvShape {

@@ -23,6 +23,9 @@ export type Build = 'relaxed' | 'simd' | 'scalar';
 /** Files compiled into every build. */
 const BOTH = ['relaxed', 'simd', 'scalar'] as const;
 
+/** The KernelIds that run on the qs8 GEMM tiles, with edgec's fixed-point and XNNPACK's fp32 requantisation. */
+const GEMM_KERNELS = ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'].flatMap((k) => [k, `${k}_FP32`]);
+
 /** Every file in assembly/kernels/ that runs steps. */
 export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
@@ -53,7 +56,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-gemm-4x8c2-wasmsimd',
     dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    serves: GEMM_KERNELS,
     builds: ['simd'],
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
@@ -62,7 +65,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-gemm-2x8c4-wasmrelaxed',
     dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    serves: GEMM_KERNELS,
     builds: ['relaxed'],
     tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
@@ -70,7 +73,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-gemm-2x2-scalar',
     dir: 'gemm',
-    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    serves: GEMM_KERNELS,
     builds: BOTH,
     tile: { mr: 2, nr: 2, kr: 2 },
     pack: packQs8Gemm4x8c2,
@@ -78,7 +81,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-conv2d-im2col',
     dir: 'conv',
-    serves: ['Conv2D_QS8'],
+    serves: ['Conv2D_QS8', 'Conv2D_QS8_FP32'],
     builds: BOTH,
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
@@ -86,7 +89,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-conv2d-1xk',
     dir: 'conv',
-    serves: ['Conv1xK_QS8', 'ConvKx1_QS8'],
+    serves: ['Conv1xK_QS8', 'ConvKx1_QS8', 'Conv1xK_QS8_FP32', 'ConvKx1_QS8_FP32'],
     builds: BOTH,
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
@@ -94,7 +97,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-dwconv2d',
     dir: 'conv',
-    serves: ['DepthwiseConv2D_QS8'],
+    serves: ['DepthwiseConv2D_QS8', 'DepthwiseConv2D_QS8_FP32'],
     builds: BOTH,
     tile: { mr: 1, nr: 8, kr: 1 },
     pack: packQs8Depthwise,
@@ -102,7 +105,7 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-pool',
     dir: 'pool',
-    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8'],
+    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8', 'AvgPool_QS8_RAW'],
     builds: BOTH,
     tile: { mr: 1, nr: 8, kr: 1 },
   },

@@ -9,10 +9,10 @@ import { lutTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
 import { accumulatorFits, addQs8Multipliers, nodeClamp, tensorQuant } from '../ir/quant.ts';
-import { channelMultipliers, quantizeMultiplier, type FixedPoint } from '../ir/requant.ts';
+import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
-import { kernelByName } from '../kernels/registry.ts';
+import { kernelById, kernelByName } from '../kernels/registry.ts';
 import type { ConvShape } from '../kernels/scratch.ts';
 
 const f32 = Math.fround;
@@ -38,17 +38,31 @@ const QS8_CONV_RULES: readonly { kernel: string; match: (c: ConvShape) => boolea
   { kernel: 'Conv2D_QS8', match: () => true, scratchName: 'im2col' },
 ];
 
-/** qc [3, n]: bias row, multiplier row, shift row. */
-function qcBytes(bias: ArrayLike<number>, fp: readonly FixedPoint[]): Uint8Array {
+/** qc [3, n]: bias row, multiplier row, shift row; or for float32 scales (the *_QS8_FP32 kernels) [2, n]: bias row,
+ *  scale row (f32 bits). */
+function qcBytes(bias: ArrayLike<number>, fp: readonly ChannelRequant[]): Uint8Array {
   const n = fp.length,
-    a = new Int32Array(3 * n);
+    fp32 = n > 0 && 'scale' in fp[0]!,
+    a = new Int32Array((fp32 ? 2 : 3) * n),
+    f = new Float32Array(a.buffer);
   for (let c = 0; c < n; c++) {
+    const r = fp[c]!;
     a[c] = bias[c]!;
-    a[n + c] = fp[c]!.mult;
-    a[2 * n + c] = fp[c]!.shift;
+    if ('scale' in r) f[n + c] = r.scale;
+    else {
+      a[n + c] = r.mult;
+      a[2 * n + c] = r.shift;
+    }
   }
   return new Uint8Array(a.buffer);
 }
+/** AvgPool_QS8, or for TFLite's arithmetic (its int8 AVERAGE_POOL_2D rounds the raw sum) AvgPool_QS8_RAW. */
+const avgPoolKernel = (g: Graph, n: Node) =>
+  g.int8Arithmetic === 'tflite' && attrNum(n, 'countIncludePad', 0) === 0
+    ? fb.KernelId.AvgPool_QS8_RAW
+    : fb.KernelId.AvgPool_QS8;
+/** The KernelId of a conv / dense kernel: the *_FP32 variant for graphs with XNNPACK's requantisation. */
+const variantId = (g: Graph, name: string) => kernelByName(g.int8Arithmetic === 'tflite' ? `${name}_FP32` : name).id;
 const i32Bytes = (v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
 const i8Bytes = (a: Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -67,7 +81,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
   };
   const constTensor = (name: string, dtype: fb.DType, shape: number[], data: Uint8Array) =>
     ctx.newTensor({ name, dtype, shape, data });
-  const wrap = (fn: () => FixedPoint[]): FixedPoint[] => {
+  const wrap = <T>(fn: () => T): T => {
     try {
       return fn();
     } catch (e) {
@@ -117,8 +131,13 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const bias = bt ? toFloat64(bt.data!) : new Float64Array(co);
       const sW = wt.quant!.scale.length === 1 ? new Array<number>(co).fill(wt.quant!.scale[0]!) : wt.quant!.scale;
       if (sW.length !== co) err(`weights '${wt.name}' have ${sW.length} scales for ${co} output channels`);
-      const fp = wrap(() => channelMultipliers(qi.scale, sW, qo.scale));
+      const fp = wrap((): ChannelRequant[] =>
+        g.int8Arithmetic === 'tflite'
+          ? channelScalesF32(qi.scale, sW, qo.scale)
+          : channelMultipliers(qi.scale, sW, qo.scale),
+      );
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+      const qcRows = g.int8Arithmetic === 'tflite' ? 2 : 3;
       const K = numElements(wt.shape.slice(1));
       // every partial sum stays in i32: |bias'| + 128·Σ|w| (raw x in [−128, 127], zp folded) and |bias| + 255·Σ|w|
       // ((x − zp)·w, the reference twins) below 2^31; Σ|w| of the real weights, so an imported −128 counts 128
@@ -147,9 +166,9 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
           [co, Math.ceil(K / 2) * 2],
           i8Bytes(packQs8Gemm4x8c2(w, co, K)),
         );
-        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [qcRows, co], qcBytes(folded, fp));
         ctx.push({
-          kernel: fb.KernelId.Dense_QS8,
+          kernel: variantId(g, 'Dense_QS8'),
           inputs: [ctx.idOf(x, n), wid, qc],
           params: { type: 'dense', qMin, qMax },
           macs: M * K * co,
@@ -186,8 +205,13 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
           [kh, kw, co],
           i8Bytes(packQs8Depthwise(w, co, kh, kw)),
         );
-        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(bias, fp));
-        ctx.push({ kernel: fb.KernelId.DepthwiseConv2D_QS8, inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [qcRows, co], qcBytes(bias, fp));
+        ctx.push({
+          kernel: variantId(g, 'DepthwiseConv2D_QS8'),
+          inputs: [ctx.idOf(x, n), wid, qc],
+          params: conv,
+          macs,
+        });
         return true;
       }
       const Kp2 = Math.ceil(K / 2) * 2;
@@ -196,9 +220,9 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       for (let gi = 0; gi < groups; gi++)
         packed.set(packQs8Gemm4x8c2(w.subarray(gi * cog * K, (gi + 1) * cog * K), cog, K), gi * groupBytes);
       const wid = constTensor(`${wt.name}:packed`, fb.DType.I8, [groups, cog, Kp2], i8Bytes(packed));
-      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3, co], qcBytes(folded, fp));
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [qcRows, co], qcBytes(folded, fp));
       const rule = QS8_CONV_RULES.find((r) => !ctx.disabled.has(r.kernel) && r.match(geo))!;
-      const row = kernelByName(rule.kernel);
+      const row = kernelById(variantId(g, rule.kernel))!;
       const inputs = [ctx.idOf(x, n), wid, qc];
       const scratch = row.scratch!(geo);
       if (scratch)
@@ -241,7 +265,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         err(`int8 pooling needs the output quant equal to the input's (insert a Requantize)`);
       const geo = poolGeometry(n, t(x).shape, g.source);
       ctx.push({
-        kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_QS8 : fb.KernelId.AvgPool_QS8,
+        kernel: n.op === 'MaxPool' ? fb.KernelId.MaxPool_QS8 : avgPoolKernel(g, n),
         inputs: [ctx.idOf(x, n)],
         params: {
           type: 'pool',

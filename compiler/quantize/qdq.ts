@@ -16,8 +16,8 @@ export function hasQdqAnnotations(g: Graph): boolean {
  * [0, 127] means uint8 (int8 graphs give post-ReLU tensors zero point −128).
  */
 export function activationsAreUint8(g: Graph): boolean {
-  // the TFLite importer records int8-domain params already (uint8 tensors shifted, docs/tflite-support.md)
-  if (/\.tflite$/i.test(g.source)) return false;
+  // an importer that sets the graph's arithmetic (TFLite) records int8-domain params already (docs/tflite-support.md)
+  if (g.int8Arithmetic) return false;
   for (const n of g.nodes) {
     const q = g.tensors.get(n.outputs[0]!)?.quant;
     if (n.op !== 'Clip' || !q || q.axis !== undefined) continue;

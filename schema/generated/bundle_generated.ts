@@ -74,6 +74,12 @@ export enum KernelId {
   FakeQuantBias_F32 = 65,
   Softmax_QS8 = 75,
   Lut_QS8 = 76,
+  Conv2D_QS8_FP32 = 77,
+  DepthwiseConv2D_QS8_FP32 = 78,
+  Dense_QS8_FP32 = 79,
+  Conv1xK_QS8_FP32 = 80,
+  ConvKx1_QS8_FP32 = 81,
+  AvgPool_QS8_RAW = 82,
   BatchNormMerge_F32 = 90,
   BatchNormEval_F32 = 91
 }

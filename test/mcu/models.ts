@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readNpy } from '../../compiler/io/npy.ts';
 import { compileModel } from '../../compiler/cli/compile.ts';
+import { parseTflite } from '../../compiler/frontend/tflite/index.ts';
 import { load, type Build, type TensorArray, type TensorInfo } from '../../runtime/node.ts';
 
 const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
@@ -30,7 +31,21 @@ export async function compileFile(path: string, int8 = false): Promise<Uint8Arra
   return (await compileModel(path, { target: 'simd', quantize })).bundle;
 }
 
-export async function matrixModels(samples = 3): Promise<MatrixModel[]> {
+/** The MLPerf Tiny KWS int8 .tflite with its own params (TFLite's int8 arithmetic: the *_QS8_FP32 kernels), on real
+ *  MFCC features dequantised with the model's input scale and zero point. */
+async function kwsTflite(samples: number): Promise<MatrixModel> {
+  const file = 'test/fixtures/tflite/kws_ref_model.tflite';
+  const bundle = (await compileModel(file, { target: 'simd', quantize: { quantize: 'int8' } })).bundle;
+  const g = parseTflite(new Uint8Array(readFileSync(file)), file);
+  const iq = g.tensors.get(g.inputs[0]!)!.quant!;
+  const len = g.tensors.get(g.inputs[0]!)!.shape.reduce((a, b) => a * b, 1);
+  const q = new Int8Array(readFileSync('test/fixtures/onnx/kws20_i8.bin')).slice(0, samples * len);
+  const x = Float32Array.from(q, (v) => Math.fround((v - iq.zeroPoint[0]!) * iq.scale[0]!));
+  return { name: 'kws tflite int8', bundle, input: bytesOf(x), samples };
+}
+
+/** `tflite`: also the KWS .tflite model (kwsTflite). */
+export async function matrixModels(samples = 3, tflite = false): Promise<MatrixModel[]> {
   const model = async (name: string, path: string, int8: boolean, first: number) => ({
     name,
     bundle: await compileFile(path, int8),
@@ -41,6 +56,7 @@ export async function matrixModels(samples = 3): Promise<MatrixModel[]> {
     await model('mnist float', 'examples/mnist/model.json', false, 0),
     await model('mnist int8', 'examples/mnist/model.json', true, 10),
     await model('gated float', 'examples/branches/gated.json', false, 20),
+    ...(tflite ? [await kwsTflite(samples)] : []),
   ];
 }
 

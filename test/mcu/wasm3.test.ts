@@ -1,7 +1,7 @@
 // The bit-exactness matrix under the real wasm3 interpreter, 0.9.0 and 0.5.0 built from ../shared/vendor
-// (test/mcu/wasm3.ts): MNIST float, MNIST int8 and gated MNIST, each through the WASI build
-// (`wasm3 edgec-wasi.wasm model.edgec in.bin out.bin`) and through its `--embed` one-file wasm; every
-// output file must equal Node's scalar runtime byte for byte (and, for int8, Node's SIMD build too).
+// (test/mcu/wasm3.ts): MNIST float, MNIST int8, gated MNIST and the KWS int8 .tflite (the *_QS8_FP32 kernels), each
+// through the WASI build (`wasm3 edgec-wasi.wasm model.edgec in.bin out.bin`) and through its `--embed` one-file wasm;
+// every output file must equal Node's scalar runtime byte for byte (and, for int8, Node's SIMD build too).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ else {
   const want = new Map<string, Uint8Array>();
   test.before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgec-wasm3-'));
-    models = await matrixModels();
+    models = await matrixModels(3, true);
     for (const m of models) want.set(m.name, await nodeOutput(m));
   });
   test.after(() => rmSync(dir, { recursive: true, force: true }));

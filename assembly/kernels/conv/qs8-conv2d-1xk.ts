@@ -39,7 +39,7 @@ export function lineGroup(outLong: i32, outShort: i32): i32 {
 }
 
 /** 1×k: scratch 0 only when the step has no padding (every window then lies inside its input row). */
-export function conv1xkQs8(
+export function conv1xkQs8<R>(
   x: usize,
   w: usize,
   qc: usize,
@@ -90,7 +90,7 @@ export function conv1xkQs8(
       const y0 = y + <usize>(n * OH + oh0) * yRow;
       if (main > 0) {
         for (let j = 0; j < rows; j++)
-          gemmQs8(
+          gemmQs8<R>(
             a + <usize>j * pitch,
             sw * Ci,
             main,
@@ -108,7 +108,7 @@ export function conv1xkQs8(
       }
       // the last OW mod 4 pixels of the group's rows: one GEMM per pixel column, rows `pitch` apart
       for (let ow = main; ow < OW; ow++) {
-        gemmQs8(
+        gemmQs8<R>(
           a + <usize>(ow * sw * Ci),
           <i32>pitch,
           rows,
@@ -129,7 +129,7 @@ export function conv1xkQs8(
 }
 
 /** k×1: padded input columns (their pixels are W·Ci apart in x, so always copied). */
-export function convKx1Qs8(
+export function convKx1Qs8<R>(
   x: usize,
   w: usize,
   qc: usize,
@@ -169,7 +169,7 @@ export function convKx1Qs8(
       const y0 = y + <usize>(n * OH) * yRow + <usize>(ow0 * Co);
       if (main > 0) {
         for (let j = 0; j < cols; j++)
-          gemmQs8(
+          gemmQs8<R>(
             scratch + <usize>j * lBytes,
             sh * Ci,
             main,
@@ -187,7 +187,7 @@ export function convKx1Qs8(
       }
       // the last OH mod 4 outputs of the group's columns: one GEMM per output row, columns L·Ci apart
       for (let oh = main; oh < OH; oh++) {
-        gemmQs8(
+        gemmQs8<R>(
           scratch + <usize>(oh * sh * Ci),
           <i32>lBytes,
           cols,

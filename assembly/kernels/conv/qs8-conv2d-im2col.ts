@@ -5,7 +5,7 @@
 import { StepParams } from '../../bundle/model';
 import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm';
 
-export function conv2dQs8(
+export function conv2dQs8<R>(
   x: usize,
   w: usize,
   qc: usize,
@@ -26,7 +26,7 @@ export function conv2dQs8(
     cig = Ci / G,
     cog = Co / G;
   if (scratch == 0) {
-    gemmQs8(x, Ci, N * H * W, Ci, w, qc, Co, Co, y, Co, zpOut, p.qMin, p.qMax);
+    gemmQs8<R>(x, Ci, N * H * W, Ci, w, qc, Co, Co, y, Co, zpOut, p.qMin, p.qMax);
     return;
   }
   const K = p.kh * p.kw * cig,
@@ -35,7 +35,7 @@ export function conv2dQs8(
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       im2colQs8(x, scratch, n, H, W, Ci, OH, OW, g * cig, cig, Kp, p, zpIn);
-      gemmQs8(
+      gemmQs8<R>(
         scratch,
         Kp,
         OH * OW,

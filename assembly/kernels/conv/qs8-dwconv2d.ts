@@ -7,9 +7,10 @@
 // so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. Tap pairing and requantisation picked per 8-channel group once per
-// call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel.
+// call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
+// compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
 import { StepParams } from '../../bundle/model';
-import { requantQs8, requant4, qcAt } from '../gemm/qs8-requant';
+import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
@@ -23,6 +24,8 @@ const RQ_FOLD = 0;
 const RQ_HIGH = 1;
 /** Shifts differ: requant4 per 4 lanes. */
 const RQ_LANE = 2;
+/** R = f32: requantFp32v per 4 lanes. */
+const RQ_FP32 = 3;
 const DW_PAIR = 4;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
@@ -41,7 +44,7 @@ export function privatePad(): void {
   dwPadBytes = DW_PAD_MAX;
 }
 
-export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
+export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
   let fast = false, whole = false, C8 = 0, owLo = 0, owHi = 0;
@@ -55,7 +58,7 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
       const need = (whole ? Hp : 3) * Wp * C;
       if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
-      dwModes(w, qc, C, C8, zpIn);
+      dwModes<R>(w, qc, C, C8, zpIn);
       // interior columns: iw0 = ow·sw − pl ≥ 0 and iw0 + 2 ≤ W − 1
       owLo = min(OW, (p.pl + p.sw - 1) / p.sw);
       const last = W - 3 + p.pl;
@@ -124,8 +127,8 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
                 t = tap(r2, wc + 6 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
                 t = tap(r2 + cs, wc + 7 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
                 t = tap(r2 + 2 * cs, wc + 8 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-                const ql = requant4(lo, qc, Co, c0, zpOut, p.qMin, p.qMax);
-                const qh = requant4(hi, qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
+                const ql = requant4At<R>(lo, qc, Co, c0, zpOut, p.qMin, p.qMax);
+                const qh = requant4At<R>(hi, qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
                 const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), i16x8.splat(0));
                 store<i64>(yp + <usize>c0, i64x2.extract_lane(b, 0));
               }
@@ -143,8 +146,8 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
                   xp += xs; wp += <usize>Co;
                 }
               }
-              const ql = requant4(i32x4.add(lo, v128.load(qc + (<usize>c0 << 2))), qc, Co, c0, zpOut, p.qMin, p.qMax);
-              const qh = requant4(i32x4.add(hi, v128.load(qc + (<usize>(c0 + 4) << 2))), qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
+              const ql = requant4At<R>(i32x4.add(lo, v128.load(qc + (<usize>c0 << 2))), qc, Co, c0, zpOut, p.qMin, p.qMax);
+              const qh = requant4At<R>(i32x4.add(hi, v128.load(qc + (<usize>(c0 + 4) << 2))), qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
               const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), i16x8.splat(0));
               store<i64>(yp + <usize>c0, i64x2.extract_lane(b, 0));
             }
@@ -160,7 +163,7 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
               s += (<i32>load<i8>(x + <usize>(((n * H + ih) * W + iw) * C + c)) - zpIn) * <i32>load<i8>(w + <usize>((kh * p.kw + kw) * Co + o));
             }
           }
-          store<i8>(yp + <usize>o, <i8>requantQs8(<i64>s, qcAt(qc, Co, 1, o), qcAt(qc, Co, 2, o), zpOut, p.qMin, p.qMax));
+          store<i8>(yp + <usize>o, <i8>requantAt<R>(s, qc, Co, o, zpOut, p.qMin, p.qMax));
         }
       }
     }
@@ -168,7 +171,7 @@ export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: 
 }
 
 /** DW_BIAS and DW_MODE of every 8-channel group [0, C8). */
-function dwModes(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
+function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
   const m128 = i8x16.splat(-128), zv = i32x4.splat(zpIn);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     // folded biases: Σ_taps w in i16 (|Σ| ≤ 9·128), bias − zp_in·Σ in i32 (wrapping, as the scalar sum)
@@ -178,13 +181,16 @@ function dwModes(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
     const bp = qc + (<usize>c0 << 2), dst = DW_BIAS + (<usize>c0 << 2);
     v128.store(dst, i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv)));
     v128.store(dst, i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv)), 16);
-    const s0 = qcAt(qc, C, 2, c0);
-    const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
-    const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
     // no −128 among taps 0–7 of the 8 channels
     let pair = true;
     for (let t = 0; t < 8; t++) pair = pair && !v128.any_true(i8x16.eq(v128.load64_zero(wc + <usize>t * cs), m128));
-    const rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
+    let rq = RQ_FP32;
+    if (!isFloat<R>()) {
+      const s0 = qcAt(qc, C, 2, c0);
+      const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
+      const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
+      rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
+    }
     store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>(pair ? rq | DW_PAIR : rq));
   }
 }
@@ -234,8 +240,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const w6 = v128.load8x8_s(wc + 6 * cs), w7 = v128.load8x8_s(wc + 7 * cs), w8 = v128.load8x8_s(wc + 8 * cs);
     const blo = v128.load(DW_BIAS + (<usize>c0 << 2)), bhi = v128.load(DW_BIAS + (<usize>c0 << 2), 16);
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
-    const s0 = load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
+    // RQ_FP32: mlo / mhi are the scales, qc has no shift row
+    const s0 = (mode & 3) == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
     if (mode == (DW_PAIR | RQ_FOLD) && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
@@ -261,6 +268,12 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_HIGH,
           mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == (DW_PAIR | RQ_FP32)) {
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FP32,
+          mlo, mhi, f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+    } else if (mode == RQ_FP32) {
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FP32,
+          mlo, mhi, f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else {
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_LANE,
           mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
@@ -304,6 +317,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     let h: v128;
     if (rq == RQ_FOLD) h = requantFold8(lo, hi, mlo, mhi, k, s, hlo, hhi);
     else if (rq == RQ_HIGH) h = requantUni8(lo, hi, mlo, mhi, k, s, zo, hlo, hhi);
+    // RQ_FP32: k, zo = the float bounds q_min − zp, q_max − zp
+    else if (rq == RQ_FP32) h = i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, zo, i32x4.splat(zpOut)), requantFp32v(hi, mhi, k, zo, i32x4.splat(zpOut)));
     else h = i16x8.narrow_i32x4_s(requant4(lo, qc, C, c0, zpOut, qMin, qMax), requant4(hi, qc, C, c0 + 4, zpOut, qMin, qMax));
     store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
     r0 += ps; yp += cs;

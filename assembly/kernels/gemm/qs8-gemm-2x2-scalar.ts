@@ -1,10 +1,10 @@
 // qs8 GEMM, scalar tile 2 rows x 2 columns over the c2-packed weights of qs8-gemm-4x8c2-wasmsimd.ts: y[m, n] =
 // requant(qc.bias[n] + Σk a[m,k]·w[n,k]) in i32, k ascending. The scalar build runs every column here; the simd
 // build the last N mod 8 columns and K beyond the SIMD panel. Integer-exact (reference: assembly/reference/qs8.ts).
-import { requantQs8, qcAt } from './qs8-requant';
+import { requantAt, qcAt } from './qs8-requant';
 
 /** Columns [n0, N) of y, every row (n0 a multiple of 8). */
-export function gemmQs8Scalar2x2(
+export function gemmQs8Scalar2x2<R>(
   a: usize,
   lda: i32,
   M: i32,
@@ -72,24 +72,11 @@ export function gemmQs8Scalar2x2(
         s11 += z0 * v0;
       }
       const y0 = y + <usize>m * <usize>ldy + <usize>n;
-      store<i8>(y0, <i8>requantQs8(<i64>s00, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi));
-      if (has1)
-        store<i8>(
-          y0,
-          <i8>requantQs8(<i64>s01, qcAt(qc, qcStride, 1, n + 1), qcAt(qc, qcStride, 2, n + 1), zp, lo, hi),
-          1,
-        );
+      store<i8>(y0, <i8>requantAt<R>(s00, qc, qcStride, n, zp, lo, hi));
+      if (has1) store<i8>(y0, <i8>requantAt<R>(s01, qc, qcStride, n + 1, zp, lo, hi), 1);
       if (m + 1 < M) {
-        store<i8>(
-          y0 + <usize>ldy,
-          <i8>requantQs8(<i64>s10, qcAt(qc, qcStride, 1, n), qcAt(qc, qcStride, 2, n), zp, lo, hi),
-        );
-        if (has1)
-          store<i8>(
-            y0 + <usize>ldy,
-            <i8>requantQs8(<i64>s11, qcAt(qc, qcStride, 1, n + 1), qcAt(qc, qcStride, 2, n + 1), zp, lo, hi),
-            1,
-          );
+        store<i8>(y0 + <usize>ldy, <i8>requantAt<R>(s10, qc, qcStride, n, zp, lo, hi));
+        if (has1) store<i8>(y0 + <usize>ldy, <i8>requantAt<R>(s11, qc, qcStride, n + 1, zp, lo, hi), 1);
       }
     }
   }

@@ -54,7 +54,7 @@ function ensurePanel(Kq: i32): void {
 }
 
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
-export function gemmQs8Relaxed2x8c4(
+export function gemmQs8Relaxed2x8c4<R>(
   a: usize,
   lda: i32,
   M: i32,
@@ -73,7 +73,7 @@ export function gemmQs8Relaxed2x8c4(
   const blockBytes = <usize>(Kq << 5);
   const wq = c4Weights(w, N8, K);
   ensurePanel(Kq);
-  const fs = uniformShift(qc, qcStride, N8);
+  const fs = uniformShift<R>(qc, qcStride, N8);
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lov = i16x8.splat(<i16>lo),
     hiv = i16x8.splat(<i16>hi);
@@ -147,11 +147,11 @@ export function gemmQs8Relaxed2x8c4(
         m1 = v128.load(mp, 16);
       const c00 = i32x4.sub(l00, i32x4.shl(s00, 7)),
         c01 = i32x4.sub(l01, i32x4.shl(s01, 7));
-      store8(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      store8<R>(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
       if (m + 1 < M) {
         const c10 = i32x4.sub(l10, i32x4.shl(s10, 7)),
           c11 = i32x4.sub(l11, i32x4.shl(s11, 7));
-        store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+        store8<R>(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
       }
     }
   }

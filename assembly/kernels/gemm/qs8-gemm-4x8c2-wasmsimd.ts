@@ -8,7 +8,7 @@
 // started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel shares one shift
 // in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
-import { requant4, qcAt } from './qs8-requant';
+import { requant4At, qcAt } from './qs8-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -32,7 +32,7 @@ function ensurePanel(Kp: i32): void {
 
 /** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
-@inline export function store8(
+@inline export function store8<R>(
   y: usize,
   c: i32,
   a0: v128,
@@ -66,14 +66,15 @@ function ensurePanel(Kp: i32): void {
     // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8)
     h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), lov), hiv);
   } else {
-    h = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, c, zp, lo, hi), requant4(a1, qc, qs, c + 4, zp, lo, hi));
+    h = i16x8.narrow_i32x4_s(requant4At<R>(a0, qc, qs, c, zp, lo, hi), requant4At<R>(a1, qc, qs, c + 4, zp, lo, hi));
   }
   store<i64>(y + <usize>c, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
 }
 
-/** The shift every one of channels [0, N) shares when it is in [33, 54] (the 8-lane fast path), else 0. */
-export function uniformShift(qc: usize, qs: i32, N: i32): i32 {
-  if (N <= 0) return 0;
+/** The shift every one of channels [0, N) shares when it is in [33, 54] (the 8-lane fast path), else 0 (and for
+ *  R = f32, whose qc has no shift row). */
+export function uniformShift<R>(qc: usize, qs: i32, N: i32): i32 {
+  if (isFloat<R>() || N <= 0) return 0;
   const s = qcAt(qc, qs, 2, 0);
   if (s < 33 || s > 54) return 0;
   for (let n = 1; n < N; n++) if (qcAt(qc, qs, 2, n) != s) return 0;
@@ -81,7 +82,7 @@ export function uniformShift(qc: usize, qs: i32, N: i32): i32 {
 }
 
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
-export function gemmQs8Simd4x8c2(
+export function gemmQs8Simd4x8c2<R>(
   a: usize,
   lda: i32,
   M: i32,
@@ -99,7 +100,7 @@ export function gemmQs8Simd4x8c2(
   const Kp = (K + 1) & ~1;
   const blockBytes = <usize>(Kp << 3);
   ensurePanel(Kp);
-  const fs = uniformShift(qc, qcStride, N8);
+  const fs = uniformShift<R>(qc, qcStride, N8);
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lov = i16x8.splat(<i16>lo),
     hiv = i16x8.splat(<i16>hi);
@@ -183,10 +184,10 @@ export function gemmQs8Simd4x8c2(
       const mp = qc + ((<usize>(qcStride + n)) << 2);
       const m0 = v128.load(mp),
         m1 = v128.load(mp, 16);
-      store8(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 1 < M) store8(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 2 < M) store8(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 3 < M) store8(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      store8<R>(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 1 < M) store8<R>(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 2 < M) store8<R>(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 3 < M) store8<R>(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
     }
   }
 }

@@ -2,7 +2,8 @@
 // Which tile runs which columns is fixed per build: simd — whole 8-column blocks on qs8-gemm-4x8c2-wasmsimd.ts, the
 // last N mod 8 columns (and K beyond its panel) on qs8-gemm-2x2-scalar.ts; relaxed — the same with
 // qs8-gemm-2x8c4-wasmrelaxed.ts for the 8-column blocks; scalar — every column on the 2×2 tile.
-// Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts).
+// Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
+// compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32).
 import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 import { gemmQs8Relaxed2x8c4, QS8_RELAXED_PANEL_K } from './qs8-gemm-2x8c4-wasmrelaxed';
@@ -12,7 +13,7 @@ export function qs8GemmPackedSize(N: i32, K: i32): i32 {
   return N * ((K + 1) & ~1);
 }
 
-export function gemmQs8(
+export function gemmQs8<R>(
   a: usize,
   lda: i32,
   M: i32,
@@ -30,12 +31,12 @@ export function gemmQs8(
   let n0 = 0;
   if (ASC_FEATURE_RELAXED_SIMD && ((K + 3) & ~3) <= QS8_RELAXED_PANEL_K) {
     n0 = N & ~7;
-    if (n0 > 0) gemmQs8Relaxed2x8c4(a, lda, M, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
+    if (n0 > 0) gemmQs8Relaxed2x8c4<R>(a, lda, M, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
     if (n0 == N) return;
   } else if (ASC_FEATURE_SIMD && ((K + 1) & ~1) <= QS8_SIMD_PANEL_K) {
     n0 = N & ~7;
-    if (n0 > 0) gemmQs8Simd4x8c2(a, lda, M, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
+    if (n0 > 0) gemmQs8Simd4x8c2<R>(a, lda, M, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
     if (n0 == N) return;
   }
-  gemmQs8Scalar2x2(a, lda, M, K, w, qc, qcStride, N, n0, y, ldy, zp, lo, hi);
+  gemmQs8Scalar2x2<R>(a, lda, M, K, w, qc, qcStride, N, n0, y, ldy, zp, lo, hi);
 }

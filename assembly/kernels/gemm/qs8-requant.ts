@@ -1,6 +1,7 @@
 // The one int8 requantisation of docs/quantization.md, shared by every qs8 kernel and its twin:
 // out = clamp(zp + ((acc·mult + 2^(shift−1)) >> shift), lo, hi) in i64 (arithmetic shift = floor),
-// plus quantise (f32 → i8, round half away from zero) and dequantise (i8 → f32). Integer-exact.
+// plus quantise (f32 → i8, round half away from zero) and dequantise (i8 → f32). Integer-exact. And XNNPACK's fp32
+// requantisation for the *_QS8_FP32 variants (requantFp32): float32 operations, each exactly rounded, in a fixed order.
 
 // @ts-ignore: decorator
 @inline export function requantQs8(acc: i64, mult: i32, shift: i32, zp: i32, lo: i32, hi: i32): i32 {
@@ -70,4 +71,46 @@
   b = v128.bitselect(big, b, i64x2.gt_s(b, big)); b = v128.bitselect(small, b, i64x2.lt_s(b, small));
   const v = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), i32x4.splat(zp));
   return i32x4.min_s(i32x4.max_s(v, i32x4.splat(lo)), i32x4.splat(hi));
+}
+
+/**
+ * XNNPACK's fp32 requantisation (the *_QS8_FP32 kernels): clamp(round_half_even(f32(acc)·scale) + zp, lo, hi). The
+ * clamp comes before the rounding in float32 (bounds are integers, so it commutes with it), so the conversion is exact.
+ */
+// @ts-ignore: decorator
+@inline export function requantFp32(acc: i32, scale: f32, zp: i32, lo: i32, hi: i32): i32 {
+  let v = nearest<f32>(<f32>acc * scale);
+  v = max<f32>(v, <f32>(lo - zp));
+  v = min<f32>(v, <f32>(hi - zp));
+  return <i32>v + zp;
+}
+
+/** requantFp32 on 4 lanes: 4 scales, the same float32 operations per lane. */
+// @ts-ignore: decorator
+@inline export function requantFp32x4(acc: v128, scale: v128, zp: i32, lo: i32, hi: i32): v128 {
+  return requantFp32v(acc, scale, f32x4.splat(<f32>(lo - zp)), f32x4.splat(<f32>(hi - zp)), i32x4.splat(zp));
+}
+
+/** requantFp32x4 with the bounds (lo − zp, hi − zp as f32) and zp as vectors, for loops that hold them. */
+// @ts-ignore: decorator
+@inline export function requantFp32v(acc: v128, scale: v128, fmin: v128, fmax: v128, zv: v128): v128 {
+  const v = f32x4.min(f32x4.max(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(acc), scale)), fmin), fmax);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(v), zv);
+}
+
+/**
+ * Channel n's requantisation for a kernel variant chosen at compile time by R, the type the arithmetic runs in: i64
+ * for edgec's fixed point (qc rows: bias, multiplier, shift), f32 for XNNPACK's (qc rows: bias, f32 scale bits).
+ */
+// @ts-ignore: decorator
+@inline export function requantAt<R>(acc: i32, qc: usize, stride: i32, n: i32, zp: i32, lo: i32, hi: i32): i32 {
+  if (isFloat<R>()) return requantFp32(acc, reinterpret<f32>(qcAt(qc, stride, 1, n)), zp, lo, hi);
+  return requantQs8(<i64>acc, qcAt(qc, stride, 1, n), qcAt(qc, stride, 2, n), zp, lo, hi);
+}
+
+/** requantAt of channels c..c+3 on 4 lanes. */
+// @ts-ignore: decorator
+@inline export function requant4At<R>(acc: v128, qc: usize, stride: i32, c: i32, zp: i32, lo: i32, hi: i32): v128 {
+  if (isFloat<R>()) return requantFp32x4(acc, v128.load(qc + (<usize>(stride + c) << 2)), zp, lo, hi);
+  return requant4(acc, qc, stride, c, zp, lo, hi);
 }

@@ -99,7 +99,8 @@ export class TfliteImporter {
     readonly file: string,
     name: string,
   ) {
-    this.g = { name, tensors: new Map(), nodes: [], inputs: [], outputs: [], source: file };
+    // TFLite's interpreter runs int8 convolutions, fully connected layers and adds through XNNPACK
+    this.g = { name, tensors: new Map(), nodes: [], inputs: [], outputs: [], source: file, int8Arithmetic: 'tflite' };
   }
 
   fail(field: string, detail: string): never {

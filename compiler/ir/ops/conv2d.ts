@@ -3,7 +3,7 @@
 // (acc = bias + Σ in-bounds taps (x − zp_in)·w, requantised per output channel; exact).
 import { numElements, type Graph, type Node } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
-import { requantize, type FixedPoint } from '../requant.ts';
+import { requantizeChannel, type ChannelRequant } from '../requant.ts';
 import {
   applyActivation,
   attrNum,
@@ -43,7 +43,7 @@ export interface ConvQs8Args {
   zpOut: number;
   qMin: number;
   qMax: number;
-  fp: readonly FixedPoint[];
+  fp: readonly ChannelRequant[];
 }
 
 /** Conv2D (groups; depthwise is groups = Ci): acc = bias[c] + Σ in-bounds taps (x − zp_in)·w. */
@@ -69,7 +69,7 @@ export function conv2dQs8Ref(x: Ints, w: Ints, bias: Ints | undefined, a: ConvQs
               for (let c = 0; c < cig; c++) acc += (x[xb + c]! - a.zpIn) * w[wb + c]!;
             }
           }
-          out[o++] = requantize(acc, a.fp[co]!.mult, a.fp[co]!.shift, a.zpOut, a.qMin, a.qMax);
+          out[o++] = requantizeChannel(acc, a.fp[co]!, a.zpOut, a.qMin, a.qMax);
         }
   return out;
 }

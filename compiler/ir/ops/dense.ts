@@ -3,7 +3,7 @@
 import type { Graph, Node } from '../graph.ts';
 import { numElements } from '../graph.ts';
 import { weightedQs8 } from '../quant.ts';
-import { requantize, type FixedPoint } from '../requant.ts';
+import { requantizeChannel, type ChannelRequant } from '../requant.ts';
 import {
   applyActivation,
   checkActivation,
@@ -32,14 +32,14 @@ export function denseQs8Ref(
   zpOut: number,
   qMin: number,
   qMax: number,
-  fp: readonly FixedPoint[],
+  fp: readonly ChannelRequant[],
 ): Int8Array {
   const out = new Int8Array(M * N);
   for (let m = 0; m < M; m++)
     for (let j = 0; j < N; j++) {
       let acc = bias ? bias[j]! : 0;
       for (let k = 0; k < K; k++) acc += (x[m * K + k]! - zpIn) * w[j * K + k]!;
-      out[m * N + j] = requantize(acc, fp[j]!.mult, fp[j]!.shift, zpOut, qMin, qMax);
+      out[m * N + j] = requantizeChannel(acc, fp[j]!, zpOut, qMin, qMax);
     }
   return out;
 }

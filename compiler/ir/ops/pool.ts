@@ -106,11 +106,10 @@ function evaluateInt8(kind: 'max' | 'avg') {
       );
     }
     const geo = poolGeometry(n, x.shape, g.source);
-    return [
-      Float64Array.from(
-        poolQs8Ref(kind, x.data, { ...geo, countIncludePad: attrNum(n, 'countIncludePad', 0) !== 0, zp: qi.zp }),
-      ),
-    ];
+    const countIncludePad = attrNum(n, 'countIncludePad', 0) !== 0;
+    // TFLite's int8 AVERAGE_POOL_2D rounds the raw sum: the same formula with zero point 0 (AvgPool_QS8_RAW)
+    const raw = kind === 'avg' && g.int8Arithmetic === 'tflite' && !countIncludePad;
+    return [Float64Array.from(poolQs8Ref(kind, x.data, { ...geo, countIncludePad, zp: raw ? 0 : qi.zp }))];
   };
 }
 

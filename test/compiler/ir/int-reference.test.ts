@@ -12,11 +12,33 @@ import {
   quantizeF32,
   quantizeMultiplier,
   requantize,
+  requantizeFp32,
+  channelScalesF32,
 } from '../../../compiler/ir/requant.ts';
 import { evaluate } from '../../../compiler/ir/reference.ts';
 import { OPS } from '../../../compiler/ir/ops/index.ts';
 import type { Attrs, Graph, OpType, QuantParams } from '../../../compiler/ir/graph.ts';
 import { rng } from './build-graph.ts';
+
+test("requantizeFp32 (XNNPACK's fp32 path): ties to even, f32(acc) rounding, clamps, where fixed point differs", () => {
+  // ties: 2.5 → 2, 3.5 → 4, −2.5 → −2 (fixed point rounds half up: 3, 4, −2)
+  assert.is(requantizeFp32(5, 0.5, 0), 2);
+  assert.is(requantizeFp32(7, 0.5, 0), 4);
+  assert.is(requantizeFp32(-5, 0.5, 0), -2);
+  assert.is(requantize(5, 2 ** 30, 31, 0), 3);
+  // f32(2^24 + 1) = 2^24: 2^24·2^−24 = 1 exactly, (2^24 + 1)·2^−24 would round to 1 too; 2^24 + 3 → 2^24 + 4
+  assert.is(requantizeFp32(2 ** 24 + 3, 2 ** -22, 0), 4);
+  // the product is rounded to float32 first: f32(0.1)·25 = 2.50000003725 in float64 but 2.5 in float32 → 2
+  assert.is(requantizeFp32(25, 0.1, 0), 2);
+  // zero point after rounding, clamps after the zero point
+  assert.is(requantizeFp32(5, 0.5, 10), 12);
+  assert.is(requantizeFp32(1000, 1, 0), 127);
+  assert.is(requantizeFp32(-1000, 1, 5, -20, 100), -20);
+  // scales: f32(f32(s_in·s_w) / s_out)
+  const [c] = channelScalesF32(0.1, [0.3], 0.7);
+  assert.is(c!.scale, Math.fround(Math.fround(Math.fround(0.1) * Math.fround(0.3)) / Math.fround(0.7)));
+  assert.throws(() => channelScalesF32(0.1, [0], 1), /positive and finite/);
+});
 
 test('quantizeMultiplier: hand-worked values, ranges, the round-up-to-2^31 case, errors', () => {
   assert.equal(quantizeMultiplier(0.5), { mult: 2 ** 30, shift: 31 });

@@ -1,5 +1,6 @@
 // Kernel-grid cases of the int8 kernels (test/kernels/grid.test.ts): random int8 data and weights, zero points at
-// the extremes, scales that spread the multipliers; compared byte for byte with the TS integer reference.
+// the extremes, scales that spread the multipliers; compared byte for byte with the TS integer reference. The *_FP32
+// variants (and AvgPool_QS8_RAW) run the same cases as a graph with TFLite's int8 arithmetic (Graph.int8Arithmetic).
 import { type Builder, CaseGraph, ZPS, pick, q } from './case.ts';
 import type { Attrs } from '../../../compiler/ir/graph.ts';
 
@@ -18,6 +19,12 @@ function conv(i: number, x: number[], w: number[], attrs: Attrs) {
     qOut(i),
   );
   return c.done(y);
+}
+
+/** The case as a graph imported from TFLite (its importer sets the arithmetic). */
+function tfliteArithmetic(c: ReturnType<Builder>): ReturnType<Builder> {
+  c.graph.int8Arithmetic = 'tflite';
+  return c;
 }
 
 export const GRID: Record<string, Builder> = {
@@ -78,4 +85,14 @@ export const GRID: Record<string, Builder> = {
     const out = i % 4 < 2 ? (op === 'Sigmoid' ? q(1 / 256, -128) : q(1 / 128, 0)) : qOut(i);
     return c.done(c.node(op, [c.i8('x', [k, m, 4 * n + 3], qIn(i))], {}, out, 'int8'));
   },
+  ...Object.fromEntries(
+    [
+      ['Conv2D_QS8', 'Conv2D_QS8_FP32'],
+      ['Conv1xK_QS8', 'Conv1xK_QS8_FP32'],
+      ['ConvKx1_QS8', 'ConvKx1_QS8_FP32'],
+      ['DepthwiseConv2D_QS8', 'DepthwiseConv2D_QS8_FP32'],
+      ['Dense_QS8', 'Dense_QS8_FP32'],
+      ['AvgPool_QS8', 'AvgPool_QS8_RAW'],
+    ].map(([k, variant]) => [variant, (d, i) => tfliteArithmetic(GRID[k]!(d, i))]),
+  ),
 };

@@ -88,13 +88,15 @@ test('ad01_int8 (FULLY_CONNECTED ×10) vs TFLite: every byte identical', async (
   assert.is(r.same, r.total);
 });
 
-test('pretrainedResnet_quant (CONV_2D, ADD, AVERAGE_POOL_2D) vs TFLite on seeded inputs', async () => {
+// fixed-point requantisation and the zero-point-centred average gave 59 / 60 here (and 90 % on 50 inputs): the bytes
+// need XNNPACK's fp32 requantisation (*_QS8_FP32) and TFLite's raw-sum AVERAGE_POOL_2D (AvgPool_QS8_RAW)
+test('pretrainedResnet_quant (CONV_2D, ADD, AVERAGE_POOL_2D) vs TFLite on 20 seeded inputs: every byte identical', async () => {
   const r = await bothBuilds(
     'pretrainedResnet_quant.tflite',
-    [1, 2, 3, 4, 5, 6].map((s) => seededInt8(3072, s)),
+    Array.from({ length: 20 }, (_, s) => seededInt8(3072, s + 1)),
   );
-  assert.ok(r.same / r.total >= 0.95 && r.maxStep <= 1, `${r.same}/${r.total} identical, max ${r.maxStep} steps`);
-  assert.is(r.top1Same, 6);
+  assert.is(r.same, r.total, `${r.same}/${r.total} identical, max ${r.maxStep} steps`);
+  assert.is(r.top1Same, 20);
 });
 
 // kws_ref_model_float32 is a dynamic-range ("hybrid") model: int8 weights, float activations. edgec computes
