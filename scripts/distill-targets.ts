@@ -10,7 +10,7 @@
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
 //        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
-//        [--continual-alpha A] [--replay 500] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
+//        [--continual-alpha 0.5] [--continual-lr 0.001] [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,7 +245,14 @@ if (RUNS.has('continual')) {
   const nReplay = Number(opt('replay', '500'));
   let kept = 0;
   const buffer =
-    nReplay > 0 ? ['--replay', p('x-replay', 'train_x.npy', ty, (y) => (i) => y[i]! < 5 && kept++ < nReplay)] : [];
+    nReplay > 0
+      ? [
+          '--replay',
+          p('x-replay', 'train_x.npy', ty, (y) => (i) => y[i]! < 5 && kept++ < nReplay),
+          '--replay-share',
+          opt('replay-share', '0.5')!,
+        ]
+      : [];
   const r = await edgec('continual-5-9', [
     student,
     '--resume',
@@ -262,9 +269,9 @@ if (RUNS.has('continual')) {
     '--val-old',
     oldVal.join(','),
     ...ep,
-    ...common,
+    ...common.map((a, k) => (common[k - 1] === '--lr' ? opt('continual-lr', '0.001')! : a)),
     '--alpha',
-    opt('continual-alpha', '0.7')!,
+    opt('continual-alpha', '0.5')!,
     '--checkpoint',
     join(tmp, 'continual2.ck'),
     '-o',

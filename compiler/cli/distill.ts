@@ -1,10 +1,11 @@
 // `edgec distill`: trains a student from a teacher on .npy data through compiler/distill (docs/distillation.md):
 // soft targets with a temperature, labels mixed in by α, FitNets hints, relational KD, quantisation-aware
 // distillation to an int8 bundle, and continual distillation (--resume without --teacher: the checkpoint's
-// student is the teacher on the new data, learning without forgetting). Train flags as `edgec train`
-// (compiler/cli/train-flags.ts). Prints the loss per epoch split by term, validation accuracy, and at the
-// end teacher vs student accuracy, parameters, MACs, bundle bytes and simd latency; --report writes it as
-// JSON. Every check runs before the first step; the output (and report) is written at the end only, atomically.
+// student is the teacher on the new data, learning without forgetting; --replay mixes in stored old samples).
+// Train flags as `edgec train` (compiler/cli/train-flags.ts). Prints the loss per epoch split by term,
+// validation accuracy, and at the end teacher vs student accuracy, parameters, MACs, bundle bytes and simd
+// latency; --report writes it as JSON. Every check runs before the first step; the output (and report) is
+// written at the end only, atomically.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { NonFiniteLossError, type TrainerState } from '../../runtime/train.ts';
