@@ -27,6 +27,7 @@ import { TeacherBatches } from './batches.ts';
 import { replayLabels, withReplay, type Replay } from './replay.ts';
 
 export type { DistillReport, EpochLine } from './report.ts';
+export type { Replay } from './replay.ts';
 
 export interface DistillJob {
   /** A model graph (run float) or a compiled bundle (float or int8; logits only, no hints / relational). */
