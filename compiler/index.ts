@@ -57,5 +57,6 @@ export {
   type DistillReport,
   type DistillStart,
   type EpochLine,
+  type Replay,
 } from './distill/index.ts';
 export { buildShardedTraining, compileShardedTraining, defaultShards, type ShardedTraining } from './train/shard.ts';

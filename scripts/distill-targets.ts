@@ -3,11 +3,14 @@
 // scripts/fashion-mnist-npy.ts makes them) with the fashion_cnn teacher, MNIST-style digits with mnist-8:
 //   kd        KD (α 0.7, T 4) vs labels only (α 0) — same student init, seed, batches and epochs
 //   unlab     5,000 unlabelled images, α 1
-//   qad       --quantize int8 (last epoch ranges frozen) vs its float self vs post-training calibration of the KD student
-//   continual classes 0–4, then --resume with 5–9 (learning without forgetting): old / new accuracy before and after
+//   qad       --quantize int8 fine-tuning of the KD student vs its float self vs post-training calibration of the
+//             KD student (qadctl: also of the KD student trained on in float as long)
+//   continual classes 0–4, then --resume with 5–9 (learning without forgetting, a replay buffer of --replay N old
+//             images): old / new accuracy before and after
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
-//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--continual-alpha A] [--runs kd,unlab,qad,continual,mnist] [--out results.json]
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
+//        [--continual-alpha 0.5] [--continual-lr 0.001] [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,14 +117,20 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
     `KD ${pct(kd.student.accuracy)} vs labels only ${pct(ce?.student.accuracy)}; teacher ${pct(kd.teacher.accuracy)}`,
   );
   if (RUNS.has('qad')) {
+    // QAD fine-tunes the float KD student (ranges start at its PTQ calibration): --qad-epochs (1 tracked + the
+    // rest frozen) at --qad-lr; the control is the same student trained on for the same epochs and lr in float,
+    // then PTQ — so QAD is compared with PTQ of the student it started from and of one trained as long
+    const kdModel = kdFrom ?? join(tmp, 'kd.json');
+    const qEpochs = opt('qad-epochs', '2')!,
+      qLr = opt('qad-lr', '0.0005')!;
+    const fine = ['--epochs', qEpochs, ...common.map((a, i) => (common[i - 1] === '--lr' ? qLr : a))];
     const q = await edgec('qad', [
       '--teacher',
       TEACHER,
-      student,
+      kdModel,
       ...data,
       ...val,
-      ...ep,
-      ...common,
+      ...fine,
       '--alpha',
       '0.7',
       '--temperature',
@@ -129,31 +138,54 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
       '--quantize',
       'int8',
       '--freeze-ranges',
-      Number(EPOCHS) > 1 ? '1' : '0',
+      String(Number(qEpochs) - 1),
       '-o',
       join(tmp, 'qad.edgec'),
     ]);
-    // post-training calibration of the float KD student: 1,000 training images, min/max
-    const kdGraph = loadModel(kdFrom ?? join(tmp, 'kd.json'), undefined);
+    const ctl = RUNS.has('qadctl')
+      ? (await edgec('qad-control', [
+          '--teacher',
+          TEACHER,
+          kdModel,
+          ...data,
+          ...val,
+          ...fine,
+          '--alpha',
+          '0.7',
+          '--temperature',
+          '4',
+          '-o',
+          join(tmp, 'kd-more.json'),
+        ]),
+        join(tmp, 'kd-more.json'))
+      : undefined;
     const xs = loadNpy(f('train_x.npy')).data as Float32Array;
-    const samples = {
-      input: kdGraph.inputs[0]!,
-      data: Array.from({ length: 1000 }, (_, i) => xs.slice(i * 784, (i + 1) * 784)),
-    };
-    const ptq = (await quantize(kdGraph, { samples })).graph;
-    const m = await load(compileGraph(ptq, { skipPasses: true }).bundle, { build: 'simd' });
     const tx = loadNpy(f('test_x.npy')).data as Float32Array,
       ty = loadNpy(f('test_y.npy')).data as Int32Array;
-    const y = m.run({ [m.info.inputs[0]!.name]: tx })[m.info.outputs[0]!.name] as Float32Array;
-    let ok = 0;
-    for (let i = 0; i < ty.length; i++) {
-      let b = 0;
-      for (let k = 1; k < 10; k++) if (y[i * 10 + k]! > y[i * 10 + b]!) b = k;
-      if (b === ty[i]) ok++;
-    }
-    results.ptq = { accuracy: ok / ty.length, calibration: 1000 };
+    /** Post-training calibration (1,000 training images, min/max) of a float model; int8 test top-1. */
+    const ptqAccuracy = async (file: string) => {
+      const g = loadModel(file, undefined);
+      const samples = {
+        input: g.inputs[0]!,
+        data: Array.from({ length: 1000 }, (_, i) => xs.slice(i * 784, (i + 1) * 784)),
+      };
+      const ptq = (await quantize(g, { samples })).graph;
+      const m = await load(compileGraph(ptq, { skipPasses: true }).bundle, { build: 'simd' });
+      const y = m.run({ [m.info.inputs[0]!.name]: tx })[m.info.outputs[0]!.name] as Float32Array;
+      let ok = 0;
+      for (let i = 0; i < ty.length; i++) {
+        let b = 0;
+        for (let k = 1; k < 10; k++) if (y[i * 10 + k]! > y[i * 10 + b]!) b = k;
+        if (b === ty[i]) ok++;
+      }
+      return ok / ty.length;
+    };
+    const ptq = await ptqAccuracy(kdModel);
+    const ptqCtl = ctl === undefined ? undefined : await ptqAccuracy(ctl);
+    results.ptq = { accuracy: ptq, calibration: 1000, ...(ptqCtl !== undefined && { control: ptqCtl }) };
     console.log(
-      `QAD int8 ${pct(q.int8?.accuracy)} vs its float self ${pct(q.student.accuracy)} vs PTQ of the KD student ${pct(ok / ty.length)} (KD float ${pct(kd.student.accuracy)})`,
+      `QAD int8 ${pct(q.int8?.accuracy)} vs its float self ${pct(q.student.accuracy)}; PTQ of the KD student it started from ${pct(ptq)} (KD float ${pct(kd.student.accuracy)})` +
+        (ptqCtl === undefined ? '' : `; PTQ of the KD student trained on in float as long ${pct(ptqCtl)}`),
     );
   }
 }
@@ -209,6 +241,18 @@ if (RUNS.has('continual')) {
     '-o',
     join(tmp, 'old.json'),
   ]);
+  // the replay buffer: the first --replay N (default 500; 0 = none) images of classes 0–4, no labels
+  const nReplay = Number(opt('replay', '500'));
+  let kept = 0;
+  const buffer =
+    nReplay > 0
+      ? [
+          '--replay',
+          p('x-replay', 'train_x.npy', ty, (y) => (i) => y[i]! < 5 && kept++ < nReplay),
+          '--replay-share',
+          opt('replay-share', '0.5')!,
+        ]
+      : [];
   const r = await edgec('continual-5-9', [
     student,
     '--resume',
@@ -217,6 +261,7 @@ if (RUNS.has('continual')) {
     p('x-new', 'train_x.npy', ty, neu),
     '--labels',
     p('y-new', 'train_y.npy', ty, neu),
+    ...buffer,
     '--val-data',
     newVal[0]!,
     '--val-labels',
@@ -224,9 +269,9 @@ if (RUNS.has('continual')) {
     '--val-old',
     oldVal.join(','),
     ...ep,
-    ...common,
+    ...common.map((a, k) => (common[k - 1] === '--lr' ? opt('continual-lr', '0.001')! : a)),
     '--alpha',
-    opt('continual-alpha', '0.7')!,
+    opt('continual-alpha', '0.5')!,
     '--checkpoint',
     join(tmp, 'continual2.ck'),
     '-o',

@@ -1,10 +1,11 @@
 // `edgec distill`: trains a student from a teacher on .npy data through compiler/distill (docs/distillation.md):
 // soft targets with a temperature, labels mixed in by α, FitNets hints, relational KD, quantisation-aware
 // distillation to an int8 bundle, and continual distillation (--resume without --teacher: the checkpoint's
-// student is the teacher on the new data, learning without forgetting). Train flags as `edgec train`
-// (compiler/cli/train-flags.ts). Prints the loss per epoch split by term, validation accuracy, and at the
-// end teacher vs student accuracy, parameters, MACs, bundle bytes and simd latency; --report writes it as
-// JSON. Every check runs before the first step; the output (and report) is written at the end only, atomically.
+// student is the teacher on the new data, learning without forgetting; --replay mixes in stored old samples).
+// Train flags as `edgec train` (compiler/cli/train-flags.ts). Prints the loss per epoch split by term,
+// validation accuracy, and at the end teacher vs student accuracy, parameters, MACs, bundle bytes and simd
+// latency; --report writes it as JSON. Every check runs before the first step; the output (and report) is
+// written at the end only, atomically.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { NonFiniteLossError, type TrainerState } from '../../runtime/train.ts';
@@ -56,6 +57,9 @@ options:
   --quantize int8           quantisation-aware distillation; writes an int8 bundle with the learned ranges (-o x.edgec)
   --freeze-ranges N         --quantize: epochs at the end with the activation ranges frozen (default 1)
   --val-old X.npy,Y.npy     continual: the old task's labelled samples, scored before and after
+  --replay X.npy[,Y.npy]    continual: a few stored old-task samples mixed into --data (labels: Y, else the
+                            previous model's top-1); needs --labels and α < 1
+  --replay-share F          fraction of every epoch's rows taken from the --replay buffer (default 0.2)
 ${BRANCHED_HELP}
   --report FILE             write the report (per-epoch loss by term, accuracies, sizes, latency) as JSON
 ${TRAIN_FLAGS_HELP}
@@ -171,6 +175,8 @@ export async function distillCommand(argv: string[]): Promise<number> {
     quantize: { type: 'string' },
     'freeze-ranges': { type: 'string' },
     'val-old': { type: 'string' },
+    replay: { type: 'string' },
+    'replay-share': { type: 'string' },
     report: { type: 'string' },
     build: { type: 'string' },
     ...BRANCHED_FLAGS,
@@ -236,6 +242,14 @@ export async function distillCommand(argv: string[]): Promise<number> {
     );
   const valOld = values['val-old']?.split(',');
   if (valOld && valOld.length !== 2) throw USAGE(`--val-old expects X.npy,Y.npy, got '${values['val-old']}'`);
+  const replay = values.replay?.split(',');
+  if (replay && (replay.length > 2 || !replay[0]))
+    throw USAGE(`--replay expects X.npy or X.npy,Y.npy, got '${values.replay}'`);
+  if (replay && !flags.labels) throw USAGE('--replay needs --labels (the buffer is learned through the label term)');
+  if (replay && (alpha ?? 0.7) >= 1)
+    throw USAGE('--replay needs --alpha < 1 (the buffer is learned through the label term)');
+  const share = number(values['replay-share'], 'replay-share', (x) => x > 0 && x < 1, 'a fraction in (0, 1)');
+  if (share !== undefined && !replay) throw USAGE('--replay-share needs --replay');
 
   // models: the teacher (a model file or a bundle), the student (continual: the checkpoint's weights)
   requireFile(studentPath, 'the student model');
@@ -252,6 +266,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
     relational: kinds ?? null,
     quantize,
     freeze: freeze ?? null,
+    ...(replay && { replay: values.replay, replayShare: share ?? null }),
   };
   if (ck && !continual) {
     const was = JSON.stringify(ck.extra?.settings ?? {}),
@@ -287,6 +302,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   try {
     const data = open(flags.data, flags.labels || undefined);
     const validation = flags.val && open(flags.val.data, flags.val.labels);
+    const replayData = replay && open(replay[0]!, replay[1]);
     const evalSets = [
       ...(valOld ? [{ name: 'old task', data: open(valOld[0]!, valOld[1]!) }] : []),
       ...(continual && validation ? [{ name: 'new task', data: validation }] : []),
@@ -320,6 +336,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
         hintWeight,
         relational: kinds && { kinds, weight: relWeight },
         oldClasses,
+        replay: replayData && { data: replayData, labelled: replay!.length === 2, share },
         quantize: quantize ? { freezeEpochs: freeze ?? 1 } : undefined,
         epochs: flags.epochs,
         batch: flags.batch,
@@ -343,7 +360,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
               `continual: the new labels never name classes ${oldClasses[0]}–${oldClasses[1] - 1}: soft targets over those (the old task) only, CE on the new labels × ${(1 - (alpha ?? 0.7)).toFixed(2)}`,
             );
           console.log(
-            `${fmtInt(data.size)} samples, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`,
+            `${fmtInt(data.size)} samples${replayData ? ` + ${fmtInt(i.samples - data.size)} rows of the ${fmtInt(replayData.size)}-sample replay buffer (${replay!.length === 2 ? 'its labels' : "labels: the previous model's top-1"})` : ''}, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`,
           );
         },
         onEpoch(e, state) {

@@ -3,8 +3,9 @@
 // runtime) gives soft targets — and hint / embedding features — for every batch; with unaugmented data they
 // are computed once for the whole data set and cached. The student trains in the wasm on
 // α·T²·KL + (1 − α)·CE (+ hints, + relational terms), each term an output so the report splits the loss.
-// --quantize int8: fake-quant training, ranges tracked, then frozen for the last `freezeEpochs` epochs, and an
-// int8 graph quantised with the learned ranges. The run is a pure function of the job (seeded batches, fixed
+// --quantize int8: fake-quant training, ranges started at the starting weights' min/max calibration (step 0 is
+// post-training quantisation), tracked, then frozen for the last `freezeEpochs` epochs, and an int8 graph
+// quantised with the learned ranges. The run is a pure function of the job (seeded batches, fixed
 // summation orders): the same job gives the same bytes.
 import { Trainer, wasmEvaluator, type BatchSource, type StepReport, type TrainerState } from '../../runtime/train.ts';
 import { load } from '../../runtime/node.ts';
@@ -15,14 +16,18 @@ import { augments, NO_AUGMENT, type AugmentOptions } from '../train/data/augment
 import type { Dataset } from '../train/data/dataset.ts';
 import { BatchLoader, inputLayout } from '../train/data/loader.ts';
 import { learnedRanges } from '../train/fake-quant.ts';
+import { calibrate } from '../quantize/calibrate.ts';
+import type { Range } from '../quantize/observers.ts';
 import type { RelationalKind } from '../train/distill-loss.ts';
 import type { OptimizerOptions } from '../train/training-graph.ts';
 import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type StudentPlan } from './plan.ts';
 import { finalReport, type DistillReport, type EpochLine } from './report.ts';
 import { bundleTeacher, graphTeacher, logitsOf, tensorOf, type Teacher } from './teacher.ts';
 import { TeacherBatches } from './batches.ts';
+import { replayLabels, withReplay, type Replay } from './replay.ts';
 
 export type { DistillReport, EpochLine } from './report.ts';
+export type { Replay } from './replay.ts';
 
 export interface DistillJob {
   /** A model graph (run float) or a compiled bundle (float or int8; logits only, no hints / relational). */
@@ -49,8 +54,14 @@ export interface DistillJob {
    * renormalised over them), with CE on the labels weighted 1 − α — instead of α·KD over every class.
    */
   oldClasses?: [number, number];
-  /** Quantisation-aware distillation to int8: ranges tracked (EMA `momentum`, default 0.01), frozen for the last `freezeEpochs` (default 1). */
-  quantize?: { freezeEpochs?: number; momentum?: number };
+  /** Continual: stored samples of the old task mixed into `data` (compiler/distill/replay.ts). */
+  replay?: Replay;
+  /**
+   * Quantisation-aware distillation to int8: ranges start at a min/max calibration of the starting weights over
+   * the first `calibration` training samples (default 1,000), are tracked (EMA `momentum`, default 0.01) and
+   * frozen for the last `freezeEpochs` (default 1).
+   */
+  quantize?: { freezeEpochs?: number; momentum?: number; calibration?: number };
   epochs: number;
   batch: number;
   optimizer: OptimizerOptions;
@@ -80,6 +91,8 @@ export interface DistillStart {
   terms: string[];
   runner: 'sharded' | 'whole';
   arenaBytes: number;
+  /** Training rows per epoch (the data, plus the replay buffer's rows). */
+  samples: number;
   stepsPerEpoch: number;
   totalSteps: number;
   teacherCached: boolean;
@@ -180,6 +193,9 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
   if (oc && !(Number.isInteger(oc[0]) && Number.isInteger(oc[1]) && oc[0] >= 0 && oc[0] < oc[1] && oc[1] <= classes))
     throw new ModelError(src, 'oldClasses', `must be a class range [from, to) inside [0, ${classes}), found [${oc}]`);
   if (oc && alpha < 1 && !job.labelled) throw new ModelError(src, 'oldClasses', 'needs the new labels');
+  if (job.replay && !job.labelled)
+    throw new ModelError(src, 'replay', 'needs the new labels (the buffer is learned through the hard-label term)');
+  const data = job.replay ? withReplay(job.data, job.replay, replayLabels(teacher, job.replay), src) : job.data;
   const out = (name: string) => teacher.outputs.find((o) => o.name === name)!;
   const opts: StudentOptions = {
     batch: job.batch,
@@ -204,13 +220,17 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       kinds: rel.kinds.map((kind) => ({ kind, weight: rel.weight ?? (kind === 'distance' ? 25 : 50) })),
     },
     oldClasses: job.oldClasses,
-    fakeQuant: job.quantize && { momentum: job.quantize.momentum ?? 0.01 },
+    fakeQuant: job.quantize && {
+      momentum: job.quantize.momentum ?? 0.01,
+      // a resumed run restores its tracked ranges
+      ranges: job.resume ? undefined : await startRanges(forward, data, job.quantize.calibration ?? 1000),
+    },
     seed: job.seed ?? 0,
     build,
     threads: job.threads ?? 1,
   };
 
-  const loader = new BatchLoader(job.data, {
+  const loader = new BatchLoader(data, {
     batch: job.batch,
     seed: job.seed ?? 0,
     augment: job.augment ?? NO_AUGMENT,
@@ -249,6 +269,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       terms: termNames,
       runner: plan.kind,
       arenaBytes: plan.trainArenaBytes,
+      samples: data.size,
       stepsPerEpoch: loader.batchesPerEpoch,
       totalSteps,
       teacherCached: batches.cached,
@@ -306,6 +327,22 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
   } finally {
     await plan.close();
   }
+}
+
+/**
+ * The fake-quant ranges at step 0: min/max calibration of the starting student over its first `count` training
+ * samples — post-training quantisation of the starting weights, which the EMA then follows. Starting from one
+ * batch's ranges instead left a trained student's ranges far too narrow for hundreds of steps (an EMA catching
+ * up while everything downstream trained on clipped values) and made QAD worse than PTQ.
+ */
+async function startRanges(forward: Graph, data: Dataset, count: number): Promise<Map<string, Range>> {
+  if (!(Number.isInteger(count) && count >= 1))
+    throw new ModelError(forward.source, 'calibration', `must be a whole number ≥ 1, found ${count}`);
+  const n = Math.min(count, data.size);
+  const x = data.readSamples(Uint32Array.from({ length: n }, (_, i) => i));
+  const per = data.sampleElements;
+  const samples = Array.from({ length: n }, (_, i) => x.slice(i * per, (i + 1) * per));
+  return (await calibrate(forward, { input: forward.inputs[0]!, data: samples }, 'minmax')).ranges;
 }
 
 /** The same plan with its fake-quant ranges frozen at the values in `vars`, weights and moments carried over. */

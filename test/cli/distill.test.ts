@@ -178,6 +178,28 @@ test('continual: --resume without --teacher, old and new task before / after', (
   assert.is(rep.sets[0]!.before, rep.sets[0]!.teacher);
   assert.ok(Math.abs(rep.sets[1]!.before! - kd.student.accuracy!) < 1e-9, 'the checkpoint is the KD student');
   assert.ok(rep.sets.every((s) => s.after! > 0.7));
+  // with a replay buffer of stored old samples (no labels: the previous model's top-1)
+  const rr = edgec(
+    'distill',
+    'student.json',
+    '--resume',
+    'ck',
+    '--data',
+    'vx.npy',
+    '--labels',
+    'vy.npy',
+    '--replay',
+    'x.npy',
+    '--replay-share',
+    '0.1',
+    ...COMMON,
+    '--epochs',
+    '1',
+    '-o',
+    'replayed.json',
+  );
+  assert.is(rr.code, 0, rr.err);
+  assert.match(rr.out, /\+ \d+ rows of the 1,440-sample replay buffer \(labels: the previous model's top-1\)/);
 });
 
 test('bad input: one error naming the file, node or flag; nothing written', () => {
@@ -242,6 +264,19 @@ test('bad input: one error naming the file, node or flag; nothing written', () =
     'int8',
     '--epochs',
     '2',
+  );
+  const resume = ['student.json', '--resume', 'ck', ...DATA.slice(0, 4), '--epochs', '1'];
+  bad(1, /nope\.npy: the data file does not exist/, ...resume, '--replay', 'nope.npy');
+  bad(2, /--replay needs --alpha < 1/, ...resume, '--replay', 'x.npy', '--alpha', '1');
+  bad(2, /--replay-share needs --replay/, ...resume, '--replay-share', '0.3');
+  bad(
+    2,
+    /--replay-share expects a fraction in \(0, 1\), got '1\.5'/,
+    ...resume,
+    '--replay',
+    'x.npy',
+    '--replay-share',
+    '1.5',
   );
   assert.equal(readdirSync(tmp).sort(), before, 'no file written or left behind');
 });

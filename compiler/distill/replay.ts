@@ -1,0 +1,73 @@
+// Continual distillation's replay buffer (docs/distillation.md "Continual"): a few stored samples of the old
+// task mixed into the new data. Each stored sample is repeated so the buffer makes up `share` of every epoch's
+// rows (rows data.size.. cycle through the buffer: row data.size + j is buffer sample j mod buffer size). Its
+// label for the hard-label term is the stored label when there is one, else the previous model's argmax over
+// every class: that term keeps the old classes' logits above the new ones on old inputs, which the soft targets
+// (renormalised over the old classes only) cannot.
+import { ModelError } from '../ir/graph.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { teacherOutputs } from './batches.ts';
+import type { Teacher } from './teacher.ts';
+
+export interface Replay {
+  data: Dataset;
+  /** data.labels are real labels (else the previous model's argmax is used). */
+  labelled: boolean;
+  /** Fraction of every epoch's rows taken from the buffer, in (0, 1) (default 0.2). */
+  share?: number;
+}
+
+/** The labels of the buffer's samples: its own, or the teacher's top-1 (first on ties). */
+export function replayLabels(teacher: Teacher, r: Replay): Int32Array {
+  if (r.labelled) return r.data.labels;
+  const logits = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
+  const k = teacher.classes;
+  return Int32Array.from({ length: r.data.size }, (_, i) => {
+    let b = 0;
+    for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + b]!) b = c;
+    return b;
+  });
+}
+
+/** `data` followed by the buffer repeated to `share` of the rows, with `labels` for the buffer's rows. */
+export function withReplay(data: Dataset, r: Replay, labels: Int32Array, source: string): Dataset {
+  const share = r.share ?? 0.2;
+  if (!(share > 0 && share < 1)) throw new ModelError(source, 'replay share', `must be in (0, 1), found ${share}`);
+  const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+  if (fmt(r.data.sampleShape) !== fmt(data.sampleShape))
+    throw new ModelError(
+      source,
+      'replay',
+      `samples ${fmt(r.data.sampleShape)} do not match the data's ${fmt(data.sampleShape)}`,
+    );
+  const extra = Math.max(1, Math.round((share / (1 - share)) * data.size));
+  const size = data.size + extra;
+  const all = new Int32Array(size);
+  all.set(data.labels);
+  for (let j = 0; j < extra; j++) all[data.size + j] = labels[j % r.data.size]!;
+  const per = data.sampleElements;
+  return {
+    size,
+    sampleShape: data.sampleShape,
+    sampleElements: per,
+    labels: all,
+    streamed: data.streamed,
+    readSamples(rows) {
+      const out = new Float32Array(rows.length * per);
+      // runs of rows from one source are read together (a streamed data set reads them in one go)
+      let i = 0;
+      while (i < rows.length) {
+        const old = rows[i]! >= data.size;
+        let j = i;
+        while (j < rows.length && rows[j]! >= data.size === old) j++;
+        const part = Array.from({ length: j - i }, (_, k) =>
+          old ? (rows[i + k]! - data.size) % r.data.size : rows[i + k]!,
+        );
+        out.set((old ? r.data : data).readSamples(part), i * per);
+        i = j;
+      }
+      return out;
+    },
+    close() {},
+  };
+}
