@@ -8,10 +8,9 @@
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. Tap pairing and requantisation picked per 8-channel group once per
 // call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. Scalar build, M = 1: the
-// padded-plane kernel of qs8-dwconv2d-scalar.ts (what wasm3 runs); this file's per-pixel loop is its fallback.
+// padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requantQs8, requant4, qcAt } from '../gemm/qs8-requant';
-import { dwconv2dQs8Plane } from './qs8-dwconv2d-scalar';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
@@ -39,7 +38,6 @@ let dwPadBytes: i32 = 0;
 export function dwconv2dQs8(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
   const M = p.mult, Co = C * M;
-  if (!ASC_FEATURE_SIMD && dwconv2dQs8Plane(x, w, qc, y, N, H, W, C, OH, OW, p, zpIn, zpOut)) return;
   let fast = false, whole = false, C8 = 0, owLo = 0, owHi = 0;
   if (ASC_FEATURE_SIMD) {
     fast = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && C >= 8 && C <= DW_MAX_C && OW > 0 &&
