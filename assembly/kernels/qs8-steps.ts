@@ -42,6 +42,7 @@ import {
 } from './qs8-checks';
 import { conv1xkQs8, convKx1Qs8 } from './conv/qs8-conv2d-1xk';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
+import { dwconv2dQs8Plane } from './conv/qs8-dwconv2d-scalar';
 import { gemmQs8 } from './gemm/qs8-gemm';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
@@ -146,7 +147,13 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2);
     if (ref) refDwconv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
-    else dwconv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
+    // scalar build: the plane kernel first, so wasm3 (it compiles a function on its first call, into RAM) never
+    // compiles the general one for the steps the plane takes
+    else if (
+      ASC_FEATURE_SIMD ||
+      !dwconv2dQs8Plane(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint)
+    )
+      dwconv2dQs8<i64>(xp, w, qc, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, x.zeroPoint, y.zeroPoint);
   } else if (k == K_DENSE_QS8) {
     const w = ptrAt(m, s, 1),
       qc = ptrAt(m, s, 2);

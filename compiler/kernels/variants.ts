@@ -70,6 +70,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
   },
+  // the scalar build's whole 8-column blocks (K ≤ 8192): three rows per i64 multiply, for wasm3 on microcontrollers
+  {
+    name: 'qs8-gemm-3x4c2-scalar',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
+    builds: ['scalar'],
+    tile: { mr: 3, nr: 4, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
   {
     name: 'qs8-gemm-2x2-scalar',
     dir: 'gemm',
@@ -93,6 +102,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     builds: BOTH,
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
+  },
+  // multiplier 1 in the scalar build (plane ≤ 2^16 elements): channel outer over a padded plane, for wasm3
+  {
+    name: 'qs8-dwconv2d-scalar',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_QS8'],
+    builds: ['scalar'],
+    tile: { mr: 1, nr: 2, kr: 1 },
+    pack: packQs8Depthwise,
   },
   {
     name: 'qs8-dwconv2d',

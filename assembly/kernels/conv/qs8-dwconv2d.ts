@@ -9,6 +9,8 @@
 // whole padded image once and run as one block. Tap pairing and requantisation picked per 8-channel group once per
 // call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
+// Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
+// file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
 
