@@ -251,18 +251,25 @@ function tableStepQs8(m: Model, s: StepInfo, ref: bool): void {
   }
 }
 
-/** '' when the int8 step keeps its contract, else what is wrong. */
+/** '' when the int8 step keeps its contract, else what is wrong. Two levels (the GEMM-backed ids, then the rest):
+ * one else-if chain over every id nests 20 blocks deep, past the 16 control frames wasm3 0.9.0 validates a function
+ * with at stack height 128 (d_m3ValCtrlDepth = height / 8; test/assembly/build.test.ts bounds every function). */
 export function checkQs8Step(m: Model, s: StepInfo): string {
   const c = new Checker(m, s);
   const k = s.kernel;
-  if (k == K_CONV2D_QS8) checkConvQs8(c, false, false);
-  else if (k == K_DWCONV2D_QS8) checkConvQs8(c, true, false);
-  else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) checkConvLineQs8(c, k == K_CONV1XK_QS8, false);
-  else if (k == K_DENSE_QS8) checkDenseQs8(c, false);
-  else if (k == K_CONV2D_QS8_FP32) checkConvQs8(c, false, true);
-  else if (k == K_DWCONV2D_QS8_FP32) checkConvQs8(c, true, true);
-  else if (k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) checkConvLineQs8(c, k == K_CONV1XK_QS8_FP32, true);
-  else if (k == K_DENSE_QS8_FP32) checkDenseQs8(c, true);
+  if (
+    k == K_CONV2D_QS8 ||
+    k == K_DWCONV2D_QS8 ||
+    k == K_CONV1XK_QS8 ||
+    k == K_CONVKX1_QS8 ||
+    k == K_DENSE_QS8 ||
+    k == K_CONV2D_QS8_FP32 ||
+    k == K_DWCONV2D_QS8_FP32 ||
+    k == K_CONV1XK_QS8_FP32 ||
+    k == K_CONVKX1_QS8_FP32 ||
+    k == K_DENSE_QS8_FP32
+  )
+    checkGemmStepQs8(c, k);
   else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c, false);
   else if (k == K_AVGPOOL_QS8_RAW) checkPoolQs8(c, true);
   else if (k == K_GAP_QS8) checkGapQs8(c);
@@ -274,4 +281,16 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_LUT_QS8) checkLutQs8(c);
   else c.fail('not an int8 kernel');
   return c.msg;
+}
+
+/** The conv / dense ids, fixed-point and fp32 requantisation (checkQs8Step's first level). */
+function checkGemmStepQs8(c: Checker, k: i32): void {
+  if (k == K_CONV2D_QS8) checkConvQs8(c, false, false);
+  else if (k == K_DWCONV2D_QS8) checkConvQs8(c, true, false);
+  else if (k == K_CONV1XK_QS8 || k == K_CONVKX1_QS8) checkConvLineQs8(c, k == K_CONV1XK_QS8, false);
+  else if (k == K_DENSE_QS8) checkDenseQs8(c, false);
+  else if (k == K_CONV2D_QS8_FP32) checkConvQs8(c, false, true);
+  else if (k == K_DWCONV2D_QS8_FP32) checkConvQs8(c, true, true);
+  else if (k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) checkConvLineQs8(c, k == K_CONV1XK_QS8_FP32, true);
+  else checkDenseQs8(c, true);
 }
