@@ -1,8 +1,9 @@
 // The MLPerf Tiny keyword-spotting DS-CNN in int8 on an emulated Cortex-M4F (examples/mcu, wasm3 0.9.0, stack
-// height 128, linear memory capped at `edgec inspect --mcu`'s figure, RAM capped at 256 KB by the linker):
-// compiles the ONNX model, runs one inference in qemu-system-arm, checks the bytes against Node and prints flash,
-// RAM peak and instructions. Not part of npm test (one inference is ~0.4 G emulated instructions).
-//   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000]
+// height 128, RAM capped at 256 KB by the linker): compiles the ONNX model into an `edgec compile --mcu` image,
+// runs one inference in qemu-system-arm with linear memory capped at `edgec inspect --mcu`'s figure, checks the
+// bytes against Node and prints flash, RAM peak (predicted and measured, the heap by category) and instructions;
+// then the same for the scalar runtime + the bundle loaded on the part (--bundle-too). Not part of npm test.
+//   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000] [--bundle-too]
 // Calibration: no MFCC recordings ship with the model, so 32 seeded Gaussian samples (sigma 10) stand in;
 // they set the int8 scales, not the cost. Needs wasm3's sources (test/mcu/wasm3.ts finds them).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,9 @@ const opt = (name: string, dflt: string) => {
 };
 const cpu = opt('--cpu', 'm4') as 'm4' | 'm3';
 const ramSize = Number(opt('--ram', '0x40000'));
-const onnx = resolve(args[0] ?? join(REPO_ROOT, '..', 'shared', 'models', 'kws_dscnn.onnx'));
+const bundleToo = args.includes('--bundle-too');
+if (bundleToo) args.splice(args.indexOf('--bundle-too'), 1);
+const onnx = resolve(args[0] ?? join(REPO_ROOT, 'test', 'fixtures', 'onnx', 'kws_dscnn.onnx'));
 const missing = wasm3Missing() || firmwareMissing();
 if (missing) {
   console.error(`mcu-kws: needs ${missing}`);
@@ -45,37 +48,40 @@ try {
   const input = new Uint8Array(Float32Array.from({ length: 490 }, gauss).buffer);
   writeFileSync(join(dir, 'kws.edgec'), bundle);
   writeFileSync(join(dir, 'in.bin'), input);
-  const budget = mcuBudget(bundle);
+  const budget = await mcuBudget(bundle);
+  writeFileSync(join(dir, 'kws.wasm'), budget.image.wasm);
   console.log(`${onnx}: bundle ${bundle.length} B${formatMcuBudget(budget)}`);
   const want = await nodeOutput({ name: 'kws int8', bundle, input, samples: 1 });
-  const run = (ram: number) => {
+  const run = (what: string, ram: number, wasm: string, memoryBytes: number, withBundle: boolean) => {
     const fw = buildFirmware({
       dir,
       cpu,
       version: '0.9.0',
-      wasm: join(REPO_ROOT, 'build', 'edgec-scalar.wasm'),
-      bundle: join(dir, 'kws.edgec'),
+      wasm,
+      ...(withBundle ? { bundle: join(dir, 'kws.edgec') } : {}),
       input: join(dir, 'in.bin'),
-      memoryBytes: budget.linearMemory,
+      memoryBytes,
       ramSize: ram,
     });
-    const r = runFirmware(fw, 600_000);
+    let r;
+    try {
+      r = runFirmware(fw, 600_000);
+    } catch (e) {
+      // a part too small fails cleanly (wasm3 reports the allocation)
+      console.log(`cortex-${cpu} ${what}, RAM ${ram} B: does not fit (${(e as Error).message.trim()})`);
+      return false;
+    }
     const same = r.output.length === want.length && r.output.every((v, i) => v === want[i]);
     console.log(
-      `cortex-${cpu}, RAM ${ram} B: bytes ${same ? '=' : '!='} Node; flash ${r.flash} B; RAM peak ${r.ramPeak} B ` +
-        `(heap ${r.heapPeak}, static ${r.staticRam}, stack ${r.stackPeak}); ${r.runInsns} instructions/inference, ` +
-        `edgec_load ${r.loadInsns}`,
+      `cortex-${cpu} ${what}, RAM ${ram} B: bytes ${same ? '=' : '!='} Node; flash ${r.flash} B; RAM peak ` +
+        `${r.ramPeak} B (heap ${r.heapPeak}, static ${r.staticRam}, stack ${r.stackPeak}); ` +
+        `${r.runInsns} instructions/inference, load ${r.loadInsns}\n  heap: ${r.heap}`,
     );
     return same;
   };
-  try {
-    process.exitCode = run(ramSize) ? 0 : 1;
-  } catch (e) {
-    // a part too small fails cleanly (wasm3 reports the allocation); measure on the board's full 4 MB
-    console.log(`cortex-${cpu}, RAM ${ramSize} B: does not fit (${(e as Error).message.trim()})`);
-    run(0x400000);
-    process.exitCode = 1;
-  }
+  const ok = run('--mcu image', ramSize, join(dir, 'kws.wasm'), budget.linearMemory, false);
+  if (bundleToo) run('runtime + bundle', 0x400000, join(REPO_ROOT, 'build', 'edgec-scalar.wasm'), 0, true);
+  process.exitCode = ok ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

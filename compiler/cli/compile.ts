@@ -41,6 +41,9 @@ options:
   --shape NAME=DIMS       fix a dynamic ONNX or TF.js input shape, e.g. --shape input=1x3x224x224 (repeatable)
   --embed                 write a one-file WASI .wasm (runtime + this bundle, unused kernels removed):
                           run it as \`wasm3 model.wasm input.bin output.bin\` (docs/embedding.md)
+  --mcu                   write a one-file .wasm for a C host under wasm3 (examples/mcu): the scalar
+                          runtime with this bundle loaded already (plain-i32 ABI, no WASI); prints the
+                          linear memory to give it (memory_bytes)
 ${QUANTIZE_HELP}
 ${VARIANTS_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
@@ -113,6 +116,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     'dump-after': { type: 'string' },
     shape: { type: 'string', multiple: true },
     embed: { type: 'boolean' },
+    mcu: { type: 'boolean' },
     variants: { type: 'string' },
     ...QUANTIZE_FLAGS,
     'prune-branches-below': { type: 'string' },
@@ -154,7 +158,9 @@ export async function compileCommand(argv: string[]): Promise<number> {
     pruneBelow: below,
     labels: values.labels,
   });
-  for (const line of await writeCompiled(out, compiled, values.embed === true)) console.log(line);
+  if (values.embed && values.mcu) throw new UsageError('--embed and --mcu write different files: give one', 'compile');
+  const form = values.mcu ? 'mcu' : values.embed ? 'embed' : 'bundle';
+  for (const line of await writeCompiled(out, compiled, form)) console.log(line);
   return 0;
 }
 
@@ -258,12 +264,23 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
 }
 
 /**
- * Writes a compiled model (atomically): the bundle, or with --embed the one-file wasm in its place.
+ * Writes a compiled model (atomically): the bundle, or with --embed / --mcu a one-file wasm in its place.
  * The quantisation report goes to stderr; returns the stdout lines (summary, then notes).
  */
-export async function writeCompiled(out: string, c: CompiledModel, embed: boolean): Promise<string[]> {
+export async function writeCompiled(
+  out: string,
+  c: CompiledModel,
+  form: 'bundle' | 'embed' | 'mcu',
+): Promise<string[]> {
   let summary: string;
-  if (embed) {
+  if (form === 'mcu') {
+    const { mcuImage } = await import('../embed/mcu-image.ts');
+    const m = await mcuImage(c.bundle);
+    writeFileAtomic(out, m.wasm);
+    summary =
+      `${out}: MCU image ${fmtInt(m.wasm.length)} bytes (bundle ${fmtInt(c.bundle.length)} bytes, loaded), ` +
+      `memory_bytes ${m.memoryBytes} (examples/mcu; \`edgec inspect --mcu\` on the bundle predicts RAM and flash)`;
+  } else if (form === 'embed') {
     const { embedBundle } = await import('../embed/index.ts');
     const e = await embedBundle(c.bundle);
     writeFileAtomic(out, e.wasm);

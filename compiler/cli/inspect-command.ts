@@ -52,7 +52,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const msg = (e as Error).message;
     throw new CliError(file, msg.startsWith('not an edgec bundle') ? msg : `not a readable edgec bundle (${msg})`);
   }
-  if (values.mcu === true) text += formatMcuBudget(mcuBudget(bytes));
+  if (values.mcu === true) text += formatMcuBudget(await mcuBudget(bytes));
   console.log(text);
   return 0;
 }

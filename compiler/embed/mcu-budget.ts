@@ -1,80 +1,108 @@
-// `edgec inspect --mcu`: what a bundle needs on a microcontroller running examples/mcu's host under wasm3
-// (runtime build/edgec-scalar.wasm, bundle in flash, no WASI). The module's linear memory is measured, not
-// estimated: the bundle is loaded and run once on the same scalar wasm the MCU runs, and the heap's top is read
-// back. wasm3's own RAM and code are constants measured in QEMU (Cortex-M4F, wasm3 0.9.0, gcc -O2, stack
-// height 128, test/mcu); they vary with the kernels a model compiles, so the largest measured figure is used.
-import { readFileSync } from 'node:fs';
-import { wasmPath } from '../../runtime/node.ts';
+// `edgec inspect --mcu`: the RAM and flash a bundle needs on a microcontroller running examples/mcu's host under
+// wasm3 0.9.0 (32-bit, stack height 128) with the bundle's `edgec compile --mcu` image (compiler/embed/mcu-image.ts).
+// Exact from the image: its linear memory, its data segments and functions (wasm3 keeps a fixed-size record of
+// each in RAM), its bytes in flash. Estimated: the code wasm3 compiles into RAM (it cannot run code from flash),
+// as CODE_PER_WASM_BYTE times the body bytes of the functions a run executes (found by running the image once
+// on zero inputs with every function instrumented). Constants measured in QEMU (Cortex-M4F, gcc -O2, newlib-nano,
+// test/mcu); a model whose Branch blocks take another path on other inputs compiles more than this run shows.
+import { mcuImage, type McuImage } from './mcu-image.ts';
 
-/** wasm3's heap besides linear memory (module structures, compiled code, a 4 KiB wasm stack): 127,160 B
- * (MNIST float) .. 158,856 B (KWS int8) measured; flash of wasm3 + the host + newlib-nano: 102,778 B. */
-export const WASM3_RAM_BYTES = 158_856;
-export const WASM3_FLASH_BYTES = 102_778;
-/** examples/mcu's main stack (8 KiB reserved; 3 KiB used) and static data. */
+/** wasm3 0.9.0 on a 32-bit part: bytes per M3DataSegment and per M3Function record, both one malloc'd array. */
+export const WASM3_SEGMENT_BYTES = 24;
+export const WASM3_FUNCTION_BYTES = 68;
+/** Compiled code (1 KiB pages with their unused tails, and constant tables) per wasm body byte of an executed
+ * function: 4.25 (KWS int8), 4.63 (MNIST int8), 4.56 (fashion_cnn int8), 4.76 (MNIST float) measured. */
+export const CODE_PER_WASM_BYTE = 5;
+/** The rest of wasm3's heap: runtime + compiler state (1,568 B at stack height 128), the 4 KiB wasm stack of
+ * examples/mcu, environment, types, globals (2,736 B): 8,416 B measured for every model. */
+export const WASM3_FIXED_BYTES = 9216;
+/** wasm3 (-O2) + examples/mcu's host + newlib-nano in flash: 103,642 B measured (M4F; M3 688 B less). */
+export const WASM3_FLASH_BYTES = 103_680;
+/** examples/mcu's main stack (8 KiB reserved; ≈ 3 KiB used) and static data. */
 export const HOST_RAM_BYTES = 8192 + 568;
 
 export interface McuBudget {
-  /** Bytes of linear memory the module touches: pass as memory_bytes to examples/mcu's host. */
+  image: McuImage;
+  /** Bytes of linear memory: examples/mcu's memory_bytes. */
   linearMemory: number;
-  staticData: number;
-  bundle: number;
-  /** What edgec_load keeps: the decoded tensor and step tables. */
-  decoded: number;
-  arena: number;
-  runtimeWasm: number;
+  tables: number;
+  /** Body bytes of the functions a run executes, and the compiled code estimated from them. */
+  executedBytes: number;
+  code: number;
   ram: number;
   flash: number;
 }
 
-interface Abi {
-  memory: WebAssembly.Memory;
-  edgec_alloc(n: number): number;
-  edgec_load(p: number, n: number): number;
-  edgec_run(): number;
-  edgec_arena_size(): number;
-  edgec_input_count(): number;
-  edgec_input_ptr(i: number): number;
-  edgec_input_size(i: number): number;
+/** Indices of the functions of `wasm` (an MCU image) that one edgec_run on zero inputs executes. */
+export async function executedFunctions(wasm: Uint8Array): Promise<Set<number>> {
+  const binaryen = (await import('binaryen')).default;
+  const mod = binaryen.readBinary(wasm);
+  let probe: Uint8Array;
+  try {
+    const n = mod.getNumFunctions();
+    for (let i = 0; i < n; i++) {
+      const f = mod.getFunctionByIndex(i);
+      const info = binaryen.getFunctionInfo(f);
+      if (info.module) continue;
+      mod.addGlobal(`__edgec_hit${i}`, binaryen.i32, true, mod.i32.const(0));
+      mod.addGlobalExport(`__edgec_hit${i}`, `__edgec_hit${i}`);
+      const mark = mod.global.set(`__edgec_hit${i}`, mod.i32.const(1));
+      // binaryen.js has Function.setBody; its typings lag behind
+      (binaryen as unknown as { Function: { setBody(f: number, e: number): void } }).Function.setBody(
+        f,
+        mod.block(null, [mark, info.body], info.results),
+      );
+    }
+    probe = mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(probe as Uint8Array<ArrayBuffer>)).exports as Record<
+    string,
+    unknown
+  >;
+  const memory = (ex.memory as WebAssembly.Memory).buffer;
+  const call = (name: string, ...a: number[]) => (ex[name] as (...x: number[]) => number)(...a);
+  for (let i = 0; i < call('edgec_input_count'); i++)
+    new Uint8Array(memory, call('edgec_input_ptr', i), call('edgec_input_size', i)).fill(0);
+  if (call('edgec_run') !== 0) throw new Error('mcuBudget: the MCU image failed to run');
+  const hit = new Set<number>();
+  for (const [k, v] of Object.entries(ex))
+    if (k.startsWith('__edgec_hit') && (v as WebAssembly.Global).value === 1) hit.add(Number(k.slice(11)));
+  return hit;
 }
 
-/** Loads and runs `bundle` once (zero inputs) on the scalar runtime; the bundle must already be valid. */
-export function mcuBudget(bundle: Uint8Array): McuBudget {
-  const wasm = readFileSync(wasmPath('scalar'));
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(wasm)).exports as unknown as Abi;
-  // edgec_alloc(0) returns the heap's next free (16-aligned) address and takes only 16 bytes
-  const heapStart = ex.edgec_alloc(0);
-  const at = ex.edgec_alloc(bundle.length);
-  new Uint8Array(ex.memory.buffer, at, bundle.length).set(bundle);
-  const bundleEnd = ex.edgec_alloc(0);
-  if (ex.edgec_load(at, bundle.length) !== 0) throw new Error('mcuBudget: the scalar runtime refused the bundle');
-  for (let i = 0; i < ex.edgec_input_count(); i++)
-    new Uint8Array(ex.memory.buffer, ex.edgec_input_ptr(i), ex.edgec_input_size(i)).fill(0);
-  if (ex.edgec_run() !== 0) throw new Error('mcuBudget: the scalar runtime failed to run the bundle');
-  const top = ex.edgec_alloc(0) + 16;
-  const arena = ex.edgec_arena_size();
-  const linearMemory = top;
+/** The budget of `bundle` (already valid) as an `edgec compile --mcu` image on examples/mcu. */
+export async function mcuBudget(bundle: Uint8Array): Promise<McuBudget> {
+  const image = await mcuImage(bundle);
+  const executed = await executedFunctions(image.wasm);
+  const executedBytes = [...executed].reduce((s, i) => s + image.bodyBytes[i]!, 0);
+  const code = Math.ceil(executedBytes * CODE_PER_WASM_BYTE);
+  const tables = image.segments * WASM3_SEGMENT_BYTES + image.functions * WASM3_FUNCTION_BYTES;
   return {
-    linearMemory,
-    staticData: heapStart,
-    bundle: bundleEnd - heapStart,
-    arena,
-    decoded: top - bundleEnd - arena,
-    runtimeWasm: wasm.length,
-    ram: linearMemory + WASM3_RAM_BYTES + HOST_RAM_BYTES,
-    flash: wasm.length + bundle.length + WASM3_FLASH_BYTES,
+    image,
+    linearMemory: image.memoryBytes,
+    tables,
+    executedBytes,
+    code,
+    ram: image.memoryBytes + tables + code + WASM3_FIXED_BYTES + HOST_RAM_BYTES,
+    flash: image.wasm.length + WASM3_FLASH_BYTES,
   };
 }
 
 const f = (n: number) => n.toLocaleString('en-US');
 
 export function formatMcuBudget(b: McuBudget): string {
+  const im = b.image;
   return [
     '',
-    'microcontroller (examples/mcu: wasm3 0.9.0, scalar runtime, stack height 128; wasm3 figures measured on Cortex-M4):',
-    `  linear memory ${f(b.linearMemory)} B (memory_bytes): static data ${f(b.staticData)} + bundle ${f(b.bundle)} + ` +
-      `decoded tables ${f(b.decoded)} + arena ${f(b.arena)}, alignment included`,
-    `  RAM   ≈ ${f(b.ram)} B: linear memory + wasm3 (structures, compiled code, wasm stack) ≤ ${f(WASM3_RAM_BYTES)} ` +
-      `+ main stack and statics ${f(HOST_RAM_BYTES)}`,
-    `  flash ≈ ${f(b.flash)} B: runtime wasm ${f(b.runtimeWasm)} + bundle + wasm3, host and newlib ${f(WASM3_FLASH_BYTES)}`,
+    'microcontroller (`edgec compile --mcu` image on examples/mcu: wasm3 0.9.0, 32-bit, stack height 128):',
+    `  linear memory ${f(b.linearMemory)} B (memory_bytes): the loaded image ${f(im.imageBytes)} B in ` +
+      `${im.segments} segments (static data, bundle, decoded tables), then the arena`,
+    `  RAM   ≈ ${f(b.ram)} B: linear memory + wasm3's records of ${im.functions} functions and the segments ` +
+      `${f(b.tables)} + compiled code ≈ ${f(b.code)} (${f(b.executedBytes)} wasm bytes executed × ` +
+      `${CODE_PER_WASM_BYTE}) + wasm3 runtime and 4 KiB wasm stack ${f(WASM3_FIXED_BYTES)} + main stack and ` +
+      `statics ${f(HOST_RAM_BYTES)}`,
+    `  flash ≈ ${f(b.flash)} B: image ${f(im.wasm.length)} + wasm3, host and newlib ${f(WASM3_FLASH_BYTES)}`,
   ].join('\n');
 }

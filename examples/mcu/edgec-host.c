@@ -47,6 +47,23 @@ static M3Result total_bytes(IM3Function count, IM3Function size, uint32_t *total
     return r;
 }
 
+/* The runtime wasm + a bundle: copy the bundle into linear memory and decode it there. */
+static const char *load_bundle(edgec_host *h, const edgec_host_config *c) {
+    M3Result r;
+    IM3Function load, verify, alloc;
+    uint32_t status = 1, ptr = 0, len = c->bundle_len;
+    if (m3_FindFunction(&load, h->rt, "edgec_load"))
+        return fail(h, "bundle", "this wasm has no edgec_load: an `edgec compile --mcu` image holds its model (give none)");
+    if ((r = m3_FindFunction(&verify, h->rt, "edgec_verify_checksum"))) return fail(h, "edgec_verify_checksum", r);
+    if ((r = m3_CallV(verify, (uint32_t)(c->verify_checksum != 0)))) return fail(h, "edgec_verify_checksum", r);
+    if ((r = m3_FindFunction(&alloc, h->rt, "edgec_alloc"))) return fail(h, "edgec_alloc", r);
+    if ((r = call_u32(alloc, &ptr, 1, len, 0))) return fail(h, "edgec_alloc", r);
+    memcpy(memory(h) + ptr, c->bundle, len);
+    if ((r = call_u32(load, &status, 2, ptr, len))) return fail(h, "edgec_load", r);
+    if (status != 0) return runtime_error(h, "bundle refused");
+    return NULL;
+}
+
 const char *edgec_host_open(edgec_host *h, const edgec_host_config *c) {
     M3Result r;
     memset(h, 0, sizeof *h);
@@ -66,17 +83,21 @@ const char *edgec_host_open(edgec_host *h, const edgec_host_config *c) {
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((r = m3_FindFunction(fns[i], h->rt, names[i]))) return fail(h, names[i], r);
 
-    IM3Function load, verify;
-    uint32_t status = 1, ptr = 0, len = c->bundle_len;
-    if ((r = m3_FindFunction(&verify, h->rt, "edgec_verify_checksum"))) return fail(h, "edgec_verify_checksum", r);
-    if ((r = m3_CallV(verify, (uint32_t)(c->verify_checksum != 0)))) return fail(h, "edgec_verify_checksum", r);
-    IM3Function alloc;
-    if ((r = m3_FindFunction(&alloc, h->rt, "edgec_alloc"))) return fail(h, "edgec_alloc", r);
-    if ((r = call_u32(alloc, &ptr, 1, len, 0))) return fail(h, "edgec_alloc", r);
-    memcpy(memory(h) + ptr, c->bundle, len);
-    if ((r = m3_FindFunction(&load, h->rt, "edgec_load"))) return fail(h, "edgec_load", r);
-    if ((r = call_u32(load, &status, 2, ptr, len))) return fail(h, "edgec_load", r);
-    if (status != 0) return runtime_error(h, "bundle refused");
+    if (c->bundle) {
+        const char *e = load_bundle(h, c);
+        if (e) return e;
+    } else {
+        /* an `edgec compile --mcu` image: loaded already; its linear memory must fit what it declares */
+        IM3Global need = m3_FindGlobal(h->mod, "edgec_memory_bytes");
+        M3TaggedValue v;
+        if (!need || m3_GetGlobal(need, &v) || v.type != c_m3Type_i32)
+            return fail(h, "image", "no edgec_memory_bytes: not an `edgec compile --mcu` image (give the bundle)");
+        if (c->memory_bytes && c->memory_bytes < v.value.i32) {
+            snprintf(h->error, sizeof h->error, "image: memory_bytes %lu is below the %lu bytes it needs",
+                     (unsigned long)c->memory_bytes, (unsigned long)v.value.i32);
+            return h->error;
+        }
+    }
     if ((r = total_bytes(h->in_count, h->in_size, &h->in_bytes))) return fail(h, "inputs", r);
     if ((r = total_bytes(h->out_count, h->out_size, &h->out_bytes))) return fail(h, "outputs", r);
     return NULL;

@@ -3,7 +3,9 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include "heap-stats.h"
+#include "m3_env.h"
 
 void *__real_malloc(size_t n);
 void *__real_realloc(void *p, size_t n);
@@ -36,4 +38,34 @@ void *__wrap_realloc(void *p, size_t n) {
     memcpy(q, p, old);
     __wrap_free(p);
     return q;
+}
+
+static size_t usable(const void *p) { return p ? malloc_usable_size((void *)p) : 0; }
+
+static size_t pages(IM3CodePage p, size_t *filled, unsigned *n) {
+    size_t s = 0;
+    for (; p; p = p->info.next, ++*n) {
+        s += usable(p);
+        *filled += p->info.lineIndex * sizeof(code_t);
+    }
+    return s;
+}
+
+void heap_report(IM3Runtime rt, IM3Module mod, size_t before) {
+    size_t filled = 0, constants = 0;
+    unsigned npages = 0, compiled = 0;
+    size_t code = pages(rt->pagesOpen, &filled, &npages) + pages(rt->pagesFull, &filled, &npages);
+    for (u32 i = 0; i < mod->numFunctions; i++) {
+        if (mod->functions[i].compiled) compiled++;
+        constants += usable(mod->functions[i].constants);
+    }
+    size_t memory = usable(rt->memory.mallocated), stack = usable(rt->stack), runtime = usable(rt);
+    size_t functions = usable(mod->functions), segments = usable(mod->dataSegments);
+    size_t known = memory + code + constants + stack + runtime + functions + segments;
+    printf("heap linear_memory=%lu code_pages=%lu code_filled=%lu pages=%u functions_compiled=%u/%lu constants=%lu "
+           "wasm_stack=%lu runtime=%lu function_table=%lu data_segments=%lu/%lu other=%lu\n",
+           (unsigned long)memory, (unsigned long)code, (unsigned long)filled, npages, compiled,
+           (unsigned long)mod->numFunctions, (unsigned long)constants, (unsigned long)stack, (unsigned long)runtime,
+           (unsigned long)functions, (unsigned long)segments, (unsigned long)mod->numDataSegments,
+           (unsigned long)(heap_in_use - before - known));
 }

@@ -1,9 +1,10 @@
-// examples/mcu's firmware on emulated Cortex-M boards: wasm3 0.9.0 (stack height 128, no WASI) + the scalar
-// runtime + the MNIST int8 bundle linked into flash, built with Debian's arm-none-eabi gcc + newlib and run in
-// qemu-system-arm: mps2-an386 (Cortex-M4F, hard float) and mps2-an385 (Cortex-M3, soft float). The output
-// bytes must equal Node's scalar runtime, linear memory capped at `edgec inspect --mcu`'s figure suffices and
-// RAM and flash stay within its prediction; instruction counts are printed (speed targets live in benchmarks).
-// The same host runs natively under wasm3 0.9.0 and 0.5.0 for every model of the matrix.
+// examples/mcu's firmware on emulated Cortex-M boards: wasm3 0.9.0 (stack height 128, no WASI) + MNIST int8 as
+// an `edgec compile --mcu` image (and as the scalar runtime + the bundle) linked into flash, built with Debian's
+// arm-none-eabi gcc + newlib and run in qemu-system-arm: mps2-an386 (Cortex-M4F, hard float) and mps2-an385
+// (Cortex-M3, soft float), RAM capped at 256 KB by the linker. The output bytes must equal Node's scalar runtime,
+// linear memory capped at `edgec inspect --mcu`'s figure suffices, and the measured RAM peak and flash stay within
+// its prediction and close to it; instruction counts are printed (speed targets live in benchmarks).
+// The same host runs natively under wasm3 0.9.0 and 0.5.0 for every model of the matrix, both forms.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { skipSuite } from '../skip-suite.ts';
 import { matrixModels, nodeOutput, type MatrixModel } from './models.ts';
 import { buildFirmware, firmwareMissing, runFirmware } from './firmware.ts';
-import { mcuBudget } from '../../compiler/embed/mcu-budget.ts';
+import { mcuBudget, type McuBudget } from '../../compiler/embed/mcu-budget.ts';
 import { REPO_ROOT, WASM3_VERSIONS, wasm3Missing, wasm3NativeHost } from './wasm3.ts';
 
 const missing = wasm3Missing() || firmwareMissing();
@@ -22,6 +23,7 @@ else {
   let dir = '';
   let models: MatrixModel[] = [];
   const want = new Map<string, Uint8Array>();
+  const budgets = new Map<string, McuBudget>();
   const scalar = join(REPO_ROOT, 'build', 'edgec-scalar.wasm');
   test.before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgec-mcu-'));
@@ -31,6 +33,9 @@ else {
       const slug = m.name.replace(/ /g, '-');
       writeFileSync(join(dir, `${slug}.edgec`), m.bundle);
       writeFileSync(join(dir, `${slug}.in`), m.input);
+      const b = await mcuBudget(m.bundle);
+      budgets.set(m.name, b);
+      writeFileSync(join(dir, `${slug}.wasm`), b.image.wasm);
     }
   });
   test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +51,14 @@ else {
         });
         assert.is(r.status, 0, `${m.name}: ${r.stdout}${r.stderr}`);
         assert.equal(Array.from(readFileSync(join(dir, `${slug}-host.out`))), Array.from(want.get(m.name)!), m.name);
+        // the --mcu image (no bundle), memory capped at its figure
+        const memory = String(budgets.get(m.name)!.linearMemory);
+        const i = spawnSync(host, [`${slug}.wasm`, '-', `${slug}.in`, `${slug}-image.out`, memory], {
+          cwd: dir,
+          encoding: 'utf8',
+        });
+        assert.is(i.status, 0, `${m.name} image: ${i.stdout}${i.stderr}`);
+        assert.equal(Array.from(readFileSync(join(dir, `${slug}-image.out`))), Array.from(want.get(m.name)!), m.name);
       }
     });
   }
@@ -63,29 +76,53 @@ else {
     assert.match(r.stderr, /^edgec-host: bundle refused: bundle: /);
   });
 
+  test('C host: an --mcu image given less memory than it declares is refused by name', () => {
+    const r = spawnSync(wasm3NativeHost('0.9.0'), ['mnist-int8.wasm', '-', 'mnist-int8.in', 'x.out', '120000'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.is(r.status, 0, r.stderr);
+    const need = budgets.get('mnist int8')!.linearMemory;
+    const s = spawnSync(wasm3NativeHost('0.9.0'), ['mnist-int8.wasm', '-', 'mnist-int8.in', 'x.out', `${need - 16}`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.is(s.status, 1);
+    assert.match(s.stderr, `memory_bytes ${need - 16} is below the ${need} bytes it needs`);
+  });
+
   for (const cpu of ['m4', 'm3'] as const) {
-    test(`Cortex-${cpu.toUpperCase()} (qemu mps2-${cpu === 'm4' ? 'an386' : 'an385'}): MNIST int8 bytes = Node`, () => {
+    test(`Cortex-${cpu.toUpperCase()} (qemu mps2-${cpu === 'm4' ? 'an386' : 'an385'}, 256 KB RAM): MNIST int8 = Node`, () => {
       const m = models.find((x) => x.name === 'mnist int8')!;
-      // linear memory capped at what `edgec inspect --mcu` measures: a short figure would trap
-      const budget = mcuBudget(m.bundle);
-      const fw = buildFirmware({
-        memoryBytes: budget.linearMemory,
-        dir,
-        cpu,
-        version: '0.9.0',
-        wasm: scalar,
-        bundle: join(dir, 'mnist-int8.edgec'),
-        input: join(dir, 'mnist-int8.in'),
-      });
-      const r = runFirmware(fw);
-      assert.equal(Array.from(r.output), Array.from(want.get(m.name)!));
-      assert.ok(r.ramPeak <= budget.ram, `RAM peak ${r.ramPeak} > predicted ${budget.ram}`);
-      assert.ok(r.flash <= budget.flash + m.input.length + 64, `flash ${r.flash} > predicted ${budget.flash}`);
-      console.log(
-        `  cortex-${cpu} mnist int8: flash ${r.flash} B, RAM peak ${r.ramPeak} B (heap ${r.heapPeak}, ` +
-          `static ${r.staticRam}, stack ${r.stackPeak}), ${Math.round(r.runInsns / r.samples)} instructions/inference, ` +
-          `load ${r.loadInsns}`,
+      const budget = budgets.get(m.name)!;
+      const common = { dir, cpu, version: '0.9.0' as const, input: join(dir, 'mnist-int8.in'), ramSize: 0x40000 };
+      // the --mcu image, linear memory capped at what `edgec inspect --mcu` measures: a short figure would fail
+      const r = runFirmware(
+        buildFirmware({ ...common, wasm: join(dir, 'mnist-int8.wasm'), memoryBytes: budget.linearMemory }),
       );
+      assert.equal(Array.from(r.output), Array.from(want.get(m.name)!));
+      // honest both ways: never above the prediction, and not more than 16 KB below it
+      assert.ok(r.ramPeak <= budget.ram, `RAM peak ${r.ramPeak} > predicted ${budget.ram}`);
+      assert.ok(budget.ram - r.ramPeak <= 16384, `RAM peak ${r.ramPeak} far below predicted ${budget.ram}`);
+      assert.ok(r.flash <= budget.flash + m.input.length + 64, `flash ${r.flash} > predicted ${budget.flash}`);
+      assert.ok(budget.flash - r.flash <= m.input.length + 2048, `flash ${r.flash} far below ${budget.flash}`);
+      console.log(
+        `  cortex-${cpu} mnist int8 image: flash ${r.flash} B, RAM peak ${r.ramPeak} B (predicted ${budget.ram}; heap ` +
+          `${r.heapPeak}: ${r.heap}; static ${r.staticRam}, stack ${r.stackPeak}), ` +
+          `${Math.round(r.runInsns / r.samples)} instructions/inference`,
+      );
+      // the runtime + the bundle, loaded on the part (wasm3 then also compiles edgec_load: 4 MB RAM): same bytes
+      const rb = runFirmware(
+        buildFirmware({
+          ...common,
+          ramSize: 0x400000,
+          wasm: scalar,
+          bundle: join(dir, 'mnist-int8.edgec'),
+          memoryBytes: 0,
+        }),
+      );
+      assert.equal(Array.from(rb.output), Array.from(want.get(m.name)!));
+      console.log(`  cortex-${cpu} mnist int8 runtime + bundle: RAM peak ${rb.ramPeak} B, edgec_load ${rb.loadInsns}`);
     });
   }
 }

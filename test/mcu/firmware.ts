@@ -61,6 +61,8 @@ export interface FirmwareRun {
   stackPeak: number;
   /** .data + .bss + heap peak + stack peak */
   ramPeak: number;
+  /** where the heap goes, as the firmware printed it (examples/mcu/heap-stats.c): `linear_memory=… code_pages=…` */
+  heap: string;
 }
 
 export function runFirmware(fw: FirmwareBuild, timeoutMs = 120_000): FirmwareRun {
@@ -105,5 +107,6 @@ export function runFirmware(fw: FirmwareBuild, timeoutMs = 120_000): FirmwareRun
     heapPeak: n('heap_peak'),
     stackPeak: n('stack_peak'),
     ramPeak: n('static_ram') + n('heap_peak') + n('stack_peak'),
+    heap: r.stdout.match(/^heap (.*)$/m)?.[1] ?? '',
   };
 }

@@ -1,4 +1,5 @@
-/* The runtime wasm, the bundle and the input samples, linked into flash as they are (paths from the Makefile). */
+/* The runtime wasm, the bundle and the input samples, linked into flash as they are (paths from the Makefile).
+ * Without BUNDLE_FILE the wasm is an `edgec compile --mcu` image that holds its model. */
     .section .rodata.edgec, "a"
     .balign 16
     .global edgec_wasm, edgec_wasm_end, edgec_bundle, edgec_bundle_end, edgec_input, edgec_input_end
@@ -7,7 +8,9 @@ edgec_wasm:
 edgec_wasm_end:
     .balign 16
 edgec_bundle:
+#ifdef BUNDLE_FILE
     .incbin BUNDLE_FILE
+#endif
 edgec_bundle_end:
     .balign 16
 edgec_input:

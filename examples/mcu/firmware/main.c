@@ -26,12 +26,13 @@ int main(void) {
     edgec_host_config c = {0};
     c.wasm = edgec_wasm;
     c.wasm_len = (uint32_t)(edgec_wasm_end - edgec_wasm);
-    c.bundle = edgec_bundle;
     c.bundle_len = (uint32_t)(edgec_bundle_end - edgec_bundle);
+    c.bundle = c.bundle_len ? edgec_bundle : NULL; /* none: the wasm is an `edgec compile --mcu` image */
     c.memory_bytes = EDGEC_MEMORY_BYTES;
     c.stack_bytes = 4 * 1024;
     c.verify_checksum = 1;
     static edgec_host h;
+    size_t before = heap_in_use;
     uint64_t t0 = elapsed();
     const char *err = edgec_host_open(&h, &c);
     uint64_t t1 = elapsed();
@@ -57,6 +58,7 @@ int main(void) {
         for (uint32_t i = 0; i < h.out_bytes; i++) printf("%02x", y[i]);
         printf("\n");
     }
+    heap_report(h.rt, h.mod, before);
     /* newlib-nano's printf has no %llu; the counts stay far below 2^32 */
     printf("stats samples=%lu load_insns=%lu run_insns=%lu static_ram=%lu heap_peak=%lu heap_in_use=%lu stack_peak=%lu\n",
            (unsigned long)(in_len / h.in_bytes), (unsigned long)(t1 - t0), (unsigned long)run,

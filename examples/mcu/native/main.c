@@ -1,4 +1,5 @@
-/* The MCU host on a desktop: `edgec-host runtime.wasm model.edgec in.bin out.bin [memory_bytes]` runs every
+/* The MCU host on a desktop: `edgec-host runtime.wasm model.edgec in.bin out.bin [memory_bytes]` (model `-`:
+ * runtime.wasm is an `edgec compile --mcu` image) runs every
  * sample of in.bin (docs/embedding.md, "WASI command" file format) through edgec-host.c and prints the heap
  * peak. Same code path as the firmware; for tests and for callgrind. */
 #include <stdio.h>
@@ -21,16 +22,16 @@ static uint8_t *slurp(const char *path, uint32_t *len) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: edgec-host runtime.wasm model.edgec in.bin out.bin [memory_bytes]\n");
+        fprintf(stderr, "usage: edgec-host runtime.wasm model.edgec|- in.bin out.bin [memory_bytes]\n");
         return 2;
     }
     edgec_host_config c = {0};
     uint32_t in_len = 0;
     uint8_t *in;
     c.wasm = slurp(argv[1], &c.wasm_len);
-    c.bundle = slurp(argv[2], &c.bundle_len);
+    c.bundle = strcmp(argv[2], "-") ? slurp(argv[2], &c.bundle_len) : NULL; /* -: an `edgec compile --mcu` image */
     in = slurp(argv[3], &in_len);
-    if (!c.wasm || !c.bundle || !in) {
+    if (!c.wasm || (!c.bundle && strcmp(argv[2], "-")) || !in) {
         fprintf(stderr, "edgec-host: cannot read an input file\n");
         return 1;
     }
