@@ -10,7 +10,7 @@ import { compileModel } from '../compiler/cli/compile.ts';
 import { saveNpy } from '../compiler/io/npy.ts';
 import { mcuBudget } from '../compiler/embed/mcu-budget.ts';
 import { buildFirmware, firmwareMissing, runFirmware } from '../test/mcu/firmware.ts';
-import { REPO_ROOT, wasm3Missing } from '../test/mcu/wasm3.ts';
+import { wasm3Missing } from '../test/mcu/wasm3.ts';
 
 const float = process.argv.includes('--float');
 const missing = wasm3Missing() || firmwareMissing();
@@ -97,14 +97,16 @@ const insns = async (name: string, inShape: number[], layers: Layer[]): Promise<
   const bundle = (await compileModel(path, { target: 'simd', quantize })).bundle;
   writeFileSync(join(dir, `${name}.edgec`), bundle);
   writeFileSync(join(dir, `${name}.in`), new Uint8Array(Float32Array.from({ length: n }, () => rnd() * 4).buffer));
+  // the loaded image (edgec compile --mcu): the same kernels, and it fits the part's RAM
+  const budget = await mcuBudget(bundle);
+  writeFileSync(join(dir, `${name}.wasm`), budget.image.wasm);
   const fw = buildFirmware({
     dir,
     cpu: 'm4',
     version: '0.9.0',
-    wasm: join(REPO_ROOT, 'build', 'edgec-scalar.wasm'),
-    bundle: join(dir, `${name}.edgec`),
+    wasm: join(dir, `${name}.wasm`),
     input: join(dir, `${name}.in`),
-    memoryBytes: mcuBudget(bundle).linearMemory,
+    memoryBytes: budget.linearMemory,
   });
   return runFirmware(fw, 600_000).runInsns;
 };
