@@ -35,6 +35,12 @@ test('binary ops with broadcasting and fused activation', async () => {
       [1, 4, 4, 8],
     ],
     [[2, 3, 5, 7], [7], [2, 3, 5, 7]],
+    // rank 6: every digit of the kernel's outer-axis odometer turns, b broadcast on three of them
+    [
+      [2, 1, 3, 2, 2, 5],
+      [3, 1, 1, 5],
+      [2, 1, 3, 2, 2, 5],
+    ],
     [
       [1, 3, 3, 17],
       [1, 1, 1, 17],
