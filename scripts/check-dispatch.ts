@@ -38,7 +38,7 @@ export const SITES: readonly DispatchSite[] = [
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'runQs8Step', kind: 'run', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/qs8-steps.ts', fn: 'checkQs8Step', kind: 'check', byId: ['qs8'], delegates: [] },
   { file: 'assembly/kernels/train-steps.ts', fn: 'runTrainStep', kind: 'run', byId: ['train'], delegates: [] },
-  { file: 'assembly/kernels/train-steps.ts', fn: 'checkTrainStep', kind: 'check', byId: ['train'], delegates: [] },
+  { file: 'assembly/kernels/train-checks.ts', fn: 'checkTrainStep', kind: 'check', byId: ['train'], delegates: [] },
 ];
 
 /** The generated family test of each delegated family (scripts/gen-kernels.ts writes them). */

@@ -82,7 +82,7 @@ export function asIdsText(): string {
     '/** The *_QS8 kernels: assembly/kernels/qs8-steps.ts checks and runs them. */',
     ...familyTest('isQs8Kernel', qs8),
     '',
-    '/** The training kernels: assembly/kernels/train-steps.ts checks and runs them. */',
+    '/** The training kernels: assembly/kernels/train-checks.ts checks them, train-steps.ts runs them. */',
     ...familyTest('isTrainKernel', train),
     '',
   ].join('\n');

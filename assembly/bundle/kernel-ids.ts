@@ -109,7 +109,7 @@ export function isQs8Kernel(k: i32): bool {
   }
 }
 
-/** The training kernels: assembly/kernels/train-steps.ts checks and runs them. */
+/** The training kernels: assembly/kernels/train-checks.ts checks them, train-steps.ts runs them. */
 export function isTrainKernel(k: i32): bool {
   switch (k) {
     case K_SOFTMAX_CE:

@@ -7,7 +7,7 @@ import { Model, dtypeSize, DT_I32, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTr
 import { checkControl } from '../control';
 import { isFloatStep } from '../float-steps';
 import { checkQs8Step } from '../kernels/qs8-steps';
-import { checkTrainStep } from '../kernels/train-steps';
+import { checkTrainStep } from '../kernels/train-checks';
 import { MAX_ELEMS, MAX_RANK, shapeStr, atStep, bad, FLOAT_CHECKS } from './step-checks';
 
 let tensorIndex = 0;

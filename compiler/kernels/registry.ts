@@ -47,7 +47,7 @@ export interface KernelRow {
 
 const QS8_ENTRY = ['assembly/kernels/qs8-steps/runQs8Step'];
 const TRAIN_ENTRY = ['assembly/kernels/train-steps/runTrainStep'];
-/** Training kernels (docs/training.md): f32, checked and run by assembly/kernels/train-steps.ts. */
+/** Training kernels (docs/training.md): f32, checked by assembly/kernels/train-checks.ts, run by train-steps.ts. */
 const train = (id: number, name: string, as: string, params: ParamsName, io: string, reference: string): KernelRow => ({
   id,
   name,

@@ -64,7 +64,7 @@ test('simd build fails the wasm3 feature check (the check is able to fail)', () 
 // module asc writes as the .wasm, one instruction per line). Not run by an inference host, so not bounded here:
 // the training steps and kernels, and the reference twins (load(…, { reference: true }) only).
 const WASM3_MAX_NESTING = 15;
-const NOT_INFERENCE = /^\$assembly\/(reference\/|kernels\/train\/|kernels\/train-steps\/)/;
+const NOT_INFERENCE = /^\$assembly\/(reference\/|kernels\/train\/|kernels\/train-(steps|checks)\/)/;
 
 /** Deepest block / loop / if nesting of every function in a .wat in linear form. */
 export function blockNesting(wat: string): Map<string, number> {

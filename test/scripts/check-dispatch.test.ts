@@ -105,7 +105,7 @@ test('a branch that does not call the registry twin; a lost family hand-off', ()
 });
 
 test('gen-kernels --check --root exits 1 on a copy missing a case and prints the message', () => {
-  const dir = copyWith('assembly/kernels/train-steps.ts', 'if (k == K_GLOBAL_NORM_SCALE) {', 'if (k == 999) {');
+  const dir = copyWith('assembly/kernels/train-checks.ts', 'if (k == K_GLOBAL_NORM_SCALE) {', 'if (k == 999) {');
   try {
     const r = spawnSync(
       process.execPath,
@@ -115,7 +115,7 @@ test('gen-kernels --check --root exits 1 on a copy missing a case and prints the
     assert.is(r.status, 1);
     assert.match(
       r.stderr,
-      'assembly/kernels/train-steps.ts checkTrainStep(): no branch for K_GLOBAL_NORM_SCALE ' +
+      'assembly/kernels/train-checks.ts checkTrainStep(): no branch for K_GLOBAL_NORM_SCALE ' +
         '(GlobalNormScale_F32, train)',
     );
     assert.not.match(r.stderr, 'stale');
