@@ -2,7 +2,7 @@
 // bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
 // interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts.
 import { BundleError } from './bundle-error.ts';
-import { readBundleInfo, type TensorInfo } from './bundle-info.ts';
+import { readBundleInfo, type BundleInfo, type TensorInfo } from './bundle-info.ts';
 import { readSteps, sampleRoute, type SampleRoute } from './branches.ts';
 import { startThreads, type ThreadOptions, type ThreadPool } from './threads.ts';
 
@@ -202,7 +202,15 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   ex.edgec_set_reference(opts.reference ? 1 : 0);
 
   // The executor has validated every offset, so this plain reader only supplies names and shapes.
-  const b = readBundleInfo(bundle);
+  // each variant's decoded info, once: readVariable / writeVariable run per weight per training step, and
+  // decoding every tensor's record each time made a long run's garbage (and its peak RSS) grow
+  const infos = new Map<number, BundleInfo>();
+  const infoOf = (k: number): BundleInfo => {
+    let v = infos.get(k);
+    if (!v) infos.set(k, (v = readBundleInfo(bundle, k)));
+    return v;
+  };
+  const b = infoOf(0);
   const info: ModelInfo = {
     inputs: b.inputs,
     outputs: b.outputs,
@@ -229,7 +237,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
     if (rc !== 0) throw new BundleError(errorText(ex) || `variant '${name}' refused (status ${rc})`);
     loadedVariants.add(k);
     current = k;
-    const v = readBundleInfo(bundle, k);
+    const v = infoOf(k);
     Object.assign(info, { inputs: v.inputs, outputs: v.outputs, steps: v.steps, arenaBytes: ex.edgec_arena_size() });
     control = readSteps(bundle, k).control;
   }
@@ -336,11 +344,11 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   }
 
   const variableOf = (name: string) => {
-    const v = readBundleInfo(bundle, current).variables.find((t) => t.name === name);
+    const v = infoOf(current).variables.find((t) => t.name === name);
     if (!v)
       throw new BundleError(
         `variable '${name}' is not in this bundle (variables: ${
-          readBundleInfo(bundle, current)
+          infoOf(current)
             .variables.map((t) => t.name)
             .join(', ') || 'none'
         })`,
@@ -377,7 +385,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       return variants[current] ?? '';
     },
     get variables() {
-      return readBundleInfo(bundle, current).variables.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
+      return infoOf(current).variables.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
     },
     readVariable,
     writeVariable,
