@@ -3,7 +3,7 @@
 // itself (build/ in the source tree and in the installed package) and picks the build.
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from './node-worker.ts';
 import { load as loadWith, resolveBuild, simdSupported, BundleError, type Model } from './index.ts';
 import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
@@ -59,35 +59,9 @@ export function wasmModule(build: Build | 'threads'): WebAssembly.Module {
   return m;
 }
 
-/**
- * The worker script: beside this file as .ts (source tree, run with tsx) or .js (dist/runtime/); from the
- * CLI (dist/cli.js) it is ./runtime/thread-worker.js, from a dist/chunks/ bundle ../runtime/thread-worker.js.
- */
-function workerUrl(): URL {
-  const ts = import.meta.url.endsWith('.ts');
-  for (const rel of ts
-    ? ['./thread-worker.ts']
-    : ['./thread-worker.js', './runtime/thread-worker.js', '../runtime/thread-worker.js']) {
-    const u = new URL(rel, import.meta.url);
-    if (existsSync(fileURLToPath(u))) return u;
-  }
-  throw new Error(
-    `edgec runtime: thread-worker.js not found beside ${fileURLToPath(import.meta.url)}; run 'npm run build'`,
-  );
-}
-
 function spawnThread(): ThreadPort {
-  const url = workerUrl();
-  // Node 20 workers do not take tsx's loader from --import: the source tree's .ts worker registers it first
-  const w = url.pathname.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-        .then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-        { eval: true },
-      )
-    : new Worker(url);
   // a parked worker never keeps the process alive (Model.close() ends it explicitly)
-  w.unref();
+  const w = startWorker('thread-worker');
   return {
     post: (msg) => w.postMessage(msg),
     onMessage: (f) => w.on('message', (m: FromThread) => f(m)),

@@ -1,12 +1,10 @@
 // Data-parallel training on Node (`import { trainParallel } from 'edgec/train-parallel'`): the shard
 // trainer of runtime/train-shards.ts with worker_threads as its workers, default one per core
 // (os.availableParallelism()). Weights are byte-identical for every thread count (docs/training.md "Threads").
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { simdSupported } from './index.ts';
 import { wasmModule, type Build } from './node.ts';
+import { startWorker } from './node-worker.ts';
 import {
   createShardTrainer,
   type ParallelTrainer,
@@ -25,34 +23,8 @@ export interface ParallelOptions {
   reference?: boolean;
 }
 
-/**
- * The worker script: beside this file as .ts (source tree, run with tsx) or .js (dist/runtime/); from the
- * CLI (dist/cli.js) it is ./runtime/train-worker.js, from a dist/chunks/ bundle ../runtime/train-worker.js.
- */
-function workerUrl(): URL {
-  const ts = import.meta.url.endsWith('.ts');
-  for (const rel of ts
-    ? ['./train-worker.ts']
-    : ['./train-worker.js', './runtime/train-worker.js', '../runtime/train-worker.js']) {
-    const u = new URL(rel, import.meta.url);
-    if (existsSync(fileURLToPath(u))) return u;
-  }
-  throw new Error(
-    `edgec runtime: train-worker.js not found beside ${fileURLToPath(import.meta.url)}; run 'npm run build'`,
-  );
-}
-
 function spawn(): WorkerPort {
-  const url = workerUrl();
-  // Node 20 workers do not take tsx's loader from --import: the source tree's .ts worker registers it first
-  const w = url.pathname.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-        .then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-        { eval: true },
-      )
-    : new Worker(url);
-  w.unref();
+  const w = startWorker('train-worker');
   return {
     post: (msg, transfer) => w.postMessage(msg, transfer),
     onMessage: (f) => w.on('message', (m: FromWorker) => f(m)),
