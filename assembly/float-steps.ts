@@ -5,6 +5,7 @@
 import {
   Model,
   StepInfo,
+  TensorInfo,
   dtypeSize,
   K_CONV2D,
   K_DWCONV2D,
@@ -44,6 +45,14 @@ export function runFloatStep(m: Model, s: StepInfo, ref: bool): void {
   STEP_RUNNERS[s.kernel](m, s, ref);
 }
 
+/** The step's first input (an in-place step names only its output) and its first output. */
+function xOf(m: Model, s: StepInfo): TensorInfo {
+  return m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
+}
+function yOf(m: Model, s: StepInfo): TensorInfo {
+  return m.tensors[s.outputs[0]];
+}
+
 function ptrOf(m: Model, s: StepInfo, input: bool, i: i32): usize {
   const ids = input ? s.inputs : s.outputs;
   if (i >= ids.length || ids[i] < 0) return 0;
@@ -56,8 +65,8 @@ function runnerOf(k: i32): StepRunner {
     case K_CONV2D:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const w = ptrOf(m, s, true, 1),
@@ -71,8 +80,8 @@ function runnerOf(k: i32): StepRunner {
     case K_DWCONV2D:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const w = ptrOf(m, s, true, 1),
@@ -85,8 +94,8 @@ function runnerOf(k: i32): StepRunner {
     case K_DENSE:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const w = ptrOf(m, s, true, 1),
@@ -101,8 +110,8 @@ function runnerOf(k: i32): StepRunner {
     case K_AVGPOOL:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const sh = x.shape,
@@ -114,8 +123,8 @@ function runnerOf(k: i32): StepRunner {
     case K_GAP:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const sh = x.shape;
@@ -125,8 +134,8 @@ function runnerOf(k: i32): StepRunner {
     case K_BINARY:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const b = ptrOf(m, s, true, 1);
@@ -136,8 +145,8 @@ function runnerOf(k: i32): StepRunner {
     case K_UNARY:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         if (ref) refUnary(xp, yp, <i32>y.elems, p);
@@ -146,8 +155,8 @@ function runnerOf(k: i32): StepRunner {
     case K_SOFTMAX:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         if (ref) refSoftmax(xp, yp, p.outer, p.axis, p.inner);
@@ -166,8 +175,8 @@ function runnerOfAny(k: i32): StepRunner {
     case K_TRANSPOSE:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const es = <i32>dtypeSize(y.dtype);
@@ -177,8 +186,8 @@ function runnerOfAny(k: i32): StepRunner {
     case K_CONCAT:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const xs = s.inPtrs;
@@ -189,8 +198,8 @@ function runnerOfAny(k: i32): StepRunner {
     case K_COPY:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         if (ref) refCopy(xp, yp, y.size);
@@ -199,8 +208,8 @@ function runnerOfAny(k: i32): StepRunner {
     case K_PAD:
       return (m: Model, s: StepInfo, ref: bool): void => {
         const p = s.p;
-        const x = m.tensors[s.inputs.length > 0 ? s.inputs[0] : s.outputs[0]];
-        const y = m.tensors[s.outputs[0]];
+        const x = xOf(m, s);
+        const y = yOf(m, s);
         const xp = x.ptr,
           yp = y.ptr;
         const es = <i32>dtypeSize(y.dtype);
