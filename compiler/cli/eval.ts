@@ -15,7 +15,7 @@ import { loadModel, modelFiles, parseDims, sourceHash } from './compile.ts';
 import { CliError, oneLine, UsageError } from './errors.ts';
 import { sampleCount, toModelDtype } from './run.ts';
 
-export const EVAL_HELP = `usage: edgec eval <bundle.edgec|model.json|model.onnx> --input <x.npy> --labels <y.npy> [options]
+export const EVAL_HELP = `usage: edgec eval <bundle.edgec|model.json|model.onnx|model.tflite> --input <x.npy> --labels <y.npy> [options]
 
 Runs the samples through edgec's runtime and prints top-1 / top-5 accuracy (integer class labels
 [N]; top-5 with at least 5 classes) or the mean squared error (float labels [N, ...output shape]).
@@ -116,7 +116,7 @@ async function loadForEval(
   build: 'auto' | 'simd' | 'scalar',
 ): Promise<Model> {
   const ext = extname(path).toLowerCase();
-  const isModel = ext === '.json' || ext === '.onnx';
+  const isModel = ext === '.json' || ext === '.onnx' || ext === '.tflite';
   let bundle: Uint8Array;
   if (isModel) {
     if (loadBlockModel(path))
@@ -145,7 +145,7 @@ async function loadForEval(
   } else {
     for (const f of ['target', 'shape', ...Object.keys(QUANTIZE_FLAGS)]) {
       if (values[f] !== undefined)
-        throw new UsageError(`--${f} applies to model files (.json, .onnx), not to a bundle`, 'eval');
+        throw new UsageError(`--${f} applies to model files (.json, .onnx, .tflite), not to a bundle`, 'eval');
     }
     bundle = new Uint8Array(readFileSync(path));
   }

@@ -1,11 +1,13 @@
 // The CLI on .tflite files: compile (with the note for a pre-quantised file, and with --quantize int8 on its own
 // params), inspect showing the source format, import to model.json (with the note about activation params), and a
-// bad file's one-line error with nothing written.
+// bad file's one-line error with nothing written; eval of the .tflite itself equals eval of its int8 bundle's outputs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadNpy, saveNpy } from '../../compiler/io/npy.ts';
+import { loadTflite } from '../../compiler/frontend/tflite/index.ts';
 import { ROOT, edgecIn } from './run-edgec.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-tflite-cli-'));
@@ -36,6 +38,37 @@ test('import to model.json: written, with a note on the activation params', () =
   assert.is(r.code, 0, r.err);
   assert.ok(existsSync(join(tmp, 'kws.json')) && existsSync(join(tmp, 'kws.bin')));
   assert.match(r.err, /keeps the weights' int8 scales but not the activations'/);
+});
+
+test('eval model.tflite --quantize int8: the top-1 / top-5 counts of edgec run of its int8 bundle', () => {
+  // 20 real KWS features (int8 in the model's input params) fed as their real values (q − zp)·s
+  const g = loadTflite(join(tmp, 'kws.tflite'));
+  const iq = g.tensors.get(g.inputs[0]!)!.quant!;
+  const feats = new Int8Array(readFileSync(join(ROOT, 'test/fixtures/onnx/kws20_i8.bin')));
+  const labels = new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/onnx/kws20_labels_u8.bin')));
+  saveNpy(join(tmp, 'x.npy'), {
+    shape: [20, 49, 10, 1],
+    data: Float32Array.from(feats, (q) => (q - iq.zeroPoint[0]!) * iq.scale[0]!),
+  });
+  saveNpy(join(tmp, 'y.npy'), { shape: [20], data: labels });
+  assert.is(edgec('compile', 'kws.tflite', '--quantize', 'int8', '-o', 'kws8e.edgec').code, 0);
+  const r = edgec('run', 'kws8e.edgec', '--input', 'x.npy', '--output', 'p.npy');
+  assert.is(r.code, 0, r.err);
+  const p = loadNpy(join(tmp, 'p.npy')).data as Float32Array;
+  let top1 = 0,
+    top5 = 0;
+  for (let i = 0; i < 20; i++) {
+    const order = Array.from(p.subarray(i * 12, i * 12 + 12), (v, k) => [v, k] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .map((e) => e[1]);
+    if (order[0] === labels[i]) top1++;
+    if (order.slice(0, 5).includes(labels[i]!)) top5++;
+  }
+  assert.ok(top1 >= 17, `top-1 ${top1}/20`);
+  const e = edgec('eval', 'kws.tflite', '--quantize', 'int8', '--input', 'x.npy', '--labels', 'y.npy');
+  assert.is(e.code, 0, e.err);
+  const pct = (k: number) => `${((100 * k) / 20).toFixed(2)} % (${k}/20)`;
+  assert.is(e.out, `kws.tflite: 20 samples, 12 classes: top-1 ${pct(top1)}, top-5 ${pct(top5)}\n`);
 });
 
 test('a file without the TFL3 identifier: one line, exit 1, nothing written', () => {
