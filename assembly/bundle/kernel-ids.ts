@@ -56,6 +56,8 @@ export const K_DENSE_QS8_FP32 = 79;
 export const K_CONV1XK_QS8_FP32 = 80;
 export const K_CONVKX1_QS8_FP32 = 81;
 export const K_AVGPOOL_QS8_RAW = 82;
+export const K_MUL_QS8_FP32 = 83;
+export const K_GAP_QS8_FP32 = 84;
 export const K_BN_MERGE = 90;
 export const K_BN_EVAL = 91;
 export const K_LAST = 91;
@@ -75,8 +77,8 @@ export const KERNEL_NAMES: string[] = [
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
   '', '', '', '', '', '',
   '', '', '', 'Softmax_QS8', 'Lut_QS8', 'Conv2D_QS8_FP32',
-  'DepthwiseConv2D_QS8_FP32', 'Dense_QS8_FP32', 'Conv1xK_QS8_FP32', 'ConvKx1_QS8_FP32', 'AvgPool_QS8_RAW', '',
-  '', '', '', '', '', '',
+  'DepthwiseConv2D_QS8_FP32', 'Dense_QS8_FP32', 'Conv1xK_QS8_FP32', 'ConvKx1_QS8_FP32', 'AvgPool_QS8_RAW', 'Mul_QS8_FP32',
+  'GlobalAvgPool_QS8_FP32', '', '', '', '', '',
   'BatchNormMerge_F32', 'BatchNormEval_F32',
 ];
 
@@ -103,6 +105,8 @@ export function isQs8Kernel(k: i32): bool {
     case K_CONV1XK_QS8_FP32:
     case K_CONVKX1_QS8_FP32:
     case K_AVGPOOL_QS8_RAW:
+    case K_MUL_QS8_FP32:
+    case K_GAP_QS8_FP32:
       return true;
     default:
       return false;

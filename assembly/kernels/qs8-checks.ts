@@ -119,6 +119,17 @@ export class Checker {
     }
     return true;
   }
+  /** qc constant [1] (I32) at input i holding one positive finite f32 scale (the fp32 Mul / GAP variants). */
+  qcScale(i: i32): bool {
+    const t = this.tensor(true, i, 'qc', DT_I32);
+    if (t === null) return false;
+    if (!t.constant) return this.fail("qc '" + t.name + "' must be a constant");
+    if (!this.shape(t, 'qc', StaticArray.fromArray<i32>([1]))) return false;
+    const v = load<f32>(t.ptr);
+    return v > 0 && v < f32.POSITIVE_INFINITY
+      ? true
+      : this.fail("qc '" + t.name + "': scale " + v.toString() + ' is not positive and finite');
+  }
   /** qc constant [rows, n] whose multiplier row `mRow` is ≥ 0 and shift row `sRow` in [1, 62] (per column). */
   qc(i: i32, rows: i32, n: i32, mRow: i32, sRow: i32): bool {
     const t = this.tensor(true, i, 'qc', DT_I32);
@@ -364,7 +375,8 @@ export function checkPoolQs8(c: Checker, raw: bool): void {
   c.shape(y, 'output', StaticArray.fromArray<i32>([x.shape[0], OH, OW, x.shape[3]]));
 }
 
-export function checkGapQs8(c: Checker): void {
+/** GlobalAvgPool_QS8 (qc [2]: mult, shift) or its fp32 variant (qc [1]: f32 scale). */
+export function checkGapQs8(c: Checker, fp32: bool): void {
   if (!c.counts(2, 2)) return;
   const x = c.tensor(true, 0, 'input', DT_I8);
   if (x === null) return;
@@ -376,7 +388,8 @@ export function checkGapQs8(c: Checker): void {
     return;
   }
   if (!c.shape(y, 'output', StaticArray.fromArray<i32>([x.shape[0], 1, 1, x.shape[3]]))) return;
-  c.qc(1, 1, 2, 0, 1);
+  if (fp32) c.qcScale(1);
+  else c.qc(1, 1, 2, 0, 1);
 }
 
 export function checkSoftmaxQs8(c: Checker): void {
@@ -426,11 +439,12 @@ function stridedFits(c: Checker, shape: StaticArray<i32>, strides: StaticArray<i
     : c.fail(role + ' strides reach element ' + hi.toString() + ' of a ' + elems.toString() + '-element tensor');
 }
 
-export function checkAddQs8(c: Checker): void {
+/** Add_QS8 (qc [3]: mult_a, mult_b, shift) or Mul_QS8_FP32 (qc [1]: f32 scale): the same strided operands. */
+export function checkAddQs8(c: Checker, mul: bool): void {
   if (!c.counts(3, 3) || !c.params(P_BINARY, 'BinaryParams') || !c.clamp()) return;
   const p = c.s.p;
-  if (p.op != 0) {
-    c.fail('op must be Add');
+  if (p.op != (mul ? 2 : 0)) {
+    c.fail(mul ? 'op must be Mul' : 'op must be Add');
     return;
   }
   const a = c.tensor(true, 0, 'input a', DT_I8);
@@ -461,9 +475,13 @@ export function checkAddQs8(c: Checker): void {
     return;
   }
   if (!stridedFits(c, p.shape, p.aStrides, a.elems, 'a') || !stridedFits(c, p.shape, p.bStrides, b.elems, 'b')) return;
+  if (mul) {
+    c.qcScale(2);
+    return;
+  }
+  // mult_a ≥ 0; mult_b may be negative (Sub is Add_QS8 with b's multiplier negated), above −2^31
   c.qc(2, 1, 3, 0, 2);
-  // both multipliers must be >= 0 too
-  if (c.ok() && load<i32>(c.m.tensors[c.s.inputs[2]].ptr, 4) < 0) c.fail('qc multiplier of b is negative');
+  if (c.ok() && load<i32>(c.m.tensors[c.s.inputs[2]].ptr, 4) == i32.MIN_VALUE) c.fail('qc multiplier of b is −2^31');
 }
 
 export function checkElementwise(c: Checker, xd: i32, yd: i32, withQc: bool): void {

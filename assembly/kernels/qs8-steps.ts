@@ -26,6 +26,8 @@ import {
   K_CONV1XK_QS8_FP32,
   K_CONVKX1_QS8_FP32,
   K_AVGPOOL_QS8_RAW,
+  K_MUL_QS8_FP32,
+  K_GAP_QS8_FP32,
 } from '../bundle/model';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import {
@@ -45,7 +47,7 @@ import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
 import { dwconv2dQs8Plane } from './conv/qs8-dwconv2d-scalar';
 import { gemmQs8 } from './gemm/qs8-gemm';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
-import { addQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
+import { addQs8, mulQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
 import { softmaxQs8 } from './elementwise/qs8-softmax';
 import { lutQs8 } from './elementwise/qs8-lut';
 import {
@@ -55,6 +57,7 @@ import {
   refPoolQs8,
   refGlobalAvgPoolQs8,
   refAddQs8,
+  refMulQs8,
   refQuantizeQs8,
   refDequantizeQs8,
   refRequantizeQs8,
@@ -170,8 +173,8 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     else poolQs8(isMax, xp, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], p, zp);
   } else if (k == K_GAP_QS8) {
     const qc = ptrAt(m, s, 1);
-    if (ref) refGlobalAvgPoolQs8(xp, qc, yp, sh[0], sh[1], sh[2], sh[3], x.zeroPoint, y.zeroPoint);
-    else globalAvgPoolQs8(xp, qc, yp, sh[0], sh[1], sh[2], sh[3], x.zeroPoint, y.zeroPoint);
+    if (ref) refGlobalAvgPoolQs8<i64>(xp, qc, yp, sh[0], sh[1], sh[2], sh[3], x.zeroPoint, y.zeroPoint);
+    else globalAvgPoolQs8<i64>(xp, qc, yp, sh[0], sh[1], sh[2], sh[3], x.zeroPoint, y.zeroPoint);
   } else if (k == K_ADD_QS8) {
     const b = m.tensors[s.inputs[1]],
       qc = ptrAt(m, s, 2);
@@ -193,14 +196,15 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     tableStepQs8(m, s, ref);
   } else if (k == K_CONV2D_QS8_FP32 || k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) {
     fp32StepQs8(m, s, ref);
-  } else if (k == K_DWCONV2D_QS8_FP32 || k == K_DENSE_QS8_FP32) {
+  } else if (k == K_DWCONV2D_QS8_FP32 || k == K_DENSE_QS8_FP32 || k == K_GAP_QS8_FP32 || k == K_MUL_QS8_FP32) {
     fp32StepQs8(m, s, ref);
   }
 }
 
 /**
  * The *_QS8_FP32 steps (XNNPACK's fp32 requantisation): the *_QS8 kernels and twins instantiated for R = f32, on the
- * same inputs but qc [2, Co] (bias, f32 scale). Out of line and called twice for wasm3's stack height, as tableStepQs8.
+ * same inputs but qc [2, Co] (bias, f32 scale); GlobalAvgPool_QS8_FP32 and Mul_QS8_FP32 with qc [1] (f32 scale).
+ * Out of line and called twice for wasm3's stack height, as tableStepQs8.
  */
 function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
   const p = s.p,
@@ -213,6 +217,17 @@ function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
     os = y.shape,
     zi = x.zeroPoint,
     zo = y.zeroPoint;
+  if (k == K_GAP_QS8_FP32) {
+    if (ref) refGlobalAvgPoolQs8<f32>(xp, ptrAt(m, s, 1), yp, sh[0], sh[1], sh[2], sh[3], zi, zo);
+    else globalAvgPoolQs8<f32>(xp, ptrAt(m, s, 1), yp, sh[0], sh[1], sh[2], sh[3], zi, zo);
+    return;
+  }
+  if (k == K_MUL_QS8_FP32) {
+    const b = m.tensors[s.inputs[1]];
+    if (ref) refMulQs8(xp, b.ptr, ptrAt(m, s, 2), yp, p, zi, b.zeroPoint, zo);
+    else mulQs8(xp, b.ptr, ptrAt(m, s, 2), yp, p, zi, b.zeroPoint, zo);
+    return;
+  }
   const w = ptrAt(m, s, 1),
     qc = ptrAt(m, s, 2),
     scratch = ptrAt(m, s, 3);
@@ -272,8 +287,8 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
     checkGemmStepQs8(c, k);
   else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c, false);
   else if (k == K_AVGPOOL_QS8_RAW) checkPoolQs8(c, true);
-  else if (k == K_GAP_QS8) checkGapQs8(c);
-  else if (k == K_ADD_QS8) checkAddQs8(c);
+  else if (k == K_GAP_QS8 || k == K_GAP_QS8_FP32) checkGapQs8(c, k == K_GAP_QS8_FP32);
+  else if (k == K_ADD_QS8 || k == K_MUL_QS8_FP32) checkAddQs8(c, k == K_MUL_QS8_FP32);
   else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
   else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);

@@ -3,7 +3,7 @@
 // padded taps as zp_in against the folded bias). Slow on purpose; the fast kernels must match byte for byte. Conv and
 // dense take R as their fast twins do: i64 edgec's fixed-point requantisation, f32 XNNPACK's (qs8-requant.ts requantAt).
 import { StepParams } from '../bundle/model';
-import { requantQs8, requantAt, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
+import { requantQs8, requantAt, requantFp32, quantizeQs8, dequantizeQs8, qcAt } from '../kernels/gemm/qs8-requant';
 import { divRoundQs8 } from '../kernels/pool/qs8-pool';
 import { roundProbQs8 } from '../kernels/elementwise/qs8-softmax';
 import { broadcastCount, broadcastOffset } from './elementwise';
@@ -85,12 +85,23 @@ export function refPoolQs8(isMax: bool, x: usize, y: usize, N: i32, H: i32, W: i
   }
 }
 
-export function refGlobalAvgPoolQs8(x: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, zpIn: i32, zpOut: i32): void {
+export function refGlobalAvgPoolQs8<R>(x: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32, zpIn: i32, zpOut: i32): void {
   for (let n = 0; n < N; n++)
   for (let c = 0; c < C; c++) {
     let acc = 0;
     for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) acc += <i32>load<i8>(x + <usize>(((n * H + h) * W + w) * C + c)) - zpIn;
-    store<i8>(y + <usize>(n * C + c), <i8>requantQs8(<i64>acc, load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127));
+    const v = isFloat<R>() ? requantFp32(acc, load<f32>(qc), zpOut, -128, 127) : requantQs8(<i64>acc, load<i32>(qc), load<i32>(qc, 4), zpOut, -128, 127);
+    store<i8>(y + <usize>(n * C + c), <i8>v);
+  }
+}
+
+/** Mul_QS8_FP32: clamp(round_half_even(f32((a − zp_a)·(b − zp_b))·scale) + zp, q_min, q_max), qc [1] = f32 scale. */
+export function refMulQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  const n = broadcastCount(p), scale = load<f32>(qc);
+  for (let i = 0; i < n; i++) {
+    const ao = broadcastOffset(p, p.aStrides, i), bo = broadcastOffset(p, p.bStrides, i);
+    const acc = (<i32>load<i8>(a + <usize>ao) - zpA) * (<i32>load<i8>(b + <usize>bo) - zpB);
+    store<i8>(y + <usize>i, <i8>requantFp32(acc, scale, zpOut, p.qMin, p.qMax));
   }
 }
 

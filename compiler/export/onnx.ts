@@ -247,8 +247,8 @@ const RULES: Partial<Record<Node['op'], Rule>> = {
     e.fromNchw(n, t, n.outputs[0]!);
   },
   Add: (e, n) => e.withAct(n, n.outputs[0]!, (y) => e.node('Add', n.inputs, [y], [], n.name)),
-  Sub: simple('Sub'),
-  Mul: simple('Mul'),
+  Sub: (e, n) => e.withAct(n, n.outputs[0]!, (y) => e.node('Sub', n.inputs, [y], [], n.name)),
+  Mul: (e, n) => e.withAct(n, n.outputs[0]!, (y) => e.node('Mul', n.inputs, [y], [], n.name)),
   Div: simple('Div'),
   Max: simple('Max'),
   Min: simple('Min'),

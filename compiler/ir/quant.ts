@@ -45,6 +45,15 @@ export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number
   return xnn ?? addMultipliers(ra, rb, what);
 }
 
+/** Mul_QS8_FP32's scale, as XNNPACK's qs8 multiply (TFLite's int8 MUL) computes it: f32(f32(s_a·s_b) / s_out). */
+export function mulQs8Scale(sA: number, sB: number, sOut: number, what = 'Mul'): number {
+  const f = Math.fround;
+  const scale = f(f(f(sA) * f(sB)) / f(sOut));
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new RangeError(`${what}: float32 scale ${scale} must be positive and finite`);
+  return scale;
+}
+
 /** Output clamp of a node with a fused activation. */
 export function nodeClamp(n: Node, sOut: number, zpOut: number): [number, number] {
   const a = activationOf(n);

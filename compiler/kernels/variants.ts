@@ -123,14 +123,14 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-pool',
     dir: 'pool',
-    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8', 'AvgPool_QS8_RAW'],
+    serves: ['MaxPool_QS8', 'AvgPool_QS8', 'GlobalAvgPool_QS8', 'AvgPool_QS8_RAW', 'GlobalAvgPool_QS8_FP32'],
     builds: BOTH,
     tile: { mr: 1, nr: 8, kr: 1 },
   },
   {
     name: 'qs8-elementwise',
     dir: 'elementwise',
-    serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8'],
+    serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8', 'Mul_QS8_FP32'],
     builds: BOTH,
     tile: { mr: 1, nr: 16, kr: 1 },
   },

@@ -4,11 +4,12 @@
 import { ModelError, numElements, type Graph, type Node, type Tensor } from '../ir/graph.ts';
 import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/helpers.ts';
 import { poolGeometry } from '../ir/ops/pool.ts';
+import { gapQs8Scale } from '../ir/ops/global-avg-pool.ts';
 import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
-import { lutTableQs8 } from '../ir/ops/unary.ts';
+import { unaryTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { accumulatorFits, addQs8Multipliers, nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { accumulatorFits, addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
 import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
@@ -230,7 +231,8 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       ctx.push({ kernel: row.id, inputs, params: conv, macs });
       return true;
     }
-    case 'Add': {
+    case 'Add':
+    case 'Sub': {
       const b = n.inputs[1]!;
       need(b, 'int8', 'input');
       const qa = tensorQuant(g, x, n),
@@ -242,6 +244,8 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       } catch (e) {
         return err((e as Error).message);
       }
+      // a − b is Add_QS8 with b's multiplier negated (XNNPACK's qs8 subtract, which TFLite's SUB runs)
+      if (n.op === 'Sub') m = { ...m, multB: -m.multB };
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
       const full = t(out).shape;
       const shape = full.length ? full : [1];
@@ -253,6 +257,28 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         kernel: fb.KernelId.Add_QS8,
         inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
         params: { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax },
+        macs: numElements(full),
+      });
+      return true;
+    }
+    case 'Mul': {
+      const b = n.inputs[1]!;
+      need(b, 'int8', 'input');
+      const qa = tensorQuant(g, x, n),
+        qb = tensorQuant(g, b, n),
+        qo = tensorQuant(g, out, n);
+      const scale = wrap(() => mulQs8Scale(qa.scale, qb.scale, qo.scale, `node '${n.name}'`));
+      const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+      const full = t(out).shape;
+      const shape = full.length ? full : [1];
+      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
+      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
+      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+      const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [1], new Uint8Array(Float32Array.of(scale).buffer));
+      ctx.push({
+        kernel: fb.KernelId.Mul_QS8_FP32,
+        inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
+        params: { type: 'binary', op: fb.BinaryOp.Mul, shape, aStrides, bStrides, qMin, qMax },
         macs: numElements(full),
       });
       return true;
@@ -287,16 +313,24 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const qi = tensorQuant(g, x, n),
         qo = tensorQuant(g, out, n);
       const [, H, W] = t(x).shape as [number, number, number, number];
+      if (g.int8Arithmetic === 'tflite') {
+        const scale = wrap(() => gapQs8Scale(qi.scale, qo.scale, H * W, `node '${n.name}'`));
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [1], new Uint8Array(Float32Array.of(scale).buffer));
+        const k = fb.KernelId.GlobalAvgPool_QS8_FP32;
+        ctx.push({ kernel: k, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
+        return true;
+      }
       const [fp] = wrap(() => [quantizeMultiplier(f32(qi.scale) / (f32(qo.scale) * H * W))]);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [2], i32Bytes([fp!.mult, fp!.shift]));
       ctx.push({ kernel: fb.KernelId.GlobalAvgPool_QS8, inputs: [ctx.idOf(x, n), qc], macs: numElements(t(x).shape) });
       return true;
     }
     case 'Sigmoid':
-    case 'Tanh': {
+    case 'Tanh':
+    case 'HardSwish': {
       const qi = tensorQuant(g, x, n),
         qo = tensorQuant(g, out, n);
-      const table = lutTableQs8(n.op, qi.scale, qi.zp, qo.scale, qo.zp);
+      const table = wrap(() => unaryTableQs8(n.op, qi.scale, qi.zp, qo.scale, qo.zp));
       const tt = constTensor(`${n.name}:table`, fb.DType.I8, [256], i8Bytes(table));
       ctx.push({ kernel: fb.KernelId.Lut_QS8, inputs: [ctx.idOf(x, n), tt], macs: numElements(t(x).shape) });
       return true;

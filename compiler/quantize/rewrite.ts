@@ -180,13 +180,19 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     return out;
   };
 
+  // TFLite's own int8 HARD_SWISH, SUB and MUL (their interpreter's arithmetic): .tflite models only
+  const tflite = opts.int8Activations === true && src.int8Arithmetic === 'tflite';
   for (const n of src.nodes) {
     const x = n.inputs[0]!;
     const out = n.outputs[0]!;
     const fileParamsOp =
       opts.int8Activations === true &&
-      ((n.op === 'Softmax' && lastAxis(n, srcT(x).shape.length)) || n.op === 'Sigmoid' || n.op === 'Tanh');
-    let ok = (INT8_OPS.has(n.op) || fileParamsOp) && !keep.has(n.name) && n.outputs.length === 1;
+      ((n.op === 'Softmax' && lastAxis(n, srcT(x).shape.length)) ||
+        n.op === 'Sigmoid' ||
+        n.op === 'Tanh' ||
+        (tflite && n.op === 'HardSwish'));
+    const tfliteBinary = tflite && (n.op === 'Sub' || n.op === 'Mul');
+    let ok = (INT8_OPS.has(n.op) || fileParamsOp || tfliteBinary) && !keep.has(n.name) && n.outputs.length === 1;
     const dataIns = n.inputs.filter((i) => i !== '' && !isConst(i));
     if (ok) ok = dataIns.length > 0 && dataIns.every((i) => inQuant(i) !== undefined) && !isConst(x);
     if (ok && (n.op === 'Conv2D' || n.op === 'Dense'))
@@ -244,8 +250,10 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
       emit({ ...n, inputs: ins, outputs: [o], attrs: structuredClone(n.attrs) });
       continue;
     }
-    if (n.op === 'Add') {
-      const ins = n.inputs.map((i) => (isConst(i) ? constInt8(i) : asInt8(i)));
+    if (n.op === 'Add' || tfliteBinary) {
+      // a .tflite constant operand of SUB / MUL keeps the file's int8 params (those are its integers)
+      const own = (i: string) => (tfliteBinary && srcT(i).quant?.scale.length === 1 ? srcT(i).quant : undefined);
+      const ins = n.inputs.map((i) => (isConst(i) ? constInt8(i, own(i)) : asInt8(i)));
       const o = int8Out(out, oq);
       emit({ ...n, inputs: ins, outputs: [o], attrs: structuredClone(n.attrs) });
       continue;

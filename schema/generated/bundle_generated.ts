@@ -80,6 +80,8 @@ export enum KernelId {
   Conv1xK_QS8_FP32 = 80,
   ConvKx1_QS8_FP32 = 81,
   AvgPool_QS8_RAW = 82,
+  Mul_QS8_FP32 = 83,
+  GlobalAvgPool_QS8_FP32 = 84,
   BatchNormMerge_F32 = 90,
   BatchNormEval_F32 = 91
 }

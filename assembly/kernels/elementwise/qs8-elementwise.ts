@@ -1,8 +1,10 @@
 // Add_QS8 (BinaryParams strides, rank ≤ 6, qc i32 [3]: mult_a, mult_b, shared shift):
 // out = clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift), q_min, q_max) in i64;
+// Mul_QS8_FP32 (XNNPACK's qs8 multiply, TFLite's int8 MUL; same strides, qc [1]: f32 scale s_a·s_b / s_out):
+// out = clamp(round_half_even(f32((a − zp_a)·(b − zp_b))·scale) + zp, q_min, q_max) (the product is exact in f32);
 // Quantize_QS8 (f32 → i8), Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
 import { StepParams } from '../../bundle/model';
-import { requantQs8, quantizeQs8, dequantizeQs8 } from '../gemm/qs8-requant';
+import { requantQs8, quantizeQs8, dequantizeQs8, requantFp32, requantFp32v } from '../gemm/qs8-requant';
 
 export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
   // shape padded on the left to rank 6 (strides 0); locals only: nothing allocates per run
@@ -47,6 +49,59 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
       o++; ao += s5a; bo += s5b;
     }
   }
+}
+
+export function mulQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  // the loop nest of addQs8 (shape padded on the left to rank 6, contiguous operands as one row)
+  const r = p.shape.length, off = 6 - r;
+  let d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
+  let d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
+  const a0 = dim(p.aStrides, 0, off, 0), a1 = dim(p.aStrides, 1, off, 0), a2 = dim(p.aStrides, 2, off, 0);
+  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0);
+  let a5 = dim(p.aStrides, 5, off, 0);
+  const b0 = dim(p.bStrides, 0, off, 0), b1 = dim(p.bStrides, 1, off, 0), b2 = dim(p.bStrides, 2, off, 0);
+  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0);
+  let b5 = dim(p.bStrides, 5, off, 0);
+  if (rowMajor(d0, d1, d2, d3, d4, d5, a0, a1, a2, a3, a4, a5) && rowMajor(d0, d1, d2, d3, d4, d5, b0, b1, b2, b3, b4, b5)) {
+    d5 = d0 * d1 * d2 * d3 * d4 * d5; d0 = 1; d1 = 1; d2 = 1; d3 = 1; d4 = 1; a5 = 1; b5 = 1;
+  }
+  const scale = load<f32>(qc);
+  let o: usize = y;
+  for (let i0 = 0; i0 < d0; i0++)
+  for (let i1 = 0; i1 < d1; i1++)
+  for (let i2 = 0; i2 < d2; i2++)
+  for (let i3 = 0; i3 < d3; i3++)
+  for (let i4 = 0; i4 < d4; i4++) {
+    let ao = i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4;
+    let bo = i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4;
+    const s5a = a5, s5b = b5;
+    let i5 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (s5a == 1 && s5b == 1 && d5 >= 8) {
+        o = mulQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, scale, zpA, zpB, zpOut, p.qMin, p.qMax);
+        i5 = d5 & ~7; ao += i5; bo += i5;
+      }
+    }
+    for (; i5 < d5; i5++) {
+      const acc = (<i32>load<i8>(a + <usize>ao) - zpA) * (<i32>load<i8>(b + <usize>bo) - zpB);
+      store<i8>(o, <i8>requantFp32(acc, scale, zpOut, p.qMin, p.qMax));
+      o++; ao += s5a; bo += s5b;
+    }
+  }
+}
+
+/** n (multiple of 8) contiguous Mul_QS8_FP32 outputs, 8 per step: i16 differences, i32 products, requantFp32 per lane. */
+function mulQs8Row(a: usize, b: usize, o: usize, n: i32, scale: f32, zpA: i32, zpB: i32, zpOut: i32, qMin: i32, qMax: i32): usize {
+  const za = i16x8.splat(<i16>zpA), zb = i16x8.splat(<i16>zpB), sv = f32x4.splat(scale);
+  const fmin = f32x4.splat(<f32>(qMin - zpOut)), fmax = f32x4.splat(<f32>(qMax - zpOut)), zv = i32x4.splat(zpOut);
+  for (let i = 0; i < n; i += 8) {
+    const av = i16x8.sub(v128.load8x8_s(a + <usize>i), za), bv = i16x8.sub(v128.load8x8_s(b + <usize>i), zb);
+    const q0 = requantFp32v(i32x4.extmul_low_i16x8_s(av, bv), sv, fmin, fmax, zv);
+    const q1 = requantFp32v(i32x4.extmul_high_i16x8_s(av, bv), sv, fmin, fmax, zv);
+    const h = i16x8.narrow_i32x4_s(q0, q1);
+    store<i64>(o + <usize>i, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+  }
+  return o + <usize>n;
 }
 
 /** Strides s0..s5 (elements) are the row-major strides of dims d0..d5 (size-1 dims skipped). */

@@ -1,9 +1,10 @@
 // MaxPool_QS8, AvgPool_QS8 (input and output share scale and zero point) and GlobalAvgPool_QS8 (qc i32 [2]:
 // multiplier, shift of s_in / (s_out·H·W)), NHWC i8. Avg: acc = Σ in-bounds (x − zp); out = zp +
-// round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)). Integer-exact in both builds (SIMD GAP:
+// round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)); GlobalAvgPool_QS8_FP32 (R = f32, qc [1]: the f32
+// scale s_in / f32(s_out·H·W), TFLite's int8 MEAN): requantFp32 of the same sum. Exact in both builds (SIMD GAP:
 // 8 channels per step, scalar requantisation).
 import { StepParams } from '../../bundle/model';
-import { requantQs8 } from '../gemm/qs8-requant';
+import { requantQs8, requantFp32 } from '../gemm/qs8-requant';
 
 /** acc / count rounded half away from zero (count > 0). */
 // @ts-ignore: decorator
@@ -57,7 +58,7 @@ export function poolQs8(
   return v < -128 ? -128 : v > 127 ? 127 : v;
 }
 
-export function globalAvgPoolQs8(
+export function globalAvgPoolQs8<R>(
   x: usize,
   qc: usize,
   y: usize,
@@ -68,9 +69,7 @@ export function globalAvgPoolQs8(
   zpIn: i32,
   zpOut: i32,
 ): void {
-  const mult = load<i32>(qc),
-    shift = load<i32>(qc, 4),
-    HW = H * W;
+  const HW = H * W;
   for (let n = 0; n < N; n++) {
     let c = 0;
     if (ASC_FEATURE_SIMD) {
@@ -89,20 +88,27 @@ export function globalAvgPoolQs8(
         lo = i32x4.sub(lo, zs);
         hi = i32x4.sub(hi, zs);
         const yp = y + <usize>(n * C + c);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 0), mult, shift, zpOut, -128, 127));
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 1), mult, shift, zpOut, -128, 127), 1);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 2), mult, shift, zpOut, -128, 127), 2);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(lo, 3), mult, shift, zpOut, -128, 127), 3);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(hi, 0), mult, shift, zpOut, -128, 127), 4);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(hi, 1), mult, shift, zpOut, -128, 127), 5);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(hi, 2), mult, shift, zpOut, -128, 127), 6);
-        store<i8>(yp, <i8>requantQs8(<i64>i32x4.extract_lane(hi, 3), mult, shift, zpOut, -128, 127), 7);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(lo, 0), qc, zpOut));
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(lo, 1), qc, zpOut), 1);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(lo, 2), qc, zpOut), 2);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(lo, 3), qc, zpOut), 3);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(hi, 0), qc, zpOut), 4);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(hi, 1), qc, zpOut), 5);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(hi, 2), qc, zpOut), 6);
+        store<i8>(yp, <i8>gapOut<R>(i32x4.extract_lane(hi, 3), qc, zpOut), 7);
       }
     }
     for (; c < C; c++) {
       let acc = 0;
       for (let i = 0; i < HW; i++) acc += <i32>load<i8>(x + <usize>((n * HW + i) * C + c)) - zpIn;
-      store<i8>(y + <usize>(n * C + c), <i8>requantQs8(<i64>acc, mult, shift, zpOut, -128, 127));
+      store<i8>(y + <usize>(n * C + c), <i8>gapOut<R>(acc, qc, zpOut));
     }
   }
+}
+
+/** GAP's requantisation of a channel sum: fixed point (R = i64, qc [mult, shift]) or XNNPACK's fp32 (R = f32, qc [scale]). */
+// @ts-ignore: decorator
+@inline export function gapOut<R>(acc: i32, qc: usize, zp: i32): i32 {
+  if (isFloat<R>()) return requantFp32(acc, load<f32>(qc), zp, -128, 127);
+  return requantQs8(<i64>acc, load<i32>(qc), load<i32>(qc, 4), zp, -128, 127);
 }

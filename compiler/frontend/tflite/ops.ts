@@ -129,9 +129,7 @@ function binary(kind: 'Add' | 'Sub' | 'Mul', opts: new () => AddOptions | SubOpt
   return (c, op) => {
     const a = c.act(0),
       b = c.act(1);
-    const act = options(c, op, opts).fusedActivationFunction();
-    if (kind === 'Add') c.addNode('Add', [a.ir, b.ir], [c.produce()], c.fusedAttrs(act));
-    else c.withActivation(kind, [a.ir, b.ir], {}, act);
+    c.addNode(kind, [a.ir, b.ir], [c.produce()], c.fusedAttrs(options(c, op, opts).fusedActivationFunction()));
   };
 }
 

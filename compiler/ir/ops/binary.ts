@@ -1,8 +1,10 @@
-// Elementwise binary ops with numpy broadcasting: Add (fused activation allowed), Sub, Mul, Div, Max, Min,
+// Elementwise binary ops with numpy broadcasting: Add, Sub, Mul (fused activation allowed), Div, Max, Min,
 // PRelu (slope broadcast to x). Float64 reference; Add also has the int8 integer reference
-// clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)), exact (BigInt).
+// clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)), exact (BigInt); Sub is that with −mB and
+// Mul is clamp(zp + round_half_even(f32(f32((a − zp_a)·(b − zp_b))·scale))) (TFLite's int8 SUB / MUL, .tflite only).
 import { numElements, type Graph, type Node } from '../graph.ts';
-import { addQs8Multipliers, nodeClamp, tensorQuant } from '../quant.ts';
+import { addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../quant.ts';
+import { roundHalfEven } from '../requant.ts';
 import {
   applyActivation,
   attrStr,
@@ -61,17 +63,58 @@ export function addQs8Ref(
   return out;
 }
 
-function evaluateAddInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeInfo[]): Float64Array[] {
+/** Mul with broadcasting: clamp(zp + round_half_even(f32(f32((a − zp_a)·(b − zp_b))·scale))), scale in float32. */
+export function mulQs8Ref(
+  a: Ints,
+  aShape: readonly number[],
+  b: Ints,
+  bShape: readonly number[],
+  outShape: readonly number[],
+  zpA: number,
+  zpB: number,
+  zpOut: number,
+  scale: number,
+  qMin: number,
+  qMax: number,
+): Int8Array {
+  const sa = broadcastStrides(aShape, outShape),
+    sb = broadcastStrides(bShape, outShape);
+  const out = new Int8Array(numElements(outShape));
+  const idx = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    let ia = 0,
+      ib = 0;
+    for (let k = 0; k < outShape.length; k++) {
+      ia += idx[k]! * sa[k]!;
+      ib += idx[k]! * sb[k]!;
+    }
+    const v = roundHalfEven(Math.fround((a[ia]! - zpA) * (b[ib]! - zpB) * scale)) + zpOut;
+    out[i] = Math.min(qMax, Math.max(qMin, v));
+    for (let k = outShape.length - 1; k >= 0; k--) {
+      if (++idx[k]! < outShape[k]!) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+
+function evaluateBinaryInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs: TypeInfo[]): Float64Array[] {
   const a = ins[0]!,
     b = ins[1]!;
   const qa = tensorQuant(g, n.inputs[0]!, n),
     qb = tensorQuant(g, n.inputs[1]!, n),
     qo = tensorQuant(g, n.outputs[0]!, n);
-  const m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-  return [
-    Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, outs[0]!.shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax)),
-  ];
+  const shape = outs[0]!.shape;
+  if (n.op === 'Mul') {
+    const scale = mulQs8Scale(qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
+    return [
+      Float64Array.from(mulQs8Ref(a.data, a.shape, b.data, b.shape, shape, qa.zp, qb.zp, qo.zp, scale, qMin, qMax)),
+    ];
+  }
+  const m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
+  if (n.op === 'Sub') m.multB = -m.multB;
+  return [Float64Array.from(addQs8Ref(a.data, a.shape, b.data, b.shape, shape, qa.zp, qb.zp, qo.zp, m, qMin, qMax))];
 }
 
 function binary(
@@ -91,7 +134,8 @@ function binary(
         fail(file, n, `slope ${fmt(b.shape)} must broadcast to x ${fmt(a.shape)}`);
       if (a.dtype !== b.dtype) fail(file, n, `input dtypes differ: ${a.dtype} and ${b.dtype}`);
       if (fused) checkActivation(n, file);
-      else if (attrStr(n, 'activation', 'none') !== 'none') fail(file, n, `activation is only allowed on Add`);
+      else if (attrStr(n, 'activation', 'none') !== 'none')
+        fail(file, n, `activation is only allowed on Add, Sub and Mul`);
       return [{ shape: out, dtype: a.dtype }];
     },
     evaluate(n, ins, outs) {
@@ -142,33 +186,44 @@ const addGrad: GradRule = (b, n, dy) => {
   return n.inputs.map((i) => (b.wants(i) ? unbroadcastGrad(b, dz, b.shape(i)) : undefined));
 };
 
-/** Sub: dy and −dy, summed over each operand's broadcast axes. */
+/** Sub: dy (through the fused activation) and −dy, summed over each operand's broadcast axes. */
 const subGrad: GradRule = (b, n, dy) => {
   const [x, y] = n.inputs as [string, string];
+  const dz = gradThroughFused(b, n, dy);
   return [
-    b.wants(x) ? unbroadcastGrad(b, dy, b.shape(x)) : undefined,
+    b.wants(x) ? unbroadcastGrad(b, dz, b.shape(x)) : undefined,
     b.wants(y)
-      ? unbroadcastGrad(b, b.add('Mul', [dy, b.constant('minus-one', [1], Float32Array.of(-1))])[0]!, b.shape(y))
+      ? unbroadcastGrad(b, b.add('Mul', [dz, b.constant('minus-one', [1], Float32Array.of(-1))])[0]!, b.shape(y))
       : undefined,
   ];
 };
 
-/** Mul: dy times the other operand, summed over each operand's broadcast axes. */
+/** Mul: dy (through the fused activation) times the other operand, summed over each operand's broadcast axes. */
 const mulGrad: GradRule = (b, n, dy) => {
   const [x, y] = n.inputs as [string, string];
+  const dz = gradThroughFused(b, n, dy);
   return [
-    b.wants(x) ? unbroadcastGrad(b, b.add('Mul', [dy, y])[0]!, b.shape(x)) : undefined,
-    b.wants(y) ? unbroadcastGrad(b, b.add('Mul', [dy, x])[0]!, b.shape(y)) : undefined,
+    b.wants(x) ? unbroadcastGrad(b, b.add('Mul', [dz, y])[0]!, b.shape(x)) : undefined,
+    b.wants(y) ? unbroadcastGrad(b, b.add('Mul', [dz, x])[0]!, b.shape(y)) : undefined,
   ];
 };
 
 export const add = binary(
   (a, b) => a + b,
   { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
-  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateAddInt8 }, grad: addGrad },
+  { fused: true, int8: { quantize: 'own-params', evaluate: evaluateBinaryInt8 }, grad: addGrad },
 );
-export const sub = binary((a, b) => a - b, noAttrs([2, 2]), { grad: subGrad });
-export const mul = binary((a, b) => a * b, noAttrs([2, 2]), { grad: mulGrad });
+// Sub / Mul: never placed on int8 by calibration (no `quantize`); the pre-quantised path places them for .tflite files
+export const sub = binary(
+  (a, b) => a - b,
+  { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
+  { fused: true, int8: { evaluate: evaluateBinaryInt8 }, grad: subGrad },
+);
+export const mul = binary(
+  (a, b) => a * b,
+  { inputs: [2, 2], outputs: 1, attrs: { ...FUSED_ACTIVATION }, check: checkClipRange },
+  { fused: true, int8: { evaluate: evaluateBinaryInt8 }, grad: mulGrad },
+);
 export const div = binary((a, b) => a / b, noAttrs([2, 2]));
 export const max = binary((a, b) => Math.max(a, b), noAttrs([2, 2]));
 export const min = binary((a, b) => Math.min(a, b), noAttrs([2, 2]));

@@ -1,11 +1,13 @@
 // Elementwise unary ops (activations): Relu, Relu6, Clip [min, max], LeakyRelu (alpha), Sigmoid, Tanh, Exp, HardSwish.
-// Sigmoid and Tanh run on int8 as TFLite's LOGISTIC / TANH do (Lut_QS8: a 256-entry table the compiler fills),
-// placed by the quantize pass for pre-quantised models only; Exp and HardSwish stay float.
+// Sigmoid and Tanh run on int8 as TFLite's LOGISTIC / TANH do, HardSwish as its HARD_SWISH does (Lut_QS8: a
+// 256-entry table the compiler fills), placed by the quantize pass for pre-quantised models only (HardSwish: .tflite
+// ones); Exp stays float.
 // Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
 import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF, passChannels } from './helpers.ts';
 import type { GradRule, Int8Rule, OpDef, OpSchema, Value } from './op-def.ts';
 import type { Graph, Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
+import { quantizeMultiplier } from '../requant.ts';
 
 const f32 = Math.fround;
 const roundAway = (v: number) => (v < 0 ? -Math.round(-v) : Math.round(v));
@@ -25,12 +27,65 @@ export function lutTableQs8(op: 'Sigmoid' | 'Tanh', sIn: number, zpIn: number, s
   return t;
 }
 
+const sat16 = (v: number) => Math.min(32767, Math.max(-32768, v));
+/** Q15 product a·b·2^−15 rounded to nearest, ties away from zero (gemmlowp's saturating rounding doubling high mul). */
+const mulHighRound16 = (a: number, b: number) =>
+  a === -32768 && b === -32768 ? 32767 : sat16(Math.trunc((a * b + (a * b >= 0 ? 16384 : -16383)) / 32768));
+/** Q15 product truncated toward zero (its non-rounding twin, which HARD_SWISH uses for the last product). */
+const mulHighTrunc16 = (a: number, b: number) => (a === -32768 && b === -32768 ? 32767 : Math.trunc((a * b) / 32768));
+/** x / 2^e rounded to nearest, ties away from zero (gemmlowp's rounding divide by a power of two). */
+const divPow2Round = (x: number, e: number) => {
+  if (e === 0) return x;
+  const mask = 2 ** e - 1,
+    rem = x & mask;
+  return (x >> e) + (rem > (mask >> 1) + (x < 0 ? 1 : 0) ? 1 : 0);
+};
+/** TFLite's multiplier in Q15 and its power-of-two exponent: r ≈ m16·2^(e − 15), from the Q31 one rounded to 16 bits. */
+function q15Multiplier(r: number): { m16: number; e: number } {
+  const { mult, shift } = quantizeMultiplier(r, 'HardSwish');
+  return { m16: mult >= 2 ** 31 - 1 - 32768 ? 32767 : (mult + 32768) >> 16, e: 31 - shift };
+}
+
+/**
+ * TFLite's integer HARD_SWISH (its reference kernel, which its interpreter runs for int8), as a table over the 256
+ * inputs: on the "hi-res" input v = (q − zp_in)·2^7 (scale s_in/128), the output-scale value
+ * o = v ⊗ m_out and the "relu-ish" factor r = v·(s_in/128)/(3/32768) in Q15, saturated to [−1, 1), mapped to
+ * [0, 1) by (r + 2^15) >> 1; y = clamp(round(o ⊗' r / 2^−e_out) + zp_out) with ⊗ the rounding and ⊗' the
+ * truncating Q15 product. All multipliers from float32 scales, as its Prepare computes them.
+ */
+export function hardSwishTableQs8(sIn: number, zpIn: number, sOut: number, zpOut: number): Int8Array {
+  const hires = f32(f32(sIn) / 128);
+  const out = q15Multiplier(f32(hires / f32(sOut))),
+    relu = q15Multiplier(f32(hires / f32(3 / 32768)));
+  if (out.e > 0) throw new RangeError(`HardSwish: s_in / (128·s_out) = ${hires / f32(sOut)} must be below 1`);
+  const t = new Int8Array(256);
+  for (let q = -128; q <= 127; q++) {
+    const v = (q - zpIn) * 128; // |q − zp_in| ≤ 255: fits int16
+    const o = mulHighRound16(v, out.m16);
+    let r = v;
+    if (relu.e > 0) r = sat16(r * 2 ** (relu.e - 1));
+    r = mulHighRound16(r, relu.m16);
+    if (relu.e > 0) r = sat16(r * 2);
+    else if (relu.e < 0) r = divPow2Round(r, -relu.e);
+    r = (r + 32768) >> 1;
+    const y = divPow2Round(mulHighTrunc16(r, o), -out.e) + zpOut;
+    t[q + 128] = Math.min(127, Math.max(-128, y));
+  }
+  return t;
+}
+
+/** The Lut_QS8 table of an int8 Sigmoid, Tanh or HardSwish node. */
+export function unaryTableQs8(op: string, sIn: number, zpIn: number, sOut: number, zpOut: number): Int8Array {
+  if (op === 'HardSwish') return hardSwishTableQs8(sIn, zpIn, sOut, zpOut);
+  return lutTableQs8(op as 'Sigmoid' | 'Tanh', sIn, zpIn, sOut, zpOut);
+}
+
 /** Integer reference of Lut_QS8: y = table[x + 128]. */
-const lutInt8 = (op: 'Sigmoid' | 'Tanh'): Int8Rule => ({
+const lutInt8 = (op: 'Sigmoid' | 'Tanh' | 'HardSwish'): Int8Rule => ({
   evaluate(g: Graph, n: Node, ins: (Value | undefined)[]) {
     const qi = tensorQuant(g, n.inputs[0]!, n),
       qo = tensorQuant(g, n.outputs[0]!, n);
-    const t = lutTableQs8(op, qi.scale, qi.zp, qo.scale, qo.zp);
+    const t = unaryTableQs8(op, qi.scale, qi.zp, qo.scale, qo.zp);
     return [ins[0]!.data.map((v) => t[v + 128]!)];
   },
 });
@@ -90,7 +145,7 @@ export const hardSwish: OpDef = {
   ...unary(
     (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
     noAttrs([1, 1]),
-    undefined,
+    lutInt8('HardSwish'),
     () => [],
   ),
   grad: (b, n, dy) => [b.add('ActivationGrad', [n.inputs[0]!, dy], { activation: 'hardswish' })[0]!],

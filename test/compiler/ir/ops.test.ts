@@ -172,7 +172,7 @@ test('broadcasting and its errors', () => {
       ]),
     /slope \[2,1\] must broadcast to x \[1,3\]/,
   );
-  throwsModel(() => shapeOf('Mul', [[2, 3], [3]], { activation: 'relu' }), /only allowed on Add/);
+  throwsModel(() => shapeOf('Div', [[2, 3], [3]], { activation: 'relu' }), /only allowed on Add/);
 });
 
 test('reshape, flatten, transpose, concat, softmax, pad, slice shapes', () => {

@@ -56,9 +56,18 @@ export const GRID: Record<string, Builder> = {
     const c = new CaseGraph(i);
     return c.done(c.node('GlobalAvgPool', [c.i8('x', [1, k, m, n], qIn(i))], {}, qOut(i)));
   },
+  // every other case a Sub (Add_QS8 with b's multiplier negated), every fourth with TFLite's (XNNPACK's) constants
   Add_QS8: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
-    return c.done(c.node('Add', [c.i8('a', [k, m, n], qIn(i)), c.i8('b', [n], qIn(i + 1))], ACTS[i % 3], qOut(i)));
+    const op = i % 2 ? 'Sub' : 'Add';
+    const r = c.done(c.node(op, [c.i8('a', [k, m, n], qIn(i)), c.i8('b', [n], qIn(i + 1))], ACTS[i % 3], qOut(i)));
+    return i % 4 === 3 ? tfliteArithmetic(r) : r;
+  },
+  // TFLite's int8 MUL (graphs imported from .tflite only): broadcast b over rows, or two full operands
+  Mul_QS8_FP32: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const b = c.i8('b', i % 2 ? [n] : [k, m, n], qIn(i + 1));
+    return tfliteArithmetic(c.done(c.node('Mul', [c.i8('a', [k, m, n], qIn(i)), b], ACTS[i % 3], qOut(i))));
   },
   Quantize_QS8: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
@@ -83,7 +92,11 @@ export const GRID: Record<string, Builder> = {
     const c = new CaseGraph(i);
     const op = i % 2 ? 'Sigmoid' : 'Tanh';
     const out = i % 4 < 2 ? (op === 'Sigmoid' ? q(1 / 256, -128) : q(1 / 128, 0)) : qOut(i);
-    return c.done(c.node(op, [c.i8('x', [k, m, 4 * n + 3], qIn(i))], {}, out, 'int8'));
+    const r = c.done(c.node(op, [c.i8('x', [k, m, 4 * n + 3], qIn(i))], {}, out, 'int8'));
+    if (i % 8 !== 7) return r;
+    // and TFLite's int8 HARD_SWISH table (.tflite graphs)
+    const h = new CaseGraph(i);
+    return tfliteArithmetic(h.done(h.node('HardSwish', [h.i8('x', [k, m, 4 * n + 3], qIn(i))], {}, qOut(i), 'int8')));
   },
   ...Object.fromEntries(
     [
@@ -93,6 +106,7 @@ export const GRID: Record<string, Builder> = {
       ['DepthwiseConv2D_QS8', 'DepthwiseConv2D_QS8_FP32'],
       ['Dense_QS8', 'Dense_QS8_FP32'],
       ['AvgPool_QS8', 'AvgPool_QS8_RAW'],
+      ['GlobalAvgPool_QS8', 'GlobalAvgPool_QS8_FP32'],
     ].map(([k, variant]) => [variant, (d, i) => tfliteArithmetic(GRID[k]!(d, i))]),
   ),
 };
