@@ -179,6 +179,48 @@ test('int8 MEAN over H, W (GlobalAvgPool_QS8_FP32): every byte identical, ties i
   }
 });
 
+// MobileNetV3's squeeze-excite + hard-swish tail, composed: MEAN → LOGISTIC → MUL (broadcast gate) → HARD_SWISH → SUB
+test('int8 squeeze-excite chain (MEAN, LOGISTIC, MUL, HARD_SWISH, SUB) on 20 inputs: every byte identical', async () => {
+  const r = await differingBytes(
+    [
+      i8('x', [1, 6, 6, 16], 0.047, -9),
+      { name: 'axes', shape: [2], data: Int32Array.of(1, 2) },
+      i8('m', [1, 1, 1, 16], 0.021, -3),
+      i8('g', [1, 1, 1, 16], 1 / 256, -128),
+      i8('s', [1, 6, 6, 16], 0.039, -12),
+      i8('h', [1, 6, 6, 16], 0.028, -95),
+      i8('c', [16], 0.011, 4, seededInt8(16, 77)),
+      i8('y', [1, 6, 6, 16], 0.035, 6),
+    ],
+    [
+      {
+        code: B.MEAN,
+        inputs: [0, 1],
+        outputs: [2],
+        options: (b) => [O.ReducerOptions, tfl.ReducerOptions.createReducerOptions(b, true)],
+      },
+      { code: B.LOGISTIC, inputs: [2], outputs: [3] },
+      {
+        code: B.MUL,
+        inputs: [0, 3],
+        outputs: [4],
+        options: (b) => [O.MulOptions, tfl.MulOptions.createMulOptions(b, A.NONE)],
+      },
+      { code: B.HARD_SWISH, inputs: [4], outputs: [5] },
+      {
+        code: B.SUB,
+        inputs: [5, 6],
+        outputs: [7],
+        options: (b) => [O.SubOptions, tfl.SubOptions.createSubOptions(b, A.RELU6, false)],
+      },
+    ],
+    [0],
+    7,
+    Array.from({ length: 20 }, (_, s) => [seededInt8(576, s + 40)]),
+  );
+  assert.is(r.diff, 0, `${r.diff}/${r.total} differ`);
+});
+
 test('int8 PAD: the fill is the zero point, on int8', async () => {
   const r = await differingBytes(
     [
