@@ -85,6 +85,15 @@ test('CNN (Conv2D same/strided/padded/dilated, depthwise ×2, grouped 1×3, MaxP
   gradCheck('cnn', cnnGraph(2), 2);
 });
 
+test('fused activations on Mul (clip) and Sub (relu), as the TFLite importer writes them', () => {
+  const b = broadcastGraph(3);
+  b.nodes.find((n) => n.name === 'mul')!.attrs = { activation: 'clip', clip: [-0.3, 0.8] };
+  gradCheck('mul clip', b, 3);
+  const c = cnnGraph(2);
+  c.nodes.find((n) => n.name === 'sb')!.attrs = { activation: 'relu' };
+  gradCheck('sub relu', c, 2);
+});
+
 test('losses: MSE (targets) and KL with temperature 2.5 (teacher logits) through the MLP', () => {
   gradCheck('mse', mlpGraph(4), 4, { kind: 'mse' });
   gradCheck('kl', mlpGraph(4), 4, { kind: 'kl', temperature: 2.5 });
