@@ -43,8 +43,10 @@ export class NodeContext {
     const ref = this.n.input.filter((s) => !s.startsWith('^'))[i];
     if (ref === undefined) this.fail(`input[${i}]`, `expected ${i + 1} inputs, found ${i}`);
     const [name, port] = splitRef(ref);
-    if (port !== 0) this.fail(`input[${i}]`, `expected output 0 of '${name}', found output ${port}`);
-    const v = this.values.get(name);
+    // output k > 0 of a multi-output node (Split, SplitV) is stored as 'name:k'
+    const v = this.values.get(port === 0 ? name : `${name}:${port}`);
+    if (!v && port !== 0 && this.values.has(name))
+      this.fail(`input[${i}]`, `expected an output of '${name}', found output ${port}`);
     if (!v) this.fail(`input[${i}]`, `expected a node computed earlier, found '${name}'`);
     return v;
   }

@@ -3,6 +3,7 @@
 // Inputs are the Placeholders (a -1 batch becomes 1); outputs the signature's, else nodes nothing reads.
 import { numElements } from '../../ir/graph.ts';
 import type { Attrs } from '../../ir/graph.ts';
+import { FLOAT32_MAX } from '../../ir/ops/helpers.ts';
 import { Builder, depthwiseToOhwi, hwioToOhwi, inputShape, transpose2d, unsupportedMessage } from './builder.ts';
 import type { TfjsWeight } from './weights.ts';
 import type { TfjsImportOptions } from './index.ts';
@@ -177,7 +178,9 @@ function pad(c: NodeContext): Value {
     ...Array.from({ length: r }, (_, i) => p.data[2 * i]!),
     ...Array.from({ length: r }, (_, i) => p.data[2 * i + 1]!),
   ];
-  const value = c.n.op === 'PadV2' ? c.constant(2, 'the pad value').data[0]! : 0;
+  const v = c.n.op === 'PadV2' ? c.constant(2, 'the pad value').data[0]! : 0;
+  // ±∞ (ONNX-converted max-pool padding) → ±the largest float32: the same max of any window with one real value
+  const value = Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, v));
   return c.add('Pad', [x], { pads, value });
 }
 

@@ -2,7 +2,7 @@
 // and what the converter computes from it (StridedSlice, Pack, Mul, Reshape … of Consts, e.g. the `[batch, -1, 4]`
 // of a Keras Reshape) folds to Consts too — each with the IR op's own float64 reference (compiler/ir/ops/),
 // int32 in → int32 out, exact (shape integers are far below 2^53). Pack of computed tensors becomes Reshapes
-// (the new axis) and a Concat.
+// (the new axis) and a Concat; Split / SplitV of a computed tensor, Slices (the node's outputs 0, 1, …).
 import type { Attrs, OpType, Tensor } from '../../ir/graph.ts';
 import { validateNodeAttrs } from '../../ir/op-schema.ts';
 import { OPS } from '../../ir/ops/index.ts';
@@ -63,4 +63,56 @@ function pack(c: NodeContext): Value {
   return c.add('Concat', parts, { axis });
 }
 
-export const SHAPE_OPS: Record<string, Handler> = { Shape: shape, Pack: pack };
+/** SparseToDense of Consts (the converter leaves it in shape arithmetic): `default` with `values` at `indices`. */
+function sparseToDense(c: NodeContext): Value {
+  const [idx, outShape, vals, def] = [0, 1, 2, 3].map((i) =>
+    c.constant(i, ['indices', 'output_shape', 'values', 'default_value'][i]!),
+  );
+  const dims = [...outShape!.data];
+  const r = dims.length;
+  const n = idx!.shape.length === 0 ? 1 : idx!.shape[0]!;
+  const total = dims.reduce((a, b) => a * b, 1);
+  const data = vals!.data instanceof Int32Array ? new Int32Array(total) : new Float32Array(total);
+  data.fill(def!.data[0]!);
+  for (let k = 0; k < n; k++) {
+    let o = 0;
+    for (let a = 0; a < r; a++) {
+      const j = idx!.data[k * r + a]!;
+      if (j < 0 || j >= dims[a]!) c.fail('input[0]', `expected indices inside [${dims}], found ${j} on axis ${a}`);
+      o = o * dims[a]! + j;
+    }
+    data[o] = vals!.data[vals!.shape.length === 0 ? 0 : k]!;
+  }
+  return { kind: 'const', shape: dims, data };
+}
+
+/** Split (axis, x; num_split equal parts) / SplitV (x, size_splits, axis): Slices; output k > 0 is 'name:k'. */
+function split(c: NodeContext): Value {
+  const v = c.n.op === 'Split' ? 1 : 0;
+  const x = c.act(v);
+  const s = c.b.shape(x);
+  let axis = c.constant(c.n.op === 'Split' ? 0 : 2, 'the axis').data[0]!;
+  if (axis < 0) axis += s.length;
+  const d = s[axis]!;
+  const count = Number(c.attr('num_split')?.i ?? 0);
+  let sizes = c.n.op === 'Split' ? Array<number>(count).fill(d / count) : [...c.constant(1, 'size_splits').data];
+  const known = sizes.filter((z) => z >= 0).reduce((a, b) => a + b, 0);
+  sizes = sizes.map((z) => (z < 0 ? d - known : z));
+  if (sizes.length !== count || sizes.some((z) => !Number.isInteger(z) || z < 1) || sizes.reduce((a, b) => a + b) !== d)
+    c.fail('input', `expected ${count} positive sizes summing to dim ${axis} = ${d}, found [${sizes}]`);
+  let at = 0;
+  const outs = sizes.map((z, k) => {
+    const attrs = { starts: [at], ends: [(at += z)], axes: [axis] };
+    return c.b.add('Slice', [x], attrs, k === 0 ? c.n.name : `${c.n.name}:${k}`);
+  });
+  outs.slice(1).forEach((o, k) => c.values.set(`${c.n.name}:${k + 1}`, { kind: 'act', ir: o }));
+  return { kind: 'act', ir: outs[0]! };
+}
+
+export const SHAPE_OPS: Record<string, Handler> = {
+  Shape: shape,
+  Pack: pack,
+  SparseToDense: sparseToDense,
+  Split: split,
+  SplitV: split,
+};
