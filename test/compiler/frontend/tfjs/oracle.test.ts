@@ -27,7 +27,7 @@ const models = readdirSync(FIXTURES, { withFileTypes: true })
   .map((d) => join(FIXTURES, d.name, d.name === 'human-gender' ? 'gender.json' : 'model.json'));
 
 test('the fixtures cover layers-models (one nested), a graph-model, uint8 and float16 weights and a real model', () => {
-  assert.is(models.length, 13);
+  assert.is(models.length, 14);
 });
 
 for (const path of models) {
