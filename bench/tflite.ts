@@ -34,6 +34,7 @@ export interface TfliteCase {
   /** The int8 input both runtimes get: TFLite as it is, edgec dequantised with the input's own scale. */
   q: Int8Array;
   x: Float32Array;
+  shape: number[];
   inName: string;
   outName: string;
   outScale: number;
@@ -55,6 +56,7 @@ export async function tfliteCase(file: string): Promise<TfliteCase> {
     bundle,
     q,
     x: Float32Array.from(q, (v) => (v - iq.zeroPoint[0]!) * iq.scale[0]!),
+    shape: inT.shape,
     inName: g.inputs[0]!,
     outName: g.outputs[0]!,
     outScale: oq.scale[0]!,
