@@ -62,7 +62,16 @@ function graphFiles(g: Graph): [string, Uint8Array] {
 
 const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-export async function browserBench(dir: string, models: string[], runsOpt: number | undefined, json: boolean) {
+export interface BrowserResult {
+  /** HeadlessChrome/<version> */
+  chromium: string;
+  isolated: boolean;
+  /** Per peer ('edgec', 'ort', 'tfjs', 'tflite'): 'ok' or why it did not load. */
+  loaded: Record<string, string>;
+  records: ModelRecord[];
+}
+
+export async function browserBench(dir: string, models: string[], runsOpt?: number): Promise<BrowserResult> {
   if (!existsSync(CHROMIUM))
     throw new Error(`edgec bench --browser: ${CHROMIUM} is missing (apt-get install chromium)`);
   if (!existsSync(join(DIRS['/edgec/']!, 'edgec.js')))
@@ -196,28 +205,23 @@ export async function browserBench(dir: string, models: string[], runsOpt: numbe
       });
     }
     if (errors.length) throw new Error(`edgec bench --browser: page errors: ${errors.join('; ')}`);
-    const chromeVersion = /HeadlessChrome\/[\d.]+/.exec(env.ua)?.[0] ?? env.ua;
-    if (json) {
-      const doc = {
-        schema: 'edgec-bench/2',
-        date: new Date().toISOString(),
-        host: 'chromium',
-        chromium: chromeVersion,
-        crossOriginIsolated: env.isolated,
-        loaded: env.loaded,
-        timing: 'median ms per run in the page, the runtimes interleaved run by run',
-        models: records,
-      };
-      process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-      return;
-    }
-    console.log(
-      `${chromeVersion}, cross-origin isolated, median latency in the page, the runtimes interleaved run by run; ratios a / b (< 1 = a faster); 2T = 2 threads`,
-    );
-    for (const [k, v] of Object.entries(env.loaded)) if (v !== 'ok') console.log(`${k} did not load: ${v}`);
-    printTables(records);
+    return {
+      chromium: /HeadlessChrome\/[\d.]+/.exec(env.ua)?.[0] ?? env.ua,
+      isolated: env.isolated,
+      loaded: env.loaded,
+      records,
+    };
   } finally {
     await browser.close();
     await new Promise((r) => server.close(r));
   }
+}
+
+/** The result as text: the Chromium version, peers that did not load, and the two tables. */
+export function printBrowser(r: BrowserResult): void {
+  console.log(
+    `${r.chromium}, cross-origin isolated, median latency in the page, the runtimes interleaved run by run (1-thread and 2-thread groups); ratios a / b (< 1 = a faster); 2T = 2 threads`,
+  );
+  for (const [k, v] of Object.entries(r.loaded)) if (v !== 'ok') console.log(`${k} did not load: ${v}`);
+  printTables(r.records);
 }

@@ -34,7 +34,7 @@ import { trainBench } from './train.ts';
 import { relaxedBench } from './relaxed.ts';
 import { tfliteBench, tflitePath } from './tflite.ts';
 import { memoryBench } from './memory.ts';
-import { browserBench } from './browser.ts';
+import { browserBench, printBrowser } from './browser.ts';
 import { interleavedMedians } from './interleave.ts';
 import { compileInt8, maxAbs } from './onnx-models.ts';
 import { printTables, ratios, type ModelRecord } from './table.ts';
@@ -85,8 +85,33 @@ if (values.relaxed) {
   );
   process.exit(0);
 }
+/** The checkout's commit, so stored runs can be compared across commits (null outside a git checkout). */
+function commitOf(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null; // an installed package: no commit to record
+  }
+}
 if (values.browser) {
-  await browserBench(dir, MODELS, values.runs ? Number(values.runs) : undefined, !!values.json);
+  const r = await browserBench(dir, MODELS, values.runs ? Number(values.runs) : undefined);
+  if (!values.json) printBrowser(r);
+  else {
+    const doc = {
+      schema: 'edgec-bench/2',
+      date: new Date().toISOString(),
+      commit: commitOf(),
+      host: 'chromium',
+      chromium: r.chromium,
+      platform: `${platform()} ${arch()}`,
+      cpu: cpus()[0]?.model ?? null,
+      crossOriginIsolated: r.isolated,
+      loaded: r.loaded,
+      timing: 'median ms per run in the page, the runtimes interleaved run by run (1-thread and 2-thread groups)',
+      models: r.records,
+    };
+    writeOut(JSON.stringify(doc, null, 2) + '\n');
+  }
   process.exit(0);
 }
 const RUNS: Record<string, number> = { mlp: 300, cnn_small: 100, mobilenet_v2: 12 };
@@ -177,19 +202,10 @@ if (values.json) {
   const memory = MODELS.includes('mobilenet_v2') ? await memoryBench(dir, 3, () => {}) : null;
   await gemmBench((l) => gemm.push(l));
   await factorizeBench((l) => factorize.push(l));
-  let commit: string | null = null;
-  try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    // not a git checkout (an installed package): no commit to record
-  }
   const doc = {
     schema: 'edgec-bench/2',
     date: new Date().toISOString(),
-    commit,
+    commit: commitOf(),
     host: 'node',
     node: process.version,
     v8: process.versions.v8,
