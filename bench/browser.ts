@@ -219,9 +219,8 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
 
 /** The result as text: the Chromium version, peers that did not load, and the two tables. */
 export function printBrowser(r: BrowserResult): void {
-  console.log(
-    `${r.chromium}, cross-origin isolated, median latency in the page, the runtimes interleaved run by run (1-thread and 2-thread groups); ratios a / b (< 1 = a faster); 2T = 2 threads`,
-  );
+  console.log(`${r.chromium}, cross-origin isolated, median latency in the page, the runtimes interleaved run by run`);
+  console.log('(the 1-thread group, then the 2-thread one); ratios a / b (< 1 = a faster); 2T = 2 threads');
   for (const [k, v] of Object.entries(r.loaded)) if (v !== 'ok') console.log(`${k} did not load: ${v}`);
   printTables(r.records);
 }

@@ -1,6 +1,9 @@
-// npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small,mobilenet_v2,kws,resnet8,ad] [--tflite a.tflite,…] [--json]
-// npm run bench -- <bench models dir> --browser [--only …] [--runs N] [--json]: the same table in headless Chromium (bench/browser.ts)
-// npm run bench -- <bench models dir> --relaxed [--only mobilenet_v2] [--json]: relaxed vs simd build in Chromium (bench/relaxed.ts)
+// npm run bench -- <bench models dir> [--runs N] [--only mlp,cnn_small,mobilenet_v2,kws,resnet8,ad]
+//   [--tflite a.tflite,…] [--json]
+// npm run bench -- <bench models dir> --browser [--only …] [--runs N] [--json]: the same table in headless
+//   Chromium (bench/browser.ts)
+// npm run bench -- <bench models dir> --relaxed [--only mobilenet_v2] [--json]: relaxed vs simd build in Chromium
+//   (bench/relaxed.ts)
 // npm run bench -- --train [fashion_cnn.onnx] [--batch 32] [--steps 20]: training throughput (bench/train.ts)
 // Side-by-side single-thread latency of edgec against its peers on the same model in the same run. ONNX models
 // (mlp, cnn_small, mobilenet_v2 from the models dir): onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8),
@@ -225,9 +228,8 @@ if (values.json) {
 console.log(
   'Node, single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster)',
 );
-console.log(
-  'targets: mobilenet_v2 edgec i8 / ort u8s8 ≤ 0.18, edgec f32 / tfjs f32 ≤ 0.8, edgec f32 / ort f32 ≤ 0.5; .tflite models edgec i8 / tflite i8 ≤ 0.6',
-);
+console.log('targets: mobilenet_v2 edgec i8 / ort u8s8 ≤ 0.18, edgec f32 / tfjs f32 ≤ 0.8, edgec f32 / ort f32 ≤ 0.5;');
+console.log('.tflite models edgec i8 / tflite i8 ≤ 0.6 (docs/benchmarks.md)');
 printTables(records);
 console.log('|Δ| = max abs vs the reference output; arena = the wasm linear-memory working set besides the bundle');
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);
