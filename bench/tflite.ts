@@ -1,67 +1,90 @@
-// edgec int8 against TFLite's own interpreter in wasm (@tensorflow/tfjs-tflite: TFLite + XNNPACK, one thread,
-// test/tflite-oracle.ts) on the same full-integer .tflite models and the same int8 input, in one process with
-// the two runtimes interleaved run by run: median latency, ratio edgec / TFLite (< 1 = edgec faster) and the
-// share of identical output bytes. Models: the MLPerf Tiny fixtures (test/fixtures/tflite) plus any .tflite
-// given. Run by hand (`node --import tsx bench/tflite.ts [more.tflite …] [--runs N]`) or from `npm run bench`.
+// The TFLite rows of `npm run bench` (bench/run.ts): edgec int8 against TFLite's own interpreter in wasm
+// (@tensorflow/tfjs-tflite: TFLite + XNNPACK, one thread, test/tflite-oracle.ts) on the same full-integer .tflite
+// model and the same int8 input (bench/interleave.ts lcgInt8), in one process, the two runtimes interleaved run by
+// run: median ms, ratio edgec / TFLite (< 1 = edgec faster) and the share of identical output values.
+// Models: the MLPerf Tiny fixtures (test/fixtures/tflite; no VWW fixture) by short name, plus any .tflite given.
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseTflite } from '../compiler/frontend/tflite/index.ts';
 import { compileQuantized } from '../compiler/quantize/index.ts';
+import type { Graph } from '../compiler/ir/graph.ts';
 import { load } from '../runtime/node.ts';
 import { tfliteRunner } from '../test/tflite-oracle.ts';
+import { interleavedMedians, lcgInt8, requantize, sameBytes } from './interleave.ts';
+import type { ModelRecord } from './table.ts';
 
-const FIXTURES = ['kws_ref_model.tflite', 'ad01_int8.tflite', 'pretrainedResnet_quant.tflite'].map((f) =>
-  join(import.meta.dirname, '..', 'test', 'fixtures', 'tflite', f),
-);
+/** Short name → the MLPerf Tiny int8 fixture. */
+export const TFLITE_MODELS: Record<string, string> = {
+  kws: 'kws_ref_model.tflite',
+  resnet8: 'pretrainedResnet_quant.tflite',
+  ad: 'ad01_int8.tflite',
+};
 
-export async function tfliteBench(extra: string[] = [], runs = 200): Promise<void> {
-  const rows: string[][] = [];
-  for (const file of [...FIXTURES, ...extra]) {
-    const bytes = new Uint8Array(readFileSync(file));
-    const g = parseTflite(bytes, file);
-    const { bundle } = await compileQuantized(g, {});
-    const model = await load(bundle, { build: 'simd' });
-    const oracle = await tfliteRunner(bytes);
-    const iq = g.tensors.get(g.inputs[0]!)!.quant!,
-      oq = g.tensors.get(g.outputs[0]!)!.quant!;
-    const len = oracle.inputs[0]!.data().length;
-    let s = 99;
-    const q = Int8Array.from({ length: len }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24) - 128);
-    const x = Float32Array.from(q, (v) => (v - iq.zeroPoint[0]!) * iq.scale[0]!);
-    const feed = { [g.inputs[0]!]: x };
-    const fns = [() => model.run(feed), () => oracle.run([q])];
-    const times: number[][] = [[], []];
-    for (let i = 0; i < 3; i++) for (const fn of fns) fn();
-    for (let i = 0; i < runs; i++)
-      fns.forEach((fn, j) => {
-        fn(); // untimed: the other runtime just ran, warm this one's caches again
-        const t0 = performance.now();
-        fn();
-        times[j]!.push(performance.now() - t0);
-      });
-    const [te, tt] = times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]!) as [number, number];
-    const y = model.run(feed)[g.outputs[0]!] as Float32Array;
-    const t = oracle.run([q])[0]!;
-    let same = 0;
-    y.forEach((v, i) => {
-      const r = v / oq.scale[0]!;
-      if ((r < 0 ? -Math.round(-r) : Math.round(r)) + oq.zeroPoint[0]! === t[i]) same++;
-    });
-    rows.push([basename(file), te.toFixed(3), tt.toFixed(3), (te / tt).toFixed(2), `${same}/${y.length}`]);
-  }
-  const head = ['model', 'edgec i8 ms', 'tflite-wasm ms', 'edgec/tflite', 'same bytes'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(
-    'int8 .tflite: edgec (simd) vs TFLite wasm (XNNPACK), one thread, median latency, interleaved run by run',
-  );
-  console.log(fmt(head));
-  for (const r of rows) console.log(fmt(r));
+/** A bench model name (a key of TFLITE_MODELS) or a path ending in .tflite → the file. */
+export function tflitePath(name: string): string | undefined {
+  if (name.endsWith('.tflite')) return name;
+  const f = TFLITE_MODELS[name];
+  return f && join(import.meta.dirname, '..', 'test', 'fixtures', 'tflite', f);
 }
 
-if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const ri = args.indexOf('--runs');
-  const runs = ri >= 0 ? Number(args.splice(ri, 2)[1]) : 200;
-  await tfliteBench(args, runs);
+export interface TfliteCase {
+  name: string;
+  tflite: Uint8Array;
+  bundle: Uint8Array;
+  /** The int8 input both runtimes get: TFLite as it is, edgec dequantised with the input's own scale. */
+  q: Int8Array;
+  x: Float32Array;
+  shape: number[];
+  inName: string;
+  outName: string;
+  outScale: number;
+  outZeroPoint: number;
+}
+
+/** Parses and compiles one .tflite and makes its input (shared with the Chromium bench). */
+export async function tfliteCase(file: string): Promise<TfliteCase> {
+  const bytes = new Uint8Array(readFileSync(file));
+  const g: Graph = parseTflite(bytes, file);
+  const { bundle } = await compileQuantized(g, {});
+  const inT = g.tensors.get(g.inputs[0]!)!,
+    iq = inT.quant!,
+    oq = g.tensors.get(g.outputs[0]!)!.quant!;
+  const q = lcgInt8(inT.shape.reduce((a, b) => a * b, 1));
+  return {
+    name: basename(file, '.tflite'),
+    tflite: bytes,
+    bundle,
+    q,
+    x: Float32Array.from(q, (v) => (v - iq.zeroPoint[0]!) * iq.scale[0]!),
+    shape: inT.shape,
+    inName: g.inputs[0]!,
+    outName: g.outputs[0]!,
+    outScale: oq.scale[0]!,
+    outZeroPoint: oq.zeroPoint[0]!,
+  };
+}
+
+/** One .tflite in Node: edgec simd and TFLite-wasm, one thread each, interleaved. */
+export async function tfliteBench(name: string, file: string, runs: number): Promise<ModelRecord> {
+  const c = await tfliteCase(file);
+  const model = await load(c.bundle, { build: 'simd' });
+  const oracle = await tfliteRunner(c.tflite);
+  if (oracle.inputs[0]!.data().length !== c.q.length)
+    throw new Error(
+      `bench: ${file}: TFLite's input has ${oracle.inputs[0]!.data().length} elements, edgec's ${c.q.length}`,
+    );
+  const feed = { [c.inName]: c.x };
+  const [te, tt] = (await interleavedMedians([() => model.run(feed), () => oracle.run([c.q])], runs)) as [
+    number,
+    number,
+  ];
+  const y = requantize(model.run(feed)[c.outName] as Float32Array, c.outScale, c.outZeroPoint);
+  return {
+    model: name,
+    runs,
+    ms: { edgecI8: te, tfliteI8: tt },
+    ratio: { edgecI8_tfliteI8: te / tt },
+    sameValues: { edgecI8_vs_tfliteI8: sameBytes(y, oracle.run([c.q])[0]!) },
+    bytes: { i8Arena: model.info.arenaBytes, i8Bundle: c.bundle.length },
+  };
 }

@@ -1,0 +1,46 @@
+// The bench's one timing loop, shared by the Node table (bench/run.ts) and the Chromium page
+// (bench/browser-page.ts): no Node imports, so esbuild can bundle it for the page.
+export type Runner = () => unknown;
+
+/**
+ * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after 3 warm-up
+ * rounds; in a round each runner runs twice, the second run timed, on caches its first run warmed): a burst of
+ * load on the shared cores then lands on every peer alike instead of on one block. Runners may return promises.
+ */
+export async function interleavedMedians(fns: Runner[], runs: number): Promise<number[]> {
+  for (let i = 0; i < Math.min(3, runs); i++) for (const fn of fns) await fn();
+  const t: number[][] = fns.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < fns.length; j++) {
+      await fns[j]!(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      const s = performance.now();
+      await fns[j]!();
+      t[j]!.push(performance.now() - s);
+    }
+  }
+  return t.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return ts[ts.length >> 1]!;
+  });
+}
+
+/** Share of `a`'s elements equal to `b`'s, as "same/length". */
+export function sameBytes(a: ArrayLike<number>, b: ArrayLike<number>): string {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return `${same}/${a.length}`;
+}
+
+/** The int8 input the TFLite rows feed both runtimes: a fixed LCG's top bytes, as bench/tflite.ts always did. */
+export function lcgInt8(len: number): Int8Array {
+  let s = 99;
+  return Int8Array.from({ length: len }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24) - 128);
+}
+
+/** edgec's float output back on the model's output int8 / uint8 grid (round half away, as TFLite's). */
+export function requantize(y: ArrayLike<number>, scale: number, zeroPoint: number): Int32Array {
+  return Int32Array.from({ length: y.length }, (_, i) => {
+    const r = y[i]! / scale;
+    return (r < 0 ? -Math.round(-r) : Math.round(r)) + zeroPoint;
+  });
+}

@@ -1,0 +1,29 @@
+// `npm run bench -- --browser` (bench/browser.ts) on its smallest model in headless Chromium, so the browser bench
+// cannot rot unnoticed. Never timed: the page must be cross-origin isolated, every runtime must run (a positive
+// median) on 1 and 2 threads, and the MLPerf Tiny AD fixture's int8 values must agree everywhere (edgec 2 threads
+// = 1 thread = TFLite-wasm = TFLite-wasm 2 threads, as test/compiler/frontend/tflite and docs/threads.md promise).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { browserBench } from '../../bench/browser.ts';
+import { CHROMIUM } from './dist-page.ts';
+import { skipSuite } from '../skip-suite.ts';
+
+if (!existsSync(CHROMIUM)) {
+  skipSuite('browser/bench', `${CHROMIUM}: apt-get install chromium`);
+  test.run();
+} else {
+  test('chromium: AD int8 on a cross-origin isolated page, edgec and TFLite-wasm on 1 and 2 threads', async () => {
+    const { isolated, records } = await browserBench('', ['ad'], 2);
+    assert.ok(isolated);
+    const r = records[0]!;
+    for (const k of ['edgecI8', 'edgecI8x2', 'tfliteI8', 'tfliteI8x2']) assert.ok(r.ms[k]! > 0, `${k}: ${r.ms[k]}`);
+    assert.equal(r.sameValues, {
+      edgecI8x2_vs_edgecI8: '640/640',
+      edgecI8_vs_tfliteI8: '640/640',
+      tfliteI8x2_vs_tfliteI8: '640/640',
+    });
+  });
+
+  test.run();
+}
