@@ -70,6 +70,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
   },
+  // the last 1–2 rows of M mod 4 (M = 1: Dense on one sample) in the simd build, an odd last row in the relaxed one
+  {
+    name: 'qs8-gemm-1x8c2-wasmsimd',
+    dir: 'gemm',
+    serves: GEMM_KERNELS,
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 1, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
   // the scalar build's whole 8-column blocks (K ≤ 8192): three rows per i64 multiply, for wasm3 on microcontrollers
   {
     name: 'qs8-gemm-3x4c2-scalar',

@@ -1,6 +1,8 @@
 // The harness the browser training suites share: headless Debian Chromium (the flags the closed network needs)
 // and a localhost server where / is an empty page (a same-origin home for the modules and their workers) and
-// /edgec/ is dist/browser. Paths that climb out of dist/browser get a 404.
+// /edgec/ is dist/browser. Paths that climb out of dist/browser get a 404. With `isolated`, /isolated is the same empty
+// page made cross-origin isolated (COOP same-origin, COEP require-corp: SharedArrayBuffer, so the threads build), and
+// dist/browser is served with the COEP / CORP headers its module workers need there.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
@@ -26,11 +28,16 @@ export interface DistPage {
   close(): Promise<void>;
 }
 
-export async function openDistPage(): Promise<DistPage> {
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+export async function openDistPage(opts: { isolated?: boolean } = {}): Promise<DistPage> {
+  const extra = opts.isolated ? { ...ISOLATION, 'cross-origin-resource-policy': 'same-origin' } : {};
   const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (!path.startsWith('/edgec/'))
-      return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>edgec</title>');
+      return res
+        .writeHead(200, { 'content-type': 'text/html', ...(opts.isolated && path === '/isolated' ? ISOLATION : {}) })
+        .end('<!doctype html><title>edgec</title>');
     const rel = normalize(path.slice('/edgec/'.length));
     const type = rel.endsWith('.js')
       ? 'text/javascript'
@@ -38,7 +45,8 @@ export async function openDistPage(): Promise<DistPage> {
         ? 'application/wasm'
         : 'application/octet-stream';
     try {
-      res.writeHead(200, { 'content-type': type }).end(await readFile(join(DIST, rel.startsWith('..') ? 'none' : rel)));
+      const body = await readFile(join(DIST, rel.startsWith('..') ? 'none' : rel));
+      res.writeHead(200, { 'content-type': type, ...extra }).end(body);
     } catch {
       res.writeHead(404).end();
     }

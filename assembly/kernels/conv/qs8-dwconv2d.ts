@@ -4,9 +4,10 @@
 // SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
-// so a tap is one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
+// so taps 0+1, 2+3, 4+5, 6+7 are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
+// interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
-// whole padded image once and run as one block. Tap pairing and requantisation picked per 8-channel group once per
+// whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
 // call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
@@ -17,8 +18,7 @@ import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
 const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
-/** Per 8-channel group of the 3×3 SIMD path (u8 × DW_MAX_C/8, set once per call by dwModes): RQ_* requantisation,
- * | DW_PAIR when no weight of taps 0–7 is −128 (then |x·w| ≤ 128·127 and two taps add exactly in i16). */
+/** Per 8-channel group of the 3×3 SIMD path (u8 × DW_MAX_C/8, set once per call by dwModes): RQ_* requantisation. */
 const DW_MODE: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C >> 3, 16) : 0;
 /** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
 const RQ_FOLD = 0;
@@ -28,7 +28,6 @@ const RQ_HIGH = 1;
 const RQ_LANE = 2;
 /** R = f32: requantFp32v per 4 lanes. */
 const RQ_FP32 = 3;
-const DW_PAIR = 4;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
 /** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
@@ -174,7 +173,7 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
 
 /** DW_BIAS and DW_MODE of every 8-channel group [0, C8). */
 function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
-  const m128 = i8x16.splat(-128), zv = i32x4.splat(zpIn);
+  const zv = i32x4.splat(zpIn);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     // folded biases: Σ_taps w in i16 (|Σ| ≤ 9·128), bias − zp_in·Σ in i32 (wrapping, as the scalar sum)
     const wc = w + <usize>c0, cs = <usize>C;
@@ -183,9 +182,6 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
     const bp = qc + (<usize>c0 << 2), dst = DW_BIAS + (<usize>c0 << 2);
     v128.store(dst, i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv)));
     v128.store(dst, i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv)), 16);
-    // no −128 among taps 0–7 of the 8 channels
-    let pair = true;
-    for (let t = 0; t < 8; t++) pair = pair && !v128.any_true(i8x16.eq(v128.load64_zero(wc + <usize>t * cs), m128));
     let rq = RQ_FP32;
     if (!isFloat<R>()) {
       const s0 = qcAt(qc, C, 2, c0);
@@ -193,7 +189,7 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
       const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
       rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
     }
-    store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>(pair ? rq | DW_PAIR : rq));
+    store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>rq);
   }
 }
 
@@ -244,77 +240,51 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
     const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
-    const s0 = (mode & 3) == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
+    const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
-    if (mode == (DW_PAIR | RQ_FOLD) && sw == 1) {
+    if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
-    } else if (mode == (DW_PAIR | RQ_FOLD)) {
-      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FOLD,
-          mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
-    } else if (mode == (DW_PAIR | RQ_HIGH)) {
-      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
-      const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_HIGH,
-          mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
-    } else if (mode == (DW_PAIR | RQ_LANE)) {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_LANE,
-          mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FOLD,
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD,
           mlo, mhi, k, s0 - 32, i32x4.splat(0), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == RQ_HIGH) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>1 << 62));
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_HIGH,
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH,
           mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
-    } else if (mode == (DW_PAIR | RQ_FP32)) {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, true, RQ_FP32,
-          mlo, mhi, f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else if (mode == RQ_FP32) {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_FP32,
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32,
           mlo, mhi, f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     } else {
-      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, false, RQ_LANE,
+      dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_LANE,
           mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
     }
   }
 }
 
-/** dw3x3Row's pixel loop for one 8-channel group; `pair` and `rq` are constants at every call, so each call
- * inlines to a loop without per-pixel branches. */
+/** dw3x3Row's pixel loop for one 8-channel group (taps paired as dw3x3Run2's); `rq` is a constant at every call, so
+ * each call inlines to a loop without per-pixel branches. */
 // @ts-ignore: decorator
 @inline function dw3x3Run(x: usize, y: usize, rs: usize, cs: usize, ps: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                           w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                          blo: v128, bhi: v128, pair: bool, rq: i32, mlo: v128, mhi: v128, k: v128, s: i32, zo: v128,
+                          blo: v128, bhi: v128, rq: i32, mlo: v128, mhi: v128, k: v128, s: i32, zo: v128,
                           hlo: v128, hhi: v128, qc: usize, C: i32, c0: i32, zpOut: i32, qMin: i32, qMax: i32): void {
+  const v01l = ilo(w0, w1), v01h = ihi(w0, w1), v23l = ilo(w2, w3), v23h = ihi(w2, w3);
+  const v45l = ilo(w4, w5), v45h = ihi(w4, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
   for (let r = 0; r < nrows; r++) {
   let r0 = x + <usize>r * is, yp = y + <usize>r * os;
   for (let i = 0; i < cnt; i++) {
     const r1 = r0 + rs, r2 = r1 + rs;
-    let lo = blo, hi = bhi, t: v128;
-    if (pair) {
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-    } else {
-      t = i16x8.mul(v128.load8x8_s(r0), w0); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r0 + cs), w1); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r1), w3); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r1 + cs), w4); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r2), w6); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r2 + cs), w7); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-    }
-    t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
+    const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
+    const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
+    let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
+    lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, e), v23h));
+    lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(f, g), v45h));
+    const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs);
+    lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+    const t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
     lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
     let h: v128;
     if (rq == RQ_FOLD) h = requantFold8(lo, hi, mlo, mhi, k, s, hlo, hhi);
@@ -328,64 +298,68 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, tap pairs, RQ_FOLD: two output pixels per step, so each input row's 4 column loads
- * serve both (12 loads, not 18); the same pairs (taps 0+1, 2+3, 4+5, 6+7, then 8) and requantisation per pixel. */
+/** dw3x3Run for stride 1, RQ_FOLD: two output pixels per step, so each input row's 4 column loads serve both (12 loads,
+ * not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving the two taps' i16 values per channel and one
+ * `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels: x_a·w_a + x_b·w_b exact in i32 for any weights
+ * (no −128 restriction), the same sum as tap by tap. Requantisation per pixel as requantFold8. */
 // @ts-ignore: decorator
 @inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                            w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
                            blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+  const v01l = ilo(w0, w1), v01h = ihi(w0, w1), v23l = ilo(w2, w3), v23h = ihi(w2, w3);
+  const v45l = ilo(w4, w5), v45h = ihi(w4, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
     for (; i + 2 <= cnt; i += 2) {
       const r1 = r0 + rs, r2 = r1 + rs;
-      let lo0 = blo, hi0 = bhi, lo1 = blo, hi1 = bhi;
-      let a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs), d = v128.load8x8_s(r0 + 3 * cs);
-      let t = i16x8.add(i16x8.mul(a, w0), i16x8.mul(b, w1));
+      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs), d = v128.load8x8_s(r0 + 3 * cs);
+      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs), h = v128.load8x8_s(r1 + 3 * cs);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(b, c), v01l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(b, c), v01h));
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(c, e), v23h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, f), v23l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, f), v23h));
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(f, g), v45h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(g, h), v45l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(g, h), v45h));
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs), v = v128.load8x8_s(r2 + 3 * cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(q, u), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(q, u), v67h));
+      let t = i16x8.mul(u, w8);
       lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(b, w0), i16x8.mul(c, w1));
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      const p0 = i16x8.mul(c, w2), p1 = i16x8.mul(d, w2);
-      a = v128.load8x8_s(r1); b = v128.load8x8_s(r1 + cs); c = v128.load8x8_s(r1 + 2 * cs); d = v128.load8x8_s(r1 + 3 * cs);
-      t = i16x8.add(p0, i16x8.mul(a, w3));
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(p1, i16x8.mul(b, w3));
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(b, w4), i16x8.mul(c, w5));
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(c, w4), i16x8.mul(d, w5));
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      a = v128.load8x8_s(r2); b = v128.load8x8_s(r2 + cs); c = v128.load8x8_s(r2 + 2 * cs); d = v128.load8x8_s(r2 + 3 * cs);
-      t = i16x8.add(i16x8.mul(a, w6), i16x8.mul(b, w7));
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(c, w8);
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(b, w6), i16x8.mul(c, w7));
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(d, w8);
+      t = i16x8.mul(v, w8);
       lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
       const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
-      const q = i8x16.narrow_i16x8_s(h0, h1);
-      v128.store64_lane(yp, q, 0); v128.store64_lane(yp + cs, q, 1);
+      const o = i8x16.narrow_i16x8_s(h0, h1);
+      v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 2 * cs; yp += 2 * cs;
     }
     if (i < cnt) {
       const r1 = r0 + rs, r2 = r1 + rs;
-      let lo = blo, hi = bhi;
-      let t = i16x8.add(i16x8.mul(v128.load8x8_s(r0), w0), i16x8.mul(v128.load8x8_s(r0 + cs), w1));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r0 + 2 * cs), w2), i16x8.mul(v128.load8x8_s(r1), w3));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r1 + cs), w4), i16x8.mul(v128.load8x8_s(r1 + 2 * cs), w5));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.add(i16x8.mul(v128.load8x8_s(r2), w6), i16x8.mul(v128.load8x8_s(r2 + cs), w7));
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v128.load8x8_s(r2 + 2 * cs), w8);
+      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
+      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, e), v23h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(f, g), v45h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      const t = i16x8.mul(u, w8);
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
       const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
       v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
     }
   }
+}
+
+/** Lanes 0–3 of two i16 vectors interleaved (a0 b0 a1 b1 …): one channel's two taps side by side for a dot. */
+// @ts-ignore: decorator
+@inline function ilo(a: v128, b: v128): v128 {
+  return v128.shuffle<i16>(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+/** Lanes 4–7 of two i16 vectors interleaved. */
+// @ts-ignore: decorator
+@inline function ihi(a: v128, b: v128): v128 {
+  return v128.shuffle<i16>(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
 /** requant of 8 lanes sharing one shift s ∈ [32, 54], k = 2^(s−1) + zp·2^s, sh = s − 32: X = acc·mult + k is exact

@@ -30,6 +30,12 @@ function ensurePanel(Kp: i32): void {
   panelK = Kp;
 }
 
+/** The i16 panel (Kp·8 bytes) for Kp, shared with qs8-gemm-1x8c2-wasmsimd.ts's one-row panel (Kp·2 bytes). */
+export function i16Panel(Kp: i32): usize {
+  ensurePanel(Kp);
+  return panel;
+}
+
 /** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
 // @ts-ignore: decorator
 @inline export function store8<R>(
@@ -68,7 +74,7 @@ function ensurePanel(Kp: i32): void {
   } else {
     h = i16x8.narrow_i32x4_s(requant4At<R>(a0, qc, qs, c, zp, lo, hi), requant4At<R>(a1, qc, qs, c + 4, zp, lo, hi));
   }
-  store<i64>(y + <usize>c, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+  v128.store64_lane(y + <usize>c, i8x16.narrow_i16x8_s(h, h), 0);
 }
 
 /** The shift every one of channels [0, N) shares when it is in [33, 54] (the 8-lane fast path), else 0 (and for
