@@ -263,9 +263,12 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
     let trainer = new Trainer(plan.runner, { evaluator });
     const evalSets = job.evalSets ?? [];
     const before = evalSets.map((s) => trainer.evaluate(valSource(s.data)).accuracy);
-    // continual: the old task's own decision (argmax over the old classes), apart from the new classes' logits
-    const amongOld = (d: Dataset) => topAmong(setLogits(trainer, evaluator, valSource(d)), d.labels, d.size, oc!);
-    const oldBefore = oc && evalSets.map((s) => amongOld(s.data));
+    // continual: on sets of old classes only, the old task's own decision (argmax over the old classes)
+    const amongOld = (d: Dataset) =>
+      oc && d.labels.every((y) => y >= oc[0] && y < oc[1])
+        ? topAmong(setLogits(trainer, evaluator, valSource(d)), d.labels, d.size, oc)
+        : undefined;
+    const oldBefore = evalSets.map((s) => amongOld(s.data));
     const phase1 = job.epochs - freeze;
     if (job.resume) {
       if (job.quantize && job.resume.epoch >= phase1)
@@ -327,7 +330,9 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       epochs,
       before,
       score: (d) => trainer.evaluate(valSource(d)).accuracy,
-      amongOld: oldBefore && evalSets.map((s, i) => ({ before: oldBefore[i]!, after: amongOld(s.data) })),
+      amongOld: evalSets.map((s, i) =>
+        oldBefore[i] === undefined ? undefined : { before: oldBefore[i], after: amongOld(s.data)! },
+      ),
       terms: termNames,
       runner: plan.kind,
       teacherCached: batches.cached,

@@ -53,9 +53,9 @@ export interface DistillReport {
   /** --quantize int8: the int8 student with the learned ranges. */
   int8?: ModelFigures & { ranges: number };
   /**
-   * Extra labelled sets (continual distillation: old task, new task): top-1 of teacher, student before, after; with
-   * `oldClasses` also the student's top-1 among those classes only (argmax over [from, to)): what the old task
-   * still knows, apart from the new classes' logits outranking it.
+   * Extra labelled sets (continual distillation: old task, new task): top-1 of teacher, student before, after; for a
+   * set of old classes only (continual with `oldClasses`) also the student's top-1 among those classes alone (argmax
+   * over [from, to)): what the old task still knows, apart from the new classes' logits outranking it.
    */
   sets: {
     name: string;
@@ -75,8 +75,8 @@ export interface FinalInput {
   epochs: EpochLine[];
   before: (number | undefined)[];
   score(d: Dataset): number | undefined;
-  /** Continual: each set's top-1 among the old classes, before and after (in the order of job.evalSets). */
-  amongOld?: { before: number; after: number }[];
+  /** Continual, per set of job.evalSets whose labels are all old classes: top-1 among them, before and after. */
+  amongOld?: ({ before: number; after: number } | undefined)[];
   terms: string[];
   runner: 'sharded' | 'whole';
   teacherCached: boolean;
@@ -159,7 +159,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
     teacher: teacherAccuracy(f.teacher, s.data),
     before: f.before[i],
     after: f.score(s.data),
-    ...(f.amongOld && { amongOld: f.amongOld[i]! }),
+    ...(f.amongOld?.[i] && { amongOld: f.amongOld[i] }),
   }));
   return {
     report: {

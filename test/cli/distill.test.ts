@@ -224,6 +224,10 @@ test('continual: --resume without --teacher, old and new task before / after', (
     'newy.npy',
     '--val-old',
     'oldx.npy,oldy.npy',
+    '--val-data',
+    'newx.npy',
+    '--val-labels',
+    'newy.npy',
     ...COMMON,
     '--epochs',
     '1',
@@ -235,6 +239,8 @@ test('continual: --resume without --teacher, old and new task before / after', (
   assert.is(rn.code, 0, rn.err);
   assert.match(rn.out, /never name classes 0–4: soft targets over those/);
   const among = report('n.json').sets[0]!.amongOld!;
+  assert.is(report('n.json').sets[1]!.amongOld, undefined, 'the new task has no old classes to score among');
+  assert.match(rn.out, /new task \([\d,]+ samples\): [^\n]*after [\d.]+ %\n/);
   assert.match(
     rn.out,
     new RegExp(
