@@ -6,11 +6,13 @@
 //   qad       --quantize int8 fine-tuning of the KD student vs its float self vs post-training calibration of the
 //             KD student (qadctl: also of the KD student trained on in float as long)
 //   continual classes 0–4, then --resume with 5–9 (learning without forgetting, a replay buffer of --replay N old
-//             images): old / new accuracy before and after
+//             images): old / new accuracy before and after (old also among 0–4 alone); with --continual-joint
+//             the upper bound: the same stage 2 on all 60,000 labelled images (labels only, nothing to forget)
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
 //        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
-//        [--continual-alpha 0.5] [--continual-lr 0.001] [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
+//        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine] [--continual-joint]
+//        [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +255,13 @@ if (RUNS.has('continual')) {
           opt('replay-share', '0.5')!,
         ]
       : [];
+  // stage 2: --continual-lr (default 0.001), --continual-epochs (default --epochs), --continual-schedule
+  const stage2 = [
+    '--epochs',
+    opt('continual-epochs', EPOCHS)!,
+    ...common.map((a, k) => (common[k - 1] === '--lr' ? opt('continual-lr', '0.001')! : a)),
+    ...(opt('continual-schedule') ? ['--schedule', opt('continual-schedule')!] : []),
+  ];
   const r = await edgec('continual-5-9', [
     student,
     '--resume',
@@ -268,8 +277,7 @@ if (RUNS.has('continual')) {
     newVal[1]!,
     '--val-old',
     oldVal.join(','),
-    ...ep,
-    ...common.map((a, k) => (common[k - 1] === '--lr' ? opt('continual-lr', '0.001')! : a)),
+    ...stage2,
     '--alpha',
     opt('continual-alpha', '0.5')!,
     '--checkpoint',
@@ -277,7 +285,32 @@ if (RUNS.has('continual')) {
     '-o',
     join(tmp, 'new.json'),
   ]);
-  for (const s of r.sets) console.log(`${s.name}: before ${pct(s.before)}, after ${pct(s.after)}`);
+  for (const s of r.sets)
+    console.log(
+      `${s.name}: before ${pct(s.before)}, after ${pct(s.after)}` +
+        (s.amongOld ? ` (among 0–4 alone: before ${pct(s.amongOld.before)}, after ${pct(s.amongOld.after)})` : ''),
+    );
+  if (args.includes('--continual-joint')) {
+    // the upper bound of stage 2: the same flags on every old and new image with its label (α 0: nothing to forget)
+    const j = await edgec('continual-joint', [
+      student,
+      '--resume',
+      ck,
+      ...data,
+      '--val-data',
+      newVal[0]!,
+      '--val-labels',
+      newVal[1]!,
+      '--val-old',
+      oldVal.join(','),
+      ...stage2,
+      '--alpha',
+      '0',
+      '-o',
+      join(tmp, 'joint.json'),
+    ]);
+    for (const s of j.sets) console.log(`joint ${s.name}: before ${pct(s.before)}, after ${pct(s.after)}`);
+  }
 }
 
 if (RUNS.has('mnist') && MNIST && MNIST_TEACHER) {

@@ -157,7 +157,10 @@ function summary(r: DistillReport): string[] {
   ];
   for (const s of r.sets)
     lines.push(
-      `${s.name} (${fmtInt(s.samples)} samples): teacher ${pct(s.teacher)}, student before ${pct(s.before)}, after ${pct(s.after)}`,
+      `${s.name} (${fmtInt(s.samples)} samples): teacher ${pct(s.teacher)}, student before ${pct(s.before)}, after ${pct(s.after)}` +
+        (s.amongOld
+          ? `; among the old classes only: before ${pct(s.amongOld.before)}, after ${pct(s.amongOld.after)}`
+          : ''),
     );
   return lines;
 }

@@ -7,7 +7,14 @@
 // post-training quantisation), tracked, then frozen for the last `freezeEpochs` epochs, and an int8 graph
 // quantised with the learned ranges. The run is a pure function of the job (seeded batches, fixed
 // summation orders): the same job gives the same bytes.
-import { Trainer, wasmEvaluator, type BatchSource, type StepReport, type TrainerState } from '../../runtime/train.ts';
+import {
+  Trainer,
+  wasmEvaluator,
+  type BatchSource,
+  type Evaluator,
+  type StepReport,
+  type TrainerState,
+} from '../../runtime/train.ts';
 import { load } from '../../runtime/node.ts';
 import { cloneGraph } from '../compile.ts';
 import { ModelError, type Graph } from '../ir/graph.ts';
@@ -21,7 +28,7 @@ import type { Range } from '../quantize/observers.ts';
 import type { RelationalKind } from '../train/distill-loss.ts';
 import type { OptimizerOptions } from '../train/training-graph.ts';
 import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type StudentPlan } from './plan.ts';
-import { finalReport, type DistillReport, type EpochLine } from './report.ts';
+import { finalReport, topAmong, type DistillReport, type EpochLine } from './report.ts';
 import { bundleTeacher, graphTeacher, logitsOf, tensorOf, type Teacher } from './teacher.ts';
 import { TeacherBatches } from './batches.ts';
 import { replayLabels, withReplay, type Replay } from './replay.ts';
@@ -256,6 +263,12 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
     let trainer = new Trainer(plan.runner, { evaluator });
     const evalSets = job.evalSets ?? [];
     const before = evalSets.map((s) => trainer.evaluate(valSource(s.data)).accuracy);
+    // continual: on sets of old classes only, the old task's own decision (argmax over the old classes)
+    const amongOld = (d: Dataset) =>
+      oc && d.labels.every((y) => y >= oc[0] && y < oc[1])
+        ? topAmong(setLogits(trainer, evaluator, valSource(d)), d.labels, d.size, oc)
+        : undefined;
+    const oldBefore = evalSets.map((s) => amongOld(s.data));
     const phase1 = job.epochs - freeze;
     if (job.resume) {
       if (job.quantize && job.resume.epoch >= phase1)
@@ -317,6 +330,9 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       epochs,
       before,
       score: (d) => trainer.evaluate(valSource(d)).accuracy,
+      amongOld: evalSets.map((s, i) =>
+        oldBefore[i] === undefined ? undefined : { before: oldBefore[i], after: amongOld(s.data)! },
+      ),
       terms: termNames,
       runner: plan.kind,
       teacherCached: batches.cached,
@@ -327,6 +343,19 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
   } finally {
     await plan.close();
   }
+}
+
+/** The logits [n, classes] of every sample of `source` (one epoch, in order) with the trainer's current variables. */
+function setLogits(trainer: Trainer, ev: Evaluator, source: BatchSource): Float32Array {
+  const w = trainer.state().variables;
+  const parts: Float32Array[] = [];
+  for (let k = 0; k < source.batchesPerEpoch; k++) {
+    const x = source.batch(0, k).x;
+    parts.push(ev.logits(x, x.length / ev.sampleElements, w));
+  }
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
 }
 
 /**

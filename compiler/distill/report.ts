@@ -52,8 +52,19 @@ export interface DistillReport {
   student: ModelFigures;
   /** --quantize int8: the int8 student with the learned ranges. */
   int8?: ModelFigures & { ranges: number };
-  /** Extra labelled sets (continual distillation: old task, new task): top-1 of teacher, student before, after. */
-  sets: { name: string; samples: number; teacher?: number; before?: number; after?: number }[];
+  /**
+   * Extra labelled sets (continual distillation: old task, new task): top-1 of teacher, student before, after; for a
+   * set of old classes only (continual with `oldClasses`) also the student's top-1 among those classes alone (argmax
+   * over [from, to)): what the old task still knows, apart from the new classes' logits outranking it.
+   */
+  sets: {
+    name: string;
+    samples: number;
+    teacher?: number;
+    before?: number;
+    after?: number;
+    amongOld?: { before: number; after: number };
+  }[];
 }
 
 export interface FinalInput {
@@ -64,6 +75,8 @@ export interface FinalInput {
   epochs: EpochLine[];
   before: (number | undefined)[];
   score(d: Dataset): number | undefined;
+  /** Continual, per set of job.evalSets whose labels are all old classes: top-1 among them, before and after. */
+  amongOld?: ({ before: number; after: number } | undefined)[];
   terms: string[];
   runner: 'sharded' | 'whole';
   teacherCached: boolean;
@@ -88,6 +101,21 @@ async function figures(g0: Graph, bundle: Uint8Array, measure: boolean, accuracy
     bundleBytes: bundle.length,
     ...(measure && { latencyMs: await latencyMs(bundle, x, sample) }),
   };
+}
+
+/**
+ * Top-1 of logits [n, classes] against `labels` with the argmax taken over the classes [from, to) only (first
+ * maximum on ties, as scoreLogits); a label outside the range counts as wrong.
+ */
+export function topAmong(logits: Float32Array, labels: Int32Array, n: number, [from, to]: [number, number]): number {
+  const classes = logits.length / n;
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let best = from;
+    for (let k = from + 1; k < to; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
+    if (best === labels[i]) right++;
+  }
+  return right / n;
 }
 
 /** Scores an int8 graph (a bundle of it on the simd build) on a labelled set. */
@@ -131,6 +159,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
     teacher: teacherAccuracy(f.teacher, s.data),
     before: f.before[i],
     after: f.score(s.data),
+    ...(f.amongOld?.[i] && { amongOld: f.amongOld[i] }),
   }));
   return {
     report: {

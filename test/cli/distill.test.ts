@@ -16,7 +16,7 @@ import type { DistillReport } from '../../compiler/distill/index.ts';
 import { load } from '../../runtime/node.ts';
 import { randF32, rng } from '../assembly/harness.ts';
 import { edgecIn } from './run-edgec.ts';
-import { digits, writeTrainFixtures } from './train-fixtures.ts';
+import { digits, TRAIN_N, writeTrainFixtures } from './train-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-distill-'));
 const at = (f: string) => join(tmp, f);
@@ -200,6 +200,54 @@ test('continual: --resume without --teacher, old and new task before / after', (
   );
   assert.is(rr.code, 0, rr.err);
   assert.match(rr.out, /\+ \d+ rows of the 1,440-sample replay buffer \(labels: the previous model's top-1\)/);
+  // new data of classes 5–9 only: soft targets over 0–4, and the old task also scored among 0–4 alone
+  const part = (x: Float32Array, y: Int32Array, keep: (k: number) => boolean, name: string) => {
+    const rows = Array.from(y.keys()).filter((i) => keep(y[i]!));
+    saveNpy(at(`${name}x.npy`), {
+      shape: [rows.length, 64],
+      data: Float32Array.from(rows.flatMap((i) => Array.from(x.subarray(i * 64, i * 64 + 64)))),
+    });
+    saveNpy(at(`${name}y.npy`), { shape: [rows.length], data: Int32Array.from(rows, (i) => y[i]!) });
+  };
+  const vx = d.x.slice(TRAIN_N * 64),
+    vy = Int32Array.from(d.y.slice(TRAIN_N));
+  part(vx, vy, (k) => k >= 5, 'new');
+  part(vx, vy, (k) => k < 5, 'old');
+  const rn = edgec(
+    'distill',
+    'student.json',
+    '--resume',
+    'ck',
+    '--data',
+    'newx.npy',
+    '--labels',
+    'newy.npy',
+    '--val-old',
+    'oldx.npy,oldy.npy',
+    '--val-data',
+    'newx.npy',
+    '--val-labels',
+    'newy.npy',
+    ...COMMON,
+    '--epochs',
+    '1',
+    '--report',
+    'n.json',
+    '-o',
+    'new-classes.json',
+  );
+  assert.is(rn.code, 0, rn.err);
+  assert.match(rn.out, /never name classes 0–4: soft targets over those/);
+  const among = report('n.json').sets[0]!.amongOld!;
+  assert.is(report('n.json').sets[1]!.amongOld, undefined, 'the new task has no old classes to score among');
+  assert.match(rn.out, /new task \([\d,]+ samples\): [^\n]*after [\d.]+ %\n/);
+  assert.match(
+    rn.out,
+    new RegExp(
+      `among the old classes only: before ${(100 * among.before).toFixed(2)} %, after ${(100 * among.after).toFixed(2)} %`,
+    ),
+  );
+  assert.ok(among.before >= report('n.json').sets[0]!.before!, 'fewer classes to lose to');
 });
 
 test('bad input: one error naming the file, node or flag; nothing written', () => {

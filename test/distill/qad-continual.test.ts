@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { cloneGraph, compileGraph } from '../../compiler/compile.ts';
 import { datasetOf, distill, type DistillJob } from '../../compiler/distill/index.ts';
 import { replayLabels, withReplay } from '../../compiler/distill/replay.ts';
+import { topAmong } from '../../compiler/distill/report.ts';
 import { graphTeacher } from '../../compiler/distill/teacher.ts';
 import type { Graph } from '../../compiler/ir/graph.ts';
 import { quantize } from '../../compiler/quantize/index.ts';
@@ -50,15 +51,16 @@ function classes(x: Float32Array, y: ArrayLike<number>, count: number, keep: (k:
   );
 }
 
-const top1 = (g: Graph, data: ReturnType<typeof classes>) =>
+/** Top-1 of a model on `data`, the argmax over the classes [from, to) (default: all ten). */
+const top1 = (g: Graph, data: ReturnType<typeof classes>, [from, to] = [0, 10]) =>
   load(compileGraph(g).bundle).then((m) => {
     const y = m.run({ x: data.readSamples(Uint32Array.from({ length: data.size }, (_, i) => i)) })[
       m.info.outputs[0]!.name
     ] as Float32Array;
     let ok = 0;
     for (let i = 0; i < data.size; i++) {
-      let b = 0;
-      for (let k = 1; k < 10; k++) if (y[i * 10 + k]! > y[i * 10 + b]!) b = k;
+      let b = from;
+      for (let k = from + 1; k < to; k++) if (y[i * 10 + k]! > y[i * 10 + b]!) b = k;
       if (b === data.labels[i]) ok++;
     }
     return ok / data.size;
@@ -138,10 +140,25 @@ test('continual: a replay buffer is the stored samples with the previous modelâ€
       assert.is(mixed.labels[row], l.indexOf(Math.max(...l)), `label of row ${row}`);
     } else assert.is(mixed.labels[row], newTrain.labels[row]);
   }
-  const cont = (replay?: DistillJob['replay']) =>
-    distill(job(previous, cloneGraph(previous), { data: newTrain, oldClasses: [0, 5], alpha: 0.5, epochs: 3, replay }));
-  const lwf = (await cont()).model,
-    rep = (await cont({ data: buffer, labelled: false, share: 0.25 })).model;
+  const cont = (replay?: DistillJob['replay'], evalSets?: DistillJob['evalSets']) =>
+    distill(
+      job(previous, cloneGraph(previous), {
+        data: newTrain,
+        oldClasses: [0, 5],
+        alpha: 0.5,
+        epochs: 3,
+        replay,
+        evalSets,
+      }),
+    );
+  const lwf = (await cont()).model;
+  const replayed = await cont({ data: buffer, labelled: false, share: 0.25 }, [{ name: 'old task', data: oldVal }]);
+  const rep = replayed.model;
+  // the report's old task among the old classes only: the previous model's and the result's own argmax over 0â€“4
+  const among = replayed.report.sets[0]!.amongOld!;
+  assert.is(among.before, await top1(previous, oldVal, [0, 5]));
+  assert.is(among.after, await top1(rep, oldVal, [0, 5]));
+  assert.ok(among.after >= replayed.report.sets[0]!.after!, 'fewer classes to lose to');
   const acc = await Promise.all([previous, lwf, rep].flatMap((g) => [top1(g, oldVal), top1(g, newVal)]));
   console.log(
     `  old / new classes: previous ${acc[0]} / ${acc[1]}, LwF ${acc[2]} / ${acc[3]}, LwF + 40 replayed ${acc[4]} / ${acc[5]}`,
@@ -149,6 +166,13 @@ test('continual: a replay buffer is the stored samples with the previous modelâ€
   assert.ok(acc[0]! > 0.85 && acc[1] === 0, 'the previous model knows classes 0â€“4 only');
   assert.ok(acc[4]! > acc[2]! + 0.3, 'replay keeps the old classes');
   assert.ok(acc[5]! > 0.75, 'and learns the new ones');
+});
+
+test('topAmong: argmax over [from, to) only, first maximum on ties, a label outside counts as wrong', () => {
+  // rows: best overall 4 but 1 among [1, 3); tie 1 = 2 â†’ 1; label 0 (outside [1, 3)); best 2
+  const logits = Float32Array.of(0, 2, 1, 0, 9, 0, 3, 3, 0, 0, 5, 1, 0, 0, 0, 0, 1, 4, 0, 0);
+  assert.is(topAmong(logits, Int32Array.of(1, 1, 0, 2), 4, [1, 3]), 3 / 4);
+  assert.is(topAmong(logits, Int32Array.of(2, 2, 2, 1), 4, [1, 3]), 0);
 });
 
 test.run();
