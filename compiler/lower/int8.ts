@@ -6,7 +6,7 @@ import { attrNum, broadcastStrides, convGeometry, toFloat64 } from '../ir/ops/he
 import { poolGeometry } from '../ir/ops/pool.ts';
 import { gapQs8Scale } from '../ir/ops/global-avg-pool.ts';
 import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
-import { unaryTableQs8 } from '../ir/ops/unary.ts';
+import { unaryTableQs8, clampTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
 import { accumulatorFits, addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
@@ -331,6 +331,17 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const qi = tensorQuant(g, x, n),
         qo = tensorQuant(g, out, n);
       const table = wrap(() => unaryTableQs8(n.op, qi.scale, qi.zp, qo.scale, qo.zp));
+      const tt = constTensor(`${n.name}:table`, fb.DType.I8, [256], i8Bytes(table));
+      ctx.push({ kernel: fb.KernelId.Lut_QS8, inputs: [ctx.idOf(x, n), tt], macs: numElements(t(x).shape) });
+      return true;
+    }
+    case 'Relu':
+    case 'Relu6':
+    case 'Clip': {
+      // left on int8 only when the output's params hold values outside the range (quantize/rewrite.ts)
+      const qi = tensorQuant(g, x, n),
+        qo = tensorQuant(g, out, n);
+      const table = wrap(() => clampTableQs8(n, qi.scale, qi.zp, qo.scale, qo.zp, g.int8Arithmetic === 'tflite'));
       const tt = constTensor(`${n.name}:table`, fb.DType.I8, [256], i8Bytes(table));
       ctx.push({ kernel: fb.KernelId.Lut_QS8, inputs: [ctx.idOf(x, n), tt], macs: numElements(t(x).shape) });
       return true;

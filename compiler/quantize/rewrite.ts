@@ -13,6 +13,7 @@ import {
 import { attrNum } from '../ir/ops/helpers.ts';
 import { OPS } from '../ir/ops/index.ts';
 import type { Int8Rule } from '../ir/ops/op-def.ts';
+import { clampCodes, clampRange } from '../ir/ops/unary.ts';
 import {
   activationQuant,
   fitBiasScales,
@@ -52,12 +53,6 @@ export interface RewriteResult {
 }
 
 const f32 = Math.fround;
-
-function clampRange(n: Node): [number, number] {
-  if (n.op === 'Relu') return [0, Infinity];
-  if (n.op === 'Relu6') return [0, 6];
-  return [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)];
-}
 
 /** Softmax over the last axis (the only one Softmax_QS8 runs). */
 function lastAxis(n: Node, rank?: number): boolean {
@@ -234,8 +229,15 @@ export function quantizeGraph(src: Graph, opts: RewriteOptions): RewriteResult {
     }
     const oq = opts.quant.get(out)!;
     if (CLAMPS.has(n.op)) {
-      // int8 clamp at 0 (or any range holding the output's) = saturation while requantising
+      // int8 clamp at 0 (or any range holding the output's) = saturation while requantising; output params that
+      // can hold values outside the range (a .tflite RELU with its input's params) keep an int8 clamp node
       const xi = asInt8(x);
+      const [lo, hi] = clampRange(n);
+      const [qlo, qhi] = clampCodes(lo, hi, oq.scale[0]!, oq.zeroPoint[0]!);
+      if (qlo > -128 || qhi < 127) {
+        emit({ ...n, inputs: [xi], outputs: [int8Out(out, oq)], attrs: structuredClone(n.attrs) });
+        continue;
+      }
       if (sameQuant(qparams.get(xi), oq)) {
         qname.set(out, xi);
         continue;

@@ -2,12 +2,14 @@
 // Sigmoid and Tanh run on int8 as TFLite's LOGISTIC / TANH do, HardSwish as its HARD_SWISH does (Lut_QS8: a
 // 256-entry table the compiler fills), placed by the quantize pass for pre-quantised models only (HardSwish: .tflite
 // ones); Exp stays float.
-// Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass).
+// Same shape and dtype out as in. On int8, Relu/Relu6/Clip are the saturation of a Requantize (quantize pass) when
+// the output's params cannot hold a value outside [min, max]; otherwise they stay int8 Relu/Relu6/Clip nodes that run
+// as Lut_QS8 with the clamp in the table (clampTableQs8), as TFLite clamps a standalone RELU.
 import { FLOAT32_MAX, activationGradRule, attrNum, noAttrs, sameF, passChannels } from './helpers.ts';
 import type { GradRule, Int8Rule, OpDef, OpSchema, Value } from './op-def.ts';
 import type { Graph, Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
-import { quantizeMultiplier } from '../requant.ts';
+import { quantizeMultiplier, requantize } from '../requant.ts';
 
 const f32 = Math.fround;
 const roundAway = (v: number) => (v < 0 ? -Math.round(-v) : Math.round(v));
@@ -80,6 +82,72 @@ export function unaryTableQs8(op: string, sIn: number, zpIn: number, sOut: numbe
   return lutTableQs8(op as 'Sigmoid' | 'Tanh', sIn, zpIn, sOut, zpOut);
 }
 
+/** The [min, max] a Relu, Relu6 or Clip node keeps. */
+export function clampRange(n: Node): [number, number] {
+  if (n.op === 'Relu') return [0, Infinity];
+  if (n.op === 'Relu6') return [0, 6];
+  return [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)];
+}
+
+/**
+ * The int8 codes [qlo, qhi] a clamp to [lo, hi] keeps on output params (s, zp), as TFLite's
+ * CalculateActivationRangeQuantized: zp + round_half_away(f32(bound / s)), within [−128, 127].
+ */
+export function clampCodes(lo: number, hi: number, s: number, zp: number): [number, number] {
+  const code = (v: number) => zp + roundAway(f32(f32(v) / f32(s)));
+  return [lo === -Infinity ? -128 : Math.max(-128, code(lo)), hi === Infinity ? 127 : Math.min(127, code(hi))];
+}
+
+/**
+ * TFLite's MultiplyByQuantizedMultiplier(x, r): r = m·2^e with m in [0.5, 1) as a Q31 integer M (frexp, rounded);
+ * x·2^max(e, 0) times M in Q31 rounded half away from zero (SaturatingRoundingDoublingHighMul), then divided by
+ * 2^max(−e, 0) rounded half away from zero. Its ties differ from edgec's single rounding (half up).
+ */
+function tfliteMultiply(x: number, r: number): number {
+  let e = Math.floor(Math.log2(r)) + 1;
+  let m = Math.round((r / 2 ** e) * 2 ** 31);
+  if (m < 2 ** 30) ((m *= 2), e--); // log2 rounding at an exact power of two
+  if (m === 2 ** 31) ((m /= 2), e++);
+  const ab = BigInt(x * 2 ** Math.max(e, 0)) * BigInt(m);
+  const high = Number((ab + (ab >= 0n ? 1n << 30n : 1n - (1n << 30n))) / (1n << 31n)); // BigInt / truncates
+  return divPow2Round(high, Math.max(-e, 0));
+}
+
+/**
+ * Lut_QS8 table of an int8 clamp whose output params can hold values outside [lo, hi]: q requantised by
+ * f32(s_in) / f32(s_out) and clamped to clampCodes — edgec's Requantize rounding, or in a .tflite graph TFLite's
+ * QuantizedReluX (tfliteMultiply).
+ */
+export function clampTableQs8(
+  n: Node,
+  sIn: number,
+  zpIn: number,
+  sOut: number,
+  zpOut: number,
+  tflite: boolean,
+): Int8Array {
+  const [lo, hi] = clampRange(n);
+  const [qlo, qhi] = clampCodes(lo, hi, sOut, zpOut);
+  const r = f32(sIn) / f32(sOut);
+  const { mult, shift } = quantizeMultiplier(r, n.name);
+  return Int8Array.from({ length: 256 }, (_, i) => {
+    const v = i - 128 - zpIn;
+    if (!tflite) return requantize(v, mult, shift, zpOut, qlo, qhi);
+    return Math.min(qhi, Math.max(qlo, zpOut + tfliteMultiply(v, r)));
+  });
+}
+
+/** Integer reference of a clamp left on int8 by the quantize pass (Lut_QS8 with clampTableQs8). */
+const clampInt8: Int8Rule = {
+  quantize: 'clamp',
+  evaluate(g: Graph, n: Node, ins: (Value | undefined)[]) {
+    const qi = tensorQuant(g, n.inputs[0]!, n),
+      qo = tensorQuant(g, n.outputs[0]!, n);
+    const t = clampTableQs8(n, qi.scale, qi.zp, qo.scale, qo.zp, g.int8Arithmetic === 'tflite');
+    return [ins[0]!.data.map((v) => t[v + 128]!)];
+  },
+};
+
 /** Integer reference of Lut_QS8: y = table[x + 128]. */
 const lutInt8 = (op: 'Sigmoid' | 'Tanh' | 'HardSwish'): Int8Rule => ({
   evaluate(g: Graph, n: Node, ins: (Value | undefined)[]) {
@@ -104,11 +172,11 @@ function unary(f: (v: number, n: Node) => number, schema: OpSchema, int8: Int8Ru
 
 const sigmoidOf = (v: number) => 1 / (1 + Math.exp(-v));
 
-export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), { quantize: 'clamp' }, activationGradRule('relu'));
+export const relu = unary((v) => Math.max(v, 0), noAttrs([1, 1]), clampInt8, activationGradRule('relu'));
 export const relu6 = unary(
   (v) => Math.min(Math.max(v, 0), 6),
   noAttrs([1, 1]),
-  { quantize: 'clamp' },
+  clampInt8,
   activationGradRule('clip', () => ({ clip: [0, 6] })),
 );
 export const clip = unary(
@@ -125,7 +193,7 @@ export const clip = unary(
         ? undefined
         : `attr 'min': expected min ≤ max, found min ${a.min} > max ${a.max}`,
   },
-  { quantize: 'clamp' },
+  clampInt8,
   activationGradRule('clip', (n) => ({ clip: [attrNum(n, 'min', -Infinity), attrNum(n, 'max', Infinity)] })),
 );
 export const leakyRelu = unary(

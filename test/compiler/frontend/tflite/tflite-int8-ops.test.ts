@@ -236,4 +236,33 @@ test('int8 PAD: the fill is the zero point, on int8', async () => {
   assert.is(r.diff, 0);
 });
 
+// A standalone RELU / RELU6 / RELU_N1_TO_1 whose output params can hold values outside its range (the same params
+// as its input, say) must clamp, not only requantise: TFLite clamps at zp_out + round(lo / s_out). (Params where
+// (q − zp_in)·s_in/s_out lands exactly on a negative half are left out: docs/tflite-support.md.)
+test('int8 standalone RELU, RELU6, RELU_N1_TO_1 on all 256 inputs: every byte identical', async () => {
+  for (const [code, name] of [
+    [B.RELU, 'RELU'],
+    [B.RELU6, 'RELU6'],
+    [B.RELU_N1_TO_1, 'RELU_N1_TO_1'],
+  ] as const) {
+    for (const [si, zi, so, zo] of [
+      [0.05, 0, 0.05, 0], // same params, symmetric: the clamp is all the op does
+      [0.1, -20, 0.1, -20],
+      [0.04, 5, 0.03, -128], // output range starts at 0: saturation alone clamps RELU
+      [0.07, 10, 0.03, 3], // s_in / s_out = 2.33: TFLite's double rounding (half away from zero)
+      [0.02, 10, 0.07, 3],
+      [0.013, -7, 0.1, 20],
+    ] as const) {
+      const r = await differingBytes(
+        [i8('x', [1, 256], si, zi), i8('y', [1, 256], so, zo)],
+        [{ code, inputs: [0], outputs: [1] }],
+        [0],
+        1,
+        [[ALL]],
+      );
+      assert.is(r.diff, 0, `${name} s_in ${si} zp_in ${zi} → s_out ${so} zp_out ${zo}: ${r.diff}/${r.total} differ`);
+    }
+  }
+});
+
 test.run();
