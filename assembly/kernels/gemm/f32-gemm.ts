@@ -2,7 +2,8 @@
 // x [M,K] row-major, w [K,N], b [N] or none, y [M,N]; per output acc = b[n]; k ascending; act.
 // SIMD: per 8-column block (its K x 8 weights stay in L1) 4x8 register tiles, 1x8 row tail;
 // M < 4 first takes 1x16 tiles (4 independent accumulators); 4-wide and scalar column tails.
-// Scalar build: 4 columns per row in local accumulators. Bit-identical to the reference twins in both builds.
+// Scalar build: 4×4 tiles (rows4F32) where M and N allow, else 4 columns per row, in local accumulators.
+// Bit-identical to the reference twins in both builds.
 import { activate, activate4 } from '../activation';
 
 export function gemmF32(
@@ -47,9 +48,12 @@ export function gemmF32(
       }
     }
   } else {
-    // Scalar build: 4 columns in local accumulators per row, then single columns.
+    // Scalar build: 4 columns in local accumulators per row, then single columns; 4 rows at a time first where
+    // N allows (each x and w load serves 4 products: what wasm3 pays for).
     const ws = (<usize>N) << 2;
-    for (let m = 0; m < M; m++) {
+    let m0 = 0;
+    if (N >= 4) for (; m0 + 4 <= M; m0 += 4) rows4F32(x, w, b, y, m0, K, N, act, lo, hi);
+    for (let m = m0; m < M; m++) {
       const xr = x + ((<usize>(m * K)) << 2);
       const yr = y + ((<usize>(m * N)) << 2);
       let n = 0;
@@ -89,6 +93,100 @@ export function gemmF32(
       }
     }
   }
+}
+
+/** Scalar build: rows m..m+3, 4 columns at a time in 16 local accumulators (each k ascending from the bias, as in
+ * the 1-row loop), then the last N mod 4 columns one by one. */
+function rows4F32(x: usize, w: usize, b: usize, y: usize, m: i32, K: i32, N: i32, act: i32, lo: f32, hi: f32): void {
+  const ws = (<usize>N) << 2,
+    rs = (<usize>K) << 2;
+  const xr = x + ((<usize>(m * K)) << 2);
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    const bn = b + ((<usize>n) << 2);
+    const c0: f32 = b == 0 ? 0 : load<f32>(bn),
+      c1: f32 = b == 0 ? 0 : load<f32>(bn, 4),
+      c2: f32 = b == 0 ? 0 : load<f32>(bn, 8),
+      c3: f32 = b == 0 ? 0 : load<f32>(bn, 12);
+    let a00 = c0,
+      a01 = c1,
+      a02 = c2,
+      a03 = c3,
+      a10 = c0,
+      a11 = c1,
+      a12 = c2,
+      a13 = c3;
+    let a20 = c0,
+      a21 = c1,
+      a22 = c2,
+      a23 = c3,
+      a30 = c0,
+      a31 = c1,
+      a32 = c2,
+      a33 = c3;
+    let xp = xr,
+      wp = w + ((<usize>n) << 2);
+    for (let k = 0; k < K; k++) {
+      const w0 = load<f32>(wp),
+        w1 = load<f32>(wp, 4),
+        w2 = load<f32>(wp, 8),
+        w3 = load<f32>(wp, 12);
+      let v = load<f32>(xp);
+      a00 += v * w0;
+      a01 += v * w1;
+      a02 += v * w2;
+      a03 += v * w3;
+      v = load<f32>(xp + rs);
+      a10 += v * w0;
+      a11 += v * w1;
+      a12 += v * w2;
+      a13 += v * w3;
+      v = load<f32>(xp + 2 * rs);
+      a20 += v * w0;
+      a21 += v * w1;
+      a22 += v * w2;
+      a23 += v * w3;
+      v = load<f32>(xp + 3 * rs);
+      a30 += v * w0;
+      a31 += v * w1;
+      a32 += v * w2;
+      a33 += v * w3;
+      xp += 4;
+      wp += ws;
+    }
+    let o = y + ((<usize>(m * N + n)) << 2);
+    store<f32>(o, activate(a00, act, lo, hi));
+    store<f32>(o, activate(a01, act, lo, hi), 4);
+    store<f32>(o, activate(a02, act, lo, hi), 8);
+    store<f32>(o, activate(a03, act, lo, hi), 12);
+    o += ws;
+    store<f32>(o, activate(a10, act, lo, hi));
+    store<f32>(o, activate(a11, act, lo, hi), 4);
+    store<f32>(o, activate(a12, act, lo, hi), 8);
+    store<f32>(o, activate(a13, act, lo, hi), 12);
+    o += ws;
+    store<f32>(o, activate(a20, act, lo, hi));
+    store<f32>(o, activate(a21, act, lo, hi), 4);
+    store<f32>(o, activate(a22, act, lo, hi), 8);
+    store<f32>(o, activate(a23, act, lo, hi), 12);
+    o += ws;
+    store<f32>(o, activate(a30, act, lo, hi));
+    store<f32>(o, activate(a31, act, lo, hi), 4);
+    store<f32>(o, activate(a32, act, lo, hi), 8);
+    store<f32>(o, activate(a33, act, lo, hi), 12);
+  }
+  for (let r = 0; r < 4; r++)
+    for (let j = n; j < N; j++) {
+      let acc: f32 = b == 0 ? 0 : load<f32>(b + ((<usize>j) << 2));
+      let xp = xr + <usize>r * rs,
+        wp = w + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        acc += load<f32>(xp) * load<f32>(wp);
+        xp += 4;
+        wp += ws;
+      }
+      store<f32>(y + ((<usize>((m + r) * N + j)) << 2), activate(acc, act, lo, hi));
+    }
 }
 
 // @ts-ignore: decorator
