@@ -81,11 +81,11 @@ export const VARIANTS: readonly KernelVariant[] = [
   },
   // the scalar build's whole 8-column blocks (K ≤ 8192): three rows per i64 multiply, for wasm3 on microcontrollers
   {
-    name: 'qs8-gemm-3x4c2-scalar',
+    name: 'qs8-gemm-6x8c2-scalar',
     dir: 'gemm',
     serves: ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'],
     builds: ['scalar'],
-    tile: { mr: 3, nr: 4, kr: 2 },
+    tile: { mr: 6, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
   },
   {

@@ -4,7 +4,8 @@
 // tap adds (zp_in − zp_in)·w = 0), then every output pixel is a whole KH×KW window with no bounds checks; the
 // weights sit in locals and zp_in + 128 is folded into the bias (bias − (zp_in + 128)·Σw, exact mod 2^32 like the
 // i32 sum itself). 3×3 stride 1 dilation 1 computes two pixels per multiply: an i64 load of plane[j], plane[j+1]
-// is u_j + 2^32·u_(j+1) (u ≥ 0), so Σ_taps load·w = L + 2^32·R with L, R the two pixels' sums (|L| < 2^31).
+// is u_j + 2^32·u_(j+1) (u ≥ 0), so b·(2^32 + 1) + Σ_taps load·w = (b + L) + 2^32·(b + R) with L, R the two pixels'
+// sums, and zp_out rides in the rounding constant (exactness conditions: pairFolds).
 import { StepParams } from '../../bundle/model';
 import { qcAt } from '../gemm/qs8-requant';
 
@@ -29,15 +30,19 @@ export function dwconv2dQs8Plane(x: usize, w: usize, qc: usize, y: usize, N: i32
   // plane (r, q) is input (r − pt, q − pl): the in-bounds rectangle [rA, rB) × [qA, qB)
   const rA = max(0, p.pt), rB = min(Hp, p.pt + H), qA = max(0, p.pl), qB = min(Wp, p.pl + W);
   const pair = KH == 3 && KW == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1;
+  const cs = <usize>C, cs2 = cs << 1, qn = max(0, qB - qA);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       for (let r = rA; r < rB; r++) {
         let s = x + <usize>((((n * H + r - p.pt) * W + qA - p.pl) * C) + c), d = plane + (<usize>(r * Wp + qA) << 2);
-        for (let q = qA; q < qB; q++) {
+        // two pixels per pass (wasm3 pays per loop step), the odd one after
+        for (let k = qn >> 1; k > 0; k--) {
           store<i32>(d, <i32>load<i8>(s) + 128);
-          s += <usize>C;
-          d += 4;
+          store<i32>(d, <i32>load<i8>(s + cs) + 128, 4);
+          s += cs2;
+          d += 8;
         }
+        if (qn & 1) store<i32>(d, <i32>load<i8>(s) + 128);
       }
       let sumW = 0;
       for (let t = 0; t < KH * KW; t++) sumW += <i32>load<i8>(w + <usize>(t * C + c));
@@ -45,42 +50,61 @@ export function dwconv2dQs8Plane(x: usize, w: usize, qc: usize, y: usize, N: i32
       const m = <i64>qcAt(qc, C, 1, c), shift = qcAt(qc, C, 2, c);
       const rnd = <i64>1 << <i64>(shift - 1), s64 = <i64>shift;
       const yc = y + <usize>(n * OH * OW * C + c);
-      if (pair) dw3x3Pairs(w + <usize>c, C, b, m, rnd, s64, yc, OH, OW, Wp, zpOut, p.qMin, p.qMax);
+      // the pair kernel folds the bias into both halves and zp_out into the rounding constant (pairFolds)
+      if (pair && pairFolds(b, shift, zpOut))
+        dw3x3Pairs(w + <usize>c, C, b, m, rnd + (<i64>zpOut << s64), s64, yc, OH, OW, Wp, p.qMin, p.qMax);
       else dwWindows(w + <usize>c, C, KH, KW, sh, sw, dh, dw, b, m, rnd, s64, yc, OH, OW, Wp, zpOut, p.qMin, p.qMax);
     }
   }
   return true;
 }
 
-/** One channel, 3×3 stride 1: two output pixels per pass, one i64 multiply per tap for both. */
-function dw3x3Pairs(wc: usize, C: i32, b: i32, m: i64, rnd: i64, s: i64, y: usize, OH: i32, OW: i32, Wp: i32,
-                    zp: i32, lo: i32, hi: i32): void {
+/**
+ * Whether dw3x3Pairs is exact for a channel: |b| < 2^30 keeps b + L (|L| ≤ 9·255·128) inside i32, so the low half of
+ * b·(2^32 + 1) + Σ is b + L and (acc + 2^31) >> 32 is b + R; shift in [1, 54] and |zp| ≤ 256 keep
+ * acc·m + 2^(s−1) + zp·2^s below 2^63 in magnitude, so its floor shift is the reference's ((acc·m + 2^(s−1)) >> s) + zp.
+ */
+// @ts-ignore: decorator
+@inline function pairFolds(b: i32, shift: i32, zp: i32): bool {
+  return b > -(1 << 30) && b < 1 << 30 && shift >= 1 && shift <= 54 && zp >= -256 && zp <= 256;
+}
+
+/** One channel, 3×3 stride 1: two output pixels per pass, one i64 multiply per tap for both; rz = 2^(s−1) + zp·2^s. */
+function dw3x3Pairs(wc: usize, C: i32, b: i32, m: i64, rz: i64, s: i64, y: usize, OH: i32, OW: i32, Wp: i32,
+                    lo: i32, hi: i32): void {
   const cs = <usize>C;
   const w0 = <i64>load<i8>(wc), w1 = <i64>load<i8>(wc + cs), w2 = <i64>load<i8>(wc + 2 * cs);
   const w3 = <i64>load<i8>(wc + 3 * cs), w4 = <i64>load<i8>(wc + 4 * cs), w5 = <i64>load<i8>(wc + 5 * cs);
   const w6 = <i64>load<i8>(wc + 6 * cs), w7 = <i64>load<i8>(wc + 7 * cs), w8 = <i64>load<i8>(wc + 8 * cs);
-  const rs = <usize>(Wp << 2), lo64 = <i64>lo, hi64 = <i64>hi;
+  const rs = <usize>(Wp << 2), lo64 = <i64>lo, hi64 = <i64>hi, bb = <i64>b * ((<i64>1 << 32) + 1), half = <i64>1 << 31;
   let yp = y;
   for (let oh = 0; oh < OH; oh++) {
     let a = plane + <usize>oh * rs;
-    for (let ow = 0; ow < OW; ow += 2) {
+    for (let k = OW >> 1; k > 0; k--) {
       const a1 = a + rs, a2 = a1 + rs;
-      const acc = load<i64>(a) * w0 + load<i64>(a, 4) * w1 + load<i64>(a, 8) * w2 +
+      const acc = bb + load<i64>(a) * w0 + load<i64>(a, 4) * w1 + load<i64>(a, 8) * w2 +
                   load<i64>(a1) * w3 + load<i64>(a1, 4) * w4 + load<i64>(a1, 8) * w5 +
                   load<i64>(a2) * w6 + load<i64>(a2, 4) * w7 + load<i64>(a2, 8) * w8;
-      const l = <i32>acc;
-      let v = ((<i64>(b + l) * m + rnd) >> s) + <i64>zp;
+      let v = (<i64><i32>acc * m + rz) >> s;
       v = v < lo64 ? lo64 : v > hi64 ? hi64 : v;
       store<i8>(yp, <i8>v);
-      if (ow + 1 < OW) {
-        let u = ((<i64>(b + <i32>((acc - <i64>l) >> 32)) * m + rnd) >> s) + <i64>zp;
-        u = u < lo64 ? lo64 : u > hi64 ? hi64 : u;
-        store<i8>(yp + cs, <i8>u);
-      }
+      let u = (((acc + half) >> 32) * m + rz) >> s;
+      u = u < lo64 ? lo64 : u > hi64 ? hi64 : u;
+      store<i8>(yp + cs, <i8>u);
       a += 8;
       yp += cs << 1;
     }
-    if (OW & 1) yp -= cs;
+    if (OW & 1) {
+      // the last pixel: the low half of a pair (the plane has one element of slack for its right neighbour)
+      const a1 = a + rs, a2 = a1 + rs;
+      const acc = bb + load<i64>(a) * w0 + load<i64>(a, 4) * w1 + load<i64>(a, 8) * w2 +
+                  load<i64>(a1) * w3 + load<i64>(a1, 4) * w4 + load<i64>(a1, 8) * w5 +
+                  load<i64>(a2) * w6 + load<i64>(a2, 4) * w7 + load<i64>(a2, 8) * w8;
+      let v = (<i64><i32>acc * m + rz) >> s;
+      v = v < lo64 ? lo64 : v > hi64 ? hi64 : v;
+      store<i8>(yp, <i8>v);
+      yp += cs;
+    }
   }
 }
 

@@ -2,13 +2,13 @@
 // Which tile runs which columns is fixed per build: simd — whole 8-column blocks on qs8-gemm-4x8c2-wasmsimd.ts (its
 // last M mod 4 rows on qs8-gemm-1x8c2-wasmsimd.ts when that is 1 or 2), the last N mod 8 columns (and K beyond its
 // panel) on qs8-gemm-2x2-scalar.ts; relaxed — the same with qs8-gemm-2x8c4-wasmrelaxed.ts for the 8-column blocks (an
-// odd last row on the 1×8 tile); scalar — whole 8-column blocks on qs8-gemm-3x4c2-scalar.ts
+// odd last row on the 1×8 tile); scalar — whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts
 // (K ≤ its limit, fixed-point requantisation only), the rest on the 2×2 tile.
 // Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
 // compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32).
 import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
-import { gemmQs8Scalar3x4 } from './qs8-gemm-3x4c2-scalar';
+import { gemmQs8Scalar6x8 } from './qs8-gemm-6x8c2-scalar';
 import { gemmQs8Relaxed2x8c4, QS8_RELAXED_PANEL_K } from './qs8-gemm-2x8c4-wasmrelaxed';
 import { gemmQs8Simd1x8c2 } from './qs8-gemm-1x8c2-wasmsimd';
 
@@ -33,9 +33,9 @@ export function gemmQs8<R>(
   hi: i32,
 ): void {
   let n0 = 0;
-  // isInteger<R>: the 3×4 tile requantises in fixed point only (qc [3, N]); the fp32 ids take the 2×2 tile
+  // isInteger<R>: the 6×8 tile requantises in fixed point only (qc [3, N]); the fp32 ids take the 2×2 tile
   if (!ASC_FEATURE_SIMD && isInteger<R>()) {
-    n0 = gemmQs8Scalar3x4(a, lda, M, K, w, qc, qcStride, N, y, ldy, zp, lo, hi);
+    n0 = gemmQs8Scalar6x8(a, lda, M, K, w, qc, qcStride, N, y, ldy, zp, lo, hi);
     if (n0 == N) return;
   }
   if (ASC_FEATURE_RELAXED_SIMD && ((K + 3) & ~3) <= QS8_RELAXED_PANEL_K) {
