@@ -20,24 +20,26 @@ import {
   K_CONCAT,
   K_COPY,
   K_PAD,
+  K_CONV2D_P8,
 } from './bundle/model';
 import { conv2dF32 } from './kernels/conv/f32-conv2d';
+import { conv2dF32P8 } from './kernels/conv/f32-conv2d-4x8-packed';
 import { gemmF32 } from './kernels/gemm/f32-gemm';
 import { dwconv2dF32 } from './kernels/conv/f32-dwconv2d';
 import { poolF32, globalAvgPoolF32 } from './kernels/pool/f32-pool';
 import { binaryF32 } from './kernels/elementwise/f32-binary';
 import { unaryF32, softmaxF32 } from './kernels/elementwise/f32-unary';
 import { transposeAny, concatAny, padAny } from './kernels/data/data-move';
-import { refConv2d, refDwconv2d, refDense } from './reference/conv';
+import { refConv2d, refConv2dP8, refDwconv2d, refDense } from './reference/conv';
 import { refPool, refGlobalAvgPool } from './reference/pool';
 import { refBinary, refUnary, refSoftmax } from './reference/elementwise';
 import { refTranspose, refConcat, refCopy, refPad } from './reference/data';
 
 type StepRunner = (m: Model, s: StepInfo, ref: bool) => void;
 
-/** The KernelIds runFloatStep runs (1..K_PAD). */
+/** The KernelIds runFloatStep runs (1..K_PAD and K_CONV2D_P8). */
 export function isFloatStep(k: i32): bool {
-  return k >= K_CONV2D && k <= K_PAD;
+  return (k >= K_CONV2D && k <= K_PAD) || k == K_CONV2D_P8;
 }
 
 /** Runs float/data step `s` (isFloatStep(s.kernel), checked by the caller and by validation). */
@@ -76,6 +78,20 @@ function runnerOf(k: i32): StepRunner {
         // (the compiler lowers a pointwise conv to Dense_F32: the variant is chosen once, at compile time)
         if (ref) refConv2d(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
         else conv2dF32(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+      };
+    case K_CONV2D_P8:
+      return (m: Model, s: StepInfo, ref: bool): void => {
+        const p = s.p;
+        const x = xOf(m, s);
+        const y = yOf(m, s);
+        const xp = x.ptr,
+          yp = y.ptr;
+        const w = ptrOf(m, s, true, 1),
+          b = ptrOf(m, s, true, 2);
+        const sh = x.shape,
+          os = y.shape;
+        if (ref) refConv2dP8(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
+        else conv2dF32P8(xp, w, b, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p.groups, p);
       };
     case K_DWCONV2D:
       return (m: Model, s: StepInfo, ref: bool): void => {
@@ -226,7 +242,7 @@ function runnerOfAny(k: i32): StepRunner {
 const STEP_RUNNERS = runnerTable();
 
 function runnerTable(): StaticArray<StepRunner> {
-  const t = new StaticArray<StepRunner>(K_PAD + 1);
-  for (let k = 0; k <= K_PAD; k++) t[k] = k < K_TRANSPOSE ? runnerOf(k) : runnerOfAny(k);
+  const t = new StaticArray<StepRunner>(K_CONV2D_P8 + 1);
+  for (let k = 0; k <= K_CONV2D_P8; k++) t[k] = k < K_TRANSPOSE || k > K_PAD ? runnerOf(k) : runnerOfAny(k);
   return t;
 }

@@ -42,6 +42,7 @@ export const K_MSE_LOSS = 39;
 export const K_KL_DIV = 40;
 export const K_BN_TRAIN = 41;
 export const K_BN_GRAD = 42;
+export const K_CONV2D_P8 = 43;
 export const K_RKD_DISTANCE = 60;
 export const K_RKD_ANGLE = 61;
 export const K_FAKE_QUANT = 62;
@@ -71,7 +72,7 @@ export const KERNEL_NAMES: string[] = [
   'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8', 'SoftmaxCrossEntropy_F32',
   'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32', 'Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32',
   'AvgPoolGrad_F32', 'AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32', 'BatchNormTrain_F32',
-  'BatchNormGrad_F32', '', '', '', '', '',
+  'BatchNormGrad_F32', 'Conv2D_F32_P8', '', '', '', '',
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',

@@ -21,6 +21,7 @@ import {
   K_CONCAT,
   K_COPY,
   K_PAD,
+  K_CONV2D_P8,
   KERNEL_NAMES,
   P_CONV,
   P_POOL,
@@ -178,7 +179,8 @@ function checkWindow(p: i32, what: string): bool {
   return true;
 }
 
-function checkConv(m: Model, s: StepInfo, depthwise: bool): void {
+/** Conv2D_F32 (packed false), DepthwiseConv2D_F32, Conv2D_F32_P8 (packed: 8-channel panels, Co from the output). */
+function checkConv(m: Model, s: StepInfo, depthwise: bool, packed: bool = false): void {
   if (!needCounts(s, 2, 3, 1) || !needParams(s, P_CONV, 'ConvParams') || !checkActivation(s)) return;
   const p = s.p;
   if (
@@ -214,8 +216,17 @@ function checkConv(m: Model, s: StepInfo, depthwise: bool): void {
   } else {
     const G = p.groups;
     if (!checkWindow(G, 'groups')) return;
-    if (!needRank(w, 'weights', 5)) return;
-    Co = w.shape[0] * w.shape[4];
+    if (!needRank(w, 'weights', packed ? 6 : 5)) return;
+    if (packed && !needRank(y, 'output', 4)) return;
+    Co = packed ? y.shape[3] : w.shape[0] * w.shape[4];
+    if (packed) {
+      const Cog = Co / G;
+      if (w.shape[0] != G || C % G != 0 || Co % G != 0) {
+        bad('groups ' + G.toString() + ' do not divide input channels ' + C.toString() + ' / output channels');
+        return;
+      }
+      if (!needShape(w, 'weights', sa([G, (Cog + 7) / 8, p.kh, p.kw, C / G, 8]))) return;
+    }
     if (w.shape[0] != G || C % G != 0) {
       bad(
         'groups ' +
@@ -227,7 +238,7 @@ function checkConv(m: Model, s: StepInfo, depthwise: bool): void {
       );
       return;
     }
-    if (!needShape(w, 'weights', sa([G, p.kh, p.kw, C / G, w.shape[4]]))) return;
+    if (!packed && !needShape(w, 'weights', sa([G, p.kh, p.kw, C / G, w.shape[4]]))) return;
   }
   if (s.inputs.length == 3 && s.inputs[2] >= 0) {
     const b = tensorArg(m, s, true, 2);
@@ -573,6 +584,8 @@ function checkOf(k: i32): StepCheck {
       return (m: Model, s: StepInfo): void => checkConv(m, s, false);
     case K_DWCONV2D:
       return (m: Model, s: StepInfo): void => checkConv(m, s, true);
+    case K_CONV2D_P8:
+      return (m: Model, s: StepInfo): void => checkConv(m, s, false, true);
     case K_DENSE:
       return (m: Model, s: StepInfo): void => checkDense(m, s);
     case K_MAXPOOL:
@@ -610,7 +623,7 @@ function checkOfAny(k: i32): StepCheck {
 export const FLOAT_CHECKS = checkTable();
 
 function checkTable(): StaticArray<StepCheck> {
-  const t = new StaticArray<StepCheck>(K_PAD + 1);
-  for (let k = 0; k <= K_PAD; k++) t[k] = k < K_TRANSPOSE ? checkOf(k) : checkOfAny(k);
+  const t = new StaticArray<StepCheck>(K_CONV2D_P8 + 1);
+  for (let k = 0; k <= K_CONV2D_P8; k++) t[k] = k < K_TRANSPOSE || k > K_PAD ? checkOf(k) : checkOfAny(k);
   return t;
 }

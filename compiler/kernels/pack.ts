@@ -49,6 +49,30 @@ export function packConvWeights(
   return packed;
 }
 
+/** OHWI [Co,KH,KW,Cig] → Conv2D_F32_P8's panels [G, ceil(Cog/8), KH, KW, Cig, 8] (lanes past Cog stay 0): each
+ *  panel's 8 channels × every tap, contiguous in the order the kernel reads them. */
+export function packConvWeightsP8(
+  w: ArrayLike<number>,
+  groups: number,
+  co: number,
+  kh: number,
+  kw: number,
+  cig: number,
+): Float32Array {
+  const cog = co / groups,
+    taps = kh * kw,
+    panels = Math.ceil(cog / 8);
+  const packed = new Float32Array(groups * panels * taps * cig * 8);
+  for (let o = 0; o < co; o++) {
+    const grp = Math.floor(o / cog),
+      oo = o % cog;
+    const panel = (grp * panels + Math.floor(oo / 8)) * taps * cig * 8 + (oo % 8);
+    for (let t = 0; t < taps; t++)
+      for (let c = 0; c < cig; c++) packed[panel + (t * cig + c) * 8] = w[(o * taps + t) * cig + c]!;
+  }
+  return packed;
+}
+
 /** OHWI [C·M,KH,KW,1] → [KH,KW,C·M]. */
 export function packDepthwiseWeights(w: Float32Array, co: number, kh: number, kw: number): Float32Array {
   const taps = kh * kw;

@@ -437,6 +437,19 @@ export const KERNELS: readonly KernelRow[] = [
     'x, dy [..,C], gamma, mean, invstd [C] -> dx [..,C], dgamma, dbeta [C]',
     'refBatchNormGrad',
   ),
+  f32(
+    43,
+    'Conv2D_F32_P8',
+    'K_CONV2D_P8',
+    'ConvParams',
+    'in [N,H,W,Ci], w [G,ceil(Co/G/8),KH,KW,Ci/G,8], b [Co] -> out [N,OH,OW,Co]',
+    'checkConv',
+    'refConv2dP8',
+    [
+      'assembly/kernels/conv/f32-conv2d-4x8-packed/conv2dF32P8',
+      'assembly/kernels/conv/f32-conv2d-4x8-packed/pixelScalar',
+    ],
+  ),
   train(
     60,
     'RkdDistance_F32',

@@ -1,6 +1,6 @@
 // The kernel variant files: one row per file of assembly/kernels/ that runs steps (its tile, weight packer and
 // builds). compiler/kernels/registry.ts re-exports these and maps KernelIds onto them (stepVariant).
-import { packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
+import { packConvWeightsP8, packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
 
 /** A kernel variant: one file of assembly/kernels/ named dtype-op[-tile][-isa], the KernelIds it serves, what each
  *  build runs, and (for the GEMM-like ones) the tile the test grid walks and the weight packer tied to it. */
@@ -30,6 +30,15 @@ const GEMM_KERNELS = ['Dense_QS8', 'Conv2D_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8'].f
 export const VARIANTS: readonly KernelVariant[] = [
   { name: 'f32-gemm', dir: 'gemm', serves: ['Dense_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
   { name: 'f32-conv2d', dir: 'conv', serves: ['Conv2D_F32'], builds: BOTH, tile: { mr: 4, nr: 8, kr: 1 } },
+  // constant weights packed in 8-channel panels at compile time (packConvWeightsP8)
+  {
+    name: 'f32-conv2d-4x8-packed',
+    dir: 'conv',
+    serves: ['Conv2D_F32_P8'],
+    builds: BOTH,
+    tile: { mr: 4, nr: 8, kr: 1 },
+    pack: packConvWeightsP8,
+  },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
   {
     name: 'f32-pool',

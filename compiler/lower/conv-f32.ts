@@ -2,7 +2,7 @@
 // QS8_CONV_RULES in ./int8.ts). Each rule carries the packed weight layout its kernel reads (docs/bundle-format.md),
 // the packer for constant OHWI weights and the gather that brings trained OHWI weights (state) to that layout.
 import type { ConvGeometry } from '../ir/ops/helpers.ts';
-import { packConvWeights, packDepthwiseWeights } from '../kernels/pack.ts';
+import { packConvWeights, packConvWeightsP8, packDepthwiseWeights } from '../kernels/pack.ts';
 
 /** A float conv as the rules see it: its geometry, and whether its weights are constants (not trained state). */
 export interface F32Conv extends ConvGeometry {
@@ -10,7 +10,7 @@ export interface F32Conv extends ConvGeometry {
 }
 
 export interface F32ConvRule {
-  kernel: 'DepthwiseConv2D_F32' | 'Dense_F32' | 'Conv2D_F32';
+  kernel: 'DepthwiseConv2D_F32' | 'Conv2D_F32_P8' | 'Dense_F32' | 'Conv2D_F32';
   match: (c: F32Conv) => boolean;
   /** Shape of the packed weights. */
   wshape: (c: F32Conv) => number[];
@@ -35,6 +35,16 @@ export const F32_CONV_RULES: readonly F32ConvRule[] = [
     pack: (w, c) => packDepthwiseWeights(w, c.co, c.kh, c.kw),
     gather: (c) => [c.kw, 1, taps(c)],
     grouping: (c) => ({ groups: 1, depthMultiplier: c.co / c.ci }),
+  },
+  // constant weights, pointwise ones included: 8-channel panels packed here, read contiguously by 4×8 register tiles
+  // (same sums in the same order as Conv2D_F32 and Dense_F32, so the same bits)
+  {
+    kernel: 'Conv2D_F32_P8',
+    match: (c) => c.constWeights,
+    wshape: (c) => [c.groups, Math.ceil(cog(c) / 8), c.kh, c.kw, cig(c), 8],
+    pack: (w, c) => packConvWeightsP8(w, c.groups, c.co, c.kh, c.kw, cig(c)),
+    gather: null,
+    grouping: (c) => ({ groups: c.groups, depthMultiplier: 1 }),
   },
   // 1×1, stride 1, unpadded, ungrouped (constant weights): a GEMM over all N·H·W pixels, Dense_F32 on [N·H·W, C]
   // views of the NHWC tensors (same sums in the same order: bias, ci ascending; the [1,1,1,Ci,Co] weights are

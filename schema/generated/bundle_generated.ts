@@ -66,6 +66,7 @@ export enum KernelId {
   KlDivergence_F32 = 40,
   BatchNormTrain_F32 = 41,
   BatchNormGrad_F32 = 42,
+  Conv2D_F32_P8 = 43,
   RkdDistance_F32 = 60,
   RkdAngle_F32 = 61,
   FakeQuant_F32 = 62,

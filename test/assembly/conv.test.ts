@@ -1,8 +1,11 @@
-// Conv2D_F32, DepthwiseConv2D_F32 and Dense_F32 over a grid of channels, sizes, kernels, strides,
+// Conv2D_F32, Conv2D_F32_P8, DepthwiseConv2D_F32 and Dense_F32 over a grid of channels, sizes, kernels, strides,
 // paddings, dilations, groups and multipliers: simd == scalar == reference bit for bit, and the
 // reference within 1e-5 (relative to Σ|x·w|) of the float64 loop written out below (the spec).
+// Every conv case runs on Conv2D_F32 and on Conv2D_F32_P8 (the same weights packed in 8-channel panels): same bits.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { makeBundle, runAll, rng, randF32, assertClose, fb, numel } from './harness.ts';
+import { packConvWeightsP8 } from '../../compiler/kernels/pack.ts';
 
 const TOL = 1e-5;
 type Act = { activation: number; actMin: number; actMax: number };
@@ -49,37 +52,52 @@ async function checkConv(c: ConvCase, seed: number): Promise<void> {
     wt = randF32(r, G * kh * kw * cig * cog),
     b = randF32(r, co);
   const label = `conv ${n}x${h}x${w}x${ci} -> ${co} k${kh}x${kw} s${sh}${sw} d${dh}${dw} p${c.pad} g${G} bias=${c.bias} act=${c.act.activation}`;
-  const bundle = makeBundle(
-    [
-      { name: 'x', shape: [n, h, w, ci], role: 'in' },
-      { name: 'w', shape: [G, kh, kw, cig, cog], role: 'const', data: wt },
-      { name: 'b', shape: [co], role: 'const', data: b },
-      { name: 'y', shape: [n, oh, ow, co], role: 'out' },
-    ],
-    [
-      {
-        kernel: fb.KernelId.Conv2D_F32,
-        inputs: [0, 1, c.bias ? 2 : -1],
-        outputs: [3],
-        params: {
-          type: 'conv',
-          kernelH: kh,
-          kernelW: kw,
-          strideH: sh,
-          strideW: sw,
-          dilationH: dh,
-          dilationW: dw,
-          padTop: pt,
-          padLeft: pl,
-          padBottom: pb,
-          padRight: pr,
-          groups: G,
-          ...c.act,
+  // the same weights in OHWI, packed for Conv2D_F32_P8
+  const taps = kh * kw,
+    ohwi = new Float32Array(wt.length);
+  for (let o = 0; o < co; o++)
+    for (let t = 0; t < taps; t++)
+      for (let q = 0; q < cig; q++)
+        ohwi[(o * taps + t) * cig + q] = wt[((Math.floor(o / cog) * taps + t) * cig + q) * cog + (o % cog)]!;
+  const p8 = packConvWeightsP8(ohwi, G, co, kh, kw, cig);
+  const bundleOf = (packed: boolean) =>
+    makeBundle(
+      [
+        { name: 'x', shape: [n, h, w, ci], role: 'in' },
+        packed
+          ? { name: 'w', shape: [G, Math.ceil(cog / 8), kh, kw, cig, 8], role: 'const', data: p8 }
+          : { name: 'w', shape: [G, kh, kw, cig, cog], role: 'const', data: wt },
+        { name: 'b', shape: [co], role: 'const', data: b },
+        { name: 'y', shape: [n, oh, ow, co], role: 'out' },
+      ],
+      [
+        {
+          kernel: packed ? fb.KernelId.Conv2D_F32_P8 : fb.KernelId.Conv2D_F32,
+          inputs: [0, 1, c.bias ? 2 : -1],
+          outputs: [3],
+          params: {
+            type: 'conv',
+            kernelH: kh,
+            kernelW: kw,
+            strideH: sh,
+            strideW: sw,
+            dilationH: dh,
+            dilationW: dw,
+            padTop: pt,
+            padLeft: pl,
+            padBottom: pb,
+            padRight: pr,
+            groups: G,
+            ...c.act,
+          },
         },
-      },
-    ],
-  );
-  const got = (await runAll(bundle, { x }, label)).y as Float32Array;
+      ],
+    );
+  const got = (await runAll(bundleOf(false), { x }, label)).y as Float32Array;
+  const gotP8 = (await runAll(bundleOf(true), { x }, `${label} P8`)).y as Float32Array;
+  const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < got.length; i++)
+    if (bits(gotP8)[i] !== bits(got)[i]) assert.unreachable(`${label}: P8 [${i}] ${gotP8[i]} vs Conv2D_F32 ${got[i]}`);
   const want = new Float64Array(got.length),
     mag = new Float64Array(got.length);
   for (let b0 = 0; b0 < n; b0++)
@@ -251,6 +269,38 @@ test('conv2d with large Ci x KW (reduction split into kernel-row chunks, partial
   }
 });
 
+test('conv2d P8 pixel blocks (small weights, big x and y: blocks of pixels, the last one partial)', async () => {
+  let seed = 850;
+  for (const [n, h, w, ci, co, k] of [
+    [1, 6, 7, 1024, 8, 1],
+    [1, 12, 12, 256, 12, 3],
+    [2, 3, 5, 40, 20, 1],
+    [2, 7, 5, 300, 17, 3],
+  ] as const) {
+    const p = (k - 1) / 2;
+    await checkConv(
+      {
+        n,
+        h,
+        w,
+        ci,
+        co,
+        kh: k,
+        kw: k,
+        sh: 1,
+        sw: 1,
+        dh: 1,
+        dw: 1,
+        pad: [p, p, p, p],
+        groups: 1,
+        bias: true,
+        act: ACTS[1]!,
+      },
+      seed++,
+    );
+  }
+});
+
 test('conv2d groups', async () => {
   let seed = 900;
   for (const [ci, co, g] of [
@@ -282,6 +332,27 @@ test('conv2d groups', async () => {
       seed++,
     );
   }
+  // pointwise grouped: the packed kernel runs it as one row of pixels
+  await checkConv(
+    {
+      n: 2,
+      h: 3,
+      w: 5,
+      ci: 12,
+      co: 20,
+      kh: 1,
+      kw: 1,
+      sh: 1,
+      sw: 1,
+      dh: 1,
+      dw: 1,
+      pad: [0, 0, 0, 0],
+      groups: 4,
+      bias: true,
+      act: ACTS[2]!,
+    },
+    seed++,
+  );
 });
 
 async function checkDw(

@@ -41,11 +41,13 @@ test('MNIST one-file wasm: same bytes as Node scalar for 4 images, wasm3 feature
   const e = await embedBundle(bundle);
   assert.equal(
     e.kernels,
-    [fb.KernelId.Conv2D_F32, fb.KernelId.Dense_F32, fb.KernelId.MaxPool_F32].sort((a, b) => a - b),
+    [fb.KernelId.Conv2D_F32_P8, fb.KernelId.Dense_F32, fb.KernelId.MaxPool_F32].sort((a, b) => a - b),
   );
   assert.ok(e.removed.includes('assembly/kernels/elementwise/f32-binary/binaryF32'), e.removed.join());
   assert.not.ok(
-    e.removed.some((n) => n.includes('f32-conv2d') || n.includes('f32-gemm') || n.includes('f32-pool/poolF32')),
+    e.removed.some(
+      (n) => n.includes('f32-conv2d-4x8-packed') || n.includes('f32-gemm') || n.includes('f32-pool/poolF32'),
+    ),
   );
   writeFileSync(join(dir, 'model.wasm'), e.wasm);
   const r0 = spawnSync('node_modules/.bin/wasm-opt', [...WASM3_FEATURES, join(dir, 'model.wasm'), '-o', '/dev/null'], {

@@ -35,6 +35,7 @@ export function interpretBundle(
     const os = shape(s.outputs[0]!);
     switch (s.kernel) {
       case fb.KernelId.Conv2D_F32:
+      case fb.KernelId.Conv2D_F32_P8:
       case fb.KernelId.DepthwiseConv2D_F32: {
         const p = s.params as fb.ConvParamsT;
         const x = view(s.inputs[0]!),
@@ -42,10 +43,12 @@ export function interpretBundle(
           bias = view(s.inputs[2]!);
         const [N, H, W, Ci] = shape(s.inputs[0]!) as [number, number, number, number];
         const [, OH, OW, Co] = os as [number, number, number, number];
-        const dw = s.kernel === fb.KernelId.DepthwiseConv2D_F32;
+        const dw = s.kernel === fb.KernelId.DepthwiseConv2D_F32,
+          p8 = s.kernel === fb.KernelId.Conv2D_F32_P8;
         const G = dw ? Ci : p.groups,
           cig = Ci / G,
-          cog = Co / G;
+          cog = Co / G,
+          panels = Math.ceil(cog / 8);
         const res = new Float32Array(out.length);
         for (let n = 0; n < N; n++)
           for (let oy = 0; oy < OH; oy++)
@@ -63,7 +66,12 @@ export function interpretBundle(
                     for (let c = 0; c < cig; c++) {
                       const wv = dw
                         ? w[(ky * p.kernelW + kx) * Co + co]!
-                        : w[(((g * p.kernelH + ky) * p.kernelW + kx) * cig + c) * cog + oo]!;
+                        : p8
+                          ? w[
+                              ((((g * panels + Math.floor(oo / 8)) * p.kernelH + ky) * p.kernelW + kx) * cig + c) * 8 +
+                                (oo % 8)
+                            ]!
+                          : w[(((g * p.kernelH + ky) * p.kernelW + kx) * cig + c) * cog + oo]!;
                       acc = f(acc + f(x[((n * H + iy) * W + ix) * Ci + g * cig + c]! * wv));
                     }
                   }

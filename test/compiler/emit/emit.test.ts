@@ -50,7 +50,7 @@ test('metadata, tensor table and steps of an emitted bundle', () => {
   }
   assert.is(u.steps.length, 1);
   const s = u.steps[0]!;
-  assert.is(s.kernel, fb.KernelId.Conv2D_F32);
+  assert.is(s.kernel, fb.KernelId.Conv2D_F32_P8);
   assert.is(s.node, 'conv2d0');
   // OH = ceil(5/2) = 3, OW = 5: 3·5 outputs × 4 channels × 3·2 taps × 3 input channels
   assert.is(s.macs, BigInt(3 * 5 * 4 * 3 * 2 * 3));
@@ -62,11 +62,11 @@ test('metadata, tensor table and steps of an emitted bundle', () => {
   assert.equal([...constF32(bundle, u.tensors[s.inputs[2]!]!)], [0, 0, 0, 0], 'absent bias → zeros');
 });
 
-test('grouped conv weights packed OHWI → [G,KH,KW,Ci/G,Co/G]', () => {
+test('grouped conv weights packed OHWI → [G,KH,KW,Ci/G,Co/G] (Conv2D_F32)', () => {
   const [G, ci, co] = [2, 4, 6];
   const g = convGraph(G, ci, co);
   const w = g.tensors.get('w')!.data as Float32Array;
-  const { bundle } = compileGraph(g);
+  const { bundle } = compileGraph(g, { disableKernels: ['Conv2D_F32_P8'] });
   const u = readBundle(bundle).unpack();
   const wt = u.tensors[u.steps[0]!.inputs[1]!]!;
   assert.equal([...wt.shape], [G, 3, 2, ci / G, co / G]);
@@ -80,6 +80,29 @@ test('grouped conv weights packed OHWI → [G,KH,KW,Ci/G,Co/G]', () => {
           const at = [grp, kh, kw, c, oo].reduce((acc, v, i) => acc * [G, 3, 2, ci / G, co / G][i]! + v, 0);
           assert.is(packed[at], w[((o * 3 + kh) * 2 + kw) * (ci / G) + c]);
         }
+});
+
+test('grouped conv weights packed OHWI → 8-channel panels [G,ceil(Co/G/8),KH,KW,Ci/G,8] (Conv2D_F32_P8)', () => {
+  const [G, ci, co] = [2, 4, 22];
+  const g = convGraph(G, ci, co);
+  const w = g.tensors.get('w')!.data as Float32Array;
+  const { bundle } = compileGraph(g);
+  const u = readBundle(bundle).unpack();
+  assert.is(u.steps[0]!.kernel, fb.KernelId.Conv2D_F32_P8);
+  const wt = u.tensors[u.steps[0]!.inputs[1]!]!;
+  const shape = [G, 2, 3, 2, ci / G, 8];
+  assert.equal([...wt.shape], shape);
+  const packed = constF32(bundle, wt);
+  const cog = co / G;
+  for (let grp = 0; grp < G; grp++)
+    for (let oo = 0; oo < 16; oo++)
+      for (let kh = 0; kh < 3; kh++)
+        for (let kw = 0; kw < 2; kw++)
+          for (let c = 0; c < ci / G; c++) {
+            const at = [grp, oo >> 3, kh, kw, c, oo & 7].reduce((acc, v, i) => acc * shape[i]! + v, 0);
+            const o = grp * cog + oo;
+            assert.is(packed[at], oo < cog ? w[((o * 3 + kh) * 2 + kw) * (ci / G) + c] : 0, `lane ${oo}`);
+          }
 });
 
 test('depthwise (groups = Ci, multiplier 2) packed [KH,KW,C·M] with DepthwiseConv2D_F32', () => {

@@ -1,7 +1,7 @@
-// A 1×1, stride 1, unpadded, ungrouped float Conv2D is lowered once, at compile time, to Dense_F32 on [N·H·W, C]
-// views (the executor has no pointwise switch): the steps say so, and the outputs are bit for bit those of the
-// same conv as a Conv2D_F32 step (conv2dF32 / refConv2d), in every build and mode, also when the view feeds on;
-// with Dense_F32 disabled (compiler/lower/conv-f32.ts's next rule) the compiler emits that Conv2D_F32 step itself.
+// A 1×1, stride 1, unpadded, ungrouped float Conv2D with constant weights is lowered at compile time to
+// Conv2D_F32_P8 (packed panels), with that disabled to Dense_F32 on [N·H·W, C] views, with both disabled to
+// Conv2D_F32 (compiler/lower/conv-f32.ts's rules in order): the steps say so, and all three give bit for bit the
+// outputs of the same conv as a hand-made Conv2D_F32 step, in every build and mode, also when the view feeds on.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as flatbuffers from 'flatbuffers';
@@ -20,15 +20,19 @@ for (const [n, h, w, ci, co, then] of [
   [2, 4, 3, 17, 8, true],
   [1, 1, 1, 1, 1, false],
 ] as const) {
-  test(`pointwise conv ${n}x${h}x${w}x${ci} -> ${co}${then ? ', output used again' : ''}: Dense_F32, same bits as Conv2D_F32`, async () => {
+  test(`pointwise conv ${n}x${h}x${w}x${ci} -> ${co}${then ? ', output used again' : ''}: P8 = Dense_F32 = Conv2D_F32`, async () => {
     const b = new GraphBuilder();
     const x = b.input('x', [n, h, w, ci]);
     const wt = b.constant('w', [co, 1, 1, ci]),
       bias = b.constant('b', [co]);
     const y = b.node('Conv2D', [x, wt, bias], { activation: 'relu' });
     const g = b.output(then ? b.node('Mul', [y, y], {}, 'y') : y);
-    const bundle = compileGraph(g).bundle;
-    assert.equal(kernels(bundle), then ? [fb.KernelId.Dense_F32, fb.KernelId.Binary_F32] : [fb.KernelId.Dense_F32]);
+    const asP8 = compileGraph(g).bundle;
+    const tail = then ? [fb.KernelId.Binary_F32] : [];
+    assert.equal(kernels(asP8), [fb.KernelId.Conv2D_F32_P8, ...tail]);
+    const viaP8 = (await runAll(asP8, inputsFor(g), 'P8'))[g.outputs[0]!] as Float32Array;
+    const bundle = compileGraph(g, { disableKernels: ['Conv2D_F32_P8'] }).bundle;
+    assert.equal(kernels(bundle), [fb.KernelId.Dense_F32, ...tail]);
     const inputs = inputsFor(g);
     const got = (await runAll(bundle, inputs, 'dense'))[g.outputs[0]!] as Float32Array;
     // the same conv as one Conv2D_F32 step: weights [G,KH,KW,Ci,Co] = [1,1,1,Ci,Co]
@@ -57,7 +61,11 @@ for (const [n, h, w, ci, co, then] of [
       new Uint32Array(got.buffer, got.byteOffset, got.length),
       new Uint32Array(sq.buffer, sq.byteOffset, sq.length),
     );
-    const asConv = compileGraph(g, { disableKernels: ['Dense_F32'] }).bundle;
+    assert.equal(
+      new Uint32Array(viaP8.buffer, viaP8.byteOffset, viaP8.length),
+      new Uint32Array(got.buffer, got.byteOffset, got.length),
+    );
+    const asConv = compileGraph(g, { disableKernels: ['Conv2D_F32_P8', 'Dense_F32'] }).bundle;
     assert.equal(kernels(asConv), then ? [fb.KernelId.Conv2D_F32, fb.KernelId.Binary_F32] : [fb.KernelId.Conv2D_F32]);
     const viaConv = (await runAll(asConv, inputs, 'conv rule'))[g.outputs[0]!] as Float32Array;
     assert.equal(

@@ -7,13 +7,34 @@ const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [
 const sumTol = (terms: number) => 1e-5 * (terms + 1);
 
 export const GRID: Record<string, Builder> = {
+  // weights as a graph input (trained weights): constant ones lower to Conv2D_F32_P8
   Conv2D_F32: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
-    const y = c.node('Conv2D', [c.f32('x', [1, 3, m, k]), c.constF32('w', [n, 3, 3, k]), c.constF32('b', [n])], {
+    const y = c.node('Conv2D', [c.f32('x', [1, 3, m, k]), c.f32('w', [n, 3, 3, k]), c.constF32('b', [n])], {
       padding: 'same',
       ...ACTS[i % 3],
     });
     return c.done(y, sumTol(9 * k));
+  },
+  // 3×3 same, stride 2, dilation 2, pointwise, groups 2 in turn: m output columns, n output and k input channels
+  Conv2D_F32_P8: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const v = i % 5,
+      kk = v === 3 ? 1 : 3,
+      groups = v === 4 ? 2 : 1;
+    const attrs: Attrs = [
+      { padding: 'same' },
+      { padding: 'same', strides: [2, 2] },
+      { padding: 'same', dilations: [2, 2] },
+      {},
+      { padding: 'same', groups: 2 },
+    ][v]!;
+    const y = c.node(
+      'Conv2D',
+      [c.f32('x', [2, 3, m, k * groups]), c.constF32('w', [n * groups, kk, kk, k]), c.constF32('b', [n * groups])],
+      { ...attrs, ...ACTS[i % 3] },
+    );
+    return c.done(y, sumTol(kk * kk * k));
   },
   DepthwiseConv2D_F32: ({ m, n, k }, i) => {
     const c = new CaseGraph(i),

@@ -1,0 +1,619 @@
+// Conv2D_F32_P8: Conv2D f32 over weights packed at compile time in 8-channel panels. x [N,H,W,Ci] NHWC,
+// w [G, P = ceil(Cog/8), KH, KW, Cig, 8] (lanes past Cog are 0), b [Co] or none, y [N,OH,OW,Co]; offsets in bytes.
+// Summation order per output (the contract, as Conv2D_F32): acc = b[co]; kh, kw, ci ascending (padded taps skipped)
+// acc += x·w; then activation. SIMD: register tiles of 4 output pixels × 8 channels (8 v128 accumulators) reading
+// one panel contiguously. The N·OH·OW output pixels are one sequence cut into tiles of 4 (a tile may span rows and
+// images; the last 1–3 pixels fill a tile by repeating the last one, whose extra lanes are not stored). A tap in the
+// padding for some pixels of a tile runs for all of them and the skipped pixels' accumulators are put back afterwards,
+// so their sums never see it. A kernel row whose taps are all in bounds for the 4 pixels of an ungrouped, undilated
+// conv is one loop over KW·Ci contiguous floats (pointwise convs: a GEMM over the N·H·W pixels). Loop order by the
+// size of a group's weights: ≤ 32 KiB tile → every panel; ≤ 256 KiB pixel blocks (x and y in L2) → panel →
+// kernel-row chunk → tiles; bigger: panel → chunk → all tiles. Scalar build: one pixel at a time, 4 lanes of a
+// panel in locals. Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
+import { StepParams } from '../../bundle/model';
+import { activate, activate4 } from '../activation';
+
+// Geometry of the running conv (set once per call; the tile function copies what it needs).
+let gH: i32 = 0,
+  gW: i32 = 0,
+  gCi: i32 = 0,
+  gCo: i32 = 0,
+  gCig: i32 = 0,
+  gCog: i32 = 0;
+let gKH: i32 = 0,
+  gKW: i32 = 0,
+  gSH: i32 = 1,
+  gSW: i32 = 1,
+  gDH: i32 = 1,
+  gDW: i32 = 1,
+  gPT: i32 = 0,
+  gPL: i32 = 0;
+let gOH: i32 = 0,
+  gOW: i32 = 0;
+let gAct: i32 = 0,
+  gLo: f32 = 0,
+  gHi: f32 = 0;
+// Kernel rows [gK0, gK1) of the current reduction chunk: a panel bigger than L1_PANEL_BYTES is split by kernel row
+// so the rows in use stay in L1; partial sums wait in y (f32 stores are exact, so the order is unchanged).
+// gFirst: start from the bias; gLast: activate.
+let gK0: i32 = 0,
+  gK1: i32 = 0,
+  gFirst: bool = true,
+  gLast: bool = true;
+const L1_PANEL_BYTES: i32 = 16384;
+// A group's panels up to this size stay in L1 whole: each tile then runs all of them (x of its pixels read once,
+// y rows written whole); bigger ones sweep all pixels one panel (and kernel-row chunk) at a time.
+const L1_WEIGHT_BYTES: usize = 32768;
+// Bigger weights up to this size run blocks of pixels (x and y of a block: BLOCK_BYTES) so all stay in L2; beyond it,
+// all pixels per panel chunk (the weights then are read once).
+const L2_WEIGHT_BYTES: usize = 262144;
+const BLOCK_BYTES: i32 = 131072;
+// 8 floats of bias for a partial panel, and 4 pixels × 8 lanes of results for partial tiles.
+const BIAS8: usize = memory.data(32, 16);
+const TILE32: usize = memory.data(128, 16);
+
+export function conv2dF32P8(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  N: i32,
+  H: i32,
+  W: i32,
+  Ci: i32,
+  OH: i32,
+  OW: i32,
+  Co: i32,
+  G: i32,
+  p: StepParams,
+): void {
+  gKH = p.kh;
+  gKW = p.kw;
+  gSH = p.sh;
+  gSW = p.sw;
+  gDH = p.dh;
+  gDW = p.dw;
+  gPT = p.pt;
+  gPL = p.pl;
+  const pointwise =
+    p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0;
+  if (pointwise) {
+    // pointwise: the pixels of all images are one row (same sums; longer rows leave fewer partial tiles)
+    W = N * H * W;
+    OW = W;
+    N = 1;
+    H = 1;
+    OH = 1;
+  }
+  gH = H;
+  gW = W;
+  gOH = OH;
+  gOW = OW;
+  gCi = Ci;
+  gCo = Co;
+  gCig = Ci / G;
+  gCog = Co / G;
+  gAct = p.act;
+  gLo = p.actMin;
+  gHi = p.actMax;
+  const Cig = gCig,
+    Cog = gCog;
+  const P = (Cog + 7) >> 3;
+  const panelBytes = (<usize>(p.kh * p.kw * Cig)) << 5;
+  const gStrideW = <usize>P * panelBytes;
+  if (!ASC_FEATURE_SIMD) {
+    for (let n = 0; n < N; n++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let g = 0; g < G; g++) {
+          const xg = x + ((<usize>n * H * W * Ci + <usize>(g * Cig)) << 2);
+          const yrow = y + ((<usize>(n * OH + oh) * OW * Co + <usize>(g * Cog)) << 2);
+          const wg = w + <usize>g * gStrideW,
+            bg: usize = b == 0 ? 0 : b + ((<usize>(g * Cog)) << 2);
+          for (let ow = 0; ow < OW; ow++) pixelScalar(xg, wg, bg, yrow + ((<usize>(ow * Co)) << 2), oh, ow);
+        }
+    return;
+  }
+  const T = N * OH * OW;
+  const inner = gStrideW <= L1_WEIGHT_BYTES;
+  const np = inner ? P : 1;
+  const rowsPerChunk = inner ? p.kh : max(1, L1_PANEL_BYTES / (p.kw * Cig * 32));
+  // weights that fit L2 sweep blocks of pixels whose x and y stay in L2 too
+  const B =
+    inner || <usize>G * gStrideW > L2_WEIGHT_BYTES ? T : max(16, (BLOCK_BYTES / ((Ci * p.sh * p.sw + Co) * 4)) & ~3);
+  for (let t0 = 0; t0 < T; t0 += B) {
+    const tEnd = min(T, t0 + B);
+    for (let g = 0; g < G; g++) {
+      const xg = x + ((<usize>(g * Cig)) << 2);
+      const yg = y + ((<usize>(g * Cog)) << 2);
+      const bg: usize = b == 0 ? 0 : b + ((<usize>(g * Cog)) << 2);
+      for (let pi = 0; pi < P; pi += np) {
+        const wp = w + <usize>g * gStrideW + <usize>pi * panelBytes;
+        for (let k0 = 0; k0 < p.kh; k0 += rowsPerChunk) {
+          gK0 = k0;
+          gK1 = min(k0 + rowsPerChunk, p.kh);
+          gFirst = k0 == 0;
+          gLast = gK1 == p.kh;
+          // pixel t0's image, row and column, then stepped (no divisions per tile)
+          let n = t0 / (OH * OW),
+            oh = (t0 % (OH * OW)) / OW,
+            ow = t0 % OW;
+          if (pointwise) {
+            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci
+            const xs = (<usize>Ci) << 2,
+              ys = (<usize>Co) << 2;
+            for (let t = t0; t < tEnd; t += 4) {
+              const q = min(4, tEnd - t);
+              const x0 = xg + <usize>t * xs,
+                y0 = yg + <usize>t * ys;
+              const d1 = <usize>min(1, q - 1),
+                d2 = <usize>min(2, q - 1),
+                d3 = <usize>(q - 1);
+              tileInterior(
+                x0,
+                x0 + d1 * xs,
+                x0 + d2 * xs,
+                x0 + d3 * xs,
+                wp,
+                bg,
+                y0,
+                y0 + d1 * ys,
+                y0 + d2 * ys,
+                y0 + d3 * ys,
+                pi,
+                np,
+                q,
+              );
+            }
+            continue;
+          }
+          for (let t = t0; t < tEnd; t += 4) {
+            tile4x8(xg, wp, bg, yg, t, min(4, tEnd - t), pi, np, n, oh, ow);
+            ow += 4;
+            while (ow >= OW) {
+              ow -= OW;
+              if (++oh == OH) {
+                oh = 0;
+                n++;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scalar build: one output pixel, 4 lanes of a panel at a time in locals (a partial panel's zero lanes past Cog are
+ *  summed too, never stored). */
+function pixelScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
+  const Cig = gCig,
+    Cog = gCog,
+    KW = gKW;
+  const ih0 = oh * gSH - gPT,
+    iw0 = ow * gSW - gPL;
+  const panelBytes = (<usize>(gKH * KW * Cig)) << 5;
+  for (let j = 0; j < Cog; j += 4) {
+    const bj = bg + ((<usize>j) << 2);
+    let a0: f32 = bg == 0 ? 0 : load<f32>(bj),
+      a1: f32 = bg == 0 || j + 1 >= Cog ? 0 : load<f32>(bj, 4);
+    let a2: f32 = bg == 0 || j + 2 >= Cog ? 0 : load<f32>(bj, 8),
+      a3: f32 = bg == 0 || j + 3 >= Cog ? 0 : load<f32>(bj, 12);
+    const wj = wg + <usize>(j >> 3) * panelBytes + ((<usize>(j & 7)) << 2);
+    for (let kh = 0; kh < gKH; kh++) {
+      const ih = ih0 + kh * gDH;
+      if (ih < 0 || ih >= gH) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = iw0 + kw * gDW;
+        if (iw < 0 || iw >= gW) continue;
+        let xp = xg + ((<usize>((ih * gW + iw) * gCi)) << 2);
+        let wp = wj + ((<usize>((kh * KW + kw) * Cig)) << 5);
+        for (let ci = 0; ci < Cig; ci++) {
+          const xv = load<f32>(xp);
+          a0 += xv * load<f32>(wp);
+          a1 += xv * load<f32>(wp, 4);
+          a2 += xv * load<f32>(wp, 8);
+          a3 += xv * load<f32>(wp, 12);
+          xp += 4;
+          wp += 32;
+        }
+      }
+    }
+    const o = yp + ((<usize>j) << 2);
+    store<f32>(o, activate(a0, gAct, gLo, gHi));
+    if (j + 1 < Cog) store<f32>(o, activate(a1, gAct, gLo, gHi), 4);
+    if (j + 2 < Cog) store<f32>(o, activate(a2, gAct, gLo, gHi), 8);
+    if (j + 3 < Cog) store<f32>(o, activate(a3, gAct, gLo, gHi), 12);
+  }
+}
+
+/** Output pixels t..t+npix-1 (npix 1..4, counted over N·OH·OW; pixel t is image n, row oh, column ow) × the np
+ *  panels from wp0 (channels 8·pi0 .. of the group). */
+function tile4x8(
+  xg: usize,
+  wp0: usize,
+  bg: usize,
+  yg: usize,
+  t: i32,
+  npix: i32,
+  pi0: i32,
+  np: i32,
+  n: i32,
+  oh: i32,
+  ow: i32,
+): void {
+  const Cig = gCig,
+    KW = gKW,
+    Ci = gCi,
+    H = gH,
+    W = gW,
+    DW = gDW;
+  // pixel q of the tile is output pixel t + min(q, npix - 1): a short tile repeats its last pixel
+  const t1 = t + min(1, npix - 1),
+    t2 = t + min(2, npix - 1),
+    t3 = t + npix - 1;
+  const yStep = (<usize>gCo) << 2;
+  // each pixel's image (as a pointer to its x), first input row and column; pixels q > 0 stepped from pixel 0's
+  const imgBytes = (<usize>(gH * W) * Ci) << 2;
+  const x0 = xg + <usize>n * imgBytes,
+    ih0 = oh * gSH - gPT,
+    iw0 = ow * gSW - gPL;
+  pN = n;
+  pOH = oh;
+  pOW = ow;
+  if (npix > 1) nextPixel(pN, pOH, pOW);
+  const x1 = xg + <usize>pN * imgBytes,
+    ih1 = pOH * gSH - gPT,
+    iw1 = pOW * gSW - gPL;
+  if (npix > 2) nextPixel(pN, pOH, pOW);
+  const x2 = xg + <usize>pN * imgBytes,
+    ih2 = pOH * gSH - gPT,
+    iw2 = pOW * gSW - gPL;
+  if (npix > 3) nextPixel(pN, pOH, pOW);
+  const x3 = xg + <usize>pN * imgBytes,
+    ih3 = pOH * gSH - gPT,
+    iw3 = pOW * gSW - gPL;
+  if (
+    DW == 1 &&
+    Cig == Ci &&
+    min(min(iw0, iw1), min(iw2, iw3)) >= 0 &&
+    max(max(iw0, iw1), max(iw2, iw3)) + KW - 1 < W &&
+    min(min(ih0, ih1), min(ih2, ih3)) + gK0 * gDH >= 0 &&
+    max(max(ih0, ih1), max(ih2, ih3)) + (gK1 - 1) * gDH < H
+  ) {
+    const rb = (<usize>(W * Ci)) << 2;
+    tileInterior(
+      x0 + <usize>ih0 * rb + ((<usize>(iw0 * Ci)) << 2),
+      x1 + <usize>ih1 * rb + ((<usize>(iw1 * Ci)) << 2),
+      x2 + <usize>ih2 * rb + ((<usize>(iw2 * Ci)) << 2),
+      x3 + <usize>ih3 * rb + ((<usize>(iw3 * Ci)) << 2),
+      wp0,
+      bg,
+      yg + <usize>t * yStep,
+      yg + <usize>t1 * yStep,
+      yg + <usize>t2 * yStep,
+      yg + <usize>t3 * yStep,
+      pi0,
+      np,
+      npix,
+    );
+    return;
+  }
+  const panelBytes = (<usize>(gKH * KW * Cig)) << 5;
+  for (let pq = 0; pq < np; pq++) {
+    const j = (pi0 + pq) << 3,
+      wp = wp0 + <usize>pq * panelBytes;
+    const cols = min(8, gCog - j);
+    const o0 = yg + ((<usize>t * gCo + <usize>j) << 2),
+      o1 = o0 + <usize>(t1 - t) * yStep,
+      o2 = o0 + <usize>(t2 - t) * yStep,
+      o3 = o0 + <usize>(t3 - t) * yStep;
+    const jb = (<usize>j) << 2;
+    let a00 = f32x4.splat(0),
+      a01 = f32x4.splat(0);
+    if (!gFirst) {
+      if (cols < 8) partialSums(o0, o1, o2, o3, cols);
+    } else if (bg != 0) {
+      if (cols < 8) biasLanes(bg + jb, cols);
+      a00 = v128.load(cols == 8 ? bg + jb : BIAS8);
+      a01 = v128.load(cols == 8 ? bg + jb : BIAS8, 16);
+    }
+    let a10 = a00,
+      a11 = a01,
+      a20 = a00,
+      a21 = a01,
+      a30 = a00,
+      a31 = a01;
+    if (!gFirst) {
+      // partial sums of the earlier kernel-row chunks
+      const full = cols == 8;
+      a00 = v128.load(full ? o0 : TILE32);
+      a01 = v128.load(full ? o0 : TILE32, 16);
+      a10 = v128.load(full ? o1 : TILE32 + 32);
+      a11 = v128.load(full ? o1 : TILE32 + 32, 16);
+      a20 = v128.load(full ? o2 : TILE32 + 64);
+      a21 = v128.load(full ? o2 : TILE32 + 64, 16);
+      a30 = v128.load(full ? o3 : TILE32 + 96);
+      a31 = v128.load(full ? o3 : TILE32 + 96, 16);
+    }
+    const rowLen = KW * Cig;
+    for (let kh = gK0; kh < gK1; kh++) {
+      const d = kh * gDH;
+      const r0 = ih0 + d >= 0 && ih0 + d < H,
+        r1 = ih1 + d >= 0 && ih1 + d < H;
+      const r2 = ih2 + d >= 0 && ih2 + d < H,
+        r3 = ih3 + d >= 0 && ih3 + d < H;
+      if (!(r0 || r1 || r2 || r3)) continue;
+      // a pixel whose row is in the padding reads a valid pixel's row (its accumulators are put back below)
+      const anyX = r0 ? x0 : r1 ? x1 : r2 ? x2 : x3,
+        anyIh = r0 ? ih0 : r1 ? ih1 : r2 ? ih2 : ih3;
+      const xr0 = r0 ? x0 + ((<usize>((ih0 + d) * W) * Ci) << 2) : anyX + ((<usize>((anyIh + d) * W) * Ci) << 2),
+        xr1 = r1 ? x1 + ((<usize>((ih1 + d) * W) * Ci) << 2) : anyX + ((<usize>((anyIh + d) * W) * Ci) << 2),
+        xr2 = r2 ? x2 + ((<usize>((ih2 + d) * W) * Ci) << 2) : anyX + ((<usize>((anyIh + d) * W) * Ci) << 2),
+        xr3 = r3 ? x3 + ((<usize>((ih3 + d) * W) * Ci) << 2) : anyX + ((<usize>((anyIh + d) * W) * Ci) << 2);
+      const wrow = wp + ((<usize>(kh * rowLen)) << 5);
+      for (let kw = 0; kw < KW; kw++) {
+        const e = kw * DW;
+        const c0 = r0 && iw0 + e >= 0 && iw0 + e < W,
+          c1 = r1 && iw1 + e >= 0 && iw1 + e < W;
+        const c2 = r2 && iw2 + e >= 0 && iw2 + e < W,
+          c3 = r3 && iw3 + e >= 0 && iw3 + e < W;
+        if (!(c0 || c1 || c2 || c3)) continue;
+        // a pixel whose tap is in the padding reads a valid pixel's tap and gets its accumulators back after
+        const any = c0
+          ? xr0 + ((<usize>((iw0 + e) * Ci)) << 2)
+          : c1
+            ? xr1 + ((<usize>((iw1 + e) * Ci)) << 2)
+            : c2
+              ? xr2 + ((<usize>((iw2 + e) * Ci)) << 2)
+              : xr3 + ((<usize>((iw3 + e) * Ci)) << 2);
+        let xp0 = c0 ? xr0 + ((<usize>((iw0 + e) * Ci)) << 2) : any,
+          xp1 = c1 ? xr1 + ((<usize>((iw1 + e) * Ci)) << 2) : any,
+          xp2 = c2 ? xr2 + ((<usize>((iw2 + e) * Ci)) << 2) : any,
+          xp3 = c3 ? xr3 + ((<usize>((iw3 + e) * Ci)) << 2) : any;
+        const s00 = a00,
+          s01 = a01,
+          s10 = a10,
+          s11 = a11,
+          s20 = a20,
+          s21 = a21,
+          s30 = a30,
+          s31 = a31;
+        let wq = wrow + ((<usize>(kw * Cig)) << 5);
+        for (let ci = 0; ci < Cig; ci++) {
+          const w0 = v128.load(wq),
+            w1 = v128.load(wq, 16);
+          const v0 = v128.load32_splat(xp0),
+            v1 = v128.load32_splat(xp1);
+          const v2 = v128.load32_splat(xp2),
+            v3 = v128.load32_splat(xp3);
+          a00 = f32x4.add(a00, f32x4.mul(v0, w0));
+          a01 = f32x4.add(a01, f32x4.mul(v0, w1));
+          a10 = f32x4.add(a10, f32x4.mul(v1, w0));
+          a11 = f32x4.add(a11, f32x4.mul(v1, w1));
+          a20 = f32x4.add(a20, f32x4.mul(v2, w0));
+          a21 = f32x4.add(a21, f32x4.mul(v2, w1));
+          a30 = f32x4.add(a30, f32x4.mul(v3, w0));
+          a31 = f32x4.add(a31, f32x4.mul(v3, w1));
+          xp0 += 4;
+          xp1 += 4;
+          xp2 += 4;
+          xp3 += 4;
+          wq += 32;
+        }
+        if (!c0) {
+          a00 = s00;
+          a01 = s01;
+        }
+        if (!c1) {
+          a10 = s10;
+          a11 = s11;
+        }
+        if (!c2) {
+          a20 = s20;
+          a21 = s21;
+        }
+        if (!c3) {
+          a30 = s30;
+          a31 = s31;
+        }
+      }
+    }
+    const lo = f32x4.splat(gLo),
+      hi = f32x4.splat(gHi),
+      act = gLast ? gAct : 0;
+    a00 = activate4(a00, act, lo, hi);
+    a01 = activate4(a01, act, lo, hi);
+    a10 = activate4(a10, act, lo, hi);
+    a11 = activate4(a11, act, lo, hi);
+    a20 = activate4(a20, act, lo, hi);
+    a21 = activate4(a21, act, lo, hi);
+    a30 = activate4(a30, act, lo, hi);
+    a31 = activate4(a31, act, lo, hi);
+    if (cols == 8 && npix == 4) {
+      v128.store(o0, a00);
+      v128.store(o0, a01, 16);
+      v128.store(o1, a10);
+      v128.store(o1, a11, 16);
+      v128.store(o2, a20);
+      v128.store(o2, a21, 16);
+      v128.store(o3, a30);
+      v128.store(o3, a31, 16);
+      continue;
+    }
+    v128.store(TILE32, a00);
+    v128.store(TILE32, a01, 16);
+    v128.store(TILE32, a10, 32);
+    v128.store(TILE32, a11, 48);
+    v128.store(TILE32, a20, 64);
+    v128.store(TILE32, a21, 80);
+    v128.store(TILE32, a30, 96);
+    v128.store(TILE32, a31, 112);
+    const bytes = (<usize>cols) << 2;
+    for (let q = 0; q < npix; q++) memory.copy(o0 + <usize>q * yStep, TILE32 + ((<usize>q) << 5), bytes);
+  }
+}
+
+// The pixel after (n, oh, ow) in N·OH·OW order, in pN, pOH, pOW (a tile's pixels without divisions). A short tile
+// does not step past its last pixel, which its remaining slots repeat.
+let pN: i32 = 0,
+  pOH: i32 = 0,
+  pOW: i32 = 0;
+// @ts-ignore: decorator
+@inline function nextPixel(n: i32, oh: i32, ow: i32): void {
+  pN = n;
+  pOH = oh;
+  pOW = ow + 1;
+  if (pOW == gOW) {
+    pOW = 0;
+    if (++pOH == gOH) {
+      pOH = 0;
+      pN++;
+    }
+  }
+}
+
+/** tile4x8 when every tap of the tile's 4 pixels is in bounds and a kernel row's taps are adjacent in x (ungrouped,
+ *  undilated): per kernel row one loop over KW·Ci floats. xb0..xb3: each pixel's first tap (kh 0, kw 0, ci 0) in x;
+ *  y0..y3: each pixel's output at channel 0 of the group. */
+function tileInterior(
+  xb0: usize,
+  xb1: usize,
+  xb2: usize,
+  xb3: usize,
+  wp0: usize,
+  bg: usize,
+  y0: usize,
+  y1: usize,
+  y2: usize,
+  y3: usize,
+  pi0: i32,
+  np: i32,
+  npix: i32,
+): void {
+  const rowLen = gKW * gCig;
+  const panelBytes = (<usize>(gKH * rowLen)) << 5;
+  const rowBytes = (<usize>(gDH * gW * gCi)) << 2;
+  const lo = f32x4.splat(gLo),
+    hi = f32x4.splat(gHi),
+    act = gLast ? gAct : 0;
+  for (let pq = 0; pq < np; pq++) {
+    const j = (pi0 + pq) << 3;
+    const cols = min(8, gCog - j);
+    const jb = (<usize>j) << 2;
+    let a00 = f32x4.splat(0),
+      a01 = f32x4.splat(0);
+    if (!gFirst) {
+      if (cols < 8) partialSums(y0 + jb, y1 + jb, y2 + jb, y3 + jb, cols);
+    } else if (bg != 0) {
+      if (cols == 8) {
+        a00 = v128.load(bg + jb);
+        a01 = v128.load(bg + jb, 16);
+      } else {
+        biasLanes(bg + jb, cols);
+        a00 = v128.load(BIAS8);
+        a01 = v128.load(BIAS8, 16);
+      }
+    }
+    let a10 = a00,
+      a11 = a01,
+      a20 = a00,
+      a21 = a01,
+      a30 = a00,
+      a31 = a01;
+    if (!gFirst) {
+      const full = cols == 8;
+      a00 = v128.load(full ? y0 + jb : TILE32);
+      a01 = v128.load(full ? y0 + jb : TILE32, 16);
+      a10 = v128.load(full ? y1 + jb : TILE32 + 32);
+      a11 = v128.load(full ? y1 + jb : TILE32 + 32, 16);
+      a20 = v128.load(full ? y2 + jb : TILE32 + 64);
+      a21 = v128.load(full ? y2 + jb : TILE32 + 64, 16);
+      a30 = v128.load(full ? y3 + jb : TILE32 + 96);
+      a31 = v128.load(full ? y3 + jb : TILE32 + 96, 16);
+    }
+    const wp = wp0 + <usize>pq * panelBytes;
+    for (let kh = gK0; kh < gK1; kh++) {
+      const r = <usize>kh * rowBytes;
+      let xp0 = xb0 + r,
+        xp1 = xb1 + r,
+        xp2 = xb2 + r,
+        xp3 = xb3 + r;
+      let wq = wp + ((<usize>(kh * rowLen)) << 5);
+      for (let i = 0; i < rowLen; i++) {
+        const w0 = v128.load(wq),
+          w1 = v128.load(wq, 16);
+        const v0 = v128.load32_splat(xp0),
+          v1 = v128.load32_splat(xp1);
+        const v2 = v128.load32_splat(xp2),
+          v3 = v128.load32_splat(xp3);
+        a00 = f32x4.add(a00, f32x4.mul(v0, w0));
+        a01 = f32x4.add(a01, f32x4.mul(v0, w1));
+        a10 = f32x4.add(a10, f32x4.mul(v1, w0));
+        a11 = f32x4.add(a11, f32x4.mul(v1, w1));
+        a20 = f32x4.add(a20, f32x4.mul(v2, w0));
+        a21 = f32x4.add(a21, f32x4.mul(v2, w1));
+        a30 = f32x4.add(a30, f32x4.mul(v3, w0));
+        a31 = f32x4.add(a31, f32x4.mul(v3, w1));
+        xp0 += 4;
+        xp1 += 4;
+        xp2 += 4;
+        xp3 += 4;
+        wq += 32;
+      }
+    }
+    a00 = activate4(a00, act, lo, hi);
+    a01 = activate4(a01, act, lo, hi);
+    a10 = activate4(a10, act, lo, hi);
+    a11 = activate4(a11, act, lo, hi);
+    a20 = activate4(a20, act, lo, hi);
+    a21 = activate4(a21, act, lo, hi);
+    a30 = activate4(a30, act, lo, hi);
+    a31 = activate4(a31, act, lo, hi);
+    if (cols == 8 && npix == 4) {
+      v128.store(y0 + jb, a00);
+      v128.store(y0 + jb, a01, 16);
+      v128.store(y1 + jb, a10);
+      v128.store(y1 + jb, a11, 16);
+      v128.store(y2 + jb, a20);
+      v128.store(y2 + jb, a21, 16);
+      v128.store(y3 + jb, a30);
+      v128.store(y3 + jb, a31, 16);
+      continue;
+    }
+    v128.store(TILE32, a00);
+    v128.store(TILE32, a01, 16);
+    v128.store(TILE32, a10, 32);
+    v128.store(TILE32, a11, 48);
+    v128.store(TILE32, a20, 64);
+    v128.store(TILE32, a21, 80);
+    v128.store(TILE32, a30, 96);
+    v128.store(TILE32, a31, 112);
+    const bytes = (<usize>cols) << 2;
+    memory.copy(y0 + jb, TILE32, bytes);
+    if (npix > 1) memory.copy(y1 + jb, TILE32 + 32, bytes);
+    if (npix > 2) memory.copy(y2 + jb, TILE32 + 64, bytes);
+    if (npix > 3) memory.copy(y3 + jb, TILE32 + 96, bytes);
+  }
+}
+
+/** `cols` (< 8) bias values at b into BIAS8, the other lanes 0. */
+function biasLanes(b: usize, cols: i32): void {
+  v128.store(BIAS8, f32x4.splat(0));
+  v128.store(BIAS8, f32x4.splat(0), 16);
+  memory.copy(BIAS8, b, (<usize>cols) << 2);
+}
+
+/** The partial sums of `cols` (< 8) channels of 4 pixels into TILE32 (8 floats each, lanes past cols 0). */
+function partialSums(o0: usize, o1: usize, o2: usize, o3: usize, cols: i32): void {
+  loadPartial(o0, cols, 0);
+  loadPartial(o1, cols, 32);
+  loadPartial(o2, cols, 64);
+  loadPartial(o3, cols, 96);
+}
+
+/** The stored partial sums of `cols` channels at o into TILE32 + off (lanes past cols zero). */
+function loadPartial(o: usize, cols: i32, off: usize): void {
+  v128.store(TILE32 + off, f32x4.splat(0));
+  v128.store(TILE32 + off, f32x4.splat(0), 16);
+  memory.copy(TILE32 + off, o, (<usize>cols) << 2);
+}
