@@ -8,7 +8,8 @@ import { checkControl } from '../control';
 import { isFloatStep } from '../float-steps';
 import { checkQs8Step } from '../kernels/qs8-steps';
 import { checkTrainStep } from '../kernels/train-checks';
-import { MAX_ELEMS, MAX_RANK, shapeStr, atStep, bad, FLOAT_CHECKS } from './step-checks';
+import { MAX_ELEMS, MAX_RANK, shapeStr, atStep, bad } from './check-args';
+import { FLOAT_CHECKS } from './step-checks';
 
 let tensorIndex = 0;
 let tensorName = '';
