@@ -1,11 +1,13 @@
 // The kernel registry: one row per bundle KernelId (its number, schema name, AS constant, contract check, fast
-// entry functions, reference twin); the variant files (tile, packer, builds) are in variants.ts. Generated from it by
-// scripts/gen-kernels.ts (checked in npm test): the KernelId enum of schema/bundle.fbs and
-// assembly/bundle/kernel-ids.ts. Tested against it: fb.KernelId, --embed's entries, docs/bundle-format.md, the grid.
-// Adding a kernel: one KERNELS row (next free id) + `node --import tsx scripts/gen-kernels.ts && npm run schema`.
+// entry functions, reference twin); the training kernels' rows are in registry-train.ts, the variant files (tile,
+// packer, builds) in variants.ts. Generated from it by scripts/gen-kernels.ts (checked in npm test): the KernelId
+// enum of schema/bundle.fbs and assembly/bundle/kernel-ids.ts. Tested against it: fb.KernelId, --embed's entries,
+// docs/bundle-format.md, the grid. Adding a kernel: one row here or in registry-train.ts (next free id), then
+// `node --import tsx scripts/gen-kernels.ts && npm run schema`.
 import { im2colScratch, lineScratch, type ConvShape } from './scratch.ts';
 import { VARIANTS, type Build } from './variants.ts';
 
+import { TRAIN_KERNELS } from './registry-train.ts';
 export { VARIANTS, variantByName, variantFile, type Build, type KernelVariant } from './variants.ts';
 
 /** Params table a step of the kernel carries (schema/bundle.fbs `union Params`); null: none. */
@@ -46,19 +48,6 @@ export interface KernelRow {
 }
 
 const QS8_ENTRY = ['assembly/kernels/qs8-steps/runQs8Step'];
-const TRAIN_ENTRY = ['assembly/kernels/train-steps/runTrainStep'];
-/** Training kernels (docs/training.md): f32, checked by assembly/kernels/train-checks.ts, run by train-steps.ts. */
-const train = (id: number, name: string, as: string, params: ParamsName, io: string, reference: string): KernelRow => ({
-  id,
-  name,
-  as,
-  family: 'train',
-  params,
-  io,
-  check: 'checkTrainStep',
-  reference,
-  entries: TRAIN_ENTRY,
-});
 const f32 = (
   id: number,
   name: string,
@@ -80,8 +69,8 @@ const qs8 = (
   scratch?: KernelRow['scratch'],
 ): KernelRow => ({ id, name, as, family: 'qs8', params, io, check, reference, entries: QS8_ENTRY, scratch });
 
-/** Every KernelId (0 = Invalid is implied), in id order. */
-export const KERNELS: readonly KernelRow[] = [
+/** Every KernelId (0 = Invalid is implied): inference kernels in id order, then the training ones (sorted below). */
+const ROWS: readonly KernelRow[] = [
   f32(
     1,
     'Conv2D_F32',
@@ -332,111 +321,6 @@ export const KERNELS: readonly KernelRow[] = [
     'refConv2dQs8',
     (c) => lineScratch(c, false),
   ),
-  train(
-    29,
-    'SoftmaxCrossEntropy_F32',
-    'K_SOFTMAX_CE',
-    'TrainParams',
-    'logits [M,N], labels i32 [M] -> loss [1], dlogits [M,N]',
-    'refSoftmaxCrossEntropy',
-  ),
-  train(
-    30,
-    'UnaryGrad_F32',
-    'K_UNARY_GRAD',
-    'UnaryParams',
-    "y (the activation's output), dy -> dx, same shape",
-    'refUnaryGrad',
-  ),
-  train(
-    31,
-    'ReduceSum_F32',
-    'K_REDUCE_SUM',
-    'SoftmaxParams',
-    'in viewed [outer, axis, inner] -> out [outer, inner]',
-    'refReduceSum',
-  ),
-  train(
-    32,
-    'SgdUpdate_F32',
-    'K_SGD_UPDATE',
-    'TrainParams',
-    'w, g, v | -1, lr [1] -> w, v (the same bytes: in place)',
-    'refSgdUpdate',
-  ),
-  train(
-    33,
-    'Conv2DGradInput_F32',
-    'K_CONV_GRAD_INPUT',
-    'ConvParams',
-    'dy [N,OH,OW,Co], w OHWI [Co,KH,KW,Ci/G] -> dx [N,H,W,Ci]',
-    'refConv2dGradInput',
-  ),
-  train(
-    34,
-    'Conv2DGradFilter_F32',
-    'K_CONV_GRAD_FILTER',
-    'ConvParams',
-    'x [N,H,W,Ci], dy [N,OH,OW,Co] -> dw OHWI [Co,KH,KW,Ci/G]',
-    'refConv2dGradFilter',
-  ),
-  train(
-    35,
-    'MaxPoolGrad_F32',
-    'K_MAXPOOL_GRAD',
-    'PoolParams',
-    'x [N,H,W,C], dy [N,OH,OW,C] -> dx [N,H,W,C]',
-    'refMaxPoolGrad',
-  ),
-  train(36, 'AvgPoolGrad_F32', 'K_AVGPOOL_GRAD', 'PoolParams', 'dy [N,OH,OW,C] -> dx [N,H,W,C]', 'refAvgPoolGrad'),
-  train(
-    37,
-    'AdamUpdate_F32',
-    'K_ADAM_UPDATE',
-    'TrainParams',
-    'w, g, m, v, lr [1], step [1] -> w, m, v (the same bytes: in place)',
-    'refAdamUpdate',
-  ),
-  train(
-    38,
-    'GlobalNormScale_F32',
-    'K_GLOBAL_NORM_SCALE',
-    'TrainParams',
-    'g0..gn -> scale [1] = min(1, max_norm / (norm + 1e-6))',
-    'refGlobalNormScale',
-  ),
-  train(
-    39,
-    'MseLoss_F32',
-    'K_MSE_LOSS',
-    'TrainParams',
-    'prediction, target (same shape) -> loss [1], dprediction',
-    'refMseLoss',
-  ),
-  train(
-    40,
-    'KlDivergence_F32',
-    'K_KL_DIV',
-    'TrainParams',
-    'student logits [M,N], teacher logits [M,N] -> loss [1], dstudent [M,N]',
-    'refKlDivergence',
-  ),
-  train(
-    41,
-    'BatchNormTrain_F32',
-    'K_BN_TRAIN',
-    'TrainParams',
-    'x [..,C], gamma, beta, rmean, rvar [C] -> y [..,C], mean, invstd [C], rmean, rvar (the same bytes: in place)',
-    'refBatchNormTrain',
-  ),
-  train(
-    42,
-    'BatchNormGrad_F32',
-    'K_BN_GRAD',
-    'TrainParams',
-    'x, dy [..,C], gamma, mean, invstd [C] -> dx [..,C], dgamma, dbeta [C]',
-    'refBatchNormGrad',
-  ),
   f32(
     43,
     'Conv2D_F32_P8',
@@ -449,54 +333,6 @@ export const KERNELS: readonly KernelRow[] = [
       'assembly/kernels/conv/f32-conv2d-4x8-packed/conv2dF32P8',
       'assembly/kernels/conv/f32-conv2d-4x8-packed/pixelScalar',
     ],
-  ),
-  train(
-    60,
-    'RkdDistance_F32',
-    'K_RKD_DISTANCE',
-    'TrainParams',
-    'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]',
-    'refRkdDistance',
-  ),
-  train(
-    61,
-    'RkdAngle_F32',
-    'K_RKD_ANGLE',
-    'TrainParams',
-    'student emb [B,D], teacher emb [B,E] -> loss [1], dstudent [B,D]',
-    'refRkdAngle',
-  ),
-  train(
-    62,
-    'FakeQuant_F32',
-    'K_FAKE_QUANT',
-    'TrainParams',
-    'x, range [2] -> y (x shape), range (the same bytes: in place)',
-    'refFakeQuant',
-  ),
-  train(
-    63,
-    'FakeQuantGrad_F32',
-    'K_FAKE_QUANT_GRAD',
-    'TrainParams',
-    'x, range [2], dy -> dx (straight-through inside the int8 range)',
-    'refFakeQuantGrad',
-  ),
-  train(
-    64,
-    'FakeQuantWeight_F32',
-    'K_FAKE_QUANT_WEIGHT',
-    'TrainParams',
-    'w [C,...] -> w per-channel int8 values as f32',
-    'refFakeQuantWeight',
-  ),
-  train(
-    65,
-    'FakeQuantBias_F32',
-    'K_FAKE_QUANT_BIAS',
-    'TrainParams',
-    'b [C], w [C,...], input range [2] -> b at int32 steps s_in*s_w[c] as f32',
-    'refFakeQuantBias',
   ),
   qs8(
     75,
@@ -593,23 +429,11 @@ export const KERNELS: readonly KernelRow[] = [
     'checkGapQs8',
     'refGlobalAvgPoolQs8',
   ),
-  train(
-    90,
-    'BatchNormMerge_F32',
-    'K_BN_MERGE',
-    'TrainParams',
-    'shard means, shard unbiased vars [S,C], rmean, rvar [C], rows per shard [1] -> rmean, rvar (the same bytes)',
-    'refBatchNormMerge',
-  ),
-  train(
-    91,
-    'BatchNormEval_F32',
-    'K_BN_EVAL',
-    'TrainParams',
-    'x [..,C], gamma, beta, rmean, rvar [C] (variables) -> y [..,C]',
-    'refBatchNormEval',
-  ),
+  ...TRAIN_KERNELS,
 ];
+
+/** Every KernelId (0 = Invalid is implied), in id order. */
+export const KERNELS: readonly KernelRow[] = [...ROWS].sort((a, b) => a.id - b.id);
 
 const BY_ID = new Map(KERNELS.map((k) => [k.id, k]));
 const BY_NAME = new Map(KERNELS.map((k) => [k.name, k]));
