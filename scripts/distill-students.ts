@@ -88,6 +88,15 @@ export function fashionStudentFlat(seed: number): Graph {
 }
 
 /**
+ * A Fashion-MNIST teacher for `edgec train` (scripts/fashion-teacher.ts writes it): conv 3×3 `c1` relu → pool → conv
+ * 3×3 `c2` relu → pool → dense 49·c2 → `hidden` relu → dense 10 — the flat student at `c1 / 8` times its width with
+ * a hidden layer. He-uniform from `seed`.
+ */
+export function fashionTeacher(seed: number, c1: number, c2: number, hidden: number): Graph {
+  return convConvDense('fashion-teacher', seed, c1, c2, hidden);
+}
+
+/**
  * A small MNIST student (NCHW [1,1,28,28] → 10 logits): conv 3×3 6 relu → pool → conv 3×3 12 relu → pool → dense
  * 588 → 10, 175,224 MACs (mnist-8: 786,560; 4.5× fewer), He-uniform from `seed`. `hidden` > 0 puts a dense
  * 588 → hidden relu layer before the last (hidden 32: 188,480 MACs, 4.17× fewer).
