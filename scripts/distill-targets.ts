@@ -8,11 +8,14 @@
 //   continual classes 0–4, then --resume with 5–9 (learning without forgetting, a replay buffer of --replay N old
 //             images): old / new accuracy before and after (old also among 0–4 alone); with --continual-joint
 //             the upper bound: the same stage 2 on all 60,000 labelled images (labels only, nothing to forget)
-//   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8
+//   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8 (mnistce: the same student on labels alone)
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
-//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
-//        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine] [--continual-joint]
-//        [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--student half|half-flat|flat] [--schedule cosine]
+//        [--mnist-epochs N] [--mnist-augment crop=2] [--mnist-hidden 0] [--kd-alpha 0.7] [--kd-temperature 4]
+//        [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
+//        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine]
+//        [--continual-joint] [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist]
+//        [--out results.json]
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +29,7 @@ import { loadNpy, saveNpy } from '../compiler/io/npy.ts';
 import { runPasses } from '../compiler/passes/index.ts';
 import { quantize } from '../compiler/quantize/index.ts';
 import { load } from '../runtime/node.ts';
-import { fashionStudent, mnistStudent } from './distill-students.ts';
+import { fashionStudent, fashionStudentFlat, mnistStudent } from './distill-students.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def?: string) => {
@@ -48,7 +51,20 @@ if (!FASHION || !TEACHER) {
 }
 const tmp = mkdtempSync(join(tmpdir(), 'edgec-distill-targets-'));
 const results: Record<string, unknown> = {};
-const common = ['--optimizer', 'adam', '--lr', '0.002', '--batch', '32', '--seed', '1', '--threads', '2'];
+// --schedule (default constant) applies to every run; --student picks the Fashion student (distill-students.ts)
+const common = [
+  '--optimizer',
+  'adam',
+  '--lr',
+  '0.002',
+  '--batch',
+  '32',
+  '--seed',
+  '1',
+  '--threads',
+  opt('threads', '2')!,
+];
+common.push('--schedule', opt('schedule', 'constant')!);
 
 /** Rows of a .npy (x or y) where `keep` holds, written to tmp/name.npy. */
 function subset(file: string, name: string, keep: (i: number) => boolean): string {
@@ -76,7 +92,8 @@ async function edgec(label: string, argv: string[]): Promise<DistillReport> {
 const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)} %`);
 const f = (n: string) => join(FASHION, n);
 const student = join(tmp, 'student.json');
-writeModelJson(fashionStudent(42), student);
+const which = opt('student', 'half')!;
+writeModelJson(which === 'flat' ? fashionStudentFlat(42) : fashionStudent(42, which === 'half-flat'), student);
 const data = ['--data', f('train_x.npy'), '--labels', f('train_y.npy')];
 const val = ['--val-data', f('test_x.npy'), '--val-labels', f('test_y.npy')];
 const ep = ['--epochs', EPOCHS];
@@ -109,9 +126,9 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
         ...ep,
         ...common,
         '--alpha',
-        '0.7',
+        opt('kd-alpha', '0.7')!,
         '--temperature',
-        '4',
+        opt('kd-temperature', '4')!,
         '-o',
         join(tmp, 'kd.json'),
       ]);
@@ -313,36 +330,42 @@ if (RUNS.has('continual')) {
   }
 }
 
-if (RUNS.has('mnist') && MNIST && MNIST_TEACHER) {
+if ((RUNS.has('mnist') || RUNS.has('mnistce')) && MNIST && MNIST_TEACHER) {
   const ms = join(tmp, 'mnist-student.json');
-  writeModelJson(mnistStudent(7), ms);
-  const macs = [graphMacs(runPasses(loadModel(MNIST_TEACHER, undefined))), graphMacs(runPasses(mnistStudent(7)))];
+  const hidden = Number(opt('mnist-hidden', '0'));
+  writeModelJson(mnistStudent(7, hidden), ms);
+  const macs = [
+    graphMacs(runPasses(loadModel(MNIST_TEACHER, undefined))),
+    graphMacs(runPasses(mnistStudent(7, hidden))),
+  ];
   results.mnistMacs = macs;
   const m = (n: string) => join(MNIST, n);
-  const r = await edgec('mnist', [
-    '--teacher',
-    MNIST_TEACHER,
-    ms,
-    '--data',
-    m('train_x.npy'),
-    '--labels',
-    m('train_y.npy'),
-    '--val-data',
-    m('test_x.npy'),
-    '--val-labels',
-    m('test_y.npy'),
-    '--epochs',
-    String(3 * Number(EPOCHS)),
-    ...common,
-    '--alpha',
-    '0.7',
-    '--temperature',
-    '4',
-    '-o',
-    join(tmp, 'mnist.json'),
-  ]);
+  const aug = opt('mnist-augment');
+  const run = (label: string, loss: string[]) =>
+    edgec(label, [
+      '--teacher',
+      MNIST_TEACHER,
+      ms,
+      '--data',
+      m('train_x.npy'),
+      '--labels',
+      m('train_y.npy'),
+      '--val-data',
+      m('test_x.npy'),
+      '--val-labels',
+      m('test_y.npy'),
+      '--epochs',
+      opt('mnist-epochs', String(3 * Number(EPOCHS)))!,
+      ...common,
+      ...(aug === undefined ? [] : ['--augment', aug]),
+      ...loss,
+      '-o',
+      join(tmp, `${label}.json`),
+    ]);
+  const ce = RUNS.has('mnistce') ? await run('mnist-labels-only', ['--alpha', '0']) : undefined;
+  const r = RUNS.has('mnist') ? await run('mnist', ['--alpha', '0.7', '--temperature', '4']) : undefined;
   console.log(
-    `mnist: student ${pct(r.student.accuracy)} at ${macs[1]} MACs vs mnist-8 ${pct(r.teacher.accuracy)} at ${macs[0]} MACs (${(macs[0]! / macs[1]!).toFixed(2)}× fewer)`,
+    `mnist: student ${pct(r?.student.accuracy)} (labels only ${pct(ce?.student.accuracy)}) at ${macs[1]} MACs vs mnist-8 ${pct((r ?? ce)!.teacher.accuracy)} at ${macs[0]} MACs (${(macs[0]! / macs[1]!).toFixed(2)}× fewer)`,
   );
 }
 if (OUT) writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
