@@ -154,6 +154,7 @@ function summary(r: DistillReport): string[] {
     row('teacher', r.teacher)!,
     row('student', r.student)!,
     ...(r.int8 ? [row('int8', r.int8)!] : []),
+    ...(r.teacherSkipped ? [`teacher not run (${r.teacherSkipped}): no teacher accuracy or latency`] : []),
   ];
   for (const s of r.sets)
     lines.push(
@@ -363,7 +364,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
               `continual: the new labels never name classes ${oldClasses[0]}–${oldClasses[1] - 1}: soft targets over those (the old task) only, CE on the new labels × ${(1 - (alpha ?? 0.7)).toFixed(2)}`,
             );
           console.log(
-            `${fmtInt(data.size)} samples${replayData ? ` + ${fmtInt(i.samples - data.size)} rows of the ${fmtInt(replayData.size)}-sample replay buffer (${replay!.length === 2 ? 'its labels' : "labels: the previous model's top-1"})` : ''}, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`,
+            `${fmtInt(data.size)} samples${replayData ? ` + ${fmtInt(i.samples - data.size)} rows of the ${fmtInt(replayData.size)}-sample replay buffer (${replay!.length === 2 ? 'its labels' : "labels: the previous model's top-1"})` : ''}, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; ${i.teacherSkipped ? `teacher not run (${i.teacherSkipped})` : `teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`}`,
           );
         },
         onEpoch(e, state) {

@@ -35,7 +35,7 @@ export class TeacherBatches implements BatchSource {
     this.batchesPerEpoch = loader.batchesPerEpoch;
     const data = loader.data;
     const bytes = data.size * teacher.outputs.reduce((s, o) => s + o.elements, 0) * 4;
-    this.cached = (cache ?? !augmented) && bytes <= TEACHER_CACHE_BYTES;
+    this.cached = (cache ?? !augmented) && bytes <= TEACHER_CACHE_BYTES && teacher.outputs.length > 0;
     if (cache && augmented)
       throw new BundleError('teacher outputs cannot be cached for augmented data (each epoch sees other pixels)');
     const t0 = performance.now();
@@ -45,6 +45,8 @@ export class TeacherBatches implements BatchSource {
 
   /** The teacher's outputs for `rows` of the data set (from the cache, or a run on `x`). */
   outputs(rows: Uint32Array, x: Float32Array): Map<string, Float32Array> {
+    // a labels-only job's teacher has no outputs and is never run
+    if (!this.teacher.outputs.length) return new Map();
     if (!this.cache) return this.teacher.run(x, rows.length);
     const res = new Map<string, Float32Array>();
     for (const o of this.teacher.outputs) {

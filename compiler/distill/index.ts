@@ -29,7 +29,7 @@ import type { RelationalKind } from '../train/distill-loss.ts';
 import type { OptimizerOptions } from '../train/training-graph.ts';
 import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type StudentPlan } from './plan.ts';
 import { finalReport, topAmong, type DistillReport, type EpochLine } from './report.ts';
-import { bundleTeacher, graphTeacher, logitsOf, tensorOf, type Teacher } from './teacher.ts';
+import { bundleTeacher, graphTeacher, logitsOf, tensorOf, unusedTeacher, type Teacher } from './teacher.ts';
 import { TeacherBatches } from './batches.ts';
 import { replayLabels, withReplay, type Replay } from './replay.ts';
 
@@ -104,6 +104,8 @@ export interface DistillStart {
   totalSteps: number;
   teacherCached: boolean;
   teacherSeconds: number;
+  /** Why the teacher is not run at all (α 0, labels only). */
+  teacherSkipped?: string;
 }
 
 export interface DistillResult {
@@ -177,8 +179,13 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
     );
   if (rel) teacherEmb = rel.teacher ?? embeddingOf(job.teacher as Graph, logitsOf(job.teacher as Graph));
   const features = [...hintPairs.map((h) => h.teacher), ...(teacherEmb ? [teacherEmb] : [])];
+  const studentLogits = logitsOf(forward);
+  const classes = forward.tensors.get(studentLogits)!.shape.at(-1)!;
+  // α 0 and nothing else reading the teacher (hints, relational, an unlabelled replay buffer): labels only
+  const skip = alpha === 0 && features.length === 0 && !(job.replay && !job.replay.labelled);
   let teacher: Teacher;
-  if ('nodes' in job.teacher) teacher = await graphTeacher(job.teacher, features, sampleShape, build);
+  if (skip) teacher = unusedTeacher(job.teacher, classes, 'alpha 0: labels only');
+  else if ('nodes' in job.teacher) teacher = await graphTeacher(job.teacher, features, sampleShape, build);
   else {
     if (features.length)
       throw new ModelError(
@@ -188,8 +195,6 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       );
     teacher = await bundleTeacher(job.teacher.bundle, job.teacher.source, sampleShape, build);
   }
-  const studentLogits = logitsOf(forward);
-  const classes = forward.tensors.get(studentLogits)!.shape.at(-1)!;
   if (classes !== teacher.classes)
     throw new ModelError(
       src,
@@ -287,6 +292,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       totalSteps,
       teacherCached: batches.cached,
       teacherSeconds: batches.seconds,
+      ...(teacher.skipped && { teacherSkipped: teacher.skipped }),
     });
     const epochs: EpochLine[] = [];
     const fitTo = async (to: number, phase?: 'tracking' | 'frozen') =>

@@ -48,6 +48,8 @@ export interface DistillReport {
   runner: 'sharded' | 'whole';
   steps: number;
   teacherCached: boolean;
+  /** Why the teacher was never run (α 0, labels only): its row has sizes, no accuracy or latency. */
+  teacherSkipped?: string;
   teacher: ModelFigures;
   student: ModelFigures;
   /** --quantize int8: the int8 student with the learned ranges. */
@@ -133,10 +135,11 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
   const val = f.job.validation;
   const tg = f.teacher.graph;
   const teacherBundle = tg ? compileGraph(tg, { target: 'simd' }).bundle : f.teacher.bundle;
+  const ran = !f.teacher.skipped;
   const teacher: ModelFigures = tg
-    ? await figures(tg, teacherBundle, measure, val && teacherAccuracy(f.teacher, val))
+    ? await figures(tg, teacherBundle, measure && ran, val && ran ? teacherAccuracy(f.teacher, val) : undefined)
     : {
-        ...(val && { accuracy: teacherAccuracy(f.teacher, val) }),
+        ...(val && ran && { accuracy: teacherAccuracy(f.teacher, val) }),
         bundleBytes: teacherBundle.length,
       };
   const student = await figures(
@@ -156,7 +159,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
   const sets = (f.job.evalSets ?? []).map((s, i) => ({
     name: s.name,
     samples: s.data.size,
-    teacher: teacherAccuracy(f.teacher, s.data),
+    teacher: ran ? teacherAccuracy(f.teacher, s.data) : undefined,
     before: f.before[i],
     after: f.score(s.data),
     ...(f.amongOld?.[i] && { amongOld: f.amongOld[i] }),
@@ -168,6 +171,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
       runner: f.runner,
       steps: f.steps,
       teacherCached: f.teacherCached,
+      ...(f.teacher.skipped && { teacherSkipped: f.teacher.skipped }),
       teacher,
       student,
       ...(int8 && { int8 }),

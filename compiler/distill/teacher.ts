@@ -6,7 +6,7 @@
 // zero-padded), so a row's outputs do not depend on which other samples share its batch: the cache of a
 // whole data set equals a fresh run of any batch, byte for byte (test/distill/distill.test.ts).
 import { load } from '../../runtime/node.ts';
-import type { Model } from '../../runtime/index.ts';
+import { BundleError, type Model } from '../../runtime/index.ts';
 import { cloneGraph, compileGraph } from '../compile.ts';
 import { ModelError, numElements, type Graph } from '../ir/graph.ts';
 import { withBatch } from '../train/training-graph.ts';
@@ -31,6 +31,8 @@ export interface Teacher {
   /** The compiled teacher (what runs), for the report. */
   readonly bundle: Uint8Array;
   readonly graph?: Graph;
+  /** Why the teacher is never run in this job (labels only, α 0): no outputs, `run` refuses. */
+  readonly skipped?: string;
 }
 
 /** Teacher batch when compiling a graph: big enough to amortise a run, small enough for any arena. */
@@ -178,7 +180,9 @@ export async function bundleTeacher(
   studentSample: readonly number[],
   build: 'simd' | 'scalar' = 'simd',
 ): Promise<Teacher> {
-  const m = await load(bytes, { build });
+  const m = await load(bytes, { build }).catch((e: unknown) => {
+    throw e instanceof BundleError ? new BundleError(`${source}: ${e.message}`) : e;
+  });
   const o = m.info.outputs[0]!;
   if (m.info.inputs.length !== 1)
     throw new ModelError(source, 'bundle', `a teacher needs one input, found ${m.info.inputs.length}`);
@@ -190,4 +194,28 @@ export async function bundleTeacher(
       `the teacher's logits must be [batch, classes], found [${o.shape}]`,
     );
   return runner(m, source, [{ name: 'logits', shape, elements: shape[0]! }], [o.name], studentSample, bytes);
+}
+
+/**
+ * The teacher of a labels-only job (α 0 and nothing else reading it): never loaded into a runtime, never run —
+ * a graph is compiled (not executed) so the report can give its size; a bundle is only counted in bytes.
+ */
+export function unusedTeacher(
+  t: Graph | { bundle: Uint8Array; source: string },
+  classes: number,
+  reason: string,
+): Teacher {
+  const graph = 'nodes' in t ? cloneGraph(t) : undefined;
+  return {
+    source: t.source,
+    outputs: [],
+    classes,
+    sampleShape: [],
+    bundle: 'nodes' in t ? compileGraph(graph!).bundle : t.bundle,
+    graph,
+    skipped: reason,
+    run() {
+      throw new ModelError(t.source, 'teacher', `is not run (${reason})`);
+    },
+  };
 }
