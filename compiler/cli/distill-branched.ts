@@ -1,17 +1,35 @@
 // `edgec distill` on a branched student (a model.json with Branch / EarlyExit nodes, docs/distillation.md
 // "Branched students"): exit heads trained by per-exit KD from the full network (or --teacher), gates on whether
 // the cheap branch agrees with the teacher, then accuracy / teacher agreement / executed MACs per threshold
-// before and after. Writes the same model.json with the trained tensors replaced (weights file: a copy of the
-// student's with only those bytes changed) or a compiled .edgec; output and report written at the end, atomically.
+// before and after (--quantize int8: of the int8 bundle too, which -o x.edgec then is). Writes the same model.json
+// with the trained tensors replaced (weights file: a copy of the student's with only those bytes changed) or a
+// compiled .edgec; output and report written at the end, atomically. --checkpoint DIR saves the run's state after
+// every epoch and on Ctrl-C (exit 130); --resume DIR continues it to the uninterrupted run's bytes.
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { compileBlockModel } from '../lower/branches.ts';
-import { distillBranched, type BranchedReport, type PathScore, type Samples } from '../distill/branched.ts';
-import { patchModelJson } from '../distill/branched-graph.ts';
+import {
+  distillBranched,
+  type BranchedReport,
+  type BranchedState,
+  type PathScore,
+  type Samples,
+} from '../distill/branched.ts';
+import { flattenBlocks, patchModelJson } from '../distill/branched-graph.ts';
 import { parseJsonText, readSidecar } from '../frontend/model-json/parse.ts';
 import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
 import type { BlockModel } from '../ir/blocks.ts';
 import { loadNpy } from '../io/npy.ts';
+import {
+  CheckpointError,
+  checkpointFile,
+  loadCheckpoint,
+  modelStructureHash,
+  saveCheckpoint,
+  type Checkpoint,
+  type CkptTensor,
+} from '../train/checkpoint.ts';
+import { Pcg32 } from '../train/data/pcg32.ts';
 import { learningRate } from '../train/schedule.ts';
 import { loadModel } from './compile.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -35,7 +53,9 @@ export const BRANCHED_HELP = `branched students (a model.json with Branch / Earl
   --gate-holdout S          share of --data held out of head training to train the gates on (default 0.2)
   --gate-epochs N           gate training epochs (default --epochs)
   --gate-threshold P        τ written into a 2-branch gate: cheap branch when P(it agrees) > τ (default: its own)
-  --thresholds LIST         thresholds of the before / after report (default 0.9,0.99,0.999)`;
+  --thresholds LIST         thresholds of the before / after report (default 0.9,0.99,0.999)
+  --quantize int8           also an int8 bundle (every piece calibrated on the first 500 --data rows; -o x.edgec),
+                            scored per threshold beside the float model`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -72,15 +92,55 @@ function samples(file: string, labels: string | undefined, bm: BlockModel): Samp
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)} %`);
 
-/** The before / after table, one line per threshold. */
+/** The before / after table, one line per threshold (int8 columns with --quantize). */
 export function branchedSummary(r: BranchedReport): string[] {
   const cell = (s: PathScore) =>
     `${pct(s.accuracy).padStart(8)} ${pct(s.agreement).padStart(8)} ${fmtInt(Math.round(s.macs)).padStart(9)} ${pct(s.cheap).padStart(8)}`;
+  const q = r.int8 ? ' | int8: top-1    agree      MACs    cheap  route=float' : '';
   return [
     `scored on ${fmtInt(r.samples)} samples (${r.scoredOn}); full network ${pct(r.teacher.accuracy)} at ${fmtInt(Math.round(r.teacher.macs))} MACs`,
-    `threshold | before: top-1    agree      MACs    cheap | after: top-1    agree      MACs    cheap`,
-    ...r.thresholds.map((t) => `${String(t.threshold).padEnd(9)} |        ${cell(t.before)} |       ${cell(t.after)}`),
+    `threshold | before: top-1    agree      MACs    cheap | after: top-1    agree      MACs    cheap${q}`,
+    ...r.thresholds.map(
+      (t) =>
+        `${String(t.threshold).padEnd(9)} |        ${cell(t.before)} |       ${cell(t.after)}` +
+        (t.int8 ? ` |      ${cell(t.int8)} ${pct(t.int8.sameRoute).padStart(11)}` : ''),
+    ),
+    ...(r.int8
+      ? [
+          `int8 bundle ${fmtInt(r.int8.bundleBytes)} bytes (float ${fmtInt(r.int8.floatBundleBytes)}), every piece calibrated on ${fmtInt(r.int8.calibration)} training rows`,
+        ]
+      : []),
   ];
+}
+
+/** A branched run's state as a checkpoint: earlier phases' tensors as weights, the phase's trainer as observers. */
+function toCheckpoint(s: BranchedState, hash: string, flags: TrainFlags, settings: object): Checkpoint {
+  const t = (v: Float32Array): CkptTensor => ({ shape: [v.length], data: v });
+  return {
+    modelHash: hash,
+    step: s.trainer.step,
+    epoch: s.trainer.epoch,
+    batch: s.trainer.batch,
+    rng: new Pcg32(flags.seed).getState(),
+    optimizer: { ...flags.optimizer },
+    weights: new Map([...s.trained].map(([k, v]) => [k, t(v)])),
+    moments: new Map(),
+    observers: new Map([...s.trainer.variables].map(([k, v]) => [k, t(v)])),
+    extra: { settings, branchedPhase: s.phase },
+  };
+}
+
+function fromCheckpoint(ck: Checkpoint, file: string): BranchedState {
+  const phase = ck.extra?.branchedPhase;
+  if (typeof phase !== 'number')
+    throw new CheckpointError(file, 'was not written by a branched run (Branch / EarlyExit student)');
+  const f32 = (m: Map<string, CkptTensor>) =>
+    new Map([...m].map(([k, v]) => [k, Float32Array.from(v.data as ArrayLike<number>)]));
+  return {
+    phase,
+    trainer: { step: ck.step, epoch: ck.epoch, batch: ck.batch, variables: f32(ck.observers) },
+    trained: f32(ck.weights),
+  };
 }
 
 /** `edgec distill` for a branched student; `values` are distill's parsed flags. */
@@ -91,13 +151,16 @@ export async function branchedDistill(
   values: Values,
   flags: TrainFlags,
 ): Promise<number> {
-  for (const k of ['hint', 'relational', 'quantize', 'val-old', 'resume', 'checkpoint', 'augment', 'init'])
+  for (const k of ['hint', 'relational', 'val-old', 'augment', 'init'])
     if (values[k] !== undefined && !(Array.isArray(values[k]) && values[k].length === 0))
       throw USAGE(`--${k} is not available for a branched student (Branch / EarlyExit model)`);
   const str = (k: string) => values[k] as string | undefined;
   const ext = extname(out).toLowerCase();
   if (ext !== '.json' && ext !== '.edgec')
     throw USAGE(`${out}: a branched student is written as a .json (+ weights) or a compiled .edgec`);
+  const quantize = str('quantize');
+  if (quantize !== undefined && quantize !== 'int8') throw USAGE(`--quantize must be int8, got '${quantize}'`);
+  if (quantize && ext !== '.edgec') throw USAGE('--quantize int8 writes an int8 bundle: give -o <out.edgec>');
   const exitWeights = list(str('exit-weights'), 'exit-weights', (x) => x >= 0, 'weights ≥ 0 separated by commas');
   const thresholds = list(str('thresholds'), 'thresholds', (x) => x > 0, 'thresholds > 0 separated by commas');
   const [holdout] = list(str('gate-holdout'), 'gate-holdout', (x) => x >= 0 && x < 1, 'a share in [0, 1)') ?? [];
@@ -121,6 +184,38 @@ export async function branchedDistill(
   const teacher = teacherPath ? loadModel(teacherPath, undefined) : undefined;
   const data = samples(flags.data, flags.labels || undefined, bm);
   const validation = flags.val && samples(flags.val.data, flags.val.labels, bm);
+  // checkpoints: the flattened graph's structure, and every flag that decides the bytes
+  const hash = modelStructureHash(flattenBlocks(bm).graph);
+  const settings = {
+    ...flags.settings,
+    teacher: teacherPath ?? null,
+    exitWeights: exitWeights ?? null,
+    thresholds: thresholds ?? null,
+    holdout: holdout ?? null,
+    tau: tau ?? null,
+    gateEpochs: gateEpochs ?? null,
+    temperature,
+    alpha: alpha ?? null,
+  };
+  let resume: BranchedState | undefined;
+  if (flags.resume !== undefined) {
+    const file = checkpointFile(flags.resume);
+    const ck = loadCheckpoint(flags.resume, { graph: flattenBlocks(bm).graph, file: studentPath });
+    const was = JSON.stringify(ck.extra?.settings ?? {}),
+      now = JSON.stringify(settings);
+    if (was !== now)
+      throw new CheckpointError(
+        file,
+        `was written by a run with other settings (${was}); resume with the flags it started with`,
+      );
+    resume = fromCheckpoint(ck, file);
+    console.log(`resumed from ${file} at phase ${resume.phase}, step ${fmtInt(resume.trainer.step)}`);
+  }
+  const ckptDir = flags.checkpoint ?? join(dirname(out), `${basename(out, extname(out))}.checkpoint`);
+  const save = (s: BranchedState) => saveCheckpoint(ckptDir, toCheckpoint(s, hash, flags, settings));
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
   let schedule: ReturnType<TrainFlags['schedule']> | undefined;
   const r = await distillBranched({
     student: bm,
@@ -141,22 +236,33 @@ export async function branchedDistill(
     thresholds,
     seed: flags.seed,
     build: build === 'auto' ? undefined : (build as 'simd' | 'scalar' | undefined),
-    onEpoch(e) {
+    ...(quantize && { quantize: {} }),
+    resume,
+    signal: abort.signal,
+    onEpoch(e, state) {
       const terms = Object.entries(e.terms)
         .map(([k, v]) => `${k} ${v.toFixed(4)}`)
         .join(', ');
       console.log(
         `${e.phase} epoch ${e.epoch + 1}/${e.epochs}: loss ${e.loss.toFixed(4)} (${terms}), ${fmtInt(Math.round(e.samplesPerSecond))} samples/s`,
       );
+      if (flags.checkpoint !== undefined) save(state());
     },
-  });
+  }).finally(() => process.off('SIGINT', onSigint));
+  if (r.status === 'aborted') {
+    const file = save(r.state!);
+    console.log(
+      `interrupted in phase ${r.state!.phase} at step ${fmtInt(r.state!.trainer.step)}: checkpoint written to ${file}; continue with --resume ${ckptDir}`,
+    );
+    return 130;
+  }
   console.log(
     `${studentPath}: exits ${r.report.exits.map((e) => `${e.name} ×${e.weight}`).join(', ')}; teacher ${teacherPath ?? 'the full network'}; heads on ${fmtInt(r.report.headRows)} rows, gates on ${fmtInt(r.report.gateRows)}`,
   );
   for (const l of branchedSummary(r.report)) console.log(l);
   let written: string[];
   if (ext === '.edgec') {
-    writeFileAtomic(out, compileBlockModel(r.model).bundle);
+    writeFileAtomic(out, r.int8 ?? compileBlockModel(r.model).bundle);
     written = [out];
   } else {
     const text = readFileSync(studentPath, 'utf8');

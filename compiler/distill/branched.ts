@@ -7,14 +7,24 @@
 // teacher's (2 branches: a binary "cheap agrees" target; softmax CE over the 2 scores = BCE on their difference), on
 // rows the heads did not train on (`gateHoldout`), with every other weight frozen. A 2-branch gate whose scores come
 // from a Dense is written in threshold form (foldGate). EarlyExit heads decide by their own confidence, which the
-// soft targets train. Report: accuracy, teacher agreement and executed MACs per threshold, before and after.
-// Deterministic: seeded row order, the engine's fixed summation orders.
-import { Trainer, wasmStepRunner, type Batch, type BatchSource, type TrainingSpec } from '../../runtime/train.ts';
+// soft targets train. Report: accuracy, teacher agreement and executed MACs per threshold, before and after, and with
+// `quantize` for the int8 bundle too (every piece post-training quantised on the first training rows, per threshold;
+// its routes and top-1 against the float model's). Deterministic: seeded row order, the engine's fixed summation
+// orders — so a run stopped by `signal` and continued from its state (`resume`) ends on the uninterrupted bytes.
+import {
+  Trainer,
+  wasmStepRunner,
+  type Batch,
+  type BatchSource,
+  type TrainerState,
+  type TrainingSpec,
+} from '../../runtime/train.ts';
 import { load } from '../../runtime/node.ts';
 import { compileGraph } from '../compile.ts';
 import { ModelError, type Graph } from '../ir/graph.ts';
 import type { BlockModel } from '../ir/blocks.ts';
 import { compileBlockModel } from '../lower/branches.ts';
+import { compileBlockModelInt8 } from '../lower/branches-int8.ts';
 import { buildTrainingGraph, withBatch, type OptimizerOptions, type TrainingOptions } from '../train/training-graph.ts';
 import {
   atThreshold,
@@ -62,7 +72,20 @@ export interface BranchedJob {
   thresholds?: number[];
   seed?: number;
   build?: 'simd' | 'scalar';
-  onEpoch?(line: BranchedEpoch): void;
+  /** int8: every piece quantised (min/max) on the first `calibration` training rows (default 500). */
+  quantize?: { calibration?: number };
+  /** Continue a stopped run from its state (same job otherwise). */
+  resume?: BranchedState;
+  /** Stops the run before the next batch; the result is then 'aborted' with the state to resume from. */
+  signal?: AbortSignal;
+  onEpoch?(line: BranchedEpoch, state: () => BranchedState): void | Promise<void>;
+}
+
+/** Where a run is: its phase (0 exits, k ≥ 1 the k-th gate), that phase's trainer, what earlier phases trained. */
+export interface BranchedState {
+  phase: number;
+  trainer: TrainerState;
+  trained: Map<string, Float32Array>;
 }
 
 export interface BranchedEpoch {
@@ -94,11 +117,24 @@ export interface BranchedReport {
   headRows: number;
   gateRows: number;
   epochs: BranchedEpoch[];
-  thresholds: { threshold: number; before: PathScore; after: PathScore }[];
+  thresholds: { threshold: number; before: PathScore; after: PathScore; int8?: Int8Score }[];
+  /** `quantize`: calibration rows and the bytes of the int8 bundle (the model's own thresholds) vs the float one. */
+  int8?: { calibration: number; bundleBytes: number; floatBundleBytes: number };
+}
+
+/** The int8 bundle at one threshold, and how often it takes the float model's route and top-1. */
+export interface Int8Score extends PathScore {
+  sameRoute: number;
+  sameTop1: number;
 }
 
 export interface BranchedResult {
+  /** 'aborted': `signal` stopped the run; `state` resumes it (model: what is trained so far, report unscored). */
+  status: 'done' | 'aborted';
+  state?: BranchedState;
   model: BlockModel;
+  /** `quantize`: the int8 bundle of the trained model. */
+  int8?: Uint8Array;
   /** Every trained (and folded) tensor by name: what changes in the model file. */
   weights: Map<string, Float32Array>;
   report: BranchedReport;
@@ -165,7 +201,8 @@ async function train(
   epochs: number,
   terms: string[],
   log: BranchedEpoch[],
-): Promise<Map<string, Float32Array>> {
+  at: { resume?: TrainerState; state: (t: TrainerState) => BranchedState },
+): Promise<{ weights: Map<string, Float32Array>; stopped?: TrainerState }> {
   const tg = buildTrainingGraph(g, { ...opts, termOutputs: true });
   const spec: TrainingSpec = {
     x: tg.x,
@@ -185,10 +222,12 @@ async function train(
   const rate =
     typeof job.lr === 'number' ? job.lr : (t: number) => (job.lr as (t: number, n: number) => number)(t, total);
   const trainer = new Trainer(wasmStepRunner(model, spec));
-  await trainer.fit(src, {
+  if (at.resume) trainer.restore(at.resume);
+  const res = await trainer.fit(src, {
     epochs,
     lr: rate,
-    onEpoch(e) {
+    signal: job.signal,
+    async onEpoch(e) {
       const line: BranchedEpoch = {
         phase,
         epoch: e.epoch,
@@ -198,10 +237,10 @@ async function train(
         samplesPerSecond: e.samplesPerSecond,
       };
       log.push(line);
-      job.onEpoch?.(line);
+      await job.onEpoch?.(line, () => at.state(trainer.state()));
     },
   });
-  return trainer.weights();
+  return { weights: trainer.weights(), ...(res.status === 'aborted' && { stopped: trainer.state() }) };
 }
 
 export async function distillBranched(job: BranchedJob): Promise<BranchedResult> {
@@ -241,6 +280,12 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     if (!flat.graph.nodes.some((k) => k.name === f))
       throw new ModelError(src, `frozen node '${f}'`, 'is not in the model');
   const holdout = flat.gates.length ? (job.gateHoldout ?? 0.2) : 0;
+  const start = job.resume;
+  if (start && !(Number.isInteger(start.phase) && start.phase >= 0 && start.phase <= flat.gates.length))
+    throw new ModelError(src, 'resume', `phase ${start.phase} is not one of this model's (0..${flat.gates.length})`);
+  const calibration = job.quantize ? Math.min(n, job.quantize.calibration ?? 500) : 0;
+  if (job.quantize && !(Number.isInteger(calibration) && calibration >= 1))
+    throw new ModelError(src, 'quantize.calibration', `must be a whole number ≥ 1, found ${calibration}`);
   if (!(holdout >= 0 && holdout < 1)) throw new ModelError(src, 'gateHoldout', `must be in [0, 1), found ${holdout}`);
 
   // the teacher's logits for every sample, computed once
@@ -295,31 +340,57 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     ...used.slice(1).map((e) => `${alpha === 0 ? 'ce' : 'kd'}:${e.name}`),
   ];
   const x = job.data.x;
-  const trained = await train(
-    g1,
-    opts1,
-    (spec) =>
-      rowBatches(headRows, job.batch, job.seed ?? 0, (rows) => {
-        const t = gather(tl, rows, classes),
-          y = labels && gather(labels, rows, 1);
-        const targets: Record<string, Float32Array | Int32Array> = {};
-        for (const e of extraInputs) {
-          if (e.teacher) targets[e.teacher] = t;
-          if (e.labels) targets[e.labels] = y!;
-        }
-        // the rest: the primary term's hard labels (α < 1)
-        for (const name of spec.targets) targets[name] ??= y!;
-        return { x: gather(x, rows, per), y: alpha === 0 ? y! : t, targets, labels: y };
-      }),
-    job,
-    'exits',
-    job.epochs,
-    termNames,
-    log,
-  );
+  const stop = (phase: number, t: TrainerState, done: Map<string, Float32Array>): BranchedResult => ({
+    status: 'aborted',
+    state: { phase, trainer: t, trained: done },
+    model: withTensors(bm, done),
+    weights: done,
+    report: {
+      samples: 0,
+      scoredOn: job.validation ? 'validation' : 'training data',
+      teacher: { macs: 0 },
+      exits: names.map((name, k) => ({ name, weight: weights[k]! })),
+      headRows: headRows.length,
+      gateRows: flat.gates.length ? gateRows.length : 0,
+      epochs: log,
+      thresholds: [],
+    },
+  });
+  let trained = new Map(start?.trained ?? []);
+  const p1 = !start || start.phase === 0;
+  const r1 = !p1
+    ? undefined
+    : await train(
+        g1,
+        opts1,
+        (spec) =>
+          rowBatches(headRows, job.batch, job.seed ?? 0, (rows) => {
+            const t = gather(tl, rows, classes),
+              y = labels && gather(labels, rows, 1);
+            const targets: Record<string, Float32Array | Int32Array> = {};
+            for (const e of extraInputs) {
+              if (e.teacher) targets[e.teacher] = t;
+              if (e.labels) targets[e.labels] = y!;
+            }
+            // the rest: the primary term's hard labels (α < 1)
+            for (const name of spec.targets) targets[name] ??= y!;
+            return { x: gather(x, rows, per), y: alpha === 0 ? y! : t, targets, labels: y };
+          }),
+        job,
+        'exits',
+        job.epochs,
+        termNames,
+        log,
+        { resume: start?.trainer, state: (t) => ({ phase: 0, trainer: t, trained: new Map() }) },
+      );
+  if (r1?.stopped) return stop(0, r1.stopped, new Map());
+  if (r1) trained = r1.weights;
 
   // phase 2: each gate learns which branch agrees with the teacher
-  for (const gate of flat.gates) {
+  for (const [gi, gate] of flat.gates.entries()) {
+    const phase = gi + 1;
+    // resumed past this gate: its folded weights are in `trained`
+    if (start && start.phase > phase) continue;
     const now = withTensors(bm, trained);
     const f2 = flattenBlocks(now).graph;
     const outs = await runLogits(pruneTo(f2, gate.branchOutputs), gather(x, gateRows, per), build);
@@ -330,7 +401,8 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     });
     const byRow = new Map(gateRows.map((r, i) => [r, target[i]!]));
     const fwd2 = withBatch(pruneTo(f2, [gate.scores]), job.batch);
-    const gw = await train(
+    const before = new Map(trained);
+    const g2 = await train(
       fwd2,
       {
         loss: { kind: 'softmax-cross-entropy' },
@@ -347,8 +419,13 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
       job.gateEpochs ?? job.epochs,
       ['ce'],
       log,
+      {
+        resume: start?.phase === phase ? start.trainer : undefined,
+        state: (t) => ({ phase, trainer: t, trained: new Map(before) }),
+      },
     );
-    for (const [k, v] of gw) trained.set(k, v);
+    if (g2.stopped) return stop(phase, g2.stopped, before);
+    for (const [k, v] of g2.weights) trained.set(k, v);
     const d = gateDense(flat.graph, gate);
     if (d && trained.has(d.weight) && trained.has(d.bias)) {
       const tau =
@@ -359,11 +436,22 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     }
   }
   const after = withTensors(bm, trained);
-  const report = await compare(job, flat, bm, after, teacherG, names, weights, log, build);
+  const calib = Array.from({ length: calibration }, (_, i) => x.slice(i * per, (i + 1) * per));
+  const report = await compare(job, flat, bm, after, teacherG, names, weights, log, build, calib);
+  const int8 = calib.length ? (await compileBlockModelInt8(after, { samples: calib })).bundle : undefined;
   return {
+    status: 'done',
     model: after,
+    ...(int8 && { int8 }),
     weights: trained,
-    report: { ...report, headRows: headRows.length, gateRows: flat.gates.length ? gateRows.length : 0 },
+    report: {
+      ...report,
+      headRows: headRows.length,
+      gateRows: flat.gates.length ? gateRows.length : 0,
+      ...(int8 && {
+        int8: { calibration, bundleBytes: int8.length, floatBundleBytes: compileBlockModel(after).bundle.length },
+      }),
+    },
   };
 }
 
@@ -378,7 +466,8 @@ async function compare(
   weights: number[],
   epochs: BranchedEpoch[],
   build: 'simd' | 'scalar',
-): Promise<Omit<BranchedReport, 'headRows' | 'gateRows'>> {
+  calib: Float32Array[],
+): Promise<Omit<BranchedReport, 'headRows' | 'gateRows' | 'int8'>> {
   const set = job.validation ?? job.data;
   const input = before.inputs[0]!;
   const tm = await load(compileGraph(teacherG).bundle, { build });
@@ -392,28 +481,43 @@ async function compare(
     return ok / n;
   };
   const teacherTop = (i: number) => argmax(tl, i * classes, classes);
-  const scoreOf = async (bm: BlockModel): Promise<PathScore> => {
-    const m = await load(compileBlockModel(bm).bundle, { build });
+  const last = new Map(flat.gates.map((g) => [g.block, g.branchOutputs.length - 1]));
+  /** The bundle's scores on the set, with every sample's route and output (to compare int8 with float). */
+  const run = async (bundle: Uint8Array) => {
+    const m = await load(bundle, { build });
     const r = m.runDetailed({ [input]: set.x });
-    const out = r.outputs[bm.outputs[0]!] as Float32Array;
-    const last = new Map(flat.gates.map((g) => [g.block, g.branchOutputs.length - 1]));
-    return {
+    const out = r.outputs[before.outputs[0]!] as Float32Array;
+    const s: PathScore = {
       ...(set.labels && { accuracy: score(out, (i) => set.labels![i]!) }),
       agreement: score(out, teacherTop),
-      macs: r.samples.reduce((a, s) => a + s.macs, 0) / n,
+      macs: r.samples.reduce((a, k) => a + k.macs, 0) / n,
       cheap:
         r.samples.filter(
-          (s) => s.exitedAt !== null || Object.entries(s.branches).some(([b, k]) => k !== null && k !== last.get(b)),
+          (k) => k.exitedAt !== null || Object.entries(k.branches).some(([b, j]) => j !== null && j !== last.get(b)),
         ).length / n,
     };
+    return { s, out, routes: r.samples.map((k) => JSON.stringify([k.exitedAt, k.branches])) };
   };
   const thresholds = [];
-  for (const t of job.thresholds ?? [0.9, 0.99, 0.999])
+  for (const t of job.thresholds ?? [0.9, 0.99, 0.999]) {
+    const a = atThreshold(after, flat, t);
+    const f = await run(compileBlockModel(a).bundle);
+    let int8: Int8Score | undefined;
+    if (calib.length) {
+      const q = await run((await compileBlockModelInt8(a, { samples: calib })).bundle);
+      int8 = {
+        ...q.s,
+        sameRoute: q.routes.filter((r, i) => r === f.routes[i]).length / n,
+        sameTop1: score(q.out, (i) => argmax(f.out, i * classes, classes)),
+      };
+    }
     thresholds.push({
       threshold: t,
-      before: await scoreOf(atThreshold(before, flat, t)),
-      after: await scoreOf(atThreshold(after, flat, t)),
+      before: (await run(compileBlockModel(atThreshold(before, flat, t)).bundle)).s,
+      after: f.s,
+      ...(int8 && { int8 }),
     });
+  }
   return {
     samples: n,
     scoredOn: job.validation ? 'validation' : 'training data',
