@@ -2,8 +2,9 @@
 // exit (a zero-initialised Dense 10 head on the features after `--at` node, 2×2-average-pooled when 14×14), trunk
 // frozen; the head is trained on the first 10,000 training images for 5 epochs (Adam 0.003 cosine, batch 32) by KD
 // (T 4, α 0.7) or on the labels alone (α 0), and scored on the 10,000 test images: top-1, agreement with the full
-// network and executed MACs per threshold. Usage:
-// node --import tsx scripts/branched-fashion.ts <fashion_cnn.onnx> <dir with {train,test}_{x,y}.npy> <alpha> [node]
+// network and executed MACs per threshold; with --int8 also of the int8 bundle (every piece calibrated on the first
+// 500 training images), beside the float one. Usage:
+// node --import tsx scripts/branched-fashion.ts <fashion_cnn.onnx> <dir with {train,test}_{x,y}.npy> <alpha> [node] [--int8]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { writeModelJson } from '../compiler/frontend/model-json/index.ts';
 import { parseBlockModel } from '../compiler/ir/blocks.ts';
 import { distillBranched } from '../compiler/distill/branched.ts';
 import { loadNpy } from '../compiler/io/npy.ts';
-const [model, dir, a, atNode] = process.argv.slice(2);
+const int8 = process.argv.includes('--int8');
+const [model, dir, a, atNode] = process.argv.slice(2).filter((v) => v !== '--int8');
 if (!model || !dir || a === undefined) {
   console.error(
     'usage: branched-fashion.ts <fashion_cnn.onnx> <fmnist dir> <alpha> [exit after node, default /3/MaxPool]',
@@ -90,6 +92,7 @@ const r = await distillBranched({
   seed: 1,
   frozen: bm.pieces.flatMap((p) => (p.kind === 'graph' ? p.graph.nodes.map((n) => n.name) : [])),
   thresholds: [0.5, 0.7, 0.9, 0.99],
+  ...(int8 && { quantize: {} }),
   onEpoch: (e) => console.log(e.phase, e.epoch, e.loss.toFixed(4)),
 });
 console.log('features', feat, 'teacher', r.report.teacher);
@@ -105,5 +108,22 @@ for (const t of r.report.thresholds)
     Math.round(t.after.macs),
     'cheap',
     t.after.cheap,
+    ...(t.int8
+      ? [
+          '| int8 acc',
+          t.int8.accuracy,
+          'agree',
+          t.int8.agreement,
+          'macs',
+          Math.round(t.int8.macs),
+          'cheap',
+          t.int8.cheap,
+          'same route',
+          t.int8.sameRoute,
+          'same top-1',
+          t.int8.sameTop1,
+        ]
+      : []),
   );
+if (r.report.int8) console.log('int8 bundle', r.report.int8);
 console.log(((performance.now() - t0) / 1000).toFixed(0) + ' s');
