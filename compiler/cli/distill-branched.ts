@@ -98,7 +98,10 @@ export function branchedSummary(r: BranchedReport): string[] {
     `${pct(s.accuracy).padStart(8)} ${pct(s.agreement).padStart(8)} ${fmtInt(Math.round(s.macs)).padStart(9)} ${pct(s.cheap).padStart(8)}`;
   const q = r.int8 ? ' | int8: top-1    agree      MACs    cheap  route=float' : '';
   return [
-    `scored on ${fmtInt(r.samples)} samples (${r.scoredOn}); full network ${pct(r.teacher.accuracy)} at ${fmtInt(Math.round(r.teacher.macs))} MACs`,
+    `scored on ${fmtInt(r.samples)} samples (${r.scoredOn}); ` +
+      (r.teacherSkipped
+        ? `teacher not run (${r.teacherSkipped}): no agreement column`
+        : `full network ${pct(r.teacher.accuracy)} at ${fmtInt(Math.round(r.teacher.macs!))} MACs`),
     `threshold | before: top-1    agree      MACs    cheap | after: top-1    agree      MACs    cheap${q}`,
     ...r.thresholds.map(
       (t) =>
@@ -257,7 +260,7 @@ export async function branchedDistill(
     return 130;
   }
   console.log(
-    `${studentPath}: exits ${r.report.exits.map((e) => `${e.name} ×${e.weight}`).join(', ')}; teacher ${teacherPath ?? 'the full network'}; heads on ${fmtInt(r.report.headRows)} rows, gates on ${fmtInt(r.report.gateRows)}`,
+    `${studentPath}: exits ${r.report.exits.map((e) => `${e.name} ×${e.weight}`).join(', ')}; teacher ${alpha === 0 ? 'not run (alpha 0: labels only)' : (teacherPath ?? 'the full network')}; heads on ${fmtInt(r.report.headRows)} rows, gates on ${fmtInt(r.report.gateRows)}`,
   );
   for (const l of branchedSummary(r.report)) console.log(l);
   let written: string[];

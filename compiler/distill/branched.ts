@@ -101,8 +101,8 @@ export interface BranchedEpoch {
 export interface PathScore {
   /** Top-1 against the labels (when given). */
   accuracy?: number;
-  /** Top-1 agreement with the teacher. */
-  agreement: number;
+  /** Top-1 agreement with the teacher (absent at α 0: the teacher is not run). */
+  agreement?: number;
   /** Mean multiply-accumulates the executor ran per sample. */
   macs: number;
   /** Share of samples that left early or took a branch other than the last. */
@@ -112,7 +112,10 @@ export interface PathScore {
 export interface BranchedReport {
   samples: number;
   scoredOn: 'validation' | 'training data';
-  teacher: { accuracy?: number; macs: number };
+  /** The teacher (default the full network) on the same samples; empty at α 0. */
+  teacher: { accuracy?: number; macs?: number };
+  /** Why the teacher was never run (α 0: labels only). */
+  teacherSkipped?: string;
   exits: { name: string; weight: number }[];
   headRows: number;
   gateRows: number;
@@ -288,12 +291,11 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     throw new ModelError(src, 'quantize.calibration', `must be a whole number ≥ 1, found ${calibration}`);
   if (!(holdout >= 0 && holdout < 1)) throw new ModelError(src, 'gateHoldout', `must be in [0, 1), found ${holdout}`);
 
-  // the teacher's logits for every sample, computed once
-  const teacherG = teacherLogits(job.teacher ?? pruneTo(flat.graph, [flat.full]));
-  const tOut = teacherG.outputs[0]!;
-  const tl = (await runLogits(teacherG, job.data.x, build))[tOut]!;
-  const classes = tl.length / n;
-  const fullClasses = flat.graph.tensors.get(flat.full)!.shape.at(-1);
+  // the teacher's logits for every sample, computed once; α 0 (labels only) never compiles or runs it
+  const teacherG = alpha === 0 ? undefined : teacherLogits(job.teacher ?? pruneTo(flat.graph, [flat.full]));
+  const tl = teacherG && (await runLogits(teacherG, job.data.x, build))[teacherG.outputs[0]!]!;
+  const fullClasses = flat.graph.tensors.get(flat.full)!.shape.at(-1)!;
+  const classes = tl ? tl.length / n : fullClasses;
   if (classes !== fullClasses)
     throw new ModelError(src, 'teacher', `gives ${classes} classes per sample, the student ${String(fullClasses)}`);
 
@@ -348,7 +350,7 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     report: {
       samples: 0,
       scoredOn: job.validation ? 'validation' : 'training data',
-      teacher: { macs: 0 },
+      teacher: {},
       exits: names.map((name, k) => ({ name, weight: weights[k]! })),
       headRows: headRows.length,
       gateRows: flat.gates.length ? gateRows.length : 0,
@@ -365,16 +367,16 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
         opts1,
         (spec) =>
           rowBatches(headRows, job.batch, job.seed ?? 0, (rows) => {
-            const t = gather(tl, rows, classes),
+            const t = tl && gather(tl, rows, classes),
               y = labels && gather(labels, rows, 1);
             const targets: Record<string, Float32Array | Int32Array> = {};
             for (const e of extraInputs) {
-              if (e.teacher) targets[e.teacher] = t;
+              if (e.teacher) targets[e.teacher] = t!;
               if (e.labels) targets[e.labels] = y!;
             }
             // the rest: the primary term's hard labels (α < 1)
             for (const name of spec.targets) targets[name] ??= y!;
-            return { x: gather(x, rows, per), y: alpha === 0 ? y! : t, targets, labels: y };
+            return { x: gather(x, rows, per), y: alpha === 0 ? y! : t!, targets, labels: y };
           }),
         job,
         'exits',
@@ -386,7 +388,7 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
   if (r1?.stopped) return stop(0, r1.stopped, new Map());
   if (r1) trained = r1.weights;
 
-  // phase 2: each gate learns which branch agrees with the teacher
+  // phase 2: each gate learns which branch agrees with the teacher (α 0: which branch is right)
   for (const [gi, gate] of flat.gates.entries()) {
     const phase = gi + 1;
     // resumed past this gate: its folded weights are in `trained`
@@ -395,7 +397,7 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
     const f2 = flattenBlocks(now).graph;
     const outs = await runLogits(pruneTo(f2, gate.branchOutputs), gather(x, gateRows, per), build);
     const target = Int32Array.from(gateRows, (r, i) => {
-      const want = argmax(tl, r * classes, classes);
+      const want = tl ? argmax(tl, r * classes, classes) : labels![r]!;
       const k = gate.branchOutputs.findIndex((o) => argmax(outs[o]!, i * classes, classes) === want);
       return k < 0 ? gate.branchOutputs.length - 1 : k;
     });
@@ -437,7 +439,7 @@ export async function distillBranched(job: BranchedJob): Promise<BranchedResult>
   }
   const after = withTensors(bm, trained);
   const calib = Array.from({ length: calibration }, (_, i) => x.slice(i * per, (i + 1) * per));
-  const report = await compare(job, flat, bm, after, teacherG, names, weights, log, build, calib);
+  const report = await compare(job, flat, bm, after, teacherG, classes, names, weights, log, build, calib);
   const int8 = calib.length ? (await compileBlockModelInt8(after, { samples: calib })).bundle : undefined;
   return {
     status: 'done',
@@ -461,7 +463,8 @@ async function compare(
   flat: FlatModel,
   before: BlockModel,
   after: BlockModel,
-  teacherG: Graph,
+  teacherG: Graph | undefined,
+  classes: number,
   names: string[],
   weights: number[],
   epochs: BranchedEpoch[],
@@ -470,17 +473,20 @@ async function compare(
 ): Promise<Omit<BranchedReport, 'headRows' | 'gateRows' | 'int8'>> {
   const set = job.validation ?? job.data;
   const input = before.inputs[0]!;
-  const tm = await load(compileGraph(teacherG).bundle, { build });
-  const tr = tm.runDetailed({ [teacherG.inputs[0]!]: set.x });
-  const tl = tr.outputs[teacherG.outputs[0]!] as Float32Array;
-  const n = tr.samples.length,
-    classes = tl.length / n;
+  const per = before.shapes
+    .get(input)!
+    .shape.slice(1)
+    .reduce((a, b) => a * b, 1);
+  const n = set.x.length / per;
+  const tr =
+    teacherG && (await load(compileGraph(teacherG).bundle, { build })).runDetailed({ [teacherG.inputs[0]!]: set.x });
+  const tl = tr?.outputs[teacherG!.outputs[0]!] as Float32Array | undefined;
   const score = (logits: Float32Array, picks: (i: number) => number) => {
     let ok = 0;
     for (let i = 0; i < n; i++) if (argmax(logits, i * classes, classes) === picks(i)) ok++;
     return ok / n;
   };
-  const teacherTop = (i: number) => argmax(tl, i * classes, classes);
+  const teacherTop = (i: number) => argmax(tl!, i * classes, classes);
   const last = new Map(flat.gates.map((g) => [g.block, g.branchOutputs.length - 1]));
   /** The bundle's scores on the set, with every sample's route and output (to compare int8 with float). */
   const run = async (bundle: Uint8Array) => {
@@ -489,7 +495,7 @@ async function compare(
     const out = r.outputs[before.outputs[0]!] as Float32Array;
     const s: PathScore = {
       ...(set.labels && { accuracy: score(out, (i) => set.labels![i]!) }),
-      agreement: score(out, teacherTop),
+      ...(tl && { agreement: score(out, teacherTop) }),
       macs: r.samples.reduce((a, k) => a + k.macs, 0) / n,
       cheap:
         r.samples.filter(
@@ -521,10 +527,13 @@ async function compare(
   return {
     samples: n,
     scoredOn: job.validation ? 'validation' : 'training data',
-    teacher: {
-      ...(set.labels && { accuracy: score(tl, (i) => set.labels![i]!) }),
-      macs: tr.samples.reduce((a, s) => a + s.macs, 0) / n,
-    },
+    teacher: tr
+      ? {
+          ...(set.labels && { accuracy: score(tl!, (i) => set.labels![i]!) }),
+          macs: tr.samples.reduce((a, s) => a + s.macs, 0) / n,
+        }
+      : {},
+    ...(!tr && { teacherSkipped: 'alpha 0: labels only' }),
     exits: names.map((name, k) => ({ name, weight: weights[k]! })),
     epochs,
     thresholds,
