@@ -48,7 +48,7 @@ options:
   --teacher FILE            the teacher (.onnx, .json or compiled .edgec; hints and --relational need a model file)
   --labels FILE             class labels of --data (optional: without them α is 1, data-only distillation)
   --temperature T           softmax temperature of the soft targets, > 0 (default 4)
-  --alpha A                 weight of the soft-target term in [0, 1] (default 0.7 with labels, 1 without; 0 = labels only)
+  --alpha A                 weight of the soft-target term in [0, 1] (default 0.7 with labels, 1 without; 0 = labels only: the teacher is not run)
   --hint T.node:S.node      FitNets hint: teacher node's output → student node's output (1×1 regressor when channels
                             differ, teacher map average-pooled to the student's size); repeatable
   --hint-weight W           weight of every hint term (default 1)
