@@ -4,14 +4,22 @@
 // runs rows [t·R/T, (t+1)·R/T) through the same kernel, on a copy of the step's params whose top padding is
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
-// Only the fixed-point (i64 requant) conv ids split; the fp32-requant ones of .tflite graphs run on one thread.
+// Both requantisations split: the fixed-point (i64) ids and the fp32 ones of .tflite graphs (R = f32, same slicing).
 // Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE (workers
 // finished with it), STEP, COUNT (T), MODEL (the Model's address), QUIT, FAIL (a worker trapped), LANDING, then T region
 // bases. The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
 // memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the workers
 // were done); a worker blocks on GEN and keeps nothing in locals across the wait (its slice and last GEN are globals). Each worker
 // moves its bump allocator into its own REGION_BYTES region so its kernel scratch never meets the main heap.
-import { Model, StepInfo, StepParams, K_CONV2D_QS8, K_DWCONV2D_QS8 } from './bundle/model';
+import {
+  Model,
+  StepInfo,
+  StepParams,
+  K_CONV2D_QS8,
+  K_DWCONV2D_QS8,
+  K_CONV2D_QS8_FP32,
+  K_DWCONV2D_QS8_FP32,
+} from './bundle/model';
 import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
@@ -112,10 +120,11 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
-  if (k != K_CONV2D_QS8 && k != K_DWCONV2D_QS8) return false;
+  const conv = k == K_CONV2D_QS8 || k == K_CONV2D_QS8_FP32;
+  if (!conv && k != K_DWCONV2D_QS8 && k != K_DWCONV2D_QS8_FP32) return false;
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
-  if (k == K_CONV2D_QS8 && scratchOf(m, s) == 0) return true;
+  if (conv && scratchOf(m, s) == 0) return true;
   return y.shape[0] == 1 && y.shape[1] >= threads;
 }
 
@@ -149,6 +158,13 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
 }
 
 function runSlice(m: Model, s: StepInfo, t: i32): void {
+  const k = s.kernel;
+  if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, k == K_CONV2D_QS8);
+  else runSliceOf<f32>(m, s, t, k == K_CONV2D_QS8_FP32);
+}
+
+/** Thread t's rows of a split step, requantised in R (qs8-requant.ts requantAt: i64 fixed point, f32 XNNPACK's). */
+function runSliceOf<R>(m: Model, s: StepInfo, t: i32, conv: bool): void {
   const T = threads;
   const p = s.p;
   const x = m.tensors[s.inputs[0]],
@@ -165,14 +181,14 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
     Co = os[3];
   const q = sliceParams!;
   memory.copy(changetype<usize>(q), changetype<usize>(p), offsetof<StepParams>());
-  if (s.kernel == K_CONV2D_QS8) {
+  if (conv) {
     const scratch = scratchOf(m, s);
     if (scratch == 0) {
       const M = sh[0] * H * W;
       const r0 = rowAt(M, t, T, 4),
         r1 = rowAt(M, t + 1, T, 4);
       if (r1 > r0)
-        gemmQs8<i64>(
+        gemmQs8<R>(
           x.ptr + <usize>r0 * <usize>Ci,
           Ci,
           r1 - r0,
@@ -194,7 +210,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
     if (r1 <= r0) return;
     const Kp = (p.kh * p.kw * (Ci / p.groups) + 7) & ~7;
     q.pt = p.pt - r0 * p.sh;
-    conv2dQs8<i64>(
+    conv2dQs8<R>(
       x.ptr,
       w,
       qc,
@@ -216,7 +232,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
       r1 = rowAt(OH, t + 1, T, 1);
     if (r1 <= r0) return;
     q.pt = p.pt - r0 * p.sh;
-    dwconv2dQs8<i64>(
+    dwconv2dQs8<R>(
       x.ptr,
       w,
       qc,
