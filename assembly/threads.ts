@@ -4,14 +4,28 @@
 // runs rows [t·R/T, (t+1)·R/T) through the same kernel, on a copy of the step's params whose top padding is
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
-// Only the fixed-point (i64 requant) conv ids split; the fp32-requant ones of .tflite graphs run on one thread.
-// Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE (workers
-// finished with it), STEP, COUNT (T), MODEL (the Model's address), QUIT, FAIL (a worker trapped), LANDING, then T region
-// bases. The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
-// memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the workers
-// were done); a worker blocks on GEN and keeps nothing in locals across the wait (its slice and last GEN are globals). Each worker
-// moves its bump allocator into its own REGION_BYTES region so its kernel scratch never meets the main heap.
-import { Model, StepInfo, StepParams, K_CONV2D_QS8, K_DWCONV2D_QS8 } from './bundle/model';
+// Both requantisations split: the fixed-point (i64) ids and the fp32 ones of .tflite graphs (R = f32, same slicing).
+// A split step is CHUNKS = 4·T row chunks that every thread claims one at a time (main included) until none is left, so
+// a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine the main thread
+// then runs the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran 1.4–1.8× one
+// thread's time). Which thread computes a chunk changes no byte: each chunk's rows run the same kernel on the same
+// inputs. Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE
+// (chunks finished), STEP, COUNT (T), MODEL (the Model's address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, T
+// region bases, then NEXT (i64, 8-aligned): the split's generation (high word) and next unclaimed chunk (low word),
+// claimed by compare-exchange so a thread that read an older generation can never claim a chunk of a newer step.
+// The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
+// memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the
+// workers were done); a worker blocks on GEN and keeps nothing in locals across the wait (its last GEN is a global).
+// Each worker moves its bump allocator into its own REGION_BYTES region so its kernel scratch never meets the main heap.
+import {
+  Model,
+  StepInfo,
+  StepParams,
+  K_CONV2D_QS8,
+  K_DWCONV2D_QS8,
+  K_CONV2D_QS8_FP32,
+  K_DWCONV2D_QS8_FP32,
+} from './bundle/model';
 import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
@@ -23,6 +37,7 @@ const STEP = 8;
 const COUNT = 12;
 const MODEL = 16;
 const QUIT = 20;
+const CHUNKS = 24;
 const FAIL = 28;
 const LANDING = 32;
 const REGIONS = 36;
@@ -30,10 +45,14 @@ const LANDING_BYTES: usize = 64;
 /** A worker's heap: its 3×3 depthwise padded block (1 MiB + 16), its GEMM panel (32 KiB; K > 4096: Kp·8 bytes) and
  * its StepParams, with room. */
 const REGION_BYTES: usize = 2 << 20;
+/** Chunks per thread of a split step. */
+const CHUNKS_PER_THREAD = 4;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
-/** A worker's polls of GEN before blocking on it (the next split step is often a few µs away; a wake-up is not). */
-const SPINS = 20_000;
+/** A worker's polls of GEN before blocking on it (~1 ms): the next split step is often a few µs away, a wake-up is not.
+ *  At 20 000 polls a worker slept between the small steps of a MLPerf Tiny model and every split step paid a
+ *  notify + wake-up (KWS .tflite 2 threads 2.2× one thread's time on a loaded machine; spinning: 1.02×). */
+const SPINS = 1_000_000;
 
 let ctl: usize = 0;
 let threads: i32 = 1;
@@ -42,6 +61,14 @@ let myThread: i32 = 0;
 let seenGen: i32 = 0;
 /** This instance's copy of a split step's params (its top padding shifted to the slice). */
 let sliceParams: StepParams | null = null;
+/** Main instance: the generation of the last split step (NEXT's high word). */
+let splitGen: i64 = 0;
+
+/** NEXT's offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
+// @ts-ignore: decorator
+@inline function nextAt(T: i32): usize {
+  return <usize>((REGIONS + T * 4 + 7) & ~7);
+}
 
 /** Main instance: the control block and T − 1 worker heap regions; returns ctl (0 for T < 2). */
 export function setupThreads(T: i32): usize {
@@ -49,8 +76,8 @@ export function setupThreads(T: i32): usize {
   // the first block after the start code's objects: a worker's allocator stands here until enterThread moves it,
   // and its two block headers land in these bytes (never in the control block or the model)
   const landing = heap.alloc(LANDING_BYTES);
-  ctl = (heap.alloc(<usize>(REGIONS + T * 4) + 16) + 15) & ~(<usize>15);
-  memory.fill(ctl, 0, <usize>(REGIONS + T * 4));
+  ctl = (heap.alloc(nextAt(T) + 8 + 16) + 15) & ~(<usize>15);
+  memory.fill(ctl, 0, nextAt(T) + 8);
   store<i32>(ctl + COUNT, T);
   store<u32>(ctl + LANDING, <u32>landing);
   for (let t = 1; t < T; t++) store<u32>(ctl + REGIONS + <usize>(t * 4), <u32>heap.alloc(REGION_BYTES));
@@ -88,9 +115,7 @@ export function threadLoop(): void {
     }
     seenGen = g;
     if (atomic.load<i32>(ctl + QUIT) != 0) return;
-    const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
-    runSlice(m, m.steps[atomic.load<i32>(ctl + STEP)], myThread);
-    atomic.add<i32>(ctl + DONE, 1);
+    runChunks();
   }
 }
 
@@ -112,10 +137,11 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
-  if (k != K_CONV2D_QS8 && k != K_DWCONV2D_QS8) return false;
+  const conv = k == K_CONV2D_QS8 || k == K_CONV2D_QS8_FP32;
+  if (!conv && k != K_DWCONV2D_QS8 && k != K_DWCONV2D_QS8_FP32) return false;
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
-  if (k == K_CONV2D_QS8 && scratchOf(m, s) == 0) return true;
+  if (conv && scratchOf(m, s) == 0) return true;
   return y.shape[0] == 1 && y.shape[1] >= threads;
 }
 
@@ -129,18 +155,40 @@ function scratchOf(m: Model, s: StepInfo): usize {
  */
 export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   if (threads < 2 || atomic.load<i32>(ctl + FAIL) != 0 || !splittable(m, s)) return 0;
+  const chunks = CHUNKS_PER_THREAD * threads;
+  // every word a claimer reads is written before NEXT publishes the new generation with chunk 0
   store<u32>(ctl + MODEL, <u32>changetype<usize>(m));
   store<i32>(ctl + STEP, i);
+  store<i32>(ctl + CHUNKS, chunks);
   atomic.store<i32>(ctl + DONE, 0);
+  splitGen++;
+  atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
   atomic.add<i32>(ctl + GEN, 1);
   atomic.notify(ctl + GEN, threads - 1);
-  runSlice(m, s, 0);
-  const want = threads - 1;
-  while (atomic.load<i32>(ctl + DONE) < want) {}
+  runChunks();
+  // the chunks the workers claimed (a failed worker counts its chunk done: FAIL then says the output is incomplete)
+  while (atomic.load<i32>(ctl + DONE) < chunks) {}
   return atomic.load<i32>(ctl + FAIL) != 0 ? -1 : 1;
 }
 
-/** Row r of R split over T threads: [rowAt(t), rowAt(t + 1)) is thread t's, multiples of `unit` but the last. */
+/** Any thread: claims and runs chunks of the current split step until none is left. A claim succeeds only while NEXT
+ *  still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
+function runChunks(): void {
+  const at = ctl + nextAt(load<i32>(ctl + COUNT));
+  while (true) {
+    const v = atomic.load<i64>(at);
+    const j = <i32>(v & 0xffffffff);
+    const chunks = atomic.load<i32>(ctl + CHUNKS);
+    if (j >= chunks) return;
+    const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
+    const s = m.steps[atomic.load<i32>(ctl + STEP)];
+    if (atomic.cmpxchg<i64>(at, v, v + 1) != v) continue;
+    runSlice(m, s, j, chunks);
+    atomic.add<i32>(ctl + DONE, 1);
+  }
+}
+
+/** Row r of R split in T chunks: [rowAt(t), rowAt(t + 1)) is chunk t's, multiples of `unit` but the last. */
 // @ts-ignore: decorator
 @inline function rowAt(R: i32, t: i32, T: i32, unit: i32): i32 {
   if (t >= T) return R;
@@ -148,8 +196,16 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   return min(R, ((r + unit - 1) / unit) * unit);
 }
 
-function runSlice(m: Model, s: StepInfo, t: i32): void {
-  const T = threads;
+/** Chunk t of T of a split step. */
+function runSlice(m: Model, s: StepInfo, t: i32, T: i32): void {
+  const k = s.kernel;
+  if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
+  else runSliceOf<f32>(m, s, t, T, k == K_CONV2D_QS8_FP32);
+}
+
+/** Chunk t's rows of a split step in T chunks, requantised in R (qs8-requant.ts requantAt: i64 fixed point, f32
+ *  XNNPACK's). */
+function runSliceOf<R>(m: Model, s: StepInfo, t: i32, T: i32, conv: bool): void {
   const p = s.p;
   const x = m.tensors[s.inputs[0]],
     y = m.tensors[s.outputs[0]];
@@ -165,14 +221,14 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
     Co = os[3];
   const q = sliceParams!;
   memory.copy(changetype<usize>(q), changetype<usize>(p), offsetof<StepParams>());
-  if (s.kernel == K_CONV2D_QS8) {
+  if (conv) {
     const scratch = scratchOf(m, s);
     if (scratch == 0) {
       const M = sh[0] * H * W;
       const r0 = rowAt(M, t, T, 4),
         r1 = rowAt(M, t + 1, T, 4);
       if (r1 > r0)
-        gemmQs8<i64>(
+        gemmQs8<R>(
           x.ptr + <usize>r0 * <usize>Ci,
           Ci,
           r1 - r0,
@@ -194,7 +250,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
     if (r1 <= r0) return;
     const Kp = (p.kh * p.kw * (Ci / p.groups) + 7) & ~7;
     q.pt = p.pt - r0 * p.sh;
-    conv2dQs8<i64>(
+    conv2dQs8<R>(
       x.ptr,
       w,
       qc,
@@ -216,7 +272,7 @@ function runSlice(m: Model, s: StepInfo, t: i32): void {
       r1 = rowAt(OH, t + 1, T, 1);
     if (r1 <= r0) return;
     q.pt = p.pt - r0 * p.sh;
-    dwconv2dQs8<i64>(
+    dwconv2dQs8<R>(
       x.ptr,
       w,
       qc,

@@ -79,7 +79,16 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
   },
-  // the last 1–2 rows of M mod 4 (M = 1: Dense on one sample) in the simd build, an odd last row in the relaxed one
+  // the last 1–2 rows of M mod 4 (M = 1: Dense on one sample) in the simd build, an odd last row in the relaxed one:
+  // pairs of 8-column blocks, two k pairs per iteration; an odd last block on the 1×8 tile below
+  {
+    name: 'qs8-gemm-1x16c2-wasmsimd',
+    dir: 'gemm',
+    serves: GEMM_KERNELS,
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 1, nr: 16, kr: 4 },
+    pack: packQs8Gemm4x8c2,
+  },
   {
     name: 'qs8-gemm-1x8c2-wasmsimd',
     dir: 'gemm',

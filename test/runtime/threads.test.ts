@@ -1,5 +1,6 @@
 // Threaded inference in Node (docs/threads.md): real int8 models (DS-CNN keyword spotting calibrated on its own
-// samples, the u8s8 QDQ small CNN, MNIST calibrated on its calibration images) on 1, 2 and 3 threads give the same
+// samples, the u8s8 QDQ small CNN, MNIST calibrated on its calibration images, and the MLPerf Tiny KWS and ResNet-8
+// .tflite files, whose steps requantise in fp32) on 1, 2 and 3 threads give the same
 // output bytes, sample after sample (runs after the first, too: every worker kernel keeps its own scratch). Each
 // model is first shown to hold conv steps large enough to be split, so the comparison runs the split path. Without
 // SharedArrayBuffer load() falls back to one thread; the scalar build stays single-threaded.
@@ -9,10 +10,11 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOnnx } from '../../compiler/frontend/onnx/index.ts';
+import { parseTflite } from '../../compiler/frontend/tflite/index.ts';
 import { compileQuantized } from '../../compiler/quantize/index.ts';
 import { readSteps } from '../../runtime/branches.ts';
 import { load, threadsSupported, type Model } from '../../runtime/node.ts';
-import { fb } from '../assembly/harness.ts';
+import { fb, randF32, rng } from '../assembly/harness.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const read = (dir: string, f: string) => readFileSync(join(FIXTURES, dir, f));
@@ -39,6 +41,22 @@ async function quantized(file: string, samples?: { input: string; data: Float32A
   return (await compileQuantized(parseOnnx(readFileSync(path), path), samples ? { samples } : {})).bundle;
 }
 
+async function tflite(file: string): Promise<Uint8Array> {
+  const path = join(FIXTURES, 'tflite', file);
+  return (await compileQuantized(parseTflite(new Uint8Array(readFileSync(path)), path), {})).bundle;
+}
+const r = rng(17);
+/** The fixtures' input ranges: KWS MFCCs about ±30, ResNet-8's pixels in [0, 255] (both clamp outside). */
+const kwsTflite = Array.from({ length: 3 }, () => randF32(r, 490, -30, 30));
+const cifar = Array.from({ length: 3 }, () => randF32(r, 3072, 0, 255));
+/** Split steps of either requantisation (assembly/threads.ts splittable). */
+const SPLIT_IDS: number[] = [
+  fb.KernelId.Conv2D_QS8,
+  fb.KernelId.DepthwiseConv2D_QS8,
+  fb.KernelId.Conv2D_QS8_FP32,
+  fb.KernelId.DepthwiseConv2D_QS8_FP32,
+];
+
 const cases: Case[] = [
   { name: 'kws_dscnn int8', bundle: () => quantized('kws_dscnn.onnx', { input: 'input_1', data: kws }), samples: kws },
   {
@@ -51,6 +69,8 @@ const cases: Case[] = [
     bundle: () => quantized('mnist-8.onnx', { input: 'Input3', data: mnist }),
     samples: mnist.slice(0, 4),
   },
+  { name: 'kws_ref_model.tflite (fp32 requant)', bundle: () => tflite('kws_ref_model.tflite'), samples: kwsTflite },
+  { name: 'ResNet-8 .tflite (fp32 requant)', bundle: () => tflite('pretrainedResnet_quant.tflite'), samples: cifar },
 ];
 
 function run(m: Model, x: Float32Array): Buffer {
@@ -67,10 +87,7 @@ for (const c of cases) {
   test(`${c.name}: 2 and 3 threads give 1 thread's bytes`, async () => {
     const bundle = await c.bundle();
     const steps = readSteps(bundle);
-    const split = steps.kernel.filter(
-      (k, i) =>
-        (k === fb.KernelId.Conv2D_QS8 || k === fb.KernelId.DepthwiseConv2D_QS8) && steps.macs[i]! >= MIN_SPLIT_MACS,
-    ).length;
+    const split = steps.kernel.filter((k, i) => SPLIT_IDS.includes(k) && steps.macs[i]! >= MIN_SPLIT_MACS).length;
     const one = await load(bundle);
     const many = [await load(bundle, { threads: 2 }), await load(bundle, { threads: 3 })];
     try {

@@ -1,6 +1,6 @@
-// qs8 GEMM, SIMD tile 1 row x 8 columns, c2 packing: the rows the wider tiles would compute as repeats (qs8-gemm.ts:
-// the last M mod 4 rows of the 4×8 tile when that is 1 or 2 — Dense on one sample, 7×7 = 49-pixel layers — and the
-// relaxed 2×8 tile's odd last row). Same contract, weights (blocks of 8 columns [Kp/2][8][2], compiler/kernels/pack.ts)
+// qs8 GEMM, SIMD tile 1 row x 8 columns, c2 packing: the odd last 8-column block of the one-row GEMV
+// (qs8-gemm-1x16c2-wasmsimd.ts runs the pairs; qs8-gemm.ts: Dense on one sample, the 4×8 tile's last M mod 4 rows when
+// that is 1 or 2, the relaxed 2×8 tile's odd last row). Same contract, weights (blocks of 8 columns [Kp/2][8][2], compiler/kernels/pack.ts)
 // and bytes as qs8-gemm-4x8c2-wasmsimd.ts: the row widened once to an i16 panel [Kp/2][2] (zero past K), per k pair
 // a 4-byte splat × 8 weights widened by two 8-byte loads, `i32x4.dot_i16x8_s` into 2 accumulators of 4 consecutive
 // columns started at the bias, requantised by the 4×8 tile's store8. Integer-exact (reference:

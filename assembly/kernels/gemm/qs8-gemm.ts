@@ -1,16 +1,17 @@
 // qs8 GEMM entry: y[m, n] = requant(qc.bias[n] + Σk a[m,k]·w[n,k]) over c2-packed weights (compiler/kernels/pack.ts).
 // Which tile runs which columns is fixed per build: simd — whole 8-column blocks on qs8-gemm-4x8c2-wasmsimd.ts (its
-// last M mod 4 rows on qs8-gemm-1x8c2-wasmsimd.ts when that is 1 or 2), the last N mod 8 columns (and K beyond its
-// panel) on qs8-gemm-2x2-scalar.ts; relaxed — the same with qs8-gemm-2x8c4-wasmrelaxed.ts for the 8-column blocks (an
-// odd last row on the 1×8 tile); scalar — whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts
-// (K ≤ its limit, fixed-point requantisation only), the rest on the 2×2 tile.
+// last M mod 4 rows, when that is 1 or 2, on qs8-gemm-1x16c2-wasmsimd.ts: pairs of blocks, an odd last one on
+// qs8-gemm-1x8c2-wasmsimd.ts), the last N mod 8 columns (and K beyond its panel) on qs8-gemm-2x2-scalar.ts; relaxed —
+// the same with qs8-gemm-2x8c4-wasmrelaxed.ts for the 8-column blocks (an odd last row on the 1-row tiles); scalar —
+// whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts (K ≤ its limit, fixed-point requantisation only), the rest on the
+// 2×2 tile.
 // Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
 // compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32).
 import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 import { gemmQs8Scalar6x8 } from './qs8-gemm-6x8c2-scalar';
 import { gemmQs8Relaxed2x8c4, QS8_RELAXED_PANEL_K } from './qs8-gemm-2x8c4-wasmrelaxed';
-import { gemmQs8Simd1x8c2 } from './qs8-gemm-1x8c2-wasmsimd';
+import { gemmQs8Simd1x16c2 } from './qs8-gemm-1x16c2-wasmsimd';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/kernels/pack.ts writes this. */
 export function qs8GemmPackedSize(N: i32, K: i32): i32 {
@@ -45,7 +46,7 @@ export function gemmQs8<R>(
       const mt = M & ~1;
       if (mt > 0) gemmQs8Relaxed2x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
       if (mt < M)
-        gemmQs8Simd1x8c2<R>(
+        gemmQs8Simd1x16c2<R>(
           a + <usize>mt * <usize>lda,
           lda,
           M - mt,
@@ -69,7 +70,7 @@ export function gemmQs8<R>(
       const mt = (M & 3) == 3 ? M : M & ~3;
       if (mt > 0) gemmQs8Simd4x8c2<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
       if (mt < M)
-        gemmQs8Simd1x8c2<R>(
+        gemmQs8Simd1x16c2<R>(
           a + <usize>mt * <usize>lda,
           lda,
           M - mt,

@@ -1,8 +1,8 @@
 // MaxPool_QS8, AvgPool_QS8 (input and output share scale and zero point) and GlobalAvgPool_QS8 (qc i32 [2]:
 // multiplier, shift of s_in / (s_out·H·W)), NHWC i8. Avg: acc = Σ in-bounds (x − zp); out = zp +
 // round_half_away(acc / count); GAP: out = requant(Σ (x − zp_in)); GlobalAvgPool_QS8_FP32 (R = f32, qc [1]: the f32
-// scale s_in / f32(s_out·H·W), TFLite's int8 MEAN): requantFp32 of the same sum. Exact in both builds (SIMD GAP:
-// 8 channels per step, scalar requantisation).
+// scale s_in / f32(s_out·H·W), TFLite's int8 MEAN): requantFp32 of the same sum. Exact in both builds (SIMD GAP and
+// Avg: 8 channels per step, scalar rounding; SIMD Max: 16, then 8 channels per step).
 import { StepParams } from '../../bundle/model';
 import { requantQs8, requantFp32 } from '../gemm/qs8-requant';
 
@@ -39,7 +39,10 @@ export function poolQs8(
         if (p.countIncludePad)
           count = (min(h0 + p.kh, H + p.pb) - max(h0, -p.pt)) * (min(w0 + p.kw, W + p.pr) - max(w0, -p.pl));
         const yp = y + <usize>(((n * OH + oh) * OW + ow) * C);
-        for (let c = 0; c < C; c++) {
+        const xw = x + <usize>(((n * H + ha) * W + wa) * C);
+        let c = 0;
+        if (ASC_FEATURE_SIMD) c = poolSimd(isMax, xw, yp, W * C, C, hb - ha, wb - wa, count, zp);
+        for (; c < C; c++) {
           let acc = isMax ? -128 : 0;
           for (let ih = ha; ih < hb; ih++)
             for (let iw = wa; iw < wb; iw++) {
@@ -51,6 +54,53 @@ export function poolQs8(
           store<i8>(yp + <usize>c, <i8>(isMax ? acc : clampI8(zp + divRoundQs8(acc, count))));
         }
       }
+}
+
+/**
+ * The SIMD channels of one output pixel: the window's rows × cols pixels from xw (row stride rs bytes, pixel stride C),
+ * channels [0, returned) to yp; the same sums (exact in i32) and the same per-channel rounding as the scalar loop.
+ */
+function poolSimd(isMax: bool, xw: usize, yp: usize, rs: i32, C: i32, rows: i32, cols: i32, count: i32, zp: i32): i32 {
+  let c = 0;
+  if (isMax) {
+    for (; c + 16 <= C; c += 16) {
+      let v = i8x16.splat(-128);
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++) v = i8x16.max_s(v, v128.load(xw + <usize>(i * rs + j * C + c)));
+      v128.store(yp + <usize>c, v);
+    }
+    for (; c + 8 <= C; c += 8) {
+      let v = i8x16.splat(-128);
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++) v = i8x16.max_s(v, v128.load64_zero(xw + <usize>(i * rs + j * C + c)));
+      v128.store64_lane(yp + <usize>c, v, 0);
+    }
+    return c;
+  }
+  // Σ (x − zp) over the rows·cols in-bounds pixels = Σ x − rows·cols·zp
+  const zs = i32x4.splat(rows * cols * zp);
+  for (; c + 8 <= C; c += 8) {
+    let lo = i32x4.splat(0),
+      hi = i32x4.splat(0);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const v = v128.load8x8_s(xw + <usize>(i * rs + j * C + c));
+        lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(v));
+        hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(v));
+      }
+    lo = i32x4.sub(lo, zs);
+    hi = i32x4.sub(hi, zs);
+    const o = yp + <usize>c;
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(lo, 0), count)));
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(lo, 1), count)), 1);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(lo, 2), count)), 2);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(lo, 3), count)), 3);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(hi, 0), count)), 4);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(hi, 1), count)), 5);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(hi, 2), count)), 6);
+    store<i8>(o, <i8>clampI8(zp + divRoundQs8(i32x4.extract_lane(hi, 3), count)), 7);
+  }
+  return c;
 }
 
 // @ts-ignore: decorator
