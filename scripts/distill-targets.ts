@@ -10,7 +10,8 @@
 //             the upper bound: the same stage 2 on all 60,000 labelled images (labels only, nothing to forget)
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8 (mnistce: the same student on labels alone)
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
-//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--student half|half-flat|flat] [--schedule cosine]
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--student half|half-flat|flat|half-teacher]
+//        [--seed 1] [--student-seed 42] [--schedule cosine] [--threads 2]
 //        [--mnist-epochs N] [--mnist-augment crop=2] [--mnist-hidden 0] [--kd-alpha 0.7] [--kd-temperature 4]
 //        [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
 //        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine]
@@ -29,7 +30,7 @@ import { loadNpy, saveNpy } from '../compiler/io/npy.ts';
 import { runPasses } from '../compiler/passes/index.ts';
 import { quantize } from '../compiler/quantize/index.ts';
 import { load } from '../runtime/node.ts';
-import { fashionStudent, fashionStudentFlat, mnistStudent } from './distill-students.ts';
+import { fashionStudent, fashionStudentFlat, fashionTeacher, mnistStudent } from './distill-students.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def?: string) => {
@@ -60,7 +61,7 @@ const common = [
   '--batch',
   '32',
   '--seed',
-  '1',
+  opt('seed', '1')!,
   '--threads',
   opt('threads', '2')!,
 ];
@@ -92,8 +93,17 @@ async function edgec(label: string, argv: string[]): Promise<DistillReport> {
 const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)} %`);
 const f = (n: string) => join(FASHION, n);
 const student = join(tmp, 'student.json');
-const which = opt('student', 'half')!;
-writeModelJson(which === 'flat' ? fashionStudentFlat(42) : fashionStudent(42, which === 'half-flat'), student);
+// half-teacher: scripts/fashion-teacher.ts's default teacher (conv 32 → conv 64 → dense 128) at half width
+const which = opt('student', 'half')!,
+  studentSeed = Number(opt('student-seed', '42'));
+writeModelJson(
+  which === 'flat'
+    ? fashionStudentFlat(studentSeed)
+    : which === 'half-teacher'
+      ? fashionTeacher(studentSeed, 16, 32, 64)
+      : fashionStudent(studentSeed, which === 'half-flat'),
+  student,
+);
 const data = ['--data', f('train_x.npy'), '--labels', f('train_y.npy')];
 const val = ['--val-data', f('test_x.npy'), '--val-labels', f('test_y.npy')];
 const ep = ['--epochs', EPOCHS];
@@ -132,8 +142,11 @@ if (RUNS.has('kd') || RUNS.has('qad')) {
         '-o',
         join(tmp, 'kd.json'),
       ]);
+  const pt = (a?: number, b?: number) => (a === undefined || b === undefined ? '-' : (100 * (a - b)).toFixed(2));
   console.log(
-    `KD ${pct(kd.student.accuracy)} vs labels only ${pct(ce?.student.accuracy)}; teacher ${pct(kd.teacher.accuracy)}`,
+    `KD ${pct(kd.student.accuracy)} vs labels only ${pct(ce?.student.accuracy)} (${pt(kd.student.accuracy, ce?.student.accuracy)} pt); ` +
+      `teacher ${pct(kd.teacher.accuracy)} (KD − teacher ${pt(kd.student.accuracy, kd.teacher.accuracy)} pt); ` +
+      `MACs teacher ${kd.teacher.macs} / student ${kd.student.macs}`,
   );
   if (RUNS.has('qad')) {
     // QAD fine-tunes the float KD student (ranges start at its PTQ calibration): --qad-epochs (1 tracked + the
