@@ -5,6 +5,7 @@
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
 // Only the fixed-point (i64 requant) conv ids split; the fp32-requant ones of .tflite graphs run on one thread.
+// The float convs split the same way (assembly/threads-float.ts).
 // Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE (workers
 // finished with it), STEP, COUNT (T), MODEL (the Model's address), QUIT, FAIL (a worker trapped), LANDING, then T region
 // bases. The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
@@ -16,6 +17,8 @@ import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { privatePanel } from './kernels/gemm/qs8-gemm-4x8c2-wasmsimd';
+import { privateConvTile } from './kernels/conv/f32-conv2d-4x8-packed-interior';
+import { isFloatSplit, floatSplittable, runFloatSlice } from './threads-float';
 
 const GEN = 0;
 const DONE = 4;
@@ -74,6 +77,7 @@ export function enterThread(c: usize, t: i32): void {
   heap.alloc(region - here - 16);
   privatePanel();
   privatePad();
+  privateConvTile();
   sliceParams = new StepParams();
 }
 
@@ -112,6 +116,7 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
+  if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   if (k != K_CONV2D_QS8 && k != K_DWCONV2D_QS8) return false;
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
@@ -149,6 +154,11 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
 }
 
 function runSlice(m: Model, s: StepInfo, t: i32): void {
+  if (isFloatSplit(s.kernel)) {
+    memory.copy(changetype<usize>(sliceParams!), changetype<usize>(s.p), offsetof<StepParams>());
+    runFloatSlice(m, s, t, threads, sliceParams!);
+    return;
+  }
   const T = threads;
   const p = s.p;
   const x = m.tensors[s.inputs[0]],
