@@ -17,6 +17,7 @@
 // memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the
 // workers were done); a worker blocks on GEN and keeps nothing in locals across the wait (its last GEN is a global).
 // Each worker moves its bump allocator into its own REGION_BYTES region so its kernel scratch never meets the main heap.
+// The float convs split the same way, by the same chunks (assembly/threads-float.ts).
 import {
   Model,
   StepInfo,
@@ -30,6 +31,8 @@ import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { privatePanel } from './kernels/gemm/qs8-gemm-4x8c2-wasmsimd';
+import { privateConvTile } from './kernels/conv/f32-conv2d-4x8-packed-interior';
+import { isFloatSplit, floatSplittable, runFloatSlice, sliceAt } from './threads-float';
 
 const GEN = 0;
 const DONE = 4;
@@ -101,6 +104,7 @@ export function enterThread(c: usize, t: i32): void {
   heap.alloc(region - here - 16);
   privatePanel();
   privatePad();
+  privateConvTile();
   sliceParams = new StepParams();
 }
 
@@ -137,6 +141,7 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
+  if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   const conv = k == K_CONV2D_QS8 || k == K_CONV2D_QS8_FP32;
   if (!conv && k != K_DWCONV2D_QS8 && k != K_DWCONV2D_QS8_FP32) return false;
   const y = m.tensors[s.outputs[0]];
@@ -188,18 +193,13 @@ function runChunks(): void {
   }
 }
 
-/** Row r of R split in T chunks: [rowAt(t), rowAt(t + 1)) is chunk t's, multiples of `unit` but the last. */
-// @ts-ignore: decorator
-@inline function rowAt(R: i32, t: i32, T: i32, unit: i32): i32 {
-  if (t >= T) return R;
-  const r = <i32>((<i64>R * <i64>t) / <i64>T);
-  return min(R, ((r + unit - 1) / unit) * unit);
-}
-
 /** Chunk t of T of a split step. */
 function runSlice(m: Model, s: StepInfo, t: i32, T: i32): void {
   const k = s.kernel;
-  if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
+  if (isFloatSplit(k)) {
+    memory.copy(changetype<usize>(sliceParams!), changetype<usize>(s.p), offsetof<StepParams>());
+    runFloatSlice(m, s, t, T, sliceParams!);
+  } else if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
   else runSliceOf<f32>(m, s, t, T, k == K_CONV2D_QS8_FP32);
 }
 
@@ -225,8 +225,8 @@ function runSliceOf<R>(m: Model, s: StepInfo, t: i32, T: i32, conv: bool): void 
     const scratch = scratchOf(m, s);
     if (scratch == 0) {
       const M = sh[0] * H * W;
-      const r0 = rowAt(M, t, T, 4),
-        r1 = rowAt(M, t + 1, T, 4);
+      const r0 = sliceAt(M, t, T, 4),
+        r1 = sliceAt(M, t + 1, T, 4);
       if (r1 > r0)
         gemmQs8<R>(
           x.ptr + <usize>r0 * <usize>Ci,
@@ -245,8 +245,8 @@ function runSliceOf<R>(m: Model, s: StepInfo, t: i32, T: i32, conv: bool): void 
         );
       return;
     }
-    const r0 = rowAt(OH, t, T, 1),
-      r1 = rowAt(OH, t + 1, T, 1);
+    const r0 = sliceAt(OH, t, T, 1),
+      r1 = sliceAt(OH, t + 1, T, 1);
     if (r1 <= r0) return;
     const Kp = (p.kh * p.kw * (Ci / p.groups) + 7) & ~7;
     q.pt = p.pt - r0 * p.sh;
@@ -268,8 +268,8 @@ function runSliceOf<R>(m: Model, s: StepInfo, t: i32, T: i32, conv: bool): void 
       y.zeroPoint,
     );
   } else {
-    const r0 = rowAt(OH, t, T, 1),
-      r1 = rowAt(OH, t + 1, T, 1);
+    const r0 = sliceAt(OH, t, T, 1),
+      r1 = sliceAt(OH, t + 1, T, 1);
     if (r1 <= r0) return;
     q.pt = p.pt - r0 * p.sh;
     dwconv2dQs8<R>(

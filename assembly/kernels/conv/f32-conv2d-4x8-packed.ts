@@ -10,36 +10,38 @@
 // size of a group's weights: ≤ 32 KiB tile → every panel; ≤ 256 KiB pixel blocks (x and y in L2) → panel →
 // kernel-row chunk → tiles; bigger: panel → chunk → all tiles. Scalar build: one pixel at a time, 4 lanes of a
 // panel in locals. Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
+// The unchecked tile and the partial-tile scratch: f32-conv2d-4x8-packed-interior.ts.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
+import {
+  gH,
+  gW,
+  gCi,
+  gCo,
+  gCig,
+  gCog,
+  gKH,
+  gKW,
+  gSH,
+  gSW,
+  gDH,
+  gDW,
+  gPT,
+  gPL,
+  gOH,
+  gOW,
+  gAct,
+  gLo,
+  gHi,
+  gK0,
+  gK1,
+  gFirst,
+  gLast,
+  setConvGeometry,
+  setKernelRows,
+} from './f32-conv-geometry';
+import { tileBuf, tileInterior, biasLanes, partialSums } from './f32-conv2d-4x8-packed-interior';
 
-// Geometry of the running conv (set once per call; the tile function copies what it needs).
-let gH: i32 = 0,
-  gW: i32 = 0,
-  gCi: i32 = 0,
-  gCo: i32 = 0,
-  gCig: i32 = 0,
-  gCog: i32 = 0;
-let gKH: i32 = 0,
-  gKW: i32 = 0,
-  gSH: i32 = 1,
-  gSW: i32 = 1,
-  gDH: i32 = 1,
-  gDW: i32 = 1,
-  gPT: i32 = 0,
-  gPL: i32 = 0;
-let gOH: i32 = 0,
-  gOW: i32 = 0;
-let gAct: i32 = 0,
-  gLo: f32 = 0,
-  gHi: f32 = 0;
-// Kernel rows [gK0, gK1) of the current reduction chunk: a panel bigger than L1_PANEL_BYTES is split by kernel row
-// so the rows in use stay in L1; partial sums wait in y (f32 stores are exact, so the order is unchanged).
-// gFirst: start from the bias; gLast: activate.
-let gK0: i32 = 0,
-  gK1: i32 = 0,
-  gFirst: bool = true,
-  gLast: bool = true;
 const L1_PANEL_BYTES: i32 = 16384;
 // A group's panels up to this size stay in L1 whole: each tile then runs all of them (x of its pixels read once,
 // y rows written whole); bigger ones sweep all pixels one panel (and kernel-row chunk) at a time.
@@ -48,9 +50,6 @@ const L1_WEIGHT_BYTES: usize = 32768;
 // all pixels per panel chunk (the weights then are read once).
 const L2_WEIGHT_BYTES: usize = 262144;
 const BLOCK_BYTES: i32 = 131072;
-// 8 floats of bias for a partial panel, and 4 pixels × 8 lanes of results for partial tiles.
-const BIAS8: usize = memory.data(32, 16);
-const TILE32: usize = memory.data(128, 16);
 
 export function conv2dF32P8(
   x: usize,
@@ -67,14 +66,6 @@ export function conv2dF32P8(
   G: i32,
   p: StepParams,
 ): void {
-  gKH = p.kh;
-  gKW = p.kw;
-  gSH = p.sh;
-  gSW = p.sw;
-  gDH = p.dh;
-  gDW = p.dw;
-  gPT = p.pt;
-  gPL = p.pl;
   const pointwise =
     p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0;
   if (pointwise) {
@@ -85,17 +76,7 @@ export function conv2dF32P8(
     H = 1;
     OH = 1;
   }
-  gH = H;
-  gW = W;
-  gOH = OH;
-  gOW = OW;
-  gCi = Ci;
-  gCo = Co;
-  gCig = Ci / G;
-  gCog = Co / G;
-  gAct = p.act;
-  gLo = p.actMin;
-  gHi = p.actMax;
+  setConvGeometry(H, W, Ci, OH, OW, Co, G, p);
   const Cig = gCig,
     Cog = gCog;
   const P = (Cog + 7) >> 3;
@@ -129,10 +110,7 @@ export function conv2dF32P8(
       for (let pi = 0; pi < P; pi += np) {
         const wp = w + <usize>g * gStrideW + <usize>pi * panelBytes;
         for (let k0 = 0; k0 < p.kh; k0 += rowsPerChunk) {
-          gK0 = k0;
-          gK1 = min(k0 + rowsPerChunk, p.kh);
-          gFirst = k0 == 0;
-          gLast = gK1 == p.kh;
+          setKernelRows(k0, min(k0 + rowsPerChunk, p.kh), p.kh);
           // pixel t0's image, row and column, then stepped (no divisions per tile)
           let n = t0 / (OH * OW),
             oh = (t0 % (OH * OW)) / OW,
@@ -241,6 +219,8 @@ function tile4x8(
   oh: i32,
   ow: i32,
 ): void {
+  const bias8 = tileBuf,
+    tile32 = tileBuf + 32;
   const Cig = gCig,
     KW = gKW,
     Ci = gCi,
@@ -314,8 +294,8 @@ function tile4x8(
       if (cols < 8) partialSums(o0, o1, o2, o3, cols);
     } else if (bg != 0) {
       if (cols < 8) biasLanes(bg + jb, cols);
-      a00 = v128.load(cols == 8 ? bg + jb : BIAS8);
-      a01 = v128.load(cols == 8 ? bg + jb : BIAS8, 16);
+      a00 = v128.load(cols == 8 ? bg + jb : bias8);
+      a01 = v128.load(cols == 8 ? bg + jb : bias8, 16);
     }
     let a10 = a00,
       a11 = a01,
@@ -326,14 +306,14 @@ function tile4x8(
     if (!gFirst) {
       // partial sums of the earlier kernel-row chunks
       const full = cols == 8;
-      a00 = v128.load(full ? o0 : TILE32);
-      a01 = v128.load(full ? o0 : TILE32, 16);
-      a10 = v128.load(full ? o1 : TILE32 + 32);
-      a11 = v128.load(full ? o1 : TILE32 + 32, 16);
-      a20 = v128.load(full ? o2 : TILE32 + 64);
-      a21 = v128.load(full ? o2 : TILE32 + 64, 16);
-      a30 = v128.load(full ? o3 : TILE32 + 96);
-      a31 = v128.load(full ? o3 : TILE32 + 96, 16);
+      a00 = v128.load(full ? o0 : tile32);
+      a01 = v128.load(full ? o0 : tile32, 16);
+      a10 = v128.load(full ? o1 : tile32 + 32);
+      a11 = v128.load(full ? o1 : tile32 + 32, 16);
+      a20 = v128.load(full ? o2 : tile32 + 64);
+      a21 = v128.load(full ? o2 : tile32 + 64, 16);
+      a30 = v128.load(full ? o3 : tile32 + 96);
+      a31 = v128.load(full ? o3 : tile32 + 96, 16);
     }
     const rowLen = KW * Cig;
     for (let kh = gK0; kh < gK1; kh++) {
@@ -440,16 +420,16 @@ function tile4x8(
       v128.store(o3, a31, 16);
       continue;
     }
-    v128.store(TILE32, a00);
-    v128.store(TILE32, a01, 16);
-    v128.store(TILE32, a10, 32);
-    v128.store(TILE32, a11, 48);
-    v128.store(TILE32, a20, 64);
-    v128.store(TILE32, a21, 80);
-    v128.store(TILE32, a30, 96);
-    v128.store(TILE32, a31, 112);
+    v128.store(tile32, a00);
+    v128.store(tile32, a01, 16);
+    v128.store(tile32, a10, 32);
+    v128.store(tile32, a11, 48);
+    v128.store(tile32, a20, 64);
+    v128.store(tile32, a21, 80);
+    v128.store(tile32, a30, 96);
+    v128.store(tile32, a31, 112);
     const bytes = (<usize>cols) << 2;
-    for (let q = 0; q < npix; q++) memory.copy(o0 + <usize>q * yStep, TILE32 + ((<usize>q) << 5), bytes);
+    for (let q = 0; q < npix; q++) memory.copy(o0 + <usize>q * yStep, tile32 + ((<usize>q) << 5), bytes);
   }
 }
 
@@ -470,150 +450,4 @@ let pN: i32 = 0,
       pN++;
     }
   }
-}
-
-/** tile4x8 when every tap of the tile's 4 pixels is in bounds and a kernel row's taps are adjacent in x (ungrouped,
- *  undilated): per kernel row one loop over KW·Ci floats. xb0..xb3: each pixel's first tap (kh 0, kw 0, ci 0) in x;
- *  y0..y3: each pixel's output at channel 0 of the group. */
-function tileInterior(
-  xb0: usize,
-  xb1: usize,
-  xb2: usize,
-  xb3: usize,
-  wp0: usize,
-  bg: usize,
-  y0: usize,
-  y1: usize,
-  y2: usize,
-  y3: usize,
-  pi0: i32,
-  np: i32,
-  npix: i32,
-): void {
-  const rowLen = gKW * gCig;
-  const panelBytes = (<usize>(gKH * rowLen)) << 5;
-  const rowBytes = (<usize>(gDH * gW * gCi)) << 2;
-  const lo = f32x4.splat(gLo),
-    hi = f32x4.splat(gHi),
-    act = gLast ? gAct : 0;
-  for (let pq = 0; pq < np; pq++) {
-    const j = (pi0 + pq) << 3;
-    const cols = min(8, gCog - j);
-    const jb = (<usize>j) << 2;
-    let a00 = f32x4.splat(0),
-      a01 = f32x4.splat(0);
-    if (!gFirst) {
-      if (cols < 8) partialSums(y0 + jb, y1 + jb, y2 + jb, y3 + jb, cols);
-    } else if (bg != 0) {
-      if (cols == 8) {
-        a00 = v128.load(bg + jb);
-        a01 = v128.load(bg + jb, 16);
-      } else {
-        biasLanes(bg + jb, cols);
-        a00 = v128.load(BIAS8);
-        a01 = v128.load(BIAS8, 16);
-      }
-    }
-    let a10 = a00,
-      a11 = a01,
-      a20 = a00,
-      a21 = a01,
-      a30 = a00,
-      a31 = a01;
-    if (!gFirst) {
-      const full = cols == 8;
-      a00 = v128.load(full ? y0 + jb : TILE32);
-      a01 = v128.load(full ? y0 + jb : TILE32, 16);
-      a10 = v128.load(full ? y1 + jb : TILE32 + 32);
-      a11 = v128.load(full ? y1 + jb : TILE32 + 32, 16);
-      a20 = v128.load(full ? y2 + jb : TILE32 + 64);
-      a21 = v128.load(full ? y2 + jb : TILE32 + 64, 16);
-      a30 = v128.load(full ? y3 + jb : TILE32 + 96);
-      a31 = v128.load(full ? y3 + jb : TILE32 + 96, 16);
-    }
-    const wp = wp0 + <usize>pq * panelBytes;
-    for (let kh = gK0; kh < gK1; kh++) {
-      const r = <usize>kh * rowBytes;
-      let xp0 = xb0 + r,
-        xp1 = xb1 + r,
-        xp2 = xb2 + r,
-        xp3 = xb3 + r;
-      let wq = wp + ((<usize>(kh * rowLen)) << 5);
-      for (let i = 0; i < rowLen; i++) {
-        const w0 = v128.load(wq),
-          w1 = v128.load(wq, 16);
-        const v0 = v128.load32_splat(xp0),
-          v1 = v128.load32_splat(xp1);
-        const v2 = v128.load32_splat(xp2),
-          v3 = v128.load32_splat(xp3);
-        a00 = f32x4.add(a00, f32x4.mul(v0, w0));
-        a01 = f32x4.add(a01, f32x4.mul(v0, w1));
-        a10 = f32x4.add(a10, f32x4.mul(v1, w0));
-        a11 = f32x4.add(a11, f32x4.mul(v1, w1));
-        a20 = f32x4.add(a20, f32x4.mul(v2, w0));
-        a21 = f32x4.add(a21, f32x4.mul(v2, w1));
-        a30 = f32x4.add(a30, f32x4.mul(v3, w0));
-        a31 = f32x4.add(a31, f32x4.mul(v3, w1));
-        xp0 += 4;
-        xp1 += 4;
-        xp2 += 4;
-        xp3 += 4;
-        wq += 32;
-      }
-    }
-    a00 = activate4(a00, act, lo, hi);
-    a01 = activate4(a01, act, lo, hi);
-    a10 = activate4(a10, act, lo, hi);
-    a11 = activate4(a11, act, lo, hi);
-    a20 = activate4(a20, act, lo, hi);
-    a21 = activate4(a21, act, lo, hi);
-    a30 = activate4(a30, act, lo, hi);
-    a31 = activate4(a31, act, lo, hi);
-    if (cols == 8 && npix == 4) {
-      v128.store(y0 + jb, a00);
-      v128.store(y0 + jb, a01, 16);
-      v128.store(y1 + jb, a10);
-      v128.store(y1 + jb, a11, 16);
-      v128.store(y2 + jb, a20);
-      v128.store(y2 + jb, a21, 16);
-      v128.store(y3 + jb, a30);
-      v128.store(y3 + jb, a31, 16);
-      continue;
-    }
-    v128.store(TILE32, a00);
-    v128.store(TILE32, a01, 16);
-    v128.store(TILE32, a10, 32);
-    v128.store(TILE32, a11, 48);
-    v128.store(TILE32, a20, 64);
-    v128.store(TILE32, a21, 80);
-    v128.store(TILE32, a30, 96);
-    v128.store(TILE32, a31, 112);
-    const bytes = (<usize>cols) << 2;
-    memory.copy(y0 + jb, TILE32, bytes);
-    if (npix > 1) memory.copy(y1 + jb, TILE32 + 32, bytes);
-    if (npix > 2) memory.copy(y2 + jb, TILE32 + 64, bytes);
-    if (npix > 3) memory.copy(y3 + jb, TILE32 + 96, bytes);
-  }
-}
-
-/** `cols` (< 8) bias values at b into BIAS8, the other lanes 0. */
-function biasLanes(b: usize, cols: i32): void {
-  v128.store(BIAS8, f32x4.splat(0));
-  v128.store(BIAS8, f32x4.splat(0), 16);
-  memory.copy(BIAS8, b, (<usize>cols) << 2);
-}
-
-/** The partial sums of `cols` (< 8) channels of 4 pixels into TILE32 (8 floats each, lanes past cols 0). */
-function partialSums(o0: usize, o1: usize, o2: usize, o3: usize, cols: i32): void {
-  loadPartial(o0, cols, 0);
-  loadPartial(o1, cols, 32);
-  loadPartial(o2, cols, 64);
-  loadPartial(o3, cols, 96);
-}
-
-/** The stored partial sums of `cols` channels at o into TILE32 + off (lanes past cols zero). */
-function loadPartial(o: usize, cols: i32, off: usize): void {
-  v128.store(TILE32 + off, f32x4.splat(0));
-  v128.store(TILE32 + off, f32x4.splat(0), 16);
-  memory.copy(TILE32 + off, o, (<usize>cols) << 2);
 }

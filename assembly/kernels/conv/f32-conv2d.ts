@@ -7,32 +7,32 @@
 // local accumulators. Both are bit-identical to the reference.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
+import {
+  gH,
+  gW,
+  gCi,
+  gCo,
+  gCig,
+  gCog,
+  gKH,
+  gKW,
+  gSH,
+  gSW,
+  gDH,
+  gDW,
+  gPT,
+  gPL,
+  gAct,
+  gLo,
+  gHi,
+  gK0,
+  gK1,
+  gFirst,
+  gLast,
+  setConvGeometry,
+  setKernelRows,
+} from './f32-conv-geometry';
 
-// Geometry of the running conv (set once per call; the tile functions copy what they need).
-let gH: i32 = 0,
-  gW: i32 = 0,
-  gCi: i32 = 0,
-  gCo: i32 = 0,
-  gCig: i32 = 0,
-  gCog: i32 = 0;
-let gKH: i32 = 0,
-  gKW: i32 = 0,
-  gSH: i32 = 1,
-  gSW: i32 = 1,
-  gDH: i32 = 1,
-  gDW: i32 = 1,
-  gPT: i32 = 0,
-  gPL: i32 = 0;
-let gAct: i32 = 0,
-  gLo: f32 = 0,
-  gHi: f32 = 0;
-// Kernel rows [gK0, gK1) of the current reduction chunk. Big weight slices are split by kernel row
-// so one 8-channel block's rows stay in L1; partial sums wait in y (f32 stores are exact, so the
-// per-output order bias, kh, kw, ci is unchanged). gFirst: start from the bias; gLast: activate.
-let gK0: i32 = 0,
-  gK1: i32 = 0,
-  gFirst: bool = true,
-  gLast: bool = true;
 const L1_WEIGHT_BYTES: i32 = 16384;
 
 export function conv2dF32(
@@ -50,23 +50,7 @@ export function conv2dF32(
   G: i32,
   p: StepParams,
 ): void {
-  gH = H;
-  gW = W;
-  gCi = Ci;
-  gCo = Co;
-  gCig = Ci / G;
-  gCog = Co / G;
-  gKH = p.kh;
-  gKW = p.kw;
-  gSH = p.sh;
-  gSW = p.sw;
-  gDH = p.dh;
-  gDW = p.dw;
-  gPT = p.pt;
-  gPL = p.pl;
-  gAct = p.act;
-  gLo = p.actMin;
-  gHi = p.actMax;
+  setConvGeometry(H, W, Ci, OH, OW, Co, G, p);
   const Cig = gCig,
     Cog = gCog;
   // Interior columns: every kw tap in bounds, so 4-pixel tiles need no per-pixel checks.
@@ -91,10 +75,7 @@ export function conv2dF32(
             const wide = j + 8 <= Cog;
             const rowsPerChunk = max(1, L1_WEIGHT_BYTES / (p.kw * Cig * 32));
             for (let k0 = 0; k0 < p.kh; k0 += rowsPerChunk) {
-              gK0 = k0;
-              gK1 = min(k0 + rowsPerChunk, p.kh);
-              gFirst = k0 == 0;
-              gLast = gK1 == p.kh;
+              setKernelRows(k0, min(k0 + rowsPerChunk, p.kh), p.kh);
               let ow = 0;
               if (wide) {
                 // Left edge in checked 4-pixel tiles while they fit, then unchecked interior tiles.
