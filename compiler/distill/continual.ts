@@ -38,7 +38,7 @@ export function borderScores(logits: Float32Array, classes: number, old: [number
  */
 export function selectBalanced(labels: Int32Array, score: ArrayLike<number>, count: number): Uint32Array {
   const byClass = new Map<number, number[]>();
-  labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  labels.forEach((y, i) => (byClass.get(y) ?? byClass.set(y, []).get(y)!).push(i));
   const queues = [...byClass.keys()]
     .sort((a, b) => a - b)
     .map((k) => byClass.get(k)!.sort((a, b) => score[b]! - score[a]! || a - b));
