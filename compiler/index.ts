@@ -58,5 +58,6 @@ export {
   type DistillStart,
   type EpochLine,
   type Replay,
+  type ReplaySelect,
 } from './distill/index.ts';
 export { buildShardedTraining, compileShardedTraining, defaultShards, type ShardedTraining } from './train/shard.ts';

@@ -15,8 +15,12 @@
 //        [--mnist-epochs N] [--mnist-augment crop=2] [--mnist-hidden 0] [--kd-alpha 0.7] [--kd-temperature 4]
 //        [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
 //        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine]
-//        [--continual-joint] [--replay 500] [--replay-share 0.5] [--runs kd,unlab,qad,qadctl,continual,mnist]
-//        [--out results.json]
+//        [--continual-joint] [--replay 500] [--replay-share 0.5] [--replay-select border] [--replay-pool all]
+//        [--replay-labels] [--continual-align] [--continual-from DIR] [--tag T]
+//        [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
+//   --replay-select / --replay-pool all: the buffer is --replay N of all class-0–4 training images, chosen by
+//   `edgec distill --replay-size N --replay-select` (--replay-labels: stored with their labels); --continual-from
+//   DIR reuses an earlier run's stage 1 (its temporary directory, printed at the end); --tag names stage 2's files.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +54,7 @@ if (!FASHION || !TEACHER) {
   );
   process.exit(2);
 }
-const tmp = mkdtempSync(join(tmpdir(), 'edgec-distill-targets-'));
+const tmp = opt('continual-from') ?? mkdtempSync(join(tmpdir(), 'edgec-distill-targets-'));
 const results: Record<string, unknown> = {};
 // --schedule (default constant) applies to every run; --student picks the Fashion student (distill-students.ts)
 const common = [
@@ -254,37 +258,44 @@ if (RUNS.has('continual')) {
   const ck = join(tmp, 'continual.ck');
   const oldVal = [p('vx-old', 'test_x.npy', vy, old), p('vy-old', 'test_y.npy', vy, old)];
   const newVal = [p('vx-new', 'test_x.npy', vy, neu), p('vy-new', 'test_y.npy', vy, neu)];
-  await edgec('continual-0-4', [
-    '--teacher',
-    TEACHER,
-    student,
-    '--data',
-    p('x-old', 'train_x.npy', ty, old),
-    '--labels',
-    p('y-old', 'train_y.npy', ty, old),
-    '--val-data',
-    oldVal[0]!,
-    '--val-labels',
-    oldVal[1]!,
-    ...ep,
-    ...common,
-    '--checkpoint',
-    ck,
-    '-o',
-    join(tmp, 'old.json'),
-  ]);
-  // the replay buffer: the first --replay N (default 500; 0 = none) images of classes 0–4, no labels
+  if (!opt('continual-from'))
+    await edgec('continual-0-4', [
+      '--teacher',
+      TEACHER,
+      student,
+      '--data',
+      p('x-old', 'train_x.npy', ty, old),
+      '--labels',
+      p('y-old', 'train_y.npy', ty, old),
+      '--val-data',
+      oldVal[0]!,
+      '--val-labels',
+      oldVal[1]!,
+      ...ep,
+      ...common,
+      '--checkpoint',
+      ck,
+      '-o',
+      join(tmp, 'old.json'),
+    ]);
+  // the replay buffer: the first --replay N (default 500; 0 = none) images of classes 0–4, no labels; or N of
+  // them all chosen by edgec distill (--replay-pool all, --replay-select)
   const nReplay = Number(opt('replay', '500'));
+  const pool = opt('replay-pool') === 'all' || opt('replay-select') !== undefined;
   let kept = 0;
   const buffer =
     nReplay > 0
       ? [
           '--replay',
-          p('x-replay', 'train_x.npy', ty, (y) => (i) => y[i]! < 5 && kept++ < nReplay),
+          pool
+            ? join(tmp, 'x-old.npy') + (args.includes('--replay-labels') ? `,${join(tmp, 'y-old.npy')}` : '')
+            : p('x-replay', 'train_x.npy', ty, (y) => (i) => y[i]! < 5 && kept++ < nReplay),
           '--replay-share',
           opt('replay-share', '0.5')!,
+          ...(pool ? ['--replay-size', String(nReplay), '--replay-select', opt('replay-select', 'first')!] : []),
         ]
       : [];
+  if (args.includes('--continual-align')) buffer.push('--continual-align');
   // stage 2: --continual-lr (default 0.001), --continual-epochs (default --epochs), --continual-schedule
   const stage2 = [
     '--epochs',
@@ -292,7 +303,8 @@ if (RUNS.has('continual')) {
     ...common.map((a, k) => (common[k - 1] === '--lr' ? opt('continual-lr', '0.001')! : a)),
     ...(opt('continual-schedule') ? ['--schedule', opt('continual-schedule')!] : []),
   ];
-  const r = await edgec('continual-5-9', [
+  const tag = opt('tag', '')!; // names this stage 2's files (several can share one --continual-from)
+  const r = await edgec(`continual-5-9${tag}`, [
     student,
     '--resume',
     ck,
@@ -311,9 +323,9 @@ if (RUNS.has('continual')) {
     '--alpha',
     opt('continual-alpha', '0.5')!,
     '--checkpoint',
-    join(tmp, 'continual2.ck'),
+    join(tmp, `continual2${tag}.ck`),
     '-o',
-    join(tmp, 'new.json'),
+    join(tmp, `new${tag}.json`),
   ]);
   for (const s of r.sets)
     console.log(

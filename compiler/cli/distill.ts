@@ -60,6 +60,11 @@ options:
   --replay X.npy[,Y.npy]    continual: a few stored old-task samples mixed into --data (labels: Y, else the
                             previous model's top-1); needs --labels and α < 1
   --replay-share F          fraction of every epoch's rows taken from the --replay buffer (default 0.2)
+  --replay-size N           keep N samples of the --replay file (a pool of old-task samples), class-balanced
+  --replay-select first|border  which: the first of each class (default), or those the previous model finds most
+                            like the new classes (its softmax mass outside the old classes)
+  --continual-align         weight aligning after training: the new classes' rows of the final Dense scaled to
+                            the old rows' mean norm (the summary also shows the sets before it)
 ${BRANCHED_HELP}
   --report FILE             write the report (per-epoch loss by term, accuracies, sizes, latency) as JSON
 ${TRAIN_FLAGS_HELP}
@@ -161,8 +166,10 @@ function summary(r: DistillReport): string[] {
       `${s.name} (${fmtInt(s.samples)} samples): teacher ${pct(s.teacher)}, student before ${pct(s.before)}, after ${pct(s.after)}` +
         (s.amongOld
           ? `; among the old classes only: before ${pct(s.amongOld.before)}, after ${pct(s.amongOld.after)}`
-          : ''),
+          : '') +
+        (s.unaligned === undefined ? '' : `; before weight aligning ${pct(s.unaligned)}`),
     );
+  if (r.align) lines.push(`weight aligning: the new classes' rows of the final Dense × ${r.align.gamma.toFixed(4)}`);
   return lines;
 }
 
@@ -181,6 +188,9 @@ export async function distillCommand(argv: string[]): Promise<number> {
     'val-old': { type: 'string' },
     replay: { type: 'string' },
     'replay-share': { type: 'string' },
+    'replay-size': { type: 'string' },
+    'replay-select': { type: 'string' },
+    'continual-align': { type: 'boolean' },
     report: { type: 'string' },
     build: { type: 'string' },
     ...BRANCHED_FLAGS,
@@ -254,6 +264,18 @@ export async function distillCommand(argv: string[]): Promise<number> {
     throw USAGE('--replay needs --alpha < 1 (the buffer is learned through the label term)');
   const share = number(values['replay-share'], 'replay-share', (x) => x > 0 && x < 1, 'a fraction in (0, 1)');
   if (share !== undefined && !replay) throw USAGE('--replay-share needs --replay');
+  const replaySize = number(values['replay-size'], 'replay-size', (x) => Number.isInteger(x) && x >= 1, 'a count ≥ 1');
+  const select = values['replay-select'];
+  if (select !== undefined && select !== 'first' && select !== 'border')
+    throw USAGE(`--replay-select must be first or border, got '${select}'`);
+  if ((replaySize !== undefined || select !== undefined) && !replay)
+    throw USAGE(`--${replaySize !== undefined ? 'replay-size' : 'replay-select'} needs --replay`);
+  if (select !== undefined && replaySize === undefined) throw USAGE('--replay-select needs --replay-size N');
+  const align = values['continual-align'] === true;
+  if ((align || replaySize !== undefined) && values.teacher !== undefined)
+    throw USAGE(
+      `--${align ? 'continual-align' : 'replay-size'} is for continual distillation (--resume without --teacher)`,
+    );
 
   // models: the teacher (a model file or a bundle), the student (continual: the checkpoint's weights)
   requireFile(studentPath, 'the student model');
@@ -271,6 +293,8 @@ export async function distillCommand(argv: string[]): Promise<number> {
     quantize,
     freeze: freeze ?? null,
     ...(replay && { replay: values.replay, replayShare: share ?? null }),
+    ...(replaySize !== undefined && { replaySize, replaySelect: select ?? 'first' }),
+    ...(align && { align }),
   };
   if (ck && !continual) {
     const was = JSON.stringify(ck.extra?.settings ?? {}),
@@ -340,7 +364,13 @@ export async function distillCommand(argv: string[]): Promise<number> {
         hintWeight,
         relational: kinds && { kinds, weight: relWeight },
         oldClasses,
-        replay: replayData && { data: replayData, labelled: replay!.length === 2, share },
+        replay: replayData && {
+          data: replayData,
+          labelled: replay!.length === 2,
+          share,
+          ...(replaySize !== undefined && { select: { by: select ?? 'first', count: replaySize } }),
+        },
+        align,
         quantize: quantize ? { freezeEpochs: freeze ?? 1 } : undefined,
         epochs: flags.epochs,
         batch: flags.batch,
@@ -364,7 +394,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
               `continual: the new labels never name classes ${oldClasses[0]}–${oldClasses[1] - 1}: soft targets over those (the old task) only, CE on the new labels × ${(1 - (alpha ?? 0.7)).toFixed(2)}`,
             );
           console.log(
-            `${fmtInt(data.size)} samples${replayData ? ` + ${fmtInt(i.samples - data.size)} rows of the ${fmtInt(replayData.size)}-sample replay buffer (${replay!.length === 2 ? 'its labels' : "labels: the previous model's top-1"})` : ''}, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; ${i.teacherSkipped ? `teacher not run (${i.teacherSkipped})` : `teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`}`,
+            `${fmtInt(data.size)} samples${replayData ? ` + ${fmtInt(i.samples - data.size)} rows of the ${fmtInt(Math.min(replaySize ?? replayData.size, replayData.size))}-sample replay buffer (${replaySize === undefined ? '' : `${select ?? 'first'} of ${fmtInt(replayData.size)}; `}${replay!.length === 2 ? 'its labels' : `labels: the previous model's top-1${oldClasses ? ` among ${oldClasses[0]}–${oldClasses[1] - 1}` : ''}`})` : ''}, ${fmtInt(i.stepsPerEpoch)} batches per epoch × ${flags.epochs} = ${fmtInt(i.totalSteps)} steps; ${i.teacherSkipped ? `teacher not run (${i.teacherSkipped})` : `teacher outputs ${i.teacherCached ? `cached once (${i.teacherSeconds.toFixed(1)} s)` : 'computed per batch (augmented data)'}`}`,
           );
         },
         onEpoch(e, state) {

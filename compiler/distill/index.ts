@@ -31,10 +31,12 @@ import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type Studen
 import { finalReport, topAmong, type DistillReport, type EpochLine } from './report.ts';
 import { bundleTeacher, graphTeacher, logitsOf, tensorOf, unusedTeacher, type Teacher } from './teacher.ts';
 import { TeacherBatches } from './batches.ts';
-import { replayLabels, withReplay, type Replay } from './replay.ts';
+import { replayBuffer, withReplay, type Replay } from './replay.ts';
+import { alignHead, headOf } from './continual.ts';
 
 export type { DistillReport, EpochLine } from './report.ts';
 export type { Replay } from './replay.ts';
+export type { ReplaySelect } from './continual.ts';
 
 export interface DistillJob {
   /** A model graph (run float) or a compiled bundle (float or int8; logits only, no hints / relational). */
@@ -63,6 +65,11 @@ export interface DistillJob {
   oldClasses?: [number, number];
   /** Continual: stored samples of the old task mixed into `data` (compiler/distill/replay.ts). */
   replay?: Replay;
+  /**
+   * Continual: weight aligning after training (compiler/distill/continual.ts): the final Dense's rows of the
+   * classes outside `oldClasses` scaled to the old rows' mean norm. Needs `oldClasses`.
+   */
+  align?: boolean;
   /**
    * Quantisation-aware distillation to int8: ranges start at a min/max calibration of the starting weights over
    * the first `calibration` training samples (default 1,000), are tracked (EMA `momentum`, default 0.01) and
@@ -207,7 +214,10 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
   if (oc && alpha < 1 && !job.labelled) throw new ModelError(src, 'oldClasses', 'needs the new labels');
   if (job.replay && !job.labelled)
     throw new ModelError(src, 'replay', 'needs the new labels (the buffer is learned through the hard-label term)');
-  const data = job.replay ? withReplay(job.data, job.replay, replayLabels(teacher, job.replay), src) : job.data;
+  if (job.align && !oc) throw new ModelError(src, 'align', 'weight aligning needs the old classes (oldClasses)');
+  const head = job.align ? headOf(forward, studentLogits) : undefined;
+  const buffer = job.replay && replayBuffer(teacher, job.replay, oc, src);
+  const data = buffer ? withReplay(job.data, { ...job.replay!, data: buffer.data }, buffer.labels, src) : job.data;
   const out = (name: string) => teacher.outputs.find((o) => o.name === name)!;
   const opts: StudentOptions = {
     batch: job.batch,
@@ -325,6 +335,20 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       trainer.restore(state);
       res = await fitTo(job.epochs, 'frozen');
     }
+    // weight aligning: the sets scored first as trained, then the head's new rows rescaled in the variables
+    let align: { gamma: number; unaligned: (number | undefined)[] } | undefined;
+    if (head && res.status === 'done') {
+      const unaligned = evalSets.map((s) => trainer.evaluate(valSource(s.data)).accuracy);
+      const s = trainer.state();
+      const w = Float32Array.from(s.variables.get(head.weight)!);
+      const b = head.bias === undefined ? undefined : Float32Array.from(s.variables.get(head.bias)!);
+      const gamma = alignHead(w, b, classes, oc!);
+      trainer.restore({
+        ...s,
+        variables: new Map([...s.variables, [head.weight, w], ...(b ? [[head.bias!, b] as const] : [])]),
+      });
+      align = { gamma, unaligned };
+    }
     const state = trainer.state();
     const model = trainedGraph(forward, trainer.weights());
     const ranges = plan.fq && learnedRanges(plan.fq, (r) => state.variables.get(r)!);
@@ -339,6 +363,7 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
       amongOld: evalSets.map((s, i) =>
         oldBefore[i] === undefined ? undefined : { before: oldBefore[i], after: amongOld(s.data)! },
       ),
+      align,
       terms: termNames,
       runner: plan.kind,
       teacherCached: batches.cached,

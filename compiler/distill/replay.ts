@@ -1,13 +1,15 @@
 // Continual distillation's replay buffer (docs/distillation.md "Continual"): a few stored samples of the old
 // task mixed into the new data. Each stored sample is repeated so the buffer makes up `share` of every epoch's
 // rows (rows data.size.. cycle through the buffer: row data.size + j is buffer sample j mod buffer size). Its
-// label for the hard-label term is the stored label when there is one, else the previous model's argmax over
-// every class: that term keeps the old classes' logits above the new ones on old inputs, which the soft targets
-// (renormalised over the old classes only) cannot.
+// label for the hard-label term is the stored label when there is one, else the previous model's argmax (over
+// the old classes when they are known — the buffer is old-task data — else over every class): that term keeps
+// the old classes' logits above the new ones on old inputs, which the soft targets (renormalised over the old
+// classes only) cannot. `select` keeps `count` samples of a larger pool (compiler/distill/continual.ts).
 import { ModelError } from '../ir/graph.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { teacherOutputs } from './batches.ts';
 import type { Teacher } from './teacher.ts';
+import { selectReplay, type ReplaySelect } from './continual.ts';
 
 export interface Replay {
   data: Dataset;
@@ -15,18 +17,56 @@ export interface Replay {
   labelled: boolean;
   /** Fraction of every epoch's rows taken from the buffer, in (0, 1) (default 0.2). */
   share?: number;
+  /** Keep `count` of data's samples (the pool), class-balanced, chosen `by` (default: every sample). */
+  select?: { by: ReplaySelect; count: number };
 }
 
-/** The labels of the buffer's samples: its own, or the teacher's top-1 (first on ties). */
-export function replayLabels(teacher: Teacher, r: Replay): Int32Array {
+/**
+ * The labels of the buffer's samples: its own, or the teacher's top-1 (first on ties) among `old` (default
+ * every class). `logits`: the teacher's on the buffer, when already computed.
+ */
+export function replayLabels(teacher: Teacher, r: Replay, old?: [number, number], logits?: Float32Array): Int32Array {
   if (r.labelled) return r.data.labels;
-  const logits = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
+  const y = logits ?? teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
   const k = teacher.classes;
+  const [from, to] = old ?? [0, k];
   return Int32Array.from({ length: r.data.size }, (_, i) => {
-    let b = 0;
-    for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + b]!) b = c;
+    let b = from;
+    for (let c = from + 1; c < to; c++) if (y[i * k + c]! > y[i * k + b]!) b = c;
     return b;
   });
+}
+
+/** The buffer as trained on: `r.select` applied to the pool (needs the old classes), and its labels. */
+export function replayBuffer(
+  teacher: Teacher,
+  r: Replay,
+  old: [number, number] | undefined,
+  source: string,
+): { data: Dataset; labels: Int32Array } {
+  if (!r.select) return { data: r.data, labels: replayLabels(teacher, r, old) };
+  const { by, count } = r.select;
+  if (!(Number.isInteger(count) && count >= 1))
+    throw new ModelError(source, 'replay select count', `must be a whole number ≥ 1, found ${count}`);
+  if (!old)
+    throw new ModelError(source, 'replay select', 'needs the old classes (new labels that never name one class range)');
+  const logits = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
+  const labels = replayLabels(teacher, r, old, logits);
+  const keep = selectReplay(by, count, labels, logits, teacher.classes, old);
+  return { data: subsetOf(r.data, keep), labels: Int32Array.from(keep, (i) => labels[i]!) };
+}
+
+/** The rows `keep` (ascending) of `d`, in that order. */
+function subsetOf(d: Dataset, keep: Uint32Array): Dataset {
+  return {
+    size: keep.length,
+    sampleShape: d.sampleShape,
+    sampleElements: d.sampleElements,
+    labels: Int32Array.from(keep, (i) => d.labels[i]!),
+    streamed: d.streamed,
+    readSamples: (rows) => d.readSamples(Uint32Array.from(rows, (i) => keep[i]!)),
+    close() {},
+  };
 }
 
 /** `data` followed by the buffer repeated to `share` of the rows, with `labels` for the buffer's rows. */

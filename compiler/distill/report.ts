@@ -66,7 +66,11 @@ export interface DistillReport {
     before?: number;
     after?: number;
     amongOld?: { before: number; after: number };
+    /** Weight aligning: top-1 after training, before the head was aligned (`after` is aligned). */
+    unaligned?: number;
   }[];
+  /** Continual weight aligning: the factor γ on the new classes' rows of the final Dense. */
+  align?: { gamma: number };
 }
 
 export interface FinalInput {
@@ -79,6 +83,8 @@ export interface FinalInput {
   score(d: Dataset): number | undefined;
   /** Continual, per set of job.evalSets whose labels are all old classes: top-1 among them, before and after. */
   amongOld?: ({ before: number; after: number } | undefined)[];
+  /** Weight aligning: γ and every set's top-1 before it. */
+  align?: { gamma: number; unaligned: (number | undefined)[] };
   terms: string[];
   runner: 'sharded' | 'whole';
   teacherCached: boolean;
@@ -163,6 +169,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
     before: f.before[i],
     after: f.score(s.data),
     ...(f.amongOld?.[i] && { amongOld: f.amongOld[i] }),
+    ...(f.align?.unaligned[i] !== undefined && { unaligned: f.align.unaligned[i] }),
   }));
   return {
     report: {
@@ -176,6 +183,7 @@ export async function finalReport(f: FinalInput): Promise<{ report: DistillRepor
       student,
       ...(int8 && { int8 }),
       sets,
+      ...(f.align && { align: { gamma: f.align.gamma } }),
     },
     int8Graph,
   };

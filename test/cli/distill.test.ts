@@ -248,6 +248,43 @@ test('continual: --resume without --teacher, old and new task before / after', (
     ),
   );
   assert.ok(among.before >= report('n.json').sets[0]!.before!, 'fewer classes to lose to');
+  // a buffer chosen at the border out of a pool of old samples, and weight aligning of the head
+  const rs = edgec(
+    'distill',
+    'student.json',
+    '--resume',
+    'ck',
+    '--data',
+    'newx.npy',
+    '--labels',
+    'newy.npy',
+    '--replay',
+    'oldx.npy',
+    '--replay-size',
+    '50',
+    '--replay-select',
+    'border',
+    '--alpha',
+    '0.5',
+    '--continual-align',
+    '--val-old',
+    'oldx.npy,oldy.npy',
+    ...COMMON,
+    '--epochs',
+    '1',
+    '--report',
+    's.json',
+    '-o',
+    'selected.json',
+  );
+  assert.is(rs.code, 0, rs.err);
+  assert.match(
+    rs.out,
+    /rows of the 50-sample replay buffer \(border of [\d,]+; labels: the previous model's top-1 among 0–4\)/,
+  );
+  const sel = report('s.json');
+  assert.match(rs.out, new RegExp(`before weight aligning ${(100 * sel.sets[0]!.unaligned!).toFixed(2)} %`));
+  assert.match(rs.out, new RegExp(`new classes' rows of the final Dense × ${sel.align!.gamma.toFixed(4)}`));
 });
 
 test('bad input: one error naming the file, node or flag; nothing written', () => {
@@ -317,6 +354,19 @@ test('bad input: one error naming the file, node or flag; nothing written', () =
   bad(1, /nope\.npy: the data file does not exist/, ...resume, '--replay', 'nope.npy');
   bad(2, /--replay needs --alpha < 1/, ...resume, '--replay', 'x.npy', '--alpha', '1');
   bad(2, /--replay-share needs --replay/, ...resume, '--replay-share', '0.3');
+  bad(2, /--replay-size needs --replay/, ...resume, '--replay-size', '10');
+  bad(2, /--replay-select needs --replay-size N/, ...resume, '--replay', 'x.npy', '--replay-select', 'border');
+  bad(
+    2,
+    /--replay-select must be first or border, got 'best'/,
+    ...resume,
+    '--replay',
+    'x.npy',
+    '--replay-select',
+    'best',
+  );
+  bad(2, /--replay-size expects a count ≥ 1, got '0'/, ...resume, '--replay', 'x.npy', '--replay-size', '0');
+  bad(2, /--continual-align is for continual distillation/, '--teacher', 'teacher.json', ...base, '--continual-align');
   bad(
     2,
     /--replay-share expects a fraction in \(0, 1\), got '1\.5'/,
