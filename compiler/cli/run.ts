@@ -91,13 +91,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--build must be auto, relaxed, simd or scalar, got '${build}'`, 'run');
   }
   const bundlePath = positionals[0]!;
-  // readFileSync's Buffer as it is: a copy would hold the bundle twice at the peak (load copies it into the wasm)
-  const bundle = readFileSync(bundlePath);
-  // The executor validates the whole bundle on load; names, shapes and dtypes come from it.
+  // The executor validates the whole bundle on load; names, shapes and dtypes come from it. load(path) reads the
+  // file straight into the wasm memory: a Buffer of it here would hold the bundle twice at the peak RSS.
   let model: Awaited<ReturnType<typeof load>>;
   try {
-    model = await load(bundle, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
+    model = await load(bundlePath, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
   } catch (e) {
+    // an unreadable file in the words every command uses ('x.edgec: no such file or directory')
+    if (e instanceof Error && (e.cause as NodeJS.ErrnoException | undefined)?.path === bundlePath) throw e.cause;
     if (e instanceof Error && !e.message.includes(bundlePath)) throw new CliError(bundlePath, oneLine(e.message));
     throw e;
   }
