@@ -3,8 +3,8 @@
 
 /** A bundle the executor refused, a bad input, or a failure inside the wasm. */
 export class BundleError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'BundleError';
   }
 }

@@ -1,6 +1,6 @@
-// The thin host runtime (browser and Node; no Node APIs): instantiates an edgec .wasm, copies the
-// bundle in, lets the wasm executor validate and run it, and moves input/output bytes. It never
-// interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts.
+// The thin host runtime (browser and Node; no Node APIs): instantiates an edgec .wasm, copies the bundle in (or has
+// a BundleSource write it there), lets the wasm executor validate and run it, and moves input/output bytes. It never
+// interprets the graph; names, shapes and dtypes for `info` come from bundle-info.ts, read from the wasm's copy.
 import { BundleError } from './bundle-error.ts';
 import { readBundleInfo, type BundleInfo, type TensorInfo } from './bundle-info.ts';
 import { readSteps, sampleRoute, type SampleRoute } from './branches.ts';
@@ -67,6 +67,16 @@ export interface LoadOptions {
 }
 
 export { BundleError };
+
+/**
+ * Bundle bytes the host writes straight into the wasm memory (Node's load(path) reads the file there), so they are
+ * held once: a Uint8Array bundle is copied in and then sits in memory twice until the caller drops it.
+ */
+export interface BundleSource {
+  readonly byteLength: number;
+  /** Fills `into`, a view of byteLength bytes of the wasm memory, with the bundle; throws when it cannot. */
+  readInto(into: Uint8Array): void;
+}
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -173,7 +183,7 @@ function guarded<T>(ex: Exports, what: string, f: () => T): T {
   }
 }
 
-export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model> {
+export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions): Promise<Model> {
   const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm);
   const count = opts.threads?.count ?? 1;
   const pool: ThreadPool | undefined = count > 1 ? await startThreads(module, opts.threads!) : undefined;
@@ -188,18 +198,30 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   }
 
   let ptr = 0;
-  const status = guarded(ex, 'load', () => {
-    ex.edgec_verify_checksum(opts.verifyChecksum === false ? 0 : 1);
-    ptr = ex.edgec_alloc(bundle.length);
-    new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
-    // Variant 0 (the Bundle's own fields) through the variant loader, so useVariant can return to it.
-    return ex.edgec_load_variant(ptr, bundle.length, 0);
-  });
+  const len = bundle.byteLength;
+  let status: number;
+  try {
+    status = guarded(ex, 'load', () => {
+      ex.edgec_verify_checksum(opts.verifyChecksum === false ? 0 : 1);
+      ptr = ex.edgec_alloc(len);
+      const into = new Uint8Array(ex.memory.buffer, ptr, len);
+      if ('readInto' in bundle) bundle.readInto(into);
+      else into.set(bundle);
+      // Variant 0 (the Bundle's own fields) through the variant loader, so useVariant can return to it.
+      return ex.edgec_load_variant(ptr, len, 0);
+    });
+  } catch (e) {
+    pool?.close();
+    throw e;
+  }
   if (status !== 0) {
     pool?.close();
     throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
   }
   ex.edgec_set_reference(opts.reference ? 1 : 0);
+  // The host reads names and steps from the wasm's copy, not from `bundle`, so the caller's bytes can be collected
+  // (a fresh view each time: memory may have grown and detached an older one).
+  const bytes = () => new Uint8Array(ex.memory.buffer, ptr, len);
 
   // The executor has validated every offset, so this plain reader only supplies names and shapes.
   // each variant's decoded info, once: readVariable / writeVariable run per weight per training step, and
@@ -207,7 +229,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   const infos = new Map<number, BundleInfo>();
   const infoOf = (k: number): BundleInfo => {
     let v = infos.get(k);
-    if (!v) infos.set(k, (v = readBundleInfo(bundle, k)));
+    if (!v) infos.set(k, (v = readBundleInfo(bytes(), k)));
     return v;
   };
   const b = infoOf(0);
@@ -221,7 +243,7 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
   };
   const variants = b.variants;
   /** Dispatch / Exit steps of the current variant (runDetailed names the routes by them). */
-  let control = readSteps(bundle, 0).control;
+  let control = readSteps(bytes(), 0).control;
   let staging = 0,
     stagingBytes = 0;
   const loadedVariants = new Set<number>([0]);
@@ -232,14 +254,14 @@ export async function load(bundle: Uint8Array, opts: LoadOptions): Promise<Model
       throw new BundleError(`variant '${name}' is not in this bundle (variants: ${variants.join(', ') || 'none'})`);
     if (k === current) return;
     const rc = guarded(ex, 'useVariant', () =>
-      loadedVariants.has(k) ? ex.edgec_use_variant(k) : ex.edgec_load_variant(ptr, bundle.length, k),
+      loadedVariants.has(k) ? ex.edgec_use_variant(k) : ex.edgec_load_variant(ptr, len, k),
     );
     if (rc !== 0) throw new BundleError(errorText(ex) || `variant '${name}' refused (status ${rc})`);
     loadedVariants.add(k);
     current = k;
     const v = infoOf(k);
     Object.assign(info, { inputs: v.inputs, outputs: v.outputs, steps: v.steps, arenaBytes: ex.edgec_arena_size() });
-    control = readSteps(bundle, k).control;
+    control = readSteps(bytes(), k).control;
   }
   if (opts.variant !== undefined) useVariant(opts.variant);
 

@@ -1,10 +1,11 @@
 // Node entry (the package's main export, `import { load } from 'edgec'`): the same load() as
-// runtime/index.ts, but reads a bundle from a path when given one, finds and compiles the runtime .wasm
-// itself (build/ in the source tree and in the installed package) and picks the build.
-import { readFileSync, existsSync } from 'node:fs';
+// runtime/index.ts, but reads a bundle from a path when given one (straight into the wasm memory: its bytes are
+// held once), finds and compiles the runtime .wasm itself (build/ in the source tree and in the installed package)
+// and picks the build.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startWorker } from './node-worker.ts';
-import { load as loadWith, resolveBuild, simdSupported, BundleError, type Model } from './index.ts';
+import { load as loadWith, resolveBuild, simdSupported, BundleError, type BundleSource, type Model } from './index.ts';
 import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
 export { BundleError, simdSupported, relaxedSupported, threadsSupported } from './index.ts';
@@ -70,38 +71,59 @@ function spawnThread(): ThreadPort {
   };
 }
 
+const unreadable = (path: string, e: unknown) =>
+  new BundleError(`${path}: cannot read the bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+    cause: e,
+  });
+
+/** The open file at `path` as a BundleSource: read with pread into the wasm memory, never into a JS buffer. */
+function fileSource(path: string, fd: number): BundleSource {
+  const size = fstatSync(fd).size;
+  return {
+    byteLength: size,
+    readInto(into) {
+      let at = 0;
+      while (at < size) {
+        let n: number;
+        try {
+          n = readSync(fd, into, at, size - at, at);
+        } catch (e) {
+          throw unreadable(path, e);
+        }
+        if (n === 0) throw new BundleError(`${path}: cannot read the bundle (it shrank to ${at} bytes while read)`);
+        at += n;
+      }
+    },
+  };
+}
+
 /** Loads a bundle (its bytes, or the path of an .edgec file) on the relaxed, simd or scalar runtime build. */
-export function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): Promise<Model> {
-  let build: Build;
-  try {
-    build = resolveBuild(opts.build ?? 'auto');
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  let bytes: Uint8Array;
-  if (typeof bundle === 'string') {
-    try {
-      bytes = readFileSync(bundle);
-    } catch (e) {
-      return Promise.reject(
-        new BundleError(
-          `${bundle}: cannot read the bundle (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-        ),
-      );
-    }
-  } else {
-    bytes = bundle;
-  }
+export async function load(bundle: Uint8Array | string, opts: NodeLoadOptions = {}): Promise<Model> {
+  const build = resolveBuild(opts.build ?? 'auto');
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1)
-    return Promise.reject(new Error(`edgec runtime: threads must be a whole number ≥ 1, got ${threads}`));
-  const want = opts.build ?? 'auto';
-  const threaded = threads > 1 && (want === 'auto' || want === 'simd') && simdSupported() && threadsSupported();
-  return loadWith(bytes, {
-    wasm: wasmModule(threaded ? 'threads' : build),
-    threads: threaded ? { count: threads, spawn: spawnThread } : undefined,
-    reference: opts.reference,
-    variant: opts.variant,
-    verifyChecksum: opts.verifyChecksum,
-  });
+    throw new Error(`edgec runtime: threads must be a whole number ≥ 1, got ${threads}`);
+  let fd = -1;
+  try {
+    let source: Uint8Array | BundleSource = bundle as Uint8Array;
+    if (typeof bundle === 'string') {
+      try {
+        fd = openSync(bundle, 'r');
+        source = fileSource(bundle, fd);
+      } catch (e) {
+        throw unreadable(bundle, e);
+      }
+    }
+    const want = opts.build ?? 'auto';
+    const threaded = threads > 1 && (want === 'auto' || want === 'simd') && simdSupported() && threadsSupported();
+    return await loadWith(source, {
+      wasm: wasmModule(threaded ? 'threads' : build),
+      threads: threaded ? { count: threads, spawn: spawnThread } : undefined,
+      reference: opts.reference,
+      variant: opts.variant,
+      verifyChecksum: opts.verifyChecksum,
+    });
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }

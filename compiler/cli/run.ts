@@ -1,10 +1,8 @@
 // `edgec run`: runs a bundle on .npy inputs and writes .npy outputs. A first axis of N samples
 // on a batch-1 model runs sample by sample and stacks the N outputs (progress bar on a TTY).
-import { readFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { load } from '../../runtime/node.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { readNpy, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
+import { loadNpy, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
 import { parseCommand, splitNamed } from './args.ts';
 import { CliError, UsageError, oneLine } from './errors.ts';
 
@@ -91,13 +89,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--build must be auto, relaxed, simd or scalar, got '${build}'`, 'run');
   }
   const bundlePath = positionals[0]!;
-  // readFileSync's Buffer as it is: a copy would hold the bundle twice at the peak (load copies it into the wasm)
-  const bundle = readFileSync(bundlePath);
-  // The executor validates the whole bundle on load; names, shapes and dtypes come from it.
+  // The executor validates the whole bundle on load; names, shapes and dtypes come from it. load(path) reads the
+  // file straight into the wasm memory: a Buffer of it here would hold the bundle twice at the peak RSS.
   let model: Awaited<ReturnType<typeof load>>;
   try {
-    model = await load(bundle, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
+    model = await load(bundlePath, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
   } catch (e) {
+    // an unreadable file in the words every command uses ('x.edgec: no such file or directory')
+    if (e instanceof Error && (e.cause as NodeJS.ErrnoException | undefined)?.path === bundlePath) throw e.cause;
     if (e instanceof Error && !e.message.includes(bundlePath)) throw new CliError(bundlePath, oneLine(e.message));
     throw e;
   }
@@ -157,7 +156,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const batched = new Map<string, { data: RunData; perSample: number; file: string }>();
   for (const p of inputs) {
     const file = inputFiles.get(p.name)!;
-    const arr = readNpy(new Uint8Array(readFileSync(file)), file);
+    const arr = loadNpy(file);
     const count = sampleCount(arr.shape, p, file);
     if (count === 0) throw new CliError(file, `holds no samples (shape ${fmt(arr.shape)})`);
     if (n >= 0 && count !== n) throw new CliError(file, `holds ${count} sample(s), other inputs hold ${n}`);
@@ -167,13 +166,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (n < 0) n = 1;
 
   const results = new Map<string, RunData>();
-  const bar =
-    n >= 50 && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left' },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
+  // cli-progress (and its string-width / emoji-regex) only when a bar shows: importing it costs ~2.5 MiB of peak RSS
+  const cliProgress = n >= 50 && process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+  const bar = cliProgress
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'run [{bar}] {value}/{total} samples | {eta}s left' },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(n, 0);
   try {
     for (let i = 0; i < n; i++) {

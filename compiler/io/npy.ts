@@ -1,7 +1,7 @@
 // Reads and writes NumPy .npy files (format v1/v2/v3 headers, C order, little-endian):
 // <f4 <f8 |i1 |u1 <i4 <i8. Hand-written: the npm readers we found parse only and assume fetch.
 // Errors are NpyError naming the file and what was found, so the CLI can print them in one line.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32' | 'int64';
@@ -190,9 +190,49 @@ export function writeNpy(arr: { shape: readonly number[]; data: NpyData }): Uint
   return out;
 }
 
-/** Reads a .npy file; errors name the path. */
+/** The header of the open .npy file `fd` (`size` bytes): a v1 one is at most 10 + 65535 bytes, v2/v3 say theirs. */
+function readHeaderAt(fd: number, size: number, path: string): NpyHeader {
+  let head = new Uint8Array(Math.min(size, 65546));
+  readSync(fd, head, 0, head.length, 0);
+  if (head.length >= 12 && head[6]! >= 2) {
+    const len = 12 + new DataView(head.buffer).getUint32(8, true);
+    if (len > head.length && len <= size) {
+      head = new Uint8Array(len);
+      readSync(fd, head, 0, len, 0);
+    }
+  }
+  return readNpyHeader(head, path);
+}
+
+/**
+ * Reads a .npy file; errors name the path. The data is read straight into its (aligned) typed array, so a large
+ * file is held once, not as the file's bytes plus a copy.
+ */
 export function loadNpy(path: string): NpyArray {
-  return readNpy(new Uint8Array(readFileSync(path)), path);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const { dtype, shape, dataOffset } = readHeaderAt(fd, size, path);
+    const Ctor = CTORS[dtype];
+    const count = product(shape);
+    const byteLen = count * Ctor.BYTES_PER_ELEMENT;
+    if (dataOffset + byteLen > size) {
+      throw new NpyError(
+        path,
+        `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${size - dataOffset}`,
+      );
+    }
+    const data = new Ctor(count);
+    const into = new Uint8Array(data.buffer);
+    for (let at = 0; at < byteLen;) {
+      const n = readSync(fd, into, at, byteLen - at, dataOffset + at);
+      if (n === 0) throw new NpyError(path, `truncated data: the file shrank while read`);
+      at += n;
+    }
+    return { dtype, shape, data };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a .npy file atomically (temp file + rename). */
@@ -218,17 +258,7 @@ export class NpyFile {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      // A v1 header is at most 10 + 65535 bytes; a v2/v3 one says its length in bytes 8..11.
-      let head = new Uint8Array(Math.min(size, 65546));
-      readSync(fd, head, 0, head.length, 0);
-      if (head.length >= 12 && head[6]! >= 2) {
-        const len = 12 + new DataView(head.buffer).getUint32(8, true);
-        if (len > head.length && len <= size) {
-          head = new Uint8Array(len);
-          readSync(fd, head, 0, len, 0);
-        }
-      }
-      const h = readNpyHeader(head, path);
+      const h = readHeaderAt(fd, size, path);
       if (h.shape.length === 0) throw new NpyError(path, 'a 0-d array has no rows to read');
       this.dtype = h.dtype;
       this.shape = h.shape;

@@ -419,6 +419,8 @@ test('run errors name the file and input; outputs are untouched', () => {
   copyFileSync(join(FIX, 'npy-float16.npy'), at('f16.npy'));
   fails(edgec('run', at('tiny.edgec'), '-i', at('f16.npy'), '-o', at('keep.npy')), 1, 'f16.npy', '<f2');
   fails(edgec('run', at('tiny.edgec'), '-i', at('absent.npy'), '-o', at('keep.npy')), 1, 'absent.npy', 'no such file');
+  // the bundle is read inside load(path), straight into the wasm memory; the error reads as every command's
+  fails(edgec('run', at('absent.edgec'), '-i', at('x3.npy'), '-o', at('keep.npy')), 1, 'absent.edgec', 'no such file');
   assert.is(readFileSync(at('keep.npy'), 'utf8'), 'previous output');
   assert.not.ok(existsSync(at('new.npy')));
 });

@@ -1,5 +1,6 @@
 // The host runtime API: load from bytes or a compiled module, info (names, shapes, dtypes, arena,
-// steps, build), input checking, repeated runs, node.ts build selection, errors as BundleError.
+// steps, build), input checking, repeated runs, node.ts build selection and its read of a path straight into the
+// wasm memory, errors as BundleError.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,6 +114,51 @@ test('node load: from a file path; an unreadable path is a BundleError naming it
         assert.ok((e as Error).message.startsWith(`${missing}: cannot read the bundle (ENOENT)`), (e as Error).message);
       },
     );
+    // a directory opens; its read fails inside load, after the wasm is instantiated
+    await load(dir, { build: 'scalar' }).then(
+      () => assert.unreachable('loaded'),
+      (e: unknown) => {
+        assert.instance(e, BundleError);
+        assert.ok((e as Error).message.startsWith(`${dir}: cannot read the bundle (EISDIR)`), (e as Error).message);
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('node load(path) reads the bundle straight into the wasm memory: no JS copy of it', async () => {
+  const n = 1 << 20; // 4 MiB of constants
+  const r = rng(3);
+  const w = randF32(r, n);
+  const bundle = makeBundle(
+    [
+      { name: 'a', shape: [n], role: 'in' },
+      { name: 'w', shape: [n], role: 'const', data: w },
+      { name: 'y', shape: [n], role: 'out' },
+    ],
+    [
+      {
+        kernel: fb.KernelId.Binary_F32,
+        inputs: [0, 1],
+        outputs: [2],
+        params: { type: 'binary', op: fb.BinaryOp.Add, shape: [n], aStrides: [1], bStrides: [1] },
+      },
+    ],
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-load-'));
+  try {
+    const file = join(dir, 'big.edgec');
+    writeFileSync(file, bundle);
+    wasmModule('simd'); // compiled first: the .wasm file's bytes are not the bundle's
+    // ArrayBuffers count the JS side's buffers (a Buffer of the file would be one), not the wasm memory
+    const before = process.memoryUsage().arrayBuffers;
+    const m = await load(file, { build: 'simd' });
+    const grew = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grew < bundle.length / 4, `ArrayBuffers grew by ${grew} bytes loading a ${bundle.length}-byte bundle`);
+    const a = randF32(r, n);
+    const y = m.run({ a }).y as Float32Array;
+    for (let i = 0; i < n; i++) if (y[i] !== Math.fround(a[i]! + w[i]!)) assert.unreachable(`y[${i}] = ${y[i]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,10 @@
 // Model variants: --variants merges fp32 and int8 MNIST into one bundle with shared constants; each
 // variant run from the merged bundle gives the bytes of its standalone bundle (simd and scalar);
-// useVariant switches in one instance and back; load({ variant }); errors; the policy helper.
+// useVariant switches in one instance and back; load({ variant }); info read from the wasm's copy of the bundle;
+// errors; the policy helper.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, BundleError, VariantPolicy, chooseVariant, type PolicyState } from '../../runtime/node.ts';
@@ -73,6 +74,29 @@ for (const build of ['simd', 'scalar'] as const) {
     assert.is(run(m2, 6), run(mq, 6));
   });
 }
+
+test("the runtime reads the wasm's copy, not the caller's bytes: zeroed after load, or a path read into the wasm", async () => {
+  const mq = await load(int8, { build: 'simd' });
+  const run = (model: typeof mq, i: number) => hex(model.run({ Input3: sample(i) }).Plus214_Output_0!);
+  const bytes = merged.slice();
+  const zeroed = await load(bytes, { build: 'simd' });
+  bytes.fill(0);
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-variants-'));
+  try {
+    writeFileSync(join(dir, 'merged.edgec'), merged);
+    const fromPath = await load(join(dir, 'merged.edgec'), { build: 'simd' });
+    for (const m of [zeroed, fromPath]) {
+      // the int8 variant's info and steps are read from the bundle only now
+      m.useVariant('int8');
+      assert.is(m.info.steps, readBundle(int8).stepsLength());
+      assert.equal(m.info.inputs, mq.info.inputs);
+      assert.is(run(m, 7), run(mq, 7));
+      assert.equal(m.runDetailed({ Input3: sample(8) }).samples, mq.runDetailed({ Input3: sample(8) }).samples);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('errors: unknown variant, variant on a plain bundle', async () => {
   const m = await load(merged, { build: 'scalar' });

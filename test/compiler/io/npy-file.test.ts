@@ -1,6 +1,6 @@
 // NpyFile (compiler/io/npy.ts): rows read by positioned reads equal the same rows of the whole-file
 // reader, for every numpy-written dtype fixture, a v2 header, scattered and consecutive rows;
-// truncated files and rows out of range are clear errors naming the file.
+// truncated files and rows out of range are clear errors naming the file. loadNpy's direct read equals readNpy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +82,39 @@ test('a truncated file or a file that is not .npy is refused on open, naming the
   const scalar = join(tmp, 'scalar.npy');
   saveNpy(scalar, { shape: [], data: new Float32Array(1) });
   assert.throws(() => new NpyFile(scalar), /scalar\.npy: a 0-d array has no rows/);
+});
+
+test("loadNpy reads the data straight into its typed array: readNpy's arrays and errors", () => {
+  for (const f of ['scalar', '1d', 'v2', 'float32', 'float64', 'int8', 'uint8', 'int32', 'int64']) {
+    const path = join(FIX, `npy-${f}.npy`);
+    const got = loadNpy(path),
+      want = readNpy(readFileSync(path), path);
+    assert.is(got.dtype, want.dtype, f);
+    assert.equal(got.shape, want.shape, f);
+    assert.is(got.data.constructor, want.data.constructor, f);
+    assert.equal(Array.from(got.data as ArrayLike<unknown>), Array.from(want.data as ArrayLike<unknown>), f);
+  }
+  const full = readFileSync(join(FIX, 'npy-float32.npy'));
+  for (const [name, bytes] of [
+    ['t.npy', full.subarray(0, full.length - 1)],
+    ['h2.npy', full.subarray(0, 40)],
+    ['x.npy', new TextEncoder().encode('hello, world')],
+    ['f.npy', readFileSync(join(FIX, 'npy-fortran.npy'))],
+  ] as const) {
+    const path = join(tmp, name);
+    writeFileSync(path, bytes);
+    let want = '';
+    try {
+      readNpy(bytes, path);
+    } catch (e) {
+      want = (e as Error).message;
+    }
+    assert.ok(want !== '', name);
+    assert.throws(
+      () => loadNpy(path),
+      (e: unknown) => e instanceof NpyError && (e as Error).message === want,
+    );
+  }
 });
 
 test.run();
