@@ -331,7 +331,7 @@ const ROWS: readonly KernelRow[] = [
     'refConv2dP8',
     [
       'assembly/kernels/conv/f32-conv2d-4x8-packed/conv2dF32P8',
-      'assembly/kernels/conv/f32-conv2d-4x8-packed/pixelScalar',
+      'assembly/kernels/conv/f32-conv2d-4x8-packed-scalar/conv2dF32P8Scalar',
     ],
   ),
   qs8(
