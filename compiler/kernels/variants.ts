@@ -48,6 +48,14 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 8, kr: 1 },
     pack: packConvWeightsP8,
   },
+  // the scalar build's 3×3 stride-1 multiplier-1 ones: 4 rows down an output column, channel outer
+  {
+    name: 'f32-dwconv2d-3x3-scalar',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_F32'],
+    builds: ['scalar'],
+    tile: { mr: 4, nr: 1, kr: 1 },
+  },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
   {
     name: 'f32-pool',

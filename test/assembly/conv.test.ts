@@ -495,6 +495,25 @@ test('depthwise conv grid: channels x multipliers x kernels x strides', async ()
   await checkDw(1, 9, 9, 33, 1, 3, 3, 2, 1, [0, 0, 1, 1], false, ACTS[1]!, seed++);
 });
 
+// the scalar build's 3×3 stride-1 tiles: 4 rows down an output column whose kernel rows are in bounds, the last
+// run of rows overlapping the previous tile, kernel columns in the padding cut by flags: heights and widths around
+// the tile, every padding from none to 2 on each side, channels 1..5
+test('depthwise 3x3 stride 1 column tiles (scalar build): heights 1..13, widths 1..6, paddings 0..2', async () => {
+  const r = rng(3);
+  let seed = 1300;
+  for (const h of [1, 2, 3, 4, 5, 6, 7, 9, 10, 13])
+    for (const w of [1, 2, 3, 5, 6]) {
+      const pad: [number, number, number, number] = [
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+      ];
+      if (h + pad[0] + pad[2] < 3 || w + pad[1] + pad[3] < 3) continue;
+      await checkDw(1 + (seed % 2), h, w, 1 + (seed % 5), 1, 3, 3, 1, 1, pad, r() < 0.8, ACTS[seed % 3]!, seed++);
+    }
+});
+
 async function checkDense(M: number, K: number, N: number, bias: boolean, a: Act, seed: number): Promise<void> {
   const r = rng(seed);
   const x = randF32(r, M * K),
