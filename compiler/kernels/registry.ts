@@ -336,6 +336,7 @@ const ROWS: readonly KernelRow[] = [
     [
       'assembly/kernels/conv/f32-conv2d-4x8-packed/conv2dF32P8',
       'assembly/kernels/conv/f32-conv2d-4x8-packed-scalar/conv2dF32P8Scalar',
+      'assembly/kernels/conv/f32-conv2d-8x8-packed-scalar/tile8x8',
     ],
   ),
   qs8(

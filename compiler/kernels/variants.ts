@@ -39,6 +39,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 8, kr: 1 },
     pack: packConvWeightsP8,
   },
+  // the scalar build's pointwise Conv2D_F32_P8: 8 pixels of the N·H·W row × 8 panel lanes
+  {
+    name: 'f32-conv2d-8x8-packed-scalar',
+    dir: 'conv',
+    serves: ['Conv2D_F32_P8'],
+    builds: ['scalar'],
+    tile: { mr: 8, nr: 8, kr: 1 },
+    pack: packConvWeightsP8,
+  },
   // the scalar build's Conv2D_F32_P8: 4 pixels (a row's for pointwise convs, else a column's) × 8 panel lanes
   {
     name: 'f32-conv2d-4x8-packed-scalar',

@@ -4,12 +4,14 @@
 // Register tiles of 4 output pixels × the 8 lanes of a panel in 32 local accumulators: each step loads 8 weights and
 // 4 inputs for 32 products (wasm3 keeps locals in slots; every f32 value that passes its one float register costs a
 // float↔double conversion on a Cortex-M4F, so loads are what a tile saves). Pointwise convs: 4 consecutive pixels of
-// the N·H·W row. Other convs (ungrouped or not, any stride and dilation): 4 pixels down an output column, over the
-// rows whose kernel rows are all in bounds; the column's kernel taps in the padding are one kw range skipped for all 4.
-// The pixels left (top and bottom borders, short columns) run one at a time, 4 lanes per pass (pixelScalar).
+// the N·H·W row, after 8 at a time (f32-conv2d-8x8-packed-scalar.ts). Other convs (ungrouped or not, any stride
+// and dilation): 4 pixels down an output column, over the rows whose kernel rows are all in bounds; the column's
+// kernel taps in the padding are one kw range skipped for all 4. The pixels left (top and bottom borders, short
+// columns) run one at a time, 4 lanes per pass (pixelScalar).
 // Bit-identical to refConv2dP8 (assembly/reference/conv.ts), to the simd build and to Conv2D_F32.
 import { StepParams } from '../../bundle/model';
 import { activate } from '../activation';
+import { store8, tile8x8 } from './f32-conv2d-8x8-packed-scalar';
 
 /** The scalar build's Conv2D_F32_P8; `pointwise` (1×1, stride 1, unpadded): the caller has made the N·H·W pixels one
  *  row (N = H = OH = 1, W = OW = N·H·W). */
@@ -44,6 +46,26 @@ export function conv2dF32P8Scalar(
       const xg = x + ((<usize>(g * Cig)) << 2),
         yg = y + ((<usize>(g * Cog)) << 2);
       let t = 0;
+      for (; t + 8 <= OW; t += 8) {
+        const x0 = xg + <usize>t * xPix,
+          y0 = yg + <usize>t * yPix;
+        for (let pi = 0; pi < P; pi++) {
+          const jb = (<usize>pi) << 5;
+          tile8x8(
+            x0,
+            xPix,
+            wg + <usize>pi * panelBytes,
+            bg == 0 ? 0 : bg + jb,
+            y0 + jb,
+            yPix,
+            Cig,
+            min(8, Cog - (pi << 3)),
+            p.act,
+            p.actMin,
+            p.actMax,
+          );
+        }
+      }
       for (; t + 4 <= OW; t += 4) {
         const x0 = xg + <usize>t * xPix,
           y0 = yg + <usize>t * yPix;
@@ -315,32 +337,6 @@ function tile4x8(
   store8(y1, a10, a11, a12, a13, a14, a15, a16, a17, cols, act, lo, hi);
   store8(y2, a20, a21, a22, a23, a24, a25, a26, a27, cols, act, lo, hi);
   store8(y3, a30, a31, a32, a33, a34, a35, a36, a37, cols, act, lo, hi);
-}
-
-/** The first `cols` of 8 accumulators, activated, to o. */
-function store8(
-  o: usize,
-  v0: f32,
-  v1: f32,
-  v2: f32,
-  v3: f32,
-  v4: f32,
-  v5: f32,
-  v6: f32,
-  v7: f32,
-  cols: i32,
-  act: i32,
-  lo: f32,
-  hi: f32,
-): void {
-  store<f32>(o, activate(v0, act, lo, hi));
-  if (cols > 1) store<f32>(o, activate(v1, act, lo, hi), 4);
-  if (cols > 2) store<f32>(o, activate(v2, act, lo, hi), 8);
-  if (cols > 3) store<f32>(o, activate(v3, act, lo, hi), 12);
-  if (cols > 4) store<f32>(o, activate(v4, act, lo, hi), 16);
-  if (cols > 5) store<f32>(o, activate(v5, act, lo, hi), 20);
-  if (cols > 6) store<f32>(o, activate(v6, act, lo, hi), 24);
-  if (cols > 7) store<f32>(o, activate(v7, act, lo, hi), 28);
 }
 
 /** One output pixel (row oh, column ow of the image whose x is at xn; its outputs of group g at yp), 4 lanes of a
