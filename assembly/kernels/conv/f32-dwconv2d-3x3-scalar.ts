@@ -2,10 +2,11 @@
 // dilation, multiplier 1 (KWS, MobileNet's stride-1 blocks): x [N,H,W,C] / y [N,OH,OW,C] NHWC, w [3,3,C], b [C] or
 // none; offsets in bytes. Summation order per output as f32-dwconv2d.ts: acc = b; kh, kw ascending, padded taps
 // skipped; then activation. Channel outer: its 9 weights and bias stay in locals. Per output column, tiles of 4
-// rows whose kernel rows are all in bounds read their 6×3 input window once into locals (18 loads for 36 products;
-// under wasm3 every f32 load costs a float→double conversion on a Cortex-M4F); the column's kernel columns in the
-// padding are skipped for all 4 rows by one flag each. A last short run of rows takes the tile ending at the last
-// row (its first rows computed twice, the same bits); border rows run one pixel at a time with a flag per tap.
+// rows whose kernel rows are all in bounds read their 6×3 input window once into locals (12 loads for 36 products:
+// the window's last 2 rows are the next tile's first; under wasm3 every f32 load costs a float→double conversion on
+// a Cortex-M4F); the column's kernel columns in the padding are skipped for all 4 rows by one flag each. A last
+// short run of rows takes the tile ending at the last row (its first rows computed twice, the same bits; it loads
+// its whole window); border rows run one pixel at a time with a flag per tap.
 // Bit-identical to refDwconv2d (assembly/reference/conv.ts) and to the simd build.
 import { activate } from '../activation';
 
@@ -120,31 +121,53 @@ function channel(
           lo,
           hi,
         );
+      // the window's rows 4 and 5 are the next tile's rows 0 and 1 (kept in locals) unless the last tile overlaps
+      let x00: f32 = 0,
+        x10: f32 = 0,
+        x20: f32 = 0,
+        x30: f32 = 0,
+        x40: f32 = 0,
+        x50: f32 = 0;
+      let x01: f32 = 0,
+        x11: f32 = 0,
+        x21: f32 = 0,
+        x31: f32 = 0,
+        x41: f32 = 0,
+        x51: f32 = 0;
+      let x02: f32 = 0,
+        x12: f32 = 0,
+        x22: f32 = 0,
+        x32: f32 = 0,
+        x42: f32 = 0,
+        x52: f32 = 0;
+      let next = -1;
       for (let t = ohLo; t < ohHi; t += 4) {
         const r = min(t, ohHi - 4);
         const ro = <usize>(r - pt) * xRow;
-        let x00: f32 = 0,
-          x10: f32 = 0,
-          x20: f32 = 0,
-          x30: f32 = 0,
-          x40: f32 = 0,
-          x50: f32 = 0;
-        let x01: f32 = 0,
-          x11: f32 = 0,
-          x21: f32 = 0,
-          x31: f32 = 0,
-          x41: f32 = 0,
-          x51: f32 = 0;
-        let x02: f32 = 0,
-          x12: f32 = 0,
-          x22: f32 = 0,
-          x32: f32 = 0,
-          x42: f32 = 0,
-          x52: f32 = 0;
+        if (r == next) {
+          x00 = x40;
+          x10 = x50;
+          x01 = x41;
+          x11 = x51;
+          x02 = x42;
+          x12 = x52;
+        } else {
+          if (k0) {
+            x00 = load<f32>(c0 + ro);
+            x10 = load<f32>(c0 + ro + xRow);
+          }
+          if (k1) {
+            x01 = load<f32>(c1 + ro);
+            x11 = load<f32>(c1 + ro + xRow);
+          }
+          if (k2) {
+            x02 = load<f32>(c2 + ro);
+            x12 = load<f32>(c2 + ro + xRow);
+          }
+        }
+        next = r + 4;
         if (k0) {
           const q = c0 + ro;
-          x00 = load<f32>(q);
-          x10 = load<f32>(q + xRow);
           x20 = load<f32>(q + x2);
           x30 = load<f32>(q + x3);
           x40 = load<f32>(q + x4);
@@ -152,8 +175,6 @@ function channel(
         }
         if (k1) {
           const q = c1 + ro;
-          x01 = load<f32>(q);
-          x11 = load<f32>(q + xRow);
           x21 = load<f32>(q + x2);
           x31 = load<f32>(q + x3);
           x41 = load<f32>(q + x4);
@@ -161,8 +182,6 @@ function channel(
         }
         if (k2) {
           const q = c2 + ro;
-          x02 = load<f32>(q);
-          x12 = load<f32>(q + xRow);
           x22 = load<f32>(q + x2);
           x32 = load<f32>(q + x3);
           x42 = load<f32>(q + x4);
