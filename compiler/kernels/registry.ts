@@ -89,7 +89,11 @@ const ROWS: readonly KernelRow[] = [
     'in [N,H,W,C],  w [KH,KW,C*M],           b [C*M] -> out [N,OH,OW,C*M]',
     'checkConv',
     'refDwconv2d',
-    ['assembly/kernels/conv/f32-dwconv2d/dwconv2dF32', 'assembly/kernels/conv/f32-dwconv2d/pixelScalar'],
+    [
+      'assembly/kernels/conv/f32-dwconv2d/dwconv2dF32',
+      'assembly/kernels/conv/f32-dwconv2d/pixelScalar',
+      'assembly/kernels/conv/f32-dwconv2d-3x3-scalar/dwconv3x3F32Scalar',
+    ],
   ),
   f32(
     3,
@@ -331,7 +335,8 @@ const ROWS: readonly KernelRow[] = [
     'refConv2dP8',
     [
       'assembly/kernels/conv/f32-conv2d-4x8-packed/conv2dF32P8',
-      'assembly/kernels/conv/f32-conv2d-4x8-packed/pixelScalar',
+      'assembly/kernels/conv/f32-conv2d-4x8-packed-scalar/conv2dF32P8Scalar',
+      'assembly/kernels/conv/f32-conv2d-8x8-packed-scalar/tile8x8',
     ],
   ),
   qs8(

@@ -39,6 +39,32 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 8, kr: 1 },
     pack: packConvWeightsP8,
   },
+  // the scalar build's pointwise Conv2D_F32_P8: 8 pixels of the N·H·W row × 8 panel lanes
+  {
+    name: 'f32-conv2d-8x8-packed-scalar',
+    dir: 'conv',
+    serves: ['Conv2D_F32_P8'],
+    builds: ['scalar'],
+    tile: { mr: 8, nr: 8, kr: 1 },
+    pack: packConvWeightsP8,
+  },
+  // the scalar build's Conv2D_F32_P8: 4 pixels (a row's for pointwise convs, else a column's) × 8 panel lanes
+  {
+    name: 'f32-conv2d-4x8-packed-scalar',
+    dir: 'conv',
+    serves: ['Conv2D_F32_P8'],
+    builds: ['scalar'],
+    tile: { mr: 4, nr: 8, kr: 1 },
+    pack: packConvWeightsP8,
+  },
+  // the scalar build's 3×3 stride-1 multiplier-1 ones: 4 rows down an output column, channel outer
+  {
+    name: 'f32-dwconv2d-3x3-scalar',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_F32'],
+    builds: ['scalar'],
+    tile: { mr: 4, nr: 1, kr: 1 },
+  },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
   {
     name: 'f32-pool',

@@ -301,6 +301,46 @@ test('conv2d P8 pixel blocks (small weights, big x and y: blocks of pixels, the 
   }
 });
 
+// the scalar build's P8 tiles run 4 pixels down an output column over the rows whose kernel rows are in bounds, with
+// the column's taps in the padding cut as one kw range: heights around 4 interior rows, padded and dilated columns,
+// the KWS stem's shape (10x4 stride 2, Ci 1) and grouped convs
+test('conv2d P8 column tiles (scalar build): heights 1..13 around the 4-row tile, padded columns', async () => {
+  let seed = 870;
+  const cases: Partial<ConvCase>[] = [
+    { h: 13, w: 6, ci: 1, co: 8, kh: 10, kw: 4, sh: 2, sw: 2, pad: [4, 1, 5, 2] },
+    { h: 12, w: 5, ci: 1, co: 9, kh: 5, kw: 4, sh: 2, sw: 2, pad: [2, 1, 2, 2], bias: false },
+    { h: 11, w: 4, ci: 3, co: 16, kh: 3, kw: 3, dh: 2, dw: 2, pad: [2, 2, 2, 2] },
+    { h: 10, w: 5, ci: 6, co: 18, kh: 3, kw: 3, groups: 3, pad: [1, 1, 1, 1] },
+    { h: 9, w: 3, ci: 2, co: 7, kh: 3, kw: 5, sh: 3, pad: [1, 3, 1, 3] },
+  ];
+  for (const c of cases) {
+    for (const h of [1, 3, 4, 5, 7, 8, 9, 12, 13]) {
+      if ((c.kh! - 1) * (c.dh ?? 1) + 1 > h + c.pad![0] + c.pad![2]) continue;
+      await checkConv(
+        {
+          n: 1,
+          w: 5,
+          ci: 1,
+          co: 8,
+          kh: 3,
+          kw: 3,
+          sh: 1,
+          sw: 1,
+          dh: 1,
+          dw: 1,
+          pad: [0, 0, 0, 0],
+          groups: 1,
+          bias: true,
+          act: ACTS[seed % 3]!,
+          ...c,
+          h,
+        },
+        seed++,
+      );
+    }
+  }
+});
+
 test('conv2d groups', async () => {
   let seed = 900;
   for (const [ci, co, g] of [
@@ -453,6 +493,25 @@ test('depthwise conv grid: channels x multipliers x kernels x strides', async ()
       }
   await checkDw(2, 8, 8, 16, 1, 3, 3, 1, 2, [2, 2, 2, 2], true, ACTS[2]!, seed++);
   await checkDw(1, 9, 9, 33, 1, 3, 3, 2, 1, [0, 0, 1, 1], false, ACTS[1]!, seed++);
+});
+
+// the scalar build's 3×3 stride-1 tiles: 4 rows down an output column whose kernel rows are in bounds, the last
+// run of rows overlapping the previous tile, kernel columns in the padding cut by flags: heights and widths around
+// the tile, every padding from none to 2 on each side, channels 1..5
+test('depthwise 3x3 stride 1 column tiles (scalar build): heights 1..13, widths 1..6, paddings 0..2', async () => {
+  const r = rng(3);
+  let seed = 1300;
+  for (const h of [1, 2, 3, 4, 5, 6, 7, 9, 10, 13])
+    for (const w of [1, 2, 3, 5, 6]) {
+      const pad: [number, number, number, number] = [
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+      ];
+      if (h + pad[0] + pad[2] < 3 || w + pad[1] + pad[3] < 3) continue;
+      await checkDw(1 + (seed % 2), h, w, 1 + (seed % 5), 1, 3, 3, 1, 1, pad, r() < 0.8, ACTS[seed % 3]!, seed++);
+    }
 });
 
 async function checkDense(M: number, K: number, N: number, bias: boolean, a: Act, seed: number): Promise<void> {

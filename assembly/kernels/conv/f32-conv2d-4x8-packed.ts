@@ -8,11 +8,12 @@
 // so their sums never see it. A kernel row whose taps are all in bounds for the 4 pixels of an ungrouped, undilated
 // conv is one loop over KW·Ci contiguous floats (pointwise convs: a GEMM over the N·H·W pixels). Loop order by the
 // size of a group's weights: ≤ 32 KiB tile → every panel; ≤ 256 KiB pixel blocks (x and y in L2) → panel →
-// kernel-row chunk → tiles; bigger: panel → chunk → all tiles. Scalar build: one pixel at a time, 4 lanes of a
-// panel in locals. Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
+// kernel-row chunk → tiles; bigger: panel → chunk → all tiles. The scalar build runs f32-conv2d-4x8-packed-scalar.ts.
+// Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
 // The unchecked tile and the partial-tile scratch: f32-conv2d-4x8-packed-interior.ts.
 import { StepParams } from '../../bundle/model';
-import { activate, activate4 } from '../activation';
+import { activate4 } from '../activation';
+import { conv2dF32P8Scalar } from './f32-conv2d-4x8-packed-scalar';
 import {
   gH,
   gW,
@@ -76,24 +77,16 @@ export function conv2dF32P8(
     H = 1;
     OH = 1;
   }
+  if (!ASC_FEATURE_SIMD) {
+    conv2dF32P8Scalar(x, w, b, y, N, H, W, Ci, OH, OW, Co, G, p, pointwise);
+    return;
+  }
   setConvGeometry(H, W, Ci, OH, OW, Co, G, p);
   const Cig = gCig,
     Cog = gCog;
   const P = (Cog + 7) >> 3;
   const panelBytes = (<usize>(p.kh * p.kw * Cig)) << 5;
   const gStrideW = <usize>P * panelBytes;
-  if (!ASC_FEATURE_SIMD) {
-    for (let n = 0; n < N; n++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let g = 0; g < G; g++) {
-          const xg = x + ((<usize>n * H * W * Ci + <usize>(g * Cig)) << 2);
-          const yrow = y + ((<usize>(n * OH + oh) * OW * Co + <usize>(g * Cog)) << 2);
-          const wg = w + <usize>g * gStrideW,
-            bg: usize = b == 0 ? 0 : b + ((<usize>(g * Cog)) << 2);
-          for (let ow = 0; ow < OW; ow++) pixelScalar(xg, wg, bg, yrow + ((<usize>(ow * Co)) << 2), oh, ow);
-        }
-    return;
-  }
   const T = N * OH * OW;
   const inner = gStrideW <= L1_WEIGHT_BYTES;
   const np = inner ? P : 1;
@@ -158,49 +151,6 @@ export function conv2dF32P8(
         }
       }
     }
-  }
-}
-
-/** Scalar build: one output pixel, 4 lanes of a panel at a time in locals (a partial panel's zero lanes past Cog are
- *  summed too, never stored). */
-function pixelScalar(xg: usize, wg: usize, bg: usize, yp: usize, oh: i32, ow: i32): void {
-  const Cig = gCig,
-    Cog = gCog,
-    KW = gKW;
-  const ih0 = oh * gSH - gPT,
-    iw0 = ow * gSW - gPL;
-  const panelBytes = (<usize>(gKH * KW * Cig)) << 5;
-  for (let j = 0; j < Cog; j += 4) {
-    const bj = bg + ((<usize>j) << 2);
-    let a0: f32 = bg == 0 ? 0 : load<f32>(bj),
-      a1: f32 = bg == 0 || j + 1 >= Cog ? 0 : load<f32>(bj, 4);
-    let a2: f32 = bg == 0 || j + 2 >= Cog ? 0 : load<f32>(bj, 8),
-      a3: f32 = bg == 0 || j + 3 >= Cog ? 0 : load<f32>(bj, 12);
-    const wj = wg + <usize>(j >> 3) * panelBytes + ((<usize>(j & 7)) << 2);
-    for (let kh = 0; kh < gKH; kh++) {
-      const ih = ih0 + kh * gDH;
-      if (ih < 0 || ih >= gH) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        const iw = iw0 + kw * gDW;
-        if (iw < 0 || iw >= gW) continue;
-        let xp = xg + ((<usize>((ih * gW + iw) * gCi)) << 2);
-        let wp = wj + ((<usize>((kh * KW + kw) * Cig)) << 5);
-        for (let ci = 0; ci < Cig; ci++) {
-          const xv = load<f32>(xp);
-          a0 += xv * load<f32>(wp);
-          a1 += xv * load<f32>(wp, 4);
-          a2 += xv * load<f32>(wp, 8);
-          a3 += xv * load<f32>(wp, 12);
-          xp += 4;
-          wp += 32;
-        }
-      }
-    }
-    const o = yp + ((<usize>j) << 2);
-    store<f32>(o, activate(a0, gAct, gLo, gHi));
-    if (j + 1 < Cog) store<f32>(o, activate(a1, gAct, gLo, gHi), 4);
-    if (j + 2 < Cog) store<f32>(o, activate(a2, gAct, gLo, gHi), 8);
-    if (j + 3 < Cog) store<f32>(o, activate(a3, gAct, gLo, gHi), 12);
   }
 }
 

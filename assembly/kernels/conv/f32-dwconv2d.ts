@@ -2,9 +2,11 @@
 // channel oc = c·M + m reads input channel c. Per output: acc = b; kh, kw ascending (padded taps
 // skipped); activation. SIMD (M = 1): 2 interior pixels x 16 channels (8 accumulators, no tap
 // checks), tap-checked 1 x 16/4 elsewhere. M > 1, channel tails and the scalar build: 4 channels
-// in local f32 accumulators. Bit-identical to the reference in both builds.
+// in local f32 accumulators; the scalar build's 3×3 stride-1 ones: f32-dwconv2d-3x3-scalar.ts.
+// Bit-identical to the reference in both builds.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4 } from '../activation';
+import { dw3x3Scalar, dwconv3x3F32Scalar } from './f32-dwconv2d-3x3-scalar';
 
 export function dwconv2dF32(
   x: usize,
@@ -19,6 +21,12 @@ export function dwconv2dF32(
   OW: i32,
   p: StepParams,
 ): void {
+  if (!ASC_FEATURE_SIMD) {
+    if (dw3x3Scalar(p.kh, p.kw, p.sh, p.sw, p.dh, p.dw, p.mult)) {
+      dwconv3x3F32Scalar(x, w, b, y, N, H, W, C, OH, OW, p.pt, p.pl, p.act, p.actMin, p.actMax);
+      return;
+    }
+  }
   const M = p.mult,
     Co = C * M;
   // Interior columns (every kw tap in bounds), as in f32-conv2d.ts.

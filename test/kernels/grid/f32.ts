@@ -21,13 +21,13 @@ export const GRID: Record<string, Builder> = {
     const c = new CaseGraph(i);
     const v = i % 5,
       kk = v === 3 ? 1 : 3,
-      groups = v === 4 ? 2 : 1;
+      groups = v === 4 && k > 1 ? 2 : 1; // one input channel per group would be a depthwise conv
     const attrs: Attrs = [
       { padding: 'same' },
       { padding: 'same', strides: [2, 2] },
       { padding: 'same', dilations: [2, 2] },
       {},
-      { padding: 'same', groups: 2 },
+      { padding: 'same', groups },
     ][v]!;
     const y = c.node(
       'Conv2D',
