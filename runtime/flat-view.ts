@@ -61,7 +61,8 @@ export function flatView(bytes: Uint8Array): FlatView {
     if (v === 0) return '';
     const end = v + 4 + u32(v);
     if (end > bytes.length) throw outside(end - v - 4, v + 4, bytes.length);
-    return new TextDecoder().decode(bytes.subarray(v + 4, end));
+    // a copy: the bytes may be the threaded build's shared wasm memory, which a browser's TextDecoder refuses
+    return new TextDecoder().decode(bytes.slice(v + 4, end));
   };
   const bundleRoot = u32(0);
   const variantsVec = ref(bundleRoot, VARIANTS_SLOT);
