@@ -3,7 +3,7 @@
 // runs one inference in qemu-system-arm with linear memory capped at `edgec inspect --mcu`'s figure, checks the
 // bytes against Node and prints flash, RAM peak (predicted and measured, the heap by category) and instructions;
 // then the same for the scalar runtime + the bundle loaded on the part (--bundle-too). Not part of npm test.
-//   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000] [--bundle-too]
+//   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000] [--bundle-too] [--float]
 // Calibration: no MFCC recordings ship with the model, so 32 seeded Gaussian samples (sigma 10) stand in;
 // they set the int8 scales, not the cost. Needs wasm3's sources (test/mcu/wasm3.ts finds them).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,8 +23,10 @@ const opt = (name: string, dflt: string) => {
 };
 const cpu = opt('--cpu', 'm4') as 'm4' | 'm3';
 const ramSize = Number(opt('--ram', '0x40000'));
-const bundleToo = args.includes('--bundle-too');
-if (bundleToo) args.splice(args.indexOf('--bundle-too'), 1);
+const flag = (name: string) => args.includes(name) && args.splice(args.indexOf(name), 1).length > 0;
+const bundleToo = flag('--bundle-too');
+// --float: the float model as it is (no quantisation)
+const float = flag('--float');
 const onnx = resolve(args[0] ?? join(REPO_ROOT, 'test', 'fixtures', 'onnx', 'kws_dscnn.onnx'));
 const missing = wasm3Missing() || firmwareMissing();
 if (missing) {
@@ -43,7 +45,10 @@ try {
   const calib = Float32Array.from({ length: 32 * 490 }, gauss);
   saveNpy(join(dir, 'calib.npy'), { shape: [32, 1, 49, 10], data: calib });
   const bundle = (
-    await compileModel(onnx, { target: 'simd', quantize: { quantize: 'int8', calibration: join(dir, 'calib.npy') } })
+    await compileModel(onnx, {
+      target: 'simd',
+      quantize: float ? {} : { quantize: 'int8', calibration: join(dir, 'calib.npy') },
+    })
   ).bundle;
   const input = new Uint8Array(Float32Array.from({ length: 490 }, gauss).buffer);
   writeFileSync(join(dir, 'kws.edgec'), bundle);
@@ -51,7 +56,7 @@ try {
   const budget = await mcuBudget(bundle);
   writeFileSync(join(dir, 'kws.wasm'), budget.image.wasm);
   console.log(`${onnx}: bundle ${bundle.length} B${formatMcuBudget(budget)}`);
-  const want = await nodeOutput({ name: 'kws int8', bundle, input, samples: 1 });
+  const want = await nodeOutput({ name: float ? 'kws float' : 'kws int8', bundle, input, samples: 1 });
   const run = (what: string, ram: number, wasm: string, memoryBytes: number, withBundle: boolean) => {
     const fw = buildFirmware({
       dir,

@@ -3,8 +3,9 @@
 // Exact from the image: its linear memory, its data segments and functions (wasm3 keeps a fixed-size record of
 // each in RAM), its bytes in flash. Estimated: the code wasm3 compiles into RAM (it cannot run code from flash),
 // as CODE_PER_WASM_BYTE times the body bytes of the functions a run executes (found by running the image once
-// on zero inputs with every function instrumented). Constants measured in QEMU (Cortex-M4F, gcc -O2, newlib-nano,
-// test/mcu); a model whose Branch blocks take another path on other inputs compiles more than this run shows.
+// on zero inputs with every function instrumented; every control step falls through, so the steps of every branch
+// and after every early exit run: a Branch model's prediction covers all of its paths). Constants measured in QEMU
+// (Cortex-M4F, gcc -O2, newlib-nano, test/mcu).
 import { mcuImage, type McuImage } from './mcu-image.ts';
 
 /** wasm3 0.9.0 on a 32-bit part: bytes per M3DataSegment and per M3Function record, both one malloc'd array. */
@@ -33,25 +34,48 @@ export interface McuBudget {
   flash: number;
 }
 
-/** Indices of the functions of `wasm` (an MCU image) that one edgec_run on zero inputs executes. */
-export async function executedFunctions(wasm: Uint8Array): Promise<Set<number>> {
+/** The executor's control steps (Dispatch, Exit, Jump): `(m, i, s) -> next step`, or `(i, s)` once binaryen's
+ * dead-argument elimination dropped the model (a constant in an image). */
+const CONTROL_STEP = 'assembly/control/controlStep';
+
+/** Indices of the functions of `wasm` (an MCU image) that one edgec_run on `input` (every input in bundle order;
+ * zeros by default) executes. Given `names` (its functions' names by index, as McuImage has them), every control step
+ * falls through to the next step (it still runs, then returns i + 1): every branch of a Branch block, and the steps
+ * after an early exit, run once. */
+export async function executedFunctions(
+  wasm: Uint8Array,
+  names: readonly string[] = [],
+  input?: Uint8Array,
+): Promise<Set<number>> {
   const binaryen = (await import('binaryen')).default;
   const mod = binaryen.readBinary(wasm);
+  // binaryen.js has Function.setBody; its typings lag behind
+  const setBody = (binaryen as unknown as { Function: { setBody(f: number, e: number): void } }).Function.setBody;
   let probe: Uint8Array;
   try {
     const n = mod.getNumFunctions();
+    const refs = Array.from({ length: n }, (_, i) => mod.getFunctionByIndex(i));
     for (let i = 0; i < n; i++) {
-      const f = mod.getFunctionByIndex(i);
+      const f = refs[i]!;
       const info = binaryen.getFunctionInfo(f);
       if (info.module) continue;
       mod.addGlobal(`__edgec_hit${i}`, binaryen.i32, true, mod.i32.const(0));
       mod.addGlobalExport(`__edgec_hit${i}`, `__edgec_hit${i}`);
       const mark = mod.global.set(`__edgec_hit${i}`, mod.i32.const(1));
-      // binaryen.js has Function.setBody; its typings lag behind
-      (binaryen as unknown as { Function: { setBody(f: number, e: number): void } }).Function.setBody(
-        f,
-        mod.block(null, [mark, info.body], info.results),
-      );
+      let body = info.body;
+      if (names[i] === CONTROL_STEP) {
+        const params = binaryen.expandType(info.params);
+        if (params.length !== 2 && params.length !== 3)
+          throw new Error(`mcuBudget: ${CONTROL_STEP} takes ${params.length} parameters, expected (m,) i, s`);
+        const step = params.length - 2;
+        mod.addFunction('__edgec_control', info.params, info.results, info.vars, info.body);
+        const args = params.map((t, k) => mod.local.get(k, t));
+        body = mod.block(null, [
+          mod.drop(mod.call('__edgec_control', args, info.results)),
+          mod.i32.add(mod.local.get(step, binaryen.i32), mod.i32.const(1)),
+        ]);
+      }
+      setBody(f, mod.block(null, [mark, body], info.results));
     }
     probe = mod.emitBinary();
   } finally {
@@ -63,8 +87,13 @@ export async function executedFunctions(wasm: Uint8Array): Promise<Set<number>> 
   >;
   const memory = (ex.memory as WebAssembly.Memory).buffer;
   const call = (name: string, ...a: number[]) => (ex[name] as (...x: number[]) => number)(...a);
-  for (let i = 0; i < call('edgec_input_count'); i++)
-    new Uint8Array(memory, call('edgec_input_ptr', i), call('edgec_input_size', i)).fill(0);
+  for (let i = 0, at = 0; i < call('edgec_input_count'); i++) {
+    const size = call('edgec_input_size', i);
+    const x = new Uint8Array(memory, call('edgec_input_ptr', i), size);
+    if (input) x.set(input.subarray(at, at + size));
+    else x.fill(0);
+    at += size;
+  }
   if (call('edgec_run') !== 0) throw new Error('mcuBudget: the MCU image failed to run');
   const hit = new Set<number>();
   for (const [k, v] of Object.entries(ex))
@@ -75,7 +104,7 @@ export async function executedFunctions(wasm: Uint8Array): Promise<Set<number>> 
 /** The budget of `bundle` (already valid) as an `edgec compile --mcu` image on examples/mcu. */
 export async function mcuBudget(bundle: Uint8Array): Promise<McuBudget> {
   const image = await mcuImage(bundle);
-  const executed = await executedFunctions(image.wasm);
+  const executed = await executedFunctions(image.wasm, image.names);
   const executedBytes = [...executed].reduce((s, i) => s + image.bodyBytes[i]!, 0);
   const code = Math.ceil(executedBytes * CODE_PER_WASM_BYTE);
   const tables = image.segments * WASM3_SEGMENT_BYTES + image.functions * WASM3_FUNCTION_BYTES;
