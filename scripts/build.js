@@ -34,6 +34,7 @@ const outputs = [
   'build/edgec-simd.wasm',
   'build/edgec-threads.wasm',
   'build/edgec-scalar.wasm',
+  'build/edgec-scalar.names',
   'build/edgec-wasi.wasm',
   'dist/cli.js',
   'dist/runtime/index.js',
@@ -51,6 +52,44 @@ const newestSrc = Math.max(
 if (ifStale && oldestOut > newestSrc) process.exit(0);
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/**
+ * Moves the "name" custom section of `wasm` (asc --debug; the code is byte-identical without it) into `names`:
+ * the shipped runtime stays as small as before, and `edgec compile --mcu` appends the section again to find the
+ * kernels a bundle does not use by name (compiler/embed/mcu-image.ts).
+ */
+function splitNameSection(wasm, names) {
+  const w = readFileSync(join(root, wasm));
+  let p = 8;
+  const leb = () => {
+    let r = 0,
+      s = 0,
+      x;
+    do {
+      x = w[p++];
+      r += (x & 0x7f) * 2 ** s;
+      s += 7;
+    } while (x & 0x80);
+    return r;
+  };
+  while (p < w.length) {
+    const start = p;
+    const id = w[p++];
+    const n = leb();
+    const body = p;
+    p += n;
+    if (id !== 0) continue;
+    p = body;
+    const len = leb();
+    const name = w.subarray(p, p + len).toString();
+    p = body + n;
+    if (name !== 'name') continue;
+    writeFileSync(join(root, names), w.subarray(start, body + n));
+    writeFileSync(join(root, wasm), Buffer.concat([w.subarray(0, start), w.subarray(body + n)]));
+    return;
+  }
+  throw new Error(`${wasm}: no name section (asconfig.json's scalar target needs "debug": true)`);
+}
 mkdirSync(join(root, 'build'), { recursive: true });
 for (const target of ['relaxed', 'simd', 'scalar']) {
   execFileSync(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', target], {
@@ -58,6 +97,7 @@ for (const target of ['relaxed', 'simd', 'scalar']) {
     stdio: 'inherit',
   });
 }
+splitNameSection('build/edgec-scalar.wasm', 'build/edgec-scalar.names');
 // The threads build (shared memory; docs/threads.md): index.ts's ABI plus the thread exports of its own entry.
 execFileSync(bin('asc'), ['assembly/index-threads.ts', '--config', 'asconfig.json', '--target', 'threads'], {
   cwd: root,

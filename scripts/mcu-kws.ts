@@ -4,7 +4,6 @@
 // bytes against Node and prints flash, RAM peak (predicted and measured, the heap by category) and instructions;
 // then the same for the scalar runtime + the bundle loaded on the part (--bundle-too). Not part of npm test.
 //   node --import tsx scripts/mcu-kws.ts [kws_dscnn.onnx] [--cpu m3] [--ram 0x40000] [--bundle-too] [--float]
-// --float: the float model as it is (no quantisation), the figure docs/embedding.md gives for KWS float.
 // Calibration: no MFCC recordings ship with the model, so 32 seeded Gaussian samples (sigma 10) stand in;
 // they set the int8 scales, not the cost. Needs wasm3's sources (test/mcu/wasm3.ts finds them).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,10 +23,10 @@ const opt = (name: string, dflt: string) => {
 };
 const cpu = opt('--cpu', 'm4') as 'm4' | 'm3';
 const ramSize = Number(opt('--ram', '0x40000'));
-const bundleToo = args.includes('--bundle-too');
-if (bundleToo) args.splice(args.indexOf('--bundle-too'), 1);
-const float = args.includes('--float');
-if (float) args.splice(args.indexOf('--float'), 1);
+const flag = (name: string) => args.includes(name) && args.splice(args.indexOf(name), 1).length > 0;
+const bundleToo = flag('--bundle-too');
+// --float: the float model as it is (no quantisation)
+const float = flag('--float');
 const onnx = resolve(args[0] ?? join(REPO_ROOT, 'test', 'fixtures', 'onnx', 'kws_dscnn.onnx'));
 const missing = wasm3Missing() || firmwareMissing();
 if (missing) {
@@ -45,8 +44,12 @@ const dir = mkdtempSync(join(tmpdir(), 'edgec-kws-'));
 try {
   const calib = Float32Array.from({ length: 32 * 490 }, gauss);
   saveNpy(join(dir, 'calib.npy'), { shape: [32, 1, 49, 10], data: calib });
-  const quantize = float ? {} : { quantize: 'int8', calibration: join(dir, 'calib.npy') };
-  const bundle = (await compileModel(onnx, { target: 'simd', quantize })).bundle;
+  const bundle = (
+    await compileModel(onnx, {
+      target: 'simd',
+      quantize: float ? {} : { quantize: 'int8', calibration: join(dir, 'calib.npy') },
+    })
+  ).bundle;
   const input = new Uint8Array(Float32Array.from({ length: 490 }, gauss).buffer);
   writeFileSync(join(dir, 'kws.edgec'), bundle);
   writeFileSync(join(dir, 'in.bin'), input);

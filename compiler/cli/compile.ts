@@ -42,8 +42,8 @@ options:
   --embed                 write a one-file WASI .wasm (runtime + this bundle, unused kernels removed):
                           run it as \`wasm3 model.wasm input.bin output.bin\` (docs/embedding.md)
   --mcu                   write a one-file .wasm for a C host under wasm3 (examples/mcu): the scalar
-                          runtime with this bundle loaded already (plain-i32 ABI, no WASI); prints the
-                          linear memory to give it (memory_bytes)
+                          runtime stripped to this bundle's kernels, the bundle loaded already (plain-i32
+                          ABI, no WASI); prints the linear memory to give it (memory_bytes)
 ${QUANTIZE_HELP}
 ${VARIANTS_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of

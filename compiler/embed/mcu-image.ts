@@ -1,22 +1,33 @@
-// `edgec compile --mcu`: a one-file wasm for a C host under wasm3 (examples/mcu), already loaded. The scalar
-// runtime (build/edgec-scalar.wasm, plain-i32 ABI, no imports) is instantiated here, given the bundle and
-// `edgec_load`ed; its linear memory (static data + bundle + decoded tables) and every global are then
-// written back into the module as data segments and global initialisers, the start function dropped, and the
-// load-only exports removed so binaryen drops the decoder, validator and checksum code. On the MCU the host
-// calls `edgec_run` straight away: wasm3 never compiles (and keeps in RAM) the ≈ 60 KB of code edgec_load
-// needs, and its memory is one allocation of exactly `memoryBytes`. Same runtime code, so the same bytes out.
-import { readFileSync } from 'node:fs';
+// `edgec compile --mcu`: a one-file wasm for a C host under wasm3 (examples/mcu), already loaded and stripped to the
+// bundle's kernels. The scalar runtime (build/edgec-scalar.wasm, plain-i32 ABI, no imports) is instantiated here,
+// given the bundle and `edgec_load`ed; its linear memory (static data + bundle + decoded tables) and every global are
+// then written back into the module as data segments and global initialisers, the start function dropped, and the
+// load-only exports removed so binaryen drops the decoder, validator and checksum code. Found by name (the runtime's
+// name section, kept beside it in build/edgec-scalar.names), the entries of kernels the bundle never runs and the
+// step checks become `unreachable`; the globals only edgec_load wrote become constants, so the reference twins (the
+// image cannot switch to them) and unused dispatch arms fold away too. On the MCU the host calls `edgec_run` straight
+// away: wasm3 never compiles (and keeps in RAM) the code edgec_load needs, nor code for kernels the bundle lacks, and
+// its memory is one allocation of exactly `memoryBytes`. Same runtime code on the path a run takes: the same bytes.
+import { existsSync, readFileSync } from 'node:fs';
 import { wasmPath } from '../../runtime/node.ts';
+import { readBundle } from '../emit/bundle-writer.ts';
 import { ModelError } from '../ir/graph.ts';
+import { KERNEL_ENTRIES } from './index.ts';
 
-/** Exports only `edgec_load` and its helpers need; the image is loaded already. */
+/** Exports only `edgec_load` and its helpers need (the image is loaded already), and `edgec_use_variant`, which only
+ * switches to variants `edgec_load_variant` loaded. */
 export const LOAD_EXPORTS = [
   'edgec_alloc',
   'edgec_load',
   'edgec_load_variant',
   'edgec_verify_checksum',
   'edgec_set_reference',
+  'edgec_use_variant',
 ] as const;
+
+/** Functions only validation reaches, through a function table binaryen keeps whole (FLOAT_CHECKS): the image
+ * never validates, so they become `unreachable` with the unused kernels' entries. */
+export const LOAD_ONLY_PREFIXES = ['assembly/bundle/step-checks/'] as const;
 
 /** A zero run at least this long splits a data segment: wasm3 keeps 24 bytes per segment in RAM (0.9.0, 32-bit),
  * a run kept costs its bytes of flash. */
@@ -34,6 +45,10 @@ export interface McuImage {
   functions: number;
   /** Code-section bytes of every function body, by function index. */
   bodyBytes: number[];
+  /** Runtime function name of every function, by index (the image itself carries no names). */
+  names: string[];
+  /** Functions replaced by `unreachable`: unused kernels' entries and the step checks. */
+  stubbed: string[];
 }
 
 interface Abi {
@@ -113,10 +128,19 @@ export function functionBodySizes(wasm: Uint8Array): number[] {
   return [];
 }
 
-/** Loads `bundle` into the scalar runtime and writes the loaded state out as a module (see the file header). */
+/** build/edgec-scalar.wasm with its name section (build/edgec-scalar.names, split off by scripts/build.js) appended. */
+export function namedScalarRuntime(): Uint8Array {
+  const wasm = wasmPath('scalar');
+  const names = wasm.replace(/\.wasm$/, '.names');
+  if (!existsSync(names)) throw new ModelError('--mcu', 'runtime', `${names} not found; run npm run build`);
+  return new Uint8Array(Buffer.concat([readFileSync(wasm), readFileSync(names)]));
+}
+
+/** Loads `bundle` into the scalar runtime (`runtime`: a build of it with names) and writes the loaded state out as a
+ * module stripped to the bundle's kernels (see the file header). */
 export async function mcuImage(bundle: Uint8Array, runtime?: Uint8Array): Promise<McuImage> {
   const binaryen = await binaryenModule();
-  const source = runtime ?? new Uint8Array(readFileSync(wasmPath('scalar')));
+  const source = runtime ?? namedScalarRuntime();
 
   // 1. A copy that exports every mutable global, so their values can be read after edgec_load.
   const globals: { name: string; type: number; value?: number | bigint }[] = [];
@@ -179,11 +203,35 @@ export async function mcuImage(bundle: Uint8Array, runtime?: Uint8Array): Promis
     mod.setMemory(pages, -1, 'memory', [
       ...runs.map((r) => ({ offset: mod.i32.const(r.offset), data: r.data, passive: false })),
     ]);
+    const stubbed = stubUnused(binaryen, mod, bundle);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(1);
     binaryen.setDebugInfo(false);
-    mod.runPasses(['remove-unused-module-elements']);
+    // Inlining only what is at most 2 bytes big (the stubs: their call sites become `unreachable`, dead arms): more
+    // would undo the splits that keep every function within wasm3's limits at stack height 128. DAE twice: `ref`
+    // becomes a constant 0 in runModel, then in the dispatchers it calls.
+    const limits = [binaryen.getFlexibleInlineMaxSize(), binaryen.getOneCallerInlineMaxSize()];
+    binaryen.setFlexibleInlineMaxSize(2);
+    binaryen.setOneCallerInlineMaxSize(2);
+    mod.runPasses([
+      'remove-unused-module-elements',
+      'inlining',
+      'simplify-globals-optimizing',
+      'precompute-propagate',
+      'dae-optimizing',
+      'precompute-propagate',
+      'dae-optimizing',
+      'dce',
+      'remove-unused-brs',
+      'vacuum',
+      'remove-unused-module-elements',
+    ]);
+    binaryen.setFlexibleInlineMaxSize(limits[0]!);
+    binaryen.setOneCallerInlineMaxSize(limits[1]!);
     if (!mod.validate()) throw new ModelError('--mcu', 'runtime', 'binaryen produced an invalid module');
+    const names: string[] = [];
+    for (let i = 0; i < mod.getNumFunctions(); i++)
+      names.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
     const wasm = mod.emitBinary();
     const bodyBytes = functionBodySizes(wasm);
     return {
@@ -193,8 +241,34 @@ export async function mcuImage(bundle: Uint8Array, runtime?: Uint8Array): Promis
       segments: runs.length,
       functions: bodyBytes.length,
       bodyBytes,
+      names,
+      stubbed,
     };
   } finally {
     mod.dispose();
   }
+}
+
+/** Replaces by `unreachable` the entries of every kernel the bundle's steps (its default variant: what edgec_load
+ * loaded) never use, and the load-only functions of LOAD_ONLY_PREFIXES; returns their names. */
+function stubUnused(binaryen: Binaryen, mod: import('binaryen').default.Module, bundle: Uint8Array): string[] {
+  const b = readBundle(bundle);
+  const used = new Set<number>();
+  for (let i = 0; i < b.stepsLength(); i++) used.add(b.steps(i)!.kernel());
+  const names = new Set<string>();
+  for (const [name, ids] of KERNEL_ENTRIES) if (!ids.some((k) => used.has(k))) names.add(name);
+  for (let i = 0; i < mod.getNumFunctions(); i++) {
+    const name = binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name;
+    if (LOAD_ONLY_PREFIXES.some((p) => name.startsWith(p))) names.add(name);
+  }
+  const stubbed: string[] = [];
+  for (const name of names) {
+    const f = mod.getFunction(name);
+    if (!f) continue;
+    const info = binaryen.getFunctionInfo(f);
+    mod.removeFunction(name);
+    mod.addFunction(name, info.params, info.results, [], mod.unreachable());
+    stubbed.push(name);
+  }
+  return stubbed.sort();
 }

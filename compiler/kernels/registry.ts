@@ -48,6 +48,35 @@ export interface KernelRow {
 }
 
 const QS8_ENTRY = ['assembly/kernels/qs8-steps/runQs8Step'];
+/** The int8 kernels' own out-of-line functions, each called from its KernelIds' arms of runQs8Step only; with the
+ * dispatch they are every int8 row's entries, so `--mcu` / `--embed` drop the kernels a bundle does not use. */
+const QS8_CODE: Readonly<Record<string, readonly string[]>> = (() => {
+  const steps = 'assembly/kernels/qs8-steps/';
+  const fp32 = [`${steps}fp32StepQs8`];
+  const table = [`${steps}tableStepQs8`];
+  const pool = ['assembly/kernels/pool/qs8-pool/poolQs8'];
+  return {
+    K_DWCONV2D_QS8: [
+      'assembly/kernels/conv/qs8-dwconv2d-scalar/dwconv2dQs8Plane',
+      'assembly/kernels/conv/qs8-dwconv2d/dwconv2dQs8<i64>',
+    ],
+    K_MAXPOOL_QS8: pool,
+    K_AVGPOOL_QS8: pool,
+    K_AVGPOOL_QS8_RAW: pool,
+    K_ADD_QS8: ['assembly/kernels/elementwise/qs8-elementwise/addQs8'],
+    K_CONV1XK_QS8: ['assembly/kernels/conv/qs8-conv2d-1xk/conv1xkQs8<i64>'],
+    K_CONVKX1_QS8: ['assembly/kernels/conv/qs8-conv2d-1xk/convKx1Qs8<i64>'],
+    K_SOFTMAX_QS8: table,
+    K_LUT_QS8: table,
+    K_CONV2D_QS8_FP32: fp32,
+    K_DWCONV2D_QS8_FP32: fp32,
+    K_DENSE_QS8_FP32: fp32,
+    K_CONV1XK_QS8_FP32: fp32,
+    K_CONVKX1_QS8_FP32: fp32,
+    K_GAP_QS8_FP32: fp32,
+    K_MUL_QS8_FP32: [...fp32, 'assembly/kernels/elementwise/qs8-elementwise/mulQs8'],
+  };
+})();
 const f32 = (
   id: number,
   name: string,
@@ -67,7 +96,18 @@ const qs8 = (
   check: string,
   reference: string,
   scratch?: KernelRow['scratch'],
-): KernelRow => ({ id, name, as, family: 'qs8', params, io, check, reference, entries: QS8_ENTRY, scratch });
+): KernelRow => ({
+  id,
+  name,
+  as,
+  family: 'qs8',
+  params,
+  io,
+  check,
+  reference,
+  entries: [...QS8_ENTRY, ...(QS8_CODE[as] ?? [])],
+  scratch,
+});
 
 /** Every KernelId (0 = Invalid is implied): inference kernels in id order, then the training ones (sorted below). */
 const ROWS: readonly KernelRow[] = [

@@ -1,10 +1,16 @@
 // `edgec compile --mcu` images (compiler/embed/mcu-image.ts) under Node's V8, no wasm3 needed: the loaded image
 // gives the same output bytes as the scalar runtime loading the bundle, carries no start function and none of
-// the load exports, declares the memory a run needs, and packs the loaded memory into few data segments.
+// the load exports, declares the memory a run needs, packs the loaded memory into few data segments, and keeps only
+// the bundle's kernels; `inspect --mcu`'s probe (compiler/embed/mcu-budget.ts) runs every path of a Branch model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dataRuns, LOAD_EXPORTS, mcuImage, SEGMENT_GAP } from '../../compiler/embed/mcu-image.ts';
-import { matrixModels, nodeOutput } from '../mcu/models.ts';
+import { executedFunctions } from '../../compiler/embed/mcu-budget.ts';
+import { load } from '../../runtime/node.ts';
+import { compileFile, matrixModels, nodeOutput } from '../mcu/models.ts';
 
 test('dataRuns: non-zero runs, merged across zero gaps shorter than SEGMENT_GAP', () => {
   const mem = new Uint8Array(4 * SEGMENT_GAP);
@@ -23,8 +29,8 @@ test('dataRuns: non-zero runs, merged across zero gaps shorter than SEGMENT_GAP'
   assert.equal(dataRuns(new Uint8Array(64)), []);
 });
 
-test('image = runtime + bundle, byte for byte, for float, int8 and gated models', async () => {
-  for (const m of await matrixModels(2)) {
+test('image = runtime + bundle, byte for byte, for float, int8, gated and KWS (TFLite int8) models', async () => {
+  for (const m of await matrixModels(2, true)) {
     const img = await mcuImage(m.bundle);
     const mod = new WebAssembly.Module(img.wasm as Uint8Array<ArrayBuffer>);
     const names = WebAssembly.Module.exports(mod).map((e) => e.name);
@@ -49,6 +55,93 @@ test('image = runtime + bundle, byte for byte, for float, int8 and gated models'
     assert.equal(got, Array.from(want), m.name);
     // the image starts loaded: memory already holds what a run needs, no start function reset it
     assert.ok(mem().byteLength >= img.memoryBytes, m.name);
+  }
+});
+
+test('stripped to the bundle: MNIST int8 keeps its int8 kernels, drops the float ones, the twins and the checks', async () => {
+  const m = (await matrixModels(1))[1]!;
+  const img = await mcuImage(m.bundle);
+  const has = (prefix: string) => img.names.some((n) => n.startsWith(prefix));
+  for (const kept of ['assembly/kernels/qs8-steps/runQs8Step', 'assembly/kernels/conv/qs8-conv2d-im2col/im2colQs8'])
+    assert.ok(img.names.includes(kept), kept);
+  assert.ok(img.stubbed.includes('assembly/kernels/conv/f32-conv2d/conv2dF32'), 'f32 conv stubbed');
+  assert.ok(img.stubbed.includes('assembly/kernels/elementwise/qs8-elementwise/mulQs8'), 'unused int8 kernel stubbed');
+  assert.ok(img.stubbed.includes('assembly/kernels/conv/qs8-conv2d-1xk/conv1xkQs8<i64>'), 'unused int8 conv stubbed');
+  assert.ok(
+    img.stubbed.some((n) => n.startsWith('assembly/bundle/step-checks/')),
+    'step checks stubbed',
+  );
+  // what the stubs made dead is gone, not merely unreachable: the float kernels, the int8 twins, the checks
+  for (const gone of ['assembly/kernels/conv/f32-', 'assembly/reference/qs8/', 'assembly/kernels/qs8-checks/'])
+    assert.not.ok(has(gone), `${gone}… still in the image`);
+  assert.ok(img.functions < 100, `${img.functions} functions`);
+});
+
+/** A Branch model whose gate picks branch 0 when x[0] >= 0 (ties: the lowest index), branch 1 (Dense + Sigmoid, the only
+ * Unary step) when x[0] < 0: zeros never run the Sigmoid. */
+const BRANCHED = {
+  format: 'edgec-model',
+  version: 1,
+  name: 'two-paths',
+  inputs: [{ name: 'x', shape: [1, 4], dtype: 'float32' }],
+  outputs: [{ name: 'y', shape: [1, 3] }],
+  tensors: {
+    gw: { dtype: 'float32', shape: [2, 4], data: [1, 0, 0, 0, -1, 0, 0, 0] },
+    gb: { dtype: 'float32', shape: [2], data: [0, 0] },
+    w0: { dtype: 'float32', shape: [3, 4], data: [1, 2, 3, 4, -1, 0.5, 0, 1, 0.25, 0.25, -2, 0] },
+    b0: { dtype: 'float32', shape: [3], data: [0.5, 0, -0.5] },
+    w1: { dtype: 'float32', shape: [3, 4], data: [0.5, -1, 1, 0, 2, 0, 0.5, -0.5, 1, 1, 1, 1] },
+    b1: { dtype: 'float32', shape: [3], data: [0, 0.25, -1] },
+  },
+  nodes: [
+    {
+      name: 'route',
+      op: 'Branch',
+      inputs: ['x'],
+      outputs: ['y'],
+      gate: { nodes: [{ name: 'g', op: 'Dense', inputs: ['x', 'gw', 'gb'], outputs: ['s'] }], outputs: ['s'] },
+      branches: [
+        { nodes: [{ name: 'd0', op: 'Dense', inputs: ['x', 'w0', 'b0'], outputs: ['y0'] }], outputs: ['y0'] },
+        {
+          nodes: [
+            { name: 'd1', op: 'Dense', inputs: ['x', 'w1', 'b1'], outputs: ['h1'] },
+            { name: 'sg', op: 'Sigmoid', inputs: ['h1'], outputs: ['y1'] },
+          ],
+          outputs: ['y1'],
+        },
+      ],
+    },
+  ],
+};
+
+test('the RAM probe runs every path of a Branch model: what either branch runs, the fall-through probe counts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-branch-'));
+  try {
+    writeFileSync(join(dir, 'm.json'), JSON.stringify(BRANCHED));
+    const bundle = await compileFile(join(dir, 'm.json'));
+    const img = await mcuImage(bundle);
+    const model = await load(bundle, { build: 'scalar' });
+    const probe = await executedFunctions(img.wasm, img.names);
+    const runs: Set<number>[] = [];
+    for (const [x, want] of [
+      [[1, 0.5, -0.5, 2], 0],
+      [[-1, 0.5, 0.25, 1], 1],
+    ] as const) {
+      const input = Float32Array.from(x);
+      assert.is(model.runDetailed({ x: input }).samples[0]!.branches.route, want, `x = ${x}`);
+      const run = await executedFunctions(img.wasm, [], new Uint8Array(input.buffer));
+      for (const f of run) assert.ok(probe.has(f), `branch ${want}: ${img.names[f]} missed by the probe`);
+      runs.push(run);
+    }
+    // zeros alone take branch 0: without the fall-through the Sigmoid branch's code would not be counted
+    const zeros = await executedFunctions(img.wasm);
+    assert.ok(
+      [...runs[1]!].some((f) => !zeros.has(f)),
+      'branch 1 runs nothing branch 0 does not: the model tests nothing',
+    );
+    assert.ok(probe.size > zeros.size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

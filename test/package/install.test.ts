@@ -149,6 +149,8 @@ test('the tarball holds what users need and nothing else', () => {
     'build/edgec-simd.wasm',
     'build/edgec-threads.wasm',
     'build/edgec-scalar.wasm',
+    // its name section, split off by scripts/build.js: `edgec compile --mcu` strips by name
+    'build/edgec-scalar.names',
     'build/edgec-wasi.wasm',
     'dist/types/runtime/node.d.ts',
     'dist/types/compiler/index.d.ts',
