@@ -10,7 +10,7 @@
 //             the upper bound: the same stage 2 on all 60,000 labelled images (labels only, nothing to forget)
 //   mnist     a student with ≤ 1/4 of mnist-8's MACs vs mnist-8 (mnistce: the same student on labels alone)
 // Usage: nice node --import tsx scripts/distill-targets.ts --fashion DIR --teacher fashion_cnn.onnx
-//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--student half|half-flat|flat|half-teacher]
+//        [--mnist DIR --mnist-teacher mnist-8.onnx] [--epochs 3] [--student half|half-flat|flat|half-teacher|teacher:C1,C2,H]
 //        [--seed 1] [--student-seed 42] [--schedule cosine] [--threads 2]
 //        [--mnist-epochs N] [--mnist-augment crop=2] [--mnist-hidden 0] [--kd-alpha 0.7] [--kd-temperature 4]
 //        [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
@@ -97,15 +97,23 @@ async function edgec(label: string, argv: string[]): Promise<DistillReport> {
 const pct = (x?: number) => (x === undefined ? '-' : `${(100 * x).toFixed(2)} %`);
 const f = (n: string) => join(FASHION, n);
 const student = join(tmp, 'student.json');
-// half-teacher: scripts/fashion-teacher.ts's default teacher (conv 32 → conv 64 → dense 128) at half width
+// half-teacher: scripts/fashion-teacher.ts's default teacher (conv 32 → conv 64 → dense 128) at half width;
+// teacher:C1,C2,H: that architecture at any widths (e.g. teacher:16,32,16 — half width with a 16-wide dense)
 const which = opt('student', 'half')!,
   studentSeed = Number(opt('student-seed', '42'));
+const widths = /^teacher:(\d+),(\d+),(\d+)$/.exec(which)?.slice(1).map(Number);
+if (which.startsWith('teacher:') && (!widths || widths.some((w) => w < 1))) {
+  console.error(`--student ${which}: expected teacher:C1,C2,H with three positive integers (e.g. teacher:16,32,16)`);
+  process.exit(2);
+}
 writeModelJson(
   which === 'flat'
     ? fashionStudentFlat(studentSeed)
     : which === 'half-teacher'
       ? fashionTeacher(studentSeed, 16, 32, 64)
-      : fashionStudent(studentSeed, which === 'half-flat'),
+      : widths
+        ? fashionTeacher(studentSeed, widths[0]!, widths[1]!, widths[2]!)
+        : fashionStudent(studentSeed, which === 'half-flat'),
   student,
 );
 const data = ['--data', f('train_x.npy'), '--labels', f('train_y.npy')];
