@@ -5,16 +5,12 @@
 // ci ascending): the bytes are those of one thread by construction. A worker's packed-conv tile scratch is its own
 // (privateConvTile, in enterThread).
 import { Model, StepInfo, StepParams, K_CONV2D_P8, K_DWCONV2D } from './bundle/model';
-import { conv2dF32P8 } from './kernels/conv/f32-conv2d-4x8-packed';
+import { conv2dF32P8, isPointwise } from './kernels/conv/f32-conv2d-4x8-packed';
 import { dwconv2dF32 } from './kernels/conv/f32-dwconv2d';
 
 /** A float step threads split (the caller checks its size). */
 export function isFloatSplit(k: i32): bool {
   return k == K_CONV2D_P8 || k == K_DWCONV2D;
-}
-
-function isPointwise(p: StepParams): bool {
-  return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0;
 }
 
 /** isFloatSplit(s.kernel): whether its work splits over T threads. */

@@ -139,18 +139,23 @@ export function npyTypedArray(dtype: NpyDtype, raw: Uint8Array): NpyData {
   return new Ctor(copy.buffer, 0, raw.length / Ctor.BYTES_PER_ELEMENT);
 }
 
-/** Parses .npy bytes (v1/v2/v3 header). `file` only names the source in errors. The data is a copy (aligned). */
-export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
-  const { dtype, shape, dataOffset: dataStart } = readNpyHeader(bytes, file);
-  const Ctor = CTORS[dtype];
-  const count = product(shape);
-  const byteLen = count * Ctor.BYTES_PER_ELEMENT;
-  if (dataStart + byteLen > bytes.length) {
+/** Bytes of the header's data, checked to fit in the `available` bytes after its data offset. */
+function dataBytes(h: NpyHeader, available: number, file: string): number {
+  const byteLen = product(h.shape) * npyElementSize(h.dtype);
+  if (h.dataOffset + byteLen > available) {
     throw new NpyError(
       file,
-      `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${bytes.length - dataStart}`,
+      `truncated data: shape [${h.shape.join(',')}] ${h.dtype} needs ${byteLen} bytes, file has ${available - h.dataOffset}`,
     );
   }
+  return byteLen;
+}
+
+/** Parses .npy bytes (v1/v2/v3 header). `file` only names the source in errors. The data is a copy (aligned). */
+export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
+  const h = readNpyHeader(bytes, file);
+  const { dtype, shape, dataOffset: dataStart } = h;
+  const byteLen = dataBytes(h, bytes.length, file);
   // Copy into a fresh buffer: the data start is only 16-aligned relative to the file, not to memory.
   // (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
   return { dtype, shape, data: npyTypedArray(dtype, bytes.subarray(dataStart, dataStart + byteLen)) };
@@ -212,17 +217,10 @@ export function loadNpy(path: string): NpyArray {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const { dtype, shape, dataOffset } = readHeaderAt(fd, size, path);
-    const Ctor = CTORS[dtype];
-    const count = product(shape);
-    const byteLen = count * Ctor.BYTES_PER_ELEMENT;
-    if (dataOffset + byteLen > size) {
-      throw new NpyError(
-        path,
-        `truncated data: shape [${shape.join(',')}] ${dtype} needs ${byteLen} bytes, file has ${size - dataOffset}`,
-      );
-    }
-    const data = new Ctor(count);
+    const h = readHeaderAt(fd, size, path);
+    const { dtype, shape, dataOffset } = h;
+    const byteLen = dataBytes(h, size, path);
+    const data = new CTORS[dtype](product(shape));
     const into = new Uint8Array(data.buffer);
     for (let at = 0; at < byteLen;) {
       const n = readSync(fd, into, at, byteLen - at, dataOffset + at);
@@ -265,13 +263,7 @@ export class NpyFile {
       this.dataOffset = h.dataOffset;
       this.rowElements = product(h.shape.slice(1));
       this.rowBytes = this.rowElements * npyElementSize(h.dtype);
-      const need = h.shape[0]! * this.rowBytes;
-      if (h.dataOffset + need > size) {
-        throw new NpyError(
-          path,
-          `truncated data: shape [${h.shape.join(',')}] ${h.dtype} needs ${need} bytes, file has ${size - h.dataOffset}`,
-        );
-      }
+      dataBytes(h, size, path);
     } catch (e) {
       closeSync(fd);
       throw e;

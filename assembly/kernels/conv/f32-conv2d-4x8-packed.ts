@@ -67,8 +67,7 @@ export function conv2dF32P8(
   G: i32,
   p: StepParams,
 ): void {
-  const pointwise =
-    p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0;
+  const pointwise = isPointwise(p);
   if (pointwise) {
     // pointwise: the pixels of all images are one row (same sums; longer rows leave fewer partial tiles)
     W = N * H * W;
@@ -400,4 +399,9 @@ let pN: i32 = 0,
       pN++;
     }
   }
+}
+
+/** A 1×1 stride-1 conv without padding: a GEMM over the N·H·W pixels (also how threads split it). */
+export function isPointwise(p: StepParams): bool {
+  return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.pb == 0 && p.pr == 0;
 }
