@@ -91,11 +91,22 @@
   return requantFp32v(acc, scale, f32x4.splat(<f32>(lo - zp)), f32x4.splat(<f32>(hi - zp)), i32x4.splat(zp));
 }
 
-/** requantFp32x4 with the bounds (lo − zp, hi − zp as f32) and zp as vectors, for loops that hold them. */
+/** 1.5·2^23: f32 values in [2^23, 2^24) are spaced 1 apart, so adding it to |v| ≤ 2^22 rounds v half to even. */
+const FP32_MAGIC: f32 = 12582912.0;
+const FP32_MAGIC_BITS: i32 = 0x4b400000;
+
+/**
+ * requantFp32x4 with the bounds (lo − zp, hi − zp as f32) and zp as vectors, for loops that hold them. Same bits as
+ * requantFp32 per lane, in 6 cheap ops: the load checks (qs8-checks.ts) make every scale positive and finite, so
+ * f32(acc)·scale is never NaN and pmax / pmin (one instruction each, unlike NaN-aware max / min) clamp it like max /
+ * min (only a zero's sign may differ, which the rounding drops); clamping to integer bounds commutes with rounding;
+ * then the magic add rounds half to even exactly (|v| ≤ 2^22: int8 bounds less a zero point) and the bits minus the magic's are the integer.
+ */
 // @ts-ignore: decorator
 @inline export function requantFp32v(acc: v128, scale: v128, fmin: v128, fmax: v128, zv: v128): v128 {
-  const v = f32x4.min(f32x4.max(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(acc), scale)), fmin), fmax);
-  return i32x4.add(i32x4.trunc_sat_f32x4_s(v), zv);
+  const v = f32x4.pmin(f32x4.pmax(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), fmin), fmax);
+  const r = f32x4.add(v, f32x4.splat(FP32_MAGIC));
+  return i32x4.add(i32x4.sub(r, i32x4.splat(FP32_MAGIC_BITS)), zv);
 }
 
 /**
