@@ -244,7 +244,11 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
     if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
+      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD, mlo, mhi, k, s0 - 32,
+                k, k, hlo, hhi);
+    } else if (mode == RQ_FP32 && sw == 1) {
+      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32, mlo, mhi,
+                f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), i32x4.splat(zpOut), hlo, hhi);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD,
@@ -298,14 +302,16 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD: two output pixels per step, so each input row's 4 column loads serve both (12 loads,
- * not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving the two taps' i16 values per channel and one
- * `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels: x_a·w_a + x_b·w_b exact in i32 for any weights
- * (no −128 restriction), the same sum as tap by tap. Requantisation per pixel as requantFold8. */
+/** dw3x3Run for stride 1, RQ_FOLD or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
+ * input row's 4 column loads serve both (12 loads, not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving
+ * the two taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
+ * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum as tap by tap. Requantisation per
+ * pixel as rq8. */
 // @ts-ignore: decorator
 @inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                            w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                           blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+                           blo: v128, bhi: v128, rq: i32, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
+                           hlo: v128, hhi: v128): void {
   const v01l = ilo(w0, w1), v01h = ihi(w0, w1), v23l = ilo(w2, w3), v23h = ihi(w2, w3);
   const v45l = ilo(w4, w5), v45h = ihi(w4, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
   for (let r = 0; r < nrows; r++) {
@@ -328,7 +334,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
       t = i16x8.mul(v, w8);
       lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
+      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, fmax, zv, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 2 * cs; yp += 2 * cs;
@@ -344,10 +350,20 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       const t = i16x8.mul(u, w8);
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+      const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
     }
   }
+}
+
+/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_FP32 requantFp32v per 4 lanes (mlo /
+ * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
+ * [q_min, q_max]). */
+// @ts-ignore: decorator
+@inline function rq8(rq: i32, lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
+                     hlo: v128, hhi: v128): v128 {
+  if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
+  return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
 }
 
 /** Lanes 0–3 of two i16 vectors interleaved (a0 b0 a1 b1 …): one channel's two taps side by side for a dot. */
