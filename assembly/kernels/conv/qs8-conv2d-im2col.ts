@@ -4,6 +4,10 @@
 // runs the GEMM on x directly. Integer-exact (see gemm/qs8-gemm.ts).
 import { StepParams } from '../../bundle/model';
 import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm';
+import { padWindow } from './qs8-dwconv2d';
+
+/** Channels up to this take im2colPadded when some tap falls outside the image (SIMD builds). */
+const PAD_MAX_C = 4;
 
 export function conv2dQs8<R>(
   x: usize,
@@ -143,6 +147,8 @@ export function im2colQs8(
     owLo = min(OW, (pl + sw - 1) / sw);
     owHi = W - KW + pl < 0 ? 0 : min(OW, (W - KW + pl) / sw + 1);
     if (owHi < owLo) owHi = owLo;
+    const inside = owLo == 0 && owHi == OW && pt <= 0 && (OH - 1) * sh - pt + (KH - 1) * dh < H;
+    if (!inside && Ci <= PAD_MAX_C && OH > 0 && OW > 0 && im2colPadded(x, s, n, H, W, Ci, OH, OW, K, Kp, p, zp)) return;
   }
   let row = s;
   for (let oh = 0; oh < OH; oh++) {
@@ -209,4 +215,38 @@ export function im2colQs8(
       row += <usize>Kp;
     }
   }
+}
+
+/**
+ * im2colQs8 for one group with few channels (SIMD builds): the input window of every tap is copied once with zp_in
+ * outside the image (padWindow), then every pixel is KH copies of KW·Ci bytes, no bounds checks (the border pixels of a
+ * small map, e.g. KWS's 10×4 stride-2 first conv on 49×10, would otherwise move one byte per tap). False (nothing
+ * written) when the window passes the padded block's limit.
+ */
+function im2colPadded(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, OH: i32, OW: i32, K: i32, Kp: i32,
+                      p: StepParams, zp: i32): bool {
+  const Hp = (OH - 1) * p.sh + (p.kh - 1) * p.dh + 1,
+    Wp = (OW - 1) * p.sw + p.kw;
+  const pad = padWindow(x, n, H, W, Ci, -p.pt, Hp, -p.pl, Wp, zp);
+  if (pad == 0) return false;
+  const span = p.kw * Ci,
+    rs = <usize>(p.dh * Wp * Ci),
+    ps = <usize>(p.sw * Ci),
+    os = <usize>(p.sh * Wp * Ci);
+  let d = s;
+  for (let oh = 0; oh < OH; oh++) {
+    let src = pad + <usize>oh * os;
+    for (let ow = 0; ow < OW; ow++) {
+      let t = src;
+      for (let kh = 0; kh < p.kh; kh++) {
+        copyShort(d, t, span);
+        d += <usize>span;
+        t += rs;
+      }
+      fillShort(d, 0, Kp - K);
+      d += <usize>(Kp - K);
+      src += ps;
+    }
+  }
+  return true;
 }

@@ -204,6 +204,18 @@ function dw3x3Padded(x: usize, w: usize, qc: usize, yp: usize, n: i32, H: i32, W
   dw3x3Rows(DW_PAD, w, qc, yp, rowBytes, 0, 0, 1, C, C8, cnt, sw, zpOut, qMin, qMax);
 }
 
+/** The padded block holding input rows [ih0, ih0 + nrows) × columns [iwStart, iwStart + ncols) of image n (ncols·C
+ * bytes a row), zp outside the image, or 0 when it would pass DW_PAD_MAX. Shared with qs8-conv2d-im2col.ts: steps run
+ * one at a time per instance and nothing is kept in the block between steps (a worker's block is its own). */
+export function padWindow(x: usize, n: i32, H: i32, W: i32, C: i32, ih0: i32, nrows: i32, iwStart: i32, ncols: i32,
+                          zp: i32): usize {
+  const need = <i64>nrows * <i64>ncols * <i64>C;
+  if (need > DW_PAD_MAX) return 0;
+  if (<i32>need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = <i32>need; }
+  dwPadRows(x, n, H, W, C, ih0, nrows, iwStart, ncols, zp);
+  return DW_PAD;
+}
+
 /** Input rows [ih0, ih0 + nrows) × columns [iwStart, iwStart + ncols) of image n to DW_PAD (ncols·C bytes a row),
  * zp_in outside the image. */
 function dwPadRows(x: usize, n: i32, H: i32, W: i32, C: i32, ih0: i32, nrows: i32, iwStart: i32, ncols: i32, zpIn: i32): void {
