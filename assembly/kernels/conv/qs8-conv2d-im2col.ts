@@ -223,8 +223,20 @@ export function im2colQs8(
  * small map, e.g. KWS's 10×4 stride-2 first conv on 49×10, would otherwise move one byte per tap). False (nothing
  * written) when the window passes the padded block's limit.
  */
-function im2colPadded(x: usize, s: usize, n: i32, H: i32, W: i32, Ci: i32, OH: i32, OW: i32, K: i32, Kp: i32,
-                      p: StepParams, zp: i32): bool {
+function im2colPadded(
+  x: usize,
+  s: usize,
+  n: i32,
+  H: i32,
+  W: i32,
+  Ci: i32,
+  OH: i32,
+  OW: i32,
+  K: i32,
+  Kp: i32,
+  p: StepParams,
+  zp: i32,
+): bool {
   const Hp = (OH - 1) * p.sh + (p.kh - 1) * p.dh + 1,
     Wp = (OW - 1) * p.sw + p.kw;
   const pad = padWindow(x, n, H, W, Ci, -p.pt, Hp, -p.pl, Wp, zp);
