@@ -39,6 +39,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 8, kr: 1 },
     pack: packConvWeightsP8,
   },
+  // the simd builds' pointwise Conv2D_F32_P8 on whole 4-pixel tiles × whole panels (stepVariant names the file above)
+  {
+    name: 'f32-conv2d-1x1-4x8-packed',
+    dir: 'conv',
+    serves: ['Conv2D_F32_P8'],
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 4, nr: 8, kr: 1 },
+    pack: packConvWeightsP8,
+  },
   // the scalar build's pointwise Conv2D_F32_P8: 8 pixels of the N·H·W row × 8 panel lanes
   {
     name: 'f32-conv2d-8x8-packed-scalar',

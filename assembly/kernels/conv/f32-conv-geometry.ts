@@ -2,6 +2,7 @@
 // functions, which copy what they need into locals. Wasm globals, not memory: in the threads build every instance
 // has its own, so threads running slices of one conv never see each other's.
 import { StepParams } from '../../bundle/model';
+import { simdAct } from '../activation';
 
 export let gH: i32 = 0,
   gW: i32 = 0,
@@ -49,7 +50,7 @@ export function setConvGeometry(H: i32, W: i32, Ci: i32, OH: i32, OW: i32, Co: i
   gDW = p.dw;
   gPT = p.pt;
   gPL = p.pl;
-  gAct = p.act;
+  gAct = simdAct(p.act, p.actMin, p.actMax);
   gLo = p.actMin;
   gHi = p.actMax;
 }

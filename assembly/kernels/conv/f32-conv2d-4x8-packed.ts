@@ -10,7 +10,8 @@
 // size of a group's weights: ≤ 32 KiB tile → every panel; ≤ 256 KiB pixel blocks (x and y in L2) → panel →
 // kernel-row chunk → tiles; bigger: panel → chunk → all tiles. The scalar build runs f32-conv2d-4x8-packed-scalar.ts.
 // Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
-// The unchecked tile and the partial-tile scratch: f32-conv2d-4x8-packed-interior.ts.
+// The unchecked tile and the partial-tile scratch: f32-conv2d-4x8-packed-interior.ts; pointwise whole tiles:
+// f32-conv2d-1x1-4x8-packed.ts.
 import { StepParams } from '../../bundle/model';
 import { activate4 } from '../activation';
 import { conv2dF32P8Scalar } from './f32-conv2d-4x8-packed-scalar';
@@ -42,6 +43,7 @@ import {
   setKernelRows,
 } from './f32-conv-geometry';
 import { tileBuf, tileInterior, biasLanes, partialSums } from './f32-conv2d-4x8-packed-interior';
+import { tilePointwise } from './f32-conv2d-1x1-4x8-packed';
 
 const L1_PANEL_BYTES: i32 = 16384;
 // A group's panels up to this size stay in L1 whole: each tile then runs all of them (x of its pixels read once,
@@ -108,13 +110,19 @@ export function conv2dF32P8(
             oh = (t0 % (OH * OW)) / OW,
             ow = t0 % OW;
           if (pointwise) {
-            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci
+            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole tiles × whole panels on tilePointwise (kh 1:
+            // one kernel-row chunk, so every sum starts from the bias there)
             const xs = (<usize>Ci) << 2,
               ys = (<usize>Co) << 2;
+            const whole = min(np, (Cog >> 3) - pi),
+              act = gLast ? gAct : 0;
             for (let t = t0; t < tEnd; t += 4) {
               const q = min(4, tEnd - t);
               const x0 = xg + <usize>t * xs,
                 y0 = yg + <usize>t * ys;
+              const done = q == 4 ? whole : 0;
+              if (done > 0) tilePointwise(x0, xs, wp, bg, y0, ys, pi, done, Cig, act, gLo, gHi);
+              if (done == np) continue;
               const d1 = <usize>min(1, q - 1),
                 d2 = <usize>min(2, q - 1),
                 d3 = <usize>(q - 1);
@@ -123,14 +131,14 @@ export function conv2dF32P8(
                 x0 + d1 * xs,
                 x0 + d2 * xs,
                 x0 + d3 * xs,
-                wp,
+                wp + <usize>done * panelBytes,
                 bg,
                 y0,
                 y0 + d1 * ys,
                 y0 + d2 * ys,
                 y0 + d3 * ys,
-                pi,
-                np,
+                pi + done,
+                np - done,
                 q,
               );
             }

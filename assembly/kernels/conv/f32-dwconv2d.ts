@@ -5,7 +5,7 @@
 // in local f32 accumulators; the scalar build's 3×3 stride-1 ones: f32-dwconv2d-3x3-scalar.ts.
 // Bit-identical to the reference in both builds.
 import { StepParams } from '../../bundle/model';
-import { activate, activate4 } from '../activation';
+import { activate, activate4, simdAct } from '../activation';
 import { dw3x3Scalar, dwconv3x3F32Scalar } from './f32-dwconv2d-3x3-scalar';
 
 export function dwconv2dF32(
@@ -102,7 +102,7 @@ function tile2x16(
   const rowStep = (<usize>(p.dh * W * C)) << 2,
     tapStep = (<usize>(p.dw * C)) << 2,
     pixStep = (<usize>(p.sw * C)) << 2;
-  const act = p.act,
+  const act = simdAct(p.act, p.actMin, p.actMax),
     lo = f32x4.splat(p.actMin),
     hi = f32x4.splat(p.actMax);
   for (let j = 0; j < C16; j += 16) {
@@ -245,7 +245,7 @@ function pixelSimd(
     KW = p.kw,
     DH = p.dh,
     DW = p.dw;
-  const act = p.act,
+  const act = simdAct(p.act, p.actMin, p.actMax),
     lo = f32x4.splat(p.actMin),
     hi = f32x4.splat(p.actMax);
   let j = j0;

@@ -2,7 +2,7 @@
 // elements, 0 = broadcast); y is written contiguously and may alias a or b (in place). SIMD runs
 // the innermost axis 4 at a time when both inner strides are 0 or 1. Exact: one IEEE op per output.
 import { StepParams } from '../../bundle/model';
-import { activate, activate4 } from '../activation';
+import { activate, activate4, simdAct } from '../activation';
 
 export const OP_ADD = 0;
 export const OP_SUB = 1;
@@ -70,7 +70,7 @@ export function padTo6(shape: StaticArray<i32>, as: StaticArray<i32>, bs: Static
 export function binaryF32(a: usize, b: usize, y: usize, p: StepParams): void {
   padTo6(p.shape, p.aStrides, p.bStrides);
   const op = p.op,
-    act = p.act,
+    act = simdAct(p.act, p.actMin, p.actMax),
     lo = p.actMin,
     hi = p.actMax;
   const n5 = dims[5],

