@@ -47,6 +47,12 @@ export interface Model {
   writeVariable(name: string, data: TensorArray): void;
   /** Every variable back to the bundle's initial value (weights as compiled, moments zero). */
   resetVariables(): void;
+  /**
+   * The wasm memory run() reads input `name` from, as a typed array of its dtype and one sample's size: a host that
+   * fills it (e.g. reads a file straight into it) and passes it to run() holds the input once. Valid until the
+   * memory grows (runDetailed, useVariant, writeVariable may grow it); take it just before filling it.
+   */
+  inputView(name: string): TensorArray;
   /** Ends the worker threads (a no-op with one thread); the model must not run afterwards. */
   close(): void;
 }
@@ -345,6 +351,16 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     return out;
   }
 
+  function inputView(name: string): TensorArray {
+    const i = info.inputs.findIndex((t) => t.name === name);
+    if (i < 0)
+      throw new BundleError(
+        `inputView: unknown input '${name}' (inputs: ${info.inputs.map((t) => t.name).join(', ')})`,
+      );
+    const Ctor = ARRAYS[info.inputs[i]!.dtype];
+    return new Ctor(ex.memory.buffer, ex.edgec_input_ptr(i), ex.edgec_input_size(i) / Ctor.BYTES_PER_ELEMENT);
+  }
+
   function runDetailed(inputs: Record<string, TensorArray>): {
     outputs: Record<string, TensorArray>;
     samples: SampleRoute[];
@@ -455,6 +471,7 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     resetVariables: () => {
       guarded(ex, 'resetVariables', () => ex.edgec_reset_variables());
     },
+    inputView,
     close: () => pool?.close(),
   };
 }

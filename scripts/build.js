@@ -37,6 +37,7 @@ const outputs = [
   'build/edgec-scalar.names',
   'build/edgec-wasi.wasm',
   'dist/cli.js',
+  'dist/cli-run.js',
   'dist/runtime/index.js',
   'dist/runtime/train-worker.js',
   'dist/browser/edgec.js',
@@ -108,14 +109,34 @@ execFileSync(bin('asc'), ['--config', 'assembly/wasi.asconfig.json'], { cwd: roo
 
 const esbuild = await import('esbuild');
 const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
-// The CLI and the compiler API (`edgec/compiler`) share their code through chunks in dist/chunks/.
+// The CLI and the compiler API (`edgec/compiler`) share their code through chunks in dist/chunks/, except `edgec
+// run`: dist/cli-run.js is the run command in one file, which cli.js imports for it. Each ES module a process loads
+// adds to its peak RSS: the five shared chunks the run command loaded cost ~0.4 MiB more than one file of the same
+// code (docs/benchmarks.md, issue 17).
 rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
+const runCommandApart = {
+  name: 'run-command-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli\/run\.ts$/ }, (args) =>
+      args.importer === join(root, 'compiler/cli.ts') ? { path: './cli-run.js', external: true } : undefined,
+    );
+  },
+};
 await esbuild.build({
   ...common,
   entryPoints: { cli: 'compiler/cli.ts', 'compiler/index': 'compiler/index.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  plugins: [runCommandApart],
+});
+await esbuild.build({
+  ...common,
+  entryPoints: { 'cli-run': 'compiler/cli/run.ts' },
+  outdir: 'dist',
   platform: 'node',
   target: 'node20',
   packages: 'external',

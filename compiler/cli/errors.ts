@@ -52,8 +52,10 @@ function describeSystemError(e: NodeJS.ErrnoException): string | undefined {
 
 /** Formats any thrown value as the single stderr line and picks the exit code. */
 export function reportError(e: unknown): { line: string; code: number } {
-  if (e instanceof UsageError) {
-    const hint = e.command ? `edgec ${e.command} --help` : 'edgec --help';
+  // by name, as KNOWN: dist/cli-run.js (`edgec run`, bundled apart) throws its own copy of the class
+  if (e instanceof Error && e.name === 'UsageError') {
+    const command = (e as UsageError).command;
+    const hint = command ? `edgec ${command} --help` : 'edgec --help';
     return { line: `edgec: error: ${oneLine(e.message)} (see '${hint}')`, code: 2 };
   }
   if (e instanceof Error) {

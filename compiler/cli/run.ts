@@ -1,15 +1,19 @@
 // `edgec run`: runs a bundle on .npy inputs and writes .npy outputs. A first axis of N samples
 // on a batch-1 model runs sample by sample and stacks the N outputs (progress bar on a TTY).
+import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { load } from '../../runtime/node.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { loadNpy, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
+import { loadNpy, NpyFile, writeNpy, type NpyArray, type NpyData } from '../io/npy.ts';
 import { parseCommand, splitNamed } from './args.ts';
 import { CliError, UsageError, oneLine } from './errors.ts';
 
 export const RUN_HELP = `usage: edgec run <bundle.edgec> --input <x.npy> [--input NAME=x.npy …] --output <y.npy> [options]
 
 Runs a bundle on .npy inputs. An input whose first axis holds N samples for a model with batch 1
-runs the samples one by one; the outputs are stacked along the first axis.
+runs the samples one by one; the outputs are stacked along the first axis. One sample runs on V8's
+baseline wasm compiler alone (Liftoff: less memory, no optimising compile it would not wait for);
+N samples let V8 optimise the hot kernels as usual. The output bytes are the same.
 
 options:
   -i, --input [NAME=]FILE    input .npy (inputs without a name are taken in the model's order)
@@ -73,6 +77,24 @@ export function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
   );
 }
 
+/**
+ * True when every --input file is a .npy whose first axis is 1: then the command runs one sample (or fails), whatever
+ * the model's shapes. Read before the model loads, so a `NAME=file` argument is taken as a file when one exists by
+ * its whole text; a file that cannot be read answers false (the real read reports it).
+ */
+export function oneSampleInputs(args: readonly string[]): boolean {
+  if (args.length === 0) return false;
+  return args.every((a) => {
+    try {
+      const f = new NpyFile(existsSync(a) ? a : a.slice(a.indexOf('=') + 1));
+      f.close();
+      return f.shape[0] === 1;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('run', argv, {
     input: { type: 'string', short: 'i', multiple: true },
@@ -91,6 +113,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const bundlePath = positionals[0]!;
   // The executor validates the whole bundle on load; names, shapes and dtypes come from it. load(path) reads the
   // file straight into the wasm memory: a Buffer of it here would hold the bundle twice at the peak RSS.
+  // One sample in a fresh process: V8 would tier ~13 hot kernels up to TurboFan while it runs (their compile zones,
+  // the threads' malloc arenas and TurboFan's own pages of the node binary: ~6 MiB of peak RSS, and ~0.4 s of compile
+  // CPU on this 2-core machine) for code that mostly arrives after the result is written. Liftoff's code runs it
+  // alone; N samples keep the tiering, so samples 2..N run the optimised kernels (docs/benchmarks.md, issue 17).
+  // Same bytes either way: both compilers implement the same wasm.
+  if (oneSampleInputs(values.input ?? [])) setFlagsFromString('--liftoff-only');
   let model: Awaited<ReturnType<typeof load>>;
   try {
     model = await load(bundlePath, { build: build as 'auto' | 'relaxed' | 'simd' | 'scalar' });
@@ -156,7 +184,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const batched = new Map<string, { data: RunData; perSample: number; file: string }>();
   for (const p of inputs) {
     const file = inputFiles.get(p.name)!;
-    const arr = loadNpy(file);
+    // one sample of the model's dtype is read straight into the wasm memory run() takes it from: held once, and
+    // run() copies nothing (0.6 MiB of peak RSS on MobileNetV2; docs/benchmarks.md)
+    const arr = loadNpy(file, (h) =>
+      h.dtype === p.dtype && sampleCount(h.shape, p, file) === 1 ? model.inputView(p.name) : undefined,
+    );
     const count = sampleCount(arr.shape, p, file);
     if (count === 0) throw new CliError(file, `holds no samples (shape ${fmt(arr.shape)})`);
     if (n >= 0 && count !== n) throw new CliError(file, `holds ${count} sample(s), other inputs hold ${n}`);

@@ -211,17 +211,21 @@ function readHeaderAt(fd: number, size: number, path: string): NpyHeader {
 
 /**
  * Reads a .npy file; errors name the path. The data is read straight into its (aligned) typed array, so a large
- * file is held once, not as the file's bytes plus a copy.
+ * file is held once, not as the file's bytes plus a copy. `target`, given the checked header, may name that array:
+ * one of the header's dtype and element count (e.g. the runtime's input view, Model.inputView), or undefined for a
+ * fresh one.
  */
-export function loadNpy(path: string): NpyArray {
+export function loadNpy(path: string, target?: (h: NpyHeader) => NpyData | undefined): NpyArray {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     const h = readHeaderAt(fd, size, path);
     const { dtype, shape, dataOffset } = h;
     const byteLen = dataBytes(h, size, path);
-    const data = new CTORS[dtype](product(shape));
-    const into = new Uint8Array(data.buffer);
+    const data = target?.(h) ?? new CTORS[dtype](product(shape));
+    if (!(data instanceof CTORS[dtype]) || data.byteLength !== byteLen)
+      throw new Error(`loadNpy: the target for ${path} is not a ${dtype} array of ${product(shape)} elements`);
+    const into = new Uint8Array(data.buffer, data.byteOffset, byteLen);
     for (let at = 0; at < byteLen;) {
       const n = readSync(fd, into, at, byteLen - at, dataOffset + at);
       if (n === 0) throw new NpyError(path, `truncated data: the file shrank while read`);

@@ -66,6 +66,23 @@ test('round trip every dtype through a file (saveNpy/loadNpy)', () => {
   );
 });
 
+test("loadNpy into a target: the file's data lands in the array the callback names, at its offset", () => {
+  const dir = tempDir();
+  const p = join(dir, 't.npy');
+  const data = Int32Array.from({ length: 12 }, (_, i) => i * 100003 - 600000);
+  saveNpy(p, { shape: [3, 4], data });
+  const host = new Int32Array(20).fill(-1);
+  const target = host.subarray(5, 17);
+  let seen: unknown;
+  const back = loadNpy(p, (h) => ((seen = h), target));
+  assert.equal(seen, { dtype: 'int32', shape: [3, 4], dataOffset: 128 });
+  assert.is(back.data, target);
+  assert.equal(Array.from(host), [-1, -1, -1, -1, -1, ...data, -1, -1, -1]);
+  assert.equal(Array.from(loadNpy(p, () => undefined).data as Int32Array), Array.from(data));
+  assert.throws(() => loadNpy(p, () => new Float32Array(12)), /not a int32 array of 12 elements/);
+  assert.throws(() => loadNpy(p, () => new Int32Array(11)), /not a int32 array of 12 elements/);
+});
+
 test('reads a Node Buffer (readFileSync) and a subarray with an offset', () => {
   const buf = readFileSync(join(FIX, 'npy-int32.npy'));
   const want = ramp.map((i) => i * 100003 - 1000000);

@@ -2,8 +2,11 @@
 // graph of its command module, as esbuild resolves it for dist/, holds no npm package, no node:worker_threads and
 // no compiler module beyond the CLI plumbing, .npy I/O and the runtime's data loader. cli-progress loads when a bar
 // shows, worker_threads with the first worker. The compile command's graph is the control: the walk sees packages.
+// The build ships the command as one file (dist/cli-run.js: every extra ES module loaded costs peak RSS).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { ROOT } from './run-edgec.ts';
 
@@ -60,6 +63,19 @@ test('edgec run: only node builtins (not worker_threads), the runtime and the CL
     [],
   );
   assert.ok(g.dynamic.includes('cli-progress'), `dynamic imports: ${g.dynamic.join(' ')}`);
+});
+
+test('dist: cli.js takes `run` from dist/cli-run.js, one file whose static imports are node builtins', () => {
+  const cli = readFileSync(join(ROOT, 'dist/cli.js'), 'utf8');
+  assert.match(cli, /run: async \(\) => \(await import\("\.\/cli-run\.js"\)\)\.runCommand/);
+  const run = readFileSync(join(ROOT, 'dist/cli-run.js'), 'utf8');
+  const imports = [...run.matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gm)].map((m) => m[1]!);
+  assert.ok(imports.includes('node:fs'), imports.join(' '));
+  assert.equal(
+    imports.filter((i) => !i.startsWith('node:')),
+    [],
+  );
+  assert.match(run, /^async function runCommand\(/m);
 });
 
 test('control: the compile command statically loads the ONNX frontend and protobufjs', async () => {

@@ -96,6 +96,30 @@ test('run: N stacked samples run one by one, as runDetailed does; counts must ag
   );
 });
 
+test('inputView: the wasm memory run() reads an input from; filled and passed to run, the outputs of copies', async () => {
+  for (const build of ['scalar', 'simd'] as const) {
+    const m = await load(twoInOutBundle(), { build });
+    const r = rng(9);
+    const a = randF32(r, 6),
+      b = randF32(r, 6),
+      iv = Int32Array.from({ length: 6 }, (_, i) => i * 3 - 7);
+    const want = m.run({ a, b, iv });
+    const [va, vb, vi] = [m.inputView('a'), m.inputView('b'), m.inputView('iv')];
+    assert.instance(va, Float32Array);
+    assert.instance(vi, Int32Array);
+    assert.equal([va.length, vb.length, vi.length], [6, 6, 6]);
+    assert.ok(va.buffer !== a.buffer && va.buffer === vi.buffer, 'views share the wasm memory');
+    va.set(a);
+    vb.set(b);
+    vi.set(iv);
+    assert.equal(m.run({ a: va, b: vb, iv: vi }), want, build);
+    assert.throws(
+      () => m.inputView('sum'),
+      (e: unknown) => e instanceof BundleError && /unknown input 'sum' \(inputs: a, b, iv\)/.test((e as Error).message),
+    );
+  }
+});
+
 test('node load: from a file path; an unreadable path is a BundleError naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgec-load-'));
   try {
