@@ -262,6 +262,8 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     stagingBytes = 0;
   const loadedVariants = new Set<number>([0]);
   let current = 0;
+  /** run()'s input / output slots (ioOf below); declared before useVariant, which drops them, may run at load. */
+  let io: { ins: IoSlot[]; outs: IoSlot[]; names: Set<string> } | undefined;
   function useVariant(name: string): void {
     const k = variants.indexOf(name);
     if (k < 0)
@@ -283,7 +285,6 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
   // run()'s per-call path, kept free of wasm calls and views it need not make (on a ~10 µs model they were ~1 µs):
   // the current variant's input / output addresses and sizes (fixed once it is loaded; useVariant drops them) and
   // typed views of the whole memory (made again once memory has grown: the old buffer is then detached or shorter)
-  let io: { ins: IoSlot[]; outs: IoSlot[]; names: Set<string> } | undefined;
   const ioOf = () =>
     (io ??= {
       ins: info.inputs.map((t, i) => ({
