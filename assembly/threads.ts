@@ -26,7 +26,10 @@ import {
   K_DWCONV2D_QS8,
   K_CONV2D_QS8_FP32,
   K_DWCONV2D_QS8_FP32,
+  K_CONV2D_WINO_QS8,
+  K_CONV2D_WINO_QS8_FP32,
 } from './bundle/model';
+import { conv2dWinoQs8 } from './kernels/conv/qs8-conv2d-wino-wasmsimd';
 import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
@@ -142,6 +145,10 @@ function splittable(m: Model, s: StepInfo): bool {
   if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
   if (isFloatSplit(k)) return floatSplittable(m, s, threads);
+  if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
+    const y = m.tensors[s.outputs[0]];
+    return y.shape[0] == 1 && y.shape[1] >= 2 * threads;
+  }
   const conv = k == K_CONV2D_QS8 || k == K_CONV2D_QS8_FP32;
   if (!conv && k != K_DWCONV2D_QS8 && k != K_DWCONV2D_QS8_FP32) return false;
   const y = m.tensors[s.outputs[0]];
@@ -199,8 +206,29 @@ function runSlice(m: Model, s: StepInfo, t: i32, T: i32): void {
   if (isFloatSplit(k)) {
     memory.copy(changetype<usize>(sliceParams!), changetype<usize>(s.p), offsetof<StepParams>());
     runFloatSlice(m, s, t, T, sliceParams!);
-  } else if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
+  } else if (k == K_CONV2D_WINO_QS8) winoSlice<i64>(m, s, t, T);
+  else if (k == K_CONV2D_WINO_QS8_FP32) winoSlice<f32>(m, s, t, T);
+  else if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
   else runSliceOf<f32>(m, s, t, T, k == K_CONV2D_QS8_FP32);
+}
+
+/** Chunk t's output rows (whole 2-row tile rows but the last) of a Winograd step: the kernel's accumulators are the
+ *  direct conv's whatever the tiling, so a slice changes no byte. Its V panel is this instance's own heap block. */
+function winoSlice<R>(m: Model, s: StepInfo, t: i32, T: i32): void {
+  const x = m.tensors[s.inputs[0]],
+    y = m.tensors[s.outputs[0]];
+  const sh = x.shape,
+    os = y.shape;
+  const r0 = sliceAt(os[1], t, T, 2),
+    r1 = sliceAt(os[1], t + 1, T, 2);
+  if (r1 <= r0) return;
+  const q = sliceParams!;
+  memory.copy(changetype<usize>(q), changetype<usize>(s.p), offsetof<StepParams>());
+  q.pt = s.p.pt - r0;
+  const w = m.tensors[s.inputs[1]].ptr,
+    qc = m.tensors[s.inputs[2]].ptr;
+  const yp = y.ptr + <usize>r0 * <usize>(os[2] * os[3]);
+  conv2dWinoQs8<R>(x.ptr, w, qc, yp, 1, sh[1], sh[2], sh[3], r1 - r0, os[2], os[3], q, x.zeroPoint, y.zeroPoint);
 }
 
 /** Chunk t's rows of a split step in T chunks, requantised in R (qs8-requant.ts requantAt: i64 fixed point, f32

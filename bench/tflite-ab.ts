@@ -5,6 +5,8 @@
 // Every edgec output must equal the before build's 1-thread bytes and TFLite's values, or it stops.
 //   node --import tsx bench/tflite-ab.ts --before /tmp/base-build [--only kws,resnet8,ad] [--rounds 7] [--threads]
 // (build the older runtime with `git archive <commit> assembly asconfig.json | tar -x -C DIR` and asc in DIR.)
+// `--disable KERNEL` (no --before) compares bundles instead: before = this build on a bundle compiled without KERNEL
+// (e.g. Conv2DWino_QS8: the direct convs), after = this build on the default bundle.
 // Run by hand only, like the rest of the bench.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +25,13 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'kws,resnet8,ad' },
     rounds: { type: 'string', default: '7' },
     threads: { type: 'boolean', default: false },
+    disable: { type: 'string' },
   },
 });
-if (!values.before) throw new Error('usage: bench/tflite-ab.ts --before DIR [--only …] [--rounds N] [--threads]');
+if (!values.before === !values.disable)
+  throw new Error('usage: bench/tflite-ab.ts --before DIR | --disable KERNEL [--only …] [--rounds N] [--threads]');
+const beforeDir = values.before ?? '';
+const disabled = values.disable ? [values.disable] : undefined;
 
 const spawn = (): ThreadPort => {
   const w = startWorker('thread-worker');
@@ -38,9 +44,9 @@ const spawn = (): ThreadPort => {
 };
 const mod = (file: string) => new WebAssembly.Module(readFileSync(file));
 const builds = {
-  before: mod(join(values.before, 'edgec-simd.wasm')),
+  before: mod(disabled ? wasmPath('simd') : join(beforeDir, 'edgec-simd.wasm')),
   after: mod(wasmPath('simd')),
-  before2T: values.threads ? mod(join(values.before, 'edgec-threads.wasm')) : undefined,
+  before2T: values.threads ? mod(disabled ? wasmPath('threads') : join(beforeDir, 'edgec-threads.wasm')) : undefined,
   after2T: values.threads ? mod(wasmPath('threads')) : undefined,
 };
 const rounds = Number(values.rounds);
@@ -50,10 +56,15 @@ for (const name of values.only.split(',')) {
   const file = tflitePath(name);
   if (!file) throw new Error(`bench: '${name}' is not a .tflite bench model`);
   const c = await tfliteCase(file);
+  const old = disabled ? (await tfliteCase(file, { disableKernels: disabled })).bundle : c.bundle;
   const feed = { [c.inName]: c.x };
   const models: Record<string, Model> = {};
   for (const [k, wasm] of Object.entries(builds))
-    if (wasm) models[k] = await load(c.bundle, { wasm, threads: k.endsWith('2T') ? { count: 2, spawn } : undefined });
+    if (wasm)
+      models[k] = await load(k.startsWith('before') ? old : c.bundle, {
+        wasm,
+        threads: k.endsWith('2T') ? { count: 2, spawn } : undefined,
+      });
   const oracle = await tfliteRunner(c.tflite);
   const want = oracle.run([c.q])[0]!;
   const bytes = (m: Model) => Buffer.from((m.run(feed)[c.outName] as Float32Array).buffer);

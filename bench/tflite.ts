@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseTflite } from '../compiler/frontend/tflite/index.ts';
 import { compileQuantized } from '../compiler/quantize/index.ts';
+import type { CompileOptions } from '../compiler/compile.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
 import { load } from '../runtime/node.ts';
 import { tfliteRunner } from '../test/tflite-oracle.ts';
@@ -42,10 +43,10 @@ export interface TfliteCase {
 }
 
 /** Parses and compiles one .tflite and makes its input (shared with the Chromium bench). */
-export async function tfliteCase(file: string): Promise<TfliteCase> {
+export async function tfliteCase(file: string, opts: CompileOptions = {}): Promise<TfliteCase> {
   const bytes = new Uint8Array(readFileSync(file));
   const g: Graph = parseTflite(bytes, file);
-  const { bundle } = await compileQuantized(g, {});
+  const { bundle } = await compileQuantized(g, {}, opts);
   const inT = g.tensors.get(g.inputs[0]!)!,
     iq = inT.quant!,
     oq = g.tensors.get(g.outputs[0]!)!.quant!;

@@ -21,6 +21,8 @@ export interface CompileOptions {
   skipPasses?: boolean;
   /** Kernel variants the lowering must not pick (LowerOptions.disableKernels). */
   disableKernels?: readonly string[];
+  /** Kernel variants the lowering picks past their speed rule (LowerOptions.forceKernels). */
+  forceKernels?: readonly string[];
 }
 
 export interface CompileResult {
@@ -94,7 +96,9 @@ export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileRe
   const g = opts.skipPasses
     ? (verify(graph), cloneGraph(graph))
     : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
-  const lowered = lower(g, { disableKernels: opts.disableKernels });
+  // the scalar build runs a 3×3 conv as fast direct as through Winograd, which the simd builds gain from
+  const disableKernels = [...(opts.disableKernels ?? []), ...(opts.target === 'scalar' ? ['Conv2DWino_QS8'] : [])];
+  const lowered = lower(g, { disableKernels, forceKernels: opts.forceKernels });
   const plan = planLowered(lowered);
   checkLimits(lowered, plan, g.source);
   const bundle = emitBundle(lowered, plan, compileMetadata(opts, g.name));

@@ -43,6 +43,8 @@ export const K_KL_DIV = 40;
 export const K_BN_TRAIN = 41;
 export const K_BN_GRAD = 42;
 export const K_CONV2D_P8 = 43;
+export const K_CONV2D_WINO_QS8 = 44;
+export const K_CONV2D_WINO_QS8_FP32 = 45;
 export const K_RKD_DISTANCE = 60;
 export const K_RKD_ANGLE = 61;
 export const K_FAKE_QUANT = 62;
@@ -72,7 +74,7 @@ export const KERNEL_NAMES: string[] = [
   'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8', 'Conv1xK_QS8', 'ConvKx1_QS8', 'SoftmaxCrossEntropy_F32',
   'UnaryGrad_F32', 'ReduceSum_F32', 'SgdUpdate_F32', 'Conv2DGradInput_F32', 'Conv2DGradFilter_F32', 'MaxPoolGrad_F32',
   'AvgPoolGrad_F32', 'AdamUpdate_F32', 'GlobalNormScale_F32', 'MseLoss_F32', 'KlDivergence_F32', 'BatchNormTrain_F32',
-  'BatchNormGrad_F32', 'Conv2D_F32_P8', '', '', '', '',
+  'BatchNormGrad_F32', 'Conv2D_F32_P8', 'Conv2DWino_QS8', 'Conv2DWino_QS8_FP32', '', '',
   '', '', '', '', '', '',
   '', '', '', '', '', '',
   'RkdDistance_F32', 'RkdAngle_F32', 'FakeQuant_F32', 'FakeQuantGrad_F32', 'FakeQuantWeight_F32', 'FakeQuantBias_F32',
@@ -98,6 +100,8 @@ export function isQs8Kernel(k: i32): bool {
     case K_REQUANTIZE_QS8:
     case K_CONV1XK_QS8:
     case K_CONVKX1_QS8:
+    case K_CONV2D_WINO_QS8:
+    case K_CONV2D_WINO_QS8_FP32:
     case K_SOFTMAX_QS8:
     case K_LUT_QS8:
     case K_CONV2D_QS8_FP32:

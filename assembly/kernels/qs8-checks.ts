@@ -325,6 +325,23 @@ export function checkConvQs8(c: Checker, depthwise: bool, fp32: bool): void {
   } else if (!direct) c.fail('needs an im2col scratch tensor (input 3) unless 1x1, stride 1, unpadded and ungrouped');
 }
 
+/** Conv2DWino_QS8: a 3×3, stride 1, dilation 1, ungrouped conv; U' packed [ceil(Co/8), 16, ceil(Ci/8)·4, 32] bytes
+ *  (kernels/conv/qs8-conv2d-wino-wasmsimd.ts), no scratch. */
+export function checkConvWinoQs8(c: Checker, fp32: bool): void {
+  if (!c.counts(3, 3) || !c.params(P_CONV, 'ConvParams') || !c.clamp() || !checkWindowParams(c, true)) return;
+  const p = c.s.p;
+  if (p.kh != 3 || p.kw != 3 || p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.groups != 1) {
+    c.fail('Winograd needs a 3x3 kernel, stride 1, dilation 1 and groups 1');
+    return;
+  }
+  const io = checkConvIo(c);
+  if (io === null) return;
+  const Co = io.co;
+  if (!c.shape(io.y, 'output', StaticArray.fromArray<i32>([io.n, io.oh, io.ow, Co]))) return;
+  if (!c.shape(io.w, 'weights', StaticArray.fromArray<i32>([(Co + 7) >> 3, 16, ((io.c + 7) >> 3) << 2, 32]))) return;
+  c.qcOf(fp32, Co);
+}
+
 export function checkDenseQs8(c: Checker, fp32: bool): void {
   if (!c.counts(3, 3) || !c.params(P_DENSE, 'DenseParams') || !c.clamp()) return;
   const x = c.tensor(true, 0, 'input', DT_I8);

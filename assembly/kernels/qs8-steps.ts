@@ -28,7 +28,12 @@ import {
   K_AVGPOOL_QS8_RAW,
   K_MUL_QS8_FP32,
   K_GAP_QS8_FP32,
+  K_CONV2D_WINO_QS8,
+  K_CONV2D_WINO_QS8_FP32,
 } from '../bundle/model';
+import { conv2dWinoQs8 } from './conv/qs8-conv2d-wino-wasmsimd';
+import { conv2dWinoQs8Scalar } from './conv/qs8-conv2d-wino-scalar';
+import { refConv2dWinoQs8 } from '../reference/qs8-wino';
 import { conv2dQs8 } from './conv/qs8-conv2d-im2col';
 import {
   checkConvLineQs8,
@@ -39,6 +44,7 @@ import {
   checkSoftmaxQs8,
   checkLutQs8,
   checkAddQs8,
+  checkConvWinoQs8,
   checkElementwise,
   Checker,
 } from './qs8-checks';
@@ -186,10 +192,10 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     const qc = ptrAt(m, s, 1);
     if (ref) refRequantizeQs8(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
     else requantizeQs8Run(xp, qc, yp, <i32>y.elems, x.zeroPoint, y.zeroPoint);
-  } else if (k == K_SOFTMAX_QS8) {
+  } else if (k == K_SOFTMAX_QS8 || k == K_LUT_QS8) {
     tableStepQs8(m, s, ref);
-  } else if (k == K_LUT_QS8) {
-    tableStepQs8(m, s, ref);
+  } else if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
+    winoStepQs8(m, s, ref);
   } else if (k == K_CONV2D_QS8_FP32 || k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) {
     fp32StepQs8(m, s, ref);
   } else if (k == K_DWCONV2D_QS8_FP32 || k == K_GAP_QS8_FP32 || k == K_MUL_QS8_FP32) {
@@ -263,6 +269,28 @@ function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
   else convKx1Qs8<f32>(xp, w, qc, scratch, yp, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], p, zi, zo);
 }
 
+/** Conv2DWino_QS8 (R = i64) and its _FP32 variant (R = f32): the simd builds' kernel, the scalar build's, or the twin.
+ *  Out of line for wasm3's stack height, as tableStepQs8. */
+function winoStepQs8(m: Model, s: StepInfo, ref: bool): void {
+  if (s.kernel == K_CONV2D_WINO_QS8) winoStepOf<i64>(m, s, ref);
+  else winoStepOf<f32>(m, s, ref);
+}
+
+function winoStepOf<R>(m: Model, s: StepInfo, ref: bool): void {
+  const x = m.tensors[s.inputs[0]],
+    y = m.tensors[s.outputs[0]];
+  const w = ptrAt(m, s, 1),
+    qc = ptrAt(m, s, 2),
+    sh = x.shape,
+    os = y.shape,
+    zi = x.zeroPoint,
+    zo = y.zeroPoint;
+  if (ref) refConv2dWinoQs8<R>(x.ptr, w, qc, y.ptr, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], s.p, zi, zo);
+  else if (ASC_FEATURE_SIMD)
+    conv2dWinoQs8<R>(x.ptr, w, qc, y.ptr, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], s.p, zi, zo);
+  else conv2dWinoQs8Scalar<R>(x.ptr, w, qc, y.ptr, sh[0], sh[1], sh[2], sh[3], os[1], os[2], os[3], s.p, zi, zo);
+}
+
 /**
  * TFLite's table kernels (Softmax_QS8, Lut_QS8), kept out of runQs8Step: inlined there, their locals take it past
  * the 128 value slots wasm3 0.9.0 compiles one function with at the embedded ports' stack height (docs/embedding.md).
@@ -310,6 +338,7 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
   else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);
+  else if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) checkConvWinoQs8(c, k == K_CONV2D_WINO_QS8_FP32);
   else if (k == K_SOFTMAX_QS8) checkSoftmaxQs8(c);
   else if (k == K_LUT_QS8) checkLutQs8(c);
   else c.fail('not an int8 kernel');

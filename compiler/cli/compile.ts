@@ -33,9 +33,10 @@ Compiles a model into an .edgec bundle and prints steps, MACs, bundle and arena 
 
 options:
   -o, --output FILE       bundle to write (written atomically)
-  --target simd|scalar    runtime build the bundle is meant for (default simd): recorded in its metadata,
-                          and \`edgec inspect\` names the kernel file each step runs on that build. The
-                          steps are the same for both: either build runs any bundle (int8: same bytes)
+  --target simd|scalar    runtime build the bundle is meant for (default simd; scalar with --mcu): recorded
+                          in its metadata, and \`edgec inspect\` names the kernel file each step runs on that
+                          build. Either build runs any bundle (int8: same bytes); scalar keeps 3×3 stride-1
+                          int8 convs direct (simd: Winograd, 32/9 of their weight bytes)
   --dump-after PASS       print the IR graph after PASS to stdout; passes:
                           ${PASS_NAMES.join(', ')}
   --shape NAME=DIMS       fix a dynamic ONNX or TF.js input shape, e.g. --shape input=1x3x224x224 (repeatable)
@@ -150,7 +151,9 @@ export async function compileCommand(argv: string[]): Promise<number> {
   if (below !== undefined && !(below >= 0 && below <= 1))
     throw new UsageError(`--prune-branches-below expects a share in [0, 1], got '${prune}'`, 'compile');
   const compiled = await compileModel(model, {
-    target: (target ?? 'simd') as 'simd' | 'scalar',
+    // an --mcu image runs on the scalar build: its bundle keeps the direct 3×3 convs (Winograd's i16 weights take 32/9
+    // of their int8 bytes of flash)
+    target: (target ?? (values.mcu ? 'scalar' : 'simd')) as 'simd' | 'scalar',
     dumpAfter,
     shapes,
     quantize: values,

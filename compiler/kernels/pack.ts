@@ -87,3 +87,32 @@ export function packDenseWeights(w: Float32Array, n: number, k: number): Float32
   for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) packed[i * n + j] = w[j * k + i]!;
   return packed;
 }
+
+/** 2G of Winograd F(2, 3): integer, so U' = (2G)·g·(2G)ᵀ = 4·GgGᵀ is (|U'| ≤ 9·128, i16). */
+const G2 = [
+  [2, 0, 0],
+  [1, 1, 1],
+  [1, -1, 1],
+  [0, 0, 2],
+];
+
+/**
+ * Conv2DWino_QS8: OHWI [Co,3,3,Ci] → U' per (co, ci) as little-endian i16 in blocks of 8 output channels
+ * [ceil(Co/8)][16 ξ = 4i + j][Cip/2][8 co][2 ci] (Cip = Ci rounded up to 8, zero past Co and Ci): ceil(Co/8)·Cip·256
+ * bytes.
+ */
+export function packQs8Wino(w: ArrayLike<number>, co: number, ci: number): Int8Array {
+  const cip = Math.ceil(ci / 8) * 8,
+    out = new Int16Array(Math.ceil(co / 8) * cip * 128);
+  for (let o = 0; o < co; o++)
+    for (let c = 0; c < ci; c++)
+      for (let xi = 0; xi < 16; xi++) {
+        const gi = G2[xi >> 2]!,
+          gj = G2[xi & 3]!;
+        let u = 0;
+        for (let r = 0; r < 3; r++)
+          for (let s = 0; s < 3; s++) u += gi[r]! * w[((o * 3 + r) * 3 + s) * ci + c]! * gj[s]!;
+        out[(((o >> 3) * 16 + xi) * (cip / 2) + (c >> 1)) * 16 + (o & 7) * 2 + (c & 1)] = u;
+      }
+  return new Int8Array(out.buffer);
+}

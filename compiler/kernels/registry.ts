@@ -55,6 +55,7 @@ const QS8_CODE: Readonly<Record<string, readonly string[]>> = (() => {
   const fp32 = [`${steps}fp32StepQs8`];
   const table = [`${steps}tableStepQs8`];
   const pool = ['assembly/kernels/pool/qs8-pool/poolQs8'];
+  const wino = `${steps}winoStepQs8`;
   return {
     K_DWCONV2D_QS8: [
       'assembly/kernels/conv/qs8-dwconv2d-scalar/dwconv2dQs8Plane',
@@ -75,6 +76,8 @@ const QS8_CODE: Readonly<Record<string, readonly string[]>> = (() => {
     K_CONVKX1_QS8_FP32: fp32,
     K_GAP_QS8_FP32: fp32,
     K_MUL_QS8_FP32: [...fp32, 'assembly/kernels/elementwise/qs8-elementwise/mulQs8'],
+    K_CONV2D_WINO_QS8: [wino, 'assembly/kernels/conv/qs8-conv2d-wino-scalar/conv2dWinoQs8Scalar<i64>'],
+    K_CONV2D_WINO_QS8_FP32: [wino, 'assembly/kernels/conv/qs8-conv2d-wino-scalar/conv2dWinoQs8Scalar<f32>'],
   };
 })();
 const f32 = (
@@ -364,6 +367,25 @@ const ROWS: readonly KernelRow[] = [
     'checkConvLineQs8',
     'refConv2dQs8',
     (c) => lineScratch(c, false),
+  ),
+  // a 3×3 stride-1 ungrouped conv as an exact integer Winograd F(2×2, 3×3): the direct conv's accumulators bit for bit
+  qs8(
+    44,
+    'Conv2DWino_QS8',
+    'K_CONV2D_WINO_QS8',
+    'ConvParams',
+    "Conv2D_QS8 with KH = KW = 3, stride 1, dilation 1, groups 1; w i16 U' as bytes [Co₈,16,4·Ci₈,32]",
+    'checkConvWinoQs8',
+    'refConv2dWinoQs8',
+  ),
+  qs8(
+    45,
+    'Conv2DWino_QS8_FP32',
+    'K_CONV2D_WINO_QS8_FP32',
+    'ConvParams',
+    'Conv2DWino_QS8 with qc [2,Co]: bias, f32 scale',
+    'checkConvWinoQs8',
+    'refConv2dWinoQs8',
   ),
   f32(
     43,

@@ -1,6 +1,6 @@
 // The kernel variant files: one row per file of assembly/kernels/ that runs steps (its tile, weight packer and
 // builds). compiler/kernels/registry.ts re-exports these and maps KernelIds onto them (stepVariant).
-import { packConvWeightsP8, packQs8Depthwise, packQs8Gemm4x8c2 } from './pack.ts';
+import { packConvWeightsP8, packQs8Depthwise, packQs8Gemm4x8c2, packQs8Wino } from './pack.ts';
 
 /** A kernel variant: one file of assembly/kernels/ named dtype-op[-tile][-isa], the KernelIds it serves, what each
  *  build runs, and (for the GEMM-like ones) the tile the test grid walks and the weight packer tied to it. */
@@ -156,6 +156,23 @@ export const VARIANTS: readonly KernelVariant[] = [
     builds: BOTH,
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
+  },
+  // Winograd F(2×2, 3×3): m tiles of 2×2 pixels (4 per product pass), n output channels, k input channels
+  {
+    name: 'qs8-conv2d-wino-wasmsimd',
+    dir: 'conv',
+    serves: ['Conv2DWino_QS8', 'Conv2DWino_QS8_FP32'],
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 4, nr: 8, kr: 8 },
+    pack: packQs8Wino,
+  },
+  {
+    name: 'qs8-conv2d-wino-scalar',
+    dir: 'conv',
+    serves: ['Conv2DWino_QS8', 'Conv2DWino_QS8_FP32'],
+    builds: ['scalar'],
+    tile: { mr: 1, nr: 1, kr: 1 },
+    pack: packQs8Wino,
   },
   {
     name: 'qs8-conv2d-1xk',

@@ -117,10 +117,14 @@ export interface LowerOptions {
   /** KernelIds (registry names) the lowering must not pick, e.g. ['Conv1xK_QS8', 'ConvKx1_QS8'] to run 1×k convs
    *  through im2col (benches, tests): the next lowering rule that matches takes the node. */
   disableKernels?: readonly string[];
+  /** KernelIds (registry names) the lowering picks wherever they can run, past their speed rule (tests, benches):
+   *  ['Conv2DWino_QS8'] for every 3×3 stride-1 int8 conv Winograd runs exactly. */
+  forceKernels?: readonly string[];
 }
 
 export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
   const disabled = new Set((opts.disableKernels ?? []).map((k) => kernelByName(k).name));
+  const forced = new Set((opts.forceKernels ?? []).map((k) => kernelByName(k).name));
   const tensors: LoweredTensor[] = [];
   const steps: LoweredStep[] = [];
   const ids = new Map<string, number>();
@@ -200,7 +204,7 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
       const inputs = s.inputs;
       steps.push({ ...s, inputs, outputs: [defineOutput(out, n, extra)], macs: s.macs ?? 0, node: n.name });
     };
-    if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s), disabled }, n)) continue;
+    if (lowerInt8Node({ g, idOf, newTensor, push: (s) => push(s), disabled, forced }, n)) continue;
     if (lowerTrainNode({ g, idOf, newTensor, defineOutput, steps, tensors }, n)) continue;
     switch (n.op) {
       case 'Conv2D': {

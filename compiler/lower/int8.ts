@@ -12,7 +12,7 @@ import { isInt8Node } from '../ir/ops/index.ts';
 import { accumulatorFits, addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
 import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
-import { packQs8Depthwise, packQs8Gemm4x8c2 } from '../kernels/pack.ts';
+import { packQs8Depthwise, packQs8Gemm4x8c2, packQs8Wino } from '../kernels/pack.ts';
 import { kernelById, kernelByName } from '../kernels/registry.ts';
 import type { ConvShape } from '../kernels/scratch.ts';
 
@@ -26,6 +26,8 @@ export interface Int8LowerContext {
   push(s: Omit<LoweredStep, 'node' | 'macs' | 'outputs'> & { macs?: number }): void;
   /** KernelIds (registry names) the lowering must not pick: the next matching rule takes the node. */
   disabled: ReadonlySet<string>;
+  /** KernelIds (registry names) picked past their speed rule (LowerOptions.forceKernels). */
+  forced?: ReadonlySet<string>;
 }
 
 /**
@@ -38,6 +40,24 @@ const QS8_CONV_RULES: readonly { kernel: string; match: (c: ConvShape) => boolea
   { kernel: 'ConvKx1_QS8', match: (c) => c.groups === 1 && c.kw === 1 && c.kh > 1 && c.dh === 1, scratchName: 'lines' },
   { kernel: 'Conv2D_QS8', match: () => true, scratchName: 'im2col' },
 ];
+
+/**
+ * Conv2DWino_QS8 (exact Winograd F(2×2, 3×3), kernels/conv/qs8-conv2d-wino-wasmsimd.ts) takes a 3×3 stride-1 ungrouped
+ * conv when the A/B in docs/benchmarks.md measured it faster than im2col (winoWins) and every channel keeps
+ * 512·Σ|w| < 2^31: then 4·acc stays an exact i32 (|x| ≤ 128, so |4·Σ x·w| ≤ 512·Σ|w|) and the kernel gives the
+ * direct conv's accumulators bit for bit.
+ */
+function winoFits(c: ConvShape, co: number, sumAbsW: (c: number) => number, force: boolean): boolean {
+  if (c.kh !== 3 || c.kw !== 3 || c.sh !== 1 || c.sw !== 1 || c.dh !== 1 || c.dw !== 1 || c.groups !== 1) return false;
+  if (!force && !winoWins(c, co)) return false;
+  for (let o = 0; o < co; o++) if (512 * sumAbsW(o) >= 2 ** 31) return false;
+  return true;
+}
+
+/** The shapes where Winograd beat im2col + GEMM in bench/tflite-ab.ts (docs/benchmarks.md, "Winograd"). */
+function winoWins(c: ConvShape, co: number): boolean {
+  return c.ci >= 8 && co >= 8 && c.oh * c.ow >= 16;
+}
 
 /** qc [3, n]: bias row, multiplier row, shift row; or for float32 scales (the *_QS8_FP32 kernels) [2, n]: bias row,
  *  scale row (f32 bits). */
@@ -213,6 +233,17 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
           params: conv,
           macs,
         });
+        return true;
+      }
+      if (
+        !ctx.disabled.has('Conv2DWino_QS8') &&
+        winoFits(geo, co, (c) => sumW(c, true), !!ctx.forced?.has('Conv2DWino_QS8'))
+      ) {
+        const cb = Math.ceil(co / 8),
+          ch = Math.ceil(ci / 8) * 4;
+        const wid = constTensor(`${wt.name}:wino`, fb.DType.I8, [cb, 16, ch, 32], i8Bytes(packQs8Wino(w, co, ci)));
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [qcRows, co], qcBytes(folded, fp));
+        ctx.push({ kernel: variantId(g, 'Conv2DWino_QS8'), inputs: [ctx.idOf(x, n), wid, qc], params: conv, macs });
         return true;
       }
       const Kp2 = Math.ceil(K / 2) * 2;

@@ -67,6 +67,8 @@ export enum KernelId {
   BatchNormTrain_F32 = 41,
   BatchNormGrad_F32 = 42,
   Conv2D_F32_P8 = 43,
+  Conv2DWino_QS8 = 44,
+  Conv2DWino_QS8_FP32 = 45,
   RkdDistance_F32 = 60,
   RkdAngle_F32 = 61,
   FakeQuant_F32 = 62,

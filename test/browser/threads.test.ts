@@ -85,7 +85,10 @@ if (!existsSync(CHROMIUM)) {
       assert.ok(
         steps.kernel.some(
           (k, i) =>
-            (k === fb.KernelId.Conv2D_QS8 || k === fb.KernelId.DepthwiseConv2D_QS8) && steps.macs[i]! >= MIN_SPLIT_MACS,
+            (k === fb.KernelId.Conv2D_QS8 ||
+              k === fb.KernelId.Conv2DWino_QS8 ||
+              k === fb.KernelId.DepthwiseConv2D_QS8) &&
+            steps.macs[i]! >= MIN_SPLIT_MACS,
         ),
         'a conv step large enough to be split',
       );

@@ -49,7 +49,8 @@ for (const row of GRIDDED) {
         const label = `${row.name} (${v.name}) m${d.m} n${d.n} k${d.k}`;
         const c = BUILDERS[row.name]!(d, i++);
         cases++;
-        const bundle = compileGraph(c.graph, { skipPasses: true }).bundle;
+        const { disableKernels, forceKernels } = c;
+        const bundle = compileGraph(c.graph, { skipPasses: true, disableKernels, forceKernels }).bundle;
         assert.ok(
           kernelsOf(bundle).includes(row.id),
           `${label}: lowered to ${kernelsOf(bundle).map((k) => fb.KernelId[k])}`,

@@ -55,6 +55,8 @@ const SPLIT_IDS: number[] = [
   fb.KernelId.DepthwiseConv2D_QS8,
   fb.KernelId.Conv2D_QS8_FP32,
   fb.KernelId.DepthwiseConv2D_QS8_FP32,
+  fb.KernelId.Conv2DWino_QS8,
+  fb.KernelId.Conv2DWino_QS8_FP32,
 ];
 
 const cases: Case[] = [

@@ -16,6 +16,9 @@ export interface GridCase {
   inputs: Record<string, TensorArray>;
   /** f32 outputs: |got − want| ≤ tol; int8 / int32 outputs must equal the reference exactly. */
   tol: number;
+  /** Lowering choices the case needs (CompileOptions): e.g. the direct conv where Winograd would be picked. */
+  disableKernels?: string[];
+  forceKernels?: string[];
 }
 export type Builder = (d: Dims, i: number) => GridCase;
 

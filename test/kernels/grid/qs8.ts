@@ -28,7 +28,18 @@ function tfliteArithmetic(c: ReturnType<Builder>): ReturnType<Builder> {
 }
 
 export const GRID: Record<string, Builder> = {
-  Conv2D_QS8: ({ m, n, k }, i) => conv(i, [1, 3, m, k], [n, 3, 3, k], { padding: i % 2 ? 'same' : [1, 0, 1, 2] }),
+  Conv2D_QS8: ({ m, n, k }, i) => ({
+    ...conv(i, [1, 3, m, k], [n, 3, 3, k], { padding: i % 2 ? 'same' : [1, 0, 1, 2] }),
+    disableKernels: ['Conv2DWino_QS8'],
+  }),
+  // m output columns (2×2 tiles: odd and even), odd and even rows, same / asymmetric / no padding; every size forced
+  // onto Winograd (the lowering's speed rule would send the smallest to im2col)
+  Conv2DWino_QS8: ({ m, n, k }, i) => {
+    const pad = i % 3;
+    const x = [1, 3 + (i % 2) + (pad === 0 ? 2 : 0), m + (pad === 0 ? 2 : 0), k];
+    const padding = pad === 0 ? 'valid' : pad === 1 ? 'same' : [1, 0, 1, 2];
+    return { ...conv(i, x, [n, 3, 3, k], { padding }), forceKernels: ['Conv2DWino_QS8'] };
+  },
   Conv1xK_QS8: ({ m, n, k }, i) => conv(i, [1, 2, m, k], [n, 1, 3, k], { padding: 'same' }),
   ConvKx1_QS8: ({ m, n, k }, i) => conv(i, [1, m, 2, k], [n, 3, 1, k], { padding: 'same' }),
   // one channel is a plain conv
@@ -101,6 +112,7 @@ export const GRID: Record<string, Builder> = {
   ...Object.fromEntries(
     [
       ['Conv2D_QS8', 'Conv2D_QS8_FP32'],
+      ['Conv2DWino_QS8', 'Conv2DWino_QS8_FP32'],
       ['Conv1xK_QS8', 'Conv1xK_QS8_FP32'],
       ['ConvKx1_QS8', 'ConvKx1_QS8_FP32'],
       ['DepthwiseConv2D_QS8', 'DepthwiseConv2D_QS8_FP32'],
