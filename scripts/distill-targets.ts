@@ -15,7 +15,7 @@
 //        [--mnist-epochs N] [--mnist-augment crop=2] [--mnist-hidden 0] [--kd-alpha 0.7] [--kd-temperature 4]
 //        [--unlab-epochs N] [--kd-from kd.json] [--qad-epochs 2] [--qad-lr 0.0005]
 //        [--continual-alpha 0.5] [--continual-lr 0.001] [--continual-epochs E] [--continual-schedule cosine]
-//        [--continual-joint] [--replay 500] [--replay-share 0.5] [--replay-select border] [--replay-pool all]
+//        [--continual-joint] [--replay 500] [--replay-share 0.5] [--replay-select first|border|herding] [--replay-pool all]
 //        [--replay-labels] [--continual-align] [--continual-from DIR] [--tag T]
 //        [--runs kd,unlab,qad,qadctl,continual,mnist] [--out results.json]
 //   --replay-select / --replay-pool all: the buffer is --replay N of all class-0–4 training images, chosen by

@@ -61,8 +61,9 @@ options:
                             previous model's top-1); needs --labels and α < 1
   --replay-share F          fraction of every epoch's rows taken from the --replay buffer (default 0.2)
   --replay-size N           keep N samples of the --replay file (a pool of old-task samples), class-balanced
-  --replay-select first|border  which: the first of each class (default), or those the previous model finds most
-                            like the new classes (its softmax mass outside the old classes)
+  --replay-select first|border|herding  which: the first of each class (default), those the previous model
+                            finds most like the new classes (its softmax mass outside the old classes), or
+                            herding (iCaRL: whose mean penultimate feature best matches the class mean)
   --continual-align         weight aligning after training: the new classes' rows of the final Dense scaled to
                             the old rows' mean norm (the summary also shows the sets before it)
 ${BRANCHED_HELP}
@@ -266,8 +267,8 @@ export async function distillCommand(argv: string[]): Promise<number> {
   if (share !== undefined && !replay) throw USAGE('--replay-share needs --replay');
   const replaySize = number(values['replay-size'], 'replay-size', (x) => Number.isInteger(x) && x >= 1, 'a count ≥ 1');
   const select = values['replay-select'];
-  if (select !== undefined && select !== 'first' && select !== 'border')
-    throw USAGE(`--replay-select must be first or border, got '${select}'`);
+  if (select !== undefined && select !== 'first' && select !== 'border' && select !== 'herding')
+    throw USAGE(`--replay-select must be first, border or herding, got '${select}'`);
   if ((replaySize !== undefined || select !== undefined) && !replay)
     throw USAGE(`--${replaySize !== undefined ? 'replay-size' : 'replay-select'} needs --replay`);
   if (select !== undefined && replaySize === undefined) throw USAGE('--replay-select needs --replay-size N');

@@ -37,12 +37,16 @@ export function replayLabels(teacher: Teacher, r: Replay, old?: [number, number]
   });
 }
 
-/** The buffer as trained on: `r.select` applied to the pool (needs the old classes), and its labels. */
+/**
+ * The buffer as trained on: `r.select` applied to the pool (needs the old classes), and its labels. `features`:
+ * the previous model's penultimate features of the pool [size, dim] (herding only).
+ */
 export function replayBuffer(
   teacher: Teacher,
   r: Replay,
   old: [number, number] | undefined,
   source: string,
+  features?: { data: Float32Array; dim: number },
 ): { data: Dataset; labels: Int32Array } {
   if (!r.select) return { data: r.data, labels: replayLabels(teacher, r, old) };
   const { by, count } = r.select;
@@ -52,7 +56,7 @@ export function replayBuffer(
     throw new ModelError(source, 'replay select', 'needs the old classes (new labels that never name one class range)');
   const logits = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
   const labels = replayLabels(teacher, r, old, logits);
-  const keep = selectReplay(by, count, labels, logits, teacher.classes, old);
+  const keep = selectReplay(by, count, labels, logits, teacher.classes, old, features);
   return { data: subsetOf(r.data, keep), labels: Int32Array.from(keep, (i) => labels[i]!) };
 }
 

@@ -358,7 +358,7 @@ test('bad input: one error naming the file, node or flag; nothing written', () =
   bad(2, /--replay-select needs --replay-size N/, ...resume, '--replay', 'x.npy', '--replay-select', 'border');
   bad(
     2,
-    /--replay-select must be first or border, got 'best'/,
+    /--replay-select must be first, border or herding, got 'best'/,
     ...resume,
     '--replay',
     'x.npy',
