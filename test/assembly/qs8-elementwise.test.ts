@@ -1,5 +1,5 @@
 // assembly/kernels/elementwise/qs8-elementwise.ts: Add_QS8's i32 row (16-bit multiplier halves, dot_i16x8, shift
-// 17..46; BigInt proof) and its i64 fallback, Quantize_QS8's SIMD blocks at the saturation edges; graphs byte for
+// 17..46; BigInt proof) and its i64 fallback, Quantize_QS8's SIMD blocks at the rounding and saturation edges; graphs byte for
 // byte against the TS integer reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -174,8 +174,15 @@ test('Add_QS8 with both inputs row-major like the output runs as one row: traili
   }
 });
 
-test('Quantize_QS8 SIMD blocks: the clamp is the saturating conversions — values around ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
+test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values around ±0.5, ±1.5, ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
   const around = [
+    Math.fround(0.5 - 2 ** -25),
+    Math.fround(0.5 + 2 ** -24),
+    1.5,
+    Math.fround(1.5 - 2 ** -23),
+    2.5,
+    Math.fround(2.5 + 2 ** -22),
+    Math.fround(127.5 - 2 ** -17),
     127.5,
     128.5,
     126.5,

@@ -192,29 +192,34 @@ function addQs8Row(a: usize, b: usize, o: usize, n: i32, ma: i64, mb: i64, sh: i
 export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // quantizeQs8 on 4 lanes, op for op (IEEE f32 div/trunc/sub/add are lane-wise identical; the ±1 steps add
-    // exactly 0 or 1; NaN lanes take zp); 16 values per step. The clamp to [−128, 127] is the saturating
-    // conversions: v is integer-valued (or ±∞), so trunc_sat then the i32 → i16 → i8 narrows clamp it as the
-    // f32 compares would.
-    const sv = f32x4.splat(scale), zf = f32x4.splat(<f32>zp), zi = i32x4.splat(zp);
+    // quantizeQs8 on 4 lanes, same bits in fewer ops (16 values per step; the division is the same f32 one):
+    // NaN lanes become +0 (then zp); t is clamped to [−128 − zp, 127 − zp], integers, which commutes with the
+    // monotone rounding and stands for the clamp after it; rounding half away from zero is trunc(t ± c) with
+    // c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 255; t ± 0.5 would round 0.5 − 2^−25 up to 1);
+    // the integer-valued result plus 1.5·2^23 has it in its low mantissa bits, zp folded into the subtraction.
+    // Checked against quantizeQs8 on all 2^32 f32 t for zp −128, −37, 0, 5, 127 (by hand, in JS with Math.fround).
+    const sv = f32x4.splat(scale), lo = f32x4.splat(<f32>(<i32>-128 - zp)), hi = f32x4.splat(<f32>(<i32>127 - zp));
+    const zb = i32x4.splat(QUANT_MAGIC_BITS - zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
-      const q0 = quant4(v128.load(xp), sv, zf, zi), q1 = quant4(v128.load(xp, 16), sv, zf, zi);
-      const q2 = quant4(v128.load(xp, 32), sv, zf, zi), q3 = quant4(v128.load(xp, 48), sv, zf, zi);
+      const q0 = quant4(v128.load(xp), sv, lo, hi, zb), q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb);
+      const q2 = quant4(v128.load(xp, 32), sv, lo, hi, zb), q3 = quant4(v128.load(xp, 48), sv, lo, hi, zb);
       v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
     }
   }
   for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
 }
 
+const QUANT_MAGIC: f32 = 12582912.0; // 1.5·2^23
+const QUANT_MAGIC_BITS: i32 = 0x4b400000;
+const QUANT_HALF_BELOW: f32 = reinterpret<f32>(0x3effffff); // 0.5 − 2^−25
+
 // @ts-ignore: decorator
-@inline function quant4(xv: v128, sv: v128, zf: v128, zi: v128): v128 {
-  const t = f32x4.div(xv, sv);
-  let r = f32x4.trunc(t);
-  const d = f32x4.sub(t, r), one = f32x4.splat(1);
-  r = f32x4.add(r, v128.and(f32x4.ge(d, f32x4.splat(0.5)), one));
-  r = f32x4.sub(r, v128.and(f32x4.le(d, f32x4.splat(-0.5)), one));
-  return v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.add(r, zf)), zi, f32x4.eq(t, t));
+@inline function quant4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128): v128 {
+  let t = f32x4.div(xv, sv);
+  t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
+  const c = v128.or(v128.and(t, i32x4.splat(0x80000000)), f32x4.splat(QUANT_HALF_BELOW));
+  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), f32x4.splat(QUANT_MAGIC)), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
