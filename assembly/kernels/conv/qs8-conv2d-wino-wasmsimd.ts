@@ -89,11 +89,6 @@ export function conv2dWinoQs8<R>(
 
 /** V = BᵀdB of one tile's 4×4 window at (ih0, iw0) into panel slot t, 8 channels at a time: each window row times
  *  B (b_i0 = e0 − e2, b_i1 = e1 + e2, b_i2 = e2 − e1, b_i3 = e1 − e3), then Bᵀ down the columns. */
-// @ts-ignore: decorator
-@inline function put(d: usize, v: v128): void {
-  v128.store(d, v);
-}
-
 function inputTile(x: usize, H: i32, W: i32, Ci: i32, Cip: i32, ih0: i32, iw0: i32, t: i32, zp: i32): void {
   const zv = i16x8.splat(<i16>zp);
   const xs = <usize>(Cip << 3);
@@ -133,22 +128,22 @@ function inputTile(x: usize, H: i32, W: i32, Ci: i32, Cip: i32, ih0: i32, iw0: i
       b33 = i16x8.sub(e1, e3);
     // ξ = 4i + j: V_0j = b0j − b2j, V_1j = b1j + b2j, V_2j = b2j − b1j, V_3j = b1j − b3j
     const d = panel + <usize>(c << 3) + <usize>(t << 4);
-    put(d, i16x8.sub(b00, b20));
-    put(d + xs, i16x8.sub(b01, b21));
-    put(d + 2 * xs, i16x8.sub(b02, b22));
-    put(d + 3 * xs, i16x8.sub(b03, b23));
-    put(d + 4 * xs, i16x8.add(b10, b20));
-    put(d + 5 * xs, i16x8.add(b11, b21));
-    put(d + 6 * xs, i16x8.add(b12, b22));
-    put(d + 7 * xs, i16x8.add(b13, b23));
-    put(d + 8 * xs, i16x8.sub(b20, b10));
-    put(d + 9 * xs, i16x8.sub(b21, b11));
-    put(d + 10 * xs, i16x8.sub(b22, b12));
-    put(d + 11 * xs, i16x8.sub(b23, b13));
-    put(d + 12 * xs, i16x8.sub(b10, b30));
-    put(d + 13 * xs, i16x8.sub(b11, b31));
-    put(d + 14 * xs, i16x8.sub(b12, b32));
-    put(d + 15 * xs, i16x8.sub(b13, b33));
+    v128.store(d, i16x8.sub(b00, b20));
+    v128.store(d + xs, i16x8.sub(b01, b21));
+    v128.store(d + 2 * xs, i16x8.sub(b02, b22));
+    v128.store(d + 3 * xs, i16x8.sub(b03, b23));
+    v128.store(d + 4 * xs, i16x8.add(b10, b20));
+    v128.store(d + 5 * xs, i16x8.add(b11, b21));
+    v128.store(d + 6 * xs, i16x8.add(b12, b22));
+    v128.store(d + 7 * xs, i16x8.add(b13, b23));
+    v128.store(d + 8 * xs, i16x8.sub(b20, b10));
+    v128.store(d + 9 * xs, i16x8.sub(b21, b11));
+    v128.store(d + 10 * xs, i16x8.sub(b22, b12));
+    v128.store(d + 11 * xs, i16x8.sub(b23, b13));
+    v128.store(d + 12 * xs, i16x8.sub(b10, b30));
+    v128.store(d + 13 * xs, i16x8.sub(b11, b31));
+    v128.store(d + 14 * xs, i16x8.sub(b12, b32));
+    v128.store(d + 15 * xs, i16x8.sub(b13, b33));
   }
 }
 

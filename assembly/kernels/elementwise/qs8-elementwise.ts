@@ -4,7 +4,15 @@
 // out = clamp(round_half_even(f32((a − zp_a)·(b − zp_b))·scale) + zp, q_min, q_max) (the product is exact in f32);
 // Quantize_QS8 (f32 → i8), Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
 import { StepParams } from '../../bundle/model';
-import { requantQs8, quantizeQs8, dequantizeQs8, requantFp32, requantFp32v } from '../gemm/qs8-requant';
+import {
+  requantQs8,
+  quantizeQs8,
+  dequantizeQs8,
+  requantFp32,
+  requantFp32v,
+  FP32_MAGIC,
+  FP32_MAGIC_BITS,
+} from '../gemm/qs8-requant';
 
 export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
   // shape padded on the left to rank 6 (strides 0); locals only: nothing allocates per run
@@ -199,7 +207,7 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
     // the integer-valued result plus 1.5·2^23 has it in its low mantissa bits, zp folded into the subtraction.
     // Checked against quantizeQs8 on all 2^32 f32 t for zp −128, −37, 0, 5, 127 (by hand, in JS with Math.fround).
     const sv = f32x4.splat(scale), lo = f32x4.splat(<f32>(<i32>-128 - zp)), hi = f32x4.splat(<f32>(<i32>127 - zp));
-    const zb = i32x4.splat(QUANT_MAGIC_BITS - zp);
+    const zb = i32x4.splat(FP32_MAGIC_BITS - zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
       const q0 = quant4(v128.load(xp), sv, lo, hi, zb), q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb);
@@ -210,8 +218,6 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
 }
 
-const QUANT_MAGIC: f32 = 12582912.0; // 1.5·2^23
-const QUANT_MAGIC_BITS: i32 = 0x4b400000;
 const QUANT_HALF_BELOW: f32 = reinterpret<f32>(0x3effffff); // 0.5 − 2^−25
 
 // @ts-ignore: decorator
@@ -219,7 +225,7 @@ const QUANT_HALF_BELOW: f32 = reinterpret<f32>(0x3effffff); // 0.5 − 2^−25
   let t = f32x4.div(xv, sv);
   t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
   const c = v128.or(v128.and(t, i32x4.splat(0x80000000)), f32x4.splat(QUANT_HALF_BELOW));
-  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), f32x4.splat(QUANT_MAGIC)), zb);
+  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), f32x4.splat(FP32_MAGIC)), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {

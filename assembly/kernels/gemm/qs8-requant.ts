@@ -92,8 +92,8 @@
 }
 
 /** 1.5·2^23: f32 values in [2^23, 2^24) are spaced 1 apart, so adding it to |v| ≤ 2^22 rounds v half to even. */
-const FP32_MAGIC: f32 = 12582912.0;
-const FP32_MAGIC_BITS: i32 = 0x4b400000;
+export const FP32_MAGIC: f32 = 12582912.0;
+export const FP32_MAGIC_BITS: i32 = 0x4b400000;
 
 /**
  * requantFp32x4 with the bounds (lo − zp, hi − zp as f32) and zp as vectors, for loops that hold them. Same bits as
