@@ -29,9 +29,17 @@ import type { RelationalKind } from '../train/distill-loss.ts';
 import type { OptimizerOptions } from '../train/training-graph.ts';
 import { evalBundle, studentPlan, trainedGraph, type StudentOptions, type StudentPlan } from './plan.ts';
 import { finalReport, topAmong, type DistillReport, type EpochLine } from './report.ts';
-import { bundleTeacher, graphTeacher, logitsOf, tensorOf, unusedTeacher, type Teacher } from './teacher.ts';
-import { TeacherBatches, teacherOutputs } from './batches.ts';
-import { replayBuffer, withReplay, type Replay } from './replay.ts';
+import {
+  bundleTeacher,
+  embeddingOf,
+  graphTeacher,
+  logitsOf,
+  tensorOf,
+  unusedTeacher,
+  type Teacher,
+} from './teacher.ts';
+import { TeacherBatches } from './batches.ts';
+import { herdingTeacher, replayBuffer, withReplay, type Replay } from './replay.ts';
 import { alignHead, headOf } from './continual.ts';
 
 export type { DistillReport, EpochLine } from './report.ts';
@@ -140,35 +148,6 @@ function studentTensor(orig: Graph, forward: Graph, name: string, what: string):
   );
 }
 
-/** The embedding feeding the final Dense that produces `logits` ([B, D]), for relational KD (or `what`). */
-function embeddingOf(g: Graph, logits: string, what = 'relational KD'): string {
-  const n = g.nodes.find((k) => k.outputs.includes(logits));
-  if (n?.op !== 'Dense')
-    throw new ModelError(
-      g.source,
-      `output '${logits}'`,
-      `${what} needs logits from a Dense layer${what === 'relational KD' ? ' (or name the embedding)' : ''}`,
-    );
-  return n.inputs[0]!;
-}
-
-/** Herding's features: the previous model's penultimate ones (its final Dense's input) on every pool sample. */
-async function poolFeatures(teacher: Teacher, pool: Dataset, sampleShape: number[], build: 'simd' | 'scalar') {
-  if (!teacher.graph)
-    throw new ModelError(
-      teacher.source,
-      'replay select herding',
-      "needs the previous model's graph (its penultimate features), not a compiled bundle",
-    );
-  const g = teacher.graph;
-  const emb = embeddingOf(g, logitsOf(g), 'herding');
-  // by its node's name: a model.json graph declares no intermediate tensors
-  const name = g.nodes.find((n) => n.outputs[0] === emb)?.name ?? emb;
-  const t = await graphTeacher(g, [name], sampleShape, build);
-  const data = teacherOutputs(t, (rows) => pool.readSamples(rows), pool.size).get(name)!;
-  return { data, dim: data.length / pool.size };
-}
-
 export async function distill(job: DistillJob): Promise<DistillResult> {
   const src = job.student.source;
   const T = job.temperature ?? 4;
@@ -233,9 +212,9 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
     throw new ModelError(src, 'replay', 'needs the new labels (the buffer is learned through the hard-label term)');
   if (job.align && !oc) throw new ModelError(src, 'align', 'weight aligning needs the old classes (oldClasses)');
   const head = job.align ? headOf(forward, studentLogits) : undefined;
-  const herd =
-    job.replay?.select?.by === 'herding' ? await poolFeatures(teacher, job.replay.data, sampleShape, build) : undefined;
-  const buffer = job.replay && replayBuffer(teacher, job.replay, oc, src, herd);
+  // herding: the previous model run once over the pool gives both the logits and the penultimate features
+  const herd = job.replay?.select?.by === 'herding' ? await herdingTeacher(teacher, sampleShape, build) : undefined;
+  const buffer = job.replay && replayBuffer(herd?.teacher ?? teacher, job.replay, oc, src, herd?.feature);
   const data = buffer ? withReplay(job.data, { ...job.replay!, data: buffer.data }, buffer.labels, src) : job.data;
   const out = (name: string) => teacher.outputs.find((o) => o.name === name)!;
   const opts: StudentOptions = {

@@ -4,11 +4,13 @@
 // label for the hard-label term is the stored label when there is one, else the previous model's argmax (over
 // the old classes when they are known — the buffer is old-task data — else over every class): that term keeps
 // the old classes' logits above the new ones on old inputs, which the soft targets (renormalised over the old
-// classes only) cannot. `select` keeps `count` samples of a larger pool (compiler/distill/continual.ts).
+// classes only) cannot. `select` keeps `count` samples of a larger pool (compiler/distill/continual.ts); the
+// previous model runs over the pool once, and for herding that one run (herdingTeacher: the same graph with its
+// penultimate tensor as a second output) gives the logits and the features together.
 import { ModelError } from '../ir/graph.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { teacherOutputs } from './batches.ts';
-import type { Teacher } from './teacher.ts';
+import { embeddingOf, graphTeacher, logitsOf, type Teacher } from './teacher.ts';
 import { selectReplay, type ReplaySelect } from './continual.ts';
 
 export interface Replay {
@@ -38,15 +40,37 @@ export function replayLabels(teacher: Teacher, r: Replay, old?: [number, number]
 }
 
 /**
- * The buffer as trained on: `r.select` applied to the pool (needs the old classes), and its labels. `features`:
- * the previous model's penultimate features of the pool [size, dim] (herding only).
+ * Herding's pool teacher: `teacher`'s graph compiled with its logits and its penultimate features (the final
+ * Dense's input) as outputs, and the output name of the features. Refused for a compiled bundle (no graph).
+ */
+export async function herdingTeacher(
+  teacher: Teacher,
+  sampleShape: readonly number[],
+  build: 'simd' | 'scalar',
+): Promise<{ teacher: Teacher; feature: string }> {
+  if (!teacher.graph)
+    throw new ModelError(
+      teacher.source,
+      'replay select herding',
+      "needs the previous model's graph (its penultimate features), not a compiled bundle",
+    );
+  const g = teacher.graph;
+  const emb = embeddingOf(g, logitsOf(g), 'herding');
+  // by its node's name: a model.json graph declares no intermediate tensors
+  const feature = g.nodes.find((n) => n.outputs[0] === emb)?.name ?? emb;
+  return { teacher: await graphTeacher(g, [feature], sampleShape, build), feature };
+}
+
+/**
+ * The buffer as trained on: `r.select` applied to the pool (needs the old classes), and its labels. `teacher`
+ * runs over the pool once; herding reads its output `feature` [size, dim] (herdingTeacher) beside the logits.
  */
 export function replayBuffer(
   teacher: Teacher,
   r: Replay,
   old: [number, number] | undefined,
   source: string,
-  features?: { data: Float32Array; dim: number },
+  feature?: string,
 ): { data: Dataset; labels: Int32Array } {
   if (!r.select) return { data: r.data, labels: replayLabels(teacher, r, old) };
   const { by, count } = r.select;
@@ -54,9 +78,19 @@ export function replayBuffer(
     throw new ModelError(source, 'replay select count', `must be a whole number ≥ 1, found ${count}`);
   if (!old)
     throw new ModelError(source, 'replay select', 'needs the old classes (new labels that never name one class range)');
-  const logits = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size).get('logits')!;
+  const out = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size);
+  const logits = out.get('logits')!;
+  const f = feature === undefined ? undefined : out.get(feature);
   const labels = replayLabels(teacher, r, old, logits);
-  const keep = selectReplay(by, count, labels, logits, teacher.classes, old, features);
+  const keep = selectReplay(
+    by,
+    count,
+    labels,
+    logits,
+    teacher.classes,
+    old,
+    f && { data: f, dim: f.length / r.data.size },
+  );
   return { data: subsetOf(r.data, keep), labels: Int32Array.from(keep, (i) => labels[i]!) };
 }
 

@@ -52,6 +52,18 @@ export function logitsOf(g: Graph): string {
   return last?.op === 'Softmax' ? last.inputs[0]! : out;
 }
 
+/** The embedding feeding the final Dense that produces `logits` ([B, D]), for relational KD (or `what`). */
+export function embeddingOf(g: Graph, logits: string, what = 'relational KD'): string {
+  const n = g.nodes.find((k) => k.outputs.includes(logits));
+  if (n?.op !== 'Dense')
+    throw new ModelError(
+      g.source,
+      `output '${logits}'`,
+      `${what} needs logits from a Dense layer${what === 'relational KD' ? ' (or name the embedding)' : ''}`,
+    );
+  return n.inputs[0]!;
+}
+
 /** How to bring a student sample into the teacher's layout: 'same', or a 3-D permutation (CHW ↔ HWC). */
 function layoutMap(
   student: readonly number[],

@@ -2,12 +2,18 @@
 // case worked by hand, class-balanced quotas in pool order, the kept mean closer to the class mean than the
 // first samples' on real features, and through distill(): the buffer is herded on the previous model's
 // penultimate features (the same bytes as training on that buffer given directly); a bundle teacher is refused.
+// One pass: the pool runs through the herding teacher once (counted), giving the same logits (bytes), labels and
+// samples as the two passes it replaced (the teacher for the logits, then a feature teacher), kept here as the
+// reference; through distill() on an unlabelled pool, where the labels come from those logits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileGraph } from '../../compiler/compile.ts';
 import { herdingOrder, roundRobinQuotas, selectReplay } from '../../compiler/distill/continual.ts';
 import { datasetOf, distill, type DistillJob } from '../../compiler/distill/index.ts';
-import { graphTeacher, logitsOf } from '../../compiler/distill/teacher.ts';
+import { teacherOutputs } from '../../compiler/distill/batches.ts';
+import { herdingTeacher, replayBuffer, replayLabels, type Replay } from '../../compiler/distill/replay.ts';
+import { graphTeacher, logitsOf, type Teacher } from '../../compiler/distill/teacher.ts';
+import type { Dataset } from '../../compiler/train/data/dataset.ts';
 import { ModelError, type Graph } from '../../compiler/ir/graph.ts';
 import { digits, mlpGraph, TRAIN_N } from '../cli/train-fixtures.ts';
 
@@ -74,19 +80,8 @@ test('herding on real features: the kept mean is nearer the class mean than the 
 });
 
 test('through distill(): herded on the previous model’s penultimate features; a bundle teacher refused', async () => {
-  const d = digits();
-  const rows = (keep: (y: number) => boolean, to: number) => {
-    const r = Array.from({ length: to }, (_, i) => i).filter((i) => keep(d.y[i]!));
-    const x = new Float32Array(r.length * 64);
-    r.forEach((s, i) => x.set(d.x.subarray(s * 64, (s + 1) * 64), i * 64));
-    return datasetOf(
-      x,
-      [64],
-      Int32Array.from(r, (s) => d.y[s]!),
-    );
-  };
-  const oldPool = rows((y) => y < 5, 200),
-    newTrain = rows((y) => y >= 5, TRAIN_N);
+  const oldPool = digitRows((y) => y < 5, 200),
+    newTrain = digitRows((y) => y >= 5, TRAIN_N);
   // as a model.json graph: no intermediate tensor declared (the embedding is found through its node)
   const previous = mlpGraph();
   previous.tensors.delete('h');
@@ -131,6 +126,120 @@ test('through distill(): herded on the previous model’s penultimate features; 
     (e: Error) =>
       assert.ok(e instanceof ModelError && /herding/.test(e.message) && /bundle/.test(e.message), e.message),
   );
+});
+
+/** Samples 0..to−1 of the digits whose label passes `keep`, labelled or not. */
+function digitRows(keep: (y: number) => boolean, to: number, labelled = true): Dataset {
+  const d = digits();
+  const r = Array.from({ length: to }, (_, i) => i).filter((i) => keep(d.y[i]!));
+  const x = new Float32Array(r.length * 64);
+  r.forEach((s, i) => x.set(d.x.subarray(s * 64, (s + 1) * 64), i * 64));
+  return datasetOf(x, [64], labelled ? Int32Array.from(r, (s) => d.y[s]!) : undefined);
+}
+
+/** `t` whose run() adds the samples it is given to `seen.rows` (and counts its calls). */
+function counted(t: Teacher, seen: { rows: number; calls: number }): Teacher {
+  return {
+    ...t,
+    run(x, n) {
+      seen.rows += n;
+      seen.calls++;
+      return t.run(x, n);
+    },
+  };
+}
+
+/** All samples of `d`. */
+const everyRow = (d: Dataset) => d.readSamples(Uint32Array.from({ length: d.size }, (_, i) => i));
+
+/** A previous model that tells the old classes apart (labels only, 2 epochs on digits 0–4; made once). */
+let trained: Promise<Graph> | undefined;
+const previousModel = () =>
+  (trained ??= distill({
+    teacher: mlpGraph(),
+    student: mlpGraph(),
+    data: digitRows((y) => y < 5, TRAIN_N),
+    labelled: true,
+    epochs: 2,
+    batch: 32,
+    optimizer: { kind: 'adam' },
+    lr: 0.01,
+    alpha: 0,
+    measure: false,
+    seed: 3,
+  }).then((r) => r.model));
+
+test('one pass over the pool: the two passes’ logits (bytes), labels and samples', async () => {
+  const main = await graphTeacher(await previousModel(), [], [64]);
+  // unlabelled: the labels are the previous model's argmax among 0–4, so they hang on the logits
+  const pool = digitRows((y) => y < 5, 400, false);
+  const replay: Replay = { data: pool, labelled: false, select: { by: 'herding', count: 40 } };
+  const h = await herdingTeacher(main, [64], 'simd');
+  assert.is(h.feature, 'fc1');
+  const seen = { rows: 0, calls: 0 };
+  const buf = replayBuffer(counted(h.teacher, seen), replay, [0, 5], 'test', h.feature);
+  assert.is(seen.rows, pool.size, 'every pool sample run once');
+  assert.is(seen.calls, Math.ceil(pool.size / 1024));
+
+  // the reference: the teacher over the pool for the logits, a feature teacher over it again for the features
+  const read = (rows: Uint32Array) => pool.readSamples(rows);
+  const logits = teacherOutputs(main, read, pool.size).get('logits')!;
+  const feat = teacherOutputs(await graphTeacher(main.graph!, ['fc1'], [64]), read, pool.size).get('fc1')!;
+  const labels = replayLabels(main, replay, [0, 5], logits);
+  const keep = selectReplay('herding', 40, labels, logits, 10, [0, 5], { data: feat, dim: feat.length / pool.size });
+  const one = teacherOutputs(h.teacher, read, pool.size);
+  assert.equal(bytes(one.get('logits')!), bytes(logits));
+  assert.equal(bytes(one.get('fc1')!), bytes(feat));
+  assert.equal(
+    [...buf.labels],
+    Array.from(keep, (i) => labels[i]!),
+  );
+  assert.equal(bytes(everyRow(buf.data)), bytes(pool.readSamples(keep)));
+  // a real case: labels of several old classes, and features that choose other samples than the first ones
+  assert.ok(new Set(buf.labels).size >= 3, `labels ${[...new Set(buf.labels)]}`);
+  assert.not.equal([...keep], [...selectReplay('first', 40, labels, logits, 10, [0, 5])]);
+  // border reads the logits alone: the job's teacher, also once
+  const seenB = { rows: 0, calls: 0 };
+  replayBuffer(counted(main, seenB), { ...replay, select: { by: 'border', count: 40 } }, [0, 5], 'test');
+  assert.is(seenB.rows, pool.size);
+});
+
+test('through distill(): an unlabelled pool herded, its labels from the same pass’s logits', async () => {
+  const previous = await previousModel();
+  const pool = digitRows((y) => y < 5, 200, false),
+    newTrain = digitRows((y) => y >= 5, 720);
+  const job = (replay: DistillJob['replay']): DistillJob => ({
+    teacher: previous,
+    student: mlpGraph(),
+    data: newTrain,
+    labelled: true,
+    epochs: 1,
+    batch: 32,
+    optimizer: { kind: 'adam' },
+    lr: 0.01,
+    alpha: 0.5,
+    measure: false,
+    seed: 3,
+    oldClasses: [0, 5],
+    replay,
+  });
+  const replay: Replay = { data: pool, labelled: false, share: 0.25, select: { by: 'herding', count: 30 } };
+  const herded = await distill(job(replay));
+  // the two-pass buffer, given as a labelled replay file
+  const main = await graphTeacher(previous, [], [64]);
+  const read = (rows: Uint32Array) => pool.readSamples(rows);
+  const logits = teacherOutputs(main, read, pool.size).get('logits')!;
+  const feat = teacherOutputs(await graphTeacher(previous, ['fc1'], [64]), read, pool.size).get('fc1')!;
+  const labels = replayLabels(main, replay, [0, 5], logits);
+  const keep = selectReplay('herding', 30, labels, logits, 10, [0, 5], { data: feat, dim: feat.length / pool.size });
+  const given = datasetOf(
+    pool.readSamples(keep),
+    [64],
+    Int32Array.from(keep, (i) => labels[i]!),
+  );
+  const direct = await distill(job({ data: given, labelled: true, share: 0.25 }));
+  const w = (g: Graph) => [...g.tensors.values()].filter((x) => x.data).map((x) => bytes(x.data as Float32Array));
+  assert.equal(w(herded.model), w(direct.model));
 });
 
 test.run();
