@@ -184,8 +184,10 @@ export async function distill(job: DistillJob): Promise<DistillResult> {
   const features = [...hintPairs.map((h) => h.teacher), ...(teacherEmb ? [teacherEmb] : [])];
   const studentLogits = logitsOf(forward);
   const classes = forward.tensors.get(studentLogits)!.shape.at(-1)!;
-  // α 0 and nothing else reading the teacher (hints, relational, an unlabelled replay buffer): labels only
-  const skip = alpha === 0 && features.length === 0 && !(job.replay && !job.replay.labelled);
+  // α 0 and nothing else reading the teacher (hints, relational, an unlabelled replay buffer, border selection):
+  // labels only (herding runs a teacher of its own: herdingTeacher)
+  const poolLogits = job.replay && (!job.replay.labelled || job.replay.select?.by === 'border');
+  const skip = alpha === 0 && features.length === 0 && !poolLogits;
   let teacher: Teacher;
   if (skip) teacher = unusedTeacher(job.teacher, classes, 'alpha 0: labels only');
   else if ('nodes' in job.teacher) teacher = await graphTeacher(job.teacher, features, sampleShape, build);

@@ -78,7 +78,11 @@ export function replayBuffer(
     throw new ModelError(source, 'replay select count', `must be a whole number ≥ 1, found ${count}`);
   if (!old)
     throw new ModelError(source, 'replay select', 'needs the old classes (new labels that never name one class range)');
-  const out = teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size);
+  // 'first' of a labelled pool reads nothing of the previous model: no pass (a labels-only job has no teacher)
+  const out =
+    by === 'first' && r.labelled
+      ? new Map([['logits', new Float32Array(0)]])
+      : teacherOutputs(teacher, (rows) => r.data.readSamples(rows), r.data.size);
   const logits = out.get('logits')!;
   const f = feature === undefined ? undefined : out.get(feature);
   const labels = replayLabels(teacher, r, old, logits);

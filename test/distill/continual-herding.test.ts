@@ -242,4 +242,47 @@ test('through distill(): an unlabelled pool herded, its labels from the same pas
   assert.equal(w(herded.model), w(direct.model));
 });
 
+test('α 0 (labels only), a labelled pool: every rule selects; first runs no teacher', async () => {
+  const pool = digitRows((y) => y < 5, 200),
+    newTrain = digitRows((y) => y >= 5, 720);
+  const seen = { rows: 0, calls: 0 };
+  const main = await graphTeacher(mlpGraph(), [], [64]);
+  const replay: Replay = { data: pool, labelled: true, share: 0.25, select: { by: 'first', count: 30 } };
+  const buf = replayBuffer(counted(main, seen), replay, [0, 5], 'test');
+  assert.is(seen.rows, 0);
+  const keep = selectReplay('first', 30, pool.labels, new Float32Array(0), 10, [0, 5]);
+  assert.equal(
+    [...buf.labels],
+    Array.from(keep, (i) => pool.labels[i]!),
+  );
+  const job = (r: Replay): DistillJob => ({
+    teacher: mlpGraph(),
+    student: mlpGraph(),
+    data: newTrain,
+    labelled: true,
+    epochs: 1,
+    batch: 32,
+    optimizer: { kind: 'adam' },
+    lr: 0.01,
+    alpha: 0,
+    measure: false,
+    seed: 3,
+    oldClasses: [0, 5],
+    replay: r,
+  });
+  const w = (g: Graph) => [...g.tensors.values()].filter((x) => x.data).map((x) => bytes(x.data as Float32Array));
+  const first = await distill(job(replay));
+  const given = datasetOf(
+    pool.readSamples(keep),
+    [64],
+    Int32Array.from(keep, (i) => pool.labels[i]!),
+  );
+  assert.equal(w(first.model), w((await distill(job({ data: given, labelled: true, share: 0.25 }))).model));
+  for (const by of ['border', 'herding'] as const)
+    assert.is(
+      (await distill(job({ ...replay, select: { by, count: 30 } }))).model.nodes.length,
+      first.model.nodes.length,
+    );
+});
+
 test.run();
