@@ -9,7 +9,8 @@
 // (mlp, cnn_small, mobilenet_v2 from the models dir): onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8),
 // tfjs-backend-wasm (float, running the very graph edgec compiles), and edgec f32 and int8 (the QDQ u8s8 model
 // with its own scales, or, without one, calibrated on 4 random-normal inputs). .tflite models (kws, resnet8, ad: the
-// MLPerf Tiny fixtures, bench/tflite.ts; more with --tflite): edgec int8 against TFLite's wasm interpreter.
+// MLPerf Tiny fixtures, bench/tflite.ts; more with --tflite): edgec int8 against TFLite's wasm interpreter, as edgec q8
+// (--io int8: fed the Int8Array TFLite gets, int8 out) and edgec i8 (float32 I/O: a Quantize and Dequantize more).
 // Prints medians (the runtimes interleaved run by run, so load bursts hit every peer alike) and ratios
 // (edgec / peer: below 1 is faster), then max |Δ|, identical values and sizes (bench/table.ts).
 // `--json`: the same run as one JSON document on stdout (schema edgec-bench/2: environment, commit, per-model
