@@ -47,9 +47,9 @@ options:
                           runtime stripped to this bundle's kernels, the bundle loaded already (plain-i32
                           ABI, no WASI); prints the linear memory to give it (memory_bytes)
 ${QUANTIZE_HELP}
-  --io float|int8         with --quantize int8: int8 takes and gives the int8 tensors themselves (TFLite's
-                          full-integer I/O; the boundary Quantize / Dequantize steps dropped; \`edgec inspect\` and
-                          Model.info give each one's scale and zero point). Default float
+  --io float|int8         int8 (with --quantize int8): the bundle takes and gives int8 codes, as TFLite's
+                          full-integer models do (the boundary Quantize / Dequantize steps dropped);
+                          \`edgec inspect\` and Model.info give each port's scale and zero point. Default float
 ${VARIANTS_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
                           the --calibration samples; prints the MAC (and, with --labels, accuracy) change

@@ -11,8 +11,8 @@ import { CliError, UsageError, oneLine } from './errors.ts';
 export const RUN_HELP = `usage: edgec run <bundle.edgec> --input <x.npy> [--input NAME=x.npy …] --output <y.npy> [options]
 
 Runs a bundle on .npy inputs. An input whose first axis holds N samples for a model with batch 1
-runs the samples one by one; the outputs are stacked along the first axis. A bundle compiled with --io int8
-takes and writes int8 .npy (\`edgec inspect\` gives each one's scale and zero point). One sample runs on V8's
+runs the samples one by one; the outputs are stacked along the first axis. A bundle compiled with
+--io int8 takes and writes int8 .npy (\`edgec inspect\` gives their scales and zero points). One sample runs on V8's
 baseline wasm compiler alone (Liftoff: less memory, no optimising compile it would not wait for);
 N samples let V8 optimise the hot kernels as usual. The output bytes are the same.
 
