@@ -1,6 +1,7 @@
 // io: 'int8' (compiler/quantize/int8-io.ts) on the MLPerf Tiny full-integer .tflite models: the raw int8 outputs
 // equal TFLite's int8 outputs (test/tflite-oracle.ts) byte for byte on both wasm builds and the float-I/O bundle's
-// outputs requantised; Model.info's scale / zero point are the file's; the refused cases name file and tensor.
+// outputs requantised; Model.info's scale / zero point are the file's (a uint8 QDQ ONNX model's shifted by −128, its
+// outputs the float-I/O ones requantised too); the refused cases name file and tensor.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { compileGraph } from '../../../compiler/compile.ts';
 import { compileQuantized } from '../../../compiler/quantize/index.ts';
 import { int8Boundaries } from '../../../compiler/quantize/int8-io.ts';
 import { loadModelJson } from '../../../compiler/frontend/model-json/index.ts';
+import { loadOnnx } from '../../../compiler/frontend/onnx/index.ts';
+import { decodeModel } from '../../../compiler/frontend/onnx/decode.ts';
 import { load } from '../../../runtime/node.ts';
 import { tfliteRunner } from '../../tflite-oracle.ts';
 
@@ -79,6 +82,31 @@ for (const [file, inputsOf] of CASES) {
     }
   });
 }
+
+test("a uint8 QDQ ONNX model: int8 ports with the file's uint8 zero point − 128, the float-I/O outputs requantised", async () => {
+  const file = join(FIX, 'onnx', 'cnn_small_qdq_u8s8.onnx');
+  const onnx = decodeModel(readFileSync(file), file);
+  const g = loadOnnx(file);
+  const m8 = await load((await compileQuantized(g, {}, { io: 'int8' })).bundle);
+  const mf = await load((await compileQuantized(g, {})).bundle);
+  const [i] = m8.info.inputs,
+    [o] = m8.info.outputs;
+  const u8zp = onnx.graph.initializers.get('input_zero_point')!;
+  assert.is(u8zp.dtype, 2, 'the file quantises its input to uint8 (ONNX dtype 2)');
+  assert.equal(
+    [i!.dtype, i!.scale, i!.zeroPoint],
+    ['int8', onnx.graph.initializers.get('input_scale')!.values[0], u8zp.values[0]! - 128],
+  );
+  for (const seed of [1, 2]) {
+    const u = Uint8Array.from(seededInt8(784, seed), (v) => v + 128); // uint8 codes as the file would take them
+    const q = Int8Array.from(u, (v) => v - 128);
+    const y = mf.run({ [i!.name]: Float32Array.from(u, (v) => (v - u8zp.values[0]!) * i!.scale!) })[o!.name]!;
+    assert.equal(
+      [...m8.run({ [i!.name]: q })[o!.name]!],
+      Array.from(y, (v) => roundAway(v / o!.scale!) + o!.zeroPoint!),
+    );
+  }
+});
 
 test('io int8 on a float graph: refused, naming the file', () => {
   const g = parseTflite(fixture('kws_ref_model_float32.tflite'), 'kws_ref_model_float32.tflite');
