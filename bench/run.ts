@@ -230,7 +230,7 @@ console.log(
   'Node, single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster)',
 );
 console.log('targets: mobilenet_v2 edgec i8 / ort u8s8 ≤ 0.18, edgec f32 / tfjs f32 ≤ 0.8, edgec f32 / ort f32 ≤ 0.5;');
-console.log('.tflite models edgec i8 / tflite i8 ≤ 0.6 (docs/benchmarks.md)');
+console.log('.tflite models edgec q8 / tflite i8 ≤ 0.6 (q8: --io int8, the same Int8Array in; docs/benchmarks.md)');
 printTables(records);
 console.log('|Δ| = max abs vs the reference output; arena = the wasm linear-memory working set besides the bundle');
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);

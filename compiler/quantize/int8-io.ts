@@ -2,7 +2,7 @@
 // (inference_input_type=int8). A graph input read only by a Quantize becomes that Quantize's int8 tensor under
 // the input's name; a graph output written by a Dequantize becomes the int8 tensor it reads. The caller then
 // passes and gets int8 codes, real = (q − zeroPoint)·scale, with the params the bundle records on the tensor.
-// A uint8 .tflite's boundary was shifted to int8 on import (zero point − 128): its codes are u − 128.
+// A uint8 model (.tflite or ONNX QDQ) was imported on int8 (zero point − 128): its codes are u − 128 (docs/quantization.md).
 import { ModelError, type Graph, type Node, type Tensor } from '../ir/graph.ts';
 import { sameQuant } from './params.ts';
 
