@@ -12,7 +12,7 @@ import { interleavedMedians, type Runner } from './interleave.ts';
 /** What bench/browser.ts asks for one model; every string is a URL under /m/. */
 export type ModelSpec =
   | { kind: 'onnx'; f32: string; i8: string; onnx: string; qdq?: string; graph: string; x: string; shape: number[] }
-  | { kind: 'tflite'; i8: string; tflite: string; q: string; x: string; inName: string; outName: string };
+  | { kind: 'tflite'; i8: string; q8: string; tflite: string; q: string; x: string; inName: string; outName: string };
 
 /** Per runtime key (bench/table.ts RUNTIMES): its first output, as numbers. */
 export type Outputs = Record<string, number[]>;
@@ -42,7 +42,7 @@ interface TfliteList {
 type Factory = (o: object) => Promise<TfliteModule>;
 interface EdgecModel {
   info: { threads: number; inputs: { name: string }[] };
-  run(feed: Record<string, Float32Array>): Record<string, Float32Array>;
+  run(feed: Record<string, Float32Array | Int8Array>): Record<string, Float32Array | Int8Array>;
   close(): void;
 }
 
@@ -145,11 +145,12 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
   open = [];
   runners = {};
   const x = new Float32Array((await bytes(spec.x)).buffer);
-  const edgecRunner = async (url: string, threads: number) => {
+  const q = spec.kind === 'tflite' ? new Int8Array((await bytes(spec.q)).buffer) : undefined;
+  const edgecRunner = async (url: string, threads: number, input: Float32Array | Int8Array = x) => {
     const m = await edgec.load(await bytes(url), { build: 'simd', threads });
     open.push(m);
     if (m.info.threads !== threads) throw new Error(`bench page: edgec ran ${m.info.threads} threads, not ${threads}`);
-    const feed = { [m.info.inputs[0]!.name]: x };
+    const feed = { [m.info.inputs[0]!.name]: input };
     return () => Object.values(m.run(feed))[0]!;
   };
   if (spec.kind === 'onnx') {
@@ -172,12 +173,12 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
     }
   } else {
     runners.edgecI8 = await edgecRunner(spec.i8, 1);
-    runners.edgecI8x2 = await edgecRunner(spec.i8, 2);
+    runners.edgecQ8 = await edgecRunner(spec.q8, 1, q);
+    runners.edgecQ8x2 = await edgecRunner(spec.q8, 2, q);
     if (loaded.tflite === 'ok') {
-      const model = await bytes(spec.tflite),
-        q = new Int8Array((await bytes(spec.q)).buffer);
-      runners.tfliteI8 = tfliteRunner(tflite[0]!, model, 1, q);
-      runners.tfliteI8x2 = tfliteRunner(tflite[1]!, model, 2, q);
+      const model = await bytes(spec.tflite);
+      runners.tfliteI8 = tfliteRunner(tflite[0]!, model, 1, q!);
+      runners.tfliteI8x2 = tfliteRunner(tflite[1]!, model, 2, q!);
     }
   }
   const out: Outputs = {};
@@ -186,11 +187,11 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
 }
 
 /**
- * Median ms of every runner of the current model, interleaved run by run in two groups timed one after the other:
- * the one-thread runners, then the two-thread ones (a threaded runtime's workers spin a while after each run, which
- * would land on whichever runner comes next). Single runs, as in Node: a cross-origin isolated page's clock moves in
- * 5 µs steps, coarse for the smallest models, but a batch of runs would catch far more of a loaded machine's
- * preemptions (a few ms each) than one run.
+ * Median per-run ms of every runner of the current model, interleaved sample by sample in two groups timed one after
+ * the other: the one-thread runners, then the two-thread ones (a threaded runtime's workers spin a while after each
+ * run, which would land on whichever runner comes next). A sample is ≥ 0.5 ms of back-to-back runs: with the clock's
+ * 5 µs steps one run of AD could only read 0.015 or 0.020 ms; a 0.5 ms sample catches a loaded machine's preemptions
+ * (a few ms each) more often than one 15 µs run would, which the median over samples then drops.
  */
 async function time(runs: number): Promise<Record<string, number>> {
   const keys = Object.keys(runners);
@@ -199,6 +200,7 @@ async function time(runs: number): Promise<Record<string, number>> {
     const t = await interleavedMedians(
       group.map((k) => runners[k]!),
       runs,
+      0.5,
     );
     group.forEach((k, i) => (ms[k] = t[i]!));
   }

@@ -2,8 +2,9 @@
 // tests launch it): a localhost page served cross-origin isolated (COOP same-origin, COEP require-corp), so the
 // threaded builds get SharedArrayBuffer. Runtimes per model (bench/browser-page.ts): edgec simd on 1 and 2
 // threads, onnxruntime-web (wasm, 1 thread; float and QDQ u8s8) and tfjs-backend-wasm (1 thread) on the ONNX
-// models, TFLite's wasm interpreter (XNNPACK; 1 and 2 threads) on the .tflite ones; all interleaved run by run in
-// the page. Node compiles every bundle; the page only loads and runs. Needs `npm run build` (dist/browser).
+// models, TFLite's wasm interpreter (XNNPACK; 1 and 2 threads) on the .tflite ones (edgec there as q8, compiled with
+// --io int8 and fed TFLite's own Int8Array, 1 and 2 threads, and as i8, float32 I/O, 1 thread); all interleaved
+// sample by sample in the page (samples of ≥ 0.5 ms of runs: the isolated page's clock moves in 5 µs steps). Node compiles every bundle; the page only loads and runs. Needs `npm run build` (dist/browser).
 // npm run bench -- <bench models dir> --browser [--only mobilenet_v2,kws] [--runs N] [--json]
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -132,6 +133,7 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         const c = await tfliteCase(tfl);
         for (const [k, v] of Object.entries({
           i8: c.bundle,
+          q8: c.bundleQ8,
           tflite: c.tflite,
           q: new Uint8Array(c.q.buffer),
           x: f32Bytes(c.x),
@@ -140,6 +142,7 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         spec = {
           kind: 'tflite',
           i8: '/m/i8',
+          q8: '/m/q8',
           tflite: '/m/tflite',
           q: '/m/q',
           x: '/m/x',
@@ -148,8 +151,9 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         };
         check = (o) => {
           const q = (k: string) => requantize(o[k]!, c.outScale, c.outZeroPoint);
-          extra.sameValues = { edgecI8x2_vs_edgecI8: sameBytes(o.edgecI8x2!, o.edgecI8!) };
+          extra.sameValues = { edgecQ8x2_vs_edgecQ8: sameBytes(o.edgecQ8x2!, o.edgecQ8!) };
           if (o.tfliteI8) {
+            extra.sameValues.edgecQ8_vs_tfliteI8 = sameBytes(o.edgecQ8!, o.tfliteI8);
             extra.sameValues.edgecI8_vs_tfliteI8 = sameBytes(q('edgecI8'), o.tfliteI8);
             extra.sameValues.tfliteI8x2_vs_tfliteI8 = sameBytes(o.tfliteI8x2!, o.tfliteI8);
           }
@@ -196,10 +200,13 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         ms,
         ratio: ratios(ms, [
           ['edgecI8x2', 'edgecI8'],
+          ['edgecQ8x2', 'edgecQ8'],
+          ['edgecQ8', 'tfliteI8'],
           ['edgecF32', 'ortF32'],
           ['edgecF32', 'tfjsF32'],
           ...peers.filter((p) => p !== 'ortF32').map((p): [string, string] => ['edgecI8', p]),
           ['edgecI8x2', 'tfliteI8x2'],
+          ['edgecQ8x2', 'tfliteI8x2'],
         ]),
         ...extra,
       });
@@ -219,8 +226,11 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
 
 /** The result as text: the Chromium version, peers that did not load, and the two tables. */
 export function printBrowser(r: BrowserResult): void {
-  console.log(`${r.chromium}, cross-origin isolated, median latency in the page, the runtimes interleaved run by run`);
-  console.log('(the 1-thread group, then the 2-thread one); ratios a / b (< 1 = a faster); 2T = 2 threads');
+  console.log(`${r.chromium}, cross-origin isolated, median per-run latency in the page over samples of ≥ 0.5 ms of`);
+  console.log(
+    'runs, the runtimes interleaved sample by sample (the 1-thread group, then the 2-thread one); ratios a / b',
+  );
+  console.log('(< 1 = a faster); 2T = 2 threads; q8 = edgec --io int8 fed the Int8Array TFLite gets, i8 = float32 I/O');
   for (const [k, v] of Object.entries(r.loaded)) if (v !== 'ok') console.log(`${k} did not load: ${v}`);
   printTables(r.records);
 }

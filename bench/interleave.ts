@@ -6,19 +6,35 @@ export type Runner = () => unknown;
  * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after warm-up rounds:
  * at least 3 and at least 1 s in all, so V8 has tiered every hot wasm function up from Liftoff before the first
  * timed run — 12 MobileNetV2 runs after 3 warm-ups timed edgec f32 at 20 ms against 16 ms warm; in a round each
- * runner runs twice, the second run timed, on caches its first run warmed): a burst of load on the shared cores
- * then lands on every peer alike instead of on one block. Runners may return promises.
+ * runner runs once untimed, then its timed sample, on caches that first run warmed): a burst of load on the shared
+ * cores then lands on every peer alike instead of on one block. Runners may return promises.
+ * `minSampleMs` > 0 (the Chromium page, whose clock moves in 5 µs steps when cross-origin isolated): a sample is a
+ * batch of back-to-back runs, as many as first took ≥ minSampleMs right after the warm-up (per runner), and the
+ * median is of the samples' per-run times. 0 (Node, whose clock resolves well under 1 µs): a sample is one run.
  */
-export async function interleavedMedians(fns: Runner[], runs: number): Promise<number[]> {
+export async function interleavedMedians(fns: Runner[], runs: number, minSampleMs = 0): Promise<number[]> {
   const warm = performance.now();
   for (let i = 0; i < 3 || performance.now() - warm < 1000; i++) for (const fn of fns) await fn();
+  // per runner, after the warm-up (tiered up): how many back-to-back runs first reach minSampleMs
+  const batch: number[] = [];
+  for (const fn of fns) {
+    let n = 1;
+    if (minSampleMs > 0) {
+      const s = performance.now();
+      await fn();
+      for (; performance.now() - s < minSampleMs; n++) await fn();
+    }
+    batch.push(n);
+  }
   const t: number[][] = fns.map(() => []);
   for (let i = 0; i < runs; i++) {
     for (let j = 0; j < fns.length; j++) {
-      await fns[j]!(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      const fn = fns[j]!,
+        n = batch[j]!;
+      await fn(); // untimed: the other runtimes just ran, so warm this one's caches again first
       const s = performance.now();
-      await fns[j]!();
-      t[j]!.push(performance.now() - s);
+      for (let k = 0; k < n; k++) await fn();
+      t[j]!.push((performance.now() - s) / n);
     }
   }
   return t.map((ts) => {

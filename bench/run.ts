@@ -9,7 +9,8 @@
 // (mlp, cnn_small, mobilenet_v2 from the models dir): onnxruntime-web (wasm, numThreads 1; float and QDQ u8s8),
 // tfjs-backend-wasm (float, running the very graph edgec compiles), and edgec f32 and int8 (the QDQ u8s8 model
 // with its own scales, or, without one, calibrated on 4 random-normal inputs). .tflite models (kws, resnet8, ad: the
-// MLPerf Tiny fixtures, bench/tflite.ts; more with --tflite): edgec int8 against TFLite's wasm interpreter.
+// MLPerf Tiny fixtures, bench/tflite.ts; more with --tflite): edgec int8 against TFLite's wasm interpreter, as edgec q8
+// (--io int8: fed the Int8Array TFLite gets, int8 out) and edgec i8 (float32 I/O: a Quantize and Dequantize more).
 // Prints medians (the runtimes interleaved run by run, so load bursts hit every peer alike) and ratios
 // (edgec / peer: below 1 is faster), then max |Δ|, identical values and sizes (bench/table.ts).
 // `--json`: the same run as one JSON document on stdout (schema edgec-bench/2: environment, commit, per-model
@@ -229,7 +230,7 @@ console.log(
   'Node, single thread, median latency, the runtimes interleaved run by run; ratios edgec / peer (< 1 = edgec faster)',
 );
 console.log('targets: mobilenet_v2 edgec i8 / ort u8s8 ≤ 0.18, edgec f32 / tfjs f32 ≤ 0.8, edgec f32 / ort f32 ≤ 0.5;');
-console.log('.tflite models edgec i8 / tflite i8 ≤ 0.6 (docs/benchmarks.md)');
+console.log('.tflite models edgec q8 / tflite i8 ≤ 0.6 (q8: --io int8, the same Int8Array in; docs/benchmarks.md)');
 printTables(records);
 console.log('|Δ| = max abs vs the reference output; arena = the wasm linear-memory working set besides the bundle');
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(1)} MiB (one process holding every runtime)`);

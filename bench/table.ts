@@ -2,11 +2,17 @@
 // (median ms per runtime, ratios edgec / peer) and agreement and size (max |Δ|, identical values, bytes).
 // A record holds only the runtimes that ran on that model; a cell without a value prints '-'.
 
-/** Runtime keys of `ms`: edgec f32/int8, its 2-thread run, and the peers. */
+/**
+ * Runtime keys of `ms`: edgec f32/int8, its 2-thread run, and the peers. edgec i8 takes and gives float32 (a Quantize
+ * step in, a Dequantize out); edgec q8 is the same int8 model compiled with --io int8, fed the int8 array the full-
+ * integer .tflite's TFLite run gets and giving its int8 output (the .tflite rows, where q8 is the like-for-like one).
+ */
 export const RUNTIMES: Record<string, string> = {
   edgecF32: 'edgec f32',
   edgecI8: 'edgec i8',
+  edgecQ8: 'edgec q8',
   edgecI8x2: 'edgec i8 2T',
+  edgecQ8x2: 'edgec q8 2T',
   ortF32: 'ort f32',
   ortU8s8: 'ort u8s8',
   ortU8s8x2: 'ort u8s8 2T',

@@ -1,8 +1,11 @@
 // Before → after on the .tflite rows, in one Node process: edgec int8 from two runtime builds (`--before DIR` holding
 // an older commit's edgec-simd.wasm and edgec-threads.wasm, against this checkout's build/), 1 thread each and with
-// `--threads` 2 threads each, interleaved run by run with TFLite-wasm (1 thread) on the same int8 input. Prints per
-// model the median µs and the median over rounds of each round's ratio (edgec / TFLite at 1 thread; 2T / 1T per build).
-// Every edgec output must equal the before build's 1-thread bytes and TFLite's values, or it stops.
+// `--threads` 2 threads each, interleaved run by run with TFLite-wasm (1 thread) on the same int8 input: the bundle
+// compiled with --io int8, fed the very Int8Array TFLite gets and giving int8 out as TFLite does (the like-for-like
+// ratio), plus `afterF32io`, this build on the float32-I/O bundle (the input dequantised; a Quantize and a Dequantize
+// step more), so that cost stays in view. Prints per model the median µs and the median over rounds of each round's
+// ratio (edgec / TFLite at 1 thread; 2T / 1T per build). Every edgec output must equal TFLite's int8 values (so
+// each other's), or it stops.
 //   node --import tsx bench/tflite-ab.ts --before /tmp/base-build [--only kws,resnet8,ad] [--rounds 7] [--threads]
 // (build the older runtime with `git archive <commit> assembly asconfig.json | tar -x -C DIR` and asc in DIR.)
 // `--disable KERNEL` (no --before) compares bundles instead: before = this build on a bundle compiled without KERNEL
@@ -56,25 +59,31 @@ for (const name of values.only.split(',')) {
   const file = tflitePath(name);
   if (!file) throw new Error(`bench: '${name}' is not a .tflite bench model`);
   const c = await tfliteCase(file);
-  const old = disabled ? (await tfliteCase(file, { disableKernels: disabled })).bundle : c.bundle;
-  const feed = { [c.inName]: c.x };
+  const old = disabled ? (await tfliteCase(file, { disableKernels: disabled })).bundleQ8 : c.bundleQ8;
+  const feed = { [c.inName]: c.q },
+    feedF32 = { [c.inName]: c.x };
   const models: Record<string, Model> = {};
   for (const [k, wasm] of Object.entries(builds))
     if (wasm)
-      models[k] = await load(k.startsWith('before') ? old : c.bundle, {
+      models[k] = await load(k.startsWith('before') ? old : c.bundleQ8, {
         wasm,
         threads: k.endsWith('2T') ? { count: 2, spawn } : undefined,
       });
+  const afterF32io = await load(c.bundle, { wasm: builds.after });
   const oracle = await tfliteRunner(c.tflite);
   const want = oracle.run([c.q])[0]!;
-  const bytes = (m: Model) => Buffer.from((m.run(feed)[c.outName] as Float32Array).buffer);
   for (const [k, m] of Object.entries(models)) {
-    if (!bytes(m).equals(bytes(models.before!))) throw new Error(`${name}: ${k}'s bytes differ from before's`);
-    const same = sameBytes(requantize(m.run(feed)[c.outName] as Float32Array, c.outScale, c.outZeroPoint), want);
+    const same = sameBytes(m.run(feed)[c.outName]!, want);
     if (!same.startsWith(`${want.length}/`)) throw new Error(`${name}: ${k} agrees with TFLite on ${same} values`);
   }
-  const names = [...Object.keys(models), 'tflite'];
-  const fns = [...Object.values(models).map((m) => () => m.run(feed)), () => oracle.run([c.q])];
+  const sameF = sameBytes(requantize(afterF32io.run(feedF32)[c.outName]!, c.outScale, c.outZeroPoint), want);
+  if (!sameF.startsWith(`${want.length}/`)) throw new Error(`${name}: afterF32io agrees with TFLite on ${sameF}`);
+  const names = [...Object.keys(models), 'afterF32io', 'tflite'];
+  const fns = [
+    ...Object.values(models).map((m) => () => m.run(feed)),
+    () => afterF32io.run(feedF32),
+    () => oracle.run([c.q]),
+  ];
   const runs = name === 'resnet8' ? 200 : 1000;
   const perRound: Record<string, number>[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -93,9 +102,10 @@ for (const name of values.only.split(',')) {
   console.log(
     `${name}: µs ${names.map((n) => `${n} ${us(n)}`).join(', ')}; edgec/TFLite 1T ${ratio('before', 'tflite')} → ` +
       `${ratio('after', 'tflite')}` +
+      `; float-I/O after/TFLite ${ratio('afterF32io', 'tflite')}` +
       (values.threads ? `; 2T/1T ${ratio('before2T', 'before')} → ${ratio('after2T', 'after')}` : '') +
       `; after/TFLite per round ${perRound.map((r) => (r.after! / r.tflite!).toFixed(2)).join(' ')}`,
   );
-  for (const m of Object.values(models)) m.close();
+  for (const m of [...Object.values(models), afterF32io]) m.close();
 }
 process.exit(0);

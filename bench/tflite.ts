@@ -1,7 +1,9 @@
 // The TFLite rows of `npm run bench` (bench/run.ts): edgec int8 against TFLite's own interpreter in wasm
 // (@tensorflow/tfjs-tflite: TFLite + XNNPACK, one thread, test/tflite-oracle.ts) on the same full-integer .tflite
-// model and the same int8 input (bench/interleave.ts lcgInt8), in one process, the two runtimes interleaved run by
-// run: median ms, ratio edgec / TFLite (< 1 = edgec faster) and the share of identical output values.
+// model and the same int8 input (bench/interleave.ts lcgInt8), in one process, the runtimes interleaved run by
+// run: median ms, ratio edgec / TFLite (< 1 = edgec faster) and the share of identical output values. edgec runs
+// twice: `q8` compiled with --io int8 and fed the very Int8Array TFLite gets (int8 out, as TFLite's: the like-for-
+// like row), and `i8` with float32 I/O (the same values dequantised; a Quantize and a Dequantize step more).
 // Models: the MLPerf Tiny fixtures (test/fixtures/tflite; no VWW fixture) by short name, plus any .tflite given.
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -31,8 +33,11 @@ export function tflitePath(name: string): string | undefined {
 export interface TfliteCase {
   name: string;
   tflite: Uint8Array;
+  /** float32 I/O */
   bundle: Uint8Array;
-  /** The int8 input both runtimes get: TFLite as it is, edgec dequantised with the input's own scale. */
+  /** --io int8: takes `q` itself, gives the int8 output TFLite gives. */
+  bundleQ8: Uint8Array;
+  /** The int8 input the runtimes get: TFLite and edgec q8 as it is, edgec i8 dequantised with the input's scale. */
   q: Int8Array;
   x: Float32Array;
   shape: number[];
@@ -47,6 +52,7 @@ export async function tfliteCase(file: string, opts: CompileOptions = {}): Promi
   const bytes = new Uint8Array(readFileSync(file));
   const g: Graph = parseTflite(bytes, file);
   const { bundle } = await compileQuantized(g, {}, opts);
+  const { bundle: bundleQ8 } = await compileQuantized(g, {}, { ...opts, io: 'int8' });
   const inT = g.tensors.get(g.inputs[0]!)!,
     iq = inT.quant!,
     oq = g.tensors.get(g.outputs[0]!)!.quant!;
@@ -55,6 +61,7 @@ export async function tfliteCase(file: string, opts: CompileOptions = {}): Promi
     name: basename(file, '.tflite'),
     tflite: bytes,
     bundle,
+    bundleQ8,
     q,
     x: Float32Array.from(q, (v) => (v - iq.zeroPoint[0]!) * iq.scale[0]!),
     shape: inT.shape,
@@ -65,27 +72,33 @@ export async function tfliteCase(file: string, opts: CompileOptions = {}): Promi
   };
 }
 
-/** One .tflite in Node: edgec simd and TFLite-wasm, one thread each, interleaved. */
+/** One .tflite in Node: edgec simd (float and int8 I/O) and TFLite-wasm, one thread each, interleaved. */
 export async function tfliteBench(name: string, file: string, runs: number): Promise<ModelRecord> {
   const c = await tfliteCase(file);
   const model = await load(c.bundle, { build: 'simd' });
+  const modelQ8 = await load(c.bundleQ8, { build: 'simd' });
   const oracle = await tfliteRunner(c.tflite);
   if (oracle.inputs[0]!.data().length !== c.q.length)
     throw new Error(
       `bench: ${file}: TFLite's input has ${oracle.inputs[0]!.data().length} elements, edgec's ${c.q.length}`,
     );
-  const feed = { [c.inName]: c.x };
-  const [te, tt] = (await interleavedMedians([() => model.run(feed), () => oracle.run([c.q])], runs)) as [
-    number,
-    number,
-  ];
+  const feed = { [c.inName]: c.x },
+    feedQ8 = { [c.inName]: c.q };
+  const [te, tq, tt] = (await interleavedMedians(
+    [() => model.run(feed), () => modelQ8.run(feedQ8), () => oracle.run([c.q])],
+    runs,
+  )) as [number, number, number];
+  const want = oracle.run([c.q])[0]!;
   const y = requantize(model.run(feed)[c.outName] as Float32Array, c.outScale, c.outZeroPoint);
   return {
     model: name,
     runs,
-    ms: { edgecI8: te, tfliteI8: tt },
-    ratio: { edgecI8_tfliteI8: te / tt },
-    sameValues: { edgecI8_vs_tfliteI8: sameBytes(y, oracle.run([c.q])[0]!) },
-    bytes: { i8Arena: model.info.arenaBytes, i8Bundle: c.bundle.length },
+    ms: { edgecI8: te, edgecQ8: tq, tfliteI8: tt },
+    ratio: { edgecQ8_tfliteI8: tq / tt, edgecI8_tfliteI8: te / tt },
+    sameValues: {
+      edgecQ8_vs_tfliteI8: sameBytes(modelQ8.run(feedQ8)[c.outName]!, want),
+      edgecI8_vs_tfliteI8: sameBytes(y, want),
+    },
+    bytes: { i8Arena: model.info.arenaBytes, i8Bundle: c.bundle.length, q8Bundle: c.bundleQ8.length },
   };
 }

@@ -7,6 +7,7 @@ import { runPasses, PASS_NAMES } from './passes/index.ts';
 import { DTYPE_BYTES, lower, type Lowered } from './lower/index.ts';
 import { planMemory, type MemoryPlan } from './plan/memory.ts';
 import { compileMetadata, emitBundle } from './emit/index.ts';
+import { int8Boundaries, type IoKind } from './quantize/int8-io.ts';
 
 export { formatGraph, PASS_NAMES };
 
@@ -23,6 +24,11 @@ export interface CompileOptions {
   disableKernels?: readonly string[];
   /** Kernel variants the lowering picks past their speed rule (LowerOptions.forceKernels). */
   forceKernels?: readonly string[];
+  /**
+   * 'int8': a quantised graph's inputs and outputs are its int8 tensors, the boundary Quantize / Dequantize steps
+   * dropped (compiler/quantize/int8-io.ts; TFLite's full-integer I/O). Default 'float'.
+   */
+  io?: IoKind;
 }
 
 export interface CompileResult {
@@ -93,9 +99,11 @@ export function checkLimits(l: Lowered, plan: MemoryPlan, source: string): void 
 }
 
 export function compileGraph(graph: Graph, opts: CompileOptions = {}): CompileResult {
-  const g = opts.skipPasses
+  const optimised = opts.skipPasses
     ? (verify(graph), cloneGraph(graph))
     : runPasses(cloneGraph(graph), { dumpAfter: opts.dumpAfter, onDump: opts.onDump });
+  const g = opts.io === 'int8' ? int8Boundaries(optimised) : optimised;
+  if (g !== optimised) verify(g, 'after --io int8');
   // the scalar build runs a 3×3 conv as fast direct as through Winograd, which the simd builds gain from
   const disableKernels = [...(opts.disableKernels ?? []), ...(opts.target === 'scalar' ? ['Conv2DWino_QS8'] : [])];
   const lowered = lower(g, { disableKernels, forceKernels: opts.forceKernels });

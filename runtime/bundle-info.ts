@@ -1,5 +1,5 @@
-// Reads the few bundle fields the host reports in Model.info (graph input/output names, shapes,
-// dtypes, step count) straight from the FlatBuffers bytes, after the wasm executor has validated
+// Reads the few bundle fields the host reports in Model.info (graph input/output names, shapes, dtypes, int8
+// scale and zero point, step count) straight from the FlatBuffers bytes, after the wasm executor has validated
 // the whole file. Dependency-free so the browser bundle stays small; slots as in schema/bundle.fbs.
 import { flatView } from './flat-view.ts';
 
@@ -9,6 +9,9 @@ export interface TensorInfo {
   name: string;
   shape: number[];
   dtype: RuntimeDType;
+  /** int8 tensors (a bundle compiled with --io int8): real value = (q − zeroPoint) · scale, as the bundle records it. */
+  scale?: number;
+  zeroPoint?: number;
 }
 
 export interface BundleInfo {
@@ -25,7 +28,7 @@ const DTYPES: RuntimeDType[] = ['float32', 'int8', 'uint8', 'int32'];
 
 /** Info of variant `variant` (0 = the Bundle's own fields; k > 0 = Bundle.variants[k], same slots). */
 export function readBundleInfo(bytes: Uint8Array, variant = 0): BundleInfo {
-  const { u32, field, ref, ints, text, variantTable, variantCount, root: rootOf } = flatView(bytes);
+  const { u32, i32, f32, field, ref, ints, text, variantTable, variantCount, root: rootOf } = flatView(bytes);
   const variants: string[] = [];
   for (let k = 0; k < variantCount; k++) variants.push(text(ref(variantTable(k), 6)));
   const root = rootOf(variant);
@@ -34,7 +37,18 @@ export function readBundleInfo(bytes: Uint8Array, variant = 0): BundleInfo {
     const e = tensorsVec + 4 + 4 * id;
     const t = e + u32(e);
     const dt = field(t, 1);
-    return { name: text(ref(t, 0)), shape: ints(ref(t, 2)), dtype: DTYPES[dt === 0 ? 0 : bytes[dt]!]! };
+    const info: TensorInfo = {
+      name: text(ref(t, 0)),
+      shape: ints(ref(t, 2)),
+      dtype: DTYPES[dt === 0 ? 0 : bytes[dt]!]!,
+    };
+    const scale = field(t, 6),
+      zp = field(t, 7);
+    if (info.dtype === 'int8' && scale !== 0) {
+      info.scale = f32(scale);
+      info.zeroPoint = zp === 0 ? 0 : i32(zp);
+    }
+    return info;
   };
   const stepsVec = ref(root, 2);
   const variables: (TensorInfo & { id: number })[] = [];

@@ -9,6 +9,8 @@ export interface FlatView {
   u16(p: number): number;
   u32(p: number): number;
   u64(p: number): bigint;
+  i32(p: number): number;
+  f32(p: number): number;
   /** Position of field `slot` of the table at t, or 0 when absent. */
   field(t: number, slot: number): number;
   /** Target of the offset field `slot` (table, vector or string), or 0 when absent. */
@@ -41,6 +43,7 @@ export function flatView(bytes: Uint8Array): FlatView {
   const u32 = (p: number) => dv.getUint32(at(p, 4), true);
   const i32 = (p: number) => dv.getInt32(at(p, 4), true);
   const u64 = (p: number) => dv.getBigUint64(at(p, 8), true);
+  const f32 = (p: number) => dv.getFloat32(at(p, 4), true);
   const field = (t: number, slot: number): number => {
     const vt = t - i32(t);
     const entry = 4 + 2 * slot;
@@ -75,6 +78,8 @@ export function flatView(bytes: Uint8Array): FlatView {
     u16,
     u32,
     u64,
+    i32,
+    f32,
     field,
     ref,
     ints,

@@ -284,7 +284,9 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
 
   // run()'s per-call path, kept free of wasm calls and views it need not make (on a ~10 µs model they were ~1 µs):
   // the current variant's input / output addresses and sizes (fixed once it is loaded; useVariant drops them) and
-  // typed views of the whole memory (made again once memory has grown: the old buffer is then detached or shorter)
+  // typed views of the whole memory (made again once memory has grown: the old buffer is then detached or shorter),
+  // no memory.buffer read, no closure per call: on AD (int8 I/O) run() costs 0.58 µs over edgec_run itself, 0.19 of
+  // it the fresh output array (docs/benchmarks.md)
   const ioOf = () =>
     (io ??= {
       ins: info.inputs.map((t, i) => ({
@@ -301,15 +303,20 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
       })),
       names: new Set(info.inputs.map((t) => t.name)),
     });
-  let viewsOf: ArrayBufferLike | undefined;
   let views: Partial<Record<keyof typeof ARRAYS, TensorArray>> = {};
-  /** A view of all of memory as Ctor's elements, or undefined when ptr is not aligned to them. */
-  const memView = (dtype: keyof typeof ARRAYS, ptr: number): TensorArray | undefined => {
+  /**
+   * A view of all of memory as `dtype`'s elements reaching past byte `end`, or undefined when ptr is not aligned to
+   * them. Kept across runs without reading ex.memory.buffer (a getter into the engine) each time: growing memory
+   * detaches the old buffer (byteLength 0) or, shared memory (the threads build), leaves the old one shorter, and
+   * either makes a new view here.
+   */
+  const memView = (dtype: keyof typeof ARRAYS, ptr: number, end: number): TensorArray | undefined => {
     const Ctor = ARRAYS[dtype];
     if (ptr % Ctor.BYTES_PER_ELEMENT) return undefined;
+    const v = views[dtype];
+    if (v !== undefined && v.byteLength >= end) return v;
     const buf = ex.memory.buffer;
-    if (buf !== viewsOf) ((viewsOf = buf), (views = {}));
-    return (views[dtype] ??= new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT)));
+    return (views[dtype] = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT)));
   };
 
   function run(inputs: Record<string, TensorArray>): Record<string, TensorArray> {
@@ -319,11 +326,12 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
         throw new BundleError(`run: unknown input '${name}' (inputs: ${info.inputs.map((t) => t.name).join(', ')})`);
       }
     }
-    const stacked = ins.some(({ name, size }) => {
+    for (let i = 0; i < ins.length; i++) {
+      const { name, size } = ins[i]!;
       const data = inputs[name];
-      return data !== undefined && size > 0 && data.byteLength > size && data.byteLength % size === 0;
-    });
-    if (stacked) return runDetailed(inputs).outputs;
+      if (data !== undefined && size > 0 && data.byteLength > size && data.byteLength % size === 0)
+        return runDetailed(inputs).outputs;
+    }
     for (let i = 0; i < ins.length; i++) {
       const { name, dtype, ptr, size } = ins[i]!;
       const data = inputs[name];
@@ -335,15 +343,24 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
           `run: input '${name}' has ${data.length} elements, shape [${info.inputs[i]!.shape}] needs ${size / Ctor.BYTES_PER_ELEMENT}`,
         );
       }
-      const v = memView(dtype, ptr);
+      const v = memView(dtype, ptr, ptr + size);
       if (v) v.set(data, ptr / Ctor.BYTES_PER_ELEMENT);
       else new Uint8Array(ex.memory.buffer, ptr, size).set(new Uint8Array(data.buffer, data.byteOffset, size));
     }
-    const rc = guarded(ex, 'run', () => ex.edgec_run());
+    let rc: number;
+    try {
+      rc = ex.edgec_run();
+    } catch (e) {
+      // guarded() without its closure, which run() would allocate on every call
+      rc = guarded(ex, 'run', () => {
+        throw e;
+      });
+    }
     if (rc !== 0) throw new BundleError(errorText(ex) || `run failed (status ${rc})`);
     const out: Record<string, TensorArray> = {};
-    for (const { name, dtype, ptr, size } of outs) {
-      const v = memView(dtype, ptr),
+    for (let i = 0; i < outs.length; i++) {
+      const { name, dtype, ptr, size } = outs[i]!;
+      const v = memView(dtype, ptr, ptr + size),
         n = ARRAYS[dtype].BYTES_PER_ELEMENT;
       // slice: a fresh array of its own, as the caller may keep it across runs
       if (v) out[name] = v.slice(ptr / n, (ptr + size) / n);

@@ -7,6 +7,7 @@ import type { Graph } from '../ir/graph.ts';
 import { compileGraph, PASS_NAMES, type CompileOptions } from '../compile.ts';
 import type { QuantizeReport } from '../quantize/index.ts';
 import { hasQdqAnnotations } from '../quantize/qdq.ts';
+import { IO_KINDS, type IoKind } from '../quantize/int8-io.ts';
 import { loadModelJson, sidecarPath } from '../frontend/model-json/index.ts';
 import { loadOnnx } from '../frontend/onnx/index.ts';
 import { loadTfjs, tfjsFormat, tfjsModelFiles } from '../frontend/tfjs/index.ts';
@@ -46,6 +47,9 @@ options:
                           runtime stripped to this bundle's kernels, the bundle loaded already (plain-i32
                           ABI, no WASI); prints the linear memory to give it (memory_bytes)
 ${QUANTIZE_HELP}
+  --io float|int8         int8 (with --quantize int8): the bundle takes and gives int8 codes, as TFLite's
+                          full-integer models do (the boundary Quantize / Dequantize steps dropped);
+                          \`edgec inspect\` and Model.info give each port's scale and zero point. Default float
 ${VARIANTS_HELP}
   --prune-branches-below F  models with Branch blocks: drop branches taken by less than this share of
                           the --calibration samples; prints the MAC (and, with --labels, accuracy) change
@@ -119,6 +123,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     embed: { type: 'boolean' },
     mcu: { type: 'boolean' },
     variants: { type: 'string' },
+    io: { type: 'string' },
     ...QUANTIZE_FLAGS,
     'prune-branches-below': { type: 'string' },
     labels: { type: 'string' },
@@ -135,6 +140,9 @@ export async function compileCommand(argv: string[]): Promise<number> {
   if (target !== undefined && target !== 'simd' && target !== 'scalar') {
     throw new UsageError(`--target must be simd or scalar, got '${target}'`, 'compile');
   }
+  const io = values.io ?? 'float';
+  if (!(IO_KINDS as readonly string[]).includes(io))
+    throw new UsageError(`--io must be ${IO_KINDS.join(' or ')}, got '${io}'`, 'compile');
   const dumpAfter = values['dump-after'];
   if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter)) {
     throw new UsageError(`--dump-after: unknown pass '${dumpAfter}' (passes: ${PASS_NAMES.join(', ')})`, 'compile');
@@ -158,6 +166,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     shapes,
     quantize: values,
     variants: values.variants,
+    io: io as IoKind,
     pruneBelow: below,
     labels: values.labels,
   });
@@ -175,6 +184,8 @@ export interface ModelCompileFlags {
   /** --quantize, --calibration, --calibrate, --keep-float, --auto-mixed as given. */
   quantize: QuantizeFlagValues;
   variants?: string;
+  /** --io: 'int8' needs --quantize int8 on a model without blocks or variants. */
+  io?: IoKind;
   pruneBelow?: number;
   labels?: string;
 }
@@ -206,6 +217,16 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
       : {}),
     sourceHash: sourceHash(modelFiles(model)),
   };
+  if (f.io === 'int8') {
+    const why = blocks
+      ? 'models with Branch / EarlyExit blocks'
+      : f.variants !== undefined
+        ? '--variants'
+        : f.quantize.quantize === undefined
+          ? 'a float bundle: add --quantize int8'
+          : undefined;
+    if (why) throw new UsageError(`${model}: --io int8 is not supported for ${why}`, 'compile');
+  }
   if (blocks) {
     // --calibration alone serves --prune-branches-below here
     const q = f.quantize.quantize === undefined ? undefined : parseQuantizeFlags(f.quantize);
@@ -252,7 +273,13 @@ export async function compileModel(model: string, f: ModelCompileFlags): Promise
   if (quantize) options.quantize = { ...quantize, calibration: quantize.calibration && basename(quantize.calibration) };
   const variantKinds = f.variants === undefined ? undefined : parseVariants(f.variants);
   if (variantKinds) options.variants = variantKinds;
-  const o: CompileOptions = { ...opts, modelName: graph.name || basename(model, extname(model)), options };
+  if (f.io === 'int8') options.io = 'int8';
+  const o: CompileOptions = {
+    ...opts,
+    ...(f.io === 'int8' ? { io: f.io } : {}),
+    modelName: graph.name || basename(model, extname(model)),
+    options,
+  };
   const r = variantKinds
     ? await compileVariants(variantKinds, graph, quantize, o)
     : quantize

@@ -45,6 +45,14 @@ export interface StepRow {
   arena: string;
 }
 
+export interface BundlePort {
+  name: string;
+  shape: number[];
+  dtype: string;
+  scale?: number;
+  zeroPoint?: number;
+}
+
 export interface BundleSummary {
   rows: StepRow[];
   steps: number;
@@ -52,8 +60,9 @@ export interface BundleSummary {
   arenaBytes: number;
   constantsBytes: number;
   fileBytes: number;
-  inputs: { name: string; shape: number[]; dtype: string }[];
-  outputs: { name: string; shape: number[]; dtype: string }[];
+  /** int8 ones (--io int8) with their scale and zero point. */
+  inputs: BundlePort[];
+  outputs: BundlePort[];
   /** sourceFormat: the model's format when the compiler recorded one (compile options), e.g. 'tfjs graph-model'. */
   metadata: { edgecVersion: string; target: string; modelName: string; sourceHash: string; sourceFormat?: string };
 }
@@ -145,7 +154,13 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
   const io = (ids: number[]) =>
     ids.map((id) => {
       const t = tensor(id);
-      return { name: String(t?.name ?? `#${id}`), shape: t ? [...t.shape] : [], dtype: t ? dtypeName(t.dtype) : '?' };
+      const port: BundlePort = {
+        name: String(t?.name ?? `#${id}`),
+        shape: t ? [...t.shape] : [],
+        dtype: t ? dtypeName(t.dtype) : '?',
+      };
+      if (t?.dtype === fb.DType.I8 && t.scale !== 0) Object.assign(port, { scale: t.scale, zeroPoint: t.zeroPoint });
+      return port;
     });
   const rows: StepRow[] = [];
   let macs = 0n;
@@ -228,7 +243,13 @@ export function formatInspect(sum: BundleSummary, file: string, opts: { wide?: b
       .map((x, c) => (right.has(c) ? x.padStart(widths[c]!) : x.padEnd(widths[c]!)))
       .join('  ')
       .trimEnd();
-  const io = (xs: BundleSummary['inputs']) => xs.map((t) => `${t.name} ${dims(t.shape)} ${t.dtype}`).join(', ');
+  const io = (xs: BundlePort[]) =>
+    xs
+      .map(
+        (t) =>
+          `${t.name} ${dims(t.shape)} ${t.dtype}${t.scale === undefined ? '' : ` (scale ${t.scale}, zero point ${t.zeroPoint})`}`,
+      )
+      .join(', ');
   const md = sum.metadata;
   return [
     `${file}: model '${md.modelName}', target ${md.target || '?'}, edgec ${md.edgecVersion || '?'}${md.sourceFormat ? `, from ${md.sourceFormat}` : ''}`,

@@ -11,7 +11,8 @@ import { CliError, UsageError, oneLine } from './errors.ts';
 export const RUN_HELP = `usage: edgec run <bundle.edgec> --input <x.npy> [--input NAME=x.npy …] --output <y.npy> [options]
 
 Runs a bundle on .npy inputs. An input whose first axis holds N samples for a model with batch 1
-runs the samples one by one; the outputs are stacked along the first axis. One sample runs on V8's
+runs the samples one by one; the outputs are stacked along the first axis. A bundle compiled with
+--io int8 takes and writes int8 .npy (\`edgec inspect\` gives their scales and zero points). One sample runs on V8's
 baseline wasm compiler alone (Liftoff: less memory, no optimising compile it would not wait for);
 N samples let V8 optimise the hot kernels as usual. The output bytes are the same.
 
@@ -27,6 +28,9 @@ interface Port {
   name: string;
   shape: number[];
   dtype: DType;
+  /** int8 inputs and outputs of a bundle compiled with --io int8. */
+  scale?: number;
+  zeroPoint?: number;
 }
 
 const CTOR = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
@@ -71,10 +75,13 @@ export function toModelDtype(arr: NpyArray, port: Port, file: string): RunData {
     }
     return out;
   }
-  throw new CliError(
-    file,
-    `dtype ${arr.dtype} does not match input '${port.name}' ${want}${want === 'float32' ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)' : ''}`,
-  );
+  const hint =
+    want === 'float32'
+      ? ' (convert it, e.g. x.astype(np.float32) / 255 for images)'
+      : port.scale !== undefined
+        ? ` (the bundle was compiled with --io int8: quantise it, np.clip(np.round(x / ${port.scale}) + ${port.zeroPoint}, -128, 127).astype(np.int8))`
+        : '';
+  throw new CliError(file, `dtype ${arr.dtype} does not match input '${port.name}' ${want}${hint}`);
 }
 
 /**

@@ -1,7 +1,8 @@
 // `npm run bench -- --browser` (bench/browser.ts) on its smallest model in headless Chromium, so the browser bench
 // cannot rot unnoticed. Never timed: the page must be cross-origin isolated, every runtime must run (a positive
-// median) on 1 and 2 threads, and the MLPerf Tiny AD fixture's int8 values must agree everywhere (edgec 2 threads
-// = 1 thread = TFLite-wasm = TFLite-wasm 2 threads, as test/compiler/frontend/tflite and docs/threads.md promise).
+// median) on 1 and 2 threads, and the MLPerf Tiny AD fixture's int8 values must agree everywhere (edgec --io int8 on
+// 2 threads = 1 thread = TFLite-wasm = TFLite-wasm 2 threads = edgec float I/O requantised, as
+// test/compiler/frontend/tflite, test/compiler/quantize/int8-io and docs/threads.md promise).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -17,9 +18,11 @@ if (!existsSync(CHROMIUM)) {
     const { isolated, records } = await browserBench('', ['ad'], 2);
     assert.ok(isolated);
     const r = records[0]!;
-    for (const k of ['edgecI8', 'edgecI8x2', 'tfliteI8', 'tfliteI8x2']) assert.ok(r.ms[k]! > 0, `${k}: ${r.ms[k]}`);
+    for (const k of ['edgecI8', 'edgecQ8', 'edgecQ8x2', 'tfliteI8', 'tfliteI8x2'])
+      assert.ok(r.ms[k]! > 0, `${k}: ${r.ms[k]}`);
     assert.equal(r.sameValues, {
-      edgecI8x2_vs_edgecI8: '640/640',
+      edgecQ8x2_vs_edgecQ8: '640/640',
+      edgecQ8_vs_tfliteI8: '640/640',
       edgecI8_vs_tfliteI8: '640/640',
       tfliteI8x2_vs_tfliteI8: '640/640',
     });

@@ -1,6 +1,7 @@
 // The CLI on .tflite files: compile (with the note for a pre-quantised file, and with --quantize int8 on its own
-// params), inspect showing the source format, import to model.json (with the note about activation params), and a
-// bad file's one-line error with nothing written; eval of the .tflite itself equals eval of its int8 bundle's outputs.
+// params), --io int8 (int8 .npy in and out of `edgec run`), inspect showing the source format, import to model.json
+// (with the note about activation params), and a bad file's one-line error with nothing written; eval of the .tflite
+// itself equals eval of its int8 bundle's outputs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +70,52 @@ test('eval model.tflite --quantize int8: the top-1 / top-5 counts of edgec run o
   assert.is(e.code, 0, e.err);
   const pct = (k: number) => `${((100 * k) / 20).toFixed(2)} % (${k}/20)`;
   assert.is(e.out, `kws.tflite: 20 samples, 12 classes: top-1 ${pct(top1)}, top-5 ${pct(top5)}\n`);
+});
+
+test('compile --io int8, run on int8 .npy: int8 .npy out, equal to the float-I/O bundle requantised', () => {
+  const g = loadTflite(join(tmp, 'kws.tflite'));
+  const iq = g.tensors.get(g.inputs[0]!)!.quant!,
+    oq = g.tensors.get(g.outputs[0]!)!.quant!;
+  const feats = new Int8Array(readFileSync(join(ROOT, 'test/fixtures/onnx/kws20_i8.bin'))).slice(0, 4 * 490);
+  saveNpy(join(tmp, 'x8.npy'), { shape: [4, 49, 10, 1], data: feats });
+  saveNpy(join(tmp, 'xf.npy'), {
+    shape: [4, 49, 10, 1],
+    data: Float32Array.from(feats, (q) => (q - iq.zeroPoint[0]!) * iq.scale[0]!),
+  });
+  const c = edgec('compile', 'kws.tflite', '--quantize', 'int8', '--io', 'int8', '-o', 'kws-io8.edgec');
+  assert.is(c.code, 0, c.err);
+  assert.match(
+    edgec('inspect', 'kws-io8.edgec').out,
+    /^inputs: input_1 1x49x10x1 int8 \(scale 0\.58\d+, zero point 83\)$/m,
+  );
+  assert.is(edgec('compile', 'kws.tflite', '--quantize', 'int8', '-o', 'kws-iof.edgec').code, 0);
+  const r = edgec('run', 'kws-io8.edgec', '--input', 'x8.npy', '--output', 'y8.npy');
+  assert.is(r.code, 0, r.err);
+  assert.is(edgec('run', 'kws-iof.edgec', '--input', 'xf.npy', '--output', 'yf.npy').code, 0);
+  const y8 = loadNpy(join(tmp, 'y8.npy')),
+    yf = loadNpy(join(tmp, 'yf.npy'));
+  assert.equal([y8.dtype, y8.shape], ['int8', [4, 12]]);
+  const roundAway = (x: number) => (x < 0 ? -Math.round(-x) : Math.round(x));
+  assert.equal(
+    [...(y8.data as Int8Array)],
+    Array.from(yf.data as Float32Array, (v) => roundAway(v / oq.scale[0]!) + oq.zeroPoint[0]!),
+  );
+  const f = edgec('run', 'kws-io8.edgec', '--input', 'xf.npy', '--output', 'y.npy');
+  assert.is(f.code, 1);
+  assert.match(
+    f.err,
+    /xf\.npy: dtype float32 does not match input 'input_1' int8 \(the bundle was compiled with --io int8/,
+  );
+});
+
+test('--io int8 without --quantize, or --io uint8: a usage error (exit 2) naming the file / option', () => {
+  const a = edgec('compile', 'kws.tflite', '--io', 'int8', '-o', 'no.edgec');
+  assert.is(a.code, 2);
+  assert.match(a.err, /^edgec: error: kws\.tflite: --io int8 is not supported for a float bundle: add --quantize int8/);
+  const b = edgec('compile', 'kws.tflite', '--quantize', 'int8', '--io', 'uint8', '-o', 'no.edgec');
+  assert.is(b.code, 2);
+  assert.match(b.err, /^edgec: error: --io must be float or int8, got 'uint8'/);
+  assert.not.ok(existsSync(join(tmp, 'no.edgec')));
 });
 
 test('a file without the TFL3 identifier: one line, exit 1, nothing written', () => {

@@ -96,6 +96,23 @@ test('run: N stacked samples run one by one, as runDetailed does; counts must ag
   );
 });
 
+test('run after the memory has grown (a large runDetailed): the views run() keeps follow, same outputs', async () => {
+  const m = await load(twoInOutBundle(), { build: 'simd' });
+  const r = rng(9);
+  const a = randF32(r, 6),
+    b = randF32(r, 6),
+    iv = Int32Array.from({ length: 6 }, (_, i) => 3 * i - 5);
+  const before = m.run({ a, b, iv });
+  const pages = (m.inputView('a').buffer as ArrayBuffer).byteLength;
+  const n = 50_000; // ~ 50k × (3 inputs + 2 outputs) × 24 bytes: several MiB of staging, past the first memory
+  const big = m.runDetailed({ a: new Float32Array(n * 6), b: new Float32Array(n * 6), iv: new Int32Array(n * 6) });
+  assert.is(big.outputs.sum!.length, n * 6);
+  assert.ok((m.inputView('a').buffer as ArrayBuffer).byteLength > pages, 'memory grew');
+  const after = m.run({ a, b, iv });
+  assert.equal([...after.sum!], [...before.sum!]);
+  assert.equal([...after.idx!], [...before.idx!]);
+});
+
 test('inputView: the wasm memory run() reads an input from; filled and passed to run, the outputs of copies', async () => {
   for (const build of ['scalar', 'simd'] as const) {
     const m = await load(twoInOutBundle(), { build });
