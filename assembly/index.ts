@@ -7,6 +7,7 @@ import * as executor from './executor';
 import * as control from './control';
 import { runSamples } from './batch';
 import { setVerifyChecksum } from './bundle/checksum';
+import { setDotMode } from './kernels/gemm/qs8-gemm-4x8c4-wasmrelaxed';
 // Pulled in for --use abort=assembly/abort/onAbort (asconfig.json): no env.abort import.
 import './abort';
 // Model variants: edgec_load_variant(ptr, len, k), edgec_use_variant(k) (docs/embedding.md).
@@ -97,6 +98,15 @@ export function edgec_set_reference(on: i32): void {
 /** 1 (default): edgec_load checks the bundle's CRC-32 trailer; 0: skips it (time- or RAM-critical hosts). */
 export function edgec_verify_checksum(on: i32): void {
   setVerifyChecksum(on != 0);
+}
+
+/**
+ * The relaxed build's int8 GEMM by the engine's relaxed dot product (runtime/index.ts relaxedDotMode probes it):
+ * 1 usdot (second operand u8, exact i32: x86 AVX-VNNI), 2 sdot (both i8, exact), 0 or anything else the split tile,
+ * exact on every engine (the default). Returns the mode set; always 0 in the other builds. Same bytes in every mode.
+ */
+export function edgec_set_dot_mode(mode: i32): i32 {
+  return setDotMode(mode);
 }
 
 /** 2 in the relaxed-SIMD build, 1 in the SIMD build, 0 in the scalar build (the host reports it as Model.info.build). */

@@ -1,7 +1,9 @@
 // The relaxed-SIMD build against the plain SIMD one in headless Chromium (Debian's /usr/bin/chromium, where relaxed
 // SIMD is on; Node 20's engine fails the probe, runtime/index.ts relaxedSupported): each model's int8 bundle (the u8s8
 // QDQ model's own scales, as bench/run.ts) runs on both builds through the browser entry (dist/browser/edgec.js;
-// `npm run build` first), the builds interleaved round by round. Two measures per build: the median wall time of one
+// `npm run build` first), the builds interleaved round by round; a third column runs the relaxed build forced to its
+// split int8 GEMM tile (relaxedDot 'split': what engines without an exact full-range dot run), and 'dot' is
+// relaxedDotMode's class of this engine. Two measures per configuration: the median wall time of one
 // run, and the renderer process's CPU time per run from /proc (Linux; 10 ms ticks over a batch of runs), which the
 // shared machine's load distorts less. Prints a table, or with --json one JSON document.
 // npm run bench -- <bench models dir> --relaxed [--only mobilenet_v2] [--runs N] [--json]
@@ -15,6 +17,12 @@ import { compileQuantized } from '../compiler/quantize/index.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const BUILDS = ['simd', 'relaxed'] as const;
+/** The configurations timed: label, then load options. */
+const CONFIGS = [
+  ['simd', { build: 'simd' }],
+  ['relaxed', { build: 'relaxed' }],
+  ['split', { build: 'relaxed', relaxedDot: 'split' }],
+] as const;
 
 /** utime + stime (ms) of the Chromium renderer processes below the browser started with `marker`. */
 function rendererCpu(marker: string): () => number {
@@ -72,11 +80,11 @@ export async function relaxedBench(dir: string, models: string[], runs: number, 
     const q = await compileQuantized(parseOnnx(readFileSync(qdq), qdq), {}, { modelName: `${m}_int8` });
     files['/model.edgec'] = [Buffer.from(q.bundle), 'application/octet-stream'];
     const picked = await page.evaluate(
-      async (builds) => {
+      async (configs) => {
         const api = await import('http://bench.test/edgec/edgec.js' as string);
         const bytes = new Uint8Array(await (await fetch('/model.edgec')).arrayBuffer());
         const ms = [];
-        for (const build of builds) ms.push(await api.load(bytes, { build }));
+        for (const [, opts] of configs) ms.push(await api.load(bytes, opts));
         const inp = ms[0].info.inputs[0];
         const x = new Float32Array(inp.shape.reduce((a: number, b: number) => a * b, 1)).map((_, i) =>
           Math.sin(i * 0.37),
@@ -86,16 +94,16 @@ export async function relaxedBench(dir: string, models: string[], runs: number, 
         );
         const same = outs.every((o: Uint8Array) => o.length === outs[0].length && o.every((v, i) => v === outs[0][i]));
         (globalThis as any).bench = { ms, x, inp };
-        return { auto: api.pickBuild('auto'), same, builds: ms.map((mm: any) => mm.info.build) };
+        return { auto: api.pickBuild('auto'), dot: api.relaxedDotMode(), same };
       },
-      BUILDS as unknown as string[],
+      CONFIGS as unknown as [string, Record<string, string>][],
     );
     if (!picked.same) throw new Error(`edgec bench --relaxed: ${m}: the builds' outputs differ`);
-    const wall: number[][] = BUILDS.map(() => []),
-      cpuPerRun: number[][] = BUILDS.map(() => []);
+    const wall: number[][] = CONFIGS.map(() => []),
+      cpuPerRun: number[][] = CONFIGS.map(() => []);
     const batch = 20;
     for (let r = 0; r < runs; r++) {
-      for (let i = 0; i < BUILDS.length; i++) {
+      for (let i = 0; i < CONFIGS.length; i++) {
         const c0 = cpu();
         const t = await page.evaluate(
           ([i, n]) => {
@@ -120,9 +128,11 @@ export async function relaxedBench(dir: string, models: string[], runs: number, 
     results.push({
       model: m,
       auto: picked.auto,
-      wallMs: Object.fromEntries(BUILDS.map((b, i) => [b, w[i]])),
-      cpuMs: Object.fromEntries(BUILDS.map((b, i) => [b, c[i]])),
+      dot: picked.dot,
+      wallMs: Object.fromEntries(CONFIGS.map(([b], i) => [b, w[i]])),
+      cpuMs: Object.fromEntries(CONFIGS.map(([b], i) => [b, c[i]])),
       relaxedOverSimd: { wall: w[1]! / w[0]!, cpu: c[1]! / c[0]! },
+      splitOverSimd: { wall: w[2]! / w[0]!, cpu: c[2]! / c[0]! },
       bytesIdentical: picked.same,
     });
   }
@@ -143,22 +153,32 @@ export async function relaxedBench(dir: string, models: string[], runs: number, 
   console.log(
     'model'.padEnd(14) +
       'auto'.padEnd(9) +
+      'dot'.padEnd(7) +
       'simd ms'.padStart(9) +
       'relaxed ms'.padStart(12) +
       'ratio'.padStart(7) +
+      'split ms'.padStart(10) +
+      'ratio'.padStart(7) +
       'simd cpu'.padStart(10) +
       'relaxed cpu'.padStart(13) +
+      'ratio'.padStart(7) +
+      'split cpu'.padStart(11) +
       'ratio'.padStart(7),
   );
   for (const r of results as any[])
     console.log(
       String(r.model).padEnd(14) +
         String(r.auto).padEnd(9) +
+        String(r.dot).padEnd(7) +
         r.wallMs.simd.toFixed(2).padStart(9) +
         r.wallMs.relaxed.toFixed(2).padStart(12) +
         r.relaxedOverSimd.wall.toFixed(2).padStart(7) +
+        r.wallMs.split.toFixed(2).padStart(10) +
+        r.splitOverSimd.wall.toFixed(2).padStart(7) +
         r.cpuMs.simd.toFixed(1).padStart(10) +
         r.cpuMs.relaxed.toFixed(1).padStart(13) +
-        r.relaxedOverSimd.cpu.toFixed(2).padStart(7),
+        r.relaxedOverSimd.cpu.toFixed(2).padStart(7) +
+        r.cpuMs.split.toFixed(1).padStart(11) +
+        r.splitOverSimd.cpu.toFixed(2).padStart(7),
     );
 }

@@ -5,7 +5,7 @@
 import { load as loadWith, resolveBuild, simdSupported, type Model } from './index.ts';
 import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
-export { BundleError, simdSupported, relaxedSupported, threadsSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported, relaxedDotMode, threadsSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType } from './index.ts';
@@ -19,6 +19,9 @@ export interface BrowserLoadOptions {
   /** Folder URL (ending in '/') holding edgec-{relaxed,simd,scalar}.wasm; default: next to this script. */
   wasmBase?: string | URL;
   reference?: boolean;
+  /** 'split': the relaxed build's int8 GEMM on the tile exact on every engine, not the one-dot tile relaxedDotMode()
+   *  allows (same bytes; for tests and benchmarks; LoadOptions.relaxedDot in index.ts). */
+  relaxedDot?: 'split';
   /** Multi-variant bundles: the variant to start with (default the first). */
   variant?: string;
   /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
@@ -95,6 +98,7 @@ export async function load(bundle: Uint8Array, opts: BrowserLoadOptions = {}): P
     wasm,
     threads: threaded ? { count: threads, spawn } : undefined,
     reference: opts.reference,
+    relaxedDot: opts.relaxedDot,
     variant: opts.variant,
     verifyChecksum: opts.verifyChecksum,
   });

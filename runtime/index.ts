@@ -61,6 +61,9 @@ export interface LoadOptions {
   wasm: BufferSource | WebAssembly.Module;
   /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
   reference?: boolean;
+  /** Relaxed build: 'split' runs the int8 GEMM tile that is exact on every engine even where relaxedDotMode() allows
+   *  one dot per 16 products (same bytes; for tests and benchmarks). Default: relaxedDotMode(). */
+  relaxedDot?: 'split';
   /** The variant to start with (multi-variant bundles; default the first). */
   variant?: string;
   /**
@@ -101,6 +104,7 @@ interface Exports {
   edgec_set_reference(on: number): void;
   edgec_verify_checksum(on: number): void;
   edgec_build(): number;
+  edgec_set_dot_mode(mode: number): number;
   edgec_executed_macs(): number;
   edgec_route(step: number): number;
   edgec_run_samples(n: number, inBase: number, outBase: number, routeBase: number, macsBase: number): number;
@@ -147,6 +151,45 @@ export function relaxedSupported(): boolean {
   return relaxedOk;
 }
 
+export type DotMode = 'usdot' | 'sdot' | 'split';
+let dotMode: DotMode | undefined;
+
+/**
+ * How this engine's relaxed dot product (the probe's f) treats full-range operands, which decides the relaxed build's
+ * int8 GEMM tile (passed in by edgec_set_dot_mode at load): 'usdot' when the second operand is read as u8 and the i32
+ * sums are exact and wrap (x86 AVX-VNNI vpdpbusd: Chromium on recent x86), 'sdot' when both are read as i8, exactly
+ * (ARM sdot): one dot per 16 products; else 'split' (x86 without VNNI saturates i16 pairs; engines failing
+ * relaxedSupported), the tile that is exact on every engine. The values hit the sign of each operand, pmaddubsw's
+ * saturation and the i32 wrap, so only an exact engine passes.
+ */
+export function relaxedDotMode(): DotMode {
+  if (dotMode === undefined)
+    dotMode = relaxedSupported()
+      ? classifyDot(new WebAssembly.Instance(new WebAssembly.Module(RELAXED_PROBE)).exports.f as DotProbe)
+      : 'split';
+  return dotMode;
+}
+
+/** f(a, b, c) = lane 0 of the relaxed dot of splat(a), splat(b) plus splat(c), as RELAXED_PROBE exports it. */
+export type DotProbe = (a: number, b: number, c: number) => number;
+
+/** relaxedDotMode's rule, given the engine's probe function. */
+export function classifyDot(f: DotProbe): DotMode {
+  const cases = [
+    [-128, -56, 0],
+    [127, -1, 0],
+    [-128, -128, 0],
+    [127, -128, 0],
+    [-128, 127, -7],
+    [-100, 100, 5],
+    [127, -1, 2147483647],
+    [-128, -1, -2147483648],
+    [127, 127, 2147483647],
+  ] as const;
+  const fits = (b: (v: number) => number) => cases.every(([a, v, c]) => f(a, v, c) === ((c + 4 * a * b(v)) | 0));
+  return fits((v) => v & 255) ? 'usdot' : fits((v) => v) ? 'sdot' : 'split';
+}
+
 /** The build `auto` resolves to on this engine: relaxed, else simd, else scalar. */
 export function bestBuild(): 'relaxed' | 'simd' | 'scalar' {
   return relaxedSupported() ? 'relaxed' : simdSupported() ? 'simd' : 'scalar';
@@ -167,6 +210,8 @@ export function resolveBuild<B extends 'relaxed' | 'simd' | 'scalar'>(
 }
 
 const BUILDS = ['scalar', 'simd', 'relaxed'] as const;
+/** edgec_set_dot_mode's codes. */
+const DOT_MODES: readonly DotMode[] = ['split', 'usdot', 'sdot'];
 
 const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
@@ -233,6 +278,7 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
   }
   ex.edgec_set_reference(opts.reference ? 1 : 0);
+  if (ex.edgec_build() === 2) ex.edgec_set_dot_mode(DOT_MODES.indexOf(opts.relaxedDot ?? relaxedDotMode()));
   // The host reads names and steps from the wasm's copy, not from `bundle`, so the caller's bytes can be collected
   // (a fresh view each time: memory may have grown and detached an older one).
   const bytes = () => new Uint8Array(ex.memory.buffer, ptr, len);

@@ -8,7 +8,7 @@ import { startWorker } from './node-worker.ts';
 import { load as loadWith, resolveBuild, simdSupported, BundleError, type BundleSource, type Model } from './index.ts';
 import { threadsSupported, type ThreadPort, type FromThread } from './threads.ts';
 
-export { BundleError, simdSupported, relaxedSupported, threadsSupported } from './index.ts';
+export { BundleError, simdSupported, relaxedSupported, relaxedDotMode, threadsSupported } from './index.ts';
 export * from './train-api.ts';
 export { VariantPolicy, chooseVariant, readBattery, type PolicyOptions, type PolicyState } from './policy.ts';
 export type { Model, ModelInfo, TensorInfo, TensorArray, RuntimeDType, SampleRoute, ControlStep } from './index.ts';
@@ -21,6 +21,9 @@ export interface NodeLoadOptions {
   build?: 'auto' | Build;
   /** Run the slow reference kernels (bit-identical by contract; for tests and debugging). */
   reference?: boolean;
+  /** 'split': the relaxed build's int8 GEMM on the tile exact on every engine, not the one-dot tile relaxedDotMode()
+   *  allows (same bytes; for tests and benchmarks; LoadOptions.relaxedDot in index.ts). */
+  relaxedDot?: 'split';
   /** Multi-variant bundles: the variant to start with (default the first). */
   variant?: string;
   /** false: skip the bundle's CRC-32 check (LoadOptions.verifyChecksum in index.ts). */
@@ -120,6 +123,7 @@ export async function load(bundle: Uint8Array | string, opts: NodeLoadOptions = 
       wasm: wasmModule(threaded ? 'threads' : build),
       threads: threaded ? { count: threads, spawn: spawnThread } : undefined,
       reference: opts.reference,
+      relaxedDot: opts.relaxedDot,
       variant: opts.variant,
       verifyChecksum: opts.verifyChecksum,
     });

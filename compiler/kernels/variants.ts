@@ -114,6 +114,17 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 2, nr: 8, kr: 4 },
     pack: packQs8Gemm4x8c2,
   },
+  // the relaxed build's 8-column blocks where the engine's relaxed dot is exact on full-range operands (usdot/sdot,
+  // runtime/index.ts relaxedDotMode): one dot per 16 products on the same c4 copy; kr 16 so the grid crosses the
+  // 16-k activation transpose
+  {
+    name: 'qs8-gemm-4x8c4-wasmrelaxed',
+    dir: 'gemm',
+    serves: GEMM_KERNELS,
+    builds: ['relaxed'],
+    tile: { mr: 4, nr: 8, kr: 16 },
+    pack: packQs8Gemm4x8c2,
+  },
   // the last 1–2 rows of M mod 4 (M = 1: Dense on one sample) in the simd build, an odd last row in the relaxed one:
   // pairs of 8-column blocks, two k pairs per iteration; an odd last block on the 1×8 tile below
   {

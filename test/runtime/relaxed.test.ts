@@ -25,13 +25,13 @@ function child(args: string[], env: Record<string, string> = {}) {
 
 const SCRIPT = `
 import { readFileSync } from 'node:fs';
-import { load, relaxedSupported } from './runtime/node.ts';
+import { load, relaxedSupported, relaxedDotMode } from './runtime/node.ts';
 import { twoInOutBundle } from './test/assembly/harness.ts';
 const validates = WebAssembly.validate(readFileSync('build/edgec-relaxed.wasm'));
 const m = await load(twoInOutBundle());
 let refused = '';
 await load(twoInOutBundle(), { build: 'relaxed' }).catch((e) => (refused = e.message));
-console.log(JSON.stringify({ validates, probe: relaxedSupported(), auto: m.info.build, refused }));
+console.log(JSON.stringify({ validates, probe: relaxedSupported(), dot: relaxedDotMode(), auto: m.info.build, refused }));
 `;
 
 test('child node with the flag: the relaxed build validates; auto picks it exactly when the probe passes', () => {
@@ -39,11 +39,13 @@ test('child node with the flag: the relaxed build validates; auto picks it exact
   assert.is(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
   assert.ok(s.validates, 'build/edgec-relaxed.wasm does not validate under ' + FLAG);
+  assert.ok(['usdot', 'sdot', 'split'].includes(String(s.dot)), String(s.dot));
   if (s.probe) {
     assert.is(s.auto, 'relaxed');
     assert.is(s.refused, '');
   } else {
     assert.is(s.auto, 'simd');
+    assert.is(s.dot, 'split', 'an engine failing the probe runs the split GEMM tile');
     assert.match(String(s.refused), /build 'relaxed' needs an engine whose relaxed-SIMD dot product passes/);
     console.log(
       `relaxed: ${process.version}'s relaxed dot product fails the probe; grid on relaxed: test/browser/relaxed.test.ts`,

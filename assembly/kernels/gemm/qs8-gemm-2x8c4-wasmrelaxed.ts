@@ -6,8 +6,9 @@
 // (both in [0, 127]) as the other. Per pair of products the i16 intermediate is at most 2·128·127 = 32512, so it
 // never saturates either; sums are i32 (wrapping, like the reference's).
 // Layouts: the bundle's c2-packed weights (compiler/kernels/pack.ts) are re-laid once per weight tensor as blocks of
-// 8 columns [Kq][8][4] i8 (Kq = ⌈K/4⌉, zero past K), kept in the heap keyed by the weight address (the bump allocator
-// never reuses an address and the executor never writes a constant). 2 rows of a are split once into a panel
+// 8 columns [Kq][8][4] i8 (Kq = ⌈K/4⌉, zero past K) followed by [N8] i32 128·Σk w (the correction the one-dot tile
+// qs8-gemm-4x8c4-wasmrelaxed.ts needs), kept in the heap keyed by the weight address (the bump allocator never reuses
+// an address and the executor never writes a constant). 2 rows of a are split once into a panel
 // [Kq][xl r0, xl r1, xs r0, xs r1] (4 bytes each: 16 bytes per k quad, zero past K); per k quad two 16-byte weight
 // loads (columns 0–3, 4–7), a 4-byte splat per row and part, and 8 dots into 4 + 4 accumulators per row.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the relaxed build only.
@@ -19,19 +20,20 @@ export const QS8_RELAXED_PANEL_K = 1 << 20;
 /** The panel (16 bytes per k quad): static for K ≤ 8192; a longer K takes one heap block, kept for later runs. */
 const STATIC_K = 8192;
 const staticPanel: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data(STATIC_K * 4, 16) : 0;
-let panel: usize = staticPanel;
+let panelAt: usize = staticPanel;
 let panelK: i32 = STATIC_K;
 
 /** c4 copies of the c2-packed weights, by weight address (see the header). */
 const packed = new Map<usize, usize>();
 
-/** The c4 copy of N8 columns (whole 8-column blocks) of c2-packed weights w over K; made on first use. */
-function c4Weights(w: usize, N8: i32, K: i32): usize {
+/** The c4 copy of N8 columns (whole 8-column blocks) of c2-packed weights w over K, then N8 i32 corrections
+ *  128·Σk w[n, k]; made on first use. */
+export function c4Weights(w: usize, N8: i32, K: i32): usize {
   if (packed.has(w)) return packed.get(w);
   const Kq = (K + 3) >> 2,
     Kp = (K + 1) & ~1;
   const bytes = <usize>N8 * <usize>(Kq << 2);
-  const out = (heap.alloc(bytes + 16) + 15) & ~(<usize>15);
+  const out = (heap.alloc(bytes + ((<usize>N8) << 2) + 16) + 15) & ~(<usize>15);
   memory.fill(out, 0, bytes);
   for (let b = 0; b < N8; b += 8) {
     const src = w + <usize>b * <usize>Kp,
@@ -42,15 +44,24 @@ function c4Weights(w: usize, N8: i32, K: i32): usize {
         d = dst + ((<usize>(kp >> 1)) << 5) + ((<usize>(kp & 1)) << 1);
       for (let c = 0; c < 8; c++) store<u16>(d + ((<usize>c) << 2), load<u16>(s + ((<usize>c) << 1)));
     }
+    for (let c = 0; c < 8; c++) {
+      let sum = 0;
+      for (let k = 0; k < Kp; k++)
+        sum += <i32>load<i8>(src + ((<usize>(k >> 1)) << 4) + ((<usize>c) << 1) + <usize>(k & 1));
+      store<i32>(out + bytes + ((<usize>(b + c)) << 2), sum << 7);
+    }
   }
   packed.set(w, out);
   return out;
 }
 
-function ensurePanel(Kq: i32): void {
-  if (Kq << 2 <= panelK) return;
-  panel = (heap.alloc(<usize>(Kq << 4) + 16) + 15) & ~(<usize>15);
-  panelK = Kq << 2;
+/** The shared activation panel (16 bytes per k quad) for Kq k quads: both relaxed tiles fill it per row group. */
+export function relaxedPanel(Kq: i32): usize {
+  if (Kq << 2 > panelK) {
+    panelAt = (heap.alloc(<usize>(Kq << 4) + 16) + 15) & ~(<usize>15);
+    panelK = Kq << 2;
+  }
+  return panelAt;
 }
 
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
@@ -72,7 +83,7 @@ export function gemmQs8Relaxed2x8c4<R>(
   const Kq = (K + 3) >> 2;
   const blockBytes = <usize>(Kq << 5);
   const wq = c4Weights(w, N8, K);
-  ensurePanel(Kq);
+  const panel = relaxedPanel(Kq);
   const fs = uniformShift<R>(qc, qcStride, N8);
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lov = i16x8.splat(<i16>lo),

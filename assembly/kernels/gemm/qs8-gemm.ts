@@ -2,7 +2,9 @@
 // Which tile runs which columns is fixed per build: simd — whole 8-column blocks on qs8-gemm-4x8c2-wasmsimd.ts (its
 // last M mod 4 rows, when that is 1 or 2, on qs8-gemm-1x16c2-wasmsimd.ts: pairs of blocks, an odd last one on
 // qs8-gemm-1x8c2-wasmsimd.ts), the last N mod 8 columns (and K beyond its panel) on qs8-gemm-2x2-scalar.ts; relaxed —
-// the same with qs8-gemm-2x8c4-wasmrelaxed.ts for the 8-column blocks (an odd last row on the 1-row tiles); scalar —
+// the same with, for the 8-column blocks, qs8-gemm-4x8c4-wasmrelaxed.ts where the engine's dot is exact on full-range
+// operands (the host's probe, edgec_set_dot_mode; M mod 4 = 1: the last row on the 1-row tiles), else
+// qs8-gemm-2x8c4-wasmrelaxed.ts (an odd last row on the 1-row tiles); scalar —
 // whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts (K ≤ its limit, fixed-point requantisation only), the rest on the
 // 2×2 tile.
 // Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
@@ -12,6 +14,7 @@ import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 import { gemmQs8Scalar6x8 } from './qs8-gemm-6x8c2-scalar';
 import { gemmQs8Relaxed2x8c4, QS8_RELAXED_PANEL_K } from './qs8-gemm-2x8c4-wasmrelaxed';
 import { gemmQs8Simd1x16c2 } from './qs8-gemm-1x16c2-wasmsimd';
+import { gemmQs8Relaxed4x8c4, getDotMode } from './qs8-gemm-4x8c4-wasmrelaxed';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/kernels/pack.ts writes this. */
 export function qs8GemmPackedSize(N: i32, K: i32): i32 {
@@ -42,9 +45,12 @@ export function gemmQs8<R>(
   if (ASC_FEATURE_RELAXED_SIMD && ((K + 3) & ~3) <= QS8_RELAXED_PANEL_K) {
     n0 = N & ~7;
     if (n0 > 0) {
-      // an odd last row on the 1-row tile, not as a repeated row of the 2-row one
-      const mt = M & ~1;
-      if (mt > 0) gemmQs8Relaxed2x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
+      // one dot per 16 products where the engine's dot is exact on full-range operands (usdot/sdot), else the split
+      // tile; a lone row past the last 4 (1-row tile) or 2 (split tile) on the 1-row tile, not as repeated rows
+      const one = getDotMode() != 0;
+      const mt = one ? ((M & 3) == 1 ? M - 1 : M) : M & ~1;
+      if (mt > 0 && one) gemmQs8Relaxed4x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
+      else if (mt > 0) gemmQs8Relaxed2x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
       if (mt < M)
         gemmQs8Simd1x16c2<R>(
           a + <usize>mt * <usize>lda,
