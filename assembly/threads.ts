@@ -36,6 +36,10 @@ import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { privatePanel } from './kernels/gemm/qs8-gemm-4x8c2-wasmsimd';
 import { privateConvTile } from './kernels/conv/f32-conv2d-4x8-packed-interior';
 import { isFloatSplit, floatSplittable, runFloatSlice, sliceAt } from './threads-float';
+import { isStepSplit, stepSplittable, runStepSlice, privateSliceShapes } from './threads-steps';
+import { isFloatStep, runFloatStep } from './float-steps';
+import { runQs8Step } from './kernels/qs8-steps';
+import { isQs8Kernel } from './bundle/model';
 
 const GEN = 0;
 const DONE = 4;
@@ -69,6 +73,10 @@ let seenGen: i32 = 0;
 let sliceParams: StepParams | null = null;
 /** Main instance: the generation of the last split step (NEXT's high word). */
 let splitGen: i64 = 0;
+/** Main instance, for bench/thread-profile.ts: of the last split step, the chunks the main thread ran and its polls of
+ *  DONE after its last chunk (how long it waited for a worker's). */
+let mainChunks: i32 = 0;
+let mainPolls: i32 = 0;
 
 /** NEXT's offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
 // @ts-ignore: decorator
@@ -89,6 +97,7 @@ export function setupThreads(T: i32): usize {
   for (let t = 1; t < T; t++) store<u32>(ctl + REGIONS + <usize>(t * 4), <u32>heap.alloc(REGION_BYTES));
   // the main instance's padded block too: no allocation (so no memory.grow) while workers run a split step
   privatePad();
+  privateSliceShapes();
   sliceParams = new StepParams();
   threads = T;
   return ctl;
@@ -108,6 +117,7 @@ export function enterThread(c: usize, t: i32): void {
   privatePanel();
   privatePad();
   privateConvTile();
+  privateSliceShapes();
   sliceParams = new StepParams();
 }
 
@@ -142,8 +152,9 @@ export function failThread(): void {
 }
 
 function splittable(m: Model, s: StepInfo): bool {
-  if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
+  if (isStepSplit(k)) return stepSplittable(m, s, threads);
+  if (s.macs < MIN_SPLIT_MACS) return false;
   if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
     const y = m.tensors[s.outputs[0]];
@@ -177,35 +188,64 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
   atomic.add<i32>(ctl + GEN, 1);
   atomic.notify(ctl + GEN, threads - 1);
-  runChunks();
+  mainChunks = runChunks();
   // the chunks the workers claimed (a failed worker counts its chunk done: FAIL then says the output is incomplete)
-  while (atomic.load<i32>(ctl + DONE) < chunks) {}
+  let polls = 0;
+  while (atomic.load<i32>(ctl + DONE) < chunks) polls++;
+  mainPolls = polls;
   return atomic.load<i32>(ctl + FAIL) != 0 ? -1 : 1;
 }
 
 /** Any thread: claims and runs chunks of the current split step until none is left. A claim succeeds only while NEXT
  *  still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
-function runChunks(): void {
+function runChunks(): i32 {
   const at = ctl + nextAt(load<i32>(ctl + COUNT));
+  let ran = 0;
   while (true) {
     const v = atomic.load<i64>(at);
     const j = <i32>(v & 0xffffffff);
     const chunks = atomic.load<i32>(ctl + CHUNKS);
-    if (j >= chunks) return;
+    if (j >= chunks) return ran;
     const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
     const s = m.steps[atomic.load<i32>(ctl + STEP)];
     if (atomic.cmpxchg<i64>(at, v, v + 1) != v) continue;
     runSlice(m, s, j, chunks);
     atomic.add<i32>(ctl + DONE, 1);
+    ran++;
   }
+}
+
+/** bench/thread-profile.ts: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
+ *  none of the inference kernels, 2 a worker trapped. */
+export function runSteps(m: Model, from: i32, to: i32): i32 {
+  for (let i = from; i < to; i++) {
+    const s = m.steps[i];
+    const split = runSplit(m, i, s);
+    if (split < 0) return 2;
+    if (split > 0) continue;
+    if (isFloatStep(s.kernel)) runFloatStep(m, s, false);
+    else if (isQs8Kernel(s.kernel)) runQs8Step(m, s, false);
+    else return 1;
+  }
+  return 0;
+}
+
+/** bench/thread-profile.ts: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
+export function stepStat(m: Model, i: i32, what: i32): f64 {
+  const s = m.steps[i];
+  if (what == 0) return <f64>s.kernel;
+  if (what == 1) return <f64>s.macs;
+  if (what == 2) return threads > 1 && splittable(m, s) ? 1 : 0;
+  return what == 3 ? <f64>mainChunks : <f64>mainPolls;
 }
 
 /** Chunk t of T of a split step. */
 function runSlice(m: Model, s: StepInfo, t: i32, T: i32): void {
   const k = s.kernel;
-  if (isFloatSplit(k)) {
+  if (isFloatSplit(k) || isStepSplit(k)) {
     memory.copy(changetype<usize>(sliceParams!), changetype<usize>(s.p), offsetof<StepParams>());
-    runFloatSlice(m, s, t, T, sliceParams!);
+    if (isStepSplit(k)) runStepSlice(m, s, t, T, sliceParams!);
+    else runFloatSlice(m, s, t, T, sliceParams!);
   } else if (k == K_CONV2D_WINO_QS8) winoSlice<i64>(m, s, t, T);
   else if (k == K_CONV2D_WINO_QS8_FP32) winoSlice<f32>(m, s, t, T);
   else if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);
