@@ -18,7 +18,7 @@ import {
 } from './bundle/model';
 import { addQs8, quantizeQs8Run } from './kernels/elementwise/qs8-elementwise';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
-import { transposeAny } from './kernels/data/data-move';
+import { transposeAny, privateTransposeDims } from './kernels/data/data-move';
 import { sliceAt } from './threads-float';
 
 /** Elementwise steps below this many elements run on the main thread alone (~5 µs of Add: a split costs ~1 µs). */
@@ -27,9 +27,9 @@ const MIN_SPLIT_ELEMS: u64 = 16_384;
 const MIN_SPLIT_DENSE_MACS: u64 = 200_000;
 
 /** This instance's slice shapes: ONE_SHAPE the Add's [n], ONE the unit strides, SHAPES[r] a rank-r Transpose's. */
-let oneShape = new StaticArray<i32>(1);
-let one = new StaticArray<i32>(1);
-let shapes: StaticArray<i32>[] = [];
+let oneShape: StaticArray<i32> = changetype<StaticArray<i32>>(0);
+let one: StaticArray<i32> = changetype<StaticArray<i32>>(0);
+let shapes: StaticArray<i32>[] = changetype<StaticArray<i32>[]>(0);
 
 /** Allocates this instance's slice shapes (in its own heap: a worker's region; threads.ts calls it once). */
 export function privateSliceShapes(): void {
@@ -38,6 +38,7 @@ export function privateSliceShapes(): void {
   one[0] = 1;
   shapes = [];
   for (let r = 0; r <= 6; r++) shapes.push(new StaticArray<i32>(r));
+  privateTransposeDims();
 }
 
 /** A step kind this file splits (the caller checks threads and the split's size with stepSplittable). */

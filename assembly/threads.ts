@@ -50,13 +50,18 @@ const QUIT = 20;
 const CHUNKS = 24;
 const FAIL = 28;
 const LANDING = 32;
-const REGIONS = 36;
+const SLEEPERS = 36;
+const REGIONS = 40;
 const LANDING_BYTES: usize = 64;
 /** A worker's heap: its 3×3 depthwise padded block (1 MiB + 16), its GEMM panel (32 KiB; K > 4096: Kp·8 bytes) and
  * its StepParams, with room. */
 const REGION_BYTES: usize = 2 << 20;
-/** Chunks per thread of a split step. */
+/** Most chunks per thread of a split step. */
 const CHUNKS_PER_THREAD = 4;
+/** A split step has about one chunk per this many MACs (elements of an Add / Quantize), T at least: every chunk pays its
+ *  kernel's per-call setup (the 3×3 depthwise folds its 9 taps into C biases: at C 960 a 1-row chunk of a 7×7 image
+ *  spent ~40% of its time there, and 8 such chunks made the step slower on 2 threads than on 1). */
+const CHUNK_MACS: u64 = 250_000;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
 /** A worker's polls of GEN before blocking on it (~1 ms): the next split step is often a few µs away, a wake-up is not.
@@ -127,7 +132,11 @@ export function threadLoop(): void {
     let g = atomic.load<i32>(ctl + GEN);
     for (let i = 0; g == seenGen && i < SPINS; i++) g = atomic.load<i32>(ctl + GEN);
     if (g == seenGen) {
+      // SLEEPERS before the wait re-reads GEN, runSplit's GEN bump before it reads SLEEPERS (sequentially consistent):
+      // either the main instance sees this worker counted and notifies, or the wait sees the new GEN and returns
+      atomic.add<i32>(ctl + SLEEPERS, 1);
       atomic.wait<i32>(ctl + GEN, seenGen);
+      atomic.sub<i32>(ctl + SLEEPERS, 1);
       continue;
     }
     seenGen = g;
@@ -178,7 +187,7 @@ function scratchOf(m: Model, s: StepInfo): usize {
  */
 export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   if (threads < 2 || atomic.load<i32>(ctl + FAIL) != 0 || !splittable(m, s)) return 0;
-  const chunks = CHUNKS_PER_THREAD * threads;
+  const chunks = <i32>min(<u64>(CHUNKS_PER_THREAD * threads), max(<u64>threads, s.macs / CHUNK_MACS));
   // every word a claimer reads is written before NEXT publishes the new generation with chunk 0
   store<u32>(ctl + MODEL, <u32>changetype<usize>(m));
   store<i32>(ctl + STEP, i);
@@ -187,7 +196,8 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   splitGen++;
   atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
   atomic.add<i32>(ctl + GEN, 1);
-  atomic.notify(ctl + GEN, threads - 1);
+  // a notify is a call into the engine (a lock and a wait-list walk); the spinning workers need none
+  if (atomic.load<i32>(ctl + SLEEPERS) > 0) atomic.notify(ctl + GEN, threads - 1);
   mainChunks = runChunks();
   // the chunks the workers claimed (a failed worker counts its chunk done: FAIL then says the output is incomplete)
   let polls = 0;
