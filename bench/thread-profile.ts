@@ -4,6 +4,7 @@
 // step the chunks the main thread ran and its polls of the done counter after its last chunk (its wait for a worker).
 // The totals say how much of one thread's time runs on one thread only and what the split steps lose to the ideal 1/T.
 // node --import tsx bench/thread-profile.ts <bench models dir> [--float] [--threads 2] [--runs 40] [--all] [--min]
+//   [--variant <threads wasm>]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
@@ -22,7 +23,7 @@ const opt = (name: string) => {
 };
 const dir = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const usage =
-  'usage: node --import tsx bench/thread-profile.ts <bench models dir> [--float] [--threads 2] [--runs 40] [--all] [--min]';
+  'usage: node --import tsx bench/thread-profile.ts <bench models dir> [--float] [--threads 2] [--runs 40] [--all] [--min] [--variant <threads wasm>]';
 if (!dir) throw new Error(usage);
 const runs = Number(opt('--runs') ?? 40);
 const T = Number(opt('--threads') ?? 2);
@@ -63,8 +64,7 @@ function spawn(): ThreadPort {
 }
 
 /** The threads build with n threads (1: no workers, every step on the host's thread), the bundle loaded, input set. */
-async function instance(n: number): Promise<{ ex: Ex; close(): void }> {
-  const module = wasmModule('threads');
+async function instance(n: number, module = wasmModule('threads')): Promise<{ ex: Ex; close(): void }> {
   let ex: Ex;
   let close = () => {};
   if (n > 1) {
@@ -87,23 +87,27 @@ async function instance(n: number): Promise<{ ex: Ex; close(): void }> {
 
 const one = await instance(1);
 const many = await instance(T);
+// --variant <wasm>: another threads build (e.g. other split constants) on T threads in the same rounds, per step
+const variantPath = opt('--variant');
+const variant = variantPath ? await instance(T, new WebAssembly.Module(readFileSync(variantPath))) : undefined;
 const steps = readBundleInfo(bundle).steps;
 const name = new Map(KERNELS.map((k) => [k.id, k.name]));
 const t1: number[][] = Array.from({ length: steps }, () => []);
 const tn: number[][] = Array.from({ length: steps }, () => []);
+const tv: number[][] = Array.from({ length: steps }, () => []);
 const chunks: number[][] = Array.from({ length: steps }, () => []);
 const polls: number[][] = Array.from({ length: steps }, () => []);
 const whole: number[][] = [[], []];
 for (let w = 0; w < 5; w++) (one.ex.edgec_run(), many.ex.edgec_run());
 for (let r = 0; r < runs; r++) {
-  for (const [k, { ex }] of [one, many].entries()) {
+  for (const [k, { ex }] of [one, many, ...(variant ? [variant] : [])].entries()) {
     let t0 = performance.now();
     if (ex.edgec_run() !== 0) throw new Error('bench/thread-profile.ts: run failed');
-    whole[k]!.push(performance.now() - t0);
+    if (k < 2) whole[k]!.push(performance.now() - t0);
     for (let i = 0; i < steps; i++) {
       t0 = performance.now();
       if (ex.edgec_run_steps(i, i + 1) !== 0) throw new Error(`bench/thread-profile.ts: step ${i} failed`);
-      (k === 0 ? t1 : tn)[i]!.push((performance.now() - t0) * 1000);
+      [t1, tn, tv][k]![i]!.push((performance.now() - t0) * 1000);
       if (k === 1) (chunks[i]!.push(ex.edgec_step_stat(i, 3)), polls[i]!.push(ex.edgec_step_stat(i, 4)));
     }
   }
@@ -111,11 +115,13 @@ for (let r = 0; r < runs; r++) {
 const splits = Array.from({ length: steps }, (_, i) => many.ex.edgec_step_stat(i, 2) === 1);
 one.close();
 many.close();
+variant?.close();
 
 // --min: each step's fastest round instead of its median (on a loaded machine, the rounds where both threads had a core)
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[args.includes('--min') ? 0 : v.length >> 1]!;
 let sum1 = 0,
   sumN = 0,
+  sumV = 0,
   serial1 = 0,
   splitLoss = 0;
 const rows: string[] = [];
@@ -125,10 +131,14 @@ for (let i = 0; i < steps; i++) {
   const split = splits[i]!;
   sum1 += a;
   sumN += b;
+  const c = variant ? median(tv[i]!) : 0;
+  sumV += c;
   if (!split) serial1 += a;
   else splitLoss += b - a / T;
   if (!args.includes('--all') && a < 20 && !split) continue;
-  const extra = split ? `  main ran ${median(chunks[i]!)} chunks, polled ${median(polls[i]!)}` : '';
+  const extra =
+    (variant ? `  variant ${c.toFixed(1).padStart(7)} µs ×${(c / a).toFixed(2)}` : '') +
+    (split ? `  main ran ${median(chunks[i]!)} chunks, polled ${median(polls[i]!)}` : '');
   rows.push(
     `${String(i).padStart(3)} ${(name.get(one.ex.edgec_step_stat(i, 0)) ?? '?').padEnd(22)} ` +
       `${(one.ex.edgec_step_stat(i, 1) / 1e6).toFixed(2).padStart(6)} MMAC ${split ? 'split' : '     '} ` +
@@ -142,6 +152,8 @@ console.log(
     `(median round ratio ×${median(whole[1]!.map((t, r) => t / whole[0]![r]!)).toFixed(3)}); sum of step medians ${(sum1 / 1000).toFixed(2)} vs ` +
     `${(sumN / 1000).toFixed(2)} ms`,
 );
+if (variant)
+  console.log(`variant: sum of step medians ${(sumV / 1000).toFixed(2)} ms (×${(sumV / sum1).toFixed(3)} of 1 thread)`);
 console.log(
   `steps on one thread only: ${(serial1 / 1000).toFixed(2)} ms (${((100 * serial1) / sum1).toFixed(1)}% of 1 thread); ` +
     `split steps over the ideal 1/${T}: ${(splitLoss / 1000).toFixed(2)} ms`,
