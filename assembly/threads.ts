@@ -5,19 +5,17 @@
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
 // Both requantisations split: the fixed-point (i64) ids and the fp32 ones of .tflite graphs (R = f32, same slicing).
-// A split step is CHUNKS = per·T row chunks (per 1–4, by its MACs), thread t owning chunks [t·per, (t+1)·per): it runs
-// its own from the low end, then steals the others' from their high ends until none is left. Idle, every thread runs its
-// own contiguous 1/T of the rows, the same rows step after step (a 1×1 conv's pixels, the next depthwise's output rows,
-// the Add's elements: each thread's data stays in its core's cache; with chunks claimed from one shared counter the
-// rows went to either thread at random and a 7×7 depthwise step ran as slowly on 2 threads as on 1). A worker the OS
-// has not scheduled costs at most the chunk it holds, not its 1/T share: on a loaded machine the main thread then runs
-// the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran 1.4–1.8× one thread's time).
-// Which thread computes a chunk changes no byte: each chunk's rows run the same kernel on the same inputs. Control block
-// (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE (chunks finished), STEP,
-// COUNT (T), MODEL (the Model's address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, SLEEPERS (workers blocked on
-// GEN: only then does a split step notify), T region bases, then T RANGE words (i64, 8-aligned): thread t's unclaimed
-// chunks [lo, hi) (bits 16–31, 0–15) under the split's generation (high word), claimed by compare-exchange so a thread
-// that read an older generation can never claim a chunk of a newer step.
+// A split step is CHUNKS = 4·T row chunks that every thread claims one at a time (main included) until
+// none is left, so a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine
+// the main thread then runs the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran
+// 1.4–1.8× one thread's time). Each thread owning its 1/T of the rows (stealing the rest) was tried for cache affinity
+// and ran 1–2% slower on an unloaded machine (docs/benchmarks.md, round two). Which thread computes a chunk changes no
+// byte: each chunk's rows run the same kernel on the same inputs. Control block (i32 words at ctl, made by
+// edgec_threads_setup): GEN (bumped per split step / quit), DONE (chunks finished), STEP, COUNT (T), MODEL (the Model's
+// address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, SLEEPERS (workers blocked on GEN: only then does a split
+// step notify), T region bases, then NEXT (i64, 8-aligned): the split's generation (high word) and next unclaimed chunk
+// (low word),
+// claimed by compare-exchange so a thread that read an older generation can never claim a chunk of a newer step.
 // The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
 // memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the
 // workers were done); a worker blocks on GEN and keeps nothing in locals across the wait (its last GEN is a global).
@@ -61,14 +59,9 @@ const LANDING_BYTES: usize = 64;
 /** A worker's heap: its 3×3 depthwise padded block (1 MiB + 16), its GEMM panel (32 KiB; K > 4096: Kp·8 bytes) and
  * its StepParams, with room. */
 const REGION_BYTES: usize = 2 << 20;
-/** Most chunks per thread of a split step. */
+/** Chunks per thread of a split step. Fewer for small steps (one per 250 000 or 1 000 000 MACs, T at least) ran float
+ *  MobileNetV2 4–5% slower on 2 threads and int8 0–1% (bench/threads.ts --base, docs/benchmarks.md round two). */
 const CHUNKS_PER_THREAD = 4;
-/** A split step has about one chunk per this many MACs per thread (1 to CHUNKS_PER_THREAD): every chunk pays its kernel's
- *  per-call setup (a 3×3 depthwise folds its taps into C biases, a GEMM slice of a 7×7 image ends in a partial 4-row
- *  tile and streams all the weights once per tile). Per-step minima of int8 MobileNetV2 at load 10 (bench/
- *  thread-profile.ts --min --variant): one chunk per thread ran its 14×14 and 7×7 steps 5–15% faster than four, the
- *  large ones alike; a large step keeps several, so a worker the OS preempts holds up a quarter of its share. */
-const CHUNK_MACS: u64 = 2_000_000;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
 /** A worker's polls of GEN before blocking on it (~1 ms): the next split step is often a few µs away, a wake-up is not.
@@ -83,16 +76,16 @@ let myThread: i32 = 0;
 let seenGen: i32 = 0;
 /** This instance's copy of a split step's params (its top padding shifted to the slice). */
 let sliceParams: StepParams | null = null;
-/** Main instance: the generation of the last split step (the RANGE words' high word). */
+/** Main instance: the generation of the last split step (NEXT's high word). */
 let splitGen: i64 = 0;
 /** Main instance, for bench/thread-profile.ts: of the last split step, the chunks the main thread ran and its polls of
  *  DONE after its last chunk (how long it waited for a worker's). */
 let mainChunks: i32 = 0;
 let mainPolls: i32 = 0;
 
-/** Thread 0's RANGE word in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
+/** NEXT's offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
 // @ts-ignore: decorator
-@inline function rangesAt(T: i32): usize {
+@inline function nextAt(T: i32): usize {
   return <usize>((REGIONS + T * 4 + 7) & ~7);
 }
 
@@ -102,8 +95,8 @@ export function setupThreads(T: i32): usize {
   // the first block after the start code's objects: a worker's allocator stands here until enterThread moves it,
   // and its two block headers land in these bytes (never in the control block or the model)
   const landing = heap.alloc(LANDING_BYTES);
-  ctl = (heap.alloc(rangesAt(T) + 8 * T + 16) + 15) & ~(<usize>15);
-  memory.fill(ctl, 0, rangesAt(T) + 8 * T);
+  ctl = (heap.alloc(nextAt(T) + 8 + 16) + 15) & ~(<usize>15);
+  memory.fill(ctl, 0, nextAt(T) + 8);
   store<i32>(ctl + COUNT, T);
   store<u32>(ctl + LANDING, <u32>landing);
   for (let t = 1; t < T; t++) store<u32>(ctl + REGIONS + <usize>(t * 4), <u32>heap.alloc(REGION_BYTES));
@@ -148,7 +141,7 @@ export function threadLoop(): void {
     }
     seenGen = g;
     if (atomic.load<i32>(ctl + QUIT) != 0) return;
-    runChunks(myThread);
+    runChunks();
   }
 }
 
@@ -194,21 +187,18 @@ function scratchOf(m: Model, s: StepInfo): usize {
  */
 export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   if (threads < 2 || atomic.load<i32>(ctl + FAIL) != 0 || !splittable(m, s)) return 0;
-  const per = <i32>min(<u64>CHUNKS_PER_THREAD, max(<u64>1, s.macs / CHUNK_MACS / <u64>threads));
-  const chunks = per * threads;
-  // every word a claimer reads is written before the RANGE words publish the new generation
+  const chunks = CHUNKS_PER_THREAD * threads;
+  // every word a claimer reads is written before NEXT publishes the new generation with chunk 0
   store<u32>(ctl + MODEL, <u32>changetype<usize>(m));
   store<i32>(ctl + STEP, i);
   store<i32>(ctl + CHUNKS, chunks);
   atomic.store<i32>(ctl + DONE, 0);
   splitGen++;
-  const at = ctl + rangesAt(threads);
-  for (let t = 0; t < threads; t++)
-    atomic.store<i64>(at + <usize>(t * 8), (splitGen << 32) | ((<i64>(t * per)) << 16) | (<i64>((t + 1) * per)));
+  atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
   atomic.add<i32>(ctl + GEN, 1);
   // a notify is a call into the engine (a lock and a wait-list walk); the spinning workers need none
   if (atomic.load<i32>(ctl + SLEEPERS) > 0) atomic.notify(ctl + GEN, threads - 1);
-  mainChunks = runChunks(0);
+  mainChunks = runChunks();
   // the chunks the workers claimed (a failed worker counts its chunk done: FAIL then says the output is incomplete)
   let polls = 0;
   while (atomic.load<i32>(ctl + DONE) < chunks) polls++;
@@ -216,32 +206,23 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   return atomic.load<i32>(ctl + FAIL) != 0 ? -1 : 1;
 }
 
-/** Thread `me`: runs its own chunks of the current split step from the low end of its range, then the other threads'
- *  from their high ends, until none is left. A claim succeeds only while the RANGE word still holds the value read
- *  before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
-function runChunks(me: i32): i32 {
-  const T = load<i32>(ctl + COUNT);
-  const ranges = ctl + rangesAt(T);
+/** Any thread: claims and runs chunks of the current split step until none is left. A claim succeeds only while NEXT
+ *  still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
+function runChunks(): i32 {
+  const at = ctl + nextAt(load<i32>(ctl + COUNT));
   let ran = 0;
-  for (let k = 0; k < T; k++) {
-    const at = ranges + <usize>(((me + k) % T) * 8);
-    while (true) {
-      const v = atomic.load<i64>(at);
-      const lo = <i32>((v >> 16) & 0xffff),
-        hi = <i32>(v & 0xffff);
-      if (lo >= hi) break;
-      const chunks = atomic.load<i32>(ctl + CHUNKS);
-      const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
-      const s = m.steps[atomic.load<i32>(ctl + STEP)];
-      // own range: its lowest chunk; another's: its highest (the far end from where its owner works)
-      const j = k == 0 ? lo : hi - 1;
-      if (atomic.cmpxchg<i64>(at, v, k == 0 ? v + 0x10000 : v - 1) != v) continue;
-      runSlice(m, s, j, chunks);
-      atomic.add<i32>(ctl + DONE, 1);
-      ran++;
-    }
+  while (true) {
+    const v = atomic.load<i64>(at);
+    const j = <i32>(v & 0xffffffff);
+    const chunks = atomic.load<i32>(ctl + CHUNKS);
+    if (j >= chunks) return ran;
+    const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
+    const s = m.steps[atomic.load<i32>(ctl + STEP)];
+    if (atomic.cmpxchg<i64>(at, v, v + 1) != v) continue;
+    runSlice(m, s, j, chunks);
+    atomic.add<i32>(ctl + DONE, 1);
+    ran++;
   }
-  return ran;
 }
 
 /** bench/thread-profile.ts: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
@@ -321,11 +302,9 @@ function runSliceOf<R>(m: Model, s: StepInfo, t: i32, T: i32, conv: bool): void 
   if (conv) {
     const scratch = scratchOf(m, s);
     if (scratch == 0) {
-      // whole image rows of W pixels (integer-exact: any split gives the same bytes), so a thread's pixels here are
-      // those of its rows in the depthwise step before or after it (one thread's cache)
-      const rows = sh[0] * H;
-      const r0 = sliceAt(rows, t, T, 1) * W,
-        r1 = sliceAt(rows, t + 1, T, 1) * W;
+      const M = sh[0] * H * W;
+      const r0 = sliceAt(M, t, T, 4),
+        r1 = sliceAt(M, t + 1, T, 4);
       if (r1 > r0)
         gemmQs8<R>(
           x.ptr + <usize>r0 * <usize>Ci,
