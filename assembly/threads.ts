@@ -5,13 +5,16 @@
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
 // Both requantisations split: the fixed-point (i64) ids and the fp32 ones of .tflite graphs (R = f32, same slicing).
-// A split step is CHUNKS = 4·T row chunks that every thread claims one at a time (main included) until none is left, so
-// a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine the main thread
-// then runs the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran 1.4–1.8× one
-// thread's time). Which thread computes a chunk changes no byte: each chunk's rows run the same kernel on the same
-// inputs. Control block (i32 words at ctl, made by edgec_threads_setup): GEN (bumped per split step / quit), DONE
-// (chunks finished), STEP, COUNT (T), MODEL (the Model's address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, T
-// region bases, then NEXT (i64, 8-aligned): the split's generation (high word) and next unclaimed chunk (low word),
+// A split step is CHUNKS = 4·T row chunks that every thread claims one at a time (main included) until
+// none is left, so a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine
+// the main thread then runs the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran
+// 1.4–1.8× one thread's time). Each thread owning its 1/T of the rows (stealing the rest) was tried for cache affinity
+// and ran 1–2% slower on an unloaded machine (docs/benchmarks.md, round two). Which thread computes a chunk changes no
+// byte: each chunk's rows run the same kernel on the same inputs. Control block (i32 words at ctl, made by
+// edgec_threads_setup): GEN (bumped per split step / quit), DONE (chunks finished), STEP, COUNT (T), MODEL (the Model's
+// address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, SLEEPERS (workers blocked on GEN: only then does a split
+// step notify), T region bases, then NEXT (i64, 8-aligned): the split's generation (high word) and next unclaimed chunk
+// (low word),
 // claimed by compare-exchange so a thread that read an older generation can never claim a chunk of a newer step.
 // The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
 // memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the
@@ -36,6 +39,10 @@ import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { privatePanel } from './kernels/gemm/qs8-gemm-4x8c2-wasmsimd';
 import { privateConvTile } from './kernels/conv/f32-conv2d-4x8-packed-interior';
 import { isFloatSplit, floatSplittable, runFloatSlice, sliceAt } from './threads-float';
+import { isStepSplit, stepSplittable, runStepSlice, privateSliceShapes } from './threads-steps';
+import { isFloatStep, runFloatStep } from './float-steps';
+import { runQs8Step } from './kernels/qs8-steps';
+import { isQs8Kernel } from './bundle/model';
 
 const GEN = 0;
 const DONE = 4;
@@ -46,12 +53,14 @@ const QUIT = 20;
 const CHUNKS = 24;
 const FAIL = 28;
 const LANDING = 32;
-const REGIONS = 36;
+const SLEEPERS = 36;
+const REGIONS = 40;
 const LANDING_BYTES: usize = 64;
 /** A worker's heap: its 3×3 depthwise padded block (1 MiB + 16), its GEMM panel (32 KiB; K > 4096: Kp·8 bytes) and
  * its StepParams, with room. */
 const REGION_BYTES: usize = 2 << 20;
-/** Chunks per thread of a split step. */
+/** Chunks per thread of a split step. Fewer for small steps (one per 250 000 or 1 000 000 MACs, T at least) ran float
+ *  MobileNetV2 4–5% slower on 2 threads and int8 0–1% (bench/threads.ts --base, docs/benchmarks.md round two). */
 const CHUNKS_PER_THREAD = 4;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
@@ -69,6 +78,10 @@ let seenGen: i32 = 0;
 let sliceParams: StepParams | null = null;
 /** Main instance: the generation of the last split step (NEXT's high word). */
 let splitGen: i64 = 0;
+/** Main instance, for bench/thread-profile.ts: of the last split step, the chunks the main thread ran and its polls of
+ *  DONE after its last chunk (how long it waited for a worker's). */
+let mainChunks: i32 = 0;
+let mainPolls: i32 = 0;
 
 /** NEXT's offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
 // @ts-ignore: decorator
@@ -89,6 +102,7 @@ export function setupThreads(T: i32): usize {
   for (let t = 1; t < T; t++) store<u32>(ctl + REGIONS + <usize>(t * 4), <u32>heap.alloc(REGION_BYTES));
   // the main instance's padded block too: no allocation (so no memory.grow) while workers run a split step
   privatePad();
+  privateSliceShapes();
   sliceParams = new StepParams();
   threads = T;
   return ctl;
@@ -108,6 +122,7 @@ export function enterThread(c: usize, t: i32): void {
   privatePanel();
   privatePad();
   privateConvTile();
+  privateSliceShapes();
   sliceParams = new StepParams();
 }
 
@@ -117,7 +132,11 @@ export function threadLoop(): void {
     let g = atomic.load<i32>(ctl + GEN);
     for (let i = 0; g == seenGen && i < SPINS; i++) g = atomic.load<i32>(ctl + GEN);
     if (g == seenGen) {
+      // SLEEPERS before the wait re-reads GEN, runSplit's GEN bump before it reads SLEEPERS (sequentially consistent):
+      // either the main instance sees this worker counted and notifies, or the wait sees the new GEN and returns
+      atomic.add<i32>(ctl + SLEEPERS, 1);
       atomic.wait<i32>(ctl + GEN, seenGen);
+      atomic.sub<i32>(ctl + SLEEPERS, 1);
       continue;
     }
     seenGen = g;
@@ -142,8 +161,9 @@ export function failThread(): void {
 }
 
 function splittable(m: Model, s: StepInfo): bool {
-  if (s.macs < MIN_SPLIT_MACS) return false;
   const k = s.kernel;
+  if (isStepSplit(k)) return stepSplittable(m, s, threads);
+  if (s.macs < MIN_SPLIT_MACS) return false;
   if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
     const y = m.tensors[s.outputs[0]];
@@ -176,36 +196,66 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   splitGen++;
   atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
   atomic.add<i32>(ctl + GEN, 1);
-  atomic.notify(ctl + GEN, threads - 1);
-  runChunks();
+  // a notify is a call into the engine (a lock and a wait-list walk); the spinning workers need none
+  if (atomic.load<i32>(ctl + SLEEPERS) > 0) atomic.notify(ctl + GEN, threads - 1);
+  mainChunks = runChunks();
   // the chunks the workers claimed (a failed worker counts its chunk done: FAIL then says the output is incomplete)
-  while (atomic.load<i32>(ctl + DONE) < chunks) {}
+  let polls = 0;
+  while (atomic.load<i32>(ctl + DONE) < chunks) polls++;
+  mainPolls = polls;
   return atomic.load<i32>(ctl + FAIL) != 0 ? -1 : 1;
 }
 
 /** Any thread: claims and runs chunks of the current split step until none is left. A claim succeeds only while NEXT
  *  still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
-function runChunks(): void {
+function runChunks(): i32 {
   const at = ctl + nextAt(load<i32>(ctl + COUNT));
+  let ran = 0;
   while (true) {
     const v = atomic.load<i64>(at);
     const j = <i32>(v & 0xffffffff);
     const chunks = atomic.load<i32>(ctl + CHUNKS);
-    if (j >= chunks) return;
+    if (j >= chunks) return ran;
     const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
     const s = m.steps[atomic.load<i32>(ctl + STEP)];
     if (atomic.cmpxchg<i64>(at, v, v + 1) != v) continue;
     runSlice(m, s, j, chunks);
     atomic.add<i32>(ctl + DONE, 1);
+    ran++;
   }
+}
+
+/** bench/thread-profile.ts: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
+ *  none of the inference kernels, 2 a worker trapped. */
+export function runSteps(m: Model, from: i32, to: i32): i32 {
+  for (let i = from; i < to; i++) {
+    const s = m.steps[i];
+    const split = runSplit(m, i, s);
+    if (split < 0) return 2;
+    if (split > 0) continue;
+    if (isFloatStep(s.kernel)) runFloatStep(m, s, false);
+    else if (isQs8Kernel(s.kernel)) runQs8Step(m, s, false);
+    else return 1;
+  }
+  return 0;
+}
+
+/** bench/thread-profile.ts: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
+export function stepStat(m: Model, i: i32, what: i32): f64 {
+  const s = m.steps[i];
+  if (what == 0) return <f64>s.kernel;
+  if (what == 1) return <f64>s.macs;
+  if (what == 2) return threads > 1 && splittable(m, s) ? 1 : 0;
+  return what == 3 ? <f64>mainChunks : <f64>mainPolls;
 }
 
 /** Chunk t of T of a split step. */
 function runSlice(m: Model, s: StepInfo, t: i32, T: i32): void {
   const k = s.kernel;
-  if (isFloatSplit(k)) {
+  if (isFloatSplit(k) || isStepSplit(k)) {
     memory.copy(changetype<usize>(sliceParams!), changetype<usize>(s.p), offsetof<StepParams>());
-    runFloatSlice(m, s, t, T, sliceParams!);
+    if (isStepSplit(k)) runStepSlice(m, s, t, T, sliceParams!);
+    else runFloatSlice(m, s, t, T, sliceParams!);
   } else if (k == K_CONV2D_WINO_QS8) winoSlice<i64>(m, s, t, T);
   else if (k == K_CONV2D_WINO_QS8_FP32) winoSlice<f32>(m, s, t, T);
   else if (k == K_CONV2D_QS8 || k == K_DWCONV2D_QS8) runSliceOf<i64>(m, s, t, T, k == K_CONV2D_QS8);

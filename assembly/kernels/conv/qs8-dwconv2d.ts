@@ -16,10 +16,12 @@ import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
 
 const DW_MAX_C = 4096;
-/** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). */
-const DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
+/** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). DW_BIAS and DW_MODE are globals, not
+ * constant addresses: a worker instance of the threads build takes its own (privatePad), or two threads starting slices
+ * of one step would write the same lines at once (same values, but the lines bounced between the cores). */
+let DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
 /** Per 8-channel group of the 3×3 SIMD path (u8 × DW_MAX_C/8, set once per call by dwModes): RQ_* requantisation. */
-const DW_MODE: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C >> 3, 16) : 0;
+let DW_MODE: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C >> 3, 16) : 0;
 /** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
 const RQ_FOLD = 0;
 /** One shift s = 31 or s ∈ [55, 62]: requantUni8. */
@@ -43,6 +45,8 @@ let dwPadBytes: i32 = 0;
 export function privatePad(): void {
   DW_PAD = (heap.alloc(<usize>DW_PAD_MAX + 16) + 15) & ~<usize>15;
   dwPadBytes = DW_PAD_MAX;
+  DW_BIAS = (heap.alloc(<usize>(DW_MAX_C * 4) + 16) + 15) & ~<usize>15;
+  DW_MODE = (heap.alloc(<usize>(DW_MAX_C >> 3) + 16) + 15) & ~<usize>15;
 }
 
 export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,

@@ -4,11 +4,19 @@
 import { StepParams } from '../../bundle/model';
 
 // Scratch dims, allocated once: the stub runtime never frees, so nothing may allocate per run.
-const d = new StaticArray<i32>(6);
-const s = new StaticArray<i32>(6);
+// d and s (transposeAny's) are globals: a worker instance of the threads build takes its own (privateTransposeDims),
+// since threads run slices of one Transpose at once (assembly/threads-steps.ts) and the start code's are shared.
+let d = new StaticArray<i32>(6);
+let s = new StaticArray<i32>(6);
 const od = new StaticArray<i32>(6);
 const id = new StaticArray<i32>(6);
 const bf = new StaticArray<i32>(6);
+
+/** Threaded build: this instance's transposeAny scratch dims, in its own heap. */
+export function privateTransposeDims(): void {
+  d = new StaticArray<i32>(6);
+  s = new StaticArray<i32>(6);
+}
 
 export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
   const off = 6 - p.shape.length;
