@@ -2,7 +2,8 @@
 // does, runs it once, then times each step alone through the wasm's `edgec_run_step(i)` (each step re-run on the arena
 // as the full run left it). With `--before DIR` (an older edgec-simd.wasm) the two builds run interleaved, step by
 // step, in one process; both must give the same output bytes. Prints per step µs, GMAC/s and after/before, then the
-// time grouped by kernel and shape (stem, expand / project 1×1, depthwise s1 / s2, Add, …). Minimum over rounds.
+// time grouped by kernel and shape (stem, expand / project 1×1, depthwise s1 / s2, Add, …): each step's minimum over
+// rounds, summed; with --before the ratio of those sums.
 //   node --import tsx bench/profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
 //     [--rounds 15]
 // Run by hand only, like the rest of the bench.
@@ -84,16 +85,26 @@ const reps = rows.map((r) => {
   for (let j = 0; j < 3; j++) ex.edgec_run_step!(r.index);
   return Math.max(2, Math.round(0.5 / Math.max((performance.now() - s) / 3, 1e-4)));
 });
-const best = builds.map(() => rows.map(() => Infinity));
+// times[round][build][step] µs
+const times: number[][][] = [];
 const load0 = loadavg()[0]!;
-for (let round = 0; round < Number(values.rounds); round++)
+for (let round = 0; round < Number(values.rounds); round++) {
+  const t = builds.map(() => rows.map(() => 0));
   for (const r of rows)
     builds.forEach(([, ex], b) => {
       ex.edgec_run_step!(r.index); // untimed: this build's caches after the other's
       const s = performance.now();
       for (let j = 0; j < reps[r.index]!; j++) ex.edgec_run_step!(r.index);
-      best[b]![r.index] = Math.min(best[b]![r.index]!, ((performance.now() - s) * 1000) / reps[r.index]!);
+      t[b]![r.index] = ((performance.now() - s) * 1000) / reps[r.index]!;
     });
+  times.push(t);
+}
+/** Per build the summed minimum over rounds of steps `ids` (both builds timed back to back per step, so the minimum
+ * drops the slow moments of this shared machine), and A/B their ratio after/before. */
+function stat(ids: number[]): { us: number[]; ratio: string } {
+  const us = builds.map((_, b) => ids.reduce((a, i) => a + Math.min(...times.map((t) => t[b]![i]!)), 0));
+  return { us, ratio: builds.length > 1 ? ` | ${(us[1]! / us[0]!).toFixed(3)}` : '' };
+}
 
 const heads = builds.map(([n]) => n);
 const gmacs = (macs: bigint, us: number) => (macs > 0n ? (Number(macs) / us / 1000).toFixed(1) : '');
@@ -102,31 +113,28 @@ console.log(
   `step kernel shapes | ${heads.map((h) => `${h} µs`).join(' | ')} | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
 );
 for (const r of rows) {
-  const t = best.map((b) => b[r.index]!);
-  const ratio = t.length > 1 ? ` | ${(t[1]! / t[0]!).toFixed(3)}` : '';
+  const { us, ratio } = stat([r.index]);
   console.log(
-    `${r.index} ${r.kernel} ${r.shapes} | ${t.map((v) => v.toFixed(1)).join(' | ')} | ${gmacs(r.macs, t.at(-1)!)}${ratio}`,
+    `${r.index} ${r.kernel} ${r.shapes} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${gmacs(r.macs, us.at(-1)!)}${ratio}`,
   );
 }
-const groups = new Map<string, { n: number; macs: bigint; us: number[] }>();
+const groups = new Map<string, { macs: bigint; ids: number[] }>();
 for (const r of rows) {
-  const g = groups.get(group(r)) ?? { n: 0, macs: 0n, us: builds.map(() => 0) };
-  g.n++;
+  const g = groups.get(group(r)) ?? { macs: 0n, ids: [] };
   g.macs += r.macs;
-  best.forEach((b, i) => (g.us[i]! += b[r.index]!));
+  g.ids.push(r.index);
   groups.set(group(r), g);
 }
-const total = best.map((b) => b.reduce((a, v) => a + v, 0));
+const total = stat(rows.map((r) => r.index));
 console.log(
   `\ngroup | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | share | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
 );
-for (const [g, v] of [...groups].sort((a, b) => b[1].us.at(-1)! - a[1].us.at(-1)!)) {
-  const ratio = v.us.length > 1 ? ` | ${(v.us[1]! / v.us[0]!).toFixed(3)}` : '';
-  const share = ((100 * v.us.at(-1)!) / total.at(-1)!).toFixed(1);
+const stats = [...groups].map(([g, v]) => ({ g, v, ...stat(v.ids) }));
+for (const { g, v, us, ratio } of stats.sort((a, b) => b.us.at(-1)! - a.us.at(-1)!)) {
+  const share = ((100 * us.at(-1)!) / total.us.at(-1)!).toFixed(1);
   console.log(
-    `${g} | ${v.n} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${v.us.map((u) => u.toFixed(0)).join(' | ')} | ${share} % | ` +
-      `${gmacs(v.macs, v.us.at(-1)!)}${ratio}`,
+    `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
+      `${share} % | ${gmacs(v.macs, us.at(-1)!)}${ratio}`,
   );
 }
-const ratio = total.length > 1 ? `; after/before ${(total[1]! / total[0]!).toFixed(3)}` : '';
-console.log(`all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms${ratio}`);
+console.log(`all steps | ${total.us.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms${total.ratio}`);

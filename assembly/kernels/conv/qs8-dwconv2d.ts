@@ -8,7 +8,8 @@
 // interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
-// call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
+// call (DW_MODE; stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
+// skips the clamp when it is the whole int8 range), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
@@ -28,6 +29,10 @@ const RQ_HIGH = 1;
 const RQ_LANE = 2;
 /** R = f32: requantFp32v per 4 lanes. */
 const RQ_FP32 = 3;
+/** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
+ * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
+const RQ_HIGH32 = 4;
+const RQ_HIGH32C = 5;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
 /** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
@@ -254,7 +259,17 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
     const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
-    if (mode == RQ_FOLD && sw == 1) {
+    if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
+      // requantHigh8: rz = 2^(s−33) + zp·2^(s−32) added to the products' high halves as i32 (stride 1 only: the
+      // stride-2 loop with it measured ~10 % slower per step, bench/profile.ts, so it keeps requantFold8)
+      const rz = i32x4.splat((1 << (s0 - 33)) + zpOut * (1 << (s0 - 32))), t = s0 - 32;
+      if (qMin > -128 || qMax < 127)
+        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32C, mlo, mhi, rz, t,
+                  rz, rz, hlo, hhi);
+      else
+        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32, mlo, mhi, rz, t,
+                  rz, rz, hlo, hhi);
+    } else if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD, mlo, mhi, k, s0 - 32,
                 k, k, hlo, hhi);
@@ -314,7 +329,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
+/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
  * input row's 4 column loads serve both (12 loads, not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving
  * the two taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
  * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum as tap by tap. Requantisation per
@@ -368,13 +383,15 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_FP32 requantFp32v per 4 lanes (mlo /
+/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
+ * sh = s − 32), RQ_FP32 requantFp32v per 4 lanes (mlo /
  * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
  * [q_min, q_max]). */
 // @ts-ignore: decorator
 @inline function rq8(rq: i32, lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
                      hlo: v128, hhi: v128): v128 {
   if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
+  if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
 }
 
@@ -400,6 +417,21 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
   const u0 = i32x4.shr_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), u1 = i32x4.shr_s(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh);
   return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), hlo), hhi);
+}
+
+/** requantFold8 for s ∈ [33, 54] with the rounding and zero point added in i32 (the GEMM's store8 fast path, proof
+ * there): with acc·mult = H·2^32 + L, ((acc·mult + 2^(s−1)) >> s) + zp = (H + rz) >> t, rz = 2^(s−33) + zp·2^t,
+ * t = s − 32 (|H| ≤ 2^30, rz < 2^30: no overflow); two i32 adds instead of four i64 ones. `clamp` (a constant at
+ * every call): false when [q_min, q_max] = [−128, 127], which the narrowing to i8 saturates to anyway. */
+// @ts-ignore: decorator
+@inline function requantHigh8(lo: v128, hi: v128, mlo: v128, mhi: v128, rz: v128, t: i32, hlo: v128, hhi: v128,
+                              clamp: bool): v128 {
+  const a = i64x2.extmul_low_i32x4_s(lo, mlo), b = i64x2.extmul_high_i32x4_s(lo, mlo);
+  const d = i64x2.extmul_low_i32x4_s(hi, mhi), e = i64x2.extmul_high_i32x4_s(hi, mhi);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  const h = i16x8.narrow_i32x4_s(u0, u1);
+  return clamp ? i16x8.min_s(i16x8.max_s(h, hlo), hhi) : h;
 }
 
 /** requant4v's uniform-shift (≥ 31) path for 8 lanes: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there);
