@@ -4,7 +4,7 @@
 // SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
-// so taps 0+1, 2+3, 4+5, 6+7 are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
+// so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
 // interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
@@ -330,30 +330,38 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
 }
 
 /** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
- * input row's 4 column loads serve both (12 loads, not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving
- * the two taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
- * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum as tap by tap. Requantisation per
- * pixel as rq8. */
+ * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
+ * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
+ * the 0+1, 2+3, 4+5 pairing on MobileNetV2's stride-1 layers, bench/profile.ts), 6+7, then 8, by interleaving the two
+ * taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
+ * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum mod 2^32 as tap by tap.
+ * Requantisation per pixel as rq8. */
 // @ts-ignore: decorator
 @inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                            w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
                            blo: v128, bhi: v128, rq: i32, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
                            hlo: v128, hhi: v128): void {
-  const v01l = ilo(w0, w1), v01h = ihi(w0, w1), v23l = ilo(w2, w3), v23h = ihi(w2, w3);
-  const v45l = ilo(w4, w5), v45h = ihi(w4, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  // rows 0 and 1 paired vertically (taps 0+3, 1+4, 2+5): each input column's pair serves both pixels
+  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
+  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
     for (; i + 2 <= cnt; i += 2) {
       const r1 = r0 + rs, r2 = r1 + rs;
-      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs), d = v128.load8x8_s(r0 + 3 * cs);
-      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs), h = v128.load8x8_s(r1 + 3 * cs);
-      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
-      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(b, c), v01l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(b, c), v01h));
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(c, e), v23h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, f), v23l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, f), v23h));
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(f, g), v45h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(g, h), v45l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(g, h), v45h));
+      const a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
+      const c0l = ilo(a, e), c0h = ihi(a, e);
+      const b = v128.load8x8_s(r0 + cs), f = v128.load8x8_s(r1 + cs);
+      const c1l = ilo(b, f), c1h = ihi(b, f);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(c0l, v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(c0h, v03h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(c1l, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(c1h, v03h));
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c1l, v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c1h, v14h));
+      const c = v128.load8x8_s(r0 + 2 * cs), g = v128.load8x8_s(r1 + 2 * cs);
+      const c2l = ilo(c, g), c2h = ihi(c, g);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c2l, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c2h, v25h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(c2l, v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(c2h, v14h));
+      const d = v128.load8x8_s(r0 + 3 * cs), h = v128.load8x8_s(r1 + 3 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, h), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, h), v25h));
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs), v = v128.load8x8_s(r2 + 3 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(q, u), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(q, u), v67h));
@@ -371,9 +379,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
       const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, e), v23h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(f, g), v45h));
+      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       const t = i16x8.mul(u, w8);
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
