@@ -9,7 +9,8 @@
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
 // call (DW_MODE; stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
-// skips the clamp when it is the whole int8 range), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
+// skips the clamp when it is the whole int8 range; stride 2 with one shift 32..54 runs two pixels per step), so the
+// pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
@@ -276,6 +277,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     } else if (mode == RQ_FP32 && sw == 1) {
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32, mlo, mhi,
                 f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), i32x4.splat(zpOut), hlo, hhi);
+    } else if (mode == RQ_FOLD && sw == 2) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
+      dw3x3Run2s2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD,
@@ -386,6 +390,62 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const t = i16x8.mul(u, w8);
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
       const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
+      v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
+    }
+  }
+}
+
+/** dw3x3Run2 for stride 2, RQ_FOLD: two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+ * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
+ * interleaving shuffles per two pixels instead of 18 and 16. */
+// @ts-ignore: decorator
+@inline function dw3x3Run2s2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                             w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                             blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
+  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  for (let r = 0; r < nrows; r++) {
+    let r0 = x + <usize>r * is, yp = y + <usize>r * os;
+    let i = 0;
+    for (; i + 2 <= cnt; i += 2) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      let a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      a = v128.load8x8_s(r0 + cs); e = v128.load8x8_s(r1 + cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(a, e), v14h));
+      a = v128.load8x8_s(r0 + 2 * cs); e = v128.load8x8_s(r1 + 2 * cs);
+      const c2l = ilo(a, e), c2h = ihi(a, e);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c2l, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c2h, v25h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(c2l, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(c2h, v03h));
+      a = v128.load8x8_s(r0 + 3 * cs); e = v128.load8x8_s(r1 + 3 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v14h));
+      a = v128.load8x8_s(r0 + 4 * cs); e = v128.load8x8_s(r1 + 4 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v25h));
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(u, v), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(u, v), v67h));
+      let t = i16x8.mul(u, w8);
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(z, w8);
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
+      const o = i8x16.narrow_i16x8_s(h0, h1);
+      v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
+      r0 += 4 * cs; yp += 2 * cs;
+    }
+    if (i < cnt) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
+      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      const t = i16x8.mul(u, w8);
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
       v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
     }
   }
