@@ -3,7 +3,7 @@
 // as the full run left it). With `--before DIR` (an older edgec-simd.wasm) the two builds run interleaved, step by
 // step, in one process; both must give the same output bytes. Prints per step µs, GMAC/s and after/before, then the
 // time grouped by kernel and shape (stem, expand / project 1×1, depthwise s1 / s2, Add, …): each step's minimum over
-// rounds, summed; with --before the ratio of those sums.
+// rounds, summed; with --before the ratio of those sums. Then whole runs, the builds interleaved run by run.
 //   node --import tsx bench/profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
 //     [--rounds 15]
 // Run by hand only, like the rest of the bench.
@@ -138,3 +138,20 @@ for (const { g, v, us, ratio } of stats.sort((a, b) => b.us.at(-1)! - a.us.at(-1
   );
 }
 console.log(`all steps | ${total.us.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms${total.ratio}`);
+// whole runs, interleaved run by run (the steps above ran with warm caches; a whole run also pays each step's inputs
+// coming from farther away): median ms per build, and A/B the median of the per-run ratios
+const whole = builds.map(() => [] as number[]);
+for (let r = 0; r < 10 * Number(values.rounds); r++)
+  builds.forEach(([, ex], b) => {
+    const s = performance.now();
+    ex.edgec_run();
+    whole[b]!.push(performance.now() - s);
+  });
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const wholeRatio =
+  builds.length > 1
+    ? `; after/before ${med(whole[1]!.map((t, i) => t / whole[0]![i]!)).toFixed(3)} (median of runs)`
+    : '';
+console.log(
+  `whole run | ${whole.map((w) => med(w).toFixed(2)).join(' | ')} ms${wholeRatio}; load average ${loadavg()[0]!.toFixed(2)}`,
+);
