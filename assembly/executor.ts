@@ -66,6 +66,20 @@ export function initVariables(m: Model): void {
   }
 }
 
+/**
+ * Runs step i alone on the arena as the last run left it, 1 thread, no control flow (bench/profile.ts times the
+ * steps one by one with it); 0 = ran, 1 = no bundle, out of range, or not a kernel step.
+ */
+export function runOneStep(i: i32): i32 {
+  const m = model;
+  if (m === null || i < 0 || i >= m.steps.length) return 1;
+  const s = m.steps[i];
+  if (isFloatStep(s.kernel)) runFloatStep(m, s, useReference);
+  else if (isQs8Kernel(s.kernel)) runQs8Step(m, s, useReference);
+  else return 1;
+  return 0;
+}
+
 export function runModel(): i32 {
   const mm = model;
   if (mm === null) {

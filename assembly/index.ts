@@ -67,6 +67,11 @@ export function edgec_run(): i32 {
   return runModel();
 }
 
+/** Step i alone (executor.ts runOneStep): a profiling entry for bench/profile.ts; 0 = ran. */
+export function edgec_run_step(i: i32): i32 {
+  return executor.runOneStep(i);
+}
+
 // Any tensor by id (training sessions read and write variables by the bundle's tensor names).
 export function edgec_tensor_count(): i32 {
   const m = model;

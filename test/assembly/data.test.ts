@@ -64,6 +64,23 @@ test('transpose permutations, f32 and int8 (short inner rows as NCHW → NHWC wa
       [2, 5, 3],
       [0, 2, 1],
     ],
+    // int8 3-plane interleave (16 pixels per step): widths below, at and around multiples of 16
+    [
+      [1, 3, 2, 15],
+      [0, 2, 3, 1],
+    ],
+    [
+      [2, 3, 3, 16],
+      [0, 2, 3, 1],
+    ],
+    [
+      [1, 3, 2, 33],
+      [0, 2, 3, 1],
+    ],
+    [
+      [1, 3, 1, 48],
+      [0, 2, 3, 1],
+    ],
   ];
   for (const [inShape, perm] of cases)
     for (const dtype of [fb.DType.F32, fb.DType.I8]) {

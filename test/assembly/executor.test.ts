@@ -121,4 +121,25 @@ test('repeated runs: same bits, no memory growth', async () => {
   }
 });
 
+test('edgec_run_step: each step alone re-runs on the arena the last run left, same bits; 1 out of range', async () => {
+  const bundle = everyKernel();
+  for (const build of ['simd', 'scalar'] as const) {
+    const inst = await WebAssembly.instantiate(wasmModule(build), {});
+    const ex = inst.exports as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+    const ptr = ex.edgec_alloc!(bundle.length);
+    new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
+    assert.is(ex.edgec_load!(ptr, bundle.length), 0);
+    new Float32Array(ex.memory.buffer, ex.edgec_input_ptr!(0), 144).set(randF32(rng(24), 144));
+    assert.is(ex.edgec_run!(), 0);
+    const out = () => new Uint8Array(ex.memory.buffer, ex.edgec_output_ptr!(0), ex.edgec_output_size!(0));
+    const want = out().slice();
+    out().fill(0);
+    let steps = 0;
+    while (ex.edgec_run_step!(steps) === 0) steps++;
+    assert.ok(steps > 10, `${build}: ${steps} steps`);
+    assert.equal(Array.from(out()), Array.from(want), `${build}: every step once more`);
+    assert.is(ex.edgec_run_step!(-1), 1);
+  }
+});
+
 test.run();

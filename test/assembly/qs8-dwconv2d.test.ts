@@ -118,6 +118,31 @@ test('DepthwiseConv2D_QS8 3x3: one shift 31 / 32 / 33 / 54 / 55 / 62 and per-cha
       }
 });
 
+test('DepthwiseConv2D_QS8 3x3: one shift 33..54 (high halves in i32), unclamped (ReLU6 over the whole int8 range, no activation) and clamped, strides 1 and 2', async () => {
+  let i = 0;
+  for (const shift of [33, 34, 41, 53, 54])
+    for (const act of ['relu6 full range', 'none', 'relu6 clamped'] as const)
+      for (const s of [1, 2]) {
+        const qg = new QGraph();
+        const c = 8 + (i % 3) * 8 + (i % 2);
+        const h = 4 + (i % 3),
+          wd = 5 + (i % 4);
+        const zpIn = pick(ZPS, i);
+        const x = qg.input('x', [1, h, wd, c], q(0.5, zpIn));
+        // ReLU6 with the output's scale 6/255 and zero point −128: [q_min, q_max] = [−128, 127], no clamp
+        const relu6: Attrs = { activation: 'clip', clip: [0, 6] };
+        const attrs = act === 'none' ? { activation: 'none' } : relu6;
+        const sOut = act === 'relu6 full range' ? 6 / 255 : 0.05;
+        const out = act === 'relu6 full range' ? q(sOut, -128) : q(sOut, pick(ZPS, i + 1));
+        // r = 0.5·sW / sOut = 0.75·2^(31 − shift): r·2^shift = 0.75·2^31 gives exactly that shift
+        const w = qg.weights('w', [c, 3, 3, 1], new Array(c).fill(1.5 * 2 ** (31 - shift) * sOut));
+        const b = qg.bias('b', c, i % 2 ? 2 ** (shift - 25) : 3000);
+        const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: 'same', groups: c, ...attrs }, out);
+        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} shift ${shift} ${act}`, g, { x: randI8(h * wd * c) });
+        i++;
+      }
+});
+
 test('DepthwiseConv2D_QS8 3x3: stride-1 widths around the whole-image copy limit (OW 31..34) and stride 2, batch 2', async () => {
   let i = 0;
   for (const wd of [31, 32, 33, 34, 40])

@@ -4,11 +4,13 @@
 // SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
-// so taps 0+1, 2+3, 4+5, 6+7 are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
+// so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
 // interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
-// call (DW_MODE), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
+// call (DW_MODE; stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
+// skips the clamp when it is the whole int8 range; stride 2 with one shift 32..54 runs two pixels per step), so the
+// pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
@@ -30,6 +32,10 @@ const RQ_HIGH = 1;
 const RQ_LANE = 2;
 /** R = f32: requantFp32v per 4 lanes. */
 const RQ_FP32 = 3;
+/** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
+ * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
+const RQ_HIGH32 = 4;
+const RQ_HIGH32C = 5;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
 /** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
@@ -258,13 +264,26 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
     const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
-    if (mode == RQ_FOLD && sw == 1) {
+    if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
+      // requantHigh8: rz = 2^(s−33) + zp·2^(s−32) added to the products' high halves as i32 (stride 1 only: the
+      // stride-2 loop with it measured ~10 % slower per step, bench/profile.ts, so it keeps requantFold8)
+      const rz = i32x4.splat((1 << (s0 - 33)) + zpOut * (1 << (s0 - 32))), t = s0 - 32;
+      if (qMin > -128 || qMax < 127)
+        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32C, mlo, mhi, rz, t,
+                  rz, rz, hlo, hhi);
+      else
+        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32, mlo, mhi, rz, t,
+                  rz, rz, hlo, hhi);
+    } else if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD, mlo, mhi, k, s0 - 32,
                 k, k, hlo, hhi);
     } else if (mode == RQ_FP32 && sw == 1) {
       dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32, mlo, mhi,
                 f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), i32x4.splat(zpOut), hlo, hhi);
+    } else if (mode == RQ_FOLD && sw == 2) {
+      const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
+      dw3x3Run2s2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD,
@@ -318,31 +337,39 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
- * input row's 4 column loads serve both (12 loads, not 18); taps paired (0+1, 2+3, 4+5, 6+7, then 8) by interleaving
- * the two taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
- * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum as tap by tap. Requantisation per
- * pixel as rq8. */
+/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
+ * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
+ * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
+ * the 0+1, 2+3, 4+5 pairing on MobileNetV2's stride-1 layers, bench/profile.ts), 6+7, then 8, by interleaving the two
+ * taps' i16 values per channel and one `i32x4.dot_i16x8_s` against the interleaved weights per 4 channels:
+ * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum mod 2^32 as tap by tap.
+ * Requantisation per pixel as rq8. */
 // @ts-ignore: decorator
 @inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                            w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
                            blo: v128, bhi: v128, rq: i32, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
                            hlo: v128, hhi: v128): void {
-  const v01l = ilo(w0, w1), v01h = ihi(w0, w1), v23l = ilo(w2, w3), v23h = ihi(w2, w3);
-  const v45l = ilo(w4, w5), v45h = ihi(w4, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  // rows 0 and 1 paired vertically (taps 0+3, 1+4, 2+5): each input column's pair serves both pixels
+  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
+  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
     for (; i + 2 <= cnt; i += 2) {
       const r1 = r0 + rs, r2 = r1 + rs;
-      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs), d = v128.load8x8_s(r0 + 3 * cs);
-      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs), h = v128.load8x8_s(r1 + 3 * cs);
-      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
-      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(b, c), v01l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(b, c), v01h));
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(c, e), v23h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, f), v23l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, f), v23h));
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(f, g), v45h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(g, h), v45l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(g, h), v45h));
+      const a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
+      const c0l = ilo(a, e), c0h = ihi(a, e);
+      const b = v128.load8x8_s(r0 + cs), f = v128.load8x8_s(r1 + cs);
+      const c1l = ilo(b, f), c1h = ihi(b, f);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(c0l, v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(c0h, v03h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(c1l, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(c1h, v03h));
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c1l, v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c1h, v14h));
+      const c = v128.load8x8_s(r0 + 2 * cs), g = v128.load8x8_s(r1 + 2 * cs);
+      const c2l = ilo(c, g), c2h = ihi(c, g);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c2l, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c2h, v25h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(c2l, v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(c2h, v14h));
+      const d = v128.load8x8_s(r0 + 3 * cs), h = v128.load8x8_s(r1 + 3 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, h), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, h), v25h));
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs), v = v128.load8x8_s(r2 + 3 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(q, u), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(q, u), v67h));
@@ -360,9 +387,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
       const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, b), v01l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, b), v01h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, e), v23l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, e), v23h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(f, g), v45l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(f, g), v45h));
+      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       const t = i16x8.mul(u, w8);
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
@@ -372,13 +399,71 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_FP32 requantFp32v per 4 lanes (mlo /
+/** dw3x3Run2 for stride 2, RQ_FOLD: two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+ * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
+ * interleaving shuffles per two pixels instead of 18 and 16. */
+// @ts-ignore: decorator
+@inline function dw3x3Run2s2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                             w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                             blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
+  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  for (let r = 0; r < nrows; r++) {
+    let r0 = x + <usize>r * is, yp = y + <usize>r * os;
+    let i = 0;
+    for (; i + 2 <= cnt; i += 2) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      let a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      a = v128.load8x8_s(r0 + cs); e = v128.load8x8_s(r1 + cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(a, e), v14h));
+      a = v128.load8x8_s(r0 + 2 * cs); e = v128.load8x8_s(r1 + 2 * cs);
+      const c2l = ilo(a, e), c2h = ihi(a, e);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c2l, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c2h, v25h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(c2l, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(c2h, v03h));
+      a = v128.load8x8_s(r0 + 3 * cs); e = v128.load8x8_s(r1 + 3 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v14h));
+      a = v128.load8x8_s(r0 + 4 * cs); e = v128.load8x8_s(r1 + 4 * cs);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v25h));
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(u, v), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(u, v), v67h));
+      let t = i16x8.mul(u, w8);
+      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
+      t = i16x8.mul(z, w8);
+      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
+      const o = i8x16.narrow_i16x8_s(h0, h1);
+      v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
+      r0 += 4 * cs; yp += 2 * cs;
+    }
+    if (i < cnt) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
+      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
+      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      const t = i16x8.mul(u, w8);
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+      v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
+    }
+  }
+}
+
+/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
+ * sh = s − 32), RQ_FP32 requantFp32v per 4 lanes (mlo /
  * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
  * [q_min, q_max]). */
 // @ts-ignore: decorator
 @inline function rq8(rq: i32, lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
                      hlo: v128, hhi: v128): v128 {
   if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
+  if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
 }
 
@@ -404,6 +489,21 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
   const u0 = i32x4.shr_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), u1 = i32x4.shr_s(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh);
   return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), hlo), hhi);
+}
+
+/** requantFold8 for s ∈ [33, 54] with the rounding and zero point added in i32 (the GEMM's store8 fast path, proof
+ * there): with acc·mult = H·2^32 + L, ((acc·mult + 2^(s−1)) >> s) + zp = (H + rz) >> t, rz = 2^(s−33) + zp·2^t,
+ * t = s − 32 (|H| ≤ 2^30, rz < 2^30: no overflow); two i32 adds instead of four i64 ones. `clamp` (a constant at
+ * every call): false when [q_min, q_max] = [−128, 127], which the narrowing to i8 saturates to anyway. */
+// @ts-ignore: decorator
+@inline function requantHigh8(lo: v128, hi: v128, mlo: v128, mhi: v128, rz: v128, t: i32, hlo: v128, hhi: v128,
+                              clamp: bool): v128 {
+  const a = i64x2.extmul_low_i32x4_s(lo, mlo), b = i64x2.extmul_high_i32x4_s(lo, mlo);
+  const d = i64x2.extmul_low_i32x4_s(hi, mhi), e = i64x2.extmul_high_i32x4_s(hi, mhi);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  const h = i16x8.narrow_i32x4_s(u0, u1);
+  return clamp ? i16x8.min_s(i16x8.max_s(h, hlo), hhi) : h;
 }
 
 /** requant4v's uniform-shift (≥ 31) path for 8 lanes: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there);

@@ -56,17 +56,37 @@ export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
             // output written with stride n5, so the per-row loop overhead is paid n5 times, not d4 times.
             const ys = <usize>n5 * ues,
               xs = <usize>s4 * ues;
+            let i4s = 0;
+            if (ASC_FEATURE_SIMD && es == 1 && n5 == 3 && s4 == 1) {
+              // int8 NCHW → NHWC with 3 channels (an int8 image input, quantised before its transpose): 16 pixels of
+              // the 3 planes interleaved into 48 bytes by two byte shuffles per 16 output bytes
+              const p0 = x + <usize>base,
+                p1 = p0 + <usize>s5,
+                p2 = p1 + <usize>s5;
+              for (; i4s + 16 <= d4; i4s += 16) {
+                const a = v128.load(p0 + <usize>i4s),
+                  b = v128.load(p1 + <usize>i4s),
+                  c = v128.load(p2 + <usize>i4s);
+                const q = yp + <usize>(3 * i4s);
+                const t0 = v128.shuffle<u8>(a, b, 0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5);
+                const t1 = v128.shuffle<u8>(a, b, 21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26);
+                const t2 = v128.shuffle<u8>(a, b, 0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0);
+                v128.store(q, v128.shuffle<u8>(t0, c, 0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15));
+                v128.store(q, v128.shuffle<u8>(t1, c, 0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15), 16);
+                v128.store(q, v128.shuffle<u8>(t2, c, 26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31), 32);
+              }
+            }
             for (let i5 = 0; i5 < n5; i5++) {
-              let xp = x + <usize>(base + i5 * s5) * ues,
-                q = yp + <usize>i5 * ues;
+              let xp = x + <usize>(base + i5 * s5 + i4s * s4) * ues,
+                q = yp + <usize>i5 * ues + <usize>i4s * ys;
               if (es == 4)
-                for (let i4 = 0; i4 < d4; i4++) {
+                for (let i4 = i4s; i4 < d4; i4++) {
                   store<u32>(q, load<u32>(xp));
                   xp += xs;
                   q += ys;
                 }
               else
-                for (let i4 = 0; i4 < d4; i4++) {
+                for (let i4 = i4s; i4 < d4; i4++) {
                   store<u8>(q, load<u8>(xp));
                   xp += xs;
                   q += ys;

@@ -69,8 +69,10 @@ export function i16Panel(Kp: i32): usize {
     const t = fastShift - 32;
     const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
     const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
-    // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8)
-    h = i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), lov), hiv);
+    // saturating to i16 first and clamping there = clamping in i32 ([lo, hi] ⊂ i8); the full range [−128, 127]
+    // (no activation, or a ReLU6 whose range is the tensor's) is the narrowing's own saturation: no clamp
+    h = i16x8.narrow_i32x4_s(u0, u1);
+    if (lo > -128 || hi < 127) h = i16x8.min_s(i16x8.max_s(h, lov), hiv);
   } else {
     h = i16x8.narrow_i32x4_s(requant4At<R>(a0, qc, qs, c, zp, lo, hi), requant4At<R>(a1, qc, qs, c + 4, zp, lo, hi));
   }
