@@ -75,6 +75,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 1, kr: 1 },
   },
   { name: 'f32-dwconv2d', dir: 'conv', serves: ['DepthwiseConv2D_F32'], builds: BOTH, tile: { mr: 2, nr: 16, kr: 1 } },
+  // the simd builds' 3×3 multiplier-1 rows: 4 pixels × 4 channels, weights and shared input columns loaded once
+  // (after the entry file, which `edgec inspect` names)
+  {
+    name: 'f32-dwconv2d-3x3-4x4-wasmsimd',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_F32'],
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 4, nr: 4, kr: 1 },
+  },
   {
     name: 'f32-pool',
     dir: 'pool',

@@ -514,6 +514,27 @@ test('depthwise 3x3 stride 1 column tiles (scalar build): heights 1..13, widths 
     }
 });
 
+// the simd builds' 3×3 multiplier-1 rows (f32-dwconv2d-3x3-4x4-wasmsimd.ts): widths 1..17 around its 4- and 2-pixel
+// tiles and the single pixels after them, strides 1 and 2, paddings 0..2 (border columns and rows with kernel taps
+// cut, rows with none), channels 1..20 around its 4- and 16-channel blocks (the rest on the scalar loop)
+test('depthwise 3x3 multiplier 1 rows (simd build): widths 1..17 x strides 1, 2 x paddings 0..2 x channels', async () => {
+  const r = rng(4);
+  let seed = 1500;
+  for (const s of [1, 2])
+    for (const w of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 17]) {
+      const pad: [number, number, number, number] = [
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+        Math.floor(r() * 3),
+      ];
+      const h = 1 + Math.floor(r() * 6);
+      if (h + pad[0] + pad[2] < 3 || w + pad[1] + pad[3] < 3) continue;
+      const c = [1, 3, 4, 5, 8, 9, 16, 20][seed % 8]!;
+      await checkDw(1 + (seed % 2), h, w, c, 1, 3, 3, s, 1, pad, r() < 0.8, ACTS[seed % 3]!, seed++);
+    }
+});
+
 async function checkDense(M: number, K: number, N: number, bias: boolean, a: Act, seed: number): Promise<void> {
   const r = rng(seed);
   const x = randF32(r, M * K),

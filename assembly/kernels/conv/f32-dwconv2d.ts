@@ -1,12 +1,14 @@
 // Depthwise conv, f32. x [N,H,W,C] NHWC, w [KH,KW,C·M], b [C·M] or none, y [N,OH,OW,C·M]; output
 // channel oc = c·M + m reads input channel c. Per output: acc = b; kh, kw ascending (padded taps
-// skipped); activation. SIMD (M = 1): 2 interior pixels x 16 channels (8 accumulators, no tap
-// checks), tap-checked 1 x 16/4 elsewhere. M > 1, channel tails and the scalar build: 4 channels
-// in local f32 accumulators; the scalar build's 3×3 stride-1 ones: f32-dwconv2d-3x3-scalar.ts.
+// skipped); activation. SIMD, 3×3 undilated stride 1 or 2, M = 1: f32-dwconv2d-3x3-4x4-wasmsimd.ts
+// (channels [0, C4)); other M = 1: 2 interior pixels x 16 channels (8 accumulators, no tap checks),
+// tap-checked 1 x 16/4 elsewhere. M > 1, channel tails and the scalar build: 4 channels in local f32
+// accumulators; the scalar build's 3×3 stride-1 ones: f32-dwconv2d-3x3-scalar.ts.
 // Bit-identical to the reference in both builds.
 import { StepParams } from '../../bundle/model';
 import { activate, activate4, simdAct } from '../activation';
 import { dw3x3Scalar, dwconv3x3F32Scalar } from './f32-dwconv2d-3x3-scalar';
+import { dwconv3x3RowF32 } from './f32-dwconv2d-3x3-4x4-wasmsimd';
 
 export function dwconv2dF32(
   x: usize,
@@ -35,13 +37,24 @@ export function dwconv2dF32(
   let owHi = lastStart >= 0 ? lastStart / p.sw + 1 : 0;
   if (owHi > OW) owHi = OW;
   if (owLo > owHi) owLo = owHi;
-  const C16 = C & ~15;
+  const C16 = C & ~15,
+    C4 = C & ~3;
+  // 3×3, multiplier 1, no dilation, stride 1 or 2: f32-dwconv2d-3x3-4x4-wasmsimd.ts runs its rows (channels [0, C4))
+  const k3 = M == 1 && p.kh == 3 && p.kw == 3 && p.dh == 1 && p.dw == 1 && (p.sw == 1 || p.sw == 2);
+  const act = simdAct(p.act, p.actMin, p.actMax);
   for (let n = 0; n < N; n++) {
     const xn = x + ((<usize>(n * H * W * C)) << 2);
     for (let oh = 0; oh < OH; oh++) {
       const ih0 = oh * p.sh - p.pt;
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
+        if (k3 && C4 > 0) {
+          const yr = y + ((<usize>((n * OH + oh) * OW * C)) << 2);
+          dwconv3x3RowF32(xn, w, b, yr, H, W, C, C4, ih0, p.pl, p.sw, OW, owLo, owHi, act, p.actMin, p.actMax);
+          if (C4 < C)
+            for (let q = 0; q < OW; q++) pixelScalar(xn, w, b, yr + ((<usize>(q * C)) << 2), H, W, C, oh, q, C4, p);
+          continue;
+        }
         if (M == 1 && C16 > 0 && ih0 >= 0 && ih0 + (p.kh - 1) * p.dh < H) {
           for (; ow < owLo; ow++) pixel(xn, w, b, y, H, W, C, OH, OW, n, oh, ow, p);
           for (; ow + 2 <= owHi; ow += 2) {

@@ -1,10 +1,11 @@
 // Dense_F32 and pointwise (1x1, stride 1, unpadded, ungrouped) Conv2D_F32 as one GEMM, f32:
 // x [M,K] row-major, w [K,N], b [N] or none, y [M,N]; per output acc = b[n]; k ascending; act.
 // SIMD: per 8-column block (its K x 8 weights stay in L1) 4x8 register tiles, 1x8 row tail;
-// M < 4 first takes 1x16 tiles (4 independent accumulators); 4-wide and scalar column tails.
+// M < 4 first takes 1x16 tiles (4 independent accumulators), M = 1 a k-outer pass over whole rows of w with the
+// sums in y (row1Stream); 4-wide and scalar column tails.
 // Scalar build: 4×8 then 4×4 tiles (rows4F32) where M and N allow, else 4 columns per row, in local accumulators.
 // Bit-identical to the reference twins in both builds.
-import { activate, activate4, simdAct } from '../activation';
+import { ACT_NONE, activate, activate4, simdAct } from '../activation';
 
 export function gemmF32(
   x: usize,
@@ -21,7 +22,10 @@ export function gemmF32(
   if (ASC_FEATURE_SIMD) {
     act = simdAct(act, lo, hi);
     let j = 0;
-    if (M < 4) {
+    if (M == 1 && N >= 16) {
+      j = N & ~15;
+      row1Stream(x, w, b, y, K, j, N, act, lo, hi);
+    } else if (M < 4) {
       for (; j + 16 <= N; j += 16) for (let m = 0; m < M; m++) row1x16(x, w, b, y, m, j, K, N, act, lo, hi);
     }
     for (; j + 8 <= N; j += 8) {
@@ -418,6 +422,42 @@ function row1x16(
   v128.store(o, activate4(a1, act, vl, vh), 16);
   v128.store(o, activate4(a2, act, vl, vh), 32);
   v128.store(o, activate4(a3, act, vl, vh), 48);
+}
+
+/** One row (M = 1), columns [0, N16) (N16 a multiple of 16): k outer, so w's rows are read in order and the weights
+ *  stream from memory once (row1x16 walks them N·4 bytes apart per k: a classifier's 1280×1000 weights miss the
+ *  prefetcher and the TLB); the N16 sums are kept in y (f32 in memory, the same bits as in a register) between k. */
+function row1Stream(
+  x: usize,
+  w: usize,
+  b: usize,
+  y: usize,
+  K: i32,
+  N16: i32,
+  N: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
+  const end = y + ((<usize>N16) << 2);
+  for (let o = y, bp = b; o < end; o += 16, bp += 16) v128.store(o, b == 0 ? f32x4.splat(0) : v128.load(bp));
+  const ws = (<usize>N) << 2;
+  let wp = w;
+  for (let k = 0; k < K; k++) {
+    const xv = v128.load32_splat(x + ((<usize>k) << 2));
+    let wq = wp;
+    for (let o = y; o < end; o += 64) {
+      v128.store(o, f32x4.add(v128.load(o), f32x4.mul(xv, v128.load(wq))));
+      v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(xv, v128.load(wq, 16))), 16);
+      v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(xv, v128.load(wq, 32))), 32);
+      v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(xv, v128.load(wq, 48))), 48);
+      wq += 64;
+    }
+    wp += ws;
+  }
+  const vl = f32x4.splat(lo),
+    vh = f32x4.splat(hi);
+  if (act != ACT_NONE) for (let o = y; o < end; o += 16) v128.store(o, activate4(v128.load(o), act, vl, vh));
 }
 
 /** One row x 8 columns (wide) or x 4 columns. */
