@@ -71,6 +71,51 @@ test('3x3 zp-folded requantisation (shift 32..54) equals the spec over the i32 a
   assert.ok(n > 100000);
 });
 
+/** requantE40 step by step in the wasm's integer widths (e = 40 − s): the i32 accumulator times 2^e, its i64 product
+ * with mult, the high i32 half plus rz = 2^7 + zp·2^8 (i32), saturating narrow to i16, then the i16 shift by 8, clamp. */
+function requantE40Emulated(acc: bigint, mult: bigint, s: bigint, zp: bigint, lo: bigint, hi: bigint): bigint {
+  const a = BigInt.asIntN(32, acc << (40n - s));
+  if (a !== acc << (40n - s)) throw new Error(`acc ${acc} · 2^${40n - s} is no i32`);
+  const high = BigInt.asIntN(32, BigInt.asIntN(64, a * mult) >> 32n);
+  const u = BigInt.asIntN(32, high + 128n + zp * 256n);
+  const h = (u < -32768n ? -32768n : u > 32767n ? 32767n : u) >> 8n;
+  return h < lo ? lo : h > hi ? hi : h;
+}
+
+test('3x3 requantisation with the weights and bias times 2^(40 − s) (shift 32..40) equals the spec over the accumulators that bound allows', () => {
+  const MULT = [0n, 1n, 2n ** 15n, 2n ** 30n, 2n ** 30n + 1n, 2n ** 31n - 1n];
+  const CLAMP: [bigint, bigint][] = [
+    [-128n, 127n],
+    [0n, 6n],
+    [127n, 127n],
+    [-128n, -128n],
+  ];
+  let n = 0;
+  for (let s = 32n; s <= 40n; s++) {
+    // the kernel's limit: |bias_f| ≤ 2^(31−e) − 1 − 9·128·128, so |acc| ≤ 2^(31−e) − 1
+    const amax = (1n << (31n - (40n - s))) - 1n;
+    for (const mult of MULT)
+      for (const zp of [-128n, -1n, 0n, 127n])
+        for (const [lo, hi] of CLAMP) {
+          const accs = [-amax, -amax + 1n, -147456n, -1n, 0n, 1n, 147456n, amax - 1n, amax];
+          if (mult > 0n)
+            for (let j = -300n; j <= 300n; j += 37n) {
+              const b = ((j << s) - (1n << (s - 1n))) / mult;
+              for (const d of [-1n, 0n, 1n]) if (b + d >= -amax && b + d <= amax) accs.push(b + d);
+            }
+          for (let j = 0; j < 8; j++) accs.push(BigInt(randInt(-Number(amax), Number(amax))));
+          for (const acc of accs) {
+            const want = requantSpec(acc, mult, s, zp, lo, hi),
+              got = requantE40Emulated(acc, mult, s, zp, lo, hi);
+            if (got !== want)
+              assert.unreachable(`acc ${acc} mult ${mult} s ${s} zp ${zp} [${lo}, ${hi}]: ${got} vs ${want}`);
+            n++;
+          }
+        }
+  }
+  assert.ok(n > 30000);
+});
+
 const BIG = 2 ** 31 - 9 * 256 * 127 - 16; // |bias| + 9·255·127 and |bias − zp·Σw| + 9·128·127 stay below 2^31
 const ACTS: Attrs[] = [
   { activation: 'none' },
@@ -139,6 +184,61 @@ test('DepthwiseConv2D_QS8 3x3: one shift 33..54 (high halves in i32), unclamped 
         const b = qg.bias('b', c, i % 2 ? 2 ** (shift - 25) : 3000);
         const g = qg.node('Conv2D', [x, w, b], { strides: [s, s], padding: 'same', groups: c, ...attrs }, out);
         await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} shift ${shift} ${act}`, g, { x: randI8(h * wd * c) });
+        i++;
+      }
+});
+
+test('DepthwiseConv2D_QS8 3x3: one shift 32..41 with folded biases at the 2^(40 − s) scaling limit and one past it, extreme taps, channels around 8 and 16, strides 1 and 2', async () => {
+  let i = 0;
+  for (const shift of [32, 33, 36, 37, 40, 41])
+    for (const s of [1, 2])
+      for (const act of ['relu6 full range', 'clamped'] as const) {
+        const qg = new QGraph();
+        const c = pick([8, 9, 15, 16, 17, 24, 31, 40], i);
+        const h = 4 + (i % 3),
+          wd = 5 + (i % 5);
+        const zpIn = pick(ZPS, i);
+        const x = qg.input('x', [1, h, wd, c], q(0.5, zpIn));
+        const sOut = act === 'relu6 full range' ? 6 / 255 : 0.05;
+        const out = act === 'relu6 full range' ? q(sOut, -128) : q(sOut, pick(ZPS, i + 2));
+        const attrs: Attrs = act === 'relu6 full range' ? { activation: 'clip', clip: [0, 6] } : pick(ACTS, i);
+        // r = 0.5·sW / sOut = 0.75·2^(31 − shift): exactly that shift
+        const w = qg.weights('w', [c, 3, 3, 1], new Array(c).fill(1.5 * 2 ** (31 - shift) * sOut));
+        const b = qg.bias('b', c, 3000);
+        const wd8 = qg.g.tensors.get(w)!.data as Int8Array,
+          bd = qg.g.tensors.get(b)!.data as Int32Array;
+        // channels 0 and 9: w = −128 (with x = −128: Σ x·w = +9·128·128, the most), channel 1: w = 127
+        wd8.fill(-128, 0, 9);
+        wd8.fill(127, 9, 18);
+        if (c > 9) wd8.fill(-128, 81, 90);
+        // folded bias bias − zp_in·Σw at the limit 2^(31−e) − 1 − 9·128·128 (e = 40 − shift) in channels 0 and 1 of
+        // the first group (it scales) and one past it in channel 9 (that group does not); others random. Shift 40
+        // (e = 0): the compiler's own bound on the raw bias comes first
+        const lim = 2 ** (31 - Math.max(0, 40 - shift)) - 1 - 9 * 128 * 128;
+        const sumW = (o: number) => wd8.slice(9 * o, 9 * o + 9).reduce((a, v) => a + v, 0);
+        const RAW = 2 ** 31 - 1 - 9 * 255 * 128; // the compiler's bound on a raw bias with w = −128 taps
+        const setFolded = (o: number, v: number) => {
+          if (o < c) bd[o] = Math.max(-RAW, Math.min(RAW, v + zpIn * sumW(o)));
+        };
+        setFolded(0, lim);
+        setFolded(1, i % 2 ? -lim : lim);
+        setFolded(9, lim + 1);
+        const g = qg.node(
+          'Conv2D',
+          [x, w, b],
+          { strides: [s, s], padding: i % 3 === 2 ? [1, 0, 2, 1] : 'same', groups: c, ...attrs },
+          out,
+        );
+        // x = −128 in channels 0, 1 and 9 (the accumulators' extremes: a 2^e scaling past the limit overflows there)
+        const xs = randI8(h * wd * c);
+        for (let j = 0; j < xs.length; j += c) {
+          xs[j] = -128;
+          xs[j + 1] = -128;
+          if (c > 9) xs[j + 9] = -128;
+        }
+        await check(`dwconv 3x3 ${h}x${wd}x${c} s${s} shift ${shift} ${act} zp ${zpIn} bias at the limit`, g, {
+          x: xs,
+        });
         i++;
       }
 });

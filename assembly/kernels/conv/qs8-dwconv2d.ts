@@ -5,10 +5,13 @@
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
 // so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
-// interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14). Border pixels run the same code over 3 copied rows
+// interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a dot of (x, x) against (w·2^e, 0)).
+// Border pixels run the same code over 3 copied rows
 // whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
 // whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
-// call (DW_MODE; stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
+// call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the weights and bias
+// by 2^(40−s) so the requantisation shifts by the constant 40 (RQ_E40: 0.91× stride-1 time on MobileNetV2, whose
+// shifts are 36..38); stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
 // skips the clamp when it is the whole int8 range; stride 2 with one shift 32..54 runs two pixels per step), so the
 // pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
 // compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
@@ -36,6 +39,28 @@ const RQ_FP32 = 3;
  * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
 const RQ_HIGH32 = 4;
 const RQ_HIGH32C = 5;
+/** One shift s ∈ [32, 40], stride 1 or 2, |folded bias| small enough (dwModes): weights and DW_BIAS scaled by
+ * 2^(40 − s), so every such group requantises with the constant shift 40 (requantE40): no clamp (RQ_E40) or the
+ * clamp to [q_min, q_max] (RQ_E40C, picked in dw3x3Rows, never stored). */
+const RQ_E40 = 6;
+const RQ_E40C = 7;
+/** The requantisation of dw3x3Run2 / dw3x3Run2s2 as a type, so each inlined instance has `rq` as a compile-time
+ * constant: as an `@inline` argument it stayed a local, and binaryen folded the stride-2 calls' otherwise identical loops
+ * into one that tested it per pixel (so were the clamped and unclamped RQ_HIGH32 ones). Not inlined (own functions)
+ * they measured 5 % slower on the stride-1 steps (bench/profile.ts). */
+class RqFold {}
+class RqHigh32 {}
+class RqHigh32C {}
+class RqFp32 {}
+class RqE40 {}
+class RqE40C {}
+// @ts-ignore: decorator
+@inline function rqOf<M>(): i32 {
+  return idof<M>() == idof<RqE40>() ? RQ_E40 : idof<M>() == idof<RqE40C>() ? RQ_E40C : idof<M>() == idof<RqHigh32>() ? RQ_HIGH32 :
+         idof<M>() == idof<RqHigh32C>() ? RQ_HIGH32C : idof<M>() == idof<RqFp32>() ? RQ_FP32 : RQ_FOLD;
+}
+/** 9 taps of |x·w| ≤ 128·128: the most a folded bias moves before the requantisation. */
+const DW_TAPS_MAX = 9 * 128 * 128;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
 /** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
@@ -69,7 +94,7 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
       const need = (whole ? Hp : 3) * Wp * C;
       if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
-      dwModes<R>(w, qc, C, C8, zpIn);
+      dwModes<R>(w, qc, C, C8, zpIn, p.sw);
       // interior columns: iw0 = ow·sw − pl ≥ 0 and iw0 + 2 ≤ W − 1
       owLo = min(OW, (p.pl + p.sw - 1) / p.sw);
       const last = W - 3 + p.pl;
@@ -181,8 +206,8 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
   }
 }
 
-/** DW_BIAS and DW_MODE of every 8-channel group [0, C8). */
-function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
+/** DW_BIAS and DW_MODE of every 8-channel group [0, C8) (stride sw). */
+function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32, sw: i32): void {
   const zv = i32x4.splat(zpIn);
   for (let c0 = 0; c0 < C8; c0 += 8) {
     // folded biases: Σ_taps w in i16 (|Σ| ≤ 9·128), bias − zp_in·Σ in i32 (wrapping, as the scalar sum)
@@ -190,15 +215,25 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32): void {
     let sum = v128.load8x8_s(wc);
     for (let t = 1; t < 9; t++) sum = i16x8.add(sum, v128.load8x8_s(wc + <usize>t * cs));
     const bp = qc + (<usize>c0 << 2), dst = DW_BIAS + (<usize>c0 << 2);
-    v128.store(dst, i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv)));
-    v128.store(dst, i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv)), 16);
+    let blo = i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv));
+    let bhi = i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv));
     let rq = RQ_FP32;
     if (!isFloat<R>()) {
       const s0 = qcAt(qc, C, 2, c0);
       const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
       const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
       rq = !uni ? RQ_LANE : s0 >= 32 && s0 <= 54 ? RQ_FOLD : RQ_HIGH;
+      if (rq == RQ_FOLD && s0 <= 40 && (sw == 1 || sw == 2)) {
+        // RQ_E40: |bias_f| ≤ 2^(31−e) − 1 − DW_TAPS_MAX keeps every accumulator, and so the i32 sum (which then
+        // never wraps), within ±(2^(31−e) − 1): times 2^e it is still an i32
+        const e = 40 - s0, lim = i32x4.splat((<i32>1 << (31 - e)) - 1 - DW_TAPS_MAX), nlim = i32x4.neg(lim);
+        const ok = i32x4.all_true(v128.and(i32x4.le_s(blo, lim), i32x4.ge_s(blo, nlim))) &&
+                   i32x4.all_true(v128.and(i32x4.le_s(bhi, lim), i32x4.ge_s(bhi, nlim)));
+        if (ok) { rq = RQ_E40; blo = i32x4.shl(blo, e); bhi = i32x4.shl(bhi, e); }
+      }
     }
+    v128.store(dst, blo);
+    v128.store(dst, bhi, 16);
     store<u8>(DW_MODE + <usize>(c0 >> 3), <u8>rq);
   }
 }
@@ -264,26 +299,44 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
     const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
-    if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
+    if (mode == RQ_E40) {
+      // weights times 2^e (|w|·2^8 ≤ 2^15: still i16), the bias already scaled (dwModes); rz = 2^7 + zp·2^8
+      const e = 40 - s0, rz = i32x4.splat(128 + zpOut * 256), clamp = qMin > -128 || qMax < 127;
+      const v0 = i16x8.shl(w0, e), v1 = i16x8.shl(w1, e), v2 = i16x8.shl(w2, e), v3 = i16x8.shl(w3, e), v4 = i16x8.shl(w4, e);
+      const v5 = i16x8.shl(w5, e), v6 = i16x8.shl(w6, e), v7 = i16x8.shl(w7, e), v8 = i16x8.shl(w8, e);
+      if (sw == 1 && clamp)
+        dw3x3Run2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
+                  rz, rz, hlo, hhi);
+      else if (sw == 1)
+        dw3x3Run2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
+                  rz, rz, hlo, hhi);
+      else if (clamp)
+        dw3x3Run2s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
+                    hlo, hhi);
+      else
+        dw3x3Run2s2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
+                    hlo, hhi);
+    } else if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
       // requantHigh8: rz = 2^(s−33) + zp·2^(s−32) added to the products' high halves as i32 (stride 1 only: the
       // stride-2 loop with it measured ~10 % slower per step, bench/profile.ts, so it keeps requantFold8)
       const rz = i32x4.splat((1 << (s0 - 33)) + zpOut * (1 << (s0 - 32))), t = s0 - 32;
       if (qMin > -128 || qMax < 127)
-        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32C, mlo, mhi, rz, t,
+        dw3x3Run2<RqHigh32C>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, rz, t,
                   rz, rz, hlo, hhi);
       else
-        dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH32, mlo, mhi, rz, t,
+        dw3x3Run2<RqHigh32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, rz, t,
                   rz, rz, hlo, hhi);
     } else if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD, mlo, mhi, k, s0 - 32,
+      dw3x3Run2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
                 k, k, hlo, hhi);
     } else if (mode == RQ_FP32 && sw == 1) {
-      dw3x3Run2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32, mlo, mhi,
+      dw3x3Run2<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi,
                 f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), i32x4.splat(zpOut), hlo, hhi);
     } else if (mode == RQ_FOLD && sw == 2) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
-      dw3x3Run2s2(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32, hlo, hhi);
+      dw3x3Run2s2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
+                  hlo, hhi);
     } else if (mode == RQ_FOLD) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FOLD,
@@ -337,7 +390,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (`rq`, a constant at each call): two output pixels per step, so each
+/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C), RQ_FP32 or RQ_E40(C) (rqOf<M>()): two output pixels per step, so each
  * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
  * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
  * the 0+1, 2+3, 4+5 pairing on MobileNetV2's stride-1 layers, bench/profile.ts), 6+7, then 8, by interleaving the two
@@ -345,13 +398,15 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
  * x_a·w_a + x_b·w_b exact in i32 for any weights (no −128 restriction), the same sum mod 2^32 as tap by tap.
  * Requantisation per pixel as rq8. */
 // @ts-ignore: decorator
-@inline function dw3x3Run2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
-                           w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                           blo: v128, bhi: v128, rq: i32, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
-                           hlo: v128, hhi: v128): void {
+@inline function dw3x3Run2<M>(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                              w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                              blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
+                              hlo: v128, hhi: v128): void {
+  const rq = rqOf<M>();
   // rows 0 and 1 paired vertically (taps 0+3, 1+4, 2+5): each input column's pair serves both pixels
   const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
   const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0));
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
@@ -373,10 +428,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs), v = v128.load8x8_s(r2 + 3 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(q, u), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(q, u), v67h));
-      let t = i16x8.mul(u, w8);
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(v, w8);
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
+      lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
+      lo1 = i32x4.add(lo1, tap8lo(rq, v, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, v, w8, v8h));
       const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, fmax, zv, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
@@ -391,23 +444,24 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      const t = i16x8.mul(u, w8);
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
+      lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
       const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
     }
   }
 }
 
-/** dw3x3Run2 for stride 2, RQ_FOLD: two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+/** dw3x3Run2 for stride 2, RQ_FOLD or RQ_E40(C) (rqOf<M>()): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
  * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
  * interleaving shuffles per two pixels instead of 18 and 16. */
 // @ts-ignore: decorator
-@inline function dw3x3Run2s2(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
-                             w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                             blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+@inline function dw3x3Run2s2<M>(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                                w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                                blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
+  const rq = rqOf<M>();
   const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
   const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0));
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
@@ -429,11 +483,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(u, v), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(u, v), v67h));
-      let t = i16x8.mul(u, w8);
-      lo0 = i32x4.add(lo0, i32x4.extend_low_i16x8_s(t)); hi0 = i32x4.add(hi0, i32x4.extend_high_i16x8_s(t));
-      t = i16x8.mul(z, w8);
-      lo1 = i32x4.add(lo1, i32x4.extend_low_i16x8_s(t)); hi1 = i32x4.add(hi1, i32x4.extend_high_i16x8_s(t));
-      const h0 = requantFold8(lo0, hi0, mlo, mhi, k, sh, hlo, hhi), h1 = requantFold8(lo1, hi1, mlo, mhi, k, sh, hlo, hhi);
+      lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
+      lo1 = i32x4.add(lo1, tap8lo(rq, z, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, z, w8, v8h));
+      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, k, k, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, k, k, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 4 * cs; yp += 2 * cs;
@@ -447,9 +499,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
       lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      const t = i16x8.mul(u, w8);
-      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-      const h = requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+      lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
+      const h = rq8(rq, lo, hi, mlo, mhi, k, sh, k, k, hlo, hhi);
       v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
     }
   }
@@ -464,7 +515,23 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
                      hlo: v128, hhi: v128): v128 {
   if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
   if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
+  if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+}
+
+/** Tap 8 of 8 channels, lanes 0–3 as i32: u·w8 as an exact i16 product, or for RQ_E40(C), whose weights times 2^e
+ * may not fit such a product, as a dot of (u, u) against (w8, 0) (`v8l` = ilo(w8, 0)). */
+// @ts-ignore: decorator
+@inline function tap8lo(rq: i32, u: v128, w8: v128, v8l: v128): v128 {
+  if (rq == RQ_E40 || rq == RQ_E40C) return i32x4.dot_i16x8_s(ilo(u, u), v8l);
+  return i32x4.extend_low_i16x8_s(i16x8.mul(u, w8));
+}
+
+/** tap8lo for lanes 4–7 (`v8h` = ihi(w8, 0)). */
+// @ts-ignore: decorator
+@inline function tap8hi(rq: i32, u: v128, w8: v128, v8h: v128): v128 {
+  if (rq == RQ_E40 || rq == RQ_E40C) return i32x4.dot_i16x8_s(ihi(u, u), v8h);
+  return i32x4.extend_high_i16x8_s(i16x8.mul(u, w8));
 }
 
 /** Lanes 0–3 of two i16 vectors interleaved (a0 b0 a1 b1 …): one channel's two taps side by side for a dot. */
@@ -489,6 +556,21 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
   const u0 = i32x4.shr_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), u1 = i32x4.shr_s(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh);
   return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), hlo), hhi);
+}
+
+/** requantFold8 for the accumulators times 2^e (e = 40 − s, RQ_E40): X = acc·2^e·mult + (2^(s−1) + zp·2^s)·2^e
+ * and X >> 40 = X' >> s, X' the unscaled sum (floors compose); the constant is rz·2^32 (rz = 2^7 + zp·2^8), so X >> 40 =
+ * ((acc·2^e·mult) >> 32 + rz) >> 8, the high halves as i32 (|·| < 2^30 + 2^16: no overflow). The shift by 8 runs after
+ * the saturating narrowing to i16: for u ≥ 2^15 both give 127, for u < −2^15 both −128, in between the same; so
+ * the i16 is the result clamped to [−128, 127], then clamped to [q_min, q_max] if `clamp` (a constant at each call).
+ * A constant shift (one instruction; V8 emits four for a variable one) and no i64 adds. */
+// @ts-ignore: decorator
+@inline function requantE40(lo: v128, hi: v128, mlo: v128, mhi: v128, rz: v128, hlo: v128, hhi: v128, clamp: bool): v128 {
+  const a = i64x2.extmul_low_i32x4_s(lo, mlo), b = i64x2.extmul_high_i32x4_s(lo, mlo);
+  const d = i64x2.extmul_low_i32x4_s(hi, mhi), e = i64x2.extmul_high_i32x4_s(hi, mhi);
+  const u0 = i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), u1 = i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz);
+  const h = i16x8.shr_s(i16x8.narrow_i32x4_s(u0, u1), 8);
+  return clamp ? i16x8.min_s(i16x8.max_s(h, hlo), hhi) : h;
 }
 
 /** requantFold8 for s ∈ [33, 54] with the rounding and zero point added in i32 (the GEMM's store8 fast path, proof
