@@ -64,8 +64,10 @@ const DW_TAPS_MAX = 9 * 128 * 128;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
 const DW_PAD_MAX = 1 << 20;
 /** Stride-1 output rows up to this width take the whole-image copy: there the border pixels (and per-row group
- * setup) of the row-by-row walk cost more than copying the image once (stride 2 copies 4× the output: it does not). */
-const DW_SMALL_OW = 32;
+ * setup) of the row-by-row walk cost more than copying the image once (stride 2 copies 4× the output: it does not).
+ * 32 before RQ_E40; since then MobileNetV2's 56×56×144 and 112×112×32 steps measured 0.94× and 0.97× their row-by-row
+ * time with the copy (bench/profile.ts steps; the copies, 484 and 416 KB, stay under DW_PAD_MAX). */
+const DW_SMALL_OW = 128;
 /** Padded input rows (3 rows of a border run, or the whole image) with out-of-bounds taps set to zp_in (a zero
  * term once zp_in is folded): one heap block, taken on the first run that needs it (or a larger one), kept. */
 let DW_PAD: usize = 0;
