@@ -408,7 +408,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   // rows 0 and 1 paired vertically (taps 0+3, 1+4, 2+5): each input column's pair serves both pixels
   const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
   const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
-  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0));
+  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0)), v08l = ilo(i16x8.splat(0), w8), v08h = ihi(i16x8.splat(0), w8);
   for (let r = 0; r < nrows; r++) {
     let r0 = x + <usize>r * is, yp = y + <usize>r * os;
     let i = 0;
@@ -429,8 +429,14 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(d, h), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(d, h), v25h));
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs), v = v128.load8x8_s(r2 + 3 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(q, u), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(q, u), v67h));
-      lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
+      const qul = ilo(q, u), quh = ihi(q, u);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(qul, v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(quh, v67h));
+      if (rq == RQ_E40 || rq == RQ_E40C) {
+        // pixel 0's tap 8 (u) from pixel 1's (q, u) pairs against (0, w8): two interleaves fewer
+        lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(qul, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(quh, v08h));
+      } else {
+        lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
+      }
       lo1 = i32x4.add(lo1, tap8lo(rq, v, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, v, w8, v8h));
       const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, fmax, zv, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
