@@ -7,8 +7,8 @@
 // so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
 // interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a dot of (x, x) against (w·2^e, 0)).
 // Border pixels run the same code over 3 copied rows
-// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small stride-1 images copy the
-// whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
+// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128
+// wide, stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
 // call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the weights and bias
 // by 2^(40−s) so the requantisation shifts by the constant 40 (RQ_E40: 0.91× stride-1 time on MobileNetV2, whose
 // shifts are 36..38); stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
@@ -68,6 +68,9 @@ const DW_PAD_MAX = 1 << 20;
  * 32 before RQ_E40; since then MobileNetV2's 56×56×144 and 112×112×32 steps measured 0.94× and 0.97× their row-by-row
  * time with the copy (bench/profile.ts steps; the copies, 484 and 416 KB, stay under DW_PAD_MAX). */
 const DW_SMALL_OW = 128;
+/** The same for stride 2 (the copy is ~4× the output there): MobileNetV2's 14 → 7 and 28 → 14 steps measured 0.78× and
+ * 0.93× their row-by-row time with it, the 56 → 28 one 1.02× (bench/profile.ts steps). */
+const DW_SMALL_OW_S2 = 16;
 /** Padded input rows (3 rows of a border run, or the whole image) with out-of-bounds taps set to zp_in (a zero
  * term once zp_in is folded): one heap block, taken on the first run that needs it (or a larger one), kept. */
 let DW_PAD: usize = 0;
@@ -92,7 +95,8 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
     if (fast) {
       // Hp × Wp input pixels from (−pt, −pl) hold every tap of the OH × OW windows
       const Hp = (OH - 1) * p.sh + 3, Wp = (OW - 1) * p.sw + 3;
-      whole = p.sh == 1 && p.sw == 1 && OW <= DW_SMALL_OW && <i64>Hp * <i64>Wp * <i64>C <= DW_PAD_MAX;
+      whole = (p.sh == 1 && p.sw == 1 && OW <= DW_SMALL_OW || p.sh == 2 && p.sw == 2 && OW <= DW_SMALL_OW_S2) &&
+              <i64>Hp * <i64>Wp * <i64>C <= DW_PAD_MAX;
       const need = (whole ? Hp : 3) * Wp * C;
       if (need > dwPadBytes) { DW_PAD = (heap.alloc(<usize>need + 16) + 15) & ~<usize>15; dwPadBytes = need; }
       C8 = C & ~7;
