@@ -4,17 +4,18 @@
 // SIMD 3×3 (dilation 1, any stride, M = 1, C ≤ DW_MAX_C): interior pixels of a full-tap row run channel-group
 // outer, pixel inner, with the 9 weight vectors, the bias and the requantisation constants held in registers;
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
-// so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x interleaved per channel, against
-// interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a dot of (x, x) against (w·2^e, 0)).
-// Border pixels run the same code over 3 copied rows
-// whose out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128
-// wide, stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel group once per
-// call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the weights and bias
-// by 2^(40−s) so the requantisation shifts by the constant 40 (RQ_E40: 0.91× stride-1 time on MobileNetV2, whose
-// shifts are 36..38); stride 1 with one shift 33..54 adds its rounding and zp on the products' high halves in i32, and
-// skips the clamp when it is the whole int8 range; stride 2 with one shift 32..54 runs two pixels per step), so the
-// pixel loops carry no branches. C mod 8 channels per channel. R picks the requantisation at
-// compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's (qc [2, C·M]: bias, scale).
+// so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x
+// interleaved per channel, against interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a
+// dot of an (x, ·) interleave against (w·2^e, 0)). Border pixels run the same code over 3 copied rows whose
+// out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128 wide,
+// stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel
+// group once per call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the
+// weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
+// MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
+// on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
+// 32..54 runs two pixels per step), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the
+// requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
+// (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
