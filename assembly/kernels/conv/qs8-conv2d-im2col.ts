@@ -241,22 +241,52 @@ function im2colPadded(
     Wp = (OW - 1) * p.sw + p.kw;
   const pad = padWindow(x, n, H, W, Ci, -p.pt, Hp, -p.pl, Wp, zp);
   if (pad == 0) return false;
-  const span = p.kw * Ci,
+  const KH = p.kh,
+    span = p.kw * Ci,
     rs = <usize>(p.dh * Wp * Ci),
     ps = <usize>(p.sw * Ci),
     os = <usize>(p.sh * Wp * Ci);
+  // spans of ≤ 16 bytes (the 3-channel stems: 9): one 16-byte load and store per kernel row, each store's surplus
+  // overwritten by the next row's and the last one's by 16 zero bytes at K (Kp − K < 8), whose surplus the next
+  // pixels overwrite (rows are written in order, each in full); so the pixels whose stores would pass the scratch's
+  // end, or whose loads the window's, take the short copies
+  const wide = span <= 16 && OH * OW * Kp >= K + 16;
+  const winEnd = pad + <usize>(Hp * Wp * Ci),
+    lastStore = s + <usize>(OH * OW) * <usize>Kp - <usize>(K + 16),
+    down = <usize>(KH - 1) * rs;
   let d = s;
   for (let oh = 0; oh < OH; oh++) {
     let src = pad + <usize>oh * os;
     for (let ow = 0; ow < OW; ow++) {
       let t = src;
-      for (let kh = 0; kh < p.kh; kh++) {
-        copyShort(d, t, span);
-        d += <usize>span;
-        t += rs;
+      if (wide && KH == 3 && d <= lastStore && src + down + 16 <= winEnd) {
+        // the 3×3 stems: the three loads ahead of the stores (stem 0.95–0.99× of the loop below, bench/profile.ts)
+        const l0 = v128.load(t),
+          l1 = v128.load(t + rs),
+          l2 = v128.load(t + 2 * rs);
+        v128.store(d, l0);
+        v128.store(d + <usize>span, l1);
+        v128.store(d + <usize>(2 * span), l2);
+        v128.store(d + <usize>K, i8x16.splat(0));
+        d += <usize>Kp;
+      } else if (wide && d <= lastStore && src + down + 16 <= winEnd) {
+        let e = d;
+        for (let kh = 0; kh < KH; kh++) {
+          v128.store(e, v128.load(t));
+          e += <usize>span;
+          t += rs;
+        }
+        v128.store(d + <usize>K, i8x16.splat(0));
+        d += <usize>Kp;
+      } else {
+        for (let kh = 0; kh < KH; kh++) {
+          copyShort(d, t, span);
+          d += <usize>span;
+          t += rs;
+        }
+        fillShort(d, 0, Kp - K);
+        d += <usize>(Kp - K);
       }
-      fillShort(d, 0, Kp - K);
-      d += <usize>(Kp - K);
       src += ps;
     }
   }

@@ -5,10 +5,11 @@
 // in, multiplier, shift), y i8 rows of ldy bytes. 4 rows of a widened once into an i16 panel [Kp/2][4][2] (rows
 // interleaved per k pair, 16 bytes, like a weight block's 16 bytes per k pair), per k pair a 4-byte splat per row,
 // two widening weight loads and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive columns,
-// started at the bias and requantised 8 columns (one 8-byte store) at a time; when every channel shares one shift
-// in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
+// started at the bias, requantised two rows at a time (one i8x16 narrowing, two 8-byte stores); when every channel
+// shares one shift in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
+// The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
-import { requant4At, qcAt } from './qs8-requant';
+import { requant4, requant4At, requantFp32v, qcAt } from './qs8-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -105,56 +106,153 @@ export function gemmQs8Simd4x8c2<R>(
   lo: i32,
   hi: i32,
 ): void {
+  ensurePanel((K + 1) & ~1);
+  const fs = uniformShift<R>(qc, qcStride, N8);
+  // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
+  // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
+  if (fs == 0) rows4<R, EpiGeneral>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
+  else if (lo > -128 || hi < 127) rows4<R, EpiHighClamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  else rows4<R, EpiHigh>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+}
+
+/** Epilogues of rows4, as type arguments (so each instance is compiled with its own, no branch): requant4At per 4
+ *  columns; the high-word path of store8 without and with the clamp. */
+type EpiGeneral = u8;
+type EpiHigh = u16;
+type EpiHighClamp = u32;
+const EPI_GENERAL = 1,
+  EPI_HIGH_CLAMP = 4;
+
+/** Rows m..m+3 of a widened into the panel [Kp/2][4][2] (rows past M repeat the last row; zero past K). */
+function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32): void {
+  const r0 = a + <usize>m * <usize>lda;
+  let r1 = r0 + <usize>lda,
+    r2 = r1 + <usize>lda,
+    r3 = r2 + <usize>lda;
+  if (m + 4 > M) {
+    const last = a + <usize>(M - 1) * <usize>lda;
+    if (m + 1 >= M) r1 = last;
+    if (m + 2 >= M) r2 = last;
+    r3 = last;
+  }
+  let k = 0;
+  for (; k + 8 <= K; k += 8) {
+    // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
+    const q0 = v128.load8x8_s(r0 + <usize>k),
+      q1 = v128.load8x8_s(r1 + <usize>k);
+    const q2 = v128.load8x8_s(r2 + <usize>k),
+      q3 = v128.load8x8_s(r3 + <usize>k);
+    const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5),
+      t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
+    const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7),
+      t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
+    const d = panel + ((<usize>k) << 3);
+    v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
+    v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
+    v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
+    v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
+  }
+  for (; k < Kp; k++) {
+    const d = panel + ((<usize>(k >> 1)) << 4) + ((<usize>(k & 1)) << 1);
+    const inK = k < K;
+    store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
+    store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
+    store<i16>(d, inK ? <i16>load<i8>(r2 + <usize>k) : 0, 8);
+    store<i16>(d, inK ? <i16>load<i8>(r3 + <usize>k) : 0, 12);
+  }
+}
+
+/** store8's high-word path up to the i16 narrowing: (H + rz) >> t of 8 columns (proof in store8). */
+// @ts-ignore: decorator
+@inline function highWords8(a0: v128, a1: v128, m0: v128, m1: v128, rz: v128, t: i32): v128 {
+  const a = i64x2.extmul_low_i32x4_s(a0, m0),
+    b = i64x2.extmul_high_i32x4_s(a0, m0);
+  const d = i64x2.extmul_low_i32x4_s(a1, m1),
+    e = i64x2.extmul_high_i32x4_s(a1, m1);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  return i16x8.narrow_i32x4_s(u0, u1);
+}
+
+/** Two rows' 8 columns (accumulators with the bias in) requantised to i8: row 0 in bytes 0–7, row 1 in 8–15. */
+// @ts-ignore: decorator
+@inline function requantRows2<R>(
+  epi: usize,
+  a0: v128,
+  a1: v128,
+  b0: v128,
+  b1: v128,
+  qc: usize,
+  qs: i32,
+  n: i32,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lo8: v128,
+  hi8: v128,
+  fmin: v128,
+  fmax: v128,
+  zv: v128,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+): v128 {
+  if (epi != EPI_GENERAL) {
+    const v = i8x16.narrow_i16x8_s(highWords8(a0, a1, m0, m1, rz, t), highWords8(b0, b1, m0, m1, rz, t));
+    // saturating to i16, then i8, then clamping = clamping in i32 ([lo, hi] ⊂ i8); at [−128, 127] the narrowing is
+    // the clamp (no activation, or a ReLU6 whose range is the tensor's)
+    return epi == EPI_HIGH_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
+  }
+  if (isFloat<R>()) {
+    // m0, m1: the 8 columns' f32 scales
+    const ha = i16x8.narrow_i32x4_s(requantFp32v(a0, m0, fmin, fmax, zv), requantFp32v(a1, m1, fmin, fmax, zv));
+    const hb = i16x8.narrow_i32x4_s(requantFp32v(b0, m0, fmin, fmax, zv), requantFp32v(b1, m1, fmin, fmax, zv));
+    return i8x16.narrow_i16x8_s(ha, hb);
+  }
+  const ha = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, n, zp, lo, hi), requant4(a1, qc, qs, n + 4, zp, lo, hi));
+  const hb = i16x8.narrow_i32x4_s(requant4(b0, qc, qs, n, zp, lo, hi), requant4(b1, qc, qs, n + 4, zp, lo, hi));
+  return i8x16.narrow_i16x8_s(ha, hb);
+}
+
+/** The row loop of gemmQs8Simd4x8c2 with epilogue E. */
+function rows4<R, E>(
+  a: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  w: usize,
+  qc: usize,
+  qcStride: i32,
+  N8: i32,
+  y: usize,
+  ldy: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  fs: i32,
+): void {
+  const epi = sizeof<E>();
   const Kp = (K + 1) & ~1;
   const blockBytes = <usize>(Kp << 3);
-  ensurePanel(Kp);
-  const fs = uniformShift<R>(qc, qcStride, N8);
+  const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
-  const lov = i16x8.splat(<i16>lo),
-    hiv = i16x8.splat(<i16>hi);
+  const lo8 = i8x16.splat(<i8>lo),
+    hi8 = i8x16.splat(<i8>hi);
+  const fmin = f32x4.splat(<f32>(lo - zp)),
+    fmax = f32x4.splat(<f32>(hi - zp)),
+    zv = i32x4.splat(zp);
   // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
   // offset walks both and every row's splat is a constant offset
-  const bytes = <usize>(Kp << 3);
-  const M4 = M & ~3;
+  const pe = panel + <usize>(Kp << 3);
   for (let m = 0; m < M; m += 4) {
-    // widen rows m..m+3 (rows past M repeat the last row: computed, never stored)
-    const r0 = a + <usize>m * <usize>lda;
-    let r1 = r0 + <usize>lda,
-      r2 = r1 + <usize>lda,
-      r3 = r2 + <usize>lda;
-    if (m >= M4) {
-      const last = a + <usize>(M - 1) * <usize>lda;
-      if (m + 1 >= M) r1 = last;
-      if (m + 2 >= M) r2 = last;
-      r3 = last;
-    }
-    let k = 0;
-    for (; k + 8 <= K; k += 8) {
-      // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
-      const q0 = v128.load8x8_s(r0 + <usize>k),
-        q1 = v128.load8x8_s(r1 + <usize>k);
-      const q2 = v128.load8x8_s(r2 + <usize>k),
-        q3 = v128.load8x8_s(r3 + <usize>k);
-      const t0 = v128.shuffle<i32>(q0, q1, 0, 4, 1, 5),
-        t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
-      const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7),
-        t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
-      const d = panel + ((<usize>k) << 3);
-      v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
-      v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
-      v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
-      v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
-    }
-    for (; k < Kp; k++) {
-      const d = panel + ((<usize>(k >> 1)) << 4) + ((<usize>(k & 1)) << 1);
-      const inK = k < K;
-      store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
-      store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
-      store<i16>(d, inK ? <i16>load<i8>(r2 + <usize>k) : 0, 8);
-      store<i16>(d, inK ? <i16>load<i8>(r3 + <usize>k) : 0, 12);
-    }
+    widen4(a, lda, M, m, K, Kp);
+    // rows past M (repeats of the last row, so the same bytes) store over the last row: no branch per store
     const y0 = y + <usize>m * <usize>ldy;
-    const pe = panel + bytes;
+    const yl = y + <usize>(M - 1) * <usize>ldy;
+    const y1 = m + 1 < M ? y0 + <usize>ldy : yl,
+      y2 = m + 2 < M ? y0 + <usize>(2 * ldy) : yl,
+      y3 = m + 3 < M ? y0 + <usize>(3 * ldy) : yl;
     for (let n = 0; n < N8; n += 8) {
       // accumulators start at the bias (columns n..n+7 are all below N here)
       const b0 = v128.load(qc + ((<usize>n) << 2)),
@@ -192,10 +290,54 @@ export function gemmQs8Simd4x8c2<R>(
       const mp = qc + ((<usize>(qcStride + n)) << 2);
       const m0 = v128.load(mp),
         m1 = v128.load(mp, 16);
-      store8<R>(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 1 < M) store8<R>(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 2 < M) store8<R>(y0 + <usize>(2 * ldy), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 3 < M) store8<R>(y0 + <usize>(3 * ldy), n, c30, c31, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+      const v01 = requantRows2<R>(
+        epi,
+        c00,
+        c01,
+        c10,
+        c11,
+        qc,
+        qcStride,
+        n,
+        m0,
+        m1,
+        rz,
+        t,
+        lo8,
+        hi8,
+        fmin,
+        fmax,
+        zv,
+        zp,
+        lo,
+        hi,
+      );
+      const v23 = requantRows2<R>(
+        epi,
+        c20,
+        c21,
+        c30,
+        c31,
+        qc,
+        qcStride,
+        n,
+        m0,
+        m1,
+        rz,
+        t,
+        lo8,
+        hi8,
+        fmin,
+        fmax,
+        zv,
+        zp,
+        lo,
+        hi,
+      );
+      v128.store64_lane(y0 + <usize>n, v01, 0);
+      v128.store64_lane(y1 + <usize>n, v01, 1);
+      v128.store64_lane(y2 + <usize>n, v23, 0);
+      v128.store64_lane(y3 + <usize>n, v23, 1);
     }
   }
 }
