@@ -48,7 +48,8 @@ function dwCase(
   if (h + pt! + pb! < 3 || w + pl! + pr! < 3) padding = 'same';
   const g = new CaseGraph(20261204 + i);
   const acts: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-0.5, 0.25] }];
-  const scales = Array.from({ length: c }, (_, k) => 0.002 * (1 + (((k + i) * 7) % 9)));
+  // even cases: one weight scale, so every channel shares one shift (the kernel's two-pixel fast loop); odd: spread
+  const scales = Array.from({ length: c }, (_, k) => 0.002 * (1 + ((i % 2 ? (k + i) * 7 : i) % 9)));
   const x = g.i8('x', [n, h, w, c], q(0.03 * 2 ** ((i % 4) - 1), pick(ZPS, i)));
   const wt = g.constI8('w', [c, 3, 3, 1], scales);
   const y = g.node(

@@ -106,24 +106,161 @@ export function dwconv2dQs8Relaxed3x3<R>(
           q1 = r1 + off,
           q2 = r2 + off,
           yp = yrow;
-        const qe = q0 + ((<usize>OW) << 5);
-        while (q0 < qe) {
-          let lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a0, v128.load(q0), blo),
-            hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b0, v128.load(q0, 16), bhi);
-          lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a1, v128.load(q1), lo);
-          hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 16), hi);
-          lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2), lo);
-          hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 16), hi);
-          store8<R>(yp, c0, lo, hi, qc, C, fs, m0, m1, rz, lov, hiv, zpOut, p.qMin, p.qMax);
-          q0 += 32;
-          q1 += 32;
-          q2 += 32;
-          yp += <usize>C;
+        if (fs && p.qMin == -128 && p.qMax == 127)
+          runHigh(
+            q0,
+            q1,
+            q2,
+            yp + <usize>c0,
+            OW,
+            <usize>C,
+            a0,
+            b0,
+            a1,
+            b1,
+            a2,
+            b2,
+            blo,
+            bhi,
+            m0,
+            m1,
+            rz,
+            fs - 32,
+            lov,
+            hiv,
+            false,
+          );
+        else if (fs)
+          runHigh(
+            q0,
+            q1,
+            q2,
+            yp + <usize>c0,
+            OW,
+            <usize>C,
+            a0,
+            b0,
+            a1,
+            b1,
+            a2,
+            b2,
+            blo,
+            bhi,
+            m0,
+            m1,
+            rz,
+            fs - 32,
+            lov,
+            hiv,
+            true,
+          );
+        else {
+          const qe = q0 + ((<usize>OW) << 5);
+          while (q0 < qe) {
+            let lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a0, v128.load(q0), blo),
+              hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b0, v128.load(q0, 16), bhi);
+            lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a1, v128.load(q1), lo);
+            hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 16), hi);
+            lo = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2), lo);
+            hi = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 16), hi);
+            store8<R>(yp, c0, lo, hi, qc, C, 0, m0, m1, rz, lov, hiv, zpOut, p.qMin, p.qMax);
+            q0 += 32;
+            q1 += 32;
+            q2 += 32;
+            yp += <usize>C;
+          }
         }
       }
     }
   }
   return true;
+}
+
+/** One 8-channel group of an output row whose channels share one shift s ∈ [33, 54] (t = s − 32, rz = 2^(s−33) +
+ *  zp·2^t): two pixels per step, store8's fast requantisation (proof there) with one narrowing to i8 per two pixels;
+ *  `clamp` (a constant at each call) false when [q_min, q_max] is the whole int8 range, the narrowing's saturation. */
+// @ts-ignore: decorator
+@inline function runHigh(
+  q0: usize,
+  q1: usize,
+  q2: usize,
+  yp: usize,
+  cnt: i32,
+  cs: usize,
+  a0: v128,
+  b0: v128,
+  a1: v128,
+  b1: v128,
+  a2: v128,
+  b2: v128,
+  blo: v128,
+  bhi: v128,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lov: v128,
+  hiv: v128,
+  clamp: bool,
+): void {
+  let i = 0;
+  for (; i + 2 <= cnt; i += 2) {
+    let l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a0, v128.load(q0), blo),
+      h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b0, v128.load(q0, 16), bhi),
+      l1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a0, v128.load(q0, 32), blo),
+      h1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b0, v128.load(q0, 48), bhi);
+    l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a1, v128.load(q1), l0);
+    h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 16), h0);
+    l1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a1, v128.load(q1, 32), l1);
+    h1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 48), h1);
+    l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2), l0);
+    h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 16), h0);
+    l1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2, 32), l1);
+    h1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 48), h1);
+    const o = i8x16.narrow_i16x8_s(
+      high8(l0, h0, m0, m1, rz, t, lov, hiv, clamp),
+      high8(l1, h1, m0, m1, rz, t, lov, hiv, clamp),
+    );
+    v128.store64_lane(yp, o, 0);
+    v128.store64_lane(yp + cs, o, 1);
+    q0 += 64;
+    q1 += 64;
+    q2 += 64;
+    yp += cs << 1;
+  }
+  if (i < cnt) {
+    let l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a0, v128.load(q0), blo),
+      h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b0, v128.load(q0, 16), bhi);
+    l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a1, v128.load(q1), l0);
+    h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 16), h0);
+    l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2), l0);
+    h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 16), h0);
+    const h = high8(l0, h0, m0, m1, rz, t, lov, hiv, clamp);
+    v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
+  }
+}
+
+/** 8 accumulators (bias in) requantised to i16 as store8's fast path: (hi32(acc·mult) + rz) >> t, then the clamp. */
+// @ts-ignore: decorator
+@inline function high8(
+  lo: v128,
+  hi: v128,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lov: v128,
+  hiv: v128,
+  clamp: bool,
+): v128 {
+  const a = i64x2.extmul_low_i32x4_s(lo, m0),
+    b = i64x2.extmul_high_i32x4_s(lo, m0);
+  const d = i64x2.extmul_low_i32x4_s(hi, m1),
+    e = i64x2.extmul_high_i32x4_s(hi, m1);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  const h = i16x8.narrow_i32x4_s(u0, u1);
+  return clamp ? i16x8.min_s(i16x8.max_s(h, lov), hiv) : h;
 }
 
 /** WQ: per 8-channel group and kernel row, [4 ch][w0 w1 w2 0] for channels 0–3 then 4–7 (96 bytes a group); then the
