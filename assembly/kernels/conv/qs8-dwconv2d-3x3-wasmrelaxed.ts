@@ -14,7 +14,7 @@
 // is, bias − zp_in·Σw. Requantisation: the GEMM's store8 per 8 channels (one shift 33..54 in i32, else requant4At).
 import { StepParams } from '../../bundle/model';
 import { store8 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
-import { getDotMode, DOT_SPLIT, DOT_USDOT } from '../gemm/qs8-gemm-4x8c4-wasmrelaxed';
+import { getDotMode, requantHigh8, DOT_SPLIT, DOT_USDOT } from '../gemm/qs8-gemm-4x8c4-wasmrelaxed';
 
 /** Largest window row (OWr·C·4 bytes) taken; larger steps run the simd kernel. The ring is 3 of them. */
 const WIN_ROW_MAX = 1 << 18;
@@ -218,8 +218,8 @@ export function dwconv2dQs8Relaxed3x3<R>(
     l1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2, 32), l1);
     h1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 48), h1);
     const o = i8x16.narrow_i16x8_s(
-      high8(l0, h0, m0, m1, rz, t, lov, hiv, clamp),
-      high8(l1, h1, m0, m1, rz, t, lov, hiv, clamp),
+      requantHigh8(l0, h0, m0, m1, rz, t, lov, hiv, clamp),
+      requantHigh8(l1, h1, m0, m1, rz, t, lov, hiv, clamp),
     );
     v128.store64_lane(yp, o, 0);
     v128.store64_lane(yp + cs, o, 1);
@@ -235,32 +235,9 @@ export function dwconv2dQs8Relaxed3x3<R>(
     h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b1, v128.load(q1, 16), h0);
     l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(a2, v128.load(q2), l0);
     h0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(b2, v128.load(q2, 16), h0);
-    const h = high8(l0, h0, m0, m1, rz, t, lov, hiv, clamp);
+    const h = requantHigh8(l0, h0, m0, m1, rz, t, lov, hiv, clamp);
     v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
   }
-}
-
-/** 8 accumulators (bias in) requantised to i16 as store8's fast path: (hi32(acc·mult) + rz) >> t, then the clamp. */
-// @ts-ignore: decorator
-@inline function high8(
-  lo: v128,
-  hi: v128,
-  m0: v128,
-  m1: v128,
-  rz: v128,
-  t: i32,
-  lov: v128,
-  hiv: v128,
-  clamp: bool,
-): v128 {
-  const a = i64x2.extmul_low_i32x4_s(lo, m0),
-    b = i64x2.extmul_high_i32x4_s(lo, m0);
-  const d = i64x2.extmul_low_i32x4_s(hi, m1),
-    e = i64x2.extmul_high_i32x4_s(hi, m1);
-  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
-  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
-  const h = i16x8.narrow_i32x4_s(u0, u1);
-  return clamp ? i16x8.min_s(i16x8.max_s(h, lov), hiv) : h;
 }
 
 /** WQ: per 8-channel group and kernel row, [4 ch][w0 w1 w2 0] for channels 0–3 then 4–7 (96 bytes a group); then the
