@@ -211,6 +211,17 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 1, nr: 2, kr: 1 },
     pack: packQs8Depthwise,
   },
+  // the relaxed build's 3×3 (M = 1, C a multiple of 8, stride 1 or 2 across) where the engine's relaxed dot is exact on
+  // full-range operands (usdot / sdot): one dot per kernel row per 4 channels; window rows built per 4 columns × 16
+  // channels, so the grid walks the width around 4 and the channels around 16
+  {
+    name: 'qs8-dwconv2d-3x3-wasmrelaxed',
+    dir: 'conv',
+    serves: ['DepthwiseConv2D_QS8', 'DepthwiseConv2D_QS8_FP32'],
+    builds: ['relaxed'],
+    tile: { mr: 4, nr: 16, kr: 1 },
+    pack: packQs8Depthwise,
+  },
   {
     name: 'qs8-dwconv2d',
     dir: 'conv',

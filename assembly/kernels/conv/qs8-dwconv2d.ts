@@ -20,6 +20,7 @@
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
+import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). DW_BIAS and DW_MODE are globals, not
@@ -88,6 +89,7 @@ export function privatePad(): void {
 
 export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, H: i32, W: i32, C: i32,
                             OH: i32, OW: i32, p: StepParams, zpIn: i32, zpOut: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD && dwconv2dQs8Relaxed3x3<R>(x, w, qc, y, N, H, W, C, OH, OW, p, zpIn, zpOut)) return;
   const M = p.mult, Co = C * M;
   let fast = false, whole = false, C8 = 0, owLo = 0, owHi = 0;
   if (ASC_FEATURE_SIMD) {

@@ -9,7 +9,10 @@
 // i32 like the reference's sums. sdot: x as is (flip 0) and no correction.
 // Layouts: weights the c4 copy [N8/8][Kq][8][4] i8 then [N8] i32 corrections; 4 rows of u as a panel [Kq][4 rows][4]
 // (16 bytes per k quad, zero past K, where the weights are zero too); per k quad two 16-byte weight loads (columns
-// 0–3, 4–7), a 4-byte splat per row and 8 dots into 8 accumulators. Compiled into the relaxed build only.
+// 0–3, 4–7), a 4-byte splat per row and 8 dots into 8 accumulators. Epilogue picked once per call (columns4x8c4 is
+// inlined once per kind, so its column loop carries no requantisation branch): one shift 33..54 → requantHigh8, two
+// rows per narrowing (0.86–0.88× on MobileNetV2's K = 16–32 expansions against store8 per row with both its paths
+// inlined, bench/relaxed-profile.ts); else store8's general path. Compiled into the relaxed build only.
 import { store8, uniformShift } from './qs8-gemm-4x8c2-wasmsimd';
 import { c4Weights, relaxedPanel } from './qs8-gemm-2x8c4-wasmrelaxed';
 
@@ -102,46 +105,192 @@ export function gemmQs8Relaxed4x8c4<R>(
       store<u8>(d, live ? load<u8>(r3 + <usize>k) ^ flipByte : 0, 12);
     }
     const y0 = y + <usize>m * <usize>ldy;
-    for (let n = 0; n < N8; n += 8) {
-      const cp = corr + ((<usize>n) << 2);
-      const b0 = i32x4.sub(v128.load(qc + ((<usize>n) << 2)), v128.and(v128.load(cp), cmask)),
-        b1 = i32x4.sub(v128.load(qc + ((<usize>n) << 2), 16), v128.and(v128.load(cp, 16), cmask));
-      let c00 = b0,
-        c01 = b1,
-        c10 = b0,
-        c11 = b1,
-        c20 = b0,
-        c21 = b1,
-        c30 = b0,
-        c31 = b1;
-      let q = wq + <usize>(n >> 3) * blockBytes,
-        p = panel;
-      while (p < pe) {
-        const wl = v128.load(q),
-          wh = v128.load(q, 16);
-        const x0 = v128.load32_splat(p),
-          x1 = v128.load32_splat(p, 4);
-        c00 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x0, c00);
-        c01 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x0, c01);
-        c10 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x1, c10);
-        c11 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x1, c11);
-        const x2 = v128.load32_splat(p, 8),
-          x3 = v128.load32_splat(p, 12);
-        c20 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x2, c20);
-        c21 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x2, c21);
-        c30 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x3, c30);
-        c31 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x3, c31);
-        q += 32;
-        p += 16;
-      }
-      const mp = qc + ((<usize>(qcStride + n)) << 2);
-      const m0 = v128.load(mp),
-        m1 = v128.load(mp, 16);
-      store8<R>(y0, n, c00, c01, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 1 < M) store8<R>(y0 + <usize>ldy, n, c10, c11, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 2 < M)
-        store8<R>(y0 + ((<usize>ldy) << 1), n, c20, c21, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
-      if (m + 3 < M) store8<R>(y0 + <usize>ldy * 3, n, c30, c31, qc, qcStride, fs, m0, m1, rz, lov, hiv, zp, lo, hi);
+    // the epilogue picked once per call (a constant in each inlined copy): one shift 33..54 with or without the clamp,
+    // else store8's general path
+    if (fs && lo == -128 && hi == 127)
+      columns4x8c4<R>(
+        y0,
+        ldy,
+        m,
+        M,
+        N8,
+        wq,
+        corr,
+        blockBytes,
+        panel,
+        pe,
+        cmask,
+        qc,
+        qcStride,
+        fs,
+        rz,
+        lov,
+        hiv,
+        zp,
+        lo,
+        hi,
+        1,
+      );
+    else if (fs)
+      columns4x8c4<R>(
+        y0,
+        ldy,
+        m,
+        M,
+        N8,
+        wq,
+        corr,
+        blockBytes,
+        panel,
+        pe,
+        cmask,
+        qc,
+        qcStride,
+        fs,
+        rz,
+        lov,
+        hiv,
+        zp,
+        lo,
+        hi,
+        2,
+      );
+    else
+      columns4x8c4<R>(
+        y0,
+        ldy,
+        m,
+        M,
+        N8,
+        wq,
+        corr,
+        blockBytes,
+        panel,
+        pe,
+        cmask,
+        qc,
+        qcStride,
+        0,
+        rz,
+        lov,
+        hiv,
+        zp,
+        lo,
+        hi,
+        0,
+      );
+  }
+}
+
+/** The 8-column blocks [0, N8) of rows m..m+3 (y0: row m) from the panel; `kind` (a constant at each call) the epilogue:
+ *  1 / 2 requantHigh8 (one shift fs ∈ [33, 54]) without / with the clamp, two rows per narrowing; 0 store8 per row. */
+// @ts-ignore: decorator
+@inline function columns4x8c4<R>(
+  y0: usize,
+  ldy: i32,
+  m: i32,
+  M: i32,
+  N8: i32,
+  wq: usize,
+  corr: usize,
+  blockBytes: usize,
+  panel: usize,
+  pe: usize,
+  cmask: v128,
+  qc: usize,
+  qcStride: i32,
+  fs: i32,
+  rz: v128,
+  lov: v128,
+  hiv: v128,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  kind: i32,
+): void {
+  const y1 = y0 + <usize>ldy,
+    y2 = y1 + <usize>ldy,
+    y3 = y2 + <usize>ldy;
+  for (let n = 0; n < N8; n += 8) {
+    const cp = corr + ((<usize>n) << 2);
+    const b0 = i32x4.sub(v128.load(qc + ((<usize>n) << 2)), v128.and(v128.load(cp), cmask)),
+      b1 = i32x4.sub(v128.load(qc + ((<usize>n) << 2), 16), v128.and(v128.load(cp, 16), cmask));
+    let c00 = b0,
+      c01 = b1,
+      c10 = b0,
+      c11 = b1,
+      c20 = b0,
+      c21 = b1,
+      c30 = b0,
+      c31 = b1;
+    let q = wq + <usize>(n >> 3) * blockBytes,
+      p = panel;
+    while (p < pe) {
+      const wl = v128.load(q),
+        wh = v128.load(q, 16);
+      const x0 = v128.load32_splat(p),
+        x1 = v128.load32_splat(p, 4);
+      c00 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x0, c00);
+      c01 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x0, c01);
+      c10 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x1, c10);
+      c11 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x1, c11);
+      const x2 = v128.load32_splat(p, 8),
+        x3 = v128.load32_splat(p, 12);
+      c20 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x2, c20);
+      c21 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x2, c21);
+      c30 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wl, x3, c30);
+      c31 = i32x4.relaxed_dot_i8x16_i7x16_add_s(wh, x3, c31);
+      q += 32;
+      p += 16;
+    }
+    const mp = qc + ((<usize>(qcStride + n)) << 2);
+    const m0 = v128.load(mp),
+      m1 = v128.load(mp, 16);
+    if (kind != 0) {
+      const t = fs - 32,
+        clamp = kind == 2;
+      const o01 = i8x16.narrow_i16x8_s(
+        requantHigh8(c00, c01, m0, m1, rz, t, lov, hiv, clamp),
+        requantHigh8(c10, c11, m0, m1, rz, t, lov, hiv, clamp),
+      );
+      const o23 = i8x16.narrow_i16x8_s(
+        requantHigh8(c20, c21, m0, m1, rz, t, lov, hiv, clamp),
+        requantHigh8(c30, c31, m0, m1, rz, t, lov, hiv, clamp),
+      );
+      v128.store64_lane(y0 + <usize>n, o01, 0);
+      if (m + 1 < M) v128.store64_lane(y1 + <usize>n, o01, 1);
+      if (m + 2 < M) v128.store64_lane(y2 + <usize>n, o23, 0);
+      if (m + 3 < M) v128.store64_lane(y3 + <usize>n, o23, 1);
+    } else {
+      store8<R>(y0, n, c00, c01, qc, qcStride, 0, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 1 < M) store8<R>(y1, n, c10, c11, qc, qcStride, 0, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 2 < M) store8<R>(y2, n, c20, c21, qc, qcStride, 0, m0, m1, rz, lov, hiv, zp, lo, hi);
+      if (m + 3 < M) store8<R>(y3, n, c30, c31, qc, qcStride, 0, m0, m1, rz, lov, hiv, zp, lo, hi);
     }
   }
+}
+
+/** 8 accumulators (bias in) of channels sharing one shift s ∈ [33, 54] requantised to i16 as store8's fast path (proof
+ *  there; t = s − 32, rz = 2^(s−33) + zp·2^t): (hi32(acc·mult) + rz) >> t, then the clamp to [lov, hiv] when `clamp`
+ *  (false at the whole int8 range, which the narrowing to i8 saturates to). Shared with the relaxed depthwise 3×3. */
+// @ts-ignore: decorator
+@inline export function requantHigh8(
+  lo: v128,
+  hi: v128,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lov: v128,
+  hiv: v128,
+  clamp: bool,
+): v128 {
+  const a = i64x2.extmul_low_i32x4_s(lo, m0),
+    b = i64x2.extmul_high_i32x4_s(lo, m0);
+  const d = i64x2.extmul_low_i32x4_s(hi, m1),
+    e = i64x2.extmul_high_i32x4_s(hi, m1);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  const h = i16x8.narrow_i32x4_s(u0, u1);
+  return clamp ? i16x8.min_s(i16x8.max_s(h, lov), hiv) : h;
 }

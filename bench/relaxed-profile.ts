@@ -1,0 +1,178 @@
+// Per-step profile of int8 MobileNetV2 on the relaxed build in headless Chromium (the engine here with an exact relaxed
+// dot; Node 20's fails runtime/index.ts's probe, so bench/profile.ts cannot show the one-dot kernels' time): compiles
+// `<model>_qdq_u8s8.onnx` as bench/run.ts does; in one page instantiates build/edgec-simd.wasm, build/edgec-relaxed.wasm
+// in the engine's dot mode (relaxedDotMode) and, with `--before DIR`, DIR/edgec-relaxed.wasm in that mode too; runs
+// each once (all must give the same output bytes), then times every step alone through `edgec_run_step(i)`, the
+// builds interleaved step by step, each step's minimum over rounds. Prints the time grouped as bench/profile.ts does
+// (stem, expand / project 1×1, depthwise s1 / s2, …) per build and the ratios relaxed / simd (and relaxed / before),
+// then whole runs interleaved run by run (median ms). Load averages before and after.
+//   node --import tsx bench/relaxed-profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
+//     [--rounds 10] [--split]   (--split adds the relaxed build forced to its split tiles)
+// Run by hand only, like the rest of the bench.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { readNpy } from '../compiler/io/npy.ts';
+import { summarizeBundle, type StepRow } from '../compiler/cli/inspect.ts';
+import { compileInt8 } from './onnx-models.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: '/work/shared/models/bench' },
+    model: { type: 'string', default: 'mobilenet_v2' },
+    before: { type: 'string' },
+    rounds: { type: 'string', default: '10' },
+    split: { type: 'boolean' },
+  },
+});
+
+/** The group a step's time is summed under (bench/profile.ts's rule). */
+function group(r: StepRow): string {
+  const k = r.kernel;
+  const [inS, outS] = r.shapes.split(' -> ');
+  const ci = Number(inS!.split(' ')[0]!.split('x').at(-1));
+  const [, , w, co] = outS!.split('x').map(Number);
+  if (k.startsWith('DepthwiseConv2D'))
+    return `${k} ${/k3x3/.test(r.params) ? '3x3' : r.params.split(' ')[0]} ${r.params.split(' ')[1]}`;
+  if (k.startsWith('Conv2D') && /k1x1/.test(r.params)) return `${k} 1x1 ${co! > ci ? 'expand' : 'project'} ${w}²`;
+  if (k.startsWith('Conv2D')) return `${k} ${r.params.split(' ')[0]} (stem)`;
+  return k;
+}
+
+const dir = values.dir;
+const name = values.model;
+const x = Float32Array.from(readNpy(readFileSync(join(dir, `${name}.input.npy`))).data as ArrayLike<number>);
+const bundle = await compileInt8(dir, name, undefined as never, x);
+const rows = summarizeBundle(bundle).rows;
+// label, wasm file, dot mode ('probe' = relaxedDotMode's, 'split', or none for the simd build)
+const builds: [string, string, string][] = [['simd', join(root, 'build/edgec-simd.wasm'), '']];
+if (values.before) builds.push(['before', join(values.before, 'edgec-relaxed.wasm'), 'probe']);
+builds.push(['relaxed', join(root, 'build/edgec-relaxed.wasm'), 'probe']);
+if (values.split) builds.push(['split', join(root, 'build/edgec-relaxed.wasm'), 'split']);
+for (const [, f] of builds) if (!existsSync(f)) throw new Error(`relaxed-profile: ${f} is missing`);
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+const page = await browser.newPage();
+const files: Record<string, [Buffer, string]> = {
+  '/edgec.js': [readFileSync(join(root, 'dist/browser/edgec.js')), 'text/javascript'],
+  '/model.edgec': [Buffer.from(bundle), 'application/octet-stream'],
+};
+builds.forEach(([, f], i) => (files[`/b${i}.wasm`] = [readFileSync(f), 'application/wasm']));
+await page.route('http://localhost:7/**', (route) => {
+  const path = new URL(route.request().url()).pathname;
+  const hit = files[path];
+  // cross-origin isolated, so the page clock moves in 5 µs steps, not 100
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+  if (path === '/')
+    return route.fulfill({ body: '<!doctype html><title>profile</title>', contentType: 'text/html', headers });
+  return hit ? route.fulfill({ body: hit[0], contentType: hit[1], headers }) : route.fulfill({ status: 404 });
+});
+await page.goto('http://localhost:7/');
+const load0 = loadavg();
+const setup = await page.evaluate(
+  async ([modes, xs]) => {
+    if (!crossOriginIsolated) throw new Error('relaxed-profile: the page is not cross-origin isolated');
+    const api = await import('http://localhost:7/edgec.js' as string);
+    const dot = api.relaxedDotMode() as string;
+    const bytes = new Uint8Array(await (await fetch('/model.edgec')).arrayBuffer());
+    const exs: any[] = [];
+    const outs: number[][] = [];
+    for (let i = 0; i < modes.length; i++) {
+      const mod = await WebAssembly.compile(await (await fetch(`/b${i}.wasm`)).arrayBuffer());
+      const ex = (await WebAssembly.instantiate(mod, {})).exports as any;
+      const ptr = ex.edgec_alloc(bytes.length);
+      new Uint8Array(ex.memory.buffer, ptr, bytes.length).set(bytes);
+      if (ex.edgec_load(ptr, bytes.length) !== 0) throw new Error(`build ${i}: bundle refused`);
+      if (modes[i]) ex.edgec_set_dot_mode(['split', 'usdot', 'sdot'].indexOf(modes[i] === 'probe' ? dot : modes[i]!));
+      new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), xs.length).set(xs);
+      if (ex.edgec_run() !== 0) throw new Error(`build ${i}: run failed`);
+      outs.push(Array.from(new Uint8Array(ex.memory.buffer, ex.edgec_output_ptr(0), ex.edgec_output_size(0))));
+      exs.push(ex);
+    }
+    (globalThis as any).prof = exs;
+    const same = outs.every((o) => o.length === outs[0]!.length && o.every((v, i) => v === outs[0]![i]));
+    return { dot, same, ua: navigator.userAgent };
+  },
+  [builds.map(([, , m]) => m), Array.from(x)] as const,
+);
+if (!setup.same) throw new Error(`relaxed-profile: ${name}: the builds' output bytes differ`);
+// times[build][step] µs: min over rounds
+const times = await page.evaluate(
+  ([nsteps, rounds]) => {
+    const exs = (globalThis as any).prof as any[];
+    for (const ex of exs) for (const end = performance.now() + 1000; performance.now() < end;) ex.edgec_run();
+    const reps: number[] = [];
+    for (let i = 0; i < nsteps; i++) {
+      const s = performance.now();
+      for (let j = 0; j < 3; j++) exs[0].edgec_run_step(i);
+      reps.push(Math.max(4, Math.round(2 / Math.max((performance.now() - s) / 3, 1e-3))));
+    }
+    const t = exs.map(() => new Array(nsteps).fill(Infinity));
+    for (let r = 0; r < rounds; r++)
+      for (let i = 0; i < nsteps; i++)
+        exs.forEach((ex, b) => {
+          ex.edgec_run_step(i);
+          const s = performance.now();
+          for (let j = 0; j < reps[i]!; j++) ex.edgec_run_step(i);
+          t[b]![i] = Math.min(t[b]![i]!, ((performance.now() - s) * 1000) / reps[i]!);
+        });
+    return t;
+  },
+  [rows.length, Number(values.rounds)] as const,
+);
+const whole = await page.evaluate(
+  (n) => {
+    const exs = (globalThis as any).prof as any[];
+    const w = exs.map(() => [] as number[]);
+    for (let r = 0; r < n; r++)
+      exs.forEach((ex, b) => {
+        const s = performance.now();
+        ex.edgec_run();
+        w[b]!.push(performance.now() - s);
+      });
+    return w.map((a) => [...a].sort((p, q) => p - q)[a.length >> 1]!);
+  },
+  20 * Number(values.rounds),
+);
+await browser.close();
+
+const heads = builds.map(([n]) => n);
+const ir = heads.indexOf('relaxed'),
+  ib = heads.indexOf('before');
+const ratios = (us: number[]) =>
+  `${(us[ir]! / us[0]!).toFixed(3)}${ib > 0 ? ` | ${(us[ir]! / us[ib]!).toFixed(3)}` : ''}`;
+console.log(
+  `${name} int8 (u8s8 QDQ), headless ${setup.ua.match(/HeadlessChrome\/[\d.]+/)?.[0] ?? 'Chromium'}, dot '${setup.dot}', ` +
+    `1 thread; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
+const groups = new Map<string, { macs: bigint; ids: number[] }>();
+for (const r of rows) {
+  const g = groups.get(group(r)) ?? { macs: 0n, ids: [] };
+  g.macs += r.macs;
+  g.ids.push(r.index);
+  groups.set(group(r), g);
+}
+const sum = (ids: number[]) => builds.map((_, b) => ids.reduce((a, i) => a + times[b]![i]!, 0));
+const total = sum(rows.map((r) => r.index));
+console.log(
+  `group | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | relaxed share | relaxed / simd` +
+    `${ib > 0 ? ' | relaxed / before' : ''}`,
+);
+const stats = [...groups].map(([g, v]) => ({ g, v, us: sum(v.ids) }));
+for (const { g, v, us } of stats.sort((a, b) => b.us[ir]! - a.us[ir]!))
+  console.log(
+    `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
+      `${((100 * us[ir]!) / total[ir]!).toFixed(1)} % | ${ratios(us)}`,
+  );
+console.log(`all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms | | ${ratios(total)}`);
+console.log(`whole run (median) | ${whole.map((t) => t.toFixed(2)).join(' | ')} ms | | ${ratios(whole)}`);
