@@ -2,19 +2,60 @@
 // (bench/browser-page.ts): no Node imports, so esbuild can bundle it for the page.
 export type Runner = () => unknown;
 
+/** What warmUp did: its length in ms and, per phase, each runner's mean ms per run. */
+export interface WarmUp {
+  ms: number;
+  phases: number[][];
+  settled: boolean;
+}
+
 /**
- * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after warm-up rounds:
- * at least 3 and at least 1 s in all, so V8 has tiered every hot wasm function up from Liftoff before the first
- * timed run — 12 MobileNetV2 runs after 3 warm-ups timed edgec f32 at 20 ms against 16 ms warm; in a round each
- * runner runs once untimed, then its timed sample, on caches that first run warmed): a burst of load on the shared
- * cores then lands on every peer alike instead of on one block. Runners may return promises.
- * `minSampleMs` > 0 (the Chromium page, whose clock moves in 5 µs steps when cross-origin isolated): a sample is a
- * batch of back-to-back runs, as many as first took ≥ minSampleMs right after the warm-up (per runner), and the
- * median is of the samples' per-run times. 0 (Node, whose clock resolves well under 1 µs): a sample is one run.
+ * Runs the runners interleaved until every one's time has settled: phases of ≥ 250 ms (and ≥ 2 rounds) of rounds,
+ * each runner's mean ms per run over a phase; done once ≥ 1 s has gone by and no runner's mean is more than 3 % below
+ * its best earlier phase's, or after 15 s (then `settled` is false). V8 runs a wasm function on Liftoff first and swaps
+ * in TurboFan's code once it is hot, compiled on a background thread that a loaded machine delays: a fixed 1 s timed
+ * one Chromium page's edgec f32 MobileNetV2 at 20.9 ms against 14.0–14.7 ms on the next runs.
  */
-export async function interleavedMedians(fns: Runner[], runs: number, minSampleMs = 0): Promise<number[]> {
-  const warm = performance.now();
-  for (let i = 0; i < 3 || performance.now() - warm < 1000; i++) for (const fn of fns) await fn();
+export async function warmUp(fns: Runner[]): Promise<WarmUp> {
+  const start = performance.now();
+  const phases: number[][] = [];
+  for (;;) {
+    const sum = fns.map(() => 0);
+    const p = performance.now();
+    let n = 0;
+    for (; n < 2 || performance.now() - p < 250; n++)
+      for (let j = 0; j < fns.length; j++) {
+        const s = performance.now();
+        await fns[j]!();
+        sum[j] += performance.now() - s;
+      }
+    const mean = sum.map((t) => t / n);
+    // settled: no runner beat its best earlier phase by more than 3 % (a phase against the one just before would
+    // fail on a loaded machine's ±5 % noise alone and run to the cap)
+    const settled = phases.length > 0 && mean.every((t, j) => t >= 0.97 * Math.min(...phases.map((ph) => ph[j]!)));
+    phases.push(mean);
+    const ms = performance.now() - start;
+    if ((settled && ms >= 1000) || ms >= 15000) return { ms, phases, settled };
+  }
+}
+
+/**
+ * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after warmUp: until every
+ * runner's time has settled, at least 1 s; in a round each runner runs once untimed, then its timed sample, on caches
+ * that first run warmed): a burst of load on the shared cores then lands on every peer alike instead of on one block.
+ * Runners may return promises. `minSampleMs` > 0 (the Chromium page, whose clock moves in 5 µs steps when cross-origin
+ * isolated): a sample is a batch of back-to-back runs, as many as first took ≥ minSampleMs right after the warm-up
+ * (per runner), and the median is of the samples' per-run times. 0 (Node, whose clock resolves well under 1 µs): a
+ * sample is one run. `log` receives what the warm-up did.
+ */
+export async function interleavedMedians(
+  fns: Runner[],
+  runs: number,
+  minSampleMs = 0,
+  log?: (w: WarmUp) => void,
+): Promise<number[]> {
+  const w = await warmUp(fns);
+  log?.(w);
   // per runner, after the warm-up (tiered up): how many back-to-back runs first reach minSampleMs
   const batch: number[] = [];
   for (const fn of fns) {
