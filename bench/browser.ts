@@ -3,8 +3,11 @@
 // threaded builds get SharedArrayBuffer. Runtimes per model (bench/browser-page.ts): edgec simd on 1 and 2
 // threads, onnxruntime-web (wasm, 1 thread; float and QDQ u8s8) and tfjs-backend-wasm (1 thread) on the ONNX
 // models, TFLite's wasm interpreter (XNNPACK; 1 and 2 threads) on the .tflite ones (edgec there as q8, compiled with
-// --io int8 and fed TFLite's own Int8Array, 1 and 2 threads, and as i8, float32 I/O, 1 thread); all interleaved
-// sample by sample in the page (samples of ≥ 0.5 ms of runs: the isolated page's clock moves in 5 µs steps). Node compiles every bundle; the page only loads and runs. Needs `npm run build` (dist/browser).
+// --io int8 and fed TFLite's own Int8Array, 1 and 2 threads, and as i8, float32 I/O, 1 thread; all through
+// Model.runInto into the runner's own output array, as TFLite's runner returns its tensor, plus q8 through run() and
+// its fresh array); all interleaved sample by sample in the page after a warm-up until their times settle (samples of
+// ≥ 0.5 ms of runs: the isolated page's clock moves in 5 µs steps). Node compiles every bundle; the page only loads
+// and runs. Needs `npm run build` (dist/browser).
 // npm run bench -- <bench models dir> --browser [--only mobilenet_v2,kws] [--runs N] [--json]
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -13,8 +13,9 @@ export interface WarmUp {
  * Runs the runners interleaved until every one's time has settled: phases of ≥ 250 ms (and ≥ 2 rounds) of rounds,
  * each runner's mean ms per run over a phase; done once ≥ 1 s has gone by and no runner's mean is more than 3 % below
  * its best earlier phase's, or after 15 s (then `settled` is false). V8 runs a wasm function on Liftoff first and swaps
- * in TurboFan's code once it is hot, compiled on a background thread that a loaded machine delays: a fixed 1 s timed
- * one Chromium page's edgec f32 MobileNetV2 at 20.9 ms against 14.0–14.7 ms on the next runs.
+ * in TurboFan's code once it is hot, compiled on a background thread that a loaded machine delays: in one Chromium page
+ * MobileNetV2's edgec i8 went 42.7 → 15.9 ms from the first phase to the last (4.3 s), where a fixed 1 s had been
+ * ~4 rounds of its 5 runtimes (docs/benchmarks.md).
  */
 export async function warmUp(fns: Runner[]): Promise<WarmUp> {
   const start = performance.now();
