@@ -2,6 +2,15 @@
 // (bench/browser-page.ts): no Node imports, so esbuild can bundle it for the page.
 export type Runner = () => unknown;
 
+/**
+ * Whether a runner's result must be awaited: only promises are (ort's and tfjs's runs). `await` on anything else
+ * still costs a microtask turn inside the timed span, added to every runtime alike (a ratio of ~10 µs runs, AD's,
+ * drifts towards 1): 0.1–0.2 µs a run on the Node table's AD rows (edgec q8 9.51 → 9.33, 9.39 → 9.27 µs), within
+ * the noise of the Chromium page's.
+ */
+const isThenable = (r: unknown): r is PromiseLike<unknown> =>
+  r != null && typeof (r as { then?: unknown }).then === 'function';
+
 /** What warmUp did: its length in ms and, per phase, each runner's mean ms per run. */
 export interface WarmUp {
   ms: number;
@@ -27,7 +36,8 @@ export async function warmUp(fns: Runner[]): Promise<WarmUp> {
     for (; n < 2 || performance.now() - p < 250; n++)
       for (let j = 0; j < fns.length; j++) {
         const s = performance.now();
-        await fns[j]!();
+        const r = fns[j]!();
+        if (isThenable(r)) await r;
         sum[j] += performance.now() - s;
       }
     const mean = sum.map((t) => t / n);
@@ -63,8 +73,9 @@ export async function interleavedMedians(
     let n = 1;
     if (minSampleMs > 0) {
       const s = performance.now();
-      await fn();
-      for (; performance.now() - s < minSampleMs; n++) await fn();
+      let r = fn();
+      if (isThenable(r)) await r;
+      for (; performance.now() - s < minSampleMs; n++) if (isThenable((r = fn()))) await r;
     }
     batch.push(n);
   }
@@ -73,9 +84,13 @@ export async function interleavedMedians(
     for (let j = 0; j < fns.length; j++) {
       const fn = fns[j]!,
         n = batch[j]!;
-      await fn(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      const r = fn(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      if (isThenable(r)) await r;
       const s = performance.now();
-      for (let k = 0; k < n; k++) await fn();
+      for (let k = 0; k < n; k++) {
+        const r = fn();
+        if (isThenable(r)) await r;
+      }
       t[j]!.push((performance.now() - s) / n);
     }
   }
