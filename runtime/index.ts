@@ -36,7 +36,7 @@ export interface Model {
   /**
    * run() without fresh arrays: copies each output named in `outputs` into the caller's array there (the output's
    * dtype and the length run() would return; outputs not named are not copied) and returns `outputs`. For loops that
-   * run often: a fresh array per run costs the allocator (~2.5 µs for 640 bytes in Chromium, docs/benchmarks.md).
+   * run often: a fresh array per run costs the allocator (0.5–4 µs for 640 bytes in Chromium, docs/benchmarks.md).
    */
   runInto(inputs: Record<string, TensorArray>, outputs: Record<string, TensorArray>): Record<string, TensorArray>;
   /** Variant names of a multi-variant bundle ([] otherwise) and the current one ('' without variants). */
