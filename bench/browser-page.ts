@@ -7,12 +7,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import type { Graph, Tensor } from '../compiler/ir/graph.ts';
 import { prepareTfjsGraph } from './peers/tfjs-graph.ts';
-import { interleavedMedians, type Runner } from './interleave.ts';
+import { interleavedMedians, type Runner, type WarmUp } from './interleave.ts';
 
 /** What bench/browser.ts asks for one model; every string is a URL under /m/. */
 export type ModelSpec =
   | { kind: 'onnx'; f32: string; i8: string; onnx: string; qdq?: string; graph: string; x: string; shape: number[] }
   | { kind: 'tflite'; i8: string; q8: string; tflite: string; q: string; x: string; inName: string; outName: string };
+
+/** time()'s answer: median ms per runtime key, and per group of runtimes what its warm-up did. */
+export interface Timed {
+  ms: Record<string, number>;
+  warm: ({ keys: string[] } & WarmUp)[];
+}
 
 /** Per runtime key (bench/table.ts RUNTIMES): its first output, as numbers. */
 export type Outputs = Record<string, number[]>;
@@ -43,6 +49,10 @@ type Factory = (o: object) => Promise<TfliteModule>;
 interface EdgecModel {
   info: { threads: number; inputs: { name: string }[] };
   run(feed: Record<string, Float32Array | Int8Array>): Record<string, Float32Array | Int8Array>;
+  runInto(
+    feed: Record<string, Float32Array | Int8Array>,
+    out: Record<string, Float32Array | Int8Array>,
+  ): Record<string, Float32Array | Int8Array>;
   close(): void;
 }
 
@@ -146,12 +156,17 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
   runners = {};
   const x = new Float32Array((await bytes(spec.x)).buffer);
   const q = spec.kind === 'tflite' ? new Int8Array((await bytes(spec.q)).buffer) : undefined;
-  const edgecRunner = async (url: string, threads: number, input: Float32Array | Int8Array = x) => {
+  // into: Model.runInto with the runner's own output arrays, as TFLite's runner hands back its own tensor (the .tflite
+  // rows); else run() and its fresh arrays, as ort's and tfjs's runs give fresh tensors (the ONNX rows)
+  const edgecRunner = async (url: string, threads: number, input: Float32Array | Int8Array = x, into = false) => {
     const m = await edgec.load(await bytes(url), { build: 'simd', threads });
     open.push(m);
     if (m.info.threads !== threads) throw new Error(`bench page: edgec ran ${m.info.threads} threads, not ${threads}`);
     const feed = { [m.info.inputs[0]!.name]: input };
-    return () => Object.values(m.run(feed))[0]!;
+    if (!into) return () => Object.values(m.run(feed))[0]!;
+    const out = m.run(feed),
+      y = Object.values(out)[0]!;
+    return () => (m.runInto(feed, out), y);
   };
   if (spec.kind === 'onnx') {
     runners.edgecF32 = await edgecRunner(spec.f32, 1);
@@ -172,9 +187,10 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
       runners.tfjsF32 = async () => (await run({ [g.inputs[0]!]: x }))[g.outputs[0]!]!;
     }
   } else {
-    runners.edgecI8 = await edgecRunner(spec.i8, 1);
-    runners.edgecQ8 = await edgecRunner(spec.q8, 1, q);
-    runners.edgecQ8x2 = await edgecRunner(spec.q8, 2, q);
+    runners.edgecI8 = await edgecRunner(spec.i8, 1, x, true);
+    runners.edgecQ8 = await edgecRunner(spec.q8, 1, q, true);
+    runners.edgecQ8run = await edgecRunner(spec.q8, 1, q);
+    runners.edgecQ8x2 = await edgecRunner(spec.q8, 2, q, true);
     if (loaded.tflite === 'ok') {
       const model = await bytes(spec.tflite);
       runners.tfliteI8 = tfliteRunner(tflite[0]!, model, 1, q!);
@@ -193,18 +209,20 @@ async function setup(spec: ModelSpec): Promise<Outputs> {
  * 5 µs steps one run of AD could only read 0.015 or 0.020 ms; a 0.5 ms sample catches a loaded machine's preemptions
  * (a few ms each) more often than one 15 µs run would, which the median over samples then drops.
  */
-async function time(runs: number): Promise<Record<string, number>> {
+async function time(runs: number): Promise<Timed> {
   const keys = Object.keys(runners);
   const ms: Record<string, number> = {};
+  const warm: Timed['warm'] = [];
   for (const group of [keys.filter((k) => !k.endsWith('x2')), keys.filter((k) => k.endsWith('x2'))]) {
     const t = await interleavedMedians(
       group.map((k) => runners[k]!),
       runs,
       0.5,
+      (w) => warm.push({ keys: group, ...w }),
     );
     group.forEach((k, i) => (ms[k] = t[i]!));
   }
-  return ms;
+  return { ms, warm };
 }
 
 (globalThis as unknown as { bench: object }).bench = { init, setup, time };

@@ -3,8 +3,11 @@
 // threaded builds get SharedArrayBuffer. Runtimes per model (bench/browser-page.ts): edgec simd on 1 and 2
 // threads, onnxruntime-web (wasm, 1 thread; float and QDQ u8s8) and tfjs-backend-wasm (1 thread) on the ONNX
 // models, TFLite's wasm interpreter (XNNPACK; 1 and 2 threads) on the .tflite ones (edgec there as q8, compiled with
-// --io int8 and fed TFLite's own Int8Array, 1 and 2 threads, and as i8, float32 I/O, 1 thread); all interleaved
-// sample by sample in the page (samples of ≥ 0.5 ms of runs: the isolated page's clock moves in 5 µs steps). Node compiles every bundle; the page only loads and runs. Needs `npm run build` (dist/browser).
+// --io int8 and fed TFLite's own Int8Array, 1 and 2 threads, and as i8, float32 I/O, 1 thread; all through
+// Model.runInto into the runner's own output array, as TFLite's runner returns its tensor, plus q8 through run() and
+// its fresh array); all interleaved sample by sample in the page after a warm-up until their times settle (samples of
+// ≥ 0.5 ms of runs: the isolated page's clock moves in 5 µs steps). Node compiles every bundle; the page only loads
+// and runs. Needs `npm run build` (dist/browser).
 // npm run bench -- <bench models dir> --browser [--only mobilenet_v2,kws] [--runs N] [--json]
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -20,8 +23,8 @@ import { readNpy } from '../compiler/io/npy.ts';
 import { compileInt8, maxAbs } from './onnx-models.ts';
 import { tfliteCase, tflitePath } from './tflite.ts';
 import { requantize, sameBytes } from './interleave.ts';
-import { printTables, ratios, type ModelRecord } from './table.ts';
-import type { ModelSpec, Outputs } from './browser-page.ts';
+import { printTables, ratios, RUNTIMES, type ModelRecord } from './table.ts';
+import type { ModelSpec, Outputs, Timed } from './browser-page.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -151,7 +154,10 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         };
         check = (o) => {
           const q = (k: string) => requantize(o[k]!, c.outScale, c.outZeroPoint);
-          extra.sameValues = { edgecQ8x2_vs_edgecQ8: sameBytes(o.edgecQ8x2!, o.edgecQ8!) };
+          extra.sameValues = {
+            edgecQ8x2_vs_edgecQ8: sameBytes(o.edgecQ8x2!, o.edgecQ8!),
+            edgecQ8run_vs_edgecQ8: sameBytes(o.edgecQ8run!, o.edgecQ8!),
+          };
           if (o.tfliteI8) {
             extra.sameValues.edgecQ8_vs_tfliteI8 = sameBytes(o.edgecQ8!, o.tfliteI8);
             extra.sameValues.edgecI8_vs_tfliteI8 = sameBytes(q('edgecI8'), o.tfliteI8);
@@ -192,7 +198,7 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
         };
       }
       check(await page.evaluate((s) => (globalThis as any).bench.setup(s), spec));
-      const ms: Record<string, number> = await page.evaluate((n) => (globalThis as any).bench.time(n), runs);
+      const { ms, warm }: Timed = await page.evaluate((n) => (globalThis as any).bench.time(n), runs);
       const peers = ['ortF32', 'ortU8s8', 'tfjsF32', 'tfliteI8', 'tfliteI8x2'];
       records.push({
         model: m,
@@ -202,6 +208,7 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
           ['edgecI8x2', 'edgecI8'],
           ['edgecQ8x2', 'edgecQ8'],
           ['edgecQ8', 'tfliteI8'],
+          ['edgecQ8run', 'tfliteI8'],
           ['edgecF32', 'ortF32'],
           ['edgecF32', 'tfjsF32'],
           ...peers.filter((p) => p !== 'ortF32').map((p): [string, string] => ['edgecI8', p]),
@@ -209,6 +216,14 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
           ['edgecQ8x2', 'tfliteI8x2'],
         ]),
         ...extra,
+        warmUp: warm.map((w) => ({
+          keys: w.keys,
+          ms: w.ms,
+          phases: w.phases.length,
+          settled: w.settled,
+          first: w.phases[0]!,
+          last: w.phases.at(-1)!,
+        })),
       });
     }
     if (errors.length) throw new Error(`edgec bench --browser: page errors: ${errors.join('; ')}`);
@@ -224,6 +239,8 @@ export async function browserBench(dir: string, models: string[], runsOpt?: numb
   }
 }
 
+const fmtMs = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
+
 /** The result as text: the Chromium version, peers that did not load, and the two tables. */
 export function printBrowser(r: BrowserResult): void {
   console.log(`${r.chromium}, cross-origin isolated, median per-run latency in the page over samples of ≥ 0.5 ms of`);
@@ -233,4 +250,12 @@ export function printBrowser(r: BrowserResult): void {
   console.log('(< 1 = a faster); 2T = 2 threads; q8 = edgec --io int8 fed the Int8Array TFLite gets, i8 = float32 I/O');
   for (const [k, v] of Object.entries(r.loaded)) if (v !== 'ok') console.log(`${k} did not load: ${v}`);
   printTables(r.records);
+  // the warm-up per group of runtimes (bench/interleave.ts warmUp): how long until every runtime's time settled, and
+  // each one's mean ms per run in the first and the last phase (Liftoff → TurboFan shows as first > last)
+  for (const m of r.records)
+    for (const w of m.warmUp ?? [])
+      console.log(
+        `warm-up ${m.model}: ${(w.ms / 1000).toFixed(1)} s, ${w.phases} phases${w.settled ? '' : ' (not settled)'}: ` +
+          w.keys.map((k, i) => `${RUNTIMES[k] ?? k} ${fmtMs(w.first[i]!)} → ${fmtMs(w.last[i]!)}`).join(', '),
+      );
 }

@@ -3,26 +3,79 @@
 export type Runner = () => unknown;
 
 /**
- * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after warm-up rounds:
- * at least 3 and at least 1 s in all, so V8 has tiered every hot wasm function up from Liftoff before the first
- * timed run — 12 MobileNetV2 runs after 3 warm-ups timed edgec f32 at 20 ms against 16 ms warm; in a round each
- * runner runs once untimed, then its timed sample, on caches that first run warmed): a burst of load on the shared
- * cores then lands on every peer alike instead of on one block. Runners may return promises.
- * `minSampleMs` > 0 (the Chromium page, whose clock moves in 5 µs steps when cross-origin isolated): a sample is a
- * batch of back-to-back runs, as many as first took ≥ minSampleMs right after the warm-up (per runner), and the
- * median is of the samples' per-run times. 0 (Node, whose clock resolves well under 1 µs): a sample is one run.
+ * Whether a runner's result must be awaited: only promises are (ort's and tfjs's runs). `await` on anything else
+ * still costs a microtask turn inside the timed span, added to every runtime alike (a ratio of ~10 µs runs, AD's,
+ * drifts towards 1): 0.1–0.2 µs a run on the Node table's AD rows (edgec q8 9.51 → 9.33, 9.39 → 9.27 µs), within
+ * the noise of the Chromium page's.
  */
-export async function interleavedMedians(fns: Runner[], runs: number, minSampleMs = 0): Promise<number[]> {
-  const warm = performance.now();
-  for (let i = 0; i < 3 || performance.now() - warm < 1000; i++) for (const fn of fns) await fn();
+const isThenable = (r: unknown): r is PromiseLike<unknown> =>
+  r != null && typeof (r as { then?: unknown }).then === 'function';
+
+/** What warmUp did: its length in ms and, per phase, each runner's mean ms per run. */
+export interface WarmUp {
+  ms: number;
+  phases: number[][];
+  settled: boolean;
+}
+
+/**
+ * Runs the runners interleaved until every one's time has settled: phases of ≥ 250 ms (and ≥ 2 rounds) of rounds,
+ * each runner's mean ms per run over a phase; done once ≥ 1 s has gone by and no runner's mean is more than 3 % below
+ * its best earlier phase's, or after 15 s (then `settled` is false). V8 runs a wasm function on Liftoff first and swaps
+ * in TurboFan's code once it is hot, compiled on a background thread that a loaded machine delays: in one Chromium page
+ * MobileNetV2's edgec i8 went 42.7 → 15.9 ms from the first phase to the last (4.3 s), where a fixed 1 s had been
+ * ~4 rounds of its 5 runtimes (docs/benchmarks.md).
+ */
+export async function warmUp(fns: Runner[]): Promise<WarmUp> {
+  const start = performance.now();
+  const phases: number[][] = [];
+  for (;;) {
+    const sum = fns.map(() => 0);
+    const p = performance.now();
+    let n = 0;
+    for (; n < 2 || performance.now() - p < 250; n++)
+      for (let j = 0; j < fns.length; j++) {
+        const s = performance.now();
+        const r = fns[j]!();
+        if (isThenable(r)) await r;
+        sum[j] += performance.now() - s;
+      }
+    const mean = sum.map((t) => t / n);
+    // settled: no runner beat its best earlier phase by more than 3 % (a phase against the one just before would
+    // fail on a loaded machine's ±5 % noise alone and run to the cap)
+    const settled = phases.length > 0 && mean.every((t, j) => t >= 0.97 * Math.min(...phases.map((ph) => ph[j]!)));
+    phases.push(mean);
+    const ms = performance.now() - start;
+    if ((settled && ms >= 1000) || ms >= 15000) return { ms, phases, settled };
+  }
+}
+
+/**
+ * Median ms of each runner over `runs` rounds, the runners interleaved within every round (after warmUp: until every
+ * runner's time has settled, at least 1 s; in a round each runner runs once untimed, then its timed sample, on caches
+ * that first run warmed): a burst of load on the shared cores then lands on every peer alike instead of on one block.
+ * Runners may return promises. `minSampleMs` > 0 (the Chromium page, whose clock moves in 5 µs steps when cross-origin
+ * isolated): a sample is a batch of back-to-back runs, as many as first took ≥ minSampleMs right after the warm-up
+ * (per runner), and the median is of the samples' per-run times. 0 (Node, whose clock resolves well under 1 µs): a
+ * sample is one run. `log` receives what the warm-up did.
+ */
+export async function interleavedMedians(
+  fns: Runner[],
+  runs: number,
+  minSampleMs = 0,
+  log?: (w: WarmUp) => void,
+): Promise<number[]> {
+  const w = await warmUp(fns);
+  log?.(w);
   // per runner, after the warm-up (tiered up): how many back-to-back runs first reach minSampleMs
   const batch: number[] = [];
   for (const fn of fns) {
     let n = 1;
     if (minSampleMs > 0) {
       const s = performance.now();
-      await fn();
-      for (; performance.now() - s < minSampleMs; n++) await fn();
+      let r = fn();
+      if (isThenable(r)) await r;
+      for (; performance.now() - s < minSampleMs; n++) if (isThenable((r = fn()))) await r;
     }
     batch.push(n);
   }
@@ -31,9 +84,13 @@ export async function interleavedMedians(fns: Runner[], runs: number, minSampleM
     for (let j = 0; j < fns.length; j++) {
       const fn = fns[j]!,
         n = batch[j]!;
-      await fn(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      const r = fn(); // untimed: the other runtimes just ran, so warm this one's caches again first
+      if (isThenable(r)) await r;
       const s = performance.now();
-      for (let k = 0; k < n; k++) await fn();
+      for (let k = 0; k < n; k++) {
+        const r = fn();
+        if (isThenable(r)) await r;
+      }
       t[j]!.push((performance.now() - s) / n);
     }
   }

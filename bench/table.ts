@@ -6,11 +6,14 @@
  * Runtime keys of `ms`: edgec f32/int8, its 2-thread run, and the peers. edgec i8 takes and gives float32 (a Quantize
  * step in, a Dequantize out); edgec q8 is the same int8 model compiled with --io int8, fed the int8 array the full-
  * integer .tflite's TFLite run gets and giving its int8 output (the .tflite rows, where q8 is the like-for-like one).
+ * In Chromium the .tflite rows' edgec runs use Model.runInto (outputs into the runner's own arrays, as TFLite's runner
+ * returns its own tensor) and `q8 run()` is q8 through run() and its fresh output array, beside them.
  */
 export const RUNTIMES: Record<string, string> = {
   edgecF32: 'edgec f32',
   edgecI8: 'edgec i8',
   edgecQ8: 'edgec q8',
+  edgecQ8run: 'edgec q8 run()',
   edgecI8x2: 'edgec i8 2T',
   edgecQ8x2: 'edgec q8 2T',
   ortF32: 'ort f32',
@@ -33,6 +36,8 @@ export interface ModelRecord {
   /** "same/total" output values of two int8 runtimes. */
   sameValues?: Record<string, string>;
   bytes?: Record<string, number>;
+  /** Chromium: per group of runtimes timed together, how long its warm-up ran until their times settled. */
+  warmUp?: { keys: string[]; ms: number; phases: number; settled: boolean; first: number[]; last: number[] }[];
 }
 
 /** Ratios of edgec's keys over every peer key present, `edgecX_peerY`. */

@@ -33,6 +33,12 @@ export interface Model {
    * returns the stacked outputs plus, per sample, the branch / exit taken and the executed MACs.
    */
   runDetailed(inputs: Record<string, TensorArray>): { outputs: Record<string, TensorArray>; samples: SampleRoute[] };
+  /**
+   * run() without fresh arrays: copies each output named in `outputs` into the caller's array there (the output's
+   * dtype and the length run() would return; outputs not named are not copied) and returns `outputs`. For loops that
+   * run often: a fresh array per run costs the allocator (0.5–4 µs for 640 bytes in Chromium, docs/benchmarks.md).
+   */
+  runInto(inputs: Record<string, TensorArray>, outputs: Record<string, TensorArray>): Record<string, TensorArray>;
   /** Variant names of a multi-variant bundle ([] otherwise) and the current one ('' without variants). */
   readonly variants: readonly string[];
   readonly variant: string;
@@ -309,7 +315,7 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
   const loadedVariants = new Set<number>([0]);
   let current = 0;
   /** run()'s input / output slots (ioOf below); declared before useVariant, which drops them, may run at load. */
-  let io: { ins: IoSlot[]; outs: IoSlot[]; names: Set<string> } | undefined;
+  let io: { ins: IoSlot[]; outs: IoSlot[]; names: Set<string>; outIndex: Map<string, number> } | undefined;
   function useVariant(name: string): void {
     const k = variants.indexOf(name);
     if (k < 0)
@@ -348,6 +354,7 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
         size: ex.edgec_output_size(i),
       })),
       names: new Set(info.inputs.map((t) => t.name)),
+      outIndex: new Map(info.outputs.map((t, i) => [t.name, i])),
     });
   let views: Partial<Record<keyof typeof ARRAYS, TensorArray>> = {};
   /**
@@ -365,8 +372,9 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     return (views[dtype] = new Ctor(buf, 0, Math.floor(buf.byteLength / Ctor.BYTES_PER_ELEMENT)));
   };
 
-  function run(inputs: Record<string, TensorArray>): Record<string, TensorArray> {
-    const { ins, outs, names } = ioOf();
+  /** Checks the input names; N when an input holds N > 1 whole samples (runDetailed runs those), else 1. */
+  function samplesOf(inputs: Record<string, TensorArray>): number {
+    const { ins, names } = ioOf();
     for (const name in inputs) {
       if (!names.has(name)) {
         throw new BundleError(`run: unknown input '${name}' (inputs: ${info.inputs.map((t) => t.name).join(', ')})`);
@@ -376,8 +384,14 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
       const { name, size } = ins[i]!;
       const data = inputs[name];
       if (data !== undefined && size > 0 && data.byteLength > size && data.byteLength % size === 0)
-        return runDetailed(inputs).outputs;
+        return data.byteLength / size;
     }
+    return 1;
+  }
+
+  /** One sample: checks and copies the inputs in, runs; the outputs are then in the wasm memory. */
+  function runSample(inputs: Record<string, TensorArray>): void {
+    const { ins } = ioOf();
     for (let i = 0; i < ins.length; i++) {
       const { name, dtype, ptr, size } = ins[i]!;
       const data = inputs[name];
@@ -403,6 +417,12 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
       });
     }
     if (rc !== 0) throw new BundleError(errorText(ex) || `run failed (status ${rc})`);
+  }
+
+  function run(inputs: Record<string, TensorArray>): Record<string, TensorArray> {
+    if (samplesOf(inputs) > 1) return runDetailed(inputs).outputs;
+    runSample(inputs);
+    const { outs } = ioOf();
     const out: Record<string, TensorArray> = {};
     for (let i = 0; i < outs.length; i++) {
       const { name, dtype, ptr, size } = outs[i]!;
@@ -413,6 +433,47 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
       else out[name] = new ARRAYS[dtype](new Uint8Array(ex.memory.buffer, ptr, size).slice().buffer, 0, size / n);
     }
     return out;
+  }
+
+  function runInto(
+    inputs: Record<string, TensorArray>,
+    outputs: Record<string, TensorArray>,
+  ): Record<string, TensorArray> {
+    const samples = samplesOf(inputs);
+    const { outs, outIndex } = ioOf();
+    // every output array checked before anything runs
+    for (const name in outputs) {
+      const i = outIndex.get(name);
+      if (i === undefined) {
+        const all = info.outputs.map((t) => t.name).join(', ');
+        throw new BundleError(`runInto: unknown output '${name}' (outputs: ${all})`);
+      }
+      const { dtype, size } = outs[i]!,
+        Ctor = ARRAYS[dtype],
+        o = outputs[name];
+      if (!(o instanceof Ctor)) throw new BundleError(`runInto: output '${name}' must be a ${Ctor.name} (${dtype})`);
+      if (o.byteLength !== samples * size) {
+        const of = samples > 1 ? `${samples} samples of ` : '';
+        throw new BundleError(
+          `runInto: output '${name}' has ${o.length} elements, ${of}shape [${info.outputs[i]!.shape}] needs ${(samples * size) / Ctor.BYTES_PER_ELEMENT}`,
+        );
+      }
+    }
+    if (samples > 1) {
+      const r = runDetailed(inputs).outputs;
+      for (const name in outputs) outputs[name]!.set(r[name]!);
+      return outputs;
+    }
+    runSample(inputs);
+    for (const name in outputs) {
+      const { dtype, ptr, size } = outs[outIndex.get(name)!]!;
+      const o = outputs[name]!,
+        v = memView(dtype, ptr, ptr + size),
+        n = ARRAYS[dtype].BYTES_PER_ELEMENT;
+      if (v) o.set(v.subarray(ptr / n, (ptr + size) / n));
+      else new Uint8Array(o.buffer, o.byteOffset, size).set(new Uint8Array(ex.memory.buffer, ptr, size));
+    }
+    return outputs;
   }
 
   function inputView(name: string): TensorArray {
@@ -522,6 +583,7 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     info,
     run,
     runDetailed,
+    runInto,
     variants,
     useVariant,
     get variant() {

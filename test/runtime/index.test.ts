@@ -137,6 +137,56 @@ test('inputView: the wasm memory run() reads an input from; filled and passed to
   }
 });
 
+test("runInto: run()'s values in the caller's arrays, only the outputs named; stacked samples; errors", async () => {
+  for (const build of ['scalar', 'simd'] as const) {
+    const m = await load(twoInOutBundle(), { build });
+    const r = rng(11);
+    const a = randF32(r, 6),
+      b = randF32(r, 6),
+      iv = Int32Array.from({ length: 6 }, (_, i) => 5 * i - 9);
+    const want = m.run({ a, b, iv });
+    const sum = new Float32Array(6).fill(-1),
+      idx = new Int32Array(6).fill(-1);
+    const outs = { sum, idx };
+    assert.ok(m.runInto({ a, b, iv }, outs) === outs, 'returns the object it was given');
+    assert.ok(outs.sum === sum && outs.idx === idx, 'the same arrays, filled in place');
+    assert.equal([...sum], [...want.sum!], build);
+    assert.equal([...idx], [...want.idx!], build);
+    // a second run with other inputs overwrites them; an output not named is left alone
+    const only = new Float32Array(6).fill(-1);
+    m.runInto({ a: b, b: a, iv: iv.map((v) => -v) }, { sum: only });
+    assert.equal([...only], [...m.run({ a: b, b: a, iv }).sum!]);
+    assert.equal([...idx], [...want.idx!], "idx of the first call kept: it is the caller's, not the wasm memory");
+    // N stacked samples: N × each output's size, as run() returns them
+    const n = 3,
+      sa = randF32(r, n * 6),
+      sb = randF32(r, n * 6),
+      siv = Int32Array.from({ length: n * 6 }, (_, i) => i - 8);
+    const stacked = m.run({ a: sa, b: sb, iv: siv });
+    const into = { sum: new Float32Array(n * 6), idx: new Int32Array(n * 6) };
+    m.runInto({ a: sa, b: sb, iv: siv }, into);
+    assert.equal([...into.sum], [...stacked.sum!]);
+    assert.equal([...into.idx], [...stacked.idx!]);
+    const refused = (outputs: Record<string, Float32Array | Int32Array>, re: RegExp) =>
+      assert.throws(
+        () => m.runInto({ a, b, iv }, outputs),
+        (e: unknown) => e instanceof BundleError && re.test((e as Error).message),
+      );
+    refused({ zz: sum }, /unknown output 'zz' \(outputs: sum, idx\)/);
+    refused({ idx: new Float32Array(6) }, /output 'idx' must be a Int32Array \(int32\)/);
+    refused({ sum: new Float32Array(5) }, /output 'sum' has 5 elements, shape \[2,3\] needs 6/);
+    assert.throws(
+      () => m.runInto({ a: sa, b: sb, iv: siv }, { sum }),
+      (e: unknown) =>
+        e instanceof BundleError && /'sum' has 6 elements, 3 samples of shape \[2,3\] needs 18/.test(String(e)),
+    );
+    assert.throws(
+      () => m.runInto({ a, iv }, { sum }),
+      (e: unknown) => e instanceof BundleError && /missing input 'b'/.test((e as Error).message),
+    );
+  }
+});
+
 test('node load: from a file path; an unreadable path is a BundleError naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgec-load-'));
   try {
