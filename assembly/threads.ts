@@ -78,7 +78,7 @@ let seenGen: i32 = 0;
 let sliceParams: StepParams | null = null;
 /** Main instance: the generation of the last split step (NEXT's high word). */
 let splitGen: i64 = 0;
-/** Main instance, for bench/thread-profile.ts: of the last split step, the chunks the main thread ran and its polls of
+/** Main instance, for bench/profile.ts --threads: of the last split step, the chunks the main thread ran and its polls of
  *  DONE after its last chunk (how long it waited for a worker's). */
 let mainChunks: i32 = 0;
 let mainPolls: i32 = 0;
@@ -225,7 +225,7 @@ function runChunks(): i32 {
   }
 }
 
-/** bench/thread-profile.ts: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
+/** bench/profile.ts --threads: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
  *  none of the inference kernels, 2 a worker trapped. */
 export function runSteps(m: Model, from: i32, to: i32): i32 {
   for (let i = from; i < to; i++) {
@@ -240,7 +240,7 @@ export function runSteps(m: Model, from: i32, to: i32): i32 {
   return 0;
 }
 
-/** bench/thread-profile.ts: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
+/** bench/profile.ts --threads: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
 export function stepStat(m: Model, i: i32, what: i32): f64 {
   const s = m.steps[i];
   if (what == 0) return <f64>s.kernel;
