@@ -174,6 +174,10 @@ function splittable(m: Model, s: StepInfo): bool {
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
   if (conv && scratchOf(m, s) == 0) return true;
+  // a depthwise step sets up every 8-channel group per call: with fewer rows than chunks (MobileNetV2's 7×7·960) its
+  // 1-row chunks repeated that setup and the split ran ×1.00–1.05 of one thread unloaded, ×1.26–1.30 when the main
+  // thread ran every chunk (bench/profile.ts --threads 2, docs/benchmarks.md)
+  if (!conv) return y.shape[0] == 1 && y.shape[1] >= CHUNKS_PER_THREAD * threads;
   return y.shape[0] == 1 && y.shape[1] >= threads;
 }
 
