@@ -2,7 +2,7 @@
 // the loaded (batch-1) plan, so every sample takes its own branch / exit. Layout (bytes): inputs
 // stacked per input tensor [input 0 × n][input 1 × n]…, outputs likewise; routes i32 [n][steps]; MACs f64 [n].
 import { setError, resetError } from './error';
-import { model, runModel } from './executor';
+import { model, runInference } from './executor';
 import * as control from './control';
 
 export function runSamples(n: i32, inBase: usize, outBase: usize, routeBase: usize, macsBase: usize): i32 {
@@ -21,7 +21,7 @@ export function runSamples(n: i32, inBase: usize, outBase: usize, routeBase: usi
       memory.copy(t.ptr, at + <usize>s * <usize>t.size, <usize>t.size);
       at += <usize>n * <usize>t.size;
     }
-    const rc = runModel();
+    const rc = runInference();
     if (rc != 0) return rc;
     let ot = outBase;
     for (let o = 0; o < m.outputs.length; o++) {

@@ -7,7 +7,7 @@ import { validateTensors, validateSteps } from './bundle/validate';
 import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
-import { runSplit } from './threads';
+import { runSplit, threadsRunning } from './threads';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;
@@ -78,6 +78,15 @@ export function runOneStep(i: i32): i32 {
   else if (isQs8Kernel(s.kernel)) runQs8Step(m, s, useReference);
   else return 1;
   return 0;
+}
+
+/** edgec_run: runModel, and in the threads build the RUNNING mark its workers poll by (briefly inside a run, long
+ *  between runs: assembly/threads.ts RUN_SPINS). */
+export function runInference(): i32 {
+  if (ASC_FEATURE_THREADS) threadsRunning(true);
+  const r = runModel();
+  if (ASC_FEATURE_THREADS) threadsRunning(false);
+  return r;
 }
 
 export function runModel(): i32 {

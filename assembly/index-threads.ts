@@ -23,12 +23,12 @@ export function edgec_threads_quit(): void {
 export function edgec_thread_fail(): void {
   failThread();
 }
-/** bench/thread-profile.ts: runs steps [from, to) of the loaded model (see runSteps); -1 without a model. */
+/** bench/profile.ts --threads: runs steps [from, to) of the loaded model (see runSteps); -1 without a model. */
 export function edgec_run_steps(from: i32, to: i32): i32 {
   const m = model;
   return m === null ? -1 : runSteps(m, from, to);
 }
-/** bench/thread-profile.ts: a number about step i (see stepStat). */
+/** bench/profile.ts --threads: a number about step i (see stepStat). */
 export function edgec_step_stat(i: i32, what: i32): f64 {
   const m = model;
   return m === null ? -1 : stepStat(m, i, what);

@@ -2,7 +2,7 @@
 // The host copies the bundle into edgec_alloc memory, calls edgec_load, writes inputs, runs,
 // reads outputs. No imports: abort is routed to the error buffer (abort.ts).
 import { errorPtr, errorLength } from './error';
-import { loadBundle, runModel, model } from './executor';
+import { loadBundle, runInference, model } from './executor';
 import * as executor from './executor';
 import * as control from './control';
 import { runSamples } from './batch';
@@ -64,7 +64,7 @@ export function edgec_output_size(i: i32): u32 {
 }
 
 export function edgec_run(): i32 {
-  return runModel();
+  return runInference();
 }
 
 /** Step i alone (executor.ts runOneStep): a profiling entry for bench/profile.ts; 0 = ran. */

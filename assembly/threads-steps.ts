@@ -1,9 +1,11 @@
-// The non-conv steps threads split (assembly/threads.ts runs them by chunks; docs/threads.md): the int8 residual
-// Add_QS8 and the input's Quantize_QS8 by element ranges (multiples of 16: every element is the same function of its
-// own inputs, whichever SIMD lane or scalar tail computes it), Dense_QS8 / Dense_QS8_FP32 by 8-column blocks of the
-// c2-packed weights (block b at w + b·Kp, compiler/kernels/pack.ts; each output is one column's sum, summed by one
-// thread), and Transpose (any dtype) by rows of its first output dim larger than 1 (a copy: no arithmetic at all).
-// Each slice runs the one-thread kernel on a slice of the step's params: a 1-D shape for the Add, the shape with one
+// The non-conv steps threads split (assembly/threads.ts runs them by chunks; docs/threads.md): the residual Add_QS8 and
+// Binary_F32 (both inputs row-major like the output) and the input's Quantize_QS8 by element ranges (multiples of 16:
+// every element is the same function of its own inputs, whichever SIMD lane or scalar tail computes it),
+// Dense_QS8 / Dense_QS8_FP32 by 8-column blocks of the c2-packed weights (block b at w + b·Kp, compiler/kernels/pack.ts;
+// each output is one column's sum, summed by one thread), and Transpose (any dtype) by rows of its first output dim
+// larger than 1 (a copy: no arithmetic at all). Not the float Dense: a column slice of w [K,N] walks all K rows at
+// stride N, and two such slices on one thread took 1.47× the unsplit step's streaming pass (docs/benchmarks.md).
+// Each slice runs the one-thread kernel on a slice of the step's params: a 1-D shape for the Adds, the shape with one
 // dim cut to the slice for the Transpose (this instance's preallocated arrays: a split step allocates nothing).
 import {
   Model,
@@ -15,10 +17,12 @@ import {
   K_DENSE_QS8,
   K_DENSE_QS8_FP32,
   K_TRANSPOSE,
+  K_BINARY,
 } from './bundle/model';
 import { addQs8, quantizeQs8Run } from './kernels/elementwise/qs8-elementwise';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { transposeAny, privateTransposeDims } from './kernels/data/data-move';
+import { binaryF32, privateBinaryDims } from './kernels/elementwise/f32-binary';
 import { sliceAt } from './threads-float';
 
 /** Elementwise steps below this many elements run on the main thread alone (~5 µs of Add: a split costs ~1 µs). */
@@ -39,11 +43,13 @@ export function privateSliceShapes(): void {
   shapes = [];
   for (let r = 0; r <= 6; r++) shapes.push(new StaticArray<i32>(r));
   privateTransposeDims();
+  privateBinaryDims();
 }
 
 /** A step kind this file splits (the caller checks threads and the split's size with stepSplittable). */
 export function isStepSplit(k: i32): bool {
-  return k == K_ADD_QS8 || k == K_QUANTIZE_QS8 || k == K_DENSE_QS8 || k == K_DENSE_QS8_FP32 || k == K_TRANSPOSE;
+  const dense = k == K_DENSE_QS8 || k == K_DENSE_QS8_FP32;
+  return dense || k == K_ADD_QS8 || k == K_BINARY || k == K_QUANTIZE_QS8 || k == K_TRANSPOSE;
 }
 
 /** The strides of dims `shape` are row-major (size-1 dims skipped). */
@@ -71,7 +77,7 @@ export function stepSplittable(m: Model, s: StepInfo, T: i32): bool {
   if (y.elems < MIN_SPLIT_ELEMS) return false;
   if (k == K_QUANTIZE_QS8) return true;
   const p = s.p;
-  if (k == K_ADD_QS8) return rowMajor(p.shape, p.aStrides) && rowMajor(p.shape, p.bStrides);
+  if (k == K_ADD_QS8 || k == K_BINARY) return rowMajor(p.shape, p.aStrides) && rowMajor(p.shape, p.bStrides);
   // Transpose: a copy of whole elements; its sliced dim must have room for T slices
   const d = transposeDim(p);
   return d >= 0 && p.shape[d] >= T && p.shape.length <= 6;
@@ -124,12 +130,17 @@ export function runStepSlice(m: Model, s: StepInfo, t: i32, T: i32, q: StepParam
     quantizeQs8Run(x.ptr + ((<usize>r0) << 2), y.ptr + <usize>r0, r1 - r0, y.scale, y.zeroPoint);
     return;
   }
-  // Add_QS8, both inputs row-major like the output: one row of r1 − r0 elements
+  // Add_QS8 / Binary_F32, both inputs row-major like the output: one row of r1 − r0 elements
   const b = m.tensors[s.inputs[1]];
   oneShape[0] = r1 - r0;
   q.shape = oneShape;
   q.aStrides = one;
   q.bStrides = one;
+  if (k == K_BINARY) {
+    const at = (<usize>r0) << 2;
+    binaryF32(x.ptr + at, b.ptr + at, y.ptr + at, q);
+    return;
+  }
   const at = <usize>r0;
   addQs8(x.ptr + at, b.ptr + at, m.tensors[s.inputs[2]].ptr, y.ptr + at, q, x.zeroPoint, b.zeroPoint, y.zeroPoint);
 }

@@ -54,7 +54,8 @@ const CHUNKS = 24;
 const FAIL = 28;
 const LANDING = 32;
 const SLEEPERS = 36;
-const REGIONS = 40;
+const RUNNING = 40;
+const REGIONS = 44;
 const LANDING_BYTES: usize = 64;
 /** A worker's heap: its 3×3 depthwise padded block (1 MiB + 16), its GEMM panel (32 KiB; K > 4096: Kp·8 bytes) and
  * its StepParams, with room. */
@@ -68,6 +69,12 @@ const MIN_SPLIT_MACS: u64 = 400_000;
  *  At 20 000 polls a worker slept between the small steps of a MLPerf Tiny model and every split step paid a
  *  notify + wake-up (KWS .tflite 2 threads 2.2× one thread's time on a loaded machine; spinning: 1.02×). */
 const SPINS = 1_000_000;
+/** A worker's polls of GEN while the main instance is inside a run (RUNNING): the next split step is then a few small
+ *  steps away unless the OS has taken the main thread's core, and polling on would take CPU time from it (Linux
+ *  autogroups share CPU per process group): int8 MobileNetV2 on 2 threads at load 4–12 ran 1.35–1.90× one thread's
+ *  time with SPINS, 1.04–1.29× with this; unloaded both 0.59 (docs/benchmarks.md, round three). Between runs SPINS
+ *  keeps a worker awake for the next run of a small model (KWS .tflite 2T/1T 1.04 → 2.84 with 20 000 polls there). */
+const RUN_SPINS = 50_000;
 
 let ctl: usize = 0;
 let threads: i32 = 1;
@@ -78,7 +85,7 @@ let seenGen: i32 = 0;
 let sliceParams: StepParams | null = null;
 /** Main instance: the generation of the last split step (NEXT's high word). */
 let splitGen: i64 = 0;
-/** Main instance, for bench/thread-profile.ts: of the last split step, the chunks the main thread ran and its polls of
+/** Main instance, for bench/profile.ts --threads: of the last split step, the chunks the main thread ran and its polls of
  *  DONE after its last chunk (how long it waited for a worker's). */
 let mainChunks: i32 = 0;
 let mainPolls: i32 = 0;
@@ -130,7 +137,8 @@ export function enterThread(c: usize, t: i32): void {
 export function threadLoop(): void {
   while (true) {
     let g = atomic.load<i32>(ctl + GEN);
-    for (let i = 0; g == seenGen && i < SPINS; i++) g = atomic.load<i32>(ctl + GEN);
+    for (let i = 0; g == seenGen && i < (atomic.load<i32>(ctl + RUNNING) != 0 ? RUN_SPINS : SPINS); i++)
+      g = atomic.load<i32>(ctl + GEN);
     if (g == seenGen) {
       // SLEEPERS before the wait re-reads GEN, runSplit's GEN bump before it reads SLEEPERS (sequentially consistent):
       // either the main instance sees this worker counted and notifies, or the wait sees the new GEN and returns
@@ -154,6 +162,11 @@ export function quitThreads(): void {
   threads = 1;
 }
 
+/** Main instance: edgec_run starts (on) or ends a run; workers spin RUN_SPINS polls inside one, SPINS between. */
+export function threadsRunning(on: bool): void {
+  if (threads > 1) atomic.store<i32>(ctl + RUNNING, on ? 1 : 0);
+}
+
 /** Worker host: a trap in a worker ends its loop; the main instance then runs every step alone. */
 export function failThread(): void {
   atomic.store<i32>(ctl + FAIL, 1);
@@ -174,6 +187,10 @@ function splittable(m: Model, s: StepInfo): bool {
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
   if (conv && scratchOf(m, s) == 0) return true;
+  // a depthwise step sets up every 8-channel group per call: with fewer rows than chunks (MobileNetV2's 7×7·960) its
+  // 1-row chunks repeated that setup and the split ran ×1.00–1.05 of one thread unloaded, ×1.26–1.30 when the main
+  // thread ran every chunk (bench/profile.ts --threads 2, docs/benchmarks.md)
+  if (!conv) return y.shape[0] == 1 && y.shape[1] >= CHUNKS_PER_THREAD * threads;
   return y.shape[0] == 1 && y.shape[1] >= threads;
 }
 
@@ -225,7 +242,7 @@ function runChunks(): i32 {
   }
 }
 
-/** bench/thread-profile.ts: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
+/** bench/profile.ts --threads: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is
  *  none of the inference kernels, 2 a worker trapped. */
 export function runSteps(m: Model, from: i32, to: i32): i32 {
   for (let i = from; i < to; i++) {
@@ -240,7 +257,7 @@ export function runSteps(m: Model, from: i32, to: i32): i32 {
   return 0;
 }
 
-/** bench/thread-profile.ts: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
+/** bench/profile.ts --threads: 0 the kernel id of step i, 1 its MACs, 2 whether it splits, 3/4 mainChunks/mainPolls. */
 export function stepStat(m: Model, i: i32, what: i32): f64 {
   const s = m.steps[i];
   if (what == 0) return <f64>s.kernel;

@@ -1,19 +1,31 @@
-// Per-step profile of an int8 bench model (simd build, 1 thread): compiles `<model>_qdq_u8s8.onnx` as bench/run.ts
-// does, runs it once, then times each step alone through the wasm's `edgec_run_step(i)` (each step re-run on the arena
-// as the full run left it). With `--before DIR` (an older edgec-simd.wasm) the two builds run interleaved, step by
-// step, in one process; both must give the same output bytes. Prints per step µs, GMAC/s and after/before, then the
-// time grouped by kernel and shape (stem, expand / project 1×1, depthwise s1 / s2, Add, …): each step's minimum over
-// rounds, summed; with --before the ratio of those sums. Then whole runs, the builds interleaved run by run.
-//   node --import tsx bench/profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
-//     [--rounds 15]
+// Per-step profile of a bench model: compiles it as bench/run.ts does (int8: `<model>_qdq_u8s8.onnx`; --float:
+// `<model>.onnx`), runs it once, then times each step alone through the wasm's step-run entry points (each step re-run
+// on the arena as the full run left it), the builds interleaved step by step in one process.
+// - default: the simd build on 1 thread (`edgec_run_step(i)`); `--before DIR` (an older edgec-simd.wasm) runs beside
+//   it and must give the same output bytes. Prints per step µs, GMAC/s and after/before, then the time grouped by
+//   kernel and shape (stem, expand / project 1×1, depthwise s1 / s2, Add, …): each step's minimum over rounds, summed;
+//   with --before the ratio of those sums. Then whole runs, the builds interleaved run by run.
+// - `--threads N`: the threads build on 1 and N threads (`edgec_run_steps(i, i + 1)`, `edgec_step_stat`;
+//   docs/threads.md), with `--before DIR` also DIR's edgec-threads.wasm on N threads. Per step: whether it splits,
+//   µs on 1 and N threads and their ratio, of a split step the chunks the main thread ran and its polls of the done
+//   counter after its last chunk (its wait for a worker); then how much of one thread's time runs on one thread only,
+//   what the split steps lose to the ideal 1/N, and whole runs.
+// Each step's time is its minimum over rounds (on a loaded machine, the rounds where every thread had a core);
+// `--median` takes the median instead.
+//   node --import tsx bench/profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--float]
+//     [--before DIR] [--threads N] [--rounds 15] [--median] [--all]
 // Run by hand only, like the rest of the bench.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { wasmPath } from '../runtime/node.ts';
+import { wasmModule } from '../runtime/node.ts';
 import { readNpy } from '../compiler/io/npy.ts';
+import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
+import { compileGraph } from '../compiler/compile.ts';
 import { summarizeBundle, type StepRow } from '../compiler/cli/inspect.ts';
+import { startWorker } from '../runtime/node-worker.ts';
+import { startThreads, type FromThread, type ThreadPort } from '../runtime/threads.ts';
 import { compileInt8 } from './onnx-models.ts';
 
 const { values } = parseArgs({
@@ -22,6 +34,10 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2' },
     before: { type: 'string' },
     rounds: { type: 'string', default: '15' },
+    threads: { type: 'string' },
+    float: { type: 'boolean', default: false },
+    median: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
   },
 });
 
@@ -35,19 +51,66 @@ interface Exports {
   edgec_output_size(i: number): number;
   edgec_run(): number;
   edgec_run_step?(i: number): number;
+  edgec_threads_setup?(n: number): number;
+  edgec_run_steps?(from: number, to: number): number;
+  edgec_step_stat?(i: number, what: number): number;
 }
 
-/** One instance of a build with the bundle loaded and run once (so every step's inputs hold real values). */
-function instance(file: string, bundle: Uint8Array, x: Float32Array): Exports {
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), {}).exports as unknown as Exports;
+/** One build's instance with the bundle loaded and run once (so every step's inputs hold real values). */
+interface Instance {
+  label: string;
+  ex: Exports;
+  /** Runs step i alone (the simd build's edgec_run_step, the threads build's edgec_run_steps). */
+  step(i: number): void;
+  close(): void;
+}
+
+const T = values.threads ? Number(values.threads) : 0;
+if (values.threads && !(Number.isInteger(T) && T >= 2)) throw new Error('bench/profile.ts: --threads wants N ≥ 2');
+
+function spawn(): ThreadPort {
+  const w = startWorker('thread-worker');
+  return {
+    post: (msg) => w.postMessage(msg),
+    onMessage: (f) => w.on('message', (m: FromThread) => f(m)),
+    onError: (f) => w.on('error', f),
+    terminate: () => void w.terminate(),
+  };
+}
+
+/** Build `module` on n threads (0: the simd build's own memory; ≥ 1: a shared memory, n − 1 workers). */
+async function instance(label: string, module: WebAssembly.Module, n: number): Promise<Instance> {
+  let ex: Exports;
+  let close = () => {};
+  if (n > 1) {
+    const pool = await startThreads(module, { count: n, spawn });
+    ex = pool.instance.exports as unknown as Exports;
+    pool.enter(ex.edgec_threads_setup!(n));
+    close = pool.close;
+  } else if (n === 1) {
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 16384, shared: true });
+    ex = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
+  } else ex = (await WebAssembly.instantiate(module, {})).exports as unknown as Exports;
   const ptr = ex.edgec_alloc(bundle.length);
   new Uint8Array(ex.memory.buffer, ptr, bundle.length).set(bundle);
-  if (ex.edgec_load(ptr, bundle.length) !== 0) throw new Error(`${file}: bundle refused`);
-  if (ex.edgec_input_size(0) !== x.byteLength) throw new Error(`${file}: input is not ${x.length} float32`);
+  if (ex.edgec_load(ptr, bundle.length) !== 0) throw new Error(`${label}: bundle refused`);
+  if (ex.edgec_input_size(0) !== x.byteLength) throw new Error(`${label}: input is not ${x.length} float32`);
   new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), x.length).set(x);
-  if (ex.edgec_run() !== 0) throw new Error(`${file}: run failed`);
-  if (!ex.edgec_run_step) throw new Error(`${file}: no edgec_run_step export (a build from before bench/profile.ts)`);
-  return ex;
+  if (ex.edgec_run() !== 0) throw new Error(`${label}: run failed`);
+  const fail = (i: number) => new Error(`${label}: step ${i} failed`);
+  if (n === 0) {
+    if (!ex.edgec_run_step)
+      throw new Error(`${label}: no edgec_run_step export (a build from before bench/profile.ts)`);
+    const step = (i: number) => {
+      if (ex.edgec_run_step!(i) !== 0) throw fail(i);
+    };
+    return { label, ex, step, close };
+  }
+  if (!ex.edgec_run_steps) throw new Error(`${label}: no edgec_run_steps export (not a threads build)`);
+  const step = (i: number) => {
+    if (ex.edgec_run_steps!(i, i + 1) !== 0) throw fail(i);
+  };
+  return { label, ex, step, close };
 }
 
 const output = (ex: Exports) => Buffer.from(ex.memory.buffer, ex.edgec_output_ptr(0), ex.edgec_output_size(0));
@@ -68,90 +131,163 @@ function group(r: StepRow): string {
 const dir = values.dir;
 const name = values.model;
 const x = Float32Array.from(readNpy(readFileSync(join(dir, `${name}.input.npy`))).data as ArrayLike<number>);
-const bundle = await compileInt8(dir, name, undefined as never, x);
+const fp = join(dir, `${name}.onnx`);
+const bundle = values.float
+  ? compileGraph(parseOnnx(readFileSync(fp), fp), { modelName: name }).bundle
+  : await compileInt8(dir, name, undefined as never, x);
 const rows = summarizeBundle(bundle).rows;
-const builds: [string, Exports][] = [];
-if (values.before) builds.push(['before', instance(join(values.before, 'edgec-simd.wasm'), bundle, x)]);
-builds.push(['after', instance(wasmPath('simd'), bundle, x)]);
-if (builds.length > 1 && !output(builds[0]![1]).equals(output(builds[1]![1])))
-  throw new Error(`${name}: before and after give different output bytes`);
+const wasmIn = (d: string, f: string) => new WebAssembly.Module(readFileSync(join(d, f)));
+const builds: Instance[] = [];
+if (T) {
+  builds.push(await instance('1 thread', wasmModule('threads'), 1));
+  builds.push(await instance(`${T} threads`, wasmModule('threads'), T));
+  if (values.before) builds.push(await instance(`before ${T}`, wasmIn(values.before, 'edgec-threads.wasm'), T));
+} else {
+  if (values.before) builds.push(await instance('before', wasmIn(values.before, 'edgec-simd.wasm'), 0));
+  builds.push(await instance('after', wasmModule('simd'), 0));
+}
+for (const b of builds.slice(1))
+  if (!output(b.ex).equals(output(builds[0]!.ex)))
+    throw new Error(`${name}: ${b.label} and ${builds[0]!.label} give different output bytes`);
 
 // warm up ≥ 1 s per build, so V8 has tiered every kernel up
-for (const [, ex] of builds) for (const end = performance.now() + 1000; performance.now() < end;) ex.edgec_run();
+for (const { ex } of builds) for (const end = performance.now() + 1000; performance.now() < end;) ex.edgec_run();
 // reps per step: enough for ~0.5 ms per timed block
 const reps = rows.map((r) => {
-  const ex = builds.at(-1)![1];
+  const b = builds.at(-1)!;
   const s = performance.now();
-  for (let j = 0; j < 3; j++) ex.edgec_run_step!(r.index);
+  for (let j = 0; j < 3; j++) b.step(r.index);
   return Math.max(2, Math.round(0.5 / Math.max((performance.now() - s) / 3, 1e-4)));
 });
-// times[round][build][step] µs
+// times[round][build][step] µs; threads mode: the N-thread build's main chunks and polls per round and step
 const times: number[][][] = [];
+const chunks: number[][] = rows.map(() => []);
+const polls: number[][] = rows.map(() => []);
 const load0 = loadavg()[0]!;
 for (let round = 0; round < Number(values.rounds); round++) {
   const t = builds.map(() => rows.map(() => 0));
   for (const r of rows)
-    builds.forEach(([, ex], b) => {
-      ex.edgec_run_step!(r.index); // untimed: this build's caches after the other's
+    builds.forEach((b, k) => {
+      b.step(r.index); // untimed: this build's caches after the other's
       const s = performance.now();
-      for (let j = 0; j < reps[r.index]!; j++) ex.edgec_run_step!(r.index);
-      t[b]![r.index] = ((performance.now() - s) * 1000) / reps[r.index]!;
+      for (let j = 0; j < reps[r.index]!; j++) b.step(r.index);
+      t[k]![r.index] = ((performance.now() - s) * 1000) / reps[r.index]!;
+      if (T && k === 1) {
+        chunks[r.index]!.push(b.ex.edgec_step_stat!(r.index, 3));
+        polls[r.index]!.push(b.ex.edgec_step_stat!(r.index, 4));
+      }
     });
   times.push(t);
 }
-/** Per build the summed minimum over rounds of steps `ids` (both builds timed back to back per step, so the minimum
- * drops the slow moments of this shared machine), and A/B their ratio after/before. */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** Step i's time on build b over the rounds (minimum, or --median). */
+const stepUs = (b: number, i: number) => {
+  const v = times.map((t) => t[b]![i]!);
+  return values.median ? median(v) : Math.min(...v);
+};
+/** Per build the summed step times of steps `ids`, and A/B their ratio after/before. */
 function stat(ids: number[]): { us: number[]; ratio: string } {
-  const us = builds.map((_, b) => ids.reduce((a, i) => a + Math.min(...times.map((t) => t[b]![i]!)), 0));
+  const us = builds.map((_, b) => ids.reduce((a, i) => a + stepUs(b, i), 0));
   return { us, ratio: builds.length > 1 ? ` | ${(us[1]! / us[0]!).toFixed(3)}` : '' };
 }
-
-const heads = builds.map(([n]) => n);
 const gmacs = (macs: bigint, us: number) => (macs > 0n ? (Number(macs) / us / 1000).toFixed(1) : '');
-console.log(`${name} int8 (u8s8 QDQ), simd, 1 thread; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
-console.log(
-  `step kernel shapes | ${heads.map((h) => `${h} µs`).join(' | ')} | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
-);
-for (const r of rows) {
-  const { us, ratio } = stat([r.index]);
-  console.log(
-    `${r.index} ${r.kernel} ${r.shapes} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${gmacs(r.macs, us.at(-1)!)}${ratio}`,
-  );
-}
-const groups = new Map<string, { macs: bigint; ids: number[] }>();
-for (const r of rows) {
-  const g = groups.get(group(r)) ?? { macs: 0n, ids: [] };
-  g.macs += r.macs;
-  g.ids.push(r.index);
-  groups.set(group(r), g);
-}
-const total = stat(rows.map((r) => r.index));
-console.log(
-  `\ngroup | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | share | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
-);
-const stats = [...groups].map(([g, v]) => ({ g, v, ...stat(v.ids) }));
-for (const { g, v, us, ratio } of stats.sort((a, b) => b.us.at(-1)! - a.us.at(-1)!)) {
-  const share = ((100 * us.at(-1)!) / total.us.at(-1)!).toFixed(1);
-  console.log(
-    `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
-      `${share} % | ${gmacs(v.macs, us.at(-1)!)}${ratio}`,
-  );
-}
-console.log(`all steps | ${total.us.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms${total.ratio}`);
+const what = `${name} ${values.float ? 'float' : 'int8 (u8s8 QDQ)'}`;
+const pick = values.median ? 'median' : 'minimum';
+
+if (T) threadsReport();
+else simdReport();
 // whole runs, interleaved run by run (the steps above ran with warm caches; a whole run also pays each step's inputs
-// coming from farther away): median ms per build, and A/B the median of the per-run ratios
+// coming from farther away): median ms per build, and the median of the per-run ratios to the first build
 const whole = builds.map(() => [] as number[]);
 for (let r = 0; r < 10 * Number(values.rounds); r++)
-  builds.forEach(([, ex], b) => {
+  builds.forEach(({ ex }, b) => {
     const s = performance.now();
     ex.edgec_run();
     whole[b]!.push(performance.now() - s);
   });
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const wholeRatio =
-  builds.length > 1
-    ? `; after/before ${med(whole[1]!.map((t, i) => t / whole[0]![i]!)).toFixed(3)} (median of runs)`
-    : '';
+const wholeRatio = builds
+  .slice(1)
+  .map(
+    (b, k) => `; ${b.label}/${builds[0]!.label} ${median(whole[k + 1]!.map((t, i) => t / whole[0]![i]!)).toFixed(3)}`,
+  )
+  .join('');
 console.log(
-  `whole run | ${whole.map((w) => med(w).toFixed(2)).join(' | ')} ms${wholeRatio}; load average ${loadavg()[0]!.toFixed(2)}`,
+  `whole run | ${whole.map((w) => median(w).toFixed(2)).join(' | ')} ms${wholeRatio}` +
+    `${builds.length > 1 ? ' (median of runs)' : ''}; load average ${loadavg()[0]!.toFixed(2)}`,
 );
+for (const b of builds) b.close();
+
+function simdReport(): void {
+  const heads = builds.map((b) => b.label);
+  console.log(`${what}, simd, 1 thread; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `step kernel shapes | ${heads.map((h) => `${h} µs`).join(' | ')} | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
+  );
+  for (const r of rows) {
+    const { us, ratio } = stat([r.index]);
+    console.log(
+      `${r.index} ${r.kernel} ${r.shapes} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${gmacs(r.macs, us.at(-1)!)}${ratio}`,
+    );
+  }
+  const groups = new Map<string, { macs: bigint; ids: number[] }>();
+  for (const r of rows) {
+    const g = groups.get(group(r)) ?? { macs: 0n, ids: [] };
+    g.macs += r.macs;
+    g.ids.push(r.index);
+    groups.set(group(r), g);
+  }
+  const total = stat(rows.map((r) => r.index));
+  console.log(
+    `\ngroup | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | share | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
+  );
+  const stats = [...groups].map(([g, v]) => ({ g, v, ...stat(v.ids) }));
+  for (const { g, v, us, ratio } of stats.sort((a, b) => b.us.at(-1)! - a.us.at(-1)!)) {
+    const share = ((100 * us.at(-1)!) / total.us.at(-1)!).toFixed(1);
+    console.log(
+      `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
+        `${share} % | ${gmacs(v.macs, us.at(-1)!)}${ratio}`,
+    );
+  }
+  console.log(`all steps | ${total.us.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms${total.ratio}`);
+}
+
+function threadsReport(): void {
+  const splits = rows.map((r) => builds[1]!.ex.edgec_step_stat!(r.index, 2) === 1);
+  console.log(
+    `${what}, threads build, 1 vs ${T} threads, ${values.rounds} rounds (each step's ${pick}); ` +
+      `load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
+  );
+  console.log(
+    `step kernel shapes | split | ${builds.map((b) => `${b.label} µs`).join(' | ')} | ×1 thread | main chunks, polls`,
+  );
+  let serial = 0,
+    splitLoss = 0;
+  for (const r of rows) {
+    const us = builds.map((_, b) => stepUs(b, r.index));
+    const split = splits[r.index]!;
+    if (split) splitLoss += us[1]! - us[0]! / T;
+    else serial += us[0]!;
+    if (!values.all && us[0]! < 20 && !split) continue;
+    const ratios = us
+      .slice(1)
+      .map((u) => (u / us[0]!).toFixed(2))
+      .join(' ');
+    const main = split ? `${median(chunks[r.index]!)}, ${median(polls[r.index]!)}` : '';
+    console.log(
+      `${r.index} ${r.kernel} ${r.shapes} | ${split ? 'split' : ''} | ${us.map((u) => u.toFixed(1)).join(' | ')} | ` +
+        `${ratios} | ${main}`,
+    );
+  }
+  const total = stat(rows.map((r) => r.index));
+  console.log(
+    `all steps | ${total.us.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms` +
+      ` (×${total.us
+        .slice(1)
+        .map((u) => (u / total.us[0]!).toFixed(3))
+        .join(' ×')} of 1 thread)`,
+  );
+  console.log(
+    `steps on one thread only: ${(serial / 1000).toFixed(2)} ms (${((100 * serial) / total.us[0]!).toFixed(1)}% of 1 ` +
+      `thread); split steps over the ideal 1/${T}: ${(splitLoss / 1000).toFixed(2)} ms`,
+  );
+}

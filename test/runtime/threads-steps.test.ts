@@ -1,9 +1,10 @@
-// Threaded inference of the non-conv steps (assembly/threads-steps.ts): Quantize_QS8 and the residual Add_QS8 split by
-// element ranges, Dense_QS8 by 8-column blocks, Transpose (int8 and float) by rows of its first output dim, over 2 and 3
-// threads, give one thread's output bytes, sample after sample. A synthetic model on odd sizes so the slices are
-// uneven: 21 960 input elements (16·1372 + 8: a partial last 16-element block), an Add of 129 015 elements, a Dense of
-// 21 columns (two 8-column blocks and 5 on the scalar tile), a Transpose of 61 rows over 3 threads. The model is first
-// shown to hold each kind at a size assembly/threads-steps.ts splits, so the comparison runs the split path.
+// Threaded inference of the non-conv steps (assembly/threads-steps.ts): Quantize_QS8 and the residual Add_QS8 /
+// Binary_F32 split by element ranges, Dense_QS8 by 8-column blocks, Transpose (int8 and float) by rows of its first
+// output dim, over 2 and 3 threads, give one thread's output bytes, sample after sample. A synthetic model on odd sizes
+// so the slices are uneven: 21 960 input elements (16·1372 + 8: a partial last 16-element block), an Add of 129 015
+// elements (float: 8 chunks of 16 128 and one of 16 119 on 2 threads), a Dense of 21 columns (two 8-column blocks and 5
+// on the scalar tile), a Transpose of 61 rows over 3 threads. The model is first shown to hold each kind at a size
+// assembly/threads-steps.ts splits, so the comparison runs the split path.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseModelJson } from '../../compiler/frontend/model-json/parse.ts';
@@ -120,9 +121,12 @@ test('int8: Quantize, Transpose, Add and Dense split over 2 and 3 threads give 1
   await sameBytes(bundle);
 });
 
-test('float: Transpose split over 2 and 3 threads gives 1 thread bytes', async () => {
+test('float: Transpose and Add split over 2 and 3 threads give 1 thread bytes', async () => {
   const bundle = compileGraph(synthetic()).bundle;
-  assert.ok(readSteps(bundle).kernel.includes(fb.KernelId.Transpose), 'a Transpose step');
+  const steps = readSteps(bundle);
+  const has = (id: number, min: number) => steps.kernel.some((k, i) => k === id && steps.macs[i]! >= min);
+  assert.ok(steps.kernel.includes(fb.KernelId.Transpose), 'a Transpose step');
+  assert.ok(has(fb.KernelId.Binary_F32, MIN_SPLIT_ELEMS), 'a Binary_F32 step large enough to split');
   await sameBytes(bundle);
 });
 

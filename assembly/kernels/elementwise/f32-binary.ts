@@ -53,9 +53,17 @@ export const OP_PRELU = 6;
 }
 
 /** Dims and strides padded to rank 6 on the left (size 1, stride 0). */
-const dims = new StaticArray<i32>(6);
-const sa = new StaticArray<i32>(6);
-const sb = new StaticArray<i32>(6);
+let dims = new StaticArray<i32>(6);
+let sa = new StaticArray<i32>(6);
+let sb = new StaticArray<i32>(6);
+
+/** Threaded build (assembly/threads.ts): this instance's own dims and strides (the start code's arrays sit at the same
+ *  addresses in every instance: two threads slicing one Binary_F32 would overwrite each other's). */
+export function privateBinaryDims(): void {
+  dims = new StaticArray<i32>(6);
+  sa = new StaticArray<i32>(6);
+  sb = new StaticArray<i32>(6);
+}
 
 export function padTo6(shape: StaticArray<i32>, as: StaticArray<i32>, bs: StaticArray<i32>): void {
   const off = 6 - shape.length;
