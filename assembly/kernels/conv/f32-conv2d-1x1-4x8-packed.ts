@@ -1,10 +1,10 @@
 // Conv2D_F32_P8's pointwise steps (1×1, stride 1, unpadded: a GEMM over the N·H·W pixels) in the simd builds: whole
 // tiles of 4 consecutive pixels × whole 8-channel panels, 8 v128 accumulators, the bias read without a branch (a zero
 // panel when the conv has none) and no partial-sum or partial-tile paths; f32-conv2d-4x8-packed.ts calls it per tile
-// and leaves a short last tile and a partial last panel (Cog mod 8) to tileInterior. 10–12 % faster than tileInterior
-// on MobileNetV2's pointwise shapes in isolation. Layouts (w [G, ceil(Cog/8), 1, 1, Cig, 8]), the summation order
-// (acc = b[co]; ci ascending; then activation) and exactness: f32-conv2d-4x8-packed.ts; bit-identical to it and to
-// refConv2dP8 (test/assembly/conv-pointwise.test.ts).
+// and leaves a partial last panel (Cog mod 8) to tileInterior, a short last tile (1–3 pixels: a 7×7 image's 49th) to
+// tilePointwise1 pixel by pixel. 10–12 % faster than tileInterior on MobileNetV2's pointwise shapes in isolation.
+// Layouts (w [G, ceil(Cog/8), 1, 1, Cig, 8]), the summation order (acc = b[co]; ci ascending; then activation) and
+// exactness: f32-conv2d-4x8-packed.ts; bit-identical to it and to refConv2dP8 (test/assembly/conv-pointwise.test.ts).
 import { activate4 } from '../activation';
 
 // The bias panel of a conv without bias: 8 zeros (+0, what the accumulators start from without one). Read only, so
@@ -84,5 +84,45 @@ export function tilePointwise(
     v128.store(o2 + jb, activate4(a21, act, vlo, vhi), 16);
     v128.store(o3 + jb, activate4(a30, act, vlo, vhi));
     v128.store(o3 + jb, activate4(a31, act, vlo, vhi), 16);
+  }
+}
+
+/** tilePointwise for one pixel (x at x0, outputs at y0): 2 accumulators per panel. The 4-pixel tile would run the pixel
+ *  4 times over (a short tile repeats its last pixel); alone it is bound by its 2 add chains, ~half that tile's time
+ *  per ci (7×7 pointwise convs: 49 pixels, the 13th tile 1 pixel). Same order per output as tilePointwise. */
+export function tilePointwise1(
+  x0: usize,
+  wp: usize,
+  bg: usize,
+  y0: usize,
+  pi: i32,
+  np: i32,
+  Cig: i32,
+  act: i32,
+  lo: f32,
+  hi: f32,
+): void {
+  const panelBytes = (<usize>Cig) << 5;
+  const bStep: usize = bg == 0 ? 0 : 32;
+  const bp = bg == 0 ? ZERO_PANEL : bg + ((<usize>pi) << 5);
+  const o0 = y0 + ((<usize>pi) << 5);
+  const vlo = f32x4.splat(lo),
+    vhi = f32x4.splat(hi);
+  for (let pq = 0; pq < np; pq++) {
+    const bq = bp + <usize>pq * bStep;
+    let a0 = v128.load(bq),
+      a1 = v128.load(bq, 16);
+    let xp = x0;
+    let wq = wp + <usize>pq * panelBytes;
+    for (let i = 0; i < Cig; i++) {
+      const v = v128.load32_splat(xp);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wq)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wq, 16)));
+      xp += 4;
+      wq += 32;
+    }
+    const o = o0 + ((<usize>pq) << 5);
+    v128.store(o, activate4(a0, act, vlo, vhi));
+    v128.store(o, activate4(a1, act, vlo, vhi), 16);
   }
 }

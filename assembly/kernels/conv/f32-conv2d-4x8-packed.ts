@@ -43,7 +43,7 @@ import {
   setKernelRows,
 } from './f32-conv-geometry';
 import { tileBuf, tileInterior, biasLanes, partialSums } from './f32-conv2d-4x8-packed-interior';
-import { tilePointwise } from './f32-conv2d-1x1-4x8-packed';
+import { tilePointwise, tilePointwise1 } from './f32-conv2d-1x1-4x8-packed';
 
 const L1_PANEL_BYTES: i32 = 16384;
 // A group's panels up to this size stay in L1 whole: each tile then runs all of them (x of its pixels read once,
@@ -110,8 +110,8 @@ export function conv2dF32P8(
             oh = (t0 % (OH * OW)) / OW,
             ow = t0 % OW;
           if (pointwise) {
-            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole tiles × whole panels on tilePointwise (kh 1:
-            // one kernel-row chunk, so every sum starts from the bias there)
+            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole panels on tilePointwise (4 pixels) or, for a
+            // short last tile, tilePointwise1 per pixel (kh 1: one kernel-row chunk, so every sum starts from the bias)
             const xs = (<usize>Ci) << 2,
               ys = (<usize>Co) << 2;
             const whole = min(np, (Cog >> 3) - pi),
@@ -120,8 +120,13 @@ export function conv2dF32P8(
               const q = min(4, tEnd - t);
               const x0 = xg + <usize>t * xs,
                 y0 = yg + <usize>t * ys;
-              const done = q == 4 ? whole : 0;
-              if (done > 0) tilePointwise(x0, xs, wp, bg, y0, ys, pi, done, Cig, act, gLo, gHi);
+              if (whole > 0) {
+                if (q == 4) tilePointwise(x0, xs, wp, bg, y0, ys, pi, whole, Cig, act, gLo, gHi);
+                else
+                  for (let k = 0; k < q; k++)
+                    tilePointwise1(x0 + <usize>k * xs, wp, bg, y0 + <usize>k * ys, pi, whole, Cig, act, gLo, gHi);
+              }
+              const done = whole;
               if (done == np) continue;
               const d1 = <usize>min(1, q - 1),
                 d2 = <usize>min(2, q - 1),
