@@ -1,8 +1,9 @@
 // Conv2D_F32_P8 on pointwise convs (1×1, stride 1, unpadded), where the simd builds run whole 4-pixel tiles × whole
-// 8-channel panels on conv/f32-conv2d-1x1-4x8-packed.ts and the rest on tileInterior: pixel counts and channel counts
-// at, below and above the tile (4 pixels, 8 and 16 channels), groups, bias or none, no activation / Relu / Relu6 /
-// Clip, the three weight-size loop orders (a group's panels ≤ 32 KiB, ≤ 256 KiB, bigger). Every build and the
-// reference twin refConv2dP8 agree bit for bit (runAll), and the sums match float64 within 1e-5 of their magnitude.
+// 8-channel panels (pairs of panels as 2 × 16) on conv/f32-conv2d-1x1-4x8-packed.ts (a short last tile pixel by pixel
+// there) and the rest on tileInterior: pixel counts and channel counts at, below and above the tile (4 pixels, 8 and
+// 16 channels), groups, bias or none, no activation / Relu / Relu6 / Clip, the three weight-size loop orders (a group's
+// panels ≤ 32 KiB, ≤ 256 KiB, bigger). Every build and the reference twin refConv2dP8 agree bit for bit (runAll), and
+// the sums match float64 within 1e-5 of their magnitude.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertClose, fb, makeBundle, randF32, rng, runAll } from './harness.ts';
@@ -108,6 +109,28 @@ test('pointwise P8: pixels × output channels around the 4×8 tile, every activa
     }
 });
 
+test('pointwise P8: a short last tile (1–3 pixels) per pixel on tilePointwise1, whole and partial panels', async () => {
+  let seed = 300;
+  const acts = [NONE, RELU, RELU6, CLIP];
+  for (const px of [1, 2, 3, 6, 10, 11, 49])
+    for (const co of [8, 16, 23, 40, 41]) {
+      const ci = [1, 4, 9, 24][seed % 4]!;
+      await checkPointwise(
+        { n: 1, h: 1, w: px, ci, co, groups: 1, bias: seed % 3 !== 1, act: acts[seed % 4]! },
+        seed++,
+      );
+    }
+  // 7×7 images, 49 pixels: each of the three weight-size loop orders ends on a 1-pixel tile; two images: 2 pixels
+  const cases: Case[] = [
+    { n: 1, h: 7, w: 7, ci: 24, co: 48, groups: 1, bias: true, act: RELU6 },
+    { n: 2, h: 7, w: 7, ci: 16, co: 34, groups: 2, bias: false, act: CLIP },
+    { n: 1, h: 7, w: 7, ci: 100, co: 96, groups: 1, bias: true, act: RELU6 },
+    { n: 1, h: 7, w: 7, ci: 264, co: 260, groups: 1, bias: true, act: NONE },
+  ];
+  for (const c of cases) await checkPointwise(c, seed++);
+  assert.ok(cases.length > 0);
+});
+
 test('pointwise P8: images and rows as one pixel row, groups, the three weight-size loop orders', async () => {
   const cases: Case[] = [
     { n: 2, h: 3, w: 5, ci: 16, co: 24, groups: 1, bias: true, act: RELU6 },
@@ -118,6 +141,9 @@ test('pointwise P8: images and rows as one pixel row, groups, the three weight-s
     { n: 1, h: 5, w: 7, ci: 96, co: 100, groups: 1, bias: true, act: RELU6 },
     { n: 1, h: 3, w: 7, ci: 260, co: 264, groups: 1, bias: true, act: NONE },
     { n: 1, h: 1, w: 10, ci: 300, co: 250, groups: 1, bias: false, act: RELU },
+    // pairs of panels (2 pixels × 16 channels) in the pixel-block and the big-weights orders ending on a lone panel
+    { n: 1, h: 5, w: 7, ci: 120, co: 136, groups: 1, bias: true, act: RELU6 },
+    { n: 1, h: 3, w: 5, ci: 290, co: 232, groups: 1, bias: true, act: CLIP },
   ];
   let seed = 500;
   for (const c of cases) await checkPointwise(c, seed++);

@@ -8,10 +8,10 @@
 // so their sums never see it. A kernel row whose taps are all in bounds for the 4 pixels of an ungrouped, undilated
 // conv is one loop over KW·Ci contiguous floats (pointwise convs: a GEMM over the N·H·W pixels). Loop order by the
 // size of a group's weights: ≤ 32 KiB tile → every panel; ≤ 256 KiB pixel blocks (x and y in L2) → panel →
-// kernel-row chunk → tiles; bigger: panel → chunk → all tiles. The scalar build runs f32-conv2d-4x8-packed-scalar.ts.
-// Both builds are bit-identical to refConv2dP8 (assembly/reference/conv.ts) and to Conv2D_F32.
-// The unchecked tile and the partial-tile scratch: f32-conv2d-4x8-packed-interior.ts; pointwise whole tiles:
-// f32-conv2d-1x1-4x8-packed.ts.
+// kernel-row chunk → tiles; bigger: panel → chunk → all tiles (pointwise: a pair of panels where it says panel). The
+// scalar build runs f32-conv2d-4x8-packed-scalar.ts. Both builds are bit-identical to refConv2dP8
+// (assembly/reference/conv.ts) and to Conv2D_F32. The unchecked tile and the partial-tile scratch:
+// f32-conv2d-4x8-packed-interior.ts; pointwise whole tiles: f32-conv2d-1x1-4x8-packed.ts.
 import { StepParams } from '../../bundle/model';
 import { activate4 } from '../activation';
 import { conv2dF32P8Scalar } from './f32-conv2d-4x8-packed-scalar';
@@ -43,7 +43,7 @@ import {
   setKernelRows,
 } from './f32-conv-geometry';
 import { tileBuf, tileInterior, biasLanes, partialSums } from './f32-conv2d-4x8-packed-interior';
-import { tilePointwise } from './f32-conv2d-1x1-4x8-packed';
+import { tilePointwise, tilePointwise1 } from './f32-conv2d-1x1-4x8-packed';
 
 const L1_PANEL_BYTES: i32 = 16384;
 // A group's panels up to this size stay in L1 whole: each tile then runs all of them (x of its pixels read once,
@@ -90,7 +90,8 @@ export function conv2dF32P8(
   const gStrideW = <usize>P * panelBytes;
   const T = N * OH * OW;
   const inner = gStrideW <= L1_WEIGHT_BYTES;
-  const np = inner ? P : 1;
+  // panels per sweep: all (weights in L1), else 1, or 2 for a pointwise conv (tilePointwise's 2 pixels × 2 panels tile)
+  const np = inner ? P : pointwise ? min(2, P) : 1;
   const rowsPerChunk = inner ? p.kh : max(1, L1_PANEL_BYTES / (p.kw * Cig * 32));
   // weights that fit L2 sweep blocks of pixels whose x and y stay in L2 too
   const B =
@@ -102,6 +103,7 @@ export function conv2dF32P8(
       const yg = y + ((<usize>(g * Cog)) << 2);
       const bg: usize = b == 0 ? 0 : b + ((<usize>(g * Cog)) << 2);
       for (let pi = 0; pi < P; pi += np) {
+        const nq = min(np, P - pi); // a pair of pointwise panels may end on one
         const wp = w + <usize>g * gStrideW + <usize>pi * panelBytes;
         for (let k0 = 0; k0 < p.kh; k0 += rowsPerChunk) {
           setKernelRows(k0, min(k0 + rowsPerChunk, p.kh), p.kh);
@@ -110,19 +112,24 @@ export function conv2dF32P8(
             oh = (t0 % (OH * OW)) / OW,
             ow = t0 % OW;
           if (pointwise) {
-            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole tiles × whole panels on tilePointwise (kh 1:
-            // one kernel-row chunk, so every sum starts from the bias there)
+            // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole panels on tilePointwise (4 pixels) or, for a
+            // short last tile, tilePointwise1 per pixel (kh 1: one kernel-row chunk, so every sum starts from the bias)
             const xs = (<usize>Ci) << 2,
               ys = (<usize>Co) << 2;
-            const whole = min(np, (Cog >> 3) - pi),
+            const whole = min(nq, (Cog >> 3) - pi),
               act = gLast ? gAct : 0;
             for (let t = t0; t < tEnd; t += 4) {
               const q = min(4, tEnd - t);
               const x0 = xg + <usize>t * xs,
                 y0 = yg + <usize>t * ys;
-              const done = q == 4 ? whole : 0;
-              if (done > 0) tilePointwise(x0, xs, wp, bg, y0, ys, pi, done, Cig, act, gLo, gHi);
-              if (done == np) continue;
+              if (whole > 0) {
+                if (q == 4) tilePointwise(x0, xs, wp, bg, y0, ys, pi, whole, Cig, act, gLo, gHi);
+                else
+                  for (let k = 0; k < q; k++)
+                    tilePointwise1(x0 + <usize>k * xs, wp, bg, y0 + <usize>k * ys, pi, whole, Cig, act, gLo, gHi);
+              }
+              const done = whole;
+              if (done == nq) continue;
               const d1 = <usize>min(1, q - 1),
                 d2 = <usize>min(2, q - 1),
                 d3 = <usize>(q - 1);
@@ -138,14 +145,14 @@ export function conv2dF32P8(
                 y0 + d2 * ys,
                 y0 + d3 * ys,
                 pi + done,
-                np - done,
+                nq - done,
                 q,
               );
             }
             continue;
           }
           for (let t = t0; t < tEnd; t += 4) {
-            tile4x8(xg, wp, bg, yg, t, min(4, tEnd - t), pi, np, n, oh, ow);
+            tile4x8(xg, wp, bg, yg, t, min(4, tEnd - t), pi, nq, n, oh, ow);
             ow += 4;
             while (ow >= OW) {
               ow -= OW;
