@@ -450,19 +450,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 2 * cs; yp += 2 * cs;
     }
-    if (i < cnt) {
-      const r1 = r0 + rs, r2 = r1 + rs;
-      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
-      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
-      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
-      const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
-      v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
-    }
+    if (i < cnt)
+      dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
+               mlo, mhi, k, sh, fmax, zv, hlo, hhi);
   }
 }
 
@@ -505,20 +495,30 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 4 * cs; yp += 2 * cs;
     }
-    if (i < cnt) {
-      const r1 = r0 + rs, r2 = r1 + rs;
-      const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
-      const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
-      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-      let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
-      lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
-      const h = rq8(rq, lo, hi, mlo, mhi, k, sh, k, k, hlo, hhi);
-      v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
-    }
+    if (i < cnt)
+      dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
+               mlo, mhi, k, sh, k, k, hlo, hhi);
   }
+}
+
+/** The last odd pixel of dw3x3Run2 and dw3x3Run2s2 (input at r0, output at yp): one pixel alone, taps paired 0+3,
+ * 1+4, 2+5, 6+7 against the pre-interleaved weights, then tap 8, requantised as rq8. */
+// @ts-ignore: decorator
+@inline function dwPixel1(rq: i32, r0: usize, rs: usize, cs: usize, yp: usize, v03l: v128, v03h: v128, v14l: v128,
+                          v14h: v128, v25l: v128, v25h: v128, v67l: v128, v67h: v128, w8: v128, v8l: v128, v8h: v128,
+                          blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
+                          hlo: v128, hhi: v128): void {
+  const r1 = r0 + rs, r2 = r1 + rs;
+  const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
+  const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
+  const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+  let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
+  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
+  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+  lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
+  const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
+  v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
 }
 
 /** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
