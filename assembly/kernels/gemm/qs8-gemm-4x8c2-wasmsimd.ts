@@ -2,9 +2,10 @@
 // rest through qs8-gemm-2x2-scalar.ts): y[m, n] = requant(qc.bias[n] + Σk a[m,k]·w[n,k]). a i8 [M, lda] (first K
 // used), packed w i8: blocks of 8 columns [Kp/2][8][2] (Kp = K rounded up to 2; per k pair the 8 columns' two
 // weights side by side, zero past K; compiler/kernels/pack.ts), qc i32 [3, qcStride] (bias with −zp_in·Σw folded
-// in, multiplier, shift), y i8 rows of ldy bytes. 4 rows of a widened once into an i16 panel [Kp/2][4][2] (rows
-// interleaved per k pair, 16 bytes, like a weight block's 16 bytes per k pair), per k pair a 4-byte splat per row,
-// two widening weight loads and i32x4.dot_i16x8_s into 4 columns; the accumulators are 4 consecutive columns,
+// in, multiplier, shift), y i8 rows of ldy bytes. Rows are widened to i16 in row blocks (as many 4-row tiles
+// [Kp/2][4][2] as fit 128 KiB, rows interleaved per k pair, 16 bytes), and per row block each 8-column weight block
+// is widened once to i16 [Kp/2][8][2] (32 bytes per k pair), which every tile of the block then runs over: per k pair
+// a 4-byte splat per row, two plain weight loads and i32x4.dot_i16x8_s into 8 accumulators of 4 consecutive columns,
 // started at the bias, requantised two rows at a time (one i8x16 narrowing, two 8-byte stores); when every channel
 // shares one shift in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
@@ -14,26 +15,51 @@ import { requant4, requant4At, requantFp32v, qcAt } from './qs8-requant';
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
 
-/** The i16 panel: static for K ≤ 4096; a longer K takes one heap block, kept for later runs. */
+/** The i16 buffers. The one-row tiles' row panel (qs8-gemm-1x8c2-wasmsimd.ts, Kp·2 bytes): static 8 KiB, a longer
+ *  K takes a heap block, kept. This tile's: a row block of row tiles (Kp·8 bytes each, as many as fit ROW_BLOCK_BYTES,
+ *  at least one) and one 8-column block's weights widened (Kp·16 bytes), heap blocks made on the first call (static,
+ *  they would push the simd builds' data past their 2 initial pages) and kept; a longer K takes new ones. Row blocks
+ *  of 2^17 and 2^19 bytes ran alike on int8 MobileNetV2, 2^15 1 % slower (the 7² project layers, K = 960, 5 %);
+ *  test/assembly/qs8-gemm-row-blocks.test.ts picks its K from 2^17. */
 const STATIC_K = 4096;
-const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(4 * STATIC_K * 2, 16) : 0;
+const ROW_BLOCK_BYTES = 1 << 17;
+const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(STATIC_K << 1, 16) : 0;
 let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
+let rowBlock: usize = 0;
+let rowBlockBytes: i32 = 0;
+let wide: usize = 0;
+let wideK: i32 = 0;
 
-/** Threaded build (assembly/threads.ts): a worker instance packs into a panel of its own heap, not the static one. */
+/** 16-byte aligned heap block of `bytes`. */
+function alignedBlock(bytes: i32): usize {
+  return (heap.alloc(<usize>bytes + 16) + 15) & ~(<usize>15);
+}
+
+/** Threaded build (assembly/threads.ts): a worker instance packs into buffers of its own heap, not the static one
+ *  (the others are made on its first call, in its heap). */
 export function privatePanel(): void {
-  panel = (heap.alloc(<usize>(STATIC_K << 3) + 16) + 15) & ~(<usize>15);
+  panel = alignedBlock(STATIC_K << 1);
 }
 
-function ensurePanel(Kp: i32): void {
-  if (Kp <= panelK) return;
-  panel = (heap.alloc(<usize>(Kp << 3) + 16) + 15) & ~(<usize>15);
-  panelK = Kp;
+/** This tile's buffers for Kp. */
+function ensureBlocks(Kp: i32): void {
+  if (Kp << 3 > rowBlockBytes) {
+    rowBlockBytes = max(Kp << 3, ROW_BLOCK_BYTES);
+    rowBlock = alignedBlock(rowBlockBytes);
+  }
+  if (Kp > wideK) {
+    wideK = max(Kp, STATIC_K);
+    wide = alignedBlock(wideK << 4);
+  }
 }
 
-/** The i16 panel (Kp·8 bytes) for Kp, shared with qs8-gemm-1x8c2-wasmsimd.ts's one-row panel (Kp·2 bytes). */
+/** The one-row tiles' i16 row panel (Kp·2 bytes). */
 export function i16Panel(Kp: i32): usize {
-  ensurePanel(Kp);
+  if (Kp > panelK) {
+    panel = alignedBlock(Kp << 1);
+    panelK = Kp;
+  }
   return panel;
 }
 
@@ -106,7 +132,7 @@ export function gemmQs8Simd4x8c2<R>(
   lo: i32,
   hi: i32,
 ): void {
-  ensurePanel((K + 1) & ~1);
+  ensureBlocks((K + 1) & ~1);
   const fs = uniformShift<R>(qc, qcStride, N8);
   // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
@@ -123,8 +149,8 @@ type EpiHighClamp = u32;
 const EPI_GENERAL = 1,
   EPI_HIGH_CLAMP = 4;
 
-/** Rows m..m+3 of a widened into the panel [Kp/2][4][2] (rows past M repeat the last row; zero past K). */
-function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32): void {
+/** Rows m..m+3 of a widened into a row tile [Kp/2][4][2] at d0 (rows past M repeat the last row; zero past K). */
+function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize): void {
   const r0 = a + <usize>m * <usize>lda;
   let r1 = r0 + <usize>lda,
     r2 = r1 + <usize>lda,
@@ -146,19 +172,27 @@ function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32): void {
       t1 = v128.shuffle<i32>(q2, q3, 0, 4, 1, 5);
     const t2 = v128.shuffle<i32>(q0, q1, 2, 6, 3, 7),
       t3 = v128.shuffle<i32>(q2, q3, 2, 6, 3, 7);
-    const d = panel + ((<usize>k) << 3);
+    const d = d0 + ((<usize>k) << 3);
     v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
     v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
     v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
     v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
   }
   for (; k < Kp; k++) {
-    const d = panel + ((<usize>(k >> 1)) << 4) + ((<usize>(k & 1)) << 1);
+    const d = d0 + ((<usize>(k >> 1)) << 4) + ((<usize>(k & 1)) << 1);
     const inK = k < K;
     store<i16>(d, inK ? <i16>load<i8>(r0 + <usize>k) : 0);
     store<i16>(d, inK ? <i16>load<i8>(r1 + <usize>k) : 0, 4);
     store<i16>(d, inK ? <i16>load<i8>(r2 + <usize>k) : 0, 8);
     store<i16>(d, inK ? <i16>load<i8>(r3 + <usize>k) : 0, 12);
+  }
+}
+
+/** One 8-column weight block [Kp/2][8][2] i8 (bytes = Kp·8) widened to i16 at d (Kp·16 bytes). */
+function widenBlock(q: usize, bytes: usize, d: usize): void {
+  for (let o: usize = 0; o < bytes; o += 16) {
+    v128.store(d + (o << 1), v128.load8x8_s(q + o));
+    v128.store(d + (o << 1), v128.load8x8_s(q + o, 8), 16);
   }
 }
 
@@ -234,7 +268,7 @@ function rows4<R, E>(
 ): void {
   const epi = sizeof<E>();
   const Kp = (K + 1) & ~1;
-  const blockBytes = <usize>(Kp << 3);
+  const tileBytes = <usize>(Kp << 3);
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),
@@ -242,102 +276,104 @@ function rows4<R, E>(
   const fmin = f32x4.splat(<f32>(lo - zp)),
     fmax = f32x4.splat(<f32>(hi - zp)),
     zv = i32x4.splat(zp);
-  // panel [Kp/2][4 rows][2] i16: per k pair 16 bytes, like a weight block's 16 bytes per k pair, so one
-  // offset walks both and every row's splat is a constant offset
-  const pe = panel + <usize>(Kp << 3);
-  for (let m = 0; m < M; m += 4) {
-    widen4(a, lda, M, m, K, Kp);
-    // rows past M (repeats of the last row, so the same bytes) store over the last row: no branch per store
-    const y0 = y + <usize>m * <usize>ldy;
-    const yl = y + <usize>(M - 1) * <usize>ldy;
-    const y1 = m + 1 < M ? y0 + <usize>ldy : yl,
-      y2 = m + 2 < M ? y0 + <usize>(2 * ldy) : yl,
-      y3 = m + 3 < M ? y0 + <usize>(3 * ldy) : yl;
+  // row tiles [Kp/2][4 rows][2] i16: per k pair 16 bytes, the splat of every row a constant offset; as many tiles
+  // as fit the panel form a row block, and every 8-column block's weights are widened once per row block
+  const rowsPerBlock = (rowBlockBytes / (Kp << 3)) << 2;
+  for (let mb = 0; mb < M; mb += rowsPerBlock) {
+    const me = min(M, mb + rowsPerBlock);
+    for (let m = mb; m < me; m += 4) widen4(a, lda, M, m, K, Kp, rowBlock + <usize>((m - mb) >> 2) * tileBytes);
+    const we = wide + (tileBytes << 1);
     for (let n = 0; n < N8; n += 8) {
-      // accumulators start at the bias (columns n..n+7 are all below N here)
+      widenBlock(w + <usize>(n >> 3) * tileBytes, tileBytes, wide);
       const b0 = v128.load(qc + ((<usize>n) << 2)),
         b1 = v128.load(qc + ((<usize>n) << 2), 16);
-      let c00 = b0,
-        c01 = b1,
-        c10 = b0,
-        c11 = b1,
-        c20 = b0,
-        c21 = b1,
-        c30 = b0,
-        c31 = b1;
-      // two pointers stepped by 16 and two widening 8-byte weight loads (columns 0–3, 4–7) per k pair:
-      // measured ~10 % faster than one 16-byte load + extend_low/high and base + offset addressing
-      let q = w + <usize>(n >> 3) * blockBytes,
-        p = panel;
-      while (p < pe) {
-        const wl = v128.load8x8_s(q),
-          wh = v128.load8x8_s(q, 8);
-        const x0 = v128.load32_splat(p);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
-        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
-        const x1 = v128.load32_splat(p, 4);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
-        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
-        const x2 = v128.load32_splat(p, 8);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
-        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
-        const x3 = v128.load32_splat(p, 12);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
-        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
-        q += 16;
-        p += 16;
+      let p = rowBlock;
+      for (let m = mb; m < me; m += 4) {
+        // accumulators start at the bias (columns n..n+7 are all below N here)
+        let c00 = b0,
+          c01 = b1,
+          c10 = b0,
+          c11 = b1,
+          c20 = b0,
+          c21 = b1,
+          c30 = b0,
+          c31 = b1;
+        // i16 weights: two plain loads per k pair (a widening load costs V8 a vector op besides the load: the loop
+        // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident)
+        let q = wide;
+        while (q < we) {
+          const wl = v128.load(q),
+            wh = v128.load(q, 16);
+          const x0 = v128.load32_splat(p);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+          const x1 = v128.load32_splat(p, 4);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+          const x2 = v128.load32_splat(p, 8);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+          const x3 = v128.load32_splat(p, 12);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+          q += 32;
+          p += 16;
+        }
+        const mp = qc + ((<usize>(qcStride + n)) << 2);
+        const m0 = v128.load(mp),
+          m1 = v128.load(mp, 16);
+        const v01 = requantRows2<R>(
+          epi,
+          c00,
+          c01,
+          c10,
+          c11,
+          qc,
+          qcStride,
+          n,
+          m0,
+          m1,
+          rz,
+          t,
+          lo8,
+          hi8,
+          fmin,
+          fmax,
+          zv,
+          zp,
+          lo,
+          hi,
+        );
+        const v23 = requantRows2<R>(
+          epi,
+          c20,
+          c21,
+          c30,
+          c31,
+          qc,
+          qcStride,
+          n,
+          m0,
+          m1,
+          rz,
+          t,
+          lo8,
+          hi8,
+          fmin,
+          fmax,
+          zv,
+          zp,
+          lo,
+          hi,
+        );
+        // rows past M (repeats of the last row, so the same bytes) store over the last row: no branch per store
+        const y0 = y + <usize>m * <usize>ldy + <usize>n;
+        const yl = y + <usize>(M - 1) * <usize>ldy + <usize>n;
+        v128.store64_lane(y0, v01, 0);
+        v128.store64_lane(m + 1 < M ? y0 + <usize>ldy : yl, v01, 1);
+        v128.store64_lane(m + 2 < M ? y0 + <usize>(2 * ldy) : yl, v23, 0);
+        v128.store64_lane(m + 3 < M ? y0 + <usize>(3 * ldy) : yl, v23, 1);
       }
-      const mp = qc + ((<usize>(qcStride + n)) << 2);
-      const m0 = v128.load(mp),
-        m1 = v128.load(mp, 16);
-      const v01 = requantRows2<R>(
-        epi,
-        c00,
-        c01,
-        c10,
-        c11,
-        qc,
-        qcStride,
-        n,
-        m0,
-        m1,
-        rz,
-        t,
-        lo8,
-        hi8,
-        fmin,
-        fmax,
-        zv,
-        zp,
-        lo,
-        hi,
-      );
-      const v23 = requantRows2<R>(
-        epi,
-        c20,
-        c21,
-        c30,
-        c31,
-        qc,
-        qcStride,
-        n,
-        m0,
-        m1,
-        rz,
-        t,
-        lo8,
-        hi8,
-        fmin,
-        fmax,
-        zv,
-        zp,
-        lo,
-        hi,
-      );
-      v128.store64_lane(y0 + <usize>n, v01, 0);
-      v128.store64_lane(y1 + <usize>n, v01, 1);
-      v128.store64_lane(y2 + <usize>n, v23, 0);
-      v128.store64_lane(y3 + <usize>n, v23, 1);
     }
   }
 }
