@@ -16,42 +16,40 @@ import { requant4, requant4At, requantFp32v, qcAt } from './qs8-requant';
 export const QS8_SIMD_PANEL_K = 1 << 20;
 
 /** The i16 buffers. The one-row tiles' row panel (qs8-gemm-1x8c2-wasmsimd.ts, Kp·2 bytes): static 8 KiB, a longer
- *  K takes a heap block, kept. This tile's: a row block of row tiles (Kp·8 bytes each, as many as fit ROW_BLOCK_BYTES,
- *  at least one) and one 8-column block's weights widened (Kp·16 bytes), heap blocks made on the first call (static,
- *  they would push the simd builds' data past their 2 initial pages) and kept; a longer K takes new ones. Row blocks
- *  of 2^17 and 2^19 bytes ran alike on int8 MobileNetV2, 2^15 1 % slower (the 7² project layers, K = 960, 5 %);
- *  test/assembly/qs8-gemm-row-blocks.test.ts picks its K from 2^17. */
+ *  K takes a heap block, kept. This tile's: a row block of 4-row tiles (Kp·8 bytes each, as many as fit
+ *  ROW_BLOCK_BYTES, at least one; a heap block made on the first call, kept, a longer K takes a new one) and one
+ *  8-column block's weights widened (Kp·16 bytes, static 16 KiB). Weights are widened for row blocks of at least
+ *  WIDE_MIN_TILES tiles and Kp ≤ WIDE_MAX_K (the widened block a third of a 48 KiB L1 at most); other row blocks run
+ *  on the i8 weights. Row blocks of 2^17 and 2^19 bytes ran alike on int8 MobileNetV2, 2^15 1 % slower (the 7²
+ *  project layers, K = 960, 5 %); test/assembly/qs8-gemm-row-blocks.test.ts picks its K from these constants. */
 const STATIC_K = 4096;
 const ROW_BLOCK_BYTES = 1 << 17;
+const WIDE_MIN_TILES = 3;
+const WIDE_MAX_K = 1024;
 const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(STATIC_K << 1, 16) : 0;
 let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
 let rowBlock: usize = 0;
 let rowBlockBytes: i32 = 0;
-let wide: usize = 0;
-let wideK: i32 = 0;
+let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_MAX_K << 4, 16) : 0;
 
 /** 16-byte aligned heap block of `bytes`. */
 function alignedBlock(bytes: i32): usize {
   return (heap.alloc(<usize>bytes + 16) + 15) & ~(<usize>15);
 }
 
-/** Threaded build (assembly/threads.ts): a worker instance packs into buffers of its own heap, not the static one
- *  (the others are made on its first call, in its heap). */
+/** Threaded build (assembly/threads.ts): a worker instance packs into buffers of its own heap, not the static ones
+ *  (its row block is made on its first call, in its heap). */
 export function privatePanel(): void {
   panel = alignedBlock(STATIC_K << 1);
+  wide = alignedBlock(WIDE_MAX_K << 4);
 }
 
-/** This tile's buffers for Kp. */
-function ensureBlocks(Kp: i32): void {
-  if (Kp << 3 > rowBlockBytes) {
-    rowBlockBytes = max(Kp << 3, ROW_BLOCK_BYTES);
-    rowBlock = alignedBlock(rowBlockBytes);
-  }
-  if (Kp > wideK) {
-    wideK = max(Kp, STATIC_K);
-    wide = alignedBlock(wideK << 4);
-  }
+/** This tile's row block for Kp. */
+function ensureRowBlock(Kp: i32): void {
+  if (Kp << 3 <= rowBlockBytes) return;
+  rowBlockBytes = max(Kp << 3, ROW_BLOCK_BYTES);
+  rowBlock = alignedBlock(rowBlockBytes);
 }
 
 /** The one-row tiles' i16 row panel (Kp·2 bytes). */
@@ -132,7 +130,7 @@ export function gemmQs8Simd4x8c2<R>(
   lo: i32,
   hi: i32,
 ): void {
-  ensureBlocks((K + 1) & ~1);
+  ensureRowBlock((K + 1) & ~1);
   const fs = uniformShift<R>(qc, qcStride, N8);
   // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
@@ -277,14 +275,21 @@ function rows4<R, E>(
     fmax = f32x4.splat(<f32>(hi - zp)),
     zv = i32x4.splat(zp);
   // row tiles [Kp/2][4 rows][2] i16: per k pair 16 bytes, the splat of every row a constant offset; as many tiles
-  // as fit the panel form a row block, and every 8-column block's weights are widened once per row block
-  const rowsPerBlock = (rowBlockBytes / (Kp << 3)) << 2;
+  // as fit the row block buffer form a row block, and every 8-column block's weights are widened once per row block.
+  // Where no block would be widened, one tile per block: the tile's panel stays in L1 while the weights stream by.
+  const canWiden = Kp <= WIDE_MAX_K && M > (WIDE_MIN_TILES - 1) << 2;
+  const rowsPerBlock = canWiden ? (rowBlockBytes / (Kp << 3)) << 2 : 4;
   for (let mb = 0; mb < M; mb += rowsPerBlock) {
     const me = min(M, mb + rowsPerBlock);
     for (let m = mb; m < me; m += 4) widen4(a, lda, M, m, K, Kp, rowBlock + <usize>((m - mb) >> 2) * tileBytes);
     const we = wide + (tileBytes << 1);
+    // a row block of few tiles reads each weight block too few times to repay widening it (Dense 4×2048→1024 1.3×
+    // slower widened, 8×2048→1024 1.13×, 16×512→512 1.0)
+    const widened = canWiden && me - mb > (WIDE_MIN_TILES - 1) << 2;
     for (let n = 0; n < N8; n += 8) {
-      widenBlock(w + <usize>(n >> 3) * tileBytes, tileBytes, wide);
+      const wb = w + <usize>(n >> 3) * tileBytes,
+        wbe = wb + tileBytes;
+      if (widened) widenBlock(wb, tileBytes, wide);
       const b0 = v128.load(qc + ((<usize>n) << 2)),
         b1 = v128.load(qc + ((<usize>n) << 2), 16);
       let p = rowBlock;
@@ -298,26 +303,49 @@ function rows4<R, E>(
           c21 = b1,
           c30 = b0,
           c31 = b1;
-        // i16 weights: two plain loads per k pair (a widening load costs V8 a vector op besides the load: the loop
-        // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident)
-        let q = wide;
-        while (q < we) {
-          const wl = v128.load(q),
-            wh = v128.load(q, 16);
-          const x0 = v128.load32_splat(p);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
-          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
-          const x1 = v128.load32_splat(p, 4);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
-          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
-          const x2 = v128.load32_splat(p, 8);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
-          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
-          const x3 = v128.load32_splat(p, 12);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
-          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
-          q += 32;
-          p += 16;
+        if (widened) {
+          // i16 weights: two plain loads per k pair (a widening load costs V8 a vector op besides the load: the loop
+          // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident)
+          let q = wide;
+          while (q < we) {
+            const wl = v128.load(q),
+              wh = v128.load(q, 16);
+            const x0 = v128.load32_splat(p);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+            const x1 = v128.load32_splat(p, 4);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+            const x2 = v128.load32_splat(p, 8);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+            const x3 = v128.load32_splat(p, 12);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+            q += 32;
+            p += 16;
+          }
+        } else {
+          // the i8 weights, two widening 8-byte loads per k pair
+          let q = wb;
+          while (q < wbe) {
+            const wl = v128.load8x8_s(q),
+              wh = v128.load8x8_s(q, 8);
+            const x0 = v128.load32_splat(p);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+            const x1 = v128.load32_splat(p, 4);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+            const x2 = v128.load32_splat(p, 8);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+            const x3 = v128.load32_splat(p, 12);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+            q += 16;
+            p += 16;
+          }
         }
         const mp = qc + ((<usize>(qcStride + n)) << 2);
         const m0 = v128.load(mp),
