@@ -25,7 +25,7 @@ export function gemmQs8Simd1x8c2<R>(
 ): void {
   const Kp = (K + 1) & ~1;
   const blockBytes = <usize>(Kp << 3);
-  // the 4×8 tile's panel, Kp·8 bytes: this tile uses its first Kp·2
+  // the one-row tiles' i16 panel (qs8-gemm-4x8c2-wasmsimd.ts i16Panel), Kp·2 bytes
   const panel = i16Panel(Kp);
   const fs = uniformShift<R>(qc, qcStride, N8);
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);

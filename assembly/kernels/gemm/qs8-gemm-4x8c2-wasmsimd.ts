@@ -4,8 +4,9 @@
 // weights side by side, zero past K; compiler/kernels/pack.ts), qc i32 [3, qcStride] (bias with −zp_in·Σw folded
 // in, multiplier, shift), y i8 rows of ldy bytes. Rows are widened to i16 in row blocks (as many 4-row tiles
 // [Kp/2][4][2] as fit 128 KiB, rows interleaved per k pair, 16 bytes), and per row block each 8-column weight block
-// is widened once to i16 [Kp/2][8][2] (32 bytes per k pair), which every tile of the block then runs over: per k pair
-// a 4-byte splat per row, two plain weight loads and i32x4.dot_i16x8_s into 8 accumulators of 4 consecutive columns,
+// is widened once to i16 [Kp/2][8][2] (32 bytes per k pair), which every tile of the block then runs over (blocks of
+// ≥ 3 tiles, Kp ≤ 1024; else the i8 weights, two widening loads per k pair, one tile per block): per k pair a 4-byte
+// splat per row, two plain weight loads and i32x4.dot_i16x8_s into 8 accumulators of 4 consecutive columns,
 // started at the bias, requantised two rows at a time (one i8x16 narrowing, two 8-byte stores); when every channel
 // shares one shift in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
