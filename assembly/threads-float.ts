@@ -51,15 +51,18 @@ export function runFloatSlice(m: Model, s: StepInfo, t: i32, T: i32, q: StepPara
     Co = os[3];
   if (s.kernel == K_CONV2D_P8 && isPointwise(p)) {
     const M = sh[0] * H * W;
-    if (M == 1 && p.groups == 1) {
-      // one pixel (a Dense lowered to a 1×1 conv): its panels, each K·32 contiguous bytes of w and 8 outputs
+    if (p.groups == 1 && <u64>Ci * <u64>Co > <u64>M * <u64>(Ci + Co)) {
+      // more weights than pixels' inputs and outputs (a Dense lowered to a 1×1 conv of one pixel, MobileNetV2's 7×7
+      // layers): its 8-channel panels, each Ci·32 contiguous bytes of w, so each thread reads 1/T of the weights (by
+      // pixels, each thread read them all: 1.6 MB for the 7×7 320→1280 conv) and writes its channels of every pixel
       const P = (Co + 7) >> 3;
       const p0 = sliceAt(P, t, T, 1),
         p1 = sliceAt(P, t + 1, T, 1);
       if (p1 <= p0) return;
       const at = (<usize>p0) << 5;
       const wp = w + <usize>p0 * ((<usize>Ci) << 5);
-      conv2dF32P8(x.ptr, wp, b == 0 ? 0 : b + at, y.ptr + at, 1, 1, 1, Ci, 1, 1, min(Co, p1 << 3) - (p0 << 3), 1, p);
+      const n = min(Co, p1 << 3) - (p0 << 3);
+      conv2dF32P8(x.ptr, wp, b == 0 ? 0 : b + at, y.ptr + at, 1, 1, M, Ci, 1, M, n, 1, p, Co);
       return;
     }
     const r0 = sliceAt(M, t, T, 4),

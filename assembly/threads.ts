@@ -68,6 +68,10 @@ const REGION_BYTES: usize = 2 << 20;
 const CHUNKS_PER_THREAD = 4;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
+/** Depthwise steps below this many MACs run on the main thread alone: split, each thread reads mostly the rows it wrote
+ *  in the step before (one thread running MobileNetV2's float 28²→14²·192, 338 688 MACs, took 2.3–2.5× one thread's
+ *  time on 2 threads: half its input came from the other core's cache). */
+const MIN_SPLIT_DW_MACS: u64 = 200_000;
 /** A worker's polls of GEN before blocking on it (~1 ms): the next split step is often a few µs away, a wake-up is not.
  *  At 20 000 polls a worker slept between the small steps of a MLPerf Tiny model and every split step paid a
  *  notify + wake-up (KWS .tflite 2 threads 2.2× one thread's time on a loaded machine; spinning: 1.02×). */
@@ -179,7 +183,9 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   const k = s.kernel;
   if (isStepSplit(k)) return stepSplittable(m, s, threads);
-  if (s.macs < MIN_SPLIT_MACS) return false;
+  const dw = k == K_DWCONV2D_QS8 || k == K_DWCONV2D_QS8_FP32 || k == K_DWCONV2D;
+  const least = dw ? MIN_SPLIT_DW_MACS : MIN_SPLIT_MACS;
+  if (s.macs < least) return false;
   if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
     const y = m.tensors[s.outputs[0]];

@@ -3,7 +3,8 @@
 // sample after sample. Real float models (DS-CNN keyword spotting, mnist-8, the small CNN) and a synthetic one whose
 // every conv kind is large enough to split (padded 3×3, 5×5 depthwise, pointwise over a pixel count that leaves a
 // partial 4-pixel tile, strided 3×3), on odd image sizes so the slices are uneven, and a classifier (Dense 700→603
-// on one row: Conv2D_F32_P8 on a 1×1 image, split by 8-channel panels, the last one partial). Each model is first shown to hold
+// on one row: Conv2D_F32_P8 on a 1×1 image, split by 8-channel panels, the last one partial) and MobileNetV2's 7×7
+// layers (a depthwise with fewer rows than chunks, a pointwise split by panels). Each model is first shown to hold
 // float steps large enough to split, so the comparison runs the split path.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -93,7 +94,8 @@ function conv(name: string, x: string, attrs: Record<string, unknown>) {
 }
 
 /** x [1,7,7,16] → 1×1 16→920 relu → 3×3 depthwise same (405 720 MACs, 7 rows: fewer than 4 chunks per thread, so
- *  one chunk per thread) → global average → Dense 920→10: MobileNetV2's last depthwise shape. */
+ *  one chunk per thread) → 1×1 920→203 (more weights than pixels' inputs and outputs: split by its 26 panels, the last
+ *  of 3 channels) → global average → Dense 203→10: MobileNetV2's 7×7 layers. */
 function fewRows(): Graph {
   const b = new GraphBuilder('threads-few-rows');
   const x = b.input('x', [1, 7, 7, 16]);
@@ -103,8 +105,9 @@ function fewRows(): Graph {
     groups: 920,
     activation: 'relu',
   });
-  const gap = b.node('Reshape', [b.node('GlobalAvgPool', [dw])], { shape: [1, 920] });
-  return b.output(b.node('Dense', [gap, b.constant('fc.w', [10, 920]), b.constant('fc.b', [10])], {}, 'y'));
+  const pw = b.node('Conv2D', [dw, b.constant('p.w', [203, 1, 1, 920]), b.constant('p.b', [203])], {});
+  const gap = b.node('Reshape', [b.node('GlobalAvgPool', [pw])], { shape: [1, 203] });
+  return b.output(b.node('Dense', [gap, b.constant('fc.w', [10, 203]), b.constant('fc.b', [10])], {}, 'y'));
 }
 const fewRowsSamples = Array.from({ length: 3 }, () => randF32(r, 7 * 7 * 16));
 
