@@ -1,7 +1,8 @@
 // The float steps' slices for threaded inference (assembly/threads.ts runs them; docs/threads.md). Conv2D_F32_P8 and
 // DepthwiseConv2D_F32 split like the int8 convs: a pointwise conv by its N·H·W GEMM rows (pixels, multiples of 4, so
 // the slices' 4-pixel tiles are one thread's tiles), the others by output rows of one image with the top padding
-// shifted so the slice's first row is row 0. Every output is summed by one thread in the kernel's order (bias, kh, kw,
+// shifted so the slice's first row is row 0; a one-pixel pointwise conv (a Dense on one row, compiler/lower) by its
+// 8-channel panels. Every output is summed by one thread in the kernel's order (bias, kh, kw,
 // ci ascending): the bytes are those of one thread by construction. A worker's packed-conv tile scratch is its own
 // (privateConvTile, in enterThread).
 import { Model, StepInfo, StepParams, K_CONV2D_P8, K_DWCONV2D } from './bundle/model';
@@ -50,6 +51,20 @@ export function runFloatSlice(m: Model, s: StepInfo, t: i32, T: i32, q: StepPara
     Co = os[3];
   if (s.kernel == K_CONV2D_P8 && isPointwise(p)) {
     const M = sh[0] * H * W;
+    if (p.groups == 1 && <u64>Ci * <u64>Co > <u64>M * <u64>(Ci + Co)) {
+      // more weights than pixels' inputs and outputs (a Dense lowered to a 1×1 conv of one pixel, MobileNetV2's 7×7
+      // layers): its 8-channel panels, each Ci·32 contiguous bytes of w, so each thread reads 1/T of the weights (by
+      // pixels, each thread read them all: 1.6 MB for the 7×7 320→1280 conv) and writes its channels of every pixel
+      const P = (Co + 7) >> 3;
+      const p0 = sliceAt(P, t, T, 1),
+        p1 = sliceAt(P, t + 1, T, 1);
+      if (p1 <= p0) return;
+      const at = (<usize>p0) << 5;
+      const wp = w + <usize>p0 * ((<usize>Ci) << 5);
+      const n = min(Co, p1 << 3) - (p0 << 3);
+      conv2dF32P8(x.ptr, wp, b == 0 ? 0 : b + at, y.ptr + at, 1, 1, M, Ci, 1, M, n, 1, p, Co);
+      return;
+    }
     const r0 = sliceAt(M, t, T, 4),
       r1 = sliceAt(M, t + 1, T, 4);
     if (r1 > r0)

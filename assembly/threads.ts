@@ -5,17 +5,20 @@
 // shifted so the slice's first row is row 0 (ih = oh·sh − pt holds for every row). Each output byte is made by one
 // thread with the same integer arithmetic as one thread: the bytes are those of the simd build by construction.
 // Both requantisations split: the fixed-point (i64) ids and the fp32 ones of .tflite graphs (R = f32, same slicing).
-// A split step is CHUNKS = 4·T row chunks that every thread claims one at a time (main included) until
-// none is left, so a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine
+// A split step is CHUNKS = 4·T row chunks (a depthwise step with fewer rows: T), thread t owning the t-th 1/T of
+// them: it claims its own from the front, one at a time, then the others' from the back (the ones their owners would
+// reach last), so a worker the OS has not scheduled costs the chunk it holds, not its 1/T share: on a loaded machine
 // the main thread then runs the step nearly alone instead of waiting for a sleeping worker (a fixed 1/T split ran
-// 1.4–1.8× one thread's time). Each thread owning its 1/T of the rows (stealing the rest) was tried for cache affinity
-// and ran 1–2% slower on an unloaded machine (docs/benchmarks.md, round two). Which thread computes a chunk changes no
-// byte: each chunk's rows run the same kernel on the same inputs. Control block (i32 words at ctl, made by
+// 1.4–1.8× one thread's time). Owning a contiguous share keeps each thread on the same part of the image step after
+// step, so it reads the rows it wrote from its own cache: with one shared chunk counter (chunks to whichever thread
+// came first) a depthwise step after a split pointwise one ran 1.2–3.0× its time with warm inputs on 2 threads, and an
+// unsplit one after a split one 2.8× (float MobileNetV2, 2026-12-04; docs/threads.md). Which thread computes a chunk
+// changes no byte: each chunk's rows run the same kernel on the same inputs. Control block (i32 words at ctl, made by
 // edgec_threads_setup): GEN (bumped per split step / quit), DONE (chunks finished), STEP, COUNT (T), MODEL (the Model's
 // address), QUIT, CHUNKS, FAIL (a worker trapped), LANDING, SLEEPERS (workers blocked on GEN: only then does a split
-// step notify), T region bases, then NEXT (i64, 8-aligned): the split's generation (high word) and next unclaimed chunk
-// (low word),
-// claimed by compare-exchange so a thread that read an older generation can never claim a chunk of a newer step.
+// step notify), RUNNING, T region bases, then RANGES (T i64 words, 8-aligned): thread t's unclaimed chunks [front,
+// back) (bits 16–31, 0–15) under the split's generation (high word), claimed by compare-exchange so a thread that read
+// an older generation can never claim a chunk of a newer step.
 // The main instance polls DONE (a browser's main thread may not block, and Node 20's V8 loses a local live across
 // memory.atomic.wait32 in its baseline tier: a `want` kept over the wait read 0 and the run went on before the
 // workers were done); a worker blocks on GEN and keeps nothing in locals across the wait (its last GEN is a global).
@@ -42,7 +45,7 @@ import { isFloatSplit, floatSplittable, runFloatSlice, sliceAt } from './threads
 import { isStepSplit, stepSplittable, runStepSlice, privateSliceShapes } from './threads-steps';
 import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step } from './kernels/qs8-steps';
-import { isQs8Kernel } from './bundle/model';
+import { isQs8Kernel, K_DWCONV2D } from './bundle/model';
 
 const GEN = 0;
 const DONE = 4;
@@ -65,6 +68,10 @@ const REGION_BYTES: usize = 2 << 20;
 const CHUNKS_PER_THREAD = 4;
 /** Steps below this many MACs run on the main thread alone: waking a worker costs ~10–50 µs. */
 const MIN_SPLIT_MACS: u64 = 400_000;
+/** Depthwise steps below this many MACs run on the main thread alone: split, each thread reads mostly the rows it wrote
+ *  in the step before (one thread running MobileNetV2's float 28²→14²·192, 338 688 MACs, took 2.3–2.5× one thread's
+ *  time on 2 threads: half its input came from the other core's cache). */
+const MIN_SPLIT_DW_MACS: u64 = 200_000;
 /** A worker's polls of GEN before blocking on it (~1 ms): the next split step is often a few µs away, a wake-up is not.
  *  At 20 000 polls a worker slept between the small steps of a MLPerf Tiny model and every split step paid a
  *  notify + wake-up (KWS .tflite 2 threads 2.2× one thread's time on a loaded machine; spinning: 1.02×). */
@@ -83,16 +90,16 @@ let myThread: i32 = 0;
 let seenGen: i32 = 0;
 /** This instance's copy of a split step's params (its top padding shifted to the slice). */
 let sliceParams: StepParams | null = null;
-/** Main instance: the generation of the last split step (NEXT's high word). */
+/** Main instance: the generation of the last split step (the RANGE words' high word). */
 let splitGen: i64 = 0;
 /** Main instance, for bench/profile.ts --threads: of the last split step, the chunks the main thread ran and its polls of
  *  DONE after its last chunk (how long it waited for a worker's). */
 let mainChunks: i32 = 0;
 let mainPolls: i32 = 0;
 
-/** NEXT's offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
+/** RANGES' offset in the control block of T threads (after the region bases, 8-aligned for the i64 atomics). */
 // @ts-ignore: decorator
-@inline function nextAt(T: i32): usize {
+@inline function rangesAt(T: i32): usize {
   return <usize>((REGIONS + T * 4 + 7) & ~7);
 }
 
@@ -102,8 +109,8 @@ export function setupThreads(T: i32): usize {
   // the first block after the start code's objects: a worker's allocator stands here until enterThread moves it,
   // and its two block headers land in these bytes (never in the control block or the model)
   const landing = heap.alloc(LANDING_BYTES);
-  ctl = (heap.alloc(nextAt(T) + 8 + 16) + 15) & ~(<usize>15);
-  memory.fill(ctl, 0, nextAt(T) + 8);
+  ctl = (heap.alloc(rangesAt(T) + 8 * T + 16) + 15) & ~(<usize>15);
+  memory.fill(ctl, 0, rangesAt(T) + 8 * T);
   store<i32>(ctl + COUNT, T);
   store<u32>(ctl + LANDING, <u32>landing);
   for (let t = 1; t < T; t++) store<u32>(ctl + REGIONS + <usize>(t * 4), <u32>heap.alloc(REGION_BYTES));
@@ -176,7 +183,9 @@ export function failThread(): void {
 function splittable(m: Model, s: StepInfo): bool {
   const k = s.kernel;
   if (isStepSplit(k)) return stepSplittable(m, s, threads);
-  if (s.macs < MIN_SPLIT_MACS) return false;
+  const dw = k == K_DWCONV2D_QS8 || k == K_DWCONV2D_QS8_FP32 || k == K_DWCONV2D;
+  const least = dw ? MIN_SPLIT_DW_MACS : MIN_SPLIT_MACS;
+  if (s.macs < least) return false;
   if (isFloatSplit(k)) return floatSplittable(m, s, threads);
   if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) {
     const y = m.tensors[s.outputs[0]];
@@ -187,11 +196,18 @@ function splittable(m: Model, s: StepInfo): bool {
   const y = m.tensors[s.outputs[0]];
   // a 1×1 direct conv splits its N·H·W GEMM rows; the others split the rows of one image
   if (conv && scratchOf(m, s) == 0) return true;
-  // a depthwise step sets up every 8-channel group per call: with fewer rows than chunks (MobileNetV2's 7×7·960) its
-  // 1-row chunks repeated that setup and the split ran ×1.00–1.05 of one thread unloaded, ×1.26–1.30 when the main
-  // thread ran every chunk (bench/profile.ts --threads 2, docs/benchmarks.md)
-  if (!conv) return y.shape[0] == 1 && y.shape[1] >= CHUNKS_PER_THREAD * threads;
   return y.shape[0] == 1 && y.shape[1] >= threads;
+}
+
+/** The chunks of split step s: CHUNKS_PER_THREAD per thread, but one per thread for a depthwise conv with fewer rows
+ *  than that. A depthwise step sets up every 8-channel group per call: 1-row chunks of MobileNetV2's 7×7·960 repeated
+ *  that setup and ran ×1.00–1.05 of one thread unloaded, ×1.26–1.30 when the main thread ran every chunk
+ *  (bench/profile.ts --threads 2, docs/benchmarks.md); unsplit, a thread reads the rows the other one wrote. */
+function chunksOf(m: Model, s: StepInfo): i32 {
+  const k = s.kernel;
+  const chunks = CHUNKS_PER_THREAD * threads;
+  if (k != K_DWCONV2D_QS8 && k != K_DWCONV2D_QS8_FP32 && k != K_DWCONV2D) return chunks;
+  return m.tensors[s.outputs[0]].shape[1] < chunks ? threads : chunks;
 }
 
 function scratchOf(m: Model, s: StepInfo): usize {
@@ -204,14 +220,19 @@ function scratchOf(m: Model, s: StepInfo): usize {
  */
 export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   if (threads < 2 || atomic.load<i32>(ctl + FAIL) != 0 || !splittable(m, s)) return 0;
-  const chunks = CHUNKS_PER_THREAD * threads;
-  // every word a claimer reads is written before NEXT publishes the new generation with chunk 0
+  const chunks = chunksOf(m, s);
+  // every word a claimer reads is written before the RANGE words publish the new generation
   store<u32>(ctl + MODEL, <u32>changetype<usize>(m));
   store<i32>(ctl + STEP, i);
   store<i32>(ctl + CHUNKS, chunks);
   atomic.store<i32>(ctl + DONE, 0);
   splitGen++;
-  atomic.store<i64>(ctl + nextAt(threads), splitGen << 32);
+  const at = ctl + rangesAt(threads);
+  for (let t = 0; t < threads; t++) {
+    const r0 = <i64>((t * chunks) / threads),
+      r1 = <i64>(((t + 1) * chunks) / threads);
+    atomic.store<i64>(at + <usize>(t * 8), (splitGen << 32) | (r0 << 16) | r1);
+  }
   atomic.add<i32>(ctl + GEN, 1);
   // a notify is a call into the engine (a lock and a wait-list walk); the spinning workers need none
   if (atomic.load<i32>(ctl + SLEEPERS) > 0) atomic.notify(ctl + GEN, threads - 1);
@@ -223,23 +244,33 @@ export function runSplit(m: Model, i: i32, s: StepInfo): i32 {
   return atomic.load<i32>(ctl + FAIL) != 0 ? -1 : 1;
 }
 
-/** Any thread: claims and runs chunks of the current split step until none is left. A claim succeeds only while NEXT
- *  still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's step. */
+/** Any thread: claims and runs chunks of the current split step until none is left: first its own range from the
+ *  front, then the other threads' from the back (the chunks their owners would reach last). A claim succeeds only while
+ *  the range word still holds the value read before STEP / CHUNKS were read, so those belong to the claimed chunk's
+ *  step. */
 function runChunks(): i32 {
-  const at = ctl + nextAt(load<i32>(ctl + COUNT));
+  const T = load<i32>(ctl + COUNT);
+  const at = ctl + rangesAt(T);
   let ran = 0;
-  while (true) {
-    const v = atomic.load<i64>(at);
-    const j = <i32>(v & 0xffffffff);
-    const chunks = atomic.load<i32>(ctl + CHUNKS);
-    if (j >= chunks) return ran;
-    const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
-    const s = m.steps[atomic.load<i32>(ctl + STEP)];
-    if (atomic.cmpxchg<i64>(at, v, v + 1) != v) continue;
-    runSlice(m, s, j, chunks);
-    atomic.add<i32>(ctl + DONE, 1);
-    ran++;
+  for (let k = 0; k < T; k++) {
+    const u = myThread + k < T ? myThread + k : myThread + k - T;
+    const w = at + <usize>(u * 8);
+    const own = k == 0;
+    while (true) {
+      const v = atomic.load<i64>(w);
+      const r0 = <i32>((v >> 16) & 0xffff),
+        r1 = <i32>(v & 0xffff);
+      if (r0 >= r1) break;
+      const chunks = atomic.load<i32>(ctl + CHUNKS);
+      const m = changetype<Model>(<usize>atomic.load<u32>(ctl + MODEL));
+      const s = m.steps[atomic.load<i32>(ctl + STEP)];
+      if (atomic.cmpxchg<i64>(w, v, own ? v + 0x10000 : v - 1) != v) continue;
+      runSlice(m, s, own ? r0 : r1 - 1, chunks);
+      atomic.add<i32>(ctl + DONE, 1);
+      ran++;
+    }
   }
+  return ran;
 }
 
 /** bench/profile.ts --threads: steps [from, to) of model m as runModel runs them (no control steps); 0 ok, 1 a step is

@@ -16,7 +16,11 @@ import { sliceGeometry } from '../ir/ops/slice.ts';
 import { transposePerm } from '../ir/ops/transpose.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { annotateQuant, lowerInt8Node } from './int8.ts';
-import { packDenseWeights } from '../kernels/pack.ts';
+import { packDenseWeights, packConvWeightsP8 } from '../kernels/pack.ts';
+
+/** A float Dense on one row with at least this many MACs lowers to Conv2D_F32_P8 (assembly/threads.ts MIN_SPLIT_MACS:
+ *  the size from which threads split it); smaller ones keep Dense_F32 and its unpadded [K,N] weights. */
+const SPLIT_DENSE_MACS = 400_000;
 import { f32ConvRule, type F32Conv } from './conv-f32.ts';
 import { kernelByName } from '../kernels/registry.ts';
 import { lowerTrainNode } from '../train/lower.ts';
@@ -314,6 +318,56 @@ export function lower(g: Graph, opts: LowerOptions = {}): Lowered {
           break;
         }
         const w = constData(n, wt.name, 'weights');
+        const M = tensorOf(x).shape[0]!;
+        if (M === 1 && K * N >= SPLIT_DENSE_MACS && !disabled.has('Conv2D_F32_P8')) {
+          // one row of a large Dense (a classifier): the 1×1 conv of a 1×1×K image, Conv2D_F32_P8 (same sums in the
+          // same order: bias, k ascending, so the same bits). Its 8-column panels of w ([N,K] is OHWI [N,1,1,K]) are
+          // K·32 contiguous bytes each: threads split them (assembly/threads-float.ts), where a column slice of [K,N]
+          // walks all K rows at stride N (two slices on 2 threads ran no faster than the whole)
+          const src = idOf(x, n),
+            srcT = tensors[src]!;
+          const xv = srcT.data
+            ? newTensor({ name: `${x}:nhwc`, dtype: srcT.dtype, shape: [1, 1, 1, K], data: srcT.data })
+            : newTensor({ name: `${x}:nhwc`, dtype: srcT.dtype, shape: [1, 1, 1, K], aliasOf: src });
+          const yv = newTensor({ name: `${out}:nhwc`, dtype: fb.DType.F32, shape: [1, 1, 1, N] });
+          const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(N);
+          const wp = newTensor({
+            name: `${wt.name}:packed`,
+            dtype: fb.DType.F32,
+            shape: [1, Math.ceil(N / 8), 1, 1, K, 8],
+            data: f32Bytes(packConvWeightsP8(w, 1, N, 1, 1, K)),
+          });
+          const bp = newTensor({
+            name: `${n.inputs[2] || n.name + ':bias'}:packed`,
+            dtype: fb.DType.F32,
+            shape: [N],
+            data: f32Bytes(bias),
+          });
+          steps.push({
+            kernel: fb.KernelId.Conv2D_F32_P8,
+            inputs: [xv, wp, bp],
+            outputs: [yv],
+            params: {
+              type: 'conv',
+              kernelH: 1,
+              kernelW: 1,
+              strideH: 1,
+              strideW: 1,
+              dilationH: 1,
+              dilationW: 1,
+              groups: 1,
+              depthMultiplier: 1,
+              ...activationParams(n),
+            },
+            macs: K * N,
+            node: n.name,
+          });
+          ids.set(
+            out,
+            newTensor({ name: out, dtype: fb.DType.F32, shape: bundleShape(tensorOf(out).shape), aliasOf: yv }),
+          );
+          break;
+        }
         const packed = packDenseWeights(w, N, K);
         const bias = n.inputs[2] ? constData(n, n.inputs[2], 'bias') : new Float32Array(N);
         const wid = newTensor({

@@ -16,7 +16,7 @@ import { load, type Model } from '../../runtime/node.ts';
 import { fb, randF32, rng } from '../assembly/harness.ts';
 
 /** assembly/threads-steps.ts MIN_SPLIT_ELEMS and MIN_SPLIT_DENSE_MACS. */
-const MIN_SPLIT_ELEMS = 16_384;
+const MIN_SPLIT_ELEMS = 4_096;
 const MIN_SPLIT_DENSE_MACS = 200_000;
 
 const r = rng(61);

@@ -11,7 +11,8 @@
 // kernel-row chunk → tiles; bigger: panel → chunk → all tiles (pointwise: a pair of panels where it says panel). The
 // scalar build runs f32-conv2d-4x8-packed-scalar.ts. Both builds are bit-identical to refConv2dP8
 // (assembly/reference/conv.ts) and to Conv2D_F32. The unchecked tile and the partial-tile scratch:
-// f32-conv2d-4x8-packed-interior.ts; pointwise whole tiles: f32-conv2d-1x1-4x8-packed.ts.
+// f32-conv2d-4x8-packed-interior.ts; pointwise whole tiles: f32-conv2d-1x1-4x8-packed.ts. `yStride` (simd, pointwise
+// only; 0: Co): the output's pixel stride in floats, so threads can run a slice of the panels (assembly/threads-float.ts).
 import { StepParams } from '../../bundle/model';
 import { activate4 } from '../activation';
 import { conv2dF32P8Scalar } from './f32-conv2d-4x8-packed-scalar';
@@ -68,6 +69,7 @@ export function conv2dF32P8(
   Co: i32,
   G: i32,
   p: StepParams,
+  yStride: i32 = 0,
 ): void {
   const pointwise = isPointwise(p);
   if (pointwise) {
@@ -115,7 +117,7 @@ export function conv2dF32P8(
             // a GEMM: pixel t's taps are its Ci floats at x + t·Ci; whole panels on tilePointwise (4 pixels) or, for a
             // short last tile, tilePointwise1 per pixel (kh 1: one kernel-row chunk, so every sum starts from the bias)
             const xs = (<usize>Ci) << 2,
-              ys = (<usize>Co) << 2;
+              ys = (<usize>(yStride > 0 ? yStride : Co)) << 2;
             const whole = min(nq, (Cog >> 3) - pi),
               act = gLast ? gAct : 0;
             for (let t = t0; t < tEnd; t += 4) {

@@ -2,6 +2,8 @@
 // Conv2D_F32_P8 (packed panels), with that disabled to Dense_F32 on [N·H·W, C] views, with both disabled to
 // Conv2D_F32 (compiler/lower/conv-f32.ts's rules in order): the steps say so, and all three give bit for bit the
 // outputs of the same conv as a hand-made Conv2D_F32 step, in every build and mode, also when the view feeds on.
+// A float Dense on one row of ≥ 400 000 MACs (a classifier) lowers to Conv2D_F32_P8 on a 1×1 image (its weights in
+// panels the threads build splits); smaller, batched, or with P8 disabled it stays Dense_F32: the same bits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as flatbuffers from 'flatbuffers';
@@ -71,6 +73,32 @@ for (const [n, h, w, ci, co, then] of [
     assert.equal(
       new Uint32Array(viaConv.buffer, viaConv.byteOffset, viaConv.length),
       new Uint32Array(got.buffer, got.byteOffset, got.length),
+    );
+  });
+}
+
+for (const [m, k, n, act] of [
+  [1, 700, 603, 'relu'],
+  [1, 640, 640, 'none'],
+  [2, 700, 603, 'none'],
+  [1, 100, 50, 'none'],
+] as const) {
+  test(`dense ${m}x${k} -> ${n} ${act}: Conv2D_F32_P8 from 400 000 MACs on one row, the same bits as Dense_F32`, async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [m, k]);
+    const d = b.node('Dense', [x, b.constant('w', [n, k]), b.constant('b', [n])], { activation: act });
+    const g = b.output(b.node('Mul', [d, d], {}, 'y'));
+    const asP8 = compileGraph(g).bundle;
+    const p8 = m === 1 && k * n >= 400_000;
+    assert.equal(kernels(asP8), [p8 ? fb.KernelId.Conv2D_F32_P8 : fb.KernelId.Dense_F32, fb.KernelId.Binary_F32]);
+    const asDense = compileGraph(g, { disableKernels: ['Conv2D_F32_P8'] }).bundle;
+    assert.equal(kernels(asDense), [fb.KernelId.Dense_F32, fb.KernelId.Binary_F32]);
+    const inputs = inputsFor(g);
+    const got = (await runAll(asP8, inputs, 'P8'))[g.outputs[0]!] as Float32Array;
+    const want = (await runAll(asDense, inputs, 'dense'))[g.outputs[0]!] as Float32Array;
+    assert.equal(
+      new Uint32Array(got.buffer, got.byteOffset, got.length),
+      new Uint32Array(want.buffer, want.byteOffset, want.length),
     );
   });
 }
