@@ -10,7 +10,6 @@ import {
   dequantizeQs8,
   requantFp32,
   requantFp32v,
-  FP32_MAGIC,
   FP32_MAGIC_BITS,
 } from '../gemm/qs8-requant';
 
@@ -260,26 +259,32 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
     // c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 255; t ± 0.5 would round 0.5 − 2^−25 up to 1);
     // the integer-valued result plus 1.5·2^23 has it in its low mantissa bits, zp folded into the subtraction.
     // Checked against quantizeQs8 on all 2^32 f32 t for zp −128, −37, 0, 5, 127 (by hand, in JS with Math.fround).
+    // the three bit patterns loaded from memory: as v128 constants V8 built each from immediates in every step
+    // (9 instructions per 16 values); loaded before the loop they stay in registers. (The splats of scale and zp
+    // below are still redone in the loop: TurboFan schedules them there; as arguments of a function of its own
+    // they would stay out, but binaryen inlines a function with one caller.)
+    const kp = memory.data<u32>([0x80000000, 0x3effffff, 0x4b400000]); // sign, 0.5 − 2^−25, 1.5·2^23
+    const sign = v128.load32_splat(kp), half = v128.load32_splat(kp, 4), magic = v128.load32_splat(kp, 8);
     const sv = f32x4.splat(scale), lo = f32x4.splat(<f32>(<i32>-128 - zp)), hi = f32x4.splat(<f32>(<i32>127 - zp));
     const zb = i32x4.splat(FP32_MAGIC_BITS - zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
-      const q0 = quant4(v128.load(xp), sv, lo, hi, zb), q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb);
-      const q2 = quant4(v128.load(xp, 32), sv, lo, hi, zb), q3 = quant4(v128.load(xp, 48), sv, lo, hi, zb);
+      const q0 = quant4(v128.load(xp), sv, lo, hi, zb, sign, half, magic);
+      const q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb, sign, half, magic);
+      const q2 = quant4(v128.load(xp, 32), sv, lo, hi, zb, sign, half, magic);
+      const q3 = quant4(v128.load(xp, 48), sv, lo, hi, zb, sign, half, magic);
       v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
     }
   }
   for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
 }
 
-const QUANT_HALF_BELOW: f32 = reinterpret<f32>(0x3effffff); // 0.5 − 2^−25
-
 // @ts-ignore: decorator
-@inline function quant4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128): v128 {
+@inline function quant4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128, sign: v128, half: v128, magic: v128): v128 {
   let t = f32x4.div(xv, sv);
   t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
-  const c = v128.or(v128.and(t, i32x4.splat(0x80000000)), f32x4.splat(QUANT_HALF_BELOW));
-  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), f32x4.splat(FP32_MAGIC)), zb);
+  const c = v128.or(v128.and(t, sign), half);
+  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), magic), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
