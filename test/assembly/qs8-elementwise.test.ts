@@ -177,7 +177,7 @@ test('Add_QS8 with both inputs row-major like the output runs as one row: traili
   }
 });
 
-test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values around ±0.5, ±1.5, ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
+test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values around ±0.5, ±1.5, ±127.5, ±256 (the clamp before rounding), ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
   const around = [
     Math.fround(0.5 - 2 ** -25),
     Math.fround(0.5 + 2 ** -24),
@@ -190,7 +190,9 @@ test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values 
     128.5,
     126.5,
     255.5,
+    Math.fround(256 - 2 ** -16),
     256,
+    256.5,
     2 ** 24,
     2 ** 24 + 2,
     2 ** 31 - 128,

@@ -254,19 +254,21 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // quantizeQs8 on 4 lanes, same bits in fewer ops (16 values per step; the division is the same f32 one):
-    // NaN lanes become +0 (then zp); t is clamped to [−128 − zp, 127 − zp], integers, which commutes with the
-    // monotone rounding and stands for the clamp after it; rounding half away from zero is trunc(t ± c) with
-    // c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 255; t ± 0.5 would round 0.5 − 2^−25 up to 1);
-    // the integer-valued result plus 1.5·2^23 has it in its low mantissa bits, zp folded into the subtraction.
-    // Checked against quantizeQs8 on all 2^32 f32 t for zp −128, −37, 0, 5, 127 (by hand, in JS with Math.fround).
-    // the three bit patterns loaded from memory: as v128 constants V8 built each from immediates in every step
-    // (9 instructions per 16 values); loaded before the loop they stay in registers. (The splats of scale and zp
-    // below are still redone in the loop: TurboFan schedules them there; as arguments of a function of its own
-    // they would stay out, but binaryen inlines a function with one caller.)
-    const kp = memory.data<u32>([0x80000000, 0x3effffff, 0x4b400000]); // sign, 0.5 − 2^−25, 1.5·2^23
+    // NaN lanes become +0 (then zp); t is clamped to [−256, 256] (rounding is monotone: a t beyond rounds to at least
+    // 256 in size, and ± zp (|zp| ≤ 128) still saturates to the same end); rounding half away from zero is
+    // trunc(t ± c) with c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 256, checked on every f32 there
+    // in JS with Math.fround; t ± 0.5 would round 0.5 − 2^−25 up to 1); the integer-valued result plus 1.5·2^23 has
+    // it in its low mantissa bits, zp folded into the subtraction; round(t) + zp ∈ [−384, 384] narrows to i16 as is
+    // and saturates to [−128, 127] in the narrowing to i8, the scalar formula's clamp.
+    // The five bit patterns are loaded from memory: as v128 constants V8 built each from immediates in every step;
+    // loaded before the loop they stay in registers. (The splats of scale and zp are still redone in the loop:
+    // TurboFan schedules them there; as arguments of a function of its own they would stay out, but binaryen inlines
+    // a function with one caller. The clamp bounds once depended on zp: 4 more instructions each, every step.)
+    // sign, 0.5 − 2^−25, 1.5·2^23, −256, 256
+    const kp = memory.data<u32>([0x80000000, 0x3effffff, 0x4b400000, 0xc3800000, 0x43800000]);
     const sign = v128.load32_splat(kp), half = v128.load32_splat(kp, 4), magic = v128.load32_splat(kp, 8);
-    const sv = f32x4.splat(scale), lo = f32x4.splat(<f32>(<i32>-128 - zp)), hi = f32x4.splat(<f32>(<i32>127 - zp));
-    const zb = i32x4.splat(FP32_MAGIC_BITS - zp);
+    const lo = v128.load32_splat(kp, 12), hi = v128.load32_splat(kp, 16);
+    const sv = f32x4.splat(scale), zb = i32x4.splat(FP32_MAGIC_BITS - zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
       const q0 = quant4(v128.load(xp), sv, lo, hi, zb, sign, half, magic);
