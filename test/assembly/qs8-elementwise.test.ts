@@ -1,5 +1,5 @@
-// assembly/kernels/elementwise/qs8-elementwise.ts: Add_QS8's i32 row (16-bit multiplier halves, dot_i16x8, shift
-// 17..46; BigInt proof) and its i64 fallback, Quantize_QS8's SIMD blocks at the rounding and saturation edges; graphs byte for
+// assembly/kernels/elementwise/qs8-elementwise.ts: Add_QS8's i32 rows (16-bit multiplier halves, dot_i16x8, shift
+// 17..46, 8 and 16 outputs per step; BigInt proof; the shift-17 graphs saturate i16 before zp) and its i64 fallback, Quantize_QS8's SIMD blocks at the rounding and saturation edges; graphs byte for
 // byte against the TS integer reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,6 +27,7 @@ function addSplitEmulated(
   zp: bigint,
   lo: bigint,
   hi: bigint,
+  wide: boolean,
 ): bigint {
   const mla = i16(ma),
     mlb = i16(mb),
@@ -36,14 +37,15 @@ function addSplitEmulated(
   const H = dot(a, b, mha, mhb),
     L = dot(a, b, mla, mlb);
   const u = i32(i32(i32(H + (1n << (sh - 17n))) + (L >> 16n)) >> (sh - 16n));
-  const w = i32(u + zp);
-  const h = w < -32768n ? -32768n : w > 32767n ? 32767n : w;
+  const sat16 = (v: bigint) => (v < -32768n ? -32768n : v > 32767n ? 32767n : v);
+  // addQs8RowSplit: zp added in i32, then the saturating narrowing; addQs8Split16Loop: narrowing, then zp with saturation
+  const h = wide ? sat16(sat16(u) + zp) : sat16(i32(u + zp));
   return h < lo ? lo : h > hi ? hi : h;
 }
 
 const splitOk = (m: bigint) => (m - i16(m)) >> 16n <= 32767n;
 
-test('Add_QS8 split-multiplier i32 row equals the spec: every a − zp_a in [−255, 255] against edge b, shifts 17..46, multiplier edges', () => {
+test('Add_QS8 split-multiplier i32 rows (8 and 16 per step) equal the spec: every a − zp_a in [−255, 255] against edge b, shifts 17..46, multiplier edges', () => {
   const MULT = [
     0n,
     1n,
@@ -72,10 +74,11 @@ test('Add_QS8 split-multiplier i32 row equals the spec: every a − zp_a in [−
         for (let a = -255n; a <= 255n; a++)
           for (const b of [...B, BigInt(randInt(-255, 255))]) {
             const want = addSpec(a, b, ma, mb, sh, zp, lo, hi),
-              got = addSplitEmulated(a, b, ma, mb, sh, zp, lo, hi);
-            if (got !== want)
+              got = addSplitEmulated(a, b, ma, mb, sh, zp, lo, hi, false),
+              got16 = addSplitEmulated(a, b, ma, mb, sh, zp, lo, hi, true);
+            if (got !== want || got16 !== want)
               assert.unreachable(
-                `a' ${a} b' ${b} mult ${ma}/${mb} shift ${sh} zp ${zp} [${lo}, ${hi}]: ${got} vs ${want}`,
+                `a' ${a} b' ${b} mult ${ma}/${mb} shift ${sh} zp ${zp} [${lo}, ${hi}]: ${got} / ${got16} vs ${want}`,
               );
             n++;
           }
@@ -174,7 +177,7 @@ test('Add_QS8 with both inputs row-major like the output runs as one row: traili
   }
 });
 
-test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values around ±0.5, ±1.5, ±127.5, ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
+test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values around ±0.5, ±1.5, ±127.5, ±256 (the clamp before rounding), ±2^24, ±2^31, ±f32 max, ±∞, NaN, with zero points at the extremes', async () => {
   const around = [
     Math.fround(0.5 - 2 ** -25),
     Math.fround(0.5 + 2 ** -24),
@@ -187,7 +190,9 @@ test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values 
     128.5,
     126.5,
     255.5,
+    Math.fround(256 - 2 ** -16),
     256,
+    256.5,
     2 ** 24,
     2 ** 24 + 2,
     2 ** 31 - 128,

@@ -59,22 +59,9 @@ export function transposeAny(x: usize, y: usize, es: i32, p: StepParams): void {
             let i4s = 0;
             if (ASC_FEATURE_SIMD && es == 1 && n5 == 3 && s4 == 1) {
               // int8 NCHW → NHWC with 3 channels (an int8 image input, quantised before its transpose): 16 pixels of
-              // the 3 planes interleaved into 48 bytes by two byte shuffles per 16 output bytes
-              const p0 = x + <usize>base,
-                p1 = p0 + <usize>s5,
-                p2 = p1 + <usize>s5;
-              for (; i4s + 16 <= d4; i4s += 16) {
-                const a = v128.load(p0 + <usize>i4s),
-                  b = v128.load(p1 + <usize>i4s),
-                  c = v128.load(p2 + <usize>i4s);
-                const q = yp + <usize>(3 * i4s);
-                const t0 = v128.shuffle<u8>(a, b, 0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5);
-                const t1 = v128.shuffle<u8>(a, b, 21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26);
-                const t2 = v128.shuffle<u8>(a, b, 0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0);
-                v128.store(q, v128.shuffle<u8>(t0, c, 0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15));
-                v128.store(q, v128.shuffle<u8>(t1, c, 0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15), 16);
-                v128.store(q, v128.shuffle<u8>(t2, c, 26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31), 32);
-              }
+              // the 3 planes at a time (interleave3x16)
+              const p0 = x + <usize>base;
+              for (; i4s + 16 <= d4; i4s += 16) interleave3x16(p0 + <usize>i4s, <usize>s5, yp + <usize>(3 * i4s));
             }
             for (let i5 = 0; i5 < n5; i5++) {
               let xp = x + <usize>(base + i5 * s5 + i4s * s4) * ues,
@@ -154,4 +141,37 @@ export function padAny(x: usize, y: usize, es: i32, dtype: i32, zeroPoint: i32, 
             memory.copy(y + (<usize>o * od[5] + bf[5]) * es, xp, rowBytes);
             xp += rowBytes;
           }
+}
+
+/**
+ * 16 bytes of each of 3 planes (p, p + plane, p + 2·plane) interleaved into 48 bytes at q (a0 b0 c0 a1 b1 c1 …).
+ * Byte and 16-bit zips (one punpck each in V8) make 4-byte pixels a b c c, one byte shuffle per 4 pixels drops the
+ * fourth byte; 16-byte stores of 12 valid bytes overlap (each next store overwrites the 4 stale bytes), the last
+ * store is 8 + 4 bytes so nothing past q + 48 is written. Two-input shuffles cost V8 ~11 instructions each here.
+ */
+// @ts-ignore: decorator
+@inline function interleave3x16(p: usize, plane: usize, q: usize): void {
+  const a = v128.load(p),
+    b = v128.load(p + plane),
+    c = v128.load(p + (plane << 1));
+  const abLo = v128.shuffle<u8>(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const abHi = v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const ccLo = v128.shuffle<u8>(c, c, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const ccHi = v128.shuffle<u8>(c, c, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const x0 = v128.shuffle<u16>(abLo, ccLo, 0, 8, 1, 9, 2, 10, 3, 11),
+    x1 = v128.shuffle<u16>(abLo, ccLo, 4, 12, 5, 13, 6, 14, 7, 15);
+  const x2 = v128.shuffle<u16>(abHi, ccHi, 0, 8, 1, 9, 2, 10, 3, 11),
+    x3 = v128.shuffle<u16>(abHi, ccHi, 4, 12, 5, 13, 6, 14, 7, 15);
+  v128.store(q, dropFourth(x0));
+  v128.store(q, dropFourth(x1), 12);
+  v128.store(q, dropFourth(x2), 24);
+  const y3 = dropFourth(x3);
+  v128.store64_lane(q, y3, 0, 36);
+  v128.store32_lane(q, y3, 2, 44);
+}
+
+/** Bytes 0 1 2 4 5 6 8 9 10 12 13 14 of 4-byte pixels, then 4 don't-care bytes. */
+// @ts-ignore: decorator
+@inline function dropFourth(v: v128): v128 {
+  return v128.shuffle<u8>(v, v, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 15, 15, 15, 15);
 }

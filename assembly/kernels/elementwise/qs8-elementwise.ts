@@ -10,7 +10,6 @@ import {
   dequantizeQs8,
   requantFp32,
   requantFp32v,
-  FP32_MAGIC,
   FP32_MAGIC_BITS,
 } from '../gemm/qs8-requant';
 
@@ -32,6 +31,14 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
   const ma = <i64>load<i32>(qc), mb = <i64>load<i32>(qc, 4), sh = load<i32>(qc, 8);
   const rnd = <i64>1 << <i64>(sh - 1);
   let o: usize = y;
+  if (ASC_FEATURE_SIMD) {
+    // one contiguous row (the residual adds): its 16-output blocks here, the rest below
+    if (d0 * d1 * d2 * d3 * d4 == 1 && a5 == 1 && b5 == 1 && d5 >= 16 && addSplitOk(ma, mb, sh)) {
+      const n16 = d5 & ~15;
+      o = addQs8RowSplit16(a, b, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+      a += <usize>n16; b += <usize>n16; d5 -= n16;
+    }
+  }
   for (let i0 = 0; i0 < d0; i0++)
   for (let i1 = 0; i1 < d1; i1++)
   for (let i2 = 0; i2 < d2; i2++)
@@ -43,8 +50,11 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
     let i5 = 0;
     if (ASC_FEATURE_SIMD) {
       if (s5a == 1 && s5b == 1 && d5 >= 8) {
-        if (addSplitOk(ma, mb, sh)) o = addQs8RowSplit(a + <usize>ao, b + <usize>bo, o, d5 & ~7, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
-        else o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+        if (addSplitOk(ma, mb, sh)) {
+          const n16 = d5 & ~15;
+          if (n16 > 0) o = addQs8RowSplit16(a + <usize>ao, b + <usize>bo, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+          if (d5 & 8) o = addQs8RowSplit(a + <usize>(ao + n16), b + <usize>(bo + n16), o, 8, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+        } else o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
         i5 = d5 & ~7; ao += i5; bo += i5;
       }
     }
@@ -160,6 +170,49 @@ function addQs8RowSplit(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, 
 }
 
 /**
+ * addQs8RowSplit 16 outputs per step (n a multiple of 16): the same H, L and shift, then zp added after the saturating
+ * narrowing to i16, with saturation: for |u| < 2^15 that is u + zp; a u beyond i16 saturates to ±32767 or −32768,
+ * which ± zp (|zp| ≤ 128) stays beyond [q_min, q_max] ⊂ [−128, 127] on the same side, so the clamp gives the same byte.
+ */
+// @ts-ignore: decorator
+@inline function addQs8RowSplit16(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, sh: i32, zpA: i32, zpB: i32, zpOut: i32,
+                          qMin: i32, qMax: i32): usize {
+  const mha = multHigh(ma), mhb = multHigh(mb), mla = <i32><i16>ma, mlb = <i32><i16>mb;
+  return addQs8Split16Loop(a, b, o, n, i32x4.splat((mhb << 16) | (mha & 0xffff)), i32x4.splat((mlb << 16) | (mla & 0xffff)),
+                           i32x4.splat(((zpB & 0xffff) << 16) | (zpA & 0xffff)), i32x4.splat(1 << (sh - 17)), sh - 16,
+                           i16x8.splat(<i16>zpOut), i16x8.splat(<i16>qMin), i16x8.splat(<i16>qMax));
+}
+
+/**
+ * addQs8RowSplit16's loop, its constants as arguments: computed in the function with the loop, TurboFan placed the
+ * splats (and multHigh) inside the loop, redone every step. addQs8 calls it from two places (binaryen inlines a
+ * function with one caller).
+ */
+function addQs8Split16Loop(a: usize, b: usize, o: usize, n: i32, hv: v128, lv: v128, z: v128, rnd: v128, s2: i32, zo: v128,
+                           hlo: v128, hhi: v128): usize {
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    // bytes a0 b0 a1 b1 … (one punpck each), widened: lanes (a', b') per output
+    const lo = i8x16.shuffle(va, vb, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const hi = i8x16.shuffle(va, vb, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const u0 = addSplit4(i16x8.sub(i16x8.extend_low_i8x16_s(lo), z), hv, lv, rnd, s2);
+    const u1 = addSplit4(i16x8.sub(i16x8.extend_high_i8x16_s(lo), z), hv, lv, rnd, s2);
+    const u2 = addSplit4(i16x8.sub(i16x8.extend_low_i8x16_s(hi), z), hv, lv, rnd, s2);
+    const u3 = addSplit4(i16x8.sub(i16x8.extend_high_i8x16_s(hi), z), hv, lv, rnd, s2);
+    const h0 = i16x8.min_s(i16x8.max_s(i16x8.add_sat_s(i16x8.narrow_i32x4_s(u0, u1), zo), hlo), hhi);
+    const h1 = i16x8.min_s(i16x8.max_s(i16x8.add_sat_s(i16x8.narrow_i32x4_s(u2, u3), zo), hlo), hhi);
+    v128.store(o + <usize>i, i8x16.narrow_i16x8_s(h0, h1));
+  }
+  return o + <usize>n;
+}
+
+/** 4 outputs of addQs8RowSplit before the zero point: (H + 2^(shift−17) + (L >> 16)) >> (shift − 16). */
+// @ts-ignore: decorator
+@inline function addSplit4(p: v128, hv: v128, lv: v128, rnd: v128, s2: i32): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.add(i32x4.dot_i16x8_s(p, hv), rnd), i32x4.shr_s(i32x4.dot_i16x8_s(p, lv), 16)), s2);
+}
+
+/**
  * n (multiple of 8) contiguous Add_QS8 outputs, 8 per step; returns the next output pointer. The scalar i64 formula
  * per lane: |(a − zp_a)·mult_a + (b − zp_b)·mult_b| < 2^41, so adding 2^62 (a multiple of 2^shift) keeps the sum
  * positive and a logical shift equals the arithmetic one plus 2^(62 − shift); the clamp runs in i64 on that offset
@@ -201,31 +254,39 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // quantizeQs8 on 4 lanes, same bits in fewer ops (16 values per step; the division is the same f32 one):
-    // NaN lanes become +0 (then zp); t is clamped to [−128 − zp, 127 − zp], integers, which commutes with the
-    // monotone rounding and stands for the clamp after it; rounding half away from zero is trunc(t ± c) with
-    // c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 255; t ± 0.5 would round 0.5 − 2^−25 up to 1);
-    // the integer-valued result plus 1.5·2^23 has it in its low mantissa bits, zp folded into the subtraction.
-    // Checked against quantizeQs8 on all 2^32 f32 t for zp −128, −37, 0, 5, 127 (by hand, in JS with Math.fround).
-    const sv = f32x4.splat(scale), lo = f32x4.splat(<f32>(<i32>-128 - zp)), hi = f32x4.splat(<f32>(<i32>127 - zp));
-    const zb = i32x4.splat(FP32_MAGIC_BITS - zp);
+    // NaN lanes become +0 (then zp); t is clamped to [−256, 256] (rounding is monotone: a t beyond rounds to at least
+    // 256 in size, and ± zp (|zp| ≤ 128) still saturates to the same end); rounding half away from zero is
+    // trunc(t ± c) with c = 0.5 − 2^−25, the largest f32 below 0.5 (exact for |t| ≤ 256, checked on every f32 there
+    // in JS with Math.fround; t ± 0.5 would round 0.5 − 2^−25 up to 1); the integer-valued result plus 1.5·2^23 has
+    // it in its low mantissa bits, zp folded into the subtraction; round(t) + zp ∈ [−384, 384] narrows to i16 as is
+    // and saturates to [−128, 127] in the narrowing to i8, the scalar formula's clamp.
+    // The five bit patterns are loaded from memory: as v128 constants V8 built each from immediates in every step;
+    // loaded before the loop they stay in registers. (The splats of scale and zp are still redone in the loop:
+    // TurboFan schedules them there; as arguments of a function of its own they would stay out, but binaryen inlines
+    // a function with one caller. The clamp bounds once depended on zp: 4 more instructions each, every step.)
+    // sign, 0.5 − 2^−25, 1.5·2^23, −256, 256
+    const kp = memory.data<u32>([0x80000000, 0x3effffff, 0x4b400000, 0xc3800000, 0x43800000]);
+    const sign = v128.load32_splat(kp), half = v128.load32_splat(kp, 4), magic = v128.load32_splat(kp, 8);
+    const lo = v128.load32_splat(kp, 12), hi = v128.load32_splat(kp, 16);
+    const sv = f32x4.splat(scale), zb = i32x4.splat(FP32_MAGIC_BITS - zp);
     for (; i + 16 <= n; i += 16) {
       const xp = x + (<usize>i << 2);
-      const q0 = quant4(v128.load(xp), sv, lo, hi, zb), q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb);
-      const q2 = quant4(v128.load(xp, 32), sv, lo, hi, zb), q3 = quant4(v128.load(xp, 48), sv, lo, hi, zb);
+      const q0 = quant4(v128.load(xp), sv, lo, hi, zb, sign, half, magic);
+      const q1 = quant4(v128.load(xp, 16), sv, lo, hi, zb, sign, half, magic);
+      const q2 = quant4(v128.load(xp, 32), sv, lo, hi, zb, sign, half, magic);
+      const q3 = quant4(v128.load(xp, 48), sv, lo, hi, zb, sign, half, magic);
       v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
     }
   }
   for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
 }
 
-const QUANT_HALF_BELOW: f32 = reinterpret<f32>(0x3effffff); // 0.5 − 2^−25
-
 // @ts-ignore: decorator
-@inline function quant4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128): v128 {
+@inline function quant4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128, sign: v128, half: v128, magic: v128): v128 {
   let t = f32x4.div(xv, sv);
   t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
-  const c = v128.or(v128.and(t, i32x4.splat(0x80000000)), f32x4.splat(QUANT_HALF_BELOW));
-  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), f32x4.splat(FP32_MAGIC)), zb);
+  const c = v128.or(v128.and(t, sign), half);
+  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), magic), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
