@@ -282,4 +282,46 @@ test('DepthwiseConv2D_QS8 3x3: a small stride-1 image whose padded copy exceeds 
   await check(`dwconv 3x3 ${h}x${wd}x${c}`, g, { x: randI8(h * wd * c) });
 });
 
+test('DepthwiseConv2D_QS8 3x3 two-pixel loops: widths 1..9 (odd last pixel), heights 1..3, C 8 / 9 / 16 / 17, strides 1 and 2, three paddings, each fixed-point requantisation', async () => {
+  // [shift, bias magnitude, output]: 37 small bias → RQ_E40 (weights times 2^3), unclamped (ReLU6 over the int8 range)
+  // or clamped (ReLU with zp > −128); 45 → RQ_HIGH32(C) at stride 1, RQ_FOLD at stride 2; 32 with a bias past the
+  // 2^(40 − s) scaling limit → RQ_FOLD (k in i64)
+  const MODES: [number, number, 'full' | 'relu'][] = [
+    [37, 3000, 'full'],
+    [37, 3000, 'relu'],
+    [45, 3000, 'full'],
+    [45, 3000, 'relu'],
+    [32, 2 ** 26, 'relu'],
+  ];
+  const PADS = ['same', 'valid', [1, 0, 2, 1]] as const;
+  let i = 0;
+  for (const s of [1, 2])
+    for (const wd of [1, 2, 3, 4, 5, 7, 9])
+      for (const [shift, bmag, out] of MODES) {
+        const qg = new QGraph();
+        const c = pick([8, 9, 16, 17], i),
+          h = 1 + (i % 3) + (s === 2 ? 1 : 0),
+          pad = pick(PADS, i);
+        // 'valid' needs 3 input columns and rows, [1, 0, 2, 1] (top, left, bottom, right) 2 columns
+        const W = pad === 'valid' ? wd + 2 : pad === 'same' ? wd : wd + 1,
+          H = pad === 'valid' ? h + 2 : h;
+        const zpIn = pick(ZPS, i);
+        const x = qg.input('x', [1, H, W, c], q(0.5, zpIn));
+        const sOut = out === 'full' ? 6 / 255 : 0.05;
+        const attrs: Attrs = out === 'full' ? { activation: 'clip', clip: [0, 6] } : { activation: 'relu' };
+        // r = 0.5·sW / sOut = 0.75·2^(31 − shift): exactly that shift
+        const w = qg.weights('w', [c, 3, 3, 1], new Array(c).fill(1.5 * 2 ** (31 - shift) * sOut));
+        const g = qg.node(
+          'Conv2D',
+          [x, w, qg.bias('b', c, bmag)],
+          { strides: [s, s], padding: pad === 'valid' || pad === 'same' ? pad : [...pad], groups: c, ...attrs },
+          q(sOut, out === 'full' ? -128 : pick(ZPS, i + 1)),
+        );
+        await check(`dwconv 3x3 ${H}x${W}x${c} s${s} ${JSON.stringify(pad)} shift ${shift} bias ±${bmag} ${out}`, g, {
+          x: randI8(H * W * c),
+        });
+        i++;
+      }
+});
+
 test.run();

@@ -6,20 +6,24 @@
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
 // so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x
 // interleaved per channel, against interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a
-// dot of an (x, ·) interleave against (w·2^e, 0)). Border pixels run the same code over 3 copied rows whose
+// dot of an (x, ·) interleave against (w·2^e, 0); the two-pixel loops take one pixel's tap 8 from the other's row-2
+// pair against (0, w8) or (w8, 0)). Border pixels run the same code over 3 copied rows whose
 // out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128 wide,
 // stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel
 // group once per call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the
 // weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
 // MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
 // on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
-// 32..54 runs two pixels per step), so the pixel loops carry no branches. C mod 8 channels per channel. R picks the
+// 32..54 runs two pixels per step), so the pixel loops carry no branches (qs8-dwconv2d-requant.ts holds the modes and
+// their 8-lane requantisations). C mod 8 channels per channel. R picks the
 // requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
 // (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
+import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqE40, RqE40C, rqOf, rq8, tap8lo, tap8hi, ilo, ihi,
+         requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
 
 const DW_MAX_C = 4096;
@@ -29,38 +33,6 @@ const DW_MAX_C = 4096;
 let DW_BIAS: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C * 4, 16) : 0;
 /** Per 8-channel group of the 3×3 SIMD path (u8 × DW_MAX_C/8, set once per call by dwModes): RQ_* requantisation. */
 let DW_MODE: usize = ASC_FEATURE_SIMD ? memory.data(DW_MAX_C >> 3, 16) : 0;
-/** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
-const RQ_FOLD = 0;
-/** One shift s = 31 or s ∈ [55, 62]: requantUni8. */
-const RQ_HIGH = 1;
-/** Shifts differ: requant4 per 4 lanes. */
-const RQ_LANE = 2;
-/** R = f32: requantFp32v per 4 lanes. */
-const RQ_FP32 = 3;
-/** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
- * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
-const RQ_HIGH32 = 4;
-const RQ_HIGH32C = 5;
-/** One shift s ∈ [32, 40], stride 1 or 2, |folded bias| small enough (dwModes): weights and DW_BIAS scaled by
- * 2^(40 − s), so every such group requantises with the constant shift 40 (requantE40): no clamp (RQ_E40) or the
- * clamp to [q_min, q_max] (RQ_E40C, picked in dw3x3Rows, never stored). */
-const RQ_E40 = 6;
-const RQ_E40C = 7;
-/** The requantisation of dw3x3Run2 / dw3x3Run2s2 as a type, so each inlined instance has `rq` as a compile-time
- * constant: as an `@inline` argument it stayed a local, and binaryen folded the stride-2 calls' otherwise identical loops
- * into one that tested it per pixel (so were the clamped and unclamped RQ_HIGH32 ones). Not inlined (own functions)
- * they measured 5 % slower on the stride-1 steps (bench/profile.ts). */
-class RqFold {}
-class RqHigh32 {}
-class RqHigh32C {}
-class RqFp32 {}
-class RqE40 {}
-class RqE40C {}
-// @ts-ignore: decorator
-@inline function rqOf<M>(): i32 {
-  return idof<M>() == idof<RqE40>() ? RQ_E40 : idof<M>() == idof<RqE40C>() ? RQ_E40C : idof<M>() == idof<RqHigh32>() ? RQ_HIGH32 :
-         idof<M>() == idof<RqHigh32C>() ? RQ_HIGH32C : idof<M>() == idof<RqFp32>() ? RQ_FP32 : RQ_FOLD;
-}
 /** 9 taps of |x·w| ≤ 128·128: the most a folded bias moves before the requantisation. */
 const DW_TAPS_MAX = 9 * 128 * 128;
 /** Largest padded copy the SIMD 3×3 path takes (3·Wp·C bytes, or Hp·Wp·C for a whole small image). */
@@ -438,12 +410,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
       const qul = ilo(q, u), quh = ihi(q, u);
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(qul, v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(quh, v67h));
-      if (rq == RQ_E40 || rq == RQ_E40C) {
-        // pixel 0's tap 8 (u) from pixel 1's (q, u) pairs against (0, w8): two interleaves fewer
-        lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(qul, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(quh, v08h));
-      } else {
-        lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
-      }
+      // pixel 0's tap 8 (u) from pixel 1's (q, u) pairs against (0, w8): no interleave (or i16 product) of its own
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(qul, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(quh, v08h));
       lo1 = i32x4.add(lo1, tap8lo(rq, v, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, v, w8, v8h));
       const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, fmax, zv, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
@@ -476,19 +444,28 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
       a = v128.load8x8_s(r0 + cs); e = v128.load8x8_s(r1 + cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(a, e), v14h));
+      // Segment ends (cnt ≥ 2 here, so never taken): TurboFan puts every load of a loop body first and sinks the pure
+      // arithmetic to its uses, so all 15 loaded vectors lived at once and spilled; a branch whose arm permutes the
+      // sums (its store keeps binaryen from making selects of it) joins them in phis, which need each segment's sums
+      // before the next segment's loads. 0.98× this loop's steps (bench/profile.ts); the stride-1 loop: 1.00×
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = t; }
       a = v128.load8x8_s(r0 + 2 * cs); e = v128.load8x8_s(r1 + 2 * cs);
       const c2l = ilo(a, e), c2h = ihi(a, e);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(c2l, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(c2h, v25h));
       let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(c2l, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(c2h, v03h));
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = t; }
       a = v128.load8x8_s(r0 + 3 * cs); e = v128.load8x8_s(r1 + 3 * cs);
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v14h));
       a = v128.load8x8_s(r0 + 4 * cs); e = v128.load8x8_s(r1 + 4 * cs);
       lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(a, e), v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(a, e), v25h));
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = t; }
       const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
       const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(ilo(u, v), v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ihi(u, v), v67h));
-      lo0 = i32x4.add(lo0, tap8lo(rq, u, w8, v8l)); hi0 = i32x4.add(hi0, tap8hi(rq, u, w8, v8h));
+      const uvl = ilo(u, v), uvh = ihi(u, v);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(uvl, v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(uvh, v67h));
+      // pixel 0's tap 8 (u) from pixel 1's (u, v) pairs against (w8, 0)
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(uvl, v8l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(uvh, v8h));
       lo1 = i32x4.add(lo1, tap8lo(rq, z, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, z, w8, v8h));
       const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, k, k, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, k, k, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
@@ -519,106 +496,6 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
   const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
   v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
-}
-
-/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
- * sh = s − 32), RQ_FP32 requantFp32v per 4 lanes (mlo /
- * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
- * [q_min, q_max]). */
-// @ts-ignore: decorator
-@inline function rq8(rq: i32, lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
-                     hlo: v128, hhi: v128): v128 {
-  if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
-  if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
-  if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
-  return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
-}
-
-/** Tap 8 of 8 channels, lanes 0–3 as i32: u·w8 as an exact i16 product, or for RQ_E40(C), whose weights times 2^e
- * may not fit such a product, as a dot of (u, u) against (w8, 0) (`v8l` = ilo(w8, 0)). */
-// @ts-ignore: decorator
-@inline function tap8lo(rq: i32, u: v128, w8: v128, v8l: v128): v128 {
-  if (rq == RQ_E40 || rq == RQ_E40C) return i32x4.dot_i16x8_s(ilo(u, u), v8l);
-  return i32x4.extend_low_i16x8_s(i16x8.mul(u, w8));
-}
-
-/** tap8lo for lanes 4–7 (`v8h` = ihi(w8, 0)). */
-// @ts-ignore: decorator
-@inline function tap8hi(rq: i32, u: v128, w8: v128, v8h: v128): v128 {
-  if (rq == RQ_E40 || rq == RQ_E40C) return i32x4.dot_i16x8_s(ihi(u, u), v8h);
-  return i32x4.extend_high_i16x8_s(i16x8.mul(u, w8));
-}
-
-/** Lanes 0–3 of two i16 vectors interleaved (a0 b0 a1 b1 …): one channel's two taps side by side for a dot. */
-// @ts-ignore: decorator
-@inline function ilo(a: v128, b: v128): v128 {
-  return v128.shuffle<i16>(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
-}
-
-/** Lanes 4–7 of two i16 vectors interleaved. */
-// @ts-ignore: decorator
-@inline function ihi(a: v128, b: v128): v128 {
-  return v128.shuffle<i16>(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
-}
-
-/** requant of 8 lanes sharing one shift s ∈ [32, 54], k = 2^(s−1) + zp·2^s, sh = s − 32: X = acc·mult + k is exact
- * in i64 (|acc·mult| < 2^62, 2^(s−1) ≤ 2^53, |zp·2^s| ≤ 2^61), and X >> s = ((acc·mult + 2^(s−1)) >> s) + zp (zp·2^s a
- * multiple of 2^s); X >> s = (X >> 32) >> sh (floors compose), X >> 32 is X's high half as i32; saturating to i16
- * then clamping there = clamping in i32 ([qMin, qMax] ⊂ i16). Same bits as requantQs8, one zero-point add fewer. */
-// @ts-ignore: decorator
-@inline function requantFold8(lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): v128 {
-  const a = i64x2.add(i64x2.extmul_low_i32x4_s(lo, mlo), k), b = i64x2.add(i64x2.extmul_high_i32x4_s(lo, mlo), k);
-  const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
-  const u0 = i32x4.shr_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7), sh), u1 = i32x4.shr_s(v128.shuffle<i32>(d, e, 1, 3, 5, 7), sh);
-  return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(u0, u1), hlo), hhi);
-}
-
-/** requantFold8 for the accumulators times 2^e (e = 40 − s, RQ_E40): X = acc·2^e·mult + (2^(s−1) + zp·2^s)·2^e
- * and X >> 40 = X' >> s, X' the unscaled sum (floors compose); the constant is rz·2^32 (rz = 2^7 + zp·2^8), so X >> 40 =
- * ((acc·2^e·mult) >> 32 + rz) >> 8, the high halves as i32 (|·| < 2^30 + 2^16: no overflow). The shift by 8 runs after
- * the saturating narrowing to i16: for u ≥ 2^15 both give 127, for u < −2^15 both −128, in between the same; so
- * the i16 is the result clamped to [−128, 127], then clamped to [q_min, q_max] if `clamp` (a constant at each call).
- * A constant shift (one instruction; V8 emits four for a variable one) and no i64 adds. */
-// @ts-ignore: decorator
-@inline function requantE40(lo: v128, hi: v128, mlo: v128, mhi: v128, rz: v128, hlo: v128, hhi: v128, clamp: bool): v128 {
-  const a = i64x2.extmul_low_i32x4_s(lo, mlo), b = i64x2.extmul_high_i32x4_s(lo, mlo);
-  const d = i64x2.extmul_low_i32x4_s(hi, mhi), e = i64x2.extmul_high_i32x4_s(hi, mhi);
-  const u0 = i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), u1 = i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz);
-  const h = i16x8.shr_s(i16x8.narrow_i32x4_s(u0, u1), 8);
-  return clamp ? i16x8.min_s(i16x8.max_s(h, hlo), hhi) : h;
-}
-
-/** requantFold8 for s ∈ [33, 54] with the rounding and zero point added in i32 (the GEMM's store8 fast path, proof
- * there): with acc·mult = H·2^32 + L, ((acc·mult + 2^(s−1)) >> s) + zp = (H + rz) >> t, rz = 2^(s−33) + zp·2^t,
- * t = s − 32 (|H| ≤ 2^30, rz < 2^30: no overflow); two i32 adds instead of four i64 ones. `clamp` (a constant at
- * every call): false when [q_min, q_max] = [−128, 127], which the narrowing to i8 saturates to anyway. */
-// @ts-ignore: decorator
-@inline function requantHigh8(lo: v128, hi: v128, mlo: v128, mhi: v128, rz: v128, t: i32, hlo: v128, hhi: v128,
-                              clamp: bool): v128 {
-  const a = i64x2.extmul_low_i32x4_s(lo, mlo), b = i64x2.extmul_high_i32x4_s(lo, mlo);
-  const d = i64x2.extmul_low_i32x4_s(hi, mhi), e = i64x2.extmul_high_i32x4_s(hi, mhi);
-  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
-  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
-  const h = i16x8.narrow_i32x4_s(u0, u1);
-  return clamp ? i16x8.min_s(i16x8.max_s(h, hlo), hhi) : h;
-}
-
-/** requant4v's uniform-shift (≥ 31) path for 8 lanes: k = 2^(s−1) + 2^62, zo = zp − 2^(62−s) (wrapping, as there);
- * hlo / hhi the clamps as i16. X = acc·mult + k ∈ [0, 2^63): for s ≥ 32, X >> s = (X >> 32) >> (s − 32), the high
- * halves shifted as i32 (one shift per 4 lanes); saturating to i16 then clamping there = clamping in i32. */
-// @ts-ignore: decorator
-@inline function requantUni8(lo: v128, hi: v128, mlo: v128, mhi: v128, k: v128, s: i32, zo: v128, hlo: v128, hhi: v128): v128 {
-  const a = i64x2.add(i64x2.extmul_low_i32x4_s(lo, mlo), k), b = i64x2.add(i64x2.extmul_high_i32x4_s(lo, mlo), k);
-  const d = i64x2.add(i64x2.extmul_low_i32x4_s(hi, mhi), k), e = i64x2.add(i64x2.extmul_high_i32x4_s(hi, mhi), k);
-  let u0: v128, u1: v128;
-  if (s >= 32) {
-    u0 = i32x4.shr_u(v128.shuffle<i32>(a, b, 1, 3, 5, 7), s - 32);
-    u1 = i32x4.shr_u(v128.shuffle<i32>(d, e, 1, 3, 5, 7), s - 32);
-  } else {
-    u0 = v128.shuffle<i32>(i64x2.shr_u(a, s), i64x2.shr_u(b, s), 0, 2, 4, 6);
-    u1 = v128.shuffle<i32>(i64x2.shr_u(d, s), i64x2.shr_u(e, s), 0, 2, 4, 6);
-  }
-  return i16x8.min_s(i16x8.max_s(i16x8.narrow_i32x4_s(i32x4.add(u0, zo), i32x4.add(u1, zo)), hlo), hhi);
 }
 
 /** One tap of 8 channels: (x − zp)·w as exact i16 products. */
