@@ -3,16 +3,10 @@
 // copy of small stride-1 images vs the row-by-row walk, byte for byte against the TS integer reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
+import { ZPS, pick, q, check, qs8Tools, requantSpec, requantE40Scaled } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
 
 const { randInt, randI8, QGraph } = qs8Tools(20261130);
-
-/** The spec: clamp(zp + ((acc·mult + 2^(s−1)) >> s), lo, hi) in exact integers. */
-function requantSpec(acc: bigint, mult: bigint, s: bigint, zp: bigint, lo: bigint, hi: bigint): bigint {
-  const v = ((acc * mult + (1n << (s - 1n))) >> s) + zp;
-  return v < lo ? lo : v > hi ? hi : v;
-}
 
 /** requantFold8 step by step in the wasm's integer widths: i64 X = acc·mult + (2^(s−1) + zp·2^s) (wrapping),
  * its high i32 half, i32 arithmetic shift by s − 32, saturating narrow to i16, clamp in i16. */
@@ -71,15 +65,9 @@ test('3x3 zp-folded requantisation (shift 32..54) equals the spec over the i32 a
   assert.ok(n > 100000);
 });
 
-/** requantE40 step by step in the wasm's integer widths (e = 40 − s): the i32 accumulator times 2^e, its i64 product
- * with mult, the high i32 half plus rz = 2^7 + zp·2^8 (i32), saturating narrow to i16, then the i16 shift by 8, clamp. */
+/** requantE40 on the accumulator times 2^e (e = 40 − s), which must be an i32. */
 function requantE40Emulated(acc: bigint, mult: bigint, s: bigint, zp: bigint, lo: bigint, hi: bigint): bigint {
-  const a = BigInt.asIntN(32, acc << (40n - s));
-  if (a !== acc << (40n - s)) throw new Error(`acc ${acc} · 2^${40n - s} is no i32`);
-  const high = BigInt.asIntN(32, BigInt.asIntN(64, a * mult) >> 32n);
-  const u = BigInt.asIntN(32, high + 128n + zp * 256n);
-  const h = (u < -32768n ? -32768n : u > 32767n ? 32767n : u) >> 8n;
-  return h < lo ? lo : h > hi ? hi : h;
+  return requantE40Scaled(acc << (40n - s), mult, zp, lo, hi);
 }
 
 test('3x3 requantisation with the weights and bias times 2^(40 − s) (shift 32..40) equals the spec over the accumulators that bound allows', () => {

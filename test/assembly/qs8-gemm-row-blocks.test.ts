@@ -4,7 +4,8 @@
 // per block on the i8 weights. Dense graphs with K at, below and above the widening limit (and past the 2^17-byte
 // block and the 4096 static one-row panel, which take heap blocks), M at, below and above multiples of the block's
 // rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; run on every
-// build and mode (byte-identical) against the TS reference.
+// build and mode (byte-identical) against the TS reference. And the E40 path (one shift ≤ 40: weights widened times
+// 2^(40 − s) in every row block, so in a last one of 1, 2 or 3 tiles too).
 import { test } from 'uvu';
 import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
@@ -37,6 +38,34 @@ test('Dense_QS8: M across the 4×8c2 tile row blocks, K across the widening limi
         await check(`dense M${M} K${K} N${N} (${rows} rows per block)`, g, { x: randI8(M * K) });
         i++;
       }
+  }
+});
+
+test('Dense_QS8 on the E40 path (one shift 36 / 38 / 40): last row blocks of 1, 2, 3 tiles and of whole blocks', async () => {
+  let i = 0;
+  for (const K of [96, 1000, 1024]) {
+    const rows = rowsPerBlock(K);
+    for (const M of [rows - 1, rows, rows + 3, rows + 8, rows + 11, 2 * rows + 3]) {
+      const qg = new QGraph();
+      const zpIn = pick(ZPS, i),
+        zpOut = pick(ZPS, i + 2);
+      const s = pick([36, 38, 40], i);
+      // input·weight / output scale ratio 1.5·2^(30 − s) gives shift s; |bias − zp_in·Σw| stays far below the limit
+      const sW = (1.5 * 2 ** (30 - s) * 0.002) / 0.02;
+      const w = qg.weights(
+        'w',
+        [17, K],
+        Array.from({ length: 17 }, () => sW),
+      );
+      const g = qg.node(
+        'Dense',
+        [qg.input('x', [M, K], q(0.02, zpIn)), w, qg.bias('b', 17, 40000)],
+        pick(ACTS, i),
+        q(0.002, zpOut),
+      );
+      await check(`dense E40 s${s} M${M} K${K} N17 (${rows} rows per block)`, g, { x: randI8(M * K) });
+      i++;
+    }
   }
 });
 

@@ -27,6 +27,23 @@ export async function check(label: string, g: Graph, inputs: Record<string, Tens
   }
 }
 
+/** The requantisation spec (requantQs8): clamp(zp + ((acc·mult + 2^(s−1)) >> s), lo, hi) in exact integers. */
+export function requantSpec(acc: bigint, mult: bigint, s: bigint, zp: bigint, lo: bigint, hi: bigint): bigint {
+  const v = ((acc * mult + (1n << (s - 1n))) >> s) + zp;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** requantE40 (assembly/kernels/conv/qs8-dwconv2d-requant.ts) step by step in the wasm's integer widths, on `a`, the
+ * accumulator times 2^(40 − s) as the kernel holds it (an i32): its i64 product with mult, the high i32 half plus
+ * rz = 2^7 + zp·2^8 (i32), saturating narrow to i16, the i16 shift by 8, clamp. */
+export function requantE40Scaled(a: bigint, mult: bigint, zp: bigint, lo: bigint, hi: bigint): bigint {
+  if (BigInt.asIntN(32, a) !== a) throw new Error(`scaled accumulator ${a} is no i32`);
+  const high = BigInt.asIntN(32, BigInt.asIntN(64, a * mult) >> 32n);
+  const u = BigInt.asIntN(32, high + 128n + zp * 256n);
+  const h = (u < -32768n ? -32768n : u > 32767n ? 32767n : u) >> 8n;
+  return h < lo ? lo : h > hi ? hi : h;
+}
+
 /** Seeded random int8 data and a one-node int8 graph builder (output tensor 'y'). */
 export function qs8Tools(seed: number) {
   const r = rng(seed);

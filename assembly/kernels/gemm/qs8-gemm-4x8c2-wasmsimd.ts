@@ -8,10 +8,14 @@
 // ≥ 3 tiles, Kp ≤ 1024; else the i8 weights, two widening loads per k pair, one tile per block): per k pair a 4-byte
 // splat per row, two plain weight loads and i32x4.dot_i16x8_s into 8 accumulators of 4 consecutive columns,
 // started at the bias, requantised two rows at a time (one i8x16 narrowing, two 8-byte stores); when every channel
-// shares one shift in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes).
+// shares one shift in [33, 54] (checked once per call) the requantisation runs on the high words in i32 (8 lanes); when
+// it is one s ≤ 40 and the biases are small enough (shiftE40), the weights are widened times 2^(40−s) and the biases
+// scaled alike, so the shift is the constant 40 (requantE40: high words, narrow to i16, `psraw 8`; V8 emits four
+// instructions for a shift by a variable): 173 → 138 x64 instructions per tile outside the k loop.
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
 import { requant4, requant4At, requantFp32v, qcAt } from './qs8-requant';
+import { requantE40 } from '../conv/qs8-dwconv2d-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -32,7 +36,9 @@ let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
 let rowBlock: usize = 0;
 let rowBlockBytes: i32 = 0;
-let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_MAX_K << 4, 16) : 0;
+/** Bytes of `wide`: the widened weights, then (E40 epilogues) the block's 8 biases times 2^e. */
+const WIDE_BYTES = (WIDE_MAX_K << 4) + 32;
+let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_BYTES, 16) : 0;
 
 /** 16-byte aligned heap block of `bytes`. */
 function alignedBlock(bytes: i32): usize {
@@ -43,7 +49,7 @@ function alignedBlock(bytes: i32): usize {
  *  (its row block is made on its first call, in its heap). */
 export function privatePanel(): void {
   panel = alignedBlock(STATIC_K << 1);
-  wide = alignedBlock(WIDE_MAX_K << 4);
+  wide = alignedBlock(WIDE_BYTES);
 }
 
 /** This tile's row block for Kp. */
@@ -132,21 +138,72 @@ export function gemmQs8Simd4x8c2<R>(
   hi: i32,
 ): void {
   ensureRowBlock((K + 1) & ~1);
-  const fs = uniformShift<R>(qc, qcStride, N8);
+  const clamp = lo > -128 || hi < 127;
+  const s40 = shiftE40<R>(qc, qcStride, N8, M, K);
   // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
+  if (s40 > 0) {
+    if (clamp) rows4<R, EpiE40Clamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
+    else rows4<R, EpiE40>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
+    return;
+  }
+  const fs = uniformShift<R>(qc, qcStride, N8);
   if (fs == 0) rows4<R, EpiGeneral>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
-  else if (lo > -128 || hi < 127) rows4<R, EpiHighClamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  else if (clamp) rows4<R, EpiHighClamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
   else rows4<R, EpiHigh>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
 }
 
+/** The shift s every one of channels [0, N8) shares when the weights and biases can be scaled by 2^e, e = 40 − s, so
+ *  the requantisation shifts by the constant 40 (the E40 epilogues), else 0. Exact when (with |x|, |w| ≤ 2^7):
+ *  - s ∈ [32, 40], so e ∈ [0, 8]: w·2^e is an i16 (|w|·2^e ≤ 2^15, −128·2^8 = −32768 included), and a dot of two such
+ *    products with row values is below 2^23;
+ *  - |bias_n| + K·2^14 ≤ 2^(31−e) − 1 for every n: the accumulator |bias_n + Σk x·w| ≤ 2^(31−e) − 1, so acc·2^e (the
+ *    scaled bias plus the scaled dots, summed in wrapping i32, exact mod 2^32) is the exact i32 it must be, and the
+ *    bias·2^e too; then requantE40 (proof there, and the BigInt test over this range in
+ *    test/assembly/qs8-gemm-requant.test.ts) gives requantQs8's bytes;
+ *  - the weights are widened (Kp ≤ WIDE_MAX_K, M > 8: the E40 rows4 widens every row block, even a last one of one or
+ *    two tiles, since only the widened weights are scaled).
+ *  MobileNetV2's 1×1 convs have s ∈ [36, 40] (but the last project, 41) and |bias| < 2^19, K ≤ 576: all but that one
+ *  qualify. R = f32 (no shift row): 0. */
+export function shiftE40<R>(qc: usize, qs: i32, N8: i32, M: i32, K: i32): i32 {
+  if (isFloat<R>() || N8 <= 0 || ((K + 1) & ~1) > WIDE_MAX_K || M <= (WIDE_MIN_TILES - 1) << 2) return 0;
+  const s = qcAt(qc, qs, 2, 0);
+  if (s < 32 || s > 40) return 0;
+  // 2^(31−e) = 2^(s−9); K ≤ 1024: K·2^14 ≤ 2^24, so the limit may be negative (no bias fits)
+  const lim: i64 = ((1 as i64) << ((s - 9) as i64)) - 1 - (K as i64) * 16384;
+  if (lim < 0) return 0;
+  for (let n = 0; n < N8; n++) {
+    const b = <i64>qcAt(qc, qs, 0, n);
+    if (qcAt(qc, qs, 2, n) != s || b > lim || b < -lim) return 0;
+  }
+  return s;
+}
+
 /** Epilogues of rows4, as type arguments (so each instance is compiled with its own, no branch): requant4At per 4
- *  columns; the high-word path of store8 without and with the clamp. */
-type EpiGeneral = u8;
-type EpiHigh = u16;
-type EpiHighClamp = u32;
+ *  columns; the high-word path of store8 without and with the clamp; requantE40 (weights and bias scaled by 2^(40−s))
+ *  without and with the clamp. */
+class EpiGeneral {}
+class EpiHigh {}
+class EpiHighClamp {}
+class EpiE40 {}
+class EpiE40Clamp {}
 const EPI_GENERAL = 1,
-  EPI_HIGH_CLAMP = 4;
+  EPI_HIGH = 2,
+  EPI_HIGH_CLAMP = 3,
+  EPI_E40 = 4,
+  EPI_E40_CLAMP = 5;
+// @ts-ignore: decorator
+@inline function epiOf<E>(): i32 {
+  return idof<E>() == idof<EpiE40>()
+    ? EPI_E40
+    : idof<E>() == idof<EpiE40Clamp>()
+      ? EPI_E40_CLAMP
+      : idof<E>() == idof<EpiHigh>()
+        ? EPI_HIGH
+        : idof<E>() == idof<EpiHighClamp>()
+          ? EPI_HIGH_CLAMP
+          : EPI_GENERAL;
+}
 
 /** Rows m..m+3 of a widened into a row tile [Kp/2][4][2] at d0 (rows past M repeat the last row; zero past K). */
 function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize): void {
@@ -195,6 +252,15 @@ function widenBlock(q: usize, bytes: usize, d: usize): void {
   }
 }
 
+/** widenBlock times f = 2^e (i16 lanes, e ≤ 8: shiftE40); a multiply, one instruction where V8 emits four for a shift
+ *  by a variable. */
+function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
+  for (let o: usize = 0; o < bytes; o += 16) {
+    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o), f));
+    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o, 8), f), 16);
+  }
+}
+
 /** store8's high-word path up to the i16 narrowing: (H + rz) >> t of 8 columns (proof in store8). */
 // @ts-ignore: decorator
 @inline function highWords8(a0: v128, a1: v128, m0: v128, m1: v128, rz: v128, t: i32): v128 {
@@ -210,7 +276,7 @@ function widenBlock(q: usize, bytes: usize, d: usize): void {
 /** Two rows' 8 columns (accumulators with the bias in) requantised to i8: row 0 in bytes 0–7, row 1 in 8–15. */
 // @ts-ignore: decorator
 @inline function requantRows2<R>(
-  epi: usize,
+  epi: i32,
   a0: v128,
   a1: v128,
   b0: v128,
@@ -231,6 +297,14 @@ function widenBlock(q: usize, bytes: usize, d: usize): void {
   lo: i32,
   hi: i32,
 ): v128 {
+  if (epi == EPI_E40 || epi == EPI_E40_CLAMP) {
+    // rz = 2^7 + zp·2^8; requantE40 saturates to [−128, 127] (its i16 lanes), the i8 narrowing keeps them
+    const v = i8x16.narrow_i16x8_s(
+      requantE40(a0, a1, m0, m1, rz, lo8, hi8, false),
+      requantE40(b0, b1, m0, m1, rz, lo8, hi8, false),
+    );
+    return epi == EPI_E40_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
+  }
   if (epi != EPI_GENERAL) {
     const v = i8x16.narrow_i16x8_s(highWords8(a0, a1, m0, m1, rz, t), highWords8(b0, b1, m0, m1, rz, t));
     // saturating to i16, then i8, then clamping = clamping in i32 ([lo, hi] ⊂ i8); at [−128, 127] the narrowing is
@@ -265,11 +339,16 @@ function rows4<R, E>(
   hi: i32,
   fs: i32,
 ): void {
-  const epi = sizeof<E>();
+  const epi = epiOf<E>();
+  const e40 = epi == EPI_E40 || epi == EPI_E40_CLAMP;
   const Kp = (K + 1) & ~1;
   const tileBytes = <usize>(Kp << 3);
   const t = fs - 32;
-  const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
+  // E40: fs = s ∈ [32, 40], weights and bias times 2^e (shiftE40), the total shift 40: rz = 2^7 + zp·2^8
+  const e = 40 - fs;
+  const rz = i32x4.splat(e40 ? 128 + zp * 256 : fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
+  const f: i32 = 1 << (e & 15);
+  const wf = i16x8.splat(<i16>f);
   const lo8 = i8x16.splat(<i8>lo),
     hi8 = i8x16.splat(<i8>hi);
   const fmin = f32x4.splat(<f32>(lo - zp)),
@@ -286,24 +365,35 @@ function rows4<R, E>(
     const we = wide + (tileBytes << 1);
     // a row block of few tiles reads each weight block too few times to repay widening it (Dense 4×2048→1024 1.3×
     // slower widened, 8×2048→1024 1.13×, 16×512→512 1.0)
-    const widened = canWiden && me - mb > (WIDE_MIN_TILES - 1) << 2;
+    // (the E40 epilogues need the scaled weights: every row block widened, shiftE40 checked canWiden)
+    const widened = e40 || (canWiden && me - mb > (WIDE_MIN_TILES - 1) << 2);
     for (let n = 0; n < N8; n += 8) {
       const wb = w + <usize>(n >> 3) * tileBytes,
         wbe = wb + tileBytes;
-      if (widened) widenBlock(wb, tileBytes, wide);
+      if (e40) widenBlockScaled(wb, tileBytes, wide, wf);
+      else if (widened) widenBlock(wb, tileBytes, wide);
       const b0 = v128.load(qc + ((<usize>n) << 2)),
         b1 = v128.load(qc + ((<usize>n) << 2), 16);
+      // E40: the biases times 2^e, stored beside the weights and loaded per tile: as values V8 shifted them again in
+      // every tile (a variable shift, 4 instructions each)
+      const bs = wide + (WIDE_MAX_K << 4);
+      if (e40) {
+        v128.store(bs, i32x4.shl(b0, e));
+        v128.store(bs, i32x4.shl(b1, e), 16);
+      }
       let p = rowBlock;
       for (let m = mb; m < me; m += 4) {
         // accumulators start at the bias (columns n..n+7 are all below N here)
-        let c00 = b0,
-          c01 = b1,
-          c10 = b0,
-          c11 = b1,
-          c20 = b0,
-          c21 = b1,
-          c30 = b0,
-          c31 = b1;
+        const d0 = e40 ? v128.load(bs) : b0,
+          d1 = e40 ? v128.load(bs, 16) : b1;
+        let c00 = d0,
+          c01 = d1,
+          c10 = d0,
+          c11 = d1,
+          c20 = d0,
+          c21 = d1,
+          c30 = d0,
+          c31 = d1;
         if (widened) {
           // i16 weights: two plain loads per k pair (a widening load costs V8 a vector op besides the load: the loop
           // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident)
