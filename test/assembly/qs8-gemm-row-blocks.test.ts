@@ -40,4 +40,37 @@ test('Dense_QS8: M across the 4×8c2 tile row blocks, K across the widening limi
   }
 });
 
+// widen4's last 8 columns read whole (K mod 8 ≠ 0, rows lda ≥ K rounded up to 8 apart, every row of the tile but the
+// matrix's last): im2col rows of 3×3 convs, K = 9, 27, 45 in rows of 16, 32, 48 bytes; the k pairs past Kp run into
+// the next tile (widened after it) and, for a row block's last tile, the block's slack. M crosses one row block
+// (K 9: 6552 rows, K 27: 2340, K 45: 1424) with M mod 4 = 0..3, and a 6-pixel image (one tile per block).
+test('Conv2D_QS8 3×3 im2col rows across the 4×8c2 row blocks, K mod 8 ≠ 0: last widening step read whole', async () => {
+  const cases: [number, number, number][] = [
+    [1, 81, 81],
+    [1, 80, 82],
+    [3, 49, 48],
+    [3, 47, 50],
+    [3, 2, 3],
+    [5, 38, 38],
+    [5, 37, 39],
+    [5, 39, 37],
+  ];
+  let i = 0;
+  for (const [ci, h, w] of cases) {
+    const qg = new QGraph();
+    const zpIn = pick(ZPS, i + 1);
+    const x = qg.input('x', [1, h, w, ci], q(0.03, zpIn));
+    const co = i % 2 ? 17 : 32;
+    const wt = qg.weights('w', [co, 3, 3, ci], new Array(co).fill(0.004));
+    qg.node(
+      'Conv2D',
+      [x, wt, qg.bias('b', co, 3000)],
+      { padding: 'same', ...pick(ACTS, i) },
+      q(0.05, pick(ZPS, i + 3)),
+    );
+    await check(`conv ${h}x${w}x${ci} k3x3 same → ${co} (K ${9 * ci}, M ${h * w})`, qg.g, { x: randI8(h * w * ci) });
+    i++;
+  }
+});
+
 test.run();
