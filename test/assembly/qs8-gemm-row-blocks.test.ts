@@ -3,8 +3,9 @@
 // i16 once per row block of at least 3 tiles (a smaller last block runs on the i8 weights); otherwise one 4-row tile
 // per block on the i8 weights. Dense graphs with K at, below and above the widening limit (and past the 2^17-byte
 // block and the 4096 static one-row panel, which take heap blocks), M at, below and above multiples of the block's
-// rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; run on every
-// build and mode (byte-identical) against the TS reference.
+// rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; and 3×3 convs
+// whose im2col rows let widen4 read its last 8 columns whole (K mod 8 ≠ 0); run on every build and mode
+// (byte-identical) against the TS reference.
 import { test } from 'uvu';
 import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
