@@ -11,7 +11,7 @@ import { load, type Build } from '../runtime/node.ts';
 import { fb } from '../compiler/emit/bundle-writer.ts';
 import * as flatbuffers from 'flatbuffers';
 
-function randI8(n: number, seed: number): Int8Array {
+export function randI8(n: number, seed: number): Int8Array {
   let s = seed >>> 0;
   return Int8Array.from({ length: n }, () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -19,7 +19,7 @@ function randI8(n: number, seed: number): Int8Array {
   });
 }
 
-function denseGraph(M: number, K: number, N: number): Graph {
+export function denseGraph(M: number, K: number, N: number): Graph {
   const g: Graph = { name: 'gemm', source: 'bench', tensors: new Map(), nodes: [], inputs: ['x'], outputs: ['y'] };
   g.tensors.set('x', { name: 'x', dtype: 'int8', shape: [M, K], quant: { scale: [0.02], zeroPoint: [-5] } });
   g.tensors.set('w', {

@@ -3,9 +3,10 @@
 // i16 once per row block of at least 3 tiles (a smaller last block runs on the i8 weights); otherwise one 4-row tile
 // per block on the i8 weights. Dense graphs with K at, below and above the widening limit (and past the 2^17-byte
 // block and the 4096 static one-row panel, which take heap blocks), M at, below and above multiples of the block's
-// rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; run on every
-// build and mode (byte-identical) against the TS reference. And the E40 path (one shift ≤ 40: weights widened times
-// 2^(40 − s) in every row block, so in a last one of 1, 2 or 3 tiles too).
+// rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; 3×3 convs
+// whose im2col rows let widen4 read its last 8 columns whole (K mod 8 ≠ 0); run on every build and mode
+// (byte-identical) against the TS reference. And the E40 path (one shift ≤ 40: weights widened times 2^(40 − s) in
+// every row block, so in a last one of 1, 2 or 3 tiles too).
 import { test } from 'uvu';
 import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
@@ -66,6 +67,39 @@ test('Dense_QS8 on the E40 path (one shift 36 / 38 / 40): last row blocks of 1, 
       await check(`dense E40 s${s} M${M} K${K} N17 (${rows} rows per block)`, g, { x: randI8(M * K) });
       i++;
     }
+  }
+});
+
+// widen4's last 8 columns read whole (K mod 8 ≠ 0, rows lda ≥ K rounded up to 8 apart, every row of the tile but the
+// matrix's last): im2col rows of 3×3 convs, K = 9, 27, 45 in rows of 16, 32, 48 bytes; the k pairs past Kp run into
+// the next tile (widened after it) and, for a row block's last tile, the block's slack. M crosses one row block
+// (K 9: 6552 rows, K 27: 2340, K 45: 1424) with M mod 4 = 0..3, and a 6-pixel image (one tile per block).
+test('Conv2D_QS8 3×3 im2col rows across the 4×8c2 row blocks, K mod 8 ≠ 0: last widening step read whole', async () => {
+  const cases: [number, number, number][] = [
+    [1, 81, 81],
+    [1, 80, 82],
+    [3, 49, 48],
+    [3, 47, 50],
+    [3, 2, 3],
+    [5, 38, 38],
+    [5, 37, 39],
+    [5, 39, 37],
+  ];
+  let i = 0;
+  for (const [ci, h, w] of cases) {
+    const qg = new QGraph();
+    const zpIn = pick(ZPS, i + 1);
+    const x = qg.input('x', [1, h, w, ci], q(0.03, zpIn));
+    const co = i % 2 ? 17 : 32;
+    const wt = qg.weights('w', [co, 3, 3, ci], new Array(co).fill(0.004));
+    qg.node(
+      'Conv2D',
+      [x, wt, qg.bias('b', co, 3000)],
+      { padding: 'same', ...pick(ACTS, i) },
+      q(0.05, pick(ZPS, i + 3)),
+    );
+    await check(`conv ${h}x${w}x${ci} k3x3 same → ${co} (K ${9 * ci}, M ${h * w})`, qg.g, { x: randI8(h * w * ci) });
+    i++;
   }
 });
 

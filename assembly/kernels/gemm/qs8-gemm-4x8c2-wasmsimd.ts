@@ -29,6 +29,8 @@ export const QS8_SIMD_PANEL_K = 1 << 20;
  *  project layers, K = 960, 5 %); test/assembly/qs8-gemm-row-blocks.test.ts picks its K from these constants. */
 const STATIC_K = 4096;
 const ROW_BLOCK_BYTES = 1 << 17;
+/** Bytes widen4 may write past a row block: its last step's k pairs past Kp (3 of 16 bytes at most). */
+const ROW_BLOCK_SLACK = 48;
 const WIDE_MIN_TILES = 3;
 const WIDE_MAX_K = 1024;
 const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(STATIC_K << 1, 16) : 0;
@@ -56,7 +58,7 @@ export function privatePanel(): void {
 function ensureRowBlock(Kp: i32): void {
   if (Kp << 3 <= rowBlockBytes) return;
   rowBlockBytes = max(Kp << 3, ROW_BLOCK_BYTES);
-  rowBlock = alignedBlock(rowBlockBytes);
+  rowBlock = alignedBlock(rowBlockBytes + ROW_BLOCK_SLACK);
 }
 
 /** The one-row tiles' i16 row panel (Kp·2 bytes). */
@@ -217,8 +219,15 @@ function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize):
     if (m + 2 >= M) r2 = last;
     r3 = last;
   }
+  // The last 8 columns whole when K mod 8 ≠ 0 and every row of the tile is followed by another at least that far on
+  // (lda ≥ K rounded up to 8, not the matrix's last row: no read past a): the stem's im2col rows (K 27 in rows of 32
+  // bytes) take one widening step instead of 4 columns × 4 rows of scalar ones (the stem 394 → 382 µs, bench/gemm-ab.ts).
+  // The tile reads one column past K at most (K odd), against a zero weight; the k pairs past Kp land in the next
+  // tile's first ones (widened after this one) or the row block's slack.
+  const K8 = (K + 7) & ~7;
+  const Kv = lda >= K8 && m + 4 < M ? K8 : K;
   let k = 0;
-  for (; k + 8 <= K; k += 8) {
+  for (; k + 8 <= Kv; k += 8) {
     // 4 rows × 4 k pairs (i32 lanes) transposed to 4 k pairs × 4 rows
     const q0 = v128.load8x8_s(r0 + <usize>k),
       q1 = v128.load8x8_s(r1 + <usize>k);
@@ -361,6 +370,7 @@ function rows4<R, E>(
   const rowsPerBlock = canWiden ? (rowBlockBytes / (Kp << 3)) << 2 : 4;
   for (let mb = 0; mb < M; mb += rowsPerBlock) {
     const me = min(M, mb + rowsPerBlock);
+    // in ascending order: widen4 may run into the next tile's first k pairs
     for (let m = mb; m < me; m += 4) widen4(a, lda, M, m, K, Kp, rowBlock + <usize>((m - mb) >> 2) * tileBytes);
     const we = wide + (tileBytes << 1);
     // a row block of few tiles reads each weight block too few times to repay widening it (Dense 4×2048→1024 1.3×
