@@ -6,15 +6,15 @@
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
 // so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x
 // interleaved per channel, against interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a
-// dot of an (x, ·) interleave against (w·2^e, 0); the two-pixel loops take one pixel's tap 8 from the other's row-2
-// pair against (0, w8) or (w8, 0)). Border pixels run the same code over 3 copied rows whose
+// dot of an (x, ·) interleave against (w·2^e, 0); the two- and three-pixel loops take a pixel's tap 8 from a
+// neighbour's row-2 pair against (0, w8) or (w8, 0)). Border pixels run the same code over 3 copied rows whose
 // out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128 wide,
 // stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel
 // group once per call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the
 // weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
 // MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
 // on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
-// 32..54 runs two pixels per step), so the pixel loops carry no branches (qs8-dwconv2d-requant.ts holds the modes and
+// 32..54 runs two pixels per step; stride 1 RQ_E40 three), so the pixel loops carry no branches (qs8-dwconv2d-requant.ts holds the modes and
 // their 8-lane requantisations). C mod 8 channels per channel. R picks the
 // requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
 // (qc [2, C·M]: bias, scale).
@@ -286,11 +286,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const v0 = i16x8.shl(w0, e), v1 = i16x8.shl(w1, e), v2 = i16x8.shl(w2, e), v3 = i16x8.shl(w3, e), v4 = i16x8.shl(w4, e);
       const v5 = i16x8.shl(w5, e), v6 = i16x8.shl(w6, e), v7 = i16x8.shl(w7, e), v8 = i16x8.shl(w8, e);
       if (sw == 1 && clamp)
-        dw3x3Run2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                  rz, rz, hlo, hhi);
+        dw3x3Run3<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else if (sw == 1)
-        dw3x3Run2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                  rz, rz, hlo, hhi);
+        dw3x3Run3<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else if (clamp)
         dw3x3Run2s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
                     hlo, hhi);
@@ -371,7 +369,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C), RQ_FP32 or RQ_E40(C) (rqOf<M>()): two output pixels per step, so each
+/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (rqOf<M>(); RQ_E40(C) runs dw3x3Run3): two output pixels
+ * per step, so each
  * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
  * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
  * the 0+1, 2+3, 4+5 pairing on MobileNetV2's stride-1 layers, bench/profile.ts), 6+7, then 8, by interleaving the two
@@ -421,6 +420,67 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     if (i < cnt)
       dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
                mlo, mhi, k, sh, fmax, zv, hlo, hhi);
+  }
+}
+
+/** dw3x3Run2 for stride 1 and RQ_E40(C): three output pixels per step over input columns 0..4, each column's
+ * rows-0/1 pair (taps 0+3, 1+4, 2+5) serving up to three pixels (5 pairs per 3 pixels, not 6), row 2 paired (p, q),
+ * (q, u), (u, v), (v, z) against (w6, w7) and (0, w8) (4 pairs, not 4.5), and one loop step's overhead per 3 pixels. */
+// @ts-ignore: decorator
+@inline function dw3x3Run3<M>(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
+                              w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
+                              blo: v128, bhi: v128, mlo: v128, mhi: v128, rz: v128, hlo: v128, hhi: v128): void {
+  const rq = rqOf<M>();
+  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
+  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
+  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0)), v08l = ilo(i16x8.splat(0), w8), v08h = ihi(i16x8.splat(0), w8);
+  for (let r = 0; r < nrows; r++) {
+    let r0 = x + <usize>r * is, yp = y + <usize>r * os;
+    let i = 0;
+    for (; i + 3 <= cnt; i += 3) {
+      const r1 = r0 + rs, r2 = r1 + rs;
+      let a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
+      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
+      a = v128.load8x8_s(r0 + cs); e = v128.load8x8_s(r1 + cs);
+      let cl = ilo(a, e), ch = ihi(a, e);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v14h));
+      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(cl, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(ch, v03h));
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = t; }
+      a = v128.load8x8_s(r0 + 2 * cs); e = v128.load8x8_s(r1 + 2 * cs);
+      cl = ilo(a, e); ch = ihi(a, e);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v25h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v14h));
+      let lo2 = i32x4.add(blo, i32x4.dot_i16x8_s(cl, v03l)), hi2 = i32x4.add(bhi, i32x4.dot_i16x8_s(ch, v03h));
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = lo2; lo2 = hi2; hi2 = t; }
+      a = v128.load8x8_s(r0 + 3 * cs); e = v128.load8x8_s(r1 + 3 * cs);
+      cl = ilo(a, e); ch = ihi(a, e);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v25h));
+      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(cl, v14l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v14h));
+      a = v128.load8x8_s(r0 + 4 * cs); e = v128.load8x8_s(r1 + 4 * cs);
+      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(ilo(a, e), v25l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ihi(a, e), v25h));
+      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = lo2; lo2 = hi2; hi2 = t; }
+      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
+      const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
+      cl = ilo(q, u); ch = ihi(q, u);
+      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v08h));
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v67h));
+      cl = ilo(u, v); ch = ihi(u, v);
+      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v08l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v08h));
+      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(cl, v67l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v67h));
+      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(ilo(v, z), v08l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ihi(v, z), v08h));
+      const o = i8x16.narrow_i16x8_s(rq8(rq, lo0, hi0, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
+                                     rq8(rq, lo1, hi1, mlo, mhi, rz, 0, rz, rz, hlo, hhi));
+      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, rz, rz, hlo, hhi);
+      v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
+      v128.store64_lane(yp + 2 * cs, i8x16.narrow_i16x8_s(h2, h2), 0);
+      r0 += 3 * cs; yp += 3 * cs;
+    }
+    for (; i < cnt; i++) {
+      dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
+               mlo, mhi, rz, 0, rz, rz, hlo, hhi);
+      r0 += cs; yp += cs;
+    }
   }
 }
 
