@@ -14,9 +14,9 @@
 // weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
 // MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
 // on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
-// 32..54 runs two pixels per step; stride 1 RQ_E40 three), so the pixel loops carry no branches (qs8-dwconv2d-requant.ts holds the modes and
-// their 8-lane requantisations). C mod 8 channels per channel. R picks the
-// requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
+// 32..54 runs two pixels per step; RQ_E40 three at both strides, qs8-dwconv2d-3x3-run3.ts), so the pixel loops carry
+// no branches (qs8-dwconv2d-requant.ts holds the modes and their 8-lane requantisations). C mod 8 channels per
+// channel. R picks the requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
 // (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
@@ -25,6 +25,7 @@ import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8
 import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqE40, RqE40C, rqOf, rq8, tap8lo, tap8hi, ilo, ihi,
          requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
+import { dw3x3Run3, dw3x3Run3s2, dwPixel1 } from './qs8-dwconv2d-3x3-run3';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). DW_BIAS and DW_MODE are globals, not
@@ -290,11 +291,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       else if (sw == 1)
         dw3x3Run3<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else if (clamp)
-        dw3x3Run2s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                    hlo, hhi);
+        dw3x3Run3s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else
-        dw3x3Run2s2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                    hlo, hhi);
+        dw3x3Run3s2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
     } else if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
       // requantHigh8: rz = 2^(s−33) + zp·2^(s−32) added to the products' high halves as i32 (stride 1 only: the
       // stride-2 loop with it measured ~10 % slower per step, bench/profile.ts, so it keeps requantFold8)
@@ -423,68 +422,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run2 for stride 1 and RQ_E40(C): three output pixels per step over input columns 0..4, each column's
- * rows-0/1 pair (taps 0+3, 1+4, 2+5) serving up to three pixels (5 pairs per 3 pixels, not 6), row 2 paired (p, q),
- * (q, u), (u, v), (v, z) against (w6, w7) and (0, w8) (4 pairs, not 4.5), and one loop step's overhead per 3 pixels. */
-// @ts-ignore: decorator
-@inline function dw3x3Run3<M>(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
-                              w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                              blo: v128, bhi: v128, mlo: v128, mhi: v128, rz: v128, hlo: v128, hhi: v128): void {
-  const rq = rqOf<M>();
-  const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
-  const v25l = ilo(w2, w5), v25h = ihi(w2, w5), v67l = ilo(w6, w7), v67h = ihi(w6, w7);
-  const v8l = ilo(w8, i16x8.splat(0)), v8h = ihi(w8, i16x8.splat(0)), v08l = ilo(i16x8.splat(0), w8), v08h = ihi(i16x8.splat(0), w8);
-  for (let r = 0; r < nrows; r++) {
-    let r0 = x + <usize>r * is, yp = y + <usize>r * os;
-    let i = 0;
-    for (; i + 3 <= cnt; i += 3) {
-      const r1 = r0 + rs, r2 = r1 + rs;
-      let a = v128.load8x8_s(r0), e = v128.load8x8_s(r1);
-      let lo0 = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi0 = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
-      a = v128.load8x8_s(r0 + cs); e = v128.load8x8_s(r1 + cs);
-      let cl = ilo(a, e), ch = ihi(a, e);
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v14l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v14h));
-      let lo1 = i32x4.add(blo, i32x4.dot_i16x8_s(cl, v03l)), hi1 = i32x4.add(bhi, i32x4.dot_i16x8_s(ch, v03h));
-      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = t; }
-      a = v128.load8x8_s(r0 + 2 * cs); e = v128.load8x8_s(r1 + 2 * cs);
-      cl = ilo(a, e); ch = ihi(a, e);
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v25l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v25h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v14l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v14h));
-      let lo2 = i32x4.add(blo, i32x4.dot_i16x8_s(cl, v03l)), hi2 = i32x4.add(bhi, i32x4.dot_i16x8_s(ch, v03h));
-      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = lo2; lo2 = hi2; hi2 = t; }
-      a = v128.load8x8_s(r0 + 3 * cs); e = v128.load8x8_s(r1 + 3 * cs);
-      cl = ilo(a, e); ch = ihi(a, e);
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v25l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v25h));
-      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(cl, v14l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v14h));
-      a = v128.load8x8_s(r0 + 4 * cs); e = v128.load8x8_s(r1 + 4 * cs);
-      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(ilo(a, e), v25l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ihi(a, e), v25h));
-      if (cnt < 0) { store<i32>(0, 0); const t = lo0; lo0 = hi0; hi0 = lo1; lo1 = hi1; hi1 = lo2; lo2 = hi2; hi2 = t; }
-      const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-      const v = v128.load8x8_s(r2 + 3 * cs), z = v128.load8x8_s(r2 + 4 * cs);
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-      cl = ilo(q, u); ch = ihi(q, u);
-      lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(cl, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(ch, v08h));
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v67l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v67h));
-      cl = ilo(u, v); ch = ihi(u, v);
-      lo1 = i32x4.add(lo1, i32x4.dot_i16x8_s(cl, v08l)); hi1 = i32x4.add(hi1, i32x4.dot_i16x8_s(ch, v08h));
-      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(cl, v67l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v67h));
-      lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(ilo(v, z), v08l)); hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ihi(v, z), v08h));
-      const o = i8x16.narrow_i16x8_s(rq8(rq, lo0, hi0, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
-                                     rq8(rq, lo1, hi1, mlo, mhi, rz, 0, rz, rz, hlo, hhi));
-      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, rz, rz, hlo, hhi);
-      v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
-      v128.store64_lane(yp + 2 * cs, i8x16.narrow_i16x8_s(h2, h2), 0);
-      r0 += 3 * cs; yp += 3 * cs;
-    }
-    for (; i < cnt; i++) {
-      dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
-               mlo, mhi, rz, 0, rz, rz, hlo, hhi);
-      r0 += cs; yp += cs;
-    }
-  }
-}
-
-/** dw3x3Run2 for stride 2, RQ_FOLD or RQ_E40(C) (rqOf<M>()): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+/** dw3x3Run2 for stride 2, RQ_FOLD (rqOf<M>(); RQ_E40(C) runs dw3x3Run3s2): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
  * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
  * interleaving shuffles per two pixels instead of 18 and 16. */
 // @ts-ignore: decorator
@@ -536,26 +474,6 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
                mlo, mhi, k, sh, k, k, hlo, hhi);
   }
-}
-
-/** The last odd pixel of dw3x3Run2 and dw3x3Run2s2 (input at r0, output at yp): one pixel alone, taps paired 0+3,
- * 1+4, 2+5, 6+7 against the pre-interleaved weights, then tap 8, requantised as rq8. */
-// @ts-ignore: decorator
-@inline function dwPixel1(rq: i32, r0: usize, rs: usize, cs: usize, yp: usize, v03l: v128, v03h: v128, v14l: v128,
-                          v14h: v128, v25l: v128, v25h: v128, v67l: v128, v67h: v128, w8: v128, v8l: v128, v8h: v128,
-                          blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
-                          hlo: v128, hhi: v128): void {
-  const r1 = r0 + rs, r2 = r1 + rs;
-  const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
-  const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
-  const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-  let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-  lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
-  const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
-  v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
 }
 
 /** One tap of 8 channels: (x − zp)·w as exact i16 products. */
