@@ -7,7 +7,7 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
 /** dw3x3Run2 (qs8-dwconv2d.ts) for stride 1 and RQ_E40(C): three output pixels per step over input columns 0..4, each
  * column's rows-0/1 pair (taps 0+3, 1+4, 2+5) serving up to three pixels (5 pairs per 3 pixels, not 6), row 2 paired
  * (p, q), (q, u), (u, v), (v, z) against (w6, w7) and (0, w8) (4 pairs, not 4.5), one loop step's overhead per 3
- * pixels. The never-taken branches (dw3x3Run2s2's segments) after columns 1 and 3 and before row 2 keep TurboFan from
+ * pixels. The never-taken branches (dw3x3Run2s2's segments) after columns 1 and 2 and before row 2 keep TurboFan from
  * holding every loaded column at once: 235 x64 instructions per 3 pixels (34 stack moves) against 249 (72) without
  * them and 162 (37) per 2 pixels in dw3x3Run2; 0.95–0.965× the stride-1 depthwise time on MobileNetV2. Four pixels
  * per step: 314 per 4 (61 stack moves), no better. */
