@@ -270,7 +270,7 @@ test('DepthwiseConv2D_QS8 3x3: a small stride-1 image whose padded copy exceeds 
   await check(`dwconv 3x3 ${h}x${wd}x${c}`, g, { x: randI8(h * wd * c) });
 });
 
-test('DepthwiseConv2D_QS8 3x3 two-pixel loops: widths 1..9 (odd last pixel), heights 1..3, C 8 / 9 / 16 / 17, strides 1 and 2, three paddings, each fixed-point requantisation', async () => {
+test('DepthwiseConv2D_QS8 3x3 two- and three-pixel loops: widths 1..9 and 14 (every last step), heights 1..3, C 8 / 9 / 16 / 17, strides 1 and 2, three paddings, each fixed-point requantisation', async () => {
   // [shift, bias magnitude, output]: 37 small bias → RQ_E40 (weights times 2^3), unclamped (ReLU6 over the int8 range)
   // or clamped (ReLU with zp > −128); 45 → RQ_HIGH32(C) at stride 1, RQ_FOLD at stride 2; 32 with a bias past the
   // 2^(40 − s) scaling limit → RQ_FOLD (k in i64)
@@ -284,7 +284,7 @@ test('DepthwiseConv2D_QS8 3x3 two-pixel loops: widths 1..9 (odd last pixel), hei
   const PADS = ['same', 'valid', [1, 0, 2, 1]] as const;
   let i = 0;
   for (const s of [1, 2])
-    for (const wd of [1, 2, 3, 4, 5, 7, 9])
+    for (const wd of [1, 2, 3, 4, 5, 6, 7, 8, 9, 14])
       for (const [shift, bmag, out] of MODES) {
         const qg = new QGraph();
         const c = pick([8, 9, 16, 17], i),

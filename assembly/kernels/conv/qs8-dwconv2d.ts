@@ -6,17 +6,17 @@
 // zp_in is folded into the bias once per call (bias − zp_in·Σ_taps w, exact mod 2^32 like the i32 sum itself),
 // so taps 0+1, 2+3, 4+5, 6+7 (stride 1: 0+3, 1+4, 2+5, 6+7) are one exact i32x4.dot_i16x8_s each (the two taps' x
 // interleaved per channel, against interleaved weights) and tap 8 one exact i16 product x·w (|x·w| ≤ 2^14; RQ_E40: a
-// dot of an (x, ·) interleave against (w·2^e, 0); the two-pixel loops take one pixel's tap 8 from the other's row-2
-// pair against (0, w8) or (w8, 0)). Border pixels run the same code over 3 copied rows whose
+// dot of an (x, ·) interleave against (w·2^e, 0); the two- and three-pixel loops take a pixel's tap 8 from a
+// neighbour's row-2 pair against (0, w8) or (w8, 0)). Border pixels run the same code over 3 copied rows whose
 // out-of-bounds taps hold zp_in ((zp_in − zp_in)·w = 0, as the skipped tap); small images (stride 1 up to 128 wide,
 // stride 2 up to 16) copy the whole padded image once and run as one block. The requantisation is picked per 8-channel
 // group once per call (DW_MODE; strides 1 and 2 with one shift 32..40 and a folded bias ≤ ~2^(31−(40−s)) scale the
 // weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
 // MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
 // on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
-// 32..54 runs two pixels per step), so the pixel loops carry no branches (qs8-dwconv2d-requant.ts holds the modes and
-// their 8-lane requantisations). C mod 8 channels per channel. R picks the
-// requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
+// 32..54 runs two pixels per step; RQ_E40 three at both strides, qs8-dwconv2d-3x3-run3.ts), so the pixel loops carry
+// no branches (qs8-dwconv2d-requant.ts holds the modes and their 8-lane requantisations). C mod 8 channels per
+// channel. R picks the requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
 // (qc [2, C·M]: bias, scale).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
@@ -25,6 +25,7 @@ import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8
 import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqE40, RqE40C, rqOf, rq8, tap8lo, tap8hi, ilo, ihi,
          requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
+import { dw3x3Run3, dw3x3Run3s2, dwPixel1 } from './qs8-dwconv2d-3x3-run3';
 
 const DW_MAX_C = 4096;
 /** Folded biases bias[c] − zp_in·Σ_taps w[c] of the 3×3 SIMD path (i32 × DW_MAX_C). DW_BIAS and DW_MODE are globals, not
@@ -286,17 +287,13 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const v0 = i16x8.shl(w0, e), v1 = i16x8.shl(w1, e), v2 = i16x8.shl(w2, e), v3 = i16x8.shl(w3, e), v4 = i16x8.shl(w4, e);
       const v5 = i16x8.shl(w5, e), v6 = i16x8.shl(w6, e), v7 = i16x8.shl(w7, e), v8 = i16x8.shl(w8, e);
       if (sw == 1 && clamp)
-        dw3x3Run2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                  rz, rz, hlo, hhi);
+        dw3x3Run3<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else if (sw == 1)
-        dw3x3Run2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                  rz, rz, hlo, hhi);
+        dw3x3Run3<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else if (clamp)
-        dw3x3Run2s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                    hlo, hhi);
+        dw3x3Run3s2<RqE40C>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
       else
-        dw3x3Run2s2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, 0,
-                    hlo, hhi);
+        dw3x3Run3s2<RqE40>(x, y, rs, cs, cnt, nrows, is, os, v0, v1, v2, v3, v4, v5, v6, v7, v8, blo, bhi, mlo, mhi, rz, hlo, hhi);
     } else if (mode == RQ_FOLD && s0 >= 33 && sw == 1) {
       // requantHigh8: rz = 2^(s−33) + zp·2^(s−32) added to the products' high halves as i32 (stride 1 only: the
       // stride-2 loop with it measured ~10 % slower per step, bench/profile.ts, so it keeps requantFold8)
@@ -371,7 +368,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C), RQ_FP32 or RQ_E40(C) (rqOf<M>()): two output pixels per step, so each
+/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (rqOf<M>(); RQ_E40(C) runs dw3x3Run3): two output pixels
+ * per step, so each
  * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
  * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
  * the 0+1, 2+3, 4+5 pairing on MobileNetV2's stride-1 layers, bench/profile.ts), 6+7, then 8, by interleaving the two
@@ -424,7 +422,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
   }
 }
 
-/** dw3x3Run2 for stride 2, RQ_FOLD or RQ_E40(C) (rqOf<M>()): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+/** dw3x3Run2 for stride 2, RQ_FOLD (rqOf<M>(); RQ_E40(C) runs dw3x3Run3s2): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
  * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
  * interleaving shuffles per two pixels instead of 18 and 16. */
 // @ts-ignore: decorator
@@ -476,26 +474,6 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
                mlo, mhi, k, sh, k, k, hlo, hhi);
   }
-}
-
-/** The last odd pixel of dw3x3Run2 and dw3x3Run2s2 (input at r0, output at yp): one pixel alone, taps paired 0+3,
- * 1+4, 2+5, 6+7 against the pre-interleaved weights, then tap 8, requantised as rq8. */
-// @ts-ignore: decorator
-@inline function dwPixel1(rq: i32, r0: usize, rs: usize, cs: usize, yp: usize, v03l: v128, v03h: v128, v14l: v128,
-                          v14h: v128, v25l: v128, v25h: v128, v67l: v128, v67h: v128, w8: v128, v8l: v128, v8h: v128,
-                          blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
-                          hlo: v128, hhi: v128): void {
-  const r1 = r0 + rs, r2 = r1 + rs;
-  const a = v128.load8x8_s(r0), b = v128.load8x8_s(r0 + cs), c = v128.load8x8_s(r0 + 2 * cs);
-  const e = v128.load8x8_s(r1), f = v128.load8x8_s(r1 + cs), g = v128.load8x8_s(r1 + 2 * cs);
-  const p = v128.load8x8_s(r2), q = v128.load8x8_s(r2 + cs), u = v128.load8x8_s(r2 + 2 * cs);
-  let lo = i32x4.add(blo, i32x4.dot_i16x8_s(ilo(a, e), v03l)), hi = i32x4.add(bhi, i32x4.dot_i16x8_s(ihi(a, e), v03h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(b, f), v14l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(b, f), v14h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(c, g), v25l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(c, g), v25h));
-  lo = i32x4.add(lo, i32x4.dot_i16x8_s(ilo(p, q), v67l)); hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
-  lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l)); hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
-  const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
-  v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
 }
 
 /** One tap of 8 channels: (x − zp)·w as exact i16 products. */

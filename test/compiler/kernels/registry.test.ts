@@ -63,12 +63,13 @@ test('variants: each file exists, serves registry kernels; every kernel file und
     for (const s of v.serves) assert.ok(names.has(s), `${v.name} serves unknown ${s}`);
   }
   // shared helpers, not variants: the requantisation, the GEMM's per-build tile choice, the f32 convs' geometry, the
-  // depthwise 3×3 loops' 8-lane requantisations and the packed conv's unchecked tile
+  // depthwise 3×3 loops' 8-lane requantisations and three-pixel loops (qs8-dwconv2d's) and the packed conv's unchecked tile
   const helpers = [
     'gemm/qs8-requant.ts',
     'gemm/qs8-gemm.ts',
     'conv/f32-conv-geometry.ts',
     'conv/qs8-dwconv2d-requant.ts',
+    'conv/qs8-dwconv2d-3x3-run3.ts',
     'conv/f32-conv2d-4x8-packed-interior.ts',
   ];
   const files = readdirSync(join(root, 'assembly/kernels'), { recursive: true, encoding: 'utf8' }).filter(
