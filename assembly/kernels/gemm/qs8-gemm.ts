@@ -8,7 +8,8 @@
 // whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts (K ≤ its limit, fixed-point requantisation only), the rest on the
 // 2×2 tile.
 // Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
-// compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32).
+// compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32). A one-row Dense whose
+// weights got an i16 copy at load does not come here (qs8-steps.ts: qs8-gemm-1x16c2w16-wasmsimd.ts).
 import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 import { gemmQs8Scalar6x8 } from './qs8-gemm-6x8c2-scalar';
