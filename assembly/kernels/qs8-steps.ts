@@ -52,6 +52,7 @@ import { conv1xkQs8, convKx1Qs8 } from './conv/qs8-conv2d-1xk';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
 import { dwconv2dQs8Plane } from './conv/qs8-dwconv2d-scalar';
 import { gemmQs8 } from './gemm/qs8-gemm';
+import { DOT_SPLIT, getDotMode } from './gemm/qs8-gemm-4x8c4-wasmrelaxed';
 import {
   gemvQs8W16,
   qs8W16Bytes,
@@ -229,7 +230,8 @@ function denseStepQs8(m: Model, s: StepInfo, fp32: bool, ref: bool): void {
     lo = s.p.qMin,
     hi = s.p.qMax;
   const w16 = s.w16;
-  if (ASC_FEATURE_SIMD && w16 != 0 && !ref) {
+  // the relaxed build's one-dot GEMV (16 MACs per instruction) beats the i16 copy where the engine allows it
+  if (ASC_FEATURE_SIMD && w16 != 0 && !ref && !(ASC_FEATURE_RELAXED_SIMD && getDotMode() != DOT_SPLIT)) {
     if (fp32) gemvQs8W16<f32>(xp, K, w, w16, qc, N, N, yp, zo, lo, hi);
     else gemvQs8W16<i64>(xp, K, w, w16, qc, N, N, yp, zo, lo, hi);
   } else if (fp32) {
