@@ -242,11 +242,13 @@ function denseStepQs8(m: Model, s: StepInfo, fp32: bool, ref: bool): void {
 }
 
 /**
- * At load, simd builds: each one-row Dense_QS8 / Dense_QS8_FP32 on constant weights gets an i16 copy of its 8-column
- * blocks (qs8-gemm-1x16c2w16-wasmsimd.ts) while the copies stay within QS8_W16_STEP_BYTES each and
- * QS8_W16_TOTAL_BYTES in all: MLPerf Tiny AD's ten layers, 528 KiB.
+ * At load, simd builds (the relaxed one in split mode): each one-row Dense_QS8 / Dense_QS8_FP32 on constant weights
+ * gets an i16 copy of its 8-column blocks (qs8-gemm-1x16c2w16-wasmsimd.ts) while the copies stay within
+ * QS8_W16_STEP_BYTES each and QS8_W16_TOTAL_BYTES in all: MLPerf Tiny AD's ten layers, 528 KiB.
  */
 export function widenDenseWeights(m: Model): void {
+  // the relaxed build with a one-dot mode (set before the load by runtime/index.ts) runs its own GEMV
+  if (ASC_FEATURE_RELAXED_SIMD && getDotMode() != DOT_SPLIT) return;
   let total = 0;
   for (let i = 0; ASC_FEATURE_SIMD && i < m.steps.length; i++) {
     const s = m.steps[i];
