@@ -5,7 +5,7 @@ import { Model, decodeBundle, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKe
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
 import { isFloatStep, runFloatStep } from './float-steps';
-import { runQs8Step } from './kernels/qs8-steps';
+import { runQs8Step, widenDenseWeights } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
 import { runSplit, threadsRunning } from './threads';
 
@@ -52,6 +52,7 @@ export function loadBundle(ptr: usize, len: u32): i32 {
     s.inPtrs = new StaticArray<usize>(s.inputs.length);
     for (let k = 0; k < s.inputs.length; k++) s.inPtrs[k] = s.inputs[k] < 0 ? 0 : m.tensors[s.inputs[k]].ptr;
   }
+  widenDenseWeights(m);
   model = m;
   return 0;
 }

@@ -262,6 +262,9 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     pool.enter(ex.edgec_threads_setup(count));
   }
 
+  // before the load: with a one-dot mode the load makes no i16 weight copies for the one-row Dense (the relaxed
+  // GEMV runs instead; assembly/kernels/qs8-steps.ts widenDenseWeights)
+  if (ex.edgec_build() === 2) ex.edgec_set_dot_mode(DOT_MODES.indexOf(opts.relaxedDot ?? relaxedDotMode()));
   let ptr = 0;
   const len = bundle.byteLength;
   let status: number;
@@ -284,7 +287,6 @@ export async function load(bundle: Uint8Array | BundleSource, opts: LoadOptions)
     throw new BundleError(errorText(ex) || `bundle refused (status ${status})`);
   }
   ex.edgec_set_reference(opts.reference ? 1 : 0);
-  if (ex.edgec_build() === 2) ex.edgec_set_dot_mode(DOT_MODES.indexOf(opts.relaxedDot ?? relaxedDotMode()));
   // The host reads names and steps from the wasm's copy, not from `bundle`, so the caller's bytes can be collected
   // (a fresh view each time: memory may have grown and detached an older one).
   const bytes = () => new Uint8Array(ex.memory.buffer, ptr, len);

@@ -154,6 +154,8 @@ export class StepInfo {
   p: StepParams = new StepParams();
   /** Input addresses, filled at load (Concat reads them; nothing allocates per run). */
   inPtrs: StaticArray<usize> = EMPTY_USIZE;
+  /** A one-row int8 Dense's weights widened to i16 at load (qs8-steps.ts widenDenseWeights), else 0. */
+  w16: usize = 0;
 }
 
 export class Model {

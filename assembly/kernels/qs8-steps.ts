@@ -52,6 +52,14 @@ import { conv1xkQs8, convKx1Qs8 } from './conv/qs8-conv2d-1xk';
 import { dwconv2dQs8 } from './conv/qs8-dwconv2d';
 import { dwconv2dQs8Plane } from './conv/qs8-dwconv2d-scalar';
 import { gemmQs8 } from './gemm/qs8-gemm';
+import { DOT_SPLIT, getDotMode } from './gemm/qs8-gemm-4x8c4-wasmrelaxed';
+import {
+  gemvQs8W16,
+  qs8W16Bytes,
+  widenQs8W16,
+  QS8_W16_STEP_BYTES,
+  QS8_W16_TOTAL_BYTES,
+} from './gemm/qs8-gemm-1x16c2w16-wasmsimd';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
 import { addQs8, mulQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
 import { softmaxQs8 } from './elementwise/qs8-softmax';
@@ -221,11 +229,40 @@ function denseStepQs8(m: Model, s: StepInfo, fp32: bool, ref: bool): void {
     zo = y.zeroPoint,
     lo = s.p.qMin,
     hi = s.p.qMax;
-  if (fp32) {
+  const w16 = s.w16;
+  // the relaxed build's one-dot GEMV (16 MACs per instruction) beats the i16 copy where the engine allows it
+  if (ASC_FEATURE_SIMD && w16 != 0 && !ref && !(ASC_FEATURE_RELAXED_SIMD && getDotMode() != DOT_SPLIT)) {
+    if (fp32) gemvQs8W16<f32>(xp, K, w, w16, qc, N, N, yp, zo, lo, hi);
+    else gemvQs8W16<i64>(xp, K, w, w16, qc, N, N, yp, zo, lo, hi);
+  } else if (fp32) {
     if (ref) refGemmQs8<f32>(xp, K, M, K, w, qc, N, N, yp, N, zo, lo, hi);
     else gemmQs8<f32>(xp, K, M, K, w, qc, N, N, yp, N, zo, lo, hi);
   } else if (ref) refGemmQs8<i64>(xp, K, M, K, w, qc, N, N, yp, N, zo, lo, hi);
   else gemmQs8<i64>(xp, K, M, K, w, qc, N, N, yp, N, zo, lo, hi);
+}
+
+/**
+ * At load, simd builds (the relaxed one in split mode): each one-row Dense_QS8 / Dense_QS8_FP32 on constant weights
+ * gets an i16 copy of its 8-column blocks (qs8-gemm-1x16c2w16-wasmsimd.ts) while the copies stay within
+ * QS8_W16_STEP_BYTES each and QS8_W16_TOTAL_BYTES in all: MLPerf Tiny AD's ten layers, 528 KiB.
+ */
+export function widenDenseWeights(m: Model): void {
+  // the relaxed build with a one-dot mode (set before the load by runtime/index.ts) runs its own GEMV
+  if (ASC_FEATURE_RELAXED_SIMD && getDotMode() != DOT_SPLIT) return;
+  let total = 0;
+  for (let i = 0; ASC_FEATURE_SIMD && i < m.steps.length; i++) {
+    const s = m.steps[i];
+    if (s.kernel != K_DENSE_QS8 && s.kernel != K_DENSE_QS8_FP32) continue;
+    const x = m.tensors[s.inputs[0]],
+      wt = m.tensors[s.inputs[1]],
+      N = m.tensors[s.outputs[0]].shape[1];
+    const K = x.shape[1];
+    const bytes = qs8W16Bytes(N, K);
+    if (x.shape[0] != 1 || !wt.constant || bytes == 0 || bytes > QS8_W16_STEP_BYTES) continue;
+    if (total + bytes > QS8_W16_TOTAL_BYTES) return;
+    total += bytes;
+    s.w16 = widenQs8W16(wt.ptr, N, K);
+  }
 }
 
 /**

@@ -3,18 +3,21 @@
 // last M mod 4 rows, when that is 1 or 2, on qs8-gemm-1x16c2-wasmsimd.ts: pairs of blocks, an odd last one on
 // qs8-gemm-1x8c2-wasmsimd.ts), the last N mod 8 columns (and K beyond its panel) on qs8-gemm-2x2-scalar.ts; relaxed —
 // the same with, for the 8-column blocks, qs8-gemm-4x8c4-wasmrelaxed.ts where the engine's dot is exact on full-range
-// operands (the host's probe, edgec_set_dot_mode; M mod 4 = 1: the last row on the 1-row tiles), else
+// operands (the host's probe, edgec_set_dot_mode; M mod 4 = 1: the last row on qs8-gemm-1x16c4-wasmrelaxed.ts), else
 // qs8-gemm-2x8c4-wasmrelaxed.ts (an odd last row on the 1-row tiles); scalar —
 // whole 8-column blocks on qs8-gemm-6x8c2-scalar.ts (K ≤ its limit, fixed-point requantisation only), the rest on the
 // 2×2 tile.
 // Every tile gives the same bytes (integer-exact; reference: assembly/reference/qs8.ts). R picks the requantisation at
-// compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32).
+// compile time (qs8-requant.ts requantAt): i64 fixed point (*_QS8), f32 XNNPACK's (*_QS8_FP32). A one-row Dense whose
+// weights got an i16 copy at load comes here only in the relaxed build with a one-dot mode (qs8-steps.ts; else it
+// runs qs8-gemm-1x16c2w16-wasmsimd.ts).
 import { gemmQs8Simd4x8c2, QS8_SIMD_PANEL_K } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Scalar2x2 } from './qs8-gemm-2x2-scalar';
 import { gemmQs8Scalar6x8 } from './qs8-gemm-6x8c2-scalar';
 import { gemmQs8Relaxed2x8c4, QS8_RELAXED_PANEL_K } from './qs8-gemm-2x8c4-wasmrelaxed';
 import { gemmQs8Simd1x16c2 } from './qs8-gemm-1x16c2-wasmsimd';
 import { gemmQs8Relaxed4x8c4, getDotMode } from './qs8-gemm-4x8c4-wasmrelaxed';
+import { gemvQs8Relaxed1x16c4 } from './qs8-gemm-1x16c4-wasmrelaxed';
 
 /** Bytes of the packed weights for N columns of K: the packer in compiler/kernels/pack.ts writes this. */
 export function qs8GemmPackedSize(N: i32, K: i32): i32 {
@@ -51,7 +54,23 @@ export function gemmQs8<R>(
       const mt = one ? ((M & 3) == 1 ? M - 1 : M) : M & ~1;
       if (mt > 0 && one) gemmQs8Relaxed4x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
       else if (mt > 0) gemmQs8Relaxed2x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
-      if (mt < M)
+      if (mt < M && one)
+        gemvQs8Relaxed1x16c4<R>(
+          a + <usize>mt * <usize>lda,
+          lda,
+          M - mt,
+          K,
+          w,
+          qc,
+          qcStride,
+          n0,
+          y + <usize>mt * <usize>ldy,
+          ldy,
+          zp,
+          lo,
+          hi,
+        );
+      else if (mt < M)
         gemmQs8Simd1x16c2<R>(
           a + <usize>mt * <usize>lda,
           lda,
