@@ -2,10 +2,11 @@
 // im2col: x i8 [N,H,W,3] → y i8 [N,OH,OW,Co], Co a multiple of 8 up to STEM_MAX_CO, any padding, dilation 1, one
 // group. Weights: qs8-gemm's c2 blocks (K = 27 in (kh, kw, ci) order, Kp = 28, zero at k = 27), widened to i16 once
 // per call. Per tile of 4 output pixels each pixel's 27 taps are widened straight from the input into a 56-byte i16
-// row (per kernel row two overlapping 8-byte widening loads and stores; taps outside the image = zp_in, one by one);
+// row (per kernel row two overlapping 8-byte widening loads and stores; 4 pixels of one output row with every tap
+// inside take one check for all; taps outside the image = zp_in, one by one);
 // then per 8-column block the 4×8c2 tile's k loop (qs8-gemm-4x8c2-wasmsimd.ts: a 4-byte splat per pixel and k pair,
 // i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
-// Integer-exact, the GEMM's sums in another order (reference: assembly/reference/conv.ts via conv2dQs8's twin).
+// Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
 import { requant4At, requantFp32v } from '../gemm/qs8-requant';
 import { uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
@@ -85,18 +86,31 @@ export function conv3x3s2c3Qs8<R>(
 // @ts-ignore: decorator
 @inline function widenPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32, d: usize): void {
   if (ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 3 <= W) {
-    // per kernel row 9 bytes: taps 0–7 and 1–8, the second store rewriting 7 of the first's with the same values
-    const rs = <usize>(W * 3);
-    const s = x + <usize>((ih0 * W + iw0) * 3);
-    v128.store(d, v128.load8x8_s(s));
-    v128.store(d, v128.load8x8_s(s, 1), 2);
-    v128.store(d, v128.load8x8_s(s + rs), 18);
-    v128.store(d, v128.load8x8_s(s + rs, 1), 20);
-    v128.store(d, v128.load8x8_s(s + 2 * rs), 36);
-    v128.store(d, v128.load8x8_s(s + 2 * rs, 1), 38);
+    widenTaps(x + <usize>((ih0 * W + iw0) * 3), <usize>(W * 3), d);
   } else {
     widenBorderPixel(x, H, W, ih0, iw0, zp, d);
   }
+}
+
+/** widenPixel's inside path for 4 pixels of one output row: the first one's top-left tap at s, input rows rs apart. */
+// @ts-ignore: decorator
+@inline function widenInside(s: usize, rs: usize, d: usize): void {
+  widenTaps(s, rs, d);
+  widenTaps(s + 6, rs, d + ROW);
+  widenTaps(s + 12, rs, d + 2 * ROW);
+  widenTaps(s + 18, rs, d + 3 * ROW);
+}
+
+/** One pixel's 27 taps from its top-left one at s (every tap inside the image) to d. */
+// @ts-ignore: decorator
+@inline function widenTaps(s: usize, rs: usize, d: usize): void {
+  // per kernel row 9 bytes: taps 0–7 and 1–8, the second store rewriting 7 of the first's with the same values
+  v128.store(d, v128.load8x8_s(s));
+  v128.store(d, v128.load8x8_s(s, 1), 2);
+  v128.store(d, v128.load8x8_s(s + rs), 18);
+  v128.store(d, v128.load8x8_s(s + rs, 1), 20);
+  v128.store(d, v128.load8x8_s(s + 2 * rs), 36);
+  v128.store(d, v128.load8x8_s(s + 2 * rs, 1), 38);
 }
 
 /** widenPixel for a pixel with taps outside the image (zp there). */
@@ -208,13 +222,25 @@ function pixels<R, E>(
     ow = 0;
   for (let m = 0; m < M; m += 4) {
     // the tile's 4 pixel rows; (oh, ow) walks pixel m + j, staying on the last pixel past M
-    let d = tile;
-    for (let j = 0; j < 4; j++) {
-      widenPixel(x, H, W, oh * 2 - pt, ow * 2 - pl, zpIn, d);
-      d += ROW;
-      if (m + j + 1 < M && ++ow == OW) {
+    const ih0 = oh * 2 - pt,
+      iw0 = ow * 2 - pl;
+    if (ow + 4 <= OW && ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 9 <= W && m + 4 <= M) {
+      // 4 pixels of one output row, every tap inside: pixel j's taps 6·j bytes on (no per-pixel checks)
+      widenInside(x + <usize>((ih0 * W + iw0) * 3), <usize>(W * 3), tile);
+      ow += 4;
+      if (ow == OW) {
         ow = 0;
         oh++;
+      }
+    } else {
+      let d = tile;
+      for (let j = 0; j < 4; j++) {
+        widenPixel(x, H, W, oh * 2 - pt, ow * 2 - pl, zpIn, d);
+        d += ROW;
+        if (m + j + 1 < M && ++ow == OW) {
+          ow = 0;
+          oh++;
+        }
       }
     }
     const y0 = y + <usize>m * <usize>Co;
