@@ -40,6 +40,7 @@ import { conv2dQs8 } from './kernels/conv/qs8-conv2d-im2col';
 import { dwconv2dQs8, privatePad } from './kernels/conv/qs8-dwconv2d';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { privatePanel } from './kernels/gemm/qs8-gemm-4x8c2-wasmsimd';
+import { privateStemBuffers } from './kernels/conv/qs8-conv2d-3x3s2c3-wasmsimd';
 import { privateConvTile } from './kernels/conv/f32-conv2d-4x8-packed-interior';
 import { isFloatSplit, floatSplittable, runFloatSlice, sliceAt } from './threads-float';
 import { isStepSplit, stepSplittable, runStepSlice, privateSliceShapes } from './threads-steps';
@@ -134,6 +135,7 @@ export function enterThread(c: usize, t: i32): void {
   if (here != <usize>load<u32>(c + LANDING)) unreachable(); // the main instance allocated before edgec_threads_setup
   heap.alloc(region - here - 16);
   privatePanel();
+  privateStemBuffers();
   privatePad();
   privateConvTile();
   privateSliceShapes();

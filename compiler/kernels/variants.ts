@@ -177,6 +177,15 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 4, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
   },
+  // the 3-channel 3×3 stride-2 stems, taken by qs8-conv2d-im2col at run time in the simd build (not relaxed)
+  {
+    name: 'qs8-conv2d-3x3s2c3-wasmsimd',
+    dir: 'conv',
+    serves: ['Conv2D_QS8', 'Conv2D_QS8_FP32'],
+    builds: ['simd'],
+    tile: { mr: 4, nr: 8, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
   // Winograd F(2×2, 3×3): m tiles of 2×2 pixels (4 per product pass), n output channels, k input channels
   {
     name: 'qs8-conv2d-wino-wasmsimd',

@@ -5,6 +5,7 @@
 import { StepParams } from '../../bundle/model';
 import { gemmQs8, qs8GemmPackedSize } from '../gemm/qs8-gemm';
 import { padWindow } from './qs8-dwconv2d';
+import { conv3x3s2c3Fits, conv3x3s2c3Qs8 } from './qs8-conv2d-3x3s2c3-wasmsimd';
 
 /** Channels up to this take im2colPadded when some tap falls outside the image (SIMD builds). */
 const PAD_MAX_C = 4;
@@ -31,6 +32,11 @@ export function conv2dQs8<R>(
     cog = Co / G;
   if (scratch == 0) {
     gemmQs8<R>(x, Ci, N * H * W, Ci, w, qc, Co, Co, y, Co, zpOut, p.qMin, p.qMax);
+    return;
+  }
+  // the 3-channel 3×3 stride-2 stems: taps widened straight from x (no scratch pass); the relaxed build keeps its tile
+  if (ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD && Ci == 3 && conv3x3s2c3Fits(p, Co)) {
+    conv3x3s2c3Qs8<R>(x, w, qc, y, N, H, W, OH, OW, Co, p, zpIn, zpOut);
     return;
   }
   const K = p.kh * p.kw * cig,

@@ -1,0 +1,297 @@
+// Conv2D_QS8 3×3 stride 2 over 3 input channels (the image stems: MobileNetV2's 224²×3 → 112²×32), simd build, no
+// im2col: x i8 [N,H,W,3] → y i8 [N,OH,OW,Co], Co a multiple of 8 up to STEM_MAX_CO, any padding, dilation 1, one
+// group. Weights: qs8-gemm's c2 blocks (K = 27 in (kh, kw, ci) order, Kp = 28, zero at k = 27), widened to i16 once
+// per call. Per tile of 4 output pixels each pixel's 27 taps are widened straight from the input into a 56-byte i16
+// row (per kernel row two overlapping 8-byte widening loads and stores; 4 pixels of one output row with every tap
+// inside take one check for all; taps outside the image = zp_in, one by one);
+// then per 8-column block the 4×8c2 tile's k loop (qs8-gemm-4x8c2-wasmsimd.ts: a 4-byte splat per pixel and k pair,
+// i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
+// Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
+import { StepParams } from '../../bundle/model';
+import { requant4At, requantFp32v } from '../gemm/qs8-requant';
+import { uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+
+/** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
+const STEM_MAX_CO = 64;
+/** i16 bytes of one pixel's row: 28 taps. */
+const ROW = 56;
+let wideW: usize = ASC_FEATURE_SIMD ? memory.data(STEM_MAX_CO * ROW, 16) : 0;
+let tile: usize = ASC_FEATURE_SIMD ? memory.data(4 * ROW, 16) : 0;
+
+/** Threaded build (assembly/threads.ts): a worker instance's own buffers, in its heap (the stem splits by rows). */
+export function privateStemBuffers(): void {
+  wideW = (heap.alloc(STEM_MAX_CO * ROW + 16) + 15) & ~(<usize>15);
+  tile = (heap.alloc(4 * ROW + 16) + 15) & ~(<usize>15);
+}
+
+/** Whether conv3x3s2c3Qs8 takes this conv (Ci = 3 and the build checked by the caller). */
+export function conv3x3s2c3Fits(p: StepParams, Co: i32): bool {
+  return (
+    p.groups == 1 &&
+    p.kh == 3 &&
+    p.kw == 3 &&
+    p.sh == 2 &&
+    p.sw == 2 &&
+    p.dh == 1 &&
+    p.dw == 1 &&
+    (Co & 7) == 0 &&
+    Co > 0 &&
+    Co <= STEM_MAX_CO
+  );
+}
+
+/** Epilogues as type arguments (one compiled copy each, as in the 4×8 tile): requant4At per 4 columns; the high-word
+ *  path (every channel one shift in [33, 54]) without and with the clamp. */
+type EpiGeneral = u8;
+type EpiHigh = u16;
+type EpiHighClamp = u32;
+const EPI_GENERAL = 1,
+  EPI_HIGH_CLAMP = 4;
+
+export function conv3x3s2c3Qs8<R>(
+  x: usize,
+  w: usize,
+  qc: usize,
+  y: usize,
+  N: i32,
+  H: i32,
+  W: i32,
+  OH: i32,
+  OW: i32,
+  Co: i32,
+  p: StepParams,
+  zpIn: i32,
+  zpOut: i32,
+): void {
+  // packed blocks [14][8][2] i8 (112 bytes per 8 columns) to [14][8][2] i16
+  const bytes = <usize>(Co * 28);
+  for (let o: usize = 0; o < bytes; o += 16) {
+    v128.store(wideW + (o << 1), v128.load8x8_s(w + o));
+    v128.store(wideW + (o << 1), v128.load8x8_s(w + o, 8), 16);
+  }
+  const lo = p.qMin,
+    hi = p.qMax;
+  const fs = uniformShift<R>(qc, Co, Co);
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>(n * H * W * 3),
+      yn = y + <usize>n * <usize>(OH * OW * Co);
+    if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
+    else if (lo > -128 || hi < 127)
+      pixels<R, EpiHighClamp>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
+    else pixels<R, EpiHigh>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
+  }
+}
+
+/** Output pixel (ih0, iw0: its top-left tap) of one image as 27 i16 taps at d. */
+// @ts-ignore: decorator
+@inline function widenPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32, d: usize): void {
+  if (ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 3 <= W) {
+    widenTaps(x + <usize>((ih0 * W + iw0) * 3), <usize>(W * 3), d);
+  } else {
+    widenBorderPixel(x, H, W, ih0, iw0, zp, d);
+  }
+}
+
+/** widenPixel's inside path for 4 pixels of one output row: the first one's top-left tap at s, input rows rs apart. */
+// @ts-ignore: decorator
+@inline function widenInside(s: usize, rs: usize, d: usize): void {
+  widenTaps(s, rs, d);
+  widenTaps(s + 6, rs, d + ROW);
+  widenTaps(s + 12, rs, d + 2 * ROW);
+  widenTaps(s + 18, rs, d + 3 * ROW);
+}
+
+/** One pixel's 27 taps from its top-left one at s (every tap inside the image) to d. */
+// @ts-ignore: decorator
+@inline function widenTaps(s: usize, rs: usize, d: usize): void {
+  // per kernel row 9 bytes: taps 0–7 and 1–8, the second store rewriting 7 of the first's with the same values
+  v128.store(d, v128.load8x8_s(s));
+  v128.store(d, v128.load8x8_s(s, 1), 2);
+  v128.store(d, v128.load8x8_s(s + rs), 18);
+  v128.store(d, v128.load8x8_s(s + rs, 1), 20);
+  v128.store(d, v128.load8x8_s(s + 2 * rs), 36);
+  v128.store(d, v128.load8x8_s(s + 2 * rs, 1), 38);
+}
+
+/** widenPixel for a pixel with taps outside the image (zp there). */
+function widenBorderPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32, d: usize): void {
+  for (let kh = 0; kh < 3; kh++) {
+    const ih = ih0 + kh;
+    for (let kw = 0; kw < 3; kw++) {
+      const iw = iw0 + kw;
+      const e = d + <usize>((kh * 9 + kw * 3) << 1);
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+        store<i16>(e, <i16>zp);
+        store<i16>(e, <i16>zp, 2);
+        store<i16>(e, <i16>zp, 4);
+      } else {
+        const s = x + <usize>((ih * W + iw) * 3);
+        store<i16>(e, <i16>load<i8>(s));
+        store<i16>(e, <i16>load<i8>(s, 1), 2);
+        store<i16>(e, <i16>load<i8>(s, 2), 4);
+      }
+    }
+  }
+}
+
+/** (H + rz) >> t of 8 columns, narrowed to i16 (the 4×8 tile's store8 high-word path; proof there). */
+// @ts-ignore: decorator
+@inline function highWords8(a0: v128, a1: v128, m0: v128, m1: v128, rz: v128, t: i32): v128 {
+  const a = i64x2.extmul_low_i32x4_s(a0, m0),
+    b = i64x2.extmul_high_i32x4_s(a0, m0);
+  const d = i64x2.extmul_low_i32x4_s(a1, m1),
+    e = i64x2.extmul_high_i32x4_s(a1, m1);
+  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
+  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
+  return i16x8.narrow_i32x4_s(u0, u1);
+}
+
+/** Two pixels' 8 columns requantised to i8: pixel 0 in bytes 0–7, pixel 1 in 8–15. */
+// @ts-ignore: decorator
+@inline function requant2<R>(
+  epi: usize,
+  a0: v128,
+  a1: v128,
+  b0: v128,
+  b1: v128,
+  qc: usize,
+  qs: i32,
+  n: i32,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lo8: v128,
+  hi8: v128,
+  fmin: v128,
+  fmax: v128,
+  zv: v128,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+): v128 {
+  if (epi != EPI_GENERAL) {
+    const v = i8x16.narrow_i16x8_s(highWords8(a0, a1, m0, m1, rz, t), highWords8(b0, b1, m0, m1, rz, t));
+    return epi == EPI_HIGH_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
+  }
+  if (isFloat<R>()) {
+    const ha = i16x8.narrow_i32x4_s(requantFp32v(a0, m0, fmin, fmax, zv), requantFp32v(a1, m1, fmin, fmax, zv));
+    const hb = i16x8.narrow_i32x4_s(requantFp32v(b0, m0, fmin, fmax, zv), requantFp32v(b1, m1, fmin, fmax, zv));
+    return i8x16.narrow_i16x8_s(ha, hb);
+  }
+  const ha = i16x8.narrow_i32x4_s(
+    requant4At<R>(a0, qc, qs, n, zp, lo, hi),
+    requant4At<R>(a1, qc, qs, n + 4, zp, lo, hi),
+  );
+  const hb = i16x8.narrow_i32x4_s(
+    requant4At<R>(b0, qc, qs, n, zp, lo, hi),
+    requant4At<R>(b1, qc, qs, n + 4, zp, lo, hi),
+  );
+  return i8x16.narrow_i16x8_s(ha, hb);
+}
+
+/** Every output pixel of one image, 4 at a time (a last tile short of 4 repeats the last pixel), epilogue E. */
+function pixels<R, E>(
+  x: usize,
+  qc: usize,
+  y: usize,
+  H: i32,
+  W: i32,
+  OH: i32,
+  OW: i32,
+  Co: i32,
+  pt: i32,
+  pl: i32,
+  zpIn: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  fs: i32,
+): void {
+  const epi = sizeof<E>();
+  const M = OH * OW;
+  const t = fs - 32;
+  const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
+  const lo8 = i8x16.splat(<i8>lo),
+    hi8 = i8x16.splat(<i8>hi);
+  const fmin = f32x4.splat(<f32>(lo - zp)),
+    fmax = f32x4.splat(<f32>(hi - zp)),
+    zv = i32x4.splat(zp);
+  const wEnd = wideW + <usize>(Co * ROW);
+  let oh = 0,
+    ow = 0;
+  for (let m = 0; m < M; m += 4) {
+    // the tile's 4 pixel rows; (oh, ow) walks pixel m + j, staying on the last pixel past M
+    const ih0 = oh * 2 - pt,
+      iw0 = ow * 2 - pl;
+    if (ow + 4 <= OW && ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 9 <= W && m + 4 <= M) {
+      // 4 pixels of one output row, every tap inside: pixel j's taps 6·j bytes on (no per-pixel checks)
+      widenInside(x + <usize>((ih0 * W + iw0) * 3), <usize>(W * 3), tile);
+      ow += 4;
+      if (ow == OW) {
+        ow = 0;
+        oh++;
+      }
+    } else {
+      let d = tile;
+      for (let j = 0; j < 4; j++) {
+        widenPixel(x, H, W, oh * 2 - pt, ow * 2 - pl, zpIn, d);
+        d += ROW;
+        if (m + j + 1 < M && ++ow == OW) {
+          ow = 0;
+          oh++;
+        }
+      }
+    }
+    const y0 = y + <usize>m * <usize>Co;
+    const yl = y + <usize>(M - 1) * <usize>Co;
+    const y1 = m + 1 < M ? y0 + <usize>Co : yl,
+      y2 = m + 2 < M ? y0 + <usize>(2 * Co) : yl,
+      y3 = m + 3 < M ? y0 + <usize>(3 * Co) : yl;
+    let q = wideW,
+      n = 0;
+    while (q < wEnd) {
+      const qe = q + <usize>(14 * 32);
+      const b0 = v128.load(qc + ((<usize>n) << 2)),
+        b1 = v128.load(qc + ((<usize>n) << 2), 16);
+      let c00 = b0,
+        c01 = b1,
+        c10 = b0,
+        c11 = b1,
+        c20 = b0,
+        c21 = b1,
+        c30 = b0,
+        c31 = b1;
+      let s = tile;
+      while (q < qe) {
+        // one k pair per trip: two per trip had V8 load all 12 operands first and spill accumulators (1.19× slower)
+        const wl = v128.load(q),
+          wh = v128.load(q, 16);
+        const x0 = v128.load32_splat(s);
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wl));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wh));
+        const x1 = v128.load32_splat(s, ROW);
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wl));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wh));
+        const x2 = v128.load32_splat(s, 2 * ROW);
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wl));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wh));
+        const x3 = v128.load32_splat(s, 3 * ROW);
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, wl));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, wh));
+        q += 32;
+        s += 4;
+      }
+      const mp = qc + ((<usize>(Co + n)) << 2);
+      const m0 = v128.load(mp),
+        m1 = v128.load(mp, 16);
+      const v01 = requant2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, fmin, fmax, zv, zp, lo, hi);
+      const v23 = requant2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, fmin, fmax, zv, zp, lo, hi);
+      v128.store64_lane(y0 + <usize>n, v01, 0);
+      v128.store64_lane(y1 + <usize>n, v01, 1);
+      v128.store64_lane(y2 + <usize>n, v23, 0);
+      v128.store64_lane(y3 + <usize>n, v23, 1);
+      n += 8;
+    }
+  }
+}

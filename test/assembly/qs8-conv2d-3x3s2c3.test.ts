@@ -1,0 +1,81 @@
+// Conv2D_QS8 3×3 stride 2 over 3 channels (assembly/kernels/conv/qs8-conv2d-3x3s2c3-wasmsimd.ts, simd build): maps
+// whose pixel count is 0–3 past a multiple of the 4-pixel tile, TF 'same' (pad after only), ONNX-style [1,1,1,1],
+// uneven and large padding (border pixels one tap at a time), 8..64 output channels, batch 2, the clamp (ReLU), both
+// requantisations, one shared shift (the high-word epilogue) and per-channel shifts (requant4); 72 channels take the
+// im2col path. Byte for byte against the TS integer reference and the reference twins (check), and on 2 and 3
+// threads (row slices start at a negative top padding) against 1.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
+import { compileGraph } from '../../compiler/compile.ts';
+import { load, threadsSupported } from '../../runtime/node.ts';
+import type { Attrs } from '../../compiler/ir/graph.ts';
+
+const { randI8, QGraph } = qs8Tools(20261205);
+
+interface Shape {
+  n: number;
+  h: number;
+  w: number;
+  co: number;
+  attrs: Attrs;
+}
+
+const SHAPES: Shape[] = [
+  { n: 1, h: 16, w: 16, co: 32, attrs: { strides: [2, 2], padding: 'same' } },
+  { n: 1, h: 17, w: 17, co: 32, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
+  { n: 2, h: 9, w: 11, co: 8, attrs: { strides: [2, 2], padding: 'same' } },
+  { n: 1, h: 7, w: 13, co: 16, attrs: { strides: [2, 2], padding: [0, 2, 1, 0] } },
+  { n: 1, h: 10, w: 6, co: 64, attrs: { strides: [2, 2], padding: [3, 1, 2, 3] } },
+  { n: 1, h: 5, w: 5, co: 24, attrs: { strides: [2, 2] } },
+  { n: 1, h: 3, w: 3, co: 8, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
+  { n: 1, h: 12, w: 12, co: 72, attrs: { strides: [2, 2], padding: 'same' } },
+];
+
+function stem(s: Shape, i: number, perChannel: boolean) {
+  const qg = new QGraph();
+  if (i % 3 === 2) qg.g.int8Arithmetic = 'tflite';
+  const zpIn = pick(ZPS, i);
+  const x = qg.input('x', [s.n, s.h, s.w, 3], q(0.04, zpIn));
+  // scales 2^20 apart give the channels their own shifts (one shared shift needs every multiplier ≥ 2^15)
+  const scales = Array.from({ length: s.co }, (_, c) => (perChannel && c % 3 === 1 ? 0.01 / 2 ** 20 : 0.01));
+  const w = qg.weights('w', [s.co, 3, 3, 3], scales);
+  qg.node(
+    'Conv2D',
+    [x, w, qg.bias('b', s.co, 3000)],
+    { ...s.attrs, ...(i % 2 === 1 ? { activation: 'relu' } : {}) },
+    q(0.05, pick(ZPS, i + 2)),
+  );
+  return qg.g;
+}
+
+test('Conv2D_QS8 3x3 s2 over 3 channels: every shape, shared and per-channel shifts, both requantisations', async () => {
+  let i = 0;
+  for (const s of SHAPES)
+    for (const perChannel of [false, true]) {
+      const label = `conv ${s.n}x${s.h}x${s.w}x3 -> ${s.co} ${JSON.stringify(s.attrs)} #${i}${perChannel ? ' per-channel' : ''}`;
+      await check(label, stem(s, i, perChannel), { x: randI8(s.n * s.h * s.w * 3) });
+      i++;
+    }
+});
+
+test('Conv2D_QS8 3x3 s2 over 3 channels: 2 and 3 threads give 1 thread bytes', async () => {
+  assert.ok(threadsSupported());
+  // 64·64·3 → 32²·32: 0.9 M MACs, above the threads' split threshold
+  const s: Shape = { n: 1, h: 64, w: 64, co: 32, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } };
+  const { bundle } = compileGraph(stem(s, 0, false), { skipPasses: true });
+  const x = randI8(64 * 64 * 3);
+  const one = await load(bundle);
+  const want = Buffer.from((one.run({ x }).y as Int8Array).buffer);
+  for (const t of [2, 3]) {
+    const m = await load(bundle, { threads: t });
+    try {
+      assert.is(m.info.threads, t);
+      assert.ok(Buffer.from((m.run({ x }).y as Int8Array).buffer).equals(want), `${t} threads differ from 1`);
+    } finally {
+      m.close();
+    }
+  }
+});
+
+test.run();
