@@ -3,7 +3,7 @@
 // bounds-checked buffer: a truncated or corrupt file fails with the byte offset instead of showing garbage.
 import * as flatbuffers from 'flatbuffers';
 import { readBundle, fb } from '../emit/bundle-writer.ts';
-import { stepVariant } from '../kernels/registry.ts';
+import { stepVariant, type StemShape } from '../kernels/registry.ts';
 
 /** The generated readers index bytes without checks (reading past the end yields undefined → 0). */
 class CheckedByteBuffer extends flatbuffers.ByteBuffer {
@@ -97,6 +97,26 @@ function activation(a: fb.Activation, min: number, max: number): string {
   return '';
 }
 
+/** A conv step's shape for stepVariant's stem rule: Ci and Co from its NHWC input / output, the rest its params. */
+function stemShape(step: fb.StepT, tensor: (id: number) => fb.TensorT | undefined): StemShape | undefined {
+  const p = step.params;
+  if (!(p instanceof fb.ConvParamsT)) return undefined;
+  const x = tensor(step.inputs[0] ?? -1),
+    y = tensor(step.outputs[0] ?? -1);
+  if (!x || !y || x.shape.length !== 4 || y.shape.length !== 4) return undefined;
+  return {
+    ci: Number(x.shape[3]),
+    co: Number(y.shape[3]),
+    kh: p.kernelH,
+    kw: p.kernelW,
+    sh: p.strideH,
+    sw: p.strideW,
+    dh: p.dilationH,
+    dw: p.dilationW,
+    groups: p.groups,
+  };
+}
+
 /** Params in short form, e.g. `k3x3 s2 p1,1,1,1 d1 g1 relu`. */
 export function formatParams(step: fb.StepT): string {
   const p = step.params;
@@ -184,7 +204,7 @@ export function summarizeBundle(bytes: Uint8Array): BundleSummary {
     rows.push({
       index: i,
       kernel: fb.KernelId[s.kernel] ?? `kernel${s.kernel}`,
-      variant: stepVariant(s.kernel, build, s.inputs.length > 3 && s.inputs[3]! >= 0),
+      variant: stepVariant(s.kernel, build, s.inputs.length > 3 && s.inputs[3]! >= 0, stemShape(s, tensor)),
       node: String(s.node ?? ''),
       shapes: `${ins.join(' ') || '-'} -> ${outs.join(' ')}`,
       params: formatParams(s),

@@ -515,13 +515,48 @@ export function kernelByName(name: string): KernelRow {
   return k;
 }
 
+/** A conv step's shape as `conv3x3s2c3Fits` (assembly/kernels/conv/qs8-conv2d-3x3s2c3-wasmsimd.ts) reads it. */
+export interface StemShape {
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+}
+
+/** The simd build's run-time pick of the 3-channel 3×3 stride-2 stem kernel for a Conv2D_QS8 step (the relaxed and
+ *  scalar builds run im2col + GEMM, so the bundle keeps the im2col scratch): the TS twin of `conv3x3s2c3Fits` and
+ *  its caller's Ci = 3 (test/assembly/qs8-conv2d-3x3s2c3.test.ts checks what `edgec inspect` names). */
+export function stemFits(c: StemShape): boolean {
+  const { ci, co, kh, kw, sh, sw, dh, dw, groups } = c;
+  return (
+    ci === 3 &&
+    groups === 1 &&
+    kh === 3 &&
+    kw === 3 &&
+    sh === 2 &&
+    sw === 2 &&
+    dh === 1 &&
+    dw === 1 &&
+    co % 8 === 0 &&
+    co > 0 &&
+    co <= 64
+  );
+}
+
 /**
  * The variant file a step runs on one build (`edgec inspect` shows it): the kernel's own file, or for a GEMM-only
  * step (Dense, Conv2D_QS8 without a scratch: 1×1 direct) the GEMM tile that build runs. '-' for control steps.
  */
-export function stepVariant(id: number, build: Build, hasScratch: boolean): string {
+export function stepVariant(id: number, build: Build, hasScratch: boolean, conv?: StemShape): string {
   const k = kernelById(id);
   if (!k) return '?';
+  if (build === 'simd' && conv && k.name.startsWith('Conv2D_QS8') && stemFits(conv))
+    return 'qs8-conv2d-3x3s2c3-wasmsimd';
   const vs = VARIANTS.filter((v) => v.serves.includes(k.name) && v.builds.includes(build));
   const own = vs.find((v) => v.dir !== 'gemm' && (hasScratch || !k.scratch || v.name !== 'qs8-conv2d-im2col'));
   if (own) return own.name;

@@ -10,6 +10,7 @@ import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { load, threadsSupported } from '../../runtime/node.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
+import { summarizeBundle } from '../../compiler/cli/inspect.ts';
 
 const { randI8, QGraph } = qs8Tools(20261205);
 
@@ -76,6 +77,29 @@ test('Conv2D_QS8 3x3 s2 over 3 channels: 2 and 3 threads give 1 thread bytes', a
       m.close();
     }
   }
+});
+
+test('edgec inspect names the stem kernel where the simd build takes it, im2col elsewhere', () => {
+  const variant = (g: ReturnType<typeof stem>) =>
+    summarizeBundle(compileGraph(g, { skipPasses: true }).bundle).rows.find((r) => r.kernel.startsWith('Conv2D'))
+      ?.variant;
+  SHAPES.forEach((s, i) =>
+    assert.is(variant(stem(s, i, false)), s.co <= 64 ? 'qs8-conv2d-3x3s2c3-wasmsimd' : 'qs8-conv2d-im2col', `#${i}`),
+  );
+  // stride 1 and 4 input channels are not stems
+  assert.is(
+    variant(stem({ n: 1, h: 8, w: 8, co: 8, attrs: { strides: [1, 1], padding: 'same' } }, 0, false)),
+    'qs8-conv2d-im2col',
+  );
+  const qg = new QGraph();
+  const x = qg.input('x', [1, 8, 8, 4], q(0.04, 0));
+  qg.node(
+    'Conv2D',
+    [x, qg.weights('w', [8, 3, 3, 4], new Array(8).fill(0.01)), qg.bias('b', 8, 30)],
+    { strides: [2, 2] },
+    q(0.05, 0),
+  );
+  assert.is(variant(qg.g), 'qs8-conv2d-im2col');
 });
 
 test.run();
