@@ -152,6 +152,25 @@ export const VARIANTS: readonly KernelVariant[] = [
     tile: { mr: 1, nr: 8, kr: 2 },
     pack: packQs8Gemm4x8c2,
   },
+  // a one-row Dense on constant weights with an i16 copy of them made at load (simd; relaxed in split mode), ≤ 256 KiB
+  // per step, 1 MiB per bundle (MLPerf Tiny AD); the lone row in the relaxed build where its dot is exact: c4, one dot
+  // per 16 MACs
+  {
+    name: 'qs8-gemm-1x16c2w16-wasmsimd',
+    dir: 'gemm',
+    serves: ['Dense_QS8', 'Dense_QS8_FP32'],
+    builds: ['simd', 'relaxed'],
+    tile: { mr: 1, nr: 16, kr: 2 },
+    pack: packQs8Gemm4x8c2,
+  },
+  {
+    name: 'qs8-gemm-1x16c4-wasmrelaxed',
+    dir: 'gemm',
+    serves: GEMM_KERNELS,
+    builds: ['relaxed'],
+    tile: { mr: 1, nr: 16, kr: 4 },
+    pack: packQs8Gemm4x8c2,
+  },
   // the scalar build's whole 8-column blocks (K ≤ 8192): three rows per i64 multiply, for wasm3 on microcontrollers
   {
     name: 'qs8-gemm-6x8c2-scalar',
