@@ -44,7 +44,7 @@ function stem(s: Shape, i: number, perChannel: boolean) {
   qg.node(
     'Conv2D',
     [x, w, qg.bias('b', s.co, 3000)],
-    { ...s.attrs, ...(i % 2 === 1 ? { activation: 'relu' } : {}) },
+    { ...s.attrs, ...((i >> 1) % 2 === 1 ? { activation: 'relu' } : {}) },
     q(0.05, pick(ZPS, i + 2)),
   );
   return qg.g;

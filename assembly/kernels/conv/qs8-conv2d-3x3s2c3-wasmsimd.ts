@@ -8,8 +8,7 @@
 // i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
-import { requant4At, requantFp32v } from '../gemm/qs8-requant';
-import { uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, requantRows2, uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
@@ -45,8 +44,6 @@ export function conv3x3s2c3Fits(p: StepParams, Co: i32): bool {
 type EpiGeneral = u8;
 type EpiHigh = u16;
 type EpiHighClamp = u32;
-const EPI_GENERAL = 1,
-  EPI_HIGH_CLAMP = 4;
 
 export function conv3x3s2c3Qs8<R>(
   x: usize,
@@ -134,62 +131,6 @@ function widenBorderPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32,
   }
 }
 
-/** (H + rz) >> t of 8 columns, narrowed to i16 (the 4×8 tile's store8 high-word path; proof there). */
-// @ts-ignore: decorator
-@inline function highWords8(a0: v128, a1: v128, m0: v128, m1: v128, rz: v128, t: i32): v128 {
-  const a = i64x2.extmul_low_i32x4_s(a0, m0),
-    b = i64x2.extmul_high_i32x4_s(a0, m0);
-  const d = i64x2.extmul_low_i32x4_s(a1, m1),
-    e = i64x2.extmul_high_i32x4_s(a1, m1);
-  const u0 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(a, b, 1, 3, 5, 7), rz), t);
-  const u1 = i32x4.shr_s(i32x4.add(v128.shuffle<i32>(d, e, 1, 3, 5, 7), rz), t);
-  return i16x8.narrow_i32x4_s(u0, u1);
-}
-
-/** Two pixels' 8 columns requantised to i8: pixel 0 in bytes 0–7, pixel 1 in 8–15. */
-// @ts-ignore: decorator
-@inline function requant2<R>(
-  epi: usize,
-  a0: v128,
-  a1: v128,
-  b0: v128,
-  b1: v128,
-  qc: usize,
-  qs: i32,
-  n: i32,
-  m0: v128,
-  m1: v128,
-  rz: v128,
-  t: i32,
-  lo8: v128,
-  hi8: v128,
-  fmin: v128,
-  fmax: v128,
-  zv: v128,
-  zp: i32,
-  lo: i32,
-  hi: i32,
-): v128 {
-  if (epi != EPI_GENERAL) {
-    const v = i8x16.narrow_i16x8_s(highWords8(a0, a1, m0, m1, rz, t), highWords8(b0, b1, m0, m1, rz, t));
-    return epi == EPI_HIGH_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
-  }
-  if (isFloat<R>()) {
-    const ha = i16x8.narrow_i32x4_s(requantFp32v(a0, m0, fmin, fmax, zv), requantFp32v(a1, m1, fmin, fmax, zv));
-    const hb = i16x8.narrow_i32x4_s(requantFp32v(b0, m0, fmin, fmax, zv), requantFp32v(b1, m1, fmin, fmax, zv));
-    return i8x16.narrow_i16x8_s(ha, hb);
-  }
-  const ha = i16x8.narrow_i32x4_s(
-    requant4At<R>(a0, qc, qs, n, zp, lo, hi),
-    requant4At<R>(a1, qc, qs, n + 4, zp, lo, hi),
-  );
-  const hb = i16x8.narrow_i32x4_s(
-    requant4At<R>(b0, qc, qs, n, zp, lo, hi),
-    requant4At<R>(b1, qc, qs, n + 4, zp, lo, hi),
-  );
-  return i8x16.narrow_i16x8_s(ha, hb);
-}
-
 /** Every output pixel of one image, 4 at a time (a last tile short of 4 repeats the last pixel), epilogue E. */
 function pixels<R, E>(
   x: usize,
@@ -208,7 +149,8 @@ function pixels<R, E>(
   hi: i32,
   fs: i32,
 ): void {
-  const epi = sizeof<E>();
+  // the 4×8 tile's epilogue ids (qs8-gemm-4x8c2-wasmsimd.ts); constant per instance
+  const epi = sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : EPI_HIGH_CLAMP;
   const M = OH * OW;
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
@@ -285,8 +227,50 @@ function pixels<R, E>(
       const mp = qc + ((<usize>(Co + n)) << 2);
       const m0 = v128.load(mp),
         m1 = v128.load(mp, 16);
-      const v01 = requant2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, fmin, fmax, zv, zp, lo, hi);
-      const v23 = requant2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, fmin, fmax, zv, zp, lo, hi);
+      const v01 = requantRows2<R>(
+        epi,
+        c00,
+        c01,
+        c10,
+        c11,
+        qc,
+        Co,
+        n,
+        m0,
+        m1,
+        rz,
+        t,
+        lo8,
+        hi8,
+        fmin,
+        fmax,
+        zv,
+        zp,
+        lo,
+        hi,
+      );
+      const v23 = requantRows2<R>(
+        epi,
+        c20,
+        c21,
+        c30,
+        c31,
+        qc,
+        Co,
+        n,
+        m0,
+        m1,
+        rz,
+        t,
+        lo8,
+        hi8,
+        fmin,
+        fmax,
+        zv,
+        zp,
+        lo,
+        hi,
+      );
       v128.store64_lane(y0 + <usize>n, v01, 0);
       v128.store64_lane(y1 + <usize>n, v01, 1);
       v128.store64_lane(y2 + <usize>n, v23, 0);

@@ -189,7 +189,7 @@ class EpiHigh {}
 class EpiHighClamp {}
 class EpiE40 {}
 class EpiE40Clamp {}
-const EPI_GENERAL = 1,
+export const EPI_GENERAL = 1,
   EPI_HIGH = 2,
   EPI_HIGH_CLAMP = 3,
   EPI_E40 = 4,
@@ -284,7 +284,7 @@ function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
 
 /** Two rows' 8 columns (accumulators with the bias in) requantised to i8: row 0 in bytes 0–7, row 1 in 8–15. */
 // @ts-ignore: decorator
-@inline function requantRows2<R>(
+@inline export function requantRows2<R>(
   epi: i32,
   a0: v128,
   a1: v128,
