@@ -52,40 +52,12 @@ export function gemmQs8<R>(
       // tile; a lone row past the last 4 (1-row tile) or 2 (split tile) on the 1-row tile, not as repeated rows
       const one = getDotMode() != 0;
       const mt = one ? ((M & 3) == 1 ? M - 1 : M) : M & ~1;
+      const ar = a + <usize>mt * <usize>lda,
+        yr = y + <usize>mt * <usize>ldy;
       if (mt > 0 && one) gemmQs8Relaxed4x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
       else if (mt > 0) gemmQs8Relaxed2x8c4<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
-      if (mt < M && one)
-        gemvQs8Relaxed1x16c4<R>(
-          a + <usize>mt * <usize>lda,
-          lda,
-          M - mt,
-          K,
-          w,
-          qc,
-          qcStride,
-          n0,
-          y + <usize>mt * <usize>ldy,
-          ldy,
-          zp,
-          lo,
-          hi,
-        );
-      else if (mt < M)
-        gemmQs8Simd1x16c2<R>(
-          a + <usize>mt * <usize>lda,
-          lda,
-          M - mt,
-          K,
-          w,
-          qc,
-          qcStride,
-          n0,
-          y + <usize>mt * <usize>ldy,
-          ldy,
-          zp,
-          lo,
-          hi,
-        );
+      if (mt < M && one) gemvQs8Relaxed1x16c4<R>(ar, lda, M - mt, K, w, qc, qcStride, n0, yr, ldy, zp, lo, hi);
+      else if (mt < M) gemmQs8Simd1x16c2<R>(ar, lda, M - mt, K, w, qc, qcStride, n0, yr, ldy, zp, lo, hi);
     }
     if (n0 == N) return;
   } else if (ASC_FEATURE_SIMD && ((K + 1) & ~1) <= QS8_SIMD_PANEL_K) {
@@ -93,23 +65,10 @@ export function gemmQs8<R>(
     if (n0 > 0) {
       // 1 or 2 rows past the last multiple of 4 on the 1-row tile (cheaper than a 4-row pass with repeated rows; 3 are not)
       const mt = (M & 3) == 3 ? M : M & ~3;
+      const ar = a + <usize>mt * <usize>lda,
+        yr = y + <usize>mt * <usize>ldy;
       if (mt > 0) gemmQs8Simd4x8c2<R>(a, lda, mt, K, w, qc, qcStride, n0, y, ldy, zp, lo, hi);
-      if (mt < M)
-        gemmQs8Simd1x16c2<R>(
-          a + <usize>mt * <usize>lda,
-          lda,
-          M - mt,
-          K,
-          w,
-          qc,
-          qcStride,
-          n0,
-          y + <usize>mt * <usize>ldy,
-          ldy,
-          zp,
-          lo,
-          hi,
-        );
+      if (mt < M) gemmQs8Simd1x16c2<R>(ar, lda, M - mt, K, w, qc, qcStride, n0, yr, ldy, zp, lo, hi);
     }
     if (n0 == N) return;
   }
