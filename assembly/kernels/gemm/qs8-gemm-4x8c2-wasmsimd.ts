@@ -144,15 +144,49 @@ export function gemmQs8Simd4x8c2<R>(
   const s40 = shiftE40<R>(qc, qcStride, N8, M, K);
   // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
+  const t = ((K + 1) & ~1) >= TOUCH_MIN_K;
   if (s40 > 0) {
-    if (clamp) rows4<R, EpiE40Clamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
-    else rows4<R, EpiE40>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
+    if (clamp) rowsT<R, EpiE40Clamp>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
+    else rowsT<R, EpiE40>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
     return;
   }
   const fs = uniformShift<R>(qc, qcStride, N8);
-  if (fs == 0) rows4<R, EpiGeneral>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
-  else if (clamp) rows4<R, EpiHighClamp>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
-  else rows4<R, EpiHigh>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  if (fs == 0) rowsT<R, EpiGeneral>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
+  else if (clamp) rowsT<R, EpiHighClamp>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  else rowsT<R, EpiHigh>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+}
+
+/** Wasm has no prefetch, and a weight block's widening (rows4) reads it in a burst the hardware prefetcher cannot run
+ *  ahead of: between two blocks the tiles read only L1-resident data. So for Kp ≥ TOUCH_MIN_K the tiles of each block
+ *  load one word of every 64-byte line of the next block, spread over them, and that block is near when its widening
+ *  starts. A copy of the row loop of its own (rowsT<R, E>): the touch loop in every copy made V8 slower on small-K
+ *  layers, which have nothing to gain (a block of 1–4 lines, thousands of tiles). */
+const TOUCH_MIN_K = 128;
+class Touch {}
+class NoTouch {}
+/** Where the touched words go, so no engine drops the loads (read by nothing). */
+let touchSink: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function rowsT<R, E>(
+  touch: bool,
+  a: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  w: usize,
+  qc: usize,
+  qcStride: i32,
+  N8: i32,
+  y: usize,
+  ldy: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  fs: i32,
+): void {
+  if (touch) rows4<R, E, Touch>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  else rows4<R, E, NoTouch>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
 }
 
 /** The shift s every one of channels [0, N8) shares when the weights and biases can be scaled by 2^e, e = 40 − s, so
@@ -332,7 +366,7 @@ function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
 }
 
 /** The row loop of gemmQs8Simd4x8c2 with epilogue E. */
-function rows4<R, E>(
+function rows4<R, E, T>(
   a: usize,
   lda: i32,
   M: i32,
@@ -392,7 +426,15 @@ function rows4<R, E>(
         v128.store(bs, i32x4.shl(b1, e), 16);
       }
       let p = rowBlock;
+      // Touch: the next block's lines, ⌈lines / tiles⌉ per tile (none after the last block)
+      const nb = idof<T>() == idof<Touch>() && widened && n + 8 < N8 ? wbe : 0,
+        nbe = nb ? nb + tileBytes : 0;
+      const tiles = (me - mb + 3) >> 2;
+      const perTile = (<i32>(tileBytes >> 6) + tiles - 1) / tiles;
+      let tl = nb,
+        sink: i32 = 0;
       for (let m = mb; m < me; m += 4) {
+        if (idof<T>() == idof<Touch>()) for (let j = 0; j < perTile && tl < nbe; j++, tl += 64) sink ^= load<i32>(tl);
         // accumulators start at the bias (columns n..n+7 are all below N here)
         const d0 = e40 ? v128.load(bs) : b0,
           d1 = e40 ? v128.load(bs, 16) : b1;
@@ -503,6 +545,7 @@ function rows4<R, E>(
         v128.store64_lane(m + 2 < M ? y0 + <usize>(2 * ldy) : yl, v23, 0);
         v128.store64_lane(m + 3 < M ? y0 + <usize>(3 * ldy) : yl, v23, 1);
       }
+      if (idof<T>() == idof<Touch>()) touchSink ^= sink;
     }
   }
 }
