@@ -57,9 +57,12 @@ export interface Graph {
   /**
    * The int8 arithmetic of the runtime the model comes from, set by its importer (docs/quantization.md): absent =
    * edgec's own; 'tflite' = TFLite's interpreter (XNNPACK delegate): Conv2D / Dense requantise in float32 (the
-   * *_QS8_FP32 kernels), Add with XNNPACK's constants; its quant params are int8-domain.
+   * *_QS8_FP32 kernels), Add with XNNPACK's constants; its quant params are int8-domain. 'onnxruntime' = set for
+   * pre-quantised ONNX graphs (QDQ / QLinear, compiler/quantize/index.ts): Conv / Dense / depthwise requantise in float32
+   * as onnxruntime's QLinearConv / QLinearMatMul do (the *_QS8_FP32 kernels: f32(acc)·f32(f32(s_x·s_w) / s_y), ties to
+   * even); everything else edgec's own.
    */
-  int8Arithmetic?: 'tflite';
+  int8Arithmetic?: 'tflite' | 'onnxruntime';
   /**
    * Training graphs: mutable state (weights, optimiser moments) by tensor name, with its initial
    * value (undefined = zeros). Defined before the first node like an input, kept across runs; the

@@ -60,12 +60,16 @@ export function nodeClamp(n: Node, sOut: number, zpOut: number): [number, number
   return activationClamp(a.kind, a.min, a.max, sOut, zpOut);
 }
 
+/** Whether Conv / Dense / depthwise requantise in float32 (the *_QS8_FP32 kernels): TFLite's and onnxruntime's
+ *  arithmetic (Graph.int8Arithmetic), not edgec's own fixed point. */
+export const floatRequant = (g: Graph): boolean => g.int8Arithmetic !== undefined;
+
 export interface WeightedQs8 {
   zpIn: number;
   zpOut: number;
   qMin: number;
   qMax: number;
-  /** Per output channel (weights' axis 0): fixed point, or float32 scales for int8Arithmetic 'tflite'. */
+  /** Per output channel (weights' axis 0): fixed point, or float32 scales (floatRequant). */
   fp: ChannelRequant[];
 }
 
@@ -78,10 +82,9 @@ export function weightedQs8(g: Graph, n: Node, co: number): WeightedQs8 {
     throw new ModelError(g.source, `node '${n.name}' (${n.op})`, `int8 weights '${n.inputs[1]}' have no quant params`);
   const sW = wq.scale.length === 1 ? new Array<number>(co).fill(wq.scale[0]!) : wq.scale;
   const what = `node '${n.name}'`;
-  const fp =
-    g.int8Arithmetic === 'tflite'
-      ? channelScalesF32(qi.scale, sW, qo.scale, what)
-      : channelMultipliers(qi.scale, sW, qo.scale, what);
+  const fp = floatRequant(g)
+    ? channelScalesF32(qi.scale, sW, qo.scale, what)
+    : channelMultipliers(qi.scale, sW, qo.scale, what);
   const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
   return { zpIn: qi.zp, zpOut: qo.zp, qMin, qMax, fp };
 }

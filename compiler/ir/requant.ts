@@ -57,7 +57,7 @@ export function roundHalfEven(v: number): number {
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** A Conv / Dense channel's requantisation constant: edgec's fixed point, or (int8Arithmetic 'tflite') an f32 scale. */
+/** A Conv / Dense channel's requantisation constant: edgec's fixed point, or (floatRequant) an f32 scale. */
 export type ChannelRequant = FixedPoint | { scale: number };
 
 /**

@@ -9,7 +9,7 @@ import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
 import { unaryTableQs8, clampTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { accumulatorFits, addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
+import { accumulatorFits, addQs8Multipliers, floatRequant, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
 import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2, packQs8Wino } from '../kernels/pack.ts';
@@ -83,7 +83,7 @@ const avgPoolKernel = (g: Graph, n: Node) =>
     ? fb.KernelId.AvgPool_QS8_RAW
     : fb.KernelId.AvgPool_QS8;
 /** The KernelId of a conv / dense kernel: the *_FP32 variant for graphs with XNNPACK's requantisation. */
-const variantId = (g: Graph, name: string) => kernelByName(g.int8Arithmetic === 'tflite' ? `${name}_FP32` : name).id;
+const variantId = (g: Graph, name: string) => kernelByName(floatRequant(g) ? `${name}_FP32` : name).id;
 const i32Bytes = (v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
 const i8Bytes = (a: Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -153,12 +153,10 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const sW = wt.quant!.scale.length === 1 ? new Array<number>(co).fill(wt.quant!.scale[0]!) : wt.quant!.scale;
       if (sW.length !== co) err(`weights '${wt.name}' have ${sW.length} scales for ${co} output channels`);
       const fp = wrap((): ChannelRequant[] =>
-        g.int8Arithmetic === 'tflite'
-          ? channelScalesF32(qi.scale, sW, qo.scale)
-          : channelMultipliers(qi.scale, sW, qo.scale),
+        floatRequant(g) ? channelScalesF32(qi.scale, sW, qo.scale) : channelMultipliers(qi.scale, sW, qo.scale),
       );
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-      const qcRows = g.int8Arithmetic === 'tflite' ? 2 : 3;
+      const qcRows = floatRequant(g) ? 2 : 3;
       const K = numElements(wt.shape.slice(1));
       // every partial sum stays in i32: |bias'| + 128·Σ|w| (raw x in [−128, 127], zp folded) and |bias| + 255·Σ|w|
       // ((x − zp)·w, the reference twins) below 2^31; Σ|w| of the real weights, so an imported −128 counts 128

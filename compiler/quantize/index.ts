@@ -146,6 +146,9 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
   } else if (hasQdqAnnotations(floatGraph)) {
     quant = qdqActivationQuant(floatGraph);
     mode = 'pre-quantised';
+    // the model's own params: its runtime's requantisation too, so the int8 output is onnxruntime's byte for byte
+    // (TFLite graphs keep their importer's 'tflite')
+    floatGraph.int8Arithmetic ??= 'onnxruntime';
   } else {
     throw new ModelError(
       graph.source,

@@ -17,7 +17,7 @@ export function hasQdqAnnotations(g: Graph): boolean {
  */
 export function activationsAreUint8(g: Graph): boolean {
   // an importer that sets the graph's arithmetic (TFLite) records int8-domain params already (docs/tflite-support.md)
-  if (g.int8Arithmetic) return false;
+  if (g.int8Arithmetic === 'tflite') return false;
   for (const n of g.nodes) {
     const q = g.tensors.get(n.outputs[0]!)?.quant;
     if (n.op !== 'Clip' || !q || q.axis !== undefined) continue;

@@ -110,6 +110,34 @@ export const FP32_MAGIC_BITS: i32 = 0x4b400000;
 }
 
 /**
+ * requantFp32v without the upper clamp, in 5 ops (XNNPACK's wasm form): r = f32(acc)·scale + 1.5·2^23, its bits
+ * raised to at least vmin = bits(1.5·2^23 + (lo − zp)) as i32, minus vzp = bits(1.5·2^23) − zp. Lanes ≥ lo, and equal to
+ * requantFp32's whenever that is below hi; above it they are larger than hi (up to 2^30), so callers narrow with
+ * saturation and take i8x16.min_s with hi (a no-op at 127). Why it is exact:
+ * - |v| ≤ 2^22 (v = f32(f32(acc)·scale)): v + 1.5·2^23 lies in [2^23, 2^24), where f32 values are the integers, so
+ *   the add rounds v half to even (1.5·2^23 is even: the sum's parity is v's rounding's), and the bits less the magic's
+ *   are that integer; positive floats order like their bits, so the i32 max is the clamp to lo − zp;
+ * - v > 2^22: the sum is a float ≥ 1.5·2^23 + 2^22 whose bits exceed the magic's by more than 2^21 − 255: far above hi;
+ * - v < −2^22: the sum is below 2^23 (bits below vmin, a negative sum's bits negative as i32): clamped to lo.
+ * The load checks make every scale positive and finite, so v is never NaN (an infinite v falls in the cases above).
+ */
+// @ts-ignore: decorator
+@inline export function requantFp32m(acc: v128, scale: v128, vmin: v128, vzp: v128): v128 {
+  const r = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), f32x4.splat(FP32_MAGIC));
+  return i32x4.sub(i32x4.max_s(r, vmin), vzp);
+}
+
+/** requantFp32m's two constants for zero point zp and lower bound lo: vmin, then vzp. */
+// @ts-ignore: decorator
+@inline export function fp32mMin(zp: i32, lo: i32): v128 {
+  return i32x4.splat(FP32_MAGIC_BITS + lo - zp);
+}
+// @ts-ignore: decorator
+@inline export function fp32mZp(zp: i32): v128 {
+  return i32x4.splat(FP32_MAGIC_BITS - zp);
+}
+
+/**
  * Channel n's requantisation for a kernel variant chosen at compile time by R, the type the arithmetic runs in: i64
  * for edgec's fixed point (qc rows: bias, multiplier, shift), f32 for XNNPACK's (qc rows: bias, f32 scale bits).
  */
