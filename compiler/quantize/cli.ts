@@ -23,6 +23,7 @@ export const QUANTIZE_FLAGS = {
   calibrate: { type: 'string' },
   'keep-float': { type: 'string', multiple: true },
   'auto-mixed': { type: 'string' },
+  'int8-arithmetic': { type: 'string' },
 } as const;
 
 export const QUANTIZE_HELP = `  --quantize int8         post-training quantisation (int8 weights per channel, int8 activations)
@@ -31,7 +32,9 @@ export const QUANTIZE_HELP = `  --quantize int8         post-training quantisati
   --calibrate METHOD      minmax (default) | percentile (99.99 % per side) | entropy (KL, as TensorRT)
   --keep-float N1,N2,…    keep these (optimised-graph) nodes float32 (repeatable)
   --auto-mixed DROP       keep float the fewest most sensitive layers so that top-1 agreement with
-                          the float model on the calibration set drops at most DROP points`;
+                          the float model on the calibration set drops at most DROP points
+  --int8-arithmetic A     QDQ/QLinear ONNX models: onnxruntime (default; float32 requantisation,
+                          onnxruntime's output bytes) | edgec (fixed point, no float op: MCUs without an FPU)`;
 
 export interface QuantizeFlagValues {
   quantize?: string;
@@ -39,14 +42,21 @@ export interface QuantizeFlagValues {
   calibrate?: string;
   'keep-float'?: string[];
   'auto-mixed'?: string;
+  'int8-arithmetic'?: string;
 }
 
 /** Checks the flags; undefined when --quantize is absent (and no other quantisation flag is given). */
-export function parseQuantizeFlags(
-  v: QuantizeFlagValues,
-): { calibration?: string; method: CalibrationMethod; keepFloat: string[]; autoMixed?: number } | undefined {
+export function parseQuantizeFlags(v: QuantizeFlagValues):
+  | {
+      calibration?: string;
+      method: CalibrationMethod;
+      keepFloat: string[];
+      autoMixed?: number;
+      arithmetic?: 'onnxruntime' | 'edgec';
+    }
+  | undefined {
   if (v.quantize === undefined) {
-    for (const f of ['calibration', 'calibrate', 'keep-float', 'auto-mixed'] as const) {
+    for (const f of ['calibration', 'calibrate', 'keep-float', 'auto-mixed', 'int8-arithmetic'] as const) {
       if (v[f] !== undefined) throw new UsageError(`--${f} needs --quantize int8`, 'compile');
     }
     return undefined;
@@ -73,7 +83,10 @@ export function parseQuantizeFlags(
     }
     if (v.calibration === undefined) throw new UsageError('--auto-mixed needs --calibration <x.npy>', 'compile');
   }
-  return { calibration: v.calibration, method, keepFloat, autoMixed };
+  const arithmetic = v['int8-arithmetic'];
+  if (arithmetic !== undefined && arithmetic !== 'onnxruntime' && arithmetic !== 'edgec')
+    throw new UsageError(`--int8-arithmetic must be onnxruntime or edgec, got '${arithmetic}'`, 'compile');
+  return { calibration: v.calibration, method, keepFloat, autoMixed, ...(arithmetic ? { arithmetic } : {}) };
 }
 
 /** Progress on stderr while calibrating / measuring sensitivity, only when stderr is a terminal. */
@@ -132,7 +145,12 @@ export async function compileWithQuantizeFlags(
   flags: NonNullable<ReturnType<typeof parseQuantizeFlags>>,
   opts: CompileOptions,
 ): Promise<CompileResult & { report: QuantizeReport }> {
-  const q: QuantizeOptions = { method: flags.method, keepFloat: flags.keepFloat, autoMixed: flags.autoMixed };
+  const q: QuantizeOptions = {
+    method: flags.method,
+    keepFloat: flags.keepFloat,
+    autoMixed: flags.autoMixed,
+    ...(flags.arithmetic ? { arithmetic: flags.arithmetic } : {}),
+  };
   if (flags.calibration !== undefined) q.samples = loadCalibration(flags.calibration, graph);
   const bar = progressBar();
   try {

@@ -29,6 +29,9 @@ export interface QuantizeOptions {
   /** --dump-after: the float pass pipeline the quantiser runs dumps as compileGraph's does. */
   dumpAfter?: string;
   onDump?: (pass: string, text: string) => void;
+  /** Pre-quantised ONNX graphs: 'onnxruntime' (default) requantises Conv / Dense / depthwise in float32 as
+   *  onnxruntime does (its output bytes); 'edgec' keeps edgec's fixed point (no float op: MCUs without an FPU). */
+  arithmetic?: 'onnxruntime' | 'edgec';
 }
 
 export interface QuantizeReport {
@@ -148,7 +151,7 @@ export async function quantize(graph: Graph, opts: QuantizeOptions = {}): Promis
     mode = 'pre-quantised';
     // the model's own params: its runtime's requantisation too, so the int8 output is onnxruntime's byte for byte
     // (TFLite graphs keep their importer's 'tflite')
-    floatGraph.int8Arithmetic ??= 'onnxruntime';
+    if (opts.arithmetic !== 'edgec') floatGraph.int8Arithmetic ??= 'onnxruntime';
   } else {
     throw new ModelError(
       graph.source,

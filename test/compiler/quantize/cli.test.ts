@@ -47,7 +47,7 @@ saveNpy(at('bad.npy'), { shape: [3, 5], data: new Float32Array(15) });
 
 test('help lists the quantisation flags', async () => {
   const r = await edgec('compile', '--help');
-  for (const f of ['--quantize', '--calibration', '--calibrate', '--keep-float', '--auto-mixed'])
+  for (const f of ['--quantize', '--calibration', '--calibrate', '--keep-float', '--auto-mixed', '--int8-arithmetic'])
     assert.ok(r.out.includes(f), f);
 });
 
@@ -61,6 +61,27 @@ test('flag errors are usage errors (exit 2)', async () => {
   );
   await fails(['--quantize', 'int8', '--calibration', at('ok.npy'), '--auto-mixed', 'x'], 2, '--auto-mixed expects');
   await fails(['--quantize', 'int8', '--auto-mixed', '1'], 2, '--auto-mixed needs --calibration');
+  await fails(['--int8-arithmetic', 'edgec'], 2, '--int8-arithmetic needs --quantize int8');
+  await fails(
+    ['--quantize', 'int8', '--int8-arithmetic', 'tflite'],
+    2,
+    "--int8-arithmetic must be onnxruntime or edgec, got 'tflite'",
+  );
+});
+
+test('--int8-arithmetic on a QDQ model: onnxruntime (default) runs the _FP32 kernels, edgec the fixed-point ones', async () => {
+  const qdq = join(FIX, 'onnx/cnn_small_qdq_u8s8.onnx');
+  for (const [flags, want] of [
+    [[], 'Conv2D_QS8_FP32'],
+    [['--int8-arithmetic', 'onnxruntime'], 'Conv2D_QS8_FP32'],
+    [['--int8-arithmetic', 'edgec'], 'Conv2D_QS8 '],
+  ] as const) {
+    const out = at(`qdq-${flags.length}-${flags[1] ?? ''}.edgec`);
+    const c = await edgec('compile', qdq, '-o', out, '--quantize', 'int8', ...flags);
+    assert.is(c.code, 0, c.err);
+    const r = await edgec('inspect', out);
+    assert.ok(r.out.includes(want), `${flags.join(' ')}: ${r.out}`);
+  }
 });
 
 test('calibration file missing, wrong shape; unknown --keep-float node; float model without calibration', async () => {
