@@ -2,11 +2,12 @@
 // whose pixel count is 0–3 past a multiple of the 4-pixel tile, TF 'same' (pad after only), ONNX-style [1,1,1,1],
 // uneven and large padding (border pixels one tap at a time), 8..64 output channels, batch 2, the clamp (ReLU), both
 // requantisations, one shared shift (the high-word epilogue) and per-channel shifts (requant4); 72 channels take the
-// im2col path. Byte for byte against the TS integer reference and the reference twins (check), and on 2 and 3
-// threads (row slices start at a negative top padding) against 1.
+// im2col path; the fp32 requantisation at its edges (accumulators from the biases: ties, around 2^22, huge; clamps).
+// Byte for byte against the TS integer reference and the reference twins (check), and on 2 and 3 threads (row slices
+// start at a negative top padding) against 1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
+import { ZPS, pick, q, check, qs8Tools, fp32EdgeBiases } from './qs8-harness.ts';
 import { compileGraph } from '../../compiler/compile.ts';
 import { load, threadsSupported } from '../../runtime/node.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
@@ -58,6 +59,38 @@ test('Conv2D_QS8 3x3 s2 over 3 channels: every shape, shared and per-channel shi
       await check(label, stem(s, i, perChannel), { x: randI8(s.n * s.h * s.w * 3) });
       i++;
     }
+});
+
+test('Conv2D_QS8_FP32 3x3 s2 over 3 channels: ties, |t| around 2^22 and beyond, every zero point, clamps inside int8', async () => {
+  // input and output scales 1, per-channel f32 scale sW: output pixels whose 27 taps are all the input zero point
+  // (the top input rows, padding included) have acc = bias, which picks t = f32(acc)·sW (qs8-harness.ts FP32_EDGE_TS)
+  const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-20, 10] }];
+  let i = 0;
+  for (const [h, w, co, padding] of [
+    [12, 10, 64, 'same'],
+    [9, 9, 24, [1, 1, 1, 1]],
+  ] as [number, number, number, Attrs['padding']][])
+    for (const sW of [0.5, 0.25, 2 ** -10, 0.75, 3 * 2 ** -12])
+      for (const act of ACTS) {
+        const qg = new QGraph();
+        qg.g.int8Arithmetic = 'tflite';
+        const zpIn = pick(ZPS, i),
+          zpOut = pick(ZPS, i + 1);
+        const x = qg.input('x', [1, h, w, 3], q(1, zpIn));
+        const wt = qg.weights('w', [co, 3, 3, 3], new Array(co).fill(sW));
+        qg.g.tensors.set('b', { name: 'b', dtype: 'int32', shape: [co], data: fp32EdgeBiases(co, sW, 8 * i) });
+        qg.node('Conv2D', [x, wt, 'b'], { strides: [2, 2], padding, ...act }, q(1, zpOut));
+        const kernel = summarizeBundle(compileGraph(qg.g, { skipPasses: true }).bundle).rows.find((r) =>
+          r.kernel.startsWith('Conv2D'),
+        );
+        assert.is(kernel?.variant, 'qs8-conv2d-3x3s2c3-wasmsimd', `${kernel?.kernel}`);
+        const xs = randI8(h * w * 3);
+        xs.fill(zpIn, 0, 5 * w * 3);
+        await check(`stem fp32 ${h}x${w} -> ${co} sW ${sW} ${JSON.stringify(act)} zp ${zpIn}/${zpOut}`, qg.g, {
+          x: xs,
+        });
+        i++;
+      }
 });
 
 test('Conv2D_QS8 3x3 s2 over 3 channels: 2 and 3 threads give 1 thread bytes', async () => {

@@ -87,3 +87,21 @@ export function qs8Tools(seed: number) {
   }
   return { r, randInt, randI8, QGraph };
 }
+
+const T22 = 2 ** 22;
+/** t = f32(acc)·scale values at the edges of XNNPACK's fp32 requantisation (qs8-requant.ts requantFp32m): ties of
+ *  both parities, |t| at and around 2^22 (where adding 1.5·2^23 stops rounding exactly), far beyond it, small. */
+export const FP32_EDGE_TS: readonly number[] = [
+  ...[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 127.5, 128.5, -128.5, 255.5, -255.5, 0, 1, -1, 300, -300],
+  ...[T22, 2 * T22, 2 ** 26].flatMap((e) => [-1.5, -1, -0.5, 0, 0.5, 1, 1.5].flatMap((d) => [e + d, -e + d])),
+];
+
+/** Biases whose accumulators (input at its zero point) give FP32_EDGE_TS at f32 scale sW (input and output scales
+ *  1), rotated by `rot` so every column position of a tile meets every edge; past the list random t in ±300. */
+export function fp32EdgeBiases(n: number, sW: number, rot: number): Int32Array {
+  const L = FP32_EDGE_TS.length;
+  return Int32Array.from({ length: n }, (_, c) => {
+    const t = c < L ? FP32_EDGE_TS[(c + rot) % L]! : ((c * 7919) % 600) - 300;
+    return Math.max(-(2 ** 30), Math.min(2 ** 30, Math.round(t / sW)));
+  });
+}

@@ -3,8 +3,8 @@
 // Dense_QS8 at the extremes (−128 and 127 activations, −128/−127/127 weights: u = x ^ 0x80 = 255 and 0, the 128·Σw
 // correction at its largest), K around the 4-k quad and the 16-k transpose, M around the 4-row group, N in whole and
 // partial 8-column blocks, on the relaxed build in its mode, forced to the split tile (relaxedDot 'split') and on its
-// reference twins, byte for byte against the TS integer reference; and int8 MobileNetV2 (when the bench models are
-// here) relaxed = relaxed split = Node simd. Pages load dist/browser/edgec.js (`npm run build` first).
+// reference twins, byte for byte against the TS integer reference; Dense_QS8_FP32 at the fp32 requantisation's edges
+// the same way; and int8 MobileNetV2 (when the bench models are here) relaxed = relaxed split = Node simd. Pages load dist/browser/edgec.js (`npm run build` first).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,8 +16,9 @@ import { evaluate } from '../../compiler/ir/reference.ts';
 import { parseOnnx } from '../../compiler/frontend/onnx/index.ts';
 import { compileQuantized } from '../../compiler/quantize/index.ts';
 import { load } from '../../runtime/node.ts';
-import { ZPS, pick, q, qs8Tools } from '../assembly/qs8-harness.ts';
+import { ZPS, pick, q, qs8Tools, fp32EdgeBiases } from '../assembly/qs8-harness.ts';
 import { skipSuite } from '../skip-suite.ts';
+import type { Attrs } from '../../compiler/ir/graph.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -122,6 +123,44 @@ if (!existsSync(CHROMIUM)) {
           });
           i++;
         }
+    const got = await runRelaxed(page, cases);
+    cases.forEach((c, j) => {
+      const [mode, split, ref] = got[j]!;
+      assert.equal(ref, c.want, `${c.label}: relaxed reference ≠ TS reference`);
+      assert.equal(split, c.want, `${c.label}: relaxed split ≠ TS reference`);
+      assert.equal(mode, c.want, `${c.label}: relaxed (probed mode) ≠ TS reference`);
+    });
+  });
+
+  test('Dense_QS8_FP32 at the fp32 requantisation edges, M around 4: relaxed (its mode) = split = reference = TS', async () => {
+    // acc = bias on rows at the input zero point: t = f32(acc)·sW at ties, around 2^22, huge (qs8-harness.ts); clamps
+    // inside int8 at every zero point. M picks the tiles: 4×8c4 (+ 1×16c4 for M mod 4 = 1), split 2×8c4 (+ 1×16c2)
+    const { randI8, QGraph } = qs8Tools(20261206);
+    const cases: { bundle: number[]; input: number[]; want: number[]; label: string }[] = [];
+    const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-20, 10] }];
+    let i = 0;
+    for (const M of [1, 2, 3, 4, 5, 7, 9])
+      for (const sW of [0.5, 2 ** -10, 0.75]) {
+        const qg = new QGraph();
+        qg.g.int8Arithmetic = 'tflite';
+        const zpIn = pick(ZPS, i),
+          N = 61 + (i % 9),
+          K = 15 + (i % 4);
+        const x = qg.input('x', [M, K], q(1, zpIn));
+        const w = qg.weights('w', [N, K], new Array(N).fill(sW));
+        qg.g.tensors.set('b', { name: 'b', dtype: 'int32', shape: [N], data: fp32EdgeBiases(N, sW, 8 * i) });
+        const g = qg.node('Dense', [x, w, 'b'], pick(ACTS, i), q(1, pick(ZPS, i + 1)));
+        const input = randI8(M * K);
+        for (let m = 0; m < M; m += 2) input.fill(zpIn, m * K, (m + 1) * K);
+        const want = evaluate(g, { x: input }).y!;
+        cases.push({
+          bundle: Array.from(compileGraph(g, { skipPasses: true }).bundle),
+          input: Array.from(input),
+          want: bytesOf(Int8Array.from(want as ArrayLike<number>)),
+          label: `dense fp32 M${M} K${K} N${N} sW ${sW} zp ${zpIn}`,
+        });
+        i++;
+      }
     const got = await runRelaxed(page, cases);
     cases.forEach((c, j) => {
       const [mode, split, ref] = got[j]!;

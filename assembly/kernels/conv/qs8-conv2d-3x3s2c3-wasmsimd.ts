@@ -9,6 +9,7 @@
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
 import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, requantRows2, uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
@@ -156,9 +157,9 @@ function pixels<R, E>(
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),
     hi8 = i8x16.splat(<i8>hi);
-  const fmin = f32x4.splat(<f32>(lo - zp)),
-    fmax = f32x4.splat(<f32>(hi - zp)),
-    zv = i32x4.splat(zp);
+  // R = f32: requantFp32m's constants (qs8-requant.ts)
+  const vmin = fp32mMin(zp, lo),
+    vzp = fp32mZp(zp);
   const wEnd = wideW + <usize>(Co * ROW);
   let oh = 0,
     ow = 0;
@@ -227,50 +228,8 @@ function pixels<R, E>(
       const mp = qc + ((<usize>(Co + n)) << 2);
       const m0 = v128.load(mp),
         m1 = v128.load(mp, 16);
-      const v01 = requantRows2<R>(
-        epi,
-        c00,
-        c01,
-        c10,
-        c11,
-        qc,
-        Co,
-        n,
-        m0,
-        m1,
-        rz,
-        t,
-        lo8,
-        hi8,
-        fmin,
-        fmax,
-        zv,
-        zp,
-        lo,
-        hi,
-      );
-      const v23 = requantRows2<R>(
-        epi,
-        c20,
-        c21,
-        c30,
-        c31,
-        qc,
-        Co,
-        n,
-        m0,
-        m1,
-        rz,
-        t,
-        lo8,
-        hi8,
-        fmin,
-        fmax,
-        zv,
-        zp,
-        lo,
-        hi,
-      );
+      const v01 = requantRows2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
+      const v23 = requantRows2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
       v128.store64_lane(y0 + <usize>n, v01, 0);
       v128.store64_lane(y1 + <usize>n, v01, 1);
       v128.store64_lane(y2 + <usize>n, v23, 0);

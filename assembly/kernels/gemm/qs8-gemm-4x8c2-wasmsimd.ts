@@ -14,7 +14,7 @@
 // instructions for a shift by a variable): 173 → 138 x64 instructions per tile outside the k loop.
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
-import { requant4, requant4At, requantFp32v, qcAt } from './qs8-requant';
+import { requant4, requant4At, requantFp32m, fp32mMin, fp32mZp, qcAt } from './qs8-requant';
 import { requantE40 } from '../conv/qs8-dwconv2d-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
@@ -70,7 +70,8 @@ export function i16Panel(Kp: i32): usize {
   return panel;
 }
 
-/** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. */
+/** 8 requantised columns (accumulators with the bias already in) as 8 bytes at y. m0, m1: their multipliers (R = f32:
+ *  scales); lov, hiv: lo and hi as i16; rz: the fast path's rounding and zero point (fastShift 0: unused). */
 // @ts-ignore: decorator
 @inline export function store8<R>(
   y: usize,
@@ -107,6 +108,13 @@ export function i16Panel(Kp: i32): usize {
     // (no activation, or a ReLU6 whose range is the tensor's) is the narrowing's own saturation: no clamp
     h = i16x8.narrow_i32x4_s(u0, u1);
     if (lo > -128 || hi < 127) h = i16x8.min_s(i16x8.max_s(h, lov), hiv);
+  } else if (isFloat<R>()) {
+    // m0, m1: the f32 scales. requantFp32m's lanes are ≥ lo; the saturating narrowing then the min with hi (a no-op at
+    // 127) clamps the rest. Its constants made here (callers' rz / lov mean the fixed-point ones); the hot 4-row
+    // tiles hold them instead (requantRows2)
+    const vmin = fp32mMin(zp, lo),
+      vzp = fp32mZp(zp);
+    h = i16x8.min_s(i16x8.narrow_i32x4_s(requantFp32m(a0, m0, vmin, vzp), requantFp32m(a1, m1, vmin, vzp)), hiv);
   } else {
     h = i16x8.narrow_i32x4_s(requant4At<R>(a0, qc, qs, c, zp, lo, hi), requant4At<R>(a1, qc, qs, c + 4, zp, lo, hi));
   }
@@ -333,9 +341,8 @@ function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
   t: i32,
   lo8: v128,
   hi8: v128,
-  fmin: v128,
-  fmax: v128,
-  zv: v128,
+  vmin: v128,
+  vzp: v128,
   zp: i32,
   lo: i32,
   hi: i32,
@@ -355,10 +362,11 @@ function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
     return epi == EPI_HIGH_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
   }
   if (isFloat<R>()) {
-    // m0, m1: the 8 columns' f32 scales
-    const ha = i16x8.narrow_i32x4_s(requantFp32v(a0, m0, fmin, fmax, zv), requantFp32v(a1, m1, fmin, fmax, zv));
-    const hb = i16x8.narrow_i32x4_s(requantFp32v(b0, m0, fmin, fmax, zv), requantFp32v(b1, m1, fmin, fmax, zv));
-    return i8x16.narrow_i16x8_s(ha, hb);
+    // m0, m1: the 8 columns' f32 scales. requantFp32m (5 ops per 4 lanes) leaves lanes ≥ lo but may exceed hi (up to
+    // 2^30): the saturating narrowings take them to 127 at most, the i8 min to hi (a no-op at 127)
+    const ha = i16x8.narrow_i32x4_s(requantFp32m(a0, m0, vmin, vzp), requantFp32m(a1, m1, vmin, vzp));
+    const hb = i16x8.narrow_i32x4_s(requantFp32m(b0, m0, vmin, vzp), requantFp32m(b1, m1, vmin, vzp));
+    return i8x16.min_s(i8x16.narrow_i16x8_s(ha, hb), hi8);
   }
   const ha = i16x8.narrow_i32x4_s(requant4(a0, qc, qs, n, zp, lo, hi), requant4(a1, qc, qs, n + 4, zp, lo, hi));
   const hb = i16x8.narrow_i32x4_s(requant4(b0, qc, qs, n, zp, lo, hi), requant4(b1, qc, qs, n + 4, zp, lo, hi));
@@ -394,9 +402,9 @@ function rows4<R, E, T>(
   const wf = i16x8.splat(<i16>f);
   const lo8 = i8x16.splat(<i8>lo),
     hi8 = i8x16.splat(<i8>hi);
-  const fmin = f32x4.splat(<f32>(lo - zp)),
-    fmax = f32x4.splat(<f32>(hi - zp)),
-    zv = i32x4.splat(zp);
+  // R = f32: requantFp32m's constants
+  const vmin = fp32mMin(zp, lo),
+    vzp = fp32mZp(zp);
   // row tiles [Kp/2][4 rows][2] i16: per k pair 16 bytes, the splat of every row a constant offset; as many tiles
   // as fit the row block buffer form a row block, and every 8-column block's weights are widened once per row block.
   // Where no block would be widened, one tile per block: the tile's panel stays in L1 while the weights stream by.
@@ -508,9 +516,8 @@ function rows4<R, E, T>(
           t,
           lo8,
           hi8,
-          fmin,
-          fmax,
-          zv,
+          vmin,
+          vzp,
           zp,
           lo,
           hi,
@@ -530,9 +537,8 @@ function rows4<R, E, T>(
           t,
           lo8,
           hi8,
-          fmin,
-          fmax,
-          zv,
+          vmin,
+          vzp,
           zp,
           lo,
           hi,

@@ -12,8 +12,10 @@
 // 0–3, 4–7), a 4-byte splat per row and 8 dots into 8 accumulators. Epilogue picked once per call (columns4x8c4 is
 // inlined once per kind, so its column loop carries no requantisation branch): one shift 33..54 → requantHigh8, two
 // rows per narrowing (0.86–0.88× on MobileNetV2's K = 16–32 expansions against store8 per row with both its paths
-// inlined, bench/relaxed-profile.ts); else store8's general path. Compiled into the relaxed build only.
-import { store8, uniformShift } from './qs8-gemm-4x8c2-wasmsimd';
+// inlined, bench/relaxed-profile.ts); the fp32 requantisation (R = f32) → the 4×8c2 tile's requantRows2, two rows per
+// narrowing; else store8's general path. Compiled into the relaxed build only.
+import { EPI_GENERAL, requantRows2, store8, uniformShift } from './qs8-gemm-4x8c2-wasmsimd';
+import { fp32mMin, fp32mZp } from './qs8-requant';
 import { c4Weights, relaxedPanel } from './qs8-gemm-2x8c4-wasmrelaxed';
 
 /** The engine's dot product as the host's probe classified it: 0 split (the fallback), 1 usdot, 2 sdot. */
@@ -106,7 +108,7 @@ export function gemmQs8Relaxed4x8c4<R>(
     }
     const y0 = y + <usize>m * <usize>ldy;
     // the epilogue picked once per call (a constant in each inlined copy): one shift 33..54 with or without the clamp,
-    // else store8's general path
+    // f32's two rows per narrowing, else store8's general path
     if (fs && lo == -128 && hi == 127)
       columns4x8c4<R>(
         y0,
@@ -177,13 +179,14 @@ export function gemmQs8Relaxed4x8c4<R>(
         zp,
         lo,
         hi,
-        0,
+        isFloat<R>() ? 3 : 0,
       );
   }
 }
 
 /** The 8-column blocks [0, N8) of rows m..m+3 (y0: row m) from the panel; `kind` (a constant at each call) the epilogue:
- *  1 / 2 requantHigh8 (one shift fs ∈ [33, 54]) without / with the clamp, two rows per narrowing; 0 store8 per row. */
+ *  1 / 2 requantHigh8 (one shift fs ∈ [33, 54]) without / with the clamp, two rows per narrowing; 3 (R = f32) the 4×8c2
+ *  tile's requantRows2, two rows per narrowing; 0 store8 per row. */
 // @ts-ignore: decorator
 @inline function columns4x8c4<R>(
   y0: usize,
@@ -211,6 +214,10 @@ export function gemmQs8Relaxed4x8c4<R>(
   const y1 = y0 + <usize>ldy,
     y2 = y1 + <usize>ldy,
     y3 = y2 + <usize>ldy;
+  // kind 3 (R = f32): requantFp32m's constants and hi as i8 (qs8-gemm-4x8c2-wasmsimd.ts requantRows2)
+  const vmin = fp32mMin(zp, lo),
+    vzp = fp32mZp(zp),
+    hi8 = i8x16.splat(<i8>hi);
   for (let n = 0; n < N8; n += 8) {
     const cp = corr + ((<usize>n) << 2);
     const b0 = i32x4.sub(v128.load(qc + ((<usize>n) << 2)), v128.and(v128.load(cp), cmask)),
@@ -246,7 +253,55 @@ export function gemmQs8Relaxed4x8c4<R>(
     const mp = qc + ((<usize>(qcStride + n)) << 2);
     const m0 = v128.load(mp),
       m1 = v128.load(mp, 16);
-    if (kind != 0) {
+    if (kind == 3) {
+      // m0, m1: the f32 scales
+      const o01 = requantRows2<R>(
+        EPI_GENERAL,
+        c00,
+        c01,
+        c10,
+        c11,
+        qc,
+        qcStride,
+        n,
+        m0,
+        m1,
+        rz,
+        0,
+        hi8,
+        hi8,
+        vmin,
+        vzp,
+        zp,
+        lo,
+        hi,
+      );
+      const o23 = requantRows2<R>(
+        EPI_GENERAL,
+        c20,
+        c21,
+        c30,
+        c31,
+        qc,
+        qcStride,
+        n,
+        m0,
+        m1,
+        rz,
+        0,
+        hi8,
+        hi8,
+        vmin,
+        vzp,
+        zp,
+        lo,
+        hi,
+      );
+      v128.store64_lane(y0 + <usize>n, o01, 0);
+      if (m + 1 < M) v128.store64_lane(y1 + <usize>n, o01, 1);
+      if (m + 2 < M) v128.store64_lane(y2 + <usize>n, o23, 0);
+      if (m + 3 < M) v128.store64_lane(y3 + <usize>n, o23, 1);
+    } else if (kind != 0) {
       const t = fs - 32,
         clamp = kind == 2;
       const o01 = i8x16.narrow_i16x8_s(
