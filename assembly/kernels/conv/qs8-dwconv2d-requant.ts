@@ -1,7 +1,7 @@
 // The 8-lane requantisations of qs8-dwconv2d.ts's 3×3 SIMD loops (two i32x4 accumulators → i16x8, clamped to
 // [q_min, q_max] or saturated by the caller's narrowing to i8), the per-group mode ids that pick them, and the i16
 // interleaves that pair two taps per channel for `i32x4.dot_i16x8_s`. Integer-exact against requantQs8 (proofs at each).
-import { requantFp32v } from '../gemm/qs8-requant';
+import { requantFp32m } from '../gemm/qs8-requant';
 
 /** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
 export const RQ_FOLD = 0;
@@ -9,7 +9,7 @@ export const RQ_FOLD = 0;
 export const RQ_HIGH = 1;
 /** Shifts differ: requant4 per 4 lanes. */
 export const RQ_LANE = 2;
-/** R = f32: requantFp32v per 4 lanes. */
+/** R = f32: requantFp32m per 4 lanes, the upper clamp after the narrowing to i8 (hiClamp8). */
 export const RQ_FP32 = 3;
 /** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
  * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
@@ -45,10 +45,10 @@ export class RqE40C {}
             : RQ_FOLD;
 }
 
-/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
- * sh = s − 32), RQ_FP32 requantFp32v per 4 lanes (mlo /
- * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
- * [q_min, q_max]). */
+/** The 3×3 loops' requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
+ * sh = s − 32), RQ_E40(C) requantE40 (k = rz), RQ_FP32 requantFp32m per 4 lanes (mlo / mhi the scales, k = vmin,
+ * zv = vzp of fp32mMin / fp32mZp): lanes ≥ q_min but not clamped to q_max, which the caller does after narrowing to
+ * i8 (hiClamp8: the saturating narrowings keep every lane above 127 above q_max). */
 // @ts-ignore: decorator
 @inline export function rq8(
   rq: i32,
@@ -58,16 +58,21 @@ export class RqE40C {}
   mhi: v128,
   k: v128,
   sh: i32,
-  fmax: v128,
   zv: v128,
   hlo: v128,
   hhi: v128,
 ): v128 {
-  if (rq == RQ_FP32)
-    return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
+  if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32m(lo, mlo, k, zv), requantFp32m(hi, mhi, k, zv));
   if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+}
+
+/** RQ_FP32's upper clamp of 16 narrowed i8 lanes (`hi8` = q_max in every i8 lane; a no-op at 127); other modes
+ * clamp in rq8. */
+// @ts-ignore: decorator
+@inline export function hiClamp8(rq: i32, o: v128, hi8: v128): v128 {
+  return rq == RQ_FP32 ? i8x16.min_s(o, hi8) : o;
 }
 
 /** Tap 8 of 8 channels, lanes 0–3 as i32: u·w8 as an exact i16 product, or for RQ_E40(C), whose weights times 2^e
