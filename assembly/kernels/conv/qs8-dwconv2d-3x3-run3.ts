@@ -3,7 +3,8 @@
 // rs bytes apart, pixels cs = C bytes apart, 8 channels per call, biases zp-folded (RQ_E40: weights and biases times
 // 2^(40 − s)); the sums are the one-pixel loop's mod 2^32 and requantise as rq8, so the bytes equal the reference's.
 // Constants: RQ_E40(C) mlo / mhi the multipliers, rz, hlo / hhi the clamps as i16; RQ_FP32 mlo / mhi the f32 scales,
-// rz = requantFp32m's vmin, hlo = its vzp, hhi = q_max in every i8 lane (hiClamp8 after the narrowing to i8).
+// rz = requantFp32m's vmin, hlo = its vzp, hhi = q_max in every i8 lane (hiClamp8 after the narrowing to i8; RQ_FP32U,
+// q_max = 127: none).
 import { rqOf, rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
 
 /** dw3x3Run2 (qs8-dwconv2d.ts) for stride 1 and RQ_E40(C) or RQ_FP32: three output pixels per step over input columns 0..4, each

@@ -11,6 +11,9 @@ export const RQ_HIGH = 1;
 export const RQ_LANE = 2;
 /** R = f32: requantFp32m per 4 lanes, the upper clamp after the narrowing to i8 (hiClamp8). */
 export const RQ_FP32 = 3;
+/** RQ_FP32 with q_max = 127 (picked in dw3x3Rows, never stored in DW_MODE): the narrowing's saturation is the upper
+ * clamp, no i8x16.min_s. */
+export const RQ_FP32U = 8;
 /** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
  * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
 export const RQ_HIGH32 = 4;
@@ -28,6 +31,7 @@ export class RqFold {}
 export class RqHigh32 {}
 export class RqHigh32C {}
 export class RqFp32 {}
+export class RqFp32U {}
 export class RqE40 {}
 export class RqE40C {}
 // @ts-ignore: decorator
@@ -42,7 +46,9 @@ export class RqE40C {}
           ? RQ_HIGH32C
           : idof<M>() == idof<RqFp32>()
             ? RQ_FP32
-            : RQ_FOLD;
+            : idof<M>() == idof<RqFp32U>()
+              ? RQ_FP32U
+              : RQ_FOLD;
 }
 
 /** The 3×3 loops' requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
@@ -62,7 +68,8 @@ export class RqE40C {}
   hlo: v128,
   hhi: v128,
 ): v128 {
-  if (rq == RQ_FP32) return i16x8.narrow_i32x4_s(requantFp32m(lo, mlo, k, zv), requantFp32m(hi, mhi, k, zv));
+  if (rq == RQ_FP32 || rq == RQ_FP32U)
+    return i16x8.narrow_i32x4_s(requantFp32m(lo, mlo, k, zv), requantFp32m(hi, mhi, k, zv));
   if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);

@@ -22,7 +22,7 @@
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requantFp32m, fp32mMin, fp32mZp, qcAt } from '../gemm/qs8-requant';
-import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqE40, RqE40C, rqOf, rq8, hiClamp8, tap8lo,
+import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqFp32U, RqE40, RqE40C, rqOf, rq8, hiClamp8, tap8lo,
          tap8hi, ilo, ihi, requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
 import { dw3x3Run3, dw3x3Run3s2, dwPixel1 } from './qs8-dwconv2d-3x3-run3';
@@ -320,10 +320,14 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     } else if (mode == RQ_FP32 && (sw == 1 || sw == 2)) {
       // weights as they are, the bias zp-folded (dwModes); requantFp32m's constants, q_max as i8 lanes for hiClamp8
       const vmin = fp32mMin(zpOut, qMin), vzp = fp32mZp(zpOut), hi8 = i8x16.splat(<i8>qMax);
-      if (sw == 1)
+      if (sw == 1 && qMax < 127)
         dw3x3Run3<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
-      else
+      else if (sw == 1)
+        dw3x3Run3<RqFp32U>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (qMax < 127)
         dw3x3Run3s2<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else
+        dw3x3Run3s2<RqFp32U>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
     } else if (mode == RQ_FOLD && sw == 2) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2s2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
