@@ -16,9 +16,12 @@ import type { Attrs } from '../../compiler/ir/graph.ts';
 const { randI8, QGraph } = qs8Tools(20261204);
 
 const T22 = 2 ** 22;
-/** t = f32(acc)·scale targets: ties, the 2^22 edge, far beyond it, the int8 edges, small. */
+/** t = f32(acc)·scale targets: ties, the 2^22 edge, far beyond it, the int8 edges, small; the first 18 small (a group
+ * of 8 channels among them has |acc|·scale ≤ 2^23 even with random taps: RQ_FP32N). */
 const TS = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 127.5, 128.5, -128.5, 255.5, -255.5, 0, 1, -1, 300, -300, 9.5, 10.5];
 for (const e of [T22, 2 * T22, 2 ** 26]) for (const d of [-1.5, -1, -0.5, 0, 0.5, 1, 1.5]) TS.push(e + d, -e + d);
+// t + 1.5·2^23 below 0 (its f32 bits negative as i32: the lower clamp's i32 max must catch them) and just above
+for (const e of [2 ** 24, 2.5 * 2 ** 23, 1.25 * 2 ** 23]) TS.push(e, -e);
 const SCALES = [0.5, 0.25, 1, 2 ** -10, 0.75, 3 * 2 ** -12];
 /** No clamp, ReLU (q_min = zp), and one that clamps both ends inside int8 (q_max < 127 unless zp is near 127). */
 const ACTS: Attrs[] = [{}, { activation: 'relu' }, { activation: 'clip', clip: [-20, 10] }];

@@ -4,7 +4,7 @@
 // 2^(40 − s)); the sums are the one-pixel loop's mod 2^32 and requantise as rq8, so the bytes equal the reference's.
 // Constants: RQ_E40(C) mlo / mhi the multipliers, rz, hlo / hhi the clamps as i16; RQ_FP32 mlo / mhi the f32 scales,
 // rz = requantFp32m's vmin, hlo = its vzp, hhi = q_max in every i8 lane (hiClamp8 after the narrowing to i8; RQ_FP32U,
-// q_max = 127: none).
+// q_max = 127: none; RQ_FP32N, requantFp32n: no vmin either).
 import { rqOf, rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
 
 /** dw3x3Run2 (qs8-dwconv2d.ts) for stride 1 and RQ_E40(C) or RQ_FP32: three output pixels per step over input columns 0..4, each

@@ -22,8 +22,8 @@
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
 import { requant4, requantAt, requantFp32m, fp32mMin, fp32mZp, qcAt } from '../gemm/qs8-requant';
-import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqFp32U, RqE40, RqE40C, rqOf, rq8, hiClamp8, tap8lo,
-         tap8hi, ilo, ihi, requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
+import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_FP32N, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqFp32U, RqFp32N, RqE40, RqE40C, rqOf,
+         rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi, requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
 import { dw3x3Run3, dw3x3Run3s2, dwPixel1 } from './qs8-dwconv2d-3x3-run3';
 
@@ -209,7 +209,14 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32, sw: i32): v
     let blo = i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv));
     let bhi = i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv));
     let rq = RQ_FP32;
-    if (!isFloat<R>()) {
+    if (isFloat<R>()) {
+      // RQ_FP32N: (|bias_f| + DW_TAPS_MAX)·scale ≤ 2^23 in f32 (each step rounded up by at most 2^-24 relative, far
+      // inside the 1.5·2^23 requantFp32n needs) bounds every |acc|·scale of the group
+      const sp = qc + (<usize>(C + c0) << 2), taps = f32x4.splat(<f32>DW_TAPS_MAX), lim = f32x4.splat(8388608.0);
+      const blof = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(blo)), taps), v128.load(sp));
+      const bhif = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(bhi)), taps), v128.load(sp, 16));
+      if (i32x4.all_true(f32x4.le(blof, lim)) && i32x4.all_true(f32x4.le(bhif, lim))) rq = RQ_FP32N;
+    } else {
       const s0 = qcAt(qc, C, 2, c0);
       const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
       const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
@@ -288,7 +295,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
     const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
-    const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
+    const fp32 = mode == RQ_FP32 || mode == RQ_FP32N;
+    const s0 = fp32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
     if (mode == RQ_E40) {
       // weights times 2^e (|w|·2^8 ≤ 2^15: still i16), the bias already scaled (dwModes); rz = 2^7 + zp·2^8
@@ -317,10 +325,14 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
                 hlo, hhi);
-    } else if (mode == RQ_FP32 && (sw == 1 || sw == 2)) {
+    } else if (fp32 && (sw == 1 || sw == 2)) {
       // weights as they are, the bias zp-folded (dwModes); requantFp32m's constants, q_max as i8 lanes for hiClamp8
       const vmin = fp32mMin(zpOut, qMin), vzp = fp32mZp(zpOut), hi8 = i8x16.splat(<i8>qMax);
-      if (sw == 1 && qMax < 127)
+      if (mode == RQ_FP32N && qMin == -128 && qMax == 127 && sw == 1)
+        dw3x3Run3<RqFp32N>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (mode == RQ_FP32N && qMin == -128 && qMax == 127)
+        dw3x3Run3s2<RqFp32N>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (sw == 1 && qMax < 127)
         dw3x3Run3<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
       else if (sw == 1)
         dw3x3Run3<RqFp32U>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
@@ -341,7 +353,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH,
           mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
-    } else if (mode == RQ_FP32) {
+    } else if (fp32) {
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32,
           mlo, mhi, fp32mMin(zpOut, qMin), 0, fp32mZp(zpOut), hlo, i8x16.splat(<i8>qMax), qc, C, c0, zpOut, qMin, qMax);
     } else {
