@@ -14,7 +14,8 @@ import { rqOf, rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-re
  * holding every loaded column at once: 235 x64 instructions per 3 pixels (34 stack moves) against 249 (72) without
  * them and 162 (37) per 2 pixels in dw3x3Run2; 0.95–0.965× the stride-1 depthwise time on MobileNetV2. Four pixels
  * per step: 314 per 4 (61 stack moves), no better. RQ_FP32 (requantFp32m, 5 ops per 4 lanes, then hiClamp8): 217 per 3
- * pixels (37 stack operands) against dw3x3Run2's 159 per 2 with requantFp32v; 0.89× the stride-1 fp32 depthwise time. */
+ * pixels (37 stack operands) against dw3x3Run2's 159 per 2 with requantFp32v; 0.89× the stride-1 fp32 depthwise time;
+ * RQ_FP32U 214, RQ_FP32N 210 (together 0.96–0.98× again). */
 // @ts-ignore: decorator
 @inline export function dw3x3Run3<M>(
   x: usize,
@@ -198,7 +199,7 @@ import { rqOf, rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-re
  * at column 2k), the rows-0/1 pairs of columns 2 and 4 serving two pixels each, a pixel's tap 8 from the next one's
  * (6, 7) pair, segments as there: 247 x64 instructions per 3 pixels against 169 per 2; 0.97–0.99× the stride-2
  * depthwise time on MobileNetV2. RQ_FP32: 236 per 3 pixels (43 stack operands), 0.89× the time of the one-pixel
- * dw3x3Run it replaced for the stride-2 fp32 steps. */
+ * dw3x3Run it replaced for the stride-2 fp32 steps; RQ_FP32U 230, RQ_FP32N 225. */
 // @ts-ignore: decorator
 @inline export function dw3x3Run3s2<M>(
   x: usize,
