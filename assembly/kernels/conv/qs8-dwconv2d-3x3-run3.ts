@@ -1,16 +1,21 @@
-// The three-pixel 3×3 depthwise loops of qs8-dwconv2d.ts (simd build) for RQ_E40(C) at strides 1 and 2, and the
-// one-pixel step every two- and three-pixel loop ends a row with. Same layout and contract as there: x i8 rows rs
-// bytes apart, pixels cs = C bytes apart, 8 channels per call, weights (times 2^(40 − s)) and biases zp-folded and
-// scaled; the sums are the one-pixel loop's mod 2^32 and requantise as rq8, so the bytes equal the reference's.
-import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
+// The three-pixel 3×3 depthwise loops of qs8-dwconv2d.ts (simd build) for RQ_E40(C) and RQ_FP32 at strides 1 and 2,
+// and the one-pixel step every two- and three-pixel loop ends a row with. Same layout and contract as there: x i8 rows
+// rs bytes apart, pixels cs = C bytes apart, 8 channels per call, biases zp-folded (RQ_E40: weights and biases times
+// 2^(40 − s)); the sums are the one-pixel loop's mod 2^32 and requantise as rq8, so the bytes equal the reference's.
+// Constants: RQ_E40(C) mlo / mhi the multipliers, rz, hlo / hhi the clamps as i16; RQ_FP32 mlo / mhi the f32 scales,
+// rz = requantFp32m's vmin, hlo = its vzp, hhi = q_max in every i8 lane (hiClamp8 after the narrowing to i8; RQ_FP32U,
+// q_max = 127: none; RQ_FP32N, requantFp32n: no vmin either).
+import { rqOf, rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
 
-/** dw3x3Run2 (qs8-dwconv2d.ts) for stride 1 and RQ_E40(C): three output pixels per step over input columns 0..4, each
+/** dw3x3Run2 (qs8-dwconv2d.ts) for stride 1 and RQ_E40(C) or RQ_FP32: three output pixels per step over input columns 0..4, each
  * column's rows-0/1 pair (taps 0+3, 1+4, 2+5) serving up to three pixels (5 pairs per 3 pixels, not 6), row 2 paired
  * (p, q), (q, u), (u, v), (v, z) against (w6, w7) and (0, w8) (4 pairs, not 4.5), one loop step's overhead per 3
  * pixels. The never-taken branches (dw3x3Run2s2's segments) after columns 1 and 2 and before row 2 keep TurboFan from
  * holding every loaded column at once: 235 x64 instructions per 3 pixels (34 stack moves) against 249 (72) without
  * them and 162 (37) per 2 pixels in dw3x3Run2; 0.95–0.965× the stride-1 depthwise time on MobileNetV2. Four pixels
- * per step: 314 per 4 (61 stack moves), no better. */
+ * per step: 314 per 4 (61 stack moves), no better. RQ_FP32 (requantFp32m, 5 ops per 4 lanes, then hiClamp8): 217 per 3
+ * pixels (37 stack operands) against dw3x3Run2's 159 per 2 with requantFp32v; 0.89× the stride-1 fp32 depthwise time;
+ * RQ_FP32U 214, RQ_FP32N 210 (together 0.96–0.98× again). */
 // @ts-ignore: decorator
 @inline export function dw3x3Run3<M>(
   x: usize,
@@ -141,14 +146,18 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
       hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v67h));
       lo2 = i32x4.add(lo2, i32x4.dot_i16x8_s(ilo(v, z), v08l));
       hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ihi(v, z), v08h));
-      const o = i8x16.narrow_i16x8_s(
-        rq8(rq, lo0, hi0, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
-        rq8(rq, lo1, hi1, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
+      const o = hiClamp8(
+        rq,
+        i8x16.narrow_i16x8_s(
+          rq8(rq, lo0, hi0, mlo, mhi, rz, 0, hlo, hlo, hhi),
+          rq8(rq, lo1, hi1, mlo, mhi, rz, 0, hlo, hlo, hhi),
+        ),
+        hhi,
       );
-      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, rz, rz, hlo, hhi);
+      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, hlo, hlo, hhi);
       v128.store64_lane(yp, o, 0);
       v128.store64_lane(yp + cs, o, 1);
-      v128.store64_lane(yp + 2 * cs, i8x16.narrow_i16x8_s(h2, h2), 0);
+      v128.store64_lane(yp + 2 * cs, hiClamp8(rq, i8x16.narrow_i16x8_s(h2, h2), hhi), 0);
       r0 += 3 * cs;
       yp += 3 * cs;
     }
@@ -176,8 +185,7 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
         mhi,
         rz,
         0,
-        rz,
-        rz,
+        hlo,
         hlo,
         hhi,
       );
@@ -187,10 +195,11 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
   }
 }
 
-/** dw3x3Run2s2 (qs8-dwconv2d.ts) for RQ_E40(C): three output pixels per step over input columns 0..6 (pixel k starts
+/** dw3x3Run2s2 (qs8-dwconv2d.ts) for RQ_E40(C) or RQ_FP32: three output pixels per step over input columns 0..6 (pixel k starts
  * at column 2k), the rows-0/1 pairs of columns 2 and 4 serving two pixels each, a pixel's tap 8 from the next one's
  * (6, 7) pair, segments as there: 247 x64 instructions per 3 pixels against 169 per 2; 0.97–0.99× the stride-2
- * depthwise time on MobileNetV2. */
+ * depthwise time on MobileNetV2. RQ_FP32: 236 per 3 pixels (43 stack operands), 0.89× the time of the one-pixel
+ * dw3x3Run it replaced for the stride-2 fp32 steps; RQ_FP32U 230, RQ_FP32N 225. */
 // @ts-ignore: decorator
 @inline export function dw3x3Run3s2<M>(
   x: usize,
@@ -331,14 +340,18 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
       hi2 = i32x4.add(hi2, i32x4.dot_i16x8_s(ch, v67h));
       lo2 = i32x4.add(lo2, tap8lo(rq, p6, w8, v8l));
       hi2 = i32x4.add(hi2, tap8hi(rq, p6, w8, v8h));
-      const o = i8x16.narrow_i16x8_s(
-        rq8(rq, lo0, hi0, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
-        rq8(rq, lo1, hi1, mlo, mhi, rz, 0, rz, rz, hlo, hhi),
+      const o = hiClamp8(
+        rq,
+        i8x16.narrow_i16x8_s(
+          rq8(rq, lo0, hi0, mlo, mhi, rz, 0, hlo, hlo, hhi),
+          rq8(rq, lo1, hi1, mlo, mhi, rz, 0, hlo, hlo, hhi),
+        ),
+        hhi,
       );
-      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, rz, rz, hlo, hhi);
+      const h2 = rq8(rq, lo2, hi2, mlo, mhi, rz, 0, hlo, hlo, hhi);
       v128.store64_lane(yp, o, 0);
       v128.store64_lane(yp + cs, o, 1);
-      v128.store64_lane(yp + 2 * cs, i8x16.narrow_i16x8_s(h2, h2), 0);
+      v128.store64_lane(yp + 2 * cs, hiClamp8(rq, i8x16.narrow_i16x8_s(h2, h2), hhi), 0);
       r0 += 6 * cs;
       yp += 3 * cs;
     }
@@ -366,8 +379,7 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
         mhi,
         rz,
         0,
-        rz,
-        rz,
+        hlo,
         hlo,
         hhi,
       );
@@ -403,7 +415,6 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
   mhi: v128,
   k: v128,
   sh: i32,
-  fmax: v128,
   zv: v128,
   hlo: v128,
   hhi: v128,
@@ -429,6 +440,6 @@ import { rqOf, rq8, tap8lo, tap8hi, ilo, ihi } from './qs8-dwconv2d-requant';
   hi = i32x4.add(hi, i32x4.dot_i16x8_s(ihi(p, q), v67h));
   lo = i32x4.add(lo, tap8lo(rq, u, w8, v8l));
   hi = i32x4.add(hi, tap8hi(rq, u, w8, v8h));
-  const h = rq8(rq, lo, hi, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
-  v128.store64_lane(yp, i8x16.narrow_i16x8_s(h, h), 0);
+  const h = rq8(rq, lo, hi, mlo, mhi, k, sh, zv, hlo, hhi);
+  v128.store64_lane(yp, hiClamp8(rq, i8x16.narrow_i16x8_s(h, h), hhi), 0);
 }

@@ -1,7 +1,7 @@
 // The 8-lane requantisations of qs8-dwconv2d.ts's 3×3 SIMD loops (two i32x4 accumulators → i16x8, clamped to
 // [q_min, q_max] or saturated by the caller's narrowing to i8), the per-group mode ids that pick them, and the i16
 // interleaves that pair two taps per channel for `i32x4.dot_i16x8_s`. Integer-exact against requantQs8 (proofs at each).
-import { requantFp32v } from '../gemm/qs8-requant';
+import { requantFp32m, FP32_MAGIC } from '../gemm/qs8-requant';
 
 /** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
 export const RQ_FOLD = 0;
@@ -9,8 +9,14 @@ export const RQ_FOLD = 0;
 export const RQ_HIGH = 1;
 /** Shifts differ: requant4 per 4 lanes. */
 export const RQ_LANE = 2;
-/** R = f32: requantFp32v per 4 lanes. */
+/** R = f32: requantFp32m per 4 lanes, the upper clamp after the narrowing to i8 (hiClamp8). */
 export const RQ_FP32 = 3;
+/** RQ_FP32 with q_max = 127 (picked in dw3x3Rows, never stored in DW_MODE): the narrowing's saturation is the upper
+ * clamp, no i8x16.min_s. */
+export const RQ_FP32U = 8;
+/** R = f32, every |accumulator|·scale of the group ≤ 2^23 (dwModes, stored in DW_MODE); with [q_min, q_max] =
+ * [−128, 127] (picked in dw3x3Rows) requantFp32n, no clamp but the narrowings' saturation. */
+export const RQ_FP32N = 9;
 /** RQ_FOLD with s ∈ [33, 54], stride 1 (picked in dw3x3Rows, never stored in DW_MODE): requantHigh8, then the clamp
  * to [q_min, q_max] (RQ_HIGH32C) or none when that is [−128, 127], the narrowing's own saturation (RQ_HIGH32). */
 export const RQ_HIGH32 = 4;
@@ -28,6 +34,8 @@ export class RqFold {}
 export class RqHigh32 {}
 export class RqHigh32C {}
 export class RqFp32 {}
+export class RqFp32U {}
+export class RqFp32N {}
 export class RqE40 {}
 export class RqE40C {}
 // @ts-ignore: decorator
@@ -42,13 +50,17 @@ export class RqE40C {}
           ? RQ_HIGH32C
           : idof<M>() == idof<RqFp32>()
             ? RQ_FP32
-            : RQ_FOLD;
+            : idof<M>() == idof<RqFp32U>()
+              ? RQ_FP32U
+              : idof<M>() == idof<RqFp32N>()
+                ? RQ_FP32N
+                : RQ_FOLD;
 }
 
-/** dw3x3Run2's requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
- * sh = s − 32), RQ_FP32 requantFp32v per 4 lanes (mlo /
- * mhi the scales, k / fmax the float bounds q_min − zp, q_max − zp, zv = zp; its clamp in float keeps the i16 in
- * [q_min, q_max]). */
+/** The 3×3 loops' requantisation of 8 lanes to i16: RQ_FOLD requantFold8 (k, sh), RQ_HIGH32(C) requantHigh8 (k = rz,
+ * sh = s − 32), RQ_E40(C) requantE40 (k = rz), RQ_FP32 requantFp32m per 4 lanes (mlo / mhi the scales, k = vmin,
+ * zv = vzp of fp32mMin / fp32mZp): lanes ≥ q_min but not clamped to q_max, which the caller does after narrowing to
+ * i8 (hiClamp8: the saturating narrowings keep every lane above 127 above q_max). */
 // @ts-ignore: decorator
 @inline export function rq8(
   rq: i32,
@@ -58,16 +70,34 @@ export class RqE40C {}
   mhi: v128,
   k: v128,
   sh: i32,
-  fmax: v128,
   zv: v128,
   hlo: v128,
   hhi: v128,
 ): v128 {
-  if (rq == RQ_FP32)
-    return i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, fmax, zv), requantFp32v(hi, mhi, k, fmax, zv));
+  if (rq == RQ_FP32N) return i16x8.narrow_i32x4_s(requantFp32n(lo, mlo, zv), requantFp32n(hi, mhi, zv));
+  if (rq == RQ_FP32 || rq == RQ_FP32U)
+    return i16x8.narrow_i32x4_s(requantFp32m(lo, mlo, k, zv), requantFp32m(hi, mhi, k, zv));
   if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
+}
+
+/** requantFp32m without the lower clamp, for [q_min, q_max] = [−128, 127] and |acc·scale| ≤ 2^23 (RQ_FP32N):
+ * bits(f32(acc)·scale + 1.5·2^23) − vzp, narrowed with saturation to i8 by the caller. v = f32(f32(acc)·scale) ≥ −2^23
+ * (a few ulps past it at most), so the sum is ≥ 0 and its bits, as i32, order like it: |v| ≤ 2^22 gives the rounded
+ * v + zp (requantFp32m's proof); v > 2^22 lanes more than 2^21 − 255 (→ 127), v < −2^22 sums below 2^23, whose bits
+ * are below the magic's by more than 2^22 (→ −128). Without the bound a sum below 0 has negative bits, and the
+ * subtraction could wrap to a large positive lane: requantFp32m's i32 max is what guards that. */
+// @ts-ignore: decorator
+@inline export function requantFp32n(acc: v128, scale: v128, vzp: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), f32x4.splat(FP32_MAGIC)), vzp);
+}
+
+/** RQ_FP32's upper clamp of 16 narrowed i8 lanes (`hi8` = q_max in every i8 lane; a no-op at 127); other modes
+ * clamp in rq8. */
+// @ts-ignore: decorator
+@inline export function hiClamp8(rq: i32, o: v128, hi8: v128): v128 {
+  return rq == RQ_FP32 ? i8x16.min_s(o, hi8) : o;
 }
 
 /** Tap 8 of 8 channels, lanes 0–3 as i32: u·w8 as an exact i16 product, or for RQ_E40(C), whose weights times 2^e

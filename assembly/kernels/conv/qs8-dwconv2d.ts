@@ -14,16 +14,16 @@
 // weights and bias by 2^(40−s) so the requantisation shifts by the constant 40, RQ_E40: 0.89× the depthwise time on
 // MobileNetV2, whose shifts are 36..38, with the copy limits; stride 1 with one shift 33..54 adds its rounding and zp
 // on the products' high halves in i32, and skips the clamp when it is the whole int8 range; stride 2 with one shift
-// 32..54 runs two pixels per step; RQ_E40 three at both strides, qs8-dwconv2d-3x3-run3.ts), so the pixel loops carry
+// 32..54 runs two pixels per step; RQ_E40 and RQ_FP32 three at both strides, qs8-dwconv2d-3x3-run3.ts), so the pixel loops carry
 // no branches (qs8-dwconv2d-requant.ts holds the modes and their 8-lane requantisations). C mod 8 channels per
 // channel. R picks the requantisation at compile time (gemm/qs8-requant.ts requantAt): i64 fixed point (qc [3, C·M]), f32 XNNPACK's
-// (qc [2, C·M]: bias, scale).
+// (qc [2, C·M]: bias, scale; SIMD: requantFp32m, q_max applied as i8x16.min_s after the saturating narrowings).
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
-import { requant4, requantAt, requant4At, requantFp32v, qcAt } from '../gemm/qs8-requant';
-import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqE40, RqE40C, rqOf, rq8, tap8lo, tap8hi, ilo, ihi,
-         requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
+import { requant4, requantAt, requantFp32m, fp32mMin, fp32mZp, qcAt } from '../gemm/qs8-requant';
+import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_FP32N, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqFp32U, RqFp32N, RqE40, RqE40C, rqOf,
+         rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi, requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
 import { dw3x3Run3, dw3x3Run3s2, dwPixel1 } from './qs8-dwconv2d-3x3-run3';
 
@@ -145,10 +145,7 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
                 t = tap(r2, wc + 6 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
                 t = tap(r2 + cs, wc + 7 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
                 t = tap(r2 + 2 * cs, wc + 8 * ws, zv); lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(t)); hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(t));
-                const ql = requant4At<R>(lo, qc, Co, c0, zpOut, p.qMin, p.qMax);
-                const qh = requant4At<R>(hi, qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
-                const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), i16x8.splat(0));
-                store<i64>(yp + <usize>c0, i64x2.extract_lane(b, 0));
+                store<i64>(yp + <usize>c0, i64x2.extract_lane(requant8At<R>(lo, hi, qc, Co, c0, zpOut, p.qMin, p.qMax), 0));
               }
             }
             for (; c0 + 8 <= C; c0 += 8) {
@@ -164,10 +161,9 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
                   xp += xs; wp += <usize>Co;
                 }
               }
-              const ql = requant4At<R>(i32x4.add(lo, v128.load(qc + (<usize>c0 << 2))), qc, Co, c0, zpOut, p.qMin, p.qMax);
-              const qh = requant4At<R>(i32x4.add(hi, v128.load(qc + (<usize>(c0 + 4) << 2))), qc, Co, c0 + 4, zpOut, p.qMin, p.qMax);
-              const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ql, qh), i16x8.splat(0));
-              store<i64>(yp + <usize>c0, i64x2.extract_lane(b, 0));
+              lo = i32x4.add(lo, v128.load(qc + (<usize>c0 << 2)));
+              hi = i32x4.add(hi, v128.load(qc + (<usize>(c0 + 4) << 2)));
+              store<i64>(yp + <usize>c0, i64x2.extract_lane(requant8At<R>(lo, hi, qc, Co, c0, zpOut, p.qMin, p.qMax), 0));
             }
           }
         }
@@ -188,6 +184,19 @@ export function dwconv2dQs8<R>(x: usize, w: usize, qc: usize, y: usize, N: i32, 
   }
 }
 
+/** Channels c0..c0 + 7 (accumulators lo, hi) requantised as requantAt<R> to i8 lanes 0–7: f32 (XNNPACK's) with
+ * requantFp32m and q_max applied after the saturating narrowings, fixed point with requant4. */
+// @ts-ignore: decorator
+@inline function requant8At<R>(lo: v128, hi: v128, qc: usize, Co: i32, c0: i32, zp: i32, qMin: i32, qMax: i32): v128 {
+  if (isFloat<R>()) {
+    const sp = qc + (<usize>(Co + c0) << 2), vmin = fp32mMin(zp, qMin), vzp = fp32mZp(zp);
+    const h = i16x8.narrow_i32x4_s(requantFp32m(lo, v128.load(sp), vmin, vzp), requantFp32m(hi, v128.load(sp, 16), vmin, vzp));
+    return i8x16.min_s(i8x16.narrow_i16x8_s(h, h), i8x16.splat(<i8>qMax));
+  }
+  const h = i16x8.narrow_i32x4_s(requant4(lo, qc, Co, c0, zp, qMin, qMax), requant4(hi, qc, Co, c0 + 4, zp, qMin, qMax));
+  return i8x16.narrow_i16x8_s(h, h);
+}
+
 /** DW_BIAS and DW_MODE of every 8-channel group [0, C8) (stride sw). */
 function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32, sw: i32): void {
   const zv = i32x4.splat(zpIn);
@@ -200,7 +209,14 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32, sw: i32): v
     let blo = i32x4.sub(v128.load(bp), i32x4.mul(i32x4.extend_low_i16x8_s(sum), zv));
     let bhi = i32x4.sub(v128.load(bp, 16), i32x4.mul(i32x4.extend_high_i16x8_s(sum), zv));
     let rq = RQ_FP32;
-    if (!isFloat<R>()) {
+    if (isFloat<R>()) {
+      // RQ_FP32N: (|bias_f| + DW_TAPS_MAX)·scale ≤ 2^23 in f32 (each step rounded up by at most 2^-24 relative, far
+      // inside the 1.5·2^23 requantFp32n needs) bounds every |acc|·scale of the group
+      const sp = qc + (<usize>(C + c0) << 2), taps = f32x4.splat(<f32>DW_TAPS_MAX), lim = f32x4.splat(8388608.0);
+      const blof = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(blo)), taps), v128.load(sp));
+      const bhif = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(bhi)), taps), v128.load(sp, 16));
+      if (i32x4.all_true(f32x4.le(blof, lim)) && i32x4.all_true(f32x4.le(bhif, lim))) rq = RQ_FP32N;
+    } else {
       const s0 = qcAt(qc, C, 2, c0);
       const sp = qc + (<usize>(2 * C + c0) << 2), sv = i32x4.splat(s0);
       const uni = s0 >= 31 && i32x4.all_true(i32x4.eq(v128.load(sp), sv)) && i32x4.all_true(i32x4.eq(v128.load(sp, 16), sv));
@@ -279,7 +295,8 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     const mlo = v128.load(qc + (<usize>(C + c0) << 2)), mhi = v128.load(qc + (<usize>(C + c0) << 2), 16);
     const mode = <i32>load<u8>(DW_MODE + <usize>(c0 >> 3));
     // RQ_FP32: mlo / mhi are the scales, qc has no shift row
-    const s0 = mode == RQ_FP32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
+    const fp32 = mode == RQ_FP32 || mode == RQ_FP32N;
+    const s0 = fp32 ? 0 : load<i32>(qc + (<usize>(2 * C + c0) << 2));
     const x = x0 + <usize>c0, y = y0 + <usize>c0;
     if (mode == RQ_E40) {
       // weights times 2^e (|w|·2^8 ≤ 2^15: still i16), the bias already scaled (dwModes); rz = 2^7 + zp·2^8
@@ -300,17 +317,29 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const rz = i32x4.splat((1 << (s0 - 33)) + zpOut * (1 << (s0 - 32))), t = s0 - 32;
       if (qMin > -128 || qMax < 127)
         dw3x3Run2<RqHigh32C>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, rz, t,
-                  rz, rz, hlo, hhi);
+                  hlo, hhi);
       else
         dw3x3Run2<RqHigh32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, rz, t,
-                  rz, rz, hlo, hhi);
+                  hlo, hhi);
     } else if (mode == RQ_FOLD && sw == 1) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
-                k, k, hlo, hhi);
-    } else if (mode == RQ_FP32 && sw == 1) {
-      dw3x3Run2<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi,
-                f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), i32x4.splat(zpOut), hlo, hhi);
+                hlo, hhi);
+    } else if (fp32 && (sw == 1 || sw == 2)) {
+      // weights as they are, the bias zp-folded (dwModes); requantFp32m's constants, q_max as i8 lanes for hiClamp8
+      const vmin = fp32mMin(zpOut, qMin), vzp = fp32mZp(zpOut), hi8 = i8x16.splat(<i8>qMax);
+      if (mode == RQ_FP32N && qMin == -128 && qMax == 127 && sw == 1)
+        dw3x3Run3<RqFp32N>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (mode == RQ_FP32N && qMin == -128 && qMax == 127)
+        dw3x3Run3s2<RqFp32N>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (sw == 1 && qMax < 127)
+        dw3x3Run3<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (sw == 1)
+        dw3x3Run3<RqFp32U>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else if (qMax < 127)
+        dw3x3Run3s2<RqFp32>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
+      else
+        dw3x3Run3s2<RqFp32U>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, vmin, vzp, hi8);
     } else if (mode == RQ_FOLD && sw == 2) {
       const k = i64x2.splat((<i64>1 << <i64>(s0 - 1)) + (<i64>zpOut << <i64>s0));
       dw3x3Run2s2<RqFold>(x, y, rs, cs, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, mlo, mhi, k, s0 - 32,
@@ -324,9 +353,9 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       const zo = i32x4.splat(zpOut - <i32>(<i64>1 << <i64>(62 - s0)));
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_HIGH,
           mlo, mhi, k, s0, zo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
-    } else if (mode == RQ_FP32) {
+    } else if (fp32) {
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_FP32,
-          mlo, mhi, f32x4.splat(<f32>(qMin - zpOut)), 0, f32x4.splat(<f32>(qMax - zpOut)), hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
+          mlo, mhi, fp32mMin(zpOut, qMin), 0, fp32mZp(zpOut), hlo, i8x16.splat(<i8>qMax), qc, C, c0, zpOut, qMin, qMax);
     } else {
       dw3x3Run(x, y, rs, cs, ps, cnt, nrows, is, os, w0, w1, w2, w3, w4, w5, w6, w7, w8, blo, bhi, RQ_LANE,
           mlo, mhi, mlo, s0, mlo, hlo, hhi, qc, C, c0, zpOut, qMin, qMax);
@@ -359,16 +388,16 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
     let h: v128;
     if (rq == RQ_FOLD) h = requantFold8(lo, hi, mlo, mhi, k, s, hlo, hhi);
     else if (rq == RQ_HIGH) h = requantUni8(lo, hi, mlo, mhi, k, s, zo, hlo, hhi);
-    // RQ_FP32: k, zo = the float bounds q_min − zp, q_max − zp
-    else if (rq == RQ_FP32) h = i16x8.narrow_i32x4_s(requantFp32v(lo, mlo, k, zo, i32x4.splat(zpOut)), requantFp32v(hi, mhi, k, zo, i32x4.splat(zpOut)));
+    // RQ_FP32: k, zo = requantFp32m's vmin, vzp; hhi = q_max as i8 lanes
+    else if (rq == RQ_FP32) h = i16x8.narrow_i32x4_s(requantFp32m(lo, mlo, k, zo), requantFp32m(hi, mhi, k, zo));
     else h = i16x8.narrow_i32x4_s(requant4(lo, qc, C, c0, zpOut, qMin, qMax), requant4(hi, qc, C, c0 + 4, zpOut, qMin, qMax));
-    store<i64>(yp, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
+    store<i64>(yp, i64x2.extract_lane(hiClamp8(rq, i8x16.narrow_i16x8_s(h, h), hhi), 0));
     r0 += ps; yp += cs;
   }
   }
 }
 
-/** dw3x3Run for stride 1, RQ_FOLD, RQ_HIGH32(C) or RQ_FP32 (rqOf<M>(); RQ_E40(C) runs dw3x3Run3): two output pixels
+/** dw3x3Run for stride 1, RQ_FOLD or RQ_HIGH32(C) (rqOf<M>(); RQ_E40(C) and RQ_FP32 run dw3x3Run3): two output pixels
  * per step, so each
  * input row's 4 column loads serve both (12 loads, not 18); taps paired 0+3, 1+4, 2+5 (rows 0 and 1 of one column, so
  * the middle two columns' interleaved pairs serve both pixels: 12 interleaves per 2 pixels, not 16; 0.93× the time of
@@ -379,8 +408,7 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
 // @ts-ignore: decorator
 @inline function dw3x3Run2<M>(x: usize, y: usize, rs: usize, cs: usize, cnt: i32, nrows: i32, is: usize, os: usize,
                               w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
-                              blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, fmax: v128, zv: v128,
-                              hlo: v128, hhi: v128): void {
+                              blo: v128, bhi: v128, mlo: v128, mhi: v128, k: v128, sh: i32, hlo: v128, hhi: v128): void {
   const rq = rqOf<M>();
   // rows 0 and 1 paired vertically (taps 0+3, 1+4, 2+5): each input column's pair serves both pixels
   const v03l = ilo(w0, w3), v03h = ihi(w0, w3), v14l = ilo(w1, w4), v14h = ihi(w1, w4);
@@ -411,18 +439,19 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       // pixel 0's tap 8 (u) from pixel 1's (q, u) pairs against (0, w8): no interleave (or i16 product) of its own
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(qul, v08l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(quh, v08h));
       lo1 = i32x4.add(lo1, tap8lo(rq, v, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, v, w8, v8h));
-      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, fmax, zv, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, fmax, zv, hlo, hhi);
+      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, k, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, k, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 2 * cs; yp += 2 * cs;
     }
     if (i < cnt)
       dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
-               mlo, mhi, k, sh, fmax, zv, hlo, hhi);
+               mlo, mhi, k, sh, k, hlo, hhi);
   }
 }
 
-/** dw3x3Run2 for stride 2, RQ_FOLD (rqOf<M>(); RQ_E40(C) runs dw3x3Run3s2): two output pixels per step over input columns 0..4 (pixel 1 starts at column 2),
+/** dw3x3Run2 for stride 2, RQ_FOLD (rqOf<M>(); RQ_E40(C) and RQ_FP32 run dw3x3Run3s2): two output pixels per step over
+ * input columns 0..4 (pixel 1 starts at column 2),
  * rows 0 and 1 paired per column (taps 0+3, 1+4, 2+5) so column 2's pair serves both pixels: 15 loads and 14
  * interleaving shuffles per two pixels instead of 18 and 16. */
 // @ts-ignore: decorator
@@ -465,14 +494,14 @@ function dw3x3Rows(x0: usize, w: usize, qc: usize, y0: usize, rowBytes: i32, inS
       // pixel 0's tap 8 (u) from pixel 1's (u, v) pairs against (w8, 0)
       lo0 = i32x4.add(lo0, i32x4.dot_i16x8_s(uvl, v8l)); hi0 = i32x4.add(hi0, i32x4.dot_i16x8_s(uvh, v8h));
       lo1 = i32x4.add(lo1, tap8lo(rq, z, w8, v8l)); hi1 = i32x4.add(hi1, tap8hi(rq, z, w8, v8h));
-      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, k, k, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, k, k, hlo, hhi);
+      const h0 = rq8(rq, lo0, hi0, mlo, mhi, k, sh, k, hlo, hhi), h1 = rq8(rq, lo1, hi1, mlo, mhi, k, sh, k, hlo, hhi);
       const o = i8x16.narrow_i16x8_s(h0, h1);
       v128.store64_lane(yp, o, 0); v128.store64_lane(yp + cs, o, 1);
       r0 += 4 * cs; yp += 2 * cs;
     }
     if (i < cnt)
       dwPixel1(rq, r0, rs, cs, yp, v03l, v03h, v14l, v14h, v25l, v25h, v67l, v67h, w8, v8l, v8h, blo, bhi,
-               mlo, mhi, k, sh, k, k, hlo, hhi);
+               mlo, mhi, k, sh, k, hlo, hhi);
   }
 }
 
