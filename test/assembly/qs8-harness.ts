@@ -94,6 +94,11 @@ const T22 = 2 ** 22;
 export const FP32_EDGE_TS: readonly number[] = [
   ...[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 127.5, 128.5, -128.5, 255.5, -255.5, 0, 1, -1, 300, -300],
   ...[T22, 2 * T22, 2 ** 26].flatMap((e) => [-1.5, -1, -0.5, 0, 0.5, 1, 1.5].flatMap((d) => [e + d, -e + d])),
+  // t in (−3·2^23, −1.5·2^23): t + 1.5·2^23 is a negative float whose bits, less the magic's, wrap i32 to a large
+  // positive lane unless clamped (requantFp32m's max; the clamp-free epilogues' bound must keep them out)
+  -(2 ** 24),
+  -(2 ** 24) - 0.5,
+  -2.5 * 2 ** 23,
 ];
 
 /** Biases whose accumulators (input at its zero point) give FP32_EDGE_TS at f32 scale sW (input and output scales

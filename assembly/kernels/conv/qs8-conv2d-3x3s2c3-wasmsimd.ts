@@ -8,7 +8,15 @@
 // i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
-import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, requantRows2, uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import {
+  EPI_FP32N,
+  EPI_GENERAL,
+  EPI_HIGH,
+  EPI_HIGH_CLAMP,
+  fp32Bounded,
+  requantRows2,
+  uniformShift,
+} from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
@@ -45,6 +53,7 @@ export function conv3x3s2c3Fits(p: StepParams, Co: i32): bool {
 type EpiGeneral = u8;
 type EpiHigh = u16;
 type EpiHighClamp = u32;
+type EpiFp32N = u64;
 
 export function conv3x3s2c3Qs8<R>(
   x: usize,
@@ -70,10 +79,13 @@ export function conv3x3s2c3Qs8<R>(
   const lo = p.qMin,
     hi = p.qMax;
   const fs = uniformShift<R>(qc, Co, Co);
+  // R = f32 at [−128, 127] with every |acc|·scale ≤ 2^23 (K = 27): the 4×8 tile's clamp-free fp32 epilogue
+  const fp32n = isFloat<R>() && lo == -128 && hi == 127 && fp32Bounded(qc, Co, Co, 27);
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>(n * H * W * 3),
       yn = y + <usize>n * <usize>(OH * OW * Co);
-    if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
+    if (fp32n) pixels<R, EpiFp32N>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
+    else if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
     else if (lo > -128 || hi < 127)
       pixels<R, EpiHighClamp>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
     else pixels<R, EpiHigh>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
@@ -151,7 +163,8 @@ function pixels<R, E>(
   fs: i32,
 ): void {
   // the 4×8 tile's epilogue ids (qs8-gemm-4x8c2-wasmsimd.ts); constant per instance
-  const epi = sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : EPI_HIGH_CLAMP;
+  const epi =
+    sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
   const M = OH * OW;
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);

@@ -15,7 +15,7 @@
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
 import { requant4, requant4At, requantFp32m, fp32mMin, fp32mZp, qcAt } from './qs8-requant';
-import { requantE40 } from '../conv/qs8-dwconv2d-requant';
+import { requantE40, requantFp32n } from '../conv/qs8-dwconv2d-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -131,6 +131,18 @@ export function uniformShift<R>(qc: usize, qs: i32, N: i32): i32 {
   return s;
 }
 
+/** Whether every one of channels [0, N8) has |acc|·scale ≤ 2^23 for any accumulator, |acc| ≤ |folded bias| + K·2^14
+ *  (|x·w| ≤ 2^14): requantFp32n's bound (qs8-dwconv2d-requant.ts, its proof), so with [q_min, q_max] = [−128, 127]
+ *  the fp32 epilogue needs no clamp but the narrowings' (EpiFp32N: 4 ops per 4 lanes, not 5, and no i8 min). R = f32's
+ *  qc: bias, f32 scale bits. */
+export function fp32Bounded(qc: usize, qs: i32, N8: i32, K: i32): bool {
+  for (let n = 0; n < N8; n++) {
+    const b = abs<f64>(<f64>qcAt(qc, qs, 0, n));
+    if ((b + <f64>K * 16384) * <f64>reinterpret<f32>(qcAt(qc, qs, 1, n)) > 8388608) return false;
+  }
+  return true;
+}
+
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
 export function gemmQs8Simd4x8c2<R>(
   a: usize,
@@ -153,6 +165,10 @@ export function gemmQs8Simd4x8c2<R>(
   // one copy of the row loop per epilogue, chosen once per call: the store8 form (a branch on fs and on the clamp in
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
   const t = ((K + 1) & ~1) >= TOUCH_MIN_K;
+  if (isFloat<R>() && !clamp && fp32Bounded(qc, qcStride, N8, K)) {
+    rowsT<R, EpiFp32N>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
+    return;
+  }
   if (s40 > 0) {
     if (clamp) rowsT<R, EpiE40Clamp>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
     else rowsT<R, EpiE40>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, s40);
@@ -231,11 +247,13 @@ class EpiHigh {}
 class EpiHighClamp {}
 class EpiE40 {}
 class EpiE40Clamp {}
+class EpiFp32N {}
 export const EPI_GENERAL = 1,
   EPI_HIGH = 2,
   EPI_HIGH_CLAMP = 3,
   EPI_E40 = 4,
-  EPI_E40_CLAMP = 5;
+  EPI_E40_CLAMP = 5,
+  EPI_FP32N = 6;
 // @ts-ignore: decorator
 @inline function epiOf<E>(): i32 {
   return idof<E>() == idof<EpiE40>()
@@ -246,7 +264,9 @@ export const EPI_GENERAL = 1,
         ? EPI_HIGH
         : idof<E>() == idof<EpiHighClamp>()
           ? EPI_HIGH_CLAMP
-          : EPI_GENERAL;
+          : idof<E>() == idof<EpiFp32N>()
+            ? EPI_FP32N
+            : EPI_GENERAL;
 }
 
 /** Rows m..m+3 of a widened into a row tile [Kp/2][4][2] at d0 (rows past M repeat the last row; zero past K). */
@@ -354,6 +374,12 @@ function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
       requantE40(b0, b1, m0, m1, rz, lo8, hi8, false),
     );
     return epi == EPI_E40_CLAMP ? i8x16.min_s(i8x16.max_s(v, lo8), hi8) : v;
+  }
+  if (epi == EPI_FP32N) {
+    // fp32Bounded and [−128, 127]: requantFp32n, the narrowings' saturation the only clamp
+    const ha = i16x8.narrow_i32x4_s(requantFp32n(a0, m0, vzp), requantFp32n(a1, m1, vzp));
+    const hb = i16x8.narrow_i32x4_s(requantFp32n(b0, m0, vzp), requantFp32n(b1, m1, vzp));
+    return i8x16.narrow_i16x8_s(ha, hb);
   }
   if (epi != EPI_GENERAL) {
     const v = i8x16.narrow_i16x8_s(highWords8(a0, a1, m0, m1, rz, t), highWords8(b0, b1, m0, m1, rz, t));
