@@ -85,9 +85,13 @@ if (!existsSync(CHROMIUM)) {
       assert.ok(
         steps.kernel.some(
           (k, i) =>
+            // pre-quantised ONNX models run onnxruntime's arithmetic: the _FP32 variants
             (k === fb.KernelId.Conv2D_QS8 ||
+              k === fb.KernelId.Conv2D_QS8_FP32 ||
               k === fb.KernelId.Conv2DWino_QS8 ||
-              k === fb.KernelId.DepthwiseConv2D_QS8) &&
+              k === fb.KernelId.Conv2DWino_QS8_FP32 ||
+              k === fb.KernelId.DepthwiseConv2D_QS8 ||
+              k === fb.KernelId.DepthwiseConv2D_QS8_FP32) &&
             steps.macs[i]! >= MIN_SPLIT_MACS,
         ),
         'a conv step large enough to be split',
