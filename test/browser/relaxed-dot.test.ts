@@ -46,6 +46,20 @@ async function runRelaxed(page: Page, cases: { bundle: number[]; input: number[]
   }, cases);
 }
 
+/** Every case's bytes in the relaxed build's three modes (probed, split, reference) = the TS reference's `want`. */
+async function expectRelaxed(
+  page: Page,
+  cases: { bundle: number[]; input: number[]; want: number[]; label: string }[],
+): Promise<void> {
+  const got = await runRelaxed(page, cases);
+  cases.forEach((c, j) => {
+    const [mode, split, ref] = got[j]!;
+    assert.equal(ref, c.want, `${c.label}: relaxed reference ≠ TS reference`);
+    assert.equal(split, c.want, `${c.label}: relaxed split ≠ TS reference`);
+    assert.equal(mode, c.want, `${c.label}: relaxed (probed mode) ≠ TS reference`);
+  });
+}
+
 if (!existsSync(CHROMIUM)) {
   skipSuite('browser/relaxed-dot', `${CHROMIUM}: apt-get install chromium`);
   test.run();
@@ -123,13 +137,7 @@ if (!existsSync(CHROMIUM)) {
           });
           i++;
         }
-    const got = await runRelaxed(page, cases);
-    cases.forEach((c, j) => {
-      const [mode, split, ref] = got[j]!;
-      assert.equal(ref, c.want, `${c.label}: relaxed reference ≠ TS reference`);
-      assert.equal(split, c.want, `${c.label}: relaxed split ≠ TS reference`);
-      assert.equal(mode, c.want, `${c.label}: relaxed (probed mode) ≠ TS reference`);
-    });
+    await expectRelaxed(page, cases);
   });
 
   test('Dense_QS8_FP32 at the fp32 requantisation edges, M around 4: relaxed (its mode) = split = reference = TS', async () => {
@@ -161,13 +169,7 @@ if (!existsSync(CHROMIUM)) {
         });
         i++;
       }
-    const got = await runRelaxed(page, cases);
-    cases.forEach((c, j) => {
-      const [mode, split, ref] = got[j]!;
-      assert.equal(ref, c.want, `${c.label}: relaxed reference ≠ TS reference`);
-      assert.equal(split, c.want, `${c.label}: relaxed split ≠ TS reference`);
-      assert.equal(mode, c.want, `${c.label}: relaxed (probed mode) ≠ TS reference`);
-    });
+    await expectRelaxed(page, cases);
   });
 
   test('int8 MobileNetV2: Chromium relaxed (its mode) = relaxed split = Node simd, byte for byte', async () => {
