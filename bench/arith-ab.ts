@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { wasmModule } from '../runtime/node.ts';
+import type { Exports } from '../runtime/index.ts';
 import { readNpy } from '../compiler/io/npy.ts';
 import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
 import { compileQuantized } from '../compiler/quantize/index.ts';
@@ -28,16 +29,6 @@ const x = Float32Array.from(readNpy(readFileSync(join(dir, `${values.model}.inpu
 const file = join(dir, `${values.model}_qdq_u8s8.onnx`);
 const compile = async (arithmetic: 'edgec' | 'onnxruntime') =>
   (await compileQuantized(parseOnnx(readFileSync(file), file), { arithmetic }, {})).bundle;
-
-interface Exports {
-  memory: WebAssembly.Memory;
-  edgec_alloc(bytes: number): number;
-  edgec_load(ptr: number, len: number): number;
-  edgec_input_ptr(i: number): number;
-  edgec_output_ptr(i: number): number;
-  edgec_output_size(i: number): number;
-  edgec_run(): number;
-}
 
 async function instance(module: WebAssembly.Module, bundle: Uint8Array) {
   const ex = (await WebAssembly.instantiate(module, {})).exports as unknown as Exports;

@@ -93,7 +93,8 @@ export interface BundleSource {
   readInto(into: Uint8Array): void;
 }
 
-interface Exports {
+/** The exports of every edgec build (bench/ scripts drive them directly). */
+export interface Exports {
   memory: WebAssembly.Memory;
   edgec_alloc(bytes: number): number;
   edgec_load(ptr: number, len: number): number;

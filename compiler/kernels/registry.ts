@@ -516,17 +516,7 @@ export function kernelByName(name: string): KernelRow {
 }
 
 /** A conv step's shape as `conv3x3s2c3Fits` (assembly/kernels/conv/qs8-conv2d-3x3s2c3-wasmsimd.ts) reads it. */
-export interface StemShape {
-  ci: number;
-  co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  groups: number;
-}
+export type StemShape = Pick<ConvShape, 'ci' | 'kh' | 'kw' | 'sh' | 'sw' | 'dh' | 'dw' | 'groups'> & { co: number };
 
 /** The simd build's run-time pick of the 3-channel 3×3 stride-2 stem kernel for a Conv2D_QS8 step (the relaxed and
  *  scalar builds run im2col + GEMM, so the bundle keeps the im2col scratch): the TS twin of `conv3x3s2c3Fits` and

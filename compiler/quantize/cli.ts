@@ -52,7 +52,7 @@ export function parseQuantizeFlags(v: QuantizeFlagValues):
       method: CalibrationMethod;
       keepFloat: string[];
       autoMixed?: number;
-      arithmetic?: 'onnxruntime' | 'edgec';
+      arithmetic?: QuantizeOptions['arithmetic'];
     }
   | undefined {
   if (v.quantize === undefined) {

@@ -1,7 +1,7 @@
 // The 8-lane requantisations of qs8-dwconv2d.ts's 3×3 SIMD loops (two i32x4 accumulators → i16x8, clamped to
 // [q_min, q_max] or saturated by the caller's narrowing to i8), the per-group mode ids that pick them, and the i16
 // interleaves that pair two taps per channel for `i32x4.dot_i16x8_s`. Integer-exact against requantQs8 (proofs at each).
-import { requantFp32m, FP32_MAGIC } from '../gemm/qs8-requant';
+import { requantFp32m, requantFp32n } from '../gemm/qs8-requant';
 
 /** One shift s ∈ [32, 54] on all 8 channels: requantFold8. */
 export const RQ_FOLD = 0;
@@ -80,17 +80,6 @@ export class RqE40C {}
   if (rq == RQ_HIGH32 || rq == RQ_HIGH32C) return requantHigh8(lo, hi, mlo, mhi, k, sh, hlo, hhi, rq == RQ_HIGH32C);
   if (rq == RQ_E40 || rq == RQ_E40C) return requantE40(lo, hi, mlo, mhi, k, hlo, hhi, rq == RQ_E40C);
   return requantFold8(lo, hi, mlo, mhi, k, sh, hlo, hhi);
-}
-
-/** requantFp32m without the lower clamp, for [q_min, q_max] = [−128, 127] and |acc·scale| ≤ 2^23 (RQ_FP32N):
- * bits(f32(acc)·scale + 1.5·2^23) − vzp, narrowed with saturation to i8 by the caller. v = f32(f32(acc)·scale) ≥ −2^23
- * (a few ulps past it at most), so the sum is ≥ 0 and its bits, as i32, order like it: |v| ≤ 2^22 gives the rounded
- * v + zp (requantFp32m's proof); v > 2^22 lanes more than 2^21 − 255 (→ 127), v < −2^22 sums below 2^23, whose bits
- * are below the magic's by more than 2^22 (→ −128). Without the bound a sum below 0 has negative bits, and the
- * subtraction could wrap to a large positive lane: requantFp32m's i32 max is what guards that. */
-// @ts-ignore: decorator
-@inline export function requantFp32n(acc: v128, scale: v128, vzp: v128): v128 {
-  return i32x4.sub(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), f32x4.splat(FP32_MAGIC)), vzp);
 }
 
 /** RQ_FP32's upper clamp of 16 narrowed i8 lanes (`hi8` = q_max in every i8 lane; a no-op at 127); other modes

@@ -21,7 +21,7 @@
 // Scalar build, M = 1, fixed point: the padded-plane kernel of qs8-dwconv2d-scalar.ts runs first (qs8-steps.ts); this
 // file's per-pixel loop is its fallback.
 import { StepParams } from '../../bundle/model';
-import { requant4, requantAt, requantFp32m, fp32mMin, fp32mZp, qcAt } from '../gemm/qs8-requant';
+import { requant4, requantAt, requantFp32m, fp32mMin, fp32mZp, qcAt, FP32N_LIMIT } from '../gemm/qs8-requant';
 import { RQ_FOLD, RQ_HIGH, RQ_LANE, RQ_FP32, RQ_FP32N, RQ_E40, RqFold, RqHigh32, RqHigh32C, RqFp32, RqFp32U, RqFp32N, RqE40, RqE40C, rqOf,
          rq8, hiClamp8, tap8lo, tap8hi, ilo, ihi, requantFold8, requantUni8 } from './qs8-dwconv2d-requant';
 import { dwconv2dQs8Relaxed3x3 } from './qs8-dwconv2d-3x3-wasmrelaxed';
@@ -212,7 +212,7 @@ function dwModes<R>(w: usize, qc: usize, C: i32, C8: i32, zpIn: i32, sw: i32): v
     if (isFloat<R>()) {
       // RQ_FP32N: (|bias_f| + DW_TAPS_MAX)·scale ≤ 2^23 in f32 (each step rounded up by at most 2^-24 relative, far
       // inside the 1.5·2^23 requantFp32n needs) bounds every |acc|·scale of the group
-      const sp = qc + (<usize>(C + c0) << 2), taps = f32x4.splat(<f32>DW_TAPS_MAX), lim = f32x4.splat(8388608.0);
+      const sp = qc + (<usize>(C + c0) << 2), taps = f32x4.splat(<f32>DW_TAPS_MAX), lim = f32x4.splat(<f32>FP32N_LIMIT);
       const blof = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(blo)), taps), v128.load(sp));
       const bhif = f32x4.mul(f32x4.add(f32x4.abs(f32x4.convert_i32x4_s(bhi)), taps), v128.load(sp, 16));
       if (i32x4.all_true(f32x4.le(blof, lim)) && i32x4.all_true(f32x4.le(bhif, lim))) rq = RQ_FP32N;

@@ -5,11 +5,8 @@
 // two k pairs per iteration, so each 4-byte splat of the i16 row panel [Kp/2][2] feeds 4 dot products and the loop
 // overhead is paid once per 64 MACs (1.3× the 1×8 tile on a 640→128 Dense, bench by hand). Sums are exact i32 in any
 // order, so the bytes are the 1×8 tile's. Integer-exact (reference: assembly/reference/qs8.ts); simd and relaxed builds.
-import { i16Panel, store8, uniformShift } from './qs8-gemm-4x8c2-wasmsimd';
+import { i16Panel, keepTouched, store8, uniformShift } from './qs8-gemm-4x8c2-wasmsimd';
 import { gemmQs8Simd1x8c2 } from './qs8-gemm-1x8c2-wasmsimd';
-
-/** Where the touched words go, so no engine drops the loads (read by nothing). */
-let touchSink: i32 = 0;
 
 /** Columns [0, N8) of y (N8 a multiple of 8), every row. */
 export function gemmQs8Simd1x16c2<R>(
@@ -82,7 +79,7 @@ export function gemmQs8Simd1x16c2<R>(
           c2 = i32x4.add(c2, i32x4.dot_i16x8_s(x, v128.load8x8_s(q + q2)));
           c3 = i32x4.add(c3, i32x4.dot_i16x8_s(x, v128.load8x8_s(q + q2, 8)));
         }
-        touchSink ^= sink;
+        keepTouched(sink);
         const mp = qc + ((<usize>(qcStride + n)) << 2);
         store8<R>(y0, n, c0, c1, qc, qcStride, fs, v128.load(mp), v128.load(mp, 16), rz, lov, hiv, zp, lo, hi);
         store8<R>(y0, n + 8, c2, c3, qc, qcStride, fs, v128.load(mp, 32), v128.load(mp, 48), rz, lov, hiv, zp, lo, hi);

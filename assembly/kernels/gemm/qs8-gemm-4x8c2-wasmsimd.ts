@@ -14,8 +14,8 @@
 // instructions for a shift by a variable): 173 → 138 x64 instructions per tile outside the k loop.
 // The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
-import { requant4, requant4At, requantFp32m, fp32mMin, fp32mZp, qcAt } from './qs8-requant';
-import { requantE40, requantFp32n } from '../conv/qs8-dwconv2d-requant';
+import { requant4, requant4At, requantFp32m, requantFp32n, fp32mMin, fp32mZp, qcAt, FP32N_LIMIT } from './qs8-requant';
+import { requantE40 } from '../conv/qs8-dwconv2d-requant';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -131,14 +131,14 @@ export function uniformShift<R>(qc: usize, qs: i32, N: i32): i32 {
   return s;
 }
 
-/** Whether every one of channels [0, N8) has |acc|·scale ≤ 2^23 for any accumulator, |acc| ≤ |folded bias| + K·2^14
- *  (|x·w| ≤ 2^14): requantFp32n's bound (qs8-dwconv2d-requant.ts, its proof), so with [q_min, q_max] = [−128, 127]
+/** Whether every one of channels [0, N8) has |acc|·scale ≤ FP32N_LIMIT for any accumulator, |acc| ≤ |folded bias| +
+ *  K·2^14 (|x·w| ≤ 2^14): requantFp32n's bound (qs8-requant.ts, its proof), so with [q_min, q_max] = [−128, 127]
  *  the fp32 epilogue needs no clamp but the narrowings' (EpiFp32N: 4 ops per 4 lanes, not 5, and no i8 min). R = f32's
  *  qc: bias, f32 scale bits. */
 export function fp32Bounded(qc: usize, qs: i32, N8: i32, K: i32): bool {
   for (let n = 0; n < N8; n++) {
     const b = abs<f64>(<f64>qcAt(qc, qs, 0, n));
-    if ((b + <f64>K * 16384) * <f64>reinterpret<f32>(qcAt(qc, qs, 1, n)) > 8388608) return false;
+    if ((b + <f64>K * 16384) * <f64>reinterpret<f32>(qcAt(qc, qs, 1, n)) > FP32N_LIMIT) return false;
   }
   return true;
 }
@@ -190,6 +190,11 @@ class Touch {}
 class NoTouch {}
 /** Where the touched words go, so no engine drops the loads (read by nothing). */
 let touchSink: i32 = 0;
+/** Keeps a touch loop's loads (this tile's and the one-row GEMV's). */
+// @ts-ignore: decorator
+@inline export function keepTouched(sink: i32): void {
+  touchSink ^= sink;
+}
 
 // @ts-ignore: decorator
 @inline function rowsT<R, E>(
@@ -577,7 +582,7 @@ function rows4<R, E, T>(
         v128.store64_lane(m + 2 < M ? y0 + <usize>(2 * ldy) : yl, v23, 0);
         v128.store64_lane(m + 3 < M ? y0 + <usize>(3 * ldy) : yl, v23, 1);
       }
-      if (idof<T>() == idof<Touch>()) touchSink ^= sink;
+      if (idof<T>() == idof<Touch>()) keepTouched(sink);
     }
   }
 }

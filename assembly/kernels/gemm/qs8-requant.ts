@@ -127,6 +127,21 @@ export const FP32_MAGIC_BITS: i32 = 0x4b400000;
   return i32x4.sub(i32x4.max_s(r, vmin), vzp);
 }
 
+/** The bound on every |acc|·scale under which requantFp32n is exact (its proof), checked by its callers. */
+export const FP32N_LIMIT: f64 = 8388608;
+
+/** requantFp32m without the lower clamp, for [q_min, q_max] = [−128, 127] and |acc·scale| ≤ FP32N_LIMIT = 2^23 (the depthwise's RQ_FP32N,
+ * the 4×8 tile's EpiFp32N):
+ * bits(f32(acc)·scale + 1.5·2^23) − vzp, narrowed with saturation to i8 by the caller. v = f32(f32(acc)·scale) ≥ −2^23
+ * (a few ulps past it at most), so the sum is ≥ 0 and its bits, as i32, order like it: |v| ≤ 2^22 gives the rounded
+ * v + zp (requantFp32m's proof); v > 2^22 lanes more than 2^21 − 255 (→ 127), v < −2^22 sums below 2^23, whose bits
+ * are below the magic's by more than 2^22 (→ −128). Without the bound a sum below 0 has negative bits, and the
+ * subtraction could wrap to a large positive lane: requantFp32m's i32 max is what guards that. */
+// @ts-ignore: decorator
+@inline export function requantFp32n(acc: v128, scale: v128, vzp: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), f32x4.splat(FP32_MAGIC)), vzp);
+}
+
 /** requantFp32m's two constants for zero point zp and lower bound lo: vmin, then vzp. */
 // @ts-ignore: decorator
 @inline export function fp32mMin(zp: i32, lo: i32): v128 {
