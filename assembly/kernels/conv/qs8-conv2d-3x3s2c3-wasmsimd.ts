@@ -14,6 +14,7 @@ import {
   EPI_HIGH,
   EPI_HIGH_CLAMP,
   fp32Bounded,
+  widenBlock,
   requantRows2,
   uniformShift,
 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
@@ -49,7 +50,7 @@ export function conv3x3s2c3Fits(p: StepParams, Co: i32): bool {
 }
 
 /** Epilogues as type arguments (one compiled copy each, as in the 4×8 tile): requant4At per 4 columns; the high-word
- *  path (every channel one shift in [33, 54]) without and with the clamp. */
+ *  path (every channel one shift in [33, 54]) without and with the clamp; the fp32 rule's clamp-free EpiFp32N. */
 type EpiGeneral = u8;
 type EpiHigh = u16;
 type EpiHighClamp = u32;
@@ -71,11 +72,7 @@ export function conv3x3s2c3Qs8<R>(
   zpOut: i32,
 ): void {
   // packed blocks [14][8][2] i8 (112 bytes per 8 columns) to [14][8][2] i16
-  const bytes = <usize>(Co * 28);
-  for (let o: usize = 0; o < bytes; o += 16) {
-    v128.store(wideW + (o << 1), v128.load8x8_s(w + o));
-    v128.store(wideW + (o << 1), v128.load8x8_s(w + o, 8), 16);
-  }
+  widenBlock(w, <usize>(Co * 28), wideW);
   const lo = p.qMin,
     hi = p.qMax;
   const fs = uniformShift<R>(qc, Co, Co);

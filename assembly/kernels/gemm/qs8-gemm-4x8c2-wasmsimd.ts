@@ -320,8 +320,9 @@ function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize):
   }
 }
 
-/** One 8-column weight block [Kp/2][8][2] i8 (bytes = Kp·8) widened to i16 at d (Kp·16 bytes). */
-function widenBlock(q: usize, bytes: usize, d: usize): void {
+/** One 8-column weight block [Kp/2][8][2] i8 (bytes = Kp·8) widened to i16 at d (Kp·16 bytes); consecutive blocks
+ *  alike (the stem kernel widens all of its Co/8 at once). */
+export function widenBlock(q: usize, bytes: usize, d: usize): void {
   for (let o: usize = 0; o < bytes; o += 16) {
     v128.store(d + (o << 1), v128.load8x8_s(q + o));
     v128.store(d + (o << 1), v128.load8x8_s(q + o, 8), 16);
