@@ -1,13 +1,17 @@
-// Per-step profile of int8 MobileNetV2 on the relaxed build in headless Chromium (the engine here with an exact relaxed
-// dot; Node 20's fails runtime/index.ts's probe, so bench/profile.ts cannot show the one-dot kernels' time): compiles
-// `<model>_qdq_u8s8.onnx` as bench/run.ts does; in one page instantiates build/edgec-simd.wasm, build/edgec-relaxed.wasm
-// in the engine's dot mode (relaxedDotMode) and, with `--before DIR`, DIR/edgec-relaxed.wasm in that mode too; runs
-// each once (all must give the same output bytes), then times every step alone through `edgec_run_step(i)`, the
-// builds interleaved step by step, each step's minimum over rounds. Prints the time grouped as bench/profile.ts does
-// (stem, expand / project 1×1, depthwise s1 / s2, …) per build and the ratios relaxed / simd (and relaxed / before),
-// then whole runs interleaved run by run (median ms). Load averages before and after.
+// Per-step profile of int8 MobileNetV2 in headless Chromium, the simd and relaxed builds (the engine here with an exact
+// relaxed dot; Node 20's fails runtime/index.ts's probe, so bench/profile.ts cannot show the one-dot kernels' time):
+// compiles `<model>_qdq_u8s8.onnx` as bench/run.ts does; in one page instantiates build/edgec-simd.wasm,
+// build/edgec-relaxed.wasm in the engine's dot mode (relaxedDotMode) and, with `--before DIR`, DIR/edgec-relaxed.wasm
+// in that mode too; with `--simd-before DIR`, DIR/edgec-simd.wasm (an A/B of a simd kernel in Chromium's V8, which
+// runs the same wasm a few % apart from Node's); `--simd-only` leaves the relaxed builds out. Runs each once (all must
+// give the same output bytes), then times every step alone through `edgec_run_step(i)`, the builds interleaved step by
+// step, each step's minimum over rounds, the model input copied in again before every timed block (bench/profile.ts's
+// `setInput`: later tensors reuse the input's bytes). Prints the time grouped as bench/profile.ts does (stem, expand /
+// project 1×1, depthwise s1 / s2, …) per build and the ratios relaxed / simd, relaxed / before, simd / simd-before,
+// then whole runs interleaved run by run (median ms; the ratios the median of per-run ratios). Load averages.
 //   node --import tsx bench/relaxed-profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
-//     [--rounds 10] [--split]   (--split adds the relaxed build forced to its split tiles)
+//     [--simd-before DIR] [--simd-only] [--rounds 10] [--split]   (--split adds the relaxed build forced to its split
+//     tiles)
 // Run by hand only, like the rest of the bench.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +30,8 @@ const { values } = parseArgs({
     dir: { type: 'string', default: '/work/shared/models/bench' },
     model: { type: 'string', default: 'mobilenet_v2' },
     before: { type: 'string' },
+    'simd-before': { type: 'string' },
+    'simd-only': { type: 'boolean' },
     rounds: { type: 'string', default: '10' },
     split: { type: 'boolean' },
   },
@@ -50,10 +56,16 @@ const x = Float32Array.from(readNpy(readFileSync(join(dir, `${name}.input.npy`))
 const bundle = await compileInt8(dir, name, undefined as never, x);
 const rows = summarizeBundle(bundle).rows;
 // label, wasm file, dot mode ('probe' = relaxedDotMode's, 'split', or none for the simd build)
-const builds: [string, string, string][] = [['simd', join(root, 'build/edgec-simd.wasm'), '']];
-if (values.before) builds.push(['before', join(values.before, 'edgec-relaxed.wasm'), 'probe']);
-builds.push(['relaxed', join(root, 'build/edgec-relaxed.wasm'), 'probe']);
-if (values.split) builds.push(['split', join(root, 'build/edgec-relaxed.wasm'), 'split']);
+// (each A/B pair before then after, as bench/profile.ts orders them)
+const builds: [string, string, string][] = [];
+const sb = values['simd-before'];
+if (sb) builds.push(['simd before', join(sb, 'edgec-simd.wasm'), '']);
+builds.push(['simd', join(root, 'build/edgec-simd.wasm'), '']);
+if (!values['simd-only']) {
+  if (values.before) builds.push(['before', join(values.before, 'edgec-relaxed.wasm'), 'probe']);
+  builds.push(['relaxed', join(root, 'build/edgec-relaxed.wasm'), 'probe']);
+  if (values.split) builds.push(['split', join(root, 'build/edgec-relaxed.wasm'), 'split']);
+}
 for (const [, f] of builds) if (!existsSync(f)) throw new Error(`relaxed-profile: ${f} is missing`);
 
 const browser = await chromium.launch({
@@ -98,6 +110,7 @@ const setup = await page.evaluate(
       exs.push(ex);
     }
     (globalThis as any).prof = exs;
+    (globalThis as any).profInput = Float32Array.from(xs);
     const same = outs.every((o) => o.length === outs[0]!.length && o.every((v, i) => v === outs[0]![i]));
     return { dot, same, ua: navigator.userAgent };
   },
@@ -108,9 +121,18 @@ if (!setup.same) throw new Error(`relaxed-profile: ${name}: the builds' output b
 const times = await page.evaluate(
   ([nsteps, rounds]) => {
     const exs = (globalThis as any).prof as any[];
-    for (const ex of exs) for (const end = performance.now() + 1000; performance.now() < end;) ex.edgec_run();
+    const xs = (globalThis as any).profInput as Float32Array;
+    // the input again (outside every timer): the planner lets later tensors reuse its bytes, and the Quantize step
+    // re-run on leftovers divides int8 bytes read as floats (108 µs instead of ~50)
+    // (written out each time: a named function in a page.evaluate body gets tsx's __name, which the page lacks)
+    for (const ex of exs)
+      for (const end = performance.now() + 1000; performance.now() < end;) {
+        new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), xs.length).set(xs);
+        ex.edgec_run();
+      }
     const reps: number[] = [];
     for (let i = 0; i < nsteps; i++) {
+      new Float32Array(exs[0].memory.buffer, exs[0].edgec_input_ptr(0), xs.length).set(xs);
       const s = performance.now();
       for (let j = 0; j < 3; j++) exs[0].edgec_run_step(i);
       reps.push(Math.max(4, Math.round(2 / Math.max((performance.now() - s) / 3, 1e-3))));
@@ -119,7 +141,8 @@ const times = await page.evaluate(
     for (let r = 0; r < rounds; r++)
       for (let i = 0; i < nsteps; i++)
         exs.forEach((ex, b) => {
-          ex.edgec_run_step(i);
+          new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), xs.length).set(xs);
+          ex.edgec_run_step(i); // untimed: this build's caches after the other's
           const s = performance.now();
           for (let j = 0; j < reps[i]!; j++) ex.edgec_run_step(i);
           t[b]![i] = Math.min(t[b]![i]!, ((performance.now() - s) * 1000) / reps[i]!);
@@ -131,24 +154,35 @@ const times = await page.evaluate(
 const whole = await page.evaluate(
   (n) => {
     const exs = (globalThis as any).prof as any[];
+    const xs = (globalThis as any).profInput as Float32Array;
     const w = exs.map(() => [] as number[]);
     for (let r = 0; r < n; r++)
       exs.forEach((ex, b) => {
+        new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), xs.length).set(xs);
         const s = performance.now();
         ex.edgec_run();
         w[b]!.push(performance.now() - s);
       });
-    return w.map((a) => [...a].sort((p, q) => p - q)[a.length >> 1]!);
+    return w;
   },
   20 * Number(values.rounds),
 );
 await browser.close();
 
 const heads = builds.map(([n]) => n);
-const ir = heads.indexOf('relaxed'),
-  ib = heads.indexOf('before');
-const ratios = (us: number[]) =>
-  `${(us[ir]! / us[0]!).toFixed(3)}${ib > 0 ? ` | ${(us[ir]! / us[ib]!).toFixed(3)}` : ''}`;
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1]!;
+const ix = (h: string) => heads.indexOf(h);
+// [label, after, before]: the ratio columns this run has
+const pairs = (
+  [
+    ['relaxed / simd', ix('relaxed'), ix('simd')],
+    ['relaxed / before', ix('relaxed'), ix('before')],
+    ['simd / simd-before', ix('simd'), ix('simd before')],
+  ] as [string, number, number][]
+).filter(([, a, b]) => a >= 0 && b >= 0);
+const ratios = (us: number[]) => pairs.map(([, a, b]) => ` | ${(us[a]! / us[b]!).toFixed(3)}`).join('');
+// the share column: of the relaxed build, or (--simd-only) the simd build
+const is = ix('relaxed') >= 0 ? ix('relaxed') : ix('simd');
 console.log(
   `${name} int8 (u8s8 QDQ), headless ${setup.ua.match(/HeadlessChrome\/[\d.]+/)?.[0] ?? 'Chromium'}, dot '${setup.dot}', ` +
     `1 thread; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${loadavg()
@@ -165,14 +199,17 @@ for (const r of rows) {
 const sum = (ids: number[]) => builds.map((_, b) => ids.reduce((a, i) => a + times[b]![i]!, 0));
 const total = sum(rows.map((r) => r.index));
 console.log(
-  `group | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | relaxed share | relaxed / simd` +
-    `${ib > 0 ? ' | relaxed / before' : ''}`,
+  `group | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | ${heads[is]} share` +
+    pairs.map(([l]) => ` | ${l}`).join(''),
 );
 const stats = [...groups].map(([g, v]) => ({ g, v, us: sum(v.ids) }));
-for (const { g, v, us } of stats.sort((a, b) => b.us[ir]! - a.us[ir]!))
+for (const { g, v, us } of stats.sort((a, b) => b.us[is]! - a.us[is]!))
   console.log(
     `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
-      `${((100 * us[ir]!) / total[ir]!).toFixed(1)} % | ${ratios(us)}`,
+      `${((100 * us[is]!) / total[is]!).toFixed(1)} %${ratios(us)}`,
   );
-console.log(`all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms | | ${ratios(total)}`);
-console.log(`whole run (median) | ${whole.map((t) => t.toFixed(2)).join(' | ')} ms | | ${ratios(whole)}`);
+console.log(`all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms |${ratios(total)}`);
+const wholeRatios = pairs
+  .map(([, a, b]) => ` | ${median(whole[a]!.map((t, r) => t / whole[b]![r]!)).toFixed(3)}`)
+  .join('');
+console.log(`whole run (median) | ${whole.map((w) => median(w).toFixed(2)).join(' | ')} ms |${wholeRatios}`);
