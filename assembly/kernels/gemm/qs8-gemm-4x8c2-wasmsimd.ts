@@ -12,10 +12,12 @@
 // it is one s ≤ 40 and the biases are small enough (shiftE40), the weights are widened times 2^(40−s) and the biases
 // scaled alike, so the shift is the constant 40 (requantE40: high words, narrow to i16, `psraw 8`; V8 emits four
 // instructions for a shift by a variable): 173 → 138 x64 instructions per tile outside the k loop.
-// The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's.
+// The row loop is compiled once per epilogue (rows4<R, E>), so the tile's loop has no branch but the k loop's. Kp ≤ 32
+// with all weights widened fitting `wide`: the loops swapped (qs8-gemm-4x8c2-smallk-wasmsimd.ts, tiles outer).
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
 import { requant4, requant4At, requantFp32m, requantFp32n, fp32mMin, fp32mZp, qcAt, FP32N_LIMIT } from './qs8-requant';
 import { requantE40 } from '../conv/qs8-dwconv2d-requant';
+import { rowsSmallK, smallK } from './qs8-gemm-4x8c2-smallk-wasmsimd';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -31,16 +33,16 @@ const STATIC_K = 4096;
 const ROW_BLOCK_BYTES = 1 << 17;
 /** Bytes widen4 may write past a row block: its last step's k pairs past Kp (3 of 16 bytes at most). */
 const ROW_BLOCK_SLACK = 48;
-const WIDE_MIN_TILES = 3;
+export const WIDE_MIN_TILES = 3;
 const WIDE_MAX_K = 1024;
 const staticPanel: usize = ASC_FEATURE_SIMD ? memory.data(STATIC_K << 1, 16) : 0;
 let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
-let rowBlock: usize = 0;
+export let rowBlock: usize = 0;
 let rowBlockBytes: i32 = 0;
 /** Bytes of `wide`: the widened weights, then (E40 epilogues) the block's 8 biases times 2^e. */
-const WIDE_BYTES = (WIDE_MAX_K << 4) + 32;
-let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_BYTES, 16) : 0;
+export const WIDE_BYTES = (WIDE_MAX_K << 4) + 32;
+export let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_BYTES, 16) : 0;
 
 /** 16-byte aligned heap block of `bytes`. */
 function alignedBlock(bytes: i32): usize {
@@ -215,6 +217,7 @@ let touchSink: i32 = 0;
   fs: i32,
 ): void {
   if (touch) rows4<R, E, Touch>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
+  else if (smallK(M, K, N8)) rowsSmallK<R, E>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
   else rows4<R, E, NoTouch>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, fs);
 }
 
@@ -260,7 +263,7 @@ export const EPI_GENERAL = 1,
   EPI_E40_CLAMP = 5,
   EPI_FP32N = 6;
 // @ts-ignore: decorator
-@inline function epiOf<E>(): i32 {
+@inline export function epiOf<E>(): i32 {
   return idof<E>() == idof<EpiE40>()
     ? EPI_E40
     : idof<E>() == idof<EpiE40Clamp>()
@@ -275,7 +278,7 @@ export const EPI_GENERAL = 1,
 }
 
 /** Rows m..m+3 of a widened into a row tile [Kp/2][4][2] at d0 (rows past M repeat the last row; zero past K). */
-function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize): void {
+export function widen4(a: usize, lda: i32, M: i32, m: i32, K: i32, Kp: i32, d0: usize): void {
   const r0 = a + <usize>m * <usize>lda;
   let r1 = r0 + <usize>lda,
     r2 = r1 + <usize>lda,
@@ -331,10 +334,11 @@ export function widenBlock(q: usize, bytes: usize, d: usize): void {
 
 /** widenBlock times f = 2^e (i16 lanes, e ≤ 8: shiftE40); a multiply, one instruction where V8 emits four for a shift
  *  by a variable. */
-function widenBlockScaled(q: usize, bytes: usize, d: usize, f: v128): void {
+export function widenBlockScaled(q: usize, bytes: usize, d: usize, f: i32): void {
+  const v = i16x8.splat(<i16>f);
   for (let o: usize = 0; o < bytes; o += 16) {
-    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o), f));
-    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o, 8), f), 16);
+    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o), v));
+    v128.store(d + (o << 1), i16x8.mul(v128.load8x8_s(q + o, 8), v), 16);
   }
 }
 
@@ -431,7 +435,6 @@ function rows4<R, E, T>(
   const e = 40 - fs;
   const rz = i32x4.splat(e40 ? 128 + zp * 256 : fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const f: i32 = 1 << (e & 15);
-  const wf = i16x8.splat(<i16>f);
   const lo8 = i8x16.splat(<i8>lo),
     hi8 = i8x16.splat(<i8>hi);
   // R = f32: requantFp32m's constants
@@ -454,7 +457,7 @@ function rows4<R, E, T>(
     for (let n = 0; n < N8; n += 8) {
       const wb = w + <usize>(n >> 3) * tileBytes,
         wbe = wb + tileBytes;
-      if (e40) widenBlockScaled(wb, tileBytes, wide, wf);
+      if (e40) widenBlockScaled(wb, tileBytes, wide, f);
       else if (widened) widenBlock(wb, tileBytes, wide);
       const b0 = v128.load(qc + ((<usize>n) << 2)),
         b1 = v128.load(qc + ((<usize>n) << 2), 16);
