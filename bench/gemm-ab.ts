@@ -4,9 +4,12 @@
 // or more simd builds interleaved round by round in one process; per shape each build's µs and GMAC/s (the minimum
 // over rounds, or the median),
 // its ratio to the first, and whether every build gave the same output bytes. A quick check of a tile or epilogue
-// change on exactly these shapes (~20 s; bench/profile.ts times the whole model's steps).
+// change on exactly these shapes (~20 s; bench/profile.ts times the whole model's steps). `--arith` picks the int8
+// arithmetic the graphs are compiled with: 'onnxruntime' (default; the u8s8 QDQ MobileNetV2's, so its *_QS8_FP32
+// kernels and the tile's EpiFp32N epilogue), 'tflite', or 'edgec' (its own fixed point: the E40 epilogues); each
+// line names the kernel the bundle runs.
 //   node --import tsx bench/gemm-ab.ts --before DIR [extra.wasm …]   (DIR/edgec-simd.wasm, then build/edgec-simd.wasm)
-//   node --import tsx bench/gemm-ab.ts a.wasm b.wasm [c.wasm …]       [--rounds 25] [--median]
+//   node --import tsx bench/gemm-ab.ts a.wasm b.wasm [c.wasm …]       [--rounds 25] [--median] [--arith edgec]
 // Run by hand only; numbers never gate a test.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { compileGraph } from '../compiler/compile.ts';
 import { wasmPath } from '../runtime/node.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
+import { summarizeBundle } from '../compiler/cli/inspect.ts';
 import { denseGraph, randI8 } from './gemm.ts';
 
 const { values, positionals } = parseArgs({
@@ -22,12 +26,16 @@ const { values, positionals } = parseArgs({
     before: { type: 'string' },
     rounds: { type: 'string', default: '25' },
     median: { type: 'boolean', default: false },
+    arith: { type: 'string', default: 'onnxruntime' },
   },
   allowPositionals: true,
 });
 const files = values.before ? [join(values.before, 'edgec-simd.wasm'), wasmPath('simd'), ...positionals] : positionals;
 if (files.length < 2) throw new Error('bench/gemm-ab.ts: give --before DIR or at least two .wasm files');
 const rounds = Number(values.rounds);
+const arith = values.arith;
+if (arith !== 'onnxruntime' && arith !== 'tflite' && arith !== 'edgec')
+  throw new Error(`bench/gemm-ab.ts: --arith wants onnxruntime, tflite or edgec, not '${arith}'`);
 
 /** MobileNetV2's stem as one int8 node: x [1, 224, 224, 3] → y [1, 112, 112, 32]. */
 function stemGraph(): Graph {
@@ -76,10 +84,13 @@ const modules = files.map((f) => new WebAssembly.Module(readFileSync(f)));
 console.log(files.map((f, i) => `[${i}] ${f}`).join('\n'));
 console.log(
   `load average ${loadavg()[0]!.toFixed(2)}; ${values.median ? 'median' : 'minimum'} of ${rounds} rounds; ` +
-    'µs (GMAC/s) per build, ratio to [0]',
+    `µs (GMAC/s) per build, ratio to [0]; ${arith} arithmetic`,
 );
 for (const [label, M, K, N] of SHAPES) {
-  const bundle = compileGraph(N ? denseGraph(M, K, N) : stemGraph(), { skipPasses: true }).bundle;
+  const g = N ? denseGraph(M, K, N) : stemGraph();
+  if (arith !== 'edgec') g.int8Arithmetic = arith;
+  const bundle = compileGraph(g, { skipPasses: true }).bundle;
+  const kernel = summarizeBundle(bundle).rows.at(-1)!.kernel;
   const x = randI8(N ? M * K : 224 * 224 * 3, 3);
   const runs: (() => void)[] = [];
   const outs: Buffer[] = [];
@@ -115,7 +126,8 @@ for (const [label, M, K, N] of SHAPES) {
         .slice(1)
         .map((ms) => (ms / med[0]!).toFixed(3))
         .join(' ') +
-      (same ? '  same bytes' : '  OUTPUTS DIFFER'),
+      (same ? '  same bytes' : '  OUTPUTS DIFFER') +
+      `  ${kernel}`,
   );
 }
 console.log(`load average ${loadavg()[0]!.toFixed(2)}`);
