@@ -20,7 +20,8 @@ import {
 } from './qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from './qs8-requant';
 
-/** Longest Kp taken (MobileNetV2's small-K 1×1 layers: K 16, 24, 32). */
+/** Longest Kp taken: MobileNetV2's small-K 1×1 layers (K 16, 24, 32; in Chromium 0.95–0.975× rows4's time on three of
+ *  the four). Its project 56² and 28² (K 144, 192) fit `wide` too but ran 1.01–1.07× slower this way. */
 const SMALL_K_MAX = 32;
 
 /** Whether rowsSmallK takes a call: Kp ≤ SMALL_K_MAX, every block's widened weights and (E40) the scaled biases fit
