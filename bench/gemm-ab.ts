@@ -108,6 +108,9 @@ for (const [label, M, K, N] of SHAPES) {
     runs.push(run);
   }
   const same = outs.every((o) => o.equals(outs[0]!));
+  // warm up 300 ms per build: without it V8 (Node 20) had not tiered the kernels up for many of the timed runs, and the
+  // minimum read 24 GMAC/s where the same Dense runs 33 warm (and MobileNetV2's expand 112² step)
+  for (const run of runs) for (const end = performance.now() + 300; performance.now() < end;) run();
   const macs = M * K * (N || 32);
   const reps = Math.max(1, Math.round(4e7 / macs));
   const times = runs.map(() => [] as number[]);
