@@ -40,7 +40,8 @@ let panel: usize = staticPanel;
 let panelK: i32 = STATIC_K;
 export let rowBlock: usize = 0;
 let rowBlockBytes: i32 = 0;
-/** Bytes of `wide`: the widened weights, then (E40 epilogues) the block's 8 biases times 2^e. */
+/** Bytes of `wide`: the widened weights, then (E40 epilogues) the block's 8 biases times 2^e (rowsSmallK: all blocks'
+ *  weights, then all N8 biases). */
 export const WIDE_BYTES = (WIDE_MAX_K << 4) + 32;
 export let wide: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_BYTES, 16) : 0;
 
