@@ -77,7 +77,9 @@ export function planTouchAhead(m: Model): void {
   }
 }
 
-/** Words each of `tiles` tiles touches to cover the region in one call (0: no region). */
+/** Words each of `tiles` tiles touches to cover the region in one call (0: no region). Per call: a step of several
+ *  GEMM calls (an im2col conv's chunks) touches it all in its first; rows past the last multiple of 4 (the 1×16 GEMV)
+ *  touch none of it. */
 export function touchAheadPerTile(tiles: i32): i32 {
   if (aheadNext >= aheadEnd || tiles <= 0) return 0;
   const words = <i32>((aheadEnd - aheadNext + TOUCH_AHEAD_STRIDE - 1) / TOUCH_AHEAD_STRIDE);
