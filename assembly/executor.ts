@@ -8,6 +8,7 @@ import { isFloatStep, runFloatStep } from './float-steps';
 import { runQs8Step, widenDenseWeights } from './kernels/qs8-steps';
 import { runTrainStep } from './kernels/train-steps';
 import { runSplit, threadsRunning } from './threads';
+import { planTouchAhead, setTouchAhead } from './kernels/gemm/qs8-touch-ahead';
 
 export let model: Model | null = null;
 export let arenaBase: usize = 0;
@@ -53,6 +54,7 @@ export function loadBundle(ptr: usize, len: u32): i32 {
     for (let k = 0; k < s.inputs.length; k++) s.inPtrs[k] = s.inputs[k] < 0 ? 0 : m.tensors[s.inputs[k]].ptr;
   }
   widenDenseWeights(m);
+  planTouchAhead(m);
   model = m;
   return 0;
 }
@@ -76,8 +78,11 @@ export function runOneStep(i: i32): i32 {
   if (m === null || i < 0 || i >= m.steps.length) return 1;
   const s = m.steps[i];
   if (isFloatStep(s.kernel)) runFloatStep(m, s, useReference);
-  else if (isQs8Kernel(s.kernel)) runQs8Step(m, s, useReference);
-  else return 1;
+  else if (isQs8Kernel(s.kernel)) {
+    setTouchAhead(s.aheadPtr, s.aheadBytes);
+    runQs8Step(m, s, useReference);
+    setTouchAhead(0, 0);
+  } else return 1;
   return 0;
 }
 
@@ -120,8 +125,11 @@ export function runModel(): i32 {
       }
     }
     if (isFloatStep(k)) runFloatStep(m, s, ref);
-    else if (isQs8Kernel(k)) runQs8Step(m, s, ref);
-    else if (isTrainKernel(k)) {
+    else if (isQs8Kernel(k)) {
+      setTouchAhead(s.aheadPtr, s.aheadBytes);
+      runQs8Step(m, s, ref);
+      setTouchAhead(0, 0);
+    } else if (isTrainKernel(k)) {
       const row = runTrainStep(m, s, ref);
       if (row < 0) continue;
       resetError();

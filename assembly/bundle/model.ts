@@ -156,6 +156,10 @@ export class StepInfo {
   inPtrs: StaticArray<usize> = EMPTY_USIZE;
   /** A one-row int8 Dense's weights widened to i16 at load (qs8-steps.ts widenDenseWeights), else 0. */
   w16: usize = 0;
+  /** The next Dense's weights this step's GEMM tiles touch while they run (kernels/gemm/qs8-touch-ahead.ts), set at
+   *  load; 0 bytes: none. */
+  aheadPtr: usize = 0;
+  aheadBytes: u32 = 0;
 }
 
 export class Model {

@@ -18,6 +18,7 @@
 import { requant4, requant4At, requantFp32m, requantFp32n, fp32mMin, fp32mZp, qcAt, FP32N_LIMIT } from './qs8-requant';
 import { requantE40 } from '../conv/qs8-dwconv2d-requant';
 import { rowsSmallK, smallK } from './qs8-gemm-4x8c2-smallk-wasmsimd';
+import { touchAheadPerTile, touchAhead } from './qs8-touch-ahead';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
 export const QS8_SIMD_PANEL_K = 1 << 20;
@@ -446,6 +447,8 @@ function rows4<R, E, T>(
   // Where no block would be widened, one tile per block: the tile's panel stays in L1 while the weights stream by.
   const canWiden = Kp <= WIDE_MAX_K && M > (WIDE_MIN_TILES - 1) << 2;
   const rowsPerBlock = canWiden ? (rowBlockBytes / (Kp << 3)) << 2 : 4;
+  // Touch: also the next step's weights, when the executor set a region (qs8-touch-ahead.ts), spread over the tiles
+  const ahead = idof<T>() == idof<Touch>() ? touchAheadPerTile(((M + 3) >> 2) * (N8 >> 3)) : 0;
   for (let mb = 0; mb < M; mb += rowsPerBlock) {
     const me = min(M, mb + rowsPerBlock);
     // in ascending order: widen4 may run into the next tile's first k pairs
@@ -479,6 +482,7 @@ function rows4<R, E, T>(
         sink: i32 = 0;
       for (let m = mb; m < me; m += 4) {
         if (idof<T>() == idof<Touch>()) for (let j = 0; j < perTile && tl < nbe; j++, tl += 64) sink ^= load<i32>(tl);
+        if (idof<T>() == idof<Touch>() && ahead > 0) sink ^= touchAhead(ahead);
         // accumulators start at the bias (columns n..n+7 are all below N here)
         const d0 = e40 ? v128.load(bs) : b0,
           d1 = e40 ? v128.load(bs, 16) : b1;
