@@ -2,14 +2,20 @@
 // out = clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift), q_min, q_max) in i64;
 // Mul_QS8_FP32 (XNNPACK's qs8 multiply, TFLite's int8 MUL; same strides, qc [1]: f32 scale s_a·s_b / s_out):
 // out = clamp(round_half_even(f32((a − zp_a)·(b − zp_b))·scale) + zp, q_min, q_max) (the product is exact in f32);
-// Quantize_QS8 (f32 → i8), Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
+// Add_QS8_FP32 (onnxruntime's QLinearAdd; same strides, qc [4]: f32 s_a, s_b, s_out, i32 zr):
+// v = clamp(f32(f32(s_a·(a − zp_a)) + f32(s_b·(b − zp_b))) / s_out, q_min − zp, q_max − zp),
+// out = round_half_even(f32(v + zr)) − (zr − zp), zr the zero point onnxruntime rounds with (the uint8 one, zp + 128);
+// Quantize_QS8 (f32 → i8, half away from zero), Quantize_QS8_RNE (half to even, ONNX QuantizeLinear),
+// Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
 import { StepParams } from '../../bundle/model';
 import {
   requantQs8,
   quantizeQs8,
+  quantizeQs8Rne,
   dequantizeQs8,
   requantFp32,
   requantFp32v,
+  FP32_MAGIC,
   FP32_MAGIC_BITS,
 } from '../gemm/qs8-requant';
 
@@ -120,6 +126,90 @@ function mulQs8Row(a: usize, b: usize, o: usize, n: i32, scale: f32, zpA: i32, z
     store<i64>(o + <usize>i, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
   }
   return o + <usize>n;
+}
+
+export function addQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  // the loop nest of addQs8 (shape padded on the left to rank 6, contiguous operands as one row)
+  const r = p.shape.length, off = 6 - r;
+  let d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
+  let d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
+  const a0 = dim(p.aStrides, 0, off, 0), a1 = dim(p.aStrides, 1, off, 0), a2 = dim(p.aStrides, 2, off, 0);
+  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0);
+  let a5 = dim(p.aStrides, 5, off, 0);
+  const b0 = dim(p.bStrides, 0, off, 0), b1 = dim(p.bStrides, 1, off, 0), b2 = dim(p.bStrides, 2, off, 0);
+  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0);
+  let b5 = dim(p.bStrides, 5, off, 0);
+  if (rowMajor(d0, d1, d2, d3, d4, d5, a0, a1, a2, a3, a4, a5) && rowMajor(d0, d1, d2, d3, d4, d5, b0, b1, b2, b3, b4, b5)) {
+    d5 = d0 * d1 * d2 * d3 * d4 * d5; d0 = 1; d1 = 1; d2 = 1; d3 = 1; d4 = 1; a5 = 1; b5 = 1;
+  }
+  const sa = load<f32>(qc), sb = load<f32>(qc, 4), so = load<f32>(qc, 8), zr = load<i32>(qc, 12);
+  const lo = <f32>(p.qMin - zpOut), hi = <f32>(p.qMax - zpOut);
+  let o: usize = y;
+  for (let i0 = 0; i0 < d0; i0++)
+  for (let i1 = 0; i1 < d1; i1++)
+  for (let i2 = 0; i2 < d2; i2++)
+  for (let i3 = 0; i3 < d3; i3++)
+  for (let i4 = 0; i4 < d4; i4++) {
+    let ao = i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4;
+    let bo = i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4;
+    const s5a = a5, s5b = b5;
+    let i5 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (s5a == 1 && s5b == 1 && d5 >= 16) {
+        i5 = d5 & ~15;
+        o = addFp32Loop(a + <usize>ao, b + <usize>bo, o, i5, i16x8.splat(<i16>zpA), i16x8.splat(<i16>zpB), f32x4.splat(sa),
+                        f32x4.splat(sb), f32x4.splat(so), f32x4.splat(lo), f32x4.splat(hi), f32x4.splat(<f32>zr),
+                        i32x4.splat(FP32_MAGIC_BITS + zr - zpOut));
+        ao += i5; bo += i5;
+      }
+    }
+    for (; i5 < d5; i5++) {
+      const va = <i32>load<i8>(a + <usize>ao) - zpA, vb = <i32>load<i8>(b + <usize>bo) - zpB;
+      store<i8>(o, <i8>addFp32At(va, vb, sa, sb, so, lo, hi, zr, zpOut));
+      o++; ao += s5a; bo += s5b;
+    }
+  }
+}
+
+/**
+ * One Add_QS8_FP32 output from a − zp_a, b − zp_b: onnxruntime's float32 operations in its order (each exactly rounded:
+ * wasm has no contraction), then its f32(v + zr) before the rounding, which can tie where v alone would not.
+ */
+// @ts-ignore: decorator
+@inline function addFp32At(va: i32, vb: i32, sa: f32, sb: f32, so: f32, lo: f32, hi: f32, zr: i32, zp: i32): i32 {
+  const v = min<f32>(max<f32>((sa * <f32>va + sb * <f32>vb) / so, lo), hi);
+  return <i32>nearest<f32>(v + <f32>zr) - (zr - zp);
+}
+
+/**
+ * n (multiple of 16) contiguous Add_QS8_FP32 outputs, 16 per step, its constants as arguments (TurboFan keeps them in
+ * registers; splats in the loop's function it redid every step). Per 4 lanes: addFp32At's operations, the clamp as
+ * pmax / pmin (the load check makes the scales positive and finite, so v is never NaN) and the rounding as the magic
+ * add: |v + zr| ≤ 383 ≤ 2^22, so f32(v + zr) + 1.5·2^23 rounds it half to even exactly, and its bits less
+ * sub = bits(1.5·2^23) + zr − zp are the output, already in [q_min, q_max] (the narrowings keep it).
+ */
+function addFp32Loop(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128, lo: v128,
+                     hi: v128, zr: v128, sub: v128): usize {
+  const magic = f32x4.splat(FP32_MAGIC);
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    const a0 = i16x8.sub(i16x8.extend_low_i8x16_s(va), za), a1 = i16x8.sub(i16x8.extend_high_i8x16_s(va), za);
+    const b0 = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zb), b1 = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zb);
+    const q0 = addFp32x4(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, lo, hi, zr, magic, sub);
+    const q1 = addFp32x4(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, lo, hi, zr, magic, sub);
+    const q2 = addFp32x4(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, lo, hi, zr, magic, sub);
+    const q3 = addFp32x4(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, lo, hi, zr, magic, sub);
+    v128.store(o + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+  }
+  return o + <usize>n;
+}
+
+// @ts-ignore: decorator
+@inline function addFp32x4(va: v128, vb: v128, sa: v128, sb: v128, so: v128, lo: v128, hi: v128, zr: v128, magic: v128,
+                           sub: v128): v128 {
+  const s = f32x4.add(f32x4.mul(sa, f32x4.convert_i32x4_s(va)), f32x4.mul(sb, f32x4.convert_i32x4_s(vb)));
+  const v = f32x4.pmin(f32x4.pmax(f32x4.div(s, so), lo), hi);
+  return i32x4.sub(f32x4.add(f32x4.add(v, zr), magic), sub);
 }
 
 /** Strides s0..s5 (elements) are the row-major strides of dims d0..d5 (size-1 dims skipped). */
@@ -287,6 +377,38 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
   const c = v128.or(v128.and(t, sign), half);
   return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), magic), zb);
+}
+
+/**
+ * Quantize_QS8_RNE: quantizeQs8Rne, 16 values per step: t = x / scale (the same f32 division), NaN lanes → +0 (then
+ * zp), t clamped to [−256, 256] (rounding is monotone and ±256 ± zp still saturates to the same end), which keeps
+ * |t| ≤ 2^22, so t + 1.5·2^23 rounds t half to even by itself and its bits less bits(1.5·2^23) − zp are round(t) + zp
+ * ∈ [−384, 384]: the narrowings to i16 (exact) and i8 (saturating) are the scalar clamp. 7 operations per 4 lanes.
+ */
+export function quantizeQs8RneRun(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 1.5·2^23, −256, 256 from memory, as quantizeQs8Run's constants
+    const kp = memory.data<u32>([0x4b400000, 0xc3800000, 0x43800000]);
+    const magic = v128.load32_splat(kp), lo = v128.load32_splat(kp, 4), hi = v128.load32_splat(kp, 8);
+    const sv = f32x4.splat(scale), zb = i32x4.splat(FP32_MAGIC_BITS - zp);
+    for (; i + 16 <= n; i += 16) {
+      const xp = x + (<usize>i << 2);
+      const q0 = quantRne4(v128.load(xp), sv, lo, hi, zb, magic);
+      const q1 = quantRne4(v128.load(xp, 16), sv, lo, hi, zb, magic);
+      const q2 = quantRne4(v128.load(xp, 32), sv, lo, hi, zb, magic);
+      const q3 = quantRne4(v128.load(xp, 48), sv, lo, hi, zb, magic);
+      v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    }
+  }
+  for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8Rne(load<f32>(x + (<usize>i << 2)), scale, zp));
+}
+
+// @ts-ignore: decorator
+@inline function quantRne4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128, magic: v128): v128 {
+  let t = f32x4.div(xv, sv);
+  t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
+  return i32x4.sub(f32x4.add(t, magic), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
