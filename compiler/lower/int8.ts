@@ -125,7 +125,8 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       need(out, 'int8', 'output');
       tensorQuant(g, out, n);
       // ONNX QuantizeLinear rounds half to even (onnxruntime's arithmetic); edgec and TFLite half away from zero
-      const kernel = g.int8Arithmetic === 'onnxruntime' ? fb.KernelId.Quantize_QS8_RNE : fb.KernelId.Quantize_QS8;
+      const rne = g.int8Arithmetic === 'onnxruntime' && !ctx.disabled.has('Quantize_QS8_RNE');
+      const kernel = rne ? fb.KernelId.Quantize_QS8_RNE : fb.KernelId.Quantize_QS8;
       ctx.push({ kernel, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
       return true;
     case 'Dequantize':
@@ -285,7 +286,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
       if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
       const params: ParamsSpec = { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax };
-      if (ortAdd(g, n)) {
+      if (ortAdd(g, n) && !ctx.disabled.has('Add_QS8_FP32')) {
         // onnxruntime's QLinearAdd: qc [4] = f32 s_a, s_b, s_out, i32 the zero point it rounds with
         const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
         const qc4 = new Int32Array(4);

@@ -282,7 +282,7 @@ test('Quantize_QS8_RNE (onnxruntime): ties to even, the clamp before the magic a
   }
 });
 
-test('Add_QS8_FP32 (onnxruntime QLinearAdd): every pair of codes, ties of f32(v + zp + 128), zero points at the extremes, ReLU, b broadcast, lengths off the 16 block', async () => {
+test('Add_QS8_FP32 (onnxruntime QLinearAdd): every pair of codes, ties of f32(v + zp + 128), zero points at the extremes, ReLU, b broadcast, lengths off the 16 block, scale ratios past the bound of the unclamped loop', async () => {
   const a = Int8Array.from({ length: 65536 }, (_, i) => (i & 255) - 128),
     b = Int8Array.from({ length: 65536 }, (_, i) => (i >> 8) - 128);
   const cases: [number[], number[], number[], Attrs, number][] = [
@@ -290,6 +290,9 @@ test('Add_QS8_FP32 (onnxruntime QLinearAdd): every pair of codes, ties of f32(v 
     [[0.05, -128], [0.05, 127], [0.1, 0], {}, 65536 - 3],
     [[0.02, 5], [0.03, -7], [0.04, 3], { activation: 'relu' }, 65536 - 15],
     [[0.031, 127], [0.007, -128], [0.019, -128], {}, 17],
+    // 255·(s_a + s_b) / s_out past 2^22: the loop that clamps v before the rounding
+    [[1, 3], [0.5, -2], [2 ** -14, 7], {}, 65536 - 1],
+    [[0.5, 0], [0.25, 0], [1e-4, -100], { activation: 'relu' }, 4099],
   ];
   for (const [[sa, za], [sb, zb], [so, zo], act, n] of cases) {
     const qg = new QGraph();

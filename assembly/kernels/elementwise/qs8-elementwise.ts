@@ -15,7 +15,6 @@ import {
   dequantizeQs8,
   requantFp32,
   requantFp32v,
-  FP32_MAGIC,
   FP32_MAGIC_BITS,
 } from '../gemm/qs8-requant';
 
@@ -145,6 +144,14 @@ export function addQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParam
   const sa = load<f32>(qc), sb = load<f32>(qc, 4), so = load<f32>(qc, 8), zr = load<i32>(qc, 12);
   const lo = <f32>(p.qMin - zpOut), hi = <f32>(p.qMax - zpOut);
   let o: usize = y;
+  if (ASC_FEATURE_SIMD) {
+    // one contiguous row (the residual adds): its 16-output blocks here, the rest below
+    if (d0 * d1 * d2 * d3 * d4 == 1 && a5 == 1 && b5 == 1 && d5 >= 16) {
+      const n16 = d5 & ~15;
+      o = addFp32Row(a, b, o, n16, sa, sb, so, zr, zpA, zpB, zpOut, p.qMin, p.qMax);
+      a += <usize>n16; b += <usize>n16; d5 -= n16;
+    }
+  }
   for (let i0 = 0; i0 < d0; i0++)
   for (let i1 = 0; i1 < d1; i1++)
   for (let i2 = 0; i2 < d2; i2++)
@@ -157,9 +164,7 @@ export function addQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParam
     if (ASC_FEATURE_SIMD) {
       if (s5a == 1 && s5b == 1 && d5 >= 16) {
         i5 = d5 & ~15;
-        o = addFp32Loop(a + <usize>ao, b + <usize>bo, o, i5, i16x8.splat(<i16>zpA), i16x8.splat(<i16>zpB), f32x4.splat(sa),
-                        f32x4.splat(sb), f32x4.splat(so), f32x4.splat(lo), f32x4.splat(hi), f32x4.splat(<f32>zr),
-                        i32x4.splat(FP32_MAGIC_BITS + zr - zpOut));
+        o = addFp32Row(a + <usize>ao, b + <usize>bo, o, i5, sa, sb, so, zr, zpA, zpB, zpOut, p.qMin, p.qMax);
         ao += i5; bo += i5;
       }
     }
@@ -182,33 +187,77 @@ export function addQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParam
 }
 
 /**
- * n (multiple of 16) contiguous Add_QS8_FP32 outputs, 16 per step, its constants as arguments (TurboFan keeps them in
- * registers; splats in the loop's function it redid every step). Per 4 lanes: addFp32At's operations, the clamp as
- * pmax / pmin (the load check makes the scales positive and finite, so v is never NaN) and the rounding as the magic
- * add: |v + zr| ≤ 383 ≤ 2^22, so f32(v + zr) + 1.5·2^23 rounds it half to even exactly, and its bits less
- * sub = bits(1.5·2^23) + zr − zp are the output, already in [q_min, q_max] (the narrowings keep it).
+ * n (multiple of 16) contiguous Add_QS8_FP32 outputs, 16 per step; the loops take their constants as arguments
+ * (TurboFan keeps them in registers; built in the loop's function they were spilled and reloaded every step) and are
+ * called from addQs8Fp32's two places (binaryen inlines a function with one caller). Per 4 lanes addFp32At's
+ * operations, the rounding as the magic add: for |f32(v + zr)| ≤ 2^22, + 1.5·2^23 rounds it half to even exactly and
+ * its bits less sub = bits(1.5·2^23) + zr − zp are the output. When |v| ≤ 255·(s_a + s_b) / s_out (·1.001, a bound
+ * on f32 rounding) keeps |v| + 255 ≤ 2^22 (every real scale), the clamp moves after the rounding (monotone, with
+ * integer bounds: the same bytes) into the saturating narrowings and an i8 max / min with q_min, q_max; otherwise v is
+ * clamped to [q_min − zp, q_max − zp] first (pmax / pmin: the load check makes the scales positive and finite, so v is
+ * never NaN).
  */
-function addFp32Loop(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128, lo: v128,
-                     hi: v128, zr: v128, sub: v128): usize {
-  const magic = f32x4.splat(FP32_MAGIC);
+// @ts-ignore: decorator
+@inline function addFp32Row(a: usize, b: usize, o: usize, n: i32, sa: f32, sb: f32, so: f32, zr: i32, zpA: i32, zpB: i32,
+                            zp: i32, qMin: i32, qMax: i32): usize {
+  const za = i16x8.splat(<i16>zpA), zb = i16x8.splat(<i16>zpB), sav = f32x4.splat(sa), sbv = f32x4.splat(sb);
+  const sov = f32x4.splat(so), zrv = f32x4.splat(<f32>zr), sub = i32x4.splat(FP32_MAGIC_BITS + zr - zp);
+  // 1.5·2^23 from memory: as a v128 constant V8 rebuilt it from an immediate in every step (3 instructions)
+  const magic = v128.load32_splat(memory.data<u32>([FP32_MAGIC_BITS]));
+  if ((255.0 * (<f64>sa + <f64>sb) / <f64>so) * 1.001 + 256 <= 4194304)
+    return addFp32Loop(a, b, o, n, za, zb, sav, sbv, sov, zrv, sub, magic, i8x16.splat(<i8>qMin), i8x16.splat(<i8>qMax));
+  return addFp32LoopClamped(a, b, o, n, za, zb, sav, sbv, sov, zrv, sub, magic, f32x4.splat(<f32>(qMin - zp)),
+                            f32x4.splat(<f32>(qMax - zp)));
+}
+
+function addFp32Loop(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128, zr: v128,
+                     sub: v128, magic: v128, lo8: v128, hi8: v128): usize {
   for (let i = 0; i < n; i += 16) {
     const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
     const a0 = i16x8.sub(i16x8.extend_low_i8x16_s(va), za), a1 = i16x8.sub(i16x8.extend_high_i8x16_s(va), za);
     const b0 = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zb), b1 = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zb);
-    const q0 = addFp32x4(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, lo, hi, zr, magic, sub);
-    const q1 = addFp32x4(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, lo, hi, zr, magic, sub);
-    const q2 = addFp32x4(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, lo, hi, zr, magic, sub);
-    const q3 = addFp32x4(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, lo, hi, zr, magic, sub);
+    const q0 = addFp32x4(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, zr, sub, magic);
+    const q1 = addFp32x4(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, zr, sub, magic);
+    const q2 = addFp32x4(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, zr, sub, magic);
+    const q3 = addFp32x4(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, zr, sub, magic);
+    const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+    v128.store(o + <usize>i, i8x16.min_s(i8x16.max_s(q, lo8), hi8));
+  }
+  return o + <usize>n;
+}
+
+function addFp32LoopClamped(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128,
+                            zr: v128, sub: v128, magic: v128, lo: v128, hi: v128): usize {
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    const a0 = i16x8.sub(i16x8.extend_low_i8x16_s(va), za), a1 = i16x8.sub(i16x8.extend_high_i8x16_s(va), za);
+    const b0 = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zb), b1 = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zb);
+    const q0 = addFp32x4c(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, zr, sub, magic, lo, hi);
+    const q1 = addFp32x4c(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, zr, sub, magic, lo, hi);
+    const q2 = addFp32x4c(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, zr, sub, magic, lo, hi);
+    const q3 = addFp32x4c(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, zr, sub, magic, lo, hi);
     v128.store(o + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
   }
   return o + <usize>n;
 }
 
+/** v = f32(f32(s_a·a') + f32(s_b·b')) / s_out on 4 lanes. */
 // @ts-ignore: decorator
-@inline function addFp32x4(va: v128, vb: v128, sa: v128, sb: v128, so: v128, lo: v128, hi: v128, zr: v128, magic: v128,
-                           sub: v128): v128 {
-  const s = f32x4.add(f32x4.mul(sa, f32x4.convert_i32x4_s(va)), f32x4.mul(sb, f32x4.convert_i32x4_s(vb)));
-  const v = f32x4.pmin(f32x4.pmax(f32x4.div(s, so), lo), hi);
+@inline function addFp32v(va: v128, vb: v128, sa: v128, sb: v128, so: v128): v128 {
+  return f32x4.div(f32x4.add(f32x4.mul(sa, f32x4.convert_i32x4_s(va)), f32x4.mul(sb, f32x4.convert_i32x4_s(vb))), so);
+}
+
+/** round_half_even(f32(v + zr)) − (zr − zp) on 4 lanes (|v + zr| ≤ 2^22), by the magic add. */
+// @ts-ignore: decorator
+@inline function addFp32x4(va: v128, vb: v128, sa: v128, sb: v128, so: v128, zr: v128, sub: v128, magic: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.add(addFp32v(va, vb, sa, sb, so), zr), magic), sub);
+}
+
+/** addFp32x4 with v clamped to [lo, hi] = [q_min − zp, q_max − zp] first. */
+// @ts-ignore: decorator
+@inline function addFp32x4c(va: v128, vb: v128, sa: v128, sb: v128, so: v128, zr: v128, sub: v128, magic: v128, lo: v128,
+                            hi: v128): v128 {
+  const v = f32x4.pmin(f32x4.pmax(addFp32v(va, vb, sa, sb, so), lo), hi);
   return i32x4.sub(f32x4.add(f32x4.add(v, zr), magic), sub);
 }
 

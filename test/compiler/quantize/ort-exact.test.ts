@@ -122,6 +122,8 @@ const ADDS: [number, number, number, number, number, number][] = [
   [0.02, 5, 0.03, -7, 0.04, 3],
   [0.05, 0, 0.05, 0, 0.1, 0],
   [0.031, 127, 0.007, -128, 0.019, 9],
+  // 255·(s_a + s_b) / s_out past 2^22: edgec's SIMD loop that clamps before the rounding
+  [0.5, 3, 0.25, -2, 0.0001, 7],
 ];
 for (const uint8 of [false, true]) {
   test(`QDQ Add (${uint8 ? 'uint8' : 'int8'}): every pair of codes = onnxruntime's QLinearAdd, simd and scalar; edgec's own arithmetic differs`, async () => {
@@ -153,6 +155,14 @@ for (const uint8 of [false, true]) {
     assert.ok(differs > 1000, `edgec's arithmetic differs from onnxruntime's on ${differs} sums only`);
   });
 }
+
+test('disableKernels Quantize_QS8_RNE, Add_QS8_FP32: the lowering falls back to Quantize_QS8, Add_QS8 (bench/profile.ts --disable)', async () => {
+  const { bytes } = addModel(0.1, 1, 0.1, 1, 0.2, 1, false);
+  const opts = { disableKernels: ['Quantize_QS8_RNE', 'Add_QS8_FP32'] };
+  const { bundle } = await compileQuantized(parseOnnx(bytes, 'add.onnx'), {}, opts);
+  const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
+  assert.equal([...new Set(kernels)].sort(), ['Add_QS8', 'Dequantize_QS8', 'Quantize_QS8']);
+});
 
 test("arithmetic 'edgec': the fixed-point kernels, not the _FP32 ones", async () => {
   const g = loadOnnx(join(FIX, CASES[0]!.model));
