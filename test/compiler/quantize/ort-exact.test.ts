@@ -79,8 +79,8 @@ for (const c of CASES) {
   });
 }
 
-/** DQ(Q(a)) + DQ(Q(b)) → Q → DQ over [1, 65536]: a and b take every pair of codes, as their quantised reals. */
-function addModel(sA: number, zA: number, sB: number, zB: number, sC: number, zC: number, uint8: boolean) {
+/** DQ(Q(a)) + DQ(Q(b)) (or −) → Q → DQ over [1, 65536]: a and b take every pair of codes, as their quantised reals. */
+function addModel(sA: number, zA: number, sB: number, zB: number, sC: number, zC: number, uint8: boolean, op = 'Add') {
   const dtype = uint8 ? ('uint8' as const) : ('int8' as const);
   const N = 65536;
   const spec: ModelSpec = {
@@ -102,7 +102,7 @@ function addModel(sA: number, zA: number, sB: number, zB: number, sC: number, zC
       { op: 'DequantizeLinear', inputs: ['aq', 'sa', 'za'], outputs: ['af'] },
       { op: 'QuantizeLinear', inputs: ['b', 'sb', 'zb'], outputs: ['bq'] },
       { op: 'DequantizeLinear', inputs: ['bq', 'sb', 'zb'], outputs: ['bf'] },
-      { op: 'Add', inputs: ['af', 'bf'], outputs: ['cf'] },
+      { op, inputs: ['af', 'bf'], outputs: ['cf'] },
       { op: 'QuantizeLinear', inputs: ['cf', 'sc', 'zc'], outputs: ['cq'] },
       { op: 'DequantizeLinear', inputs: ['cq', 'sc', 'zc'], outputs: ['y'] },
     ],
@@ -155,6 +155,36 @@ for (const uint8 of [false, true]) {
     assert.ok(differs > 1000, `edgec's arithmetic differs from onnxruntime's on ${differs} sums only`);
   });
 }
+
+// onnxruntime runs DQ → Sub → Q unfused (no QLinearSub): round_half_even(f32(f32(v_a − v_b) / s_out)) + zp; edgec keeps
+// an ONNX Sub in float too (Dequantize_QS8, Binary_F32, then Quantize_QS8_RNE), the same float32 operations
+test('QDQ Sub (int8 and uint8): every pair of codes = onnxruntime, simd and scalar; half-away Quantize differs', async () => {
+  let differs = 0;
+  for (const uint8 of [false, true])
+    for (const [sA, zA, sB, zB, sC, zC] of [ADDS[0]!, ADDS[1]!, ADDS[4]!]) {
+      const z = uint8 ? 128 : 0;
+      const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8, 'Sub');
+      const label = `sub ${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
+      const s = await ortSession(bytes);
+      const feeds = { a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) };
+      const want = (await s.run(feeds)).y!.data as Float32Array;
+      const { bundle } = await compileQuantized(parseOnnx(bytes, label), {});
+      const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
+      assert.ok(
+        kernels.includes('Binary_F32') && kernels.includes('Quantize_QS8_RNE'),
+        `${label}: ${kernels.join(' ')}`,
+      );
+      for (const build of ['simd', 'scalar'] as const) {
+        const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
+        for (let i = 0; i < want.length; i++)
+          if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
+      }
+      const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
+      const half = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
+      for (let i = 0; i < want.length; i++) if (half[i] !== want[i]) differs++;
+    }
+  assert.ok(differs > 1000, `half-away rounding differs from onnxruntime's on ${differs} differences only`);
+});
 
 test('disableKernels Quantize_QS8_RNE, Add_QS8_FP32: the lowering falls back to Quantize_QS8, Add_QS8 (bench/profile.ts --disable)', async () => {
   const { bytes } = addModel(0.1, 1, 0.1, 1, 0.2, 1, false);
