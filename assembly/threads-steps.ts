@@ -1,5 +1,6 @@
-// The non-conv steps threads split (assembly/threads.ts runs them by chunks; docs/threads.md): the residual Add_QS8 and
-// Binary_F32 (both inputs row-major like the output) and the input's Quantize_QS8 by element ranges (multiples of 16:
+// The non-conv steps threads split (assembly/threads.ts runs them by chunks; docs/threads.md): the residual Add_QS8 /
+// Add_QS8_FP32 and Binary_F32 (both inputs row-major like the output) and the input's Quantize_QS8 / Quantize_QS8_RNE by
+// element ranges (multiples of 16:
 // every element is the same function of its own inputs, whichever SIMD lane or scalar tail computes it),
 // Dense_QS8 / Dense_QS8_FP32 by 8-column blocks of the c2-packed weights (block b at w + b·Kp, compiler/kernels/pack.ts;
 // each output is one column's sum, summed by one thread), and Transpose (any dtype) by rows of its first output dim
@@ -13,13 +14,15 @@ import {
   StepParams,
   dtypeSize,
   K_ADD_QS8,
+  K_ADD_QS8_FP32,
   K_QUANTIZE_QS8,
+  K_QUANTIZE_QS8_RNE,
   K_DENSE_QS8,
   K_DENSE_QS8_FP32,
   K_TRANSPOSE,
   K_BINARY,
 } from './bundle/model';
-import { addQs8, quantizeQs8Run } from './kernels/elementwise/qs8-elementwise';
+import { addQs8, addQs8Fp32, quantizeQs8Run, quantizeQs8RneRun } from './kernels/elementwise/qs8-elementwise';
 import { gemmQs8 } from './kernels/gemm/qs8-gemm';
 import { transposeAny, privateTransposeDims } from './kernels/data/data-move';
 import { binaryF32, privateBinaryDims } from './kernels/elementwise/f32-binary';
@@ -51,7 +54,8 @@ export function privateSliceShapes(): void {
 /** A step kind this file splits (the caller checks threads and the split's size with stepSplittable). */
 export function isStepSplit(k: i32): bool {
   const dense = k == K_DENSE_QS8 || k == K_DENSE_QS8_FP32;
-  return dense || k == K_ADD_QS8 || k == K_BINARY || k == K_QUANTIZE_QS8 || k == K_TRANSPOSE;
+  const add = k == K_ADD_QS8 || k == K_ADD_QS8_FP32 || k == K_BINARY;
+  return dense || add || k == K_QUANTIZE_QS8 || k == K_QUANTIZE_QS8_RNE || k == K_TRANSPOSE;
 }
 
 /** The strides of dims `shape` are row-major (size-1 dims skipped). */
@@ -77,9 +81,10 @@ export function stepSplittable(m: Model, s: StepInfo, T: i32): bool {
   const y = m.tensors[s.outputs[0]];
   if (k == K_DENSE_QS8 || k == K_DENSE_QS8_FP32) return s.macs >= MIN_SPLIT_DENSE_MACS && y.shape[1] >= 16;
   if (y.elems < MIN_SPLIT_ELEMS) return false;
-  if (k == K_QUANTIZE_QS8) return true;
+  if (k == K_QUANTIZE_QS8 || k == K_QUANTIZE_QS8_RNE) return true;
   const p = s.p;
-  if (k == K_ADD_QS8 || k == K_BINARY) return rowMajor(p.shape, p.aStrides) && rowMajor(p.shape, p.bStrides);
+  if (k == K_ADD_QS8 || k == K_ADD_QS8_FP32 || k == K_BINARY)
+    return rowMajor(p.shape, p.aStrides) && rowMajor(p.shape, p.bStrides);
   // Transpose: a copy of whole elements; its sliced dim must have room for T slices
   const d = transposeDim(p);
   return d >= 0 && p.shape[d] >= T && p.shape.length <= 6;
@@ -128,11 +133,14 @@ export function runStepSlice(m: Model, s: StepInfo, t: i32, T: i32, q: StepParam
   const r0 = sliceAt(n, t, T, 16),
     r1 = sliceAt(n, t + 1, T, 16);
   if (r1 <= r0) return;
-  if (k == K_QUANTIZE_QS8) {
-    quantizeQs8Run(x.ptr + ((<usize>r0) << 2), y.ptr + <usize>r0, r1 - r0, y.scale, y.zeroPoint);
+  if (k == K_QUANTIZE_QS8 || k == K_QUANTIZE_QS8_RNE) {
+    const xs = x.ptr + ((<usize>r0) << 2),
+      ys = y.ptr + <usize>r0;
+    if (k == K_QUANTIZE_QS8_RNE) quantizeQs8RneRun(xs, ys, r1 - r0, y.scale, y.zeroPoint);
+    else quantizeQs8Run(xs, ys, r1 - r0, y.scale, y.zeroPoint);
     return;
   }
-  // Add_QS8 / Binary_F32, both inputs row-major like the output: one row of r1 − r0 elements
+  // Add_QS8 / Add_QS8_FP32 / Binary_F32, both inputs row-major like the output: one row of r1 − r0 elements
   const b = m.tensors[s.inputs[1]];
   oneShape[0] = r1 - r0;
   q.shape = oneShape;
@@ -143,6 +151,8 @@ export function runStepSlice(m: Model, s: StepInfo, t: i32, T: i32, q: StepParam
     binaryF32(x.ptr + at, b.ptr + at, y.ptr + at, q);
     return;
   }
-  const at = <usize>r0;
-  addQs8(x.ptr + at, b.ptr + at, m.tensors[s.inputs[2]].ptr, y.ptr + at, q, x.zeroPoint, b.zeroPoint, y.zeroPoint);
+  const at = <usize>r0,
+    qc = m.tensors[s.inputs[2]].ptr;
+  if (k == K_ADD_QS8_FP32) addQs8Fp32(x.ptr + at, b.ptr + at, qc, y.ptr + at, q, x.zeroPoint, b.zeroPoint, y.zeroPoint);
+  else addQs8(x.ptr + at, b.ptr + at, qc, y.ptr + at, q, x.zeroPoint, b.zeroPoint, y.zeroPoint);
 }

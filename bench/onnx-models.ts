@@ -7,10 +7,16 @@ import { parseOnnx } from '../compiler/frontend/onnx/index.ts';
 import { compileQuantized } from '../compiler/quantize/index.ts';
 import type { Graph } from '../compiler/ir/graph.ts';
 
-export async function compileInt8(dir: string, m: string, graph: Graph, x: Float32Array): Promise<Uint8Array> {
+export async function compileInt8(
+  dir: string,
+  m: string,
+  graph: Graph,
+  x: Float32Array,
+  disableKernels?: string[],
+): Promise<Uint8Array> {
   const qdqPath = join(dir, `${m}_qdq_u8s8.onnx`);
-  if (existsSync(qdqPath))
-    return (await compileQuantized(parseOnnx(readFileSync(qdqPath), qdqPath), {}, { modelName: `${m}_int8` })).bundle;
+  const opts = { modelName: `${m}_int8`, disableKernels };
+  if (existsSync(qdqPath)) return (await compileQuantized(parseOnnx(readFileSync(qdqPath), qdqPath), {}, opts)).bundle;
   let r = 1;
   const normal = () => {
     // Box-Muller on a fixed LCG
@@ -21,7 +27,7 @@ export async function compileInt8(dir: string, m: string, graph: Graph, x: Float
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
   const samples = { input: graph.inputs[0]!, data: Array.from({ length: 4 }, () => Float32Array.from(x, normal)) };
-  return (await compileQuantized(graph, { samples }, { modelName: `${m}_int8` })).bundle;
+  return (await compileQuantized(graph, { samples }, opts)).bundle;
 }
 
 export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -61,6 +61,8 @@ export const K_CONVKX1_QS8_FP32 = 81;
 export const K_AVGPOOL_QS8_RAW = 82;
 export const K_MUL_QS8_FP32 = 83;
 export const K_GAP_QS8_FP32 = 84;
+export const K_QUANTIZE_QS8_RNE = 85;
+export const K_ADD_QS8_FP32 = 86;
 export const K_BN_MERGE = 90;
 export const K_BN_EVAL = 91;
 export const K_LAST = 91;
@@ -81,7 +83,7 @@ export const KERNEL_NAMES: string[] = [
   '', '', '', '', '', '',
   '', '', '', 'Softmax_QS8', 'Lut_QS8', 'Conv2D_QS8_FP32',
   'DepthwiseConv2D_QS8_FP32', 'Dense_QS8_FP32', 'Conv1xK_QS8_FP32', 'ConvKx1_QS8_FP32', 'AvgPool_QS8_RAW', 'Mul_QS8_FP32',
-  'GlobalAvgPool_QS8_FP32', '', '', '', '', '',
+  'GlobalAvgPool_QS8_FP32', 'Quantize_QS8_RNE', 'Add_QS8_FP32', '', '', '',
   'BatchNormMerge_F32', 'BatchNormEval_F32',
 ];
 
@@ -112,6 +114,8 @@ export function isQs8Kernel(k: i32): bool {
     case K_AVGPOOL_QS8_RAW:
     case K_MUL_QS8_FP32:
     case K_GAP_QS8_FP32:
+    case K_QUANTIZE_QS8_RNE:
+    case K_ADD_QS8_FP32:
       return true;
     default:
       return false;

@@ -130,6 +130,24 @@ export class Checker {
       ? true
       : this.fail("qc '" + t.name + "': scale " + v.toString() + ' is not positive and finite');
   }
+  /** qc constant [4]: three positive finite f32 scales, then an i32 zero point zr with |zr − zp| ≤ 128 (onnxruntime's: zp + 128). */
+  qcAddFp32(i: i32, zp: i32): bool {
+    const t = this.tensor(true, i, 'qc', DT_I32);
+    if (t === null) return false;
+    if (!t.constant) return this.fail("qc '" + t.name + "' must be a constant");
+    if (!this.shape(t, 'qc', StaticArray.fromArray<i32>([4]))) return false;
+    for (let k = 0; k < 3; k++) {
+      const v = load<f32>(t.ptr + ((<usize>k) << 2));
+      if (!(v > 0 && v < f32.POSITIVE_INFINITY))
+        return this.fail("qc '" + t.name + "': scale " + v.toString() + ' is not positive and finite');
+    }
+    const zr = load<i32>(t.ptr, 12);
+    if (zr < zp - 128 || zr > zp + 128)
+      return this.fail(
+        "qc '" + t.name + "': rounding zero point " + zr.toString() + ' is not within 128 of ' + zp.toString(),
+      );
+    return true;
+  }
   /** qc constant [rows, n] whose multiplier row `mRow` is ≥ 0 and shift row `sRow` in [1, 62] (per column). */
   qc(i: i32, rows: i32, n: i32, mRow: i32, sRow: i32): bool {
     const t = this.tensor(true, i, 'qc', DT_I32);
@@ -456,8 +474,9 @@ function stridedFits(c: Checker, shape: StaticArray<i32>, strides: StaticArray<i
     : c.fail(role + ' strides reach element ' + hi.toString() + ' of a ' + elems.toString() + '-element tensor');
 }
 
-/** Add_QS8 (qc [3]: mult_a, mult_b, shift) or Mul_QS8_FP32 (qc [1]: f32 scale): the same strided operands. */
-export function checkAddQs8(c: Checker, mul: bool): void {
+/** Add_QS8 (qc [3]: mult_a, mult_b, shift), Mul_QS8_FP32 (`mul`, qc [1]: f32 scale) or Add_QS8_FP32 (`fp32`, qc [4]:
+ *  three f32 scales and onnxruntime's rounding zero point): the same strided operands. */
+export function checkAddQs8(c: Checker, mul: bool, fp32: bool = false): void {
   if (!c.counts(3, 3) || !c.params(P_BINARY, 'BinaryParams') || !c.clamp()) return;
   const p = c.s.p;
   if (p.op != (mul ? 2 : 0)) {
@@ -494,6 +513,10 @@ export function checkAddQs8(c: Checker, mul: bool): void {
   if (!stridedFits(c, p.shape, p.aStrides, a.elems, 'a') || !stridedFits(c, p.shape, p.bStrides, b.elems, 'b')) return;
   if (mul) {
     c.qcScale(2);
+    return;
+  }
+  if (fp32) {
+    c.qcAddFp32(2, y.zeroPoint);
     return;
   }
   // mult_a ≥ 0; mult_b may be negative (Sub is Add_QS8 with b's multiplier negated), above −2^31

@@ -30,6 +30,8 @@ import {
   K_GAP_QS8_FP32,
   K_CONV2D_WINO_QS8,
   K_CONV2D_WINO_QS8_FP32,
+  K_QUANTIZE_QS8_RNE,
+  K_ADD_QS8_FP32,
 } from '../bundle/model';
 import { conv2dWinoQs8 } from './conv/qs8-conv2d-wino-wasmsimd';
 import { conv2dWinoQs8Scalar } from './conv/qs8-conv2d-wino-scalar';
@@ -61,7 +63,15 @@ import {
   QS8_W16_TOTAL_BYTES,
 } from './gemm/qs8-gemm-1x16c2w16-wasmsimd';
 import { poolQs8, globalAvgPoolQs8 } from './pool/qs8-pool';
-import { addQs8, mulQs8, quantizeQs8Run, dequantizeQs8Run, requantizeQs8Run } from './elementwise/qs8-elementwise';
+import {
+  addQs8,
+  addQs8Fp32,
+  mulQs8,
+  quantizeQs8Run,
+  quantizeQs8RneRun,
+  dequantizeQs8Run,
+  requantizeQs8Run,
+} from './elementwise/qs8-elementwise';
 import { softmaxQs8 } from './elementwise/qs8-softmax';
 import { lutQs8 } from './elementwise/qs8-lut';
 import {
@@ -71,8 +81,10 @@ import {
   refPoolQs8,
   refGlobalAvgPoolQs8,
   refAddQs8,
+  refAddQs8Fp32,
   refMulQs8,
   refQuantizeQs8,
+  refQuantizeQs8Rne,
   refDequantizeQs8,
   refRequantizeQs8,
   refSoftmaxQs8,
@@ -190,9 +202,14 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
       qc = ptrAt(m, s, 2);
     if (ref) refAddQs8(xp, b.ptr, qc, yp, p, x.zeroPoint, b.zeroPoint, y.zeroPoint);
     else addQs8(xp, b.ptr, qc, yp, p, x.zeroPoint, b.zeroPoint, y.zeroPoint);
-  } else if (k == K_QUANTIZE_QS8) {
-    if (ref) refQuantizeQs8(xp, yp, <i32>y.elems, y.scale, y.zeroPoint);
-    else quantizeQs8Run(xp, yp, <i32>y.elems, y.scale, y.zeroPoint);
+  } else if (k == K_QUANTIZE_QS8 || k == K_QUANTIZE_QS8_RNE) {
+    // one arm for both roundings: a branch of its own would nest runQs8Step's chain one level deeper (wasm3's bound)
+    const n = <i32>y.elems;
+    if (k == K_QUANTIZE_QS8_RNE) {
+      if (ref) refQuantizeQs8Rne(xp, yp, n, y.scale, y.zeroPoint);
+      else quantizeQs8RneRun(xp, yp, n, y.scale, y.zeroPoint);
+    } else if (ref) refQuantizeQs8(xp, yp, n, y.scale, y.zeroPoint);
+    else quantizeQs8Run(xp, yp, n, y.scale, y.zeroPoint);
   } else if (k == K_DEQUANTIZE_QS8) {
     if (ref) refDequantizeQs8(xp, yp, <i32>y.elems, x.scale, x.zeroPoint);
     else dequantizeQs8Run(xp, yp, <i32>y.elems, x.scale, x.zeroPoint);
@@ -206,7 +223,7 @@ export function runQs8Step(m: Model, s: StepInfo, ref: bool): void {
     winoStepQs8(m, s, ref);
   } else if (k == K_CONV2D_QS8_FP32 || k == K_CONV1XK_QS8_FP32 || k == K_CONVKX1_QS8_FP32) {
     fp32StepQs8(m, s, ref);
-  } else if (k == K_DWCONV2D_QS8_FP32 || k == K_GAP_QS8_FP32 || k == K_MUL_QS8_FP32) {
+  } else if (k == K_DWCONV2D_QS8_FP32 || k == K_GAP_QS8_FP32 || k == K_MUL_QS8_FP32 || k == K_ADD_QS8_FP32) {
     fp32StepQs8(m, s, ref);
   }
 }
@@ -267,7 +284,8 @@ export function widenDenseWeights(m: Model): void {
 
 /**
  * The *_QS8_FP32 steps (XNNPACK's fp32 requantisation): the *_QS8 kernels and twins instantiated for R = f32, on the
- * same inputs but qc [2, Co] (bias, f32 scale); GlobalAvgPool_QS8_FP32 and Mul_QS8_FP32 with qc [1] (f32 scale).
+ * same inputs but qc [2, Co] (bias, f32 scale); GlobalAvgPool_QS8_FP32 and Mul_QS8_FP32 with qc [1] (f32 scale), and
+ * onnxruntime's Add_QS8_FP32 with qc [4] (f32 scales, i32 rounding zero point).
  * Out of line and called twice for wasm3's stack height, as tableStepQs8.
  */
 function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
@@ -286,10 +304,14 @@ function fp32StepQs8(m: Model, s: StepInfo, ref: bool): void {
     else globalAvgPoolQs8<f32>(xp, ptrAt(m, s, 1), yp, sh[0], sh[1], sh[2], sh[3], zi, zo);
     return;
   }
-  if (k == K_MUL_QS8_FP32) {
+  if (k == K_MUL_QS8_FP32 || k == K_ADD_QS8_FP32) {
     const b = m.tensors[s.inputs[1]];
-    if (ref) refMulQs8(xp, b.ptr, ptrAt(m, s, 2), yp, p, zi, b.zeroPoint, zo);
-    else mulQs8(xp, b.ptr, ptrAt(m, s, 2), yp, p, zi, b.zeroPoint, zo);
+    const qc = ptrAt(m, s, 2);
+    if (k == K_ADD_QS8_FP32) {
+      if (ref) refAddQs8Fp32(xp, b.ptr, qc, yp, p, zi, b.zeroPoint, zo);
+      else addQs8Fp32(xp, b.ptr, qc, yp, p, zi, b.zeroPoint, zo);
+    } else if (ref) refMulQs8(xp, b.ptr, qc, yp, p, zi, b.zeroPoint, zo);
+    else mulQs8(xp, b.ptr, qc, yp, p, zi, b.zeroPoint, zo);
     return;
   }
   const w = ptrAt(m, s, 1),
@@ -371,8 +393,9 @@ export function checkQs8Step(m: Model, s: StepInfo): string {
   else if (k == K_MAXPOOL_QS8 || k == K_AVGPOOL_QS8) checkPoolQs8(c, false);
   else if (k == K_AVGPOOL_QS8_RAW) checkPoolQs8(c, true);
   else if (k == K_GAP_QS8 || k == K_GAP_QS8_FP32) checkGapQs8(c, k == K_GAP_QS8_FP32);
-  else if (k == K_ADD_QS8 || k == K_MUL_QS8_FP32) checkAddQs8(c, k == K_MUL_QS8_FP32);
-  else if (k == K_QUANTIZE_QS8) checkElementwise(c, DT_F32, DT_I8, false);
+  else if (k == K_ADD_QS8 || k == K_MUL_QS8_FP32 || k == K_ADD_QS8_FP32)
+    checkAddQs8(c, k == K_MUL_QS8_FP32, k == K_ADD_QS8_FP32);
+  else if (k == K_QUANTIZE_QS8 || k == K_QUANTIZE_QS8_RNE) checkElementwise(c, DT_F32, DT_I8, false);
   else if (k == K_DEQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_F32, false);
   else if (k == K_REQUANTIZE_QS8) checkElementwise(c, DT_I8, DT_I8, true);
   else if (k == K_CONV2D_WINO_QS8 || k == K_CONV2D_WINO_QS8_FP32) checkConvWinoQs8(c, k == K_CONV2D_WINO_QS8_FP32);

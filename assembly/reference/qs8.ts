@@ -117,6 +117,47 @@ export function refAddQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams
   }
 }
 
+/**
+ * Add_QS8_FP32 (onnxruntime's QLinearAdd), qc [4] = f32 s_a, s_b, s_out, i32 zr: each float32 step of its formula one
+ * statement, the rounding of f32(v + zr) half to even written out (floor, then the fraction against one half).
+ */
+export function refAddQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  const n = broadcastCount(p);
+  for (let i = 0; i < n; i++) {
+    const ao = broadcastOffset(p, p.aStrides, i), bo = broadcastOffset(p, p.bStrides, i);
+    const fa: f32 = load<f32>(qc) * <f32>(<i32>load<i8>(a + <usize>ao) - zpA);
+    const fb: f32 = load<f32>(qc, 4) * <f32>(<i32>load<i8>(b + <usize>bo) - zpB);
+    const sum: f32 = fa + fb;
+    let v: f32 = sum / load<f32>(qc, 8);
+    if (v < <f32>(p.qMin - zpOut)) v = <f32>(p.qMin - zpOut);
+    if (v > <f32>(p.qMax - zpOut)) v = <f32>(p.qMax - zpOut);
+    const zr = load<i32>(qc, 12);
+    const t: f32 = v + <f32>zr;
+    store<i8>(y + <usize>i, <i8>(roundHalfEvenRef(t) - (zr - zpOut)));
+  }
+}
+
+/** t (finite, |t| < 2^31) rounded to the nearest integer, ties to the even one. */
+function roundHalfEvenRef(t: f32): i32 {
+  const r = Mathf.floor(t), d: f32 = t - r;
+  let k = <i32>r;
+  if (d > 0.5 || (d == 0.5 && (k & 1) != 0)) k++;
+  return k;
+}
+
+/** Quantize_QS8_RNE (ONNX QuantizeLinear): round(f32(x / scale)) half to even, + zp, saturated; NaN → zp. */
+export function refQuantizeQs8Rne(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  for (let i = 0; i < n; i++) {
+    const t: f32 = load<f32>(x + (<usize>i << 2)) / scale;
+    let q: i32;
+    if (t != t) q = zp;
+    else if (t >= 256) q = 127;
+    else if (t <= -256) q = -128;
+    else q = min(127, max(-128, roundHalfEvenRef(t) + zp));
+    store<i8>(y + <usize>i, <i8>q);
+  }
+}
+
 export function refQuantizeQs8(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
   for (let i = 0; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8(load<f32>(x + (<usize>i << 2)), scale, zp));
 }

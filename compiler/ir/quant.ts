@@ -9,6 +9,7 @@ import {
   channelMultipliers,
   channelScalesF32,
   xnnpackAddMultipliers,
+  type AddFp32,
   type ChannelRequant,
 } from './requant.ts';
 
@@ -43,6 +44,23 @@ export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number
     rb = Math.fround(sB) / so;
   const xnn = g.int8Arithmetic === 'tflite' ? xnnpackAddMultipliers(Math.fround(ra), Math.fround(rb)) : undefined;
   return xnn ?? addMultipliers(ra, rb, what);
+}
+
+/** Add on onnxruntime's arithmetic (its QLinearAdd, Add_QS8_FP32): a pre-quantised ONNX graph's Add (Sub keeps Add_QS8:
+ *  onnxruntime runs DQ → Sub → Q unfused). */
+export function ortAdd(g: Graph, n: Node): boolean {
+  return g.int8Arithmetic === 'onnxruntime' && n.op === 'Add';
+}
+
+/**
+ * Add_QS8_FP32's constants: the three scales and the zero point onnxruntime rounds with, the uint8 one (int8 + 128) for
+ * int8 and uint8 models alike: on x64 and in its wasm build onnxruntime turns every int8 QuantizeLinear →
+ * DequantizeLinear pair into uint8 (its QDQS8ToU8Transformer) before it fuses DQ → Add → Q into QLinearAdd, whose
+ * f32(v + zp) then has the uint8 zero point (measured: docs/quantization.md).
+ */
+export function addFp32Constants(sA: number, sB: number, sOut: number, zpOut: number): AddFp32 {
+  const f = Math.fround;
+  return { sA: f(sA), sB: f(sB), sOut: f(sOut), zr: zpOut + 128 };
 }
 
 /** Mul_QS8_FP32's scale, as XNNPACK's qs8 multiply (TFLite's int8 MUL) computes it: f32(f32(s_a·s_b) / s_out). */

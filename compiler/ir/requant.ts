@@ -121,6 +121,38 @@ export function quantizeF32(x: number, scale: number, zp: number): number {
   return q < -128 ? -128 : q > 127 ? 127 : q;
 }
 
+/**
+ * ONNX QuantizeLinear as onnxruntime runs it (Quantize_QS8_RNE): clamp(round_half_even(f32(x) / f32(s)) + zp, −128, 127);
+ * NaN → zp (ONNX leaves it undefined; onnxruntime-web gives 0, its x64 SSE kernel −128).
+ */
+export function quantizeF32Rne(x: number, scale: number, zp: number): number {
+  const t = f32(f32(x) / f32(scale));
+  if (Number.isNaN(t)) return zp;
+  const q = roundHalfEven(t) + zp;
+  return q < -128 ? -128 : q > 127 ? 127 : q;
+}
+
+/** Add_QS8_FP32's constants: the three float32 scales and the zero point onnxruntime rounds with. */
+export interface AddFp32 {
+  sA: number;
+  sB: number;
+  sOut: number;
+  /** The output's zero point as the model stores it (a uint8 model's: int8 zero point + 128). */
+  zr: number;
+}
+
+/**
+ * onnxruntime's QLinearAdd on int8 codes (MLAS qladd.cpp's portable kernel, the one its wasm build runs; docs/quantization.md):
+ * v = f32(f32(f32(s_a·(a − zp_a)) + f32(s_b·(b − zp_b))) / s_out) clamped to [q_min − zp, q_max − zp], then
+ * round_half_even(f32(v + zr)) − (zr − zp). Each float32 operation is exactly rounded (float64 then fround: exact for
+ * one operation on float32 values).
+ */
+export function addFp32(a: number, b: number, zpA: number, zpB: number, zp: number, c: AddFp32, lo = -128, hi = 127) {
+  const v = f32(f32(f32(f32(c.sA) * (a - zpA)) + f32(f32(c.sB) * (b - zpB))) / f32(c.sOut));
+  const cl = Math.min(Math.max(v, lo - zp), hi - zp);
+  return roundHalfEven(f32(cl + c.zr)) - (c.zr - zp);
+}
+
 /** int8 → f32: f32(q − zp) · f32(s), rounded to float32. */
 export function dequantizeF32(q: number, scale: number, zp: number): number {
   return f32((q - zp) * f32(scale));

@@ -76,6 +76,7 @@ const QS8_CODE: Readonly<Record<string, readonly string[]>> = (() => {
     K_CONVKX1_QS8_FP32: fp32,
     K_GAP_QS8_FP32: fp32,
     K_MUL_QS8_FP32: [...fp32, 'assembly/kernels/elementwise/qs8-elementwise/mulQs8'],
+    K_ADD_QS8_FP32: [...fp32, 'assembly/kernels/elementwise/qs8-elementwise/addQs8Fp32'],
     K_CONV2D_WINO_QS8: [wino, 'assembly/kernels/conv/qs8-conv2d-wino-scalar/conv2dWinoQs8Scalar<i64>'],
     K_CONV2D_WINO_QS8_FP32: [wino, 'assembly/kernels/conv/qs8-conv2d-wino-scalar/conv2dWinoQs8Scalar<f32>'],
   };
@@ -495,6 +496,25 @@ const ROWS: readonly KernelRow[] = [
     'in i8 [N,H,W,C], qc [1] (f32 scale) -> out i8 [N,1,1,C]: TFLite int8 MEAN over H, W',
     'checkGapQs8',
     'refGlobalAvgPoolQs8',
+  ),
+  // onnxruntime's own arithmetic (graphs with int8Arithmetic 'onnxruntime': pre-quantised ONNX models)
+  qs8(
+    85,
+    'Quantize_QS8_RNE',
+    'K_QUANTIZE_QS8_RNE',
+    null,
+    'in f32 -> out i8, same element count: clamp(round_half_even(x / scale) + zp) (ONNX QuantizeLinear)',
+    'checkElementwise',
+    'refQuantizeQs8Rne',
+  ),
+  qs8(
+    86,
+    'Add_QS8_FP32',
+    'K_ADD_QS8_FP32',
+    'BinaryParams',
+    'a i8, b i8, qc [4] (f32 s_a, s_b, s_out; i32 rounding zp) -> out i8 (BinaryParams strides): onnxruntime QLinearAdd',
+    'checkAddQs8',
+    'refAddQs8Fp32',
   ),
   ...TRAIN_KERNELS,
 ];

@@ -268,7 +268,15 @@ export const VARIANTS: readonly KernelVariant[] = [
   {
     name: 'qs8-elementwise',
     dir: 'elementwise',
-    serves: ['Add_QS8', 'Quantize_QS8', 'Dequantize_QS8', 'Requantize_QS8', 'Mul_QS8_FP32'],
+    serves: [
+      'Add_QS8',
+      'Quantize_QS8',
+      'Dequantize_QS8',
+      'Requantize_QS8',
+      'Mul_QS8_FP32',
+      'Quantize_QS8_RNE',
+      'Add_QS8_FP32',
+    ],
     builds: BOTH,
     tile: { mr: 1, nr: 16, kr: 1 },
   },

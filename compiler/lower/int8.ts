@@ -9,7 +9,16 @@ import { softmaxTableQs8 } from '../ir/ops/softmax.ts';
 import { unaryTableQs8, clampTableQs8 } from '../ir/ops/unary.ts';
 import { fb, type ParamsSpec } from '../emit/bundle-writer.ts';
 import { isInt8Node } from '../ir/ops/index.ts';
-import { accumulatorFits, addQs8Multipliers, floatRequant, mulQs8Scale, nodeClamp, tensorQuant } from '../ir/quant.ts';
+import {
+  accumulatorFits,
+  addFp32Constants,
+  addQs8Multipliers,
+  floatRequant,
+  mulQs8Scale,
+  nodeClamp,
+  ortAdd,
+  tensorQuant,
+} from '../ir/quant.ts';
 import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
 import type { LoweredStep, LoweredTensor } from './index.ts';
 import { packQs8Depthwise, packQs8Gemm4x8c2, packQs8Wino } from '../kernels/pack.ts';
@@ -115,7 +124,10 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       need(x, 'float32', 'input');
       need(out, 'int8', 'output');
       tensorQuant(g, out, n);
-      ctx.push({ kernel: fb.KernelId.Quantize_QS8, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
+      // ONNX QuantizeLinear rounds half to even (onnxruntime's arithmetic); edgec and TFLite half away from zero
+      const rne = g.int8Arithmetic === 'onnxruntime' && !ctx.disabled.has('Quantize_QS8_RNE');
+      const kernel = rne ? fb.KernelId.Quantize_QS8_RNE : fb.KernelId.Quantize_QS8;
+      ctx.push({ kernel, inputs: [ctx.idOf(x, n)], macs: numElements(t(x).shape) });
       return true;
     case 'Dequantize':
       need(x, 'int8', 'input');
@@ -267,6 +279,24 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const qa = tensorQuant(g, x, n),
         qb = tensorQuant(g, b, n),
         qo = tensorQuant(g, out, n);
+      const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
+      const full = t(out).shape;
+      const shape = full.length ? full : [1];
+      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
+      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
+      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+      const params: ParamsSpec = { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax };
+      if (ortAdd(g, n) && !ctx.disabled.has('Add_QS8_FP32')) {
+        // onnxruntime's QLinearAdd: qc [4] = f32 s_a, s_b, s_out, i32 the zero point it rounds with
+        const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
+        const qc4 = new Int32Array(4);
+        new Float32Array(qc4.buffer, 0, 3).set([k.sA, k.sB, k.sOut]);
+        qc4[3] = k.zr;
+        const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [4], new Uint8Array(qc4.buffer));
+        const inputs = [ctx.idOf(x, n), ctx.idOf(b, n), qc];
+        ctx.push({ kernel: fb.KernelId.Add_QS8_FP32, inputs, params, macs: numElements(full) });
+        return true;
+      }
       let m: { multA: number; multB: number; shift: number };
       try {
         m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale);
@@ -275,17 +305,11 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       }
       // a − b is Add_QS8 with b's multiplier negated (XNNPACK's qs8 subtract, which TFLite's SUB runs)
       if (n.op === 'Sub') m = { ...m, multB: -m.multB };
-      const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-      const full = t(out).shape;
-      const shape = full.length ? full : [1];
-      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
-      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
-      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [3], i32Bytes([m.multA, m.multB, m.shift]));
       ctx.push({
         kernel: fb.KernelId.Add_QS8,
         inputs: [ctx.idOf(x, n), ctx.idOf(b, n), qc],
-        params: { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax },
+        params,
         macs: numElements(full),
       });
       return true;

@@ -85,6 +85,8 @@ export enum KernelId {
   AvgPool_QS8_RAW = 82,
   Mul_QS8_FP32 = 83,
   GlobalAvgPool_QS8_FP32 = 84,
+  Quantize_QS8_RNE = 85,
+  Add_QS8_FP32 = 86,
   BatchNormMerge_F32 = 90,
   BatchNormEval_F32 = 91
 }

@@ -1,10 +1,13 @@
 // assembly/kernels/elementwise/qs8-elementwise.ts: Add_QS8's i32 rows (16-bit multiplier halves, dot_i16x8, shift
-// 17..46, 8 and 16 outputs per step; BigInt proof; the shift-17 graphs saturate i16 before zp) and its i64 fallback, Quantize_QS8's SIMD blocks at the rounding and saturation edges; graphs byte for
-// byte against the TS integer reference.
+// 17..46, 8 and 16 outputs per step; BigInt proof; the shift-17 graphs saturate i16 before zp) and its i64 fallback,
+// Quantize_QS8's and Quantize_QS8_RNE's SIMD blocks at the rounding and saturation edges, Add_QS8_FP32 over every pair
+// of codes; graphs byte for byte against the TS integer reference, which the RNE / QLinearAdd tests check by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ZPS, pick, numel, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
+import { evaluate } from '../../compiler/ir/reference.ts';
+import { roundHalfEven } from '../../compiler/ir/requant.ts';
 
 const { randInt, randI8, QGraph } = qs8Tools(20261131);
 
@@ -216,6 +219,105 @@ test('Quantize_QS8 SIMD blocks: the clamp and the half-away rounding — values 
     const xs = Float32Array.from([...ts, ...ts.slice().reverse()], (t) => t * scale);
     await check(`quantize edges scale ${scale} zp ${zp}`, g, { x: xs });
   }
+});
+
+test('Quantize_QS8_RNE (onnxruntime): ties to even, the clamp before the magic add (around −1.5·2^23, where it would wrap), ±2^22, ±∞, NaN → zp, zero points at the extremes, lengths off the 16 block', async () => {
+  const f = Math.fround;
+  const ties = Array.from({ length: 281 }, (_, j) => j - 140.5);
+  const edges = [
+    f(0.5 - 2 ** -25),
+    f(0.5 + 2 ** -24),
+    f(2.5 + 2 ** -22),
+    126.5,
+    127.5,
+    128.5,
+    255.5,
+    256,
+    256.5,
+    2 ** 22,
+    2 ** 22 + 1,
+    2 ** 23,
+    12582911,
+    12582912,
+    12582913,
+    12582914.5 - 0.5,
+    2 ** 24,
+    2 ** 30,
+    2 ** 31,
+    3.4e38,
+    Infinity,
+  ];
+  const ts = [...ties, ...edges, ...edges.map((v) => -v), NaN, 0, -0];
+  for (const [scale, zp, n] of [
+    [1, 0, ts.length],
+    [0.25, 127, ts.length - 1],
+    [0.5, -128, ts.length - 15],
+    [2, -1, ts.length - 3],
+    [0.125, 64, 17],
+  ] as const) {
+    const qg = new QGraph();
+    qg.g.int8Arithmetic = 'onnxruntime';
+    const g = qg.node('Quantize', [qg.input('x', [n], undefined, 'float32')], {}, q(scale, zp));
+    const x = Float32Array.from(ts.slice(0, n), (t) => t * scale);
+    // the TS reference against the rule itself: NaN → zp, else clamp(round_half_even(x / scale) + zp)
+    const want = evaluate(g, { x }).y!;
+    for (let i = 0; i < n; i++) {
+      const t = f(x[i]! / scale);
+      const r = Number.isNaN(t) ? zp : Math.min(127, Math.max(-128, roundHalfEven(t) + zp));
+      assert.is(want[i], r, `reference at ${t}`);
+    }
+    if (scale === 1)
+      for (const [t, r] of [
+        [0.5, 0],
+        [1.5, 2],
+        [2.5, 2],
+        [-0.5, 0],
+        [-1.5, -2],
+        [-2.5, -2],
+        [126.5, 126],
+        [-127.5, -128],
+      ])
+        assert.is(want[ts.indexOf(t!)], r, `round(${t})`);
+    await check(`quantize rne scale ${scale} zp ${zp} n ${n}`, g, { x });
+  }
+});
+
+test('Add_QS8_FP32 (onnxruntime QLinearAdd): every pair of codes, ties of f32(v + zp + 128), zero points at the extremes, ReLU, b broadcast, lengths off the 16 block, scale ratios past the bound of the unclamped loop', async () => {
+  const a = Int8Array.from({ length: 65536 }, (_, i) => (i & 255) - 128),
+    b = Int8Array.from({ length: 65536 }, (_, i) => (i >> 8) - 128);
+  const cases: [number[], number[], number[], Attrs, number][] = [
+    [[0.1, 1], [0.1, 1], [0.2, 1], {}, 65536],
+    [[0.05, -128], [0.05, 127], [0.1, 0], {}, 65536 - 3],
+    [[0.02, 5], [0.03, -7], [0.04, 3], { activation: 'relu' }, 65536 - 15],
+    [[0.031, 127], [0.007, -128], [0.019, -128], {}, 17],
+    // 255·(s_a + s_b) / s_out past 2^22: the loop that clamps v before the rounding
+    [[1, 3], [0.5, -2], [2 ** -14, 7], {}, 65536 - 1],
+    [[0.5, 0], [0.25, 0], [1e-4, -100], { activation: 'relu' }, 4099],
+  ];
+  for (const [[sa, za], [sb, zb], [so, zo], act, n] of cases) {
+    const qg = new QGraph();
+    qg.g.int8Arithmetic = 'onnxruntime';
+    const g = qg.node('Add', [qg.input('a', [n], q(sa!, za!)), qg.input('b', [n], q(sb!, zb!))], act, q(so!, zo!));
+    const label = `add fp32 ${[sa, za, sb, zb, so, zo]} n ${n}`;
+    await check(label, g, { a: a.slice(0, n), b: b.slice(0, n) });
+    // b one row broadcast over 4 rows of 33
+    const qb = new QGraph();
+    qb.g.int8Arithmetic = 'onnxruntime';
+    const gb = qb.node(
+      'Add',
+      [qb.input('a', [4, 33], q(sa!, za!)), qb.input('b', [33], q(sb!, zb!))],
+      act,
+      q(so!, zo!),
+    );
+    await check(`${label} broadcast`, gb, { a: a.slice(200, 332), b: b.slice(7000, 7033) });
+  }
+  // the reference against the formula by hand: 0.1·(3 − 1) + 0.1·(−128 − 1) = −12.7; / 0.2 = −63.5 − 2^−18 (f32);
+  // + (1 + 128) = 65.5 − 2^−18 halfway between two f32s, so 65.5 (even), a tie again: 66, less 128 → −62
+  // (onnxruntime-web's byte; v + 1 = −62.5 − 2^−18 is exact: −63)
+  const qg = new QGraph();
+  qg.g.int8Arithmetic = 'onnxruntime';
+  const g = qg.node('Add', [qg.input('a', [1], q(0.1, 1)), qg.input('b', [1], q(0.1, 1))], {}, q(0.2, 1));
+  assert.equal(Array.from(evaluate(g, { a: Int8Array.of(3), b: Int8Array.of(-128) }).y!), [-62]);
 });
 
 test.run();

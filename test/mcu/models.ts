@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { readNpy } from '../../compiler/io/npy.ts';
 import { compileModel } from '../../compiler/cli/compile.ts';
 import { parseTflite } from '../../compiler/frontend/tflite/index.ts';
+import { parseOnnx } from '../../compiler/frontend/onnx/index.ts';
+import { compileQuantized } from '../../compiler/quantize/index.ts';
+import { encodeModel } from '../compiler/frontend/onnx/build-model.ts';
 import { load, type Build, type TensorArray, type TensorInfo } from '../../runtime/node.ts';
 
 const ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
@@ -44,8 +47,37 @@ async function kwsTflite(samples: number): Promise<MatrixModel> {
   return { name: 'kws tflite int8', bundle, input: bytesOf(x), samples };
 }
 
-/** `tflite`: also the KWS .tflite model (kwsTflite). */
-export async function matrixModels(samples = 3, tflite = false): Promise<MatrixModel[]> {
+/** A QDQ ONNX x → Q → DQ → Add(itself) → Q → DQ on onnxruntime's int8 arithmetic (Quantize_QS8_RNE, Add_QS8_FP32),
+ *  on inputs that are rounding ties of the first QuantizeLinear (scale 1/8) and values around them. */
+async function onnxQdqAdd(samples: number): Promise<MatrixModel> {
+  const n = 301;
+  const bytes = encodeModel({
+    inputs: [{ name: 'x', dims: [1, n] }],
+    outputs: ['y'],
+    initializers: [
+      { name: 'sx', dims: [], data: [0.125] },
+      { name: 'zx', dims: [], data: [1], dtype: 'int8' },
+      { name: 'sy', dims: [], data: [0.1] },
+      { name: 'zy', dims: [], data: [3], dtype: 'int8' },
+    ],
+    nodes: [
+      { op: 'QuantizeLinear', inputs: ['x', 'sx', 'zx'], outputs: ['xq'] },
+      { op: 'DequantizeLinear', inputs: ['xq', 'sx', 'zx'], outputs: ['xf'] },
+      { op: 'Add', inputs: ['xf', 'xf'], outputs: ['af'] },
+      { op: 'QuantizeLinear', inputs: ['af', 'sy', 'zy'], outputs: ['aq'] },
+      { op: 'DequantizeLinear', inputs: ['aq', 'sy', 'zy'], outputs: ['y'] },
+    ],
+  });
+  const bundle = (await compileQuantized(parseOnnx(bytes, 'qdq-add.onnx'), {})).bundle;
+  const x = Float32Array.from(
+    { length: samples * n },
+    (_, i) => ((i % n) - 150.5 + (i / n >= 1 ? 0.25 * (i % 3) : 0)) / 8,
+  );
+  return { name: 'onnx qdq int8', bundle, input: bytesOf(x), samples };
+}
+
+/** `tflite`: also the KWS .tflite model (kwsTflite); `onnx`: also a QDQ ONNX Add on onnxruntime's arithmetic. */
+export async function matrixModels(samples = 3, tflite = false, onnx = false): Promise<MatrixModel[]> {
   const model = async (name: string, path: string, int8: boolean, first: number) => ({
     name,
     bundle: await compileFile(path, int8),
@@ -57,6 +89,7 @@ export async function matrixModels(samples = 3, tflite = false): Promise<MatrixM
     await model('mnist int8', 'examples/mnist/model.json', true, 10),
     await model('gated float', 'examples/branches/gated.json', false, 20),
     ...(tflite ? [await kwsTflite(samples)] : []),
+    ...(onnx ? [await onnxQdqAdd(samples)] : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 // The bit-exactness matrix under the real wasm3 interpreter, 0.9.0 and 0.5.0 built from ../shared/vendor
-// (test/mcu/wasm3.ts): MNIST float, MNIST int8, gated MNIST and the KWS int8 .tflite (the *_QS8_FP32 kernels), each
+// (test/mcu/wasm3.ts): MNIST float, MNIST int8, gated MNIST, the KWS int8 .tflite (the *_QS8_FP32 kernels) and a QDQ
+// ONNX Add on onnxruntime's arithmetic (Quantize_QS8_RNE, Add_QS8_FP32), each
 // through the WASI build (`wasm3 edgec-wasi.wasm model.edgec in.bin out.bin`) and through its `--embed` one-file wasm;
 // every output file must equal Node's scalar runtime byte for byte (and, for int8, Node's SIMD build too).
 import { test } from 'uvu';
@@ -21,7 +22,7 @@ else {
   const want = new Map<string, Uint8Array>();
   test.before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgec-wasm3-'));
-    models = await matrixModels(3, true);
+    models = await matrixModels(3, true, true);
     for (const m of models) want.set(m.name, await nodeOutput(m));
   });
   test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,8 +33,8 @@ else {
   };
 
   test('int8 reference: Node scalar and Node SIMD agree byte for byte', async () => {
-    const m = models.find((x) => x.name === 'mnist int8')!;
-    assert.equal(Array.from(await nodeOutput(m, 'simd')), Array.from(want.get(m.name)!));
+    for (const m of models.filter((x) => x.name === 'mnist int8' || x.name === 'onnx qdq int8'))
+      assert.equal(Array.from(await nodeOutput(m, 'simd')), Array.from(want.get(m.name)!), m.name);
   });
 
   for (const version of WASM3_VERSIONS) {

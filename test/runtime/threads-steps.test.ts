@@ -1,5 +1,5 @@
-// Threaded inference of the non-conv steps (assembly/threads-steps.ts): Quantize_QS8 and the residual Add_QS8 /
-// Binary_F32 split by element ranges, Dense_QS8 by 8-column blocks, Transpose (int8 and float) by rows of its first
+// Threaded inference of the non-conv steps (assembly/threads-steps.ts): Quantize_QS8 / Quantize_QS8_RNE and the residual
+// Add_QS8 / Add_QS8_FP32 / Binary_F32 split by element ranges, Dense_QS8 by 8-column blocks, Transpose (int8 and float) by rows of its first
 // output dim, over 2 and 3 threads, give one thread's output bytes, sample after sample. A synthetic model on odd sizes
 // so the slices are uneven: 21 960 input elements (16·1372 + 8: a partial last 16-element block), an Add of 129 015
 // elements (float: 8 chunks of 16 128 and one of 16 119 on 2 threads), a Dense of 21 columns (two 8-column blocks and 5
@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseModelJson } from '../../compiler/frontend/model-json/parse.ts';
 import { compileGraph } from '../../compiler/compile.ts';
-import { compileQuantized } from '../../compiler/quantize/index.ts';
+import { compileQuantized, quantize } from '../../compiler/quantize/index.ts';
 import type { Graph } from '../../compiler/ir/graph.ts';
 import { readSteps } from '../../runtime/branches.ts';
 import { load, type Model } from '../../runtime/node.ts';
@@ -118,6 +118,18 @@ test('int8: Quantize, Transpose, Add and Dense split over 2 and 3 threads give 1
   assert.ok(has(fb.KernelId.Add_QS8, MIN_SPLIT_ELEMS), 'an Add_QS8 step large enough to split');
   assert.ok(has(fb.KernelId.Dense_QS8, MIN_SPLIT_DENSE_MACS), 'a Dense_QS8 step large enough to split');
   assert.ok(steps.kernel.includes(fb.KernelId.Transpose), 'a Transpose step');
+  await sameBytes(bundle);
+});
+
+test("int8 on onnxruntime's arithmetic: Quantize_QS8_RNE and Add_QS8_FP32 split over 2 and 3 threads give 1 thread bytes", async () => {
+  const { graph } = await quantize(synthetic(), { samples: { input: 'x', data: samples } });
+  // what a pre-quantised ONNX graph gets (compiler/quantize/index.ts)
+  graph.int8Arithmetic = 'onnxruntime';
+  const bundle = compileGraph(graph, { skipPasses: true }).bundle;
+  const steps = readSteps(bundle);
+  const has = (id: number, min: number) => steps.kernel.some((k, i) => k === id && steps.macs[i]! >= min);
+  assert.ok(has(fb.KernelId.Quantize_QS8_RNE, MIN_SPLIT_ELEMS), 'a Quantize_QS8_RNE step large enough to split');
+  assert.ok(has(fb.KernelId.Add_QS8_FP32, MIN_SPLIT_ELEMS), 'an Add_QS8_FP32 step large enough to split');
   await sameBytes(bundle);
 });
 

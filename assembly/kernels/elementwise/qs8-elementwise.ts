@@ -2,11 +2,16 @@
 // out = clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift), q_min, q_max) in i64;
 // Mul_QS8_FP32 (XNNPACK's qs8 multiply, TFLite's int8 MUL; same strides, qc [1]: f32 scale s_a·s_b / s_out):
 // out = clamp(round_half_even(f32((a − zp_a)·(b − zp_b))·scale) + zp, q_min, q_max) (the product is exact in f32);
-// Quantize_QS8 (f32 → i8), Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
+// Add_QS8_FP32 (onnxruntime's QLinearAdd; same strides, qc [4]: f32 s_a, s_b, s_out, i32 zr):
+// v = clamp(f32(f32(s_a·(a − zp_a)) + f32(s_b·(b − zp_b))) / s_out, q_min − zp, q_max − zp),
+// out = round_half_even(f32(v + zr)) − (zr − zp), zr the zero point onnxruntime rounds with (the uint8 one, zp + 128);
+// Quantize_QS8 (f32 → i8, half away from zero), Quantize_QS8_RNE (half to even, ONNX QuantizeLinear),
+// Dequantize_QS8 (i8 → f32), Requantize_QS8 (qc [2]: mult, shift). Exact, both builds.
 import { StepParams } from '../../bundle/model';
 import {
   requantQs8,
   quantizeQs8,
+  quantizeQs8Rne,
   dequantizeQs8,
   requantFp32,
   requantFp32v,
@@ -120,6 +125,140 @@ function mulQs8Row(a: usize, b: usize, o: usize, n: i32, scale: f32, zpA: i32, z
     store<i64>(o + <usize>i, i64x2.extract_lane(i8x16.narrow_i16x8_s(h, h), 0));
   }
   return o + <usize>n;
+}
+
+export function addQs8Fp32(a: usize, b: usize, qc: usize, y: usize, p: StepParams, zpA: i32, zpB: i32, zpOut: i32): void {
+  // the loop nest of addQs8 (shape padded on the left to rank 6, contiguous operands as one row)
+  const r = p.shape.length, off = 6 - r;
+  let d0 = dim(p.shape, 0, off, 1), d1 = dim(p.shape, 1, off, 1), d2 = dim(p.shape, 2, off, 1);
+  let d3 = dim(p.shape, 3, off, 1), d4 = dim(p.shape, 4, off, 1), d5 = dim(p.shape, 5, off, 1);
+  const a0 = dim(p.aStrides, 0, off, 0), a1 = dim(p.aStrides, 1, off, 0), a2 = dim(p.aStrides, 2, off, 0);
+  const a3 = dim(p.aStrides, 3, off, 0), a4 = dim(p.aStrides, 4, off, 0);
+  let a5 = dim(p.aStrides, 5, off, 0);
+  const b0 = dim(p.bStrides, 0, off, 0), b1 = dim(p.bStrides, 1, off, 0), b2 = dim(p.bStrides, 2, off, 0);
+  const b3 = dim(p.bStrides, 3, off, 0), b4 = dim(p.bStrides, 4, off, 0);
+  let b5 = dim(p.bStrides, 5, off, 0);
+  if (rowMajor(d0, d1, d2, d3, d4, d5, a0, a1, a2, a3, a4, a5) && rowMajor(d0, d1, d2, d3, d4, d5, b0, b1, b2, b3, b4, b5)) {
+    d5 = d0 * d1 * d2 * d3 * d4 * d5; d0 = 1; d1 = 1; d2 = 1; d3 = 1; d4 = 1; a5 = 1; b5 = 1;
+  }
+  const sa = load<f32>(qc), sb = load<f32>(qc, 4), so = load<f32>(qc, 8), zr = load<i32>(qc, 12);
+  const lo = <f32>(p.qMin - zpOut), hi = <f32>(p.qMax - zpOut);
+  let o: usize = y;
+  if (ASC_FEATURE_SIMD) {
+    // one contiguous row (the residual adds): its 16-output blocks here, the rest below
+    if (d0 * d1 * d2 * d3 * d4 == 1 && a5 == 1 && b5 == 1 && d5 >= 16) {
+      const n16 = d5 & ~15;
+      o = addFp32Row(a, b, o, n16, sa, sb, so, zr, zpA, zpB, zpOut, p.qMin, p.qMax);
+      a += <usize>n16; b += <usize>n16; d5 -= n16;
+    }
+  }
+  for (let i0 = 0; i0 < d0; i0++)
+  for (let i1 = 0; i1 < d1; i1++)
+  for (let i2 = 0; i2 < d2; i2++)
+  for (let i3 = 0; i3 < d3; i3++)
+  for (let i4 = 0; i4 < d4; i4++) {
+    let ao = i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3 + i4 * a4;
+    let bo = i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3 + i4 * b4;
+    const s5a = a5, s5b = b5;
+    let i5 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (s5a == 1 && s5b == 1 && d5 >= 16) {
+        i5 = d5 & ~15;
+        o = addFp32Row(a + <usize>ao, b + <usize>bo, o, i5, sa, sb, so, zr, zpA, zpB, zpOut, p.qMin, p.qMax);
+        ao += i5; bo += i5;
+      }
+    }
+    for (; i5 < d5; i5++) {
+      const va = <i32>load<i8>(a + <usize>ao) - zpA, vb = <i32>load<i8>(b + <usize>bo) - zpB;
+      store<i8>(o, <i8>addFp32At(va, vb, sa, sb, so, lo, hi, zr, zpOut));
+      o++; ao += s5a; bo += s5b;
+    }
+  }
+}
+
+/**
+ * One Add_QS8_FP32 output from a − zp_a, b − zp_b: onnxruntime's float32 operations in its order (each exactly rounded:
+ * wasm has no contraction), then its f32(v + zr) before the rounding, which can tie where v alone would not.
+ */
+// @ts-ignore: decorator
+@inline function addFp32At(va: i32, vb: i32, sa: f32, sb: f32, so: f32, lo: f32, hi: f32, zr: i32, zp: i32): i32 {
+  const v = min<f32>(max<f32>((sa * <f32>va + sb * <f32>vb) / so, lo), hi);
+  return <i32>nearest<f32>(v + <f32>zr) - (zr - zp);
+}
+
+/**
+ * n (multiple of 16) contiguous Add_QS8_FP32 outputs, 16 per step; the loops take their constants as arguments
+ * (TurboFan keeps them in registers; built in the loop's function they were spilled and reloaded every step) and are
+ * called from addQs8Fp32's two places (binaryen inlines a function with one caller). Per 4 lanes addFp32At's
+ * operations, the rounding as the magic add: for |f32(v + zr)| ≤ 2^22, + 1.5·2^23 rounds it half to even exactly and
+ * its bits less sub = bits(1.5·2^23) + zr − zp are the output. When |v| ≤ 255·(s_a + s_b) / s_out (·1.001, a bound
+ * on f32 rounding) keeps |v| + 255 ≤ 2^22 (every real scale), the clamp moves after the rounding (monotone, with
+ * integer bounds: the same bytes) into the saturating narrowings and an i8 max / min with q_min, q_max; otherwise v is
+ * clamped to [q_min − zp, q_max − zp] first (pmax / pmin: the load check makes the scales positive and finite, so v is
+ * never NaN).
+ */
+// @ts-ignore: decorator
+@inline function addFp32Row(a: usize, b: usize, o: usize, n: i32, sa: f32, sb: f32, so: f32, zr: i32, zpA: i32, zpB: i32,
+                            zp: i32, qMin: i32, qMax: i32): usize {
+  const za = i16x8.splat(<i16>zpA), zb = i16x8.splat(<i16>zpB), sav = f32x4.splat(sa), sbv = f32x4.splat(sb);
+  const sov = f32x4.splat(so), zrv = f32x4.splat(<f32>zr), sub = i32x4.splat(FP32_MAGIC_BITS + zr - zp);
+  // 1.5·2^23 from memory: as a v128 constant V8 rebuilt it from an immediate in every step (3 instructions)
+  const magic = v128.load32_splat(memory.data<u32>([FP32_MAGIC_BITS]));
+  if ((255.0 * (<f64>sa + <f64>sb) / <f64>so) * 1.001 + 256 <= 4194304)
+    return addFp32Loop(a, b, o, n, za, zb, sav, sbv, sov, zrv, sub, magic, i8x16.splat(<i8>qMin), i8x16.splat(<i8>qMax));
+  return addFp32LoopClamped(a, b, o, n, za, zb, sav, sbv, sov, zrv, sub, magic, f32x4.splat(<f32>(qMin - zp)),
+                            f32x4.splat(<f32>(qMax - zp)));
+}
+
+function addFp32Loop(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128, zr: v128,
+                     sub: v128, magic: v128, lo8: v128, hi8: v128): usize {
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    const a0 = i16x8.sub(i16x8.extend_low_i8x16_s(va), za), a1 = i16x8.sub(i16x8.extend_high_i8x16_s(va), za);
+    const b0 = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zb), b1 = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zb);
+    const q0 = addFp32x4(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, zr, sub, magic);
+    const q1 = addFp32x4(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, zr, sub, magic);
+    const q2 = addFp32x4(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, zr, sub, magic);
+    const q3 = addFp32x4(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, zr, sub, magic);
+    const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+    v128.store(o + <usize>i, i8x16.min_s(i8x16.max_s(q, lo8), hi8));
+  }
+  return o + <usize>n;
+}
+
+function addFp32LoopClamped(a: usize, b: usize, o: usize, n: i32, za: v128, zb: v128, sa: v128, sb: v128, so: v128,
+                            zr: v128, sub: v128, magic: v128, lo: v128, hi: v128): usize {
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    const a0 = i16x8.sub(i16x8.extend_low_i8x16_s(va), za), a1 = i16x8.sub(i16x8.extend_high_i8x16_s(va), za);
+    const b0 = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zb), b1 = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zb);
+    const q0 = addFp32x4c(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0), sa, sb, so, zr, sub, magic, lo, hi);
+    const q1 = addFp32x4c(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0), sa, sb, so, zr, sub, magic, lo, hi);
+    const q2 = addFp32x4c(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1), sa, sb, so, zr, sub, magic, lo, hi);
+    const q3 = addFp32x4c(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1), sa, sb, so, zr, sub, magic, lo, hi);
+    v128.store(o + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+  }
+  return o + <usize>n;
+}
+
+/** v = f32(f32(s_a·a') + f32(s_b·b')) / s_out on 4 lanes. */
+// @ts-ignore: decorator
+@inline function addFp32v(va: v128, vb: v128, sa: v128, sb: v128, so: v128): v128 {
+  return f32x4.div(f32x4.add(f32x4.mul(sa, f32x4.convert_i32x4_s(va)), f32x4.mul(sb, f32x4.convert_i32x4_s(vb))), so);
+}
+
+/** round_half_even(f32(v + zr)) − (zr − zp) on 4 lanes (|v + zr| ≤ 2^22), by the magic add. */
+// @ts-ignore: decorator
+@inline function addFp32x4(va: v128, vb: v128, sa: v128, sb: v128, so: v128, zr: v128, sub: v128, magic: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.add(addFp32v(va, vb, sa, sb, so), zr), magic), sub);
+}
+
+/** addFp32x4 with v clamped to [lo, hi] = [q_min − zp, q_max − zp] first. */
+// @ts-ignore: decorator
+@inline function addFp32x4c(va: v128, vb: v128, sa: v128, sb: v128, so: v128, zr: v128, sub: v128, magic: v128, lo: v128,
+                            hi: v128): v128 {
+  const v = f32x4.pmin(f32x4.pmax(addFp32v(va, vb, sa, sb, so), lo), hi);
+  return i32x4.sub(f32x4.add(f32x4.add(v, zr), magic), sub);
 }
 
 /** Strides s0..s5 (elements) are the row-major strides of dims d0..d5 (size-1 dims skipped). */
@@ -287,6 +426,38 @@ export function quantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32):
   t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
   const c = v128.or(v128.and(t, sign), half);
   return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(t, c)), magic), zb);
+}
+
+/**
+ * Quantize_QS8_RNE: quantizeQs8Rne, 16 values per step: t = x / scale (the same f32 division), NaN lanes → +0 (then
+ * zp), t clamped to [−256, 256] (rounding is monotone and ±256 ± zp still saturates to the same end), which keeps
+ * |t| ≤ 2^22, so t + 1.5·2^23 rounds t half to even by itself and its bits less bits(1.5·2^23) − zp are round(t) + zp
+ * ∈ [−384, 384]: the narrowings to i16 (exact) and i8 (saturating) are the scalar clamp. 7 operations per 4 lanes.
+ */
+export function quantizeQs8RneRun(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 1.5·2^23, −256, 256 from memory, as quantizeQs8Run's constants
+    const kp = memory.data<u32>([0x4b400000, 0xc3800000, 0x43800000]);
+    const magic = v128.load32_splat(kp), lo = v128.load32_splat(kp, 4), hi = v128.load32_splat(kp, 8);
+    const sv = f32x4.splat(scale), zb = i32x4.splat(FP32_MAGIC_BITS - zp);
+    for (; i + 16 <= n; i += 16) {
+      const xp = x + (<usize>i << 2);
+      const q0 = quantRne4(v128.load(xp), sv, lo, hi, zb, magic);
+      const q1 = quantRne4(v128.load(xp, 16), sv, lo, hi, zb, magic);
+      const q2 = quantRne4(v128.load(xp, 32), sv, lo, hi, zb, magic);
+      const q3 = quantRne4(v128.load(xp, 48), sv, lo, hi, zb, magic);
+      v128.store(y + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+    }
+  }
+  for (; i < n; i++) store<i8>(y + <usize>i, <i8>quantizeQs8Rne(load<f32>(x + (<usize>i << 2)), scale, zp));
+}
+
+// @ts-ignore: decorator
+@inline function quantRne4(xv: v128, sv: v128, lo: v128, hi: v128, zb: v128, magic: v128): v128 {
+  let t = f32x4.div(xv, sv);
+  t = f32x4.pmin(f32x4.pmax(v128.and(t, f32x4.eq(t, t)), lo), hi);
+  return i32x4.sub(f32x4.add(t, magic), zb);
 }
 
 export function dequantizeQs8Run(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {

@@ -1,7 +1,8 @@
 // The one int8 requantisation of docs/quantization.md, shared by every qs8 kernel and its twin:
 // out = clamp(zp + ((acc·mult + 2^(shift−1)) >> shift), lo, hi) in i64 (arithmetic shift = floor),
-// plus quantise (f32 → i8, round half away from zero) and dequantise (i8 → f32). Integer-exact. And XNNPACK's fp32
-// requantisation for the *_QS8_FP32 variants (requantFp32): float32 operations, each exactly rounded, in a fixed order.
+// plus quantise (f32 → i8, round half away from zero; ONNX's half to even for onnxruntime's arithmetic) and dequantise
+// (i8 → f32). Integer-exact. And XNNPACK's fp32 requantisation for the *_QS8_FP32 variants (requantFp32): float32
+// operations, each exactly rounded, in a fixed order.
 
 // @ts-ignore: decorator
 @inline export function requantQs8(acc: i64, mult: i32, shift: i32, zp: i32, lo: i32, hi: i32): i32 {
@@ -21,6 +22,21 @@
   if (d >= 0.5) r += 1;
   else if (d <= -0.5) r -= 1;
   let v: f32 = r + <f32>zp;
+  if (v < -128) v = -128;
+  if (v > 127) v = 127;
+  return <i32>v;
+}
+
+/**
+ * ONNX QuantizeLinear as onnxruntime runs it (MLAS quantize.cpp: nearbyintf(x / scale) + zp, saturated): round(x / scale)
+ * half to even, + zp, saturated to [−128, 127]; NaN → zp (ONNX leaves NaN undefined; docs/quantization.md). All f32:
+ * ±inf saturate, and an integer-valued r plus zp is exact wherever it is not far beyond the clamp.
+ */
+// @ts-ignore: decorator
+@inline export function quantizeQs8Rne(x: f32, scale: f32, zp: i32): i32 {
+  const t: f32 = x / scale;
+  if (t != t) return zp;
+  let v: f32 = nearest<f32>(t) + <f32>zp;
   if (v < -128) v = -128;
   if (v > 127) v = 127;
   return <i32>v;

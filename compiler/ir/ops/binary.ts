@@ -1,10 +1,11 @@
 // Elementwise binary ops with numpy broadcasting: Add, Sub, Mul (fused activation allowed), Div, Max, Min,
 // PRelu (slope broadcast to x). Float64 reference; Add also has the int8 integer reference
 // clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)), exact (BigInt); Sub is that with −mB and
-// Mul is clamp(zp + round_half_even(f32(f32((a − zp_a)·(b − zp_b))·scale))) (TFLite's int8 SUB / MUL, .tflite only).
+// Mul is clamp(zp + round_half_even(f32(f32((a − zp_a)·(b − zp_b))·scale))) (TFLite's int8 SUB / MUL, .tflite only);
+// Add on onnxruntime's arithmetic is its QLinearAdd in float32 (ir/requant.ts addFp32).
 import { numElements, type Graph, type Node } from '../graph.ts';
-import { addQs8Multipliers, mulQs8Scale, nodeClamp, tensorQuant } from '../quant.ts';
-import { roundHalfEven } from '../requant.ts';
+import { addFp32Constants, addQs8Multipliers, mulQs8Scale, nodeClamp, ortAdd, tensorQuant } from '../quant.ts';
+import { addFp32, roundHalfEven } from '../requant.ts';
 import {
   applyActivation,
   attrStr,
@@ -111,6 +112,27 @@ function evaluateBinaryInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs:
     return [
       Float64Array.from(mulQs8Ref(a.data, a.shape, b.data, b.shape, shape, qa.zp, qb.zp, qo.zp, scale, qMin, qMax)),
     ];
+  }
+  if (ortAdd(g, n)) {
+    const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
+    const sa = broadcastStrides(a.shape, shape),
+      sb = broadcastStrides(b.shape, shape);
+    const out = new Float64Array(numElements(shape));
+    const idx = new Array<number>(shape.length).fill(0);
+    for (let i = 0; i < out.length; i++) {
+      let ia = 0,
+        ib = 0;
+      for (let d = 0; d < shape.length; d++) {
+        ia += idx[d]! * sa[d]!;
+        ib += idx[d]! * sb[d]!;
+      }
+      out[i] = addFp32(a.data[ia]!, b.data[ib]!, qa.zp, qb.zp, qo.zp, k, qMin, qMax);
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++idx[d]! < shape[d]!) break;
+        idx[d] = 0;
+      }
+    }
+    return [out];
   }
   const m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
   if (n.op === 'Sub') m.multB = -m.multB;

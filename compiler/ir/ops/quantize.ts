@@ -3,12 +3,20 @@
 // (which reads the graph) evaluates them: the exact formulas of ir/requant.ts.
 import { ModelError, type DType, type Graph, type Node } from '../graph.ts';
 import { tensorQuant } from '../quant.ts';
-import { dequantizeF32, quantizeF32, quantizeMultiplier, requantize, type FixedPoint } from '../requant.ts';
+import {
+  dequantizeF32,
+  quantizeF32,
+  quantizeF32Rne,
+  quantizeMultiplier,
+  requantize,
+  type FixedPoint,
+} from '../requant.ts';
 import { fail, need, noAttrs } from './helpers.ts';
 import type { OpDef, TypeInfo, Value } from './op-def.ts';
 
-export function quantizeRef(x: ArrayLike<number>, scale: number, zp: number): Int8Array {
-  return Int8Array.from(x, (v) => quantizeF32(v, scale, zp));
+/** Quantize: edgec's rounding (half away from zero), or `rne` onnxruntime's (ONNX QuantizeLinear: half to even). */
+export function quantizeRef(x: ArrayLike<number>, scale: number, zp: number, rne = false): Int8Array {
+  return Int8Array.from(x, (v) => (rne ? quantizeF32Rne : quantizeF32)(v, scale, zp));
 }
 export function dequantizeRef(q: ArrayLike<number>, scale: number, zp: number): Float32Array {
   return Float32Array.from(q, (v) => dequantizeF32(v, scale, zp));
@@ -42,7 +50,7 @@ function quantOp(from: DType | undefined, to: DType, evaluateInt8: Int8Evaluate)
 
 export const quantize = quantOp('float32', 'int8', (g, n, ins) => {
   const q = tensorQuant(g, n.outputs[0]!, n);
-  return [Float64Array.from(quantizeRef(ins[0]!.data, q.scale, q.zp))];
+  return [Float64Array.from(quantizeRef(ins[0]!.data, q.scale, q.zp, g.int8Arithmetic === 'onnxruntime'))];
 });
 export const dequantize = quantOp('int8', 'float32', (g, n, ins) => {
   const q = tensorQuant(g, n.inputs[0]!, n);

@@ -1,15 +1,19 @@
 // Pre-quantised ONNX models run onnxruntime's int8 arithmetic (Graph.int8Arithmetic 'onnxruntime': Conv / Dense /
-// depthwise requantised in float32, docs/quantization.md), so edgec's output is onnxruntime's, byte for byte, on the
-// fixtures' real inputs and on inputs spread over their range; `arithmetic: 'edgec'` keeps the fixed point.
+// depthwise requantised in float32, Quantize rounding half to even, Add as its QLinearAdd; docs/quantization.md), so
+// edgec's output is onnxruntime's (onnxruntime-web, the tests' oracle), byte for byte, on the fixtures' real inputs, on
+// inputs spread over their range and on inputs whose quantisation is an exact tie; QDQ Adds of int8 and uint8 models
+// over every pair of input codes; `arithmetic: 'edgec'` keeps the fixed point (and differs there).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { loadOnnx } from '../../../compiler/frontend/onnx/index.ts';
+import { loadOnnx, parseOnnx } from '../../../compiler/frontend/onnx/index.ts';
 import { compileQuantized } from '../../../compiler/quantize/index.ts';
 import { summarizeBundle } from '../../../compiler/cli/inspect.ts';
 import { loadNpy } from '../../../compiler/io/npy.ts';
 import { load } from '../../../runtime/node.ts';
 import { ort, ortSession } from '../../ort-oracle.ts';
+import { encodeModel, type ModelSpec } from '../frontend/onnx/build-model.ts';
+import type { Graph } from '../../../compiler/ir/graph.ts';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
 const CASES = [
@@ -18,13 +22,32 @@ const CASES = [
   { model: 'quantize/mlp_qdq_s8s8.onnx', input: 'onnx/mlp.input.npy' },
 ];
 
-/** The fixture's input, then 7 more: each value scaled and shifted by a fixed LCG's draws (same range, new roundings). */
-function inputs(x: Float32Array): Float32Array[] {
+/** The fixture's input, then 7 more: each value scaled and shifted by a fixed LCG's draws (same range, new roundings),
+ *  then 2 whose every value is an exact tie of the input's QuantizeLinear: f32(x / s) = j + 0.5, j in [−140, 140). */
+function inputs(x: Float32Array, s: number): Float32Array[] {
   let r = 12345;
   const u = () => ((r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   const out = [x];
   for (let k = 1; k < 8; k++) out.push(Float32Array.from(x, (v) => v * (1 + 0.3 * u()) + 0.2 * u()));
+  const f = Math.fround;
+  for (let k = 0; k < 2; k++) {
+    const t = new Float32Array(x.length);
+    for (let i = 0; i < t.length; i++) {
+      // the first j from a draw whose product divides back to the tie exactly (most do)
+      for (let j = Math.floor(140 * u()); ; j = j >= 139 ? -140 : j + 1) {
+        t[i] = f((j + 0.5) * s);
+        if (f(t[i]! / s) === j + 0.5) break;
+      }
+    }
+    out.push(t);
+  }
   return out;
+}
+
+/** The scale of the QuantizeLinear that reads the graph input (the importer's Clip carrying its params). */
+function inputScale(g: Graph): number {
+  const n = g.nodes.find((n) => n.inputs[0] === g.inputs[0] && g.tensors.get(n.outputs[0]!)?.quant);
+  return Math.fround(g.tensors.get(n!.outputs[0]!)!.quant!.scale[0]!);
 }
 
 async function ortRun(s: Awaited<ReturnType<typeof ortSession>>, x: Float32Array, shape: number[]) {
@@ -42,10 +65,11 @@ for (const c of CASES) {
       kernels.some((k) => /^(Conv2D|Dense|DepthwiseConv2D)_QS8_FP32$/.test(k)),
       kernels.join(' '),
     );
+    assert.ok(kernels.includes('Quantize_QS8_RNE') && !kernels.includes('Quantize_QS8'), kernels.join(' '));
     const x0 = loadNpy(join(FIX, c.input));
     const s = await ortSession(file);
     const builds = await Promise.all((['simd', 'scalar'] as const).map((build) => load(bundle, { build })));
-    for (const [i, x] of inputs(x0.data as Float32Array).entries()) {
+    for (const [i, x] of inputs(x0.data as Float32Array, inputScale(g)).entries()) {
       const want = await ortRun(s, x, x0.shape);
       for (const [b, m] of builds.entries()) {
         const got = m.run({ [g.inputs[0]!]: x })[g.outputs[0]!] as Float32Array;
@@ -55,10 +79,125 @@ for (const c of CASES) {
   });
 }
 
+/** DQ(Q(a)) + DQ(Q(b)) (or −) → Q → DQ over [1, 65536]: a and b take every pair of codes, as their quantised reals. */
+function addModel(sA: number, zA: number, sB: number, zB: number, sC: number, zC: number, uint8: boolean, op = 'Add') {
+  const dtype = uint8 ? ('uint8' as const) : ('int8' as const);
+  const N = 65536;
+  const spec: ModelSpec = {
+    inputs: [
+      { name: 'a', dims: [1, N] },
+      { name: 'b', dims: [1, N] },
+    ],
+    outputs: ['y'],
+    initializers: [
+      { name: 'sa', dims: [], data: [sA] },
+      { name: 'za', dims: [], data: [zA], dtype },
+      { name: 'sb', dims: [], data: [sB] },
+      { name: 'zb', dims: [], data: [zB], dtype },
+      { name: 'sc', dims: [], data: [sC] },
+      { name: 'zc', dims: [], data: [zC], dtype },
+    ],
+    nodes: [
+      { op: 'QuantizeLinear', inputs: ['a', 'sa', 'za'], outputs: ['aq'] },
+      { op: 'DequantizeLinear', inputs: ['aq', 'sa', 'za'], outputs: ['af'] },
+      { op: 'QuantizeLinear', inputs: ['b', 'sb', 'zb'], outputs: ['bq'] },
+      { op: 'DequantizeLinear', inputs: ['bq', 'sb', 'zb'], outputs: ['bf'] },
+      { op, inputs: ['af', 'bf'], outputs: ['cf'] },
+      { op: 'QuantizeLinear', inputs: ['cf', 'sc', 'zc'], outputs: ['cq'] },
+      { op: 'DequantizeLinear', inputs: ['cq', 'sc', 'zc'], outputs: ['y'] },
+    ],
+  };
+  const lo = uint8 ? 0 : -128;
+  const f = Math.fround;
+  const a = Float32Array.from({ length: N }, (_, i) => f(((i & 255) + lo - zA) * f(sA)));
+  const b = Float32Array.from({ length: N }, (_, i) => f(((i >> 8) + lo - zB) * f(sB)));
+  return { bytes: encodeModel(spec), a, b };
+}
+
+// scales whose ratios put QLinearAdd's f32(v + zp) on exact ties (0.1 + 0.1 → 0.2; odd zero points make ties to even
+// differ from edgec's half up), then others; as int8 and as uint8 models (onnxruntime turns int8 QDQ pairs into uint8
+// ones, so both round at v + the uint8 zero point, where f32 keeps fewer fraction bits than at v + the int8 one)
+const ADDS: [number, number, number, number, number, number][] = [
+  [0.1, 1, 0.1, 1, 0.2, 1],
+  [0.02, 5, 0.03, -7, 0.04, 3],
+  [0.05, 0, 0.05, 0, 0.1, 0],
+  [0.031, 127, 0.007, -128, 0.019, 9],
+  // 255·(s_a + s_b) / s_out past 2^22: edgec's SIMD loop that clamps before the rounding
+  [0.5, 3, 0.25, -2, 0.0001, 7],
+];
+for (const uint8 of [false, true]) {
+  test(`QDQ Add (${uint8 ? 'uint8' : 'int8'}): every pair of codes = onnxruntime's QLinearAdd, simd and scalar; edgec's own arithmetic differs`, async () => {
+    let differs = 0;
+    for (const [sA, zA, sB, zB, sC, zC] of ADDS) {
+      const z = uint8 ? 128 : 0;
+      const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8);
+      const label = `${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
+      const s = await ortSession(bytes);
+      const want = (
+        await s.run({ a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) })
+      ).y!.data as Float32Array;
+      const g = parseOnnx(bytes, label);
+      const { bundle } = await compileQuantized(g, {});
+      const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
+      assert.ok(
+        kernels.includes('Add_QS8_FP32') && kernels.includes('Quantize_QS8_RNE'),
+        `${label}: ${kernels.join(' ')}`,
+      );
+      for (const build of ['simd', 'scalar'] as const) {
+        const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
+        for (let i = 0; i < want.length; i++)
+          if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
+      }
+      const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
+      const fixed = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
+      for (let i = 0; i < want.length; i++) if (fixed[i] !== want[i]) differs++;
+    }
+    assert.ok(differs > 1000, `edgec's arithmetic differs from onnxruntime's on ${differs} sums only`);
+  });
+}
+
+// onnxruntime runs DQ → Sub → Q unfused (no QLinearSub): round_half_even(f32(f32(v_a − v_b) / s_out)) + zp; edgec keeps
+// an ONNX Sub in float too (Dequantize_QS8, Binary_F32, then Quantize_QS8_RNE), the same float32 operations
+test('QDQ Sub (int8 and uint8): every pair of codes = onnxruntime, simd and scalar; half-away Quantize differs', async () => {
+  let differs = 0;
+  for (const uint8 of [false, true])
+    for (const [sA, zA, sB, zB, sC, zC] of [ADDS[0]!, ADDS[1]!, ADDS[4]!]) {
+      const z = uint8 ? 128 : 0;
+      const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8, 'Sub');
+      const label = `sub ${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
+      const s = await ortSession(bytes);
+      const feeds = { a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) };
+      const want = (await s.run(feeds)).y!.data as Float32Array;
+      const { bundle } = await compileQuantized(parseOnnx(bytes, label), {});
+      const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
+      assert.ok(
+        kernels.includes('Binary_F32') && kernels.includes('Quantize_QS8_RNE'),
+        `${label}: ${kernels.join(' ')}`,
+      );
+      for (const build of ['simd', 'scalar'] as const) {
+        const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
+        for (let i = 0; i < want.length; i++)
+          if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
+      }
+      const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
+      const half = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
+      for (let i = 0; i < want.length; i++) if (half[i] !== want[i]) differs++;
+    }
+  assert.ok(differs > 1000, `half-away rounding differs from onnxruntime's on ${differs} differences only`);
+});
+
+test('disableKernels Quantize_QS8_RNE, Add_QS8_FP32: the lowering falls back to Quantize_QS8, Add_QS8 (bench/profile.ts --disable)', async () => {
+  const { bytes } = addModel(0.1, 1, 0.1, 1, 0.2, 1, false);
+  const opts = { disableKernels: ['Quantize_QS8_RNE', 'Add_QS8_FP32'] };
+  const { bundle } = await compileQuantized(parseOnnx(bytes, 'add.onnx'), {}, opts);
+  const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
+  assert.equal([...new Set(kernels)].sort(), ['Add_QS8', 'Dequantize_QS8', 'Quantize_QS8']);
+});
+
 test("arithmetic 'edgec': the fixed-point kernels, not the _FP32 ones", async () => {
   const g = loadOnnx(join(FIX, CASES[0]!.model));
   const fixed = summarizeBundle((await compileQuantized(g, { arithmetic: 'edgec' })).bundle).rows.map((r) => r.kernel);
-  assert.ok(fixed.includes('Conv2D_QS8'), fixed.join(' '));
+  assert.ok(fixed.includes('Conv2D_QS8') && fixed.includes('Quantize_QS8'), fixed.join(' '));
   assert.not.ok(
     fixed.some((k) => k.endsWith('_FP32')),
     fixed.join(' '),

@@ -1,6 +1,7 @@
 // Kernel-grid cases of the int8 kernels (test/kernels/grid.test.ts): random int8 data and weights, zero points at
 // the extremes, scales that spread the multipliers; compared byte for byte with the TS integer reference. The *_FP32
-// variants (and AvgPool_QS8_RAW) run the same cases as a graph with TFLite's int8 arithmetic (Graph.int8Arithmetic).
+// variants (and AvgPool_QS8_RAW) run the same cases as a graph with TFLite's int8 arithmetic (Graph.int8Arithmetic);
+// Quantize_QS8_RNE and Add_QS8_FP32 as graphs on onnxruntime's.
 import { type Builder, CaseGraph, ZPS, pick, q } from './case.ts';
 import type { Attrs } from '../../../compiler/ir/graph.ts';
 
@@ -26,6 +27,21 @@ function tfliteArithmetic(c: ReturnType<Builder>): ReturnType<Builder> {
   c.graph.int8Arithmetic = 'tflite';
   return c;
 }
+
+/** The case as a pre-quantised ONNX graph (onnxruntime's arithmetic). */
+function ortArithmetic(c: ReturnType<Builder>): ReturnType<Builder> {
+  c.graph.int8Arithmetic = 'onnxruntime';
+  return c;
+}
+
+/** Scales whose ratios put onnxruntime's QLinearAdd on exact ties (s_a = s_b = s_out / 2, and 1:1:4), then others. */
+const ADD_SCALES = [
+  [0.1, 0.1, 0.2],
+  [0.05, 0.05, 0.2],
+  [0.0123, 0.0171, 0.0297],
+  // 255·(s_a + s_b) / s_out past 2^22: the SIMD loop that clamps before the rounding
+  [1, 0.5, 2 ** -14],
+];
 
 export const GRID: Record<string, Builder> = {
   Conv2D_QS8: ({ m, n, k }, i) => ({
@@ -83,6 +99,32 @@ export const GRID: Record<string, Builder> = {
   Quantize_QS8: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
     return c.done(c.node('Quantize', [c.f32('x', [k, m, n], -4, 4)], {}, qOut(i), 'int8'));
+  },
+  // ONNX QuantizeLinear (onnxruntime's arithmetic): scale 2^−e, so every (j + 0.5)·scale in the input is an exact tie
+  // of x / scale; then random values, ±∞, NaN, ±2^30 and the values around −1.5·2^23 (where a magic add without the clamp
+  // wraps), zero points at the extremes
+  Quantize_QS8_RNE: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const scale = 2 ** -((i % 4) + 2);
+    const x = c.f32('x', [k, m, n]);
+    const special = [Infinity, -Infinity, NaN, 2 ** 30, -(2 ** 30), -12582913, -12582912.5, -12582911, 256.5, -256.5];
+    const v = c.inputs[x] as Float32Array;
+    for (let j = 0; j < v.length; j++)
+      v[j] =
+        j % 3 === 2
+          ? v[j]! * 160 * scale
+          : j % 11 === 10
+            ? special[((j / 11) % special.length) | 0]! * scale
+            : (((j * 37) % 301) - 150.5) * scale;
+    return ortArithmetic(c.done(c.node('Quantize', [x], {}, q(scale, pick(ZPS, i + 2)), 'int8')));
+  },
+  // onnxruntime's QLinearAdd: b broadcast over rows or full, tie-making scales
+  Add_QS8_FP32: ({ m, n, k }, i) => {
+    const c = new CaseGraph(i);
+    const [sa, sb, so] = pick(ADD_SCALES, i);
+    const b = c.i8('b', i % 4 < 2 ? [n] : [k, m, n], q(sb!, pick(ZPS, i + 1)));
+    const y = c.node('Add', [c.i8('a', [k, m, n], q(sa!, pick(ZPS, i))), b], ACTS[i % 3], q(so!, pick(ZPS, i + 2)));
+    return ortArithmetic(c.done(y));
   },
   Dequantize_QS8: ({ m, n, k }, i) => {
     const c = new CaseGraph(i);
