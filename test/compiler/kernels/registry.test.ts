@@ -63,10 +63,13 @@ test('variants: each file exists, serves registry kernels; every kernel file und
     for (const s of v.serves) assert.ok(names.has(s), `${v.name} serves unknown ${s}`);
   }
   // shared helpers, not variants: the requantisation, the GEMM's per-build tile choice, the f32 convs' geometry, the
-  // depthwise 3×3 loops' 8-lane requantisations and three-pixel loops (qs8-dwconv2d's) and the packed conv's unchecked tile
+  // depthwise 3×3 loops' 8-lane requantisations and three-pixel loops (qs8-dwconv2d's), the packed conv's unchecked tile,
+  // the 4×8 int8 tile's small-K loop order and the touch of a following Dense's weights (both parts of that tile)
   const helpers = [
     'gemm/qs8-requant.ts',
     'gemm/qs8-gemm.ts',
+    'gemm/qs8-gemm-4x8c2-smallk-wasmsimd.ts',
+    'gemm/qs8-touch-ahead.ts',
     'conv/f32-conv-geometry.ts',
     'conv/qs8-dwconv2d-requant.ts',
     'conv/qs8-dwconv2d-3x3-run3.ts',
