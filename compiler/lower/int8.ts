@@ -111,6 +111,15 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
   };
   const constTensor = (name: string, dtype: fb.DType, shape: number[], data: Uint8Array) =>
     ctx.newTensor({ name, dtype, shape, data });
+  // a binary step's broadcast walk: the output shape (a scalar's as [1]) and each operand's strides into it, rank ≤ 6
+  const binaryWalk = (b: string) => {
+    const full = t(out).shape;
+    const shape = full.length ? full : [1];
+    const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
+    const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
+    if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+    return { full, shape, aStrides, bStrides };
+  };
   const wrap = <T>(fn: () => T): T => {
     try {
       return fn();
@@ -280,11 +289,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         qb = tensorQuant(g, b, n),
         qo = tensorQuant(g, out, n);
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-      const full = t(out).shape;
-      const shape = full.length ? full : [1];
-      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
-      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
-      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+      const { full, shape, aStrides, bStrides } = binaryWalk(b);
       const params: ParamsSpec = { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax };
       if (ortAdd(g, n) && !ctx.disabled.has('Add_QS8_FP32')) {
         // onnxruntime's QLinearAdd: qc [4] = f32 s_a, s_b, s_out, i32 the zero point it rounds with
@@ -322,11 +327,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
         qo = tensorQuant(g, out, n);
       const scale = wrap(() => mulQs8Scale(qa.scale, qb.scale, qo.scale, `node '${n.name}'`));
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
-      const full = t(out).shape;
-      const shape = full.length ? full : [1];
-      const aStrides = full.length ? broadcastStrides(t(x).shape, full) : [0];
-      const bStrides = full.length ? broadcastStrides(t(b).shape, full) : [0];
-      if (shape.length > 6) err(`rank ${shape.length} exceeds the runtime's 6`);
+      const { full, shape, aStrides, bStrides } = binaryWalk(b);
       const qc = constTensor(`${n.name}:qc`, fb.DType.I32, [1], new Uint8Array(Float32Array.of(scale).buffer));
       ctx.push({
         kernel: fb.KernelId.Mul_QS8_FP32,

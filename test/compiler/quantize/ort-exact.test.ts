@@ -125,6 +125,33 @@ const ADDS: [number, number, number, number, number, number][] = [
   // 255·(s_a + s_b) / s_out past 2^22: edgec's SIMD loop that clamps before the rounding
   [0.5, 3, 0.25, -2, 0.0001, 7],
 ];
+/**
+ * The two-input QDQ model `bytes` over every pair of codes (a, b): onnxruntime's outputs; edgec's default bundle (its
+ * kernels must include `kernels`) gives them exactly on the simd and scalar builds. Returns how many outputs the
+ * bundle compiled with edgec's own arithmetic gets wrong (the caller asserts that the test can tell the two apart).
+ */
+async function exactOverCodes(bytes: Uint8Array, a: Float32Array, b: Float32Array, label: string, kernels: string[]) {
+  const s = await ortSession(bytes);
+  const feeds = { a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) };
+  const want = (await s.run(feeds)).y!.data as Float32Array;
+  const { bundle } = await compileQuantized(parseOnnx(bytes, label), {});
+  const has = summarizeBundle(bundle).rows.map((r) => r.kernel);
+  assert.ok(
+    kernels.every((k) => has.includes(k)),
+    `${label}: ${has.join(' ')}`,
+  );
+  for (const build of ['simd', 'scalar'] as const) {
+    const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
+    for (let i = 0; i < want.length; i++)
+      if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
+  }
+  const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
+  const mine = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
+  let differs = 0;
+  for (let i = 0; i < want.length; i++) if (mine[i] !== want[i]) differs++;
+  return differs;
+}
+
 for (const uint8 of [false, true]) {
   test(`QDQ Add (${uint8 ? 'uint8' : 'int8'}): every pair of codes = onnxruntime's QLinearAdd, simd and scalar; edgec's own arithmetic differs`, async () => {
     let differs = 0;
@@ -132,25 +159,7 @@ for (const uint8 of [false, true]) {
       const z = uint8 ? 128 : 0;
       const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8);
       const label = `${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
-      const s = await ortSession(bytes);
-      const want = (
-        await s.run({ a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) })
-      ).y!.data as Float32Array;
-      const g = parseOnnx(bytes, label);
-      const { bundle } = await compileQuantized(g, {});
-      const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
-      assert.ok(
-        kernels.includes('Add_QS8_FP32') && kernels.includes('Quantize_QS8_RNE'),
-        `${label}: ${kernels.join(' ')}`,
-      );
-      for (const build of ['simd', 'scalar'] as const) {
-        const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
-        for (let i = 0; i < want.length; i++)
-          if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
-      }
-      const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
-      const fixed = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
-      for (let i = 0; i < want.length; i++) if (fixed[i] !== want[i]) differs++;
+      differs += await exactOverCodes(bytes, a, b, label, ['Add_QS8_FP32', 'Quantize_QS8_RNE']);
     }
     assert.ok(differs > 1000, `edgec's arithmetic differs from onnxruntime's on ${differs} sums only`);
   });
@@ -165,23 +174,7 @@ test('QDQ Sub (int8 and uint8): every pair of codes = onnxruntime, simd and scal
       const z = uint8 ? 128 : 0;
       const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8, 'Sub');
       const label = `sub ${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
-      const s = await ortSession(bytes);
-      const feeds = { a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) };
-      const want = (await s.run(feeds)).y!.data as Float32Array;
-      const { bundle } = await compileQuantized(parseOnnx(bytes, label), {});
-      const kernels = summarizeBundle(bundle).rows.map((r) => r.kernel);
-      assert.ok(
-        kernels.includes('Binary_F32') && kernels.includes('Quantize_QS8_RNE'),
-        `${label}: ${kernels.join(' ')}`,
-      );
-      for (const build of ['simd', 'scalar'] as const) {
-        const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
-        for (let i = 0; i < want.length; i++)
-          if (got[i] !== want[i]) assert.unreachable(`${label} ${build}: [${i}] got ${got[i]}, onnxruntime ${want[i]}`);
-      }
-      const own = (await compileQuantized(parseOnnx(bytes, label), { arithmetic: 'edgec' })).bundle;
-      const half = (await load(own, { build: 'simd' })).run({ a, b }).y as Float32Array;
-      for (let i = 0; i < want.length; i++) if (half[i] !== want[i]) differs++;
+      differs += await exactOverCodes(bytes, a, b, label, ['Binary_F32', 'Quantize_QS8_RNE']);
     }
   assert.ok(differs > 1000, `half-away rounding differs from onnxruntime's on ${differs} differences only`);
 });
