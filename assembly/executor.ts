@@ -1,7 +1,7 @@
 // Loads one bundle (decode, validate, place the arena) and runs its steps in order, through the
 // fast kernels or, when reference mode is on, through their slow twins in assembly/reference/.
 import { setError, resetError, failed } from './error';
-import { Model, decodeBundle, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKernel } from './bundle/model';
+import { Model, StepInfo, decodeBundle, K_DISPATCH, K_EXIT, K_JUMP, isQs8Kernel, isTrainKernel } from './bundle/model';
 import { beginRun, countMacs, controlStep } from './control';
 import { validateTensors, validateSteps } from './bundle/validate';
 import { isFloatStep, runFloatStep } from './float-steps';
@@ -69,6 +69,14 @@ export function initVariables(m: Model): void {
   }
 }
 
+/** An int8 step with its touch-ahead region (kernels/gemm/qs8-touch-ahead.ts) set while it runs, for runOneStep and
+ *  runModel alike. */
+function runQs8Touching(m: Model, s: StepInfo, ref: bool): void {
+  setTouchAhead(s.aheadPtr, s.aheadBytes);
+  runQs8Step(m, s, ref);
+  setTouchAhead(0, 0);
+}
+
 /**
  * Runs step i alone on the arena as the last run left it, 1 thread, no control flow (bench/profile.ts times the
  * steps one by one with it); 0 = ran, 1 = no bundle, out of range, or not a kernel step.
@@ -78,11 +86,8 @@ export function runOneStep(i: i32): i32 {
   if (m === null || i < 0 || i >= m.steps.length) return 1;
   const s = m.steps[i];
   if (isFloatStep(s.kernel)) runFloatStep(m, s, useReference);
-  else if (isQs8Kernel(s.kernel)) {
-    setTouchAhead(s.aheadPtr, s.aheadBytes);
-    runQs8Step(m, s, useReference);
-    setTouchAhead(0, 0);
-  } else return 1;
+  else if (isQs8Kernel(s.kernel)) runQs8Touching(m, s, useReference);
+  else return 1;
   return 0;
 }
 
@@ -125,11 +130,8 @@ export function runModel(): i32 {
       }
     }
     if (isFloatStep(k)) runFloatStep(m, s, ref);
-    else if (isQs8Kernel(k)) {
-      setTouchAhead(s.aheadPtr, s.aheadBytes);
-      runQs8Step(m, s, ref);
-      setTouchAhead(0, 0);
-    } else if (isTrainKernel(k)) {
+    else if (isQs8Kernel(k)) runQs8Touching(m, s, ref);
+    else if (isTrainKernel(k)) {
       const row = runTrainStep(m, s, ref);
       if (row < 0) continue;
       resetError();

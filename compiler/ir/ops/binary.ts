@@ -26,6 +26,33 @@ import type { ChannelParam, GradRule, Int8Rule, OpDef, OpSchema, TypeInfo, Value
 
 type Ints = ArrayLike<number>;
 
+/** f(i, ia, ib) for every element i of outShape in row-major order, with a's and b's flat indices under numpy
+ *  broadcasting (every binary reference here walks this way). */
+function forEachBroadcast(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+  f: (i: number, ia: number, ib: number) => void,
+): void {
+  const sa = broadcastStrides(aShape, outShape),
+    sb = broadcastStrides(bShape, outShape);
+  const total = numElements(outShape);
+  const idx = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < total; i++) {
+    let ia = 0,
+      ib = 0;
+    for (let k = 0; k < outShape.length; k++) {
+      ia += idx[k]! * sa[k]!;
+      ib += idx[k]! * sb[k]!;
+    }
+    f(i, ia, ib);
+    for (let k = outShape.length - 1; k >= 0; k--) {
+      if (++idx[k]! < outShape[k]!) break;
+      idx[k] = 0;
+    }
+  }
+}
+
 /** Add with broadcasting: clamp(zp + (((a − zp_a)·mA + (b − zp_b)·mB + 2^(shift−1)) >> shift)). */
 export function addQs8Ref(
   a: Ints,
@@ -40,27 +67,13 @@ export function addQs8Ref(
   qMin: number,
   qMax: number,
 ): Int8Array {
-  const sa = broadcastStrides(aShape, outShape),
-    sb = broadcastStrides(bShape, outShape);
-  const total = numElements(outShape);
-  const out = new Int8Array(total);
-  const idx = new Array<number>(outShape.length).fill(0);
+  const out = new Int8Array(numElements(outShape));
   const rnd = 1n << BigInt(m.shift - 1);
-  for (let i = 0; i < total; i++) {
-    let ia = 0,
-      ib = 0;
-    for (let k = 0; k < outShape.length; k++) {
-      ia += idx[k]! * sa[k]!;
-      ib += idx[k]! * sb[k]!;
-    }
+  forEachBroadcast(aShape, bShape, outShape, (i, ia, ib) => {
     const s = BigInt(a[ia]! - zpA) * BigInt(m.multA) + BigInt(b[ib]! - zpB) * BigInt(m.multB) + rnd;
     const v = Number(s >> BigInt(m.shift)) + zpOut;
     out[i] = Math.min(qMax, Math.max(qMin, v));
-    for (let k = outShape.length - 1; k >= 0; k--) {
-      if (++idx[k]! < outShape[k]!) break;
-      idx[k] = 0;
-    }
-  }
+  });
   return out;
 }
 
@@ -78,24 +91,11 @@ export function mulQs8Ref(
   qMin: number,
   qMax: number,
 ): Int8Array {
-  const sa = broadcastStrides(aShape, outShape),
-    sb = broadcastStrides(bShape, outShape);
   const out = new Int8Array(numElements(outShape));
-  const idx = new Array<number>(outShape.length).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let ia = 0,
-      ib = 0;
-    for (let k = 0; k < outShape.length; k++) {
-      ia += idx[k]! * sa[k]!;
-      ib += idx[k]! * sb[k]!;
-    }
+  forEachBroadcast(aShape, bShape, outShape, (i, ia, ib) => {
     const v = roundHalfEven(Math.fround((a[ia]! - zpA) * (b[ib]! - zpB) * scale)) + zpOut;
     out[i] = Math.min(qMax, Math.max(qMin, v));
-    for (let k = outShape.length - 1; k >= 0; k--) {
-      if (++idx[k]! < outShape[k]!) break;
-      idx[k] = 0;
-    }
-  }
+  });
   return out;
 }
 
@@ -115,23 +115,10 @@ function evaluateBinaryInt8(g: Graph, n: Node, ins: (Value | undefined)[], outs:
   }
   if (ortAdd(g, n)) {
     const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
-    const sa = broadcastStrides(a.shape, shape),
-      sb = broadcastStrides(b.shape, shape);
     const out = new Float64Array(numElements(shape));
-    const idx = new Array<number>(shape.length).fill(0);
-    for (let i = 0; i < out.length; i++) {
-      let ia = 0,
-        ib = 0;
-      for (let d = 0; d < shape.length; d++) {
-        ia += idx[d]! * sa[d]!;
-        ib += idx[d]! * sb[d]!;
-      }
+    forEachBroadcast(a.shape, b.shape, shape, (i, ia, ib) => {
       out[i] = addFp32(a.data[ia]!, b.data[ib]!, qa.zp, qb.zp, qo.zp, k, qMin, qMax);
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++idx[d]! < shape[d]!) break;
-        idx[d] = 0;
-      }
-    }
+    });
     return [out];
   }
   const m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale, `node '${n.name}'`);
@@ -164,24 +151,10 @@ function binary(
       const shape = outs[0]!.shape;
       const a = ins[0]!,
         b = ins[1]!;
-      const sa = broadcastStrides(a.shape, shape),
-        sb = broadcastStrides(b.shape, shape);
-      const total = numElements(shape);
-      const out = new Float64Array(total);
-      const idx = new Array<number>(shape.length).fill(0);
-      for (let i = 0; i < total; i++) {
-        let ia = 0,
-          ib = 0;
-        for (let k = 0; k < shape.length; k++) {
-          ia += idx[k]! * sa[k]!;
-          ib += idx[k]! * sb[k]!;
-        }
+      const out = new Float64Array(numElements(shape));
+      forEachBroadcast(a.shape, b.shape, shape, (i, ia, ib) => {
         out[i] = f(a.data[ia]!, b.data[ib]!);
-        for (let k = shape.length - 1; k >= 0; k--) {
-          if (++idx[k]! < shape[k]!) break;
-          idx[k] = 0;
-        }
-      }
+      });
       return [fused ? applyActivation(n, out) : out];
     },
     // inputs broadcast from the right: one whose last dim is the output's channel count runs over channels
