@@ -8,10 +8,13 @@
 // step, each step's minimum over rounds, the model input copied in again before every timed block (bench/profile.ts's
 // `setInput`: later tensors reuse the input's bytes). Prints the time grouped as bench/profile.ts does (stem, expand /
 // project 1×1, depthwise s1 / s2, …) per build and the ratios relaxed / simd, relaxed / before, simd / simd-before,
-// then whole runs interleaved run by run (median ms; the ratios the median of per-run ratios). Load averages.
+// then whole runs interleaved run by run (median ms, and min / p10 / p90; the ratios the median of per-run ratios).
+// `--sequence` adds per group the steps timed inside whole runs (each step's median; what it costs after its
+// predecessor rather than after itself). CHROME_FLAGS (environment, space-separated) goes to Chromium's command line,
+// e.g. CHROME_FLAGS=--js-flags=--no-wasm-loop-unrolling. Load averages.
 //   node --import tsx bench/relaxed-profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
-//     [--simd-before DIR] [--simd-only] [--rounds 10] [--split]   (--split adds the relaxed build forced to its split
-//     tiles)
+//     [--simd-before DIR] [--simd-only] [--rounds 10] [--split] [--sequence]   (--split adds the relaxed build forced
+//     to its split tiles)
 // Run by hand only, like the rest of the bench.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     'simd-only': { type: 'boolean' },
     rounds: { type: 'string', default: '10' },
     split: { type: 'boolean' },
+    sequence: { type: 'boolean' },
   },
 });
 
@@ -70,7 +74,12 @@ for (const [, f] of builds) if (!existsSync(f)) throw new Error(`relaxed-profile
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    ...(process.env.CHROME_FLAGS ? process.env.CHROME_FLAGS.split(' ') : []),
+  ],
 });
 const page = await browser.newPage();
 const files: Record<string, [Buffer, string]> = {
@@ -167,6 +176,29 @@ const whole = await page.evaluate(
   },
   20 * Number(values.rounds),
 );
+// --sequence: every step timed inside whole runs (input copied in, steps 0..n-1 each between two clock reads; the
+// page clock's 5 µs steps average out in the median over rounds) — what a step costs after its predecessor rather
+// than after itself (weights and inputs from L2/L3 instead of L1)
+const seq: number[][] = !values.sequence
+  ? []
+  : await page.evaluate(
+      ([nsteps, n]) => {
+        const exs = (globalThis as any).prof as any[];
+        const xs = (globalThis as any).profInput as Float32Array;
+        const t = exs.map(() => Array.from({ length: nsteps }, () => [] as number[]));
+        for (let r = 0; r < n; r++)
+          exs.forEach((ex, b) => {
+            new Float32Array(ex.memory.buffer, ex.edgec_input_ptr(0), xs.length).set(xs);
+            for (let i = 0; i < nsteps; i++) {
+              const s = performance.now();
+              ex.edgec_run_step(i);
+              t[b]![i]!.push((performance.now() - s) * 1000);
+            }
+          });
+        return t.map((b) => b.map((ts) => ts.sort((p, q) => p - q)[ts.length >> 1]!));
+      },
+      [rows.length, 20 * Number(values.rounds)] as const,
+    );
 await browser.close();
 
 const heads = builds.map(([n]) => n);
@@ -197,19 +229,28 @@ for (const r of rows) {
   groups.set(group(r), g);
 }
 const sum = (ids: number[]) => builds.map((_, b) => ids.reduce((a, i) => a + times[b]![i]!, 0));
+const seqSum = (ids: number[]) =>
+  seq.length ? ` | ${seq.map((b) => ids.reduce((a, i) => a + b[i]!, 0).toFixed(0)).join(' | ')}` : '';
 const total = sum(rows.map((r) => r.index));
 console.log(
   `group | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | ${heads[is]} share` +
-    pairs.map(([l]) => ` | ${l}`).join(''),
+    pairs.map(([l]) => ` | ${l}`).join('') +
+    (seq.length ? heads.map((h) => ` | ${h} in sequence µs`).join('') : ''),
 );
 const stats = [...groups].map(([g, v]) => ({ g, v, us: sum(v.ids) }));
 for (const { g, v, us } of stats.sort((a, b) => b.us[is]! - a.us[is]!))
   console.log(
     `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
-      `${((100 * us[is]!) / total[is]!).toFixed(1)} %${ratios(us)}`,
+      `${((100 * us[is]!) / total[is]!).toFixed(1)} %${ratios(us)}${seqSum(v.ids)}`,
   );
-console.log(`all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms |${ratios(total)}`);
+console.log(
+  `all steps | ${total.map((t) => (t / 1000).toFixed(2)).join(' | ')} ms |${ratios(total)}${seqSum(rows.map((r) => r.index))}`,
+);
 const wholeRatios = pairs
   .map(([, a, b]) => ` | ${median(whole[a]!.map((t, r) => t / whole[b]![r]!)).toFixed(3)}`)
   .join('');
 console.log(`whole run (median) | ${whole.map((w) => median(w).toFixed(2)).join(' | ')} ms |${wholeRatios}`);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
+console.log(
+  `whole run (min / p10 / p90) | ${whole.map((w) => [0, 0.1, 0.9].map((p) => pct(w, p).toFixed(2)).join(' / ')).join(' | ')} ms`,
+);
