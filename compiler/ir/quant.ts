@@ -5,6 +5,7 @@ import { ModelError, type Graph, type Node, type QuantParams } from './graph.ts'
 import { activationOf } from './ops/helpers.ts';
 import {
   activationClamp,
+  addFp32,
   addMultipliers,
   channelMultipliers,
   channelScalesF32,
@@ -50,6 +51,129 @@ export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number
  *  onnxruntime runs DQ → Sub → Q unfused). */
 export function ortAdd(g: Graph, n: Node): boolean {
   return g.int8Arithmetic === 'onnxruntime' && n.op === 'Add';
+}
+
+/** The Add_QS8 kernel's fast path takes these constants (its addSplitOk): shift in [17, 46] and both multipliers' high
+ *  halves mh = (m − int16(m)) / 2^16 at most 2^15 − 1. */
+export function addSplitOk(m: { multA: number; multB: number; shift: number }): boolean {
+  const high = (v: number) => (v - ((v << 16) >> 16)) / 65536;
+  return m.shift >= 17 && m.shift <= 46 && [m.multA, m.multB].every((v) => v >= 0 && v < 2 ** 31 && high(v) <= 32767);
+}
+
+type AddMults = { multA: number; multB: number; shift: number };
+
+/**
+ * An onnxruntime-arithmetic Add on Add_QS8's fixed point when that is proven to give Add_QS8_FP32's bytes: an int8 Add
+ * is a function of its two input codes, so the 256 × 256 table of addFp32 (with the node's clamp) is compared entry by
+ * entry with clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift)): exact by exhaustion, not by
+ * a bound. First at addMultipliers' constants; where a pair differs, at the multipliers nearestFixedPoint finds (same
+ * shift and rounding constant, so the kernel's fast path and cost are unchanged). Undefined when no candidate gives
+ * every entry or the constants miss the kernel's fast path (addSplitOk): the caller keeps Add_QS8_FP32.
+ * Float64 is exact here: |sum| < 2^41 and the shift is a division by a power of two, floored.
+ */
+export function ortAddFixedPoint(
+  a: { scale: number; zp: number },
+  b: { scale: number; zp: number },
+  out: { scale: number; zp: number },
+  qMin: number,
+  qMax: number,
+): AddMults | undefined {
+  const so = Math.fround(out.scale);
+  let m: AddMults;
+  try {
+    m = addMultipliers(Math.fround(a.scale) / so, Math.fround(b.scale) / so);
+  } catch {
+    return undefined;
+  }
+  const k = addFp32Constants(a.scale, b.scale, out.scale, out.zp);
+  // the table, row a' = a − zp_a (a = −128 … 127), column b' = b − zp_b
+  const want = new Int8Array(65536);
+  for (let qa = -128; qa < 128; qa++)
+    for (let qb = -128; qb < 128; qb++)
+      want[((qa + 128) << 8) | (qb + 128)] = addFp32(qa, qb, a.zp, b.zp, out.zp, k, qMin, qMax);
+  const gives = (c: AddMults) => {
+    if (!addSplitOk(c)) return false;
+    const rnd = 2 ** (c.shift - 1),
+      div = 2 ** c.shift;
+    for (let i = 0; i < 65536; i++) {
+      const v = Math.floor((((i >> 8) - 128 - a.zp) * c.multA + ((i & 255) - 128 - b.zp) * c.multB + rnd) / div);
+      const y = v + out.zp < qMin ? qMin : v + out.zp > qMax ? qMax : v + out.zp;
+      if (y !== want[i]) return false;
+    }
+    return true;
+  };
+  if (gives(m)) return m;
+  const near = nearestFixedPoint(want, a.zp, b.zp, out.zp, qMin, qMax, m);
+  return near && gives(near) ? near : undefined;
+}
+
+/**
+ * Multipliers near m whose fixed point gives `want` (a 256 × 256 table as in ortAddFixedPoint), if the search finds
+ * them: each entry bounds s = a'·mult_a + b'·mult_b (lo ≤ s + 2^(shift−1) < hi, lo and hi from the entry's value and
+ * whether it is clamped), a strip in the (mult_a, mult_b) plane. Only the strips m comes within 2^(shift−10) of
+ * constrain a point within 2^(shift−19) of m (|a'|, |b'| ≤ 255); over those, nested ternary searches find the point
+ * whose least margin is largest (the least margin is concave), which is rounded, trying its 3 × 3 integer neighbours.
+ * A heuristic: ortAddFixedPoint proves the result over every pair. Float64 is exact: every term stays below 2^53.
+ * (onnxruntime's float rounding leans on some scales: MobileNetV2's features.3 Add needs mult_a ≈ 1500 below
+ * addMultipliers' at shift 31; no constant within ±64 gives its bytes.)
+ */
+function nearestFixedPoint(
+  want: Int8Array,
+  zpA: number,
+  zpB: number,
+  zp: number,
+  qMin: number,
+  qMax: number,
+  m: AddMults,
+): AddMults | undefined {
+  const one = 2 ** m.shift,
+    rnd = 2 ** (m.shift - 1),
+    near = 2 ** (m.shift - 10),
+    box = 2 ** (m.shift - 19);
+  // kept strips as offsets from m: lo ≤ a'·p + b'·q ≤ hi, (p, q) = mult − m's
+  const xs: number[] = [],
+    ys: number[] = [],
+    los: number[] = [],
+    his: number[] = [];
+  for (let i = 0; i < 65536; i++) {
+    const x = (i >> 8) - 128 - zpA,
+      y = (i & 255) - 128 - zpB,
+      t = want[i]! - zp;
+    const s0 = x * m.multA + y * m.multB + rnd;
+    const lo = want[i]! > qMin ? t * one - s0 : -Infinity,
+      hi = want[i]! < qMax ? (t + 1) * one - 1 - s0 : Infinity;
+    if (-lo < near || hi < near) (xs.push(x), ys.push(y), los.push(lo), his.push(hi));
+  }
+  const margin = (p: number, q: number) => {
+    let worst = Infinity;
+    for (let j = 0; j < xs.length; j++) {
+      const s = xs[j]! * p + ys[j]! * q;
+      worst = Math.min(worst, s - los[j]!, his[j]! - s);
+    }
+    return worst;
+  };
+  const argmax = (f: (v: number) => number) => {
+    let lo = -box,
+      hi = box;
+    for (let it = 0; it < 40; it++) {
+      const u = lo + (hi - lo) / 3,
+        v = hi - (hi - lo) / 3;
+      if (f(u) < f(v)) lo = u;
+      else hi = v;
+    }
+    return (lo + hi) / 2;
+  };
+  const bestQ = (p: number) => argmax((q) => margin(p, q));
+  const p = argmax((p) => margin(p, bestQ(p)));
+  const q = bestQ(p);
+  for (const dp of [0, -1, 1])
+    for (const dq of [0, -1, 1]) {
+      const pi = Math.round(p) + dp,
+        qi = Math.round(q) + dq;
+      if (Math.abs(pi) <= box && Math.abs(qi) <= box && margin(pi, qi) >= 0)
+        return { multA: m.multA + pi, multB: m.multB + qi, shift: m.shift };
+    }
+  return undefined;
 }
 
 /**
