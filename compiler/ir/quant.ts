@@ -66,9 +66,9 @@ type AddMults = { multA: number; multB: number; shift: number };
  * An onnxruntime-arithmetic Add on Add_QS8's fixed point when that is proven to give Add_QS8_FP32's bytes: an int8 Add
  * is a function of its two input codes, so the 256 × 256 table of addFp32 (with the node's clamp) is compared entry by
  * entry with clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift)): exact by exhaustion, not by
- * a bound. First at addMultipliers' constants; where a pair differs, at the multipliers nearestFixedPoint finds (same
- * shift and rounding constant, so the kernel's fast path and cost are unchanged). Undefined when no candidate gives
- * every entry or the constants miss the kernel's fast path (addSplitOk): the caller keeps Add_QS8_FP32.
+ * a bound. First at addMultipliers' constants; where a pair differs, at the nearest multipliers that give every entry
+ * (nearestFixedPoint: same shift and rounding constant, so the kernel's fast path and cost are unchanged). Undefined
+ * when none does or the constants miss the kernel's fast path (addSplitOk): the caller keeps Add_QS8_FP32.
  * Float64 is exact here: |sum| < 2^41 and the shift is a division by a power of two, floored.
  */
 export function ortAddFixedPoint(
@@ -108,14 +108,15 @@ export function ortAddFixedPoint(
 }
 
 /**
- * Multipliers near m whose fixed point gives `want` (a 256 × 256 table as in ortAddFixedPoint), if the search finds
- * them: each entry bounds s = a'·mult_a + b'·mult_b (lo ≤ s + 2^(shift−1) < hi, lo and hi from the entry's value and
- * whether it is clamped), a strip in the (mult_a, mult_b) plane. Only the strips m comes within 2^(shift−10) of
- * constrain a point within 2^(shift−19) of m (|a'|, |b'| ≤ 255); over those, nested ternary searches find the point
- * whose least margin is largest (the least margin is concave), which is rounded, trying its 3 × 3 integer neighbours.
- * A heuristic: ortAddFixedPoint proves the result over every pair. Float64 is exact: every term stays below 2^53.
- * (onnxruntime's float rounding leans on some scales: MobileNetV2's features.3 Add needs mult_a ≈ 1500 below
- * addMultipliers' at shift 31; no constant within ±64 gives its bytes.)
+ * The multipliers nearest m (least |Δmult_a| + |Δmult_b|) within 2^(shift−19) of it whose fixed point gives `want` (a
+ * 256 × 256 table as in ortAddFixedPoint), at m's shift and rounding constant; undefined when there are none. Each entry
+ * bounds s = a'·mult_a + b'·mult_b + 2^(shift−1) to [lo, hi] (from the entry's value; one side open when it is a clamp
+ * bound), a strip in the (mult_a, mult_b) plane. In that box a strip m lies 2^(shift−10) or more inside holds anyway
+ * (|a'|, |b'| ≤ 255), so only the others (~120 of 65 536 on MobileNetV2's Adds) are kept; then mult_a is tried
+ * outward from m's, the strips giving mult_b's interval (its point nearest m's), until |Δmult_a| alone passes the best
+ * found: exhaustive over the box. Float64 is exact: every term is an integer below 2^53, and floor / ceil of a quotient
+ * by |b'| ≤ 255 are exact at that size. (onnxruntime's float rounding leans on some scales: MobileNetV2's features.3
+ * Add needs mult_b 186 above addMultipliers' at shift 31; features.9 and .16 have no such point.)
  */
 function nearestFixedPoint(
   want: Int8Array,
@@ -130,11 +131,8 @@ function nearestFixedPoint(
     rnd = 2 ** (m.shift - 1),
     near = 2 ** (m.shift - 10),
     box = 2 ** (m.shift - 19);
-  // kept strips as offsets from m: lo ≤ a'·p + b'·q ≤ hi, (p, q) = mult − m's
-  const xs: number[] = [],
-    ys: number[] = [],
-    los: number[] = [],
-    his: number[] = [];
+  // kept strips, as offsets (p, q) = mult − m's: lo ≤ a'·p + b'·q ≤ hi; the tightest first (a p outside them fails early)
+  const kept: { x: number; y: number; lo: number; hi: number; slack: number }[] = [];
   for (let i = 0; i < 65536; i++) {
     const x = (i >> 8) - 128 - zpA,
       y = (i & 255) - 128 - zpB,
@@ -142,38 +140,36 @@ function nearestFixedPoint(
     const s0 = x * m.multA + y * m.multB + rnd;
     const lo = want[i]! > qMin ? t * one - s0 : -Infinity,
       hi = want[i]! < qMax ? (t + 1) * one - 1 - s0 : Infinity;
-    if (-lo < near || hi < near) (xs.push(x), ys.push(y), los.push(lo), his.push(hi));
+    if (-lo < near || hi < near) kept.push({ x, y, lo, hi, slack: Math.min(-lo, hi) });
   }
-  const margin = (p: number, q: number) => {
-    let worst = Infinity;
-    for (let j = 0; j < xs.length; j++) {
-      const s = xs[j]! * p + ys[j]! * q;
-      worst = Math.min(worst, s - los[j]!, his[j]! - s);
+  kept.sort((u, v) => u.slack - v.slack);
+  const xs = Float64Array.from(kept, (k) => k.x),
+    ys = Float64Array.from(kept, (k) => k.y),
+    los = Float64Array.from(kept, (k) => k.lo),
+    his = Float64Array.from(kept, (k) => k.hi);
+  // p = 0, −1, 1, −2, 2, …, until |p| alone costs more than the best found
+  let best: { p: number; q: number } | undefined;
+  for (
+    let p = 0;
+    Math.abs(p) <= box && (!best || Math.abs(p) < Math.abs(best.p) + Math.abs(best.q));
+    p = p > 0 ? -p : 1 - p
+  ) {
+    let qLo = -box,
+      qHi = box;
+    for (let j = 0; j < xs.length && qLo <= qHi; j++) {
+      const y = ys[j]!,
+        a = los[j]! - xs[j]! * p,
+        b = his[j]! - xs[j]! * p;
+      if (y === 0) {
+        if (a > 0 || b < 0) qHi = qLo - 1;
+      } else if (y > 0) ((qLo = Math.max(qLo, Math.ceil(a / y))), (qHi = Math.min(qHi, Math.floor(b / y))));
+      else ((qLo = Math.max(qLo, Math.ceil(b / y))), (qHi = Math.min(qHi, Math.floor(a / y))));
     }
-    return worst;
-  };
-  const argmax = (f: (v: number) => number) => {
-    let lo = -box,
-      hi = box;
-    for (let it = 0; it < 40; it++) {
-      const u = lo + (hi - lo) / 3,
-        v = hi - (hi - lo) / 3;
-      if (f(u) < f(v)) lo = u;
-      else hi = v;
-    }
-    return (lo + hi) / 2;
-  };
-  const bestQ = (p: number) => argmax((q) => margin(p, q));
-  const p = argmax((p) => margin(p, bestQ(p)));
-  const q = bestQ(p);
-  for (const dp of [0, -1, 1])
-    for (const dq of [0, -1, 1]) {
-      const pi = Math.round(p) + dp,
-        qi = Math.round(q) + dq;
-      if (Math.abs(pi) <= box && Math.abs(qi) <= box && margin(pi, qi) >= 0)
-        return { multA: m.multA + pi, multB: m.multB + qi, shift: m.shift };
-    }
-  return undefined;
+    if (qLo > qHi) continue;
+    const q = qLo > 0 ? qLo : qHi < 0 ? qHi : 0;
+    if (!best || Math.abs(p) + Math.abs(q) < Math.abs(best.p) + Math.abs(best.q)) best = { p, q };
+  }
+  return best && { multA: m.multA + best.p, multB: m.multB + best.q, shift: m.shift };
 }
 
 /**

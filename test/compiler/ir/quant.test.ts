@@ -48,7 +48,7 @@ const ideal = (a: Q, b: Q, o: Q) =>
 
 test("ortAddFixedPoint on MobileNetV2's 10 Adds: 8 proven (3 of them off addMultipliers'), exact by BigInt; 2 declined", () => {
   const proven: number[] = [],
-    searched: number[] = [];
+    searched: [number, number, number][] = [];
   for (const [id, a, b, o] of MOBILENET_V2_ADDS) {
     const m = ortAddFixedPoint(a, b, o, -128, 127);
     const before = misses(a, b, o, ideal(a, b, o));
@@ -56,11 +56,19 @@ test("ortAddFixedPoint on MobileNetV2's 10 Adds: 8 proven (3 of them off addMult
       proven.push(id);
       assert.ok(addSplitOk(m), `features.${id}: ${JSON.stringify(m)} misses the kernel's fast path`);
       assert.is(misses(a, b, o, m), 0, `features.${id}: ${JSON.stringify(m)}`);
-      if (before > 0) searched.push(id);
+      const m0 = ideal(a, b, o);
+      assert.is(m.shift, m0.shift);
+      if (before > 0) searched.push([id, m.multA - m0.multA, m.multB - m0.multB]);
+      else assert.equal(m, m0);
     } else assert.ok(before > 0, `features.${id}: addMultipliers' constants give every byte, yet declined`);
   }
   assert.equal(proven, [3, 5, 6, 8, 10, 12, 13, 15]);
-  assert.equal(searched, [3, 5, 13]);
+  // the nearest multipliers that give every byte (least |Δmult_a| + |Δmult_b|), shift 31 as addMultipliers'
+  assert.equal(searched, [
+    [3, 0, 186],
+    [5, 132, 1],
+    [13, 0, 65],
+  ]);
 });
 
 test('ortAddFixedPoint with a ReLU clamp (q_min = zp_out) and at the clamp bounds: exact, or declined for a reason', () => {

@@ -179,8 +179,8 @@ for (const uint8 of [false, true]) {
 }
 
 // int8 MobileNetV2's residual Adds (u8s8 QDQ, zero points as int8): features.6's scales give onnxruntime's bytes at
-// addMultipliers' constants, features.3's at multipliers ~1500 off them (ortAddFixedPoint's search), features.16's at
-// none (Add_QS8_FP32 kept; Add_QS8 there would differ, so skipping the check fails this test)
+// addMultipliers' constants, features.3's at mult_b 186 above theirs (ortAddFixedPoint's search), features.16's at none
+// (Add_QS8_FP32 kept; Add_QS8 there would differ, so skipping the check fails this test)
 test('QDQ Add on the fixed point where proven over all 65 536 pairs (MobileNetV2 features.6, .3), else float (.16)', async () => {
   const cases: [string, number[], string][] = [
     ['features.6', [0.0044616758823394775, -35, 0.002844566013664007, -24, 0.004499121569097042, -25], 'Add_QS8'],
