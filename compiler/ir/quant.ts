@@ -108,10 +108,11 @@ export function ortAddFixedPoint(
 }
 
 /**
- * The multipliers nearest m (least |Δmult_a| + |Δmult_b|) within 2^(shift−19) of it whose fixed point gives `want` (a
- * 256 × 256 table as in ortAddFixedPoint), at m's shift and rounding constant; undefined when there are none. Each entry
- * bounds s = a'·mult_a + b'·mult_b + 2^(shift−1) to [lo, hi] (from the entry's value; one side open when it is a clamp
- * bound), a strip in the (mult_a, mult_b) plane. In that box a strip m lies 2^(shift−10) or more inside holds anyway
+ * The multipliers nearest m (least |Δmult_a| + |Δmult_b|) within a box of min(2^(shift−19), 4096) around it (2^−19 of
+ * the real multiplier up to shift 31; the cap keeps the scan ≤ 8193 steps past it) whose fixed point gives `want` (a 256 × 256 table
+ * as in ortAddFixedPoint), at m's shift and rounding constant; undefined when there are none. Each entry bounds
+ * s = a'·mult_a + b'·mult_b + 2^(shift−1) to [lo, hi] (from the entry's value; one side open when it is a clamp
+ * bound), a strip in the (mult_a, mult_b) plane. In that box a strip m lies 512·box or more inside holds anyway
  * (|a'|, |b'| ≤ 255), so only the others (~120 of 65 536 on MobileNetV2's Adds) are kept; then mult_a is tried
  * outward from m's, the strips giving mult_b's interval (its point nearest m's), until |Δmult_a| alone passes the best
  * found: exhaustive over the box. Float64 is exact: every term is an integer below 2^53, and floor / ceil of a quotient
@@ -129,8 +130,8 @@ function nearestFixedPoint(
 ): AddMults | undefined {
   const one = 2 ** m.shift,
     rnd = 2 ** (m.shift - 1),
-    near = 2 ** (m.shift - 10),
-    box = 2 ** (m.shift - 19);
+    box = Math.min(2 ** (m.shift - 19), 4096),
+    near = 512 * box;
   // kept strips, as offsets (p, q) = mult − m's: lo ≤ a'·p + b'·q ≤ hi; the tightest first (a p outside them fails early)
   const kept: { x: number; y: number; lo: number; hi: number; slack: number }[] = [];
   for (let i = 0; i < 65536; i++) {
@@ -143,6 +144,8 @@ function nearestFixedPoint(
     if (-lo < near || hi < near) kept.push({ x, y, lo, hi, slack: Math.min(-lo, hi) });
   }
   kept.sort((u, v) => u.slack - v.slack);
+  // a strip m misses by 512·box or more stays missed in the box (and the scan would be long)
+  if (kept.length && kept[0]!.slack <= -near) return undefined;
   const xs = Float64Array.from(kept, (k) => k.x),
     ys = Float64Array.from(kept, (k) => k.y),
     los = Float64Array.from(kept, (k) => k.lo),

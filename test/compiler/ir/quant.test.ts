@@ -84,6 +84,18 @@ test('ortAddFixedPoint with a ReLU clamp (q_min = zp_out) and at the clamp bound
   }
 });
 
+test('ortAddFixedPoint at small ratios (shifts 36–39, the search box capped): exact, or declined for a reason', () => {
+  const o = { scale: 0.05, zp: 1 };
+  for (const s of [0.0001, 0.001, 0.01]) {
+    const a = { scale: s, zp: 3 },
+      b = { scale: 1.3 * s, zp: -7 };
+    const m = ortAddFixedPoint(a, b, o, -128, 127);
+    if (m) assert.is(misses(a, b, o, m), 0, `s_a ${s}`);
+    else assert.ok(misses(a, b, o, ideal(a, b, o)) > 0, `s_a ${s} declined`);
+    if (s === 0.0001) assert.is(m?.shift, 39);
+  }
+});
+
 test("addSplitOk: the kernel's fast-path conditions (shift in [17, 46], high halves ≤ 2^15 − 1)", () => {
   assert.ok(addSplitOk({ multA: 2 ** 30, multB: 2 ** 31 - 2 ** 15 - 1, shift: 31 }));
   // 2^31 − 2^15 + 2^15 − 1: its low half is −1 as int16, so the high half is 2^15
