@@ -11,10 +11,12 @@
 // then whole runs interleaved run by run (median ms, and min / p10 / p90; the ratios the median of per-run ratios).
 // `--sequence` adds per group the steps timed inside whole runs (each step's median; what it costs after its
 // predecessor rather than after itself). CHROME_FLAGS (environment, space-separated) goes to Chromium's command line,
-// e.g. CHROME_FLAGS=--js-flags=--no-wasm-loop-unrolling. Load averages.
+// e.g. CHROME_FLAGS=--js-flags=--no-wasm-loop-unrolling. Load averages. `--disable K1,K2` (with --simd-before): that
+// build runs a bundle compiled with those KernelIds disabled (bench/profile.ts's --disable; e.g. Add_QS8 keeps
+// onnxruntime's Adds on Add_QS8_FP32), the steps matched by index; the outputs may then differ (the count is printed).
 //   node --import tsx bench/relaxed-profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--before DIR]
-//     [--simd-before DIR] [--simd-only] [--rounds 10] [--split] [--sequence]   (--split adds the relaxed build forced
-//     to its split tiles)
+//     [--simd-before DIR] [--disable K1,K2] [--simd-only] [--rounds 10] [--split] [--sequence]   (--split adds the
+//     relaxed build forced to its split tiles)
 // Run by hand only, like the rest of the bench.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v2' },
     before: { type: 'string' },
     'simd-before': { type: 'string' },
+    disable: { type: 'string' },
     'simd-only': { type: 'boolean' },
     rounds: { type: 'string', default: '10' },
     split: { type: 'boolean' },
@@ -58,6 +61,11 @@ const dir = values.dir;
 const name = values.model;
 const x = Float32Array.from(readNpy(readFileSync(join(dir, `${name}.input.npy`))).data as ArrayLike<number>);
 const bundle = await compileInt8(dir, name, undefined as never, x);
+const disabled = values.disable?.split(',');
+if (disabled && !values['simd-before']) throw new Error('relaxed-profile: --disable needs --simd-before');
+const bundleBefore = disabled ? await compileInt8(dir, name, undefined as never, x, disabled) : bundle;
+if (summarizeBundle(bundleBefore).rows.length !== summarizeBundle(bundle).rows.length)
+  throw new Error(`relaxed-profile: --disable ${values.disable} changes the step count`);
 const rows = summarizeBundle(bundle).rows;
 // label, wasm file, dot mode ('probe' = relaxedDotMode's, 'split', or none for the simd build)
 // (each A/B pair before then after, as bench/profile.ts orders them)
@@ -85,6 +93,7 @@ const page = await browser.newPage();
 const files: Record<string, [Buffer, string]> = {
   '/edgec.js': [readFileSync(join(root, 'dist/browser/edgec.js')), 'text/javascript'],
   '/model.edgec': [Buffer.from(bundle), 'application/octet-stream'],
+  '/model-before.edgec': [Buffer.from(bundleBefore), 'application/octet-stream'],
 };
 builds.forEach(([, f], i) => (files[`/b${i}.wasm`] = [readFileSync(f), 'application/wasm']));
 await page.route('http://localhost:7/**', (route) => {
@@ -99,14 +108,16 @@ await page.route('http://localhost:7/**', (route) => {
 await page.goto('http://localhost:7/');
 const load0 = loadavg();
 const setup = await page.evaluate(
-  async ([modes, xs]) => {
+  async ([modes, xs, labels]) => {
     if (!crossOriginIsolated) throw new Error('relaxed-profile: the page is not cross-origin isolated');
     const api = await import('http://localhost:7/edgec.js' as string);
     const dot = api.relaxedDotMode() as string;
-    const bytes = new Uint8Array(await (await fetch('/model.edgec')).arrayBuffer());
+    const after = new Uint8Array(await (await fetch('/model.edgec')).arrayBuffer());
+    const before = new Uint8Array(await (await fetch('/model-before.edgec')).arrayBuffer());
     const exs: any[] = [];
     const outs: number[][] = [];
     for (let i = 0; i < modes.length; i++) {
+      const bytes = labels[i] === 'simd before' ? before : after;
       const mod = await WebAssembly.compile(await (await fetch(`/b${i}.wasm`)).arrayBuffer());
       const ex = (await WebAssembly.instantiate(mod, {})).exports as any;
       const ptr = ex.edgec_alloc(bytes.length);
@@ -120,12 +131,16 @@ const setup = await page.evaluate(
     }
     (globalThis as any).prof = exs;
     (globalThis as any).profInput = Float32Array.from(xs);
-    const same = outs.every((o) => o.length === outs[0]!.length && o.every((v, i) => v === outs[0]![i]));
-    return { dot, same, ua: navigator.userAgent };
+    const last = outs.at(-1)!;
+    const differ = outs.map((o) => (o.length === last.length ? o.filter((v, i) => v !== last[i]).length : -1));
+    return { dot, differ, ua: navigator.userAgent };
   },
-  [builds.map(([, , m]) => m), Array.from(x)] as const,
+  [builds.map(([, , m]) => m), Array.from(x), builds.map(([l]) => l)] as const,
 );
-if (!setup.same) throw new Error(`relaxed-profile: ${name}: the builds' output bytes differ`);
+// the builds on one bundle must agree; the --disable one is compared and its count printed
+const differ = setup.differ.map((d, i) => (builds[i]![0] === 'simd before' && disabled ? 0 : d));
+if (differ.some((d) => d !== 0)) throw new Error(`relaxed-profile: ${name}: the builds' output bytes differ`);
+if (disabled) console.log(`simd before (--disable ${values.disable}): ${setup.differ[0]} output bytes differ`);
 // times[build][step] µs: min over rounds
 const times = await page.evaluate(
   ([nsteps, rounds]) => {

@@ -5,6 +5,7 @@ import { ModelError, type Graph, type Node, type QuantParams } from './graph.ts'
 import { activationOf } from './ops/helpers.ts';
 import {
   activationClamp,
+  addFp32,
   addMultipliers,
   channelMultipliers,
   channelScalesF32,
@@ -50,6 +51,128 @@ export function addQs8Multipliers(g: Graph, sA: number, sB: number, sOut: number
  *  onnxruntime runs DQ → Sub → Q unfused). */
 export function ortAdd(g: Graph, n: Node): boolean {
   return g.int8Arithmetic === 'onnxruntime' && n.op === 'Add';
+}
+
+/** The Add_QS8 kernel's fast path takes these constants (its addSplitOk): shift in [17, 46] and both multipliers' high
+ *  halves mh = (m − int16(m)) / 2^16 at most 2^15 − 1. */
+export function addSplitOk(m: { multA: number; multB: number; shift: number }): boolean {
+  const high = (v: number) => (v - ((v << 16) >> 16)) / 65536;
+  return m.shift >= 17 && m.shift <= 46 && [m.multA, m.multB].every((v) => v >= 0 && v < 2 ** 31 && high(v) <= 32767);
+}
+
+type AddMults = { multA: number; multB: number; shift: number };
+
+/**
+ * An onnxruntime-arithmetic Add on Add_QS8's fixed point when that is proven to give Add_QS8_FP32's bytes: an int8 Add
+ * is a function of its two input codes, so the 256 × 256 table of addFp32 (with the node's clamp) is compared entry by
+ * entry with clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift)): exact by exhaustion, not by
+ * a bound. First at addMultipliers' constants; where a pair differs, at the nearest multipliers that give every entry
+ * (nearestFixedPoint: same shift and rounding constant, so the kernel's fast path and cost are unchanged). Undefined
+ * when none does or the constants miss the kernel's fast path (addSplitOk): the caller keeps Add_QS8_FP32.
+ * Float64 is exact here: |sum| < 2^41 and the shift is a division by a power of two, floored.
+ */
+export function ortAddFixedPoint(
+  a: { scale: number; zp: number },
+  b: { scale: number; zp: number },
+  out: { scale: number; zp: number },
+  qMin: number,
+  qMax: number,
+): AddMults | undefined {
+  const so = Math.fround(out.scale);
+  let m: AddMults;
+  try {
+    m = addMultipliers(Math.fround(a.scale) / so, Math.fround(b.scale) / so);
+  } catch {
+    return undefined;
+  }
+  const k = addFp32Constants(a.scale, b.scale, out.scale, out.zp);
+  // the table, row a' = a − zp_a (a = −128 … 127), column b' = b − zp_b
+  const want = new Int8Array(65536);
+  for (let qa = -128; qa < 128; qa++)
+    for (let qb = -128; qb < 128; qb++)
+      want[((qa + 128) << 8) | (qb + 128)] = addFp32(qa, qb, a.zp, b.zp, out.zp, k, qMin, qMax);
+  const gives = (c: AddMults) => {
+    if (!addSplitOk(c)) return false;
+    const rnd = 2 ** (c.shift - 1),
+      div = 2 ** c.shift;
+    for (let i = 0; i < 65536; i++) {
+      const v = Math.floor((((i >> 8) - 128 - a.zp) * c.multA + ((i & 255) - 128 - b.zp) * c.multB + rnd) / div);
+      const y = v + out.zp < qMin ? qMin : v + out.zp > qMax ? qMax : v + out.zp;
+      if (y !== want[i]) return false;
+    }
+    return true;
+  };
+  if (gives(m)) return m;
+  const near = nearestFixedPoint(want, a.zp, b.zp, out.zp, qMin, qMax, m);
+  return near && gives(near) ? near : undefined;
+}
+
+/**
+ * The multipliers nearest m (least |Δmult_a| + |Δmult_b|) within a box of min(2^(shift−19), 4096) around it (2^−19 of
+ * the real multiplier up to shift 31; the cap keeps the scan ≤ 8193 steps past it) whose fixed point gives `want` (a 256 × 256 table
+ * as in ortAddFixedPoint), at m's shift and rounding constant; undefined when there are none. Each entry bounds
+ * s = a'·mult_a + b'·mult_b + 2^(shift−1) to [lo, hi] (from the entry's value; one side open when it is a clamp
+ * bound), a strip in the (mult_a, mult_b) plane. In that box a strip m lies 512·box or more inside holds anyway
+ * (|a'|, |b'| ≤ 255), so only the others (~120 of 65 536 on MobileNetV2's Adds) are kept; then mult_a is tried
+ * outward from m's, the strips giving mult_b's interval (its point nearest m's), until |Δmult_a| alone passes the best
+ * found: exhaustive over the box. Float64 is exact: every term is an integer below 2^53, and floor / ceil of a quotient
+ * by |b'| ≤ 255 are exact at that size. (onnxruntime's float rounding leans on some scales: MobileNetV2's features.3
+ * Add needs mult_b 186 above addMultipliers' at shift 31; features.9 and .16 have no such point.)
+ */
+function nearestFixedPoint(
+  want: Int8Array,
+  zpA: number,
+  zpB: number,
+  zp: number,
+  qMin: number,
+  qMax: number,
+  m: AddMults,
+): AddMults | undefined {
+  const one = 2 ** m.shift,
+    rnd = 2 ** (m.shift - 1),
+    box = Math.min(2 ** (m.shift - 19), 4096),
+    near = 512 * box;
+  // kept strips, as offsets (p, q) = mult − m's: lo ≤ a'·p + b'·q ≤ hi; the tightest first (a p outside them fails early)
+  const kept: { x: number; y: number; lo: number; hi: number; slack: number }[] = [];
+  for (let i = 0; i < 65536; i++) {
+    const x = (i >> 8) - 128 - zpA,
+      y = (i & 255) - 128 - zpB,
+      t = want[i]! - zp;
+    const s0 = x * m.multA + y * m.multB + rnd;
+    const lo = want[i]! > qMin ? t * one - s0 : -Infinity,
+      hi = want[i]! < qMax ? (t + 1) * one - 1 - s0 : Infinity;
+    if (-lo < near || hi < near) kept.push({ x, y, lo, hi, slack: Math.min(-lo, hi) });
+  }
+  kept.sort((u, v) => u.slack - v.slack);
+  // a strip m misses by 512·box or more stays missed in the box (and the scan would be long)
+  if (kept.length && kept[0]!.slack <= -near) return undefined;
+  const xs = Float64Array.from(kept, (k) => k.x),
+    ys = Float64Array.from(kept, (k) => k.y),
+    los = Float64Array.from(kept, (k) => k.lo),
+    his = Float64Array.from(kept, (k) => k.hi);
+  // p = 0, −1, 1, −2, 2, …, until |p| alone costs more than the best found
+  let best: { p: number; q: number } | undefined;
+  for (
+    let p = 0;
+    Math.abs(p) <= box && (!best || Math.abs(p) < Math.abs(best.p) + Math.abs(best.q));
+    p = p > 0 ? -p : 1 - p
+  ) {
+    let qLo = -box,
+      qHi = box;
+    for (let j = 0; j < xs.length && qLo <= qHi; j++) {
+      const y = ys[j]!,
+        a = los[j]! - xs[j]! * p,
+        b = his[j]! - xs[j]! * p;
+      if (y === 0) {
+        if (a > 0 || b < 0) qHi = qLo - 1;
+      } else if (y > 0) ((qLo = Math.max(qLo, Math.ceil(a / y))), (qHi = Math.min(qHi, Math.floor(b / y))));
+      else ((qLo = Math.max(qLo, Math.ceil(b / y))), (qHi = Math.min(qHi, Math.floor(a / y))));
+    }
+    if (qLo > qHi) continue;
+    const q = qLo > 0 ? qLo : qHi < 0 ? qHi : 0;
+    if (!best || Math.abs(p) + Math.abs(q) < Math.abs(best.p) + Math.abs(best.q)) best = { p, q };
+  }
+  return best && { multA: m.multA + best.p, multB: m.multB + best.q, shift: m.shift };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   mulQs8Scale,
   nodeClamp,
   ortAdd,
+  ortAddFixedPoint,
   tensorQuant,
 } from '../ir/quant.ts';
 import { channelMultipliers, channelScalesF32, quantizeMultiplier, type ChannelRequant } from '../ir/requant.ts';
@@ -291,7 +292,11 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const [qMin, qMax] = nodeClamp(n, qo.scale, qo.zp);
       const { full, shape, aStrides, bStrides } = binaryWalk(b);
       const params: ParamsSpec = { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax };
-      if (ortAdd(g, n) && !ctx.disabled.has('Add_QS8_FP32')) {
+      // onnxruntime's Add on Add_QS8's fixed point where all 65 536 code pairs give its bytes (ortAddFixedPoint);
+      // disabling Add_QS8 keeps every such Add on Add_QS8_FP32 (bench/profile.ts --disable Add_QS8)
+      const fixedOk = ortAdd(g, n) && !ctx.disabled.has('Add_QS8');
+      const proven = fixedOk ? ortAddFixedPoint(qa, qb, qo, qMin, qMax) : undefined;
+      if (ortAdd(g, n) && !proven && !ctx.disabled.has('Add_QS8_FP32')) {
         // onnxruntime's QLinearAdd: qc [4] = f32 s_a, s_b, s_out, i32 the zero point it rounds with
         const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
         const qc4 = new Int32Array(4);
@@ -304,7 +309,7 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       }
       let m: { multA: number; multB: number; shift: number };
       try {
-        m = addQs8Multipliers(g, qa.scale, qb.scale, qo.scale);
+        m = proven ?? addQs8Multipliers(g, qa.scale, qb.scale, qo.scale);
       } catch (e) {
         return err((e as Error).message);
       }

@@ -125,21 +125,31 @@ const ADDS: [number, number, number, number, number, number][] = [
   // 255·(s_a + s_b) / s_out past 2^22: edgec's SIMD loop that clamps before the rounding
   [0.5, 3, 0.25, -2, 0.0001, 7],
 ];
+/** Which of ADDS the lowering puts on Add_QS8 (ortAddFixedPoint proves its bytes): the ties differ from any fixed point. */
+const ADDS_FIXED = [false, false, false, true, true];
 /**
  * The two-input QDQ model `bytes` over every pair of codes (a, b): onnxruntime's outputs; edgec's default bundle (its
  * kernels must include `kernels`) gives them exactly on the simd and scalar builds. Returns how many outputs the
  * bundle compiled with edgec's own arithmetic gets wrong (the caller asserts that the test can tell the two apart).
  */
-async function exactOverCodes(bytes: Uint8Array, a: Float32Array, b: Float32Array, label: string, kernels: string[]) {
+async function exactOverCodes(
+  bytes: Uint8Array,
+  a: Float32Array,
+  b: Float32Array,
+  label: string,
+  kernels: string[],
+  disableKernels?: string[],
+) {
   const s = await ortSession(bytes);
   const feeds = { a: new ort.Tensor('float32', a, [1, a.length]), b: new ort.Tensor('float32', b, [1, b.length]) };
   const want = (await s.run(feeds)).y!.data as Float32Array;
-  const { bundle } = await compileQuantized(parseOnnx(bytes, label), {});
+  const { bundle } = await compileQuantized(parseOnnx(bytes, label), {}, { disableKernels });
   const has = summarizeBundle(bundle).rows.map((r) => r.kernel);
   assert.ok(
     kernels.every((k) => has.includes(k)),
     `${label}: ${has.join(' ')}`,
   );
+  assert.not.ok(has.includes('Add_QS8') && has.includes('Add_QS8_FP32'), `${label}: ${has.join(' ')}`);
   for (const build of ['simd', 'scalar'] as const) {
     const got = (await load(bundle, { build })).run({ a, b }).y as Float32Array;
     for (let i = 0; i < want.length; i++)
@@ -155,15 +165,33 @@ async function exactOverCodes(bytes: Uint8Array, a: Float32Array, b: Float32Arra
 for (const uint8 of [false, true]) {
   test(`QDQ Add (${uint8 ? 'uint8' : 'int8'}): every pair of codes = onnxruntime's QLinearAdd, simd and scalar; edgec's own arithmetic differs`, async () => {
     let differs = 0;
-    for (const [sA, zA, sB, zB, sC, zC] of ADDS) {
+    for (const [i, [sA, zA, sB, zB, sC, zC]] of ADDS.entries()) {
       const z = uint8 ? 128 : 0;
       const { bytes, a, b } = addModel(sA, zA + z, sB, zB + z, sC, zC + z, uint8);
       const label = `${uint8 ? 'u8' : 's8'} ${[sA, zA, sB, zB, sC, zC]}`;
-      differs += await exactOverCodes(bytes, a, b, label, ['Add_QS8_FP32', 'Quantize_QS8_RNE']);
+      const fixed = ADDS_FIXED[i]!;
+      differs += await exactOverCodes(bytes, a, b, label, [fixed ? 'Add_QS8' : 'Add_QS8_FP32', 'Quantize_QS8_RNE']);
+      // and Add_QS8_FP32 on the proven ones too (disabling Add_QS8 keeps it)
+      if (fixed) await exactOverCodes(bytes, a, b, `${label} fp32`, ['Add_QS8_FP32'], ['Add_QS8']);
     }
     assert.ok(differs > 1000, `edgec's arithmetic differs from onnxruntime's on ${differs} sums only`);
   });
 }
+
+// int8 MobileNetV2's residual Adds (u8s8 QDQ, zero points as int8): features.6's scales give onnxruntime's bytes at
+// addMultipliers' constants, features.3's at mult_b 186 above theirs (ortAddFixedPoint's search), features.16's at none
+// (Add_QS8_FP32 kept; Add_QS8 there would differ, so skipping the check fails this test)
+test('QDQ Add on the fixed point where proven over all 65 536 pairs (MobileNetV2 features.6, .3), else float (.16)', async () => {
+  const cases: [string, number[], string][] = [
+    ['features.6', [0.0044616758823394775, -35, 0.002844566013664007, -24, 0.004499121569097042, -25], 'Add_QS8'],
+    ['features.3', [0.004095620475709438, -22, 0.001693996600806713, -26, 0.004805310629308224, -15], 'Add_QS8'],
+    ['features.16', [0.003983787260949612, -17, 0.002792063867673278, 12, 0.00551212765276432, 12], 'Add_QS8_FP32'],
+  ];
+  for (const [name, [sA, zA, sB, zB, sC, zC], kernel] of cases) {
+    const { bytes, a, b } = addModel(sA!, zA!, sB!, zB!, sC!, zC!, false);
+    await exactOverCodes(bytes, a, b, `${name} ${[sA, zA, sB, zB, sC, zC]}`, [kernel]);
+  }
+});
 
 // onnxruntime runs DQ → Sub → Q unfused (no QLinearSub): round_half_even(f32(f32(v_a − v_b) / s_out)) + zp; edgec keeps
 // an ONNX Sub in float too (Dequantize_QS8, Binary_F32, then Quantize_QS8_RNE), the same float32 operations
