@@ -9,7 +9,7 @@
 // kernels and the tile's EpiFp32N epilogue), 'tflite', or 'edgec' (its own fixed point: the E40 epilogues); each
 // line names the kernel the bundle runs.
 //   node --import tsx bench/gemm-ab.ts --before DIR [extra.wasm …]   (DIR/edgec-simd.wasm, then build/edgec-simd.wasm)
-//   node --import tsx bench/gemm-ab.ts a.wasm b.wasm [c.wasm …]       [--rounds 25] [--median] [--arith edgec]
+//   node --import tsx bench/gemm-ab.ts a.wasm b.wasm [c.wasm …]       [--rounds 25] [--median] [--arith edgec] [--tail]
 // Run by hand only; numbers never gate a test.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '25' },
     median: { type: 'boolean', default: false },
     arith: { type: 'string', default: 'onnxruntime' },
+    tail: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -69,6 +70,11 @@ const SHAPES: [string, number, number, number][] = [
   ['expand 14² K96', 196, 96, 576],
   ['stem conv K27', 12544, 27, 0],
 ];
+/** --tail: MobileNetV2's 7² 1×1 shapes (M 49: a lone row past 12 tiles) and M 48, 50, 51 beside them */
+const TAIL_SHAPES: [string, number, number, number][] = [48, 49, 50, 51].flatMap((M) => [
+  [`expand 7² M${M} K160`, M, 160, 960] as [string, number, number, number],
+  [`project 7² M${M} K960`, M, 960, 160] as [string, number, number, number],
+]);
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -86,7 +92,7 @@ console.log(
   `load average ${loadavg()[0]!.toFixed(2)}; ${values.median ? 'median' : 'minimum'} of ${rounds} rounds; ` +
     `µs (GMAC/s) per build, ratio to [0]; ${arith} arithmetic`,
 );
-for (const [label, M, K, N] of SHAPES) {
+for (const [label, M, K, N] of values.tail ? TAIL_SHAPES : SHAPES) {
   const g = N ? denseGraph(M, K, N) : stemGraph();
   if (arith !== 'edgec') g.int8Arithmetic = arith;
   const bundle = compileGraph(g, { skipPasses: true }).bundle;

@@ -6,7 +6,8 @@
 // rows and with last blocks of 1, 2 and 3 tiles, N over one and two 8-column blocks with a scalar tail; 3×3 convs
 // whose im2col rows let widen4 read its last 8 columns whole (K mod 8 ≠ 0); run on every build and mode
 // (byte-identical) against the TS reference. And the E40 path (one shift ≤ 40: weights widened times 2^(40 − s) in
-// every row block, so in a last one of 1, 2 or 3 tiles too).
+// every row block, so in a last one of 1, 2 or 3 tiles too). And the rows past the last whole tile (M mod 4 = 1 or 2,
+// on qs8-gemm-1x16c2-wasmsimd.ts) after row blocks with and without the touch-ahead loop, with every epilogue.
 import { test } from 'uvu';
 import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
@@ -67,6 +68,40 @@ test('Dense_QS8 on the E40 path (one shift 36 / 38 / 40): last row blocks of 1, 
       await check(`dense E40 s${s} M${M} K${K} N17 (${rows} rows per block)`, g, { x: randI8(M * K) });
       i++;
     }
+  }
+});
+
+type Epi = 'general' | 'high' | 'e40' | 'fp32';
+/** One Dense case on epilogue family `epi` (as in qs8-gemm-smallk.test.ts); `act` none: the unclamped epilogues. */
+async function dense(M: number, K: number, N: number, epi: Epi, act: Attrs, i: number): Promise<void> {
+  const qg = new QGraph();
+  const zpIn = pick(ZPS, i),
+    zpOut = pick(ZPS, i + 2);
+  const x = qg.input('x', [M, K], q(0.02, zpIn));
+  let scales = Array.from({ length: N }, (_, c) => 1e-6 * 16 ** (c % 5));
+  if (epi === 'high' || epi === 'e40') {
+    // input·weight / output scale ratio 1.5·2^(30 − s) gives shift s
+    const s = epi === 'high' ? pick([41, 44, 50, 54], i) : pick([36, 38, 40], i);
+    scales = Array.from({ length: N }, () => (1.5 * 2 ** (30 - s) * 0.002) / 0.02);
+  }
+  const g = qg.node('Dense', [x, qg.weights('w', [N, K], scales), qg.bias('b', N, 4000)], act, q(0.002, zpOut));
+  if (epi === 'fp32') g.int8Arithmetic = pick(['onnxruntime', 'tflite'] as const, i >> 1);
+  await check(`dense ${epi} ${JSON.stringify(act)} M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
+}
+
+test('Dense_QS8(_FP32) rows past the last tile, M mod 4 = 1, 2: every epilogue, after any last row block', async () => {
+  let i = 0;
+  // K 96: rows4 without the touch loop (Kp ≥ 128 has it); 160 and 960: MobileNetV2's 7² expand and project
+  for (const K of [96, 160, 960]) {
+    const rows = rowsPerBlock(K);
+    // M 13, 14, 49 and 2·rows + 13: after a widened last row block; rows + 1, rows + 5, rows + 6: after a whole row
+    // block, or a last one of 1 tile (widened only for E40)
+    for (const M of [13, 14, 49, rows + 1, rows + 5, rows + 6, 2 * rows + 13])
+      for (const epi of ['general', 'high', 'e40', 'fp32'] as Epi[])
+        for (const act of [ACTS[0]!, pick(ACTS.slice(1), i)]) {
+          await dense(M, K, pick([8, 17, 24], i), epi, act, i);
+          i++;
+        }
   }
 });
 

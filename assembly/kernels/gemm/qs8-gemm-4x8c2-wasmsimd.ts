@@ -496,7 +496,8 @@ function rows4<R, E, T>(
           c31 = d1;
         if (widened) {
           // i16 weights: two plain loads per k pair (a widening load costs V8 a vector op besides the load: the loop
-          // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident)
+          // ran 44 GMAC/s on i8 weights, 49 on i16, L1-resident). The splats stay loads (`vbroadcastss`): made by
+          // lane shuffles the loop fits Turboshaft's ×4 unrolling (≤ 60 ops, now 63: ×3) but ran 1.03–1.12× slower
           let q = wide;
           while (q < we) {
             const wl = v128.load(q),
