@@ -13,7 +13,9 @@
 // - `--disable K1,K2` (simd): the before side runs a bundle compiled with those KernelIds disabled (the lowering's next
 //   rule takes their nodes, e.g. Quantize_QS8_RNE,Add_QS8_FP32 → Quantize_QS8, Add_QS8), on DIR's build or, without
 //   --before, on this one: kernels whose bundles an older build cannot load, compared step by step; the outputs may
-//   then differ (the count of differing bytes is printed).
+//   then differ (the count of differing bytes is printed). Each build times its own steps: a step of the after bundle
+//   is compared with the before bundle's steps of the same node (a fused step with the one it replaces; steps only
+//   the before bundle has are listed after), the groups sum each build's own steps.
 // Each step's time is its minimum over rounds (on a loaded machine, the rounds where every thread had a core);
 // `--median` takes the median instead.
 //   node --import tsx bench/profile.ts [--dir /work/shared/models/bench] [--model mobilenet_v2] [--float]
@@ -149,6 +151,7 @@ const after = await compile();
 const disabled = values.disable?.split(',');
 if (disabled && T) throw new Error('bench/profile.ts: --disable is for the simd profile (no --threads)');
 const rows = summarizeBundle(after).rows;
+const beforeBundle = disabled ? await compile(disabled) : after;
 const wasmIn = (d: string, f: string) => new WebAssembly.Module(readFileSync(join(d, f)));
 const builds: Instance[] = [];
 if (T) {
@@ -161,9 +164,11 @@ if (T) {
     : disabled
       ? wasmModule('simd')
       : undefined;
-  if (beforeWasm) builds.push(await instance('before', beforeWasm, 0, disabled ? await compile(disabled) : after));
+  if (beforeWasm) builds.push(await instance('before', beforeWasm, 0, beforeBundle));
   builds.push(await instance('after', wasmModule('simd'), 0));
 }
+/** Each build's steps: only the --disable before side's differ. */
+const rowsOf = builds.map((b) => (b.label === 'before' && disabled ? summarizeBundle(beforeBundle).rows : rows));
 for (const b of builds.slice(1)) {
   const [o, o0] = [output(b.ex), output(builds[0]!.ex)];
   if (o.equals(o0)) continue;
@@ -174,29 +179,32 @@ for (const b of builds.slice(1)) {
 // warm up ≥ 1 s per build, so V8 has tiered every kernel up
 for (const { ex } of builds) for (const end = performance.now() + 1000; performance.now() < end;) ex.edgec_run();
 // reps per step: enough for ~0.5 ms per timed block
-const reps = rows.map((r) => {
-  const b = builds.at(-1)!;
-  const s = performance.now();
-  for (let j = 0; j < 3; j++) b.step(r.index);
-  return Math.max(2, Math.round(0.5 / Math.max((performance.now() - s) / 3, 1e-4)));
-});
+const repsOn = (b: Instance, rs: StepRow[]) =>
+  rs.map((r) => {
+    const s = performance.now();
+    for (let j = 0; j < 3; j++) b.step(r.index);
+    return Math.max(2, Math.round(0.5 / Math.max((performance.now() - s) / 3, 1e-4)));
+  });
+const repsAfter = repsOn(builds.at(-1)!, rows);
+const reps = builds.map((b, k) => (rowsOf[k] === rows ? repsAfter : repsOn(b, rowsOf[k]!)));
 // times[round][build][step] µs; threads mode: the N-thread build's main chunks and polls per round and step
 const times: number[][][] = [];
 const chunks: number[][] = rows.map(() => []);
 const polls: number[][] = rows.map(() => []);
 const load0 = loadavg()[0]!;
 for (let round = 0; round < Number(values.rounds); round++) {
-  const t = builds.map(() => rows.map(() => 0));
-  for (const r of rows)
+  const t = builds.map((_, k) => rowsOf[k]!.map(() => 0));
+  for (let i = 0; i < Math.max(...rowsOf.map((rs) => rs.length)); i++)
     builds.forEach((b, k) => {
+      if (i >= rowsOf[k]!.length) return;
       setInput(b.ex);
-      b.step(r.index); // untimed: this build's caches after the other's
+      b.step(i); // untimed: this build's caches after the other's
       const s = performance.now();
-      for (let j = 0; j < reps[r.index]!; j++) b.step(r.index);
-      t[k]![r.index] = ((performance.now() - s) * 1000) / reps[r.index]!;
+      for (let j = 0; j < reps[k]![i]!; j++) b.step(i);
+      t[k]![i] = ((performance.now() - s) * 1000) / reps[k]![i]!;
       if (T && k === 1) {
-        chunks[r.index]!.push(b.ex.edgec_step_stat!(r.index, 3));
-        polls[r.index]!.push(b.ex.edgec_step_stat!(r.index, 4));
+        chunks[i]!.push(b.ex.edgec_step_stat!(i, 3));
+        polls[i]!.push(b.ex.edgec_step_stat!(i, 4));
       }
     });
   times.push(t);
@@ -207,9 +215,10 @@ const stepUs = (b: number, i: number) => {
   const v = times.map((t) => t[b]![i]!);
   return values.median ? median(v) : Math.min(...v);
 };
-/** Per build the summed step times of steps `ids`, and A/B their ratio after/before. */
-function stat(ids: number[]): { us: number[]; ratio: string } {
-  const us = builds.map((_, b) => ids.reduce((a, i) => a + stepUs(b, i), 0));
+/** Per build the summed step times of steps `ids` (of the after bundle; `idsOf(b)` a build's own where they differ),
+ *  and A/B their ratio after/before. */
+function stat(ids: number[], idsOf = (_b: number) => ids): { us: number[]; ratio: string } {
+  const us = builds.map((_, b) => idsOf(b).reduce((a, i) => a + stepUs(b, i), 0));
   return { us, ratio: builds.length > 1 ? ` | ${(us[1]! / us[0]!).toFixed(3)}` : '' };
 }
 const gmacs = (macs: bigint, us: number) => (macs > 0n ? (Number(macs) / us / 1000).toFixed(1) : '');
@@ -246,28 +255,40 @@ function simdReport(): void {
   console.log(
     `step kernel shapes | ${heads.map((h) => `${h} µs`).join(' | ')} | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
   );
+  // a build's steps of after step r: its own where the step lists differ (same node), else step r
+  const same = (b: number, r: StepRow) =>
+    rowsOf[b] === rows ? [r.index] : rowsOf[b]!.filter((o) => o.node === r.node).map((o) => o.index);
   for (const r of rows) {
-    const { us, ratio } = stat([r.index]);
+    const { us, ratio } = stat([r.index], (b) => same(b, r));
     console.log(
       `${r.index} ${r.kernel} ${r.shapes} | ${us.map((v) => v.toFixed(1)).join(' | ')} | ${gmacs(r.macs, us.at(-1)!)}${ratio}`,
     );
   }
-  const groups = new Map<string, { macs: bigint; ids: number[] }>();
-  for (const r of rows) {
-    const g = groups.get(group(r)) ?? { macs: 0n, ids: [] };
-    g.macs += r.macs;
-    g.ids.push(r.index);
-    groups.set(group(r), g);
-  }
-  const total = stat(rows.map((r) => r.index));
+  const nodes = new Set(rows.map((r) => r.node));
+  rowsOf.forEach((rs, b) => {
+    for (const r of rs)
+      if (!nodes.has(r.node))
+        console.log(`${builds[b]!.label} only: ${r.index} ${r.kernel} ${r.shapes} | ${stepUs(b, r.index).toFixed(1)}`);
+  });
+  // per group the after bundle's MACs and each build's own steps in it
+  const groups = new Map<string, { macs: bigint; ids: number[][] }>();
+  rowsOf.forEach((rs, b) => {
+    for (const r of rs) {
+      const g = groups.get(group(r)) ?? { macs: 0n, ids: builds.map(() => []) };
+      if (rs === rows) g.macs += r.macs;
+      g.ids[b]!.push(r.index);
+      groups.set(group(r), g);
+    }
+  });
+  const total = stat([], (b) => rowsOf[b]!.map((r) => r.index));
   console.log(
     `\ngroup | steps | MMAC | ${heads.map((h) => `${h} µs`).join(' | ')} | share | GMAC/s${heads.length > 1 ? ' | after/before' : ''}`,
   );
-  const stats = [...groups].map(([g, v]) => ({ g, v, ...stat(v.ids) }));
+  const stats = [...groups].map(([g, v]) => ({ g, v, ...stat([], (b) => v.ids[b]!) }));
   for (const { g, v, us, ratio } of stats.sort((a, b) => b.us.at(-1)! - a.us.at(-1)!)) {
     const share = ((100 * us.at(-1)!) / total.us.at(-1)!).toFixed(1);
     console.log(
-      `${g} | ${v.ids.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
+      `${g} | ${v.ids.at(-1)!.length} | ${(Number(v.macs) / 1e6).toFixed(1)} | ${us.map((u) => u.toFixed(0)).join(' | ')} | ` +
         `${share} % | ${gmacs(v.macs, us.at(-1)!)}${ratio}`,
     );
   }
