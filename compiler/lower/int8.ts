@@ -294,9 +294,9 @@ export function lowerInt8Node(ctx: Int8LowerContext, n: Node): boolean {
       const params: ParamsSpec = { type: 'binary', op: fb.BinaryOp.Add, shape, aStrides, bStrides, qMin, qMax };
       // onnxruntime's Add on Add_QS8's fixed point where all 65 536 code pairs give its bytes (ortAddFixedPoint);
       // disabling Add_QS8 keeps every such Add on Add_QS8_FP32 (bench/profile.ts --disable Add_QS8)
-      const fixedOk = ortAdd(g, n) && !ctx.disabled.has('Add_QS8');
-      const proven = fixedOk ? ortAddFixedPoint(qa, qb, qo, qMin, qMax) : undefined;
-      if (ortAdd(g, n) && !proven && !ctx.disabled.has('Add_QS8_FP32')) {
+      const ort = ortAdd(g, n);
+      const proven = ort && !ctx.disabled.has('Add_QS8') ? ortAddFixedPoint(qa, qb, qo, qMin, qMax) : undefined;
+      if (ort && !proven && !ctx.disabled.has('Add_QS8_FP32')) {
         // onnxruntime's QLinearAdd: qc [4] = f32 s_a, s_b, s_out, i32 the zero point it rounds with
         const k = addFp32Constants(qa.scale, qb.scale, qo.scale, qo.zp);
         const qc4 = new Int32Array(4);
