@@ -18,21 +18,18 @@ import {
   requantRows2,
   uniformShift,
 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
-import { fp32mMin, fp32mZp, FP32_MAGIC } from '../gemm/qs8-requant';
-import { fp32Lows, lows8, reorderEO, widenBlockEO } from '../gemm/qs8-gemm-4x8c2-smallk-wasmsimd';
+import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
 /** i16 bytes of one pixel's row: 28 taps. */
 const ROW = 56;
-/** wideW's bytes: the widened weights, then (EpiFp32L) the reordered biases and scales (Co·4 bytes each) and the magic. */
-const WIDE_W_BYTES = STEM_MAX_CO * (ROW + 8) + 16;
-let wideW: usize = ASC_FEATURE_SIMD ? memory.data(WIDE_W_BYTES, 16) : 0;
+let wideW: usize = ASC_FEATURE_SIMD ? memory.data(STEM_MAX_CO * ROW, 16) : 0;
 let tile: usize = ASC_FEATURE_SIMD ? memory.data(4 * ROW, 16) : 0;
 
 /** Threaded build (assembly/threads.ts): a worker instance's own buffers, in its heap (the stem splits by rows). */
 export function privateStemBuffers(): void {
-  wideW = (heap.alloc(WIDE_W_BYTES + 16) + 15) & ~(<usize>15);
+  wideW = (heap.alloc(STEM_MAX_CO * ROW + 16) + 15) & ~(<usize>15);
   tile = (heap.alloc(4 * ROW + 16) + 15) & ~(<usize>15);
 }
 
@@ -53,13 +50,11 @@ export function conv3x3s2c3Fits(p: StepParams, Co: i32): bool {
 }
 
 /** Epilogues as type arguments (one compiled copy each, as in the 4×8 tile): requant4At per 4 columns; the high-word
- *  path (every channel one shift in [33, 54]) without and with the clamp; the fp32 rule's clamp-free EpiFp32N, and
- *  its low-16-bit form EpiFp32L where fp32Lows holds (qs8-gemm-4x8c2-smallk-wasmsimd.ts: columns reordered even | odd). */
+ *  path (every channel one shift in [33, 54]) without and with the clamp; the fp32 rule's clamp-free EpiFp32N. */
 type EpiGeneral = u8;
 type EpiHigh = u16;
 type EpiHighClamp = u32;
 type EpiFp32N = u64;
-type EpiFp32L = f64;
 
 export function conv3x3s2c3Qs8<R>(
   x: usize,
@@ -76,25 +71,17 @@ export function conv3x3s2c3Qs8<R>(
   zpIn: i32,
   zpOut: i32,
 ): void {
+  // packed blocks [14][8][2] i8 (112 bytes per 8 columns) to [14][8][2] i16
+  widenBlock(w, <usize>(Co * 28), wideW);
   const lo = p.qMin,
     hi = p.qMax;
   const fs = uniformShift<R>(qc, Co, Co);
   // R = f32 at [−128, 127] with every |acc|·scale ≤ 2^23 (K = 27): the 4×8 tile's clamp-free fp32 epilogue
   const fp32n = isFloat<R>() && lo == -128 && hi == 127 && fp32Bounded(qc, Co, Co, 27);
-  const fp32l = fp32n && fp32Lows(qc, Co, Co, 27, zpOut);
-  // packed blocks [14][8][2] i8 (112 bytes per 8 columns) to [14][8][2] i16
-  if (fp32l) {
-    const b = wideW + <usize>(Co * ROW);
-    widenBlockEO(w, <usize>(Co * 28), wideW);
-    reorderEO(qc, b, Co);
-    reorderEO(qc + ((<usize>Co) << 2), b + ((<usize>Co) << 2), Co);
-    v128.store(b + ((<usize>Co) << 3), f32x4.splat(FP32_MAGIC + <f32>zpOut));
-  } else widenBlock(w, <usize>(Co * 28), wideW);
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>(n * H * W * 3),
       yn = y + <usize>n * <usize>(OH * OW * Co);
-    if (fp32l) pixels<R, EpiFp32L>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
-    else if (fp32n) pixels<R, EpiFp32N>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
+    if (fp32n) pixels<R, EpiFp32N>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
     else if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
     else if (lo > -128 || hi < 127)
       pixels<R, EpiHighClamp>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
@@ -175,10 +162,6 @@ function pixels<R, E>(
   // the 4×8 tile's epilogue ids (qs8-gemm-4x8c2-wasmsimd.ts); constant per instance
   const epi =
     sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
-  const lows = isFloat<E>();
-  // EpiFp32L: the reordered biases and scales after the weights, then the magic plus zp
-  const bq = lows ? wideW + <usize>(Co * ROW) : qc,
-    sq = bq + ((<usize>Co) << 2);
   const M = OH * OW;
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
@@ -222,8 +205,8 @@ function pixels<R, E>(
       n = 0;
     while (q < wEnd) {
       const qe = q + <usize>(14 * 32);
-      const b0 = v128.load(bq + ((<usize>n) << 2)),
-        b1 = v128.load(bq + ((<usize>n) << 2), 16);
+      const b0 = v128.load(qc + ((<usize>n) << 2)),
+        b1 = v128.load(qc + ((<usize>n) << 2), 16);
       let c00 = b0,
         c01 = b1,
         c10 = b0,
@@ -252,18 +235,11 @@ function pixels<R, E>(
         q += 32;
         s += 4;
       }
-      const mp = sq + ((<usize>n) << 2);
+      const mp = qc + ((<usize>(Co + n)) << 2);
       const m0 = v128.load(mp),
         m1 = v128.load(mp, 16);
-      let v01: v128, v23: v128;
-      if (lows) {
-        const mg = v128.load(sq + ((<usize>Co) << 2));
-        v01 = i8x16.narrow_i16x8_s(lows8(c00, c01, m0, m1, mg), lows8(c10, c11, m0, m1, mg));
-        v23 = i8x16.narrow_i16x8_s(lows8(c20, c21, m0, m1, mg), lows8(c30, c31, m0, m1, mg));
-      } else {
-        v01 = requantRows2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
-        v23 = requantRows2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
-      }
+      const v01 = requantRows2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
+      const v23 = requantRows2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
       v128.store64_lane(y0 + <usize>n, v01, 0);
       v128.store64_lane(y1 + <usize>n, v01, 1);
       v128.store64_lane(y2 + <usize>n, v23, 0);

@@ -52,7 +52,7 @@ export function fp32Lows(qc: usize, qs: i32, N8: i32, K: i32, zp: i32): bool {
 }
 
 /** widenBlock with each 8-column block's columns reordered 0, 2, 4, 6 | 1, 3, 5, 7 (EpiFp32L). */
-export function widenBlockEO(q: usize, bytes: usize, d: usize): void {
+function widenBlockEO(q: usize, bytes: usize, d: usize): void {
   for (let o: usize = 0; o < bytes; o += 16) {
     const lo = v128.load8x8_s(q + o),
       hi = v128.load8x8_s(q + o, 8);
@@ -62,7 +62,7 @@ export function widenBlockEO(q: usize, bytes: usize, d: usize): void {
 }
 
 /** v128s of 8 columns' i32 (n..n+3 at s, n+4..n+7 at s + 16) stored at d reordered as widenBlockEO's, for N8 columns. */
-export function reorderEO(s: usize, d: usize, N8: i32): void {
+function reorderEO(s: usize, d: usize, N8: i32): void {
   for (let n: usize = 0; n < <usize>(N8 << 2); n += 32) {
     const a = v128.load(s + n),
       b = v128.load(s + n, 16);
@@ -73,7 +73,7 @@ export function reorderEO(s: usize, d: usize, N8: i32): void {
 
 /** One row's 8 columns under EpiFp32L as i16 (a: even columns, b: odd; mg: 1.5·2^23 + zp, 4 lanes). */
 // @ts-ignore: decorator
-@inline export function lows8(a: v128, b: v128, m0: v128, m1: v128, mg: v128): v128 {
+@inline function lows8(a: v128, b: v128, m0: v128, m1: v128, mg: v128): v128 {
   const ra = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a), m0), mg),
     rb = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(b), m1), mg);
   // the low 16 bits of ra's lanes and of rb's, alternately: i16x8 lane 2j from ra's lane j, 2j + 1 from rb's
