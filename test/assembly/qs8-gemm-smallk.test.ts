@@ -56,8 +56,8 @@ test('Dense_QS8(_FP32) on the small-K loop order: K 1..40, N 8..200, M mod 4 = 1
     }
 });
 
-/** One onnxruntime-arithmetic Dense whose requantisation scale is 2^−(6 + c mod 6) per column c (input scale 0.5, output 1):
- *  EpiFp32L's bound holds for every folded bias here when the output zero point is even and there is no clamp. */
+/** One onnxruntime-arithmetic Dense whose requantisation scale is 2^−(6 + c mod 6) per column c (input scale 0.5,
+ *  output 1): EpiFp32L's bound holds for every folded bias here when the output zero point is even, without clamp. */
 async function denseLows(M: number, K: number, N: number, zpOut: number, act: Attrs, i: number): Promise<void> {
   const qg = new QGraph();
   const zpIn = pick(ZPS, i);
@@ -72,7 +72,7 @@ async function denseLows(M: number, K: number, N: number, zpOut: number, act: At
   await check(`dense fp32 lows ${JSON.stringify(act)} M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
 }
 
-test('Dense_QS8_FP32 EpiFp32L: K 1..40, M mod 4 = 1..3, N mod 8 ≠ 0, even and odd output zero points, ties', async () => {
+test('Dense_QS8_FP32 EpiFp32L: K 1..40, M mod 4 = 1..3, N mod 8 ≠ 0, even and odd zero points, ties', async () => {
   let i = 0;
   for (const K of KS)
     for (const zpOut of [-128, 0, 64, -37, 127]) {
@@ -82,7 +82,7 @@ test('Dense_QS8_FP32 EpiFp32L: K 1..40, M mod 4 = 1..3, N mod 8 ≠ 0, even and 
     }
 });
 
-test('Dense_QS8_FP32 EpiFp32L at the buffer limit: N8 = 224 fits at K 32 (Kp·2 + 8 bytes per column), 232 does not', async () => {
+test('Dense_QS8_FP32 EpiFp32L at the buffer limit: N8 224 fits at K 32 (Kp·2 + 8 B a column), 232 not', async () => {
   let i = 0;
   for (const N of [224, 231, 232, 240]) await denseLows(27, 32, N, -128, { activation: 'none' }, i++);
 });

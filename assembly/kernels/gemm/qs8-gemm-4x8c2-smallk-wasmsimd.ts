@@ -61,7 +61,7 @@ function widenBlockEO(q: usize, bytes: usize, d: usize): void {
   }
 }
 
-/** v128s of 8 columns' i32 (n..n+3 at s, n+4..n+7 at s + 16) stored at d reordered as widenBlockEO's, for N8 columns. */
+/** N8 columns' i32 (per 8: n..n+3 at s, n+4..n+7 at s + 16) stored at d reordered as widenBlockEO's. */
 function reorderEO(s: usize, d: usize, N8: i32): void {
   for (let n: usize = 0; n < <usize>(N8 << 2); n += 32) {
     const a = v128.load(s + n),
