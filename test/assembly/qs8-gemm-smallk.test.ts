@@ -5,7 +5,10 @@
 // (the last rows on the 1-row tiles) and 3 (a last tile with repeated rows), and every epilogue: fixed point with
 // per-channel shifts (EpiGeneral), one shared shift 41..54 (EpiHigh, EpiHighClamp), one shift 36..40 with small
 // biases (EpiE40, EpiE40Clamp: weights and biases scaled), XNNPACK's fp32 without a clamp (EpiFp32N) and with one
-// (the general fp32 epilogue). Every build and mode (byte-identical) against the TS reference.
+// (the general fp32 epilogue); and EpiFp32L (the fp32 rule unclamped with an even output zero point and small lanes:
+// the low 16 bits of the magic sum), with requantisation scales 2^−6..2^−11 (half-way ties in many lanes, which the
+// zero point folded into the magic must round to even), odd zero points and N8 past its buffer limit beside it.
+// Every build and mode (byte-identical) against the TS reference.
 import { test } from 'uvu';
 import { ZPS, pick, q, check, qs8Tools } from './qs8-harness.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
@@ -51,6 +54,37 @@ test('Dense_QS8(_FP32) on the small-K loop order: K 1..40, N 8..200, M mod 4 = 1
         i++;
       }
     }
+});
+
+/** One onnxruntime-arithmetic Dense whose requantisation scale is 2^−(6 + c mod 6) per column c (input scale 0.5,
+ *  output 1): EpiFp32L's bound holds for every folded bias here when the output zero point is even, without clamp. */
+async function denseLows(M: number, K: number, N: number, zpOut: number, act: Attrs, i: number): Promise<void> {
+  const qg = new QGraph();
+  const zpIn = pick(ZPS, i);
+  const x = qg.input('x', [M, K], q(0.5, zpIn));
+  const w = qg.weights(
+    'w',
+    [N, K],
+    Array.from({ length: N }, (_, c) => 2 * 2 ** -(6 + (c % 6))),
+  );
+  const g = qg.node('Dense', [x, w, qg.bias('b', N, 40000)], act, q(1, zpOut));
+  g.int8Arithmetic = 'onnxruntime';
+  await check(`dense fp32 lows ${JSON.stringify(act)} M${M} K${K} N${N} zp ${zpIn}/${zpOut}`, g, { x: randI8(M * K) });
+}
+
+test('Dense_QS8_FP32 EpiFp32L: K 1..40, M mod 4 = 1..3, N mod 8 ≠ 0, even and odd zero points, ties', async () => {
+  let i = 0;
+  for (const K of KS)
+    for (const zpOut of [-128, 0, 64, -37, 127]) {
+      // none, and relu (with zero point −128 no clamp: MobileNetV2's ReLU6 layers)
+      await denseLows(pick(MS, i), K, pick(NS, i * 3), zpOut, pick(ACTS, i % 2), i);
+      i++;
+    }
+});
+
+test('Dense_QS8_FP32 EpiFp32L at the buffer limit: N8 224 fits at K 32 (Kp·2 + 8 B a column), 232 not', async () => {
+  let i = 0;
+  for (const N of [224, 231, 232, 240]) await denseLows(27, 32, N, -128, { activation: 'none' }, i++);
 });
 
 test('Dense_QS8 small K at the buffer limit: N8 = 240 fits at K 32 (Kp·2 + 4 = 68 bytes per column), 248 does not', async () => {

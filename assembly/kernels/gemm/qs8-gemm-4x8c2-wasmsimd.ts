@@ -17,7 +17,7 @@
 // Integer-exact (reference: assembly/reference/qs8.ts); compiled into the simd build only.
 import { requant4, requant4At, requantFp32m, requantFp32n, fp32mMin, fp32mZp, qcAt, FP32N_LIMIT } from './qs8-requant';
 import { requantE40 } from '../conv/qs8-dwconv2d-requant';
-import { rowsSmallK, smallK } from './qs8-gemm-4x8c2-smallk-wasmsimd';
+import { rowsSmallK, smallK, fp32Lows, EpiFp32L } from './qs8-gemm-4x8c2-smallk-wasmsimd';
 import { touchAheadPerTile, touchAhead } from './qs8-touch-ahead';
 
 /** Longest Kp this tile takes (qs8-gemm.ts sends longer K to the scalar 2×2 tile). */
@@ -170,7 +170,9 @@ export function gemmQs8Simd4x8c2<R>(
   // every row's epilogue) kept V8 from holding the accumulators and constants in registers across it
   const t = ((K + 1) & ~1) >= TOUCH_MIN_K;
   if (isFloat<R>() && !clamp && fp32Bounded(qc, qcStride, N8, K)) {
-    rowsT<R, EpiFp32N>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
+    if (smallK(M, K, N8) && fp32Lows(qc, qcStride, N8, K, zp))
+      rowsSmallK<R, EpiFp32L>(a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
+    else rowsT<R, EpiFp32N>(t, a, lda, M, K, w, qc, qcStride, N8, y, ldy, zp, lo, hi, 0);
     return;
   }
   if (s40 > 0) {
