@@ -69,10 +69,10 @@ export const ADD_FOLD_SHIFT = 30;
  * The Add_QS8 kernel's constant-shift row takes these constants (its addFoldOk; assembly/kernels/elementwise/
  * qs8-elementwise.ts has the proof): at shift 30 (a shift below it scaled up to it), multipliers ≥ 0 with high halves
  * ≤ 2^15 − 1 and not both low halves −2^15, K = 2^29 − zp_a·mult_a − zp_b·mult_b a multiple of 2^8 (the zero points
- * folded into one constant) and |a'·mult_a + b'·mult_b + 2^29| < 2^39 over the code range. Float64 is exact: every
- * term is an integer below 2^53.
+ * folded into one constant) and a'·mult_a + b'·mult_b + 2^29 + zp·2^30 in [−2^39, 2^39) over the code range. Float64
+ * is exact: every term is an integer below 2^53.
  */
-export function addFoldOk(m: AddMults, zpA: number, zpB: number): boolean {
+export function addFoldOk(m: AddMults, zpA: number, zpB: number, zp: number): boolean {
   if (!(m.shift >= 1 && m.shift <= ADD_FOLD_SHIFT) || !(m.multA >= 0 && m.multB >= 0)) return false;
   if (m.multA >= 2 ** 31 || m.multB >= 2 ** 31) return false;
   const fa = m.multA * 2 ** (ADD_FOLD_SHIFT - m.shift),
@@ -81,8 +81,8 @@ export function addFoldOk(m: AddMults, zpA: number, zpB: number): boolean {
   const low = (v: number) => (((v % 65536) + 98304) % 65536) - 32768;
   const high = (v: number) => (v - low(v)) / 65536;
   if (high(fa) > 32767 || high(fb) > 32767 || (low(fa) === -32768 && low(fb) === -32768)) return false;
-  const lo = (-128 - zpA) * fa + (-128 - zpB) * fb + 2 ** 29,
-    hi = (127 - zpA) * fa + (127 - zpB) * fb + 2 ** 29;
+  const lo = (-128 - zpA) * fa + (-128 - zpB) * fb + 2 ** 29 + zp * 2 ** 30,
+    hi = (127 - zpA) * fa + (127 - zpB) * fb + 2 ** 29 + zp * 2 ** 30;
   return lo >= -(2 ** 39) && hi < 2 ** 39;
 }
 
@@ -133,10 +133,19 @@ export function ortAddFixedPoint(
   // nearest m's real multipliers at that shift; else m or the nearest to it
   const f = 2 ** (ADD_FOLD_SHIFT - m.shift);
   const m30 = { multA: Math.round(m.multA * f), multB: Math.round(m.multB * f), shift: ADD_FOLD_SHIFT };
-  const foldOk = (c: AddMults) => addFoldOk(c, a.zp, b.zp);
+  const foldOk = (c: AddMults) => addFoldOk(c, a.zp, b.zp, out.zp);
   if (foldOk(m30) && gives(m30)) return m30;
-  const fold = nearestFixedPoint(want, a.zp, b.zp, out.zp, qMin, qMax, m30, (multA, multB) =>
-    foldOk({ multA, multB, shift: ADD_FOLD_SHIFT }),
+  // (K mod 2^8 first: most candidates fail it, and it needs no object)
+  const fold = nearestFixedPoint(
+    want,
+    a.zp,
+    b.zp,
+    out.zp,
+    qMin,
+    qMax,
+    m30,
+    (multA, multB) =>
+      (2 ** 29 - a.zp * multA - b.zp * multB) % 256 === 0 && foldOk({ multA, multB, shift: ADD_FOLD_SHIFT }),
   );
   if (fold && foldOk(fold) && gives(fold)) return fold;
   if (gives(m)) return m;

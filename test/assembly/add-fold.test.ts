@@ -46,15 +46,20 @@ function addFoldEmulated(A: bigint, B: bigint, c: Consts): bigint {
   const pa = i16(A << 8n),
     pb = i16(B << 8n);
   const dot = (u: bigint, v: bigint) => i32(pa * u + pb * v);
-  const kh = i32(((1n << 29n) - c.zpA * fa - c.zpB * fb) >> 8n);
+  const kh = i32(((1n << 29n) - c.zpA * fa - c.zpB * fb + (c.zp << 30n)) >> 8n);
   const u = i32(i32(dot(mha, mhb) + kh) + (dot(mla, mlb) >> 16n)) >> 22n;
-  const q = sat(sat(sat(u, 16n) + c.zp, 16n), 8n);
+  const q = sat(sat(u, 16n), 8n);
   return q < c.lo ? c.lo : q > c.hi ? c.hi : q;
 }
 
 const show = (c: Consts) => JSON.stringify(c, (_, v) => (typeof v === 'bigint' ? String(v) : v));
 const foldOk = (c: Consts) =>
-  addFoldOk({ multA: Number(c.ma), multB: Number(c.mb), shift: Number(c.sh) }, Number(c.zpA), Number(c.zpB));
+  addFoldOk(
+    { multA: Number(c.ma), multB: Number(c.mb), shift: Number(c.sh) },
+    Number(c.zpA),
+    Number(c.zpB),
+    Number(c.zp),
+  );
 
 /**
  * Constants addFoldOk takes around the limits: high halves 0 / 1 / 2^15 − 1, low halves −2^15 (one side) / −1 / 0 /
@@ -116,7 +121,7 @@ test('addQs8RowFold16 step by step equals the spec: every code A against every c
   assert.ok(n > 400000, `${n}`);
 });
 
-test('addFoldOk refuses what the row gets wrong: both low halves −2^15, |S| at 2^39, K not a multiple of 2^8', () => {
+test('addFoldOk refuses what the row gets wrong: both low halves −2^15, |S| or |S + zp·2^30| at 2^39, K not a multiple of 2^8', () => {
   const base: Consts = { ma: 0n, mb: 0n, sh: 30n, zpA: 0n, zpB: 0n, zp: 0n, lo: -128n, hi: 127n };
   const bad = (c: Consts) => {
     let wrong = 0;
@@ -134,6 +139,11 @@ test('addFoldOk refuses what the row gets wrong: both low halves −2^15, |S| at
   const big = { ...base, ma: (0x7fffn << 16n) - 256n, mb: (0x7fffn << 16n) - 256n, zpA: -128n, zpB: -128n };
   assert.not.ok(foldOk(big));
   assert.ok(bad(big) > 0, '|S| ≥ 2^39 must go wrong in the row');
+  // the output zero point folded into K: S within 2^39 at zp 0, past it at zp 64
+  const nearTop = { ...base, ma: 0x7fffn << 16n, mb: 0x7fffn << 16n };
+  assert.ok(foldOk(nearTop) && bad(nearTop) === 0);
+  assert.not.ok(foldOk({ ...nearTop, zp: 64n }));
+  assert.ok(bad({ ...nearTop, zp: 64n }) > 0, 'S + zp·2^30 ≥ 2^39 must go wrong in the row');
   // K not a multiple of 2^8: at a' = 1, b' = 0, S = 2^30 exactly, and the dropped K mod 2^8 takes the row below it
   const odd = { ...base, ma: 1n << 29n, mb: 777n, zpB: 1n };
   assert.not.ok(foldOk(odd));
@@ -247,7 +257,7 @@ test("ortAddFixedPoint: MobileNetV2's Adds on constant-shift constants that give
   for (const [name, [sA, zA, sB, zB, sO, zO]] of MOBILENET_ADDS) {
     const m = ortAddFixedPoint({ scale: sA!, zp: zA! }, { scale: sB!, zp: zB! }, { scale: sO!, zp: zO! }, -128, 127);
     if (!m) continue;
-    assert.ok(addFoldOk(m, zA!, zB!) && m.shift === ADD_FOLD_SHIFT, `${name}: ${JSON.stringify(m)}`);
+    assert.ok(addFoldOk(m, zA!, zB!, zO!) && m.shift === ADD_FOLD_SHIFT, `${name}: ${JSON.stringify(m)}`);
     const k = addFp32Constants(sA!, sB!, sO!, zO!);
     const c: Consts = {
       ma: BigInt(m.multA),
