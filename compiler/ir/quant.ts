@@ -62,13 +62,40 @@ export function addSplitOk(m: { multA: number; multB: number; shift: number }): 
 
 type AddMults = { multA: number; multB: number; shift: number };
 
+/** The shift of the Add_QS8 kernel's constant-shift row (addFoldOk). */
+export const ADD_FOLD_SHIFT = 30;
+
+/**
+ * The Add_QS8 kernel's constant-shift row takes these constants (its addFoldOk; assembly/kernels/elementwise/
+ * qs8-elementwise.ts has the proof): at shift 30 (a shift below it scaled up to it), multipliers ≥ 0 with high halves
+ * ≤ 2^15 − 1 and not both low halves −2^15, K = 2^29 − zp_a·mult_a − zp_b·mult_b a multiple of 2^8 (the zero points
+ * folded into one constant) and a'·mult_a + b'·mult_b + 2^29 + zp·2^30 in [−2^39, 2^39) over the code range. Float64
+ * is exact: every term is an integer below 2^53.
+ */
+export function addFoldOk(m: AddMults, zpA: number, zpB: number, zp: number): boolean {
+  if (!(m.shift >= 1 && m.shift <= ADD_FOLD_SHIFT) || !(m.multA >= 0 && m.multB >= 0)) return false;
+  if (m.multA >= 2 ** 31 || m.multB >= 2 ** 31) return false;
+  const fa = m.multA * 2 ** (ADD_FOLD_SHIFT - m.shift),
+    fb = m.multB * 2 ** (ADD_FOLD_SHIFT - m.shift);
+  if ((2 ** 29 - zpA * fa - zpB * fb) % 256 !== 0) return false;
+  const low = (v: number) => (((v % 65536) + 98304) % 65536) - 32768;
+  const high = (v: number) => (v - low(v)) / 65536;
+  if (high(fa) > 32767 || high(fb) > 32767 || (low(fa) === -32768 && low(fb) === -32768)) return false;
+  const lo = (-128 - zpA) * fa + (-128 - zpB) * fb + 2 ** 29 + zp * 2 ** 30,
+    hi = (127 - zpA) * fa + (127 - zpB) * fb + 2 ** 29 + zp * 2 ** 30;
+  return lo >= -(2 ** 39) && hi < 2 ** 39;
+}
+
 /**
  * An onnxruntime-arithmetic Add on Add_QS8's fixed point when that is proven to give Add_QS8_FP32's bytes: an int8 Add
  * is a function of its two input codes, so the 256 × 256 table of addFp32 (with the node's clamp) is compared entry by
  * entry with clamp(zp + (((a − zp_a)·mult_a + (b − zp_b)·mult_b + 2^(shift−1)) >> shift)): exact by exhaustion, not by
- * a bound. First at addMultipliers' constants; where a pair differs, at the nearest multipliers that give every entry
- * (nearestFixedPoint: same shift and rounding constant, so the kernel's fast path and cost are unchanged). Undefined
- * when none does or the constants miss the kernel's fast path (addSplitOk): the caller keeps Add_QS8_FP32.
+ * a bound. First constants the kernel's constant-shift row takes (addFoldOk: shift 30, the zero points folded into
+ * one constant), those nearest addMultipliers' real multipliers at shift 30 that give every entry; else addMultipliers'
+ * constants; where a pair differs, the nearest multipliers that give every entry (nearestFixedPoint: same shift and
+ * rounding constant). Undefined when none does or the constants miss the kernel's fast path (addSplitOk): the caller
+ * keeps Add_QS8_FP32. (No constants with mult < 2^15, a single `i32x4.dot_i16x8_s`, exist for MobileNetV2's Adds,
+ * even with a free rounding constant: their smallest exact shift is 19–21, mult ≥ 2^18.)
  * Float64 is exact here: |sum| < 2^41 and the shift is a division by a power of two, floored.
  */
 export function ortAddFixedPoint(
@@ -102,6 +129,25 @@ export function ortAddFixedPoint(
     }
     return true;
   };
+  // first constants the kernel's constant-shift row takes (addFoldOk: one literal shift, the zero points folded),
+  // nearest m's real multipliers at that shift; else m or the nearest to it
+  const f = 2 ** (ADD_FOLD_SHIFT - m.shift);
+  const m30 = { multA: Math.round(m.multA * f), multB: Math.round(m.multB * f), shift: ADD_FOLD_SHIFT };
+  const foldOk = (c: AddMults) => addFoldOk(c, a.zp, b.zp, out.zp);
+  if (foldOk(m30) && gives(m30)) return m30;
+  // (K mod 2^8 first: most candidates fail it, and it needs no object)
+  const fold = nearestFixedPoint(
+    want,
+    a.zp,
+    b.zp,
+    out.zp,
+    qMin,
+    qMax,
+    m30,
+    (multA, multB) =>
+      (2 ** 29 - a.zp * multA - b.zp * multB) % 256 === 0 && foldOk({ multA, multB, shift: ADD_FOLD_SHIFT }),
+  );
+  if (fold && foldOk(fold) && gives(fold)) return fold;
   if (gives(m)) return m;
   const near = nearestFixedPoint(want, a.zp, b.zp, out.zp, qMin, qMax, m);
   return near && gives(near) ? near : undefined;
@@ -115,9 +161,11 @@ export function ortAddFixedPoint(
  * bound), a strip in the (mult_a, mult_b) plane. In that box a strip m lies 512·box or more inside holds anyway
  * (|a'|, |b'| ≤ 255), so only the others (~120 of 65 536 on MobileNetV2's Adds) are kept; then mult_a is tried
  * outward from m's, the strips giving mult_b's interval (its point nearest m's), until |Δmult_a| alone passes the best
- * found: exhaustive over the box. Float64 is exact: every term is an integer below 2^53, and floor / ceil of a quotient
- * by |b'| ≤ 255 are exact at that size. (onnxruntime's float rounding leans on some scales: MobileNetV2's features.3
- * Add needs mult_b 186 above addMultipliers' at shift 31; features.9 and .16 have no such point.)
+ * found: exhaustive over the box. With `accept`, the nearest point it takes (for each mult_a the 513 mult_b nearest the
+ * interval's point nearest m's: every residue mod 2^8 on each side). Float64 is exact: every term is an integer below
+ * 2^53, and floor / ceil of a quotient by |b'| ≤ 255 are exact at that size. (onnxruntime's float rounding leans on
+ * some scales: MobileNetV2's features.3 Add needs mult_b 186 above addMultipliers' at shift 31; features.9 and .16
+ * have no such point.)
  */
 function nearestFixedPoint(
   want: Int8Array,
@@ -127,6 +175,7 @@ function nearestFixedPoint(
   qMin: number,
   qMax: number,
   m: AddMults,
+  accept: (multA: number, multB: number) => boolean = () => true,
 ): AddMults | undefined {
   const one = 2 ** m.shift,
     rnd = 2 ** (m.shift - 1),
@@ -169,7 +218,13 @@ function nearestFixedPoint(
       else ((qLo = Math.max(qLo, Math.ceil(b / y))), (qHi = Math.min(qHi, Math.floor(a / y))));
     }
     if (qLo > qHi) continue;
-    const q = qLo > 0 ? qLo : qHi < 0 ? qHi : 0;
+    // the q in [qLo, qHi] nearest 0 that `accept` takes, among the 512 nearest (a residue mod 256 in each direction)
+    const q0 = qLo > 0 ? qLo : qHi < 0 ? qHi : 0;
+    let q: number | undefined;
+    for (let d = 0; d <= 256 && q === undefined; d++)
+      for (const c of d ? [q0 - d, q0 + d] : [q0])
+        if (q === undefined && c >= qLo && c <= qHi && accept(m.multA + p, m.multB + c)) q = c;
+    if (q === undefined) continue;
     if (!best || Math.abs(p) + Math.abs(q) < Math.abs(best.p) + Math.abs(best.q)) best = { p, q };
   }
   return best && { multA: m.multA + best.p, multB: m.multB + best.q, shift: m.shift };

@@ -40,7 +40,9 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
     // one contiguous row (the residual adds): its 16-output blocks here, the rest below
     if (d0 * d1 * d2 * d3 * d4 == 1 && a5 == 1 && b5 == 1 && d5 >= 16 && addSplitOk(ma, mb, sh)) {
       const n16 = d5 & ~15;
-      o = addQs8RowSplit16(a, b, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+      o = addFoldOk(ma, mb, sh, zpA, zpB, zpOut)
+        ? addQs8RowFold16(a, b, o, n16, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax)
+        : addQs8RowSplit16(a, b, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
       a += <usize>n16; b += <usize>n16; d5 -= n16;
     }
   }
@@ -57,7 +59,10 @@ export function addQs8(a: usize, b: usize, qc: usize, y: usize, p: StepParams, z
       if (s5a == 1 && s5b == 1 && d5 >= 8) {
         if (addSplitOk(ma, mb, sh)) {
           const n16 = d5 & ~15;
-          if (n16 > 0) o = addQs8RowSplit16(a + <usize>ao, b + <usize>bo, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
+          if (n16 > 0)
+            o = addFoldOk(ma, mb, sh, zpA, zpB, zpOut)
+              ? addQs8RowFold16(a + <usize>ao, b + <usize>bo, o, n16, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax)
+              : addQs8RowSplit16(a + <usize>ao, b + <usize>bo, o, n16, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
           if (d5 & 8) o = addQs8RowSplit(a + <usize>(ao + n16), b + <usize>(bo + n16), o, 8, <i32>ma, <i32>mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
         } else o = addQs8Row(a + <usize>ao, b + <usize>bo, o, d5 & ~7, ma, mb, sh, zpA, zpB, zpOut, p.qMin, p.qMax);
         i5 = d5 & ~7; ao += i5; bo += i5;
@@ -349,6 +354,73 @@ function addQs8Split16Loop(a: usize, b: usize, o: usize, n: i32, hv: v128, lv: v
 // @ts-ignore: decorator
 @inline function addSplit4(p: v128, hv: v128, lv: v128, rnd: v128, s2: i32): v128 {
   return i32x4.shr_s(i32x4.add(i32x4.add(i32x4.dot_i16x8_s(p, hv), rnd), i32x4.shr_s(i32x4.dot_i16x8_s(p, lv), 16)), s2);
+}
+
+/**
+ * addQs8RowFold16's conditions, on the constants at shift 30 (mult·2^(30 − shift) for a shift below 30: the same
+ * floor): multipliers ≥ 0 with high halves ≤ 2^15 − 1, not both low halves −2^15, the zero points and rounding
+ * constant K = 2^29 − zp_a·mult_a − zp_b·mult_b a multiple of 2^8, and S = a'·mult_a + b'·mult_b + 2^29 + zp·2^30 in
+ * [−2^39, 2^39) for every a' ∈ [−128 − zp_a, 127 − zp_a], b' likewise (S is monotone in both: the two corners).
+ */
+function addFoldOk(ma: i64, mb: i64, sh: i32, zpA: i32, zpB: i32, zp: i32): bool {
+  if (sh < 1 || sh > 30 || ma < 0 || mb < 0 || ma >= <i64>1 << 31 || mb >= <i64>1 << 31) return false;
+  const fa = ma << <i64>(30 - sh), fb = mb << <i64>(30 - sh);
+  if (multHigh(fa) > 32767 || multHigh(fb) > 32767 || (<i16>fa == -32768 && <i16>fb == -32768)) return false;
+  if ((((<i64>1 << 29) - <i64>zpA * fa - <i64>zpB * fb) & 255) != 0) return false;
+  const lo = <i64>(-128 - zpA) * fa + <i64>(-128 - zpB) * fb + (<i64>1 << 29) + (<i64>zp << 30);
+  const hi = <i64>(127 - zpA) * fa + <i64>(127 - zpB) * fb + (<i64>1 << 29) + (<i64>zp << 30);
+  return lo >= -(<i64>1 << 39) && hi < <i64>1 << 39;
+}
+
+/**
+ * addQs8RowSplit16 on the raw codes A, B and the constant shift 30 (addFoldOk's constants, mult = mh·2^16 + ml): the
+ * lanes (256·A, 256·B) are byte interleaves with zero (no widening, no zero-point subtraction), so
+ * dH = 256·(A·mh_a + B·mh_b) (exact: |·| < 2^31) and dL = 256·(A·ml_a + B·ml_b) (exact: |·| < 2^31 unless both
+ * low halves are −2^15) are one `i32x4.dot_i16x8_s` each and 256·S = dH·2^16 + dL + 256·K' with
+ * S = A·mult_a + B·mult_b + K', K' = K + zp·2^30 (the output zero point too). With K' a multiple of 2^8,
+ * floor(S / 2^8) = dH + K'/2^8 + (dL >> 16) (mod 2^32; exact since |S| < 2^39), and floor(S / 2^30) = the output
+ * before its clamp is that >> 22, a literal. Saturating to i16, then i8, then the clamp (skipped for [−128, 127]) is
+ * the clamp: each step is monotone and [q_min, q_max] ⊆ [−128, 127].
+ */
+// @ts-ignore: decorator
+@inline function addQs8RowFold16(a: usize, b: usize, o: usize, n: i32, ma: i64, mb: i64, sh: i32, zpA: i32, zpB: i32,
+                                 zpOut: i32, qMin: i32, qMax: i32): usize {
+  const fa = ma << <i64>(30 - sh), fb = mb << <i64>(30 - sh);
+  const mha = multHigh(fa), mhb = multHigh(fb), mla = <i32><i16>fa, mlb = <i32><i16>fb;
+  const kh = i32x4.splat(<i32>(((<i64>1 << 29) - <i64>zpA * fa - <i64>zpB * fb + (<i64>zpOut << 30)) >> 8));
+  const hv = i32x4.splat((mhb << 16) | (mha & 0xffff)), lv = i32x4.splat((mlb << 16) | (mla & 0xffff));
+  if (qMin == -128 && qMax == 127) return addQs8Fold16Loop<FoldNoClamp>(a, b, o, n, hv, lv, kh, hv, hv);
+  return addQs8Fold16Loop<FoldClamp>(a, b, o, n, hv, lv, kh, i8x16.splat(<i8>qMin), i8x16.splat(<i8>qMax));
+}
+
+class FoldClamp {}
+class FoldNoClamp {}
+
+/** addQs8RowFold16's loop, its constants as arguments (two callers each: binaryen keeps them functions of their own);
+ *  C: FoldClamp clamps to [lo8, hi8], FoldNoClamp (the bounds −128, 127) does not. */
+function addQs8Fold16Loop<C>(a: usize, b: usize, o: usize, n: i32, hv: v128, lv: v128, kh: v128, lo8: v128,
+                             hi8: v128): usize {
+  const zero = i8x16.splat(0);
+  for (let i = 0; i < n; i += 16) {
+    const va = v128.load(a + <usize>i), vb = v128.load(b + <usize>i);
+    // bytes a0 b0 a1 b1 … (one punpck each), then each byte the high half of a 16-bit lane: lanes (256·A, 256·B)
+    const lo = i8x16.shuffle(va, vb, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const hi = i8x16.shuffle(va, vb, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const u0 = addFold4(i8x16.shuffle(zero, lo, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hv, lv, kh);
+    const u1 = addFold4(i8x16.shuffle(zero, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), hv, lv, kh);
+    const u2 = addFold4(i8x16.shuffle(zero, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), hv, lv, kh);
+    const u3 = addFold4(i8x16.shuffle(zero, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), hv, lv, kh);
+    let q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(u0, u1), i16x8.narrow_i32x4_s(u2, u3));
+    if (idof<C>() == idof<FoldClamp>()) q = i8x16.min_s(i8x16.max_s(q, lo8), hi8);
+    v128.store(o + <usize>i, q);
+  }
+  return o + <usize>n;
+}
+
+/** 4 outputs of addQs8RowFold16 before the clamp: (dH + K'/2^8 + (dL >> 16)) >> 22. */
+// @ts-ignore: decorator
+@inline function addFold4(p: v128, hv: v128, lv: v128, kh: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.add(i32x4.dot_i16x8_s(p, hv), kh), i32x4.shr_s(i32x4.dot_i16x8_s(p, lv), 16)), 22);
 }
 
 /**
