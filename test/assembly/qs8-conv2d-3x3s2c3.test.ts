@@ -35,8 +35,9 @@ const SHAPES: Shape[] = [
   { n: 1, h: 5, w: 5, co: 24, attrs: { strides: [2, 2] } },
   { n: 1, h: 3, w: 3, co: 8, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
   { n: 1, h: 12, w: 12, co: 72, attrs: { strides: [2, 2], padding: 'same' } },
-  // pixel-pair tiles (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts, W ≥ 19): first tap column 0 and 1, 1–3 tiles per row,
-  // the row's tail and border rows on the 4-pixel tile, the last tile's loads ending on the row's last byte (W 19)
+  // F(2, 2) tiles (W ≥ 19): quads of two inside rows (qs8-conv2d-3x3s2c3-quads-wasmsimd.ts) and a lone inside row's
+  // pixel pairs below them (9×41, 8×64; qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts), first tap column 0 and 1, 1–3 tiles
+  // per row, row tails and border rows on the 4-pixel tile, the last tile's loads ending on the row's last byte (W 19)
   { n: 1, h: 7, w: 40, co: 32, attrs: { strides: [2, 2], padding: 'same' } },
   { n: 1, h: 9, w: 41, co: 16, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
   { n: 2, h: 6, w: 37, co: 8, attrs: { strides: [2, 2], padding: [0, 3, 1, 0] } },

@@ -13,6 +13,7 @@
 // (rowT: per pixel pair B, A, C, ROWT bytes) and every 8-column block runs over them.
 import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N, requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
+import { quadWeights } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
 
 /** Widest output (as the stem kernel's STEM_MAX_CO). */
 const PAIRS_MAX_CO = 64;
@@ -71,6 +72,7 @@ export function pairWeights(w: usize, Co: i32): void {
   }
   memory.copy(lastW, w, bytes);
   lastCo = Co;
+  quadWeights(w, Co);
   for (let b = 0; b < Co >> 3; b++) {
     const q = w + <usize>(b * 224),
       d = wideT + <usize>(b * BLOCKT);

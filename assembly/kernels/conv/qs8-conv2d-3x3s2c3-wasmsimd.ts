@@ -6,8 +6,9 @@
 // inside take one check for all; taps outside the image = zp_in, one by one);
 // then per 8-column block the 4×8c2 tile's k loop (qs8-gemm-4x8c2-wasmsimd.ts: a 4-byte splat per pixel and k pair,
 // i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
-// Output rows with every tap inside run most of their pixels two at a time instead, 23 k pairs per two pixels
-// (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts, when the row is at least 19 input columns wide).
+// Output rows with every tap inside (at least 19 input columns wide) run most of their pixels by F(2, 2) instead: two
+// such rows 2 × 2 pixels at a time, 38 k pairs per 4 pixels (qs8-conv2d-3x3s2c3-quads-wasmsimd.ts), a lone one two
+// pixels at a time, 23 k pairs per 2 (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts); pixels: the driver below.
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
 import {
@@ -22,6 +23,7 @@ import {
 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 import { pairRow, pairTiles, pairWeights, privatePairBuffers } from './qs8-conv2d-3x3s2c3-pairs-wasmsimd';
+import { quadRow } from './qs8-conv2d-3x3s2c3-quads-wasmsimd';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
@@ -148,8 +150,8 @@ function widenBorderPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32,
   }
 }
 
-/** Every output pixel of one image, epilogue E: per output row with every tap inside nt pixel-pair tiles (pairRow),
- *  the rest 4 at a time (tiles). */
+/** Every output pixel of one image, epilogue E: per two output rows with every tap inside nt quad tiles (quadRow),
+ *  per lone such row nt pixel-pair tiles (pairRow), the rest 4 at a time (tiles). */
 function pixels<R, E>(
   x: usize,
   qc: usize,
@@ -173,14 +175,27 @@ function pixels<R, E>(
   let pend = 0;
   if (nt > 0) {
     const wa = (pl + 1) >> 1;
-    for (let oh = 0; oh < OH; oh++) {
+    for (let oh = 0; oh < OH;) {
       const ih0 = oh * 2 - pt;
-      if (ih0 < 0 || ih0 + 3 > H) continue;
+      if (ih0 < 0 || ih0 + 3 > H) {
+        oh++;
+        continue;
+      }
       const m0 = oh * OW + wa;
       if (m0 > pend) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, m0);
       const s = x + <usize>((ih0 * W + 2 * wa - pl) * 3);
-      pairRow<R, E>(s, <usize>(W * 3), y + <usize>m0 * <usize>Co, nt, qc, Co, zp, lo, hi, fs);
-      pend = m0 + 8 * nt;
+      if (oh + 1 < OH && ih0 + 5 <= H) {
+        // rows oh, oh + 1 in quads; then row oh's tail and row oh + 1's head
+        quadRow<R, E>(s, <usize>(W * 3), y + <usize>m0 * <usize>Co, <usize>(OW * Co), nt, qc, Co, zp, lo, hi, fs);
+        pend = m0 + 8 * nt;
+        if (8 * nt < OW) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, m0 + OW);
+        pend = m0 + OW + 8 * nt;
+        oh += 2;
+      } else {
+        pairRow<R, E>(s, <usize>(W * 3), y + <usize>m0 * <usize>Co, nt, qc, Co, zp, lo, hi, fs);
+        pend = m0 + 8 * nt;
+        oh++;
+      }
     }
   }
   if (pend < M) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, M);
