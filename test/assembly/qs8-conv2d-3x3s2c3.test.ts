@@ -12,6 +12,9 @@ import { compileGraph } from '../../compiler/compile.ts';
 import { load, threadsSupported } from '../../runtime/node.ts';
 import type { Attrs } from '../../compiler/ir/graph.ts';
 import { summarizeBundle } from '../../compiler/cli/inspect.ts';
+import { inferNode } from '../../compiler/ir/ops/index.ts';
+import { evaluate } from '../../compiler/ir/reference.ts';
+import { runAll } from './harness.ts';
 
 const { randI8, QGraph } = qs8Tools(20261205);
 
@@ -32,6 +35,14 @@ const SHAPES: Shape[] = [
   { n: 1, h: 5, w: 5, co: 24, attrs: { strides: [2, 2] } },
   { n: 1, h: 3, w: 3, co: 8, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
   { n: 1, h: 12, w: 12, co: 72, attrs: { strides: [2, 2], padding: 'same' } },
+  // F(2, 2) tiles (W ≥ 19): quads of two inside rows (qs8-conv2d-3x3s2c3-quads-wasmsimd.ts) and a lone inside row's
+  // pixel pairs below them (9×41, 8×64; qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts), first tap column 0 and 1, 1–3 tiles
+  // per row, row tails and border rows on the 4-pixel tile, the last tile's loads ending on the row's last byte (W 19)
+  { n: 1, h: 7, w: 40, co: 32, attrs: { strides: [2, 2], padding: 'same' } },
+  { n: 1, h: 9, w: 41, co: 16, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } },
+  { n: 2, h: 6, w: 37, co: 8, attrs: { strides: [2, 2], padding: [0, 3, 1, 0] } },
+  { n: 1, h: 5, w: 19, co: 24, attrs: { strides: [2, 2] } },
+  { n: 1, h: 8, w: 64, co: 64, attrs: { strides: [2, 2], padding: [2, 2, 2, 2] } },
 ];
 
 function stem(s: Shape, i: number, perChannel: boolean) {
@@ -69,6 +80,7 @@ test('Conv2D_QS8_FP32 3x3 s2 over 3 channels: ties, |t| around 2^22 and beyond, 
   for (const [h, w, co, padding] of [
     [12, 10, 64, 'same'],
     [9, 9, 24, [1, 1, 1, 1]],
+    [9, 40, 32, [1, 1, 1, 1]],
   ] as [number, number, number, Attrs['padding']][])
     for (const sW of [0.5, 0.25, 2 ** -10, 0.75, 3 * 2 ** -12])
       for (const act of ACTS) {
@@ -91,6 +103,40 @@ test('Conv2D_QS8_FP32 3x3 s2 over 3 channels: ties, |t| around 2^22 and beyond, 
         });
         i++;
       }
+});
+
+test('Conv2D_QS8 3x3 s2 over 3 channels: two stems of one width in one model, each on its own weights', async () => {
+  // the pixel-pair path keeps its transformed weights while the next call's packed weights are the same bytes
+  // (pairWeights): the second stem, same Co, other weights, must not run on the first one's
+  for (const arith of ['tflite', 'onnxruntime'] as const) {
+    const qg = new QGraph();
+    qg.g.int8Arithmetic = arith;
+    const x = qg.input('x', [1, 9, 40, 3], q(0.04, -3));
+    for (const [i, seed] of [0, 1].entries()) {
+      const w = qg.weights(`w${i}`, [16, 3, 3, 3], new Array(16).fill(0.01 + 0.002 * seed));
+      const n = {
+        name: `stem${i}`,
+        op: 'Conv2D' as const,
+        inputs: [x, w, qg.bias(`b${i}`, 16, 3000)],
+        outputs: [`y${i}`],
+      };
+      const node = { ...n, attrs: { strides: [2, 2], padding: [1, 1, 1, 1] } as Attrs };
+      qg.g.tensors.set(`y${i}`, { name: `y${i}`, dtype: 'int8', shape: [] });
+      const [info] = inferNode(qg.g, node);
+      qg.g.tensors.set(`y${i}`, { name: `y${i}`, dtype: 'int8', shape: info!.shape, quant: q(0.05, 7) });
+      qg.g.nodes.push(node);
+      qg.g.outputs.push(`y${i}`);
+    }
+    const xs = { x: randI8(9 * 40 * 3) };
+    const label = `two stems ${arith}`;
+    const got = await runAll(compileGraph(qg.g, { skipPasses: true }).bundle, xs, label);
+    const want = evaluate(qg.g, xs);
+    for (const y of ['y0', 'y1'])
+      assert.ok(
+        Buffer.from((got[y] as Int8Array).buffer).equals(Buffer.from(Int8Array.from(want[y]!).buffer)),
+        `${label}: ${y}`,
+      );
+  }
 });
 
 test('Conv2D_QS8 3x3 s2 over 3 channels: 2 and 3 threads give 1 thread bytes', async () => {

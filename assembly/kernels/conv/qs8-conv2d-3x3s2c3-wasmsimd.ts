@@ -6,6 +6,9 @@
 // inside take one check for all; taps outside the image = zp_in, one by one);
 // then per 8-column block the 4×8c2 tile's k loop (qs8-gemm-4x8c2-wasmsimd.ts: a 4-byte splat per pixel and k pair,
 // i32x4.dot_i16x8_s) and its requantisations. Slot k = 27 of a pixel row is never written: its weight is zero.
+// Output rows with every tap inside (at least 19 input columns wide) run most of their pixels by F(2, 2) instead: two
+// such rows 2 × 2 pixels at a time, 38 k pairs per 4 pixels (qs8-conv2d-3x3s2c3-quads-wasmsimd.ts), a lone one two
+// pixels at a time, 23 k pairs per 2 (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts); pixels: the driver below.
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
 import {
@@ -19,6 +22,8 @@ import {
   uniformShift,
 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
+import { pairRow, pairTiles, pairWeights, privatePairBuffers } from './qs8-conv2d-3x3s2c3-pairs-wasmsimd';
+import { quadRow } from './qs8-conv2d-3x3s2c3-quads-wasmsimd';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
@@ -31,6 +36,7 @@ let tile: usize = ASC_FEATURE_SIMD ? memory.data(4 * ROW, 16) : 0;
 export function privateStemBuffers(): void {
   wideW = (heap.alloc(STEM_MAX_CO * ROW + 16) + 15) & ~(<usize>15);
   tile = (heap.alloc(4 * ROW + 16) + 15) & ~(<usize>15);
+  privatePairBuffers();
 }
 
 /** Whether conv3x3s2c3Qs8 takes this conv (Ci = 3 and the build checked by the caller). */
@@ -73,6 +79,9 @@ export function conv3x3s2c3Qs8<R>(
 ): void {
   // packed blocks [14][8][2] i8 (112 bytes per 8 columns) to [14][8][2] i16
   widenBlock(w, <usize>(Co * 28), wideW);
+  // pixel-pair tiles per output row with every tap inside (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts)
+  const nt = pairTiles(W, OW, p.pl);
+  if (nt > 0) pairWeights(w, Co);
   const lo = p.qMin,
     hi = p.qMax;
   const fs = uniformShift<R>(qc, Co, Co);
@@ -81,11 +90,11 @@ export function conv3x3s2c3Qs8<R>(
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>(n * H * W * 3),
       yn = y + <usize>n * <usize>(OH * OW * Co);
-    if (fp32n) pixels<R, EpiFp32N>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
-    else if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0);
+    if (fp32n) pixels<R, EpiFp32N>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0, nt);
+    else if (fs == 0) pixels<R, EpiGeneral>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, 0, nt);
     else if (lo > -128 || hi < 127)
-      pixels<R, EpiHighClamp>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
-    else pixels<R, EpiHigh>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs);
+      pixels<R, EpiHighClamp>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs, nt);
+    else pixels<R, EpiHigh>(xn, qc, yn, H, W, OH, OW, Co, p.pt, p.pl, zpIn, zpOut, lo, hi, fs, nt);
   }
 }
 
@@ -141,7 +150,8 @@ function widenBorderPixel(x: usize, H: i32, W: i32, ih0: i32, iw0: i32, zp: i32,
   }
 }
 
-/** Every output pixel of one image, 4 at a time (a last tile short of 4 repeats the last pixel), epilogue E. */
+/** Every output pixel of one image, epilogue E: per two output rows with every tap inside nt quad tiles (quadRow),
+ *  per lone such row nt pixel-pair tiles (pairRow), the rest 4 at a time (tiles). */
 function pixels<R, E>(
   x: usize,
   qc: usize,
@@ -158,11 +168,61 @@ function pixels<R, E>(
   lo: i32,
   hi: i32,
   fs: i32,
+  nt: i32,
+): void {
+  const M = OH * OW;
+  // pixels from pend on are left for tiles
+  let pend = 0;
+  if (nt > 0) {
+    const wa = (pl + 1) >> 1;
+    for (let oh = 0; oh < OH;) {
+      const ih0 = oh * 2 - pt;
+      if (ih0 < 0 || ih0 + 3 > H) {
+        oh++;
+        continue;
+      }
+      const m0 = oh * OW + wa;
+      if (m0 > pend) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, m0);
+      const s = x + <usize>((ih0 * W + 2 * wa - pl) * 3);
+      if (oh + 1 < OH && ih0 + 5 <= H) {
+        // rows oh, oh + 1 in quads; then row oh's tail and row oh + 1's head
+        quadRow<R, E>(s, <usize>(W * 3), y + <usize>m0 * <usize>Co, <usize>(OW * Co), nt, qc, Co, zp, lo, hi, fs);
+        pend = m0 + 8 * nt;
+        if (8 * nt < OW) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, m0 + OW);
+        pend = m0 + OW + 8 * nt;
+        oh += 2;
+      } else {
+        pairRow<R, E>(s, <usize>(W * 3), y + <usize>m0 * <usize>Co, nt, qc, Co, zp, lo, hi, fs);
+        pend = m0 + 8 * nt;
+        oh++;
+      }
+    }
+  }
+  if (pend < M) tiles<R, E>(x, qc, y, H, W, OW, Co, pt, pl, zpIn, zp, lo, hi, fs, pend, M);
+}
+
+/** Output pixels m0..m1 − 1 of one image, 4 at a time (a last tile short of 4 repeats pixel m1 − 1), epilogue E. */
+function tiles<R, E>(
+  x: usize,
+  qc: usize,
+  y: usize,
+  H: i32,
+  W: i32,
+  OW: i32,
+  Co: i32,
+  pt: i32,
+  pl: i32,
+  zpIn: i32,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  fs: i32,
+  m0: i32,
+  m1: i32,
 ): void {
   // the 4×8 tile's epilogue ids (qs8-gemm-4x8c2-wasmsimd.ts); constant per instance
   const epi =
     sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
-  const M = OH * OW;
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),
@@ -171,13 +231,13 @@ function pixels<R, E>(
   const vmin = fp32mMin(zp, lo),
     vzp = fp32mZp(zp);
   const wEnd = wideW + <usize>(Co * ROW);
-  let oh = 0,
-    ow = 0;
-  for (let m = 0; m < M; m += 4) {
-    // the tile's 4 pixel rows; (oh, ow) walks pixel m + j, staying on the last pixel past M
+  let oh = m0 / OW,
+    ow = m0 - oh * OW;
+  for (let m = m0; m < m1; m += 4) {
+    // the tile's 4 pixel rows; (oh, ow) walks pixel m + j, staying on the last pixel past m1
     const ih0 = oh * 2 - pt,
       iw0 = ow * 2 - pl;
-    if (ow + 4 <= OW && ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 9 <= W && m + 4 <= M) {
+    if (ow + 4 <= OW && ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 9 <= W && m + 4 <= m1) {
       // 4 pixels of one output row, every tap inside: pixel j's taps 6·j bytes on (no per-pixel checks)
       widenInside(x + <usize>((ih0 * W + iw0) * 3), <usize>(W * 3), tile);
       ow += 4;
@@ -190,17 +250,17 @@ function pixels<R, E>(
       for (let j = 0; j < 4; j++) {
         widenPixel(x, H, W, oh * 2 - pt, ow * 2 - pl, zpIn, d);
         d += ROW;
-        if (m + j + 1 < M && ++ow == OW) {
+        if (m + j + 1 < m1 && ++ow == OW) {
           ow = 0;
           oh++;
         }
       }
     }
     const y0 = y + <usize>m * <usize>Co;
-    const yl = y + <usize>(M - 1) * <usize>Co;
-    const y1 = m + 1 < M ? y0 + <usize>Co : yl,
-      y2 = m + 2 < M ? y0 + <usize>(2 * Co) : yl,
-      y3 = m + 3 < M ? y0 + <usize>(3 * Co) : yl;
+    const yl = y + <usize>(m1 - 1) * <usize>Co;
+    const y1 = m + 1 < m1 ? y0 + <usize>Co : yl,
+      y2 = m + 2 < m1 ? y0 + <usize>(2 * Co) : yl,
+      y3 = m + 3 < m1 ? y0 + <usize>(3 * Co) : yl;
     let q = wideW,
       n = 0;
     while (q < wEnd) {

@@ -64,7 +64,8 @@ test('variants: each file exists, serves registry kernels; every kernel file und
   }
   // shared helpers, not variants: the requantisation, the GEMM's per-build tile choice, the f32 convs' geometry, the
   // depthwise 3×3 loops' 8-lane requantisations and three-pixel loops (qs8-dwconv2d's), the packed conv's unchecked tile,
-  // the 4×8 int8 tile's small-K loop order and the touch of a following Dense's weights (both parts of that tile)
+  // the 4×8 int8 tile's small-K loop order and the touch of a following Dense's weights (both parts of that tile), the
+  // int8 stem's pixel pairs and 2 × 2 quads (parts of qs8-conv2d-3x3s2c3-wasmsimd)
   const helpers = [
     'gemm/qs8-requant.ts',
     'gemm/qs8-gemm.ts',
@@ -74,6 +75,9 @@ test('variants: each file exists, serves registry kernels; every kernel file und
     'conv/qs8-dwconv2d-requant.ts',
     'conv/qs8-dwconv2d-3x3-run3.ts',
     'conv/f32-conv2d-4x8-packed-interior.ts',
+    'conv/qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts',
+    'conv/qs8-conv2d-3x3s2c3-quads-wasmsimd.ts',
+    'conv/qs8-conv2d-3x3s2c3-quadtaps-wasmsimd.ts',
   ];
   const files = readdirSync(join(root, 'assembly/kernels'), { recursive: true, encoding: 'utf8' }).filter(
     (f) => f.includes('/') && f.endsWith('.ts'),
