@@ -11,9 +11,9 @@
 // B's 5 pairs from the bias into 8 accumulators, kept aside; A's 9 on from them give the even pixels, requantised;
 // C's 9 on from B again the odd ones. The weights are transformed once per call (wideT), the tile's taps once per tile
 // (rowT: per pixel pair B, A, C, ROWT bytes) and every 8-column block runs over them.
-import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N, requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
-import { quadWeights } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
+import { quadWeights, requantStore4 } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
 
 /** Widest output (as the stem kernel's STEM_MAX_CO). */
 const PAIRS_MAX_CO = 64;
@@ -201,53 +201,9 @@ export function pairRow<R, E>(
           // pixel pair j's pixel 2j + part − 1
           const m0 = v128.load(mp),
             m1 = v128.load(mp, 16);
-          const v01 = requantRows2<R>(
-            epi,
-            c00,
-            c01,
-            c10,
-            c11,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const v23 = requantRows2<R>(
-            epi,
-            c20,
-            c21,
-            c30,
-            c31,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const yp = y + <usize>n + (part == 1 ? 0 : co);
-          v128.store64_lane(yp, v01, 0);
-          v128.store64_lane(yp + 2 * co, v01, 1);
-          v128.store64_lane(yp + 4 * co, v23, 0);
-          v128.store64_lane(yp + 6 * co, v23, 1);
+          // prettier-ignore
+          requantStore4<R>(epi, c00, c01, c10, c11, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi,
+                           y + <usize>n + (part == 1 ? 0 : co), co);
           if (part == 1) {
             c00 = v128.load(keepB);
             c01 = v128.load(keepB, 16);

@@ -16,9 +16,18 @@
 // bytes per quad, qs8-conv2d-3x3s2c3-quadtaps-wasmsimd.ts): BA' and BC' from zero, kept; BB' from the bias, kept
 // (S1); AB' on, kept (S2); + BA', AA' on: y(r, c); S2 + BC', AC' on: y(r + 1, c); S1, CB' on, kept (S3); + BA', CA'
 // on: y(r, c + 1); S3 + BC', CC' on: y(r + 1, c + 1).
-import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N, requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
-import { BLOCKQ, QROW, keep8, keepQ, quadTaps, rowQ, wideQ } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
+import {
+  BLOCKQ,
+  QROW,
+  keep8,
+  keepQ,
+  quadTaps,
+  requantStore4,
+  rowQ,
+  wideQ,
+} from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
 
 /**
  * nt quad tiles of output rows oh, oh + 1 (y: row oh's first tile's first pixel, Co bytes each, rows ys bytes apart;
@@ -202,53 +211,9 @@ export function quadRow<R, E>(
           s += 4;
         }
         {
-          const v01 = requantRows2<R>(
-            epi,
-            c00,
-            c01,
-            c10,
-            c11,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const v23 = requantRows2<R>(
-            epi,
-            c20,
-            c21,
-            c30,
-            c31,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const yp = y + <usize>n;
-          v128.store64_lane(yp, v01, 0);
-          v128.store64_lane(yp + 2 * co, v01, 1);
-          v128.store64_lane(yp + 4 * co, v23, 0);
-          v128.store64_lane(yp + 6 * co, v23, 1);
+          // prettier-ignore
+          requantStore4<R>(epi, c00, c01, c10, c11, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi,
+                           y + <usize>n, co);
         }
         c00 = i32x4.add(v128.load(kp, 384), v128.load(kp, 128));
         c01 = i32x4.add(v128.load(kp, 400), v128.load(kp, 144));
@@ -279,53 +244,9 @@ export function quadRow<R, E>(
           s += 4;
         }
         {
-          const v01 = requantRows2<R>(
-            epi,
-            c00,
-            c01,
-            c10,
-            c11,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const v23 = requantRows2<R>(
-            epi,
-            c20,
-            c21,
-            c30,
-            c31,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const yp = y + <usize>n + ys;
-          v128.store64_lane(yp, v01, 0);
-          v128.store64_lane(yp + 2 * co, v01, 1);
-          v128.store64_lane(yp + 4 * co, v23, 0);
-          v128.store64_lane(yp + 6 * co, v23, 1);
+          // prettier-ignore
+          requantStore4<R>(epi, c00, c01, c10, c11, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi,
+                           y + <usize>n + ys, co);
         }
         c00 = v128.load(kp, 256);
         c01 = v128.load(kp, 272);
@@ -385,53 +306,9 @@ export function quadRow<R, E>(
           s += 4;
         }
         {
-          const v01 = requantRows2<R>(
-            epi,
-            c00,
-            c01,
-            c10,
-            c11,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const v23 = requantRows2<R>(
-            epi,
-            c20,
-            c21,
-            c30,
-            c31,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const yp = y + <usize>n + co;
-          v128.store64_lane(yp, v01, 0);
-          v128.store64_lane(yp + 2 * co, v01, 1);
-          v128.store64_lane(yp + 4 * co, v23, 0);
-          v128.store64_lane(yp + 6 * co, v23, 1);
+          // prettier-ignore
+          requantStore4<R>(epi, c00, c01, c10, c11, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi,
+                           y + <usize>n + co, co);
         }
         c00 = i32x4.add(v128.load(kp, 512), v128.load(kp, 128));
         c01 = i32x4.add(v128.load(kp, 528), v128.load(kp, 144));
@@ -462,53 +339,9 @@ export function quadRow<R, E>(
           s += 4;
         }
         {
-          const v01 = requantRows2<R>(
-            epi,
-            c00,
-            c01,
-            c10,
-            c11,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const v23 = requantRows2<R>(
-            epi,
-            c20,
-            c21,
-            c30,
-            c31,
-            qc,
-            Co,
-            n,
-            m0,
-            m1,
-            rz,
-            t,
-            lo8,
-            hi8,
-            vmin,
-            vzp,
-            zp,
-            lo,
-            hi,
-          );
-          const yp = y + <usize>n + ys + co;
-          v128.store64_lane(yp, v01, 0);
-          v128.store64_lane(yp + 2 * co, v01, 1);
-          v128.store64_lane(yp + 4 * co, v23, 0);
-          v128.store64_lane(yp + 6 * co, v23, 1);
+          // prettier-ignore
+          requantStore4<R>(epi, c00, c01, c10, c11, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi,
+                           y + <usize>n + ys + co, co);
         }
       }
       n += 8;

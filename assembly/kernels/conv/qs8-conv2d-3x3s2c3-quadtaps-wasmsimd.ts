@@ -6,6 +6,7 @@
 // (w2), O1 (w1)], 3 channels each. The weights: each slot's sum over the kernel taps it stands for, per 8-column block
 // [38][8][2] i16 in wideQ, made by quadWeights when the packed weights change (pairWeights).
 
+import { requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 /** Widest output (as the stem kernel's STEM_MAX_CO). */
 const QUADS_MAX_CO = 64;
 /** i16 bytes of one quad's taps (38 k pairs). */
@@ -152,4 +153,44 @@ export function quadWeights(w: usize, Co: i32): void {
   v128.store(d, g, 80);
   v128.store(d, h, 96);
   v128.store(d, i, 112);
+}
+
+/** The stem's 4 × 8 outputs as requantRows2 gives them (rows a, b, c, d: accumulators c00 … c31 of 8 columns),
+ *  stored 8 bytes each at yp, yp + 2·co, yp + 4·co, yp + 6·co (the pairs' and quads' output pixels). */
+// @ts-ignore: decorator
+@inline export function requantStore4<R>(
+  epi: i32,
+  c00: v128,
+  c01: v128,
+  c10: v128,
+  c11: v128,
+  c20: v128,
+  c21: v128,
+  c30: v128,
+  c31: v128,
+  qc: usize,
+  Co: i32,
+  n: i32,
+  m0: v128,
+  m1: v128,
+  rz: v128,
+  t: i32,
+  lo8: v128,
+  hi8: v128,
+  vmin: v128,
+  vzp: v128,
+  zp: i32,
+  lo: i32,
+  hi: i32,
+  yp: usize,
+  co: usize,
+): void {
+  // prettier-ignore
+  const v01 = requantRows2<R>(epi, c00, c01, c10, c11, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
+  // prettier-ignore
+  const v23 = requantRows2<R>(epi, c20, c21, c30, c31, qc, Co, n, m0, m1, rz, t, lo8, hi8, vmin, vzp, zp, lo, hi);
+  v128.store64_lane(yp, v01, 0);
+  v128.store64_lane(yp + 2 * co, v01, 1);
+  v128.store64_lane(yp + 4 * co, v23, 0);
+  v128.store64_lane(yp + 6 * co, v23, 1);
 }
