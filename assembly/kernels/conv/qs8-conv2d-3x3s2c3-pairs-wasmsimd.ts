@@ -11,9 +11,8 @@
 // B's 5 pairs from the bias into 8 accumulators, kept aside; A's 9 on from them give the even pixels, requantised;
 // C's 9 on from B again the odd ones. The weights are transformed once per call (wideT), the tile's taps once per tile
 // (rowT: per pixel pair B, A, C, ROWT bytes) and every 8-column block runs over them.
-import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
-import { quadWeights, requantStore4 } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
+import { quadWeights, requantStore4, stemEpi } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
 
 /** Widest output (as the stem kernel's STEM_MAX_CO). */
 const PAIRS_MAX_CO = 64;
@@ -136,8 +135,7 @@ export function pairRow<R, E>(
   hi: i32,
   fs: i32,
 ): void {
-  const epi =
-    sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
+  const epi = stemEpi<E>();
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),

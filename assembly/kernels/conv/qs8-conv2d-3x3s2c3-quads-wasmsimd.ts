@@ -16,7 +16,6 @@
 // bytes per quad, qs8-conv2d-3x3s2c3-quadtaps-wasmsimd.ts): BA' and BC' from zero, kept; BB' from the bias, kept
 // (S1); AB' on, kept (S2); + BA', AA' on: y(r, c); S2 + BC', AC' on: y(r + 1, c); S1, CB' on, kept (S3); + BA', CA'
 // on: y(r, c + 1); S3 + BC', CC' on: y(r + 1, c + 1).
-import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 import {
   BLOCKQ,
@@ -25,6 +24,7 @@ import {
   keepQ,
   quadTaps,
   requantStore4,
+  stemEpi,
   rowQ,
   wideQ,
 } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
@@ -46,8 +46,7 @@ export function quadRow<R, E>(
   hi: i32,
   fs: i32,
 ): void {
-  const epi =
-    sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
+  const epi = stemEpi<E>();
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),

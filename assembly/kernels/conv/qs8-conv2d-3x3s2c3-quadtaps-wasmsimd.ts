@@ -6,7 +6,7 @@
 // (w2), O1 (w1)], 3 channels each. The weights: each slot's sum over the kernel taps it stands for, per 8-column block
 // [38][8][2] i16 in wideQ, made by quadWeights when the packed weights change (pairWeights).
 
-import { requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { EPI_GENERAL, EPI_HIGH, EPI_HIGH_CLAMP, EPI_FP32N, requantRows2 } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 /** Widest output (as the stem kernel's STEM_MAX_CO). */
 const QUADS_MAX_CO = 64;
 /** i16 bytes of one quad's taps (38 k pairs). */
@@ -193,4 +193,11 @@ export function quadWeights(w: usize, Co: i32): void {
   v128.store64_lane(yp + 2 * co, v01, 1);
   v128.store64_lane(yp + 4 * co, v23, 0);
   v128.store64_lane(yp + 6 * co, v23, 1);
+}
+
+/** The 4×8 tile's epilogue id (qs8-gemm-4x8c2-wasmsimd.ts) of the stem's epilogue type E (qs8-conv2d-3x3s2c3-wasmsimd.ts:
+ *  EpiGeneral u8, EpiHigh u16, EpiHighClamp u32, EpiFp32N u64); a constant in every instance. */
+// @ts-ignore: decorator
+@inline export function stemEpi<E>(): i32 {
+  return sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
 }

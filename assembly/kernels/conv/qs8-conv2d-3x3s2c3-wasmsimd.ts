@@ -11,19 +11,11 @@
 // pixels at a time, 23 k pairs per 2 (qs8-conv2d-3x3s2c3-pairs-wasmsimd.ts); pixels: the driver below.
 // Integer-exact, the sums of im2col + GEMM (reference twin: refConv2dQs8, assembly/reference/qs8.ts).
 import { StepParams } from '../../bundle/model';
-import {
-  EPI_FP32N,
-  EPI_GENERAL,
-  EPI_HIGH,
-  EPI_HIGH_CLAMP,
-  fp32Bounded,
-  widenBlock,
-  requantRows2,
-  uniformShift,
-} from '../gemm/qs8-gemm-4x8c2-wasmsimd';
+import { fp32Bounded, widenBlock, requantRows2, uniformShift } from '../gemm/qs8-gemm-4x8c2-wasmsimd';
 import { fp32mMin, fp32mZp } from '../gemm/qs8-requant';
 import { pairRow, pairTiles, pairWeights, privatePairBuffers } from './qs8-conv2d-3x3s2c3-pairs-wasmsimd';
 import { quadRow } from './qs8-conv2d-3x3s2c3-quads-wasmsimd';
+import { stemEpi } from './qs8-conv2d-3x3s2c3-quadtaps-wasmsimd';
 
 /** Widest output this kernel takes (the widened weights: Co·56 bytes, static). */
 const STEM_MAX_CO = 64;
@@ -221,8 +213,7 @@ function tiles<R, E>(
   m1: i32,
 ): void {
   // the 4×8 tile's epilogue ids (qs8-gemm-4x8c2-wasmsimd.ts); constant per instance
-  const epi =
-    sizeof<E>() == 1 ? EPI_GENERAL : sizeof<E>() == 2 ? EPI_HIGH : sizeof<E>() == 4 ? EPI_HIGH_CLAMP : EPI_FP32N;
+  const epi = stemEpi<E>();
   const t = fs - 32;
   const rz = i32x4.splat(fs ? (1 << (fs - 33)) + zp * (1 << (fs - 32)) : 0);
   const lo8 = i8x16.splat(<i8>lo),
